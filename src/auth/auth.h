@@ -1,0 +1,90 @@
+// Authentication and authorisation. Who is calling (a user with a session
+// cookie, or an API key), and may they do this to that organisation?
+// Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "http/message.h"
+#include "model/model.h"
+#include "store/store.h"
+
+namespace bysans::auth {
+
+// The caller of a request, resolved from credentials.
+struct Principal {
+  std::optional<Id> user_id;     // set for session logins
+  std::optional<Id> api_key_id;  // set for API keys
+  bool global_admin = false;
+  std::map<Id, Role> roles;  // organisation → role; an API key has exactly one
+  std::string name;          // email, or "apikey:<prefix>" — for audit and logs
+
+  // The caller's role in the organisation, or nullopt if none. A global
+  // admin is admin everywhere.
+  std::optional<Role> RoleIn(Id org_id) const;
+};
+
+struct AuthOptions {
+  TimeMs session_ttl_ms = 12 * 3'600'000;
+  int login_attempts_per_minute = 10;  // per email and per remote address
+  bool secure_cookies = false;         // set under TLS
+};
+
+inline constexpr const char* kSessionCookie = "bysans_session";
+
+// argon2id (libsodium crypto_pwhash_str, interactive limits).
+std::string HashPassword(const std::string& password);
+bool VerifyPassword(const std::string& hash, const std::string& password);
+// Hex SHA-256; how sessions, API keys and ingest keys are stored.
+std::string Sha256Hex(std::string_view data);
+
+class Authenticator {
+ public:
+  Authenticator(MetaStore& store, const Clock& clock, Random& random, AuthOptions options);
+  ~Authenticator();
+
+  // Resolves the caller from `X-API-Key: KEY`, `Authorization: Bearer KEY`
+  // or the session cookie. kUnauthenticated when there are no credentials, or
+  // they are unknown or expired.
+  Result<Principal> Authenticate(const http::Request& req);
+
+  struct LoginResult {
+    std::string session_token;  // the cookie value (only its hash is stored)
+    User user;
+    TimeMs expires_ms;
+  };
+  // Checks the password; kRateLimited after too many attempts;
+  // kUnauthenticated for a wrong email or password (same message for both).
+  Result<LoginResult> Login(const std::string& email, const std::string& password,
+                            const std::string& remote_addr);
+  Status Logout(const std::string& session_token);
+
+  // A new API key secret: "bys_" + random; returns {secret, hash, prefix}.
+  struct NewSecret {
+    std::string secret, hash, prefix;
+  };
+  NewSecret NewApiKeySecret();
+
+  // Set-Cookie header values for a login and for a logout.
+  std::string SessionCookie(const std::string& token, TimeMs expires_ms) const;
+  std::string ClearedSessionCookie() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Ok if the principal has at least `min` in the organisation. A caller with
+// no role at all there gets kNotFound (the object's existence is not
+// revealed); a caller with a lower role gets kPermissionDenied.
+Status Require(const Principal& p, Id org_id, Role min);
+// Ok only for global admins (kPermissionDenied otherwise).
+Status RequireGlobalAdmin(const Principal& p);
+
+}  // namespace bysans::auth

@@ -1,0 +1,65 @@
+#include "model/model.h"
+
+namespace bysans {
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kViewer: return "viewer";
+    case Role::kEditor: return "editor";
+    case Role::kAdmin: return "admin";
+  }
+  return "viewer";
+}
+
+std::optional<Role> ParseRole(std::string_view s) {
+  if (s == "viewer") return Role::kViewer;
+  if (s == "editor") return Role::kEditor;
+  if (s == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
+const char* TransportName(Transport t) {
+  switch (t) {
+    case Transport::kHttp: return "http";
+    case Transport::kMqtt: return "mqtt";
+    case Transport::kLorawan: return "lorawan";
+  }
+  return "http";
+}
+
+std::optional<Transport> ParseTransport(std::string_view s) {
+  if (s == "http") return Transport::kHttp;
+  if (s == "mqtt") return Transport::kMqtt;
+  if (s == "lorawan") return Transport::kLorawan;
+  return std::nullopt;
+}
+
+const char* QualityName(Quality q) {
+  switch (q) {
+    case Quality::kOk: return "ok";
+    case Quality::kOutOfRange: return "out_of_range";
+    case Quality::kStuck: return "stuck";
+    case Quality::kSpike: return "spike";
+    case Quality::kLate: return "late";
+  }
+  return "ok";
+}
+
+std::optional<Quality> ParseQuality(std::string_view s) {
+  for (auto q : {Quality::kOk, Quality::kOutOfRange, Quality::kStuck, Quality::kSpike,
+                 Quality::kLate})
+    if (s == QualityName(q)) return q;
+  return std::nullopt;
+}
+
+const char* DecodeStatusName(DecodeStatus s) {
+  switch (s) {
+    case DecodeStatus::kPending: return "pending";
+    case DecodeStatus::kOk: return "ok";
+    case DecodeStatus::kError: return "error";
+    case DecodeStatus::kNone: return "none";
+  }
+  return "pending";
+}
+
+}  // namespace bysans

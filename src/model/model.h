@@ -1,0 +1,152 @@
+// The domain model: plain value types shared by every module. No behaviour
+// beyond small helpers; validation lives in model/validate.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace bysans {
+
+using Id = int64_t;  // database ids; 0 means "not yet assigned"
+
+enum class Role { kViewer = 1, kEditor = 2, kAdmin = 3 };
+const char* RoleName(Role r);
+std::optional<Role> ParseRole(std::string_view s);
+
+enum class Transport { kHttp, kMqtt, kLorawan };
+const char* TransportName(Transport t);
+std::optional<Transport> ParseTransport(std::string_view s);
+
+struct Organization {
+  Id id = 0;
+  std::string name;
+  TimeMs created_ms = 0;
+};
+
+struct Application {
+  Id id = 0;
+  Id org_id = 0;
+  std::string name;
+  std::string description;
+  TimeMs created_ms = 0;
+};
+
+struct Location {
+  double lat = 0;
+  double lon = 0;
+};
+
+struct Device {
+  Id id = 0;
+  Id org_id = 0;  // denormalised from the application, for tenancy checks
+  Id app_id = 0;
+  std::string name;
+  Transport transport = Transport::kHttp;
+  std::string dev_eui;  // LoRaWAN only: 16 lower-case hex characters
+  std::optional<Location> location;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> metadata;  // free key/values
+  std::optional<Id> device_model_id;
+  int64_t expected_interval_s = 0;  // 0 = unknown
+  bool in_maintenance = false;
+  TimeMs created_ms = 0;
+};
+
+// FIWARE Smart Data Models DeviceModel. `doc` keeps the whole JSON document
+// (controlledProperty, brandName, modelName, ...); the fields below are the
+// ones bysans reads.
+struct DeviceModel {
+  Id id = 0;
+  Id org_id = 0;
+  std::string name;
+  std::string doc_json;  // the full DeviceModel JSON object
+  TimeMs created_ms = 0;
+};
+
+enum class Quality : uint8_t { kOk = 0, kOutOfRange = 1, kStuck = 2, kSpike = 3, kLate = 4 };
+const char* QualityName(Quality q);
+std::optional<Quality> ParseQuality(std::string_view s);
+
+// A reading value: number, string or boolean.
+using Value = std::variant<double, std::string, bool>;
+
+struct Reading {
+  Id device_id = 0;
+  std::string key;  // dotted path, e.g. "air.no2"
+  TimeMs ts = 0;
+  Value value;
+  std::string unit;  // may be empty
+  Quality quality = Quality::kOk;
+};
+
+enum class DecodeStatus : uint8_t { kPending = 0, kOk = 1, kError = 2, kNone = 3 };
+const char* DecodeStatusName(DecodeStatus s);
+
+struct RawMessage {
+  Id id = 0;
+  Id device_id = 0;
+  TimeMs received_ms = 0;
+  Transport transport = Transport::kHttp;
+  std::string content_type;
+  std::string payload;  // raw bytes as received
+  DecodeStatus decode_status = DecodeStatus::kPending;
+  std::string decode_error;
+};
+
+struct User {
+  Id id = 0;
+  std::string email;  // stored lower-case
+  std::string name;
+  std::string password_hash;  // argon2id string (crypto_pwhash_str)
+  bool global_admin = false;
+  TimeMs created_ms = 0;
+};
+
+struct Membership {
+  Id user_id = 0;
+  Id org_id = 0;
+  Role role = Role::kViewer;
+};
+
+// An API key scoped to one organisation and role. Only the SHA-256 of the
+// secret is stored; `prefix` (first characters) is kept to help people tell
+// keys apart.
+struct ApiKey {
+  Id id = 0;
+  Id org_id = 0;
+  std::string name;
+  Role role = Role::kViewer;
+  std::string prefix;
+  std::string secret_hash;  // hex SHA-256 of the full key
+  std::optional<TimeMs> expires_ms;
+  Id created_by = 0;
+  TimeMs created_ms = 0;
+};
+
+struct Session {
+  std::string token_hash;  // hex SHA-256 of the cookie value
+  Id user_id = 0;
+  TimeMs created_ms = 0;
+  TimeMs expires_ms = 0;
+};
+
+struct AuditEntry {
+  Id id = 0;
+  std::optional<Id> org_id;  // nullopt for global actions (e.g. login)
+  std::optional<Id> user_id;
+  std::optional<Id> api_key_id;
+  std::string action;       // "login", "create", "update", "delete", ...
+  std::string object_type;  // "device", "application", ...
+  std::string object_id;
+  std::string remote_addr;
+  std::string detail;  // short JSON or text
+  TimeMs ts = 0;
+};
+
+}  // namespace bysans

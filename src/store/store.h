@@ -1,0 +1,186 @@
+// The store interface. Everything bysans persists goes through these classes;
+// the SQLite implementation lives in store/sqlite and a PostgreSQL one will
+// follow, so no caller may depend on SQL or on a particular engine.
+//
+// Contracts common to every method:
+//  - Thread-safe: any method may be called from any thread concurrently.
+//  - Errors are returned as Status (kNotFound when an id does not exist,
+//    kAlreadyExists on a unique-key clash, kInternal for engine failures);
+//    methods never throw.
+//  - Ids are assigned by the store on create and returned in the object.
+//  - Times are ms since the epoch, UTC.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+
+namespace bysans {
+
+struct Page {
+  int64_t limit = 100;  // the store clamps to [1, 10000]
+  int64_t offset = 0;
+};
+
+template <typename T>
+struct Paged {
+  std::vector<T> items;
+  int64_t total = 0;  // number of items matching, ignoring limit/offset
+};
+
+struct DeviceFilter {
+  std::optional<Id> org_id;
+  std::optional<Id> app_id;
+  std::optional<Id> device_model_id;
+  std::string tag;     // empty = any
+  std::string search;  // case-insensitive substring of name or DevEUI; empty = any
+};
+
+// Organisations, applications, devices, users, keys, sessions, audit.
+class MetaStore {
+ public:
+  virtual ~MetaStore() = default;
+
+  virtual Result<Organization> CreateOrganization(Organization org) = 0;
+  virtual Result<Organization> GetOrganization(Id id) = 0;
+  virtual Result<Paged<Organization>> ListOrganizations(Page page) = 0;
+  // Organisations the user is a member of (all for nobody special).
+  virtual Result<Paged<Organization>> ListOrganizationsOfUser(Id user_id, Page page) = 0;
+  virtual Status UpdateOrganization(const Organization& org) = 0;
+  // Deletes the organisation and everything it owns (cascade).
+  virtual Status DeleteOrganization(Id id) = 0;
+
+  virtual Result<Application> CreateApplication(Application app) = 0;
+  virtual Result<Application> GetApplication(Id id) = 0;
+  virtual Result<Paged<Application>> ListApplications(Id org_id, Page page) = 0;
+  virtual Status UpdateApplication(const Application& app) = 0;
+  virtual Status DeleteApplication(Id id) = 0;  // cascades to its devices
+
+  // `ingest_key_hash` (hex SHA-256) is set for HTTP devices; it must be unique.
+  // A LoRaWAN DevEUI must be unique across the whole store.
+  virtual Result<Device> CreateDevice(Device device, std::string ingest_key_hash) = 0;
+  virtual Result<Device> GetDevice(Id id) = 0;
+  virtual Result<Paged<Device>> ListDevices(const DeviceFilter& filter, Page page) = 0;
+  virtual Status UpdateDevice(const Device& device) = 0;
+  virtual Status SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) = 0;
+  virtual Status DeleteDevice(Id id) = 0;
+  virtual Result<Device> FindDeviceByIngestKey(const std::string& ingest_key_hash) = 0;
+  virtual Result<Device> FindDeviceByDevEui(const std::string& dev_eui) = 0;
+
+  virtual Result<DeviceModel> CreateDeviceModel(DeviceModel model) = 0;
+  virtual Result<DeviceModel> GetDeviceModel(Id id) = 0;
+  virtual Result<Paged<DeviceModel>> ListDeviceModels(Id org_id, Page page) = 0;
+  virtual Status UpdateDeviceModel(const DeviceModel& model) = 0;
+  virtual Status DeleteDeviceModel(Id id) = 0;
+
+  virtual Result<User> CreateUser(User user) = 0;  // email unique (case-insensitive)
+  virtual Result<User> GetUser(Id id) = 0;
+  virtual Result<User> FindUserByEmail(const std::string& email) = 0;
+  virtual Result<Paged<User>> ListUsers(Page page) = 0;
+  virtual Result<Paged<User>> ListUsersOfOrganization(Id org_id, Page page) = 0;
+  virtual Status UpdateUser(const User& user) = 0;
+  virtual Status DeleteUser(Id id) = 0;
+
+  // Creates or changes the user's role in the organisation.
+  virtual Status PutMembership(const Membership& m) = 0;
+  virtual Result<Membership> GetMembership(Id user_id, Id org_id) = 0;
+  virtual Result<std::vector<Membership>> ListMembershipsOfUser(Id user_id) = 0;
+  virtual Result<std::vector<Membership>> ListMembershipsOfOrganization(Id org_id) = 0;
+  virtual Status DeleteMembership(Id user_id, Id org_id) = 0;
+
+  virtual Result<ApiKey> CreateApiKey(ApiKey key) = 0;
+  virtual Result<ApiKey> GetApiKey(Id id) = 0;
+  virtual Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) = 0;
+  virtual Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) = 0;
+  virtual Status DeleteApiKey(Id id) = 0;
+
+  virtual Status CreateSession(const Session& s) = 0;
+  virtual Result<Session> FindSession(const std::string& token_hash) = 0;
+  virtual Status DeleteSession(const std::string& token_hash) = 0;
+  virtual Status DeleteExpiredSessions(TimeMs now) = 0;
+
+  virtual Status AppendAudit(AuditEntry entry) = 0;
+  // Newest first. org_id nullopt = every organisation (global admins).
+  virtual Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) = 0;
+};
+
+// What one ingest call commits atomically: raw messages and the readings
+// derived from them.
+struct IngestBatch {
+  std::vector<RawMessage> messages;
+  std::vector<Reading> readings;
+};
+
+struct ReadingQuery {
+  Id device_id = 0;
+  std::string key;  // empty = every key
+  TimeMs from = INT64_MIN;
+  TimeMs to = INT64_MAX;  // inclusive
+  int64_t limit = 1000;
+  std::optional<Quality> quality;
+};
+
+struct AggregateQuery {
+  Id device_id = 0;
+  std::string key;  // required
+  TimeMs from = 0;
+  TimeMs to = 0;  // inclusive
+  TimeMs bucket_ms = 3'600'000;
+};
+
+struct Bucket {
+  TimeMs start = 0;
+  int64_t count = 0;
+  double min = 0, max = 0, sum = 0;
+  double avg() const { return count ? sum / static_cast<double>(count) : 0; }
+};
+
+struct MessageQuery {
+  Id device_id = 0;
+  TimeMs from = INT64_MIN;
+  TimeMs to = INT64_MAX;
+  int64_t limit = 100;
+};
+
+// Time series of readings and the raw messages they came from.
+class SeriesStore {
+ public:
+  virtual ~SeriesStore() = default;
+
+  using AppendDone = std::function<void(Status)>;
+  // Queues the batch for the next group commit and calls `done` (on the
+  // store's writer thread) once it is durable, or with an error if it could
+  // not be committed. If the queue is full (back-pressure) `done` is called
+  // at once with kUnavailable. Raw message ids are assigned by the store.
+  virtual void AppendAsync(IngestBatch batch, AppendDone done) = 0;
+  // Blocking form of AppendAsync: returns once the batch is durable.
+  virtual Status Append(IngestBatch batch) = 0;
+
+  // Raw readings, newest first, at most q.limit.
+  virtual Result<std::vector<Reading>> QueryReadings(const ReadingQuery& q) = 0;
+  // Numeric readings of one key in buckets aligned to multiples of bucket_ms
+  // since the epoch, oldest first; empty buckets are omitted.
+  virtual Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) = 0;
+  // The latest reading of every key of each given device.
+  virtual Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) = 0;
+  // Keys a device has ever sent.
+  virtual Result<std::vector<std::string>> Keys(Id device_id) = 0;
+  // Raw messages, newest first.
+  virtual Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) = 0;
+  // Readings counted per quality flag for a device.
+  virtual Result<std::map<Quality, int64_t>> CountQuality(Id device_id) = 0;
+};
+
+// Both halves plus lifecycle.
+class Store : public MetaStore, public SeriesStore {
+ public:
+  // Stops accepting appends, commits what is queued, and joins threads.
+  virtual void Close() = 0;
+};
+
+}  // namespace bysans
