@@ -26,3 +26,18 @@ struct ApiContext {
 void RegisterAllRoutes(http::Router& router, ApiContext& ctx);
 
 }  // namespace bysans::api
+
+namespace bysans::api {
+// Route groups, one per file (api/<group>.cc). RegisterAllRoutes calls them all.
+void RegisterSystemRoutes(http::Router& router, ApiContext& ctx);        // healthz, metrics, openapi
+void RegisterAuthRoutes(http::Router& router, ApiContext& ctx);          // login, logout, me
+void RegisterOrganizationRoutes(http::Router& router, ApiContext& ctx);  // orgs, memberships
+void RegisterApplicationRoutes(http::Router& router, ApiContext& ctx);
+void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx);
+void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);
+void RegisterUserRoutes(http::Router& router, ApiContext& ctx);
+void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);
+void RegisterAuditRoutes(http::Router& router, ApiContext& ctx);
+void RegisterIngestRoutes(http::Router& router, ApiContext& ctx);   // receive-data (api/ingest.cc)
+void RegisterReadingRoutes(http::Router& router, ApiContext& ctx);  // readings, latest, messages
+}  // namespace bysans::api

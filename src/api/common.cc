@@ -1,0 +1,146 @@
+#include "api/common.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "core/time_format.h"
+
+namespace bysans::api {
+
+http::Response Json(int status, const json& body) {
+  return http::JsonResponse(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+http::Response NoContent() {
+  http::Response r;
+  r.status = 204;
+  return r;
+}
+
+http::Response PagedJson(json items, int64_t total, const Page& page) {
+  return Json(200, json{{"items", std::move(items)},
+                        {"total", total},
+                        {"limit", page.limit},
+                        {"offset", page.offset}});
+}
+
+Result<json> ParseJsonObject(const http::Request& req) {
+  const std::string& ct = req.headers.Get("content-type");
+  if (!ct.empty() && ct.find("json") == std::string::npos)
+    return Status(Code::kUnsupportedMedia, "content type must be application/json, not " + ct);
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    // Re-parse with exceptions to get the position for the message.
+    try {
+      (void)json::parse(req.body);
+    } catch (const json::parse_error& e) {
+      return InvalidArgument("malformed JSON at byte " + std::to_string(e.byte) + ": " +
+                             std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+    }
+    return InvalidArgument("malformed JSON");
+  }
+  if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
+  return body;
+}
+
+namespace {
+std::optional<int64_t> ParseInt(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+Result<Page> PageFrom(const http::Request& req) {
+  Page page;
+  if (const std::string* l = req.Query("limit")) {
+    auto v = ParseInt(*l);
+    if (!v || *v < 1 || *v > 10000) return InvalidArgument("limit must be an integer from 1 to 10000");
+    page.limit = *v;
+  }
+  if (const std::string* o = req.Query("offset")) {
+    auto v = ParseInt(*o);
+    if (!v || *v < 0) return InvalidArgument("offset must be a non-negative integer");
+    page.offset = *v;
+  }
+  return page;
+}
+
+Result<Id> IdParam(const http::Request& req, const std::string& name) {
+  auto v = ParseInt(req.Param(name));
+  if (!v || *v <= 0) return NotFound("no object with id '" + req.Param(name) + "'");
+  return *v;
+}
+
+Result<TimeMs> TimeQuery(const http::Request& req, const std::string& name, TimeMs fallback) {
+  const std::string* s = req.Query(name);
+  if (!s || s->empty()) return fallback;
+  auto t = ParseTime(*s);
+  if (!t) return InvalidArgument("parameter '" + name + "' is not an RFC 3339 time or ms: " + *s);
+  return *t;
+}
+
+Status RejectUnknownFields(const json& body, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : body.items()) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || k == a;
+    if (!ok) return InvalidArgument("unknown field '" + k + "'");
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> OptString(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return InvalidArgument(std::string("field '") + field + "' must be a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::optional<double>> OptNumber(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<double>();
+  if (!it->is_number()) return InvalidArgument(std::string("field '") + field + "' must be a number");
+  return std::optional<double>(it->get<double>());
+}
+
+Result<std::optional<int64_t>> OptInt(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer())
+    return InvalidArgument(std::string("field '") + field + "' must be an integer");
+  return std::optional<int64_t>(it->get<int64_t>());
+}
+
+Result<std::optional<bool>> OptBool(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<bool>();
+  if (!it->is_boolean()) return InvalidArgument(std::string("field '") + field + "' must be true or false");
+  return std::optional<bool>(it->get<bool>());
+}
+
+Result<std::string> RequiredString(const json& body, const char* field) {
+  BYSANS_ASSIGN_OR_RETURN(auto v, OptString(body, field));
+  if (!v || v->empty()) return InvalidArgument(std::string("field '") + field + "' is required");
+  return *v;
+}
+
+void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req,
+           std::optional<Id> org_id, std::string action, std::string object_type,
+           std::string object_id, std::string detail) {
+  AuditEntry e;
+  e.org_id = org_id;
+  e.user_id = who.user_id;
+  e.api_key_id = who.api_key_id;
+  e.action = std::move(action);
+  e.object_type = std::move(object_type);
+  e.object_id = std::move(object_id);
+  e.remote_addr = req.remote_addr;
+  e.detail = std::move(detail);
+  e.ts = ctx.clock.NowMs();
+  Status st = ctx.store.AppendAudit(std::move(e));
+  if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
+}
+
+}  // namespace bysans::api

@@ -1,0 +1,74 @@
+// Small helpers every API handler uses: JSON bodies, paging, ids, times,
+// authentication, audit. Handlers answer errors only through these so every
+// error has the one shape {"error": {"code", "message"}}.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "api/context.h"
+#include "auth/auth.h"
+#include "http/message.h"
+#include "store/store.h"
+
+namespace bysans::api {
+
+using json = nlohmann::json;
+
+// A JSON response with the given status.
+http::Response Json(int status, const json& body);
+// 204 No Content.
+http::Response NoContent();
+// {"items": [...], "total": N, "limit": L, "offset": O}
+http::Response PagedJson(json items, int64_t total, const Page& page);
+
+// Parses the request body as a JSON object. kUnsupportedMedia when the
+// content type is set and is not JSON; kInvalidArgument with the parser's
+// position for malformed JSON or a body that is not an object.
+Result<json> ParseJsonObject(const http::Request& req);
+
+// ?limit=&offset= (limit default 100, max 10000). kInvalidArgument if bad.
+Result<Page> PageFrom(const http::Request& req);
+
+// A path parameter holding a positive integer id. kNotFound if it is not one
+// (so /devices/abc is "no such device", not a 400).
+Result<Id> IdParam(const http::Request& req, const std::string& name);
+
+// An optional time query parameter (RFC 3339 or ms). kInvalidArgument naming
+// the parameter when it does not parse; `fallback` when absent.
+Result<TimeMs> TimeQuery(const http::Request& req, const std::string& name, TimeMs fallback);
+
+// Rejects unknown members of a JSON object body: kInvalidArgument naming the
+// first member that is not in `allowed`.
+Status RejectUnknownFields(const json& body, std::initializer_list<std::string_view> allowed);
+
+// Typed field readers: nullopt when absent; kInvalidArgument naming the field
+// when present with the wrong type.
+Result<std::optional<std::string>> OptString(const json& body, const char* field);
+Result<std::optional<double>> OptNumber(const json& body, const char* field);
+Result<std::optional<int64_t>> OptInt(const json& body, const char* field);
+Result<std::optional<bool>> OptBool(const json& body, const char* field);
+// Present and a non-empty string, or kInvalidArgument naming it.
+Result<std::string> RequiredString(const json& body, const char* field);
+
+// Records a write or login in the audit log (failures are logged, not
+// returned: auditing never makes a committed write look failed).
+void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req,
+           std::optional<Id> org_id, std::string action, std::string object_type,
+           std::string object_id, std::string detail = {});
+
+// Wraps a handler body that needs an authenticated caller: answers 401 when
+// authentication fails, otherwise calls fn(principal).
+template <typename Fn>
+void WithPrincipal(ApiContext& ctx, http::Request& req, const http::Responder& respond, Fn&& fn) {
+  auto p = ctx.auth.Authenticate(req);
+  if (!p.ok()) {
+    respond(http::ErrorResponse(p.status()));
+    return;
+  }
+  fn(p.value());
+}
+
+}  // namespace bysans::api
