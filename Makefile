@@ -1,0 +1,47 @@
+# bysans — thin wrappers over scripts/ and CMake presets.
+#   make run     install what is missing, build, start bysans with the demo
+#   make test    install, build, run every test
+#   make bench   run the benchmarks (make bench BENCH=store for one)
+PRESET ?= release
+BUILD_DIR := build/$(PRESET)
+BIN := $(BUILD_DIR)/bin/bysans
+DATA_DIR ?= data
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build web run test test-asan bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+web: deps
+	@if [ -f web/package.json ]; then cd web && npm run --silent build; fi
+
+run: build web
+	@mkdir -p $(DATA_DIR)
+	@echo "Starting bysans with the demo (Ctrl-C to stop)…"
+	@$(BIN) serve --data-dir $(DATA_DIR) --demo
+
+test: build web
+	@scripts/check-format
+	@ctest --preset $(PRESET) -j $(JOBS) --timeout 600
+
+test-asan:
+	@$(MAKE) PRESET=asan-ubsan build
+	@ctest --preset asan-ubsan -j $(JOBS) -LE slow
+
+bench: build web
+	@bench/run $(BENCH)
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	@rm -rf build

@@ -1,0 +1,194 @@
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <functional>
+#include <vector>
+
+extern char** environ;
+
+namespace bysans {
+namespace {
+
+// How one setting is parsed into the Config.
+struct Setting {
+  const char* name;
+  std::function<Status(Config&, const std::string&)> apply;
+};
+
+Status Bad(const std::string& name, const SettingSource& s, const std::string& why) {
+  return InvalidArgument("invalid setting " + name + "=\"" + s.value + "\" (from " + s.origin +
+                         "): " + why);
+}
+
+std::optional<int64_t> ToInt(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+template <typename T>
+std::function<Status(Config&, const std::string&)> IntIn(T Config::*field, int64_t lo, int64_t hi) {
+  return [=](Config& c, const std::string& v) {
+    auto n = ToInt(v);
+    if (!n || *n < lo || *n > hi)
+      return InvalidArgument("must be an integer from " + std::to_string(lo) + " to " +
+                             std::to_string(hi));
+    c.*field = static_cast<T>(*n);
+    return Status::Ok();
+  };
+}
+
+std::function<Status(Config&, const std::string&)> Text(std::string Config::*field) {
+  return [=](Config& c, const std::string& v) {
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+std::function<Status(Config&, const std::string&)> OneOf(std::string Config::*field,
+                                                         std::vector<std::string> allowed) {
+  return [=](Config& c, const std::string& v) {
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return InvalidArgument("must be one of " + list);
+    }
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+std::function<Status(Config&, const std::string&)> Bool(bool Config::*field) {
+  return [=](Config& c, const std::string& v) {
+    if (v == "true" || v == "1" || v == "yes") {
+      c.*field = true;
+    } else if (v == "false" || v == "0" || v == "no") {
+      c.*field = false;
+    } else {
+      return InvalidArgument("must be true or false");
+    }
+    return Status::Ok();
+  };
+}
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> kSettings = {
+      {"data_dir", Text(&Config::data_dir)},
+      {"http.address", Text(&Config::http_address)},
+      {"http.port", IntIn(&Config::http_port, 0, 65535)},
+      {"http.threads", IntIn(&Config::http_threads, 1, 64)},
+      {"http.body_limit", IntIn(&Config::http_body_limit, 1024, 64 * 1024 * 1024)},
+      {"http.tls_cert", Text(&Config::tls_cert_file)},
+      {"http.tls_key", Text(&Config::tls_key_file)},
+      {"log.format", OneOf(&Config::log_format, {"text", "json"})},
+      {"log.level", OneOf(&Config::log_level, {"trace", "debug", "info", "warn", "error"})},
+      {"web.dir", Text(&Config::web_dir)},
+      {"auth.session_ttl_s", IntIn(&Config::session_ttl_s, 60, 90 * 86400)},
+      {"auth.login_attempts_per_minute", IntIn(&Config::login_attempts_per_minute, 1, 10000)},
+      {"mqtt.port", IntIn(&Config::mqtt_port, 0, 65535)},
+      {"mqtt.url", Text(&Config::mqtt_url)},
+      {"admin.email", Text(&Config::admin_email)},
+      {"admin.password", Text(&Config::admin_password)},
+      {"demo.enabled", Bool(&Config::demo)},
+      {"demo.interval_s", IntIn(&Config::demo_interval_s, 1, 3600)},
+  };
+  return kSettings;
+}
+
+const Setting* Find(const std::string& name) {
+  for (const auto& s : Settings())
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+// Flattens a TOML table into dotted names with textual values.
+Status FlattenToml(const toml::table& table, const std::string& prefix, const std::string& origin,
+                   std::map<std::string, SettingSource>& out) {
+  for (const auto& [k, node] : table) {
+    std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* t = node.as_table()) {
+      BYSANS_RETURN_IF_ERROR(FlattenToml(*t, name, origin, out));
+      continue;
+    }
+    std::string value;
+    if (auto s = node.value<std::string>()) {
+      value = *s;
+    } else if (auto i = node.value<int64_t>(); i && node.is_integer()) {
+      value = std::to_string(*i);
+    } else if (auto b = node.value<bool>(); b && node.is_boolean()) {
+      value = *b ? "true" : "false";
+    } else {
+      return InvalidArgument("invalid setting " + name + " (from " + origin +
+                             "): must be a string, an integer or a boolean");
+    }
+    out[name] = {value, origin};
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EnvNameOf(const std::string& dotted) {
+  std::string out = "BYSANS_";
+  for (char c : dotted) out += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+std::map<std::string, std::string> BysansEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("BYSANS_", 0) != 0) continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  return env;
+}
+
+Result<Config> LoadConfig(const std::string& config_file,
+                          const std::map<std::string, std::string>& env,
+                          const std::map<std::string, std::string>& flags) {
+  std::map<std::string, SettingSource> values;
+  if (!config_file.empty()) {
+    std::string origin = "config file " + config_file;
+    if (!std::filesystem::exists(config_file))
+      return InvalidArgument("invalid setting config=\"" + config_file +
+                             "\" (from flag --config): file does not exist");
+    toml::table parsed;
+    try {
+      parsed = toml::parse_file(config_file);
+    } catch (const toml::parse_error& err) {
+      return InvalidArgument("invalid setting config=\"" + config_file + "\": " +
+                             std::string(err.description()) + " at line " +
+                             std::to_string(err.source().begin.line));
+    }
+    BYSANS_RETURN_IF_ERROR(FlattenToml(parsed, "", origin, values));
+  }
+  for (const auto& s : Settings()) {
+    auto it = env.find(EnvNameOf(s.name));
+    if (it != env.end()) values[s.name] = {it->second, "environment " + it->first};
+  }
+  for (const auto& [name, value] : flags) values[name] = {value, "flag " + name};
+
+  Config config;
+  for (const auto& [name, src] : values) {
+    const Setting* s = Find(name);
+    if (!s) return InvalidArgument("unknown setting " + name + " (from " + src.origin + ")");
+    Status st = s->apply(config, src.value);
+    if (!st.ok()) return Bad(name, src, st.message());
+  }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty())
+    return InvalidArgument(
+        "invalid setting http.tls_cert/http.tls_key: set both (certificate and key) or neither");
+  if (config.data_dir.empty()) return InvalidArgument("invalid setting data_dir: must not be empty");
+  return config;
+}
+
+}  // namespace bysans

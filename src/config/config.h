@@ -1,0 +1,63 @@
+// Settings of a bysans process: defaults, then a TOML file, then BYSANS_*
+// environment variables, then command-line flags (each overriding the last).
+// A bad or missing setting is reported as one line naming it; main() exits 2.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+
+namespace bysans {
+
+struct Config {
+  std::string data_dir = "data";
+
+  std::string http_address = "127.0.0.1";
+  int http_port = 8080;  // 0 = any free port
+  int http_threads = 2;
+  int64_t http_body_limit = 256 * 1024;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";   // trace debug info warn error
+
+  std::string web_dir;  // built UI (web/dist); empty = look next to the binary / source tree
+
+  int64_t session_ttl_s = 12 * 3600;
+  int login_attempts_per_minute = 10;
+
+  int mqtt_port = 1883;   // supervised broker (issue 3)
+  std::string mqtt_url;   // external broker instead of the supervised one
+
+  std::string admin_email;     // first admin, created when no user exists
+  std::string admin_password;  // generated and printed once when empty
+
+  bool demo = false;              // seed "Demo Kommune" and run the simulator
+  int demo_interval_s = 5;        // simulator period
+};
+
+// One setting's textual value and where it came from (for error messages).
+struct SettingSource {
+  std::string value;
+  std::string origin;  // "config file x.toml", "environment BYSANS_HTTP_PORT", "flag --http-port"
+};
+
+// Names of every setting, in dotted form ("http.port"), and the matching
+// environment variable name ("BYSANS_HTTP_PORT").
+std::string EnvNameOf(const std::string& dotted);
+
+// Builds a Config: defaults ← file (if config_file non-empty; must exist) ←
+// environment (BYSANS_*; `env` is injected for tests) ← flags (dotted name →
+// value). An error names the setting, the bad value and where it came from.
+Result<Config> LoadConfig(const std::string& config_file,
+                          const std::map<std::string, std::string>& env,
+                          const std::map<std::string, std::string>& flags);
+
+// The process environment as a map (only BYSANS_* entries).
+std::map<std::string, std::string> BysansEnvironment();
+
+}  // namespace bysans

@@ -1,0 +1,70 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace bysans {
+namespace {
+
+std::string WriteFile(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("bysans-config-" + std::to_string(::getpid()) + "-" +
+               std::to_string(std::hash<std::string>{}(text)) + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace
+
+TEST(Config, DefaultsFileEnvFlagsInOrder) {
+  std::string file = WriteFile("data_dir = \"/tmp/x\"\n[http]\nport = 9000\nthreads = 3\n");
+  auto c = LoadConfig(file, {{"BYSANS_HTTP_PORT", "9100"}}, {{"data_dir", "/tmp/y"}});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http_port, 9100);  // env beats file
+  EXPECT_EQ(c->http_threads, 3);  // file beats default
+  EXPECT_EQ(c->data_dir, "/tmp/y");  // flag beats file
+  EXPECT_EQ(c->log_format, "text");  // default
+}
+
+TEST(Config, BadValueNamesTheSettingAndItsOrigin) {
+  auto c = LoadConfig("", {{"BYSANS_HTTP_PORT", "eighty"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("http.port"), std::string::npos);
+  EXPECT_NE(c.status().message().find("BYSANS_HTTP_PORT"), std::string::npos);
+}
+
+TEST(Config, UnknownSettingInFileIsAnError) {
+  std::string file = WriteFile("[http]\nprot = 80\n");
+  auto c = LoadConfig(file, {}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("http.prot"), std::string::npos);
+}
+
+TEST(Config, MissingFileAndSyntaxErrorAreReported) {
+  auto missing = LoadConfig("/nonexistent/bysans.toml", {}, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos);
+  auto broken = LoadConfig(WriteFile("[http\nport = 1\n"), {}, {});
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("line"), std::string::npos);
+}
+
+TEST(Config, TlsNeedsBothCertAndKey) {
+  auto c = LoadConfig("", {{"BYSANS_HTTP_TLS_CERT", "/etc/cert.pem"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("http.tls_key"), std::string::npos);
+}
+
+TEST(Config, EnumsAndBooleans) {
+  EXPECT_FALSE(LoadConfig("", {{"BYSANS_LOG_FORMAT", "xml"}}, {}).ok());
+  auto c = LoadConfig("", {{"BYSANS_DEMO_ENABLED", "yes"}, {"BYSANS_LOG_FORMAT", "json"}}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->demo);
+  EXPECT_EQ(c->log_format, "json");
+  EXPECT_EQ(EnvNameOf("auth.session_ttl_s"), "BYSANS_AUTH_SESSION_TTL_S");
+}
+
+}  // namespace bysans
