@@ -33,7 +33,8 @@ Result<json> ParseJsonObject(const http::Request& req) {
   if (body.is_discarded()) {
     // Re-parse with exceptions to get the position for the message.
     try {
-      (void)json::parse(req.body);
+      json reparsed = json::parse(req.body);
+      (void)reparsed;
     } catch (const json::parse_error& e) {
       return InvalidArgument("malformed JSON at byte " + std::to_string(e.byte) + ": " +
                              std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
@@ -57,7 +58,8 @@ Result<Page> PageFrom(const http::Request& req) {
   Page page;
   if (const std::string* l = req.Query("limit")) {
     auto v = ParseInt(*l);
-    if (!v || *v < 1 || *v > 10000) return InvalidArgument("limit must be an integer from 1 to 10000");
+    if (!v || *v < 1 || *v > 10000)
+      return InvalidArgument("limit must be an integer from 1 to 10000");
     page.limit = *v;
   }
   if (const std::string* o = req.Query("offset")) {
@@ -94,14 +96,16 @@ Status RejectUnknownFields(const json& body, std::initializer_list<std::string_v
 Result<std::optional<std::string>> OptString(const json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string()) return InvalidArgument(std::string("field '") + field + "' must be a string");
+  if (!it->is_string())
+    return InvalidArgument(std::string("field '") + field + "' must be a string");
   return std::optional<std::string>(it->get<std::string>());
 }
 
 Result<std::optional<double>> OptNumber(const json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::optional<double>();
-  if (!it->is_number()) return InvalidArgument(std::string("field '") + field + "' must be a number");
+  if (!it->is_number())
+    return InvalidArgument(std::string("field '") + field + "' must be a number");
   return std::optional<double>(it->get<double>());
 }
 
@@ -116,7 +120,8 @@ Result<std::optional<int64_t>> OptInt(const json& body, const char* field) {
 Result<std::optional<bool>> OptBool(const json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return std::optional<bool>();
-  if (!it->is_boolean()) return InvalidArgument(std::string("field '") + field + "' must be true or false");
+  if (!it->is_boolean())
+    return InvalidArgument(std::string("field '") + field + "' must be true or false");
   return std::optional<bool>(it->get<bool>());
 }
 
@@ -141,6 +146,82 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   e.ts = ctx.clock.NowMs();
   Status st = ctx.store.AppendAudit(std::move(e));
   if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
+}
+
+namespace {
+
+template <typename Fn>
+void Guarded(const http::Responder& respond, Fn&& fn) {
+  try {
+    Result<http::Response> r = fn();
+    respond(r.ok() ? std::move(r).value() : http::ErrorResponse(r.status()));
+  } catch (const json::type_error& e) {
+    respond(http::ErrorResponse(InvalidArgument(std::string("wrong JSON type: ") + e.what())));
+  } catch (const std::exception& e) {
+    spdlog::error("handler failed: {}", e.what());
+    respond(http::ErrorResponse(Internal("internal error")));
+  }
+}
+
+// Maps a store kNotFound or a missing role onto one "no <kind> with id N".
+template <typename T>
+Result<T> Check(Result<T> obj, const auth::Principal& p, Id org_id, Role min, const char* kind,
+                Id id) {
+  Status st = obj.ok() ? auth::Require(p, org_id, min) : obj.status();
+  if (st.code() == Code::kNotFound)
+    return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
+  if (!st.ok()) return st;
+  return obj;
+}
+
+}  // namespace
+
+void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::string pattern,
+               std::string summary, AuthedHandler fn) {
+  router.Add(
+      std::move(method), std::move(pattern),
+      [&ctx, fn = std::move(fn)](http::Request& req, http::Responder respond) {
+        Guarded(respond, [&]() -> Result<http::Response> {
+          BYSANS_ASSIGN_OR_RETURN(auth::Principal p, ctx.auth.Authenticate(req));
+          return fn(req, p);
+        });
+      },
+      std::move(summary));
+}
+
+void AddPublic(http::Router& router, std::string method, std::string pattern, std::string summary,
+               PublicHandler fn) {
+  router.Add(
+      std::move(method), std::move(pattern),
+      [fn = std::move(fn)](http::Request& req, http::Responder respond) {
+        Guarded(respond, [&]() { return fn(req); });
+      },
+      std::move(summary));
+}
+
+Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
+  // Check the role first: an organisation the caller has no role in is
+  // reported missing without touching the store.
+  if (!p.RoleIn(id)) return NotFound("no organisation with id " + std::to_string(id));
+  return Check(ctx.store.GetOrganization(id), p, id, min, "organisation", id);
+}
+
+Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
+  auto a = ctx.store.GetApplication(id);
+  Id org = a.ok() ? a->org_id : 0;
+  return Check(std::move(a), p, org, min, "application", id);
+}
+
+Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
+  auto d = ctx.store.GetDevice(id);
+  Id org = d.ok() ? d->org_id : 0;
+  return Check(std::move(d), p, org, min, "device", id);
+}
+
+Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
+  auto m = ctx.store.GetDeviceModel(id);
+  Id org = m.ok() ? m->org_id : 0;
+  return Check(std::move(m), p, org, min, "device model", id);
 }
 
 }  // namespace bysans::api

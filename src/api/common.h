@@ -3,8 +3,8 @@
 // error has the one shape {"error": {"code", "message"}}.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 
@@ -70,5 +70,25 @@ void WithPrincipal(ApiContext& ctx, http::Request& req, const http::Responder& r
   }
   fn(p.value());
 }
+
+// The body of a handler that needs an authenticated caller. Errors returned
+// become the one error shape; exceptions escaping it become 500 (400 for a
+// JSON type error).
+using AuthedHandler = std::function<Result<http::Response>(http::Request&, const auth::Principal&)>;
+// Registers `fn` behind authentication (401 without valid credentials).
+void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::string pattern,
+               std::string summary, AuthedHandler fn);
+// The same without authentication (login, health, ...).
+using PublicHandler = std::function<Result<http::Response>(http::Request&)>;
+void AddPublic(http::Router& router, std::string method, std::string pattern, std::string summary,
+               PublicHandler fn);
+
+// Loaders for objects named in a path: kNotFound when the object does not
+// exist or the caller has no role in its organisation (existence is not
+// revealed), kPermissionDenied when the caller's role is below `min`.
+Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
+Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
+Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
+Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 
 }  // namespace bysans::api

@@ -29,8 +29,8 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx);
 
 namespace bysans::api {
 // Route groups, one per file (api/<group>.cc). RegisterAllRoutes calls them all.
-void RegisterSystemRoutes(http::Router& router, ApiContext& ctx);        // healthz, metrics, openapi
-void RegisterAuthRoutes(http::Router& router, ApiContext& ctx);          // login, logout, me
+void RegisterSystemRoutes(http::Router& router, ApiContext& ctx);  // healthz, metrics, openapi
+void RegisterAuthRoutes(http::Router& router, ApiContext& ctx);    // login, logout, me
 void RegisterOrganizationRoutes(http::Router& router, ApiContext& ctx);  // orgs, memberships
 void RegisterApplicationRoutes(http::Router& router, ApiContext& ctx);
 void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx);

@@ -34,12 +34,16 @@ struct AuthOptions {
   TimeMs session_ttl_ms = 12 * 3'600'000;
   int login_attempts_per_minute = 10;  // per email and per remote address
   bool secure_cookies = false;         // set under TLS
+  // Use libsodium's MIN argon2id limits instead of INTERACTIVE. Only for
+  // tests: hashes stay valid either way (the limits are inside the string).
+  bool fast_password_hashing_for_tests = false;
 };
 
 inline constexpr const char* kSessionCookie = "bysans_session";
 
-// argon2id (libsodium crypto_pwhash_str, interactive limits).
-std::string HashPassword(const std::string& password);
+// argon2id (libsodium crypto_pwhash_str, interactive limits; MIN limits when
+// `fast` is set, for tests).
+std::string HashPassword(const std::string& password, bool fast = false);
 bool VerifyPassword(const std::string& hash, const std::string& password);
 // Hex SHA-256; how sessions, API keys and ingest keys are stored.
 std::string Sha256Hex(std::string_view data);
@@ -65,6 +69,10 @@ class Authenticator {
                             const std::string& remote_addr);
   Status Logout(const std::string& session_token);
 
+  // HashPassword with the limits chosen in the options.
+  std::string HashPassword(const std::string& password) const;
+  const AuthOptions& options() const;
+
   // A new API key secret: "bys_" + random; returns {secret, hash, prefix}.
   struct NewSecret {
     std::string secret, hash, prefix;
@@ -86,5 +94,9 @@ class Authenticator {
 Status Require(const Principal& p, Id org_id, Role min);
 // Ok only for global admins (kPermissionDenied otherwise).
 Status RequireGlobalAdmin(const Principal& p);
+
+// The API key a request carries (`X-API-Key` or `Authorization: Bearer`), or
+// "" when it carries none.
+std::string ApiKeyFromRequest(const http::Request& req);
 
 }  // namespace bysans::auth

@@ -165,8 +165,8 @@ Result<Config> LoadConfig(const std::string& config_file,
     try {
       parsed = toml::parse_file(config_file);
     } catch (const toml::parse_error& err) {
-      return InvalidArgument("invalid setting config=\"" + config_file + "\": " +
-                             std::string(err.description()) + " at line " +
+      return InvalidArgument("invalid setting config=\"" + config_file +
+                             "\": " + std::string(err.description()) + " at line " +
                              std::to_string(err.source().begin.line));
     }
     BYSANS_RETURN_IF_ERROR(FlattenToml(parsed, "", origin, values));
@@ -187,7 +187,8 @@ Result<Config> LoadConfig(const std::string& config_file,
   if (config.tls_cert_file.empty() != config.tls_key_file.empty())
     return InvalidArgument(
         "invalid setting http.tls_cert/http.tls_key: set both (certificate and key) or neither");
-  if (config.data_dir.empty()) return InvalidArgument("invalid setting data_dir: must not be empty");
+  if (config.data_dir.empty())
+    return InvalidArgument("invalid setting data_dir: must not be empty");
   return config;
 }
 

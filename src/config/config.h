@@ -30,14 +30,14 @@ struct Config {
   int64_t session_ttl_s = 12 * 3600;
   int login_attempts_per_minute = 10;
 
-  int mqtt_port = 1883;   // supervised broker (issue 3)
-  std::string mqtt_url;   // external broker instead of the supervised one
+  int mqtt_port = 1883;  // supervised broker (issue 3)
+  std::string mqtt_url;  // external broker instead of the supervised one
 
   std::string admin_email;     // first admin, created when no user exists
   std::string admin_password;  // generated and printed once when empty
 
-  bool demo = false;              // seed "Demo Kommune" and run the simulator
-  int demo_interval_s = 5;        // simulator period
+  bool demo = false;        // seed "Demo Kommune" and run the simulator
+  int demo_interval_s = 5;  // simulator period
 };
 
 // One setting's textual value and where it came from (for error messages).

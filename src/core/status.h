@@ -12,17 +12,17 @@ namespace bysans {
 
 enum class Code {
   kOk,
-  kInvalidArgument,    // 400: the caller sent something wrong
-  kUnauthenticated,    // 401: no or bad credentials
-  kPermissionDenied,   // 403: authenticated, but not allowed
-  kNotFound,           // 404
-  kAlreadyExists,      // 409
-  kFailedPrecondition, // 409: state does not allow it
-  kTooLarge,           // 413
-  kUnsupportedMedia,   // 415
-  kRateLimited,        // 429
-  kUnavailable,        // 503: try again (back-pressure, shutting down)
-  kInternal,           // 500: a bug or an environment failure
+  kInvalidArgument,     // 400: the caller sent something wrong
+  kUnauthenticated,     // 401: no or bad credentials
+  kPermissionDenied,    // 403: authenticated, but not allowed
+  kNotFound,            // 404
+  kAlreadyExists,       // 409
+  kFailedPrecondition,  // 409: state does not allow it
+  kTooLarge,            // 413
+  kUnsupportedMedia,    // 415
+  kRateLimited,         // 429
+  kUnavailable,         // 503: try again (back-pressure, shutting down)
+  kInternal,            // 500: a bug or an environment failure
 };
 
 // Machine-readable name of a code, as used in JSON errors ("not_found").
@@ -48,7 +48,9 @@ inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; 
 inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
 inline Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 
@@ -56,7 +58,7 @@ inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -79,17 +81,16 @@ class [[nodiscard]] Result {
 }  // namespace bysans
 
 // Propagate a non-ok Status from an expression returning Status.
-#define BYSANS_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::bysans::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                \
+#define BYSANS_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::bysans::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define BYSANS_CONCAT_INNER(a, b) a##b
 #define BYSANS_CONCAT(a, b) BYSANS_CONCAT_INNER(a, b)
 // BYSANS_ASSIGN_OR_RETURN(auto x, ExprReturningResult());
-#define BYSANS_ASSIGN_OR_RETURN(lhs, rexpr)                                  \
-  auto BYSANS_CONCAT(_res_, __LINE__) = (rexpr);                             \
-  if (!BYSANS_CONCAT(_res_, __LINE__).ok())                                  \
-    return BYSANS_CONCAT(_res_, __LINE__).status();                          \
+#define BYSANS_ASSIGN_OR_RETURN(lhs, rexpr)                                                 \
+  auto BYSANS_CONCAT(_res_, __LINE__) = (rexpr);                                            \
+  if (!BYSANS_CONCAT(_res_, __LINE__).ok()) return BYSANS_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(BYSANS_CONCAT(_res_, __LINE__)).value()

@@ -66,7 +66,7 @@ std::optional<TimeMs> ParseTime(std::string_view s) {
     return v;
   }
   size_t pos = 0;
-  int y, mo, d, h = 0, mi = 0, sec = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!ReadInt(s, pos, 4, y) || !Expect(s, pos, '-') || !ReadInt(s, pos, 2, mo) ||
       !Expect(s, pos, '-') || !ReadInt(s, pos, 2, d))
     return std::nullopt;
@@ -97,7 +97,7 @@ std::optional<TimeMs> ParseTime(std::string_view s) {
       } else if (s[pos] == '+' || s[pos] == '-') {
         int sign = s[pos] == '+' ? 1 : -1;
         ++pos;
-        int oh, om = 0;
+        int oh = 0, om = 0;
         if (!ReadInt(s, pos, 2, oh)) return std::nullopt;
         if (Expect(s, pos, ':') || (pos < s.size() && s[pos] >= '0' && s[pos] <= '9')) {
           if (!ReadInt(s, pos, 2, om)) return std::nullopt;

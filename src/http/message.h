@@ -29,9 +29,9 @@ class Headers {
 };
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as received: path + "?" + query
-  std::string path;    // decoded path, no query
+  std::string method;                        // "GET", "POST", ...
+  std::string target;                        // as received: path + "?" + query
+  std::string path;                          // decoded path, no query
   std::map<std::string, std::string> query;  // decoded query parameters (last wins)
   Headers headers;
   std::string body;

@@ -4,9 +4,12 @@ namespace bysans {
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kViewer: return "viewer";
-    case Role::kEditor: return "editor";
-    case Role::kAdmin: return "admin";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kEditor:
+      return "editor";
+    case Role::kAdmin:
+      return "admin";
   }
   return "viewer";
 }
@@ -20,9 +23,12 @@ std::optional<Role> ParseRole(std::string_view s) {
 
 const char* TransportName(Transport t) {
   switch (t) {
-    case Transport::kHttp: return "http";
-    case Transport::kMqtt: return "mqtt";
-    case Transport::kLorawan: return "lorawan";
+    case Transport::kHttp:
+      return "http";
+    case Transport::kMqtt:
+      return "mqtt";
+    case Transport::kLorawan:
+      return "lorawan";
   }
   return "http";
 }
@@ -36,28 +42,37 @@ std::optional<Transport> ParseTransport(std::string_view s) {
 
 const char* QualityName(Quality q) {
   switch (q) {
-    case Quality::kOk: return "ok";
-    case Quality::kOutOfRange: return "out_of_range";
-    case Quality::kStuck: return "stuck";
-    case Quality::kSpike: return "spike";
-    case Quality::kLate: return "late";
+    case Quality::kOk:
+      return "ok";
+    case Quality::kOutOfRange:
+      return "out_of_range";
+    case Quality::kStuck:
+      return "stuck";
+    case Quality::kSpike:
+      return "spike";
+    case Quality::kLate:
+      return "late";
   }
   return "ok";
 }
 
 std::optional<Quality> ParseQuality(std::string_view s) {
-  for (auto q : {Quality::kOk, Quality::kOutOfRange, Quality::kStuck, Quality::kSpike,
-                 Quality::kLate})
+  for (auto q :
+       {Quality::kOk, Quality::kOutOfRange, Quality::kStuck, Quality::kSpike, Quality::kLate})
     if (s == QualityName(q)) return q;
   return std::nullopt;
 }
 
 const char* DecodeStatusName(DecodeStatus s) {
   switch (s) {
-    case DecodeStatus::kPending: return "pending";
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kError: return "error";
-    case DecodeStatus::kNone: return "none";
+    case DecodeStatus::kPending:
+      return "pending";
+    case DecodeStatus::kOk:
+      return "ok";
+    case DecodeStatus::kError:
+      return "error";
+    case DecodeStatus::kNone:
+      return "none";
   }
   return "pending";
 }

@@ -23,8 +23,8 @@ TEST(Config, DefaultsFileEnvFlagsInOrder) {
   std::string file = WriteFile("data_dir = \"/tmp/x\"\n[http]\nport = 9000\nthreads = 3\n");
   auto c = LoadConfig(file, {{"BYSANS_HTTP_PORT", "9100"}}, {{"data_dir", "/tmp/y"}});
   ASSERT_TRUE(c.ok()) << c.status().message();
-  EXPECT_EQ(c->http_port, 9100);  // env beats file
-  EXPECT_EQ(c->http_threads, 3);  // file beats default
+  EXPECT_EQ(c->http_port, 9100);     // env beats file
+  EXPECT_EQ(c->http_threads, 3);     // file beats default
   EXPECT_EQ(c->data_dir, "/tmp/y");  // flag beats file
   EXPECT_EQ(c->log_format, "text");  // default
 }

@@ -1,0 +1,51 @@
+# Shared helpers for bench/*/run.sh (sourced). Starts a real bysans on a free
+# port with a fresh data directory and creates an HTTP device through the API.
+BYSANS_BUILD_DIR="${BYSANS_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/release}"
+BYSANS_BIN="${BYSANS_BIN:-$BYSANS_BUILD_DIR/bin/bysans}"
+BENCH_ADMIN_EMAIL="bench@bysans.local"
+BENCH_ADMIN_PASSWORD="bench-password-123"
+
+# start_bysans DATA_DIR [extra args...]: starts bysans, sets BYSANS_PID and BYSANS_URL.
+start_bysans() {
+  local dir="$1"; shift
+  BYSANS_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BYSANS_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
+    BYSANS_LOG_LEVEL=warn "$BYSANS_BIN" serve --data-dir "$dir" --http-port 0 "$@" \
+    >"$dir/server.log" 2>&1 &
+  BYSANS_PID=$!
+  for _ in $(seq 1 600); do
+    if [ -s "$dir/http.url" ]; then
+      BYSANS_URL=$(cat "$dir/http.url")
+      curl -fsS "$BYSANS_URL/healthz" >/dev/null 2>&1 && return 0
+    fi
+    sleep 0.1
+  done
+  echo "bysans did not start; log:" >&2; cat "$dir/server.log" >&2
+  return 1
+}
+
+# json_field NAME: reads JSON on stdin, prints the first string/number value of NAME.
+json_field() {
+  sed -n "s/.*\"$1\":\(\"\([^\"]*\)\"\|\([0-9.]*\)\).*/\2\3/p" | head -1
+}
+
+# create_http_device: logs in as the bench admin, creates org/app/device; prints the ingest key.
+create_http_device() {
+  local jar; jar=$(mktemp)
+  curl -fsS -c "$jar" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" \
+    "$BYSANS_URL/api/v1/auth/login" >/dev/null
+  local org app
+  org=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' -d '{"name":"Bench Kommune"}' \
+    "$BYSANS_URL/api/v1/organizations" | json_field id)
+  app=$(curl -fsS -b "$jar" -H 'Content-Type: application/json' -d '{"name":"Bench"}' \
+    "$BYSANS_URL/api/v1/organizations/$org/applications" | json_field id)
+  curl -fsS -b "$jar" -H 'Content-Type: application/json' \
+    -d '{"name":"Bench device","transport":"http"}' \
+    "$BYSANS_URL/api/v1/applications/$app/devices" | json_field apiKey
+  rm -f "$jar"
+}
+
+stop_bysans() {
+  [ -n "${BYSANS_PID:-}" ] && kill "$BYSANS_PID" 2>/dev/null && wait "$BYSANS_PID" 2>/dev/null
+  BYSANS_PID=""
+}

@@ -1,0 +1,221 @@
+// Store benchmark: fills a large SQLite store and measures the sustained
+// append rate over the last 1M readings, hourly aggregation of one year-long
+// series, and Latest over 10,000 devices. Prints one BENCH line on stdout.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace bysans {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+double MsSince(Steady::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
+}
+
+constexpr int kDevices = 10'000;
+constexpr int kKeys = 6;
+constexpr int kBatch = 5'000;
+constexpr TimeMs kT0 = 1'704'067'200'000;  // 2024-01-01
+constexpr TimeMs kStep = 600'000;          // 10 minutes
+
+// Keeps at most `max` batches in flight, like concurrent ingest connections.
+class Inflight {
+ public:
+  explicit Inflight(int max) : max_(max) {}
+  void Acquire() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return n_ < max_; });
+    ++n_;
+  }
+  void Release(const Status& s) {
+    std::lock_guard lk(mu_);
+    if (!s.ok() && error_.ok()) error_ = s;
+    --n_;
+    cv_.notify_all();
+  }
+  Status Drain() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return n_ == 0; });
+    return error_;
+  }
+
+ private:
+  int max_;
+  int n_ = 0;
+  Status error_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int Run() {
+  const bool quick = getenv("BENCH_QUICK") && std::string(getenv("BENCH_QUICK")) == "1";
+  const int64_t total = quick ? 2'000'000 : 20'000'000;
+  const int64_t measured = 1'000'000;
+  std::string tmpl = (std::filesystem::temp_directory_path() / "bysans_bench_XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const std::string dir = tmpl;
+  SystemClock clock;
+  SqliteOptions o;
+  o.path = dir + "/bench.db";
+  o.clock = &clock;
+  if (const char* sp = getenv("BENCH_SEAL_POINTS")) o.seal_points = std::atoll(sp);
+  std::fprintf(stderr, "seal_points=%lld\n", static_cast<long long>(o.seal_points));
+  auto opened = OpenSqliteStore(o);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open: %s\n", opened.status().message().c_str());
+    return 1;
+  }
+  std::unique_ptr<Store> store = std::move(opened).value();
+  const std::string keys[kKeys] = {"temp", "humidity", "co2", "battery", "rssi", "snr"};
+
+  // Readings in time order: every device reports all keys each 10 minutes.
+  auto make_batch = [&](int64_t start, int64_t n) {
+    IngestBatch b;
+    b.readings.reserve(static_cast<size_t>(n));
+    for (int64_t i = start; i < start + n; ++i) {
+      const int64_t step = i / (kDevices * kKeys);
+      const int64_t in_step = i % (kDevices * kKeys);
+      const Id dev = 1 + in_step / kKeys;
+      const int k = static_cast<int>(in_step % kKeys);
+      const TimeMs ts = kT0 + step * kStep + (dev % 600) * 1000;
+      b.readings.push_back(Reading{dev, keys[k], ts,
+                                   20.0 + static_cast<double>((i * 7919) % 1000) / 100,
+                                   k == 0 ? "°C" : "", Quality::kOk});
+    }
+    return b;
+  };
+
+  Inflight inflight(32);
+  const int64_t timed_from = total - measured;
+  auto t_fill = Steady::now();
+  int64_t next = 0;
+  auto append_until = [&](int64_t end) {
+    while (next < end) {
+      const int64_t n = std::min<int64_t>(kBatch, end - next);
+      IngestBatch b = make_batch(next, n);
+      inflight.Acquire();
+      store->AppendAsync(std::move(b), [&inflight](Status s) { inflight.Release(s); });
+      next += n;
+      if (next % 2'000'000 < kBatch)
+        std::fprintf(stderr, "  %lld readings, %.0f s\n", static_cast<long long>(next),
+                     MsSince(t_fill) / 1000);
+    }
+  };
+  append_until(timed_from - 3 * measured);
+  const auto t_sustained = Steady::now();
+  append_until(timed_from);
+  Status s = inflight.Drain();
+  if (!s.ok()) {
+    std::fprintf(stderr, "append: %s\n", s.message().c_str());
+    return 1;
+  }
+  // Pre-build the measured batches so the rate is the store's, not the generator's.
+  std::vector<IngestBatch> last;
+  for (int64_t i = timed_from; i < total; i += kBatch)
+    last.push_back(make_batch(i, std::min<int64_t>(kBatch, total - i)));
+  auto t_last = Steady::now();
+  for (auto& b : last) {
+    inflight.Acquire();
+    store->AppendAsync(std::move(b), [&inflight](Status st) { inflight.Release(st); });
+  }
+  s = inflight.Drain();
+  const double last_ms = MsSince(t_last);
+  if (!s.ok()) {
+    std::fprintf(stderr, "append: %s\n", s.message().c_str());
+    return 1;
+  }
+  const double rate = static_cast<double>(measured) / (last_ms / 1000);
+  std::fprintf(stderr, "fill: %lld readings in %.1f s overall; last 1M at %.0f readings/s\n",
+               static_cast<long long>(total), MsSince(t_fill) / 1000, rate);
+  // Informational: a window long enough to include several seals.
+  std::fprintf(stderr, "sustained over the last 4M readings (incl. seals): %.0f readings/s\n",
+               4.0 * static_cast<double>(measured) / (MsSince(t_sustained) / 1000));
+
+  // One series with a year of 10-minute readings.
+  const Id year_dev = kDevices + 1;
+  const int64_t year_n = 52'560;
+  const TimeMs year_t0 = kT0 - 365LL * 24 * 3'600'000;
+  for (int64_t i = 0; i < year_n; i += kBatch) {
+    IngestBatch b;
+    for (int64_t j = i; j < std::min(year_n, i + kBatch); ++j)
+      b.readings.push_back(Reading{year_dev, "temp", year_t0 + j * kStep,
+                                   10 + static_cast<double>(j % 144) / 10, "°C", Quality::kOk});
+    s = store->Append(std::move(b));
+    if (!s.ok()) {
+      std::fprintf(stderr, "append year: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  std::vector<Id> devices;
+  for (Id d = 1; d <= kDevices; ++d) devices.push_back(d);
+
+  auto measure = [&](const char* phase, double* agg_ms, double* latest_ms) -> bool {
+    std::vector<double> agg, lat;
+    for (int r = 0; r < 9; ++r) {
+      auto t = Steady::now();
+      auto buckets =
+          store->Aggregate({year_dev, "temp", year_t0, year_t0 + year_n * kStep, 3'600'000});
+      agg.push_back(MsSince(t));
+      if (!buckets.ok() || buckets->size() != 8760) {
+        std::fprintf(stderr, "aggregate: %s, %zu buckets\n",
+                     buckets.ok() ? "ok" : buckets.status().message().c_str(),
+                     buckets.ok() ? buckets->size() : 0);
+        return false;
+      }
+      t = Steady::now();
+      auto latest = store->Latest(devices);
+      lat.push_back(MsSince(t));
+      if (!latest.ok() || latest->size() != static_cast<size_t>(kDevices * kKeys)) {
+        std::fprintf(stderr, "latest: wrong result\n");
+        return false;
+      }
+    }
+    *agg_ms = Median(agg);
+    *latest_ms = Median(lat);
+    std::fprintf(stderr, "%s: hourly aggregate of a year %.2f ms, latest of 10k devices %.2f ms\n",
+                 phase, *agg_ms, *latest_ms);
+    return true;
+  };
+  double agg_open = 0, lat_open = 0, agg_sealed = 0, lat_sealed = 0;
+  if (!measure("open segment", &agg_open, &lat_open)) return 1;
+  auto t_reopen = Steady::now();
+  store->Close();
+  store.reset();
+  opened = OpenSqliteStore(o);
+  if (!opened.ok()) return 1;
+  store = std::move(opened).value();
+  std::fprintf(stderr, "close (seal) + reopen: %.0f ms\n", MsSince(t_reopen));
+  if (!measure("sealed", &agg_sealed, &lat_sealed)) return 1;
+  store->Close();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(o.path, ec);
+  std::fprintf(stderr, "database size: %.0f MB\n", static_cast<double>(size) / 1e6);
+  std::filesystem::remove_all(dir, ec);
+  std::printf("BENCH store append_rows_per_s=%.0f agg_year_ms=%.2f latest_10k_ms=%.2f\n", rate,
+              std::max(agg_open, agg_sealed), std::max(lat_open, lat_sealed));
+  return 0;
+}
+
+}  // namespace
+}  // namespace bysans
+
+int main() { return bysans::Run(); }

@@ -1,0 +1,75 @@
+// API keys of an organisation (org admins). The secret is shown once, at
+// creation; only its SHA-256 is stored.
+#include "api/common.h"
+#include "api/objects.h"
+#include "core/time_format.h"
+
+namespace bysans::api {
+namespace {
+
+Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kAdmin));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "role", "expiresAt"}));
+  ApiKey k;
+  BYSANS_ASSIGN_OR_RETURN(k.name, RequiredString(body, "name"));
+  BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
+  auto r = ParseRole(role);
+  if (!r)
+    return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
+  k.role = *r;
+  TimeMs now = ctx.clock.NowMs();
+  BYSANS_ASSIGN_OR_RETURN(auto expires, OptString(body, "expiresAt"));
+  if (expires) {
+    auto t = ParseTime(*expires);
+    if (!t) return InvalidArgument("field 'expiresAt' is not an RFC 3339 time: " + *expires);
+    if (*t <= now) return InvalidArgument("field 'expiresAt' must be in the future");
+    k.expires_ms = *t;
+  }
+  auth::Authenticator::NewSecret secret = ctx.auth.NewApiKeySecret();
+  k.org_id = o.id;
+  k.prefix = secret.prefix;
+  k.secret_hash = secret.hash;
+  k.created_by = p.user_id.value_or(0);
+  k.created_ms = now;
+  BYSANS_ASSIGN_OR_RETURN(k, ctx.store.CreateApiKey(k));
+  Audit(ctx, p, req, k.org_id, "create", "api_key", std::to_string(k.id),
+        k.name + " (" + RoleName(k.role) + ")");
+  json out = ToJson(k);
+  out["key"] = secret.secret;
+  return Json(201, out);
+}
+
+Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kAdmin));
+  BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
+  BYSANS_ASSIGN_OR_RETURN(auto keys, ctx.store.ListApiKeys(o.id, page));
+  return PagedJson(ToJsonArray(keys.items), keys.total, page);
+}
+
+Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  auto k = ctx.store.GetApiKey(id);
+  Status st = k.ok() ? auth::Require(p, k->org_id, Role::kAdmin) : k.status();
+  if (st.code() == Code::kNotFound) return NotFound("no API key with id " + std::to_string(id));
+  BYSANS_RETURN_IF_ERROR(st);
+  BYSANS_RETURN_IF_ERROR(ctx.store.DeleteApiKey(id));
+  Audit(ctx, p, req, k->org_id, "delete", "api_key", std::to_string(id), k->name);
+  return NoContent();
+}
+
+}  // namespace
+
+void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](http::Request& req, const auth::Principal& p) { return fn(ctx, req, p); };
+  };
+  const std::string list = "/api/v1/organizations/{orgId}/api-keys";
+  AddAuthed(router, ctx, "POST", list, "Create an API key (secret shown once)", bind(Create));
+  AddAuthed(router, ctx, "GET", list, "API keys of an organisation (no secrets)", bind(List));
+  AddAuthed(router, ctx, "DELETE", "/api/v1/api-keys/{id}", "Revoke an API key", bind(Delete));
+}
+
+}  // namespace bysans::api

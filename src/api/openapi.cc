@@ -1,0 +1,301 @@
+#include "api/openapi.h"
+
+#include <string_view>
+
+namespace bysans::api {
+namespace {
+
+using json = nlohmann::json;
+
+struct Op {
+  std::string_view method;
+  std::string_view pattern;
+  std::string_view request;   // component schema name, "" = no body
+  std::string_view response;  // component name, "list:<name>" = paged list, "" = no body
+  int status;
+};
+
+// One row per route registered by the route groups.
+constexpr Op kOps[] = {
+    {"GET", "/healthz", "", "Health", 200},
+    {"GET", "/metrics", "", "", 200},
+    {"GET", "/api/openapi.json", "", "", 200},
+    {"POST", "/api/v1/auth/login", "LoginRequest", "Me", 200},
+    {"POST", "/api/v1/auth/logout", "", "", 204},
+    {"GET", "/api/v1/auth/me", "", "Me", 200},
+    {"POST", "/api/v1/organizations", "OrganizationInput", "Organization", 201},
+    {"GET", "/api/v1/organizations", "", "list:Organization", 200},
+    {"GET", "/api/v1/organizations/{orgId}", "", "Organization", 200},
+    {"PATCH", "/api/v1/organizations/{orgId}", "OrganizationInput", "Organization", 200},
+    {"DELETE", "/api/v1/organizations/{orgId}", "", "", 204},
+    {"GET", "/api/v1/organizations/{orgId}/members", "", "list:Member", 200},
+    {"GET", "/api/v1/organizations/{orgId}/members/{userId}", "", "Member", 200},
+    {"PUT", "/api/v1/organizations/{orgId}/members/{userId}", "RoleInput", "Member", 200},
+    {"DELETE", "/api/v1/organizations/{orgId}/members/{userId}", "", "", 204},
+    {"POST", "/api/v1/organizations/{orgId}/applications", "ApplicationInput", "Application", 201},
+    {"GET", "/api/v1/organizations/{orgId}/applications", "", "list:Application", 200},
+    {"GET", "/api/v1/applications/{appId}", "", "Application", 200},
+    {"PATCH", "/api/v1/applications/{appId}", "ApplicationInput", "Application", 200},
+    {"DELETE", "/api/v1/applications/{appId}", "", "", 204},
+    {"POST", "/api/v1/applications/{appId}/devices", "DeviceInput", "DeviceCreated", 201},
+    {"GET", "/api/v1/applications/{appId}/devices", "", "list:Device", 200},
+    {"GET", "/api/v1/organizations/{orgId}/devices", "", "list:Device", 200},
+    {"GET", "/api/v1/devices/{id}", "", "Device", 200},
+    {"PATCH", "/api/v1/devices/{id}", "DeviceInput", "Device", 200},
+    {"DELETE", "/api/v1/devices/{id}", "", "", 204},
+    {"POST", "/api/v1/devices/{id}/rotate-key", "", "DeviceKey", 200},
+    {"POST", "/api/v1/organizations/{orgId}/device-models", "DeviceModelDoc", "DeviceModel", 201},
+    {"GET", "/api/v1/organizations/{orgId}/device-models", "", "list:DeviceModel", 200},
+    {"GET", "/api/v1/device-models/{id}", "", "DeviceModel", 200},
+    {"PATCH", "/api/v1/device-models/{id}", "DeviceModelDoc", "DeviceModel", 200},
+    {"DELETE", "/api/v1/device-models/{id}", "", "", 204},
+    {"POST", "/api/v1/users", "UserInput", "User", 201},
+    {"GET", "/api/v1/users", "", "list:User", 200},
+    {"GET", "/api/v1/users/{userId}", "", "User", 200},
+    {"PATCH", "/api/v1/users/{userId}", "UserPatch", "User", 200},
+    {"DELETE", "/api/v1/users/{userId}", "", "", 204},
+    {"POST", "/api/v1/organizations/{orgId}/api-keys", "ApiKeyInput", "ApiKeyCreated", 201},
+    {"GET", "/api/v1/organizations/{orgId}/api-keys", "", "list:ApiKey", 200},
+    {"DELETE", "/api/v1/api-keys/{id}", "", "", 204},
+    {"GET", "/api/v1/audit", "", "list:AuditEntry", 200},
+    // api/ingest.cc and api/readings.cc.
+    {"POST", "/api/v1/receive-data", "DevicePayload", "", 204},
+    {"GET", "/api/v1/devices/{id}/readings", "", "Readings", 200},
+    {"GET", "/api/v1/devices/{id}/keys", "", "Keys", 200},
+    {"GET", "/api/v1/devices/{id}/latest", "", "Readings", 200},
+    {"GET", "/api/v1/devices/{id}/messages", "", "Messages", 200},
+    {"GET", "/api/v1/devices/{id}/quality", "", "QualityCounts", 200},
+    {"GET", "/api/v1/applications/{appId}/latest", "", "ApplicationLatest", 200},
+};
+
+const Op* FindOp(const http::RouteInfo& r) {
+  for (const Op& op : kOps)
+    if (op.method == r.method && op.pattern == r.pattern) return &op;
+  return nullptr;
+}
+
+json Ref(std::string_view name) { return {{"$ref", "#/components/schemas/" + std::string(name)}}; }
+
+json Str() { return {{"type", "string"}}; }
+json Int() { return {{"type", "integer"}, {"format", "int64"}}; }
+json Bool() { return {{"type", "boolean"}}; }
+json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
+json Obj(json props, std::vector<std::string> required = {}) {
+  json o = {{"type", "object"}, {"properties", std::move(props)}};
+  if (!required.empty()) o["required"] = required;
+  return o;
+}
+json Nullable(json s) {
+  s["nullable"] = true;
+  return s;
+}
+
+json Components() {
+  json role = {{"type", "string"}, {"enum", {"viewer", "editor", "admin"}}};
+  json s;
+  s["Error"] = Obj({{"error", Obj({{"code", Str()}, {"message", Str()}})}});
+  s["Health"] = Obj({{"status", Str()}});
+  s["LoginRequest"] = Obj({{"email", Str()}, {"password", Str()}}, {"email", "password"});
+  s["Membership"] = Obj({{"orgId", Int()}, {"orgName", Str()}, {"role", role}});
+  s["Me"] = Obj({{"user", Ref("User")},
+                 {"memberships", {{"type", "array"}, {"items", Ref("Membership")}}},
+                 {"expiresAt", Time()}});
+  s["Organization"] = Obj({{"id", Int()}, {"name", Str()}, {"createdAt", Time()}});
+  s["OrganizationInput"] = Obj({{"name", Str()}}, {"name"});
+  s["Member"] = Obj({{"userId", Int()}, {"email", Str()}, {"name", Str()}, {"role", role}});
+  s["RoleInput"] = Obj({{"role", role}}, {"role"});
+  s["Application"] = Obj({{"id", Int()},
+                          {"orgId", Int()},
+                          {"name", Str()},
+                          {"description", Str()},
+                          {"createdAt", Time()}});
+  s["ApplicationInput"] = Obj({{"name", Str()}, {"description", Str()}}, {"name"});
+  json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
+                       {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},
+                      {"lat", "lon"});
+  json device_props = {{"name", Str()},
+                       {"transport", {{"type", "string"}, {"enum", {"http", "mqtt", "lorawan"}}}},
+                       {"devEui", {{"type", "string"}, {"pattern", "^[0-9a-fA-F]{16}$"}}},
+                       {"location", Nullable(location)},
+                       {"tags", {{"type", "array"}, {"items", Str()}}},
+                       {"metadata", {{"type", "object"}, {"additionalProperties", Str()}}},
+                       {"deviceModelId", Nullable(Int())},
+                       {"expectedIntervalS", Int()},
+                       {"inMaintenance", Bool()}};
+  json input = Obj(device_props, {"name"});
+  input["additionalProperties"] = false;
+  s["DeviceInput"] = input;
+  json device = device_props;
+  device["id"] = Int();
+  device["orgId"] = Int();
+  device["applicationId"] = Int();
+  device["createdAt"] = Time();
+  s["Device"] = Obj(device);
+  json created = device;
+  created["apiKey"] = {{"type", "string"}, {"description", "HTTP devices only; shown once"}};
+  s["DeviceCreated"] = Obj(created);
+  s["DeviceKey"] = Obj({{"apiKey", Str()}});
+  s["DeviceModelDoc"] = {
+      {"type", "object"},
+      {"description", "A FIWARE Smart Data Models DeviceModel; `name` or `modelName` required"},
+      {"properties",
+       {{"name", Str()},
+        {"modelName", Str()},
+        {"brandName", Str()},
+        {"controlledProperty", {{"type", "array"}, {"items", Str()}}}}}};
+  s["DeviceModel"] = Obj({{"id", Int()},
+                          {"orgId", Int()},
+                          {"name", Str()},
+                          {"doc", Ref("DeviceModelDoc")},
+                          {"createdAt", Time()}});
+  s["User"] = Obj({{"id", Int()},
+                   {"email", Str()},
+                   {"name", Str()},
+                   {"globalAdmin", Bool()},
+                   {"createdAt", Time()}});
+  s["UserInput"] =
+      Obj({{"email", Str()}, {"password", Str()}, {"name", Str()}, {"globalAdmin", Bool()}},
+          {"email", "password"});
+  s["UserPatch"] = Obj(
+      {{"name", Str()}, {"password", Str()}, {"currentPassword", Str()}, {"globalAdmin", Bool()}});
+  json key = {{"id", Int()},        {"orgId", Int()},     {"name", Str()},
+              {"role", role},       {"prefix", Str()},    {"expiresAt", Nullable(Time())},
+              {"createdBy", Int()}, {"createdAt", Time()}};
+  s["ApiKey"] = Obj(key);
+  key["key"] = {{"type", "string"}, {"description", "the secret; shown once"}};
+  s["ApiKeyCreated"] = Obj(key);
+  s["ApiKeyInput"] =
+      Obj({{"name", Str()}, {"role", role}, {"expiresAt", Time()}}, {"name", "role"});
+  s["AuditEntry"] = Obj({{"id", Int()},
+                         {"orgId", Nullable(Int())},
+                         {"userId", Nullable(Int())},
+                         {"apiKeyId", Nullable(Int())},
+                         {"action", Str()},
+                         {"objectType", Str()},
+                         {"objectId", Str()},
+                         {"remoteAddr", Str()},
+                         {"detail", Str()},
+                         {"ts", Time()}});
+  s["DevicePayload"] = {
+      {"description", "Any JSON object or SenML array the device sends (?apiKey=<device key>)"}};
+  json value = {{"oneOf", {{{"type", "number"}}, Str(), Bool()}}};
+  json reading = Obj({{"key", Str()},
+                      {"ts", Time()},
+                      {"value", value},
+                      {"unit", Str()},
+                      {"quality", Str()},
+                      {"min", {{"type", "number"}}},
+                      {"max", {{"type", "number"}}},
+                      {"avg", {{"type", "number"}}},
+                      {"count", Int()}});
+  s["Readings"] = Obj({{"deviceId", Int()},
+                       {"key", Str()},
+                       {"bucket", Str()},
+                       {"items", {{"type", "array"}, {"items", reading}}},
+                       {"limit", Int()},
+                       {"truncated", Bool()}});
+  s["Keys"] = Obj({{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", Str()}}}});
+  json message = Obj({{"id", Int()},
+                      {"receivedAt", Time()},
+                      {"transport", Str()},
+                      {"contentType", Str()},
+                      {"payload", Str()},
+                      {"payloadEncoding", Str()},
+                      {"decodeStatus", Str()},
+                      {"decodeError", Str()}});
+  s["Messages"] = Obj(
+      {{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", message}}}, {"limit", Int()}});
+  s["QualityCounts"] = Obj({{"deviceId", Int()},
+                            {"counts", {{"type", "object"}, {"additionalProperties", Int()}}},
+                            {"total", Int()}});
+  json latest = Obj({{"deviceId", Int()},
+                     {"deviceName", Str()},
+                     {"readings", {{"type", "object"}, {"additionalProperties", reading}}}});
+  s["ApplicationLatest"] =
+      Obj({{"applicationId", Int()}, {"items", {{"type", "array"}, {"items", latest}}}});
+  return s;
+}
+
+json ResponseSchema(std::string_view response) {
+  constexpr std::string_view kList = "list:";
+  if (response.substr(0, kList.size()) == kList) {
+    return Obj({{"items", {{"type", "array"}, {"items", Ref(response.substr(kList.size()))}}},
+                {"total", Int()},
+                {"limit", Int()},
+                {"offset", Int()}});
+  }
+  return Ref(response);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+json Operation(const http::RouteInfo& r) {
+  json op = {{"summary", r.summary}, {"operationId", Lower(r.method) + " " + r.pattern}};
+  json params = json::array();
+  size_t i = 0;
+  while ((i = r.pattern.find('{', i)) != std::string::npos) {
+    size_t j = r.pattern.find('}', i);
+    if (j == std::string::npos) break;
+    params.push_back({{"name", r.pattern.substr(i + 1, j - i - 1)},
+                      {"in", "path"},
+                      {"required", true},
+                      {"schema", Str()}});
+    i = j;
+  }
+  if (!params.empty()) op["parameters"] = params;
+  json responses;
+  json error = {{"description", "error"},
+                {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
+  responses["default"] = error;
+  if (const Op* o = FindOp(r)) {
+    if (!o->request.empty())
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/json", {{"schema", Ref(o->request)}}}}}};
+    json ok = {{"description", "success"}};
+    if (!o->response.empty())
+      ok["content"] = {{"application/json", {{"schema", ResponseSchema(o->response)}}}};
+    else if (r.pattern == "/metrics")
+      ok["content"] = {{"text/plain", {{"schema", Str()}}}};
+    else if (r.pattern == "/api/openapi.json")
+      ok["content"] = {{"application/json", {{"schema", {{"type", "object"}}}}}};
+    responses[std::to_string(o->status)] = ok;
+  } else {
+    responses["200"] = {{"description", "success"}};
+  }
+  op["responses"] = responses;
+  return op;
+}
+
+}  // namespace
+
+json BuildOpenApi(const std::vector<http::RouteInfo>& routes) {
+  json paths = json::object();
+  for (const auto& r : routes) paths[r.pattern][Lower(r.method)] = Operation(r);
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "bysans"},
+            {"version", "0.1.0"},
+            {"description", "IoT platform for Danish municipalities"}}},
+          {"paths", std::move(paths)},
+          {"components",
+           {{"schemas", Components()},
+            {"securitySchemes",
+             {{"apiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}},
+              {"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "bysans_session"}}}}}}},
+          {"security", json::array({{{"apiKey", json::array()}},
+                                    {{"bearer", json::array()}},
+                                    {{"session", json::array()}}})}};
+}
+
+std::vector<std::string> RoutesWithoutSchema(const std::vector<http::RouteInfo>& routes) {
+  std::vector<std::string> out;
+  for (const auto& r : routes)
+    if (!FindOp(r)) out.push_back(r.method + " " + r.pattern);
+  return out;
+}
+
+}  // namespace bysans::api

@@ -1,0 +1,166 @@
+// Organisations (create/delete: global admin) and their memberships (org admin).
+#include "api/common.h"
+#include "api/objects.h"
+
+namespace bysans::api {
+namespace {
+
+std::string IdStr(Id id) { return std::to_string(id); }
+
+Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_RETURN_IF_ERROR(auth::RequireGlobalAdmin(p));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name"}));
+  Organization o;
+  BYSANS_ASSIGN_OR_RETURN(o.name, RequiredString(body, "name"));
+  o.created_ms = ctx.clock.NowMs();
+  BYSANS_ASSIGN_OR_RETURN(o, ctx.store.CreateOrganization(o));
+  Audit(ctx, p, req, o.id, "create", "organization", IdStr(o.id));
+  return Json(201, ToJson(o));
+}
+
+Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
+  if (p.global_admin) {
+    BYSANS_ASSIGN_OR_RETURN(auto orgs, ctx.store.ListOrganizations(page));
+    return PagedJson(ToJsonArray(orgs.items), orgs.total, page);
+  }
+  if (p.user_id) {
+    BYSANS_ASSIGN_OR_RETURN(auto orgs, ctx.store.ListOrganizationsOfUser(*p.user_id, page));
+    return PagedJson(ToJsonArray(orgs.items), orgs.total, page);
+  }
+  // An API key sees its one organisation.
+  std::vector<Organization> orgs;
+  for (const auto& [id, role] : p.roles) {
+    auto o = ctx.store.GetOrganization(id);
+    if (o.ok()) orgs.push_back(*o);
+  }
+  int64_t total = static_cast<int64_t>(orgs.size());
+  std::vector<Organization> window;
+  for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i)
+    window.push_back(orgs[static_cast<size_t>(i)]);
+  return PagedJson(ToJsonArray(window), total, page);
+}
+
+Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kViewer));
+  return Json(200, ToJson(o));
+}
+
+Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kAdmin));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name"}));
+  BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
+  if (name) {
+    if (name->empty()) return InvalidArgument("field 'name' must not be empty");
+    o.name = *name;
+  }
+  BYSANS_RETURN_IF_ERROR(ctx.store.UpdateOrganization(o));
+  Audit(ctx, p, req, o.id, "update", "organization", IdStr(o.id), body.dump());
+  return Json(200, ToJson(o));
+}
+
+Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kViewer));
+  BYSANS_RETURN_IF_ERROR(auth::RequireGlobalAdmin(p));
+  BYSANS_RETURN_IF_ERROR(ctx.store.DeleteOrganization(o.id));
+  // The organisation's own audit rows went with it; record the deletion globally.
+  Audit(ctx, p, req, std::nullopt, "delete", "organization", IdStr(o.id), o.name);
+  return NoContent();
+}
+
+Result<json> MemberJson(ApiContext& ctx, const Membership& m) {
+  json j = {{"userId", m.user_id}, {"role", RoleName(m.role)}, {"email", ""}, {"name", ""}};
+  auto u = ctx.store.GetUser(m.user_id);
+  if (u.ok()) {
+    j["email"] = u->email;
+    j["name"] = u->name;
+  }
+  return j;
+}
+
+Result<http::Response> ListMembers(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kAdmin));
+  BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
+  BYSANS_ASSIGN_OR_RETURN(auto ms, ctx.store.ListMembershipsOfOrganization(o.id));
+  json items = json::array();
+  int64_t total = static_cast<int64_t>(ms.size());
+  for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i) {
+    BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, ms[static_cast<size_t>(i)]));
+    items.push_back(std::move(j));
+  }
+  return PagedJson(std::move(items), total, page);
+}
+
+Result<Membership> LoadMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kAdmin));
+  BYSANS_ASSIGN_OR_RETURN(Id user, IdParam(req, "userId"));
+  return Membership{user, o.id, Role::kViewer};
+}
+
+Result<http::Response> GetMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Membership key, LoadMember(ctx, req, p));
+  auto m = ctx.store.GetMembership(key.user_id, key.org_id);
+  if (!m.ok() && m.status().code() == Code::kNotFound)
+    return NotFound("user " + IdStr(key.user_id) + " is not a member of this organisation");
+  if (!m.ok()) return m.status();
+  BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, *m));
+  return Json(200, j);
+}
+
+Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Membership m, LoadMember(ctx, req, p));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"role"}));
+  BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
+  auto r = ParseRole(role);
+  if (!r)
+    return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
+  m.role = *r;
+  auto u = ctx.store.GetUser(m.user_id);
+  if (!u.ok() && u.status().code() == Code::kNotFound)
+    return NotFound("no user with id " + IdStr(m.user_id));
+  if (!u.ok()) return u.status();
+  BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
+  Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), role);
+  BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
+  return Json(200, j);
+}
+
+Result<http::Response> DeleteMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Membership m, LoadMember(ctx, req, p));
+  Status st = ctx.store.DeleteMembership(m.user_id, m.org_id);
+  if (st.code() == Code::kNotFound)
+    return NotFound("user " + IdStr(m.user_id) + " is not a member of this organisation");
+  BYSANS_RETURN_IF_ERROR(st);
+  Audit(ctx, p, req, m.org_id, "delete", "membership", IdStr(m.user_id));
+  return NoContent();
+}
+
+}  // namespace
+
+void RegisterOrganizationRoutes(http::Router& router, ApiContext& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](http::Request& req, const auth::Principal& p) { return fn(ctx, req, p); };
+  };
+  const std::string org = "/api/v1/organizations/{orgId}";
+  AddAuthed(router, ctx, "POST", "/api/v1/organizations", "Create an organisation", bind(Create));
+  AddAuthed(router, ctx, "GET", "/api/v1/organizations", "The caller's organisations", bind(List));
+  AddAuthed(router, ctx, "GET", org, "One organisation", bind(Get));
+  AddAuthed(router, ctx, "PATCH", org, "Rename an organisation", bind(Patch));
+  AddAuthed(router, ctx, "DELETE", org, "Delete an organisation and all it owns", bind(Delete));
+  AddAuthed(router, ctx, "GET", org + "/members", "Members and their roles", bind(ListMembers));
+  AddAuthed(router, ctx, "GET", org + "/members/{userId}", "One member", bind(GetMember));
+  AddAuthed(router, ctx, "PUT", org + "/members/{userId}", "Add a member or change the role",
+            bind(PutMember));
+  AddAuthed(router, ctx, "DELETE", org + "/members/{userId}", "Remove a member",
+            bind(DeleteMember));
+}
+
+}  // namespace bysans::api

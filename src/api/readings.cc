@@ -1,0 +1,434 @@
+// Reading queries: raw readings and time buckets of a device (JSON or CSV),
+// its keys, latest values and quality counts, an application's latest values,
+// and the raw messages of a device. Callers need the viewer role in the
+// device's organisation; anyone else is told the device does not exist.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "api/common.h"
+#include "core/time_format.h"
+
+namespace bysans::api {
+namespace {
+
+constexpr int64_t kDefaultReadingLimit = 1000;
+constexpr int64_t kMaxReadingLimit = 100'000;
+constexpr int64_t kDefaultMessageLimit = 100;
+constexpr int64_t kMaxMessageLimit = 10'000;
+// Aggregates default to everything from the epoch to the year 9999.
+constexpr TimeMs kLatestTime = 253'402'300'799'999;
+constexpr size_t kLatestChunk = 500;  // device ids per SeriesStore::Latest call
+
+// ---- small formatting helpers ------------------------------------------------
+
+std::string NumberText(double d) { return fmt::format("{}", d); }
+
+json ValueJson(const Value& v) {
+  return std::visit([](const auto& x) { return json(x); }, v);
+}
+
+std::string ValueText(const Value& v) {
+  if (const double* d = std::get_if<double>(&v)) return NumberText(*d);
+  if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  return std::get<std::string>(v);
+}
+
+// RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+void CsvField(std::string& out, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+void CsvRow(std::string& out, std::initializer_list<std::string_view> fields) {
+  bool first = true;
+  for (std::string_view f : fields) {
+    if (!first) out.push_back(',');
+    first = false;
+    CsvField(out, f);
+  }
+  out.append("\r\n");
+}
+
+// A file name safe inside a quoted header value.
+std::string SafeFilename(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 100)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
+http::Response CsvResponse(std::string body, const std::string& filename) {
+  http::Response r;
+  r.status = 200;
+  r.headers.Set("Content-Type", "text/csv; charset=utf-8");
+  r.headers.Set("Content-Disposition", "attachment; filename=\"" + SafeFilename(filename) + "\"");
+  r.body = std::move(body);
+  return r;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kAlphabet[v & 63]);
+  }
+  if (i < in.size()) {
+    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// ---- query parameters --------------------------------------------------------
+
+Result<int64_t> LimitQuery(const http::Request& req, int64_t fallback, int64_t max) {
+  const std::string* s = req.Query("limit");
+  if (!s || s->empty()) return fallback;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || p != s->data() + s->size() || v < 1 || v > max) {
+    return InvalidArgument("limit must be an integer from 1 to " + std::to_string(max));
+  }
+  return v;
+}
+
+// True for CSV (Accept: text/csv or ?format=csv); ?format wins over Accept.
+Result<bool> WantsCsv(const http::Request& req) {
+  if (const std::string* f = req.Query("format")) {
+    if (*f == "csv") return true;
+    if (*f == "json") return false;
+    return InvalidArgument("format must be json or csv, not '" + *f + "'");
+  }
+  return req.headers.Get("accept").find("text/csv") != std::string::npos;
+}
+
+Status CheckRange(TimeMs from, TimeMs to) {
+  if (from > to) return InvalidArgument("'from' must not be after 'to'");
+  return Status::Ok();
+}
+
+// ---- handlers ------------------------------------------------------------------
+
+const std::set<std::string, std::less<>> kAggs = {"avg", "min", "max", "count", "sum"};
+
+Result<http::Response> Aggregated(ApiContext& ctx, http::Request& req, const Device& d,
+                                  const std::string& bucket_text) {
+  auto bucket = ParseDurationMs(bucket_text);
+  if (!bucket || *bucket <= 0) {
+    return InvalidArgument("bucket must be a duration like 15m, 1h or 1d, not '" + bucket_text +
+                           "'");
+  }
+  const std::string* key = req.Query("key");
+  if (!key || key->empty()) return InvalidArgument("key is required with bucket");
+  std::vector<std::string> aggs;
+  std::string agg_text = req.Query("agg") ? *req.Query("agg") : "avg,min,max,count";
+  std::stringstream ss(agg_text);
+  for (std::string a; std::getline(ss, a, ',');) {
+    if (a.empty()) continue;
+    if (!kAggs.count(a)) {
+      return InvalidArgument("agg must be a comma-separated list of avg, min, max, count, sum; '" +
+                             a + "' is unknown");
+    }
+    if (std::find(aggs.begin(), aggs.end(), a) == aggs.end()) aggs.push_back(a);
+  }
+  if (aggs.empty()) return InvalidArgument("agg must name at least one of avg, min, max, count");
+  AggregateQuery q;
+  q.device_id = d.id;
+  q.key = *key;
+  q.bucket_ms = *bucket;
+  BYSANS_ASSIGN_OR_RETURN(q.from, TimeQuery(req, "from", 0));
+  BYSANS_ASSIGN_OR_RETURN(q.to, TimeQuery(req, "to", kLatestTime));
+  BYSANS_RETURN_IF_ERROR(CheckRange(q.from, q.to));
+  BYSANS_ASSIGN_OR_RETURN(int64_t limit, LimitQuery(req, kDefaultReadingLimit, kMaxReadingLimit));
+  BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Bucket> buckets, ctx.store.Aggregate(q));
+  bool truncated = static_cast<int64_t>(buckets.size()) > limit;
+  if (truncated) buckets.resize(static_cast<size_t>(limit));
+
+  auto field = [](const Bucket& b, const std::string& a) -> json {
+    if (a == "avg") return b.avg();
+    if (a == "min") return b.min;
+    if (a == "max") return b.max;
+    if (a == "sum") return b.sum;
+    return b.count;
+  };
+  if (csv) {
+    std::string out = "ts";
+    for (const auto& a : aggs) out += "," + a;
+    out += "\r\n";
+    for (const Bucket& b : buckets) {
+      out += FormatRfc3339(b.start);
+      for (const auto& a : aggs) {
+        out.push_back(',');
+        out += a == "count" ? std::to_string(b.count) : NumberText(field(b, a).get<double>());
+      }
+      out += "\r\n";
+    }
+    return CsvResponse(std::move(out), "device-" + std::to_string(d.id) + "-" + *key + ".csv");
+  }
+  json items = json::array();
+  for (const Bucket& b : buckets) {
+    json item = {{"ts", FormatRfc3339(b.start)}};
+    for (const auto& a : aggs) item[a] = field(b, a);
+    items.push_back(std::move(item));
+  }
+  return Json(200, json{{"deviceId", d.id},
+                        {"key", *key},
+                        {"bucket", bucket_text},
+                        {"items", std::move(items)},
+                        {"truncated", truncated}});
+}
+
+Result<http::Response> Readings(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  if (const std::string* bucket = req.Query("bucket"); bucket && !bucket->empty()) {
+    return Aggregated(ctx, req, d, *bucket);
+  }
+  ReadingQuery q;
+  q.device_id = d.id;
+  if (const std::string* key = req.Query("key")) q.key = *key;
+  BYSANS_ASSIGN_OR_RETURN(q.from, TimeQuery(req, "from", INT64_MIN));
+  BYSANS_ASSIGN_OR_RETURN(q.to, TimeQuery(req, "to", INT64_MAX));
+  BYSANS_RETURN_IF_ERROR(CheckRange(q.from, q.to));
+  BYSANS_ASSIGN_OR_RETURN(q.limit, LimitQuery(req, kDefaultReadingLimit, kMaxReadingLimit));
+  if (const std::string* quality = req.Query("quality"); quality && !quality->empty()) {
+    q.quality = ParseQuality(*quality);
+    if (!q.quality) {
+      return InvalidArgument("quality must be ok, out_of_range, stuck, spike or late, not '" +
+                             *quality + "'");
+    }
+  }
+  BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.QueryReadings(q));
+  if (csv) {
+    std::string out = "device_id,key,ts,value,unit,quality\r\n";
+    std::string dev = std::to_string(d.id);
+    for (const Reading& r : rows) {
+      CsvRow(out,
+             {dev, r.key, FormatRfc3339(r.ts), ValueText(r.value), r.unit, QualityName(r.quality)});
+    }
+    return CsvResponse(std::move(out), "device-" + dev + "-readings.csv");
+  }
+  json items = json::array();
+  for (const Reading& r : rows) {
+    items.push_back({{"key", r.key},
+                     {"ts", FormatRfc3339(r.ts)},
+                     {"value", ValueJson(r.value)},
+                     {"unit", r.unit},
+                     {"quality", QualityName(r.quality)}});
+  }
+  return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}});
+}
+
+Result<http::Response> Keys(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<std::string> keys, ctx.store.Keys(d.id));
+  return Json(200, json{{"deviceId", d.id}, {"items", keys}});
+}
+
+json ReadingJson(const Reading& r) {
+  return {{"value", ValueJson(r.value)},
+          {"ts", FormatRfc3339(r.ts)},
+          {"unit", r.unit},
+          {"quality", QualityName(r.quality)}};
+}
+
+Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest({d.id}));
+  std::sort(rows.begin(), rows.end(),
+            [](const Reading& a, const Reading& b) { return a.key < b.key; });
+  json items = json::array();
+  for (const Reading& r : rows) {
+    json item = ReadingJson(r);
+    item["key"] = r.key;
+    items.push_back(std::move(item));
+  }
+  return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}});
+}
+
+Result<http::Response> AppLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
+  BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kViewer));
+  DeviceFilter f;
+  f.org_id = app.org_id;
+  f.app_id = app.id;
+  std::vector<Device> devices;
+  for (Page page{10'000, 0};; page.offset += page.limit) {
+    BYSANS_ASSIGN_OR_RETURN(Paged<Device> got, ctx.store.ListDevices(f, page));
+    if (got.items.empty()) break;
+    for (auto& dev : got.items) devices.push_back(std::move(dev));
+    if (static_cast<int64_t>(devices.size()) >= got.total) break;
+  }
+  std::map<Id, json> readings;
+  for (size_t i = 0; i < devices.size(); i += kLatestChunk) {
+    std::vector<Id> ids;
+    for (size_t k = i; k < std::min(devices.size(), i + kLatestChunk); ++k) {
+      ids.push_back(devices[k].id);
+    }
+    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest(ids));
+    for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
+  }
+  json items = json::array();
+  for (const Device& dev : devices) {
+    auto it = readings.find(dev.id);
+    items.push_back({{"deviceId", dev.id},
+                     {"deviceName", dev.name},
+                     {"readings", it == readings.end() ? json::object() : std::move(it->second)}});
+  }
+  return Json(200, json{{"applicationId", app.id}, {"items", std::move(items)}});
+}
+
+Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  MessageQuery q;
+  q.device_id = d.id;
+  BYSANS_ASSIGN_OR_RETURN(q.from, TimeQuery(req, "from", INT64_MIN));
+  BYSANS_ASSIGN_OR_RETURN(q.to, TimeQuery(req, "to", INT64_MAX));
+  BYSANS_RETURN_IF_ERROR(CheckRange(q.from, q.to));
+  BYSANS_ASSIGN_OR_RETURN(q.limit, LimitQuery(req, kDefaultMessageLimit, kMaxMessageLimit));
+  BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<RawMessage> rows, ctx.store.QueryMessages(q));
+  auto payload = [](const RawMessage& m) -> std::pair<std::string, const char*> {
+    if (IsValidUtf8(m.payload)) return {m.payload, "utf8"};
+    return {Base64(m.payload), "base64"};
+  };
+  if (csv) {
+    std::string out =
+        "device_id,id,received,transport,content_type,payload_encoding,payload,decode_status,"
+        "decode_error\r\n";
+    std::string dev = std::to_string(d.id);
+    for (const RawMessage& m : rows) {
+      auto [text, enc] = payload(m);
+      CsvRow(out,
+             {dev, std::to_string(m.id), FormatRfc3339(m.received_ms), TransportName(m.transport),
+              m.content_type, enc, text, DecodeStatusName(m.decode_status), m.decode_error});
+    }
+    return CsvResponse(std::move(out), "device-" + dev + "-messages.csv");
+  }
+  json items = json::array();
+  for (const RawMessage& m : rows) {
+    auto [text, enc] = payload(m);
+    items.push_back({{"id", m.id},
+                     {"receivedAt", FormatRfc3339(m.received_ms)},
+                     {"transport", TransportName(m.transport)},
+                     {"contentType", m.content_type},
+                     {"payload", std::move(text)},
+                     {"payloadEncoding", enc},
+                     {"decodeStatus", DecodeStatusName(m.decode_status)},
+                     {"decodeError", m.decode_error}});
+  }
+  return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}});
+}
+
+Result<http::Response> QualityCounts(ApiContext& ctx, http::Request& req,
+                                     const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(auto counts, ctx.store.CountQuality(d.id));
+  json out = json::object();
+  int64_t total = 0;
+  for (Quality q :
+       {Quality::kOk, Quality::kOutOfRange, Quality::kStuck, Quality::kSpike, Quality::kLate}) {
+    auto it = counts.find(q);
+    int64_t n = it == counts.end() ? 0 : it->second;
+    out[QualityName(q)] = n;
+    total += n;
+  }
+  return Json(200, json{{"deviceId", d.id}, {"counts", std::move(out)}, {"total", total}});
+}
+
+}  // namespace
+
+void RegisterReadingRoutes(http::Router& router, ApiContext& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](http::Request& req, const auth::Principal& p) { return fn(ctx, req, p); };
+  };
+  const std::string one = "/api/v1/devices/{id}";
+  AddAuthed(router, ctx, "GET", one + "/readings",
+            "Readings of a device, newest first (?key=&from=&to=&limit=&quality=), or buckets "
+            "(?bucket=1h&agg=avg,min,max,count); JSON or CSV",
+            bind(Readings));
+  AddAuthed(router, ctx, "GET", one + "/keys", "Keys a device has sent", bind(Keys));
+  AddAuthed(router, ctx, "GET", one + "/latest", "Latest value of every key of a device",
+            bind(DeviceLatest));
+  AddAuthed(router, ctx, "GET", one + "/messages",
+            "Raw messages of a device, newest first (?from=&to=&limit=); JSON or CSV",
+            bind(Messages));
+  AddAuthed(router, ctx, "GET", one + "/quality", "Readings counted per quality flag",
+            bind(QualityCounts));
+  AddAuthed(router, ctx, "GET", "/api/v1/applications/{appId}/latest",
+            "Latest value of every key of every device of an application", bind(AppLatest));
+}
+
+}  // namespace bysans::api

@@ -1,0 +1,266 @@
+#include "auth/auth.h"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace bysans::auth {
+
+std::optional<Role> Principal::RoleIn(Id org_id) const {
+  if (global_admin) return Role::kAdmin;
+  auto it = roles.find(org_id);
+  if (it == roles.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string HashPassword(const std::string& password, bool fast) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  char out[crypto_pwhash_STRBYTES];
+  unsigned long long ops = fast ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE;
+  size_t mem = fast ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+  if (crypto_pwhash_str(out, password.data(), password.size(), ops, mem) != 0)
+    throw std::runtime_error("out of memory while hashing a password");
+  return out;
+}
+
+bool VerifyPassword(const std::string& hash, const std::string& password) {
+  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES) return false;
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return ToHex(md, len);
+}
+
+std::string ApiKeyFromRequest(const http::Request& req) {
+  const std::string& key = req.headers.Get("x-api-key");
+  if (!key.empty()) return key;
+  const std::string& authz = req.headers.Get("authorization");
+  constexpr std::string_view kBearer = "bearer ";
+  if (authz.size() > kBearer.size()) {
+    std::string scheme = authz.substr(0, kBearer.size());
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (scheme == kBearer) {
+      std::string k = authz.substr(kBearer.size());
+      while (!k.empty() && k.front() == ' ') k.erase(k.begin());
+      return k;
+    }
+  }
+  return {};
+}
+
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+constexpr TimeMs kWindowMs = 60'000;
+
+// Sliding-window counter of login attempts per key ("email:..", "addr:..").
+class LoginLimiter {
+ public:
+  explicit LoginLimiter(int per_minute) : per_minute_(per_minute) {}
+
+  // Records an attempt at `now` unless the key is already over the limit;
+  // returns false when it is.
+  bool Admit(const std::string& key, TimeMs now) {
+    std::lock_guard lock(mu_);
+    Prune(now);
+    auto& q = attempts_[key];
+    if (static_cast<int>(q.size()) >= per_minute_) return false;
+    q.push_back(now);
+    return true;
+  }
+
+ private:
+  // Drops attempts older than the window (and empty keys, so memory stays
+  // bounded by the attempts of the last minute).
+  void Prune(TimeMs now) {
+    for (auto it = attempts_.begin(); it != attempts_.end();) {
+      auto& q = it->second;
+      while (!q.empty() && q.front() <= now - kWindowMs) q.pop_front();
+      it = q.empty() ? attempts_.erase(it) : std::next(it);
+    }
+  }
+
+  const int per_minute_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<TimeMs>> attempts_;
+};
+
+}  // namespace
+
+struct Authenticator::Impl {
+  Impl(MetaStore& s, const Clock& c, Random& r, AuthOptions o)
+      : store(s), clock(c), random(r), options(o), limiter(o.login_attempts_per_minute) {
+    // Verifying against this when the email is unknown keeps both failure
+    // paths equally slow, so response time does not reveal which emails exist.
+    dummy_hash = auth::HashPassword(random.Token(16), options.fast_password_hashing_for_tests);
+  }
+
+  Result<Principal> FromApiKey(const std::string& secret) {
+    auto key = store.FindApiKeyByHash(Sha256Hex(secret));
+    if (!key.ok()) {
+      if (key.status().code() == Code::kNotFound) return Unauthenticated("unknown API key");
+      return key.status();
+    }
+    if (key->expires_ms && *key->expires_ms <= clock.NowMs())
+      return Unauthenticated("the API key '" + key->prefix + "...' has expired");
+    Principal p;
+    p.api_key_id = key->id;
+    p.roles[key->org_id] = key->role;
+    p.name = "apikey:" + key->prefix;
+    return p;
+  }
+
+  Result<Principal> FromSession(const std::string& token) {
+    std::string hash = Sha256Hex(token);
+    auto s = store.FindSession(hash);
+    if (!s.ok()) {
+      if (s.status().code() == Code::kNotFound)
+        return Unauthenticated("the session is unknown or has ended; log in again");
+      return s.status();
+    }
+    if (s->expires_ms <= clock.NowMs()) {
+      (void)store.DeleteSession(hash);
+      return Unauthenticated("the session has expired; log in again");
+    }
+    auto user = store.GetUser(s->user_id);
+    if (!user.ok()) {
+      if (user.status().code() == Code::kNotFound)
+        return Unauthenticated("the session's user no longer exists");
+      return user.status();
+    }
+    return ForUser(*user);
+  }
+
+  Result<Principal> ForUser(const User& u) {
+    Principal p;
+    p.user_id = u.id;
+    p.global_admin = u.global_admin;
+    p.name = u.email;
+    BYSANS_ASSIGN_OR_RETURN(auto ms, store.ListMembershipsOfUser(u.id));
+    for (const auto& m : ms) p.roles[m.org_id] = m.role;
+    return p;
+  }
+
+  MetaStore& store;
+  const Clock& clock;
+  Random& random;
+  const AuthOptions options;
+  LoginLimiter limiter;
+  std::string dummy_hash;
+};
+
+Authenticator::Authenticator(MetaStore& store, const Clock& clock, Random& random,
+                             AuthOptions options)
+    : impl_(std::make_unique<Impl>(store, clock, random, options)) {}
+
+Authenticator::~Authenticator() = default;
+
+const AuthOptions& Authenticator::options() const { return impl_->options; }
+
+std::string Authenticator::HashPassword(const std::string& password) const {
+  return auth::HashPassword(password, impl_->options.fast_password_hashing_for_tests);
+}
+
+Result<Principal> Authenticator::Authenticate(const http::Request& req) {
+  std::string key = ApiKeyFromRequest(req);
+  if (!key.empty()) return impl_->FromApiKey(key);
+  std::string token = req.Cookie(kSessionCookie);
+  if (!token.empty()) return impl_->FromSession(token);
+  return Unauthenticated(
+      "authentication required: log in, or send an API key in X-API-Key or "
+      "Authorization: Bearer");
+}
+
+Result<Authenticator::LoginResult> Authenticator::Login(const std::string& email,
+                                                        const std::string& password,
+                                                        const std::string& remote_addr) {
+  const std::string lower = Lower(email);
+  TimeMs now = impl_->clock.NowMs();
+  // Both windows count the attempt; either being full refuses it.
+  bool by_email = impl_->limiter.Admit("email:" + lower, now);
+  bool by_addr = impl_->limiter.Admit("addr:" + remote_addr, now);
+  if (!by_email || !by_addr)
+    return Status(Code::kRateLimited, "too many login attempts; wait a minute and try again");
+
+  static constexpr const char* kBad = "wrong email or password";
+  auto user = impl_->store.FindUserByEmail(lower);
+  if (!user.ok()) {
+    if (user.status().code() != Code::kNotFound) return user.status();
+    (void)VerifyPassword(impl_->dummy_hash, password);
+    return Unauthenticated(kBad);
+  }
+  if (!VerifyPassword(user->password_hash, password)) return Unauthenticated(kBad);
+
+  (void)impl_->store.DeleteExpiredSessions(now);
+  LoginResult r;
+  r.session_token = impl_->random.Token(32);
+  r.expires_ms = now + impl_->options.session_ttl_ms;
+  Session s;
+  s.token_hash = Sha256Hex(r.session_token);
+  s.user_id = user->id;
+  s.created_ms = now;
+  s.expires_ms = r.expires_ms;
+  BYSANS_RETURN_IF_ERROR(impl_->store.CreateSession(s));
+  r.user = std::move(user).value();
+  return r;
+}
+
+Status Authenticator::Logout(const std::string& session_token) {
+  if (session_token.empty()) return Status::Ok();
+  Status st = impl_->store.DeleteSession(Sha256Hex(session_token));
+  if (!st.ok() && st.code() != Code::kNotFound) return st;
+  return Status::Ok();
+}
+
+Authenticator::NewSecret Authenticator::NewApiKeySecret() {
+  NewSecret s;
+  s.secret = "bys_" + impl_->random.Token(32);
+  s.hash = Sha256Hex(s.secret);
+  s.prefix = s.secret.substr(0, 10);
+  return s;
+}
+
+std::string Authenticator::SessionCookie(const std::string& token, TimeMs expires_ms) const {
+  TimeMs max_age = std::max<TimeMs>(0, (expires_ms - impl_->clock.NowMs()) / 1000);
+  std::string c = std::string(kSessionCookie) + "=" + token +
+                  "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+  if (impl_->options.secure_cookies) c += "; Secure";
+  return c;
+}
+
+std::string Authenticator::ClearedSessionCookie() const {
+  std::string c = std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+  if (impl_->options.secure_cookies) c += "; Secure";
+  return c;
+}
+
+Status Require(const Principal& p, Id org_id, Role min) {
+  auto role = p.RoleIn(org_id);
+  if (!role) return NotFound("not found");
+  if (static_cast<int>(*role) < static_cast<int>(min))
+    return PermissionDenied(std::string("this needs the role '") + RoleName(min) +
+                            "' in the organisation; you have '" + RoleName(*role) + "'");
+  return Status::Ok();
+}
+
+Status RequireGlobalAdmin(const Principal& p) {
+  if (!p.global_admin) return PermissionDenied("only a global administrator may do this");
+  return Status::Ok();
+}
+
+}  // namespace bysans::auth

@@ -1,0 +1,73 @@
+// JsEngine: runs JavaScript payload decoders (OS2iot, TTN, ChirpStack contracts) in SpiderMonkey.
+//
+// One engine per worker thread: it owns one JSRuntime/JSContext and must be created, used and
+// destroyed on that thread (thread-compatible, not thread-safe). Each organisation gets its own
+// global (realm, in its own compartment), so one organisation's decoder cannot see another's
+// globals. Each decoder (org, decoder id, version) is compiled once and its entry functions are
+// cached. Decoders see only ECMAScript built-ins plus atob, btoa, console (captured into the
+// result log) and a Node-like Buffer subset; no require, process, import, fetch, timers, files,
+// WebAssembly, SharedArrayBuffer or Atomics.
+//
+// Limits: wall time per call (interrupt callback + watchdog thread), GC heap per context,
+// output JSON size. A decoder that breaks a limit gets a clear error Status; the engine stays
+// usable for the next call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "core/status.h"
+#include "decode/decoder.h"
+
+namespace bysans::decode {
+
+struct Limits {
+  int64_t time_ms = 100;  // per decode call, including the decoder's top level
+  // GC heap of the engine's context (JSGC_MAX_BYTES, set at Create); also the most that
+  // malloc'd memory (array elements, string chars) may grow during one call that runs longer
+  // than a watchdog tick (2 ms). That check uses process-wide malloc statistics, so it is a
+  // coarse safety net, not exact per-context accounting.
+  size_t heap_bytes = 32u << 20;
+  size_t output_bytes = 1u << 20;  // JSON output of one call
+};
+
+// Identifies a decoder version. decoder_id 0 means "ad-hoc code" (e.g. the test endpoint): it
+// is cached by a hash of the code instead.
+struct JsDecoder {
+  Id org_id = 0;
+  Id decoder_id = 0;
+  int64_t version = 0;
+  std::string_view code;
+};
+
+class JsEngine {
+ public:
+  // Creates the context and its watchdog thread. Call on the thread that will use the engine.
+  static Result<std::unique_ptr<JsEngine>> Create(const Limits& defaults = {});
+  ~JsEngine();
+  JsEngine(const JsEngine&) = delete;
+  JsEngine& operator=(const JsEngine&) = delete;
+
+  // Runs the decoder on `input` with the default limits. The contract is taken from the
+  // functions the code defines (decodeUplink, then decode, Decode, Decoder). Readings carry
+  // `device_id` and input.recv_time (unless the output has its own timestamps).
+  DecodeResult Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id = 0);
+  // Same, with per-call time/output limits (heap_bytes is ignored: it is per context).
+  DecodeResult Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id,
+                      const Limits& limits);
+
+  // Drops an organisation's global and its cached decoders (e.g. after its decoders changed).
+  void DropOrganisation(Id org_id);
+  size_t cached_decoders() const;
+  // Bytes in the context's GC heap right now (after an optional full GC).
+  size_t GcHeapBytes(bool collect_first);
+
+ private:
+  struct Impl;
+  explicit JsEngine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::decode

@@ -1,0 +1,55 @@
+// A small in-memory cache in front of MetaStore::FindDeviceByIngestKey, for
+// the HTTP ingest hot path. Entries live at most `ttl_ms` (default 5 s), so a
+// rotated or deleted ingest key stops working — and a changed device (e.g.
+// maintenance flag) is seen — within that time; "no such key" answers are
+// cached for `negative_ttl_ms` (default 1 s) so floods of bad keys do not hit
+// the database, while a newly created device works within 1 s at worst.
+// Bounded: at `max_entries` expired entries are swept, and if it is still
+// full the cache is emptied. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "model/model.h"
+#include "store/store.h"
+
+namespace bysans::ingest {
+
+struct DeviceCacheOptions {
+  size_t max_entries = 100'000;
+  TimeMs ttl_ms = 5'000;
+  TimeMs negative_ttl_ms = 1'000;
+};
+
+class DeviceKeyCache {
+ public:
+  DeviceKeyCache(MetaStore& store, const Clock& clock, DeviceCacheOptions options = {});
+  DeviceKeyCache(const DeviceKeyCache&) = delete;
+  DeviceKeyCache& operator=(const DeviceKeyCache&) = delete;
+
+  // The device whose ingest key has the hex SHA-256 `key_hash`: kNotFound when
+  // none; other store errors are returned and not cached.
+  Result<std::shared_ptr<const Device>> Find(const std::string& key_hash);
+
+  size_t size() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Device> device;  // null = no such key
+    TimeMs expires_ms = 0;
+  };
+  void InsertLocked(const std::string& key_hash, Entry e, TimeMs now);
+
+  MetaStore& store_;
+  const Clock& clock_;
+  DeviceCacheOptions options_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace bysans::ingest

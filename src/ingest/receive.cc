@@ -1,0 +1,67 @@
+#include "ingest/receive.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "ingest/senml.h"
+
+namespace bysans::ingest {
+namespace {
+
+std::string MediaType(std::string_view ct) {
+  size_t semi = ct.find(';');
+  std::string_view t = ct.substr(0, semi);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  std::string out(t);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+PayloadKind ClassifyContentType(std::string_view content_type) {
+  std::string t = MediaType(content_type);
+  if (t == "application/senml+json") return PayloadKind::kSenml;
+  if (t.empty() || t == "application/json" || t == "text/json" || EndsWith(t, "+json")) {
+    return PayloadKind::kJson;
+  }
+  return PayloadKind::kUnsupported;
+}
+
+Result<IngestBatch> BuildHttpIngest(const Device& d, std::string_view content_type,
+                                    std::string body, TimeMs now, JsonFlattener* flattener) {
+  PayloadKind kind = ClassifyContentType(content_type);
+  if (kind == PayloadKind::kUnsupported) {
+    return Status(Code::kUnsupportedMedia,
+                  "content type must be application/json or application/senml+json, not '" +
+                      std::string(content_type.substr(0, 100)) + "'");
+  }
+  if (body.empty()) return InvalidArgument("the request body is empty; send a JSON document");
+
+  IngestBatch batch;
+  if (kind == PayloadKind::kSenml) {
+    BYSANS_ASSIGN_OR_RETURN(batch.readings, ParseSenml(body, d.id, now));
+  } else {
+    std::optional<JsonFlattener> local;
+    if (!flattener) flattener = &local.emplace();
+    FlattenOptions opts;
+    opts.take_top_level_time = true;
+    BYSANS_RETURN_IF_ERROR(flattener->Flatten(body, d.id, now, batch.readings, opts));
+  }
+  RawMessage& m = batch.messages.emplace_back();
+  m.device_id = d.id;
+  m.received_ms = now;
+  m.transport = Transport::kHttp;
+  m.content_type = content_type.empty() ? "application/json" : std::string(content_type);
+  m.payload = std::move(body);
+  m.decode_status = DecodeStatus::kNone;
+  return batch;
+}
+
+}  // namespace bysans::ingest

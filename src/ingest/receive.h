@@ -1,0 +1,37 @@
+// The transport-independent step of HTTP ingest: a device's request body →
+// what the store commits (one raw message + its readings).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "ingest/flatten.h"
+#include "model/model.h"
+#include "store/store.h"
+
+namespace bysans::ingest {
+
+enum class PayloadKind { kJson, kSenml, kUnsupported };
+
+// Classifies a Content-Type header value (parameters and case ignored):
+// application/senml+json → kSenml; application/json, text/json, any other
+// "+json" type, and an absent/empty content type → kJson; others unsupported.
+PayloadKind ClassifyContentType(std::string_view content_type);
+
+// Builds the batch for one HTTP (or MQTT) message of device `d`:
+//  - one RawMessage (transport http, the content type, payload = body,
+//    received = now, decode status kNone — decoders are not wired yet);
+//  - JSON bodies: every value flattened to a reading (see flatten.h) at time
+//    `now`, unless the body is an object with a top-level "timestamp", "time"
+//    or "ts" member holding an RFC 3339 string or integer ms: then that member
+//    is the readings' time and is not a reading itself;
+//  - SenML bodies (application/senml+json): ParseSenml readings.
+// Errors: empty body → kInvalidArgument; unsupported content type →
+// kUnsupportedMedia; malformed JSON or SenML → kInvalidArgument with the
+// position. `flattener` may be null (a temporary one is used).
+Result<IngestBatch> BuildHttpIngest(const Device& d, std::string_view content_type,
+                                    std::string body, TimeMs now,
+                                    JsonFlattener* flattener = nullptr);
+
+}  // namespace bysans::ingest

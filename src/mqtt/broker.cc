@@ -1,0 +1,367 @@
+#include "mqtt/broker.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace bysans::mqtt {
+namespace {
+
+std::string Base64(const unsigned char* data, size_t n) {
+  std::string out(4 * ((n + 2) / 3) + 1, '\0');
+  int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+  out.resize(static_cast<size_t>(len));
+  return out;
+}
+
+bool HasBadChar(std::string_view s, std::string_view bad) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || bad.find(c) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return Internal(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    f << content;
+    f.flush();
+    if (!f) return Internal(fmt::format("cannot write {}", tmp));
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Internal(fmt::format("cannot rename {}: {}", tmp, ec.message()));
+  return Status::Ok();
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  }
+  return fmt::format("ended with wait status {}", status);
+}
+
+}  // namespace
+
+BrokerUser DeviceBrokerUser(std::string username, std::string password,
+                            const std::string& device_id) {
+  BrokerUser u;
+  u.username = std::move(username);
+  u.password = std::move(password);
+  u.publish_topics = {"devices/" + device_id + "/up"};
+  u.subscribe_topics = {"devices/" + device_id + "/down"};
+  return u;
+}
+
+Result<std::string> HashBrokerPasswordWithSalt(std::string_view password, std::string_view salt,
+                                               int iterations) {
+  if (iterations < 1) return InvalidArgument("PBKDF2 iterations must be positive");
+  unsigned char hash[64];
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        static_cast<int>(salt.size()), iterations, EVP_sha512(), sizeof(hash),
+                        hash) != 1) {
+    return Internal("PBKDF2-SHA512 failed");
+  }
+  return fmt::format("$7${}${}${}", iterations,
+                     Base64(reinterpret_cast<const unsigned char*>(salt.data()), salt.size()),
+                     Base64(hash, sizeof(hash)));
+}
+
+Result<std::string> HashBrokerPassword(std::string_view password, Random& random, int iterations) {
+  std::string salt(12, '\0');
+  random.Fill(salt.data(), salt.size());
+  return HashBrokerPasswordWithSalt(password, salt, iterations);
+}
+
+Result<uint16_t> PickFreePort(const std::string& address) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Internal(fmt::format("socket: {}", std::strerror(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return InvalidArgument("not an IPv4 address: " + address);
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Internal(fmt::format("bind {}:0: {}", address, std::strerror(err)));
+  }
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return static_cast<uint16_t>(ntohs(addr.sin_port));
+}
+
+BrokerSupervisor::BrokerSupervisor(BrokerOptions options) : opts_(std::move(options)) {
+  if (opts_.random == nullptr) {
+    owned_random_ = std::make_unique<SystemRandom>();
+    opts_.random = owned_random_.get();
+  }
+}
+
+BrokerSupervisor::~BrokerSupervisor() { Stop(); }
+
+uint16_t BrokerSupervisor::port() const {
+  std::lock_guard lk(mu_);
+  return opts_.port;
+}
+
+int BrokerSupervisor::pid() const {
+  std::lock_guard lk(mu_);
+  return pid_;
+}
+
+int BrokerSupervisor::restarts() const {
+  std::lock_guard lk(mu_);
+  return restarts_;
+}
+
+std::string BrokerSupervisor::log_path() const { return opts_.dir + "/mosquitto.log"; }
+
+Status BrokerSupervisor::WriteConfig() {
+  std::string conf;
+  conf += "# Written by bysans (src/mqtt/broker.cc); rewritten at every start.\n";
+  conf += "per_listener_settings false\n";
+  conf += fmt::format("listener {} {}\n", opts_.port, opts_.bind_address);
+  conf += "allow_anonymous false\n";
+  conf += fmt::format("password_file {}/passwords\n", opts_.dir);
+  conf += fmt::format("acl_file {}/acl\n", opts_.dir);
+  conf += "persistence true\n";
+  conf += fmt::format("persistence_location {}/persistence/\n", opts_.dir);
+  conf += "persistence_file mosquitto.db\n";
+  conf += fmt::format("autosave_interval {}\n", opts_.autosave_interval_s);
+  if (!opts_.persistent_client_expiration.empty()) {
+    conf += fmt::format("persistent_client_expiration {}\n", opts_.persistent_client_expiration);
+  }
+  conf += fmt::format("max_queued_messages {}\n", opts_.max_queued_messages);
+  conf += "max_queued_bytes 0\n";
+  conf += fmt::format("max_inflight_messages {}\n", opts_.max_inflight_messages);
+  conf += "max_inflight_bytes 0\n";
+  conf += "queue_qos0_messages false\n";
+  conf += "set_tcp_nodelay true\n";
+  conf += "log_dest stderr\n";
+  conf += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
+  conf += "connection_messages true\n";
+  conf += "log_timestamp true\n";
+  // As root Mosquitto would switch to the "mosquitto" user, which cannot read our files.
+  if (::geteuid() == 0) conf += "user root\n";
+  return WriteFileAtomically(opts_.dir + "/mosquitto.conf", conf);
+}
+
+Status BrokerSupervisor::SetCredentials(const std::vector<BrokerUser>& users) {
+  std::string passwords;
+  std::string acl = "# Written by bysans (src/mqtt/broker.cc); replaced on every change.\n";
+  for (const BrokerUser& u : users) {
+    if (u.username.empty() || HasBadChar(u.username, ": \t#")) {
+      return InvalidArgument(
+          fmt::format("broker user name '{}' is empty or has ':', space, "
+                      "'#' or control characters",
+                      u.username));
+    }
+    std::string hash = u.password_hash;
+    if (hash.empty()) {
+      auto h = HashBrokerPassword(u.password, *opts_.random);
+      if (!h.ok()) return h.status();
+      hash = std::move(h).value();
+    } else if (hash.rfind("$7$", 0) != 0 && hash.rfind("$6$", 0) != 0) {
+      return InvalidArgument("password_hash must be a Mosquitto $7$ or $6$ hash");
+    }
+    if (HasBadChar(hash, ": \t")) return InvalidArgument("password_hash has invalid characters");
+    passwords += u.username + ":" + hash + "\n";
+    acl += "\nuser " + u.username + "\n";
+    if (u.is_service) {
+      acl += "topic readwrite #\ntopic readwrite $share/#\ntopic read $SYS/#\n";
+      continue;
+    }
+    for (const std::string& t : u.publish_topics) {
+      if (t.empty() || HasBadChar(t, "")) return InvalidArgument("bad ACL topic: " + t);
+      acl += "topic write " + t + "\n";
+    }
+    for (const std::string& t : u.subscribe_topics) {
+      if (t.empty() || HasBadChar(t, "")) return InvalidArgument("bad ACL topic: " + t);
+      acl += "topic read " + t + "\n";
+    }
+  }
+  std::lock_guard lk(mu_);
+  std::error_code ec;
+  std::filesystem::create_directories(opts_.dir, ec);
+  BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + "/passwords", passwords));
+  BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + "/acl", acl));
+  if (pid_ > 0) ::kill(pid_, SIGHUP);
+  return Status::Ok();
+}
+
+int BrokerSupervisor::SpawnLocked() {
+  const std::string conf = opts_.dir + "/mosquitto.conf";
+  const std::string log = log_path();
+  std::vector<char*> argv = {const_cast<char*>(opts_.mosquitto_path.c_str()),
+                             const_cast<char*>("-c"), const_cast<char*>(conf.c_str()), nullptr};
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    spdlog::error("mqtt broker: fork failed: {}", std::strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls. Die with the supervising thread.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      if (fd > 2) ::close(fd);
+    }
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  spdlog::info("mqtt broker: started {} (pid {}) on {}:{}", opts_.mosquitto_path, pid,
+               opts_.bind_address, opts_.port);
+  return pid;
+}
+
+Status BrokerSupervisor::Start() {
+  {
+    std::lock_guard lk(mu_);
+    if (started_) return FailedPrecondition("broker supervisor already started");
+    if (opts_.dir.empty()) return InvalidArgument("broker directory (mqtt.broker_dir) is empty");
+    if (::access(opts_.mosquitto_path.c_str(), X_OK) != 0) {
+      return FailedPrecondition(
+          fmt::format("cannot execute {} (install the mosquitto package)", opts_.mosquitto_path));
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.dir + "/persistence", ec);
+    if (ec) return Internal(fmt::format("cannot create {}: {}", opts_.dir, ec.message()));
+    if (opts_.port == 0) {
+      auto port = PickFreePort(opts_.bind_address);
+      if (!port.ok()) return port.status();
+      opts_.port = *port;
+    }
+  }
+  BYSANS_RETURN_IF_ERROR(WriteConfig());
+  for (const char* name : {"/passwords", "/acl"}) {
+    if (!std::filesystem::exists(opts_.dir + name)) {
+      BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + name, ""));
+    }
+  }
+  std::unique_lock lk(mu_);
+  started_ = true;
+  stopping_ = false;
+  first_spawn_done_ = false;
+  monitor_ = std::thread([this] { Monitor(); });
+  cv_.wait(lk, [this] { return first_spawn_done_; });
+  if (first_spawn_pid_ < 0) {
+    stopping_ = true;
+    lk.unlock();
+    cv_.notify_all();
+    monitor_.join();
+    std::lock_guard relock(mu_);
+    started_ = false;
+    return Internal("cannot start mosquitto (fork failed)");
+  }
+  return Status::Ok();
+}
+
+void BrokerSupervisor::Monitor() {
+  std::unique_lock lk(mu_);
+  pid_ = SpawnLocked();
+  first_spawn_pid_ = pid_;
+  first_spawn_done_ = true;
+  cv_.notify_all();
+  int delay_ms = opts_.restart_min_ms;
+  while (!stopping_) {
+    if (pid_ <= 0) {
+      cv_.wait_for(lk, std::chrono::milliseconds(delay_ms), [this] { return stopping_; });
+      if (stopping_) break;
+      delay_ms = std::min(delay_ms * 2, opts_.restart_max_ms);
+      pid_ = SpawnLocked();
+      continue;
+    }
+    const int pid = pid_;
+    const auto started_at = std::chrono::steady_clock::now();
+    lk.unlock();
+    int status = 0;
+    int r;
+    do {
+      r = ::waitpid(pid, &status, 0);
+    } while (r < 0 && errno == EINTR);
+    lk.lock();
+    pid_ = -1;
+    cv_.notify_all();
+    if (stopping_) {
+      spdlog::info("mqtt broker: pid {} {}", pid, DescribeExit(status));
+      break;
+    }
+    ++restarts_;
+    if (std::chrono::steady_clock::now() - started_at > std::chrono::seconds(30)) {
+      delay_ms = opts_.restart_min_ms;  // it ran a while: not a crash loop
+    }
+    spdlog::error("mqtt broker: mosquitto (pid {}) {}; restarting in {} ms (log: {})", pid,
+                  r < 0 ? std::string("could not be waited for") : DescribeExit(status), delay_ms,
+                  log_path());
+  }
+}
+
+void BrokerSupervisor::Stop() {
+  std::unique_lock lk(mu_);
+  if (!started_) return;
+  stopping_ = true;
+  const int pid = pid_;
+  cv_.notify_all();
+  if (pid > 0) {
+    ::kill(pid, SIGTERM);
+    if (!cv_.wait_for(lk, std::chrono::milliseconds(opts_.stop_timeout_ms),
+                      [this] { return pid_ <= 0; })) {
+      spdlog::warn("mqtt broker: pid {} ignored SIGTERM; sending SIGKILL", pid);
+      ::kill(pid, SIGKILL);
+    }
+  }
+  lk.unlock();
+  if (monitor_.joinable()) monitor_.join();
+  lk.lock();
+  started_ = false;
+}
+
+Status BrokerSupervisor::WaitReady(int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const uint16_t p = port();
+  while (true) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Internal(fmt::format("socket: {}", std::strerror(errno)));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(p);
+    ::inet_pton(AF_INET, opts_.bind_address.c_str(), &addr.sin_addr);
+    int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::close(fd);
+    if (rc == 0) return Status::Ok();
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Unavailable(fmt::format("mosquitto not listening on {}:{} after {} ms (see {})",
+                                     opts_.bind_address, p, timeout_ms, log_path()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace bysans::mqtt

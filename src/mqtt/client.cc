@@ -1,0 +1,748 @@
+#include "mqtt/client.h"
+
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "mqtt/packet.h"
+
+namespace bysans::mqtt {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using boost::system::error_code;
+using namespace asio::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+namespace {
+
+constexpr auto kAsTuple = asio::as_tuple(use_awaitable);
+
+Status ConnackError(int protocol, uint8_t rc) {
+  if (protocol == kProtocol5) {
+    switch (rc) {
+      case 0x86:
+        return Unauthenticated("broker refused the connection: bad user name or password");
+      case 0x87:
+        return PermissionDenied("broker refused the connection: not authorized");
+      case 0x85:
+        return InvalidArgument("broker refused the connection: client id not valid");
+      default:
+        return Unavailable(fmt::format("broker refused the connection: reason code 0x{:02x}", rc));
+    }
+  }
+  switch (rc) {
+    case 1:
+      return FailedPrecondition("broker refused the connection: unacceptable protocol");
+    case 2:
+      return InvalidArgument("broker refused the connection: identifier rejected");
+    case 3:
+      return Unavailable("broker refused the connection: server unavailable");
+    case 4:
+      return Unauthenticated("broker refused the connection: bad user name or password");
+    case 5:
+      return PermissionDenied("broker refused the connection: not authorized");
+    default:
+      return Unavailable(fmt::format("broker refused the connection: return code {}", rc));
+  }
+}
+
+}  // namespace
+
+struct AckHandle::State {
+  std::weak_ptr<MqttClient::Impl> impl;
+  uint64_t generation = 0;
+  uint16_t packet_id = 0;
+  std::atomic<bool> released{false};
+};
+
+class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
+ public:
+  explicit Impl(ClientOptions options)
+      : opts_(std::move(options)), ssl_ctx_(asio::ssl::context::tls_client), backoff_timer_(io_) {
+    if (opts_.random == nullptr) {
+      owned_random_ = std::make_unique<SystemRandom>();
+      opts_.random = owned_random_.get();
+    }
+  }
+
+  ~Impl() { Stop(); }
+
+  Status Start() {
+    if (opts_.protocol != kProtocol311 && opts_.protocol != kProtocol5) {
+      return InvalidArgument("mqtt protocol must be 4 (3.1.1) or 5");
+    }
+    if (opts_.client_id.empty() && !opts_.clean_session) {
+      return InvalidArgument("a persistent session (clean_session=false) needs a client_id");
+    }
+    if (opts_.max_inflight == 0) return InvalidArgument("max_inflight must be at least 1");
+    if (opts_.reconnect_min_ms <= 0 || opts_.reconnect_max_ms < opts_.reconnect_min_ms) {
+      return InvalidArgument("reconnect backoff needs 0 < min <= max");
+    }
+    if (opts_.tls) {
+      error_code ec;
+      if (!opts_.tls_ca_file.empty()) {
+        ssl_ctx_.load_verify_file(opts_.tls_ca_file, ec);
+      } else {
+        ssl_ctx_.set_default_verify_paths(ec);
+      }
+      if (ec) return InvalidArgument("cannot load TLS CA file: " + ec.message());
+      ssl_ctx_.set_verify_mode(asio::ssl::verify_peer);
+    }
+    bool expected = false;
+    if (!started_.compare_exchange_strong(expected, true)) {
+      return FailedPrecondition("client already started");
+    }
+    asio::co_spawn(io_, Run(), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("mqtt client loop ended with an exception: {}", ex.what());
+      }
+    });
+    thread_ = std::thread([this] { io_.run(); });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    if (!started_.load() || stop_requested_.exchange(true)) {
+      if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+      return;
+    }
+    asio::post(io_, [this] {
+      stopping_ = true;
+      backoff_timer_.cancel();
+      if (conn_) {
+        if (connected_) {
+          conn_->close_after_flush = true;
+          Enqueue(*conn_, Disconnect{});
+          conn_->guard.expires_after(std::chrono::seconds(2));
+          conn_->guard.async_wait([c = conn_](const error_code& ec) {
+            if (!ec) c->Close(Status::Ok());
+          });
+        } else {
+          conn_->Close(Unavailable("client stopped"));
+        }
+      }
+    });
+    // Called from a callback on the I/O thread: the stop is posted; the destructor joins.
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  }
+
+  void set_on_message(MessageHandler h) { on_message_ = std::move(h); }
+  void set_on_connect(ConnectHandler h) { on_connect_ = std::move(h); }
+  void set_on_disconnect(DisconnectHandler h) { on_disconnect_ = std::move(h); }
+
+  Status Subscribe(std::vector<SubscribeFilter> filters, SubscribeDone done) {
+    if (filters.empty()) return InvalidArgument("subscribe needs at least one filter");
+    for (const auto& f : filters) {
+      BYSANS_RETURN_IF_ERROR(ValidateTopicFilter(f.filter));
+      if (f.qos > 1) return InvalidArgument("subscription QoS must be 0 or 1");
+    }
+    asio::post(io_, [this, filters = std::move(filters), done = std::move(done)]() mutable {
+      auto group = std::make_shared<SubGroup>();
+      group->done = std::move(done);
+      group->remaining = filters.size();
+      group->codes.assign(filters.size(), 0);
+      for (size_t i = 0; i < filters.size(); ++i) {
+        subs_.push_back(SubEntry{std::move(filters[i]), false, false, group, i});
+      }
+      if (connected_ && conn_) SendPendingSubscriptions(*conn_);
+    });
+    return Status::Ok();
+  }
+
+  Status Publish(std::string topic, std::string payload, uint8_t qos, bool retain,
+                 PublishDone done) {
+    BYSANS_RETURN_IF_ERROR(ValidateTopicName(topic));
+    if (qos > 1) return InvalidArgument("publish QoS must be 0 or 1");
+    mqtt::Publish p;
+    p.topic = std::move(topic);
+    p.payload = std::move(payload);
+    p.qos = qos;
+    p.retain = retain;
+    asio::post(io_, [this, p = std::move(p), done = std::move(done)]() mutable {
+      if (stopping_) {
+        if (done) done(Unavailable("mqtt client stopped"));
+        return;
+      }
+      if (p.qos == 0) {
+        if (connected_ && conn_) {
+          Enqueue(*conn_, p);
+          if (done) done(Status::Ok());
+        } else if (done) {
+          done(Unavailable("not connected to the MQTT broker"));
+        }
+        return;
+      }
+      if (out_by_id_.size() >= 60000) {
+        if (done) done(Unavailable("too many unacknowledged publishes"));
+        return;
+      }
+      p.packet_id = AllocatePacketId();
+      uint64_t seq = next_seq_++;
+      out_by_id_[p.packet_id] = seq;
+      auto& entry = out_[seq];
+      entry.packet = std::move(p);
+      entry.done = std::move(done);
+      if (connected_ && conn_) PumpPublishes(*conn_);
+    });
+    return Status::Ok();
+  }
+
+  void PostAck(uint64_t generation, uint16_t packet_id, bool send) {
+    asio::post(io_, [this, generation, packet_id, send] {
+      if (unacked_ > 0) unacked_--;
+      if (!conn_) return;
+      if (send && conn_->generation == generation && !conn_->closed) {
+        Enqueue(*conn_, Ack{PacketType::kPuback, packet_id, 0, {}});
+      }
+      conn_->window.cancel();
+    });
+  }
+
+  bool connected() const { return connected_.load(); }
+  size_t unacked_incoming() const { return unacked_.load(); }
+  bool reading_paused() const { return paused_.load(); }
+
+ private:
+  struct Conn {
+    Conn(asio::io_context& io, asio::ssl::context& ctx, bool use_tls, int protocol,
+         size_t max_packet, uint64_t gen)
+        : stream(io, ctx),
+          tls(use_tls),
+          write_signal(io),
+          window(io),
+          keepalive(io),
+          guard(io),
+          decoder(protocol, max_packet),
+          generation(gen) {}
+
+    void Close(Status why) {
+      if (closed) return;
+      closed = true;
+      reason = std::move(why);
+      error_code ec;
+      stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+      stream.next_layer().close(ec);
+      write_signal.cancel();
+      window.cancel();
+      keepalive.cancel();
+      guard.cancel();
+    }
+
+    asio::ssl::stream<tcp::socket> stream;
+    bool tls;
+    asio::steady_timer write_signal;
+    asio::steady_timer window;
+    asio::steady_timer keepalive;
+    asio::steady_timer guard;
+    StreamDecoder decoder;
+    uint64_t generation;
+    std::deque<std::string> out;
+    bool closed = false;
+    bool close_after_flush = false;
+    bool ping_outstanding = false;
+    Status reason;
+  };
+
+  struct SubGroup {
+    SubscribeDone done;
+    size_t remaining = 0;
+    std::vector<uint8_t> codes;
+  };
+  struct SubEntry {
+    SubscribeFilter filter;
+    bool granted = false;
+    bool in_flight = false;
+    std::shared_ptr<SubGroup> group;  // reset once reported
+    size_t index_in_group = 0;
+  };
+  struct OutPublish {
+    mqtt::Publish packet;
+    PublishDone done;
+  };
+
+  uint16_t AllocatePacketId() {
+    while (true) {
+      next_id_ = static_cast<uint16_t>(next_id_ == 65535 ? 1 : next_id_ + 1);
+      if (!out_by_id_.count(next_id_) && !sub_in_flight_.count(next_id_)) return next_id_;
+    }
+  }
+
+  void Enqueue(Conn& c, const Packet& packet) {
+    if (c.closed) return;
+    auto bytes = Encode(packet, opts_.protocol);
+    if (!bytes.ok()) {
+      spdlog::error("mqtt: cannot encode {}: {}", PacketTypeName(TypeOf(packet)),
+                    bytes.status().message());
+      return;
+    }
+    c.out.push_back(std::move(bytes).value());
+    c.write_signal.cancel();
+  }
+
+  // Sends queued QoS 1 publishes in order while the broker's Receive Maximum allows.
+  void PumpPublishes(Conn& c) {
+    for (auto it = out_.lower_bound(next_send_seq_);
+         it != out_.end() && send_inflight_ < send_quota_ && !c.closed; ++it) {
+      Enqueue(c, it->second.packet);
+      it->second.packet.dup = true;  // any later send of it is a resend
+      next_send_seq_ = it->first + 1;
+      ++send_inflight_;
+    }
+  }
+
+  void SendPendingSubscriptions(Conn& c) {
+    mqtt::Subscribe s;
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < subs_.size(); ++i) {
+      SubEntry& e = subs_[i];
+      if (e.granted || e.in_flight) continue;
+      e.in_flight = true;
+      idx.push_back(i);
+      s.subscriptions.push_back(
+          Subscription{e.filter.filter, e.filter.qos, e.filter.no_local, false, 0});
+    }
+    if (idx.empty()) return;
+    s.packet_id = AllocatePacketId();
+    sub_in_flight_[s.packet_id] = std::move(idx);
+    Enqueue(c, s);
+  }
+
+  void OnSuback(const Suback& ack) {
+    auto it = sub_in_flight_.find(ack.packet_id);
+    if (it == sub_in_flight_.end()) return;
+    for (size_t k = 0; k < it->second.size(); ++k) {
+      SubEntry& e = subs_[it->second[k]];
+      e.in_flight = false;
+      uint8_t code = k < ack.reason_codes.size() ? ack.reason_codes[k] : 0x80;
+      e.granted = code < 0x80;
+      if (!e.granted) {
+        spdlog::warn("mqtt: broker refused subscription to '{}' (code 0x{:02x})", e.filter.filter,
+                     code);
+      }
+      if (auto g = std::move(e.group)) {
+        g->codes[e.index_in_group] = code;
+        if (--g->remaining == 0 && g->done) g->done(g->codes);
+      }
+    }
+    sub_in_flight_.erase(it);
+  }
+
+  void OnPuback(const Ack& ack) {
+    auto it = out_by_id_.find(ack.packet_id);
+    if (it == out_by_id_.end()) return;
+    const uint64_t seq = it->second;
+    auto node = out_.extract(seq);
+    out_by_id_.erase(it);
+    if (node.empty()) return;
+    if (seq < next_send_seq_ && send_inflight_ > 0) --send_inflight_;
+    if (conn_ && connected_) PumpPublishes(*conn_);
+    if (node.mapped().done) {
+      if (ack.reason_code >= 0x80) {
+        node.mapped().done(PermissionDenied(
+            fmt::format("broker rejected the publish (reason code 0x{:02x})", ack.reason_code)));
+      } else {
+        node.mapped().done(Status::Ok());
+      }
+    }
+  }
+
+  // Returns false when the connection must close.
+  bool HandlePacket(const std::shared_ptr<Conn>& c, Packet&& packet) {
+    if (auto* p = std::get_if<mqtt::Publish>(&packet)) {
+      if (p->qos == 2) {
+        c->Close(FailedPrecondition("broker sent a QoS 2 message; only QoS 0/1 are subscribed"));
+        return false;
+      }
+      IncomingMessage msg{
+          std::move(p->topic), std::move(p->payload), p->qos, p->packet_id, p->dup, p->retain};
+      if (p->qos == 0) {
+        if (on_message_) on_message_(std::move(msg), AckHandle());
+        return true;
+      }
+      auto state = std::make_shared<AckHandle::State>();
+      state->impl = weak_from_this();
+      state->generation = c->generation;
+      state->packet_id = msg.packet_id;
+      unacked_++;
+      AckHandle handle(std::move(state));
+      if (on_message_) {
+        on_message_(std::move(msg), std::move(handle));
+      } else {
+        handle.Ack();
+      }
+      return true;
+    }
+    if (auto* a = std::get_if<Ack>(&packet)) {
+      if (a->type == PacketType::kPuback) {
+        OnPuback(*a);
+        return true;
+      }
+      c->Close(FailedPrecondition(fmt::format("unexpected {}", PacketTypeName(a->type))));
+      return false;
+    }
+    if (auto* s = std::get_if<Suback>(&packet)) {
+      OnSuback(*s);
+      return true;
+    }
+    if (std::holds_alternative<Pingresp>(packet)) {
+      c->ping_outstanding = false;
+      return true;
+    }
+    if (std::holds_alternative<Unsuback>(packet)) return true;
+    if (auto* d = std::get_if<Disconnect>(&packet)) {
+      auto why = FindText(d->props, PropId::kReasonString).value_or("");
+      c->Close(Unavailable(
+          fmt::format("broker sent DISCONNECT (reason 0x{:02x}) {}", d->reason_code, why)));
+      return false;
+    }
+    c->Close(FailedPrecondition(
+        fmt::format("unexpected {} from broker", PacketTypeName(TypeOf(packet)))));
+    return false;
+  }
+
+  awaitable<std::tuple<error_code, size_t>> ReadSome(Conn& c, asio::mutable_buffer b) {
+    if (c.tls) co_return co_await c.stream.async_read_some(b, kAsTuple);
+    co_return co_await c.stream.next_layer().async_read_some(b, kAsTuple);
+  }
+
+  awaitable<std::tuple<error_code, size_t>> WriteAll(Conn& c, asio::const_buffer b) {
+    if (c.tls) co_return co_await asio::async_write(c.stream, b, kAsTuple);
+    co_return co_await asio::async_write(c.stream.next_layer(), b, kAsTuple);
+  }
+
+  // Reads the next packet during the handshake (CONNACK); nullopt on error (conn closed).
+  awaitable<std::optional<Packet>> ReadPacket(std::shared_ptr<Conn> c) {
+    std::array<char, 4096> buf;
+    while (!c->closed) {
+      auto next = c->decoder.Next();
+      if (!next.ok()) {
+        c->Close(next.status());
+        co_return std::nullopt;
+      }
+      if (*next) co_return std::move(**next);
+      auto [ec, n] = co_await ReadSome(*c, asio::buffer(buf));
+      if (ec) {
+        c->Close(Unavailable("connection lost: " + ec.message()));
+        co_return std::nullopt;
+      }
+      c->decoder.Feed(std::string_view(buf.data(), n));
+    }
+    co_return std::nullopt;
+  }
+
+  awaitable<void> Reader(std::shared_ptr<Conn> c) {
+    std::array<char, 16384> buf;
+    while (!c->closed) {
+      // Back-pressure: never hold more than max_inflight un-acked messages.
+      while (unacked_ >= opts_.max_inflight && !c->closed) {
+        paused_ = true;
+        c->window.expires_at(asio::steady_timer::time_point::max());
+        co_await c->window.async_wait(kAsTuple);
+      }
+      paused_ = false;
+      if (c->closed) break;
+      auto next = c->decoder.Next();
+      if (!next.ok()) {
+        spdlog::warn("mqtt: protocol error from broker: {}", next.status().message());
+        c->Close(next.status());
+        break;
+      }
+      if (*next) {
+        if (!HandlePacket(c, std::move(**next))) break;
+        continue;
+      }
+      auto [ec, n] = co_await ReadSome(*c, asio::buffer(buf));
+      if (ec) {
+        c->Close(Unavailable("connection lost: " + ec.message()));
+        break;
+      }
+      c->decoder.Feed(std::string_view(buf.data(), n));
+    }
+    paused_ = false;
+  }
+
+  awaitable<void> Writer(std::shared_ptr<Conn> c) {
+    std::string batch;
+    while (!c->closed) {
+      if (c->out.empty()) {
+        if (c->close_after_flush) {
+          c->Close(Status::Ok());
+          break;
+        }
+        c->write_signal.expires_at(asio::steady_timer::time_point::max());
+        co_await c->write_signal.async_wait(kAsTuple);
+        continue;
+      }
+      batch.clear();
+      while (!c->out.empty() && batch.size() < 65536) {
+        batch += c->out.front();
+        c->out.pop_front();
+      }
+      auto [ec, n] = co_await WriteAll(*c, asio::buffer(batch));
+      if (ec) {
+        c->Close(Unavailable("connection lost while writing: " + ec.message()));
+        break;
+      }
+    }
+  }
+
+  awaitable<void> Keepalive(std::shared_ptr<Conn> c, uint16_t keepalive_s) {
+    if (keepalive_s == 0) co_return;
+    while (!c->closed) {
+      c->keepalive.expires_after(std::chrono::seconds(keepalive_s));
+      co_await c->keepalive.async_wait(kAsTuple);
+      if (c->closed) break;
+      // While reading is paused a PINGRESP cannot be seen; keep pinging so the broker keeps
+      // the session, and judge liveness only while reading.
+      if (c->ping_outstanding && !paused_) {
+        c->Close(
+            Unavailable(fmt::format("keep-alive timeout: no PINGRESP within {} s", keepalive_s)));
+        break;
+      }
+      c->ping_outstanding = true;
+      Enqueue(*c, Pingreq{});
+    }
+  }
+
+  // One connection from TCP connect to close. Returns why it ended.
+  awaitable<Status> Session(std::shared_ptr<Conn> c, bool& established) {
+    c->guard.expires_after(std::chrono::milliseconds(opts_.connect_timeout_ms));
+    c->guard.async_wait([c](const error_code& ec) {
+      if (!ec) c->Close(Unavailable("timed out connecting to the MQTT broker"));
+    });
+    tcp::resolver resolver(io_);
+    auto [rec, endpoints] =
+        co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), kAsTuple);
+    if (c->closed) co_return c->reason;
+    if (rec) {
+      c->Close(Unavailable(fmt::format("cannot resolve {}: {}", opts_.host, rec.message())));
+      co_return c->reason;
+    }
+    auto [cec, ep] = co_await asio::async_connect(c->stream.next_layer(), endpoints, kAsTuple);
+    if (c->closed) co_return c->reason;
+    if (cec) {
+      c->Close(Unavailable(
+          fmt::format("cannot connect to {}:{}: {}", opts_.host, opts_.port, cec.message())));
+      co_return c->reason;
+    }
+    error_code ignored;
+    c->stream.next_layer().set_option(tcp::no_delay(true), ignored);
+    if (c->tls) {
+      SSL_set_tlsext_host_name(c->stream.native_handle(), opts_.host.c_str());
+      c->stream.set_verify_callback(asio::ssl::host_name_verification(opts_.host));
+      auto [hec] = co_await c->stream.async_handshake(asio::ssl::stream_base::client, kAsTuple);
+      if (hec) {
+        c->Close(Unavailable("TLS handshake failed: " + hec.message()));
+        co_return c->reason;
+      }
+    }
+    mqtt::Connect connect;
+    connect.protocol = opts_.protocol;
+    connect.client_id = opts_.client_id;
+    connect.username = opts_.username;
+    connect.password = opts_.password;
+    connect.keepalive_s = opts_.keepalive_s;
+    connect.clean_start = opts_.clean_session;
+    if (opts_.protocol == kProtocol5) {
+      if (!opts_.clean_session) {
+        connect.props.push_back(
+            {static_cast<uint8_t>(PropId::kSessionExpiry), opts_.session_expiry_s, {}, {}});
+      }
+      connect.props.push_back({static_cast<uint8_t>(PropId::kReceiveMaximum),
+                               static_cast<uint32_t>(std::min<size_t>(opts_.max_inflight, 65535)),
+                               {},
+                               {}});
+      connect.props.push_back(
+          {static_cast<uint8_t>(PropId::kMaximumPacketSize),
+           static_cast<uint32_t>(std::min<size_t>(opts_.max_packet_size, kMaxRemainingLength)),
+           {},
+           {}});
+    }
+    auto bytes = Encode(connect, opts_.protocol);
+    if (!bytes.ok()) {
+      c->Close(bytes.status());
+      co_return c->reason;
+    }
+    auto [wec, wn] = co_await WriteAll(*c, asio::buffer(*bytes));
+    if (wec) {
+      c->Close(Unavailable("connection lost sending CONNECT: " + wec.message()));
+      co_return c->reason;
+    }
+    auto first = co_await ReadPacket(c);
+    if (!first) co_return c->reason;
+    auto* connack = std::get_if<Connack>(&*first);
+    if (connack == nullptr) {
+      c->Close(FailedPrecondition("broker answered CONNECT with " +
+                                  std::string(PacketTypeName(TypeOf(*first)))));
+      co_return c->reason;
+    }
+    if (connack->reason_code != 0) {
+      c->Close(ConnackError(opts_.protocol, connack->reason_code));
+      co_return c->reason;
+    }
+    c->guard.cancel();
+    established = true;
+    connected_ = true;
+    uint16_t keepalive_s = opts_.keepalive_s;
+    if (auto ka = FindNumber(connack->props, PropId::kServerKeepAlive)) {
+      keepalive_s = static_cast<uint16_t>(*ka);
+    }
+    spdlog::info("mqtt: connected to {}:{} as '{}' (session present: {})", opts_.host, opts_.port,
+                 opts_.client_id, connack->session_present);
+    // Subscriptions: the broker forgot them when it has no session for us.
+    sub_in_flight_.clear();
+    for (SubEntry& e : subs_) {
+      e.in_flight = false;
+      if (!connack->session_present) e.granted = false;
+    }
+    SendPendingSubscriptions(*c);
+    // Unacknowledged QoS 1 publishes are resent, in order, with DUP (set once first sent),
+    // within the broker's Receive Maximum (v5; Mosquitto enforces it).
+    send_quota_ = 65535;
+    if (auto rm = FindNumber(connack->props, PropId::kReceiveMaximum); rm && *rm > 0) {
+      send_quota_ = *rm;
+    }
+    next_send_seq_ = 0;
+    send_inflight_ = 0;
+    PumpPublishes(*c);
+    if (on_connect_) on_connect_(ConnectInfo{connack->session_present, connack->reason_code});
+    co_await (Reader(c) && Writer(c) && Keepalive(c, keepalive_s));
+    co_return c->reason;
+  }
+
+  int BackoffMs(int attempt) {
+    double delay = opts_.reconnect_min_ms;
+    for (int i = 0; i < attempt && delay < opts_.reconnect_max_ms; ++i) delay *= 2;
+    delay = std::min<double>(delay, opts_.reconnect_max_ms);
+    uint32_t r = 0;
+    opts_.random->Fill(&r, sizeof(r));
+    double jitter = 0.5 + 0.5 * (static_cast<double>(r) / 4294967295.0);  // [0.5, 1.0]
+    return std::max(1, static_cast<int>(delay * jitter));
+  }
+
+  awaitable<void> Run() {
+    int attempt = 0;
+    while (!stopping_) {
+      auto c = std::make_shared<Conn>(io_, ssl_ctx_, opts_.tls, opts_.protocol,
+                                      opts_.max_packet_size, ++generation_);
+      conn_ = c;
+      bool established = false;
+      Status why = co_await Session(c, established);
+      c->Close(why);
+      conn_.reset();
+      const bool was_connected = connected_.exchange(false);
+      if (established) attempt = 0;
+      if (was_connected || !stopping_) {
+        if (why.ok()) {
+          spdlog::info("mqtt: disconnected from {}:{}", opts_.host, opts_.port);
+        } else {
+          spdlog::warn("mqtt: connection to {}:{} ended: {}", opts_.host, opts_.port,
+                       why.message());
+        }
+        if (on_disconnect_) on_disconnect_(why);
+      }
+      if (stopping_) break;
+      int delay = BackoffMs(attempt++);
+      backoff_timer_.expires_after(std::chrono::milliseconds(delay));
+      co_await backoff_timer_.async_wait(kAsTuple);
+    }
+    // Fail what can no longer complete.
+    for (auto& [seq, entry] : out_) {
+      if (entry.done) entry.done(Unavailable("mqtt client stopped before PUBACK"));
+    }
+    out_.clear();
+    out_by_id_.clear();
+  }
+
+  ClientOptions opts_;
+  std::unique_ptr<Random> owned_random_;
+  asio::io_context io_;
+  asio::ssl::context ssl_ctx_;
+  asio::steady_timer backoff_timer_;
+  std::thread thread_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stop_requested_{false};
+
+  // I/O thread only.
+  bool stopping_ = false;
+  std::shared_ptr<Conn> conn_;
+  uint64_t generation_ = 0;
+  uint16_t next_id_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t next_send_seq_ = 0;  // out_ entries below this were sent on this connection
+  uint32_t send_inflight_ = 0;
+  uint32_t send_quota_ = 65535;
+  std::map<uint64_t, OutPublish> out_;
+  std::unordered_map<uint16_t, uint64_t> out_by_id_;
+  std::vector<SubEntry> subs_;
+  std::unordered_map<uint16_t, std::vector<size_t>> sub_in_flight_;
+  MessageHandler on_message_;
+  ConnectHandler on_connect_;
+  DisconnectHandler on_disconnect_;
+
+  std::atomic<bool> connected_{false};
+  std::atomic<size_t> unacked_{0};
+  std::atomic<bool> paused_{false};
+};
+
+// ---- AckHandle ----
+
+AckHandle& AckHandle::operator=(AckHandle&& other) noexcept {
+  if (this != &other) {
+    Release(false);
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+AckHandle::~AckHandle() { Release(false); }
+
+void AckHandle::Ack() { Release(true); }
+
+void AckHandle::Release(bool send) {
+  if (!state_) return;
+  auto s = std::move(state_);
+  if (s->released.exchange(true)) return;
+  if (auto impl = s->impl.lock()) impl->PostAck(s->generation, s->packet_id, send);
+}
+
+// ---- MqttClient ----
+
+MqttClient::MqttClient(ClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+
+MqttClient::~MqttClient() { impl_->Stop(); }
+
+void MqttClient::set_on_message(MessageHandler h) { impl_->set_on_message(std::move(h)); }
+void MqttClient::set_on_connect(ConnectHandler h) { impl_->set_on_connect(std::move(h)); }
+void MqttClient::set_on_disconnect(DisconnectHandler h) { impl_->set_on_disconnect(std::move(h)); }
+Status MqttClient::Start() { return impl_->Start(); }
+void MqttClient::Stop() { impl_->Stop(); }
+Status MqttClient::Subscribe(std::vector<SubscribeFilter> filters, SubscribeDone done) {
+  return impl_->Subscribe(std::move(filters), std::move(done));
+}
+Status MqttClient::Publish(std::string topic, std::string payload, uint8_t qos, bool retain,
+                           PublishDone done) {
+  return impl_->Publish(std::move(topic), std::move(payload), qos, retain, std::move(done));
+}
+bool MqttClient::connected() const { return impl_->connected(); }
+size_t MqttClient::unacked_incoming() const { return impl_->unacked_incoming(); }
+bool MqttClient::reading_paused() const { return impl_->reading_paused(); }
+
+}  // namespace bysans::mqtt

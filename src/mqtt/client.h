@@ -1,0 +1,138 @@
+// MqttClient: bysans' own MQTT 3.1.1 / 5.0 client. Unlike libmosquitto and Paho C it does NOT
+// acknowledge an incoming QoS 1 message by itself: the application receives an AckHandle with
+// each message and the PUBACK goes out only when it calls Ack() (after its commit). The number
+// of un-acked incoming messages is bounded by `max_inflight`; at the bound the client stops
+// reading from the socket until acks arrive.
+//
+// Threading: the client owns one I/O thread. All callbacks run on it and must not block for
+// long. Every public method is thread-safe; AckHandle::Ack() may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/random.h"
+#include "core/status.h"
+
+namespace bysans::mqtt {
+
+struct ClientOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 1883;
+  std::string client_id;  // fixed and configurable; required for a persistent session
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  bool clean_session = false;  // false: persistent session (3.1.1 clean session / 5 clean start)
+  uint32_t session_expiry_s = 0xFFFFFFFF;  // v5 with clean_session=false: never expire
+  uint16_t keepalive_s = 30;
+  int protocol = 4;  // 4 = MQTT 3.1.1, 5 = MQTT 5.0
+  bool tls = false;
+  std::string tls_ca_file;  // empty: system default verify paths
+  int reconnect_min_ms = 200;
+  int reconnect_max_ms = 30000;
+  int connect_timeout_ms = 10000;
+  size_t max_inflight = 1000;        // receive window: un-acked incoming QoS 1 messages
+  size_t max_packet_size = 1 << 20;  // incoming packets above this close the connection
+  Random* random = nullptr;          // backoff jitter; nullptr: an owned SystemRandom
+};
+
+struct IncomingMessage {
+  std::string topic;
+  std::string payload;
+  uint8_t qos = 0;
+  uint16_t packet_id = 0;
+  bool dup = false;
+  bool retain = false;
+};
+
+// Sends the PUBACK for one incoming QoS 1 message. Move-only. Ack() is idempotent and
+// thread-safe. Destroying an un-acked handle frees its slot in the receive window WITHOUT
+// sending a PUBACK: the broker redelivers the message after the next reconnect. An ack for a
+// message received on an earlier connection is dropped (the broker redelivers it on the new
+// one, where it must be acked again). For QoS 0 messages the handle does nothing.
+class AckHandle {
+ public:
+  AckHandle() = default;
+  AckHandle(AckHandle&&) noexcept = default;
+  AckHandle& operator=(AckHandle&& other) noexcept;
+  AckHandle(const AckHandle&) = delete;
+  AckHandle& operator=(const AckHandle&) = delete;
+  ~AckHandle();
+
+  void Ack();
+  bool valid() const { return state_ != nullptr; }
+
+  struct State;  // implementation detail
+
+ private:
+  friend class MqttClient;
+  explicit AckHandle(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  void Release(bool send);
+  std::shared_ptr<State> state_;
+};
+
+struct SubscribeFilter {
+  std::string filter;     // may be "$share/{group}/{filter}"
+  uint8_t qos = 1;        // 0 or 1
+  bool no_local = false;  // v5 only
+};
+
+struct ConnectInfo {
+  bool session_present = false;
+  uint8_t reason_code = 0;
+};
+
+class MqttClient {
+ public:
+  using MessageHandler = std::function<void(IncomingMessage, AckHandle)>;
+  using ConnectHandler = std::function<void(const ConnectInfo&)>;
+  // Called when a connection ends or a connection attempt fails; the status says why
+  // (kUnauthenticated / kPermissionDenied for a refused CONNECT).
+  using DisconnectHandler = std::function<void(const Status&)>;
+  using PublishDone = std::function<void(const Status&)>;
+  using SubscribeDone = std::function<void(Result<std::vector<uint8_t>>)>;
+
+  explicit MqttClient(ClientOptions options);
+  ~MqttClient();  // Stop()s
+  MqttClient(const MqttClient&) = delete;
+  MqttClient& operator=(const MqttClient&) = delete;
+
+  // Set handlers before Start().
+  void set_on_message(MessageHandler h);
+  void set_on_connect(ConnectHandler h);
+  void set_on_disconnect(DisconnectHandler h);
+
+  // Starts the I/O thread, which connects and keeps reconnecting (exponential backoff with
+  // jitter) until Stop(). Returns an error for invalid options.
+  Status Start();
+  // Sends DISCONNECT if connected, closes the connection, joins the thread. Pending publish
+  // callbacks complete with kUnavailable. Idempotent. From a callback it only requests the
+  // stop (the destructor joins).
+  void Stop();
+
+  // Adds subscriptions. They are (re)sent on every connect where the broker has no session
+  // for us, and on the next connect if not yet granted. `done` gets the SUBACK codes.
+  Status Subscribe(std::vector<SubscribeFilter> filters, SubscribeDone done = nullptr);
+
+  // Publishes. QoS 1: `done` runs on PUBACK; unacked publishes are resent with DUP after a
+  // reconnect. QoS 0: sent if connected (done(Ok)) else done(kUnavailable).
+  Status Publish(std::string topic, std::string payload, uint8_t qos, bool retain,
+                 PublishDone done = nullptr);
+
+  bool connected() const;
+  // Un-acked incoming QoS 1 messages currently held by the application.
+  size_t unacked_incoming() const;
+  // True while reading is paused because the receive window is full.
+  bool reading_paused() const;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::mqtt

@@ -1,0 +1,135 @@
+// RuleEngine: evaluates rules against incoming readings and the passage of
+// time, and emits alarm events. Pure logic: no store, no I/O. The caller
+// persists events (alarm.h) and triggers actions.
+//
+// Guarantees
+// - Exactly one alarm per (rule, device): kRaise once, no duplicates while
+//   active, kClear when the clear condition holds (hysteresis), and a new
+//   kRaise only after a kClear.
+// - A condition must hold continuously for rule.for_ms before kRaise; a false
+//   or unknown evaluation in between resets the wait.
+// - kRemind every rule.remind_every_ms while active (not while suppressed).
+// - Suppression: while the device is in maintenance, or the device or the
+//   rule is silenced (SilenceDevice / SilenceRule until a time), nothing is
+//   raised and no reminder is sent, but state is still tracked and clears are
+//   still emitted. When the suppression ends and the condition still holds
+//   (and has held for for_ms), the alarm is raised at the first OnTick at or
+//   after the end of the silence (or, for maintenance, at the first OnTick or
+//   OnReadings after the device leaves maintenance), with that time as ts. If
+//   the condition stopped holding meanwhile, nothing is raised.
+// - Silence rules: a device in scope that sends nothing for the timeout gets
+//   kRaise; its next message gives kClear. Devices are watched from their
+//   first OnReadings or from UpsertDevice.
+//
+// Time: all decisions use the injected Clock (processing time); only
+// rate-of-change windows use the readings' own timestamps.
+//
+// Cost: readings whose key no rule references cost one hash lookup. A reading
+// touches only rules that reference its key in one of the device's scopes
+// (device, application, device model, tags); each touched rule is evaluated
+// once per OnReadings call. No allocation per reading in the steady state
+// (except copying string values longer than the small-string buffer).
+//
+// Thread-compatibility: not thread-safe. Use one engine per pipeline thread
+// (partition devices by id) or guard every call with an external mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "model/model.h"
+#include "rules/rule.h"
+
+namespace bysans::rules {
+
+// What the engine needs to know about a device (from model::Device).
+struct DeviceInfo {
+  Id id = 0;
+  Id app_id = 0;
+  std::optional<Id> model_id;
+  std::vector<std::string> tags;
+  int64_t expected_interval_s = 0;  // 0 = unknown
+  bool in_maintenance = false;
+};
+
+enum class AlarmEventKind : uint8_t { kRaise, kClear, kRemind };
+const char* AlarmEventKindName(AlarmEventKind k);  // "raise", "clear", "remind"
+
+struct AlarmEvent {
+  AlarmEventKind kind = AlarmEventKind::kRaise;
+  Id rule_id = 0;
+  Id org_id = 0;
+  Id device_id = 0;
+  TimeMs ts = 0;
+  Severity severity = Severity::kWarning;
+  std::string message;  // "<rule name>: <what happened>"
+  // Snapshot of the values the rule looks at (missing keys are left out).
+  // Silence rules report "last_seen_ms"; rate rules the key and "change".
+  std::vector<std::pair<std::string, Value>> values;
+};
+
+class RuleEngine {
+ public:
+  explicit RuleEngine(const Clock& clock);
+  ~RuleEngine();
+  RuleEngine(const RuleEngine&) = delete;
+  RuleEngine& operator=(const RuleEngine&) = delete;
+
+  // Adds or replaces the rule with rule.id (validated with ValidateRule).
+  // Replacing or disabling a rule resets its state: its active alarms get a
+  // kClear ("rule changed") appended to `events`, and may be raised again by
+  // later readings.
+  Status UpsertRule(const Rule& rule, std::vector<AlarmEvent>* events);
+
+  // Removes a rule; its active alarms get a kClear ("rule removed").
+  // Returns NotFound for an unknown id.
+  Status RemoveRule(Id rule_id, std::vector<AlarmEvent>* events);
+
+  // Registers or updates a device without readings, e.g. at startup, so that
+  // silence rules watch it from `last_seen_ms` (default: now). A later
+  // OnReadings updates the info as well.
+  void UpsertDevice(const DeviceInfo& info, std::optional<TimeMs> last_seen_ms,
+                    std::vector<AlarmEvent>* events);
+
+  // Forgets a device and its rule states (no events).
+  void RemoveDevice(Id device_id);
+
+  // Suppress raising and reminders until `until_ms` (a time in the past lifts
+  // the silence). See "Suppression" above.
+  void SilenceDevice(Id device_id, TimeMs until_ms);
+  Status SilenceRule(Id rule_id, TimeMs until_ms);
+
+  // Marks an alarm as already active (e.g. loaded from the store at startup)
+  // so it is not raised a second time. Returns NotFound for an unknown rule.
+  Status RestoreActive(Id rule_id, const DeviceInfo& device, TimeMs raised_ms);
+
+  // A batch of readings of one device (all with device_id == device.id),
+  // received now. Appends events.
+  void OnReadings(const DeviceInfo& device, std::span<const Reading> readings,
+                  std::vector<AlarmEvent>* events);
+
+  // Runs every time-based decision due at or before now (for-duration,
+  // silence, reminders, end of suppression). Call it regularly (e.g. every
+  // second) or at NextDueMs().
+  void OnTick(std::vector<AlarmEvent>* events);
+
+  // The earliest time OnTick may have something to do (may be early).
+  std::optional<TimeMs> NextDueMs() const;
+
+  bool IsActive(Id rule_id, Id device_id) const;
+  size_t rule_count() const;
+  size_t device_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::rules

@@ -1,0 +1,47 @@
+#include "server/first_admin.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "auth/auth.h"
+
+namespace bysans {
+
+Result<User> CreateUser(Store& store, const Clock& clock, const std::string& email,
+                        const std::string& password, bool global_admin) {
+  if (email.find('@') == std::string::npos) return InvalidArgument("email must contain '@'");
+  if (password.size() < 10) return InvalidArgument("password must be at least 10 characters");
+  User u;
+  u.email = email;
+  std::transform(u.email.begin(), u.email.end(), u.email.begin(), ::tolower);
+  u.name = email.substr(0, email.find('@'));
+  u.password_hash = auth::HashPassword(password);
+  u.global_admin = global_admin;
+  u.created_ms = clock.NowMs();
+  return store.CreateUser(std::move(u));
+}
+
+Result<Id> EnsureFirstAdmin(Store& store, Random& random, const Clock& clock, const Config& c) {
+  BYSANS_ASSIGN_OR_RETURN(auto users, store.ListUsers(Page{10000, 0}));
+  if (users.total > 0) {
+    for (const auto& u : users.items)
+      if (u.global_admin) return u.id;
+    return Id{0};
+  }
+  std::string email = c.admin_email.empty() ? "admin@bysans.local" : c.admin_email;
+  std::string password = c.admin_password.empty() ? random.Token(12) : c.admin_password;
+  BYSANS_ASSIGN_OR_RETURN(User u, CreateUser(store, clock, email, password, true));
+  if (c.admin_password.empty()) {
+    std::printf(
+        "\n  First administrator created (shown once, write it down):\n"
+        "    email:    %s\n    password: %s\n\n",
+        email.c_str(), password.c_str());
+  } else {
+    std::printf("\n  First administrator created: %s (password from admin.password)\n\n",
+                email.c_str());
+  }
+  std::fflush(stdout);
+  return u.id;
+}
+
+}  // namespace bysans

@@ -1,0 +1,46 @@
+// Compact binary encoding of one series' points (a chunk): zig-zag varint
+// time deltas, one tag byte (kind, bool value, quality), then the value
+// (8-byte double for numbers, varint length + bytes for strings).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+
+namespace bysans::sqlite {
+
+enum class Kind : uint8_t { kNumber = 0, kString = 1, kBool = 2 };
+
+// One stored point of a series. For kBool, num holds 0 or 1.
+struct Point {
+  TimeMs ts = 0;
+  Kind kind = Kind::kNumber;
+  Quality quality = Quality::kOk;
+  double num = 0;
+  std::string str;
+};
+
+Point ToPoint(const Reading& r);
+Value ToValue(const Point& p);
+
+// Hourly rollup of the numeric points of one chunk in one hour.
+struct HourSummary {
+  TimeMs hour = 0;  // start of the hour
+  int64_t n = 0;
+  double min = 0, max = 0, sum = 0;
+};
+
+// Summaries of the numeric points of a ts-sorted vector, one per hour with data.
+std::vector<HourSummary> SummarizeHours(const std::vector<Point>& pts);
+void EncodeHours(const std::vector<HourSummary>& hours, std::string* out);
+Status DecodeHours(std::string_view data, std::vector<HourSummary>* out);
+
+void EncodeChunk(const std::vector<Point>& pts, std::string* out);
+// Appends the decoded points to *out. Fails on corrupt input.
+Status DecodeChunk(std::string_view data, std::vector<Point>* out);
+
+}  // namespace bysans::sqlite

@@ -1,0 +1,88 @@
+#include "store/sqlite/db.h"
+
+#include <string>
+
+namespace bysans::sqlite {
+
+Status FromSqlite(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  switch (ext) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return AlreadyExists(msg);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return NotFound(msg);
+    default:
+      break;
+  }
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Unavailable(msg);
+  return Internal(msg);
+}
+
+bool Stmt::Step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) status_ = FromSqlite(db_, rc, "step");
+  return false;
+}
+
+Status Stmt::Run() {
+  status_ = Status::Ok();
+  while (Step()) {
+  }
+  sqlite3_reset(s_);  // ready to be bound and run again
+  return status_;
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int64_t cache_kib) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Internal("cannot open database '" + path +
+                        "': " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    sqlite3_close(raw);
+    return s;
+  }
+  std::unique_ptr<Db> db(new Db(raw));  // private constructor
+  sqlite3_busy_timeout(raw, 30000);
+  sqlite3_extended_result_codes(raw, 1);
+  BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
+  BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA temp_store=MEMORY"));
+  BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" + std::to_string(cache_kib)));
+  return db;
+}
+
+Db::~Db() {
+  for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+  sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<Stmt>> Db::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) return FromSqlite(db_, rc, "prepare '" + sql + "'");
+    it = cache_.emplace(sql, s).first;
+  }
+  return std::make_unique<Stmt>(it->second, db_);
+}
+
+Status Db::Exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    Status s = FromSqlite(db_, rc, "exec '" + sql.substr(0, 60) + "'");
+    sqlite3_free(err);
+    return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace bysans::sqlite

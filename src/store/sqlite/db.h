@@ -1,0 +1,131 @@
+// Thin RAII wrapper over one sqlite3 connection with a prepared-statement
+// cache. Thread-compatible: one thread uses a Db at a time.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+
+namespace bysans::sqlite {
+
+// A cached prepared statement, reset and unbound when the Stmt goes away.
+class Stmt {
+ public:
+  Stmt(sqlite3_stmt* s, sqlite3* db) : s_(s), db_(db) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, bool v) { return Bind(i, static_cast<int64_t>(v ? 1 : 0)); }
+  Stmt& Bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Stmt& BindBlob(int i, const void* p, size_t n) {
+    sqlite3_bind_blob(s_, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+
+  // Steps once. Returns true if a row is available, false when done;
+  // errors are reported through status().
+  bool Step();
+  // Runs to completion and resets, ready to be bound again (no-row statements).
+  Status Run();
+  const Status& status() const { return status_; }
+
+  int64_t Int(int c) const { return sqlite3_column_int64(s_, c); }
+  double Double(int c) const { return sqlite3_column_double(s_, c); }
+  bool IsNull(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string Text(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, c))) : std::string();
+  }
+  std::string_view Blob(int c) const {
+    const void* p = sqlite3_column_blob(s_, c);
+    return p ? std::string_view(static_cast<const char*>(p),
+                                static_cast<size_t>(sqlite3_column_bytes(s_, c)))
+             : std::string_view();
+  }
+
+ private:
+  sqlite3_stmt* s_;
+  sqlite3* db_;
+  Status status_;
+};
+
+// Maps an SQLite result code to a Status (constraint clashes → kAlreadyExists,
+// foreign-key failures → kNotFound, the rest → kInternal).
+Status FromSqlite(sqlite3* db, int rc, std::string_view what);
+
+class Db {
+ public:
+  // Opens the file with WAL, synchronous=FULL, foreign keys and busy timeout.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, int64_t cache_kib);
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  // Returns the cached statement for `sql` (prepared on first use). The
+  // returned object must go out of scope before the same SQL is used again.
+  Result<std::unique_ptr<Stmt>> Prepare(const std::string& sql);
+  // Executes one or more statements without results.
+  Status Exec(const std::string& sql);
+  int64_t Changes() const { return sqlite3_changes64(db_); }
+  int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  sqlite3* raw() const { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+// Runs a transaction: BEGIN IMMEDIATE (or DEFERRED for reads), and COMMIT if
+// Commit() was called, ROLLBACK otherwise.
+class Txn {
+ public:
+  Txn(Db& db, bool write) : db_(db) { begin_ = db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  ~Txn() {
+    if (begin_.ok() && !done_) (void)db_.Exec("ROLLBACK");
+  }
+  const Status& begin_status() const { return begin_; }
+  Status Commit() {
+    done_ = true;
+    Status s = db_.Exec("COMMIT");
+    if (!s.ok()) (void)db_.Exec("ROLLBACK");
+    return s;
+  }
+
+ private:
+  Db& db_;
+  Status begin_;
+  bool done_ = false;
+};
+
+}  // namespace bysans::sqlite

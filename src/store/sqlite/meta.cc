@@ -1,0 +1,592 @@
+// MetaStore methods of SqliteStore.
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "store/sqlite/store_impl.h"
+
+namespace bysans::sqlite {
+namespace {
+
+constexpr char kOrgCols[] = "id, name, created_ms";
+constexpr char kAppCols[] = "id, org_id, name, description, created_ms";
+constexpr char kDevCols[] =
+    "id, org_id, app_id, name, transport, dev_eui, lat, lon, tags, metadata, device_model_id, "
+    "expected_interval_s, in_maintenance, created_ms";
+constexpr char kModelCols[] = "id, org_id, name, doc_json, created_ms";
+constexpr char kUserCols[] = "id, email, name, password_hash, global_admin, created_ms";
+constexpr char kKeyCols[] =
+    "id, org_id, name, role, prefix, secret_hash, expires_ms, created_by, created_ms";
+constexpr char kAuditCols[] =
+    "id, org_id, user_id, api_key_id, action, object_type, object_id, remote_addr, detail, ts";
+
+void BindOne(Stmt& s, int i, int64_t v) { s.Bind(i, v); }
+void BindOne(Stmt& s, int i, bool v) { s.Bind(i, v); }
+void BindOne(Stmt& s, int i, double v) { s.Bind(i, v); }
+void BindOne(Stmt& s, int i, const std::string& v) { s.Bind(i, v); }
+template <typename T>
+void BindOne(Stmt& s, int i, const std::optional<T>& v) {
+  if (v) {
+    BindOne(s, i, *v);
+  } else {
+    s.BindNull(i);
+  }
+}
+template <typename... A>
+void BindAll(Stmt& s, const A&... a) {
+  int i = 0;
+  (BindOne(s, ++i, a), ...);
+}
+
+std::optional<int64_t> OptInt(const Stmt& s, int c) {
+  if (s.IsNull(c)) return std::nullopt;
+  return s.Int(c);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Page Clamp(Page p) {
+  p.limit = std::clamp<int64_t>(p.limit, 1, 10000);
+  p.offset = std::max<int64_t>(0, p.offset);
+  return p;
+}
+
+Organization OrgRow(const Stmt& s) { return {s.Int(0), s.Text(1), s.Int(2)}; }
+Application AppRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
+DeviceModel ModelRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
+User UserRow(const Stmt& s) {
+  return {s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4) != 0, s.Int(5)};
+}
+ApiKey KeyRow(const Stmt& s) {
+  ApiKey k;
+  k.id = s.Int(0);
+  k.org_id = s.Int(1);
+  k.name = s.Text(2);
+  k.role = static_cast<Role>(s.Int(3));
+  k.prefix = s.Text(4);
+  k.secret_hash = s.Text(5);
+  k.expires_ms = OptInt(s, 6);
+  k.created_by = s.Int(7);
+  k.created_ms = s.Int(8);
+  return k;
+}
+AuditEntry AuditRow(const Stmt& s) {
+  AuditEntry a;
+  a.id = s.Int(0);
+  a.org_id = OptInt(s, 1);
+  a.user_id = OptInt(s, 2);
+  a.api_key_id = OptInt(s, 3);
+  a.action = s.Text(4);
+  a.object_type = s.Text(5);
+  a.object_id = s.Text(6);
+  a.remote_addr = s.Text(7);
+  a.detail = s.Text(8);
+  a.ts = s.Int(9);
+  return a;
+}
+Device DevRow(const Stmt& s) {
+  Device d;
+  d.id = s.Int(0);
+  d.org_id = s.Int(1);
+  d.app_id = s.Int(2);
+  d.name = s.Text(3);
+  d.transport = static_cast<Transport>(s.Int(4));
+  d.dev_eui = s.Text(5);
+  if (!s.IsNull(6) && !s.IsNull(7)) d.location = Location{s.Double(6), s.Double(7)};
+  auto tags = nlohmann::json::parse(s.Text(8), nullptr, false);
+  if (tags.is_array())
+    for (const auto& t : tags)
+      if (t.is_string()) d.tags.push_back(t.get<std::string>());
+  auto meta = nlohmann::json::parse(s.Text(9), nullptr, false);
+  if (meta.is_object())
+    for (const auto& [k, v] : meta.items())
+      if (v.is_string()) d.metadata[k] = v.get<std::string>();
+  if (!s.IsNull(10)) d.device_model_id = s.Int(10);
+  d.expected_interval_s = s.Int(11);
+  d.in_maintenance = s.Int(12) != 0;
+  d.created_ms = s.Int(13);
+  return d;
+}
+
+std::string TagsJson(const Device& d) { return nlohmann::json(d.tags).dump(); }
+std::string MetaJson(const Device& d) { return nlohmann::json(d.metadata).dump(); }
+std::optional<std::string> NullIfEmpty(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return s;
+}
+
+// Runs a statement expecting no rows; kNotFound if it changed nothing.
+template <typename... A>
+Status Modify(Db& db, const std::string& sql, const std::string& what, const A&... a) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
+  BindAll(*st, a...);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  if (db.Changes() == 0) return NotFound(what + " not found");
+  return Status::Ok();
+}
+
+template <typename T, typename RowFn, typename... A>
+Result<T> GetOne(Db& db, const std::string& sql, RowFn row, const std::string& what,
+                 const A&... a) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
+  BindAll(*st, a...);
+  if (!st->Step()) {
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return NotFound(what + " not found");
+  }
+  return row(*st);
+}
+
+template <typename T, typename RowFn, typename... A>
+Result<std::vector<T>> GetAll(Db& db, const std::string& sql, RowFn row, const A&... a) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
+  BindAll(*st, a...);
+  std::vector<T> out;
+  while (st->Step()) out.push_back(row(*st));
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return out;
+}
+
+// `from_where` is everything after SELECT ... (FROM ... WHERE ...); `order`
+// the ORDER BY clause. Binds args then limit and offset.
+template <typename T, typename RowFn, typename... A>
+Result<Paged<T>> List(Db& db, const std::string& cols, const std::string& from_where,
+                      const std::string& order, Page page, RowFn row, const A&... a) {
+  page = Clamp(page);
+  Paged<T> out;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT count(*) " + from_where));
+    BindAll(*st, a...);
+    if (st->Step()) out.total = st->Int(0);
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT " + cols + " " + from_where + " ORDER BY " +
+                                              order + " LIMIT ? OFFSET ?"));
+  BindAll(*st, a..., page.limit, page.offset);
+  while (st->Step()) out.items.push_back(row(*st));
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return out;
+}
+
+}  // namespace
+
+#define LEASE(db)                                            \
+  BYSANS_ASSIGN_OR_RETURN(auto db##_lease, pool_.Acquire()); \
+  Db& db = *db##_lease
+
+// ---- organisations
+
+Result<Organization> SqliteStore::CreateOrganization(Organization org) {
+  LEASE(db);
+  if (org.created_ms == 0) org.created_ms = opts_.clock->NowMs();
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          db.Prepare("INSERT INTO organizations(name, created_ms) VALUES(?, ?)"));
+  BindAll(*st, org.name, org.created_ms);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  org.id = db.LastInsertId();
+  return org;
+}
+
+Result<Organization> SqliteStore::GetOrganization(Id id) {
+  LEASE(db);
+  return GetOne<Organization>(db,
+                              std::string("SELECT ") + kOrgCols + " FROM organizations WHERE id=?",
+                              OrgRow, "organization", id);
+}
+
+Result<Paged<Organization>> SqliteStore::ListOrganizations(Page page) {
+  LEASE(db);
+  return List<Organization>(db, kOrgCols, "FROM organizations", "id", page, OrgRow);
+}
+
+Result<Paged<Organization>> SqliteStore::ListOrganizationsOfUser(Id user_id, Page page) {
+  BYSANS_ASSIGN_OR_RETURN(User user, GetUser(user_id));
+  LEASE(db);
+  if (user.global_admin)
+    return List<Organization>(db, kOrgCols, "FROM organizations", "id", page, OrgRow);
+  return List<Organization>(
+      db, kOrgCols,
+      "FROM organizations WHERE id IN (SELECT org_id FROM memberships WHERE user_id=?)", "id", page,
+      OrgRow, user_id);
+}
+
+Status SqliteStore::UpdateOrganization(const Organization& org) {
+  LEASE(db);
+  return Modify(db, "UPDATE organizations SET name=? WHERE id=?", "organization", org.name, org.id);
+}
+
+Status SqliteStore::DeleteOrganization(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM organizations WHERE id=?", "organization", id);
+}
+
+// ---- applications
+
+Result<Application> SqliteStore::CreateApplication(Application app) {
+  LEASE(db);
+  if (app.created_ms == 0) app.created_ms = opts_.clock->NowMs();
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO applications(org_id, name, description, created_ms) "
+                          "VALUES(?, ?, ?, ?)"));
+  BindAll(*st, app.org_id, app.name, app.description, app.created_ms);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  app.id = db.LastInsertId();
+  return app;
+}
+
+Result<Application> SqliteStore::GetApplication(Id id) {
+  LEASE(db);
+  return GetOne<Application>(db,
+                             std::string("SELECT ") + kAppCols + " FROM applications WHERE id=?",
+                             AppRow, "application", id);
+}
+
+Result<Paged<Application>> SqliteStore::ListApplications(Id org_id, Page page) {
+  LEASE(db);
+  return List<Application>(db, kAppCols, "FROM applications WHERE org_id=?", "id", page, AppRow,
+                           org_id);
+}
+
+Status SqliteStore::UpdateApplication(const Application& app) {
+  LEASE(db);
+  return Modify(db, "UPDATE applications SET name=?, description=? WHERE id=?", "application",
+                app.name, app.description, app.id);
+}
+
+Status SqliteStore::DeleteApplication(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM applications WHERE id=?", "application", id);
+}
+
+// ---- devices
+
+Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) {
+  BYSANS_ASSIGN_OR_RETURN(Application app, GetApplication(d.app_id));
+  if (d.org_id != 0 && d.org_id != app.org_id)
+    return InvalidArgument("device organisation differs from its application's");
+  d.org_id = app.org_id;
+  if (d.device_model_id) BYSANS_RETURN_IF_ERROR(GetDeviceModel(*d.device_model_id).status());
+  if (d.created_ms == 0) d.created_ms = opts_.clock->NowMs();
+  d.dev_eui = Lower(d.dev_eui);
+  LEASE(db);
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st,
+      db.Prepare("INSERT INTO devices(org_id, app_id, name, transport, dev_eui, lat, lon, tags, "
+                 "metadata, device_model_id, expected_interval_s, in_maintenance, created_ms, "
+                 "ingest_key_hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  std::optional<double> lat, lon;
+  if (d.location) {
+    lat = d.location->lat;
+    lon = d.location->lon;
+  }
+  BindAll(*st, d.org_id, d.app_id, d.name, static_cast<int64_t>(d.transport),
+          NullIfEmpty(d.dev_eui), lat, lon, TagsJson(d), MetaJson(d), d.device_model_id,
+          d.expected_interval_s, d.in_maintenance, d.created_ms, NullIfEmpty(ingest_key_hash));
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  d.id = db.LastInsertId();
+  return d;
+}
+
+Result<Device> SqliteStore::GetDevice(Id id) {
+  LEASE(db);
+  return GetOne<Device>(db, std::string("SELECT ") + kDevCols + " FROM devices WHERE id=?", DevRow,
+                        "device", id);
+}
+
+Result<Paged<Device>> SqliteStore::ListDevices(const DeviceFilter& f, Page page) {
+  LEASE(db);
+  // Unused filters bind NULL so one cached statement serves every combination.
+  std::optional<std::string> tag = NullIfEmpty(f.tag);
+  std::optional<std::string> search;
+  if (!f.search.empty()) search = Lower(f.search);
+  const std::string where =
+      "FROM devices WHERE (?1 IS NULL OR org_id=?1) AND (?2 IS NULL OR app_id=?2) AND "
+      "(?3 IS NULL OR device_model_id=?3) AND "
+      "(?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(devices.tags) WHERE value=?4)) AND "
+      "(?5 IS NULL OR instr(lower(name), ?5) > 0 OR instr(lower(ifnull(dev_eui, '')), ?5) > 0)";
+  page = Clamp(page);
+  Paged<Device> out;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT count(*) " + where));
+    BindAll(*st, f.org_id, f.app_id, f.device_model_id, tag, search);
+    if (st->Step()) out.total = st->Int(0);
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(std::string("SELECT ") + kDevCols + " " + where +
+                                              " ORDER BY id LIMIT ?6 OFFSET ?7"));
+  BindAll(*st, f.org_id, f.app_id, f.device_model_id, tag, search, page.limit, page.offset);
+  while (st->Step()) out.items.push_back(DevRow(*st));
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return out;
+}
+
+Status SqliteStore::UpdateDevice(const Device& device) {
+  Device d = device;
+  d.dev_eui = Lower(d.dev_eui);
+  if (d.device_model_id) BYSANS_RETURN_IF_ERROR(GetDeviceModel(*d.device_model_id).status());
+  LEASE(db);
+  std::optional<double> lat, lon;
+  if (d.location) {
+    lat = d.location->lat;
+    lon = d.location->lon;
+  }
+  // The application (and so the organisation) of a device does not change here.
+  return Modify(db,
+                "UPDATE devices SET name=?, transport=?, dev_eui=?, lat=?, lon=?, tags=?, "
+                "metadata=?, device_model_id=?, expected_interval_s=?, in_maintenance=? "
+                "WHERE id=?",
+                "device", d.name, static_cast<int64_t>(d.transport), NullIfEmpty(d.dev_eui), lat,
+                lon, TagsJson(d), MetaJson(d), d.device_model_id, d.expected_interval_s,
+                d.in_maintenance, d.id);
+}
+
+Status SqliteStore::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) {
+  LEASE(db);
+  return Modify(db, "UPDATE devices SET ingest_key_hash=? WHERE id=?", "device",
+                NullIfEmpty(ingest_key_hash), device_id);
+}
+
+Status SqliteStore::DeleteDevice(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM devices WHERE id=?", "device", id);
+}
+
+Result<Device> SqliteStore::FindDeviceByIngestKey(const std::string& h) {
+  LEASE(db);
+  return GetOne<Device>(db,
+                        std::string("SELECT ") + kDevCols + " FROM devices WHERE ingest_key_hash=?",
+                        DevRow, "device", h);
+}
+
+Result<Device> SqliteStore::FindDeviceByDevEui(const std::string& eui) {
+  LEASE(db);
+  return GetOne<Device>(db, std::string("SELECT ") + kDevCols + " FROM devices WHERE dev_eui=?",
+                        DevRow, "device", Lower(eui));
+}
+
+// ---- device models
+
+Result<DeviceModel> SqliteStore::CreateDeviceModel(DeviceModel m) {
+  LEASE(db);
+  if (m.created_ms == 0) m.created_ms = opts_.clock->NowMs();
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO device_models(org_id, name, doc_json, created_ms) "
+                          "VALUES(?, ?, ?, ?)"));
+  BindAll(*st, m.org_id, m.name, m.doc_json, m.created_ms);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  m.id = db.LastInsertId();
+  return m;
+}
+
+Result<DeviceModel> SqliteStore::GetDeviceModel(Id id) {
+  LEASE(db);
+  return GetOne<DeviceModel>(db,
+                             std::string("SELECT ") + kModelCols + " FROM device_models WHERE id=?",
+                             ModelRow, "device model", id);
+}
+
+Result<Paged<DeviceModel>> SqliteStore::ListDeviceModels(Id org_id, Page page) {
+  LEASE(db);
+  return List<DeviceModel>(db, kModelCols, "FROM device_models WHERE org_id=?", "id", page,
+                           ModelRow, org_id);
+}
+
+Status SqliteStore::UpdateDeviceModel(const DeviceModel& m) {
+  LEASE(db);
+  return Modify(db, "UPDATE device_models SET name=?, doc_json=? WHERE id=?", "device model",
+                m.name, m.doc_json, m.id);
+}
+
+Status SqliteStore::DeleteDeviceModel(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM device_models WHERE id=?", "device model", id);
+}
+
+// ---- users
+
+Result<User> SqliteStore::CreateUser(User u) {
+  LEASE(db);
+  u.email = Lower(u.email);
+  if (u.created_ms == 0) u.created_ms = opts_.clock->NowMs();
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          db.Prepare("INSERT INTO users(email, name, password_hash, global_admin, "
+                                     "created_ms) VALUES(?, ?, ?, ?, ?)"));
+  BindAll(*st, u.email, u.name, u.password_hash, u.global_admin, u.created_ms);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  u.id = db.LastInsertId();
+  return u;
+}
+
+Result<User> SqliteStore::GetUser(Id id) {
+  LEASE(db);
+  return GetOne<User>(db, std::string("SELECT ") + kUserCols + " FROM users WHERE id=?", UserRow,
+                      "user", id);
+}
+
+Result<User> SqliteStore::FindUserByEmail(const std::string& email) {
+  LEASE(db);
+  return GetOne<User>(db, std::string("SELECT ") + kUserCols + " FROM users WHERE email=?", UserRow,
+                      "user", Lower(email));
+}
+
+Result<Paged<User>> SqliteStore::ListUsers(Page page) {
+  LEASE(db);
+  return List<User>(db, kUserCols, "FROM users", "id", page, UserRow);
+}
+
+Result<Paged<User>> SqliteStore::ListUsersOfOrganization(Id org_id, Page page) {
+  LEASE(db);
+  return List<User>(db, kUserCols,
+                    "FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id=?)", "id",
+                    page, UserRow, org_id);
+}
+
+Status SqliteStore::UpdateUser(const User& u) {
+  LEASE(db);
+  return Modify(db, "UPDATE users SET email=?, name=?, password_hash=?, global_admin=? WHERE id=?",
+                "user", Lower(u.email), u.name, u.password_hash, u.global_admin, u.id);
+}
+
+Status SqliteStore::DeleteUser(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM users WHERE id=?", "user", id);
+}
+
+// ---- memberships
+
+Status SqliteStore::PutMembership(const Membership& m) {
+  LEASE(db);
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role) VALUES(?, ?, ?) "
+                          "ON CONFLICT(user_id, org_id) DO UPDATE SET role=excluded.role"));
+  BindAll(*st, m.user_id, m.org_id, static_cast<int64_t>(m.role));
+  return st->Run();
+}
+
+namespace {
+Membership MemberRow(const Stmt& s) { return {s.Int(0), s.Int(1), static_cast<Role>(s.Int(2))}; }
+}  // namespace
+
+Result<Membership> SqliteStore::GetMembership(Id user_id, Id org_id) {
+  LEASE(db);
+  return GetOne<Membership>(
+      db, "SELECT user_id, org_id, role FROM memberships WHERE user_id=? AND org_id=?", MemberRow,
+      "membership", user_id, org_id);
+}
+
+Result<std::vector<Membership>> SqliteStore::ListMembershipsOfUser(Id user_id) {
+  LEASE(db);
+  return GetAll<Membership>(
+      db, "SELECT user_id, org_id, role FROM memberships WHERE user_id=? ORDER BY org_id",
+      MemberRow, user_id);
+}
+
+Result<std::vector<Membership>> SqliteStore::ListMembershipsOfOrganization(Id org_id) {
+  LEASE(db);
+  return GetAll<Membership>(
+      db, "SELECT user_id, org_id, role FROM memberships WHERE org_id=? ORDER BY user_id",
+      MemberRow, org_id);
+}
+
+Status SqliteStore::DeleteMembership(Id user_id, Id org_id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM memberships WHERE user_id=? AND org_id=?", "membership", user_id,
+                org_id);
+}
+
+// ---- API keys
+
+Result<ApiKey> SqliteStore::CreateApiKey(ApiKey k) {
+  LEASE(db);
+  if (k.created_ms == 0) k.created_ms = opts_.clock->NowMs();
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO api_keys(org_id, name, role, prefix, secret_hash, "
+                          "expires_ms, created_by, created_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+  BindAll(*st, k.org_id, k.name, static_cast<int64_t>(k.role), k.prefix, k.secret_hash,
+          k.expires_ms, k.created_by, k.created_ms);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  k.id = db.LastInsertId();
+  return k;
+}
+
+Result<ApiKey> SqliteStore::GetApiKey(Id id) {
+  LEASE(db);
+  return GetOne<ApiKey>(db, std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE id=?", KeyRow,
+                        "api key", id);
+}
+
+Result<ApiKey> SqliteStore::FindApiKeyByHash(const std::string& h) {
+  LEASE(db);
+  return GetOne<ApiKey>(db,
+                        std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE secret_hash=?",
+                        KeyRow, "api key", h);
+}
+
+Result<Paged<ApiKey>> SqliteStore::ListApiKeys(Id org_id, Page page) {
+  LEASE(db);
+  return List<ApiKey>(db, kKeyCols, "FROM api_keys WHERE org_id=?", "id", page, KeyRow, org_id);
+}
+
+Status SqliteStore::DeleteApiKey(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM api_keys WHERE id=?", "api key", id);
+}
+
+// ---- sessions
+
+Status SqliteStore::CreateSession(const Session& s) {
+  LEASE(db);
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO sessions(token_hash, user_id, created_ms, expires_ms) "
+                          "VALUES(?, ?, ?, ?)"));
+  BindAll(*st, s.token_hash, s.user_id, s.created_ms, s.expires_ms);
+  return st->Run();
+}
+
+Result<Session> SqliteStore::FindSession(const std::string& token_hash) {
+  LEASE(db);
+  return GetOne<Session>(
+      db, "SELECT token_hash, user_id, created_ms, expires_ms FROM sessions WHERE token_hash=?",
+      [](const Stmt& s) {
+        return Session{s.Text(0), s.Int(1), s.Int(2), s.Int(3)};
+      },
+      "session", token_hash);
+}
+
+Status SqliteStore::DeleteSession(const std::string& token_hash) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM sessions WHERE token_hash=?", "session", token_hash);
+}
+
+Status SqliteStore::DeleteExpiredSessions(TimeMs now) {
+  LEASE(db);
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM sessions WHERE expires_ms <= ?"));
+  BindAll(*st, now);
+  return st->Run();
+}
+
+// ---- audit
+
+Status SqliteStore::AppendAudit(AuditEntry a) {
+  LEASE(db);
+  if (a.ts == 0) a.ts = opts_.clock->NowMs();
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO audit(org_id, user_id, api_key_id, action, object_type, "
+                          "object_id, remote_addr, detail, ts) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  BindAll(*st, a.org_id, a.user_id, a.api_key_id, a.action, a.object_type, a.object_id,
+          a.remote_addr, a.detail, a.ts);
+  return st->Run();
+}
+
+Result<Paged<AuditEntry>> SqliteStore::ListAudit(std::optional<Id> org_id, Page page) {
+  LEASE(db);
+  if (org_id)
+    return List<AuditEntry>(db, kAuditCols, "FROM audit WHERE org_id=?", "id DESC", page, AuditRow,
+                            *org_id);
+  return List<AuditEntry>(db, kAuditCols, "FROM audit", "id DESC", page, AuditRow);
+}
+
+}  // namespace bysans::sqlite

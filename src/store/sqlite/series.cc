@@ -1,0 +1,689 @@
+// SeriesStore methods of SqliteStore: group-commit writer, open segment,
+// sealing into chunks and hourly rollups, and the queries that merge them.
+#include <algorithm>
+#include <future>
+
+#include "store/sqlite/store_impl.h"
+
+namespace bysans::sqlite {
+namespace {
+
+constexpr TimeMs kHour = 3'600'000;
+constexpr TimeMs kTimeBound = int64_t{1} << 60;  // clamp for query ranges (~36 million years)
+
+TimeMs FloorDiv(TimeMs a, TimeMs b) {
+  TimeMs q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+TimeMs FloorTo(TimeMs t, TimeMs b) { return FloorDiv(t, b) * b; }
+
+bool ByTs(const Point& a, const Point& b) { return a.ts < b.ts; }
+
+// Keeps the last of each run of equal ts in a ts-sorted vector.
+void KeepLastPerTs(std::vector<Point>& pts) {
+  size_t w = 0;
+  const size_t n = pts.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 1 < n && pts[i + 1].ts == pts[i].ts) continue;
+    if (w != i) pts[w] = std::move(pts[i]);
+    ++w;
+  }
+  pts.resize(w);
+}
+
+// Copies the points of a ts-sorted vector that fall in [from, to].
+void CopyRange(const std::vector<Point>& src, TimeMs from, TimeMs to, std::vector<Point>* out) {
+  auto lo = std::lower_bound(src.begin(), src.end(), from,
+                             [](const Point& p, TimeMs t) { return p.ts < t; });
+  for (auto it = lo; it != src.end() && it->ts <= to; ++it) out->push_back(*it);
+}
+
+}  // namespace
+
+void SeriesBuf::Normalize() {
+  if (sorted) return;
+  std::stable_sort(pts.begin(), pts.end(), ByTs);
+  KeepLastPerTs(pts);
+  sorted = true;
+}
+
+// ---------------------------------------------------------------- state load
+
+Status SqliteStore::LoadSeriesState() {
+  Db& db = *writer_db_;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT id, device_id, key, unit FROM series"));
+    while (st->Step()) {
+      SeriesInfo s{st->Int(0), st->Int(1), st->Text(2), st->Text(3)};
+      next_series_id_ = std::max(next_series_id_, s.id + 1);
+      device_series_[s.device_id].push_back(s.id);
+      series_by_key_[s.device_id][s.key] = s.id;
+      series_.emplace(s.id, std::move(s));
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  {
+    // Chunks of a series never overlap in time, so the newest sealed point of
+    // a series is the last point of its last chunk.
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("SELECT data FROM chunks WHERE series_id=? ORDER BY t_min DESC "
+                            "LIMIT 1"));
+    std::vector<Point> pts;
+    for (auto& [sid, info] : series_) {
+      st->Bind(1, sid);
+      if (st->Step()) {
+        pts.clear();
+        BYSANS_RETURN_IF_ERROR(DecodeChunk(st->Blob(0), &pts));
+        if (!pts.empty()) {
+          sealed_max_[sid] = pts.back().ts;
+          info.latest = std::move(pts.back());
+        }
+      }
+      BYSANS_RETURN_IF_ERROR(st->status());
+      (void)st->Run();  // reset for the next series
+    }
+  }
+  int64_t sealed_upto = 0;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT sealed_upto FROM seal_state"));
+    if (st->Step()) sealed_upto = st->Int(0);
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  open_ = std::make_shared<Segment>();
+  open_->gen = sealed_upto + 1;
+  // Crash recovery: every committed but unsealed reading is in points_log.
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("SELECT rowid, series_id, ts, kind, num, str, quality FROM points_log "
+                          "ORDER BY rowid"));
+  while (st->Step()) {
+    last_log_rowid_ = st->Int(0);
+    const int64_t sid = st->Int(1);
+    Point p{st->Int(2), static_cast<Kind>(st->Int(3)), static_cast<Quality>(st->Int(6)),
+            st->Double(4), st->Text(5)};
+    auto info = series_.find(sid);
+    if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
+      info->second.latest = p;
+    SeriesBuf& buf = open_->series[sid];
+    if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
+    buf.pts.push_back(std::move(p));
+    ++open_->points;
+  }
+  return st->status();
+}
+
+// ---------------------------------------------------------------- writing
+
+void SqliteStore::AppendAsync(IngestBatch batch, AppendDone done) {
+  for (const Reading& r : batch.readings) {
+    if (r.key.empty()) {
+      done(InvalidArgument("reading without key"));
+      return;
+    }
+  }
+  {
+    std::unique_lock lk(q_mu_);
+    if (closing_) {
+      lk.unlock();
+      done(Unavailable("store is closing"));
+      return;
+    }
+    if (queue_.size() >= opts_.max_queue_batches) {
+      lk.unlock();
+      done(Unavailable("ingest queue is full, try again later"));
+      return;
+    }
+    queue_.push_back(PendingBatch{std::move(batch), std::move(done)});
+  }
+  q_cv_.notify_one();
+}
+
+Status SqliteStore::Append(IngestBatch batch) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  AppendAsync(std::move(batch), [&p](Status s) { p.set_value(std::move(s)); });
+  return f.get();
+}
+
+void SqliteStore::WriterLoop() {
+  const size_t max_group = static_cast<size_t>(std::max(1, opts_.group_commit_max_batches));
+  for (;;) {
+    std::vector<PendingBatch> group;
+    {
+      std::unique_lock lk(q_mu_);
+      q_cv_.wait(lk, [&] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) break;  // closing and drained
+      while (!queue_.empty() && group.size() < max_group) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Status s = CommitGroup(group, 0, group.size());
+    if (!s.ok() && group.size() > 1) {
+      // Isolate the failing batch: commit the others one by one.
+      for (size_t i = 0; i < group.size(); ++i) group[i].done(CommitGroup(group, i, i + 1));
+    } else {
+      for (auto& p : group) p.done(s);
+    }
+    int64_t points = 0;
+    {
+      std::lock_guard lk(seg_mu_);
+      points = open_->points;
+    }
+    if (points >= opts_.seal_points) (void)Seal();  // on failure the segment stays open
+  }
+  int64_t points = 0;
+  {
+    std::lock_guard lk(seg_mu_);
+    points = open_->points;
+  }
+  if (points > 0) (void)Seal();
+}
+
+Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
+  Db& db = *writer_db_;
+  struct NewPoint {
+    int64_t series_id;
+    Point p;
+  };
+  std::vector<NewPoint> applied;
+  std::vector<SeriesInfo> new_series;
+  std::unordered_map<int64_t, std::string> unit_changes;
+  // (device, key) → id for series created inside this transaction.
+  std::map<std::pair<Id, std::string>, int64_t> pending;
+  int64_t next_id = next_series_id_;
+  int64_t last_rowid = last_log_rowid_;
+  {
+    Txn txn(db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto msg_st, db.Prepare("INSERT INTO raw_messages(device_id, received_ms, transport, "
+                                "content_type, payload, decode_status, decode_error) "
+                                "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+    BYSANS_ASSIGN_OR_RETURN(
+        auto log_st, db.Prepare("INSERT INTO points_log(series_id, ts, kind, num, str, quality) "
+                                "VALUES(?, ?, ?, ?, ?, ?)"));
+    for (size_t b = begin; b < end; ++b) {
+      const IngestBatch& batch = group[b].batch;
+      for (const RawMessage& m : batch.messages) {
+        msg_st->Bind(1, m.device_id)
+            .Bind(2, m.received_ms)
+            .Bind(3, static_cast<int64_t>(m.transport))
+            .Bind(4, m.content_type)
+            .BindBlob(5, m.payload.data(), m.payload.size())
+            .Bind(6, static_cast<int64_t>(m.decode_status))
+            .Bind(7, m.decode_error);
+        BYSANS_RETURN_IF_ERROR(msg_st->Run());
+      }
+      for (const Reading& r : batch.readings) {
+        int64_t sid = 0;
+        std::string known_unit;
+        auto dk = series_by_key_.find(r.device_id);
+        bool found = false;
+        if (dk != series_by_key_.end()) {
+          auto it = dk->second.find(r.key);
+          if (it != dk->second.end()) {
+            sid = it->second;
+            found = true;
+            auto uc = unit_changes.find(sid);
+            known_unit = uc != unit_changes.end() ? uc->second : series_.at(sid).unit;
+          }
+        }
+        if (!found) {
+          auto pk = pending.find({r.device_id, r.key});
+          if (pk != pending.end()) {
+            sid = pk->second;
+            found = true;
+            auto uc = unit_changes.find(sid);
+            known_unit =
+                uc != unit_changes.end() ? uc->second : new_series[sid - next_series_id_].unit;
+          }
+        }
+        if (!found) {
+          sid = next_id++;
+          pending[{r.device_id, r.key}] = sid;
+          new_series.push_back(SeriesInfo{sid, r.device_id, r.key, r.unit});
+          known_unit = r.unit;
+          BYSANS_ASSIGN_OR_RETURN(
+              auto ins,
+              db.Prepare("INSERT INTO series(id, device_id, key, unit) VALUES(?, ?, ?, ?)"));
+          ins->Bind(1, sid).Bind(2, r.device_id).Bind(3, r.key).Bind(4, r.unit);
+          BYSANS_RETURN_IF_ERROR(ins->Run());
+        } else if (!r.unit.empty() && r.unit != known_unit) {
+          unit_changes[sid] = r.unit;
+          BYSANS_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE series SET unit=? WHERE id=?"));
+          up->Bind(1, r.unit).Bind(2, sid);
+          BYSANS_RETURN_IF_ERROR(up->Run());
+        }
+        Point p = ToPoint(r);
+        log_st->Bind(1, sid).Bind(2, p.ts).Bind(3, static_cast<int64_t>(p.kind));
+        if (p.kind == Kind::kString) {
+          log_st->BindNull(4).Bind(5, p.str);
+        } else {
+          log_st->Bind(4, p.num).BindNull(5);
+        }
+        log_st->Bind(6, static_cast<int64_t>(p.quality));
+        BYSANS_RETURN_IF_ERROR(log_st->Run());
+        last_rowid = db.LastInsertId();
+        applied.push_back(NewPoint{sid, std::move(p)});
+      }
+    }
+    msg_st.reset();
+    log_st.reset();
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+  }
+  // Committed: publish to memory.
+  next_series_id_ = next_id;
+  last_log_rowid_ = last_rowid;
+  {
+    std::lock_guard lk(cache_mu_);
+    for (SeriesInfo& s : new_series) {
+      device_series_[s.device_id].push_back(s.id);
+      series_by_key_[s.device_id][s.key] = s.id;
+      series_.emplace(s.id, std::move(s));
+    }
+    for (auto& [sid, unit] : unit_changes) series_[sid].unit = unit;
+    for (const NewPoint& np : applied) {
+      SeriesInfo& info = series_.at(np.series_id);
+      if (!info.latest || np.p.ts >= info.latest->ts) info.latest = np.p;
+    }
+  }
+  {
+    std::lock_guard lk(seg_mu_);
+    for (NewPoint& np : applied) {
+      SeriesBuf& buf = open_->series[np.series_id];
+      if (!buf.pts.empty() && np.p.ts <= buf.pts.back().ts) buf.sorted = false;
+      buf.pts.push_back(std::move(np.p));
+    }
+    open_->points += static_cast<int64_t>(applied.size());
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- sealing
+
+Status SqliteStore::Seal() {
+  std::shared_ptr<Segment> seg;
+  {
+    std::lock_guard lk(seg_mu_);
+    for (auto& [sid, buf] : open_->series) buf.Normalize();
+    seg = open_;
+    sealing_ = seg;
+    open_ = std::make_shared<Segment>();
+    open_->gen = seg->gen + 1;
+  }
+  std::unordered_map<int64_t, TimeMs> new_max;
+  Status s = [&]() -> Status {
+    Db& db = *writer_db_;
+    Txn txn(db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    std::vector<int64_t> ids;
+    ids.reserve(seg->series.size());
+    for (const auto& [sid, buf] : seg->series) ids.push_back(sid);
+    std::sort(ids.begin(), ids.end());
+    for (int64_t sid : ids) {
+      const std::vector<Point>& pts = seg->series.at(sid).pts;
+      if (pts.empty()) continue;
+      BYSANS_RETURN_IF_ERROR(SealSeries(sid, pts, seg->gen));
+      auto it = sealed_max_.find(sid);
+      new_max[sid] = it == sealed_max_.end() ? pts.back().ts : std::max(it->second, pts.back().ts);
+    }
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("UPDATE seal_state SET sealed_upto=?"));
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, seg->gen).Run());
+    }
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM points_log WHERE rowid <= ?"));
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, last_log_rowid_).Run());
+    }
+    return txn.Commit();
+  }();
+  std::lock_guard lk(seg_mu_);
+  if (s.ok()) {
+    for (auto& [sid, t] : new_max) sealed_max_[sid] = t;
+  } else {
+    // Nothing was appended meanwhile (same thread): reopen the segment as it was.
+    open_ = seg;
+  }
+  sealing_.reset();
+  return s;
+}
+
+Status SqliteStore::SealSeries(int64_t sid, const std::vector<Point>& pts, int64_t gen) {
+  Db& db = *writer_db_;
+  auto chunk_insert = [&](const std::vector<Point>& v) -> Status {
+    std::string hours, data;
+    EncodeHours(SummarizeHours(v), &hours);
+    EncodeChunk(v, &data);
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("INSERT INTO chunks(series_id, t_min, seq, t_max, n, hours, data) "
+                            "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+    st->Bind(1, sid).Bind(2, v.front().ts).Bind(3, gen).Bind(4, v.back().ts);
+    st->Bind(5, static_cast<int64_t>(v.size())).BindBlob(6, hours.data(), hours.size());
+    return st->BindBlob(7, data.data(), data.size()).Run();
+  };
+  auto it = sealed_max_.find(sid);
+  const bool late = it != sealed_max_.end() && pts.front().ts <= it->second;
+  // Common case: everything is newer than what is sealed: one new chunk.
+  if (!late) return chunk_insert(pts);
+
+  // Late or duplicate points: merge them with the chunks their time range
+  // overlaps (newest write wins) and replace those chunks by one. Chunks of a
+  // series therefore never overlap in time.
+  std::vector<Point> merged;
+  std::vector<std::pair<TimeMs, int64_t>> old_keys;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db.Prepare("SELECT t_min, seq, data FROM chunks WHERE series_id=? AND "
+                                       "t_min <= ? AND t_max >= ?"));
+    st->Bind(1, sid).Bind(2, pts.back().ts).Bind(3, pts.front().ts);
+    while (st->Step()) {
+      old_keys.emplace_back(st->Int(0), st->Int(1));
+      BYSANS_RETURN_IF_ERROR(DecodeChunk(st->Blob(2), &merged));
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  std::stable_sort(merged.begin(), merged.end(), ByTs);
+  merged.insert(merged.end(), pts.begin(), pts.end());
+  std::stable_sort(merged.begin(), merged.end(), ByTs);  // old before new on equal ts
+  KeepLastPerTs(merged);
+  {
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("DELETE FROM chunks WHERE series_id=? AND t_min=? AND seq=?"));
+    for (const auto& [t_min, seq] : old_keys)
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, sid).Bind(2, t_min).Bind(3, seq).Run());
+  }
+  return chunk_insert(merged);
+}
+
+// ---------------------------------------------------------------- reading
+
+std::vector<SeriesInfo> SqliteStore::SeriesOf(Id device_id, const std::string& key) {
+  std::vector<SeriesInfo> out;
+  std::lock_guard lk(cache_mu_);
+  auto it = device_series_.find(device_id);
+  if (it == device_series_.end()) return out;
+  for (int64_t sid : it->second) {
+    const SeriesInfo& s = series_.at(sid);
+    if (key.empty() || s.key == key) out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<MemView> SqliteStore::SnapshotMemory(const std::vector<SeriesInfo>& series, TimeMs from,
+                                                 TimeMs to) {
+  std::vector<MemView> out(series.size());
+  std::lock_guard lk(seg_mu_);
+  for (size_t i = 0; i < series.size(); ++i) {
+    MemView& v = out[i];
+    v.open_gen = open_->gen;
+    auto it = open_->series.find(series[i].id);
+    if (it != open_->series.end()) {
+      it->second.Normalize();
+      CopyRange(it->second.pts, from, to, &v.open);
+    }
+    if (sealing_) {
+      v.sealing_gen = sealing_->gen;
+      auto st = sealing_->series.find(series[i].id);
+      if (st != sealing_->series.end()) CopyRange(st->second.pts, from, to, &v.sealing);
+    }
+  }
+  return out;
+}
+
+Status SqliteStore::ReadChunks(Db& db, int64_t sid, TimeMs from, TimeMs to,
+                               std::vector<Point>* out) {
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          db.Prepare("SELECT data FROM chunks WHERE series_id=? AND t_min <= ? AND "
+                                     "t_max >= ? ORDER BY t_min"));
+  st->Bind(1, sid).Bind(2, to).Bind(3, from);
+  std::vector<Point> tmp;
+  while (st->Step()) {
+    tmp.clear();
+    BYSANS_RETURN_IF_ERROR(DecodeChunk(st->Blob(0), &tmp));
+    for (Point& p : tmp)
+      if (p.ts >= from && p.ts <= to) out->push_back(std::move(p));
+  }
+  return st->status();
+}
+
+Status SqliteStore::ReadSeries(Db& db, int64_t sid, TimeMs from, TimeMs to, int64_t sealed_upto,
+                               const MemView& mem, std::vector<Point>* out) {
+  std::vector<Point> pts;
+  BYSANS_RETURN_IF_ERROR(ReadChunks(db, sid, from, to, &pts));
+  bool sorted = std::is_sorted(pts.begin(), pts.end(), ByTs);
+  auto add = [&](const std::vector<Point>& part) {
+    if (part.empty()) return;
+    if (!pts.empty() && part.front().ts <= pts.back().ts) sorted = false;
+    pts.insert(pts.end(), part.begin(), part.end());
+  };
+  // Memory generations already in the snapshot's chunks are skipped.
+  if (mem.sealing_gen > sealed_upto) add(mem.sealing);
+  if (mem.open_gen > sealed_upto) add(mem.open);
+  if (!sorted) {
+    std::stable_sort(pts.begin(), pts.end(), ByTs);
+    KeepLastPerTs(pts);
+  }
+  *out = std::move(pts);
+  return Status::Ok();
+}
+
+namespace {
+Result<int64_t> SealedUpto(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT sealed_upto FROM seal_state"));
+  if (!st->Step()) {
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return Internal("seal_state row missing");
+  }
+  return st->Int(0);
+}
+}  // namespace
+
+Result<std::vector<Reading>> SqliteStore::QueryReadings(const ReadingQuery& q) {
+  const TimeMs from = std::max(q.from, -kTimeBound);
+  const TimeMs to = std::min(q.to, kTimeBound);
+  const auto limit = static_cast<size_t>(std::clamp<int64_t>(q.limit, 0, 10'000'000));
+  std::vector<Reading> out;
+  if (from > to || limit == 0) return out;
+  auto series = SeriesOf(q.device_id, q.key);
+  if (series.empty()) return out;
+  auto mem = SnapshotMemory(series, from, to);
+  BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  Txn txn(*lease, false);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, SealedUpto(*lease));
+  std::vector<Point> pts;
+  for (size_t i = 0; i < series.size(); ++i) {
+    BYSANS_RETURN_IF_ERROR(ReadSeries(*lease, series[i].id, from, to, upto, mem[i], &pts));
+    for (Point& p : pts) {
+      if (q.quality && p.quality != *q.quality) continue;
+      out.push_back(
+          Reading{q.device_id, series[i].key, p.ts, ToValue(p), series[i].unit, p.quality});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Reading& a, const Reading& b) {
+    return a.ts != b.ts ? a.ts > b.ts : a.key < b.key;
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+Result<std::vector<Bucket>> SqliteStore::Aggregate(const AggregateQuery& q) {
+  if (q.bucket_ms <= 0) return InvalidArgument("bucket_ms must be positive");
+  const TimeMs from = std::max(q.from, -kTimeBound);
+  const TimeMs to = std::min(q.to, kTimeBound);
+  std::vector<Bucket> out;
+  if (from > to || q.key.empty()) return out;
+  auto series = SeriesOf(q.device_id, q.key);
+  if (series.empty()) return out;
+  const int64_t sid = series[0].id;
+  auto mem = SnapshotMemory(series, from, to);
+  BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  Db& db = *lease;
+  Txn txn(db, false);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, SealedUpto(db));
+
+  // Contributions in (mostly) time order; merged per bucket at the end.
+  std::vector<Bucket> parts;
+  auto add_summary = [&](TimeMs ts, int64_t n, double mn, double mx, double sum) {
+    const TimeMs start = FloorTo(ts, q.bucket_ms);
+    if (parts.empty() || parts.back().start != start) {
+      parts.push_back(Bucket{start, n, mn, mx, sum});
+      return;
+    }
+    Bucket& b = parts.back();
+    b.min = std::min(b.min, mn);
+    b.max = std::max(b.max, mx);
+    b.sum += sum;
+    b.count += n;
+  };
+  auto add_points = [&](const std::vector<Point>& pts, TimeMs lo, TimeMs hi) {
+    for (const Point& p : pts)
+      if (p.kind == Kind::kNumber && p.ts >= lo && p.ts <= hi)
+        add_summary(p.ts, 1, p.num, p.num, p.num);
+  };
+
+  // Memory points newer than all sealed data can simply be added on top of
+  // the chunks' hour summaries; otherwise (late data not yet sealed) read
+  // exact points.
+  std::vector<Point> mem_pts;
+  bool fast = q.bucket_ms % kHour == 0;
+  if (mem[0].sealing_gen > upto) mem_pts = mem[0].sealing;
+  if (mem[0].open_gen > upto && !mem[0].open.empty()) {
+    // Overlap between the two generations: take the exact path.
+    if (!mem_pts.empty() && mem[0].open.front().ts <= mem_pts.back().ts) fast = false;
+    mem_pts.insert(mem_pts.end(), mem[0].open.begin(), mem[0].open.end());
+  }
+  if (fast && !mem_pts.empty()) {
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("SELECT t_max FROM chunks WHERE series_id=? ORDER BY t_min DESC "
+                            "LIMIT 1"));
+    st->Bind(1, sid);
+    if (st->Step() && mem_pts.front().ts <= st->Int(0)) fast = false;
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  if (!fast) {
+    std::vector<Point> pts;
+    BYSANS_RETURN_IF_ERROR(ReadSeries(db, sid, from, to, upto, mem[0], &pts));
+    add_points(pts, from, to);
+  } else {
+    // Whole hours [h_from, h_to) from the chunks' hour summaries; points
+    // outside them (partial hours at the edges) from the chunks' data.
+    const TimeMs h_from = FloorTo(from + kHour - 1, kHour);
+    const TimeMs h_to = FloorTo(to + 1, kHour);  // exclusive
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("SELECT t_min, t_max, hours, data FROM chunks WHERE series_id=? AND "
+                            "t_min <= ? AND t_max >= ? ORDER BY t_min"));
+    st->Bind(1, sid).Bind(2, to).Bind(3, from);
+    std::vector<HourSummary> hours;
+    std::vector<Point> pts;
+    while (st->Step()) {
+      const TimeMs t_min = st->Int(0), t_max = st->Int(1);
+      if (h_from < h_to) {
+        hours.clear();
+        BYSANS_RETURN_IF_ERROR(DecodeHours(st->Blob(2), &hours));
+        for (const HourSummary& h : hours)
+          if (h.hour >= h_from && h.hour < h_to) add_summary(h.hour, h.n, h.min, h.max, h.sum);
+      }
+      if (h_from >= h_to || t_min < h_from || t_max >= h_to) {
+        pts.clear();
+        BYSANS_RETURN_IF_ERROR(DecodeChunk(st->Blob(3), &pts));
+        if (h_from >= h_to) {
+          add_points(pts, from, to);
+        } else {
+          add_points(pts, from, h_from - 1);
+          add_points(pts, h_to, to);
+        }
+      }
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+    add_points(mem_pts, from, to);
+  }
+  // Merge contributions per bucket, oldest first.
+  std::stable_sort(parts.begin(), parts.end(),
+                   [](const Bucket& a, const Bucket& b) { return a.start < b.start; });
+  for (const Bucket& b : parts) {
+    if (!out.empty() && out.back().start == b.start) {
+      Bucket& o = out.back();
+      o.min = std::min(o.min, b.min);
+      o.max = std::max(o.max, b.max);
+      o.sum += b.sum;
+      o.count += b.count;
+    } else {
+      out.push_back(b);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Reading>> SqliteStore::Latest(const std::vector<Id>& device_ids) {
+  std::vector<Reading> out;
+  std::lock_guard lk(cache_mu_);
+  out.reserve(device_ids.size() * 4);
+  for (Id dev : device_ids) {
+    auto it = device_series_.find(dev);
+    if (it == device_series_.end()) continue;
+    for (int64_t sid : it->second) {
+      const SeriesInfo& s = series_.at(sid);
+      if (!s.latest) continue;
+      const Point& p = *s.latest;
+      out.push_back(Reading{dev, s.key, p.ts, ToValue(p), s.unit, p.quality});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::Keys(Id device_id) {
+  std::vector<std::string> out;
+  for (const SeriesInfo& s : SeriesOf(device_id, "")) out.push_back(s.key);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<RawMessage>> SqliteStore::QueryMessages(const MessageQuery& q) {
+  std::vector<RawMessage> out;
+  const int64_t limit = std::clamp<int64_t>(q.limit, 0, 10000);
+  if (limit == 0) return out;
+  BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, lease->Prepare("SELECT id, device_id, received_ms, transport, content_type, "
+                              "payload, decode_status, decode_error FROM raw_messages WHERE "
+                              "device_id=? AND received_ms >= ? AND received_ms <= ? "
+                              "ORDER BY id DESC LIMIT ?"));
+  st->Bind(1, q.device_id).Bind(2, q.from).Bind(3, q.to).Bind(4, limit);
+  while (st->Step()) {
+    RawMessage m;
+    m.id = st->Int(0);
+    m.device_id = st->Int(1);
+    m.received_ms = st->Int(2);
+    m.transport = static_cast<Transport>(st->Int(3));
+    m.content_type = st->Text(4);
+    m.payload = std::string(st->Blob(5));
+    m.decode_status = static_cast<DecodeStatus>(st->Int(6));
+    m.decode_error = st->Text(7);
+    out.push_back(std::move(m));
+  }
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return out;
+}
+
+Result<std::map<Quality, int64_t>> SqliteStore::CountQuality(Id device_id) {
+  std::map<Quality, int64_t> out;
+  auto series = SeriesOf(device_id, "");
+  if (series.empty()) return out;
+  auto mem = SnapshotMemory(series, -kTimeBound, kTimeBound);
+  BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  Txn txn(*lease, false);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, SealedUpto(*lease));
+  std::vector<Point> pts;
+  for (size_t i = 0; i < series.size(); ++i) {
+    BYSANS_RETURN_IF_ERROR(
+        ReadSeries(*lease, series[i].id, -kTimeBound, kTimeBound, upto, mem[i], &pts));
+    for (const Point& p : pts) ++out[p.quality];
+  }
+  return out;
+}
+
+}  // namespace bysans::sqlite

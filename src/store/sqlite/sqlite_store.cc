@@ -1,0 +1,92 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/store_impl.h"
+
+namespace bysans {
+namespace sqlite {
+namespace {
+constexpr int64_t kWriterCacheKib = 256 * 1024;
+constexpr int64_t kReaderCacheKib = 32 * 1024;
+}  // namespace
+
+Result<Pool::Lease> Pool::Acquire() {
+  {
+    std::lock_guard lk(mu_);
+    if (!free_.empty()) {
+      auto db = std::move(free_.back());
+      free_.pop_back();
+      return Lease(this, std::move(db));
+    }
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, cache_kib_));
+  return Lease(this, std::move(db));
+}
+
+void Pool::Release(std::unique_ptr<Db> db) {
+  std::lock_guard lk(mu_);
+  free_.push_back(std::move(db));
+}
+
+SqliteStore::SqliteStore(const SqliteOptions& o) : opts_(o), pool_(o.path, kReaderCacheKib) {}
+
+SqliteStore::~SqliteStore() { Close(); }
+
+Status SqliteStore::Init() {
+  BYSANS_ASSIGN_OR_RETURN(writer_db_, Db::Open(opts_.path, kWriterCacheKib));
+  // Checkpoints run on their own thread (CheckpointLoop), not in commits.
+  BYSANS_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA wal_autocheckpoint=0"));
+  BYSANS_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA journal_size_limit=67108864"));
+  BYSANS_RETURN_IF_ERROR(Migrate(*writer_db_, opts_.clock->NowMs()).status());
+  BYSANS_RETURN_IF_ERROR(LoadSeriesState());
+  writer_ = std::thread([this] { WriterLoop(); });
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  return Status::Ok();
+}
+
+void SqliteStore::CheckpointLoop() {
+  auto db = Db::Open(opts_.path, 2048);
+  std::unique_lock lk(q_mu_);
+  while (!ckpt_stop_) {
+    // A periodic task, not synchronisation: wakes early only to stop.
+    ckpt_cv_.wait_for(lk, std::chrono::milliseconds(200), [&] { return ckpt_stop_; });
+    if (ckpt_stop_ || !db.ok()) break;
+    lk.unlock();
+    // PASSIVE never blocks the writer or readers; the WAL restarts from its
+    // beginning once a checkpoint has caught up.
+    (void)(*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    lk.lock();
+  }
+}
+
+void SqliteStore::Close() {
+  std::lock_guard close_lk(close_mu_);
+  if (closed_) return;
+  {
+    std::lock_guard lk(q_mu_);
+    closing_ = true;
+  }
+  q_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lk(q_mu_);
+    ckpt_stop_ = true;
+  }
+  ckpt_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  if (writer_db_) (void)writer_db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  closed_ = true;
+}
+
+}  // namespace sqlite
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  if (options.clock == nullptr) return InvalidArgument("SqliteOptions.clock is required");
+  if (options.path.empty()) return InvalidArgument("SqliteOptions.path is required");
+  if (options.seal_points < 1) return InvalidArgument("SqliteOptions.seal_points must be >= 1");
+  auto store = std::make_unique<sqlite::SqliteStore>(options);
+  BYSANS_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace bysans

@@ -1,0 +1,31 @@
+// SQLite implementation of the store interface (store/store.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace bysans {
+
+struct SqliteOptions {
+  std::string path;                 // database file; created if missing, parent dir must exist
+  const Clock* clock = nullptr;     // required
+  size_t max_queue_batches = 4096;  // back-pressure: AppendAsync answers kUnavailable beyond this
+  // Readings held in the open segment (memory + append log) before they are
+  // sealed into per-series chunks. A seal writes one chunk row per active
+  // series, so larger segments mean fewer, bigger chunks and less write
+  // amplification; the cost is memory (~80 bytes per reading) and the time to
+  // reload the log at open after a crash. See README.md.
+  int64_t seal_points = 1'048'576;
+  int group_commit_max_batches = 512;
+};
+
+// Opens (creating and migrating if needed) the database at options.path.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace bysans

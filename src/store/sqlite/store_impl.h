@@ -1,0 +1,211 @@
+// SqliteStore: the SQLite Store. Internal header shared by the .cc files of
+// this folder; callers use sqlite_store.h.
+//
+// Threads: metadata calls and queries borrow a connection from a pool; all
+// series writes (appends and seals) run on one writer thread with its own
+// connection. See README.md for the time-series layout.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/sqlite/chunk_codec.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace bysans::sqlite {
+
+// A pool of connections; a Lease returns its connection on destruction.
+class Pool {
+ public:
+  Pool(std::string path, int64_t cache_kib) : path_(std::move(path)), cache_kib_(cache_kib) {}
+  class Lease {
+   public:
+    Lease(Pool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (db_) pool_->Release(std::move(db_));
+    }
+    Db& operator*() { return *db_; }
+    Db* operator->() { return db_.get(); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Db> db_;
+  };
+  Result<Lease> Acquire();
+
+ private:
+  void Release(std::unique_ptr<Db> db);
+  std::string path_;
+  int64_t cache_kib_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Db>> free_;
+};
+
+struct SeriesInfo {
+  int64_t id = 0;
+  Id device_id = 0;
+  std::string key;
+  std::string unit;
+  std::optional<Point> latest;  // newest committed point (last write wins on equal ts)
+};
+
+// Unsealed points of one series, in arrival order until normalised.
+struct SeriesBuf {
+  std::vector<Point> pts;
+  bool sorted = true;
+  // Sorts by ts and keeps the last written point of each ts.
+  void Normalize();
+};
+
+// The in-memory mirror of the unsealed log rows of one generation.
+struct Segment {
+  int64_t gen = 0;
+  int64_t points = 0;
+  std::unordered_map<int64_t, SeriesBuf> series;
+};
+
+// What a query saw of memory for one series: points per generation.
+struct MemView {
+  int64_t open_gen = 0;
+  std::vector<Point> open;
+  int64_t sealing_gen = -1;  // -1: no segment was being sealed
+  std::vector<Point> sealing;
+};
+
+struct PendingBatch {
+  IngestBatch batch;
+  SeriesStore::AppendDone done;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& o);
+  ~SqliteStore() override;
+  Status Init();
+
+  // MetaStore (meta.cc)
+  Result<Organization> CreateOrganization(Organization org) override;
+  Result<Organization> GetOrganization(Id id) override;
+  Result<Paged<Organization>> ListOrganizations(Page page) override;
+  Result<Paged<Organization>> ListOrganizationsOfUser(Id user_id, Page page) override;
+  Status UpdateOrganization(const Organization& org) override;
+  Status DeleteOrganization(Id id) override;
+  Result<Application> CreateApplication(Application app) override;
+  Result<Application> GetApplication(Id id) override;
+  Result<Paged<Application>> ListApplications(Id org_id, Page page) override;
+  Status UpdateApplication(const Application& app) override;
+  Status DeleteApplication(Id id) override;
+  Result<Device> CreateDevice(Device device, std::string ingest_key_hash) override;
+  Result<Device> GetDevice(Id id) override;
+  Result<Paged<Device>> ListDevices(const DeviceFilter& filter, Page page) override;
+  Status UpdateDevice(const Device& device) override;
+  Status SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) override;
+  Status DeleteDevice(Id id) override;
+  Result<Device> FindDeviceByIngestKey(const std::string& ingest_key_hash) override;
+  Result<Device> FindDeviceByDevEui(const std::string& dev_eui) override;
+  Result<DeviceModel> CreateDeviceModel(DeviceModel model) override;
+  Result<DeviceModel> GetDeviceModel(Id id) override;
+  Result<Paged<DeviceModel>> ListDeviceModels(Id org_id, Page page) override;
+  Status UpdateDeviceModel(const DeviceModel& model) override;
+  Status DeleteDeviceModel(Id id) override;
+  Result<User> CreateUser(User user) override;
+  Result<User> GetUser(Id id) override;
+  Result<User> FindUserByEmail(const std::string& email) override;
+  Result<Paged<User>> ListUsers(Page page) override;
+  Result<Paged<User>> ListUsersOfOrganization(Id org_id, Page page) override;
+  Status UpdateUser(const User& user) override;
+  Status DeleteUser(Id id) override;
+  Status PutMembership(const Membership& m) override;
+  Result<Membership> GetMembership(Id user_id, Id org_id) override;
+  Result<std::vector<Membership>> ListMembershipsOfUser(Id user_id) override;
+  Result<std::vector<Membership>> ListMembershipsOfOrganization(Id org_id) override;
+  Status DeleteMembership(Id user_id, Id org_id) override;
+  Result<ApiKey> CreateApiKey(ApiKey key) override;
+  Result<ApiKey> GetApiKey(Id id) override;
+  Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) override;
+  Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) override;
+  Status DeleteApiKey(Id id) override;
+  Status CreateSession(const Session& s) override;
+  Result<Session> FindSession(const std::string& token_hash) override;
+  Status DeleteSession(const std::string& token_hash) override;
+  Status DeleteExpiredSessions(TimeMs now) override;
+  Status AppendAudit(AuditEntry entry) override;
+  Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) override;
+
+  // SeriesStore (series.cc)
+  void AppendAsync(IngestBatch batch, AppendDone done) override;
+  Status Append(IngestBatch batch) override;
+  Result<std::vector<Reading>> QueryReadings(const ReadingQuery& q) override;
+  Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override;
+  Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) override;
+  Result<std::vector<std::string>> Keys(Id device_id) override;
+  Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
+  Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
+
+  void Close() override;
+
+ private:
+  // series.cc internals
+  Status LoadSeriesState();
+  void WriterLoop();
+  Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
+  Status Seal();
+  Status SealSeries(int64_t series_id, const std::vector<Point>& pts, int64_t gen);
+  // Series of a device (all keys when key is empty).
+  std::vector<SeriesInfo> SeriesOf(Id device_id, const std::string& key);
+  // Memory points of the given series within [from, to].
+  std::vector<MemView> SnapshotMemory(const std::vector<SeriesInfo>& series, TimeMs from,
+                                      TimeMs to);
+  // Sealed points of one series in [from, to] merged with the memory view,
+  // sorted by ts, one point per ts (newest write wins).
+  Status ReadSeries(Db& db, int64_t series_id, TimeMs from, TimeMs to, int64_t sealed_upto,
+                    const MemView& mem, std::vector<Point>* out);
+  Status ReadChunks(Db& db, int64_t series_id, TimeMs from, TimeMs to, std::vector<Point>* out);
+
+  SqliteOptions opts_;
+  Pool pool_;
+  std::unique_ptr<Db> writer_db_;
+
+  // Series cache with latest values (guarded by cache_mu_; written only by
+  // the writer thread, which may read it without the lock).
+  std::mutex cache_mu_;
+  std::unordered_map<Id, std::vector<int64_t>> device_series_;
+  std::unordered_map<int64_t, SeriesInfo> series_;
+  std::unordered_map<Id, std::unordered_map<std::string, int64_t>> series_by_key_;
+  int64_t next_series_id_ = 1;
+
+  // Open and sealing segments (guarded by seg_mu_).
+  std::mutex seg_mu_;
+  std::shared_ptr<Segment> open_;
+  std::shared_ptr<Segment> sealing_;
+
+  // Writer-thread state.
+  std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series
+  int64_t last_log_rowid_ = 0;
+
+  // Queue (guarded by q_mu_).
+  std::mutex q_mu_;
+  std::condition_variable q_cv_;
+  std::deque<PendingBatch> queue_;
+  bool closing_ = false;
+  bool closed_ = false;
+  std::thread writer_;
+  std::mutex close_mu_;
+
+  // Background WAL checkpoints, off the ingest path (guarded by q_mu_).
+  void CheckpointLoop();
+  std::condition_variable ckpt_cv_;
+  bool ckpt_stop_ = false;
+  std::thread checkpointer_;
+};
+
+}  // namespace bysans::sqlite

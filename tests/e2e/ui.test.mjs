@@ -1,0 +1,242 @@
+// End-to-end tests of the web UI against a running bysans with demo data:
+//   BYSANS_URL=http://127.0.0.1:8080 BYSANS_ADMIN_EMAIL=... BYSANS_ADMIN_PASSWORD=... \
+//   [BYSANS_VIEWER_EMAIL=... BYSANS_VIEWER_PASSWORD=...] npm --prefix web run test:e2e
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, ADMIN, VIEWER, launch, newPage, login, axeCheck, shot, settled } from './lib.mjs';
+
+const configured = Boolean(BASE && ADMIN.email && ADMIN.password);
+const skip = configured ? false : 'set BYSANS_URL, BYSANS_ADMIN_EMAIL and BYSANS_ADMIN_PASSWORD';
+let browser;
+
+before(async () => { if (configured) browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function adminPage() {
+  const p = await newPage(browser);
+  await login(p.page, ADMIN);
+  return p;
+}
+
+async function go(page, path) {
+  await page.evaluate((p) => {
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, path);
+  await page.waitForFunction((p) => location.pathname === p, path);
+  await page.waitForSelector('main h1');
+  await settled(page);
+}
+
+test('login shows the overview with device counts', { skip }, async () => {
+  const { context, page, errors } = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('form.login');
+  await axeCheck(page, 'login');
+  await shot(page, 'login');
+  await login(page, ADMIN);
+  await page.waitForSelector('#count-total');
+  const total = Number((await page.textContent('#count-total')).replace(/\D/g, ''));
+  assert.ok(total > 0, 'demo devices counted');
+  await axeCheck(page, 'overview');
+  await shot(page, 'overview');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('map shows the demo devices as markers', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await go(page, '/map');
+  await page.waitForSelector('#map .leaflet-marker-icon', { timeout: 30000 });
+  const markers = await page.locator('#map .leaflet-marker-icon').count();
+  assert.ok(markers > 0, `markers: ${markers}`);
+  await page.waitForTimeout(500);
+  await shot(page, 'map');
+  await axeCheck(page, 'map');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('device list filters, and a device page shows a chart with points', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await go(page, '/devices');
+  await page.waitForSelector('#device-table .vrow[data-id]');
+  const before_ = await page.textContent('#device-count');
+  await page.fill('#device-search', 'zz-no-such-device-zz');
+  await page.waitForFunction((b) => document.querySelector('#device-count').textContent !== b, before_);
+  assert.equal(await page.locator('#device-table .vrow[data-id]').count(), 0);
+  await page.fill('#device-search', '');
+  await page.waitForSelector('#device-table .vrow[data-id]');
+  await axeCheck(page, 'devices');
+  await shot(page, 'devices');
+  // Sort by status, then by last seen: newest-first devices have data.
+  await page.click('#device-table .c-lastSeen button');
+  await page.click('#device-table .c-lastSeen button');
+  await page.click('#device-table .vrow[data-id] .c-name a');
+  await page.waitForSelector('#chart-key');
+  await page.waitForFunction(() => Number(document.querySelector('#chart')?.dataset.points ?? 0) > 0, null, { timeout: 30000 });
+  await page.waitForSelector('#chart canvas');
+  await settled(page);
+  await axeCheck(page, 'device');
+  await shot(page, 'device');
+  // A short range uses raw readings.
+  await page.selectOption('#chart-range', '24h');
+  await page.waitForFunction(() => /\d/.test(document.querySelector('#chart-info')?.textContent ?? ''));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('every screen renders without console errors or serious a11y violations', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  for (const [path, name] of [['/alarms', 'alarms'], ['/rules', 'rules'], ['/decoders', 'decoders'],
+    ['/admin', 'admin'], ['/import', 'import'], ['/devices/new', 'device-new']]) {
+    await go(page, path);
+    await page.waitForTimeout(300);
+    await settled(page);
+    await axeCheck(page, name);
+    await shot(page, name);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('language switches to English and back to Danish', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await page.selectOption('#lang-select', 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  assert.match(await page.textContent('header nav'), /Overview/);
+  assert.match(await page.textContent('#logout'), /Sign out/);
+  await shot(page, 'overview-en');
+  await page.selectOption('#lang-select', 'da');
+  await page.waitForFunction(() => document.documentElement.lang === 'da');
+  assert.match(await page.textContent('header nav'), /Overblik/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('logout returns to the login screen; an expired session asks to sign in again', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await page.click('#logout');
+  await page.waitForSelector('form.login');
+  await page.goto(`${BASE}/devices`);
+  await page.waitForSelector('form.login');
+  await login(page, ADMIN);
+  // Expiry: the cookie disappears, the next API call answers 401.
+  await context.clearCookies();
+  await page.click('header nav a[href="/admin"]');
+  await page.waitForSelector('form.login .notice');
+  assert.ok(errors.every((e) => /401/.test(e)), errors.join('\n'));
+  await context.close();
+});
+
+test('a viewer sees no edit buttons and the API refuses their writes', { skip: skip || (!VIEWER.email && 'set BYSANS_VIEWER_EMAIL and BYSANS_VIEWER_PASSWORD') }, async () => {
+  const { context, page, errors } = await newPage(browser);
+  await login(page, VIEWER);
+  await go(page, '/devices');
+  await page.waitForSelector('#device-table .vrow[data-id]');
+  assert.equal(await page.locator('[data-edit]').count(), 0, 'no edit controls in the list');
+  await page.click('#device-table .vrow[data-id] .c-name a');
+  await page.waitForSelector('main h1');
+  await settled(page);
+  assert.equal(await page.locator('[data-edit]').count(), 0, 'no edit controls on the device page');
+  assert.equal(await page.locator('header nav a[href="/admin"]').count(), 0, 'no administration link');
+  await shot(page, 'viewer-device');
+  const me = await (await context.request.get(`${BASE}/api/v1/auth/me`)).json();
+  const orgId = me.memberships[0]?.orgId;
+  const res = await context.request.post(`${BASE}/api/v1/organizations/${orgId}/applications`, {
+    data: { name: 'viewer-should-not-create', description: '' },
+  });
+  assert.ok(res.status() === 403 || res.status() === 404, `viewer write answered ${res.status()}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// These two flows need issues 4 (decoders) and 5 (alarms); until the
+// server offers the endpoints the screens say "not available yet".
+async function orgOf(context) {
+  const me = await (await context.request.get(`${BASE}/api/v1/auth/me`)).json();
+  return me.memberships[0]?.orgId ?? (await (await context.request.get(`${BASE}/api/v1/organizations`)).json()).items[0].id;
+}
+
+test('acknowledge an alarm (when the server has alarms)', { skip }, async (t) => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const r = await context.request.get(`${BASE}/api/v1/organizations/${org}/alarms?state=active`);
+  await go(page, '/alarms');
+  if (r.status() === 404) {
+    await page.waitForSelector('.unavailable');
+    t.diagnostic('alarms endpoint not available yet (issue 5): checked the graceful screen');
+  } else {
+    const body = await r.json();
+    if (!body.items?.length) { t.diagnostic('no active alarm in the demo data'); } else {
+      const before_ = body.items.length;
+      await page.fill('main form.inline input', 'e2e: checked on site');
+      await page.click('main form.inline button[type=submit]');
+      await page.waitForFunction((n) => document.querySelectorAll('main form.inline').length < n, before_);
+    }
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('run a decoder on a payload (when the server has decoders)', { skip }, async (t) => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const r = await context.request.get(`${BASE}/api/v1/organizations/${org}/decoders`);
+  await go(page, '/decoders');
+  if (r.status() === 404) {
+    await page.waitForSelector('.unavailable');
+    t.diagnostic('decoders endpoint not available yet (issue 4): checked the graceful screen');
+  } else {
+    await page.fill('#decoder-code', 'function decodeUplink(input) { return { data: { b0: input.bytes[0] } }; }');
+    await page.fill('#decoder-payload', '2a');
+    await page.click('#decoder-run');
+    await page.waitForFunction(() => /b0|error|Error/.test(document.querySelector('#decoder-output').textContent));
+    await shot(page, 'decoder-run');
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('create a device, bulk-import from CSV with a per-row error report, create an API key', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const apps = (await (await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`)).json()).items;
+  assert.ok(apps.length > 0, 'the demo has an application');
+  const tag = `e2e${Date.now().toString(36)}`;
+  // Create one device through the form.
+  await go(page, '/devices/new');
+  await page.fill('main form input[type=text] >> nth=0', `${tag}-form`);
+  await page.selectOption('main form select >> nth=1', 'http');
+  await page.fill('main form input[type=number] >> nth=0', '55.68');
+  await page.fill('main form input[type=number] >> nth=1', '12.57');
+  await page.click('main form button[type=submit]');
+  await page.waitForSelector('#device-api-key, #chart-key, main h1:has-text("' + tag + '")');
+  // Import two good rows and one with an unknown application.
+  await go(page, '/import');
+  const csv = `name,application,transport,lat,lon,tags\n${tag}-a,${apps[0].id},http,55.1,10.1,${tag}\n` +
+    `"${tag}-b",${apps[0].id},http,55.2,10.2,${tag};x\n${tag}-c,no-such-app-${tag},http,,,\n`;
+  await page.setInputFiles('#csv-file', { name: 'devices.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.waitForFunction(() => !document.querySelector('#csv-start').disabled);
+  await page.click('#csv-start');
+  await page.waitForFunction(() => document.querySelector('#csv-report table'));
+  assert.equal(await page.getAttribute('#csv-progress', 'value'), '3');
+  assert.equal(await page.locator('#csv-report tbody tr').count(), 1, 'one failed row reported');
+  await shot(page, 'import-report');
+  // API key shown once.
+  await go(page, '/admin');
+  await page.waitForSelector('main section form.inline >> nth=1');
+  const keyForm = page.locator('main section form.inline').nth(1);
+  await keyForm.locator('input[type=text]').fill(`${tag}-key`);
+  await keyForm.locator('button[type=submit]').click();
+  await page.waitForSelector('#new-api-key');
+  assert.ok((await page.textContent('#new-api-key')).length > 8);
+  await axeCheck(page, 'admin-key');
+  // Clean up what this test created.
+  const devs = (await (await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?search=${tag}&limit=100`)).json()).items;
+  for (const d of devs.filter((x) => x.name.startsWith(tag))) await context.request.delete(`${BASE}/api/v1/devices/${d.id}`);
+  const keys = (await (await context.request.get(`${BASE}/api/v1/organizations/${org}/api-keys`)).json()).items;
+  for (const k of keys.filter((x) => x.name === `${tag}-key`)) await context.request.delete(`${BASE}/api/v1/api-keys/${k.id}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -1,0 +1,60 @@
+// A bad or missing setting prints one line naming it and exits with code 2.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness.h"
+
+namespace bysans::testing {
+namespace {
+
+TEST(BadConfig, EnvironmentValueNamesTheSetting) {
+  auto [code, out] =
+      RunBinary({"serve", "--data-dir", "/tmp/bysans-never-used"}, {"BYSANS_HTTP_PORT=eighty"});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("http.port"), std::string::npos) << out;
+}
+
+TEST(BadConfig, MissingConfigFileIsNamed) {
+  auto [code, out] = RunBinary({"serve", "--config", "/nonexistent/bysans.toml"});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("/nonexistent/bysans.toml"), std::string::npos) << out;
+}
+
+TEST(BadConfig, BadFlagValueIsNamed) {
+  auto [code, out] = RunBinary({"serve", "--http-port", "70000", "--data-dir", "/tmp/x"});
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("http.port"), std::string::npos) << out;
+}
+
+TEST(BadConfig, UnknownFlagExits2) {
+  auto [code, out] = RunBinary({"serve", "--no-such-flag"});
+  EXPECT_EQ(code, 2) << out;
+}
+
+TEST(Cli, VersionPrints) {
+  auto [code, out] = RunBinary({"version"});
+  EXPECT_EQ(code, 0);
+  EXPECT_NE(out.find("bysans "), std::string::npos) << out;
+}
+
+TEST(Cli, CreateUserThenLogin) {
+  char tmpl[] = "/tmp/bysans-cli-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto [code, out] = RunBinary({"admin", "create-user", "--data-dir", dir, "--email",
+                                "Pia@Kommune.dk", "--password", "long-enough-pw"});
+  ASSERT_EQ(code, 0) << out;
+  auto again = RunBinary({"admin", "create-user", "--data-dir", dir, "--email", "pia@kommune.dk",
+                          "--password", "long-enough-pw"});
+  EXPECT_NE(again.first, 0) << again.second;  // duplicate email, case-insensitive
+  ServerProcess server(dir);
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient client(server.url());
+  EXPECT_EQ(client.Login("pia@kommune.dk", "long-enough-pw").status, 200);
+  EXPECT_EQ(client.Login("pia@kommune.dk", "wrong-password").status, 401);
+  server.Terminate();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bysans::testing

@@ -1,0 +1,61 @@
+// Shared set-up for integration tests: a running server, an admin session,
+// and helpers to create an organisation with an application and an HTTP device.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "harness.h"
+
+namespace bysans::testing {
+
+struct DeviceHandle {
+  int64_t org_id = 0, app_id = 0, device_id = 0;
+  std::string ingest_key;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  void StartServer(std::string data_dir = {}) {
+    server_ = std::make_unique<ServerProcess>(std::move(data_dir));
+    ASSERT_TRUE(server_->Start()) << server_->log();
+    admin_ = std::make_unique<HttpClient>(server_->url());
+    auto login = admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword);
+    ASSERT_EQ(login.status, 200) << login.body;
+  }
+
+  // Creates an organisation, an application in it and an HTTP device.
+  DeviceHandle CreateHttpDevice(const std::string& org_name) {
+    DeviceHandle h;
+    auto org = admin_->PostJson("/api/v1/organizations", {{"name", org_name}});
+    EXPECT_EQ(org.status, 201) << org.body;
+    h.org_id = org.Json().value("id", int64_t{0});
+    auto app =
+        admin_->PostJson("/api/v1/organizations/" + std::to_string(h.org_id) + "/applications",
+                         {{"name", "Indeklima"}});
+    EXPECT_EQ(app.status, 201) << app.body;
+    h.app_id = app.Json().value("id", int64_t{0});
+    auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(h.app_id) + "/devices",
+                                {{"name", "Lokale 1"}, {"transport", "http"}});
+    EXPECT_EQ(dev.status, 201) << dev.body;
+    h.device_id = dev.Json().value("id", int64_t{0});
+    h.ingest_key = dev.Json().value("apiKey", "");
+    EXPECT_FALSE(h.ingest_key.empty()) << dev.body;
+    return h;
+  }
+
+  HttpResult Ingest(const std::string& key, const std::string& body,
+                    const std::string& content_type = "application/json") {
+    HttpClient device(server_->url());
+    return device.Request("POST", "/api/v1/receive-data?apiKey=" + key, body,
+                          {"Content-Type: " + content_type});
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> admin_;
+};
+
+}  // namespace bysans::testing

@@ -1,0 +1,125 @@
+// HTTP ingest against the real server and a real SQLite file: round trip,
+// aggregation, CSV, and every bad-input case named by the foundation issue.
+#include <gtest/gtest.h>
+
+#include "fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class IngestTest : public ServerTest {};
+
+std::string Readings(int64_t device_id, const std::string& query = {}) {
+  return "/api/v1/devices/" + std::to_string(device_id) + "/readings" + query;
+}
+
+TEST_F(IngestTest, RoundTripRawAggregatedAndCsv) {
+  DeviceHandle d = CreateHttpDevice("Aarhus");
+  // Three readings an hour apart, explicit timestamps.
+  const char* times[] = {"2026-11-20T10:15:00Z", "2026-11-20T10:45:00Z", "2026-11-20T11:15:00Z"};
+  double co2[] = {600, 800, 1000};
+  for (int i = 0; i < 3; ++i) {
+    json body = {{"timestamp", times[i]},
+                 {"co2", co2[i]},
+                 {"air", {{"no2", 10 + i}}},
+                 {"door", "open"},
+                 {"occupied", true}};
+    auto r = Ingest(d.ingest_key, body.dump());
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+  auto raw = admin_->Get(Readings(d.device_id, "?key=co2"));
+  ASSERT_EQ(raw.status, 200) << raw.body;
+  auto items = raw.Json()["items"];
+  ASSERT_EQ(items.size(), 3u) << raw.body;
+  EXPECT_EQ(items[0]["value"], 1000);  // newest first
+  EXPECT_EQ(items[0]["ts"], "2026-11-20T11:15:00.000Z");
+
+  auto nested = admin_->Get(Readings(d.device_id, "?key=air.no2"));
+  ASSERT_EQ(nested.Json()["items"].size(), 3u) << nested.body;
+  auto str = admin_->Get(Readings(d.device_id, "?key=door"));
+  EXPECT_EQ(str.Json()["items"][0]["value"], "open") << str.body;
+  auto boolean = admin_->Get(Readings(d.device_id, "?key=occupied"));
+  EXPECT_EQ(boolean.Json()["items"][0]["value"], true) << boolean.body;
+
+  auto agg = admin_->Get(Readings(d.device_id,
+                                  "?key=co2&bucket=1h&agg=avg,min,max,count&from=2026-11-20T00:00:"
+                                  "00Z&to=2026-11-21T00:00:00Z"));
+  ASSERT_EQ(agg.status, 200) << agg.body;
+  auto buckets = agg.Json()["items"];
+  ASSERT_EQ(buckets.size(), 2u) << agg.body;
+  EXPECT_EQ(buckets[0]["ts"], "2026-11-20T10:00:00.000Z");
+  EXPECT_DOUBLE_EQ(buckets[0]["avg"].get<double>(), 700);
+  EXPECT_DOUBLE_EQ(buckets[0]["min"].get<double>(), 600);
+  EXPECT_DOUBLE_EQ(buckets[0]["max"].get<double>(), 800);
+  EXPECT_EQ(buckets[0]["count"], 2);
+  EXPECT_EQ(buckets[1]["count"], 1);
+
+  auto csv = admin_->Get(Readings(d.device_id, "?key=co2"), {"Accept: text/csv"});
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_NE(csv.headers["content-type"].find("text/csv"), std::string::npos);
+  EXPECT_NE(csv.body.find("2026-11-20T10:15:00.000Z"), std::string::npos) << csv.body;
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 4) << csv.body;  // header + 3
+
+  auto messages = admin_->Get("/api/v1/devices/" + std::to_string(d.device_id) + "/messages");
+  ASSERT_EQ(messages.status, 200);
+  EXPECT_EQ(messages.Json()["items"].size(), 3u) << messages.body;
+}
+
+TEST_F(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {
+  DeviceHandle d = CreateHttpDevice("Odense");
+  std::string senml =
+      R"([{"bn":"room1/","bt":1.7634e9,"n":"temperature","u":"Cel","v":21.5},{"n":"humidity","u":"%RH","v":40}])";
+  auto r = Ingest(d.ingest_key, senml, "application/senml+json");
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto q = admin_->Get(Readings(d.device_id, "?key=room1/temperature"));
+  ASSERT_EQ(q.Json()["items"].size(), 1u) << q.body;
+  EXPECT_EQ(q.Json()["items"][0]["unit"], "Cel");
+}
+
+TEST_F(IngestTest, BadInputIsRefusedClearlyAndNothingIsStored) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  auto malformed = Ingest(d.ingest_key, R"({"co2": 600,)");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(malformed.Json()["error"]["code"], "invalid_argument") << malformed.body;
+  EXPECT_FALSE(malformed.Json()["error"]["message"].get<std::string>().empty());
+
+  auto unknown = Ingest("not-a-key", R"({"co2": 600})");
+  EXPECT_EQ(unknown.status, 403) << unknown.body;
+  EXPECT_TRUE(unknown.Json()["error"].is_object());
+  HttpClient anon(server_->url());
+  auto missing = anon.Request("POST", "/api/v1/receive-data", R"({"co2":1})",
+                              {"Content-Type: application/json"});
+  EXPECT_EQ(missing.status, 403) << missing.body;
+
+  auto wrong_type = Ingest(d.ingest_key, "co2=600", "text/plain");
+  EXPECT_EQ(wrong_type.status, 415) << wrong_type.body;
+
+  std::string big = R"({"pad":")" + std::string(300 * 1024, 'x') + R"("})";
+  auto too_large = Ingest(d.ingest_key, big);
+  EXPECT_EQ(too_large.status, 413) << too_large.body.substr(0, 200);
+
+  // None of it was stored; the server still serves and a good message works.
+  auto none = admin_->Get("/api/v1/devices/" + std::to_string(d.device_id) + "/messages");
+  EXPECT_EQ(none.Json()["items"].size(), 0u) << none.body;
+  EXPECT_EQ(Ingest(d.ingest_key, R"({"co2": 600})").status, 204);
+  auto one = admin_->Get("/api/v1/devices/" + std::to_string(d.device_id) + "/messages");
+  EXPECT_EQ(one.Json()["items"].size(), 1u) << one.body;
+}
+
+TEST_F(IngestTest, SystemEndpointsAnswer) {
+  HttpClient anon(server_->url());
+  EXPECT_EQ(anon.Get("/healthz").status, 200);
+  auto metrics = anon.Get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("bysans_http_requests_total"), std::string::npos);
+  auto openapi = anon.Get("/api/openapi.json");
+  ASSERT_EQ(openapi.status, 200);
+  EXPECT_EQ(openapi.Json()["openapi"].get<std::string>().substr(0, 2), "3.");
+  EXPECT_TRUE(openapi.Json()["paths"].contains("/api/v1/receive-data"));
+  auto unknown = anon.Get("/api/v1/no-such-thing");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_TRUE(unknown.Json()["error"].is_object()) << unknown.body;
+}
+
+}  // namespace
+}  // namespace bysans::testing

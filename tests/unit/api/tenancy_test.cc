@@ -1,0 +1,258 @@
+// THE TENANCY MATRIX: every route that names an object is called by another
+// organisation's admin (session and API key) with organisation A's ids, and
+// must answer 403 or 404 and change nothing. Viewers cannot write; editors
+// cannot manage API keys or members.
+#include <functional>
+#include <map>
+
+#include "unit/api/api_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+struct Tenant {
+  Id org = 0, app = 0, device = 0, lora_device = 0, model = 0, key_id = 0;
+  User admin, editor, viewer;
+  Creds admin_cookie, editor_cookie, viewer_cookie;
+  Creds admin_key, editor_key, viewer_key;
+};
+
+class TenancyTest : public ApiFixture {
+ protected:
+  void SetUp() override {
+    login_limit_ = 1000;  // this test logs in many times from one address
+    ApiFixture::SetUp();
+    MakeUser("root@example.dk", "rootpassword", true);
+    root_ = Login("root@example.dk", "rootpassword");
+    Build("a", a_, "A1B2C3D4E5F60701");
+    Build("b", b_, "A1B2C3D4E5F60702");
+  }
+
+  Id Created(const Reply& r) {
+    EXPECT_EQ(r.status, 201) << r.raw;
+    return r.body.value("id", Id{0});
+  }
+
+  void Build(const std::string& n, Tenant& t, const std::string& eui) {
+    t.org = Created(Call("POST", "/api/v1/organizations", root_, json{{"name", "org-" + n}}));
+    std::string org = "/api/v1/organizations/" + std::to_string(t.org);
+    t.app = Created(Call("POST", org + "/applications", root_, json{{"name", "app-" + n}}));
+    t.model = Created(Call("POST", org + "/device-models", root_,
+                           json{{"modelName", "model-" + n}, {"controlledProperty", {"t"}}}));
+    std::string devs = "/api/v1/applications/" + std::to_string(t.app) + "/devices";
+    t.device =
+        Created(Call("POST", devs, root_,
+                     json{{"name", "dev-" + n}, {"deviceModelId", t.model}, {"tags", {"x"}}}));
+    t.lora_device =
+        Created(Call("POST", devs, root_,
+                     json{{"name", "lora-" + n}, {"transport", "lorawan"}, {"devEui", eui}}));
+    auto member = [&](const std::string& role, User& u, Creds& c) {
+      u = MakeUser(role + "@" + n + ".dk", "password-" + n, false);
+      Reply r = Call("PUT", org + "/members/" + std::to_string(u.id), root_, json{{"role", role}});
+      EXPECT_EQ(r.status, 200) << r.raw;
+      c = Login(u.email, "password-" + n);
+    };
+    member("admin", t.admin, t.admin_cookie);
+    member("editor", t.editor, t.editor_cookie);
+    member("viewer", t.viewer, t.viewer_cookie);
+    auto key = [&](const std::string& role, Creds& c, bool bearer) {
+      Reply r = Call("POST", org + "/api-keys", root_, json{{"name", role}, {"role", role}});
+      EXPECT_EQ(r.status, 201) << r.raw;
+      c = Creds::Key(r.body.value("key", ""), bearer);
+      return r.body.value("id", Id{0});
+    };
+    t.key_id = key("admin", t.admin_key, false);
+    key("editor", t.editor_key, true);
+    key("viewer", t.viewer_key, false);
+  }
+
+  // The route pattern with every placeholder replaced by tenant t's object.
+  std::string Fill(const std::string& pattern, const Tenant& t) {
+    std::string out;
+    std::string prev;
+    size_t i = 0;
+    while (i < pattern.size()) {
+      size_t slash = pattern.find('/', i + 1);
+      std::string seg =
+          pattern.substr(i + 1, slash == std::string::npos ? std::string::npos : slash - i - 1);
+      std::string value = seg;
+      if (seg.size() > 2 && seg.front() == '{') {
+        std::string name = seg.substr(1, seg.size() - 2);
+        Id id = 0;
+        if (name == "orgId")
+          id = t.org;
+        else if (name == "appId")
+          id = t.app;
+        else if (name == "userId")
+          id = t.editor.id;
+        else if (name == "id" && prev == "devices")
+          id = t.device;
+        else if (name == "id" && prev == "device-models")
+          id = t.model;
+        else if (name == "id" && prev == "api-keys")
+          id = t.key_id;
+        EXPECT_NE(id, 0) << "the tenancy matrix has no object for {" << name << "} in " << pattern
+                         << ": extend Fill()";
+        value = std::to_string(id);
+      }
+      out += "/" + value;
+      prev = seg;
+      if (slash == std::string::npos) break;
+      i = slash;
+    }
+    return out;
+  }
+
+  // Everything organisation A owns, as its global admin sees it.
+  json Snapshot() {
+    json s;
+    std::string org = "/api/v1/organizations/" + std::to_string(a_.org);
+    for (const std::string& path :
+         {org, org + "/applications", org + "/devices", org + "/device-models", org + "/members",
+          org + "/api-keys", "/api/v1/audit?limit=10000&orgId=" + std::to_string(a_.org),
+          std::string("/api/v1/users?limit=10000"),
+          "/api/v1/applications/" + std::to_string(a_.app),
+          "/api/v1/devices/" + std::to_string(a_.device),
+          "/api/v1/devices/" + std::to_string(a_.lora_device),
+          "/api/v1/device-models/" + std::to_string(a_.model)}) {
+      Reply r = Call("GET", path, root_);
+      EXPECT_EQ(r.status, 200) << path << " " << r.raw;
+      s[path] = r.body;
+    }
+    // A's ingest key still finds its device (rotate-key did not run).
+    s["ingest"] = store_->FindDeviceByIngestKey(a_ingest_hash_).ok();
+    return s;
+  }
+
+  std::vector<http::RouteInfo> ObjectRoutes() {
+    std::vector<http::RouteInfo> out;
+    for (const auto& r : router_.Routes())
+      if (r.pattern.find('{') != std::string::npos) out.push_back(r);
+    return out;
+  }
+
+  static bool IsWrite(const std::string& method) { return method != "GET" && method != "HEAD"; }
+
+  static std::string BodyFor(const std::string& method) {
+    return IsWrite(method) ? json{{"name", "hijacked"}, {"role", "admin"}}.dump() : "";
+  }
+
+  Creds root_;
+  Tenant a_, b_;
+  std::string a_ingest_hash_;
+};
+
+TEST_F(TenancyTest, OtherOrganisationsAdminCannotReachAnythingOfA) {
+  // Keep A's device's ingest key to prove it is not rotated.
+  Reply rotated =
+      Call("POST", "/api/v1/devices/" + std::to_string(a_.device) + "/rotate-key", root_);
+  ASSERT_EQ(rotated.status, 200);
+  a_ingest_hash_ = auth::Sha256Hex(rotated.body["apiKey"].get<std::string>());
+  const json before = Snapshot();
+
+  std::vector<http::RouteInfo> routes = ObjectRoutes();
+  ASSERT_GE(routes.size(), 25u);
+  int calls = 0;
+  for (const Creds& caller : {b_.admin_cookie, b_.admin_key}) {
+    // Reads first, then writes, deletes last so every call meets A's objects intact.
+    for (const char* phase : {"GET", "PATCH", "PUT", "POST", "DELETE"}) {
+      for (const auto& r : routes) {
+        if (r.method != phase) continue;
+        std::string target = Fill(r.pattern, a_);
+        Reply reply = Call(r.method, target, caller, BodyFor(r.method));
+        ++calls;
+        EXPECT_TRUE(reply.status == 403 || reply.status == 404)
+            << (caller.cookie.empty() ? "API key " : "session ") << r.method << " " << target
+            << " (" << r.pattern << ") answered " << reply.status << ": " << reply.raw;
+      }
+    }
+  }
+  EXPECT_EQ(calls, 2 * static_cast<int>(routes.size()));
+  EXPECT_EQ(Snapshot(), before);
+
+  // B's admin still works in B (the matrix is not passing by being broken).
+  Reply own = Call("GET", Fill("/api/v1/devices/{id}", b_), b_.admin_cookie);
+  EXPECT_EQ(own.status, 200);
+  // Query parameters naming A's objects do not leak either.
+  EXPECT_EQ(Call("GET", "/api/v1/audit?orgId=" + std::to_string(a_.org), b_.admin_cookie).status,
+            404);
+  Reply filtered = Call(
+      "GET",
+      "/api/v1/organizations/" + std::to_string(b_.org) + "/devices?app=" + std::to_string(a_.app),
+      b_.admin_key);
+  ASSERT_EQ(filtered.status, 200);
+  EXPECT_EQ(filtered.body["total"], 0);
+  // A device in B cannot point at A's device model.
+  Reply cross = Call("PATCH", Fill("/api/v1/devices/{id}", b_), b_.admin_cookie,
+                     json{{"deviceModelId", a_.model}});
+  EXPECT_EQ(cross.status, 400);
+  // Organisation lists show only B.
+  Reply orgs = Call("GET", "/api/v1/organizations", b_.admin_cookie);
+  ASSERT_EQ(orgs.status, 200);
+  EXPECT_EQ(orgs.body["total"], 1);
+  EXPECT_EQ(orgs.body["items"][0]["id"], b_.org);
+  Reply key_orgs = Call("GET", "/api/v1/organizations", b_.admin_key);
+  EXPECT_EQ(key_orgs.body["total"], 1);
+  EXPECT_EQ(key_orgs.body["items"][0]["id"], b_.org);
+}
+
+TEST_F(TenancyTest, ViewersCannotWrite) {
+  const json before = Snapshot();
+  int writes = 0;
+  for (const Creds& caller : {a_.viewer_cookie, a_.viewer_key}) {
+    for (const char* phase : {"PATCH", "PUT", "POST", "DELETE"}) {
+      for (const auto& r : ObjectRoutes()) {
+        if (r.method != phase) continue;
+        std::string target = Fill(r.pattern, a_);
+        Reply reply = Call(r.method, target, caller, BodyFor(r.method));
+        ++writes;
+        EXPECT_EQ(reply.status, 403) << r.method << " " << target << ": " << reply.raw;
+      }
+    }
+    EXPECT_EQ(Call("POST", "/api/v1/organizations", caller, json{{"name", "x"}}).status, 403);
+    EXPECT_EQ(
+        Call("POST", "/api/v1/users", caller, json{{"email", "x@x.dk"}, {"password", "longenough"}})
+            .status,
+        403);
+  }
+  EXPECT_GT(writes, 10);
+  EXPECT_EQ(Snapshot(), before);
+  // ... but they read.
+  EXPECT_EQ(Call("GET", Fill("/api/v1/devices/{id}", a_), a_.viewer_cookie).status, 200);
+  EXPECT_EQ(Call("GET", Fill("/api/v1/devices/{id}", a_), a_.viewer_key).status, 200);
+}
+
+TEST_F(TenancyTest, EditorsCannotManageKeysOrMembers) {
+  const json before = Snapshot();
+  int calls = 0;
+  for (const Creds& caller : {a_.editor_cookie, a_.editor_key}) {
+    for (const auto& r : ObjectRoutes()) {
+      if (r.pattern.find("/api-keys") == std::string::npos &&
+          r.pattern.find("/members") == std::string::npos)
+        continue;
+      std::string target = Fill(r.pattern, a_);
+      Reply reply = Call(r.method, target, caller, BodyFor(r.method));
+      ++calls;
+      EXPECT_EQ(reply.status, 403) << r.method << " " << target << ": " << reply.raw;
+    }
+  }
+  EXPECT_EQ(calls, 2 * 7);
+  EXPECT_EQ(Snapshot(), before);
+  // Editors do change devices.
+  EXPECT_EQ(
+      Call("PATCH", Fill("/api/v1/devices/{id}", a_), a_.editor_key, json{{"name", "renamed"}})
+          .status,
+      200);
+}
+
+TEST_F(TenancyTest, AdminsManageTheirOwnOrganisation) {
+  Reply key = Call("POST", Fill("/api/v1/organizations/{orgId}/api-keys", a_), a_.admin_cookie,
+                   json{{"name", "ci"}, {"role", "editor"}});
+  EXPECT_EQ(key.status, 201);
+  Reply member = Call("PUT", Fill("/api/v1/organizations/{orgId}/members/{userId}", a_),
+                      a_.admin_key, json{{"role", "viewer"}});
+  EXPECT_EQ(member.status, 200) << member.raw;
+}
+
+}  // namespace
+}  // namespace bysans::testing

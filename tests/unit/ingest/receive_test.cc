@@ -1,0 +1,81 @@
+#include "ingest/receive.h"
+
+#include <gtest/gtest.h>
+
+namespace bysans::ingest {
+namespace {
+
+constexpr TimeMs kNow = 1'767'323'045'000;
+
+Device TestDevice() {
+  Device d;
+  d.id = 11;
+  d.org_id = 1;
+  d.app_id = 2;
+  d.name = "sensor";
+  return d;
+}
+
+TEST(ReceiveTest, ClassifiesContentTypes) {
+  EXPECT_EQ(ClassifyContentType("application/json"), PayloadKind::kJson);
+  EXPECT_EQ(ClassifyContentType("Application/JSON; charset=utf-8"), PayloadKind::kJson);
+  EXPECT_EQ(ClassifyContentType(""), PayloadKind::kJson);
+  EXPECT_EQ(ClassifyContentType("application/vnd.x+json"), PayloadKind::kJson);
+  EXPECT_EQ(ClassifyContentType("application/senml+json"), PayloadKind::kSenml);
+  EXPECT_EQ(ClassifyContentType("text/plain"), PayloadKind::kUnsupported);
+  EXPECT_EQ(ClassifyContentType("application/x-www-form-urlencoded"), PayloadKind::kUnsupported);
+}
+
+TEST(ReceiveTest, JsonBodyBecomesMessageAndReadings) {
+  auto b =
+      BuildHttpIngest(TestDevice(), "application/json", R"({"temp":21.5,"door":"open"})", kNow);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->messages.size(), 1u);
+  const RawMessage& m = b->messages[0];
+  EXPECT_EQ(m.device_id, 11);
+  EXPECT_EQ(m.transport, Transport::kHttp);
+  EXPECT_EQ(m.content_type, "application/json");
+  EXPECT_EQ(m.payload, R"({"temp":21.5,"door":"open"})");
+  EXPECT_EQ(m.received_ms, kNow);
+  EXPECT_EQ(m.decode_status, DecodeStatus::kNone);
+  ASSERT_EQ(b->readings.size(), 2u);
+  EXPECT_EQ(b->readings[0].ts, kNow);
+  EXPECT_EQ(b->readings[0].device_id, 11);
+}
+
+TEST(ReceiveTest, TopLevelTimestampSetsReadingTime) {
+  auto b = BuildHttpIngest(TestDevice(), "application/json",
+                           R"({"timestamp":"2026-01-01T00:00:00Z","temp":1})", kNow);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->readings.size(), 1u);
+  EXPECT_EQ(b->readings[0].ts, 1767225600000);
+  EXPECT_EQ(b->messages[0].received_ms, kNow);
+  b = BuildHttpIngest(TestDevice(), "application/json", R"({"ts":1767225600123,"temp":1})", kNow);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->readings[0].ts, 1767225600123);
+}
+
+TEST(ReceiveTest, SenmlBody) {
+  auto b = BuildHttpIngest(TestDevice(), "application/senml+json",
+                           R"([{"bn":"room:","n":"t","u":"Cel","v":20}])", kNow);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->readings.size(), 1u);
+  EXPECT_EQ(b->readings[0].key, "room:t");
+  EXPECT_EQ(b->readings[0].unit, "Cel");
+  EXPECT_EQ(b->messages[0].content_type, "application/senml+json");
+}
+
+TEST(ReceiveTest, Errors) {
+  EXPECT_EQ(BuildHttpIngest(TestDevice(), "text/plain", "x", kNow).status().code(),
+            Code::kUnsupportedMedia);
+  EXPECT_EQ(BuildHttpIngest(TestDevice(), "application/json", "", kNow).status().code(),
+            Code::kInvalidArgument);
+  auto bad = BuildHttpIngest(TestDevice(), "application/json", "{\"a\":", kNow);
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("byte"), std::string::npos);
+  EXPECT_EQ(BuildHttpIngest(TestDevice(), "application/senml+json", "{}", kNow).status().code(),
+            Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace bysans::ingest

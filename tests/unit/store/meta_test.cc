@@ -1,0 +1,336 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "unit/store/temp_store.h"
+
+namespace bysans {
+namespace {
+
+using testing::StoreTest;
+
+class MetaTest : public StoreTest {
+ protected:
+  Organization Org(const std::string& name) {
+    auto r = store_->CreateOrganization({0, name, 0});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.value();
+  }
+  Application App(Id org, const std::string& name) {
+    auto r = store_->CreateApplication({0, org, name, "d", 0});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.value();
+  }
+  Device Dev(Id app, const std::string& name, const std::string& eui = "",
+             const std::string& key = "") {
+    Device d;
+    d.app_id = app;
+    d.name = name;
+    d.dev_eui = eui;
+    if (!eui.empty()) d.transport = Transport::kLorawan;
+    auto r = store_->CreateDevice(d, key);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r.value() : Device{};
+  }
+  User MakeUser(const std::string& email, bool admin = false) {
+    User u;
+    u.email = email;
+    u.name = "n";
+    u.password_hash = "h";
+    u.global_admin = admin;
+    auto r = store_->CreateUser(u);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r.value() : User{};
+  }
+};
+
+TEST_F(MetaTest, OrganizationCrudAndPaging) {
+  for (int i = 0; i < 5; ++i) Org("org" + std::to_string(i));
+  auto page = store_->ListOrganizations({2, 1});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 5);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].name, "org1");
+  EXPECT_EQ(page->items[0].created_ms, clock_.NowMs());
+  Organization o = page->items[0];
+  o.name = "renamed";
+  ASSERT_TRUE(store_->UpdateOrganization(o).ok());
+  EXPECT_EQ(store_->GetOrganization(o.id)->name, "renamed");
+  EXPECT_EQ(store_->GetOrganization(999).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->UpdateOrganization({999, "x", 0}).code(), Code::kNotFound);
+  EXPECT_EQ(store_->DeleteOrganization(999).code(), Code::kNotFound);
+  // Limit is clamped to at least 1.
+  EXPECT_EQ(store_->ListOrganizations({0, 0})->items.size(), 1u);
+}
+
+TEST_F(MetaTest, ApplicationsAndDeviceModels) {
+  auto org = Org("o");
+  auto app = App(org.id, "a");
+  EXPECT_EQ(store_->GetApplication(app.id)->name, "a");
+  app.description = "new";
+  ASSERT_TRUE(store_->UpdateApplication(app).ok());
+  EXPECT_EQ(store_->GetApplication(app.id)->description, "new");
+  EXPECT_EQ(store_->ListApplications(org.id, {})->total, 1);
+  EXPECT_EQ(store_->CreateApplication({0, 12345, "x", "", 0}).status().code(), Code::kNotFound);
+
+  auto m = store_->CreateDeviceModel({0, org.id, "m", R"({"type":"DeviceModel"})", 0});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(store_->GetDeviceModel(m->id)->doc_json, R"({"type":"DeviceModel"})");
+  DeviceModel mm = *m;
+  mm.name = "m2";
+  ASSERT_TRUE(store_->UpdateDeviceModel(mm).ok());
+  EXPECT_EQ(store_->ListDeviceModels(org.id, {})->items.at(0).name, "m2");
+  ASSERT_TRUE(store_->DeleteDeviceModel(m->id).ok());
+  EXPECT_EQ(store_->GetDeviceModel(m->id).status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteApplication(app.id).ok());
+  EXPECT_EQ(store_->DeleteApplication(app.id).code(), Code::kNotFound);
+}
+
+TEST_F(MetaTest, DeviceRoundTripAndUniqueness) {
+  auto org = Org("o");
+  auto app = App(org.id, "a");
+  Device d;
+  d.app_id = app.id;
+  d.name = "Sensor 1";
+  d.transport = Transport::kLorawan;
+  d.dev_eui = "0011223344556677";
+  d.location = Location{55.6, 12.5};
+  d.tags = {"indoor", "school"};
+  d.metadata = {{"room", "A1"}};
+  d.expected_interval_s = 600;
+  d.in_maintenance = true;
+  auto created = store_->CreateDevice(d, "keyhash1");
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_EQ(created->org_id, org.id);
+  auto got = store_->GetDevice(created->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "Sensor 1");
+  EXPECT_EQ(got->transport, Transport::kLorawan);
+  ASSERT_TRUE(got->location.has_value());
+  EXPECT_DOUBLE_EQ(got->location->lat, 55.6);
+  EXPECT_EQ(got->tags, (std::vector<std::string>{"indoor", "school"}));
+  EXPECT_EQ(got->metadata.at("room"), "A1");
+  EXPECT_EQ(got->expected_interval_s, 600);
+  EXPECT_TRUE(got->in_maintenance);
+  EXPECT_FALSE(got->device_model_id.has_value());
+
+  EXPECT_EQ(store_->FindDeviceByDevEui("0011223344556677")->id, created->id);
+  EXPECT_EQ(store_->FindDeviceByIngestKey("keyhash1")->id, created->id);
+  EXPECT_EQ(store_->FindDeviceByIngestKey("nope").status().code(), Code::kNotFound);
+
+  Device dup = d;
+  EXPECT_EQ(store_->CreateDevice(dup, "other").status().code(), Code::kAlreadyExists);
+  dup.dev_eui = "aaaaaaaaaaaaaaaa";
+  EXPECT_EQ(store_->CreateDevice(dup, "keyhash1").status().code(), Code::kAlreadyExists);
+  // Several devices without DevEUI or key are fine.
+  Dev(app.id, "h1");
+  Dev(app.id, "h2");
+
+  ASSERT_TRUE(store_->SetDeviceIngestKey(created->id, "keyhash2").ok());
+  EXPECT_EQ(store_->FindDeviceByIngestKey("keyhash1").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->FindDeviceByIngestKey("keyhash2")->id, created->id);
+  EXPECT_EQ(store_->SetDeviceIngestKey(999, "k").code(), Code::kNotFound);
+
+  auto model = store_->CreateDeviceModel({0, org.id, "m", "{}", 0});
+  Device upd = *got;
+  upd.name = "Renamed";
+  upd.tags = {"outdoor"};
+  upd.location.reset();
+  upd.device_model_id = model->id;
+  ASSERT_TRUE(store_->UpdateDevice(upd).ok());
+  got = store_->GetDevice(created->id);
+  EXPECT_EQ(got->name, "Renamed");
+  EXPECT_EQ(got->tags, (std::vector<std::string>{"outdoor"}));
+  EXPECT_FALSE(got->location.has_value());
+  EXPECT_EQ(got->device_model_id, model->id);
+  // Deleting the model unlinks it from the device.
+  ASSERT_TRUE(store_->DeleteDeviceModel(model->id).ok());
+  EXPECT_FALSE(store_->GetDevice(created->id)->device_model_id.has_value());
+  upd.device_model_id = 4242;
+  EXPECT_EQ(store_->UpdateDevice(upd).code(), Code::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteDevice(created->id).ok());
+  EXPECT_EQ(store_->GetDevice(created->id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->DeleteDevice(created->id).code(), Code::kNotFound);
+}
+
+TEST_F(MetaTest, DeviceFilters) {
+  auto o1 = Org("o1"), o2 = Org("o2");
+  auto a1 = App(o1.id, "a1"), a2 = App(o1.id, "a2"), b1 = App(o2.id, "b1");
+  auto model = store_->CreateDeviceModel({0, o1.id, "m", "{}", 0});
+  for (int i = 0; i < 7; ++i) {
+    Device d;
+    d.app_id = i < 4 ? a1.id : a2.id;
+    d.name = "Klima " + std::to_string(i);
+    if (i % 2 == 0) d.tags = {"even"};
+    if (i == 3) d.device_model_id = model->id;
+    ASSERT_TRUE(store_->CreateDevice(d, "").ok());
+  }
+  Dev(b1.id, "Other", "ABCDEF0011223344");
+  auto count = [&](DeviceFilter f) { return store_->ListDevices(f, {100, 0})->total; };
+  EXPECT_EQ(count({}), 8);
+  EXPECT_EQ(count({o1.id, {}, {}, "", ""}), 7);
+  EXPECT_EQ(count({o1.id, a2.id, {}, "", ""}), 3);
+  EXPECT_EQ(count({{}, {}, model->id, "", ""}), 1);
+  EXPECT_EQ(count({o1.id, {}, {}, "even", ""}), 4);
+  EXPECT_EQ(count({{}, {}, {}, "", "KLIMA"}), 7);
+  EXPECT_EQ(count({{}, {}, {}, "", "ef0011"}), 1);
+  EXPECT_EQ(count({o2.id, {}, {}, "", "klima"}), 0);
+  auto page = store_->ListDevices({o1.id, {}, {}, "", ""}, {3, 6});
+  EXPECT_EQ(page->total, 7);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].name, "Klima 6");
+}
+
+TEST_F(MetaTest, UsersEmailCaseInsensitive) {
+  auto u = MakeUser("Anne@Kommune.DK");
+  EXPECT_EQ(u.email, "anne@kommune.dk");
+  EXPECT_EQ(store_->FindUserByEmail("ANNE@kommune.dk")->id, u.id);
+  User dup;
+  dup.email = "anne@KOMMUNE.dk";
+  EXPECT_EQ(store_->CreateUser(dup).status().code(), Code::kAlreadyExists);
+  u.name = "Anne";
+  u.global_admin = true;
+  ASSERT_TRUE(store_->UpdateUser(u).ok());
+  EXPECT_EQ(store_->GetUser(u.id)->name, "Anne");
+  EXPECT_TRUE(store_->GetUser(u.id)->global_admin);
+  MakeUser("b@x.dk");
+  EXPECT_EQ(store_->ListUsers({})->total, 2);
+  ASSERT_TRUE(store_->DeleteUser(u.id).ok());
+  EXPECT_EQ(store_->FindUserByEmail("anne@kommune.dk").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->UpdateUser(u).code(), Code::kNotFound);
+}
+
+TEST_F(MetaTest, MembershipsAndOrganizationsOfUser) {
+  auto o1 = Org("o1"), o2 = Org("o2"), o3 = Org("o3");
+  auto u = MakeUser("u@x.dk");
+  auto admin = MakeUser("admin@x.dk", true);
+  ASSERT_TRUE(store_->PutMembership({u.id, o1.id, Role::kViewer}).ok());
+  ASSERT_TRUE(store_->PutMembership({u.id, o3.id, Role::kEditor}).ok());
+  ASSERT_TRUE(store_->PutMembership({u.id, o1.id, Role::kAdmin}).ok());  // changes role
+  EXPECT_EQ(store_->GetMembership(u.id, o1.id)->role, Role::kAdmin);
+  EXPECT_EQ(store_->GetMembership(u.id, o2.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->ListMembershipsOfUser(u.id)->size(), 2u);
+  EXPECT_EQ(store_->ListMembershipsOfOrganization(o3.id)->size(), 1u);
+  auto orgs = store_->ListOrganizationsOfUser(u.id, {});
+  ASSERT_TRUE(orgs.ok());
+  EXPECT_EQ(orgs->total, 2);
+  EXPECT_EQ(orgs->items[1].id, o3.id);
+  EXPECT_EQ(store_->ListOrganizationsOfUser(admin.id, {})->total, 3);
+  EXPECT_EQ(store_->ListOrganizationsOfUser(9999, {}).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->ListUsersOfOrganization(o1.id, {})->total, 1);
+  EXPECT_EQ(store_->PutMembership({u.id, 9999, Role::kViewer}).code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteMembership(u.id, o1.id).ok());
+  EXPECT_EQ(store_->DeleteMembership(u.id, o1.id).code(), Code::kNotFound);
+}
+
+TEST_F(MetaTest, ApiKeysSessionsAudit) {
+  auto org = Org("o");
+  auto u = MakeUser("u@x.dk");
+  ApiKey k;
+  k.org_id = org.id;
+  k.name = "ci";
+  k.role = Role::kEditor;
+  k.prefix = "bys_ab";
+  k.secret_hash = "ffee";
+  k.expires_ms = 123;
+  k.created_by = u.id;
+  auto created = store_->CreateApiKey(k);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(store_->FindApiKeyByHash("ffee")->role, Role::kEditor);
+  EXPECT_EQ(store_->GetApiKey(created->id)->expires_ms, 123);
+  EXPECT_EQ(store_->CreateApiKey(k).status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(store_->ListApiKeys(org.id, {})->total, 1);
+  ASSERT_TRUE(store_->DeleteApiKey(created->id).ok());
+  EXPECT_EQ(store_->GetApiKey(created->id).status().code(), Code::kNotFound);
+
+  ASSERT_TRUE(store_->CreateSession({"t1", u.id, 10, 100}).ok());
+  ASSERT_TRUE(store_->CreateSession({"t2", u.id, 10, 1000}).ok());
+  EXPECT_EQ(store_->FindSession("t1")->expires_ms, 100);
+  ASSERT_TRUE(store_->DeleteExpiredSessions(500).ok());
+  EXPECT_EQ(store_->FindSession("t1").status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteSession("t2").ok());
+  EXPECT_EQ(store_->DeleteSession("t2").code(), Code::kNotFound);
+
+  for (int i = 0; i < 3; ++i) {
+    AuditEntry a;
+    a.org_id = i < 2 ? std::optional<Id>(org.id) : std::nullopt;
+    a.user_id = u.id;
+    a.action = "create" + std::to_string(i);
+    a.object_type = "device";
+    a.object_id = "1";
+    ASSERT_TRUE(store_->AppendAudit(a).ok());
+  }
+  auto all = store_->ListAudit(std::nullopt, {});
+  EXPECT_EQ(all->total, 3);
+  EXPECT_EQ(all->items[0].action, "create2");  // newest first
+  EXPECT_FALSE(all->items[0].org_id.has_value());
+  auto of_org = store_->ListAudit(org.id, {1, 0});
+  EXPECT_EQ(of_org->total, 2);
+  EXPECT_EQ(of_org->items.at(0).action, "create1");
+}
+
+TEST_F(MetaTest, DeleteOrganizationCascades) {
+  auto org = Org("o"), other = Org("keep");
+  auto app = App(org.id, "a");
+  auto dev = Dev(app.id, "d", "0102030405060708", "kh");
+  auto model = store_->CreateDeviceModel({0, org.id, "m", "{}", 0});
+  auto u = MakeUser("u@x.dk");
+  ASSERT_TRUE(store_->PutMembership({u.id, org.id, Role::kAdmin}).ok());
+  ApiKey k;
+  k.org_id = org.id;
+  k.secret_hash = "h";
+  auto key = store_->CreateApiKey(k);
+  auto keep_app = App(other.id, "keep");
+  ASSERT_TRUE(store_->DeleteOrganization(org.id).ok());
+  EXPECT_EQ(store_->GetApplication(app.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetDevice(dev.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->FindDeviceByDevEui("0102030405060708").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetDeviceModel(model->id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetApiKey(key->id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetMembership(u.id, org.id).status().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->GetUser(u.id).ok());
+  EXPECT_TRUE(store_->GetApplication(keep_app.id).ok());
+  // Ids are never reused, so stale series data can never attach to a new device.
+  auto app2 = App(other.id, "a2");
+  EXPECT_GT(Dev(app2.id, "new").id, dev.id);
+}
+
+TEST_F(MetaTest, DeleteApplicationCascadesToDevices) {
+  auto org = Org("o");
+  auto app = App(org.id, "a");
+  auto dev = Dev(app.id, "d");
+  ASSERT_TRUE(store_->DeleteApplication(app.id).ok());
+  EXPECT_EQ(store_->GetDevice(dev.id).status().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->GetOrganization(org.id).ok());
+}
+
+TEST_F(MetaTest, MigrationsRunOnceAndDataSurvivesReopen) {
+  const TimeMs first_open = clock_.NowMs();
+  auto org = Org("persist");
+  clock_.Advance(60'000);
+  Reopen();
+  clock_.Advance(60'000);
+  Reopen();
+  EXPECT_EQ(store_->GetOrganization(org.id)->name, "persist");
+  store_->Close();
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*), min(applied_ms), max(applied_ms) "
+                               "FROM schema_version",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_GE(sqlite3_column_int(st, 0), 2);
+  // Every migration was applied at the first open only.
+  EXPECT_EQ(sqlite3_column_int64(st, 1), first_open);
+  EXPECT_EQ(sqlite3_column_int64(st, 2), first_open);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  Open();
+}
+
+}  // namespace
+}  // namespace bysans

@@ -1,0 +1,63 @@
+// Test helper: a real SQLite store in a fresh temporary directory.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace bysans::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bysans_store_XXXXXX").string();
+    char* p = mkdtemp(tmpl.data());
+    if (p) path_ = p;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class StoreTest : public ::testing::Test {
+ protected:
+  SqliteOptions Options() {
+    SqliteOptions o;
+    o.path = dir_.path() + "/bysans.db";
+    o.clock = &clock_;
+    o.seal_points = seal_points_;
+    return o;
+  }
+  void Open() {
+    auto r = OpenSqliteStore(Options());
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    store_ = std::move(r).value();
+  }
+  void Reopen() {
+    store_->Close();
+    store_.reset();
+    Open();
+  }
+  void SetUp() override { Open(); }
+  void TearDown() override {
+    if (store_) store_->Close();
+  }
+
+  TempDir dir_;
+  ManualClock clock_{1'700'000'000'000};
+  int64_t seal_points_ = 262144;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace bysans::testing

@@ -1,0 +1,112 @@
+// UI benchmark against a running bysans (BYSANS_URL, BYSANS_ADMIN_EMAIL,
+// BYSANS_ADMIN_PASSWORD). Prints one line:
+//   BENCH ui first_load_kb=<n> first_load_ms=<n> list_10k_render_ms=<n> list_10k_filter_ms=<n>
+// first_load: a fresh browser profile (empty cache) with a valid session
+// opens "/" until the overview shows its counts; kb = bytes on the wire.
+// list_10k: the device list endpoint is answered with 10,000 synthetic
+// devices (page.route), then the list screen is rendered and filtered.
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+const BASE = (process.env.BYSANS_URL ?? '').replace(/\/$/, '');
+const EMAIL = process.env.BYSANS_ADMIN_EMAIL;
+const PASSWORD = process.env.BYSANS_ADMIN_PASSWORD;
+if (!BASE || !EMAIL || !PASSWORD) {
+  console.error('set BYSANS_URL, BYSANS_ADMIN_EMAIL, BYSANS_ADMIN_PASSWORD');
+  process.exit(2);
+}
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+
+async function session() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const r = await context.request.post(`${BASE}/api/v1/auth/login`, { data: { email: EMAIL, password: PASSWORD } });
+  if (r.status() !== 200) throw new Error(`login failed: ${r.status()}`);
+  return context;
+}
+
+async function firstLoad() {
+  const context = await session();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  let bytes = 0;
+  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+  const t0 = Date.now();
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('#count-total', { timeout: 60000 });
+  const ms = Date.now() - t0;
+  await page.waitForTimeout(200);
+  await context.close();
+  return { kb: bytes / 1024, ms };
+}
+
+function fakeDevices(n) {
+  const items = [];
+  for (let i = 1; i <= n; i++) {
+    items.push({
+      id: 1_000_000 + i, orgId: 1, appId: 1, name: `Bench sensor ${String(i).padStart(5, '0')}`,
+      transport: ['http', 'mqtt', 'lorawan'][i % 3], devEui: null,
+      location: { lat: 55 + (i % 100) / 50, lon: 9 + Math.floor(i / 100) / 30 },
+      tags: [`zone-${i % 20}`, i % 2 ? 'school' : 'street'], metadata: {}, deviceModelId: null,
+      expectedIntervalS: 600, inMaintenance: i % 97 === 0, createdAt: '2026-01-01T00:00:00Z',
+    });
+  }
+  return { items, total: n, limit: 10000, offset: 0 };
+}
+
+async function list10k() {
+  const context = await session();
+  const page = await context.newPage();
+  const body = JSON.stringify(fakeDevices(10000));
+  await page.route(/\/api\/v1\/organizations\/\d+\/devices(\?.*)?$/, (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body }));
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('#count-total', { timeout: 60000 }); // the 10k devices are loaded and cached
+  const render = [];
+  const filter = [];
+  for (let i = 0; i < 5; i++) {
+    // Render: navigate to the list and wait until rows are painted.
+    render.push(await page.evaluate(() => new Promise((resolve) => {
+      const t0 = performance.now();
+      history.pushState(null, '', '/devices');
+      dispatchEvent(new PopStateEvent('popstate'));
+      const poll = () => {
+        if (document.querySelector('#device-table .vrow[data-id]')) {
+          requestAnimationFrame(() => resolve(performance.now() - t0));
+        } else requestAnimationFrame(poll);
+      };
+      poll();
+    })));
+    // Filter: a text search over all 10,000 rows, then clear it.
+    filter.push(await page.evaluate((q) => new Promise((resolve) => {
+      const input = document.querySelector('#device-search');
+      const t0 = performance.now();
+      input.value = q;
+      input.dispatchEvent(new Event('change'));
+      requestAnimationFrame(() => resolve(performance.now() - t0));
+    }), `sensor 0${i}1`));
+    const shown = await page.textContent('#device-count');
+    if (!/10[.,]?000/.test(shown)) throw new Error(`unexpected count: ${shown}`);
+    await page.evaluate(() => { history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate')); });
+    await page.waitForSelector('#count-total');
+  }
+  await context.close();
+  return { render: median(render), filter: median(filter) };
+}
+
+try {
+  const loads = [];
+  for (let i = 0; i < 3; i++) loads.push(await firstLoad());
+  const l = await list10k();
+  const kb = median(loads.map((x) => x.kb));
+  const ms = median(loads.map((x) => x.ms));
+  console.log(`BENCH ui first_load_kb=${kb.toFixed(1)} first_load_ms=${Math.round(ms)} ` +
+    `list_10k_render_ms=${l.render.toFixed(1)} list_10k_filter_ms=${l.filter.toFixed(1)}`);
+} finally {
+  await browser.close();
+}

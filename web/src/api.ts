@@ -1,0 +1,160 @@
+// The REST client. Every call goes through request(): JSON in/out, the
+// session cookie, one error type. A 401 anywhere sends the user back to
+// the login screen with a message (session expiry).
+export interface ApiErrorBody { error?: { code?: string; message?: string } }
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface Page<T> { items: T[]; total: number; limit: number; offset: number }
+
+export interface User { id: number; email: string; name: string; globalAdmin: boolean }
+export interface Membership { orgId: number; role: Role }
+export type Role = 'viewer' | 'editor' | 'admin';
+export interface Session { user: User; memberships: Membership[] }
+export interface Org { id: number; name: string }
+export interface Application { id: number; orgId: number; name: string; description: string }
+export interface Device {
+  id: number; orgId: number; appId: number; name: string;
+  transport: 'http' | 'mqtt' | 'lorawan'; devEui?: string | null;
+  location: { lat: number; lon: number } | null; tags: string[];
+  metadata: Record<string, unknown>; deviceModelId?: number | null;
+  expectedIntervalS?: number | null; inMaintenance?: boolean; createdAt?: string;
+  apiKey?: string;
+}
+export interface Reading { key: string; ts: string; value: unknown; unit?: string; quality?: string }
+export interface Bucket { ts: string; avg: number | null; min: number | null; max: number | null; count: number }
+export interface AppLatest {
+  deviceId: number; deviceName: string;
+  readings: Record<string, { value: unknown; ts: string; unit?: string; quality?: string }>;
+}
+export interface Message {
+  id: number; receivedAt: string; transport: string; contentType: string; payload: string;
+  payloadEncoding: string; decodeStatus: string; decodeError?: string | null;
+}
+export interface DeviceModel { id: number; name: string; doc?: unknown }
+export interface Member { userId: number; email: string; name: string; role: Role }
+export interface ApiKey { id: number; name: string; role: Role; expiresAt?: string | null; createdAt?: string; key?: string }
+export interface AuditEntry {
+  ts: string; action: string; objectType: string; objectId: string; userId?: number | null;
+  remoteAddr?: string; detail?: string;
+}
+export interface Alarm {
+  id: number; deviceId?: number; deviceName?: string; ruleName?: string; severity?: string;
+  state?: string; message?: string; raisedAt?: string; ts?: string; acknowledgedAt?: string | null;
+}
+
+type UnauthorizedHandler = () => void;
+let onUnauthorized: UnauthorizedHandler = () => {};
+export function setUnauthorizedHandler(fn: UnauthorizedHandler): void { onUnauthorized = fn; }
+
+export interface RequestOptions { method?: string; body?: unknown; quiet404?: boolean; no401?: boolean }
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const init: RequestInit = {
+    method: opts.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+  };
+  if (opts.body !== undefined) {
+    init.body = JSON.stringify(opts.body);
+    (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, 'network', String(e));
+  }
+  if (res.status === 401 && !opts.no401) {
+    onUnauthorized();
+    throw new ApiError(401, 'unauthenticated', 'session expired');
+  }
+  if (!res.ok) {
+    let code = `http_${res.status}`;
+    let message = res.statusText;
+    try {
+      const b = (await res.json()) as ApiErrorBody;
+      if (b.error) { code = b.error.code ?? code; message = b.error.message ?? message; }
+    } catch { /* not JSON */ }
+    throw new ApiError(res.status, code, message);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+// For endpoints of features still being built: a 404 (or 405/501) means the
+// server does not offer the feature yet, answered as `null`, not an error.
+export async function optional<T>(path: string, opts: RequestOptions = {}): Promise<T | null> {
+  try {
+    return await request<T>(path, opts);
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405 || e.status === 501)) return null;
+    throw e;
+  }
+}
+
+export function qs(params: Record<string, string | number | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+// Fetches every page of a list (limit max 10000 per page).
+export async function all<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T[]> {
+  const out: T[] = [];
+  const limit = 10000;
+  for (let offset = 0; ; offset += limit) {
+    const page = await request<Page<T>>(path + qs({ ...params, limit, offset }));
+    out.push(...page.items);
+    if (page.items.length < limit || out.length >= page.total) break;
+  }
+  return out;
+}
+
+export const api = {
+  login: (email: string, password: string) =>
+    request<Session>('/api/v1/auth/login', { method: 'POST', body: { email, password }, no401: true }),
+  logout: () => request<void>('/api/v1/auth/logout', { method: 'POST', no401: true }),
+  me: () => request<Session>('/api/v1/auth/me', { no401: true }),
+  meChecked: () => request<Session>('/api/v1/auth/me'),
+  orgs: () => all<Org>('/api/v1/organizations'),
+  apps: (orgId: number) => all<Application>(`/api/v1/organizations/${orgId}/applications`),
+  createApp: (orgId: number, body: { name: string; description: string }) =>
+    request<Application>(`/api/v1/organizations/${orgId}/applications`, { method: 'POST', body }),
+  updateApp: (id: number, body: Partial<Application>) =>
+    request<Application>(`/api/v1/applications/${id}`, { method: 'PATCH', body }),
+  deleteApp: (id: number) => request<void>(`/api/v1/applications/${id}`, { method: 'DELETE' }),
+  devices: (orgId: number) => all<Device>(`/api/v1/organizations/${orgId}/devices`),
+  device: (id: number) => request<Device>(`/api/v1/devices/${id}`),
+  createDevice: (appId: number, body: Partial<Device>) =>
+    request<Device>(`/api/v1/applications/${appId}/devices`, { method: 'POST', body }),
+  updateDevice: (id: number, body: Partial<Device>) =>
+    request<Device>(`/api/v1/devices/${id}`, { method: 'PATCH', body }),
+  deleteDevice: (id: number) => request<void>(`/api/v1/devices/${id}`, { method: 'DELETE' }),
+  keys: (id: number) => request<{ items: string[] }>(`/api/v1/devices/${id}/keys`),
+  latest: (id: number) => request<{ items: Reading[] }>(`/api/v1/devices/${id}/latest`),
+  appLatest: (appId: number) => request<{ items: AppLatest[] }>(`/api/v1/applications/${appId}/latest`),
+  readings: (id: number, p: Record<string, string | number>) =>
+    request<Page<Reading>>(`/api/v1/devices/${id}/readings${qs(p)}`),
+  buckets: (id: number, p: Record<string, string | number>) =>
+    request<Page<Bucket>>(`/api/v1/devices/${id}/readings${qs(p)}`),
+  messages: (id: number) => request<Page<Message>>(`/api/v1/devices/${id}/messages${qs({ limit: 50 })}`),
+  models: (orgId: number) => all<DeviceModel>(`/api/v1/organizations/${orgId}/device-models`),
+  members: (orgId: number) => all<Member>(`/api/v1/organizations/${orgId}/members`),
+  setRole: (orgId: number, userId: number, role: Role) =>
+    request<Member>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'PUT', body: { role } }),
+  apiKeys: (orgId: number) => all<ApiKey>(`/api/v1/organizations/${orgId}/api-keys`),
+  createApiKey: (orgId: number, body: { name: string; role: Role; expiresAt?: string }) =>
+    request<ApiKey>(`/api/v1/organizations/${orgId}/api-keys`, { method: 'POST', body }),
+  deleteApiKey: (id: number) => request<void>(`/api/v1/api-keys/${id}`, { method: 'DELETE' }),
+  audit: (orgId: number) => request<Page<AuditEntry>>(`/api/v1/audit${qs({ orgId, limit: 200 })}`),
+  uiConfig: () => optional<{ tileUrl?: string; tileAttribution?: string }>('/api/v1/ui-config'),
+  alarms: (orgId: number, state?: string) =>
+    optional<Page<Alarm>>(`/api/v1/organizations/${orgId}/alarms${qs({ state, limit: 200 })}`),
+};

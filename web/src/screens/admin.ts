@@ -1,0 +1,112 @@
+import { h, field } from '../dom';
+import { api, Role } from '../api';
+import { t, fmtDate } from '../i18n';
+import { state, isAdmin, canEdit } from '../state';
+import { title, section, table, notice, errorText, loading } from '../ui';
+
+const ROLES: Role[] = ['viewer', 'editor', 'admin'];
+
+function roleSelect(value: Role, label: string): HTMLSelectElement {
+  const s = h('select', { 'aria-label': label }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));
+  s.value = value;
+  return s;
+}
+
+function guarded(box: HTMLElement, fn: () => Promise<void>): void {
+  box.replaceChildren(loading());
+  fn().catch((e) => box.replaceChildren(notice(errorText(e), 'error')));
+}
+
+export async function adminScreen(root: HTMLElement): Promise<void> {
+  root.appendChild(title(t('admin.title')));
+  if (!isAdmin()) { root.appendChild(notice(t('admin.noAccess'), 'error')); return; }
+  const orgId = state.orgId;
+  const apps = h('div');
+  const members = h('div');
+  const keys = h('div');
+  const audit = h('div');
+  root.append(section(t('admin.apps'), apps), section(t('admin.members'), members),
+    section(t('admin.apiKeys'), keys), section(t('admin.audit'), audit));
+
+  const drawApps = () => guarded(apps, async () => {
+    const list = await api.apps(orgId);
+    const name = h('input', { type: 'text', required: true, autocomplete: 'off' });
+    const desc = h('input', { type: 'text', autocomplete: 'off' });
+    const msg = h('div', { 'aria-live': 'polite' });
+    apps.replaceChildren(
+      table(t('admin.apps'), [t('devices.name'), t('admin.description'), ''],
+        list.map((a) => [a.name, a.description, canEdit() ? h('button', {
+          type: 'button', class: 'danger small', 'data-edit': '', 'aria-label': `${t('admin.delete')} ${a.name}`,
+          onclick: async () => {
+            if (!confirm(t('admin.confirmDelete', { name: a.name }))) return;
+            try { await api.deleteApp(a.id); state.data = null; drawApps(); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+          },
+        }, t('admin.delete')) : ''])),
+      msg,
+      h('form', {
+        class: 'inline', 'data-edit': '',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try { await api.createApp(orgId, { name: name.value.trim(), description: desc.value.trim() }); state.data = null; drawApps(); } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
+        },
+      }, field(t('devices.name'), name), field(t('admin.description'), desc), h('button', { type: 'submit' }, t('admin.add'))));
+  });
+
+  const drawMembers = () => guarded(members, async () => {
+    const list = await api.members(orgId);
+    const msg = h('div', { 'aria-live': 'polite' });
+    members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role')],
+      list.map((m) => {
+        const sel = roleSelect(m.role, `${t('admin.role')}: ${m.name || m.email}`);
+        sel.addEventListener('change', async () => {
+          try { await api.setRole(orgId, m.userId, sel.value as Role); msg.replaceChildren(notice(t('form.saved'), 'ok')); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); sel.value = m.role; }
+        });
+        return [m.name, m.email, sel];
+      })));
+  });
+
+  const drawKeys = () => guarded(keys, async () => {
+    const list = await api.apiKeys(orgId);
+    const name = h('input', { type: 'text', required: true, autocomplete: 'off' });
+    const role = roleSelect('viewer', t('admin.role'));
+    const expires = h('input', { type: 'date' });
+    const msg = h('div', { 'aria-live': 'polite' });
+    keys.replaceChildren(
+      msg,
+      table(t('admin.apiKeys'), [t('admin.keyName'), t('admin.role'), t('admin.expires'), ''],
+        list.map((k) => [k.name, t(`role.${k.role}`), fmtDate(k.expiresAt ?? null), h('button', {
+          type: 'button', class: 'danger small', 'data-edit': '', 'aria-label': `${t('admin.delete')} ${k.name}`,
+          onclick: async () => {
+            if (!confirm(t('admin.confirmDelete', { name: k.name }))) return;
+            try { await api.deleteApiKey(k.id); drawKeys(); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+          },
+        }, t('admin.delete'))])),
+      h('form', {
+        class: 'inline', 'data-edit': '',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try {
+            const created = await api.createApiKey(orgId, {
+              name: name.value.trim(), role: role.value as Role,
+              expiresAt: expires.value ? new Date(`${expires.value}T23:59:59`).toISOString() : undefined,
+            });
+            drawKeys();
+            // Shown once: rendered after the list redraw, never stored.
+            window.setTimeout(() => keys.prepend(h('div', { class: 'notice ok', role: 'status' },
+              h('p', null, t('admin.keyOnce')), h('code', { class: 'secret', id: 'new-api-key' }, created.key ?? ''))), 300);
+          } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
+        },
+      }, field(t('admin.keyName'), name), field(t('admin.role'), role), field(t('admin.expires'), expires),
+      h('button', { type: 'submit' }, t('admin.add'))));
+  });
+
+  const drawAudit = () => guarded(audit, async () => {
+    const page = await api.audit(orgId);
+    audit.replaceChildren(table(t('admin.audit'),
+      [t('device.time'), t('admin.action'), t('admin.object'), t('admin.user'), t('admin.address'), t('admin.detail')],
+      page.items.map((a) => [fmtDate(a.ts), a.action, `${a.objectType} ${a.objectId}`, a.userId ? String(a.userId) : '–',
+        a.remoteAddr ?? '', a.detail ?? '']), 'audit'));
+  });
+
+  drawApps(); drawMembers(); drawKeys(); drawAudit();
+}

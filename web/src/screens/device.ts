@@ -1,0 +1,169 @@
+// Device page: latest values, health, a uPlot chart of any key over a chosen
+// range (raw points for short ranges, hourly/daily buckets for long ones),
+// raw messages with decode status, alarms.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { h, field } from '../dom';
+import { api, optional, Page, Alarm, Reading, Device } from '../api';
+import { t, fmtValue, fmtDate, fmtAgo, fmtNum, locale } from '../i18n';
+import { orgData, canEdit, state, computeStatus } from '../state';
+import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
+import { navigate } from '../router';
+
+interface RangeDef { key: string; ms: number; bucket: string | null }
+const RANGES: RangeDef[] = [
+  { key: '1h', ms: 3_600_000, bucket: null },
+  { key: '24h', ms: 86_400_000, bucket: null },
+  { key: '7d', ms: 7 * 86_400_000, bucket: '1h' },
+  { key: '30d', ms: 30 * 86_400_000, bucket: '1h' },
+  { key: '365d', ms: 365 * 86_400_000, bucket: '1d' },
+];
+
+function health(d: Device, latest: Reading[]): HTMLElement {
+  const find = (re: RegExp) => latest.find((r) => re.test(r.key));
+  let lastSeen: number | null = null;
+  for (const r of latest) { const x = Date.parse(r.ts); if (lastSeen === null || x > lastSeen) lastSeen = x; }
+  const st = computeStatus(d, lastSeen, state.data?.byId.get(d.id)?.status === 'alarm', Date.now());
+  const show = (r: Reading | undefined) => (r ? `${fmtValue(r.value)}${r.unit ? ` ${r.unit}` : ''}` : '–');
+  return h('dl', { class: 'health' },
+    h('dt', null, t('devices.status')), h('dd', { id: 'device-status' }, badge(st)),
+    h('dt', null, t('devices.lastSeen')), h('dd', null, lastSeen ? `${fmtAgo(lastSeen)} (${fmtDate(lastSeen)})` : '–'),
+    h('dt', null, t('device.expected')), h('dd', null, d.expectedIntervalS ? `${fmtNum(d.expectedIntervalS)} s` : '–'),
+    h('dt', null, t('device.battery')), h('dd', null, show(find(/^bat/i))),
+    h('dt', null, t('device.rssi')), h('dd', null, show(find(/rssi/i))),
+    h('dt', null, t('device.snr')), h('dd', null, show(find(/snr/i))),
+    h('dt', null, t('devices.transport')), h('dd', null, d.transport + (d.devEui ? ` · ${d.devEui}` : '')),
+    h('dt', null, t('device.location')),
+    h('dd', null, d.location ? `${fmtNum(d.location.lat, 5)}, ${fmtNum(d.location.lon, 5)}` : '–'),
+    h('dt', null, t('device.tags')), h('dd', null, d.tags.join(', ') || '–'));
+}
+
+function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () => void } {
+  let plot: uPlot | null = null;
+  const keySel = h('select', { id: 'chart-key' }, keys.map((k) => h('option', { value: k }, k)));
+  const preferred = keys.find((k) => /temp/i.test(k)) ?? keys.find((k) => !/rssi|snr|bat/i.test(k)) ?? keys[0];
+  keySel.value = preferred;
+  const rangeSel = h('select', { id: 'chart-range' },
+    RANGES.map((r) => h('option', { value: r.key }, t(`device.range.${r.key}`))));
+  rangeSel.value = '7d';
+  const info = h('p', { class: 'chart-info', id: 'chart-info', 'aria-live': 'polite' });
+  const box = h('div', { class: 'chart', id: 'chart', role: 'img', 'aria-label': t('device.chart') });
+  const load = async () => {
+    const r = RANGES.find((x) => x.key === rangeSel.value) ?? RANGES[2];
+    const key = keySel.value;
+    const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const toD = new Date();
+    const to = iso(toD);
+    const from = iso(new Date(toD.getTime() - r.ms));
+    info.textContent = t('loading');
+    let xs: number[] = [];
+    let series: Array<Array<number | null>> = [];
+    let labels: string[] = [];
+    try {
+      if (r.bucket) {
+        let page: Page<{ ts: string; avg: number | null; min: number | null; max: number | null }>;
+        try {
+          page = await api.buckets(id, { key, from: from, to: to, bucket: r.bucket, agg: 'avg,min,max,count', limit: 10000 });
+        } catch (e) {
+          if (r.bucket === '1h') throw e;
+          page = await api.buckets(id, { key, from: from, to: to, bucket: '1h', agg: 'avg,min,max,count', limit: 10000 });
+        }
+        const items = [...page.items].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+        xs = items.map((b) => Date.parse(b.ts) / 1000);
+        series = [items.map((b) => b.avg), items.map((b) => b.min), items.map((b) => b.max)];
+        labels = ['avg', 'min', 'max'];
+        info.textContent = `${t('device.aggregated')} · ${t('device.points', { n: xs.length })}`;
+      } else {
+        const page = await api.readings(id, { key, from: from, to: to, limit: 10000 });
+        const items = page.items.filter((x) => typeof x.value === 'number')
+          .sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+        xs = items.map((x) => Date.parse(x.ts) / 1000);
+        series = [items.map((x) => x.value as number)];
+        labels = [key];
+        info.textContent = `${t('device.raw')} · ${t('device.points', { n: xs.length })}`;
+      }
+    } catch (e) {
+      info.textContent = errorText(e);
+      return;
+    }
+    box.dataset.points = String(xs.length);
+    plot?.destroy();
+    plot = null;
+    box.replaceChildren();
+    if (!xs.length) { info.textContent = t('device.noData'); return; }
+    const colors = ['#0b5cad', '#6b7280', '#b45309'];
+    const fmt = new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'short' });
+    plot = new uPlot({
+      width: Math.max(300, box.clientWidth || 800), height: 320,
+      cursor: { drag: { x: true, y: false } },
+      series: [
+        { value: (_u, v) => (v == null ? '–' : fmt.format(new Date(v * 1000))) },
+        ...labels.map((l, i) => ({
+          label: l, stroke: colors[i], width: i === 0 ? 2 : 1, dash: i === 0 ? undefined : [4, 4],
+          value: (_u: uPlot, v: number | null) => (v == null ? '–' : fmtNum(v)),
+          points: { show: xs.length < 200 },
+        })),
+      ],
+      axes: [{}, { values: (_u, vals) => vals.map((v) => fmtNum(v)) }],
+    }, [xs, ...series] as uPlot.AlignedData, box);
+  };
+  keySel.addEventListener('change', () => void load());
+  rangeSel.addEventListener('change', () => void load());
+  const ro = new ResizeObserver(() => { if (plot && box.clientWidth) plot.setSize({ width: box.clientWidth, height: 320 }); });
+  ro.observe(box);
+  void load();
+  const el = h('div', null, h('div', { class: 'row' }, field(t('device.key'), keySel), field(t('device.range'), rangeSel)),
+    info, box);
+  return { el, destroy: () => { ro.disconnect(); plot?.destroy(); } };
+}
+
+export async function deviceScreen(root: HTMLElement, p: Record<string, string>): Promise<() => void> {
+  const id = Number(p.id);
+  const [d, latest, keys] = await Promise.all([api.device(id), api.latest(id), api.keys(id)]);
+  if (!state.data) void orgData();
+  const actions = canEdit() ? [
+    h('a', { class: 'button', href: `/devices/${id}/edit`, 'data-edit': '' }, t('device.edit')),
+    h('button', {
+      type: 'button', class: 'danger', 'data-edit': '',
+      onclick: async () => {
+        if (!confirm(t('device.confirmDelete', { name: d.name }))) return;
+        await api.deleteDevice(id);
+        state.data = null;
+        navigate('/devices');
+      },
+    }, t('device.delete'))] : [];
+  root.appendChild(title(d.name, h('div', { class: 'actions' }, actions)));
+  const latestItems = latest.items;
+  const latestSec = section(t('device.latest'), latestItems.length
+    ? table(t('device.latest'), [t('device.key'), '', t('device.time'), t('device.quality')],
+      latestItems.map((r) => [r.key, h('strong', null, `${fmtValue(r.value)}${r.unit ? ` ${r.unit}` : ''}`),
+        fmtDate(r.ts), r.quality ?? '']), 'latest')
+    : h('p', null, t('device.noKeys')));
+  const chart = keys.items.length ? chartPanel(id, keys.items) : null;
+  const msgs = h('div', null, loading());
+  const alarms = h('div', null, loading());
+  root.append(
+    h('div', { class: 'grid2' }, latestSec, section(t('device.health'), health(d, latestItems))),
+    section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
+    section(t('device.messages'), msgs),
+    section(t('device.alarms'), alarms),
+    section(t('device.downlinks'), unavailable()));
+  api.messages(id).then((m) => {
+    msgs.replaceChildren(m.items.length ? table(t('device.messages'),
+      [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],
+      m.items.map((x) => [fmtDate(x.receivedAt), x.transport,
+        h('code', { class: 'payload' }, x.payload.length > 200 ? `${x.payload.slice(0, 200)}…` : x.payload),
+        h('span', { class: `dec dec-${x.decodeStatus}` }, x.decodeStatus), x.decodeError ?? '']), 'messages')
+      : h('p', null, t('device.noMessages')));
+  }).catch((e) => msgs.replaceChildren(notice(errorText(e), 'error')));
+  (state.features.get('alarms') === false ? Promise.resolve(null)
+    : optional<Page<Alarm>>(`/api/v1/organizations/${d.orgId}/alarms?deviceId=${id}&limit=50`))
+    .then((a) => {
+      if (a === null) { state.features.set('alarms', false); alarms.replaceChildren(unavailable()); return; }
+      const mine = a.items.filter((x) => !x.deviceId || x.deviceId === id);
+      alarms.replaceChildren(mine.length ? table(t('device.alarms'), [t('alarms.raised'), t('alarms.severity'), t('alarms.message'), t('devices.status')],
+        mine.map((x) => [fmtDate(x.raisedAt ?? x.ts), x.severity ?? '', x.message ?? x.ruleName ?? '', x.state ?? '']))
+        : h('p', null, t('alarms.none')));
+    }).catch((e) => alarms.replaceChildren(notice(errorText(e), 'error')));
+  return () => chart?.destroy();
+}

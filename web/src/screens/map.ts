@@ -1,0 +1,72 @@
+// The map: every located device as a small coloured marker (status), in
+// clusters. Markers are divIcons styled from the bundled CSS; with no tiles
+// reachable the map shows markers on a plain background.
+import L from 'leaflet';
+import 'leaflet.markercluster';
+import 'leaflet/dist/leaflet.css';
+import 'leaflet.markercluster/dist/MarkerCluster.css';
+import { h } from '../dom';
+import { api } from '../api';
+import { t, fmtValue, fmtAgo } from '../i18n';
+import { orgData, DeviceRow } from '../state';
+import { title, badge, notice } from '../ui';
+
+const OSM = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const OSM_ATTR = '© OpenStreetMap contributors';
+
+function popup(r: DeviceRow, latest: Record<string, { value: unknown; unit?: string }> | undefined): HTMLElement {
+  const entries = Object.entries(latest ?? {}).slice(0, 8);
+  return h('div', { class: 'popup' },
+    h('strong', null, r.d.name), ' ', badge(r.status),
+    h('div', null, `${t('devices.lastSeen')}: ${fmtAgo(r.lastSeen)}`),
+    entries.length ? h('dl', null, entries.map(([k, v]) =>
+      [h('dt', null, k), h('dd', null, `${fmtValue(v.value)}${v.unit ? ` ${v.unit}` : ''}`)])) : null,
+    h('a', { href: `/devices/${r.d.id}` }, t('map.open')));
+}
+
+export async function mapScreen(root: HTMLElement): Promise<() => void> {
+  root.appendChild(title(t('map.title')));
+  const [od, cfg] = await Promise.all([orgData(), api.uiConfig().catch(() => null)]);
+  const legend = h('ul', { class: 'legend', 'aria-label': t('devices.status') },
+    (['ok', 'silent', 'alarm', 'maintenance', 'unknown'] as const).map((s) => h('li', null, badge(s))));
+  const mapEl = h('div', { id: 'map', class: 'map', role: 'region', 'aria-label': t('map.label') });
+  const located = od.rows.filter((r) => r.d.location && Number.isFinite(r.d.location.lat));
+  const missing = od.rows.length - located.length;
+  root.append(legend, mapEl);
+  if (missing > 0) root.appendChild(notice(t('map.noLocation', { n: missing })));
+
+  const map = L.map(mapEl, { preferCanvas: false, worldCopyJump: true }).setView([56.2, 10.5], 7);
+  const tileUrl = cfg && typeof cfg.tileUrl === 'string' ? cfg.tileUrl : OSM;
+  if (tileUrl && tileUrl !== 'none') {
+    L.tileLayer(tileUrl, {
+      maxZoom: 19, attribution: cfg?.tileAttribution ?? (tileUrl === OSM ? OSM_ATTR : ''),
+    }).addTo(map);
+  }
+  const cluster = L.markerClusterGroup({
+    chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+    iconCreateFunction: (c) => {
+      const kids = c.getAllChildMarkers();
+      const worst = kids.some((m) => (m.options as { st?: string }).st === 'alarm') ? 'alarm'
+        : kids.some((m) => (m.options as { st?: string }).st === 'silent') ? 'silent' : 'ok';
+      return L.divIcon({
+        className: `cluster st-${worst}`, iconSize: [36, 36],
+        html: h('span', null, String(c.getChildCount())),
+      });
+    },
+  });
+  const markers = located.map((r) => {
+    const m = L.marker([r.d.location!.lat, r.d.location!.lon], {
+      icon: L.divIcon({ className: `dev-marker st-${r.status}`, iconSize: [16, 16] }),
+      title: `${r.d.name} – ${t(`status.${r.status}`)}`, alt: r.d.name, keyboard: true,
+      st: r.status,
+    } as L.MarkerOptions);
+    m.bindPopup(() => popup(r, od.latest.get(r.d.id)?.readings));
+    return m;
+  });
+  cluster.addLayers(markers);
+  map.addLayer(cluster);
+  if (markers.length) map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 15 });
+  const ro = new ResizeObserver(() => map.invalidateSize());
+  ro.observe(mapEl);
+  return () => { ro.disconnect(); map.remove(); };
+}

@@ -1,0 +1,49 @@
+import { h } from '../dom';
+import { t, fmtNum, fmtDate } from '../i18n';
+import { orgData, onLive, Status } from '../state';
+import { title, section, badge, table, unavailable } from '../ui';
+
+const STATUSES: Status[] = ['ok', 'silent', 'alarm', 'maintenance', 'unknown'];
+
+export async function overviewScreen(root: HTMLElement): Promise<() => void> {
+  root.appendChild(title(t('overview.title')));
+  const body = h('div', { class: 'overview' });
+  root.appendChild(body);
+  const draw = async (force: boolean) => {
+    const od = await orgData(force);
+    const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
+    for (const r of od.rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const hourAgo = Date.now() - 3_600_000;
+    let recent = 0;
+    for (const l of od.latest.values()) {
+      for (const r of Object.values(l.readings)) if (Date.parse(r.ts) >= hourAgo) recent += 1;
+    }
+    const tiles = h('ul', { class: 'tiles', 'aria-label': t('overview.devices') },
+      h('li', { class: 'tile' }, h('span', { class: 'num', id: 'count-total' }, fmtNum(od.rows.length)),
+        h('span', null, t('overview.devices'))),
+      STATUSES.filter((s) => s !== 'alarm' || od.alarms !== null).map((s) =>
+        h('li', { class: `tile st-${s}` }, h('a', { href: `/devices?status=${s}`, class: 'tile-link' },
+          h('span', { class: 'num', id: `count-${s}` }, fmtNum(counts.get(s) ?? 0)), badge(s)))),
+      h('li', { class: 'tile' }, h('span', { class: 'num' }, fmtNum(recent)), h('span', null, t('overview.recent'))));
+    let alarms: HTMLElement;
+    if (od.alarms === null) alarms = unavailable();
+    else if (od.alarms.length === 0) alarms = h('p', null, t('overview.noAlarms'));
+    else {
+      alarms = table(t('overview.latestAlarms'),
+        [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message')],
+        od.alarms.slice(0, 10).map((a) => [
+          fmtDate(a.raisedAt ?? a.ts),
+          a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
+          a.severity ?? '', a.message ?? a.ruleName ?? '']));
+    }
+    body.replaceChildren(tiles, section(t('overview.latestAlarms'), alarms));
+  };
+  await draw(true);
+  let pending = false;
+  const off = onLive(() => {
+    if (pending) return;
+    pending = true;
+    window.setTimeout(() => { pending = false; void draw(false); }, 2000);
+  });
+  return off;
+}

@@ -1,0 +1,198 @@
+// Session, current organisation and a cache of the organisation's devices
+// with their computed status (ok / silent / alarm / maintenance / unknown).
+import {
+  api, optional, request, Alarm, AppLatest, Application, Device, DeviceModel, Org, Page, Role, Session,
+} from './api';
+
+export type Status = 'ok' | 'silent' | 'alarm' | 'maintenance' | 'unknown';
+
+export interface DeviceRow {
+  d: Device;
+  status: Status;
+  lastSeen: number | null; // ms
+  appName: string;
+  search: string; // lower-cased haystack for filtering
+}
+
+export interface OrgData {
+  orgId: number;
+  apps: Application[];
+  models: DeviceModel[];
+  rows: DeviceRow[];
+  byId: Map<number, DeviceRow>;
+  latest: Map<number, AppLatest>;
+  alarms: Alarm[] | null; // null: the server has no alarms yet
+  loadedAt: number;
+}
+
+export const state = {
+  session: null as Session | null,
+  orgs: [] as Org[],
+  orgId: 0,
+  data: null as OrgData | null,
+  features: new Map<string, boolean>(),
+};
+
+const ORG_KEY = 'bysans.org';
+
+export function role(): Role | null {
+  const s = state.session;
+  if (!s) return null;
+  if (s.user.globalAdmin) return 'admin';
+  return s.memberships.find((m) => m.orgId === state.orgId)?.role ?? null;
+}
+export function canEdit(): boolean { const r = role(); return r === 'editor' || r === 'admin'; }
+export function isAdmin(): boolean { return role() === 'admin'; }
+
+export async function loadOrgs(): Promise<void> {
+  state.orgs = await api.orgs();
+  const saved = Number(localStorage.getItem(ORG_KEY));
+  const ids = state.orgs.map((o) => o.id);
+  state.orgId = ids.includes(saved) ? saved : ids[0] ?? 0;
+}
+
+export function setOrg(id: number): void {
+  state.orgId = id;
+  state.data = null;
+  localStorage.setItem(ORG_KEY, String(id));
+}
+
+export function computeStatus(d: Device, lastSeen: number | null, inAlarm: boolean, now: number): Status {
+  if (d.inMaintenance) return 'maintenance';
+  if (inAlarm) return 'alarm';
+  if (lastSeen === null) return 'unknown';
+  const expected = (d.expectedIntervalS && d.expectedIntervalS > 0 ? d.expectedIntervalS : 3600) * 1000;
+  // A device is silent once it has missed two expected reports (plus slack).
+  return now - lastSeen <= expected * 2 + 60_000 ? 'ok' : 'silent';
+}
+
+export function makeRows(
+  devices: Device[], apps: Application[], latest: Map<number, AppLatest>, alarmDevices: Set<number>,
+): DeviceRow[] {
+  const appName = new Map(apps.map((a) => [a.id, a.name]));
+  const now = Date.now();
+  return devices.map((d) => {
+    const l = latest.get(d.id);
+    let lastSeen: number | null = null;
+    if (l) {
+      for (const r of Object.values(l.readings)) {
+        const ts = Date.parse(r.ts);
+        if (!Number.isNaN(ts) && (lastSeen === null || ts > lastSeen)) lastSeen = ts;
+      }
+    }
+    const an = appName.get(d.appId) ?? '';
+    return {
+      d, lastSeen, appName: an,
+      status: computeStatus(d, lastSeen, alarmDevices.has(d.id), now),
+      search: `${d.name} ${d.devEui ?? ''} ${d.tags.join(' ')} ${an} ${d.id}`.toLowerCase(),
+    };
+  });
+}
+
+// Probes an optional feature once per session; a 404 means "not yet".
+export async function feature(name: string, path: string): Promise<boolean> {
+  const known = state.features.get(name);
+  if (known !== undefined) return known;
+  const r = await optional<unknown>(path);
+  state.features.set(name, r !== null);
+  return r !== null;
+}
+
+export async function orgData(force = false): Promise<OrgData> {
+  if (state.data && !force && state.data.orgId === state.orgId) return state.data;
+  const orgId = state.orgId;
+  const [apps, devices, models, alarmsPage] = await Promise.all([
+    api.apps(orgId),
+    api.devices(orgId),
+    api.models(orgId).catch(() => [] as DeviceModel[]),
+    state.features.get('alarms') === false ? Promise.resolve(null) : api.alarms(orgId, 'active'),
+  ]);
+  state.features.set('alarms', alarmsPage !== null);
+  const latest = new Map<number, AppLatest>();
+  const lists = await Promise.all(apps.map((a) => api.appLatest(a.id).catch(() => ({ items: [] as AppLatest[] }))));
+  for (const l of lists) for (const item of l.items) latest.set(item.deviceId, item);
+  const alarms = alarmsPage ? alarmsPage.items : null;
+  const alarmDevices = new Set((alarms ?? []).map((a) => a.deviceId ?? 0));
+  const rows = makeRows(devices, apps, latest, alarmDevices);
+  state.data = {
+    orgId, apps, models, rows, latest, alarms, loadedAt: Date.now(),
+    byId: new Map(rows.map((r) => [r.d.id, r])),
+  };
+  return state.data;
+}
+
+// --- Live updates over Server-Sent Events, read with fetch so that a server
+// without the stream answers 404 quietly instead of an EventSource error.
+type LiveListener = (ev: { type: string; data: unknown }) => void;
+const liveListeners = new Set<LiveListener>();
+let liveAbort: AbortController | null = null;
+
+export function onLive(fn: LiveListener): () => void {
+  liveListeners.add(fn);
+  return () => liveListeners.delete(fn);
+}
+
+export function stopLive(): void { liveAbort?.abort(); liveAbort = null; }
+
+export async function startLive(): Promise<void> {
+  stopLive();
+  if (state.features.get('stream') === false || !state.orgId) return;
+  const ctrl = new AbortController();
+  liveAbort = ctrl;
+  try {
+    const res = await fetch(`/api/v1/organizations/${state.orgId}/stream`, {
+      credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal: ctrl.signal,
+    });
+    const ok = res.ok && (res.headers.get('content-type') ?? '').includes('text/event-stream');
+    state.features.set('stream', ok);
+    if (!ok || !res.body) { if (res.body) await res.body.cancel(); return; }
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let idx: number;
+      while ((idx = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, idx);
+        buf = buf.slice(idx + 2);
+        let type = 'message';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) type = line.slice(6).trim();
+          else if (line.startsWith('data:')) data += line.slice(5).trim();
+        }
+        if (!data) continue;
+        let parsed: unknown = data;
+        try { parsed = JSON.parse(data); } catch { /* keep text */ }
+        applyLive(type, parsed);
+        for (const fn of liveListeners) fn({ type, data: parsed });
+      }
+    }
+  } catch {
+    /* aborted or connection lost: the next screen change restarts it */
+  }
+}
+
+function applyLive(type: string, data: unknown): void {
+  const od = state.data;
+  if (!od || typeof data !== 'object' || data === null) return;
+  const ev = data as { deviceId?: number; key?: string; ts?: string; value?: unknown; unit?: string };
+  if ((type === 'reading' || type === 'message') && ev.deviceId && ev.key && ev.ts) {
+    const row = od.byId.get(ev.deviceId);
+    if (!row) return;
+    const l = od.latest.get(ev.deviceId) ?? { deviceId: ev.deviceId, deviceName: row.d.name, readings: {} };
+    l.readings[ev.key] = { value: ev.value, ts: ev.ts, unit: ev.unit };
+    od.latest.set(ev.deviceId, l);
+    const ts = Date.parse(ev.ts);
+    if (!Number.isNaN(ts) && (row.lastSeen === null || ts > row.lastSeen)) row.lastSeen = ts;
+    row.status = computeStatus(row.d, row.lastSeen, row.status === 'alarm', Date.now());
+  }
+}
+
+export async function alarmsPage(state_: string): Promise<Page<import('./api').Alarm> | null> {
+  return optional<Page<import('./api').Alarm>>(
+    `/api/v1/organizations/${state.orgId}/alarms?state=${encodeURIComponent(state_)}&limit=200`);
+}
+
+export { request };

@@ -1,0 +1,44 @@
+// Shared small UI pieces: headings, notices, status badges, tables.
+import { h, Child } from './dom';
+import { t } from './i18n';
+import { ApiError } from './api';
+import type { Status } from './state';
+
+export function title(text: string, ...extra: Child[]): HTMLElement {
+  document.title = `${text} · bysans`;
+  return h('div', { class: 'page-head' }, h('h1', { id: 'page-title', tabindex: '-1' }, text), ...extra);
+}
+
+export function notice(text: string, kind: 'info' | 'error' | 'ok' = 'info'): HTMLElement {
+  return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return t('error', { msg: `${e.message} (${e.code})` });
+  return t('error', { msg: String(e) });
+}
+
+export function unavailable(): HTMLElement {
+  return h('div', { class: 'notice info unavailable', role: 'status' },
+    h('strong', null, t('unavailable')), ' ', t('unavailable.detail'));
+}
+
+export function loading(): HTMLElement {
+  return h('p', { class: 'loading', role: 'status' }, t('loading'));
+}
+
+export function badge(s: Status): HTMLElement {
+  return h('span', { class: `badge st-${s}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), t(`status.${s}`));
+}
+
+export function table(caption: string, heads: string[], rows: Child[][], cls = ''): HTMLElement {
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: cls },
+      h('caption', { class: 'sr-only' }, caption),
+      h('thead', null, h('tr', null, heads.map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c)))))));
+}
+
+export function section(heading: string, ...children: Child[]): HTMLElement {
+  return h('section', { class: 'card', 'aria-label': heading }, h('h2', null, heading), ...children);
+}
