@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/random.h"
 #include "http/router.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 namespace bysans::api {
@@ -20,6 +21,7 @@ struct ApiContext {
   const Clock& clock;
   Random& random;
   Metrics& metrics;
+  pipeline::Pipeline& pipeline;  // every uplink goes through it
 };
 
 // Each file under api/ registers its own routes.

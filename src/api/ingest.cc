@@ -105,7 +105,11 @@ void Receive(ApiContext& ctx, const std::shared_ptr<IngestState>& state, http::R
   }
 
   double n = static_cast<double>(batch->readings.size());
-  ctx.store.AppendAsync(std::move(batch).value(), [state, respond, n](Status st) {
+  pipeline::Uplink uplink;
+  uplink.device = *device;
+  uplink.raw = std::move(batch->messages.front());
+  uplink.readings = std::move(batch->readings);
+  ctx.pipeline.Submit(std::move(uplink), [state, respond, n](Status st) {
     if (st.ok()) {
       state->ok.Increment();
       state->readings.Increment(n);

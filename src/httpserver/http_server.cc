@@ -5,15 +5,6 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <type_traits>
-#include <vector>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +16,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <vector>
 
 #include "http/message.h"
 
@@ -167,10 +166,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(kHeaderLimit);
     Lowest().expires_after(HeaderTimeout());
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = this->shared_from_this()](ErrorCode ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](ErrorCode ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(ErrorCode ec) {
@@ -204,10 +202,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void OnReadError(ErrorCode ec) {
     if (start_ == SteadyClock::time_point{}) start_ = SteadyClock::now();
     if (ec == bhttp::error::body_limit) {
-      return SendError(http::ErrorResponse(
-          413, "payload_too_large",
-          "request body exceeds the limit of " + std::to_string(shared_->options.body_limit) +
-              " bytes"));
+      return SendError(http::ErrorResponse(413, "payload_too_large",
+                                           "request body exceeds the limit of " +
+                                               std::to_string(shared_->options.body_limit) +
+                                               " bytes"));
     }
     if (ec == bhttp::error::header_limit) {
       return SendError(http::ErrorResponse(400, "bad_request", "request headers are too large"));
@@ -262,9 +260,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       std::lock_guard lock(session->shared_->mu);
       if (session->shared_->stopped) return;
-      asio::post(session->executor_, [session, resp = std::move(resp)]() mutable {
-        session->Write(std::move(resp));
-      });
+      asio::post(session->executor_,
+                 [session, resp = std::move(resp)]() mutable { session->Write(std::move(resp)); });
     };
     dispatch_thread_ = std::this_thread::get_id();
     try {
@@ -295,8 +292,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res->version(version_);
     res->result(static_cast<unsigned>(resp.status));
     ApplyHeaders(*res, resp.headers);
-    bool close = force_close_ || !keep_alive_ || beast::iequals(resp.headers.Get("connection"),
-                                                                "close");
+    bool close =
+        force_close_ || !keep_alive_ || beast::iequals(resp.headers.Get("connection"), "close");
     res->keep_alive(!close);
     // 1xx, 204 and 304 carry neither a body nor a Content-Length.
     bool bodyless = resp.status < 200 || resp.status == 204 || resp.status == 304;
@@ -484,19 +481,20 @@ struct HttpServer::Impl {
   }
 
   void Accept() {
-    acceptor->async_accept(asio::make_strand(shared->ioc), [this](ErrorCode ec,
-                                                                  tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-      if (ec) {  // e.g. out of file descriptors: back off briefly
-        accept_backoff->expires_after(std::chrono::milliseconds(50));
-        accept_backoff->async_wait([this](ErrorCode tec) {
-          if (!tec && acceptor->is_open()) Accept();
-        });
-        return;
-      }
-      StartSession(std::move(socket));
-      Accept();
-    });
+    acceptor->async_accept(asio::make_strand(shared->ioc),
+                           [this](ErrorCode ec, tcp::socket socket) {
+                             if (ec == asio::error::operation_aborted || !acceptor->is_open())
+                               return;
+                             if (ec) {  // e.g. out of file descriptors: back off briefly
+                               accept_backoff->expires_after(std::chrono::milliseconds(50));
+                               accept_backoff->async_wait([this](ErrorCode tec) {
+                                 if (!tec && acceptor->is_open()) Accept();
+                               });
+                               return;
+                             }
+                             StartSession(std::move(socket));
+                             Accept();
+                           });
   }
 
   void StartSession(tcp::socket socket) {
@@ -507,8 +505,8 @@ struct HttpServer::Impl {
     std::shared_ptr<SessionBase> session;
     std::function<void()> begin;
     if (shared->tls) {
-      auto s = std::make_shared<TlsSession>(shared, std::move(remote), std::move(socket),
-                                            *shared->tls);
+      auto s =
+          std::make_shared<TlsSession>(shared, std::move(remote), std::move(socket), *shared->tls);
       begin = [s] { s->Begin(); };
       session = s;
     } else {
@@ -537,8 +535,7 @@ HttpServer::HttpServer(HttpServerOptions options, const http::Router& router, Me
     for (int i = 0; i < 4; ++i) {
       const char* cls = i == 0 ? "2xx" : i == 1 ? "3xx" : i == 2 ? "4xx" : "5xx";
       m.by_class[i] = &metrics->Counter("bysans_http_requests_total",
-                                        "HTTP requests answered, by status class",
-                                        {{"code", cls}});
+                                        "HTTP requests answered, by status class", {{"code", cls}});
     }
     m.duration = &metrics->Histogram("bysans_http_request_duration_seconds",
                                      "Time from a complete request header to its response");
@@ -561,8 +558,8 @@ Status HttpServer::Start() {
   tcp::endpoint endpoint(address, o.port);
   auto& acceptor = im.acceptor.emplace(asio::make_strand(im.shared->ioc));
   auto fail = [&](const char* what) {
-    std::string msg = std::string("cannot ") + what + " " + Endpoint(o.address, o.port) + ": " +
-                      ec.message();
+    std::string msg =
+        std::string("cannot ") + what + " " + Endpoint(o.address, o.port) + ": " + ec.message();
     im.acceptor.reset();
     return Unavailable(std::move(msg));
   };

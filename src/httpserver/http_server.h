@@ -18,11 +18,11 @@ namespace bysans {
 
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
-  uint16_t port = 0;                 // 0 = pick a free port
-  int threads = 2;                   // io threads
-  size_t body_limit = 256 * 1024;    // larger bodies → 413 JSON error, connection closed afterwards
-  int header_timeout_s = 30;         // time to receive a full request (slowloris)
-  int idle_timeout_s = 60;           // keep-alive idle
+  uint16_t port = 0;               // 0 = pick a free port
+  int threads = 2;                 // io threads
+  size_t body_limit = 256 * 1024;  // larger bodies → 413 JSON error, connection closed afterwards
+  int header_timeout_s = 30;       // time to receive a full request (slowloris)
+  int idle_timeout_s = 60;         // keep-alive idle
   std::string tls_cert_file, tls_key_file;  // both set → HTTPS only (PEM)
 };
 

@@ -1,8 +1,8 @@
 #include "httpserver/static_files.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <cctype>
 #include <memory>
 #include <optional>
 #include <sstream>

@@ -13,6 +13,7 @@
 #include "http/router.h"
 #include "httpserver/http_server.h"
 #include "httpserver/static_files.h"
+#include "pipeline/pipeline.h"
 #include "server/first_admin.h"
 #include "sim/demo.h"
 #include "sim/simulator.h"
@@ -55,6 +56,7 @@ struct App::Impl {
   Metrics metrics;
   std::unique_ptr<Store> store;
   std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<api::ApiContext> ctx;
   http::Router router;
   std::unique_ptr<HttpServer> http;
@@ -79,9 +81,11 @@ Status App::Start() {
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 
   BYSANS_ASSIGN_OR_RETURN(Id admin_id, EnsureFirstAdmin(*m.store, m.random, m.clock, c));
+  m.pipeline =
+      std::make_unique<pipeline::Pipeline>(*m.store, m.metrics, pipeline::PipelineOptions{});
 
   m.ctx = std::make_unique<api::ApiContext>(
-      api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics});
+      api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
   api::RegisterAllRoutes(m.router, *m.ctx);
   if (std::string web = FindWebDir(c); !web.empty()) {
     m.router.SetFallback(MakeStaticHandler(web));
@@ -132,6 +136,7 @@ void App::Stop() {
   m.simulator.reset();
   if (m.http) m.http->Stop();
   m.http.reset();
+  if (m.pipeline) m.pipeline->Stop();
   if (m.store) m.store->Close();
 }
 

@@ -60,12 +60,15 @@ class ApiFixture : public ::testing::Test {
     ao.fast_password_hashing_for_tests = true;
     ao.login_attempts_per_minute = login_limit_;
     auth_ = std::make_unique<auth::Authenticator>(*store_, clock_, random_, ao);
+    pipeline_ =
+        std::make_unique<pipeline::Pipeline>(*store_, metrics_, pipeline::PipelineOptions{});
     ctx_ = std::make_unique<api::ApiContext>(
-        api::ApiContext{*store_, *auth_, clock_, random_, metrics_});
+        api::ApiContext{*store_, *auth_, clock_, random_, metrics_, *pipeline_});
     api::RegisterAllRoutes(router_, *ctx_);
   }
 
   void TearDown() override {
+    if (pipeline_) pipeline_->Stop();
     if (store_) store_->Close();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -138,6 +141,7 @@ class ApiFixture : public ::testing::Test {
   Metrics metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<api::ApiContext> ctx_;
   http::Router router_;
 };

@@ -20,9 +20,9 @@
 namespace bysans {
 namespace {
 
+using testing::Get;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Get;
 using testing::TestClient;
 
 class HttpServerTest : public ::testing::Test {
@@ -45,8 +45,8 @@ class HttpServerTest : public ::testing::Test {
     router_.Add("GET", "/items/{name}", [](http::Request& req, http::Responder respond) {
       const std::string* q = req.Query("q");
       http::Response r;
-      r.body = req.Param("name") + "|" + req.path + "|" + (q ? *q : "-") + "|" +
-               req.remote_addr + "|" + (req.tls ? "tls" : "plain");
+      r.body = req.Param("name") + "|" + req.path + "|" + (q ? *q : "-") + "|" + req.remote_addr +
+               "|" + (req.tls ? "tls" : "plain");
       respond(std::move(r));
     });
     router_.Add("GET", "/later", [this](http::Request&, http::Responder respond) {
@@ -72,9 +72,8 @@ class HttpServerTest : public ::testing::Test {
       };
       respond(std::move(r));
     });
-    router_.Add("GET", "/throws", [](http::Request&, http::Responder) -> void {
-      throw std::runtime_error("boom");
-    });
+    router_.Add("GET", "/throws",
+                [](http::Request&, http::Responder) -> void { throw std::runtime_error("boom"); });
   }
 
   ~HttpServerTest() override {
@@ -177,8 +176,10 @@ TEST_F(HttpServerTest, BodyOverLimitGets413AndServerKeepsServing) {
   {
     TestClient c(server_->port());
     std::string body(4096, 'x');
-    auto r = c.Request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                       "Content-Length: 4096\r\n\r\n" + body);
+    auto r = c.Request(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 4096\r\n\r\n" +
+        body);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 413);
     EXPECT_THAT(r->body, HasSubstr(R"({"error":{"code":"payload_too_large","message":")"));
@@ -188,8 +189,10 @@ TEST_F(HttpServerTest, BodyOverLimitGets413AndServerKeepsServing) {
   {  // chunked body that grows over the limit
     TestClient c(server_->port());
     std::string chunk(800, 'y');
-    auto r = c.Request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "320\r\n" + chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
+    auto r = c.Request(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "320\r\n" +
+        chunk + "\r\n320\r\n" + chunk + "\r\n0\r\n\r\n");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 413);
   }
@@ -355,8 +358,10 @@ class TempDir {
 TEST_F(HttpServerTest, TlsRequestWorks) {
   TempDir dir;
   std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
-                    " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost"
+      " -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   HttpServerOptions o;
   o.tls_cert_file = cert;

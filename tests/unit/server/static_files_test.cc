@@ -72,8 +72,7 @@ class StaticFilesTest : public ::testing::Test {
 
 TEST_F(StaticFilesTest, ContentTypes) {
   EXPECT_EQ(Fetch("/index.html").headers.Get("content-type"), "text/html; charset=utf-8");
-  EXPECT_EQ(Fetch("/assets/app.js").headers.Get("content-type"),
-            "text/javascript; charset=utf-8");
+  EXPECT_EQ(Fetch("/assets/app.js").headers.Get("content-type"), "text/javascript; charset=utf-8");
   EXPECT_EQ(Fetch("/assets/style.css").headers.Get("content-type"), "text/css; charset=utf-8");
   EXPECT_EQ(Fetch("/logo.svg").headers.Get("content-type"), "image/svg+xml");
   EXPECT_EQ(Fetch("/img.png").headers.Get("content-type"), "image/png");
@@ -81,8 +80,7 @@ TEST_F(StaticFilesTest, ContentTypes) {
   EXPECT_EQ(Fetch("/assets/font.woff2").headers.Get("content-type"), "font/woff2");
   EXPECT_EQ(Fetch("/assets/app.js.map").headers.Get("content-type"), "application/json");
   EXPECT_EQ(Fetch("/favicon.ico").headers.Get("content-type"), "image/x-icon");
-  EXPECT_EQ(Fetch("/site.webmanifest").headers.Get("content-type"),
-            "application/manifest+json");
+  EXPECT_EQ(Fetch("/site.webmanifest").headers.Get("content-type"), "application/manifest+json");
   EXPECT_EQ(Fetch("/img.png").body, "PNG");
 }
 
@@ -120,8 +118,7 @@ TEST_F(StaticFilesTest, SpaFallbackForPathsWithoutDot) {
 
 TEST_F(StaticFilesTest, TraversalIsRefused) {
   for (const char* path : {"/../secret.txt", "/assets/../../secret.txt", "/leak.txt",
-                           "/up/secret.txt", "/.env", "/..",
-                           "/assets/..%2f..%2fsecret.txt"}) {
+                           "/up/secret.txt", "/.env", "/..", "/assets/..%2f..%2fsecret.txt"}) {
     auto r = Fetch(path);
     EXPECT_THAT(r.status, ::testing::AnyOf(400, 404)) << path;
     EXPECT_THAT(r.body, Not(HasSubstr("SECRET"))) << path;

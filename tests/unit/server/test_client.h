@@ -113,8 +113,8 @@ class TestClient {
         if (size == 0) return r;
       }
     }
-    size_t length = std::stoul(r.Header("content-length").empty() ? "0"
-                                                                    : r.Header("content-length"));
+    size_t length =
+        std::stoul(r.Header("content-length").empty() ? "0" : r.Header("content-length"));
     while (buf_.size() < length)
       if (!Fill()) return std::nullopt;
     r.body = buf_.substr(0, length);

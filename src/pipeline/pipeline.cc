@@ -1,0 +1,146 @@
+#include "pipeline/pipeline.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace bysans::pipeline {
+
+struct Pipeline::Impl {
+  SeriesStore& store;
+  PipelineOptions options;
+  std::shared_ptr<UplinkDecoder> decoder;
+  std::shared_ptr<QualityChecker> quality;
+  std::vector<CommitListener> listeners;
+
+  prometheus::Counter& submitted;
+  prometheus::Counter& rejected_full;
+  prometheus::Counter& store_errors;
+  prometheus::Gauge& in_flight_gauge;
+
+  std::atomic<size_t> in_flight{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<Uplink, Done>> queue;  // uplinks waiting for a decode worker
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  Impl(SeriesStore& s, Metrics& m, PipelineOptions o)
+      : store(s),
+        options(o),
+        submitted(m.Counter("bysans_pipeline_uplinks_total", "Uplinks submitted to the pipeline")),
+        rejected_full(m.Counter("bysans_pipeline_rejected_total",
+                                "Uplinks refused because the pipeline was full (back-pressure)")),
+        store_errors(
+            m.Counter("bysans_pipeline_store_errors_total", "Uplinks whose commit failed")),
+        in_flight_gauge(
+            m.Gauge("bysans_pipeline_in_flight", "Uplinks accepted, not yet committed")) {}
+
+  void StartWorkers() {
+    for (int i = 0; i < options.decode_threads; ++i) workers.emplace_back([this] { WorkerLoop(); });
+  }
+
+  void WorkerLoop() {
+    for (;;) {
+      std::pair<Uplink, Done> item;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping and drained
+        item = std::move(queue.front());
+        queue.pop_front();
+      }
+      decoder->Decode(item.first);
+      Commit(std::move(item.first), std::move(item.second));
+    }
+  }
+
+  void Finish(Done& done, const Status& st) {
+    in_flight.fetch_sub(1);
+    in_flight_gauge.Decrement();
+    if (!st.ok()) store_errors.Increment();
+    done(st);
+  }
+
+  void Commit(Uplink u, Done done) {
+    if (quality) quality->Check(*u.device, u.readings);
+    IngestBatch batch;
+    if (listeners.empty()) {
+      batch.messages.push_back(std::move(u.raw));
+      batch.readings = std::move(u.readings);
+      store.AppendAsync(std::move(batch),
+                        [this, done = std::move(done)](Status st) mutable { Finish(done, st); });
+      return;
+    }
+    batch.messages.push_back(u.raw);
+    batch.readings = u.readings;
+    auto kept = std::make_shared<Uplink>(std::move(u));
+    store.AppendAsync(std::move(batch), [this, kept, done = std::move(done)](Status st) mutable {
+      bool ok = st.ok();
+      Finish(done, st);
+      if (ok)
+        for (const auto& l : listeners) l(*kept->device, kept->raw, kept->readings);
+    });
+  }
+};
+
+Pipeline::Pipeline(SeriesStore& store, Metrics& metrics, PipelineOptions options)
+    : impl_(std::make_unique<Impl>(store, metrics, options)) {}
+
+Pipeline::~Pipeline() { Stop(); }
+
+void Pipeline::SetDecoder(std::shared_ptr<UplinkDecoder> decoder) {
+  impl_->decoder = std::move(decoder);
+  if (impl_->workers.empty()) impl_->StartWorkers();
+}
+
+void Pipeline::SetQualityChecker(std::shared_ptr<QualityChecker> checker) {
+  impl_->quality = std::move(checker);
+}
+
+void Pipeline::AddCommitListener(CommitListener listener) {
+  impl_->listeners.push_back(std::move(listener));
+}
+
+void Pipeline::Submit(Uplink uplink, Done done) {
+  Impl& m = *impl_;
+  m.submitted.Increment();
+  if (m.in_flight.fetch_add(1) >= m.options.max_in_flight) {
+    m.in_flight.fetch_sub(1);
+    m.rejected_full.Increment();
+    done(Unavailable("the ingest pipeline is full; retry shortly"));
+    return;
+  }
+  m.in_flight_gauge.Increment();
+  if (m.decoder && m.decoder->Applies(*uplink.device)) {
+    {
+      std::lock_guard lock(m.mu);
+      if (!m.stopping) {
+        m.queue.emplace_back(std::move(uplink), std::move(done));
+        m.cv.notify_one();
+        return;
+      }
+    }
+    m.Finish(done, Unavailable("bysans is shutting down"));
+    return;
+  }
+  m.Commit(std::move(uplink), std::move(done));
+}
+
+size_t Pipeline::in_flight() const { return impl_->in_flight.load(); }
+
+void Pipeline::Stop() {
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  for (auto& t : impl_->workers)
+    if (t.joinable()) t.join();
+  impl_->workers.clear();
+}
+
+}  // namespace bysans::pipeline

@@ -1,0 +1,97 @@
+// The spine: every uplink, whatever its transport, goes
+//   Submit → decode (worker pool, when the device has a decoder) → quality
+//   → store (group commit) → done(ok) → commit listeners (rules, live stream)
+// `done` is how the transport acknowledges: HTTP answers 204, MQTT sends its
+// PUBACK — only after the commit. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "core/status.h"
+#include "model/model.h"
+#include "store/store.h"
+
+namespace bysans::pipeline {
+
+// One message from a device, as the transport received it.
+struct Uplink {
+  std::shared_ptr<const Device> device;  // never null
+  RawMessage raw;                        // device_id, received_ms, transport, content_type, payload
+  // Readings the transport already parsed from the payload (JSON flattening,
+  // SenML); used as they are when no decoder applies to the device.
+  std::vector<Reading> readings;
+  // LoRaWAN: the frame port and the decoded frame bytes (from ChirpStack's
+  // base64 `data`); the whole ChirpStack uplink JSON is raw.payload.
+  int fport = 0;
+  std::string frame;
+  // Optional idempotency key (ChirpStack deduplicationId, MQTT broker
+  // redelivery): a message whose key was already committed is acknowledged
+  // without being stored twice. Empty = none.
+  std::string dedup_key;
+};
+
+using Done = std::function<void(Status)>;
+
+// Turns an uplink's payload into readings, e.g. by running the device's JS
+// decoder. Called on a pipeline worker thread (never two calls at once on
+// one worker). Sets u.readings and u.raw.decode_status/decode_error; a
+// decode error is not a pipeline error: the raw message is still stored.
+class UplinkDecoder {
+ public:
+  virtual ~UplinkDecoder() = default;
+  // False when no decoder applies to the device (readings stay as parsed).
+  virtual bool Applies(const Device& device) = 0;
+  virtual void Decode(Uplink& u) = 0;
+};
+
+// Assigns quality flags to readings before they are stored.
+class QualityChecker {
+ public:
+  virtual ~QualityChecker() = default;
+  virtual void Check(const Device& device, std::vector<Reading>& readings) = 0;
+};
+
+// Called after a batch is durable, on the store's writer thread: keep it fast
+// (hand off work to your own thread for anything slow).
+using CommitListener = std::function<void(const Device& device, const RawMessage& raw,
+                                          const std::vector<Reading>& readings)>;
+
+struct PipelineOptions {
+  int decode_threads = 2;
+  size_t max_in_flight = 65536;  // uplinks between Submit and commit; beyond → kUnavailable
+};
+
+class Pipeline {
+ public:
+  Pipeline(SeriesStore& store, Metrics& metrics, PipelineOptions options);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Set up before the first Submit; not thread-safe against Submit.
+  void SetDecoder(std::shared_ptr<UplinkDecoder> decoder);
+  void SetQualityChecker(std::shared_ptr<QualityChecker> checker);
+  void AddCommitListener(CommitListener listener);
+
+  // Takes the uplink through the pipeline and calls `done` exactly once: Ok
+  // after the commit, kUnavailable when the pipeline is full (back-pressure),
+  // another error if the store failed. May be called from any thread.
+  void Submit(Uplink uplink, Done done);
+
+  // Uplinks accepted but not yet committed.
+  size_t in_flight() const;
+
+  // Stops the workers after finishing what was submitted.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::pipeline
