@@ -42,4 +42,8 @@ void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);
 void RegisterAuditRoutes(http::Router& router, ApiContext& ctx);
 void RegisterIngestRoutes(http::Router& router, ApiContext& ctx);   // receive-data (api/ingest.cc)
 void RegisterReadingRoutes(http::Router& router, ApiContext& ctx);  // readings, latest, messages
+void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx);  // decoders, jobs
+void RegisterRuleRoutes(http::Router& router, ApiContext& ctx);     // rules, dry run, silences
+void RegisterAlarmRoutes(http::Router& router, ApiContext& ctx);    // alarms, ack/clear/comment
+void RegisterActionRoutes(http::Router& router, ApiContext& ctx);   // action delivery log
 }  // namespace bysans::api

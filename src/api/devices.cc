@@ -6,6 +6,8 @@
 
 #include "api/common.h"
 #include "api/objects.h"
+#include "mqtt/broker.h"
+#include "store/mqtt_store.h"
 
 namespace bysans::api {
 namespace {
@@ -126,9 +128,26 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
     key_hash = auth::Sha256Hex(key);
   }
   BYSANS_ASSIGN_OR_RETURN(d, ctx.store.CreateDevice(d, key_hash));
+  // MQTT devices get broker credentials, shown once; only the Mosquitto hash is stored.
+  json mqtt_out;
+  if (d.transport == Transport::kMqtt) {
+    std::string password = ctx.random.Token(24);
+    BYSANS_ASSIGN_OR_RETURN(std::string hash, mqtt::HashBrokerPassword(password, ctx.random));
+    MqttCredential cred{d.id, "device-" + std::to_string(d.id), hash, d.created_ms};
+    BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().PutCredential(cred));
+    auto [host, port] = ctx.store.mqtt().broker_endpoint();
+    std::string id = std::to_string(d.id);
+    mqtt_out = {{"username", cred.username},
+                {"password", password},
+                {"host", host},
+                {"port", port},
+                {"upTopic", "devices/" + id + "/up"},
+                {"downTopic", "devices/" + id + "/down"}};
+  }
   Audit(ctx, p, req, d.org_id, "create", "device", std::to_string(d.id));
   json out = ToJson(d);
   if (!key.empty()) out["apiKey"] = key;
+  if (!mqtt_out.is_null()) out["mqtt"] = mqtt_out;
   return Json(201, out);
 }
 

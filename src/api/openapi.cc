@@ -64,8 +64,44 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/devices/{id}/keys", "", "Keys", 200},
     {"GET", "/api/v1/devices/{id}/latest", "", "Readings", 200},
     {"GET", "/api/v1/devices/{id}/messages", "", "Messages", 200},
+    // api/integrations.cc (LoRaWAN onboarding).
+    {"GET", "/api/v1/organizations/{orgId}/lorawan/gateways", "", "", 200},
+    {"GET", "/api/v1/lorawan/unknown-devices", "", "", 200},
+    // api/downlink.cc (registered by server/ with the MQTT client).
+    {"POST", "/api/v1/devices/{id}/downlink", "", "", 202},
+    {"GET", "/api/v1/devices/{id}/downlink", "", "", 200},
     {"GET", "/api/v1/devices/{id}/quality", "", "QualityCounts", 200},
     {"GET", "/api/v1/applications/{appId}/latest", "", "ApplicationLatest", 200},
+    // api/stream.cc and api/ui_config.cc.
+    {"GET", "/api/v1/organizations/{orgId}/stream", "", "", 200},
+    {"GET", "/api/v1/ui-config", "", "UiConfig", 200},
+    // api/rules.cc, api/alarms.cc, api/actions.cc.
+    {"POST", "/api/v1/organizations/{orgId}/rules", "RuleInput", "Rule", 201},
+    {"GET", "/api/v1/organizations/{orgId}/rules", "", "list:Rule", 200},
+    {"GET", "/api/v1/rules/{ruleId}", "", "Rule", 200},
+    {"PATCH", "/api/v1/rules/{ruleId}", "RuleInput", "Rule", 200},
+    {"DELETE", "/api/v1/rules/{ruleId}", "", "", 204},
+    {"POST", "/api/v1/rules/{ruleId}/dry-run", "DryRunInput", "DryRunResult", 200},
+    {"POST", "/api/v1/organizations/{orgId}/silences", "SilenceInput", "Silence", 201},
+    {"GET", "/api/v1/organizations/{orgId}/silences", "", "list:Silence", 200},
+    {"GET", "/api/v1/organizations/{orgId}/alarms", "", "list:Alarm", 200},
+    {"GET", "/api/v1/alarms/{alarmId}", "", "Alarm", 200},
+    {"POST", "/api/v1/alarms/{alarmId}/acknowledge", "AlarmComment", "Alarm", 200},
+    {"POST", "/api/v1/alarms/{alarmId}/clear", "AlarmComment", "Alarm", 200},
+    {"POST", "/api/v1/alarms/{alarmId}/comment", "AlarmComment", "Alarm", 200},
+    {"GET", "/api/v1/organizations/{orgId}/actions/log", "", "list:DeliveryAttempt", 200},
+    // api/decoders.cc and api/jobs.cc.
+    {"POST", "/api/v1/organizations/{orgId}/decoders", "DecoderInput", "Decoder", 201},
+    {"GET", "/api/v1/organizations/{orgId}/decoders", "", "list:Decoder", 200},
+    {"GET", "/api/v1/decoders/{id}", "", "Decoder", 200},
+    {"PATCH", "/api/v1/decoders/{id}", "DecoderInput", "Decoder", 200},
+    {"DELETE", "/api/v1/decoders/{id}", "", "", 204},
+    {"GET", "/api/v1/decoders/{id}/versions", "", "DecoderVersions", 200},
+    {"PUT", "/api/v1/applications/{appId}/decoder", "DecoderAttachment", "DecoderAttachment", 200},
+    {"PUT", "/api/v1/devices/{id}/decoder", "DecoderAttachment", "DecoderAttachment", 200},
+    {"POST", "/api/v1/decoders/test", "DecoderTest", "DecoderTestResult", 200},
+    {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
+    {"GET", "/api/v1/jobs/{id}", "", "Job", 200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -176,6 +212,77 @@ json Components() {
                          {"remoteAddr", Str()},
                          {"detail", Str()},
                          {"ts", Time()}});
+  {  // api/rules.cc, api/alarms.cc, api/actions.cc
+    json kinds = {{"type", "string"}, {"enum", {"expression", "silence", "rate_of_change"}}};
+    json states = {{"type", "string"}, {"enum", {"active", "acknowledged", "cleared"}}};
+    json rule = {{"name", Str()},
+                 {"scope", Obj({{"kind", Str()}, {"id", Int()}, {"tag", Str()}})},
+                 {"severity", {{"type", "string"}, {"enum", {"info", "warning", "critical"}}}},
+                 {"kind", kinds},
+                 {"expression", Str()},
+                 {"clearExpression", Str()},
+                 {"forMs", Int()},
+                 {"remindEveryMs", Int()},
+                 {"enabled", Bool()},
+                 {"silence", Obj({{"fixedMs", Int()}, {"intervalMultiple", {{"type", "number"}}}})},
+                 {"rate", Obj({{"key", Str()},
+                               {"windowMs", Int()},
+                               {"threshold", {{"type", "number"}}},
+                               {"direction", Str()}})},
+                 {"actions", {{"type", "array"}, {"items", {{"type", "object"}}}}}};
+    s["RuleInput"] = Obj(rule);
+    rule["id"] = Int();
+    rule["orgId"] = Int();
+    rule["warnings"] = {{"type", "array"}, {"items", Str()}};
+    rule["createdAt"] = Time();
+    rule["updatedAt"] = Time();
+    s["Rule"] = Obj(rule);
+    s["DryRunInput"] = Obj({{"deviceId", Int()}, {"from", Time()}, {"to", Time()}}, {"deviceId"});
+    s["DryRunResult"] = Obj({{"ruleId", Int()},
+                             {"deviceId", Int()},
+                             {"raises", Int()},
+                             {"clears", Int()},
+                             {"activeAtEnd", Bool()},
+                             {"readingsUsed", Int()},
+                             {"raisedAt", {{"type", "array"}, {"items", Time()}}},
+                             {"clearedAt", {{"type", "array"}, {"items", Time()}}}});
+    s["SilenceInput"] = Obj({{"deviceId", Int()}, {"ruleId", Int()}, {"until", Time()}}, {"until"});
+    s["Silence"] = Obj({{"id", Int()},
+                        {"orgId", Int()},
+                        {"deviceId", Nullable(Int())},
+                        {"ruleId", Nullable(Int())},
+                        {"until", Time()},
+                        {"createdBy", Str()},
+                        {"createdAt", Time()}});
+    s["AlarmComment"] = Obj({{"comment", Str()}});
+    s["Alarm"] = Obj({{"id", Int()},
+                      {"orgId", Int()},
+                      {"ruleId", Int()},
+                      {"ruleName", Str()},
+                      {"deviceId", Int()},
+                      {"deviceName", Str()},
+                      {"severity", Str()},
+                      {"state", states},
+                      {"message", Str()},
+                      {"raisedAt", Time()},
+                      {"acknowledgedAt", Nullable(Time())},
+                      {"acknowledgedBy", Nullable(Str())},
+                      {"clearedAt", Nullable(Time())},
+                      {"clearedBy", Nullable(Str())},
+                      {"values", {{"type", "object"}}},
+                      {"comments", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+                      {"history", {{"type", "array"}, {"items", {{"type", "object"}}}}}});
+    s["DeliveryAttempt"] = Obj({{"id", Int()},
+                                {"outboxId", Int()},
+                                {"ruleId", Int()},
+                                {"alarmId", Int()},
+                                {"target", Str()},
+                                {"type", Str()},
+                                {"attempt", Int()},
+                                {"at", Time()},
+                                {"ok", Bool()},
+                                {"error", Str()}});
+  }
   s["DevicePayload"] = {
       {"description", "Any JSON object or SenML array the device sends (?apiKey=<device key>)"}};
   json value = {{"oneOf", {{{"type", "number"}}, Str(), Bool()}}};
@@ -213,6 +320,54 @@ json Components() {
                      {"readings", {{"type", "object"}, {"additionalProperties", reading}}}});
   s["ApplicationLatest"] =
       Obj({{"applicationId", Int()}, {"items", {{"type", "array"}, {"items", latest}}}});
+  s["StreamReading"] =
+      Obj({{"deviceId", Int()}, {"key", Str()}, {"ts", Time()}, {"value", value}, {"unit", Str()}});
+  s["UiConfig"] = Obj({{"tileUrl", Str()}});
+  {  // api/decoders.cc, api/jobs.cc
+    json kind = {{"type", "string"}, {"enum", {"js", "cayenne_lpp", "senml"}}};
+    s["DecoderInput"] = Obj({{"name", Str()}, {"kind", kind}, {"code", Str()}});
+    s["Decoder"] = Obj({{"id", Int()},
+                        {"orgId", Int()},
+                        {"name", Str()},
+                        {"kind", kind},
+                        {"version", Int()},
+                        {"code", Str()},
+                        {"createdAt", Time()},
+                        {"updatedAt", Time()}});
+    json version = Obj({{"version", Int()},
+                        {"code", Str()},
+                        {"createdAt", Time()},
+                        {"createdBy", Nullable(Int())}});
+    s["DecoderVersions"] =
+        Obj({{"decoderId", Int()}, {"items", {{"type", "array"}, {"items", version}}}});
+    s["DecoderAttachment"] = Obj({{"decoderId", Nullable(Int())}}, {"decoderId"});
+    s["DecoderTest"] = Obj({{"code", Str()},
+                            {"kind", kind},
+                            {"decoderId", Int()},
+                            {"orgId", Int()},
+                            {"payload", {{"description", "hex or base64 string, or JSON"}}},
+                            {"encoding", {{"type", "string"}, {"enum", {"hex", "base64", "json"}}}},
+                            {"fPort", Int()},
+                            {"deviceId", Int()}},
+                           {"payload"});
+    s["DecoderTestResult"] =
+        Obj({{"output", {{"description", "the decoder's output"}}},
+             {"readings", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+             {"log", {{"type", "array"}, {"items", Str()}}},
+             {"warnings", {{"type", "array"}, {"items", Str()}}},
+             {"durationUs", Int()},
+             {"error", Nullable(Str())}});
+    s["RedecodeInput"] = Obj({{"from", Time()}, {"to", Time()}, {"deviceId", Int()}});
+    s["JobAccepted"] = Obj({{"jobId", Int()}});
+    s["Job"] = Obj({{"id", Int()},
+                    {"orgId", Int()},
+                    {"kind", Str()},
+                    {"state", Str()},
+                    {"done", Int()},
+                    {"total", Int()},
+                    {"errors", Int()},
+                    {"error", Nullable(Str())}});
+  }
   return s;
 }
 
@@ -259,6 +414,10 @@ json Operation(const http::RouteInfo& r) {
       ok["content"] = {{"application/json", {{"schema", ResponseSchema(o->response)}}}};
     else if (r.pattern == "/metrics")
       ok["content"] = {{"text/plain", {{"schema", Str()}}}};
+    else if (r.pattern.ends_with("/stream"))
+      ok["content"] = {
+          {"text/event-stream",
+           {{"schema", Str()}, {"description", "event: reading, data: StreamReading (JSON)"}}}};
     else if (r.pattern == "/api/openapi.json")
       ok["content"] = {{"application/json", {{"schema", {{"type", "object"}}}}}};
     responses[std::to_string(o->status)] = ok;

@@ -1,6 +1,10 @@
 #include "api/context.h"
+#include "api/stream.h"
 
 namespace bysans::api {
+
+// api/integrations.cc: LoRaWAN gateways and unknown DevEUIs.
+void RegisterLorawanRoutes(http::Router& router, ApiContext& ctx);
 
 void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterSystemRoutes(router, ctx);
@@ -14,6 +18,12 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterAuditRoutes(router, ctx);
   RegisterIngestRoutes(router, ctx);
   RegisterReadingRoutes(router, ctx);
+  RegisterDecoderRoutes(router, ctx);  // api/decoders.cc: decoders, test, re-decode, jobs
+  RegisterStreamRoutes(router, ctx);
+  RegisterRuleRoutes(router, ctx);     // api/rules.cc: rules, dry run, silences
+  RegisterAlarmRoutes(router, ctx);    // api/alarms.cc
+  RegisterActionRoutes(router, ctx);   // api/actions.cc: delivery log
+  RegisterLorawanRoutes(router, ctx);  // api/integrations.cc
 }
 
 }  // namespace bysans::api

@@ -26,12 +26,15 @@ struct Config {
   std::string log_level = "info";   // trace debug info warn error
 
   std::string web_dir;  // built UI (web/dist); empty = look next to the binary / source tree
+  std::string web_tile_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";  // map tiles
 
   int64_t session_ttl_s = 12 * 3600;
   int login_attempts_per_minute = 10;
 
-  int mqtt_port = 1883;  // supervised broker (issue 3)
-  std::string mqtt_url;  // external broker instead of the supervised one
+  int mqtt_port = 1883;                         // supervised broker (issue 3)
+  std::string mqtt_url;                         // external broker instead of the supervised one
+  std::string mqtt_client_id = "bysans-1";      // fixed: bysans' persistent MQTT session
+  std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
   std::string admin_email;     // first admin, created when no user exists
   std::string admin_password;  // generated and printed once when empty

@@ -97,6 +97,9 @@ struct RawMessage {
   std::string payload;  // raw bytes as received
   DecodeStatus decode_status = DecodeStatus::kPending;
   std::string decode_error;
+  // Idempotency key (pipeline::Uplink::dedup_key); empty = none. The store
+  // skips a message whose key was already committed, with its batch's readings.
+  std::string dedup_key;
 };
 
 struct User {

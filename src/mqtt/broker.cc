@@ -160,6 +160,7 @@ Status BrokerSupervisor::WriteConfig() {
   conf += "max_queued_bytes 0\n";
   conf += fmt::format("max_inflight_messages {}\n", opts_.max_inflight_messages);
   conf += "max_inflight_bytes 0\n";
+  if (opts_.max_packet_size > 0) conf += fmt::format("max_packet_size {}\n", opts_.max_packet_size);
   conf += "queue_qos0_messages false\n";
   conf += "set_tcp_nodelay true\n";
   conf += "log_dest stderr\n";

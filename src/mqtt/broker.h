@@ -43,6 +43,7 @@ struct BrokerOptions {
   uint16_t port = 0;  // 0: pick a free port at Start()
   int max_queued_messages = 100000;
   int max_inflight_messages = 100;
+  size_t max_packet_size = 0;    // > 0: the broker refuses (disconnects) larger packets
   int autosave_interval_s = 30;  // persistence snapshot period
   std::string persistent_client_expiration = "30d";
   int restart_min_ms = 200;

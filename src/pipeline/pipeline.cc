@@ -66,6 +66,7 @@ struct Pipeline::Impl {
 
   void Commit(Uplink u, Done done) {
     if (quality) quality->Check(*u.device, u.readings);
+    if (!u.dedup_key.empty()) u.raw.dedup_key = u.dedup_key;
     IngestBatch batch;
     if (listeners.empty()) {
       batch.messages.push_back(std::move(u.raw));

@@ -6,17 +6,25 @@
 #include <filesystem>
 #include <fstream>
 
+#include "act/outbox.h"
 #include "api/context.h"
+#include "api/downlink.h"
+#include "api/stream.h"
 #include "auth/auth.h"
 #include "core/metrics.h"
 #include "core/random.h"
+#include "decode/pipeline_decoder.h"
 #include "http/router.h"
 #include "httpserver/http_server.h"
 #include "httpserver/static_files.h"
+#include "mqtt/ingest.h"
 #include "pipeline/pipeline.h"
+#include "quality/quality_checker.h"
+#include "rules/service.h"
 #include "server/first_admin.h"
 #include "sim/demo.h"
 #include "sim/simulator.h"
+#include "store/rule_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans {
@@ -61,6 +69,9 @@ struct App::Impl {
   http::Router router;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<sim::Simulator> simulator;
+  std::unique_ptr<mqtt::MqttService> mqtt;     // reset after the store is closed
+  std::unique_ptr<act::Outbox> outbox;         // alarm actions (act/outbox.h)
+  std::unique_ptr<rules::RulesService> rules;  // rules thread (rules/service.h)
 };
 
 App::App(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
@@ -83,10 +94,40 @@ Status App::Start() {
   BYSANS_ASSIGN_OR_RETURN(Id admin_id, EnsureFirstAdmin(*m.store, m.random, m.clock, c));
   m.pipeline =
       std::make_unique<pipeline::Pipeline>(*m.store, m.metrics, pipeline::PipelineOptions{});
+  // Payload decoders (decode/pipeline_decoder.h) and quality flags (quality/quality_checker.h).
+  m.pipeline->SetDecoder(std::make_shared<decode::PipelineDecoder>(m.store->decoders(), *m.store));
+  m.pipeline->SetQualityChecker(std::make_shared<quality::QualityChecker>(*m.store, m.clock));
+  // Rules, alarms and actions: committed readings → rules thread → alarms + outbox.
+  m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, act::OutboxOptions{});
+  m.rules = std::make_unique<rules::RulesService>(*m.store, m.clock, rules::RulesServiceOptions{},
+                                                  [o = m.outbox.get()] { o->Wake(); });
+  BYSANS_RETURN_IF_ERROR(m.rules->Start());
+  m.outbox->Start();
+  m.pipeline->AddCommitListener(
+      [r = m.rules.get()](const Device& d, const RawMessage&, const std::vector<Reading>& rs) {
+        r->OnCommitted(d, rs);
+      });
 
   m.ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
   api::RegisterAllRoutes(m.router, *m.ctx);
+  {
+    mqtt::ServiceOptions mo;
+    mo.data_dir = c.data_dir;
+    mo.external_url = c.mqtt_url;
+    mo.port = c.mqtt_port;
+    mo.bind_address = c.mqtt_bind_address;
+    mo.client_id = c.mqtt_client_id;
+    m.mqtt = std::make_unique<mqtt::MqttService>(mo, *m.store, *m.pipeline, m.metrics, m.clock,
+                                                 m.random);  // started at the end of Start()
+    mqtt::MqttService* service = m.mqtt.get();
+    api::RegisterDownlinkRoutes(
+        m.router, *m.ctx,
+        [service](std::string topic, std::string payload, std::function<void(const Status&)> done) {
+          return service->Publish(std::move(topic), std::move(payload), std::move(done));
+        });
+  }
+  api::RegisterUiConfigRoutes(m.router, c.web_tile_url);
   if (std::string web = FindWebDir(c); !web.empty()) {
     m.router.SetFallback(MakeStaticHandler(web));
     spdlog::info("serving the web UI from {}", web);
@@ -126,6 +167,8 @@ Status App::Start() {
                    c.demo_interval_s);
     }
   }
+  // MQTT last: the pipeline is fully set up before the first message arrives.
+  BYSANS_RETURN_IF_ERROR(m.mqtt->Start());
   return Status::Ok();
 }
 
@@ -134,10 +177,14 @@ void App::Stop() {
   Impl& m = *impl_;
   if (m.simulator) m.simulator->Stop();
   m.simulator.reset();
+  if (m.mqtt) m.mqtt->Stop();  // client, then broker
   if (m.http) m.http->Stop();
   m.http.reset();
   if (m.pipeline) m.pipeline->Stop();
+  if (m.rules) m.rules->Stop();
+  if (m.outbox) m.outbox->Stop();
   if (m.store) m.store->Close();
+  m.mqtt.reset();
 }
 
 }  // namespace bysans

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/auth.h"
+#include "store/rule_store.h"
 
 namespace bysans::sim {
 namespace {
@@ -85,7 +86,62 @@ std::string DeviceModelDoc(const AppPlan& p) {
                         {"manufacturerName", p.brand},
                         {"category", {"sensor"}},
                         {"controlledProperty", p.properties}};
+  if (p.kind == DemoKind::kRoomClimate) {  // valid ranges for quality flags (quality/README.md)
+    doc["x-bysans-ranges"] = {
+        {"temperature", {{"min", 5}, {"max", 40}, {"unit", "°C"}, {"maxRatePerS", 0.05}}},
+        {"humidity", {{"min", 0}, {"max", 100}, {"unit", "%"}}},
+        {"co2", {{"min", 300}, {"max", 5000}, {"unit", "ppm"}, {"maxRatePerS", 5}}}};
+  }
   return doc.dump();
+}
+
+// Demo rules for the four use cases (rules/json.h format), one set per
+// application, so a newcomer sees alarms appear.
+Status SeedDemoRules(Store& store, const Clock& clock, Id org_id, Id app_id, DemoKind kind) {
+  using nlohmann::json;
+  json scope = {{"kind", "application"}, {"id", app_id}};
+  std::vector<json> rules;
+  switch (kind) {
+    case DemoKind::kFallSensor:
+      rules.push_back({{"name", "Fald registreret"},
+                       {"severity", "critical"},
+                       {"expression", "fall == true"},
+                       {"clearExpression", "fall == false"}});
+      break;
+    case DemoKind::kRoomClimate:
+      rules.push_back({{"name", "CO2 over 1000 ppm i 15 min"},
+                       {"severity", "warning"},
+                       {"expression", "co2 > 1000"},
+                       {"clearExpression", "co2 < 900"},
+                       {"forMs", 15 * 60 * 1000}});
+      break;
+    case DemoKind::kWasteBin:
+      rules.push_back({{"name", "Affaldsbeholder over 80 %"},
+                       {"severity", "info"},
+                       {"expression", "fillLevel > 80"}});
+      break;
+    case DemoKind::kAirQuality:
+      rules.push_back(
+          {{"name", "NO2 over 40 µg/m³"}, {"severity", "warning"}, {"expression", "air.no2 > 40"}});
+      break;
+  }
+  rules.push_back({{"name", "Sensor tavs (3 × interval)"},
+                   {"severity", "warning"},
+                   {"kind", "silence"},
+                   {"silence", {{"intervalMultiple", 3}}}});
+  rules.push_back({{"name", "Lavt batteri"},
+                   {"severity", "info"},
+                   {"expression", "batteryLevel < 20"},
+                   {"clearExpression", "batteryLevel > 30"}});
+  for (json& r : rules) {
+    r["scope"] = scope;
+    RuleRecord rec;
+    rec.org_id = org_id;
+    rec.definition = r.dump();
+    rec.created_ms = rec.updated_ms = clock.NowMs();
+    BYSANS_RETURN_IF_ERROR(store.rules().CreateRule(rec).status());
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -133,6 +189,7 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
         BYSANS_ASSIGN_OR_RETURN(Device created, store.CreateDevice(d, auth::Sha256Hex(key)));
         out.push_back({created.id, created.name, p.kind, key});
       }
+      BYSANS_RETURN_IF_ERROR(SeedDemoRules(store, clock, org->id, app.id, p.kind));
     }
     return out;
   }

@@ -22,6 +22,10 @@
 
 namespace bysans {
 
+class RuleStore;     // store/rule_store.h
+class DecoderStore;  // store/decoder_store.h
+class MqttStore;     // store/mqtt_store.h
+
 struct Page {
   int64_t limit = 100;  // the store clamps to [1, 10000]
   int64_t offset = 0;
@@ -181,6 +185,9 @@ class Store : public MetaStore, public SeriesStore {
  public:
   // Stops accepting appends, commits what is queued, and joins threads.
   virtual void Close() = 0;
+  virtual RuleStore& rules() = 0;        // store/rule_store.h
+  virtual DecoderStore& decoders() = 0;  // store/decoder_store.h
+  virtual MqttStore& mqtt() = 0;         // store/mqtt_store.h
 };
 
 }  // namespace bysans

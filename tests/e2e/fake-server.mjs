@@ -25,7 +25,7 @@ const now = Date.now();
 const devices = [];
 for (let i = 1; i <= Number(process.env.FAKE_DEVICES ?? 120); i++) {
   devices.push({
-    id: i, orgId: 1, appId: (i % 2) + 1, name: `Sensor ${String(i).padStart(4, '0')}`,
+    id: i, orgId: 1, applicationId: (i % 2) + 1, name: `Sensor ${String(i).padStart(4, '0')}`,
     transport: i % 3 === 0 ? 'lorawan' : 'http', devEui: i % 3 === 0 ? (0x70b3d500000000n + BigInt(i)).toString(16).padStart(16, '0') : null,
     location: i % 10 === 0 ? null : { lat: 56.15 + Math.sin(i) * 0.05, lon: 10.2 + Math.cos(i * 1.3) * 0.08 },
     tags: [i % 2 ? 'skole' : 'vand', i % 5 ? 'nord' : 'syd'], metadata: {}, deviceModelId: null,
@@ -99,12 +99,12 @@ async function api(req, res, url) {
   if ((r = /^\/applications\/(\d+)\/devices$/.exec(p)) && m === 'POST') {
     const b = await body(req);
     if (!b.name) return err(res, 400, 'invalid_argument', 'name is required');
-    const d = { id: devices.length + 1, orgId: 1, appId: Number(r[1]), tags: [], metadata: {}, location: null, ...b, createdAt: new Date().toISOString() };
+    const d = { id: devices.length + 1, orgId: 1, applicationId: Number(r[1]), tags: [], metadata: {}, location: null, ...b, createdAt: new Date().toISOString() };
     devices.push(d);
     return send(res, 201, d.transport === 'http' ? { ...d, apiKey: randomBytes(12).toString('hex') } : d);
   }
   if ((r = /^\/applications\/(\d+)\/latest$/.exec(p))) {
-    return send(res, 200, { items: devices.filter((d) => d.appId === Number(r[1])).map((d) => ({ deviceId: d.id, deviceName: d.name, readings: Object.fromEntries(latestOf(d).map((x) => [x.key, x])) })) });
+    return send(res, 200, { items: devices.filter((d) => d.applicationId === Number(r[1])).map((d) => ({ deviceId: d.id, deviceName: d.name, readings: Object.fromEntries(latestOf(d).map((x) => [x.key, x])) })) });
   }
   if ((r = /^\/devices\/(\d+)(\/.*)?$/.exec(p))) {
     const d = devices.find((x) => x.id === Number(r[1]));

@@ -240,3 +240,53 @@ test('create a device, bulk-import from CSV with a per-row error report, create 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('live updates: the device page shows new readings without a reload (SSE stream)', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  // The stream itself: server-sent events of committed readings, for members only.
+  const ev = await page.evaluate(async (o) => {
+    const ctrl = new AbortController();
+    const res = await fetch(`/api/v1/organizations/${o}/stream`, { signal: ctrl.signal });
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    while (!/event: reading\ndata: [^\n]+\n\n/.test(buf)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+    }
+    ctrl.abort();
+    const m = /event: reading\ndata: ([^\n]+)\n\n/.exec(buf);
+    return { type: res.headers.get('content-type'), data: m ? JSON.parse(m[1]) : null };
+  }, org);
+  assert.match(ev.type, /text\/event-stream/);
+  assert.ok(ev.data && ev.data.deviceId > 0 && ev.data.key && ev.data.ts, JSON.stringify(ev.data));
+  const anon = await fetch(`${BASE}/api/v1/organizations/${org}/stream`);
+  assert.equal(anon.status, 401);
+  if (VIEWER.email) {
+    // Another organisation's stream does not exist for the viewer (tenancy).
+    const other = await (await context.request.post(`${BASE}/api/v1/organizations`, { data: { name: `e2e-other-${Date.now()}` } })).json();
+    const login_ = await fetch(`${BASE}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(VIEWER),
+    });
+    const cookie = (login_.headers.get('set-cookie') ?? '').split(';')[0];
+    const foreign = await fetch(`${BASE}/api/v1/organizations/${other.id}/stream`, { headers: { cookie } });
+    assert.equal(foreign.status, 404);
+    await context.request.delete(`${BASE}/api/v1/organizations/${other.id}`);
+  }
+  const cfg = await (await fetch(`${BASE}/api/v1/ui-config`)).json();
+  assert.match(cfg.tileUrl, /\{z\}/);
+  // The UI: a latest value's time moves forward while the page stays loaded.
+  await go(page, `/devices/${ev.data.deviceId}`);
+  await page.waitForSelector('[data-live-ts]');
+  await page.evaluate(() => { window.__noReload = true; });
+  const first = await page.getAttribute('[data-live-ts] >> nth=0', 'data-ts');
+  await page.waitForFunction((f) => {
+    const el = document.querySelector('[data-live-ts]');
+    return el && Date.parse(el.dataset.ts) > Date.parse(f);
+  }, first, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'updated without a reload');
+  await shot(page, 'device-live');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

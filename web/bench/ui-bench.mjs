@@ -49,7 +49,7 @@ function fakeDevices(n) {
   const items = [];
   for (let i = 1; i <= n; i++) {
     items.push({
-      id: 1_000_000 + i, orgId: 1, appId: 1, name: `Bench sensor ${String(i).padStart(5, '0')}`,
+      id: 1_000_000 + i, orgId: 1, applicationId: 1, name: `Bench sensor ${String(i).padStart(5, '0')}`,
       transport: ['http', 'mqtt', 'lorawan'][i % 3], devEui: null,
       location: { lat: 55 + (i % 100) / 50, lon: 9 + Math.floor(i / 100) / 30 },
       tags: [`zone-${i % 20}`, i % 2 ? 'school' : 'street'], metadata: {}, deviceModelId: null,

@@ -18,7 +18,7 @@ export interface Session { user: User; memberships: Membership[] }
 export interface Org { id: number; name: string }
 export interface Application { id: number; orgId: number; name: string; description: string }
 export interface Device {
-  id: number; orgId: number; appId: number; name: string;
+  id: number; orgId: number; applicationId: number; name: string;
   transport: 'http' | 'mqtt' | 'lorawan'; devEui?: string | null;
   location: { lat: number; lon: number } | null; tags: string[];
   metadata: Record<string, unknown>; deviceModelId?: number | null;

@@ -80,7 +80,7 @@ export function makeRows(
         if (!Number.isNaN(ts) && (lastSeen === null || ts > lastSeen)) lastSeen = ts;
       }
     }
-    const an = appName.get(d.appId) ?? '';
+    const an = appName.get(d.applicationId) ?? '';
     return {
       d, lastSeen, appName: an,
       status: computeStatus(d, lastSeen, alarmDevices.has(d.id), now),
@@ -146,6 +146,8 @@ export async function startLive(): Promise<void> {
     const ok = res.ok && (res.headers.get('content-type') ?? '').includes('text/event-stream');
     state.features.set('stream', ok);
     if (!ok || !res.body) { if (res.body) await res.body.cancel(); return; }
+    liveSince = Date.now();
+    liveTimes.length = 0;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     for (;;) {
@@ -174,7 +176,23 @@ export async function startLive(): Promise<void> {
   }
 }
 
+// Ingest rate seen on the live stream: reading events of the last minute.
+const liveTimes: number[] = [];
+let liveSince = 0;
+export function liveRatePerMinute(): number | null {
+  if (!liveSince) return null;
+  const now = Date.now();
+  while (liveTimes.length && liveTimes[0] < now - 60_000) liveTimes.shift();
+  const span = Math.min(60_000, now - liveSince);
+  if (span < 5_000) return null;
+  return Math.round((liveTimes.length * 60_000) / span);
+}
+
 function applyLive(type: string, data: unknown): void {
+  if (type === 'reading') {
+    liveTimes.push(Date.now());
+    if (liveTimes.length > 100_000) liveTimes.shift();
+  }
   const od = state.data;
   if (!od || typeof data !== 'object' || data === null) return;
   const ev = data as { deviceId?: number; key?: string; ts?: string; value?: unknown; unit?: string };

@@ -83,6 +83,80 @@ CREATE TABLE raw_messages(
   decode_status INTEGER NOT NULL, decode_error TEXT NOT NULL);
 CREATE INDEX raw_messages_device ON raw_messages(device_id, id);
 )sql",
+      // 3: rules, alarms, silences, action outbox and delivery log (store/rule_store.h).
+      R"sql(
+CREATE TABLE rules(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  enabled INTEGER NOT NULL, definition TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE INDEX rules_org ON rules(org_id, id);
+CREATE TABLE alarms(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  rule_id INTEGER NOT NULL, device_id INTEGER NOT NULL, state TEXT NOT NULL,
+  raised_ms INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX alarms_org ON alarms(org_id, id);
+CREATE INDEX alarms_open ON alarms(rule_id, device_id, state);
+CREATE TABLE silences(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  device_id INTEGER, rule_id INTEGER, until_ms INTEGER NOT NULL, created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE outbox(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, rule_id INTEGER NOT NULL,
+  alarm_id INTEGER NOT NULL, event TEXT NOT NULL, target_key TEXT NOT NULL, spec TEXT NOT NULL,
+  payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL, last_error TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE INDEX outbox_pending ON outbox(state, id);
+CREATE TABLE delivery_log(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, outbox_id INTEGER NOT NULL,
+  rule_id INTEGER NOT NULL, alarm_id INTEGER NOT NULL, target_key TEXT NOT NULL,
+  action_type TEXT NOT NULL, attempt INTEGER NOT NULL, ts INTEGER NOT NULL, ok INTEGER NOT NULL,
+  error TEXT NOT NULL);
+CREATE INDEX delivery_log_org ON delivery_log(org_id, id);
+)sql",
+      // 4: payload decoders, their versions and attachments (store/decoder_store.h).
+      R"sql(
+CREATE TABLE decoders(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, kind INTEGER NOT NULL, version INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX decoders_org ON decoders(org_id, id);
+CREATE TABLE decoder_versions(
+  decoder_id INTEGER NOT NULL REFERENCES decoders(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL, code TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  created_by INTEGER NOT NULL, PRIMARY KEY(decoder_id, version)) WITHOUT ROWID;
+CREATE TABLE application_decoders(
+  app_id INTEGER PRIMARY KEY REFERENCES applications(id) ON DELETE CASCADE,
+  decoder_id INTEGER NOT NULL REFERENCES decoders(id) ON DELETE CASCADE);
+CREATE INDEX application_decoders_decoder ON application_decoders(decoder_id);
+CREATE TABLE device_decoders(
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+  decoder_id INTEGER NOT NULL REFERENCES decoders(id) ON DELETE CASCADE);
+CREATE INDEX device_decoders_decoder ON device_decoders(decoder_id);
+)sql",
+      // 5: MQTT device credentials, LoRaWAN gateways and unknown DevEUIs (store/mqtt_store.h);
+      // raw-message idempotency key (pipeline::Uplink::dedup_key; NULL = none).
+      R"sql(
+CREATE TABLE mqtt_credentials(
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+  username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE lorawan_gateways(
+  org_id INTEGER NOT NULL, gateway_id TEXT NOT NULL, first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL, uplinks INTEGER NOT NULL, PRIMARY KEY(org_id, gateway_id));
+CREATE TABLE lorawan_unknown_devices(
+  dev_eui TEXT PRIMARY KEY, application_id TEXT NOT NULL, first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL, uplinks INTEGER NOT NULL);
+CREATE TABLE lorawan_device_apps(
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+  application_id TEXT NOT NULL);
+CREATE TABLE downlinks(
+  id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  created_ms INTEGER NOT NULL, fport INTEGER NOT NULL, data BLOB NOT NULL,
+  confirmed INTEGER NOT NULL, topic TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL);
+CREATE INDEX downlinks_device ON downlinks(device_id, id);
+ALTER TABLE raw_messages ADD COLUMN dedup_key TEXT;
+CREATE UNIQUE INDEX raw_messages_dedup ON raw_messages(dedup_key);
+)sql",
   };
   return kList;
 }

@@ -198,13 +198,15 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(
         auto msg_st, db.Prepare("INSERT INTO raw_messages(device_id, received_ms, transport, "
-                                "content_type, payload, decode_status, decode_error) "
-                                "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+                                "content_type, payload, decode_status, decode_error, dedup_key) "
+                                "VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
+                                "ON CONFLICT(dedup_key) DO NOTHING"));
     BYSANS_ASSIGN_OR_RETURN(
         auto log_st, db.Prepare("INSERT INTO points_log(series_id, ts, kind, num, str, quality) "
                                 "VALUES(?, ?, ?, ?, ?, ?)"));
     for (size_t b = begin; b < end; ++b) {
       const IngestBatch& batch = group[b].batch;
+      bool duplicate = false;  // a message's dedup key was already committed
       for (const RawMessage& m : batch.messages) {
         msg_st->Bind(1, m.device_id)
             .Bind(2, m.received_ms)
@@ -213,8 +215,15 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
             .BindBlob(5, m.payload.data(), m.payload.size())
             .Bind(6, static_cast<int64_t>(m.decode_status))
             .Bind(7, m.decode_error);
+        if (m.dedup_key.empty()) {
+          msg_st->BindNull(8);
+        } else {
+          msg_st->Bind(8, m.dedup_key);
+        }
         BYSANS_RETURN_IF_ERROR(msg_st->Run());
+        if (!m.dedup_key.empty() && db.Changes() == 0) duplicate = true;
       }
+      if (duplicate) continue;  // its readings were stored with the first copy
       for (const Reading& r : batch.readings) {
         int64_t sid = 0;
         std::string known_unit;

@@ -39,6 +39,9 @@ Status SqliteStore::Init() {
   BYSANS_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA journal_size_limit=67108864"));
   BYSANS_RETURN_IF_ERROR(Migrate(*writer_db_, opts_.clock->NowMs()).status());
   BYSANS_RETURN_IF_ERROR(LoadSeriesState());
+  rules_ = NewSqliteRuleStore(pool_);
+  decoders_ = NewSqliteDecoderStore(pool_);
+  mqtt_store_ = NewSqliteMqttStore(pool_);
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();

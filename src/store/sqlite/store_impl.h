@@ -16,6 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/decoder_store.h"
+#include "store/mqtt_store.h"
+#include "store/rule_store.h"
 #include "store/sqlite/chunk_codec.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
@@ -86,6 +89,13 @@ struct PendingBatch {
   SeriesStore::AppendDone done;
 };
 
+// The RuleStore over the pool (rules.cc).
+std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
+// The DecoderStore over the pool (decoders.cc).
+std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
+// The MqttStore over the pool (mqtt.cc).
+std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool);
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& o);
@@ -152,6 +162,9 @@ class SqliteStore final : public Store {
   Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
 
   void Close() override;
+  RuleStore& rules() override { return *rules_; }
+  DecoderStore& decoders() override { return *decoders_; }
+  MqttStore& mqtt() override;  // mqtt.cc
 
  private:
   // series.cc internals
@@ -173,6 +186,9 @@ class SqliteStore final : public Store {
 
   SqliteOptions opts_;
   Pool pool_;
+  std::unique_ptr<RuleStore> rules_;        // rules.cc
+  std::unique_ptr<DecoderStore> decoders_;  // decoders.cc
+  std::unique_ptr<MqttStore> mqtt_store_;   // mqtt.cc
   std::unique_ptr<Db> writer_db_;
 
   // Series cache with latest values (guarded by cache_mu_; written only by

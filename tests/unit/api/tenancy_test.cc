@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "store/rule_store.h"
 #include "unit/api/api_fixture.h"
 
 namespace bysans::testing {
@@ -12,6 +13,8 @@ namespace {
 
 struct Tenant {
   Id org = 0, app = 0, device = 0, lora_device = 0, model = 0, key_id = 0;
+  Id decoder = 0, job = 0;  // api/decoders.cc, api/jobs.cc
+  Id rule = 0, alarm = 0;   // api/rules.cc, api/alarms.cc
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
   Creds admin_key, editor_key, viewer_key;
@@ -62,6 +65,23 @@ class TenancyTest : public ApiFixture {
       return r.body.value("id", Id{0});
     };
     t.key_id = key("admin", t.admin_key, false);
+    t.decoder =
+        Created(Call("POST", org + "/decoders", root_,
+                     json{{"name", "dec-" + n}, {"code", "function decode(p) { return p; }"}}));
+    Reply job = Call("POST", "/api/v1/decoders/" + std::to_string(t.decoder) + "/redecode", root_,
+                     json::object());
+    EXPECT_EQ(job.status, 202) << job.raw;
+    t.job = job.body.value("jobId", Id{0});
+    t.rule = Created(Call("POST", org + "/rules", root_,
+                          json{{"name", "rule-" + n},
+                               {"scope", {{"kind", "device"}, {"id", t.device}}},
+                               {"expression", "co2 > 1000"}}));
+    t.alarm = store_->rules()
+                  .CreateAlarm({0, t.org, t.rule, t.device, "active", 0,
+                                R"({"state":"active","message":"m"})"},
+                               {})
+                  .value()
+                  .id;
     key("editor", t.editor_key, true);
     key("viewer", t.viewer_key, false);
   }
@@ -91,6 +111,14 @@ class TenancyTest : public ApiFixture {
           id = t.model;
         else if (name == "id" && prev == "api-keys")
           id = t.key_id;
+        else if (name == "id" && prev == "decoders")
+          id = t.decoder;
+        else if (name == "id" && prev == "jobs")
+          id = t.job;
+        else if (name == "ruleId")
+          id = t.rule;
+        else if (name == "alarmId")
+          id = t.alarm;
         EXPECT_NE(id, 0) << "the tenancy matrix has no object for {" << name << "} in " << pattern
                          << ": extend Fill()";
         value = std::to_string(id);

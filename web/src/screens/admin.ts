@@ -12,9 +12,9 @@ function roleSelect(value: Role, label: string): HTMLSelectElement {
   return s;
 }
 
-function guarded(box: HTMLElement, fn: () => Promise<void>): void {
+function guarded(box: HTMLElement, fn: () => Promise<void>): Promise<void> {
   box.replaceChildren(loading());
-  fn().catch((e) => box.replaceChildren(notice(errorText(e), 'error')));
+  return fn().catch((e) => box.replaceChildren(notice(errorText(e), 'error')));
 }
 
 export async function adminScreen(root: HTMLElement): Promise<void> {
@@ -34,7 +34,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
     const desc = h('input', { type: 'text', autocomplete: 'off' });
     const msg = h('div', { 'aria-live': 'polite' });
     apps.replaceChildren(
-      table(t('admin.apps'), [t('devices.name'), t('admin.description'), ''],
+      table(t('admin.apps'), [t('devices.name'), t('admin.description'), t('admin.actions')],
         list.map((a) => [a.name, a.description, canEdit() ? h('button', {
           type: 'button', class: 'danger small', 'data-edit': '', 'aria-label': `${t('admin.delete')} ${a.name}`,
           onclick: async () => {
@@ -73,7 +73,8 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
     const msg = h('div', { 'aria-live': 'polite' });
     keys.replaceChildren(
       msg,
-      table(t('admin.apiKeys'), [t('admin.keyName'), t('admin.role'), t('admin.expires'), ''],
+      list.length === 0 ? h('p', null, t('admin.noKeys')) : table(t('admin.apiKeys'),
+        [t('admin.keyName'), t('admin.role'), t('admin.expires'), t('admin.actions')],
         list.map((k) => [k.name, t(`role.${k.role}`), fmtDate(k.expiresAt ?? null), h('button', {
           type: 'button', class: 'danger small', 'data-edit': '', 'aria-label': `${t('admin.delete')} ${k.name}`,
           onclick: async () => {
@@ -90,10 +91,10 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
               name: name.value.trim(), role: role.value as Role,
               expiresAt: expires.value ? new Date(`${expires.value}T23:59:59`).toISOString() : undefined,
             });
-            drawKeys();
+            await drawKeys();
             // Shown once: rendered after the list redraw, never stored.
-            window.setTimeout(() => keys.prepend(h('div', { class: 'notice ok', role: 'status' },
-              h('p', null, t('admin.keyOnce')), h('code', { class: 'secret', id: 'new-api-key' }, created.key ?? ''))), 300);
+            keys.prepend(h('div', { class: 'notice ok', role: 'status' },
+              h('p', null, t('admin.keyOnce')), h('code', { class: 'secret', id: 'new-api-key' }, created.key ?? '')));
           } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
         },
       }, field(t('admin.keyName'), name), field(t('admin.role'), role), field(t('admin.expires'), expires),
@@ -102,7 +103,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
 
   const drawAudit = () => guarded(audit, async () => {
     const page = await api.audit(orgId);
-    audit.replaceChildren(table(t('admin.audit'),
+    audit.replaceChildren(page.items.length === 0 ? h('p', null, t('admin.noAudit')) : table(t('admin.audit'),
       [t('device.time'), t('admin.action'), t('admin.object'), t('admin.user'), t('admin.address'), t('admin.detail')],
       page.items.map((a) => [fmtDate(a.ts), a.action, `${a.objectType} ${a.objectId}`, a.userId ? String(a.userId) : '–',
         a.remoteAddr ?? '', a.detail ?? '']), 'audit'));

@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
 import { api, optional, Page, Alarm, Reading, Device } from '../api';
 import { t, fmtValue, fmtDate, fmtAgo, fmtNum, locale } from '../i18n';
-import { orgData, canEdit, state, computeStatus } from '../state';
+import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
 import { navigate } from '../router';
 
@@ -27,7 +27,8 @@ function health(d: Device, latest: Reading[]): HTMLElement {
   const show = (r: Reading | undefined) => (r ? `${fmtValue(r.value)}${r.unit ? ` ${r.unit}` : ''}` : '–');
   return h('dl', { class: 'health' },
     h('dt', null, t('devices.status')), h('dd', { id: 'device-status' }, badge(st)),
-    h('dt', null, t('devices.lastSeen')), h('dd', null, lastSeen ? `${fmtAgo(lastSeen)} (${fmtDate(lastSeen)})` : '–'),
+    h('dt', null, t('devices.lastSeen')),
+    h('dd', { id: 'device-last-seen' }, lastSeen ? `${fmtAgo(lastSeen)} (${fmtDate(lastSeen)})` : '–'),
     h('dt', null, t('device.expected')), h('dd', null, d.expectedIntervalS ? `${fmtNum(d.expectedIntervalS)} s` : '–'),
     h('dt', null, t('device.battery')), h('dd', null, show(find(/^bat/i))),
     h('dt', null, t('device.rssi')), h('dd', null, show(find(/rssi/i))),
@@ -45,11 +46,11 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
   keySel.value = preferred;
   const rangeSel = h('select', { id: 'chart-range' },
     RANGES.map((r) => h('option', { value: r.key }, t(`device.range.${r.key}`))));
-  rangeSel.value = '7d';
+  rangeSel.value = '24h';
   const info = h('p', { class: 'chart-info', id: 'chart-info', 'aria-live': 'polite' });
   const box = h('div', { class: 'chart', id: 'chart', role: 'img', 'aria-label': t('device.chart') });
   const load = async () => {
-    const r = RANGES.find((x) => x.key === rangeSel.value) ?? RANGES[2];
+    const r = RANGES.find((x) => x.key === rangeSel.value) ?? RANGES[1];
     const key = keySel.value;
     const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const toD = new Date();
@@ -134,11 +135,26 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     }, t('device.delete'))] : [];
   root.appendChild(title(d.name, h('div', { class: 'actions' }, actions)));
   const latestItems = latest.items;
+  const valueText = (v: unknown, unit?: string) => `${fmtValue(v)}${unit ? ` ${unit}` : ''}`;
   const latestSec = section(t('device.latest'), latestItems.length
-    ? table(t('device.latest'), [t('device.key'), '', t('device.time'), t('device.quality')],
-      latestItems.map((r) => [r.key, h('strong', null, `${fmtValue(r.value)}${r.unit ? ` ${r.unit}` : ''}`),
-        fmtDate(r.ts), r.quality ?? '']), 'latest')
+    ? table(t('device.latest'), [t('device.key'), t('device.valueCol'), t('device.time'), t('device.quality')],
+      latestItems.map((r) => [r.key, h('strong', { 'data-live-value': r.key }, valueText(r.value, r.unit)),
+        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), r.quality ?? '']), 'latest')
     : h('p', null, t('device.noKeys')));
+  // Live updates: the organisation's stream carries every committed reading.
+  const offLive = onLive((ev) => {
+    const x = ev.data as { deviceId?: number; key?: string; ts?: string; value?: unknown; unit?: string };
+    if (ev.type !== 'reading' || x.deviceId !== id || !x.key || !x.ts) return;
+    const sel = (attr: string) => latestSec.querySelector<HTMLElement>(`[${attr}="${CSS.escape(x.key ?? '')}"]`);
+    const val = sel('data-live-value');
+    const ts = sel('data-live-ts');
+    if (!val || !ts || Date.parse(x.ts) < Date.parse(ts.dataset.ts ?? '')) return;
+    val.textContent = valueText(x.value, x.unit);
+    ts.dataset.ts = x.ts;
+    ts.textContent = fmtDate(x.ts);
+    const seen = document.getElementById('device-last-seen');
+    if (seen) seen.textContent = `${fmtAgo(Date.parse(x.ts))} (${fmtDate(x.ts)})`;
+  });
   const chart = keys.items.length ? chartPanel(id, keys.items) : null;
   const msgs = h('div', null, loading());
   const alarms = h('div', null, loading());
@@ -165,5 +181,5 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
         mine.map((x) => [fmtDate(x.raisedAt ?? x.ts), x.severity ?? '', x.message ?? x.ruleName ?? '', x.state ?? '']))
         : h('p', null, t('alarms.none')));
     }).catch((e) => alarms.replaceChildren(notice(errorText(e), 'error')));
-  return () => chart?.destroy();
+  return () => { offLive(); chart?.destroy(); };
 }

@@ -15,7 +15,7 @@ export async function deviceFormScreen(root: HTMLElement, p: Record<string, stri
   const name = h('input', { type: 'text', required: true, value: d.name ?? '', autocomplete: 'off' });
   const app = h('select', { required: true, disabled: Boolean(editing) },
     od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));
-  if (d.appId) app.value = String(d.appId);
+  if (d.applicationId) app.value = String(d.applicationId);
   const transport = h('select', { disabled: Boolean(editing) },
     ['http', 'mqtt', 'lorawan'].map((x) => h('option', { value: x }, x)));
   transport.value = d.transport ?? 'http';
@@ -40,7 +40,7 @@ export async function deviceFormScreen(root: HTMLElement, p: Record<string, stri
         tags: tags.value.split(',').map((x) => x.trim()).filter(Boolean),
         location: lat.value !== '' && lon.value !== '' ? { lat: Number(lat.value), lon: Number(lon.value) } : null,
         deviceModelId: model.value ? Number(model.value) : null,
-        expectedIntervalS: interval.value ? Number(interval.value) : null,
+        expectedIntervalS: interval.value ? Number(interval.value) : 0,
         inMaintenance: maint.checked,
       };
       if (devEui.value.trim()) body.devEui = devEui.value.trim().toLowerCase();

@@ -1,7 +1,7 @@
 // The device list: filter and sort in memory, render only the rows in view
 // (fixed row height), so 10,000 devices render and filter in milliseconds.
 import { h, field, debounce } from '../dom';
-import { t, fmtAgo } from '../i18n';
+import { t, fmtAgo, locale } from '../i18n';
 import { orgData, canEdit, DeviceRow, Status } from '../state';
 import { title, badge } from '../ui';
 
@@ -65,11 +65,12 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
     }, label, sortKey === k ? (sortDir > 0 ? ' ▲' : ' ▼') : ''))));
   }
 
+  const coll = new Intl.Collator(locale(), { numeric: true, sensitivity: 'base' });
   const cmp: Record<SortKey, (a: DeviceRow, b: DeviceRow) => number> = {
-    name: (a, b) => a.d.name.localeCompare(b.d.name),
-    app: (a, b) => a.appName.localeCompare(b.appName) || a.d.name.localeCompare(b.d.name),
-    transport: (a, b) => a.d.transport.localeCompare(b.d.transport) || a.d.name.localeCompare(b.d.name),
-    status: (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.d.name.localeCompare(b.d.name),
+    name: (a, b) => coll.compare(a.d.name, b.d.name),
+    app: (a, b) => coll.compare(a.appName, b.appName) || coll.compare(a.d.name, b.d.name),
+    transport: (a, b) => a.d.transport.localeCompare(b.d.transport) || coll.compare(a.d.name, b.d.name),
+    status: (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || coll.compare(a.d.name, b.d.name),
     lastSeen: (a, b) => (a.lastSeen ?? 0) - (b.lastSeen ?? 0),
   };
 
@@ -81,7 +82,7 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
     const st = statusSel.value;
     const words = q ? q.split(/\s+/) : [];
     view = od.rows.filter((r) =>
-      (!app || r.d.appId === app) && (!model || r.d.deviceModelId === model) && (!tag || r.d.tags.includes(tag)) &&
+      (!app || r.d.applicationId === app) && (!model || r.d.deviceModelId === model) && (!tag || r.d.tags.includes(tag)) &&
       (!st || r.status === st) && words.every((w) => r.search.includes(w)));
     const c = cmp[sortKey];
     view.sort(sortDir > 0 ? c : (a, b) => c(b, a));

@@ -10,7 +10,7 @@ export async function alarmsScreen(root: HTMLElement): Promise<void> {
   root.appendChild(title(t('alarms.title')));
   const org = state.orgId;
   const [active, history] = state.features.get('alarms') === false ? [null, null] : await Promise.all([
-    optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=active&limit=200`),
+    optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=open&limit=200`),
     optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=history&limit=200`),
   ]);
   if (active === null) { state.features.set('alarms', false); root.appendChild(unavailable()); return; }
@@ -29,7 +29,12 @@ export async function alarmsScreen(root: HTMLElement): Promise<void> {
       a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
       a.severity ?? '', a.message ?? a.ruleName ?? '', a.state ?? ''];
     if (withActions) {
-      if (canEdit()) {
+      if (canEdit() && a.state !== 'active') {
+        cells.push(h('button', {
+          type: 'button', class: 'secondary small', 'data-edit': '',
+          onclick: () => void act(a, 'clear', {}),
+        }, t('alarms.clear')));
+      } else if (canEdit()) {
         const comment = h('input', { type: 'text', 'aria-label': `${t('alarms.comment')} (${a.deviceName ?? a.id})` });
         cells.push(h('form', {
           class: 'inline', 'data-edit': '',
@@ -47,44 +52,112 @@ export async function alarmsScreen(root: HTMLElement): Promise<void> {
       ? table(t('alarms.history'), heads, rows(history.items, false)) : h('p', null, t('alarms.none'))));
 }
 
-interface Named { id: number; name: string; expression?: string; code?: string; enabled?: boolean }
+interface Named { id: number; name: string; expression?: string; severity?: string; kind?: string; enabled?: boolean }
 
 export async function rulesScreen(root: HTMLElement): Promise<void> {
   root.appendChild(title(t('rules.title')));
   const list = await optional<Page<Named>>(`/api/v1/organizations/${state.orgId}/rules?limit=500`);
   if (list === null) { root.appendChild(unavailable()); return; }
   root.appendChild(section(t('rules.title'), list.items.length
-    ? table(t('rules.title'), [t('devices.name'), 'Expression'],
-      list.items.map((r) => [r.name, h('code', null, r.expression ?? '')]))
-    : h('p', null, '–')));
+    ? table(t('rules.title'), [t('devices.name'), t('rules.expression'), t('alarms.severity'), t('rules.enabled')],
+      list.items.map((r) => [r.name, h('code', null, r.expression ?? r.kind ?? ''), r.severity ?? '',
+        r.enabled === false ? t('rules.off') : t('rules.on')]))
+    : h('p', null, t('rules.none'))));
 }
+
+interface Decoder { id: number; name: string; kind: string; version: number; code: string; updatedAt?: string }
+interface DecoderVersion { version: number; code: string; createdAt: string }
+interface TestResult {
+  output: unknown; readings: Array<{ key: string; ts: string; value: unknown; unit?: string }>;
+  log: string[] | string; warnings?: string[]; durationUs?: number; error: string | null;
+}
+
+const NEW_CODE = 'function decodeUplink(input) {\n  // input.bytes, input.fPort\n  return { data: {} };\n}\n';
 
 export async function decodersScreen(root: HTMLElement): Promise<void> {
   root.appendChild(title(t('decoders.title')));
-  const list = await optional<Page<Named>>(`/api/v1/organizations/${state.orgId}/decoders?limit=500`);
+  const org = state.orgId;
+  const list = await optional<Page<Decoder>>(`/api/v1/organizations/${org}/decoders?limit=500`);
   if (list === null) { root.appendChild(unavailable()); return; }
-  const code = h('textarea', { class: 'code', rows: '14', spellcheck: 'false', id: 'decoder-code' },
-    list.items[0]?.code ?? 'function decodeUplink(input) {\n  return { data: {} };\n}\n');
-  const payload = h('input', { type: 'text', id: 'decoder-payload', autocomplete: 'off' });
+  const editor = canEdit();
+  const msg = h('div', { 'aria-live': 'polite' });
+  const pick = h('select', { id: 'decoder-select' },
+    h('option', { value: '' }, t('decoders.new')),
+    list.items.map((d) => h('option', { value: String(d.id) }, `${d.name} (v${d.version})`)));
+  const name = h('input', { type: 'text', id: 'decoder-name', autocomplete: 'off' });
+  const code = h('textarea', { class: 'code', rows: '14', spellcheck: 'false', id: 'decoder-code' });
+  const payload = h('input', { type: 'text', id: 'decoder-payload', autocomplete: 'off', placeholder: '01 2a ff' });
   const out = h('pre', { class: 'output', id: 'decoder-output', 'aria-live': 'polite' });
+  const extra = h('div', { id: 'decoder-result' });
+  const versions = h('div', { id: 'decoder-versions' });
+  const current = () => list.items.find((d) => String(d.id) === pick.value) ?? null;
+  const showVersions = async (d: Decoder | null) => {
+    if (!d) { versions.replaceChildren(h('p', null, '–')); return; }
+    try {
+      const v = await request<{ items: DecoderVersion[] }>(`/api/v1/decoders/${d.id}/versions`);
+      versions.replaceChildren(table(t('decoders.versions'), [t('decoders.version'), t('device.time'), ''],
+        v.items.map((x) => [`v${x.version}`, fmtDate(x.createdAt), h('button', {
+          type: 'button', class: 'secondary small', 'aria-label': `${t('decoders.load')} v${x.version}`,
+          onclick: () => { code.value = x.code; },
+        }, t('decoders.load'))])));
+    } catch (e) { versions.replaceChildren(notice(errorText(e), 'error')); }
+  };
+  const select = () => {
+    const d = current();
+    name.value = d?.name ?? '';
+    code.value = d?.code ?? NEW_CODE;
+    void showVersions(d);
+  };
+  pick.addEventListener('change', select);
+  if (list.items.length) pick.value = String(list.items[0].id);
+  select();
+
   const run = h('button', {
     type: 'button', id: 'decoder-run',
     onclick: async () => {
       out.textContent = t('loading');
+      extra.replaceChildren();
       const p = payload.value.trim();
-      const hex = /^[0-9a-fA-F\s]+$/.test(p);
+      const hex = /^[0-9a-fA-F\s]*$/.test(p);
       try {
-        const res = await optional<unknown>('/api/v1/decoders/test', {
+        const res = await request<TestResult>('/api/v1/decoders/test', {
           method: 'POST',
-          body: { code: code.value, payload: hex ? p.replace(/\s+/g, '') : p, payloadEncoding: hex ? 'hex' : 'base64' },
+          body: { code: code.value, orgId: org, payload: hex ? p.replace(/\s+/g, '') : p, encoding: hex ? 'hex' : 'base64' },
         });
-        out.textContent = res === null ? t('unavailable') : JSON.stringify(res, null, 2);
+        out.textContent = res.error ? `${t('decoders.error')}: ${res.error}` : JSON.stringify(res.output, null, 2);
+        const log = Array.isArray(res.log) ? res.log.join('\n') : res.log ?? '';
+        extra.append(
+          h('h3', null, t('decoders.readings')),
+          res.readings.length ? table(t('decoders.readings'), [t('device.key'), t('device.valueCol')],
+            res.readings.map((r) => [r.key, `${String(r.value)}${r.unit ? ` ${r.unit}` : ''}`])) : h('p', null, '–'),
+          h('h3', null, t('decoders.log')), h('pre', { class: 'output', id: 'decoder-log' }, log || '–'),
+          ...(res.warnings ?? []).map((w) => notice(w, 'info')));
       } catch (e) { out.textContent = errorText(e); }
     },
   }, t('decoders.run'));
-  root.append(
-    section(t('decoders.title'), list.items.length
-      ? table(t('decoders.title'), [t('devices.name')], list.items.map((d) => [d.name])) : h('p', null, '–')),
-    section(t('decoders.code'), field(t('decoders.code'), code), field(t('decoders.payload'), payload),
-      canEdit() ? run : null, h('h3', null, t('decoders.output')), out));
+  const save = h('button', {
+    type: 'button', id: 'decoder-save', 'data-edit': '',
+    onclick: async () => {
+      msg.replaceChildren();
+      const d = current();
+      try {
+        if (d) {
+          await request(`/api/v1/decoders/${d.id}`, { method: 'PATCH', body: { name: name.value.trim() || d.name, code: code.value } });
+        } else {
+          await request(`/api/v1/organizations/${org}/decoders`, {
+            method: 'POST', body: { name: name.value.trim() || 'decoder', kind: 'js', code: code.value },
+          });
+        }
+        root.replaceChildren();
+        await decodersScreen(root);
+        root.prepend(notice(t('form.saved'), 'ok'));
+      } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+    },
+  }, t('form.save'));
+  root.append(msg,
+    section(t('decoders.code'), h('div', { class: 'row' }, field(t('decoders.title'), pick), field(t('form.name'), name)),
+      field(t('decoders.code'), code), field(t('decoders.payload'), payload),
+      h('div', { class: 'actions' }, editor ? run : null, editor ? save : null),
+      h('h3', null, t('decoders.output')), out, extra),
+    section(t('decoders.versions'), versions));
 }

@@ -29,7 +29,7 @@ export async function importScreen(root: HTMLElement): Promise<void> {
     const ids = new Set(od.apps.map((a) => a.id));
     rows = cells.map((c, i) => {
       const get = (n: string) => { const k = col(n); return k >= 0 ? (c[k] ?? '').trim() : ''; };
-      const appRef = get('application') || get('app') || get('appid');
+      const appRef = get('application') || get('applicationid') || get('app') || get('appid');
       const appId = ids.has(Number(appRef)) ? Number(appRef) : byName.get(appRef.toLowerCase()) ?? null;
       const lat = get('lat');
       const lon = get('lon');

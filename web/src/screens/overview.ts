@@ -1,6 +1,6 @@
 import { h } from '../dom';
 import { t, fmtNum, fmtDate } from '../i18n';
-import { orgData, onLive, Status } from '../state';
+import { orgData, onLive, liveRatePerMinute, Status } from '../state';
 import { title, section, badge, table, unavailable } from '../ui';
 
 const STATUSES: Status[] = ['ok', 'silent', 'alarm', 'maintenance', 'unknown'];
@@ -14,6 +14,7 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
     const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
     for (const r of od.rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const hourAgo = Date.now() - 3_600_000;
+    const rate = liveRatePerMinute();
     let recent = 0;
     for (const l of od.latest.values()) {
       for (const r of Object.values(l.readings)) if (Date.parse(r.ts) >= hourAgo) recent += 1;
@@ -24,7 +25,9 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
       STATUSES.filter((s) => s !== 'alarm' || od.alarms !== null).map((s) =>
         h('li', { class: `tile st-${s}` }, h('a', { href: `/devices?status=${s}`, class: 'tile-link' },
           h('span', { class: 'num', id: `count-${s}` }, fmtNum(counts.get(s) ?? 0)), badge(s)))),
-      h('li', { class: 'tile' }, h('span', { class: 'num' }, fmtNum(recent)), h('span', null, t('overview.recent'))));
+      h('li', { class: 'tile' }, h('span', { class: 'num' }, fmtNum(recent)), h('span', null, t('overview.recent'))),
+      rate === null ? null : h('li', { class: 'tile' }, h('span', { class: 'num', id: 'ingest-rate' }, fmtNum(rate)),
+        h('span', null, t('overview.rate'))));
     let alarms: HTMLElement;
     if (od.alarms === null) alarms = unavailable();
     else if (od.alarms.length === 0) alarms = h('p', null, t('overview.noAlarms'));

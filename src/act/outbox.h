@@ -1,0 +1,52 @@
+// The durable outbox: delivers the pending rows of RuleStore's outbox table
+// (webhooks over HTTP(S), e-mail over SMTP(S) with libcurl). Rows are written
+// by the rules runtime in the same transaction as their alarm, so a crash
+// (kill -9) loses nothing: pending rows are sent after the restart.
+//
+// Isolation: every target (an endpoint: URL origin or SMTP server) has its own
+// queue and its own worker threads (at most `per_target_concurrency` deliveries
+// at once), so one hanging endpoint never delays another. Failures are retried
+// with exponential backoff (base × 2^(attempt-1), capped) up to max_attempts,
+// then the row is "failed". Every attempt is in the delivery log.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/rule_store.h"
+
+namespace bysans::act {
+
+struct OutboxOptions {
+  int per_target_concurrency = 2;
+  TimeMs base_backoff_ms = 1000;
+  TimeMs max_backoff_ms = 300'000;
+  int max_attempts = 15;
+  TimeMs poll_ms = 200;  // how often pending rows are looked for
+  TimeMs default_timeout_ms = 10'000;
+};
+
+// The queue a delivery belongs to: scheme://host:port of its URL.
+std::string TargetKeyOf(const std::string& url);
+
+class Outbox {
+ public:
+  Outbox(RuleStore& store, const Clock& clock, OutboxOptions options);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  void Start();
+  // Stops dispatching and aborts deliveries in progress (they stay pending).
+  void Stop();
+  // New rows were written: look now instead of at the next poll.
+  void Wake();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::act

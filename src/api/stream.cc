@@ -1,0 +1,140 @@
+// GET /api/v1/organizations/{orgId}/stream: server-sent events of the
+// organisation's committed readings, for the web UI's live updates.
+//   event: reading
+//   data: {"deviceId":1,"key":"temperature","ts":"...","value":21.5,"unit":"°C"}
+// A comment line every 15 s keeps proxies from closing an idle stream.
+#include "api/stream.h"
+
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+
+#include "api/common.h"
+#include "core/time_format.h"
+
+namespace bysans::api {
+namespace {
+
+constexpr size_t kQueueLimit = 2000;       // events per subscriber; oldest dropped beyond
+constexpr size_t kMaxEventsPerTick = 500;  // written per 250 ms server tick
+constexpr int kKeepAliveTicks = 60;        // 60 × 250 ms = 15 s
+
+struct Subscriber {
+  explicit Subscriber(Id org) : org_id(org) {}
+  const Id org_id;
+  std::mutex mu;
+  std::deque<std::string> queue;
+  size_t dropped = 0;
+};
+
+// The set of open streams. Publish runs on the store's writer thread: it
+// formats each event once and appends it to the matching queues.
+class StreamHub {
+ public:
+  std::shared_ptr<Subscriber> Subscribe(Id org_id) {
+    auto s = std::make_shared<Subscriber>(org_id);
+    std::lock_guard lock(mu_);
+    subs_.push_back(s);
+    return s;
+  }
+
+  void Unsubscribe(const std::shared_ptr<Subscriber>& s) {
+    std::lock_guard lock(mu_);
+    subs_.remove(s);
+  }
+
+  void Publish(const Device& device, const std::vector<Reading>& readings) {
+    std::lock_guard lock(mu_);
+    if (subs_.empty()) return;
+    std::vector<Subscriber*> targets;
+    for (const auto& s : subs_)
+      if (s->org_id == device.org_id) targets.push_back(s.get());
+    if (targets.empty()) return;
+    for (const Reading& r : readings) {
+      json ev = {{"deviceId", device.id},
+                 {"key", r.key},
+                 {"ts", FormatRfc3339(r.ts)},
+                 {"value", std::visit([](const auto& x) { return json(x); }, r.value)},
+                 {"unit", r.unit}};
+      std::string text =
+          "event: reading\ndata: " + ev.dump(-1, ' ', false, json::error_handler_t::replace) +
+          "\n\n";
+      for (Subscriber* s : targets) {
+        std::lock_guard slock(s->mu);
+        if (s->queue.size() >= kQueueLimit) {
+          s->queue.pop_front();
+          ++s->dropped;
+        }
+        s->queue.push_back(text);
+      }
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::list<std::shared_ptr<Subscriber>> subs_;
+};
+
+// Unsubscribes when the server drops the stream function (client gone,
+// server stopping).
+struct Subscription {
+  Subscription(std::weak_ptr<StreamHub> h, std::shared_ptr<Subscriber> s)
+      : hub(std::move(h)), sub(std::move(s)) {}
+  ~Subscription() {
+    if (auto h = hub.lock()) h->Unsubscribe(sub);
+  }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  std::weak_ptr<StreamHub> hub;
+  std::shared_ptr<Subscriber> sub;
+  int idle_ticks = 0;
+  bool first = true;
+};
+
+}  // namespace
+
+void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
+  auto hub = std::make_shared<StreamHub>();
+  ctx.pipeline.AddCommitListener(
+      [hub](const Device& device, const RawMessage&, const std::vector<Reading>& readings) {
+        hub->Publish(device, readings);
+      });
+  AddAuthed(
+      router, ctx, "GET", "/api/v1/organizations/{orgId}/stream",
+      "Live readings of the organisation (server-sent events)",
+      [&ctx, hub](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
+        BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
+        BYSANS_ASSIGN_OR_RETURN(Organization org, LoadOrganization(ctx, p, org_id, Role::kViewer));
+        auto sub = std::make_shared<Subscription>(hub, hub->Subscribe(org.id));
+        http::Response r;
+        r.status = 200;
+        r.headers.Set("content-type", "text/event-stream; charset=utf-8");
+        r.headers.Set("cache-control", "no-cache, no-store");
+        r.headers.Set("x-accel-buffering", "no");
+        r.stream = [sub](std::string& chunk) -> bool {
+          if (sub->first) {
+            sub->first = false;
+            chunk = "retry: 3000\n: connected\n\n";
+          }
+          {
+            Subscriber& s = *sub->sub;
+            std::lock_guard lock(s.mu);
+            if (s.dropped > 0) {
+              chunk += "event: dropped\ndata: {\"count\":" + std::to_string(s.dropped) + "}\n\n";
+              s.dropped = 0;
+            }
+            for (size_t n = 0; n < kMaxEventsPerTick && !s.queue.empty(); ++n) {
+              chunk += s.queue.front();
+              s.queue.pop_front();
+            }
+          }
+          if (chunk.empty() && ++sub->idle_ticks >= kKeepAliveTicks) chunk = ": keep-alive\n\n";
+          if (!chunk.empty()) sub->idle_ticks = 0;
+          return !sub->hub.expired();
+        };
+        return r;
+      });
+}
+
+}  // namespace bysans::api

@@ -1,0 +1,22 @@
+// Live updates: GET /api/v1/organizations/{orgId}/stream (server-sent
+// events) and GET /api/v1/ui-config. The stream is fed by a pipeline commit
+// listener; each subscriber has a bounded queue (the oldest events are
+// dropped when a slow client falls behind), so the listener never blocks.
+#pragma once
+
+#include <string>
+
+#include "api/context.h"
+#include "http/router.h"
+
+namespace bysans::api {
+
+// Registers the SSE route and adds a commit listener to ctx.pipeline (call
+// before the first Submit).
+void RegisterStreamRoutes(http::Router& router, ApiContext& ctx);
+
+// GET /api/v1/ui-config → {"tileUrl": ...} (public: the login page needs no map,
+// but the answer holds nothing secret).
+void RegisterUiConfigRoutes(http::Router& router, std::string tile_url);
+
+}  // namespace bysans::api

@@ -1,0 +1,177 @@
+#include "decode/pipeline_decoder.h"
+
+#include <nlohmann/json.hpp>
+
+#include "decode/cayenne_lpp.h"
+#include "decode/senml_decoder.h"
+
+namespace bysans::decode {
+namespace {
+
+using json = nlohmann::json;
+
+std::string Base64Decode(std::string_view in) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = val(c);
+    if (v < 0) continue;  // padding, whitespace
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+bool LooksLikeJson(const RawMessage& raw) {
+  if (raw.content_type.find("json") != std::string::npos) return true;
+  for (char c : raw.payload) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    return c == '{' || c == '[';
+  }
+  return false;
+}
+
+}  // namespace
+
+std::shared_ptr<const StoredDecoder> DecoderResolver::For(const Device& d) {
+  ReloadIfStale();
+  std::shared_lock lock(mu_);
+  if (auto it = by_device_.find(d.id); it != by_device_.end()) return it->second;
+  if (auto it = by_app_.find(d.app_id); it != by_app_.end()) return it->second;
+  return nullptr;
+}
+
+void DecoderResolver::ReloadIfStale() {
+  uint64_t gen = decoders_.generation();
+  {
+    std::shared_lock lock(mu_);
+    if (gen == loaded_generation_) return;
+  }
+  auto att = decoders_.ListAttachments();
+  if (!att.ok()) return;  // keep the old view; retried on the next call
+  std::unordered_map<Id, std::shared_ptr<const StoredDecoder>> decoders, by_app, by_device;
+  auto load = [&](Id id) -> std::shared_ptr<const StoredDecoder> {
+    if (auto it = decoders.find(id); it != decoders.end()) return it->second;
+    auto d = decoders_.GetDecoder(id);
+    std::shared_ptr<const StoredDecoder> p =
+        d.ok() ? std::make_shared<const StoredDecoder>(std::move(d).value()) : nullptr;
+    decoders[id] = p;
+    return p;
+  };
+  for (const auto& [app, id] : att->by_app)
+    if (auto p = load(id)) by_app[app] = p;
+  for (const auto& [dev, id] : att->by_device)
+    if (auto p = load(id)) by_device[dev] = p;
+  std::unique_lock lock(mu_);
+  by_app_ = std::move(by_app);
+  by_device_ = std::move(by_device);
+  loaded_generation_ = gen;
+}
+
+std::string Os2iotDeviceJson(const Device& d, const std::string& model_doc) {
+  json meta = json::object();
+  for (const auto& [k, v] : d.metadata) meta[k] = v;
+  json j = {{"id", d.id}, {"name", d.name}, {"metadata", meta.dump()}};
+  if (d.location) {
+    j["location"] = {{"type", "Point"}, {"coordinates", {d.location->lon, d.location->lat}}};
+  } else {
+    j["location"] = nullptr;
+  }
+  json model = model_doc.empty() ? json(nullptr) : json::parse(model_doc, nullptr, false);
+  j["deviceModel"] = model.is_discarded() ? json(nullptr) : model;
+  if (d.transport == Transport::kLorawan) j["deviceEUI"] = d.dev_eui;
+  return j.dump();
+}
+
+DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
+                            const std::string& frame, const std::string& model_doc) {
+  DecodeInput in;
+  in.recv_time = raw.received_ms;
+  in.variables = d.metadata;
+  in.device_json = Os2iotDeviceJson(d, model_doc);
+  if (d.transport == Transport::kLorawan || raw.transport == Transport::kLorawan) {
+    in.uplink_json = raw.payload;
+    in.bytes = frame;
+    in.fport = fport;
+    if (frame.empty()) {
+      json up = json::parse(raw.payload, nullptr, false);
+      if (up.is_object()) {
+        if (auto it = up.find("data"); it != up.end() && it->is_string())
+          in.bytes = Base64Decode(it->get<std::string>());
+        if (auto it = up.find("fPort"); it != up.end() && it->is_number_integer())
+          in.fport = it->get<int>();
+      }
+    }
+    return in;
+  }
+  in.bytes = raw.payload;
+  in.fport = fport;
+  if (LooksLikeJson(raw)) in.uplink_json = raw.payload;
+  return in;
+}
+
+DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, Id device_id) {
+  switch (d.kind) {
+    case DecoderKind::kCayenneLpp:
+      return DecodeCayenneLppToResult(in, device_id);
+    case DecoderKind::kSenml:
+      return DecodeSenmlToResult(in, device_id);
+    case DecoderKind::kJs:
+      break;
+  }
+  if (!js_) {
+    auto e = JsEngine::Create(limits_);
+    if (!e.ok()) {
+      DecodeResult r;
+      r.status = e.status();
+      return r;
+    }
+    js_ = std::move(e).value();
+  }
+  return js_->Decode(JsDecoder{d.org_id, d.id, d.version, d.code}, in, device_id);
+}
+
+void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw) {
+  if (r.status.ok()) {
+    readings = std::move(r.readings);
+    raw.decode_status = DecodeStatus::kOk;
+    raw.decode_error.clear();
+  } else {
+    readings.clear();
+    raw.decode_status = DecodeStatus::kError;
+    raw.decode_error = r.status.message();
+  }
+}
+
+std::string DeviceModelDoc(MetaStore& meta, const Device& d) {
+  if (!d.device_model_id) return {};
+  auto m = meta.GetDeviceModel(*d.device_model_id);
+  return m.ok() ? m->doc_json : std::string();
+}
+
+bool PipelineDecoder::Applies(const Device& device) { return resolver_.For(device) != nullptr; }
+
+void PipelineDecoder::Decode(pipeline::Uplink& u) {
+  auto dec = resolver_.For(*u.device);
+  if (!dec) return;  // detached between Applies and Decode: keep the parsed readings
+  thread_local std::unique_ptr<DecoderRunner> runner;
+  if (!runner) runner = std::make_unique<DecoderRunner>(limits_);
+  DecodeInput in =
+      MakeDecodeInput(*u.device, u.raw, u.fport, u.frame, DeviceModelDoc(meta_, *u.device));
+  ApplyDecodeResult(runner->Run(*dec, in, u.device->id), u.readings, u.raw);
+}
+
+}  // namespace bysans::decode

@@ -1,0 +1,80 @@
+// Wires the decoders into the ingest pipeline: which stored decoder applies to
+// a device (DecoderResolver), how an uplink or a stored raw message becomes a
+// DecodeInput (MakeDecodeInput), how a stored decoder runs (DecoderRunner) and
+// the pipeline::UplinkDecoder that ties them together (PipelineDecoder).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "decode/decoder.h"
+#include "decode/js/js_engine.h"
+#include "pipeline/pipeline.h"
+#include "store/decoder_store.h"
+#include "store/store.h"
+
+namespace bysans::decode {
+
+// In-memory copy of the attachments and the decoders they name, reloaded when
+// DecoderStore::generation() changes. Thread-safe.
+class DecoderResolver {
+ public:
+  explicit DecoderResolver(DecoderStore& decoders) : decoders_(decoders) {}
+  // The decoder that applies to `d` (its own, else its application's), or null.
+  std::shared_ptr<const StoredDecoder> For(const Device& d);
+
+ private:
+  void ReloadIfStale();
+  DecoderStore& decoders_;
+  std::shared_mutex mu_;
+  uint64_t loaded_generation_ = 0;
+  std::unordered_map<Id, std::shared_ptr<const StoredDecoder>> by_app_, by_device_;
+};
+
+// The OS2iot-shaped device object (id, name, location GeoJSON Point [lon, lat], metadata as a
+// JSON string, deviceModel, deviceEUI). `model_doc` is the DeviceModel JSON or empty.
+std::string Os2iotDeviceJson(const Device& d, const std::string& model_doc);
+
+// The decoder input for a message. LoRaWAN: `frame`/`fport` when given, else taken from the
+// ChirpStack uplink JSON in raw.payload (base64 `data`, `fPort`); HTTP/MQTT: the payload bytes,
+// and the payload as uplink JSON when it is JSON.
+DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
+                            const std::string& frame, const std::string& model_doc);
+
+// Runs stored decoders of any kind; owns a JsEngine created on first use. Thread-compatible:
+// create, use and destroy on one thread.
+class DecoderRunner {
+ public:
+  explicit DecoderRunner(Limits limits = {}) : limits_(limits) {}
+  DecodeResult Run(const StoredDecoder& d, const DecodeInput& in, Id device_id);
+
+ private:
+  Limits limits_;
+  std::unique_ptr<JsEngine> js_;
+};
+
+// Sets readings and the raw message's decode status from a result.
+void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw);
+
+// The pipeline's decode step. Decode runs on pipeline worker threads, each with its own
+// thread_local DecoderRunner (JsEngine).
+class PipelineDecoder final : public pipeline::UplinkDecoder {
+ public:
+  PipelineDecoder(DecoderStore& decoders, MetaStore& meta, Limits limits = {})
+      : resolver_(decoders), meta_(meta), limits_(limits) {}
+  bool Applies(const Device& device) override;
+  void Decode(pipeline::Uplink& u) override;
+
+ private:
+  DecoderResolver resolver_;
+  MetaStore& meta_;
+  Limits limits_;
+};
+
+// DeviceModel JSON of a device, or "" (no model or lookup failed).
+std::string DeviceModelDoc(MetaStore& meta, const Device& d);
+
+}  // namespace bysans::decode

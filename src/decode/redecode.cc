@@ -1,0 +1,140 @@
+#include "decode/redecode.h"
+
+#include <unordered_set>
+
+namespace bysans::decode {
+
+DecodeThread::DecodeThread(Limits limits) : limits_(limits), thread_([this] { Loop(); }) {}
+
+DecodeThread::~DecodeThread() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void DecodeThread::Post(Task task) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void DecodeThread::Loop() {
+  DecoderRunner runner(limits_);  // lives and dies on this thread
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task(runner);
+  }
+}
+
+Id JobTable::Add(Id org_id, std::string kind) {
+  std::lock_guard lock(mu_);
+  Id id = next_++;
+  JobStatus& j = jobs_[id];
+  j.id = id;
+  j.org_id = org_id;
+  j.kind = std::move(kind);
+  return id;
+}
+
+std::optional<JobStatus> JobTable::Get(Id id) {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return std::nullopt;
+  return it->second;
+}
+
+void JobTable::Update(Id id, const std::function<void(JobStatus&)>& fn) {
+  std::lock_guard lock(mu_);
+  if (auto it = jobs_.find(id); it != jobs_.end()) fn(it->second);
+}
+
+namespace {
+
+Result<std::vector<Device>> DevicesOf(Store& store, const StoredDecoder& dec,
+                                      const RedecodeRequest& req) {
+  std::vector<Device> out;
+  if (req.device_id) {
+    BYSANS_ASSIGN_OR_RETURN(Device d, store.GetDevice(*req.device_id));
+    if (d.org_id != dec.org_id) return NotFound("device not in the decoder's organisation");
+    out.push_back(std::move(d));
+    return out;
+  }
+  BYSANS_ASSIGN_OR_RETURN(DecoderAttachments att, store.decoders().ListAttachments());
+  std::unordered_set<Id> seen;
+  for (const auto& [dev, id] : att.by_device) {
+    if (id != dec.id) continue;
+    auto d = store.GetDevice(dev);
+    if (d.ok() && seen.insert(d->id).second) out.push_back(std::move(d).value());
+  }
+  for (const auto& [app, id] : att.by_app) {
+    if (id != dec.id) continue;
+    DeviceFilter f;
+    f.app_id = app;
+    for (Page page{1000, 0};; page.offset += page.limit) {
+      BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(f, page));
+      for (Device& d : devs.items)
+        if (!att.by_device.count(d.id) && seen.insert(d.id).second) out.push_back(std::move(d));
+      if (static_cast<int64_t>(devs.items.size()) < page.limit) break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status Redecode(Store& store, DecoderRunner& runner, const RedecodeRequest& req,
+                const RedecodeProgress& progress, const std::atomic<bool>& cancel) {
+  DecoderStore& ds = store.decoders();
+  BYSANS_ASSIGN_OR_RETURN(StoredDecoder dec, ds.GetDecoder(req.decoder_id));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DevicesOf(store, dec, req));
+  int64_t total = 0, done = 0, errors = 0;
+  for (const Device& d : devices) {
+    BYSANS_ASSIGN_OR_RETURN(int64_t n, ds.CountMessages(d.id, req.from, req.to));
+    total += n;
+  }
+  if (progress) progress(done, total, errors);
+  for (const Device& d : devices) {
+    std::string model = DeviceModelDoc(store, d);
+    Id after = 0;
+    for (;;) {
+      if (cancel) return Unavailable("re-decode interrupted; run it again");
+      BYSANS_ASSIGN_OR_RETURN(auto msgs, ds.MessagesAfter(d.id, req.from, req.to, after, req.page));
+      if (msgs.empty()) break;
+      after = msgs.back().id;
+      IngestBatch batch;
+      std::vector<RawMessage> changed;
+      for (RawMessage& m : msgs) {
+        DecodeInput in = MakeDecodeInput(d, m, 0, {}, model);
+        RawMessage updated = m;
+        std::vector<Reading> readings;
+        ApplyDecodeResult(runner.Run(dec, in, d.id), readings, updated);
+        if (updated.decode_status == DecodeStatus::kError) ++errors;
+        for (Reading& r : readings) batch.readings.push_back(std::move(r));
+        if (updated.decode_status != m.decode_status || updated.decode_error != m.decode_error) {
+          updated.payload.clear();
+          changed.push_back(std::move(updated));
+        }
+        ++done;
+      }
+      if (!batch.readings.empty()) BYSANS_RETURN_IF_ERROR(store.Append(std::move(batch)));
+      BYSANS_RETURN_IF_ERROR(ds.SetMessageDecodeStatus(changed));
+      if (progress) progress(done, std::max(total, done), errors);
+    }
+  }
+  if (progress) progress(done, std::max(total, done), errors);
+  return Status::Ok();
+}
+
+}  // namespace bysans::decode

@@ -1,0 +1,64 @@
+// MqttService: everything bysans does over MQTT, wired to the store and the
+// pipeline. It runs the supervised Mosquitto (unless an external broker URL is
+// configured) with the credentials of all MQTT devices plus a service user for
+// bysans, connects bysans' own MqttClient with a fixed client id and a
+// persistent session, and ingests:
+//   devices/{deviceId}/up                        MQTT devices (JSON, SenML or raw bytes)
+//   application/+/device/+/event/{up|status|join|ack|txack}   ChirpStack v4
+// Every message goes through the pipeline; its PUBACK is sent only after the
+// commit. Bad input is counted (bysans_mqtt_messages_total{result}), logged
+// once per reason, stored as a raw message with an error where the device is
+// known, and acknowledged so that the broker does not redeliver poison.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "core/random.h"
+#include "core/status.h"
+#include "pipeline/pipeline.h"
+#include "store/store.h"
+
+namespace bysans::mqtt {
+
+struct ServiceOptions {
+  std::string data_dir;      // broker files under <data_dir>/mosquitto, service secret, mqtt.url
+  std::string external_url;  // mqtt://[user:pass@]host[:port]; empty = supervise Mosquitto
+  int port = 1883;           // supervised broker; 0 = a free port
+  std::string bind_address = "127.0.0.1";
+  std::string client_id = "bysans-1";
+  std::string mosquitto_path = "/usr/sbin/mosquitto";
+  size_t max_inflight = 1000;        // un-acked messages held by bysans (back-pressure)
+  size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)
+  bool subscribe_chirpstack = true;  // application/+/device/+/event/+
+};
+
+class MqttService {
+ public:
+  MqttService(ServiceOptions options, Store& store, pipeline::Pipeline& pipeline, Metrics& metrics,
+              const Clock& clock, Random& random);
+  ~MqttService();
+  MqttService(const MqttService&) = delete;
+  MqttService& operator=(const MqttService&) = delete;
+
+  // Starts the broker (if supervised), waits until it listens, connects the client.
+  Status Start();
+  // Stops the client, then the broker.
+  void Stop();
+
+  // "mqtt://host:port" of the broker bysans uses.
+  std::string url() const;
+
+  // Publishes with QoS 1; `done` runs on the broker's PUBACK (or failure).
+  Status Publish(std::string topic, std::string payload, std::function<void(const Status&)> done);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::mqtt

@@ -1,0 +1,295 @@
+#include "rules/json.h"
+
+#include <set>
+
+namespace bysans::rules {
+namespace {
+
+Status Bad(const std::string& field, const std::string& what) {
+  return InvalidArgument("field '" + field + "' " + what);
+}
+
+Status GetString(const json& o, const char* k, const std::string& path, std::string* out) {
+  if (!o.contains(k)) return Status::Ok();
+  if (!o[k].is_string()) return Bad(path + k, "must be a string");
+  *out = o[k].get<std::string>();
+  return Status::Ok();
+}
+
+Status GetInt(const json& o, const char* k, const std::string& path, int64_t* out) {
+  if (!o.contains(k)) return Status::Ok();
+  if (!o[k].is_number_integer()) return Bad(path + k, "must be an integer");
+  *out = o[k].get<int64_t>();
+  return Status::Ok();
+}
+
+Status GetDouble(const json& o, const char* k, const std::string& path, double* out) {
+  if (!o.contains(k)) return Status::Ok();
+  if (!o[k].is_number()) return Bad(path + k, "must be a number");
+  *out = o[k].get<double>();
+  return Status::Ok();
+}
+
+Status CheckKeys(const json& o, const std::string& path, std::set<std::string> allowed) {
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    if (!allowed.count(it.key())) return Bad(path + it.key(), "is not a known field");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+json ValueToJson(const Value& v) {
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return std::get<bool>(v);
+}
+
+namespace {
+Value ValueFromJson(const json& j) {
+  if (j.is_boolean()) return j.get<bool>();
+  if (j.is_number()) return j.get<double>();
+  if (j.is_string()) return j.get<std::string>();
+  return std::string(j.dump());
+}
+}  // namespace
+
+Status RuleFromJson(const json& body, Rule* r, json* actions) {
+  if (!body.is_object()) return InvalidArgument("the rule must be a JSON object");
+  BYSANS_RETURN_IF_ERROR(
+      CheckKeys(body, "",
+                {"name", "scope", "severity", "kind", "expression", "clearExpression", "forMs",
+                 "remindEveryMs", "enabled", "silence", "rate", "actions",
+                 // output-only fields, so a GET body can be sent back
+                 "id", "orgId", "createdAt", "updatedAt", "warnings"}));
+  BYSANS_RETURN_IF_ERROR(GetString(body, "name", "", &r->name));
+  if (body.contains("scope")) {
+    const json& s = body["scope"];
+    if (!s.is_object()) return Bad("scope", "must be an object");
+    BYSANS_RETURN_IF_ERROR(CheckKeys(s, "scope.", {"kind", "id", "tag"}));
+    std::string kind = ScopeKindName(r->scope.kind);
+    BYSANS_RETURN_IF_ERROR(GetString(s, "kind", "scope.", &kind));
+    auto k = ParseScopeKind(kind);
+    if (!k) return Bad("scope.kind", "must be device, application, device_model or tag");
+    r->scope.kind = *k;
+    BYSANS_RETURN_IF_ERROR(GetInt(s, "id", "scope.", &r->scope.id));
+    BYSANS_RETURN_IF_ERROR(GetString(s, "tag", "scope.", &r->scope.tag));
+  }
+  if (body.contains("severity")) {
+    std::string sev;
+    BYSANS_RETURN_IF_ERROR(GetString(body, "severity", "", &sev));
+    auto s = ParseSeverity(sev);
+    if (!s) return Bad("severity", "must be info, warning or critical");
+    r->severity = *s;
+  }
+  if (body.contains("kind")) {
+    std::string kind;
+    BYSANS_RETURN_IF_ERROR(GetString(body, "kind", "", &kind));
+    auto k = ParseConditionKind(kind);
+    if (!k) return Bad("kind", "must be expression, silence or rate_of_change");
+    r->kind = *k;
+  }
+  BYSANS_RETURN_IF_ERROR(GetString(body, "expression", "", &r->expression));
+  BYSANS_RETURN_IF_ERROR(GetString(body, "clearExpression", "", &r->clear_expression));
+  BYSANS_RETURN_IF_ERROR(GetInt(body, "forMs", "", &r->for_ms));
+  BYSANS_RETURN_IF_ERROR(GetInt(body, "remindEveryMs", "", &r->remind_every_ms));
+  if (body.contains("enabled")) {
+    if (!body["enabled"].is_boolean()) return Bad("enabled", "must be true or false");
+    r->enabled = body["enabled"].get<bool>();
+  }
+  if (body.contains("silence")) {
+    const json& s = body["silence"];
+    if (!s.is_object()) return Bad("silence", "must be an object");
+    BYSANS_RETURN_IF_ERROR(CheckKeys(s, "silence.", {"fixedMs", "intervalMultiple"}));
+    BYSANS_RETURN_IF_ERROR(GetInt(s, "fixedMs", "silence.", &r->silence.fixed_ms));
+    BYSANS_RETURN_IF_ERROR(
+        GetDouble(s, "intervalMultiple", "silence.", &r->silence.interval_multiple));
+  }
+  if (body.contains("rate")) {
+    const json& s = body["rate"];
+    if (!s.is_object()) return Bad("rate", "must be an object");
+    BYSANS_RETURN_IF_ERROR(CheckKeys(s, "rate.", {"key", "windowMs", "threshold", "direction"}));
+    BYSANS_RETURN_IF_ERROR(GetString(s, "key", "rate.", &r->rate.key));
+    BYSANS_RETURN_IF_ERROR(GetInt(s, "windowMs", "rate.", &r->rate.window_ms));
+    BYSANS_RETURN_IF_ERROR(GetDouble(s, "threshold", "rate.", &r->rate.threshold));
+    if (s.contains("direction")) {
+      std::string d;
+      BYSANS_RETURN_IF_ERROR(GetString(s, "direction", "rate.", &d));
+      auto dir = ParseDirection(d);
+      if (!dir) return Bad("rate.direction", "must be rise, fall or either");
+      r->rate.direction = *dir;
+    }
+  }
+  if (body.contains("actions")) {
+    BYSANS_RETURN_IF_ERROR(ValidateActions(body["actions"]));
+    *actions = body["actions"];
+  }
+  return Status::Ok();
+}
+
+json RuleToJson(const Rule& r, const json& actions) {
+  json scope = {{"kind", ScopeKindName(r.scope.kind)}};
+  if (r.scope.kind == ScopeKind::kTag) {
+    scope["tag"] = r.scope.tag;
+  } else {
+    scope["id"] = r.scope.id;
+  }
+  json j = {{"id", r.id},
+            {"orgId", r.org_id},
+            {"name", r.name},
+            {"scope", scope},
+            {"severity", SeverityName(r.severity)},
+            {"kind", ConditionKindName(r.kind)},
+            {"forMs", r.for_ms},
+            {"remindEveryMs", r.remind_every_ms},
+            {"enabled", r.enabled},
+            {"actions", actions.is_array() ? actions : json::array()}};
+  if (r.kind == ConditionKind::kExpression) {
+    j["expression"] = r.expression;
+    j["clearExpression"] = r.clear_expression;
+  } else if (r.kind == ConditionKind::kSilence) {
+    j["silence"] = {{"fixedMs", r.silence.fixed_ms},
+                    {"intervalMultiple", r.silence.interval_multiple}};
+  } else {
+    j["rate"] = {{"key", r.rate.key},
+                 {"windowMs", r.rate.window_ms},
+                 {"threshold", r.rate.threshold},
+                 {"direction", DirectionName(r.rate.direction)}};
+  }
+  return j;
+}
+
+Status ValidateActions(const json& actions) {
+  if (!actions.is_array()) return Bad("actions", "must be an array");
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const json& a = actions[i];
+    std::string p = "actions[" + std::to_string(i) + "].";
+    if (!a.is_object()) return Bad(p.substr(0, p.size() - 1), "must be an object");
+    std::string type;
+    BYSANS_RETURN_IF_ERROR(GetString(a, "type", p, &type));
+    if (type == "mqtt" || type == "downlink") {
+      return Bad(p + "type", "'" + type + "' is not available yet: needs the MQTT/downlink path");
+    }
+    if (a.contains("on")) {
+      if (!a["on"].is_array()) return Bad(p + "on", "must be an array");
+      for (const auto& e : a["on"]) {
+        if (!e.is_string() || (e != "raise" && e != "clear" && e != "remind")) {
+          return Bad(p + "on", "entries must be raise, clear or remind");
+        }
+      }
+    }
+    std::string url;
+    BYSANS_RETURN_IF_ERROR(GetString(a, "url", p, &url));
+    std::string tmp;
+    BYSANS_RETURN_IF_ERROR(GetString(a, "body", p, &tmp));
+    BYSANS_RETURN_IF_ERROR(GetString(a, "subject", p, &tmp));
+    int64_t timeout = 0;
+    BYSANS_RETURN_IF_ERROR(GetInt(a, "timeoutMs", p, &timeout));
+    if (timeout < 0 || timeout > 600000) return Bad(p + "timeoutMs", "must be in [0, 600000]");
+    if (type == "webhook") {
+      BYSANS_RETURN_IF_ERROR(
+          CheckKeys(a, p, {"type", "on", "url", "headers", "body", "timeoutMs"}));
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        return Bad(p + "url", "must be an http:// or https:// URL");
+      }
+      if (a.contains("headers")) {
+        if (!a["headers"].is_object()) return Bad(p + "headers", "must be an object");
+        for (auto it = a["headers"].begin(); it != a["headers"].end(); ++it) {
+          if (!it->is_string()) return Bad(p + "headers." + it.key(), "must be a string");
+          if (it.key().find_first_of(":\r\n") != std::string::npos ||
+              it->get<std::string>().find_first_of("\r\n") != std::string::npos) {
+            return Bad(p + "headers." + it.key(), "must not contain ':' or line breaks");
+          }
+        }
+      }
+    } else if (type == "email") {
+      BYSANS_RETURN_IF_ERROR(CheckKeys(a, p,
+                                       {"type", "on", "url", "from", "to", "subject", "body",
+                                        "username", "password", "timeoutMs"}));
+      if (url.rfind("smtp://", 0) != 0 && url.rfind("smtps://", 0) != 0) {
+        return Bad(p + "url", "must be an smtp:// or smtps:// URL (server and port)");
+      }
+      std::string from;
+      BYSANS_RETURN_IF_ERROR(GetString(a, "from", p, &from));
+      if (from.empty()) return Bad(p + "from", "is required");
+      if (!a.contains("to") || !a["to"].is_array() || a["to"].empty()) {
+        return Bad(p + "to", "must be a non-empty array of addresses");
+      }
+      for (const auto& t : a["to"]) {
+        if (!t.is_string() || t.get<std::string>().find_first_of("\r\n<>") != std::string::npos) {
+          return Bad(p + "to", "entries must be e-mail addresses");
+        }
+      }
+      BYSANS_RETURN_IF_ERROR(GetString(a, "username", p, &tmp));
+      BYSANS_RETURN_IF_ERROR(GetString(a, "password", p, &tmp));
+    } else {
+      return Bad(p + "type", "must be webhook or email (mqtt and downlink are not available yet)");
+    }
+  }
+  return Status::Ok();
+}
+
+json AlarmToDoc(const Alarm& a) {
+  json values = json::object();
+  for (const auto& [k, v] : a.values) values[k] = ValueToJson(v);
+  json comments = json::array();
+  for (const auto& c : a.comments)
+    comments.push_back({{"by", c.by}, {"at", c.at}, {"text", c.text}});
+  json history = json::array();
+  for (const auto& h : a.history) {
+    history.push_back({{"at", h.at}, {"action", h.action}, {"by", h.by}, {"detail", h.detail}});
+  }
+  json j = {{"severity", SeverityName(a.severity)},
+            {"state", AlarmStateName(a.state)},
+            {"message", a.message},
+            {"values", values},
+            {"raisedMs", a.raised_ms},
+            {"ackComment", a.acknowledge_comment},
+            {"lastReminderMs", a.last_reminder_ms},
+            {"comments", comments},
+            {"history", history},
+            {"orgId", a.org_id},
+            {"ruleId", a.rule_id},
+            {"deviceId", a.device_id}};
+  if (a.acknowledged_by) j["ackBy"] = *a.acknowledged_by;
+  if (a.acknowledged_ms) j["ackMs"] = *a.acknowledged_ms;
+  if (a.cleared_ms) j["clearedMs"] = *a.cleared_ms;
+  if (a.cleared_by) j["clearedBy"] = *a.cleared_by;
+  return j;
+}
+
+Result<Alarm> AlarmFromDoc(const std::string& doc) {
+  json j = json::parse(doc, nullptr, false);
+  if (!j.is_object()) return Internal("alarm document is not JSON");
+  try {
+    Alarm a;
+    a.org_id = j.value("orgId", Id{0});
+    a.rule_id = j.value("ruleId", Id{0});
+    a.device_id = j.value("deviceId", Id{0});
+    a.severity = ParseSeverity(j.value("severity", "warning")).value_or(Severity::kWarning);
+    a.state = ParseAlarmState(j.value("state", "active")).value_or(AlarmState::kActive);
+    a.message = j.value("message", "");
+    for (auto it = j["values"].begin(); it != j["values"].end(); ++it) {
+      a.values.emplace_back(it.key(), ValueFromJson(*it));
+    }
+    a.raised_ms = j.value("raisedMs", TimeMs{0});
+    a.acknowledge_comment = j.value("ackComment", "");
+    a.last_reminder_ms = j.value("lastReminderMs", TimeMs{0});
+    if (j.contains("ackBy")) a.acknowledged_by = j["ackBy"].get<std::string>();
+    if (j.contains("ackMs")) a.acknowledged_ms = j["ackMs"].get<TimeMs>();
+    if (j.contains("clearedMs")) a.cleared_ms = j["clearedMs"].get<TimeMs>();
+    if (j.contains("clearedBy")) a.cleared_by = j["clearedBy"].get<std::string>();
+    for (const auto& c : j["comments"]) {
+      a.comments.push_back({c.value("by", ""), c.value("at", TimeMs{0}), c.value("text", "")});
+    }
+    for (const auto& h : j["history"]) {
+      a.history.push_back({h.value("at", TimeMs{0}), h.value("action", ""), h.value("by", ""),
+                           h.value("detail", "")});
+    }
+    return a;
+  } catch (const json::exception& e) {
+    return Internal(std::string("alarm document: ") + e.what());
+  }
+}
+
+}  // namespace bysans::rules

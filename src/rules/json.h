@@ -1,0 +1,39 @@
+// JSON forms of rules and alarms: the API's shape and the store's documents
+// (store/rule_store.h keeps rule definitions and alarms as JSON text).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+#include "rules/alarm.h"
+#include "rules/rule.h"
+
+namespace bysans::rules {
+
+using json = nlohmann::json;
+
+// A rule definition as the API accepts it:
+//   {"name", "scope": {"kind": "device|application|device_model|tag", "id", "tag"},
+//    "severity", "kind": "expression|silence|rate_of_change", "expression",
+//    "clearExpression", "forMs", "remindEveryMs", "enabled",
+//    "silence": {"fixedMs", "intervalMultiple"},
+//    "rate": {"key", "windowMs", "threshold", "direction"}, "actions": [...]}
+// Fields absent from `body` keep their value in `rule`/`actions`. Errors name
+// the field. Does not run ValidateRule.
+Status RuleFromJson(const json& body, Rule* rule, json* actions);
+json RuleToJson(const Rule& rule, const json& actions);
+
+// Checks the action list: each {"type": "webhook", "url", "headers", "body",
+// "timeoutMs", "on": ["raise","clear","remind"]} or {"type": "email", "url"
+// (smtp:// or smtps://), "from", "to": [...], "subject", "body", "username",
+// "password", "on"}. "mqtt" and "downlink" are refused (not available yet).
+Status ValidateActions(const json& actions);
+
+// The whole alarm as the store keeps it, and back.
+json AlarmToDoc(const Alarm& a);
+Result<Alarm> AlarmFromDoc(const std::string& doc);
+
+json ValueToJson(const Value& v);
+
+}  // namespace bysans::rules

@@ -1,0 +1,328 @@
+#include "rules/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "act/outbox.h"
+#include "act/template.h"
+#include "core/time_format.h"
+#include "rules/alarm.h"
+#include "rules/engine.h"
+#include "rules/json.h"
+#include "store/rule_store.h"
+
+namespace bysans::rules {
+namespace {
+
+DeviceInfo InfoOf(const Device& d) {
+  DeviceInfo i;
+  i.id = d.id;
+  i.app_id = d.app_id;
+  i.model_id = d.device_model_id;
+  i.tags = d.tags;
+  i.expected_interval_s = d.expected_interval_s;
+  i.in_maintenance = d.in_maintenance;
+  return i;
+}
+
+struct LoadedRule {
+  Rule rule;
+  json actions = json::array();
+};
+
+}  // namespace
+
+struct RulesService::Impl {
+  Store& store;
+  const Clock& clock;
+  RulesServiceOptions opts;
+  std::function<void()> on_outbox;
+  RuleEngine engine;
+
+  struct Batch {
+    Device device;
+    std::vector<Reading> readings;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch> queue;
+  std::vector<RuleStoreChange> changes;
+  bool stop = false;
+  std::atomic<uint64_t> dropped{0};
+  uint64_t handed = 0, done = 0;  // batches + changes handed over / processed (guarded by mu)
+  std::condition_variable done_cv;
+  std::thread thread;
+
+  // Rules thread only.
+  std::unordered_map<Id, LoadedRule> rules;
+  std::unordered_map<Id, Device> devices;
+
+  Impl(Store& s, const Clock& c, RulesServiceOptions o, std::function<void()> cb)
+      : store(s), clock(c), opts(o), on_outbox(std::move(cb)), engine(c) {}
+
+  Status LoadRule(const RuleRecord& rec, std::vector<AlarmEvent>* events) {
+    LoadedRule lr;
+    json def = json::parse(rec.definition, nullptr, false);
+    BYSANS_RETURN_IF_ERROR(RuleFromJson(def, &lr.rule, &lr.actions));
+    lr.rule.id = rec.id;
+    lr.rule.org_id = rec.org_id;
+    lr.rule.enabled = rec.enabled;
+    BYSANS_RETURN_IF_ERROR(engine.UpsertRule(lr.rule, events));
+    rules[rec.id] = std::move(lr);
+    return Status::Ok();
+  }
+
+  void ApplySilences() {
+    auto s = store.rules().ListSilences(std::nullopt, clock.NowMs());
+    if (!s.ok()) return;
+    std::unordered_map<Id, TimeMs> dev, rule;
+    for (const auto& x : *s) {
+      if (x.device_id) dev[*x.device_id] = std::max(dev[*x.device_id], x.until_ms);
+      if (x.rule_id) rule[*x.rule_id] = std::max(rule[*x.rule_id], x.until_ms);
+    }
+    for (auto [id, until] : dev) engine.SilenceDevice(id, until);
+    for (auto [id, until] : rule) (void)engine.SilenceRule(id, until);
+  }
+
+  Status Load() {
+    std::vector<AlarmEvent> ignored;
+    BYSANS_ASSIGN_OR_RETURN(auto recs, store.rules().ListAllRules());
+    for (const auto& r : recs) {
+      Status s = LoadRule(r, &ignored);
+      if (!s.ok()) spdlog::warn("rule {} not loaded: {}", r.id, s.message());
+    }
+    Page page{10000, 0};
+    while (true) {
+      BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
+      for (auto& d : devs.items) {
+        engine.UpsertDevice(InfoOf(d), std::nullopt, &ignored);
+        devices[d.id] = d;
+      }
+      page.offset += static_cast<int64_t>(devs.items.size());
+      if (devs.items.empty() || page.offset >= devs.total) break;
+    }
+    AlarmFilter f;
+    f.states = {"active", "acknowledged"};
+    Page ap{10000, 0};
+    while (true) {
+      BYSANS_ASSIGN_OR_RETURN(auto alarms, store.rules().ListAlarms(f, ap));
+      for (const auto& a : alarms.items) {
+        auto d = devices.find(a.device_id);
+        if (d == devices.end()) continue;
+        (void)engine.RestoreActive(a.rule_id, InfoOf(d->second), a.raised_ms);
+      }
+      ap.offset += static_cast<int64_t>(alarms.items.size());
+      if (alarms.items.empty() || ap.offset >= alarms.total) break;
+    }
+    ApplySilences();
+    return Status::Ok();
+  }
+
+  json Context(const AlarmEvent& ev, const Alarm& a, Id alarm_id) {
+    const LoadedRule* lr = rules.count(ev.rule_id) ? &rules[ev.rule_id] : nullptr;
+    json dev = {{"id", ev.device_id}};
+    if (auto it = devices.find(ev.device_id); it != devices.end()) {
+      dev["name"] = it->second.name;
+      dev["devEui"] = it->second.dev_eui;
+      dev["tags"] = it->second.tags;
+      dev["applicationId"] = it->second.app_id;
+    }
+    json readings = json::object();
+    for (const auto& [k, v] : ev.values) readings[k] = ValueToJson(v);
+    json alarm = {{"id", alarm_id},
+                  {"ruleId", ev.rule_id},
+                  {"ruleName", lr ? lr->rule.name : ""},
+                  {"deviceId", ev.device_id},
+                  {"severity", SeverityName(a.severity)},
+                  {"state", AlarmStateName(a.state)},
+                  {"event", AlarmEventKindName(ev.kind)},
+                  {"message", a.message},
+                  {"raisedAt", FormatRfc3339(a.raised_ms)},
+                  {"at", FormatRfc3339(ev.ts)}};
+    return {{"alarm", alarm}, {"device", dev}, {"readings", readings}};
+  }
+
+  std::vector<OutboxEntry> OutboxFor(const AlarmEvent& ev, const Alarm& a, Id alarm_id) {
+    std::vector<OutboxEntry> out;
+    auto it = rules.find(ev.rule_id);
+    if (it == rules.end()) return out;
+    const char* event = AlarmEventKindName(ev.kind);
+    json ctx;
+    for (const auto& act : it->second.actions) {
+      json on = act.value("on", json::array({"raise", "clear"}));
+      if (std::find(on.begin(), on.end(), event) == on.end()) continue;
+      if (ctx.is_null()) ctx = Context(ev, a, alarm_id);
+      OutboxEntry e;
+      e.org_id = ev.org_id;
+      e.rule_id = ev.rule_id;
+      e.alarm_id = alarm_id;
+      e.event = event;
+      std::string url = act.value("url", "");
+      e.target_key = act::TargetKeyOf(url);
+      e.spec = act.dump();
+      std::string type = act.value("type", "");
+      if (type == "webhook") {
+        e.payload = act.contains("body") ? act::Render(act["body"].get<std::string>(), ctx, true)
+                                         : ctx.dump();
+      } else {
+        std::string subject = act.contains("subject")
+                                  ? act::Render(act["subject"].get<std::string>(), ctx, false)
+                                  : "[bysans] " + a.message;
+        std::string body = act.contains("body")
+                               ? act::Render(act["body"].get<std::string>(), ctx, false)
+                               : a.message + "\n\n" + ctx.dump(2);
+        std::string to;
+        for (const auto& t : act.value("to", json::array())) {
+          to += (to.empty() ? "" : ", ") + t.get<std::string>();
+        }
+        for (char& ch : subject) {
+          if (ch == '\r' || ch == '\n') ch = ' ';
+        }
+        e.payload = "From: " + act.value("from", "") + "\r\nTo: " + to + "\r\nSubject: " + subject +
+                    "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
+      }
+      e.next_attempt_ms = clock.NowMs();
+      e.created_ms = e.next_attempt_ms;
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  void Handle(const std::vector<AlarmEvent>& events) {
+    bool wrote = false;
+    for (const auto& ev : events) {
+      if (ev.kind == AlarmEventKind::kRaise) {
+        auto a = AlarmFromRaise(ev);
+        if (!a.ok()) continue;
+        AlarmRecord rec{0,        ev.org_id, ev.rule_id,           ev.device_id,
+                        "active", ev.ts,     AlarmToDoc(*a).dump()};
+        auto box = OutboxFor(ev, *a, 0);
+        wrote = wrote || !box.empty();
+        auto created = store.rules().CreateAlarm(rec, std::move(box));
+        if (!created.ok()) spdlog::warn("alarm not stored: {}", created.status().message());
+        continue;
+      }
+      auto rec = store.rules().FindOpenAlarm(ev.rule_id, ev.device_id);
+      if (!rec.ok()) continue;  // cleared by hand meanwhile
+      auto a = AlarmFromDoc(rec->doc);
+      if (!a.ok() || !ApplyEvent(&*a, ev).ok()) continue;
+      rec->state = AlarmStateName(a->state);
+      rec->doc = AlarmToDoc(*a).dump();
+      auto box = OutboxFor(ev, *a, rec->id);
+      wrote = wrote || !box.empty();
+      Status s = store.rules().UpdateAlarm(*rec, std::move(box));
+      if (!s.ok()) spdlog::warn("alarm {} not updated: {}", rec->id, s.message());
+    }
+    if (wrote && on_outbox) on_outbox();
+  }
+
+  void ApplyChange(const RuleStoreChange& c, std::vector<AlarmEvent>* events) {
+    switch (c.kind) {
+      case RuleStoreChange::Kind::kRuleUpserted: {
+        auto rec = store.rules().GetRule(c.id);
+        if (rec.ok()) {
+          Status s = LoadRule(*rec, events);
+          if (!s.ok()) spdlog::warn("rule {} not loaded: {}", c.id, s.message());
+        }
+        break;
+      }
+      case RuleStoreChange::Kind::kRuleDeleted:
+        (void)engine.RemoveRule(c.id, events);
+        rules.erase(c.id);
+        break;
+      case RuleStoreChange::Kind::kSilenceAdded:
+        ApplySilences();
+        break;
+    }
+  }
+
+  void Loop() {
+    std::vector<AlarmEvent> events;
+    std::unique_lock lk(mu);
+    while (true) {
+      auto due = engine.NextDueMs();
+      TimeMs wait = opts.tick_ms;
+      if (due) wait = std::clamp<TimeMs>(*due - clock.NowMs(), 1, opts.tick_ms);
+      cv.wait_for(lk, std::chrono::milliseconds(wait),
+                  [&] { return stop || !queue.empty() || !changes.empty(); });
+      if (stop) return;
+      std::deque<Batch> batches;
+      batches.swap(queue);
+      std::vector<RuleStoreChange> ch;
+      ch.swap(changes);
+      lk.unlock();
+      events.clear();
+      for (const auto& c : ch) ApplyChange(c, &events);
+      for (auto& b : batches) {
+        devices[b.device.id] = b.device;
+        engine.OnReadings(InfoOf(b.device), b.readings, &events);
+      }
+      engine.OnTick(&events);
+      if (!events.empty()) Handle(events);
+      lk.lock();
+      done += batches.size() + ch.size();
+      done_cv.notify_all();
+    }
+  }
+};
+
+RulesService::RulesService(Store& store, const Clock& clock, RulesServiceOptions options,
+                           std::function<void()> on_outbox)
+    : impl_(std::make_unique<Impl>(store, clock, options, std::move(on_outbox))) {}
+
+RulesService::~RulesService() { Stop(); }
+
+Status RulesService::Start() {
+  Impl* m = impl_.get();
+  m->store.rules().AddListener([m](const RuleStoreChange& c) {
+    {
+      std::lock_guard lk(m->mu);
+      m->changes.push_back(c);
+      ++m->handed;
+    }
+    m->cv.notify_one();
+  });
+  BYSANS_RETURN_IF_ERROR(m->Load());
+  m->thread = std::thread([m] { m->Loop(); });
+  return Status::Ok();
+}
+
+void RulesService::Stop() {
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  impl_->done_cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void RulesService::OnCommitted(const Device& device, const std::vector<Reading>& readings) {
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->stop) return;
+    if (impl_->queue.size() >= impl_->opts.queue_capacity) {
+      impl_->dropped.fetch_add(1);
+      return;
+    }
+    impl_->queue.push_back({device, readings});
+    ++impl_->handed;
+  }
+  impl_->cv.notify_one();
+}
+
+void RulesService::Drain() {
+  std::unique_lock lk(impl_->mu);
+  uint64_t target = impl_->handed;
+  impl_->done_cv.wait(lk, [&] { return impl_->stop || impl_->done >= target; });
+}
+
+uint64_t RulesService::dropped() const { return impl_->dropped.load(); }
+
+}  // namespace bysans::rules

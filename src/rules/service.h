@@ -1,0 +1,53 @@
+// RulesService: the rules runtime. Loads rules, devices, silences and open
+// alarms at start; receives committed readings from the pipeline (commit
+// listener → bounded queue, never blocking the store writer) and runs ONE
+// rules thread that feeds the RuleEngine and calls OnTick on the injected
+// Clock. Each AlarmEvent becomes a persisted alarm plus its outbox rows (one
+// transaction); the act::Outbox delivers them. Rule and silence changes made
+// through the RuleStore reach the engine through the store's listener.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "model/model.h"
+#include "store/store.h"
+
+namespace bysans::rules {
+
+struct RulesServiceOptions {
+  size_t queue_capacity = 100'000;  // committed batches waiting; beyond → dropped and counted
+  TimeMs tick_ms = 250;             // how often (real time) OnTick runs at the latest
+};
+
+class RulesService {
+ public:
+  // `on_outbox` is called after outbox rows were written (e.g. Outbox::Wake).
+  RulesService(Store& store, const Clock& clock, RulesServiceOptions options,
+               std::function<void()> on_outbox);
+  ~RulesService();
+  RulesService(const RulesService&) = delete;
+  RulesService& operator=(const RulesService&) = delete;
+
+  Status Start();
+  void Stop();
+
+  // The pipeline's commit listener: copies and enqueues, never blocks.
+  void OnCommitted(const Device& device, const std::vector<Reading>& readings);
+
+  // Blocks until every batch and change handed over so far is processed
+  // (tests that move a ManualClock use it between steps).
+  void Drain();
+
+  // Batches dropped because the queue was full.
+  uint64_t dropped() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans::rules

@@ -1,0 +1,134 @@
+// RuleStore: rules, alarms, silences, the action outbox and the delivery log.
+// The store keeps rule definitions and alarm documents as JSON text written
+// by rules/ (rules/json.h), so store/ does not depend on the rules model.
+// Thread-safe, like every store interface (see store.h).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+#include "store/store.h"
+
+namespace bysans {
+
+struct RuleRecord {
+  Id id = 0;
+  Id org_id = 0;
+  bool enabled = true;
+  std::string definition;  // JSON of the rule (rules/json.h)
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+};
+
+// One activation of a rule on a device. `state` is "active", "acknowledged"
+// or "cleared"; `doc` the JSON of the whole alarm (comments, history, values).
+struct AlarmRecord {
+  Id id = 0;
+  Id org_id = 0;
+  Id rule_id = 0;
+  Id device_id = 0;
+  std::string state;
+  TimeMs raised_ms = 0;
+  std::string doc;
+};
+
+struct AlarmFilter {
+  std::optional<Id> org_id;         // nullopt = every organisation
+  std::vector<std::string> states;  // empty = any
+  std::optional<Id> device_id;
+};
+
+// Rule or device silenced until a time (maintenance windows).
+struct SilenceRecord {
+  Id id = 0;
+  Id org_id = 0;
+  std::optional<Id> device_id;
+  std::optional<Id> rule_id;
+  TimeMs until_ms = 0;
+  std::string created_by;
+  TimeMs created_ms = 0;
+};
+
+// A pending delivery. `target_key` names the queue (one endpoint: URL or SMTP
+// server); `spec` is the action's JSON (type, url, headers, ...); `payload`
+// the rendered body. state: "pending", "delivered", "failed".
+struct OutboxEntry {
+  Id id = 0;
+  Id org_id = 0;
+  Id rule_id = 0;
+  Id alarm_id = 0;
+  std::string event;  // "raise", "clear", "remind"
+  std::string target_key;
+  std::string spec;
+  std::string payload;
+  std::string state = "pending";
+  int attempts = 0;
+  TimeMs next_attempt_ms = 0;
+  std::string last_error;
+  TimeMs created_ms = 0;
+};
+
+// One delivery attempt.
+struct DeliveryLogEntry {
+  Id id = 0;
+  Id org_id = 0;
+  Id outbox_id = 0;
+  Id rule_id = 0;
+  Id alarm_id = 0;
+  std::string target_key;
+  std::string action_type;
+  int attempt = 0;
+  TimeMs ts = 0;
+  bool ok = false;
+  std::string error;
+};
+
+// What changed, for listeners (the rules runtime reloads on change).
+struct RuleStoreChange {
+  enum class Kind { kRuleUpserted, kRuleDeleted, kSilenceAdded } kind = Kind::kRuleUpserted;
+  Id id = 0;
+};
+
+class RuleStore {
+ public:
+  virtual ~RuleStore() = default;
+
+  virtual Result<RuleRecord> CreateRule(RuleRecord r) = 0;
+  virtual Result<RuleRecord> GetRule(Id id) = 0;
+  virtual Result<Paged<RuleRecord>> ListRules(Id org_id, Page page) = 0;
+  virtual Result<std::vector<RuleRecord>> ListAllRules() = 0;
+  virtual Status UpdateRule(const RuleRecord& r) = 0;
+  virtual Status DeleteRule(Id id) = 0;  // keeps its alarms
+
+  // Creates an alarm and its outbox entries in one transaction (ids of the
+  // entries' alarm_id are filled in).
+  virtual Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry> outbox) = 0;
+  // Saves an alarm and adds outbox entries in one transaction.
+  virtual Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry> outbox) = 0;
+  virtual Result<AlarmRecord> GetAlarm(Id id) = 0;
+  // The not-cleared alarm of (rule, device), NotFound if none.
+  virtual Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) = 0;
+  // Newest first.
+  virtual Result<Paged<AlarmRecord>> ListAlarms(const AlarmFilter& f, Page page) = 0;
+
+  virtual Result<SilenceRecord> CreateSilence(SilenceRecord s) = 0;
+  // Silences with until_ms > now (all organisations when org_id is nullopt).
+  virtual Result<std::vector<SilenceRecord>> ListSilences(std::optional<Id> org_id, TimeMs now) = 0;
+
+  // Pending entries, oldest first.
+  virtual Result<std::vector<OutboxEntry>> ListPendingOutbox(int64_t limit) = 0;
+  // Records one attempt: logs it, and sets the entry's state, attempts,
+  // next_attempt_ms and last_error from `entry`.
+  virtual Status RecordAttempt(const OutboxEntry& entry, DeliveryLogEntry log) = 0;
+  // Newest first.
+  virtual Result<Paged<DeliveryLogEntry>> ListDeliveryLog(Id org_id, Page page) = 0;
+
+  // Called after a committed change (on the caller's thread).
+  virtual void AddListener(std::function<void(const RuleStoreChange&)> listener) = 0;
+};
+
+}  // namespace bysans

@@ -1,0 +1,274 @@
+// DecoderStore over the SqliteStore's connection pool (store/decoder_store.h).
+#include <algorithm>
+#include <atomic>
+
+#include "store/decoder_store.h"
+#include "store/sqlite/store_impl.h"
+
+namespace bysans {
+
+const char* DecoderKindName(DecoderKind k) {
+  switch (k) {
+    case DecoderKind::kJs:
+      return "js";
+    case DecoderKind::kCayenneLpp:
+      return "cayenne_lpp";
+    case DecoderKind::kSenml:
+      return "senml";
+  }
+  return "js";
+}
+
+std::optional<DecoderKind> ParseDecoderKind(std::string_view s) {
+  if (s == "js") return DecoderKind::kJs;
+  if (s == "cayenne_lpp") return DecoderKind::kCayenneLpp;
+  if (s == "senml") return DecoderKind::kSenml;
+  return std::nullopt;
+}
+
+namespace sqlite {
+namespace {
+
+constexpr char kSelect[] =
+    "SELECT d.id, d.org_id, d.name, d.kind, d.version, v.code, d.created_ms, d.updated_ms "
+    "FROM decoders d JOIN decoder_versions v ON v.decoder_id = d.id AND v.version = d.version ";
+
+StoredDecoder Row(const Stmt& s) {
+  StoredDecoder d;
+  d.id = s.Int(0);
+  d.org_id = s.Int(1);
+  d.name = s.Text(2);
+  d.kind = static_cast<DecoderKind>(s.Int(3));
+  d.version = s.Int(4);
+  d.code = s.Text(5);
+  d.created_ms = s.Int(6);
+  d.updated_ms = s.Int(7);
+  return d;
+}
+
+class SqliteDecoderStore final : public DecoderStore {
+ public:
+  explicit SqliteDecoderStore(Pool& pool) : pool_(pool) {}
+
+  Result<StoredDecoder> CreateDecoder(StoredDecoder d, Id created_by, TimeMs now) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st,
+                              db->Prepare("INSERT INTO decoders(org_id, name, kind, version, "
+                                          "created_ms, updated_ms) VALUES(?,?,?,1,?,?)"));
+      st->Bind(1, d.org_id).Bind(2, d.name).Bind(3, static_cast<int64_t>(d.kind));
+      st->Bind(4, now).Bind(5, now);
+      BYSANS_RETURN_IF_ERROR(st->Run());
+    }
+    d.id = db->LastInsertId();
+    d.version = 1;
+    d.created_ms = d.updated_ms = now;
+    BYSANS_RETURN_IF_ERROR(InsertVersion(*db, d.id, 1, d.code, now, created_by));
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    Bump();
+    return d;
+  }
+
+  Result<StoredDecoder> GetDecoder(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    return Get(*db, id);
+  }
+
+  Result<Paged<StoredDecoder>> ListDecoders(Id org_id, Page page) override {
+    page.limit = std::clamp<int64_t>(page.limit, 1, 10000);
+    page.offset = std::max<int64_t>(0, page.offset);
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Paged<StoredDecoder> out;
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st,
+          db->Prepare(std::string(kSelect) + "WHERE d.org_id=? ORDER BY d.id LIMIT ? OFFSET ?"));
+      st->Bind(1, org_id).Bind(2, page.limit).Bind(3, page.offset);
+      while (st->Step()) out.items.push_back(Row(*st));
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    BYSANS_ASSIGN_OR_RETURN(auto cnt, db->Prepare("SELECT COUNT(*) FROM decoders WHERE org_id=?"));
+    cnt->Bind(1, org_id);
+    if (cnt->Step()) out.total = cnt->Int(0);
+    BYSANS_RETURN_IF_ERROR(cnt->status());
+    return out;
+  }
+
+  Result<StoredDecoder> UpdateDecoder(const StoredDecoder& d, Id by, TimeMs now) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(StoredDecoder cur, Get(*db, d.id));
+    int64_t version = cur.version;
+    if (d.code != cur.code) {
+      ++version;
+      BYSANS_RETURN_IF_ERROR(InsertVersion(*db, d.id, version, d.code, now, by));
+    }
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st,
+          db->Prepare("UPDATE decoders SET name=?, kind=?, version=?, updated_ms=? WHERE id=?"));
+      st->Bind(1, d.name).Bind(2, static_cast<int64_t>(d.kind)).Bind(3, version);
+      st->Bind(4, now).Bind(5, d.id);
+      BYSANS_RETURN_IF_ERROR(st->Run());
+    }
+    BYSANS_ASSIGN_OR_RETURN(StoredDecoder saved, Get(*db, d.id));
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    Bump();
+    return saved;
+  }
+
+  Status DeleteDecoder(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("DELETE FROM decoders WHERE id=?"));
+    st->Bind(1, id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0) return NotFound("decoder " + std::to_string(id) + " not found");
+    Bump();
+    return Status::Ok();
+  }
+
+  Result<std::vector<DecoderVersion>> ListVersions(Id decoder_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("SELECT decoder_id, version, code, created_ms, "
+                                                 "created_by FROM decoder_versions WHERE "
+                                                 "decoder_id=? ORDER BY version DESC"));
+    st->Bind(1, decoder_id);
+    std::vector<DecoderVersion> out;
+    while (st->Step()) out.push_back({st->Int(0), st->Int(1), st->Text(2), st->Int(3), st->Int(4)});
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
+  Status SetApplicationDecoder(Id app_id, std::optional<Id> decoder_id) override {
+    return Attach("application_decoders", "app_id", app_id, decoder_id);
+  }
+  Status SetDeviceDecoder(Id device_id, std::optional<Id> decoder_id) override {
+    return Attach("device_decoders", "device_id", device_id, decoder_id);
+  }
+
+  Result<DecoderAttachments> ListAttachments() override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    DecoderAttachments out;
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st,
+                              db->Prepare("SELECT app_id, decoder_id FROM application_decoders"));
+      while (st->Step()) out.by_app[st->Int(0)] = st->Int(1);
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("SELECT device_id, decoder_id FROM device_decoders"));
+    while (st->Step()) out.by_device[st->Int(0)] = st->Int(1);
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
+  Result<std::vector<RawMessage>> MessagesAfter(Id device_id, TimeMs from, TimeMs to, Id after_id,
+                                                int64_t limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("SELECT id, device_id, received_ms, transport, content_type, "
+                             "payload, decode_status, decode_error FROM raw_messages WHERE "
+                             "device_id=? AND id > ? AND received_ms >= ? AND received_ms <= ? "
+                             "ORDER BY device_id, id LIMIT ?"));
+    st->Bind(1, device_id).Bind(2, after_id).Bind(3, from).Bind(4, to);
+    st->Bind(5, std::clamp<int64_t>(limit, 1, 100000));
+    std::vector<RawMessage> out;
+    while (st->Step()) {
+      RawMessage m;
+      m.id = st->Int(0);
+      m.device_id = st->Int(1);
+      m.received_ms = st->Int(2);
+      m.transport = static_cast<Transport>(st->Int(3));
+      m.content_type = st->Text(4);
+      m.payload = std::string(st->Blob(5));
+      m.decode_status = static_cast<DecodeStatus>(st->Int(6));
+      m.decode_error = st->Text(7);
+      out.push_back(std::move(m));
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
+  Result<int64_t> CountMessages(Id device_id, TimeMs from, TimeMs to) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("SELECT COUNT(*) FROM raw_messages WHERE "
+                                                 "device_id=? AND received_ms >= ? AND "
+                                                 "received_ms <= ?"));
+    st->Bind(1, device_id).Bind(2, from).Bind(3, to);
+    int64_t n = st->Step() ? st->Int(0) : 0;
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return n;
+  }
+
+  Status SetMessageDecodeStatus(const std::vector<RawMessage>& messages) override {
+    if (messages.empty()) return Status::Ok();
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    for (const RawMessage& m : messages) {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st,
+          db->Prepare("UPDATE raw_messages SET decode_status=?, decode_error=? WHERE id=?"));
+      st->Bind(1, static_cast<int64_t>(m.decode_status)).Bind(2, m.decode_error).Bind(3, m.id);
+      BYSANS_RETURN_IF_ERROR(st->Run());
+    }
+    return txn.Commit();
+  }
+
+  uint64_t generation() const override { return generation_.load(); }
+  void InvalidateDecoders() override { Bump(); }
+
+ private:
+  void Bump() { generation_.fetch_add(1); }
+
+  Result<StoredDecoder> Get(Db& db, Id id) {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(std::string(kSelect) + "WHERE d.id=?"));
+    st->Bind(1, id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return NotFound("decoder " + std::to_string(id) + " not found");
+    }
+    return Row(*st);
+  }
+
+  Status InsertVersion(Db& db, Id id, int64_t version, const std::string& code, TimeMs now, Id by) {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT INTO decoder_versions(decoder_id, "
+                                                "version, code, created_ms, created_by) "
+                                                "VALUES(?,?,?,?,?)"));
+    st->Bind(1, id).Bind(2, version).Bind(3, code).Bind(4, now).Bind(5, by);
+    return st->Run();
+  }
+
+  Status Attach(const std::string& table, const std::string& col, Id target,
+                std::optional<Id> decoder_id) {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    if (decoder_id) {
+      BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("INSERT OR REPLACE INTO " + table + "(" + col +
+                                                   ", decoder_id) VALUES(?, ?)"));
+      st->Bind(1, target).Bind(2, *decoder_id);
+      BYSANS_RETURN_IF_ERROR(st->Run());
+    } else {
+      BYSANS_ASSIGN_OR_RETURN(auto st,
+                              db->Prepare("DELETE FROM " + table + " WHERE " + col + "=?"));
+      st->Bind(1, target);
+      BYSANS_RETURN_IF_ERROR(st->Run());
+    }
+    Bump();
+    return Status::Ok();
+  }
+
+  Pool& pool_;
+  std::atomic<uint64_t> generation_{1};
+};
+
+}  // namespace
+
+std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool) {
+  return std::make_unique<SqliteDecoderStore>(pool);
+}
+
+}  // namespace sqlite
+}  // namespace bysans

@@ -1,0 +1,400 @@
+// SqliteRuleStore: rules, alarms, silences, outbox and delivery log in the
+// same SQLite file as everything else (migration 3).
+#include <algorithm>
+#include <mutex>
+
+#include "store/rule_store.h"
+#include "store/sqlite/store_impl.h"
+
+namespace bysans::sqlite {
+namespace {
+
+int64_t ClampLimit(int64_t l) { return std::clamp<int64_t>(l, 1, 10000); }
+
+RuleRecord RuleFrom(const Stmt& s) {
+  RuleRecord r;
+  r.id = s.Int(0);
+  r.org_id = s.Int(1);
+  r.enabled = s.Int(2) != 0;
+  r.definition = s.Text(3);
+  r.created_ms = s.Int(4);
+  r.updated_ms = s.Int(5);
+  return r;
+}
+constexpr const char* kRuleCols = "id, org_id, enabled, definition, created_ms, updated_ms";
+
+AlarmRecord AlarmFrom(const Stmt& s) {
+  AlarmRecord a;
+  a.id = s.Int(0);
+  a.org_id = s.Int(1);
+  a.rule_id = s.Int(2);
+  a.device_id = s.Int(3);
+  a.state = s.Text(4);
+  a.raised_ms = s.Int(5);
+  a.doc = s.Text(6);
+  return a;
+}
+constexpr const char* kAlarmCols = "id, org_id, rule_id, device_id, state, raised_ms, doc";
+
+OutboxEntry OutboxFrom(const Stmt& s) {
+  OutboxEntry e;
+  e.id = s.Int(0);
+  e.org_id = s.Int(1);
+  e.rule_id = s.Int(2);
+  e.alarm_id = s.Int(3);
+  e.event = s.Text(4);
+  e.target_key = s.Text(5);
+  e.spec = s.Text(6);
+  e.payload = s.Text(7);
+  e.state = s.Text(8);
+  e.attempts = static_cast<int>(s.Int(9));
+  e.next_attempt_ms = s.Int(10);
+  e.last_error = s.Text(11);
+  e.created_ms = s.Int(12);
+  return e;
+}
+
+class SqliteRuleStore final : public RuleStore {
+ public:
+  explicit SqliteRuleStore(Pool& pool) : pool_(pool) {}
+
+  Result<RuleRecord> CreateRule(RuleRecord r) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO rules(org_id, enabled, definition, "
+                                                "created_ms, updated_ms) VALUES(?,?,?,?,?)"));
+    BYSANS_RETURN_IF_ERROR(q->Bind(1, r.org_id)
+                               .Bind(2, r.enabled)
+                               .Bind(3, r.definition)
+                               .Bind(4, r.created_ms)
+                               .Bind(5, r.updated_ms)
+                               .Run());
+    r.id = db->LastInsertId();
+    Notify({RuleStoreChange::Kind::kRuleUpserted, r.id});
+    return r;
+  }
+
+  Result<RuleRecord> GetRule(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare(std::string("SELECT ") + kRuleCols + " FROM rules WHERE id=?"));
+    q->Bind(1, id);
+    if (!q->Step()) {
+      BYSANS_RETURN_IF_ERROR(q->status());
+      return NotFound("rule " + std::to_string(id) + " not found");
+    }
+    return RuleFrom(*q);
+  }
+
+  Result<Paged<RuleRecord>> ListRules(Id org_id, Page page) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Paged<RuleRecord> out;
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT count(*) FROM rules WHERE org_id=?"));
+      q->Bind(1, org_id);
+      if (q->Step()) out.total = q->Int(0);
+      BYSANS_RETURN_IF_ERROR(q->status());
+    }
+    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(std::string("SELECT ") + kRuleCols +
+                                                " FROM rules WHERE org_id=? ORDER BY id "
+                                                "LIMIT ? OFFSET ?"));
+    q->Bind(1, org_id).Bind(2, ClampLimit(page.limit)).Bind(3, std::max<int64_t>(0, page.offset));
+    while (q->Step()) out.items.push_back(RuleFrom(*q));
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<std::vector<RuleRecord>> ListAllRules() override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare(std::string("SELECT ") + kRuleCols + " FROM rules ORDER BY id"));
+    std::vector<RuleRecord> out;
+    while (q->Step()) out.push_back(RuleFrom(*q));
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status UpdateRule(const RuleRecord& r) override {
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db->Prepare("UPDATE rules SET enabled=?, definition=?, updated_ms=? WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(
+          q->Bind(1, r.enabled).Bind(2, r.definition).Bind(3, r.updated_ms).Bind(4, r.id).Run());
+      if (db->Changes() == 0) return NotFound("rule " + std::to_string(r.id) + " not found");
+    }
+    Notify({RuleStoreChange::Kind::kRuleUpserted, r.id});
+    return Status::Ok();
+  }
+
+  Status DeleteRule(Id id) override {
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("DELETE FROM rules WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, id).Run());
+      if (db->Changes() == 0) return NotFound("rule " + std::to_string(id) + " not found");
+    }
+    Notify({RuleStoreChange::Kind::kRuleDeleted, id});
+    return Status::Ok();
+  }
+
+  Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry> outbox) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO alarms(org_id, rule_id, device_id, "
+                                                  "state, raised_ms, doc) VALUES(?,?,?,?,?,?)"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, a.org_id)
+                                 .Bind(2, a.rule_id)
+                                 .Bind(3, a.device_id)
+                                 .Bind(4, a.state)
+                                 .Bind(5, a.raised_ms)
+                                 .Bind(6, a.doc)
+                                 .Run());
+      a.id = db->LastInsertId();
+    }
+    for (auto& e : outbox) e.alarm_id = a.id;
+    BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, outbox));
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    return a;
+  }
+
+  Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry> outbox) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("UPDATE alarms SET state=?, doc=? WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, a.state).Bind(2, a.doc).Bind(3, a.id).Run());
+      if (db->Changes() == 0) return NotFound("alarm " + std::to_string(a.id) + " not found");
+    }
+    BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, outbox));
+    return txn.Commit();
+  }
+
+  Result<AlarmRecord> GetAlarm(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare(std::string("SELECT ") + kAlarmCols + " FROM alarms WHERE id=?"));
+    q->Bind(1, id);
+    if (!q->Step()) {
+      BYSANS_RETURN_IF_ERROR(q->status());
+      return NotFound("alarm " + std::to_string(id) + " not found");
+    }
+    return AlarmFrom(*q);
+  }
+
+  Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(std::string("SELECT ") + kAlarmCols +
+                                                " FROM alarms WHERE rule_id=? AND device_id=? "
+                                                "AND state!='cleared' ORDER BY id DESC LIMIT 1"));
+    q->Bind(1, rule_id).Bind(2, device_id);
+    if (!q->Step()) {
+      BYSANS_RETURN_IF_ERROR(q->status());
+      return NotFound("no open alarm");
+    }
+    return AlarmFrom(*q);
+  }
+
+  Result<Paged<AlarmRecord>> ListAlarms(const AlarmFilter& f, Page page) override {
+    std::string where = " WHERE 1=1";
+    if (f.org_id) where += " AND org_id=" + std::to_string(*f.org_id);
+    if (f.device_id) where += " AND device_id=" + std::to_string(*f.device_id);
+    if (!f.states.empty()) {
+      where += " AND state IN (";
+      for (size_t i = 0; i < f.states.size(); ++i) where += i ? ",?" : "?";
+      where += ")";
+    }
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Paged<AlarmRecord> out;
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT count(*) FROM alarms" + where));
+      for (size_t i = 0; i < f.states.size(); ++i) q->Bind(static_cast<int>(i) + 1, f.states[i]);
+      if (q->Step()) out.total = q->Int(0);
+      BYSANS_RETURN_IF_ERROR(q->status());
+    }
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare(std::string("SELECT ") + kAlarmCols + " FROM alarms" + where +
+                            " ORDER BY id DESC LIMIT ? OFFSET ?"));
+    int n = static_cast<int>(f.states.size());
+    for (int i = 0; i < n; ++i) q->Bind(i + 1, f.states[static_cast<size_t>(i)]);
+    q->Bind(n + 1, ClampLimit(page.limit)).Bind(n + 2, std::max<int64_t>(0, page.offset));
+    while (q->Step()) out.items.push_back(AlarmFrom(*q));
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<SilenceRecord> CreateSilence(SilenceRecord s) override {
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO silences(org_id, device_id, "
+                                                  "rule_id, until_ms, created_by, created_ms) "
+                                                  "VALUES(?,?,?,?,?,?)"));
+      q->Bind(1, s.org_id);
+      if (s.device_id) q->Bind(2, *s.device_id);
+      if (s.rule_id) q->Bind(3, *s.rule_id);
+      BYSANS_RETURN_IF_ERROR(
+          q->Bind(4, s.until_ms).Bind(5, s.created_by).Bind(6, s.created_ms).Run());
+      s.id = db->LastInsertId();
+    }
+    Notify({RuleStoreChange::Kind::kSilenceAdded, s.id});
+    return s;
+  }
+
+  Result<std::vector<SilenceRecord>> ListSilences(std::optional<Id> org_id, TimeMs now) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    std::string sql =
+        "SELECT id, org_id, device_id, rule_id, until_ms, created_by, created_ms FROM silences "
+        "WHERE until_ms > ?";
+    if (org_id) sql += " AND org_id=" + std::to_string(*org_id);
+    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(sql + " ORDER BY id"));
+    q->Bind(1, now);
+    std::vector<SilenceRecord> out;
+    while (q->Step()) {
+      SilenceRecord s;
+      s.id = q->Int(0);
+      s.org_id = q->Int(1);
+      if (!q->IsNull(2)) s.device_id = q->Int(2);
+      if (!q->IsNull(3)) s.rule_id = q->Int(3);
+      s.until_ms = q->Int(4);
+      s.created_by = q->Text(5);
+      s.created_ms = q->Int(6);
+      out.push_back(std::move(s));
+    }
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Result<std::vector<OutboxEntry>> ListPendingOutbox(int64_t limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare("SELECT id, org_id, rule_id, alarm_id, event, target_key, spec, "
+                            "payload, state, attempts, next_attempt_ms, last_error, created_ms "
+                            "FROM outbox WHERE state='pending' ORDER BY id LIMIT ?"));
+    q->Bind(1, ClampLimit(limit));
+    std::vector<OutboxEntry> out;
+    while (q->Step()) out.push_back(OutboxFrom(*q));
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  Status RecordAttempt(const OutboxEntry& e, DeliveryLogEntry log) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("UPDATE outbox SET state=?, attempts=?, "
+                                                  "next_attempt_ms=?, last_error=? WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, e.state)
+                                 .Bind(2, e.attempts)
+                                 .Bind(3, e.next_attempt_ms)
+                                 .Bind(4, e.last_error)
+                                 .Bind(5, e.id)
+                                 .Run());
+    }
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db->Prepare("INSERT INTO delivery_log(org_id, outbox_id, rule_id, alarm_id, "
+                              "target_key, action_type, attempt, ts, ok, error) "
+                              "VALUES(?,?,?,?,?,?,?,?,?,?)"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, log.org_id)
+                                 .Bind(2, log.outbox_id)
+                                 .Bind(3, log.rule_id)
+                                 .Bind(4, log.alarm_id)
+                                 .Bind(5, log.target_key)
+                                 .Bind(6, log.action_type)
+                                 .Bind(7, log.attempt)
+                                 .Bind(8, log.ts)
+                                 .Bind(9, log.ok)
+                                 .Bind(10, log.error)
+                                 .Run());
+    }
+    return txn.Commit();
+  }
+
+  Result<Paged<DeliveryLogEntry>> ListDeliveryLog(Id org_id, Page page) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Paged<DeliveryLogEntry> out;
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q,
+                              db->Prepare("SELECT count(*) FROM delivery_log WHERE org_id=?"));
+      q->Bind(1, org_id);
+      if (q->Step()) out.total = q->Int(0);
+      BYSANS_RETURN_IF_ERROR(q->status());
+    }
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare("SELECT id, org_id, outbox_id, rule_id, alarm_id, target_key, "
+                            "action_type, attempt, ts, ok, error FROM delivery_log WHERE "
+                            "org_id=? ORDER BY id DESC LIMIT ? OFFSET ?"));
+    q->Bind(1, org_id).Bind(2, ClampLimit(page.limit)).Bind(3, std::max<int64_t>(0, page.offset));
+    while (q->Step()) {
+      DeliveryLogEntry l;
+      l.id = q->Int(0);
+      l.org_id = q->Int(1);
+      l.outbox_id = q->Int(2);
+      l.rule_id = q->Int(3);
+      l.alarm_id = q->Int(4);
+      l.target_key = q->Text(5);
+      l.action_type = q->Text(6);
+      l.attempt = static_cast<int>(q->Int(7));
+      l.ts = q->Int(8);
+      l.ok = q->Int(9) != 0;
+      l.error = q->Text(10);
+      out.items.push_back(std::move(l));
+    }
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return out;
+  }
+
+  void AddListener(std::function<void(const RuleStoreChange&)> listener) override {
+    std::lock_guard lk(mu_);
+    listeners_.push_back(std::move(listener));
+  }
+
+ private:
+  Status InsertOutbox(Db& db, std::vector<OutboxEntry>& outbox) {
+    for (auto& e : outbox) {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db.Prepare("INSERT INTO outbox(org_id, rule_id, alarm_id, event, target_key, "
+                             "spec, payload, state, attempts, next_attempt_ms, last_error, "
+                             "created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, e.org_id)
+                                 .Bind(2, e.rule_id)
+                                 .Bind(3, e.alarm_id)
+                                 .Bind(4, e.event)
+                                 .Bind(5, e.target_key)
+                                 .Bind(6, e.spec)
+                                 .Bind(7, e.payload)
+                                 .Bind(8, e.state)
+                                 .Bind(9, e.attempts)
+                                 .Bind(10, e.next_attempt_ms)
+                                 .Bind(11, e.last_error)
+                                 .Bind(12, e.created_ms)
+                                 .Run());
+      e.id = db.LastInsertId();
+    }
+    return Status::Ok();
+  }
+
+  void Notify(const RuleStoreChange& c) {
+    std::vector<std::function<void(const RuleStoreChange&)>> ls;
+    {
+      std::lock_guard lk(mu_);
+      ls = listeners_;
+    }
+    for (auto& l : ls) l(c);
+  }
+
+  Pool& pool_;
+  std::mutex mu_;
+  std::vector<std::function<void(const RuleStoreChange&)>> listeners_;
+};
+
+}  // namespace
+
+std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool) {
+  return std::make_unique<SqliteRuleStore>(pool);
+}
+
+}  // namespace bysans::sqlite

@@ -1,0 +1,271 @@
+// Rules, alarms and actions through the real binary: HTTP ingest → pipeline →
+// rules thread → alarm + outbox → webhook / e-mail.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "integration/fixture.h"
+#include "integration/rules_receiver.h"
+
+namespace bysans::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::seconds limit = 60s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+class RulesTest : public ServerTest {
+ protected:
+  std::string Org(int64_t id) { return "/api/v1/organizations/" + std::to_string(id); }
+
+  HttpResult CreateRule(int64_t org, const json& rule) {
+    return admin_->PostJson(Org(org) + "/rules", rule);
+  }
+  json Alarms(int64_t org, const std::string& state = "") {
+    auto r = admin_->Get(Org(org) + "/alarms" + (state.empty() ? "" : "?state=" + state));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json();
+  }
+  size_t CountAlarms(int64_t org, const std::string& state) {
+    json j = Alarms(org, state);
+    return j.contains("items") ? j["items"].size() : 0;
+  }
+  json Log(int64_t org) { return admin_->Get(Org(org) + "/actions/log?limit=1000").Json(); }
+  void Send(const DeviceHandle& d, double co2) {
+    auto r = Ingest(d.ingest_key, json{{"co2", co2}}.dump());
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+  json Co2Rule(const DeviceHandle& d, json actions = json::array()) {
+    return {{"name", "CO2 high"},
+            {"scope", {{"kind", "device"}, {"id", d.device_id}}},
+            {"severity", "warning"},
+            {"expression", "co2 > 1000"},
+            {"clearExpression", "co2 < 900"},
+            {"actions", actions}};
+  }
+};
+
+TEST_F(RulesTest, RaisesOnceClearsWithHysteresisAndRaisesAgain) {
+  Receiver hook(Receiver::Mode::kOk);
+  DeviceHandle d = CreateHttpDevice("Skole");
+  Send(d, 500);
+  auto rule = CreateRule(d.org_id, Co2Rule(d, json::array({{{"type", "webhook"},
+                                                            {"url", hook.url()},
+                                                            {"headers", {{"X-Token", "abc"}}},
+                                                            {"on", {"raise", "clear"}}}})));
+  ASSERT_EQ(rule.status, 201) << rule.body;
+  EXPECT_TRUE(rule.Json()["warnings"].empty()) << rule.body;
+
+  Send(d, 1200);
+  Send(d, 1300);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "active") == 1; }));
+  Send(d, 1400);
+  Send(d, 950);  // below the condition, above the clear threshold: stays active
+  ASSERT_TRUE(WaitFor([&] { return hook.hits().size() >= 1; }));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(CountAlarms(d.org_id, "active"), 1u);
+  EXPECT_EQ(CountAlarms(d.org_id, ""), 1u);
+
+  json a = Alarms(d.org_id, "active")["items"][0];
+  EXPECT_EQ(a["ruleName"], "CO2 high");
+  EXPECT_EQ(a["deviceName"], "Lokale 1");
+  EXPECT_EQ(a["severity"], "warning");
+
+  Send(d, 850);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "history") == 1; }));
+  EXPECT_EQ(CountAlarms(d.org_id, "active"), 0u);
+
+  Send(d, 1500);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "active") == 1; }));
+  EXPECT_EQ(CountAlarms(d.org_id, ""), 2u);
+
+  // raise, clear, raise delivered; the body carries alarm, device and readings.
+  ASSERT_TRUE(WaitFor([&] { return hook.answered_ok() >= 3; }));
+  json first = json::parse(hook.hits()[0].body);
+  EXPECT_EQ(first["alarm"]["event"], "raise");
+  EXPECT_EQ(first["device"]["name"], "Lokale 1");
+  EXPECT_EQ(first["readings"]["co2"], 1200);
+  ASSERT_TRUE(WaitFor([&] { return Log(d.org_id)["total"].get<int>() >= 3; }));
+
+  // Acknowledge with a comment, then clear by hand.
+  std::string id = std::to_string(Alarms(d.org_id, "active")["items"][0]["id"].get<int64_t>());
+  auto ack = admin_->PostJson("/api/v1/alarms/" + id + "/acknowledge", {{"comment", "på vej"}});
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  EXPECT_EQ(ack.Json()["state"], "acknowledged");
+  EXPECT_EQ(ack.Json()["acknowledgedBy"], ServerProcess::kAdminEmail);
+  auto again = admin_->PostJson("/api/v1/alarms/" + id + "/acknowledge", json::object());
+  EXPECT_EQ(again.status, 409) << again.body;
+  auto com = admin_->PostJson("/api/v1/alarms/" + id + "/comment", {{"comment", "udskiftet"}});
+  ASSERT_EQ(com.status, 200) << com.body;
+  EXPECT_EQ(com.Json()["comments"].size(), 1u);
+  auto clr = admin_->PostJson("/api/v1/alarms/" + id + "/clear", json::object());
+  ASSERT_EQ(clr.status, 200) << clr.body;
+  EXPECT_EQ(clr.Json()["state"], "cleared");
+}
+
+TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
+  DeviceHandle d = CreateHttpDevice("Skole");
+  Send(d, 500);
+  json bad = Co2Rule(d);
+  bad["expression"] = "co2 > ";
+  auto r = CreateRule(d.org_id, bad);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("at 7"), std::string::npos) << r.body;
+  EXPECT_EQ(r.Json()["error"]["position"]["offset"], 6) << r.body;
+  EXPECT_EQ(r.Json()["error"]["field"], "expression") << r.body;
+
+  json unknown = Co2Rule(d);
+  unknown["expression"] = "temperature > 30";
+  unknown["clearExpression"] = "";
+  auto w = CreateRule(d.org_id, unknown);
+  ASSERT_EQ(w.status, 201) << w.body;
+  ASSERT_EQ(w.Json()["warnings"].size(), 1u) << w.body;
+  EXPECT_NE(w.Json()["warnings"][0].get<std::string>().find("temperature"), std::string::npos);
+
+  json mqtt = Co2Rule(d, json::array({{{"type", "mqtt"}, {"topic", "x"}}}));
+  auto m = CreateRule(d.org_id, mqtt);
+  EXPECT_EQ(m.status, 400) << m.body;
+  EXPECT_NE(m.body.find("not available yet"), std::string::npos) << m.body;
+}
+
+TEST_F(RulesTest, OrganisationBCannotSeeRulesAlarmsOrLogsOfA) {
+  Receiver hook(Receiver::Mode::kOk);
+  DeviceHandle a = CreateHttpDevice("A");
+  DeviceHandle b = CreateHttpDevice("B");
+  auto rule =
+      CreateRule(a.org_id, Co2Rule(a, json::array({{{"type", "webhook"}, {"url", hook.url()}}})));
+  ASSERT_EQ(rule.status, 201) << rule.body;
+  std::string rule_id = std::to_string(rule.Json()["id"].get<int64_t>());
+  Send(a, 1500);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(a.org_id, "active") == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Log(a.org_id)["total"].get<int>() >= 1; }));
+  std::string alarm_id =
+      std::to_string(Alarms(a.org_id, "active")["items"][0]["id"].get<int64_t>());
+
+  auto key = admin_->PostJson(Org(b.org_id) + "/api-keys", {{"name", "b"}, {"role", "admin"}});
+  ASSERT_EQ(key.status, 201) << key.body;
+  std::vector<std::string> h = {"X-API-Key: " + key.Json()["key"].get<std::string>()};
+  HttpClient other(server_->url());
+  for (const std::string& path :
+       {Org(a.org_id) + "/rules", Org(a.org_id) + "/alarms", Org(a.org_id) + "/actions/log",
+        "/api/v1/rules/" + rule_id, "/api/v1/alarms/" + alarm_id}) {
+    auto r = other.Get(path, h);
+    EXPECT_EQ(r.status, 404) << path << " " << r.body;
+  }
+  auto ack = other.Request("POST", "/api/v1/alarms/" + alarm_id + "/acknowledge", "{}",
+                           {h[0], "Content-Type: application/json"});
+  EXPECT_EQ(ack.status, 404) << ack.body;
+  // B's own lists are empty.
+  EXPECT_EQ(other.Get(Org(b.org_id) + "/alarms", h).Json()["total"], 0);
+  EXPECT_EQ(other.Get(Org(b.org_id) + "/rules", h).Json()["total"], 0);
+  EXPECT_EQ(other.Get(Org(b.org_id) + "/actions/log", h).Json()["total"], 0);
+  // B cannot scope a rule to A's device.
+  auto cross = other.Request("POST", Org(b.org_id) + "/rules", Co2Rule(a).dump(),
+                             {h[0], "Content-Type: application/json"});
+  EXPECT_EQ(cross.status, 400) << cross.body;
+}
+
+TEST_F(RulesTest, HangingTargetDoesNotDelayAnotherAndFailuresAreRetried) {
+  Receiver hang(Receiver::Mode::kHang);
+  Receiver fail(Receiver::Mode::kFail);
+  Receiver fast(Receiver::Mode::kOk);
+  DeviceHandle d = CreateHttpDevice("Skole");
+  json actions = json::array({{{"type", "webhook"}, {"url", hang.url()}, {"timeoutMs", 30000}},
+                              {{"type", "webhook"}, {"url", fail.url()}},
+                              {{"type", "webhook"}, {"url", fast.url()}}});
+  ASSERT_EQ(CreateRule(d.org_id, Co2Rule(d, actions)).status, 201);
+  auto sent = std::chrono::steady_clock::now();
+  Send(d, 2000);
+  ASSERT_TRUE(WaitFor([&] { return !fast.hits().empty(); }));
+  auto delay = fast.hits()[0].at - sent;
+  EXPECT_LT(delay, 5s) << "the fast target waited for the hanging one";
+  ASSERT_TRUE(WaitFor([&] { return !hang.hits().empty(); }));  // the hanging one was tried too
+
+  // The 500 target is retried with growing gaps; every attempt is logged.
+  ASSERT_TRUE(WaitFor([&] { return fail.hits().size() >= 3; }));
+  auto hits = fail.hits();
+  EXPECT_GT(hits[2].at - hits[1].at, hits[1].at - hits[0].at - 200ms);
+  fail.set_mode(Receiver::Mode::kOk);
+  ASSERT_TRUE(WaitFor([&] { return fail.answered_ok() >= 1; }));
+  json log;
+  ASSERT_TRUE(WaitFor([&] {
+    log = Log(d.org_id);
+    int errors = 0;
+    for (const auto& l : log["items"]) errors += l["error"] == "HTTP 500";
+    return errors >= 3;
+  }));
+}
+
+TEST_F(RulesTest, PendingActionsSurviveKill9) {
+  Receiver hook(Receiver::Mode::kFail);
+  DeviceHandle d = CreateHttpDevice("Skole");
+  ASSERT_EQ(
+      CreateRule(d.org_id, Co2Rule(d, json::array({{{"type", "webhook"}, {"url", hook.url()}}})))
+          .status,
+      201);
+  Send(d, 2000);
+  ASSERT_TRUE(WaitFor([&] { return !hook.hits().empty(); }));  // attempted, failed, pending
+  std::string dir = server_->data_dir();
+  server_->Kill9();
+  hook.set_mode(Receiver::Mode::kOk);
+  auto restarted = std::make_unique<ServerProcess>(dir);
+  ASSERT_TRUE(restarted->Start()) << restarted->log();
+  ASSERT_TRUE(WaitFor([&] { return hook.answered_ok() >= 1; }));
+  json first = json::parse(hook.hits().back().body);
+  EXPECT_EQ(first["alarm"]["event"], "raise");
+  restarted->Terminate();
+}
+
+TEST_F(RulesTest, EmailArrivesAtARealSmtpServer) {
+  // python3-aiosmtpd in debug mode prints each message it receives.
+  int port = 0;
+  {
+    Receiver probe(Receiver::Mode::kOk);  // borrow a free port number
+    port = std::stoi(probe.url().substr(17, probe.url().find('/', 17) - 17));
+  }
+  std::string out = std::filesystem::temp_directory_path() /
+                    ("bysans-smtp-" + std::to_string(::getpid()) + ".log");
+  pid_t smtp = ::fork();
+  if (smtp == 0) {
+    FILE* f = std::freopen(out.c_str(), "w", stdout);
+    (void)f;
+    ::dup2(::fileno(stdout), 2);
+    std::string listen = "127.0.0.1:" + std::to_string(port);
+    ::execl("/usr/bin/python3", "python3", "-u", "-m", "aiosmtpd", "-n", "-d", "-l", listen.c_str(),
+            nullptr);
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(1500ms);  // let it bind; delivery retries cover a slow start
+  DeviceHandle d = CreateHttpDevice("Skole");
+  json actions = json::array({{{"type", "email"},
+                               {"url", "smtp://127.0.0.1:" + std::to_string(port)},
+                               {"from", "bysans@kommune.test"},
+                               {"to", {"pedel@kommune.test"}},
+                               {"subject", "CO2 i {{device.name}}"}}});
+  ASSERT_EQ(CreateRule(d.org_id, Co2Rule(d, actions)).status, 201);
+  Send(d, 2000);
+  auto read = [&] {
+    std::ifstream f(out);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  bool ok = WaitFor([&] { return read().find("CO2 i Lokale 1") != std::string::npos; });
+  ::kill(smtp, SIGTERM);
+  ::waitpid(smtp, nullptr, 0);
+  EXPECT_TRUE(ok) << read() << "\n" << Log(d.org_id).dump();
+  std::filesystem::remove(out);
+}
+
+}  // namespace
+}  // namespace bysans::testing

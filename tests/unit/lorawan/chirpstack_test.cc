@@ -1,0 +1,68 @@
+#include "lorawan/chirpstack.h"
+
+#include <gtest/gtest.h>
+
+namespace bysans::lorawan {
+namespace {
+
+TEST(ChirpstackTopic, ParsesEventTopics) {
+  auto t = ParseEventTopic("application/abc/device/0A0B0C0D0E0F1011/event/up");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->application_id, "abc");
+  EXPECT_EQ(t->dev_eui, "0a0b0c0d0e0f1011");
+  EXPECT_EQ(t->type, EventType::kUp);
+  EXPECT_FALSE(ParseEventTopic("application/abc/device/xyz/event/up").ok());
+  EXPECT_FALSE(ParseEventTopic("devices/1/up").ok());
+  EXPECT_EQ(ParseEventTopic("application/a/device/0a0b0c0d0e0f1011/event/log")->type,
+            EventType::kOther);
+}
+
+TEST(ChirpstackEvent, ParsesUplinkWithBestGateway) {
+  auto t = *ParseEventTopic("application/a/device/0101010101010101/event/up");
+  auto e = ParseEvent(t, R"({"deduplicationId":"d-1","time":"2026-01-02T03:04:05.5Z",
+      "deviceInfo":{"devEui":"0101010101010101","applicationId":"app"},"dr":3,"fCnt":"7",
+      "fPort":2,"data":"AQID","rxInfo":[{"gatewayId":"g1","rssi":-90,"snr":1},
+      {"gatewayId":"g2","rssi":-80,"snr":-2}]})");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->deduplication_id, "d-1");
+  EXPECT_EQ(e->application_id, "app");
+  EXPECT_EQ(*e->fcnt, 7);
+  EXPECT_EQ(e->fport, 2);
+  EXPECT_EQ(*e->dr, 3);
+  EXPECT_EQ(e->frame, std::string("\x01\x02\x03", 3));
+  EXPECT_EQ(BestGateway(*e)->gateway_id, "g2");
+  EXPECT_TRUE(e->time_ms.has_value());
+}
+
+TEST(ChirpstackEvent, RejectsBadInputWithReasons) {
+  auto t = *ParseEventTopic("application/a/device/0101010101010101/event/up");
+  EXPECT_NE(ParseEvent(t, "nope").status().message().find("not valid JSON"), std::string::npos);
+  EXPECT_NE(ParseEvent(t, R"({"data":"!!"})").status().message().find("base64"), std::string::npos);
+  EXPECT_FALSE(ParseEvent(t, R"({"fCnt":"x"})").ok());
+  EXPECT_FALSE(ParseEvent(t, R"({"rxInfo":3})").ok());
+  EXPECT_FALSE(ParseEvent(t, "[]").ok());
+}
+
+TEST(ChirpstackEvent, ParsesStatus) {
+  auto t = *ParseEventTopic("application/a/device/0101010101010101/event/status");
+  auto e = ParseEvent(t, R"({"margin":7,"batteryLevel":55.5})");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(*e->margin, 7);
+  EXPECT_DOUBLE_EQ(*e->battery_level, 55.5);
+  e = ParseEvent(t, R"({"margin":7,"batteryLevelUnavailable":true,"batteryLevel":0})");
+  EXPECT_FALSE(e->battery_level.has_value());
+}
+
+TEST(Base64, RoundTrips) {
+  for (std::string s : {std::string(""), std::string("a"), std::string("ab"), std::string("abc"),
+                        std::string("\x00\xff\x10\x20", 4)}) {
+    auto d = DecodeBase64(EncodeBase64(s));
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(*d, s);
+  }
+  EXPECT_FALSE(DecodeBase64("a").ok());
+  EXPECT_FALSE(DecodeBase64("a b=").ok());
+}
+
+}  // namespace
+}  // namespace bysans::lorawan
