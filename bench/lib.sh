@@ -9,7 +9,7 @@ BENCH_ADMIN_PASSWORD="bench-password-123"
 start_bysans() {
   local dir="$1"; shift
   BYSANS_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BYSANS_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
-    BYSANS_LOG_LEVEL=warn "$BYSANS_BIN" serve --data-dir "$dir" --http-port 0 "$@" \
+    BYSANS_LOG_LEVEL=warn "$BYSANS_BIN" serve --data-dir "$dir" --http-port 0 --mqtt-port 0 "$@" \
     >"$dir/server.log" 2>&1 &
   BYSANS_PID=$!
   for _ in $(seq 1 600); do

@@ -53,7 +53,7 @@ trap cleanup EXIT
 
 # The tests sign in about a dozen times within a minute: lift the login limit.
 BYSANS_AUTH_LOGIN_ATTEMPTS_PER_MINUTE=10000 BYSANS_WEB_DIR="$ROOT/web/dist" \
-  BYSANS_LOG_LEVEL=warn "$BIN" serve --data-dir "$DATA" --http-port 0 --demo \
+  BYSANS_LOG_LEVEL=warn "$BIN" serve --data-dir "$DATA" --http-port 0 --mqtt-port 0 --demo \
   >"$DATA/server.log" 2>&1 &
 PID=$!
 
