@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "store/decoder_store.h"
+#include "store/sqlite/raw_message_row.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans {
@@ -169,24 +170,15 @@ class SqliteDecoderStore final : public DecoderStore {
                                                 int64_t limit) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
-        auto st, db->Prepare("SELECT id, device_id, received_ms, transport, content_type, "
-                             "payload, decode_status, decode_error FROM raw_messages WHERE "
+        auto st, db->Prepare(std::string("SELECT ") + kRawMessageColumns +
+                             " FROM raw_messages WHERE "
                              "device_id=? AND id > ? AND received_ms >= ? AND received_ms <= ? "
                              "ORDER BY device_id, id LIMIT ?"));
     st->Bind(1, device_id).Bind(2, after_id).Bind(3, from).Bind(4, to);
     st->Bind(5, std::clamp<int64_t>(limit, 1, 100000));
     std::vector<RawMessage> out;
     while (st->Step()) {
-      RawMessage m;
-      m.id = st->Int(0);
-      m.device_id = st->Int(1);
-      m.received_ms = st->Int(2);
-      m.transport = static_cast<Transport>(st->Int(3));
-      m.content_type = st->Text(4);
-      m.payload = std::string(st->Blob(5));
-      m.decode_status = static_cast<DecodeStatus>(st->Int(6));
-      m.decode_error = st->Text(7);
-      out.push_back(std::move(m));
+      out.push_back(RawMessageFromRow(*st));
     }
     BYSANS_RETURN_IF_ERROR(st->status());
     return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "store/sqlite/raw_message_row.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -655,23 +656,14 @@ Result<std::vector<RawMessage>> SqliteStore::QueryMessages(const MessageQuery& q
   const int64_t limit = std::clamp<int64_t>(q.limit, 0, 10000);
   if (limit == 0) return out;
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
-  BYSANS_ASSIGN_OR_RETURN(
-      auto st, lease->Prepare("SELECT id, device_id, received_ms, transport, content_type, "
-                              "payload, decode_status, decode_error FROM raw_messages WHERE "
-                              "device_id=? AND received_ms >= ? AND received_ms <= ? "
-                              "ORDER BY id DESC LIMIT ?"));
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          lease->Prepare(std::string("SELECT ") + kRawMessageColumns +
+                                         " FROM raw_messages WHERE "
+                                         "device_id=? AND received_ms >= ? AND received_ms <= ? "
+                                         "ORDER BY id DESC LIMIT ?"));
   st->Bind(1, q.device_id).Bind(2, q.from).Bind(3, q.to).Bind(4, limit);
   while (st->Step()) {
-    RawMessage m;
-    m.id = st->Int(0);
-    m.device_id = st->Int(1);
-    m.received_ms = st->Int(2);
-    m.transport = static_cast<Transport>(st->Int(3));
-    m.content_type = st->Text(4);
-    m.payload = std::string(st->Blob(5));
-    m.decode_status = static_cast<DecodeStatus>(st->Int(6));
-    m.decode_error = st->Text(7);
-    out.push_back(std::move(m));
+    out.push_back(RawMessageFromRow(*st));
   }
   BYSANS_RETURN_IF_ERROR(st->status());
   return out;
