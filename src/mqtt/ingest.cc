@@ -227,11 +227,15 @@ struct MqttService::Impl {
     }
   }
 
-  std::shared_ptr<const Device> DeviceById(Id id) {
+  // Looks a device up through a small TTL cache (negative answers cached
+  // briefly too, so floods of unknown ids do not reach the store).
+  template <typename Key, typename Load>
+  std::shared_ptr<const Device> Cached(std::unordered_map<Key, CacheEntry>& cache, const Key& key,
+                                       Load load) {
     TimeMs now = clock.NowMs();
-    auto it = by_id.find(id);
-    if (it != by_id.end() && it->second.expires > now) return it->second.device;
-    auto d = store.GetDevice(id);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.expires > now) return it->second.device;
+    Result<Device> d = load();
     CacheEntry e;
     if (d.ok()) {
       e.device = std::make_shared<const Device>(std::move(*d));
@@ -239,26 +243,17 @@ struct MqttService::Impl {
     } else {
       e.expires = now + kNegativeTtlMs;
     }
-    if (by_id.size() > 100000) by_id.clear();
-    by_id[id] = e;
+    if (cache.size() > 100000) cache.clear();
+    cache[key] = e;
     return e.device;
   }
 
+  std::shared_ptr<const Device> DeviceById(Id id) {
+    return Cached(by_id, id, [&] { return store.GetDevice(id); });
+  }
+
   std::shared_ptr<const Device> DeviceByEui(const std::string& eui) {
-    TimeMs now = clock.NowMs();
-    auto it = by_eui.find(eui);
-    if (it != by_eui.end() && it->second.expires > now) return it->second.device;
-    auto d = store.FindDeviceByDevEui(eui);
-    CacheEntry e;
-    if (d.ok()) {
-      e.device = std::make_shared<const Device>(std::move(*d));
-      e.expires = now + kCacheTtlMs;
-    } else {
-      e.expires = now + kNegativeTtlMs;
-    }
-    if (by_eui.size() > 100000) by_eui.clear();
-    by_eui[eui] = e;
-    return e.device;
+    return Cached(by_eui, eui, [&] { return store.FindDeviceByDevEui(eui); });
   }
 
   void Submit(std::shared_ptr<pipeline::Uplink> u, std::shared_ptr<AckHandle> ack,

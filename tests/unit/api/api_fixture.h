@@ -92,10 +92,15 @@ class ApiFixture : public ::testing::Test {
     if (!body.empty()) req.headers.Set("content-type", "application/json");
     req.body = body;
     req.remote_addr = remote;
+    return Dispatch(req);
+  }
+
+  // Routes a prepared request and waits for its answer (handlers answer
+  // synchronously except ingest, which answers after the group commit).
+  Reply Dispatch(http::Request& req) {
     auto promise = std::make_shared<std::promise<http::Response>>();
     auto future = promise->get_future();
     router_.Dispatch(req, [promise](http::Response r) { promise->set_value(std::move(r)); });
-    // Handlers answer synchronously except ingest (after the group commit).
     EXPECT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
     http::Response r = future.get();
     Reply out;

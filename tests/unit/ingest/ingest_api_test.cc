@@ -44,18 +44,7 @@ class IngestApiTest : public ApiFixture {
     if (!content_type.empty()) req.headers.Set("content-type", content_type);
     if (!header_key.empty()) req.headers.Set("x-api-key", header_key);
     req.body = body;
-    auto promise = std::make_shared<std::promise<http::Response>>();
-    auto future = promise->get_future();
-    router_.Dispatch(req, [promise](http::Response r) { promise->set_value(std::move(r)); });
-    EXPECT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
-    http::Response r = future.get();
-    Reply out;
-    out.status = r.status;
-    out.raw = r.body;
-    out.headers = r.headers;
-    out.body = json::parse(r.body, nullptr, false);
-    if (out.body.is_discarded()) out.body = nullptr;
-    return out;
+    return Dispatch(req);
   }
 
   Reply GetWithAccept(const std::string& target, const std::string& accept) {
