@@ -7,6 +7,8 @@ BUILD_DIR := build/$(PRESET)
 BIN := $(BUILD_DIR)/bin/bysans
 DATA_DIR ?= data
 JOBS ?= $(shell nproc)
+# Node.js fetched by scripts/install-deps when the machine's is older than 20.
+export PATH := $(CURDIR)/.cache/node/bin:$(PATH)
 
 .PHONY: all deps configure build web run test test-asan bench format clean
 
