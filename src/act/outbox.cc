@@ -10,11 +10,29 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "act/bytes.h"
+
 namespace bysans::act {
+
+Status CheckActionTopic(const std::string& topic) {
+  if (topic.empty() || topic.size() > 1024) return InvalidArgument("topic must be 1..1024 bytes");
+  if (topic.find_first_of("+#") != std::string::npos || topic.find('\0') != std::string::npos) {
+    return InvalidArgument("topic must not contain '+', '#' or NUL");
+  }
+  for (const char* reserved : {"$", "devices/", "application/"}) {
+    if (topic.rfind(reserved, 0) == 0) {
+      return InvalidArgument(std::string("topic must not start with '") + reserved +
+                             "' (reserved for bysans' devices and ChirpStack)");
+    }
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 using json = nlohmann::json;
@@ -22,7 +40,69 @@ using json = nlohmann::json;
 struct Attempt {
   bool ok = false;
   std::string error;
+  bool permanent = false;  // retrying cannot help: the row fails at once
 };
+
+// A PUBACK (or failure) that arrives on the MQTT client's thread.
+struct Completion {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  void Set(const Status& s) {
+    std::lock_guard lk(mu);
+    if (!result) result = s;
+    cv.notify_all();
+  }
+};
+
+bool Permanent(Code c) {
+  return c == Code::kInvalidArgument || c == Code::kFailedPrecondition || c == Code::kNotFound ||
+         c == Code::kPermissionDenied || c == Code::kTooLarge;
+}
+
+// Waits for the broker's answer, at most `timeout_ms`, giving up early on shutdown.
+Attempt Await(const std::shared_ptr<Completion>& c, TimeMs timeout_ms, std::atomic<bool>* stop) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock lk(c->mu);
+  while (!c->result && !stop->load()) {
+    if (std::chrono::steady_clock::now() >= end) {
+      return {false, "no acknowledgement from the MQTT broker within " +
+                         std::to_string(timeout_ms) + " ms"};
+    }
+    c->cv.wait_for(lk, std::chrono::milliseconds(100));
+  }
+  if (!c->result) return {false, "stopped"};
+  if (c->result->ok()) return {true, ""};
+  return {false, c->result->message(), Permanent(c->result->code())};
+}
+
+Attempt DeliverMqtt(const json& spec, const std::string& payload, const MqttPublisher& publish,
+                    TimeMs timeout_ms, std::atomic<bool>* stop) {
+  if (!publish) return {false, "MQTT is not available in this server"};
+  std::string topic = spec.value("topic", "");
+  if (Status s = CheckActionTopic(topic); !s.ok()) return {false, s.message(), true};
+  auto c = std::make_shared<Completion>();
+  Status st = publish(topic, payload, [c](const Status& s) { c->Set(s); });
+  if (!st.ok()) return {false, st.message(), Permanent(st.code())};
+  return Await(c, timeout_ms, stop);
+}
+
+Attempt DeliverDownlink(const json& spec, const DownlinkSender& send, TimeMs timeout_ms,
+                        std::atomic<bool>* stop) {
+  if (!send) return {false, "downlinks are not available in this server"};
+  DownlinkRequest r;
+  r.device_id = spec.value("deviceId", Id{0});
+  r.fport = spec.contains("fPort") ? spec.value("fPort", 0) : -1;
+  r.confirmed = spec.value("confirmed", false);
+  auto bytes = spec.contains("hex") ? DecodeHex(spec.value("hex", ""))
+                                    : DecodeBase64(spec.value("data", ""));
+  if (!bytes.ok()) return {false, bytes.status().message(), true};
+  r.data = std::move(bytes).value();
+  auto c = std::make_shared<Completion>();
+  Status st = send(r, [c](const Status& s) { c->Set(s); });
+  if (!st.ok()) return {false, st.message(), Permanent(st.code())};
+  return Await(c, timeout_ms, stop);
+}
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
@@ -43,13 +123,15 @@ int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
 
-Attempt Deliver(const OutboxEntry& e, TimeMs default_timeout_ms, std::atomic<bool>* stop) {
+// `c` is the worker's handle: reset before each use, so its connections are reused
+// (keep-alive to the same endpoint).
+Attempt Deliver(CURL* c, const OutboxEntry& e, TimeMs default_timeout_ms, std::atomic<bool>* stop) {
   json spec = json::parse(e.spec, nullptr, false);
   if (!spec.is_object()) return {false, "invalid action spec"};
   std::string type = spec.value("type", "");
   std::string url = spec.value("url", "");
-  CURL* c = curl_easy_init();
   if (!c) return {false, "curl_easy_init failed"};
+  curl_easy_reset(c);
   curl_slist* list = nullptr;
   ReadState rs{&e.payload};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -95,8 +177,7 @@ Attempt Deliver(const OutboxEntry& e, TimeMs default_timeout_ms, std::atomic<boo
     curl_easy_setopt(c, CURLOPT_READDATA, &rs);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   } else {
-    curl_easy_cleanup(c);
-    return {false, "unsupported action type '" + type + "'"};
+    return {false, "unsupported action type '" + type + "'", true};
   }
   CURLcode rc = curl_easy_perform(c);
   Attempt a;
@@ -111,7 +192,6 @@ Attempt Deliver(const OutboxEntry& e, TimeMs default_timeout_ms, std::atomic<boo
     a.ok = true;
   }
   curl_slist_free_all(list);
-  curl_easy_cleanup(c);
   return a;
 }
 
@@ -142,15 +222,37 @@ struct Outbox::Impl {
   std::condition_variable work_cv;      // wakes workers
   bool wake = false;
   std::atomic<bool> stop{false};
-  std::set<Id> taken;  // queued or in flight
+  std::set<Id> taken;     // queued or in flight
+  std::set<Id> finished;  // attempted since the current pending list was read
   std::map<std::string, Target> targets;
   std::thread dispatcher;
 
+  MqttPublisher mqtt_publisher;    // guarded by mu
+  DownlinkSender downlink_sender;  // guarded by mu
+
   Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(o) {}
+
+  Attempt DeliverAny(CURL* c, const OutboxEntry& e) {
+    json spec = json::parse(e.spec, nullptr, false);
+    std::string type = spec.is_object() ? spec.value("type", "") : "";
+    if (type != "mqtt" && type != "downlink") return Deliver(c, e, opts.default_timeout_ms, &stop);
+    int64_t t = spec.value("timeoutMs", int64_t{0});
+    TimeMs timeout = t > 0 ? t : opts.default_timeout_ms;
+    MqttPublisher publish;
+    DownlinkSender send;
+    {
+      std::lock_guard lk(mu);
+      publish = mqtt_publisher;
+      send = downlink_sender;
+    }
+    if (type == "mqtt") return DeliverMqtt(spec, e.payload, publish, timeout, &stop);
+    return DeliverDownlink(spec, send, timeout, &stop);
+  }
 
   void Dispatch() {
     std::unique_lock lk(mu);
     while (!stop) {
+      finished.clear();  // rows finished from now on may still be listed as pending
       lk.unlock();
       auto pending = store.ListPendingOutbox(10000);
       lk.lock();
@@ -159,7 +261,7 @@ struct Outbox::Impl {
       } else {
         TimeMs now = clock.NowMs();
         for (auto& e : *pending) {
-          if (e.next_attempt_ms > now || taken.count(e.id)) continue;
+          if (e.next_attempt_ms > now || taken.count(e.id) || finished.count(e.id)) continue;
           taken.insert(e.id);
           Target& t = targets[e.target_key];
           if (t.workers.empty()) {
@@ -179,6 +281,7 @@ struct Outbox::Impl {
   }
 
   void Work(const std::string& key) {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     std::unique_lock lk(mu);
     while (true) {
       Target& t = targets[key];
@@ -187,7 +290,7 @@ struct Outbox::Impl {
       OutboxEntry e = std::move(t.queue.front());
       t.queue.pop_front();
       lk.unlock();
-      Attempt a = Deliver(e, opts.default_timeout_ms, &stop);
+      Attempt a = DeliverAny(curl.get(), e);
       if (stop) {  // aborted by shutdown: stays pending, not an attempt
         lk.lock();
         return;
@@ -208,7 +311,7 @@ struct Outbox::Impl {
       e.last_error = a.error;
       if (a.ok) {
         e.state = "delivered";
-      } else if (e.attempts >= opts.max_attempts) {
+      } else if (a.permanent || e.attempts >= opts.max_attempts) {
         e.state = "failed";
       } else {
         TimeMs backoff = opts.base_backoff_ms;
@@ -219,6 +322,7 @@ struct Outbox::Impl {
       if (!s.ok()) spdlog::warn("outbox: recording attempt of {}: {}", e.id, s.message());
       lk.lock();
       taken.erase(e.id);
+      finished.insert(e.id);
     }
   }
 };
@@ -227,6 +331,16 @@ Outbox::Outbox(RuleStore& store, const Clock& clock, OutboxOptions options)
     : impl_(std::make_unique<Impl>(store, clock, options)) {}
 
 Outbox::~Outbox() { Stop(); }
+
+void Outbox::SetMqttPublisher(MqttPublisher publisher) {
+  std::lock_guard lk(impl_->mu);
+  impl_->mqtt_publisher = std::move(publisher);
+}
+
+void Outbox::SetDownlinkSender(DownlinkSender sender) {
+  std::lock_guard lk(impl_->mu);
+  impl_->downlink_sender = std::move(sender);
+}
 
 void Outbox::Start() {
   impl_->dispatcher = std::thread([this] { impl_->Dispatch(); });

@@ -1,5 +1,6 @@
 // The durable outbox: delivers the pending rows of RuleStore's outbox table
-// (webhooks over HTTP(S), e-mail over SMTP(S) with libcurl). Rows are written
+// (webhooks over HTTP(S), e-mail over SMTP(S) with libcurl, MQTT publishes and
+// LoRaWAN/MQTT downlinks through the publishers the server registers). Rows are written
 // by the rules runtime in the same transaction as their alarm, so a crash
 // (kill -9) loses nothing: pending rows are sent after the restart.
 //
@@ -11,6 +12,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,12 +33,42 @@ struct OutboxOptions {
 // The queue a delivery belongs to: scheme://host:port of its URL.
 std::string TargetKeyOf(const std::string& url);
 
+// The queue of "mqtt" and "downlink" actions: bysans' own broker connection.
+inline constexpr const char* kMqttTargetKey = "mqtt://bysans";
+
+// Topics an "mqtt" action may publish to: 1..1024 bytes, no wildcards or NUL,
+// not a system topic ($...) and not bysans' own device and ChirpStack topics
+// (devices/..., application/...): a rule must not fake uplinks or reach another
+// organisation's devices. InvalidArgument names the reason.
+Status CheckActionTopic(const std::string& topic);
+
+// Publishes with QoS 1 on bysans' MQTT connection; `done` runs on the broker's
+// PUBACK or a failure (possibly on another thread, possibly after a timeout).
+using MqttPublisher = std::function<Status(std::string topic, std::string payload,
+                                           std::function<void(const Status&)> done)>;
+
+// A downlink to one device, recorded in the device's downlink history.
+struct DownlinkRequest {
+  Id device_id = 0;
+  int fport = 0;     // -1: not given (MQTT devices)
+  std::string data;  // the frame bytes
+  bool confirmed = false;
+};
+// Sends it; an error status that is not kUnavailable/kInternal is permanent (no retry).
+// `done` as for MqttPublisher.
+using DownlinkSender =
+    std::function<Status(const DownlinkRequest& request, std::function<void(const Status&)> done)>;
+
 class Outbox {
  public:
   Outbox(RuleStore& store, const Clock& clock, OutboxOptions options);
   ~Outbox();
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
+
+  // Where "mqtt" and "downlink" actions go; until set they fail and are retried.
+  void SetMqttPublisher(MqttPublisher publisher);
+  void SetDownlinkSender(DownlinkSender sender);
 
   void Start();
   // Stops dispatching and aborts deliveries in progress (they stay pending).

@@ -12,9 +12,10 @@
 
 namespace bysans::api {
 
-// api/jobs.cc
+// api/jobs.cc. `rerun` queues a stored job again (its state is not queued or running).
 void RegisterJobRoutes(http::Router& router, ApiContext& ctx,
-                       std::shared_ptr<decode::JobTable> jobs);
+                       std::shared_ptr<decode::JobTable> jobs,
+                       std::function<Status(const decode::JobStatus&)> rerun);
 
 namespace {
 
@@ -22,10 +23,17 @@ constexpr size_t kMaxCodeBytes = 256 * 1024;
 
 // What the decoder routes share; lives as long as the router's handlers.
 struct DecoderApi {
+  explicit DecoderApi(ApiContext& ctx) : jobs(ctx.store.decoders(), ctx.clock) {}
   decode::JobTable jobs;
   decode::DecodeThread test_thread;
   decode::DecodeThread job_thread;
 };
+
+// The organisation's decoder time limit per call (Organization::decoder_timeout_ms).
+int64_t OrgTimeLimitMs(ApiContext& ctx, Id org_id) {
+  auto o = ctx.store.GetOrganization(org_id);
+  return o.ok() ? o->decoder_timeout_ms : 0;
+}
 
 json DecoderJson(const StoredDecoder& d) {
   return {{"id", d.id},
@@ -225,6 +233,7 @@ struct TestJob {
   StoredDecoder decoder;
   decode::DecodeInput input;
   Id device_id = 0;
+  int64_t time_ms = 0;
 };
 
 Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -300,6 +309,7 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
     in.variables = device->metadata;
     job.device_id = device->id;
   }
+  job.time_ms = OrgTimeLimitMs(ctx, job.decoder.org_id);
   return job;
 }
 
@@ -340,7 +350,7 @@ void TestDecode(ApiContext& ctx, std::shared_ptr<DecoderApi> api, http::Request&
   auto shared = std::make_shared<TestJob>(std::move(job).value());
   api->test_thread.Post([shared, respond](decode::DecoderRunner& runner) {
     try {
-      auto r = runner.Run(shared->decoder, shared->input, shared->device_id);
+      auto r = runner.Run(shared->decoder, shared->input, shared->device_id, shared->time_ms);
       respond(Json(200, ResultJson(r)));
     } catch (const std::exception& e) {
       spdlog::error("decoder test failed: {}", e.what());
@@ -358,6 +368,57 @@ Result<TimeMs> TimeField(const json& body, const char* field, TimeMs fallback) {
   if (it->is_string())
     if (auto t = ParseTime(it->get<std::string>())) return *t;
   return InvalidArgument(std::string("field '") + field + "' must be RFC 3339 or ms");
+}
+
+json RequestJson(const decode::RedecodeRequest& rq) {
+  return {{"decoderId", rq.decoder_id},
+          {"from", rq.from},
+          {"to", rq.to},
+          {"deviceId", rq.device_id ? json(*rq.device_id) : json(nullptr)}};
+}
+
+Result<decode::RedecodeRequest> RequestFromJson(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("decoderId") || !j["decoderId"].is_number_integer())
+    return FailedPrecondition("the job has no stored request to run again");
+  decode::RedecodeRequest rq;
+  rq.decoder_id = j["decoderId"].get<Id>();
+  rq.from = j.value("from", INT64_MIN);
+  rq.to = j.value("to", INT64_MAX);
+  if (auto it = j.find("deviceId"); it != j.end() && it->is_number_integer())
+    rq.device_id = it->get<Id>();
+  return rq;
+}
+
+// Runs a re-decode job on the job thread; its progress and outcome go to the job table.
+void QueueRedecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, Id job,
+                   decode::RedecodeRequest rq) {
+  Store& store = ctx.store;
+  DecoderApi* raw = api.get();  // the thread belongs to *api, which outlives its tasks
+  api->job_thread.Post([raw, &store, rq, job](decode::DecoderRunner& runner) mutable {
+    raw->jobs.Update(job, [](decode::JobStatus& j) {
+      j.state = "running";
+      j.error.clear();
+    });
+    if (auto dec = store.decoders().GetDecoder(rq.decoder_id); dec.ok()) {
+      if (auto org = store.GetOrganization(dec->org_id); org.ok())
+        rq.time_ms = org->decoder_timeout_ms;
+    }
+    Status st = decode::Redecode(
+        store, runner, rq,
+        [raw, job](int64_t done, int64_t total, int64_t errors) {
+          raw->jobs.Update(job, [&](decode::JobStatus& j) {
+            j.done = done;
+            j.total = total;
+            j.errors = errors;
+          });
+        },
+        raw->job_thread.stopping());
+    raw->jobs.Update(job, [&](decode::JobStatus& j) {
+      j.state = st.ok() ? "done" : raw->job_thread.stopping() ? "cancelled" : "failed";
+      j.error = st.ok() ? "" : st.message();
+    });
+  });
 }
 
 Result<http::Response> StartRedecode(ApiContext& ctx, std::shared_ptr<DecoderApi> api,
@@ -379,26 +440,8 @@ Result<http::Response> StartRedecode(ApiContext& ctx, std::shared_ptr<DecoderApi
     if (device.org_id != d.org_id) return NotFound("no device with id " + std::to_string(*dev));
     rq.device_id = device.id;
   }
-  Id job = api->jobs.Add(d.org_id, "redecode");
-  Store& store = ctx.store;
-  DecoderApi* raw = api.get();  // the thread belongs to *api, which outlives its tasks
-  api->job_thread.Post([raw, &store, rq, job](decode::DecoderRunner& runner) {
-    raw->jobs.Update(job, [](decode::JobStatus& j) { j.state = "running"; });
-    Status st = decode::Redecode(
-        store, runner, rq,
-        [raw, job](int64_t done, int64_t total, int64_t errors) {
-          raw->jobs.Update(job, [&](decode::JobStatus& j) {
-            j.done = done;
-            j.total = total;
-            j.errors = errors;
-          });
-        },
-        raw->job_thread.stopping());
-    raw->jobs.Update(job, [&](decode::JobStatus& j) {
-      j.state = st.ok() ? "done" : raw->job_thread.stopping() ? "cancelled" : "failed";
-      j.error = st.ok() ? "" : st.message();
-    });
-  });
+  BYSANS_ASSIGN_OR_RETURN(Id job, api->jobs.Add(d.org_id, "redecode", RequestJson(rq).dump()));
+  QueueRedecode(ctx, api, job, rq);
   Audit(ctx, p, req, d.org_id, "redecode", "decoder", std::to_string(d.id), body.dump());
   return Json(202, {{"jobId", job}});
 }
@@ -406,7 +449,13 @@ Result<http::Response> StartRedecode(ApiContext& ctx, std::shared_ptr<DecoderApi
 }  // namespace
 
 void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx) {
-  auto api = std::make_shared<DecoderApi>();
+  auto api = std::make_shared<DecoderApi>(ctx);
+  // Jobs of an earlier process that never finished: no thread runs them any more.
+  if (auto n = ctx.store.decoders().InterruptJobs(ctx.clock.NowMs()); !n.ok()) {
+    spdlog::warn("jobs: {}", n.status().message());
+  } else if (*n > 0) {
+    spdlog::info("jobs: {} unfinished job(s) of an earlier run marked interrupted", *n);
+  }
   auto bind = [&ctx](auto fn) {
     return [&ctx, fn](http::Request& req, const auth::Principal& p) { return fn(ctx, req, p); };
   };
@@ -434,7 +483,25 @@ void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx) {
             [&ctx, api](http::Request& req, const auth::Principal& p) {
               return StartRedecode(ctx, api, req, p);
             });
-  RegisterJobRoutes(router, ctx, std::shared_ptr<decode::JobTable>(api, &api->jobs));
+  // A weak reference: the router's handlers own `api`; this one must not keep it alive in a cycle.
+  std::weak_ptr<DecoderApi> weak = api;
+  RegisterJobRoutes(router, ctx, std::shared_ptr<decode::JobTable>(api, &api->jobs),
+                    [&ctx, weak](const decode::JobStatus& j) -> Status {
+                      auto a = weak.lock();
+                      if (!a) return Unavailable("shutting down");
+                      if (j.kind != "redecode") return FailedPrecondition("unknown job kind");
+                      BYSANS_ASSIGN_OR_RETURN(decode::RedecodeRequest rq,
+                                              RequestFromJson(j.request));
+                      auto dec = ctx.store.decoders().GetDecoder(rq.decoder_id);
+                      if (!dec.ok() || dec->org_id != j.org_id)
+                        return FailedPrecondition("the job's decoder no longer exists");
+                      a->jobs.Update(j.id, [](decode::JobStatus& s) {
+                        s.state = "queued";
+                        s.error.clear();
+                      });
+                      QueueRedecode(ctx, a, j.id, rq);
+                      return Status::Ok();
+                    });
 }
 
 }  // namespace bysans::api

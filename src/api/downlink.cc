@@ -34,7 +34,7 @@ json DownlinkJson(const Downlink& d) {
           {"error", d.error}};
 }
 
-Result<http::Response> Send(ApiContext& ctx, const DownlinkPublisher& publish, http::Request& req,
+Result<http::Response> Send(ApiContext& ctx, const RoutedPublisher& publish, http::Request& req,
                             const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device dev, LoadDevice(ctx, p, id, Role::kEditor));
@@ -46,23 +46,49 @@ Result<http::Response> Send(ApiContext& ctx, const DownlinkPublisher& publish, h
   BYSANS_ASSIGN_OR_RETURN(auto confirmed, OptBool(body, "confirmed"));
   if (data.has_value() == hex.has_value())
     return InvalidArgument("give exactly one of 'data' (base64) and 'hex'");
+  std::string bytes;
+  if (data) {
+    auto decoded = lorawan::DecodeBase64(*data);
+    if (!decoded.ok()) return InvalidArgument("field 'data' must be base64");
+    bytes = std::move(*decoded);
+  } else {
+    BYSANS_ASSIGN_OR_RETURN(bytes, DecodeHex(*hex));
+  }
+  BYSANS_ASSIGN_OR_RETURN(Downlink d,
+                          SendDownlink(ctx.store, ctx.clock, dev, fport, std::move(bytes),
+                                       confirmed.value_or(false), publish, nullptr));
+  Audit(ctx, p, req, dev.org_id, "downlink", "device", std::to_string(dev.id));
+  return Json(202, DownlinkJson(d));
+}
+
+Result<http::Response> History(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device dev, LoadDevice(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(auto list, ctx.store.mqtt().ListDownlinks(dev.id, 1000));
+  json items = json::array();
+  for (const Downlink& d : list) items.push_back(DownlinkJson(d));
+  return Json(200, json{{"deviceId", dev.id}, {"items", std::move(items)}});
+}
+
+}  // namespace
+
+Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& dev,
+                              std::optional<int64_t> fport, std::string data, bool confirmed,
+                              const RoutedPublisher& publish,
+                              std::function<void(const Status&)> done) {
   Downlink d;
   d.device_id = dev.id;
-  d.created_ms = ctx.clock.NowMs();
-  d.confirmed = confirmed.value_or(false);
-  if (data) {
-    auto bytes = lorawan::DecodeBase64(*data);
-    if (!bytes.ok()) return InvalidArgument("field 'data' must be base64");
-    d.data = std::move(*bytes);
-  } else {
-    BYSANS_ASSIGN_OR_RETURN(d.data, DecodeHex(*hex));
-  }
+  d.created_ms = clock.NowMs();
+  d.confirmed = confirmed;
+  d.data = std::move(data);
   std::string payload;
+  Id via = 0;
   if (dev.transport == Transport::kLorawan) {
     if (!fport || *fport < 1 || *fport > 223)
       return InvalidArgument("field 'fPort' is required for LoRaWAN and must be 1..223");
     d.fport = static_cast<int>(*fport);
-    BYSANS_ASSIGN_OR_RETURN(std::string app, ctx.store.mqtt().LorawanApplication(dev.id));
+    BYSANS_ASSIGN_OR_RETURN(std::string app, store.mqtt().LorawanApplication(dev.id));
+    BYSANS_ASSIGN_OR_RETURN(via, store.mqtt().LorawanIntegration(dev.id));
     d.topic = "application/" + app + "/device/" + dev.dev_eui + "/command/down";
     payload = json{{"devEui", dev.dev_eui},
                    {"confirmed", d.confirmed},
@@ -79,33 +105,22 @@ Result<http::Response> Send(ApiContext& ctx, const DownlinkPublisher& publish, h
     return FailedPrecondition("HTTP devices cannot receive downlinks");
   }
   d.status = "queued";
-  BYSANS_ASSIGN_OR_RETURN(d, ctx.store.mqtt().AppendDownlink(d));
-  Store* store = &ctx.store;
+  BYSANS_ASSIGN_OR_RETURN(d, store.mqtt().AppendDownlink(d));
+  Store* s = &store;
   Id downlink_id = d.id;
-  Status st = publish(d.topic, payload, [store, downlink_id](const Status& s) {
-    (void)store->mqtt().SetDownlinkStatus(downlink_id, s.ok() ? "published" : "failed",
-                                          s.ok() ? std::string() : s.message());
+  Status st = publish(via, d.topic, payload, [s, downlink_id, done](const Status& result) {
+    (void)s->mqtt().SetDownlinkStatus(downlink_id, result.ok() ? "published" : "failed",
+                                      result.ok() ? std::string() : result.message());
+    if (done) done(result);
   });
   if (!st.ok()) {
-    (void)ctx.store.mqtt().SetDownlinkStatus(d.id, "failed", st.message());
+    (void)store.mqtt().SetDownlinkStatus(d.id, "failed", st.message());
     return st;
   }
-  Audit(ctx, p, req, dev.org_id, "downlink", "device", std::to_string(dev.id));
-  return Json(202, DownlinkJson(d));
+  return d;
 }
 
-Result<http::Response> History(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
-  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
-  BYSANS_ASSIGN_OR_RETURN(Device dev, LoadDevice(ctx, p, id, Role::kViewer));
-  BYSANS_ASSIGN_OR_RETURN(auto list, ctx.store.mqtt().ListDownlinks(dev.id, 1000));
-  json items = json::array();
-  for (const Downlink& d : list) items.push_back(DownlinkJson(d));
-  return Json(200, json{{"deviceId", dev.id}, {"items", std::move(items)}});
-}
-
-}  // namespace
-
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, DownlinkPublisher publish) {
+void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, RoutedPublisher publish) {
   AddAuthed(router, ctx, "POST", "/api/v1/devices/{id}/downlink",
             "Send a downlink {fPort, data (base64) | hex, confirmed} to a LoRaWAN or MQTT device",
             [&ctx, publish](http::Request& req, const auth::Principal& p) {

@@ -1,19 +1,40 @@
 // POST/GET /api/v1/devices/{id}/downlink: downlinks to LoRaWAN (via ChirpStack's
 // command/down topic) and MQTT devices (devices/{id}/down), with a history per device.
+// SendDownlink() is the same logic for other callers (e.g. rule actions).
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "api/context.h"
+#include "store/mqtt_store.h"
 
 namespace bysans::api {
 
-// Publishes with QoS 1; `done` runs on the broker's PUBACK or a failure. Registered by
-// server/ with bysans' MQTT client.
+// Publishes with QoS 1 through bysans' own MQTT client; `done` runs on the broker's PUBACK or
+// a failure (same shape as act::MqttPublisher).
 using DownlinkPublisher = std::function<Status(std::string topic, std::string payload,
                                                std::function<void(const Status&)> done)>;
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, DownlinkPublisher publish);
+// The same through the MQTT connection `integration_id` (0 = bysans' own client; else a
+// ChirpStack integration of the device's organisation, store/mqtt_store.h). Registered by
+// server/ (mqtt::MqttService::PublishVia).
+using RoutedPublisher =
+    std::function<Status(Id integration_id, std::string topic, std::string payload,
+                         std::function<void(const Status&)> done)>;
+
+// Validates a downlink for `device`, appends it to the device's downlink history (status
+// "queued", later "published" or "failed") and publishes it: LoRaWAN devices (fPort required,
+// 1..223) through the connection that last delivered their uplink (kNotFound before the first
+// uplink), MQTT devices (fPort optional, 0..255) on devices/{id}/down; HTTP devices:
+// kFailedPrecondition. `done` (may be empty) runs after the history is updated with the
+// broker's answer. Does not check roles. Thread-safe.
+Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& device,
+                              std::optional<int64_t> fport, std::string data, bool confirmed,
+                              const RoutedPublisher& publish,
+                              std::function<void(const Status&)> done);
+
+void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, RoutedPublisher publish);
 
 }  // namespace bysans::api

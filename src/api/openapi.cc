@@ -67,6 +67,22 @@ constexpr Op kOps[] = {
     // api/integrations.cc (LoRaWAN onboarding).
     {"GET", "/api/v1/organizations/{orgId}/lorawan/gateways", "", "", 200},
     {"GET", "/api/v1/lorawan/unknown-devices", "", "", 200},
+    {"GET", "/api/v1/organizations/{orgId}/lorawan/unknown-devices", "", "UnknownDevices", 200},
+    // api/integrations.cc: third-party MQTT brokers (ChirpStack per organisation, external
+    // brokers per application).
+    {"POST", "/api/v1/organizations/{orgId}/integrations/chirpstack", "ChirpstackIntegrationInput",
+     "Integration", 201},
+    {"GET", "/api/v1/organizations/{orgId}/integrations/chirpstack", "", "Integrations", 200},
+    {"GET", "/api/v1/integrations/chirpstack/{id}", "", "Integration", 200},
+    {"PATCH", "/api/v1/integrations/chirpstack/{id}", "ChirpstackIntegrationInput", "Integration",
+     200},
+    {"DELETE", "/api/v1/integrations/chirpstack/{id}", "", "", 204},
+    {"POST", "/api/v1/applications/{appId}/integrations/mqtt", "MqttIntegrationInput",
+     "Integration", 201},
+    {"GET", "/api/v1/applications/{appId}/integrations/mqtt", "", "Integrations", 200},
+    {"GET", "/api/v1/integrations/mqtt/{id}", "", "Integration", 200},
+    {"PATCH", "/api/v1/integrations/mqtt/{id}", "MqttIntegrationInput", "Integration", 200},
+    {"DELETE", "/api/v1/integrations/mqtt/{id}", "", "", 204},
     // api/downlink.cc (registered by server/ with the MQTT client).
     {"POST", "/api/v1/devices/{id}/downlink", "", "", 202},
     {"GET", "/api/v1/devices/{id}/downlink", "", "", 200},
@@ -102,6 +118,7 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/decoders/test", "DecoderTest", "DecoderTestResult", 200},
     {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
     {"GET", "/api/v1/jobs/{id}", "", "Job", 200},
+    {"POST", "/api/v1/jobs/{id}/rerun", "", "Job", 202},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -136,10 +153,52 @@ json Components() {
   s["Me"] = Obj({{"user", Ref("User")},
                  {"memberships", {{"type", "array"}, {"items", Ref("Membership")}}},
                  {"expiresAt", Time()}});
-  s["Organization"] = Obj({{"id", Int()}, {"name", Str()}, {"createdAt", Time()}});
-  s["OrganizationInput"] = Obj({{"name", Str()}}, {"name"});
+  s["Organization"] =
+      Obj({{"id", Int()}, {"name", Str()}, {"createdAt", Time()}, {"decoderTimeoutMs", Int()}});
+  s["OrganizationInput"] =
+      Obj({{"name", Str()},
+           {"decoderTimeoutMs", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5000}}}},
+          {"name"});
   s["Member"] = Obj({{"userId", Int()}, {"email", Str()}, {"name", Str()}, {"role", role}});
   s["RoleInput"] = Obj({{"role", role}}, {"role"});
+  {
+    // api/integrations.cc
+    json broker = {{"name", Str()},     {"url", {{"type", "string"}, {"pattern", "^mqtts?://"}}},
+                   {"username", Str()}, {"password", {{"type", "string"}, {"writeOnly", true}}},
+                   {"clientId", Str()}, {"enabled", Bool()}};
+    json cs_input = Obj(broker, {"name", "url"});
+    cs_input["additionalProperties"] = false;
+    s["ChirpstackIntegrationInput"] = cs_input;
+    json ext = broker;
+    ext["topicFilter"] = Str();
+    ext["deviceTopicLevel"] = {{"type", "integer"}, {"minimum", 0}, {"maximum", 63}};
+    ext["deviceMatch"] = {{"type", "string"}, {"enum", {"id", "name", "devEui"}}};
+    json ext_input = Obj(ext, {"name", "url", "topicFilter", "deviceTopicLevel"});
+    ext_input["additionalProperties"] = false;
+    s["MqttIntegrationInput"] = ext_input;
+    json out = ext;
+    out.erase("password");
+    out["id"] = Int();
+    out["orgId"] = Int();
+    out["applicationId"] = Int();
+    out["hasPassword"] = Bool();
+    out["status"] = {{"type", "string"},
+                     {"enum", {"stopped", "disabled", "connecting", "connected", "error"}}};
+    out["lastError"] = Str();
+    out["statusSince"] = Time();
+    out["createdAt"] = Time();
+    out["updatedAt"] = Time();
+    s["Integration"] = Obj(out);
+    s["Integrations"] = Obj({{"items", {{"type", "array"}, {"items", Ref("Integration")}}}});
+    s["UnknownDevices"] = Obj({{"items",
+                                {{"type", "array"},
+                                 {"items", Obj({{"devEui", Str()},
+                                                {"applicationId", Str()},
+                                                {"integrationId", Int()},
+                                                {"firstSeen", Time()},
+                                                {"lastSeen", Time()},
+                                                {"uplinks", Int()}})}}}});
+  }
   s["Application"] = Obj({{"id", Int()},
                           {"orgId", Int()},
                           {"name", Str()},
@@ -417,7 +476,11 @@ json Operation(const http::RouteInfo& r) {
     else if (r.pattern.ends_with("/stream"))
       ok["content"] = {
           {"text/event-stream",
-           {{"schema", Str()}, {"description", "event: reading, data: StreamReading (JSON)"}}}};
+           {{"schema", Str()},
+            {"description",
+             "event: reading, data: StreamReading (JSON); event: alarm, data: {event (raised, "
+             "acknowledged, cleared, updated), id, deviceId, ruleId, state, severity, message, "
+             "raisedAt}"}}}};
     else if (r.pattern == "/api/openapi.json")
       ok["content"] = {{"application/json", {{"schema", {{"type", "object"}}}}}};
     responses[std::to_string(o->status)] = ok;

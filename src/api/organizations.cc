@@ -1,11 +1,25 @@
 // Organisations (create/delete: global admin) and their memberships (org admin).
 #include "api/common.h"
 #include "api/objects.h"
+#include "store/decoder_store.h"
 
 namespace bysans::api {
 namespace {
 
 std::string IdStr(Id id) { return std::to_string(id); }
+
+// ToJson plus the organisation's settings.
+json OrgJson(const Organization& o) {
+  json j = ToJson(o);
+  j["decoderTimeoutMs"] = o.decoder_timeout_ms;
+  return j;
+}
+
+json OrgArray(const std::vector<Organization>& orgs) {
+  json a = json::array();
+  for (const auto& o : orgs) a.push_back(OrgJson(o));
+  return a;
+}
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_RETURN_IF_ERROR(auth::RequireGlobalAdmin(p));
@@ -16,18 +30,18 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   o.created_ms = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(o, ctx.store.CreateOrganization(o));
   Audit(ctx, p, req, o.id, "create", "organization", IdStr(o.id));
-  return Json(201, ToJson(o));
+  return Json(201, OrgJson(o));
 }
 
 Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   if (p.global_admin) {
     BYSANS_ASSIGN_OR_RETURN(auto orgs, ctx.store.ListOrganizations(page));
-    return PagedJson(ToJsonArray(orgs.items), orgs.total, page);
+    return PagedJson(OrgArray(orgs.items), orgs.total, page);
   }
   if (p.user_id) {
     BYSANS_ASSIGN_OR_RETURN(auto orgs, ctx.store.ListOrganizationsOfUser(*p.user_id, page));
-    return PagedJson(ToJsonArray(orgs.items), orgs.total, page);
+    return PagedJson(OrgArray(orgs.items), orgs.total, page);
   }
   // An API key sees its one organisation.
   std::vector<Organization> orgs;
@@ -39,28 +53,35 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
   std::vector<Organization> window;
   for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i)
     window.push_back(orgs[static_cast<size_t>(i)]);
-  return PagedJson(ToJsonArray(window), total, page);
+  return PagedJson(OrgArray(window), total, page);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kViewer));
-  return Json(200, ToJson(o));
+  return Json(200, OrgJson(o));
 }
 
 Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "decoderTimeoutMs"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) {
     if (name->empty()) return InvalidArgument("field 'name' must not be empty");
     o.name = *name;
   }
+  BYSANS_ASSIGN_OR_RETURN(auto timeout, OptInt(body, "decoderTimeoutMs"));
+  if (timeout) {
+    if (*timeout < 1 || *timeout > 5000)
+      return InvalidArgument("field 'decoderTimeoutMs' must be 1 to 5000");
+    o.decoder_timeout_ms = *timeout;
+  }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateOrganization(o));
+  if (timeout) ctx.store.decoders().InvalidateDecoders();  // pipeline caches the limit
   Audit(ctx, p, req, o.id, "update", "organization", IdStr(o.id), body.dump());
-  return Json(200, ToJson(o));
+  return Json(200, OrgJson(o));
 }
 
 Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

@@ -2,6 +2,12 @@
 // organisation's committed readings, for the web UI's live updates.
 //   event: reading
 //   data: {"deviceId":1,"key":"temperature","ts":"...","value":21.5,"unit":"°C"}
+// and the organisation's alarm changes (raised by the rules runtime,
+// acknowledged / cleared / commented by hand or cleared by a rule), taken from
+// the RuleStore's change listener after the change is stored:
+//   event: alarm
+//   data: {"event":"raised","id":7,"deviceId":1,"ruleId":2,"state":"active",...}
+// "event" is raised, acknowledged, cleared or updated (reminder, comment).
 // A comment line every 15 s keeps proxies from closing an idle stream.
 #include "api/stream.h"
 
@@ -12,6 +18,9 @@
 
 #include "api/common.h"
 #include "core/time_format.h"
+#include "rules/alarm.h"
+#include "rules/json.h"
+#include "store/rule_store.h"
 
 namespace bysans::api {
 namespace {
@@ -60,18 +69,41 @@ class StreamHub {
       std::string text =
           "event: reading\ndata: " + ev.dump(-1, ' ', false, json::error_handler_t::replace) +
           "\n\n";
-      for (Subscriber* s : targets) {
-        std::lock_guard slock(s->mu);
-        if (s->queue.size() >= kQueueLimit) {
-          s->queue.pop_front();
-          ++s->dropped;
-        }
-        s->queue.push_back(text);
-      }
+      Deliver(targets, text);
     }
   }
 
+  // Runs on the thread that stored the alarm change.
+  void PublishAlarm(const AlarmRecord& a, bool created) {
+    std::lock_guard lock(mu_);
+    std::vector<Subscriber*> targets;
+    for (const auto& s : subs_)
+      if (s->org_id == a.org_id) targets.push_back(s.get());
+    if (targets.empty()) return;
+    std::string event = created ? "raised" : a.state;
+    if (!created && a.state == "active") event = "updated";
+    json ev = {{"event", event},      {"id", a.id},       {"deviceId", a.device_id},
+               {"ruleId", a.rule_id}, {"state", a.state}, {"raisedAt", FormatRfc3339(a.raised_ms)}};
+    if (auto doc = rules::AlarmFromDoc(a.doc); doc.ok()) {
+      ev["severity"] = rules::SeverityName(doc->severity);
+      ev["message"] = doc->message;
+    }
+    Deliver(targets, "event: alarm\ndata: " +
+                         ev.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");
+  }
+
  private:
+  static void Deliver(const std::vector<Subscriber*>& targets, const std::string& text) {
+    for (Subscriber* s : targets) {
+      std::lock_guard slock(s->mu);
+      if (s->queue.size() >= kQueueLimit) {
+        s->queue.pop_front();
+        ++s->dropped;
+      }
+      s->queue.push_back(text);
+    }
+  }
+
   std::mutex mu_;
   std::list<std::shared_ptr<Subscriber>> subs_;
 };
@@ -100,9 +132,14 @@ void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
       [hub](const Device& device, const RawMessage&, const std::vector<Reading>& readings) {
         hub->Publish(device, readings);
       });
+  ctx.store.rules().AddListener([hub](const RuleStoreChange& c) {
+    if (!c.alarm) return;
+    if (c.kind == RuleStoreChange::Kind::kAlarmCreated) hub->PublishAlarm(*c.alarm, true);
+    if (c.kind == RuleStoreChange::Kind::kAlarmUpdated) hub->PublishAlarm(*c.alarm, false);
+  });
   AddAuthed(
       router, ctx, "GET", "/api/v1/organizations/{orgId}/stream",
-      "Live readings of the organisation (server-sent events)",
+      "Live readings and alarm changes of the organisation (server-sent events)",
       [&ctx, hub](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
         BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
         BYSANS_ASSIGN_OR_RETURN(Organization org, LoadOrganization(ctx, p, org_id, Role::kViewer));

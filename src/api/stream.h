@@ -11,8 +11,10 @@
 
 namespace bysans::api {
 
-// Registers the SSE route and adds a commit listener to ctx.pipeline (call
-// before the first Submit).
+// Registers the SSE route, adds a commit listener to ctx.pipeline (call
+// before the first Submit) and a change listener to ctx.store.rules() (alarm
+// raised / acknowledged / cleared / updated → "alarm" events of the alarm's
+// organisation).
 void RegisterStreamRoutes(http::Router& router, ApiContext& ctx);
 
 // GET /api/v1/ui-config → {"tileUrl": ...} (public: the login page needs no map,

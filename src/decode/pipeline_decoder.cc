@@ -96,13 +96,17 @@ std::string Os2iotDeviceJson(const Device& d, const std::string& model_doc) {
   return j.dump();
 }
 
+bool IsLorawan(const Device& d, const RawMessage& raw) {
+  return d.transport == Transport::kLorawan || raw.transport == Transport::kLorawan;
+}
+
 DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
                             const std::string& frame, const std::string& model_doc) {
   DecodeInput in;
   in.recv_time = raw.received_ms;
   in.variables = d.metadata;
   in.device_json = Os2iotDeviceJson(d, model_doc);
-  if (d.transport == Transport::kLorawan || raw.transport == Transport::kLorawan) {
+  if (IsLorawan(d, raw)) {
     in.uplink_json = raw.payload;
     in.bytes = frame;
     in.fport = fport;
@@ -123,7 +127,8 @@ DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
   return in;
 }
 
-DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, Id device_id) {
+DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, Id device_id,
+                                int64_t time_ms) {
   switch (d.kind) {
     case DecoderKind::kCayenneLpp:
       return DecodeCayenneLppToResult(in, device_id);
@@ -141,7 +146,11 @@ DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, I
     }
     js_ = std::move(e).value();
   }
-  return js_->Decode(JsDecoder{d.org_id, d.id, d.version, d.code}, in, device_id);
+  JsDecoder jd{d.org_id, d.id, d.version, d.code};
+  if (time_ms <= 0) return js_->Decode(jd, in, device_id);
+  Limits call = limits_;
+  call.time_ms = time_ms;
+  return js_->Decode(jd, in, device_id, call);
 }
 
 void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw) {
@@ -167,11 +176,41 @@ bool PipelineDecoder::Applies(const Device& device) { return resolver_.For(devic
 void PipelineDecoder::Decode(pipeline::Uplink& u) {
   auto dec = resolver_.For(*u.device);
   if (!dec) return;  // detached between Applies and Decode: keep the parsed readings
-  thread_local std::unique_ptr<DecoderRunner> runner;
-  if (!runner) runner = std::make_unique<DecoderRunner>(limits_);
   DecodeInput in =
       MakeDecodeInput(*u.device, u.raw, u.fport, u.frame, DeviceModelDoc(meta_, *u.device));
-  ApplyDecodeResult(runner->Run(*dec, in, u.device->id), u.readings, u.raw);
+  const bool lorawan = IsLorawan(*u.device, u.raw);
+  // ChirpStack join/status/ack events and empty frames carry nothing for a payload decoder:
+  // their readings stay as the transport parsed them.
+  if (lorawan && in.bytes.empty()) return;
+  // The transport's radio metadata (lorawan.rssi, .snr, .fcnt, .dr) stay next to the decoder's.
+  std::vector<Reading> radio;
+  if (lorawan) {
+    for (Reading& r : u.readings)
+      if (r.key.rfind("lorawan.", 0) == 0) radio.push_back(std::move(r));
+  }
+  thread_local std::unique_ptr<DecoderRunner> runner;
+  if (!runner) runner = std::make_unique<DecoderRunner>(limits_);
+  ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)), u.readings,
+                    u.raw);
+  for (Reading& r : radio) u.readings.push_back(std::move(r));
+}
+
+int64_t PipelineDecoder::TimeLimitMs(Id org_id) {
+  uint64_t gen = decoders_.generation();
+  {
+    std::shared_lock lock(time_mu_);
+    if (gen == time_generation_)
+      if (auto it = time_ms_.find(org_id); it != time_ms_.end()) return it->second;
+  }
+  auto org = meta_.GetOrganization(org_id);
+  int64_t t = org.ok() ? org->decoder_timeout_ms : limits_.time_ms;
+  std::unique_lock lock(time_mu_);
+  if (gen != time_generation_) {
+    time_ms_.clear();
+    time_generation_ = gen;
+  }
+  if (org.ok()) time_ms_[org_id] = t;
+  return t;
 }
 
 }  // namespace bysans::decode

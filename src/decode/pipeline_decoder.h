@@ -38,6 +38,9 @@ class DecoderResolver {
 // JSON string, deviceModel, deviceEUI). `model_doc` is the DeviceModel JSON or empty.
 std::string Os2iotDeviceJson(const Device& d, const std::string& model_doc);
 
+// True for a LoRaWAN device or message (frame bytes come from the ChirpStack uplink).
+bool IsLorawan(const Device& d, const RawMessage& raw);
+
 // The decoder input for a message. LoRaWAN: `frame`/`fport` when given, else taken from the
 // ChirpStack uplink JSON in raw.payload (base64 `data`, `fPort`); HTTP/MQTT: the payload bytes,
 // and the payload as uplink JSON when it is JSON.
@@ -49,7 +52,9 @@ DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
 class DecoderRunner {
  public:
   explicit DecoderRunner(Limits limits = {}) : limits_(limits) {}
-  DecodeResult Run(const StoredDecoder& d, const DecodeInput& in, Id device_id);
+  // `time_ms` > 0 overrides the default time limit for this call (the organisation's setting).
+  DecodeResult Run(const StoredDecoder& d, const DecodeInput& in, Id device_id,
+                   int64_t time_ms = 0);
 
  private:
   Limits limits_;
@@ -64,14 +69,21 @@ void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessag
 class PipelineDecoder final : public pipeline::UplinkDecoder {
  public:
   PipelineDecoder(DecoderStore& decoders, MetaStore& meta, Limits limits = {})
-      : resolver_(decoders), meta_(meta), limits_(limits) {}
+      : decoders_(decoders), resolver_(decoders), meta_(meta), limits_(limits) {}
   bool Applies(const Device& device) override;
   void Decode(pipeline::Uplink& u) override;
+  // The organisation's decoder time limit (Organization::decoder_timeout_ms), cached until
+  // DecoderStore::generation() changes (the organisation PATCH invalidates it).
+  int64_t TimeLimitMs(Id org_id);
 
  private:
+  DecoderStore& decoders_;
   DecoderResolver resolver_;
   MetaStore& meta_;
   Limits limits_;
+  std::shared_mutex time_mu_;
+  uint64_t time_generation_ = 0;
+  std::unordered_map<Id, int64_t> time_ms_;
 };
 
 // DeviceModel JSON of a device, or "" (no model or lookup failed).

@@ -1,5 +1,7 @@
 #include "decode/redecode.h"
 
+#include <spdlog/spdlog.h>
+
 #include <unordered_set>
 
 namespace bysans::decode {
@@ -38,26 +40,34 @@ void DecodeThread::Loop() {
   }
 }
 
-Id JobTable::Add(Id org_id, std::string kind) {
-  std::lock_guard lock(mu_);
-  Id id = next_++;
-  JobStatus& j = jobs_[id];
-  j.id = id;
+Result<Id> JobTable::Add(Id org_id, std::string kind, std::string request) {
+  JobStatus j;
   j.org_id = org_id;
   j.kind = std::move(kind);
-  return id;
+  j.request = std::move(request);
+  j.created_ms = j.updated_ms = clock_.NowMs();
+  std::lock_guard lock(mu_);
+  BYSANS_ASSIGN_OR_RETURN(j, store_.CreateJob(std::move(j)));
+  return j.id;
 }
 
 std::optional<JobStatus> JobTable::Get(Id id) {
   std::lock_guard lock(mu_);
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) return std::nullopt;
-  return it->second;
+  auto j = store_.GetJob(id);
+  if (!j.ok()) return std::nullopt;
+  return std::move(j).value();
 }
 
 void JobTable::Update(Id id, const std::function<void(JobStatus&)>& fn) {
   std::lock_guard lock(mu_);
-  if (auto it = jobs_.find(id); it != jobs_.end()) fn(it->second);
+  auto j = store_.GetJob(id);
+  if (!j.ok()) {
+    spdlog::warn("job {}: {}", id, j.status().message());
+    return;
+  }
+  fn(*j);
+  j->updated_ms = clock_.NowMs();
+  if (Status st = store_.UpdateJob(*j); !st.ok()) spdlog::warn("job {}: {}", id, st.message());
 }
 
 namespace {
@@ -117,9 +127,13 @@ Status Redecode(Store& store, DecoderRunner& runner, const RedecodeRequest& req,
       std::vector<RawMessage> changed;
       for (RawMessage& m : msgs) {
         DecodeInput in = MakeDecodeInput(d, m, 0, {}, model);
+        if (IsLorawan(d, m) && in.bytes.empty()) {  // join/status/ack events: nothing to decode
+          ++done;
+          continue;
+        }
         RawMessage updated = m;
         std::vector<Reading> readings;
-        ApplyDecodeResult(runner.Run(dec, in, d.id), readings, updated);
+        ApplyDecodeResult(runner.Run(dec, in, d.id, req.time_ms), readings, updated);
         if (updated.decode_status == DecodeStatus::kError) ++errors;
         for (Reading& r : readings) batch.readings.push_back(std::move(r));
         if (updated.decode_status != m.decode_status || updated.decode_error != m.decode_error) {

@@ -42,28 +42,24 @@ class DecodeThread {
   std::thread thread_;
 };
 
-struct JobStatus {
-  Id id = 0;
-  Id org_id = 0;
-  std::string kind;              // "redecode"
-  std::string state = "queued";  // queued, running, done, failed, cancelled
-  int64_t done = 0;              // messages processed
-  int64_t total = 0;             // messages found so far (final once state is done)
-  int64_t errors = 0;            // messages whose decode failed
-  std::string error;             // why the job failed
-};
+// A job's state as the API shows it (store/decoder_store.h StoredJob): queued, running, done,
+// failed, cancelled (the server stopped it), interrupted (the process died while it ran).
+using JobStatus = StoredJob;
 
-// Thread-safe table of jobs (kept in memory; an interrupted re-decode is simply run again).
+// Thread-safe table of jobs, persisted in the DecoderStore so that a job's progress survives a
+// restart (jobs found queued/running at startup are marked interrupted; a re-run is idempotent).
 class JobTable {
  public:
-  Id Add(Id org_id, std::string kind);
+  JobTable(DecoderStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Result<Id> Add(Id org_id, std::string kind, std::string request);
   std::optional<JobStatus> Get(Id id);
+  // Read-modify-write of one job, saved at once. Errors are logged (progress is best effort).
   void Update(Id id, const std::function<void(JobStatus&)>& fn);
 
  private:
+  DecoderStore& store_;
+  const Clock& clock_;
   std::mutex mu_;
-  Id next_ = 1;
-  std::map<Id, JobStatus> jobs_;
 };
 
 struct RedecodeRequest {
@@ -72,6 +68,7 @@ struct RedecodeRequest {
   TimeMs to = INT64_MAX;
   std::optional<Id> device_id;  // only this device (else every device the decoder applies to)
   int64_t page = 2000;          // messages read per query
+  int64_t time_ms = 0;          // per decode call; 0 = the runner's default
 };
 
 // Progress callback: (done, total, errors).

@@ -27,6 +27,7 @@ struct Organization {
   Id id = 0;
   std::string name;
   TimeMs created_ms = 0;
+  int64_t decoder_timeout_ms = 100;  // wall time per payload decoder call, 1..5000
 };
 
 struct Application {

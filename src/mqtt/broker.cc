@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace bysans::mqtt {
 namespace {
@@ -141,6 +142,8 @@ int BrokerSupervisor::restarts() const {
 
 std::string BrokerSupervisor::log_path() const { return opts_.dir + "/mosquitto.log"; }
 
+std::string BrokerSupervisor::pid_path() const { return opts_.dir + "/mosquitto.pid"; }
+
 Status BrokerSupervisor::WriteConfig() {
   std::string conf;
   conf += "# Written by bysans (src/mqtt/broker.cc); rewritten at every start.\n";
@@ -156,7 +159,13 @@ Status BrokerSupervisor::WriteConfig() {
   if (!opts_.persistent_client_expiration.empty()) {
     conf += fmt::format("persistent_client_expiration {}\n", opts_.persistent_client_expiration);
   }
-  conf += fmt::format("max_queued_messages {}\n", opts_.max_queued_messages);
+  // "No bound" is written as INT_MAX, not Mosquitto's own 0: with max_queued_messages 0,
+  // Mosquitto 2.0.11 disconnects ("Bad socket read/write") a client whose QoS 1 publish the
+  // ACL denies, and that client's next publish goes unacknowledged (tests/integration/
+  // mqtt_test.cc WrongPasswordAndCrossDevicePublishingAreRefused).
+  conf += fmt::format("max_queued_messages {}\n", opts_.max_queued_messages > 0
+                                                      ? opts_.max_queued_messages
+                                                      : std::numeric_limits<int>::max());
   conf += "max_queued_bytes 0\n";
   conf += fmt::format("max_inflight_messages {}\n", opts_.max_inflight_messages);
   conf += "max_inflight_bytes 0\n";
@@ -239,6 +248,9 @@ int BrokerSupervisor::SpawnLocked() {
   }
   spdlog::info("mqtt broker: started {} (pid {}) on {}:{}", opts_.mosquitto_path, pid,
                opts_.bind_address, opts_.port);
+  // For operators and tests (Mosquitto writes its own pid file only when daemonised).
+  Status st = WriteFileAtomically(pid_path(), std::to_string(pid) + "\n");
+  if (!st.ok()) spdlog::warn("mqtt broker: {}", st.message());
   return pid;
 }
 

@@ -41,8 +41,15 @@ struct BrokerOptions {
   std::string mosquitto_path = "/usr/sbin/mosquitto";
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port at Start()
-  int max_queued_messages = 100000;
-  int max_inflight_messages = 100;
+  // 0 = no bound. Mosquitto 2.0 cannot push back on a publisher: when a subscriber's queue
+  // is full it still PUBACKs the publisher and drops the message for that subscriber. So the
+  // queue toward bysans is unbounded (bysans' receive window is the back-pressure; the
+  // broker's memory is the buffer) and nothing acknowledged is ever dropped (README.md).
+  int max_queued_messages = 0;
+  // Un-acked QoS 1 messages in flight toward one subscriber: bysans acks after its group
+  // commit, so this window bounds how many messages one commit can acknowledge. It matches
+  // bysans' receive window (ServiceOptions::max_inflight).
+  int max_inflight_messages = 1000;
   size_t max_packet_size = 0;    // > 0: the broker refuses (disconnects) larger packets
   int autosave_interval_s = 30;  // persistence snapshot period
   std::string persistent_client_expiration = "30d";
@@ -86,6 +93,8 @@ class BrokerSupervisor {
   // How many times the broker was restarted after dying.
   int restarts() const;
   std::string log_path() const;
+  // <dir>/mosquitto.pid: the pid of the broker last started (rewritten at every (re)start).
+  std::string pid_path() const;
 
  private:
   Status WriteConfig();

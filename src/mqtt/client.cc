@@ -204,15 +204,34 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     return Status::Ok();
   }
 
+  // Acks arrive from other threads (the store's writer, after a group commit): they are
+  // queued in call order and handed to the I/O thread in batches, one post per batch rather
+  // than one post (and wake-up) per message.
   void PostAck(uint64_t generation, uint16_t packet_id, bool send) {
-    asio::post(io_, [this, generation, packet_id, send] {
+    bool post = false;
+    {
+      std::lock_guard lock(ack_mu_);
+      pending_acks_.push_back(PendingAck{generation, packet_id, send});
+      post = !ack_drain_posted_;
+      ack_drain_posted_ = true;
+    }
+    if (post) asio::post(io_, [this] { DrainAcks(); });
+  }
+
+  void DrainAcks() {
+    std::vector<PendingAck> acks;
+    {
+      std::lock_guard lock(ack_mu_);
+      acks.swap(pending_acks_);
+      ack_drain_posted_ = false;
+    }
+    for (const PendingAck& a : acks) {
       if (unacked_ > 0) unacked_--;
-      if (!conn_) return;
-      if (send && conn_->generation == generation && !conn_->closed) {
-        Enqueue(*conn_, Ack{PacketType::kPuback, packet_id, 0, {}});
+      if (conn_ && a.send && conn_->generation == a.generation && !conn_->closed) {
+        Enqueue(*conn_, Ack{PacketType::kPuback, a.packet_id, 0, {}});
       }
-      conn_->window.cancel();
-    });
+    }
+    if (conn_) conn_->window.cancel();
   }
 
   bool connected() const { return connected_.load(); }
@@ -700,6 +719,15 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   std::atomic<bool> connected_{false};
   std::atomic<size_t> unacked_{0};
   std::atomic<bool> paused_{false};
+  // Acks waiting for the I/O thread (PostAck → DrainAcks).
+  struct PendingAck {
+    uint64_t generation;
+    uint16_t packet_id;
+    bool send;
+  };
+  std::mutex ack_mu_;
+  std::vector<PendingAck> pending_acks_;
+  bool ack_drain_posted_ = false;
 };
 
 // ---- AckHandle ----

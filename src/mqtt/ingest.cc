@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -20,6 +21,8 @@
 #include "lorawan/chirpstack.h"
 #include "mqtt/broker.h"
 #include "mqtt/client.h"
+#include "mqtt/integrations.h"
+#include "mqtt/url.h"
 #include "store/mqtt_store.h"
 
 namespace bysans::mqtt {
@@ -33,48 +36,10 @@ constexpr TimeMs kNegativeTtlMs = 1000;
 constexpr size_t kKeptBadPayload = 64 * 1024;  // bytes of a refused payload kept as raw message
 
 // The results counted in bysans_mqtt_messages_total{result}.
-constexpr const char* kResults[] = {"stored",         "stored_raw",     "bad_json",
-                                    "bad_shape",      "bad_base64",     "bad_topic",
-                                    "unknown_device", "unknown_deveui", "wrong_transport",
-                                    "too_large",      "store_error",    "lorawan_event"};
-
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  uint16_t port = 1883;
-  std::optional<std::string> username, password;
-};
-
-Result<Endpoint> ParseUrl(const std::string& url) {
-  std::string rest = url;
-  const std::string scheme = "mqtt://";
-  if (rest.rfind(scheme, 0) != 0)
-    return InvalidArgument("invalid setting mqtt.url=\"" + url + "\": must start with mqtt://");
-  rest = rest.substr(scheme.size());
-  Endpoint e;
-  if (auto at = rest.rfind('@'); at != std::string::npos) {
-    std::string cred = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-    auto colon = cred.find(':');
-    e.username = cred.substr(0, colon);
-    if (colon != std::string::npos) e.password = cred.substr(colon + 1);
-  }
-  if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
-  if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-    int port = 0;
-    try {
-      port = std::stoi(rest.substr(colon + 1));
-    } catch (...) {
-      port = -1;
-    }
-    if (port <= 0 || port > 65535)
-      return InvalidArgument("invalid setting mqtt.url=\"" + url + "\": bad port");
-    e.port = static_cast<uint16_t>(port);
-    rest = rest.substr(0, colon);
-  }
-  if (rest.empty()) return InvalidArgument("invalid setting mqtt.url=\"" + url + "\": no host");
-  e.host = rest;
-  return e;
-}
+constexpr const char* kResults[] = {
+    "stored",      "stored_raw",     "bad_json",       "bad_shape",       "bad_base64",
+    "bad_topic",   "unknown_device", "unknown_deveui", "wrong_transport", "too_large",
+    "store_error", "lorawan_event",  "unmapped_topic"};
 
 // The service password: generated once, kept in <data_dir>/mqtt-service.secret (0600).
 Result<std::string> ServicePassword(const std::string& data_dir, Random& random) {
@@ -138,18 +103,23 @@ struct MqttService::Impl {
   std::map<std::string, prometheus::Counter*> counters;
   std::unique_ptr<BrokerSupervisor> broker;
   std::unique_ptr<MqttClient> client;
-  std::atomic<bool> client_started{false};  // `client` may be used by Publish
+  std::unique_ptr<IntegrationManager> integrations;  // third-party brokers (integrations.h)
+  std::atomic<bool> client_started{false};           // `client` may be used by Publish
   std::string url;
 
-  // Device caches: used only on the client's I/O thread.
+  // Device caches and the flattener: used under `handle_mu` (bysans' own client and every
+  // integration client call the handlers from their own I/O threads).
+  std::mutex handle_mu;
   struct CacheEntry {
     std::shared_ptr<const Device> device;  // null = none
     TimeMs expires = 0;
   };
   std::unordered_map<Id, CacheEntry> by_id;
   std::unordered_map<std::string, CacheEntry> by_eui;
+  std::unordered_map<std::string, CacheEntry> by_topic_key;  // external brokers
   ingest::JsonFlattener flattener;
-  std::unordered_map<Id, std::string> app_of_device;  // ChirpStack application ids stored
+  // ChirpStack application id + "#" + integration id stored per device (downlink route).
+  std::unordered_map<Id, std::string> app_of_device;
 
   std::mutex log_mu;
   std::set<std::string> logged;
@@ -169,6 +139,7 @@ struct MqttService::Impl {
 
   // Reloads the broker's credentials when they change.
   std::thread watcher;
+  prometheus::Gauge* broker_restarts = nullptr;  // set by the watcher
   std::mutex watch_mu;
   std::condition_variable watch_cv;
   bool watch_stop = false;
@@ -179,6 +150,8 @@ struct MqttService::Impl {
       counters[res] = &metrics.Counter("bysans_mqtt_messages_total",
                                        "MQTT messages received, by outcome", {{"result", res}});
     }
+    broker_restarts = &metrics.Gauge("bysans_mqtt_broker_restarts",
+                                     "Restarts of the supervised Mosquitto after it died");
   }
 
   void Count(const char* result) { counters.at(result)->Increment(); }
@@ -213,6 +186,7 @@ struct MqttService::Impl {
     while (!watch_stop) {
       watch_cv.wait_for(lock, std::chrono::milliseconds(200));
       if (watch_stop) break;
+      broker_restarts->Set(broker->restarts());
       int64_t gen = store.mqtt().credentials_generation();
       if (gen == seen) continue;
       lock.unlock();
@@ -317,6 +291,7 @@ struct MqttService::Impl {
 
   void OnMessage(IncomingMessage msg, AckHandle handle) {
     auto ack = std::make_shared<AckHandle>(std::move(handle));
+    std::lock_guard lock(handle_mu);
     if (msg.topic.rfind("devices/", 0) == 0) {
       HandleDevice(msg, ack);
     } else if (msg.topic.rfind("application/", 0) == 0) {
@@ -326,6 +301,79 @@ struct MqttService::Impl {
       LogOnce("bad_topic", "message on unexpected topic " + msg.topic);
       ack->Ack();
     }
+  }
+
+  // A message from a third-party broker integration (integrations.h).
+  void OnIntegrationMessage(const MqttIntegration& via, IncomingMessage msg, AckHandle handle) {
+    auto ack = std::make_shared<AckHandle>(std::move(handle));
+    std::lock_guard lock(handle_mu);
+    if (via.kind == "chirpstack") {
+      HandleChirpstack(msg, ack, &via);
+    } else {
+      HandleExternal(via, msg, ack);
+    }
+  }
+
+  // External broker: the device named at topic level `device_topic_level`, matched by id,
+  // name or DevEUI within the integration's application.
+  void HandleExternal(const MqttIntegration& via, const IncomingMessage& msg,
+                      std::shared_ptr<AckHandle> ack) {
+    std::string value;
+    size_t level = 0, begin = 0;
+    while (true) {
+      size_t end = msg.topic.find('/', begin);
+      if (level == static_cast<size_t>(via.device_topic_level)) {
+        value = msg.topic.substr(begin, end == std::string::npos ? end : end - begin);
+        break;
+      }
+      if (end == std::string::npos) break;
+      begin = end + 1;
+      ++level;
+    }
+    std::shared_ptr<const Device> d;
+    if (!value.empty()) {
+      std::string key = std::to_string(via.app_id) + "|" + via.device_match + "|" + value;
+      d = Cached(by_topic_key, key, [&]() -> Result<Device> {
+        Result<Device> found = NotFound("no device");
+        if (via.device_match == "id") {
+          Id id = 0;
+          for (char c : value) {
+            if (c < '0' || c > '9' || id > (int64_t{1} << 58)) return NotFound("not an id");
+            id = id * 10 + (c - '0');
+          }
+          found = store.GetDevice(id);
+        } else if (via.device_match == "devEui") {
+          std::string eui = value;
+          for (char& c : eui) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          found = store.FindDeviceByDevEui(eui);
+        } else {
+          DeviceFilter f;
+          f.app_id = via.app_id;
+          f.search = value;
+          Page page;
+          page.limit = 100;
+          auto list = store.ListDevices(f, page);
+          if (!list.ok()) return list.status();
+          for (Device& cand : list->items) {
+            if (cand.name == value) return std::move(cand);
+          }
+          return NotFound("no device named " + value);
+        }
+        if (found.ok() && found->app_id != via.app_id) return NotFound("another application");
+        return found;
+      });
+    }
+    if (!d) {
+      Count("unmapped_topic");
+      LogOnce("unmapped:" + std::to_string(via.id),
+              "external broker integration " + std::to_string(via.id) + ": topic " + msg.topic +
+                  " names no device of application " + std::to_string(via.app_id) + " (by " +
+                  via.device_match + ", topic level " + std::to_string(via.device_topic_level) +
+                  ")");
+      ack->Ack();
+      return;
+    }
+    HandlePayload(d, msg, std::move(ack));
   }
 
   void HandleDevice(const IncomingMessage& msg, std::shared_ptr<AckHandle> ack) {
@@ -357,6 +405,13 @@ struct MqttService::Impl {
       ack->Ack();
       return;
     }
+    HandlePayload(d, msg, std::move(ack));
+  }
+
+  // JSON, SenML or raw bytes of a device (its own topic or an external broker).
+  void HandlePayload(std::shared_ptr<const Device> d, const IncomingMessage& msg,
+                     std::shared_ptr<AckHandle> ack) {
+    const Id id = d->id;
     if (msg.payload.size() >= opts.max_payload) {
       LogOnce("too_large", "payload of " + std::to_string(msg.payload.size()) +
                                " bytes from device " + std::to_string(id));
@@ -402,15 +457,20 @@ struct MqttService::Impl {
     // timestamp/time/ts) is identified by device, that time and its bytes, so a copy
     // redelivered after a crash is stored once; messages without a time of their own may be
     // stored twice after a crash (README.md).
+    // Time first: keys then arrive in roughly ascending order, so the unique index on
+    // raw_messages.dedup_key grows at its right edge instead of dirtying one B-tree page per
+    // device in every group commit.
     if (!u->readings.empty() && u->readings.front().ts != now) {
-      u->dedup_key = "mqtt:" + std::to_string(d->id) + ":" +
-                     std::to_string(u->readings.front().ts) + ":" +
-                     std::to_string(Fnv1a(msg.payload));
+      u->dedup_key = "mqtt:" + std::to_string(u->readings.front().ts) + ":" +
+                     std::to_string(d->id) + ":" + std::to_string(Fnv1a(msg.payload));
     }
     Submit(std::move(u), std::move(ack), c == '{' || c == '[' ? "stored" : "stored_raw");
   }
 
-  void HandleChirpstack(const IncomingMessage& msg, std::shared_ptr<AckHandle> ack) {
+  // `via`: the organisation's ChirpStack integration that received it; nullptr = bysans' own
+  // broker (any organisation).
+  void HandleChirpstack(const IncomingMessage& msg, std::shared_ptr<AckHandle> ack,
+                        const MqttIntegration* via = nullptr) {
     auto topic = lorawan::ParseEventTopic(msg.topic);
     if (!topic.ok()) {
       Count("bad_topic");
@@ -419,10 +479,15 @@ struct MqttService::Impl {
       return;
     }
     auto d = DeviceByEui(topic->dev_eui);
+    // Tenancy: an organisation's integration reaches only that organisation's devices.
+    if (d && via != nullptr && d->org_id != via->org_id) d = nullptr;
     if (!d || d->transport != Transport::kLorawan) {
       if (topic->type == lorawan::EventType::kUp) {
-        Status st =
-            store.mqtt().CountUnknownDevice(topic->dev_eui, topic->application_id, clock.NowMs());
+        Status st = via != nullptr
+                        ? store.mqtt().CountUnknownOrgDevice(via->org_id, via->id, topic->dev_eui,
+                                                             topic->application_id, clock.NowMs())
+                        : store.mqtt().CountUnknownDevice(topic->dev_eui, topic->application_id,
+                                                          clock.NowMs());
         if (!st.ok()) spdlog::warn("mqtt: could not record unknown DevEUI: {}", st.message());
       }
       Count("unknown_deveui");
@@ -464,11 +529,13 @@ struct MqttService::Impl {
     const char* result = "lorawan_event";
     if (ev->type == lorawan::EventType::kUp) {
       u->dedup_key = id;
-      if (auto it = app_of_device.find(d->id);
-          it == app_of_device.end() || it->second != topic->application_id) {
-        // Downlinks go to ChirpStack's application id, known only from its topics.
-        if (store.mqtt().SetLorawanApplication(d->id, topic->application_id).ok())
-          app_of_device[d->id] = topic->application_id;
+      // Downlinks go to ChirpStack's application id, known only from its topics, through the
+      // connection that delivered the uplink.
+      const Id via_id = via != nullptr ? via->id : 0;
+      const std::string route = topic->application_id + "#" + std::to_string(via_id);
+      if (auto it = app_of_device.find(d->id); it == app_of_device.end() || it->second != route) {
+        if (store.mqtt().SetLorawanRoute(d->id, topic->application_id, via_id).ok())
+          app_of_device[d->id] = route;
       }
       u->fport = ev->fport;
       u->frame = std::move(ev->frame);
@@ -553,9 +620,10 @@ Status MqttService::Start() {
     co.username = kServiceUser;
     co.password = service_password;
   } else {
-    BYSANS_ASSIGN_OR_RETURN(Endpoint e, ParseUrl(o.external_url));
+    BYSANS_ASSIGN_OR_RETURN(BrokerUrl e, ParseBrokerUrl(o.external_url, "mqtt.url"));
     co.host = e.host;
     co.port = e.port;
+    co.tls = e.tls;
     co.username = e.username;
     co.password = e.password;
   }
@@ -569,7 +637,17 @@ Status MqttService::Start() {
   m.client = std::make_unique<MqttClient>(co);
   m.client->set_on_message(
       [&m](IncomingMessage msg, AckHandle ack) { m.OnMessage(std::move(msg), std::move(ack)); });
-  m.client->set_on_disconnect([&m](const Status& st) {
+  prometheus::Counter& connects = m.metrics.Counter(
+      "bysans_mqtt_connections_total", "Connections (first and re-) of bysans' MQTT clients",
+      {{"client", "service"}});
+  prometheus::Gauge& connected = m.metrics.Gauge(
+      "bysans_mqtt_connected", "1 while the MQTT client is connected", {{"client", "service"}});
+  m.client->set_on_connect([&connects, &connected](const ConnectInfo&) {
+    connects.Increment();
+    connected.Set(1);
+  });
+  m.client->set_on_disconnect([&m, &connected](const Status& st) {
+    connected.Set(0);
     m.LogOnce("disconnect:" + st.message(), "MQTT connection to the broker lost: " + st.message());
   });
   std::vector<SubscribeFilter> filters = {{"devices/+/up", 1, false}};
@@ -577,6 +655,17 @@ Status MqttService::Start() {
   BYSANS_RETURN_IF_ERROR(m.client->Subscribe(filters));
   BYSANS_RETURN_IF_ERROR(m.client->Start());
   m.client_started.store(true);
+  if (o.run_integrations) {
+    IntegrationOptions io;
+    io.max_inflight = o.max_inflight;
+    io.max_packet_size = o.max_payload * 2 + 4096;
+    m.integrations = std::make_unique<IntegrationManager>(
+        m.store.mqtt(), m.metrics, m.clock, m.random, io,
+        [&m](const MqttIntegration& via, IncomingMessage msg, AckHandle ack) {
+          m.OnIntegrationMessage(via, std::move(msg), std::move(ack));
+        });
+    BYSANS_RETURN_IF_ERROR(m.integrations->Start());
+  }
   spdlog::info("mqtt: {} broker at {}, client id {}",
                o.external_url.empty() ? "supervised" : "external", m.url, o.client_id);
   return Status::Ok();
@@ -585,6 +674,7 @@ Status MqttService::Start() {
 void MqttService::Stop() {
   if (!impl_) return;
   Impl& m = *impl_;
+  if (m.integrations) m.integrations->Stop();
   if (m.client) m.client->Stop();
   {
     std::lock_guard lock(m.retry_mu);
@@ -599,6 +689,15 @@ void MqttService::Stop() {
   m.watch_cv.notify_all();
   if (m.watcher.joinable()) m.watcher.join();
   if (m.broker) m.broker->Stop();
+}
+
+Status MqttService::PublishVia(Id integration_id, std::string topic, std::string payload,
+                               std::function<void(const Status&)> done) {
+  if (integration_id == 0) return Publish(std::move(topic), std::move(payload), std::move(done));
+  if (!impl_->client_started.load() || !impl_->integrations)
+    return Unavailable("MQTT integrations are not running");
+  return impl_->integrations->Publish(integration_id, std::move(topic), std::move(payload),
+                                      std::move(done));
 }
 
 Status MqttService::Publish(std::string topic, std::string payload,

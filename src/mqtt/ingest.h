@@ -5,6 +5,9 @@
 // persistent session, and ingests:
 //   devices/{deviceId}/up                        MQTT devices (JSON, SenML or raw bytes)
 //   application/+/device/+/event/{up|status|join|ack|txack}   ChirpStack v4
+// and runs one more client per enabled third-party broker integration
+// (integrations.h): per-organisation ChirpStack brokers and per-application
+// external brokers.
 // Every message goes through the pipeline; its PUBACK is sent only after the
 // commit. Bad input is counted (bysans_mqtt_messages_total{result}), logged
 // once per reason, stored as a raw message with an error where the device is
@@ -34,6 +37,7 @@ struct ServiceOptions {
   size_t max_inflight = 1000;        // un-acked messages held by bysans (back-pressure)
   size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)
   bool subscribe_chirpstack = true;  // application/+/device/+/event/+
+  bool run_integrations = true;      // per-organisation/application third-party brokers
 };
 
 class MqttService {
@@ -54,6 +58,9 @@ class MqttService {
 
   // Publishes with QoS 1; `done` runs on the broker's PUBACK (or failure).
   Status Publish(std::string topic, std::string payload, std::function<void(const Status&)> done);
+  // The same through integration `integration_id`'s client (0 = bysans' own client).
+  Status PublishVia(Id integration_id, std::string topic, std::string payload,
+                    std::function<void(const Status&)> done);
 
   struct Impl;
 

@@ -75,7 +75,11 @@ struct Pipeline::Impl {
                         [this, done = std::move(done)](Status st) mutable { Finish(done, st); });
       return;
     }
+    // The payload goes to the store without a copy; listeners see the rest of the message.
+    std::string payload = std::move(u.raw.payload);
+    u.raw.payload.clear();
     batch.messages.push_back(u.raw);
+    batch.messages.back().payload = std::move(payload);
     batch.readings = u.readings;
     auto kept = std::make_shared<Uplink>(std::move(u));
     store.AppendAsync(std::move(batch), [this, kept, done = std::move(done)](Status st) mutable {

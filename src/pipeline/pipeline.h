@@ -57,7 +57,9 @@ class QualityChecker {
 };
 
 // Called after a batch is durable, on the store's writer thread: keep it fast
-// (hand off work to your own thread for anything slow).
+// (hand off work to your own thread for anything slow). `raw.payload` is empty
+// here: the payload was handed to the store without a copy (read it back from
+// the store if a listener ever needs it).
 using CommitListener = std::function<void(const Device& device, const RawMessage& raw,
                                           const std::vector<Reading>& readings)>;
 

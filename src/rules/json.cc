@@ -2,6 +2,9 @@
 
 #include <set>
 
+#include "act/bytes.h"
+#include "act/outbox.h"
+
 namespace bysans::rules {
 namespace {
 
@@ -167,9 +170,6 @@ Status ValidateActions(const json& actions) {
     if (!a.is_object()) return Bad(p.substr(0, p.size() - 1), "must be an object");
     std::string type;
     BYSANS_RETURN_IF_ERROR(GetString(a, "type", p, &type));
-    if (type == "mqtt" || type == "downlink") {
-      return Bad(p + "type", "'" + type + "' is not available yet: needs the MQTT/downlink path");
-    }
     if (a.contains("on")) {
       if (!a["on"].is_array()) return Bad(p + "on", "must be an array");
       for (const auto& e : a["on"]) {
@@ -222,8 +222,53 @@ Status ValidateActions(const json& actions) {
       }
       BYSANS_RETURN_IF_ERROR(GetString(a, "username", p, &tmp));
       BYSANS_RETURN_IF_ERROR(GetString(a, "password", p, &tmp));
+    } else if (type == "mqtt") {
+      BYSANS_RETURN_IF_ERROR(
+          CheckKeys(a, p, {"type", "on", "topic", "payload", "qos", "timeoutMs"}));
+      std::string topic;
+      BYSANS_RETURN_IF_ERROR(GetString(a, "topic", p, &topic));
+      if (topic.empty()) return Bad(p + "topic", "is required");
+      // The literal text around {{...}} placeholders must already be a valid topic.
+      std::string literal;
+      for (size_t pos = 0; pos < topic.size();) {
+        size_t open = topic.find("{{", pos);
+        size_t close = open == std::string::npos ? open : topic.find("}}", open);
+        if (close == std::string::npos) {
+          literal.append(topic, pos, std::string::npos);
+          break;
+        }
+        literal.append(topic, pos, open - pos).append("x");
+        pos = close + 2;
+      }
+      if (Status s = act::CheckActionTopic(literal); !s.ok()) return Bad(p + "topic", s.message());
+      BYSANS_RETURN_IF_ERROR(GetString(a, "payload", p, &tmp));
+      if (a.contains("qos") && a["qos"] != 1) return Bad(p + "qos", "must be 1");
+    } else if (type == "downlink") {
+      BYSANS_RETURN_IF_ERROR(
+          CheckKeys(a, p, {"type", "on", "fPort", "data", "hex", "confirmed", "timeoutMs"}));
+      int64_t fport = 0;
+      BYSANS_RETURN_IF_ERROR(GetInt(a, "fPort", p, &fport));
+      if (a.contains("fPort") && (fport < 0 || fport > 255)) {
+        return Bad(p + "fPort", "must be 0..255 (1..223 for LoRaWAN)");
+      }
+      if (a.contains("data") == a.contains("hex")) {
+        return Bad(p + "data", "give exactly one of 'data' (base64) and 'hex'");
+      }
+      std::string frame;
+      if (a.contains("hex")) {
+        BYSANS_RETURN_IF_ERROR(GetString(a, "hex", p, &frame));
+        if (auto b = act::DecodeHex(frame); !b.ok()) return Bad(p + "hex", b.status().message());
+      } else {
+        BYSANS_RETURN_IF_ERROR(GetString(a, "data", p, &frame));
+        if (auto b = act::DecodeBase64(frame); !b.ok()) {
+          return Bad(p + "data", b.status().message());
+        }
+      }
+      if (a.contains("confirmed") && !a["confirmed"].is_boolean()) {
+        return Bad(p + "confirmed", "must be true or false");
+      }
     } else {
-      return Bad(p + "type", "must be webhook or email (mqtt and downlink are not available yet)");
+      return Bad(p + "type", "must be webhook, email, mqtt or downlink");
     }
   }
   return Status::Ok();

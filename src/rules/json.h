@@ -27,7 +27,9 @@ json RuleToJson(const Rule& rule, const json& actions);
 // Checks the action list: each {"type": "webhook", "url", "headers", "body",
 // "timeoutMs", "on": ["raise","clear","remind"]} or {"type": "email", "url"
 // (smtp:// or smtps://), "from", "to": [...], "subject", "body", "username",
-// "password", "on"}. "mqtt" and "downlink" are refused (not available yet).
+// "password", "on"}, {"type": "mqtt", "topic" (template), "payload" (template,
+// default the alarm context as JSON), "qos": 1, "on"} or {"type": "downlink",
+// "fPort", "data" (base64) | "hex", "confirmed", "on"} (to the alarm's device).
 Status ValidateActions(const json& actions);
 
 // The whole alarm as the store keeps it, and back.

@@ -167,7 +167,31 @@ struct RulesService::Impl {
       e.target_key = act::TargetKeyOf(url);
       e.spec = act.dump();
       std::string type = act.value("type", "");
-      if (type == "webhook") {
+      if (type == "mqtt") {
+        // The topic is rendered now; wildcard characters from values are neutralised.
+        json spec = act;
+        std::string topic = act::Render(act.value("topic", ""), ctx, false);
+        for (char& ch : topic) {
+          if (ch == '+' || ch == '#' || ch == '\0') ch = '_';
+        }
+        spec["topic"] = topic;
+        e.spec = spec.dump();
+        e.target_key = act::kMqttTargetKey;
+        e.payload = act.contains("payload")
+                        ? act::Render(act["payload"].get<std::string>(), ctx, true)
+                        : ctx.dump();
+      } else if (type == "downlink") {
+        json spec = act;
+        spec["deviceId"] = ev.device_id;
+        e.spec = spec.dump();
+        e.target_key = act::kMqttTargetKey;
+        e.payload =
+            json{{"deviceId", ev.device_id},
+                 {"fPort", act.value("fPort", -1)},
+                 {"frame", act.contains("hex") ? act.value("hex", "") : act.value("data", "")},
+                 {"confirmed", act.value("confirmed", false)}}
+                .dump();
+      } else if (type == "webhook") {
         e.payload = act.contains("body") ? act::Render(act["body"].get<std::string>(), ctx, true)
                                          : ctx.dump();
       } else {
@@ -239,6 +263,9 @@ struct RulesService::Impl {
       case RuleStoreChange::Kind::kSilenceAdded:
         ApplySilences();
         break;
+      case RuleStoreChange::Kind::kAlarmCreated:
+      case RuleStoreChange::Kind::kAlarmUpdated:
+        break;  // not queued (see Start)
     }
   }
 
@@ -281,6 +308,11 @@ RulesService::~RulesService() { Stop(); }
 Status RulesService::Start() {
   Impl* m = impl_.get();
   m->store.rules().AddListener([m](const RuleStoreChange& c) {
+    // Alarm changes (this service's own writes, hand changes through the API)
+    // are for the live stream (api/stream.cc): nothing to reload here.
+    if (c.kind == RuleStoreChange::Kind::kAlarmCreated ||
+        c.kind == RuleStoreChange::Kind::kAlarmUpdated)
+      return;
     {
       std::lock_guard lk(m->mu);
       m->changes.push_back(c);

@@ -121,10 +121,27 @@ Status App::Start() {
     m.mqtt = std::make_unique<mqtt::MqttService>(mo, *m.store, *m.pipeline, m.metrics, m.clock,
                                                  m.random);  // started at the end of Start()
     mqtt::MqttService* service = m.mqtt.get();
-    api::RegisterDownlinkRoutes(
-        m.router, *m.ctx,
-        [service](std::string topic, std::string payload, std::function<void(const Status&)> done) {
-          return service->Publish(std::move(topic), std::move(payload), std::move(done));
+    // Downlinks go back through the connection that delivered the device's last uplink.
+    api::RoutedPublisher publish_via = [service](Id via, std::string topic, std::string payload,
+                                                 std::function<void(const Status&)> done) {
+      return service->PublishVia(via, std::move(topic), std::move(payload), std::move(done));
+    };
+    api::RegisterDownlinkRoutes(m.router, *m.ctx, publish_via);
+    // Rule actions "mqtt" and "downlink" go through the same client (act/outbox.h).
+    api::DownlinkPublisher publish = [service](std::string topic, std::string payload,
+                                               std::function<void(const Status&)> done) {
+      return service->Publish(std::move(topic), std::move(payload), std::move(done));
+    };
+    m.outbox->SetMqttPublisher(publish);
+    m.outbox->SetDownlinkSender(
+        [store = m.store.get(), clock = &m.clock, publish_via](
+            const act::DownlinkRequest& r, std::function<void(const Status&)> done) -> Status {
+          BYSANS_ASSIGN_OR_RETURN(Device dev, store->GetDevice(r.device_id));
+          std::optional<int64_t> fport;
+          if (r.fport >= 0) fport = r.fport;
+          return api::SendDownlink(*store, *clock, dev, fport, r.data, r.confirmed, publish_via,
+                                   std::move(done))
+              .status();
         });
   }
   api::RegisterUiConfigRoutes(m.router, c.web_tile_url);
@@ -153,22 +170,29 @@ Status App::Start() {
   }
   spdlog::info("bysans is listening on {}", url);
 
+  std::vector<sim::DemoDevice> demo_devices;
   if (c.demo) {
-    BYSANS_ASSIGN_OR_RETURN(auto devices, sim::SeedDemo(*m.store, m.random, m.clock, admin_id));
+    BYSANS_ASSIGN_OR_RETURN(demo_devices, sim::SeedDemo(*m.store, m.random, m.clock, admin_id));
+  }
+  // MQTT last: the pipeline is fully set up before the first message arrives.
+  BYSANS_RETURN_IF_ERROR(m.mqtt->Start());
+  if (c.demo) {
     if (!c.tls_cert_file.empty()) {
       spdlog::warn("demo simulator needs plain HTTP; not started under TLS");
     } else {
-      size_t count = devices.size();
-      m.simulator =
-          std::make_unique<sim::Simulator>("http://127.0.0.1:" + std::to_string(m.http->port()),
-                                           std::move(devices), m.clock, c.demo_interval_s);
+      size_t count = demo_devices.size();
+      // LoRaWAN demo devices: ChirpStack uplinks published into bysans' own broker.
+      mqtt::MqttService* service = m.mqtt.get();
+      m.simulator = std::make_unique<sim::Simulator>(
+          "http://127.0.0.1:" + std::to_string(m.http->port()), std::move(demo_devices), m.clock,
+          c.demo_interval_s, [service](const std::string& topic, const std::string& payload) {
+            return service->Publish(topic, payload, [](const Status&) {});
+          });
       m.simulator->Start();
       spdlog::info("demo: simulating {} devices of \"Demo Kommune\", a reading every {} s", count,
                    c.demo_interval_s);
     }
   }
-  // MQTT last: the pipeline is fully set up before the first message arrives.
-  BYSANS_RETURN_IF_ERROR(m.mqtt->Start());
   return Status::Ok();
 }
 

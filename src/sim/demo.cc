@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/auth.h"
+#include "store/decoder_store.h"
 #include "store/rule_store.h"
 
 namespace bysans::sim {
@@ -78,6 +79,88 @@ const std::vector<AppPlan>& Plans() {
   return kPlans;
 }
 
+// The LoRaWAN part of an application: its first `count` devices are this vendor's device,
+// reached through a (simulated) ChirpStack application, decoded by the shipped decoder.
+struct LoraPlan {
+  int count;
+  DemoCodec codec;
+  const char* brand;
+  const char* model_name;
+  std::vector<const char*> properties;
+  const char* eui_prefix;  // 10 hex characters: the vendor's OUI-based range
+  const char* chirpstack_app_id;
+};
+
+const LoraPlan& LoraPlanFor(DemoKind kind) {
+  static const LoraPlan kFall = {3,
+                                 DemoCodec::kMilesightWs101,
+                                 "Milesight",
+                                 "WS101 SOS-knap",
+                                 {"buttonPressed", "batteryLevel"},
+                                 "24e1241d2e",
+                                 "6f0d3a1e-5b2c-4e8a-9a41-0c1d2e3f4a01"};
+  static const LoraPlan kRoom = {
+      6,
+      DemoCodec::kElsysErsCo2,
+      "Elsys",
+      "ERS CO2",
+      {"temperature", "relativeHumidity", "co2", "illuminance", "motion"},
+      "a81758fffe",
+      "6f0d3a1e-5b2c-4e8a-9a41-0c1d2e3f4a02"};
+  static const LoraPlan kBin = {6,
+                                DemoCodec::kDecentlabMbx,
+                                "Decentlab",
+                                "DL-MBX",
+                                {"distance", "batteryLevel"},
+                                "70b3d57ba0",
+                                "6f0d3a1e-5b2c-4e8a-9a41-0c1d2e3f4a03"};
+  static const LoraPlan kAir = {
+      2,
+      DemoCodec::kDecentlabPm,
+      "Decentlab",
+      "DL-PM",
+      {"pm1", "pm25", "pm10", "temperature", "relativeHumidity", "atmosphericPressure"},
+      "70b3d57ba1",
+      "6f0d3a1e-5b2c-4e8a-9a41-0c1d2e3f4a04"};
+  switch (kind) {
+    case DemoKind::kFallSensor:
+      return kFall;
+    case DemoKind::kRoomClimate:
+      return kRoom;
+    case DemoKind::kWasteBin:
+      return kBin;
+    case DemoKind::kAirQuality:
+      break;
+  }
+  return kAir;
+}
+
+// A demo DevEUI: the vendor range, "de" and the device number.
+std::string DemoDevEui(const LoraPlan& lp, int i) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%sde%04x", lp.eui_prefix, static_cast<unsigned>(i) & 0xffff);
+  return buf;
+}
+
+nlohmann::json RoomClimateRanges() {
+  return {{"temperature", {{"min", 5}, {"max", 40}, {"unit", "°C"}, {"maxRatePerS", 0.05}}},
+          {"humidity", {{"min", 0}, {"max", 100}, {"unit", "%"}}},
+          {"co2", {{"min", 300}, {"max", 5000}, {"unit", "ppm"}, {"maxRatePerS", 5}}}};
+}
+
+std::string LoraModelDoc(const LoraPlan& lp, DemoKind kind) {
+  nlohmann::json doc = {{"type", "DeviceModel"},
+                        {"name", std::string(lp.brand) + " " + lp.model_name},
+                        {"modelName", lp.model_name},
+                        {"brandName", lp.brand},
+                        {"manufacturerName", lp.brand},
+                        {"category", {"sensor"}},
+                        {"controlledProperty", lp.properties},
+                        {"supportedProtocol", {"lorawan"}}};
+  if (kind == DemoKind::kRoomClimate) doc["x-bysans-ranges"] = RoomClimateRanges();
+  return doc.dump();
+}
+
 std::string DeviceModelDoc(const AppPlan& p) {
   nlohmann::json doc = {{"type", "DeviceModel"},
                         {"name", p.model_name},
@@ -86,12 +169,8 @@ std::string DeviceModelDoc(const AppPlan& p) {
                         {"manufacturerName", p.brand},
                         {"category", {"sensor"}},
                         {"controlledProperty", p.properties}};
-  if (p.kind == DemoKind::kRoomClimate) {  // valid ranges for quality flags (quality/README.md)
-    doc["x-bysans-ranges"] = {
-        {"temperature", {{"min", 5}, {"max", 40}, {"unit", "°C"}, {"maxRatePerS", 0.05}}},
-        {"humidity", {{"min", 0}, {"max", 100}, {"unit", "%"}}},
-        {"co2", {{"min", 300}, {"max", 5000}, {"unit", "ppm"}, {"maxRatePerS", 5}}}};
-  }
+  if (p.kind == DemoKind::kRoomClimate)  // valid ranges for quality flags (quality/README.md)
+    doc["x-bysans-ranges"] = RoomClimateRanges();
   return doc.dump();
 }
 
@@ -107,6 +186,9 @@ Status SeedDemoRules(Store& store, const Clock& clock, Id org_id, Id app_id, Dem
                        {"severity", "critical"},
                        {"expression", "fall == true"},
                        {"clearExpression", "fall == false"}});
+      rules.push_back({{"name", "Alarmknap trykket (WS101)"},
+                       {"severity", "critical"},
+                       {"expression", "button_code >= 1"}});
       break;
     case DemoKind::kRoomClimate:
       rules.push_back({{"name", "CO2 over 1000 ppm i 15 min"},
@@ -119,6 +201,9 @@ Status SeedDemoRules(Store& store, const Clock& clock, Id org_id, Id app_id, Dem
       rules.push_back({{"name", "Affaldsbeholder over 80 %"},
                        {"severity", "info"},
                        {"expression", "fillLevel > 80"}});
+      rules.push_back({{"name", "Affaldsbeholder over 80 % (DL-MBX, afstand under 290 mm)"},
+                       {"severity", "info"},
+                       {"expression", "distance < 290"}});
       break;
     case DemoKind::kAirQuality:
       rules.push_back(
@@ -170,7 +255,27 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
       BYSANS_ASSIGN_OR_RETURN(
           DeviceModel model,
           store.CreateDeviceModel({0, org->id, p.model_name, DeviceModelDoc(p), clock.NowMs()}));
+      // The LoRaWAN devices' model and shipped decoder (absent when not embedded: all HTTP).
+      const LoraPlan& lp = LoraPlanFor(p.kind);
+      std::string_view code = ShippedDecoderSource(CodecDecoderFile(lp.codec));
+      Id lora_model = 0, lora_decoder = 0;
+      if (!code.empty()) {
+        BYSANS_ASSIGN_OR_RETURN(
+            DeviceModel m,
+            store.CreateDeviceModel({0, org->id, std::string(lp.brand) + " " + lp.model_name,
+                                     LoraModelDoc(lp, p.kind), clock.NowMs()}));
+        lora_model = m.id;
+        StoredDecoder dec;
+        dec.org_id = org->id;
+        dec.name = std::string(CodecDisplayName(lp.codec)) + " (decoders/" +
+                   CodecDecoderFile(lp.codec) + ")";
+        dec.code = std::string(code);
+        BYSANS_ASSIGN_OR_RETURN(dec,
+                                store.decoders().CreateDecoder(dec, admin_user_id, clock.NowMs()));
+        lora_decoder = dec.id;
+      }
       for (int i = 1; i <= p.count; ++i) {
+        const bool lora = lora_decoder != 0 && i <= lp.count;
         Device d;
         d.org_id = org->id;
         d.app_id = app.id;
@@ -185,9 +290,19 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
         d.device_model_id = model.id;
         d.expected_interval_s = p.interval_s;
         d.created_ms = clock.NowMs();
+        if (lora) {
+          d.transport = Transport::kLorawan;
+          d.dev_eui = DemoDevEui(lp, i);
+          d.device_model_id = lora_model;
+          BYSANS_ASSIGN_OR_RETURN(Device created, store.CreateDevice(d, ""));
+          BYSANS_RETURN_IF_ERROR(store.decoders().SetDeviceDecoder(created.id, lora_decoder));
+          out.push_back({created.id, created.name, p.kind, "", lp.codec, created.dev_eui,
+                         lp.chirpstack_app_id, p.name});
+          continue;
+        }
         std::string key = random.Token(24);
         BYSANS_ASSIGN_OR_RETURN(Device created, store.CreateDevice(d, auth::Sha256Hex(key)));
-        out.push_back({created.id, created.name, p.kind, key});
+        out.push_back({created.id, created.name, p.kind, key, DemoCodec::kJson, "", "", p.name});
       }
       BYSANS_RETURN_IF_ERROR(SeedDemoRules(store, clock, org->id, app.id, p.kind));
     }
@@ -203,11 +318,17 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
     DeviceFilter f;
     f.app_id = app.id;
     BYSANS_ASSIGN_OR_RETURN(auto devices, store.ListDevices(f, Page{10000, 0}));
+    const LoraPlan& lp = LoraPlanFor(plan->kind);
     for (const auto& d : devices.items) {
+      if (d.transport == Transport::kLorawan && !d.dev_eui.empty()) {
+        out.push_back(
+            {d.id, d.name, plan->kind, "", lp.codec, d.dev_eui, lp.chirpstack_app_id, app.name});
+        continue;
+      }
       if (d.transport != Transport::kHttp) continue;
       std::string key = random.Token(24);
       BYSANS_RETURN_IF_ERROR(store.SetDeviceIngestKey(d.id, auth::Sha256Hex(key)));
-      out.push_back({d.id, d.name, plan->kind, key});
+      out.push_back({d.id, d.name, plan->kind, key, DemoCodec::kJson, "", "", app.name});
     }
   }
   return out;

@@ -45,6 +45,22 @@ struct DecoderAttachments {
   std::unordered_map<Id, Id> by_device;
 };
 
+// A background job (re-decode), kept so that its progress survives a restart. `request` is the
+// job's parameters as JSON (what a re-run needs).
+struct StoredJob {
+  Id id = 0;
+  Id org_id = 0;
+  std::string kind;              // "redecode"
+  std::string state = "queued";  // queued, running, done, failed, cancelled, interrupted
+  int64_t done = 0;
+  int64_t total = 0;
+  int64_t errors = 0;
+  std::string error;
+  std::string request;
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+};
+
 class DecoderStore {
  public:
   virtual ~DecoderStore() = default;
@@ -73,7 +89,15 @@ class DecoderStore {
   // (RawMessage::id / decode_status / decode_error).
   virtual Status SetMessageDecodeStatus(const std::vector<RawMessage>& messages) = 0;
 
-  // Bumped by every write above (except SetMessageDecodeStatus) and by
+  // Jobs. CreateJob assigns the id; UpdateJob saves state, progress, error and updated_ms.
+  virtual Result<StoredJob> CreateJob(StoredJob j) = 0;
+  virtual Result<StoredJob> GetJob(Id id) = 0;
+  virtual Status UpdateJob(const StoredJob& j) = 0;
+  // Marks every queued or running job "interrupted" (at startup: no job runs yet). Returns how
+  // many were marked.
+  virtual Result<int64_t> InterruptJobs(TimeMs now) = 0;
+
+  // Bumped by every write above (except jobs) (except SetMessageDecodeStatus) and by
   // InvalidateDecoders; caches compare it to know when to reload.
   virtual uint64_t generation() const = 0;
   // For writes the store cannot see (e.g. a deleted application or device).

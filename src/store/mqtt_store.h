@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,7 @@ struct UnknownLorawanDevice {
   TimeMs first_seen_ms = 0;
   TimeMs last_seen_ms = 0;
   int64_t uplinks = 0;
+  Id integration_id = 0;  // per-organisation list: the integration that received it
 };
 
 // A downlink sent to a device (history per device).
@@ -47,6 +49,39 @@ struct Downlink {
   std::string topic;
   std::string status;  // queued | published | failed
   std::string error;
+};
+
+// A connection of bysans to a third-party broker (api/integrations.cc, mqtt/integrations.h):
+//  kind "chirpstack": a ChirpStack v4 MQTT integration of organisation `org_id`
+//    (application/+/device/+/event/+); uplinks go only to that organisation's devices.
+//  kind "mqtt": an external broker of application `app_id` ("OS2iot MQTT external broker"):
+//    `topic_filter`, the device id at topic level `device_topic_level` (0-based), matched by
+//    `device_match` (id | name | devEui) within the application.
+// The password is kept encrypted (libsodium crypto_secretbox under <data_dir>/secret.key) and
+// is never part of this struct; `has_password` says whether one is set.
+struct MqttIntegration {
+  Id id = 0;
+  std::string kind;
+  Id org_id = 0;
+  Id app_id = 0;  // kind "mqtt" only
+  std::string name;
+  std::string url;  // mqtt://host[:port] or mqtts://host[:port]
+  std::string username;
+  bool has_password = false;
+  std::string client_id;  // empty at creation: "bysans-<kind>-<id>" (stable)
+  bool enabled = true;
+  std::string topic_filter;    // kind "mqtt"
+  int device_topic_level = 0;  // kind "mqtt"
+  std::string device_match;    // kind "mqtt": id | name | devEui
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+};
+
+// What the connection of an integration is doing (process-local, not stored).
+struct IntegrationState {
+  std::string status = "stopped";  // stopped | disabled | connecting | connected | error
+  std::string last_error;
+  TimeMs since_ms = 0;
 };
 
 class MqttStore {
@@ -78,6 +113,38 @@ class MqttStore {
   // kNotFound before the first uplink.
   virtual Status SetLorawanApplication(Id device_id, const std::string& application_id) = 0;
   virtual Result<std::string> LorawanApplication(Id device_id) = 0;
+
+  // Third-party broker integrations. Create assigns id, created/updated times and the default
+  // client id. `password`: nullopt = none / unchanged (Update), "" = remove. kNotFound for an
+  // unknown id. Every change bumps integrations_generation() (the integration manager
+  // reconciles its connections on a change).
+  virtual Result<MqttIntegration> CreateIntegration(MqttIntegration i,
+                                                    const std::optional<std::string>& password) = 0;
+  virtual Result<MqttIntegration> GetIntegration(Id id) = 0;
+  // kind "" = all kinds; org_id 0 = all organisations; app_id 0 = any application.
+  virtual Result<std::vector<MqttIntegration>> ListIntegrations(const std::string& kind, Id org_id,
+                                                                Id app_id) = 0;
+  virtual Status UpdateIntegration(const MqttIntegration& i,
+                                   const std::optional<std::string>& password) = 0;
+  virtual Status DeleteIntegration(Id id) = 0;
+  // The decrypted password ("" when none). kInternal when it cannot be decrypted (secret.key
+  // replaced or the stored box altered).
+  virtual Result<std::string> IntegrationPassword(Id id) = 0;
+  virtual int64_t integrations_generation() const = 0;
+  virtual void SetIntegrationState(Id id, IntegrationState state) = 0;
+  virtual IntegrationState integration_state(Id id) const = 0;
+
+  // Uplinks from DevEUIs that no device of organisation `org_id` has, received through that
+  // organisation's ChirpStack integration `integration_id`.
+  virtual Status CountUnknownOrgDevice(Id org_id, Id integration_id, const std::string& dev_eui,
+                                       const std::string& application_id, TimeMs now) = 0;
+  virtual Result<std::vector<UnknownLorawanDevice>> ListUnknownOrgDevices(Id org_id) = 0;
+
+  // Which connection last delivered a device's uplink (downlinks go back through it):
+  // the ChirpStack application id and the integration id (0 = bysans' own broker client).
+  virtual Status SetLorawanRoute(Id device_id, const std::string& application_id,
+                                 Id integration_id) = 0;
+  virtual Result<Id> LorawanIntegration(Id device_id) = 0;
 
   // Downlink history: appended when queued (id assigned), status set on the broker's answer.
   virtual Result<Downlink> AppendDownlink(Downlink d) = 0;

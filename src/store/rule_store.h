@@ -88,9 +88,18 @@ struct DeliveryLogEntry {
 };
 
 // What changed, for listeners (the rules runtime reloads on change).
+// Alarm kinds carry the stored alarm (valid during the call only); the web
+// UI's live stream (api/stream.cc) forwards them, the rules runtime ignores them.
 struct RuleStoreChange {
-  enum class Kind { kRuleUpserted, kRuleDeleted, kSilenceAdded } kind = Kind::kRuleUpserted;
+  enum class Kind {
+    kRuleUpserted,
+    kRuleDeleted,
+    kSilenceAdded,
+    kAlarmCreated,
+    kAlarmUpdated
+  } kind = Kind::kRuleUpserted;
   Id id = 0;
+  const AlarmRecord* alarm = nullptr;  // set for kAlarmCreated / kAlarmUpdated
 };
 
 class RuleStore {

@@ -109,7 +109,9 @@ done
 
 export BYSANS_URL="$URL"
 status=0
-node --test --test-concurrency=1 tests/e2e/ || status=$?
+# E2E_TESTS narrows the run to some files (development), e.g. tests/e2e/features.test.mjs.
+# shellcheck disable=SC2086
+node --test --test-concurrency=1 ${E2E_TESTS:-tests/e2e/} || status=$?
 if [ $status -ne 0 ]; then
   echo "e2e: FAILED (screenshots in artifacts/e2e/); server log tail:" >&2
   tail -n 40 "$DATA/server.log" >&2

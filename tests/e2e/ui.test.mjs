@@ -169,10 +169,11 @@ test('acknowledge an alarm (when the server has alarms)', { skip }, async (t) =>
   } else {
     const body = await r.json();
     if (!body.items?.length) { t.diagnostic('no active alarm in the demo data'); } else {
-      const before_ = body.items.length;
-      await page.fill('main form.inline input', 'e2e: checked on site');
-      await page.click('main form.inline button[type=submit]');
-      await page.waitForFunction((n) => document.querySelectorAll('main form.inline').length < n, before_);
+      await page.waitForSelector('main form[data-alarm]');
+      const forms = await page.locator('main form[data-alarm]').count();
+      await page.fill('main form[data-alarm] input', 'e2e: checked on site');
+      await page.click('main form[data-alarm] button[type=submit]');
+      await page.waitForFunction((n) => document.querySelectorAll('main form[data-alarm]').length < n, forms);
     }
   }
   assert.deepEqual(errors, []);

@@ -134,10 +134,66 @@ TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
   ASSERT_EQ(w.Json()["warnings"].size(), 1u) << w.body;
   EXPECT_NE(w.Json()["warnings"][0].get<std::string>().find("temperature"), std::string::npos);
 
-  json mqtt = Co2Rule(d, json::array({{{"type", "mqtt"}, {"topic", "x"}}}));
-  auto m = CreateRule(d.org_id, mqtt);
+  json sms = Co2Rule(d, json::array({{{"type", "sms"}, {"to", "12345678"}}}));
+  auto m = CreateRule(d.org_id, sms);
   EXPECT_EQ(m.status, 400) << m.body;
-  EXPECT_NE(m.body.find("not available yet"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("must be webhook, email, mqtt or downlink"), std::string::npos) << m.body;
+}
+
+TEST_F(RulesTest, DryRunOverStoredHistoryCountsKnownFirings) {
+  DeviceHandle d = CreateHttpDevice("Skole");
+  // A known series, one reading a minute, stored with its own timestamps (2 h ago).
+  const int64_t base = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() -
+                       2 * 3'600'000;
+  const double series[] = {500, 1200, 1300, 950, 850, 1500, 1600, 700, 1100, 880};
+  for (int i = 0; i < 10; ++i) {
+    auto r = Ingest(d.ingest_key, json{{"ts", base + i * 60'000}, {"co2", series[i]}}.dump());
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+  auto dry_run = [&](json rule) {
+    rule["name"] = "dry";
+    rule["scope"] = {{"kind", "device"}, {"id", d.device_id}};
+    rule["enabled"] = false;  // only replayed, never live
+    auto created = CreateRule(d.org_id, rule);
+    EXPECT_EQ(created.status, 201) << created.body;
+    std::string id = std::to_string(created.Json().value("id", int64_t{0}));
+    auto r = admin_->PostJson(
+        "/api/v1/rules/" + id + "/dry-run",
+        {{"deviceId", d.device_id}, {"from", base - 60'000}, {"to", base + 20 * 60'000}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json();
+  };
+  // co2 > 1000, clear below 900: raised at 1200, 1500, 1100; cleared at 850, 700, 880.
+  json plain = dry_run({{"expression", "co2 > 1000"}, {"clearExpression", "co2 < 900"}});
+  EXPECT_EQ(plain["raises"], 3) << plain.dump();
+  EXPECT_EQ(plain["clears"], 3) << plain.dump();
+  EXPECT_EQ(plain["readingsUsed"], 10) << plain.dump();
+  EXPECT_EQ(plain["activeAtEnd"], false) << plain.dump();
+  ASSERT_EQ(plain["raisedAt"].size(), 3u);
+  EXPECT_TRUE(plain["raisedAt"][0].is_string()) << plain.dump();  // RFC 3339
+  // For 90 s: the 1200/1300 and 1500/1600 episodes last long enough, 1100 does not.
+  json held = dry_run({{"expression", "co2 > 1000"}, {"forMs", 90'000}});
+  EXPECT_EQ(held["raises"], 2) << held.dump();
+  // Without hysteresis (default clear = not condition): 950 clears the first episode.
+  json nohyst = dry_run({{"expression", "co2 > 1000"}});
+  EXPECT_EQ(nohyst["raises"], 3) << nohyst.dump();
+  EXPECT_EQ(nohyst["clears"], 3) << nohyst.dump();
+  // A window holding only the first three readings.
+  auto rule_id = CreateRule(d.org_id, {{"name", "w"},
+                                       {"scope", {{"kind", "device"}, {"id", d.device_id}}},
+                                       {"enabled", false},
+                                       {"expression", "co2 > 1000"}})
+                     .Json()
+                     .value("id", int64_t{0});
+  auto window =
+      admin_->PostJson("/api/v1/rules/" + std::to_string(rule_id) + "/dry-run",
+                       {{"deviceId", d.device_id}, {"from", base}, {"to", base + 2 * 60'000}});
+  ASSERT_EQ(window.status, 200) << window.body;
+  EXPECT_EQ(window.Json()["readingsUsed"], 3) << window.body;
+  EXPECT_EQ(window.Json()["raises"], 1) << window.body;
+  EXPECT_EQ(window.Json()["activeAtEnd"], true) << window.body;
 }
 
 TEST_F(RulesTest, OrganisationBCannotSeeRulesAlarmsOrLogsOfA) {

@@ -10,7 +10,7 @@ import { devicesScreen } from './screens/devices';
 import { deviceFormScreen } from './screens/deviceForm';
 import { importScreen } from './screens/import';
 import { adminScreen } from './screens/admin';
-import { alarmsScreen, rulesScreen, decodersScreen } from './screens/features';
+import { decodersScreen } from './screens/features';
 import { notice, errorText } from './ui';
 
 // Screens with heavy libraries (Leaflet, uPlot) load on demand.
@@ -21,8 +21,8 @@ route('/devices/new', 'form.newTitle', deviceFormScreen);
 route('/devices/:id/edit', 'form.editTitle', deviceFormScreen);
 route('/devices/:id', 'nav.devices', async (root, p) => (await import('./screens/device')).deviceScreen(root, p));
 route('/import', 'nav.import', importScreen);
-route('/alarms', 'nav.alarms', alarmsScreen);
-route('/rules', 'nav.rules', rulesScreen);
+route('/alarms', 'nav.alarms', async (root) => (await import('./screens/alarms')).alarmsScreen(root));
+route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).rulesScreen(root));
 route('/decoders', 'nav.decoders', decodersScreen);
 route('/admin', 'nav.admin', adminScreen);
 

@@ -105,7 +105,7 @@ export async function orgData(force = false): Promise<OrgData> {
     api.apps(orgId),
     api.devices(orgId),
     api.models(orgId).catch(() => [] as DeviceModel[]),
-    state.features.get('alarms') === false ? Promise.resolve(null) : api.alarms(orgId, 'active'),
+    state.features.get('alarms') === false ? Promise.resolve(null) : api.alarms(orgId, 'open'),
   ]);
   state.features.set('alarms', alarmsPage !== null);
   const latest = new Map<number, AppLatest>();
@@ -195,6 +195,13 @@ function applyLive(type: string, data: unknown): void {
   }
   const od = state.data;
   if (!od || typeof data !== 'object' || data === null) return;
+  if (type === 'alarm') {
+    // Device status follows its alarms; lists re-read the alarms themselves.
+    const a = data as { deviceId?: number; state?: string };
+    const row = a.deviceId ? od.byId.get(a.deviceId) : undefined;
+    if (row) row.status = computeStatus(row.d, row.lastSeen, a.state !== 'cleared', Date.now());
+    return;
+  }
   const ev = data as { deviceId?: number; key?: string; ts?: string; value?: unknown; unit?: string };
   if ((type === 'reading' || type === 'message') && ev.deviceId && ev.key && ev.ts) {
     const row = od.byId.get(ev.deviceId);

@@ -31,7 +31,27 @@ export function badge(s: Status): HTMLElement {
   return h('span', { class: `badge st-${s}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), t(`status.${s}`));
 }
 
+// A table wider than its box scrolls sideways; keyboard users must be able to
+// reach and scroll it, so an overflowing wrapper becomes focusable (WCAG 2.1.1).
+let overflowWatch: ResizeObserver | null = null;
+function watchOverflow(el: HTMLElement): void {
+  overflowWatch ??= new ResizeObserver((entries) => {
+    for (const e of entries) {
+      const w = e.target as HTMLElement;
+      if (w.scrollWidth > w.clientWidth + 1) w.tabIndex = 0;
+      else w.removeAttribute('tabindex');
+    }
+  });
+  overflowWatch.observe(el);
+}
+
 export function table(caption: string, heads: string[], rows: Child[][], cls = ''): HTMLElement {
+  const wrap = tableWrap(caption, heads, rows, cls);
+  watchOverflow(wrap);
+  return wrap;
+}
+
+function tableWrap(caption: string, heads: string[], rows: Child[][], cls: string): HTMLElement {
   return h('div', { class: 'table-wrap' },
     h('table', { class: cls },
       h('caption', { class: 'sr-only' }, caption),

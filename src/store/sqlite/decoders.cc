@@ -210,6 +210,69 @@ class SqliteDecoderStore final : public DecoderStore {
     return txn.Commit();
   }
 
+  Result<StoredJob> CreateJob(StoredJob j) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("INSERT INTO jobs(org_id, kind, state, done, total, "
+                                        "errors, error, request, created_ms, updated_ms) "
+                                        "VALUES(?,?,?,?,?,?,?,?,?,?)"));
+    st->Bind(1, j.org_id).Bind(2, j.kind).Bind(3, j.state).Bind(4, j.done).Bind(5, j.total);
+    st->Bind(6, j.errors).Bind(7, j.error).Bind(8, j.request).Bind(9, j.created_ms);
+    st->Bind(10, j.updated_ms);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    j.id = db->LastInsertId();
+    return j;
+  }
+
+  Result<StoredJob> GetJob(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("SELECT id, org_id, kind, state, done, total, errors, "
+                                        "error, request, created_ms, updated_ms FROM jobs "
+                                        "WHERE id=?"));
+    st->Bind(1, id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return NotFound("job " + std::to_string(id) + " not found");
+    }
+    StoredJob j;
+    j.id = st->Int(0);
+    j.org_id = st->Int(1);
+    j.kind = st->Text(2);
+    j.state = st->Text(3);
+    j.done = st->Int(4);
+    j.total = st->Int(5);
+    j.errors = st->Int(6);
+    j.error = st->Text(7);
+    j.request = st->Text(8);
+    j.created_ms = st->Int(9);
+    j.updated_ms = st->Int(10);
+    return j;
+  }
+
+  Status UpdateJob(const StoredJob& j) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("UPDATE jobs SET state=?, done=?, total=?, errors=?, "
+                                        "error=?, updated_ms=? WHERE id=?"));
+    st->Bind(1, j.state).Bind(2, j.done).Bind(3, j.total).Bind(4, j.errors).Bind(5, j.error);
+    st->Bind(6, j.updated_ms).Bind(7, j.id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0) return NotFound("job " + std::to_string(j.id) + " not found");
+    return Status::Ok();
+  }
+
+  Result<int64_t> InterruptJobs(TimeMs now) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("UPDATE jobs SET state='interrupted', "
+                                                 "error='interrupted by a restart; run it "
+                                                 "again', updated_ms=? WHERE state IN "
+                                                 "('queued', 'running')"));
+    st->Bind(1, now);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    return static_cast<int64_t>(db->Changes());
+  }
+
   uint64_t generation() const override { return generation_.load(); }
   void InvalidateDecoders() override { Bump(); }
 

@@ -8,7 +8,7 @@
 namespace bysans::sqlite {
 namespace {
 
-constexpr char kOrgCols[] = "id, name, created_ms";
+constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
 constexpr char kAppCols[] = "id, org_id, name, description, created_ms";
 constexpr char kDevCols[] =
     "id, org_id, app_id, name, transport, dev_eui, lat, lon, tags, metadata, device_model_id, "
@@ -54,7 +54,7 @@ Page Clamp(Page p) {
   return p;
 }
 
-Organization OrgRow(const Stmt& s) { return {s.Int(0), s.Text(1), s.Int(2)}; }
+Organization OrgRow(const Stmt& s) { return {s.Int(0), s.Text(1), s.Int(2), s.Int(3)}; }
 Application AppRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
 DeviceModel ModelRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
 User UserRow(const Stmt& s) {
@@ -182,9 +182,9 @@ Result<Paged<T>> List(Db& db, const std::string& cols, const std::string& from_w
 Result<Organization> SqliteStore::CreateOrganization(Organization org) {
   LEASE(db);
   if (org.created_ms == 0) org.created_ms = opts_.clock->NowMs();
-  BYSANS_ASSIGN_OR_RETURN(auto st,
-                          db.Prepare("INSERT INTO organizations(name, created_ms) VALUES(?, ?)"));
-  BindAll(*st, org.name, org.created_ms);
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT INTO organizations(name, created_ms, "
+                                              "decoder_timeout_ms) VALUES(?, ?, ?)"));
+  BindAll(*st, org.name, org.created_ms, org.decoder_timeout_ms);
   BYSANS_RETURN_IF_ERROR(st->Run());
   org.id = db.LastInsertId();
   return org;
@@ -215,7 +215,8 @@ Result<Paged<Organization>> SqliteStore::ListOrganizationsOfUser(Id user_id, Pag
 
 Status SqliteStore::UpdateOrganization(const Organization& org) {
   LEASE(db);
-  return Modify(db, "UPDATE organizations SET name=? WHERE id=?", "organization", org.name, org.id);
+  return Modify(db, "UPDATE organizations SET name=?, decoder_timeout_ms=? WHERE id=?",
+                "organization", org.name, org.decoder_timeout_ms, org.id);
 }
 
 Status SqliteStore::DeleteOrganization(Id id) {

@@ -157,6 +157,43 @@ CREATE INDEX downlinks_device ON downlinks(device_id, id);
 ALTER TABLE raw_messages ADD COLUMN dedup_key TEXT;
 CREATE UNIQUE INDEX raw_messages_dedup ON raw_messages(dedup_key);
 )sql",
+      // Decoders: per-organisation time limit per call; background jobs (re-decode) that
+      // survive a restart (store/decoder_store.h).
+      R"sql(
+ALTER TABLE organizations ADD COLUMN decoder_timeout_ms INTEGER NOT NULL DEFAULT 100;
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL, state TEXT NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL,
+  errors INTEGER NOT NULL, error TEXT NOT NULL, request TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX jobs_state ON jobs(state);
+)sql",
+      // MQTT integrations: per-organisation ChirpStack and per-application external brokers
+      // (store/mqtt_store.h; password encrypted under <data_dir>/secret.key), unknown DevEUIs
+      // per organisation, and the integration that last delivered a LoRaWAN device's uplink.
+      R"sql(
+CREATE TABLE mqtt_integrations(
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  app_id INTEGER REFERENCES applications(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, url TEXT NOT NULL, username TEXT NOT NULL, password_box BLOB,
+  client_id TEXT NOT NULL, enabled INTEGER NOT NULL, topic_filter TEXT NOT NULL,
+  device_topic_level INTEGER NOT NULL, device_match TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX mqtt_integrations_org ON mqtt_integrations(org_id, kind);
+CREATE TABLE lorawan_unknown_org_devices(
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  dev_eui TEXT NOT NULL, integration_id INTEGER NOT NULL, application_id TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL, uplinks INTEGER NOT NULL,
+  PRIMARY KEY(org_id, dev_eui));
+ALTER TABLE lorawan_device_apps ADD COLUMN integration_id INTEGER NOT NULL DEFAULT 0;
+)sql",
+      // The open segment's write-ahead log: one row per group commit holding the encoded
+      // readings of that commit (store/sqlite/log_codec.h), instead of one points_log row
+      // per reading (points_log is still read at open and emptied by the next seal).
+      R"sql(
+CREATE TABLE points_blob(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+)sql",
   };
   return kList;
 }

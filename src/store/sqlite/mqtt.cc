@@ -1,5 +1,16 @@
-// MqttStore on SQLite (tables from the "mqtt + lorawan" migration).
+// MqttStore on SQLite (tables from the "mqtt + lorawan" and "mqtt integrations" migrations).
+// Integration passwords are sealed with libsodium crypto_secretbox (XSalsa20-Poly1305) under
+// a 32-byte key in secret.key next to the database (mode 0600, created on first open); a
+// box is nonce || ciphertext.
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
 #include <mutex>
 
 #include "store/sqlite/store_impl.h"
@@ -7,9 +18,73 @@
 namespace bysans::sqlite {
 namespace {
 
+// Reads the key, or creates it (O_EXCL, 0600) when the file does not exist.
+Result<std::string> LoadOrCreateKey(const std::string& path) {
+  std::string key(crypto_secretbox_KEYBYTES, '\0');
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    randombytes_buf(key.data(), key.size());
+    std::string tmp = path + ".tmp";
+    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
+    bool ok = ::write(out, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
+              ::fsync(out) == 0;
+    ::close(out);
+    if (!ok) return Internal("cannot write " + tmp + ": " + std::strerror(errno));
+    // link() fails if another process created the key meanwhile: then use theirs.
+    if (::link(tmp.c_str(), path.c_str()) == 0) {
+      ::unlink(tmp.c_str());
+      return key;
+    }
+    ::unlink(tmp.c_str());
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (fd < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
+  ssize_t n = ::read(fd, key.data(), key.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(key.size()))
+    return Internal(path + " must hold a " + std::to_string(key.size()) + "-byte key");
+  return key;
+}
+
+constexpr const char* kIntegrationColumns =
+    "id, kind, org_id, coalesce(app_id, 0), name, url, username, password_box IS NOT NULL, "
+    "client_id, enabled, topic_filter, device_topic_level, device_match, created_ms, updated_ms";
+
+MqttIntegration IntegrationFromRow(const Stmt& st) {
+  MqttIntegration i;
+  i.id = st.Int(0);
+  i.kind = st.Text(1);
+  i.org_id = st.Int(2);
+  i.app_id = st.Int(3);
+  i.name = st.Text(4);
+  i.url = st.Text(5);
+  i.username = st.Text(6);
+  i.has_password = st.Int(7) != 0;
+  i.client_id = st.Text(8);
+  i.enabled = st.Int(9) != 0;
+  i.topic_filter = st.Text(10);
+  i.device_topic_level = static_cast<int>(st.Int(11));
+  i.device_match = st.Text(12);
+  i.created_ms = st.Int(13);
+  i.updated_ms = st.Int(14);
+  return i;
+}
+
 class SqliteMqttStore final : public MqttStore {
  public:
-  explicit SqliteMqttStore(Pool& pool) : pool_(pool) {}
+  SqliteMqttStore(Pool& pool, std::string key_path) : pool_(pool), key_path_(std::move(key_path)) {}
+
+  Status Init() {
+    if (sodium_init() < 0) return Internal("libsodium could not be initialised");
+    if (key_path_.empty()) {  // in-memory database: a key for this process only
+      key_.assign(crypto_secretbox_KEYBYTES, '\0');
+      randombytes_buf(key_.data(), key_.size());
+      return Status::Ok();
+    }
+    BYSANS_ASSIGN_OR_RETURN(key_, LoadOrCreateKey(key_path_));
+    return Status::Ok();
+  }
 
   Status PutCredential(const MqttCredential& c) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
@@ -106,10 +181,7 @@ class SqliteMqttStore final : public MqttStore {
 
   Status SetLorawanApplication(Id device_id, const std::string& application_id) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("INSERT OR REPLACE INTO lorawan_device_apps("
-                                                 "device_id, application_id) VALUES(?, ?)"));
-    st->Bind(1, device_id).Bind(2, application_id);
-    return st->Run();
+    return SetLorawanRoute(device_id, application_id, 0);
   }
 
   Result<std::string> LorawanApplication(Id device_id) override {
@@ -121,6 +193,208 @@ class SqliteMqttStore final : public MqttStore {
     BYSANS_RETURN_IF_ERROR(st->status());
     return NotFound("no ChirpStack application id known for device " + std::to_string(device_id) +
                     " (none seen in an uplink yet)");
+  }
+
+  Result<MqttIntegration> CreateIntegration(MqttIntegration i,
+                                            const std::optional<std::string>& password) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("INSERT INTO mqtt_integrations(kind, org_id, app_id, name, url, "
+                             "username, password_box, client_id, enabled, topic_filter, "
+                             "device_topic_level, device_match, created_ms, updated_ms) "
+                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->Bind(1, i.kind).Bind(2, i.org_id);
+    if (i.app_id != 0) {
+      st->Bind(3, i.app_id);
+    } else {
+      st->BindNull(3);
+    }
+    st->Bind(4, i.name).Bind(5, i.url).Bind(6, i.username);
+    std::string box;
+    if (password && !password->empty()) {
+      BYSANS_ASSIGN_OR_RETURN(box, Seal(*password));
+      st->BindBlob(7, box.data(), box.size());
+    } else {
+      st->BindNull(7);
+    }
+    st->Bind(8, i.client_id)
+        .Bind(9, i.enabled)
+        .Bind(10, i.topic_filter)
+        .Bind(11, static_cast<int64_t>(i.device_topic_level))
+        .Bind(12, i.device_match)
+        .Bind(13, i.created_ms)
+        .Bind(14, i.updated_ms);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    i.id = db->LastInsertId();
+    i.has_password = !box.empty();
+    if (i.client_id.empty()) {
+      i.client_id = "bysans-" + i.kind + "-" + std::to_string(i.id);
+      BYSANS_ASSIGN_OR_RETURN(auto up,
+                              db->Prepare("UPDATE mqtt_integrations SET client_id=? WHERE id=?"));
+      up->Bind(1, i.client_id).Bind(2, i.id);
+      BYSANS_RETURN_IF_ERROR(up->Run());
+    }
+    integrations_gen_.fetch_add(1);
+    return i;
+  }
+
+  Result<MqttIntegration> GetIntegration(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare(std::string("SELECT ") + kIntegrationColumns +
+                                                 " FROM mqtt_integrations WHERE id=?"));
+    st->Bind(1, id);
+    if (st->Step()) return IntegrationFromRow(*st);
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return NotFound("no integration with id " + std::to_string(id));
+  }
+
+  Result<std::vector<MqttIntegration>> ListIntegrations(const std::string& kind, Id org_id,
+                                                        Id app_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare(std::string("SELECT ") + kIntegrationColumns +
+                             " FROM mqtt_integrations WHERE (?1 = '' OR kind = ?1) AND "
+                             "(?2 = 0 OR org_id = ?2) AND (?3 = 0 OR app_id = ?3) ORDER BY id"));
+    st->Bind(1, kind).Bind(2, org_id).Bind(3, app_id);
+    std::vector<MqttIntegration> out;
+    while (st->Step()) out.push_back(IntegrationFromRow(*st));
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
+  Status UpdateIntegration(const MqttIntegration& i,
+                           const std::optional<std::string>& password) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("UPDATE mqtt_integrations SET name=?, url=?, username=?, "
+                             "client_id=?, enabled=?, topic_filter=?, device_topic_level=?, "
+                             "device_match=?, updated_ms=? WHERE id=?"));
+    st->Bind(1, i.name)
+        .Bind(2, i.url)
+        .Bind(3, i.username)
+        .Bind(4, i.client_id)
+        .Bind(5, i.enabled)
+        .Bind(6, i.topic_filter)
+        .Bind(7, static_cast<int64_t>(i.device_topic_level))
+        .Bind(8, i.device_match)
+        .Bind(9, i.updated_ms)
+        .Bind(10, i.id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0) return NotFound("no integration with id " + std::to_string(i.id));
+    if (password) {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto pw, db->Prepare("UPDATE mqtt_integrations SET password_box=? WHERE id=?"));
+      std::string box;
+      if (password->empty()) {
+        pw->BindNull(1);
+      } else {
+        BYSANS_ASSIGN_OR_RETURN(box, Seal(*password));
+        pw->BindBlob(1, box.data(), box.size());
+      }
+      pw->Bind(2, i.id);
+      BYSANS_RETURN_IF_ERROR(pw->Run());
+    }
+    integrations_gen_.fetch_add(1);
+    return Status::Ok();
+  }
+
+  Status DeleteIntegration(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("DELETE FROM mqtt_integrations WHERE id=?"));
+    st->Bind(1, id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0) return NotFound("no integration with id " + std::to_string(id));
+    integrations_gen_.fetch_add(1);
+    {
+      std::lock_guard lock(mu_);
+      states_.erase(id);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::string> IntegrationPassword(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("SELECT password_box FROM mqtt_integrations WHERE id=?"));
+    st->Bind(1, id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return NotFound("no integration with id " + std::to_string(id));
+    }
+    if (st->IsNull(0)) return std::string();
+    return Open(st->Blob(0), id);
+  }
+
+  int64_t integrations_generation() const override { return integrations_gen_.load(); }
+
+  void SetIntegrationState(Id id, IntegrationState state) override {
+    std::lock_guard lock(mu_);
+    states_[id] = std::move(state);
+  }
+
+  IntegrationState integration_state(Id id) const override {
+    std::lock_guard lock(mu_);
+    auto it = states_.find(id);
+    return it == states_.end() ? IntegrationState{} : it->second;
+  }
+
+  Status CountUnknownOrgDevice(Id org_id, Id integration_id, const std::string& dev_eui,
+                               const std::string& application_id, TimeMs now) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st,
+        db->Prepare("INSERT INTO lorawan_unknown_org_devices(org_id, dev_eui, integration_id, "
+                    "application_id, first_seen_ms, last_seen_ms, uplinks) "
+                    "VALUES(?, ?, ?, ?, ?, ?, 1) ON CONFLICT(org_id, dev_eui) DO UPDATE SET "
+                    "integration_id = excluded.integration_id, application_id = "
+                    "excluded.application_id, last_seen_ms = excluded.last_seen_ms, "
+                    "uplinks = uplinks + 1"));
+    st->Bind(1, org_id)
+        .Bind(2, dev_eui)
+        .Bind(3, integration_id)
+        .Bind(4, application_id)
+        .Bind(5, now)
+        .Bind(6, now);
+    return st->Run();
+  }
+
+  Result<std::vector<UnknownLorawanDevice>> ListUnknownOrgDevices(Id org_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    // A DevEUI since registered in the organisation is no longer unknown to it.
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("SELECT u.dev_eui, u.application_id, u.first_seen_ms, u.last_seen_ms, "
+                             "u.uplinks, u.integration_id FROM lorawan_unknown_org_devices u "
+                             "WHERE u.org_id = ? AND NOT EXISTS (SELECT 1 FROM devices d WHERE "
+                             "d.dev_eui = u.dev_eui AND d.org_id = u.org_id) "
+                             "ORDER BY u.last_seen_ms DESC LIMIT 1000"));
+    st->Bind(1, org_id);
+    std::vector<UnknownLorawanDevice> out;
+    while (st->Step()) {
+      out.push_back(UnknownLorawanDevice{st->Text(0), st->Text(1), st->Int(2), st->Int(3),
+                                         st->Int(4), st->Int(5)});
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
+  Status SetLorawanRoute(Id device_id, const std::string& application_id,
+                         Id integration_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("INSERT OR REPLACE INTO lorawan_device_apps("
+                                                 "device_id, application_id, integration_id) "
+                                                 "VALUES(?, ?, ?)"));
+    st->Bind(1, device_id).Bind(2, application_id).Bind(3, integration_id);
+    return st->Run();
+  }
+
+  Result<Id> LorawanIntegration(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("SELECT integration_id FROM lorawan_device_apps WHERE device_id=?"));
+    st->Bind(1, device_id);
+    if (st->Step()) return st->Int(0);
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return Id{0};
   }
 
   Result<Downlink> AppendDownlink(Downlink d) override {
@@ -175,7 +449,36 @@ class SqliteMqttStore final : public MqttStore {
   }
 
  private:
+  Result<std::string> Seal(const std::string& plain) const {
+    std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');
+    auto* out = reinterpret_cast<unsigned char*>(box.data());
+    randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+    if (crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES,
+                              reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+                              out, reinterpret_cast<const unsigned char*>(key_.data())) != 0)
+      return Internal("could not encrypt the integration password");
+    return box;
+  }
+
+  Result<std::string> Open(std::string_view box, Id id) const {
+    if (box.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+      return Internal("the stored password of integration " + std::to_string(id) + " is damaged");
+    std::string plain(box.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+    const auto* in = reinterpret_cast<const unsigned char*>(box.data());
+    if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
+                                   in + crypto_secretbox_NONCEBYTES,
+                                   box.size() - crypto_secretbox_NONCEBYTES, in,
+                                   reinterpret_cast<const unsigned char*>(key_.data())) != 0)
+      return Internal("the password of integration " + std::to_string(id) +
+                      " cannot be decrypted (was secret.key replaced?); set it again");
+    return plain;
+  }
+
   Pool& pool_;
+  std::string key_path_;
+  std::string key_;
+  std::atomic<int64_t> integrations_gen_{0};
+  std::map<Id, IntegrationState> states_;  // guarded by mu_
   std::atomic<int64_t> generation_{0};
   mutable std::mutex mu_;
   std::pair<std::string, int> endpoint_{"127.0.0.1", 0};
@@ -183,8 +486,16 @@ class SqliteMqttStore final : public MqttStore {
 
 }  // namespace
 
-std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool) {
-  return std::make_unique<SqliteMqttStore>(pool);
+Result<std::unique_ptr<MqttStore>> NewSqliteMqttStore(Pool& pool, const std::string& db_path) {
+  std::string key_path;
+  if (!db_path.empty() && db_path != ":memory:" && db_path.rfind("file:", 0) != 0) {
+    auto slash = db_path.rfind('/');
+    key_path =
+        (slash == std::string::npos ? std::string() : db_path.substr(0, slash + 1)) + "secret.key";
+  }
+  auto store = std::make_unique<SqliteMqttStore>(pool, std::move(key_path));
+  BYSANS_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<MqttStore>(std::move(store));
 }
 
 MqttStore& SqliteStore::mqtt() { return *mqtt_store_; }

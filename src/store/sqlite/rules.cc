@@ -156,6 +156,7 @@ class SqliteRuleStore final : public RuleStore {
     for (auto& e : outbox) e.alarm_id = a.id;
     BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, outbox));
     BYSANS_RETURN_IF_ERROR(txn.Commit());
+    Notify({RuleStoreChange::Kind::kAlarmCreated, a.id, &a});
     return a;
   }
 
@@ -169,7 +170,9 @@ class SqliteRuleStore final : public RuleStore {
       if (db->Changes() == 0) return NotFound("alarm " + std::to_string(a.id) + " not found");
     }
     BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, outbox));
-    return txn.Commit();
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    Notify({RuleStoreChange::Kind::kAlarmUpdated, a.id, &a});
+    return Status::Ok();
   }
 
   Result<AlarmRecord> GetAlarm(Id id) override {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_message_row.h"
 #include "store/sqlite/store_impl.h"
 
@@ -110,7 +111,27 @@ Status SqliteStore::LoadSeriesState() {
     buf.pts.push_back(std::move(p));
     ++open_->points;
   }
-  return st->status();
+  BYSANS_RETURN_IF_ERROR(st->status());
+  // Then the group commits' blobs, all newer than any points_log row.
+  BYSANS_ASSIGN_OR_RETURN(auto blob_st, db.Prepare("SELECT id, data FROM points_blob ORDER BY id"));
+  std::vector<SeriesPoints> groups;
+  while (blob_st->Step()) {
+    last_blob_id_ = blob_st->Int(0);
+    groups.clear();
+    BYSANS_RETURN_IF_ERROR(DecodeLogBlob(blob_st->Blob(1), &groups));
+    for (SeriesPoints& g : groups) {
+      auto info = series_.find(g.series_id);
+      SeriesBuf& buf = open_->series[g.series_id];
+      for (Point& p : g.pts) {
+        if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
+          info->second.latest = p;
+        if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
+        buf.pts.push_back(std::move(p));
+        ++open_->points;
+      }
+    }
+  }
+  return blob_st->status();
 }
 
 // ---------------------------------------------------------------- writing
@@ -183,17 +204,16 @@ void SqliteStore::WriterLoop() {
 
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
   Db& db = *writer_db_;
-  struct NewPoint {
-    int64_t series_id;
-    Point p;
-  };
-  std::vector<NewPoint> applied;
+  // The commit's points grouped by series, in commit order within a series.
+  std::vector<SeriesPoints> applied;
+  std::unordered_map<int64_t, size_t> applied_index;  // series id → index in `applied`
+  size_t applied_points = 0;
   std::vector<SeriesInfo> new_series;
   std::unordered_map<int64_t, std::string> unit_changes;
   // (device, key) → id for series created inside this transaction.
   std::map<std::pair<Id, std::string>, int64_t> pending;
   int64_t next_id = next_series_id_;
-  int64_t last_rowid = last_log_rowid_;
+  int64_t last_blob = last_blob_id_;
   {
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
@@ -202,9 +222,6 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
                                 "content_type, payload, decode_status, decode_error, dedup_key) "
                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
                                 "ON CONFLICT(dedup_key) DO NOTHING"));
-    BYSANS_ASSIGN_OR_RETURN(
-        auto log_st, db.Prepare("INSERT INTO points_log(series_id, ts, kind, num, str, quality) "
-                                "VALUES(?, ?, ?, ?, ?, ?)"));
     for (size_t b = begin; b < end; ++b) {
       const IngestBatch& batch = group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
@@ -265,26 +282,27 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
           up->Bind(1, r.unit).Bind(2, sid);
           BYSANS_RETURN_IF_ERROR(up->Run());
         }
-        Point p = ToPoint(r);
-        log_st->Bind(1, sid).Bind(2, p.ts).Bind(3, static_cast<int64_t>(p.kind));
-        if (p.kind == Kind::kString) {
-          log_st->BindNull(4).Bind(5, p.str);
-        } else {
-          log_st->Bind(4, p.num).BindNull(5);
-        }
-        log_st->Bind(6, static_cast<int64_t>(p.quality));
-        BYSANS_RETURN_IF_ERROR(log_st->Run());
-        last_rowid = db.LastInsertId();
-        applied.push_back(NewPoint{sid, std::move(p)});
+        auto [slot, inserted] = applied_index.try_emplace(sid, applied.size());
+        if (inserted) applied.push_back(SeriesPoints{sid, {}});
+        applied[slot->second].pts.push_back(ToPoint(r));
+        ++applied_points;
       }
     }
     msg_st.reset();
-    log_st.reset();
+    if (applied_points > 0) {
+      // One log row for the whole commit (log_codec.h) instead of one row per reading.
+      std::string blob;
+      blob.reserve(applied_points * 16 + applied.size() * 4);
+      EncodeLogBlob(applied, &blob);
+      BYSANS_ASSIGN_OR_RETURN(auto blob_st, db.Prepare("INSERT INTO points_blob(data) VALUES(?)"));
+      BYSANS_RETURN_IF_ERROR(blob_st->BindBlob(1, blob.data(), blob.size()).Run());
+      last_blob = db.LastInsertId();
+    }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
   }
   // Committed: publish to memory.
   next_series_id_ = next_id;
-  last_log_rowid_ = last_rowid;
+  last_blob_id_ = last_blob;
   {
     std::lock_guard lk(cache_mu_);
     for (SeriesInfo& s : new_series) {
@@ -293,19 +311,24 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       series_.emplace(s.id, std::move(s));
     }
     for (auto& [sid, unit] : unit_changes) series_[sid].unit = unit;
-    for (const NewPoint& np : applied) {
-      SeriesInfo& info = series_.at(np.series_id);
-      if (!info.latest || np.p.ts >= info.latest->ts) info.latest = np.p;
+    for (const SeriesPoints& g : applied) {
+      SeriesInfo& info = series_.at(g.series_id);
+      const Point* newest = nullptr;  // last write wins on equal ts
+      for (const Point& p : g.pts)
+        if (!newest || p.ts >= newest->ts) newest = &p;
+      if (newest && (!info.latest || newest->ts >= info.latest->ts)) info.latest = *newest;
     }
   }
   {
     std::lock_guard lk(seg_mu_);
-    for (NewPoint& np : applied) {
-      SeriesBuf& buf = open_->series[np.series_id];
-      if (!buf.pts.empty() && np.p.ts <= buf.pts.back().ts) buf.sorted = false;
-      buf.pts.push_back(std::move(np.p));
+    for (SeriesPoints& g : applied) {
+      SeriesBuf& buf = open_->series[g.series_id];
+      for (Point& p : g.pts) {
+        if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
+        buf.pts.push_back(std::move(p));
+      }
     }
-    open_->points += static_cast<int64_t>(applied.size());
+    open_->points += static_cast<int64_t>(applied_points);
   }
   return Status::Ok();
 }
@@ -342,9 +365,13 @@ Status SqliteStore::Seal() {
       BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("UPDATE seal_state SET sealed_upto=?"));
       BYSANS_RETURN_IF_ERROR(st->Bind(1, seg->gen).Run());
     }
-    {
+    if (last_log_rowid_ > 0) {  // rows written before points_blob existed
       BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM points_log WHERE rowid <= ?"));
       BYSANS_RETURN_IF_ERROR(st->Bind(1, last_log_rowid_).Run());
+    }
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM points_blob WHERE id <= ?"));
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, last_blob_id_).Run());
     }
     return txn.Commit();
   }();

@@ -41,7 +41,7 @@ Status SqliteStore::Init() {
   BYSANS_RETURN_IF_ERROR(LoadSeriesState());
   rules_ = NewSqliteRuleStore(pool_);
   decoders_ = NewSqliteDecoderStore(pool_);
-  mqtt_store_ = NewSqliteMqttStore(pool_);
+  BYSANS_ASSIGN_OR_RETURN(mqtt_store_, NewSqliteMqttStore(pool_, opts_.path));
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();

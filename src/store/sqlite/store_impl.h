@@ -93,8 +93,9 @@ struct PendingBatch {
 std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 // The DecoderStore over the pool (decoders.cc).
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
-// The MqttStore over the pool (mqtt.cc).
-std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool);
+// The MqttStore over the pool (mqtt.cc); its secret.key lives next to the database file at
+// `db_path` (created on first open).
+Result<std::unique_ptr<MqttStore>> NewSqliteMqttStore(Pool& pool, const std::string& db_path);
 
 class SqliteStore final : public Store {
  public:
@@ -207,6 +208,7 @@ class SqliteStore final : public Store {
   // Writer-thread state.
   std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series
   int64_t last_log_rowid_ = 0;
+  int64_t last_blob_id_ = 0;  // newest points_blob row (log_codec.h)
 
   // Queue (guarded by q_mu_).
   std::mutex q_mu_;

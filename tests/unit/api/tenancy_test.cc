@@ -13,8 +13,9 @@ namespace {
 
 struct Tenant {
   Id org = 0, app = 0, device = 0, lora_device = 0, model = 0, key_id = 0;
-  Id decoder = 0, job = 0;  // api/decoders.cc, api/jobs.cc
-  Id rule = 0, alarm = 0;   // api/rules.cc, api/alarms.cc
+  Id decoder = 0, job = 0;                  // api/decoders.cc, api/jobs.cc
+  Id rule = 0, alarm = 0;                   // api/rules.cc, api/alarms.cc
+  Id chirpstack = 0, mqtt_integration = 0;  // api/integrations.cc
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
   Creds admin_key, editor_key, viewer_key;
@@ -84,6 +85,18 @@ class TenancyTest : public ApiFixture {
                   .id;
     key("editor", t.editor_key, true);
     key("viewer", t.viewer_key, false);
+    // Integrations to brokers that do not exist (no server runs them here).
+    t.chirpstack = Created(Call("POST", org + "/integrations/chirpstack", root_,
+                                json{{"name", "cs-" + n},
+                                     {"url", "mqtt://127.0.0.1:1"},
+                                     {"username", "u"},
+                                     {"password", "secret-" + n}}));
+    t.mqtt_integration = Created(
+        Call("POST", "/api/v1/applications/" + std::to_string(t.app) + "/integrations/mqtt", root_,
+             json{{"name", "ext-" + n},
+                  {"url", "mqtt://127.0.0.1:1"},
+                  {"topicFilter", "sensors/+/data"},
+                  {"deviceTopicLevel", 1}}));
   }
 
   // The route pattern with every placeholder replaced by tenant t's object.
@@ -119,6 +132,10 @@ class TenancyTest : public ApiFixture {
           id = t.rule;
         else if (name == "alarmId")
           id = t.alarm;
+        else if (name == "id" && prev == "chirpstack")
+          id = t.chirpstack;
+        else if (name == "id" && prev == "mqtt")
+          id = t.mqtt_integration;
         EXPECT_NE(id, 0) << "the tenancy matrix has no object for {" << name << "} in " << pattern
                          << ": extend Fill()";
         value = std::to_string(id);
@@ -142,7 +159,9 @@ class TenancyTest : public ApiFixture {
           "/api/v1/applications/" + std::to_string(a_.app),
           "/api/v1/devices/" + std::to_string(a_.device),
           "/api/v1/devices/" + std::to_string(a_.lora_device),
-          "/api/v1/device-models/" + std::to_string(a_.model)}) {
+          "/api/v1/device-models/" + std::to_string(a_.model),
+          "/api/v1/integrations/chirpstack/" + std::to_string(a_.chirpstack),
+          "/api/v1/integrations/mqtt/" + std::to_string(a_.mqtt_integration)}) {
       Reply r = Call("GET", path, root_);
       EXPECT_EQ(r.status, 200) << path << " " << r.raw;
       s[path] = r.body;

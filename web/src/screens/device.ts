@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
-import { api, optional, Page, Alarm, Reading, Device } from '../api';
+import { api, optional, request, Page, Alarm, Reading, Device } from '../api';
 import { t, fmtValue, fmtDate, fmtAgo, fmtNum, locale } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
@@ -118,6 +118,85 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
   return { el, destroy: () => { ro.disconnect(); plot?.destroy(); } };
 }
 
+interface Downlink {
+  id: number; createdAt: string; fPort: number; data: string; confirmed: boolean; status: string; error: string;
+}
+
+function b64ToHex(b64: string): string {
+  try {
+    return Array.from(atob(b64), (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ');
+  } catch { return b64; }
+}
+
+// Downlink history and, for editors of LoRaWAN / MQTT devices, a send form.
+function downlinkPanel(d: Device): HTMLElement {
+  const box = h('div', { id: 'downlinks' });
+  const history = h('div', { id: 'downlink-history' }, loading());
+  const load = async () => {
+    try {
+      const res = await optional<{ items: Downlink[] }>(`/api/v1/devices/${d.id}/downlink`);
+      if (res === null) { history.replaceChildren(unavailable()); return; }
+      history.dataset.count = String(res.items.length);
+      history.replaceChildren(res.items.length ? table(t('device.downlinks'),
+        [t('device.time'), 'fPort', t('downlink.data'), t('downlink.confirmed'), t('devices.status'), t('downlink.error')],
+        res.items.map((x) => [fmtDate(x.createdAt), String(x.fPort), h('code', { title: x.data }, b64ToHex(x.data)),
+          x.confirmed ? t('rules.on') : t('rules.off'),
+          h('span', { class: `dl dl-${x.status}` }, t(`downlink.status.${x.status}`)), x.error || '']), 'downlinks')
+        : h('p', null, t('downlink.none')));
+    } catch (e) { history.replaceChildren(notice(errorText(e), 'error')); }
+  };
+  const capable = d.transport === 'lorawan' || d.transport === 'mqtt';
+  if (canEdit()) {
+    const fport = h('input', {
+      type: 'number', id: 'downlink-fport', min: d.transport === 'lorawan' ? '1' : '0',
+      max: d.transport === 'lorawan' ? '223' : '255', value: d.transport === 'lorawan' ? '1' : '0', required: true,
+    });
+    const payload = h('input', { type: 'text', id: 'downlink-payload', autocomplete: 'off', placeholder: '01 2a ff', spellcheck: 'false' });
+    const encoding = h('select', { id: 'downlink-encoding' },
+      h('option', { value: 'hex' }, t('downlink.hex')), h('option', { value: 'base64' }, 'Base64'));
+    const confirmed = h('input', { type: 'checkbox', id: 'downlink-confirmed' });
+    const msg = h('div', { 'aria-live': 'polite', id: 'downlink-msg' });
+    const why = capable ? null : h('p', { class: 'hint', id: 'downlink-why' }, t('downlink.httpOnly'));
+    const fs = h('fieldset', { disabled: !capable, 'aria-describedby': why ? 'downlink-why' : null },
+      h('legend', null, t('downlink.send')),
+      h('div', { class: 'row' }, field('fPort', fport), field(t('downlink.payload'), payload), field(t('downlink.encoding'), encoding),
+        h('div', { class: 'field check' }, confirmed, h('label', { for: 'downlink-confirmed' }, t('downlink.confirmed')))),
+      h('button', { type: 'submit', id: 'downlink-send' }, t('downlink.sendButton')));
+    const form = h('form', {
+      id: 'downlink-form', 'data-edit': '',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const raw = payload.value.trim();
+        const hex = raw.replace(/[\s:]+/g, '');
+        const body: Record<string, unknown> = { fPort: Number(fport.value), confirmed: confirmed.checked };
+        if (encoding.value === 'hex') {
+          if (!/^([0-9a-fA-F]{2})+$/.test(hex)) {
+            payload.setAttribute('aria-invalid', 'true');
+            msg.replaceChildren(notice(t('downlink.badHex'), 'error'));
+            payload.focus();
+            return;
+          }
+          body.hex = hex;
+        } else body.data = raw;
+        payload.removeAttribute('aria-invalid');
+        try {
+          await request(`/api/v1/devices/${d.id}/downlink`, { method: 'POST', body });
+          msg.replaceChildren(notice(t('downlink.queued'), 'ok'));
+          await load();
+          // The broker's answer arrives after a moment: show the final status.
+          window.setTimeout(() => { if (box.isConnected) void load(); }, 1500);
+        } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
+      },
+    }, why, fs, msg);
+    box.append(form);
+  } else if (!capable) {
+    box.append(h('p', { class: 'hint' }, t('downlink.httpOnly')));
+  }
+  box.append(h('h3', null, t('downlink.history')), history);
+  void load();
+  return box;
+}
+
 export async function deviceScreen(root: HTMLElement, p: Record<string, string>): Promise<() => void> {
   const id = Number(p.id);
   const [d, latest, keys] = await Promise.all([api.device(id), api.latest(id), api.keys(id)]);
@@ -163,7 +242,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
     section(t('device.messages'), msgs),
     section(t('device.alarms'), alarms),
-    section(t('device.downlinks'), unavailable()));
+    section(t('device.downlinks'), downlinkPanel(d)));
   api.messages(id).then((m) => {
     msgs.replaceChildren(m.items.length ? table(t('device.messages'),
       [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],

@@ -1,69 +1,10 @@
-// Alarms, rules and decoders: their endpoints arrive with issues 4 and 5.
-// Each screen probes its list endpoint; a 404 shows "not available yet".
+// Decoders: the screen probes its list endpoint; a 404 shows "not available yet".
+// (Alarms and rules have their own lazy-loaded screens: alarms.ts, rules.ts.)
 import { h, field } from '../dom';
-import { optional, request, Page, Alarm } from '../api';
+import { optional, request, Page } from '../api';
 import { t, fmtDate } from '../i18n';
 import { state, canEdit } from '../state';
 import { title, section, table, notice, unavailable, errorText } from '../ui';
-
-export async function alarmsScreen(root: HTMLElement): Promise<void> {
-  root.appendChild(title(t('alarms.title')));
-  const org = state.orgId;
-  const [active, history] = state.features.get('alarms') === false ? [null, null] : await Promise.all([
-    optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=open&limit=200`),
-    optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=history&limit=200`),
-  ]);
-  if (active === null) { state.features.set('alarms', false); root.appendChild(unavailable()); return; }
-  state.features.set('alarms', true);
-  const msg = h('div', { 'aria-live': 'polite' });
-  const act = async (a: Alarm, what: string, body: unknown) => {
-    try {
-      await request(`/api/v1/alarms/${a.id}/${what}`, { method: 'POST', body });
-      state.data = null;
-      root.replaceChildren();
-      await alarmsScreen(root);
-    } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
-  };
-  const rows = (list: Alarm[], withActions: boolean) => list.map((a) => {
-    const cells: Array<Node | string> = [fmtDate(a.raisedAt ?? a.ts),
-      a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
-      a.severity ?? '', a.message ?? a.ruleName ?? '', a.state ?? ''];
-    if (withActions) {
-      if (canEdit() && a.state !== 'active') {
-        cells.push(h('button', {
-          type: 'button', class: 'secondary small', 'data-edit': '',
-          onclick: () => void act(a, 'clear', {}),
-        }, t('alarms.clear')));
-      } else if (canEdit()) {
-        const comment = h('input', { type: 'text', 'aria-label': `${t('alarms.comment')} (${a.deviceName ?? a.id})` });
-        cells.push(h('form', {
-          class: 'inline', 'data-edit': '',
-          onsubmit: (e: Event) => { e.preventDefault(); void act(a, 'acknowledge', { comment: comment.value }); },
-        }, comment, h('button', { type: 'submit', class: 'small' }, t('alarms.ack'))));
-      } else cells.push('');
-    }
-    return cells;
-  });
-  const heads = [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message'), t('devices.status')];
-  root.append(msg,
-    section(t('alarms.active'), active.items.length
-      ? table(t('alarms.active'), [...heads, t('alarms.ack')], rows(active.items, true)) : h('p', null, t('alarms.none'))),
-    section(t('alarms.history'), history && history.items.length
-      ? table(t('alarms.history'), heads, rows(history.items, false)) : h('p', null, t('alarms.none'))));
-}
-
-interface Named { id: number; name: string; expression?: string; severity?: string; kind?: string; enabled?: boolean }
-
-export async function rulesScreen(root: HTMLElement): Promise<void> {
-  root.appendChild(title(t('rules.title')));
-  const list = await optional<Page<Named>>(`/api/v1/organizations/${state.orgId}/rules?limit=500`);
-  if (list === null) { root.appendChild(unavailable()); return; }
-  root.appendChild(section(t('rules.title'), list.items.length
-    ? table(t('rules.title'), [t('devices.name'), t('rules.expression'), t('alarms.severity'), t('rules.enabled')],
-      list.items.map((r) => [r.name, h('code', null, r.expression ?? r.kind ?? ''), r.severity ?? '',
-        r.enabled === false ? t('rules.off') : t('rules.on')]))
-    : h('p', null, t('rules.none'))));
-}
 
 interface Decoder { id: number; name: string; kind: string; version: number; code: string; updatedAt?: string }
 interface DecoderVersion { version: number; code: string; createdAt: string }

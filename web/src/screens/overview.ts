@@ -43,10 +43,18 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
   };
   await draw(true);
   let pending = false;
-  const off = onLive(() => {
+  let reloadAlarms = false;
+  const off = onLive((ev) => {
+    // An alarm event re-reads the organisation's alarms (counts and list).
+    if (ev.type === 'alarm') reloadAlarms = true;
     if (pending) return;
     pending = true;
-    window.setTimeout(() => { pending = false; void draw(false); }, 2000);
+    window.setTimeout(() => {
+      pending = false;
+      const force = reloadAlarms;
+      reloadAlarms = false;
+      void draw(force).catch(() => {});
+    }, ev.type === 'alarm' ? 300 : 2000);
   });
   return off;
 }

@@ -1,0 +1,509 @@
+// MQTT ingest load generator for bench/mqtt/run.sh (libmosquitto + SQLite).
+//
+// Many simulated room sensors, each its own MQTT connection with its own credentials,
+// publish QoS 1 readings of 6 values (temperature, humidity, co2, light, motion, battery)
+// to devices/{id}/up at a fixed total rate (0 = as fast as the per-connection windows allow)
+// for a number of seconds. PUBACKs are counted per publisher. Then, by mode:
+//   raw     a subscriber (its own connection, persistent session, QoS 1) that only counts;
+//           waits until it has seen every acknowledged message (or stops progressing).
+//   bysans  polls bysans' SQLite file (a read-only WAL reader, so a row it sees is
+//           committed) until the raw messages stored reach the acknowledged count, and
+//           measures publish → committed latency per message from the row's "ts".
+// Prints one line: RESULT acked=.. seen=.. first_us=.. ... (key=value, parsed by run.sh).
+//
+//   bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R --seconds S
+//                   [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]
+// FILE holds one "device_id username password" line per device.
+#include <mosquitto.h>
+#include <poll.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string devices_file;
+  std::string mode = "raw";
+  double rate = 0;  // msgs/s in total; 0 = unlimited
+  double seconds = 10;
+  int window = 20;  // un-acked publishes per connection
+  std::string sub_user, sub_pass;
+  std::string db;
+  int pid = 0;
+  bool latency = false;
+  double drain_stall_s = 20;  // give up when nothing new arrives for this long
+};
+
+struct Device {
+  int64_t id = 0;
+  std::string user, pass, topic;
+  mosquitto* mosq = nullptr;
+  bool connected = false;
+  int pending = 0;      // published, not yet acknowledged
+  int64_t last_ts = 0;  // ms, strictly increasing per device (unique dedup keys)
+};
+
+struct Shared {
+  std::atomic<int64_t> acked{0};
+  std::atomic<int64_t> connect_failures{0};
+  std::atomic<int64_t> seen{0};
+  std::atomic<int64_t> last_seen_us{0};
+  // (device id, ts) → publish time, for latency.
+  std::mutex lat_mu;
+  std::unordered_map<uint64_t, int64_t> published_at;
+  std::vector<double> latencies_ms;
+};
+
+uint64_t LatKey(int64_t device, int64_t ts) {
+  return (static_cast<uint64_t>(device) << 44) ^ static_cast<uint64_t>(ts);
+}
+
+bool ParseArgs(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+    if (a == "--host") {
+      o->host = next();
+    } else if (a == "--port") {
+      o->port = std::atoi(next().c_str());
+    } else if (a == "--devices") {
+      o->devices_file = next();
+    } else if (a == "--mode") {
+      o->mode = next();
+    } else if (a == "--rate") {
+      o->rate = std::atof(next().c_str());
+    } else if (a == "--seconds") {
+      o->seconds = std::atof(next().c_str());
+    } else if (a == "--window") {
+      o->window = std::atoi(next().c_str());
+    } else if (a == "--sub-user") {
+      o->sub_user = next();
+    } else if (a == "--sub-pass") {
+      o->sub_pass = next();
+    } else if (a == "--db") {
+      o->db = next();
+    } else if (a == "--pid") {
+      o->pid = std::atoi(next().c_str());
+    } else if (a == "--latency") {
+      o->latency = true;
+    } else if (a == "--drain-stall") {
+      o->drain_stall_s = std::atof(next().c_str());
+    } else {
+      std::fprintf(stderr, "bench_mqtt_load: unknown argument %s\n", a.c_str());
+      return false;
+    }
+  }
+  return !o->devices_file.empty() && (o->mode == "raw" || o->mode == "bysans");
+}
+
+// utime + stime of a process in microseconds (/proc/<pid>/stat fields 14 and 15).
+int64_t CpuUs(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = s.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  size_t pos = close + 2;
+  while (pos < s.size()) {
+    size_t sp = s.find(' ', pos);
+    if (sp == std::string::npos) sp = s.size();
+    fields.push_back(s.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  // fields[0] is field 3 (state): utime is field 14 → index 11, stime → index 12.
+  if (fields.size() < 13) return 0;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return static_cast<int64_t>((std::atof(fields[11].c_str()) + std::atof(fields[12].c_str())) *
+                              1e6 / tick);
+}
+
+std::string Payload(std::mt19937& rng, int64_t ts, int64_t seq) {
+  std::uniform_real_distribution<double> u(0, 1);
+  char buf[256];
+  int n = std::snprintf(buf, sizeof(buf),
+                        "{\"ts\":%" PRId64
+                        ",\"temperature\":%.2f,\"humidity\":%.1f,\"co2\":%d,\"light\":%d,"
+                        "\"motion\":%s,\"battery\":%.2f}",
+                        ts, 19.0 + 4 * u(rng), 30 + 30 * u(rng),
+                        400 + static_cast<int>(900 * u(rng)), static_cast<int>(800 * u(rng)),
+                        (seq % 7 == 0) ? "true" : "false", 3.0 - 0.4 * u(rng));
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void OnPublish(mosquitto*, void* obj, int) {
+  auto* pair = static_cast<std::pair<Device*, Shared*>*>(obj);
+  pair->first->pending--;
+  pair->second->acked.fetch_add(1, std::memory_order_relaxed);
+}
+
+void OnConnect(mosquitto*, void* obj, int rc) {
+  auto* pair = static_cast<std::pair<Device*, Shared*>*>(obj);
+  if (rc == 0) {
+    pair->first->connected = true;
+  } else {
+    pair->second->connect_failures.fetch_add(1);
+    std::fprintf(stderr, "bench_mqtt_load: %s refused: %s\n", pair->first->user.c_str(),
+                 mosquitto_connack_string(rc));
+  }
+}
+
+// The counting subscriber of the raw run, on its own libmosquitto thread.
+struct Subscriber {
+  mosquitto* mosq = nullptr;
+  std::atomic<bool> subscribed{false};
+};
+
+void SubOnConnect(mosquitto* m, void*, int rc) {
+  if (rc != 0) {
+    std::fprintf(stderr, "bench_mqtt_load: subscriber refused: %s\n", mosquitto_connack_string(rc));
+    return;
+  }
+  mosquitto_subscribe(m, nullptr, "devices/+/up", 1);
+}
+
+void SubOnSubscribe(mosquitto*, void* obj, int, int, const int*) {
+  static_cast<std::pair<Subscriber*, Shared*>*>(obj)->first->subscribed = true;
+}
+
+void SubOnMessage(mosquitto*, void* obj, const mosquitto_message*) {
+  Shared* sh = static_cast<std::pair<Subscriber*, Shared*>*>(obj)->second;
+  sh->seen.fetch_add(1, std::memory_order_relaxed);
+  sh->last_seen_us.store(NowUs(), std::memory_order_relaxed);
+}
+
+// Polls bysans' database: committed raw messages (rowid order) since `base`.
+class DbPoller {
+ public:
+  bool Open(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "bench_mqtt_load: cannot open %s\n", path.c_str());
+      return false;
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    return Prepare("SELECT coalesce(max(id), 0) FROM raw_messages", &max_st_) &&
+           Prepare("SELECT id, device_id, payload FROM raw_messages WHERE id > ? ORDER BY id",
+                   &rows_st_);
+  }
+  ~DbPoller() {
+    sqlite3_finalize(max_st_);
+    sqlite3_finalize(rows_st_);
+    if (db_) sqlite3_close(db_);
+  }
+  int64_t MaxId() {
+    int64_t v = -1;
+    if (sqlite3_step(max_st_) == SQLITE_ROW) v = sqlite3_column_int64(max_st_, 0);
+    sqlite3_reset(max_st_);
+    return v;
+  }
+  // Calls f(device_id, payload) for each row after *last; advances *last.
+  template <typename F>
+  void Rows(int64_t* last, F f) {
+    sqlite3_bind_int64(rows_st_, 1, *last);
+    while (sqlite3_step(rows_st_) == SQLITE_ROW) {
+      *last = sqlite3_column_int64(rows_st_, 0);
+      const char* p = static_cast<const char*>(sqlite3_column_blob(rows_st_, 2));
+      int n = sqlite3_column_bytes(rows_st_, 2);
+      f(sqlite3_column_int64(rows_st_, 1), std::string_view(p ? p : "", static_cast<size_t>(n)));
+    }
+    sqlite3_reset(rows_st_);
+  }
+
+ private:
+  bool Prepare(const char* sql, sqlite3_stmt** st) {
+    if (sqlite3_prepare_v2(db_, sql, -1, st, nullptr) != SQLITE_OK) {
+      std::fprintf(stderr, "bench_mqtt_load: %s: %s\n", sql, sqlite3_errmsg(db_));
+      return false;
+    }
+    return true;
+  }
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* max_st_ = nullptr;
+  sqlite3_stmt* rows_st_ = nullptr;
+};
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size()))) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!ParseArgs(argc, argv, &o)) {
+    std::fprintf(stderr,
+                 "usage: bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R "
+                 "--seconds S [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]\n");
+    return 2;
+  }
+  mosquitto_lib_init();
+  Shared sh;
+  std::vector<Device> devices;
+  {
+    std::ifstream f(o.devices_file);
+    Device d;
+    while (f >> d.id >> d.user >> d.pass) {
+      d.topic = "devices/" + std::to_string(d.id) + "/up";
+      devices.push_back(d);
+    }
+  }
+  if (devices.empty()) {
+    std::fprintf(stderr, "bench_mqtt_load: no devices in %s\n", o.devices_file.c_str());
+    return 1;
+  }
+
+  // --- raw mode: the counting subscriber -------------------------------------------
+  Subscriber sub;
+  std::pair<Subscriber*, Shared*> sub_ctx{&sub, &sh};
+  if (o.mode == "raw") {
+    sub.mosq = mosquitto_new("bench-counter", false, &sub_ctx);
+    mosquitto_username_pw_set(sub.mosq, o.sub_user.c_str(), o.sub_pass.c_str());
+    mosquitto_connect_callback_set(sub.mosq, SubOnConnect);
+    mosquitto_subscribe_callback_set(sub.mosq, SubOnSubscribe);
+    mosquitto_message_callback_set(sub.mosq, SubOnMessage);
+    int rc = mosquitto_connect(sub.mosq, o.host.c_str(), o.port, 60);
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_start(sub.mosq);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      std::fprintf(stderr, "bench_mqtt_load: subscriber cannot connect to %s:%d: %s\n",
+                   o.host.c_str(), o.port, mosquitto_strerror(rc));
+      return 1;
+    }
+    for (int i = 0; i < 3000 && !sub.subscribed; ++i) usleep(10000);
+    if (!sub.subscribed) {
+      std::fprintf(stderr, "bench_mqtt_load: subscriber did not subscribe\n");
+      return 1;
+    }
+  }
+
+  // --- bysans mode: the database poller ---------------------------------------------
+  DbPoller poller;
+  int64_t base_id = 0;
+  if (o.mode == "bysans") {
+    if (!poller.Open(o.db)) return 1;
+    base_id = poller.MaxId();
+    if (base_id < 0) return 1;
+  }
+
+  // --- publishers: one connection per device, driven by one poll() loop -----------------
+  std::vector<std::pair<Device*, Shared*>> ctx(devices.size());
+  for (size_t i = 0; i < devices.size(); ++i) {
+    Device& d = devices[i];
+    ctx[i] = {&d, &sh};
+    std::string client_id = "bench-" + d.user;
+    d.mosq = mosquitto_new(client_id.c_str(), true, &ctx[i]);
+    mosquitto_username_pw_set(d.mosq, d.user.c_str(), d.pass.c_str());
+    mosquitto_connect_callback_set(d.mosq, OnConnect);
+    mosquitto_publish_callback_set(d.mosq, OnPublish);
+    mosquitto_int_option(d.mosq, MOSQ_OPT_SEND_MAXIMUM, o.window);
+    if (mosquitto_connect(d.mosq, o.host.c_str(), o.port, 60) != MOSQ_ERR_SUCCESS) {
+      std::fprintf(stderr, "bench_mqtt_load: %s cannot connect\n", d.user.c_str());
+      return 1;
+    }
+  }
+  std::vector<pollfd> fds(devices.size());
+  auto pump = [&](int timeout_ms) {
+    for (size_t i = 0; i < devices.size(); ++i) {
+      fds[i].fd = mosquitto_socket(devices[i].mosq);
+      fds[i].events = POLLIN | (mosquitto_want_write(devices[i].mosq) ? POLLOUT : 0);
+      fds[i].revents = 0;
+    }
+    if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
+    for (size_t i = 0; i < devices.size(); ++i) {
+      if (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) mosquitto_loop_read(devices[i].mosq, 1);
+      if (fds[i].revents & POLLOUT) mosquitto_loop_write(devices[i].mosq, 1);
+    }
+  };
+  {
+    const int64_t deadline = NowUs() + 60'000'000;
+    size_t up = 0;
+    while (NowUs() < deadline && sh.connect_failures == 0) {
+      pump(10);
+      up = static_cast<size_t>(std::count_if(devices.begin(), devices.end(),
+                                             [](const Device& d) { return d.connected; }));
+      if (up == devices.size()) break;
+    }
+    if (up != devices.size()) {
+      std::fprintf(stderr, "bench_mqtt_load: only %zu of %zu publishers connected\n", up,
+                   devices.size());
+      return 1;
+    }
+  }
+
+  // --- bysans mode: poll commits on a thread ----------------------------------------
+  std::atomic<bool> poll_stop{false};
+  std::atomic<int64_t> published_total{0};
+  std::thread poll_thread;
+  if (o.mode == "bysans") {
+    poll_thread = std::thread([&] {
+      int64_t last = base_id;
+      while (!poll_stop.load()) {
+        const int64_t before = last;
+        if (o.latency) {
+          std::vector<std::pair<int64_t, int64_t>> seen_rows;  // device, ts
+          poller.Rows(&last, [&](int64_t device, std::string_view payload) {
+            auto p = payload.find("\"ts\":");
+            if (p == std::string_view::npos) return;
+            seen_rows.emplace_back(device, std::atoll(payload.data() + p + 5));
+          });
+          const int64_t now = NowUs();
+          std::lock_guard lk(sh.lat_mu);
+          for (auto& [dev, ts] : seen_rows) {
+            auto it = sh.published_at.find(LatKey(dev, ts));
+            if (it == sh.published_at.end()) continue;
+            sh.latencies_ms.push_back(static_cast<double>(now - it->second) / 1000.0);
+            sh.published_at.erase(it);
+          }
+        } else {
+          int64_t m = poller.MaxId();
+          if (m > last) last = m;
+        }
+        if (last != before) {
+          sh.seen.store(last - base_id);
+          sh.last_seen_us.store(NowUs());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(o.latency ? 1 : 5));
+      }
+    });
+  }
+
+  std::mt19937 rng(12345);
+  const int64_t cpu0 = CpuUs(o.pid);
+  const int64_t t0 = NowUs();
+  const int64_t t_end = t0 + static_cast<int64_t>(o.seconds * 1e6);
+  int64_t published = 0;
+  int64_t blocked = 0;  // times the offered load could not be met (all windows full)
+  size_t next = 0;
+  int64_t last_misc = t0;
+  while (true) {
+    const int64_t now = NowUs();
+    if (now >= t_end) break;
+    int64_t due =
+        o.rate > 0 ? static_cast<int64_t>(o.rate * static_cast<double>(now - t0) / 1e6) - published
+                   : static_cast<int64_t>(devices.size()) * o.window;
+    due = std::min<int64_t>(due, 4096);
+    int64_t sent = 0;
+    size_t tried = 0;
+    while (sent < due && tried < devices.size()) {
+      Device& d = devices[next];
+      next = (next + 1) % devices.size();
+      if (d.pending >= o.window) {
+        ++tried;
+        continue;
+      }
+      tried = 0;
+      const int64_t ts = std::max(WallMs(), d.last_ts + 1);
+      d.last_ts = ts;
+      std::string payload = Payload(rng, ts, published);
+      if (o.latency) {
+        std::lock_guard lk(sh.lat_mu);
+        sh.published_at[LatKey(d.id, ts)] = NowUs();
+      }
+      int rc = mosquitto_publish(d.mosq, nullptr, d.topic.c_str(), static_cast<int>(payload.size()),
+                                 payload.data(), 1, false);
+      if (rc != MOSQ_ERR_SUCCESS) {
+        std::fprintf(stderr, "bench_mqtt_load: publish failed: %s\n", mosquitto_strerror(rc));
+        return 1;
+      }
+      d.pending++;
+      ++published;
+      ++sent;
+    }
+    if (o.rate > 0 && sent < due) ++blocked;
+    published_total.store(published);
+    pump(o.rate > 0 ? 1 : 0);
+    if (now - last_misc > 500'000) {
+      for (Device& dv : devices) mosquitto_loop_misc(dv.mosq);
+      last_misc = now;
+    }
+  }
+  const int64_t t_pub_end = NowUs();
+  // Wait for every PUBACK (bounded).
+  while (sh.acked.load() < published && NowUs() - t_pub_end < 60'000'000) pump(5);
+  const int64_t t_acked = NowUs();
+  const int64_t acked = sh.acked.load();
+
+  // Drain: until every acknowledged message was seen, or nothing new for a while.
+  int64_t last_progress = NowUs(), last_count = -1;
+  while (sh.seen.load() < acked) {
+    const int64_t s = sh.seen.load();
+    if (s != last_count) {
+      last_count = s;
+      last_progress = NowUs();
+    }
+    if (NowUs() - last_progress > static_cast<int64_t>(o.drain_stall_s * 1e6)) break;
+    pump(10);
+    if (NowUs() - last_misc > 500'000) {
+      for (Device& dv : devices) mosquitto_loop_misc(dv.mosq);
+      last_misc = NowUs();
+    }
+  }
+  const int64_t cpu1 = CpuUs(o.pid);
+  poll_stop = true;
+  if (poll_thread.joinable()) poll_thread.join();
+  const int64_t seen = sh.seen.load();
+  const int64_t t_last = sh.last_seen_us.load();
+  const double span_s = static_cast<double>((t_last > t0 ? t_last : t_pub_end) - t0) / 1e6;
+  double p50 = 0, p99 = 0;
+  size_t samples = 0;
+  {
+    std::lock_guard lk(sh.lat_mu);
+    samples = sh.latencies_ms.size();
+    p50 = Percentile(sh.latencies_ms, 0.50);
+    p99 = Percentile(sh.latencies_ms, 0.99);
+  }
+  std::printf("RESULT mode=%s devices=%zu offered_rate=%.0f published=%" PRId64 " acked=%" PRId64
+              " seen=%" PRId64 " missing=%" PRId64
+              " publish_s=%.3f ack_s=%.3f span_s=%.3f rate=%.0f"
+              " blocked=%" PRId64 " cpu_us=%" PRId64
+              " p50_ms=%.2f p99_ms=%.2f latency_samples=%zu\n",
+              o.mode.c_str(), devices.size(), o.rate, published, acked, seen, acked - seen,
+              static_cast<double>(t_pub_end - t0) / 1e6, static_cast<double>(t_acked - t0) / 1e6,
+              span_s, span_s > 0 ? static_cast<double>(seen) / span_s : 0.0, blocked, cpu1 - cpu0,
+              p50, p99, samples);
+  std::fflush(stdout);
+  for (Device& d : devices) {
+    mosquitto_disconnect(d.mosq);
+    mosquitto_destroy(d.mosq);
+  }
+  if (sub.mosq) {
+    mosquitto_disconnect(sub.mosq);
+    mosquitto_loop_stop(sub.mosq, false);
+    mosquitto_destroy(sub.mosq);
+  }
+  mosquitto_lib_cleanup();
+  return 0;
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# MQTT ingest benchmark. Prints one line:
+#   BENCH mqtt_ingest raw_msgs_per_s= stored_msgs_per_s= ratio= points_per_s= acked_missing=
+#         cpu_us_per_msg= p50_ms= p99_ms= peak_rss_mb= ...
+# 1. Starts bysans (fresh data dir, supervised Mosquitto) and creates BENCH_DEVICES MQTT
+#    devices through the API, each with its own broker credentials.
+# 2. raw: a second Mosquitto with bysans' generated mosquitto.conf, passwords and acl (only
+#    the port and directories changed); the devices publish QoS 1 room-sensor readings as fast
+#    as their windows allow for BENCH_RAW_S seconds to a subscriber that only counts
+#    (persistent session, QoS 1). Its lossless rate is the ceiling.
+# 3. stored: the same devices publish at that same offered load into bysans' broker for
+#    BENCH_STORE_S seconds; stored = committed rows seen by a read-only SQLite reader.
+#    bysans' CPU (utime+stime of its pid, /proc) over publish + drain, per stored message.
+# 4. latency: at half the stored rate for BENCH_LAT_S seconds, publish → row visible to a
+#    reader (i.e. committed), per message.
+# 5. bysans is stopped cleanly; every publisher-acknowledged message must be in the database
+#    (acked_missing = acknowledged − stored, must be 0: the run fails otherwise).
+# Env: BYSANS_BUILD_DIR (default build/release), BENCH_DEVICES (200), BENCH_RAW_S (10),
+#      BENCH_STORE_S (15), BENCH_LAT_S (8), BENCH_WINDOW (20 un-acked publishes per device),
+#      BENCH_MQTT_LOAD (the generator binary, default from BYSANS_BUILD_DIR),
+#      BENCH_RATE (offered load of the stored run; default: the raw run's lossless rate).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+export BYSANS_BUILD_DIR="${BYSANS_BUILD_DIR:-$ROOT/build/release}"
+source "$HERE/../lib.sh"
+LOAD="${BENCH_MQTT_LOAD:-$BYSANS_BUILD_DIR/bench/mqtt/bench_mqtt_load}"
+DEVICES="${BENCH_DEVICES:-200}"
+RAW_S="${BENCH_RAW_S:-10}"
+STORE_S="${BENCH_STORE_S:-15}"
+LAT_S="${BENCH_LAT_S:-8}"
+WINDOW="${BENCH_WINDOW:-20}"
+
+if [[ ! -x "$LOAD" || ! -x "$BYSANS_BIN" ]]; then
+  if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
+    cmake -S "$ROOT" -B "$BYSANS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DBYSANS_BUILD_BENCH=ON >&2
+  fi
+  cmake --build "$BYSANS_BUILD_DIR" --target bysans bench_mqtt_load -j2 >&2
+fi
+command -v sqlite3 >/dev/null || { echo "run.sh: the sqlite3 CLI is needed" >&2; exit 1; }
+
+TMP="$(mktemp -d /tmp/bysans-bench-mqtt-XXXXXX)"
+DATA="$TMP/data"
+RAW="$TMP/raw-broker"
+mkdir -p "$DATA" "$RAW"
+RAW_PID=""
+cleanup() {
+  [[ -n "$RAW_PID" ]] && kill "$RAW_PID" 2>/dev/null && wait "$RAW_PID" 2>/dev/null
+  stop_bysans || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# field NAME KEY=VALUE-LINE
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# --- 1. bysans and the devices --------------------------------------------------------
+start_bysans "$DATA"
+for _ in $(seq 1 200); do [[ -s "$DATA/mqtt.url" ]] && break; sleep 0.1; done
+MQTT_PORT="$(sed -n 's#.*:\([0-9]*\)$#\1#p' "$DATA/mqtt.url")"
+JAR="$TMP/jar"
+curl -fsS -c "$JAR" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" \
+  "$BYSANS_URL/api/v1/auth/login" >/dev/null
+ORG=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Bench Kommune"}' \
+  "$BYSANS_URL/api/v1/organizations" | json_field id)
+APP=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Rooms"}' \
+  "$BYSANS_URL/api/v1/organizations/$ORG/applications" | json_field id)
+: >"$TMP/devices"
+for i in $(seq 1 "$DEVICES"); do
+  out=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"Room sensor $i\",\"transport\":\"mqtt\"}" \
+    "$BYSANS_URL/api/v1/applications/$APP/devices")
+  id=$(json_field id <<<"$out")
+  user=$(sed -n 's/.*"username":"\([^"]*\)".*/\1/p' <<<"$out")
+  pass=$(sed -n 's/.*"password":"\([^"]*\)".*/\1/p' <<<"$out")
+  echo "$id $user $pass" >>"$TMP/devices"
+done
+# The broker's password file is regenerated within 200 ms of a change.
+for _ in $(seq 1 100); do
+  [[ "$(grep -c '^device-' "$DATA/mosquitto/passwords" 2>/dev/null)" -ge "$DEVICES" ]] && break
+  sleep 0.1
+done
+sleep 0.5  # SIGHUP reload
+echo "run.sh: $DEVICES MQTT devices created" >&2
+
+# --- 2. raw pass-through: a copy of bysans' broker configuration --------------------------
+RAW_PORT="$(free_port)"
+cp "$DATA/mosquitto/passwords" "$DATA/mosquitto/acl" "$RAW/"
+mkdir -p "$RAW/persistence"
+sed -e "s#^listener [0-9]* #listener $RAW_PORT #" -e "s#$DATA/mosquitto#$RAW#g" \
+  "$DATA/mosquitto/mosquitto.conf" >"$RAW/mosquitto.conf"
+echo "run.sh: broker settings:" $(grep -E '^max_|^queue|^persist' "$RAW/mosquitto.conf") >&2
+/usr/sbin/mosquitto -c "$RAW/mosquitto.conf" >"$RAW/mosquitto.log" 2>&1 &
+RAW_PID=$!
+for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$RAW_PORT") 2>/dev/null && break; sleep 0.1; done
+(exec 3<>"/dev/tcp/127.0.0.1/$RAW_PORT") 2>/dev/null || {
+  cat "$RAW/mosquitto.log" >&2; echo "run.sh: raw broker did not start" >&2; exit 1; }
+SERVICE_PASS="$(head -1 "$DATA/mqtt-service.secret")"
+RAW_OUT=$("$LOAD" --port "$RAW_PORT" --devices "$TMP/devices" --mode raw --rate 0 \
+  --seconds "$RAW_S" --window "$WINDOW" --sub-user bysans-service --sub-pass "$SERVICE_PASS") || {
+  cat "$RAW/mosquitto.log" >&2; exit 1; }
+echo "run.sh: raw: $RAW_OUT" >&2
+kill "$RAW_PID" 2>/dev/null; wait "$RAW_PID" 2>/dev/null || true
+RAW_PID=""
+RAW_RATE=$(field rate "$RAW_OUT")
+RAW_MISSING=$(field missing "$RAW_OUT")
+
+# --- 3. bysans at the same offered load ---------------------------------------------------
+DB="$DATA/bysans.db"
+wchar() { sed -n 's/^wchar: //p' "/proc/$BYSANS_PID/io"; }
+WCHAR0=$(wchar)
+STORE_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans \
+  --rate "${BENCH_RATE:-$RAW_RATE}" --seconds "$STORE_S" --window "$WINDOW" --db "$DB" --pid "$BYSANS_PID")
+WCHAR1=$(wchar)
+echo "run.sh: stored: $STORE_OUT" >&2
+STORED_RATE=$(field rate "$STORE_OUT")
+CPU_US=$(field cpu_us "$STORE_OUT")
+STORE_SEEN=$(field seen "$STORE_OUT")
+
+# --- 4. latency at half the stored rate ---------------------------------------------------
+HALF=$(awk -v r="$STORED_RATE" 'BEGIN { printf "%d", r / 2 }')
+LAT_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans --rate "$HALF" \
+  --seconds "$LAT_S" --window "$WINDOW" --db "$DB" --latency)
+echo "run.sh: latency: $LAT_OUT" >&2
+PEAK_RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$BYSANS_PID/status")
+
+# --- 5. clean stop, then count what is durable ------------------------------------------------
+stop_bysans
+ACKED=$(($(field acked "$STORE_OUT") + $(field acked "$LAT_OUT")))
+STORED=$(sqlite3 "$DB" "SELECT count(*) FROM raw_messages WHERE transport=1 AND decode_status<>2")
+ALL_MSGS=$(sqlite3 "$DB" "SELECT count(*) FROM raw_messages")
+POINTS=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM chunks")
+MISSING=$((ACKED - STORED))
+echo "run.sh: acknowledged $ACKED, stored $STORED mqtt messages ($ALL_MSGS rows), $POINTS points" >&2
+
+RATIO=$(awk -v s="$STORED_RATE" -v r="$RAW_RATE" 'BEGIN { printf "%.2f", (r > 0 ? s / r : 0) }')
+PPS=$(awk -v s="$STORED_RATE" -v p="$POINTS" -v m="$STORED" \
+  'BEGIN { printf "%d", (m > 0 ? s * p / m : 0) }')
+CPU_PER=$(awk -v c="$CPU_US" -v n="$STORE_SEEN" 'BEGIN { printf "%.1f", (n > 0 ? c / n : 0) }')
+# Bytes bysans wrote (write syscalls: WAL, checkpoints, logs) per stored message.
+WRITE_KB=$(awk -v a="$WCHAR0" -v b="$WCHAR1" -v n="$STORE_SEEN" \
+  'BEGIN { printf "%.2f", (n > 0 ? (b - a) / n / 1024 : 0) }')
+RSS_MB=$(awk -v k="$PEAK_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
+echo "BENCH mqtt_ingest raw_msgs_per_s=$RAW_RATE stored_msgs_per_s=$STORED_RATE ratio=$RATIO" \
+  "points_per_s=$PPS acked_missing=$MISSING cpu_us_per_msg=$CPU_PER" \
+  "p50_ms=$(field p50_ms "$LAT_OUT") p99_ms=$(field p99_ms "$LAT_OUT") peak_rss_mb=$RSS_MB" \
+  "raw_missing=$RAW_MISSING write_kb_per_msg=$WRITE_KB devices=$DEVICES" \
+  "offered_msgs_per_s=${BENCH_RATE:-$RAW_RATE}" \
+  "latency_rate=$HALF"
+if ((MISSING != 0 || RAW_MISSING != 0)); then
+  echo "run.sh: FAILURE: acknowledged messages are missing (bysans $MISSING, raw $RAW_MISSING)" >&2
+  exit 1
+fi

@@ -1,0 +1,57 @@
+#include "store/sqlite/log_codec.h"
+
+namespace bysans::sqlite {
+namespace {
+
+// Framing: varint series id, varint byte length of the encoded chunk, the chunk.
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    auto b = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    result |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void EncodeLogBlob(const std::vector<SeriesPoints>& groups, std::string* out) {
+  std::string chunk;
+  for (const SeriesPoints& g : groups) {
+    if (g.pts.empty()) continue;
+    chunk.clear();
+    EncodeChunk(g.pts, &chunk);
+    PutVarint(static_cast<uint64_t>(g.series_id), out);
+    PutVarint(chunk.size(), out);
+    out->append(chunk);
+  }
+}
+
+Status DecodeLogBlob(std::string_view in, std::vector<SeriesPoints>* out) {
+  while (!in.empty()) {
+    uint64_t sid = 0, len = 0;
+    if (!GetVarint(&in, &sid) || !GetVarint(&in, &len) || in.size() < len)
+      return Internal("corrupt points_blob framing");
+    SeriesPoints g;
+    g.series_id = static_cast<int64_t>(sid);
+    BYSANS_RETURN_IF_ERROR(DecodeChunk(in.substr(0, len), &g.pts));
+    in.remove_prefix(len);
+    out->push_back(std::move(g));
+  }
+  return Status::Ok();
+}
+
+}  // namespace bysans::sqlite

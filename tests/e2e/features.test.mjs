@@ -1,0 +1,341 @@
+// Browser tests of the rules screen (CRUD, expression errors at their
+// position, dry run), silences, the device downlink panel and alarm events on
+// the live stream, against the real bysans with the demo (see run.sh).
+// Each test creates what it needs through the API (names carry a unique tag)
+// and removes it again, so it depends only on the demo having devices.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, ADMIN, VIEWER, launch, newPage, login, axeCheck, shot, settled } from './lib.mjs';
+
+const configured = Boolean(BASE && ADMIN.email && ADMIN.password);
+const skip = configured ? false : 'set BYSANS_URL, BYSANS_ADMIN_EMAIL and BYSANS_ADMIN_PASSWORD';
+let browser;
+
+before(async () => { if (configured) browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function adminPage() {
+  const p = await newPage(browser);
+  await login(p.page, ADMIN);
+  return p;
+}
+
+async function go(page, path) {
+  await page.evaluate((p) => {
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, path);
+  await page.waitForFunction((p) => location.pathname === p, path);
+  await page.waitForSelector('main h1');
+  await settled(page);
+}
+
+async function json(res, expect) {
+  const text = await res.text();
+  assert.equal(res.status(), expect, `${res.url()} answered ${res.status()}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function orgOf(context) {
+  const orgs = await json(await context.request.get(`${BASE}/api/v1/organizations`), 200);
+  return orgs.items[0].id;
+}
+
+// A device of the demo that has sent numeric readings, and one such key.
+async function deviceWithData(context, org) {
+  const devs = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?limit=200`), 200)).items;
+  for (const d of devs) {
+    const latest = (await json(await context.request.get(`${BASE}/api/v1/devices/${d.id}/latest`), 200)).items;
+    const r = latest.find((x) => typeof x.value === 'number' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x.key));
+    if (r) return { device: d, key: r.key };
+  }
+  throw new Error('no demo device with numeric readings');
+}
+
+async function makeDevice(context, org, name, transport) {
+  const apps = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`), 200)).items;
+  assert.ok(apps.length > 0, 'the demo has an application');
+  const body = { name, transport, tags: [name] };
+  if (transport === 'lorawan') body.devEui = `e2e0${Date.now().toString(16)}`.slice(0, 16).padEnd(16, '0');
+  return json(await context.request.post(`${BASE}/api/v1/applications/${apps[0].id}/devices`, { data: body }), 201);
+}
+
+const tagOf = () => `e2e${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+
+test('rules: an expression error is shown at its position; create, edit, dry run, delete', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const { device, key } = await deviceWithData(context, org);
+  const tag = tagOf();
+  await go(page, '/rules');
+  await page.click('#rule-new');
+  await page.fill('#rule-name', `${tag} regel`);
+  await page.selectOption('#rule-scope-kind', 'device');
+  await page.selectOption('#rule-scope-target', String(device.id));
+  await page.selectOption('#rule-severity', 'critical');
+  // "key > " lacks its number: the API names the column, the UI marks it.
+  const bad = `${key} > `;
+  await page.fill('#rule-expression', bad);
+  await page.click('#rule-save');
+  await page.waitForSelector('#rule-expression-error .expr-marker mark');
+  assert.equal(await page.getAttribute('#rule-expression', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#rule-expression', 'aria-describedby'), /rule-expression-error/);
+  assert.equal(await page.getAttribute('#rule-expression-error', 'role'), 'alert');
+  const msg = await page.textContent('#rule-expression-error .expr-msg');
+  assert.match(msg, /kolonne \d+/, msg);
+  const caret = await page.textContent('#rule-expression-error .expr-marker');
+  const col = Number(/kolonne (\d+)/.exec(msg)[1]);
+  assert.equal(caret.split('\n')[1].indexOf('^'), col - 1, 'the caret sits under the reported column');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'rule-expression', 'focus moves to the expression');
+  await axeCheck(page, 'rules-error');
+  await shot(page, 'rules-expression-error');
+  // Fixed: always true for the device, so the dry run must find raises.
+  await page.fill('#rule-expression', `${key} > -1000000000`);
+  await page.click('#rule-save');
+  await page.waitForSelector(`table.rules td:has-text("${tag} regel")`);
+  await page.waitForSelector('#rules-msg .notice.ok');
+  // Edit: rename.
+  await page.click(`button[aria-label="Rediger: ${tag} regel"]`);
+  await page.fill('#rule-name', `${tag} regel 2`);
+  await page.click('#rule-save');
+  await page.waitForSelector(`table.rules td:has-text("${tag} regel 2")`);
+  // Dry run on the device over the last 7 days.
+  await page.click(`button[aria-label="Prøvekørsel: ${tag} regel 2"]`);
+  await page.waitForSelector('#dry-device');
+  assert.equal(await page.inputValue('#dry-device'), String(device.id));
+  await page.selectOption('#dry-range', '7d');
+  await page.click('#dry-run-go');
+  await page.waitForSelector('#dry-summary');
+  const raises = Number(await page.getAttribute('#dry-summary', 'data-raises'));
+  assert.ok(raises >= 1, `dry run raises: ${raises}`);
+  assert.ok(await page.locator('#dry-result .timeline .tl-mark.raise').count() >= 1, 'raise marks on the timeline');
+  await axeCheck(page, 'rules-dry-run');
+  await shot(page, 'rules-dry-run');
+  await shot(page, 'rules');
+  // Delete.
+  page.once('dialog', (d) => void d.accept());
+  await page.click(`button[aria-label="Slet: ${tag} regel 2"]`);
+  await page.waitForFunction((t) => ![...document.querySelectorAll('table.rules td')].some((td) => td.textContent.includes(t))
+    && /slettet/.test(document.getElementById('rules-msg')?.textContent ?? ''), `${tag} regel`);
+  // The one deliberate 400 (the broken expression) is logged by the browser.
+  assert.deepEqual(errors.filter((e) => !/status of 400 .*\/api\/v1\/organizations\/\d+\/rules$/.test(e)), []);
+  assert.ok(errors.length <= 1, errors.join('\n'));
+  await context.close();
+});
+
+test('a viewer sees rules, alarms and downlinks without edit controls', { skip: skip || (!VIEWER.email && 'set BYSANS_VIEWER_EMAIL') }, async () => {
+  const { context, page, errors } = await newPage(browser);
+  await login(page, VIEWER);
+  for (const path of ['/rules', '/alarms']) {
+    await go(page, path);
+    await page.waitForTimeout(300);
+    await settled(page);
+    assert.equal(await page.locator('[data-edit]').count(), 0, `no edit controls on ${path}`);
+    await axeCheck(page, `viewer${path.replace('/', '-')}`);
+  }
+  assert.equal(await page.locator('#silence-form').count(), 0);
+  await shot(page, 'viewer-alarms');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('alarms: silence a device until a chosen time; the silence is listed', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-quiet`, 'http');
+  // The UI caches the organisation's devices per page load: load again.
+  await page.reload();
+  await page.waitForSelector('#logout');
+  try {
+    await go(page, '/alarms');
+    await page.waitForSelector('#silence-form');
+    await page.selectOption('#silence-kind', 'device');
+    await page.selectOption('#silence-target', String(dev.id));
+    // A past time is refused in the form.
+    await page.fill('#silence-until', '2020-01-01T10:00');
+    await page.click('#silence-add');
+    await page.waitForSelector('#silence-msg .notice.error');
+    assert.equal(await page.getAttribute('#silence-until', 'aria-invalid'), 'true');
+    const until = new Date(Date.now() + 2 * 86_400_000);
+    const p2 = (n) => String(n).padStart(2, '0');
+    await page.fill('#silence-until',
+      `${until.getFullYear()}-${p2(until.getMonth() + 1)}-${p2(until.getDate())}T${p2(until.getHours())}:${p2(until.getMinutes())}`);
+    await page.click('#silence-add');
+    await page.waitForSelector('#silence-msg .notice.ok');
+    await page.waitForSelector(`#silences td:has-text("${tag}-quiet")`);
+    const listed = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/silences`), 200)).items;
+    const s = listed.find((x) => x.deviceId === dev.id);
+    assert.ok(s, 'the API lists the silence');
+    assert.ok(Math.abs(Date.parse(s.until) - until.getTime()) < 120_000, `until ${s.until}`);
+    await axeCheck(page, 'alarms-silences');
+    await shot(page, 'alarms-silences');
+  } finally {
+    await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('device page: downlink history and send form (MQTT), disabled with a reason (HTTP)', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const mq = await makeDevice(context, org, `${tag}-mqtt`, 'mqtt');
+  const web = await makeDevice(context, org, `${tag}-http`, 'http');
+  try {
+    await go(page, `/devices/${mq.id}`);
+    await page.waitForSelector('#downlink-form');
+    await page.waitForSelector('#downlink-history p, #downlink-history table');
+    assert.equal(await page.locator('#downlink-form fieldset[disabled]').count(), 0);
+    await page.fill('#downlink-payload', 'zz');
+    await page.click('#downlink-send');
+    await page.waitForSelector('#downlink-msg .notice.error');
+    await page.fill('#downlink-fport', '7');
+    await page.fill('#downlink-payload', '01 2a ff');
+    await page.check('#downlink-confirmed');
+    await page.click('#downlink-send');
+    await page.waitForSelector('#downlink-msg .notice.ok');
+    await page.waitForSelector('#downlink-history table.downlinks tbody tr');
+    const row = await page.textContent('#downlink-history table.downlinks tbody tr');
+    assert.match(row, /01 2a ff/);
+    assert.match(row, /7/);
+    const hist = (await json(await context.request.get(`${BASE}/api/v1/devices/${mq.id}/downlink`), 200)).items;
+    assert.equal(hist.length, 1);
+    assert.equal(hist[0].fPort, 7);
+    assert.equal(hist[0].confirmed, true);
+    await page.locator('#downlinks').scrollIntoViewIfNeeded();
+    await axeCheck(page, 'device-downlinks');
+    await shot(page, 'device-downlinks');
+    await go(page, `/devices/${web.id}`);
+    await page.waitForSelector('#downlink-form fieldset[disabled]');
+    assert.match(await page.textContent('#downlink-why'), /HTTP/);
+    assert.equal(await page.getAttribute('#downlink-form fieldset', 'aria-describedby'), 'downlink-why');
+    await page.locator('#downlinks').scrollIntoViewIfNeeded();
+    await axeCheck(page, 'device-downlinks-http');
+    await shot(page, 'device-downlinks-http');
+  } finally {
+    await context.request.delete(`${BASE}/api/v1/devices/${mq.id}`);
+    await context.request.delete(`${BASE}/api/v1/devices/${web.id}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('live: an alarm raised by ingest appears on the alarm list, the overview count follows, without reload', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-tank`, 'http');
+  // The UI caches the organisation's devices per page load: load again.
+  await page.reload();
+  await page.waitForSelector('#logout');
+  let ruleId = 0;
+  try {
+    const key = dev.apiKey ?? (await json(await context.request.get(`${BASE}/api/v1/devices/${dev.id}`), 200)).apiKey;
+    assert.ok(key, 'the new HTTP device has an ingest key');
+    const rule = await json(await context.request.post(`${BASE}/api/v1/organizations/${org}/rules`, {
+      data: { name: `${tag} niveau`, scope: { kind: 'device', id: dev.id }, severity: 'critical', expression: 'e2e_level > 50' },
+    }), 201);
+    ruleId = rule.id;
+    await go(page, '/alarms');
+    await page.waitForSelector('#alarms-active');
+    await page.evaluate(() => { window.__noReload = true; });
+    // Ingest through the real HTTP receive endpoint.
+    const ingest = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_level: 80 }),
+    });
+    assert.ok(ingest.status >= 200 && ingest.status < 300, `ingest answered ${ingest.status}`);
+    await page.waitForSelector(`#alarms-active td:has-text("${tag}-tank")`, { timeout: 60000 });
+    await page.waitForFunction((t) => (document.getElementById('alarms-live')?.textContent ?? '').includes(t), `${tag}-tank`);
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
+    await axeCheck(page, 'alarms-live');
+    await shot(page, 'alarms-live');
+    // "Silence device" on the alarm fills the silence form with its device.
+    await page.click(`button[aria-label="Dæmp enhed: ${tag}-tank"]`);
+    assert.equal(await page.inputValue('#silence-target'), String(dev.id));
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'silence-until');
+    // Acknowledge in the UI: the row stays open, now with a clear button.
+    const row = page.locator('#alarms-active tr', { hasText: `${tag}-tank` });
+    await row.locator('input[type=text]').fill('e2e: på vej');
+    await row.locator('button[type=submit]').click();
+    await page.waitForSelector(`#alarms-active tr:has-text("${tag}-tank") button:has-text("Afslut")`);
+    // The overview's alarm count drops when the alarm is cleared elsewhere.
+    await go(page, '/');
+    await page.waitForSelector('#count-alarm');
+    await page.waitForSelector(`main td:has-text("${tag}-tank")`);
+    const before_ = Number((await page.textContent('#count-alarm')).replace(/\D/g, ''));
+    assert.ok(before_ >= 1, `alarm count ${before_}`);
+    const open = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/alarms?state=open&deviceId=${dev.id}`), 200)).items;
+    assert.equal(open.length, 1);
+    await json(await context.request.post(`${BASE}/api/v1/alarms/${open[0].id}/clear`, { data: {} }), 200);
+    await page.waitForFunction((t) => ![...document.querySelectorAll('main td')].some((td) => td.textContent.includes(t)),
+      `${tag}-tank`, { timeout: 60000 });
+    const after_ = Number((await page.textContent('#count-alarm')).replace(/\D/g, ''));
+    assert.ok(after_ <= before_, `alarm count ${before_} → ${after_}`);
+    assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload');
+    await shot(page, 'overview-live-alarm');
+  } finally {
+    if (ruleId) await context.request.delete(`${BASE}/api/v1/rules/${ruleId}`);
+    await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the new screens in English show no untranslated keys', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await page.selectOption('#lang-select', 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  const raw = /\b(rules|alarms|silences|downlink|severity|alarmState|alarmEvent)\.[a-zA-Z_]+/;
+  await go(page, '/rules');
+  await page.click('#rule-new');
+  await page.waitForSelector('#rule-form');
+  assert.match(await page.textContent('main h1'), /Rules/);
+  assert.doesNotMatch(await page.innerText('main'), raw);
+  await axeCheck(page, 'rules-form-en');
+  await shot(page, 'rules-form-en');
+  await go(page, '/alarms');
+  await page.waitForSelector('#silences');
+  assert.match(await page.textContent('main'), /Silences/);
+  assert.doesNotMatch(await page.innerText('main'), raw);
+  await shot(page, 'alarms-en');
+  await page.selectOption('#lang-select', 'da');
+  await page.waitForFunction(() => document.documentElement.lang === 'da');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('editing a rule in the form keeps the actions and fields the form does not show', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const apps = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`), 200)).items;
+  const tag = tagOf();
+  const rule = await json(await context.request.post(`${BASE}/api/v1/organizations/${org}/rules`, {
+    data: {
+      name: `${tag} handlinger`, scope: { kind: 'application', id: apps[0].id }, expression: 'e2e_never > 1',
+      actions: [
+        { type: 'webhook', url: 'https://a.example.dk/hook', headers: { 'X-Key': 'k1' } },
+        { type: 'webhook', url: 'https://b.example.dk/hook', on: ['raise'] },
+      ],
+    },
+  }), 201);
+  try {
+    await go(page, '/rules');
+    await page.click(`button[aria-label="Rediger: ${tag} handlinger"]`);
+    assert.equal(await page.inputValue('#rule-webhook'), 'https://a.example.dk/hook');
+    await page.fill('#rule-webhook', 'https://a.example.dk/changed');
+    await page.click('#rule-save');
+    await page.waitForSelector('#rules-msg .notice.ok');
+    const after_ = await json(await context.request.get(`${BASE}/api/v1/rules/${rule.id}`), 200);
+    assert.equal(after_.actions.length, 2);
+    assert.equal(after_.actions[0].url, 'https://a.example.dk/changed');
+    assert.deepEqual(after_.actions[0].headers, { 'X-Key': 'k1' });
+    assert.deepEqual(after_.actions[1], rule.actions[1]);
+    assert.equal(after_.expression, 'e2e_never > 1');
+  } finally {
+    await context.request.delete(`${BASE}/api/v1/rules/${rule.id}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -1,0 +1,314 @@
+// Shared by the MQTT integration tests: a libmosquitto peer (devices, ChirpStack, publishers)
+// and a fixture with helpers to create MQTT/LoRaWAN devices and read what bysans stored.
+#pragma once
+
+#include <mosquitto.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "fixture.h"
+
+namespace bysans::testing {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+inline std::string ReadLine(const fs::path& p) {
+  std::ifstream in(p);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+inline int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+template <typename F>
+bool WaitFor(F f, int seconds = 60) {
+  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return f();
+}
+
+// A libmosquitto client (devices, ChirpStack, publishers).
+class Peer {
+ public:
+  explicit Peer(const std::string& client_id, bool clean_session = true) {
+    m_ = mosquitto_new(client_id.c_str(), clean_session, this);
+    mosquitto_connect_callback_set(m_, [](mosquitto*, void* self, int rc) {
+      auto* p = static_cast<Peer*>(self);
+      std::lock_guard lock(p->mu_);
+      p->connack_ = rc;
+      p->cv_.notify_all();
+    });
+    mosquitto_publish_callback_set(m_, [](mosquitto*, void* self, int mid) {
+      auto* p = static_cast<Peer*>(self);
+      std::lock_guard lock(p->mu_);
+      p->acked_.insert(mid);
+      p->cv_.notify_all();
+    });
+    mosquitto_message_callback_set(m_, [](mosquitto*, void* self, const mosquitto_message* msg) {
+      auto* p = static_cast<Peer*>(self);
+      std::lock_guard lock(p->mu_);
+      p->received_.emplace_back(msg->topic, std::string(static_cast<const char*>(msg->payload),
+                                                        static_cast<size_t>(msg->payloadlen)));
+      p->cv_.notify_all();
+    });
+    mosquitto_subscribe_callback_set(m_, [](mosquitto*, void* self, int, int, const int*) {
+      auto* p = static_cast<Peer*>(self);
+      std::lock_guard lock(p->mu_);
+      p->subacks_++;
+      p->cv_.notify_all();
+    });
+    mosquitto_max_inflight_messages_set(m_, 100);
+  }
+  bool Subscribe(const std::string& filter) {
+    if (mosquitto_subscribe(m_, nullptr, filter.c_str(), 1) != MOSQ_ERR_SUCCESS) return false;
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return subacks_ > 0; });
+  }
+  // Waits for the n-th received message (topic, payload).
+  std::optional<std::pair<std::string, std::string>> Received(size_t n, int seconds = 30) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::seconds(seconds), [&] { return received_.size() > n; }))
+      return std::nullopt;
+    return received_[n];
+  }
+  ~Peer() {
+    mosquitto_disconnect(m_);
+    mosquitto_loop_stop(m_, true);
+    mosquitto_destroy(m_);
+  }
+  // The CONNACK code (0 = accepted), or -1 on timeout.
+  int Connect(const std::string& url, const std::string& user, const std::string& pass) {
+    auto colon = url.rfind(':');
+    std::string host = url.substr(7, colon - 7);
+    int port = std::stoi(url.substr(colon + 1));
+    mosquitto_username_pw_set(m_, user.c_str(), pass.c_str());
+    mosquitto_reconnect_delay_set(m_, 1, 1, false);
+    if (mosquitto_connect_async(m_, host.c_str(), port, 30) != MOSQ_ERR_SUCCESS) return -1;
+    mosquitto_loop_start(m_);
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return connack_ >= 0; });
+    return connack_;
+  }
+  // QoS 1 publish; returns the message id (or -1).
+  int Publish(const std::string& topic, const std::string& payload) {
+    int mid = -1;
+    int rc = mosquitto_publish(m_, &mid, topic.c_str(), static_cast<int>(payload.size()),
+                               payload.data(), 1, false);
+    return rc == MOSQ_ERR_SUCCESS ? mid : -1;
+  }
+  bool WaitAcked(int mid, int seconds = 30) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(seconds), [&] { return acked_.count(mid); });
+  }
+  bool Acked(int mid) {
+    std::lock_guard lock(mu_);
+    return acked_.count(mid) > 0;
+  }
+
+ private:
+  mosquitto* m_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int connack_ = -1;
+  std::set<int> acked_;
+  int subacks_ = 0;
+  std::vector<std::pair<std::string, std::string>> received_;
+};
+
+struct MosquittoLib {
+  MosquittoLib() { mosquitto_lib_init(); }
+  ~MosquittoLib() { mosquitto_lib_cleanup(); }
+};
+inline MosquittoLib mosquitto_lib_once;
+
+struct MqttDevice {
+  int64_t org_id = 0, app_id = 0, device_id = 0;
+  json mqtt;  // username, password, host, port, upTopic, downTopic
+};
+
+class MqttTest : public ServerTest {
+ protected:
+  std::string MqttUrl() { return ReadLine(fs::path(server_->data_dir()) / "mqtt.url"); }
+  std::string ServicePassword() {
+    return ReadLine(fs::path(server_->data_dir()) / "mqtt-service.secret");
+  }
+
+  int64_t CreateApp(const std::string& org_name) {
+    auto org = admin_->PostJson("/api/v1/organizations", {{"name", org_name}});
+    EXPECT_EQ(org.status, 201) << org.body;
+    auto app =
+        admin_->PostJson("/api/v1/organizations/" +
+                             std::to_string(org.Json().value("id", int64_t{0})) + "/applications",
+                         {{"name", "Sensorer"}});
+    EXPECT_EQ(app.status, 201) << app.body;
+    return app.Json().value("id", int64_t{0});
+  }
+
+  MqttDevice CreateMqttDevice(int64_t app_id, const std::string& name) {
+    MqttDevice d;
+    d.app_id = app_id;
+    auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app_id) + "/devices",
+                                {{"name", name}, {"transport", "mqtt"}});
+    EXPECT_EQ(dev.status, 201) << dev.body;
+    d.device_id = dev.Json().value("id", int64_t{0});
+    d.mqtt = dev.Json().value("mqtt", json::object());
+    EXPECT_TRUE(d.mqtt.contains("password")) << dev.body;
+    return d;
+  }
+
+  int64_t CreateLorawanDevice(int64_t app_id, const std::string& eui) {
+    auto dev =
+        admin_->PostJson("/api/v1/applications/" + std::to_string(app_id) + "/devices",
+                         {{"name", "LoRa " + eui}, {"transport", "lorawan"}, {"devEui", eui}});
+    EXPECT_EQ(dev.status, 201) << dev.body;
+    return dev.Json().value("id", int64_t{0});
+  }
+
+  // Connects as the device, retrying while the broker reloads its credentials.
+  std::unique_ptr<Peer> ConnectDevice(const MqttDevice& d) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      auto p = std::make_unique<Peer>("dev-" + std::to_string(d.device_id) + "-" +
+                                      std::to_string(attempt));
+      if (p->Connect(MqttUrl(), d.mqtt["username"], d.mqtt["password"]) == 0) return p;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return nullptr;
+  }
+
+  std::string BrokerLog() {
+    std::ifstream in(fs::path(server_->data_dir()) / "mosquitto" / "mosquitto.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  json Items(const std::string& path) {
+    auto r = admin_->Get(path);
+    if (r.status != 200) return json::array();
+    return r.Json().value("items", json::array());
+  }
+  json Messages(int64_t device) {
+    return Items("/api/v1/devices/" + std::to_string(device) + "/messages?limit=10000");
+  }
+  json Readings(int64_t device, const std::string& key) {
+    return Items("/api/v1/devices/" + std::to_string(device) + "/readings?limit=100000&key=" + key);
+  }
+  double Metric(const std::string& result) {
+    if (result.find('{') != std::string::npos || result.rfind("bysans_", 0) == 0)
+      return MetricLine(result);
+    return MetricLine("bysans_mqtt_messages_total{result=\"" + result + "\"}");
+  }
+  // The value of one sample line ("name{labels}") in /metrics, 0 when absent.
+  double MetricLine(const std::string& sample) {
+    auto r = admin_->Get("/metrics");
+    std::string needle = "\n" + sample + " ";
+    auto pos = r.body.find(needle);
+    if (pos == std::string::npos) return 0;
+    return std::stod(r.body.substr(pos + needle.size()));
+  }
+};
+
+}  // namespace bysans::testing
+
+namespace bysans::testing {
+
+// A second, independent Mosquitto started by a test (a "third-party" broker: ChirpStack's or
+// an external one) on a free loopback port, with a password file so credentials are checked.
+class TestBroker {
+ public:
+  // users: name → password.
+  explicit TestBroker(const std::map<std::string, std::string>& users) {
+    char tmpl[] = "/tmp/bysans-testbroker-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    port_ = FreePort();
+    std::string pw = dir_ + "/passwords";
+    { std::ofstream(pw) << ""; }
+    for (const auto& [user, pass] : users) {
+      std::string cmd = "/usr/bin/mosquitto_passwd -b '" + pw + "' '" + user + "' '" + pass + "'";
+      ok_ = ok_ && std::system(cmd.c_str()) == 0;
+    }
+    std::ofstream conf(dir_ + "/mosquitto.conf");
+    conf << "listener " << port_ << " 127.0.0.1\nallow_anonymous false\npassword_file " << pw
+         << "\npersistence false\nlog_dest stderr\n";
+    if (::geteuid() == 0) conf << "user root\n";
+    conf.close();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string log = dir_ + "/mosquitto.log";
+      FILE* f = std::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      std::string c = dir_ + "/mosquitto.conf";
+      ::execl("/usr/sbin/mosquitto", "mosquitto", "-c", c.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ok_ = ok_ && pid_ > 0 &&
+          WaitFor(
+              [&] {
+                int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in a{};
+                a.sin_family = AF_INET;
+                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                a.sin_port = htons(static_cast<uint16_t>(port_));
+                int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+                ::close(fd);
+                return rc == 0;
+              },
+              30);
+  }
+  ~TestBroker() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  TestBroker(const TestBroker&) = delete;
+  TestBroker& operator=(const TestBroker&) = delete;
+
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  std::string log() const {
+    std::ifstream in(dir_ + "/mosquitto.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool ok_ = true;
+};
+
+}  // namespace bysans::testing

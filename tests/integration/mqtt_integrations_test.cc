@@ -1,0 +1,233 @@
+// Third-party brokers: a per-organisation ChirpStack integration and a per-application external
+// broker, each against a second real Mosquitto started by the test (password file, so
+// credentials are checked). libmosquitto plays ChirpStack and the external publishers.
+#include <sys/stat.h>
+
+#include "mqtt_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+std::string Uplink(const std::string& eui, int fcnt) {
+  json u = {{"deduplicationId", "dedup-" + eui + "-" + std::to_string(fcnt)},
+            {"time", "2026-11-25T10:" + std::string(fcnt % 60 < 10 ? "0" : "") +
+                         std::to_string(fcnt % 60) + ":00Z"},
+            {"deviceInfo", {{"devEui", eui}, {"applicationId", "cs-app-1"}}},
+            {"dr", 5},
+            {"fCnt", fcnt},
+            {"fPort", 1},
+            {"data", "AQID"},
+            {"rxInfo", {{{"gatewayId", "0016c001f153a1aa"}, {"rssi", -90}, {"snr", 4.5}}}}};
+  return u.dump();
+}
+
+std::string FileBytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class IntegrationsTest : public MqttTest {
+ protected:
+  int64_t OrgOfApp(int64_t app) {
+    return admin_->Get("/api/v1/applications/" + std::to_string(app)).Json().value("orgId", 0);
+  }
+  HttpResult Patch(const std::string& path, const json& body) {
+    return admin_->Request("PATCH", path, body.dump(), {"Content-Type: application/json"});
+  }
+  std::string StatusOf(const std::string& path) {
+    return admin_->Get(path).Json().value("status", "");
+  }
+  // Publishes (QoS 1) until `stored` holds: the integration's subscription may not be in
+  // place at the broker yet when its status first says "connected".
+  template <typename F>
+  bool PublishUntil(Peer& p, const std::string& topic, const std::string& payload, F stored) {
+    for (int attempt = 0; attempt < 30; ++attempt) {
+      int mid = p.Publish(topic, payload);
+      if (mid >= 0) p.WaitAcked(mid);
+      if (WaitFor(stored, 2)) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(IntegrationsTest, ChirpstackIntegrationServesOnlyItsOrganisation) {
+  TestBroker broker({{"chirpstack", "cs-secret"}, {"bysans-a", "a-secret"}});
+  ASSERT_TRUE(broker.ok()) << broker.log();
+  int64_t app_a = CreateApp("Kolding");
+  int64_t app_b = CreateApp("Fredericia");
+  int64_t org_a = OrgOfApp(app_a), org_b = OrgOfApp(app_b);
+  int64_t dev_a = CreateLorawanDevice(app_a, "a1a1a1a1a1a1a1a1");
+  int64_t dev_b = CreateLorawanDevice(app_b, "b2b2b2b2b2b2b2b2");
+
+  const std::string list =
+      "/api/v1/organizations/" + std::to_string(org_a) + "/integrations/chirpstack";
+  auto created = admin_->PostJson(list, {{"name", "ChirpStack Kolding"},
+                                         {"url", broker.url()},
+                                         {"username", "bysans-a"},
+                                         {"password", "a-secret"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  json ci = created.Json();
+  EXPECT_TRUE(ci.value("hasPassword", false));
+  EXPECT_FALSE(ci.contains("password"));
+  EXPECT_EQ(ci.value("clientId", ""), "bysans-chirpstack-" + std::to_string(ci.value("id", 0)));
+  const std::string one = "/api/v1/integrations/chirpstack/" + std::to_string(ci.value("id", 0));
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; }))
+      << admin_->Get(one).body << server_->log();
+  ASSERT_EQ(Items(list).size(), 1u);
+
+  // The password is encrypted at rest under <data_dir>/secret.key (0600).
+  fs::path data(server_->data_dir());
+  struct stat st {};
+  ASSERT_EQ(::stat((data / "secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string db = FileBytes(data / "bysans.db") + FileBytes(data / "bysans.db-wal");
+  EXPECT_EQ(db.find("a-secret"), std::string::npos);
+
+  Peer cs("chirpstack-kolding");
+  ASSERT_EQ(cs.Connect(broker.url(), "chirpstack", "cs-secret"), 0);
+  const std::string topic_a = "application/cs-app-1/device/a1a1a1a1a1a1a1a1/event/up";
+  ASSERT_TRUE(PublishUntil(cs, topic_a, Uplink("a1a1a1a1a1a1a1a1", 7), [&] {
+    return Readings(dev_a, "lorawan.fcnt").size() == 1;
+  })) << server_->log();
+  EXPECT_DOUBLE_EQ(Readings(dev_a, "lorawan.rssi")[0].value("value", 0.0), -90);
+
+  // Organisation B's DevEUI on A's broker: not stored for B, listed as unknown for A only.
+  double unknown_before = Metric("unknown_deveui");
+  const std::string topic_b = "application/cs-app-1/device/b2b2b2b2b2b2b2b2/event/up";
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic_b, Uplink("b2b2b2b2b2b2b2b2", 1))));
+  ASSERT_TRUE(WaitFor([&] { return Metric("unknown_deveui") > unknown_before; }));
+  auto unknown_a =
+      Items("/api/v1/organizations/" + std::to_string(org_a) + "/lorawan/unknown-devices");
+  ASSERT_EQ(unknown_a.size(), 1u);
+  EXPECT_EQ(unknown_a[0].value("devEui", ""), "b2b2b2b2b2b2b2b2");
+  EXPECT_EQ(unknown_a[0].value("integrationId", 0), ci.value("id", 0));
+  EXPECT_TRUE(
+      Items("/api/v1/organizations/" + std::to_string(org_b) + "/lorawan/unknown-devices").empty());
+  EXPECT_TRUE(Messages(dev_b).empty());
+
+  // A downlink to A's device goes back through A's integration.
+  ASSERT_TRUE(cs.Subscribe("application/+/device/+/command/down"));
+  auto down = admin_->PostJson("/api/v1/devices/" + std::to_string(dev_a) + "/downlink",
+                               {{"fPort", 3}, {"hex", "0a0b"}});
+  ASSERT_EQ(down.status, 202) << down.body;
+  auto got = cs.Received(0);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->first, "application/cs-app-1/device/a1a1a1a1a1a1a1a1/command/down");
+  EXPECT_EQ(json::parse(got->second).value("fPort", 0), 3);
+
+  // Wrong credentials: the status says so; fixing them reconnects, without a restart.
+  ASSERT_EQ(Patch(one, {{"password", "wrong"}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "error"; })) << admin_->Get(one).body;
+  EXPECT_FALSE(admin_->Get(one).Json().value("lastError", "").empty());
+  ASSERT_EQ(Patch(one, {{"password", "a-secret"}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
+  ASSERT_TRUE(PublishUntil(cs, topic_a, Uplink("a1a1a1a1a1a1a1a1", 8),
+                           [&] { return Readings(dev_a, "lorawan.fcnt").size() == 2; }));
+
+  // Disabled, then deleted: no longer connected.
+  ASSERT_EQ(Patch(one, {{"enabled", false}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "disabled"; })) << admin_->Get(one).body;
+  EXPECT_EQ(admin_->Request("DELETE", one).status, 204);
+  EXPECT_EQ(admin_->Get(one).status, 404);
+}
+
+TEST_F(IntegrationsTest, ExternalBrokerTopicsMapToDevicesOfTheApplication) {
+  TestBroker broker({{"sensors", "s-secret"}, {"bysans", "b-secret"}});
+  ASSERT_TRUE(broker.ok()) << broker.log();
+  int64_t app = CreateApp("Vordingborg");
+  int64_t other_app = CreateApp("Naestved");
+  MqttDevice cellar = CreateMqttDevice(app, "kaelder-1");
+  MqttDevice foreign = CreateMqttDevice(other_app, "kaelder-1");
+
+  auto created =
+      admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/integrations/mqtt",
+                       {{"name", "Fjernvarme"},
+                        {"url", broker.url()},
+                        {"username", "bysans"},
+                        {"password", "b-secret"},
+                        {"topicFilter", "sensors/+/data"},
+                        {"deviceTopicLevel", 1},
+                        {"deviceMatch", "name"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string one =
+      "/api/v1/integrations/mqtt/" + std::to_string(created.Json().value("id", 0));
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
+
+  Peer pub("external-sensors");
+  ASSERT_EQ(pub.Connect(broker.url(), "sensors", "s-secret"), 0);
+  ASSERT_TRUE(PublishUntil(pub, "sensors/kaelder-1/data", R"({"temperature": 4.5})", [&] {
+    return Readings(cellar.device_id, "temperature").size() == 1;
+  })) << server_->log();
+  EXPECT_TRUE(Messages(foreign.device_id).empty());  // same name, another application
+
+  // Unmapped topics are counted.
+  double unmapped = Metric("unmapped_topic");
+  ASSERT_TRUE(pub.WaitAcked(pub.Publish("sensors/nobody/data", R"({"x": 1})")));
+  ASSERT_TRUE(WaitFor([&] { return Metric("unmapped_topic") > unmapped; }));
+
+  // Matching by id, changed without a restart; another application's id does not map.
+  ASSERT_EQ(Patch(one, {{"deviceMatch", "id"}}).status, 200);
+  ASSERT_TRUE(PublishUntil(pub, "sensors/" + std::to_string(cellar.device_id) + "/data",
+                           R"([{"n":"humidity","u":"%RH","v":81}])",
+                           [&] { return Readings(cellar.device_id, "humidity").size() == 1; }));
+  unmapped = Metric("unmapped_topic");
+  ASSERT_TRUE(pub.WaitAcked(
+      pub.Publish("sensors/" + std::to_string(foreign.device_id) + "/data", R"({"x": 2})")));
+  ASSERT_TRUE(WaitFor([&] { return Metric("unmapped_topic") > unmapped; }));
+  EXPECT_TRUE(Messages(foreign.device_id).empty());
+  EXPECT_EQ(admin_->Get(one).Json().value("hasPassword", false), true);
+}
+
+TEST_F(IntegrationsTest, InputIsValidatedAndThePasswordIsWriteOnly) {
+  int64_t app = CreateApp("Gribskov");
+  const std::string cs =
+      "/api/v1/organizations/" + std::to_string(OrgOfApp(app)) + "/integrations/chirpstack";
+  const std::string ext = "/api/v1/applications/" + std::to_string(app) + "/integrations/mqtt";
+  auto expect_400 = [&](const std::string& path, const json& body, const std::string& word) {
+    auto r = admin_->PostJson(path, body);
+    EXPECT_EQ(r.status, 400) << body.dump() << " " << r.body;
+    EXPECT_NE(r.body.find(word), std::string::npos) << r.body;
+  };
+  expect_400(cs, {{"name", "x"}, {"url", "http://h"}}, "url");
+  expect_400(cs, {{"name", "x"}, {"url", "mqtt://u:p@h"}}, "credentials");
+  expect_400(cs, {{"name", "x"}, {"url", "mqtt://h:99999"}}, "port");
+  expect_400(cs, {{"url", "mqtt://h"}}, "name");
+  expect_400(cs, {{"name", "x"}, {"url", "mqtt://h"}, {"topicFilter", "a/#"}}, "topicFilter");
+  expect_400(cs, {{"name", "x"}, {"url", "mqtt://h"}, {"clientId", "has space"}}, "clientId");
+  expect_400(ext, {{"name", "x"}, {"url", "mqtt://h"}, {"deviceTopicLevel", 1}}, "topicFilter");
+  expect_400(
+      ext, {{"name", "x"}, {"url", "mqtt://h"}, {"topicFilter", "a/#/b"}, {"deviceTopicLevel", 1}},
+      "#");
+  expect_400(ext,
+             {{"name", "x"},
+              {"url", "mqtt://h"},
+              {"topicFilter", "a/+/b"},
+              {"deviceTopicLevel", 1},
+              {"deviceMatch", "serial"}},
+             "deviceMatch");
+
+  auto r = admin_->PostJson(cs, {{"name", "Disabled"},
+                                 {"url", "mqtts://chirpstack.example:8883"},
+                                 {"password", "hunter2"},
+                                 {"clientId", "bysans-gribskov"},
+                                 {"enabled", false}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body.find("hunter2"), std::string::npos);
+  const std::string one =
+      "/api/v1/integrations/chirpstack/" + std::to_string(r.Json().value("id", int64_t{0}));
+  EXPECT_EQ(admin_->Get(one).body.find("hunter2"), std::string::npos);
+  EXPECT_EQ(admin_->Get(one).Json().value("clientId", ""), "bysans-gribskov");
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "disabled"; })) << admin_->Get(one).body;
+  // A ChirpStack integration is not reachable under the external-broker path, and back.
+  EXPECT_EQ(
+      admin_->Get("/api/v1/integrations/mqtt/" + std::to_string(r.Json().value("id", int64_t{0})))
+          .status,
+      404);
+  // null removes the password.
+  auto patched = Patch(one, {{"password", nullptr}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_FALSE(patched.Json().value("hasPassword", true));
+}
+
+}  // namespace
+}  // namespace bysans::testing

@@ -1,0 +1,177 @@
+// Rule actions over MQTT through the real binary and its supervised Mosquitto:
+// an "mqtt" action publishes to a topic a subscriber receives, a "downlink" action
+// reaches ChirpStack's command/down topic of a LoRaWAN device and its downlink history.
+#include "integration/mqtt_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class RulesMqttTest : public MqttTest {
+ protected:
+  std::string Org(int64_t id) { return "/api/v1/organizations/" + std::to_string(id); }
+  int64_t OrgOfApp(int64_t app) {
+    return admin_->Get("/api/v1/applications/" + std::to_string(app)).Json().value("orgId", 0);
+  }
+  json Log(int64_t org) { return admin_->Get(Org(org) + "/actions/log?limit=1000").Json(); }
+};
+
+const char* kUplink = R"({
+  "deduplicationId": "5d1f7a2e-0a43-4c55-9d3e-7a2b6c0e9f01",
+  "time": "2026-11-25T10:00:00Z",
+  "deviceInfo": {"applicationId": "7d3a1b52-93c4-4f6e-8a0b-2c9e5d4f1a77",
+                 "applicationName": "Vand", "deviceName": "Pumpe", "devEui": "0202020202020202",
+                 "tags": {}},
+  "devAddr": "00189441", "adr": true, "dr": 5, "fCnt": 7, "fPort": 1, "confirmed": false,
+  "data": "AQID",
+  "rxInfo": [{"gatewayId": "0016c001f153a14c", "rssi": -80, "snr": 7.5}],
+  "txInfo": {"frequency": 868100000}
+})";
+
+TEST_F(RulesMqttTest, MqttActionPublishesTheRenderedTopicAndPayload) {
+  int64_t app = CreateApp("Odense");
+  int64_t org = OrgOfApp(app);
+  auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
+                              {{"name", "Lokale 7"}, {"transport", "http"}});
+  ASSERT_EQ(dev.status, 201) << dev.body;
+  int64_t dev_id = dev.Json().value("id", int64_t{0});
+  std::string key = dev.Json().value("apiKey", "");
+
+  Peer sub("alarm-subscriber");
+  ASSERT_EQ(sub.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
+  ASSERT_TRUE(sub.Subscribe("kommune/alarms/#"));
+
+  json rule = {{"name", "CO2 high"},
+               {"scope", {{"kind", "device"}, {"id", dev_id}}},
+               {"expression", "co2 > 1000"},
+               {"actions",
+                {{{"type", "mqtt"},
+                  {"topic", "kommune/alarms/{{device.id}}/{{alarm.event}}"},
+                  {"payload", R"({"room":"{{device.name}}","co2":{{readings.co2}}})"},
+                  {"qos", 1},
+                  {"on", {"raise"}}}}}};
+  auto created = admin_->PostJson(Org(org) + "/rules", rule);
+  ASSERT_EQ(created.status, 201) << created.body;
+
+  ASSERT_EQ(Ingest(key, R"({"co2": 1500})").status, 204);
+  auto got = sub.Received(0, 60);
+  ASSERT_TRUE(got) << server_->log();
+  EXPECT_EQ(got->first, "kommune/alarms/" + std::to_string(dev_id) + "/raise");
+  json payload = json::parse(got->second, nullptr, false);
+  EXPECT_EQ(payload.value("room", ""), "Lokale 7") << got->second;
+  EXPECT_EQ(payload.value("co2", 0), 1500) << got->second;
+
+  // The attempt is in the actions log.
+  json log;
+  ASSERT_TRUE(WaitFor([&] {
+    log = Log(org);
+    return log.value("total", 0) >= 1;
+  }));
+  EXPECT_EQ(log["items"][0].value("type", ""), "mqtt") << log.dump();
+  EXPECT_EQ(log["items"][0].value("ok", false), true) << log.dump();
+  EXPECT_EQ(log["items"][0].value("target", ""), "mqtt://bysans") << log.dump();
+}
+
+TEST_F(RulesMqttTest, MqttActionsMayNotUseDeviceOrChirpstackTopics) {
+  int64_t app = CreateApp("Vejle");
+  int64_t org = OrgOfApp(app);
+  auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
+                              {{"name", "Lokale"}, {"transport", "http"}});
+  ASSERT_EQ(dev.status, 201) << dev.body;
+  int64_t dev_id = dev.Json().value("id", int64_t{0});
+  for (const char* topic :
+       {"devices/1/down", "application/x/device/0101/command/down", "$SYS/x", "a/+/b", ""}) {
+    json rule = {{"name", "r"},
+                 {"scope", {{"kind", "device"}, {"id", dev_id}}},
+                 {"expression", "co2 > 1000"},
+                 {"actions", {{{"type", "mqtt"}, {"topic", topic}}}}};
+    auto r = admin_->PostJson(Org(org) + "/rules", rule);
+    EXPECT_EQ(r.status, 400) << topic << " " << r.body;
+    EXPECT_NE(r.body.find("actions[0].topic"), std::string::npos) << r.body;
+  }
+  json bad_qos = {{"name", "r"},
+                  {"scope", {{"kind", "device"}, {"id", dev_id}}},
+                  {"expression", "co2 > 1000"},
+                  {"actions", {{{"type", "mqtt"}, {"topic", "ok/topic"}, {"qos", 2}}}}};
+  EXPECT_EQ(admin_->PostJson(Org(org) + "/rules", bad_qos).status, 400);
+  json bad_frame = {{"name", "r"},
+                    {"scope", {{"kind", "device"}, {"id", dev_id}}},
+                    {"expression", "co2 > 1000"},
+                    {"actions", {{{"type", "downlink"}, {"fPort", 2}, {"hex", "0g"}}}}};
+  auto r = admin_->PostJson(Org(org) + "/rules", bad_frame);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("actions[0].hex"), std::string::npos) << r.body;
+}
+
+TEST_F(RulesMqttTest, DownlinkActionReachesChirpstackAndTheDownlinkHistory) {
+  int64_t app = CreateApp("Horsens");
+  int64_t org = OrgOfApp(app);
+  int64_t dev = CreateLorawanDevice(app, "0202020202020202");
+  Peer cs("chirpstack");
+  ASSERT_EQ(cs.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
+  ASSERT_TRUE(cs.Subscribe("application/+/device/+/command/down"));
+
+  json rule = {{"name", "Pumpe: signal svagt"},
+               {"scope", {{"kind", "device"}, {"id", dev}}},
+               {"expression", "lorawan.rssi > -100"},
+               {"actions",
+                {{{"type", "downlink"},
+                  {"fPort", 10},
+                  {"hex", "0102ff"},
+                  {"confirmed", true},
+                  {"on", {"raise"}}}}}};
+  auto created = admin_->PostJson(Org(org) + "/rules", rule);
+  ASSERT_EQ(created.status, 201) << created.body;
+
+  const std::string topic =
+      "application/7d3a1b52-93c4-4f6e-8a0b-2c9e5d4f1a77/device/0202020202020202/";
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic + "event/up", kUplink)));
+
+  auto got = cs.Received(0, 60);
+  ASSERT_TRUE(got) << server_->log() << "\n" << Log(org).dump();
+  EXPECT_EQ(got->first, topic + "command/down");
+  json cmd = json::parse(got->second, nullptr, false);
+  EXPECT_EQ(cmd.value("devEui", ""), "0202020202020202");
+  EXPECT_EQ(cmd.value("fPort", 0), 10);
+  EXPECT_EQ(cmd.value("data", ""), "AQL/");
+  EXPECT_EQ(cmd.value("confirmed", false), true);
+
+  // Recorded like an API downlink, and logged as a delivered action.
+  ASSERT_TRUE(WaitFor([&] {
+    auto h = Items("/api/v1/devices/" + std::to_string(dev) + "/downlink");
+    return h.size() == 1 && h[0].value("status", "") == "published" &&
+           h[0].value("data", "") == "AQL/" && h[0].value("fPort", 0) == 10;
+  }));
+  ASSERT_TRUE(WaitFor([&] {
+    json log = Log(org);
+    return log.value("total", 0) >= 1 && log["items"][0].value("type", "") == "downlink" &&
+           log["items"][0].value("ok", false);
+  }));
+}
+
+TEST_F(RulesMqttTest, DownlinkToAnHttpDeviceFailsOnceWithoutRetries) {
+  int64_t app = CreateApp("Aalborg");
+  int64_t org = OrgOfApp(app);
+  auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
+                              {{"name", "Lokale"}, {"transport", "http"}});
+  ASSERT_EQ(dev.status, 201) << dev.body;
+  int64_t dev_id = dev.Json().value("id", int64_t{0});
+  json rule = {{"name", "r"},
+               {"scope", {{"kind", "device"}, {"id", dev_id}}},
+               {"expression", "co2 > 1000"},
+               {"actions", {{{"type", "downlink"}, {"fPort", 2}, {"data", "AQ=="}}}}};
+  ASSERT_EQ(admin_->PostJson(Org(org) + "/rules", rule).status, 201);
+  ASSERT_EQ(Ingest(dev.Json().value("apiKey", ""), R"({"co2": 1500})").status, 204);
+  json log;
+  ASSERT_TRUE(WaitFor([&] {
+    log = Log(org);
+    return log.value("total", 0) >= 1;
+  }));
+  EXPECT_EQ(log["items"][0].value("ok", true), false);
+  EXPECT_NE(log["items"][0].value("error", "").find("HTTP devices"), std::string::npos)
+      << log.dump();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // base backoff is 1 s
+  EXPECT_EQ(Log(org).value("total", 0), 1) << "a permanent failure was retried";
+}
+
+}  // namespace
+}  // namespace bysans::testing

@@ -1,0 +1,194 @@
+// Silences per device and per rule and the device "in maintenance" flag, through the
+// rules runtime on a real SQLite file in simulated time (ManualClock): no alarm while
+// suppressed, raised after the silence ends if the condition still holds.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "act/bytes.h"
+#include "act/outbox.h"
+#include "rules/service.h"
+#include "store/rule_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace bysans {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  auto end = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+constexpr TimeMs kHour = 3'600'000;
+
+class SuppressionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("bysans-suppress-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    SqliteOptions o;
+    o.path = (dir_ / "bysans.db").string();
+    o.clock = &clock_;
+    auto s = OpenSqliteStore(o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+    org_ = store_->CreateOrganization({0, "Kommune", 0})->id;
+    Application app;
+    app.org_id = org_;
+    app.name = "Skole";
+    Id app_id = store_->CreateApplication(app)->id;
+    Device d;
+    d.org_id = org_;
+    d.app_id = app_id;
+    d.name = "Lokale";
+    device_ = *store_->CreateDevice(d, "hash1");
+    RuleRecord r;
+    r.org_id = org_;
+    r.definition = json{
+        {"name", "CO2"},
+        {"scope", {{"kind", "device"}, {"id", device_.id}}},
+        {"expression",
+         "co2 > 1000"}}.dump();
+    rule_ = store_->rules().CreateRule(r)->id;
+    service_ = std::make_unique<rules::RulesService>(*store_, clock_, rules::RulesServiceOptions{},
+                                                     nullptr);
+    ASSERT_TRUE(service_->Start().ok());
+  }
+  void TearDown() override {
+    service_.reset();
+    store_->Close();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  size_t Count(const std::string& state = "") {
+    AlarmFilter f;
+    f.org_id = org_;
+    if (!state.empty()) f.states = {state};
+    return store_->rules().ListAlarms(f, Page{})->items.size();
+  }
+  void Send(double co2) {
+    service_->OnCommitted(device_, {{device_.id, "co2", clock_.NowMs(), co2, "", Quality::kOk}});
+    service_->Drain();
+  }
+  void Silence(std::optional<Id> device, std::optional<Id> rule, TimeMs until) {
+    SilenceRecord s;
+    s.org_id = org_;
+    s.device_id = device;
+    s.rule_id = rule;
+    s.until_ms = until;
+    ASSERT_TRUE(store_->rules().CreateSilence(s).ok());
+    service_->Drain();  // the runtime has applied it
+  }
+  // Lets the rules thread run a few ticks at the current simulated time.
+  void Settle() {
+    std::this_thread::sleep_for(700ms);
+    service_->Drain();
+  }
+
+  ManualClock clock_{1'700'000'000'000};
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<rules::RulesService> service_;
+  Id org_ = 0, rule_ = 0;
+  Device device_;
+};
+
+TEST_F(SuppressionTest, DeviceSilenceHoldsTheRaiseUntilItEnds) {
+  TimeMs end = clock_.NowMs() + kHour;
+  Silence(device_.id, std::nullopt, end);
+  Send(1500);
+  clock_.Advance(kHour / 2);
+  Send(1600);
+  Settle();
+  EXPECT_EQ(Count(), 0u) << "raised while the device was silenced";
+  clock_.Advance(kHour / 2 + 1000);  // the silence is over, the condition still holds
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+  AlarmFilter f;
+  f.org_id = org_;
+  auto alarms = store_->rules().ListAlarms(f, Page{});
+  ASSERT_EQ(alarms->items.size(), 1u);
+  EXPECT_GE(alarms->items[0].raised_ms, end);
+  EXPECT_EQ(alarms->items[0].rule_id, rule_);
+}
+
+TEST_F(SuppressionTest, RuleSilenceRaisesNothingIfTheConditionEndedMeanwhile) {
+  Silence(std::nullopt, rule_, clock_.NowMs() + kHour);
+  Send(1500);
+  clock_.Advance(10 * 60'000);
+  Send(600);  // the condition stopped holding during the silence
+  clock_.Advance(kHour);
+  Settle();
+  EXPECT_EQ(Count(), 0u);
+  Send(1700);  // after the silence: raised as usual
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+}
+
+TEST_F(SuppressionTest, SilenceOfAnotherDeviceOrRuleDoesNotSuppress) {
+  Device other = device_;
+  other.id = device_.id + 1000;
+  Silence(other.id, std::nullopt, clock_.NowMs() + kHour);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+}
+
+TEST_F(SuppressionTest, DeviceInMaintenanceRaisesOnlyAfterLeavingIt) {
+  device_.in_maintenance = true;
+  Send(1500);
+  clock_.Advance(kHour);
+  Send(1600);
+  Settle();
+  EXPECT_EQ(Count(), 0u) << "raised while the device was in maintenance";
+  device_.in_maintenance = false;
+  Send(1550);
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+  EXPECT_EQ(Count(), 1u);
+}
+
+TEST_F(SuppressionTest, ClearsAreStillRecordedWhileSilenced) {
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+  Silence(device_.id, std::nullopt, clock_.NowMs() + kHour);
+  Send(500);
+  ASSERT_TRUE(WaitFor([&] { return Count("cleared") == 1; }));
+  Send(1500);  // silenced: no new alarm
+  Settle();
+  EXPECT_EQ(Count(), 1u);
+}
+
+TEST(ActionFrames, HexAndBase64) {
+  EXPECT_EQ(*act::DecodeHex("0102ff"), std::string("\x01\x02\xff", 3));
+  EXPECT_EQ(*act::DecodeHex("0A0b"), std::string("\x0a\x0b", 2));
+  EXPECT_FALSE(act::DecodeHex("012").ok());
+  EXPECT_FALSE(act::DecodeHex("0g").ok());
+  EXPECT_EQ(*act::DecodeBase64("AQL/"), std::string("\x01\x02\xff", 3));
+  EXPECT_EQ(*act::DecodeBase64("AQ=="), std::string("\x01", 1));
+  EXPECT_EQ(*act::DecodeBase64("AQ"), std::string("\x01", 1));
+  EXPECT_EQ(*act::DecodeBase64(""), "");
+  EXPECT_FALSE(act::DecodeBase64("A").ok());
+  EXPECT_FALSE(act::DecodeBase64("AQ*=").ok());
+}
+
+TEST(ActionTopics, ReservedAndWildcardTopicsAreRefused) {
+  EXPECT_TRUE(act::CheckActionTopic("kommune/alarms/7").ok());
+  for (const char* bad :
+       {"", "devices/7/down", "application/a/device/b/command/down", "$SYS/x", "a/+/b", "a/#"}) {
+    EXPECT_FALSE(act::CheckActionTopic(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace bysans

@@ -1,0 +1,163 @@
+// Alarms screen (lazy-loaded): open alarms with acknowledge / clear, the
+// history, silences ("silence until" a device or a rule) and live updates:
+// alarm events on the organisation's stream refresh the lists without reload.
+import { h, field, append } from '../dom';
+import { optional, request, Page, Alarm } from '../api';
+import { t, fmtDate } from '../i18n';
+import { state, canEdit, orgData, onLive } from '../state';
+import { title, section, table, notice, unavailable, errorText } from '../ui';
+
+interface Silence { id: number; deviceId: number | null; ruleId: number | null; until: string; createdBy: string; createdAt: string }
+interface RuleRef { id: number; name: string }
+
+// A datetime-local value (local time, minutes) for a Date.
+function localInput(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
+  root.appendChild(title(t('alarms.title')));
+  const org = state.orgId;
+  const first = state.features.get('alarms') === false ? null
+    : await optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=open&limit=200`);
+  if (first === null) { state.features.set('alarms', false); root.appendChild(unavailable()); return () => {}; }
+  state.features.set('alarms', true);
+  const editor = canEdit();
+  const msg = h('div', { 'aria-live': 'polite', id: 'alarms-msg' });
+  const live = h('p', { class: 'sr-only', 'aria-live': 'polite', id: 'alarms-live' });
+  const activeBox = h('div', { id: 'alarms-active' });
+  const historyBox = h('div', { id: 'alarms-history' });
+  const silenceBox = h('div', { id: 'silences' });
+  const [od, rules] = await Promise.all([
+    orgData(),
+    optional<Page<RuleRef>>(`/api/v1/organizations/${org}/rules?limit=500`).then((p) => p?.items ?? []),
+  ]);
+  const devName = (id: number | null | undefined) => (id ? od.byId.get(id)?.d.name ?? `#${id}` : '–');
+  const ruleName = (id: number | null | undefined) => (id ? rules.find((r) => r.id === id)?.name ?? `#${id}` : '–');
+
+  const act = async (a: Alarm, what: string, body: unknown) => {
+    try {
+      await request(`/api/v1/alarms/${a.id}/${what}`, { method: 'POST', body });
+      state.data = null;
+      await refresh();
+      msg.replaceChildren(notice(t(what === 'clear' ? 'alarms.cleared' : 'alarms.acked'), 'ok'));
+    } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+  };
+  const cells = (a: Alarm): Array<Node | string> => [fmtDate(a.raisedAt ?? a.ts),
+    a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || devName(a.deviceId)) : '–',
+    a.severity ? t(`severity.${a.severity}`) : '', a.message || a.ruleName || '', a.state ? t(`alarmState.${a.state}`) : ''];
+  const heads = [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message'), t('devices.status')];
+  const drawActive = (items: Alarm[]) => {
+    activeBox.dataset.count = String(items.length);
+    activeBox.replaceChildren(items.length ? table(t('alarms.active'), editor ? [...heads, t('alarms.actions')] : heads,
+      items.map((a) => {
+        const row = cells(a);
+        if (!editor) return row;
+        const quiet = a.deviceId ? h('button', {
+          type: 'button', class: 'secondary small', 'data-edit': '',
+          'aria-label': `${t('silences.deviceShort')}: ${a.deviceName || devName(a.deviceId)}`,
+          onclick: () => prefillSilence?.(a.deviceId ?? 0),
+        }, t('silences.deviceShort')) : null;
+        if (a.state !== 'active') {
+          row.push(h('div', { class: 'actions' }, h('button', {
+            type: 'button', class: 'secondary small', 'data-edit': '',
+            'aria-label': `${t('alarms.clear')}: ${a.deviceName ?? a.id}`, onclick: () => void act(a, 'clear', {}),
+          }, t('alarms.clear')), quiet));
+        } else {
+          const comment = h('input', { type: 'text', 'aria-label': `${t('alarms.comment')} (${a.deviceName ?? a.id})` });
+          row.push(h('form', {
+            class: 'inline', 'data-edit': '', 'data-alarm': String(a.id),
+            onsubmit: (e: Event) => { e.preventDefault(); void act(a, 'acknowledge', { comment: comment.value }); },
+          }, comment, h('button', { type: 'submit', class: 'small' }, t('alarms.ack')), quiet));
+        }
+        return row;
+      }), 'alarms-active') : h('p', null, t('alarms.none')));
+  };
+  const refresh = async () => {
+    const [active, history] = await Promise.all([
+      request<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=open&limit=200`),
+      request<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=history&limit=200`),
+    ]);
+    drawActive(active.items);
+    historyBox.replaceChildren(history.items.length
+      ? table(t('alarms.history'), heads, history.items.map(cells)) : h('p', null, t('alarms.none')));
+  };
+
+  // Silences: who is silenced until when; editors add one for a device or a rule.
+  const drawSilences = async () => {
+    try {
+      const s = await request<{ items: Silence[] }>(`/api/v1/organizations/${org}/silences`);
+      silenceBox.replaceChildren(s.items.length ? table(t('silences.title'),
+        [t('silences.target'), t('silences.until'), t('silences.by')],
+        s.items.map((x) => [x.deviceId ? `${t('silences.device')}: ${devName(x.deviceId)}` : `${t('silences.rule')}: ${ruleName(x.ruleId)}`,
+          fmtDate(x.until), x.createdBy || '–']), 'silences') : h('p', null, t('silences.none')));
+    } catch (e) { silenceBox.replaceChildren(notice(errorText(e), 'error')); }
+  };
+  let silenceForm: HTMLElement | null = null;
+  let prefillSilence: ((deviceId: number) => void) | null = null;
+  if (editor) {
+    const kind = h('select', { id: 'silence-kind' },
+      h('option', { value: 'device' }, t('silences.device')), h('option', { value: 'rule' }, t('silences.rule')));
+    const target = h('select', { id: 'silence-target' });
+    const fill = () => {
+      const opts: Array<[number, string]> = kind.value === 'device'
+        ? od.rows.map((r) => [r.d.id, r.d.name]) : rules.map((r) => [r.id, r.name]);
+      target.replaceChildren(...opts.map(([id, n]) => h('option', { value: String(id) }, n)));
+    };
+    kind.addEventListener('change', fill);
+    fill();
+    const until = h('input', {
+      type: 'datetime-local', id: 'silence-until', required: true,
+      value: localInput(new Date(Date.now() + 4 * 3_600_000)), min: localInput(new Date()),
+    });
+    const formMsg = h('div', { 'aria-live': 'polite', id: 'silence-msg' });
+    prefillSilence = (deviceId: number) => {
+      kind.value = 'device';
+      fill();
+      target.value = String(deviceId);
+      until.scrollIntoView({ block: 'center' });
+      until.focus();
+    };
+    silenceForm = h('form', {
+      class: 'inline', id: 'silence-form', 'data-edit': '', novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const when = new Date(until.value);
+        if (!until.value || Number.isNaN(when.getTime()) || when.getTime() <= Date.now()) {
+          until.setAttribute('aria-invalid', 'true');
+          formMsg.replaceChildren(notice(t('silences.future'), 'error'));
+          until.focus();
+          return;
+        }
+        until.removeAttribute('aria-invalid');
+        const body: Record<string, unknown> = { until: when.toISOString() };
+        body[kind.value === 'device' ? 'deviceId' : 'ruleId'] = Number(target.value);
+        try {
+          await request(`/api/v1/organizations/${org}/silences`, { method: 'POST', body });
+          formMsg.replaceChildren(notice(t('silences.added', { name: target.selectedOptions[0]?.text ?? '', until: fmtDate(when) }), 'ok'));
+          await drawSilences();
+        } catch (err) { formMsg.replaceChildren(notice(errorText(err), 'error')); }
+      },
+    }, field(t('silences.kind'), kind), field(t('silences.target'), target), field(t('silences.until'), until),
+    h('button', { type: 'submit', id: 'silence-add' }, t('silences.add')), formMsg);
+  }
+
+  drawActive(first.items);
+  append(root, [msg, live,
+    section(t('alarms.active'), activeBox),
+    section(t('silences.title'), h('p', { class: 'hint' }, t('silences.hint')), silenceForm, silenceBox),
+    section(t('alarms.history'), historyBox)]);
+  await Promise.all([refresh(), drawSilences()]);
+
+  // Live: alarm events of this organisation refresh the lists (coalesced).
+  let timer: number | undefined;
+  const off = onLive((ev) => {
+    if (ev.type !== 'alarm') return;
+    const a = ev.data as { event?: string; deviceId?: number };
+    live.textContent = t(`alarmEvent.${a.event ?? 'updated'}`, { device: devName(a.deviceId) });
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => { void refresh().catch(() => {}); }, 300);
+  });
+  return () => { off(); window.clearTimeout(timer); };
+}
