@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 # Node.js fetched by scripts/install-deps when the machine's is older than 20.
 export PATH := $(CURDIR)/.cache/node/bin:$(PATH)
 
-.PHONY: all deps configure build web run test test-asan bench format clean
+.PHONY: all deps configure build web run test test-asan tidy bench format clean
 
 all: build
 
@@ -38,6 +38,9 @@ test: build web
 test-asan:
 	@$(MAKE) PRESET=asan-ubsan build
 	@ctest --preset asan-ubsan -j $(JOBS) -LE slow
+
+tidy: build
+	@scripts/tidy $(BUILD_DIR)
 
 bench: build web
 	@bench/run $(BENCH)

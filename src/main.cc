@@ -128,7 +128,8 @@ int Redecode(const bysans::Config& config, int64_t decoder_id, const std::string
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc,
+         char** argv) {  // NOLINT(bugprone-exception-escape): CLI11 parses, bad_alloc ends
   CLI::App cli{"bysans — the city's senses: an IoT platform for municipalities"};
   cli.require_subcommand(1);
 

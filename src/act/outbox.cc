@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "act/bytes.h"
+#include "core/encoding.h"
 
 namespace bysans::act {
 
@@ -214,12 +214,12 @@ struct Outbox::Impl {
 
   struct Target {
     std::deque<OutboxEntry> queue;
+    std::condition_variable cv;  // wakes this target's workers only
     std::vector<std::thread> workers;
   };
 
   std::mutex mu;
   std::condition_variable dispatch_cv;  // wakes the dispatcher
-  std::condition_variable work_cv;      // wakes workers
   bool wake = false;
   std::atomic<bool> stop{false};
   std::set<Id> taken;     // queued or in flight
@@ -249,10 +249,28 @@ struct Outbox::Impl {
     return DeliverDownlink(spec, send, timeout, &stop);
   }
 
+  // Queues a due row on its target (starting the target's workers on first use)
+  // unless it is already queued, in flight or attempted since the last poll.
+  // Caller holds mu.
+  void Enqueue(OutboxEntry e, std::set<Target*>* woken) {
+    if (taken.count(e.id) || finished.count(e.id)) return;
+    taken.insert(e.id);
+    Target& t = targets[e.target_key];
+    if (t.workers.empty()) {
+      std::string key = e.target_key;
+      for (int i = 0; i < std::max(1, opts.per_target_concurrency); ++i) {
+        t.workers.emplace_back([this, key] { Work(key); });
+      }
+    }
+    t.queue.push_back(std::move(e));
+    woken->insert(&t);
+  }
+
   void Dispatch() {
     std::unique_lock lk(mu);
     while (!stop) {
       finished.clear();  // rows finished from now on may still be listed as pending
+      TimeMs wait_ms = opts.poll_ms;
       lk.unlock();
       auto pending = store.ListPendingOutbox(10000);
       lk.lock();
@@ -260,21 +278,17 @@ struct Outbox::Impl {
         spdlog::warn("outbox: {}", pending.status().message());
       } else {
         TimeMs now = clock.NowMs();
+        std::set<Target*> woken;
         for (auto& e : *pending) {
-          if (e.next_attempt_ms > now || taken.count(e.id) || finished.count(e.id)) continue;
-          taken.insert(e.id);
-          Target& t = targets[e.target_key];
-          if (t.workers.empty()) {
-            std::string key = e.target_key;
-            for (int i = 0; i < std::max(1, opts.per_target_concurrency); ++i) {
-              t.workers.emplace_back([this, key] { Work(key); });
-            }
+          if (e.next_attempt_ms <= now) {
+            Enqueue(std::move(e), &woken);
+          } else if (e.next_attempt_ms - now < wait_ms) {
+            wait_ms = e.next_attempt_ms - now;  // a retry falls due before the next poll
           }
-          t.queue.push_back(std::move(e));
         }
-        work_cv.notify_all();
+        for (Target* t : woken) t->cv.notify_all();
       }
-      dispatch_cv.wait_for(lk, std::chrono::milliseconds(opts.poll_ms),
+      dispatch_cv.wait_for(lk, std::chrono::milliseconds(std::max<TimeMs>(1, wait_ms)),
                            [&] { return wake || stop.load(); });
       wake = false;
     }
@@ -285,7 +299,7 @@ struct Outbox::Impl {
     std::unique_lock lk(mu);
     while (true) {
       Target& t = targets[key];
-      work_cv.wait(lk, [&] { return stop.load() || !t.queue.empty(); });
+      t.cv.wait(lk, [&] { return stop.load() || !t.queue.empty(); });
       if (stop) return;
       OutboxEntry e = std::move(t.queue.front());
       t.queue.pop_front();
@@ -352,12 +366,31 @@ void Outbox::Stop() {
     impl_->stop = true;
   }
   impl_->dispatch_cv.notify_all();
-  impl_->work_cv.notify_all();
+  {
+    std::lock_guard lk(impl_->mu);
+    for (auto& [k, t] : impl_->targets) t.cv.notify_all();
+  }
   if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
   for (auto& [k, t] : impl_->targets) {
     for (auto& w : t.workers) {
       if (w.joinable()) w.join();
     }
+  }
+}
+
+void Outbox::Submit(std::vector<OutboxEntry> entries) {
+  std::set<Impl::Target*> woken;
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->stop) return;  // still pending in the store: sent after the restart
+    TimeMs now = impl_->clock.NowMs();
+    for (auto& e : entries) {
+      // Not yet due (never for fresh rows): left to the poll.
+      if (e.state == "pending" && e.id != 0 && e.next_attempt_ms <= now) {
+        impl_->Enqueue(std::move(e), &woken);
+      }
+    }
+    for (auto* t : woken) t->cv.notify_all();
   }
 }
 

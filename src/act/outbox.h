@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/rule_store.h"
@@ -26,7 +27,7 @@ struct OutboxOptions {
   TimeMs base_backoff_ms = 1000;
   TimeMs max_backoff_ms = 300'000;
   int max_attempts = 15;
-  TimeMs poll_ms = 200;  // how often pending rows are looked for
+  TimeMs poll_ms = 1000;  // how often pending rows (retries, after a restart) are looked for
   TimeMs default_timeout_ms = 10'000;
 };
 
@@ -73,6 +74,10 @@ class Outbox {
   void Start();
   // Stops dispatching and aborts deliveries in progress (they stay pending).
   void Stop();
+  // Rows just committed to the store (ids set): queued on their targets at once,
+  // without reading the store. The store poll stays the recovery and retry path
+  // (rows left pending by a restart, a failure or a full stop).
+  void Submit(std::vector<OutboxEntry> entries);
   // New rows were written: look now instead of at the next poll.
   void Wake();
 

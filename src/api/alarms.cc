@@ -120,7 +120,7 @@ Result<http::Response> Change(ApiContext& ctx, http::Request& req, const auth::P
   }
   rec.state = rules::AlarmStateName(a.state);
   rec.doc = rules::AlarmToDoc(a).dump();
-  BYSANS_RETURN_IF_ERROR(ctx.store.rules().UpdateAlarm(rec, {}));
+  BYSANS_RETURN_IF_ERROR(ctx.store.rules().UpdateAlarm(rec, nullptr));
   const char* names[] = {"acknowledge", "clear", "comment"};
   Audit(ctx, p, req, rec.org_id, names[static_cast<int>(op)], "alarm", std::to_string(rec.id),
         comment);

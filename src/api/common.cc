@@ -180,7 +180,7 @@ void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::s
                std::string summary, AuthedHandler fn) {
   router.Add(
       std::move(method), std::move(pattern),
-      [&ctx, fn = std::move(fn)](http::Request& req, http::Responder respond) {
+      [&ctx, fn = std::move(fn)](http::Request& req, const http::Responder& respond) {
         Guarded(respond, [&]() -> Result<http::Response> {
           BYSANS_ASSIGN_OR_RETURN(auth::Principal p, ctx.auth.Authenticate(req));
           return fn(req, p);
@@ -193,7 +193,7 @@ void AddPublic(http::Router& router, std::string method, std::string pattern, st
                PublicHandler fn) {
   router.Add(
       std::move(method), std::move(pattern),
-      [fn = std::move(fn)](http::Request& req, http::Responder respond) {
+      [fn = std::move(fn)](http::Request& req, const http::Responder& respond) {
         Guarded(respond, [&]() { return fn(req); });
       },
       std::move(summary));

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "api/common.h"
+#include "core/encoding.h"
 #include "core/time_format.h"
 #include "decode/redecode.h"
 #include "store/decoder_store.h"
@@ -14,8 +15,8 @@ namespace bysans::api {
 
 // api/jobs.cc. `rerun` queues a stored job again (its state is not queued or running).
 void RegisterJobRoutes(http::Router& router, ApiContext& ctx,
-                       std::shared_ptr<decode::JobTable> jobs,
-                       std::function<Status(const decode::JobStatus&)> rerun);
+                       const std::shared_ptr<decode::JobTable>& jobs,
+                       const std::function<Status(const decode::JobStatus&)>& rerun);
 
 namespace {
 
@@ -185,48 +186,13 @@ Result<http::Response> AttachDevice(ApiContext& ctx, http::Request& req, const a
 
 // ---- test decode -----------------------------------------------------------
 
-bool IsHex(const std::string& s) {
-  if (s.size() % 2 != 0) return false;
-  for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
-std::string FromHex(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2)
-    out.push_back(static_cast<char>(std::stoi(s.substr(i, 2), nullptr, 16)));
-  return out;
-}
-
-Result<std::string> FromBase64(const std::string& s) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    else if (c == '=')
-      break;
-    else
-      return InvalidArgument("field 'payload' is neither hex nor base64");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
+// The decoder test payload's base64 (standard or URL-safe alphabet).
+Result<std::string> PayloadFromBase64(std::string_view s) {
+  auto bytes = DecodeBase64(s);
+  if (!bytes.ok())
+    return InvalidArgument("field 'payload' is neither hex nor base64 (" +
+                           bytes.status().message() + ")");
+  return bytes;
 }
 
 struct TestJob {
@@ -284,7 +250,7 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
     in.bytes = in.uplink_json;
     if (j.is_object()) {  // a ChirpStack uplink: the frame is in `data`
       if (auto d = j.find("data"); d != j.end() && d->is_string()) {
-        BYSANS_ASSIGN_OR_RETURN(in.bytes, FromBase64(d->get<std::string>()));
+        BYSANS_ASSIGN_OR_RETURN(in.bytes, PayloadFromBase64(d->get<std::string>()));
       }
       if (auto f = j.find("fPort"); f != j.end() && f->is_number_integer())
         in.fport = f->get<int>();
@@ -294,9 +260,9 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
     std::string enc = encoding.value_or(IsHex(s) ? "hex" : "base64");
     if (enc == "hex") {
       if (!IsHex(s)) return InvalidArgument("field 'payload' is not hex");
-      in.bytes = FromHex(s);
+      in.bytes = *DecodeHex(s);
     } else if (enc == "base64") {
-      BYSANS_ASSIGN_OR_RETURN(in.bytes, FromBase64(s));
+      BYSANS_ASSIGN_OR_RETURN(in.bytes, PayloadFromBase64(s));
     } else {
       return InvalidArgument("field 'encoding' must be hex, base64 or json");
     }
@@ -333,8 +299,8 @@ json ResultJson(const decode::DecodeResult& r) {
           {"error", r.status.ok() ? json(nullptr) : json(r.status.message())}};
 }
 
-void TestDecode(ApiContext& ctx, std::shared_ptr<DecoderApi> api, http::Request& req,
-                http::Responder respond) {
+void TestDecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, http::Request& req,
+                const http::Responder& respond) {
   Result<TestJob> job = InvalidArgument("bad request");
   try {
     auto p = ctx.auth.Authenticate(req);
@@ -421,7 +387,7 @@ void QueueRedecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, Id j
   });
 }
 
-Result<http::Response> StartRedecode(ApiContext& ctx, std::shared_ptr<DecoderApi> api,
+Result<http::Response> StartRedecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api,
                                      http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(StoredDecoder d, LoadDecoder(ctx, p, id, Role::kEditor));

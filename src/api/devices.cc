@@ -28,7 +28,7 @@ Result<std::string> NormalizeDevEui(const std::string& s) {
 
 Result<std::optional<Location>> ParseLocation(const json& v) {
   if (v.is_null()) return std::optional<Location>();
-  if (!v.is_object()) return BadField("location", "must be an object {\"lat\", \"lon\"} or null");
+  if (!v.is_object()) return BadField("location", R"(must be an object {"lat", "lon"} or null)");
   for (const auto& [k, x] : v.items())
     if (k != "lat" && k != "lon") return InvalidArgument("unknown field 'location." + k + "'");
   auto lat = v.find("lat");

@@ -1,8 +1,7 @@
 #include "api/downlink.h"
 
-#include <cctype>
-
 #include "api/common.h"
+#include "core/encoding.h"
 #include "core/time_format.h"
 #include "lorawan/chirpstack.h"
 #include "store/mqtt_store.h"
@@ -10,24 +9,12 @@
 namespace bysans::api {
 namespace {
 
-Result<std::string> DecodeHex(const std::string& hex) {
-  if (hex.size() % 2 != 0) return InvalidArgument("field 'hex' must have an even length");
-  std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    if (!std::isxdigit(static_cast<unsigned char>(hex[i])) ||
-        !std::isxdigit(static_cast<unsigned char>(hex[i + 1])))
-      return InvalidArgument("field 'hex' must hold hexadecimal characters");
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
 json DownlinkJson(const Downlink& d) {
   return {{"id", d.id},
           {"deviceId", d.device_id},
           {"createdAt", FormatRfc3339(d.created_ms)},
           {"fPort", d.fport},
-          {"data", lorawan::EncodeBase64(d.data)},
+          {"data", EncodeBase64(d.data)},
           {"confirmed", d.confirmed},
           {"topic", d.topic},
           {"status", d.status},
@@ -48,11 +35,13 @@ Result<http::Response> Send(ApiContext& ctx, const RoutedPublisher& publish, htt
     return InvalidArgument("give exactly one of 'data' (base64) and 'hex'");
   std::string bytes;
   if (data) {
-    auto decoded = lorawan::DecodeBase64(*data);
+    auto decoded = DecodeBase64(*data);
     if (!decoded.ok()) return InvalidArgument("field 'data' must be base64");
     bytes = std::move(*decoded);
   } else {
-    BYSANS_ASSIGN_OR_RETURN(bytes, DecodeHex(*hex));
+    auto decoded = DecodeHex(*hex);
+    if (!decoded.ok()) return InvalidArgument("field 'hex': " + decoded.status().message());
+    bytes = std::move(*decoded);
   }
   BYSANS_ASSIGN_OR_RETURN(Downlink d,
                           SendDownlink(ctx.store, ctx.clock, dev, fport, std::move(bytes),
@@ -75,7 +64,7 @@ Result<http::Response> History(ApiContext& ctx, http::Request& req, const auth::
 Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& dev,
                               std::optional<int64_t> fport, std::string data, bool confirmed,
                               const RoutedPublisher& publish,
-                              std::function<void(const Status&)> done) {
+                              const std::function<void(const Status&)>& done) {
   Downlink d;
   d.device_id = dev.id;
   d.created_ms = clock.NowMs();
@@ -93,7 +82,7 @@ Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& de
     payload = json{{"devEui", dev.dev_eui},
                    {"confirmed", d.confirmed},
                    {"fPort", d.fport},
-                   {"data", lorawan::EncodeBase64(d.data)}}
+                   {"data", EncodeBase64(d.data)}}
                   .dump();
   } else if (dev.transport == Transport::kMqtt) {
     if (fport && (*fport < 0 || *fport > 255))
@@ -120,7 +109,7 @@ Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& de
   return d;
 }
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, RoutedPublisher publish) {
+void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedPublisher& publish) {
   AddAuthed(router, ctx, "POST", "/api/v1/devices/{id}/downlink",
             "Send a downlink {fPort, data (base64) | hex, confirmed} to a LoRaWAN or MQTT device",
             [&ctx, publish](http::Request& req, const auth::Principal& p) {

@@ -33,8 +33,8 @@ using RoutedPublisher =
 Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& device,
                               std::optional<int64_t> fport, std::string data, bool confirmed,
                               const RoutedPublisher& publish,
-                              std::function<void(const Status&)> done);
+                              const std::function<void(const Status&)>& done);
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, RoutedPublisher publish);
+void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedPublisher& publish);
 
 }  // namespace bysans::api

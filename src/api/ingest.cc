@@ -104,12 +104,12 @@ void Receive(ApiContext& ctx, const std::shared_ptr<IngestState>& state, http::R
     return;
   }
 
-  double n = static_cast<double>(batch->readings.size());
+  auto n = static_cast<double>(batch->readings.size());
   pipeline::Uplink uplink;
   uplink.device = *device;
   uplink.raw = std::move(batch->messages.front());
   uplink.readings = std::move(batch->readings);
-  ctx.pipeline.Submit(std::move(uplink), [state, respond, n](Status st) {
+  ctx.pipeline.Submit(std::move(uplink), [state, respond, n](const Status& st) {
     if (st.ok()) {
       state->ok.Increment();
       state->readings.Increment(n);
@@ -133,7 +133,7 @@ void RegisterIngestRoutes(http::Router& router, ApiContext& ctx) {
   auto state = std::make_shared<IngestState>(ctx);
   router.Add(
       "POST", "/api/v1/receive-data",
-      [&ctx, state](http::Request& req, http::Responder respond) {
+      [&ctx, state](http::Request& req, const http::Responder& respond) {
         Receive(ctx, state, req, respond);
       },
       "Receive a device message (OS2iot-compatible; JSON or SenML; 204 after commit)");

@@ -30,8 +30,8 @@ Result<decode::JobStatus> LoadJob(decode::JobTable& jobs, http::Request& req,
 }  // namespace
 
 void RegisterJobRoutes(http::Router& router, ApiContext& ctx,
-                       std::shared_ptr<decode::JobTable> jobs,
-                       std::function<Status(const decode::JobStatus&)> rerun) {
+                       const std::shared_ptr<decode::JobTable>& jobs,
+                       const std::function<Status(const decode::JobStatus&)>& rerun) {
   AddAuthed(router, ctx, "GET", "/api/v1/jobs/{id}", "Progress of a background job",
             [jobs](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
               BYSANS_ASSIGN_OR_RETURN(decode::JobStatus j, LoadJob(*jobs, req, p, Role::kViewer));

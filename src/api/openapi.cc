@@ -100,6 +100,7 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/rules/{ruleId}/dry-run", "DryRunInput", "DryRunResult", 200},
     {"POST", "/api/v1/organizations/{orgId}/silences", "SilenceInput", "Silence", 201},
     {"GET", "/api/v1/organizations/{orgId}/silences", "", "list:Silence", 200},
+    {"DELETE", "/api/v1/silences/{silenceId}", "", "", 204},
     {"GET", "/api/v1/organizations/{orgId}/alarms", "", "list:Alarm", 200},
     {"GET", "/api/v1/alarms/{alarmId}", "", "Alarm", 200},
     {"POST", "/api/v1/alarms/{alarmId}/acknowledge", "AlarmComment", "Alarm", 200},
@@ -133,7 +134,7 @@ json Str() { return {{"type", "string"}}; }
 json Int() { return {{"type", "integer"}, {"format", "int64"}}; }
 json Bool() { return {{"type", "boolean"}}; }
 json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
-json Obj(json props, std::vector<std::string> required = {}) {
+json Obj(json props, const std::vector<std::string>& required = {}) {
   json o = {{"type", "object"}, {"properties", std::move(props)}};
   if (!required.empty()) o["required"] = required;
   return o;

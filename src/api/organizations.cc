@@ -49,7 +49,7 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
     auto o = ctx.store.GetOrganization(id);
     if (o.ok()) orgs.push_back(*o);
   }
-  int64_t total = static_cast<int64_t>(orgs.size());
+  auto total = static_cast<int64_t>(orgs.size());
   std::vector<Organization> window;
   for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i)
     window.push_back(orgs[static_cast<size_t>(i)]);
@@ -110,7 +110,7 @@ Result<http::Response> ListMembers(ApiContext& ctx, http::Request& req, const au
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   BYSANS_ASSIGN_OR_RETURN(auto ms, ctx.store.ListMembershipsOfOrganization(o.id));
   json items = json::array();
-  int64_t total = static_cast<int64_t>(ms.size());
+  auto total = static_cast<int64_t>(ms.size());
   for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i) {
     BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, ms[static_cast<size_t>(i)]));
     items.push_back(std::move(j));

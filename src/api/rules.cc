@@ -293,6 +293,19 @@ Result<http::Response> ListSilences(ApiContext& ctx, http::Request& req, const a
   return Json(200, {{"items", items}, {"total", items.size()}});
 }
 
+// Lifts a silence before its end; the rules runtime stops honouring it at once
+// (RuleStoreChange::kSilenceDeleted).
+Result<http::Response> DeleteSilence(ApiContext& ctx, http::Request& req,
+                                     const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "silenceId"));
+  auto s = ctx.store.rules().GetSilence(id);
+  if (!s.ok()) return NotFound("silence " + std::to_string(id) + " not found");
+  BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, s->org_id, Role::kEditor).status());
+  BYSANS_RETURN_IF_ERROR(ctx.store.rules().DeleteSilence(id));
+  Audit(ctx, p, req, s->org_id, "delete", "silence", std::to_string(id));
+  return NoContent();
+}
+
 }  // namespace
 
 void RegisterRuleRoutes(http::Router& router, ApiContext& ctx) {
@@ -312,6 +325,8 @@ void RegisterRuleRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "POST", silences, "Silence a device or a rule until a time",
             bind(CreateSilence));
   AddAuthed(router, ctx, "GET", silences, "Silences in force", bind(ListSilences));
+  AddAuthed(router, ctx, "DELETE", "/api/v1/silences/{silenceId}", "Lift a silence before its end",
+            bind(DeleteSilence));
 }
 
 }  // namespace bysans::api

@@ -52,7 +52,7 @@ std::function<Status(Config&, const std::string&)> Text(std::string Config::*fie
 }
 
 std::function<Status(Config&, const std::string&)> OneOf(std::string Config::*field,
-                                                         std::vector<std::string> allowed) {
+                                                         const std::vector<std::string>& allowed) {
   return [=](Config& c, const std::string& v) {
     if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
       std::string list;

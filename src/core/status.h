@@ -90,7 +90,10 @@ class [[nodiscard]] Result {
 #define BYSANS_CONCAT_INNER(a, b) a##b
 #define BYSANS_CONCAT(a, b) BYSANS_CONCAT_INNER(a, b)
 // BYSANS_ASSIGN_OR_RETURN(auto x, ExprReturningResult());
+// `lhs` may be a declaration (`auto x`), so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BYSANS_ASSIGN_OR_RETURN(lhs, rexpr)                                                 \
   auto BYSANS_CONCAT(_res_, __LINE__) = (rexpr);                                            \
   if (!BYSANS_CONCAT(_res_, __LINE__).ok()) return BYSANS_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(BYSANS_CONCAT(_res_, __LINE__)).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -11,7 +11,7 @@ namespace {
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const auto yoe = static_cast<unsigned>(y - era * 400);
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
@@ -43,7 +43,7 @@ bool Expect(std::string_view s, size_t& pos, char c) {
 std::string FormatRfc3339(TimeMs t) {
   int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
   int ms = static_cast<int>(t - secs * 1000);
-  std::time_t tt = static_cast<std::time_t>(secs);
+  auto tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[64];

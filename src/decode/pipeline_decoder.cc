@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
 #include "decode/cayenne_lpp.h"
 #include "decode/senml_decoder.h"
 
@@ -9,31 +10,6 @@ namespace bysans::decode {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Base64Decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = val(c);
-    if (v < 0) continue;  // padding, whitespace
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 bool LooksLikeJson(const RawMessage& raw) {
   if (raw.content_type.find("json") != std::string::npos) return true;
@@ -113,8 +89,11 @@ DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
     if (frame.empty()) {
       json up = json::parse(raw.payload, nullptr, false);
       if (up.is_object()) {
-        if (auto it = up.find("data"); it != up.end() && it->is_string())
-          in.bytes = Base64Decode(it->get<std::string>());
+        if (auto it = up.find("data"); it != up.end() && it->is_string()) {
+          // Ingest refused uplinks whose `data` is not base64, so this decodes.
+          auto bytes = DecodeBase64(it->get<std::string>());
+          if (bytes.ok()) in.bytes = std::move(*bytes);
+        }
         if (auto it = up.find("fPort"); it != up.end() && it->is_number_integer())
           in.fport = it->get<int>();
       }

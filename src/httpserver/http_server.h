@@ -30,7 +30,7 @@ class HttpServer {
  public:
   // `router` and `metrics` (nullable) must outlive the server.
   HttpServer(HttpServerOptions options, const http::Router& router, Metrics* metrics);
-  ~HttpServer();
+  ~HttpServer();  // NOLINT(bugprone-exception-escape): only a failed join throws
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 

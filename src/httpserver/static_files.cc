@@ -90,7 +90,7 @@ std::optional<fs::path> Resolve(const fs::path& root, const fs::path& candidate)
 
 class StaticFiles {
  public:
-  explicit StaticFiles(std::string root_dir) {
+  explicit StaticFiles(const std::string& root_dir) {
     std::error_code ec;
     root_ = fs::weakly_canonical(fs::absolute(root_dir, ec), ec);
   }
@@ -197,7 +197,8 @@ std::string StaticContentType(const std::string& file_name) {
 
 http::Handler MakeStaticHandler(std::string root_dir) {
   auto files = std::make_shared<const StaticFiles>(std::move(root_dir));
-  return [files](http::Request& req, http::Responder respond) { respond(files->Serve(req)); };
+  return
+      [files](http::Request& req, const http::Responder& respond) { respond(files->Serve(req)); };
 }
 
 }  // namespace bysans

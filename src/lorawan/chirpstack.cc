@@ -32,7 +32,7 @@ Result<std::optional<int64_t>> OptInt(const json& o, const char* name) {
   if (it->is_number_integer()) return std::optional<int64_t>(it->get<int64_t>());
   // protojson writes 64-bit integers as strings.
   if (it->is_string()) {
-    const std::string& s = it->get_ref<const std::string&>();
+    const auto& s = it->get_ref<const std::string&>();
     if (!s.empty() &&
         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; }) &&
         s.size() < 19)
@@ -53,15 +53,6 @@ Result<std::string> OptString(const json& o, const char* name) {
   if (it == o.end() || it->is_null()) return std::string();
   if (!it->is_string()) return Bad(name, "must be a string");
   return it->get<std::string>();
-}
-
-int Base64Value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
 }
 
 }  // namespace
@@ -114,47 +105,6 @@ Result<EventTopic> ParseEventTopic(std::string_view topic) {
   else if (parts[5] == "txack")
     t.type = EventType::kTxAck;
   return t;
-}
-
-Result<std::string> DecodeBase64(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return InvalidArgument("base64: bad length");
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    int v = Base64Value(c);
-    if (v < 0) return InvalidArgument("base64: invalid character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
-std::string EncodeBase64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 Result<ChirpstackEvent> ParseEvent(const EventTopic& topic, std::string_view payload) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/encoding.h"  // DecodeBase64 of the uplink `data`
 #include "core/status.h"
 
 namespace bysans::lorawan {
@@ -56,9 +57,5 @@ Result<ChirpstackEvent> ParseEvent(const EventTopic& topic, std::string_view pay
 
 // The best gateway: highest RSSI, then highest SNR; nullptr when none reported.
 const GatewayRx* BestGateway(const ChirpstackEvent& e);
-
-// Strict RFC 4648 base64 (padding optional); kInvalidArgument on bad input.
-Result<std::string> DecodeBase64(std::string_view in);
-std::string EncodeBase64(std::string_view in);
 
 }  // namespace bysans::lorawan

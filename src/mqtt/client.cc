@@ -79,7 +79,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     }
   }
 
-  ~Impl() { Stop(); }
+  ~Impl() { Stop(); }  // NOLINT(bugprone-exception-escape): only a failed join throws
 
   Status Start() {
     if (opts_.protocol != kProtocol311 && opts_.protocol != kProtocol5) {
@@ -106,7 +106,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     if (!started_.compare_exchange_strong(expected, true)) {
       return FailedPrecondition("client already started");
     }
-    asio::co_spawn(io_, Run(), [](std::exception_ptr e) {
+    asio::co_spawn(io_, Run(), [](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -732,7 +732,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
 
 // ---- AckHandle ----
 
-AckHandle& AckHandle::operator=(AckHandle&& other) noexcept {
+AckHandle& AckHandle::operator=(AckHandle&& other) noexcept {  // NOLINT(bugprone-exception-escape)
   if (this != &other) {
     Release(false);
     state_ = std::move(other.state_);
@@ -740,7 +740,7 @@ AckHandle& AckHandle::operator=(AckHandle&& other) noexcept {
   return *this;
 }
 
-AckHandle::~AckHandle() { Release(false); }
+AckHandle::~AckHandle() { Release(false); }  // NOLINT(bugprone-exception-escape)
 
 void AckHandle::Ack() { Release(true); }
 
@@ -755,7 +755,7 @@ void AckHandle::Release(bool send) {
 
 MqttClient::MqttClient(ClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
 
-MqttClient::~MqttClient() { impl_->Stop(); }
+MqttClient::~MqttClient() { impl_->Stop(); }  // NOLINT(bugprone-exception-escape)
 
 void MqttClient::set_on_message(MessageHandler h) { impl_->set_on_message(std::move(h)); }
 void MqttClient::set_on_connect(ConnectHandler h) { impl_->set_on_connect(std::move(h)); }

@@ -58,10 +58,10 @@ class AckHandle {
  public:
   AckHandle() = default;
   AckHandle(AckHandle&&) noexcept = default;
-  AckHandle& operator=(AckHandle&& other) noexcept;
+  AckHandle& operator=(AckHandle&& other) noexcept;  // NOLINT(bugprone-exception-escape)
   AckHandle(const AckHandle&) = delete;
   AckHandle& operator=(const AckHandle&) = delete;
-  ~AckHandle();
+  ~AckHandle();  // NOLINT(bugprone-exception-escape): only a failed join throws
 
   void Ack();
   bool valid() const { return state_ != nullptr; }
@@ -97,7 +97,7 @@ class MqttClient {
   using SubscribeDone = std::function<void(Result<std::vector<uint8_t>>)>;
 
   explicit MqttClient(ClientOptions options);
-  ~MqttClient();  // Stop()s
+  ~MqttClient();  // NOLINT(bugprone-exception-escape): Stop()s; only a failed join throws
   MqttClient(const MqttClient&) = delete;
   MqttClient& operator=(const MqttClient&) = delete;
 

@@ -181,7 +181,7 @@ struct MqttService::Impl {
     return users;
   }
 
-  void WatchCredentials(std::string service_password, int64_t seen) {
+  void WatchCredentials(const std::string& service_password, int64_t seen) {
     std::unique_lock lock(watch_mu);
     while (!watch_stop) {
       watch_cv.wait_for(lock, std::chrono::milliseconds(200));
@@ -230,10 +230,10 @@ struct MqttService::Impl {
     return Cached(by_eui, eui, [&] { return store.FindDeviceByDevEui(eui); });
   }
 
-  void Submit(std::shared_ptr<pipeline::Uplink> u, std::shared_ptr<AckHandle> ack,
+  void Submit(const std::shared_ptr<pipeline::Uplink>& u, const std::shared_ptr<AckHandle>& ack,
               const char* result) {
     pipeline::Uplink copy = *u;
-    pipeline.Submit(std::move(copy), [this, u, ack, result](Status st) {
+    pipeline.Submit(std::move(copy), [this, u, ack, result](const Status& st) {
       if (st.ok()) {
         ack->Ack();
         Count(result);
@@ -274,7 +274,7 @@ struct MqttService::Impl {
 
   // A message that cannot become readings but belongs to a known device: stored raw with
   // the error, then acknowledged.
-  void StoreRejected(std::shared_ptr<const Device> d, Transport transport,
+  void StoreRejected(const std::shared_ptr<const Device>& d, Transport transport,
                      const IncomingMessage& msg, const std::string& error,
                      std::shared_ptr<AckHandle> ack, const char* result) {
     auto u = std::make_shared<pipeline::Uplink>();
@@ -289,7 +289,7 @@ struct MqttService::Impl {
     Submit(std::move(u), std::move(ack), result);
   }
 
-  void OnMessage(IncomingMessage msg, AckHandle handle) {
+  void OnMessage(const IncomingMessage& msg, AckHandle handle) {
     auto ack = std::make_shared<AckHandle>(std::move(handle));
     std::lock_guard lock(handle_mu);
     if (msg.topic.rfind("devices/", 0) == 0) {
@@ -304,7 +304,8 @@ struct MqttService::Impl {
   }
 
   // A message from a third-party broker integration (integrations.h).
-  void OnIntegrationMessage(const MqttIntegration& via, IncomingMessage msg, AckHandle handle) {
+  void OnIntegrationMessage(const MqttIntegration& via, const IncomingMessage& msg,
+                            AckHandle handle) {
     auto ack = std::make_shared<AckHandle>(std::move(handle));
     std::lock_guard lock(handle_mu);
     if (via.kind == "chirpstack") {
@@ -409,7 +410,7 @@ struct MqttService::Impl {
   }
 
   // JSON, SenML or raw bytes of a device (its own topic or an external broker).
-  void HandlePayload(std::shared_ptr<const Device> d, const IncomingMessage& msg,
+  void HandlePayload(const std::shared_ptr<const Device>& d, const IncomingMessage& msg,
                      std::shared_ptr<AckHandle> ack) {
     const Id id = d->id;
     if (msg.payload.size() >= opts.max_payload) {

@@ -14,6 +14,7 @@ struct Pipeline::Impl {
   std::shared_ptr<UplinkDecoder> decoder;
   std::shared_ptr<QualityChecker> quality;
   std::vector<CommitListener> listeners;
+  std::vector<SharedCommitListener> shared_listeners;
 
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;
@@ -68,11 +69,12 @@ struct Pipeline::Impl {
     if (quality) quality->Check(*u.device, u.readings);
     if (!u.dedup_key.empty()) u.raw.dedup_key = u.dedup_key;
     IngestBatch batch;
-    if (listeners.empty()) {
+    if (listeners.empty() && shared_listeners.empty()) {
       batch.messages.push_back(std::move(u.raw));
       batch.readings = std::move(u.readings);
-      store.AppendAsync(std::move(batch),
-                        [this, done = std::move(done)](Status st) mutable { Finish(done, st); });
+      store.AppendAsync(std::move(batch), [this, done = std::move(done)](const Status& st) mutable {
+        Finish(done, st);
+      });
       return;
     }
     // The payload goes to the store without a copy; listeners see the rest of the message.
@@ -82,12 +84,16 @@ struct Pipeline::Impl {
     batch.messages.back().payload = std::move(payload);
     batch.readings = u.readings;
     auto kept = std::make_shared<Uplink>(std::move(u));
-    store.AppendAsync(std::move(batch), [this, kept, done = std::move(done)](Status st) mutable {
-      bool ok = st.ok();
-      Finish(done, st);
-      if (ok)
-        for (const auto& l : listeners) l(*kept->device, kept->raw, kept->readings);
-    });
+    store.AppendAsync(
+        std::move(batch), [this, kept, done = std::move(done)](const Status& st) mutable {
+          bool ok = st.ok();
+          Finish(done, st);
+          if (!ok) return;
+          for (const auto& l : listeners) l(*kept->device, kept->raw, kept->readings);
+          for (const auto& l : shared_listeners) {
+            l(kept->device, std::shared_ptr<const std::vector<Reading>>(kept, &kept->readings));
+          }
+        });
   }
 };
 
@@ -107,6 +113,10 @@ void Pipeline::SetQualityChecker(std::shared_ptr<QualityChecker> checker) {
 
 void Pipeline::AddCommitListener(CommitListener listener) {
   impl_->listeners.push_back(std::move(listener));
+}
+
+void Pipeline::AddSharedCommitListener(SharedCommitListener listener) {
+  impl_->shared_listeners.push_back(std::move(listener));
 }
 
 void Pipeline::Submit(Uplink uplink, Done done) {

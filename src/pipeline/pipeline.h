@@ -63,6 +63,11 @@ class QualityChecker {
 using CommitListener = std::function<void(const Device& device, const RawMessage& raw,
                                           const std::vector<Reading>& readings)>;
 
+// As CommitListener, with the device and readings as the pipeline holds them:
+// a listener that queues them keeps the pointers instead of copying.
+using SharedCommitListener = std::function<void(
+    std::shared_ptr<const Device> device, std::shared_ptr<const std::vector<Reading>> readings)>;
+
 struct PipelineOptions {
   int decode_threads = 2;
   size_t max_in_flight = 65536;  // uplinks between Submit and commit; beyond → kUnavailable
@@ -79,6 +84,7 @@ class Pipeline {
   void SetDecoder(std::shared_ptr<UplinkDecoder> decoder);
   void SetQualityChecker(std::shared_ptr<QualityChecker> checker);
   void AddCommitListener(CommitListener listener);
+  void AddSharedCommitListener(SharedCommitListener listener);
 
   // Takes the uplink through the pipeline and calls `done` exactly once: Ok
   // after the commit, kUnavailable when the pipeline is full (back-pressure),

@@ -11,7 +11,9 @@ std::unordered_map<std::string, Range> ParseRanges(const std::string& doc_json) 
   if (!doc.is_object()) return out;
   auto it = doc.find("x-bysans-ranges");
   if (it == doc.end() || !it->is_object()) return out;
-  for (const auto& [key, spec] : it->items()) {
+  for (const auto& item : it->items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& spec = item.value();
     if (!spec.is_object()) continue;
     Range r;
     auto num = [&](const char* f) -> std::optional<double> {

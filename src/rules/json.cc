@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "act/bytes.h"
 #include "act/outbox.h"
+#include "core/encoding.h"
 
 namespace bysans::rules {
 namespace {
@@ -257,10 +257,10 @@ Status ValidateActions(const json& actions) {
       std::string frame;
       if (a.contains("hex")) {
         BYSANS_RETURN_IF_ERROR(GetString(a, "hex", p, &frame));
-        if (auto b = act::DecodeHex(frame); !b.ok()) return Bad(p + "hex", b.status().message());
+        if (auto b = DecodeHex(frame); !b.ok()) return Bad(p + "hex", b.status().message());
       } else {
         BYSANS_RETURN_IF_ERROR(GetString(a, "data", p, &frame));
-        if (auto b = act::DecodeBase64(frame); !b.ok()) {
+        if (auto b = DecodeBase64(frame); !b.ok()) {
           return Bad(p + "data", b.status().message());
         }
       }

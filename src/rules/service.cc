@@ -42,12 +42,13 @@ struct RulesService::Impl {
   Store& store;
   const Clock& clock;
   RulesServiceOptions opts;
-  std::function<void()> on_outbox;
+  std::function<void(std::vector<OutboxEntry>)> on_outbox;
   RuleEngine engine;
 
+  // Shared with the pipeline: queuing a batch copies two pointers, nothing else.
   struct Batch {
-    Device device;
-    std::vector<Reading> readings;
+    std::shared_ptr<const Device> device;
+    std::shared_ptr<const std::vector<Reading>> readings;
   };
   std::mutex mu;
   std::condition_variable cv;
@@ -61,9 +62,11 @@ struct RulesService::Impl {
 
   // Rules thread only.
   std::unordered_map<Id, LoadedRule> rules;
-  std::unordered_map<Id, Device> devices;
+  std::unordered_map<Id, std::shared_ptr<const Device>> devices;
+  std::unordered_map<Id, TimeMs> device_silences, rule_silences;  // as applied to the engine
 
-  Impl(Store& s, const Clock& c, RulesServiceOptions o, std::function<void()> cb)
+  Impl(Store& s, const Clock& c, RulesServiceOptions o,
+       std::function<void(std::vector<OutboxEntry>)> cb)
       : store(s), clock(c), opts(o), on_outbox(std::move(cb)), engine(c) {}
 
   Status LoadRule(const RuleRecord& rec, std::vector<AlarmEvent>* events) {
@@ -86,8 +89,17 @@ struct RulesService::Impl {
       if (x.device_id) dev[*x.device_id] = std::max(dev[*x.device_id], x.until_ms);
       if (x.rule_id) rule[*x.rule_id] = std::max(rule[*x.rule_id], x.until_ms);
     }
+    // Silences removed since the last call are lifted (a time in the past).
+    for (auto [id, until] : device_silences) {
+      if (!dev.count(id)) engine.SilenceDevice(id, 0);
+    }
+    for (auto [id, until] : rule_silences) {
+      if (!rule.count(id)) (void)engine.SilenceRule(id, 0);
+    }
     for (auto [id, until] : dev) engine.SilenceDevice(id, until);
     for (auto [id, until] : rule) (void)engine.SilenceRule(id, until);
+    device_silences = std::move(dev);
+    rule_silences = std::move(rule);
   }
 
   Status Load() {
@@ -102,7 +114,7 @@ struct RulesService::Impl {
       BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
       for (auto& d : devs.items) {
         engine.UpsertDevice(InfoOf(d), std::nullopt, &ignored);
-        devices[d.id] = d;
+        devices[d.id] = std::make_shared<const Device>(std::move(d));
       }
       page.offset += static_cast<int64_t>(devs.items.size());
       if (devs.items.empty() || page.offset >= devs.total) break;
@@ -115,7 +127,7 @@ struct RulesService::Impl {
       for (const auto& a : alarms.items) {
         auto d = devices.find(a.device_id);
         if (d == devices.end()) continue;
-        (void)engine.RestoreActive(a.rule_id, InfoOf(d->second), a.raised_ms);
+        (void)engine.RestoreActive(a.rule_id, InfoOf(*d->second), a.raised_ms);
       }
       ap.offset += static_cast<int64_t>(alarms.items.size());
       if (alarms.items.empty() || ap.offset >= alarms.total) break;
@@ -128,10 +140,10 @@ struct RulesService::Impl {
     const LoadedRule* lr = rules.count(ev.rule_id) ? &rules[ev.rule_id] : nullptr;
     json dev = {{"id", ev.device_id}};
     if (auto it = devices.find(ev.device_id); it != devices.end()) {
-      dev["name"] = it->second.name;
-      dev["devEui"] = it->second.dev_eui;
-      dev["tags"] = it->second.tags;
-      dev["applicationId"] = it->second.app_id;
+      dev["name"] = it->second->name;
+      dev["devEui"] = it->second->dev_eui;
+      dev["tags"] = it->second->tags;
+      dev["applicationId"] = it->second->app_id;
     }
     json readings = json::object();
     for (const auto& [k, v] : ev.values) readings[k] = ValueToJson(v);
@@ -218,8 +230,13 @@ struct RulesService::Impl {
     return out;
   }
 
+  // Stores each event's alarm with its outbox rows (one transaction each) and
+  // hands the committed rows to the sender in memory at once (no store poll on
+  // this path, no wait for the other events of the batch).
   void Handle(const std::vector<AlarmEvent>& events) {
-    bool wrote = false;
+    auto hand_over = [this](std::vector<OutboxEntry>& box) {
+      if (!box.empty() && on_outbox) on_outbox(std::move(box));
+    };
     for (const auto& ev : events) {
       if (ev.kind == AlarmEventKind::kRaise) {
         auto a = AlarmFromRaise(ev);
@@ -227,9 +244,12 @@ struct RulesService::Impl {
         AlarmRecord rec{0,        ev.org_id, ev.rule_id,           ev.device_id,
                         "active", ev.ts,     AlarmToDoc(*a).dump()};
         auto box = OutboxFor(ev, *a, 0);
-        wrote = wrote || !box.empty();
-        auto created = store.rules().CreateAlarm(rec, std::move(box));
-        if (!created.ok()) spdlog::warn("alarm not stored: {}", created.status().message());
+        auto created = store.rules().CreateAlarm(rec, &box);
+        if (!created.ok()) {
+          spdlog::warn("alarm not stored: {}", created.status().message());
+          continue;
+        }
+        hand_over(box);
         continue;
       }
       auto rec = store.rules().FindOpenAlarm(ev.rule_id, ev.device_id);
@@ -239,11 +259,13 @@ struct RulesService::Impl {
       rec->state = AlarmStateName(a->state);
       rec->doc = AlarmToDoc(*a).dump();
       auto box = OutboxFor(ev, *a, rec->id);
-      wrote = wrote || !box.empty();
-      Status s = store.rules().UpdateAlarm(*rec, std::move(box));
-      if (!s.ok()) spdlog::warn("alarm {} not updated: {}", rec->id, s.message());
+      Status s = store.rules().UpdateAlarm(*rec, &box);
+      if (!s.ok()) {
+        spdlog::warn("alarm {} not updated: {}", rec->id, s.message());
+        continue;
+      }
+      hand_over(box);
     }
-    if (wrote && on_outbox) on_outbox();
   }
 
   void ApplyChange(const RuleStoreChange& c, std::vector<AlarmEvent>* events) {
@@ -261,6 +283,7 @@ struct RulesService::Impl {
         rules.erase(c.id);
         break;
       case RuleStoreChange::Kind::kSilenceAdded:
+      case RuleStoreChange::Kind::kSilenceDeleted:
         ApplySilences();
         break;
       case RuleStoreChange::Kind::kAlarmCreated:
@@ -287,8 +310,10 @@ struct RulesService::Impl {
       events.clear();
       for (const auto& c : ch) ApplyChange(c, &events);
       for (auto& b : batches) {
-        devices[b.device.id] = b.device;
-        engine.OnReadings(InfoOf(b.device), b.readings, &events);
+        const Device& d = *b.device;
+        auto& kept = devices[d.id];
+        if (kept != b.device) kept = std::move(b.device);
+        engine.OnReadings(InfoOf(d), *b.readings, &events);
       }
       engine.OnTick(&events);
       if (!events.empty()) Handle(events);
@@ -300,7 +325,7 @@ struct RulesService::Impl {
 };
 
 RulesService::RulesService(Store& store, const Clock& clock, RulesServiceOptions options,
-                           std::function<void()> on_outbox)
+                           std::function<void(std::vector<OutboxEntry>)> on_outbox)
     : impl_(std::make_unique<Impl>(store, clock, options, std::move(on_outbox))) {}
 
 RulesService::~RulesService() { Stop(); }
@@ -336,6 +361,12 @@ void RulesService::Stop() {
 }
 
 void RulesService::OnCommitted(const Device& device, const std::vector<Reading>& readings) {
+  OnCommitted(std::make_shared<const Device>(device),
+              std::make_shared<const std::vector<Reading>>(readings));
+}
+
+void RulesService::OnCommitted(std::shared_ptr<const Device> device,
+                               std::shared_ptr<const std::vector<Reading>> readings) {
   {
     std::lock_guard lk(impl_->mu);
     if (impl_->stop) return;
@@ -343,7 +374,7 @@ void RulesService::OnCommitted(const Device& device, const std::vector<Reading>&
       impl_->dropped.fetch_add(1);
       return;
     }
-    impl_->queue.push_back({device, readings});
+    impl_->queue.push_back({std::move(device), std::move(readings)});
     ++impl_->handed;
   }
   impl_->cv.notify_one();

@@ -8,12 +8,14 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "model/model.h"
+#include "store/rule_store.h"
 #include "store/store.h"
 
 namespace bysans::rules {
@@ -25,9 +27,10 @@ struct RulesServiceOptions {
 
 class RulesService {
  public:
-  // `on_outbox` is called after outbox rows were written (e.g. Outbox::Wake).
+  // `on_outbox` gets the outbox rows just committed (ids filled in), on the
+  // rules thread, e.g. Outbox::Submit: they are sent without a store read.
   RulesService(Store& store, const Clock& clock, RulesServiceOptions options,
-               std::function<void()> on_outbox);
+               std::function<void(std::vector<OutboxEntry>)> on_outbox);
   ~RulesService();
   RulesService(const RulesService&) = delete;
   RulesService& operator=(const RulesService&) = delete;
@@ -35,7 +38,11 @@ class RulesService {
   Status Start();
   void Stop();
 
-  // The pipeline's commit listener: copies and enqueues, never blocks.
+  // The pipeline's commit listener (pipeline::SharedCommitListener): keeps the
+  // pointers and enqueues, never blocks, copies nothing.
+  void OnCommitted(std::shared_ptr<const Device> device,
+                   std::shared_ptr<const std::vector<Reading>> readings);
+  // The same for callers holding plain values (tests): copies them once.
   void OnCommitted(const Device& device, const std::vector<Reading>& readings);
 
   // Blocks until every batch and change handed over so far is processed

@@ -99,14 +99,14 @@ Status App::Start() {
   m.pipeline->SetQualityChecker(std::make_shared<quality::QualityChecker>(*m.store, m.clock));
   // Rules, alarms and actions: committed readings → rules thread → alarms + outbox.
   m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, act::OutboxOptions{});
-  m.rules = std::make_unique<rules::RulesService>(*m.store, m.clock, rules::RulesServiceOptions{},
-                                                  [o = m.outbox.get()] { o->Wake(); });
+  m.rules = std::make_unique<rules::RulesService>(
+      *m.store, m.clock, rules::RulesServiceOptions{},
+      [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });
   BYSANS_RETURN_IF_ERROR(m.rules->Start());
   m.outbox->Start();
-  m.pipeline->AddCommitListener(
-      [r = m.rules.get()](const Device& d, const RawMessage&, const std::vector<Reading>& rs) {
-        r->OnCommitted(d, rs);
-      });
+  m.pipeline->AddSharedCommitListener([r = m.rules.get()](auto device, auto readings) {
+    r->OnCommitted(std::move(device), std::move(readings));
+  });
 
   m.ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});

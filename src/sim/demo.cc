@@ -284,7 +284,8 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
         d.name = name;
         d.transport = Transport::kHttp;
         // Spread devices on a small grid around the centre (~300 m steps).
-        d.location = Location{p.lat + 0.0027 * ((i % 4) - 1.5), p.lon + 0.0045 * ((i / 4) - 1.0)};
+        d.location = Location{p.lat + 0.0027 * ((i % 4) - 1.5),
+                              p.lon + 0.0045 * (static_cast<double>(i / 4) - 1.0)};
         for (const char* t : p.tags) d.tags.emplace_back(t);
         d.metadata = {{"ejer", "Demo Kommune"}, {"installeret", "2026-01-15"}};
         d.device_model_id = model.id;

@@ -96,7 +96,8 @@ struct RuleStoreChange {
     kRuleDeleted,
     kSilenceAdded,
     kAlarmCreated,
-    kAlarmUpdated
+    kAlarmUpdated,
+    kSilenceDeleted
   } kind = Kind::kRuleUpserted;
   Id id = 0;
   const AlarmRecord* alarm = nullptr;  // set for kAlarmCreated / kAlarmUpdated
@@ -113,11 +114,12 @@ class RuleStore {
   virtual Status UpdateRule(const RuleRecord& r) = 0;
   virtual Status DeleteRule(Id id) = 0;  // keeps its alarms
 
-  // Creates an alarm and its outbox entries in one transaction (ids of the
-  // entries' alarm_id are filled in).
-  virtual Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry> outbox) = 0;
-  // Saves an alarm and adds outbox entries in one transaction.
-  virtual Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry> outbox) = 0;
+  // Creates an alarm and its outbox entries (`outbox` may be null) in one
+  // transaction; the entries get their ids and alarm_id, so the caller can hand
+  // them to the sender without reading them back.
+  virtual Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry>* outbox) = 0;
+  // Saves an alarm and adds outbox entries (may be null; ids filled in) in one transaction.
+  virtual Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry>* outbox) = 0;
   virtual Result<AlarmRecord> GetAlarm(Id id) = 0;
   // The not-cleared alarm of (rule, device), NotFound if none.
   virtual Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) = 0;
@@ -125,6 +127,9 @@ class RuleStore {
   virtual Result<Paged<AlarmRecord>> ListAlarms(const AlarmFilter& f, Page page) = 0;
 
   virtual Result<SilenceRecord> CreateSilence(SilenceRecord s) = 0;
+  virtual Result<SilenceRecord> GetSilence(Id id) = 0;
+  // Removes a silence (NotFound if there is none); listeners get kSilenceDeleted.
+  virtual Status DeleteSilence(Id id) = 0;
   // Silences with until_ms > now (all organisations when org_id is nullopt).
   virtual Result<std::vector<SilenceRecord>> ListSilences(std::optional<Id> org_id, TimeMs now) = 0;
 

@@ -139,7 +139,7 @@ test('a viewer sees rules, alarms and downlinks without edit controls', { skip: 
   await context.close();
 });
 
-test('alarms: silence a device until a chosen time; the silence is listed', { skip }, async () => {
+test('alarms: silence a device until a chosen time; the silence is listed and can be removed', { skip }, async () => {
   const { context, page, errors } = await adminPage();
   const org = await orgOf(context);
   const tag = tagOf();
@@ -170,6 +170,13 @@ test('alarms: silence a device until a chosen time; the silence is listed', { sk
     assert.ok(Math.abs(Date.parse(s.until) - until.getTime()) < 120_000, `until ${s.until}`);
     await axeCheck(page, 'alarms-silences');
     await shot(page, 'alarms-silences');
+    // "Remove" lifts it: gone from the list and from the API.
+    await page.click(`#silences button[data-silence="${s.id}"]`);
+    await page.waitForSelector('#alarms-msg .notice.ok');
+    await page.waitForSelector(`#silences button[data-silence="${s.id}"]`, { state: 'detached' });
+    assert.equal(await page.locator(`#silences td:has-text("${tag}-quiet")`).count(), 0);
+    const after = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/silences`), 200)).items;
+    assert.ok(!after.some((x) => x.id === s.id), 'the API no longer lists the silence');
   } finally {
     await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
   }
@@ -335,6 +342,34 @@ test('editing a rule in the form keeps the actions and fields the form does not 
     assert.equal(after_.expression, 'e2e_never > 1');
   } finally {
     await context.request.delete(`${BASE}/api/v1/rules/${rule.id}`);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('admin: the organisation decoder time limit is shown, checked (1..5000) and saved', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const before = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}`), 200)).decoderTimeoutMs;
+  try {
+    await go(page, '/admin');
+    await page.waitForSelector('#org-decoder-timeout');
+    assert.equal(await page.inputValue('#org-decoder-timeout'), String(before));
+    // Out of range: refused in the form, nothing sent.
+    await page.fill('#org-decoder-timeout', '9000');
+    await page.click('#org-settings-save');
+    await page.waitForSelector('#org-settings-msg .notice.error');
+    assert.equal(await page.getAttribute('#org-decoder-timeout', 'aria-invalid'), 'true');
+    const next = before === 1500 ? 1400 : 1500;
+    await page.fill('#org-decoder-timeout', String(next));
+    await page.click('#org-settings-save');
+    await page.waitForSelector('#org-settings-msg .notice.ok');
+    const after = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}`), 200)).decoderTimeoutMs;
+    assert.equal(after, next);
+    await axeCheck(page, 'admin-settings');
+    await shot(page, 'admin-settings');
+  } finally {
+    await context.request.patch(`${BASE}/api/v1/organizations/${org}`, { data: { decoderTimeoutMs: before } });
   }
   assert.deepEqual(errors, []);
   await context.close();

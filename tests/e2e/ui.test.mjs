@@ -226,8 +226,8 @@ test('create a device, bulk-import from CSV with a per-row error report, create 
   await shot(page, 'import-report');
   // API key shown once.
   await go(page, '/admin');
-  await page.waitForSelector('main section form.inline >> nth=1');
-  const keyForm = page.locator('main section form.inline').nth(1);
+  await page.waitForSelector('#api-key-form');
+  const keyForm = page.locator('#api-key-form');
   await keyForm.locator('input[type=text]').fill(`${tag}-key`);
   await keyForm.locator('button[type=submit]').click();
   await page.waitForSelector('#new-api-key');

@@ -233,6 +233,53 @@ TEST_F(RulesTest, OrganisationBCannotSeeRulesAlarmsOrLogsOfA) {
   EXPECT_EQ(cross.status, 400) << cross.body;
 }
 
+TEST_F(RulesTest, RemovingASilenceLiftsItAtOnceForEditorsOfItsOrganisationOnly) {
+  Receiver hook(Receiver::Mode::kOk);
+  DeviceHandle a = CreateHttpDevice("A");
+  DeviceHandle b = CreateHttpDevice("B");
+  auto rule =
+      CreateRule(a.org_id, Co2Rule(a, json::array({{{"type", "webhook"}, {"url", hook.url()}}})));
+  ASSERT_EQ(rule.status, 201) << rule.body;
+  auto silence = admin_->PostJson(Org(a.org_id) + "/silences",
+                                  {{"deviceId", a.device_id}, {"until", "2099-01-01T00:00:00Z"}});
+  ASSERT_EQ(silence.status, 201) << silence.body;
+  std::string path = "/api/v1/silences/" + std::to_string(silence.Json()["id"].get<int64_t>());
+  Send(a, 1500);  // the condition holds, the device is silenced: no alarm
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(CountAlarms(a.org_id, ""), 0u);
+
+  auto key = [&](int64_t org, const std::string& role) {
+    auto k = admin_->PostJson(Org(org) + "/api-keys", {{"name", role}, {"role", role}});
+    EXPECT_EQ(k.status, 201) << k.body;
+    return std::vector<std::string>{"X-API-Key: " + k.Json().value("key", "")};
+  };
+  HttpClient other(server_->url());
+  auto b_admin = other.Request("DELETE", path, "", key(b.org_id, "admin"));
+  EXPECT_EQ(b_admin.status, 404) << b_admin.body;
+  auto a_viewer = other.Request("DELETE", path, "", key(a.org_id, "viewer"));
+  EXPECT_EQ(a_viewer.status, 403) << a_viewer.body;
+  auto missing = admin_->Request("DELETE", "/api/v1/silences/999999", "");
+  EXPECT_EQ(missing.status, 404) << missing.body;
+  EXPECT_EQ(CountAlarms(a.org_id, ""), 0u);
+  EXPECT_EQ(admin_->Get(Org(a.org_id) + "/silences").Json()["total"], 1);
+
+  auto removed = other.Request("DELETE", path, "", key(a.org_id, "editor"));
+  ASSERT_EQ(removed.status, 204) << removed.body;
+  EXPECT_EQ(admin_->Get(Org(a.org_id) + "/silences").Json()["total"], 0);
+  // The engine stops honouring it at once: the held condition raises without a new reading.
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(a.org_id, "active") == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return hook.answered_ok() >= 1; }));
+  EXPECT_EQ(other.Request("DELETE", path, "", key(a.org_id, "editor")).status, 404);
+  // Audited.
+  auto audit = admin_->Get("/api/v1/audit?limit=1000&orgId=" + std::to_string(a.org_id));
+  json entries = audit.Json();
+  bool found = false;
+  for (const auto& e : entries["items"]) {
+    found = found || (e["action"] == "delete" && e["objectType"] == "silence");
+  }
+  EXPECT_TRUE(found) << audit.body;
+}
+
 TEST_F(RulesTest, HangingTargetDoesNotDelayAnotherAndFailuresAreRetried) {
   Receiver hang(Receiver::Mode::kHang);
   Receiver fail(Receiver::Mode::kFail);

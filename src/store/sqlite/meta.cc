@@ -173,9 +173,11 @@ Result<Paged<T>> List(Db& db, const std::string& cols, const std::string& from_w
 
 }  // namespace
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `db` is a name, not an expression
 #define LEASE(db)                                            \
   BYSANS_ASSIGN_OR_RETURN(auto db##_lease, pool_.Acquire()); \
   Db& db = *db##_lease
+// NOLINTEND(bugprone-macro-parentheses)
 
 // ---- organisations
 

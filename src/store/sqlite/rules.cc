@@ -36,6 +36,18 @@ AlarmRecord AlarmFrom(const Stmt& s) {
 }
 constexpr const char* kAlarmCols = "id, org_id, rule_id, device_id, state, raised_ms, doc";
 
+SilenceRecord SilenceFrom(const Stmt& q) {
+  SilenceRecord s;
+  s.id = q.Int(0);
+  s.org_id = q.Int(1);
+  if (!q.IsNull(2)) s.device_id = q.Int(2);
+  if (!q.IsNull(3)) s.rule_id = q.Int(3);
+  s.until_ms = q.Int(4);
+  s.created_by = q.Text(5);
+  s.created_ms = q.Int(6);
+  return s;
+}
+
 OutboxEntry OutboxFrom(const Stmt& s) {
   OutboxEntry e;
   e.id = s.Int(0);
@@ -137,7 +149,7 @@ class SqliteRuleStore final : public RuleStore {
     return Status::Ok();
   }
 
-  Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry> outbox) override {
+  Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry>* outbox) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Txn txn(*db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
@@ -153,14 +165,16 @@ class SqliteRuleStore final : public RuleStore {
                                  .Run());
       a.id = db->LastInsertId();
     }
-    for (auto& e : outbox) e.alarm_id = a.id;
-    BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, outbox));
+    if (outbox) {
+      for (auto& e : *outbox) e.alarm_id = a.id;
+      BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, *outbox));
+    }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
     Notify({RuleStoreChange::Kind::kAlarmCreated, a.id, &a});
     return a;
   }
 
-  Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry> outbox) override {
+  Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry>* outbox) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Txn txn(*db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
@@ -169,7 +183,7 @@ class SqliteRuleStore final : public RuleStore {
       BYSANS_RETURN_IF_ERROR(q->Bind(1, a.state).Bind(2, a.doc).Bind(3, a.id).Run());
       if (db->Changes() == 0) return NotFound("alarm " + std::to_string(a.id) + " not found");
     }
-    BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, outbox));
+    if (outbox) BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, *outbox));
     BYSANS_RETURN_IF_ERROR(txn.Commit());
     Notify({RuleStoreChange::Kind::kAlarmUpdated, a.id, &a});
     return Status::Ok();
@@ -245,6 +259,29 @@ class SqliteRuleStore final : public RuleStore {
     return s;
   }
 
+  Result<SilenceRecord> GetSilence(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT id, org_id, device_id, rule_id, until_ms, "
+                                                "created_by, created_ms FROM silences WHERE id=?"));
+    q->Bind(1, id);
+    if (!q->Step()) {
+      BYSANS_RETURN_IF_ERROR(q->status());
+      return NotFound("silence " + std::to_string(id) + " not found");
+    }
+    return SilenceFrom(*q);
+  }
+
+  Status DeleteSilence(Id id) override {
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("DELETE FROM silences WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, id).Run());
+      if (db->Changes() == 0) return NotFound("silence " + std::to_string(id) + " not found");
+    }
+    Notify({RuleStoreChange::Kind::kSilenceDeleted, id});
+    return Status::Ok();
+  }
+
   Result<std::vector<SilenceRecord>> ListSilences(std::optional<Id> org_id, TimeMs now) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     std::string sql =
@@ -254,17 +291,7 @@ class SqliteRuleStore final : public RuleStore {
     BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(sql + " ORDER BY id"));
     q->Bind(1, now);
     std::vector<SilenceRecord> out;
-    while (q->Step()) {
-      SilenceRecord s;
-      s.id = q->Int(0);
-      s.org_id = q->Int(1);
-      if (!q->IsNull(2)) s.device_id = q->Int(2);
-      if (!q->IsNull(3)) s.rule_id = q->Int(3);
-      s.until_ms = q->Int(4);
-      s.created_by = q->Text(5);
-      s.created_ms = q->Int(6);
-      out.push_back(std::move(s));
-    }
+    while (q->Step()) out.push_back(SilenceFrom(*q));
     BYSANS_RETURN_IF_ERROR(q->status());
     return out;
   }

@@ -1,6 +1,7 @@
 // SeriesStore methods of SqliteStore: group-commit writer, open segment,
 // sealing into chunks and hourly rollups, and the queries that merge them.
 #include <algorithm>
+#include <chrono>
 #include <future>
 
 #include "store/sqlite/log_codec.h"
@@ -65,15 +66,22 @@ Status SqliteStore::LoadSeriesState() {
     }
     BYSANS_RETURN_IF_ERROR(st->status());
   }
+  int64_t sealed_upto = 0;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT sealed_upto FROM seal_state"));
+    if (st->Step()) sealed_upto = st->Int(0);
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
   {
     // Chunks of a series never overlap in time, so the newest sealed point of
-    // a series is the last point of its last chunk.
+    // a series is the last point of its last chunk. Chunks of an unfinished
+    // seal (seq > sealed_upto) are not sealed data; they are deleted below.
     BYSANS_ASSIGN_OR_RETURN(
-        auto st, db.Prepare("SELECT data FROM chunks WHERE series_id=? ORDER BY t_min DESC "
-                            "LIMIT 1"));
+        auto st, db.Prepare("SELECT data FROM chunks WHERE series_id=? AND seq <= ? ORDER BY "
+                            "t_min DESC LIMIT 1"));
     std::vector<Point> pts;
     for (auto& [sid, info] : series_) {
-      st->Bind(1, sid);
+      st->Bind(1, sid).Bind(2, sealed_upto);
       if (st->Step()) {
         pts.clear();
         BYSANS_RETURN_IF_ERROR(DecodeChunk(st->Blob(0), &pts));
@@ -85,12 +93,6 @@ Status SqliteStore::LoadSeriesState() {
       BYSANS_RETURN_IF_ERROR(st->status());
       (void)st->Run();  // reset for the next series
     }
-  }
-  int64_t sealed_upto = 0;
-  {
-    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT sealed_upto FROM seal_state"));
-    if (st->Step()) sealed_upto = st->Int(0);
-    BYSANS_RETURN_IF_ERROR(st->status());
   }
   open_ = std::make_shared<Segment>();
   open_->gen = sealed_upto + 1;
@@ -131,7 +133,21 @@ Status SqliteStore::LoadSeriesState() {
       }
     }
   }
-  return blob_st->status();
+  BYSANS_RETURN_IF_ERROR(blob_st->status());
+  blob_st.reset();
+  // Crash in the middle of a sliced seal: its chunks (seq > sealed_upto) belong
+  // to series whose points are all still in the log, now in the open segment.
+  if (!open_->series.empty()) {
+    Txn txn(db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(auto del,
+                            db.Prepare("DELETE FROM chunks WHERE series_id=? AND seq > ?"));
+    for (const auto& [sid, buf] : open_->series)
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, sid).Bind(2, sealed_upto).Run());
+    del.reset();
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- writing
@@ -187,19 +203,70 @@ void SqliteStore::WriterLoop() {
     } else {
       for (auto& p : group) p.done(s);
     }
-    int64_t points = 0;
-    {
-      std::lock_guard lk(seg_mu_);
-      points = open_->points;
-    }
-    if (points >= opts_.seal_points) (void)Seal();  // on failure the segment stays open
+    MaybeStartSeal(false);
   }
-  int64_t points = 0;
+  // Closing: finish the running seal, then seal the rest.
   {
-    std::lock_guard lk(seg_mu_);
-    points = open_->points;
+    std::lock_guard lk(seal_mu_);
+    seal_closing_ = true;
   }
-  if (points > 0) (void)Seal();
+  seal_cv_.notify_all();
+  MaybeStartSeal(true);
+  std::unique_lock lk(seal_mu_);
+  seal_cv_.wait(lk, [&] { return !seal_pending_; });
+}
+
+void SqliteStore::MaybeStartSeal(bool final) {
+  std::unique_lock lk(seal_mu_);
+  for (;;) {
+    int64_t points = 0;
+    bool given_up = false;
+    {
+      std::lock_guard slk(seg_mu_);
+      points = open_->points;
+      given_up = !seal_pending_ && sealing_ != nullptr;
+    }
+    if (points == 0 || (!final && points < opts_.seal_points)) return;
+    if (given_up) return;  // closing after a failed seal: everything stays in the log
+    if (!seal_pending_) break;
+    // A seal is still running: let the open segment grow to 2 x seal_points,
+    // then wait (back-pressure; bounds memory).
+    if (!final && points < 2 * opts_.seal_points) return;
+    seal_cv_.wait(lk, [&] { return !seal_pending_; });
+  }
+  {
+    std::lock_guard slk(seg_mu_);
+    // Readers copy ranges of the sealing segment: sort it before it is shared.
+    for (auto& [sid, buf] : open_->series) buf.Normalize();
+    sealing_ = open_;
+    open_ = std::make_shared<Segment>();
+    open_->gen = sealing_->gen + 1;
+  }
+  seal_last_blob_ = last_blob_id_;
+  seal_last_log_ = last_log_rowid_;
+  seal_pending_ = true;
+  lk.unlock();
+  seal_cv_.notify_all();
+}
+
+void SqliteStore::LockWrite(bool writer) {
+  std::unique_lock lk(wl_mu_);
+  if (writer) {
+    ++wl_writer_waiting_;
+    wl_cv_.wait(lk, [&] { return !wl_busy_; });
+    --wl_writer_waiting_;
+  } else {
+    wl_cv_.wait(lk, [&] { return !wl_busy_ && wl_writer_waiting_ == 0; });
+  }
+  wl_busy_ = true;
+}
+
+void SqliteStore::UnlockWrite() {
+  {
+    std::lock_guard lk(wl_mu_);
+    wl_busy_ = false;
+  }
+  wl_cv_.notify_all();
 }
 
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
@@ -215,6 +282,11 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   int64_t next_id = next_series_id_;
   int64_t last_blob = last_blob_id_;
   {
+    LockWrite(true);
+    struct Unlock {
+      SqliteStore* s;
+      ~Unlock() { s->UnlockWrite(); }
+    } unlock{this};
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(
@@ -335,66 +407,119 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
 
 // ---------------------------------------------------------------- sealing
 
-Status SqliteStore::Seal() {
-  std::shared_ptr<Segment> seg;
-  {
-    std::lock_guard lk(seg_mu_);
-    for (auto& [sid, buf] : open_->series) buf.Normalize();
-    seg = open_;
-    sealing_ = seg;
-    open_ = std::make_shared<Segment>();
-    open_->gen = seg->gen + 1;
+void SqliteStore::SealerLoop() {
+  std::unique_lock lk(seal_mu_);
+  for (;;) {
+    seal_cv_.wait(lk, [&] { return seal_pending_ || seal_stop_; });
+    if (!seal_pending_) break;  // stopping and idle
+    std::shared_ptr<Segment> seg;
+    {
+      std::lock_guard slk(seg_mu_);
+      seg = sealing_;
+    }
+    const int64_t last_blob = seal_last_blob_;
+    const int64_t last_log = seal_last_log_;
+    lk.unlock();
+    Status s = SealSegment(*seg, last_blob, last_log);
+    lk.lock();
+    if (s.ok()) {
+      {
+        // After the commit: a reader that no longer sees sealing_ reads a
+        // snapshot with sealed_upto >= its generation.
+        std::lock_guard slk(seg_mu_);
+        sealing_.reset();
+      }
+      seal_pending_ = false;
+      seal_cv_.notify_all();
+      continue;
+    }
+    // Failed: the segment stays visible in memory and its log stays in the
+    // database. Retry (slices are idempotent: INSERT OR REPLACE), unless closing.
+    if (seal_closing_ || seal_stop_) {
+      seal_pending_ = false;
+      seal_cv_.notify_all();
+      continue;
+    }
+    seal_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return seal_closing_ || seal_stop_; });
   }
-  std::unordered_map<int64_t, TimeMs> new_max;
-  Status s = [&]() -> Status {
-    Db& db = *writer_db_;
+}
+
+Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t last_log_rowid) {
+  Db& db = *seal_db_;
+  struct WriteTurn {
+    SqliteStore* s;
+    explicit WriteTurn(SqliteStore* store) : s(store) { s->LockWrite(false); }
+    ~WriteTurn() { s->UnlockWrite(); }
+  };
+  // Series whose points are all newer than their sealed data get a new chunk in
+  // a slice; "late" series rewrite older chunks, so they wait for the final
+  // transaction, where the rewrite becomes visible together with sealed_upto.
+  std::vector<int64_t> fresh, late;
+  fresh.reserve(seg.series.size());
+  for (const auto& [sid, buf] : seg.series) {
+    if (buf.pts.empty()) continue;
+    auto it = sealed_max_.find(sid);
+    if (it != sealed_max_.end() && buf.pts.front().ts <= it->second) {
+      late.push_back(sid);
+    } else {
+      fresh.push_back(sid);
+    }
+  }
+  std::sort(fresh.begin(), fresh.end());
+  std::sort(late.begin(), late.end());
+  const size_t slice = static_cast<size_t>(std::max(1, opts_.seal_slice_series));
+  int slice_no = 0;
+  for (size_t i = 0; i < fresh.size(); i += slice) {
+    {
+      WriteTurn turn(this);
+      Txn txn(db, true);
+      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+      for (size_t j = i; j < std::min(fresh.size(), i + slice); ++j) {
+        const int64_t sid = fresh[j];
+        BYSANS_RETURN_IF_ERROR(SealSeries(db, sid, seg.series.at(sid).pts, seg.gen));
+      }
+      BYSANS_RETURN_IF_ERROR(txn.Commit());
+    }
+    if (opts_.after_seal_slice) opts_.after_seal_slice(slice_no);
+    ++slice_no;
+  }
+  {
+    WriteTurn turn(this);
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
-    std::vector<int64_t> ids;
-    ids.reserve(seg->series.size());
-    for (const auto& [sid, buf] : seg->series) ids.push_back(sid);
-    std::sort(ids.begin(), ids.end());
-    for (int64_t sid : ids) {
-      const std::vector<Point>& pts = seg->series.at(sid).pts;
-      if (pts.empty()) continue;
-      BYSANS_RETURN_IF_ERROR(SealSeries(sid, pts, seg->gen));
-      auto it = sealed_max_.find(sid);
-      new_max[sid] = it == sealed_max_.end() ? pts.back().ts : std::max(it->second, pts.back().ts);
-    }
+    for (int64_t sid : late)
+      BYSANS_RETURN_IF_ERROR(SealSeries(db, sid, seg.series.at(sid).pts, seg.gen));
     {
       BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("UPDATE seal_state SET sealed_upto=?"));
-      BYSANS_RETURN_IF_ERROR(st->Bind(1, seg->gen).Run());
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, seg.gen).Run());
     }
-    if (last_log_rowid_ > 0) {  // rows written before points_blob existed
+    if (last_log_rowid > 0) {  // rows written before points_blob existed
       BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM points_log WHERE rowid <= ?"));
-      BYSANS_RETURN_IF_ERROR(st->Bind(1, last_log_rowid_).Run());
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, last_log_rowid).Run());
     }
     {
       BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM points_blob WHERE id <= ?"));
-      BYSANS_RETURN_IF_ERROR(st->Bind(1, last_blob_id_).Run());
+      BYSANS_RETURN_IF_ERROR(st->Bind(1, last_blob).Run());
     }
-    return txn.Commit();
-  }();
-  std::lock_guard lk(seg_mu_);
-  if (s.ok()) {
-    for (auto& [sid, t] : new_max) sealed_max_[sid] = t;
-  } else {
-    // Nothing was appended meanwhile (same thread): reopen the segment as it was.
-    open_ = seg;
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
   }
-  sealing_.reset();
-  return s;
+  for (const auto& [sid, buf] : seg.series) {
+    if (buf.pts.empty()) continue;
+    auto [it, inserted] = sealed_max_.try_emplace(sid, buf.pts.back().ts);
+    if (!inserted) it->second = std::max(it->second, buf.pts.back().ts);
+  }
+  return Status::Ok();
 }
 
-Status SqliteStore::SealSeries(int64_t sid, const std::vector<Point>& pts, int64_t gen) {
-  Db& db = *writer_db_;
+Status SqliteStore::SealSeries(Db& db, int64_t sid, const std::vector<Point>& pts, int64_t gen) {
   auto chunk_insert = [&](const std::vector<Point>& v) -> Status {
     std::string hours, data;
     EncodeHours(SummarizeHours(v), &hours);
     EncodeChunk(v, &data);
     BYSANS_ASSIGN_OR_RETURN(
-        auto st, db.Prepare("INSERT INTO chunks(series_id, t_min, seq, t_max, n, hours, data) "
-                            "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+        auto st,
+        db.Prepare("INSERT OR REPLACE INTO chunks(series_id, t_min, seq, t_max, n, hours, data) "
+                   "VALUES(?, ?, ?, ?, ?, ?, ?)"));
     st->Bind(1, sid).Bind(2, v.front().ts).Bind(3, gen).Bind(4, v.back().ts);
     st->Bind(5, static_cast<int64_t>(v.size())).BindBlob(6, hours.data(), hours.size());
     return st->BindBlob(7, data.data(), data.size()).Run();
@@ -468,12 +593,12 @@ std::vector<MemView> SqliteStore::SnapshotMemory(const std::vector<SeriesInfo>& 
   return out;
 }
 
-Status SqliteStore::ReadChunks(Db& db, int64_t sid, TimeMs from, TimeMs to,
+Status SqliteStore::ReadChunks(Db& db, int64_t sid, TimeMs from, TimeMs to, int64_t sealed_upto,
                                std::vector<Point>* out) {
   BYSANS_ASSIGN_OR_RETURN(auto st,
                           db.Prepare("SELECT data FROM chunks WHERE series_id=? AND t_min <= ? AND "
-                                     "t_max >= ? ORDER BY t_min"));
-  st->Bind(1, sid).Bind(2, to).Bind(3, from);
+                                     "t_max >= ? AND seq <= ? ORDER BY t_min"));
+  st->Bind(1, sid).Bind(2, to).Bind(3, from).Bind(4, sealed_upto);
   std::vector<Point> tmp;
   while (st->Step()) {
     tmp.clear();
@@ -487,7 +612,7 @@ Status SqliteStore::ReadChunks(Db& db, int64_t sid, TimeMs from, TimeMs to,
 Status SqliteStore::ReadSeries(Db& db, int64_t sid, TimeMs from, TimeMs to, int64_t sealed_upto,
                                const MemView& mem, std::vector<Point>* out) {
   std::vector<Point> pts;
-  BYSANS_RETURN_IF_ERROR(ReadChunks(db, sid, from, to, &pts));
+  BYSANS_RETURN_IF_ERROR(ReadChunks(db, sid, from, to, sealed_upto, &pts));
   bool sorted = std::is_sorted(pts.begin(), pts.end(), ByTs);
   auto add = [&](const std::vector<Point>& part) {
     if (part.empty()) return;
@@ -594,9 +719,9 @@ Result<std::vector<Bucket>> SqliteStore::Aggregate(const AggregateQuery& q) {
   }
   if (fast && !mem_pts.empty()) {
     BYSANS_ASSIGN_OR_RETURN(
-        auto st, db.Prepare("SELECT t_max FROM chunks WHERE series_id=? ORDER BY t_min DESC "
-                            "LIMIT 1"));
-    st->Bind(1, sid);
+        auto st, db.Prepare("SELECT t_max FROM chunks WHERE series_id=? AND seq <= ? ORDER BY "
+                            "t_min DESC LIMIT 1"));
+    st->Bind(1, sid).Bind(2, upto);
     if (st->Step() && mem_pts.front().ts <= st->Int(0)) fast = false;
     BYSANS_RETURN_IF_ERROR(st->status());
   }
@@ -611,8 +736,8 @@ Result<std::vector<Bucket>> SqliteStore::Aggregate(const AggregateQuery& q) {
     const TimeMs h_to = FloorTo(to + 1, kHour);  // exclusive
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db.Prepare("SELECT t_min, t_max, hours, data FROM chunks WHERE series_id=? AND "
-                            "t_min <= ? AND t_max >= ? ORDER BY t_min"));
-    st->Bind(1, sid).Bind(2, to).Bind(3, from);
+                            "t_min <= ? AND t_max >= ? AND seq <= ? ORDER BY t_min"));
+    st->Bind(1, sid).Bind(2, to).Bind(3, from).Bind(4, upto);
     std::vector<HourSummary> hours;
     std::vector<Point> pts;
     while (st->Step()) {

@@ -42,6 +42,13 @@ Status SqliteStore::Init() {
   rules_ = NewSqliteRuleStore(pool_);
   decoders_ = NewSqliteDecoderStore(pool_);
   BYSANS_ASSIGN_OR_RETURN(mqtt_store_, NewSqliteMqttStore(pool_, opts_.path));
+  // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL
+  // mode frames are durable in order, a lost seal transaction leaves its log
+  // rows (recovered at open), and the writer's next FULL commit syncs them.
+  BYSANS_ASSIGN_OR_RETURN(seal_db_, Db::Open(opts_.path, kWriterCacheKib / 4));
+  BYSANS_RETURN_IF_ERROR(seal_db_->Exec("PRAGMA wal_autocheckpoint=0"));
+  BYSANS_RETURN_IF_ERROR(seal_db_->Exec("PRAGMA synchronous=NORMAL"));
+  sealer_ = std::thread([this] { SealerLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();
@@ -70,7 +77,13 @@ void SqliteStore::Close() {
     closing_ = true;
   }
   q_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable()) writer_.join();  // it finishes the running seal and seals the rest
+  {
+    std::lock_guard lk(seal_mu_);
+    seal_stop_ = true;
+  }
+  seal_cv_.notify_all();
+  if (sealer_.joinable()) sealer_.join();
   {
     std::lock_guard lk(q_mu_);
     ckpt_stop_ = true;

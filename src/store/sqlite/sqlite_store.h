@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,12 @@ struct SqliteOptions {
   // reload the log at open after a crash. See README.md.
   int64_t seal_points = 1'048'576;
   int group_commit_max_batches = 512;
+  // Series per sealer transaction: a seal runs on its own thread in slices this
+  // big, so appends wait at most one slice for SQLite's write lock.
+  int seal_slice_series = 1000;
+  // Test hook: called on the sealer thread after each committed slice of a seal
+  // (slice index from 0), before the seal's final transaction. Empty in production.
+  std::function<void(int slice)> after_seal_slice;
 };
 
 // Opens (creating and migrating if needed) the database at options.path.

@@ -1,9 +1,9 @@
 // SqliteStore: the SQLite Store. Internal header shared by the .cc files of
 // this folder; callers use sqlite_store.h.
 //
-// Threads: metadata calls and queries borrow a connection from a pool; all
-// series writes (appends and seals) run on one writer thread with its own
-// connection. See README.md for the time-series layout.
+// Threads: metadata calls and queries borrow a connection from a pool; series
+// appends run on one writer thread and seals on one sealer thread, each with
+// its own connection. See README.md for the time-series layout.
 #pragma once
 
 #include <condition_variable>
@@ -172,8 +172,20 @@ class SqliteStore final : public Store {
   Status LoadSeriesState();
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
-  Status Seal();
-  Status SealSeries(int64_t series_id, const std::vector<Point>& pts, int64_t gen);
+  // Writer thread: hands the open segment to the sealer when it is due (or, when
+  // `final`, whatever it holds); waits only when a seal is still running and the
+  // open segment reached 2 x seal_points (or `final`).
+  void MaybeStartSeal(bool final);
+  // Sealer thread: seals the segments the writer hands over.
+  void SealerLoop();
+  // Writes `seg` as chunks in slices, then the final transaction (late series,
+  // sealed_upto, log deletion). Runs on the sealer thread.
+  Status SealSegment(const Segment& seg, int64_t last_blob, int64_t last_log_rowid);
+  Status SealSeries(Db& db, int64_t series_id, const std::vector<Point>& pts, int64_t gen);
+  // SQLite's single write lock, taken in process first so the writer and the
+  // sealer hand it over without busy-wait sleeps; the writer has priority.
+  void LockWrite(bool writer);
+  void UnlockWrite();
   // Series of a device (all keys when key is empty).
   std::vector<SeriesInfo> SeriesOf(Id device_id, const std::string& key);
   // Memory points of the given series within [from, to].
@@ -183,7 +195,10 @@ class SqliteStore final : public Store {
   // sorted by ts, one point per ts (newest write wins).
   Status ReadSeries(Db& db, int64_t series_id, TimeMs from, TimeMs to, int64_t sealed_upto,
                     const MemView& mem, std::vector<Point>* out);
-  Status ReadChunks(Db& db, int64_t series_id, TimeMs from, TimeMs to, std::vector<Point>* out);
+  // Chunks visible in a snapshot are those with seq <= sealed_upto (a seal
+  // writes its chunks with seq = its generation, in slices, before sealed_upto).
+  Status ReadChunks(Db& db, int64_t series_id, TimeMs from, TimeMs to, int64_t sealed_upto,
+                    std::vector<Point>* out);
 
   SqliteOptions opts_;
   Pool pool_;
@@ -205,8 +220,26 @@ class SqliteStore final : public Store {
   std::shared_ptr<Segment> open_;
   std::shared_ptr<Segment> sealing_;
 
+  // Sealer state: sealing_ is non-null from the hand-over until its seal
+  // committed (or was given up at close; its log stays for the next open).
+  std::unique_ptr<Db> seal_db_;
+  std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  bool seal_pending_ = false;  // sealing_ handed over, seal not yet committed
+  bool seal_closing_ = false;  // the writer is closing: give up a failing seal
+  bool seal_stop_ = false;
+  int64_t seal_last_blob_ = 0;  // newest points_blob row of the segment being sealed
+  int64_t seal_last_log_ = 0;   // newest points_log rowid of the segment being sealed
+  std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series (sealer)
+  std::thread sealer_;
+
+  // In-process write lock (LockWrite / UnlockWrite).
+  std::mutex wl_mu_;
+  std::condition_variable wl_cv_;
+  bool wl_busy_ = false;
+  int wl_writer_waiting_ = 0;
+
   // Writer-thread state.
-  std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series
   int64_t last_log_rowid_ = 0;
   int64_t last_blob_id_ = 0;  // newest points_blob row (log_codec.h)
 

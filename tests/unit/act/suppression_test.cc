@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "act/bytes.h"
 #include "act/outbox.h"
 #include "rules/service.h"
 #include "store/rule_store.h"
@@ -169,17 +168,26 @@ TEST_F(SuppressionTest, ClearsAreStillRecordedWhileSilenced) {
   EXPECT_EQ(Count(), 1u);
 }
 
-TEST(ActionFrames, HexAndBase64) {
-  EXPECT_EQ(*act::DecodeHex("0102ff"), std::string("\x01\x02\xff", 3));
-  EXPECT_EQ(*act::DecodeHex("0A0b"), std::string("\x0a\x0b", 2));
-  EXPECT_FALSE(act::DecodeHex("012").ok());
-  EXPECT_FALSE(act::DecodeHex("0g").ok());
-  EXPECT_EQ(*act::DecodeBase64("AQL/"), std::string("\x01\x02\xff", 3));
-  EXPECT_EQ(*act::DecodeBase64("AQ=="), std::string("\x01", 1));
-  EXPECT_EQ(*act::DecodeBase64("AQ"), std::string("\x01", 1));
-  EXPECT_EQ(*act::DecodeBase64(""), "");
-  EXPECT_FALSE(act::DecodeBase64("A").ok());
-  EXPECT_FALSE(act::DecodeBase64("AQ*=").ok());
+TEST_F(SuppressionTest, DeletedSilenceIsLiftedAtOnce) {
+  SilenceRecord s;
+  s.org_id = org_;
+  s.device_id = device_.id;
+  s.until_ms = clock_.NowMs() + kHour;
+  auto created = store_->rules().CreateSilence(s);
+  ASSERT_TRUE(created.ok());
+  service_->Drain();
+  Send(1500);
+  Settle();
+  EXPECT_EQ(Count(), 0u) << "raised while the device was silenced";
+  auto got = store_->rules().GetSilence(created->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->device_id, device_.id);
+  ASSERT_TRUE(store_->rules().DeleteSilence(created->id).ok());
+  EXPECT_EQ(store_->rules().DeleteSilence(created->id).code(), Code::kNotFound);
+  EXPECT_EQ(store_->rules().GetSilence(created->id).status().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->rules().ListSilences(org_, clock_.NowMs())->empty());
+  // Same simulated time: only the deletion can have lifted it; the condition still holds.
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
 }
 
 TEST(ActionTopics, ReservedAndWildcardTopicsAreRefused) {

@@ -14,7 +14,7 @@ namespace {
 struct Tenant {
   Id org = 0, app = 0, device = 0, lora_device = 0, model = 0, key_id = 0;
   Id decoder = 0, job = 0;                  // api/decoders.cc, api/jobs.cc
-  Id rule = 0, alarm = 0;                   // api/rules.cc, api/alarms.cc
+  Id rule = 0, alarm = 0, silence = 0;      // api/rules.cc, api/alarms.cc
   Id chirpstack = 0, mqtt_integration = 0;  // api/integrations.cc
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
@@ -83,6 +83,8 @@ class TenancyTest : public ApiFixture {
                                {})
                   .value()
                   .id;
+    t.silence = Created(Call("POST", org + "/silences", root_,
+                             json{{"deviceId", t.device}, {"until", "2099-01-01T00:00:00Z"}}));
     key("editor", t.editor_key, true);
     key("viewer", t.viewer_key, false);
     // Integrations to brokers that do not exist (no server runs them here).
@@ -132,6 +134,8 @@ class TenancyTest : public ApiFixture {
           id = t.rule;
         else if (name == "alarmId")
           id = t.alarm;
+        else if (name == "silenceId")
+          id = t.silence;
         else if (name == "id" && prev == "chirpstack")
           id = t.chirpstack;
         else if (name == "id" && prev == "mqtt")

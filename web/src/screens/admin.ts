@@ -1,5 +1,5 @@
 import { h, field } from '../dom';
-import { api, Role } from '../api';
+import { api, request, Role } from '../api';
 import { t, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
 import { title, section, table, notice, errorText, loading } from '../ui';
@@ -25,7 +25,8 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
   const members = h('div');
   const keys = h('div');
   const audit = h('div');
-  root.append(section(t('admin.apps'), apps), section(t('admin.members'), members),
+  const settings = h('div', { id: 'org-settings' });
+  root.append(section(t('admin.settings'), settings), section(t('admin.apps'), apps), section(t('admin.members'), members),
     section(t('admin.apiKeys'), keys), section(t('admin.audit'), audit));
 
   const drawApps = () => guarded(apps, async () => {
@@ -83,7 +84,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
           },
         }, t('admin.delete'))])),
       h('form', {
-        class: 'inline', 'data-edit': '',
+        class: 'inline', 'data-edit': '', id: 'api-key-form',
         onsubmit: async (e: Event) => {
           e.preventDefault();
           try {
@@ -109,5 +110,36 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
         a.remoteAddr ?? '', a.detail ?? '']), 'audit'));
   });
 
-  drawApps(); drawMembers(); drawKeys(); drawAudit();
+  // Organisation settings (admins): the time limit of this organisation's payload decoders.
+  const drawSettings = () => guarded(settings, async () => {
+    const org = await request<{ decoderTimeoutMs?: number }>(`/api/v1/organizations/${orgId}`);
+    const limit = h('input', {
+      type: 'number', id: 'org-decoder-timeout', min: '1', max: '5000', step: '1', required: true,
+      value: String(org.decoderTimeoutMs ?? ''),
+    });
+    const msg = h('div', { 'aria-live': 'polite', id: 'org-settings-msg' });
+    settings.replaceChildren(h('form', {
+      class: 'inline', 'data-edit': '', id: 'org-settings-form', novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        const ms = Number(limit.value);
+        if (!limit.value || !Number.isInteger(ms) || ms < 1 || ms > 5000) {
+          limit.setAttribute('aria-invalid', 'true');
+          msg.replaceChildren(notice(t('admin.decoderTimeoutRange'), 'error'));
+          limit.focus();
+          return;
+        }
+        limit.removeAttribute('aria-invalid');
+        try {
+          const saved = await request<{ decoderTimeoutMs?: number }>(`/api/v1/organizations/${orgId}`,
+            { method: 'PATCH', body: { decoderTimeoutMs: ms } });
+          limit.value = String(saved.decoderTimeoutMs ?? ms);
+          msg.replaceChildren(notice(t('form.saved'), 'ok'));
+        } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
+      },
+    }, field(t('admin.decoderTimeout'), limit, t('admin.decoderTimeoutHint')),
+    h('button', { type: 'submit', id: 'org-settings-save' }, t('form.save')), msg));
+  });
+
+  drawSettings(); drawApps(); drawMembers(); drawKeys(); drawAudit();
 }

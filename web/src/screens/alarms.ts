@@ -84,14 +84,32 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
       ? table(t('alarms.history'), heads, history.items.map(cells)) : h('p', null, t('alarms.none')));
   };
 
+  // Editors lift a silence before its end: the rules runtime stops honouring it at once.
+  const removeSilence = async (x: Silence, name: string) => {
+    try {
+      await request(`/api/v1/silences/${x.id}`, { method: 'DELETE' });
+      msg.replaceChildren(notice(t('silences.removed', { name }), 'ok'));
+      await drawSilences();
+    } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+  };
   // Silences: who is silenced until when; editors add one for a device or a rule.
   const drawSilences = async () => {
     try {
       const s = await request<{ items: Silence[] }>(`/api/v1/organizations/${org}/silences`);
+      const heads = [t('silences.target'), t('silences.until'), t('silences.by')];
       silenceBox.replaceChildren(s.items.length ? table(t('silences.title'),
-        [t('silences.target'), t('silences.until'), t('silences.by')],
-        s.items.map((x) => [x.deviceId ? `${t('silences.device')}: ${devName(x.deviceId)}` : `${t('silences.rule')}: ${ruleName(x.ruleId)}`,
-          fmtDate(x.until), x.createdBy || '–']), 'silences') : h('p', null, t('silences.none')));
+        editor ? [...heads, t('silences.actions')] : heads,
+        s.items.map((x) => {
+          const name = x.deviceId ? `${t('silences.device')}: ${devName(x.deviceId)}` : `${t('silences.rule')}: ${ruleName(x.ruleId)}`;
+          const row: Array<Node | string> = [name, fmtDate(x.until), x.createdBy || '–'];
+          if (editor) {
+            row.push(h('button', {
+              type: 'button', class: 'secondary small', 'data-edit': '', 'data-silence': String(x.id),
+              'aria-label': `${t('silences.remove')}: ${name}`, onclick: () => void removeSilence(x, name),
+            }, t('silences.remove')));
+          }
+          return row;
+        }), 'silences') : h('p', null, t('silences.none')));
     } catch (e) { silenceBox.replaceChildren(notice(errorText(e), 'error')); }
   };
   let silenceForm: HTMLElement | null = null;

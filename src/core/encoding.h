@@ -1,0 +1,24 @@
+// Text encodings of bytes used at the edges (LoRaWAN frames, downlinks,
+// decoder test payloads): base64 (RFC 4648) and hexadecimal.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace bysans {
+
+// Standard or URL-safe alphabet ('+' or '-', '/' or '_'), trailing '='
+// padding optional. Any other character, or an impossible length, is
+// kInvalidArgument naming what is wrong.
+Result<std::string> DecodeBase64(std::string_view in);
+// Standard alphabet with '=' padding.
+std::string EncodeBase64(std::string_view in);
+
+// True when `s` is non-empty, of even length and only hexadecimal digits.
+bool IsHex(std::string_view s);
+// "0102ff" / "0A0B" → bytes; an odd length or a non-hex digit is kInvalidArgument.
+Result<std::string> DecodeHex(std::string_view hex);
+
+}  // namespace bysans

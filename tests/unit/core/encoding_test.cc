@@ -1,0 +1,45 @@
+#include "core/encoding.h"
+
+#include <gtest/gtest.h>
+
+namespace bysans {
+namespace {
+
+TEST(Base64, RoundTripsEveryLengthAndByte) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  for (size_t n = 0; n <= all.size(); n += 7) {
+    std::string s = all.substr(0, n);
+    auto back = DecodeBase64(EncodeBase64(s));
+    ASSERT_TRUE(back.ok()) << n;
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_EQ(EncodeBase64("\x01\x02\xff"), "AQL/");
+  EXPECT_EQ(EncodeBase64("\x01"), "AQ==");
+}
+
+TEST(Base64, AcceptsUrlSafeAlphabetAndMissingPadding) {
+  EXPECT_EQ(*DecodeBase64("AQL_"), std::string("\x01\x02\xff", 3));
+  EXPECT_EQ(*DecodeBase64("AQ"), std::string("\x01", 1));
+  EXPECT_EQ(*DecodeBase64(""), "");
+}
+
+TEST(Base64, RefusesBadCharactersAndLengths) {
+  EXPECT_EQ(DecodeBase64("A").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(DecodeBase64("AQ*=").status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(DecodeBase64("a b=").ok());
+}
+
+TEST(Hex, DecodesBothCasesAndRefusesBadInput) {
+  EXPECT_EQ(*DecodeHex("0102ff"), std::string("\x01\x02\xff", 3));
+  EXPECT_EQ(*DecodeHex("0A0b"), std::string("\x0a\x0b", 2));
+  EXPECT_FALSE(DecodeHex("012").ok());
+  EXPECT_FALSE(DecodeHex("0g").ok());
+  EXPECT_TRUE(IsHex("0a0B"));
+  EXPECT_FALSE(IsHex(""));
+  EXPECT_FALSE(IsHex("abc"));
+  EXPECT_FALSE(IsHex("zz"));
+}
+
+}  // namespace
+}  // namespace bysans
