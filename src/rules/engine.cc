@@ -287,7 +287,7 @@ struct RuleEngine::Impl {
   void ForgetOutOfScope(uint32_t dv, TimeMs now, std::vector<AlarmEvent>* events) {
     const DeviceSlot& d = devices[dv];
     for (auto it = states.begin(); it != states.end();) {
-      uint32_t r = static_cast<uint32_t>(it->first >> 32);
+      auto r = static_cast<uint32_t>(it->first >> 32);
       bool in_scope = static_cast<uint32_t>(it->first & 0xffffffffu) != dv;
       if (!in_scope) {
         for (const auto& sc : d.scopes) {
@@ -310,7 +310,7 @@ struct RuleEngine::Impl {
   void WakeDevice(uint32_t dev, TimeMs now, std::vector<AlarmEvent>* events) {
     for (auto& [key, st] : states) {
       if (static_cast<uint32_t>(key & 0xffffffffu) != dev) continue;
-      uint32_t r = static_cast<uint32_t>(key >> 32);
+      auto r = static_cast<uint32_t>(key >> 32);
       Step(r, dev, st, now, Trigger::kTick, events);
     }
   }
@@ -326,8 +326,8 @@ struct RuleEngine::Impl {
   template <typename Pred>
   void ArmHeldNow(TimeMs now, Pred pred) {
     for (auto& [key, st] : states) {
-      uint32_t r = static_cast<uint32_t>(key >> 32);
-      uint32_t d = static_cast<uint32_t>(key & 0xffffffffu);
+      auto r = static_cast<uint32_t>(key >> 32);
+      auto d = static_cast<uint32_t>(key & 0xffffffffu);
       if (!pred(r, d)) continue;
       if (st.held || st.active) Arm(st, r, d, now);
     }
@@ -356,7 +356,7 @@ struct RuleEngine::Impl {
         ++it;
         continue;
       }
-      uint32_t d = static_cast<uint32_t>(it->first & 0xffffffffu);
+      auto d = static_cast<uint32_t>(it->first & 0xffffffffu);
       if (it->second.active && devices[d].live) {
         Emit(AlarmEventKind::kClear, cr, devices[d], it->second, now, why, events);
       }

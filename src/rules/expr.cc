@@ -272,7 +272,7 @@ class Lexer {
             break;
           default:
             err_ = Error(i_, "unknown escape '\\" + std::string(1, e) +
-                                 "' in string (use \\\" \\\\ \\n or \\t)");
+                                 R"(' in string (use \" \\ \n or \t))");
             return false;
         }
         i_ += 2;

@@ -33,7 +33,7 @@ Status GetDouble(const json& o, const char* k, const std::string& path, double* 
   return Status::Ok();
 }
 
-Status CheckKeys(const json& o, const std::string& path, std::set<std::string> allowed) {
+Status CheckKeys(const json& o, const std::string& path, const std::set<std::string>& allowed) {
   for (auto it = o.begin(); it != o.end(); ++it) {
     if (!allowed.count(it.key())) return Bad(path + it.key(), "is not a known field");
   }

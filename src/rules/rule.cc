@@ -86,7 +86,7 @@ std::optional<Direction> ParseDirection(std::string_view s) {
 
 namespace {
 
-Status Bad(RuleError* error, std::string field, std::string message) {
+Status Bad(RuleError* error, const std::string& field, const std::string& message) {
   if (error != nullptr) {
     error->field = field;
     error->parse.reset();

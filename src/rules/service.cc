@@ -1,5 +1,6 @@
 #include "rules/service.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -114,7 +115,8 @@ struct RulesService::Impl {
       BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
       for (auto& d : devs.items) {
         engine.UpsertDevice(InfoOf(d), std::nullopt, &ignored);
-        devices[d.id] = std::make_shared<const Device>(std::move(d));
+        const Id id = d.id;
+        devices[id] = std::make_shared<const Device>(std::move(d));
       }
       page.offset += static_cast<int64_t>(devs.items.size());
       if (devs.items.empty() || page.offset >= devs.total) break;
@@ -215,13 +217,16 @@ struct RulesService::Impl {
                                : a.message + "\n\n" + ctx.dump(2);
         std::string to;
         for (const auto& t : act.value("to", json::array())) {
-          to += (to.empty() ? "" : ", ") + t.get<std::string>();
+          if (!to.empty()) to += ", ";
+          to += t.get<std::string>();
         }
         for (char& ch : subject) {
           if (ch == '\r' || ch == '\n') ch = ' ';
         }
-        e.payload = "From: " + act.value("from", "") + "\r\nTo: " + to + "\r\nSubject: " + subject +
-                    "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
+        e.payload = fmt::format(
+            "From: {}\r\nTo: {}\r\nSubject: {}\r\nContent-Type: text/plain; "
+            "charset=utf-8\r\n\r\n{}\r\n",
+            act.value("from", ""), to, subject, body);
       }
       e.next_attempt_ms = clock.NowMs();
       e.created_ms = e.next_attempt_ms;
