@@ -467,16 +467,22 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
   }
   std::sort(fresh.begin(), fresh.end());
   std::sort(late.begin(), late.end());
-  const size_t slice = static_cast<size_t>(std::max(1, opts_.seal_slice_series));
+  // A slice ends at seal_slice_series series or seal_slice_points points,
+  // whichever comes first (few series with many points each are as slow to
+  // encode and write as many small ones).
+  const size_t max_series = static_cast<size_t>(std::max(1, opts_.seal_slice_series));
+  const size_t max_points = static_cast<size_t>(std::max<int64_t>(1, opts_.seal_slice_points));
   int slice_no = 0;
-  for (size_t i = 0; i < fresh.size(); i += slice) {
+  for (size_t i = 0; i < fresh.size();) {
     {
       WriteTurn turn(this);
       Txn txn(db, true);
       BYSANS_RETURN_IF_ERROR(txn.begin_status());
-      for (size_t j = i; j < std::min(fresh.size(), i + slice); ++j) {
-        const int64_t sid = fresh[j];
-        BYSANS_RETURN_IF_ERROR(SealSeries(db, sid, seg.series.at(sid).pts, seg.gen));
+      size_t series = 0, points = 0;
+      for (; i < fresh.size() && series < max_series && points < max_points; ++i, ++series) {
+        const std::vector<Point>& pts = seg.series.at(fresh[i]).pts;
+        BYSANS_RETURN_IF_ERROR(SealSeries(db, fresh[i], pts, seg.gen));
+        points += pts.size();
       }
       BYSANS_RETURN_IF_ERROR(txn.Commit());
     }

@@ -27,6 +27,7 @@ struct SqliteOptions {
   // Series per sealer transaction: a seal runs on its own thread in slices this
   // big, so appends wait at most one slice for SQLite's write lock.
   int seal_slice_series = 1000;
+  int64_t seal_slice_points = 65'536;  // ... and at most about this many points
   // Test hook: called on the sealer thread after each committed slice of a seal
   // (slice index from 0), before the seal's final transaction. Empty in production.
   std::function<void(int slice)> after_seal_slice;
