@@ -4,7 +4,6 @@
 #include <cstring>
 
 namespace bysans::sqlite {
-namespace {
 
 void PutVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
@@ -27,6 +26,8 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
   }
   return false;
 }
+
+namespace {
 
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);

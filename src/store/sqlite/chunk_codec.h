@@ -13,6 +13,11 @@
 
 namespace bysans::sqlite {
 
+// LEB128 unsigned varints, shared by the chunk and the log-blob encodings.
+void PutVarint(uint64_t v, std::string* out);
+// False when `in` ends inside a varint (or it is longer than 64 bits).
+bool GetVarint(std::string_view* in, uint64_t* v);
+
 enum class Kind : uint8_t { kNumber = 0, kString = 1, kBool = 2 };
 
 // One stored point of a series. For kBool, num holds 0 or 1.

@@ -1,33 +1,8 @@
 #include "store/sqlite/log_codec.h"
 
 namespace bysans::sqlite {
-namespace {
 
 // Framing: varint series id, varint byte length of the encoded chunk, the chunk.
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
-    auto b = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    result |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 void EncodeLogBlob(const std::vector<SeriesPoints>& groups, std::string* out) {
   std::string chunk;
   for (const SeriesPoints& g : groups) {
