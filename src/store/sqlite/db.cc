@@ -35,7 +35,29 @@ Status Stmt::Run() {
   return status_;
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int64_t cache_kib) {
+namespace {
+
+constexpr auto kBusyGiveUp = std::chrono::seconds(30);
+constexpr auto kBusySlice = std::chrono::milliseconds(2);
+
+// SQLite's WAL hook runs after a commit, with the write lock released.
+int OnCommitted(void* gate, sqlite3* /*db*/, const char* /*schema*/, int /*wal_pages*/) {
+  static_cast<WriteGate*>(gate)->NotifyCommitted();
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+int Db::OnBusy(void* self, int tries) {
+  auto* db = static_cast<Db*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (tries == 0) db->busy_since_ = now;
+  if (now - db->busy_since_ > kBusyGiveUp) return 0;
+  db->gate_->WaitForRelease(kBusySlice);
+  return 1;
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int64_t cache_kib, WriteGate* gate) {
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -46,8 +68,13 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int64_t cache_kib)
     sqlite3_close(raw);
     return s;
   }
-  std::unique_ptr<Db> db(new Db(raw));  // private constructor
-  sqlite3_busy_timeout(raw, 30000);
+  std::unique_ptr<Db> db(new Db(raw, gate));  // private constructor
+  if (gate) {
+    sqlite3_busy_handler(raw, &Db::OnBusy, db.get());
+    sqlite3_wal_hook(raw, &OnCommitted, gate);  // replaces the automatic checkpoint
+  } else {
+    sqlite3_busy_timeout(raw, static_cast<int>(kBusyGiveUp / std::chrono::milliseconds(1)));
+  }
   sqlite3_extended_result_codes(raw, 1);
   BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   BYSANS_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));

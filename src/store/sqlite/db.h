@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/status.h"
+#include "store/sqlite/write_gate.h"
 
 namespace bysans::sqlite {
 
@@ -83,8 +85,13 @@ Status FromSqlite(sqlite3* db, int rc, std::string_view what);
 
 class Db {
  public:
-  // Opens the file with WAL, synchronous=FULL, foreign keys and busy timeout.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, int64_t cache_kib);
+  // Opens the file with WAL, synchronous=FULL and foreign keys. With a gate, the
+  // connection's write transactions take it (Txn), its commits release its
+  // waiters, and SQLITE_BUSY waits on it (write_gate.h) instead of sleeping;
+  // its WAL is then checkpointed only by the store's checkpoint thread. Either
+  // way a busy lock is given up after 30 s.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, int64_t cache_kib,
+                                          WriteGate* gate = nullptr);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
   ~Db();
@@ -97,22 +104,31 @@ class Db {
   int64_t Changes() const { return sqlite3_changes64(db_); }
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* raw() const { return db_; }
+  WriteGate* gate() const { return gate_; }
 
  private:
-  explicit Db(sqlite3* db) : db_(db) {}
+  Db(sqlite3* db, WriteGate* gate) : db_(db), gate_(gate) {}
+  static int OnBusy(void* self, int tries);
   sqlite3* db_;
+  WriteGate* gate_;
+  std::chrono::steady_clock::time_point busy_since_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 // Runs a transaction: BEGIN IMMEDIATE (or DEFERRED for reads), and COMMIT if
-// Commit() was called, ROLLBACK otherwise.
+// Commit() was called, ROLLBACK otherwise. A write transaction on a gated
+// connection holds the gate throughout; `priority` is for the ingest writer.
 class Txn {
  public:
-  Txn(Db& db, bool write) : db_(db) { begin_ = db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  Txn(Db& db, bool write, bool priority = false) : db_(db), gate_(write ? db.gate() : nullptr) {
+    if (gate_) gate_->Lock(priority);
+    begin_ = db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  }
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
   ~Txn() {
     if (begin_.ok() && !done_) (void)db_.Exec("ROLLBACK");
+    if (gate_) gate_->Unlock();
   }
   const Status& begin_status() const { return begin_; }
   Status Commit() {
@@ -124,6 +140,7 @@ class Txn {
 
  private:
   Db& db_;
+  WriteGate* gate_;
   Status begin_;
   bool done_ = false;
 };

@@ -249,26 +249,6 @@ void SqliteStore::MaybeStartSeal(bool final) {
   seal_cv_.notify_all();
 }
 
-void SqliteStore::LockWrite(bool writer) {
-  std::unique_lock lk(wl_mu_);
-  if (writer) {
-    ++wl_writer_waiting_;
-    wl_cv_.wait(lk, [&] { return !wl_busy_; });
-    --wl_writer_waiting_;
-  } else {
-    wl_cv_.wait(lk, [&] { return !wl_busy_ && wl_writer_waiting_ == 0; });
-  }
-  wl_busy_ = true;
-}
-
-void SqliteStore::UnlockWrite() {
-  {
-    std::lock_guard lk(wl_mu_);
-    wl_busy_ = false;
-  }
-  wl_cv_.notify_all();
-}
-
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
   Db& db = *writer_db_;
   // The commit's points grouped by series, in commit order within a series.
@@ -282,12 +262,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   int64_t next_id = next_series_id_;
   int64_t last_blob = last_blob_id_;
   {
-    LockWrite(true);
-    struct Unlock {
-      SqliteStore* s;
-      ~Unlock() { s->UnlockWrite(); }
-    } unlock{this};
-    Txn txn(db, true);
+    Txn txn(db, true, /*priority=*/true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(
         auto msg_st, db.Prepare("INSERT INTO raw_messages(device_id, received_ms, transport, "
@@ -446,11 +421,6 @@ void SqliteStore::SealerLoop() {
 
 Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t last_log_rowid) {
   Db& db = *seal_db_;
-  struct WriteTurn {
-    SqliteStore* s;
-    explicit WriteTurn(SqliteStore* store) : s(store) { s->LockWrite(false); }
-    ~WriteTurn() { s->UnlockWrite(); }
-  };
   // Series whose points are all newer than their sealed data get a new chunk in
   // a slice; "late" series rewrite older chunks, so they wait for the final
   // transaction, where the rewrite becomes visible together with sealed_upto.
@@ -475,7 +445,6 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
   int slice_no = 0;
   for (size_t i = 0; i < fresh.size();) {
     {
-      WriteTurn turn(this);
       Txn txn(db, true);
       BYSANS_RETURN_IF_ERROR(txn.begin_status());
       size_t series = 0, points = 0;
@@ -490,7 +459,6 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
     ++slice_no;
   }
   {
-    WriteTurn turn(this);
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     for (int64_t sid : late)

@@ -19,7 +19,7 @@ Result<Pool::Lease> Pool::Acquire() {
       return Lease(this, std::move(db));
     }
   }
-  BYSANS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, cache_kib_));
+  BYSANS_ASSIGN_OR_RETURN(auto db, Db::Open(path_, cache_kib_, gate_));
   return Lease(this, std::move(db));
 }
 
@@ -28,14 +28,15 @@ void Pool::Release(std::unique_ptr<Db> db) {
   free_.push_back(std::move(db));
 }
 
-SqliteStore::SqliteStore(const SqliteOptions& o) : opts_(o), pool_(o.path, kReaderCacheKib) {}
+SqliteStore::SqliteStore(const SqliteOptions& o)
+    : opts_(o), pool_(o.path, kReaderCacheKib, &gate_) {}
 
 SqliteStore::~SqliteStore() { Close(); }
 
 Status SqliteStore::Init() {
-  BYSANS_ASSIGN_OR_RETURN(writer_db_, Db::Open(opts_.path, kWriterCacheKib));
-  // Checkpoints run on their own thread (CheckpointLoop), not in commits.
-  BYSANS_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA wal_autocheckpoint=0"));
+  // Checkpoints run on their own thread (CheckpointLoop), not in commits: a
+  // gated connection has no automatic checkpoint (db.h).
+  BYSANS_ASSIGN_OR_RETURN(writer_db_, Db::Open(opts_.path, kWriterCacheKib, &gate_));
   BYSANS_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA journal_size_limit=67108864"));
   BYSANS_RETURN_IF_ERROR(Migrate(*writer_db_, opts_.clock->NowMs()).status());
   BYSANS_RETURN_IF_ERROR(LoadSeriesState());
@@ -45,8 +46,7 @@ Status SqliteStore::Init() {
   // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL
   // mode frames are durable in order, a lost seal transaction leaves its log
   // rows (recovered at open), and the writer's next FULL commit syncs them.
-  BYSANS_ASSIGN_OR_RETURN(seal_db_, Db::Open(opts_.path, kWriterCacheKib / 4));
-  BYSANS_RETURN_IF_ERROR(seal_db_->Exec("PRAGMA wal_autocheckpoint=0"));
+  BYSANS_ASSIGN_OR_RETURN(seal_db_, Db::Open(opts_.path, kWriterCacheKib / 4, &gate_));
   BYSANS_RETURN_IF_ERROR(seal_db_->Exec("PRAGMA synchronous=NORMAL"));
   sealer_ = std::thread([this] { SealerLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });

@@ -28,7 +28,8 @@ namespace bysans::sqlite {
 // A pool of connections; a Lease returns its connection on destruction.
 class Pool {
  public:
-  Pool(std::string path, int64_t cache_kib) : path_(std::move(path)), cache_kib_(cache_kib) {}
+  Pool(std::string path, int64_t cache_kib, WriteGate* gate)
+      : path_(std::move(path)), cache_kib_(cache_kib), gate_(gate) {}
   class Lease {
    public:
     Lease(Pool* pool, std::unique_ptr<Db> db) : pool_(pool), db_(std::move(db)) {}
@@ -49,6 +50,7 @@ class Pool {
   void Release(std::unique_ptr<Db> db);
   std::string path_;
   int64_t cache_kib_;
+  WriteGate* gate_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Db>> free_;
 };
@@ -182,10 +184,6 @@ class SqliteStore final : public Store {
   // sealed_upto, log deletion). Runs on the sealer thread.
   Status SealSegment(const Segment& seg, int64_t last_blob, int64_t last_log_rowid);
   Status SealSeries(Db& db, int64_t series_id, const std::vector<Point>& pts, int64_t gen);
-  // SQLite's single write lock, taken in process first so the writer and the
-  // sealer hand it over without busy-wait sleeps; the writer has priority.
-  void LockWrite(bool writer);
-  void UnlockWrite();
   // Series of a device (all keys when key is empty).
   std::vector<SeriesInfo> SeriesOf(Id device_id, const std::string& key);
   // Memory points of the given series within [from, to].
@@ -201,6 +199,9 @@ class SqliteStore final : public Store {
                     std::vector<Point>* out);
 
   SqliteOptions opts_;
+  // SQLite's write lock in process (write_gate.h), shared by every connection
+  // below; the writer has priority over the sealer and the pool.
+  WriteGate gate_;
   Pool pool_;
   std::unique_ptr<RuleStore> rules_;        // rules.cc
   std::unique_ptr<DecoderStore> decoders_;  // decoders.cc
@@ -232,12 +233,6 @@ class SqliteStore final : public Store {
   int64_t seal_last_log_ = 0;   // newest points_log rowid of the segment being sealed
   std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series (sealer)
   std::thread sealer_;
-
-  // In-process write lock (LockWrite / UnlockWrite).
-  std::mutex wl_mu_;
-  std::condition_variable wl_cv_;
-  bool wl_busy_ = false;
-  int wl_writer_waiting_ = 0;
 
   // Writer-thread state.
   int64_t last_log_rowid_ = 0;
