@@ -6,10 +6,11 @@ BENCH_ADMIN_EMAIL="bench@bysans.local"
 BENCH_ADMIN_PASSWORD="bench-password-123"
 
 # start_bysans DATA_DIR [extra args...]: starts bysans, sets BYSANS_PID and BYSANS_URL.
+# BENCH_PRELOAD: a library to LD_PRELOAD into bysans (e.g. to compare allocators).
 start_bysans() {
   local dir="$1"; shift
   BYSANS_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BYSANS_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
-    BYSANS_LOG_LEVEL=warn "$BYSANS_BIN" serve --data-dir "$dir" --http-port 0 --mqtt-port 0 "$@" \
+    BYSANS_LOG_LEVEL=warn env ${BENCH_PRELOAD:+LD_PRELOAD=$BENCH_PRELOAD} "$BYSANS_BIN" serve --data-dir "$dir" --http-port 0 --mqtt-port 0 "$@" \
     >"$dir/server.log" 2>&1 &
   BYSANS_PID=$!
   for _ in $(seq 1 600); do

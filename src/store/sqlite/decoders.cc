@@ -3,7 +3,7 @@
 #include <atomic>
 
 #include "store/decoder_store.h"
-#include "store/sqlite/raw_message_row.h"
+#include "store/sqlite/device_messages_sql.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans {
@@ -169,11 +169,9 @@ class SqliteDecoderStore final : public DecoderStore {
   Result<std::vector<RawMessage>> MessagesAfter(Id device_id, TimeMs from, TimeMs to, Id after_id,
                                                 int64_t limit) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto st, db->Prepare(std::string("SELECT ") + kRawMessageColumns +
-                             " FROM raw_messages WHERE "
-                             "device_id=? AND id > ? AND received_ms >= ? AND received_ms <= ? "
-                             "ORDER BY device_id, id LIMIT ?"));
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare(DeviceMessagesSql(
+                                         "{id} > ?2 AND received_ms >= ?3 AND received_ms <= ?4",
+                                         "ORDER BY 1 LIMIT ?5")));
     st->Bind(1, device_id).Bind(2, after_id).Bind(3, from).Bind(4, to);
     st->Bind(5, std::clamp<int64_t>(limit, 1, 100000));
     std::vector<RawMessage> out;
@@ -186,9 +184,8 @@ class SqliteDecoderStore final : public DecoderStore {
 
   Result<int64_t> CountMessages(Id device_id, TimeMs from, TimeMs to) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("SELECT COUNT(*) FROM raw_messages WHERE "
-                                                 "device_id=? AND received_ms >= ? AND "
-                                                 "received_ms <= ?"));
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare(CountDeviceMessagesSql("received_ms >= ?2 AND received_ms <= ?3")));
     st->Bind(1, device_id).Bind(2, from).Bind(3, to);
     int64_t n = st->Step() ? st->Int(0) : 0;
     BYSANS_RETURN_IF_ERROR(st->status());

@@ -194,6 +194,17 @@ ALTER TABLE lorawan_device_apps ADD COLUMN integration_id INTEGER NOT NULL DEFAU
       R"sql(
 CREATE TABLE points_blob(id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 )sql",
+      // Raw messages by device: a WITHOUT ROWID index the writer fills in sorted batches, up
+      // to seal_state.raw_indexed_upto, instead of an index entry per message on one page per
+      // device per commit (store/sqlite/device_messages_sql.h).
+      R"sql(
+CREATE TABLE raw_device_index(
+  dev INTEGER NOT NULL, msg INTEGER NOT NULL, PRIMARY KEY(dev, msg)) WITHOUT ROWID;
+INSERT INTO raw_device_index SELECT device_id, id FROM raw_messages ORDER BY device_id, id;
+ALTER TABLE seal_state ADD COLUMN raw_indexed_upto INTEGER NOT NULL DEFAULT 0;
+UPDATE seal_state SET raw_indexed_upto = (SELECT coalesce(max(id), 0) FROM raw_messages);
+DROP INDEX raw_messages_device;
+)sql",
   };
   return kList;
 }

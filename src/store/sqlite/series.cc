@@ -4,8 +4,8 @@
 #include <chrono>
 #include <future>
 
+#include "store/sqlite/device_messages_sql.h"
 #include "store/sqlite/log_codec.h"
-#include "store/sqlite/raw_message_row.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -93,6 +93,14 @@ Status SqliteStore::LoadSeriesState() {
       BYSANS_RETURN_IF_ERROR(st->status());
       (void)st->Run();  // reset for the next series
     }
+  }
+  {
+    // Messages committed after the last index batch (device_messages_sql.h).
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db.Prepare("SELECT device_id, id FROM raw_messages WHERE id > (SELECT "
+                                       "raw_indexed_upto FROM seal_state) ORDER BY id"));
+    while (st->Step()) unindexed_.emplace_back(st->Int(0), st->Int(1));
+    BYSANS_RETURN_IF_ERROR(st->status());
   }
   open_ = std::make_shared<Segment>();
   open_->gen = sealed_upto + 1;
@@ -261,6 +269,8 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   std::map<std::pair<Id, std::string>, int64_t> pending;
   int64_t next_id = next_series_id_;
   int64_t last_blob = last_blob_id_;
+  std::vector<std::pair<Id, int64_t>> inserted;  // (device, message id) of this commit
+  bool indexed = false;                          // unindexed_ went to the index in it
   {
     Txn txn(db, true, /*priority=*/true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
@@ -286,7 +296,11 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
           msg_st->Bind(8, m.dedup_key);
         }
         BYSANS_RETURN_IF_ERROR(msg_st->Run());
-        if (!m.dedup_key.empty() && db.Changes() == 0) duplicate = true;
+        if (db.Changes() == 0) {
+          duplicate = true;  // only a dedup key clash inserts nothing
+        } else {
+          inserted.emplace_back(m.device_id, db.LastInsertId());
+        }
       }
       if (duplicate) continue;  // its readings were stored with the first copy
       for (const Reading& r : batch.readings) {
@@ -345,9 +359,20 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       BYSANS_RETURN_IF_ERROR(blob_st->BindBlob(1, blob.data(), blob.size()).Run());
       last_blob = db.LastInsertId();
     }
+    if (static_cast<int64_t>(unindexed_.size() + inserted.size()) >= opts_.message_index_batch) {
+      std::vector<std::pair<Id, int64_t>> pending = unindexed_;
+      pending.insert(pending.end(), inserted.begin(), inserted.end());
+      BYSANS_RETURN_IF_ERROR(IndexMessages(db, pending));
+      indexed = true;
+    }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
   }
   // Committed: publish to memory.
+  if (indexed) {
+    unindexed_.clear();
+  } else {
+    unindexed_.insert(unindexed_.end(), inserted.begin(), inserted.end());
+  }
   next_series_id_ = next_id;
   last_blob_id_ = last_blob;
   {
@@ -378,6 +403,21 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     open_->points += static_cast<int64_t>(applied_points);
   }
   return Status::Ok();
+}
+
+Status SqliteStore::IndexMessages(Db& db, std::vector<std::pair<Id, int64_t>>& pending) {
+  if (pending.empty()) return Status::Ok();
+  int64_t newest = 0;
+  for (const auto& p : pending) newest = std::max(newest, p.second);
+  // Sorted, each device's entries go to one run of index pages.
+  std::sort(pending.begin(), pending.end());
+  BYSANS_ASSIGN_OR_RETURN(
+      auto ins, db.Prepare("INSERT OR IGNORE INTO raw_device_index(dev, msg) VALUES(?, ?)"));
+  for (const auto& [device, msg] : pending)
+    BYSANS_RETURN_IF_ERROR(ins->Bind(1, device).Bind(2, msg).Run());
+  BYSANS_ASSIGN_OR_RETURN(
+      auto up, db.Prepare("UPDATE seal_state SET raw_indexed_upto = max(raw_indexed_upto, ?)"));
+  return up->Bind(1, newest).Run();
 }
 
 // ---------------------------------------------------------------- sealing
@@ -782,11 +822,9 @@ Result<std::vector<RawMessage>> SqliteStore::QueryMessages(const MessageQuery& q
   const int64_t limit = std::clamp<int64_t>(q.limit, 0, 10000);
   if (limit == 0) return out;
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
-  BYSANS_ASSIGN_OR_RETURN(auto st,
-                          lease->Prepare(std::string("SELECT ") + kRawMessageColumns +
-                                         " FROM raw_messages WHERE "
-                                         "device_id=? AND received_ms >= ? AND received_ms <= ? "
-                                         "ORDER BY id DESC LIMIT ?"));
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, lease->Prepare(DeviceMessagesSql("received_ms >= ?2 AND received_ms <= ?3",
+                                                "ORDER BY 1 DESC LIMIT ?4")));
   st->Bind(1, q.device_id).Bind(2, q.from).Bind(3, q.to).Bind(4, limit);
   while (st->Step()) {
     out.push_back(RawMessageFromRow(*st));

@@ -24,6 +24,10 @@ struct SqliteOptions {
   // reload the log at open after a crash. See README.md.
   int64_t seal_points = 1'048'576;
   int group_commit_max_batches = 512;
+  // Raw messages the writer collects before it adds them, sorted, to the
+  // by-device index in one commit (device_messages_sql.h). Until then a device
+  // query scans them: at most about this many rows.
+  int64_t message_index_batch = 8192;
   // Series per sealer transaction: a seal runs on its own thread in slices this
   // big, so appends wait at most one slice for SQLite's write lock.
   int seal_slice_series = 1000;

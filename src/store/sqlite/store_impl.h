@@ -174,6 +174,9 @@ class SqliteStore final : public Store {
   Status LoadSeriesState();
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
+  // Inside the writer's transaction: adds `pending` (sorted here) to
+  // raw_device_index and moves raw_indexed_upto to its newest message.
+  Status IndexMessages(Db& db, std::vector<std::pair<Id, int64_t>>& pending);
   // Writer thread: hands the open segment to the sealer when it is due (or, when
   // `final`, whatever it holds); waits only when a seal is still running and the
   // open segment reached 2 x seal_points (or `final`).
@@ -235,6 +238,8 @@ class SqliteStore final : public Store {
   std::thread sealer_;
 
   // Writer-thread state.
+  // Committed raw messages not yet in raw_device_index: (device, message id).
+  std::vector<std::pair<Id, int64_t>> unindexed_;
   int64_t last_log_rowid_ = 0;
   int64_t last_blob_id_ = 0;  // newest points_blob row (log_codec.h)
 

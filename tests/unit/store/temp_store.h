@@ -37,6 +37,7 @@ class StoreTest : public ::testing::Test {
     o.path = dir_.path() + "/bysans.db";
     o.clock = &clock_;
     o.seal_points = seal_points_;
+    o.message_index_batch = message_index_batch_;
     return o;
   }
   void Open() {
@@ -57,6 +58,7 @@ class StoreTest : public ::testing::Test {
   TempDir dir_;
   ManualClock clock_{1'700'000'000'000};
   int64_t seal_points_ = 262144;
+  int64_t message_index_batch_ = 8192;
   std::unique_ptr<Store> store_;
 };
 
