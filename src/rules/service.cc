@@ -32,6 +32,19 @@ DeviceInfo InfoOf(const Device& d) {
   return i;
 }
 
+// Whether `i` is still what InfoOf(d) would build (compares in place, allocates nothing).
+bool InfoMatches(const DeviceInfo& i, const Device& d) {
+  return i.id == d.id && i.app_id == d.app_id && i.model_id == d.device_model_id &&
+         i.expected_interval_s == d.expected_interval_s && i.in_maintenance == d.in_maintenance &&
+         i.tags == d.tags;
+}
+
+// A device as last handed to the rules thread, with the engine's view of it built once.
+struct KnownDevice {
+  std::shared_ptr<const Device> device;
+  DeviceInfo info;
+};
+
 struct LoadedRule {
   Rule rule;
   json actions = json::array();
@@ -63,7 +76,7 @@ struct RulesService::Impl {
 
   // Rules thread only.
   std::unordered_map<Id, LoadedRule> rules;
-  std::unordered_map<Id, std::shared_ptr<const Device>> devices;
+  std::unordered_map<Id, KnownDevice> devices;
   std::unordered_map<Id, TimeMs> device_silences, rule_silences;  // as applied to the engine
 
   Impl(Store& s, const Clock& c, RulesServiceOptions o,
@@ -114,9 +127,10 @@ struct RulesService::Impl {
     while (true) {
       BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
       for (auto& d : devs.items) {
-        engine.UpsertDevice(InfoOf(d), std::nullopt, &ignored);
+        DeviceInfo info = InfoOf(d);
+        engine.UpsertDevice(info, std::nullopt, &ignored);
         const Id id = d.id;
-        devices[id] = std::make_shared<const Device>(std::move(d));
+        devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
       }
       page.offset += static_cast<int64_t>(devs.items.size());
       if (devs.items.empty() || page.offset >= devs.total) break;
@@ -129,7 +143,7 @@ struct RulesService::Impl {
       for (const auto& a : alarms.items) {
         auto d = devices.find(a.device_id);
         if (d == devices.end()) continue;
-        (void)engine.RestoreActive(a.rule_id, InfoOf(*d->second), a.raised_ms);
+        (void)engine.RestoreActive(a.rule_id, d->second.info, a.raised_ms);
       }
       ap.offset += static_cast<int64_t>(alarms.items.size());
       if (alarms.items.empty() || ap.offset >= alarms.total) break;
@@ -142,10 +156,11 @@ struct RulesService::Impl {
     const LoadedRule* lr = rules.count(ev.rule_id) ? &rules[ev.rule_id] : nullptr;
     json dev = {{"id", ev.device_id}};
     if (auto it = devices.find(ev.device_id); it != devices.end()) {
-      dev["name"] = it->second->name;
-      dev["devEui"] = it->second->dev_eui;
-      dev["tags"] = it->second->tags;
-      dev["applicationId"] = it->second->app_id;
+      const Device& d = *it->second.device;
+      dev["name"] = d.name;
+      dev["devEui"] = d.dev_eui;
+      dev["tags"] = d.tags;
+      dev["applicationId"] = d.app_id;
     }
     json readings = json::object();
     for (const auto& [k, v] : ev.values) readings[k] = ValueToJson(v);
@@ -297,6 +312,23 @@ struct RulesService::Impl {
     }
   }
 
+  // The engine's view of a batch's device, re-built only when the device changed.
+  // Criterion: devices are immutable snapshots (made once as shared_ptr<const Device>; a
+  // change arrives as a new snapshot) and `devices` holds the last one, so its address is
+  // not reused: the same pointer is the same device. A new pointer (a device cache's TTL
+  // refresh, another cache, a caller's copy) is compared field by field with the cached
+  // info, without allocating; only a real change (tags, application, model, interval,
+  // maintenance) copies the tags again. The pointer is kept either way (alarm contexts
+  // read the device's name and EUI from it).
+  const DeviceInfo& Known(std::shared_ptr<const Device> device) {
+    auto [it, added] = devices.try_emplace(device->id);
+    KnownDevice& k = it->second;
+    if (k.device == device) return k.info;
+    if (added || !InfoMatches(k.info, *device)) k.info = InfoOf(*device);
+    k.device = std::move(device);
+    return k.info;
+  }
+
   void Loop() {
     std::vector<AlarmEvent> events;
     std::unique_lock lk(mu);
@@ -314,12 +346,7 @@ struct RulesService::Impl {
       lk.unlock();
       events.clear();
       for (const auto& c : ch) ApplyChange(c, &events);
-      for (auto& b : batches) {
-        const Device& d = *b.device;
-        auto& kept = devices[d.id];
-        if (kept != b.device) kept = std::move(b.device);
-        engine.OnReadings(InfoOf(d), *b.readings, &events);
-      }
+      for (auto& b : batches) engine.OnReadings(Known(std::move(b.device)), *b.readings, &events);
       engine.OnTick(&events);
       if (!events.empty()) Handle(events);
       lk.lock();

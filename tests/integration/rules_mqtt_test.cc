@@ -13,6 +13,48 @@ class RulesMqttTest : public MqttTest {
     return admin_->Get("/api/v1/applications/" + std::to_string(app)).Json().value("orgId", 0);
   }
   json Log(int64_t org) { return admin_->Get(Org(org) + "/actions/log?limit=1000").Json(); }
+  // The actions log once it has at least one attempt.
+  json WaitForLog(int64_t org) {
+    json log;
+    EXPECT_TRUE(WaitFor([&] {
+      log = Log(org);
+      return log.value("total", 0) >= 1;
+    })) << "no action attempt logged";
+    return log;
+  }
+
+  struct HttpDevice {
+    int64_t id = 0;
+    std::string api_key;
+  };
+  // Creates an HTTP device in `app` (use with ASSERT_NO_FATAL_FAILURE).
+  void CreateHttpDevice(int64_t app, const std::string& name, HttpDevice* out) {
+    auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
+                                {{"name", name}, {"transport", "http"}});
+    ASSERT_EQ(dev.status, 201) << dev.body;
+    out->id = dev.Json().value("id", int64_t{0});
+    out->api_key = dev.Json().value("apiKey", "");
+  }
+
+  // A rule "<expression>" on one device with the given actions.
+  static json DeviceRule(const std::string& name, int64_t device, const std::string& expression,
+                         json actions) {
+    return {{"name", name},
+            {"scope", {{"kind", "device"}, {"id", device}}},
+            {"expression", expression},
+            {"actions", std::move(actions)}};
+  }
+
+  // Connects `peer` as the service user and subscribes it to `filter` before `rule` is
+  // created in `org`, so whatever the rule publishes reaches the peer (use with
+  // ASSERT_NO_FATAL_FAILURE).
+  void SubscribeThenCreateRule(Peer& peer, const std::string& filter, int64_t org,
+                               const json& rule) {
+    ASSERT_EQ(peer.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
+    ASSERT_TRUE(peer.Subscribe(filter));
+    auto created = admin_->PostJson(Org(org) + "/rules", rule);
+    ASSERT_EQ(created.status, 201) << created.body;
+  }
 };
 
 const char* kUplink = R"({
@@ -30,42 +72,30 @@ const char* kUplink = R"({
 TEST_F(RulesMqttTest, MqttActionPublishesTheRenderedTopicAndPayload) {
   int64_t app = CreateApp("Odense");
   int64_t org = OrgOfApp(app);
-  auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
-                              {{"name", "Lokale 7"}, {"transport", "http"}});
-  ASSERT_EQ(dev.status, 201) << dev.body;
-  int64_t dev_id = dev.Json().value("id", int64_t{0});
-  std::string key = dev.Json().value("apiKey", "");
+  HttpDevice dev;
+  ASSERT_NO_FATAL_FAILURE(CreateHttpDevice(app, "Lokale 7", &dev));
 
   Peer sub("alarm-subscriber");
-  ASSERT_EQ(sub.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
-  ASSERT_TRUE(sub.Subscribe("kommune/alarms/#"));
+  ASSERT_NO_FATAL_FAILURE(SubscribeThenCreateRule(
+      sub, "kommune/alarms/#", org,
+      DeviceRule("CO2 high", dev.id, "co2 > 1000",
+                 {{{"type", "mqtt"},
+                   {"topic", "kommune/alarms/{{device.id}}/{{alarm.event}}"},
+                   {"payload", R"({"room":"{{device.name}}","co2":{{readings.co2}}})"},
+                   {"qos", 1},
+                   {"on", {"raise"}}}})));
 
-  json rule = {{"name", "CO2 high"},
-               {"scope", {{"kind", "device"}, {"id", dev_id}}},
-               {"expression", "co2 > 1000"},
-               {"actions",
-                {{{"type", "mqtt"},
-                  {"topic", "kommune/alarms/{{device.id}}/{{alarm.event}}"},
-                  {"payload", R"({"room":"{{device.name}}","co2":{{readings.co2}}})"},
-                  {"qos", 1},
-                  {"on", {"raise"}}}}}};
-  auto created = admin_->PostJson(Org(org) + "/rules", rule);
-  ASSERT_EQ(created.status, 201) << created.body;
-
-  ASSERT_EQ(Ingest(key, R"({"co2": 1500})").status, 204);
+  ASSERT_EQ(Ingest(dev.api_key, R"({"co2": 1500})").status, 204);
   auto got = sub.Received(0, 60);
   ASSERT_TRUE(got) << server_->log();
-  EXPECT_EQ(got->first, "kommune/alarms/" + std::to_string(dev_id) + "/raise");
+  EXPECT_EQ(got->first, "kommune/alarms/" + std::to_string(dev.id) + "/raise");
   json payload = json::parse(got->second, nullptr, false);
   EXPECT_EQ(payload.value("room", ""), "Lokale 7") << got->second;
   EXPECT_EQ(payload.value("co2", 0), 1500) << got->second;
 
   // The attempt is in the actions log.
-  json log;
-  ASSERT_TRUE(WaitFor([&] {
-    log = Log(org);
-    return log.value("total", 0) >= 1;
-  }));
+  json log = WaitForLog(org);
+  ASSERT_GE(log.value("total", 0), 1);
   EXPECT_EQ(log["items"][0].value("type", ""), "mqtt") << log.dump();
   EXPECT_EQ(log["items"][0].value("ok", false), true) << log.dump();
   EXPECT_EQ(log["items"][0].value("target", ""), "mqtt://bysans") << log.dump();
@@ -74,29 +104,20 @@ TEST_F(RulesMqttTest, MqttActionPublishesTheRenderedTopicAndPayload) {
 TEST_F(RulesMqttTest, MqttActionsMayNotUseDeviceOrChirpstackTopics) {
   int64_t app = CreateApp("Vejle");
   int64_t org = OrgOfApp(app);
-  auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
-                              {{"name", "Lokale"}, {"transport", "http"}});
-  ASSERT_EQ(dev.status, 201) << dev.body;
-  int64_t dev_id = dev.Json().value("id", int64_t{0});
+  HttpDevice dev;
+  ASSERT_NO_FATAL_FAILURE(CreateHttpDevice(app, "Lokale", &dev));
   for (const char* topic :
        {"devices/1/down", "application/x/device/0101/command/down", "$SYS/x", "a/+/b", ""}) {
-    json rule = {{"name", "r"},
-                 {"scope", {{"kind", "device"}, {"id", dev_id}}},
-                 {"expression", "co2 > 1000"},
-                 {"actions", {{{"type", "mqtt"}, {"topic", topic}}}}};
+    json rule = DeviceRule("r", dev.id, "co2 > 1000", {{{"type", "mqtt"}, {"topic", topic}}});
     auto r = admin_->PostJson(Org(org) + "/rules", rule);
     EXPECT_EQ(r.status, 400) << topic << " " << r.body;
     EXPECT_NE(r.body.find("actions[0].topic"), std::string::npos) << r.body;
   }
-  json bad_qos = {{"name", "r"},
-                  {"scope", {{"kind", "device"}, {"id", dev_id}}},
-                  {"expression", "co2 > 1000"},
-                  {"actions", {{{"type", "mqtt"}, {"topic", "ok/topic"}, {"qos", 2}}}}};
+  json bad_qos = DeviceRule("r", dev.id, "co2 > 1000",
+                            {{{"type", "mqtt"}, {"topic", "ok/topic"}, {"qos", 2}}});
   EXPECT_EQ(admin_->PostJson(Org(org) + "/rules", bad_qos).status, 400);
-  json bad_frame = {{"name", "r"},
-                    {"scope", {{"kind", "device"}, {"id", dev_id}}},
-                    {"expression", "co2 > 1000"},
-                    {"actions", {{{"type", "downlink"}, {"fPort", 2}, {"hex", "0g"}}}}};
+  json bad_frame =
+      DeviceRule("r", dev.id, "co2 > 1000", {{{"type", "downlink"}, {"fPort", 2}, {"hex", "0g"}}});
   auto r = admin_->PostJson(Org(org) + "/rules", bad_frame);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("actions[0].hex"), std::string::npos) << r.body;
@@ -107,20 +128,14 @@ TEST_F(RulesMqttTest, DownlinkActionReachesChirpstackAndTheDownlinkHistory) {
   int64_t org = OrgOfApp(app);
   int64_t dev = CreateLorawanDevice(app, "0202020202020202");
   Peer cs("chirpstack");
-  ASSERT_EQ(cs.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
-  ASSERT_TRUE(cs.Subscribe("application/+/device/+/command/down"));
-
-  json rule = {{"name", "Pumpe: signal svagt"},
-               {"scope", {{"kind", "device"}, {"id", dev}}},
-               {"expression", "lorawan.rssi > -100"},
-               {"actions",
-                {{{"type", "downlink"},
-                  {"fPort", 10},
-                  {"hex", "0102ff"},
-                  {"confirmed", true},
-                  {"on", {"raise"}}}}}};
-  auto created = admin_->PostJson(Org(org) + "/rules", rule);
-  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_NO_FATAL_FAILURE(
+      SubscribeThenCreateRule(cs, "application/+/device/+/command/down", org,
+                              DeviceRule("Pumpe: signal svagt", dev, "lorawan.rssi > -100",
+                                         {{{"type", "downlink"},
+                                           {"fPort", 10},
+                                           {"hex", "0102ff"},
+                                           {"confirmed", true},
+                                           {"on", {"raise"}}}})));
 
   const std::string topic =
       "application/7d3a1b52-93c4-4f6e-8a0b-2c9e5d4f1a77/device/0202020202020202/";
@@ -151,21 +166,14 @@ TEST_F(RulesMqttTest, DownlinkActionReachesChirpstackAndTheDownlinkHistory) {
 TEST_F(RulesMqttTest, DownlinkToAnHttpDeviceFailsOnceWithoutRetries) {
   int64_t app = CreateApp("Aalborg");
   int64_t org = OrgOfApp(app);
-  auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(app) + "/devices",
-                              {{"name", "Lokale"}, {"transport", "http"}});
-  ASSERT_EQ(dev.status, 201) << dev.body;
-  int64_t dev_id = dev.Json().value("id", int64_t{0});
-  json rule = {{"name", "r"},
-               {"scope", {{"kind", "device"}, {"id", dev_id}}},
-               {"expression", "co2 > 1000"},
-               {"actions", {{{"type", "downlink"}, {"fPort", 2}, {"data", "AQ=="}}}}};
+  HttpDevice dev;
+  ASSERT_NO_FATAL_FAILURE(CreateHttpDevice(app, "Lokale", &dev));
+  json rule = DeviceRule("r", dev.id, "co2 > 1000",
+                         {{{"type", "downlink"}, {"fPort", 2}, {"data", "AQ=="}}});
   ASSERT_EQ(admin_->PostJson(Org(org) + "/rules", rule).status, 201);
-  ASSERT_EQ(Ingest(dev.Json().value("apiKey", ""), R"({"co2": 1500})").status, 204);
-  json log;
-  ASSERT_TRUE(WaitFor([&] {
-    log = Log(org);
-    return log.value("total", 0) >= 1;
-  }));
+  ASSERT_EQ(Ingest(dev.api_key, R"({"co2": 1500})").status, 204);
+  json log = WaitForLog(org);
+  ASSERT_GE(log.value("total", 0), 1);
   EXPECT_EQ(log["items"][0].value("ok", true), false);
   EXPECT_NE(log["items"][0].value("error", "").find("HTTP devices"), std::string::npos)
       << log.dump();

@@ -6,71 +6,32 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "integration/rules_receiver.h"
-#include "rules/service.h"
-#include "store/rule_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "unit/act/store_fixture.h"
 
 namespace bysans {
 namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using act_test::WaitFor;
 using testing::Receiver;
 
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  auto end = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
-class OutboxTest : public ::testing::Test {
+class OutboxTest : public act_test::StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bysans-outbox-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "bysans.db").string();
-    o.clock = &clock_;
-    auto s = OpenSqliteStore(o);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
-    org_ = store_->CreateOrganization({0, "Kommune", 0})->id;
-    Application app;
-    app.org_id = org_;
-    app.name = "Skole";
-    Id app_id = store_->CreateApplication(app)->id;
-    Device d;
-    d.org_id = org_;
-    d.app_id = app_id;
-    d.name = "Lokale";
-    device_ = *store_->CreateDevice(d, "hash1");
-    RuleRecord r;
-    r.org_id = org_;
-    r.definition = json{{"name", "CO2"},
-                        {"scope", {{"kind", "device"}, {"id", device_.id}}},
-                        {"expression", "co2 > 1000"},
-                        {"actions", json::array({{{"type", "webhook"}, {"url", hook_.url()}}})}}
-                       .dump();
-    ASSERT_TRUE(store_->rules().CreateRule(r).ok());
+    ASSERT_NO_FATAL_FAILURE(OpenStore());
+    json rule = Co2Rule();
+    rule["actions"] = json::array({{{"type", "webhook"}, {"url", hook_.url()}}});
+    ASSERT_NE(CreateRule(rule), 0);
   }
   void TearDown() override {
     service_.reset();
     outbox_.reset();
-    store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    StoreFixture::TearDown();
   }
   // An outbox whose poll would only run after an hour.
   void MakeOutbox() {
@@ -81,26 +42,12 @@ class OutboxTest : public ::testing::Test {
   void StartService(bool hand_off) {
     std::function<void(std::vector<OutboxEntry>)> cb;
     if (hand_off) cb = [this](std::vector<OutboxEntry> rows) { outbox_->Submit(std::move(rows)); };
-    service_ =
-        std::make_unique<rules::RulesService>(*store_, clock_, rules::RulesServiceOptions{}, cb);
-    ASSERT_TRUE(service_->Start().ok());
-  }
-  void Send(double co2) {
-    service_->OnCommitted(std::make_shared<const Device>(device_),
-                          std::make_shared<const std::vector<Reading>>(std::vector<Reading>{
-                              {device_.id, "co2", clock_.NowMs(), co2, "", Quality::kOk}}));
-    service_->Drain();
+    StoreFixture::StartService(std::move(cb));
   }
   size_t Pending() { return store_->rules().ListPendingOutbox(100)->size(); }
 
   Receiver hook_{Receiver::Mode::kOk};
-  ManualClock clock_{1'700'000'000'000};
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
   std::unique_ptr<act::Outbox> outbox_;
-  std::unique_ptr<rules::RulesService> service_;
-  Id org_ = 0;
-  Device device_;
 };
 
 TEST_F(OutboxTest, CommittedRowsAreHandedOverWithoutAStorePoll) {

@@ -1,91 +1,33 @@
 // The rules runtime in-process on a real SQLite file with a ManualClock:
-// silence detection in simulated time, silencing, and templates.
+// silence detection in simulated time, silencing, devices whose tags change, and templates.
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 #include "act/template.h"
-#include "rules/service.h"
-#include "store/rule_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "unit/act/store_fixture.h"
 
 namespace bysans {
 namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using act_test::WaitFor;
 
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  auto end = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
-class RulesServiceTest : public ::testing::Test {
+class RulesServiceTest : public act_test::StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bysans-rules-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "bysans.db").string();
-    o.clock = &clock_;
-    auto s = OpenSqliteStore(o);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
-    org_ = store_->CreateOrganization({0, "Kommune", 0})->id;
-    Application app;
-    app.org_id = org_;
-    app.name = "Skole";
-    app_ = store_->CreateApplication(app)->id;
-    Device d;
-    d.org_id = org_;
-    d.app_id = app_;
-    d.name = "Lokale";
-    d.expected_interval_s = 60;
-    device_ = *store_->CreateDevice(d, "hash1");
-    RuleRecord r;
-    r.org_id = org_;
-    r.definition = json{{"name", "Tavs"},
-                        {"kind", "silence"},
-                        {"scope", {{"kind", "application"}, {"id", app_}}},
-                        {"silence", {{"intervalMultiple", 3}}}}
-                       .dump();
-    rule_ = store_->rules().CreateRule(r)->id;
-    service_ = std::make_unique<rules::RulesService>(*store_, clock_, rules::RulesServiceOptions{},
-                                                     nullptr);
-    ASSERT_TRUE(service_->Start().ok());
+    ASSERT_NO_FATAL_FAILURE(OpenStore(/*expected_interval_s=*/60));
+    rule_ = CreateRule(json{{"name", "Tavs"},
+                            {"kind", "silence"},
+                            {"scope", {{"kind", "application"}, {"id", app_}}},
+                            {"silence", {{"intervalMultiple", 3}}}});
+    ASSERT_NO_FATAL_FAILURE(StartService());
   }
-  void TearDown() override {
-    service_.reset();
-    store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  size_t Count(const std::string& state) {
-    AlarmFilter f;
-    f.org_id = org_;
-    if (!state.empty()) f.states = {state};
-    return store_->rules().ListAlarms(f, Page{})->items.size();
-  }
-  void Reading(double v) {
-    service_->OnCommitted(device_, {{device_.id, "co2", clock_.NowMs(), v, "", Quality::kOk}});
-  }
+  void Reading(double v) { Commit(v); }
 
-  ManualClock clock_{1'700'000'000'000};
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<rules::RulesService> service_;
-  Id org_ = 0, app_ = 0, rule_ = 0;
-  Device device_;
+  Id rule_ = 0;
 };
 
 TEST_F(RulesServiceTest, SilenceFiresAfterThreeIntervalsInSimulatedTime) {
@@ -115,6 +57,48 @@ TEST_F(RulesServiceTest, NoSilenceAlarmWhileTheDeviceIsSilenced) {
   EXPECT_EQ(Count(""), 0u);
   clock_.Advance(3'600'000);  // silence over, still no message: raised
   ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+}
+
+// The runtime keeps each device's rule view between batches: a change of the device's tags
+// (a new snapshot) must still move it into and out of a tag-scoped rule, and a snapshot
+// handed over again (the same pointer) must behave as before.
+TEST_F(RulesServiceTest, TagScopedRuleFollowsTheDevicesTags) {
+  Id by_tag = CreateRule(json{{"name", "CO2 i klasse"},
+                              {"scope", {{"kind", "tag"}, {"tag", "classroom"}}},
+                              {"expression", "co2 > 1000"}});
+  ASSERT_NE(by_tag, 0);
+  auto alarms = [&] {  // the tag rule's alarms
+    AlarmFilter f;
+    f.org_id = org_;
+    auto items = store_->rules().ListAlarms(f, Page{})->items;
+    std::erase_if(items, [&](const AlarmRecord& a) { return a.rule_id != by_tag; });
+    return items;
+  };
+  Send(1500);  // not tagged yet
+  EXPECT_TRUE(alarms().empty());
+  device_.tags = {"classroom"};
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return alarms().size() == 1 && alarms()[0].state == "active"; }));
+  Send(1600);  // a new snapshot with the same fields: no second alarm
+  EXPECT_EQ(alarms().size(), 1u);
+
+  device_.tags = {"office"};
+  auto moved = std::make_shared<const Device>(device_);
+  auto co2 = [&](double v) {
+    return std::make_shared<const std::vector<::bysans::Reading>>(
+        std::vector<::bysans::Reading>{{device_.id, "co2", clock_.NowMs(), v, "", Quality::kOk}});
+  };
+  service_->OnCommitted(moved, co2(1500));
+  service_->Drain();
+  ASSERT_TRUE(WaitFor([&] { return alarms().size() == 1 && alarms()[0].state == "cleared"; }));
+  service_->OnCommitted(moved, co2(1700));  // the same snapshot again: still out of scope
+  service_->Drain();
+  EXPECT_EQ(alarms().size(), 1u);
+
+  device_.tags = {"office", "classroom"};
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return alarms().size() == 2; }));
+  EXPECT_EQ(Count("active"), 1u);
 }
 
 TEST(TemplateTest, RendersPathsEscapesAndObjects) {

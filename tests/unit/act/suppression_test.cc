@@ -4,84 +4,26 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "act/outbox.h"
-#include "rules/service.h"
-#include "store/rule_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "unit/act/store_fixture.h"
 
 namespace bysans {
 namespace {
 
 using namespace std::chrono_literals;
-using json = nlohmann::json;
-
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  auto end = std::chrono::steady_clock::now() + 60s;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+using act_test::WaitFor;
 
 constexpr TimeMs kHour = 3'600'000;
 
-class SuppressionTest : public ::testing::Test {
+class SuppressionTest : public act_test::StoreFixture {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("bysans-suppress-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    SqliteOptions o;
-    o.path = (dir_ / "bysans.db").string();
-    o.clock = &clock_;
-    auto s = OpenSqliteStore(o);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
-    org_ = store_->CreateOrganization({0, "Kommune", 0})->id;
-    Application app;
-    app.org_id = org_;
-    app.name = "Skole";
-    Id app_id = store_->CreateApplication(app)->id;
-    Device d;
-    d.org_id = org_;
-    d.app_id = app_id;
-    d.name = "Lokale";
-    device_ = *store_->CreateDevice(d, "hash1");
-    RuleRecord r;
-    r.org_id = org_;
-    r.definition = json{
-        {"name", "CO2"},
-        {"scope", {{"kind", "device"}, {"id", device_.id}}},
-        {"expression",
-         "co2 > 1000"}}.dump();
-    rule_ = store_->rules().CreateRule(r)->id;
-    service_ = std::make_unique<rules::RulesService>(*store_, clock_, rules::RulesServiceOptions{},
-                                                     nullptr);
-    ASSERT_TRUE(service_->Start().ok());
-  }
-  void TearDown() override {
-    service_.reset();
-    store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  size_t Count(const std::string& state = "") {
-    AlarmFilter f;
-    f.org_id = org_;
-    if (!state.empty()) f.states = {state};
-    return store_->rules().ListAlarms(f, Page{})->items.size();
-  }
-  void Send(double co2) {
-    service_->OnCommitted(device_, {{device_.id, "co2", clock_.NowMs(), co2, "", Quality::kOk}});
-    service_->Drain();
+    ASSERT_NO_FATAL_FAILURE(OpenStore());
+    rule_ = CreateRule(Co2Rule());
+    ASSERT_NO_FATAL_FAILURE(StartService());
   }
   void Silence(std::optional<Id> device, std::optional<Id> rule, TimeMs until) {
     SilenceRecord s;
@@ -98,12 +40,7 @@ class SuppressionTest : public ::testing::Test {
     service_->Drain();
   }
 
-  ManualClock clock_{1'700'000'000'000};
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<rules::RulesService> service_;
-  Id org_ = 0, rule_ = 0;
-  Device device_;
+  Id rule_ = 0;
 };
 
 TEST_F(SuppressionTest, DeviceSilenceHoldsTheRaiseUntilItEnds) {
