@@ -83,6 +83,7 @@ struct Shared {
   std::mutex lat_mu;
   std::unordered_map<uint64_t, int64_t> published_at;
   std::vector<double> latencies_ms;
+  std::vector<int64_t> latency_at_us;  // when each latency sample was seen (for the trace)
 };
 
 uint64_t LatKey(int64_t device, int64_t ts) {
@@ -385,6 +386,7 @@ int main(int argc, char** argv) {
             auto it = sh.published_at.find(LatKey(dev, ts));
             if (it == sh.published_at.end()) continue;
             sh.latencies_ms.push_back(static_cast<double>(now - it->second) / 1000.0);
+            sh.latency_at_us.push_back(now);
             sh.published_at.erase(it);
           }
         } else {
@@ -482,6 +484,18 @@ int main(int argc, char** argv) {
   {
     std::lock_guard lk(sh.lat_mu);
     samples = sh.latencies_ms.size();
+    if (std::getenv("BENCH_LATENCY_TRACE") != nullptr) {
+      // Worst latency and samples seen in each 50 ms, to tell a steady tail from stalls.
+      std::map<int64_t, std::pair<double, int>> worst;
+      for (size_t i = 0; i < samples; ++i) {
+        auto& [w, n] = worst[(sh.latency_at_us[i] - t0) / 50'000];
+        w = std::max(w, sh.latencies_ms[i]);
+        ++n;
+      }
+      for (const auto& [slot, wn] : worst)
+        std::fprintf(stderr, "latency_trace t=%.2fs worst_ms=%.1f n=%d\n", slot * 0.05, wn.first,
+                     wn.second);
+    }
     p50 = Percentile(sh.latencies_ms, 0.50);
     p99 = Percentile(sh.latencies_ms, 0.99);
   }
