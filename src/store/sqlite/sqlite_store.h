@@ -38,6 +38,10 @@ struct SqliteOptions {
   // big, so appends wait at most one slice for SQLite's write lock.
   int seal_slice_series = 1000;
   int64_t seal_slice_points = 65'536;  // ... and at most about this many points
+  // A WAL file that grew beyond wal_keep_bytes under load is truncated once no
+  // commit happened for wal_shrink_idle_ms (SQLite would do it inside a commit).
+  int64_t wal_keep_bytes = int64_t{64} << 20;
+  int64_t wal_shrink_idle_ms = 10'000;
   // Test hook: called on the sealer thread after each committed slice of a seal
   // (slice index from 0), before the seal's final transaction. Empty in production.
   std::function<void(int slice)> after_seal_slice;

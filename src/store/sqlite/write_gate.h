@@ -51,6 +51,12 @@ class WriteGate {
     cv_.notify_all();
   }
 
+  // Releases so far (commits and unlocks): a store that is idle does not move it.
+  uint64_t releases() {
+    std::lock_guard lk(mu_);
+    return releases_;
+  }
+
   // Priority requests waiting now (tests and diagnostics).
   int priority_waiting() {
     std::lock_guard lk(mu_);

@@ -1,0 +1,76 @@
+// The WAL is never truncated inside a commit (no journal_size_limit); the
+// checkpoint thread truncates a WAL that grew beyond wal_keep_bytes once the
+// store has been idle for wal_shrink_idle_ms, and not while commits go on.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "unit/store/temp_store.h"
+
+namespace bysans {
+namespace {
+
+using namespace std::chrono_literals;
+
+class WalShrinkTest : public testing::StoreTest {
+ protected:
+  SqliteOptions Options() {
+    SqliteOptions o = StoreTest::Options();
+    o.wal_keep_bytes = 256 * 1024;
+    o.wal_shrink_idle_ms = 600;
+    return o;
+  }
+  void SetUp() override {
+    auto r = OpenSqliteStore(Options());
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    store_ = std::move(r).value();
+  }
+  std::uintmax_t WalBytes() {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(dir_.path() + "/bysans.db-wal", ec);
+    return ec ? 0 : n;
+  }
+  // One message with a 4 KiB payload: ~1 MiB of WAL per 250.
+  void Write(int n) {
+    for (int i = 0; i < n; ++i) {
+      IngestBatch b;
+      RawMessage m;
+      m.device_id = 1;
+      m.received_ms = 1'700'000'000'000 + i;
+      m.content_type = "application/octet-stream";
+      m.payload = std::string(4096, static_cast<char>('a' + i % 26));
+      b.messages.push_back(std::move(m));
+      ASSERT_TRUE(store_->Append(std::move(b)).ok());
+    }
+  }
+};
+
+TEST_F(WalShrinkTest, GrownWalIsTruncatedAfterIdleNotDuringWrites) {
+  Write(750);
+  ASSERT_GT(WalBytes(), 256u * 1024) << "the test needs a WAL above wal_keep_bytes";
+  // Writes every 100 ms (shorter than the idle time): the WAL keeps its size.
+  for (int i = 0; i < 10; ++i) {
+    Write(1);
+    std::this_thread::sleep_for(100ms);
+    EXPECT_GT(WalBytes(), 256u * 1024) << "truncated while commits went on, at " << i;
+  }
+  // Idle: truncated within a few idle periods.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (WalBytes() > 256u * 1024 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_LE(WalBytes(), 256u * 1024);
+  // And the store goes on working.
+  Write(3);
+  MessageQuery q;
+  q.device_id = 1;
+  q.limit = 5;
+  auto ms = store_->QueryMessages(q);
+  ASSERT_TRUE(ms.ok());
+  EXPECT_EQ(ms->size(), 5u);
+}
+
+}  // namespace
+}  // namespace bysans
