@@ -423,10 +423,11 @@ Status SqliteStore::IndexMessages(Db& db, std::vector<std::pair<Id, int64_t>>& p
   if (pending.empty()) return Status::Ok();
   int64_t newest = 0;
   for (const auto& p : pending) newest = std::max(newest, p.second);
-  // Sorted, each device's entries go to one run of index pages.
+  // Sorted, each device's entries go to one run of index pages. Plain INSERT: the batch
+  // holds messages above raw_indexed_upto only, and a failed commit rolls it all back.
   std::sort(pending.begin(), pending.end());
-  BYSANS_ASSIGN_OR_RETURN(
-      auto ins, db.Prepare("INSERT OR IGNORE INTO raw_device_index(dev, msg) VALUES(?, ?)"));
+  BYSANS_ASSIGN_OR_RETURN(auto ins,
+                          db.Prepare("INSERT INTO raw_device_index(dev, msg) VALUES(?, ?)"));
   for (const auto& [device, msg] : pending)
     BYSANS_RETURN_IF_ERROR(ins->Bind(1, device).Bind(2, msg).Run());
   BYSANS_ASSIGN_OR_RETURN(
