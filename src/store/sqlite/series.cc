@@ -181,10 +181,9 @@ void SqliteStore::AppendAsync(IngestBatch batch, AppendDone done) {
       return;
     }
     queue_.push_back(PendingBatch{std::move(batch), std::move(done)});
-    // The writer waits for a first batch, or, pacing, for a full group; other
-    // appends need not wake it.
-    const size_t n = queue_.size();
-    wake = n == 1 || n == static_cast<size_t>(std::max(1, opts_.group_commit_max_batches));
+    // The writer waits only for an empty queue to get a batch; it takes everything
+    // queued when it comes back from a commit, so other appends need not wake it.
+    wake = queue_.size() == 1;
   }
   if (wake) q_cv_.notify_one();
 }
@@ -198,26 +197,17 @@ Status SqliteStore::Append(IngestBatch batch) {
 
 void SqliteStore::WriterLoop() {
   const size_t max_group = static_cast<size_t>(std::max(1, opts_.group_commit_max_batches));
-  const auto pacing = std::chrono::microseconds(std::max<int64_t>(0, opts_.group_commit_pacing_us));
-  auto last_start = std::chrono::steady_clock::now();
-  size_t last_size = 0;
   for (;;) {
     std::vector<PendingBatch> group;
     {
       std::unique_lock lk(q_mu_);
       q_cv_.wait(lk, [&] { return !queue_.empty() || closing_; });
       if (queue_.empty()) break;  // closing and drained
-      if (last_size > 1 && pacing.count() > 0) {
-        q_cv_.wait_until(lk, last_start + pacing,
-                         [&] { return queue_.size() >= max_group || closing_; });
-      }
-      last_start = std::chrono::steady_clock::now();
       while (!queue_.empty() && group.size() < max_group) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    last_size = group.size();
     Status s = CommitGroup(group, 0, group.size());
     if (!s.ok() && group.size() > 1) {
       // Isolate the failing batch: commit the others one by one.

@@ -24,12 +24,6 @@ struct SqliteOptions {
   // reload the log at open after a crash. See README.md.
   int64_t seal_points = 1'048'576;
   int group_commit_max_batches = 512;
-  // Group-commit pacing: while commits carry more than one batch (concurrent
-  // load), the writer starts the next commit at most this often, unless
-  // group_commit_max_batches are waiting. Each commit rewrites the right edge of
-  // every table it touches and syncs the WAL, so fewer, larger commits cost less
-  // CPU and I/O per message; a lone client (one batch per commit) never waits.
-  int64_t group_commit_pacing_us = 4000;
   // Raw messages the writer collects before it adds them, sorted, to the
   // by-device index in one commit (device_messages_sql.h). Until then a device
   // query scans them: at most about this many rows.
