@@ -117,11 +117,12 @@ class Db {
 
 // Runs a transaction: BEGIN IMMEDIATE (or DEFERRED for reads), and COMMIT if
 // Commit() was called, ROLLBACK otherwise. A write transaction on a gated
-// connection holds the gate throughout; `priority` is for the ingest writer.
+// connection holds the gate throughout, in the given turn (write_gate.h).
 class Txn {
  public:
-  Txn(Db& db, bool write, bool priority = false) : db_(db), gate_(write ? db.gate() : nullptr) {
-    if (gate_) gate_->Lock(priority);
+  Txn(Db& db, bool write, WriteTurn turn = WriteTurn::kInOrder)
+      : db_(db), gate_(write ? db.gate() : nullptr) {
+    if (gate_) gate_->Lock(turn);
     begin_ = db_.Exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
   }
   Txn(const Txn&) = delete;

@@ -276,7 +276,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   std::vector<std::pair<Id, int64_t>> inserted;  // (device, message id) of this commit
   bool indexed = false;                          // unindexed_ went to the index in it
   {
-    Txn txn(db, true, /*priority=*/true);
+    Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(
         auto msg_st, db.Prepare("INSERT INTO raw_messages(device_id, received_ms, transport, "
@@ -490,7 +490,7 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
   int slice_no = 0;
   for (size_t i = 0; i < fresh.size();) {
     {
-      Txn txn(db, true);
+      Txn txn(db, true, WriteTurn::kWhenIdle);
       BYSANS_RETURN_IF_ERROR(txn.begin_status());
       size_t series = 0, points = 0;
       for (; i < fresh.size() && series < max_series && points < max_points; ++i, ++series) {
@@ -504,7 +504,7 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
     ++slice_no;
   }
   {
-    Txn txn(db, true);
+    Txn txn(db, true, WriteTurn::kWhenIdle);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     for (int64_t sid : late)
       BYSANS_RETURN_IF_ERROR(SealSeries(db, sid, seg.series.at(sid).pts, seg.gen));

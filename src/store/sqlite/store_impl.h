@@ -203,7 +203,7 @@ class SqliteStore final : public Store {
 
   SqliteOptions opts_;
   // SQLite's write lock in process (write_gate.h), shared by every connection
-  // below; the writer has priority over the sealer and the pool.
+  // below; short transactions in order, the sealer's slices when none waits.
   WriteGate gate_;
   Pool pool_;
   std::unique_ptr<RuleStore> rules_;        // rules.cc

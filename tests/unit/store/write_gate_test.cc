@@ -1,6 +1,7 @@
 // The write gate (store/sqlite/write_gate.h): write transactions of connections
-// that share a gate take turns in process, a priority request goes first, and
-// an auto-commit write that meets SQLITE_BUSY is released by the holder's commit.
+// that share a gate take turns in process (first come, first served; bulk work
+// only when nobody else waits), and an auto-commit write that meets SQLITE_BUSY
+// is released by the holder's commit.
 #include "store/sqlite/write_gate.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "store/sqlite/db.h"
 #include "unit/store/temp_store.h"
@@ -66,28 +68,51 @@ TEST_F(WriteGateTest, WriteTransactionsOfTwoConnectionsTakeTurns) {
   EXPECT_EQ(Count(*a), 2);
 }
 
-TEST_F(WriteGateTest, PriorityRequestGoesBeforeAnEarlierOrdinaryOne) {
-  gate_.Lock(false);
-  std::atomic<int> order{0};
-  std::atomic<int> ordinary_turn{0}, priority_turn{0};
-  std::thread ordinary([&] {
-    gate_.Lock(false);
-    ordinary_turn = ++order;
+TEST_F(WriteGateTest, InOrderRequestsAreServedFirstComeFirstServed) {
+  using sqlite::WriteTurn;
+  gate_.Lock(WriteTurn::kInOrder);
+  std::atomic<int> served{0};
+  int turn[3] = {0, 0, 0};
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < 3; ++i) {
+    waiting.emplace_back([&, i] {
+      gate_.Lock(WriteTurn::kInOrder);
+      turn[i] = ++served;
+      gate_.Unlock();
+    });
+    // The next one asks only after this one waits.
+    while (gate_.in_order_waiting() < i + 1) std::this_thread::sleep_for(1ms);
+  }
+  gate_.Unlock();
+  for (auto& t : waiting) t.join();
+  EXPECT_EQ(turn[0], 1);
+  EXPECT_EQ(turn[1], 2);
+  EXPECT_EQ(turn[2], 3);
+}
+
+TEST_F(WriteGateTest, WhenIdleRequestGoesAfterALaterInOrderOne) {
+  using sqlite::WriteTurn;
+  gate_.Lock(WriteTurn::kInOrder);
+  std::atomic<int> served{0};
+  std::atomic<int> bulk_turn{0}, short_turn{0};
+  std::thread bulk([&] {
+    gate_.Lock(WriteTurn::kWhenIdle);
+    bulk_turn = ++served;
     gate_.Unlock();
   });
-  std::this_thread::sleep_for(50ms);  // the ordinary request waits first
-  std::thread priority([&] {
-    gate_.Lock(true);
-    priority_turn = ++order;
+  std::this_thread::sleep_for(50ms);  // the bulk request waits first
+  std::thread short_txn([&] {
+    gate_.Lock(WriteTurn::kInOrder);
+    short_turn = ++served;
     std::this_thread::sleep_for(20ms);
     gate_.Unlock();
   });
-  while (gate_.priority_waiting() == 0) std::this_thread::sleep_for(1ms);
+  while (gate_.in_order_waiting() == 0) std::this_thread::sleep_for(1ms);
   gate_.Unlock();
-  ordinary.join();
-  priority.join();
-  EXPECT_EQ(priority_turn, 1);
-  EXPECT_EQ(ordinary_turn, 2);
+  bulk.join();
+  short_txn.join();
+  EXPECT_EQ(short_turn, 1);
+  EXPECT_EQ(bulk_turn, 2);
 }
 
 TEST_F(WriteGateTest, AutoCommitWriteThatMeetsBusyIsReleasedByTheCommit) {
