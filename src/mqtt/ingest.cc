@@ -21,6 +21,7 @@
 #include "lorawan/chirpstack.h"
 #include "mqtt/broker.h"
 #include "mqtt/client.h"
+#include "mqtt/device_cache.h"
 #include "mqtt/integrations.h"
 #include "mqtt/url.h"
 #include "store/mqtt_store.h"
@@ -31,8 +32,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kServiceUser = "bysans-service";
-constexpr TimeMs kCacheTtlMs = 5000;
-constexpr TimeMs kNegativeTtlMs = 1000;
 constexpr size_t kKeptBadPayload = 64 * 1024;  // bytes of a refused payload kept as raw message
 
 // The results counted in bysans_mqtt_messages_total{result}.
@@ -110,14 +109,9 @@ struct MqttService::Impl {
   // Device caches and the flattener: used under `handle_mu` (bysans' own client and every
   // integration client call the handlers from their own I/O threads).
   std::mutex handle_mu;
-  struct CacheEntry {
-    std::shared_ptr<const Device> device;  // null = none
-    TimeMs expires = 0;
-    bool refreshing = false;  // a reload of this expired entry is queued (refresher)
-  };
-  std::unordered_map<Id, CacheEntry> by_id;
-  std::unordered_map<std::string, CacheEntry> by_eui;
-  std::unordered_map<std::string, CacheEntry> by_topic_key;  // external brokers
+  DeviceCache<Id> by_id{clock, refresher};
+  DeviceCache<std::string> by_eui{clock, refresher};
+  DeviceCache<std::string> by_topic_key{clock, refresher};  // external brokers
   ingest::JsonFlattener flattener;
   // ChirpStack application id + "#" + integration id stored per device (downlink route).
   std::unordered_map<Id, std::string> app_of_device;
@@ -138,19 +132,16 @@ struct MqttService::Impl {
   bool stopping = false;
   std::thread retrier;
 
-  // Reloads expired device cache entries off the message path (Cached).
-  std::mutex refresh_mu;
-  std::condition_variable refresh_cv;
-  std::deque<std::function<void()>> refresh_queue;
-  bool refresh_stop = false;
-  std::thread refresher;
-
   // Reloads the broker's credentials when they change.
   std::thread watcher;
   prometheus::Gauge* broker_restarts = nullptr;  // set by the watcher
   std::mutex watch_mu;
   std::condition_variable watch_cv;
   bool watch_stop = false;
+
+  // Reloads expired device cache entries off the message path (device_cache.h). Declared
+  // after the caches: destroyed (stopped) before them.
+  Refresher refresher;
 
   Impl(ServiceOptions o, Store& s, pipeline::Pipeline& p, Metrics& m, const Clock& c, Random& r)
       : opts(std::move(o)), store(s), pipeline(p), metrics(m), clock(c), random(r) {
@@ -209,81 +200,12 @@ struct MqttService::Impl {
     }
   }
 
-  // Looks a device up through a small TTL cache (negative answers cached
-  // briefly too, so floods of unknown ids do not reach the store). An expired
-  // device is still served while the refresher reloads it: a message never
-  // waits for the store here, except for a device not seen before. A change to
-  // a device (or its deletion) is therefore seen within the TTL plus one reload.
-  // `load` is copied only when a refresh is queued.
-  template <typename Key, typename Load>
-  std::shared_ptr<const Device> Cached(std::unordered_map<Key, CacheEntry>& cache, const Key& key,
-                                       const Load& load) {
-    TimeMs now = clock.NowMs();
-    auto it = cache.find(key);
-    if (it != cache.end() && it->second.expires > now) return it->second.device;
-    if (it != cache.end() && it->second.device) {
-      if (!it->second.refreshing) {
-        it->second.refreshing = true;
-        QueueRefresh([this, &cache, key, load] {
-          Result<Device> d = load();
-          std::lock_guard lock(handle_mu);
-          CacheEntry& e = cache[key];
-          e.refreshing = false;
-          if (d.ok()) {
-            e.device = std::make_shared<const Device>(std::move(*d));
-            e.expires = clock.NowMs() + kCacheTtlMs;
-          } else if (d.status().code() == Code::kNotFound) {
-            e.device = nullptr;
-            e.expires = clock.NowMs() + kNegativeTtlMs;
-          } else {
-            e.expires = clock.NowMs() + kNegativeTtlMs;  // store error: keep it, retry soon
-          }
-        });
-      }
-      return it->second.device;
-    }
-    Result<Device> d = load();
-    CacheEntry e;
-    if (d.ok()) {
-      e.device = std::make_shared<const Device>(std::move(*d));
-      e.expires = now + kCacheTtlMs;
-    } else {
-      e.expires = now + kNegativeTtlMs;
-    }
-    if (cache.size() > 100000) cache.clear();
-    cache[key] = e;
-    return e.device;
-  }
-
-  void QueueRefresh(std::function<void()> task) {
-    {
-      std::lock_guard lock(refresh_mu);
-      if (refresh_stop) return;
-      refresh_queue.push_back(std::move(task));
-    }
-    refresh_cv.notify_one();
-  }
-
-  void RefreshLoop() {
-    std::unique_lock lock(refresh_mu);
-    for (;;) {
-      refresh_cv.wait(lock, [&] { return refresh_stop || !refresh_queue.empty(); });
-      if (refresh_stop) break;
-      std::function<void()> task = std::move(refresh_queue.front());
-      refresh_queue.pop_front();
-      lock.unlock();
-      task();
-      lock.lock();
-    }
-    refresh_queue.clear();
-  }
-
   std::shared_ptr<const Device> DeviceById(Id id) {
-    return Cached(by_id, id, [this, id] { return store.GetDevice(id); });
+    return by_id.Get(id, [this, id] { return store.GetDevice(id); });
   }
 
   std::shared_ptr<const Device> DeviceByEui(const std::string& eui) {
-    return Cached(by_eui, eui, [this, eui] { return store.FindDeviceByDevEui(eui); });
+    return by_eui.Get(eui, [this, eui] { return store.FindDeviceByDevEui(eui); });
   }
 
   void Submit(const std::shared_ptr<pipeline::Uplink>& u, const std::shared_ptr<AckHandle>& ack,
@@ -390,7 +312,7 @@ struct MqttService::Impl {
     std::shared_ptr<const Device> d;
     if (!value.empty()) {
       std::string key = std::to_string(via.app_id) + "|" + via.device_match + "|" + value;
-      d = Cached(by_topic_key, key, [this, via, value]() -> Result<Device> {
+      d = by_topic_key.Get(key, [this, via, value]() -> Result<Device> {
         Result<Device> found = NotFound("no device");
         if (via.device_match == "id") {
           Id id = 0;
@@ -691,7 +613,6 @@ Status MqttService::Start() {
     out << m.url << "\n";
   }
   m.retrier = std::thread([&m] { m.RetryLoop(); });
-  m.refresher = std::thread([&m] { m.RefreshLoop(); });
   m.client = std::make_unique<MqttClient>(co);
   m.client->set_on_message(
       [&m](IncomingMessage msg, AckHandle ack) { m.OnMessage(std::move(msg), std::move(ack)); });
@@ -740,12 +661,7 @@ void MqttService::Stop() {
   }
   m.retry_cv.notify_all();
   if (m.retrier.joinable()) m.retrier.join();
-  {
-    std::lock_guard lock(m.refresh_mu);
-    m.refresh_stop = true;
-  }
-  m.refresh_cv.notify_all();
-  if (m.refresher.joinable()) m.refresher.join();
+  m.refresher.Stop();
   {
     std::lock_guard lock(m.watch_mu);
     m.watch_stop = true;
