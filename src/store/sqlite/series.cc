@@ -274,7 +274,8 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   int64_t next_id = next_series_id_;
   int64_t last_blob = last_blob_id_;
   std::vector<std::pair<Id, int64_t>> inserted;  // (device, message id) of this commit
-  bool indexed = false;                          // unindexed_ went to the index in it
+  std::vector<std::pair<Id, int64_t>> started;   // an index batch this commit starts
+  size_t index_done = indexing_done_;
   {
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
@@ -363,19 +364,31 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       BYSANS_RETURN_IF_ERROR(blob_st->BindBlob(1, blob.data(), blob.size()).Run());
       last_blob = db.LastInsertId();
     }
-    if (static_cast<int64_t>(unindexed_.size() + inserted.size()) >= opts_.message_index_batch) {
-      std::vector<std::pair<Id, int64_t>> pending = unindexed_;
-      pending.insert(pending.end(), inserted.begin(), inserted.end());
-      BYSANS_RETURN_IF_ERROR(IndexMessages(db, pending));
-      indexed = true;
+    if (indexing_.empty() &&
+        static_cast<int64_t>(unindexed_.size() + inserted.size()) >= opts_.message_index_batch) {
+      started = unindexed_;
+      started.insert(started.end(), inserted.begin(), inserted.end());
+      // Sorted, each device's entries go to one run of index pages.
+      std::sort(started.begin(), started.end());
+      index_done = 0;
+    }
+    const auto& batch = started.empty() ? indexing_ : started;
+    if (!batch.empty()) {
+      BYSANS_ASSIGN_OR_RETURN(index_done, IndexSlice(db, batch, index_done));
     }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
   }
   // Committed: publish to memory.
-  if (indexed) {
+  if (!started.empty()) {
+    indexing_ = std::move(started);
     unindexed_.clear();
   } else {
     unindexed_.insert(unindexed_.end(), inserted.begin(), inserted.end());
+  }
+  indexing_done_ = index_done;
+  if (indexing_done_ >= indexing_.size()) {
+    indexing_.clear();
+    indexing_done_ = 0;
   }
   next_series_id_ = next_id;
   last_blob_id_ = last_blob;
@@ -409,20 +422,24 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   return Status::Ok();
 }
 
-Status SqliteStore::IndexMessages(Db& db, std::vector<std::pair<Id, int64_t>>& pending) {
-  if (pending.empty()) return Status::Ok();
-  int64_t newest = 0;
-  for (const auto& p : pending) newest = std::max(newest, p.second);
-  // Sorted, each device's entries go to one run of index pages. Plain INSERT: the batch
-  // holds messages above raw_indexed_upto only, and a failed commit rolls it all back.
-  std::sort(pending.begin(), pending.end());
-  BYSANS_ASSIGN_OR_RETURN(auto ins,
-                          db.Prepare("INSERT INTO raw_device_index(dev, msg) VALUES(?, ?)"));
-  for (const auto& [device, msg] : pending)
-    BYSANS_RETURN_IF_ERROR(ins->Bind(1, device).Bind(2, msg).Run());
+Result<size_t> SqliteStore::IndexSlice(Db& db, const std::vector<std::pair<Id, int64_t>>& batch,
+                                       size_t from) {
+  const size_t slice = static_cast<size_t>(std::max<int64_t>(1, opts_.message_index_slice));
+  const size_t to = std::min(batch.size(), from + slice);
+  // OR IGNORE: slices of a batch cut short by a crash are in the index above
+  // raw_indexed_upto, and their messages are collected again at open.
   BYSANS_ASSIGN_OR_RETURN(
-      auto up, db.Prepare("UPDATE seal_state SET raw_indexed_upto = max(raw_indexed_upto, ?)"));
-  return up->Bind(1, newest).Run();
+      auto ins, db.Prepare("INSERT OR IGNORE INTO raw_device_index(dev, msg) VALUES(?, ?)"));
+  for (size_t i = from; i < to; ++i)
+    BYSANS_RETURN_IF_ERROR(ins->Bind(1, batch[i].first).Bind(2, batch[i].second).Run());
+  if (to == batch.size()) {
+    int64_t newest = 0;
+    for (const auto& p : batch) newest = std::max(newest, p.second);
+    BYSANS_ASSIGN_OR_RETURN(
+        auto up, db.Prepare("UPDATE seal_state SET raw_indexed_upto = max(raw_indexed_upto, ?)"));
+    BYSANS_RETURN_IF_ERROR(up->Bind(1, newest).Run());
+  }
+  return to;
 }
 
 // ---------------------------------------------------------------- sealing

@@ -174,9 +174,10 @@ class SqliteStore final : public Store {
   Status LoadSeriesState();
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
-  // Inside the writer's transaction: adds `pending` (sorted here) to
-  // raw_device_index and moves raw_indexed_upto to its newest message.
-  Status IndexMessages(Db& db, std::vector<std::pair<Id, int64_t>>& pending);
+  // Inside the writer's transaction: adds the next slice of a sorted batch,
+  // from entry `from`, to raw_device_index; with the batch's last slice, moves
+  // raw_indexed_upto to its newest message. Returns where the next slice starts.
+  Result<size_t> IndexSlice(Db& db, const std::vector<std::pair<Id, int64_t>>& batch, size_t from);
   // Writer thread: hands the open segment to the sealer when it is due (or, when
   // `final`, whatever it holds); waits only when a seal is still running and the
   // open segment reached 2 x seal_points (or `final`).
@@ -240,6 +241,10 @@ class SqliteStore final : public Store {
   // Writer-thread state.
   // Committed raw messages not yet in raw_device_index: (device, message id).
   std::vector<std::pair<Id, int64_t>> unindexed_;
+  // The sorted batch being added to raw_device_index, a slice per commit (so no
+  // commit carries the whole batch), and how much of it is in.
+  std::vector<std::pair<Id, int64_t>> indexing_;
+  size_t indexing_done_ = 0;
   int64_t last_log_rowid_ = 0;
   int64_t last_blob_id_ = 0;  // newest points_blob row (log_codec.h)
 
