@@ -1,6 +1,7 @@
 #include "mqtt/client.h"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -92,19 +93,22 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     if (opts_.reconnect_min_ms <= 0 || opts_.reconnect_max_ms < opts_.reconnect_min_ms) {
       return InvalidArgument("reconnect backoff needs 0 < min <= max");
     }
-    if (opts_.tls) {
+    bool expected = false;
+    if (!started_.compare_exchange_strong(expected, true)) {
+      return FailedPrecondition("client already started");
+    }
+    if (opts_.tls) {  // after the check above: a running client's context is never touched
       error_code ec;
       if (!opts_.tls_ca_file.empty()) {
         ssl_ctx_.load_verify_file(opts_.tls_ca_file, ec);
       } else {
         ssl_ctx_.set_default_verify_paths(ec);
       }
-      if (ec) return InvalidArgument("cannot load TLS CA file: " + ec.message());
+      if (ec) {
+        started_ = false;
+        return InvalidArgument("cannot load TLS CA file: " + ec.message());
+      }
       ssl_ctx_.set_verify_mode(asio::ssl::verify_peer);
-    }
-    bool expected = false;
-    if (!started_.compare_exchange_strong(expected, true)) {
-      return FailedPrecondition("client already started");
     }
     asio::co_spawn(io_, Run(), [](const std::exception_ptr& e) {
       if (!e) return;
@@ -564,11 +568,24 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     error_code ignored;
     c->stream.next_layer().set_option(tcp::no_delay(true), ignored);
     if (c->tls) {
-      SSL_set_tlsext_host_name(c->stream.native_handle(), opts_.host.c_str());
-      c->stream.set_verify_callback(asio::ssl::host_name_verification(opts_.host));
+      // OpenSSL checks the name (or address) against the certificate, so a failure
+      // carries its reason (e.g. "hostname mismatch") in the verify result.
+      SSL* ssl = c->stream.native_handle();
+      error_code not_ip;
+      (void)asio::ip::make_address(opts_.host, not_ip);
+      if (not_ip) {
+        SSL_set_tlsext_host_name(ssl, opts_.host.c_str());
+        SSL_set1_host(ssl, opts_.host.c_str());
+      } else {  // an address: no SNI (RFC 6066), the certificate must name the address
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), opts_.host.c_str());
+      }
       auto [hec] = co_await c->stream.async_handshake(asio::ssl::stream_base::client, kAsTuple);
       if (hec) {
-        c->Close(Unavailable("TLS handshake failed: " + hec.message()));
+        std::string why = "TLS handshake failed: " + hec.message();
+        const long verify = SSL_get_verify_result(ssl);
+        if (verify != X509_V_OK)
+          why += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+        c->Close(Unavailable(why));
         co_return c->reason;
       }
     }
