@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "fixture.h"
 
@@ -222,6 +224,34 @@ class MqttTest : public ServerTest {
   json Readings(int64_t device, const std::string& key) {
     return Items("/api/v1/devices/" + std::to_string(device) + "/readings?limit=100000&key=" + key);
   }
+  // What a flood of sequence-numbered QoS 1 messages left in the store.
+  struct SeqTally {
+    std::set<int> stored;      // distinct "seq" values among the device's readings
+    size_t raw = 0;            // raw messages of the device
+    std::vector<int> missing;  // acknowledged by the broker, not stored
+  };
+  // Waits (up to 120 s) until every acknowledged sequence number is stored, then until
+  // there are as many raw messages as distinct numbers: copies redelivered after a crash
+  // or reconnect (committed, not yet acknowledged) are stored once.
+  SeqTally TallyAckedSeqs(int64_t device, const std::set<int>& acked) {
+    SeqTally t;
+    auto collect = [&] {
+      t.stored.clear();
+      for (const auto& r : Readings(device, "seq"))
+        t.stored.insert(static_cast<int>(r.value("value", 0.0)));
+      return std::includes(t.stored.begin(), t.stored.end(), acked.begin(), acked.end());
+    };
+    EXPECT_TRUE(WaitFor(collect, 120));
+    EXPECT_TRUE(WaitFor([&] {
+      collect();
+      t.raw = Messages(device).size();
+      return t.raw == t.stored.size();
+    }));
+    std::set_difference(acked.begin(), acked.end(), t.stored.begin(), t.stored.end(),
+                        std::back_inserter(t.missing));
+    return t;
+  }
+
   double Metric(const std::string& result) {
     if (result.find('{') != std::string::npos || result.rfind("bysans_", 0) == 0)
       return MetricLine(result);

@@ -102,31 +102,13 @@ TEST_F(MqttTest, BrokerRestartMidStreamLosesNothingAcknowledged) {
     return acked.size() == seq_of_mid.size();
   };
   WaitFor(collect_acked, 120);
-  std::set<int> stored;
-  auto collect = [&] {
-    stored.clear();
-    for (const auto& r : Readings(d.device_id, "seq"))
-      stored.insert(static_cast<int>(r.value("value", 0.0)));
-    return std::includes(stored.begin(), stored.end(), acked.begin(), acked.end());
-  };
-  EXPECT_TRUE(WaitFor(collect, 120));
-  // Redelivered copies (committed, not yet acknowledged when the broker went away) are
-  // stored once: as many raw messages as distinct sequence numbers.
-  size_t raw = 0;
-  EXPECT_TRUE(WaitFor([&] {
-    collect();
-    raw = Messages(d.device_id).size();
-    return raw == stored.size();
-  }));
-  std::vector<int> missing;
-  std::set_difference(acked.begin(), acked.end(), stored.begin(), stored.end(),
-                      std::back_inserter(missing));
+  const SeqTally t = TallyAckedSeqs(d.device_id, acked);
   std::printf(
       "broker restart: sent %d (%d before the stop), broker-acked %zu, stored distinct %zu, "
       "raw messages %zu, acked missing %zu\n",
-      sent.load(), sent_at_stop, acked.size(), stored.size(), raw, missing.size());
-  EXPECT_TRUE(missing.empty()) << "first missing seq " << missing.front();
-  EXPECT_EQ(raw, stored.size());
+      sent.load(), sent_at_stop, acked.size(), t.stored.size(), t.raw, t.missing.size());
+  EXPECT_TRUE(t.missing.empty()) << "first missing seq " << t.missing.front();
+  EXPECT_EQ(t.raw, t.stored.size());
   EXPECT_EQ(acked.size(), static_cast<size_t>(kTotal));
   EXPECT_EQ(Metric("bysans_mqtt_connected{client=\"service\"}"), 1);
 }

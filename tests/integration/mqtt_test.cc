@@ -216,29 +216,13 @@ TEST_F(MqttTest, Kill9WhilePublishingLosesNothingAcknowledged) {
   admin_ = std::make_unique<HttpClient>(server_->url());
   ASSERT_EQ(admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
 
-  std::set<int> stored;
-  auto collect = [&] {
-    stored.clear();
-    for (const auto& r : Readings(d.device_id, "seq")) stored.insert(r.value("value", 0.0));
-    return std::includes(stored.begin(), stored.end(), acked.begin(), acked.end());
-  };
-  EXPECT_TRUE(WaitFor(collect, 120));
-  // Redelivered copies (committed, not yet acked at the crash) are not stored twice.
-  size_t raw = 0;
-  EXPECT_TRUE(WaitFor([&] {
-    collect();
-    raw = Messages(d.device_id).size();
-    return raw == stored.size();
-  }));
-  std::vector<int> missing;
-  std::set_difference(acked.begin(), acked.end(), stored.begin(), stored.end(),
-                      std::back_inserter(missing));
+  const SeqTally t = TallyAckedSeqs(d.device_id, acked);
   std::printf(
       "kill -9: sent %d, broker-acked %zu, stored distinct %zu, raw messages %zu, "
       "acked missing %zu\n",
-      sent.load(), acked.size(), stored.size(), raw, missing.size());
-  EXPECT_TRUE(missing.empty()) << "first missing seq " << missing.front();
-  EXPECT_EQ(raw, stored.size());
+      sent.load(), acked.size(), t.stored.size(), t.raw, t.missing.size());
+  EXPECT_TRUE(t.missing.empty()) << "first missing seq " << t.missing.front();
+  EXPECT_EQ(t.raw, t.stored.size());
   EXPECT_GT(acked.size(), 200u);
 }
 

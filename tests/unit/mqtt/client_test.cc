@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "mqtt/broker.h"
+#include "unit/mqtt/client_harness.h"
 
 namespace bysans::mqtt {
 namespace {
@@ -24,12 +25,7 @@ namespace {
 constexpr int kTimeoutMs = 60000;  // generous: the machine is shared and loaded
 
 bool WaitFor(const std::function<bool()>& pred, int timeout_ms = kTimeoutMs) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
+  return testing::WaitFor(pred, timeout_ms);
 }
 
 // Deterministic Random for backoff jitter and salts.
@@ -44,50 +40,7 @@ class CountingRandom final : public Random {
   uint32_t next_ = 0;
 };
 
-// Collects what a client sees. Thread-safe.
-struct Recorder {
-  std::mutex mu;
-  std::vector<IncomingMessage> messages;
-  std::vector<AckHandle> held;
-  std::vector<Status> disconnects;
-  std::vector<ConnectInfo> connects;
-  bool auto_ack = true;
-
-  void Attach(MqttClient& c) {
-    c.set_on_message([this](IncomingMessage m, AckHandle h) {
-      std::lock_guard lk(mu);
-      messages.push_back(std::move(m));
-      if (auto_ack) {
-        h.Ack();
-      } else {
-        held.push_back(std::move(h));
-      }
-    });
-    c.set_on_connect([this](const ConnectInfo& info) {
-      std::lock_guard lk(mu);
-      connects.push_back(info);
-    });
-    c.set_on_disconnect([this](const Status& st) {
-      std::lock_guard lk(mu);
-      disconnects.push_back(st);
-    });
-  }
-  size_t message_count() {
-    std::lock_guard lk(mu);
-    return messages.size();
-  }
-  size_t connect_count() {
-    std::lock_guard lk(mu);
-    return connects.size();
-  }
-  bool HasPayload(const std::string& p) {
-    std::lock_guard lk(mu);
-    for (const auto& m : messages) {
-      if (m.payload == p) return true;
-    }
-    return false;
-  }
-};
+using testing::Recorder;
 
 class MqttBrokerTest : public ::testing::TestWithParam<int> {
  protected:
@@ -113,7 +66,7 @@ class MqttBrokerTest : public ::testing::TestWithParam<int> {
   }
 
   void TearDown() override {
-    clients_.clear();
+    clients_.Clear();
     if (broker_) broker_->Stop();
     if (!HasFailure()) {
       std::error_code ec;
@@ -141,25 +94,16 @@ class MqttBrokerTest : public ::testing::TestWithParam<int> {
   }
 
   // Recorders outlive the clients (callbacks run until a client stops).
-  Recorder& NewRecorder() {
-    recorders_.push_back(std::make_unique<Recorder>());
-    return *recorders_.back();
-  }
-
+  Recorder& NewRecorder() { return clients_.NewRecorder(); }
   MqttClient& NewClient(const ClientOptions& o, Recorder& rec) {
-    clients_.push_back(std::make_unique<MqttClient>(o));
-    rec.Attach(*clients_.back());
-    return *clients_.back();
+    return clients_.NewClient(o, rec);
   }
 
   static void Subscribe(MqttClient& c, const std::string& filter) {
-    std::atomic<bool> done{false};
+    auto r = testing::SubscribeQos1(c, filter, kTimeoutMs);
+    ASSERT_TRUE(r.has_value()) << "no SUBACK for " << filter;
     std::vector<uint8_t> codes;
-    ASSERT_TRUE(c.Subscribe({{filter, 1, false}}, [&](Result<std::vector<uint8_t>> r) {
-                   if (r.ok()) codes = *r;
-                   done = true;
-                 }).ok());
-    ASSERT_TRUE(WaitFor([&] { return done.load(); })) << "no SUBACK for " << filter;
+    if (r->ok()) codes = **r;
     ASSERT_EQ(codes.size(), 1u);
     ASSERT_LT(codes[0], 0x80) << "subscription to " << filter << " refused";
   }
@@ -186,8 +130,7 @@ class MqttBrokerTest : public ::testing::TestWithParam<int> {
   CountingRandom random_;
   std::string dir_;
   std::unique_ptr<BrokerSupervisor> broker_;
-  std::vector<std::unique_ptr<Recorder>> recorders_;
-  std::vector<std::unique_ptr<MqttClient>> clients_;
+  testing::ClientSet clients_;
 };
 
 TEST(BrokerPassword, MatchesMosquittoPasswd) {

@@ -20,6 +20,7 @@
 
 #include "mqtt/broker.h"
 #include "mqtt/client.h"
+#include "unit/mqtt/client_harness.h"
 
 namespace bysans::mqtt {
 namespace {
@@ -27,12 +28,7 @@ namespace {
 constexpr int kTimeoutMs = 20000;
 
 bool WaitFor(const std::function<bool()>& pred, int timeout_ms = kTimeoutMs) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
+  return testing::WaitFor(pred, timeout_ms);
 }
 
 bool PortAccepts(uint16_t port) {
@@ -46,40 +42,7 @@ bool PortAccepts(uint16_t port) {
   return rc == 0;
 }
 
-// What one client saw. Thread-safe; acks every message.
-struct Seen {
-  std::mutex mu;
-  std::vector<IncomingMessage> messages;
-  std::vector<Status> disconnects;
-  int connects = 0;
-
-  void Attach(MqttClient& c) {
-    c.set_on_message([this](IncomingMessage m, AckHandle h) {
-      h.Ack();
-      std::lock_guard lk(mu);
-      messages.push_back(std::move(m));
-    });
-    c.set_on_connect([this](const ConnectInfo&) {
-      std::lock_guard lk(mu);
-      ++connects;
-    });
-    c.set_on_disconnect([this](const Status& st) {
-      std::lock_guard lk(mu);
-      disconnects.push_back(st);
-    });
-  }
-  bool HasPayload(const std::string& p) {
-    std::lock_guard lk(mu);
-    for (const auto& m : messages) {
-      if (m.payload == p) return true;
-    }
-    return false;
-  }
-  size_t disconnect_count() {
-    std::lock_guard lk(mu);
-    return disconnects.size();
-  }
-};
+using Seen = testing::Recorder;  // acks every message (auto_ack)
 
 // A Mosquitto with two TLS listeners, both with certificates signed by ca.pem:
 //   port_     certificate for DNS:localhost and IP:127.0.0.1
@@ -127,7 +90,7 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
   }
 
   void TearDown() override {
-    clients_.clear();
+    clients_.Clear();
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
       int status = 0;
@@ -189,29 +152,12 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
     return o;
   }
 
-  // The fixture owns both, and its Seen outlive the clients (callbacks run until Stop()).
-  Seen& NewSeen() {
-    seen_.push_back(std::make_unique<Seen>());
-    return *seen_.back();
-  }
-  MqttClient& NewClient(const ClientOptions& o, Seen& seen) {
-    clients_.push_back(std::make_unique<MqttClient>(o));
-    seen.Attach(*clients_.back());
-    return *clients_.back();
-  }
+  Seen& NewSeen() { return clients_.NewRecorder(); }
+  MqttClient& NewClient(const ClientOptions& o, Seen& seen) { return clients_.NewClient(o, seen); }
 
   static void Subscribe(MqttClient& c, const std::string& filter) {
-    std::mutex mu;
-    std::optional<Result<std::vector<uint8_t>>> r;
-    ASSERT_TRUE(c.Subscribe({{filter, 1, false}}, [&](Result<std::vector<uint8_t>> res) {
-                   std::lock_guard lk(mu);
-                   r = std::move(res);
-                 }).ok());
-    ASSERT_TRUE(WaitFor([&] {
-      std::lock_guard lk(mu);
-      return r.has_value();
-    })) << "no SUBACK";
-    std::lock_guard lk(mu);
+    auto r = testing::SubscribeQos1(c, filter, kTimeoutMs);
+    ASSERT_TRUE(r.has_value()) << "no SUBACK";
     ASSERT_TRUE(r->ok()) << r->status().message();
     ASSERT_EQ((*r)->size(), 1u);
     ASSERT_EQ((**r)[0], 1) << "QoS 1 not granted";
@@ -240,7 +186,7 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
     EXPECT_FALSE(c.connected());
     {
       std::lock_guard lk(seen.mu);
-      EXPECT_EQ(seen.connects, 0);
+      EXPECT_EQ(seen.connects.size(), 0u);
       for (const Status& st : seen.disconnects) {
         EXPECT_EQ(st.code(), Code::kUnavailable) << st.message();
         EXPECT_NE(st.message().find("TLS handshake failed"), std::string::npos) << st.message();
@@ -263,8 +209,7 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
   uint16_t dns_port_ = 0;
   int serial_ = 0;
   pid_t pid_ = -1;
-  std::vector<std::unique_ptr<Seen>> seen_;
-  std::vector<std::unique_ptr<MqttClient>> clients_;
+  testing::ClientSet clients_;
 };
 
 TEST_P(MqttTlsTest, VerifiedConnectionDeliversQos1) {
@@ -294,7 +239,7 @@ TEST_P(MqttTlsTest, VerifiedConnectionDeliversQos1) {
   EXPECT_EQ(seen.messages[0].topic, "tls/d1/up");
   EXPECT_EQ(seen.messages[0].payload, payload);
   EXPECT_EQ(seen.messages[0].qos, 1);
-  EXPECT_EQ(seen.connects, 1);
+  EXPECT_EQ(seen.connects.size(), 1u);
   EXPECT_TRUE(seen.disconnects.empty());
 }
 
