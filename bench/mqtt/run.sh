@@ -20,6 +20,7 @@
 #      BENCH_STORE_S (15), BENCH_LAT_S (8), BENCH_WINDOW (20 un-acked publishes per device),
 #      BENCH_MQTT_LOAD (the generator binary, default from BYSANS_BUILD_DIR),
 #      BENCH_RATE (offered load of the stored run; default: the raw run's lossless rate).
+#      BENCH_PERF (a file: perf record -g of bysans during the stored run).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -120,13 +121,27 @@ RAW_MISSING=$(field missing "$RAW_OUT")
 # --- 3. bysans at the same offered load ---------------------------------------------------
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BYSANS_PID/stat"; }
 TICK_HZ=$(getconf CLK_TCK)
+# CPU ticks per thread name ("name ticks" lines; threads name themselves, core/thread_name.h).
+thread_ticks() {
+  for t in /proc/"$BYSANS_PID"/task/*; do
+    echo "$(tr ' ' _ <"$t/comm") $(sed 's/.*) //' "$t/stat" | awk '{ print $12 + $13 }')"
+  done 2>/dev/null | awk '{ s[$1] += $2 } END { for (n in s) print n, s[n] }'
+}
 CPU_T0=$(cpu_ticks)
+THREADS_T0=$(thread_ticks)
 DB="$DATA/bysans.db"
 wchar() { sed -n 's/^wchar: //p' "/proc/$BYSANS_PID/io"; }
 WCHAR0=$(wchar)
+# BENCH_PERF=<file>: also record a CPU profile of bysans (perf record -g) during this phase.
+PERF_PID=""
+if [ -n "${BENCH_PERF:-}" ]; then
+  perf record -q -F "${BENCH_PERF_HZ:-1999}" ${BENCH_PERF_CALLGRAPH:--g} -p "$BYSANS_PID" -o "$BENCH_PERF" -- sleep "$STORE_S" 2>/dev/null &
+  PERF_PID=$!
+fi
 STORE_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans \
   --rate "${BENCH_RATE:-$RAW_RATE}" --seconds "$STORE_S" --window "$WINDOW" --db "$DB" --pid "$BYSANS_PID")
 WCHAR1=$(wchar)
+[ -n "$PERF_PID" ] && wait "$PERF_PID"
 echo "run.sh: stored: $STORE_OUT" >&2
 STORED_RATE=$(field rate "$STORE_OUT")
 STORE_SEEN=$(field seen "$STORE_OUT")
@@ -141,6 +156,11 @@ for _ in $(seq 1 120); do
 done
 # bysans' CPU for the stored run: publish, drain and the seal work it left.
 CPU_US=$(( ($(cpu_ticks) - CPU_T0) * 1000000 / TICK_HZ ))
+# Where that CPU went, per thread name, in µs per stored message (stderr).
+echo "run.sh: cpu_us_per_msg by thread:" $(join -a 2 -e 0 -o 0,1.2,2.2 \
+  <(echo "$THREADS_T0" | sort) <(thread_ticks | sort) |
+  awk -v hz="$TICK_HZ" -v n="$STORE_SEEN" '{ d = ($3 - $2) * 1e6 / hz / n
+    if (d >= 0.05) printf "%s=%.1f ", $1, d }') >&2
 HALF=$(awk -v r="$STORED_RATE" 'BEGIN { printf "%d", r / 2 }')
 LAT_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans --rate "$HALF" \
   --seconds "$LAT_S" --window "$WINDOW" --db "$DB" --latency)

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "core/thread_name.h"
 
 namespace bysans::act {
 
@@ -267,6 +268,7 @@ struct Outbox::Impl {
   }
 
   void Dispatch() {
+    NameThisThread("outbox");
     std::unique_lock lk(mu);
     while (!stop) {
       finished.clear();  // rows finished from now on may still be listed as pending
@@ -295,6 +297,7 @@ struct Outbox::Impl {
   }
 
   void Work(const std::string& key) {
+    NameThisThread("outbox-target");
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     std::unique_lock lk(mu);
     while (true) {

@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/thread_name.h"
 #include "http/message.h"
 
 namespace bysans {
@@ -578,7 +579,11 @@ Status HttpServer::Start() {
   im.started = true;
   im.work.emplace(im.shared->ioc.get_executor());
   asio::post(acceptor.get_executor(), [&im] { im.Accept(); });
-  for (int i = 0; i < o.threads; ++i) im.threads.emplace_back([&im] { im.shared->ioc.run(); });
+  for (int i = 0; i < o.threads; ++i)
+    im.threads.emplace_back([&im] {
+      NameThisThread("http");
+      im.shared->ioc.run();
+    });
   return Status::Ok();
 }
 

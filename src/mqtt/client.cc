@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/thread_name.h"
 #include "mqtt/packet.h"
 
 namespace bysans::mqtt {
@@ -118,7 +119,10 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
         spdlog::error("mqtt client loop ended with an exception: {}", ex.what());
       }
     });
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("mqtt-io");
+      io_.run();
+    });
     return Status::Ok();
   }
 

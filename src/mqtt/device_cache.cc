@@ -1,5 +1,7 @@
 #include "mqtt/device_cache.h"
 
+#include "core/thread_name.h"
+
 namespace bysans::mqtt {
 
 Refresher::Refresher() : thread_([this] { Loop(); }) {}
@@ -26,6 +28,7 @@ void Refresher::Stop() {
 }
 
 void Refresher::Loop() {
+  NameThisThread("mqtt-refresh");
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });

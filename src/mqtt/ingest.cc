@@ -99,7 +99,7 @@ struct MqttService::Impl {
   const Clock& clock;
   Random& random;
 
-  std::map<std::string, prometheus::Counter*> counters;
+  std::map<std::string, prometheus::Counter*, std::less<>> counters;  // by result
   std::unique_ptr<BrokerSupervisor> broker;
   std::unique_ptr<MqttClient> client;
   std::unique_ptr<IntegrationManager> integrations;  // third-party brokers (integrations.h)
@@ -153,7 +153,8 @@ struct MqttService::Impl {
                                      "Restarts of the supervised Mosquitto after it died");
   }
 
-  void Count(const char* result) { counters.at(result)->Increment(); }
+  // Per message: a lookup without building a std::string (transparent comparator).
+  void Count(std::string_view result) { counters.find(result)->second->Increment(); }
 
   void LogOnce(const std::string& reason, const std::string& detail) {
     std::lock_guard lock(log_mu);

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/thread_name.h"
+
 namespace bysans::pipeline {
 
 struct Pipeline::Impl {
@@ -40,7 +42,11 @@ struct Pipeline::Impl {
             m.Gauge("bysans_pipeline_in_flight", "Uplinks accepted, not yet committed")) {}
 
   void StartWorkers() {
-    for (int i = 0; i < options.decode_threads; ++i) workers.emplace_back([this] { WorkerLoop(); });
+    for (int i = 0; i < options.decode_threads; ++i)
+      workers.emplace_back([this] {
+        NameThisThread("decode");
+        WorkerLoop();
+      });
   }
 
   void WorkerLoop() {
@@ -68,32 +74,25 @@ struct Pipeline::Impl {
   void Commit(Uplink u, Done done) {
     if (quality) quality->Check(*u.device, u.readings);
     if (!u.dedup_key.empty()) u.raw.dedup_key = u.dedup_key;
-    IngestBatch batch;
+    // One batch, shared by the store and the commit listeners: nothing is copied.
+    auto batch = std::make_shared<IngestBatch>();
+    batch->messages.push_back(std::move(u.raw));
+    batch->readings = std::move(u.readings);
     if (listeners.empty() && shared_listeners.empty()) {
-      batch.messages.push_back(std::move(u.raw));
-      batch.readings = std::move(u.readings);
-      store.AppendAsync(std::move(batch), [this, done = std::move(done)](const Status& st) mutable {
-        Finish(done, st);
-      });
+      store.AppendShared(std::move(batch), [this, done = std::move(done)](
+                                               const Status& st) mutable { Finish(done, st); });
       return;
     }
-    // The payload goes to the store without a copy; listeners see the rest of the message.
-    std::string payload = std::move(u.raw.payload);
-    u.raw.payload.clear();
-    batch.messages.push_back(u.raw);
-    batch.messages.back().payload = std::move(payload);
-    batch.readings = u.readings;
-    auto kept = std::make_shared<Uplink>(std::move(u));
-    store.AppendAsync(
-        std::move(batch), [this, kept, done = std::move(done)](const Status& st) mutable {
-          bool ok = st.ok();
-          Finish(done, st);
-          if (!ok) return;
-          for (const auto& l : listeners) l(*kept->device, kept->raw, kept->readings);
-          for (const auto& l : shared_listeners) {
-            l(kept->device, std::shared_ptr<const std::vector<Reading>>(kept, &kept->readings));
-          }
-        });
+    store.AppendShared(batch, [this, batch, device = std::move(u.device),
+                               done = std::move(done)](const Status& st) mutable {
+      bool ok = st.ok();
+      Finish(done, st);
+      if (!ok) return;
+      for (const auto& l : listeners) l(*device, batch->messages.front(), batch->readings);
+      for (const auto& l : shared_listeners) {
+        l(device, std::shared_ptr<const std::vector<Reading>>(batch, &batch->readings));
+      }
+    });
   }
 };
 

@@ -57,9 +57,8 @@ class QualityChecker {
 };
 
 // Called after a batch is durable, on the store's writer thread: keep it fast
-// (hand off work to your own thread for anything slow). `raw.payload` is empty
-// here: the payload was handed to the store without a copy (read it back from
-// the store if a listener ever needs it).
+// (hand off work to your own thread for anything slow). `raw` and `readings` are
+// the very batch the store committed (shared, not copied).
 using CommitListener = std::function<void(const Device& device, const RawMessage& raw,
                                           const std::vector<Reading>& readings)>;
 

@@ -12,6 +12,7 @@
 
 #include "act/outbox.h"
 #include "act/template.h"
+#include "core/thread_name.h"
 #include "core/time_format.h"
 #include "rules/alarm.h"
 #include "rules/engine.h"
@@ -330,6 +331,7 @@ struct RulesService::Impl {
   }
 
   void Loop() {
+    NameThisThread("rules");
     std::vector<AlarmEvent> events;
     std::unique_lock lk(mu);
     while (true) {
@@ -399,6 +401,7 @@ void RulesService::OnCommitted(const Device& device, const std::vector<Reading>&
 
 void RulesService::OnCommitted(std::shared_ptr<const Device> device,
                                std::shared_ptr<const std::vector<Reading>> readings) {
+  bool wake = false;
   {
     std::lock_guard lk(impl_->mu);
     if (impl_->stop) return;
@@ -406,10 +409,13 @@ void RulesService::OnCommitted(std::shared_ptr<const Device> device,
       impl_->dropped.fetch_add(1);
       return;
     }
+    // Loop() takes the whole queue at each wake-up, so only the first batch of an empty
+    // queue needs to wake it (not a futex wake per message under load).
+    wake = impl_->queue.empty();
     impl_->queue.push_back({std::move(device), std::move(readings)});
     ++impl_->handed;
   }
-  impl_->cv.notify_one();
+  if (wake) impl_->cv.notify_one();
 }
 
 void RulesService::Drain() {

@@ -161,7 +161,12 @@ class SeriesStore {
   // store's writer thread) once it is durable, or with an error if it could
   // not be committed. If the queue is full (back-pressure) `done` is called
   // at once with kUnavailable. Raw message ids are assigned by the store.
-  virtual void AppendAsync(IngestBatch batch, AppendDone done) = 0;
+  void AppendAsync(IngestBatch batch, AppendDone done) {
+    AppendShared(std::make_shared<const IngestBatch>(std::move(batch)), std::move(done));
+  }
+  // AppendAsync of a batch the caller keeps sharing (the pipeline hands the same readings to
+  // commit listeners without a copy). The store only reads it.
+  virtual void AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) = 0;
   // Blocking form of AppendAsync: returns once the batch is durable.
   virtual Status Append(IngestBatch batch) = 0;
 

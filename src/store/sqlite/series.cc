@@ -4,6 +4,7 @@
 #include <chrono>
 #include <future>
 
+#include "core/thread_name.h"
 #include "store/sqlite/device_messages_sql.h"
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/store_impl.h"
@@ -160,8 +161,8 @@ Status SqliteStore::LoadSeriesState() {
 
 // ---------------------------------------------------------------- writing
 
-void SqliteStore::AppendAsync(IngestBatch batch, AppendDone done) {
-  for (const Reading& r : batch.readings) {
+void SqliteStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) {
+  for (const Reading& r : batch->readings) {
     if (r.key.empty()) {
       done(InvalidArgument("reading without key"));
       return;
@@ -196,6 +197,7 @@ Status SqliteStore::Append(IngestBatch batch) {
 }
 
 void SqliteStore::WriterLoop() {
+  NameThisThread("store-writer");
   const size_t max_group = static_cast<size_t>(std::max(1, opts_.group_commit_max_batches));
   for (;;) {
     std::vector<PendingBatch> group;
@@ -285,7 +287,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
                                 "ON CONFLICT(dedup_key) DO NOTHING"));
     for (size_t b = begin; b < end; ++b) {
-      const IngestBatch& batch = group[b].batch;
+      const IngestBatch& batch = *group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
       for (const RawMessage& m : batch.messages) {
         msg_st->Bind(1, m.device_id)
@@ -445,6 +447,7 @@ Result<size_t> SqliteStore::IndexSlice(Db& db, const std::vector<std::pair<Id, i
 // ---------------------------------------------------------------- sealing
 
 void SqliteStore::SealerLoop() {
+  NameThisThread("store-sealer");
   std::unique_lock lk(seal_mu_);
   for (;;) {
     seal_cv_.wait(lk, [&] { return seal_pending_ || seal_stop_; });

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/thread_name.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/store_impl.h"
 
@@ -61,6 +62,7 @@ Status SqliteStore::Init() {
 }
 
 void SqliteStore::CheckpointLoop() {
+  NameThisThread("store-ckpt");
   constexpr auto kPeriod = std::chrono::milliseconds(200);
   const auto idle_before_shrink = std::chrono::milliseconds(opts_.wal_shrink_idle_ms);
   const auto wal_keep_bytes =

@@ -87,7 +87,7 @@ struct MemView {
 };
 
 struct PendingBatch {
-  IngestBatch batch;
+  std::shared_ptr<const IngestBatch> batch;
   SeriesStore::AppendDone done;
 };
 
@@ -155,7 +155,7 @@ class SqliteStore final : public Store {
   Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) override;
 
   // SeriesStore (series.cc)
-  void AppendAsync(IngestBatch batch, AppendDone done) override;
+  void AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) override;
   Status Append(IngestBatch batch) override;
   Result<std::vector<Reading>> QueryReadings(const ReadingQuery& q) override;
   Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override;
