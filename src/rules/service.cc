@@ -341,6 +341,11 @@ struct RulesService::Impl {
       cv.wait_for(lk, std::chrono::milliseconds(wait),
                   [&] { return stop || !queue.empty() || !changes.empty(); });
       if (stop) return;
+      if (!queue.empty() && opts.gather_ms > 0) {
+        // Producers only notify an empty queue (OnCommitted), so this waits the whole window.
+        cv.wait_for(lk, std::chrono::milliseconds(opts.gather_ms), [&] { return stop; });
+        if (stop) return;
+      }
       std::deque<Batch> batches;
       batches.swap(queue);
       std::vector<RuleStoreChange> ch;

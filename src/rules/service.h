@@ -23,6 +23,9 @@ namespace bysans::rules {
 struct RulesServiceOptions {
   size_t queue_capacity = 100'000;  // committed batches waiting; beyond → dropped and counted
   TimeMs tick_ms = 250;             // how often (real time) OnTick runs at the latest
+  // After waking for new readings, gather those committed within this time before evaluating
+  // them: under load one wake-up per window instead of one per commit (0 = none).
+  TimeMs gather_ms = 1;
 };
 
 class RulesService {

@@ -3,7 +3,7 @@
 namespace bysans::sqlite {
 
 // Framing: varint series id, varint byte length of the encoded chunk, the chunk.
-void EncodeLogBlob(const std::vector<SeriesPoints>& groups, std::string* out) {
+void EncodeLogBlob(std::span<const SeriesPoints> groups, std::string* out) {
   std::string chunk;
   for (const SeriesPoints& g : groups) {
     if (g.pts.empty()) continue;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,7 +21,7 @@ struct SeriesPoints {
   std::vector<Point> pts;
 };
 
-void EncodeLogBlob(const std::vector<SeriesPoints>& groups, std::string* out);
+void EncodeLogBlob(std::span<const SeriesPoints> groups, std::string* out);
 // Appends the decoded groups to *out. Fails on corrupt input.
 Status DecodeLogBlob(std::string_view data, std::vector<SeriesPoints>* out);
 

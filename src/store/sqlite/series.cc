@@ -266,9 +266,8 @@ void SqliteStore::MaybeStartSeal(bool final) {
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
   Db& db = *writer_db_;
   // The commit's points grouped by series, in commit order within a series.
-  std::vector<SeriesPoints> applied;
-  std::unordered_map<int64_t, size_t> applied_index;  // series id → index in `applied`
-  size_t applied_points = 0;
+  CommitPoints& applied = commit_points_;
+  applied.Clear();
   std::vector<SeriesInfo> new_series;
   std::unordered_map<int64_t, std::string> unit_changes;
   // (device, key) → id for series created inside this transaction.
@@ -350,18 +349,15 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
           up->Bind(1, r.unit).Bind(2, sid);
           BYSANS_RETURN_IF_ERROR(up->Run());
         }
-        auto [slot, inserted] = applied_index.try_emplace(sid, applied.size());
-        if (inserted) applied.push_back(SeriesPoints{sid, {}});
-        applied[slot->second].pts.push_back(ToPoint(r));
-        ++applied_points;
+        applied.Add(sid, ToPoint(r));
       }
     }
     msg_st.reset();
-    if (applied_points > 0) {
+    if (applied.points() > 0) {
       // One log row for the whole commit (log_codec.h) instead of one row per reading.
       std::string blob;
-      blob.reserve(applied_points * 16 + applied.size() * 4);
-      EncodeLogBlob(applied, &blob);
+      blob.reserve(applied.points() * 16 + applied.groups().size() * 4);
+      EncodeLogBlob(applied.groups(), &blob);
       BYSANS_ASSIGN_OR_RETURN(auto blob_st, db.Prepare("INSERT INTO points_blob(data) VALUES(?)"));
       BYSANS_RETURN_IF_ERROR(blob_st->BindBlob(1, blob.data(), blob.size()).Run());
       last_blob = db.LastInsertId();
@@ -402,7 +398,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       series_.emplace(s.id, std::move(s));
     }
     for (auto& [sid, unit] : unit_changes) series_[sid].unit = unit;
-    for (const SeriesPoints& g : applied) {
+    for (const SeriesPoints& g : applied.groups()) {
       SeriesInfo& info = series_.at(g.series_id);
       const Point* newest = nullptr;  // last write wins on equal ts
       for (const Point& p : g.pts)
@@ -412,14 +408,14 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   }
   {
     std::lock_guard lk(seg_mu_);
-    for (SeriesPoints& g : applied) {
+    for (SeriesPoints& g : applied.groups()) {
       SeriesBuf& buf = open_->series[g.series_id];
       for (Point& p : g.pts) {
         if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
         buf.pts.push_back(std::move(p));
       }
     }
-    open_->points += static_cast<int64_t>(applied_points);
+    open_->points += static_cast<int64_t>(applied.points());
   }
   return Status::Ok();
 }

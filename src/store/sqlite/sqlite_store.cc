@@ -11,7 +11,7 @@
 namespace bysans {
 namespace sqlite {
 namespace {
-constexpr int64_t kWriterCacheKib = 256 * 1024;
+constexpr int64_t kWriterCacheKib = 32 * 1024;
 constexpr int64_t kReaderCacheKib = 32 * 1024;
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "store/rule_store.h"
 #include "store/sqlite/chunk_codec.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/log_codec.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans::sqlite {
@@ -76,6 +78,37 @@ struct Segment {
   int64_t gen = 0;
   int64_t points = 0;
   std::unordered_map<int64_t, SeriesBuf> series;
+};
+
+// The writer's grouping of one commit's points by series (CommitGroup). Slots keep their
+// vectors' capacity from commit to commit, so a commit allocates nothing per series.
+class CommitPoints {
+ public:
+  void Clear() {
+    used_ = 0;
+    points_ = 0;
+    slot_of_.clear();
+  }
+  void Add(int64_t series_id, Point p) {
+    auto [it, added] = slot_of_.try_emplace(series_id, used_);
+    if (added) {
+      if (used_ == slots_.size()) slots_.emplace_back();
+      slots_[used_].series_id = series_id;
+      slots_[used_].pts.clear();
+      ++used_;
+    }
+    slots_[it->second].pts.push_back(std::move(p));
+    ++points_;
+  }
+  // This commit's series, each with its points in commit order.
+  std::span<SeriesPoints> groups() { return {slots_.data(), used_}; }
+  size_t points() const { return points_; }
+
+ private:
+  std::vector<SeriesPoints> slots_;  // the first used_ belong to this commit
+  size_t used_ = 0;
+  size_t points_ = 0;
+  std::unordered_map<int64_t, size_t> slot_of_;  // series id → slot
 };
 
 // What a query saw of memory for one series: points per generation.
@@ -211,6 +244,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<DecoderStore> decoders_;  // decoders.cc
   std::unique_ptr<MqttStore> mqtt_store_;   // mqtt.cc
   std::unique_ptr<Db> writer_db_;
+  CommitPoints commit_points_;  // the writer thread's, reused by every CommitGroup
 
   // Series cache with latest values (guarded by cache_mu_; written only by
   // the writer thread, which may read it without the lock).

@@ -125,7 +125,8 @@ TEST_F(LogBlobStoreTest, RecoversUnsealedLogRowsAndBlobs) {
                     .ok());
     std::string blob;
     // Newer than the log row; the second write of kT0 + 1000 for temp wins.
-    sqlite::EncodeLogBlob({{1, {Num(kT0 + 1000, 3.0), Num(kT0 + 2000, 4.0)}}}, &blob);
+    sqlite::EncodeLogBlob(
+        std::vector<SeriesPoints>{{1, {Num(kT0 + 1000, 3.0), Num(kT0 + 2000, 4.0)}}}, &blob);
     auto st = db->Prepare("INSERT INTO points_blob(data) VALUES(?)");
     ASSERT_TRUE(st.ok());
     ASSERT_TRUE((*st)->BindBlob(1, blob.data(), blob.size()).Run().ok());
