@@ -2,16 +2,19 @@
 // - per-organisation ChirpStack v4 integrations (a third-party broker bysans subscribes to;
 //   uplinks reach only that organisation's devices) and per-application external brokers
 //   ("OS2iot MQTT external broker"): CRUD; viewers read, admins write; the password is
-//   write-only (`hasPassword`), kept encrypted by the store; `status`/`lastError` come from the
-//   running connection (mqtt/integrations.h);
+//   write-only (`hasPassword`), kept encrypted by the store; `caCert` (PEM CA certificates
+//   trusted for an mqtts:// broker instead of the system's CAs) is public and returned;
+//   `status`/`lastError` come from the running connection (mqtt/integrations.h);
 // - gateways seen per organisation; uplinks from DevEUIs unknown to an organisation's
 //   integrations, and (global admin) those that arrived on bysans' own broker, which is not
 //   tied to an organisation.
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "api/common.h"
 #include "core/time_format.h"
+#include "mqtt/tls_ca.h"
 #include "mqtt/url.h"
 #include "store/mqtt_store.h"
 
@@ -35,6 +38,7 @@ json IntegrationJson(ApiContext& ctx, const MqttIntegration& i) {
             {"hasPassword", i.has_password},
             {"clientId", i.client_id},
             {"enabled", i.enabled},
+            {"caCert", i.ca_cert},
             {"status", st.status},
             {"lastError", st.last_error},
             {"createdAt", FormatRfc3339(i.created_ms)},
@@ -88,8 +92,8 @@ Status ValidateTopicFilter(const std::string& f) {
 // `password` to the new password, "" to remove it, nullopt to keep it.
 Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
                    std::optional<std::string>& password) {
-  std::vector<std::string_view> allowed = {"name",     "url",      "username",
-                                           "password", "clientId", "enabled"};
+  std::vector<std::string_view> allowed = {"name",     "url",     "username", "password",
+                                           "clientId", "enabled", "caCert"};
   if (i.kind == kExternal) {
     allowed.insert(allowed.end(), {"topicFilter", "deviceTopicLevel", "deviceMatch"});
   }
@@ -138,6 +142,19 @@ Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
     i.client_id = *client_id;
   }
   if (enabled) i.enabled = *enabled;
+  if (body.contains("caCert")) {
+    BYSANS_ASSIGN_OR_RETURN(auto ca, OptString(body, "caCert"));
+    if (ca && !ca->empty()) {
+      BYSANS_RETURN_IF_ERROR(mqtt::ValidateCaPem(*ca));
+      i.ca_cert = *ca;
+    } else {
+      i.ca_cert.clear();  // null or "": the system's CAs
+    }
+  }
+  if (!i.ca_cert.empty()) {  // the url as it will be stored (this body's or the current one)
+    BYSANS_ASSIGN_OR_RETURN(mqtt::BrokerUrl u, mqtt::ParseBrokerUrl(i.url, "url"));
+    if (!u.tls) return InvalidArgument("field 'caCert' needs an mqtts:// url");
+  }
   if (i.kind == kExternal) {
     BYSANS_ASSIGN_OR_RETURN(auto filter, OptString(body, "topicFilter"));
     BYSANS_ASSIGN_OR_RETURN(auto level, OptInt(body, "deviceTopicLevel"));
@@ -164,11 +181,36 @@ Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
   return Status::Ok();
 }
 
+// Two sessions with one client id on one broker take each other over: the broker drops the
+// older connection at every CONNECT, both reconnect for ever, and each steals the other's
+// persistent session. An explicit clientId already used on the same broker (host and port,
+// any organisation's integration) is therefore refused; ids assigned by bysans are unique.
+Status CheckClientIdFree(ApiContext& ctx, const MqttIntegration& i) {
+  if (i.client_id.empty()) return Status::Ok();
+  BYSANS_ASSIGN_OR_RETURN(mqtt::BrokerUrl mine, mqtt::ParseBrokerUrl(i.url, "url"));
+  BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.mqtt().ListIntegrations("", 0, 0));
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const MqttIntegration& other : all) {
+    if (other.id == i.id || other.client_id != i.client_id) continue;
+    auto theirs = mqtt::ParseBrokerUrl(other.url, "url");
+    if (theirs.ok() && lower(theirs->host) == lower(mine.host) && theirs->port == mine.port) {
+      // Not which integration: it may belong to another organisation.
+      return AlreadyExists("field 'clientId': '" + i.client_id +
+                           "' is already used by another integration on this broker");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<http::Response> CreateIn(ApiContext& ctx, http::Request& req, const auth::Principal& p,
                                 MqttIntegration i) {
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   std::optional<std::string> password;
   BYSANS_RETURN_IF_ERROR(ApplyFields(body, true, i, password));
+  BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
   i.created_ms = i.updated_ms = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(i, ctx.store.mqtt().CreateIntegration(i, password));
   Audit(ctx, p, req, i.org_id, "create", i.kind + "_integration", std::to_string(i.id), i.name);
@@ -228,6 +270,7 @@ Result<http::Response> PatchOne(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   std::optional<std::string> password;
   BYSANS_RETURN_IF_ERROR(ApplyFields(body, false, i, password));
+  BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
   i.updated_ms = ctx.clock.NowMs();
   BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().UpdateIntegration(i, password));
   Audit(ctx, p, req, i.org_id, "update", i.kind + "_integration", std::to_string(i.id));

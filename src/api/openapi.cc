@@ -164,9 +164,17 @@ json Components() {
   s["RoleInput"] = Obj({{"role", role}}, {"role"});
   {
     // api/integrations.cc
-    json broker = {{"name", Str()},     {"url", {{"type", "string"}, {"pattern", "^mqtts?://"}}},
-                   {"username", Str()}, {"password", {{"type", "string"}, {"writeOnly", true}}},
-                   {"clientId", Str()}, {"enabled", Bool()}};
+    json broker = {{"name", Str()},
+                   {"url", {{"type", "string"}, {"pattern", "^mqtts?://"}}},
+                   {"username", Str()},
+                   {"password", {{"type", "string"}, {"writeOnly", true}}},
+                   {"clientId", Str()},
+                   {"enabled", Bool()},
+                   {"caCert", Nullable({{"type", "string"},
+                                        {"maxLength", 65536},
+                                        {"description",
+                                         "PEM CA certificate(s) trusted for an mqtts:// broker "
+                                         "instead of the system's CAs; null or \"\" removes"}})}};
     json cs_input = Obj(broker, {"name", "url"});
     cs_input["additionalProperties"] = false;
     s["ChirpstackIntegrationInput"] = cs_input;
@@ -179,6 +187,7 @@ json Components() {
     s["MqttIntegrationInput"] = ext_input;
     json out = ext;
     out.erase("password");
+    out["caCert"] = {{"type", "string"}, {"description", "PEM CA certificate(s); \"\" = none"}};
     out["id"] = Int();
     out["orgId"] = Int();
     out["applicationId"] = Int();

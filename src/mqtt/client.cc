@@ -102,12 +102,25 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       error_code ec;
       if (!opts_.tls_ca_file.empty()) {
         ssl_ctx_.load_verify_file(opts_.tls_ca_file, ec);
-      } else {
-        ssl_ctx_.set_default_verify_paths(ec);
+        if (ec) {
+          started_ = false;
+          return InvalidArgument("cannot load TLS CA file: " + ec.message());
+        }
       }
-      if (ec) {
-        started_ = false;
-        return InvalidArgument("cannot load TLS CA file: " + ec.message());
+      if (!opts_.tls_ca_pem.empty()) {
+        // Adds every certificate of the bundle (asio loops PEM_read_bio_X509 until the end).
+        ssl_ctx_.add_certificate_authority(asio::buffer(opts_.tls_ca_pem), ec);
+        if (ec) {
+          started_ = false;
+          return InvalidArgument("cannot load the TLS CA certificates (PEM text): " + ec.message());
+        }
+      }
+      if (opts_.tls_ca_file.empty() && opts_.tls_ca_pem.empty()) {
+        ssl_ctx_.set_default_verify_paths(ec);
+        if (ec) {
+          started_ = false;
+          return InvalidArgument("cannot load the system's TLS CA paths: " + ec.message());
+        }
       }
       ssl_ctx_.set_verify_mode(asio::ssl::verify_peer);
     }

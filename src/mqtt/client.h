@@ -31,7 +31,9 @@ struct ClientOptions {
   uint16_t keepalive_s = 30;
   int protocol = 4;  // 4 = MQTT 3.1.1, 5 = MQTT 5.0
   bool tls = false;
-  std::string tls_ca_file;  // empty: system default verify paths
+  std::string tls_ca_file;  // PEM file of trusted CAs
+  std::string tls_ca_pem;   // PEM text of trusted CAs (every certificate of a bundle)
+  // Both empty: the system default verify paths; either or both: only those CAs.
   int reconnect_min_ms = 200;
   int reconnect_max_ms = 30000;
   int connect_timeout_ms = 10000;

@@ -15,7 +15,7 @@ bool SameConnection(const MqttIntegration& a, const MqttIntegration& b) {
   return a.kind == b.kind && a.org_id == b.org_id && a.app_id == b.app_id && a.url == b.url &&
          a.username == b.username && a.client_id == b.client_id &&
          a.topic_filter == b.topic_filter && a.device_topic_level == b.device_topic_level &&
-         a.device_match == b.device_match;
+         a.device_match == b.device_match && a.ca_cert == b.ca_cert;
 }
 
 }  // namespace
@@ -105,6 +105,7 @@ std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const Mq
   co.host = url->host;
   co.port = url->port;
   co.tls = url->tls;
+  co.tls_ca_pem = cfg.ca_cert;  // empty: the system's CAs
   co.client_id = cfg.client_id;
   if (!cfg.username.empty()) co.username = cfg.username;
   if (!password.empty()) co.password = password;

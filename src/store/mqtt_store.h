@@ -73,6 +73,9 @@ struct MqttIntegration {
   std::string topic_filter;    // kind "mqtt"
   int device_topic_level = 0;  // kind "mqtt"
   std::string device_match;    // kind "mqtt": id | name | devEui
+  // PEM text of the CAs trusted for an mqtts:// broker (mqtt/tls_ca.h checks it); empty = the
+  // system's CAs. Public data, stored and returned in clear.
+  std::string ca_cert;
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
 };

@@ -110,10 +110,17 @@ class Peer {
     mosquitto_loop_stop(m_, true);
     mosquitto_destroy(m_);
   }
-  // The CONNACK code (0 = accepted), or -1 on timeout.
+  // Before Connect(): TLS, the broker verified against the CA file (and its host name or IP).
+  bool SetTlsCa(const std::string& cafile) {
+    return mosquitto_tls_set(m_, cafile.c_str(), nullptr, nullptr, nullptr, nullptr) ==
+           MOSQ_ERR_SUCCESS;
+  }
+  // The CONNACK code (0 = accepted), or -1 on timeout. `url`: mqtt:// or mqtts://host:port
+  // (mqtts:// needs SetTlsCa first).
   int Connect(const std::string& url, const std::string& user, const std::string& pass) {
     auto colon = url.rfind(':');
-    std::string host = url.substr(7, colon - 7);
+    auto host_at = url.find("://") + 3;
+    std::string host = url.substr(host_at, colon - host_at);
     int port = std::stoi(url.substr(colon + 1));
     mosquitto_username_pw_set(m_, user.c_str(), pass.c_str());
     mosquitto_reconnect_delay_set(m_, 1, 1, false);
@@ -272,14 +279,28 @@ class MqttTest : public ServerTest {
 namespace bysans::testing {
 
 // A second, independent Mosquitto started by a test (a "third-party" broker: ChirpStack's or
-// an external one) on a free loopback port, with a password file so credentials are checked.
+// an external one) on a free loopback port, with a password file so credentials are checked;
+// optionally a second, TLS listener (tls_url()) with the given certificate files (e.g. made by
+// unit/mqtt/tls_certs.h, for IP:127.0.0.1).
 class TestBroker {
  public:
+  struct TlsListener {
+    std::string cafile;
+    std::string certfile;
+    std::string keyfile;
+  };
+
   // users: name → password.
-  explicit TestBroker(const std::map<std::string, std::string>& users) {
+  explicit TestBroker(const std::map<std::string, std::string>& users,
+                      const std::optional<TlsListener>& tls = std::nullopt) {
     char tmpl[] = "/tmp/bysans-testbroker-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     port_ = FreePort();
+    if (tls) {
+      do {
+        tls_port_ = FreePort();
+      } while (tls_port_ == port_);
+    }
     std::string pw = dir_ + "/passwords";
     { std::ofstream(pw) << ""; }
     for (const auto& [user, pass] : users) {
@@ -290,6 +311,10 @@ class TestBroker {
     conf << "listener " << port_ << " 127.0.0.1\nallow_anonymous false\npassword_file " << pw
          << "\npersistence false\nlog_dest stderr\n";
     if (::geteuid() == 0) conf << "user root\n";
+    if (tls) {
+      conf << "listener " << tls_port_ << " 127.0.0.1\ncafile " << tls->cafile << "\ncertfile "
+           << tls->certfile << "\nkeyfile " << tls->keyfile << "\n";
+    }
     conf.close();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -300,19 +325,18 @@ class TestBroker {
       ::execl("/usr/sbin/mosquitto", "mosquitto", "-c", c.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
+    auto accepts = [](int port) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      ::close(fd);
+      return rc == 0;
+    };
     ok_ = ok_ && pid_ > 0 &&
-          WaitFor(
-              [&] {
-                int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-                sockaddr_in a{};
-                a.sin_family = AF_INET;
-                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                a.sin_port = htons(static_cast<uint16_t>(port_));
-                int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-                ::close(fd);
-                return rc == 0;
-              },
-              30);
+          WaitFor([&] { return accepts(port_) && (tls_port_ == 0 || accepts(tls_port_)); }, 30);
   }
   ~TestBroker() {
     if (pid_ > 0) {
@@ -329,6 +353,8 @@ class TestBroker {
   bool ok() const { return ok_; }
   int port() const { return port_; }
   std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  // The TLS listener (constructed with a TlsListener).
+  std::string tls_url() const { return "mqtts://127.0.0.1:" + std::to_string(tls_port_); }
   std::string log() const {
     std::ifstream in(dir_ + "/mosquitto.log");
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -337,6 +363,7 @@ class TestBroker {
  private:
   std::string dir_;
   int port_ = 0;
+  int tls_port_ = 0;  // 0: no TLS listener
   pid_t pid_ = -1;
   bool ok_ = true;
 };

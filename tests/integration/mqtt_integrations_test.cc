@@ -1,9 +1,11 @@
 // Third-party brokers: a per-organisation ChirpStack integration and a per-application external
 // broker, each against a second real Mosquitto started by the test (password file, so
-// credentials are checked). libmosquitto plays ChirpStack and the external publishers.
+// credentials are checked; TLS with a private CA for the caCert test). libmosquitto plays
+// ChirpStack and the external publishers.
 #include <sys/stat.h>
 
 #include "mqtt_fixture.h"
+#include "unit/mqtt/tls_certs.h"
 
 namespace bysans::testing {
 namespace {
@@ -227,6 +229,122 @@ TEST_F(IntegrationsTest, InputIsValidatedAndThePasswordIsWriteOnly) {
   auto patched = Patch(one, {{"password", nullptr}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_FALSE(patched.Json().value("hasPassword", true));
+
+  // A client id is one session per broker: the same id on the same host and port (any kind, any
+  // organisation) is refused, on another port it is free; a PATCH cannot make a clash either.
+  int64_t other_app = CreateApp("Halsnaes");
+  const std::string other_ext =
+      "/api/v1/applications/" + std::to_string(other_app) + "/integrations/mqtt";
+  json same = {{"name", "Same session"},        {"url", "mqtts://CHIRPSTACK.example:8883"},
+               {"clientId", "bysans-gribskov"}, {"topicFilter", "x/+"},
+               {"deviceTopicLevel", 1},         {"enabled", false}};
+  auto clash = admin_->PostJson(other_ext, same);
+  EXPECT_EQ(clash.status, 409) << clash.body;
+  EXPECT_NE(clash.body.find("clientId"), std::string::npos) << clash.body;
+  same["url"] = "mqtts://chirpstack.example:8884";
+  auto elsewhere = admin_->PostJson(other_ext, same);
+  ASSERT_EQ(elsewhere.status, 201) << elsewhere.body;
+  const std::string second =
+      "/api/v1/integrations/mqtt/" + std::to_string(elsewhere.Json().value("id", int64_t{0}));
+  auto moved = Patch(second, {{"url", "mqtts://chirpstack.example:8883"}});
+  EXPECT_EQ(moved.status, 409) << moved.body;
+  EXPECT_EQ(admin_->Get(second).Json().value("url", ""), "mqtts://chirpstack.example:8884");
+  EXPECT_EQ(Patch(one, {{"clientId", "bysans-gribskov"}, {"name", "Renamed"}}).status, 200);
+}
+
+// An mqtts:// broker whose certificate comes from a private CA (a municipal supplier's): the
+// integration trusts that CA through caCert; another CA, or none (the system's CAs), fails the
+// verification and the status says so; every change reconnects without a restart.
+TEST_F(IntegrationsTest, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
+  TlsCerts certs;
+  ASSERT_TRUE(certs.MakeCa("ca"));
+  ASSERT_TRUE(certs.MakeCa("other_ca"));
+  ASSERT_TRUE(certs.MakeServerCert("server", "IP:127.0.0.1"));
+  TestBroker broker({{"supplier", "s-secret"}, {"bysans", "b-secret"}},
+                    TestBroker::TlsListener{certs.Path("ca.pem"), certs.Path("server.pem"),
+                                            certs.Path("server.key")});
+  ASSERT_TRUE(broker.ok()) << broker.log();
+  const std::string ca = certs.Read("ca.pem");
+  const std::string other_ca = certs.Read("other_ca.pem");
+  ASSERT_FALSE(ca.empty() || other_ca.empty());
+  int64_t app = CreateApp("Svendborg");
+  MqttDevice meter = CreateMqttDevice(app, "maaler-1");
+  const std::string ext = "/api/v1/applications/" + std::to_string(app) + "/integrations/mqtt";
+  const json fields = {
+      {"name", "Forsyning"},    {"url", broker.tls_url()},        {"username", "bysans"},
+      {"password", "b-secret"}, {"topicFilter", "meters/+/data"}, {"deviceTopicLevel", 1},
+      {"deviceMatch", "name"}};
+  auto with = [&](json body, const json& more) {
+    body.update(more);
+    return body;
+  };
+
+  // Validation: only CA certificates, only for mqtts://.
+  auto expect_400 = [&](const json& body, const std::string& words) {
+    auto r = admin_->PostJson(ext, body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+  };
+  expect_400(with(fields, {{"caCert", "garbage, not a certificate"}}),
+             "field 'caCert' must hold at least one PEM CA certificate");
+  expect_400(with(fields, {{"caCert", 42}}), "field 'caCert' must be a string");
+  expect_400(with(fields, {{"caCert", certs.Read("server.pem")}}), "is not a CA certificate");
+  expect_400(with(fields, {{"url", broker.url()}, {"caCert", ca}}),
+             "field 'caCert' needs an mqtts:// url");
+  EXPECT_TRUE(Items(ext).empty());
+
+  auto created = admin_->PostJson(ext, with(fields, {{"caCert", ca}}));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Json().value("caCert", ""), ca);
+  const std::string one =
+      "/api/v1/integrations/mqtt/" + std::to_string(created.Json().value("id", 0));
+  EXPECT_EQ(admin_->Get(one).Json().value("caCert", ""), ca);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; }))
+      << admin_->Get(one).body << server_->log() << broker.log();
+
+  Peer pub("supplier-meters");
+  ASSERT_TRUE(pub.SetTlsCa(certs.Path("ca.pem")));
+  ASSERT_EQ(pub.Connect(broker.tls_url(), "supplier", "s-secret"), 0) << broker.log();
+  ASSERT_TRUE(PublishUntil(pub, "meters/maaler-1/data", R"({"energy": 1234.5})", [&] {
+    return Readings(meter.device_id, "energy").size() == 1;
+  })) << server_->log();
+
+  // The url as stored counts: a plain url while caCert is set is refused, nothing changes.
+  auto plain = Patch(one, {{"url", broker.url()}});
+  EXPECT_EQ(plain.status, 400) << plain.body;
+  EXPECT_NE(plain.body.find("field 'caCert' needs an mqtts:// url"), std::string::npos);
+  EXPECT_EQ(admin_->Get(one).Json().value("url", ""), broker.tls_url());
+
+  // Waits until the status is "error" and lastError names the failed verification.
+  auto verify_fails = [&] {
+    return WaitFor([&] {
+      json j = admin_->Get(one).Json();
+      return j.value("status", "") == "error" &&
+             j.value("lastError", "").find("certificate verify failed") != std::string::npos;
+    });
+  };
+  // Another CA: the broker's certificate no longer verifies.
+  auto other = Patch(one, {{"caCert", other_ca}});
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_EQ(other.Json().value("caCert", ""), other_ca);
+  ASSERT_TRUE(verify_fails()) << admin_->Get(one).body;
+
+  // The right CA again: reconnects and delivers.
+  ASSERT_EQ(Patch(one, {{"caCert", ca}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
+  ASSERT_TRUE(PublishUntil(pub, "meters/maaler-1/data", R"({"energy": 1240.0})", [&] {
+    return Readings(meter.device_id, "energy").size() == 2;
+  })) << server_->log();
+
+  // null removes caCert: the system's CAs do not know the private CA.
+  auto removed = Patch(one, {{"caCert", nullptr}});
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(removed.Json().value("caCert", "x"), "");
+  ASSERT_TRUE(verify_fails()) << admin_->Get(one).body;
+
+  // Without caCert a plain url is fine again.
+  ASSERT_EQ(Patch(one, {{"url", broker.url()}}).status, 200);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
 }
 
 }  // namespace

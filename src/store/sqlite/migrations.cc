@@ -205,6 +205,11 @@ ALTER TABLE seal_state ADD COLUMN raw_indexed_upto INTEGER NOT NULL DEFAULT 0;
 UPDATE seal_state SET raw_indexed_upto = (SELECT coalesce(max(id), 0) FROM raw_messages);
 DROP INDEX raw_messages_device;
 )sql",
+      // MQTT integrations: the PEM CA certificates trusted for an mqtts:// broker ('' = the
+      // system's CAs; store/mqtt_store.h MqttIntegration::ca_cert).
+      R"sql(
+ALTER TABLE mqtt_integrations ADD COLUMN ca_cert TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kList;
 }

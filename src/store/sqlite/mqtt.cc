@@ -49,7 +49,8 @@ Result<std::string> LoadOrCreateKey(const std::string& path) {
 
 constexpr const char* kIntegrationColumns =
     "id, kind, org_id, coalesce(app_id, 0), name, url, username, password_box IS NOT NULL, "
-    "client_id, enabled, topic_filter, device_topic_level, device_match, created_ms, updated_ms";
+    "client_id, enabled, topic_filter, device_topic_level, device_match, created_ms, updated_ms, "
+    "ca_cert";
 
 MqttIntegration IntegrationFromRow(const Stmt& st) {
   MqttIntegration i;
@@ -68,6 +69,7 @@ MqttIntegration IntegrationFromRow(const Stmt& st) {
   i.device_match = st.Text(12);
   i.created_ms = st.Int(13);
   i.updated_ms = st.Int(14);
+  i.ca_cert = st.Text(15);
   return i;
 }
 
@@ -201,8 +203,8 @@ class SqliteMqttStore final : public MqttStore {
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("INSERT INTO mqtt_integrations(kind, org_id, app_id, name, url, "
                              "username, password_box, client_id, enabled, topic_filter, "
-                             "device_topic_level, device_match, created_ms, updated_ms) "
-                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                             "device_topic_level, device_match, created_ms, updated_ms, "
+                             "ca_cert) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st->Bind(1, i.kind).Bind(2, i.org_id);
     if (i.app_id != 0) {
       st->Bind(3, i.app_id);
@@ -223,7 +225,8 @@ class SqliteMqttStore final : public MqttStore {
         .Bind(11, static_cast<int64_t>(i.device_topic_level))
         .Bind(12, i.device_match)
         .Bind(13, i.created_ms)
-        .Bind(14, i.updated_ms);
+        .Bind(14, i.updated_ms)
+        .Bind(15, i.ca_cert);
     BYSANS_RETURN_IF_ERROR(st->Run());
     i.id = db->LastInsertId();
     i.has_password = !box.empty();
@@ -268,7 +271,7 @@ class SqliteMqttStore final : public MqttStore {
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("UPDATE mqtt_integrations SET name=?, url=?, username=?, "
                              "client_id=?, enabled=?, topic_filter=?, device_topic_level=?, "
-                             "device_match=?, updated_ms=? WHERE id=?"));
+                             "device_match=?, updated_ms=?, ca_cert=? WHERE id=?"));
     st->Bind(1, i.name)
         .Bind(2, i.url)
         .Bind(3, i.username)
@@ -278,7 +281,8 @@ class SqliteMqttStore final : public MqttStore {
         .Bind(7, static_cast<int64_t>(i.device_topic_level))
         .Bind(8, i.device_match)
         .Bind(9, i.updated_ms)
-        .Bind(10, i.id);
+        .Bind(10, i.ca_cert)
+        .Bind(11, i.id);
     BYSANS_RETURN_IF_ERROR(st->Run());
     if (db->Changes() == 0) return NotFound("no integration with id " + std::to_string(i.id));
     if (password) {

@@ -1,5 +1,6 @@
 // MqttClient over TLS against a real Mosquitto with certificates made by the openssl CLI: the
-// server certificate is verified against the configured CA and the host name.
+// server certificate is verified against the configured CA (a file or PEM text) and the host
+// name.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
@@ -21,6 +22,7 @@
 #include "mqtt/broker.h"
 #include "mqtt/client.h"
 #include "unit/mqtt/client_harness.h"
+#include "unit/mqtt/tls_certs.h"
 
 namespace bysans::mqtt {
 namespace {
@@ -51,13 +53,12 @@ using Seen = testing::Recorder;  // acks every message (auto_ack)
 class MqttTlsTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/bysans-mqtt-tls-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    ASSERT_TRUE(MakeCa("ca"));
-    ASSERT_TRUE(MakeCa("other_ca"));
-    ASSERT_TRUE(MakeServerCert("server", "DNS:localhost,IP:127.0.0.1"));
-    ASSERT_TRUE(MakeServerCert("server_dns", "DNS:localhost"));
+    dir_ = certs_.dir();
+    ASSERT_FALSE(dir_.empty());
+    ASSERT_TRUE(certs_.MakeCa("ca"));
+    ASSERT_TRUE(certs_.MakeCa("other_ca"));
+    ASSERT_TRUE(certs_.MakeServerCert("server", "DNS:localhost,IP:127.0.0.1"));
+    ASSERT_TRUE(certs_.MakeServerCert("server_dns", "DNS:localhost"));
     auto p1 = PickFreePort("127.0.0.1");
     auto p2 = PickFreePort("127.0.0.1");
     ASSERT_TRUE(p1.ok() && p2.ok());
@@ -101,39 +102,7 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
       std::string line;
       while (std::getline(log, line)) std::fprintf(stderr, "mosquitto: %s\n", line.c_str());
     }
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-
-  bool Run(const std::string& cmd) {
-    const std::string full = "cd '" + dir_ + "' && " + cmd + " >>openssl.log 2>&1";
-    const int rc = std::system(full.c_str());
-    if (rc != 0) {
-      std::ifstream log(dir_ + "/openssl.log");
-      std::string line;
-      while (std::getline(log, line)) std::fprintf(stderr, "openssl: %s\n", line.c_str());
-      ADD_FAILURE() << "failed (" << rc << "): " << cmd;
-    }
-    return rc == 0;
-  }
-
-  bool MakeCa(const std::string& name) {
-    return Run(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
-        name + ".key -out " + name + ".pem -days 2 -subj /CN=bysans-test-" + name +
-        " -addext basicConstraints=critical,CA:TRUE" +
-        " -addext keyUsage=critical,keyCertSign,cRLSign");
-  }
-
-  // A server certificate signed by ca.pem with the given subjectAltName.
-  bool MakeServerCert(const std::string& name, const std::string& san) {
-    std::ofstream(dir_ + "/" + name + ".ext")
-        << "subjectAltName=" << san << "\nextendedKeyUsage=serverAuth\n";
-    return Run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
-               name + ".key -out " + name + ".csr -subj /CN=localhost") &&
-           Run("openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -set_serial " +
-               std::to_string(++serial_) + " -days 2 -out " + name + ".pem -extfile " + name +
-               ".ext");
+    // certs_ removes the directory.
   }
 
   ClientOptions Tls(const std::string& id, const std::string& host, uint16_t port,
@@ -149,6 +118,15 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
     o.reconnect_min_ms = 50;
     o.reconnect_max_ms = 200;
     o.connect_timeout_ms = 5000;
+    return o;
+  }
+
+  // The same with the CAs given as PEM text (ClientOptions::tls_ca_pem) instead of a file.
+  ClientOptions TlsPem(const std::string& id, const std::string& host, uint16_t port,
+                       const std::string& pem) {
+    ClientOptions o = Tls(id, host, port, "unused");
+    o.tls_ca_file.clear();
+    o.tls_ca_pem = pem;
     return o;
   }
 
@@ -204,43 +182,48 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
     EXPECT_EQ(done->code(), Code::kUnavailable) << done->message();
   }
 
-  std::string dir_;
+  // A verified connection: subscribe, publish QoS 1 (PUBACK), receive the message intact.
+  void ExpectQos1RoundTrip(const ClientOptions& o) {
+    Seen& seen = NewSeen();
+    MqttClient& c = NewClient(o, seen);
+    ASSERT_TRUE(c.Start().ok());
+    ASSERT_TRUE(WaitFor([&] { return c.connected(); }));
+    Subscribe(c, "tls/+/up");
+    const std::string payload("bin\0\xff\x01 payload", 14);
+    std::mutex mu;
+    std::optional<Status> done;
+    ASSERT_TRUE(c.Publish("tls/d1/up", payload, 1, false, [&](const Status& st) {
+                   std::lock_guard lk(mu);
+                   done = st;
+                 }).ok());
+    ASSERT_TRUE(WaitFor([&] {
+      std::lock_guard lk(mu);
+      return done.has_value();
+    })) << "no PUBACK";
+    {
+      std::lock_guard lk(mu);
+      EXPECT_TRUE(done->ok()) << done->message();
+    }
+    ASSERT_TRUE(WaitFor([&] { return seen.HasPayload(payload); }));
+    std::lock_guard lk(seen.mu);
+    ASSERT_EQ(seen.messages.size(), 1u);
+    EXPECT_EQ(seen.messages[0].topic, "tls/d1/up");
+    EXPECT_EQ(seen.messages[0].payload, payload);
+    EXPECT_EQ(seen.messages[0].qos, 1);
+    EXPECT_EQ(seen.connects.size(), 1u);
+    EXPECT_TRUE(seen.disconnects.empty());
+  }
+
+  bysans::testing::TlsCerts certs_;  // declared first: outlives the broker
+  std::string dir_;                  // certs_.dir(): also the broker's conf and log
   uint16_t port_ = 0;
   uint16_t dns_port_ = 0;
-  int serial_ = 0;
   pid_t pid_ = -1;
   testing::ClientSet clients_;
 };
 
 TEST_P(MqttTlsTest, VerifiedConnectionDeliversQos1) {
-  Seen& seen = NewSeen();
-  MqttClient& c = NewClient(Tls("tls-a", "localhost", port_, "ca.pem"), seen);
-  ASSERT_TRUE(c.Start().ok());
-  ASSERT_TRUE(WaitFor([&] { return c.connected(); }));
-  Subscribe(c, "tls/+/up");
-  const std::string payload("bin\0\xff\x01 payload", 14);
-  std::mutex mu;
-  std::optional<Status> done;
-  ASSERT_TRUE(c.Publish("tls/d1/up", payload, 1, false, [&](const Status& st) {
-                 std::lock_guard lk(mu);
-                 done = st;
-               }).ok());
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard lk(mu);
-    return done.has_value();
-  })) << "no PUBACK";
-  {
-    std::lock_guard lk(mu);
-    EXPECT_TRUE(done->ok()) << done->message();
-  }
-  ASSERT_TRUE(WaitFor([&] { return seen.HasPayload(payload); }));
-  std::lock_guard lk(seen.mu);
-  ASSERT_EQ(seen.messages.size(), 1u);
-  EXPECT_EQ(seen.messages[0].topic, "tls/d1/up");
-  EXPECT_EQ(seen.messages[0].payload, payload);
-  EXPECT_EQ(seen.messages[0].qos, 1);
-  EXPECT_EQ(seen.connects.size(), 1u);
-  EXPECT_TRUE(seen.disconnects.empty());
+  ExpectQos1RoundTrip(Tls("tls-a", "localhost", port_, "ca.pem"));
 }
 
 TEST_P(MqttTlsTest, ServerCertificateFromAnotherCaIsRefused) {
@@ -261,6 +244,36 @@ TEST_P(MqttTlsTest, MatchingHostNameOnDnsOnlyCertificateConnects) {
   ASSERT_TRUE(c.Start().ok());
   ASSERT_TRUE(WaitFor([&] { return c.connected(); }));
   Subscribe(c, "tls/d");
+}
+
+// The CA as PEM text (an integration's caCert) instead of a file: the same verified round trip.
+TEST_P(MqttTlsTest, CaPemTextVerifiesTheBroker) {
+  const std::string pem = certs_.Read("ca.pem");
+  ASSERT_NE(pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  ExpectQos1RoundTrip(TlsPem("tls-pem-a", "localhost", port_, pem));
+}
+
+// Every certificate of a PEM bundle is trusted, not only the first: the broker's CA comes
+// second here.
+TEST_P(MqttTlsTest, CaPemBundleTrustsEveryCertificate) {
+  ExpectQos1RoundTrip(
+      TlsPem("tls-pem-b", "127.0.0.1", port_, certs_.Read("other_ca.pem") + certs_.Read("ca.pem")));
+}
+
+TEST_P(MqttTlsTest, CaPemOfAnotherCaIsRefused) {
+  ExpectRefused(TlsPem("tls-pem-c", "localhost", port_, certs_.Read("other_ca.pem")),
+                "self-signed certificate in certificate chain");
+}
+
+TEST_P(MqttTlsTest, UnusableCaPemIsAnInvalidArgument) {
+  for (const std::string& pem :
+       {std::string("not a certificate"),
+        std::string("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")}) {
+    MqttClient c(TlsPem("tls-pem-d", "localhost", port_, pem));
+    const Status st = c.Start();
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << pem;
+    EXPECT_NE(st.message().find("TLS CA certificates"), std::string::npos) << st.message();
+  }
 }
 
 TEST_P(MqttTlsTest, MissingCaFileIsAnInvalidArgument) {
