@@ -20,7 +20,8 @@
 #      BENCH_STORE_S (15), BENCH_LAT_S (8), BENCH_WINDOW (20 un-acked publishes per device),
 #      BENCH_MQTT_LOAD (the generator binary, default from BYSANS_BUILD_DIR),
 #      BENCH_RATE (offered load of the stored run; default: the raw run's lossless rate).
-#      BENCH_PERF (a file: perf record -g of bysans during the stored run).
+#      BENCH_PERF (a file: perf record -g of bysans during the stored run),
+#      BENCH_PERF_STAT (a file: syscalls and context switches per thread, same phase).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -134,7 +135,11 @@ wchar() { sed -n 's/^wchar: //p' "/proc/$BYSANS_PID/io"; }
 WCHAR0=$(wchar)
 # BENCH_PERF=<file>: also record a CPU profile of bysans (perf record -g) during this phase.
 PERF_PID=""
-if [ -n "${BENCH_PERF:-}" ]; then
+if [ -n "${BENCH_PERF_STAT:-}" ]; then  # BENCH_PERF_STAT=<file>: syscalls and switches per thread
+  perf stat -e raw_syscalls:sys_enter,context-switches --per-thread -p "$BYSANS_PID" \
+    -o "$BENCH_PERF_STAT" -- sleep "$STORE_S" 2>/dev/null &
+  PERF_PID=$!
+elif [ -n "${BENCH_PERF:-}" ]; then
   perf record -q -F "${BENCH_PERF_HZ:-1999}" ${BENCH_PERF_CALLGRAPH:--g} -p "$BYSANS_PID" -o "$BENCH_PERF" -- sleep "$STORE_S" 2>/dev/null &
   PERF_PID=$!
 fi

@@ -1,5 +1,6 @@
 #include "mqtt/ingest.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -211,8 +212,8 @@ struct MqttService::Impl {
 
   void Submit(const std::shared_ptr<pipeline::Uplink>& u, const std::shared_ptr<AckHandle>& ack,
               const char* result) {
-    pipeline::Uplink copy = *u;
-    pipeline.Submit(std::move(copy), [this, u, ack, result](const Status& st) {
+    // On kUnavailable the pipeline hands the message back in *u: retried without a copy.
+    pipeline.Submit(u, [this, u, ack, result](const Status& st) {
       if (st.ok()) {
         ack->Ack();
         Count(result);
@@ -441,8 +442,8 @@ struct MqttService::Impl {
     // raw_messages.dedup_key grows at its right edge instead of dirtying one B-tree page per
     // device in every group commit.
     if (!u->readings.empty() && u->readings.front().ts != now) {
-      u->dedup_key = "mqtt:" + std::to_string(u->readings.front().ts) + ":" +
-                     std::to_string(d->id) + ":" + std::to_string(Fnv1a(msg.payload));
+      u->dedup_key =
+          fmt::format("mqtt:{}:{}:{}", u->readings.front().ts, d->id, Fnv1a(msg.payload));
     }
     Submit(std::move(u), std::move(ack), c == '{' || c == '[' ? "stored" : "stored_raw");
   }

@@ -26,7 +26,7 @@ struct Pipeline::Impl {
   std::atomic<size_t> in_flight{0};
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::pair<Uplink, Done>> queue;  // uplinks waiting for a decode worker
+  std::deque<std::pair<std::shared_ptr<Uplink>, Done>> queue;  // waiting for a decode worker
   bool stopping = false;
   std::vector<std::thread> workers;
 
@@ -51,7 +51,7 @@ struct Pipeline::Impl {
 
   void WorkerLoop() {
     for (;;) {
-      std::pair<Uplink, Done> item;
+      std::pair<std::shared_ptr<Uplink>, Done> item;
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stopping || !queue.empty(); });
@@ -59,7 +59,7 @@ struct Pipeline::Impl {
         item = std::move(queue.front());
         queue.pop_front();
       }
-      decoder->Decode(item.first);
+      decoder->Decode(*item.first);
       Commit(std::move(item.first), std::move(item.second));
     }
   }
@@ -71,28 +71,29 @@ struct Pipeline::Impl {
     done(st);
   }
 
-  void Commit(Uplink u, Done done) {
-    if (quality) quality->Check(*u.device, u.readings);
-    if (!u.dedup_key.empty()) u.raw.dedup_key = u.dedup_key;
+  void Commit(std::shared_ptr<Uplink> u, Done done) {
+    if (quality) quality->Check(*u->device, u->readings);
+    if (!u->dedup_key.empty()) u->raw.dedup_key = std::move(u->dedup_key);
     // One batch, shared by the store and the commit listeners: nothing is copied.
     auto batch = std::make_shared<IngestBatch>();
-    batch->messages.push_back(std::move(u.raw));
-    batch->readings = std::move(u.readings);
-    if (listeners.empty() && shared_listeners.empty()) {
-      store.AppendShared(std::move(batch), [this, done = std::move(done)](
-                                               const Status& st) mutable { Finish(done, st); });
-      return;
-    }
-    store.AppendShared(batch, [this, batch, device = std::move(u.device),
-                               done = std::move(done)](const Status& st) mutable {
-      bool ok = st.ok();
-      Finish(done, st);
-      if (!ok) return;
-      for (const auto& l : listeners) l(*device, batch->messages.front(), batch->readings);
-      for (const auto& l : shared_listeners) {
-        l(device, std::shared_ptr<const std::vector<Reading>>(batch, &batch->readings));
-      }
-    });
+    batch->messages.push_back(std::move(u->raw));
+    batch->readings = std::move(u->readings);
+    store.AppendShared(
+        batch, [this, batch, u = std::move(u), done = std::move(done)](const Status& st) mutable {
+          if (st.code() == Code::kUnavailable) {
+            // Refused (store queue full or closing): the batch was not kept, so the message goes
+            // back into the uplink for the caller's retry.
+            u->raw = std::move(batch->messages.front());
+            u->readings = std::move(batch->readings);
+          }
+          bool ok = st.ok();
+          Finish(done, st);
+          if (!ok) return;
+          for (const auto& l : listeners) l(*u->device, batch->messages.front(), batch->readings);
+          for (const auto& l : shared_listeners) {
+            l(u->device, std::shared_ptr<const std::vector<Reading>>(batch, &batch->readings));
+          }
+        });
   }
 };
 
@@ -119,6 +120,10 @@ void Pipeline::AddSharedCommitListener(SharedCommitListener listener) {
 }
 
 void Pipeline::Submit(Uplink uplink, Done done) {
+  Submit(std::make_shared<Uplink>(std::move(uplink)), std::move(done));
+}
+
+void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
   Impl& m = *impl_;
   m.submitted.Increment();
   if (m.in_flight.fetch_add(1) >= m.options.max_in_flight) {
@@ -128,7 +133,7 @@ void Pipeline::Submit(Uplink uplink, Done done) {
     return;
   }
   m.in_flight_gauge.Increment();
-  if (m.decoder && m.decoder->Applies(*uplink.device)) {
+  if (m.decoder && m.decoder->Applies(*uplink->device)) {
     {
       std::lock_guard lock(m.mu);
       if (!m.stopping) {

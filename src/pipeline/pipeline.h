@@ -89,6 +89,10 @@ class Pipeline {
   // after the commit, kUnavailable when the pipeline is full (back-pressure),
   // another error if the store failed. May be called from any thread.
   void Submit(Uplink uplink, Done done);
+  // As Submit, for a caller that retries on back-pressure without keeping a copy: when `done`
+  // gets kUnavailable, *uplink holds the message again as it was submitted (quality flags
+  // aside), ready to be submitted anew. The pipeline shares the uplink until `done`.
+  void Submit(std::shared_ptr<Uplink> uplink, Done done);
 
   // Uplinks accepted but not yet committed.
   size_t in_flight() const;

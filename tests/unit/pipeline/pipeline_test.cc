@@ -1,6 +1,6 @@
 // The pipeline against a real SQLite store: `done` after the commit, the
 // message and its readings stored, commit listeners called after `done` with
-// the readings and the raw message's metadata (its payload went to the store).
+// the committed batch itself; an uplink refused for back-pressure comes back whole.
 #include "pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 
+#include "store/sqlite/db.h"
 #include "unit/store/temp_store.h"
 
 namespace bysans {
@@ -123,6 +124,68 @@ TEST_F(PipelineTest, RedeliveredMessageIsAcknowledgedAndStoredOnce) {
   auto msgs = store_->QueryMessages(mq);
   ASSERT_TRUE(msgs.ok());
   EXPECT_EQ(msgs->size(), 1u);
+  p.Stop();
+}
+
+// Back-pressure without a copy: an uplink the store refuses (its queue is full while another
+// connection holds SQLite's write lock) comes back whole in the caller's shared uplink, and
+// submitting that same object again stores it once the store drains.
+TEST_F(PipelineTest, UplinkRefusedByAFullStoreComesBackForRetry) {
+  max_queue_batches_ = 1;
+  Reopen();
+  pipeline::Pipeline p(*store_, metrics_, pipeline::PipelineOptions{});
+  auto blocker = sqlite::Db::Open(dir_.path() + "/bysans.db", 1024);
+  ASSERT_TRUE(blocker.ok()) << blocker.status().message();
+  ASSERT_TRUE((*blocker)->Exec("BEGIN IMMEDIATE").ok());
+
+  std::vector<std::future<Status>> accepted;
+  std::shared_ptr<pipeline::Uplink> refused;
+  for (int i = 0; i < 10 && !refused; ++i) {
+    auto u = std::make_shared<pipeline::Uplink>(Make(5, kT0 + i * 1000, i));
+    auto done = std::make_shared<std::promise<Status>>();
+    auto f = done->get_future();
+    p.Submit(u, [done](Status st) { done->set_value(st); });
+    if (f.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready) {
+      Status st = f.get();
+      ASSERT_EQ(st.code(), Code::kUnavailable) << st.message();
+      refused = u;
+    } else {
+      accepted.push_back(std::move(f));
+    }
+  }
+  ASSERT_TRUE(refused) << "the store never refused an uplink";
+  const TimeMs ts = refused->raw.received_ms;
+  EXPECT_EQ(refused->raw.payload, R"({"ts":)" + std::to_string(ts) + R"(,"temperature":21.5})");
+  EXPECT_EQ(refused->raw.dedup_key, "test:5:" + std::to_string(ts));
+  ASSERT_EQ(refused->readings.size(), 2u);
+  EXPECT_EQ(refused->readings[0].key, "temperature");
+
+  ASSERT_TRUE((*blocker)->Exec("ROLLBACK").ok());
+  for (auto& f : accepted) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+    EXPECT_TRUE(f.get().ok());
+  }
+  std::promise<Status> again;
+  p.Submit(refused, [&](Status st) { again.set_value(st); });
+  auto f = again.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_TRUE(f.get().ok());
+
+  MessageQuery mq;
+  mq.device_id = 5;
+  mq.from = 0;
+  mq.to = kT0 * 2;
+  mq.limit = 100;
+  auto msgs = store_->QueryMessages(mq);
+  ASSERT_TRUE(msgs.ok()) << msgs.status().message();
+  EXPECT_EQ(msgs->size(), accepted.size() + 1);
+  ReadingQuery rq;
+  rq.device_id = 5;
+  rq.key = "temperature";
+  rq.limit = 100;
+  auto rs = store_->QueryReadings(rq);
+  ASSERT_TRUE(rs.ok());
+  EXPECT_EQ(rs->size(), accepted.size() + 1);
   p.Stop();
 }
 

@@ -39,6 +39,7 @@ class StoreTest : public ::testing::Test {
     o.seal_points = seal_points_;
     o.message_index_batch = message_index_batch_;
     o.message_index_slice = message_index_slice_;
+    o.max_queue_batches = max_queue_batches_;
     return o;
   }
   void Open() {
@@ -61,6 +62,7 @@ class StoreTest : public ::testing::Test {
   int64_t seal_points_ = 262144;
   int64_t message_index_batch_ = 8192;
   int64_t message_index_slice_ = 1024;
+  size_t max_queue_batches_ = 4096;
   std::unique_ptr<Store> store_;
 };
 
