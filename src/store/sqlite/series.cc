@@ -263,6 +263,10 @@ void SqliteStore::MaybeStartSeal(bool final) {
   seal_cv_.notify_all();
 }
 
+namespace {
+const std::unordered_map<std::string, int64_t> kNoKeys;  // a device without series yet
+}  // namespace
+
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
   Db& db = *writer_db_;
   // The commit's points grouped by series, in commit order within a series.
@@ -309,19 +313,23 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         }
       }
       if (duplicate) continue;  // its readings were stored with the first copy
+      // A batch's readings are usually one device's: its keys are looked up once.
+      const std::unordered_map<std::string, int64_t>* keys = nullptr;
+      Id keys_of = 0;
       for (const Reading& r : batch.readings) {
+        if (keys == nullptr || keys_of != r.device_id) {
+          auto dk = series_by_key_.find(r.device_id);
+          keys = dk != series_by_key_.end() ? &dk->second : &kNoKeys;
+          keys_of = r.device_id;
+        }
         int64_t sid = 0;
-        std::string known_unit;
-        auto dk = series_by_key_.find(r.device_id);
+        const std::string* known_unit = nullptr;  // the series' unit as of this transaction
         bool found = false;
-        if (dk != series_by_key_.end()) {
-          auto it = dk->second.find(r.key);
-          if (it != dk->second.end()) {
-            sid = it->second;
-            found = true;
-            auto uc = unit_changes.find(sid);
-            known_unit = uc != unit_changes.end() ? uc->second : series_.at(sid).unit;
-          }
+        if (auto it = keys->find(r.key); it != keys->end()) {
+          sid = it->second;
+          found = true;
+          auto uc = unit_changes.find(sid);
+          known_unit = uc != unit_changes.end() ? &uc->second : &series_.at(sid).unit;
         }
         if (!found) {
           auto pk = pending.find({r.device_id, r.key});
@@ -330,20 +338,19 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
             found = true;
             auto uc = unit_changes.find(sid);
             known_unit =
-                uc != unit_changes.end() ? uc->second : new_series[sid - next_series_id_].unit;
+                uc != unit_changes.end() ? &uc->second : &new_series[sid - next_series_id_].unit;
           }
         }
         if (!found) {
           sid = next_id++;
           pending[{r.device_id, r.key}] = sid;
           new_series.push_back(SeriesInfo{sid, r.device_id, r.key, r.unit});
-          known_unit = r.unit;
           BYSANS_ASSIGN_OR_RETURN(
               auto ins,
               db.Prepare("INSERT INTO series(id, device_id, key, unit) VALUES(?, ?, ?, ?)"));
           ins->Bind(1, sid).Bind(2, r.device_id).Bind(3, r.key).Bind(4, r.unit);
           BYSANS_RETURN_IF_ERROR(ins->Run());
-        } else if (!r.unit.empty() && r.unit != known_unit) {
+        } else if (!r.unit.empty() && r.unit != *known_unit) {
           unit_changes[sid] = r.unit;
           BYSANS_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE series SET unit=? WHERE id=?"));
           up->Bind(1, r.unit).Bind(2, sid);

@@ -6,6 +6,7 @@
 // its own connection. See README.md for the time-series layout.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -81,23 +82,29 @@ struct Segment {
 };
 
 // The writer's grouping of one commit's points by series (CommitGroup). Slots keep their
-// vectors' capacity from commit to commit, so a commit allocates nothing per series.
+// vectors' capacity from commit to commit, and series ids (dense, from 1) index a plain vector
+// stamped with the commit, so a commit allocates nothing per series.
 class CommitPoints {
  public:
   void Clear() {
     used_ = 0;
     points_ = 0;
-    slot_of_.clear();
+    if (++stamp_ == 0) {  // wrapped (after 4 billion commits): forget every old stamp
+      std::fill(slot_of_.begin(), slot_of_.end(), SlotRef{});
+      stamp_ = 1;
+    }
   }
   void Add(int64_t series_id, Point p) {
-    auto [it, added] = slot_of_.try_emplace(series_id, used_);
-    if (added) {
+    const auto at = static_cast<size_t>(series_id);
+    if (at >= slot_of_.size()) slot_of_.resize(std::max(at + 1, slot_of_.size() * 2));
+    SlotRef& ref = slot_of_[at];
+    if (ref.stamp != stamp_) {
       if (used_ == slots_.size()) slots_.emplace_back();
       slots_[used_].series_id = series_id;
       slots_[used_].pts.clear();
-      ++used_;
+      ref = SlotRef{stamp_, static_cast<uint32_t>(used_++)};
     }
-    slots_[it->second].pts.push_back(std::move(p));
+    slots_[ref.slot].pts.push_back(std::move(p));
     ++points_;
   }
   // This commit's series, each with its points in commit order.
@@ -105,10 +112,15 @@ class CommitPoints {
   size_t points() const { return points_; }
 
  private:
+  struct SlotRef {
+    uint32_t stamp = 0;  // the commit that filled `slot` (0: none)
+    uint32_t slot = 0;
+  };
   std::vector<SeriesPoints> slots_;  // the first used_ belong to this commit
   size_t used_ = 0;
   size_t points_ = 0;
-  std::unordered_map<int64_t, size_t> slot_of_;  // series id → slot
+  uint32_t stamp_ = 1;
+  std::vector<SlotRef> slot_of_;  // by series id (ids are dense: the store counts them from 1)
 };
 
 // What a query saw of memory for one series: points per generation.

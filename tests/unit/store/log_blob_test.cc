@@ -5,6 +5,7 @@
 
 #include "store/sqlite/db.h"
 #include "store/sqlite/log_codec.h"
+#include "store/sqlite/store_impl.h"
 #include "unit/store/temp_store.h"
 
 namespace bysans {
@@ -24,6 +25,39 @@ Point Num(TimeMs ts, double v, Quality q = Quality::kOk) {
   p.num = v;
   p.quality = q;
   return p;
+}
+
+// The writer's per-commit grouping: series in first-seen order, points in commit order, and
+// nothing of one commit left in the next (slots are reused, not reallocated).
+TEST(CommitPointsTest, GroupsBySeriesPerCommitAndForgetsThePreviousCommit) {
+  sqlite::CommitPoints cp;
+  cp.Clear();
+  cp.Add(7, Num(kT0 + 2, 2));
+  cp.Add(3, Num(kT0 + 1, 1));
+  cp.Add(7, Num(kT0 + 1, 3));
+  ASSERT_EQ(cp.points(), 3u);
+  auto first = cp.groups();
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].series_id, 7);
+  ASSERT_EQ(first[0].pts.size(), 2u);
+  EXPECT_EQ(first[0].pts[0].num, 2);
+  EXPECT_EQ(first[0].pts[1].num, 3);
+  EXPECT_EQ(first[1].series_id, 3);
+  ASSERT_EQ(first[1].pts.size(), 1u);
+
+  cp.Clear();
+  EXPECT_EQ(cp.points(), 0u);
+  EXPECT_TRUE(cp.groups().empty());
+  cp.Add(3, Num(kT0 + 5, 5));
+  cp.Add(1'000, Num(kT0 + 6, 6));  // beyond every id seen so far
+  auto second = cp.groups();
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].series_id, 3);
+  ASSERT_EQ(second[0].pts.size(), 1u);  // not the previous commit's point of series 3
+  EXPECT_EQ(second[0].pts[0].num, 5);
+  EXPECT_EQ(second[1].series_id, 1'000);
+  ASSERT_EQ(second[1].pts.size(), 1u);
+  EXPECT_EQ(cp.points(), 2u);
 }
 
 TEST(LogCodecTest, RoundTripsGroupsInCommitOrder) {
