@@ -11,7 +11,11 @@
 namespace bysans {
 namespace sqlite {
 namespace {
+// The writer appends at the right edge of its tables: a small cache is enough (256 MiB faulted
+// in fresh pages it never read again). The sealer inserts chunks across every series' part of
+// the chunks B-tree and keeps the size it had.
 constexpr int64_t kWriterCacheKib = 32 * 1024;
+constexpr int64_t kSealerCacheKib = 64 * 1024;
 constexpr int64_t kReaderCacheKib = 32 * 1024;
 }  // namespace
 
@@ -53,7 +57,7 @@ Status SqliteStore::Init() {
   // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL
   // mode frames are durable in order, a lost seal transaction leaves its log
   // rows (recovered at open), and the writer's next FULL commit syncs them.
-  BYSANS_ASSIGN_OR_RETURN(seal_db_, Db::Open(opts_.path, kWriterCacheKib / 4, &gate_));
+  BYSANS_ASSIGN_OR_RETURN(seal_db_, Db::Open(opts_.path, kSealerCacheKib, &gate_));
   BYSANS_RETURN_IF_ERROR(seal_db_->Exec("PRAGMA synchronous=NORMAL"));
   sealer_ = std::thread([this] { SealerLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
