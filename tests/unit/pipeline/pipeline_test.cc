@@ -38,6 +38,28 @@ class PipelineTest : public testing::StoreTest {
     return u;
   }
 
+  // What the store holds for a device: its raw messages (newest first) and its readings of
+  // `key`, at most 1,000 of each.
+  std::vector<RawMessage> StoredMessages(Id device_id) {
+    MessageQuery mq;
+    mq.device_id = device_id;
+    mq.from = 0;
+    mq.to = kT0 * 2;
+    mq.limit = 1000;
+    auto msgs = store_->QueryMessages(mq);
+    EXPECT_TRUE(msgs.ok()) << msgs.status().message();
+    return msgs.ok() ? *msgs : std::vector<RawMessage>{};
+  }
+  std::vector<Reading> StoredReadings(Id device_id, const std::string& key) {
+    ReadingQuery rq;
+    rq.device_id = device_id;
+    rq.key = key;
+    rq.limit = 1000;
+    auto rs = store_->QueryReadings(rq);
+    EXPECT_TRUE(rs.ok()) << rs.status().message();
+    return rs.ok() ? *rs : std::vector<Reading>{};
+  }
+
   Metrics metrics_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -87,23 +109,11 @@ TEST_F(PipelineTest, DoneAfterCommitThenListenersSeeTheCommittedMessage) {
   EXPECT_EQ(p.in_flight(), 0u);
 
   // The store holds every message with its payload, and every reading.
-  MessageQuery mq;
-  mq.device_id = 7;
-  mq.from = 0;
-  mq.to = kT0 * 2;
-  mq.limit = 1000;
-  auto msgs = store_->QueryMessages(mq);
-  ASSERT_TRUE(msgs.ok()) << msgs.status().message();
-  ASSERT_EQ(msgs->size(), static_cast<size_t>(kUplinks));
-  EXPECT_EQ(msgs->front().payload,
+  auto msgs = StoredMessages(7);
+  ASSERT_EQ(msgs.size(), static_cast<size_t>(kUplinks));
+  EXPECT_EQ(msgs.front().payload,
             R"({"ts":)" + std::to_string(kT0 + 49'000) + R"(,"temperature":21.5})");
-  ReadingQuery rq;
-  rq.device_id = 7;
-  rq.key = "temperature";
-  rq.limit = 1000;
-  auto rs = store_->QueryReadings(rq);
-  ASSERT_TRUE(rs.ok());
-  EXPECT_EQ(rs->size(), static_cast<size_t>(kUplinks));
+  EXPECT_EQ(StoredReadings(7, "temperature").size(), static_cast<size_t>(kUplinks));
   p.Stop();
 }
 
@@ -116,14 +126,7 @@ TEST_F(PipelineTest, RedeliveredMessageIsAcknowledgedAndStoredOnce) {
     ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
     EXPECT_TRUE(f.get().ok());
   }
-  MessageQuery mq;
-  mq.device_id = 3;
-  mq.from = 0;
-  mq.to = kT0 * 2;
-  mq.limit = 10;
-  auto msgs = store_->QueryMessages(mq);
-  ASSERT_TRUE(msgs.ok());
-  EXPECT_EQ(msgs->size(), 1u);
+  EXPECT_EQ(StoredMessages(3).size(), 1u);
   p.Stop();
 }
 
@@ -171,21 +174,8 @@ TEST_F(PipelineTest, UplinkRefusedByAFullStoreComesBackForRetry) {
   ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_TRUE(f.get().ok());
 
-  MessageQuery mq;
-  mq.device_id = 5;
-  mq.from = 0;
-  mq.to = kT0 * 2;
-  mq.limit = 100;
-  auto msgs = store_->QueryMessages(mq);
-  ASSERT_TRUE(msgs.ok()) << msgs.status().message();
-  EXPECT_EQ(msgs->size(), accepted.size() + 1);
-  ReadingQuery rq;
-  rq.device_id = 5;
-  rq.key = "temperature";
-  rq.limit = 100;
-  auto rs = store_->QueryReadings(rq);
-  ASSERT_TRUE(rs.ok());
-  EXPECT_EQ(rs->size(), accepted.size() + 1);
+  EXPECT_EQ(StoredMessages(5).size(), accepted.size() + 1);
+  EXPECT_EQ(StoredReadings(5, "temperature").size(), accepted.size() + 1);
   p.Stop();
 }
 
