@@ -21,7 +21,8 @@
 #      BENCH_MQTT_LOAD (the generator binary, default from BYSANS_BUILD_DIR),
 #      BENCH_RATE (offered load of the stored run; default: the raw run's lossless rate).
 #      BENCH_PERF (a file: perf record -g of bysans during the stored run),
-#      BENCH_PERF_STAT (a file: syscalls and context switches per thread, same phase).
+#      BENCH_PERF_STAT (a file: syscalls, context switches, fdatasyncs (= commits) and
+#      pwrites per thread, same phase; BENCH_PERF_STAT_EVENTS adds perf events).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -136,7 +137,7 @@ WCHAR0=$(wchar)
 # BENCH_PERF=<file>: also record a CPU profile of bysans (perf record -g) during this phase.
 PERF_PID=""
 if [ -n "${BENCH_PERF_STAT:-}" ]; then  # BENCH_PERF_STAT=<file>: syscalls and switches per thread
-  perf stat -e raw_syscalls:sys_enter,context-switches --per-thread -p "$BYSANS_PID" \
+  perf stat -e raw_syscalls:sys_enter,context-switches,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64 ${BENCH_PERF_STAT_EVENTS:+-e $BENCH_PERF_STAT_EVENTS} --per-thread -p "$BYSANS_PID" \
     -o "$BENCH_PERF_STAT" -- sleep "$STORE_S" 2>/dev/null &
   PERF_PID=$!
 elif [ -n "${BENCH_PERF:-}" ]; then
