@@ -1,5 +1,6 @@
 #include "store/sqlite/db.h"
 
+#include <mutex>
 #include <string>
 
 namespace bysans::sqlite {
@@ -58,6 +59,13 @@ int Db::OnBusy(void* self, int tries) {
 }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, int64_t cache_kib, WriteGate* gate) {
+  static std::once_flag configured;
+  std::call_once(configured, [] {
+    // No global memory statistics: they take a process-wide mutex around every SQLite
+    // malloc and free (bysans reads none of them). Refused (harmlessly) if SQLite was
+    // already initialised by someone else.
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,

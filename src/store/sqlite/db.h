@@ -47,6 +47,16 @@ class Stmt {
     sqlite3_bind_blob(s_, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
     return *this;
   }
+  // Without a copy: `v` must stay valid until the statement has run (the next Run() or
+  // Step() to completion) — for hot inserts of data the caller holds anyway.
+  Stmt& BindUncopied(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& BindBlobUncopied(int i, const void* p, size_t n) {
+    sqlite3_bind_blob(s_, i, p, static_cast<int>(n), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& BindNull(int i) {
     sqlite3_bind_null(s_, i);
     return *this;

@@ -293,17 +293,18 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       const IngestBatch& batch = *group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
       for (const RawMessage& m : batch.messages) {
+        // The batch outlives the insert: its strings are bound without a copy.
         msg_st->Bind(1, m.device_id)
             .Bind(2, m.received_ms)
             .Bind(3, static_cast<int64_t>(m.transport))
-            .Bind(4, m.content_type)
-            .BindBlob(5, m.payload.data(), m.payload.size())
+            .BindUncopied(4, m.content_type)
+            .BindBlobUncopied(5, m.payload.data(), m.payload.size())
             .Bind(6, static_cast<int64_t>(m.decode_status))
-            .Bind(7, m.decode_error);
+            .BindUncopied(7, m.decode_error);
         if (m.dedup_key.empty()) {
           msg_st->BindNull(8);
         } else {
-          msg_st->Bind(8, m.dedup_key);
+          msg_st->BindUncopied(8, m.dedup_key);
         }
         BYSANS_RETURN_IF_ERROR(msg_st->Run());
         if (db.Changes() == 0) {
@@ -366,7 +367,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       blob.reserve(applied.points() * 16 + applied.groups().size() * 4);
       EncodeLogBlob(applied.groups(), &blob);
       BYSANS_ASSIGN_OR_RETURN(auto blob_st, db.Prepare("INSERT INTO points_blob(data) VALUES(?)"));
-      BYSANS_RETURN_IF_ERROR(blob_st->BindBlob(1, blob.data(), blob.size()).Run());
+      BYSANS_RETURN_IF_ERROR(blob_st->BindBlobUncopied(1, blob.data(), blob.size()).Run());
       last_blob = db.LastInsertId();
     }
     if (indexing_.empty() &&
