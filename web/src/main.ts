@@ -23,6 +23,7 @@ route('/devices/:id', 'nav.devices', async (root, p) => (await import('./screens
 route('/import', 'nav.import', importScreen);
 route('/alarms', 'nav.alarms', async (root) => (await import('./screens/alarms')).alarmsScreen(root));
 route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).rulesScreen(root));
+route('/integrations', 'nav.integrations', async (root) => (await import('./screens/integrations')).integrationsScreen(root));
 route('/decoders', 'nav.decoders', decodersScreen);
 route('/admin', 'nav.admin', adminScreen);
 
@@ -43,7 +44,7 @@ function shell(main: HTMLElement): HTMLElement {
   const path = location.pathname;
   const links: Array<[string, string]> = [
     ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/alarms', 'nav.alarms'],
-    ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'],
+    ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
   ];
   if (isAdmin()) links.push(['/admin', 'nav.admin']);
   const orgSel = h('select', {

@@ -10,7 +10,11 @@ export async function deviceFormScreen(root: HTMLElement, p: Record<string, stri
   root.appendChild(title(t(editing ? 'form.editTitle' : 'form.newTitle')));
   if (!canEdit()) { root.appendChild(notice(t('admin.noAccess'), 'error')); return; }
   const od = await orgData();
-  const d: Partial<Device> = editing ? await api.device(editing) : { transport: 'http', tags: [] };
+  // A new device may come prefilled from a link (?devEui=…&transport=lorawan, onboarding).
+  const q = new URLSearchParams(location.search);
+  const pre = q.get('transport');
+  const d: Partial<Device> = editing ? await api.device(editing) : {
+    transport: pre === 'mqtt' || pre === 'lorawan' ? pre : 'http', devEui: q.get('devEui'), tags: [] };
 
   const name = h('input', { type: 'text', required: true, value: d.name ?? '', autocomplete: 'off' });
   const app = h('select', { required: true, disabled: Boolean(editing) },
