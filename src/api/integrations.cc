@@ -4,6 +4,8 @@
 //   ("OS2iot MQTT external broker"): CRUD; viewers read, admins write; the password is
 //   write-only (`hasPassword`), kept encrypted by the store; `caCert` (PEM CA certificates
 //   trusted for an mqtts:// broker instead of the system's CAs) is public and returned;
+//   mutual TLS: `clientCert` (PEM, public) with its `clientKey` (write-only, `hasClientKey`,
+//   kept encrypted like the password);
 //   `status`/`lastError` come from the running connection (mqtt/integrations.h);
 // - gateways seen per organisation; uplinks from DevEUIs unknown to an organisation's
 //   integrations, and (global admin) those that arrived on bysans' own broker, which is not
@@ -15,6 +17,7 @@
 #include "api/common.h"
 #include "core/time_format.h"
 #include "mqtt/tls_ca.h"
+#include "mqtt/tls_client_cert.h"
 #include "mqtt/url.h"
 #include "store/mqtt_store.h"
 
@@ -39,6 +42,8 @@ json IntegrationJson(ApiContext& ctx, const MqttIntegration& i) {
             {"clientId", i.client_id},
             {"enabled", i.enabled},
             {"caCert", i.ca_cert},
+            {"clientCert", i.client_cert},
+            {"hasClientKey", i.has_client_key},
             {"status", st.status},
             {"lastError", st.last_error},
             {"createdAt", FormatRfc3339(i.created_ms)},
@@ -88,12 +93,31 @@ Status ValidateTopicFilter(const std::string& f) {
   return Status::Ok();
 }
 
-// Applies the fields of `body` to `i` (create: `creating`, with required fields). Sets
-// `password` to the new password, "" to remove it, nullopt to keep it.
-Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
-                   std::optional<std::string>& password) {
-  std::vector<std::string_view> allowed = {"name",     "url",     "username", "password",
-                                           "clientId", "enabled", "caCert"};
+// The write-only fields of a request: the new value, "" to remove it, nullopt to keep it.
+struct SecretChanges {
+  std::optional<std::string> password;
+  std::optional<std::string> client_key;
+};
+
+// A write-only field: a string sets it, null (or "", on create nothing) removes it.
+Status ApplySecret(const json& body, const char* field, size_t max, bool creating,
+                   std::optional<std::string>& out) {
+  BYSANS_ASSIGN_OR_RETURN(auto v, OptString(body, field));
+  if (v) {
+    if (v->size() > max) return InvalidArgument(std::string("field '") + field + "' is too long");
+    out = *v;
+  } else if (!creating && body.contains(field)) {
+    out = std::string();  // null: remove
+  }
+  return Status::Ok();
+}
+
+// Applies the fields of `body` to `i` (create: `creating`, with required fields) and the
+// write-only ones to `secrets`.
+Status ApplyFields(const json& body, bool creating, MqttIntegration& i, SecretChanges& secrets) {
+  std::vector<std::string_view> allowed = {"name",     "url",        "username",
+                                           "password", "clientId",   "enabled",
+                                           "caCert",   "clientCert", "clientKey"};
   if (i.kind == kExternal) {
     allowed.insert(allowed.end(), {"topicFilter", "deviceTopicLevel", "deviceMatch"});
   }
@@ -104,7 +128,6 @@ Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   BYSANS_ASSIGN_OR_RETURN(auto url, OptString(body, "url"));
   BYSANS_ASSIGN_OR_RETURN(auto username, OptString(body, "username"));
-  BYSANS_ASSIGN_OR_RETURN(auto pw, OptString(body, "password"));
   BYSANS_ASSIGN_OR_RETURN(auto client_id, OptString(body, "clientId"));
   BYSANS_ASSIGN_OR_RETURN(auto enabled, OptBool(body, "enabled"));
   if (creating && !name) return InvalidArgument("field 'name' is required");
@@ -126,12 +149,9 @@ Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
     if (username->size() > 256) return InvalidArgument("field 'username' is too long");
     i.username = *username;
   }
-  if (pw) {
-    if (pw->size() > 1024) return InvalidArgument("field 'password' is too long");
-    password = *pw;
-  } else if (!creating && body.contains("password")) {
-    password = std::string();  // null: remove
-  }
+  BYSANS_RETURN_IF_ERROR(ApplySecret(body, "password", 1024, creating, secrets.password));
+  BYSANS_RETURN_IF_ERROR(
+      ApplySecret(body, "clientKey", mqtt::kMaxClientKeyPemBytes, creating, secrets.client_key));
   if (client_id) {
     if (client_id->empty() || client_id->size() > 128)
       return InvalidArgument("field 'clientId' must be 1..128 characters");
@@ -151,9 +171,16 @@ Status ApplyFields(const json& body, bool creating, MqttIntegration& i,
       i.ca_cert.clear();  // null or "": the system's CAs
     }
   }
-  if (!i.ca_cert.empty()) {  // the url as it will be stored (this body's or the current one)
+  if (body.contains("clientCert")) {
+    BYSANS_ASSIGN_OR_RETURN(auto cert, OptString(body, "clientCert"));
+    i.client_cert = cert.value_or("");  // null or "": none
+  }
+  // The url as it will be stored (this body's or the current one).
+  for (auto [field, set] :
+       {std::pair{"caCert", !i.ca_cert.empty()}, std::pair{"clientCert", !i.client_cert.empty()}}) {
+    if (!set) continue;
     BYSANS_ASSIGN_OR_RETURN(mqtt::BrokerUrl u, mqtt::ParseBrokerUrl(i.url, "url"));
-    if (!u.tls) return InvalidArgument("field 'caCert' needs an mqtts:// url");
+    if (!u.tls) return InvalidArgument(std::string("field '") + field + "' needs an mqtts:// url");
   }
   if (i.kind == kExternal) {
     BYSANS_ASSIGN_OR_RETURN(auto filter, OptString(body, "topicFilter"));
@@ -205,14 +232,38 @@ Status CheckClientIdFree(ApiContext& ctx, const MqttIntegration& i) {
   return Status::Ok();
 }
 
+// The client certificate and key as they will be stored go together and match.
+Status CheckClientCertificate(ApiContext& ctx, const MqttIntegration& i,
+                              const SecretChanges& secrets) {
+  std::string key;
+  if (secrets.client_key) {
+    key = *secrets.client_key;
+  } else if (i.has_client_key) {
+    BYSANS_ASSIGN_OR_RETURN(key, ctx.store.mqtt().IntegrationClientKey(i.id));
+  }
+  if (i.client_cert.empty() && key.empty()) return Status::Ok();
+  if (key.empty()) return InvalidArgument("field 'clientKey' is required with 'clientCert'");
+  if (i.client_cert.empty())
+    return InvalidArgument("field 'clientCert' is required with 'clientKey'");
+  return mqtt::ValidateClientCertificate(i.client_cert, key);
+}
+
+Status StoreClientKey(ApiContext& ctx, Id id, const SecretChanges& secrets) {
+  if (!secrets.client_key) return Status::Ok();
+  return ctx.store.mqtt().SetIntegrationClientKey(id, *secrets.client_key);
+}
+
 Result<http::Response> CreateIn(ApiContext& ctx, http::Request& req, const auth::Principal& p,
                                 MqttIntegration i) {
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  std::optional<std::string> password;
-  BYSANS_RETURN_IF_ERROR(ApplyFields(body, true, i, password));
+  SecretChanges secrets;
+  BYSANS_RETURN_IF_ERROR(ApplyFields(body, true, i, secrets));
+  BYSANS_RETURN_IF_ERROR(CheckClientCertificate(ctx, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
   i.created_ms = i.updated_ms = ctx.clock.NowMs();
-  BYSANS_ASSIGN_OR_RETURN(i, ctx.store.mqtt().CreateIntegration(i, password));
+  BYSANS_ASSIGN_OR_RETURN(i, ctx.store.mqtt().CreateIntegration(i, secrets.password));
+  BYSANS_RETURN_IF_ERROR(StoreClientKey(ctx, i.id, secrets));
+  i.has_client_key = secrets.client_key && !secrets.client_key->empty();
   Audit(ctx, p, req, i.org_id, "create", i.kind + "_integration", std::to_string(i.id), i.name);
   return Json(201, IntegrationJson(ctx, i));
 }
@@ -268,11 +319,13 @@ Result<http::Response> PatchOne(ApiContext& ctx, http::Request& req, const auth:
                                 const std::string& kind) {
   BYSANS_ASSIGN_OR_RETURN(MqttIntegration i, LoadIntegration(ctx, req, p, kind, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  std::optional<std::string> password;
-  BYSANS_RETURN_IF_ERROR(ApplyFields(body, false, i, password));
+  SecretChanges secrets;
+  BYSANS_RETURN_IF_ERROR(ApplyFields(body, false, i, secrets));
+  BYSANS_RETURN_IF_ERROR(CheckClientCertificate(ctx, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
   i.updated_ms = ctx.clock.NowMs();
-  BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().UpdateIntegration(i, password));
+  BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().UpdateIntegration(i, secrets.password));
+  BYSANS_RETURN_IF_ERROR(StoreClientKey(ctx, i.id, secrets));
   Audit(ctx, p, req, i.org_id, "update", i.kind + "_integration", std::to_string(i.id));
   BYSANS_ASSIGN_OR_RETURN(i, ctx.store.mqtt().GetIntegration(i.id));
   return Json(200, IntegrationJson(ctx, i));

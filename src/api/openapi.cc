@@ -164,17 +164,30 @@ json Components() {
   s["RoleInput"] = Obj({{"role", role}}, {"role"});
   {
     // api/integrations.cc
-    json broker = {{"name", Str()},
-                   {"url", {{"type", "string"}, {"pattern", "^mqtts?://"}}},
-                   {"username", Str()},
-                   {"password", {{"type", "string"}, {"writeOnly", true}}},
-                   {"clientId", Str()},
-                   {"enabled", Bool()},
-                   {"caCert", Nullable({{"type", "string"},
-                                        {"maxLength", 65536},
-                                        {"description",
-                                         "PEM CA certificate(s) trusted for an mqtts:// broker "
-                                         "instead of the system's CAs; null or \"\" removes"}})}};
+    json broker = {
+        {"name", Str()},
+        {"url", {{"type", "string"}, {"pattern", "^mqtts?://"}}},
+        {"username", Str()},
+        {"password", {{"type", "string"}, {"writeOnly", true}}},
+        {"clientId", Str()},
+        {"enabled", Bool()},
+        {"caCert", Nullable({{"type", "string"},
+                             {"maxLength", 65536},
+                             {"description",
+                              "PEM CA certificate(s) trusted for an mqtts:// broker "
+                              "instead of the system's CAs; null or \"\" removes"}})},
+        {"clientCert", Nullable({{"type", "string"},
+                                 {"maxLength", 65536},
+                                 {"description",
+                                  "mutual TLS: the PEM certificate bysans presents to an "
+                                  "mqtts:// broker (then its intermediates); needs "
+                                  "clientKey; null or \"\" removes"}})},
+        {"clientKey", Nullable({{"type", "string"},
+                                {"writeOnly", true},
+                                {"maxLength", 16384},
+                                {"description",
+                                 "PEM private key of clientCert, without a passphrase; "
+                                 "kept encrypted, never returned; null removes"}})}};
     json cs_input = Obj(broker, {"name", "url"});
     cs_input["additionalProperties"] = false;
     s["ChirpstackIntegrationInput"] = cs_input;
@@ -187,7 +200,11 @@ json Components() {
     s["MqttIntegrationInput"] = ext_input;
     json out = ext;
     out.erase("password");
+    out.erase("clientKey");
     out["caCert"] = {{"type", "string"}, {"description", "PEM CA certificate(s); \"\" = none"}};
+    out["clientCert"] = {{"type", "string"},
+                         {"description", "PEM client certificate (mutual TLS); \"\" = none"}};
+    out["hasClientKey"] = Bool();
     out["id"] = Int();
     out["orgId"] = Int();
     out["applicationId"] = Int();

@@ -1,5 +1,6 @@
 #include "mqtt/client.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
@@ -122,6 +123,20 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
           return InvalidArgument("cannot load the system's TLS CA paths: " + ec.message());
         }
       }
+      if (!opts_.tls_cert_pem.empty() || !opts_.tls_key_pem.empty()) {
+        // Mutual TLS: the certificate (and chain) and key bysans presents when asked.
+        ssl_ctx_.use_certificate_chain(asio::buffer(opts_.tls_cert_pem), ec);
+        if (!ec)
+          ssl_ctx_.use_private_key(asio::buffer(opts_.tls_key_pem), asio::ssl::context::pem, ec);
+        if (!ec && SSL_CTX_check_private_key(ssl_ctx_.native_handle()) != 1)
+          ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+        if (ec) {
+          started_ = false;
+          return InvalidArgument("cannot use the TLS client certificate and key: " + ec.message());
+        }
+      }
+      // Nothing older than TLS 1.2 (RFC 8996 deprecates 1.0 and 1.1).
+      SSL_CTX_set_min_proto_version(ssl_ctx_.native_handle(), TLS1_2_VERSION);
       ssl_ctx_.set_verify_mode(asio::ssl::verify_peer);
     }
     asio::co_spawn(io_, Run(), [](const std::exception_ptr& e) {

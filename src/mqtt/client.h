@@ -34,6 +34,8 @@ struct ClientOptions {
   std::string tls_ca_file;  // PEM file of trusted CAs
   std::string tls_ca_pem;   // PEM text of trusted CAs (every certificate of a bundle)
   // Both empty: the system default verify paths; either or both: only those CAs.
+  std::string tls_cert_pem;  // mutual TLS: PEM certificate (then its chain) presented to the broker
+  std::string tls_key_pem;   // ... and its PEM private key (no passphrase); both or neither
   int reconnect_min_ms = 200;
   int reconnect_max_ms = 30000;
   int connect_timeout_ms = 10000;

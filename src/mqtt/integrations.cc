@@ -15,14 +15,15 @@ bool SameConnection(const MqttIntegration& a, const MqttIntegration& b) {
   return a.kind == b.kind && a.org_id == b.org_id && a.app_id == b.app_id && a.url == b.url &&
          a.username == b.username && a.client_id == b.client_id &&
          a.topic_filter == b.topic_filter && a.device_topic_level == b.device_topic_level &&
-         a.device_match == b.device_match && a.ca_cert == b.ca_cert;
+         a.device_match == b.device_match && a.ca_cert == b.ca_cert &&
+         a.client_cert == b.client_cert;
 }
 
 }  // namespace
 
 struct IntegrationManager::Running {
   std::shared_ptr<const MqttIntegration> cfg;
-  std::string password;
+  Secrets secrets;
   std::unique_ptr<MqttClient> client;
   // Set before the manager stops the client: its last disconnect is not a state change.
   std::shared_ptr<std::atomic<bool>> retired = std::make_shared<std::atomic<bool>>(false);
@@ -95,7 +96,7 @@ void IntegrationManager::Watch() {
 }
 
 std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const MqttIntegration& cfg,
-                                                                        std::string password) {
+                                                                        Secrets secrets) {
   auto url = ParseBrokerUrl(cfg.url, "url");
   if (!url.ok()) {
     SetState(cfg.id, "error", url.status().message());
@@ -106,9 +107,11 @@ std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const Mq
   co.port = url->port;
   co.tls = url->tls;
   co.tls_ca_pem = cfg.ca_cert;  // empty: the system's CAs
+  co.tls_cert_pem = cfg.client_cert;
+  co.tls_key_pem = secrets.client_key;
   co.client_id = cfg.client_id;
   if (!cfg.username.empty()) co.username = cfg.username;
-  if (!password.empty()) co.password = password;
+  if (!secrets.password.empty()) co.password = secrets.password;
   co.clean_session = false;
   co.max_inflight = opts_.max_inflight;
   co.max_packet_size = opts_.max_packet_size;
@@ -117,7 +120,7 @@ std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const Mq
   co.random = &random_;
   auto r = std::make_unique<Running>();
   r->cfg = std::make_shared<const MqttIntegration>(cfg);
-  r->password = std::move(password);
+  r->secrets = std::move(secrets);
   r->client = std::make_unique<MqttClient>(co);
   const std::string label = cfg.kind + "-" + std::to_string(cfg.id);
   prometheus::Counter& connects =
@@ -166,19 +169,21 @@ void IntegrationManager::Reconcile() {
     spdlog::error("mqtt integrations: cannot list: {}", list.status().message());
     return;
   }
-  std::map<Id, std::pair<MqttIntegration, std::string>> wanted;
+  std::map<Id, std::pair<MqttIntegration, Secrets>> wanted;
   for (MqttIntegration& i : *list) {
     if (!i.enabled) {
       SetState(i.id, "disabled", "");
       continue;
     }
     auto pw = store_.IntegrationPassword(i.id);
-    if (!pw.ok()) {
-      SetState(i.id, "error", pw.status().message());
+    auto key = pw.ok() && i.has_client_key ? store_.IntegrationClientKey(i.id)
+                                           : Result<std::string>(std::string());
+    if (!pw.ok() || !key.ok()) {
+      SetState(i.id, "error", (pw.ok() ? key.status() : pw.status()).message());
       continue;
     }
     Id id = i.id;
-    wanted.emplace(id, std::make_pair(std::move(i), std::move(*pw)));
+    wanted.emplace(id, std::make_pair(std::move(i), Secrets{std::move(*pw), std::move(*key)}));
   }
   // Stop what is gone or changed (outside the lock: Stop joins the client's thread).
   std::vector<std::unique_ptr<Running>> retired;
@@ -187,7 +192,7 @@ void IntegrationManager::Reconcile() {
     for (auto it = running_.begin(); it != running_.end();) {
       auto w = wanted.find(it->first);
       bool same = w != wanted.end() && SameConnection(w->second.first, *it->second->cfg) &&
-                  w->second.second == it->second->password;
+                  w->second.second == it->second->secrets;
       if (same) {
         wanted.erase(w);
         ++it;

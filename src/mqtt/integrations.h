@@ -57,9 +57,15 @@ class IntegrationManager {
 
  private:
   struct Running;
+  // What the store keeps encrypted for a connection.
+  struct Secrets {
+    std::string password;
+    std::string client_key;  // PEM private key of MqttIntegration::client_cert
+    bool operator==(const Secrets&) const = default;
+  };
   void Reconcile();
   void Watch();
-  std::unique_ptr<Running> Launch(const MqttIntegration& cfg, std::string password);
+  std::unique_ptr<Running> Launch(const MqttIntegration& cfg, Secrets secrets);
   void SetState(Id id, std::string status, std::string error);
 
   MqttStore& store_;

@@ -1,40 +1,16 @@
 #include "mqtt/tls_ca.h"
 
-#include <openssl/bio.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
+
+#include "mqtt/ossl.h"
 
 namespace bysans::mqtt {
 namespace {
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-// What PEM_read_bio allocates.
-struct PemBlock {
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
-  PemBlock() = default;
-  PemBlock(const PemBlock&) = delete;
-  PemBlock& operator=(const PemBlock&) = delete;
-  ~PemBlock() {
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-  }
-};
 
 Status Bad(const std::string& why) { return InvalidArgument("field 'caCert' " + why); }
 
@@ -44,11 +20,11 @@ Status ValidateCaPem(std::string_view pem) {
   if (pem.size() > kMaxCaPemBytes)
     return Bad("must be at most " + std::to_string(kMaxCaPemBytes / 1024) + " KiB of PEM");
   ERR_clear_error();
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  ossl::Bio bio = ossl::ReadOnlyBio(pem);
   if (!bio) return Internal("cannot allocate an OpenSSL BIO");
   int blocks = 0;
   while (true) {
-    PemBlock b;
+    ossl::Block b;
     if (PEM_read_bio(bio.get(), &b.name, &b.header, &b.data, &b.len) != 1) {
       const unsigned long err = ERR_peek_last_error();
       ERR_clear_error();
@@ -62,7 +38,7 @@ Status ValidateCaPem(std::string_view pem) {
       return Bad(which + " is a '" + b.name +
                  "', not a 'CERTIFICATE' (only CA certificates belong here, never a key)");
     const unsigned char* p = b.data;
-    std::unique_ptr<X509, X509Free> x(d2i_X509(nullptr, &p, b.len));
+    ossl::Cert x(d2i_X509(nullptr, &p, b.len));
     if (!x || p != b.data + b.len) {
       ERR_clear_error();
       return Bad(which + " is not a valid X.509 certificate");

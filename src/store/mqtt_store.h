@@ -76,6 +76,12 @@ struct MqttIntegration {
   // PEM text of the CAs trusted for an mqtts:// broker (mqtt/tls_ca.h checks it); empty = the
   // system's CAs. Public data, stored and returned in clear.
   std::string ca_cert;
+  // Mutual TLS (mqtt/tls_client_cert.h): the PEM certificate (then its chain) bysans presents to
+  // an mqtts:// broker that asks for one; public, stored in clear. Its private key is kept
+  // encrypted like the password (SetIntegrationClientKey); `has_client_key` says whether one is
+  // set.
+  std::string client_cert;
+  bool has_client_key = false;
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
 };
@@ -133,6 +139,11 @@ class MqttStore {
   // The decrypted password ("" when none). kInternal when it cannot be decrypted (secret.key
   // replaced or the stored box altered).
   virtual Result<std::string> IntegrationPassword(Id id) = 0;
+  // The private key of the integration's client certificate, kept encrypted like the password:
+  // "" removes it. Bumps integrations_generation(). kNotFound for an unknown id.
+  virtual Status SetIntegrationClientKey(Id id, const std::string& key_pem) = 0;
+  // The decrypted key ("" when none); kInternal when it cannot be decrypted.
+  virtual Result<std::string> IntegrationClientKey(Id id) = 0;
   virtual int64_t integrations_generation() const = 0;
   virtual void SetIntegrationState(Id id, IntegrationState state) = 0;
   virtual IntegrationState integration_state(Id id) const = 0;

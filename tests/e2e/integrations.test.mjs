@@ -106,8 +106,16 @@ test('integrations: admin creates, edits and deletes a ChirpStack integration; s
     assert.match(await page.textContent('#int-form-error'), /caCert/);
     assert.equal(await page.inputValue('#int-name'), `${tag} cs 2`, 'the form keeps what was typed');
     await shot(page, 'integrations-ca-error');
+    // The client certificate (mutual TLS) needs its key: the API's 400 is shown.
+    await page.fill('#int-ca-cert', '');
+    await page.fill('#int-client-cert', 'ikke et klientcertifikat');
+    await page.click('#int-save');
+    await page.waitForFunction(() => /clientKey/.test(document.querySelector('#int-form-error')?.textContent ?? ''));
+    assert.match(await page.textContent('#int-form-error'), /'clientKey' is required with 'clientCert'/);
+    await page.fill('#int-client-cert', '');
     await page.fill('#int-url', DEAD);
     assert.ok(await page.locator('#int-ca-cert').isHidden());
+    assert.ok(await page.locator('#int-client-cert').isHidden());
     await page.uncheck('#int-enabled');
     await page.click('#int-save');
     const r2 = row(page, 'chirpstack-list', `${tag} cs 2`);

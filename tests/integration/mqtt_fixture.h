@@ -288,6 +288,7 @@ class TestBroker {
     std::string cafile;
     std::string certfile;
     std::string keyfile;
+    bool require_certificate = false;  // mutual TLS: clients need a certificate cafile signed
   };
 
   // users: name → password.
@@ -314,6 +315,7 @@ class TestBroker {
     if (tls) {
       conf << "listener " << tls_port_ << " 127.0.0.1\ncafile " << tls->cafile << "\ncertfile "
            << tls->certfile << "\nkeyfile " << tls->keyfile << "\n";
+      if (tls->require_certificate) conf << "require_certificate true\n";
     }
     conf.close();
     pid_ = ::fork();

@@ -347,5 +347,88 @@ TEST_F(IntegrationsTest, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
   ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
 }
 
+// Mutual TLS: a broker that asks every client for a certificate signed by its CA.
+TEST_F(IntegrationsTest, BrokerRequiringAClientCertificateGetsTheIntegrationsOwn) {
+  TlsCerts certs;
+  ASSERT_TRUE(certs.MakeCa("ca"));
+  ASSERT_TRUE(certs.MakeServerCert("server", "IP:127.0.0.1"));
+  ASSERT_TRUE(certs.MakeClientCert("bysans"));
+  ASSERT_TRUE(certs.MakeClientCert("someone_else"));
+  TestBroker::TlsListener tls{certs.Path("ca.pem"), certs.Path("server.pem"),
+                              certs.Path("server.key")};
+  tls.require_certificate = true;
+  TestBroker broker({{"supplier", "s-secret"}, {"bysans", "b-secret"}}, tls);
+  ASSERT_TRUE(broker.ok()) << broker.log();
+  const std::string ca = certs.Read("ca.pem");
+  const std::string cert = certs.Read("bysans.pem");
+  const std::string key = certs.Read("bysans.key");
+  int64_t app = CreateApp("Faaborg");
+  MqttDevice meter = CreateMqttDevice(app, "maaler-7");
+  const std::string ext = "/api/v1/applications/" + std::to_string(app) + "/integrations/mqtt";
+  json fields = {{"name", "Forsyning"},       {"url", broker.tls_url()},
+                 {"username", "bysans"},      {"password", "b-secret"},
+                 {"topicFilter", "m/+/data"}, {"deviceTopicLevel", 1},
+                 {"deviceMatch", "name"},     {"caCert", ca}};
+  auto with = [&](json body, const json& more) {
+    body.update(more);
+    return body;
+  };
+  auto expect_400 = [&](const json& body, const std::string& words) {
+    auto r = admin_->PostJson(ext, body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find(key.substr(key.size() / 2, 24)), std::string::npos) << "key echoed";
+  };
+  expect_400(with(fields, {{"clientCert", cert}}),
+             "field 'clientKey' is required with 'clientCert'");
+  expect_400(with(fields, {{"clientKey", key}}), "field 'clientCert' is required with 'clientKey'");
+  expect_400(with(fields, {{"clientCert", cert}, {"clientKey", certs.Read("someone_else.key")}}),
+             "does not belong to the first certificate");
+  expect_400(
+      with(fields,
+           {{"url", broker.url()}, {"caCert", nullptr}, {"clientCert", cert}, {"clientKey", key}}),
+      "field 'clientCert' needs an mqtts:// url");
+  EXPECT_TRUE(Items(ext).empty());
+
+  // Without a certificate the broker ends the handshake.
+  auto created = admin_->PostJson(ext, fields);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_FALSE(created.Json().value("hasClientKey", true));
+  const std::string one =
+      "/api/v1/integrations/mqtt/" + std::to_string(created.Json().value("id", 0));
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "error"; }))
+      << admin_->Get(one).body << broker.log();
+
+  // With its certificate and key: connected; the key is never returned.
+  auto mtls = Patch(one, {{"clientCert", cert}, {"clientKey", key}});
+  ASSERT_EQ(mtls.status, 200) << mtls.body;
+  EXPECT_TRUE(mtls.Json().value("hasClientKey", false));
+  EXPECT_EQ(mtls.Json().value("clientCert", ""), cert);
+  EXPECT_FALSE(mtls.Json().contains("clientKey"));
+  EXPECT_EQ(admin_->Get(one).body.find(key.substr(key.size() / 2, 24)), std::string::npos);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; }))
+      << admin_->Get(one).body << server_->log() << broker.log();
+  Peer pub("supplier-m");
+  ASSERT_EQ(pub.Connect(broker.url(), "supplier", "s-secret"), 0) << broker.log();
+  ASSERT_TRUE(PublishUntil(pub, "m/maaler-7/data", R"({"energy": 77.5})", [&] {
+    return Readings(meter.device_id, "energy").size() == 1;
+  })) << server_->log();
+
+  // Other fields change, the stored key stays; the key alone cannot be dropped.
+  ASSERT_EQ(Patch(one, {{"name", "Forsyning Syd"}}).status, 200);
+  EXPECT_TRUE(admin_->Get(one).Json().value("hasClientKey", false));
+  auto no_key = Patch(one, {{"clientKey", nullptr}});
+  EXPECT_EQ(no_key.status, 400) << no_key.body;
+  EXPECT_NE(no_key.body.find("field 'clientKey' is required with 'clientCert'"), std::string::npos);
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
+
+  // Both removed: refused by the broker again.
+  auto removed = Patch(one, {{"clientCert", nullptr}, {"clientKey", nullptr}});
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_FALSE(removed.Json().value("hasClientKey", true));
+  EXPECT_EQ(removed.Json().value("clientCert", "x"), "");
+  ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "error"; })) << admin_->Get(one).body;
+}
+
 }  // namespace
 }  // namespace bysans::testing

@@ -210,6 +210,12 @@ DROP INDEX raw_messages_device;
       R"sql(
 ALTER TABLE mqtt_integrations ADD COLUMN ca_cert TEXT NOT NULL DEFAULT '';
 )sql",
+      // MQTT integrations, mutual TLS: the client certificate (PEM, public) and its private key
+      // sealed like the password (store/mqtt_store.h MqttIntegration::client_cert).
+      R"sql(
+ALTER TABLE mqtt_integrations ADD COLUMN client_cert TEXT NOT NULL DEFAULT '';
+ALTER TABLE mqtt_integrations ADD COLUMN client_key_box BLOB;
+)sql",
   };
   return kList;
 }

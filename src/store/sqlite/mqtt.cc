@@ -50,7 +50,7 @@ Result<std::string> LoadOrCreateKey(const std::string& path) {
 constexpr const char* kIntegrationColumns =
     "id, kind, org_id, coalesce(app_id, 0), name, url, username, password_box IS NOT NULL, "
     "client_id, enabled, topic_filter, device_topic_level, device_match, created_ms, updated_ms, "
-    "ca_cert";
+    "ca_cert, client_cert, client_key_box IS NOT NULL";
 
 MqttIntegration IntegrationFromRow(const Stmt& st) {
   MqttIntegration i;
@@ -70,6 +70,8 @@ MqttIntegration IntegrationFromRow(const Stmt& st) {
   i.created_ms = st.Int(13);
   i.updated_ms = st.Int(14);
   i.ca_cert = st.Text(15);
+  i.client_cert = st.Text(16);
+  i.has_client_key = st.Int(17) != 0;
   return i;
 }
 
@@ -201,10 +203,12 @@ class SqliteMqttStore final : public MqttStore {
                                             const std::optional<std::string>& password) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
-        auto st, db->Prepare("INSERT INTO mqtt_integrations(kind, org_id, app_id, name, url, "
-                             "username, password_box, client_id, enabled, topic_filter, "
-                             "device_topic_level, device_match, created_ms, updated_ms, "
-                             "ca_cert) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        auto st,
+        db->Prepare(
+            "INSERT INTO mqtt_integrations(kind, org_id, app_id, name, url, "
+            "username, password_box, client_id, enabled, topic_filter, "
+            "device_topic_level, device_match, created_ms, updated_ms, "
+            "ca_cert, client_cert) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st->Bind(1, i.kind).Bind(2, i.org_id);
     if (i.app_id != 0) {
       st->Bind(3, i.app_id);
@@ -226,9 +230,11 @@ class SqliteMqttStore final : public MqttStore {
         .Bind(12, i.device_match)
         .Bind(13, i.created_ms)
         .Bind(14, i.updated_ms)
-        .Bind(15, i.ca_cert);
+        .Bind(15, i.ca_cert)
+        .Bind(16, i.client_cert);
     BYSANS_RETURN_IF_ERROR(st->Run());
     i.id = db->LastInsertId();
+    i.has_client_key = false;  // set by SetIntegrationClientKey
     i.has_password = !box.empty();
     if (i.client_id.empty()) {
       i.client_id = "bysans-" + i.kind + "-" + std::to_string(i.id);
@@ -271,7 +277,7 @@ class SqliteMqttStore final : public MqttStore {
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("UPDATE mqtt_integrations SET name=?, url=?, username=?, "
                              "client_id=?, enabled=?, topic_filter=?, device_topic_level=?, "
-                             "device_match=?, updated_ms=?, ca_cert=? WHERE id=?"));
+                             "device_match=?, updated_ms=?, ca_cert=?, client_cert=? WHERE id=?"));
     st->Bind(1, i.name)
         .Bind(2, i.url)
         .Bind(3, i.username)
@@ -282,25 +288,24 @@ class SqliteMqttStore final : public MqttStore {
         .Bind(8, i.device_match)
         .Bind(9, i.updated_ms)
         .Bind(10, i.ca_cert)
-        .Bind(11, i.id);
+        .Bind(11, i.client_cert)
+        .Bind(12, i.id);
     BYSANS_RETURN_IF_ERROR(st->Run());
     if (db->Changes() == 0) return NotFound("no integration with id " + std::to_string(i.id));
-    if (password) {
-      BYSANS_ASSIGN_OR_RETURN(
-          auto pw, db->Prepare("UPDATE mqtt_integrations SET password_box=? WHERE id=?"));
-      std::string box;
-      if (password->empty()) {
-        pw->BindNull(1);
-      } else {
-        BYSANS_ASSIGN_OR_RETURN(box, Seal(*password));
-        pw->BindBlob(1, box.data(), box.size());
-      }
-      pw->Bind(2, i.id);
-      BYSANS_RETURN_IF_ERROR(pw->Run());
-    }
+    if (password) BYSANS_RETURN_IF_ERROR(SetBox(*db, i.id, "password_box", *password));
     integrations_gen_.fetch_add(1);
     return Status::Ok();
   }
+
+  Status SetIntegrationClientKey(Id id, const std::string& key_pem) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_RETURN_IF_ERROR(SetBox(*db, id, "client_key_box", key_pem));
+    if (db->Changes() == 0) return NotFound("no integration with id " + std::to_string(id));
+    integrations_gen_.fetch_add(1);
+    return Status::Ok();
+  }
+
+  Result<std::string> IntegrationClientKey(Id id) override { return GetBox(id, "client_key_box"); }
 
   Status DeleteIntegration(Id id) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
@@ -316,18 +321,7 @@ class SqliteMqttStore final : public MqttStore {
     return Status::Ok();
   }
 
-  Result<std::string> IntegrationPassword(Id id) override {
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto st,
-                            db->Prepare("SELECT password_box FROM mqtt_integrations WHERE id=?"));
-    st->Bind(1, id);
-    if (!st->Step()) {
-      BYSANS_RETURN_IF_ERROR(st->status());
-      return NotFound("no integration with id " + std::to_string(id));
-    }
-    if (st->IsNull(0)) return std::string();
-    return Open(st->Blob(0), id);
-  }
+  Result<std::string> IntegrationPassword(Id id) override { return GetBox(id, "password_box"); }
 
   int64_t integrations_generation() const override { return integrations_gen_.load(); }
 
@@ -453,6 +447,35 @@ class SqliteMqttStore final : public MqttStore {
   }
 
  private:
+  // A sealed secret column of mqtt_integrations ("password_box", "client_key_box"): "" = NULL.
+  Status SetBox(Db& db, Id id, const std::string& column, const std::string& plain) {
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db.Prepare("UPDATE mqtt_integrations SET " + column + "=? WHERE id=?"));
+    std::string box;
+    if (plain.empty()) {
+      st->BindNull(1);
+    } else {
+      BYSANS_ASSIGN_OR_RETURN(box, Seal(plain));
+      st->BindBlob(1, box.data(), box.size());
+    }
+    st->Bind(2, id);
+    return st->Run();
+  }
+
+  // The opened secret of `column` ("" when NULL).
+  Result<std::string> GetBox(Id id, const std::string& column) {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("SELECT " + column + " FROM mqtt_integrations WHERE id=?"));
+    st->Bind(1, id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return NotFound("no integration with id " + std::to_string(id));
+    }
+    if (st->IsNull(0)) return std::string();
+    return Open(st->Blob(0), id);
+  }
+
   Result<std::string> Seal(const std::string& plain) const {
     std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');
     auto* out = reinterpret_cast<unsigned char*>(box.data());

@@ -146,6 +146,42 @@ TEST_F(IntegrationStoreTest, CaCertIsStoredUpdatedAndSurvivesAReopen) {
   EXPECT_EQ(store_->mqtt().GetIntegration(i.id).value().ca_cert, "");
 }
 
+TEST_F(IntegrationStoreTest, ClientCertificateIsPublicAndItsKeyIsSealed) {
+  MqttStore& m = store_->mqtt();
+  const std::string cert = "-----BEGIN CERTIFICATE-----\nCCCC\n-----END CERTIFICATE-----\n";
+  const std::string key =
+      "-----BEGIN PRIVATE KEY-----\nsecret-key-bytes\n-----END PRIVATE KEY-----\n";
+  MqttIntegration i = Chirpstack();
+  i.url = "mqtts://broker.example:8883";
+  i.client_cert = cert;
+  i = m.CreateIntegration(i, std::nullopt).value();
+  EXPECT_EQ(i.client_cert, cert);
+  EXPECT_FALSE(i.has_client_key);
+  EXPECT_EQ(m.IntegrationClientKey(i.id).value(), "");
+
+  const int64_t gen = m.integrations_generation();
+  ASSERT_TRUE(m.SetIntegrationClientKey(i.id, key).ok());
+  EXPECT_GT(m.integrations_generation(), gen);
+  EXPECT_TRUE(m.GetIntegration(i.id).value().has_client_key);
+  EXPECT_EQ(m.IntegrationClientKey(i.id).value(), key);
+  EXPECT_EQ(m.IntegrationPassword(i.id).value(), "");  // a separate secret
+  std::string db = Bytes(dir_.path() + "/bysans.db") + Bytes(dir_.path() + "/bysans.db-wal");
+  EXPECT_EQ(db.find("secret-key-bytes"), std::string::npos);
+  EXPECT_NE(db.find("CCCC"), std::string::npos);  // the certificate is public
+
+  // An update of the other fields keeps the key; "" removes it.
+  i.name = "renamed";
+  ASSERT_TRUE(m.UpdateIntegration(i, std::string("pw")).ok());
+  Reopen();
+  MqttStore& again = store_->mqtt();
+  EXPECT_EQ(again.IntegrationClientKey(i.id).value(), key);
+  EXPECT_EQ(again.GetIntegration(i.id).value().client_cert, cert);
+  ASSERT_TRUE(again.SetIntegrationClientKey(i.id, "").ok());
+  EXPECT_FALSE(again.GetIntegration(i.id).value().has_client_key);
+  EXPECT_EQ(again.IntegrationClientKey(i.id).value(), "");
+  EXPECT_EQ(again.SetIntegrationClientKey(i.id + 100, key).code(), Code::kNotFound);
+}
+
 TEST_F(IntegrationStoreTest, UnknownDevicesAndRoutesArePerOrganisation) {
   MqttStore& m = store_->mqtt();
   Id other = store_->CreateOrganization(Organization{0, "Other", 0, 100}).value().id;

@@ -66,6 +66,24 @@ class TlsCerts {
                ".pem -extfile " + name + ".ext");
   }
 
+  // A client certificate (extendedKeyUsage clientAuth) signed by CA `ca`: <name>.pem and
+  // <name>.key (unencrypted PKCS#8).
+  bool MakeClientCert(const std::string& name, const std::string& ca = "ca") {
+    std::ofstream(Path(name + ".ext"))
+        << "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n";
+    return Run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
+               name + ".key -out " + name + ".csr -subj /CN=bysans-" + name) &&
+           Run("openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
+               ".key -set_serial " + std::to_string(++serial_) + " -days 2 -out " + name +
+               ".pem -extfile " + name + ".ext");
+  }
+
+  // <name>.key again, encrypted under a passphrase: <name>.enc.key.
+  bool EncryptKey(const std::string& name) {
+    return Run("openssl pkey -in " + name + ".key -aes256 -passout pass:geheim -out " + name +
+               ".enc.key");
+  }
+
  private:
   bool Run(const std::string& cmd) {
     const std::string full = "cd '" + dir_ + "' && " + cmd + " >>openssl.log 2>&1";

@@ -1,7 +1,8 @@
 // The create / edit form shared by ChirpStack integrations (per organisation)
 // and external MQTT broker integrations (per application). Field names are the
 // API's (src/api/integrations.cc): the password is write-only (empty on edit =
-// keep), `caCert` is offered only for mqtts:// urls, and a 400/409 answer is
+// keep), `caCert` and the client certificate (mutual TLS; its key write-only
+// like the password) are offered only for mqtts:// urls, and a 400/409 answer is
 // shown in a role=alert box inside the form, the form kept as typed.
 import { h, field, uid } from '../dom';
 import { request, Application } from '../api';
@@ -11,7 +12,8 @@ import { notice, errorText } from '../ui';
 export type Kind = 'chirpstack' | 'mqtt';
 export interface Integration {
   id: number; orgId: number; name: string; url: string; username: string; hasPassword: boolean;
-  clientId: string; enabled: boolean; caCert: string; status: string; lastError: string;
+  clientId: string; enabled: boolean; caCert: string; clientCert: string; hasClientKey: boolean;
+  status: string; lastError: string;
   statusSince?: string; createdAt?: string; updatedAt?: string;
   applicationId?: number; topicFilter?: string; deviceTopicLevel?: number; deviceMatch?: string;
 }
@@ -44,7 +46,14 @@ export function integrationForm(o: FormOptions): HTMLElement {
     placeholder: '-----BEGIN CERTIFICATE-----' });
   ca.value = item?.caCert ?? '';
   const caField = field(t('int.caCert'), ca, t('int.caCertHint'));
-  const showCa = () => { caField.hidden = !isTls(url.value); };
+  const pemArea = (id: string, placeholder: string) =>
+    h('textarea', { id, class: 'code', rows: '6', spellcheck: 'false', autocomplete: 'off', placeholder });
+  const cert = pemArea('int-client-cert', '-----BEGIN CERTIFICATE-----');
+  cert.value = item?.clientCert ?? '';
+  const key = pemArea('int-client-key', '-----BEGIN PRIVATE KEY-----');
+  const certFields = h('div', null, field(t('int.clientCert'), cert, t('int.clientCertHint')),
+    field(t('int.clientKey'), key, t(item?.hasClientKey ? 'int.clientKeyKeep' : 'int.clientKeyHint')));
+  const showCa = () => { caField.hidden = certFields.hidden = !isTls(url.value); };
   url.addEventListener('input', showCa);
   showCa();
 
@@ -72,6 +81,10 @@ export function integrationForm(o: FormOptions): HTMLElement {
     if (clientId.value.trim()) b.clientId = clientId.value.trim();
     if (isTls(url.value)) b.caCert = ca.value.trim();
     else if (item?.caCert) b.caCert = ''; // a plain mqtt:// broker has no use for a CA
+    const certPem = isTls(url.value) ? cert.value.trim() : '';
+    if (certPem || item?.clientCert) b.clientCert = certPem;
+    if (certPem && key.value.trim()) b.clientKey = key.value.trim();
+    else if (!certPem && item?.hasClientKey) b.clientKey = null; // no certificate, no key
     if (kind === 'mqtt') {
       b.topicFilter = topic.value.trim();
       b.deviceTopicLevel = Number(level.value || 0);
@@ -112,7 +125,7 @@ export function integrationForm(o: FormOptions): HTMLElement {
     field(t('int.password'), password, t(item?.hasPassword ? 'int.passwordKeep' : 'int.passwordHint')),
     item?.hasPassword ? pwClearField : null),
   h('div', { class: 'row' }, field(t('int.clientId'), clientId, t('int.clientIdHint')), enabledField),
-  caField, mqttFields, errBox,
+  caField, certFields, mqttFields, errBox,
   h('div', { class: 'actions' }, save,
     h('button', { type: 'button', class: 'secondary', onclick: o.onCancel }, t('form.cancel'))));
   return form;
