@@ -39,6 +39,18 @@ class IntegrationsTest : public MqttTest {
   std::string StatusOf(const std::string& path) {
     return admin_->Get(path).Json().value("status", "");
   }
+  // `body` with the fields of `more` added or replaced.
+  static json With(json body, const json& more) {
+    body.update(more);
+    return body;
+  }
+  // POST `body` to `path` is answered 400 with `words` in the message; returns the answer.
+  std::string Expect400(const std::string& path, const json& body, const std::string& words) {
+    auto r = admin_->PostJson(path, body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+    return r.body;
+  }
   // Publishes (QoS 1) until `stored` holds: the integration's subscription may not be in
   // place at the broker yet when its status first says "connected".
   template <typename F>
@@ -274,26 +286,20 @@ TEST_F(IntegrationsTest, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
       {"name", "Forsyning"},    {"url", broker.tls_url()},        {"username", "bysans"},
       {"password", "b-secret"}, {"topicFilter", "meters/+/data"}, {"deviceTopicLevel", 1},
       {"deviceMatch", "name"}};
-  auto with = [&](json body, const json& more) {
-    body.update(more);
-    return body;
-  };
 
   // Validation: only CA certificates, only for mqtts://.
   auto expect_400 = [&](const json& body, const std::string& words) {
-    auto r = admin_->PostJson(ext, body);
-    EXPECT_EQ(r.status, 400) << r.body;
-    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+    Expect400(ext, body, words);
   };
-  expect_400(with(fields, {{"caCert", "garbage, not a certificate"}}),
+  expect_400(With(fields, {{"caCert", "garbage, not a certificate"}}),
              "field 'caCert' must hold at least one PEM CA certificate");
-  expect_400(with(fields, {{"caCert", 42}}), "field 'caCert' must be a string");
-  expect_400(with(fields, {{"caCert", certs.Read("server.pem")}}), "is not a CA certificate");
-  expect_400(with(fields, {{"url", broker.url()}, {"caCert", ca}}),
+  expect_400(With(fields, {{"caCert", 42}}), "field 'caCert' must be a string");
+  expect_400(With(fields, {{"caCert", certs.Read("server.pem")}}), "is not a CA certificate");
+  expect_400(With(fields, {{"url", broker.url()}, {"caCert", ca}}),
              "field 'caCert' needs an mqtts:// url");
   EXPECT_TRUE(Items(ext).empty());
 
-  auto created = admin_->PostJson(ext, with(fields, {{"caCert", ca}}));
+  auto created = admin_->PostJson(ext, With(fields, {{"caCert", ca}}));
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.Json().value("caCert", ""), ca);
   const std::string one =
@@ -369,23 +375,17 @@ TEST_F(IntegrationsTest, BrokerRequiringAClientCertificateGetsTheIntegrationsOwn
                  {"username", "bysans"},      {"password", "b-secret"},
                  {"topicFilter", "m/+/data"}, {"deviceTopicLevel", 1},
                  {"deviceMatch", "name"},     {"caCert", ca}};
-  auto with = [&](json body, const json& more) {
-    body.update(more);
-    return body;
-  };
   auto expect_400 = [&](const json& body, const std::string& words) {
-    auto r = admin_->PostJson(ext, body);
-    EXPECT_EQ(r.status, 400) << r.body;
-    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
-    EXPECT_EQ(r.body.find(key.substr(key.size() / 2, 24)), std::string::npos) << "key echoed";
+    EXPECT_EQ(Expect400(ext, body, words).find(key.substr(key.size() / 2, 24)), std::string::npos)
+        << "key echoed";
   };
-  expect_400(with(fields, {{"clientCert", cert}}),
+  expect_400(With(fields, {{"clientCert", cert}}),
              "field 'clientKey' is required with 'clientCert'");
-  expect_400(with(fields, {{"clientKey", key}}), "field 'clientCert' is required with 'clientKey'");
-  expect_400(with(fields, {{"clientCert", cert}, {"clientKey", certs.Read("someone_else.key")}}),
+  expect_400(With(fields, {{"clientKey", key}}), "field 'clientCert' is required with 'clientKey'");
+  expect_400(With(fields, {{"clientCert", cert}, {"clientKey", certs.Read("someone_else.key")}}),
              "does not belong to the first certificate");
   expect_400(
-      with(fields,
+      With(fields,
            {{"url", broker.url()}, {"caCert", nullptr}, {"clientCert", cert}, {"clientKey", key}}),
       "field 'clientCert' needs an mqtts:// url");
   EXPECT_TRUE(Items(ext).empty());
