@@ -282,6 +282,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
           tls(use_tls),
           write_signal(io),
           window(io),
+          read_flush(io),
           keepalive(io),
           guard(io),
           decoder(protocol, max_packet),
@@ -296,6 +297,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       stream.next_layer().close(ec);
       write_signal.cancel();
       window.cancel();
+      read_flush.cancel();
       keepalive.cancel();
       guard.cancel();
     }
@@ -304,6 +306,12 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     bool tls;
     asio::steady_timer write_signal;
     asio::steady_timer window;
+    asio::steady_timer read_flush;  // ends a batched read's wait (ClientOptions::read_batch_*)
+    int rcvlowat = 1;               // the socket's SO_RCVLOWAT
+    bool read_busy = false;         // batching reads (PaceReads)
+    // Bytes read since read_window_start (the stream's rate decides whether to batch).
+    int64_t read_window_bytes = 0;
+    std::chrono::steady_clock::time_point read_window_start = std::chrono::steady_clock::now();
     asio::steady_timer keepalive;
     asio::steady_timer guard;
     StreamDecoder decoder;
@@ -523,14 +531,55 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
         if (!HandlePacket(c, std::move(**next))) break;
         continue;
       }
+      ArmReadFlush(c);
       auto [ec, n] = co_await ReadSome(*c, asio::buffer(buf));
       if (ec) {
         c->Close(Unavailable("connection lost: " + ec.message()));
         break;
       }
       c->decoder.Feed(std::string_view(buf.data(), n));
+      PaceReads(*c, n);
     }
     paused_ = false;
+  }
+
+  // Read batching. Each wake-up of the I/O thread for a few small messages costs more than
+  // reading them (a context switch, epoll, and over TCP an ACK per read): while the stream
+  // is busy the socket's SO_RCVLOWAT holds the wake-up until read_batch_bytes are waiting,
+  // and a timer ends the wait after read_batch_wait_us whatever has arrived.
+  void PaceReads(Conn& c, size_t n) {
+    if (opts_.read_batch_bytes <= 1) return;
+    c.read_window_bytes += static_cast<int64_t>(n);
+    const auto now = std::chrono::steady_clock::now();
+    const auto elapsed = now - c.read_window_start;
+    if (elapsed >= std::chrono::milliseconds(20)) {
+      // Busy: one wait would gather at least a quarter of the batch.
+      const double per_wait =
+          static_cast<double>(c.read_window_bytes) * opts_.read_batch_wait_us /
+          static_cast<double>(
+              std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+      c.read_busy = per_wait * 4 >= opts_.read_batch_bytes;
+      c.read_window_bytes = 0;
+      c.read_window_start = now;
+    }
+    // (Again after the flush timer lowered it.)
+    SetRcvLowat(c, c.read_busy ? opts_.read_batch_bytes : 1);
+  }
+
+  void ArmReadFlush(const std::shared_ptr<Conn>& c) {
+    if (!c->read_busy) return;
+    c->read_flush.expires_after(std::chrono::microseconds(opts_.read_batch_wait_us));
+    c->read_flush.async_wait([c](const error_code& ec) {
+      // Lowering the mark makes the kernel report the waiting bytes at once.
+      if (!ec && !c->closed) SetRcvLowat(*c, 1);
+    });
+  }
+
+  static void SetRcvLowat(Conn& c, int bytes) {
+    if (bytes == c.rcvlowat) return;
+    error_code ignored;
+    c.stream.next_layer().set_option(asio::socket_base::receive_low_watermark(bytes), ignored);
+    c.rcvlowat = bytes;
   }
 
   awaitable<void> Writer(std::shared_ptr<Conn> c) {

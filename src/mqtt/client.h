@@ -41,7 +41,14 @@ struct ClientOptions {
   int connect_timeout_ms = 10000;
   size_t max_inflight = 1000;        // receive window: un-acked incoming QoS 1 messages
   size_t max_packet_size = 1 << 20;  // incoming packets above this close the connection
-  Random* random = nullptr;          // backoff jitter; nullptr: an owned SystemRandom
+  // Read batching while the incoming stream is busy (client.cc PaceReads): wake for reading
+  // only once this many bytes wait, or after read_batch_wait_us. <= 1: wake for every arrival.
+  // A stream is busy while one wait would gather at least a quarter of the batch (here from
+  // ~2 MB/s, ~10k small messages/s); a quieter one is read as it arrives. bench/mqtt at 35k
+  // msg/s: the I/O thread's CPU per message 6.3 -> 4.6 us, publish-to-commit p50 +1 ms.
+  int read_batch_bytes = 16384;
+  int read_batch_wait_us = 2000;
+  Random* random = nullptr;  // backoff jitter; nullptr: an owned SystemRandom
 };
 
 struct IncomingMessage {

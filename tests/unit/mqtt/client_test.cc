@@ -364,6 +364,47 @@ TEST_P(MqttBrokerTest, BackPressureWindowStopsReading) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(rec.messages[i].payload, "b" + std::to_string(i));
 }
 
+// Read batching (ClientOptions::read_batch_*): a busy stream is read once enough bytes wait
+// or after the wait; nothing is lost or reordered, and a lone message after the burst still
+// arrives, held at most about one wait.
+TEST_P(MqttBrokerTest, BusyStreamIsReadInBatchesAndALoneMessageStillArrives) {
+  Recorder& rec = NewRecorder();
+  auto o = Options("batched-reader", "svc", "svc-secret");
+  o.read_batch_bytes = 4096;
+  o.read_batch_wait_us = 300'000;
+  auto& sub = NewClient(o, rec);
+  ASSERT_TRUE(sub.Start().ok());
+  Subscribe(sub, "devices/+/up");
+  Recorder& pub_rec = NewRecorder();
+  auto& pub = NewClient(Options("burst-pub", "svc", "svc-secret"), pub_rec);
+  ASSERT_TRUE(pub.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return pub.connected(); }));
+  constexpr int kBurst = 2000;
+  std::atomic<int> done{0};
+  for (int i = 0; i < kBurst; ++i) {
+    ASSERT_TRUE(pub.Publish("devices/d1/up", "m" + std::to_string(i) + std::string(100, '.'), 1,
+                            false, [&](const Status&) { done++; })
+                    .ok());
+  }
+  ASSERT_TRUE(WaitFor([&] { return rec.message_count() == kBurst; }, 30000)) << rec.message_count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(PublishSync(pub, "devices/d1/up", "lone").ok());
+  ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("lone"); }, 5000));
+  const auto held = std::chrono::steady_clock::now() - sent;
+  // Far below the batch, so only the wait's timer delivered it.
+  EXPECT_GE(held, std::chrono::milliseconds(100));
+  // The stream is quiet again: the next message is read as it comes (no batch to fill).
+  ASSERT_TRUE(PublishSync(pub, "devices/d1/up", "after").ok());
+  ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("after"); }, 5000));
+  std::lock_guard lk(rec.mu);
+  ASSERT_EQ(rec.messages.size(), static_cast<size_t>(kBurst + 2));
+  for (int i = 0; i < kBurst; ++i)
+    EXPECT_EQ(rec.messages[i].payload.substr(0, rec.messages[i].payload.find('.')),
+              "m" + std::to_string(i));
+  EXPECT_EQ(rec.disconnects.size(), 0u);
+}
+
 TEST_P(MqttBrokerTest, BrokerKilledIsRestartedAndClientResumes) {
   Recorder& rec = NewRecorder();
   auto& sub = NewClient(Options("ingest-kill", "svc", "svc-secret"), rec);
