@@ -9,10 +9,14 @@
 //   bysans  polls bysans' SQLite file (a read-only WAL reader, so a row it sees is
 //           committed) until the raw messages stored reach the acknowledged count, and
 //           measures publish → committed latency per message from the row's "ts".
+//   count   (no load) counts the raw messages in --db: "mqtt=N all=M", N = MQTT messages
+//           stored without an error.
 // Prints one line: RESULT acked=.. seen=.. first_us=.. ... (key=value, parsed by run.sh).
+// Raw messages are read from raw_log rows with bysans' own codec (store/sqlite/raw_log_codec.h).
 //
 //   bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R --seconds S
 //                   [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]
+//   bench_mqtt_load --mode count --db FILE
 // FILE holds one "device_id username password" line per device.
 #include <mosquitto.h>
 #include <poll.h>
@@ -35,6 +39,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "store/sqlite/raw_log_codec.h"
 
 namespace {
 
@@ -125,6 +131,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       return false;
     }
   }
+  if (o->mode == "count") return !o->db.empty();
   return !o->devices_file.empty() && (o->mode == "raw" || o->mode == "bysans");
 }
 
@@ -204,7 +211,7 @@ void SubOnMessage(mosquitto*, void* obj, const mosquitto_message*) {
   sh->last_seen_us.store(NowUs(), std::memory_order_relaxed);
 }
 
-// Polls bysans' database: committed raw messages (rowid order) since `base`.
+// Polls bysans' database: committed raw messages (id order) since `base`.
 class DbPoller {
  public:
   bool Open(const std::string& path) {
@@ -213,9 +220,10 @@ class DbPoller {
       return false;
     }
     sqlite3_busy_timeout(db_, 5000);
-    return Prepare("SELECT coalesce(max(id), 0) FROM raw_messages", &max_st_) &&
-           Prepare("SELECT id, device_id, payload FROM raw_messages WHERE id > ? ORDER BY id",
-                   &rows_st_);
+    // A raw_log row holds the ids id .. id + n - 1 and is never changed.
+    return Prepare("SELECT coalesce((SELECT id + n - 1 FROM raw_log ORDER BY id DESC LIMIT 1), 0)",
+                   &max_st_) &&
+           Prepare("SELECT id, data FROM raw_log WHERE id > ? ORDER BY id", &rows_st_);
   }
   ~DbPoller() {
     sqlite3_finalize(max_st_);
@@ -228,15 +236,21 @@ class DbPoller {
     sqlite3_reset(max_st_);
     return v;
   }
-  // Calls f(device_id, payload) for each row after *last; advances *last.
+  // Calls f(message) for each message after *last; advances *last.
   template <typename F>
-  void Rows(int64_t* last, F f) {
+  void Messages(int64_t* last, F f) {
     sqlite3_bind_int64(rows_st_, 1, *last);
     while (sqlite3_step(rows_st_) == SQLITE_ROW) {
-      *last = sqlite3_column_int64(rows_st_, 0);
-      const char* p = static_cast<const char*>(sqlite3_column_blob(rows_st_, 2));
-      int n = sqlite3_column_bytes(rows_st_, 2);
-      f(sqlite3_column_int64(rows_st_, 1), std::string_view(p ? p : "", static_cast<size_t>(n)));
+      const char* p = static_cast<const char*>(sqlite3_column_blob(rows_st_, 1));
+      int n = sqlite3_column_bytes(rows_st_, 1);
+      bysans::sqlite::RawLogReader reader(std::string_view(p ? p : "", static_cast<size_t>(n)),
+                                          sqlite3_column_int64(rows_st_, 0));
+      bysans::sqlite::RawLogEntry e;
+      while (reader.Next(&e)) {
+        *last = e.id;
+        f(e);
+      }
+      if (!reader.status().ok()) std::fprintf(stderr, "bench_mqtt_load: corrupt raw_log row\n");
     }
     sqlite3_reset(rows_st_);
   }
@@ -253,6 +267,20 @@ class DbPoller {
   sqlite3_stmt* max_st_ = nullptr;
   sqlite3_stmt* rows_st_ = nullptr;
 };
+
+// --mode count: "mqtt=N all=M".
+int CountStored(const std::string& path) {
+  DbPoller poller;
+  if (!poller.Open(path)) return 1;
+  int64_t last = 0, mqtt = 0, all = 0;
+  poller.Messages(&last, [&](const bysans::sqlite::RawLogEntry& e) {
+    ++all;
+    if (e.transport == bysans::Transport::kMqtt && e.decode_status != bysans::DecodeStatus::kError)
+      ++mqtt;
+  });
+  std::printf("mqtt=%" PRId64 " all=%" PRId64 "\n", mqtt, all);
+  return 0;
+}
 
 double Percentile(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
@@ -271,6 +299,7 @@ int main(int argc, char** argv) {
                  "--seconds S [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]\n");
     return 2;
   }
+  if (o.mode == "count") return CountStored(o.db);
   mosquitto_lib_init();
   Shared sh;
   std::vector<Device> devices;
@@ -375,10 +404,10 @@ int main(int argc, char** argv) {
         const int64_t before = last;
         if (o.latency) {
           std::vector<std::pair<int64_t, int64_t>> seen_rows;  // device, ts
-          poller.Rows(&last, [&](int64_t device, std::string_view payload) {
-            auto p = payload.find("\"ts\":");
+          poller.Messages(&last, [&](const bysans::sqlite::RawLogEntry& e) {
+            auto p = e.payload.find("\"ts\":");
             if (p == std::string_view::npos) return;
-            seen_rows.emplace_back(device, std::atoll(payload.data() + p + 5));
+            seen_rows.emplace_back(e.device_id, std::atoll(e.payload.data() + p + 5));
           });
           const int64_t now = NowUs();
           std::lock_guard lk(sh.lat_mu);

@@ -176,8 +176,9 @@ PEAK_RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$BYSANS_PID
 # --- 5. clean stop, then count what is durable ------------------------------------------------
 stop_bysans
 ACKED=$(($(field acked "$STORE_OUT") + $(field acked "$LAT_OUT")))
-STORED=$(sqlite3 "$DB" "SELECT count(*) FROM raw_messages WHERE transport=1 AND decode_status<>2")
-ALL_MSGS=$(sqlite3 "$DB" "SELECT count(*) FROM raw_messages")
+COUNTS=$("$LOAD" --mode count --db "$DB")  # raw_log rows, read with bysans' codec
+STORED=$(field mqtt "$COUNTS")
+ALL_MSGS=$(field all "$COUNTS")
 POINTS=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM chunks")
 MISSING=$((ACKED - STORED))
 echo "run.sh: acknowledged $ACKED, stored $STORED mqtt messages ($ALL_MSGS rows), $POINTS points" >&2

@@ -3,7 +3,7 @@
 #include <atomic>
 
 #include "store/decoder_store.h"
-#include "store/sqlite/device_messages_sql.h"
+#include "store/sqlite/raw_messages_read.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans {
@@ -169,39 +169,38 @@ class SqliteDecoderStore final : public DecoderStore {
   Result<std::vector<RawMessage>> MessagesAfter(Id device_id, TimeMs from, TimeMs to, Id after_id,
                                                 int64_t limit) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare(DeviceMessagesSql(
-                                         "{id} > ?2 AND received_ms >= ?3 AND received_ms <= ?4",
-                                         "ORDER BY 1 LIMIT ?5")));
-    st->Bind(1, device_id).Bind(2, after_id).Bind(3, from).Bind(4, to);
-    st->Bind(5, std::clamp<int64_t>(limit, 1, 100000));
+    Txn txn(*db, false);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    const size_t max = static_cast<size_t>(std::clamp<int64_t>(limit, 1, 100000));
     std::vector<RawMessage> out;
-    while (st->Step()) {
-      out.push_back(RawMessageFromRow(*st));
-    }
-    BYSANS_RETURN_IF_ERROR(st->status());
+    BYSANS_RETURN_IF_ERROR(VisitDeviceMessages(*db,
+                                               DeviceMessageFilter{device_id, from, to, after_id},
+                                               MessageOrder::kOldestFirst, [&](RawMessage&& m) {
+                                                 out.push_back(std::move(m));
+                                                 return out.size() < max;
+                                               }));
     return out;
   }
 
   Result<int64_t> CountMessages(Id device_id, TimeMs from, TimeMs to) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto st, db->Prepare(CountDeviceMessagesSql("received_ms >= ?2 AND received_ms <= ?3")));
-    st->Bind(1, device_id).Bind(2, from).Bind(3, to);
-    int64_t n = st->Step() ? st->Int(0) : 0;
-    BYSANS_RETURN_IF_ERROR(st->status());
-    return n;
+    Txn txn(*db, false);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    return CountDeviceMessages(*db, DeviceMessageFilter{device_id, from, to, 0});
   }
 
+  // A re-decode's result goes to raw_decode; raw_log rows are never rewritten.
   Status SetMessageDecodeStatus(const std::vector<RawMessage>& messages) override {
     if (messages.empty()) return Status::Ok();
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Txn txn(*db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("INSERT INTO raw_decode(id, status, error) VALUES(?, ?, ?) "
+                                        "ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+                                        "error=excluded.error"));
     for (const RawMessage& m : messages) {
-      BYSANS_ASSIGN_OR_RETURN(
-          auto st,
-          db->Prepare("UPDATE raw_messages SET decode_status=?, decode_error=? WHERE id=?"));
-      st->Bind(1, static_cast<int64_t>(m.decode_status)).Bind(2, m.decode_error).Bind(3, m.id);
+      st->Bind(1, m.id).Bind(2, static_cast<int64_t>(m.decode_status)).Bind(3, m.decode_error);
       BYSANS_RETURN_IF_ERROR(st->Run());
     }
     return txn.Commit();

@@ -3,12 +3,21 @@
 #include <string>
 #include <vector>
 
+#include "store/sqlite/raw_log_migration.h"
+
 namespace bysans::sqlite {
 namespace {
 
+// SQL, then (optionally) a step in C++, in the same transaction.
+struct Migration {
+  Migration(const char* s, Status (*f)(Db&) = nullptr) : sql(s), then(f) {}  // NOLINT: implicit
+  const char* sql;
+  Status (*then)(Db&);
+};
+
 // Append new migrations at the end; never edit one that has shipped.
-const std::vector<const char*>& Migrations() {
-  static const std::vector<const char*> kList = {
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kList = {
       // 1: metadata.
       R"sql(
 CREATE TABLE organizations(
@@ -216,6 +225,21 @@ ALTER TABLE mqtt_integrations ADD COLUMN ca_cert TEXT NOT NULL DEFAULT '';
 ALTER TABLE mqtt_integrations ADD COLUMN client_cert TEXT NOT NULL DEFAULT '';
 ALTER TABLE mqtt_integrations ADD COLUMN client_key_box BLOB;
 )sql",
+      // Raw messages as one raw_log row per group commit (store/sqlite/raw_log_codec.h),
+      // found by device through raw_device_runs (raw_device_runs.h; raw_indexed_upto now
+      // names a raw_log row), deduplicated by an in-memory window of keys (dedup_window.h);
+      // a re-decode's result goes to raw_decode. The C++ step moves raw_messages over.
+      {R"sql(
+CREATE TABLE raw_log(
+  id INTEGER PRIMARY KEY, n INTEGER NOT NULL, t_min INTEGER NOT NULL, t_max INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE TABLE raw_device_runs(
+  dev INTEGER NOT NULL, first_log INTEGER NOT NULL, t_min INTEGER NOT NULL,
+  t_max INTEGER NOT NULL, n INTEGER NOT NULL, logs BLOB NOT NULL,
+  PRIMARY KEY(dev, first_log)) WITHOUT ROWID;
+CREATE TABLE raw_decode(id INTEGER PRIMARY KEY, status INTEGER NOT NULL, error TEXT NOT NULL);
+)sql",
+       MoveRawMessagesToLog},
   };
   return kList;
 }
@@ -239,7 +263,8 @@ Result<int> Migrate(Db& db, int64_t now_ms) {
       BYSANS_RETURN_IF_ERROR(q->status());
       if (present) continue;
     }
-    Status s = db.Exec(list[i]);
+    Status s = db.Exec(list[i].sql);
+    if (s.ok() && list[i].then != nullptr) s = list[i].then(db);
     if (!s.ok()) return Internal("migration " + std::to_string(version) + ": " + s.message());
     {
       BYSANS_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT INTO schema_version VALUES(?, ?)"));

@@ -5,8 +5,9 @@
 #include <future>
 
 #include "core/thread_name.h"
-#include "store/sqlite/device_messages_sql.h"
 #include "store/sqlite/log_codec.h"
+#include "store/sqlite/raw_log_codec.h"
+#include "store/sqlite/raw_messages_read.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -95,14 +96,7 @@ Status SqliteStore::LoadSeriesState() {
       (void)st->Run();  // reset for the next series
     }
   }
-  {
-    // Messages committed after the last index batch (device_messages_sql.h).
-    BYSANS_ASSIGN_OR_RETURN(auto st,
-                            db.Prepare("SELECT device_id, id FROM raw_messages WHERE id > (SELECT "
-                                       "raw_indexed_upto FROM seal_state) ORDER BY id"));
-    while (st->Step()) unindexed_.emplace_back(st->Int(0), st->Int(1));
-    BYSANS_RETURN_IF_ERROR(st->status());
-  }
+  BYSANS_RETURN_IF_ERROR(LoadRawLogState(db));
   open_ = std::make_shared<Segment>();
   open_->gen = sealed_upto + 1;
   // Crash recovery: every committed but unsealed reading is in points_log.
@@ -278,40 +272,41 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   std::map<std::pair<Id, std::string>, int64_t> pending;
   int64_t next_id = next_series_id_;
   int64_t last_blob = last_blob_id_;
-  std::vector<std::pair<Id, int64_t>> inserted;  // (device, message id) of this commit
-  std::vector<std::pair<Id, int64_t>> started;   // an index batch this commit starts
-  size_t index_done = indexing_done_;
+  // This commit's raw messages (ids from first_id on) and their by-device entries.
+  std::vector<const RawMessage*>& msgs = commit_msgs_;
+  msgs.clear();
+  const int64_t first_id = next_message_id_;
+  RawRunsBuilder runs;
+  bool index_now = false;  // this commit writes the index batch
+  // Dedup keys enter the window as they are seen; a failed commit takes them back.
+  size_t keys_added = 0;
+  struct TakeBack {
+    DedupWindow& w;
+    size_t& n;
+    bool committed = false;
+    ~TakeBack() {
+      if (!committed) w.RemoveNewest(n);
+    }
+  } take_back{dedup_, keys_added};
   {
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto msg_st, db.Prepare("INSERT INTO raw_messages(device_id, received_ms, transport, "
-                                "content_type, payload, decode_status, decode_error, dedup_key) "
-                                "VALUES(?, ?, ?, ?, ?, ?, ?, ?) "
-                                "ON CONFLICT(dedup_key) DO NOTHING"));
     for (size_t b = begin; b < end; ++b) {
       const IngestBatch& batch = *group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
       for (const RawMessage& m : batch.messages) {
-        // The batch outlives the insert: its strings are bound without a copy.
-        msg_st->Bind(1, m.device_id)
-            .Bind(2, m.received_ms)
-            .Bind(3, static_cast<int64_t>(m.transport))
-            .BindUncopied(4, m.content_type)
-            .BindBlobUncopied(5, m.payload.data(), m.payload.size())
-            .Bind(6, static_cast<int64_t>(m.decode_status))
-            .BindUncopied(7, m.decode_error);
-        if (m.dedup_key.empty()) {
-          msg_st->BindNull(8);
-        } else {
-          msg_st->BindUncopied(8, m.dedup_key);
+        const int64_t id = first_id + static_cast<int64_t>(msgs.size());
+        if (!m.dedup_key.empty()) {
+          const uint64_t h = DedupWindow::Hash(m.dedup_key);
+          BYSANS_ASSIGN_OR_RETURN(bool seen, IsDuplicate(db, m.dedup_key, h, first_id, msgs));
+          if (seen) {
+            duplicate = true;
+            continue;
+          }
+          dedup_.Add(h, id);
+          ++keys_added;
         }
-        BYSANS_RETURN_IF_ERROR(msg_st->Run());
-        if (db.Changes() == 0) {
-          duplicate = true;  // only a dedup key clash inserts nothing
-        } else {
-          inserted.emplace_back(m.device_id, db.LastInsertId());
-        }
+        msgs.push_back(&m);
       }
       if (duplicate) continue;  // its readings were stored with the first copy
       // A batch's readings are usually one device's: its keys are looked up once.
@@ -360,7 +355,23 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         applied.Add(sid, ToPoint(r));
       }
     }
-    msg_st.reset();
+    if (!msgs.empty()) {
+      // One raw_log row for the whole commit (raw_log_codec.h).
+      std::string blob;
+      blob.reserve(msgs.size() * 160);
+      EncodeRawLog(msgs, &blob);
+      TimeMs t_min = msgs.front()->received_ms, t_max = t_min;
+      for (const RawMessage* m : msgs) {
+        t_min = std::min(t_min, m->received_ms);
+        t_max = std::max(t_max, m->received_ms);
+        runs.Add(m->device_id, first_id, m->received_ms);
+      }
+      BYSANS_ASSIGN_OR_RETURN(auto log_st, db.Prepare("INSERT INTO raw_log(id, n, t_min, t_max, "
+                                                      "data) VALUES(?, ?, ?, ?, ?)"));
+      log_st->Bind(1, first_id).Bind(2, static_cast<int64_t>(msgs.size())).Bind(3, t_min);
+      log_st->Bind(4, t_max).BindBlobUncopied(5, blob.data(), blob.size());
+      BYSANS_RETURN_IF_ERROR(log_st->Run());
+    }
     if (applied.points() > 0) {
       // One log row for the whole commit (log_codec.h) instead of one row per reading.
       std::string blob;
@@ -370,31 +381,23 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       BYSANS_RETURN_IF_ERROR(blob_st->BindBlobUncopied(1, blob.data(), blob.size()).Run());
       last_blob = db.LastInsertId();
     }
-    if (indexing_.empty() &&
-        static_cast<int64_t>(unindexed_.size() + inserted.size()) >= opts_.message_index_batch) {
-      started = unindexed_;
-      started.insert(started.end(), inserted.begin(), inserted.end());
-      // Sorted, each device's entries go to one run of index pages.
-      std::sort(started.begin(), started.end());
-      index_done = 0;
-    }
-    const auto& batch = started.empty() ? indexing_ : started;
-    if (!batch.empty()) {
-      BYSANS_ASSIGN_OR_RETURN(index_done, IndexSlice(db, batch, index_done));
+    // The index batch is due: the rows collected so far and this commit's.
+    if (raw_runs_.messages() + runs.messages() >= opts_.message_index_batch ||
+        raw_runs_.logs() + runs.logs() >= opts_.message_index_rows) {
+      RawRunsBuilder all = raw_runs_;
+      all.Merge(runs);
+      BYSANS_RETURN_IF_ERROR(all.Write(db));
+      index_now = true;
     }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
   }
   // Committed: publish to memory.
-  if (!started.empty()) {
-    indexing_ = std::move(started);
-    unindexed_.clear();
+  take_back.committed = true;
+  next_message_id_ += static_cast<int64_t>(msgs.size());
+  if (index_now) {
+    raw_runs_.Clear();
   } else {
-    unindexed_.insert(unindexed_.end(), inserted.begin(), inserted.end());
-  }
-  indexing_done_ = index_done;
-  if (indexing_done_ >= indexing_.size()) {
-    indexing_.clear();
-    indexing_done_ = 0;
+    raw_runs_.Merge(runs);
   }
   next_series_id_ = next_id;
   last_blob_id_ = last_blob;
@@ -426,26 +429,6 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     open_->points += static_cast<int64_t>(applied.points());
   }
   return Status::Ok();
-}
-
-Result<size_t> SqliteStore::IndexSlice(Db& db, const std::vector<std::pair<Id, int64_t>>& batch,
-                                       size_t from) {
-  const size_t slice = static_cast<size_t>(std::max<int64_t>(1, opts_.message_index_slice));
-  const size_t to = std::min(batch.size(), from + slice);
-  // OR IGNORE: slices of a batch cut short by a crash are in the index above
-  // raw_indexed_upto, and their messages are collected again at open.
-  BYSANS_ASSIGN_OR_RETURN(
-      auto ins, db.Prepare("INSERT OR IGNORE INTO raw_device_index(dev, msg) VALUES(?, ?)"));
-  for (size_t i = from; i < to; ++i)
-    BYSANS_RETURN_IF_ERROR(ins->Bind(1, batch[i].first).Bind(2, batch[i].second).Run());
-  if (to == batch.size()) {
-    int64_t newest = 0;
-    for (const auto& p : batch) newest = std::max(newest, p.second);
-    BYSANS_ASSIGN_OR_RETURN(
-        auto up, db.Prepare("UPDATE seal_state SET raw_indexed_upto = max(raw_indexed_upto, ?)"));
-    BYSANS_RETURN_IF_ERROR(up->Bind(1, newest).Run());
-  }
-  return to;
 }
 
 // ---------------------------------------------------------------- sealing
@@ -848,17 +831,17 @@ Result<std::vector<std::string>> SqliteStore::Keys(Id device_id) {
 
 Result<std::vector<RawMessage>> SqliteStore::QueryMessages(const MessageQuery& q) {
   std::vector<RawMessage> out;
-  const int64_t limit = std::clamp<int64_t>(q.limit, 0, 10000);
+  const size_t limit = static_cast<size_t>(std::clamp<int64_t>(q.limit, 0, 10000));
   if (limit == 0) return out;
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
-  BYSANS_ASSIGN_OR_RETURN(
-      auto st, lease->Prepare(DeviceMessagesSql("received_ms >= ?2 AND received_ms <= ?3",
-                                                "ORDER BY 1 DESC LIMIT ?4")));
-  st->Bind(1, q.device_id).Bind(2, q.from).Bind(3, q.to).Bind(4, limit);
-  while (st->Step()) {
-    out.push_back(RawMessageFromRow(*st));
-  }
-  BYSANS_RETURN_IF_ERROR(st->status());
+  Txn txn(*lease, false);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  DeviceMessageFilter f{q.device_id, q.from, q.to, 0};
+  BYSANS_RETURN_IF_ERROR(
+      VisitDeviceMessages(*lease, f, MessageOrder::kNewestFirst, [&](RawMessage&& m) {
+        out.push_back(std::move(m));
+        return out.size() < limit;
+      }));
   return out;
 }
 

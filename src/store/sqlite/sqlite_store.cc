@@ -38,7 +38,7 @@ void Pool::Release(std::unique_ptr<Db> db) {
 }
 
 SqliteStore::SqliteStore(const SqliteOptions& o)
-    : opts_(o), pool_(o.path, kReaderCacheKib, &gate_) {}
+    : opts_(o), pool_(o.path, kReaderCacheKib, &gate_), dedup_(o.dedup_window) {}
 
 SqliteStore::~SqliteStore() { Close(); }
 

@@ -24,13 +24,16 @@ struct SqliteOptions {
   // reload the log at open after a crash. See README.md.
   int64_t seal_points = 1'048'576;
   int group_commit_max_batches = 512;
-  // Raw messages the writer collects before it adds them, sorted, to the
-  // by-device index in one commit (device_messages_sql.h). Until then a device
-  // query scans them: at most about this many rows.
+  // Raw messages the writer collects before it writes them to the by-device
+  // index in one commit (raw_device_runs.h), or raw_log rows (one per group
+  // commit), whichever limit comes first. Until then a device query reads
+  // those rows.
   int64_t message_index_batch = 32768;
-  // ... a slice of at most this many per commit (a whole batch in one commit
-  // made every ~8,000th message's commit 30-90 ms slower).
-  int64_t message_index_slice = 1024;
+  int64_t message_index_rows = 2048;
+  // Dedup keys of at least the newest this many raw messages are remembered
+  // (dedup_window.h): a copy of an older message is stored again. Redelivered
+  // copies come within the sender's in-flight window, far below this.
+  size_t dedup_window = 262'144;
   // Series per sealer transaction: a seal runs on its own thread in slices this
   // big, so appends wait at most one slice for SQLite's write lock.
   int seal_slice_series = 1000;

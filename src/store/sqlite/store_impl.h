@@ -23,7 +23,9 @@
 #include "store/rule_store.h"
 #include "store/sqlite/chunk_codec.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/dedup_window.h"
 #include "store/sqlite/log_codec.h"
+#include "store/sqlite/raw_device_runs.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans::sqlite {
@@ -219,10 +221,13 @@ class SqliteStore final : public Store {
   Status LoadSeriesState();
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
-  // Inside the writer's transaction: adds the next slice of a sorted batch,
-  // from entry `from`, to raw_device_index; with the batch's last slice, moves
-  // raw_indexed_upto to its newest message. Returns where the next slice starts.
-  Result<size_t> IndexSlice(Db& db, const std::vector<std::pair<Id, int64_t>>& batch, size_t from);
+  // Inside the writer's transaction: whether a message with this dedup key (of
+  // hash h) was committed before or comes earlier in this commit, whose
+  // messages are `pending` from id `first_id` on.
+  Result<bool> IsDuplicate(Db& db, std::string_view key, uint64_t h, int64_t first_id,
+                           const std::vector<const RawMessage*>& pending);
+  // At open: the next message id, the index batch not yet written and the dedup window.
+  Status LoadRawLogState(Db& db);
   // Writer thread: hands the open segment to the sealer when it is due (or, when
   // `final`, whatever it holds); waits only when a seal is still running and the
   // open segment reached 2 x seal_points (or `final`).
@@ -285,12 +290,11 @@ class SqliteStore final : public Store {
   std::thread sealer_;
 
   // Writer-thread state.
-  // Committed raw messages not yet in raw_device_index: (device, message id).
-  std::vector<std::pair<Id, int64_t>> unindexed_;
-  // The sorted batch being added to raw_device_index, a slice per commit (so no
-  // commit carries the whole batch), and how much of it is in.
-  std::vector<std::pair<Id, int64_t>> indexing_;
-  size_t indexing_done_ = 0;
+  int64_t next_message_id_ = 1;
+  // Committed raw_log rows above raw_indexed_upto, by device (the next index batch).
+  RawRunsBuilder raw_runs_;
+  DedupWindow dedup_;
+  std::vector<const RawMessage*> commit_msgs_;  // reused by every CommitGroup
   int64_t last_log_rowid_ = 0;
   int64_t last_blob_id_ = 0;  // newest points_blob row (log_codec.h)
 

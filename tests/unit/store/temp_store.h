@@ -38,7 +38,7 @@ class StoreTest : public ::testing::Test {
     o.clock = &clock_;
     o.seal_points = seal_points_;
     o.message_index_batch = message_index_batch_;
-    o.message_index_slice = message_index_slice_;
+    o.dedup_window = dedup_window_;
     o.max_queue_batches = max_queue_batches_;
     return o;
   }
@@ -61,7 +61,7 @@ class StoreTest : public ::testing::Test {
   ManualClock clock_{1'700'000'000'000};
   int64_t seal_points_ = 262144;
   int64_t message_index_batch_ = 8192;
-  int64_t message_index_slice_ = 1024;
+  size_t dedup_window_ = 262'144;
   size_t max_queue_batches_ = 4096;
   std::unique_ptr<Store> store_;
 };

@@ -1,0 +1,59 @@
+// Encoding of one raw_log row: the raw messages of one group commit, with
+// consecutive ids from the row's id (its first message) on. Messages are
+// written once and never rewritten; a re-decode's new status goes to
+// raw_decode (raw_messages_read.h applies it).
+//
+// Per message: varint device id, zig-zag varint received_ms delta from the
+// previous message (from 0 for the first), one byte transport, one byte decode
+// status, the content type as a varint code (0 = a varint-length literal
+// follows; 1.. = the common types below), then varint-length payload, decode
+// error and dedup key. The blob starts with a format byte.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "model/model.h"
+
+namespace bysans::sqlite {
+
+// One message of a raw_log row, its strings viewing the row's blob.
+struct RawLogEntry {
+  Id id = 0;
+  Id device_id = 0;
+  TimeMs received_ms = 0;
+  Transport transport = Transport::kHttp;
+  DecodeStatus decode_status = DecodeStatus::kPending;
+  std::string_view content_type;
+  std::string_view payload;
+  std::string_view decode_error;
+  std::string_view dedup_key;
+
+  RawMessage ToMessage() const;
+};
+
+// Appends the encoding of `msgs` (a whole row) to *out.
+void EncodeRawLog(std::span<const RawMessage* const> msgs, std::string* out);
+
+// Reads a raw_log row's messages in order. `data` must outlive the reader and
+// the entries it gives.
+class RawLogReader {
+ public:
+  RawLogReader(std::string_view data, Id first_id);
+  // The next message; false at the end or on corrupt input (then status() says so).
+  bool Next(RawLogEntry* e);
+  const Status& status() const { return status_; }
+
+ private:
+  bool Fail();
+
+  std::string_view in_;
+  Id next_id_;
+  TimeMs prev_ms_ = 0;
+  Status status_;
+};
+
+}  // namespace bysans::sqlite

@@ -1,0 +1,32 @@
+// Reading one device's raw messages: raw_log rows (raw_log_codec.h) found
+// through raw_device_runs up to seal_state.raw_indexed_upto and, above it, by
+// reading the newest rows (at most one index batch); a re-decode's status and
+// error (raw_decode) replace those the message was stored with.
+// Call inside a read transaction, so every statement sees one snapshot.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "core/status.h"
+#include "model/model.h"
+#include "store/sqlite/db.h"
+
+namespace bysans::sqlite {
+
+struct DeviceMessageFilter {
+  Id device_id = 0;
+  TimeMs from = INT64_MIN;  // received_ms in [from, to]
+  TimeMs to = INT64_MAX;
+  Id after_id = 0;  // only ids above this
+};
+
+enum class MessageOrder { kOldestFirst, kNewestFirst };
+
+// Calls `visit` with each matching message in id order until it returns false.
+Status VisitDeviceMessages(Db& db, const DeviceMessageFilter& f, MessageOrder order,
+                           const std::function<bool(RawMessage&&)>& visit);
+
+Result<int64_t> CountDeviceMessages(Db& db, const DeviceMessageFilter& f);
+
+}  // namespace bysans::sqlite
