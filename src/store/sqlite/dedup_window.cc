@@ -1,8 +1,13 @@
 #include "store/sqlite/dedup_window.h"
 
-#include <algorithm>
-
 namespace bysans::sqlite {
+
+DedupWindow::DedupWindow(size_t capacity) : ring_(capacity) {
+  size_t slots = 2;
+  while (slots < 2 * capacity) slots *= 2;
+  table_.assign(slots, 0);
+  mask_ = slots - 1;
+}
 
 uint64_t DedupWindow::Hash(std::string_view key) {
   // FNV-1a, then a 64-bit finaliser (splitmix64) to spread close keys.
@@ -21,37 +26,53 @@ uint64_t DedupWindow::Hash(std::string_view key) {
 
 std::vector<int64_t> DedupWindow::Candidates(uint64_t h) const {
   std::vector<int64_t> out;
-  auto [lo, hi] = by_hash_.equal_range(h);
-  for (auto it = lo; it != hi; ++it) out.push_back(it->second);
-  std::sort(out.begin(), out.end());
+  for (size_t s = Home(h); table_[s] != 0; s = (s + 1) & mask_) {
+    const Entry& e = ring_[table_[s] - 1];
+    if (e.hash == h) out.push_back(e.id);
+  }
   return out;
 }
 
 void DedupWindow::Add(uint64_t h, int64_t id) {
-  if (capacity_ == 0) return;
-  by_hash_.emplace(h, id);
-  order_.emplace_back(h, id);
-  while (order_.size() > capacity_) {
-    Erase(order_.front().first, order_.front().second);
-    order_.pop_front();
+  if (ring_.empty()) return;
+  size_t pos;
+  if (count_ == ring_.size()) {  // the oldest leaves
+    pos = head_;
+    Unlink(pos);
+    head_ = (head_ + 1) % ring_.size();
+  } else {
+    pos = (head_ + count_) % ring_.size();
+    ++count_;
   }
+  ring_[pos] = Entry{h, id};
+  size_t s = Home(h);
+  while (table_[s] != 0) s = (s + 1) & mask_;
+  table_[s] = static_cast<uint32_t>(pos + 1);
 }
 
 void DedupWindow::RemoveNewest(size_t n) {
-  for (; n > 0 && !order_.empty(); --n) {
-    Erase(order_.back().first, order_.back().second);
-    order_.pop_back();
+  for (; n > 0 && count_ > 0; --n) {
+    Unlink((head_ + count_ - 1) % ring_.size());
+    --count_;
   }
 }
 
-void DedupWindow::Erase(uint64_t h, int64_t id) {
-  auto [lo, hi] = by_hash_.equal_range(h);
-  for (auto it = lo; it != hi; ++it) {
-    if (it->second == id) {
-      by_hash_.erase(it);
-      return;
-    }
+void DedupWindow::Unlink(size_t pos) {
+  const uint32_t value = static_cast<uint32_t>(pos + 1);
+  size_t i = Home(ring_[pos].hash);
+  while (table_[i] != value) i = (i + 1) & mask_;
+  // Backward shift: move later entries of the probe run into the hole unless
+  // their home lies cyclically in (hole, their slot].
+  for (size_t j = i;;) {
+    j = (j + 1) & mask_;
+    if (table_[j] == 0) break;
+    const size_t home = Home(ring_[table_[j] - 1].hash);
+    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    table_[i] = table_[j];
+    i = j;
   }
+  table_[i] = 0;
 }
 
 }  // namespace bysans::sqlite

@@ -6,40 +6,50 @@
 // newest `capacity` keys in memory instead of a unique index on disk; the key
 // itself lives in the message's raw_log row, and a hash match is confirmed
 // against it. Writer thread only.
+//
+// Layout (no allocation per message): a ring of (hash, id) in arrival order
+// and an open-addressing table (linear probing, at most half full) of ring
+// positions; the entry leaving the ring is deleted from the table by backward
+// shift, so no tombstones accumulate.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 namespace bysans::sqlite {
 
 class DedupWindow {
  public:
-  explicit DedupWindow(size_t capacity) : capacity_(capacity) {}
+  explicit DedupWindow(size_t capacity);
 
   static uint64_t Hash(std::string_view key);
 
   // Ids of the messages in the window whose key has hash `h` (more than one
-  // only after a hash collision), oldest first.
+  // only after a hash collision), in table order.
   std::vector<int64_t> Candidates(uint64_t h) const;
   // Adds the newest message; the oldest beyond capacity leaves the window.
   void Add(uint64_t h, int64_t id);
   // Takes back the newest `n` adds (a commit that failed).
   void RemoveNewest(size_t n);
 
-  size_t size() const { return order_.size(); }
-  size_t capacity() const { return capacity_; }
+  size_t size() const { return count_; }
+  size_t capacity() const { return ring_.size(); }
 
  private:
-  void Erase(uint64_t h, int64_t id);
+  struct Entry {
+    uint64_t hash;
+    int64_t id;
+  };
+  // Removes ring position `pos` from the table.
+  void Unlink(size_t pos);
+  size_t Home(uint64_t h) const { return static_cast<size_t>(h) & mask_; }
 
-  size_t capacity_;
-  std::unordered_multimap<uint64_t, int64_t> by_hash_;
-  std::deque<std::pair<uint64_t, int64_t>> order_;  // oldest first
+  std::vector<Entry> ring_;
+  size_t head_ = 0;  // oldest entry
+  size_t count_ = 0;
+  std::vector<uint32_t> table_;  // ring position + 1; 0 = empty
+  size_t mask_ = 0;
 };
 
 }  // namespace bysans::sqlite

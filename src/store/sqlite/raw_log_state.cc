@@ -11,7 +11,7 @@ namespace bysans::sqlite {
 Status SqliteStore::LoadRawLogState(Db& db) {
   {
     BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT id + n FROM raw_log ORDER BY id DESC "
-                                                 "LIMIT 1"));
+                                                "LIMIT 1"));
     next_message_id_ = st->Step() ? st->Int(0) : 1;
     BYSANS_RETURN_IF_ERROR(st->status());
   }
@@ -19,7 +19,7 @@ Status SqliteStore::LoadRawLogState(Db& db) {
   {
     // Rows committed after the last index batch.
     BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT id, data FROM raw_log WHERE id > (SELECT "
-                                                 "raw_indexed_upto FROM seal_state) ORDER BY id"));
+                                                "raw_indexed_upto FROM seal_state) ORDER BY id"));
     while (st->Step()) {
       RawLogReader reader(st->Blob(1), st->Int(0));
       RawLogEntry e;

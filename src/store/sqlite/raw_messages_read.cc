@@ -101,8 +101,8 @@ Status VisitDeviceMessages(Db& db, const DeviceMessageFilter& f, MessageOrder or
   std::vector<RawMessage> found;  // of one row, in id order
   for (const RunEntry& row : rows) {
     BYSANS_RETURN_IF_ERROR(StepLogRow(*st, row.log_id));
-    const bool may_match = row.log_id + st->Int(0) - 1 > f.after_id &&
-                           Overlaps(st->Int(1), st->Int(2), f);
+    const bool may_match =
+        row.log_id + st->Int(0) - 1 > f.after_id && Overlaps(st->Int(1), st->Int(2), f);
     found.clear();
     if (may_match) {
       RawLogReader reader(st->Blob(3), row.log_id);

@@ -1,13 +1,17 @@
 // raw_log rows (store/sqlite/raw_log_codec.h), the by-device run encoding
 // (raw_device_runs.h) and the in-memory dedup window (dedup_window.h).
+#include "store/sqlite/raw_log_codec.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite/dedup_window.h"
 #include "store/sqlite/raw_device_runs.h"
-#include "store/sqlite/raw_log_codec.h"
 
 namespace bysans::sqlite {
 namespace {
@@ -60,8 +64,8 @@ TEST(RawLogCodecTest, RoundTripsEveryFieldWithConsecutiveIds) {
 }
 
 TEST(RawLogCodecTest, EveryTruncationOrBadFormatIsAnErrorNotACrash) {
-  const std::string blob = Encode({Msg(7, 1000, "application/json", "{\"a\":1}"),
-                                   Msg(8, 2000, "text/csv", "1,2,3")});
+  const std::string blob =
+      Encode({Msg(7, 1000, "application/json", "{\"a\":1}"), Msg(8, 2000, "text/csv", "1,2,3")});
   for (size_t len = 0; len < blob.size(); ++len) {
     RawLogReader reader(std::string_view(blob).substr(0, len), 1);
     RawLogEntry e;
@@ -116,7 +120,9 @@ TEST(DedupWindowTest, KeepsTheNewestAndTakesBackAFailedCommit) {
   w.Add(a, 1);
   w.Add(b, 2);
   w.Add(a, 3);  // a hash seen twice (a collision, or the caller's choice)
-  EXPECT_EQ(w.Candidates(a), (std::vector<int64_t>{1, 3}));
+  auto both = w.Candidates(a);
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(both, (std::vector<int64_t>{1, 3}));
   w.Add(DedupWindow::Hash("c"), 4);  // 1 leaves the window
   EXPECT_EQ(w.Candidates(a), (std::vector<int64_t>{3}));
   EXPECT_EQ(w.size(), 3u);
@@ -124,6 +130,40 @@ TEST(DedupWindowTest, KeepsTheNewestAndTakesBackAFailedCommit) {
   EXPECT_TRUE(w.Candidates(a).empty());
   EXPECT_TRUE(w.Candidates(DedupWindow::Hash("c")).empty());
   EXPECT_EQ(w.Candidates(b), (std::vector<int64_t>{2}));
+}
+
+// Against a plain model: many colliding hashes (few distinct ones, so probe runs
+// are long and wrap around the table), adds, evictions and take-backs.
+TEST(DedupWindowTest, MatchesAModelUnderCollisionsAndWrapAround) {
+  constexpr size_t kCap = 37;
+  DedupWindow w(kCap);
+  std::deque<std::pair<uint64_t, int64_t>> model;
+  uint64_t rng = 12345;
+  auto next = [&] {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return rng >> 33;
+  };
+  int64_t id = 0;
+  for (int step = 0; step < 20000; ++step) {
+    // Hashes from a small set, some near the table's end (wrap-around).
+    const uint64_t h = (next() % 9) * 0x1000000000000001ull + (next() % 2 ? 127 : 0);
+    if (next() % 10 == 0) {
+      const size_t n = next() % 4;
+      w.RemoveNewest(n);
+      for (size_t i = 0; i < n && !model.empty(); ++i) model.pop_back();
+    } else {
+      w.Add(h, ++id);
+      model.emplace_back(h, id);
+      if (model.size() > kCap) model.pop_front();
+    }
+    ASSERT_EQ(w.size(), model.size());
+    std::vector<int64_t> want;
+    for (const auto& [mh, mid] : model)
+      if (mh == h) want.push_back(mid);
+    auto got = w.Candidates(h);
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got, want) << "step " << step;
+  }
 }
 
 }  // namespace

@@ -127,7 +127,8 @@ TEST_F(RawLogStoreTest, MigrationMovesRawMessagesRows) {
   {
     auto db = sqlite::Db::Open(dir_.path() + "/bysans.db", 1024);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec(R"sql(
+    ASSERT_TRUE((*db)
+                    ->Exec(R"sql(
 DROP TABLE raw_log; DROP TABLE raw_device_runs; DROP TABLE raw_decode;
 DELETE FROM schema_version WHERE version = 12;
 CREATE TABLE raw_messages(
