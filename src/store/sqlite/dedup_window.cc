@@ -1,10 +1,15 @@
 #include "store/sqlite/dedup_window.h"
 
-namespace bysans::sqlite {
+#include <algorithm>
 
-DedupWindow::DedupWindow(size_t capacity) : ring_(capacity) {
+namespace bysans::sqlite {
+namespace {
+constexpr size_t kMaxCapacity = size_t{1} << 30;  // the table's slots fit 31 bits
+}  // namespace
+
+DedupWindow::DedupWindow(size_t capacity) : ring_(std::min(capacity, kMaxCapacity)) {
   size_t slots = 2;
-  while (slots < 2 * capacity) slots *= 2;
+  while (slots < 2 * ring_.size()) slots *= 2;
   table_.assign(slots, 0);
   mask_ = slots - 1;
 }
@@ -26,8 +31,10 @@ uint64_t DedupWindow::Hash(std::string_view key) {
 
 std::vector<int64_t> DedupWindow::Candidates(uint64_t h) const {
   std::vector<int64_t> out;
+  const uint64_t low = h & 0xffffffffu;
   for (size_t s = Home(h); table_[s] != 0; s = (s + 1) & mask_) {
-    const Entry& e = ring_[table_[s] - 1];
+    if ((table_[s] & 0xffffffffu) != low) continue;
+    const Entry& e = ring_[PosOf(table_[s])];
     if (e.hash == h) out.push_back(e.id);
   }
   return out;
@@ -47,7 +54,7 @@ void DedupWindow::Add(uint64_t h, int64_t id) {
   ring_[pos] = Entry{h, id};
   size_t s = Home(h);
   while (table_[s] != 0) s = (s + 1) & mask_;
-  table_[s] = static_cast<uint32_t>(pos + 1);
+  table_[s] = Slot(pos, h);
 }
 
 void DedupWindow::RemoveNewest(size_t n) {
@@ -58,7 +65,7 @@ void DedupWindow::RemoveNewest(size_t n) {
 }
 
 void DedupWindow::Unlink(size_t pos) {
-  const uint32_t value = static_cast<uint32_t>(pos + 1);
+  const uint64_t value = Slot(pos, ring_[pos].hash);
   size_t i = Home(ring_[pos].hash);
   while (table_[i] != value) i = (i + 1) & mask_;
   // Backward shift: move later entries of the probe run into the hole unless
@@ -66,7 +73,7 @@ void DedupWindow::Unlink(size_t pos) {
   for (size_t j = i;;) {
     j = (j + 1) & mask_;
     if (table_[j] == 0) break;
-    const size_t home = Home(ring_[table_[j] - 1].hash);
+    const size_t home = Home(table_[j]);
     const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
     if (stays) continue;
     table_[i] = table_[j];

@@ -8,9 +8,10 @@
 // against it. Writer thread only.
 //
 // Layout (no allocation per message): a ring of (hash, id) in arrival order
-// and an open-addressing table (linear probing, at most half full) of ring
-// positions; the entry leaving the ring is deleted from the table by backward
-// shift, so no tombstones accumulate.
+// and an open-addressing table (linear probing, at most half full) of slots
+// holding a ring position and the hash's low 32 bits, so probing touches only
+// the table (one cache miss per lookup); the entry leaving the ring is deleted
+// from the table by backward shift, so no tombstones accumulate.
 #pragma once
 
 #include <cstdint>
@@ -41,14 +42,20 @@ class DedupWindow {
     uint64_t hash;
     int64_t id;
   };
+  // A table slot: ring position + 1 (0 = empty) in the high half, the hash's
+  // low 32 bits (which hold its home slot: the table has at most 2^31 slots).
+  static uint64_t Slot(size_t pos, uint64_t h) {
+    return (uint64_t{pos + 1} << 32) | (h & 0xffffffffu);
+  }
+  static size_t PosOf(uint64_t slot) { return static_cast<size_t>(slot >> 32) - 1; }
+  size_t Home(uint64_t h) const { return static_cast<size_t>(h) & mask_; }
   // Removes ring position `pos` from the table.
   void Unlink(size_t pos);
-  size_t Home(uint64_t h) const { return static_cast<size_t>(h) & mask_; }
 
   std::vector<Entry> ring_;
   size_t head_ = 0;  // oldest entry
   size_t count_ = 0;
-  std::vector<uint32_t> table_;  // ring position + 1; 0 = empty
+  std::vector<uint64_t> table_;
   size_t mask_ = 0;
 };
 
