@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "core/thread_name.h"
+#include "core/wake_batch.h"
 #include "mqtt/packet.h"
 
 namespace bysans::mqtt {
@@ -251,7 +252,13 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       post = !ack_drain_posted_;
       ack_drain_posted_ = true;
     }
-    if (post) asio::post(io_, [this] { DrainAcks(); });
+    // Inside a WakeBatch (the store's writer completing a group commit) one post per batch
+    // wakes this client's I/O thread, not one per ack it happened to drain in between.
+    if (post) {
+      WakeBatch::Defer(this, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) asio::post(self->io_, [p = self.get()] { p->DrainAcks(); });
+      });
+    }
   }
 
   void DrainAcks() {

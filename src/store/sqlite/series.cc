@@ -5,6 +5,7 @@
 #include <future>
 
 #include "core/thread_name.h"
+#include "core/wake_batch.h"
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_log_codec.h"
 #include "store/sqlite/raw_messages_read.h"
@@ -205,11 +206,14 @@ void SqliteStore::WriterLoop() {
       }
     }
     Status s = CommitGroup(group, 0, group.size());
-    if (!s.ok() && group.size() > 1) {
-      // Isolate the failing batch: commit the others one by one.
-      for (size_t i = 0; i < group.size(); ++i) group[i].done(CommitGroup(group, i, i + 1));
-    } else {
-      for (auto& p : group) p.done(s);
+    {
+      WakeBatch wakes;  // the callbacks' hand-offs to other threads: one wake-up each
+      if (!s.ok() && group.size() > 1) {
+        // Isolate the failing batch: commit the others one by one.
+        for (size_t i = 0; i < group.size(); ++i) group[i].done(CommitGroup(group, i, i + 1));
+      } else {
+        for (auto& p : group) p.done(s);
+      }
     }
     MaybeStartSeal(false);
   }
