@@ -128,6 +128,7 @@ Status SqliteStore::LoadSeriesState() {
     for (SeriesPoints& g : groups) {
       auto info = series_.find(g.series_id);
       SeriesBuf& buf = open_->series[g.series_id];
+      if (buf.pts.capacity() == 0) TakeSpare(g.series_id, &buf.pts);
       for (Point& p : g.pts) {
         if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
           info->second.latest = p;
@@ -425,6 +426,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     std::lock_guard lk(seg_mu_);
     for (SeriesPoints& g : applied.groups()) {
       SeriesBuf& buf = open_->series[g.series_id];
+      if (buf.pts.capacity() == 0) TakeSpare(g.series_id, &buf.pts);
       for (Point& p : g.pts) {
         if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
         buf.pts.push_back(std::move(p));
@@ -462,6 +464,9 @@ void SqliteStore::SealerLoop() {
       }
       seal_pending_ = false;
       seal_cv_.notify_all();
+      lk.unlock();  // the writer takes seal_mu_ after every commit
+      RecycleSegment(std::move(seg));
+      lk.lock();
       continue;
     }
     // Failed: the segment stays visible in memory and its log stays in the
@@ -473,6 +478,32 @@ void SqliteStore::SealerLoop() {
     }
     seal_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return seal_closing_ || seal_stop_; });
   }
+}
+
+void SqliteStore::RecycleSegment(std::shared_ptr<Segment> seg) {
+  if (seg.use_count() != 1) return;  // still read: its last owner frees it
+  std::unordered_map<int64_t, std::vector<Point>> spare;
+  spare.reserve(seg->series.size());
+  for (auto& [sid, buf] : seg->series) {
+    buf.pts.clear();
+    spare.emplace(sid, std::move(buf.pts));
+  }
+  seg.reset();
+  std::unordered_map<int64_t, std::vector<Point>> older;
+  {
+    std::lock_guard lk(spare_mu_);
+    older.swap(spare_pts_);
+    spare_pts_ = std::move(spare);
+  }
+  // `older` (vectors of series the open segment has not asked for) is freed here, unlocked.
+}
+
+void SqliteStore::TakeSpare(int64_t series_id, std::vector<Point>* pts) {
+  std::lock_guard lk(spare_mu_);
+  auto it = spare_pts_.find(series_id);
+  if (it == spare_pts_.end()) return;
+  *pts = std::move(it->second);
+  spare_pts_.erase(it);
 }
 
 Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t last_log_rowid) {

@@ -234,6 +234,12 @@ class SqliteStore final : public Store {
   void MaybeStartSeal(bool final);
   // Sealer thread: seals the segments the writer hands over.
   void SealerLoop();
+  // Sealer thread, after a seal: keeps the segment's emptied point vectors (their
+  // capacity) for the open segment's series, so the writer neither regrows them nor
+  // faults fresh pages in for every segment.
+  void RecycleSegment(std::shared_ptr<Segment> seg);
+  // Writer thread, under seg_mu_: gives `pts` the spare vector of that series, if any.
+  void TakeSpare(int64_t series_id, std::vector<Point>* pts);
   // Writes `seg` as chunks in slices, then the final transaction (late series,
   // sealed_upto, log deletion). Runs on the sealer thread.
   Status SealSegment(const Segment& seg, int64_t last_blob, int64_t last_log_rowid);
@@ -287,6 +293,8 @@ class SqliteStore final : public Store {
   int64_t seal_last_blob_ = 0;  // newest points_blob row of the segment being sealed
   int64_t seal_last_log_ = 0;   // newest points_log rowid of the segment being sealed
   std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series (sealer)
+  std::mutex spare_mu_;  // guards spare_pts_ (RecycleSegment / TakeSpare)
+  std::unordered_map<int64_t, std::vector<Point>> spare_pts_;
   std::thread sealer_;
 
   // Writer-thread state.
