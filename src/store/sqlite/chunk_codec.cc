@@ -1,6 +1,8 @@
 #include "store/sqlite/chunk_codec.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstring>
 
 namespace bysans::sqlite {
@@ -26,15 +28,6 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
   }
   return false;
 }
-
-namespace {
-
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-}  // namespace
 
 Point ToPoint(const Reading& r) {
   Point p;
@@ -131,18 +124,50 @@ Status DecodeHours(std::string_view in, std::vector<HourSummary>* out) {
   return Status::Ok();
 }
 
-void EncodeChunk(const std::vector<Point>& pts, std::string* out) {
+namespace {
+
+// Numbers that are short decimals (most sensor values: 21.13, 54.8, 435) are stored as
+// varint(zigzag(m) << 2 | s) for m / 10^s, s <= 3, under a tag kind of their own; only
+// when that gives back exactly the same double. Other numbers take 8 bytes.
+constexpr uint8_t kDecimalKind = 3;
+constexpr std::array<double, 4> kPow10 = {1, 10, 100, 1000};
+constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+
+bool ToDecimal(double x, int64_t* m, uint64_t* scale) {
+  if (x == 0 && std::signbit(x)) return false;  // -0.0 would come back as +0.0
+  for (uint64_t s = 0; s < kPow10.size(); ++s) {
+    const double y = std::nearbyint(x * kPow10[s]);
+    if (!(std::fabs(y) < kMaxExact)) return false;  // also NaN and infinities
+    if (y / kPow10[s] == x) {
+      *m = static_cast<int64_t>(y);
+      *scale = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void EncodePoints(const std::vector<Point>& pts, TimeMs base, std::string* out) {
   PutVarint(pts.size(), out);
-  int64_t prev = 0;
+  int64_t prev = base;
   for (const Point& p : pts) {
     PutVarint(
         ZigZag(static_cast<int64_t>(static_cast<uint64_t>(p.ts) - static_cast<uint64_t>(prev))),
         out);
     prev = p.ts;
-    uint8_t tag = static_cast<uint8_t>(p.kind) | (static_cast<uint8_t>(p.quality) << 3);
+    uint8_t kind = static_cast<uint8_t>(p.kind);
+    int64_t m = 0;
+    uint64_t scale = 0;
+    const bool decimal = p.kind == Kind::kNumber && ToDecimal(p.num, &m, &scale);
+    if (decimal) kind = kDecimalKind;
+    uint8_t tag = kind | (static_cast<uint8_t>(p.quality) << 3);
     if (p.kind == Kind::kBool && p.num != 0) tag |= 0x04;
     out->push_back(static_cast<char>(tag));
-    if (p.kind == Kind::kNumber) {
+    if (decimal) {
+      PutVarint((ZigZag(m) << 2) | scale, out);
+    } else if (p.kind == Kind::kNumber) {
       char buf[8];
       std::memcpy(buf, &p.num, 8);
       out->append(buf, 8);
@@ -153,38 +178,51 @@ void EncodeChunk(const std::vector<Point>& pts, std::string* out) {
   }
 }
 
-Status DecodeChunk(std::string_view in, std::vector<Point>* out) {
+Status DecodePoints(std::string_view* in, TimeMs base, std::vector<Point>* out) {
   uint64_t n = 0;
-  if (!GetVarint(&in, &n)) return Internal("corrupt chunk header");
+  if (!GetVarint(in, &n)) return Internal("corrupt chunk header");
+  if (n > in->size()) return Internal("corrupt chunk header");  // each point takes >= 2 bytes
   out->reserve(out->size() + n);
-  int64_t prev = 0;
+  int64_t prev = base;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t d = 0;
-    if (!GetVarint(&in, &d) || in.empty()) return Internal("corrupt chunk point");
+    if (!GetVarint(in, &d) || in->empty()) return Internal("corrupt chunk point");
     Point p;
     p.ts = static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(UnZigZag(d)));
     prev = p.ts;
-    auto tag = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    p.kind = static_cast<Kind>(tag & 0x03);
+    auto tag = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    const uint8_t kind = tag & 0x03;
     p.quality = static_cast<Quality>(tag >> 3);
-    if (p.kind == Kind::kNumber) {
-      if (in.size() < 8) return Internal("corrupt chunk number");
-      std::memcpy(&p.num, in.data(), 8);
-      in.remove_prefix(8);
-    } else if (p.kind == Kind::kBool) {
+    if (kind == kDecimalKind) {
+      uint64_t v = 0;
+      if (!GetVarint(in, &v)) return Internal("corrupt chunk number");
+      p.kind = Kind::kNumber;
+      p.num = static_cast<double>(UnZigZag(v >> 2)) / kPow10[v & 3];
+    } else if (kind == static_cast<uint8_t>(Kind::kNumber)) {
+      p.kind = Kind::kNumber;
+      if (in->size() < 8) return Internal("corrupt chunk number");
+      std::memcpy(&p.num, in->data(), 8);
+      in->remove_prefix(8);
+    } else if (kind == static_cast<uint8_t>(Kind::kBool)) {
+      p.kind = Kind::kBool;
       p.num = (tag & 0x04) ? 1 : 0;
-    } else if (p.kind == Kind::kString) {
-      uint64_t len = 0;
-      if (!GetVarint(&in, &len) || in.size() < len) return Internal("corrupt chunk string");
-      p.str.assign(in.data(), len);
-      in.remove_prefix(len);
     } else {
-      return Internal("corrupt chunk kind");
+      p.kind = Kind::kString;
+      uint64_t len = 0;
+      if (!GetVarint(in, &len) || in->size() < len) return Internal("corrupt chunk string");
+      p.str.assign(in->data(), len);
+      in->remove_prefix(len);
     }
     out->push_back(std::move(p));
   }
   return Status::Ok();
+}
+
+void EncodeChunk(const std::vector<Point>& pts, std::string* out) { EncodePoints(pts, 0, out); }
+
+Status DecodeChunk(std::string_view data, std::vector<Point>* out) {
+  return DecodePoints(&data, 0, out);
 }
 
 }  // namespace bysans::sqlite

@@ -1,6 +1,7 @@
 // Compact binary encoding of one series' points (a chunk): zig-zag varint
-// time deltas, one tag byte (kind, bool value, quality), then the value
-// (8-byte double for numbers, varint length + bytes for strings).
+// time deltas, one tag byte (kind, bool value, quality), then the value:
+// numbers that are short decimals as a varint (mantissa and scale, exact),
+// other numbers as 8-byte doubles, strings as varint length + bytes.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,13 @@ namespace bysans::sqlite {
 void PutVarint(uint64_t v, std::string* out);
 // False when `in` ends inside a varint (or it is longer than 64 bits).
 bool GetVarint(std::string_view* in, uint64_t* v);
+// Zig-zag mapping of signed to unsigned (small magnitudes → small varints).
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 enum class Kind : uint8_t { kNumber = 0, kString = 1, kBool = 2 };
 
@@ -44,8 +52,13 @@ std::vector<HourSummary> SummarizeHours(const std::vector<Point>& pts);
 void EncodeHours(const std::vector<HourSummary>& hours, std::string* out);
 Status DecodeHours(std::string_view data, std::vector<HourSummary>* out);
 
+// A point count, then the points, times as deltas from `base` on.
+void EncodePoints(const std::vector<Point>& pts, TimeMs base, std::string* out);
+// Appends the decoded points to *out and advances *in past them. Fails on corrupt input.
+Status DecodePoints(std::string_view* in, TimeMs base, std::vector<Point>* out);
+
+// A chunk row's data: EncodePoints from base 0.
 void EncodeChunk(const std::vector<Point>& pts, std::string* out);
-// Appends the decoded points to *out. Fails on corrupt input.
 Status DecodeChunk(std::string_view data, std::vector<Point>* out);
 
 }  // namespace bysans::sqlite

@@ -13,11 +13,6 @@ constexpr char kFormat = 1;
 constexpr std::array<std::string_view, 4> kContentTypes = {
     "application/json", "application/octet-stream", "application/senml+json", "text/plain"};
 
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
 // a - b and a + b modulo 2^64: any two times round-trip, no signed overflow.
 int64_t WrappingSub(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));

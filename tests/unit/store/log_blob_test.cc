@@ -3,6 +3,9 @@
 // points_log are still recovered and emptied by the next seal.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
+
 #include "store/sqlite/db.h"
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/store_impl.h"
@@ -97,6 +100,62 @@ TEST(LogCodecTest, RoundTripsGroupsInCommitOrder) {
     bool ok = sqlite::DecodeLogBlob(std::string_view(blob).substr(0, cut), &partial).ok();
     EXPECT_TRUE(!ok || partial.size() < out.size()) << "truncated at " << cut;
   }
+}
+
+// Every double comes back bit for bit; short decimals take a few bytes instead of 8.
+TEST(ChunkCodecTest, NumbersComeBackBitForBitAndShortDecimalsAreSmall) {
+  const std::vector<double> values = {21.13,
+                                      54.8,
+                                      435,
+                                      2.64,
+                                      -17.5,
+                                      0.1,
+                                      0.0,
+                                      -0.0,
+                                      1.0 / 3,
+                                      123456.789,
+                                      9007199254740993.0,
+                                      1e300,
+                                      -1e-310,
+                                      std::numeric_limits<double>::infinity(),
+                                      -std::numeric_limits<double>::infinity(),
+                                      std::numeric_limits<double>::quiet_NaN(),
+                                      4.35e-3,
+                                      999999999.999};
+  std::vector<Point> pts;
+  for (size_t i = 0; i < values.size(); ++i)
+    pts.push_back(Num(kT0 + static_cast<TimeMs>(i), values[i]));
+  std::string blob;
+  sqlite::EncodeChunk(pts, &blob);
+  std::vector<Point> back;
+  ASSERT_TRUE(sqlite::DecodeChunk(blob, &back).ok());
+  ASSERT_EQ(back.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(back[i].kind, Kind::kNumber);
+    EXPECT_EQ(std::memcmp(&back[i].num, &values[i], sizeof(double)), 0) << values[i];
+  }
+  // A room sensor's six values: well under 8 bytes each.
+  std::vector<Point> room = {Num(kT0, 21.13), Num(kT0, 54.8), Num(kT0, 435),
+                             Num(kT0, 104),   Num(kT0, 2.64), Num(kT0, 1)};
+  std::string small;
+  sqlite::EncodeChunk(room, &small);
+  EXPECT_LE(small.size(), 1 + 6 * (2 + 3) + 5u);
+}
+
+// Blobs an older version left (format 1: per series id, length, chunk) are still read.
+TEST(LogCodecTest, ReadsFormatOneBlobs) {
+  std::string blob, chunk;
+  sqlite::EncodeChunk({Num(kT0, 7.5), Num(kT0 + 1, 1e300)}, &chunk);
+  sqlite::PutVarint(42, &blob);
+  sqlite::PutVarint(chunk.size(), &blob);
+  blob += chunk;
+  std::vector<SeriesPoints> out;
+  ASSERT_TRUE(sqlite::DecodeLogBlob(blob, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].series_id, 42);
+  ASSERT_EQ(out[0].pts.size(), 2u);
+  EXPECT_EQ(out[0].pts[1].num, 1e300);
+  EXPECT_EQ(out[0].pts[1].ts, kT0 + 1);
 }
 
 class LogBlobStoreTest : public StoreTest {
