@@ -34,6 +34,22 @@ PayloadKind ClassifyContentType(std::string_view content_type) {
   return PayloadKind::kUnsupported;
 }
 
+Status ParseReadings(PayloadKind kind, std::string_view body, Id device_id, TimeMs now,
+                     std::vector<Reading>& out, JsonFlattener* flattener) {
+  out.clear();
+  if (body.empty()) return InvalidArgument("the request body is empty; send a JSON document");
+  if (kind == PayloadKind::kSenml) {
+    BYSANS_ASSIGN_OR_RETURN(out, ParseSenml(body, device_id, now));
+    return Status::Ok();
+  }
+  out.reserve(8);  // a typical sensor message, without regrowing
+  std::optional<JsonFlattener> local;
+  if (!flattener) flattener = &local.emplace();
+  FlattenOptions opts;
+  opts.take_top_level_time = true;
+  return flattener->Flatten(body, device_id, now, out, opts);
+}
+
 Result<IngestBatch> BuildHttpIngest(const Device& d, std::string_view content_type,
                                     std::string body, TimeMs now, JsonFlattener* flattener) {
   PayloadKind kind = ClassifyContentType(content_type);
@@ -42,19 +58,8 @@ Result<IngestBatch> BuildHttpIngest(const Device& d, std::string_view content_ty
                   "content type must be application/json or application/senml+json, not '" +
                       std::string(content_type.substr(0, 100)) + "'");
   }
-  if (body.empty()) return InvalidArgument("the request body is empty; send a JSON document");
-
   IngestBatch batch;
-  batch.readings.reserve(8);  // a typical sensor message, without regrowing
-  if (kind == PayloadKind::kSenml) {
-    BYSANS_ASSIGN_OR_RETURN(batch.readings, ParseSenml(body, d.id, now));
-  } else {
-    std::optional<JsonFlattener> local;
-    if (!flattener) flattener = &local.emplace();
-    FlattenOptions opts;
-    opts.take_top_level_time = true;
-    BYSANS_RETURN_IF_ERROR(flattener->Flatten(body, d.id, now, batch.readings, opts));
-  }
+  BYSANS_RETURN_IF_ERROR(ParseReadings(kind, body, d.id, now, batch.readings, flattener));
   RawMessage& m = batch.messages.emplace_back();
   m.device_id = d.id;
   m.received_ms = now;

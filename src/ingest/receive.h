@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "ingest/flatten.h"
@@ -18,6 +19,13 @@ enum class PayloadKind { kJson, kSenml, kUnsupported };
 // application/senml+json → kSenml; application/json, text/json, any other
 // "+json" type, and an absent/empty content type → kJson; others unsupported.
 PayloadKind ClassifyContentType(std::string_view content_type);
+
+// The readings of a message body whose kind (kJson or kSenml) is known, as
+// BuildHttpIngest derives them, without taking the body: for a caller that
+// keeps the payload itself (MQTT). `out` is cleared, then filled; on error it
+// is left empty. Errors: as BuildHttpIngest's, content type aside.
+Status ParseReadings(PayloadKind kind, std::string_view body, Id device_id, TimeMs now,
+                     std::vector<Reading>& out, JsonFlattener* flattener = nullptr);
 
 // Builds the batch for one HTTP (or MQTT) message of device `d`:
 //  - one RawMessage (transport http, the content type, payload = body,

@@ -1,12 +1,12 @@
 #include "mqtt/ingest.h"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -22,6 +22,7 @@
 #include "lorawan/chirpstack.h"
 #include "mqtt/broker.h"
 #include "mqtt/client.h"
+#include "mqtt/dedup_key.h"
 #include "mqtt/device_cache.h"
 #include "mqtt/integrations.h"
 #include "mqtt/url.h"
@@ -70,16 +71,6 @@ size_t FirstNonSpace(const std::string& s) {
   return i;
 }
 
-// FNV-1a, 64 bits: stable across builds (dedup keys outlive a process).
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 Reading MakeReading(Id device, std::string key, TimeMs ts, double v, std::string unit = {}) {
   Reading r;
   r.device_id = device;
@@ -88,6 +79,22 @@ Reading MakeReading(Id device, std::string key, TimeMs ts, double v, std::string
   r.value = v;
   r.unit = std::move(unit);
   return r;
+}
+
+// One message on its way through the pipeline: the uplink, the PUBACK sent after its commit and
+// the result counted then. One allocation, shared by the pipeline (as the uplink) and the
+// completion callback, and kept as it is for a retry after back-pressure.
+struct InFlight {
+  pipeline::Uplink uplink;
+  AckHandle ack;
+  const char* result = nullptr;
+};
+
+std::shared_ptr<InFlight> NewInFlight(const std::shared_ptr<const Device>& d, AckHandle ack) {
+  auto f = std::make_shared<InFlight>();
+  f->uplink.device = d;
+  f->ack = std::move(ack);
+  return f;
 }
 
 }  // namespace
@@ -122,14 +129,9 @@ struct MqttService::Impl {
 
   // Uplinks the pipeline refused for back-pressure, retried by `retrier`; their un-acked
   // handles keep the client's receive window closed meanwhile.
-  struct Pending {
-    std::shared_ptr<pipeline::Uplink> uplink;
-    std::shared_ptr<AckHandle> ack;
-    const char* result;
-  };
   std::mutex retry_mu;
   std::condition_variable retry_cv;
-  std::deque<Pending> retry_queue;
+  std::deque<std::shared_ptr<InFlight>> retry_queue;
   bool stopping = false;
   std::thread retrier;
 
@@ -210,19 +212,20 @@ struct MqttService::Impl {
     return by_eui.Get(eui, [this, eui] { return store.FindDeviceByDevEui(eui); });
   }
 
-  void Submit(const std::shared_ptr<pipeline::Uplink>& u, const std::shared_ptr<AckHandle>& ack,
-              const char* result) {
-    // On kUnavailable the pipeline hands the message back in *u: retried without a copy.
-    pipeline.Submit(u, [this, u, ack, result](const Status& st) {
+  void Submit(std::shared_ptr<InFlight> f, const char* result) {
+    f->result = result;
+    // On kUnavailable the pipeline hands the message back in f->uplink: retried without a copy.
+    std::shared_ptr<pipeline::Uplink> uplink(f, &f->uplink);
+    pipeline.Submit(std::move(uplink), [this, f = std::move(f)](const Status& st) {
       if (st.ok()) {
-        ack->Ack();
-        Count(result);
+        f->ack.Ack();
+        Count(f->result);
         return;
       }
       if (st.code() == Code::kUnavailable) {
         std::lock_guard lock(retry_mu);
         if (!stopping) {
-          retry_queue.push_back(Pending{u, ack, result});
+          retry_queue.push_back(f);
           retry_cv.notify_one();
         }
         return;  // not acked: redelivered after a reconnect if we stop now
@@ -243,10 +246,10 @@ struct MqttService::Impl {
       // Give the store time to drain, then resubmit everything waiting.
       retry_cv.wait_for(lock, std::chrono::milliseconds(20));
       if (stopping) break;
-      std::deque<Pending> batch;
+      std::deque<std::shared_ptr<InFlight>> batch;
       batch.swap(retry_queue);
       lock.unlock();
-      for (Pending& p : batch) Submit(p.uplink, p.ack, p.result);
+      for (std::shared_ptr<InFlight>& f : batch) Submit(f, f->result);
       lock.lock();
     }
     retry_queue.clear();
@@ -255,50 +258,47 @@ struct MqttService::Impl {
   // A message that cannot become readings but belongs to a known device: stored raw with
   // the error, then acknowledged.
   void StoreRejected(const std::shared_ptr<const Device>& d, Transport transport,
-                     const IncomingMessage& msg, const std::string& error,
-                     std::shared_ptr<AckHandle> ack, const char* result) {
-    auto u = std::make_shared<pipeline::Uplink>();
-    u->device = d;
-    u->raw.device_id = d->id;
-    u->raw.received_ms = clock.NowMs();
-    u->raw.transport = transport;
-    u->raw.content_type = "application/octet-stream";
-    u->raw.payload = msg.payload.substr(0, kKeptBadPayload);
-    u->raw.decode_status = DecodeStatus::kError;
-    u->raw.decode_error = error;
-    Submit(std::move(u), std::move(ack), result);
+                     const IncomingMessage& msg, const std::string& error, AckHandle ack,
+                     const char* result) {
+    auto f = NewInFlight(d, std::move(ack));
+    RawMessage& raw = f->uplink.raw;
+    raw.device_id = d->id;
+    raw.received_ms = clock.NowMs();
+    raw.transport = transport;
+    raw.content_type = "application/octet-stream";
+    raw.payload = msg.payload.substr(0, kKeptBadPayload);
+    raw.decode_status = DecodeStatus::kError;
+    raw.decode_error = error;
+    Submit(std::move(f), result);
   }
 
-  void OnMessage(const IncomingMessage& msg, AckHandle handle) {
-    auto ack = std::make_shared<AckHandle>(std::move(handle));
+  // The handlers take the message's payload into the stored message instead of copying it.
+  void OnMessage(IncomingMessage&& msg, AckHandle ack) {
     std::lock_guard lock(handle_mu);
     if (msg.topic.rfind("devices/", 0) == 0) {
-      HandleDevice(msg, ack);
+      HandleDevice(msg, std::move(ack));
     } else if (msg.topic.rfind("application/", 0) == 0) {
-      HandleChirpstack(msg, ack);
+      HandleChirpstack(msg, std::move(ack));
     } else {
       Count("bad_topic");
       LogOnce("bad_topic", "message on unexpected topic " + msg.topic);
-      ack->Ack();
+      ack.Ack();
     }
   }
 
   // A message from a third-party broker integration (integrations.h).
-  void OnIntegrationMessage(const MqttIntegration& via, const IncomingMessage& msg,
-                            AckHandle handle) {
-    auto ack = std::make_shared<AckHandle>(std::move(handle));
+  void OnIntegrationMessage(const MqttIntegration& via, IncomingMessage&& msg, AckHandle ack) {
     std::lock_guard lock(handle_mu);
     if (via.kind == "chirpstack") {
-      HandleChirpstack(msg, ack, &via);
+      HandleChirpstack(msg, std::move(ack), &via);
     } else {
-      HandleExternal(via, msg, ack);
+      HandleExternal(via, msg, std::move(ack));
     }
   }
 
   // External broker: the device named at topic level `device_topic_level`, matched by id,
   // name or DevEUI within the integration's application.
-  void HandleExternal(const MqttIntegration& via, const IncomingMessage& msg,
-                      std::shared_ptr<AckHandle> ack) {
+  void HandleExternal(const MqttIntegration& via, IncomingMessage& msg, AckHandle ack) {
     std::string value;
     size_t level = 0, begin = 0;
     while (true) {
@@ -351,47 +351,63 @@ struct MqttService::Impl {
                   " names no device of application " + std::to_string(via.app_id) + " (by " +
                   via.device_match + ", topic level " + std::to_string(via.device_topic_level) +
                   ")");
-      ack->Ack();
+      ack.Ack();
       return;
     }
     HandlePayload(d, msg, std::move(ack));
   }
 
-  void HandleDevice(const IncomingMessage& msg, std::shared_ptr<AckHandle> ack) {
-    // devices/{id}/up
-    std::string rest = msg.topic.substr(8);
+  void HandleDevice(IncomingMessage& msg, AckHandle ack) {
+    // devices/{id}/up, the id in decimal digits (at most 18: no overflow)
+    std::string_view rest = std::string_view(msg.topic).substr(8);
     auto slash = rest.find('/');
     Id id = 0;
-    bool ok = slash != std::string::npos && rest.substr(slash) == "/up" && slash > 0 && slash < 19;
+    bool ok =
+        slash != std::string_view::npos && rest.substr(slash) == "/up" && slash > 0 && slash < 19;
     for (size_t i = 0; ok && i < slash; ++i) {
       if (rest[i] < '0' || rest[i] > '9') ok = false;
     }
-    if (ok) id = std::stoll(rest.substr(0, slash));
+    if (ok) std::from_chars(rest.data(), rest.data() + slash, id);
     if (!ok) {
       Count("bad_topic");
       LogOnce("bad_topic", "message on unexpected topic " + msg.topic);
-      ack->Ack();
+      ack.Ack();
       return;
     }
     auto d = DeviceById(id);
     if (!d) {
       Count("unknown_device");
       LogOnce("unknown_device", "message for unknown device " + std::to_string(id));
-      ack->Ack();
+      ack.Ack();
       return;
     }
     if (d->transport != Transport::kMqtt) {
       Count("wrong_transport");
       LogOnce("wrong_transport", "device " + std::to_string(id) + " does not use MQTT");
-      ack->Ack();
+      ack.Ack();
       return;
     }
     HandlePayload(d, msg, std::move(ack));
   }
 
-  // JSON, SenML or raw bytes of a device (its own topic or an external broker).
-  void HandlePayload(const std::shared_ptr<const Device>& d, const IncomingMessage& msg,
-                     std::shared_ptr<AckHandle> ack) {
+  // The readings of a JSON payload starting with `first`: a SenML pack when it is one, else
+  // any JSON document. Returns the content type stored with the message.
+  Result<const char*> ParseJsonPayload(Id device, std::string_view payload, char first, TimeMs now,
+                                       std::vector<Reading>& readings) {
+    using ingest::PayloadKind;
+    if (first == '[' &&
+        ingest::ParseReadings(PayloadKind::kSenml, payload, device, now, readings, &flattener)
+            .ok()) {
+      return "application/senml+json";
+    }
+    BYSANS_RETURN_IF_ERROR(
+        ingest::ParseReadings(PayloadKind::kJson, payload, device, now, readings, &flattener));
+    return "application/json";
+  }
+
+  // JSON, SenML or raw bytes of a device (its own topic or an external broker). The payload
+  // moves into the stored message.
+  void HandlePayload(const std::shared_ptr<const Device>& d, IncomingMessage& msg, AckHandle ack) {
     const Id id = d->id;
     if (msg.payload.size() >= opts.max_payload) {
       LogOnce("too_large", "payload of " + std::to_string(msg.payload.size()) +
@@ -399,64 +415,55 @@ struct MqttService::Impl {
       StoreRejected(d, Transport::kMqtt, msg,
                     "payload of " + std::to_string(msg.payload.size()) +
                         " bytes exceeds the limit; first bytes kept",
-                    ack, "too_large");
+                    std::move(ack), "too_large");
       return;
     }
     TimeMs now = clock.NowMs();
     size_t first = FirstNonSpace(msg.payload);
     char c = first < msg.payload.size() ? msg.payload[first] : '\0';
-    auto u = std::make_shared<pipeline::Uplink>();
-    u->device = d;
-    if (c == '{' || c == '[') {
-      const char* ct = "application/json";
-      Result<IngestBatch> batch = InvalidArgument("unparsed");
-      if (c == '[') {
-        batch = ingest::BuildHttpIngest(*d, "application/senml+json", msg.payload, now, &flattener);
-        if (batch.ok()) ct = "application/senml+json";
-      }
-      if (c == '{' || !batch.ok())
-        batch = ingest::BuildHttpIngest(*d, "application/json", msg.payload, now, &flattener);
-      if (!batch.ok() || batch->messages.size() != 1) {
-        std::string why = batch.ok() ? "no message" : batch.status().message();
+    const bool json = c == '{' || c == '[';
+    // Raw bytes are kept for a decoder (next issue), without readings.
+    const char* content_type = "application/octet-stream";
+    std::vector<Reading> readings;
+    if (json) {
+      Result<const char*> parsed = ParseJsonPayload(id, msg.payload, c, now, readings);
+      if (!parsed.ok()) {
+        const std::string& why = parsed.status().message();
         LogOnce("bad_json", "bad JSON from device " + std::to_string(id) + ": " + why);
-        StoreRejected(d, Transport::kMqtt, msg, why, ack, "bad_json");
+        StoreRejected(d, Transport::kMqtt, msg, why, std::move(ack), "bad_json");
         return;
       }
-      u->raw = std::move(batch->messages[0]);
-      u->raw.content_type = ct;
-      u->readings = std::move(batch->readings);
-    } else {
-      // Raw bytes: kept for a decoder (next issue), no readings.
-      u->raw.device_id = d->id;
-      u->raw.received_ms = now;
-      u->raw.content_type = "application/octet-stream";
-      u->raw.payload = msg.payload;
-      u->raw.decode_status = DecodeStatus::kNone;
+      content_type = *parsed;
     }
-    u->raw.transport = Transport::kMqtt;
+    auto f = NewInFlight(d, std::move(ack));
+    pipeline::Uplink& u = f->uplink;
+    u.raw.device_id = id;
+    u.raw.received_ms = now;
+    u.raw.transport = Transport::kMqtt;
+    u.raw.content_type = content_type;
+    u.raw.payload = std::move(msg.payload);
+    u.raw.decode_status = DecodeStatus::kNone;
+    u.readings = std::move(readings);
     // MQTT carries no message id. A JSON message with its own time (top-level
     // timestamp/time/ts) is identified by device, that time and its bytes, so a copy
     // redelivered after a crash is stored once; messages without a time of their own may be
     // stored twice after a crash (README.md).
-    // Time first: keys then arrive in roughly ascending order, so the unique index on
-    // raw_messages.dedup_key grows at its right edge instead of dirtying one B-tree page per
-    // device in every group commit.
-    if (!u->readings.empty() && u->readings.front().ts != now) {
-      u->dedup_key =
-          fmt::format("mqtt:{}:{}:{}", u->readings.front().ts, d->id, Fnv1a(msg.payload));
+    // (The key's format is kept as stored by earlier versions; the store matches keys by hash
+    // in its dedup window, store/sqlite/dedup_window.h.)
+    if (!u.readings.empty() && u.readings.front().ts != now) {
+      u.dedup_key = DeviceMessageDedupKey(u.readings.front().ts, id, u.raw.payload);
     }
-    Submit(std::move(u), std::move(ack), c == '{' || c == '[' ? "stored" : "stored_raw");
+    Submit(std::move(f), json ? "stored" : "stored_raw");
   }
 
   // `via`: the organisation's ChirpStack integration that received it; nullptr = bysans' own
   // broker (any organisation).
-  void HandleChirpstack(const IncomingMessage& msg, std::shared_ptr<AckHandle> ack,
-                        const MqttIntegration* via = nullptr) {
+  void HandleChirpstack(IncomingMessage& msg, AckHandle ack, const MqttIntegration* via = nullptr) {
     auto topic = lorawan::ParseEventTopic(msg.topic);
     if (!topic.ok()) {
       Count("bad_topic");
       LogOnce("bad_topic", topic.status().message());
-      ack->Ack();
+      ack.Ack();
       return;
     }
     auto d = DeviceByEui(topic->dev_eui);
@@ -473,14 +480,14 @@ struct MqttService::Impl {
       }
       Count("unknown_deveui");
       LogOnce("unknown_deveui", "ChirpStack event from unknown DevEUI " + topic->dev_eui);
-      ack->Ack();
+      ack.Ack();
       return;
     }
     if (msg.payload.size() >= opts.max_payload) {
       LogOnce("too_large", "ChirpStack event of " + std::to_string(msg.payload.size()) +
                                " bytes for DevEUI " + topic->dev_eui);
-      StoreRejected(d, Transport::kLorawan, msg, "payload exceeds the limit; first bytes kept", ack,
-                    "too_large");
+      StoreRejected(d, Transport::kLorawan, msg, "payload exceeds the limit; first bytes kept",
+                    std::move(ack), "too_large");
       return;
     }
     auto ev = lorawan::ParseEvent(*topic, msg.payload);
@@ -490,26 +497,27 @@ struct MqttService::Impl {
                            : why.find("base64") != std::string::npos       ? "bad_base64"
                                                                            : "bad_shape";
       LogOnce(result, why + " (DevEUI " + topic->dev_eui + ")");
-      StoreRejected(d, Transport::kLorawan, msg, why, ack, result);
+      StoreRejected(d, Transport::kLorawan, msg, why, std::move(ack), result);
       return;
     }
     TimeMs now = clock.NowMs();
     TimeMs ts = ev->time_ms.value_or(now);
-    auto u = std::make_shared<pipeline::Uplink>();
-    u->device = d;
-    u->raw.device_id = d->id;
-    u->raw.received_ms = now;
-    u->raw.transport = Transport::kLorawan;
-    u->raw.content_type = "application/json";
-    u->raw.payload = msg.payload;
-    u->raw.decode_status = DecodeStatus::kNone;
-    std::string fallback = std::to_string(d->id) + ":" +
-                           (ev->fcnt ? std::to_string(*ev->fcnt) : std::string("-")) + ":" +
-                           std::to_string(ts);
-    std::string id = ev->deduplication_id.empty() ? fallback : ev->deduplication_id;
+    auto f = NewInFlight(d, std::move(ack));
+    pipeline::Uplink& u = f->uplink;
+    u.raw.device_id = d->id;
+    u.raw.received_ms = now;
+    u.raw.transport = Transport::kLorawan;
+    u.raw.content_type = "application/json";
+    u.raw.payload = std::move(msg.payload);
+    u.raw.decode_status = DecodeStatus::kNone;
+    std::string id = !ev->deduplication_id.empty()
+                         ? std::move(ev->deduplication_id)
+                         : std::to_string(d->id) + ":" +
+                               (ev->fcnt ? std::to_string(*ev->fcnt) : std::string("-")) + ":" +
+                               std::to_string(ts);
     const char* result = "lorawan_event";
     if (ev->type == lorawan::EventType::kUp) {
-      u->dedup_key = id;
+      u.dedup_key = std::move(id);
       // Downlinks go to ChirpStack's application id, known only from its topics, through the
       // connection that delivered the uplink.
       const Id via_id = via != nullptr ? via->id : 0;
@@ -518,15 +526,14 @@ struct MqttService::Impl {
         if (store.mqtt().SetLorawanRoute(d->id, topic->application_id, via_id).ok())
           app_of_device[d->id] = route;
       }
-      u->fport = ev->fport;
-      u->frame = std::move(ev->frame);
-      if (ev->fcnt)
-        u->readings.push_back(MakeReading(d->id, "lorawan.fcnt", ts, double(*ev->fcnt)));
+      u.fport = ev->fport;
+      u.frame = std::move(ev->frame);
+      if (ev->fcnt) u.readings.push_back(MakeReading(d->id, "lorawan.fcnt", ts, double(*ev->fcnt)));
       if (const lorawan::GatewayRx* g = lorawan::BestGateway(*ev)) {
-        if (g->rssi) u->readings.push_back(MakeReading(d->id, "lorawan.rssi", ts, *g->rssi, "dBm"));
-        if (g->snr) u->readings.push_back(MakeReading(d->id, "lorawan.snr", ts, *g->snr, "dB"));
+        if (g->rssi) u.readings.push_back(MakeReading(d->id, "lorawan.rssi", ts, *g->rssi, "dBm"));
+        if (g->snr) u.readings.push_back(MakeReading(d->id, "lorawan.snr", ts, *g->snr, "dB"));
       }
-      if (ev->dr) u->readings.push_back(MakeReading(d->id, "lorawan.dr", ts, double(*ev->dr)));
+      if (ev->dr) u.readings.push_back(MakeReading(d->id, "lorawan.dr", ts, double(*ev->dr)));
       for (const lorawan::GatewayRx& g : ev->gateways) {
         if (g.gateway_id.empty()) continue;
         Status st = store.mqtt().TouchGateway(d->org_id, g.gateway_id, ts);
@@ -535,13 +542,13 @@ struct MqttService::Impl {
       result = "stored";
     } else {
       // Other events are kept as raw messages; keys are namespaced by event type.
-      u->dedup_key = topic->type_name + ":" + id;
+      u.dedup_key = topic->type_name + ":" + id;
       if (ev->battery_level)
-        u->readings.push_back(MakeReading(d->id, "battery", ts, *ev->battery_level, "%"));
+        u.readings.push_back(MakeReading(d->id, "battery", ts, *ev->battery_level, "%"));
       if (ev->margin)
-        u->readings.push_back(MakeReading(d->id, "lorawan.margin", ts, double(*ev->margin), "dB"));
+        u.readings.push_back(MakeReading(d->id, "lorawan.margin", ts, double(*ev->margin), "dB"));
     }
-    Submit(std::move(u), std::move(ack), result);
+    Submit(std::move(f), result);
   }
 };
 

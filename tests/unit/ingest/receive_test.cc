@@ -77,5 +77,28 @@ TEST(ReceiveTest, Errors) {
             Code::kInvalidArgument);
 }
 
+TEST(ReceiveTest, ParseReadingsReplacesAndEmptiesOnError) {
+  JsonFlattener flattener;
+  std::vector<Reading> out(3);
+  ASSERT_TRUE(ParseReadings(PayloadKind::kJson, R"({"ts":1767225600123,"temp":1,"rh":40})", 11,
+                            kNow, out, &flattener)
+                  .ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].key, "temp");
+  EXPECT_EQ(out[0].ts, 1767225600123);
+  EXPECT_EQ(out[1].device_id, 11);
+  ASSERT_TRUE(
+      ParseReadings(PayloadKind::kSenml, R"([{"n":"t","v":20}])", 11, kNow, out, &flattener).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "t");
+  EXPECT_EQ(ParseReadings(PayloadKind::kSenml, R"({"t":1})", 11, kNow, out).code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(ParseReadings(PayloadKind::kJson, "", 11, kNow, out).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParseReadings(PayloadKind::kJson, R"({"a":)", 11, kNow, out).code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(out.empty());
+}
+
 }  // namespace
 }  // namespace bysans::ingest
