@@ -93,6 +93,9 @@ struct InFlight {
 std::shared_ptr<InFlight> NewInFlight(const std::shared_ptr<const Device>& d, AckHandle ack) {
   auto f = std::make_shared<InFlight>();
   f->uplink.device = d;
+  // A QoS 1 stream: the broker keeps sending while this waits for its PUBACK, so the store
+  // may pace commits (IngestBatch::paced).
+  f->uplink.paced = true;
   f->ack = std::move(ack);
   return f;
 }

@@ -78,6 +78,7 @@ struct Pipeline::Impl {
     auto batch = std::make_shared<IngestBatch>();
     batch->messages.push_back(std::move(u->raw));
     batch->readings = std::move(u->readings);
+    batch->paced = u->paced;
     store.AppendShared(
         batch, [this, batch, u = std::move(u), done = std::move(done)](const Status& st) mutable {
           if (st.code() == Code::kUnavailable) {

@@ -33,6 +33,8 @@ struct Uplink {
   // redelivery): a message whose key was already committed is acknowledged
   // without being stored twice. Empty = none.
   std::string dedup_key;
+  // IngestBatch::paced: the transport streams on while this waits for its commit.
+  bool paced = false;
 };
 
 using Done = std::function<void(Status)>;

@@ -118,6 +118,10 @@ class MetaStore {
 struct IngestBatch {
   std::vector<RawMessage> messages;
   std::vector<Reading> readings;
+  // The sender goes on sending while it waits for this commit (an MQTT QoS 1 stream, acked
+  // later): the store may hold the batch up to its group-commit interval so that more share
+  // one commit. False: a caller waits for just this answer (HTTP), so it commits at once.
+  bool paced = false;
 };
 
 struct ReadingQuery {

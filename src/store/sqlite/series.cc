@@ -177,10 +177,15 @@ void SqliteStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendD
       done(Unavailable("ingest queue is full, try again later"));
       return;
     }
+    // The writer waits only for an empty queue to get a batch (or, pacing, for an unpaced
+    // one); it takes everything queued when it comes back from a commit, so other appends
+    // need not wake it.
+    const bool paced = batch->paced;
+    if (!paced) ++unpaced_queued_;
     queue_.push_back(PendingBatch{std::move(batch), std::move(done)});
-    // The writer waits only for an empty queue to get a batch; it takes everything
-    // queued when it comes back from a commit, so other appends need not wake it.
-    wake = queue_.size() == 1;
+    wake = queue_.size() == 1 ||
+           (pacing_ &&
+            (!paced || queue_.size() == static_cast<size_t>(opts_.group_commit_max_batches)));
   }
   if (wake) q_cv_.notify_one();
 }
@@ -195,13 +200,27 @@ Status SqliteStore::Append(IngestBatch batch) {
 void SqliteStore::WriterLoop() {
   NameThisThread("store-writer");
   const size_t max_group = static_cast<size_t>(std::max(1, opts_.group_commit_max_batches));
+  const auto interval =
+      std::chrono::microseconds(std::max<int64_t>(0, opts_.group_commit_interval_us));
+  std::chrono::steady_clock::time_point last_start;
   for (;;) {
     std::vector<PendingBatch> group;
     {
       std::unique_lock lk(q_mu_);
       q_cv_.wait(lk, [&] { return !queue_.empty() || closing_; });
       if (queue_.empty()) break;  // closing and drained
+      // Pace commits of paced batches under load (group_commit_interval_us); an unpaced
+      // append (or closing) wakes this wait, paced appends do not.
+      if (interval.count() > 0 && unpaced_queued_ == 0) {
+        pacing_ = true;
+        q_cv_.wait_until(lk, last_start + interval, [&] {
+          return closing_ || unpaced_queued_ > 0 || queue_.size() >= max_group;
+        });
+        pacing_ = false;
+      }
+      last_start = std::chrono::steady_clock::now();
       while (!queue_.empty() && group.size() < max_group) {
+        if (!queue_.front().batch->paced) --unpaced_queued_;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

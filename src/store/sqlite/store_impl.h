@@ -310,6 +310,8 @@ class SqliteStore final : public Store {
   std::mutex q_mu_;
   std::condition_variable q_cv_;
   std::deque<PendingBatch> queue_;
+  size_t unpaced_queued_ = 0;  // batches in queue_ with !paced
+  bool pacing_ = false;        // the writer waits for the commit interval
   bool closing_ = false;
   bool closed_ = false;
   std::thread writer_;

@@ -39,6 +39,7 @@ class StoreTest : public ::testing::Test {
     o.seal_points = seal_points_;
     o.message_index_batch = message_index_batch_;
     o.dedup_window = dedup_window_;
+    o.group_commit_interval_us = commit_interval_us_;
     o.max_queue_batches = max_queue_batches_;
     return o;
   }
@@ -62,6 +63,7 @@ class StoreTest : public ::testing::Test {
   int64_t seal_points_ = 262144;
   int64_t message_index_batch_ = 8192;
   size_t dedup_window_ = 262'144;
+  int64_t commit_interval_us_ = 0;  // store tests commit at once unless they test pacing
   size_t max_queue_batches_ = 4096;
   std::unique_ptr<Store> store_;
 };
