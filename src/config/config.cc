@@ -96,6 +96,7 @@ const std::vector<Setting>& Settings() {
       {"mqtt.url", Text(&Config::mqtt_url)},
       {"mqtt.client_id", Text(&Config::mqtt_client_id)},
       {"mqtt.bind_address", Text(&Config::mqtt_bind_address)},
+      {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
       {"admin.email", Text(&Config::admin_email)},
       {"admin.password", Text(&Config::admin_password)},
       {"demo.enabled", Bool(&Config::demo)},

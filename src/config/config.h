@@ -36,6 +36,10 @@ struct Config {
   std::string mqtt_client_id = "bysans-1";      // fixed: bysans' persistent MQTT session
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
+  // Under load, commits of MQTT messages start at most this often (store/sqlite/sqlite_store.h
+  // group_commit_interval_us): more messages share one fdatasync, for up to this much latency.
+  int store_commit_interval_ms = 5;
+
   std::string admin_email;     // first admin, created when no user exists
   std::string admin_password;  // generated and printed once when empty
 

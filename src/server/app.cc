@@ -45,7 +45,8 @@ std::string FindWebDir(const Config& c) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir) {
+Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
+                                                   int commit_interval_ms) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) return InvalidArgument("invalid setting data_dir=\"" + data_dir + "\": " + ec.message());
@@ -54,6 +55,7 @@ Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir) 
   SqliteOptions opts;
   opts.path = (fs::path(data_dir) / "bysans.db").string();
   opts.clock = &clock;
+  opts.group_commit_interval_us = int64_t{commit_interval_ms} * 1000;
   return OpenSqliteStore(opts);
 }
 
@@ -83,7 +85,7 @@ uint16_t App::port() const { return impl_->http ? impl_->http->port() : 0; }
 Status App::Start() {
   Impl& m = *impl_;
   const Config& c = m.config;
-  BYSANS_ASSIGN_OR_RETURN(m.store, OpenStoreForDataDir(c.data_dir));
+  BYSANS_ASSIGN_OR_RETURN(m.store, OpenStoreForDataDir(c.data_dir, c.store_commit_interval_ms));
 
   auth::AuthOptions auth_opts;
   auth_opts.session_ttl_ms = c.session_ttl_s * 1000;

@@ -33,6 +33,9 @@ class App {
 
 // Opens the store of a data directory (for CLI subcommands that do not serve).
 class Store;
-Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir);
+// `commit_interval_ms`: SqliteOptions::group_commit_interval_us in ms (setting
+// store.commit_interval_ms).
+Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
+                                                   int commit_interval_ms = 5);
 
 }  // namespace bysans

@@ -36,6 +36,18 @@ TEST(Config, BadValueNamesTheSettingAndItsOrigin) {
   EXPECT_NE(c.status().message().find("BYSANS_HTTP_PORT"), std::string::npos);
 }
 
+TEST(Config, StoreCommitIntervalIsBounded) {
+  auto c = LoadConfig("", {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->store_commit_interval_ms, 5);
+  c = LoadConfig(WriteFile("[store]\ncommit_interval_ms = 0\n"), {}, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->store_commit_interval_ms, 0);
+  c = LoadConfig("", {{"BYSANS_STORE_COMMIT_INTERVAL_MS", "5000"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("store.commit_interval_ms"), std::string::npos);
+}
+
 TEST(Config, UnknownSettingInFileIsAnError) {
   std::string file = WriteFile("[http]\nprot = 80\n");
   auto c = LoadConfig(file, {}, {});
