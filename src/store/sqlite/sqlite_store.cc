@@ -65,6 +65,17 @@ Status SqliteStore::Init() {
   return Status::Ok();
 }
 
+namespace {
+// Runs a passive checkpoint; returns the frames in the WAL since its last restart (-1 on error).
+int64_t PassiveCheckpoint(Db& db) {
+  auto st = db.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  if (!st.ok() || !(*st)->Step()) return -1;
+  const int64_t frames = (*st)->Int(1);
+  (void)(*st)->Run();  // reset
+  return frames;
+}
+}  // namespace
+
 void SqliteStore::CheckpointLoop() {
   NameThisThread("store-ckpt");
   constexpr auto kPeriod = std::chrono::milliseconds(200);
@@ -72,6 +83,7 @@ void SqliteStore::CheckpointLoop() {
   const auto wal_keep_bytes =
       static_cast<std::uintmax_t>(std::max<int64_t>(0, opts_.wal_keep_bytes));
   auto db = Db::Open(opts_.path, 2048);
+  const int64_t catch_up_frames = std::max<int64_t>(0, opts_.wal_catch_up_bytes) / 4096;
   const std::string wal_path = opts_.path + "-wal";
   uint64_t seen_commits = gate_.releases();
   auto last_commit = std::chrono::steady_clock::now();
@@ -83,7 +95,13 @@ void SqliteStore::CheckpointLoop() {
     lk.unlock();
     // PASSIVE never blocks the writer or readers; the WAL restarts from its
     // beginning once a checkpoint has caught up.
-    (void)(*db)->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+    const int64_t wal_frames = PassiveCheckpoint(**db);
+    if (catch_up_frames > 0 && wal_frames > catch_up_frames) {
+      // Writers wait for the few frames written since the pass above (wal_catch_up_bytes).
+      gate_.Lock(WriteTurn::kInOrder);
+      (void)PassiveCheckpoint(**db);
+      gate_.Unlock();
+    }
     // A WAL that grew under load keeps its size (it is reused from the start) until the
     // store has been idle a while; then it is truncated, a stall nobody waits for.
     const auto now = std::chrono::steady_clock::now();

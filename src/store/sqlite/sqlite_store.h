@@ -49,6 +49,13 @@ struct SqliteOptions {
   // commit happened for wal_shrink_idle_ms (SQLite would do it inside a commit).
   int64_t wal_keep_bytes = int64_t{64} << 20;
   int64_t wal_shrink_idle_ms = 10'000;
+  // Under steady load a passive checkpoint always runs behind new frames, so SQLite never
+  // restarts the WAL from its beginning: the file grows without end and every commit
+  // extends it (its fsync then also writes the inode). Once the WAL holds more than this
+  // since its last restart, the checkpoint thread catches up with writers held (the write
+  // gate) right after a passive pass, when few frames remain; the next commit then starts
+  // the WAL over. 0 = never.
+  int64_t wal_catch_up_bytes = int64_t{16} << 20;
   // Test hook: called on the sealer thread after each committed slice of a seal
   // (slice index from 0), before the seal's final transaction. Empty in production.
   std::function<void(int slice)> after_seal_slice;
