@@ -22,13 +22,7 @@ class CommitPacingTest : public testing::StoreTest {
 
   static std::shared_ptr<IngestBatch> Batch(bool paced, TimeMs t) {
     auto b = std::make_shared<IngestBatch>();
-    RawMessage m;
-    m.device_id = 7;
-    m.received_ms = t;
-    m.transport = Transport::kMqtt;
-    m.content_type = "application/json";
-    m.payload = "{}";
-    b->messages.push_back(m);
+    b->messages.push_back(testing::JsonMessage(7, t, "{}"));
     b->paced = paced;
     return b;
   }

@@ -32,26 +32,16 @@ class MessageIndexTest : public testing::StoreTest, public ::testing::WithParamI
   void AppendMessages(int first, int n) {
     for (int i = first; i < first + n; ++i) {
       IngestBatch b;
-      RawMessage m;
-      m.device_id = i % 2 == 0 ? 7 : 8;
-      m.received_ms = kT0 + i * 1000;
-      m.transport = Transport::kMqtt;
-      m.content_type = "application/json";
-      m.payload = "{\"i\":" + std::to_string(i) + "}";
-      m.dedup_key = "k" + std::to_string(i);
+      const RawMessage m =
+          testing::JsonMessage(i % 2 == 0 ? 7 : 8, kT0 + i * 1000,
+                               "{\"i\":" + std::to_string(i) + "}", "k" + std::to_string(i));
       b.messages.push_back(m);
       ASSERT_TRUE(store_->Append(std::move(b)).ok());
       want_[m.device_id].push_back(m.payload);
     }
     IngestBatch again;
-    RawMessage dup;
-    dup.device_id = 7;
-    dup.received_ms = kT0;
-    dup.transport = Transport::kMqtt;
-    dup.content_type = "application/json";
-    dup.payload = "{\"duplicate\":true}";
-    dup.dedup_key = "k" + std::to_string(first % 2 == 0 ? first : first + 1);
-    again.messages.push_back(dup);
+    again.messages.push_back(testing::JsonMessage(
+        7, kT0, "{\"duplicate\":true}", "k" + std::to_string(first % 2 == 0 ? first : first + 1)));
     ASSERT_TRUE(store_->Append(std::move(again)).ok());
   }
 

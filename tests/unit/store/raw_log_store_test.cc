@@ -21,15 +21,7 @@ class RawLogStoreTest : public testing::StoreTest {
   // would add a reading).
   void Append(const std::string& key, const std::string& payload, TimeMs t) {
     IngestBatch b;
-    RawMessage m;
-    m.device_id = 7;
-    m.received_ms = t;
-    m.transport = Transport::kMqtt;
-    m.content_type = "application/json";
-    m.payload = payload;
-    m.decode_status = DecodeStatus::kPending;
-    m.dedup_key = key;
-    b.messages.push_back(m);
+    b.messages.push_back(testing::JsonMessage(7, t, payload, key));
     b.readings.push_back(Reading{7, "n", kT0 + ++appended_, Value{1.0}, "", Quality::kOk});
     ASSERT_TRUE(store_->Append(std::move(b)).ok());
   }
@@ -67,16 +59,8 @@ TEST_F(RawLogStoreTest, ACopyIsRecognisedAfterAReopenAndInTheSameCommit) {
   Append("k2", "second", kT0 + 1000);
   // Two copies of one key queued together reach one group commit.
   IngestBatch b;
-  for (int i = 0; i < 2; ++i) {
-    RawMessage m;
-    m.device_id = 7;
-    m.received_ms = kT0 + 2000;
-    m.transport = Transport::kMqtt;
-    m.content_type = "application/json";
-    m.payload = "third";
-    m.dedup_key = "k3";
-    b.messages.push_back(m);
-  }
+  for (int i = 0; i < 2; ++i)
+    b.messages.push_back(testing::JsonMessage(7, kT0 + 2000, "third", "k3"));
   ASSERT_TRUE(store_->Append(std::move(b)).ok());
   EXPECT_EQ(Payloads(), (std::vector<std::string>{"first", "second", "third"}));
   EXPECT_EQ(Readings(), 2u);  // k1 and k2; the copy's reading was not stored again

@@ -30,6 +30,20 @@ class TempDir {
   std::string path_;
 };
 
+// An MQTT JSON message of `device` as the ingest paths build it (decode pending).
+inline RawMessage JsonMessage(Id device, TimeMs received_ms, std::string payload,
+                              std::string dedup_key = {}) {
+  RawMessage m;
+  m.device_id = device;
+  m.received_ms = received_ms;
+  m.transport = Transport::kMqtt;
+  m.content_type = "application/json";
+  m.payload = std::move(payload);
+  m.decode_status = DecodeStatus::kPending;
+  m.dedup_key = std::move(dedup_key);
+  return m;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   SqliteOptions Options() {
