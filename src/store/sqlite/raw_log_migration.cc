@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "store/sqlite/raw_device_runs.h"
-#include "store/sqlite/raw_log_codec.h"
+#include "store/sqlite/raw_log_rows.h"
 
 namespace bysans::sqlite {
 namespace {
@@ -12,25 +12,15 @@ namespace {
 constexpr size_t kMessagesPerRow = 1024;
 constexpr int64_t kMessagesPerRun = 32768;
 
-// Writes `msgs` (consecutive ids) as one raw_log row and notes them in `runs`.
-Status WriteRow(Db& db, Stmt& ins, const std::vector<RawMessage>& msgs, RawRunsBuilder* runs) {
+// Writes `msgs` (consecutive ids) as one raw_log row and notes them in `runs`, writing the
+// runs every kMessagesPerRun messages.
+Status WriteRow(Db& db, const std::vector<RawMessage>& msgs, RawRunsBuilder* runs) {
   std::vector<const RawMessage*> ptrs;
-  TimeMs t_min = msgs.front().received_ms, t_max = t_min;
-  for (const RawMessage& m : msgs) {
-    ptrs.push_back(&m);
-    t_min = std::min(t_min, m.received_ms);
-    t_max = std::max(t_max, m.received_ms);
-    runs->Add(m.device_id, msgs.front().id, m.received_ms);
-  }
-  std::string blob;
-  EncodeRawLog(ptrs, &blob);
-  ins.Bind(1, msgs.front().id).Bind(2, static_cast<int64_t>(msgs.size())).Bind(3, t_min);
-  ins.Bind(4, t_max).BindBlobUncopied(5, blob.data(), blob.size());
-  BYSANS_RETURN_IF_ERROR(ins.Run());
-  if (runs->messages() >= kMessagesPerRun) {
-    BYSANS_RETURN_IF_ERROR(runs->Write(db));
-    runs->Clear();
-  }
+  for (const RawMessage& m : msgs) ptrs.push_back(&m);
+  BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, msgs.front().id, ptrs, runs));
+  if (runs->messages() < kMessagesPerRun) return Status::Ok();
+  BYSANS_RETURN_IF_ERROR(runs->Write(db));
+  runs->Clear();
   return Status::Ok();
 }
 
@@ -38,8 +28,6 @@ Status WriteRow(Db& db, Stmt& ins, const std::vector<RawMessage>& msgs, RawRunsB
 
 Status MoveRawMessagesToLog(Db& db) {
   BYSANS_RETURN_IF_ERROR(db.Exec("UPDATE seal_state SET raw_indexed_upto = 0"));
-  BYSANS_ASSIGN_OR_RETURN(auto ins, db.Prepare("INSERT INTO raw_log(id, n, t_min, t_max, data) "
-                                               "VALUES(?, ?, ?, ?, ?)"));
   BYSANS_ASSIGN_OR_RETURN(
       auto st, db.Prepare("SELECT id, device_id, received_ms, transport, content_type, payload, "
                           "decode_status, decode_error, coalesce(dedup_key, '') FROM "
@@ -59,14 +47,14 @@ Status MoveRawMessagesToLog(Db& db) {
     m.dedup_key = st->Text(8);
     // A row holds consecutive ids only.
     if (!row.empty() && (row.size() == kMessagesPerRow || m.id != row.back().id + 1)) {
-      BYSANS_RETURN_IF_ERROR(WriteRow(db, *ins, row, &runs));
+      BYSANS_RETURN_IF_ERROR(WriteRow(db, row, &runs));
       row.clear();
     }
     row.push_back(std::move(m));
   }
   BYSANS_RETURN_IF_ERROR(st->status());
   st.reset();
-  if (!row.empty()) BYSANS_RETURN_IF_ERROR(WriteRow(db, *ins, row, &runs));
+  if (!row.empty()) BYSANS_RETURN_IF_ERROR(WriteRow(db, row, &runs));
   BYSANS_RETURN_IF_ERROR(runs.Write(db));
   return db.Exec("DROP TABLE raw_device_index; DROP TABLE raw_messages;");
 }

@@ -7,7 +7,7 @@
 #include "core/thread_name.h"
 #include "core/wake_batch.h"
 #include "store/sqlite/log_codec.h"
-#include "store/sqlite/raw_log_codec.h"
+#include "store/sqlite/raw_log_rows.h"
 #include "store/sqlite/raw_messages_read.h"
 #include "store/sqlite/store_impl.h"
 
@@ -379,23 +379,8 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         applied.Add(sid, ToPoint(r));
       }
     }
-    if (!msgs.empty()) {
-      // One raw_log row for the whole commit (raw_log_codec.h).
-      std::string blob;
-      blob.reserve(msgs.size() * 160);
-      EncodeRawLog(msgs, &blob);
-      TimeMs t_min = msgs.front()->received_ms, t_max = t_min;
-      for (const RawMessage* m : msgs) {
-        t_min = std::min(t_min, m->received_ms);
-        t_max = std::max(t_max, m->received_ms);
-        runs.Add(m->device_id, first_id, m->received_ms);
-      }
-      BYSANS_ASSIGN_OR_RETURN(auto log_st, db.Prepare("INSERT INTO raw_log(id, n, t_min, t_max, "
-                                                      "data) VALUES(?, ?, ?, ?, ?)"));
-      log_st->Bind(1, first_id).Bind(2, static_cast<int64_t>(msgs.size())).Bind(3, t_min);
-      log_st->Bind(4, t_max).BindBlobUncopied(5, blob.data(), blob.size());
-      BYSANS_RETURN_IF_ERROR(log_st->Run());
-    }
+    // One raw_log row for the whole commit.
+    BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, first_id, msgs, &runs));
     if (applied.points() > 0) {
       // One log row for the whole commit (log_codec.h) instead of one row per reading.
       std::string blob;
