@@ -20,7 +20,8 @@ class ServerTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer(std::string data_dir = {}) {
-    server_ = std::make_unique<ServerProcess>(std::move(data_dir));
+    server_ = std::make_unique<ServerProcess>(std::move(data_dir), server_args_);
+    server_->SetEnv(server_env_);
     ASSERT_TRUE(server_->Start()) << server_->log();
     admin_ = std::make_unique<HttpClient>(server_->url());
     auto login = admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword);
@@ -56,6 +57,9 @@ class ServerTest : public ::testing::Test {
 
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> admin_;
+  // Extra `serve` arguments and "NAME=value" environment entries for StartServer.
+  std::vector<std::string> server_args_;
+  std::vector<std::string> server_env_;
 };
 
 }  // namespace bysans::testing

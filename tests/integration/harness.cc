@@ -123,6 +123,7 @@ bool ServerProcess::Start() {
     setenv("BYSANS_ADMIN_EMAIL", kAdminEmail, 1);
     setenv("BYSANS_ADMIN_PASSWORD", kAdminPassword, 1);
     setenv("BYSANS_MQTT_PORT", "0", 0);  // a free port for the supervised broker (--mqtt-port wins)
+    for (auto& e : env_) putenv(e.data());
     std::vector<std::string> args = {BinaryPath(), "serve",       "--data-dir",
                                      data_dir_,    "--http-port", "0"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());

@@ -56,6 +56,8 @@ class ServerProcess {
   // Starts `bysans serve` and waits until it answers /healthz. Returns false
   // (and leaves the captured stderr in log()) if it does not come up.
   bool Start();
+  // "NAME=value" entries put into the server's environment at the next Start().
+  void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
   void Kill9();     // SIGKILL, no shutdown
   int Terminate();  // SIGTERM and wait; returns the exit status
   const std::string& url() const { return url_; }
@@ -67,6 +69,7 @@ class ServerProcess {
   std::string data_dir_;
   bool own_dir_ = false;
   std::vector<std::string> extra_args_;
+  std::vector<std::string> env_;
   pid_t pid_ = -1;
   std::string url_;
 };
