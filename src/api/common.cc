@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "core/redact.h"
 #include "core/time_format.h"
 
 namespace bysans::api {
@@ -142,7 +143,7 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   e.object_type = std::move(object_type);
   e.object_id = std::move(object_id);
   e.remote_addr = req.remote_addr;
-  e.detail = std::move(detail);
+  e.detail = RedactSecretsInText(detail);  // core/redact.h: no secret reaches the audit log
   e.ts = ctx.clock.NowMs();
   Status st = ctx.store.AppendAudit(std::move(e));
   if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
