@@ -36,6 +36,11 @@ struct Config {
   std::string mqtt_client_id = "bysans-1";      // fixed: bysans' persistent MQTT session
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
+  // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and
+  // third-party MQTT brokers may reach besides public addresses (comma-separated; a TOML
+  // array also works). Link-local/metadata, multicast and 0.0.0.0/8 are never reached.
+  std::string outbound_allow;
+
   // Under load, commits of MQTT messages start at most this often (store/sqlite/sqlite_store.h
   // group_commit_interval_us): more messages share one fdatasync, for up to this much latency.
   int store_commit_interval_ms = 5;

@@ -12,6 +12,7 @@
 #include "api/stream.h"
 #include "auth/auth.h"
 #include "core/metrics.h"
+#include "core/outbound_policy.h"
 #include "core/random.h"
 #include "decode/pipeline_decoder.h"
 #include "http/router.h"
@@ -100,7 +101,11 @@ Status App::Start() {
   m.pipeline->SetDecoder(std::make_shared<decode::PipelineDecoder>(m.store->decoders(), *m.store));
   m.pipeline->SetQualityChecker(std::make_shared<quality::QualityChecker>(*m.store, m.clock));
   // Rules, alarms and actions: committed readings → rules thread → alarms + outbox.
-  m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, act::OutboxOptions{});
+  BYSANS_ASSIGN_OR_RETURN(OutboundPolicy outbound, OutboundPolicy::Parse(c.outbound_allow));
+  act::OutboxOptions outbox_opts;
+  outbox_opts.outbound = outbound;  // core/outbound_policy.h (setting outbound.allow)
+  outbox_opts.secrets = &m.store->secrets();
+  m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, outbox_opts);
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });
@@ -120,6 +125,7 @@ Status App::Start() {
     mo.port = c.mqtt_port;
     mo.bind_address = c.mqtt_bind_address;
     mo.client_id = c.mqtt_client_id;
+    mo.outbound = outbound;
     m.mqtt = std::make_unique<mqtt::MqttService>(mo, *m.store, *m.pipeline, m.metrics, m.clock,
                                                  m.random);  // started at the end of Start()
     mqtt::MqttService* service = m.mqtt.get();
