@@ -347,8 +347,8 @@ Result<http::Response> PatchOne(ApiContext& ctx, http::Request& req, const auth:
   SecretChanges secrets;
   const MqttIntegration before = i;
   BYSANS_RETURN_IF_ERROR(ApplyFields(body, false, i, secrets));
-  BYSANS_RETURN_IF_ERROR(CheckSecretsFollowUrl(before, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientCertificate(ctx, i, secrets));
+  BYSANS_RETURN_IF_ERROR(CheckSecretsFollowUrl(before, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
   i.updated_ms = ctx.clock.NowMs();
   BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().UpdateIntegration(i, secrets.password));
