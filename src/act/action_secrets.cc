@@ -158,6 +158,22 @@ Result<json> SealStoredActions(json stored, const SecretBox& box) {
   return stored;
 }
 
+Result<int> SealClearRuleSecrets(RuleStore& rules, const SecretBox& box) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<RuleRecord> all, rules.ListAllRules());
+  int sealed = 0;
+  for (RuleRecord& rec : all) {
+    json def = json::parse(rec.definition, nullptr, false);
+    if (!def.is_object() || !def.contains("actions")) continue;
+    BYSANS_ASSIGN_OR_RETURN(json actions, SealStoredActions(def["actions"], box));
+    if (actions == def["actions"]) continue;
+    def["actions"] = std::move(actions);
+    rec.definition = def.dump();
+    BYSANS_RETURN_IF_ERROR(rules.UpdateRule(rec));
+    ++sealed;
+  }
+  return sealed;
+}
+
 Result<json> OpenActionSecrets(json spec, const SecretBox* box) {
   if (!spec.is_object()) return spec;
   const bool sealed = spec.contains(kPasswordSealed) || spec.contains(kHeadersSealed);

@@ -15,6 +15,7 @@
 
 #include "core/secret_box.h"
 #include "core/status.h"
+#include "store/rule_store.h"
 
 namespace bysans::act {
 
@@ -39,6 +40,10 @@ Result<nlohmann::json> ActionsForStore(const nlohmann::json& incoming,
 
 // Seals clear secrets of stored actions written before sealing (idempotent).
 Result<nlohmann::json> SealStoredActions(nlohmann::json stored, const SecretBox& box);
+
+// Seals, once at start-up, the clear secrets of rule definitions written before sealing (the
+// rules' "actions"); rules already sealed are not written. Returns how many were sealed.
+Result<int> SealClearRuleSecrets(RuleStore& rules, const SecretBox& box);
 
 // The delivery form of one stored action (or outbox spec): sealed secrets opened. `box` may
 // be null when nothing is sealed.

@@ -195,8 +195,8 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
   ReadState rs{&e.payload};
   SocketGate gate{&opts.outbound, {}};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROXY,
-                   "");  // no proxy from the environment: the policy sees the target
+  // No proxy from the environment: the policy must see the target's own address.
+  curl_easy_setopt(c, CURLOPT_PROXY, "");
   curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &gate);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

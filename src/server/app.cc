@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "act/action_secrets.h"
 #include "act/outbox.h"
 #include "api/context.h"
 #include "api/downlink.h"
@@ -106,6 +107,10 @@ Status App::Start() {
   outbox_opts.outbound = outbound;  // core/outbound_policy.h (setting outbound.allow)
   outbox_opts.secrets = &m.store->secrets();
   m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, outbox_opts);
+  // Rule action secrets stored in clear by an older bysans are sealed now (act/action_secrets.h).
+  BYSANS_ASSIGN_OR_RETURN(int sealed,
+                          act::SealClearRuleSecrets(m.store->rules(), m.store->secrets()));
+  if (sealed > 0) spdlog::info("sealed the action secrets of {} rule(s)", sealed);
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });

@@ -132,5 +132,27 @@ TEST_F(OutboxTest, SealedSecretsAreOpenedOnlyForTheDelivery) {
   EXPECT_EQ(rows->total, 2);
 }
 
+TEST_F(OutboxTest, ClearSecretsOfOlderDefinitionsAreSealedAtStartAndStillSent) {
+  json rule = Co2Rule();
+  rule["name"] = "CO2 old";
+  rule["actions"] = json::array(
+      {{{"type", "webhook"}, {"url", hook_.url()}, {"headers", {{"X-Key", "old-clear-key"}}}}});
+  const Id id = CreateRule(rule);
+  ASSERT_NE(id, 0);
+  auto sealed = act::SealClearRuleSecrets(store_->rules(), store_->secrets());
+  ASSERT_TRUE(sealed.ok()) << sealed.status().message();
+  EXPECT_EQ(*sealed, 1);
+  EXPECT_EQ(store_->rules().GetRule(id)->definition.find("old-clear-key"), std::string::npos);
+  EXPECT_EQ(*act::SealClearRuleSecrets(store_->rules(), store_->secrets()), 0);  // once
+  MakeOutbox();
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() >= 2; }));
+  int with_key = 0;
+  for (const auto& h : hook_.hits())
+    with_key += h.head.find("X-Key: old-clear-key") != std::string::npos;
+  EXPECT_EQ(with_key, 1);
+}
+
 }  // namespace
 }  // namespace bysans

@@ -79,4 +79,21 @@ TEST(Config, EnumsAndBooleans) {
   EXPECT_EQ(EnvNameOf("auth.session_ttl_s"), "BYSANS_AUTH_SESSION_TTL_S");
 }
 
+TEST(Config, OutboundAllowIsACidrListFromEnvOrToml) {
+  auto none = LoadConfig("", {}, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->outbound_allow, "");  // public addresses only
+  auto env = LoadConfig("", {{"BYSANS_OUTBOUND_ALLOW", "10.20.0.0/16, ::1/128"}}, {});
+  ASSERT_TRUE(env.ok()) << env.status().message();
+  EXPECT_EQ(env->outbound_allow, "10.20.0.0/16, ::1/128");
+  auto toml =
+      LoadConfig(WriteFile("[outbound]\nallow = [\"127.0.0.0/8\", \"fd00::/8\"]\n"), {}, {});
+  ASSERT_TRUE(toml.ok()) << toml.status().message();
+  EXPECT_EQ(toml->outbound_allow, "127.0.0.0/8,fd00::/8");
+  auto bad = LoadConfig("", {{"BYSANS_OUTBOUND_ALLOW", "10.0.0.0/33"}}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("outbound.allow"), std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace bysans
