@@ -100,8 +100,9 @@ TEST_F(SecretsTest, ActionSecretsAreWriteOnlySealedAndNeverAudited) {
   EXPECT_EQ(a_.editor.client->Get(RulePath(id)).Json()["actions"][0].value("hasPassword", false),
             true);
 
-  // Not in clear in the database file or its WAL.
+  // Not in clear in the database file or its WAL (which do hold the rest of the action).
   EXPECT_FALSE(HasSecret(DatabaseBytes()));
+  EXPECT_NE(DatabaseBytes().find("alarm@kommune.example"), std::string::npos);
 
   // Still used: the webhook carries the header (opened only for the delivery), and the outbox
   // row copied from the definition is sealed too.
