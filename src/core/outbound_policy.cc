@@ -136,14 +136,13 @@ bool OutboundPolicy::IsPublic(const IpAddress& address) {
   IpAddress a = address.Unwrapped();
   if (IsNeverReached(a)) return false;
   if (!a.v6) {
-    return !InAny(a, {"10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "172.16.0.0/12",
-                      "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
-                      "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24"});
+    return !InAny(a, {"10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "172.16.0.0/12", "192.0.0.0/24",
+                      "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+                      "198.51.100.0/24", "203.0.113.0/24"});
   }
   // Global unicast only, without documentation, Teredo, ORCHID and 6to4 blocks.
-  return InAny(a, {"2000::/3"}) &&
-         !InAny(a, {"2001::/32", "2001:10::/28", "2001:20::/28", "2001:db8::/32", "2002::/16",
-                    "3fff::/20"});
+  return InAny(a, {"2000::/3"}) && !InAny(a, {"2001::/32", "2001:10::/28", "2001:20::/28",
+                                              "2001:db8::/32", "2002::/16", "3fff::/20"});
 }
 
 Status OutboundPolicy::Check(const IpAddress& address) const {

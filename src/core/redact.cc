@@ -50,7 +50,7 @@ bool LooksSecret(std::string_view member_name) {
     n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   static constexpr std::array<const char*, 10> kWords = {
-      "password", "passwd",     "passphrase", "secret", "token",
+      "password",      "passwd", "passphrase", "secret", "token",
       "authorization", "cookie", "credential", "apikey", "privatekey"};
   for (const char* w : kWords) {
     if (n.find(w) != std::string::npos) return true;

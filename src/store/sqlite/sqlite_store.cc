@@ -69,8 +69,7 @@ Status SqliteStore::Init() {
 std::string SecretKeyPathOf(const std::string& db_path) {
   if (db_path.empty() || db_path == ":memory:" || db_path.rfind("file:", 0) == 0) return {};
   auto slash = db_path.rfind('/');
-  return (slash == std::string::npos ? std::string() : db_path.substr(0, slash + 1)) +
-         "secret.key";
+  return (slash == std::string::npos ? std::string() : db_path.substr(0, slash + 1)) + "secret.key";
 }
 
 namespace {
