@@ -11,7 +11,8 @@ namespace bysans {
 act::DownlinkSender RuleDownlinkSender(Store& store, const Clock& clock,
                                        api::RoutedPublisher publish) {
   return [&store, &clock, publish = std::move(publish)](
-             const act::DownlinkRequest& r, std::function<void(const Status&)> done) -> Status {
+             const act::DownlinkRequest& r,
+             const std::function<void(const Status&)>& done) -> Status {
     auto dev = store.GetDevice(r.device_id);
     if (!dev.ok() || dev->org_id != r.org_id) {
       // Existence of another organisation's device is not revealed in the delivery log.
@@ -24,8 +25,7 @@ act::DownlinkSender RuleDownlinkSender(Store& store, const Clock& clock,
     }
     std::optional<int64_t> fport;
     if (r.fport >= 0) fport = r.fport;
-    auto sent =
-        api::SendDownlink(store, clock, *dev, fport, r.data, r.confirmed, publish, std::move(done));
+    auto sent = api::SendDownlink(store, clock, *dev, fport, r.data, r.confirmed, publish, done);
     if (!sent.ok()) return sent.status();
     AuditEntry a;
     a.org_id = r.org_id;
