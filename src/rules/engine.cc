@@ -112,8 +112,8 @@ struct DeviceSlot {
   uint64_t scopes_version = 0;
   std::vector<LatestValue> latest;
   TimeMs last_seen = 0;
-  TimeMs silenced_until = kNone;
-  Id silenced_by_org = 0;  // honoured only while it is the device's organisation
+  // Silences by organisation (SilenceDevice); only the device's own organisation's counts.
+  std::vector<std::pair<Id, TimeMs>> silences;
 };
 
 struct Sample {
@@ -425,7 +425,10 @@ struct RuleEngine::Impl {
   }
 
   static TimeMs DeviceSilence(const DeviceSlot& d) {
-    return d.silenced_by_org == d.info.org_id ? d.silenced_until : kNone;
+    for (const auto& [org, until] : d.silences) {
+      if (org == d.info.org_id) return until;
+    }
+    return kNone;
   }
 
   bool Suppressed(const CompiledRule& cr, const DeviceSlot& d, TimeMs now) const {
@@ -729,6 +732,7 @@ void RuleEngine::RemoveDevice(Id device_id) {
 void RuleEngine::SilenceDevice(Id org_id, Id device_id, TimeMs until_ms) {
   Impl& m = *impl_;
   auto it = m.device_by_id.find(device_id);
+  uint32_t d;
   if (it == m.device_by_id.end()) {
     // Remember the silence for a device not seen yet (honoured once its info
     // shows it belongs to `org_id`).
@@ -737,15 +741,19 @@ void RuleEngine::SilenceDevice(Id org_id, Id device_id, TimeMs until_ms) {
     info.org_id = org_id;
     bool created = false;
     std::vector<AlarmEvent> none;
-    uint32_t d = m.TouchDevice(info, m.clock.NowMs(), &created, &none);
-    m.devices[d].silenced_until = until_ms;
-    m.devices[d].silenced_by_org = org_id;
-    return;
+    d = m.TouchDevice(info, m.clock.NowMs(), &created, &none);
+  } else {
+    d = it->second;
   }
-  uint32_t d = it->second;
-  if (m.devices[d].info.org_id != org_id) return;  // another organisation's device
-  m.devices[d].silenced_until = until_ms;
-  m.devices[d].silenced_by_org = org_id;
+  auto& silences = m.devices[d].silences;
+  auto own = std::find_if(silences.begin(), silences.end(),
+                          [org_id](const auto& s) { return s.first == org_id; });
+  if (own == silences.end()) {
+    silences.emplace_back(org_id, until_ms);
+  } else {
+    own->second = until_ms;
+  }
+  if (it == m.device_by_id.end()) return;
   TimeMs now = m.clock.NowMs();
   m.ArmHeldNow(now, [d](uint32_t, uint32_t dev) { return dev == d; });
 }

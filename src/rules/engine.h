@@ -111,7 +111,8 @@ class RuleEngine {
   // Suppress raising and reminders until `until_ms` (a time in the past lifts
   // the silence). See "Suppression" above. A silence is keyed by (organisation,
   // object): one given by another organisation than the device's or the rule's
-  // is ignored (SilenceRule: NotFound, like an unknown rule).
+  // is ignored (SilenceRule: NotFound, like an unknown rule; SilenceDevice keeps it
+  // per organisation, so it never applies while the device is another's).
   void SilenceDevice(Id org_id, Id device_id, TimeMs until_ms);
   Status SilenceRule(Id org_id, Id rule_id, TimeMs until_ms);
 

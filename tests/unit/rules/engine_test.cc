@@ -426,6 +426,13 @@ TEST_F(EngineTest, AnotherOrganisationCannotSilence) {
   Send(Dev(1), "co2", 1500.0);
   Send(Dev(2), "co2", 1500.0);
   EXPECT_EQ(Take(), (V{"raise@0", "raise@0"}));
+  // Both organisations silence a device not seen yet: only its own organisation's counts.
+  engine_.SilenceDevice(8, 3, kStart + 100 * kHour);
+  engine_.SilenceDevice(7, 3, kStart + kHour);
+  Send(Dev(3), "co2", 1500.0);
+  EXPECT_EQ(Take(), V{});
+  Advance(kHour);
+  EXPECT_EQ(Take(), V{"raise@3600"});
 }
 
 TEST_F(EngineTest, ScopesByDeviceAndModel) {
