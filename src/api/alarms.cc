@@ -16,14 +16,16 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
             {"state", rec.state},    {"raisedAt", FormatRfc3339(rec.raised_ms)}};
   auto rule = ctx.store.rules().GetRule(rec.rule_id);
   j["ruleName"] = "";
-  // A rule of another organisation under the same id (ids reused before migration 13) is not
-  // this alarm's rule.
+  // A rule of another organisation under the same id (ids were reused before migration 13)
+  // is not this alarm's rule.
   if (rule.ok() && rule->org_id == rec.org_id) {
     json def = json::parse(rule->definition, nullptr, false);
     if (def.is_object()) j["ruleName"] = def.value("name", "");
   }
   auto dev = ctx.store.GetDevice(rec.device_id);
-  j["deviceName"] = dev.ok() ? dev->name : "";
+  // Never another organisation's device name (an alarm raised across organisations before
+  // the engine matched by organisation).
+  j["deviceName"] = dev.ok() && dev->org_id == rec.org_id ? dev->name : "";
   if (!a.ok()) return j;
   j["severity"] = rules::SeverityName(a->severity);
   j["message"] = a->message;
