@@ -245,7 +245,9 @@ CREATE TABLE raw_decode(id INTEGER PRIMARY KEY, status INTEGER NOT NULL, error T
       // never names a later rule of another organisation. The tables are rebuilt with their rows
       // and ids; each sequence starts beyond every id still stored or still referenced (an
       // alarm's deleted rule, a delivery's deleted outbox row). Silences of a rule that is gone
-      // or of another organisation, and of a device of another organisation, are dropped.
+      // or of another organisation, and of a device of another organisation, are dropped, and so
+      // are alarms that a rule raised on another organisation's device before scopes were
+      // organisation-first (they hold that organisation's readings).
       R"sql(
 CREATE TABLE rules_v13(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -259,6 +261,9 @@ CREATE TABLE alarms_v13(
   rule_id INTEGER NOT NULL, device_id INTEGER NOT NULL, state TEXT NOT NULL,
   raised_ms INTEGER NOT NULL, doc TEXT NOT NULL);
 INSERT INTO alarms_v13 SELECT id, org_id, rule_id, device_id, state, raised_ms, doc FROM alarms;
+DELETE FROM alarms_v13
+  WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = alarms_v13.device_id
+                                          AND d.org_id <> alarms_v13.org_id);
 CREATE TABLE silences_v13(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,

@@ -59,6 +59,17 @@ TEST_F(RuleIdsTest, ADeletedRulesIdAndSilencesAreGoneForGood) {
 // every row keeps its id, silences that name another organisation's or a missing rule are
 // dropped, and new ids exceed every id stored or referenced.
 TEST_F(RuleIdsTest, MigrationKeepsIdsAndNeverHandsOutAnOldOne) {
+  // A device of A on which B's tag-scoped rule raised an alarm before scopes were
+  // organisation-first: the migration drops that alarm (it holds A's readings).
+  auto app = store_->CreateApplication({0, org_a_, "A's app", "", 0});
+  ASSERT_TRUE(app.ok());
+  Device dev;
+  dev.org_id = org_a_;
+  dev.app_id = app->id;
+  dev.name = "A's device";
+  auto a_device = store_->CreateDevice(dev, "hash-a");
+  ASSERT_TRUE(a_device.ok()) << a_device.status().message();
+  const std::string a_dev = std::to_string(a_device->id);
   store_->Close();
   store_.reset();
   {
@@ -103,9 +114,13 @@ INSERT INTO rules VALUES (3, )sql" +
                          (5, )sql" +
                            b + R"sql(, 1, '{"name":"B"}', 1, 1);
 INSERT INTO alarms VALUES (4, )sql" +
-                           b + R"sql(, 9, 1, 'cleared', 1, '{}'),
+                           b + R"sql(, 9, 999, 'cleared', 1, '{}'),
                           (7, )sql" +
-                           a + R"sql(, 3, 1, 'active', 1, '{}');
+                           a + R"sql(, 3, 999, 'active', 1, '{}'),
+                          (8, )sql" +
+                           b + R"sql(, 5, )sql" + a_dev + R"sql(, 'active', 1, '{}'),
+                          (9, )sql" +
+                           a + R"sql(, 3, )sql" + a_dev + R"sql(, 'active', 1, '{}');
 INSERT INTO silences VALUES (1, )sql" +
                            b + R"sql(, NULL, 9, 4070908800000, 'b', 1),
                             (2, )sql" +
@@ -128,6 +143,10 @@ INSERT INTO delivery_log VALUES (2, )sql" +
   EXPECT_EQ(rules.GetRule(5)->definition, R"({"name":"B"})");
   EXPECT_EQ(rules.GetAlarm(4)->rule_id, 9);
   EXPECT_EQ(rules.GetAlarm(7)->state, "active");
+  // B's alarm on A's device is gone; A's own alarm on it stays.
+  EXPECT_FALSE(rules.GetAlarm(8).ok());
+  ASSERT_TRUE(rules.GetAlarm(9).ok());
+  EXPECT_EQ(rules.GetAlarm(9)->org_id, org_a_);
   EXPECT_EQ(rules.ListPendingOutbox(10)->at(0).id, 6);
   EXPECT_EQ(rules.ListDeliveryLog(org_b_, Page{})->items.at(0).id, 2);
   // Only A's silence of its own rule is left.
