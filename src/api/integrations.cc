@@ -6,7 +6,10 @@
 //   trusted for an mqtts:// broker instead of the system's CAs) is public and returned;
 //   mutual TLS: `clientCert` (PEM, public) with its `clientKey` (write-only, `hasClientKey`,
 //   kept encrypted like the password);
-//   `status`/`lastError` come from the running connection (mqtt/integrations.h);
+//   a url change to another scheme, host or port needs the stored password and client key
+//   again (or null to drop them): a stored secret never follows the url to another broker;
+//   `status`/`lastError` come from the running connection (mqtt/integrations.h; the broker is
+//   reached only where the outbound-address policy admits it);
 // - gateways seen per organisation; uplinks from DevEUIs unknown to an organisation's
 //   integrations, and (global admin) those that arrived on bysans' own broker, which is not
 //   tied to an organisation.
