@@ -119,11 +119,13 @@ Result<json> ActionsForStore(const json& incoming, const json& previous, const S
       if (a.contains("headers") && a["headers"].is_object()) {
         for (const auto& [name, value] : a["headers"].items()) {
           if (value.is_null()) {  // keep the stored value
+            std::string field = p;
+            field.append("headers.").append(name);
             if (!old.contains(name)) {
-              return InvalidArgument("field '" + p + "headers." + name +
+              return InvalidArgument("field '" + field +
                                      "' is null but no value is stored to keep");
             }
-            if (!same_target) return Changed(p + "headers." + name);
+            if (!same_target) return Changed(field);
             sealed[name] = old[name];
           } else {
             BYSANS_ASSIGN_OR_RETURN(sealed[name], box.SealText(value.get<std::string>()));

@@ -309,7 +309,7 @@ struct Outbox::Impl {
   DownlinkSender downlink_sender;  // guarded by mu
   ActionGuard guard;               // guarded by mu
 
-  Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(o) {}
+  Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(std::move(o)) {}
 
   Attempt DeliverAny(CURL* c, const OutboxEntry& e) {
     ActionGuard check;
@@ -461,7 +461,7 @@ struct Outbox::Impl {
 };
 
 Outbox::Outbox(RuleStore& store, const Clock& clock, OutboxOptions options)
-    : impl_(std::make_unique<Impl>(store, clock, options)) {}
+    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {}
 
 Outbox::~Outbox() { Stop(); }
 
