@@ -1,7 +1,9 @@
 #include "act/action_secrets.h"
 
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "act/outbox.h"
 
@@ -36,6 +38,32 @@ Result<json> SealedHeaders(const json& a, const SecretBox& box) {
     }
   }
   return out;
+}
+
+// The stored action that `action` (at `index` of a request) replaces: the one at the same index
+// if it has the same type and server, else an unused one of the same type and server (actions
+// reordered), else the one at the same index if it has the same type (its server changed).
+const json* PreviousOf(const json& previous, size_t index, const json& action,
+                       std::vector<bool>* used) {
+  if (!previous.is_array()) return nullptr;
+  const std::string type = TypeOf(action);
+  const std::string target = TargetKeyOf(action.value("url", ""));
+  auto same = [&](size_t j, bool need_target) {
+    return j < previous.size() && !(*used)[j] && TypeOf(previous[j]) == type &&
+           (!need_target || TargetKeyOf(previous[j].value("url", "")) == target);
+  };
+  std::optional<size_t> found;
+  if (same(index, true)) {
+    found = index;
+  } else {
+    for (size_t j = 0; j < previous.size() && !found; ++j) {
+      if (same(j, true)) found = j;
+    }
+    if (!found && same(index, false)) found = index;
+  }
+  if (!found) return nullptr;
+  (*used)[*found] = true;
+  return &previous[*found];
 }
 
 Status Changed(const std::string& field) {
@@ -77,6 +105,7 @@ json ActionsForApi(const json& stored) {
 Result<json> ActionsForStore(const json& incoming, const json& previous, const SecretBox& box) {
   if (!incoming.is_array()) return InvalidArgument("field 'actions' must be an array");
   json out = json::array();
+  std::vector<bool> used(previous.is_array() ? previous.size() : 0, false);
   for (size_t i = 0; i < incoming.size(); ++i) {
     json a = incoming[i];
     const std::string p = "actions[" + std::to_string(i) + "].";
@@ -90,10 +119,7 @@ Result<json> ActionsForStore(const json& incoming, const json& previous, const S
     a.erase(kHasPassword);
     a.erase(kHeaderNames);
     const std::string type = TypeOf(a);
-    const json* prev = nullptr;
-    if (previous.is_array() && i < previous.size() && TypeOf(previous[i]) == type) {
-      prev = &previous[i];
-    }
+    const json* prev = PreviousOf(previous, i, a, &used);
     const bool same_target =
         prev != nullptr && TargetKeyOf(prev->value("url", "")) == TargetKeyOf(a.value("url", ""));
     if (type == "email") {

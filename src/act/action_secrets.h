@@ -30,11 +30,13 @@ nlohmann::json ActionsForApi(const nlohmann::json& stored);
 
 // The stored form of the actions of a create or change request (already validated):
 // secrets given are sealed; a secret not given again (no "password" member, no "headers"
-// member, a header whose value is null) keeps the one of `previous` (the stored actions; the
-// action at the same index if it has the same type) while the action's target (scheme, host
-// and port of its URL) is unchanged. When the target changed, a secret not given again is
-// InvalidArgument (so a stored credential never follows a URL to another server). "password":
-// null or "" removes the password. Stored-only members in `incoming` are InvalidArgument.
+// member, a header whose value is null) keeps the one of `previous` (the stored actions: the one
+// at the same index with the same type and server, else another of the same type and server —
+// reordered actions —, else the one at the same index with the same type) while the action's
+// target (scheme, host and port of its URL) is unchanged. When the target changed, a secret not
+// given again is InvalidArgument (so a stored credential never follows a URL to another server).
+// "password": null or "" removes the password. Stored-only members in `incoming` are
+// InvalidArgument.
 Result<nlohmann::json> ActionsForStore(const nlohmann::json& incoming,
                                        const nlohmann::json& previous, const SecretBox& box);
 

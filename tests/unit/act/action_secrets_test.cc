@@ -77,6 +77,17 @@ TEST_F(ActionSecretsTest, SendingTheApiFormBackKeepsTheSecrets) {
   EXPECT_EQ(opened["headers"]["Authorization"], "Bearer tok-1");
   EXPECT_EQ(opened["headers"]["X-New"], "n");
   EXPECT_FALSE(opened["headers"].contains("X-Trace"));
+  // Reordered actions keep their own secrets.
+  json api = act::ActionsForApi(stored);
+  json reordered = Stored(json::array({api[1], api[0]}), stored);
+  EXPECT_EQ(Opened(reordered[0])["headers"]["Authorization"], "Bearer tok-1");
+  EXPECT_EQ(Opened(reordered[1])["password"], "smtp-pw-1");
+  // A new action without secrets next to them is just new.
+  json fresh = Webhook("https://new.example/");
+  fresh.erase("headers");
+  json added = Stored(json::array({fresh, api[0], api[1]}), stored);
+  EXPECT_FALSE(added[0].contains("headersSealed"));
+  EXPECT_EQ(Opened(added[2])["headers"]["Authorization"], "Bearer tok-1");
   // null or "" removes the password.
   json no_pw = Email();
   no_pw["password"] = nullptr;
