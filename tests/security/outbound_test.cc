@@ -143,9 +143,10 @@ TEST_F(OutboundTest, IntegrationPasswordDoesNotFollowItsUrlAndErrorsAreNeutral) 
   std::string own;
   std::getline(mqtt_url, own);
   ASSERT_EQ(own.rfind("mqtt://127.0.0.1:", 0), 0u) << own;
-  ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"co2", 400}}.dump()).status, 204);
-  auto health = admin_->Get("/healthz");
-  EXPECT_EQ(health.status, 200);
+  EXPECT_TRUE(WaitFor([&] {
+    return admin_->Get("/metrics").body.find("bysans_mqtt_connected{client=\"service\"} 1") !=
+           std::string::npos;
+  })) << admin_->Get("/metrics").body;
 
   const std::string list = a_.OrgPath() + "/integrations/chirpstack";
   auto created = Send(
