@@ -81,8 +81,11 @@ Result<AlarmRecord> LoadAlarm(ApiContext& ctx, http::Request& req, const auth::P
                               Role min) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "alarmId"));
   auto rec = ctx.store.rules().GetAlarm(id);
-  if (!rec.ok()) return NotFound("alarm " + std::to_string(id) + " not found");
-  BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, rec->org_id, min).status());
+  if (!rec.ok()) return NotFound("no alarm with id " + std::to_string(id));
+  // Another organisation's alarm is "no alarm", without naming its organisation.
+  Status st = RequireRole(ctx, p, rec->org_id, min, "alarm", id);
+  if (st.code() == Code::kNotFound) return NotFound("no alarm with id " + std::to_string(id));
+  BYSANS_RETURN_IF_ERROR(st);
   return rec;
 }
 

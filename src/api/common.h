@@ -25,9 +25,14 @@ http::Response NoContent();
 http::Response PagedJson(json items, int64_t total, const Page& page);
 
 // Parses the request body as a JSON object. kUnsupportedMedia when the
-// content type is set and is not JSON; kInvalidArgument with the parser's
-// position for malformed JSON or a body that is not an object.
+// content type is set and is not application/json (or application/*+json);
+// kInvalidArgument for a body nested deeper than kMaxJsonDepth (checked
+// before parsing), with the parser's position for malformed JSON, or for a
+// body that is not an object. Every handler parses its body through this.
 Result<json> ParseJsonObject(const http::Request& req);
+// Parses JSON text from a request (e.g. a payload given as a string) under
+// the same depth limit; kInvalidArgument naming `what` when it is malformed.
+Result<json> ParseJsonText(std::string_view text, std::string_view what);
 
 // ?limit=&offset= (limit default 100, max 10000). kInvalidArgument if bad.
 Result<Page> PageFrom(const http::Request& req);
@@ -59,11 +64,27 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
            std::optional<Id> org_id, std::string action, std::string object_type,
            std::string object_id, std::string detail = {});
 
+// Records a denied attempt on an object of an organisation where the caller
+// has no role: an audit entry "denied" in that organisation, at most one per
+// (caller, organisation) and minute so that it cannot flood the log.
+void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,
+                 const std::string& object_type, const std::string& object_id);
+
+// auth::Require, plus AuditDenied when the caller has no role in `org_id`
+// (`kind`/`id` name the object asked for).
+Status RequireRole(ApiContext& ctx, const auth::Principal& p, Id org_id, Role min,
+                   const std::string& kind, Id id);
+
+// Authenticates the caller (kUnauthenticated without valid credentials). A
+// write authenticated by the session cookie must also pass the CSRF checks
+// (http/csrf.h); API keys are not sent by browsers on their own and skip them.
+Result<auth::Principal> AuthenticateRequest(ApiContext& ctx, const http::Request& req);
+
 // Wraps a handler body that needs an authenticated caller: answers 401 when
 // authentication fails, otherwise calls fn(principal).
 template <typename Fn>
 void WithPrincipal(ApiContext& ctx, http::Request& req, const http::Responder& respond, Fn&& fn) {
-  auto p = ctx.auth.Authenticate(req);
+  auto p = AuthenticateRequest(ctx, req);
   if (!p.ok()) {
     respond(http::ErrorResponse(p.status()));
     return;
