@@ -223,6 +223,7 @@ void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::s
       [&ctx, fn = std::move(fn)](http::Request& req, const http::Responder& respond) {
         Guarded(respond, [&]() -> Result<http::Response> {
           BYSANS_ASSIGN_OR_RETURN(auth::Principal p, AuthenticateRequest(ctx, req));
+          BYSANS_RETURN_IF_ERROR(CheckJsonDepth(req.body));
           return fn(req, p);
         });
       },
@@ -234,7 +235,10 @@ void AddPublic(http::Router& router, std::string method, std::string pattern, st
   router.Add(
       std::move(method), std::move(pattern),
       [fn = std::move(fn)](http::Request& req, const http::Responder& respond) {
-        Guarded(respond, [&]() { return fn(req); });
+        Guarded(respond, [&]() -> Result<http::Response> {
+          BYSANS_RETURN_IF_ERROR(CheckJsonDepth(req.body));
+          return fn(req);
+        });
       },
       std::move(summary));
 }

@@ -96,10 +96,12 @@ void WithPrincipal(ApiContext& ctx, http::Request& req, const http::Responder& r
 // become the one error shape; exceptions escaping it become 500 (400 for a
 // JSON type error).
 using AuthedHandler = std::function<Result<http::Response>(http::Request&, const auth::Principal&)>;
-// Registers `fn` behind authentication (401 without valid credentials).
+// Registers `fn` behind authentication (401 without valid credentials). Any
+// body nested deeper than kMaxJsonDepth is refused (400) before `fn` runs,
+// also on routes whose handler never reads a body.
 void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::string pattern,
                std::string summary, AuthedHandler fn);
-// The same without authentication (login, health, ...).
+// The same without authentication (login, health, ...), with the same depth check.
 using PublicHandler = std::function<Result<http::Response>(http::Request&)>;
 void AddPublic(http::Router& router, std::string method, std::string pattern, std::string summary,
                PublicHandler fn);
