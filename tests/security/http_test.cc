@@ -150,6 +150,10 @@ TEST_F(HttpSecurityTest, DeepDeviceMessageIsRefusedAndServerStaysUp) {
   auto obj =
       Ingest(a_.device.ingest_key, std::string(kDeep / 5, '{') + std::string(kDeep / 5, '}'));
   EXPECT_EQ(obj.status, 400) << obj.body;
+  auto senml =
+      Ingest(a_.device.ingest_key, "[{\"n\":\"t\",\"v\":1,\"x\":" + DeepArray(kDeep / 2) + "}]",
+             "application/senml+json");
+  EXPECT_EQ(senml.status, 400) << senml.body;
   ExpectAlive();
   EXPECT_EQ(Ingest(a_.device.ingest_key, R"({"temperature":21.5})").status, 204);
 }
