@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <charconv>
 
 #include "core/json_depth.h"
@@ -201,19 +200,6 @@ void Guarded(const http::Responder& respond, Fn&& fn) {
   }
 }
 
-// Maps a store kNotFound or a missing role onto one "no <kind> with id N".
-template <typename T>
-Result<T> Check(ApiContext& ctx, Result<T> obj, const auth::Principal& p, Id org_id, Role min,
-                const char* kind, Id id) {
-  std::string object_type = kind;  // "device model" → "device_model", as in other audit entries
-  std::replace(object_type.begin(), object_type.end(), ' ', '_');
-  Status st = obj.ok() ? RequireRole(ctx, p, org_id, min, object_type, id) : obj.status();
-  if (st.code() == Code::kNotFound)
-    return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
-  if (!st.ok()) return st;
-  return obj;
-}
-
 }  // namespace
 
 void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::string pattern,
@@ -251,25 +237,25 @@ Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p,
       AuditDenied(ctx, p, id, "organization", std::to_string(id));
     return NotFound("no organisation with id " + std::to_string(id));
   }
-  return Check(ctx, ctx.store.GetOrganization(id), p, id, min, "organisation", id);
+  return CheckObject(ctx, ctx.store.GetOrganization(id), p, id, min, "organisation", id);
 }
 
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto a = ctx.store.GetApplication(id);
   Id org = a.ok() ? a->org_id : 0;
-  return Check(ctx, std::move(a), p, org, min, "application", id);
+  return CheckObject(ctx, std::move(a), p, org, min, "application", id);
 }
 
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto d = ctx.store.GetDevice(id);
   Id org = d.ok() ? d->org_id : 0;
-  return Check(ctx, std::move(d), p, org, min, "device", id);
+  return CheckObject(ctx, std::move(d), p, org, min, "device", id);
 }
 
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto m = ctx.store.GetDeviceModel(id);
   Id org = m.ok() ? m->org_id : 0;
-  return Check(ctx, std::move(m), p, org, min, "device model", id);
+  return CheckObject(ctx, std::move(m), p, org, min, "device model", id);
 }
 
 }  // namespace bysans::api

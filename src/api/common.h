@@ -3,6 +3,7 @@
 // error has the one shape {"error": {"code", "message"}}.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -113,5 +114,21 @@ Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p,
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
+
+// What the loaders do, for any object of an organisation (rules, alarms, silences, ...): maps a
+// store kNotFound or a missing role in `org_id` onto one kNotFound "no <kind> with id N"
+// (neither existence nor owner revealed); kPermissionDenied below `min`. A missing role is
+// audited in `org_id` (RequireRole).
+template <typename T>
+Result<T> CheckObject(ApiContext& ctx, Result<T> obj, const auth::Principal& p, Id org_id, Role min,
+                      const char* kind, Id id) {
+  std::string object_type = kind;  // "device model" → "device_model", as in other audit entries
+  std::replace(object_type.begin(), object_type.end(), ' ', '_');
+  Status st = obj.ok() ? RequireRole(ctx, p, org_id, min, object_type, id) : obj.status();
+  if (st.code() == Code::kNotFound)
+    return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
+  if (!st.ok()) return st;
+  return obj;
+}
 
 }  // namespace bysans::api
