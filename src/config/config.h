@@ -21,6 +21,9 @@ struct Config {
   int64_t http_body_limit = 256 * 1024;
   std::string tls_cert_file;
   std::string tls_key_file;
+  int http_max_connections = 1024;       // beyond it new connections are closed at once
+  int http_stream_write_timeout_s = 60;  // an event stream that cannot write this long is closed
+  std::string http_metrics_token;        // set: /metrics needs "Authorization: Bearer <token>"
 
   std::string log_format = "text";  // text | json
   std::string log_level = "info";   // trace debug info warn error
