@@ -141,7 +141,7 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   e.action = std::move(action);
   e.object_type = std::move(object_type);
   e.object_id = std::move(object_id);
-  e.remote_addr = req.remote_addr;
+  e.remote_addr = ctx.auth.ClientAddress(req);  // X-Forwarded-For from trusted proxies only
   e.detail = std::move(detail);
   e.ts = ctx.clock.NowMs();
   Status st = ctx.store.AppendAudit(std::move(e));
