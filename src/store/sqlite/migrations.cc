@@ -320,8 +320,7 @@ UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(outbox_id), 0) FR
   WHERE name = 'outbox';
 )sql",
       // 14: invitations of an email address to an organisation (api/invitations.cc), and the API
-      // key
-      // that created a key: revoking a key revokes the keys it created (ON DELETE CASCADE).
+      // key that created a key: revoking a key revokes the keys it created (ON DELETE CASCADE).
       R"sql(
 CREATE TABLE invitations(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
