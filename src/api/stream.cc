@@ -175,9 +175,10 @@ void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
         BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
         BYSANS_ASSIGN_OR_RETURN(Organization org, LoadOrganization(ctx, p, org_id, Role::kViewer));
         auto sub = std::make_shared<Subscription>(hub, hub->Subscribe(org.id));
+        // checked_ms stays 0: the first tick checks again, so a revocation between the
+        // authentication of this request and now is not missed.
         sub->credentials = CredentialsOf(req);
         sub->revocations = ctx.auth.revocations();
-        sub->checked_ms = ctx.clock.NowMs();
         Audit(ctx, p, req, org.id, "subscribe", "stream", std::to_string(org.id),
               "live readings and alarms of organisation " + std::to_string(org.id));
         http::Response r;
