@@ -158,7 +158,7 @@ Result<RuleRecord> LoadRule(ApiContext& ctx, http::Request& req, const auth::Pri
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "ruleId"));
   auto rec = ctx.store.rules().GetRule(id);
   Id org = rec.ok() ? rec->org_id : 0;
-  return CheckObject(std::move(rec), p, org, min, "rule", id);
+  return CheckObject(ctx, std::move(rec), p, org, min, "rule", id);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -294,7 +294,7 @@ Result<http::Response> DeleteSilence(ApiContext& ctx, http::Request& req,
   auto s = ctx.store.rules().GetSilence(id);
   Id org = s.ok() ? s->org_id : 0;
   BYSANS_ASSIGN_OR_RETURN(SilenceRecord found,
-                          CheckObject(std::move(s), p, org, Role::kEditor, "silence", id));
+                          CheckObject(ctx, std::move(s), p, org, Role::kEditor, "silence", id));
   BYSANS_RETURN_IF_ERROR(ctx.store.rules().DeleteSilence(id));
   Audit(ctx, p, req, found.org_id, "delete", "silence", std::to_string(id));
   return NoContent();

@@ -24,6 +24,9 @@ struct Config {
   // CIDR blocks / addresses of reverse proxies whose X-Forwarded-For names the client (for the
   // login rate limit and the audit address); empty = the header is ignored.
   std::string http_trusted_proxies;
+  int http_max_connections = 1024;       // beyond it new connections are closed at once
+  int http_stream_write_timeout_s = 60;  // an event stream that cannot write this long is closed
+  std::string http_metrics_token;        // set: /metrics needs "Authorization: Bearer <token>"
 
   std::string log_format = "text";  // text | json
   std::string log_level = "info";   // trace debug info warn error

@@ -125,6 +125,7 @@ Status App::Start() {
 
   m.ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
+  m.ctx->metrics_token = c.http_metrics_token;
   api::RegisterAllRoutes(m.router, *m.ctx);
   {
     mqtt::ServiceOptions mo;
@@ -165,6 +166,8 @@ Status App::Start() {
   ho.body_limit = static_cast<size_t>(c.http_body_limit);
   ho.tls_cert_file = c.tls_cert_file;
   ho.tls_key_file = c.tls_key_file;
+  ho.max_connections = c.http_max_connections;
+  ho.stream_write_timeout_s = c.http_stream_write_timeout_s;
   m.http = std::make_unique<HttpServer>(ho, m.router, &m.metrics);
   BYSANS_RETURN_IF_ERROR(m.http->Start());
 
