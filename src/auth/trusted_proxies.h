@@ -3,12 +3,11 @@
 // client's address is the TCP peer's.
 #pragma once
 
-#include <array>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/ip_address.h"
 #include "core/status.h"
 
 namespace bysans::auth {
@@ -31,11 +30,7 @@ class TrustedProxies {
   std::string ClientAddress(std::string_view peer, std::string_view forwarded_for) const;
 
  private:
-  struct Net {
-    std::array<uint8_t, 16> bytes{};  // IPv4 as IPv4-mapped IPv6
-    int prefix = 128;                 // in IPv6 bits
-  };
-  std::vector<Net> nets_;
+  std::vector<Cidr> nets_;
 };
 
 }  // namespace bysans::auth
