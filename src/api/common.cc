@@ -153,7 +153,7 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   e.object_type = std::move(object_type);
   e.object_id = std::move(object_id);
   e.remote_addr = ctx.auth.ClientAddress(req);  // X-Forwarded-For from trusted proxies only
-  e.detail = RedactSecretsInText(detail);        // core/redact.h: no secret reaches the audit log
+  e.detail = RedactSecretsInText(detail);       // core/redact.h: no secret reaches the audit log
   e.ts = ctx.clock.NowMs();
   Status st = ctx.store.AppendAudit(std::move(e));
   if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
