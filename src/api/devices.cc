@@ -1,6 +1,8 @@
 // Devices: created under an application, listed per application or per
 // organisation (with filters), then addressed by id. HTTP devices get an
 // ingest key shown once (only its SHA-256 is stored).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -11,6 +13,9 @@
 
 namespace bysans::api {
 namespace {
+
+// How long device creation waits for the supervised MQTT broker to take up new credentials.
+constexpr int kBrokerReloadWaitMs = 10000;
 
 Status BadField(const char* field, const std::string& why) {
   return InvalidArgument(std::string("field '") + field + "' " + why);
@@ -135,6 +140,11 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
     BYSANS_ASSIGN_OR_RETURN(std::string hash, mqtt::HashBrokerPassword(password, ctx.random));
     MqttCredential cred{d.id, "device-" + std::to_string(d.id), hash, d.created_ms};
     BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().PutCredential(cred));
+    // Answer with credentials that work: once the supervised broker has taken them up.
+    if (!ctx.store.mqtt().WaitCredentialsApplied(ctx.store.mqtt().credentials_generation(),
+                                                 kBrokerReloadWaitMs)) {
+      spdlog::warn("device {}: the MQTT broker has not taken up its credentials yet", d.id);
+    }
     auto [host, port] = ctx.store.mqtt().broker_endpoint();
     std::string id = std::to_string(d.id);
     mqtt_out = {{"username", cred.username},

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,7 +22,11 @@
 #include <fstream>
 #include <limits>
 
+#include "mqtt/broker_probe.h"
+
 namespace bysans::mqtt {
+namespace fs = std::filesystem;
+
 namespace {
 
 std::string Base64(const unsigned char* data, size_t n) {
@@ -38,7 +44,9 @@ bool HasBadChar(std::string_view s, std::string_view bad) {
   return false;
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
+// Written as `path`.tmp (0600, given to uid/gid when they are >= 0), then renamed.
+Status WriteFileAtomically(const std::string& path, const std::string& content, int uid = -1,
+                           int gid = -1) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -48,6 +56,10 @@ Status WriteFileAtomically(const std::string& path, const std::string& content) 
     if (!f) return Internal(fmt::format("cannot write {}", tmp));
   }
   ::chmod(tmp.c_str(), 0600);
+  if (uid >= 0 && ::chown(tmp.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+    return Internal(
+        fmt::format("cannot give {} to the broker's user: {}", tmp, std::strerror(errno)));
+  }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) return Internal(fmt::format("cannot rename {}: {}", tmp, ec.message()));
@@ -60,6 +72,25 @@ std::string DescribeExit(int status) {
     return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   }
   return fmt::format("ended with wait status {}", status);
+}
+
+// Resolves a user name to uid/gid; false when there is no such user.
+bool LookUpUser(const std::string& name, int& uid, int& gid) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    return false;
+  uid = static_cast<int>(pw.pw_uid);
+  gid = static_cast<int>(pw.pw_gid);
+  return true;
+}
+
+// True when a process of uid/gid (not root) may search directory `st`.
+bool Searchable(const struct stat& st, int uid, int gid) {
+  if (static_cast<int>(st.st_uid) == uid) return (st.st_mode & S_IXUSR) != 0;
+  if (static_cast<int>(st.st_gid) == gid) return (st.st_mode & S_IXGRP) != 0;
+  return (st.st_mode & S_IXOTH) != 0;
 }
 
 }  // namespace
@@ -121,6 +152,66 @@ BrokerSupervisor::BrokerSupervisor(BrokerOptions options) : opts_(std::move(opti
     owned_random_ = std::make_unique<SystemRandom>();
     opts_.random = owned_random_.get();
   }
+  if (::geteuid() == 0) {
+    for (const std::string& name : opts_.run_as_user.empty()
+                                       ? std::vector<std::string>{"mosquitto", "nobody"}
+                                       : std::vector<std::string>{opts_.run_as_user}) {
+      if (LookUpUser(name, broker_uid_, broker_gid_)) {
+        broker_user_ = name;
+        break;
+      }
+    }
+  }
+}
+
+Status BrokerSupervisor::WriteOwnedFile(const std::string& path, const std::string& content) const {
+  return WriteFileAtomically(path, content, broker_uid_, broker_gid_);
+}
+
+Status BrokerSupervisor::PrepareUnprivileged() {
+  if (broker_user_.empty()) {
+    spdlog::warn("mqtt broker: no user 'mosquitto' or 'nobody'; the broker runs as root");
+    return Status::Ok();
+  }
+  const auto uid = static_cast<uid_t>(broker_uid_);
+  const auto gid = static_cast<gid_t>(broker_gid_);
+  std::error_code ec;
+  const fs::path dir = fs::absolute(opts_.dir, ec);
+  // The directory above (bysans' data directory, 0700): search permission for the broker's
+  // group only, so it reaches its own directory and nothing else.
+  const fs::path parent = dir.parent_path();
+  struct stat st {};
+  if (::stat(parent.c_str(), &st) == 0 && !Searchable(st, broker_uid_, broker_gid_) &&
+      st.st_uid == ::geteuid()) {
+    if (::chown(parent.c_str(), static_cast<uid_t>(-1), gid) != 0 ||
+        ::chmod(parent.c_str(), (st.st_mode & 07707) | S_IXGRP) != 0) {
+      return Internal(fmt::format("cannot let the broker's user {} search {}: {}", broker_user_,
+                                  parent.string(), std::strerror(errno)));
+    }
+  }
+  for (fs::path p = parent; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    if (::stat(p.c_str(), &st) != 0 || !Searchable(st, broker_uid_, broker_gid_)) {
+      spdlog::warn("mqtt broker: {} is not searchable by user {}; the broker runs as root",
+                   p.string(), broker_user_);
+      broker_user_.clear();
+      broker_uid_ = broker_gid_ = -1;
+      return Status::Ok();
+    }
+  }
+  auto give = [&](const fs::path& p) {
+    if (::lchown(p.c_str(), uid, gid) != 0) {
+      return Internal(fmt::format("cannot give {} to the broker's user {}: {}", p.string(),
+                                  broker_user_, std::strerror(errno)));
+    }
+    return Status::Ok();
+  };
+  BYSANS_RETURN_IF_ERROR(give(dir));
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    BYSANS_RETURN_IF_ERROR(give(it->path()));
+  }
+  if (ec) return Internal(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  return Status::Ok();
 }
 
 BrokerSupervisor::~BrokerSupervisor() { Stop(); }
@@ -149,6 +240,8 @@ Status BrokerSupervisor::WriteConfig() {
   conf += "# Written by bysans (src/mqtt/broker.cc); rewritten at every start.\n";
   conf += "per_listener_settings false\n";
   conf += fmt::format("listener {} {}\n", opts_.port, opts_.bind_address);
+  // A client's id is its user name: no client can take over another's session.
+  if (opts_.client_id_is_username) conf += "use_username_as_clientid true\n";
   conf += "allow_anonymous false\n";
   conf += fmt::format("password_file {}/passwords\n", opts_.dir);
   conf += fmt::format("acl_file {}/acl\n", opts_.dir);
@@ -176,15 +269,26 @@ Status BrokerSupervisor::WriteConfig() {
   conf += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   conf += "connection_messages true\n";
   conf += "log_timestamp true\n";
-  // As root Mosquitto would switch to the "mosquitto" user, which cannot read our files.
-  if (::geteuid() == 0) conf += "user root\n";
-  return WriteFileAtomically(opts_.dir + "/mosquitto.conf", conf);
+  // Run by root, the broker drops to its own user, which owns its files (PrepareUnprivileged).
+  if (::geteuid() == 0)
+    conf += fmt::format("user {}\n", broker_user_.empty() ? "root" : broker_user_);
+  return WriteOwnedFile(opts_.dir + "/mosquitto.conf", conf);
 }
 
 Status BrokerSupervisor::SetCredentials(const std::vector<BrokerUser>& users) {
+  std::lock_guard reload(reload_mu_);
+  // A user of this reload only: once the broker accepts it, it has read the new files.
+  BrokerUser probe;
+  probe.username = "bysans-probe-" + opts_.random->Id();
+  probe.password = opts_.random->Token(18);
   std::string passwords;
   std::string acl = "# Written by bysans (src/mqtt/broker.cc); replaced on every change.\n";
-  for (const BrokerUser& u : users) {
+  std::vector<const BrokerUser*> all;
+  all.reserve(users.size() + 1);
+  for (const BrokerUser& u : users) all.push_back(&u);
+  all.push_back(&probe);
+  for (const BrokerUser* up : all) {
+    const BrokerUser& u = *up;
     if (u.username.empty() || HasBadChar(u.username, ": \t#")) {
       return InvalidArgument(
           fmt::format("broker user name '{}' is empty or has ':', space, "
@@ -215,13 +319,32 @@ Status BrokerSupervisor::SetCredentials(const std::vector<BrokerUser>& users) {
       acl += "topic read " + t + "\n";
     }
   }
-  std::lock_guard lk(mu_);
-  std::error_code ec;
-  std::filesystem::create_directories(opts_.dir, ec);
-  BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + "/passwords", passwords));
-  BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + "/acl", acl));
-  if (pid_ > 0) ::kill(pid_, SIGHUP);
-  return Status::Ok();
+  bool running = false;
+  {
+    std::lock_guard lk(mu_);
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.dir, ec);
+    BYSANS_RETURN_IF_ERROR(WriteOwnedFile(opts_.dir + "/passwords", passwords));
+    BYSANS_RETURN_IF_ERROR(WriteOwnedFile(opts_.dir + "/acl", acl));
+    if (pid_ > 0) running = ::kill(pid_, SIGHUP) == 0;
+  }
+  if (!running) return Status::Ok();  // read at the next start
+  return WaitReloaded(probe.username, probe.password);
+}
+
+Status BrokerSupervisor::WaitReloaded(const std::string& user, const std::string& password) const {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.reload_timeout_ms);
+  const std::string host = opts_.bind_address == "0.0.0.0" ? "127.0.0.1" : opts_.bind_address;
+  std::string last = "not tried";
+  while (std::chrono::steady_clock::now() < deadline) {
+    Result<int> code = ProbeConnect(host, port(), user, password, 2000);
+    if (code.ok() && *code == 0) return Status::Ok();
+    last = code.ok() ? fmt::format("CONNACK {}", *code) : code.status().message();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Unavailable(fmt::format("the broker did not take up new credentials within {} ms ({})",
+                                 opts_.reload_timeout_ms, last));
 }
 
 int BrokerSupervisor::SpawnLocked() {
@@ -229,6 +352,10 @@ int BrokerSupervisor::SpawnLocked() {
   const std::string log = log_path();
   std::vector<char*> argv = {const_cast<char*>(opts_.mosquitto_path.c_str()),
                              const_cast<char*>("-c"), const_cast<char*>(conf.c_str()), nullptr};
+  rlimit files{};
+  const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
+                         ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20))
+                         : 65536;
   pid_t pid = ::fork();
   if (pid < 0) {
     spdlog::error("mqtt broker: fork failed: {}", std::strerror(errno));
@@ -242,6 +369,10 @@ int BrokerSupervisor::SpawnLocked() {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       if (fd > 2) ::close(fd);
+    }
+    // Nothing of bysans' (listening sockets, database, connections) reaches the broker.
+    if (::close_range(3, ~0U, 0) != 0) {
+      for (int i = 3; i < max_fd; ++i) ::close(i);
     }
     ::execv(argv[0], argv.data());
     _exit(127);
@@ -266,16 +397,22 @@ Status BrokerSupervisor::Start() {
     std::error_code ec;
     std::filesystem::create_directories(opts_.dir + "/persistence", ec);
     if (ec) return Internal(fmt::format("cannot create {}: {}", opts_.dir, ec.message()));
+    // The broker's files are its own (and bysans'): nobody else may list or read them.
+    ::chmod(opts_.dir.c_str(), 0700);
+    ::chmod((opts_.dir + "/persistence").c_str(), 0700);
     if (opts_.port == 0) {
       auto port = PickFreePort(opts_.bind_address);
       if (!port.ok()) return port.status();
       opts_.port = *port;
     }
   }
+  if (::geteuid() == 0) {
+    BYSANS_RETURN_IF_ERROR(PrepareUnprivileged());
+  }
   BYSANS_RETURN_IF_ERROR(WriteConfig());
   for (const char* name : {"/passwords", "/acl"}) {
     if (!std::filesystem::exists(opts_.dir + name)) {
-      BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + name, ""));
+      BYSANS_RETURN_IF_ERROR(WriteOwnedFile(opts_.dir + name, ""));
     }
   }
   std::unique_lock lk(mu_);

@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -116,6 +119,20 @@ class SqliteMqttStore final : public MqttStore {
   }
 
   int64_t credentials_generation() const override { return generation_.load(); }
+
+  void SetCredentialsApplied(int64_t generation) override {
+    {
+      std::lock_guard lock(mu_);
+      applied_ = std::max(applied_, generation);
+    }
+    applied_cv_.notify_all();
+  }
+
+  bool WaitCredentialsApplied(int64_t generation, int timeout_ms) override {
+    std::unique_lock lock(mu_);
+    return applied_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                [&] { return applied_ < 0 || applied_ >= generation; });
+  }
 
   void SetBrokerEndpoint(std::string host, int port) override {
     std::lock_guard lock(mu_);
@@ -508,6 +525,8 @@ class SqliteMqttStore final : public MqttStore {
   std::map<Id, IntegrationState> states_;  // guarded by mu_
   std::atomic<int64_t> generation_{0};
   mutable std::mutex mu_;
+  std::condition_variable applied_cv_;
+  int64_t applied_ = -1;  // guarded by mu_; -1: no supervised broker reports
   std::pair<std::string, int> endpoint_{"127.0.0.1", 0};
 };
 
