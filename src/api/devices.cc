@@ -14,8 +14,15 @@
 namespace bysans::api {
 namespace {
 
-// How long device creation waits for the supervised MQTT broker to take up new credentials.
-constexpr int kBrokerReloadWaitMs = 10000;
+// Waits (bounded) until the supervised MQTT broker has taken up the credentials as they are
+// now, so that an answer about them is true when it arrives.
+void AwaitBroker(ApiContext& ctx, Id device) {
+  constexpr int kBrokerReloadWaitMs = 10000;
+  if (!ctx.store.mqtt().WaitCredentialsApplied(ctx.store.mqtt().credentials_generation(),
+                                               kBrokerReloadWaitMs)) {
+    spdlog::warn("device {}: the MQTT broker has not taken up its credentials yet", device);
+  }
+}
 
 Status BadField(const char* field, const std::string& why) {
   return InvalidArgument(std::string("field '") + field + "' " + why);
@@ -140,11 +147,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
     BYSANS_ASSIGN_OR_RETURN(std::string hash, mqtt::HashBrokerPassword(password, ctx.random));
     MqttCredential cred{d.id, "device-" + std::to_string(d.id), hash, d.created_ms};
     BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().PutCredential(cred));
-    // Answer with credentials that work: once the supervised broker has taken them up.
-    if (!ctx.store.mqtt().WaitCredentialsApplied(ctx.store.mqtt().credentials_generation(),
-                                                 kBrokerReloadWaitMs)) {
-      spdlog::warn("device {}: the MQTT broker has not taken up its credentials yet", d.id);
-    }
+    AwaitBroker(ctx, d.id);  // answer with credentials that work
     auto [host, port] = ctx.store.mqtt().broker_endpoint();
     std::string id = std::to_string(d.id);
     mqtt_out = {{"username", cred.username},
@@ -216,6 +219,10 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteDevice(d.id));
+  if (d.transport == Transport::kMqtt) {
+    BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().DeleteCredential(d.id));
+    AwaitBroker(ctx, d.id);  // the broker refuses them before the answer
+  }
   Audit(ctx, p, req, d.org_id, "delete", "device", std::to_string(d.id), d.name);
   return NoContent();
 }

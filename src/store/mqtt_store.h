@@ -99,6 +99,9 @@ class MqttStore {
 
   // Creates or replaces the broker credentials of a device.
   virtual Status PutCredential(const MqttCredential& c) = 0;
+  // Removes a device's broker credentials (none: Ok); bumps the generation either way, so the
+  // broker reloads without them.
+  virtual Status DeleteCredential(Id device_id) = 0;
   // Credentials of all devices that still exist.
   virtual Result<std::vector<MqttCredential>> ListCredentials() = 0;
   // Increases whenever credentials change in this process (the broker

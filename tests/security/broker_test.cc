@@ -125,6 +125,16 @@ TEST_F(BrokerSecurityTest, NewDeviceCredentialsWorkImmediately) {
   }
 }
 
+// A deleted device's credentials are refused as soon as the deletion is answered.
+TEST_F(BrokerSecurityTest, DeletedDeviceCredentialsAreRefusedAtOnce) {
+  MqttDevice d = CreateMqttDevice(a_, "Udgaaet");
+  ASSERT_TRUE(Connect(d, "udgaaet"));
+  auto del = a_.editor.client->Request("DELETE", "/api/v1/devices/" + std::to_string(d.device_id));
+  ASSERT_EQ(del.status, 204) << del.body;
+  Peer again("udgaaet-2");
+  EXPECT_NE(again.Connect(MqttUrl(), d.mqtt["username"], d.mqtt["password"]), 0);
+}
+
 // Finding 23 (metrics): the same ChirpStack uplink published twice is stored once and counted
 // once as stored and once as a duplicate.
 TEST_F(BrokerSecurityTest, DuplicateUplinkIsCountedAsDuplicateNotStored) {

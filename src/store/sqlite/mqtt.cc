@@ -104,6 +104,15 @@ class SqliteMqttStore final : public MqttStore {
     return Status::Ok();
   }
 
+  Status DeleteCredential(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("DELETE FROM mqtt_credentials WHERE device_id=?"));
+    st->Bind(1, device_id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    generation_.fetch_add(1);
+    return Status::Ok();
+  }
+
   Result<std::vector<MqttCredential>> ListCredentials() override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
