@@ -125,6 +125,30 @@ TEST_F(BrokerSecurityTest, NewDeviceCredentialsWorkImmediately) {
   }
 }
 
+// Finding 21, rotation: a rotated password works the moment it is answered; the old one no
+// longer does.
+TEST_F(BrokerSecurityTest, RotatedCredentialsWorkImmediatelyAndTheOldOnesNoLonger) {
+  MqttDevice d = CreateMqttDevice(a_, "Roteret");
+  for (int i = 0; i < 5; ++i) {
+    auto rotated =
+        Send(*a_.editor.client, "POST",
+             "/api/v1/devices/" + std::to_string(d.device_id) + "/rotate-key", json::object());
+    ASSERT_EQ(rotated.status, 200) << rotated.body;
+    MqttDevice next = d;
+    next.mqtt = rotated.Json().value("mqtt", json::object());
+    ASSERT_EQ(next.mqtt.value("username", ""), d.mqtt.value("username", ""));
+    ASSERT_TRUE(Connect(next, "roteret-" + std::to_string(i))) << "rotation " << i;
+    Peer old("roteret-old-" + std::to_string(i));
+    EXPECT_NE(old.Connect(MqttUrl(), d.mqtt["username"], d.mqtt["password"]), 0);
+    d = next;
+  }
+  // B's editor cannot rotate A's device.
+  auto foreign =
+      Send(*b_.editor.client, "POST",
+           "/api/v1/devices/" + std::to_string(d.device_id) + "/rotate-key", json::object());
+  EXPECT_EQ(foreign.status, 404) << foreign.body;
+}
+
 // A deleted device's credentials are refused as soon as the deletion is answered.
 TEST_F(BrokerSecurityTest, DeletedDeviceCredentialsAreRefusedAtOnce) {
   MqttDevice d = CreateMqttDevice(a_, "Udgaaet");
