@@ -173,7 +173,6 @@ Status BrokerSupervisor::PrepareUnprivileged() {
     spdlog::warn("mqtt broker: no user 'mosquitto' or 'nobody'; the broker runs as root");
     return Status::Ok();
   }
-  const auto uid = static_cast<uid_t>(broker_uid_);
   const auto gid = static_cast<gid_t>(broker_gid_);
   std::error_code ec;
   const fs::path dir = fs::absolute(opts_.dir, ec);
@@ -198,19 +197,29 @@ Status BrokerSupervisor::PrepareUnprivileged() {
       return Status::Ok();
     }
   }
-  auto give = [&](const fs::path& p) {
-    if (::lchown(p.c_str(), uid, gid) != 0) {
+  return Status::Ok();
+}
+
+Status BrokerSupervisor::RestrictDirectory() const {
+  // Also what earlier versions left readable (files 0644, persistence 0755).
+  auto restrict = [&](const fs::path& p) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return Status::Ok();
+    if ((st.st_mode & 077) != 0) ::chmod(p.c_str(), S_ISDIR(st.st_mode) ? 0700 : 0600);
+    if (broker_uid_ >= 0 &&
+        ::chown(p.c_str(), static_cast<uid_t>(broker_uid_), static_cast<gid_t>(broker_gid_)) != 0) {
       return Internal(fmt::format("cannot give {} to the broker's user {}: {}", p.string(),
                                   broker_user_, std::strerror(errno)));
     }
     return Status::Ok();
   };
-  BYSANS_RETURN_IF_ERROR(give(dir));
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+  std::error_code ec;
+  BYSANS_RETURN_IF_ERROR(restrict(opts_.dir));
+  for (auto it = fs::recursive_directory_iterator(opts_.dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    BYSANS_RETURN_IF_ERROR(give(it->path()));
+    BYSANS_RETURN_IF_ERROR(restrict(it->path()));
   }
-  if (ec) return Internal(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  if (ec) return Internal(fmt::format("cannot list {}: {}", opts_.dir, ec.message()));
   return Status::Ok();
 }
 
@@ -397,9 +406,6 @@ Status BrokerSupervisor::Start() {
     std::error_code ec;
     std::filesystem::create_directories(opts_.dir + "/persistence", ec);
     if (ec) return Internal(fmt::format("cannot create {}: {}", opts_.dir, ec.message()));
-    // The broker's files are its own (and bysans'): nobody else may list or read them.
-    ::chmod(opts_.dir.c_str(), 0700);
-    ::chmod((opts_.dir + "/persistence").c_str(), 0700);
     if (opts_.port == 0) {
       auto port = PickFreePort(opts_.bind_address);
       if (!port.ok()) return port.status();
@@ -409,6 +415,8 @@ Status BrokerSupervisor::Start() {
   if (::geteuid() == 0) {
     BYSANS_RETURN_IF_ERROR(PrepareUnprivileged());
   }
+  // The broker's files are its own (and bysans'): nobody else may list or read them.
+  BYSANS_RETURN_IF_ERROR(RestrictDirectory());
   BYSANS_RETURN_IF_ERROR(WriteConfig());
   for (const char* name : {"/passwords", "/acl"}) {
     if (!std::filesystem::exists(opts_.dir + name)) {

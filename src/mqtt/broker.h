@@ -114,8 +114,10 @@ class BrokerSupervisor {
  private:
   Status WriteConfig();
   Status WriteOwnedFile(const std::string& path, const std::string& content) const;
-  // Root only: resolves the broker's user and hands it the broker's directory.
+  // Root only: lets the broker's user reach its directory (or falls back to root).
   Status PrepareUnprivileged();
+  // Directories 0700, files 0600, owned by the broker's user when it has one.
+  Status RestrictDirectory() const;
   Status WaitReloaded(const std::string& user, const std::string& password) const;
   int SpawnLocked();  // returns pid or -1
   void Monitor();
