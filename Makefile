@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 # Node.js fetched by scripts/install-deps when the machine's is older than 20.
 export PATH := $(CURDIR)/.cache/node/bin:$(PATH)
 
-.PHONY: all deps configure build server web run test test-asan tidy bench format clean
+.PHONY: all deps configure build server web run test test-asan fuzz tidy bench format clean
 
 all: build
 
@@ -39,9 +39,21 @@ test: build web
 	@scripts/check-format
 	@ctest --preset $(PRESET) -j $(JOBS) --timeout 600
 
-test-asan:
-	@$(MAKE) PRESET=asan-ubsan build
-	@ctest --preset asan-ubsan -j $(JOBS) -LE slow
+# ASan + UBSan over every unit, integration and security test (no benchmarks, no browser).
+test-asan: deps
+	@cmake --preset asan-ubsan >/dev/null
+	@cmake --build --preset asan-ubsan -j $(JOBS)
+	@UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --preset asan-ubsan -j $(JOBS) -LE 'slow|e2e' --timeout 900
+
+# libFuzzer targets under ASan + UBSan (clang), FUZZ_SECONDS each (scripts/fuzz).
+FUZZ_SECONDS ?= 600
+FUZZERS := chirpstack_fuzzer decode_fuzz ingest_fuzzer mqtt_fuzzer rules_expr_fuzzer
+fuzz:
+	@BYSANS_FUZZ=1 scripts/install-deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target $(FUZZERS)
+	@scripts/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 tidy: build
 	@scripts/tidy $(BUILD_DIR)

@@ -33,6 +33,7 @@ uint64_t Mix(uint64_t& s) {
 DeviceInfo Device(int i) {
   DeviceInfo d;
   d.id = i + 1;
+  d.org_id = 1;
   d.app_id = 1 + i % 4;
   d.model_id = 100 + i % 10;
   d.tags = {i % 2 ? "classroom" : "office"};

@@ -88,10 +88,12 @@ Attempt DeliverMqtt(const json& spec, const std::string& payload, const MqttPubl
   return Await(c, timeout_ms, stop);
 }
 
-Attempt DeliverDownlink(const json& spec, const DownlinkSender& send, TimeMs timeout_ms,
-                        std::atomic<bool>* stop) {
+Attempt DeliverDownlink(const OutboxEntry& e, const json& spec, const DownlinkSender& send,
+                        TimeMs timeout_ms, std::atomic<bool>* stop) {
   if (!send) return {false, "downlinks are not available in this server"};
   DownlinkRequest r;
+  r.org_id = e.org_id;
+  r.rule_id = e.rule_id;
   r.device_id = spec.value("deviceId", Id{0});
   r.fport = spec.contains("fPort") ? spec.value("fPort", 0) : -1;
   r.confirmed = spec.value("confirmed", false);
@@ -230,10 +232,22 @@ struct Outbox::Impl {
 
   MqttPublisher mqtt_publisher;    // guarded by mu
   DownlinkSender downlink_sender;  // guarded by mu
+  ActionGuard guard;               // guarded by mu
 
   Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(o) {}
 
   Attempt DeliverAny(CURL* c, const OutboxEntry& e) {
+    ActionGuard check;
+    {
+      std::lock_guard lk(mu);
+      check = guard;
+    }
+    if (check) {
+      if (Status s = check(e); !s.ok()) {
+        spdlog::error("outbox: row {} of rule {} refused: {}", e.id, e.rule_id, s.message());
+        return {false, "refused: " + s.message(), true};
+      }
+    }
     json spec = json::parse(e.spec, nullptr, false);
     std::string type = spec.is_object() ? spec.value("type", "") : "";
     if (type != "mqtt" && type != "downlink") return Deliver(c, e, opts.default_timeout_ms, &stop);
@@ -247,7 +261,7 @@ struct Outbox::Impl {
       send = downlink_sender;
     }
     if (type == "mqtt") return DeliverMqtt(spec, e.payload, publish, timeout, &stop);
-    return DeliverDownlink(spec, send, timeout, &stop);
+    return DeliverDownlink(e, spec, send, timeout, &stop);
   }
 
   // Queues a due row on its target (starting the target's workers on first use)
@@ -357,6 +371,11 @@ void Outbox::SetMqttPublisher(MqttPublisher publisher) {
 void Outbox::SetDownlinkSender(DownlinkSender sender) {
   std::lock_guard lk(impl_->mu);
   impl_->downlink_sender = std::move(sender);
+}
+
+void Outbox::SetGuard(ActionGuard guard) {
+  std::lock_guard lk(impl_->mu);
+  impl_->guard = std::move(guard);
 }
 
 void Outbox::Start() {

@@ -50,6 +50,8 @@ using MqttPublisher = std::function<Status(std::string topic, std::string payloa
 
 // A downlink to one device, recorded in the device's downlink history.
 struct DownlinkRequest {
+  Id org_id = 0;   // the sending rule's organisation: the device must belong to it
+  Id rule_id = 0;  // the sending rule (for the audit log)
   Id device_id = 0;
   int fport = 0;     // -1: not given (MQTT devices)
   std::string data;  // the frame bytes
@@ -59,6 +61,11 @@ struct DownlinkRequest {
 // `done` as for MqttPublisher.
 using DownlinkSender =
     std::function<Status(const DownlinkRequest& request, std::function<void(const Status&)> done)>;
+
+// Checked before every attempt of every row (defence in depth, e.g. that the alarm's device
+// belongs to the row's organisation): an error refuses the row, which fails at once with the
+// refusal logged and in the delivery log.
+using ActionGuard = std::function<Status(const OutboxEntry& entry)>;
 
 class Outbox {
  public:
@@ -70,6 +77,8 @@ class Outbox {
   // Where "mqtt" and "downlink" actions go; until set they fail and are retried.
   void SetMqttPublisher(MqttPublisher publisher);
   void SetDownlinkSender(DownlinkSender sender);
+  // Until set, every row is delivered unchecked.
+  void SetGuard(ActionGuard guard);
 
   void Start();
   // Stops dispatching and aborts deliveries in progress (they stay pending).

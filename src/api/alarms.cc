@@ -16,12 +16,16 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
             {"state", rec.state},    {"raisedAt", FormatRfc3339(rec.raised_ms)}};
   auto rule = ctx.store.rules().GetRule(rec.rule_id);
   j["ruleName"] = "";
-  if (rule.ok()) {
+  // A rule of another organisation under the same id (ids were reused before migration 13)
+  // is not this alarm's rule.
+  if (rule.ok() && rule->org_id == rec.org_id) {
     json def = json::parse(rule->definition, nullptr, false);
     if (def.is_object()) j["ruleName"] = def.value("name", "");
   }
   auto dev = ctx.store.GetDevice(rec.device_id);
-  j["deviceName"] = dev.ok() ? dev->name : "";
+  // Never another organisation's device name (an alarm raised across organisations before
+  // the engine matched by organisation).
+  j["deviceName"] = dev.ok() && dev->org_id == rec.org_id ? dev->name : "";
   if (!a.ok()) return j;
   j["severity"] = rules::SeverityName(a->severity);
   j["message"] = a->message;
@@ -81,9 +85,8 @@ Result<AlarmRecord> LoadAlarm(ApiContext& ctx, http::Request& req, const auth::P
                               Role min) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "alarmId"));
   auto rec = ctx.store.rules().GetAlarm(id);
-  if (!rec.ok()) return NotFound("alarm " + std::to_string(id) + " not found");
-  BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, rec->org_id, min).status());
-  return rec;
+  Id org = rec.ok() ? rec->org_id : 0;
+  return CheckObject(std::move(rec), p, org, min, "alarm", id);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

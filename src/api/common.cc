@@ -163,17 +163,6 @@ void Guarded(const http::Responder& respond, Fn&& fn) {
   }
 }
 
-// Maps a store kNotFound or a missing role onto one "no <kind> with id N".
-template <typename T>
-Result<T> Check(Result<T> obj, const auth::Principal& p, Id org_id, Role min, const char* kind,
-                Id id) {
-  Status st = obj.ok() ? auth::Require(p, org_id, min) : obj.status();
-  if (st.code() == Code::kNotFound)
-    return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
-  if (!st.ok()) return st;
-  return obj;
-}
-
 }  // namespace
 
 void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::string pattern,
@@ -203,25 +192,25 @@ Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p,
   // Check the role first: an organisation the caller has no role in is
   // reported missing without touching the store.
   if (!p.RoleIn(id)) return NotFound("no organisation with id " + std::to_string(id));
-  return Check(ctx.store.GetOrganization(id), p, id, min, "organisation", id);
+  return CheckObject(ctx.store.GetOrganization(id), p, id, min, "organisation", id);
 }
 
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto a = ctx.store.GetApplication(id);
   Id org = a.ok() ? a->org_id : 0;
-  return Check(std::move(a), p, org, min, "application", id);
+  return CheckObject(std::move(a), p, org, min, "application", id);
 }
 
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto d = ctx.store.GetDevice(id);
   Id org = d.ok() ? d->org_id : 0;
-  return Check(std::move(d), p, org, min, "device", id);
+  return CheckObject(std::move(d), p, org, min, "device", id);
 }
 
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto m = ctx.store.GetDeviceModel(id);
   Id org = m.ok() ? m->org_id : 0;
-  return Check(std::move(m), p, org, min, "device model", id);
+  return CheckObject(std::move(m), p, org, min, "device model", id);
 }
 
 }  // namespace bysans::api

@@ -91,4 +91,17 @@ Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, I
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 
+// What the loaders do, for any object of an organisation (rules, alarms, silences, ...): maps a
+// store kNotFound or a missing role in `org_id` onto one kNotFound "no <kind> with id N"
+// (neither existence nor owner revealed); kPermissionDenied below `min`.
+template <typename T>
+Result<T> CheckObject(Result<T> obj, const auth::Principal& p, Id org_id, Role min,
+                      const char* kind, Id id) {
+  Status st = obj.ok() ? auth::Require(p, org_id, min) : obj.status();
+  if (st.code() == Code::kNotFound)
+    return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
+  if (!st.ok()) return st;
+  return obj;
+}
+
 }  // namespace bysans::api

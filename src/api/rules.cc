@@ -157,9 +157,8 @@ Result<RuleRecord> LoadRule(ApiContext& ctx, http::Request& req, const auth::Pri
                             Role min) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "ruleId"));
   auto rec = ctx.store.rules().GetRule(id);
-  if (!rec.ok()) return NotFound("rule " + std::to_string(id) + " not found");
-  BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, rec->org_id, min).status());
-  return rec;
+  Id org = rec.ok() ? rec->org_id : 0;
+  return CheckObject(std::move(rec), p, org, min, "rule", id);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -220,13 +219,7 @@ Result<http::Response> DryRunRoute(ApiContext& ctx, http::Request& req, const au
   BYSANS_ASSIGN_OR_RETURN(auto history, ctx.store.QueryReadings(q));
   std::stable_sort(history.begin(), history.end(),
                    [](const Reading& a, const Reading& b) { return a.ts < b.ts; });
-  rules::DeviceInfo info;
-  info.id = d.id;
-  info.app_id = d.app_id;
-  info.model_id = d.device_model_id;
-  info.tags = d.tags;
-  info.expected_interval_s = d.expected_interval_s;
-  BYSANS_ASSIGN_OR_RETURN(auto r, rules::DryRun(parsed.rule, info, history, to));
+  BYSANS_ASSIGN_OR_RETURN(auto r, rules::DryRun(parsed.rule, rules::DeviceInfoOf(d), history, to));
   json raised = json::array(), cleared = json::array();
   for (TimeMs t : r.raise_ts) raised.push_back(FormatRfc3339(t));
   for (TimeMs t : r.clear_ts) cleared.push_back(FormatRfc3339(t));
@@ -299,10 +292,11 @@ Result<http::Response> DeleteSilence(ApiContext& ctx, http::Request& req,
                                      const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "silenceId"));
   auto s = ctx.store.rules().GetSilence(id);
-  if (!s.ok()) return NotFound("silence " + std::to_string(id) + " not found");
-  BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, s->org_id, Role::kEditor).status());
+  Id org = s.ok() ? s->org_id : 0;
+  BYSANS_ASSIGN_OR_RETURN(SilenceRecord found,
+                          CheckObject(std::move(s), p, org, Role::kEditor, "silence", id));
   BYSANS_RETURN_IF_ERROR(ctx.store.rules().DeleteSilence(id));
-  Audit(ctx, p, req, s->org_id, "delete", "silence", std::to_string(id));
+  Audit(ctx, p, req, found.org_id, "delete", "silence", std::to_string(id));
   return NoContent();
 }
 

@@ -27,7 +27,8 @@ struct DryRunResult {
 // measured between messages, for-duration and hysteresis as live. The rule is
 // applied to the device whatever its scope; reminders, silencing and the
 // device's maintenance flag are ignored. InvalidArgument for an invalid rule
-// or unsorted history.
+// or unsorted history; NotFound for a device of another organisation than the
+// rule's (device.org_id != rule.org_id).
 Result<DryRunResult> DryRun(const Rule& rule, const DeviceInfo& device,
                             std::span<const Reading> history, TimeMs end_ms);
 

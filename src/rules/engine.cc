@@ -11,6 +11,18 @@
 
 namespace bysans::rules {
 
+DeviceInfo DeviceInfoOf(const Device& d) {
+  DeviceInfo i;
+  i.id = d.id;
+  i.org_id = d.org_id;
+  i.app_id = d.app_id;
+  i.model_id = d.device_model_id;
+  i.tags = d.tags;
+  i.expected_interval_s = d.expected_interval_s;
+  i.in_maintenance = d.in_maintenance;
+  return i;
+}
+
 const char* AlarmEventKindName(AlarmEventKind k) {
   switch (k) {
     case AlarmEventKind::kRaise:
@@ -100,7 +112,8 @@ struct DeviceSlot {
   uint64_t scopes_version = 0;
   std::vector<LatestValue> latest;
   TimeMs last_seen = 0;
-  TimeMs silenced_until = kNone;
+  // Silences by organisation (SilenceDevice); only the device's own organisation's counts.
+  std::vector<std::pair<Id, TimeMs>> silences;
 };
 
 struct Sample {
@@ -190,6 +203,13 @@ struct RuleEngine::Impl {
   }
 
   // ---- devices ---------------------------------------------------------
+  // Organisation first: a rule never sees a device of another organisation,
+  // whatever its scope names (a tag is interned across organisations, and a
+  // stored scope may name another organisation's object).
+  static bool SameOrg(const CompiledRule& cr, const DeviceSlot& d) {
+    return cr.rule.org_id == d.info.org_id;
+  }
+
   void ComputeScopes(uint32_t dv) {
     DeviceSlot& d = devices[dv];
     d.scopes.clear();
@@ -220,6 +240,7 @@ struct RuleEngine::Impl {
       if (it == by_scope.end()) continue;
       for (uint32_t r : it->second) {
         const CompiledRule& cr = rules[r];
+        if (!SameOrg(cr, d)) continue;
         StateRef ref{r, &StateFor(r, dv)};
         switch (cr.rule.kind) {
           case ConditionKind::kExpression:
@@ -238,7 +259,7 @@ struct RuleEngine::Impl {
   }
 
   static bool SameInfo(const DeviceInfo& a, const DeviceInfo& b) {
-    return a.app_id == b.app_id && a.model_id == b.model_id &&
+    return a.org_id == b.org_id && a.app_id == b.app_id && a.model_id == b.model_id &&
            a.expected_interval_s == b.expected_interval_s && a.in_maintenance == b.in_maintenance &&
            a.tags == b.tags;
   }
@@ -289,7 +310,7 @@ struct RuleEngine::Impl {
     for (auto it = states.begin(); it != states.end();) {
       auto r = static_cast<uint32_t>(it->first >> 32);
       bool in_scope = static_cast<uint32_t>(it->first & 0xffffffffu) != dv;
-      if (!in_scope) {
+      if (!in_scope && SameOrg(rules[r], d)) {
         for (const auto& sc : d.scopes) {
           if (sc.kind == rules[r].scope.kind && sc.value == rules[r].scope.value) in_scope = true;
         }
@@ -372,6 +393,7 @@ struct RuleEngine::Impl {
   bool ScopeMatches(const CompiledRule& cr, uint32_t dv) {
     if (devices[dv].scopes_version != rules_version) ComputeScopes(dv);
     const DeviceSlot& d = devices[dv];
+    if (!SameOrg(cr, d)) return false;
     for (const auto& s : d.scopes) {
       if (s.kind == cr.scope.kind && s.value == cr.scope.value) return true;
     }
@@ -402,15 +424,22 @@ struct RuleEngine::Impl {
     return static_cast<TimeMs>(ms);
   }
 
+  static TimeMs DeviceSilence(const DeviceSlot& d) {
+    for (const auto& [org, until] : d.silences) {
+      if (org == d.info.org_id) return until;
+    }
+    return kNone;
+  }
+
   bool Suppressed(const CompiledRule& cr, const DeviceSlot& d, TimeMs now) const {
-    return d.info.in_maintenance || d.silenced_until > now || cr.silenced_until > now;
+    return d.info.in_maintenance || DeviceSilence(d) > now || cr.silenced_until > now;
   }
 
   // When a suppression with a known end ends (kNever for maintenance).
   TimeMs SuppressionEnd(const CompiledRule& cr, const DeviceSlot& d, TimeMs now) const {
     if (d.info.in_maintenance) return kNever;
     TimeMs end = now;
-    if (d.silenced_until > end) end = d.silenced_until;
+    if (DeviceSilence(d) > end) end = DeviceSilence(d);
     if (cr.silenced_until > end) end = cr.silenced_until;
     return end;
   }
@@ -700,29 +729,41 @@ void RuleEngine::RemoveDevice(Id device_id) {
   m.device_by_id.erase(it);
 }
 
-void RuleEngine::SilenceDevice(Id device_id, TimeMs until_ms) {
+void RuleEngine::SilenceDevice(Id org_id, Id device_id, TimeMs until_ms) {
   Impl& m = *impl_;
   auto it = m.device_by_id.find(device_id);
+  uint32_t d;
   if (it == m.device_by_id.end()) {
-    // Remember the silence for a device not seen yet.
+    // Remember the silence for a device not seen yet (honoured once its info
+    // shows it belongs to `org_id`).
     DeviceInfo info;
     info.id = device_id;
+    info.org_id = org_id;
     bool created = false;
     std::vector<AlarmEvent> none;
-    uint32_t d = m.TouchDevice(info, m.clock.NowMs(), &created, &none);
-    m.devices[d].silenced_until = until_ms;
-    return;
+    d = m.TouchDevice(info, m.clock.NowMs(), &created, &none);
+  } else {
+    d = it->second;
   }
-  uint32_t d = it->second;
-  m.devices[d].silenced_until = until_ms;
+  auto& silences = m.devices[d].silences;
+  auto own = std::find_if(silences.begin(), silences.end(),
+                          [org_id](const auto& s) { return s.first == org_id; });
+  if (own == silences.end()) {
+    silences.emplace_back(org_id, until_ms);
+  } else {
+    own->second = until_ms;
+  }
+  if (it == m.device_by_id.end()) return;
   TimeMs now = m.clock.NowMs();
   m.ArmHeldNow(now, [d](uint32_t, uint32_t dev) { return dev == d; });
 }
 
-Status RuleEngine::SilenceRule(Id rule_id, TimeMs until_ms) {
+Status RuleEngine::SilenceRule(Id org_id, Id rule_id, TimeMs until_ms) {
   Impl& m = *impl_;
   auto it = m.rule_by_id.find(rule_id);
-  if (it == m.rule_by_id.end()) return NotFound("rule " + std::to_string(rule_id));
+  if (it == m.rule_by_id.end() || m.rules[it->second].rule.org_id != org_id) {
+    return NotFound("rule " + std::to_string(rule_id));
+  }
   uint32_t r = it->second;
   m.rules[r].silenced_until = until_ms;
   m.ArmHeldNow(m.clock.NowMs(), [r](uint32_t rule, uint32_t) { return rule == r; });
@@ -732,7 +773,9 @@ Status RuleEngine::SilenceRule(Id rule_id, TimeMs until_ms) {
 Status RuleEngine::RestoreActive(Id rule_id, const DeviceInfo& device, TimeMs raised_ms) {
   Impl& m = *impl_;
   auto it = m.rule_by_id.find(rule_id);
-  if (it == m.rule_by_id.end()) return NotFound("rule " + std::to_string(rule_id));
+  if (it == m.rule_by_id.end() || m.rules[it->second].rule.org_id != device.org_id) {
+    return NotFound("rule " + std::to_string(rule_id));
+  }
   TimeMs now = m.clock.NowMs();
   bool created = false;
   std::vector<AlarmEvent> none;

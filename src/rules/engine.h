@@ -50,14 +50,21 @@
 namespace bysans::rules {
 
 // What the engine needs to know about a device (from model::Device).
+// A rule only ever sees devices of its own organisation (rule.org_id ==
+// org_id), whatever its scope names: tags are per organisation, and a device,
+// application or device model id of another organisation matches nothing.
 struct DeviceInfo {
   Id id = 0;
+  Id org_id = 0;
   Id app_id = 0;
   std::optional<Id> model_id;
   std::vector<std::string> tags;
   int64_t expected_interval_s = 0;  // 0 = unknown
   bool in_maintenance = false;
 };
+
+// The engine's view of a stored device (every field above, from `d`).
+DeviceInfo DeviceInfoOf(const Device& d);
 
 enum class AlarmEventKind : uint8_t { kRaise, kClear, kRemind };
 const char* AlarmEventKindName(AlarmEventKind k);  // "raise", "clear", "remind"
@@ -102,12 +109,16 @@ class RuleEngine {
   void RemoveDevice(Id device_id);
 
   // Suppress raising and reminders until `until_ms` (a time in the past lifts
-  // the silence). See "Suppression" above.
-  void SilenceDevice(Id device_id, TimeMs until_ms);
-  Status SilenceRule(Id rule_id, TimeMs until_ms);
+  // the silence). See "Suppression" above. A silence is keyed by (organisation,
+  // object): one given by another organisation than the device's or the rule's
+  // is ignored (SilenceRule: NotFound, like an unknown rule; SilenceDevice keeps it
+  // per organisation, so it never applies while the device is another's).
+  void SilenceDevice(Id org_id, Id device_id, TimeMs until_ms);
+  Status SilenceRule(Id org_id, Id rule_id, TimeMs until_ms);
 
   // Marks an alarm as already active (e.g. loaded from the store at startup)
-  // so it is not raised a second time. Returns NotFound for an unknown rule.
+  // so it is not raised a second time. Returns NotFound for an unknown rule or
+  // a device of another organisation than the rule's.
   Status RestoreActive(Id rule_id, const DeviceInfo& device, TimeMs raised_ms);
 
   // A batch of readings of one device (all with device_id == device.id),

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -22,22 +23,11 @@
 namespace bysans::rules {
 namespace {
 
-DeviceInfo InfoOf(const Device& d) {
-  DeviceInfo i;
-  i.id = d.id;
-  i.app_id = d.app_id;
-  i.model_id = d.device_model_id;
-  i.tags = d.tags;
-  i.expected_interval_s = d.expected_interval_s;
-  i.in_maintenance = d.in_maintenance;
-  return i;
-}
-
-// Whether `i` is still what InfoOf(d) would build (compares in place, allocates nothing).
+// Whether `i` is still what DeviceInfoOf(d) builds (compares in place, allocates nothing).
 bool InfoMatches(const DeviceInfo& i, const Device& d) {
-  return i.id == d.id && i.app_id == d.app_id && i.model_id == d.device_model_id &&
-         i.expected_interval_s == d.expected_interval_s && i.in_maintenance == d.in_maintenance &&
-         i.tags == d.tags;
+  return i.id == d.id && i.org_id == d.org_id && i.app_id == d.app_id &&
+         i.model_id == d.device_model_id && i.expected_interval_s == d.expected_interval_s &&
+         i.in_maintenance == d.in_maintenance && i.tags == d.tags;
 }
 
 // A device as last handed to the rules thread, with the engine's view of it built once.
@@ -78,7 +68,10 @@ struct RulesService::Impl {
   // Rules thread only.
   std::unordered_map<Id, LoadedRule> rules;
   std::unordered_map<Id, KnownDevice> devices;
-  std::unordered_map<Id, TimeMs> device_silences, rule_silences;  // as applied to the engine
+  // Silences as applied to the engine, keyed by (organisation, device or rule): a silence
+  // of another organisation than its object's is ignored by the engine.
+  using SilenceKey = std::pair<Id, Id>;
+  std::map<SilenceKey, TimeMs> device_silences, rule_silences;
 
   Impl(Store& s, const Clock& c, RulesServiceOptions o,
        std::function<void(std::vector<OutboxEntry>)> cb)
@@ -99,20 +92,29 @@ struct RulesService::Impl {
   void ApplySilences() {
     auto s = store.rules().ListSilences(std::nullopt, clock.NowMs());
     if (!s.ok()) return;
-    std::unordered_map<Id, TimeMs> dev, rule;
+    std::map<SilenceKey, TimeMs> dev, rule;
     for (const auto& x : *s) {
-      if (x.device_id) dev[*x.device_id] = std::max(dev[*x.device_id], x.until_ms);
-      if (x.rule_id) rule[*x.rule_id] = std::max(rule[*x.rule_id], x.until_ms);
+      if (x.device_id) {
+        TimeMs& until = dev[{x.org_id, *x.device_id}];
+        until = std::max(until, x.until_ms);
+      }
+      if (x.rule_id) {
+        TimeMs& until = rule[{x.org_id, *x.rule_id}];
+        until = std::max(until, x.until_ms);
+      }
     }
     // Silences removed since the last call are lifted (a time in the past).
-    for (auto [id, until] : device_silences) {
-      if (!dev.count(id)) engine.SilenceDevice(id, 0);
+    for (const auto& [key, until] : device_silences) {
+      if (!dev.count(key)) engine.SilenceDevice(key.first, key.second, 0);
     }
-    for (auto [id, until] : rule_silences) {
-      if (!rule.count(id)) (void)engine.SilenceRule(id, 0);
+    for (const auto& [key, until] : rule_silences) {
+      if (!rule.count(key)) (void)engine.SilenceRule(key.first, key.second, 0);
     }
-    for (auto [id, until] : dev) engine.SilenceDevice(id, until);
-    for (auto [id, until] : rule) (void)engine.SilenceRule(id, until);
+    for (const auto& [key, until] : dev) engine.SilenceDevice(key.first, key.second, until);
+    for (const auto& [key, until] : rule) {
+      Status st = engine.SilenceRule(key.first, key.second, until);
+      if (!st.ok()) spdlog::debug("silence of rule {} ignored: {}", key.second, st.message());
+    }
     device_silences = std::move(dev);
     rule_silences = std::move(rule);
   }
@@ -128,7 +130,7 @@ struct RulesService::Impl {
     while (true) {
       BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
       for (auto& d : devs.items) {
-        DeviceInfo info = InfoOf(d);
+        DeviceInfo info = DeviceInfoOf(d);
         engine.UpsertDevice(info, std::nullopt, &ignored);
         const Id id = d.id;
         devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
@@ -251,6 +253,20 @@ struct RulesService::Impl {
     return out;
   }
 
+  // The engine matches only devices of the rule's organisation; an event that says otherwise
+  // is a bug, never an alarm or an action.
+  bool OfRuleOrganisation(const AlarmEvent& ev) const {
+    auto it = devices.find(ev.device_id);
+    if (it != devices.end() && it->second.info.org_id == ev.org_id) return true;
+    if (it == devices.end()) {  // known to the engine only (e.g. silenced before its first message)
+      auto d = store.GetDevice(ev.device_id);
+      if (d.ok() && d->org_id == ev.org_id) return true;
+    }
+    spdlog::error("rule {} (organisation {}): event for device {} of another organisation dropped",
+                  ev.rule_id, ev.org_id, ev.device_id);
+    return false;
+  }
+
   // Stores each event's alarm with its outbox rows (one transaction each) and
   // hands the committed rows to the sender in memory at once (no store poll on
   // this path, no wait for the other events of the batch).
@@ -259,6 +275,7 @@ struct RulesService::Impl {
       if (!box.empty() && on_outbox) on_outbox(std::move(box));
     };
     for (const auto& ev : events) {
+      if (!OfRuleOrganisation(ev)) continue;
       if (ev.kind == AlarmEventKind::kRaise) {
         auto a = AlarmFromRaise(ev);
         if (!a.ok()) continue;
@@ -325,7 +342,7 @@ struct RulesService::Impl {
     auto [it, added] = devices.try_emplace(device->id);
     KnownDevice& k = it->second;
     if (k.device == device) return k.info;
-    if (added || !InfoMatches(k.info, *device)) k.info = InfoOf(*device);
+    if (added || !InfoMatches(k.info, *device)) k.info = DeviceInfoOf(*device);
     k.device = std::move(device);
     return k.info;
   }

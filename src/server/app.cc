@@ -20,8 +20,10 @@
 #include "mqtt/ingest.h"
 #include "pipeline/pipeline.h"
 #include "quality/quality_checker.h"
+#include "rules/action_guard.h"
 #include "rules/service.h"
 #include "server/first_admin.h"
+#include "server/rule_downlinks.h"
 #include "sim/demo.h"
 #include "sim/simulator.h"
 #include "store/rule_store.h"
@@ -114,6 +116,10 @@ Status App::Start() {
   m.pipeline->SetQualityChecker(std::make_shared<quality::QualityChecker>(*m.store, m.clock));
   // Rules, alarms and actions: committed readings → rules thread → alarms + outbox.
   m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, act::OutboxOptions{});
+  // Every action acts only on a device of its rule's organisation (rules/action_guard.h).
+  m.outbox->SetGuard([store = m.store.get()](const OutboxEntry& e) {
+    return rules::CheckActionTenancy(*store, e);
+  });
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });
@@ -148,16 +154,7 @@ Status App::Start() {
       return service->Publish(std::move(topic), std::move(payload), std::move(done));
     };
     m.outbox->SetMqttPublisher(publish);
-    m.outbox->SetDownlinkSender(
-        [store = m.store.get(), clock = &m.clock, publish_via](
-            const act::DownlinkRequest& r, std::function<void(const Status&)> done) -> Status {
-          BYSANS_ASSIGN_OR_RETURN(Device dev, store->GetDevice(r.device_id));
-          std::optional<int64_t> fport;
-          if (r.fport >= 0) fport = r.fport;
-          return api::SendDownlink(*store, *clock, dev, fport, r.data, r.confirmed, publish_via,
-                                   std::move(done))
-              .status();
-        });
+    m.outbox->SetDownlinkSender(RuleDownlinkSender(*m.store, m.clock, publish_via));
   }
   api::RegisterUiConfigRoutes(m.router, c.web_tile_url);
   if (std::string web = FindWebDir(c); !web.empty()) {

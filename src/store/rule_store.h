@@ -112,7 +112,10 @@ class RuleStore {
   virtual Result<Paged<RuleRecord>> ListRules(Id org_id, Page page) = 0;
   virtual Result<std::vector<RuleRecord>> ListAllRules() = 0;
   virtual Status UpdateRule(const RuleRecord& r) = 0;
-  virtual Status DeleteRule(Id id) = 0;  // keeps its alarms
+  // Deletes a rule and its silences (one transaction); keeps its alarms. Ids of rules,
+  // alarms, silences, outbox and delivery-log rows are never reused, so an old alarm or
+  // silence never names a later object.
+  virtual Status DeleteRule(Id id) = 0;
 
   // Creates an alarm and its outbox entries (`outbox` may be null) in one
   // transaction; the entries get their ids and alarm_id, so the caller can hand

@@ -240,6 +240,85 @@ CREATE TABLE raw_device_runs(
 CREATE TABLE raw_decode(id INTEGER PRIMARY KEY, status INTEGER NOT NULL, error TEXT NOT NULL);
 )sql",
        MoveRawMessagesToLog},
+      // 13: ids of rules, alarms, silences, outbox and delivery-log rows are never reused
+      // (AUTOINCREMENT; store/rule_store.h), so a silence, alarm or action row of a deleted rule
+      // never names a later rule of another organisation. The tables are rebuilt with their rows
+      // and ids; each sequence starts beyond every id still stored or still referenced (an
+      // alarm's deleted rule, a delivery's deleted outbox row). Silences of a rule that is gone
+      // or of another organisation, and of a device of another organisation, are dropped, and so
+      // are alarms that a rule raised on another organisation's device before scopes were
+      // organisation-first (they hold that organisation's readings).
+      R"sql(
+CREATE TABLE rules_v13(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  enabled INTEGER NOT NULL, definition TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+INSERT INTO rules_v13 SELECT id, org_id, enabled, definition, created_ms, updated_ms FROM rules;
+CREATE TABLE alarms_v13(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  rule_id INTEGER NOT NULL, device_id INTEGER NOT NULL, state TEXT NOT NULL,
+  raised_ms INTEGER NOT NULL, doc TEXT NOT NULL);
+INSERT INTO alarms_v13 SELECT id, org_id, rule_id, device_id, state, raised_ms, doc FROM alarms;
+DELETE FROM alarms_v13
+  WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = alarms_v13.device_id
+                                          AND d.org_id <> alarms_v13.org_id);
+CREATE TABLE silences_v13(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  device_id INTEGER, rule_id INTEGER, until_ms INTEGER NOT NULL, created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+INSERT INTO silences_v13 SELECT id, org_id, device_id, rule_id, until_ms, created_by, created_ms
+  FROM silences;
+DELETE FROM silences_v13
+  WHERE (rule_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM rules r WHERE r.id = silences_v13.rule_id
+                                   AND r.org_id = silences_v13.org_id))
+     OR (device_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM devices d WHERE d.id = silences_v13.device_id
+                                     AND d.org_id = silences_v13.org_id));
+CREATE TABLE outbox_v13(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, org_id INTEGER NOT NULL, rule_id INTEGER NOT NULL,
+  alarm_id INTEGER NOT NULL, event TEXT NOT NULL, target_key TEXT NOT NULL, spec TEXT NOT NULL,
+  payload TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL, last_error TEXT NOT NULL, created_ms INTEGER NOT NULL);
+INSERT INTO outbox_v13 SELECT id, org_id, rule_id, alarm_id, event, target_key, spec, payload,
+  state, attempts, next_attempt_ms, last_error, created_ms FROM outbox;
+CREATE TABLE delivery_log_v13(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, org_id INTEGER NOT NULL, outbox_id INTEGER NOT NULL,
+  rule_id INTEGER NOT NULL, alarm_id INTEGER NOT NULL, target_key TEXT NOT NULL,
+  action_type TEXT NOT NULL, attempt INTEGER NOT NULL, ts INTEGER NOT NULL, ok INTEGER NOT NULL,
+  error TEXT NOT NULL);
+INSERT INTO delivery_log_v13 SELECT id, org_id, outbox_id, rule_id, alarm_id, target_key,
+  action_type, attempt, ts, ok, error FROM delivery_log;
+DROP TABLE rules; DROP TABLE alarms; DROP TABLE silences; DROP TABLE outbox;
+DROP TABLE delivery_log;
+ALTER TABLE rules_v13 RENAME TO rules;
+ALTER TABLE alarms_v13 RENAME TO alarms;
+ALTER TABLE silences_v13 RENAME TO silences;
+ALTER TABLE outbox_v13 RENAME TO outbox;
+ALTER TABLE delivery_log_v13 RENAME TO delivery_log;
+CREATE INDEX rules_org ON rules(org_id, id);
+CREATE INDEX alarms_org ON alarms(org_id, id);
+CREATE INDEX alarms_open ON alarms(rule_id, device_id, state);
+CREATE INDEX outbox_pending ON outbox(state, id);
+CREATE INDEX delivery_log_org ON delivery_log(org_id, id);
+INSERT INTO sqlite_sequence(name, seq)
+  SELECT t.name, 0 FROM (SELECT 'rules' AS name UNION ALL SELECT 'alarms' UNION ALL
+                         SELECT 'outbox') t
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence q WHERE q.name = t.name);
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(rule_id), 0) FROM alarms),
+                                     (SELECT coalesce(max(rule_id), 0) FROM silences),
+                                     (SELECT coalesce(max(rule_id), 0) FROM outbox),
+                                     (SELECT coalesce(max(rule_id), 0) FROM delivery_log))
+  WHERE name = 'rules';
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(alarm_id), 0) FROM outbox),
+                                     (SELECT coalesce(max(alarm_id), 0) FROM delivery_log))
+  WHERE name = 'alarms';
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(outbox_id), 0) FROM delivery_log))
+  WHERE name = 'outbox';
+)sql",
   };
   return kList;
 }

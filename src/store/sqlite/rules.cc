@@ -141,9 +141,18 @@ class SqliteRuleStore final : public RuleStore {
   Status DeleteRule(Id id) override {
     {
       BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("DELETE FROM rules WHERE id=?"));
-      BYSANS_RETURN_IF_ERROR(q->Bind(1, id).Run());
-      if (db->Changes() == 0) return NotFound("rule " + std::to_string(id) + " not found");
+      Txn txn(*db, true);
+      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+      {
+        BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("DELETE FROM rules WHERE id=?"));
+        BYSANS_RETURN_IF_ERROR(q->Bind(1, id).Run());
+        if (db->Changes() == 0) return NotFound("rule " + std::to_string(id) + " not found");
+      }
+      {  // a silence never outlives its rule
+        BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("DELETE FROM silences WHERE rule_id=?"));
+        BYSANS_RETURN_IF_ERROR(q->Bind(1, id).Run());
+      }
+      BYSANS_RETURN_IF_ERROR(txn.Commit());
     }
     Notify({RuleStoreChange::Kind::kRuleDeleted, id});
     return Status::Ok();

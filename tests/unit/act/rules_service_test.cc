@@ -101,6 +101,37 @@ TEST_F(RulesServiceTest, TagScopedRuleFollowsTheDevicesTags) {
   EXPECT_EQ(Count("active"), 1u);
 }
 
+// Issue 14, findings 1 and 3 through the runtime: another organisation's tag rule never sees
+// this organisation's tagged device, and its silence of this organisation's rule id (as an
+// older database with reused rule ids could hold) is ignored.
+TEST_F(RulesServiceTest, AnotherOrganisationsRuleAndSilenceDoNotReachThisOne) {
+  Id other = store_->CreateOrganization({0, "Nabokommune", 0})->id;
+  RuleRecord foreign;
+  foreign.org_id = other;
+  foreign.definition = json{
+      {"name", "Fremmed"},
+      {"scope", {{"kind", "tag"}, {"tag", "classroom"}}},
+      {"expression",
+       "co2 > 1000"}}.dump();
+  ASSERT_TRUE(store_->rules().CreateRule(foreign).ok());
+  Id own = CreateRule(Co2Rule());
+  SilenceRecord s;
+  s.org_id = other;
+  s.rule_id = own;
+  s.until_ms = clock_.NowMs() + 100 * 3'600'000LL;
+  ASSERT_TRUE(store_->rules().CreateSilence(s).ok());
+  device_.tags = {"classroom"};
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+  AlarmFilter f;
+  f.org_id = org_;
+  auto mine = store_->rules().ListAlarms(f, Page{});
+  ASSERT_EQ(mine->items.size(), 1u);
+  EXPECT_EQ(mine->items[0].rule_id, own);
+  f.org_id = other;
+  EXPECT_TRUE(store_->rules().ListAlarms(f, Page{})->items.empty());
+}
+
 TEST(TemplateTest, RendersPathsEscapesAndObjects) {
   json ctx = {{"alarm", {{"message", "CO2 \"høj\""}, {"id", 7}}}, {"readings", {{"co2", 1200}}}};
   EXPECT_EQ(

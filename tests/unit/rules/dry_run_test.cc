@@ -22,6 +22,7 @@ Reading At(TimeMs offset_min, const char* key, double v) {
 Rule Co2Rule() {
   Rule r;
   r.id = 1;
+  r.org_id = 7;
   r.name = "co2";
   r.scope = {ScopeKind::kApplication, 99, ""};  // ignored by the dry run
   r.expression = "co2 > 1000";
@@ -32,6 +33,7 @@ Rule Co2Rule() {
 DeviceInfo Dev() {
   DeviceInfo d;
   d.id = 1;
+  d.org_id = 7;
   d.app_id = 10;
   d.in_maintenance = true;  // ignored by the dry run
   return d;
@@ -52,6 +54,15 @@ TEST(DryRun, CountsRaisesAndClears) {
   EXPECT_EQ(res->readings_used, 10u);
 }
 
+// Issue 14, finding 1: a dry run replays only a device of the rule's organisation.
+TEST(DryRun, RefusesADeviceOfAnotherOrganisation) {
+  DeviceInfo other = Dev();
+  other.org_id = 8;
+  std::vector<Reading> h = {At(0, "co2", 1100)};
+  EXPECT_EQ(DryRun(Co2Rule(), other, h, kStart + kMin).status().code(), Code::kNotFound);
+  EXPECT_TRUE(DryRun(Co2Rule(), Dev(), h, kStart + kMin).ok());
+}
+
 TEST(DryRun, ForDurationRaisesAtExactTime) {
   Rule r = Co2Rule();
   r.for_ms = 15 * kMin;
@@ -67,12 +78,13 @@ TEST(DryRun, ForDurationRaisesAtExactTime) {
 TEST(DryRun, SilenceGapsInHistory) {
   Rule r;
   r.id = 2;
+  r.org_id = 7;
   r.name = "silent";
   r.kind = ConditionKind::kSilence;
   r.silence.fixed_ms = 60 * kMin;
   std::vector<Reading> h = {At(0, "x", 1), At(30, "x", 1), At(200, "x", 1), At(230, "x", 1)};
   auto res = DryRun(r, Dev(), h, kStart + 400 * kMin);
-  ASSERT_TRUE(res.ok());
+  ASSERT_TRUE(res.ok()) << res.status().message();
   EXPECT_EQ(res->raise_ts, (std::vector<TimeMs>{kStart + 90 * kMin, kStart + 290 * kMin}));
   EXPECT_EQ(res->clear_ts, std::vector<TimeMs>{kStart + 200 * kMin});
 }

@@ -50,6 +50,7 @@ Reading MakeReading(Id device, std::string key, Value v, TimeMs ts) {
 DeviceInfo Dev(Id id) {
   DeviceInfo d;
   d.id = id;
+  d.org_id = 7;
   d.app_id = 10;
   d.model_id = 20;
   d.tags = {"classroom"};
@@ -240,7 +241,7 @@ TEST_F(EngineTest, SilenceNotWhileDeviceSilencedThenRaisesWhenSilenceEnds) {
   ASSERT_TRUE(engine_.UpsertRule(SilenceRule(5, kHour), &events_).ok());
   auto dev = Dev(1);
   Send(dev, "x", 1.0);
-  engine_.SilenceDevice(1, kStart + 3 * kHour);
+  engine_.SilenceDevice(7, 1, kStart + 3 * kHour);
   Advance(kHour);
   Advance(kHour);
   EXPECT_EQ(Take(), V{});
@@ -252,7 +253,7 @@ TEST_F(EngineTest, SilenceNotWhileDeviceSilencedThenRaisesWhenSilenceEnds) {
 TEST_F(EngineTest, NothingRaisedIfConditionEndsDuringSilence) {
   ASSERT_TRUE(engine_.UpsertRule(ExprRule(1, "co2 > 1000"), &events_).ok());
   auto dev = Dev(1);
-  engine_.SilenceDevice(1, kStart + kHour);
+  engine_.SilenceDevice(7, 1, kStart + kHour);
   Send(dev, "co2", 1500.0);
   Advance(30 * kMin);
   Send(dev, "co2", 500.0);
@@ -262,12 +263,12 @@ TEST_F(EngineTest, NothingRaisedIfConditionEndsDuringSilence) {
 
 TEST_F(EngineTest, RuleSilenceAndLiftingItEarly) {
   ASSERT_TRUE(engine_.UpsertRule(ExprRule(1, "co2 > 1000"), &events_).ok());
-  ASSERT_TRUE(engine_.SilenceRule(1, kStart + 10 * kHour).ok());
-  EXPECT_EQ(engine_.SilenceRule(99, kStart).code(), Code::kNotFound);
+  ASSERT_TRUE(engine_.SilenceRule(7, 1, kStart + 10 * kHour).ok());
+  EXPECT_EQ(engine_.SilenceRule(7, 99, kStart).code(), Code::kNotFound);
   Send(Dev(1), "co2", 1500.0);
   Advance(kHour);
   EXPECT_EQ(Take(), V{});
-  ASSERT_TRUE(engine_.SilenceRule(1, 0).ok());  // lift
+  ASSERT_TRUE(engine_.SilenceRule(7, 1, 0).ok());  // lift
   Tick();
   EXPECT_EQ(Take(), V{"raise@3600"});
 }
@@ -292,7 +293,7 @@ TEST_F(EngineTest, ClearStillEmittedWhileSilenced) {
   ASSERT_TRUE(engine_.UpsertRule(ExprRule(1, "co2 > 1000"), &events_).ok());
   Send(Dev(1), "co2", 1500.0);
   EXPECT_EQ(Take(), V{"raise@0"});
-  engine_.SilenceDevice(1, kStart + kHour);
+  engine_.SilenceDevice(7, 1, kStart + kHour);
   Send(Dev(1), "co2", 500.0);
   EXPECT_EQ(Take(), V{"clear@0"});
 }
@@ -308,7 +309,7 @@ TEST_F(EngineTest, RemindersWhileActive) {
   ASSERT_EQ(events_.size(), 3u);
   EXPECT_EQ(events_[1].message, "rule1: still active: co2 > 1000");
   EXPECT_EQ(Take(), (V{"raise@0", "remind@600", "remind@1200"}));
-  engine_.SilenceDevice(1, kStart + 45 * kMin);
+  engine_.SilenceDevice(7, 1, kStart + 45 * kMin);
   Advance(10 * kMin);
   Advance(10 * kMin);
   EXPECT_EQ(Take(), V{});  // silenced
@@ -352,6 +353,7 @@ TEST_F(EngineTest, RateOfChange) {
 TEST_F(EngineTest, RateOfChangeUsesReadingTimestampsInOneBatch) {
   Rule r;
   r.id = 3;
+  r.org_id = 7;
   r.name = "drop";
   r.scope = {ScopeKind::kDevice, 1, ""};
   r.kind = ConditionKind::kRateOfChange;
@@ -376,6 +378,61 @@ TEST_F(EngineTest, BatteryThresholdByTag) {
   EXPECT_EQ(Take(), V{"raise@0"});
   Send(Dev(1), "battery", 100.0);
   EXPECT_EQ(Take(), V{"clear@0"});
+}
+
+// Issue 14, finding 1: organisation B's rule on a tag (or naming A's application, model or
+// device) never sees A's devices, however the scope is written; B's own device is seen.
+TEST_F(EngineTest, ARuleSeesOnlyDevicesOfItsOrganisation) {
+  const Id kOrgA = 7, kOrgB = 8;
+  Rule tag = ExprRule(1, "co2 > 1000");
+  tag.org_id = kOrgB;
+  tag.scope = {ScopeKind::kTag, 0, "classroom"};
+  ASSERT_TRUE(engine_.UpsertRule(tag, &events_).ok());
+  ScopeKind kinds[] = {ScopeKind::kApplication, ScopeKind::kDeviceModel, ScopeKind::kDevice};
+  Id ids[] = {10, 20, 1};  // A's application, model and device
+  for (int i = 0; i < 3; ++i) {
+    Rule r = ExprRule(2 + i, "co2 > 1000");
+    r.org_id = kOrgB;
+    r.scope = {kinds[i], ids[i], ""};
+    ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
+  }
+  DeviceInfo a = Dev(1);  // organisation A (7), tag "classroom", application 10, model 20
+  ASSERT_EQ(a.org_id, kOrgA);
+  DeviceInfo b = Dev(2);
+  b.org_id = kOrgB;
+  b.app_id = 30;
+  b.model_id.reset();
+  Send(a, "co2", 1500.0);
+  EXPECT_EQ(Take(), V{});
+  for (Id rule = 1; rule <= 4; ++rule) EXPECT_FALSE(engine_.IsActive(rule, 1)) << rule;
+  Send(b, "co2", 1500.0);
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].rule_id, 1);
+  EXPECT_EQ(events_[0].device_id, 2);
+  EXPECT_EQ(events_[0].org_id, kOrgB);
+  Take();
+  // An alarm restored from the store for A's device under B's rule is refused.
+  EXPECT_EQ(engine_.RestoreActive(1, a, kStart).code(), Code::kNotFound);
+  EXPECT_FALSE(engine_.IsActive(1, 1));
+}
+
+// Issue 14, finding 3: a silence keyed by another organisation than the rule's or the
+// device's is ignored.
+TEST_F(EngineTest, AnotherOrganisationCannotSilence) {
+  ASSERT_TRUE(engine_.UpsertRule(ExprRule(1, "co2 > 1000"), &events_).ok());  // organisation 7
+  EXPECT_EQ(engine_.SilenceRule(8, 1, kStart + 100 * kHour).code(), Code::kNotFound);
+  engine_.SilenceDevice(8, 1, kStart + 100 * kHour);
+  engine_.SilenceDevice(8, 2, kStart + 100 * kHour);  // not seen yet
+  Send(Dev(1), "co2", 1500.0);
+  Send(Dev(2), "co2", 1500.0);
+  EXPECT_EQ(Take(), (V{"raise@0", "raise@0"}));
+  // Both organisations silence a device not seen yet: only its own organisation's counts.
+  engine_.SilenceDevice(8, 3, kStart + 100 * kHour);
+  engine_.SilenceDevice(7, 3, kStart + kHour);
+  Send(Dev(3), "co2", 1500.0);
+  EXPECT_EQ(Take(), V{});
+  Advance(kHour);
+  EXPECT_EQ(Take(), V{"raise@3600"});
 }
 
 TEST_F(EngineTest, ScopesByDeviceAndModel) {

@@ -3,11 +3,12 @@
 //   rule <id> <expression|silence|rate_of_change> [scope=application:10|device:1|
 //        device_model:20|tag:x] [expr="..."]
 //        [clear="..."] [for=15m] [remind=10m] [fixed=1h] [multiple=3] [key=k]
-//        [window=10m] [threshold=20] [direction=rise] [severity=critical]
-//   device <id> [app=10] [model=20] [tags=a,b] [interval=600] [maintenance=1]
+//        [window=10m] [threshold=20] [direction=rise] [severity=critical] [org=1]
+//   device <id> [app=10] [model=20] [tags=a,b] [interval=600] [maintenance=1] [org=1]
 //   at <time>                      set the clock (offset from the start) and tick
 //   send <device> key=value ...    one message; values: 12.5, "text", true, false
-//   silence device|rule <id> until=<time>
+//   silence device|rule <id> until=<time> [org=1] [ignored=1]   (ignored: another
+//                                  organisation's silence of the rule, refused)
 //   expect <raise|clear|remind> rule=<id> device=<id>   next event, at the current time
 //   expect nothing                 no events left
 // Times: 0, 30s, 15m, 2h (offsets from the scenario start).
@@ -120,7 +121,7 @@ void RunScenario(const std::filesystem::path& path) {
       ASSERT_GE(t.size(), 3u) << where;
       Rule r;
       r.id = std::stoll(t[1]);
-      r.org_id = 1;
+      r.org_id = a.count("org") ? std::stoll(a["org"]) : 1;
       r.name = "r";
       r.name += t[1];
       auto kind = ParseConditionKind(t[2]);
@@ -153,6 +154,7 @@ void RunScenario(const std::filesystem::path& path) {
     } else if (cmd == "device") {
       DeviceInfo d;
       d.id = std::stoll(t[1]);
+      d.org_id = a.count("org") ? std::stoll(a["org"]) : 1;
       d.app_id = a.count("app") ? std::stoll(a["app"]) : 10;
       if (a.count("model")) d.model_id = std::stoll(a["model"]);
       if (a.count("tags")) {
@@ -185,10 +187,14 @@ void RunScenario(const std::filesystem::path& path) {
       drain();
     } else if (cmd == "silence") {
       TimeMs until = kStart + Duration(a["until"]);
+      Id org = a.count("org") ? std::stoll(a["org"]) : 1;
       if (t.at(1) == "device") {
-        engine.SilenceDevice(std::stoll(t.at(2)), until);
+        engine.SilenceDevice(org, std::stoll(t.at(2)), until);
+      } else if (a["ignored"] == "1") {  // a silence of another organisation than the rule's
+        EXPECT_EQ(engine.SilenceRule(org, std::stoll(t.at(2)), until).code(), Code::kNotFound)
+            << where;
       } else {
-        ASSERT_TRUE(engine.SilenceRule(std::stoll(t.at(2)), until).ok()) << where;
+        ASSERT_TRUE(engine.SilenceRule(org, std::stoll(t.at(2)), until).ok()) << where;
       }
     } else if (cmd == "expect") {
       if (t.at(1) == "nothing") {
