@@ -100,6 +100,35 @@ TEST_F(FilesSecurityTest, DataFilesAreForTheServiceUserOnlyAndTheBrokerHoldsNone
   }
 }
 
+// A data directory of an earlier version (files 0644, broker folders 0755) is tightened at the
+// next start.
+TEST_F(FilesSecurityTest, FilesLeftReadableByAnEarlierVersionAreTightenedAtStart) {
+  const fs::path data = server_->data_dir();
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(data / "mqtt.url"); })) << server_->log();
+  ASSERT_EQ(server_->Terminate(), 0) << server_->log();
+  const std::vector<fs::path> loosened = {data / "bysans.db",
+                                          data / "secret.key",
+                                          data / "mqtt-service.secret",
+                                          data / "mosquitto",
+                                          data / "mosquitto" / "persistence",
+                                          data / "mosquitto" / "passwords"};
+  for (const fs::path& p : loosened)
+    ASSERT_EQ(::chmod(p.c_str(), fs::is_directory(p) ? 0755 : 0644), 0) << p;
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  WaitFor(
+      [&] {  // the broker's folder is tightened when MQTT starts, after HTTP
+        for (const fs::path& p : loosened)
+          if ((ModeOf(p) & 077) != 0) return false;
+        return true;
+      },
+      30);
+  for (const fs::path& p : loosened)
+    EXPECT_EQ(ModeOf(p) & 077, 0u) << p << " is " << std::oct << ModeOf(p);
+  // And the server works on it.
+  HttpClient admin(server_->url());
+  EXPECT_EQ(admin.Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
+}
+
 class JsonLogTest : public ServerTest {
  protected:
   void SetUp() override {
