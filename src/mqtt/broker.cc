@@ -44,9 +44,8 @@ bool HasBadChar(std::string_view s, std::string_view bad) {
   return false;
 }
 
-// Written as `path`.tmp (0600, given to uid/gid when they are >= 0), then renamed.
-Status WriteFileAtomically(const std::string& path, const std::string& content, int uid = -1,
-                           int gid = -1) {
+// Written as `path`.tmp (0600; with `group` >= 0: 0640 and that group), then renamed.
+Status WriteFileAtomically(const std::string& path, const std::string& content, int group = -1) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -56,9 +55,10 @@ Status WriteFileAtomically(const std::string& path, const std::string& content, 
     if (!f) return Internal(fmt::format("cannot write {}", tmp));
   }
   ::chmod(tmp.c_str(), 0600);
-  if (uid >= 0 && ::chown(tmp.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+  if (group >= 0 && (::chown(tmp.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(group)) != 0 ||
+                     ::chmod(tmp.c_str(), 0640) != 0)) {
     return Internal(
-        fmt::format("cannot give {} to the broker's user: {}", tmp, std::strerror(errno)));
+        fmt::format("cannot let the broker's group read {}: {}", tmp, std::strerror(errno)));
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
@@ -165,7 +165,8 @@ BrokerSupervisor::BrokerSupervisor(BrokerOptions options) : opts_(std::move(opti
 }
 
 Status BrokerSupervisor::WriteOwnedFile(const std::string& path, const std::string& content) const {
-  return WriteFileAtomically(path, content, broker_uid_, broker_gid_);
+  // Readable by the broker's group when it runs as its own user; never writable by it.
+  return WriteFileAtomically(path, content, broker_gid_);
 }
 
 Status BrokerSupervisor::PrepareUnprivileged() {
@@ -201,25 +202,42 @@ Status BrokerSupervisor::PrepareUnprivileged() {
 }
 
 Status BrokerSupervisor::RestrictDirectory() const {
-  // Also what earlier versions left readable (files 0644, persistence 0755).
-  auto restrict = [&](const fs::path& p) {
+  // Run by root, the broker's user may read its configuration (group, 0640) but not change it
+  // — a broker that could rewrite mosquitto.conf would be root again at its next start — and
+  // owns only its persistence. Also fixes what earlier versions left readable (0644, 0755).
+  const bool shared = broker_uid_ >= 0;
+  const int owner = static_cast<int>(::geteuid());
+  const int group = shared ? broker_gid_ : static_cast<int>(::getegid());
+  auto set = [&](const fs::path& p, int uid, int gid, mode_t mode) {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return Status::Ok();
-    if ((st.st_mode & 077) != 0) ::chmod(p.c_str(), S_ISDIR(st.st_mode) ? 0700 : 0600);
-    if (broker_uid_ >= 0 &&
-        ::chown(p.c_str(), static_cast<uid_t>(broker_uid_), static_cast<gid_t>(broker_gid_)) != 0) {
-      return Internal(fmt::format("cannot give {} to the broker's user {}: {}", p.string(),
-                                  broker_user_, std::strerror(errno)));
+    if (::chown(p.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0 ||
+        ::chmod(p.c_str(), mode) != 0) {
+      return Internal(
+          fmt::format("cannot set the owner or mode of {}: {}", p.string(), std::strerror(errno)));
     }
     return Status::Ok();
   };
+  const fs::path dir = opts_.dir;
+  BYSANS_RETURN_IF_ERROR(set(dir, owner, group, shared ? 0750 : 0700));
   std::error_code ec;
-  BYSANS_RETURN_IF_ERROR(restrict(opts_.dir));
-  for (auto it = fs::recursive_directory_iterator(opts_.dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    BYSANS_RETURN_IF_ERROR(restrict(it->path()));
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "persistence") continue;
+    const bool readable = name == "mosquitto.conf" || name == "passwords" || name == "acl";
+    BYSANS_RETURN_IF_ERROR(set(entry.path(), owner,
+                               readable ? group : static_cast<int>(::getegid()),
+                               readable && shared ? 0640 : 0600));
   }
-  if (ec) return Internal(fmt::format("cannot list {}: {}", opts_.dir, ec.message()));
+  if (ec) return Internal(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  const int data_uid = shared ? broker_uid_ : owner;
+  BYSANS_RETURN_IF_ERROR(set(dir / "persistence", data_uid, group, 0700));
+  for (auto it = fs::recursive_directory_iterator(dir / "persistence", ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
+    BYSANS_RETURN_IF_ERROR(set(it->path(), data_uid, group, it->is_directory() ? 0700 : 0600));
+  }
+  if (ec)
+    return Internal(fmt::format("cannot list {}/persistence: {}", dir.string(), ec.message()));
   return Status::Ok();
 }
 

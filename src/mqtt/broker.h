@@ -64,8 +64,8 @@ struct BrokerOptions {
   // use_username_as_clientid on the listener: every client's id is its user name, so an
   // authenticated client cannot take over another's session. False only in tests of the client.
   bool client_id_is_username = true;
-  // When bysans runs as root, the broker runs as this user, which is given the broker's files
-  // (and group search permission on the directories above them that bysans owns); empty:
+  // When bysans runs as root, the broker runs as this user: its group may read the broker's
+  // configuration and search bysans' data directory, and it owns the persistence folder; empty:
   // "mosquitto", else "nobody". Ignored when not root.
   std::string run_as_user;
   // SetCredentials on a running broker waits at most this long for the reload to take effect.
@@ -116,7 +116,9 @@ class BrokerSupervisor {
   Status WriteOwnedFile(const std::string& path, const std::string& content) const;
   // Root only: lets the broker's user reach its directory (or falls back to root).
   Status PrepareUnprivileged();
-  // Directories 0700, files 0600, owned by the broker's user when it has one.
+  // Nothing for others. With a broker user: the directory root:<its group> 0750, the
+  // configuration, password and ACL files 0640 (it reads, cannot change them), persistence its
+  // own (0700/0600); without: 0700/0600.
   Status RestrictDirectory() const;
   Status WaitReloaded(const std::string& user, const std::string& password) const;
   int SpawnLocked();  // returns pid or -1

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "ingest/receive.h"
 #include "lorawan/chirpstack.h"
 #include "mqtt/broker.h"
+#include "mqtt/broker_probe.h"
 #include "mqtt/client.h"
 #include "mqtt/dedup_key.h"
 #include "mqtt/device_cache.h"
@@ -81,6 +83,27 @@ Result<Identity> LoadOrCreateIdentity(const fs::path& path, const std::string& f
   fs::rename(tmp, path, ec);
   if (ec) return Internal("cannot rename " + tmp + ": " + ec.message());
   return id;
+}
+
+// Earlier versions connected to the supervised broker with the fixed client id
+// `mqtt.client_id` ("bysans-1") and a persistent session, which would go on queueing every
+// device's messages (for persistent_client_expiration, 30 days) now that bysans' client id is
+// its service user name. A one-time user of that name (no topics) connects once with a clean
+// session, which makes the broker discard that session. nullopt when there is none to retire.
+std::optional<BrokerUser> RetiringUser(const std::string& client_id,
+                                       const std::vector<BrokerUser>& users, Random& random) {
+  if (client_id.empty() || client_id.size() > 64) return std::nullopt;
+  for (char c : client_id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return std::nullopt;
+  }
+  for (const BrokerUser& u : users) {
+    if (u.username == client_id) return std::nullopt;
+  }
+  BrokerUser u;
+  u.username = client_id;
+  u.password = random.Token(18);
+  return u;
 }
 
 size_t FirstNonSpace(const std::string& s) {
@@ -626,6 +649,8 @@ Status MqttService::Start() {
     m.broker = std::make_unique<BrokerSupervisor>(bo);
     int64_t gen = m.store.mqtt().credentials_generation();
     BYSANS_ASSIGN_OR_RETURN(auto users, m.BrokerUsers(service_id, integrator_id));
+    std::optional<BrokerUser> retiring = RetiringUser(o.client_id, users, m.random);
+    if (retiring) users.push_back(*retiring);
     BYSANS_RETURN_IF_ERROR(m.broker->SetCredentials(users));
     m.store.mqtt().SetCredentialsApplied(gen);  // the broker starts with these files
     BYSANS_RETURN_IF_ERROR(m.broker->Start());
@@ -634,6 +659,17 @@ Status MqttService::Start() {
       return Unavailable("the supervised MQTT broker did not start listening on " + o.bind_address +
                          ":" + std::to_string(m.broker->port()) + " (see " + m.broker->log_path() +
                          "): " + ready.message());
+    }
+    if (retiring) {
+      Result<int> rc = ProbeConnect(o.bind_address == "0.0.0.0" ? "127.0.0.1" : o.bind_address,
+                                    m.broker->port(), retiring->username, retiring->password, 5000);
+      if (!rc.ok() || *rc != 0) {
+        spdlog::warn("mqtt: could not end the session of former client id {}: {}",
+                     retiring->username,
+                     rc.ok() ? "CONNACK " + std::to_string(*rc) : rc.status().message());
+      }
+      users.pop_back();
+      BYSANS_RETURN_IF_ERROR(m.broker->SetCredentials(users));
     }
     m.watcher = std::thread([&m, service_id, integrator_id, gen] {
       m.WatchCredentials(service_id, integrator_id, gen);

@@ -72,11 +72,17 @@ TEST_F(FilesSecurityTest, DataFilesAreForTheServiceUserOnlyAndTheBrokerHoldsNone
   }
   // The data directory: nothing for others (the broker's group may only search it).
   EXPECT_EQ(ModeOf(data) & 067, 0u) << std::oct << ModeOf(data);
+  // The broker's folder: nothing for others; its group (the broker's user, when run by root)
+  // may read its configuration but change nothing outside its persistence.
   const fs::path broker_dir = data / "mosquitto";
-  for (const fs::path& p : {broker_dir, broker_dir / "persistence"})
-    EXPECT_EQ(ModeOf(p), 0700u) << p << " is " << std::oct << ModeOf(p);
+  EXPECT_EQ(ModeOf(broker_dir) & 027, 0u) << std::oct << ModeOf(broker_dir);
+  EXPECT_EQ(ModeOf(broker_dir / "persistence"), 0700u);
   for (const char* name : {"mosquitto.conf", "passwords", "acl", "mosquitto.log"})
-    EXPECT_EQ(ModeOf(broker_dir / name) & 077, 0u) << name;
+    EXPECT_EQ(ModeOf(broker_dir / name) & 037, 0u)
+        << name << " is " << std::oct << ModeOf(broker_dir / name);
+  struct stat conf {};
+  ASSERT_EQ(::stat((broker_dir / "mosquitto.conf").c_str(), &conf), 0);
+  EXPECT_EQ(conf.st_uid, ::geteuid()) << "the broker's configuration belongs to bysans' user";
 
   const int broker_pid = std::stoi(ReadLine(broker_dir / "mosquitto.pid"));
   ASSERT_GT(broker_pid, 0);
@@ -118,12 +124,12 @@ TEST_F(FilesSecurityTest, FilesLeftReadableByAnEarlierVersionAreTightenedAtStart
   WaitFor(
       [&] {  // the broker's folder is tightened when MQTT starts, after HTTP
         for (const fs::path& p : loosened)
-          if ((ModeOf(p) & 077) != 0) return false;
+          if ((ModeOf(p) & 027) != 0) return false;
         return true;
       },
       30);
   for (const fs::path& p : loosened)
-    EXPECT_EQ(ModeOf(p) & 077, 0u) << p << " is " << std::oct << ModeOf(p);
+    EXPECT_EQ(ModeOf(p) & 027, 0u) << p << " is " << std::oct << ModeOf(p);
   // And the server works on it.
   HttpClient admin(server_->url());
   EXPECT_EQ(admin.Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
