@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <pwd.h>
@@ -296,7 +297,8 @@ Status BrokerSupervisor::WriteConfig() {
   conf += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   conf += "connection_messages true\n";
   conf += "log_timestamp true\n";
-  // Run by root, the broker drops to its own user, which owns its files (PrepareUnprivileged).
+  // Run by root, the broker is started as its own user (SpawnLocked); for the record (Mosquitto
+  // ignores it when not started as root).
   if (::geteuid() == 0)
     conf += fmt::format("user {}\n", broker_user_.empty() ? "root" : broker_user_);
   return WriteOwnedFile(opts_.dir + "/mosquitto.conf", conf);
@@ -383,14 +385,14 @@ int BrokerSupervisor::SpawnLocked() {
   const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
                          ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20))
                          : 65536;
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     spdlog::error("mqtt broker: fork failed: {}", std::strerror(errno));
     return -1;
   }
   if (pid == 0) {
-    // Child: only async-signal-safe calls. Die with the supervising thread.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // Child: only async-signal-safe calls.
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) {
       ::dup2(fd, 1);
@@ -401,6 +403,17 @@ int BrokerSupervisor::SpawnLocked() {
     if (::close_range(3, ~0U, 0) != 0) {
       for (int i = 3; i < max_fd; ++i) ::close(i);
     }
+    // Run by root: the broker's own user from the start (not Mosquitto's `user`, which drops
+    // later and so clears the parent-death signal: a broker orphaned by a killed bysans would
+    // keep its port and its credentials).
+    if (broker_uid_ >= 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(static_cast<gid_t>(broker_gid_)) != 0 ||
+         ::setuid(static_cast<uid_t>(broker_uid_)) != 0)) {
+      _exit(126);
+    }
+    // Die with the supervising thread (set after the uid change, which clears it).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) _exit(0);  // bysans ended before this line
     ::execv(argv[0], argv.data());
     _exit(127);
   }

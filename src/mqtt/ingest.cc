@@ -668,8 +668,7 @@ Status MqttService::Start() {
                      retiring->username,
                      rc.ok() ? "CONNACK " + std::to_string(*rc) : rc.status().message());
       }
-      users.pop_back();
-      BYSANS_RETURN_IF_ERROR(m.broker->SetCredentials(users));
+      // Its user (no topics, a password nobody knows) leaves with the next reload.
     }
     m.watcher = std::thread([&m, service_id, integrator_id, gen] {
       m.WatchCredentials(service_id, integrator_id, gen);
