@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "act/action_secrets.h"
 #include "core/encoding.h"
 #include "core/thread_name.h"
 
@@ -32,6 +34,14 @@ Status CheckActionTopic(const std::string& topic) {
     }
   }
   return Status::Ok();
+}
+
+bool IsMailAddress(std::string_view address) {
+  if (address.empty() || address.size() > 320) return false;
+  return std::none_of(address.begin(), address.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',';
+  });
 }
 
 namespace {
@@ -126,23 +136,75 @@ int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<std::atomic<bool>*>(user)->load() ? 1 : 0;
 }
 
+// The policy check of every socket curl opens (after name resolution, before connect).
+struct SocketGate {
+  const OutboundPolicy* policy;
+  std::string refused;  // why the last address was refused
+};
+
+curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* gate = static_cast<SocketGate*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  Status s = gate->policy->Check(&address->addr, address->addrlen);
+  if (!s.ok()) {
+    gate->refused = s.message();
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+// Errors of the connection phase: shown to users only as the neutral message.
+bool ConnectPhase(CURLcode rc) {
+  return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+         rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+// Refuses what would inject SMTP commands or header lines, whatever the stored spec says.
+Status CheckLines(const json& spec, const std::string& type) {
+  if (type == "email") {
+    if (!IsMailAddress(spec.value("from", ""))) return InvalidArgument("invalid 'from' address");
+    for (const auto& t : spec.value("to", json::array())) {
+      if (!t.is_string() || !IsMailAddress(t.get<std::string>())) {
+        return InvalidArgument("invalid 'to' address");
+      }
+    }
+  } else if (spec.contains("headers") && spec["headers"].is_object()) {
+    for (const auto& [name, value] : spec["headers"].items()) {
+      const std::string v = value.is_string() ? value.get<std::string>() : "";
+      if (name.find_first_of(std::string(":\r\n\0", 4)) != std::string::npos ||
+          v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+        return InvalidArgument("invalid header '" + name + "'");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 // `c` is the worker's handle: reset before each use, so its connections are reused
 // (keep-alive to the same endpoint).
-Attempt Deliver(CURL* c, const OutboxEntry& e, TimeMs default_timeout_ms, std::atomic<bool>* stop) {
-  json spec = json::parse(e.spec, nullptr, false);
-  if (!spec.is_object()) return {false, "invalid action spec"};
+Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::atomic<bool>* stop) {
+  json stored = json::parse(e.spec, nullptr, false);
+  if (!stored.is_object()) return {false, "invalid action spec", true};
+  auto opened = OpenActionSecrets(std::move(stored), opts.secrets);
+  if (!opened.ok()) return {false, opened.status().message(), true};
+  const json& spec = *opened;
   std::string type = spec.value("type", "");
   std::string url = spec.value("url", "");
+  if (Status s = CheckLines(spec, type); !s.ok()) return {false, s.message(), true};
   if (!c) return {false, "curl_easy_init failed"};
   curl_easy_reset(c);
   curl_slist* list = nullptr;
   ReadState rs{&e.payload};
+  SocketGate gate{&opts.outbound, {}};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  // No proxy from the environment: the policy must see the target's own address.
+  curl_easy_setopt(c, CURLOPT_PROXY, "");
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &gate);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  const int64_t timeout = spec.value("timeoutMs", int64_t{0});
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(spec.value("timeoutMs", int64_t{0}) > 0
-                                         ? spec.value("timeoutMs", int64_t{0})
-                                         : default_timeout_ms));
+                   static_cast<long>(timeout > 0 ? timeout : opts.default_timeout_ms));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, Progress);
@@ -150,6 +212,7 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, TimeMs default_timeout_ms, std::a
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Discard);
   std::string from;
   if (type == "webhook") {
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     list = curl_slist_append(list, "Content-Type: application/json");
     list = curl_slist_append(list, "User-Agent: bysans");
     if (spec.contains("headers") && spec["headers"].is_object()) {
@@ -164,6 +227,7 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, TimeMs default_timeout_ms, std::a
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, e.payload.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(e.payload.size()));
   } else if (type == "email") {
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     from = "<" + spec.value("from", "") + ">";
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
     for (const auto& t : spec.value("to", json::array())) {
@@ -185,7 +249,10 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, TimeMs default_timeout_ms, std::a
   CURLcode rc = curl_easy_perform(c);
   Attempt a;
   if (rc != CURLE_OK) {
-    a.error = curl_easy_strerror(rc);
+    std::string detail = curl_easy_strerror(rc);
+    if (!gate.refused.empty()) detail += " (" + gate.refused + ")";
+    spdlog::warn("outbox: {} action to {}: {}", type, e.target_key, detail);
+    a.error = ConnectPhase(rc) ? CouldNotConnectMessage(e.target_key) : curl_easy_strerror(rc);
   } else if (type == "webhook") {
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -217,24 +284,32 @@ struct Outbox::Impl {
 
   struct Target {
     std::deque<OutboxEntry> queue;
-    std::condition_variable cv;  // wakes this target's workers only
-    std::vector<std::thread> workers;
+    int in_flight = 0;
+    bool ready = false;  // listed in `ready`
   };
 
+  // Everything below is guarded by mu.
   std::mutex mu;
   std::condition_variable dispatch_cv;  // wakes the dispatcher
+  std::condition_variable work_cv;      // wakes the workers
   bool wake = false;
   std::atomic<bool> stop{false};
   std::set<Id> taken;     // queued or in flight
   std::set<Id> finished;  // attempted since the current pending list was read
+  // Targets with queued rows or deliveries in flight; dropped when both are gone.
   std::map<std::string, Target> targets;
+  // Targets that may start a delivery now (rows queued, below per_target_concurrency),
+  // served round-robin.
+  std::deque<std::string> ready;
+  std::vector<std::thread> workers;  // started on demand, at most opts.workers
+  int idle_workers = 0;
   std::thread dispatcher;
 
   MqttPublisher mqtt_publisher;    // guarded by mu
   DownlinkSender downlink_sender;  // guarded by mu
   ActionGuard guard;               // guarded by mu
 
-  Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(o) {}
+  Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(std::move(o)) {}
 
   Attempt DeliverAny(CURL* c, const OutboxEntry& e) {
     ActionGuard check;
@@ -250,7 +325,7 @@ struct Outbox::Impl {
     }
     json spec = json::parse(e.spec, nullptr, false);
     std::string type = spec.is_object() ? spec.value("type", "") : "";
-    if (type != "mqtt" && type != "downlink") return Deliver(c, e, opts.default_timeout_ms, &stop);
+    if (type != "mqtt" && type != "downlink") return Deliver(c, e, opts, &stop);
     int64_t t = spec.value("timeoutMs", int64_t{0});
     TimeMs timeout = t > 0 ? t : opts.default_timeout_ms;
     MqttPublisher publish;
@@ -264,21 +339,30 @@ struct Outbox::Impl {
     return DeliverDownlink(e, spec, send, timeout, &stop);
   }
 
-  // Queues a due row on its target (starting the target's workers on first use)
-  // unless it is already queued, in flight or attempted since the last poll.
-  // Caller holds mu.
-  void Enqueue(OutboxEntry e, std::set<Target*>* woken) {
-    if (taken.count(e.id) || finished.count(e.id)) return;
-    taken.insert(e.id);
-    Target& t = targets[e.target_key];
-    if (t.workers.empty()) {
-      std::string key = e.target_key;
-      for (int i = 0; i < std::max(1, opts.per_target_concurrency); ++i) {
-        t.workers.emplace_back([this, key] { Work(key); });
-      }
+  int PerTarget() const { return std::max(1, opts.per_target_concurrency); }
+
+  // Lists `key` as ready if it may start a delivery. Caller holds mu.
+  void MaybeReady(const std::string& key, Target& t) {
+    if (!t.ready && !t.queue.empty() && t.in_flight < PerTarget()) {
+      t.ready = true;
+      ready.push_back(key);
     }
+  }
+
+  // Queues a due row on its target unless it is already queued, in flight or attempted since
+  // the last poll; starts a worker when none is idle and the pool is not full. Caller holds mu.
+  void Enqueue(OutboxEntry e) {
+    if (stop || taken.count(e.id) || finished.count(e.id)) return;
+    taken.insert(e.id);
+    std::string key = e.target_key;
+    Target& t = targets[key];
     t.queue.push_back(std::move(e));
-    woken->insert(&t);
+    MaybeReady(key, t);
+    if (idle_workers == 0 && static_cast<int>(workers.size()) < std::max(1, opts.workers)) {
+      workers.emplace_back([this] { Work(); });
+    } else {
+      work_cv.notify_one();
+    }
   }
 
   void Dispatch() {
@@ -294,15 +378,13 @@ struct Outbox::Impl {
         spdlog::warn("outbox: {}", pending.status().message());
       } else {
         TimeMs now = clock.NowMs();
-        std::set<Target*> woken;
         for (auto& e : *pending) {
           if (e.next_attempt_ms <= now) {
-            Enqueue(std::move(e), &woken);
+            Enqueue(std::move(e));
           } else if (e.next_attempt_ms - now < wait_ms) {
             wait_ms = e.next_attempt_ms - now;  // a retry falls due before the next poll
           }
         }
-        for (Target* t : woken) t->cv.notify_all();
       }
       dispatch_cv.wait_for(lk, std::chrono::milliseconds(std::max<TimeMs>(1, wait_ms)),
                            [&] { return wake || stop.load(); });
@@ -310,56 +392,76 @@ struct Outbox::Impl {
     }
   }
 
-  void Work(const std::string& key) {
-    NameThisThread("outbox-target");
+  void Work() {
+    NameThisThread("outbox-worker");
     std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
     std::unique_lock lk(mu);
     while (true) {
-      Target& t = targets[key];
-      t.cv.wait(lk, [&] { return stop.load() || !t.queue.empty(); });
+      ++idle_workers;
+      work_cv.wait(lk, [&] { return stop.load() || !ready.empty(); });
+      --idle_workers;
       if (stop) return;
+      std::string key = std::move(ready.front());
+      ready.pop_front();
+      Target& t = targets[key];
+      t.ready = false;
       OutboxEntry e = std::move(t.queue.front());
       t.queue.pop_front();
+      ++t.in_flight;
+      MaybeReady(key, t);  // more rows and room: another worker may take the next one
+      if (!ready.empty()) work_cv.notify_one();
       lk.unlock();
       Attempt a = DeliverAny(curl.get(), e);
       if (stop) {  // aborted by shutdown: stays pending, not an attempt
         lk.lock();
         return;
       }
-      json spec = json::parse(e.spec, nullptr, false);
-      DeliveryLogEntry log;
-      log.org_id = e.org_id;
-      log.outbox_id = e.id;
-      log.rule_id = e.rule_id;
-      log.alarm_id = e.alarm_id;
-      log.target_key = e.target_key;
-      log.action_type = spec.is_object() ? spec.value("type", "") : "";
-      log.attempt = e.attempts + 1;
-      log.ts = clock.NowMs();
-      log.ok = a.ok;
-      log.error = a.error;
-      e.attempts += 1;
-      e.last_error = a.error;
-      if (a.ok) {
-        e.state = "delivered";
-      } else if (a.permanent || e.attempts >= opts.max_attempts) {
-        e.state = "failed";
-      } else {
-        TimeMs backoff = opts.base_backoff_ms;
-        for (int i = 1; i < e.attempts && backoff < opts.max_backoff_ms; ++i) backoff *= 2;
-        e.next_attempt_ms = log.ts + std::min(backoff, opts.max_backoff_ms);
-      }
-      Status s = store.RecordAttempt(e, log);
-      if (!s.ok()) spdlog::warn("outbox: recording attempt of {}: {}", e.id, s.message());
+      Record(e, a);
       lk.lock();
       taken.erase(e.id);
       finished.insert(e.id);
+      Target& done = targets[key];
+      --done.in_flight;
+      if (done.queue.empty() && done.in_flight == 0) {
+        targets.erase(key);  // idle: nothing is kept per target
+      } else {
+        MaybeReady(key, done);
+      }
     }
+  }
+
+  // Logs the attempt and moves the row on (delivered, failed or retried later).
+  void Record(OutboxEntry& e, const Attempt& a) {
+    json spec = json::parse(e.spec, nullptr, false);
+    DeliveryLogEntry log;
+    log.org_id = e.org_id;
+    log.outbox_id = e.id;
+    log.rule_id = e.rule_id;
+    log.alarm_id = e.alarm_id;
+    log.target_key = e.target_key;
+    log.action_type = spec.is_object() ? spec.value("type", "") : "";
+    log.attempt = e.attempts + 1;
+    log.ts = clock.NowMs();
+    log.ok = a.ok;
+    log.error = a.error;
+    e.attempts += 1;
+    e.last_error = a.error;
+    if (a.ok) {
+      e.state = "delivered";
+    } else if (a.permanent || e.attempts >= opts.max_attempts) {
+      e.state = "failed";
+    } else {
+      TimeMs backoff = opts.base_backoff_ms;
+      for (int i = 1; i < e.attempts && backoff < opts.max_backoff_ms; ++i) backoff *= 2;
+      e.next_attempt_ms = log.ts + std::min(backoff, opts.max_backoff_ms);
+    }
+    Status s = store.RecordAttempt(e, log);
+    if (!s.ok()) spdlog::warn("outbox: recording attempt of {}: {}", e.id, s.message());
   }
 };
 
 Outbox::Outbox(RuleStore& store, const Clock& clock, OutboxOptions options)
-    : impl_(std::make_unique<Impl>(store, clock, options)) {}
+    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {}
 
 Outbox::~Outbox() { Stop(); }
 
@@ -388,31 +490,27 @@ void Outbox::Stop() {
     impl_->stop = true;
   }
   impl_->dispatch_cv.notify_all();
+  impl_->work_cv.notify_all();
+  if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
+  std::vector<std::thread> workers;
   {
     std::lock_guard lk(impl_->mu);
-    for (auto& [k, t] : impl_->targets) t.cv.notify_all();
+    workers.swap(impl_->workers);  // no worker is started once stop is set
   }
-  if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
-  for (auto& [k, t] : impl_->targets) {
-    for (auto& w : t.workers) {
-      if (w.joinable()) w.join();
-    }
+  for (auto& w : workers) {
+    if (w.joinable()) w.join();
   }
 }
 
 void Outbox::Submit(std::vector<OutboxEntry> entries) {
-  std::set<Impl::Target*> woken;
-  {
-    std::lock_guard lk(impl_->mu);
-    if (impl_->stop) return;  // still pending in the store: sent after the restart
-    TimeMs now = impl_->clock.NowMs();
-    for (auto& e : entries) {
-      // Not yet due (never for fresh rows): left to the poll.
-      if (e.state == "pending" && e.id != 0 && e.next_attempt_ms <= now) {
-        impl_->Enqueue(std::move(e), &woken);
-      }
+  std::lock_guard lk(impl_->mu);
+  if (impl_->stop) return;  // still pending in the store: sent after the restart
+  TimeMs now = impl_->clock.NowMs();
+  for (auto& e : entries) {
+    // Not yet due (never for fresh rows): left to the poll.
+    if (e.state == "pending" && e.id != 0 && e.next_attempt_ms <= now) {
+      impl_->Enqueue(std::move(e));
     }
-    for (auto* t : woken) t->cv.notify_all();
   }
 }
 

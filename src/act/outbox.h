@@ -5,30 +5,44 @@
 // (kill -9) loses nothing: pending rows are sent after the restart.
 //
 // Isolation: every target (an endpoint: URL origin or SMTP server) has its own
-// queue and its own worker threads (at most `per_target_concurrency` deliveries
-// at once), so one hanging endpoint never delays another. Failures are retried
-// with exponential backoff (base × 2^(attempt-1), capped) up to max_attempts,
-// then the row is "failed". Every attempt is in the delivery log.
-// Thread-safe.
+// queue; a bounded pool of `workers` threads serves the targets round-robin, at
+// most `per_target_concurrency` deliveries of one target at once, so one hanging
+// endpoint holds at most that many workers and never delays another target's
+// order. A target whose queue is empty and idle is dropped (no thread or state
+// per target is kept). Failures are retried with exponential backoff
+// (base × 2^(attempt-1), capped) up to max_attempts, then the row is "failed".
+// Every attempt is in the delivery log.
+//
+// Outgoing connections (webhooks, SMTP) pass the outbound-address policy on the
+// resolved address (core/outbound_policy.h); every failure to connect is logged
+// for users as the one neutral "could not connect to <target>" (details in the
+// server log). Sealed action secrets (act/action_secrets.h) are opened only for
+// the delivery. Thread-safe.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/outbound_policy.h"
+#include "core/secret_box.h"
 #include "store/rule_store.h"
 
 namespace bysans::act {
 
 struct OutboxOptions {
+  int workers = 8;  // delivery threads for every target together
   int per_target_concurrency = 2;
   TimeMs base_backoff_ms = 1000;
   TimeMs max_backoff_ms = 300'000;
   int max_attempts = 15;
   TimeMs poll_ms = 1000;  // how often pending rows (retries, after a restart) are looked for
   TimeMs default_timeout_ms = 10'000;
+  OutboundPolicy outbound;             // which addresses webhooks and SMTP may reach
+  const SecretBox* secrets = nullptr;  // opens sealed action secrets; outlives the Outbox
 };
 
 // The queue a delivery belongs to: scheme://host:port of its URL.
@@ -36,6 +50,10 @@ std::string TargetKeyOf(const std::string& url);
 
 // The queue of "mqtt" and "downlink" actions: bysans' own broker connection.
 inline constexpr const char* kMqttTargetKey = "mqtt://bysans";
+
+// An address for SMTP "from"/"to": 1..320 bytes, no spaces, control characters (CR, LF, NUL,
+// ...), '<', '>' or ',' (they would inject SMTP commands, headers or recipients).
+bool IsMailAddress(std::string_view address);
 
 // Topics an "mqtt" action may publish to: 1..1024 bytes, no wildcards or NUL,
 // not a system topic ($...) and not bysans' own device and ChirpStack topics

@@ -86,7 +86,7 @@ Result<AlarmRecord> LoadAlarm(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "alarmId"));
   auto rec = ctx.store.rules().GetAlarm(id);
   Id org = rec.ok() ? rec->org_id : 0;
-  return CheckObject(std::move(rec), p, org, min, "alarm", id);
+  return CheckObject(ctx, std::move(rec), p, org, min, "alarm", id);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

@@ -4,7 +4,10 @@
 
 #include <charconv>
 
+#include "core/json_depth.h"
+#include "core/redact.h"
 #include "core/time_format.h"
+#include "http/csrf.h"
 
 namespace bysans::api {
 
@@ -25,22 +28,30 @@ http::Response PagedJson(json items, int64_t total, const Page& page) {
                         {"offset", page.offset}});
 }
 
+Result<json> ParseJsonText(std::string_view text, std::string_view what) {
+  // Before parsing: nothing recursive (dump, copies) may ever see a deep document.
+  BYSANS_RETURN_IF_ERROR(CheckJsonDepth(text));
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_discarded()) return body;
+  // Re-parse with exceptions to get the position for the message.
+  try {
+    json reparsed = json::parse(text);
+    (void)reparsed;
+  } catch (const json::parse_error& e) {
+    std::string detail = e.what();
+    return InvalidArgument(std::string(what) + "malformed JSON at byte " + std::to_string(e.byte) +
+                           ": " + detail.substr(detail.find(':') + 2));
+  } catch (const std::exception&) {
+  }
+  return InvalidArgument(std::string(what) + "malformed JSON");
+}
+
 Result<json> ParseJsonObject(const http::Request& req) {
   const std::string& ct = req.headers.Get("content-type");
-  if (!ct.empty() && ct.find("json") == std::string::npos)
-    return Status(Code::kUnsupportedMedia, "content type must be application/json, not " + ct);
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    // Re-parse with exceptions to get the position for the message.
-    try {
-      json reparsed = json::parse(req.body);
-      (void)reparsed;
-    } catch (const json::parse_error& e) {
-      return InvalidArgument("malformed JSON at byte " + std::to_string(e.byte) + ": " +
-                             std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
-    }
-    return InvalidArgument("malformed JSON");
-  }
+  if (!ct.empty() && !http::IsJsonMediaType(ct))
+    return Status(Code::kUnsupportedMedia,
+                  "content type must be application/json, not " + ct.substr(0, 100));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonText(req.body, ""));
   if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
   return body;
 }
@@ -142,10 +153,37 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   e.object_type = std::move(object_type);
   e.object_id = std::move(object_id);
   e.remote_addr = req.remote_addr;
-  e.detail = std::move(detail);
+  e.detail = RedactSecretsInText(detail);  // core/redact.h: no secret reaches the audit log
   e.ts = ctx.clock.NowMs();
   Status st = ctx.store.AppendAudit(std::move(e));
   if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
+}
+
+void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,
+                 const std::string& object_type, const std::string& object_id) {
+  if (who.global_admin) return;
+  std::string caller = who.api_key_id ? "key:" + std::to_string(*who.api_key_id)
+                       : who.user_id  ? "user:" + std::to_string(*who.user_id)
+                                      : "name:" + who.name;
+  if (!ctx.denied_audits->Admit(caller + "@" + std::to_string(org_id), ctx.clock.NowMs())) return;
+  http::Request origin;  // Audit reads only the address
+  origin.remote_addr = who.remote_addr;
+  Audit(ctx, who, origin, org_id, "denied", object_type, object_id,
+        "no role in this organisation (further attempts within a minute are not logged)");
+}
+
+Status RequireRole(ApiContext& ctx, const auth::Principal& p, Id org_id, Role min,
+                   const std::string& kind, Id id) {
+  Status st = auth::Require(p, org_id, min);
+  if (st.code() == Code::kNotFound) AuditDenied(ctx, p, org_id, kind, std::to_string(id));
+  return st;
+}
+
+Result<auth::Principal> AuthenticateRequest(ApiContext& ctx, const http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(auth::Principal p, ctx.auth.Authenticate(req));
+  if (auth::ApiKeyFromRequest(req).empty()) BYSANS_RETURN_IF_ERROR(http::CheckCookieRequest(req));
+  p.remote_addr = req.remote_addr;
+  return p;
 }
 
 namespace {
@@ -171,7 +209,8 @@ void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::s
       std::move(method), std::move(pattern),
       [&ctx, fn = std::move(fn)](http::Request& req, const http::Responder& respond) {
         Guarded(respond, [&]() -> Result<http::Response> {
-          BYSANS_ASSIGN_OR_RETURN(auth::Principal p, ctx.auth.Authenticate(req));
+          BYSANS_ASSIGN_OR_RETURN(auth::Principal p, AuthenticateRequest(ctx, req));
+          BYSANS_RETURN_IF_ERROR(CheckJsonDepth(req.body));
           return fn(req, p);
         });
       },
@@ -183,7 +222,10 @@ void AddPublic(http::Router& router, std::string method, std::string pattern, st
   router.Add(
       std::move(method), std::move(pattern),
       [fn = std::move(fn)](http::Request& req, const http::Responder& respond) {
-        Guarded(respond, [&]() { return fn(req); });
+        Guarded(respond, [&]() -> Result<http::Response> {
+          BYSANS_RETURN_IF_ERROR(CheckJsonDepth(req.body));
+          return fn(req);
+        });
       },
       std::move(summary));
 }
@@ -191,26 +233,30 @@ void AddPublic(http::Router& router, std::string method, std::string pattern, st
 Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   // Check the role first: an organisation the caller has no role in is
   // reported missing without touching the store.
-  if (!p.RoleIn(id)) return NotFound("no organisation with id " + std::to_string(id));
-  return CheckObject(ctx.store.GetOrganization(id), p, id, min, "organisation", id);
+  if (!p.RoleIn(id)) {
+    if (ctx.store.GetOrganization(id).ok())
+      AuditDenied(ctx, p, id, "organization", std::to_string(id));
+    return NotFound("no organisation with id " + std::to_string(id));
+  }
+  return CheckObject(ctx, ctx.store.GetOrganization(id), p, id, min, "organisation", id);
 }
 
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto a = ctx.store.GetApplication(id);
   Id org = a.ok() ? a->org_id : 0;
-  return CheckObject(std::move(a), p, org, min, "application", id);
+  return CheckObject(ctx, std::move(a), p, org, min, "application", id);
 }
 
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto d = ctx.store.GetDevice(id);
   Id org = d.ok() ? d->org_id : 0;
-  return CheckObject(std::move(d), p, org, min, "device", id);
+  return CheckObject(ctx, std::move(d), p, org, min, "device", id);
 }
 
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto m = ctx.store.GetDeviceModel(id);
   Id org = m.ok() ? m->org_id : 0;
-  return CheckObject(std::move(m), p, org, min, "device model", id);
+  return CheckObject(ctx, std::move(m), p, org, min, "device model", id);
 }
 
 }  // namespace bysans::api

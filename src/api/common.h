@@ -3,6 +3,7 @@
 // error has the one shape {"error": {"code", "message"}}.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,9 +26,14 @@ http::Response NoContent();
 http::Response PagedJson(json items, int64_t total, const Page& page);
 
 // Parses the request body as a JSON object. kUnsupportedMedia when the
-// content type is set and is not JSON; kInvalidArgument with the parser's
-// position for malformed JSON or a body that is not an object.
+// content type is set and is not application/json (or application/*+json);
+// kInvalidArgument for a body nested deeper than kMaxJsonDepth (checked
+// before parsing), with the parser's position for malformed JSON, or for a
+// body that is not an object. Every handler parses its body through this.
 Result<json> ParseJsonObject(const http::Request& req);
+// Parses JSON text from a request (e.g. a payload given as a string) under
+// the same depth limit; kInvalidArgument naming `what` when it is malformed.
+Result<json> ParseJsonText(std::string_view text, std::string_view what);
 
 // ?limit=&offset= (limit default 100, max 10000). kInvalidArgument if bad.
 Result<Page> PageFrom(const http::Request& req);
@@ -59,11 +65,27 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
            std::optional<Id> org_id, std::string action, std::string object_type,
            std::string object_id, std::string detail = {});
 
+// Records a denied attempt on an object of an organisation where the caller
+// has no role: an audit entry "denied" in that organisation, at most one per
+// (caller, organisation) and minute so that it cannot flood the log.
+void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,
+                 const std::string& object_type, const std::string& object_id);
+
+// auth::Require, plus AuditDenied when the caller has no role in `org_id`
+// (`kind`/`id` name the object asked for).
+Status RequireRole(ApiContext& ctx, const auth::Principal& p, Id org_id, Role min,
+                   const std::string& kind, Id id);
+
+// Authenticates the caller (kUnauthenticated without valid credentials). A
+// write authenticated by the session cookie must also pass the CSRF checks
+// (http/csrf.h); API keys are not sent by browsers on their own and skip them.
+Result<auth::Principal> AuthenticateRequest(ApiContext& ctx, const http::Request& req);
+
 // Wraps a handler body that needs an authenticated caller: answers 401 when
 // authentication fails, otherwise calls fn(principal).
 template <typename Fn>
 void WithPrincipal(ApiContext& ctx, http::Request& req, const http::Responder& respond, Fn&& fn) {
-  auto p = ctx.auth.Authenticate(req);
+  auto p = AuthenticateRequest(ctx, req);
   if (!p.ok()) {
     respond(http::ErrorResponse(p.status()));
     return;
@@ -75,10 +97,12 @@ void WithPrincipal(ApiContext& ctx, http::Request& req, const http::Responder& r
 // become the one error shape; exceptions escaping it become 500 (400 for a
 // JSON type error).
 using AuthedHandler = std::function<Result<http::Response>(http::Request&, const auth::Principal&)>;
-// Registers `fn` behind authentication (401 without valid credentials).
+// Registers `fn` behind authentication (401 without valid credentials). Any
+// body nested deeper than kMaxJsonDepth is refused (400) before `fn` runs,
+// also on routes whose handler never reads a body.
 void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::string pattern,
                std::string summary, AuthedHandler fn);
-// The same without authentication (login, health, ...).
+// The same without authentication (login, health, ...), with the same depth check.
 using PublicHandler = std::function<Result<http::Response>(http::Request&)>;
 void AddPublic(http::Router& router, std::string method, std::string pattern, std::string summary,
                PublicHandler fn);
@@ -93,11 +117,14 @@ Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, I
 
 // What the loaders do, for any object of an organisation (rules, alarms, silences, ...): maps a
 // store kNotFound or a missing role in `org_id` onto one kNotFound "no <kind> with id N"
-// (neither existence nor owner revealed); kPermissionDenied below `min`.
+// (neither existence nor owner revealed); kPermissionDenied below `min`. A missing role is
+// audited in `org_id` (RequireRole).
 template <typename T>
-Result<T> CheckObject(Result<T> obj, const auth::Principal& p, Id org_id, Role min,
+Result<T> CheckObject(ApiContext& ctx, Result<T> obj, const auth::Principal& p, Id org_id, Role min,
                       const char* kind, Id id) {
-  Status st = obj.ok() ? auth::Require(p, org_id, min) : obj.status();
+  std::string object_type = kind;  // "device model" → "device_model", as in other audit entries
+  std::replace(object_type.begin(), object_type.end(), ' ', '_');
+  Status st = obj.ok() ? RequireRole(ctx, p, org_id, min, object_type, id) : obj.status();
   if (st.code() == Code::kNotFound)
     return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
   if (!st.ok()) return st;

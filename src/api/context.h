@@ -4,7 +4,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <string>
 
+#include "api/audit_throttle.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -22,6 +25,10 @@ struct ApiContext {
   Random& random;
   Metrics& metrics;
   pipeline::Pipeline& pipeline;  // every uplink goes through it
+  // http.metrics_token: when set, GET /metrics needs "Authorization: Bearer <token>".
+  std::string metrics_token;
+  // One "denied" audit entry per (caller, organisation) and minute.
+  std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };
 
 // Each file under api/ registers its own routes.

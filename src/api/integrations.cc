@@ -6,12 +6,16 @@
 //   trusted for an mqtts:// broker instead of the system's CAs) is public and returned;
 //   mutual TLS: `clientCert` (PEM, public) with its `clientKey` (write-only, `hasClientKey`,
 //   kept encrypted like the password);
-//   `status`/`lastError` come from the running connection (mqtt/integrations.h);
+//   a url change to another scheme, host or port needs the stored password and client key
+//   again (or null to drop them): a stored secret never follows the url to another broker;
+//   `status`/`lastError` come from the running connection (mqtt/integrations.h; the broker is
+//   reached only where the outbound-address policy admits it);
 // - gateways seen per organisation; uplinks from DevEUIs unknown to an organisation's
 //   integrations, and (global admin) those that arrived on bysans' own broker, which is not
 //   tied to an organisation.
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 #include <vector>
 
 #include "api/common.h"
@@ -26,6 +30,11 @@ namespace {
 
 constexpr const char* kChirpstack = "chirpstack";
 constexpr const char* kExternal = "mqtt";
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 const char* KindName(const std::string& kind) {
   return kind == kChirpstack ? "ChirpStack integration" : "MQTT broker integration";
@@ -216,14 +225,10 @@ Status CheckClientIdFree(ApiContext& ctx, const MqttIntegration& i) {
   if (i.client_id.empty()) return Status::Ok();
   BYSANS_ASSIGN_OR_RETURN(mqtt::BrokerUrl mine, mqtt::ParseBrokerUrl(i.url, "url"));
   BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.mqtt().ListIntegrations("", 0, 0));
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
   for (const MqttIntegration& other : all) {
     if (other.id == i.id || other.client_id != i.client_id) continue;
     auto theirs = mqtt::ParseBrokerUrl(other.url, "url");
-    if (theirs.ok() && lower(theirs->host) == lower(mine.host) && theirs->port == mine.port) {
+    if (theirs.ok() && Lower(theirs->host) == Lower(mine.host) && theirs->port == mine.port) {
       // Not which integration: it may belong to another organisation.
       return AlreadyExists("field 'clientId': '" + i.client_id +
                            "' is already used by another integration on this broker");
@@ -315,13 +320,38 @@ Result<http::Response> GetOne(ApiContext& ctx, http::Request& req, const auth::P
   return Json(200, IntegrationJson(ctx, i));
 }
 
+// A stored password or client key is never sent to another broker: when the url's scheme,
+// host or port changes, each stored secret must be given again (a value, or null to drop it).
+Status CheckSecretsFollowUrl(const MqttIntegration& before, const MqttIntegration& after,
+                             const SecretChanges& secrets) {
+  if (before.url == after.url) return Status::Ok();
+  auto old_url = mqtt::ParseBrokerUrl(before.url, "url");
+  BYSANS_ASSIGN_OR_RETURN(mqtt::BrokerUrl new_url, mqtt::ParseBrokerUrl(after.url, "url"));
+  if (old_url.ok() && old_url->tls == new_url.tls && Lower(old_url->host) == Lower(new_url.host) &&
+      old_url->port == new_url.port) {
+    return Status::Ok();
+  }
+  for (auto [field, stored, given] :
+       {std::tuple{"password", before.has_password, secrets.password.has_value()},
+        std::tuple{"clientKey", before.has_client_key, secrets.client_key.has_value()}}) {
+    if (stored && !given) {
+      return InvalidArgument(std::string("field '") + field +
+                             "' must be given again (or null to remove it): the broker in "
+                             "'url' changed, and a stored secret is never sent to another broker");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<http::Response> PatchOne(ApiContext& ctx, http::Request& req, const auth::Principal& p,
                                 const std::string& kind) {
   BYSANS_ASSIGN_OR_RETURN(MqttIntegration i, LoadIntegration(ctx, req, p, kind, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   SecretChanges secrets;
+  const MqttIntegration before = i;
   BYSANS_RETURN_IF_ERROR(ApplyFields(body, false, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientCertificate(ctx, i, secrets));
+  BYSANS_RETURN_IF_ERROR(CheckSecretsFollowUrl(before, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
   i.updated_ms = ctx.clock.NowMs();
   BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().UpdateIntegration(i, secrets.password));

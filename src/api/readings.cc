@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <map>
 #include <set>
@@ -38,8 +39,43 @@ std::string ValueText(const Value& v) {
   return std::get<std::string>(v);
 }
 
+// A plain decimal number ("-3.5", "+1e-3"): a spreadsheet reads it as a
+// number, never as a formula.
+bool IsPlainNumber(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  size_t digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    size_t exp_digits = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+// A text cell a spreadsheet would run as a formula (= + - @, or a leading tab
+// or CR that some strip before looking) gets a leading ' so it stays text.
+bool LooksLikeFormula(std::string_view s) {
+  return !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos &&
+         !IsPlainNumber(s);
+}
+
 // RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+// Formula-like text is defused first (LooksLikeFormula).
 void CsvField(std::string& out, std::string_view s) {
+  std::string defused;
+  if (LooksLikeFormula(s)) {
+    defused = "'" + std::string(s);
+    s = defused;
+  }
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out.append(s);
     return;
@@ -173,12 +209,24 @@ Status CheckRange(TimeMs from, TimeMs to) {
   return Status::Ok();
 }
 
+// Exports and bulk reads are audited: who took which data of which device.
+// `what` is "readings", "buckets" or "messages"; the action is "export" for
+// CSV and "read" for JSON.
+void AuditRead(ApiContext& ctx, const auth::Principal& p, const http::Request& req, const Device& d,
+               const char* what, bool csv, size_t rows) {
+  json detail = {{"data", what}, {"format", csv ? "csv" : "json"}, {"rows", rows}};
+  for (const char* q : {"key", "from", "to", "bucket"})
+    if (const std::string* v = req.Query(q); v && !v->empty()) detail[q] = *v;
+  Audit(ctx, p, req, d.org_id, csv ? "export" : "read", "device", std::to_string(d.id),
+        detail.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 // ---- handlers ------------------------------------------------------------------
 
 const std::set<std::string, std::less<>> kAggs = {"avg", "min", "max", "count", "sum"};
 
-Result<http::Response> Aggregated(ApiContext& ctx, http::Request& req, const Device& d,
-                                  const std::string& bucket_text) {
+Result<http::Response> Aggregated(ApiContext& ctx, http::Request& req, const auth::Principal& p,
+                                  const Device& d, const std::string& bucket_text) {
   auto bucket = ParseDurationMs(bucket_text);
   if (!bucket || *bucket <= 0) {
     return InvalidArgument("bucket must be a duration like 15m, 1h or 1d, not '" + bucket_text +
@@ -219,6 +267,7 @@ Result<http::Response> Aggregated(ApiContext& ctx, http::Request& req, const Dev
     return b.count;
   };
   if (csv) {
+    AuditRead(ctx, p, req, d, "buckets", true, buckets.size());
     std::string out = "ts";
     for (const auto& a : aggs) out += "," + a;
     out += "\r\n";
@@ -249,7 +298,7 @@ Result<http::Response> Readings(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
   if (const std::string* bucket = req.Query("bucket"); bucket && !bucket->empty()) {
-    return Aggregated(ctx, req, d, *bucket);
+    return Aggregated(ctx, req, p, d, *bucket);
   }
   ReadingQuery q;
   q.device_id = d.id;
@@ -268,6 +317,7 @@ Result<http::Response> Readings(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.QueryReadings(q));
   if (csv) {
+    AuditRead(ctx, p, req, d, "readings", true, rows.size());
     std::string out = "device_id,key,ts,value,unit,quality\r\n";
     std::string dev = std::to_string(d.id);
     for (const Reading& r : rows) {
@@ -359,6 +409,7 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_ASSIGN_OR_RETURN(q.limit, LimitQuery(req, kDefaultMessageLimit, kMaxMessageLimit));
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
   BYSANS_ASSIGN_OR_RETURN(std::vector<RawMessage> rows, ctx.store.QueryMessages(q));
+  AuditRead(ctx, p, req, d, "messages", csv, rows.size());
   auto payload = [](const RawMessage& m) -> std::pair<std::string, const char*> {
     if (IsValidUtf8(m.payload)) return {m.payload, "utf8"};
     return {Base64(m.payload), "base64"};

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "act/action_secrets.h"
 #include "api/common.h"
 #include "core/time_format.h"
 #include "rules/dry_run.h"
@@ -31,7 +32,7 @@ Result<Parsed> FromRecord(const RuleRecord& rec) {
 json RuleJson(const RuleRecord& rec) {
   auto p = FromRecord(rec);
   if (!p.ok()) return {{"id", rec.id}, {"orgId", rec.org_id}, {"error", p.status().message()}};
-  json j = rules::RuleToJson(p->rule, p->actions);
+  json j = rules::RuleToJson(p->rule, act::ActionsForApi(p->actions));  // secrets write-only
   j["createdAt"] = FormatRfc3339(rec.created_ms);
   j["updatedAt"] = FormatRfc3339(rec.updated_ms);
   return j;
@@ -124,6 +125,17 @@ std::optional<http::Response> Build(ApiContext& ctx, const json& body, Id org, P
   return std::nullopt;
 }
 
+// The actions as they are stored: secrets sealed, a secret not given again kept from
+// `previous` while the action's server is unchanged (act/action_secrets.h).
+Status StoreActions(ApiContext& ctx, const json& body, const json& previous, Parsed* p) {
+  auto stored = body.contains("actions")
+                    ? act::ActionsForStore(body["actions"], previous, ctx.store.secrets())
+                    : act::SealStoredActions(p->actions, ctx.store.secrets());
+  if (!stored.ok()) return stored.status();
+  p->actions = std::move(stored).value();
+  return Status::Ok();
+}
+
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kEditor));
@@ -131,6 +143,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   Parsed parsed;
   parsed.rule.org_id = o.id;
   if (auto bad = Build(ctx, body, o.id, &parsed)) return std::move(*bad);
+  BYSANS_RETURN_IF_ERROR(StoreActions(ctx, body, json::array(), &parsed));
   RuleRecord rec;
   rec.org_id = o.id;
   rec.enabled = parsed.rule.enabled;
@@ -158,7 +171,7 @@ Result<RuleRecord> LoadRule(ApiContext& ctx, http::Request& req, const auth::Pri
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "ruleId"));
   auto rec = ctx.store.rules().GetRule(id);
   Id org = rec.ok() ? rec->org_id : 0;
-  return CheckObject(std::move(rec), p, org, min, "rule", id);
+  return CheckObject(ctx, std::move(rec), p, org, min, "rule", id);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -170,7 +183,9 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   BYSANS_ASSIGN_OR_RETURN(RuleRecord rec, LoadRule(ctx, req, p, Role::kEditor));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_ASSIGN_OR_RETURN(Parsed parsed, FromRecord(rec));
+  const json previous = parsed.actions;
   if (auto bad = Build(ctx, body, rec.org_id, &parsed)) return std::move(*bad);
+  BYSANS_RETURN_IF_ERROR(StoreActions(ctx, body, previous, &parsed));
   rec.enabled = parsed.rule.enabled;
   rec.definition = rules::RuleToJson(parsed.rule, parsed.actions).dump();
   rec.updated_ms = ctx.clock.NowMs();
@@ -294,7 +309,7 @@ Result<http::Response> DeleteSilence(ApiContext& ctx, http::Request& req,
   auto s = ctx.store.rules().GetSilence(id);
   Id org = s.ok() ? s->org_id : 0;
   BYSANS_ASSIGN_OR_RETURN(SilenceRecord found,
-                          CheckObject(std::move(s), p, org, Role::kEditor, "silence", id));
+                          CheckObject(ctx, std::move(s), p, org, Role::kEditor, "silence", id));
   BYSANS_RETURN_IF_ERROR(ctx.store.rules().DeleteSilence(id));
   Audit(ctx, p, req, found.org_id, "delete", "silence", std::to_string(id));
   return NoContent();

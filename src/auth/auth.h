@@ -24,6 +24,7 @@ struct Principal {
   bool global_admin = false;
   std::map<Id, Role> roles;  // organisation → role; an API key has exactly one
   std::string name;          // email, or "apikey:<prefix>" — for audit and logs
+  std::string remote_addr;   // the request's address (set by the API layer, for audit)
 
   // The caller's role in the organisation, or nullopt if none. A global
   // admin is admin everywhere.

@@ -9,6 +9,8 @@
 #include <functional>
 #include <vector>
 
+#include "core/outbound_policy.h"
+
 extern char** environ;
 
 namespace bysans {
@@ -86,6 +88,9 @@ const std::vector<Setting>& Settings() {
       {"http.body_limit", IntIn(&Config::http_body_limit, 1024, 64 * 1024 * 1024)},
       {"http.tls_cert", Text(&Config::tls_cert_file)},
       {"http.tls_key", Text(&Config::tls_key_file)},
+      {"http.max_connections", IntIn(&Config::http_max_connections, 1, 1'000'000)},
+      {"http.stream_write_timeout_s", IntIn(&Config::http_stream_write_timeout_s, 1, 3600)},
+      {"http.metrics_token", Text(&Config::http_metrics_token)},
       {"log.format", OneOf(&Config::log_format, {"text", "json"})},
       {"log.level", OneOf(&Config::log_level, {"trace", "debug", "info", "warn", "error"})},
       {"web.dir", Text(&Config::web_dir)},
@@ -96,6 +101,12 @@ const std::vector<Setting>& Settings() {
       {"mqtt.url", Text(&Config::mqtt_url)},
       {"mqtt.client_id", Text(&Config::mqtt_client_id)},
       {"mqtt.bind_address", Text(&Config::mqtt_bind_address)},
+      {"outbound.allow",
+       [](Config& c, const std::string& v) {
+         BYSANS_RETURN_IF_ERROR(OutboundPolicy::Parse(v).status());
+         c.outbound_allow = v;
+         return Status::Ok();
+       }},
       {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
       {"admin.email", Text(&Config::admin_email)},
       {"admin.password", Text(&Config::admin_password)},
@@ -127,9 +138,12 @@ Status FlattenToml(const toml::table& table, const std::string& prefix, const st
       value = std::to_string(*i);
     } else if (auto b = node.value<bool>(); b && node.is_boolean()) {
       value = *b ? "true" : "false";
+    } else if (const auto* list = node.as_array(); list && list->is_homogeneous<std::string>()) {
+      for (const auto& item : *list)
+        value += (value.empty() ? "" : ",") + *item.value<std::string>();
     } else {
       return InvalidArgument("invalid setting " + name + " (from " + origin +
-                             "): must be a string, an integer or a boolean");
+                             "): must be a string, an integer, a boolean or a list of strings");
     }
     out[name] = {value, origin};
   }

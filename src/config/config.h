@@ -21,6 +21,9 @@ struct Config {
   int64_t http_body_limit = 256 * 1024;
   std::string tls_cert_file;
   std::string tls_key_file;
+  int http_max_connections = 1024;       // beyond it new connections are closed at once
+  int http_stream_write_timeout_s = 60;  // an event stream that cannot write this long is closed
+  std::string http_metrics_token;        // set: /metrics needs "Authorization: Bearer <token>"
 
   std::string log_format = "text";  // text | json
   std::string log_level = "info";   // trace debug info warn error
@@ -35,6 +38,11 @@ struct Config {
   std::string mqtt_url;                         // external broker instead of the supervised one
   std::string mqtt_client_id = "bysans-1";      // mqtt.url only (supervised: random)
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
+
+  // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and
+  // third-party MQTT brokers may reach besides public addresses (comma-separated; a TOML
+  // array also works). Link-local/metadata, multicast and 0.0.0.0/8 are never reached.
+  std::string outbound_allow;
 
   // Under load, commits of MQTT messages start at most this often (store/sqlite/sqlite_store.h
   // group_commit_interval_us): more messages share one fdatasync, for up to this much latency.

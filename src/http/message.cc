@@ -1,7 +1,10 @@
 #include "http/message.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 namespace bysans::http {
 namespace {
@@ -19,8 +22,51 @@ int HexValue(char c) {
   return -1;
 }
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not
+// one (stray continuation byte, overlong form, surrogate, beyond U+10FFFF, cut).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n = 0;
+  uint32_t cp = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+// JSON string contents; bytes that are not valid UTF-8 become U+FFFD (error
+// messages often echo what the caller sent).
 void AppendJsonEscaped(std::string& out, std::string_view s) {
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      size_t n = Utf8SequenceLength(s, i);
+      if (n == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -149,6 +195,11 @@ Response ErrorResponse(int http_status, std::string_view code, std::string_view 
 }
 
 Response ErrorResponse(const Status& status) {
+  if (status.code() == Code::kInternal) {
+    // The detail (often a library's or the database's text) is for the log only.
+    spdlog::error("internal error: {}", status.message());
+    return ErrorResponse(500, CodeName(Code::kInternal), "internal error");
+  }
   return ErrorResponse(HttpStatusFor(status.code()), CodeName(status.code()), status.message());
 }
 

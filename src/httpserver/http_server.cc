@@ -50,6 +50,7 @@ struct ServerMetrics {
   prometheus::Counter* by_class[4];  // 2xx, 3xx, 4xx, 5xx
   prometheus::Histogram* duration;
   prometheus::Gauge* connections;
+  prometheus::Counter* refused;  // connections closed at the connection limit
 };
 
 class SessionBase {
@@ -83,7 +84,7 @@ int ClassIndex(int status) {
 
 // Copies handler headers and adds the ones every response carries.
 template <class Body>
-void ApplyHeaders(bhttp::response<Body>& res, const http::Headers& headers) {
+void ApplyHeaders(bhttp::response<Body>& res, const http::Headers& headers, bool tls) {
   for (const auto& [name, value] : headers.all()) {
     if (name == "content-length" || name == "transfer-encoding" || name == "connection") continue;
     bhttp::field f = bhttp::string_to_field(name);
@@ -96,6 +97,10 @@ void ApplyHeaders(bhttp::response<Body>& res, const http::Headers& headers) {
   if (!headers.Has("x-content-type-options")) res.set("X-Content-Type-Options", "nosniff");
   if (!headers.Has("referrer-policy")) res.set("Referrer-Policy", "no-referrer");
   if (!headers.Has("x-frame-options")) res.set("X-Frame-Options", "DENY");
+  // Static UI files set their own; API answers, exports and errors are never cached.
+  if (!headers.Has("cache-control")) res.set(bhttp::field::cache_control, "no-store");
+  if (tls && !headers.Has("strict-transport-security"))
+    res.set(bhttp::field::strict_transport_security, "max-age=31536000");
 }
 
 template <class Stream>
@@ -109,6 +114,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         executor_(socket.get_executor()),
         stream_(std::move(socket), args...),
         timer_(executor_),
+        write_deadline_(executor_),
         remote_(std::move(remote)) {
     if (shared_->metrics) shared_->metrics->connections->Increment();
   }
@@ -270,7 +276,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     try {
       shared_->router->Dispatch(req_, respond);
     } catch (const std::exception& e) {
-      respond(http::ErrorResponse(500, "internal", std::string("handler failed: ") + e.what()));
+      respond(http::ErrorResponse(Internal(std::string("handler failed: ") + e.what())));
     } catch (...) {
       respond(http::ErrorResponse(500, "internal", "handler failed"));
     }
@@ -294,7 +300,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(resp.status));
-    ApplyHeaders(*res, resp.headers);
+    ApplyHeaders(*res, resp.headers, kTls);
     bool close =
         force_close_ || !keep_alive_ || beast::iequals(resp.headers.Get("connection"), "close");
     res->keep_alive(!close);
@@ -322,7 +328,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto res = std::make_shared<bhttp::response<bhttp::empty_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(resp.status));
-    ApplyHeaders(*res, resp.headers);
+    ApplyHeaders(*res, resp.headers, kTls);
     res->keep_alive(false);
     res->chunked(true);
     auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
@@ -367,7 +373,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     };
     if (chunk.empty()) return next({}, 0);
     chunk_ = std::move(chunk);
-    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(chunk_)), std::move(next));
+    // A client that stops reading fills the socket buffers and the write
+    // never completes: close the stream after the write timeout.
+    write_deadline_.expires_after(std::chrono::seconds(shared_->options.stream_write_timeout_s));
+    write_deadline_.async_wait([self = this->shared_from_this()](ErrorCode tec) {
+      if (!tec) self->Close();
+    });
+    asio::async_write(
+        stream_, bhttp::make_chunk(asio::buffer(chunk_)),
+        [next = std::move(next), self = this->shared_from_this()](ErrorCode ec, size_t n) mutable {
+          self->write_deadline_.cancel();
+          next(ec, n);
+        });
   }
 
   // Half-close and drain what the client still sends so that it receives our
@@ -401,6 +418,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (closing_) return;
     closing_ = true;
     timer_.cancel();
+    write_deadline_.cancel();
     ErrorCode ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().close();
@@ -410,6 +428,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   asio::any_io_executor executor_;
   Stream stream_;
   asio::steady_timer timer_;
+  asio::steady_timer write_deadline_;  // bounds each write of a stream chunk
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -483,6 +502,11 @@ struct HttpServer::Impl {
     return Status::Ok();
   }
 
+  bool AtConnectionLimit() {
+    std::lock_guard lock(shared->mu);
+    return static_cast<int64_t>(shared->sessions.size()) >= shared->options.max_connections;
+  }
+
   void Accept() {
     acceptor->async_accept(asio::make_strand(shared->ioc),
                            [this](ErrorCode ec, tcp::socket socket) {
@@ -502,6 +526,11 @@ struct HttpServer::Impl {
 
   void StartSession(tcp::socket socket) {
     ErrorCode ec;
+    if (AtConnectionLimit()) {  // closed at once, before any byte is read or a TLS handshake
+      if (shared->metrics) shared->metrics->refused->Increment();
+      socket.close(ec);
+      return;
+    }
     auto endpoint = socket.remote_endpoint(ec);
     std::string remote = ec ? std::string() : endpoint.address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
@@ -543,6 +572,9 @@ HttpServer::HttpServer(HttpServerOptions options, const http::Router& router, Me
     m.duration = &metrics->Histogram("bysans_http_request_duration_seconds",
                                      "Time from a complete request header to its response");
     m.connections = &metrics->Gauge("bysans_http_connections", "Open HTTP connections");
+    m.refused =
+        &metrics->Counter("bysans_http_connections_refused_total",
+                          "Connections closed at once because http.max_connections were open");
     impl_->shared->metrics = m;
   }
 }

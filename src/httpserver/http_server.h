@@ -2,7 +2,10 @@
 // requests into http::Request, dispatches them through an http::Router and
 // writes the http::Response the handler passes to its Responder, possibly
 // later and from another thread. Plain HTTP or HTTPS (OpenSSL), keep-alive,
-// body limits, timeouts, chunked streaming for server-sent events.
+// body limits, timeouts, chunked streaming for server-sent events, a
+// connection limit. Every answer carries the security headers; answers that
+// set no Cache-Control (the API's, CSV exports, errors) get "no-store"; under
+// TLS, Strict-Transport-Security.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +27,8 @@ struct HttpServerOptions {
   int header_timeout_s = 30;       // time to receive a full request (slowloris)
   int idle_timeout_s = 60;         // keep-alive idle
   std::string tls_cert_file, tls_key_file;  // both set → HTTPS only (PEM)
+  int max_connections = 1024;               // beyond it new connections are closed at once
+  int stream_write_timeout_s = 60;          // a stream that cannot write this long is closed
 };
 
 class HttpServer {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/json_depth.h"
 #include "core/time_format.h"
 
 namespace bysans::ingest {
@@ -242,7 +243,9 @@ Status JsonFlattener::Flatten(std::string_view json_text, Id device_id, TimeMs t
     }
   } else {
     // Slow path: let nlohmann decide, for a precise error or a document
-    // simdjson cannot represent.
+    // simdjson cannot represent. A document simdjson refused for its depth
+    // is refused here before nlohmann builds it.
+    BYSANS_RETURN_IF_ERROR(CheckJsonDepth(json_text, kMaxFlattenDepth));
     njson doc;
     try {
       doc = njson::parse(json_text);

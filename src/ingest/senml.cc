@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/json_depth.h"
 #include "ingest/flatten.h"
 
 namespace bysans::ingest {
@@ -53,6 +54,8 @@ bool IsBaseField(const std::string& k) {
 }  // namespace
 
 Result<std::vector<Reading>> ParseSenml(std::string_view json, Id device_id, TimeMs now) {
+  // The payload is stored and may reach decoders: no deeper than the API allows.
+  BYSANS_RETURN_IF_ERROR(CheckJsonDepth(json));
   njson doc;
   try {
     doc = njson::parse(json);

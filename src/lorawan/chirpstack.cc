@@ -5,6 +5,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.h"
 #include "core/time_format.h"
 
 namespace bysans::lorawan {
@@ -108,6 +109,8 @@ Result<EventTopic> ParseEventTopic(std::string_view topic) {
 }
 
 Result<ChirpstackEvent> ParseEvent(const EventTopic& topic, std::string_view payload) {
+  // The payload is stored and later handed to decoders: nothing deeper than the API allows.
+  BYSANS_RETURN_IF_ERROR(CheckJsonDepth(payload));
   json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return InvalidArgument("ChirpStack event: payload is not valid JSON");
   if (!doc.is_object()) return InvalidArgument("ChirpStack event: payload is not a JSON object");

@@ -633,23 +633,47 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   }
 
   // One connection from TCP connect to close. Returns why it ended.
+  // A failure to reach the broker: for a user-configured broker one neutral message (so its
+  // status is no port scanner), the detail in the server log.
+  Status Unreachable(const std::string& detail) const {
+    if (opts_.trusted) return Unavailable(detail);
+    spdlog::warn("mqtt: {}:{}: {}", opts_.host, opts_.port, detail);
+    return Unavailable(CouldNotConnectMessage(opts_.host + ":" + std::to_string(opts_.port)));
+  }
+
   awaitable<Status> Session(std::shared_ptr<Conn> c, bool& established) {
     c->guard.expires_after(std::chrono::milliseconds(opts_.connect_timeout_ms));
-    c->guard.async_wait([c](const error_code& ec) {
-      if (!ec) c->Close(Unavailable("timed out connecting to the MQTT broker"));
+    c->guard.async_wait([this, c](const error_code& ec) {
+      if (!ec) c->Close(Unreachable("timed out connecting to the MQTT broker"));
     });
     tcp::resolver resolver(io_);
-    auto [rec, endpoints] =
+    auto [rec, resolved] =
         co_await resolver.async_resolve(opts_.host, std::to_string(opts_.port), kAsTuple);
     if (c->closed) co_return c->reason;
     if (rec) {
-      c->Close(Unavailable(fmt::format("cannot resolve {}: {}", opts_.host, rec.message())));
+      c->Close(Unreachable(fmt::format("cannot resolve {}: {}", opts_.host, rec.message())));
+      co_return c->reason;
+    }
+    // The outbound-address policy, on every resolved address (after DNS, before connect).
+    std::vector<tcp::endpoint> endpoints;
+    std::string refused;
+    for (const auto& entry : resolved) {
+      tcp::endpoint ep = entry.endpoint();
+      Status allowed = opts_.trusted ? Status::Ok() : opts_.outbound.Check(ep.data(), ep.size());
+      if (allowed.ok()) {
+        endpoints.push_back(ep);
+      } else {
+        refused = allowed.message();
+      }
+    }
+    if (endpoints.empty()) {
+      c->Close(Unreachable(refused.empty() ? "no address" : refused));
       co_return c->reason;
     }
     auto [cec, ep] = co_await asio::async_connect(c->stream.next_layer(), endpoints, kAsTuple);
     if (c->closed) co_return c->reason;
     if (cec) {
-      c->Close(Unavailable(
+      c->Close(Unreachable(
           fmt::format("cannot connect to {}:{}: {}", opts_.host, opts_.port, cec.message())));
       co_return c->reason;
     }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/outbound_policy.h"
 #include "core/random.h"
 #include "core/status.h"
 
@@ -49,6 +50,12 @@ struct ClientOptions {
   int read_batch_bytes = 16384;
   int read_batch_wait_us = 2000;
   Random* random = nullptr;  // backoff jitter; nullptr: an owned SystemRandom
+  // A user-configured broker (integrations) is reached only where the outbound-address policy
+  // admits the resolved address (core/outbound_policy.h), and its connection errors read as
+  // the neutral "could not connect to <host>" (details in the server log). `trusted` skips the
+  // policy: only for bysans' own connection (the supervised broker or the operator's mqtt.url).
+  bool trusted = false;
+  OutboundPolicy outbound;  // public addresses only unless it admits more
 };
 
 struct IncomingMessage {

@@ -620,6 +620,7 @@ Status MqttService::Start() {
   co.max_inflight = o.max_inflight;
   co.max_packet_size = o.max_payload * 2 + 4096;
   co.random = &m.random;
+  co.trusted = true;  // bysans' own broker (supervised, or the operator's mqtt.url)
   if (o.external_url.empty()) {
     if (::access(o.mosquitto_path.c_str(), X_OK) != 0) {
       return FailedPrecondition("the MQTT broker mosquitto was not found at " + o.mosquitto_path +
@@ -720,6 +721,7 @@ Status MqttService::Start() {
     IntegrationOptions io;
     io.max_inflight = o.max_inflight;
     io.max_packet_size = o.max_payload * 2 + 4096;
+    io.outbound = o.outbound;
     m.integrations = std::make_unique<IntegrationManager>(
         m.store.mqtt(), m.metrics, m.clock, m.random, io,
         [&m](const MqttIntegration& via, IncomingMessage msg, AckHandle ack) {

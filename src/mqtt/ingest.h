@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/outbound_policy.h"
 #include "core/random.h"
 #include "core/status.h"
 #include "pipeline/pipeline.h"
@@ -39,6 +40,7 @@ struct ServiceOptions {
   size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)
   bool subscribe_chirpstack = true;  // application/+/device/+/event/+
   bool run_integrations = true;      // per-organisation/application third-party brokers
+  OutboundPolicy outbound;           // what the integrations may reach (core/outbound_policy.h)
 };
 
 class MqttService {

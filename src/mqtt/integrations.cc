@@ -118,6 +118,7 @@ std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const Mq
   co.reconnect_min_ms = opts_.reconnect_min_ms;
   co.reconnect_max_ms = opts_.reconnect_max_ms;
   co.random = &random_;
+  co.outbound = opts_.outbound;  // co.trusted stays false: a user-configured broker
   auto r = std::make_unique<Running>();
   r->cfg = std::make_shared<const MqttIntegration>(cfg);
   r->secrets = std::move(secrets);

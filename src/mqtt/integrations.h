@@ -32,6 +32,7 @@ struct IntegrationOptions {
   int poll_ms = 200;  // how often the store's generation is checked
   int reconnect_min_ms = 200;
   int reconnect_max_ms = 30000;
+  OutboundPolicy outbound;  // the brokers are user-configured: only what it admits is reached
 };
 
 class IntegrationManager {

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "act/action_secrets.h"
 #include "act/outbox.h"
 #include "core/encoding.h"
 
@@ -30,6 +31,25 @@ Status GetDouble(const json& o, const char* k, const std::string& path, double* 
   if (!o.contains(k)) return Status::Ok();
   if (!o[k].is_number()) return Bad(path + k, "must be a number");
   *out = o[k].get<double>();
+  return Status::Ok();
+}
+
+// CR, LF or NUL: would end an SMTP command or a mail/HTTP header line early (injection).
+bool HasLineBreak(const std::string& v) {
+  return v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos;
+}
+
+// An action URL: no line breaks or control characters, no credentials (user:password@) in it.
+Status CheckActionUrl(const std::string& url, const std::string& field) {
+  for (unsigned char c : url) {
+    if (c < 0x20 || c == 0x7f || c == ' ')
+      return Bad(field, "must not contain spaces or control characters");
+  }
+  size_t scheme = url.find("://");
+  size_t end = url.find_first_of("/?#", scheme == std::string::npos ? 0 : scheme + 3);
+  if (url.substr(0, end).find('@') != std::string::npos) {
+    return Bad(field, "must not hold credentials; use 'headers' or 'username'/'password'");
+  }
   return Status::Ok();
 }
 
@@ -164,6 +184,10 @@ json RuleToJson(const Rule& r, const json& actions) {
 
 Status ValidateActions(const json& actions) {
   if (!actions.is_array()) return Bad("actions", "must be an array");
+  if (actions.size() > kMaxActionsPerRule) {
+    return Bad("actions", "has more than " + std::to_string(kMaxActionsPerRule) +
+                              " actions (the limit per rule)");
+  }
   for (size_t i = 0; i < actions.size(); ++i) {
     const json& a = actions[i];
     std::string p = "actions[" + std::to_string(i) + "].";
@@ -182,46 +206,62 @@ Status ValidateActions(const json& actions) {
     BYSANS_RETURN_IF_ERROR(GetString(a, "url", p, &url));
     std::string tmp;
     BYSANS_RETURN_IF_ERROR(GetString(a, "body", p, &tmp));
-    BYSANS_RETURN_IF_ERROR(GetString(a, "subject", p, &tmp));
+    std::string subject;
+    BYSANS_RETURN_IF_ERROR(GetString(a, "subject", p, &subject));
     int64_t timeout = 0;
     BYSANS_RETURN_IF_ERROR(GetInt(a, "timeoutMs", p, &timeout));
     if (timeout < 0 || timeout > 600000) return Bad(p + "timeoutMs", "must be in [0, 600000]");
     if (type == "webhook") {
-      BYSANS_RETURN_IF_ERROR(
-          CheckKeys(a, p, {"type", "on", "url", "headers", "body", "timeoutMs"}));
+      BYSANS_RETURN_IF_ERROR(CheckKeys(a, p,
+                                       {"type", "on", "url", "headers", "body", "timeoutMs",
+                                        act::kHeaderNames, act::kHeadersSealed}));
       if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
         return Bad(p + "url", "must be an http:// or https:// URL");
       }
+      BYSANS_RETURN_IF_ERROR(CheckActionUrl(url, p + "url"));
       if (a.contains("headers")) {
         if (!a["headers"].is_object()) return Bad(p + "headers", "must be an object");
         for (auto it = a["headers"].begin(); it != a["headers"].end(); ++it) {
-          if (!it->is_string()) return Bad(p + "headers." + it.key(), "must be a string");
-          if (it.key().find_first_of(":\r\n") != std::string::npos ||
-              it->get<std::string>().find_first_of("\r\n") != std::string::npos) {
-            return Bad(p + "headers." + it.key(), "must not contain ':' or line breaks");
+          // null: keep the stored value (act/action_secrets.h)
+          if (!it->is_string() && !it->is_null()) {
+            return Bad(p + "headers." + it.key(), "must be a string (or null to keep it)");
+          }
+          if (it.key().empty() || it.key().find_first_of(": \t") != std::string::npos ||
+              HasLineBreak(it.key()) || (it->is_string() && HasLineBreak(it->get<std::string>()))) {
+            return Bad(p + "headers." + it.key(), "must not contain ':', spaces or line breaks");
           }
         }
       }
     } else if (type == "email") {
-      BYSANS_RETURN_IF_ERROR(CheckKeys(a, p,
-                                       {"type", "on", "url", "from", "to", "subject", "body",
-                                        "username", "password", "timeoutMs"}));
+      BYSANS_RETURN_IF_ERROR(
+          CheckKeys(a, p,
+                    {"type", "on", "url", "from", "to", "subject", "body", "username", "password",
+                     "timeoutMs", act::kHasPassword, act::kPasswordSealed}));
       if (url.rfind("smtp://", 0) != 0 && url.rfind("smtps://", 0) != 0) {
         return Bad(p + "url", "must be an smtp:// or smtps:// URL (server and port)");
       }
+      BYSANS_RETURN_IF_ERROR(CheckActionUrl(url, p + "url"));
       std::string from;
       BYSANS_RETURN_IF_ERROR(GetString(a, "from", p, &from));
       if (from.empty()) return Bad(p + "from", "is required");
+      if (!act::IsMailAddress(from)) {
+        return Bad(p + "from", "must be one e-mail address (no line breaks, '<', '>' or spaces)");
+      }
       if (!a.contains("to") || !a["to"].is_array() || a["to"].empty()) {
         return Bad(p + "to", "must be a non-empty array of addresses");
       }
       for (const auto& t : a["to"]) {
-        if (!t.is_string() || t.get<std::string>().find_first_of("\r\n<>") != std::string::npos) {
+        if (!t.is_string() || !act::IsMailAddress(t.get<std::string>())) {
           return Bad(p + "to", "entries must be e-mail addresses");
         }
       }
+      if (HasLineBreak(subject)) return Bad(p + "subject", "must not contain line breaks");
+      tmp.clear();
       BYSANS_RETURN_IF_ERROR(GetString(a, "username", p, &tmp));
-      BYSANS_RETURN_IF_ERROR(GetString(a, "password", p, &tmp));
+      if (HasLineBreak(tmp)) return Bad(p + "username", "must not contain line breaks");
+      if (a.contains("password") && !a["password"].is_null()) {
+        BYSANS_RETURN_IF_ERROR(GetString(a, "password", p, &tmp));
+      }
     } else if (type == "mqtt") {
       BYSANS_RETURN_IF_ERROR(
           CheckKeys(a, p, {"type", "on", "topic", "payload", "qos", "timeoutMs"}));

@@ -24,12 +24,18 @@ using json = nlohmann::json;
 Status RuleFromJson(const json& body, Rule* rule, json* actions);
 json RuleToJson(const Rule& rule, const json& actions);
 
-// Checks the action list: each {"type": "webhook", "url", "headers", "body",
-// "timeoutMs", "on": ["raise","clear","remind"]} or {"type": "email", "url"
-// (smtp:// or smtps://), "from", "to": [...], "subject", "body", "username",
-// "password", "on"}, {"type": "mqtt", "topic" (template), "payload" (template,
-// default the alarm context as JSON), "qos": 1, "on"} or {"type": "downlink",
-// "fPort", "data" (base64) | "hex", "confirmed", "on"} (to the alarm's device).
+// At most this many actions per rule (each distinct target costs a delivery queue).
+inline constexpr size_t kMaxActionsPerRule = 10;
+
+// Checks the action list (at most kMaxActionsPerRule): each {"type": "webhook", "url", "headers",
+// "body", "timeoutMs", "on": ["raise","clear","remind"]} or {"type": "email", "url" (smtp:// or
+// smtps://), "from", "to": [...], "subject", "body", "username", "password", "on"}, {"type":
+// "mqtt", "topic" (template), "payload" (template, default the alarm context as JSON), "qos": 1,
+// "on"} or {"type": "downlink", "fPort", "data" (base64) | "hex", "confirmed", "on"} (to the
+// alarm's device). from, to, subject, username and header names/values must not contain CR, LF or
+// NUL; URLs no credentials. Secrets have API and stored forms (act/action_secrets.h): a header
+// value may be null (keep the stored one), "password" null; the output-only and stored-only members
+// are accepted.
 Status ValidateActions(const json& actions);
 
 // The whole alarm as the store keeps it, and back.

@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "act/action_secrets.h"
 #include "act/outbox.h"
 #include "api/context.h"
 #include "api/downlink.h"
 #include "api/stream.h"
 #include "auth/auth.h"
 #include "core/metrics.h"
+#include "core/outbound_policy.h"
 #include "core/random.h"
 #include "decode/pipeline_decoder.h"
 #include "http/router.h"
@@ -115,7 +117,15 @@ Status App::Start() {
   m.pipeline->SetDecoder(std::make_shared<decode::PipelineDecoder>(m.store->decoders(), *m.store));
   m.pipeline->SetQualityChecker(std::make_shared<quality::QualityChecker>(*m.store, m.clock));
   // Rules, alarms and actions: committed readings → rules thread → alarms + outbox.
-  m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, act::OutboxOptions{});
+  BYSANS_ASSIGN_OR_RETURN(OutboundPolicy outbound, OutboundPolicy::Parse(c.outbound_allow));
+  act::OutboxOptions outbox_opts;
+  outbox_opts.outbound = outbound;  // core/outbound_policy.h (setting outbound.allow)
+  outbox_opts.secrets = &m.store->secrets();
+  m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, outbox_opts);
+  // Rule action secrets stored in clear by an older bysans are sealed now (act/action_secrets.h).
+  BYSANS_ASSIGN_OR_RETURN(int sealed,
+                          act::SealClearRuleSecrets(m.store->rules(), m.store->secrets()));
+  if (sealed > 0) spdlog::info("sealed the action secrets of {} rule(s)", sealed);
   // Every action acts only on a device of its rule's organisation (rules/action_guard.h).
   m.outbox->SetGuard([store = m.store.get()](const OutboxEntry& e) {
     return rules::CheckActionTenancy(*store, e);
@@ -131,6 +141,7 @@ Status App::Start() {
 
   m.ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
+  m.ctx->metrics_token = c.http_metrics_token;
   api::RegisterAllRoutes(m.router, *m.ctx);
   {
     mqtt::ServiceOptions mo;
@@ -139,6 +150,7 @@ Status App::Start() {
     mo.port = c.mqtt_port;
     mo.bind_address = c.mqtt_bind_address;
     mo.client_id = c.mqtt_client_id;
+    mo.outbound = outbound;
     m.mqtt = std::make_unique<mqtt::MqttService>(mo, *m.store, *m.pipeline, m.metrics, m.clock,
                                                  m.random);  // started at the end of Start()
     mqtt::MqttService* service = m.mqtt.get();
@@ -171,6 +183,8 @@ Status App::Start() {
   ho.body_limit = static_cast<size_t>(c.http_body_limit);
   ho.tls_cert_file = c.tls_cert_file;
   ho.tls_key_file = c.tls_key_file;
+  ho.max_connections = c.http_max_connections;
+  ho.stream_write_timeout_s = c.http_stream_write_timeout_s;
   m.http = std::make_unique<HttpServer>(ho, m.router, &m.metrics);
   BYSANS_RETURN_IF_ERROR(m.http->Start());
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/secret_box.h"
 #include "core/status.h"
 #include "model/model.h"
 
@@ -200,6 +201,9 @@ class Store : public MetaStore, public SeriesStore {
   virtual RuleStore& rules() = 0;        // store/rule_store.h
   virtual DecoderStore& decoders() = 0;  // store/decoder_store.h
   virtual MqttStore& mqtt() = 0;         // store/mqtt_store.h
+  // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
+  // <data_dir>/secret.key (core/secret_box.h).
+  virtual const SecretBox& secrets() = 0;
 };
 
 }  // namespace bysans

@@ -337,7 +337,9 @@ test('editing a rule in the form keeps the actions and fields the form does not 
     const after_ = await json(await context.request.get(`${BASE}/api/v1/rules/${rule.id}`), 200);
     assert.equal(after_.actions.length, 2);
     assert.equal(after_.actions[0].url, 'https://a.example.dk/changed');
-    assert.deepEqual(after_.actions[0].headers, { 'X-Key': 'k1' });
+    // Header values are write-only (issue 14): the names show they are kept.
+    assert.deepEqual(after_.actions[0].headerNames, ['X-Key']);
+    assert.equal(after_.actions[0].headers, undefined);
     assert.deepEqual(after_.actions[1], rule.actions[1]);
     assert.equal(after_.expression, 'e2e_never > 1');
   } finally {

@@ -123,6 +123,9 @@ bool ServerProcess::Start() {
     setenv("BYSANS_ADMIN_EMAIL", kAdminEmail, 1);
     setenv("BYSANS_ADMIN_PASSWORD", kAdminPassword, 1);
     setenv("BYSANS_MQTT_PORT", "0", 0);  // a free port for the supervised broker (--mqtt-port wins)
+    // Test receivers and brokers listen on loopback, which the outbound policy refuses by
+    // default; a test of the policy itself overrides this through SetEnv.
+    setenv("BYSANS_OUTBOUND_ALLOW", "127.0.0.0/8,::1/128", 0);
     for (auto& e : env_) putenv(e.data());
     std::vector<std::string> args = {BinaryPath(), "serve",       "--data-dir",
                                      data_dir_,    "--http-port", "0"};

@@ -62,6 +62,7 @@ class ServerProcess {
   int Terminate();  // SIGTERM and wait; returns the exit status
   const std::string& url() const { return url_; }
   const std::string& data_dir() const { return data_dir_; }
+  pid_t pid() const { return pid_; }
   std::string log() const;
   static std::string BinaryPath();
 

@@ -348,8 +348,10 @@ TEST_F(IntegrationsTest, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
   EXPECT_EQ(removed.Json().value("caCert", "x"), "");
   ASSERT_TRUE(verify_fails()) << admin_->Get(one).body;
 
-  // Without caCert a plain url is fine again.
-  ASSERT_EQ(Patch(one, {{"url", broker.url()}}).status, 200);
+  // Without caCert a plain url is fine again; the stored password does not follow the url to
+  // another port (issue 14): it is given again.
+  EXPECT_EQ(Patch(one, {{"url", broker.url()}}).status, 400);
+  ASSERT_EQ(Patch(one, {{"url", broker.url()}, {"password", "b-secret"}}).status, 200);
   ASSERT_TRUE(WaitFor([&] { return StatusOf(one) == "connected"; })) << admin_->Get(one).body;
 }
 

@@ -23,6 +23,7 @@ class Receiver {
     std::string body;
     std::chrono::steady_clock::time_point at;
     int answered = 0;  // status sent, 0 = hung
+    std::string head;  // request line and headers
   };
 
   explicit Receiver(Mode mode) : mode_(mode) {
@@ -90,7 +91,8 @@ class Receiver {
       if (need != std::string::npos && req.size() >= need) break;
     }
     size_t hdr = req.find("\r\n\r\n");
-    Hit h{hdr == std::string::npos ? "" : req.substr(hdr + 4), std::chrono::steady_clock::now(), 0};
+    Hit h{hdr == std::string::npos ? "" : req.substr(hdr + 4), std::chrono::steady_clock::now(), 0,
+          req.substr(0, hdr)};
     Mode m = mode_;
     if (m == Mode::kHang) {
       {

@@ -51,8 +51,7 @@ class SecurityTest : public ServerTest {
     m.user_id = user.Json().value("id", int64_t{0});
     auto member = admin_->Request(
         "PUT",
-        "/api/v1/organizations/" + std::to_string(org_id) + "/members/" +
-            std::to_string(m.user_id),
+        "/api/v1/organizations/" + std::to_string(org_id) + "/members/" + std::to_string(m.user_id),
         json{{"role", role}}.dump(), {"Content-Type: application/json"});
     EXPECT_LT(member.status, 300) << member.body;
     m.client = std::make_unique<HttpClient>(server_->url());

@@ -59,10 +59,12 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     credentials: 'same-origin',
     headers: { Accept: 'application/json' },
   };
-  if (opts.body !== undefined) {
-    init.body = JSON.stringify(opts.body);
+  // Every write says application/json, with or without a body: the server
+  // refuses cookie-authenticated writes without it (CSRF defence).
+  if (opts.body !== undefined || init.method !== 'GET') {
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';
   }
+  if (opts.body !== undefined) init.body = JSON.stringify(opts.body);
   let res: Response;
   try {
     res = await fetch(path, init);

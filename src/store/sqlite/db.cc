@@ -1,24 +1,53 @@
 #include "store/sqlite/db.h"
 
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace bysans::sqlite {
 
+namespace {
+
+// What a unique clash means to the caller, without SQL: table.column of the
+// constraint → a neutral sentence. It must not tell in which organisation
+// the other object is (a DevEUI is unique across all of them).
+std::string ConflictMessage(std::string_view detail) {
+  static constexpr std::pair<std::string_view, std::string_view> kKnown[] = {
+      {"devices.dev_eui", "a device with this DevEUI already exists"},
+      {"users.email", "a user with this email already exists"},
+      {"mqtt_credentials.username", "a device with this MQTT username already exists"},
+  };
+  for (const auto& [column, message] : kKnown)
+    if (detail.find(column) != std::string_view::npos) return std::string(message);
+  return "an object with the same unique value already exists";
+}
+
+}  // namespace
+
 Status FromSqlite(sqlite3* db, int rc, std::string_view what) {
-  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  // The detail names tables, columns and SQL: it goes to the log only.
+  std::string detail = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   int ext = db ? sqlite3_extended_errcode(db) : rc;
   switch (ext) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-      return AlreadyExists(msg);
+      spdlog::debug("sqlite: {}", detail);
+      return AlreadyExists(ConflictMessage(detail));
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return NotFound(msg);
+      spdlog::debug("sqlite: {}", detail);
+      return NotFound("a referenced object does not exist");
     default:
       break;
   }
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Unavailable(msg);
-  return Internal(msg);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    spdlog::warn("sqlite: {}", detail);
+    return Unavailable("the database is busy; try again");
+  }
+  spdlog::error("sqlite: {}", detail);
+  return Internal("database error");
 }
 
 bool Stmt::Step() {

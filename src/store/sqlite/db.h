@@ -90,7 +90,9 @@ class Stmt {
 };
 
 // Maps an SQLite result code to a Status (constraint clashes → kAlreadyExists,
-// foreign-key failures → kNotFound, the rest → kInternal).
+// foreign-key failures → kNotFound, busy → kUnavailable, the rest →
+// kInternal). Messages are neutral and never carry SQL or table names (they
+// reach API callers); the SQLite detail is logged.
 Status FromSqlite(sqlite3* db, int rc, std::string_view what);
 
 class Db {

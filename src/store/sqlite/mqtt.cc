@@ -1,18 +1,10 @@
 // MqttStore on SQLite (tables from the "mqtt + lorawan" and "mqtt integrations" migrations).
-// Integration passwords are sealed with libsodium crypto_secretbox (XSalsa20-Poly1305) under
-// a 32-byte key in secret.key next to the database (mode 0600, created on first open); a
-// box is nonce || ciphertext.
-#include <fcntl.h>
-#include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// Integration passwords and client keys are sealed with the store's SecretBox
+// (core/secret_box.h: secret.key next to the database).
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -20,35 +12,6 @@
 
 namespace bysans::sqlite {
 namespace {
-
-// Reads the key, or creates it (O_EXCL, 0600) when the file does not exist.
-Result<std::string> LoadOrCreateKey(const std::string& path) {
-  std::string key(crypto_secretbox_KEYBYTES, '\0');
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    randombytes_buf(key.data(), key.size());
-    std::string tmp = path + ".tmp";
-    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (out < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
-    bool ok = ::write(out, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
-              ::fsync(out) == 0;
-    ::close(out);
-    if (!ok) return Internal("cannot write " + tmp + ": " + std::strerror(errno));
-    // link() fails if another process created the key meanwhile: then use theirs.
-    if (::link(tmp.c_str(), path.c_str()) == 0) {
-      ::unlink(tmp.c_str());
-      return key;
-    }
-    ::unlink(tmp.c_str());
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  }
-  if (fd < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
-  ssize_t n = ::read(fd, key.data(), key.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(key.size()))
-    return Internal(path + " must hold a " + std::to_string(key.size()) + "-byte key");
-  return key;
-}
 
 constexpr const char* kIntegrationColumns =
     "id, kind, org_id, coalesce(app_id, 0), name, url, username, password_box IS NOT NULL, "
@@ -80,18 +43,7 @@ MqttIntegration IntegrationFromRow(const Stmt& st) {
 
 class SqliteMqttStore final : public MqttStore {
  public:
-  SqliteMqttStore(Pool& pool, std::string key_path) : pool_(pool), key_path_(std::move(key_path)) {}
-
-  Status Init() {
-    if (sodium_init() < 0) return Internal("libsodium could not be initialised");
-    if (key_path_.empty()) {  // in-memory database: a key for this process only
-      key_.assign(crypto_secretbox_KEYBYTES, '\0');
-      randombytes_buf(key_.data(), key_.size());
-      return Status::Ok();
-    }
-    BYSANS_ASSIGN_OR_RETURN(key_, LoadOrCreateKey(key_path_));
-    return Status::Ok();
-  }
+  SqliteMqttStore(Pool& pool, const SecretBox& box) : pool_(pool), box_(box) {}
 
   Status PutCredential(const MqttCredential& c) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
@@ -502,34 +454,18 @@ class SqliteMqttStore final : public MqttStore {
     return Open(st->Blob(0), id);
   }
 
-  Result<std::string> Seal(const std::string& plain) const {
-    std::string box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plain.size(), '\0');
-    auto* out = reinterpret_cast<unsigned char*>(box.data());
-    randombytes_buf(out, crypto_secretbox_NONCEBYTES);
-    if (crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES,
-                              reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
-                              out, reinterpret_cast<const unsigned char*>(key_.data())) != 0)
-      return Internal("could not encrypt the integration password");
-    return box;
-  }
+  Result<std::string> Seal(const std::string& plain) const { return box_.Seal(plain); }
 
   Result<std::string> Open(std::string_view box, Id id) const {
-    if (box.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
-      return Internal("the stored password of integration " + std::to_string(id) + " is damaged");
-    std::string plain(box.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
-    const auto* in = reinterpret_cast<const unsigned char*>(box.data());
-    if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                   in + crypto_secretbox_NONCEBYTES,
-                                   box.size() - crypto_secretbox_NONCEBYTES, in,
-                                   reinterpret_cast<const unsigned char*>(key_.data())) != 0)
+    auto plain = box_.Unseal(box);
+    if (!plain.ok())
       return Internal("the password of integration " + std::to_string(id) +
                       " cannot be decrypted (was secret.key replaced?); set it again");
     return plain;
   }
 
   Pool& pool_;
-  std::string key_path_;
-  std::string key_;
+  const SecretBox& box_;
   std::atomic<int64_t> integrations_gen_{0};
   std::map<Id, IntegrationState> states_;  // guarded by mu_
   std::atomic<int64_t> generation_{0};
@@ -541,16 +477,8 @@ class SqliteMqttStore final : public MqttStore {
 
 }  // namespace
 
-Result<std::unique_ptr<MqttStore>> NewSqliteMqttStore(Pool& pool, const std::string& db_path) {
-  std::string key_path;
-  if (!db_path.empty() && db_path != ":memory:" && db_path.rfind("file:", 0) != 0) {
-    auto slash = db_path.rfind('/');
-    key_path =
-        (slash == std::string::npos ? std::string() : db_path.substr(0, slash + 1)) + "secret.key";
-  }
-  auto store = std::make_unique<SqliteMqttStore>(pool, std::move(key_path));
-  BYSANS_RETURN_IF_ERROR(store->Init());
-  return std::unique_ptr<MqttStore>(std::move(store));
+std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box) {
+  return std::make_unique<SqliteMqttStore>(pool, box);
 }
 
 MqttStore& SqliteStore::mqtt() { return *mqtt_store_; }

@@ -53,7 +53,8 @@ Status SqliteStore::Init() {
   BYSANS_RETURN_IF_ERROR(LoadSeriesState());
   rules_ = NewSqliteRuleStore(pool_);
   decoders_ = NewSqliteDecoderStore(pool_);
-  BYSANS_ASSIGN_OR_RETURN(mqtt_store_, NewSqliteMqttStore(pool_, opts_.path));
+  BYSANS_ASSIGN_OR_RETURN(secrets_, SecretBox::Open(SecretKeyPathOf(opts_.path)));
+  mqtt_store_ = NewSqliteMqttStore(pool_, *secrets_);
   // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL
   // mode frames are durable in order, a lost seal transaction leaves its log
   // rows (recovered at open), and the writer's next FULL commit syncs them.
@@ -63,6 +64,12 @@ Status SqliteStore::Init() {
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   return Status::Ok();
+}
+
+std::string SecretKeyPathOf(const std::string& db_path) {
+  if (db_path.empty() || db_path == ":memory:" || db_path.rfind("file:", 0) == 0) return {};
+  auto slash = db_path.rfind('/');
+  return (slash == std::string::npos ? std::string() : db_path.substr(0, slash + 1)) + "secret.key";
 }
 
 namespace {

@@ -142,9 +142,10 @@ struct PendingBatch {
 std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 // The DecoderStore over the pool (decoders.cc).
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
-// The MqttStore over the pool (mqtt.cc); its secret.key lives next to the database file at
-// `db_path` (created on first open).
-Result<std::unique_ptr<MqttStore>> NewSqliteMqttStore(Pool& pool, const std::string& db_path);
+// The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`.
+std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box);
+// The secret.key next to the database file at `db_path` ("" for an in-memory database).
+std::string SecretKeyPathOf(const std::string& db_path);
 
 class SqliteStore final : public Store {
  public:
@@ -215,6 +216,7 @@ class SqliteStore final : public Store {
   RuleStore& rules() override { return *rules_; }
   DecoderStore& decoders() override { return *decoders_; }
   MqttStore& mqtt() override;  // mqtt.cc
+  const SecretBox& secrets() override { return *secrets_; }
 
  private:
   // series.cc internals
@@ -265,6 +267,7 @@ class SqliteStore final : public Store {
   Pool pool_;
   std::unique_ptr<RuleStore> rules_;        // rules.cc
   std::unique_ptr<DecoderStore> decoders_;  // decoders.cc
+  std::unique_ptr<SecretBox> secrets_;      // core/secret_box.h, before mqtt_store_
   std::unique_ptr<MqttStore> mqtt_store_;   // mqtt.cc
   std::unique_ptr<Db> writer_db_;
   CommitPoints commit_points_;  // the writer thread's, reused by every CommitGroup

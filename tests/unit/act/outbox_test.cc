@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "act/action_secrets.h"
+#include "core/outbound_policy.h"
 #include "integration/rules_receiver.h"
 #include "unit/act/store_fixture.h"
 
@@ -33,10 +35,13 @@ class OutboxTest : public act_test::StoreFixture {
     outbox_.reset();
     StoreFixture::TearDown();
   }
-  // An outbox whose poll would only run after an hour.
-  void MakeOutbox() {
+  // An outbox whose poll would only run after an hour; it may reach the loopback receiver
+  // unless `public_only`.
+  void MakeOutbox(bool public_only = false) {
     act::OutboxOptions o;
     o.poll_ms = 3'600'000;
+    if (!public_only) o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
+    o.secrets = &store_->secrets();
     outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
   }
   void StartService(bool hand_off) {
@@ -85,6 +90,68 @@ TEST_F(OutboxTest, RowsLeftPendingAreFoundByThePollAfterARestart) {
   outbox_->Wake();
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(hook_.hits().size(), 2u);
+}
+
+TEST_F(OutboxTest, LoopbackIsRefusedByDefaultWithANeutralError) {
+  MakeOutbox(true);  // public addresses only
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return store_->rules().ListDeliveryLog(org_, Page{})->total >= 1; }));
+  auto log = store_->rules().ListDeliveryLog(org_, Page{})->items;
+  ASSERT_FALSE(log.empty());
+  EXPECT_FALSE(log[0].ok);
+  // The same words as for a closed or filtered port: no port scanner.
+  EXPECT_EQ(log[0].error, "could not connect to " + act::TargetKeyOf(hook_.url()));
+  EXPECT_TRUE(hook_.hits().empty());
+}
+
+TEST_F(OutboxTest, SealedSecretsAreOpenedOnlyForTheDelivery) {
+  // A second rule whose webhook carries a sealed Authorization header.
+  json actions = json::array({{{"type", "webhook"},
+                               {"url", hook_.url()},
+                               {"headers", {{"Authorization", "Bearer s3cret-token"}}}}});
+  auto stored = act::ActionsForStore(actions, json::array(), store_->secrets());
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  ASSERT_EQ(stored->dump().find("s3cret-token"), std::string::npos);
+  json rule = Co2Rule();
+  rule["name"] = "CO2 sealed";
+  rule["actions"] = *stored;
+  ASSERT_NE(CreateRule(rule), 0);
+  MakeOutbox();
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() >= 2; }));
+  int with_token = 0;
+  for (const auto& h : hook_.hits()) {
+    with_token += h.head.find("Authorization: Bearer s3cret-token") != std::string::npos;
+  }
+  EXPECT_EQ(with_token, 1);
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
+  // The outbox row copied from the definition holds the sealed form only.
+  auto rows = store_->rules().ListDeliveryLog(org_, Page{});
+  EXPECT_EQ(rows->total, 2);
+}
+
+TEST_F(OutboxTest, ClearSecretsOfOlderDefinitionsAreSealedAtStartAndStillSent) {
+  json rule = Co2Rule();
+  rule["name"] = "CO2 old";
+  rule["actions"] = json::array(
+      {{{"type", "webhook"}, {"url", hook_.url()}, {"headers", {{"X-Key", "old-clear-key"}}}}});
+  const Id id = CreateRule(rule);
+  ASSERT_NE(id, 0);
+  auto sealed = act::SealClearRuleSecrets(store_->rules(), store_->secrets());
+  ASSERT_TRUE(sealed.ok()) << sealed.status().message();
+  EXPECT_EQ(*sealed, 1);
+  EXPECT_EQ(store_->rules().GetRule(id)->definition.find("old-clear-key"), std::string::npos);
+  EXPECT_EQ(*act::SealClearRuleSecrets(store_->rules(), store_->secrets()), 0);  // once
+  MakeOutbox();
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() >= 2; }));
+  int with_key = 0;
+  for (const auto& h : hook_.hits())
+    with_key += h.head.find("X-Key: old-clear-key") != std::string::npos;
+  EXPECT_EQ(with_key, 1);
 }
 
 }  // namespace

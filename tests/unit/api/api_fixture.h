@@ -89,7 +89,9 @@ class ApiFixture : public ::testing::Test {
       else
         req.headers.Set("x-api-key", creds.api_key);
     }
-    if (!body.empty()) req.headers.Set("content-type", "application/json");
+    // Like the web UI: every write says JSON, with or without a body (http/csrf.h).
+    if (!body.empty() || (method != "GET" && method != "HEAD"))
+      req.headers.Set("content-type", "application/json");
     req.body = body;
     req.remote_addr = remote;
     return Dispatch(req);

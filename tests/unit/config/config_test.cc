@@ -36,6 +36,26 @@ TEST(Config, BadValueNamesTheSettingAndItsOrigin) {
   EXPECT_NE(c.status().message().find("BYSANS_HTTP_PORT"), std::string::npos);
 }
 
+TEST(Config, HttpHardeningSettings) {
+  auto d = LoadConfig("", {}, {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->http_max_connections, 1024);
+  EXPECT_EQ(d->http_stream_write_timeout_s, 60);
+  EXPECT_EQ(d->http_metrics_token, "");  // /metrics open, as before
+  auto c = LoadConfig("",
+                      {{"BYSANS_HTTP_METRICS_TOKEN", "t0ken"},
+                       {"BYSANS_HTTP_MAX_CONNECTIONS", "50"},
+                       {"BYSANS_HTTP_STREAM_WRITE_TIMEOUT_S", "5"}},
+                      {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http_metrics_token, "t0ken");
+  EXPECT_EQ(c->http_max_connections, 50);
+  EXPECT_EQ(c->http_stream_write_timeout_s, 5);
+  auto bad = LoadConfig("", {{"BYSANS_HTTP_MAX_CONNECTIONS", "0"}}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("http.max_connections"), std::string::npos);
+}
+
 TEST(Config, StoreCommitIntervalIsBounded) {
   auto c = LoadConfig("", {}, {});
   ASSERT_TRUE(c.ok());
@@ -77,6 +97,23 @@ TEST(Config, EnumsAndBooleans) {
   EXPECT_TRUE(c->demo);
   EXPECT_EQ(c->log_format, "json");
   EXPECT_EQ(EnvNameOf("auth.session_ttl_s"), "BYSANS_AUTH_SESSION_TTL_S");
+}
+
+TEST(Config, OutboundAllowIsACidrListFromEnvOrToml) {
+  auto none = LoadConfig("", {}, {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->outbound_allow, "");  // public addresses only
+  auto env = LoadConfig("", {{"BYSANS_OUTBOUND_ALLOW", "10.20.0.0/16, ::1/128"}}, {});
+  ASSERT_TRUE(env.ok()) << env.status().message();
+  EXPECT_EQ(env->outbound_allow, "10.20.0.0/16, ::1/128");
+  auto toml =
+      LoadConfig(WriteFile("[outbound]\nallow = [\"127.0.0.0/8\", \"fd00::/8\"]\n"), {}, {});
+  ASSERT_TRUE(toml.ok()) << toml.status().message();
+  EXPECT_EQ(toml->outbound_allow, "127.0.0.0/8,fd00::/8");
+  auto bad = LoadConfig("", {{"BYSANS_OUTBOUND_ALLOW", "10.0.0.0/33"}}, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("outbound.allow"), std::string::npos)
+      << bad.status().message();
 }
 
 }  // namespace bysans

@@ -91,6 +91,7 @@ class MqttBrokerTest : public ::testing::TestWithParam<int> {
     o.reconnect_min_ms = 50;
     o.reconnect_max_ms = 500;
     o.random = &random_;
+    o.trusted = true;  // a loopback test broker (the outbound policy is tested on its own)
     return o;
   }
 

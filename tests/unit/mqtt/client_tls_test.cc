@@ -118,6 +118,7 @@ class MqttTlsTest : public ::testing::TestWithParam<int> {
     o.reconnect_min_ms = 50;
     o.reconnect_max_ms = 200;
     o.connect_timeout_ms = 5000;
+    o.trusted = true;  // a loopback test broker (the outbound policy is tested on its own)
     return o;
   }
 

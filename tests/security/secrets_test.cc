@@ -1,0 +1,162 @@
+// Issue 14, findings 5, 11 (rules) and 12: rule action secrets are write-only, sealed at rest,
+// kept out of the audit log and never follow a URL to another server; SMTP fields with line
+// breaks are refused.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+
+#include "integration/rules_receiver.h"
+#include "security/security_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kSmtpSecret = "Smtp-Secret-4711-xyz";
+constexpr const char* kHookSecret = "Bearer Hook-Secret-0815-xyz";
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::seconds limit = 60s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+class SecretsTest : public SecurityTest {
+ protected:
+  json Rule(const json& actions) const {
+    return {{"name", "CO2 high"},
+            {"scope", {{"kind", "device"}, {"id", a_.device.device_id}}},
+            {"expression", "co2 > 1000"},
+            {"actions", actions}};
+  }
+  json Email(const std::string& password = kSmtpSecret) const {
+    return {{"type", "email"},
+            {"url", "smtps://mail.kommune.example:465"},
+            {"from", "alarm@kommune.example"},
+            {"to", {"vagt@kommune.example"}},
+            {"username", "alarm"},
+            {"password", password},
+            {"on", {"clear"}}};  // never sent here
+  }
+  json Webhook(const std::string& url) const {
+    return {{"type", "webhook"}, {"url", url}, {"headers", {{"Authorization", kHookSecret}}}};
+  }
+  std::string RulePath(int64_t id) const { return "/api/v1/rules/" + std::to_string(id); }
+
+  // Every byte of the database and its WAL.
+  std::string DatabaseBytes() const {
+    std::string all;
+    for (const char* f : {"bysans.db", "bysans.db-wal"}) {
+      std::ifstream in(std::filesystem::path(server_->data_dir()) / f, std::ios::binary);
+      all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return all;
+  }
+  static bool HasSecret(const std::string& text) {
+    return text.find("Smtp-Secret-47") != std::string::npos ||
+           text.find("Hook-Secret-0815") != std::string::npos;
+  }
+};
+
+TEST_F(SecretsTest, ActionSecretsAreWriteOnlySealedAndNeverAudited) {
+  Receiver hook(Receiver::Mode::kOk);
+  auto created = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules",
+                      Rule(json::array({Email(), Webhook(hook.url())})));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_FALSE(HasSecret(created.body)) << created.body;
+  const int64_t id = created.Json().value("id", int64_t{0});
+
+  // A viewer reads the rule and the list: no secret, only that they exist.
+  auto got = a_.viewer.client->Get(RulePath(id));
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_FALSE(HasSecret(got.body)) << got.body;
+  json actions = got.Json()["actions"];
+  EXPECT_EQ(actions[0].value("hasPassword", false), true) << got.body;
+  EXPECT_EQ(actions[1]["headerNames"], json::array({"Authorization"})) << got.body;
+  auto list = a_.viewer.client->Get(a_.OrgPath() + "/rules");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_FALSE(HasSecret(list.body));
+
+  // An editor sends the rule back as read (a PATCH with a new secret, then a round trip):
+  // the audit log holds no secret, and the stored secret is kept.
+  json patch = {{"actions", json::array({Email("Smtp-Secret-4712-xyz"), actions[1]})}};
+  auto patched = Send(*a_.editor.client, "PATCH", RulePath(id), patch);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_FALSE(HasSecret(patched.body));
+  json round_trip = a_.editor.client->Get(RulePath(id)).Json();
+  round_trip["name"] = "CO2 high (renamed)";
+  ASSERT_EQ(Send(*a_.editor.client, "PATCH", RulePath(id), round_trip).status, 200);
+  auto audit = a_.admin.client->Get("/api/v1/audit?orgId=" + std::to_string(a_.device.org_id));
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find("renamed"), std::string::npos) << audit.body;  // it is audited
+  EXPECT_FALSE(HasSecret(audit.body)) << audit.body;
+  EXPECT_EQ(a_.editor.client->Get(RulePath(id)).Json()["actions"][0].value("hasPassword", false),
+            true);
+
+  // Not in clear in the database file or its WAL (which do hold the rest of the action).
+  EXPECT_FALSE(HasSecret(DatabaseBytes()));
+  EXPECT_NE(DatabaseBytes().find("alarm@kommune.example"), std::string::npos);
+
+  // Still used: the webhook carries the header (opened only for the delivery), and the outbox
+  // row copied from the definition is sealed too.
+  ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"co2", 1500}}.dump()).status, 204);
+  ASSERT_TRUE(WaitFor([&] { return !hook.hits().empty(); }));
+  EXPECT_NE(hook.hits()[0].head.find(std::string("Authorization: ") + kHookSecret),
+            std::string::npos)
+      << hook.hits()[0].head;
+  EXPECT_FALSE(HasSecret(DatabaseBytes()));
+}
+
+TEST_F(SecretsTest, StoredSecretsDoNotFollowAUrlToAnotherServer) {
+  auto created = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules",
+                      Rule(json::array({Email(), Webhook("https://hooks.kommune.example/a")})));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const int64_t id = created.Json().value("id", int64_t{0});
+  json actions = created.Json()["actions"];
+  // Another server for the webhook, the header not given again: refused.
+  json moved = actions;
+  moved[1]["url"] = "https://attacker.example/collect";
+  auto r = Send(*a_.editor.client, "PATCH", RulePath(id), {{"actions", moved}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  // Another SMTP server without the password: refused.
+  moved = actions;
+  moved[0]["url"] = "smtps://attacker.example:465";
+  r = Send(*a_.editor.client, "PATCH", RulePath(id), {{"actions", moved}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("password"), std::string::npos) << r.body;
+  // Same server, other path: fine; given again for the new server: fine.
+  moved = actions;
+  moved[1]["url"] = "https://hooks.kommune.example/b";
+  EXPECT_EQ(Send(*a_.editor.client, "PATCH", RulePath(id), {{"actions", moved}}).status, 200);
+  moved[0] = Email("New-Smtp-Password-1");
+  moved[0]["url"] = "smtps://mail2.kommune.example:465";
+  EXPECT_EQ(Send(*a_.editor.client, "PATCH", RulePath(id), {{"actions", moved}}).status, 200);
+}
+
+TEST_F(SecretsTest, MailFieldsWithLineBreaksAreRefused) {
+  const std::string rules = a_.OrgPath() + "/rules";
+  json from = Email();
+  from["from"] = "alarm@kommune.example>\r\nRCPT TO:<victim@example.org";
+  EXPECT_EQ(Send(*a_.editor.client, "POST", rules, Rule(json::array({from}))).status, 400);
+  json subject = Email();
+  subject["subject"] = "Alarm\r\nBcc: victim@example.org";
+  EXPECT_EQ(Send(*a_.editor.client, "POST", rules, Rule(json::array({subject}))).status, 400);
+  json to = Email();
+  to["to"] = {"vagt@kommune.example\nDATA"};
+  EXPECT_EQ(Send(*a_.editor.client, "POST", rules, Rule(json::array({to}))).status, 400);
+  json header = Webhook("https://hooks.kommune.example/a");
+  header["headers"]["X-Evil"] = "a\r\nHost: other";
+  EXPECT_EQ(Send(*a_.editor.client, "POST", rules, Rule(json::array({header}))).status, 400);
+  // The legitimate form is accepted.
+  EXPECT_EQ(Send(*a_.editor.client, "POST", rules, Rule(json::array({Email()}))).status, 201);
+}
+
+}  // namespace
+}  // namespace bysans::testing
