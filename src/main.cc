@@ -1,11 +1,15 @@
 // bysans command line: serve, admin, version. The only file not linked into tests.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <thread>
 
 #include "config/config.h"
@@ -24,6 +28,31 @@ constexpr int kExitBadSetting = 2;
 std::atomic<bool> g_stop{false};  // set by the signal handler only
 
 void OnSignal(int) { g_stop.store(true); }
+
+// `admin create-user` takes the password from here, else from standard input.
+constexpr const char* kNewUserPasswordEnv = "BYSANS_NEW_USER_PASSWORD";
+
+// The new user's password: the environment variable, else the first line of
+// standard input (prompted for, without echo, on a terminal).
+std::string ReadNewPassword() {
+  if (const char* env = std::getenv(kNewUserPasswordEnv)) return env;
+  const bool tty = isatty(STDIN_FILENO) != 0;
+  termios saved{};
+  if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    std::fprintf(stderr, "Password: ");
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::fprintf(stderr, "\n");
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
 
 // Common flags of every subcommand.
 struct CommonFlags {
@@ -142,12 +171,15 @@ int main(int argc,
   CommonFlags admin_common;
   auto* admin = cli.add_subcommand("admin", "administration");
   admin->require_subcommand(1);
-  auto* create_user = admin->add_subcommand("create-user", "create a user");
+  auto* create_user = admin->add_subcommand(
+      "create-user", "create a user; the password is read from standard input (or " +
+                         std::string(kNewUserPasswordEnv) + "), never from the command line");
   admin_common.Attach(create_user);
   std::string email, password;
   bool global_admin = false;
   create_user->add_option("--email", email, "email address")->required();
-  create_user->add_option("--password", password, "password (at least 10 characters)")->required();
+  create_user->add_option("--password", password, "refused: see create-user --help")
+      ->group("");  // hidden; kept only to explain the new way
   create_user->add_flag("--global-admin", global_admin, "make the user a global administrator");
 
   CommonFlags redecode_common;
@@ -187,6 +219,14 @@ int main(int argc,
                     redecode_device);
   }
   if (*create_user) {
+    if (!password.empty()) {
+      std::fprintf(stderr,
+                   "bysans: --password is not accepted (other users can read a command line); "
+                   "pipe the password on standard input or set %s\n",
+                   kNewUserPasswordEnv);
+      return kExitBadSetting;
+    }
+    password = ReadNewPassword();
     bysans::Config config = LoadOrExit(admin_common, {});
     auto store = bysans::OpenStoreForDataDir(config.data_dir);
     if (!store.ok()) {

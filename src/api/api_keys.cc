@@ -1,5 +1,8 @@
 // API keys of an organisation (org admins). The secret is shown once, at
-// creation; only its SHA-256 is stored.
+// creation; only its SHA-256 is stored. A key created with an API key never
+// out-ranks it (role at most the creator's), never outlives it (expiry at most
+// the creator's; the creator's when none is asked for), and is revoked with it
+// (the store deletes keys with their creator key, recursively).
 #include "api/common.h"
 #include "api/objects.h"
 #include "core/time_format.h"
@@ -27,6 +30,16 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
     if (*t <= now) return InvalidArgument("field 'expiresAt' must be in the future");
     k.expires_ms = *t;
   }
+  // Never out-rank or outlive the caller (RoleIn is at least admin here).
+  if (static_cast<int>(k.role) > static_cast<int>(*p.RoleIn(o.id)))
+    return PermissionDenied("a key cannot have a higher role than its creator");
+  if (p.expires_ms) {
+    if (!k.expires_ms) k.expires_ms = p.expires_ms;
+    if (*k.expires_ms > *p.expires_ms)
+      return InvalidArgument("field 'expiresAt' must not be later than the creating key's expiry " +
+                             FormatRfc3339(*p.expires_ms));
+  }
+  k.created_by_key = p.api_key_id;
   auth::Authenticator::NewSecret secret = ctx.auth.NewApiKeySecret();
   k.org_id = o.id;
   k.prefix = secret.prefix;
@@ -55,7 +68,8 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   Status st = k.ok() ? auth::Require(p, k->org_id, Role::kAdmin) : k.status();
   if (st.code() == Code::kNotFound) return NotFound("no API key with id " + std::to_string(id));
   BYSANS_RETURN_IF_ERROR(st);
-  BYSANS_RETURN_IF_ERROR(ctx.store.DeleteApiKey(id));
+  BYSANS_RETURN_IF_ERROR(ctx.store.DeleteApiKey(id));  // and the keys it created
+  ctx.auth.NoteRevocation();
   Audit(ctx, p, req, k->org_id, "delete", "api_key", std::to_string(id), k->name);
   return NoContent();
 }
@@ -69,7 +83,8 @@ void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx) {
   const std::string list = "/api/v1/organizations/{orgId}/api-keys";
   AddAuthed(router, ctx, "POST", list, "Create an API key (secret shown once)", bind(Create));
   AddAuthed(router, ctx, "GET", list, "API keys of an organisation (no secrets)", bind(List));
-  AddAuthed(router, ctx, "DELETE", "/api/v1/api-keys/{id}", "Revoke an API key", bind(Delete));
+  AddAuthed(router, ctx, "DELETE", "/api/v1/api-keys/{id}",
+            "Revoke an API key and the keys it created", bind(Delete));
 }
 
 }  // namespace bysans::api

@@ -23,13 +23,17 @@ Result<http::Response> Login(ApiContext& ctx, http::Request& req) {
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"email", "password"}));
   BYSANS_ASSIGN_OR_RETURN(std::string email, RequiredString(body, "email"));
   BYSANS_ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password"));
-  auto r = ctx.auth.Login(email, password, req.remote_addr);
+  TimeMs retry_after_ms = 0;
+  auto r = ctx.auth.Login(email, password, ctx.auth.ClientAddress(req), &retry_after_ms);
   auth::Principal who;
   if (!r.ok()) {
     who.name = email;
     Audit(ctx, who, req, std::nullopt, "login_failed", "user", email,
           std::string(CodeName(r.status().code())));
-    return r.status();
+    if (r.status().code() != Code::kRateLimited) return r.status();
+    http::Response throttled = http::ErrorResponse(r.status());
+    throttled.headers.Set("retry-after", std::to_string((retry_after_ms + 999) / 1000));
+    return throttled;
   }
   who.user_id = r->user.id;
   who.name = r->user.email;

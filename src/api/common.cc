@@ -152,8 +152,8 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   e.action = std::move(action);
   e.object_type = std::move(object_type);
   e.object_id = std::move(object_id);
-  e.remote_addr = req.remote_addr;
-  e.detail = RedactSecretsInText(detail);  // core/redact.h: no secret reaches the audit log
+  e.remote_addr = ctx.auth.ClientAddress(req);  // X-Forwarded-For from trusted proxies only
+  e.detail = RedactSecretsInText(detail);        // core/redact.h: no secret reaches the audit log
   e.ts = ctx.clock.NowMs();
   Status st = ctx.store.AppendAudit(std::move(e));
   if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
@@ -182,7 +182,7 @@ Status RequireRole(ApiContext& ctx, const auth::Principal& p, Id org_id, Role mi
 Result<auth::Principal> AuthenticateRequest(ApiContext& ctx, const http::Request& req) {
   BYSANS_ASSIGN_OR_RETURN(auth::Principal p, ctx.auth.Authenticate(req));
   if (auth::ApiKeyFromRequest(req).empty()) BYSANS_RETURN_IF_ERROR(http::CheckCookieRequest(req));
-  p.remote_addr = req.remote_addr;
+  p.remote_addr = ctx.auth.ClientAddress(req);  // X-Forwarded-For from trusted proxies only
   return p;
 }
 

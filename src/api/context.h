@@ -41,6 +41,7 @@ namespace bysans::api {
 void RegisterSystemRoutes(http::Router& router, ApiContext& ctx);  // healthz, metrics, openapi
 void RegisterAuthRoutes(http::Router& router, ApiContext& ctx);    // login, logout, me
 void RegisterOrganizationRoutes(http::Router& router, ApiContext& ctx);  // orgs, memberships
+void RegisterInvitationRoutes(http::Router& router, ApiContext& ctx);    // invite, accept
 void RegisterApplicationRoutes(http::Router& router, ApiContext& ctx);
 void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx);
 void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);

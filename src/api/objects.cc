@@ -70,7 +70,18 @@ json ToJson(const ApiKey& k) {
           {"prefix", k.prefix},
           {"expiresAt", k.expires_ms ? json(FormatRfc3339(*k.expires_ms)) : json(nullptr)},
           {"createdBy", k.created_by ? json(k.created_by) : json(nullptr)},
+          {"createdByKey", OrNull(k.created_by_key)},
           {"createdAt", FormatRfc3339(k.created_ms)}};
+}
+
+json ToJson(const Invitation& i) {
+  return {{"id", i.id},
+          {"orgId", i.org_id},
+          {"email", i.email},
+          {"role", RoleName(i.role)},
+          {"invitedBy", i.invited_by ? json(i.invited_by) : json(nullptr)},
+          {"createdAt", FormatRfc3339(i.created_ms)},
+          {"expiresAt", FormatRfc3339(i.expires_ms)}};
 }
 
 json ToJson(const AuditEntry& e) {

@@ -16,6 +16,7 @@ nlohmann::json ToJson(const DeviceModel& m);
 nlohmann::json ToJson(const User& u);
 nlohmann::json ToJson(const ApiKey& k);
 nlohmann::json ToJson(const AuditEntry& e);
+nlohmann::json ToJson(const Invitation& i);
 // {"orgId": .., "role": ..}
 nlohmann::json ToJson(const Membership& m);
 

@@ -32,6 +32,12 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/organizations/{orgId}/members/{userId}", "", "Member", 200},
     {"PUT", "/api/v1/organizations/{orgId}/members/{userId}", "RoleInput", "Member", 200},
     {"DELETE", "/api/v1/organizations/{orgId}/members/{userId}", "", "", 204},
+    {"POST", "/api/v1/organizations/{orgId}/invitations", "InvitationInput", "Invitation", 201},
+    {"GET", "/api/v1/organizations/{orgId}/invitations", "", "list:Invitation", 200},
+    {"DELETE", "/api/v1/organizations/{orgId}/invitations/{invitationId}", "", "", 204},
+    {"GET", "/api/v1/me/invitations", "", "list:Invitation", 200},
+    {"POST", "/api/v1/me/invitations/{invitationId}/accept", "", "Membership", 200},
+    {"POST", "/api/v1/me/invitations/{invitationId}/decline", "", "", 204},
     {"POST", "/api/v1/organizations/{orgId}/applications", "ApplicationInput", "Application", 201},
     {"GET", "/api/v1/organizations/{orgId}/applications", "", "list:Application", 200},
     {"GET", "/api/v1/applications/{appId}", "", "Application", 200},
@@ -162,6 +168,15 @@ json Components() {
           {"name"});
   s["Member"] = Obj({{"userId", Int()}, {"email", Str()}, {"name", Str()}, {"role", role}});
   s["RoleInput"] = Obj({{"role", role}}, {"role"});
+  s["InvitationInput"] = Obj({{"email", Str()}, {"role", role}}, {"email", "role"});
+  s["Invitation"] = Obj({{"id", Int()},
+                         {"orgId", Int()},
+                         {"orgName", {{"type", "string"}, {"description", "in /me/invitations"}}},
+                         {"email", Str()},
+                         {"role", role},
+                         {"invitedBy", Nullable(Int())},
+                         {"createdAt", Time()},
+                         {"expiresAt", Time()}});
   {
     // api/integrations.cc
     json broker = {
@@ -282,14 +297,20 @@ json Components() {
                    {"name", Str()},
                    {"globalAdmin", Bool()},
                    {"createdAt", Time()}});
+  json new_password = {{"type", "string"},
+                       {"minLength", 12},
+                       {"maxLength", 1024},
+                       {"description", "not one of the common passwords bysans ships"}};
   s["UserInput"] =
-      Obj({{"email", Str()}, {"password", Str()}, {"name", Str()}, {"globalAdmin", Bool()}},
+      Obj({{"email", Str()}, {"password", new_password}, {"name", Str()}, {"globalAdmin", Bool()}},
           {"email", "password"});
-  s["UserPatch"] = Obj(
-      {{"name", Str()}, {"password", Str()}, {"currentPassword", Str()}, {"globalAdmin", Bool()}});
-  json key = {{"id", Int()},        {"orgId", Int()},     {"name", Str()},
-              {"role", role},       {"prefix", Str()},    {"expiresAt", Nullable(Time())},
-              {"createdBy", Int()}, {"createdAt", Time()}};
+  s["UserPatch"] = Obj({{"name", Str()},
+                        {"password", new_password},
+                        {"currentPassword", Str()},
+                        {"globalAdmin", Bool()}});
+  json key = {{"id", Int()},        {"orgId", Int()},      {"name", Str()},
+              {"role", role},       {"prefix", Str()},     {"expiresAt", Nullable(Time())},
+              {"createdBy", Int()}, {"createdAt", Time()}, {"createdByKey", Nullable(Int())}};
   s["ApiKey"] = Obj(key);
   key["key"] = {{"type", "string"}, {"description", "the secret; shown once"}};
   s["ApiKeyCreated"] = Obj(key);

@@ -1,4 +1,6 @@
 // Organisations (create/delete: global admin) and their memberships (org admin).
+// Org admins change the roles of existing members; new members come by
+// invitation (api/invitations.cc). Only a global admin adds any user by id.
 #include "api/common.h"
 #include "api/objects.h"
 #include "store/decoder_store.h"
@@ -89,6 +91,7 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kViewer));
   BYSANS_RETURN_IF_ERROR(auth::RequireGlobalAdmin(p));
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteOrganization(o.id));
+  ctx.auth.NoteRevocation();
   // The organisation's own audit rows went with it; record the deletion globally.
   Audit(ctx, p, req, std::nullopt, "delete", "organization", IdStr(o.id), o.name);
   return NoContent();
@@ -144,11 +147,22 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
   if (!r)
     return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
   m.role = *r;
-  auto u = ctx.store.GetUser(m.user_id);
-  if (!u.ok() && u.status().code() == Code::kNotFound)
-    return NotFound("no user with id " + IdStr(m.user_id));
-  if (!u.ok()) return u.status();
+  if (p.global_admin) {
+    auto u = ctx.store.GetUser(m.user_id);
+    if (!u.ok() && u.status().code() == Code::kNotFound)
+      return NotFound("no user with id " + IdStr(m.user_id));
+    if (!u.ok()) return u.status();
+  } else {
+    // Org admins change roles of existing members only; a user outside the
+    // organisation answers exactly like a user that does not exist.
+    auto existing = ctx.store.GetMembership(m.user_id, m.org_id);
+    if (!existing.ok() && existing.status().code() == Code::kNotFound)
+      return NotFound("user " + IdStr(m.user_id) +
+                      " is not a member of this organisation (invite new members by email)");
+    if (!existing.ok()) return existing.status();
+  }
   BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
+  ctx.auth.NoteRevocation();  // a lowered role reaches open streams
   Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), role);
   BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
   return Json(200, j);
@@ -160,6 +174,7 @@ Result<http::Response> DeleteMember(ApiContext& ctx, http::Request& req, const a
   if (st.code() == Code::kNotFound)
     return NotFound("user " + IdStr(m.user_id) + " is not a member of this organisation");
   BYSANS_RETURN_IF_ERROR(st);
+  ctx.auth.NoteRevocation();
   Audit(ctx, p, req, m.org_id, "delete", "membership", IdStr(m.user_id));
   return NoContent();
 }
@@ -178,8 +193,8 @@ void RegisterOrganizationRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "DELETE", org, "Delete an organisation and all it owns", bind(Delete));
   AddAuthed(router, ctx, "GET", org + "/members", "Members and their roles", bind(ListMembers));
   AddAuthed(router, ctx, "GET", org + "/members/{userId}", "One member", bind(GetMember));
-  AddAuthed(router, ctx, "PUT", org + "/members/{userId}", "Add a member or change the role",
-            bind(PutMember));
+  AddAuthed(router, ctx, "PUT", org + "/members/{userId}",
+            "Change a member's role (global admins: add any user)", bind(PutMember));
   AddAuthed(router, ctx, "DELETE", org + "/members/{userId}", "Remove a member",
             bind(DeleteMember));
 }

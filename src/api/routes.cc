@@ -10,6 +10,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterSystemRoutes(router, ctx);
   RegisterAuthRoutes(router, ctx);
   RegisterOrganizationRoutes(router, ctx);
+  RegisterInvitationRoutes(router, ctx);  // api/invitations.cc
   RegisterApplicationRoutes(router, ctx);
   RegisterDeviceRoutes(router, ctx);
   RegisterDeviceModelRoutes(router, ctx);

@@ -9,6 +9,12 @@
 //   data: {"event":"raised","id":7,"deviceId":1,"ruleId":2,"state":"active",...}
 // "event" is raised, acknowledged, cleared or updated (reminder, comment).
 // A comment line every 15 s keeps proxies from closing an idle stream.
+// The caller's credentials are checked again whenever the Authenticator notes
+// a revocation (logout, key revoked, membership changed, password changed) and
+// at least every AuthOptions::recheck_ms; when they no longer give a role in
+// the organisation the stream ends with
+//   event: revoked
+// Each stream opened is audited ("subscribe", object "stream", the organisation).
 #include "api/stream.h"
 
 #include <deque>
@@ -108,6 +114,15 @@ class StreamHub {
   std::list<std::shared_ptr<Subscriber>> subs_;
 };
 
+// The request's credentials alone, to authenticate it again later.
+http::Request CredentialsOf(const http::Request& req) {
+  http::Request c;
+  for (const char* h : {"x-api-key", "authorization", "cookie"})
+    if (req.headers.Has(h)) c.headers.Set(h, req.headers.Get(h));
+  c.remote_addr = req.remote_addr;
+  return c;
+}
+
 // Unsubscribes when the server drops the stream function (client gone,
 // server stopping).
 struct Subscription {
@@ -122,7 +137,23 @@ struct Subscription {
   std::shared_ptr<Subscriber> sub;
   int idle_ticks = 0;
   bool first = true;
+  http::Request credentials;  // CredentialsOf the opening request
+  uint64_t revocations = 0;   // Authenticator::revocations() at the last check
+  TimeMs checked_ms = 0;
 };
+
+// True while the stream's caller still has a role in its organisation. Checks
+// again only after a revocation or once recheck_ms has passed.
+bool StillAllowed(ApiContext& ctx, Subscription& s) {
+  const uint64_t revocations = ctx.auth.revocations();
+  const TimeMs now = ctx.clock.NowMs();
+  if (revocations == s.revocations && now - s.checked_ms < ctx.auth.options().recheck_ms)
+    return true;
+  s.revocations = revocations;
+  s.checked_ms = now;
+  auto p = ctx.auth.Authenticate(s.credentials);
+  return p.ok() && p->RoleIn(s.sub->org_id).has_value();
+}
 
 }  // namespace
 
@@ -144,12 +175,23 @@ void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
         BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
         BYSANS_ASSIGN_OR_RETURN(Organization org, LoadOrganization(ctx, p, org_id, Role::kViewer));
         auto sub = std::make_shared<Subscription>(hub, hub->Subscribe(org.id));
+        // checked_ms stays 0: the first tick checks again, so a revocation between the
+        // authentication of this request and now is not missed.
+        sub->credentials = CredentialsOf(req);
+        sub->revocations = ctx.auth.revocations();
+        Audit(ctx, p, req, org.id, "subscribe", "stream", std::to_string(org.id),
+              "live readings and alarms of organisation " + std::to_string(org.id));
         http::Response r;
         r.status = 200;
         r.headers.Set("content-type", "text/event-stream; charset=utf-8");
         r.headers.Set("cache-control", "no-cache, no-store");
         r.headers.Set("x-accel-buffering", "no");
-        r.stream = [sub](std::string& chunk) -> bool {
+        r.stream = [sub, &ctx](std::string& chunk) -> bool {
+          if (sub->hub.expired()) return false;  // server stopping
+          if (!StillAllowed(ctx, *sub)) {
+            chunk = "event: revoked\ndata: {}\n\n";
+            return false;
+          }
           if (sub->first) {
             sub->first = false;
             chunk = "retry: 3000\n: connected\n\n";

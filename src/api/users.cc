@@ -1,31 +1,19 @@
 // Users: global admins manage them; a user may read and change themselves
-// (name; password with currentPassword).
-#include <algorithm>
-#include <cctype>
-
+// (name; password with currentPassword). Passwords follow the one rule of
+// auth/password_policy.h; a new password ends the user's other sessions.
 #include "api/common.h"
 #include "api/objects.h"
+#include "auth/email.h"
+#include "auth/password_policy.h"
 
 namespace bysans::api {
 namespace {
 
-constexpr size_t kMinPasswordLength = 8;
-
+// The one password rule (auth/password_policy.h), naming the field.
 Status CheckPassword(const std::string& pw) {
-  if (pw.size() < kMinPasswordLength)
-    return InvalidArgument("field 'password' must have at least " +
-                           std::to_string(kMinPasswordLength) + " characters");
-  return Status::Ok();
-}
-
-Result<std::string> NormalizeEmail(std::string email) {
-  std::transform(email.begin(), email.end(), email.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  size_t at = email.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 == email.size() ||
-      email.find_first_of(" \t\r\n") != std::string::npos)
-    return InvalidArgument("field 'email' is not an email address");
-  return email;
+  Status st = auth::CheckPasswordPolicy(pw);
+  if (st.ok()) return st;
+  return InvalidArgument("field 'password': " + st.message());
 }
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -34,7 +22,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"email", "password", "name", "globalAdmin"}));
   User u;
   BYSANS_ASSIGN_OR_RETURN(std::string email, RequiredString(body, "email"));
-  BYSANS_ASSIGN_OR_RETURN(u.email, NormalizeEmail(email));
+  BYSANS_ASSIGN_OR_RETURN(u.email, auth::NormalizeEmail(email));
   BYSANS_ASSIGN_OR_RETURN(std::string password, RequiredString(body, "password"));
   BYSANS_RETURN_IF_ERROR(CheckPassword(password));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
@@ -100,6 +88,10 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
     u.password_hash = ctx.auth.HashPassword(*password);
   }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateUser(u));
+  // A new password ends the user's other sessions (the caller's own goes on).
+  if (password)
+    BYSANS_RETURN_IF_ERROR(
+        ctx.auth.EndOtherSessions(u.id, self ? req.Cookie(auth::kSessionCookie) : ""));
   json detail = body;
   detail.erase("password");
   detail.erase("currentPassword");
@@ -113,6 +105,7 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(User u, LoadUser(ctx, req, p));
   if (p.user_id == u.id) return FailedPrecondition("you cannot delete yourself");
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteUser(u.id));
+  ctx.auth.NoteRevocation();
   Audit(ctx, p, req, std::nullopt, "delete", "user", std::to_string(u.id), u.email);
   return NoContent();
 }

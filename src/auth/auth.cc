@@ -5,10 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <deque>
-#include <mutex>
 #include <stdexcept>
-#include <unordered_map>
+
+#include "auth/login_throttle.h"
 
 namespace bysans::auth {
 
@@ -66,45 +65,19 @@ std::string Lower(std::string s) {
   return s;
 }
 
-constexpr TimeMs kWindowMs = 60'000;
-
-// Sliding-window counter of login attempts per key ("email:..", "addr:..").
-class LoginLimiter {
- public:
-  explicit LoginLimiter(int per_minute) : per_minute_(per_minute) {}
-
-  // Records an attempt at `now` unless the key is already over the limit;
-  // returns false when it is.
-  bool Admit(const std::string& key, TimeMs now) {
-    std::lock_guard lock(mu_);
-    Prune(now);
-    auto& q = attempts_[key];
-    if (static_cast<int>(q.size()) >= per_minute_) return false;
-    q.push_back(now);
-    return true;
-  }
-
- private:
-  // Drops attempts older than the window (and empty keys, so memory stays
-  // bounded by the attempts of the last minute).
-  void Prune(TimeMs now) {
-    for (auto it = attempts_.begin(); it != attempts_.end();) {
-      auto& q = it->second;
-      while (!q.empty() && q.front() <= now - kWindowMs) q.pop_front();
-      it = q.empty() ? attempts_.erase(it) : std::next(it);
-    }
-  }
-
-  const int per_minute_;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::deque<TimeMs>> attempts_;
-};
+LoginThrottleOptions ThrottleOptions(const AuthOptions& o) {
+  LoginThrottleOptions t;
+  t.free_failures = o.login_free_failures;
+  t.max_delay_ms = o.login_max_delay_ms;
+  t.attempts_per_minute = o.login_attempts_per_minute;
+  return t;
+}
 
 }  // namespace
 
 struct Authenticator::Impl {
   Impl(MetaStore& s, const Clock& c, Random& r, AuthOptions o)
-      : store(s), clock(c), random(r), options(o), limiter(o.login_attempts_per_minute) {
+      : store(s), clock(c), random(r), options(o), throttle(ThrottleOptions(o)) {
     // Verifying against this when the email is unknown keeps both failure
     // paths equally slow, so response time does not reveal which emails exist.
     dummy_hash = auth::HashPassword(random.Token(16), options.fast_password_hashing_for_tests);
@@ -122,6 +95,7 @@ struct Authenticator::Impl {
     p.api_key_id = key->id;
     p.roles[key->org_id] = key->role;
     p.name = "apikey:" + key->prefix;
+    p.expires_ms = key->expires_ms;
     return p;
   }
 
@@ -160,8 +134,9 @@ struct Authenticator::Impl {
   const Clock& clock;
   Random& random;
   const AuthOptions options;
-  LoginLimiter limiter;
+  LoginThrottle throttle;
   std::string dummy_hash;
+  std::atomic<uint64_t> revocations{0};
 };
 
 Authenticator::Authenticator(MetaStore& store, const Clock& clock, Random& random,
@@ -188,23 +163,29 @@ Result<Principal> Authenticator::Authenticate(const http::Request& req) {
 
 Result<Authenticator::LoginResult> Authenticator::Login(const std::string& email,
                                                         const std::string& password,
-                                                        const std::string& remote_addr) {
+                                                        const std::string& client_addr,
+                                                        TimeMs* retry_after_ms) {
   const std::string lower = Lower(email);
   TimeMs now = impl_->clock.NowMs();
-  // Both windows count the attempt; either being full refuses it.
-  bool by_email = impl_->limiter.Admit("email:" + lower, now);
-  bool by_addr = impl_->limiter.Admit("addr:" + remote_addr, now);
-  if (!by_email || !by_addr)
-    return Status(Code::kRateLimited, "too many login attempts; wait a minute and try again");
+  if (TimeMs wait = impl_->throttle.Admit(lower, client_addr, now); wait > 0) {
+    if (retry_after_ms) *retry_after_ms = wait;
+    return Status(Code::kRateLimited, "too many login attempts; try again in " +
+                                          std::to_string((wait + 999) / 1000) + " s");
+  }
 
   static constexpr const char* kBad = "wrong email or password";
   auto user = impl_->store.FindUserByEmail(lower);
   if (!user.ok()) {
     if (user.status().code() != Code::kNotFound) return user.status();
     (void)VerifyPassword(impl_->dummy_hash, password);
+    impl_->throttle.Failed(lower, now);
     return Unauthenticated(kBad);
   }
-  if (!VerifyPassword(user->password_hash, password)) return Unauthenticated(kBad);
+  if (!VerifyPassword(user->password_hash, password)) {
+    impl_->throttle.Failed(lower, now);
+    return Unauthenticated(kBad);
+  }
+  impl_->throttle.Succeeded(lower);
 
   (void)impl_->store.DeleteExpiredSessions(now);
   LoginResult r;
@@ -223,8 +204,28 @@ Result<Authenticator::LoginResult> Authenticator::Login(const std::string& email
 Status Authenticator::Logout(const std::string& session_token) {
   if (session_token.empty()) return Status::Ok();
   Status st = impl_->store.DeleteSession(Sha256Hex(session_token));
+  NoteRevocation();
   if (!st.ok() && st.code() != Code::kNotFound) return st;
   return Status::Ok();
+}
+
+Status Authenticator::EndOtherSessions(Id user_id, const std::string& keep_token) {
+  Status st = impl_->store.DeleteSessionsOfUser(user_id, Sha256Hex(keep_token));
+  NoteRevocation();
+  return st;
+}
+
+uint64_t Authenticator::revocations() const { return impl_->revocations.load(); }
+
+void Authenticator::NoteRevocation() { impl_->revocations.fetch_add(1); }
+
+std::string Authenticator::ClientAddress(const http::Request& req) const {
+  const TrustedProxies& proxies = impl_->options.trusted_proxies;
+  if (proxies.empty()) return req.remote_addr;
+  std::string forwarded;  // every X-Forwarded-For header, in order
+  for (const auto& [name, value] : req.headers.all())
+    if (name == "x-forwarded-for") forwarded += (forwarded.empty() ? "" : ",") + value;
+  return proxies.ClientAddress(req.remote_addr, forwarded);
 }
 
 Authenticator::NewSecret Authenticator::NewApiKeySecret() {

@@ -3,11 +3,13 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "auth/trusted_proxies.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "core/status.h"
@@ -22,9 +24,10 @@ struct Principal {
   std::optional<Id> user_id;     // set for session logins
   std::optional<Id> api_key_id;  // set for API keys
   bool global_admin = false;
-  std::map<Id, Role> roles;  // organisation → role; an API key has exactly one
-  std::string name;          // email, or "apikey:<prefix>" — for audit and logs
-  std::string remote_addr;   // the request's address (set by the API layer, for audit)
+  std::map<Id, Role> roles;          // organisation → role; an API key has exactly one
+  std::string name;                  // email, or "apikey:<prefix>" — for audit and logs
+  std::string remote_addr;           // the client's address (set by the API layer, for audit)
+  std::optional<TimeMs> expires_ms;  // an API key's expiry, if it has one
 
   // The caller's role in the organisation, or nullopt if none. A global
   // admin is admin everywhere.
@@ -33,8 +36,17 @@ struct Principal {
 
 struct AuthOptions {
   TimeMs session_ttl_ms = 12 * 3'600'000;
-  int login_attempts_per_minute = 10;  // per email and per remote address
-  bool secure_cookies = false;         // set under TLS
+  int login_attempts_per_minute = 10;  // per client address
+  // Per account: wrong passwords before each further attempt must wait 2, 4, 8, ... s, and the
+  // longest wait (auth/login_throttle.h).
+  int login_free_failures = 5;
+  TimeMs login_max_delay_ms = 15 * 60'000;
+  // Peers whose X-Forwarded-For names the client (http.trusted_proxies).
+  TrustedProxies trusted_proxies;
+  // How long a long-lived request (a stream) may go on before its credentials are checked
+  // again; revocations made through this Authenticator are noticed at once.
+  TimeMs recheck_ms = 30'000;
+  bool secure_cookies = false;  // set under TLS
   // Use libsodium's MIN argon2id limits instead of INTERACTIVE. Only for
   // tests: hashes stay valid either way (the limits are inside the string).
   bool fast_password_hashing_for_tests = false;
@@ -64,11 +76,26 @@ class Authenticator {
     User user;
     TimeMs expires_ms;
   };
-  // Checks the password; kRateLimited after too many attempts;
-  // kUnauthenticated for a wrong email or password (same message for both).
+  // Checks the password; kRateLimited while the account or the client address
+  // is throttled (auth/login_throttle.h; `retry_after_ms`, if given, is set to
+  // the wait); kUnauthenticated for a wrong email or password (same message
+  // for both). `client_addr` is ClientAddress(request).
   Result<LoginResult> Login(const std::string& email, const std::string& password,
-                            const std::string& remote_addr);
+                            const std::string& client_addr, TimeMs* retry_after_ms = nullptr);
   Status Logout(const std::string& session_token);
+  // Ends every session of the user except the one with `keep_token` (a
+  // password change ends the others).
+  Status EndOtherSessions(Id user_id, const std::string& keep_token);
+
+  // Bumped by Logout, EndOtherSessions and NoteRevocation (API key revoked,
+  // membership changed or removed, user or organisation deleted). Long-lived
+  // requests re-check their caller when it changes.
+  uint64_t revocations() const;
+  void NoteRevocation();
+
+  // The client's address: the TCP peer, or, from a trusted proxy, the
+  // right-most untrusted X-Forwarded-For address. For rate limits and audit.
+  std::string ClientAddress(const http::Request& req) const;
 
   // HashPassword with the limits chosen in the options.
   std::string HashPassword(const std::string& password) const;

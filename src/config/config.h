@@ -21,6 +21,9 @@ struct Config {
   int64_t http_body_limit = 256 * 1024;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // CIDR blocks / addresses of reverse proxies whose X-Forwarded-For names the client (for the
+  // login rate limit and the audit address); empty = the header is ignored.
+  std::string http_trusted_proxies;
   int http_max_connections = 1024;       // beyond it new connections are closed at once
   int http_stream_write_timeout_s = 60;  // an event stream that cannot write this long is closed
   std::string http_metrics_token;        // set: /metrics needs "Authorization: Bearer <token>"
@@ -32,7 +35,10 @@ struct Config {
   std::string web_tile_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";  // map tiles
 
   int64_t session_ttl_s = 12 * 3600;
-  int login_attempts_per_minute = 10;
+  int login_attempts_per_minute = 10;  // per client address
+  int login_free_failures = 5;         // per account, before each attempt waits 2, 4, 8, ... s
+  int64_t login_max_delay_s = 900;     // the longest such wait
+  int64_t stream_recheck_s = 30;       // open streams re-check their credentials this often
 
   int mqtt_port = 1883;                         // supervised broker (issue 3)
   std::string mqtt_url;                         // external broker instead of the supervised one

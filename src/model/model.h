@@ -129,8 +129,23 @@ struct ApiKey {
   std::string prefix;
   std::string secret_hash;  // hex SHA-256 of the full key
   std::optional<TimeMs> expires_ms;
-  Id created_by = 0;
+  Id created_by = 0;  // user id, 0 = created by an API key
+  // The API key that created this one; revoking that key revokes this one too
+  // (api/api_keys.cc). Never outlives or out-ranks its creator.
+  std::optional<Id> created_by_key;
   TimeMs created_ms = 0;
+};
+
+// An organisation admin's invitation of an email address to a role. Only the
+// user with that email sees it and accepts or declines it (api/invitations.cc).
+struct Invitation {
+  Id id = 0;
+  Id org_id = 0;
+  std::string email;  // lower-case
+  Role role = Role::kViewer;
+  Id invited_by = 0;  // user id, 0 = an API key
+  TimeMs created_ms = 0;
+  TimeMs expires_ms = 0;
 };
 
 struct Session {

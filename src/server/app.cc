@@ -102,12 +102,19 @@ uint16_t App::port() const { return impl_->http ? impl_->http->port() : 0; }
 Status App::Start() {
   Impl& m = *impl_;
   const Config& c = m.config;
-  BYSANS_ASSIGN_OR_RETURN(m.store, OpenStoreForDataDir(c.data_dir, c.store_commit_interval_ms));
-
   auth::AuthOptions auth_opts;
+  auto proxies = auth::TrustedProxies::Parse(c.http_trusted_proxies);
+  if (!proxies.ok())
+    return InvalidArgument("invalid setting http.trusted_proxies=\"" + c.http_trusted_proxies +
+                           "\": " + proxies.status().message());
+  auth_opts.trusted_proxies = std::move(proxies).value();
   auth_opts.session_ttl_ms = c.session_ttl_s * 1000;
   auth_opts.login_attempts_per_minute = c.login_attempts_per_minute;
+  auth_opts.login_free_failures = c.login_free_failures;
+  auth_opts.login_max_delay_ms = c.login_max_delay_s * 1000;
+  auth_opts.recheck_ms = c.stream_recheck_s * 1000;
   auth_opts.secure_cookies = !c.tls_cert_file.empty();
+  BYSANS_ASSIGN_OR_RETURN(m.store, OpenStoreForDataDir(c.data_dir, c.store_commit_interval_ms));
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 
   BYSANS_ASSIGN_OR_RETURN(Id admin_id, EnsureFirstAdmin(*m.store, m.random, m.clock, c));

@@ -2,21 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cstdio>
 
 #include "auth/auth.h"
+#include "auth/email.h"
+#include "auth/password_policy.h"
 
 namespace bysans {
 
 Result<User> CreateUser(Store& store, const Clock& clock, const std::string& email,
                         const std::string& password, bool global_admin) {
-  if (email.find('@') == std::string::npos) return InvalidArgument("email must contain '@'");
-  if (password.size() < 10) return InvalidArgument("password must be at least 10 characters");
   User u;
-  u.email = email;
-  std::transform(u.email.begin(), u.email.end(), u.email.begin(), ::tolower);
-  u.name = email.substr(0, email.find('@'));
+  BYSANS_ASSIGN_OR_RETURN(u.email, auth::NormalizeEmail(email));
+  BYSANS_RETURN_IF_ERROR(auth::CheckPasswordPolicy(password));
+  u.name = u.email.substr(0, u.email.find('@'));
   u.password_hash = auth::HashPassword(password);
   u.global_admin = global_admin;
   u.created_ms = clock.NowMs();

@@ -12,7 +12,8 @@ namespace bysans {
 // none is a global admin.
 Result<Id> EnsureFirstAdmin(Store& store, Random& random, const Clock& clock, const Config& c);
 
-// Creates a user (CLI `bysans admin create-user`). kAlreadyExists if the email is taken.
+// Creates a user (CLI `bysans admin create-user`). kAlreadyExists if the email is taken;
+// kInvalidArgument for a bad email or a password the policy refuses (auth/password_policy.h).
 Result<User> CreateUser(Store& store, const Clock& clock, const std::string& email,
                         const std::string& password, bool global_admin);
 

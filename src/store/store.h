@@ -98,16 +98,31 @@ class MetaStore {
   virtual Result<std::vector<Membership>> ListMembershipsOfOrganization(Id org_id) = 0;
   virtual Status DeleteMembership(Id user_id, Id org_id) = 0;
 
+  // One pending invitation per (organisation, email): inviting again replaces
+  // the role, inviter and times and keeps the id.
+  virtual Result<Invitation> PutInvitation(Invitation inv) = 0;
+  virtual Result<Invitation> GetInvitation(Id id) = 0;
+  virtual Result<std::vector<Invitation>> ListInvitationsOfOrganization(Id org_id) = 0;
+  // Every organisation's invitations of the email (case-insensitive).
+  virtual Result<std::vector<Invitation>> ListInvitationsOfEmail(const std::string& email) = 0;
+  virtual Status DeleteInvitation(Id id) = 0;
+  // Atomically: the user becomes a member with the invitation's role (an
+  // existing membership takes that role) and the invitation is deleted.
+  virtual Status AcceptInvitation(Id invitation_id, Id user_id) = 0;
+
   virtual Result<ApiKey> CreateApiKey(ApiKey key) = 0;
   virtual Result<ApiKey> GetApiKey(Id id) = 0;
   virtual Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) = 0;
   virtual Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) = 0;
+  // Also deletes, recursively, the keys it created (ApiKey::created_by_key).
   virtual Status DeleteApiKey(Id id) = 0;
 
   virtual Status CreateSession(const Session& s) = 0;
   virtual Result<Session> FindSession(const std::string& token_hash) = 0;
   virtual Status DeleteSession(const std::string& token_hash) = 0;
   virtual Status DeleteExpiredSessions(TimeMs now) = 0;
+  // Every session of the user except the one with `keep_token_hash`.
+  virtual Status DeleteSessionsOfUser(Id user_id, const std::string& keep_token_hash) = 0;
 
   virtual Status AppendAudit(AuditEntry entry) = 0;
   // Newest first. org_id nullopt = every organisation (global admins).

@@ -140,6 +140,7 @@ async function api(req, res, url) {
     return;
   }
   if ((r = /^\/organizations\/(\d+)\/device-models$/.exec(p))) return paged(res, [{ id: 1, name: 'Elsys ERS', doc: {} }], q);
+  if (p === '/me/invitations' || /^\/organizations\/\d+\/invitations$/.test(p)) return paged(res, [], q);
   if ((r = /^\/organizations\/(\d+)\/members$/.exec(p))) return paged(res, users.map((u) => ({ userId: u.id, email: u.email, name: u.name, role: u.role })), q);
   if ((r = /^\/organizations\/(\d+)\/members\/(\d+)$/.exec(p)) && m === 'PUT') { const b = await body(req); const u = users.find((x) => x.id === Number(r[2])); u.role = b.role; return send(res, 200, { userId: u.id, email: u.email, name: u.name, role: u.role }); }
   if ((r = /^\/organizations\/(\d+)\/api-keys$/.exec(p))) {

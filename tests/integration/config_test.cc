@@ -41,11 +41,13 @@ TEST(Cli, VersionPrints) {
 TEST(Cli, CreateUserThenLogin) {
   char tmpl[] = "/tmp/bysans-cli-XXXXXX";
   std::string dir = mkdtemp(tmpl);
-  auto [code, out] = RunBinary({"admin", "create-user", "--data-dir", dir, "--email",
-                                "Pia@Kommune.dk", "--password", "long-enough-pw"});
+  // The password comes from the environment (or standard input), never from argv.
+  const std::vector<std::string> env = {"BYSANS_NEW_USER_PASSWORD=long-enough-pw"};
+  auto [code, out] =
+      RunBinary({"admin", "create-user", "--data-dir", dir, "--email", "Pia@Kommune.dk"}, env);
   ASSERT_EQ(code, 0) << out;
-  auto again = RunBinary({"admin", "create-user", "--data-dir", dir, "--email", "pia@kommune.dk",
-                          "--password", "long-enough-pw"});
+  auto again =
+      RunBinary({"admin", "create-user", "--data-dir", dir, "--email", "pia@kommune.dk"}, env);
   EXPECT_NE(again.first, 0) << again.second;  // duplicate email, case-insensitive
   ServerProcess server(dir);
   ASSERT_TRUE(server.Start()) << server.log();

@@ -37,6 +37,7 @@ export interface Message {
 }
 export interface DeviceModel { id: number; name: string; doc?: unknown }
 export interface Member { userId: number; email: string; name: string; role: Role }
+export interface Invitation { id: number; orgId: number; orgName?: string; email: string; role: Role; expiresAt: string }
 export interface ApiKey { id: number; name: string; role: Role; expiresAt?: string | null; createdAt?: string; key?: string }
 export interface AuditEntry {
   ts: string; action: string; objectType: string; objectId: string; userId?: number | null;
@@ -151,6 +152,15 @@ export const api = {
   members: (orgId: number) => all<Member>(`/api/v1/organizations/${orgId}/members`),
   setRole: (orgId: number, userId: number, role: Role) =>
     request<Member>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'PUT', body: { role } }),
+  // New members come by invitation (by email); the invitee accepts it.
+  invitations: (orgId: number) => all<Invitation>(`/api/v1/organizations/${orgId}/invitations`),
+  invite: (orgId: number, email: string, role: Role) =>
+    request<Invitation>(`/api/v1/organizations/${orgId}/invitations`, { method: 'POST', body: { email, role } }),
+  revokeInvitation: (orgId: number, id: number) =>
+    request<void>(`/api/v1/organizations/${orgId}/invitations/${id}`, { method: 'DELETE' }),
+  myInvitations: () => all<Invitation>('/api/v1/me/invitations'),
+  answerInvitation: (id: number, answer: 'accept' | 'decline') =>
+    request<unknown>(`/api/v1/me/invitations/${id}/${answer}`, { method: 'POST', body: {} }),
   apiKeys: (orgId: number) => all<ApiKey>(`/api/v1/organizations/${orgId}/api-keys`),
   createApiKey: (orgId: number, body: { name: string; role: Role; expiresAt?: string }) =>
     request<ApiKey>(`/api/v1/organizations/${orgId}/api-keys`, { method: 'POST', body }),

@@ -12,6 +12,7 @@ import { importScreen } from './screens/import';
 import { adminScreen } from './screens/admin';
 import { decodersScreen } from './screens/features';
 import { notice, errorText } from './ui';
+import { showInvitations } from './invitations';
 
 // Screens with heavy libraries (Leaflet, uPlot) load on demand.
 route('/', 'nav.overview', overviewScreen);
@@ -97,6 +98,7 @@ async function render(): Promise<void> {
   const main = h('main', { id: 'main', tabindex: '-1' });
   clear(app);
   app.appendChild(shell(main));
+  void showInvitations(main);
   if (!m) { main.appendChild(notice(t('notFound'), 'error')); return; }
   document.title = `${t(m.r.title)} · bysans`;
   try {

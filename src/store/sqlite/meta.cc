@@ -16,7 +16,9 @@ constexpr char kDevCols[] =
 constexpr char kModelCols[] = "id, org_id, name, doc_json, created_ms";
 constexpr char kUserCols[] = "id, email, name, password_hash, global_admin, created_ms";
 constexpr char kKeyCols[] =
-    "id, org_id, name, role, prefix, secret_hash, expires_ms, created_by, created_ms";
+    "id, org_id, name, role, prefix, secret_hash, expires_ms, created_by, created_ms, "
+    "created_by_key";
+constexpr char kInvitationCols[] = "id, org_id, email, role, invited_by, created_ms, expires_ms";
 constexpr char kAuditCols[] =
     "id, org_id, user_id, api_key_id, action, object_type, object_id, remote_addr, detail, ts";
 
@@ -71,7 +73,11 @@ ApiKey KeyRow(const Stmt& s) {
   k.expires_ms = OptInt(s, 6);
   k.created_by = s.Int(7);
   k.created_ms = s.Int(8);
+  k.created_by_key = OptInt(s, 9);
   return k;
+}
+Invitation InvitationRow(const Stmt& s) {
+  return {s.Int(0), s.Int(1), s.Text(2), static_cast<Role>(s.Int(3)), s.Int(4), s.Int(5), s.Int(6)};
 }
 AuditEntry AuditRow(const Stmt& s) {
   AuditEntry a;
@@ -500,6 +506,71 @@ Status SqliteStore::DeleteMembership(Id user_id, Id org_id) {
                 org_id);
 }
 
+// ---- invitations
+
+Result<Invitation> SqliteStore::PutInvitation(Invitation inv) {
+  LEASE(db);
+  inv.email = Lower(inv.email);
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st,
+      db.Prepare("INSERT INTO invitations(org_id, email, role, invited_by, created_ms, expires_ms) "
+                 "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, email) DO UPDATE SET "
+                 "role=excluded.role, invited_by=excluded.invited_by, "
+                 "created_ms=excluded.created_ms, expires_ms=excluded.expires_ms RETURNING id"));
+  BindAll(*st, inv.org_id, inv.email, static_cast<int64_t>(inv.role), inv.invited_by,
+          inv.created_ms, inv.expires_ms);
+  if (!st->Step()) {
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return Internal("the invitation was not stored");
+  }
+  inv.id = st->Int(0);
+  while (st->Step()) {
+  }
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return inv;
+}
+
+Result<Invitation> SqliteStore::GetInvitation(Id id) {
+  LEASE(db);
+  return GetOne<Invitation>(
+      db, std::string("SELECT ") + kInvitationCols + " FROM invitations WHERE id=?", InvitationRow,
+      "invitation", id);
+}
+
+Result<std::vector<Invitation>> SqliteStore::ListInvitationsOfOrganization(Id org_id) {
+  LEASE(db);
+  return GetAll<Invitation>(
+      db, std::string("SELECT ") + kInvitationCols + " FROM invitations WHERE org_id=? ORDER BY id",
+      InvitationRow, org_id);
+}
+
+Result<std::vector<Invitation>> SqliteStore::ListInvitationsOfEmail(const std::string& email) {
+  LEASE(db);
+  return GetAll<Invitation>(
+      db, std::string("SELECT ") + kInvitationCols + " FROM invitations WHERE email=? ORDER BY id",
+      InvitationRow, Lower(email));
+}
+
+Status SqliteStore::DeleteInvitation(Id id) {
+  LEASE(db);
+  return Modify(db, "DELETE FROM invitations WHERE id=?", "invitation", id);
+}
+
+Status SqliteStore::AcceptInvitation(Id invitation_id, Id user_id) {
+  LEASE(db);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role) "
+                          "SELECT ?, org_id, role FROM invitations WHERE id=? "
+                          "ON CONFLICT(user_id, org_id) DO UPDATE SET role=excluded.role"));
+  BindAll(*st, user_id, invitation_id);
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  BYSANS_RETURN_IF_ERROR(
+      Modify(db, "DELETE FROM invitations WHERE id=?", "invitation", invitation_id));
+  return txn.Commit();
+}
+
 // ---- API keys
 
 Result<ApiKey> SqliteStore::CreateApiKey(ApiKey k) {
@@ -507,9 +578,10 @@ Result<ApiKey> SqliteStore::CreateApiKey(ApiKey k) {
   if (k.created_ms == 0) k.created_ms = opts_.clock->NowMs();
   BYSANS_ASSIGN_OR_RETURN(
       auto st, db.Prepare("INSERT INTO api_keys(org_id, name, role, prefix, secret_hash, "
-                          "expires_ms, created_by, created_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+                          "expires_ms, created_by, created_ms, created_by_key) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   BindAll(*st, k.org_id, k.name, static_cast<int64_t>(k.role), k.prefix, k.secret_hash,
-          k.expires_ms, k.created_by, k.created_ms);
+          k.expires_ms, k.created_by, k.created_ms, k.created_by_key);
   BYSANS_RETURN_IF_ERROR(st->Run());
   k.id = db.LastInsertId();
   return k;
@@ -562,6 +634,14 @@ Result<Session> SqliteStore::FindSession(const std::string& token_hash) {
 Status SqliteStore::DeleteSession(const std::string& token_hash) {
   LEASE(db);
   return Modify(db, "DELETE FROM sessions WHERE token_hash=?", "session", token_hash);
+}
+
+Status SqliteStore::DeleteSessionsOfUser(Id user_id, const std::string& keep_token_hash) {
+  LEASE(db);
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          db.Prepare("DELETE FROM sessions WHERE user_id=? AND token_hash<>?"));
+  BindAll(*st, user_id, keep_token_hash);
+  return st->Run();
 }
 
 Status SqliteStore::DeleteExpiredSessions(TimeMs now) {

@@ -319,6 +319,18 @@ UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(alarm_id), 0) FRO
 UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(outbox_id), 0) FROM delivery_log))
   WHERE name = 'outbox';
 )sql",
+      // 14: invitations of an email address to an organisation (api/invitations.cc), and the API
+      // key that created a key: revoking a key revokes the keys it created (ON DELETE CASCADE).
+      R"sql(
+CREATE TABLE invitations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  email TEXT NOT NULL COLLATE NOCASE, role INTEGER NOT NULL, invited_by INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, UNIQUE(org_id, email));
+CREATE INDEX invitations_email ON invitations(email);
+ALTER TABLE api_keys ADD COLUMN created_by_key INTEGER REFERENCES api_keys(id) ON DELETE CASCADE;
+CREATE INDEX api_keys_creator ON api_keys(created_by_key);
+)sql",
   };
   return kList;
 }

@@ -190,6 +190,12 @@ class SqliteStore final : public Store {
   Result<std::vector<Membership>> ListMembershipsOfUser(Id user_id) override;
   Result<std::vector<Membership>> ListMembershipsOfOrganization(Id org_id) override;
   Status DeleteMembership(Id user_id, Id org_id) override;
+  Result<Invitation> PutInvitation(Invitation inv) override;
+  Result<Invitation> GetInvitation(Id id) override;
+  Result<std::vector<Invitation>> ListInvitationsOfOrganization(Id org_id) override;
+  Result<std::vector<Invitation>> ListInvitationsOfEmail(const std::string& email) override;
+  Status DeleteInvitation(Id id) override;
+  Status AcceptInvitation(Id invitation_id, Id user_id) override;
   Result<ApiKey> CreateApiKey(ApiKey key) override;
   Result<ApiKey> GetApiKey(Id id) override;
   Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) override;
@@ -199,6 +205,7 @@ class SqliteStore final : public Store {
   Result<Session> FindSession(const std::string& token_hash) override;
   Status DeleteSession(const std::string& token_hash) override;
   Status DeleteExpiredSessions(TimeMs now) override;
+  Status DeleteSessionsOfUser(Id user_id, const std::string& keep_token_hash) override;
   Status AppendAudit(AuditEntry entry) override;
   Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) override;
 

@@ -16,15 +16,15 @@ class StreamTest : public ApiFixture {
  protected:
   void SetUp() override {
     ApiFixture::SetUp();
-    MakeUser("root@example.dk", "rootpassword", true);
-    root_ = Login("root@example.dk", "rootpassword");
+    MakeUser("root@example.dk", "Root-pass-for-tests-1", true);
+    root_ = Login("root@example.dk", "Root-pass-for-tests-1");
     org_a_ = MakeOrg("a");
     org_b_ = MakeOrg("b");
-    User viewer = MakeUser("viewer@a.dk", "password-a", false);
+    User viewer = MakeUser("viewer@a.dk", "Viewer-pass-for-a-1", false);
     Reply r = Call("PUT", Org(org_a_) + "/members/" + std::to_string(viewer.id), root_,
                    json{{"role", "viewer"}});
     EXPECT_EQ(r.status, 200) << r.raw;
-    viewer_a_ = Login("viewer@a.dk", "password-a");
+    viewer_a_ = Login("viewer@a.dk", "Viewer-pass-for-a-1");
   }
 
   static std::string Org(Id id) { return "/api/v1/organizations/" + std::to_string(id); }

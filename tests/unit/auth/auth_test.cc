@@ -53,6 +53,7 @@ class AuthenticatorTest : public ::testing::Test {
     AuthOptions o;
     o.fast_password_hashing_for_tests = true;
     o.login_attempts_per_minute = 3;
+    o.login_free_failures = 3;
     o.session_ttl_ms = 3'600'000;
     auth_ = std::make_unique<Authenticator>(*store_, clock_, random_, o);
     Organization org;
@@ -135,20 +136,40 @@ TEST_F(AuthenticatorTest, WrongEmailOrPasswordSameMessage) {
   EXPECT_EQ(a.status().message(), b.status().message());
 }
 
-TEST_F(AuthenticatorTest, RateLimitPerEmailAndPerAddressSlides) {
+TEST_F(AuthenticatorTest, WrongPasswordsDelayTheAccountAndAddressesAreLimited) {
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(auth_->Login("anna@example.dk", "bad", "10.0.0." + std::to_string(i)).status().code(),
               Code::kUnauthenticated);
-  // The email is now limited, even with the right password from a new address.
-  EXPECT_EQ(auth_->Login("anna@example.dk", "annas-password", "10.0.0.9").status().code(),
+  // The account now waits 2 s, even with the right password from a new address.
+  TimeMs retry = 0;
+  EXPECT_EQ(auth_->Login("anna@example.dk", "annas-password", "10.0.0.9", &retry).status().code(),
             Code::kRateLimited);
+  EXPECT_EQ(retry, 2'000);
   // Per address: three different emails from one address.
   for (int i = 0; i < 3; ++i)
     (void)auth_->Login("x" + std::to_string(i) + "@example.dk", "bad", "10.9.9.9");
   EXPECT_EQ(auth_->Login("y@example.dk", "bad", "10.9.9.9").status().code(), Code::kRateLimited);
-  // The window slides: after a minute Anna may log in again.
-  clock_.Advance(60'001);
+  // After the short wait Anna logs in: no lock-out.
+  clock_.Advance(2'000);
   EXPECT_TRUE(auth_->Login("anna@example.dk", "annas-password", "10.0.0.9").ok());
+}
+
+TEST_F(AuthenticatorTest, EndOtherSessionsKeepsTheCurrentOneAndCountsRevocations) {
+  auto a = auth_->Login("anna@example.dk", "annas-password", "10.0.0.1");
+  auto b = auth_->Login("anna@example.dk", "annas-password", "10.0.0.2");
+  ASSERT_TRUE(a.ok() && b.ok());
+  const uint64_t before = auth_->revocations();
+  ASSERT_TRUE(auth_->EndOtherSessions(user_, a->session_token).ok());
+  EXPECT_GT(auth_->revocations(), before);
+  EXPECT_TRUE(auth_->Authenticate(WithCookie(a->session_token)).ok());
+  EXPECT_FALSE(auth_->Authenticate(WithCookie(b->session_token)).ok());
+}
+
+TEST_F(AuthenticatorTest, ClientAddressIgnoresForwardedForWithoutTrustedProxies) {
+  http::Request r;
+  r.remote_addr = "10.0.0.5";
+  r.headers.Set("x-forwarded-for", "203.0.113.7");
+  EXPECT_EQ(auth_->ClientAddress(r), "10.0.0.5");
 }
 
 TEST_F(AuthenticatorTest, ApiKeysBothHeadersExpiryAndDeletion) {

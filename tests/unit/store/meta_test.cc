@@ -223,6 +223,60 @@ TEST_F(MetaTest, MembershipsAndOrganizationsOfUser) {
   EXPECT_EQ(store_->DeleteMembership(u.id, o1.id).code(), Code::kNotFound);
 }
 
+TEST_F(MetaTest, InvitationsOnePerEmailAcceptedAtomically) {
+  auto org = Org("o");
+  auto other = Org("p");
+  auto u = MakeUser("pia@x.dk");
+  Invitation inv{0, org.id, "Pia@X.dk", Role::kViewer, 0, 10, 1000};
+  auto first = store_->PutInvitation(inv);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->email, "pia@x.dk");
+  inv.role = Role::kEditor;
+  auto again = store_->PutInvitation(inv);  // the same (organisation, email): replaced
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(store_->GetInvitation(first->id)->role, Role::kEditor);
+  ASSERT_TRUE(store_->PutInvitation({0, other.id, "pia@x.dk", Role::kAdmin, 0, 10, 1000}).ok());
+  EXPECT_EQ(store_->ListInvitationsOfEmail("PIA@x.dk")->size(), 2u);
+  EXPECT_EQ(store_->ListInvitationsOfOrganization(org.id)->size(), 1u);
+  ASSERT_TRUE(store_->AcceptInvitation(first->id, u.id).ok());
+  EXPECT_EQ(store_->GetMembership(u.id, org.id)->role, Role::kEditor);
+  EXPECT_EQ(store_->GetInvitation(first->id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->AcceptInvitation(first->id, u.id).code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteOrganization(other.id).ok());  // takes its invitations along
+  EXPECT_EQ(store_->ListInvitationsOfEmail("pia@x.dk")->size(), 0u);
+}
+
+TEST_F(MetaTest, RevokingAKeyRevokesTheKeysItCreatedAndSessionsEndButOne) {
+  auto org = Org("o");
+  auto u = MakeUser("u@x.dk");
+  auto key = [&](const std::string& hash, std::optional<Id> creator) {
+    ApiKey k;
+    k.org_id = org.id;
+    k.name = hash;
+    k.prefix = "bys_";
+    k.secret_hash = hash;
+    k.created_by_key = creator;
+    auto r = store_->CreateApiKey(k);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->id : Id{0};
+  };
+  Id root = key("a", std::nullopt), child = key("b", root), grandchild = key("c", child);
+  Id unrelated = key("d", std::nullopt);
+  EXPECT_EQ(store_->GetApiKey(grandchild)->created_by_key, child);
+  ASSERT_TRUE(store_->DeleteApiKey(root).ok());
+  for (Id gone : {root, child, grandchild})
+    EXPECT_EQ(store_->GetApiKey(gone).status().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->GetApiKey(unrelated).ok());
+
+  for (const char* t : {"s1", "s2", "s3"})
+    ASSERT_TRUE(store_->CreateSession({t, u.id, 1, 1000}).ok());
+  ASSERT_TRUE(store_->DeleteSessionsOfUser(u.id, "s2").ok());
+  EXPECT_TRUE(store_->FindSession("s2").ok());
+  EXPECT_EQ(store_->FindSession("s1").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->FindSession("s3").status().code(), Code::kNotFound);
+}
+
 TEST_F(MetaTest, ApiKeysSessionsAudit) {
   auto org = Org("o");
   auto u = MakeUser("u@x.dk");

@@ -54,8 +54,10 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
   });
 
   const drawMembers = () => guarded(members, async () => {
-    const list = await api.members(orgId);
+    const [list, pending] = await Promise.all([api.members(orgId), api.invitations(orgId).catch(() => [])]);
     const msg = h('div', { 'aria-live': 'polite' });
+    const email = h('input', { type: 'email', required: true, autocomplete: 'off', id: 'invite-email' });
+    const role = roleSelect('viewer', t('admin.role'));
     members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role')],
       list.map((m) => {
         const sel = roleSelect(m.role, `${t('admin.role')}: ${m.name || m.email}`);
@@ -63,7 +65,21 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
           try { await api.setRole(orgId, m.userId, sel.value as Role); msg.replaceChildren(notice(t('form.saved'), 'ok')); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); sel.value = m.role; }
         });
         return [m.name, m.email, sel];
-      })));
+      })),
+      ...(pending.length === 0 ? [] : [table(t('admin.invitations'), [t('admin.email'), t('admin.role'), t('admin.expires'), t('admin.actions')],
+        pending.map((i) => [i.email, t(`role.${i.role}`), fmtDate(i.expiresAt), h('button', {
+          type: 'button', class: 'danger small', 'aria-label': `${t('admin.revoke')} ${i.email}`,
+          onclick: async () => {
+            try { await api.revokeInvitation(orgId, i.id); drawMembers(); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+          },
+        }, t('admin.revoke'))]))]),
+      h('form', {
+        class: 'inline', id: 'invite-form',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          try { await api.invite(orgId, email.value.trim(), role.value as Role); await drawMembers(); members.prepend(notice(t('admin.invited'), 'ok')); } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
+        },
+      }, field(t('admin.email'), email), field(t('admin.role'), role), h('button', { type: 'submit' }, t('admin.invite'))));
   });
 
   const drawKeys = () => guarded(keys, async () => {
