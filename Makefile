@@ -1,5 +1,5 @@
 # bysans — thin wrappers over scripts/ and CMake presets.
-#   make run     install what is missing, build, start bysans with the demo
+#   make run     install what is missing, build the server and the UI, start bysans with the demo
 #   make test    install, build, run every test
 #   make bench   run the benchmarks (make bench BENCH=store for one)
 PRESET ?= release
@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 # Node.js fetched by scripts/install-deps when the machine's is older than 20.
 export PATH := $(CURDIR)/.cache/node/bin:$(PATH)
 
-.PHONY: all deps configure build web run test test-asan fuzz tidy bench format clean
+.PHONY: all deps configure build server web run test test-asan fuzz tidy bench format clean
 
 all: build
 
@@ -23,10 +23,14 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
+# Only what `make run` starts: the server binary (not the tests and benchmarks).
+server: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target bysans
+
 web: deps
 	@if [ -f web/package.json ]; then cd web && npm run --silent build; fi
 
-run: build web
+run: server web
 	@mkdir -p $(DATA_DIR)
 	@echo "Starting bysans with the demo (Ctrl-C to stop)…"
 	@$(BIN) serve --data-dir $(DATA_DIR) --demo

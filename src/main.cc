@@ -1,6 +1,6 @@
 // bysans command line: serve, admin, version. The only file not linked into tests.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include "decode/redecode.h"
 #include "server/app.h"
 #include "server/first_admin.h"
+#include "server/logging.h"
 #include "store/store.h"
 
 namespace {
@@ -27,18 +28,6 @@ constexpr int kExitBadSetting = 2;
 std::atomic<bool> g_stop{false};  // set by the signal handler only
 
 void OnSignal(int) { g_stop.store(true); }
-
-void SetUpLogging(const bysans::Config& c) {
-  auto logger = spdlog::stderr_color_mt("bysans");
-  if (c.log_format == "json") {
-    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
-  }
-  logger->set_level(spdlog::level::from_str(c.log_level));
-  spdlog::set_default_logger(logger);
-}
 
 // `admin create-user` takes the password from here, else from standard input.
 constexpr const char* kNewUserPasswordEnv = "BYSANS_NEW_USER_PASSWORD";
@@ -93,7 +82,7 @@ bysans::Config LoadOrExit(const CommonFlags& common, std::map<std::string, std::
 }
 
 int Serve(const bysans::Config& config) {
-  SetUpLogging(config);
+  bysans::SetUpLogging(config.log_format, config.log_level);
   bysans::App app(config);
   bysans::Status st = app.Start();
   if (!st.ok()) {
@@ -103,9 +92,14 @@ int Serve(const bysans::Config& config) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
-  std::printf("bysans %s is running: open http://%s:%u/\n", BYSANS_VERSION,
-              config.http_address.c_str(), app.port());
-  std::fflush(stdout);
+  if (config.log_format == "json") {  // every line of the output is JSON
+    spdlog::info("bysans {} is running: open http://{}:{}/", BYSANS_VERSION, config.http_address,
+                 app.port());
+  } else {
+    std::printf("bysans %s is running: open http://%s:%u/\n", BYSANS_VERSION,
+                config.http_address.c_str(), app.port());
+    std::fflush(stdout);
+  }
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("shutting down");
   app.Stop();
@@ -159,6 +153,9 @@ int Redecode(const bysans::Config& config, int64_t decoder_id, const std::string
 
 int main(int argc,
          char** argv) {  // NOLINT(bugprone-exception-escape): CLI11 parses, bad_alloc ends
+  // Everything bysans and its broker create (database, WAL, secrets, broker files) is for this
+  // user only: files 0600, directories 0700.
+  ::umask(077);
   CLI::App cli{"bysans — the city's senses: an IoT platform for municipalities"};
   cli.require_subcommand(1);
 

@@ -102,17 +102,18 @@ echo "run.sh: $DEVICES MQTT devices created" >&2
 RAW_PORT="$(free_port)"
 cp "$DATA/mosquitto/passwords" "$DATA/mosquitto/acl" "$RAW/"
 mkdir -p "$RAW/persistence"
+# (As root the copy runs as root: its files here belong to root, not to the broker's user.)
 sed -e "s#^listener [0-9]* #listener $RAW_PORT #" -e "s#$DATA/mosquitto#$RAW#g" \
-  "$DATA/mosquitto/mosquitto.conf" >"$RAW/mosquitto.conf"
+  -e "s#^user .*#user root#" "$DATA/mosquitto/mosquitto.conf" >"$RAW/mosquitto.conf"
 echo "run.sh: broker settings:" $(grep -E '^max_|^queue|^persist' "$RAW/mosquitto.conf") >&2
 /usr/sbin/mosquitto -c "$RAW/mosquitto.conf" >"$RAW/mosquitto.log" 2>&1 &
 RAW_PID=$!
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$RAW_PORT") 2>/dev/null && break; sleep 0.1; done
 (exec 3<>"/dev/tcp/127.0.0.1/$RAW_PORT") 2>/dev/null || {
   cat "$RAW/mosquitto.log" >&2; echo "run.sh: raw broker did not start" >&2; exit 1; }
-SERVICE_PASS="$(head -1 "$DATA/mqtt-service.secret")"
+SERVICE_PASS="$(head -1 "$DATA/mqtt-integrator.secret")"
 RAW_OUT=$("$LOAD" --port "$RAW_PORT" --devices "$TMP/devices" --mode raw --rate 0 \
-  --seconds "$RAW_S" --window "$WINDOW" --sub-user bysans-service --sub-pass "$SERVICE_PASS") || {
+  --seconds "$RAW_S" --window "$WINDOW" --sub-user bysans-integrator --sub-pass "$SERVICE_PASS") || {
   cat "$RAW/mosquitto.log" >&2; exit 1; }
 echo "run.sh: raw: $RAW_OUT" >&2
 kill "$RAW_PID" 2>/dev/null; wait "$RAW_PID" 2>/dev/null || true

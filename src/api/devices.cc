@@ -1,6 +1,8 @@
 // Devices: created under an application, listed per application or per
 // organisation (with filters), then addressed by id. HTTP devices get an
 // ingest key shown once (only its SHA-256 is stored).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -11,6 +13,16 @@
 
 namespace bysans::api {
 namespace {
+
+// Waits (bounded) until the supervised MQTT broker has taken up the credentials as they are
+// now, so that an answer about them is true when it arrives.
+void AwaitBroker(ApiContext& ctx, Id device) {
+  constexpr int kBrokerReloadWaitMs = 10000;
+  if (!ctx.store.mqtt().WaitCredentialsApplied(ctx.store.mqtt().credentials_generation(),
+                                               kBrokerReloadWaitMs)) {
+    spdlog::warn("device {}: the MQTT broker has not taken up its credentials yet", device);
+  }
+}
 
 Status BadField(const char* field, const std::string& why) {
   return InvalidArgument(std::string("field '") + field + "' " + why);
@@ -111,6 +123,24 @@ Status Apply(ApiContext& ctx, const json& body, Device& d, bool create) {
   return Status::Ok();
 }
 
+// New broker credentials for an MQTT device (user name device-<id>, a fresh password), shown
+// once: only the Mosquitto hash is stored. Answered once the broker accepts them.
+Result<json> IssueMqttCredentials(ApiContext& ctx, const Device& d) {
+  std::string password = ctx.random.Token(24);
+  BYSANS_ASSIGN_OR_RETURN(std::string hash, mqtt::HashBrokerPassword(password, ctx.random));
+  MqttCredential cred{d.id, "device-" + std::to_string(d.id), hash, ctx.clock.NowMs()};
+  BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().PutCredential(cred));
+  AwaitBroker(ctx, d.id);
+  auto [host, port] = ctx.store.mqtt().broker_endpoint();
+  std::string id = std::to_string(d.id);
+  return json{{"username", cred.username},
+              {"password", password},
+              {"host", host},
+              {"port", port},
+              {"upTopic", "devices/" + id + "/up"},
+              {"downTopic", "devices/" + id + "/down"}};
+}
+
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kEditor));
@@ -128,21 +158,9 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
     key_hash = auth::Sha256Hex(key);
   }
   BYSANS_ASSIGN_OR_RETURN(d, ctx.store.CreateDevice(d, key_hash));
-  // MQTT devices get broker credentials, shown once; only the Mosquitto hash is stored.
   json mqtt_out;
   if (d.transport == Transport::kMqtt) {
-    std::string password = ctx.random.Token(24);
-    BYSANS_ASSIGN_OR_RETURN(std::string hash, mqtt::HashBrokerPassword(password, ctx.random));
-    MqttCredential cred{d.id, "device-" + std::to_string(d.id), hash, d.created_ms};
-    BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().PutCredential(cred));
-    auto [host, port] = ctx.store.mqtt().broker_endpoint();
-    std::string id = std::to_string(d.id);
-    mqtt_out = {{"username", cred.username},
-                {"password", password},
-                {"host", host},
-                {"port", port},
-                {"upTopic", "devices/" + id + "/up"},
-                {"downTopic", "devices/" + id + "/down"}};
+    BYSANS_ASSIGN_OR_RETURN(mqtt_out, IssueMqttCredentials(ctx, d));
   }
   Audit(ctx, p, req, d.org_id, "create", "device", std::to_string(d.id));
   json out = ToJson(d);
@@ -206,6 +224,10 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteDevice(d.id));
+  if (d.transport == Transport::kMqtt) {
+    BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().DeleteCredential(d.id));
+    AwaitBroker(ctx, d.id);  // the broker refuses them before the answer
+  }
   Audit(ctx, p, req, d.org_id, "delete", "device", std::to_string(d.id), d.name);
   return NoContent();
 }
@@ -213,8 +235,13 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
 Result<http::Response> RotateKey(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
+  if (d.transport == Transport::kMqtt) {  // a new broker password; the old one stops working
+    BYSANS_ASSIGN_OR_RETURN(json mqtt_out, IssueMqttCredentials(ctx, d));
+    Audit(ctx, p, req, d.org_id, "rotate_key", "device", std::to_string(d.id));
+    return Json(200, json{{"mqtt", mqtt_out}});
+  }
   if (d.transport != Transport::kHttp)
-    return FailedPrecondition("only HTTP devices have an ingest key");
+    return FailedPrecondition("only HTTP and MQTT devices have credentials to rotate");
   std::string key = ctx.random.Token(32);
   BYSANS_RETURN_IF_ERROR(ctx.store.SetDeviceIngestKey(d.id, auth::Sha256Hex(key)));
   Audit(ctx, p, req, d.org_id, "rotate_key", "device", std::to_string(d.id));
@@ -236,8 +263,8 @@ void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "GET", one, "One device", bind(Get));
   AddAuthed(router, ctx, "PATCH", one, "Change a device", bind(Patch));
   AddAuthed(router, ctx, "DELETE", one, "Delete a device", bind(Delete));
-  AddAuthed(router, ctx, "POST", one + "/rotate-key", "New ingest key for an HTTP device",
-            bind(RotateKey));
+  AddAuthed(router, ctx, "POST", one + "/rotate-key",
+            "New ingest key (HTTP device) or broker password (MQTT device)", bind(RotateKey));
 }
 
 }  // namespace bysans::api

@@ -271,7 +271,14 @@ json Components() {
   json created = device;
   created["apiKey"] = {{"type", "string"}, {"description", "HTTP devices only; shown once"}};
   s["DeviceCreated"] = Obj(created);
-  s["DeviceKey"] = Obj({{"apiKey", Str()}});
+  json mqtt_credentials = Obj({{"username", Str()},
+                               {"password", Str()},
+                               {"host", Str()},
+                               {"port", Int()},
+                               {"upTopic", Str()},
+                               {"downTopic", Str()}});
+  mqtt_credentials["description"] = "MQTT devices only; shown once";
+  s["DeviceKey"] = Obj({{"apiKey", Str()}, {"mqtt", mqtt_credentials}});
   s["DeviceModelDoc"] = {
       {"type", "object"},
       {"description", "A FIWARE Smart Data Models DeviceModel; `name` or `modelName` required"},

@@ -42,7 +42,7 @@ struct Config {
 
   int mqtt_port = 1883;                         // supervised broker (issue 3)
   std::string mqtt_url;                         // external broker instead of the supervised one
-  std::string mqtt_client_id = "bysans-1";      // fixed: bysans' persistent MQTT session
+  std::string mqtt_client_id = "bysans-1";      // mqtt.url only (supervised: random)
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
   // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and

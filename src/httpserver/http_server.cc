@@ -3,6 +3,8 @@
 // on that session's strand.
 #include "httpserver/http_server.h"
 
+#include <fcntl.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -599,6 +601,8 @@ Status HttpServer::Start() {
   };
   acceptor.open(endpoint.protocol(), ec);
   if (ec) return fail("open a socket for");
+  // Not inherited by child processes (the supervised Mosquitto).
+  ::fcntl(acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (ec) return fail("configure");
   acceptor.bind(endpoint, ec);

@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,7 +23,11 @@
 #include <fstream>
 #include <limits>
 
+#include "mqtt/broker_probe.h"
+
 namespace bysans::mqtt {
+namespace fs = std::filesystem;
+
 namespace {
 
 std::string Base64(const unsigned char* data, size_t n) {
@@ -38,7 +45,8 @@ bool HasBadChar(std::string_view s, std::string_view bad) {
   return false;
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& content) {
+// Written as `path`.tmp (0600; with `group` >= 0: 0640 and that group), then renamed.
+Status WriteFileAtomically(const std::string& path, const std::string& content, int group = -1) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -48,6 +56,11 @@ Status WriteFileAtomically(const std::string& path, const std::string& content) 
     if (!f) return Internal(fmt::format("cannot write {}", tmp));
   }
   ::chmod(tmp.c_str(), 0600);
+  if (group >= 0 && (::chown(tmp.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(group)) != 0 ||
+                     ::chmod(tmp.c_str(), 0640) != 0)) {
+    return Internal(
+        fmt::format("cannot let the broker's group read {}: {}", tmp, std::strerror(errno)));
+  }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) return Internal(fmt::format("cannot rename {}: {}", tmp, ec.message()));
@@ -60,6 +73,25 @@ std::string DescribeExit(int status) {
     return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   }
   return fmt::format("ended with wait status {}", status);
+}
+
+// Resolves a user name to uid/gid; false when there is no such user.
+bool LookUpUser(const std::string& name, int& uid, int& gid) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr)
+    return false;
+  uid = static_cast<int>(pw.pw_uid);
+  gid = static_cast<int>(pw.pw_gid);
+  return true;
+}
+
+// True when a process of uid/gid (not root) may search directory `st`.
+bool Searchable(const struct stat& st, int uid, int gid) {
+  if (static_cast<int>(st.st_uid) == uid) return (st.st_mode & S_IXUSR) != 0;
+  if (static_cast<int>(st.st_gid) == gid) return (st.st_mode & S_IXGRP) != 0;
+  return (st.st_mode & S_IXOTH) != 0;
 }
 
 }  // namespace
@@ -121,6 +153,93 @@ BrokerSupervisor::BrokerSupervisor(BrokerOptions options) : opts_(std::move(opti
     owned_random_ = std::make_unique<SystemRandom>();
     opts_.random = owned_random_.get();
   }
+  if (::geteuid() == 0) {
+    for (const std::string& name : opts_.run_as_user.empty()
+                                       ? std::vector<std::string>{"mosquitto", "nobody"}
+                                       : std::vector<std::string>{opts_.run_as_user}) {
+      if (LookUpUser(name, broker_uid_, broker_gid_)) {
+        broker_user_ = name;
+        break;
+      }
+    }
+  }
+}
+
+Status BrokerSupervisor::WriteOwnedFile(const std::string& path, const std::string& content) const {
+  // Readable by the broker's group when it runs as its own user; never writable by it.
+  return WriteFileAtomically(path, content, broker_gid_);
+}
+
+Status BrokerSupervisor::PrepareUnprivileged() {
+  if (broker_user_.empty()) {
+    spdlog::warn("mqtt broker: no user 'mosquitto' or 'nobody'; the broker runs as root");
+    return Status::Ok();
+  }
+  const auto gid = static_cast<gid_t>(broker_gid_);
+  std::error_code ec;
+  const fs::path dir = fs::absolute(opts_.dir, ec);
+  // The directory above (bysans' data directory, 0700): search permission for the broker's
+  // group only, so it reaches its own directory and nothing else.
+  const fs::path parent = dir.parent_path();
+  struct stat st {};
+  if (::stat(parent.c_str(), &st) == 0 && !Searchable(st, broker_uid_, broker_gid_) &&
+      st.st_uid == ::geteuid()) {
+    if (::chown(parent.c_str(), static_cast<uid_t>(-1), gid) != 0 ||
+        ::chmod(parent.c_str(), (st.st_mode & 07707) | S_IXGRP) != 0) {
+      return Internal(fmt::format("cannot let the broker's user {} search {}: {}", broker_user_,
+                                  parent.string(), std::strerror(errno)));
+    }
+  }
+  for (fs::path p = parent; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    if (::stat(p.c_str(), &st) != 0 || !Searchable(st, broker_uid_, broker_gid_)) {
+      spdlog::warn("mqtt broker: {} is not searchable by user {}; the broker runs as root",
+                   p.string(), broker_user_);
+      broker_user_.clear();
+      broker_uid_ = broker_gid_ = -1;
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Status BrokerSupervisor::RestrictDirectory() const {
+  // Run by root, the broker's user may read its configuration (group, 0640) but not change it
+  // — a broker that could rewrite mosquitto.conf would be root again at its next start — and
+  // owns only its persistence. Also fixes what earlier versions left readable (0644, 0755).
+  const bool shared = broker_uid_ >= 0;
+  const int owner = static_cast<int>(::geteuid());
+  const int group = shared ? broker_gid_ : static_cast<int>(::getegid());
+  auto set = [&](const fs::path& p, int uid, int gid, mode_t mode) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return Status::Ok();
+    if (::chown(p.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0 ||
+        ::chmod(p.c_str(), mode) != 0) {
+      return Internal(
+          fmt::format("cannot set the owner or mode of {}: {}", p.string(), std::strerror(errno)));
+    }
+    return Status::Ok();
+  };
+  const fs::path dir = opts_.dir;
+  BYSANS_RETURN_IF_ERROR(set(dir, owner, group, shared ? 0750 : 0700));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "persistence") continue;
+    const bool readable = name == "mosquitto.conf" || name == "passwords" || name == "acl";
+    BYSANS_RETURN_IF_ERROR(set(entry.path(), owner,
+                               readable ? group : static_cast<int>(::getegid()),
+                               readable && shared ? 0640 : 0600));
+  }
+  if (ec) return Internal(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  const int data_uid = shared ? broker_uid_ : owner;
+  BYSANS_RETURN_IF_ERROR(set(dir / "persistence", data_uid, group, 0700));
+  for (auto it = fs::recursive_directory_iterator(dir / "persistence", ec);
+       !ec && it != fs::end(it); it.increment(ec)) {
+    BYSANS_RETURN_IF_ERROR(set(it->path(), data_uid, group, it->is_directory() ? 0700 : 0600));
+  }
+  if (ec)
+    return Internal(fmt::format("cannot list {}/persistence: {}", dir.string(), ec.message()));
+  return Status::Ok();
 }
 
 BrokerSupervisor::~BrokerSupervisor() { Stop(); }
@@ -149,6 +268,8 @@ Status BrokerSupervisor::WriteConfig() {
   conf += "# Written by bysans (src/mqtt/broker.cc); rewritten at every start.\n";
   conf += "per_listener_settings false\n";
   conf += fmt::format("listener {} {}\n", opts_.port, opts_.bind_address);
+  // A client's id is its user name: no client can take over another's session.
+  if (opts_.client_id_is_username) conf += "use_username_as_clientid true\n";
   conf += "allow_anonymous false\n";
   conf += fmt::format("password_file {}/passwords\n", opts_.dir);
   conf += fmt::format("acl_file {}/acl\n", opts_.dir);
@@ -176,15 +297,27 @@ Status BrokerSupervisor::WriteConfig() {
   conf += "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   conf += "connection_messages true\n";
   conf += "log_timestamp true\n";
-  // As root Mosquitto would switch to the "mosquitto" user, which cannot read our files.
-  if (::geteuid() == 0) conf += "user root\n";
-  return WriteFileAtomically(opts_.dir + "/mosquitto.conf", conf);
+  // Run by root, the broker is started as its own user (SpawnLocked); for the record (Mosquitto
+  // ignores it when not started as root).
+  if (::geteuid() == 0)
+    conf += fmt::format("user {}\n", broker_user_.empty() ? "root" : broker_user_);
+  return WriteOwnedFile(opts_.dir + "/mosquitto.conf", conf);
 }
 
 Status BrokerSupervisor::SetCredentials(const std::vector<BrokerUser>& users) {
+  std::lock_guard reload(reload_mu_);
+  // A user of this reload only: once the broker accepts it, it has read the new files.
+  BrokerUser probe;
+  probe.username = "bysans-probe-" + opts_.random->Id();
+  probe.password = opts_.random->Token(18);
   std::string passwords;
   std::string acl = "# Written by bysans (src/mqtt/broker.cc); replaced on every change.\n";
-  for (const BrokerUser& u : users) {
+  std::vector<const BrokerUser*> all;
+  all.reserve(users.size() + 1);
+  for (const BrokerUser& u : users) all.push_back(&u);
+  all.push_back(&probe);
+  for (const BrokerUser* up : all) {
+    const BrokerUser& u = *up;
     if (u.username.empty() || HasBadChar(u.username, ": \t#")) {
       return InvalidArgument(
           fmt::format("broker user name '{}' is empty or has ':', space, "
@@ -215,13 +348,32 @@ Status BrokerSupervisor::SetCredentials(const std::vector<BrokerUser>& users) {
       acl += "topic read " + t + "\n";
     }
   }
-  std::lock_guard lk(mu_);
-  std::error_code ec;
-  std::filesystem::create_directories(opts_.dir, ec);
-  BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + "/passwords", passwords));
-  BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + "/acl", acl));
-  if (pid_ > 0) ::kill(pid_, SIGHUP);
-  return Status::Ok();
+  bool running = false;
+  {
+    std::lock_guard lk(mu_);
+    std::error_code ec;
+    std::filesystem::create_directories(opts_.dir, ec);
+    BYSANS_RETURN_IF_ERROR(WriteOwnedFile(opts_.dir + "/passwords", passwords));
+    BYSANS_RETURN_IF_ERROR(WriteOwnedFile(opts_.dir + "/acl", acl));
+    if (pid_ > 0) running = ::kill(pid_, SIGHUP) == 0;
+  }
+  if (!running) return Status::Ok();  // read at the next start
+  return WaitReloaded(probe.username, probe.password);
+}
+
+Status BrokerSupervisor::WaitReloaded(const std::string& user, const std::string& password) const {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.reload_timeout_ms);
+  const std::string host = opts_.bind_address == "0.0.0.0" ? "127.0.0.1" : opts_.bind_address;
+  std::string last = "not tried";
+  while (std::chrono::steady_clock::now() < deadline) {
+    Result<int> code = ProbeConnect(host, port(), user, password, 2000);
+    if (code.ok() && *code == 0) return Status::Ok();
+    last = code.ok() ? fmt::format("CONNACK {}", *code) : code.status().message();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Unavailable(fmt::format("the broker did not take up new credentials within {} ms ({})",
+                                 opts_.reload_timeout_ms, last));
 }
 
 int BrokerSupervisor::SpawnLocked() {
@@ -229,20 +381,39 @@ int BrokerSupervisor::SpawnLocked() {
   const std::string log = log_path();
   std::vector<char*> argv = {const_cast<char*>(opts_.mosquitto_path.c_str()),
                              const_cast<char*>("-c"), const_cast<char*>(conf.c_str()), nullptr};
+  rlimit files{};
+  const int max_fd = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY
+                         ? static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20))
+                         : 65536;
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     spdlog::error("mqtt broker: fork failed: {}", std::strerror(errno));
     return -1;
   }
   if (pid == 0) {
-    // Child: only async-signal-safe calls. Die with the supervising thread.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // Child: only async-signal-safe calls.
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       if (fd > 2) ::close(fd);
     }
+    // Nothing of bysans' (listening sockets, database, connections) reaches the broker.
+    if (::close_range(3, ~0U, 0) != 0) {
+      for (int i = 3; i < max_fd; ++i) ::close(i);
+    }
+    // Run by root: the broker's own user from the start (not Mosquitto's `user`, which drops
+    // later and so clears the parent-death signal: a broker orphaned by a killed bysans would
+    // keep its port and its credentials).
+    if (broker_uid_ >= 0 &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(static_cast<gid_t>(broker_gid_)) != 0 ||
+         ::setuid(static_cast<uid_t>(broker_uid_)) != 0)) {
+      _exit(126);
+    }
+    // Die with the supervising thread (set after the uid change, which clears it).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) _exit(0);  // bysans ended before this line
     ::execv(argv[0], argv.data());
     _exit(127);
   }
@@ -272,10 +443,15 @@ Status BrokerSupervisor::Start() {
       opts_.port = *port;
     }
   }
+  if (::geteuid() == 0) {
+    BYSANS_RETURN_IF_ERROR(PrepareUnprivileged());
+  }
+  // The broker's files are its own (and bysans'): nobody else may list or read them.
+  BYSANS_RETURN_IF_ERROR(RestrictDirectory());
   BYSANS_RETURN_IF_ERROR(WriteConfig());
   for (const char* name : {"/passwords", "/acl"}) {
     if (!std::filesystem::exists(opts_.dir + name)) {
-      BYSANS_RETURN_IF_ERROR(WriteFileAtomically(opts_.dir + name, ""));
+      BYSANS_RETURN_IF_ERROR(WriteOwnedFile(opts_.dir + name, ""));
     }
   }
   std::unique_lock lk(mu_);

@@ -3,7 +3,11 @@
 // ACL file into a directory it owns, starts /usr/sbin/mosquitto as a child process, restarts
 // it when it dies (logging the exit code or signal), and stops it with SIGTERM, then SIGKILL.
 // Credentials are changed by rewriting the two files atomically and sending SIGHUP, which
-// makes Mosquitto reload them without dropping connections. Thread-safe.
+// makes Mosquitto reload them without dropping connections; SetCredentials returns once the
+// broker accepts a probe credential written with them. A client's id is its user name
+// (use_username_as_clientid), so no client can take over another's session. Run by root, the
+// broker drops to an unprivileged user that owns its files, and it inherits no descriptor of
+// bysans but its log. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -57,6 +61,15 @@ struct BrokerOptions {
   int restart_max_ms = 10000;
   int stop_timeout_ms = 5000;  // SIGTERM → SIGKILL
   Random* random = nullptr;    // password salts; nullptr: an owned SystemRandom
+  // use_username_as_clientid on the listener: every client's id is its user name, so an
+  // authenticated client cannot take over another's session. False only in tests of the client.
+  bool client_id_is_username = true;
+  // When bysans runs as root, the broker runs as this user: its group may read the broker's
+  // configuration and search bysans' data directory, and it owns the persistence folder; empty:
+  // "mosquitto", else "nobody". Ignored when not root.
+  std::string run_as_user;
+  // SetCredentials on a running broker waits at most this long for the reload to take effect.
+  int reload_timeout_ms = 10000;
 };
 
 // Mosquitto 2 password hash: "$7$<iterations>$<base64 salt>$<base64 PBKDF2-SHA512>".
@@ -83,7 +96,9 @@ class BrokerSupervisor {
   Status WaitReady(int timeout_ms) const;
 
   // Replaces all broker users. Writes the password and ACL files atomically and, if the
-  // broker runs, sends SIGHUP so it reloads them. May be called before Start().
+  // broker runs, sends SIGHUP so it reloads them and returns once the broker accepts them (a
+  // one-time probe user written with them connects), or kUnavailable after reload_timeout_ms.
+  // May be called before Start().
   Status SetCredentials(const std::vector<BrokerUser>& users);
 
   uint16_t port() const;
@@ -98,11 +113,23 @@ class BrokerSupervisor {
 
  private:
   Status WriteConfig();
+  Status WriteOwnedFile(const std::string& path, const std::string& content) const;
+  // Root only: lets the broker's user reach its directory (or falls back to root).
+  Status PrepareUnprivileged();
+  // Nothing for others. With a broker user: the directory root:<its group> 0750, the
+  // configuration, password and ACL files 0640 (it reads, cannot change them), persistence its
+  // own (0700/0600); without: 0700/0600.
+  Status RestrictDirectory() const;
+  Status WaitReloaded(const std::string& user, const std::string& password) const;
   int SpawnLocked();  // returns pid or -1
   void Monitor();
 
   BrokerOptions opts_;
   std::unique_ptr<Random> owned_random_;
+  std::string broker_user_;  // root only: the user the broker runs as
+  int broker_uid_ = -1;      // its uid and gid, -1 when not root
+  int broker_gid_ = -1;
+  std::mutex reload_mu_;  // one SetCredentials at a time
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::thread monitor_;

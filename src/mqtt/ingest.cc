@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "ingest/receive.h"
 #include "lorawan/chirpstack.h"
 #include "mqtt/broker.h"
+#include "mqtt/broker_probe.h"
 #include "mqtt/client.h"
 #include "mqtt/dedup_key.h"
 #include "mqtt/device_cache.h"
@@ -33,36 +35,75 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kServiceUser = "bysans-service";
+// The broker user for local integrations (a ChirpStack publishing into the supervised broker,
+// readers of rule actions): bysans' own identity is for bysans alone.
+constexpr const char* kIntegratorUser = "bysans-integrator";
 constexpr size_t kKeptBadPayload = 64 * 1024;  // bytes of a refused payload kept as raw message
 
 // The results counted in bysans_mqtt_messages_total{result}.
 constexpr const char* kResults[] = {
     "stored",      "stored_raw",     "bad_json",       "bad_shape",       "bad_base64",
     "bad_topic",   "unknown_device", "unknown_deveui", "wrong_transport", "too_large",
-    "store_error", "lorawan_event",  "unmapped_topic"};
+    "store_error", "lorawan_event",  "unmapped_topic", "duplicate"};
 
-// The service password: generated once, kept in <data_dir>/mqtt-service.secret (0600).
-Result<std::string> ServicePassword(const std::string& data_dir, Random& random) {
-  fs::path path = fs::path(data_dir) / "mqtt-service.secret";
+// A broker identity of bysans, generated once and kept in a 0600 file of the data directory:
+// the password on the first line, the user name on the second.
+struct Identity {
+  std::string username;
+  std::string password;
+};
+
+Result<Identity> LoadOrCreateIdentity(const fs::path& path, const std::string& fixed_username,
+                                      Random& random) {
+  Identity id;
   {
     std::ifstream in(path);
-    std::string s;
-    if (in && std::getline(in, s) && !s.empty()) return s;
+    if (in) {
+      std::getline(in, id.password);
+      std::getline(in, id.username);
+    }
   }
-  std::string secret = random.Token(24);
+  if (!fixed_username.empty() && id.username != fixed_username) {
+    id.username = fixed_username;
+    id.password.clear();
+  }
+  if (!id.password.empty() && !id.username.empty()) return id;
+  if (id.password.empty()) id.password = random.Token(24);
+  // Random, so that nobody can guess the client id of bysans' session (it is the user name).
+  if (id.username.empty()) id.username = "bysans-" + random.Id();
   std::string tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) return Internal("cannot write " + tmp);
     ::chmod(tmp.c_str(), 0600);
-    out << secret << "\n";
+    out << id.password << "\n" << id.username << "\n";
     if (!out.flush()) return Internal("cannot write " + tmp);
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) return Internal("cannot rename " + tmp + ": " + ec.message());
-  return secret;
+  return id;
+}
+
+// Earlier versions connected to the supervised broker with the fixed client id
+// `mqtt.client_id` ("bysans-1") and a persistent session, which would go on queueing every
+// device's messages (for persistent_client_expiration, 30 days) now that bysans' client id is
+// its service user name. A one-time user of that name (no topics) connects once with a clean
+// session, which makes the broker discard that session. nullopt when there is none to retire.
+std::optional<BrokerUser> RetiringUser(const std::string& client_id,
+                                       const std::vector<BrokerUser>& users, Random& random) {
+  if (client_id.empty() || client_id.size() > 64) return std::nullopt;
+  for (char c : client_id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return std::nullopt;
+  }
+  for (const BrokerUser& u : users) {
+    if (u.username == client_id) return std::nullopt;
+  }
+  BrokerUser u;
+  u.username = client_id;
+  u.password = random.Token(18);
+  return u;
 }
 
 size_t FirstNonSpace(const std::string& s) {
@@ -171,13 +212,16 @@ struct MqttService::Impl {
           detail, reason);
   }
 
-  Result<std::vector<BrokerUser>> BrokerUsers(const std::string& service_password) {
+  Result<std::vector<BrokerUser>> BrokerUsers(const Identity& service_id,
+                                              const Identity& integrator_id) {
     std::vector<BrokerUser> users;
-    BrokerUser service;
-    service.username = kServiceUser;
-    service.password = service_password;
-    service.is_service = true;
-    users.push_back(std::move(service));
+    for (const Identity* id : {&service_id, &integrator_id}) {
+      BrokerUser u;
+      u.username = id->username;
+      u.password = id->password;
+      u.is_service = true;
+      users.push_back(std::move(u));
+    }
     BYSANS_ASSIGN_OR_RETURN(auto creds, store.mqtt().ListCredentials());
     for (const MqttCredential& c : creds) {
       BrokerUser u = DeviceBrokerUser(c.username, "", std::to_string(c.device_id));
@@ -187,19 +231,22 @@ struct MqttService::Impl {
     return users;
   }
 
-  void WatchCredentials(const std::string& service_password, int64_t seen) {
+  // Reloads the broker's credentials after every change; the API waits for
+  // MqttStore::WaitCredentialsApplied, so it answers with credentials the broker accepts.
+  void WatchCredentials(const Identity& service_id, const Identity& integrator_id, int64_t seen) {
     std::unique_lock lock(watch_mu);
     while (!watch_stop) {
-      watch_cv.wait_for(lock, std::chrono::milliseconds(200));
+      watch_cv.wait_for(lock, std::chrono::milliseconds(20));
       if (watch_stop) break;
       broker_restarts->Set(broker->restarts());
       int64_t gen = store.mqtt().credentials_generation();
       if (gen == seen) continue;
       lock.unlock();
-      auto users = BrokerUsers(service_password);
+      auto users = BrokerUsers(service_id, integrator_id);
       Status st = users.ok() ? broker->SetCredentials(*users) : users.status();
       if (st.ok()) {
         seen = gen;
+        store.mqtt().SetCredentialsApplied(gen);
       } else {
         spdlog::error("mqtt: could not reload broker credentials: {}", st.message());
       }
@@ -222,7 +269,8 @@ struct MqttService::Impl {
     pipeline.Submit(std::move(uplink), [this, f = std::move(f)](const Status& st) {
       if (st.ok()) {
         f->ack.Ack();
-        Count(f->result);
+        // A copy of a message already stored (same dedup key) is acknowledged, not stored.
+        Count(f->uplink.duplicate ? "duplicate" : f->result);
         return;
       }
       if (st.code() == Code::kUnavailable) {
@@ -579,7 +627,12 @@ Status MqttService::Start() {
                                 "; install the Debian package 'mosquitto' (scripts/install-deps) "
                                 "or set mqtt.url to use an external broker");
     }
-    BYSANS_ASSIGN_OR_RETURN(std::string service_password, ServicePassword(o.data_dir, m.random));
+    BYSANS_ASSIGN_OR_RETURN(
+        Identity service_id,
+        LoadOrCreateIdentity(fs::path(o.data_dir) / "mqtt-service.secret", "", m.random));
+    BYSANS_ASSIGN_OR_RETURN(Identity integrator_id,
+                            LoadOrCreateIdentity(fs::path(o.data_dir) / "mqtt-integrator.secret",
+                                                 kIntegratorUser, m.random));
     BrokerOptions bo;
     bo.dir = (fs::path(o.data_dir) / "mosquitto").string();
     bo.mosquitto_path = o.mosquitto_path;
@@ -596,8 +649,11 @@ Status MqttService::Start() {
     if (ec) return Internal("cannot create " + bo.dir + ": " + ec.message());
     m.broker = std::make_unique<BrokerSupervisor>(bo);
     int64_t gen = m.store.mqtt().credentials_generation();
-    BYSANS_ASSIGN_OR_RETURN(auto users, m.BrokerUsers(service_password));
+    BYSANS_ASSIGN_OR_RETURN(auto users, m.BrokerUsers(service_id, integrator_id));
+    std::optional<BrokerUser> retiring = RetiringUser(o.client_id, users, m.random);
+    if (retiring) users.push_back(*retiring);
     BYSANS_RETURN_IF_ERROR(m.broker->SetCredentials(users));
+    m.store.mqtt().SetCredentialsApplied(gen);  // the broker starts with these files
     BYSANS_RETURN_IF_ERROR(m.broker->Start());
     Status ready = m.broker->WaitReady(20000);
     if (!ready.ok()) {
@@ -605,12 +661,26 @@ Status MqttService::Start() {
                          ":" + std::to_string(m.broker->port()) + " (see " + m.broker->log_path() +
                          "): " + ready.message());
     }
-    m.watcher =
-        std::thread([&m, service_password, gen] { m.WatchCredentials(service_password, gen); });
+    if (retiring) {
+      Result<int> rc = ProbeConnect(o.bind_address == "0.0.0.0" ? "127.0.0.1" : o.bind_address,
+                                    m.broker->port(), retiring->username, retiring->password, 5000);
+      if (!rc.ok() || *rc != 0) {
+        spdlog::warn("mqtt: could not end the session of former client id {}: {}",
+                     retiring->username,
+                     rc.ok() ? "CONNACK " + std::to_string(*rc) : rc.status().message());
+      }
+      // Its user (no topics, a password nobody knows) leaves with the next reload.
+    }
+    m.watcher = std::thread([&m, service_id, integrator_id, gen] {
+      m.WatchCredentials(service_id, integrator_id, gen);
+    });
     co.host = o.bind_address == "0.0.0.0" ? "127.0.0.1" : o.bind_address;
     co.port = m.broker->port();
-    co.username = kServiceUser;
-    co.password = service_password;
+    // The broker makes a client's id its user name (use_username_as_clientid): bysans' session
+    // is the service user's, which nobody else can log in as.
+    co.client_id = service_id.username;
+    co.username = service_id.username;
+    co.password = service_id.password;
   } else {
     BYSANS_ASSIGN_OR_RETURN(BrokerUrl e, ParseBrokerUrl(o.external_url, "mqtt.url"));
     co.host = e.host;
@@ -660,7 +730,7 @@ Status MqttService::Start() {
     BYSANS_RETURN_IF_ERROR(m.integrations->Start());
   }
   spdlog::info("mqtt: {} broker at {}, client id {}",
-               o.external_url.empty() ? "supervised" : "external", m.url, o.client_id);
+               o.external_url.empty() ? "supervised" : "external", m.url, co.client_id);
   return Status::Ok();
 }
 

@@ -1,8 +1,9 @@
 // MqttService: everything bysans does over MQTT, wired to the store and the
 // pipeline. It runs the supervised Mosquitto (unless an external broker URL is
-// configured) with the credentials of all MQTT devices plus a service user for
-// bysans, connects bysans' own MqttClient with a fixed client id and a
-// persistent session, and ingests:
+// configured) with the credentials of all MQTT devices, a service user for
+// bysans alone (random name, also its client id) and an integrator user for
+// local integrations, connects bysans' own MqttClient with a stable client id
+// and a persistent session, and ingests:
 //   devices/{deviceId}/up                        MQTT devices (JSON, SenML or raw bytes)
 //   application/+/device/+/event/{up|status|join|ack|txack}   ChirpStack v4
 // and runs one more client per enabled third-party broker integration
@@ -33,7 +34,7 @@ struct ServiceOptions {
   std::string external_url;  // mqtt://[user:pass@]host[:port]; empty = supervise Mosquitto
   int port = 1883;           // supervised broker; 0 = a free port
   std::string bind_address = "127.0.0.1";
-  std::string client_id = "bysans-1";
+  std::string client_id = "bysans-1";  // external broker only; supervised: the service user
   std::string mosquitto_path = "/usr/sbin/mosquitto";
   size_t max_inflight = 1000;        // un-acked messages held by bysans (back-pressure)
   size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)

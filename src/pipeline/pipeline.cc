@@ -21,6 +21,7 @@ struct Pipeline::Impl {
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;
   prometheus::Counter& store_errors;
+  prometheus::Counter& duplicates;
   prometheus::Gauge& in_flight_gauge;
 
   std::atomic<size_t> in_flight{0};
@@ -38,6 +39,8 @@ struct Pipeline::Impl {
                                 "Uplinks refused because the pipeline was full (back-pressure)")),
         store_errors(
             m.Counter("bysans_pipeline_store_errors_total", "Uplinks whose commit failed")),
+        duplicates(m.Counter("bysans_pipeline_duplicates_total",
+                             "Uplinks dropped as copies of a stored message (same dedup key)")),
         in_flight_gauge(
             m.Gauge("bysans_pipeline_in_flight", "Uplinks accepted, not yet committed")) {}
 
@@ -88,8 +91,10 @@ struct Pipeline::Impl {
             u->readings = std::move(batch->readings);
           }
           bool ok = st.ok();
+          u->duplicate = ok && batch->duplicates > 0;
+          if (u->duplicate) duplicates.Increment();
           Finish(done, st);
-          if (!ok) return;
+          if (!ok || u->duplicate) return;  // listeners saw these readings with the first copy
           for (const auto& l : listeners) l(*u->device, batch->messages.front(), batch->readings);
           for (const auto& l : shared_listeners) {
             l(u->device, std::shared_ptr<const std::vector<Reading>>(batch, &batch->readings));

@@ -35,6 +35,9 @@ struct Uplink {
   std::string dedup_key;
   // IngestBatch::paced: the transport streams on while this waits for its commit.
   bool paced = false;
+  // Set by the pipeline before done(Ok): the store already had this message (dedup_key), so
+  // it was acknowledged without being stored again and commit listeners did not see it.
+  bool duplicate = false;
 };
 
 using Done = std::function<void(Status)>;

@@ -47,6 +47,18 @@ std::string FindWebDir(const Config& c) {
   return {};
 }
 
+// Files of a data directory made by an earlier version (or under a lax umask) become the
+// user's only: the database and its WAL/SHM, secret.key, the *.url files, service secrets.
+// (The broker's own directory is kept by mqtt/broker.cc.)
+void RestrictDataDirFiles(const std::string& data_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(data_dir, ec)) {
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if ((st.st_mode & 077) != 0) ::chmod(entry.path().c_str(), st.st_mode & 0700);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
@@ -55,6 +67,7 @@ Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
   fs::create_directories(data_dir, ec);
   if (ec) return InvalidArgument("invalid setting data_dir=\"" + data_dir + "\": " + ec.message());
   ::chmod(data_dir.c_str(), 0700);
+  RestrictDataDirFiles(data_dir);
   static SystemClock clock;  // process-lifetime clock for CLI use
   SqliteOptions opts;
   opts.path = (fs::path(data_dir) / "bysans.db").string();
@@ -205,7 +218,8 @@ Status App::Start() {
       mqtt::MqttService* service = m.mqtt.get();
       m.simulator = std::make_unique<sim::Simulator>(
           "http://127.0.0.1:" + std::to_string(m.http->port()), std::move(demo_devices), m.clock,
-          c.demo_interval_s, [service](const std::string& topic, const std::string& payload) {
+          m.random, c.demo_interval_s,
+          [service](const std::string& topic, const std::string& payload) {
             return service->Publish(topic, payload, [](const Status&) {});
           });
       m.simulator->Start();

@@ -1,5 +1,7 @@
 #include "server/first_admin.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
 #include "auth/auth.h"
@@ -30,7 +32,14 @@ Result<Id> EnsureFirstAdmin(Store& store, Random& random, const Clock& clock, co
   std::string email = c.admin_email.empty() ? "admin@bysans.local" : c.admin_email;
   std::string password = c.admin_password.empty() ? random.Token(12) : c.admin_password;
   BYSANS_ASSIGN_OR_RETURN(User u, CreateUser(store, clock, email, password, true));
-  if (c.admin_password.empty()) {
+  if (c.log_format == "json") {  // one JSON line like every other line of the output
+    if (c.admin_password.empty()) {
+      spdlog::info("first administrator created (shown once, write it down): {} password {}", email,
+                   password);
+    } else {
+      spdlog::info("first administrator created: {} (password from admin.password)", email);
+    }
+  } else if (c.admin_password.empty()) {
     std::printf(
         "\n  First administrator created (shown once, write it down):\n"
         "    email:    %s\n    password: %s\n\n",

@@ -221,12 +221,15 @@ std::string ChirpstackUplinkJson(const DemoDevice& d, const LorawanFrame& frame,
 }
 
 Simulator::Simulator(std::string base_url, std::vector<DemoDevice> devices, const Clock& clock,
-                     int interval_s, MqttPublisher publish)
+                     Random& random, int interval_s, MqttPublisher publish)
     : base_url_(std::move(base_url)),
       devices_(std::move(devices)),
       clock_(clock),
       interval_s_(interval_s),
       publish_(std::move(publish)) {
+  uint64_t seed = 0;
+  random.Fill(&seed, sizeof(seed));
+  rng_.seed(seed);
   for (const auto& d : devices_)
     models_.emplace_back(d.kind, static_cast<uint64_t>(d.id) * 7919,
                          static_cast<uint16_t>(d.id & 0xffff));

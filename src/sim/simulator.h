@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "core/status.h"
 #include "sim/demo.h"
 #include "sim/frames.h"
@@ -59,8 +60,10 @@ class Simulator {
  public:
   // base_url like "http://127.0.0.1:8080".
   // `publish` carries the LoRaWAN devices' uplinks; without it they are not simulated.
+  // `random` seeds this run's deduplication ids, so that no two runs (a restart on the same
+  // data directory) send the same ones: bysans would drop the later uplinks as duplicates.
   Simulator(std::string base_url, std::vector<DemoDevice> devices, const Clock& clock,
-            int interval_s, MqttPublisher publish = nullptr);
+            Random& random, int interval_s, MqttPublisher publish = nullptr);
   ~Simulator();
   void Start();
   void Stop();
@@ -76,7 +79,7 @@ class Simulator {
   int interval_s_;
   MqttPublisher publish_;
   std::vector<int64_t> fcnt_;
-  std::mt19937_64 rng_{20260125};
+  std::mt19937_64 rng_;  // deduplication ids and radio values; seeded per run
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

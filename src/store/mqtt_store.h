@@ -99,11 +99,21 @@ class MqttStore {
 
   // Creates or replaces the broker credentials of a device.
   virtual Status PutCredential(const MqttCredential& c) = 0;
+  // Removes a device's broker credentials (none: Ok); bumps the generation either way, so the
+  // broker reloads without them.
+  virtual Status DeleteCredential(Id device_id) = 0;
   // Credentials of all devices that still exist.
   virtual Result<std::vector<MqttCredential>> ListCredentials() = 0;
   // Increases whenever credentials change in this process (the broker
   // supervisor's watcher reloads the broker's password file on a change).
   virtual int64_t credentials_generation() const = 0;
+  // Process-local: the supervised broker's watcher reports the generation whose credentials the
+  // broker has taken up (it accepts them from now on).
+  virtual void SetCredentialsApplied(int64_t generation) = 0;
+  // Waits until credentials of `generation` (or later) are taken up, at most `timeout_ms`.
+  // True when they are, or when no supervised broker reports (an external broker, or MQTT
+  // not started yet): then there is nothing to wait for.
+  virtual bool WaitCredentialsApplied(int64_t generation, int timeout_ms) = 0;
   // Where devices reach the broker: set by the server when the broker is up
   // (process-local, not stored); port 0 = no broker yet.
   virtual void SetBrokerEndpoint(std::string host, int port) = 0;

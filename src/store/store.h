@@ -138,6 +138,9 @@ struct IngestBatch {
   // later): the store may hold the batch up to its group-commit interval so that more share
   // one commit. False: a caller waits for just this answer (HTTP), so it commits at once.
   bool paced = false;
+  // Set by the store before it calls back: how many of `messages` it dropped because their
+  // dedup_key was already committed (their readings are not stored again).
+  mutable size_t duplicates = 0;
 };
 
 struct ReadingQuery {

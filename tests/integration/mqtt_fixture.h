@@ -170,8 +170,11 @@ struct MqttDevice {
 class MqttTest : public ServerTest {
  protected:
   std::string MqttUrl() { return ReadLine(fs::path(server_->data_dir()) / "mqtt.url"); }
-  std::string ServicePassword() {
-    return ReadLine(fs::path(server_->data_dir()) / "mqtt-service.secret");
+  // The broker user for local integrations (a ChirpStack, readers of rule actions): full
+  // access to topics, but not bysans' own session (its client id is its user name).
+  static constexpr const char* kIntegratorUser = "bysans-integrator";
+  std::string IntegratorPassword() {
+    return ReadLine(fs::path(server_->data_dir()) / "mqtt-integrator.secret");
   }
 
   int64_t CreateApp(const std::string& org_name) {

@@ -78,7 +78,7 @@ TEST_F(MqttTest, ChirpstackUplinkIsStoredOnceWithHealthReadings) {
   int64_t app = CreateApp("Horsens");
   int64_t dev = CreateLorawanDevice(app, "0101010101010101");
   Peer cs("chirpstack");
-  ASSERT_EQ(cs.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
+  ASSERT_EQ(cs.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
   const std::string topic =
       "application/17c82e96-be03-4f38-aef3-f83d48582d97/device/0101010101010101/event/";
   ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic + "up", kUplink)));
@@ -136,7 +136,7 @@ TEST_F(MqttTest, BadInputOnEveryTopicIsCountedAndTheServerKeepsServing) {
   auto dev = ConnectDevice(d);
   ASSERT_TRUE(dev);
   Peer cs("chirpstack-bad");
-  ASSERT_EQ(cs.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
+  ASSERT_EQ(cs.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
   const std::string topic = "application/app-1/device/0202020202020202/event/up";
   ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic, "this is not json")));
   ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic, R"({"fCnt": "many", "rxInfo": 3})")));

@@ -50,7 +50,7 @@ class RulesMqttTest : public MqttTest {
   // ASSERT_NO_FATAL_FAILURE).
   void SubscribeThenCreateRule(Peer& peer, const std::string& filter, int64_t org,
                                const json& rule) {
-    ASSERT_EQ(peer.Connect(MqttUrl(), "bysans-service", ServicePassword()), 0);
+    ASSERT_EQ(peer.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
     ASSERT_TRUE(peer.Subscribe(filter));
     auto created = admin_->PostJson(Org(org) + "/rules", rule);
     ASSERT_EQ(created.status, 201) << created.body;

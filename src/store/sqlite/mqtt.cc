@@ -1,7 +1,10 @@
 // MqttStore on SQLite (tables from the "mqtt + lorawan" and "mqtt integrations" migrations).
 // Integration passwords and client keys are sealed with the store's SecretBox
 // (core/secret_box.h: secret.key next to the database).
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -53,6 +56,15 @@ class SqliteMqttStore final : public MqttStore {
     return Status::Ok();
   }
 
+  Status DeleteCredential(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("DELETE FROM mqtt_credentials WHERE device_id=?"));
+    st->Bind(1, device_id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    generation_.fetch_add(1);
+    return Status::Ok();
+  }
+
   Result<std::vector<MqttCredential>> ListCredentials() override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
@@ -68,6 +80,20 @@ class SqliteMqttStore final : public MqttStore {
   }
 
   int64_t credentials_generation() const override { return generation_.load(); }
+
+  void SetCredentialsApplied(int64_t generation) override {
+    {
+      std::lock_guard lock(mu_);
+      applied_ = std::max(applied_, generation);
+    }
+    applied_cv_.notify_all();
+  }
+
+  bool WaitCredentialsApplied(int64_t generation, int timeout_ms) override {
+    std::unique_lock lock(mu_);
+    return applied_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                [&] { return applied_ < 0 || applied_ >= generation; });
+  }
 
   void SetBrokerEndpoint(std::string host, int port) override {
     std::lock_guard lock(mu_);
@@ -444,6 +470,8 @@ class SqliteMqttStore final : public MqttStore {
   std::map<Id, IntegrationState> states_;  // guarded by mu_
   std::atomic<int64_t> generation_{0};
   mutable std::mutex mu_;
+  std::condition_variable applied_cv_;
+  int64_t applied_ = -1;  // guarded by mu_; -1: no supervised broker reports
   std::pair<std::string, int> endpoint_{"127.0.0.1", 0};
 };
 

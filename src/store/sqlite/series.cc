@@ -318,6 +318,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     for (size_t b = begin; b < end; ++b) {
       const IngestBatch& batch = *group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
+      batch.duplicates = 0;    // counted anew if this transaction is retried
       for (const RawMessage& m : batch.messages) {
         const int64_t id = first_id + static_cast<int64_t>(msgs.size());
         if (!m.dedup_key.empty()) {
@@ -325,6 +326,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
           BYSANS_ASSIGN_OR_RETURN(bool seen, IsDuplicate(db, m.dedup_key, h, first_id, msgs));
           if (seen) {
             duplicate = true;
+            ++batch.duplicates;
             continue;
           }
           dedup_.Add(h, id);

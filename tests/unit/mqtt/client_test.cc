@@ -51,6 +51,7 @@ class MqttBrokerTest : public ::testing::TestWithParam<int> {
     BrokerOptions opts;
     opts.dir = dir_;
     opts.random = &random_;
+    opts.client_id_is_username = false;  // several clients per user in these tests
     broker_ = std::make_unique<BrokerSupervisor>(opts);
     ASSERT_TRUE(broker_->Start().ok());
     ASSERT_TRUE(broker_->WaitReady(kTimeoutMs).ok());

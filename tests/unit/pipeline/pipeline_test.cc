@@ -117,17 +117,29 @@ TEST_F(PipelineTest, DoneAfterCommitThenListenersSeeTheCommittedMessage) {
   p.Stop();
 }
 
+// The copy is acknowledged, marked as a duplicate (the transport counts it as one, not as
+// stored), counted, and not handed to the commit listeners a second time.
 TEST_F(PipelineTest, RedeliveredMessageIsAcknowledgedAndStoredOnce) {
   pipeline::Pipeline p(*store_, metrics_, pipeline::PipelineOptions{});
+  int listened = 0;
+  p.AddCommitListener([&](const Device&, const RawMessage&, const std::vector<Reading>&) {
+    std::lock_guard lock(mu_);
+    ++listened;
+  });
   for (int copy = 0; copy < 2; ++copy) {
     std::promise<Status> done;
-    p.Submit(Make(3, kT0, 1.0), [&](Status st) { done.set_value(st); });
+    auto u = std::make_shared<pipeline::Uplink>(Make(3, kT0, 1.0));
+    p.Submit(u, [&](Status st) { done.set_value(st); });
     auto f = done.get_future();
     ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
     EXPECT_TRUE(f.get().ok());
+    EXPECT_EQ(u->duplicate, copy == 1);
   }
   EXPECT_EQ(StoredMessages(3).size(), 1u);
+  EXPECT_EQ(metrics_.Counter("bysans_pipeline_duplicates_total", "").Value(), 1);
   p.Stop();
+  std::lock_guard lock(mu_);
+  EXPECT_EQ(listened, 1);
 }
 
 // Back-pressure without a copy: an uplink the store refuses (its queue is full while another
