@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <js/Array.h>
 #include <js/CallAndConstruct.h>
+#include <js/CharacterEncoding.h>
 #include <js/CompilationAndEvaluation.h>
 #include <js/Conversions.h>
 #include <js/Date.h>
@@ -16,6 +17,8 @@
 #include <js/MemoryFunctions.h>
 #include <js/Object.h>
 #include <js/PropertyAndElement.h>
+#include <js/PropertyDescriptor.h>
+#include <js/Proxy.h>
 #include <js/Realm.h>
 #include <js/SourceText.h>
 #include <js/String.h>
@@ -40,6 +43,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "decode/js/microtask_queue.h"
 #include "decode/js/prelude.h"
 #include "decode/to_readings.h"
 
@@ -310,6 +314,7 @@ struct JsEngine::Impl {
   std::condition_variable cv;
   bool stop = false;
   std::thread watchdog;
+  std::unique_ptr<js::MicrotaskQueue> jobs;  // promise jobs, drained inside timed calls
 
   ~Impl() {
     {
@@ -320,6 +325,7 @@ struct JsEngine::Impl {
     if (watchdog.joinable()) watchdog.join();
     cache.clear();
     globals.clear();
+    if (jobs) jobs->Release();
     if (cx != nullptr) JS_DestroyContext(cx);
   }
 
@@ -561,6 +567,7 @@ struct JsEngine::Impl {
   bool out_of_memory = false;
 
   void BeginCall(const Limits& limits, std::vector<std::string>* call_log) {
+    jobs->Clear();
     timed_out = false;
     out_of_memory = false;
     memory_exceeded = false;
@@ -574,7 +581,10 @@ struct JsEngine::Impl {
     call_active.store(true, std::memory_order_release);
   }
 
+  // Every call ends here: promise jobs the call queued but did not run are dropped, so no
+  // decoder code is left to run outside a timed call.
   void EndCall() {
+    jobs->Clear();
     call_active.store(false, std::memory_order_release);
     log = nullptr;
   }
@@ -592,6 +602,39 @@ struct JsEngine::Impl {
       it = it->second->org_id == org_id ? cache.erase(it) : std::next(it);
     }
     globals.erase(org_id);
+  }
+
+  // Takes the entry point from the array the compiled top level returns. The decoder controls
+  // that value (a top-level `return` ends its code early), so it is only read as a plain array's
+  // own data properties: no getter, Proxy trap or conversion, i.e. no decoder code, runs here.
+  Status PickEntry(JS::HandleValue rv, CompiledDecoder* compiled) {
+    static constexpr char kReturned[] =
+        "decoder top level returned a value: a decoder must not use `return` outside a function";
+    if (!rv.isObject()) return InvalidArgument(kReturned);
+    JS::RootedObject arr(cx, &rv.toObject());
+    bool is_array = false;
+    if (::js::IsProxy(arr) || !JS::IsArrayObject(cx, arr, &is_array) || !is_array) {
+      JS_ClearPendingException(cx);
+      return InvalidArgument(kReturned);
+    }
+    static constexpr Contract kOrder[] = {Contract::kTtnDecodeUplink, Contract::kOs2iot,
+                                          Contract::kChirpstackV3Decode, Contract::kTtnV2Decoder};
+    for (uint32_t i = 0; i < 4; ++i) {
+      JS::Rooted<mozilla::Maybe<JS::PropertyDescriptor>> desc(cx);
+      JS::RootedId id(cx, JS::PropertyKey::Int(static_cast<int32_t>(i)));
+      if (!JS_GetOwnPropertyDescriptorById(cx, arr, id, &desc)) {
+        JS_ClearPendingException(cx);
+        return InvalidArgument(kReturned);
+      }
+      if (desc.isNothing() || !desc->isDataDescriptor()) continue;
+      const JS::Value& f = desc->value();
+      if (f.isObject() && JS::IsCallable(&f.toObject())) {
+        compiled->contract = kOrder[i];
+        compiled->entry = &f.toObject();
+        break;
+      }
+    }
+    return Status::Ok();
   }
 
   Result<CompiledDecoder*> Compile(const JsDecoder& d, const Limits& limits,
@@ -615,10 +658,19 @@ struct JsEngine::Impl {
         " typeof Decoder === 'function' ? Decoder : undefined];";
     JS::CompileOptions opts(cx);
     opts.setFileAndLine("decoder", 1);
-    JS::SourceText<mozilla::Utf8Unit> src;
-    if (!src.init(cx, body.data(), body.size(), JS::SourceOwnership::Borrowed)) {
+    // Decoder source is UTF-8. SpiderMonkey 102's UTF-8 CompileFunction reads it as Latin-1
+    // ('°C' became 'Â°C'), so it is converted to UTF-16 here.
+    size_t units = 0;
+    JS::UniqueTwoByteChars chars(
+        JS::UTF8CharsToNewTwoByteCharsZ(cx, JS::UTF8Chars(body.data(), body.size()), &units,
+                                        ::js::MallocArena)
+            .get());
+    JS::SourceText<char16_t> src;
+    if (!chars || !src.init(cx, std::move(chars), units)) {
+      bool pending = JS_IsExceptionPending(cx);
       JS_ClearPendingException(cx);
-      return InvalidArgument("decoder source could not be loaded");
+      return InvalidArgument(pending ? "decoder source is not valid UTF-8"
+                                     : "decoder source could not be loaded");
     }
     JS::RootedObjectVector env(cx);
     BeginCall(limits, call_log);
@@ -628,31 +680,21 @@ struct JsEngine::Impl {
       EndCall();
       return InvalidArgument(std::move(err));
     }
+    // The top level and the promise jobs it queued run inside the timed call.
     JS::RootedValue rv(cx);
-    bool ok = JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv);
-    std::string err = ok ? "" : TakeError("decoder top level failed");
-    EndCall();
+    bool ok =
+        JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) && jobs->Drain(cx);
     if (!ok) {
+      std::string err = TakeError("decoder top level failed");
+      EndCall();
       AfterFailure(d.org_id);
       return InvalidArgument(std::move(err));
     }
-    JS::RootedObject arr(cx, &rv.toObject());
-    static constexpr Contract kOrder[] = {Contract::kTtnDecodeUplink, Contract::kOs2iot,
-                                          Contract::kChirpstackV3Decode, Contract::kTtnV2Decoder};
     auto compiled = std::make_unique<CompiledDecoder>(cx);
     compiled->org_id = d.org_id;
-    for (uint32_t i = 0; i < 4; ++i) {
-      JS::RootedValue f(cx);
-      if (!JS_GetElement(cx, arr, i, &f)) {
-        JS_ClearPendingException(cx);
-        continue;
-      }
-      if (f.isObject()) {
-        compiled->contract = kOrder[i];
-        compiled->entry = &f.toObject();
-        break;
-      }
-    }
+    Status picked = PickEntry(rv, compiled.get());
+    EndCall();
+    if (!picked.ok()) return picked;
     if (compiled->contract == Contract::kUnknown) {
       return InvalidArgument(
           "decoder defines none of decodeUplink(input), decode(payload, metadata), "
@@ -903,8 +945,18 @@ struct JsEngine::Impl {
       finish(result);
       return result;
     }
+    // The output is read first and the promise jobs run after it, as in Node, where microtasks
+    // run once the synchronous caller is done; both inside the timed call.
     JsonSink sink{&result.output_json, limits.output_bytes};
     ok = JS_Stringify(cx, &out, nullptr, JS::NullHandleValue, JsonWrite, &sink);
+    if (ok && !sink.overflow && !jobs->Drain(cx)) {
+      result.status = InvalidArgument(TakeError("decoder promise job failed"));
+      EndCall();
+      AfterFailure(d.org_id);
+      result.output_json.clear();
+      finish(result);
+      return result;
+    }
     if (!ok || sink.overflow) {
       std::string err = sink.overflow ? "decoder output exceeds the limit of " +
                                             std::to_string(limits.output_bytes) + " bytes"
@@ -955,6 +1007,7 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
   if (!JS_AddInterruptCallback(cx, &Impl::InterruptCallback)) {
     return Internal("cannot install the JS interrupt callback");
   }
+  impl->jobs = js::MicrotaskQueue::Install(cx);
   Impl* raw = impl.get();
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<JsEngine>(new JsEngine(std::move(impl)));

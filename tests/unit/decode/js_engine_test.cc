@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -473,6 +474,122 @@ TEST_F(JsEngineTest, NgsiLdOutputBecomesReadings) {
   EXPECT_EQ(r.readings[0].key, "no2");
   EXPECT_EQ(r.readings[0].unit, "GQ");
   EXPECT_EQ(r.readings[0].ts, 1795600800000);
+}
+
+// ---- hostile decoders (issue 15, findings 8 and 9): each call fails with a clear error, no
+// decoder code runs outside the timed call, and the engine keeps working.
+
+class JsEngineHostileTest : public JsEngineTest {
+ protected:
+  // Runs `code` with a 50 ms limit and expects a failure naming `what`, well within 2 s.
+  void ExpectFails(std::string_view code, std::string_view what) {
+    Limits limits;
+    limits.time_ms = 50;
+    auto start = std::chrono::steady_clock::now();
+    auto r = engine_->Decode(JsDecoder{1, 0, 1, code}, Input(), 0, limits);
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_FALSE(r.status.ok()) << code << " -> " << r.output_json;
+    EXPECT_NE(r.status.message().find(what), std::string::npos)
+        << code << " -> " << r.status.message();
+    EXPECT_LT(took, std::chrono::seconds(2)) << code;
+    ExpectNextDecodeWorks();
+  }
+};
+
+TEST_F(JsEngineHostileTest, PromiseJobsRunInsideTheCall) {
+  auto r = Run(R"(Promise.resolve().then(() => console.log('top-level job'));
+    async function later() { await null; console.log('after await'); }
+    function decode(p, m) {
+      later();
+      Promise.resolve(2).then((v) => console.log('job ' + v));
+      return { a: 1 };
+    })");
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.output_json, R"({"a":1})");
+  EXPECT_EQ(r.log, (std::vector<std::string>{"top-level job", "after await", "job 2"}));
+  ExpectNextDecodeWorks();
+}
+
+TEST_F(JsEngineHostileTest, PromiseJobsAreLimited) {
+  ExpectFails(
+      "function decode(p, m) { Promise.resolve().then(() => { while (true) {} }); return 1; }",
+      "time limit");
+  ExpectFails(R"(function decode(p, m) {
+      function again() { Promise.resolve().then(again); }
+      again();
+      return 1;
+    })",
+              "time limit");
+  ExpectFails("Promise.resolve().then(() => { for (;;) {} });\nfunction decode(p, m) { return 1; }",
+              "time limit");
+}
+
+TEST_F(JsEngineHostileTest, JobsOfAFailedCallNeverRun) {
+  auto r = Run(R"(function decode(p, m) {
+      Promise.resolve().then(() => { globalThis.leaked = 1; });
+      throw new Error('fails before the checkpoint');
+    })");
+  EXPECT_FALSE(r.status.ok());
+  r = Run("function decode(p, m) { return { leaked: typeof globalThis.leaked }; }", Input(), 1, 2);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.output_json, R"({"leaked":"undefined"})");
+}
+
+TEST_F(JsEngineHostileTest, TopLevelReturnIsAClearError) {
+  for (const char* code : {"return 1;", "return;", "return null;", "return {};",
+                           "return 'decode';\nfunction decode(p, m) { return 1; }"}) {
+    ExpectFails(code, "must not use `return` outside a function");
+  }
+}
+
+TEST_F(JsEngineHostileTest, ReturnedProxyOrGetterRunsNoDecoderCode) {
+  ExpectFails(R"(return new Proxy([], {
+      get() { while (true) {} },
+      getOwnPropertyDescriptor() { while (true) {} },
+      has() { while (true) {} },
+    });)",
+              "must not use `return` outside a function");
+  ExpectFails(R"(var a = [];
+    Object.defineProperty(a, 0, { get() { while (true) {} } });
+    return a;)",
+              "defines none of");
+}
+
+TEST_F(JsEngineHostileTest, OutputGettersAndConversionsAreTimed) {
+  ExpectFails("function decode(p, m) { return { get x() { while (true) {} } }; }", "time limit");
+  ExpectFails("function decode(p, m) { return { toJSON() { for (;;) {} } }; }", "time limit");
+  ExpectFails("function decode(p, m) { return new Proxy({}, { ownKeys() { for (;;) {} } }); }",
+              "time limit");
+  ExpectFails("function decodeUplink(i) { return { get data() { for (;;) {} } }; }", "time limit");
+  ExpectFails(
+      "function decodeUplink(i) { return { data: 1, errors: [{ toString() { for (;;) {} } }] }; }",
+      "time limit");
+  ExpectFails("function decodeUplink(i) { return new Proxy({}, { get() { for (;;) {} } }); }",
+              "time limit");
+  ExpectFails("function decode(p, m) { console.log({ toJSON() { for (;;) {} } }); return 1; }",
+              "time limit");
+}
+
+TEST_F(JsEngineHostileTest, SourceIsUtf8) {
+  auto r =
+      Run("// Température en °C — ½ ✓\n"
+          "function decode(p, m) {\n"
+          "  /* ünïcödé 😀 */ var einheit° = 1;\n"
+          "  return 0;\n"
+          "}");
+  EXPECT_FALSE(r.status.ok());  // '°' is not an identifier character
+  r =
+      Run("// Température en °C — ½ ✓\n"
+          "function decode(p, m) {\n"
+          "  /* ünïcödé 😀 */ var größe = '°C', ø = 'π≈3.14 😀';\n"
+          "  return { unit: größe, s: ø, n: größe.length };\n"
+          "}",
+          Input(), 1, 2);
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.output_json, R"({"unit":"°C","s":"π≈3.14 😀","n":2})");
+  r = Run("function decode(p, m) { return '\xff'; }", Input(), 1, 3);
+  EXPECT_NE(r.status.message().find("not valid UTF-8"), std::string::npos) << r.status.message();
+  ExpectNextDecodeWorks();
 }
 
 // One engine per worker thread: engines on different threads run at the same time.
