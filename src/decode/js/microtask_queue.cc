@@ -38,7 +38,7 @@ struct MicrotaskQueue::Impl final : public JS::JobQueue {
   }
 
   bool Drain(JSContext* cx) {
-    if (!jobs) return true;
+    if (!jobs || jobs->empty()) return true;  // the usual case: no promises used
     // Jobs may queue more jobs while we run: walk by index, dropping the finished prefix now
     // and then so an endless chain of reactions does not grow the vector without bound.
     size_t next = 0;

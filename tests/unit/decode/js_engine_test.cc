@@ -570,6 +570,30 @@ TEST_F(JsEngineHostileTest, OutputGettersAndConversionsAreTimed) {
               "time limit");
 }
 
+// Host hooks the embedding does not install (module loader, finalization cleanup) give errors
+// or nothing, never a crash.
+TEST_F(JsEngineHostileTest, MissingHostHooksDoNotCrash) {
+  auto r = Run(R"(function decode(p, m) {
+      try { import('fs').catch((e) => console.log('rejected')); } catch (e) { console.log('threw'); }
+      return 1;
+    })");
+  EXPECT_EQ(r.log.size(), 1u) << r.status.message();
+  r = Run(R"(function decode(p, m) {
+      // Not enabled in our realms today; if they ever are, they must not crash either.
+      if (typeof FinalizationRegistry !== 'function') return 2;
+      var registry = new FinalizationRegistry(() => console.log('cleanup'));
+      for (var i = 0; i < 100000; i++) registry.register({ i: i }, i);
+      var ref = new WeakRef({});
+      return ref.deref() ? 1 : 0;
+    })",
+          Input(), 1, 2);
+  EXPECT_TRUE(r.status.ok()) << r.status.message();
+  engine_->GcHeapBytes(true);
+  ExpectNextDecodeWorks();
+  engine_->GcHeapBytes(true);
+  ExpectNextDecodeWorks();
+}
+
 TEST_F(JsEngineHostileTest, SourceIsUtf8) {
   auto r =
       Run("// Température en °C — ½ ✓\n"
