@@ -4,6 +4,7 @@
 #include <js/CallAndConstruct.h>
 #include <js/GCAPI.h>
 #include <js/GCVector.h>
+#include <js/Interrupt.h>
 #include <js/Promise.h>
 #include <js/Realm.h>
 #include <jsapi.h>
@@ -40,12 +41,13 @@ struct MicrotaskQueue::Impl final : public JS::JobQueue {
   bool Drain(JSContext* cx) {
     if (!jobs || jobs->empty()) return true;  // the usual case: no promises used
     // Jobs may queue more jobs while we run: walk by index, dropping the finished prefix now
-    // and then so an endless chain of reactions does not grow the vector without bound.
+    // and then so a long chain of reactions keeps the vector short.
     size_t next = 0;
     while (next < jobs->length()) {
       JS::RootedObject job(cx, (*jobs)[next++]);
-      bool ok;
-      {
+      // Also between jobs: a chain of jobs that never enters script still sees the limits.
+      bool ok = JS_CheckForInterrupt(cx);
+      if (ok) {
         JSAutoRealm ar(cx, job);
         JS::RootedValue rval(cx);
         ok = JS::Call(cx, JS::UndefinedHandleValue, job, JS::HandleValueArray::empty(), &rval);
