@@ -75,16 +75,6 @@ TEST_F(DecodersTest, ElsysDecoderThroughTheServer) {
             401);
 }
 
-// Polls `fn` until it returns true or `seconds` pass.
-bool WaitFor(const std::function<bool()>& fn, int seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return fn();
-}
-
 // `bysans serve --demo` as `make run` starts it (free ports here): the LoRaWAN demo devices'
 // frames arrive over MQTT as ChirpStack uplinks and are decoded by the shipped decoders.
 TEST(DemoTest, LorawanDemoDevicesAreDecodedByShippedDecoders) {

@@ -4,9 +4,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bysans::testing {
@@ -19,6 +21,17 @@ struct HttpResult {
   std::map<std::string, std::string> headers;  // lower-case names, last value wins
   json Json() const { return json::parse(body, nullptr, false); }
 };
+
+// Polls `pred` every 50 ms until it holds or `seconds` pass; returns its last answer.
+template <typename Pred>
+bool WaitFor(Pred pred, int seconds = 60) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return pred();
+}
 
 // A small blocking HTTP client with its own cookie jar (for sessions).
 class HttpClient {

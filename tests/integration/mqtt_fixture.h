@@ -51,16 +51,6 @@ inline int FreePort() {
   return ntohs(a.sin_port);
 }
 
-template <typename F>
-bool WaitFor(F f, int seconds = 60) {
-  auto deadline = Clock::now() + std::chrono::seconds(seconds);
-  while (Clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return f();
-}
-
 // A libmosquitto client (devices, ChirpStack, publishers).
 class Peer {
  public:

@@ -16,16 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::seconds limit = 60s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 class RulesTest : public ServerTest {
  protected:
   std::string Org(int64_t id) { return "/api/v1/organizations/" + std::to_string(id); }

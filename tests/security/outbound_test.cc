@@ -19,16 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::seconds limit = 60s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 std::string Target(const std::string& url) { return url.substr(0, url.find('/', 8)); }
 
 // A server with the given outbound.allow ("" = public addresses only).

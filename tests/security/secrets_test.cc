@@ -18,16 +18,6 @@ using namespace std::chrono_literals;
 constexpr const char* kSmtpSecret = "Smtp-Secret-4711-xyz";
 constexpr const char* kHookSecret = "Bearer Hook-Secret-0815-xyz";
 
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::seconds limit = 60s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 class SecretsTest : public SecurityTest {
  protected:
   json Rule(const json& actions) const {
