@@ -7,7 +7,6 @@
 #include <chrono>
 #include <string>
 
-#include "integration/mqtt_fixture.h"
 #include "security/security_fixture.h"
 
 namespace bysans::testing {
