@@ -30,6 +30,20 @@ struct Pipeline::Impl {
   std::deque<std::pair<std::shared_ptr<Uplink>, Done>> queue;  // waiting for a decode worker
   bool stopping = false;
   std::vector<std::thread> workers;
+  // Store callbacks not yet finished (they run the listeners after the acknowledgement, on the
+  // store's writer thread); Stop() waits for them so that none outlives the pipeline.
+  std::mutex commits_mu;
+  std::condition_variable commits_cv;
+  int commits_pending = 0;
+
+  // Marks one store callback as finished when it goes out of scope.
+  struct CommitDone {
+    Impl* impl;
+    ~CommitDone() {
+      std::lock_guard lock(impl->commits_mu);
+      if (--impl->commits_pending == 0) impl->commits_cv.notify_all();
+    }
+  };
 
   Impl(SeriesStore& s, Metrics& m, PipelineOptions o)
       : store(s),
@@ -82,8 +96,13 @@ struct Pipeline::Impl {
     batch->messages.push_back(std::move(u->raw));
     batch->readings = std::move(u->readings);
     batch->paced = u->paced;
+    {
+      std::lock_guard lock(commits_mu);
+      ++commits_pending;
+    }
     store.AppendShared(
         batch, [this, batch, u = std::move(u), done = std::move(done)](const Status& st) mutable {
+          CommitDone finished{this};
           if (st.code() == Code::kUnavailable) {
             // Refused (store queue full or closing): the batch was not kept, so the message goes
             // back into the uplink for the caller's retry.
@@ -166,6 +185,9 @@ void Pipeline::Stop() {
   for (auto& t : impl_->workers)
     if (t.joinable()) t.join();
   impl_->workers.clear();
+  // The store calls back every batch it was given (stored, failed or refused).
+  std::unique_lock lock(impl_->commits_mu);
+  impl_->commits_cv.wait(lock, [&] { return impl_->commits_pending == 0; });
 }
 
 }  // namespace bysans::pipeline

@@ -102,7 +102,8 @@ class Pipeline {
   // Uplinks accepted but not yet committed.
   size_t in_flight() const;
 
-  // Stops the workers after finishing what was submitted.
+  // Stops the workers after finishing what was submitted, and waits until the store has called
+  // back every commit and its listeners have run (so none runs after the pipeline is gone).
   void Stop();
 
  private:
