@@ -281,12 +281,15 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
   return job;
 }
 
-json ResultJson(const decode::DecodeResult& r) {
-  json out = nullptr;
+// The test answer as JSON text. `output` is the decoder's own JSON.stringify text, embedded as
+// is (key order and number format as in Node), not re-parsed and re-dumped.
+std::string ResultText(const decode::DecodeResult& r) {
+  std::string out = "null";
   if (!r.output_json.empty()) {
     // A decoder's output is untrusted too: too deep or not JSON, it is shown as text.
-    auto parsed = ParseJsonText(r.output_json, "");
-    out = parsed.ok() ? std::move(parsed).value() : json(r.output_json);
+    bool valid = ParseJsonText(r.output_json, "").ok();
+    out = valid ? r.output_json
+                : json(r.output_json).dump(-1, ' ', false, json::error_handler_t::replace);
   }
   json readings = json::array();
   for (const Reading& x : r.readings)
@@ -294,12 +297,13 @@ json ResultJson(const decode::DecodeResult& r) {
                         {"ts", FormatRfc3339(x.ts)},
                         {"value", ValueJson(x.value)},
                         {"unit", x.unit}});
-  return {{"output", out},
-          {"readings", readings},
-          {"log", r.log},
-          {"warnings", r.warnings},
-          {"durationUs", r.duration_us},
-          {"error", r.status.ok() ? json(nullptr) : json(r.status.message())}};
+  json rest = {{"readings", readings},
+               {"log", r.log},
+               {"warnings", r.warnings},
+               {"durationUs", r.duration_us},
+               {"error", r.status.ok() ? json(nullptr) : json(r.status.message())}};
+  std::string text = rest.dump(-1, ' ', false, json::error_handler_t::replace);
+  return "{\"output\":" + out + "," + text.substr(1);
 }
 
 // Decoder tests run code on data of the organisation: audited like a write.
@@ -331,7 +335,7 @@ void TestDecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, http::R
   api->test_thread.Post([shared, respond](decode::DecoderRunner& runner) {
     try {
       auto r = runner.Run(shared->decoder, shared->input, shared->device_id, shared->time_ms);
-      respond(Json(200, ResultJson(r)));
+      respond(http::JsonResponse(200, ResultText(r)));
     } catch (const std::exception& e) {
       spdlog::error("decoder test failed: {}", e.what());
       respond(http::ErrorResponse(Internal("internal error")));

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -18,6 +20,59 @@ struct ReadingsConverter::Impl {
 };
 
 namespace {
+
+// JSON.stringify writes integers below 1e21 in full, but simdjson rejects integers beyond 64
+// bits. Appends ".0" to each such integer (outside strings) so that it parses as a double, and
+// returns how many were found. `text` is known to fail parsing, so this slow path is rare.
+size_t MarkHugeIntegersAsDoubles(std::string& text, std::string* first) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  size_t count = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size();) {
+    char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c != '-' && (c < '0' || c > '9')) {
+      out += c;
+      ++i;
+      continue;
+    }
+    size_t end = i + 1;
+    bool integer = true;
+    for (; end < text.size(); ++end) {
+      char d = text[end];
+      if (d == '.' || d == 'e' || d == 'E' || d == '+' || d == '-') {
+        integer = false;
+      } else if (d < '0' || d > '9') {
+        break;
+      }
+    }
+    std::string_view token(text.data() + i, end - i);
+    out += token;
+    if (integer) {
+      int64_t s = 0;
+      uint64_t u = 0;
+      const char* b = token.data();
+      const char* e = b + token.size();
+      bool fits = std::from_chars(b, e, s).ec == std::errc() ||
+                  (token[0] != '-' && std::from_chars(b, e, u).ec == std::errc());
+      if (!fits && token.size() > 1) {
+        if (count++ == 0) *first = std::string(token);
+        out += ".0";
+      }
+    }
+    i = end;
+  }
+  text = std::move(out);
+  return count;
+}
 
 struct Walker {
   const ToReadingsOptions& options;
@@ -220,11 +275,26 @@ Result<ConvertedReadings> ReadingsConverter::Convert(std::string_view json, Id d
   impl_->buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
   auto err =
       impl_->parser.parse(impl_->buffer.data(), json.size(), /*realloc_if_needed=*/false).get(root);
+  std::string huge_warning;
+  if (err == simdjson::NUMBER_ERROR) {
+    // One odd value never fails the decode: integers beyond 64 bits become doubles.
+    std::string text(json), first;
+    if (size_t n = MarkHugeIntegersAsDoubles(text, &first); n > 0) {
+      huge_warning = "integer " + first.substr(0, 40) +
+                     (n > 1 ? " and " + std::to_string(n - 1) + " more" : std::string()) +
+                     " beyond 64 bits stored as a double (precision lost)";
+      size_t size = text.size();
+      impl_->buffer = std::move(text);
+      impl_->buffer.resize(size + simdjson::SIMDJSON_PADDING);
+      err = impl_->parser.parse(impl_->buffer.data(), size, false).get(root);
+    }
+  }
   if (err != simdjson::SUCCESS) {
     return InvalidArgument(std::string("decoder output is not valid JSON: ") +
                            simdjson::error_message(err));
   }
   Walker w{impl_->options, device_id, default_ts, {}};
+  if (!huge_warning.empty()) w.out.warnings.push_back(std::move(huge_warning));
   w.Run(root);
   return std::move(w.out);
 }

@@ -75,6 +75,22 @@ TEST_F(DecodersTest, ElsysDecoderThroughTheServer) {
             401);
 }
 
+// The test endpoint answers with the decoder's output as JSON.stringify gives it: key order and
+// number format kept, byte for byte.
+TEST_F(DecodersTest, TestEndpointKeepsTheDecodersJsonText) {
+  DeviceHandle d = CreateHttpDevice("Odense");
+  auto t = admin_->PostJson(
+      "/api/v1/decoders/test",
+      {{"orgId", d.org_id},
+       {"code", "function decode(p) { return {b: 1, a: 1e-7, c: [1.5, 100], s: 'x\\u00e6\"'}; }"},
+       {"payload", "00"}});
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.body.rfind(R"({"output":{"b":1,"a":1e-7,"c":[1.5,100],"s":"xæ\""},)", 0), 0u)
+      << t.body;
+  EXPECT_EQ(t.Json()["readings"].size(), 5u) << t.body;
+  EXPECT_TRUE(t.Json()["error"].is_null()) << t.body;
+}
+
 // `bysans serve --demo` as `make run` starts it (free ports here): the LoRaWAN demo devices'
 // frames arrive over MQTT as ChirpStack uplinks and are decoded by the shipped decoders.
 TEST(DemoTest, LorawanDemoDevicesAreDecodedByShippedDecoders) {

@@ -99,5 +99,30 @@ TEST(ToReadings, InvalidJson) {
   EXPECT_NE(r.status().message().find("not valid JSON"), std::string::npos);
 }
 
+// JSON.stringify writes integers below 1e21 in full; those beyond 64 bits are stored as doubles
+// with a warning instead of failing the whole output.
+TEST(ToReadings, IntegersBeyond64BitsBecomeDoubles) {
+  auto r = ToReadings(
+      R"({"big":100000000000000000000,"neg":-9223372036854775809,"max":18446744073709551615,)"
+      R"("s":"12345678901234567890123","f":1.23456789012345678901234,"e":1e300,"n":7,)"
+      R"("esc":"a\"99999999999999999999999","arr":[999999999999999999999]})",
+      0, 0);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Number(r->readings, "big"), 1e20);
+  EXPECT_EQ(Number(r->readings, "neg"), -9223372036854775809.0);
+  EXPECT_EQ(Number(r->readings, "max"), 18446744073709551615.0);
+  EXPECT_EQ(std::get<std::string>(Find(r->readings, "s")->value), "12345678901234567890123");
+  EXPECT_DOUBLE_EQ(Number(r->readings, "f").value_or(0), 1.23456789012345678901234);
+  EXPECT_EQ(Number(r->readings, "e"), 1e300);
+  EXPECT_EQ(Number(r->readings, "n"), 7.0);
+  EXPECT_EQ(std::get<std::string>(Find(r->readings, "esc")->value), "a\"99999999999999999999999");
+  EXPECT_EQ(Number(r->readings, "arr.0"), 999999999999999999999.0);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_EQ(r->warnings[0],
+            "integer 100000000000000000000 and 2 more beyond 64 bits stored as a double (precision "
+            "lost)");
+  EXPECT_FALSE(ToReadings(R"({"a":1x})", 0, 0).ok());  // other number errors still fail
+}
+
 }  // namespace
 }  // namespace bysans::decode
