@@ -15,6 +15,25 @@ constexpr TimeMs kInvitationTtlMs = 14LL * 24 * 3'600'000;
 
 std::string IdStr(Id id) { return std::to_string(id); }
 
+// An organisation has at most kMaxPendingInvitations unexpired invitations, so an admin cannot
+// bury arbitrary people's accounts under invitations. Inviting an e-mail again replaces its
+// invitation and is always allowed.
+constexpr size_t kMaxPendingInvitations = 100;
+
+Status CheckPendingLimit(ApiContext& ctx, Id org_id, const std::string& email) {
+  BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.ListInvitationsOfOrganization(org_id));
+  const TimeMs now = ctx.clock.NowMs();
+  size_t pending = 0;
+  for (const auto& i : all) {
+    if (i.email == email) return Status::Ok();
+    if (i.expires_ms > now) ++pending;
+  }
+  if (pending < kMaxPendingInvitations) return Status::Ok();
+  return Status(Code::kRateLimited, "an organisation may have at most " +
+                                        std::to_string(kMaxPendingInvitations) +
+                                        " pending invitations; revoke some first");
+}
+
 Result<http::Response> Invite(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org_id, Role::kAdmin));
@@ -29,6 +48,7 @@ Result<http::Response> Invite(ApiContext& ctx, http::Request& req, const auth::P
     return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
   inv.role = *r;
   inv.org_id = o.id;
+  BYSANS_RETURN_IF_ERROR(CheckPendingLimit(ctx, o.id, inv.email));
   inv.invited_by = p.user_id.value_or(0);
   inv.created_ms = ctx.clock.NowMs();
   inv.expires_ms = inv.created_ms + kInvitationTtlMs;

@@ -465,3 +465,30 @@ TEST_F(ApiTest, OpenApiListsEveryRoute) {
 
 }  // namespace
 }  // namespace bysans::testing
+
+namespace bysans::testing {
+namespace {
+
+// An organisation admin cannot flood people with invitations: at most 100 pending per
+// organisation; inviting an e-mail again replaces its invitation; a revoked one frees a place.
+TEST_F(ApiTest, PendingInvitationsPerOrganisationAreCapped) {
+  auto invite = [&](int n) {
+    return Call("POST", OrgPath("/invitations"), root_,
+                json{{"email", "person" + std::to_string(n) + "@kommune.dk"}, {"role", "viewer"}});
+  };
+  Id first = 0;
+  for (int n = 0; n < 100; ++n) {
+    Reply r = invite(n);
+    ASSERT_EQ(r.status, 201) << n << " " << r.raw;
+    if (n == 0) first = r.body.value("id", Id{0});
+  }
+  Reply over = invite(100);
+  EXPECT_EQ(over.status, 429) << over.raw;
+  EXPECT_NE(over.raw.find("at most 100 pending invitations"), std::string::npos) << over.raw;
+  EXPECT_EQ(invite(7).status, 201);  // the same e-mail again: replaced, not a new one
+  ASSERT_EQ(Call("DELETE", OrgPath("/invitations/" + std::to_string(first)), root_).status, 204);
+  EXPECT_EQ(invite(100).status, 201);
+}
+
+}  // namespace
+}  // namespace bysans::testing
