@@ -51,6 +51,30 @@ struct DecodeResult {
   std::vector<Reading> readings;
   std::vector<std::string> log;       // console.* lines, "[warn] ..." / "[error] ..." prefixed
   std::vector<std::string> warnings;  // decodeUplink warnings and conversion warnings
+  // decodeUplink's `errors` (TTN meaning: non-empty = decoding failed, status is not ok, and
+  // output_json still holds `data` when the decoder returned it).
+  std::vector<std::string> errors;
+  // The function that ran ("decodeUplink", "decode", "Decode", "Decoder"); empty for native
+  // decoders or when the code failed before an entry point was chosen.
+  std::string entry_point;
+  int64_t duration_us = 0;
+};
+
+// A downlink given as an object, to be encoded by the decoder's encodeDownlink({data, fPort?})
+// (TTN / ChirpStack v4 contract).
+struct EncodeInput {
+  std::string data_json;                         // the object to encode (a JSON object)
+  int fport = 0;                                 // requested fPort, 0 = let the encoder choose
+  std::map<std::string, std::string> variables;  // from the device's metadata
+};
+
+struct EncodeResult {
+  Status status;      // not ok: limit, throw, errors[] non-empty, bad bytes / fPort
+  std::string bytes;  // the encoded payload (binary)
+  int fport = 0;      // the fPort the encoder returned (or the requested one)
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+  std::vector<std::string> log;  // console.* lines
   int64_t duration_us = 0;
 };
 

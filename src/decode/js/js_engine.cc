@@ -1022,6 +1022,12 @@ DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input
   return impl_->Run(decoder, input, device_id, limits);
 }
 
+EncodeResult JsEngine::Encode(const JsDecoder&, const EncodeInput&, const Limits&) {
+  EncodeResult r;
+  r.status = FailedPrecondition("encodeDownlink is not supported by this build yet");
+  return r;
+}
+
 void JsEngine::DropOrganisation(Id org_id) { impl_->DropOrg(org_id); }
 
 size_t JsEngine::cached_decoders() const { return impl_->cache.size(); }

@@ -40,6 +40,9 @@ struct JsDecoder {
   Id decoder_id = 0;
   int64_t version = 0;
   std::string_view code;
+  // The calling convention chosen for the decoder; kUnknown means "auto" (detected from the
+  // code).
+  Contract contract = Contract::kUnknown;
 };
 
 class JsEngine {
@@ -57,6 +60,10 @@ class JsEngine {
   // Same, with per-call time/output limits (heap_bytes is ignored: it is per context).
   DecodeResult Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id,
                       const Limits& limits);
+
+  // Encodes a downlink object with the decoder's encodeDownlink({data, fPort}) under the same
+  // time / memory / output limits as Decode. An error when the code has no encodeDownlink.
+  EncodeResult Encode(const JsDecoder& decoder, const EncodeInput& input, const Limits& limits);
 
   // Drops an organisation's global and its cached decoders (e.g. after its decoders changed).
   void DropOrganisation(Id org_id);
