@@ -16,8 +16,15 @@
 //
 //   bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R --seconds S
 //                   [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]
+//                   [--chirpstack --pub-user U --pub-pass W]
 //   bench_mqtt_load --mode count --db FILE
-// FILE holds one "device_id username password" line per device.
+// (--gateway-id ID: rxInfo's gatewayId, "" = none.)
+// FILE holds one "device_id username password" line per device. With --chirpstack (used by
+// bench/lorawan) the messages are ChirpStack v4 uplink events instead, all published by one
+// connection (ChirpStack's: --pub-user/--pub-pass) to application/{app}/device/{devEui}/event/up,
+// and FILE holds one "device_id devEui application_id fport:hex[,fport:hex...]" line per
+// device: the frames its decoder understands, sent in turn (base64 `data`). Latency is then
+// matched by (device, fCnt) instead of (device, ts).
 #include <mosquitto.h>
 #include <poll.h>
 #include <sqlite3.h>
@@ -31,6 +38,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -69,6 +77,16 @@ struct Options {
   int pid = 0;
   bool latency = false;
   double drain_stall_s = 20;  // give up when nothing new arrives for this long
+  bool chirpstack = false;    // ChirpStack v4 uplinks over one connection (see the header)
+  std::string pub_user, pub_pass;
+  // rxInfo[].gatewayId of the uplinks; empty = left out (to measure bysans without its
+  // per-uplink gateway bookkeeping).
+  std::string gateway_id = "7276ff002e062c18";
+};
+
+struct Frame {
+  int fport = 1;
+  std::string base64;
 };
 
 struct Device {
@@ -76,8 +94,13 @@ struct Device {
   std::string user, pass, topic;
   mosquitto* mosq = nullptr;
   bool connected = false;
-  int pending = 0;      // published, not yet acknowledged
-  int64_t last_ts = 0;  // ms, strictly increasing per device (unique dedup keys)
+  int pending = 0;         // published, not yet acknowledged
+  int64_t last_ts = 0;     // ms, strictly increasing per device (unique dedup keys)
+  Device* conn = nullptr;  // the connection it publishes over (ChirpStack's, or its own)
+  // --chirpstack only:
+  std::string dev_eui, app;
+  std::vector<Frame> frames;
+  int64_t fcnt = 0;
 };
 
 struct Shared {
@@ -124,6 +147,14 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->pid = std::atoi(next().c_str());
     } else if (a == "--latency") {
       o->latency = true;
+    } else if (a == "--chirpstack") {
+      o->chirpstack = true;
+    } else if (a == "--gateway-id") {
+      o->gateway_id = next();
+    } else if (a == "--pub-user") {
+      o->pub_user = next();
+    } else if (a == "--pub-pass") {
+      o->pub_pass = next();
     } else if (a == "--drain-stall") {
       o->drain_stall_s = std::atof(next().c_str());
     } else {
@@ -132,6 +163,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     }
   }
   if (o->mode == "count") return !o->db.empty();
+  if (o->chirpstack && o->pub_user.empty()) return false;
   return !o->devices_file.empty() && (o->mode == "raw" || o->mode == "bysans");
 }
 
@@ -170,6 +202,83 @@ std::string Payload(std::mt19937& rng, int64_t ts, int64_t seq) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+std::string Base64(const std::string& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) v |= static_cast<uint8_t>(bytes[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[v & 63] : '=';
+  }
+  return out;
+}
+
+// "fport:hex,fport:hex" → frames with base64 data; empty on a malformed list.
+std::vector<Frame> ParseFrames(const std::string& list) {
+  std::vector<Frame> frames;
+  size_t pos = 0;
+  while (pos < list.size()) {
+    size_t end = list.find(',', pos);
+    if (end == std::string::npos) end = list.size();
+    const std::string item = list.substr(pos, end - pos);
+    const size_t colon = item.find(':');
+    if (colon == std::string::npos || (item.size() - colon - 1) % 2 != 0) return {};
+    std::string bytes;
+    for (size_t i = colon + 1; i + 1 < item.size(); i += 2)
+      bytes.push_back(static_cast<char>(std::stoi(item.substr(i, 2), nullptr, 16)));
+    frames.push_back({std::atoi(item.substr(0, colon).c_str()), Base64(bytes)});
+    pos = end + 1;
+  }
+  return frames;
+}
+
+// A ChirpStack v4 uplink event as ChirpStack publishes it (protojson field names), carrying
+// the device's next frame. `run_id` makes deduplicationIds unique across generator runs.
+std::string ChirpstackPayload(std::mt19937& rng, Device& d, const std::string& gateway_id,
+                              uint64_t run_id, int64_t seq) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const Frame& f = d.frames[static_cast<size_t>(d.fcnt) % d.frames.size()];
+  const int64_t fcnt = ++d.fcnt;
+  const int64_t ms = WallMs();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char time[96];
+  std::snprintf(time, sizeof(time), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  const std::string gateway = gateway_id.empty() ? "" : "\"gatewayId\":\"" + gateway_id + "\",";
+  char buf[2048];
+  int n = std::snprintf(
+      buf, sizeof(buf),
+      "{\"deduplicationId\":\"%08x-%04x-4%03x-8%03x-%012" PRIx64
+      "\",\"time\":\"%s\",\"deviceInfo\":{\"tenantId\":\"52f14cd4-c6f1-4fbd-8f87-4025e1d49242\","
+      "\"tenantName\":\"Bench Kommune\",\"applicationId\":\"%s\",\"applicationName\":\"Bench\","
+      "\"deviceProfileId\":\"14855bf7-d10d-4aee-b618-ebfcb64dc7ad\",\"deviceProfileName\":"
+      "\"Bench profile\",\"deviceName\":\"sensor-%s\",\"devEui\":\"%s\","
+      "\"deviceClassEnabled\":\"CLASS_A\",\"tags\":{\"building\":\"Skolen ved Sundet\"}},"
+      "\"devAddr\":\"%08" PRIx64 "\",\"adr\":true,\"dr\":5,\"fCnt\":%" PRId64
+      ",\"fPort\":%d,\"confirmed\":false,\"data\":\"%s\",\"rxInfo\":[{%s\"uplinkId\":%d,\"time\":"
+      "\"%s\",\"rssi\":%d,\"snr\":%.1f,"
+      "\"channel\":2,\"location\":{\"latitude\":56.1572,\"longitude\":10.2107},"
+      "\"context\":\"WMLKRA==\",\"metadata\":{\"region_config_id\":\"eu868\","
+      "\"region_common_name\":\"EU868\"},\"crcStatus\":\"CRC_OK\"}],\"txInfo\":{\"frequency\":"
+      "868500000,\"modulation\":{\"lora\":{\"bandwidth\":125000,\"spreadingFactor\":7,"
+      "\"codeRate\":\"CR_4_5\"}}}}",
+      static_cast<uint32_t>(run_id >> 32), static_cast<uint32_t>(run_id >> 16) & 0xffff,
+      static_cast<uint32_t>(run_id >> 4) & 0xfff, static_cast<uint32_t>(run_id) & 0xf,
+      static_cast<uint64_t>(seq), time, d.app.c_str(), d.dev_eui.c_str(), d.dev_eui.c_str(),
+      static_cast<uint64_t>(d.id) & 0xffffffff, fcnt, f.fport, f.base64.c_str(), gateway.c_str(),
+      static_cast<int>(u(rng) * 60000), time, -120 + static_cast<int>(u(rng) * 60),
+      -5 + 15 * u(rng));
+  return std::string(buf, static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
+}
+
 void OnPublish(mosquitto*, void* obj, int) {
   auto* pair = static_cast<std::pair<Device*, Shared*>*>(obj);
   pair->first->pending--;
@@ -190,15 +299,17 @@ void OnConnect(mosquitto*, void* obj, int rc) {
 // The counting subscriber of the raw run, on its own libmosquitto thread.
 struct Subscriber {
   mosquitto* mosq = nullptr;
+  std::string topic = "devices/+/up";
   std::atomic<bool> subscribed{false};
 };
 
-void SubOnConnect(mosquitto* m, void*, int rc) {
+void SubOnConnect(mosquitto* m, void* obj, int rc) {
   if (rc != 0) {
     std::fprintf(stderr, "bench_mqtt_load: subscriber refused: %s\n", mosquitto_connack_string(rc));
     return;
   }
-  mosquitto_subscribe(m, nullptr, "devices/+/up", 1);
+  mosquitto_subscribe(m, nullptr,
+                      static_cast<std::pair<Subscriber*, Shared*>*>(obj)->first->topic.c_str(), 1);
 }
 
 void SubOnSubscribe(mosquitto*, void* obj, int, int, const int*) {
@@ -272,13 +383,16 @@ class DbPoller {
 int CountStored(const std::string& path) {
   DbPoller poller;
   if (!poller.Open(path)) return 1;
-  int64_t last = 0, mqtt = 0, all = 0;
+  int64_t last = 0, mqtt = 0, lorawan = 0, lorawan_errors = 0, all = 0;
   poller.Messages(&last, [&](const bysans::sqlite::RawLogEntry& e) {
     ++all;
-    if (e.transport == bysans::Transport::kMqtt && e.decode_status != bysans::DecodeStatus::kError)
-      ++mqtt;
+    const bool error = e.decode_status == bysans::DecodeStatus::kError;
+    if (e.transport == bysans::Transport::kMqtt && !error) ++mqtt;
+    if (e.transport == bysans::Transport::kLorawan) ++(error ? lorawan_errors : lorawan);
   });
-  std::printf("mqtt=%" PRId64 " all=%" PRId64 "\n", mqtt, all);
+  // lorawan = LoRaWAN uplinks stored and decoded without an error (lorawan_errors: with one).
+  std::printf("mqtt=%" PRId64 " all=%" PRId64 " lorawan=%" PRId64 " lorawan_errors=%" PRId64 "\n",
+              mqtt, all, lorawan, lorawan_errors);
   return 0;
 }
 
@@ -296,7 +410,8 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R "
-                 "--seconds S [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]\n");
+                 "--seconds S [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency] "
+                 "[--chirpstack --pub-user U --pub-pass W]\n");
     return 2;
   }
   if (o.mode == "count") return CountStored(o.db);
@@ -306,8 +421,16 @@ int main(int argc, char** argv) {
   {
     std::ifstream f(o.devices_file);
     Device d;
-    while (f >> d.id >> d.user >> d.pass) {
-      d.topic = "devices/" + std::to_string(d.id) + "/up";
+    std::string frames;
+    while (o.chirpstack ? static_cast<bool>(f >> d.id >> d.dev_eui >> d.app >> frames)
+                        : static_cast<bool>(f >> d.id >> d.user >> d.pass)) {
+      d.topic = o.chirpstack ? "application/" + d.app + "/device/" + d.dev_eui + "/event/up"
+                             : "devices/" + std::to_string(d.id) + "/up";
+      d.frames = ParseFrames(frames);
+      if (o.chirpstack && d.frames.empty()) {
+        std::fprintf(stderr, "bench_mqtt_load: device %" PRId64 ": bad frames\n", d.id);
+        return 1;
+      }
       devices.push_back(d);
     }
   }
@@ -315,10 +438,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_mqtt_load: no devices in %s\n", o.devices_file.c_str());
     return 1;
   }
+  // The MQTT connections: one per device, or ChirpStack's one for all of them.
+  Device chirpstack;
+  chirpstack.user = o.pub_user;
+  chirpstack.pass = o.pub_pass;
+  std::vector<Device*> conns;
+  if (o.chirpstack) conns.push_back(&chirpstack);
+  for (Device& d : devices) {
+    d.conn = o.chirpstack ? &chirpstack : &d;
+    if (!o.chirpstack) conns.push_back(&d);
+  }
+  const uint64_t run_id = std::random_device{}() * 0x100000000ull + std::random_device{}();
 
   // --- raw mode: the counting subscriber -------------------------------------------
   Subscriber sub;
   std::pair<Subscriber*, Shared*> sub_ctx{&sub, &sh};
+  if (o.chirpstack) sub.topic = "application/+/device/+/event/up";
   if (o.mode == "raw") {
     sub.mosq = mosquitto_new("bench-counter", false, &sub_ctx);
     mosquitto_username_pw_set(sub.mosq, o.sub_user.c_str(), o.sub_pass.c_str());
@@ -349,9 +484,9 @@ int main(int argc, char** argv) {
   }
 
   // --- publishers: one connection per device, driven by one poll() loop -----------------
-  std::vector<std::pair<Device*, Shared*>> ctx(devices.size());
-  for (size_t i = 0; i < devices.size(); ++i) {
-    Device& d = devices[i];
+  std::vector<std::pair<Device*, Shared*>> ctx(conns.size());
+  for (size_t i = 0; i < conns.size(); ++i) {
+    Device& d = *conns[i];
     ctx[i] = {&d, &sh};
     std::string client_id = "bench-" + d.user;
     d.mosq = mosquitto_new(client_id.c_str(), true, &ctx[i]);
@@ -364,17 +499,20 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::vector<pollfd> fds(devices.size());
+  std::vector<pollfd> fds(conns.size());
   auto pump = [&](int timeout_ms) {
-    for (size_t i = 0; i < devices.size(); ++i) {
-      fds[i].fd = mosquitto_socket(devices[i].mosq);
-      fds[i].events = POLLIN | (mosquitto_want_write(devices[i].mosq) ? POLLOUT : 0);
+    for (size_t i = 0; i < conns.size(); ++i) {
+      fds[i].fd = mosquitto_socket(conns[i]->mosq);
+      fds[i].events = POLLIN | (mosquitto_want_write(conns[i]->mosq) ? POLLOUT : 0);
       fds[i].revents = 0;
     }
     if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
-    for (size_t i = 0; i < devices.size(); ++i) {
-      if (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) mosquitto_loop_read(devices[i].mosq, 1);
-      if (fds[i].revents & POLLOUT) mosquitto_loop_write(devices[i].mosq, 1);
+    for (size_t i = 0; i < conns.size(); ++i) {
+      // One connection carrying every device reads its PUBACKs in larger batches.
+      const int packets = o.chirpstack ? 1000 : 1;
+      if (fds[i].revents & (POLLIN | POLLERR | POLLHUP))
+        mosquitto_loop_read(conns[i]->mosq, packets);
+      if (fds[i].revents & POLLOUT) mosquitto_loop_write(conns[i]->mosq, packets);
     }
   };
   {
@@ -382,13 +520,13 @@ int main(int argc, char** argv) {
     size_t up = 0;
     while (NowUs() < deadline && sh.connect_failures == 0) {
       pump(10);
-      up = static_cast<size_t>(std::count_if(devices.begin(), devices.end(),
-                                             [](const Device& d) { return d.connected; }));
-      if (up == devices.size()) break;
+      up = static_cast<size_t>(
+          std::count_if(conns.begin(), conns.end(), [](const Device* d) { return d->connected; }));
+      if (up == conns.size()) break;
     }
-    if (up != devices.size()) {
+    if (up != conns.size()) {
       std::fprintf(stderr, "bench_mqtt_load: only %zu of %zu publishers connected\n", up,
-                   devices.size());
+                   conns.size());
       return 1;
     }
   }
@@ -405,9 +543,10 @@ int main(int argc, char** argv) {
         if (o.latency) {
           std::vector<std::pair<int64_t, int64_t>> seen_rows;  // device, ts
           poller.Messages(&last, [&](const bysans::sqlite::RawLogEntry& e) {
-            auto p = e.payload.find("\"ts\":");
+            const std::string_view field = o.chirpstack ? "\"fCnt\":" : "\"ts\":";
+            auto p = e.payload.find(field);
             if (p == std::string_view::npos) return;
-            seen_rows.emplace_back(e.device_id, std::atoll(e.payload.data() + p + 5));
+            seen_rows.emplace_back(e.device_id, std::atoll(e.payload.data() + p + field.size()));
           });
           const int64_t now = NowUs();
           std::lock_guard lk(sh.lat_mu);
@@ -444,32 +583,35 @@ int main(int argc, char** argv) {
     if (now >= t_end) break;
     int64_t due =
         o.rate > 0 ? static_cast<int64_t>(o.rate * static_cast<double>(now - t0) / 1e6) - published
-                   : static_cast<int64_t>(devices.size()) * o.window;
+                   : static_cast<int64_t>(conns.size()) * o.window;
     due = std::min<int64_t>(due, 4096);
     int64_t sent = 0;
     size_t tried = 0;
     while (sent < due && tried < devices.size()) {
       Device& d = devices[next];
       next = (next + 1) % devices.size();
-      if (d.pending >= o.window) {
+      if (d.conn->pending >= o.window) {
         ++tried;
+        if (o.chirpstack) break;  // one connection: every device waits for it
         continue;
       }
       tried = 0;
       const int64_t ts = std::max(WallMs(), d.last_ts + 1);
       d.last_ts = ts;
-      std::string payload = Payload(rng, ts, published);
+      std::string payload = o.chirpstack
+                                ? ChirpstackPayload(rng, d, o.gateway_id, run_id, published)
+                                : Payload(rng, ts, published);
       if (o.latency) {
         std::lock_guard lk(sh.lat_mu);
-        sh.published_at[LatKey(d.id, ts)] = NowUs();
+        sh.published_at[LatKey(d.id, o.chirpstack ? d.fcnt : ts)] = NowUs();
       }
-      int rc = mosquitto_publish(d.mosq, nullptr, d.topic.c_str(), static_cast<int>(payload.size()),
-                                 payload.data(), 1, false);
+      int rc = mosquitto_publish(d.conn->mosq, nullptr, d.topic.c_str(),
+                                 static_cast<int>(payload.size()), payload.data(), 1, false);
       if (rc != MOSQ_ERR_SUCCESS) {
         std::fprintf(stderr, "bench_mqtt_load: publish failed: %s\n", mosquitto_strerror(rc));
         return 1;
       }
-      d.pending++;
+      d.conn->pending++;
       ++published;
       ++sent;
     }
@@ -477,7 +619,7 @@ int main(int argc, char** argv) {
     published_total.store(published);
     pump(o.rate > 0 ? 1 : 0);
     if (now - last_misc > 500'000) {
-      for (Device& dv : devices) mosquitto_loop_misc(dv.mosq);
+      for (Device* c : conns) mosquitto_loop_misc(c->mosq);
       last_misc = now;
     }
   }
@@ -498,7 +640,7 @@ int main(int argc, char** argv) {
     if (NowUs() - last_progress > static_cast<int64_t>(o.drain_stall_s * 1e6)) break;
     pump(10);
     if (NowUs() - last_misc > 500'000) {
-      for (Device& dv : devices) mosquitto_loop_misc(dv.mosq);
+      for (Device* c : conns) mosquitto_loop_misc(c->mosq);
       last_misc = NowUs();
     }
   }
@@ -538,9 +680,9 @@ int main(int argc, char** argv) {
               span_s, span_s > 0 ? static_cast<double>(seen) / span_s : 0.0, blocked, cpu1 - cpu0,
               p50, p99, samples);
   std::fflush(stdout);
-  for (Device& d : devices) {
-    mosquitto_disconnect(d.mosq);
-    mosquitto_destroy(d.mosq);
+  for (Device* c : conns) {
+    mosquitto_disconnect(c->mosq);
+    mosquitto_destroy(c->mosq);
   }
   if (sub.mosq) {
     mosquitto_disconnect(sub.mosq);

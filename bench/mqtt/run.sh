@@ -23,17 +23,25 @@
 #      BENCH_PERF (a file: perf record -g of bysans during the stored run),
 #      BENCH_PERF_STAT (a file: syscalls, context switches, fdatasyncs (= commits) and
 #      pwrites per thread, same phase; BENCH_PERF_STAT_EVENTS adds perf events).
+#      BENCH_LORAWAN=1 (bench/lorawan/run.sh): ChirpStack v4 uplinks instead, published by one
+#      connection with the integrator credentials (a local ChirpStack) for BENCH_DEVICES (1000)
+#      LoRaWAN devices decoded by the shipped decoders, with BENCH_RULES (1000) threshold rules
+#      (bench/lorawan/setup.py); window 1000; prints BENCH lorawan_ingest.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 export BYSANS_BUILD_DIR="${BYSANS_BUILD_DIR:-$ROOT/build/release}"
 source "$HERE/../lib.sh"
 LOAD="${BENCH_MQTT_LOAD:-$BYSANS_BUILD_DIR/bench/mqtt/bench_mqtt_load}"
-DEVICES="${BENCH_DEVICES:-200}"
+LORAWAN="${BENCH_LORAWAN:-}"
+DEVICES="${BENCH_DEVICES:-${LORAWAN:+1000}}"
+DEVICES="${DEVICES:-200}"
+RULES="${BENCH_RULES:-1000}"
 RAW_S="${BENCH_RAW_S:-10}"
 STORE_S="${BENCH_STORE_S:-15}"
 LAT_S="${BENCH_LAT_S:-8}"
-WINDOW="${BENCH_WINDOW:-20}"
+WINDOW="${BENCH_WINDOW:-${LORAWAN:+1000}}"
+WINDOW="${WINDOW:-20}"
 
 if [[ ! -x "$LOAD" || ! -x "$BYSANS_BIN" ]]; then
   if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
@@ -72,6 +80,15 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 start_bysans "$DATA"
 for _ in $(seq 1 200); do [[ -s "$DATA/mqtt.url" ]] && break; sleep 0.1; done
 MQTT_PORT="$(sed -n 's#.*:\([0-9]*\)$#\1#p' "$DATA/mqtt.url")"
+GEN_ARGS=()
+if [[ -n "$LORAWAN" ]]; then
+  BENCH_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BENCH_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
+    python3 "$ROOT/bench/lorawan/setup.py" "$BYSANS_URL" "$TMP" "$DEVICES" "$RULES"
+  GEN_ARGS=(--chirpstack --pub-user bysans-integrator
+    --pub-pass "$(head -1 "$DATA/mqtt-integrator.secret")")
+  # BENCH_GATEWAY_ID= (empty): uplinks without rxInfo gatewayId (no gateway bookkeeping).
+  [[ -n "${BENCH_GATEWAY_ID+x}" ]] && GEN_ARGS+=(--gateway-id "$BENCH_GATEWAY_ID")
+else
 JAR="$TMP/jar"
 curl -fsS -c "$JAR" -H 'Content-Type: application/json' \
   -d "{\"email\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" \
@@ -97,6 +114,7 @@ for _ in $(seq 1 100); do
 done
 sleep 0.5  # SIGHUP reload
 echo "run.sh: $DEVICES MQTT devices created" >&2
+fi
 
 # --- 2. raw pass-through: a copy of bysans' broker configuration --------------------------
 RAW_PORT="$(free_port)"
@@ -111,9 +129,15 @@ RAW_PID=$!
 for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$RAW_PORT") 2>/dev/null && break; sleep 0.1; done
 (exec 3<>"/dev/tcp/127.0.0.1/$RAW_PORT") 2>/dev/null || {
   cat "$RAW/mosquitto.log" >&2; echo "run.sh: raw broker did not start" >&2; exit 1; }
-SERVICE_PASS="$(head -1 "$DATA/mqtt-integrator.secret")"
+# The counting subscriber: the integrator user, or bysans' own when ChirpStack (the
+# publisher) is the integrator (one connection per user name).
+SUB_USER=bysans-integrator
+SUB_SECRET="$DATA/mqtt-integrator.secret"
+[[ -n "$LORAWAN" ]] && SUB_USER="$(sed -n 2p "$DATA/mqtt-service.secret")" \
+  && SUB_SECRET="$DATA/mqtt-service.secret"
 RAW_OUT=$("$LOAD" --port "$RAW_PORT" --devices "$TMP/devices" --mode raw --rate 0 \
-  --seconds "$RAW_S" --window "$WINDOW" --sub-user bysans-integrator --sub-pass "$SERVICE_PASS") || {
+  --seconds "$RAW_S" --window "$WINDOW" --sub-user "$SUB_USER" \
+  --sub-pass "$(head -1 "$SUB_SECRET")" "${GEN_ARGS[@]}") || {
   cat "$RAW/mosquitto.log" >&2; exit 1; }
 echo "run.sh: raw: $RAW_OUT" >&2
 kill "$RAW_PID" 2>/dev/null; wait "$RAW_PID" 2>/dev/null || true
@@ -146,7 +170,8 @@ elif [ -n "${BENCH_PERF:-}" ]; then
   PERF_PID=$!
 fi
 STORE_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans \
-  --rate "${BENCH_RATE:-$RAW_RATE}" --seconds "$STORE_S" --window "$WINDOW" --db "$DB" --pid "$BYSANS_PID")
+  --rate "${BENCH_RATE:-$RAW_RATE}" --seconds "$STORE_S" --window "$WINDOW" --db "$DB" \
+  --pid "$BYSANS_PID" "${GEN_ARGS[@]}")
 WCHAR1=$(wchar)
 [ -n "$PERF_PID" ] && wait "$PERF_PID"
 echo "run.sh: stored: $STORE_OUT" >&2
@@ -170,7 +195,7 @@ echo "run.sh: cpu_us_per_msg by thread:" $(join -a 2 -e 0 -o 0,1.2,2.2 \
     if (d >= 0.05) printf "%s=%.1f ", $1, d }') >&2
 HALF=$(awk -v r="$STORED_RATE" 'BEGIN { printf "%d", r / 2 }')
 LAT_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans --rate "$HALF" \
-  --seconds "$LAT_S" --window "$WINDOW" --db "$DB" --latency)
+  --seconds "$LAT_S" --window "$WINDOW" --db "$DB" --latency "${GEN_ARGS[@]}")
 echo "run.sh: latency: $LAT_OUT" >&2
 PEAK_RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$BYSANS_PID/status")
 
@@ -178,7 +203,9 @@ PEAK_RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$BYSANS_PID
 stop_bysans
 ACKED=$(($(field acked "$STORE_OUT") + $(field acked "$LAT_OUT")))
 COUNTS=$("$LOAD" --mode count --db "$DB")  # raw_log rows, read with bysans' codec
-STORED=$(field mqtt "$COUNTS")
+# Stored = MQTT (LoRaWAN) messages stored without a decode error.
+STORED=$(field "$([[ -n "$LORAWAN" ]] && echo lorawan || echo mqtt)" "$COUNTS")
+DECODE_ERRORS=$(field lorawan_errors "$COUNTS")
 ALL_MSGS=$(field all "$COUNTS")
 POINTS=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM chunks")
 MISSING=$((ACKED - STORED))
@@ -192,12 +219,21 @@ CPU_PER=$(awk -v c="$CPU_US" -v n="$STORE_SEEN" 'BEGIN { printf "%.1f", (n > 0 ?
 WRITE_KB=$(awk -v a="$WCHAR0" -v b="$WCHAR1" -v n="$STORE_SEEN" \
   'BEGIN { printf "%.2f", (n > 0 ? (b - a) / n / 1024 : 0) }')
 RSS_MB=$(awk -v k="$PEAK_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
+if [[ -n "$LORAWAN" ]]; then
+  echo "BENCH lorawan_ingest raw_msgs_per_s=$RAW_RATE stored_msgs_per_s=$STORED_RATE" \
+    "ratio=$RATIO acked_missing=$MISSING cpu_us_per_msg=$CPU_PER" \
+    "p99_ms=$(field p99_ms "$LAT_OUT") p50_ms=$(field p50_ms "$LAT_OUT")" \
+    "points_per_s=$PPS decode_errors=$DECODE_ERRORS peak_rss_mb=$RSS_MB" \
+    "raw_missing=$RAW_MISSING write_kb_per_msg=$WRITE_KB devices=$DEVICES rules=$RULES" \
+    "offered_msgs_per_s=${BENCH_RATE:-$RAW_RATE} latency_rate=$HALF"
+else
 echo "BENCH mqtt_ingest raw_msgs_per_s=$RAW_RATE stored_msgs_per_s=$STORED_RATE ratio=$RATIO" \
   "points_per_s=$PPS acked_missing=$MISSING cpu_us_per_msg=$CPU_PER" \
   "p50_ms=$(field p50_ms "$LAT_OUT") p99_ms=$(field p99_ms "$LAT_OUT") peak_rss_mb=$RSS_MB" \
   "raw_missing=$RAW_MISSING write_kb_per_msg=$WRITE_KB devices=$DEVICES" \
   "offered_msgs_per_s=${BENCH_RATE:-$RAW_RATE}" \
   "latency_rate=$HALF"
+fi
 if ((MISSING != 0 || RAW_MISSING != 0)); then
   echo "run.sh: FAILURE: acknowledged messages are missing (bysans $MISSING, raw $RAW_MISSING)" >&2
   exit 1
