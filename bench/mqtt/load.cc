@@ -48,6 +48,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/encoding.h"
 #include "store/sqlite/raw_log_codec.h"
 
 namespace {
@@ -202,22 +203,6 @@ std::string Payload(std::mt19937& rng, int64_t ts, int64_t seq) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::string Base64(const std::string& bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) v |= static_cast<uint8_t>(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[v & 63] : '=';
-  }
-  return out;
-}
-
 // "fport:hex,fport:hex" → frames with base64 data; empty on a malformed list.
 std::vector<Frame> ParseFrames(const std::string& list) {
   std::vector<Frame> frames;
@@ -227,11 +212,10 @@ std::vector<Frame> ParseFrames(const std::string& list) {
     if (end == std::string::npos) end = list.size();
     const std::string item = list.substr(pos, end - pos);
     const size_t colon = item.find(':');
-    if (colon == std::string::npos || (item.size() - colon - 1) % 2 != 0) return {};
-    std::string bytes;
-    for (size_t i = colon + 1; i + 1 < item.size(); i += 2)
-      bytes.push_back(static_cast<char>(std::stoi(item.substr(i, 2), nullptr, 16)));
-    frames.push_back({std::atoi(item.substr(0, colon).c_str()), Base64(bytes)});
+    if (colon == std::string::npos) return {};
+    auto bytes = bysans::DecodeHex(std::string_view(item).substr(colon + 1));
+    if (!bytes.ok()) return {};
+    frames.push_back({std::atoi(item.substr(0, colon).c_str()), bysans::EncodeBase64(*bytes)});
     pos = end + 1;
   }
   return frames;

@@ -1,0 +1,205 @@
+// Node.js as the reference: every decoder fixture (tests/fixtures/decoders/*.json, the corpus of
+// vendor decoders with their published examples) runs under Node
+// (tests/fixtures/decoders/node_reference.js, a `vm` context calling the fixture's contract) and
+// through the real server's POST /api/v1/decoders/test. Asserted per case: Node gives the
+// vendor's expected output (the fixture's "expected"), and bysans gives Node's output text
+// exactly (JSON.stringify's key order and number format), Node's warnings, and an error exactly
+// when Node threw or returned `errors`.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "core/encoding.h"
+#include "fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Runs the Node harness on one fixture file: case name → its JSON line.
+std::map<std::string, json> RunNode(const fs::path& fixture, std::string* error) {
+  const std::string cmd = std::string(BYSANS_NODE) + " " + BYSANS_SOURCE_DIR +
+                          "/tests/fixtures/decoders/node_reference.js " + BYSANS_SOURCE_DIR + " " +
+                          fixture.string() + " 2>&1";
+  std::map<std::string, json> out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    *error = "cannot run " + cmd;
+    return out;
+  }
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) text.append(buf, n);
+  const int rc = ::pclose(p);
+  if (rc != 0) *error = "node failed (" + std::to_string(rc) + "): " + text;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("name")) out[j["name"].get<std::string>()] = j;
+  }
+  return out;
+}
+
+// `expected` is found in `actual`: numbers within 1e-9 relative, objects by the expected keys.
+bool Matches(const json& expected, const json& actual, std::string* why, const std::string& at) {
+  if (expected.is_number() && actual.is_number()) {
+    const double e = expected.get<double>(), a = actual.get<double>();
+    if (e == a || std::fabs(e - a) <= 1e-9 * std::max(std::fabs(e), std::fabs(a))) return true;
+  } else if (expected.is_object() && actual.is_object()) {
+    for (const auto& [k, v] : expected.items()) {
+      if (!actual.contains(k)) {
+        *why = at + "." + k + " missing";
+        return false;
+      }
+      if (!Matches(v, actual[k], why, at + "." + k)) return false;
+    }
+    return true;
+  } else if (expected.is_array() && actual.is_array() && expected.size() == actual.size()) {
+    for (size_t i = 0; i < expected.size(); ++i)
+      if (!Matches(expected[i], actual[i], why, at + "[" + std::to_string(i) + "]")) return false;
+    return true;
+  } else if (expected == actual) {
+    return true;
+  }
+  *why = at + ": expected " + expected.dump() + ", got " + actual.dump();
+  return false;
+}
+
+// The length of the JSON value at the start of `s` (0 if it is not one).
+size_t JsonValueLength(std::string_view s) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return i + 1;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return i + 1;
+      if (depth < 0) return i;
+    } else if (depth == 0 && (c == ',' || c == '}')) {
+      return i;
+    }
+  }
+  return depth == 0 ? s.size() : 0;
+}
+
+// The test endpoint's `output` exactly as the server wrote it (it embeds the decoder's own
+// JSON.stringify text; parsing and re-printing would hide key order and number format).
+std::string OutputText(const std::string& body) {
+  const std::string key = "{\"output\":";
+  if (body.compare(0, key.size(), key) != 0) return "<no output first in " + body + ">";
+  std::string_view rest(body);
+  rest.remove_prefix(key.size());
+  return std::string(rest.substr(0, JsonValueLength(rest)));
+}
+
+class NodeReferenceTest : public ServerTest {};
+
+TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
+  auto org = admin_->PostJson("/api/v1/organizations", {{"name", "Korpus Kommune"}});
+  ASSERT_EQ(org.status, 201) << org.body;
+  const int64_t org_id = org.Json().value("id", int64_t{0});
+  const json uplink = json::parse(
+      ReadText(fs::path(BYSANS_SOURCE_DIR) / "tests/fixtures/decoders/chirpstack-v4-uplink.json"));
+  int files = 0, cases = 0, vendor_checked = 0;
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(BYSANS_SOURCE_DIR) / "tests/fixtures/decoders")) {
+    if (entry.path().extension() != ".json") continue;
+    const json doc = json::parse(ReadText(entry.path()));
+    if (!doc.contains("cases") || doc["decoder"].get<std::string>().rfind("native:", 0) == 0)
+      continue;
+    ++files;
+    const std::string file = entry.path().filename().string();
+    const std::string contract = doc.value("contract", "ttn");
+    const std::string code = ReadText(fs::path(BYSANS_SOURCE_DIR) / doc["decoder"]);
+    std::string node_error;
+    const auto node = RunNode(entry.path(), &node_error);
+    ASSERT_TRUE(node_error.empty()) << file << ": " << node_error;
+    for (const auto& c : doc["cases"]) {
+      ++cases;
+      const std::string name = c["name"];
+      const std::string where = file + " / " + name;
+      auto it = node.find(name);
+      ASSERT_NE(it, node.end()) << where << ": no answer from Node";
+      const json& n = it->second;
+      // Node against the vendor's documented output.
+      const bool node_failed =
+          n.contains("threw") || (contract == "ttn" && n["result"].is_object() &&
+                                  n["result"].contains("errors") && !n["result"]["errors"].empty());
+      if (c.contains("expected")) {
+        std::string why;
+        EXPECT_TRUE(n.contains("result") && Matches(c["expected"], n["result"], &why, "output"))
+            << where << ": Node disagrees with the expected output: " << why << " " << n.dump();
+        ++vendor_checked;
+      }
+      if (c.contains("error")) {
+        EXPECT_TRUE(node_failed) << where << ": Node did not fail";
+      }
+
+      // bysans through the test endpoint, as the fixture's contract.
+      json body = {{"code", code}, {"orgId", org_id}, {"fPort", c["fPort"]}};
+      if (doc.contains("contract")) body["contract"] = doc["contract"];
+      if (contract == "os2iot") {
+        json u = uplink;
+        u["fPort"] = c["fPort"];
+        u["data"] = EncodeBase64(DecodeHex(c["bytes_hex"].get<std::string>()).value());
+        body["payload"] = u;
+      } else {
+        body["payload"] = c["bytes_hex"];
+        body["encoding"] = "hex";
+      }
+      auto r = admin_->PostJson("/api/v1/decoders/test", body);
+      ASSERT_EQ(r.status, 200) << where << ": " << r.body;
+      const json res = r.Json();
+      if (node_failed) {
+        EXPECT_FALSE(res["error"].is_null()) << where << ": bysans did not fail: " << r.body;
+        const json errors = n.contains("threw") ? json::array({n["threw"]}) : n["result"]["errors"];
+        for (const auto& e : errors) {
+          const std::string msg = res["error"].is_string() ? res["error"].get<std::string>() : "";
+          EXPECT_NE(msg.find(e.get<std::string>()), std::string::npos)
+              << where << ": bysans' error lacks Node's " << e << ": " << r.body;
+        }
+        continue;
+      }
+      EXPECT_TRUE(res["error"].is_null()) << where << ": " << r.body;
+      EXPECT_EQ(OutputText(r.body), n.value("output", "")) << where;
+      if (contract == "ttn" && n["result"].contains("warnings")) {
+        for (const auto& w : n["result"]["warnings"]) {
+          EXPECT_NE(std::find(res["warnings"].begin(), res["warnings"].end(), w),
+                    res["warnings"].end())
+              << where << ": Node's warning " << w << " missing: " << r.body;
+        }
+      }
+    }
+  }
+  EXPECT_GE(files, 14);
+  EXPECT_GE(cases, 29);
+  EXPECT_GE(vendor_checked, 13);
+}
+
+}  // namespace
+}  // namespace bysans::testing
