@@ -22,6 +22,7 @@
 #include <js/Realm.h>
 #include <js/SourceText.h>
 #include <js/String.h>
+#include <js/experimental/JSStencil.h>
 #include <js/experimental/TypedData.h>
 #include <jsapi.h>
 #include <jsfriendapi.h>
@@ -59,7 +60,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kMaxLogLines = 100;
 constexpr size_t kMaxLogLineBytes = 1000;
-constexpr size_t kMaxCachedDecoders = 4096;
+// GC heap reserved for each cached decoder's realm (one measured ~133 KB after a GC).
+constexpr size_t kRealmAllowanceBytes = 256u << 10;
 constexpr uint32_t kMaxListItems = 100;      // decodeUplink / encodeDownlink warnings, errors
 constexpr uint32_t kMaxDownlinkBytes = 242;  // the largest LoRaWAN application payload
 
@@ -219,10 +221,12 @@ struct CompiledDecoder {
   // An array, made by the engine and never shown to decoder code, holding the functions
   // decodeUplink, decode, Decode, Decoder, encodeDownlink (undefined when absent).
   JS::PersistentRootedObject table;
+  JS::PersistentRootedObject global;  // the decoder's own realm
+  uint64_t last_used = 0;             // for the LRU bound of the cache
   // The entry point auto runs (or why there is none), and the warning when it was ambiguous.
   Result<js::EntryChoice> auto_choice = InvalidArgument("not compiled");
   Id org_id = 0;
-  CompiledDecoder(JSContext* cx) : table(cx) {}  // NOLINT
+  CompiledDecoder(JSContext* cx) : table(cx), global(cx) {}  // NOLINT
 };
 
 struct CacheKey {
@@ -316,7 +320,6 @@ const JSClass kLazyClass = {"Object", JSCLASS_HAS_RESERVED_SLOTS(1) | JSCLASS_FO
 struct JsEngine::Impl {
   Limits defaults;
   JSContext* cx = nullptr;
-  std::map<Id, std::unique_ptr<JS::PersistentRootedObject>> globals;
   std::map<CacheKey, std::unique_ptr<CompiledDecoder>> cache;
   ReadingsConverter converter;
 
@@ -355,7 +358,7 @@ struct JsEngine::Impl {
     cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     cache.clear();
-    globals.clear();
+    prelude = nullptr;
     if (jobs) jobs->Release();
     if (cx != nullptr) JS_DestroyContext(cx);
   }
@@ -508,9 +511,9 @@ struct JsEngine::Impl {
 
   // ---- globals and compilation -----------------------------------------------------------
 
-  Result<JSObject*> GlobalFor(Id org_id) {
-    auto it = globals.find(org_id);
-    if (it != globals.end()) return it->second->get();
+  // A fresh realm (global, built-ins, prelude) for one decoder, so that nothing a decoder does
+  // to its built-ins (Object.prototype.toJSON, enumerable methods) reaches another decoder.
+  Result<JSObject*> NewGlobal(Id org_id) {
     JS::RealmOptions options;
     JS::RootedObject global(
         cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
@@ -534,21 +537,28 @@ struct JsEngine::Impl {
         !JS_DefineProperty(cx, global, "console", console, 0)) {
       return Internal("cannot define console");
     }
-    JS::CompileOptions opts(cx);
-    opts.setFileAndLine("bysans-prelude", 1);
-    JS::SourceText<mozilla::Utf8Unit> src;
-    if (!src.init(cx, js::kPrelude, std::strlen(js::kPrelude), JS::SourceOwnership::Borrowed)) {
-      return Internal("cannot load prelude");
+    // The prelude is parsed once per engine (a stencil) and instantiated in each realm.
+    if (!prelude) {
+      JS::CompileOptions opts(cx);
+      opts.setFileAndLine("bysans-prelude", 1);
+      JS::SourceText<mozilla::Utf8Unit> src;
+      if (!src.init(cx, js::kPrelude, std::strlen(js::kPrelude), JS::SourceOwnership::Borrowed)) {
+        return Internal("cannot load prelude");
+      }
+      prelude = JS::CompileGlobalScriptToStencil(cx, opts, src);
+      if (!prelude) {
+        JS_ClearPendingException(cx);
+        return Internal("JS prelude does not compile");
+      }
     }
+    JS::InstantiateOptions instantiate;
+    JS::RootedScript script(cx, JS::InstantiateGlobalStencil(cx, instantiate, prelude.get()));
     JS::RootedValue rv(cx);
-    if (!JS::Evaluate(cx, opts, src, &rv)) {
+    if (!script || !JS_ExecuteScript(cx, script, &rv)) {
       JS_ClearPendingException(cx);
       return Internal("JS prelude failed");
     }
-    auto rooted = std::make_unique<JS::PersistentRootedObject>(cx, global);
-    JSObject* g = rooted->get();
-    globals.emplace(org_id, std::move(rooted));
-    return g;
+    return global.get();
   }
 
   // Describes and clears the pending exception (or the reason there is none).
@@ -620,21 +630,39 @@ struct JsEngine::Impl {
     log = nullptr;
   }
 
-  void AfterFailure(Id org_id) {
+  static CacheKey KeyOf(const JsDecoder& d) {
+    return CacheKey{d.org_id, d.decoder_id, d.version,
+                    d.decoder_id == 0 ? std::hash<std::string_view>{}(d.code) : 0};
+  }
+
+  void AfterFailure(const JsDecoder& d) {
     if (out_of_memory) {
-      // The realm may hold half-built state: start the organisation afresh and reclaim memory.
-      DropOrg(org_id);
+      // The realm may hold half-built state: start the decoder afresh and reclaim memory.
+      cache.erase(KeyOf(d));
       JS_GC(cx);
     }
   }
 
-  JSObject* GlobalOf(const CompiledDecoder& dec) { return globals.at(dec.org_id)->get(); }
+  // Keeps the cache (and so the realms) bounded: the least recently used decoder goes first.
+  // A linear scan, but only when a decoder is compiled (which costs far more).
+  void EvictLeastRecentlyUsed() {
+    while (!cache.empty() && cache.size() >= defaults.cached_decoders) {
+      auto oldest = cache.begin();
+      for (auto it = cache.begin(); it != cache.end(); ++it) {
+        if (it->second->last_used < oldest->second->last_used) oldest = it;
+      }
+      cache.erase(oldest);
+    }
+  }
+  uint64_t use_tick = 0;
+  RefPtr<JS::Stencil> prelude;  // compiled once, instantiated in every realm
+
+  JSObject* GlobalOf(const CompiledDecoder& dec) { return dec.global.get(); }
 
   void DropOrg(Id org_id) {
     for (auto it = cache.begin(); it != cache.end();) {
       it = it->second->org_id == org_id ? cache.erase(it) : std::next(it);
     }
-    globals.erase(org_id);
   }
 
   // Takes the entry points from the array the compiled top level returns. The decoder controls
@@ -705,13 +733,13 @@ struct JsEngine::Impl {
 
   Result<CompiledDecoder*> Compile(const JsDecoder& d, const Limits& limits,
                                    std::vector<std::string>* call_log) {
-    CacheKey key{d.org_id, d.decoder_id, d.version,
-                 d.decoder_id == 0 ? std::hash<std::string_view>{}(d.code) : 0};
+    CacheKey key = KeyOf(d);
     auto it = cache.find(key);
-    if (it != cache.end()) return it->second.get();
-    if (cache.size() >= kMaxCachedDecoders) cache.clear();
-
-    BYSANS_ASSIGN_OR_RETURN(JSObject * g, GlobalFor(d.org_id));
+    if (it != cache.end()) {
+      it->second->last_used = ++use_tick;
+      return it->second.get();
+    }
+    BYSANS_ASSIGN_OR_RETURN(JSObject * g, NewGlobal(d.org_id));
     JS::RootedObject global(cx, g);
     JSAutoRealm ar(cx, global);
     // The code becomes the body of a function, so its top-level declarations stay private to
@@ -754,15 +782,18 @@ struct JsEngine::Impl {
     if (!ok) {
       std::string err = TakeError("decoder top level failed");
       EndCall();
-      AfterFailure(d.org_id);
+      AfterFailure(d);
       return InvalidArgument(std::move(err));
     }
     auto compiled = std::make_unique<CompiledDecoder>(cx);
     compiled->org_id = d.org_id;
+    compiled->global = global;
+    compiled->last_used = ++use_tick;
     Status picked = ReadEntries(rv, compiled.get());
     EndCall();
     if (!picked.ok()) return picked;
     CompiledDecoder* ptr = compiled.get();
+    EvictLeastRecentlyUsed();
     cache.emplace(key, std::move(compiled));
     return ptr;
   }
@@ -974,11 +1005,11 @@ struct JsEngine::Impl {
   }
 
   // Ends a failed call: the status, the call closed, the realm dropped when memory ran out.
-  void Fail(Status st, Id org_id) {
+  void Fail(Status st, const JsDecoder& d) {
     failure = std::move(st);
     JS_ClearPendingException(cx);
     EndCall();
-    AfterFailure(org_id);
+    AfterFailure(d);
   }
   Status failure;
 
@@ -991,7 +1022,7 @@ struct JsEngine::Impl {
       return std::move(r);
     };
     auto failed = [&](Status st) {
-      Fail(std::move(st), d.org_id);
+      Fail(std::move(st), d);
       result.status = failure;
       result.output_json.clear();
       return finish(result);
@@ -1145,7 +1176,7 @@ struct JsEngine::Impl {
       return std::move(r);
     };
     auto failed = [&](Status st) {
-      Fail(std::move(st), d.org_id);
+      Fail(std::move(st), d);
       result.status = failure;
       result.bytes.clear();
       result.fport = 0;
@@ -1212,10 +1243,13 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
   if (!InitSpiderMonkeyOnce()) return Internal("SpiderMonkey JS_Init failed");
   auto impl = std::make_unique<Impl>();
   impl->defaults = defaults;
-  impl->cx = JS_NewContext(defaults.heap_bytes);
+  // The GC heap holds the cached decoders' realms besides what one call allocates.
+  size_t gc_max = defaults.heap_bytes + defaults.cached_decoders * kRealmAllowanceBytes;
+  impl->cx = JS_NewContext(gc_max);
   if (impl->cx == nullptr) return Internal("cannot create a SpiderMonkey context");
   JSContext* cx = impl->cx;
-  JS_SetGCParameter(cx, JSGC_MAX_BYTES, static_cast<uint32_t>(defaults.heap_bytes));
+  JS_SetGCParameter(cx, JSGC_MAX_BYTES,
+                    static_cast<uint32_t>(std::min<size_t>(gc_max, UINT32_MAX)));
   if (!JS::InitSelfHostedCode(cx)) return Internal("SpiderMonkey self-hosted code failed");
   JS_SetContextPrivate(cx, impl.get());
   if (pthread_getcpuclockid(pthread_self(), &impl->cpu_clock) != 0) {
