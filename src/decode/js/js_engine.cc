@@ -47,6 +47,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "decode/js/alloc_budget.h"
 #include "decode/js/entry_choice.h"
 #include "decode/js/microtask_queue.h"
 #include "decode/js/prelude.h"
@@ -421,6 +422,11 @@ struct JsEngine::Impl {
       self->timed_out = true;
       return false;  // uncatchable: stops the script
     }
+    if (js::AllocBudgetEnforced()) {
+      if (!js::AllocBudgetBroken()) return true;
+      self->memory_exceeded = true;
+      return false;
+    }
     size_t used = MemoryInUse();
     if (!self->memory_baseline_set) {
       self->memory_baseline_set = true;
@@ -563,7 +569,9 @@ struct JsEngine::Impl {
 
   // Describes and clears the pending exception (or the reason there is none).
   std::string TakeError(const char* what) {
-    if (memory_exceeded) {
+    if (memory_exceeded || js::AllocBudgetBroken()) {
+      memory_exceeded = true;
+      JS_ClearPendingException(cx);
       out_of_memory = true;
       return std::string(what) + ": memory limit exceeded (" + std::to_string(memory_budget >> 20) +
              " MB)";
@@ -613,7 +621,8 @@ struct JsEngine::Impl {
     out_of_memory = false;
     memory_exceeded = false;
     memory_baseline_set = false;
-    memory_budget = defaults.heap_bytes;
+    memory_budget = js::AllocBudgetEnforced() ? limits.heap_bytes : defaults.heap_bytes;
+    if (js::AllocBudgetEnforced()) js::BeginAllocBudget(memory_budget, &OnBudgetBroken, this);
     log = call_log;
     log_truncated = false;
     current_time_ms = limits.time_ms;
@@ -625,9 +634,21 @@ struct JsEngine::Impl {
   // Every call ends here: promise jobs the call queued but did not run are dropped, so no
   // decoder code is left to run outside a timed call.
   void EndCall() {
+    js::EndAllocBudget();
     jobs->Clear();
     call_active.store(false, std::memory_order_release);
     log = nullptr;
+  }
+
+  // Runs inside the allocator (must not allocate): stop the script at once.
+  static void OnBudgetBroken(void* self) {
+    JS_RequestInterruptCallbackCanWait(static_cast<Impl*>(self)->cx);
+  }
+
+  // True when the call broke its memory budget (even if the decoder caught the error).
+  bool BudgetBroken() {
+    if (js::AllocBudgetBroken()) memory_exceeded = true;
+    return memory_exceeded;
   }
 
   static CacheKey KeyOf(const JsDecoder& d) {
@@ -777,8 +798,8 @@ struct JsEngine::Impl {
     }
     // The top level and the promise jobs it queued run inside the timed call.
     JS::RootedValue rv(cx);
-    bool ok =
-        JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) && jobs->Drain(cx);
+    bool ok = JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) &&
+              jobs->Drain(cx) && !BudgetBroken();
     if (!ok) {
       std::string err = TakeError("decoder top level failed");
       EndCall();
@@ -1082,7 +1103,10 @@ struct JsEngine::Impl {
                                           : TakeError("decoder output is not JSON-serialisable")));
       }
     }
-    if (!jobs->Drain(cx)) return failed(InvalidArgument(TakeError("decoder promise job failed")));
+    bool drained = jobs->Drain(cx);
+    if (!drained || BudgetBroken()) {
+      return failed(InvalidArgument(TakeError(drained ? "decoder" : "decoder promise job failed")));
+    }
     EndCall();
     if (!result.errors.empty()) {
       // TTN meaning: decoding failed. `data`, when returned, is kept but gives no readings.
@@ -1227,8 +1251,9 @@ struct JsEngine::Impl {
     if (st.ok() && !result.errors.empty()) st = ReportedErrors("encodeDownlink", result.errors);
     if (st.ok()) st = ReadDownlinkBytes(obj, &result.bytes);
     if (st.ok()) st = ReadDownlinkPort(obj, in.fport, &result.fport);
-    if (st.ok() && !jobs->Drain(cx)) {
-      st = InvalidArgument(TakeError("encoder promise job failed"));
+    bool drained = st.ok() && jobs->Drain(cx);
+    if (st.ok() && (!drained || BudgetBroken())) {
+      st = InvalidArgument(TakeError(drained ? "encodeDownlink" : "encoder promise job failed"));
     }
     if (!st.ok()) return failed(std::move(st));
     EndCall();
