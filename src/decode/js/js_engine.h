@@ -1,12 +1,13 @@
 // JsEngine: runs JavaScript payload decoders (OS2iot, TTN, ChirpStack contracts) in SpiderMonkey.
 //
 // One engine per worker thread: it owns one JSRuntime/JSContext and must be created, used and
-// destroyed on that thread (thread-compatible, not thread-safe). Each organisation gets its own
-// global (realm, in its own compartment), so one organisation's decoder cannot see another's
-// globals. Each decoder (org, decoder id, version) is compiled once and its entry functions are
-// cached. Decoders see only ECMAScript built-ins plus atob, btoa, console (captured into the
-// result log) and a Node-like Buffer subset; no require, process, import, fetch, timers, files,
-// WebAssembly, SharedArrayBuffer or Atomics.
+// destroyed on that thread (thread-compatible, not thread-safe). Each decoder (org, decoder id,
+// version) gets its own global (realm, in its own compartment) with fresh built-ins, so one
+// decoder cannot see or change another's globals or built-ins (Object.prototype.toJSON), even
+// in the same organisation. It is compiled once and its realm and entry functions are cached
+// (LRU, Limits::cached_decoders). Decoders see only ECMAScript built-ins plus atob, btoa, console
+// (captured into the result log) and a Node-like Buffer subset; no require, process, import, fetch,
+// timers, files, WebAssembly, SharedArrayBuffer or Atomics.
 //
 // Limits: wall time per call (interrupt callback + watchdog thread), GC heap per context,
 // output JSON size. A decoder that breaks a limit gets a clear error Status; the engine stays
@@ -31,6 +32,9 @@ struct Limits {
   // coarse safety net, not exact per-context accounting.
   size_t heap_bytes = 32u << 20;
   size_t output_bytes = 1u << 20;  // JSON output of one call
+  // Decoders kept compiled per engine, each in its own realm (~130 KB of GC heap, ~300 KB of
+  // RSS); the least recently used is dropped beyond this. Read at Create.
+  size_t cached_decoders = 128;
 };
 
 // Identifies a decoder version. decoder_id 0 means "ad-hoc code" (e.g. the test endpoint): it

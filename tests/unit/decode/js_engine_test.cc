@@ -368,9 +368,9 @@ TEST_F(JsEngineTest, OrganisationsAreIsolated) {
   r = Run(reader, Input(), /*org=*/2, 1, 200);
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.output_json, R"({"leaked":"undefined","secret":"undefined"})");
-  // Within the same organisation the global is shared (one realm per organisation) ...
+  // Within the same organisation too: each decoder has its own realm (issue 15 item 12) ...
   r = Run(reader, Input(), /*org=*/1, 1, 300);
-  EXPECT_EQ(r.output_json, R"({"leaked":"number","secret":"string"})");
+  EXPECT_EQ(r.output_json, R"({"leaked":"undefined","secret":"undefined"})");
   // ... but top-level declarations stay private to each decoder.
   r = Run("var counter = 5; function decode(p, m) { return counter; }", Input(), 1, 1, 400);
   EXPECT_EQ(r.output_json, "5");
