@@ -8,7 +8,6 @@
 #include "api/common.h"
 #include "core/encoding.h"
 #include "core/time_format.h"
-#include "decode/contract_shim.h"
 #include "decode/redecode.h"
 #include "store/decoder_store.h"
 
@@ -70,7 +69,7 @@ constexpr char kContracts[] = "auto, os2iot, ttn, chirpstack, chirpstack-v3, ttn
 // The optional `contract` member: nullopt when absent, else one of kContracts.
 Result<std::optional<std::string>> ContractField(const json& body) {
   BYSANS_ASSIGN_OR_RETURN(auto contract, OptString(body, "contract"));
-  if (contract && !decode::ParseContractName(*contract))
+  if (contract && !decode::ParseContractName(*contract).ok())
     return InvalidArgument(std::string("field 'contract' must be one of ") + kContracts);
   return contract;
 }
@@ -241,11 +240,7 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
     BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kEditor));
     job.decoder.org_id = o.id;
   }
-  if (contract && *contract != job.decoder.contract) {
-    job.decoder.contract = *contract;
-    job.decoder.id = 0;  // not the stored version any more: ad-hoc, cached by its hash
-    job.decoder.version = 0;
-  }
+  if (contract) job.decoder.contract = *contract;  // chosen per call: the cache is unaffected
   if (body.contains("code") || body.contains("kind")) {
     StoredDecoder d = job.decoder;
     d.code.clear();

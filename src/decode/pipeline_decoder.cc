@@ -4,7 +4,6 @@
 
 #include "core/encoding.h"
 #include "decode/cayenne_lpp.h"
-#include "decode/contract_shim.h"
 #include "decode/senml_decoder.h"
 
 namespace bysans::decode {
@@ -134,7 +133,8 @@ Limits DecoderRunner::CallLimits(int64_t time_ms) const {
 
 JsDecoder DecoderRunner::ToJs(const StoredDecoder& d) {
   JsDecoder jd{d.org_id, d.id, d.version, d.code};
-  jd.contract = ParseContractName(d.contract).value_or(Contract::kUnknown);
+  auto contract = ParseContractName(d.contract);  // the API stores only valid names
+  jd.contract = contract.ok() ? *contract : Contract::kUnknown;
   return jd;
 }
 
