@@ -352,7 +352,7 @@ void TestDecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, http::R
   }
   if (!job.ok()) return respond(http::ErrorResponse(job.status()));
   auto shared = std::make_shared<TestJob>(std::move(job).value());
-  api->test_thread.Post([shared, respond](decode::DecoderRunner& runner) {
+  api->test_thread.Post(shared->decoder.org_id, [shared, respond](decode::DecoderRunner& runner) {
     try {
       auto r = runner.Run(shared->decoder, shared->input, shared->device_id, shared->time_ms);
       respond(http::JsonResponse(200, ResultText(r)));
@@ -395,11 +395,11 @@ Result<decode::RedecodeRequest> RequestFromJson(const std::string& text) {
 }
 
 // Runs a re-decode job on the job thread; its progress and outcome go to the job table.
-void QueueRedecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, Id job,
+void QueueRedecode(ApiContext& ctx, const std::shared_ptr<DecoderApi>& api, Id org, Id job,
                    decode::RedecodeRequest rq) {
   Store& store = ctx.store;
   DecoderApi* raw = api.get();  // the thread belongs to *api, which outlives its tasks
-  api->job_thread.Post([raw, &store, rq, job](decode::DecoderRunner& runner) mutable {
+  api->job_thread.Post(org, [raw, &store, rq, job](decode::DecoderRunner& runner) mutable {
     raw->jobs.Update(job, [](decode::JobStatus& j) {
       j.state = "running";
       j.error.clear();
@@ -445,7 +445,7 @@ Result<http::Response> StartRedecode(ApiContext& ctx, const std::shared_ptr<Deco
     rq.device_id = device.id;
   }
   BYSANS_ASSIGN_OR_RETURN(Id job, api->jobs.Add(d.org_id, "redecode", RequestJson(rq).dump()));
-  QueueRedecode(ctx, api, job, rq);
+  QueueRedecode(ctx, api, d.org_id, job, rq);
   Audit(ctx, p, req, d.org_id, "redecode", "decoder", std::to_string(d.id), body.dump());
   return Json(202, {{"jobId", job}});
 }
@@ -503,7 +503,7 @@ void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx) {
                         s.state = "queued";
                         s.error.clear();
                       });
-                      QueueRedecode(ctx, a, j.id, rq);
+                      QueueRedecode(ctx, a, j.org_id, j.id, rq);
                       return Status::Ok();
                     });
 }

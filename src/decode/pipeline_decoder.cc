@@ -1,5 +1,7 @@
 #include "decode/pipeline_decoder.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
@@ -211,8 +213,20 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   }
   thread_local std::unique_ptr<DecoderRunner> runner;
   if (!runner) runner = std::make_unique<DecoderRunner>(limits_);
-  ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)), u.readings,
-                    u.raw);
+  if (!quarantine_) {
+    ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
+                      u.readings, u.raw);
+  } else if (Fingerprint fp = FingerprintOf(u.device->id, u.raw.payload, u.frame);
+             quarantine_->Contains(fp)) {
+    spdlog::warn("device {}: message stored without decoding: {}", u.device->id, kQuarantinedError);
+    DecodeResult r;
+    r.status = FailedPrecondition(kQuarantinedError);
+    ApplyDecodeResult(std::move(r), u.readings, u.raw);
+  } else {
+    Quarantine::Guard in_flight(*quarantine_, fp);  // set until the decode has returned
+    ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
+                      u.readings, u.raw);
+  }
   for (Reading& r : radio) u.readings.push_back(std::move(r));
 }
 

@@ -12,6 +12,7 @@
 
 #include "decode/decoder.h"
 #include "decode/js/js_engine.h"
+#include "decode/quarantine.h"
 #include "pipeline/pipeline.h"
 #include "store/decoder_store.h"
 #include "store/store.h"
@@ -83,6 +84,9 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
  public:
   PipelineDecoder(DecoderStore& decoders, MetaStore& meta, Limits limits = {})
       : decoders_(decoders), resolver_(decoders), meta_(meta), limits_(limits) {}
+  // Before the first Decode: guard every decode with `q` (decode/quarantine.h) and store a
+  // quarantined message raw with kQuarantinedError instead of decoding it.
+  void SetQuarantine(std::shared_ptr<Quarantine> q) { quarantine_ = std::move(q); }
   bool Applies(const Device& device) override;
   void Decode(pipeline::Uplink& u) override;
   // The organisation's decoder time limit (Organization::decoder_timeout_ms), cached until
@@ -94,6 +98,7 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
   DecoderResolver resolver_;
   MetaStore& meta_;
   Limits limits_;
+  std::shared_ptr<Quarantine> quarantine_;
   std::shared_mutex time_mu_;
   uint64_t time_generation_ = 0;
   std::unordered_map<Id, int64_t> time_ms_;
