@@ -189,7 +189,7 @@ void HandleSend(DownlinkApi& api, http::Request& req, const http::Responder& res
     return respond(http::ErrorResponse(Internal("internal error")));
   }
   DownlinkApi* raw = &api;  // the encode thread belongs to *raw, which outlives its tasks
-  api.encoder.Post([raw, job, respond](decode::DecoderRunner& runner) {
+  api.encoder.Post(job->device.org_id, [raw, job, respond](decode::DecoderRunner& runner) {
     try {
       respond(EncodeAndSend(*raw, runner, *job));
     } catch (const std::exception& e) {
