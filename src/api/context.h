@@ -27,6 +27,9 @@ struct ApiContext {
   pipeline::Pipeline& pipeline;  // every uplink goes through it
   // http.metrics_token: when set, GET /metrics needs "Authorization: Bearer <token>".
   std::string metrics_token;
+  // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
+  // admin goes above it (api/organizations.cc).
+  int64_t decoder_max_timeout_ms = 1000;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };

@@ -8,6 +8,8 @@
 namespace bysans::api {
 namespace {
 
+constexpr int64_t kMaxDecoderTimeoutMs = 5000;  // even a global admin stays within this
+
 std::string IdStr(Id id) { return std::to_string(id); }
 
 // ToJson plus the organisation's settings.
@@ -76,8 +78,16 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   }
   BYSANS_ASSIGN_OR_RETURN(auto timeout, OptInt(body, "decoderTimeoutMs"));
   if (timeout) {
-    if (*timeout < 1 || *timeout > 5000)
-      return InvalidArgument("field 'decoderTimeoutMs' must be 1 to 5000");
+    if (*timeout < 1 || *timeout > kMaxDecoderTimeoutMs)
+      return InvalidArgument("field 'decoderTimeoutMs' must be 1 to " +
+                             std::to_string(kMaxDecoderTimeoutMs));
+    // The server's cap (decode.max_timeout_ms): one organisation's slow decoder holds a decode
+    // worker this long per message, so only a global admin goes above it.
+    if (*timeout > ctx.decoder_max_timeout_ms && *timeout > o.decoder_timeout_ms && !p.global_admin)
+      return PermissionDenied("field 'decoderTimeoutMs' is above this server's cap of " +
+                              std::to_string(ctx.decoder_max_timeout_ms) +
+                              " ms (setting decode.max_timeout_ms); only a global admin may "
+                              "set more");
     o.decoder_timeout_ms = *timeout;
   }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateOrganization(o));

@@ -437,7 +437,9 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
                      {"payload", std::move(text)},
                      {"payloadEncoding", enc},
                      {"decodeStatus", DecodeStatusName(m.decode_status)},
-                     {"decodeError", m.decode_error}});
+                     {"decodeError", m.decode_error},
+                     {"decodeErrors", m.decode_errors},
+                     {"decodeWarnings", m.decode_warnings}});
   }
   return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}});
 }

@@ -112,6 +112,9 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        }},
       {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
+      {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},
+      {"decode.max_timeout_ms", IntIn(&Config::decode_max_timeout_ms, 1, 5000)},
+      {"decode.quarantine_ttl_s", IntIn(&Config::decode_quarantine_ttl_s, 60, 365 * 86400)},
       {"admin.email", Text(&Config::admin_email)},
       {"admin.password", Text(&Config::admin_password)},
       {"demo.enabled", Bool(&Config::demo)},

@@ -54,6 +54,13 @@ struct Config {
   // group_commit_interval_us): more messages share one fdatasync, for up to this much latency.
   int store_commit_interval_ms = 5;
 
+  // Payload decoders (decode/, pipeline/): decode workers shared fairly by organisations; the
+  // cap on an organisation's decoderTimeoutMs that only a global admin may exceed; how long a
+  // message whose decode was in flight when the process died stays quarantined.
+  int decode_threads = 2;
+  int64_t decode_max_timeout_ms = 1000;
+  int64_t decode_quarantine_ttl_s = 7 * 86400;
+
   std::string admin_email;     // first admin, created when no user exists
   std::string admin_password;  // generated and printed once when empty
 

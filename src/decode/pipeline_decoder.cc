@@ -1,5 +1,7 @@
 #include "decode/pipeline_decoder.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
@@ -18,6 +20,18 @@ bool LooksLikeJson(const RawMessage& raw) {
     return c == '{' || c == '[';
   }
   return false;
+}
+
+// At most kMaxStoredNotes notes, each cut to kMaxStoredNoteBytes at a UTF-8 character boundary.
+std::vector<std::string> StoredNotes(std::vector<std::string> notes) {
+  if (notes.size() > kMaxStoredNotes) notes.resize(kMaxStoredNotes);
+  for (std::string& n : notes) {
+    if (n.size() <= kMaxStoredNoteBytes) continue;
+    size_t cut = kMaxStoredNoteBytes;
+    while (cut > 0 && (static_cast<unsigned char>(n[cut]) & 0xC0) == 0x80) --cut;
+    n.resize(cut);
+  }
+  return notes;
 }
 
 }  // namespace
@@ -106,6 +120,26 @@ DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
   return in;
 }
 
+Result<JsEngine*> DecoderRunner::Js() {
+  if (!js_) {
+    BYSANS_ASSIGN_OR_RETURN(js_, JsEngine::Create(limits_));
+  }
+  return js_.get();
+}
+
+Limits DecoderRunner::CallLimits(int64_t time_ms) const {
+  Limits call = limits_;
+  if (time_ms > 0) call.time_ms = time_ms;
+  return call;
+}
+
+JsDecoder DecoderRunner::ToJs(const StoredDecoder& d) {
+  JsDecoder jd{d.org_id, d.id, d.version, d.code};
+  auto contract = ParseContractName(d.contract);  // the API stores only valid names
+  jd.contract = contract.ok() ? *contract : Contract::kUnknown;
+  return jd;
+}
+
 DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, Id device_id,
                                 int64_t time_ms) {
   switch (d.kind) {
@@ -116,31 +150,41 @@ DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, I
     case DecoderKind::kJs:
       break;
   }
-  if (!js_) {
-    auto e = JsEngine::Create(limits_);
-    if (!e.ok()) {
-      DecodeResult r;
-      r.status = e.status();
-      return r;
-    }
-    js_ = std::move(e).value();
+  auto js = Js();
+  if (!js.ok()) {
+    DecodeResult r;
+    r.status = js.status();
+    return r;
   }
-  JsDecoder jd{d.org_id, d.id, d.version, d.code};
-  if (time_ms <= 0) return js_->Decode(jd, in, device_id);
-  Limits call = limits_;
-  call.time_ms = time_ms;
-  return js_->Decode(jd, in, device_id, call);
+  return (*js)->Decode(ToJs(d), in, device_id, CallLimits(time_ms));
+}
+
+EncodeResult DecoderRunner::Encode(const StoredDecoder& d, const EncodeInput& in, int64_t time_ms) {
+  EncodeResult r;
+  if (d.kind != DecoderKind::kJs) {
+    r.status = FailedPrecondition(std::string("a ") + DecoderKindName(d.kind) +
+                                  " decoder cannot encode downlinks");
+    return r;
+  }
+  auto js = Js();
+  if (!js.ok()) {
+    r.status = js.status();
+    return r;
+  }
+  return (*js)->Encode(ToJs(d), in, CallLimits(time_ms));
 }
 
 void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw) {
-  if (r.status.ok()) {
+  raw.decode_errors = StoredNotes(std::move(r.errors));
+  raw.decode_warnings = StoredNotes(std::move(r.warnings));
+  if (r.status.ok() && raw.decode_errors.empty()) {
     readings = std::move(r.readings);
     raw.decode_status = DecodeStatus::kOk;
     raw.decode_error.clear();
   } else {
     readings.clear();
     raw.decode_status = DecodeStatus::kError;
-    raw.decode_error = r.status.message();
+    raw.decode_error = !r.status.ok() ? r.status.message() : "the decoder reported errors";
   }
 }
 
@@ -169,8 +213,20 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   }
   thread_local std::unique_ptr<DecoderRunner> runner;
   if (!runner) runner = std::make_unique<DecoderRunner>(limits_);
-  ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)), u.readings,
-                    u.raw);
+  if (!quarantine_) {
+    ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
+                      u.readings, u.raw);
+  } else if (Fingerprint fp = FingerprintOf(u.device->id, u.raw.payload, u.frame);
+             quarantine_->Contains(fp)) {
+    spdlog::warn("device {}: message stored without decoding: {}", u.device->id, kQuarantinedError);
+    DecodeResult r;
+    r.status = FailedPrecondition(kQuarantinedError);
+    ApplyDecodeResult(std::move(r), u.readings, u.raw);
+  } else {
+    Quarantine::Guard in_flight(*quarantine_, fp);  // set until the decode has returned
+    ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
+                      u.readings, u.raw);
+  }
   for (Reading& r : radio) u.readings.push_back(std::move(r));
 }
 

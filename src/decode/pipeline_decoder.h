@@ -12,6 +12,7 @@
 
 #include "decode/decoder.h"
 #include "decode/js/js_engine.h"
+#include "decode/quarantine.h"
 #include "pipeline/pipeline.h"
 #include "store/decoder_store.h"
 #include "store/store.h"
@@ -53,16 +54,29 @@ class DecoderRunner {
  public:
   explicit DecoderRunner(Limits limits = {}) : limits_(limits) {}
   // `time_ms` > 0 overrides the default time limit for this call (the organisation's setting).
+  // A JS decoder runs with the contract stored with its version (StoredDecoder::contract).
   DecodeResult Run(const StoredDecoder& d, const DecodeInput& in, Id device_id,
                    int64_t time_ms = 0);
+  // Encodes a downlink object with a JS decoder's encodeDownlink (JsEngine::Encode); other
+  // kinds: kFailedPrecondition.
+  EncodeResult Encode(const StoredDecoder& d, const EncodeInput& in, int64_t time_ms = 0);
 
  private:
+  // The JsEngine, created on first use.
+  Result<JsEngine*> Js();
+  Limits CallLimits(int64_t time_ms) const;
+  static JsDecoder ToJs(const StoredDecoder& d);
+
   Limits limits_;
   std::unique_ptr<JsEngine> js_;
 };
 
-// Sets readings and the raw message's decode status from a result.
+// Sets readings and the raw message's decode status, error, errors and warnings from a result
+// (TTN meaning: non-empty errors = failed, no readings). At most kMaxStoredNotes errors and
+// warnings of at most kMaxStoredNoteBytes each are kept with the message.
 void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw);
+inline constexpr size_t kMaxStoredNotes = 20;
+inline constexpr size_t kMaxStoredNoteBytes = 1000;
 
 // The pipeline's decode step. Decode runs on pipeline worker threads, each with its own
 // thread_local DecoderRunner (JsEngine).
@@ -70,6 +84,9 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
  public:
   PipelineDecoder(DecoderStore& decoders, MetaStore& meta, Limits limits = {})
       : decoders_(decoders), resolver_(decoders), meta_(meta), limits_(limits) {}
+  // Before the first Decode: guard every decode with `q` (decode/quarantine.h) and store a
+  // quarantined message raw with kQuarantinedError instead of decoding it.
+  void SetQuarantine(std::shared_ptr<Quarantine> q) { quarantine_ = std::move(q); }
   bool Applies(const Device& device) override;
   void Decode(pipeline::Uplink& u) override;
   // The organisation's decoder time limit (Organization::decoder_timeout_ms), cached until
@@ -81,6 +98,7 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
   DecoderResolver resolver_;
   MetaStore& meta_;
   Limits limits_;
+  std::shared_ptr<Quarantine> quarantine_;
   std::shared_mutex time_mu_;
   uint64_t time_generation_ = 0;
   std::unordered_map<Id, int64_t> time_ms_;

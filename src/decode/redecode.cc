@@ -2,11 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <unordered_set>
 
 namespace bysans::decode {
 
-DecodeThread::DecodeThread(Limits limits) : limits_(limits), thread_([this] { Loop(); }) {}
+DecodeThread::DecodeThread(Limits limits, int threads)
+    : limits_(limits), queue_(/*max_running_per_org=*/1) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Loop(); });
+}
 
 DecodeThread::~DecodeThread() {
   {
@@ -14,29 +19,39 @@ DecodeThread::~DecodeThread() {
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (auto& t : threads_) t.join();
 }
 
-void DecodeThread::Post(Task task) {
+void DecodeThread::Post(Id org_id, Task task) {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(std::move(task));
+    queue_.Push(org_id, 0, std::move(task));
   }
-  cv_.notify_one();
+  cv_.notify_all();
 }
 
 void DecodeThread::Loop() {
   DecoderRunner runner(limits_);  // lives and dies on this thread
   for (;;) {
-    Task task;
+    std::optional<pipeline::FairQueue<Task>::Ticket> t;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      cv_.wait(lock, [&] {
+        t = queue_.Pop();
+        return t || (stopping_ && queue_.empty());
+      });
+      if (!t) return;
     }
-    task(runner);
+    auto start = std::chrono::steady_clock::now();
+    t->item(runner);
+    auto cost = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    {
+      std::lock_guard lock(mu_);
+      queue_.Done(t->org, t->lane, cost);
+    }
+    cv_.notify_all();  // the organisation's next task, or a thread waiting to stop
   }
 }
 
@@ -136,7 +151,9 @@ Status Redecode(Store& store, DecoderRunner& runner, const RedecodeRequest& req,
         ApplyDecodeResult(runner.Run(dec, in, d.id, req.time_ms), readings, updated);
         if (updated.decode_status == DecodeStatus::kError) ++errors;
         for (Reading& r : readings) batch.readings.push_back(std::move(r));
-        if (updated.decode_status != m.decode_status || updated.decode_error != m.decode_error) {
+        if (updated.decode_status != m.decode_status || updated.decode_error != m.decode_error ||
+            updated.decode_errors != m.decode_errors ||
+            updated.decode_warnings != m.decode_warnings) {
           updated.payload.clear();
           changed.push_back(std::move(updated));
         }

@@ -4,32 +4,37 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "decode/pipeline_decoder.h"
+#include "pipeline/fair_queue.h"
 #include "store/decoder_store.h"
 #include "store/store.h"
 
 namespace bysans::decode {
 
-// One thread running posted tasks in order, each given the thread's DecoderRunner (its own
-// JsEngine, created and destroyed on that thread). The destructor finishes queued tasks after
-// setting stopping() so long tasks can end early.
+// A few threads running posted tasks, each task given its thread's DecoderRunner (its own
+// JsEngine, created and destroyed on that thread). Organisations are served fairly
+// (pipeline/fair_queue.h): per-organisation queues taken in turn by the decode time each used,
+// one organisation's tasks run one at a time and in order, so with two or more threads one
+// organisation's slow tasks (a looping decoder, a long re-decode job) never hold them all.
+// The destructor finishes queued tasks after setting stopping() so long tasks can end early.
 class DecodeThread {
  public:
-  explicit DecodeThread(Limits limits = {});
+  explicit DecodeThread(Limits limits = {}, int threads = 2);
   ~DecodeThread();
   DecodeThread(const DecodeThread&) = delete;
   DecodeThread& operator=(const DecodeThread&) = delete;
 
   using Task = std::function<void(DecoderRunner&)>;
-  void Post(Task task);
+  // Runs `task` for organisation `org_id` after that organisation's earlier tasks.
+  void Post(Id org_id, Task task);
   const std::atomic<bool>& stopping() const { return stopping_; }
 
  private:
@@ -37,9 +42,9 @@ class DecodeThread {
   Limits limits_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> queue_;
+  pipeline::FairQueue<Task> queue_;
   std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 // A job's state as the API shows it (store/decoder_store.h StoredJob): queued, running, done,

@@ -1,12 +1,13 @@
 #include "pipeline/pipeline.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 
 #include "core/thread_name.h"
+#include "pipeline/fair_queue.h"
 
 namespace bysans::pipeline {
 
@@ -27,7 +28,9 @@ struct Pipeline::Impl {
   std::atomic<size_t> in_flight{0};
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::pair<std::shared_ptr<Uplink>, Done>> queue;  // waiting for a decode worker
+  // Waiting for a decode worker: per organisation, in turn by decode time; per device in order.
+  FairQueue<std::pair<std::shared_ptr<Uplink>, Done>> queue;
+  int idle_workers = 0;  // waiting on cv
   bool stopping = false;
   std::vector<std::thread> workers;
   // Store callbacks not yet finished (they run the listeners after the acknowledgement, on the
@@ -56,7 +59,8 @@ struct Pipeline::Impl {
         duplicates(m.Counter("bysans_pipeline_duplicates_total",
                              "Uplinks dropped as copies of a stored message (same dedup key)")),
         in_flight_gauge(
-            m.Gauge("bysans_pipeline_in_flight", "Uplinks accepted, not yet committed")) {}
+            m.Gauge("bysans_pipeline_in_flight", "Uplinks accepted, not yet committed")),
+        queue(o.decode_threads > 1 ? o.decode_threads - 1 : 1) {}
 
   void StartWorkers() {
     for (int i = 0; i < options.decode_threads; ++i)
@@ -68,16 +72,31 @@ struct Pipeline::Impl {
 
   void WorkerLoop() {
     for (;;) {
-      std::pair<std::shared_ptr<Uplink>, Done> item;
+      std::optional<FairQueue<std::pair<std::shared_ptr<Uplink>, Done>>::Ticket> t;
       {
         std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;  // stopping and drained
-        item = std::move(queue.front());
-        queue.pop_front();
+        ++idle_workers;
+        cv.wait(lock, [&] {
+          t = queue.Pop();
+          return t || (stopping && queue.empty());
+        });
+        --idle_workers;
+        if (!t) return;  // stopping and drained
       }
-      decoder->Decode(*item.first);
-      Commit(std::move(item.first), std::move(item.second));
+      auto start = std::chrono::steady_clock::now();
+      decoder->Decode(*t->item.first);
+      auto cost = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+      // Handed to the store before the device's next message can be taken: order kept.
+      Commit(std::move(t->item.first), std::move(t->item.second));
+      bool wake;
+      {
+        std::lock_guard lock(mu);
+        queue.Done(t->org, t->lane, cost);
+        wake = idle_workers > 0 && (!queue.empty() || stopping);
+      }
+      if (wake) cv.notify_all();
     }
   }
 
@@ -162,8 +181,9 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
     {
       std::lock_guard lock(m.mu);
       if (!m.stopping) {
-        m.queue.emplace_back(std::move(uplink), std::move(done));
-        m.cv.notify_one();
+        const Device& d = *uplink->device;
+        m.queue.Push(d.org_id, d.id, {std::move(uplink), std::move(done)});
+        if (m.idle_workers > 0) m.cv.notify_one();
         return;
       }
     }

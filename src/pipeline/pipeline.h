@@ -73,6 +73,10 @@ using SharedCommitListener = std::function<void(
     std::shared_ptr<const Device> device, std::shared_ptr<const std::vector<Reading>> readings)>;
 
 struct PipelineOptions {
+  // Decode workers, shared fairly by organisations (pipeline/fair_queue.h): per-organisation
+  // queues served by least decode time used; one organisation runs at most decode_threads - 1
+  // decodes at once (all of them when there is one worker); a device's messages are decoded and
+  // handed to the store one at a time, in the order they were submitted.
   int decode_threads = 2;
   size_t max_in_flight = 65536;  // uplinks between Submit and commit; beyond → kUnavailable
 };

@@ -118,10 +118,20 @@ Status App::Start() {
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 
   BYSANS_ASSIGN_OR_RETURN(Id admin_id, EnsureFirstAdmin(*m.store, m.random, m.clock, c));
-  m.pipeline =
-      std::make_unique<pipeline::Pipeline>(*m.store, m.metrics, pipeline::PipelineOptions{});
+  pipeline::PipelineOptions pipeline_opts;
+  pipeline_opts.decode_threads = c.decode_threads;  // shared fairly by organisations
+  m.pipeline = std::make_unique<pipeline::Pipeline>(*m.store, m.metrics, pipeline_opts);
   // Payload decoders (decode/pipeline_decoder.h) and quality flags (quality/quality_checker.h).
-  m.pipeline->SetDecoder(std::make_shared<decode::PipelineDecoder>(m.store->decoders(), *m.store));
+  // A message whose decode was in flight when an earlier process died is not decoded again
+  // (decode/quarantine.h).
+  decode::QuarantineOptions quarantine_opts;
+  quarantine_opts.dir = c.data_dir;
+  quarantine_opts.ttl_ms = c.decode_quarantine_ttl_s * 1000;
+  BYSANS_ASSIGN_OR_RETURN(std::shared_ptr<decode::Quarantine> quarantine,
+                          decode::Quarantine::Open(quarantine_opts, m.clock));
+  auto decoder = std::make_shared<decode::PipelineDecoder>(m.store->decoders(), *m.store);
+  decoder->SetQuarantine(std::move(quarantine));
+  m.pipeline->SetDecoder(std::move(decoder));
   m.pipeline->SetQualityChecker(std::make_shared<quality::QualityChecker>(*m.store, m.clock));
   // Rules, alarms and actions: committed readings → rules thread → alarms + outbox.
   BYSANS_ASSIGN_OR_RETURN(OutboundPolicy outbound, OutboundPolicy::Parse(c.outbound_allow));
@@ -149,6 +159,7 @@ Status App::Start() {
   m.ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
   m.ctx->metrics_token = c.http_metrics_token;
+  m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
   api::RegisterAllRoutes(m.router, *m.ctx);
   {
     mqtt::ServiceOptions mo;

@@ -343,16 +343,22 @@ TEST_F(DecodeWiringTest, DecoderTimeLimitIsPerOrganisation) {
   ASSERT_EQ(t1.status, 200) << t1.raw;
   EXPECT_FALSE(t1.body["error"].is_null()) << t1.raw;
 
-  // Only an organisation admin changes it, within 1..5000.
+  // Only an organisation admin changes it, within 1..5000 (above 1000: a global admin).
   Creds editor = UserWithRole("editor@example.dk", org_, Role::kEditor);
   EXPECT_EQ(Call("PATCH", org, editor, json{{"decoderTimeoutMs", 3000}}).status, 403);
   EXPECT_EQ(Call("PATCH", org, admin_, json{{"decoderTimeoutMs", 0}}).status, 400);
   EXPECT_EQ(Call("PATCH", org, admin_, json{{"decoderTimeoutMs", 5001}}).status, 400);
   EXPECT_EQ(Call("PATCH", org, admin_, json{{"decoderTimeoutMs", "3000"}}).status, 400);
   Creds org_admin = UserWithRole("orgadmin@example.dk", org_, Role::kAdmin);
-  auto patch = Call("PATCH", org, org_admin, json{{"decoderTimeoutMs", 5000}});
+  // Above the server's cap (decode.max_timeout_ms, 1000 by default) only a global admin.
+  auto over = Call("PATCH", org, org_admin, json{{"decoderTimeoutMs", 5000}});
+  EXPECT_EQ(over.status, 403) << over.raw;
+  EXPECT_NE(over.raw.find("1000"), std::string::npos) << over.raw;
+  auto patch = Call("PATCH", org, org_admin, json{{"decoderTimeoutMs", 1000}});
   ASSERT_EQ(patch.status, 200) << patch.raw;
-  EXPECT_EQ(patch.body["decoderTimeoutMs"], 5000);
+  EXPECT_EQ(patch.body["decoderTimeoutMs"], 1000);
+  patch = Call("PATCH", org, admin_, json{{"decoderTimeoutMs", 5000}});  // the global admin
+  ASSERT_EQ(patch.status, 200) << patch.raw;
   EXPECT_EQ(Call("GET", org, editor).body["decoderTimeoutMs"], 5000);
   auto audit = Call("GET", "/api/v1/audit?orgId=" + std::to_string(org_), admin_);
   ASSERT_EQ(audit.status, 200) << audit.raw;

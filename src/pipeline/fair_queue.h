@@ -1,0 +1,119 @@
+// FairQueue: work of many organisations shared fairly by a few workers.
+//
+// Each organisation has its own FIFO. A free worker takes the next item of the organisation that
+// has used the least decode time so far (start-time fair queuing: an organisation's "virtual
+// time" grows by the time its items took; one that was idle starts level with the busiest
+// recent one, so idling earns no credit). An organisation never runs more than
+// `max_running_per_org` items at once, so with two or more workers a looping decoder can hold at
+// most all but one of them. Items of one lane (a device) run one at a time and in order.
+//
+// Not thread-safe: the owner holds its own lock around every call.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "model/model.h"
+
+namespace bysans::pipeline {
+
+template <class T>
+class FairQueue {
+ public:
+  struct Ticket {
+    Id org = 0;
+    Id lane = 0;
+    T item;
+  };
+
+  explicit FairQueue(int max_running_per_org) : max_running_(std::max(1, max_running_per_org)) {}
+
+  // Queues `item` behind the earlier items of its organisation.
+  void Push(Id org, Id lane, T item) {
+    Org& o = orgs_[org];
+    if (o.queue.empty()) {
+      if (o.running == 0) o.vtime = std::max(o.vtime, virtual_now_);  // no credit for idling
+      active_.push_back(org);
+    }
+    o.queue.push_back({lane, std::move(item)});
+    ++size_;
+  }
+
+  // The next item a worker may run, or nothing when every queued item waits for its
+  // organisation's share or for its lane. Call Done(ticket.org, ticket.lane, cost) after it ran.
+  std::optional<Ticket> Pop() {
+    Org* best = nullptr;
+    size_t best_active = 0, best_pos = 0;
+    for (size_t i = 0; i < active_.size(); ++i) {
+      Org& o = orgs_[active_[i]];
+      if (o.running >= max_running_ || (best && o.vtime >= best->vtime)) continue;
+      if (auto pos = FirstRunnable(o)) {
+        best = &o;
+        best_active = i;
+        best_pos = *pos;
+      }
+    }
+    if (!best) return std::nullopt;
+    Id org = active_[best_active];
+    Entry e = std::move(best->queue[best_pos]);
+    best->queue.erase(best->queue.begin() + static_cast<std::ptrdiff_t>(best_pos));
+    --size_;
+    ++best->running;
+    ++best->lanes[e.lane];
+    virtual_now_ = std::max(virtual_now_, best->vtime);
+    if (best->queue.empty())
+      active_.erase(active_.begin() + static_cast<std::ptrdiff_t>(best_active));
+    return Ticket{org, e.lane, std::move(e.item)};
+  }
+
+  // The item taken by Pop() finished after `cost` (any unit, e.g. microseconds).
+  void Done(Id org, Id lane, int64_t cost) {
+    Org& o = orgs_[org];
+    --o.running;
+    if (auto it = o.lanes.find(lane); it != o.lanes.end() && --it->second == 0) o.lanes.erase(it);
+    o.vtime += std::max<int64_t>(cost, 1);
+  }
+
+  size_t size() const { return size_; }  // queued, not running
+  bool empty() const { return size_ == 0; }
+
+ private:
+  // Lanes whose items are behind a running one are skipped; beyond this many skipped items the
+  // organisation waits (keeps Pop cheap when one device floods its queue).
+  static constexpr size_t kMaxScan = 64;
+
+  struct Entry {
+    Id lane;
+    T item;
+  };
+  struct Org {
+    std::deque<Entry> queue;
+    int running = 0;
+    int64_t vtime = 0;
+    std::unordered_map<Id, int> lanes;  // lane → items running
+  };
+
+  // The first queued item whose lane has nothing running. Taking the first such item keeps each
+  // lane in order: every earlier item belongs to a lane that is running, hence not this one.
+  static std::optional<size_t> FirstRunnable(const Org& o) {
+    if (o.lanes.empty()) return o.queue.empty() ? std::nullopt : std::optional<size_t>(0);
+    size_t n = std::min(o.queue.size(), kMaxScan);
+    for (size_t i = 0; i < n; ++i)
+      if (!o.lanes.contains(o.queue[i].lane)) return i;
+    return std::nullopt;
+  }
+
+  int max_running_;
+  int64_t virtual_now_ = 0;
+  size_t size_ = 0;
+  std::unordered_map<Id, Org> orgs_;
+  std::vector<Id> active_;  // organisations with queued items
+};
+
+}  // namespace bysans::pipeline

@@ -1,0 +1,103 @@
+// FairQueue: organisations take turns by decode time used, one organisation never holds more
+// than its share of the workers, a device's items run one at a time and in order.
+#include "pipeline/fair_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace bysans::pipeline {
+namespace {
+
+using Q = FairQueue<std::string>;
+
+TEST(FairQueueTest, OneOrganisationAloneRunsInOrder) {
+  Q q(1);
+  q.Push(1, 10, "a");
+  q.Push(1, 11, "b");
+  auto t = q.Pop();
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->item, "a");
+  EXPECT_FALSE(q.Pop()) << "the organisation already runs its share";
+  q.Done(1, 10, 5);
+  t = q.Pop();
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->item, "b");
+  q.Done(1, 11, 5);
+  EXPECT_TRUE(q.empty());
+  EXPECT_FALSE(q.Pop());
+}
+
+TEST(FairQueueTest, ExpensiveOrganisationWaitsBehindCheapOne) {
+  Q q(1);
+  // B's first decode took a whole second (a looping decoder at its time limit).
+  q.Push(2, 20, "b0");
+  auto b = q.Pop();
+  ASSERT_TRUE(b);
+  q.Done(2, 20, 1'000'000);
+  for (int i = 0; i < 5; ++i) q.Push(2, 20, "b" + std::to_string(i + 1));
+  for (int i = 0; i < 20; ++i) q.Push(1, 10 + i, "a" + std::to_string(i));
+  // Each of A's 20 cheap items goes before B's next one.
+  for (int i = 0; i < 20; ++i) {
+    auto t = q.Pop();
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->org, 1) << "at " << i;
+    q.Done(t->org, t->lane, 1000);
+  }
+  auto t = q.Pop();
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->item, "b1");
+}
+
+TEST(FairQueueTest, NoOrganisationHoldsEveryWorker) {
+  Q q(2);  // three workers: at most two per organisation
+  for (int i = 0; i < 5; ++i) q.Push(2, 20 + i, "b");
+  auto b1 = q.Pop(), b2 = q.Pop();
+  ASSERT_TRUE(b1 && b2);
+  EXPECT_FALSE(q.Pop()) << "the third worker is kept for other organisations";
+  q.Push(1, 10, "a");
+  auto a = q.Pop();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->org, 1);
+}
+
+TEST(FairQueueTest, DeviceItemsRunOneAtATimeInOrder) {
+  Q q(3);
+  q.Push(1, 10, "d10-0");
+  q.Push(1, 10, "d10-1");
+  q.Push(1, 11, "d11-0");
+  auto t1 = q.Pop();
+  ASSERT_TRUE(t1);
+  EXPECT_EQ(t1->item, "d10-0");
+  auto t2 = q.Pop();
+  ASSERT_TRUE(t2);
+  EXPECT_EQ(t2->item, "d11-0") << "device 10's next item waits for its first";
+  EXPECT_FALSE(q.Pop());
+  q.Done(1, 10, 1);
+  auto t3 = q.Pop();
+  ASSERT_TRUE(t3);
+  EXPECT_EQ(t3->item, "d10-1");
+}
+
+TEST(FairQueueTest, IdlingEarnsNoCredit) {
+  Q q(1);
+  // A runs a lot while B is idle...
+  for (int i = 0; i < 10; ++i) {
+    q.Push(1, 10, "a");
+    auto t = q.Pop();
+    q.Done(t->org, t->lane, 100);
+  }
+  // ...then both have work: B does not get ten turns in a row for having been idle.
+  for (int i = 0; i < 4; ++i) q.Push(1, 10, "a");
+  for (int i = 0; i < 4; ++i) q.Push(2, 20, "b");
+  std::string order;
+  while (auto t = q.Pop()) {
+    order += t->item;
+    q.Done(t->org, t->lane, 100);
+  }
+  EXPECT_EQ(order.substr(0, 4).find("aa"), std::string::npos) << order;
+  EXPECT_NE(order.substr(0, 4).find('a'), std::string::npos) << order;
+}
+
+}  // namespace
+}  // namespace bysans::pipeline
