@@ -15,6 +15,8 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/encoding.h"
 #include "fixture.h"
@@ -117,39 +119,66 @@ std::string OutputText(const std::string& body) {
   return std::string(rest.substr(0, JsonValueLength(rest)));
 }
 
-class NodeReferenceTest : public ServerTest {};
+// The function a contract calls (the test endpoint's `entryPoint`).
+std::string EntryPoint(const std::string& contract) {
+  if (contract == "os2iot") return "decode";
+  if (contract == "chirpstack-v3") return "Decode";
+  if (contract == "ttn-v2") return "Decoder";
+  return "decodeUplink";
+}
+
+// Node failed on a case: it threw, or decodeUplink returned non-empty `errors`.
+bool NodeFailed(const json& n, const std::string& contract) {
+  return n.contains("threw") || (contract == "ttn" && n["result"].is_object() &&
+                                 n["result"].contains("errors") && !n["result"]["errors"].empty());
+}
+
+class NodeReferenceTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    auto org = admin_->PostJson("/api/v1/organizations", {{"name", "Korpus Kommune"}});
+    ASSERT_EQ(org.status, 201) << org.body;
+    org_id_ = org.Json().value("id", int64_t{0});
+    uplink_ = json::parse(ReadText(fs::path(BYSANS_SOURCE_DIR) /
+                                   "tests/fixtures/decoders/chirpstack-v4-uplink.json"));
+  }
+
+  // The corpus files with JS decoders: (file name, document).
+  static std::vector<std::pair<std::string, json>> Corpus() {
+    std::vector<std::pair<std::string, json>> out;
+    for (const auto& e : fs::directory_iterator(fs::path(BYSANS_SOURCE_DIR) / DIR)) {
+      if (e.path().extension() != ".json") continue;
+      json doc = json::parse(ReadText(e.path()));
+      if (!doc.contains("cases") || doc["decoder"].get<std::string>().rfind("native:", 0) == 0)
+        continue;
+      out.emplace_back(e.path().filename().string(), std::move(doc));
+    }
+    return out;
+  }
+
+  static constexpr const char* DIR = "tests/fixtures/decoders";
+  int64_t org_id_ = 0;
+  json uplink_;
+};
 
 TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
-  auto org = admin_->PostJson("/api/v1/organizations", {{"name", "Korpus Kommune"}});
-  ASSERT_EQ(org.status, 201) << org.body;
-  const int64_t org_id = org.Json().value("id", int64_t{0});
-  const json uplink = json::parse(
-      ReadText(fs::path(BYSANS_SOURCE_DIR) / "tests/fixtures/decoders/chirpstack-v4-uplink.json"));
-  int files = 0, cases = 0, vendor_checked = 0;
-  for (const auto& entry :
-       fs::directory_iterator(fs::path(BYSANS_SOURCE_DIR) / "tests/fixtures/decoders")) {
-    if (entry.path().extension() != ".json") continue;
-    const json doc = json::parse(ReadText(entry.path()));
-    if (!doc.contains("cases") || doc["decoder"].get<std::string>().rfind("native:", 0) == 0)
-      continue;
+  int files = 0, cases = 0, vendor_checked = 0, auto_runs = 0;
+  for (const auto& [file, doc] : Corpus()) {
     ++files;
-    const std::string file = entry.path().filename().string();
     const std::string contract = doc.value("contract", "ttn");
     const std::string code = ReadText(fs::path(BYSANS_SOURCE_DIR) / doc["decoder"]);
     std::string node_error;
-    const auto node = RunNode(entry.path(), &node_error);
+    const auto node = RunNode(fs::path(BYSANS_SOURCE_DIR) / DIR / file, &node_error);
     ASSERT_TRUE(node_error.empty()) << file << ": " << node_error;
     for (const auto& c : doc["cases"]) {
       ++cases;
-      const std::string name = c["name"];
-      const std::string where = file + " / " + name;
-      auto it = node.find(name);
+      const std::string where = file + " / " + c["name"].get<std::string>();
+      auto it = node.find(c["name"].get<std::string>());
       ASSERT_NE(it, node.end()) << where << ": no answer from Node";
       const json& n = it->second;
+      const bool node_failed = NodeFailed(n, contract);
       // Node against the vendor's documented output.
-      const bool node_failed =
-          n.contains("threw") || (contract == "ttn" && n["result"].is_object() &&
-                                  n["result"].contains("errors") && !n["result"]["errors"].empty());
       if (c.contains("expected")) {
         std::string why;
         EXPECT_TRUE(n.contains("result") && Matches(c["expected"], n["result"], &why, "output"))
@@ -159,12 +188,11 @@ TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
       if (c.contains("error")) {
         EXPECT_TRUE(node_failed) << where << ": Node did not fail";
       }
-
-      // bysans through the test endpoint, as the fixture's contract.
-      json body = {{"code", code}, {"orgId", org_id}, {"fPort", c["fPort"]}};
-      if (doc.contains("contract")) body["contract"] = doc["contract"];
+      // bysans through the test endpoint: with the fixture's contract, and in auto mode (which
+      // must find the same entry point from the code, whatever its helpers are named).
+      json body = {{"code", code}, {"orgId", org_id_}, {"fPort", c["fPort"]}};
       if (contract == "os2iot") {
-        json u = uplink;
+        json u = uplink_;
         u["fPort"] = c["fPort"];
         u["data"] = EncodeBase64(DecodeHex(c["bytes_hex"].get<std::string>()).value());
         body["payload"] = u;
@@ -172,26 +200,37 @@ TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
         body["payload"] = c["bytes_hex"];
         body["encoding"] = "hex";
       }
-      auto r = admin_->PostJson("/api/v1/decoders/test", body);
-      ASSERT_EQ(r.status, 200) << where << ": " << r.body;
-      const json res = r.Json();
-      if (node_failed) {
-        EXPECT_FALSE(res["error"].is_null()) << where << ": bysans did not fail: " << r.body;
-        const json errors = n.contains("threw") ? json::array({n["threw"]}) : n["result"]["errors"];
-        for (const auto& e : errors) {
-          const std::string msg = res["error"].is_string() ? res["error"].get<std::string>() : "";
-          EXPECT_NE(msg.find(e.get<std::string>()), std::string::npos)
-              << where << ": bysans' error lacks Node's " << e << ": " << r.body;
+      for (const char* mode : {"explicit", "auto"}) {
+        const std::string at = where + " [" + mode + "]";
+        if (std::string_view(mode) == "explicit") {
+          body["contract"] = contract;
+        } else {
+          body.erase("contract");
+          ++auto_runs;
         }
-        continue;
-      }
-      EXPECT_TRUE(res["error"].is_null()) << where << ": " << r.body;
-      EXPECT_EQ(OutputText(r.body), n.value("output", "")) << where;
-      if (contract == "ttn" && n["result"].contains("warnings")) {
-        for (const auto& w : n["result"]["warnings"]) {
-          EXPECT_NE(std::find(res["warnings"].begin(), res["warnings"].end(), w),
-                    res["warnings"].end())
-              << where << ": Node's warning " << w << " missing: " << r.body;
+        auto r = admin_->PostJson("/api/v1/decoders/test", body);
+        ASSERT_EQ(r.status, 200) << at << ": " << r.body;
+        const json res = r.Json();
+        EXPECT_EQ(res.value("entryPoint", json()), json(EntryPoint(contract))) << at << r.body;
+        if (node_failed) {
+          EXPECT_FALSE(res["error"].is_null()) << at << ": bysans did not fail: " << r.body;
+          if (n.contains("threw")) {
+            const std::string msg = res["error"].is_string() ? res["error"].get<std::string>() : "";
+            EXPECT_NE(msg.find(n["threw"].get<std::string>()), std::string::npos)
+                << at << ": bysans' error lacks Node's " << n["threw"] << ": " << r.body;
+          } else {  // decodeUplink's errors, kept structured
+            EXPECT_EQ(res["errors"], n["result"]["errors"]) << at << ": " << r.body;
+          }
+          continue;
+        }
+        EXPECT_TRUE(res["error"].is_null()) << at << ": " << r.body;
+        EXPECT_EQ(OutputText(r.body), n.value("output", "")) << at;
+        if (contract == "ttn" && n["result"].contains("warnings")) {
+          for (const auto& w : n["result"]["warnings"]) {
+            EXPECT_NE(std::find(res["warnings"].begin(), res["warnings"].end(), w),
+                      res["warnings"].end())
+                << at << ": Node's warning " << w << " missing: " << r.body;
+          }
         }
       }
     }
@@ -199,6 +238,55 @@ TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
   EXPECT_GE(files, 14);
   EXPECT_GE(cases, 29);
   EXPECT_GE(vendor_checked, 13);
+  EXPECT_EQ(auto_runs, cases);
+}
+
+// encodeDownlink: an object downlink to a device is encoded by its decoder into Node's bytes,
+// which are the vendor's.
+TEST_F(NodeReferenceTest, ObjectDownlinksGiveNodesBytes) {
+  auto app = admin_->PostJson("/api/v1/organizations/" + std::to_string(org_id_) + "/applications",
+                              {{"name", "Korpus"}});
+  ASSERT_EQ(app.status, 201) << app.body;
+  const std::string app_id = std::to_string(app.Json().value("id", int64_t{0}));
+  int downlinks = 0;
+  for (const auto& [file, doc] : Corpus()) {
+    if (!doc.contains("downlinks")) continue;
+    std::string node_error;
+    const auto node = RunNode(fs::path(BYSANS_SOURCE_DIR) / DIR / file, &node_error);
+    ASSERT_TRUE(node_error.empty()) << file << ": " << node_error;
+    auto dec = admin_->PostJson("/api/v1/organizations/" + std::to_string(org_id_) + "/decoders",
+                                {{"name", file},
+                                 {"code", ReadText(fs::path(BYSANS_SOURCE_DIR) / doc["decoder"])},
+                                 {"contract", doc.value("contract", "ttn")}});
+    ASSERT_EQ(dec.status, 201) << dec.body;
+    auto dev = admin_->PostJson("/api/v1/applications/" + app_id + "/devices",
+                                {{"name", file}, {"transport", "mqtt"}});
+    ASSERT_EQ(dev.status, 201) << dev.body;
+    const std::string dev_path =
+        "/api/v1/devices/" + std::to_string(dev.Json().value("id", int64_t{0}));
+    auto attach = admin_->Request("PUT", dev_path + "/decoder",
+                                  json{{"decoderId", dec.Json().value("id", int64_t{0})}}.dump(),
+                                  {"Content-Type: application/json"});
+    ASSERT_EQ(attach.status, 200) << attach.body;
+    for (const auto& d : doc["downlinks"]) {
+      ++downlinks;
+      const std::string where = file + " / " + d["name"].get<std::string>();
+      auto it = node.find(d["name"].get<std::string>());
+      ASSERT_NE(it, node.end()) << where << ": no answer from Node";
+      const json& n = it->second;
+      std::string why;
+      EXPECT_TRUE(Matches(d["expected"], n.value("result", json()), &why, "encoded"))
+          << where << ": Node disagrees with the vendor: " << why;
+      auto r = admin_->PostJson(dev_path + "/downlink", {{"object", d["object"]}});
+      ASSERT_EQ(r.status, 202) << where << ": " << r.body;
+      auto bytes = DecodeBase64(r.Json().value("data", ""));
+      ASSERT_TRUE(bytes.ok()) << where << ": " << r.body;
+      json got = json::array();
+      for (char ch : *bytes) got.push_back(static_cast<uint8_t>(ch));
+      EXPECT_EQ(got, n["result"]["bytes"]) << where << ": " << r.body;
+    }
+  }
+  EXPECT_GE(downlinks, 2);
 }
 
 }  // namespace
