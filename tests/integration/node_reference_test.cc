@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -20,18 +19,14 @@
 
 #include "core/encoding.h"
 #include "fixture.h"
+#include "unit/decode/test_util.h"
 
 namespace bysans::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadText(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string ReadText(const fs::path& p) { return decode::testing::ReadFile(p.string()); }
 
 // Runs the Node harness on one fixture file: case name → its JSON line.
 std::map<std::string, json> RunNode(const fs::path& fixture, std::string* error) {
