@@ -195,6 +195,7 @@ TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
         body["payload"] = c["bytes_hex"];
         body["encoding"] = "hex";
       }
+      size_t explicit_warnings = 0;
       for (const char* mode : {"explicit", "auto"}) {
         const std::string at = where + " [" + mode + "]";
         if (std::string_view(mode) == "explicit") {
@@ -207,6 +208,21 @@ TEST_F(NodeReferenceTest, EveryCorpusCaseGivesNodesOutput) {
         ASSERT_EQ(r.status, 200) << at << ": " << r.body;
         const json res = r.Json();
         EXPECT_EQ(res.value("entryPoint", json()), json(EntryPoint(contract))) << at << r.body;
+        // Auto mode says when the code defines several entry points (helpers named like one).
+        const json& warnings = res["warnings"];
+        if (std::string_view(mode) == "explicit") {
+          explicit_warnings = warnings.size();
+        } else if (doc.value("several_entry_points", false)) {
+          EXPECT_EQ(warnings.size(), explicit_warnings + 1) << at << ": " << r.body;
+          EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(),
+                                  [&](const json& w) {
+                                    return w.get<std::string>().find(EntryPoint(contract)) !=
+                                           std::string::npos;
+                                  }))
+              << at << ": no warning about the choice: " << r.body;
+        } else {
+          EXPECT_EQ(warnings.size(), explicit_warnings) << at << ": " << r.body;
+        }
         if (node_failed) {
           EXPECT_FALSE(res["error"].is_null()) << at << ": bysans did not fail: " << r.body;
           if (n.contains("threw")) {
