@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "core/encoding.h"
 #include "decode/cayenne_lpp.h"
 #include "decode/js/js_engine.h"
 #include "unit/decode/test_util.h"
@@ -85,6 +86,14 @@ class DecoderFixtures : public ::testing::Test {
     in.fport = fport;
     in.recv_time = 1764065732712;
     if (decoder == "native:cayenne_lpp") return DecodeCayenneLppToResult(in, 1);
+    if (contract == Contract::kOs2iot) {
+      // OS2iot decoders get the whole ChirpStack v4 uplink carrying the frame (as over MQTT).
+      json uplink =
+          json::parse(ReadFile(SourcePath("tests/fixtures/decoders/chirpstack-v4-uplink.json")));
+      uplink["data"] = EncodeBase64(in.bytes);
+      uplink["fPort"] = fport;
+      in.uplink_json = uplink.dump();
+    }
     return engine_->Decode(Js(decoder, contract), in, 1);
   }
 
