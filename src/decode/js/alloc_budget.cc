@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,10 +26,10 @@ namespace bysans::decode::js {
 namespace {
 
 struct Budget {
-  bool active;
+  bool active;  // counting (and enforcing `limit`)
   bool broken;
-  size_t limit;
-  size_t used;  // net bytes this thread allocated since the budget began (never below 0)
+  size_t limit;  // the most `used` may reach while active
+  size_t used;   // the ledger: net bytes allocated while counting (never below 0)
   void (*on_broken)(void*);
   void* arg;
 };
@@ -157,8 +158,16 @@ bool AllocBudgetEnforced() { return false; }
 #endif  // BYSANS_ALLOC_BUDGET
 
 void BeginAllocBudget(size_t bytes, void (*on_broken)(void*), void* arg) {
-  tl_budget = Budget{BYSANS_ALLOC_BUDGET != 0, false, bytes, 0, on_broken, arg};
+  Budget& b = tl_budget;
+  size_t limit = b.used <= SIZE_MAX - bytes ? b.used + bytes : SIZE_MAX;
+  b = Budget{BYSANS_ALLOC_BUDGET != 0, false, limit, b.used, on_broken, arg};
 }
+
+void BeginAllocCount() { BeginAllocBudget(SIZE_MAX, nullptr, nullptr); }
+
+size_t AllocLedger() { return tl_budget.used; }
+
+void ResetAllocLedger() { tl_budget.used = 0; }
 
 bool EndAllocBudget() {
   bool broken = tl_budget.broken;

@@ -10,6 +10,7 @@
 #include <js/Date.h>
 #include <js/ErrorReport.h>
 #include <js/Exception.h>
+#include <js/GCAPI.h>
 #include <js/GlobalObject.h>
 #include <js/Initialization.h>
 #include <js/Interrupt.h>
@@ -651,6 +652,34 @@ struct JsEngine::Impl {
     return memory_exceeded;
   }
 
+  // What the engine's calls may leave allocated (the thread's allocation ledger, see
+  // js/alloc_budget.h): two calls' budgets plus the cached realms. Beyond it, after a call, a
+  // shrinking GC runs; if that is not enough the decoder that just ran loses its realm (what it
+  // kept in globals goes with it), and if even that is not enough every realm is dropped.
+  size_t RetainedCap() const {
+    return 2 * defaults.heap_bytes + defaults.cached_decoders * kRealmAllowanceBytes;
+  }
+
+  // Runs after every public call, when no realm is entered any more.
+  void AfterCall(const JsDecoder& d) {
+    if (!js::AllocBudgetEnforced() || js::AllocLedger() <= RetainedCap()) return;
+    js::BeginAllocCount();  // the frees the GC does on this thread count
+    auto collect = [&] { JS::NonIncrementalGC(cx, JS::GCOptions::Shrink, JS::GCReason::API); };
+    collect();
+    if (js::AllocLedger() > RetainedCap()) {
+      cache.erase(KeyOf(d));
+      collect();
+    }
+    if (js::AllocLedger() > RetainedCap()) {
+      // Frees done by GC helper threads are not in the ledger: start it afresh from an engine
+      // that holds nothing.
+      cache.clear();
+      collect();
+      js::ResetAllocLedger();
+    }
+    js::EndAllocBudget();
+  }
+
   static CacheKey KeyOf(const JsDecoder& d) {
     return CacheKey{d.org_id, d.decoder_id, d.version,
                     d.decoder_id == 0 ? std::hash<std::string_view>{}(d.code) : 0};
@@ -1284,23 +1313,28 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
     return Internal("cannot install the JS interrupt callback");
   }
   impl->jobs = js::MicrotaskQueue::Install(cx);
+  js::ResetAllocLedger();  // one engine per thread: its ledger starts here
   Impl* raw = impl.get();
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<JsEngine>(new JsEngine(std::move(impl)));
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id) {
-  return impl_->Run(decoder, input, device_id, impl_->defaults);
+  return Decode(decoder, input, device_id, impl_->defaults);
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id,
                               const Limits& limits) {
-  return impl_->Run(decoder, input, device_id, limits);
+  DecodeResult r = impl_->Run(decoder, input, device_id, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
 EncodeResult JsEngine::Encode(const JsDecoder& decoder, const EncodeInput& input,
                               const Limits& limits) {
-  return impl_->RunEncode(decoder, input, limits);
+  EncodeResult r = impl_->RunEncode(decoder, input, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
 void JsEngine::DropOrganisation(Id org_id) { impl_->DropOrg(org_id); }
