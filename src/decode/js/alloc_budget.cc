@@ -210,7 +210,7 @@ void* calloc(size_t count, size_t size) noexcept {
 }
 
 void free(void* p) noexcept {
-  if (p == nullptr || ab::IsBoot(p)) return;
+  if (p == nullptr || ab::IsBoot(p) || !ab::Ready()) return;
   ab::Budget& b = tl_budget;
   if (__builtin_expect(b.active, 0)) ab::Uncount(b, p);
   ab::real.free(p);
