@@ -635,7 +635,7 @@ struct JsEngine::Impl {
   // that value (a top-level `return` ends its code early), so it is only read as a plain array's
   // own data properties: no getter, Proxy trap or conversion, i.e. no decoder code, runs here.
   // The functions' arity and source (for auto) are read without running decoder code either.
-  Status ReadEntries(JS::HandleValue rv, CompiledDecoder* compiled) {
+  Status ReadEntries(JS::HandleValue rv, std::string_view code, CompiledDecoder* compiled) {
     static constexpr char kReturned[] =
         "decoder top level returned a value: a decoder must not use `return` outside a function";
     if (!rv.isObject()) return InvalidArgument(kReturned);
@@ -679,7 +679,7 @@ struct JsEngine::Impl {
       JS_ClearPendingException(cx);
       return Internal("out of memory");
     }
-    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates);
+    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates, code);
     return Status::Ok();
   }
 
@@ -755,7 +755,7 @@ struct JsEngine::Impl {
     compiled->org_id = d.org_id;
     compiled->global = global;
     compiled->last_used = ++use_tick;
-    Status picked = ReadEntries(rv, compiled.get());
+    Status picked = ReadEntries(rv, d.code, compiled.get());
     EndCall();
     if (!picked.ok()) return picked;
     CompiledDecoder* ptr = compiled.get();
