@@ -277,6 +277,7 @@ struct JsEngine::Impl {
     if (watchdog.joinable()) watchdog.join();
     cache.clear();
     prelude = nullptr;
+    zone_anchor.reset();
     if (jobs) jobs->Release();
     if (cx != nullptr) JS_DestroyContext(cx);
   }
@@ -438,6 +439,9 @@ struct JsEngine::Impl {
   // to its built-ins (Object.prototype.toJSON, enumerable methods) reaches another decoder.
   Result<JSObject*> NewGlobal(Id org_id) {
     JS::RealmOptions options;
+    // Every realm in its own compartment, all in one GC zone: a zone per realm would cost a
+    // set of GC arenas per decoder.
+    if (zone_anchor) options.creationOptions().setNewCompartmentInExistingZone(zone_anchor);
     JS::RootedObject global(
         cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
     if (!global)
@@ -621,7 +625,8 @@ struct JsEngine::Impl {
     }
   }
   uint64_t use_tick = 0;
-  RefPtr<JS::Stencil> prelude;  // compiled once, instantiated in every realm
+  RefPtr<JS::Stencil> prelude;             // compiled once, instantiated in every realm
+  JS::PersistentRootedObject zone_anchor;  // an empty global whose zone holds every realm
 
   JSObject* GlobalOf(const CompiledDecoder& dec) { return dec.global.get(); }
 
@@ -1229,6 +1234,12 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
     return Internal("cannot install the JS interrupt callback");
   }
   impl->jobs = js::MicrotaskQueue::Install(cx);
+  {
+    JS::RealmOptions options;
+    impl->zone_anchor.init(
+        cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
+    if (!impl->zone_anchor) return Internal("cannot create the engine's first JS global");
+  }
   js::ResetAllocLedger();  // one engine per thread: its ledger starts here
   Impl* raw = impl.get();
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
