@@ -20,12 +20,16 @@ namespace bysans::decode::js {
 
 bool AllocBudgetEnforced();
 
-// Each thread keeps a ledger: the net bytes it allocated while counting was on (its frees
-// subtract, never below 0). It is kept across budgets, so a caller can also bound what its
-// calls leave allocated. Frees done by other threads (e.g. a GC's background sweeping) are not
-// subtracted: the ledger may overstate, never understate, what is still allocated.
+// Each thread also keeps a ledger: the net bytes it allocated in blocks of 4 KB or more while
+// counting was on (its frees subtract, never below 0). It is kept across budgets, so a caller
+// can bound what its calls leave allocated in large blocks (ArrayBuffers, long strings, big
+// arrays). Frees done by other threads (e.g. a GC's background sweeping) are not subtracted:
+// the ledger may overstate, never understate, what is still allocated in such blocks. Small
+// blocks are left out because SpiderMonkey frees many of them on helper threads, which would
+// make the ledger drift on every call.
 //
-// Starts a budget on the calling thread (and counting): the ledger may grow by at most `bytes`.
+// Starts a budget on the calling thread (and counting): its allocations minus its frees may
+// grow by at most `bytes` until the budget ends.
 // `on_broken(arg)` runs once, on this thread and inside the allocator, when the budget is first
 // broken: it must not allocate.
 void BeginAllocBudget(size_t bytes, void (*on_broken)(void*), void* arg);
