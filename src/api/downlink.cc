@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <mutex>
 
 #include "api/common.h"
 #include "core/encoding.h"
@@ -33,14 +34,42 @@ json DownlinkJson(const Downlink& d) {
 }
 
 // What the downlink routes share; lives as long as the router's handlers. Encodes run on
-// `encoder`, whose tasks may use *this (it is destroyed, and its queue finished, first).
+// `encoder` until Stop(), whose tasks may use *this.
 struct DownlinkApi {
   DownlinkApi(ApiContext& c, RoutedPublisher p)
-      : ctx(c), publish(std::move(p)), resolver(c.store.decoders()) {}
+      : ctx(c),
+        publish(std::move(p)),
+        resolver(c.store.decoders()),
+        encoder(std::make_unique<decode::DecodeThread>()) {}
+  ~DownlinkApi() { Stop(); }
+
+  // Posts an encode; false after Stop().
+  bool Post(Id org_id, decode::DecodeThread::Task task) {
+    std::lock_guard lock(mu);
+    if (!encoder) return false;
+    encoder->Post(org_id, std::move(task));
+    return true;
+  }
+  // Finishes the encodes in flight (queued ones see stopping() and send nothing) and refuses
+  // new ones: after it returns no task calls `publish` any more.
+  void Stop() {
+    std::unique_ptr<decode::DecodeThread> t;
+    {
+      std::lock_guard lock(mu);
+      t = std::move(encoder);
+    }
+    t.reset();  // joins
+  }
+  bool stopping() {
+    std::lock_guard lock(mu);
+    return !encoder;
+  }
+
   ApiContext& ctx;
   RoutedPublisher publish;
   decode::DecoderResolver resolver;
-  decode::DecodeThread encoder;  // last member: destroyed (joined) first
+  std::mutex mu;
+  std::unique_ptr<decode::DecodeThread> encoder;
 };
 
 // POST .../downlink's body: the bytes, or the object to encode.
@@ -189,14 +218,16 @@ void HandleSend(DownlinkApi& api, http::Request& req, const http::Responder& res
     return respond(http::ErrorResponse(Internal("internal error")));
   }
   DownlinkApi* raw = &api;  // the encode thread belongs to *raw, which outlives its tasks
-  api.encoder.Post(job->device.org_id, [raw, job, respond](decode::DecoderRunner& runner) {
+  bool posted = api.Post(job->device.org_id, [raw, job, respond](decode::DecoderRunner& runner) {
     try {
+      if (raw->stopping()) return respond(http::ErrorResponse(Unavailable("shutting down")));
       respond(EncodeAndSend(*raw, runner, *job));
     } catch (const std::exception& e) {
       spdlog::error("downlink encode failed: {}", e.what());
       respond(http::ErrorResponse(Internal("internal error")));
     }
   });
+  if (!posted) respond(http::ErrorResponse(Unavailable("shutting down")));
 }
 
 Result<http::Response> History(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -260,7 +291,8 @@ Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& de
   return d;
 }
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedPublisher& publish) {
+std::function<void()> RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx,
+                                             const RoutedPublisher& publish) {
   auto api = std::make_shared<DownlinkApi>(ctx, publish);
   router.Add(
       "POST", "/api/v1/devices/{id}/downlink",
@@ -269,6 +301,7 @@ void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedP
       "confirmed} to a LoRaWAN or MQTT device");
   AddAuthed(router, ctx, "GET", "/api/v1/devices/{id}/downlink", "Downlink history of a device",
             [&ctx](http::Request& req, const auth::Principal& p) { return History(ctx, req, p); });
+  return [api] { api->Stop(); };
 }
 
 }  // namespace bysans::api
