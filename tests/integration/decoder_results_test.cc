@@ -1,8 +1,8 @@
 // Decoder results and contracts in the real server (issue 15 items 2 and 3): a decodeUplink's
-// warnings and errors are stored with each raw message and shown in the message list and the
-// test endpoint (with `data` kept and the entry point that ran); a re-decode replaces them; a
-// decoder's explicit contract is stored per version and chooses the entry point in the test
-// endpoint and in the pipeline.
+// warnings and errors are stored with each raw message and shown in the message list (and its
+// CSV export) and the test endpoint (with `data` kept and the entry point that ran); a re-decode
+// replaces them; a decoder's explicit contract is stored per version and chooses the entry point
+// in the test endpoint and in the pipeline.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -72,6 +72,10 @@ TEST_F(DecoderResultsTest, WarningsAndErrorsAreStoredAndShown) {
   EXPECT_EQ(msgs[0]["decodeWarnings"], json::array({"odd header"})) << msgs;
   EXPECT_FALSE(msgs[0]["decodeError"].get<std::string>().empty()) << msgs;
   EXPECT_EQ(Items(DevPath(d) + "/readings?key=t").size(), 1u);
+  auto csv = admin_->Get(DevPath(d) + "/messages?format=csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_NE(csv.body.find("decode_errors,decode_warnings"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find(R"([""unknown frame type 9""])"), std::string::npos) << csv.body;
 
   // The test endpoint: errors, warnings, the entry point, and `data` kept with the errors.
   auto t = admin_->PostJson("/api/v1/decoders/test",
