@@ -118,21 +118,6 @@ struct EncodeJob {
   int64_t time_ms = 0;
 };
 
-// The decoder that encodes `dev`'s object downlinks, or why there is none.
-Result<std::shared_ptr<const StoredDecoder>> EncoderFor(DownlinkApi& api, const Device& dev) {
-  auto dec = api.resolver.For(dev);
-  if (!dec || dec->org_id != dev.org_id)
-    return FailedPrecondition("device " + std::to_string(dev.id) +
-                              " has no decoder (its own or its application's) to encode "
-                              "'object'; attach one that defines encodeDownlink, or send "
-                              "'data' or 'hex'");
-  if (dec->kind != DecoderKind::kJs || dec->code.find("encodeDownlink") == std::string::npos)
-    return FailedPrecondition("the device's decoder '" + dec->name + "' (id " +
-                              std::to_string(dec->id) +
-                              ") defines no encodeDownlink; send 'data' or 'hex'");
-  return dec;
-}
-
 // 400 (409 when the decoder cannot encode at all) with the encoder's errors and warnings.
 http::Response EncodeFailure(const decode::EncodeResult& r) {
   Code code = r.status.code() == Code::kFailedPrecondition ? Code::kFailedPrecondition
@@ -187,7 +172,9 @@ Result<http::Response> Prepare(DownlinkApi& api, http::Request& req,
     return FailedPrecondition("HTTP devices cannot receive downlinks");
   if (b.fport && (*b.fport < 0 || *b.fport > 255))
     return InvalidArgument("field 'fPort' must be 0..255");
-  BYSANS_ASSIGN_OR_RETURN(auto decoder, EncoderFor(api, dev));
+  auto decoder = api.resolver.EncoderFor(dev);
+  if (!decoder.ok())
+    return FailedPrecondition(decoder.status().message() + "; send 'data' or 'hex' instead");
   auto j = std::make_shared<EncodeJob>();
   j->input.data_json = b.object->dump(-1, ' ', false, json::error_handler_t::replace);
   j->input.fport = static_cast<int>(b.fport.value_or(0));
@@ -198,7 +185,7 @@ Result<http::Response> Prepare(DownlinkApi& api, http::Request& req,
   j->request = req;
   j->request.body.clear();
   j->device = std::move(dev);
-  j->decoder = std::move(decoder);
+  j->decoder = std::move(decoder).value();
   j->body = std::move(b);
   *job = std::move(j);
   return http::Response{};  // unused: the encode thread answers
