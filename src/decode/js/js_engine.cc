@@ -10,6 +10,7 @@
 #include <js/Date.h>
 #include <js/ErrorReport.h>
 #include <js/Exception.h>
+#include <js/GCAPI.h>
 #include <js/GlobalObject.h>
 #include <js/Initialization.h>
 #include <js/Interrupt.h>
@@ -47,14 +48,20 @@
 #include <unordered_map>
 #include <utility>
 
+#include "decode/js/alloc_budget.h"
 #include "decode/js/entry_choice.h"
 #include "decode/js/microtask_queue.h"
 #include "decode/js/prelude.h"
+#include "decode/js/text_codec.h"
 #include "decode/to_readings.h"
 
 namespace bysans::decode {
 
 namespace {
+
+using js::AppendUtf16AsUtf8;
+using js::Base64Decode;
+using js::Base64Encode;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -78,95 +85,6 @@ bool InitSpiderMonkeyOnce() {
     if (ok) std::atexit([] { JS_ShutDown(); });
   });
   return ok;
-}
-
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto u = [&](size_t k) { return static_cast<uint8_t>(in[k]); };
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = u(i) << 16;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-// Forgiving base64 decode (WHATWG atob: whitespace ignored, padding optional).
-bool Base64Decode(std::string_view in, std::string* out) {
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return false;
-    int v = B64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return pad <= 2 && bits < 6;
-}
-
-void AppendUtf16AsUtf8(const char16_t* s, size_t n, std::string* out) {
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t c = s[i];
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && s[i + 1] >= 0xdc00 && s[i + 1] < 0xe000) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (s[i + 1] - 0xdc00);
-      ++i;
-    } else if (c >= 0xd800 && c < 0xe000) {
-      c = 0xfffd;
-    }
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    } else if (c < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (c >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 63)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (c >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 63)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 63)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    }
-  }
 }
 
 struct JsonSink {
@@ -359,6 +277,7 @@ struct JsEngine::Impl {
     if (watchdog.joinable()) watchdog.join();
     cache.clear();
     prelude = nullptr;
+    zone_anchor.reset();
     if (jobs) jobs->Release();
     if (cx != nullptr) JS_DestroyContext(cx);
   }
@@ -420,6 +339,11 @@ struct JsEngine::Impl {
         self->call_seq.load(std::memory_order_relaxed)) {
       self->timed_out = true;
       return false;  // uncatchable: stops the script
+    }
+    if (js::AllocBudgetEnforced()) {
+      if (!js::AllocBudgetBroken()) return true;
+      self->memory_exceeded = true;
+      return false;
     }
     size_t used = MemoryInUse();
     if (!self->memory_baseline_set) {
@@ -515,6 +439,9 @@ struct JsEngine::Impl {
   // to its built-ins (Object.prototype.toJSON, enumerable methods) reaches another decoder.
   Result<JSObject*> NewGlobal(Id org_id) {
     JS::RealmOptions options;
+    // Every realm in its own compartment, all in one GC zone: a zone per realm would cost a
+    // set of GC arenas per decoder.
+    if (zone_anchor) options.creationOptions().setNewCompartmentInExistingZone(zone_anchor);
     JS::RootedObject global(
         cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
     if (!global)
@@ -563,7 +490,9 @@ struct JsEngine::Impl {
 
   // Describes and clears the pending exception (or the reason there is none).
   std::string TakeError(const char* what) {
-    if (memory_exceeded) {
+    if (memory_exceeded || js::AllocBudgetBroken()) {
+      memory_exceeded = true;
+      JS_ClearPendingException(cx);
       out_of_memory = true;
       return std::string(what) + ": memory limit exceeded (" + std::to_string(memory_budget >> 20) +
              " MB)";
@@ -613,7 +542,8 @@ struct JsEngine::Impl {
     out_of_memory = false;
     memory_exceeded = false;
     memory_baseline_set = false;
-    memory_budget = defaults.heap_bytes;
+    memory_budget = js::AllocBudgetEnforced() ? limits.heap_bytes : defaults.heap_bytes;
+    if (js::AllocBudgetEnforced()) js::BeginAllocBudget(memory_budget, &OnBudgetBroken, this);
     log = call_log;
     log_truncated = false;
     current_time_ms = limits.time_ms;
@@ -625,9 +555,49 @@ struct JsEngine::Impl {
   // Every call ends here: promise jobs the call queued but did not run are dropped, so no
   // decoder code is left to run outside a timed call.
   void EndCall() {
+    js::EndAllocBudget();
     jobs->Clear();
     call_active.store(false, std::memory_order_release);
     log = nullptr;
+  }
+
+  // Runs inside the allocator (must not allocate): stop the script at once.
+  static void OnBudgetBroken(void* self) {
+    JS_RequestInterruptCallbackCanWait(static_cast<Impl*>(self)->cx);
+  }
+
+  // True when the call broke its memory budget (even if the decoder caught the error).
+  bool BudgetBroken() {
+    if (js::AllocBudgetBroken()) memory_exceeded = true;
+    return memory_exceeded;
+  }
+
+  // What the engine's calls may leave allocated (the thread's allocation ledger, see
+  // js/alloc_budget.h): two calls' budgets plus the cached realms. Beyond it, after a call, a
+  // shrinking GC runs; if that is not enough the decoder that just ran loses its realm (what it
+  // kept in globals goes with it), and if even that is not enough every realm is dropped.
+  size_t RetainedCap() const {
+    return 2 * defaults.heap_bytes + defaults.cached_decoders * kRealmAllowanceBytes;
+  }
+
+  // Runs after every public call, when no realm is entered any more.
+  void AfterCall(const JsDecoder& d) {
+    if (!js::AllocBudgetEnforced() || js::AllocLedger() <= RetainedCap()) return;
+    js::BeginAllocCount();  // the frees the GC does on this thread count
+    auto collect = [&] { JS::NonIncrementalGC(cx, JS::GCOptions::Shrink, JS::GCReason::API); };
+    collect();
+    if (js::AllocLedger() > RetainedCap()) {
+      cache.erase(KeyOf(d));
+      collect();
+    }
+    if (js::AllocLedger() > RetainedCap()) {
+      // Frees done by GC helper threads are not in the ledger: start it afresh from an engine
+      // that holds nothing.
+      cache.clear();
+      collect();
+      js::ResetAllocLedger();
+    }
+    js::EndAllocBudget();
   }
 
   static CacheKey KeyOf(const JsDecoder& d) {
@@ -655,7 +625,8 @@ struct JsEngine::Impl {
     }
   }
   uint64_t use_tick = 0;
-  RefPtr<JS::Stencil> prelude;  // compiled once, instantiated in every realm
+  RefPtr<JS::Stencil> prelude;             // compiled once, instantiated in every realm
+  JS::PersistentRootedObject zone_anchor;  // an empty global whose zone holds every realm
 
   JSObject* GlobalOf(const CompiledDecoder& dec) { return dec.global.get(); }
 
@@ -669,7 +640,7 @@ struct JsEngine::Impl {
   // that value (a top-level `return` ends its code early), so it is only read as a plain array's
   // own data properties: no getter, Proxy trap or conversion, i.e. no decoder code, runs here.
   // The functions' arity and source (for auto) are read without running decoder code either.
-  Status ReadEntries(JS::HandleValue rv, CompiledDecoder* compiled) {
+  Status ReadEntries(JS::HandleValue rv, std::string_view code, CompiledDecoder* compiled) {
     static constexpr char kReturned[] =
         "decoder top level returned a value: a decoder must not use `return` outside a function";
     if (!rv.isObject()) return InvalidArgument(kReturned);
@@ -713,7 +684,7 @@ struct JsEngine::Impl {
       JS_ClearPendingException(cx);
       return Internal("out of memory");
     }
-    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates);
+    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates, code);
     return Status::Ok();
   }
 
@@ -777,8 +748,8 @@ struct JsEngine::Impl {
     }
     // The top level and the promise jobs it queued run inside the timed call.
     JS::RootedValue rv(cx);
-    bool ok =
-        JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) && jobs->Drain(cx);
+    bool ok = JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) &&
+              jobs->Drain(cx) && !BudgetBroken();
     if (!ok) {
       std::string err = TakeError("decoder top level failed");
       EndCall();
@@ -789,7 +760,7 @@ struct JsEngine::Impl {
     compiled->org_id = d.org_id;
     compiled->global = global;
     compiled->last_used = ++use_tick;
-    Status picked = ReadEntries(rv, compiled.get());
+    Status picked = ReadEntries(rv, d.code, compiled.get());
     EndCall();
     if (!picked.ok()) return picked;
     CompiledDecoder* ptr = compiled.get();
@@ -1082,7 +1053,10 @@ struct JsEngine::Impl {
                                           : TakeError("decoder output is not JSON-serialisable")));
       }
     }
-    if (!jobs->Drain(cx)) return failed(InvalidArgument(TakeError("decoder promise job failed")));
+    bool drained = jobs->Drain(cx);
+    if (!drained || BudgetBroken()) {
+      return failed(InvalidArgument(TakeError(drained ? "decoder" : "decoder promise job failed")));
+    }
     EndCall();
     if (!result.errors.empty()) {
       // TTN meaning: decoding failed. `data`, when returned, is kept but gives no readings.
@@ -1227,8 +1201,9 @@ struct JsEngine::Impl {
     if (st.ok() && !result.errors.empty()) st = ReportedErrors("encodeDownlink", result.errors);
     if (st.ok()) st = ReadDownlinkBytes(obj, &result.bytes);
     if (st.ok()) st = ReadDownlinkPort(obj, in.fport, &result.fport);
-    if (st.ok() && !jobs->Drain(cx)) {
-      st = InvalidArgument(TakeError("encoder promise job failed"));
+    bool drained = st.ok() && jobs->Drain(cx);
+    if (st.ok() && (!drained || BudgetBroken())) {
+      st = InvalidArgument(TakeError(drained ? "encodeDownlink" : "encoder promise job failed"));
     }
     if (!st.ok()) return failed(std::move(st));
     EndCall();
@@ -1259,23 +1234,34 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
     return Internal("cannot install the JS interrupt callback");
   }
   impl->jobs = js::MicrotaskQueue::Install(cx);
+  {
+    JS::RealmOptions options;
+    impl->zone_anchor.init(
+        cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
+    if (!impl->zone_anchor) return Internal("cannot create the engine's first JS global");
+  }
+  js::ResetAllocLedger();  // one engine per thread: its ledger starts here
   Impl* raw = impl.get();
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<JsEngine>(new JsEngine(std::move(impl)));
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id) {
-  return impl_->Run(decoder, input, device_id, impl_->defaults);
+  return Decode(decoder, input, device_id, impl_->defaults);
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id,
                               const Limits& limits) {
-  return impl_->Run(decoder, input, device_id, limits);
+  DecodeResult r = impl_->Run(decoder, input, device_id, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
 EncodeResult JsEngine::Encode(const JsDecoder& decoder, const EncodeInput& input,
                               const Limits& limits) {
-  return impl_->RunEncode(decoder, input, limits);
+  EncodeResult r = impl_->RunEncode(decoder, input, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
 void JsEngine::DropOrganisation(Id org_id) { impl_->DropOrg(org_id); }
