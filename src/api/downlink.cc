@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <mutex>
 
 #include "api/common.h"
 #include "core/encoding.h"
@@ -33,14 +34,42 @@ json DownlinkJson(const Downlink& d) {
 }
 
 // What the downlink routes share; lives as long as the router's handlers. Encodes run on
-// `encoder`, whose tasks may use *this (it is destroyed, and its queue finished, first).
+// `encoder` until Stop(), whose tasks may use *this.
 struct DownlinkApi {
   DownlinkApi(ApiContext& c, RoutedPublisher p)
-      : ctx(c), publish(std::move(p)), resolver(c.store.decoders()) {}
+      : ctx(c),
+        publish(std::move(p)),
+        resolver(c.store.decoders()),
+        encoder(std::make_unique<decode::DecodeThread>()) {}
+  ~DownlinkApi() { Stop(); }
+
+  // Posts an encode; false after Stop().
+  bool Post(Id org_id, decode::DecodeThread::Task task) {
+    std::lock_guard lock(mu);
+    if (!encoder) return false;
+    encoder->Post(org_id, std::move(task));
+    return true;
+  }
+  // Finishes the encodes in flight (queued ones see stopping() and send nothing) and refuses
+  // new ones: after it returns no task calls `publish` any more.
+  void Stop() {
+    std::unique_ptr<decode::DecodeThread> t;
+    {
+      std::lock_guard lock(mu);
+      t = std::move(encoder);
+    }
+    t.reset();  // joins
+  }
+  bool stopping() {
+    std::lock_guard lock(mu);
+    return !encoder;
+  }
+
   ApiContext& ctx;
   RoutedPublisher publish;
   decode::DecoderResolver resolver;
-  decode::DecodeThread encoder;  // last member: destroyed (joined) first
+  std::mutex mu;
+  std::unique_ptr<decode::DecodeThread> encoder;
 };
 
 // POST .../downlink's body: the bytes, or the object to encode.
@@ -88,21 +117,6 @@ struct EncodeJob {
   decode::EncodeInput input;
   int64_t time_ms = 0;
 };
-
-// The decoder that encodes `dev`'s object downlinks, or why there is none.
-Result<std::shared_ptr<const StoredDecoder>> EncoderFor(DownlinkApi& api, const Device& dev) {
-  auto dec = api.resolver.For(dev);
-  if (!dec || dec->org_id != dev.org_id)
-    return FailedPrecondition("device " + std::to_string(dev.id) +
-                              " has no decoder (its own or its application's) to encode "
-                              "'object'; attach one that defines encodeDownlink, or send "
-                              "'data' or 'hex'");
-  if (dec->kind != DecoderKind::kJs || dec->code.find("encodeDownlink") == std::string::npos)
-    return FailedPrecondition("the device's decoder '" + dec->name + "' (id " +
-                              std::to_string(dec->id) +
-                              ") defines no encodeDownlink; send 'data' or 'hex'");
-  return dec;
-}
 
 // 400 (409 when the decoder cannot encode at all) with the encoder's errors and warnings.
 http::Response EncodeFailure(const decode::EncodeResult& r) {
@@ -158,7 +172,9 @@ Result<http::Response> Prepare(DownlinkApi& api, http::Request& req,
     return FailedPrecondition("HTTP devices cannot receive downlinks");
   if (b.fport && (*b.fport < 0 || *b.fport > 255))
     return InvalidArgument("field 'fPort' must be 0..255");
-  BYSANS_ASSIGN_OR_RETURN(auto decoder, EncoderFor(api, dev));
+  auto decoder = api.resolver.EncoderFor(dev);
+  if (!decoder.ok())
+    return FailedPrecondition(decoder.status().message() + "; send 'data' or 'hex' instead");
   auto j = std::make_shared<EncodeJob>();
   j->input.data_json = b.object->dump(-1, ' ', false, json::error_handler_t::replace);
   j->input.fport = static_cast<int>(b.fport.value_or(0));
@@ -169,7 +185,7 @@ Result<http::Response> Prepare(DownlinkApi& api, http::Request& req,
   j->request = req;
   j->request.body.clear();
   j->device = std::move(dev);
-  j->decoder = std::move(decoder);
+  j->decoder = std::move(decoder).value();
   j->body = std::move(b);
   *job = std::move(j);
   return http::Response{};  // unused: the encode thread answers
@@ -189,14 +205,16 @@ void HandleSend(DownlinkApi& api, http::Request& req, const http::Responder& res
     return respond(http::ErrorResponse(Internal("internal error")));
   }
   DownlinkApi* raw = &api;  // the encode thread belongs to *raw, which outlives its tasks
-  api.encoder.Post(job->device.org_id, [raw, job, respond](decode::DecoderRunner& runner) {
+  bool posted = api.Post(job->device.org_id, [raw, job, respond](decode::DecoderRunner& runner) {
     try {
+      if (raw->stopping()) return respond(http::ErrorResponse(Unavailable("shutting down")));
       respond(EncodeAndSend(*raw, runner, *job));
     } catch (const std::exception& e) {
       spdlog::error("downlink encode failed: {}", e.what());
       respond(http::ErrorResponse(Internal("internal error")));
     }
   });
+  if (!posted) respond(http::ErrorResponse(Unavailable("shutting down")));
 }
 
 Result<http::Response> History(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -260,7 +278,8 @@ Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& de
   return d;
 }
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedPublisher& publish) {
+std::function<void()> RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx,
+                                             const RoutedPublisher& publish) {
   auto api = std::make_shared<DownlinkApi>(ctx, publish);
   router.Add(
       "POST", "/api/v1/devices/{id}/downlink",
@@ -269,6 +288,7 @@ void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedP
       "confirmed} to a LoRaWAN or MQTT device");
   AddAuthed(router, ctx, "GET", "/api/v1/devices/{id}/downlink", "Downlink history of a device",
             [&ctx](http::Request& req, const auth::Principal& p) { return History(ctx, req, p); });
+  return [api] { api->Stop(); };
 }
 
 }  // namespace bysans::api

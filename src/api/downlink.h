@@ -40,6 +40,9 @@ Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& de
                               const std::function<void(const Status&)>& done,
                               std::string object_json = {});
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedPublisher& publish);
+// Returns the routes' stop: call it after the HTTP server stopped and before `publish`'s
+// connection goes; it finishes the object encodes in flight and refuses the rest (503).
+std::function<void()> RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx,
+                                             const RoutedPublisher& publish);
 
 }  // namespace bysans::api

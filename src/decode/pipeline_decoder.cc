@@ -44,6 +44,18 @@ std::shared_ptr<const StoredDecoder> DecoderResolver::For(const Device& d) {
   return nullptr;
 }
 
+Result<std::shared_ptr<const StoredDecoder>> DecoderResolver::EncoderFor(const Device& d) {
+  auto dec = For(d);
+  if (!dec || dec->org_id != d.org_id)
+    return FailedPrecondition("device " + std::to_string(d.id) +
+                              " has no decoder (its own or its application's) to encode a "
+                              "downlink object");
+  if (dec->kind != DecoderKind::kJs || dec->code.find("encodeDownlink") == std::string::npos)
+    return FailedPrecondition("the device's decoder '" + dec->name + "' (id " +
+                              std::to_string(dec->id) + ") defines no encodeDownlink");
+  return dec;
+}
+
 void DecoderResolver::ReloadIfStale() {
   uint64_t gen = decoders_.generation();
   {

@@ -157,9 +157,11 @@ bool ServerProcess::Start() {
   return false;
 }
 
-void ServerProcess::Kill9() {
+void ServerProcess::Kill9() { KillWith(SIGKILL); }
+
+void ServerProcess::KillWith(int sig) {
   if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
+  kill(pid_, sig);
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;

@@ -71,7 +71,9 @@ class ServerProcess {
   bool Start();
   // "NAME=value" entries put into the server's environment at the next Start().
   void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
-  void Kill9();     // SIGKILL, no shutdown
+  void Kill9();  // SIGKILL, no shutdown
+  // Sends `sig` (e.g. SIGSEGV: the process dies as on a crash) and waits for the process to end.
+  void KillWith(int sig);
   int Terminate();  // SIGTERM and wait; returns the exit status
   const std::string& url() const { return url_; }
   const std::string& data_dir() const { return data_dir_; }

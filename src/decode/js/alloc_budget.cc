@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,10 +26,11 @@ namespace bysans::decode::js {
 namespace {
 
 struct Budget {
-  bool active;
+  bool active;  // counting (and enforcing `limit`)
   bool broken;
-  size_t limit;
-  size_t used;  // net bytes this thread allocated since the budget began (never below 0)
+  size_t limit;   // the most `used` may reach while active
+  size_t used;    // net bytes allocated since the budget began (never below 0)
+  size_t ledger;  // the same for blocks of kLedgerFrom bytes or more, kept across budgets
   void (*on_broken)(void*);
   void* arg;
 };
@@ -43,6 +45,7 @@ thread_local Budget tl_budget __attribute__((tls_model("initial-exec")));
 namespace {
 
 constexpr size_t kRefuseFrom = 64u << 10;  // smaller allocations are never refused
+constexpr size_t kLedgerFrom = 4u << 10;   // smaller blocks are not in the ledger
 
 using MallocFn = void* (*)(size_t);
 using CallocFn = void* (*)(size_t, size_t);
@@ -131,7 +134,11 @@ bool Allow(Budget& b, size_t n) {
 }
 
 void* Counted(Budget& b, void* p) {
-  if (p != nullptr) b.used += real.usable_size(p);
+  if (p != nullptr) {
+    size_t n = real.usable_size(p);
+    b.used += n;
+    if (n >= kLedgerFrom) b.ledger += n;
+  }
   return p;
 }
 
@@ -139,6 +146,7 @@ void Uncount(Budget& b, void* p) {
   if (p == nullptr || IsBoot(p)) return;
   size_t n = real.usable_size(p);
   b.used = b.used > n ? b.used - n : 0;
+  if (n >= kLedgerFrom) b.ledger = b.ledger > n ? b.ledger - n : 0;
 }
 
 void* Refused() {
@@ -157,8 +165,15 @@ bool AllocBudgetEnforced() { return false; }
 #endif  // BYSANS_ALLOC_BUDGET
 
 void BeginAllocBudget(size_t bytes, void (*on_broken)(void*), void* arg) {
-  tl_budget = Budget{BYSANS_ALLOC_BUDGET != 0, false, bytes, 0, on_broken, arg};
+  Budget& b = tl_budget;
+  b = Budget{BYSANS_ALLOC_BUDGET != 0, false, bytes, 0, b.ledger, on_broken, arg};
 }
+
+void BeginAllocCount() { BeginAllocBudget(SIZE_MAX, nullptr, nullptr); }
+
+size_t AllocLedger() { return tl_budget.ledger; }
+
+void ResetAllocLedger() { tl_budget.ledger = 0; }
 
 bool EndAllocBudget() {
   bool broken = tl_budget.broken;
@@ -201,7 +216,7 @@ void* calloc(size_t count, size_t size) noexcept {
 }
 
 void free(void* p) noexcept {
-  if (p == nullptr || ab::IsBoot(p)) return;
+  if (p == nullptr || ab::IsBoot(p) || !ab::Ready()) return;
   ab::Budget& b = tl_budget;
   if (__builtin_expect(b.active, 0)) ab::Uncount(b, p);
   ab::real.free(p);
@@ -224,6 +239,7 @@ void* realloc(void* p, size_t n) noexcept {
   void* q = ab::real.realloc(p, n);
   if (q != nullptr || n == 0) {
     b.used = b.used > old ? b.used - old : 0;  // p was freed or moved
+    if (old >= ab::kLedgerFrom) b.ledger = b.ledger > old ? b.ledger - old : 0;
     ab::Counted(b, q);
   }
   return q;

@@ -20,12 +20,27 @@ namespace bysans::decode::js {
 
 bool AllocBudgetEnforced();
 
-// Starts a budget on the calling thread. `on_broken(arg)` runs once, on this thread and inside
-// the allocator, when the budget is first broken: it must not allocate.
+// Each thread also keeps a ledger: the net bytes it allocated in blocks of 4 KB or more while
+// counting was on (its frees subtract, never below 0). It is kept across budgets, so a caller
+// can bound what its calls leave allocated in large blocks (ArrayBuffers, long strings, big
+// arrays). Frees done by other threads (e.g. a GC's background sweeping) are not subtracted:
+// the ledger may overstate, never understate, what is still allocated in such blocks. Small
+// blocks are left out because SpiderMonkey frees many of them on helper threads, which would
+// make the ledger drift on every call.
+//
+// Starts a budget on the calling thread (and counting): its allocations minus its frees may
+// grow by at most `bytes` until the budget ends.
+// `on_broken(arg)` runs once, on this thread and inside the allocator, when the budget is first
+// broken: it must not allocate.
 void BeginAllocBudget(size_t bytes, void (*on_broken)(void*), void* arg);
-// Ends the calling thread's budget; true when it was broken.
+// Counts into the ledger without a limit (e.g. while a GC frees memory on this thread).
+void BeginAllocCount();
+// Ends the calling thread's budget or counting; true when a budget was broken.
 bool EndAllocBudget();
 // True when the calling thread's active budget was broken.
 bool AllocBudgetBroken();
+// The calling thread's ledger, and setting it back to 0.
+size_t AllocLedger();
+void ResetAllocLedger();
 
 }  // namespace bysans::decode::js

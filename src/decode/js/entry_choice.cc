@@ -99,7 +99,15 @@ bool SourceCalls(std::string_view s, std::string_view name) {
   return false;
 }
 
-Result<EntryChoice> ChooseEntry(Contract requested, const std::vector<EntryCandidate>& candidates) {
+// True when `code` calls `name` outside `own` (the function's own source, if found in it).
+bool CalledElsewhere(std::string_view code, std::string_view own, std::string_view name) {
+  size_t at = own.empty() ? std::string_view::npos : code.find(own);
+  if (at == std::string_view::npos) return SourceCalls(code, name);
+  return SourceCalls(code.substr(0, at), name) || SourceCalls(code.substr(at + own.size()), name);
+}
+
+Result<EntryChoice> ChooseEntry(Contract requested, const std::vector<EntryCandidate>& candidates,
+                                std::string_view code) {
   if (requested != Contract::kUnknown) {
     for (const auto& c : candidates) {
       if (c.contract == requested) {
@@ -136,11 +144,14 @@ Result<EntryChoice> ChooseEntry(Contract requested, const std::vector<EntryCandi
         break;
       }
     }
+    const char* name = EntryPointName(c->contract);
+    if (called_by.empty() && !code.empty() && CalledElsewhere(code, c->source, name)) {
+      called_by = "other code of the decoder";
+    }
     if (called_by.empty()) {
       roots.push_back(c);
     } else {
-      callers.push_back(std::string(EntryPointName(c->contract)) + " is called by " + called_by +
-                        " (a helper)");
+      callers.push_back(std::string(name) + " is called by " + called_by + " (a helper)");
     }
   }
   if (roots.empty()) roots = present;

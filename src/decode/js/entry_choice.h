@@ -35,9 +35,11 @@ int ContractArity(Contract c);
 bool SourceCalls(std::string_view source, std::string_view name);
 
 // `requested` given: that candidate (an error naming the function when it is missing).
-// kUnknown (auto): among the present candidates, those that no other candidate calls (a callee
-// is a helper), then those whose arity fits their contract, then the name order decodeUplink,
-// decode, Decode, Decoder. An error when no candidate is present.
-Result<EntryChoice> ChooseEntry(Contract requested, const std::vector<EntryCandidate>& candidates);
+// kUnknown (auto): among the present candidates, those that nothing calls (a candidate called
+// by another candidate, or anywhere in `code` outside its own body, is a helper), then those
+// whose arity fits their contract, then the name order decodeUplink, decode, Decode, Decoder.
+// An error when no candidate is present.
+Result<EntryChoice> ChooseEntry(Contract requested, const std::vector<EntryCandidate>& candidates,
+                                std::string_view code = {});
 
 }  // namespace bysans::decode::js

@@ -10,6 +10,7 @@
 #include <js/Date.h>
 #include <js/ErrorReport.h>
 #include <js/Exception.h>
+#include <js/GCAPI.h>
 #include <js/GlobalObject.h>
 #include <js/Initialization.h>
 #include <js/Interrupt.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -51,11 +53,16 @@
 #include "decode/js/entry_choice.h"
 #include "decode/js/microtask_queue.h"
 #include "decode/js/prelude.h"
+#include "decode/js/text_codec.h"
 #include "decode/to_readings.h"
 
 namespace bysans::decode {
 
 namespace {
+
+using js::AppendUtf16AsUtf8;
+using js::Base64Decode;
+using js::Base64Encode;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -79,95 +86,6 @@ bool InitSpiderMonkeyOnce() {
     if (ok) std::atexit([] { JS_ShutDown(); });
   });
   return ok;
-}
-
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto u = [&](size_t k) { return static_cast<uint8_t>(in[k]); };
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = u(i) << 16;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-// Forgiving base64 decode (WHATWG atob: whitespace ignored, padding optional).
-bool Base64Decode(std::string_view in, std::string* out) {
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return false;
-    int v = B64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return pad <= 2 && bits < 6;
-}
-
-void AppendUtf16AsUtf8(const char16_t* s, size_t n, std::string* out) {
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t c = s[i];
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && s[i + 1] >= 0xdc00 && s[i + 1] < 0xe000) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (s[i + 1] - 0xdc00);
-      ++i;
-    } else if (c >= 0xd800 && c < 0xe000) {
-      c = 0xfffd;
-    }
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    } else if (c < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (c >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 63)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (c >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 63)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 63)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    }
-  }
 }
 
 struct JsonSink {
@@ -195,7 +113,7 @@ std::string ToUtf8(JSContext* cx, JS::HandleString str) {
   return chars ? std::string(chars.get()) : std::string();
 }
 
-// The functions a decoder's top level hands back, in this order (slot of `table`).
+// The functions a decoder's top level hands back, in this order (slot of `fns`).
 constexpr int kSlotDecodeUplink = 0, kSlotDecode = 1, kSlotDecodeV3 = 2, kSlotDecoder = 3,
               kSlotEncodeDownlink = 4, kSlots = 5;
 constexpr Contract kSlotContracts[] = {Contract::kTtnDecodeUplink, Contract::kOs2iot,
@@ -219,15 +137,15 @@ int SlotOf(Contract c) {
 
 // Per decoder version: the entry functions its code defines.
 struct CompiledDecoder {
-  // An array, made by the engine and never shown to decoder code, holding the functions
-  // decodeUplink, decode, Decode, Decoder, encodeDownlink (undefined when absent).
-  JS::PersistentRootedObject table;
+  // The functions decodeUplink, decode, Decode, Decoder, encodeDownlink (null when absent).
+  std::array<std::unique_ptr<JS::PersistentRootedObject>, kSlots> fns;
   JS::PersistentRootedObject global;  // the decoder's own realm
   uint64_t last_used = 0;             // for the LRU bound of the cache
   // The entry point auto runs (or why there is none), and the warning when it was ambiguous.
   Result<js::EntryChoice> auto_choice = InvalidArgument("not compiled");
   Id org_id = 0;
-  CompiledDecoder(JSContext* cx) : table(cx), global(cx) {}  // NOLINT
+  CompiledDecoder(JSContext* cx) : global(cx) {}  // NOLINT
+  JSObject* fn(int slot) const { return slot >= 0 && fns[slot] ? fns[slot]->get() : nullptr; }
 };
 
 struct CacheKey {
@@ -360,6 +278,7 @@ struct JsEngine::Impl {
     if (watchdog.joinable()) watchdog.join();
     cache.clear();
     prelude = nullptr;
+    zone_anchor.reset();
     if (jobs) jobs->Release();
     if (cx != nullptr) JS_DestroyContext(cx);
   }
@@ -521,6 +440,9 @@ struct JsEngine::Impl {
   // to its built-ins (Object.prototype.toJSON, enumerable methods) reaches another decoder.
   Result<JSObject*> NewGlobal(Id org_id) {
     JS::RealmOptions options;
+    // Every realm in its own compartment, all in one GC zone: a zone per realm would cost a
+    // set of GC arenas per decoder.
+    if (zone_anchor) options.creationOptions().setNewCompartmentInExistingZone(zone_anchor);
     JS::RootedObject global(
         cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
     if (!global)
@@ -651,6 +573,34 @@ struct JsEngine::Impl {
     return memory_exceeded;
   }
 
+  // What the engine's calls may leave allocated (the thread's allocation ledger, see
+  // js/alloc_budget.h): two calls' budgets plus the cached realms. Beyond it, after a call, a
+  // shrinking GC runs; if that is not enough the decoder that just ran loses its realm (what it
+  // kept in globals goes with it), and if even that is not enough every realm is dropped.
+  size_t RetainedCap() const {
+    return 2 * defaults.heap_bytes + defaults.cached_decoders * kRealmAllowanceBytes;
+  }
+
+  // Runs after every public call, when no realm is entered any more.
+  void AfterCall(const JsDecoder& d) {
+    if (!js::AllocBudgetEnforced() || js::AllocLedger() <= RetainedCap()) return;
+    js::BeginAllocCount();  // the frees the GC does on this thread count
+    auto collect = [&] { JS::NonIncrementalGC(cx, JS::GCOptions::Shrink, JS::GCReason::API); };
+    collect();
+    if (js::AllocLedger() > RetainedCap()) {
+      cache.erase(KeyOf(d));
+      collect();
+    }
+    if (js::AllocLedger() > RetainedCap()) {
+      // Frees done by GC helper threads are not in the ledger: start it afresh from an engine
+      // that holds nothing.
+      cache.clear();
+      collect();
+      js::ResetAllocLedger();
+    }
+    js::EndAllocBudget();
+  }
+
   static CacheKey KeyOf(const JsDecoder& d) {
     return CacheKey{d.org_id, d.decoder_id, d.version,
                     d.decoder_id == 0 ? std::hash<std::string_view>{}(d.code) : 0};
@@ -676,7 +626,8 @@ struct JsEngine::Impl {
     }
   }
   uint64_t use_tick = 0;
-  RefPtr<JS::Stencil> prelude;  // compiled once, instantiated in every realm
+  RefPtr<JS::Stencil> prelude;             // compiled once, instantiated in every realm
+  JS::PersistentRootedObject zone_anchor;  // an empty global whose zone holds every realm
 
   JSObject* GlobalOf(const CompiledDecoder& dec) { return dec.global.get(); }
 
@@ -690,7 +641,7 @@ struct JsEngine::Impl {
   // that value (a top-level `return` ends its code early), so it is only read as a plain array's
   // own data properties: no getter, Proxy trap or conversion, i.e. no decoder code, runs here.
   // The functions' arity and source (for auto) are read without running decoder code either.
-  Status ReadEntries(JS::HandleValue rv, CompiledDecoder* compiled) {
+  Status ReadEntries(JS::HandleValue rv, std::string_view code, CompiledDecoder* compiled) {
     static constexpr char kReturned[] =
         "decoder top level returned a value: a decoder must not use `return` outside a function";
     if (!rv.isObject()) return InvalidArgument(kReturned);
@@ -700,8 +651,6 @@ struct JsEngine::Impl {
       JS_ClearPendingException(cx);
       return InvalidArgument(kReturned);
     }
-    JS::RootedValueVector fns(cx);
-    if (!fns.resize(kSlots)) return Internal("out of memory");
     std::vector<js::EntryCandidate> candidates;
     for (int i = 0; i < kSlots; ++i) {
       JS::Rooted<mozilla::Maybe<JS::PropertyDescriptor>> desc(cx);
@@ -714,7 +663,8 @@ struct JsEngine::Impl {
       if (i < kSlotEncodeDownlink) c.contract = kSlotContracts[i];
       if (desc.isSome() && desc->isDataDescriptor() && desc->value().isObject() &&
           JS::IsCallable(&desc->value().toObject())) {
-        fns[i].set(desc->value());
+        compiled->fns[i] =
+            std::make_unique<JS::PersistentRootedObject>(cx, &desc->value().toObject());
         c.present = true;
         JS::RootedFunction fun(cx, JS_GetObjectFunction(&desc->value().toObject()));
         if (fun && i < kSlotEncodeDownlink) {
@@ -729,26 +679,15 @@ struct JsEngine::Impl {
       }
       if (i < kSlotEncodeDownlink) candidates.push_back(std::move(c));
     }
-    compiled->table = JS::NewArrayObject(cx, fns);
-    if (!compiled->table) {
-      JS_ClearPendingException(cx);
-      return Internal("out of memory");
-    }
-    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates);
+    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates, code);
     return Status::Ok();
   }
 
-  // The entry point a call runs: the decoder's explicit contract, else the auto choice.
-  Result<js::EntryChoice> EntryFor(const CompiledDecoder& dec, Contract requested) {
-    if (requested == Contract::kUnknown) return dec.auto_choice;
-    int slot = SlotOf(requested);
+  // The entry point of an explicit contract (auto: CompiledDecoder::auto_choice).
+  static Result<js::EntryChoice> ExplicitEntry(const CompiledDecoder& dec, Contract requested) {
     std::vector<js::EntryCandidate> one(1);
     one[0].contract = requested;
-    JS::RootedValue f(cx);
-    if (slot >= 0 && JS_GetElement(cx, dec.table, static_cast<uint32_t>(slot), &f)) {
-      one[0].present = f.isObject();
-    }
-    JS_ClearPendingException(cx);
+    one[0].present = dec.fn(SlotOf(requested)) != nullptr;
     return js::ChooseEntry(requested, one);
   }
 
@@ -810,7 +749,7 @@ struct JsEngine::Impl {
     compiled->org_id = d.org_id;
     compiled->global = global;
     compiled->last_used = ++use_tick;
-    Status picked = ReadEntries(rv, compiled.get());
+    Status picked = ReadEntries(rv, d.code, compiled.get());
     EndCall();
     if (!picked.ok()) return picked;
     CompiledDecoder* ptr = compiled.get();
@@ -1054,7 +993,10 @@ struct JsEngine::Impl {
       return finish(result);
     }
     CompiledDecoder* dec = *compiled;
-    auto entry = EntryFor(*dec, d.contract);
+    Result<js::EntryChoice> explicit_entry = js::EntryChoice{};
+    if (d.contract != Contract::kUnknown) explicit_entry = ExplicitEntry(*dec, d.contract);
+    const Result<js::EntryChoice>& entry =
+        d.contract == Contract::kUnknown ? dec->auto_choice : explicit_entry;
     if (!entry.ok()) {
       result.status = entry.status();
       return finish(result);
@@ -1069,10 +1011,9 @@ struct JsEngine::Impl {
     if (!BuildArgs(contract, in, &args)) {
       return failed(InvalidArgument(TakeError("decoder input could not be built")));
     }
-    JS::RootedValue fval(cx);
+    JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(SlotOf(contract))));
     JS::RootedValue rv(cx);
-    if (!JS_GetElement(cx, dec->table, static_cast<uint32_t>(SlotOf(contract)), &fval) ||
-        !JS_CallFunctionValue(cx, nullptr, fval, args, &rv)) {
+    if (!JS_CallFunctionValue(cx, nullptr, fval, args, &rv)) {
       return failed(InvalidArgument(TakeError("decoder failed")));
     }
     JS::RootedValue out(cx, rv);
@@ -1214,13 +1155,12 @@ struct JsEngine::Impl {
     CompiledDecoder* dec = *compiled;
     JS::RootedObject global(cx, GlobalOf(*dec));
     JSAutoRealm ar(cx, global);
-    JS::RootedValue fval(cx);
-    if (!JS_GetElement(cx, dec->table, kSlotEncodeDownlink, &fval)) JS_ClearPendingException(cx);
-    if (!fval.isObject()) {
+    if (dec->fn(kSlotEncodeDownlink) == nullptr) {
       result.status = InvalidArgument(
           "decoder has no function encodeDownlink(input): it cannot encode downlink objects");
       return finish(result);
     }
+    JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(kSlotEncodeDownlink)));
     BeginCall(limits, &result.log);
     JS::RootedObject input(cx, JS_NewPlainObject(cx));
     JS::RootedValue data(cx);
@@ -1284,23 +1224,34 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
     return Internal("cannot install the JS interrupt callback");
   }
   impl->jobs = js::MicrotaskQueue::Install(cx);
+  {
+    JS::RealmOptions options;
+    impl->zone_anchor.init(
+        cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
+    if (!impl->zone_anchor) return Internal("cannot create the engine's first JS global");
+  }
+  js::ResetAllocLedger();  // one engine per thread: its ledger starts here
   Impl* raw = impl.get();
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<JsEngine>(new JsEngine(std::move(impl)));
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id) {
-  return impl_->Run(decoder, input, device_id, impl_->defaults);
+  return Decode(decoder, input, device_id, impl_->defaults);
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id,
                               const Limits& limits) {
-  return impl_->Run(decoder, input, device_id, limits);
+  DecodeResult r = impl_->Run(decoder, input, device_id, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
 EncodeResult JsEngine::Encode(const JsDecoder& decoder, const EncodeInput& input,
                               const Limits& limits) {
-  return impl_->RunEncode(decoder, input, limits);
+  EncodeResult r = impl_->RunEncode(decoder, input, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
 void JsEngine::DropOrganisation(Id org_id) { impl_->DropOrg(org_id); }

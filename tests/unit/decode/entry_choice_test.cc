@@ -60,6 +60,36 @@ TEST(ChooseEntry, HelperCalledByAnotherCandidateIsNotTheEntry) {
       << choice->warning;
 }
 
+TEST(ChooseEntry, HelperCalledThroughOtherCodeIsNotTheEntry) {
+  // decode calls parse, which calls decodeUplink: decodeUplink is a helper all the same.
+  const std::string code =
+      "function decodeUplink(bytes) { return { t: bytes[0] }; }\n"
+      "function parse(p) { return decodeUplink(p.bytes); }\n"
+      "function decode(payload, metadata) { return parse(payload); }\n";
+  auto choice = js::ChooseEntry(
+      Contract::kUnknown,
+      {Cand(Contract::kTtnDecodeUplink, 1,
+            "function decodeUplink(bytes) { return { t: bytes[0] }; }"),
+       Cand(Contract::kOs2iot, 2, "function decode(payload, metadata) { return parse(payload); }")},
+      code);
+  ASSERT_TRUE(choice.ok()) << choice.status().message();
+  EXPECT_EQ(choice->contract, Contract::kOs2iot);
+  EXPECT_NE(choice->warning.find("decodeUplink is called by other code"), std::string::npos)
+      << choice->warning;
+  // A recursive entry point is not a helper of itself.
+  const std::string recursive =
+      "function decodeUplink(i) { return i.n ? decodeUplink({n: 0}) : { data: {} }; }\n"
+      "function decode(p, m) { return 1; }\n";
+  choice = js::ChooseEntry(
+      Contract::kUnknown,
+      {Cand(Contract::kTtnDecodeUplink, 1,
+            "function decodeUplink(i) { return i.n ? decodeUplink({n: 0}) : { data: {} }; }"),
+       Cand(Contract::kOs2iot, 2, "function decode(p, m) { return 1; }")},
+      recursive);
+  ASSERT_TRUE(choice.ok());
+  EXPECT_EQ(choice->contract, Contract::kTtnDecodeUplink);
+}
+
 TEST(ChooseEntry, ArityThenNameOrder) {
   auto choice = js::ChooseEntry(
       Contract::kUnknown, {Cand(Contract::kTtnDecodeUplink, 2, "function decodeUplink(a, b) {}"),

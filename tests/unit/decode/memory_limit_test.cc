@@ -116,5 +116,29 @@ TEST_F(MemoryLimitTest, TheBudgetIsPerCallAndFollowsTheLimit) {
       << r.status.message();
 }
 
+// A decoder that keeps 20 MB in a global on every call stays under the per-call budget, but
+// what the calls leave allocated is bounded too: its realm is dropped (and its memory freed)
+// before the engine holds more than its cap.
+TEST_F(MemoryLimitTest, MemoryKeptAcrossCallsIsBounded) {
+  size_t before = RssMb();
+  int restarts = 0;
+  int64_t last = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto r = Run(R"(function Decoder(b, p) {
+      globalThis.keep = globalThis.keep || [];
+      keep.push(new Uint8Array(20e6).fill(1));
+      return { kept: keep.length }; })",
+                 40);
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    int64_t kept = std::stoll(r.output_json.substr(r.output_json.find(':') + 1));
+    if (kept <= last) ++restarts;
+    last = kept;
+    EXPECT_LT(RssMb(), before + 300) << "call " << i;
+  }
+  EXPECT_GE(restarts, 1);
+  auto good = Run("function Decoder(b, p) { return { b: b[0] }; }", 41);
+  ASSERT_TRUE(good.status.ok()) << good.status.message();
+}
+
 }  // namespace
 }  // namespace bysans::decode

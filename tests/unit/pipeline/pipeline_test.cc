@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "store/sqlite/db.h"
@@ -189,6 +190,77 @@ TEST_F(PipelineTest, UplinkRefusedByAFullStoreComesBackForRetry) {
   EXPECT_EQ(StoredMessages(5).size(), accepted.size() + 1);
   EXPECT_EQ(StoredReadings(5, "temperature").size(), accepted.size() + 1);
   p.Stop();
+}
+
+// Decoders that take turns: while organisation 2's decodes hang (a looping decoder), they hold
+// at most all but one worker, organisation 1's uplinks are decoded and committed, and each
+// device's messages reach the store in the order they were submitted.
+class HangingDecoder final : public pipeline::UplinkDecoder {
+ public:
+  bool Applies(const Device&) override { return true; }
+  void Decode(pipeline::Uplink& u) override {
+    std::unique_lock lock(mu);
+    if (u.device->org_id == 2) {
+      ++hanging;
+      cv.notify_all();
+      cv.wait(lock, [&] { return released; });
+    }
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int hanging = 0;
+  bool released = false;
+};
+
+TEST_F(PipelineTest, HangingDecodesOfOneOrganisationDoNotStallAnother) {
+  pipeline::PipelineOptions opts;
+  opts.decode_threads = 3;
+  pipeline::Pipeline p(*store_, metrics_, opts);
+  auto decoder = std::make_shared<HangingDecoder>();
+  p.SetDecoder(decoder);
+  std::map<Id, std::vector<double>> order;  // device → committed values
+  p.AddCommitListener([&](const Device& d, const RawMessage&, const std::vector<Reading>& rs) {
+    std::lock_guard lock(mu_);
+    order[d.id].push_back(std::get<double>(rs.at(0).value));
+    cv_.notify_all();
+  });
+  auto submit = [&](Id org, Id device, int i) {
+    pipeline::Uplink u = Make(device, kT0 + i * 1000, i);
+    auto d = std::make_shared<Device>(*u.device);
+    d->org_id = org;
+    u.device = d;
+    p.Submit(std::move(u), [](Status) {});
+  };
+  for (int i = 0; i < 5; ++i) submit(2, 20 + i, i);
+  {
+    std::unique_lock lock(decoder->mu);
+    ASSERT_TRUE(decoder->cv.wait_for(lock, std::chrono::seconds(30),
+                                     [&] { return decoder->hanging == 2; }));
+  }
+  constexpr int kEach = 40;
+  for (int i = 0; i < kEach; ++i) {
+    submit(1, 10, i);
+    submit(1, 11, i);
+  }
+  {
+    std::unique_lock lock(mu_);
+    ASSERT_TRUE(cv_.wait_for(lock, std::chrono::seconds(60), [&] {
+      return order[10].size() == kEach && order[11].size() == kEach;
+    })) << "organisation 1 waited for organisation 2";
+  }
+  EXPECT_EQ(decoder->hanging, 2) << "organisation 2 holds two of three workers, never three";
+  for (Id dev : {10, 11}) {
+    std::vector<double> want;
+    for (int i = 0; i < kEach; ++i) want.push_back(i);
+    EXPECT_EQ(order[dev], want) << "device " << dev;
+  }
+  {
+    std::lock_guard lock(decoder->mu);
+    decoder->released = true;
+  }
+  decoder->cv.notify_all();
+  p.Stop();
+  EXPECT_EQ(StoredMessages(22).size(), 1u);
 }
 
 }  // namespace
