@@ -4,7 +4,8 @@
   setup.py URL OUT_DIR DEVICES RULES
 
 One organisation; one application per shipped decoder (decoders/*.js, attached to the
-application); DEVICES LoRaWAN devices spread over them; RULES threshold rules over the keys
+application) with a FIWARE DeviceModel whose "x-bysans-ranges" the quality checker applies to
+the decoded keys; DEVICES LoRaWAN devices spread over them; RULES threshold rules over the keys
 their decoders produce (one per device, round-robin). Writes OUT_DIR/devices: one
 "device_id devEui application_id fport:hex[,fport:hex...]" line per device (the frames its
 decoder decodes, for bench_mqtt_load --chirpstack). Login: BENCH_ADMIN_EMAIL /
@@ -54,6 +55,22 @@ DECODERS = [
 ]
 
 
+# Quality ranges per decoder (the DeviceModel's "x-bysans-ranges"): keys its frames produce.
+RANGES = {
+    "elsys-ers-co2.js": {"co2": {"min": 0, "max": 10000, "unit": "ppm", "maxRatePerS": 50,
+                                 "stuckCount": 12},
+                         "temperature": {"min": -40, "max": 85, "unit": "Cel"}},
+    "decentlab-dl-iam.js": {"co2_concentration": {"min": 0, "max": 10000, "unit": "ppm"},
+                            "air_temperature": {"min": -40, "max": 85, "unit": "Cel"}},
+    "decentlab-dl-mbx.js": {"distance": {"min": 0, "max": 5000, "unit": "mm", "stuckCount": 12}},
+    "decentlab-dl-pm.js": {"pm10_mass_concentration": {"min": 0, "max": 1000, "unit": "ug/m3"},
+                           "air_temperature": {"min": -40, "max": 85, "unit": "Cel"}},
+    "imbuildings-people-counter.js": {"counter_a": {"min": 0, "max": 65535}},
+    "axioma-qalcosonic-w1.js": {"log_volume_m3": {"min": 0, "max": 100000, "unit": "m3"}},
+    "milesight-ws101.js": {"battery": {"min": 0, "max": 100, "unit": "%"}},
+}
+
+
 def main():
     url, out_dir, n_devices, n_rules = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     admin = Api(url)
@@ -61,7 +78,7 @@ def main():
                {"email": os.environ["BENCH_ADMIN_EMAIL"],
                 "password": os.environ["BENCH_ADMIN_PASSWORD"]})
     org = admin.call("POST", "/api/v1/organizations", {"name": "Bench Kommune"})["id"]
-    apps = []
+    apps, models = [], []
     for name, _, _ in DECODERS:
         with open(os.path.join(ROOT, "decoders", name), encoding="utf-8") as f:
             code = f.read()
@@ -70,7 +87,12 @@ def main():
         app = admin.call("POST", f"/api/v1/organizations/{org}/applications",
                          {"name": name[:-3]})["id"]
         admin.call("PUT", f"/api/v1/applications/{app}/decoder", {"decoderId": dec})
+        model = admin.call("POST", f"/api/v1/organizations/{org}/device-models",
+                           {"name": name[:-3], "brandName": "bench",
+                            "controlledProperty": list(RANGES[name]),
+                            "x-bysans-ranges": RANGES[name]})["id"]
         apps.append(app)
+        models.append(model)
     apis = [Api(url, admin.cookie) for _ in range(4)]
 
     def create(k, i):
@@ -78,7 +100,7 @@ def main():
         eui = "b5a0%012x" % i
         d = apis[k].call("POST", f"/api/v1/applications/{apps[kind]}/devices",
                          {"name": f"{DECODERS[kind][0][:-3]} {i}", "transport": "lorawan",
-                          "devEui": eui})
+                          "devEui": eui, "deviceModelId": models[kind]})
         return d["id"], eui, kind
 
     t0 = time.time()
@@ -95,7 +117,8 @@ def main():
         for i, (dev_id, eui, kind) in enumerate(devs):
             # The ChirpStack application id of the topic (a UUID in ChirpStack; any id here).
             f.write(f"{dev_id} {eui} 0c6e{apps[kind]:04x}-bench {','.join(DECODERS[kind][1](i))}\n")
-    print(f"setup.py: {len(apps)} decoders/applications, {n_devices} LoRaWAN devices in "
+    print(f"setup.py: {len(apps)} decoders/applications/device models, {n_devices} LoRaWAN "
+          f"devices in "
           f"{t1 - t0:.1f} s, {n_rules} rules in {t2 - t1:.1f} s", file=sys.stderr)
 
 
