@@ -203,9 +203,12 @@ PEAK_RSS_KB=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$BYSANS_PID
 stop_bysans
 ACKED=$(($(field acked "$STORE_OUT") + $(field acked "$LAT_OUT")))
 COUNTS=$("$LOAD" --mode count --db "$DB")  # raw_log rows, read with bysans' codec
-# Stored = MQTT (LoRaWAN) messages stored without a decode error.
-STORED=$(field "$([[ -n "$LORAWAN" ]] && echo lorawan || echo mqtt)" "$COUNTS")
+# Stored = MQTT messages stored without an error; LoRaWAN: uplinks stored, decoded or not
+# (decode_errors counts those stored with a decode error: every frame sent is valid, so any
+# error fails the run too).
+STORED=$(field mqtt "$COUNTS")
 DECODE_ERRORS=$(field lorawan_errors "$COUNTS")
+[[ -n "$LORAWAN" ]] && STORED=$(($(field lorawan "$COUNTS") + DECODE_ERRORS))
 ALL_MSGS=$(field all "$COUNTS")
 POINTS=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM chunks")
 MISSING=$((ACKED - STORED))
@@ -236,5 +239,9 @@ echo "BENCH mqtt_ingest raw_msgs_per_s=$RAW_RATE stored_msgs_per_s=$STORED_RATE 
 fi
 if ((MISSING != 0 || RAW_MISSING != 0)); then
   echo "run.sh: FAILURE: acknowledged messages are missing (bysans $MISSING, raw $RAW_MISSING)" >&2
+  exit 1
+fi
+if ((${DECODE_ERRORS:-0} != 0)); then
+  echo "run.sh: FAILURE: $DECODE_ERRORS uplinks were stored with a decode error" >&2
   exit 1
 fi
