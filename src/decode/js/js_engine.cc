@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -112,7 +113,7 @@ std::string ToUtf8(JSContext* cx, JS::HandleString str) {
   return chars ? std::string(chars.get()) : std::string();
 }
 
-// The functions a decoder's top level hands back, in this order (slot of `table`).
+// The functions a decoder's top level hands back, in this order (slot of `fns`).
 constexpr int kSlotDecodeUplink = 0, kSlotDecode = 1, kSlotDecodeV3 = 2, kSlotDecoder = 3,
               kSlotEncodeDownlink = 4, kSlots = 5;
 constexpr Contract kSlotContracts[] = {Contract::kTtnDecodeUplink, Contract::kOs2iot,
@@ -136,15 +137,15 @@ int SlotOf(Contract c) {
 
 // Per decoder version: the entry functions its code defines.
 struct CompiledDecoder {
-  // An array, made by the engine and never shown to decoder code, holding the functions
-  // decodeUplink, decode, Decode, Decoder, encodeDownlink (undefined when absent).
-  JS::PersistentRootedObject table;
+  // The functions decodeUplink, decode, Decode, Decoder, encodeDownlink (null when absent).
+  std::array<std::unique_ptr<JS::PersistentRootedObject>, kSlots> fns;
   JS::PersistentRootedObject global;  // the decoder's own realm
   uint64_t last_used = 0;             // for the LRU bound of the cache
   // The entry point auto runs (or why there is none), and the warning when it was ambiguous.
   Result<js::EntryChoice> auto_choice = InvalidArgument("not compiled");
   Id org_id = 0;
-  CompiledDecoder(JSContext* cx) : table(cx), global(cx) {}  // NOLINT
+  CompiledDecoder(JSContext* cx) : global(cx) {}  // NOLINT
+  JSObject* fn(int slot) const { return slot >= 0 && fns[slot] ? fns[slot]->get() : nullptr; }
 };
 
 struct CacheKey {
@@ -650,8 +651,6 @@ struct JsEngine::Impl {
       JS_ClearPendingException(cx);
       return InvalidArgument(kReturned);
     }
-    JS::RootedValueVector fns(cx);
-    if (!fns.resize(kSlots)) return Internal("out of memory");
     std::vector<js::EntryCandidate> candidates;
     for (int i = 0; i < kSlots; ++i) {
       JS::Rooted<mozilla::Maybe<JS::PropertyDescriptor>> desc(cx);
@@ -664,7 +663,8 @@ struct JsEngine::Impl {
       if (i < kSlotEncodeDownlink) c.contract = kSlotContracts[i];
       if (desc.isSome() && desc->isDataDescriptor() && desc->value().isObject() &&
           JS::IsCallable(&desc->value().toObject())) {
-        fns[i].set(desc->value());
+        compiled->fns[i] =
+            std::make_unique<JS::PersistentRootedObject>(cx, &desc->value().toObject());
         c.present = true;
         JS::RootedFunction fun(cx, JS_GetObjectFunction(&desc->value().toObject()));
         if (fun && i < kSlotEncodeDownlink) {
@@ -679,26 +679,15 @@ struct JsEngine::Impl {
       }
       if (i < kSlotEncodeDownlink) candidates.push_back(std::move(c));
     }
-    compiled->table = JS::NewArrayObject(cx, fns);
-    if (!compiled->table) {
-      JS_ClearPendingException(cx);
-      return Internal("out of memory");
-    }
     compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates, code);
     return Status::Ok();
   }
 
-  // The entry point a call runs: the decoder's explicit contract, else the auto choice.
-  Result<js::EntryChoice> EntryFor(const CompiledDecoder& dec, Contract requested) {
-    if (requested == Contract::kUnknown) return dec.auto_choice;
-    int slot = SlotOf(requested);
+  // The entry point of an explicit contract (auto: CompiledDecoder::auto_choice).
+  static Result<js::EntryChoice> ExplicitEntry(const CompiledDecoder& dec, Contract requested) {
     std::vector<js::EntryCandidate> one(1);
     one[0].contract = requested;
-    JS::RootedValue f(cx);
-    if (slot >= 0 && JS_GetElement(cx, dec.table, static_cast<uint32_t>(slot), &f)) {
-      one[0].present = f.isObject();
-    }
-    JS_ClearPendingException(cx);
+    one[0].present = dec.fn(SlotOf(requested)) != nullptr;
     return js::ChooseEntry(requested, one);
   }
 
@@ -1004,7 +993,10 @@ struct JsEngine::Impl {
       return finish(result);
     }
     CompiledDecoder* dec = *compiled;
-    auto entry = EntryFor(*dec, d.contract);
+    Result<js::EntryChoice> explicit_entry = js::EntryChoice{};
+    if (d.contract != Contract::kUnknown) explicit_entry = ExplicitEntry(*dec, d.contract);
+    const Result<js::EntryChoice>& entry =
+        d.contract == Contract::kUnknown ? dec->auto_choice : explicit_entry;
     if (!entry.ok()) {
       result.status = entry.status();
       return finish(result);
@@ -1019,10 +1011,9 @@ struct JsEngine::Impl {
     if (!BuildArgs(contract, in, &args)) {
       return failed(InvalidArgument(TakeError("decoder input could not be built")));
     }
-    JS::RootedValue fval(cx);
+    JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(SlotOf(contract))));
     JS::RootedValue rv(cx);
-    if (!JS_GetElement(cx, dec->table, static_cast<uint32_t>(SlotOf(contract)), &fval) ||
-        !JS_CallFunctionValue(cx, nullptr, fval, args, &rv)) {
+    if (!JS_CallFunctionValue(cx, nullptr, fval, args, &rv)) {
       return failed(InvalidArgument(TakeError("decoder failed")));
     }
     JS::RootedValue out(cx, rv);
@@ -1164,13 +1155,12 @@ struct JsEngine::Impl {
     CompiledDecoder* dec = *compiled;
     JS::RootedObject global(cx, GlobalOf(*dec));
     JSAutoRealm ar(cx, global);
-    JS::RootedValue fval(cx);
-    if (!JS_GetElement(cx, dec->table, kSlotEncodeDownlink, &fval)) JS_ClearPendingException(cx);
-    if (!fval.isObject()) {
+    if (dec->fn(kSlotEncodeDownlink) == nullptr) {
       result.status = InvalidArgument(
           "decoder has no function encodeDownlink(input): it cannot encode downlink objects");
       return finish(result);
     }
+    JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(kSlotEncodeDownlink)));
     BeginCall(limits, &result.log);
     JS::RootedObject input(cx, JS_NewPlainObject(cx));
     JS::RootedValue data(cx);
