@@ -35,7 +35,8 @@ struct Fingerprint {
   bool operator==(const Fingerprint&) const = default;
 };
 
-// 64-bit FNV-1a of the payload and the frame (stable across builds and restarts).
+// A 64-bit hash of the payload and the frame (stable across builds and restarts; memcpy loads,
+// so the same on any little-endian machine).
 Fingerprint FingerprintOf(Id device_id, std::string_view payload, std::string_view frame);
 
 struct QuarantineOptions {

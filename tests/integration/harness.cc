@@ -159,12 +159,19 @@ bool ServerProcess::Start() {
 
 void ServerProcess::Kill9() { KillWith(SIGKILL); }
 
-void ServerProcess::KillWith(int sig) {
-  if (pid_ <= 0) return;
-  kill(pid_, sig);
+int ServerProcess::KillWith(int sig) {
+  if (pid_ <= 0) return -1;
   int status = 0;
-  waitpid(pid_, &status, 0);
+  for (pid_t ended = 0; ended == 0;) {
+    kill(pid_, sig);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while ((ended = waitpid(pid_, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 int ServerProcess::Terminate() {

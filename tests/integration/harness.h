@@ -72,8 +72,11 @@ class ServerProcess {
   // "NAME=value" entries put into the server's environment at the next Start().
   void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
   void Kill9();  // SIGKILL, no shutdown
-  // Sends `sig` (e.g. SIGSEGV: the process dies as on a crash) and waits for the process to end.
-  void KillWith(int sig);
+  // Sends `sig` (e.g. SIGSEGV: the process dies as on a crash) until the process has ended.
+  // Repeated because SpiderMonkey's fault handler hands a SIGSEGV it does not own back to the
+  // default action only for the next one (a real fault re-runs its instruction; kill() does not).
+  // Returns the exit status as Terminate() does (128 + signal).
+  int KillWith(int sig);
   int Terminate();  // SIGTERM and wait; returns the exit status
   const std::string& url() const { return url_; }
   const std::string& data_dir() const { return data_dir_; }

@@ -94,7 +94,7 @@ class DecoderQuarantineTest : public SecurityTest {
     ASSERT_TRUE(WaitFor([&] { return DecodeInFlight(); }, 30)) << server_->log();
     const int broker =
         std::atoi(ReadLine(fs::path(server_->data_dir()) / "mosquitto" / "mosquitto.pid").c_str());
-    server_->KillWith(sig);
+    EXPECT_EQ(server_->KillWith(sig), 128 + sig);
     dev.reset();
     // Its broker saves bysans' session (with the unacknowledged message) as it stops.
     ASSERT_GT(broker, 0);
