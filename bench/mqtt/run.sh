@@ -212,7 +212,7 @@ DECODE_ERRORS=$(field lorawan_errors "$COUNTS")
 ALL_MSGS=$(field all "$COUNTS")
 POINTS=$(sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM chunks")
 MISSING=$((ACKED - STORED))
-echo "run.sh: acknowledged $ACKED, stored $STORED $([[ -n "$LORAWAN" ]] && echo "decoded LoRaWAN uplinks" || echo "mqtt messages") ($ALL_MSGS rows), $POINTS points" >&2
+echo "run.sh: acknowledged $ACKED, stored $STORED $([[ -n "$LORAWAN" ]] && echo "LoRaWAN uplinks" || echo "mqtt messages") ($ALL_MSGS rows), $POINTS points" >&2
 
 RATIO=$(awk -v s="$STORED_RATE" -v r="$RAW_RATE" 'BEGIN { printf "%.2f", (r > 0 ? s / r : 0) }')
 PPS=$(awk -v s="$STORED_RATE" -v p="$POINTS" -v m="$STORED" \
