@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "store/sqlite/gateway_touches.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -41,7 +42,7 @@ MqttIntegration IntegrationFromRow(const Stmt& st) {
   return i;
 }
 
-class SqliteMqttStore final : public MqttStore {
+class SqliteMqttStore final : public BatchingMqttStore {
  public:
   SqliteMqttStore(Pool& pool, const SecretBox& box) : pool_(pool), box_(box) {}
 
@@ -105,19 +106,18 @@ class SqliteMqttStore final : public MqttStore {
   }
 
   Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now) override {
+    gateways_.Add(org_id, gateway_id, now);
+    return Status::Ok();
+  }
+
+  Status FlushGateways() override {
+    if (gateways_.empty()) return Status::Ok();
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto st,
-        db->Prepare(
-            "INSERT INTO lorawan_gateways(org_id, gateway_id, first_seen_ms, "
-            "last_seen_ms, uplinks) VALUES(?, ?, ?, ?, 1) "
-            "ON CONFLICT(org_id, gateway_id) DO UPDATE SET "
-            "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), uplinks = uplinks + 1"));
-    st->Bind(1, org_id).Bind(2, gateway_id).Bind(3, now).Bind(4, now);
-    return st->Run();
+    return gateways_.Flush(*db);
   }
 
   Result<std::vector<LorawanGateway>> ListGateways(Id org_id) override {
+    BYSANS_RETURN_IF_ERROR(FlushGateways());  // lists every touch so far
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("SELECT org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks "
@@ -470,6 +470,7 @@ class SqliteMqttStore final : public MqttStore {
 
   Pool& pool_;
   const SecretBox& box_;
+  GatewayTouches gateways_;  // gateways seen, not yet written (gateway_touches.h)
   std::atomic<int64_t> integrations_gen_{0};
   std::map<Id, IntegrationState> states_;  // guarded by mu_
   std::atomic<int64_t> generation_{0};
@@ -481,7 +482,7 @@ class SqliteMqttStore final : public MqttStore {
 
 }  // namespace
 
-std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box) {
+std::unique_ptr<BatchingMqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box) {
   return std::make_unique<SqliteMqttStore>(pool, box);
 }
 

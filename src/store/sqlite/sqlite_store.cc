@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -86,6 +88,8 @@ int64_t PassiveCheckpoint(Db& db) {
 void SqliteStore::CheckpointLoop() {
   NameThisThread("store-ckpt");
   constexpr auto kPeriod = std::chrono::milliseconds(200);
+  constexpr int kPeriodsPerGatewayFlush = 5;  // gateways seen are written once a second
+  int periods = 0;
   const auto idle_before_shrink = std::chrono::milliseconds(opts_.wal_shrink_idle_ms);
   const auto wal_keep_bytes =
       static_cast<std::uintmax_t>(std::max<int64_t>(0, opts_.wal_keep_bytes));
@@ -100,6 +104,10 @@ void SqliteStore::CheckpointLoop() {
     ckpt_cv_.wait_for(lk, kPeriod, [&] { return ckpt_stop_; });
     if (ckpt_stop_ || !db.ok()) break;
     lk.unlock();
+    if (++periods % kPeriodsPerGatewayFlush == 0) {
+      if (Status st = mqtt_store_->FlushGateways(); !st.ok())
+        spdlog::warn("store: could not record LoRaWAN gateways: {}", st.message());
+    }
     // PASSIVE never blocks the writer or readers; the WAL restarts from its
     // beginning once a checkpoint has caught up.
     const int64_t wal_frames = PassiveCheckpoint(**db);
@@ -146,6 +154,10 @@ void SqliteStore::Close() {
   }
   ckpt_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
+  if (mqtt_store_) {
+    if (Status st = mqtt_store_->FlushGateways(); !st.ok())
+      spdlog::warn("store: could not record LoRaWAN gateways: {}", st.message());
+  }
   if (writer_db_) (void)writer_db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   closed_ = true;
 }

@@ -142,8 +142,14 @@ struct PendingBatch {
 std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 // The DecoderStore over the pool (decoders.cc).
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
-// The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`.
-std::unique_ptr<MqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box);
+// The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`. Gateways seen
+// (TouchGateway) are kept in memory until FlushGateways writes them in one transaction: the
+// checkpoint thread about once a second, ListGateways first, and Close.
+class BatchingMqttStore : public MqttStore {
+ public:
+  virtual Status FlushGateways() = 0;
+};
+std::unique_ptr<BatchingMqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box);
 // The secret.key next to the database file at `db_path` ("" for an in-memory database).
 std::string SecretKeyPathOf(const std::string& db_path);
 
@@ -272,10 +278,10 @@ class SqliteStore final : public Store {
   // below; short transactions in order, the sealer's slices when none waits.
   WriteGate gate_;
   Pool pool_;
-  std::unique_ptr<RuleStore> rules_;        // rules.cc
-  std::unique_ptr<DecoderStore> decoders_;  // decoders.cc
-  std::unique_ptr<SecretBox> secrets_;      // core/secret_box.h, before mqtt_store_
-  std::unique_ptr<MqttStore> mqtt_store_;   // mqtt.cc
+  std::unique_ptr<RuleStore> rules_;               // rules.cc
+  std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
+  std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
+  std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<Db> writer_db_;
   CommitPoints commit_points_;  // the writer thread's, reused by every CommitGroup
 
