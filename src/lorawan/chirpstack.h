@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,21 @@ struct ChirpstackEvent {
 // not JSON, not an object, a field of the wrong type, "data" that is not
 // base64, a DevEUI that is not 16 hex characters.
 Result<ChirpstackEvent> ParseEvent(const EventTopic& topic, std::string_view payload);
+
+// ParseEvent with a parser kept between events (simdjson's buffers; nlohmann only for a
+// document simdjson refuses). One thread at a time.
+class EventParser {
+ public:
+  EventParser();
+  ~EventParser();
+  EventParser(const EventParser&) = delete;
+  EventParser& operator=(const EventParser&) = delete;
+  Result<ChirpstackEvent> Parse(const EventTopic& topic, std::string_view payload);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // The best gateway: highest RSSI, then highest SNR; nullptr when none reported.
 const GatewayRx* BestGateway(const ChirpstackEvent& e);

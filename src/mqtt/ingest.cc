@@ -158,13 +158,14 @@ struct MqttService::Impl {
   std::atomic<bool> client_started{false};           // `client` may be used by Publish
   std::string url;
 
-  // Device caches and the flattener: used under `handle_mu` (bysans' own client and every
-  // integration client call the handlers from their own I/O threads).
+  // Device caches, the flattener and the event parser: used under `handle_mu` (bysans' own client
+  // and every integration client call the handlers from their own I/O threads).
   std::mutex handle_mu;
   DeviceCache<Id> by_id{clock, refresher};
   DeviceCache<std::string> by_eui{clock, refresher};
   DeviceCache<std::string> by_topic_key{clock, refresher};  // external brokers
   ingest::JsonFlattener flattener;
+  lorawan::EventParser event_parser;  // ChirpStack events
   // ChirpStack application id + "#" + integration id stored per device (downlink route).
   std::unordered_map<Id, std::string> app_of_device;
 
@@ -541,7 +542,7 @@ struct MqttService::Impl {
                     std::move(ack), "too_large");
       return;
     }
-    auto ev = lorawan::ParseEvent(*topic, msg.payload);
+    auto ev = event_parser.Parse(*topic, msg.payload);
     if (!ev.ok()) {
       const std::string& why = ev.status().message();
       const char* result = why.find("not valid JSON") != std::string::npos ? "bad_json"

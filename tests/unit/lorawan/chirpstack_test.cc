@@ -64,5 +64,42 @@ TEST(Base64, RoundTrips) {
   EXPECT_FALSE(DecodeBase64("a b=").ok());
 }
 
+// EventParser reads through simdjson and falls back to nlohmann for what simdjson refuses: both
+// give what ParseEvent always gave.
+TEST(ChirpstackEvent, ParserKeepsNlohmannsMeaning) {
+  auto t = *ParseEventTopic("application/a/device/0101010101010101/event/up");
+  EventParser parser;
+  // A member given twice: the last one counts, as with nlohmann.
+  auto e = parser.Parse(t, R"({"fCnt":1,"fCnt":2,"data":"AQ==",
+      "rxInfo":[{"gatewayId":"g1","gatewayId":"g2","rssi":-70}]})");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(*e->fcnt, 2);
+  ASSERT_EQ(e->gateways.size(), 1u);
+  EXPECT_EQ(e->gateways[0].gateway_id, "g2");
+  EXPECT_EQ(*e->gateways[0].rssi, -70.0);
+  // The parser is reused: nothing of the previous event remains.
+  e = parser.Parse(t, R"({"data":"AgM=","rxInfo":[]})");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_FALSE(e->fcnt.has_value());
+  EXPECT_TRUE(e->gateways.empty());
+  EXPECT_EQ(e->frame, std::string("\x02\x03", 2));
+  // An unsigned beyond int64 wraps as nlohmann's get<int64_t> does; an integer beyond 64 bits
+  // (simdjson refuses it, nlohmann reads a float) is not an integer.
+  e = parser.Parse(t, R"({"fCnt":18446744073709551615})");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(*e->fcnt, -1);
+  EXPECT_EQ(parser.Parse(t, R"({"fCnt":123456789012345678901234567890})").status().message(),
+            "ChirpStack event: field 'fCnt' must be an integer");
+  // Invalid JSON and wrong shapes keep their errors.
+  EXPECT_EQ(parser.Parse(t, R"({"fCnt":1,})").status().message(),
+            "ChirpStack event: payload is not valid JSON");
+  EXPECT_EQ(parser.Parse(t, "[1]").status().message(),
+            "ChirpStack event: payload is not a JSON object");
+  EXPECT_EQ(parser.Parse(t, R"({"rxInfo":{}})").status().message(),
+            "ChirpStack event: field 'rxInfo' must be an array");
+  EXPECT_EQ(parser.Parse(t, R"({"rxInfo":[{"snr":"x"}]})").status().message(),
+            "ChirpStack event: field 'snr' must be a number");
+}
+
 }  // namespace
 }  // namespace bysans::lorawan
