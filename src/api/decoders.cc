@@ -217,6 +217,14 @@ struct TestJob {
   int64_t time_ms = 0;
 };
 
+// JSON text (already parsed and depth-checked), or its top-level `member`, serialised with the
+// client's key order (json sorts keys): an OS2iot decoder that passes parts of the uplink
+// through then gives them in the order Node would.
+std::string InClientOrder(std::string_view text, const char* member) {
+  auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return member != nullptr ? j[member].dump() : j.dump();
+}
+
 Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_RETURN_IF_ERROR(
@@ -266,7 +274,8 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
     if (pl->is_string()) {
       BYSANS_ASSIGN_OR_RETURN(j, ParseJsonText(pl->get<std::string>(), "field 'payload': "));
     }
-    in.uplink_json = j.dump();
+    in.uplink_json = pl->is_string() ? InClientOrder(pl->get_ref<const std::string&>(), nullptr)
+                                     : InClientOrder(req.body, "payload");
     in.bytes = in.uplink_json;
     if (j.is_object()) {  // a ChirpStack uplink: the frame is in `data`
       if (auto d = j.find("data"); d != j.end() && d->is_string()) {
