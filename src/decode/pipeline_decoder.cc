@@ -104,10 +104,15 @@ bool IsLorawan(const Device& d, const RawMessage& raw) {
 
 DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
                             const std::string& frame, const std::string& model_doc) {
+  return MakeDecodeInputWith(d, raw, fport, frame, Os2iotDeviceJson(d, model_doc));
+}
+
+DecodeInput MakeDecodeInputWith(const Device& d, const RawMessage& raw, int fport,
+                                const std::string& frame, std::string device_json) {
   DecodeInput in;
   in.recv_time = raw.received_ms;
   in.variables = d.metadata;
-  in.device_json = Os2iotDeviceJson(d, model_doc);
+  in.device_json = std::move(device_json);
   if (IsLorawan(d, raw)) {
     in.uplink_json = raw.payload;
     in.bytes = frame;
@@ -211,8 +216,7 @@ bool PipelineDecoder::Applies(const Device& device) { return resolver_.For(devic
 void PipelineDecoder::Decode(pipeline::Uplink& u) {
   auto dec = resolver_.For(*u.device);
   if (!dec) return;  // detached between Applies and Decode: keep the parsed readings
-  DecodeInput in =
-      MakeDecodeInput(*u.device, u.raw, u.fport, u.frame, DeviceModelDoc(meta_, *u.device));
+  DecodeInput in = MakeDecodeInputWith(*u.device, u.raw, u.fport, u.frame, *DeviceJsonOf(u));
   const bool lorawan = IsLorawan(*u.device, u.raw);
   // ChirpStack join/status/ack events and empty frames carry nothing for a payload decoder:
   // their readings stay as the transport parsed them.
@@ -240,6 +244,22 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
                       u.readings, u.raw);
   }
   for (Reading& r : radio) u.readings.push_back(std::move(r));
+}
+
+std::shared_ptr<const std::string> PipelineDecoder::DeviceJsonOf(const pipeline::Uplink& u) {
+  const TimeMs now = u.raw.received_ms;
+  {
+    std::lock_guard lock(device_json_mu_);
+    auto it = device_json_.find(u.device->id);
+    if (it != device_json_.end() && it->second.device == u.device && now >= it->second.built_ms &&
+        now - it->second.built_ms < kDeviceJsonReuseMs)
+      return it->second.json;
+  }
+  auto json = std::make_shared<const std::string>(
+      Os2iotDeviceJson(*u.device, DeviceModelDoc(meta_, *u.device)));
+  std::lock_guard lock(device_json_mu_);
+  device_json_[u.device->id] = DeviceJson{u.device, now, json};
+  return json;
 }
 
 int64_t PipelineDecoder::TimeLimitMs(Id org_id) {

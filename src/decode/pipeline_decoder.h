@@ -50,6 +50,9 @@ bool IsLorawan(const Device& d, const RawMessage& raw);
 // and the payload as uplink JSON when it is JSON.
 DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
                             const std::string& frame, const std::string& model_doc);
+// The same with the device object already built (Os2iotDeviceJson of `d`).
+DecodeInput MakeDecodeInputWith(const Device& d, const RawMessage& raw, int fport,
+                                const std::string& frame, std::string device_json);
 
 // Runs stored decoders of any kind; owns a JsEngine created on first use. Thread-compatible:
 // create, use and destroy on one thread.
@@ -96,7 +99,20 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
   // DecoderStore::generation() changes (the organisation PATCH invalidates it).
   int64_t TimeLimitMs(Id org_id);
 
+  // How long a device's OS2iot object (its DeviceModel document included) is reused; a changed
+  // device (a new Device from the device cache) builds it again at once.
+  static constexpr TimeMs kDeviceJsonReuseMs = 5'000;
+
  private:
+  struct DeviceJson {
+    std::shared_ptr<const Device> device;  // the Device it was built from
+    TimeMs built_ms = 0;                   // receive time of the uplink that built it
+    std::shared_ptr<const std::string> json;
+  };
+  // Os2iotDeviceJson of the uplink's device: built once per Device object and
+  // kDeviceJsonReuseMs, not per uplink (a DeviceModel read and two JSON passes).
+  std::shared_ptr<const std::string> DeviceJsonOf(const pipeline::Uplink& u);
+
   DecoderStore& decoders_;
   DecoderResolver resolver_;
   MetaStore& meta_;
@@ -105,6 +121,8 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
   std::shared_mutex time_mu_;
   uint64_t time_generation_ = 0;
   std::unordered_map<Id, int64_t> time_ms_;
+  std::mutex device_json_mu_;
+  std::unordered_map<Id, DeviceJson> device_json_;  // by device id
 };
 
 // DeviceModel JSON of a device, or "" (no model or lookup failed).
