@@ -267,43 +267,65 @@ struct RulesService::Impl {
     return false;
   }
 
-  // Stores each event's alarm with its outbox rows (one transaction each) and
-  // hands the committed rows to the sender in memory at once (no store poll on
-  // this path, no wait for the other events of the batch).
+  // Stores the events' alarms with their outbox rows in one transaction (one commit per wake-up,
+  // not one per event: under load those commits were the rules thread's bottleneck and its queue
+  // grew), then hands the committed rows to the sender in memory (no store poll on this path).
+  // An event of an alarm raised in the same batch first commits what is pending, so it is
+  // built with the alarm's id, as before.
   void Handle(const std::vector<AlarmEvent>& events) {
-    auto hand_over = [this](std::vector<OutboxEntry>& box) {
-      if (!box.empty() && on_outbox) on_outbox(std::move(box));
+    std::vector<RuleStore::AlarmWrite> writes;  // not yet committed
+    // The newest record of each alarm changed by this call (id 0: created, not yet committed).
+    std::map<std::pair<Id, Id>, AlarmRecord> newest;
+    auto commit = [&] {
+      if (writes.empty()) return;
+      Status s = store.rules().WriteAlarms(writes);
+      for (RuleStore::AlarmWrite& w : writes) {
+        const std::pair<Id, Id> key{w.alarm.rule_id, w.alarm.device_id};
+        if (!s.ok() || !w.status.ok()) {
+          spdlog::warn("alarm of rule {} not stored: {}", w.alarm.rule_id,
+                       (s.ok() ? w.status : s).message());
+          newest.erase(key);  // the store's record counts again
+          continue;
+        }
+        newest[key] = w.alarm;
+        if (!w.outbox.empty() && on_outbox) on_outbox(std::move(w.outbox));
+      }
+      writes.clear();
     };
     for (const auto& ev : events) {
       if (!OfRuleOrganisation(ev)) continue;
+      const std::pair<Id, Id> key{ev.rule_id, ev.device_id};
+      RuleStore::AlarmWrite w;
       if (ev.kind == AlarmEventKind::kRaise) {
         auto a = AlarmFromRaise(ev);
         if (!a.ok()) continue;
-        AlarmRecord rec{0,        ev.org_id, ev.rule_id,           ev.device_id,
-                        "active", ev.ts,     AlarmToDoc(*a).dump()};
-        auto box = OutboxFor(ev, *a, 0);
-        auto created = store.rules().CreateAlarm(rec, &box);
-        if (!created.ok()) {
-          spdlog::warn("alarm not stored: {}", created.status().message());
-          continue;
+        w.alarm = AlarmRecord{0,        ev.org_id, ev.rule_id,           ev.device_id,
+                              "active", ev.ts,     AlarmToDoc(*a).dump()};
+        w.outbox = OutboxFor(ev, *a, 0);
+      } else {
+        auto it = newest.find(key);
+        if (it != newest.end() && it->second.id == 0) {
+          commit();  // the alarm's id is needed
+          it = newest.find(key);
         }
-        hand_over(box);
-        continue;
+        if (it != newest.end()) {
+          if (it->second.state == "cleared") continue;  // no open alarm (as FindOpenAlarm)
+          w.alarm = it->second;
+        } else {
+          auto rec = store.rules().FindOpenAlarm(ev.rule_id, ev.device_id);
+          if (!rec.ok()) continue;  // cleared by hand meanwhile
+          w.alarm = std::move(*rec);
+        }
+        auto a = AlarmFromDoc(w.alarm.doc);
+        if (!a.ok() || !ApplyEvent(&*a, ev).ok()) continue;
+        w.alarm.state = AlarmStateName(a->state);
+        w.alarm.doc = AlarmToDoc(*a).dump();
+        w.outbox = OutboxFor(ev, *a, w.alarm.id);
       }
-      auto rec = store.rules().FindOpenAlarm(ev.rule_id, ev.device_id);
-      if (!rec.ok()) continue;  // cleared by hand meanwhile
-      auto a = AlarmFromDoc(rec->doc);
-      if (!a.ok() || !ApplyEvent(&*a, ev).ok()) continue;
-      rec->state = AlarmStateName(a->state);
-      rec->doc = AlarmToDoc(*a).dump();
-      auto box = OutboxFor(ev, *a, rec->id);
-      Status s = store.rules().UpdateAlarm(*rec, &box);
-      if (!s.ok()) {
-        spdlog::warn("alarm {} not updated: {}", rec->id, s.message());
-        continue;
-      }
-      hand_over(box);
+      newest[key] = w.alarm;
+      writes.push_back(std::move(w));
     }
+    commit();
   }
 
   void ApplyChange(const RuleStoreChange& c, std::vector<AlarmEvent>* events) {

@@ -123,6 +123,16 @@ class RuleStore {
   virtual Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry>* outbox) = 0;
   // Saves an alarm and adds outbox entries (may be null; ids filled in) in one transaction.
   virtual Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry>* outbox) = 0;
+  // One alarm write of a WriteAlarms batch.
+  struct AlarmWrite {
+    AlarmRecord alarm;                // id 0 = create (the id is filled in), else update
+    std::vector<OutboxEntry> outbox;  // ids and alarm_id filled in
+    Status status;                    // kNotFound: the alarm to update no longer exists
+  };
+  // CreateAlarm / UpdateAlarm for a batch, in order, in one transaction (one commit for all the
+  // rule events of a wake-up instead of a commit each). An update whose alarm is gone only gets
+  // its own status; another error fails the batch (nothing written). Notifies after the commit.
+  virtual Status WriteAlarms(std::vector<AlarmWrite>& writes) = 0;
   virtual Result<AlarmRecord> GetAlarm(Id id) = 0;
   // The not-cleared alarm of (rule, device), NotFound if none.
   virtual Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) = 0;

@@ -158,13 +158,11 @@ class SqliteRuleStore final : public RuleStore {
     return Status::Ok();
   }
 
-  Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry>* outbox) override {
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    Txn txn(*db, true);
-    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  // In the caller's transaction: inserts `a` (its id filled in) and its outbox entries.
+  Status InsertAlarm(Db& db, AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
     {
-      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("INSERT INTO alarms(org_id, rule_id, device_id, "
-                                                  "state, raised_ms, doc) VALUES(?,?,?,?,?,?)"));
+      BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("INSERT INTO alarms(org_id, rule_id, device_id, "
+                                                 "state, raised_ms, doc) VALUES(?,?,?,?,?,?)"));
       BYSANS_RETURN_IF_ERROR(q->Bind(1, a.org_id)
                                  .Bind(2, a.rule_id)
                                  .Bind(3, a.device_id)
@@ -172,29 +170,76 @@ class SqliteRuleStore final : public RuleStore {
                                  .Bind(5, a.raised_ms)
                                  .Bind(6, a.doc)
                                  .Run());
-      a.id = db->LastInsertId();
+      a.id = db.LastInsertId();
     }
     if (outbox) {
       for (auto& e : *outbox) e.alarm_id = a.id;
-      BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, *outbox));
+      BYSANS_RETURN_IF_ERROR(InsertOutbox(db, *outbox));
     }
-    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    return Status::Ok();
+  }
+
+  // In the caller's transaction: saves `a` and adds its outbox entries; kNotFound (nothing
+  // written) when the alarm is gone.
+  Status SaveAlarm(Db& db, const AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("UPDATE alarms SET state=?, doc=? WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, a.state).Bind(2, a.doc).Bind(3, a.id).Run());
+      if (db.Changes() == 0) return NotFound("alarm " + std::to_string(a.id) + " not found");
+    }
+    if (outbox) {
+      for (auto& e : *outbox) e.alarm_id = a.id;
+      BYSANS_RETURN_IF_ERROR(InsertOutbox(db, *outbox));
+    }
+    return Status::Ok();
+  }
+
+  Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry>* outbox) override {
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      Txn txn(*db, true);
+      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+      BYSANS_RETURN_IF_ERROR(InsertAlarm(*db, a, outbox));
+      BYSANS_RETURN_IF_ERROR(txn.Commit());
+    }
     Notify({RuleStoreChange::Kind::kAlarmCreated, a.id, &a});
     return a;
   }
 
   Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry>* outbox) override {
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    Txn txn(*db, true);
-    BYSANS_RETURN_IF_ERROR(txn.begin_status());
     {
-      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("UPDATE alarms SET state=?, doc=? WHERE id=?"));
-      BYSANS_RETURN_IF_ERROR(q->Bind(1, a.state).Bind(2, a.doc).Bind(3, a.id).Run());
-      if (db->Changes() == 0) return NotFound("alarm " + std::to_string(a.id) + " not found");
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      Txn txn(*db, true);
+      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+      BYSANS_RETURN_IF_ERROR(SaveAlarm(*db, a, outbox));
+      BYSANS_RETURN_IF_ERROR(txn.Commit());
     }
-    if (outbox) BYSANS_RETURN_IF_ERROR(InsertOutbox(*db, *outbox));
-    BYSANS_RETURN_IF_ERROR(txn.Commit());
     Notify({RuleStoreChange::Kind::kAlarmUpdated, a.id, &a});
+    return Status::Ok();
+  }
+
+  Status WriteAlarms(std::vector<AlarmWrite>& writes) override {
+    if (writes.empty()) return Status::Ok();
+    std::vector<bool> created(writes.size());
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+      Txn txn(*db, true);
+      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+      for (size_t i = 0; i < writes.size(); ++i) {
+        AlarmWrite& w = writes[i];
+        created[i] = w.alarm.id == 0;
+        w.status =
+            created[i] ? InsertAlarm(*db, w.alarm, &w.outbox) : SaveAlarm(*db, w.alarm, &w.outbox);
+        if (!w.status.ok() && w.status.code() != Code::kNotFound) return w.status;
+      }
+      BYSANS_RETURN_IF_ERROR(txn.Commit());
+    }
+    for (size_t i = 0; i < writes.size(); ++i) {
+      if (!writes[i].status.ok()) continue;
+      Notify(
+          {created[i] ? RuleStoreChange::Kind::kAlarmCreated : RuleStoreChange::Kind::kAlarmUpdated,
+           writes[i].alarm.id, &writes[i].alarm});
+    }
     return Status::Ok();
   }
 
