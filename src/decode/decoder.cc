@@ -24,6 +24,52 @@ const char* ContractName(Contract c) {
   return "unknown";
 }
 
+Result<Contract> ParseContractName(std::string_view name) {
+  if (name == "auto") return Contract::kUnknown;
+  if (name == "os2iot") return Contract::kOs2iot;
+  if (name == "ttn" || name == "chirpstack") return Contract::kTtnDecodeUplink;
+  if (name == "chirpstack-v3") return Contract::kChirpstackV3Decode;
+  if (name == "ttn-v2") return Contract::kTtnV2Decoder;
+  return InvalidArgument("unknown decoder contract '" + std::string(name.substr(0, 40)) +
+                         "' (expected auto, os2iot, ttn, chirpstack, chirpstack-v3 or ttn-v2)");
+}
+
+const char* ContractApiName(Contract c) {
+  switch (c) {
+    case Contract::kOs2iot:
+      return "os2iot";
+    case Contract::kTtnDecodeUplink:
+      return "ttn";
+    case Contract::kTtnV2Decoder:
+      return "ttn-v2";
+    case Contract::kChirpstackV3Decode:
+      return "chirpstack-v3";
+    case Contract::kCayenneLpp:
+      return "cayenne-lpp";
+    case Contract::kSenml:
+      return "senml";
+    case Contract::kUnknown:
+      break;
+  }
+  return "auto";
+}
+
+const char* EntryPointName(Contract c) {
+  switch (c) {
+    case Contract::kOs2iot:
+      return "decode";
+    case Contract::kTtnDecodeUplink:
+      return "decodeUplink";
+    case Contract::kTtnV2Decoder:
+      return "Decoder";
+    case Contract::kChirpstackV3Decode:
+      return "Decode";
+    default:
+      break;
+  }
+  return "";
+}
+
 namespace {
 
 bool IsIdentChar(char c) {

@@ -27,6 +27,15 @@ enum class Contract {
 
 const char* ContractName(Contract c);
 
+// The contract names of the API: "auto" (kUnknown: chosen from the code), "os2iot", "ttn"
+// (decodeUplink; "chirpstack" is accepted as the same contract), "chirpstack-v3" (Decode) and
+// "ttn-v2" (Decoder). Native contracts have no API name here (they are decoder kinds).
+Result<Contract> ParseContractName(std::string_view name);
+// The API name of a JS contract ("auto" for kUnknown); "cayenne-lpp" / "senml" for the natives.
+const char* ContractApiName(Contract c);
+// The function a JS contract calls: "decodeUplink", "decode", "Decode", "Decoder"; "" otherwise.
+const char* EntryPointName(Contract c);
+
 // Detects the JS contract from the decoder's source: looks for a top-level function
 // declaration (or assignment) named decodeUplink, decode, Decode or Decoder. When several are
 // present, decodeUplink wins, then decode, Decode, Decoder. kUnknown when none is found.

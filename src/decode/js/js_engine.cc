@@ -10,6 +10,7 @@
 #include <js/Date.h>
 #include <js/ErrorReport.h>
 #include <js/Exception.h>
+#include <js/GCAPI.h>
 #include <js/GlobalObject.h>
 #include <js/Initialization.h>
 #include <js/Interrupt.h>
@@ -22,13 +23,18 @@
 #include <js/Realm.h>
 #include <js/SourceText.h>
 #include <js/String.h>
+#include <js/experimental/JSStencil.h>
+#include <js/experimental/TypedData.h>
 #include <jsapi.h>
+#include <jsfriendapi.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <simdjson.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -43,19 +49,29 @@
 #include <unordered_map>
 #include <utility>
 
+#include "decode/js/alloc_budget.h"
+#include "decode/js/entry_choice.h"
 #include "decode/js/microtask_queue.h"
 #include "decode/js/prelude.h"
+#include "decode/js/text_codec.h"
 #include "decode/to_readings.h"
 
 namespace bysans::decode {
 
 namespace {
 
+using js::AppendUtf16AsUtf8;
+using js::Base64Decode;
+using js::Base64Encode;
+
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kMaxLogLines = 100;
 constexpr size_t kMaxLogLineBytes = 1000;
-constexpr size_t kMaxCachedDecoders = 4096;
+// GC heap reserved for each cached decoder's realm (one measured ~133 KB after a GC).
+constexpr size_t kRealmAllowanceBytes = 256u << 10;
+constexpr uint32_t kMaxListItems = 100;      // decodeUplink / encodeDownlink warnings, errors
+constexpr uint32_t kMaxDownlinkBytes = 242;  // the largest LoRaWAN application payload
 
 const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps};
 
@@ -70,95 +86,6 @@ bool InitSpiderMonkeyOnce() {
     if (ok) std::atexit([] { JS_ShutDown(); });
   });
   return ok;
-}
-
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto u = [&](size_t k) { return static_cast<uint8_t>(in[k]); };
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = u(i) << 16;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-// Forgiving base64 decode (WHATWG atob: whitespace ignored, padding optional).
-bool Base64Decode(std::string_view in, std::string* out) {
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return false;
-    int v = B64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return pad <= 2 && bits < 6;
-}
-
-void AppendUtf16AsUtf8(const char16_t* s, size_t n, std::string* out) {
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t c = s[i];
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && s[i + 1] >= 0xdc00 && s[i + 1] < 0xe000) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (s[i + 1] - 0xdc00);
-      ++i;
-    } else if (c >= 0xd800 && c < 0xe000) {
-      c = 0xfffd;
-    }
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    } else if (c < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (c >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 63)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (c >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 63)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 63)));
-      out->push_back(static_cast<char>(0x80 | (c & 63)));
-    }
-  }
 }
 
 struct JsonSink {
@@ -186,12 +113,39 @@ std::string ToUtf8(JSContext* cx, JS::HandleString str) {
   return chars ? std::string(chars.get()) : std::string();
 }
 
+// The functions a decoder's top level hands back, in this order (slot of `fns`).
+constexpr int kSlotDecodeUplink = 0, kSlotDecode = 1, kSlotDecodeV3 = 2, kSlotDecoder = 3,
+              kSlotEncodeDownlink = 4, kSlots = 5;
+constexpr Contract kSlotContracts[] = {Contract::kTtnDecodeUplink, Contract::kOs2iot,
+                                       Contract::kChirpstackV3Decode, Contract::kTtnV2Decoder};
+
+int SlotOf(Contract c) {
+  switch (c) {
+    case Contract::kTtnDecodeUplink:
+      return kSlotDecodeUplink;
+    case Contract::kOs2iot:
+      return kSlotDecode;
+    case Contract::kChirpstackV3Decode:
+      return kSlotDecodeV3;
+    case Contract::kTtnV2Decoder:
+      return kSlotDecoder;
+    default:
+      break;
+  }
+  return -1;
+}
+
 // Per decoder version: the entry functions its code defines.
 struct CompiledDecoder {
-  Contract contract = Contract::kUnknown;
-  JS::PersistentRootedObject entry;  // the function for `contract`
+  // The functions decodeUplink, decode, Decode, Decoder, encodeDownlink (null when absent).
+  std::array<std::unique_ptr<JS::PersistentRootedObject>, kSlots> fns;
+  JS::PersistentRootedObject global;  // the decoder's own realm
+  uint64_t last_used = 0;             // for the LRU bound of the cache
+  // The entry point auto runs (or why there is none), and the warning when it was ambiguous.
+  Result<js::EntryChoice> auto_choice = InvalidArgument("not compiled");
   Id org_id = 0;
-  CompiledDecoder(JSContext* cx) : entry(cx) {}  // NOLINT
+  CompiledDecoder(JSContext* cx) : global(cx) {}  // NOLINT
+  JSObject* fn(int slot) const { return slot >= 0 && fns[slot] ? fns[slot]->get() : nullptr; }
 };
 
 struct CacheKey {
@@ -285,7 +239,6 @@ const JSClass kLazyClass = {"Object", JSCLASS_HAS_RESERVED_SLOTS(1) | JSCLASS_FO
 struct JsEngine::Impl {
   Limits defaults;
   JSContext* cx = nullptr;
-  std::map<Id, std::unique_ptr<JS::PersistentRootedObject>> globals;
   std::map<CacheKey, std::unique_ptr<CompiledDecoder>> cache;
   ReadingsConverter converter;
 
@@ -324,7 +277,8 @@ struct JsEngine::Impl {
     cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     cache.clear();
-    globals.clear();
+    prelude = nullptr;
+    zone_anchor.reset();
     if (jobs) jobs->Release();
     if (cx != nullptr) JS_DestroyContext(cx);
   }
@@ -386,6 +340,11 @@ struct JsEngine::Impl {
         self->call_seq.load(std::memory_order_relaxed)) {
       self->timed_out = true;
       return false;  // uncatchable: stops the script
+    }
+    if (js::AllocBudgetEnforced()) {
+      if (!js::AllocBudgetBroken()) return true;
+      self->memory_exceeded = true;
+      return false;
     }
     size_t used = MemoryInUse();
     if (!self->memory_baseline_set) {
@@ -477,10 +436,13 @@ struct JsEngine::Impl {
 
   // ---- globals and compilation -----------------------------------------------------------
 
-  Result<JSObject*> GlobalFor(Id org_id) {
-    auto it = globals.find(org_id);
-    if (it != globals.end()) return it->second->get();
+  // A fresh realm (global, built-ins, prelude) for one decoder, so that nothing a decoder does
+  // to its built-ins (Object.prototype.toJSON, enumerable methods) reaches another decoder.
+  Result<JSObject*> NewGlobal(Id org_id) {
     JS::RealmOptions options;
+    // Every realm in its own compartment, all in one GC zone: a zone per realm would cost a
+    // set of GC arenas per decoder.
+    if (zone_anchor) options.creationOptions().setNewCompartmentInExistingZone(zone_anchor);
     JS::RootedObject global(
         cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
     if (!global)
@@ -503,26 +465,35 @@ struct JsEngine::Impl {
         !JS_DefineProperty(cx, global, "console", console, 0)) {
       return Internal("cannot define console");
     }
-    JS::CompileOptions opts(cx);
-    opts.setFileAndLine("bysans-prelude", 1);
-    JS::SourceText<mozilla::Utf8Unit> src;
-    if (!src.init(cx, js::kPrelude, std::strlen(js::kPrelude), JS::SourceOwnership::Borrowed)) {
-      return Internal("cannot load prelude");
+    // The prelude is parsed once per engine (a stencil) and instantiated in each realm.
+    if (!prelude) {
+      JS::CompileOptions opts(cx);
+      opts.setFileAndLine("bysans-prelude", 1);
+      JS::SourceText<mozilla::Utf8Unit> src;
+      if (!src.init(cx, js::kPrelude, std::strlen(js::kPrelude), JS::SourceOwnership::Borrowed)) {
+        return Internal("cannot load prelude");
+      }
+      prelude = JS::CompileGlobalScriptToStencil(cx, opts, src);
+      if (!prelude) {
+        JS_ClearPendingException(cx);
+        return Internal("JS prelude does not compile");
+      }
     }
+    JS::InstantiateOptions instantiate;
+    JS::RootedScript script(cx, JS::InstantiateGlobalStencil(cx, instantiate, prelude.get()));
     JS::RootedValue rv(cx);
-    if (!JS::Evaluate(cx, opts, src, &rv)) {
+    if (!script || !JS_ExecuteScript(cx, script, &rv)) {
       JS_ClearPendingException(cx);
       return Internal("JS prelude failed");
     }
-    auto rooted = std::make_unique<JS::PersistentRootedObject>(cx, global);
-    JSObject* g = rooted->get();
-    globals.emplace(org_id, std::move(rooted));
-    return g;
+    return global.get();
   }
 
   // Describes and clears the pending exception (or the reason there is none).
   std::string TakeError(const char* what) {
-    if (memory_exceeded) {
+    if (memory_exceeded || js::AllocBudgetBroken()) {
+      memory_exceeded = true;
+      JS_ClearPendingException(cx);
       out_of_memory = true;
       return std::string(what) + ": memory limit exceeded (" + std::to_string(memory_budget >> 20) +
              " MB)";
@@ -572,7 +543,8 @@ struct JsEngine::Impl {
     out_of_memory = false;
     memory_exceeded = false;
     memory_baseline_set = false;
-    memory_budget = defaults.heap_bytes;
+    memory_budget = js::AllocBudgetEnforced() ? limits.heap_bytes : defaults.heap_bytes;
+    if (js::AllocBudgetEnforced()) js::BeginAllocBudget(memory_budget, &OnBudgetBroken, this);
     log = call_log;
     log_truncated = false;
     current_time_ms = limits.time_ms;
@@ -584,30 +556,92 @@ struct JsEngine::Impl {
   // Every call ends here: promise jobs the call queued but did not run are dropped, so no
   // decoder code is left to run outside a timed call.
   void EndCall() {
+    js::EndAllocBudget();
     jobs->Clear();
     call_active.store(false, std::memory_order_release);
     log = nullptr;
   }
 
-  void AfterFailure(Id org_id) {
+  // Runs inside the allocator (must not allocate): stop the script at once.
+  static void OnBudgetBroken(void* self) {
+    JS_RequestInterruptCallbackCanWait(static_cast<Impl*>(self)->cx);
+  }
+
+  // True when the call broke its memory budget (even if the decoder caught the error).
+  bool BudgetBroken() {
+    if (js::AllocBudgetBroken()) memory_exceeded = true;
+    return memory_exceeded;
+  }
+
+  // What the engine's calls may leave allocated (the thread's allocation ledger, see
+  // js/alloc_budget.h): two calls' budgets plus the cached realms. Beyond it, after a call, a
+  // shrinking GC runs; if that is not enough the decoder that just ran loses its realm (what it
+  // kept in globals goes with it), and if even that is not enough every realm is dropped.
+  size_t RetainedCap() const {
+    return 2 * defaults.heap_bytes + defaults.cached_decoders * kRealmAllowanceBytes;
+  }
+
+  // Runs after every public call, when no realm is entered any more.
+  void AfterCall(const JsDecoder& d) {
+    if (!js::AllocBudgetEnforced() || js::AllocLedger() <= RetainedCap()) return;
+    js::BeginAllocCount();  // the frees the GC does on this thread count
+    auto collect = [&] { JS::NonIncrementalGC(cx, JS::GCOptions::Shrink, JS::GCReason::API); };
+    collect();
+    if (js::AllocLedger() > RetainedCap()) {
+      cache.erase(KeyOf(d));
+      collect();
+    }
+    if (js::AllocLedger() > RetainedCap()) {
+      // Frees done by GC helper threads are not in the ledger: start it afresh from an engine
+      // that holds nothing.
+      cache.clear();
+      collect();
+      js::ResetAllocLedger();
+    }
+    js::EndAllocBudget();
+  }
+
+  static CacheKey KeyOf(const JsDecoder& d) {
+    return CacheKey{d.org_id, d.decoder_id, d.version,
+                    d.decoder_id == 0 ? std::hash<std::string_view>{}(d.code) : 0};
+  }
+
+  void AfterFailure(const JsDecoder& d) {
     if (out_of_memory) {
-      // The realm may hold half-built state: start the organisation afresh and reclaim memory.
-      DropOrg(org_id);
+      // The realm may hold half-built state: start the decoder afresh and reclaim memory.
+      cache.erase(KeyOf(d));
       JS_GC(cx);
     }
   }
+
+  // Keeps the cache (and so the realms) bounded: the least recently used decoder goes first.
+  // A linear scan, but only when a decoder is compiled (which costs far more).
+  void EvictLeastRecentlyUsed() {
+    while (!cache.empty() && cache.size() >= defaults.cached_decoders) {
+      auto oldest = cache.begin();
+      for (auto it = cache.begin(); it != cache.end(); ++it) {
+        if (it->second->last_used < oldest->second->last_used) oldest = it;
+      }
+      cache.erase(oldest);
+    }
+  }
+  uint64_t use_tick = 0;
+  RefPtr<JS::Stencil> prelude;             // compiled once, instantiated in every realm
+  JS::PersistentRootedObject zone_anchor;  // an empty global whose zone holds every realm
+
+  JSObject* GlobalOf(const CompiledDecoder& dec) { return dec.global.get(); }
 
   void DropOrg(Id org_id) {
     for (auto it = cache.begin(); it != cache.end();) {
       it = it->second->org_id == org_id ? cache.erase(it) : std::next(it);
     }
-    globals.erase(org_id);
   }
 
-  // Takes the entry point from the array the compiled top level returns. The decoder controls
+  // Takes the entry points from the array the compiled top level returns. The decoder controls
   // that value (a top-level `return` ends its code early), so it is only read as a plain array's
   // own data properties: no getter, Proxy trap or conversion, i.e. no decoder code, runs here.
-  Status PickEntry(JS::HandleValue rv, CompiledDecoder* compiled) {
+  // The functions' arity and source (for auto) are read without running decoder code either.
+  Status ReadEntries(JS::HandleValue rv, std::string_view code, CompiledDecoder* compiled) {
     static constexpr char kReturned[] =
         "decoder top level returned a value: a decoder must not use `return` outside a function";
     if (!rv.isObject()) return InvalidArgument(kReturned);
@@ -617,35 +651,55 @@ struct JsEngine::Impl {
       JS_ClearPendingException(cx);
       return InvalidArgument(kReturned);
     }
-    static constexpr Contract kOrder[] = {Contract::kTtnDecodeUplink, Contract::kOs2iot,
-                                          Contract::kChirpstackV3Decode, Contract::kTtnV2Decoder};
-    for (uint32_t i = 0; i < 4; ++i) {
+    std::vector<js::EntryCandidate> candidates;
+    for (int i = 0; i < kSlots; ++i) {
       JS::Rooted<mozilla::Maybe<JS::PropertyDescriptor>> desc(cx);
-      JS::RootedId id(cx, JS::PropertyKey::Int(static_cast<int32_t>(i)));
+      JS::RootedId id(cx, JS::PropertyKey::Int(i));
       if (!JS_GetOwnPropertyDescriptorById(cx, arr, id, &desc)) {
         JS_ClearPendingException(cx);
         return InvalidArgument(kReturned);
       }
-      if (desc.isNothing() || !desc->isDataDescriptor()) continue;
-      const JS::Value& f = desc->value();
-      if (f.isObject() && JS::IsCallable(&f.toObject())) {
-        compiled->contract = kOrder[i];
-        compiled->entry = &f.toObject();
-        break;
+      js::EntryCandidate c;
+      if (i < kSlotEncodeDownlink) c.contract = kSlotContracts[i];
+      if (desc.isSome() && desc->isDataDescriptor() && desc->value().isObject() &&
+          JS::IsCallable(&desc->value().toObject())) {
+        compiled->fns[i] =
+            std::make_unique<JS::PersistentRootedObject>(cx, &desc->value().toObject());
+        c.present = true;
+        JS::RootedFunction fun(cx, JS_GetObjectFunction(&desc->value().toObject()));
+        if (fun && i < kSlotEncodeDownlink) {
+          c.arity = JS_GetFunctionArity(fun);
+          JS::RootedString text(cx, JS_DecompileFunction(cx, fun));
+          if (text) {
+            c.source = ToUtf8(cx, text);
+          } else {
+            JS_ClearPendingException(cx);
+          }
+        }
       }
+      if (i < kSlotEncodeDownlink) candidates.push_back(std::move(c));
     }
+    compiled->auto_choice = js::ChooseEntry(Contract::kUnknown, candidates, code);
     return Status::Ok();
+  }
+
+  // The entry point of an explicit contract (auto: CompiledDecoder::auto_choice).
+  static Result<js::EntryChoice> ExplicitEntry(const CompiledDecoder& dec, Contract requested) {
+    std::vector<js::EntryCandidate> one(1);
+    one[0].contract = requested;
+    one[0].present = dec.fn(SlotOf(requested)) != nullptr;
+    return js::ChooseEntry(requested, one);
   }
 
   Result<CompiledDecoder*> Compile(const JsDecoder& d, const Limits& limits,
                                    std::vector<std::string>* call_log) {
-    CacheKey key{d.org_id, d.decoder_id, d.version,
-                 d.decoder_id == 0 ? std::hash<std::string_view>{}(d.code) : 0};
+    CacheKey key = KeyOf(d);
     auto it = cache.find(key);
-    if (it != cache.end()) return it->second.get();
-    if (cache.size() >= kMaxCachedDecoders) cache.clear();
-
-    BYSANS_ASSIGN_OR_RETURN(JSObject * g, GlobalFor(d.org_id));
+    if (it != cache.end()) {
+      it->second->last_used = ++use_tick;
+      return it->second.get();
+    }
+    BYSANS_ASSIGN_OR_RETURN(JSObject * g, NewGlobal(d.org_id));
     JS::RootedObject global(cx, g);
     JSAutoRealm ar(cx, global);
     // The code becomes the body of a function, so its top-level declarations stay private to
@@ -655,7 +709,8 @@ struct JsEngine::Impl {
         "\n;return [typeof decodeUplink === 'function' ? decodeUplink : undefined,"
         " typeof decode === 'function' ? decode : undefined,"
         " typeof Decode === 'function' ? Decode : undefined,"
-        " typeof Decoder === 'function' ? Decoder : undefined];";
+        " typeof Decoder === 'function' ? Decoder : undefined,"
+        " typeof encodeDownlink === 'function' ? encodeDownlink : undefined];";
     JS::CompileOptions opts(cx);
     opts.setFileAndLine("decoder", 1);
     // Decoder source is UTF-8. SpiderMonkey 102's UTF-8 CompileFunction reads it as Latin-1
@@ -682,25 +737,23 @@ struct JsEngine::Impl {
     }
     // The top level and the promise jobs it queued run inside the timed call.
     JS::RootedValue rv(cx);
-    bool ok =
-        JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) && jobs->Drain(cx);
+    bool ok = JS_CallFunction(cx, global, fn, JS::HandleValueArray::empty(), &rv) &&
+              jobs->Drain(cx) && !BudgetBroken();
     if (!ok) {
       std::string err = TakeError("decoder top level failed");
       EndCall();
-      AfterFailure(d.org_id);
+      AfterFailure(d);
       return InvalidArgument(std::move(err));
     }
     auto compiled = std::make_unique<CompiledDecoder>(cx);
     compiled->org_id = d.org_id;
-    Status picked = PickEntry(rv, compiled.get());
+    compiled->global = global;
+    compiled->last_used = ++use_tick;
+    Status picked = ReadEntries(rv, d.code, compiled.get());
     EndCall();
     if (!picked.ok()) return picked;
-    if (compiled->contract == Contract::kUnknown) {
-      return InvalidArgument(
-          "decoder defines none of decodeUplink(input), decode(payload, metadata), "
-          "Decode(fPort, bytes, variables) or Decoder(bytes, port)");
-    }
     CompiledDecoder* ptr = compiled.get();
+    EvictLeastRecentlyUsed();
     cache.emplace(key, std::move(compiled));
     return ptr;
   }
@@ -847,47 +900,78 @@ struct JsEngine::Impl {
     }
   }
 
-  // Collects decodeUplink's {data, warnings, errors}. Returns the `data` value in *data.
-  Status UnpackUplinkResult(JS::HandleValue rv, JS::MutableHandleValue data,
-                            std::vector<std::string>* warnings) {
+  // Reads `obj[name]` as a list of strings (decodeUplink / encodeDownlink `warnings` and
+  // `errors`). Absent, undefined or null: empty. Not an array: an error. Items that are not
+  // strings are converted with String(), as TTN does. Runs inside the timed call.
+  Status ReadStringList(JS::HandleObject obj, const char* owner, const char* name,
+                        std::vector<std::string>* out) {
+    JS::RootedValue v(cx);
+    if (!JS_GetProperty(cx, obj, name, &v)) return InvalidArgument(TakeError(owner));
+    if (v.isNullOrUndefined()) return Status::Ok();
+    bool is_array = false;
+    if (v.isObject()) {
+      JS::RootedObject a(cx, &v.toObject());
+      if (!JS::IsArrayObject(cx, a, &is_array)) return InvalidArgument(TakeError(owner));
+    }
+    if (!is_array) {
+      return InvalidArgument(std::string(owner) + ": `" + name + "` must be an array of strings");
+    }
+    JS::RootedObject a(cx, &v.toObject());
+    uint32_t n = 0;
+    if (!JS::GetArrayLength(cx, a, &n)) return InvalidArgument(TakeError(owner));
+    for (uint32_t i = 0; i < n && i < kMaxListItems; ++i) {
+      JS::RootedValue e(cx);
+      if (!JS_GetElement(cx, a, i, &e)) return InvalidArgument(TakeError(owner));
+      JS::RootedString str(cx, JS::ToString(cx, e));
+      if (!str) return InvalidArgument(TakeError(owner));
+      std::string item = ToUtf8(cx, str);
+      if (item.size() > kMaxLogLineBytes) item.resize(kMaxLogLineBytes);
+      out->push_back(std::move(item));
+    }
+    if (n > kMaxListItems) {
+      out->push_back("(" + std::to_string(n - kMaxListItems) + " more " + name + " left out)");
+    }
+    return Status::Ok();
+  }
+
+  static Status ReportedErrors(const char* who, const std::vector<std::string>& errors) {
+    std::string msg = std::string(who) + " reported " + std::to_string(errors.size()) +
+                      (errors.size() == 1 ? " error: " : " errors, the first: ") + errors[0];
+    if (msg.size() > 300) msg = msg.substr(0, 297) + "...";
+    return InvalidArgument(std::move(msg));
+  }
+
+  // Collects decodeUplink's {data, warnings, errors}: `data` into *data (may be undefined when
+  // errors were reported), the lists into the result. Runs inside the timed call.
+  Status UnpackUplinkResult(JS::HandleValue rv, JS::MutableHandleValue data, DecodeResult* r) {
     if (!rv.isObject()) {
-      return InvalidArgument("decodeUplink must return an object {data, warnings, errors}");
+      return InvalidArgument(std::string("decodeUplink must return an object {data, warnings, "
+                                         "errors}, not ") +
+                             (rv.isNull()        ? "null"
+                              : rv.isUndefined() ? "undefined"
+                                                 : "a primitive"));
     }
     JS::RootedObject obj(cx, &rv.toObject());
-    auto strings = [&](const char* name, std::vector<std::string>* out) -> bool {
-      JS::RootedValue v(cx);
-      if (!JS_GetProperty(cx, obj, name, &v)) return false;
-      if (!v.isObject()) return true;
-      JS::RootedObject a(cx, &v.toObject());
-      bool is_array = false;
-      if (!JS::IsArrayObject(cx, a, &is_array)) return false;
-      if (!is_array) return true;
-      uint32_t n = 0;
-      if (!JS::GetArrayLength(cx, a, &n)) return false;
-      for (uint32_t i = 0; i < n && i < 100; ++i) {
-        JS::RootedValue e(cx);
-        if (!JS_GetElement(cx, a, i, &e)) return false;
-        JS::RootedString s(cx, JS::ToString(cx, e));
-        if (!s) return false;
-        out->push_back(ToUtf8(cx, s));
-      }
-      return true;
-    };
-    std::vector<std::string> errors;
-    if (!strings("warnings", warnings) || !strings("errors", &errors)) {
-      return InvalidArgument(TakeError("decodeUplink result"));
-    }
-    if (!errors.empty()) {
-      std::string msg = "decodeUplink reported errors: ";
-      for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i];
-      return InvalidArgument(std::move(msg));
-    }
+    BYSANS_RETURN_IF_ERROR(ReadStringList(obj, "decodeUplink result", "warnings", &r->warnings));
+    BYSANS_RETURN_IF_ERROR(ReadStringList(obj, "decodeUplink result", "errors", &r->errors));
     if (!JS_GetProperty(cx, obj, "data", data)) {
       return InvalidArgument(TakeError("decodeUplink result"));
     }
-    if (data.isUndefined()) return InvalidArgument("decodeUplink returned no data");
+    if (r->errors.empty() && data.isNullOrUndefined()) {
+      return InvalidArgument(std::string("decodeUplink returned ") +
+                             (data.isNull() ? "null" : "no") + " data and no errors");
+    }
     return Status::Ok();
   }
+
+  // Ends a failed call: the status, the call closed, the realm dropped when memory ran out.
+  void Fail(Status st, const JsDecoder& d) {
+    failure = std::move(st);
+    JS_ClearPendingException(cx);
+    EndCall();
+    AfterFailure(d);
+  }
+  Status failure;
 
   DecodeResult Run(const JsDecoder& d, const DecodeInput& in, Id device_id, const Limits& limits) {
     auto start = SteadyClock::now();
@@ -895,86 +979,85 @@ struct JsEngine::Impl {
     auto finish = [&](DecodeResult& r) {
       r.duration_us =
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+      return std::move(r);
+    };
+    auto failed = [&](Status st) {
+      Fail(std::move(st), d);
+      result.status = failure;
+      result.output_json.clear();
+      return finish(result);
     };
     auto compiled = Compile(d, limits, &result.log);
     if (!compiled.ok()) {
       result.status = compiled.status();
-      finish(result);
-      return result;
+      return finish(result);
     }
     CompiledDecoder* dec = *compiled;
-    JS::RootedObject global(cx, globals.at(d.org_id)->get());
+    Result<js::EntryChoice> explicit_entry = js::EntryChoice{};
+    if (d.contract != Contract::kUnknown) explicit_entry = ExplicitEntry(*dec, d.contract);
+    const Result<js::EntryChoice>& entry =
+        d.contract == Contract::kUnknown ? dec->auto_choice : explicit_entry;
+    if (!entry.ok()) {
+      result.status = entry.status();
+      return finish(result);
+    }
+    Contract contract = entry->contract;
+    result.entry_point = EntryPointName(contract);
+    if (!entry->warning.empty()) result.warnings.push_back(entry->warning);
+    JS::RootedObject global(cx, GlobalOf(*dec));
     JSAutoRealm ar(cx, global);
     JS::RootedValueVector args(cx);
     BeginCall(limits, &result.log);
-    bool ok = BuildArgs(dec->contract, in, &args);
-    if (!ok) {
-      result.status = InvalidArgument(TakeError("decoder input could not be built"));
-      EndCall();
-      AfterFailure(d.org_id);
-      finish(result);
-      return result;
+    if (!BuildArgs(contract, in, &args)) {
+      return failed(InvalidArgument(TakeError("decoder input could not be built")));
     }
-    JS::RootedValue fval(cx, JS::ObjectValue(*dec->entry));
+    JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(SlotOf(contract))));
     JS::RootedValue rv(cx);
-    ok = JS_CallFunctionValue(cx, nullptr, fval, args, &rv);
-    if (!ok) {
-      result.status = InvalidArgument(TakeError("decoder failed"));
-      EndCall();
-      AfterFailure(d.org_id);
-      finish(result);
-      return result;
+    if (!JS_CallFunctionValue(cx, nullptr, fval, args, &rv)) {
+      return failed(InvalidArgument(TakeError("decoder failed")));
     }
     JS::RootedValue out(cx, rv);
-    if (dec->contract == Contract::kTtnDecodeUplink) {
-      Status st = UnpackUplinkResult(rv, &out, &result.warnings);
-      if (!st.ok()) {
-        EndCall();
-        result.status = st;
-        finish(result);
-        return result;
-      }
+    if (contract == Contract::kTtnDecodeUplink) {
+      Status st = UnpackUplinkResult(rv, &out, &result);
+      if (!st.ok()) return failed(std::move(st));
+    } else if (out.isNullOrUndefined()) {
+      return failed(InvalidArgument(std::string(result.entry_point) + " returned " +
+                                    (out.isNull() ? "null" : "undefined") + " (no output)"));
     }
-    if (out.isUndefined() || out.isSymbol() ||
-        (out.isObject() && JS::IsCallable(&out.toObject()))) {
-      EndCall();
-      result.status = InvalidArgument(
-          out.isUndefined() ? "decoder returned undefined (no output)"
-                            : "decoder returned a value that is not JSON-serialisable (function "
-                              "or symbol)");
-      finish(result);
-      return result;
+    bool has_output = !out.isNullOrUndefined();
+    if (has_output && (out.isSymbol() || (out.isObject() && JS::IsCallable(&out.toObject())))) {
+      if (result.errors.empty()) {
+        return failed(InvalidArgument(
+            "decoder returned a value that is not JSON-serialisable (function or symbol)"));
+      }
+      has_output = false;
     }
     // The output is read first and the promise jobs run after it, as in Node, where microtasks
     // run once the synchronous caller is done; both inside the timed call.
-    JsonSink sink{&result.output_json, limits.output_bytes};
-    ok = JS_Stringify(cx, &out, nullptr, JS::NullHandleValue, JsonWrite, &sink);
-    if (ok && !sink.overflow && !jobs->Drain(cx)) {
-      result.status = InvalidArgument(TakeError("decoder promise job failed"));
-      EndCall();
-      AfterFailure(d.org_id);
-      result.output_json.clear();
-      finish(result);
-      return result;
+    if (has_output) {
+      JsonSink sink{&result.output_json, limits.output_bytes};
+      bool ok = JS_Stringify(cx, &out, nullptr, JS::NullHandleValue, JsonWrite, &sink);
+      if (!ok || sink.overflow) {
+        return failed(InvalidArgument(sink.overflow
+                                          ? "decoder output exceeds the limit of " +
+                                                std::to_string(limits.output_bytes) + " bytes"
+                                          : TakeError("decoder output is not JSON-serialisable")));
+      }
     }
-    if (!ok || sink.overflow) {
-      std::string err = sink.overflow ? "decoder output exceeds the limit of " +
-                                            std::to_string(limits.output_bytes) + " bytes"
-                                      : TakeError("decoder output is not JSON-serialisable");
-      JS_ClearPendingException(cx);
-      EndCall();
-      AfterFailure(d.org_id);
-      result.output_json.clear();
-      result.status = InvalidArgument(std::move(err));
-      finish(result);
-      return result;
+    bool drained = jobs->Drain(cx);
+    if (!drained || BudgetBroken()) {
+      return failed(InvalidArgument(TakeError(drained ? "decoder" : "decoder promise job failed")));
     }
     EndCall();
+    if (!result.errors.empty()) {
+      // TTN meaning: decoding failed. `data`, when returned, is kept but gives no readings.
+      result.status = ReportedErrors("decodeUplink", result.errors);
+      return finish(result);
+    }
     if (result.output_json.empty()) {
       result.status =
           InvalidArgument("decoder returned a value that is not JSON-serialisable (function?)");
-      finish(result);
-      return result;
+      return finish(result);
     }
     auto conv = converter.Convert(result.output_json, device_id, in.recv_time);
     if (!conv.ok()) {
@@ -983,8 +1066,138 @@ struct JsEngine::Impl {
       result.readings = std::move(conv->readings);
       for (auto& w : conv->warnings) result.warnings.push_back(std::move(w));
     }
-    finish(result);
-    return result;
+    return finish(result);
+  }
+
+  // Reads encodeDownlink's `bytes`: an array (or typed array) of at most kMaxDownlinkBytes
+  // integers 0..255. Runs inside the timed call.
+  Status ReadDownlinkBytes(JS::HandleObject obj, std::string* out) {
+    static constexpr char kWhat[] = "encodeDownlink result";
+    JS::RootedValue v(cx);
+    if (!JS_GetProperty(cx, obj, "bytes", &v)) return InvalidArgument(TakeError(kWhat));
+    bool is_array = false;
+    if (v.isObject()) {
+      JS::RootedObject a(cx, &v.toObject());
+      if (!JS::IsArrayObject(cx, a, &is_array)) return InvalidArgument(TakeError(kWhat));
+      is_array = is_array || JS_IsTypedArrayObject(a);
+    }
+    if (!is_array) {
+      return InvalidArgument(
+          "encodeDownlink must return {bytes: [...]}: an array of integers "
+          "0..255");
+    }
+    JS::RootedObject a(cx, &v.toObject());
+    uint32_t n = 0;
+    if (JS_IsTypedArrayObject(a)) {
+      n = static_cast<uint32_t>(std::min<size_t>(JS_GetTypedArrayLength(a), UINT32_MAX));
+    } else if (!JS::GetArrayLength(cx, a, &n)) {
+      return InvalidArgument(TakeError(kWhat));
+    }
+    if (n > kMaxDownlinkBytes) {
+      return InvalidArgument("encodeDownlink returned " + std::to_string(n) +
+                             " bytes; a LoRaWAN downlink carries at most " +
+                             std::to_string(kMaxDownlinkBytes));
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      JS::RootedValue e(cx);
+      if (!JS_GetElement(cx, a, i, &e)) return InvalidArgument(TakeError(kWhat));
+      double x = e.isNumber() ? e.toNumber() : -1;
+      if (!(x >= 0 && x <= 255) || x != static_cast<double>(static_cast<int>(x))) {
+        return InvalidArgument("encodeDownlink returned bytes[" + std::to_string(i) +
+                               "] that is not an integer 0..255");
+      }
+      out->push_back(static_cast<char>(static_cast<int>(x)));
+    }
+    return Status::Ok();
+  }
+
+  // encodeDownlink's fPort: an integer 1..223, else the requested one, else an error.
+  Status ReadDownlinkPort(JS::HandleObject obj, int requested, int* fport) {
+    JS::RootedValue v(cx);
+    if (!JS_GetProperty(cx, obj, "fPort", &v)) {
+      return InvalidArgument(TakeError("encodeDownlink result"));
+    }
+    if (v.isNullOrUndefined()) {
+      if (requested >= 1 && requested <= 223) {
+        *fport = requested;
+        return Status::Ok();
+      }
+      return InvalidArgument("encodeDownlink returned no fPort and none was requested");
+    }
+    double x = v.isNumber() ? v.toNumber() : 0;
+    if (!(x >= 1 && x <= 223) || x != static_cast<double>(static_cast<int>(x))) {
+      return InvalidArgument("encodeDownlink returned an fPort that is not an integer 1..223");
+    }
+    *fport = static_cast<int>(x);
+    return Status::Ok();
+  }
+
+  EncodeResult RunEncode(const JsDecoder& d, const EncodeInput& in, const Limits& limits) {
+    auto start = SteadyClock::now();
+    EncodeResult result;
+    auto finish = [&](EncodeResult& r) {
+      r.duration_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+      return std::move(r);
+    };
+    auto failed = [&](Status st) {
+      Fail(std::move(st), d);
+      result.status = failure;
+      result.bytes.clear();
+      result.fport = 0;
+      return finish(result);
+    };
+    auto compiled = Compile(d, limits, &result.log);
+    if (!compiled.ok()) {
+      result.status = compiled.status();
+      return finish(result);
+    }
+    CompiledDecoder* dec = *compiled;
+    JS::RootedObject global(cx, GlobalOf(*dec));
+    JSAutoRealm ar(cx, global);
+    if (dec->fn(kSlotEncodeDownlink) == nullptr) {
+      result.status = InvalidArgument(
+          "decoder has no function encodeDownlink(input): it cannot encode downlink objects");
+      return finish(result);
+    }
+    JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(kSlotEncodeDownlink)));
+    BeginCall(limits, &result.log);
+    JS::RootedObject input(cx, JS_NewPlainObject(cx));
+    JS::RootedValue data(cx);
+    JS::RootedObject vars(cx, Variables(in.variables));
+    if (!input || !vars) return failed(InvalidArgument(TakeError("encoder input")));
+    if (!ParseJson(in.data_json.empty() ? std::string_view("{}") : in.data_json, &data)) {
+      return failed(InvalidArgument(TakeError("downlink object is not valid JSON")));
+    }
+    if (!JS_DefineProperty(cx, input, "data", data, JSPROP_ENUMERATE) ||
+        (in.fport != 0 && !JS_DefineProperty(cx, input, "fPort", in.fport, JSPROP_ENUMERATE)) ||
+        !JS_DefineProperty(cx, input, "variables", vars, JSPROP_ENUMERATE)) {
+      return failed(InvalidArgument(TakeError("encoder input")));
+    }
+    JS::RootedValueVector args(cx);
+    JS::RootedValue rv(cx);
+    if (!args.append(JS::ObjectValue(*input)) ||
+        !JS_CallFunctionValue(cx, nullptr, fval, args, &rv)) {
+      return failed(InvalidArgument(TakeError("encodeDownlink failed")));
+    }
+    if (!rv.isObject()) {
+      return failed(
+          InvalidArgument("encodeDownlink must return an object {bytes, fPort, warnings, errors}"));
+    }
+    JS::RootedObject obj(cx, &rv.toObject());
+    static constexpr char kWhat[] = "encodeDownlink result";
+    Status st = ReadStringList(obj, kWhat, "warnings", &result.warnings);
+    if (st.ok()) st = ReadStringList(obj, kWhat, "errors", &result.errors);
+    if (st.ok() && !result.errors.empty()) st = ReportedErrors("encodeDownlink", result.errors);
+    if (st.ok()) st = ReadDownlinkBytes(obj, &result.bytes);
+    if (st.ok()) st = ReadDownlinkPort(obj, in.fport, &result.fport);
+    bool drained = st.ok() && jobs->Drain(cx);
+    if (st.ok() && (!drained || BudgetBroken())) {
+      st = InvalidArgument(TakeError(drained ? "encodeDownlink" : "encoder promise job failed"));
+    }
+    if (!st.ok()) return failed(std::move(st));
+    EndCall();
+    return finish(result);
   }
 };
 
@@ -995,10 +1208,13 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
   if (!InitSpiderMonkeyOnce()) return Internal("SpiderMonkey JS_Init failed");
   auto impl = std::make_unique<Impl>();
   impl->defaults = defaults;
-  impl->cx = JS_NewContext(defaults.heap_bytes);
+  // The GC heap holds the cached decoders' realms besides what one call allocates.
+  size_t gc_max = defaults.heap_bytes + defaults.cached_decoders * kRealmAllowanceBytes;
+  impl->cx = JS_NewContext(gc_max);
   if (impl->cx == nullptr) return Internal("cannot create a SpiderMonkey context");
   JSContext* cx = impl->cx;
-  JS_SetGCParameter(cx, JSGC_MAX_BYTES, static_cast<uint32_t>(defaults.heap_bytes));
+  JS_SetGCParameter(cx, JSGC_MAX_BYTES,
+                    static_cast<uint32_t>(std::min<size_t>(gc_max, UINT32_MAX)));
   if (!JS::InitSelfHostedCode(cx)) return Internal("SpiderMonkey self-hosted code failed");
   JS_SetContextPrivate(cx, impl.get());
   if (pthread_getcpuclockid(pthread_self(), &impl->cpu_clock) != 0) {
@@ -1008,23 +1224,33 @@ Result<std::unique_ptr<JsEngine>> JsEngine::Create(const Limits& defaults) {
     return Internal("cannot install the JS interrupt callback");
   }
   impl->jobs = js::MicrotaskQueue::Install(cx);
+  {
+    JS::RealmOptions options;
+    impl->zone_anchor.init(
+        cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
+    if (!impl->zone_anchor) return Internal("cannot create the engine's first JS global");
+  }
+  js::ResetAllocLedger();  // one engine per thread: its ledger starts here
   Impl* raw = impl.get();
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<JsEngine>(new JsEngine(std::move(impl)));
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id) {
-  return impl_->Run(decoder, input, device_id, impl_->defaults);
+  return Decode(decoder, input, device_id, impl_->defaults);
 }
 
 DecodeResult JsEngine::Decode(const JsDecoder& decoder, const DecodeInput& input, Id device_id,
                               const Limits& limits) {
-  return impl_->Run(decoder, input, device_id, limits);
+  DecodeResult r = impl_->Run(decoder, input, device_id, limits);
+  impl_->AfterCall(decoder);
+  return r;
 }
 
-EncodeResult JsEngine::Encode(const JsDecoder&, const EncodeInput&, const Limits&) {
-  EncodeResult r;
-  r.status = FailedPrecondition("encodeDownlink is not supported by this build yet");
+EncodeResult JsEngine::Encode(const JsDecoder& decoder, const EncodeInput& input,
+                              const Limits& limits) {
+  EncodeResult r = impl_->RunEncode(decoder, input, limits);
+  impl_->AfterCall(decoder);
   return r;
 }
 

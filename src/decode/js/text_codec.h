@@ -1,0 +1,18 @@
+// Text conversions the JS engine needs, without engine headers: base64 (btoa / atob, the
+// OS2iot payload's `data`) and UTF-16 to UTF-8 (JSON output, strings).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace bysans::decode::js {
+
+std::string Base64Encode(std::string_view in);
+// Forgiving base64 decode (WHATWG atob: whitespace ignored, padding optional, URL-safe
+// alphabet accepted). False when `in` is not base64.
+bool Base64Decode(std::string_view in, std::string* out);
+// Appends UTF-16 code units as UTF-8; a lone surrogate becomes U+FFFD.
+void AppendUtf16AsUtf8(const char16_t* s, size_t n, std::string* out);
+
+}  // namespace bysans::decode::js
