@@ -107,10 +107,14 @@ Attempt DeliverDownlink(const OutboxEntry& e, const json& spec, const DownlinkSe
   r.device_id = spec.value("deviceId", Id{0});
   r.fport = spec.contains("fPort") ? spec.value("fPort", 0) : -1;
   r.confirmed = spec.value("confirmed", false);
-  auto bytes = spec.contains("hex") ? DecodeHex(spec.value("hex", ""))
-                                    : DecodeBase64(spec.value("data", ""));
-  if (!bytes.ok()) return {false, bytes.status().message(), true};
-  r.data = std::move(bytes).value();
+  if (auto object = spec.find("object"); object != spec.end()) {
+    r.object_json = object->dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    auto bytes = spec.contains("hex") ? DecodeHex(spec.value("hex", ""))
+                                      : DecodeBase64(spec.value("data", ""));
+    if (!bytes.ok()) return {false, bytes.status().message(), true};
+    r.data = std::move(bytes).value();
+  }
   auto c = std::make_shared<Completion>();
   Status st = send(r, [c](const Status& s) { c->Set(s); });
   if (!st.ok()) return {false, st.message(), Permanent(st.code())};

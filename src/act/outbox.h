@@ -73,6 +73,8 @@ struct DownlinkRequest {
   Id device_id = 0;
   int fport = 0;     // -1: not given (MQTT devices)
   std::string data;  // the frame bytes
+  // Instead of `data`: a JSON object for the device's decoder to encode (encodeDownlink).
+  std::string object_json;
   bool confirmed = false;
 };
 // Sends it; an error status that is not kUnavailable/kInternal is permanent (no retry).

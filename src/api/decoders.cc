@@ -43,6 +43,7 @@ json DecoderJson(const StoredDecoder& d) {
           {"kind", DecoderKindName(d.kind)},
           {"version", d.version},
           {"code", d.code},
+          {"contract", d.contract},
           {"createdAt", FormatRfc3339(d.created_ms)},
           {"updatedAt", FormatRfc3339(d.updated_ms)}};
 }
@@ -63,9 +64,21 @@ Result<StoredDecoder> LoadDecoder(ApiContext& ctx, const auth::Principal& p, Id 
 
 Id UserOf(const auth::Principal& p) { return p.user_id.value_or(0); }
 
-// Applies name/kind/code members of a body to `d`.
+constexpr char kContracts[] = "auto, os2iot, ttn, chirpstack, chirpstack-v3, ttn-v2";
+
+// The optional `contract` member: nullopt when absent, else one of kContracts.
+Result<std::optional<std::string>> ContractField(const json& body) {
+  BYSANS_ASSIGN_OR_RETURN(auto contract, OptString(body, "contract"));
+  if (contract && !decode::ParseContractName(*contract).ok())
+    return InvalidArgument(std::string("field 'contract' must be one of ") + kContracts);
+  return contract;
+}
+
+// Applies name/kind/code/contract members of a body to `d`.
 Status ApplyBody(const json& body, StoredDecoder& d) {
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "kind", "code"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "kind", "code", "contract"}));
+  BYSANS_ASSIGN_OR_RETURN(auto contract, ContractField(body));
+  if (contract) d.contract = *contract;
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   BYSANS_ASSIGN_OR_RETURN(auto kind, OptString(body, "kind"));
   BYSANS_ASSIGN_OR_RETURN(auto code, OptString(body, "code"));
@@ -83,7 +96,8 @@ Status ApplyBody(const json& body, StoredDecoder& d) {
     if (code->size() > kMaxCodeBytes) return InvalidArgument("field 'code' is larger than 256 KiB");
     d.code = *code;
   }
-  if (d.kind == DecoderKind::kJs && decode::DetectContract(d.code) == decode::Contract::kUnknown)
+  if (d.kind == DecoderKind::kJs && d.contract == "auto" &&
+      decode::DetectContract(d.code) == decode::Contract::kUnknown)
     return InvalidArgument("field 'code' defines none of decodeUplink, decode, Decode or Decoder");
   return Status::Ok();
 }
@@ -144,6 +158,7 @@ Result<http::Response> Versions(ApiContext& ctx, http::Request& req, const auth:
   for (const auto& v : versions)
     items.push_back({{"version", v.version},
                      {"code", v.code},
+                     {"contract", v.contract},
                      {"createdAt", FormatRfc3339(v.created_ms)},
                      {"createdBy", v.created_by == 0 ? json(nullptr) : json(v.created_by)}});
   return Json(200, {{"decoderId", d.id}, {"items", std::move(items)}});
@@ -204,8 +219,10 @@ struct TestJob {
 
 Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(
-      body, {"code", "kind", "decoderId", "orgId", "payload", "encoding", "fPort", "deviceId"}));
+  BYSANS_RETURN_IF_ERROR(
+      RejectUnknownFields(body, {"code", "kind", "contract", "decoderId", "orgId", "payload",
+                                 "encoding", "fPort", "deviceId"}));
+  BYSANS_ASSIGN_OR_RETURN(auto contract, ContractField(body));
   TestJob job;
   BYSANS_ASSIGN_OR_RETURN(auto decoder_id, OptInt(body, "decoderId"));
   BYSANS_ASSIGN_OR_RETURN(auto org_id, OptInt(body, "orgId"));
@@ -223,6 +240,7 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
     BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kEditor));
     job.decoder.org_id = o.id;
   }
+  if (contract) job.decoder.contract = *contract;  // chosen per call: the cache is unaffected
   if (body.contains("code") || body.contains("kind")) {
     StoredDecoder d = job.decoder;
     d.code.clear();
@@ -299,7 +317,9 @@ std::string ResultText(const decode::DecodeResult& r) {
                         {"unit", x.unit}});
   json rest = {{"readings", readings},
                {"log", r.log},
+               {"errors", r.errors},
                {"warnings", r.warnings},
+               {"entryPoint", r.entry_point.empty() ? json(nullptr) : json(r.entry_point)},
                {"durationUs", r.duration_us},
                {"error", r.status.ok() ? json(nullptr) : json(r.status.message())}};
   std::string text = rest.dump(-1, ' ', false, json::error_handler_t::replace);

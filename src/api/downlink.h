@@ -1,5 +1,8 @@
 // POST/GET /api/v1/devices/{id}/downlink: downlinks to LoRaWAN (via ChirpStack's
-// command/down topic) and MQTT devices (devices/{id}/down), with a history per device.
+// command/down topic) and MQTT devices (devices/{id}/down), with a history per device. A
+// downlink is given as bytes (`data` base64 or `hex`) or as an `object` that the device's
+// decoder (its own, else its application's) encodes with its encodeDownlink on the routes' own
+// decode thread, under the organisation's decoder time limit.
 // SendDownlink() is the same logic for other callers (e.g. rule actions).
 #pragma once
 
@@ -29,12 +32,17 @@ using RoutedPublisher =
 // 1..223) through the connection that last delivered their uplink (kNotFound before the first
 // uplink), MQTT devices (fPort optional, 0..255) on devices/{id}/down; HTTP devices:
 // kFailedPrecondition. `done` (may be empty) runs after the history is updated with the
-// broker's answer. Does not check roles. Thread-safe.
+// broker's answer. `object_json` (may be empty) is the object the bytes were encoded from,
+// kept in the history. Does not check roles. Thread-safe.
 Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& device,
                               std::optional<int64_t> fport, std::string data, bool confirmed,
                               const RoutedPublisher& publish,
-                              const std::function<void(const Status&)>& done);
+                              const std::function<void(const Status&)>& done,
+                              std::string object_json = {});
 
-void RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx, const RoutedPublisher& publish);
+// Returns the routes' stop: call it after the HTTP server stopped and before `publish`'s
+// connection goes; it finishes the object encodes in flight and refuses the rest (503).
+std::function<void()> RegisterDownlinkRoutes(http::Router& router, ApiContext& ctx,
+                                             const RoutedPublisher& publish);
 
 }  // namespace bysans::api

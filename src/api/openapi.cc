@@ -90,8 +90,8 @@ constexpr Op kOps[] = {
     {"PATCH", "/api/v1/integrations/mqtt/{id}", "MqttIntegrationInput", "Integration", 200},
     {"DELETE", "/api/v1/integrations/mqtt/{id}", "", "", 204},
     // api/downlink.cc (registered by server/ with the MQTT client).
-    {"POST", "/api/v1/devices/{id}/downlink", "", "", 202},
-    {"GET", "/api/v1/devices/{id}/downlink", "", "", 200},
+    {"POST", "/api/v1/devices/{id}/downlink", "DownlinkInput", "Downlink", 202},
+    {"GET", "/api/v1/devices/{id}/downlink", "", "Downlinks", 200},
     {"GET", "/api/v1/devices/{id}/quality", "", "QualityCounts", 200},
     {"GET", "/api/v1/applications/{appId}/latest", "", "ApplicationLatest", 200},
     // api/stream.cc and api/ui_config.cc.
@@ -139,6 +139,7 @@ json Ref(std::string_view name) { return {{"$ref", "#/components/schemas/" + std
 json Str() { return {{"type", "string"}}; }
 json Int() { return {{"type", "integer"}, {"format", "int64"}}; }
 json Bool() { return {{"type", "boolean"}}; }
+json StrArray() { return {{"type", "array"}, {"items", Str()}}; }
 json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
 json Obj(json props, const std::vector<std::string>& required = {}) {
   json o = {{"type", "object"}, {"properties", std::move(props)}};
@@ -423,7 +424,9 @@ json Components() {
                       {"payload", Str()},
                       {"payloadEncoding", Str()},
                       {"decodeStatus", Str()},
-                      {"decodeError", Str()}});
+                      {"decodeError", Str()},
+                      {"decodeErrors", StrArray()},
+                      {"decodeWarnings", StrArray()}});
   s["Messages"] = Obj(
       {{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", message}}}, {"limit", Int()}});
   s["QualityCounts"] = Obj({{"deviceId", Int()},
@@ -439,17 +442,27 @@ json Components() {
   s["UiConfig"] = Obj({{"tileUrl", Str()}});
   {  // api/decoders.cc, api/jobs.cc
     json kind = {{"type", "string"}, {"enum", {"js", "cayenne_lpp", "senml"}}};
-    s["DecoderInput"] = Obj({{"name", Str()}, {"kind", kind}, {"code", Str()}});
+    json contract = {
+        {"type", "string"},
+        {"enum", {"auto", "os2iot", "ttn", "chirpstack", "chirpstack-v3", "ttn-v2"}},
+        {"description",
+         "entry point: auto (from the code), os2iot decode(payload, metadata), ttn / chirpstack "
+         "decodeUplink(input), chirpstack-v3 Decode(fPort, bytes, variables), ttn-v2 "
+         "Decoder(bytes, port); stored per version"}};
+    s["DecoderInput"] =
+        Obj({{"name", Str()}, {"kind", kind}, {"code", Str()}, {"contract", contract}});
     s["Decoder"] = Obj({{"id", Int()},
                         {"orgId", Int()},
                         {"name", Str()},
                         {"kind", kind},
                         {"version", Int()},
                         {"code", Str()},
+                        {"contract", contract},
                         {"createdAt", Time()},
                         {"updatedAt", Time()}});
     json version = Obj({{"version", Int()},
                         {"code", Str()},
+                        {"contract", contract},
                         {"createdAt", Time()},
                         {"createdBy", Nullable(Int())}});
     s["DecoderVersions"] =
@@ -457,6 +470,7 @@ json Components() {
     s["DecoderAttachment"] = Obj({{"decoderId", Nullable(Int())}}, {"decoderId"});
     s["DecoderTest"] = Obj({{"code", Str()},
                             {"kind", kind},
+                            {"contract", contract},
                             {"decoderId", Int()},
                             {"orgId", Int()},
                             {"payload", {{"description", "hex or base64 string, or JSON"}}},
@@ -467,10 +481,36 @@ json Components() {
     s["DecoderTestResult"] =
         Obj({{"output", {{"description", "the decoder's output"}}},
              {"readings", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-             {"log", {{"type", "array"}, {"items", Str()}}},
-             {"warnings", {{"type", "array"}, {"items", Str()}}},
+             {"log", StrArray()},
+             {"errors", StrArray()},
+             {"warnings", StrArray()},
+             {"entryPoint", Nullable(Str())},
              {"durationUs", Int()},
              {"error", Nullable(Str())}});
+    s["DownlinkInput"] =
+        Obj({{"fPort", Int()},
+             {"data", {{"type", "string"}, {"description", "base64 bytes"}}},
+             {"hex", {{"type", "string"}, {"description", "hex bytes"}}},
+             {"object",
+              {{"type", "object"},
+               {"description",
+                "encoded by the device's decoder (own, else its application's) with its "
+                "encodeDownlink; errors: 400 with error.errors[]; no such decoder: 409"}}},
+             {"confirmed", Bool()}});
+    json downlink = Obj({{"id", Int()},
+                         {"deviceId", Int()},
+                         {"createdAt", Time()},
+                         {"fPort", Int()},
+                         {"data", Str()},
+                         {"object", Nullable({{"type", "object"}})},
+                         {"confirmed", Bool()},
+                         {"topic", Str()},
+                         {"status", Str()},
+                         {"error", Str()},
+                         {"warnings", StrArray()}});
+    s["Downlink"] = downlink;
+    s["Downlinks"] =
+        Obj({{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", downlink}}}});
     s["RedecodeInput"] = Obj({{"from", Time()}, {"to", Time()}, {"deviceId", Int()}});
     s["JobAccepted"] = Obj({{"jobId", Int()}});
     s["Job"] = Obj({{"id", Int()},

@@ -398,6 +398,12 @@ Result<http::Response> AppLatest(ApiContext& ctx, http::Request& req, const auth
   return Json(200, json{{"applicationId", app.id}, {"items", std::move(items)}});
 }
 
+// A decode's errors or warnings in one CSV cell: a JSON array ("" when there are none).
+std::string NotesCsv(const std::vector<std::string>& notes) {
+  if (notes.empty()) return {};
+  return json(notes).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
@@ -417,13 +423,14 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
   if (csv) {
     std::string out =
         "device_id,id,received,transport,content_type,payload_encoding,payload,decode_status,"
-        "decode_error\r\n";
+        "decode_error,decode_errors,decode_warnings\r\n";
     std::string dev = std::to_string(d.id);
     for (const RawMessage& m : rows) {
       auto [text, enc] = payload(m);
       CsvRow(out,
              {dev, std::to_string(m.id), FormatRfc3339(m.received_ms), TransportName(m.transport),
-              m.content_type, enc, text, DecodeStatusName(m.decode_status), m.decode_error});
+              m.content_type, enc, text, DecodeStatusName(m.decode_status), m.decode_error,
+              NotesCsv(m.decode_errors), NotesCsv(m.decode_warnings)});
     }
     return CsvResponse(std::move(out), "device-" + dev + "-messages.csv");
   }
@@ -437,7 +444,9 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
                      {"payload", std::move(text)},
                      {"payloadEncoding", enc},
                      {"decodeStatus", DecodeStatusName(m.decode_status)},
-                     {"decodeError", m.decode_error}});
+                     {"decodeError", m.decode_error},
+                     {"decodeErrors", m.decode_errors},
+                     {"decodeWarnings", m.decode_warnings}});
   }
   return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}});
 }

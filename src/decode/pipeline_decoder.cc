@@ -22,6 +22,18 @@ bool LooksLikeJson(const RawMessage& raw) {
   return false;
 }
 
+// At most kMaxStoredNotes notes, each cut to kMaxStoredNoteBytes at a UTF-8 character boundary.
+std::vector<std::string> StoredNotes(std::vector<std::string> notes) {
+  if (notes.size() > kMaxStoredNotes) notes.resize(kMaxStoredNotes);
+  for (std::string& n : notes) {
+    if (n.size() <= kMaxStoredNoteBytes) continue;
+    size_t cut = kMaxStoredNoteBytes;
+    while (cut > 0 && (static_cast<unsigned char>(n[cut]) & 0xC0) == 0x80) --cut;
+    n.resize(cut);
+  }
+  return notes;
+}
+
 }  // namespace
 
 std::shared_ptr<const StoredDecoder> DecoderResolver::For(const Device& d) {
@@ -30,6 +42,18 @@ std::shared_ptr<const StoredDecoder> DecoderResolver::For(const Device& d) {
   if (auto it = by_device_.find(d.id); it != by_device_.end()) return it->second;
   if (auto it = by_app_.find(d.app_id); it != by_app_.end()) return it->second;
   return nullptr;
+}
+
+Result<std::shared_ptr<const StoredDecoder>> DecoderResolver::EncoderFor(const Device& d) {
+  auto dec = For(d);
+  if (!dec || dec->org_id != d.org_id)
+    return FailedPrecondition("device " + std::to_string(d.id) +
+                              " has no decoder (its own or its application's) to encode a "
+                              "downlink object");
+  if (dec->kind != DecoderKind::kJs || dec->code.find("encodeDownlink") == std::string::npos)
+    return FailedPrecondition("the device's decoder '" + dec->name + "' (id " +
+                              std::to_string(dec->id) + ") defines no encodeDownlink");
+  return dec;
 }
 
 void DecoderResolver::ReloadIfStale() {
@@ -108,6 +132,26 @@ DecodeInput MakeDecodeInput(const Device& d, const RawMessage& raw, int fport,
   return in;
 }
 
+Result<JsEngine*> DecoderRunner::Js() {
+  if (!js_) {
+    BYSANS_ASSIGN_OR_RETURN(js_, JsEngine::Create(limits_));
+  }
+  return js_.get();
+}
+
+Limits DecoderRunner::CallLimits(int64_t time_ms) const {
+  Limits call = limits_;
+  if (time_ms > 0) call.time_ms = time_ms;
+  return call;
+}
+
+JsDecoder DecoderRunner::ToJs(const StoredDecoder& d) {
+  JsDecoder jd{d.org_id, d.id, d.version, d.code};
+  auto contract = ParseContractName(d.contract);  // the API stores only valid names
+  jd.contract = contract.ok() ? *contract : Contract::kUnknown;
+  return jd;
+}
+
 DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, Id device_id,
                                 int64_t time_ms) {
   switch (d.kind) {
@@ -118,31 +162,41 @@ DecodeResult DecoderRunner::Run(const StoredDecoder& d, const DecodeInput& in, I
     case DecoderKind::kJs:
       break;
   }
-  if (!js_) {
-    auto e = JsEngine::Create(limits_);
-    if (!e.ok()) {
-      DecodeResult r;
-      r.status = e.status();
-      return r;
-    }
-    js_ = std::move(e).value();
+  auto js = Js();
+  if (!js.ok()) {
+    DecodeResult r;
+    r.status = js.status();
+    return r;
   }
-  JsDecoder jd{d.org_id, d.id, d.version, d.code};
-  if (time_ms <= 0) return js_->Decode(jd, in, device_id);
-  Limits call = limits_;
-  call.time_ms = time_ms;
-  return js_->Decode(jd, in, device_id, call);
+  return (*js)->Decode(ToJs(d), in, device_id, CallLimits(time_ms));
+}
+
+EncodeResult DecoderRunner::Encode(const StoredDecoder& d, const EncodeInput& in, int64_t time_ms) {
+  EncodeResult r;
+  if (d.kind != DecoderKind::kJs) {
+    r.status = FailedPrecondition(std::string("a ") + DecoderKindName(d.kind) +
+                                  " decoder cannot encode downlinks");
+    return r;
+  }
+  auto js = Js();
+  if (!js.ok()) {
+    r.status = js.status();
+    return r;
+  }
+  return (*js)->Encode(ToJs(d), in, CallLimits(time_ms));
 }
 
 void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw) {
-  if (r.status.ok()) {
+  raw.decode_errors = StoredNotes(std::move(r.errors));
+  raw.decode_warnings = StoredNotes(std::move(r.warnings));
+  if (r.status.ok() && raw.decode_errors.empty()) {
     readings = std::move(r.readings);
     raw.decode_status = DecodeStatus::kOk;
     raw.decode_error.clear();
   } else {
     readings.clear();
     raw.decode_status = DecodeStatus::kError;
-    raw.decode_error = r.status.message();
+    raw.decode_error = !r.status.ok() ? r.status.message() : "the decoder reported errors";
   }
 }
 

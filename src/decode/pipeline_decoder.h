@@ -26,6 +26,9 @@ class DecoderResolver {
   explicit DecoderResolver(DecoderStore& decoders) : decoders_(decoders) {}
   // The decoder that applies to `d` (its own, else its application's), or null.
   std::shared_ptr<const StoredDecoder> For(const Device& d);
+  // The decoder that encodes `d`'s downlink objects: For(d) when it is a JS decoder of d's
+  // organisation whose code defines encodeDownlink; else kFailedPrecondition saying why.
+  Result<std::shared_ptr<const StoredDecoder>> EncoderFor(const Device& d);
 
  private:
   void ReloadIfStale();
@@ -54,16 +57,29 @@ class DecoderRunner {
  public:
   explicit DecoderRunner(Limits limits = {}) : limits_(limits) {}
   // `time_ms` > 0 overrides the default time limit for this call (the organisation's setting).
+  // A JS decoder runs with the contract stored with its version (StoredDecoder::contract).
   DecodeResult Run(const StoredDecoder& d, const DecodeInput& in, Id device_id,
                    int64_t time_ms = 0);
+  // Encodes a downlink object with a JS decoder's encodeDownlink (JsEngine::Encode); other
+  // kinds: kFailedPrecondition.
+  EncodeResult Encode(const StoredDecoder& d, const EncodeInput& in, int64_t time_ms = 0);
 
  private:
+  // The JsEngine, created on first use.
+  Result<JsEngine*> Js();
+  Limits CallLimits(int64_t time_ms) const;
+  static JsDecoder ToJs(const StoredDecoder& d);
+
   Limits limits_;
   std::unique_ptr<JsEngine> js_;
 };
 
-// Sets readings and the raw message's decode status from a result.
+// Sets readings and the raw message's decode status, error, errors and warnings from a result
+// (TTN meaning: non-empty errors = failed, no readings). At most kMaxStoredNotes errors and
+// warnings of at most kMaxStoredNoteBytes each are kept with the message.
 void ApplyDecodeResult(DecodeResult r, std::vector<Reading>& readings, RawMessage& raw);
+inline constexpr size_t kMaxStoredNotes = 20;
+inline constexpr size_t kMaxStoredNoteBytes = 1000;
 
 // The pipeline's decode step. Decode runs on pipeline worker threads, each with its own
 // thread_local DecoderRunner (JsEngine).

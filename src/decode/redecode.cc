@@ -151,7 +151,9 @@ Status Redecode(Store& store, DecoderRunner& runner, const RedecodeRequest& req,
         ApplyDecodeResult(runner.Run(dec, in, d.id, req.time_ms), readings, updated);
         if (updated.decode_status == DecodeStatus::kError) ++errors;
         for (Reading& r : readings) batch.readings.push_back(std::move(r));
-        if (updated.decode_status != m.decode_status || updated.decode_error != m.decode_error) {
+        if (updated.decode_status != m.decode_status || updated.decode_error != m.decode_error ||
+            updated.decode_errors != m.decode_errors ||
+            updated.decode_warnings != m.decode_warnings) {
           updated.payload.clear();
           changed.push_back(std::move(updated));
         }

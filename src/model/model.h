@@ -98,6 +98,10 @@ struct RawMessage {
   std::string payload;  // raw bytes as received
   DecodeStatus decode_status = DecodeStatus::kPending;
   std::string decode_error;
+  // A decoder's structured notes (decodeUplink `errors` / `warnings`, conversion warnings);
+  // non-empty decode_errors means decoding failed (decode_status kError).
+  std::vector<std::string> decode_errors;
+  std::vector<std::string> decode_warnings;
   // Idempotency key (pipeline::Uplink::dedup_key); empty = none. The store
   // skips a message whose key was already committed, with its batch's readings.
   std::string dedup_key;

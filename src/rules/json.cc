@@ -284,18 +284,21 @@ Status ValidateActions(const json& actions) {
       BYSANS_RETURN_IF_ERROR(GetString(a, "payload", p, &tmp));
       if (a.contains("qos") && a["qos"] != 1) return Bad(p + "qos", "must be 1");
     } else if (type == "downlink") {
-      BYSANS_RETURN_IF_ERROR(
-          CheckKeys(a, p, {"type", "on", "fPort", "data", "hex", "confirmed", "timeoutMs"}));
+      BYSANS_RETURN_IF_ERROR(CheckKeys(
+          a, p, {"type", "on", "fPort", "data", "hex", "object", "confirmed", "timeoutMs"}));
       int64_t fport = 0;
       BYSANS_RETURN_IF_ERROR(GetInt(a, "fPort", p, &fport));
       if (a.contains("fPort") && (fport < 0 || fport > 255)) {
         return Bad(p + "fPort", "must be 0..255 (1..223 for LoRaWAN)");
       }
-      if (a.contains("data") == a.contains("hex")) {
-        return Bad(p + "data", "give exactly one of 'data' (base64) and 'hex'");
+      if (int{a.contains("data")} + int{a.contains("hex")} + int{a.contains("object")} != 1) {
+        return Bad(p + "data", "give exactly one of 'data' (base64), 'hex' and 'object'");
       }
       std::string frame;
-      if (a.contains("hex")) {
+      if (a.contains("object")) {
+        // Encoded at delivery by the device's decoder (encodeDownlink).
+        if (!a["object"].is_object()) return Bad(p + "object", "must be a JSON object");
+      } else if (a.contains("hex")) {
         BYSANS_RETURN_IF_ERROR(GetString(a, "hex", p, &frame));
         if (auto b = DecodeHex(frame); !b.ok()) return Bad(p + "hex", b.status().message());
       } else {

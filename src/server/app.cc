@@ -89,6 +89,7 @@ struct App::Impl {
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<sim::Simulator> simulator;
   std::unique_ptr<mqtt::MqttService> mqtt;     // reset after the store is closed
+  std::function<void()> stop_downlinks;        // object encodes (api/downlink.h)
   std::unique_ptr<act::Outbox> outbox;         // alarm actions (act/outbox.h)
   std::unique_ptr<rules::RulesService> rules;  // rules thread (rules/service.h)
 };
@@ -178,7 +179,7 @@ Status App::Start() {
                                                  std::function<void(const Status&)> done) {
       return service->PublishVia(via, std::move(topic), std::move(payload), std::move(done));
     };
-    api::RegisterDownlinkRoutes(m.router, *m.ctx, publish_via);
+    m.stop_downlinks = api::RegisterDownlinkRoutes(m.router, *m.ctx, publish_via);
     // Rule actions "mqtt" and "downlink" go through the same client (act/outbox.h).
     api::DownlinkPublisher publish = [service](std::string topic, std::string payload,
                                                std::function<void(const Status&)> done) {
@@ -250,6 +251,7 @@ void App::Stop() {
   if (m.mqtt) m.mqtt->Stop();  // client, then broker
   if (m.http) m.http->Stop();
   m.http.reset();
+  if (m.stop_downlinks) m.stop_downlinks();  // before the MQTT client goes
   if (m.pipeline) m.pipeline->Stop();
   if (m.rules) m.rules->Stop();
   if (m.outbox) m.outbox->Stop();

@@ -27,6 +27,10 @@ struct StoredDecoder {
   DecoderKind kind = DecoderKind::kJs;
   int64_t version = 0;  // current version (1 after create)
   std::string code;     // code of the current version
+  // The current version's calling convention as the API names it ("auto", "os2iot", "ttn",
+  // "chirpstack", "chirpstack-v3", "ttn-v2"; decode/decoder.h ParseContractName). The store
+  // keeps it as given; the API checks it.
+  std::string contract = "auto";
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
 };
@@ -37,6 +41,7 @@ struct DecoderVersion {
   std::string code;
   TimeMs created_ms = 0;
   Id created_by = 0;  // user id, 0 = unknown / API key
+  std::string contract = "auto";
 };
 
 // Every attachment in the store: application id → decoder id, device id → decoder id.
@@ -65,12 +70,12 @@ class DecoderStore {
  public:
   virtual ~DecoderStore() = default;
 
-  // Creates the decoder with version 1 (d.code). Sets created/updated to `now`.
+  // Creates the decoder with version 1 (d.code, d.contract). Sets created/updated to `now`.
   virtual Result<StoredDecoder> CreateDecoder(StoredDecoder d, Id created_by, TimeMs now) = 0;
   virtual Result<StoredDecoder> GetDecoder(Id id) = 0;
   virtual Result<Paged<StoredDecoder>> ListDecoders(Id org_id, Page page) = 0;
-  // Saves name/kind; when `code` differs from the current version's code a
-  // new version is added and becomes current. Returns the saved decoder.
+  // Saves name/kind; when `code` or `contract` differs from the current version's a new
+  // version is added and becomes current. Returns the saved decoder.
   virtual Result<StoredDecoder> UpdateDecoder(const StoredDecoder& d, Id by, TimeMs now) = 0;
   virtual Status DeleteDecoder(Id id) = 0;  // drops its versions and attachments
   virtual Result<std::vector<DecoderVersion>> ListVersions(Id decoder_id) = 0;  // newest first

@@ -45,6 +45,9 @@ struct Downlink {
   TimeMs created_ms = 0;
   int fport = 0;
   std::string data;  // the frame bytes
+  // The object the bytes were encoded from by the device's decoder (encodeDownlink), as JSON
+  // text; empty when the bytes were given as they are.
+  std::string object_json;
   bool confirmed = false;
   std::string topic;
   std::string status;  // queued | published | failed

@@ -1,6 +1,7 @@
 // Rule actions over MQTT through the real binary and its supervised Mosquitto:
 // an "mqtt" action publishes to a topic a subscriber receives, a "downlink" action
-// reaches ChirpStack's command/down topic of a LoRaWAN device and its downlink history.
+// reaches ChirpStack's command/down topic of a LoRaWAN device and its downlink history (also
+// as an object encoded by the device's decoder).
 #include "integration/mqtt_fixture.h"
 
 namespace bysans::testing {
@@ -161,6 +162,49 @@ TEST_F(RulesMqttTest, DownlinkActionReachesChirpstackAndTheDownlinkHistory) {
     return log.value("total", 0) >= 1 && log["items"][0].value("type", "") == "downlink" &&
            log["items"][0].value("ok", false);
   }));
+}
+
+// A downlink action may give an object: the device's decoder encodes it at delivery
+// (encodeDownlink), and the history keeps the object next to the bytes.
+TEST_F(RulesMqttTest, DownlinkActionObjectIsEncodedByTheDevicesDecoder) {
+  int64_t app = CreateApp("Skive");
+  int64_t org = OrgOfApp(app);
+  int64_t dev = CreateLorawanDevice(app, "0202020202020202");
+  auto dec = admin_->PostJson(Org(org) + "/decoders",
+                              {{"name", "valve"},
+                               {"code",
+                                "function decodeUplink(input) { return {data: {}}; }"
+                                "function encodeDownlink(input) { return {bytes: [0x10, "
+                                "input.data.valve], fPort: 12}; }"}});
+  ASSERT_EQ(dec.status, 201) << dec.body;
+  auto attach = admin_->Request("PUT", "/api/v1/devices/" + std::to_string(dev) + "/decoder",
+                                json{{"decoderId", dec.Json().value("id", 0)}}.dump(),
+                                {"Content-Type: application/json"});
+  ASSERT_EQ(attach.status, 200) << attach.body;
+  auto bad = admin_->PostJson(Org(org) + "/rules",
+                              DeviceRule("r", dev, "lorawan.rssi > -100",
+                                         {{{"type", "downlink"}, {"object", json::array({1})}}}));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("actions[0].object"), std::string::npos) << bad.body;
+  Peer cs("chirpstack");
+  ASSERT_NO_FATAL_FAILURE(SubscribeThenCreateRule(
+      cs, "application/+/device/+/command/down", org,
+      DeviceRule("Ventil", dev, "lorawan.rssi > -100",
+                 {{{"type", "downlink"}, {"object", {{"valve", 1}}}, {"on", {"raise"}}}})));
+  const std::string topic =
+      "application/7d3a1b52-93c4-4f6e-8a0b-2c9e5d4f1a77/device/0202020202020202/";
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic + "event/up", kUplink)));
+  auto got = cs.Received(0, 60);
+  ASSERT_TRUE(got) << server_->log() << "\n" << Log(org).dump();
+  json cmd = json::parse(got->second, nullptr, false);
+  EXPECT_EQ(cmd.value("fPort", 0), 12) << got->second;
+  EXPECT_EQ(cmd.value("data", ""), "EAE=") << got->second;  // 10 01
+  json history;
+  ASSERT_TRUE(WaitFor([&] {
+    history = Items("/api/v1/devices/" + std::to_string(dev) + "/downlink");
+    return history.size() == 1 && history[0].value("status", "") == "published";
+  })) << history.dump();
+  EXPECT_EQ(history[0]["object"], json({{"valve", 1}})) << history.dump();
 }
 
 TEST_F(RulesMqttTest, DownlinkToAnHttpDeviceFailsOnceWithoutRetries) {

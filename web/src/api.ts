@@ -34,6 +34,7 @@ export interface AppLatest {
 export interface Message {
   id: number; receivedAt: string; transport: string; contentType: string; payload: string;
   payloadEncoding: string; decodeStatus: string; decodeError?: string | null;
+  decodeErrors?: string[]; decodeWarnings?: string[];
 }
 export interface DeviceModel { id: number; name: string; doc?: unknown }
 export interface Member { userId: number; email: string; name: string; role: Role }

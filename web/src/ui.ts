@@ -9,7 +9,7 @@ export function title(text: string, ...extra: Child[]): HTMLElement {
   return h('div', { class: 'page-head' }, h('h1', { id: 'page-title', tabindex: '-1' }, text), ...extra);
 }
 
-export function notice(text: string, kind: 'info' | 'error' | 'ok' = 'info'): HTMLElement {
+export function notice(text: string, kind: 'info' | 'error' | 'ok' | 'warn' = 'info'): HTMLElement {
   return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "store/decoder_store.h"
+#include "store/sqlite/raw_log_codec.h"
 #include "store/sqlite/raw_messages_read.h"
 #include "store/sqlite/store_impl.h"
 
@@ -31,7 +32,8 @@ namespace sqlite {
 namespace {
 
 constexpr char kSelect[] =
-    "SELECT d.id, d.org_id, d.name, d.kind, d.version, v.code, d.created_ms, d.updated_ms "
+    "SELECT d.id, d.org_id, d.name, d.kind, d.version, v.code, d.created_ms, d.updated_ms, "
+    "v.contract "
     "FROM decoders d JOIN decoder_versions v ON v.decoder_id = d.id AND v.version = d.version ";
 
 StoredDecoder Row(const Stmt& s) {
@@ -44,6 +46,7 @@ StoredDecoder Row(const Stmt& s) {
   d.code = s.Text(5);
   d.created_ms = s.Int(6);
   d.updated_ms = s.Int(7);
+  d.contract = s.Text(8);
   return d;
 }
 
@@ -66,7 +69,7 @@ class SqliteDecoderStore final : public DecoderStore {
     d.id = db->LastInsertId();
     d.version = 1;
     d.created_ms = d.updated_ms = now;
-    BYSANS_RETURN_IF_ERROR(InsertVersion(*db, d.id, 1, d.code, now, created_by));
+    BYSANS_RETURN_IF_ERROR(InsertVersion(*db, d.id, 1, d, now, created_by));
     BYSANS_RETURN_IF_ERROR(txn.Commit());
     Bump();
     return d;
@@ -103,9 +106,9 @@ class SqliteDecoderStore final : public DecoderStore {
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(StoredDecoder cur, Get(*db, d.id));
     int64_t version = cur.version;
-    if (d.code != cur.code) {
+    if (d.code != cur.code || d.contract != cur.contract) {
       ++version;
-      BYSANS_RETURN_IF_ERROR(InsertVersion(*db, d.id, version, d.code, now, by));
+      BYSANS_RETURN_IF_ERROR(InsertVersion(*db, d.id, version, d, now, by));
     }
     {
       BYSANS_ASSIGN_OR_RETURN(
@@ -134,11 +137,12 @@ class SqliteDecoderStore final : public DecoderStore {
   Result<std::vector<DecoderVersion>> ListVersions(Id decoder_id) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("SELECT decoder_id, version, code, created_ms, "
-                                                 "created_by FROM decoder_versions WHERE "
-                                                 "decoder_id=? ORDER BY version DESC"));
+                                                 "created_by, contract FROM decoder_versions "
+                                                 "WHERE decoder_id=? ORDER BY version DESC"));
     st->Bind(1, decoder_id);
     std::vector<DecoderVersion> out;
-    while (st->Step()) out.push_back({st->Int(0), st->Int(1), st->Text(2), st->Int(3), st->Int(4)});
+    while (st->Step())
+      out.push_back({st->Int(0), st->Int(1), st->Text(2), st->Int(3), st->Int(4), st->Text(5)});
     BYSANS_RETURN_IF_ERROR(st->status());
     return out;
   }
@@ -195,12 +199,14 @@ class SqliteDecoderStore final : public DecoderStore {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Txn txn(*db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
-    BYSANS_ASSIGN_OR_RETURN(auto st,
-                            db->Prepare("INSERT INTO raw_decode(id, status, error) VALUES(?, ?, ?) "
-                                        "ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
-                                        "error=excluded.error"));
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("INSERT INTO raw_decode(id, status, error, notes) "
+                                                 "VALUES(?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                                                 "status=excluded.status, error=excluded.error, "
+                                                 "notes=excluded.notes"));
     for (const RawMessage& m : messages) {
+      const std::string notes = EncodeDecodeNotes(m.decode_errors, m.decode_warnings);
       st->Bind(1, m.id).Bind(2, static_cast<int64_t>(m.decode_status)).Bind(3, m.decode_error);
+      st->BindBlob(4, notes.data(), notes.size());
       BYSANS_RETURN_IF_ERROR(st->Run());
     }
     return txn.Commit();
@@ -285,11 +291,12 @@ class SqliteDecoderStore final : public DecoderStore {
     return Row(*st);
   }
 
-  Status InsertVersion(Db& db, Id id, int64_t version, const std::string& code, TimeMs now, Id by) {
+  // A version holding d.code and d.contract.
+  Status InsertVersion(Db& db, Id id, int64_t version, const StoredDecoder& d, TimeMs now, Id by) {
     BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT INTO decoder_versions(decoder_id, "
-                                                "version, code, created_ms, created_by) "
-                                                "VALUES(?,?,?,?,?)"));
-    st->Bind(1, id).Bind(2, version).Bind(3, code).Bind(4, now).Bind(5, by);
+                                                "version, code, created_ms, created_by, "
+                                                "contract) VALUES(?,?,?,?,?,?)"));
+    st->Bind(1, id).Bind(2, version).Bind(3, d.code).Bind(4, now).Bind(5, by).Bind(6, d.contract);
     return st->Run();
   }
 

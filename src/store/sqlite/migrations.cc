@@ -331,6 +331,15 @@ CREATE INDEX invitations_email ON invitations(email);
 ALTER TABLE api_keys ADD COLUMN created_by_key INTEGER REFERENCES api_keys(id) ON DELETE CASCADE;
 CREATE INDEX api_keys_creator ON api_keys(created_by_key);
 )sql",
+      // 15: decoders (issue 15): a re-decode's errors and warnings (raw_decode.notes, encoded as
+      // raw_log_codec.h EncodeDecodeNotes; raw_log rows carry them from format 2 on), the
+      // contract each decoder version was saved with ('auto' = detected from the code), and the
+      // object a downlink was encoded from.
+      R"sql(
+ALTER TABLE raw_decode ADD COLUMN notes BLOB NOT NULL DEFAULT x'';
+ALTER TABLE decoder_versions ADD COLUMN contract TEXT NOT NULL DEFAULT 'auto';
+ALTER TABLE downlinks ADD COLUMN object TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kList;
 }

@@ -375,9 +375,10 @@ class SqliteMqttStore final : public MqttStore {
 
   Result<Downlink> AppendDownlink(Downlink d) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto st, db->Prepare("INSERT INTO downlinks(device_id, created_ms, fport, data, "
-                             "confirmed, topic, status, error) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("INSERT INTO downlinks(device_id, created_ms, fport, data, "
+                                        "confirmed, topic, status, error, object) "
+                                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     st->Bind(1, d.device_id)
         .Bind(2, d.created_ms)
         .Bind(3, d.fport)
@@ -385,7 +386,8 @@ class SqliteMqttStore final : public MqttStore {
         .Bind(5, d.confirmed)
         .Bind(6, d.topic)
         .Bind(7, d.status)
-        .Bind(8, d.error);
+        .Bind(8, d.error)
+        .Bind(9, d.object_json);
     BYSANS_RETURN_IF_ERROR(st->Run());
     d.id = db->LastInsertId();
     return d;
@@ -403,7 +405,8 @@ class SqliteMqttStore final : public MqttStore {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("SELECT id, device_id, created_ms, fport, data, confirmed, topic, "
-                             "status, error FROM downlinks WHERE device_id=? ORDER BY id DESC "
+                             "status, error, object FROM downlinks WHERE device_id=? ORDER BY "
+                             "id DESC "
                              "LIMIT ?"));
     st->Bind(1, device_id).Bind(2, limit);
     std::vector<Downlink> out;
@@ -418,6 +421,7 @@ class SqliteMqttStore final : public MqttStore {
       d.topic = st->Text(6);
       d.status = st->Text(7);
       d.error = st->Text(8);
+      d.object_json = st->Text(9);
       out.push_back(std::move(d));
     }
     BYSANS_RETURN_IF_ERROR(st->status());

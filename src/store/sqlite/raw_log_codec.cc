@@ -7,7 +7,8 @@
 namespace bysans::sqlite {
 namespace {
 
-constexpr char kFormat = 1;
+constexpr char kFormatV1 = 1;  // without decode notes (before migration 15)
+constexpr char kFormat = 2;
 
 // Content types by code (index + 1); 0 means a literal follows.
 constexpr std::array<std::string_view, 4> kContentTypes = {
@@ -41,7 +42,38 @@ bool GetByte(std::string_view* in, uint8_t* b) {
   return true;
 }
 
+bool GetStrings(std::string_view* in, std::vector<std::string>* out) {
+  uint64_t n = 0;
+  if (!GetVarint(in, &n) || n > in->size()) return false;  // each string takes >= 1 byte
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view s;
+    if (!GetString(in, &s)) return false;
+    if (out != nullptr) out->emplace_back(s);
+  }
+  return true;
+}
+
+void PutStrings(const std::vector<std::string>& list, std::string* out) {
+  PutVarint(list.size(), out);
+  for (const std::string& s : list) PutString(s, out);
+}
+
 }  // namespace
+
+std::string EncodeDecodeNotes(const std::vector<std::string>& errors,
+                              const std::vector<std::string>& warnings) {
+  std::string out;
+  if (errors.empty() && warnings.empty()) return out;
+  PutStrings(errors, &out);
+  PutStrings(warnings, &out);
+  return out;
+}
+
+bool DecodeDecodeNotes(std::string_view in, std::vector<std::string>* errors,
+                       std::vector<std::string>* warnings) {
+  if (in.empty()) return true;
+  return GetStrings(&in, errors) && GetStrings(&in, warnings) && in.empty();
+}
 
 RawMessage RawLogEntry::ToMessage() const {
   RawMessage m;
@@ -54,6 +86,7 @@ RawMessage RawLogEntry::ToMessage() const {
   m.decode_status = decode_status;
   m.decode_error = std::string(decode_error);
   m.dedup_key = std::string(dedup_key);
+  DecodeDecodeNotes(decode_notes, &m.decode_errors, &m.decode_warnings);  // checked by Next
   return m;
 }
 
@@ -75,13 +108,15 @@ void EncodeRawLog(std::span<const RawMessage* const> msgs, std::string* out) {
     PutString(m->payload, out);
     PutString(m->decode_error, out);
     PutString(m->dedup_key, out);
+    PutString(EncodeDecodeNotes(m->decode_errors, m->decode_warnings), out);
   }
 }
 
 RawLogReader::RawLogReader(std::string_view data, Id first_id) : in_(data), next_id_(first_id) {
-  if (in_.empty() || in_.front() != kFormat) {
+  if (in_.empty() || (in_.front() != kFormat && in_.front() != kFormatV1)) {
     Fail();
   } else {
+    format_ = in_.front();
     in_.remove_prefix(1);
   }
 }
@@ -109,6 +144,10 @@ bool RawLogReader::Next(RawLogEntry* e) {
   }
   if (!GetString(&in_, &e->payload) || !GetString(&in_, &e->decode_error) ||
       !GetString(&in_, &e->dedup_key))
+    return Fail();
+  e->decode_notes = {};
+  if (format_ != kFormatV1 &&
+      (!GetString(&in_, &e->decode_notes) || !DecodeDecodeNotes(e->decode_notes, nullptr, nullptr)))
     return Fail();
   e->id = next_id_++;
   e->device_id = static_cast<Id>(device);

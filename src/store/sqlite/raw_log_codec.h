@@ -7,13 +7,16 @@
 // previous message (from 0 for the first), one byte transport, one byte decode
 // status, the content type as a varint code (0 = a varint-length literal
 // follows; 1.. = the common types below), then varint-length payload, decode
-// error and dedup key. The blob starts with a format byte.
+// error and dedup key, and (format 2) varint-length decode notes: empty, or
+// EncodeDecodeNotes' bytes. The blob starts with a format byte; format 1 rows
+// (written before migration 15, without notes) are still read.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "model/model.h"
@@ -31,9 +34,19 @@ struct RawLogEntry {
   std::string_view payload;
   std::string_view decode_error;
   std::string_view dedup_key;
+  std::string_view decode_notes;  // EncodeDecodeNotes' bytes, or empty
 
   RawMessage ToMessage() const;
 };
+
+// A decode's errors and warnings (RawMessage::decode_errors / decode_warnings) as bytes: empty
+// when both are empty, else varint count and varint-length strings of the errors, then of the
+// warnings. Also the raw_decode.notes column.
+std::string EncodeDecodeNotes(const std::vector<std::string>& errors,
+                              const std::vector<std::string>& warnings);
+// The reverse (either output may be null); false on corrupt input.
+bool DecodeDecodeNotes(std::string_view in, std::vector<std::string>* errors,
+                       std::vector<std::string>* warnings);
 
 // Appends the encoding of `msgs` (a whole row) to *out.
 void EncodeRawLog(std::span<const RawMessage* const> msgs, std::string* out);
@@ -42,7 +55,7 @@ void EncodeRawLog(std::span<const RawMessage* const> msgs, std::string* out);
 // the entries it gives.
 class RawLogReader {
  public:
-  RawLogReader(std::string_view data, Id first_id);
+  RawLogReader(std::string_view data, Id first_id);  // reads formats 1 and 2
   // The next message; false at the end or on corrupt input (then status() says so).
   bool Next(RawLogEntry* e);
   const Status& status() const { return status_; }
@@ -52,6 +65,7 @@ class RawLogReader {
 
   std::string_view in_;
   Id next_id_;
+  char format_ = 0;
   TimeMs prev_ms_ = 0;
   Status status_;
 };

@@ -47,14 +47,15 @@ Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* row
   return st->status();
 }
 
-// Replaces decode status and error with a re-decode's, if there was one.
+// Replaces decode status, error and notes with a re-decode's, if there was one.
 class DecodeOverrides {
  public:
   static Result<DecodeOverrides> Open(Db& db) {
     DecodeOverrides o;
     BYSANS_ASSIGN_OR_RETURN(auto any, db.Prepare("SELECT EXISTS(SELECT 1 FROM raw_decode)"));
     if (any->Step() && any->Int(0) != 0) {
-      BYSANS_ASSIGN_OR_RETURN(o.st_, db.Prepare("SELECT status, error FROM raw_decode WHERE id=?"));
+      BYSANS_ASSIGN_OR_RETURN(o.st_,
+                              db.Prepare("SELECT status, error, notes FROM raw_decode WHERE id=?"));
     }
     BYSANS_RETURN_IF_ERROR(any->status());
     return o;
@@ -65,6 +66,10 @@ class DecodeOverrides {
     if (st_->Step()) {
       m->decode_status = static_cast<DecodeStatus>(st_->Int(0));
       m->decode_error = st_->Text(1);
+      m->decode_errors.clear();
+      m->decode_warnings.clear();
+      if (!DecodeDecodeNotes(st_->Blob(2), &m->decode_errors, &m->decode_warnings))
+        return Internal("corrupt raw_decode notes of message " + std::to_string(m->id));
     }
     BYSANS_RETURN_IF_ERROR(st_->status());
     return st_->Run();  // resets for the next message

@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
-import { api, optional, request, Page, Alarm, Reading, Device } from '../api';
+import { api, optional, request, Page, Alarm, Reading, Device, Message } from '../api';
 import { t, fmtValue, fmtDate, fmtAgo, fmtNum, locale } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
@@ -119,7 +119,14 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
 }
 
 interface Downlink {
-  id: number; createdAt: string; fPort: number; data: string; confirmed: boolean; status: string; error: string;
+  id: number; createdAt: string; fPort: number; data: string; object?: unknown; confirmed: boolean; status: string; error: string;
+}
+
+// A message's decode error, the decoder's errors (red) and warnings (amber).
+function decodeNotes(x: Message): HTMLElement {
+  return h('div', { class: 'decode-notes' }, x.decodeError ?? '',
+    (x.decodeErrors ?? []).filter((e) => e !== x.decodeError).map((e) => h('div', { class: 'note-error' }, e)),
+    (x.decodeWarnings ?? []).map((w) => h('div', { class: 'note-warn' }, `${t('device.decodeWarning')}: ${w}`)));
 }
 
 function b64ToHex(b64: string): string {
@@ -138,8 +145,9 @@ function downlinkPanel(d: Device): HTMLElement {
       if (res === null) { history.replaceChildren(unavailable()); return; }
       history.dataset.count = String(res.items.length);
       history.replaceChildren(res.items.length ? table(t('device.downlinks'),
-        [t('device.time'), 'fPort', t('downlink.data'), t('downlink.confirmed'), t('devices.status'), t('downlink.error')],
+        [t('device.time'), 'fPort', t('downlink.data'), t('downlink.objectCol'), t('downlink.confirmed'), t('devices.status'), t('downlink.error')],
         res.items.map((x) => [fmtDate(x.createdAt), String(x.fPort), h('code', { title: x.data }, b64ToHex(x.data)),
+          x.object == null ? '' : h('code', null, JSON.stringify(x.object)),
           x.confirmed ? t('rules.on') : t('rules.off'),
           h('span', { class: `dl dl-${x.status}` }, t(`downlink.status.${x.status}`)), x.error || '']), 'downlinks')
         : h('p', null, t('downlink.none')));
@@ -153,7 +161,8 @@ function downlinkPanel(d: Device): HTMLElement {
     });
     const payload = h('input', { type: 'text', id: 'downlink-payload', autocomplete: 'off', placeholder: '01 2a ff', spellcheck: 'false' });
     const encoding = h('select', { id: 'downlink-encoding' },
-      h('option', { value: 'hex' }, t('downlink.hex')), h('option', { value: 'base64' }, 'Base64'));
+      h('option', { value: 'hex' }, t('downlink.hex')), h('option', { value: 'base64' }, 'Base64'),
+      h('option', { value: 'object' }, t('downlink.object')));
     const confirmed = h('input', { type: 'checkbox', id: 'downlink-confirmed' });
     const msg = h('div', { 'aria-live': 'polite', id: 'downlink-msg' });
     const why = capable ? null : h('p', { class: 'hint', id: 'downlink-why' }, t('downlink.httpOnly'));
@@ -177,6 +186,16 @@ function downlinkPanel(d: Device): HTMLElement {
             return;
           }
           body.hex = hex;
+        } else if (encoding.value === 'object') {
+          let object: unknown = null;
+          try { object = JSON.parse(raw); } catch { object = null; }
+          if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+            payload.setAttribute('aria-invalid', 'true');
+            msg.replaceChildren(notice(t('downlink.badObject'), 'error'));
+            payload.focus();
+            return;
+          }
+          body.object = object;
         } else body.data = raw;
         payload.removeAttribute('aria-invalid');
         try {
@@ -248,7 +267,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
       [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],
       m.items.map((x) => [fmtDate(x.receivedAt), x.transport,
         h('code', { class: 'payload' }, x.payload.length > 200 ? `${x.payload.slice(0, 200)}…` : x.payload),
-        h('span', { class: `dec dec-${x.decodeStatus}` }, x.decodeStatus), x.decodeError ?? '']), 'messages')
+        h('span', { class: `dec dec-${x.decodeStatus}` }, x.decodeStatus), decodeNotes(x)]), 'messages')
       : h('p', null, t('device.noMessages')));
   }).catch((e) => msgs.replaceChildren(notice(errorText(e), 'error')));
   (state.features.get('alarms') === false ? Promise.resolve(null)

@@ -1,17 +1,23 @@
 // Decoders: the screen probes its list endpoint; a 404 shows "not available yet".
 // (Alarms and rules have their own lazy-loaded screens: alarms.ts, rules.ts.)
-import { h, field } from '../dom';
+import { h, field, append } from '../dom';
 import { optional, request, Page } from '../api';
 import { t, fmtDate } from '../i18n';
 import { state, canEdit } from '../state';
 import { title, section, table, notice, unavailable, errorText } from '../ui';
 
-interface Decoder { id: number; name: string; kind: string; version: number; code: string; updatedAt?: string }
-interface DecoderVersion { version: number; code: string; createdAt: string }
+interface Decoder {
+  id: number; name: string; kind: string; version: number; code: string; contract?: string; updatedAt?: string;
+}
+interface DecoderVersion { version: number; code: string; contract?: string; createdAt: string }
 interface TestResult {
   output: unknown; readings: Array<{ key: string; ts: string; value: unknown; unit?: string }>;
-  log: string[] | string; warnings?: string[]; durationUs?: number; error: string | null;
+  log: string[] | string; warnings?: string[]; errors?: string[]; entryPoint?: string | null;
+  durationUs?: number; error: string | null;
 }
+
+// The API's decoder contracts (POST/PATCH .../decoders `contract`).
+const CONTRACTS = ['auto', 'os2iot', 'ttn', 'chirpstack', 'chirpstack-v3', 'ttn-v2'];
 
 const NEW_CODE = 'function decodeUplink(input) {\n  // input.bytes, input.fPort\n  return { data: {} };\n}\n';
 
@@ -27,6 +33,8 @@ export async function decodersScreen(root: HTMLElement): Promise<void> {
     list.items.map((d) => h('option', { value: String(d.id) }, `${d.name} (v${d.version})`)));
   const name = h('input', { type: 'text', id: 'decoder-name', autocomplete: 'off' });
   const code = h('textarea', { class: 'code', rows: '14', spellcheck: 'false', id: 'decoder-code' });
+  const contract = h('select', { id: 'decoder-contract' },
+    CONTRACTS.map((c) => h('option', { value: c }, t(`decoders.contract.${c}`))));
   const payload = h('input', { type: 'text', id: 'decoder-payload', autocomplete: 'off', placeholder: '01 2a ff' });
   const out = h('pre', { class: 'output', id: 'decoder-output', 'aria-live': 'polite' });
   const extra = h('div', { id: 'decoder-result' });
@@ -36,10 +44,11 @@ export async function decodersScreen(root: HTMLElement): Promise<void> {
     if (!d) { versions.replaceChildren(h('p', null, '–')); return; }
     try {
       const v = await request<{ items: DecoderVersion[] }>(`/api/v1/decoders/${d.id}/versions`);
-      versions.replaceChildren(table(t('decoders.versions'), [t('decoders.version'), t('device.time'), ''],
-        v.items.map((x) => [`v${x.version}`, fmtDate(x.createdAt), h('button', {
+      versions.replaceChildren(table(t('decoders.versions'),
+        [t('decoders.version'), t('device.time'), t('decoders.contract'), ''],
+        v.items.map((x) => [`v${x.version}`, fmtDate(x.createdAt), x.contract ?? 'auto', h('button', {
           type: 'button', class: 'secondary small', 'aria-label': `${t('decoders.load')} v${x.version}`,
-          onclick: () => { code.value = x.code; },
+          onclick: () => { code.value = x.code; contract.value = x.contract ?? 'auto'; },
         }, t('decoders.load'))])));
     } catch (e) { versions.replaceChildren(notice(errorText(e), 'error')); }
   };
@@ -47,6 +56,7 @@ export async function decodersScreen(root: HTMLElement): Promise<void> {
     const d = current();
     name.value = d?.name ?? '';
     code.value = d?.code ?? NEW_CODE;
+    contract.value = d?.contract ?? 'auto';
     void showVersions(d);
   };
   pick.addEventListener('change', select);
@@ -63,16 +73,25 @@ export async function decodersScreen(root: HTMLElement): Promise<void> {
       try {
         const res = await request<TestResult>('/api/v1/decoders/test', {
           method: 'POST',
-          body: { code: code.value, orgId: org, payload: hex ? p.replace(/\s+/g, '') : p, encoding: hex ? 'hex' : 'base64' },
+          body: {
+            code: code.value, orgId: org, contract: contract.value,
+            payload: hex ? p.replace(/\s+/g, '') : p, encoding: hex ? 'hex' : 'base64',
+          },
         });
-        out.textContent = res.error ? `${t('decoders.error')}: ${res.error}` : JSON.stringify(res.output, null, 2);
+        // `output` is kept when the decoder returned data together with errors.
+        const output = res.output === null || res.output === undefined ? '' : JSON.stringify(res.output, null, 2);
+        out.textContent = res.error ? `${t('decoders.error')}: ${res.error}${output ? `\n\n${output}` : ''}` : output;
         const log = Array.isArray(res.log) ? res.log.join('\n') : res.log ?? '';
-        extra.append(
+        append(extra, [
+          res.entryPoint ? h('p', { id: 'decoder-entry' }, `${t('decoders.entryPoint')}: `, h('code', null, res.entryPoint)) : null,
+          res.errors?.length ? h('div', { id: 'decoder-errors' }, h('h3', null, t('decoders.errors')),
+            res.errors.map((e) => notice(e, 'error'))) : null,
+          h('div', { id: 'decoder-warnings' },
+            (res.warnings ?? []).map((w) => notice(`${t('decoders.warning')}: ${w}`, 'warn'))),
           h('h3', null, t('decoders.readings')),
           res.readings.length ? table(t('decoders.readings'), [t('device.key'), t('device.valueCol')],
             res.readings.map((r) => [r.key, `${String(r.value)}${r.unit ? ` ${r.unit}` : ''}`])) : h('p', null, '–'),
-          h('h3', null, t('decoders.log')), h('pre', { class: 'output', id: 'decoder-log' }, log || '–'),
-          ...(res.warnings ?? []).map((w) => notice(w, 'info')));
+          h('h3', null, t('decoders.log')), h('pre', { class: 'output', id: 'decoder-log' }, log || '–')]);
       } catch (e) { out.textContent = errorText(e); }
     },
   }, t('decoders.run'));
@@ -83,10 +102,12 @@ export async function decodersScreen(root: HTMLElement): Promise<void> {
       const d = current();
       try {
         if (d) {
-          await request(`/api/v1/decoders/${d.id}`, { method: 'PATCH', body: { name: name.value.trim() || d.name, code: code.value } });
+          await request(`/api/v1/decoders/${d.id}`, {
+            method: 'PATCH', body: { name: name.value.trim() || d.name, code: code.value, contract: contract.value },
+          });
         } else {
           await request(`/api/v1/organizations/${org}/decoders`, {
-            method: 'POST', body: { name: name.value.trim() || 'decoder', kind: 'js', code: code.value },
+            method: 'POST', body: { name: name.value.trim() || 'decoder', kind: 'js', code: code.value, contract: contract.value },
           });
         }
         root.replaceChildren();
@@ -96,7 +117,8 @@ export async function decodersScreen(root: HTMLElement): Promise<void> {
     },
   }, t('form.save'));
   root.append(msg,
-    section(t('decoders.code'), h('div', { class: 'row' }, field(t('decoders.title'), pick), field(t('form.name'), name)),
+    section(t('decoders.code'), h('div', { class: 'row' }, field(t('decoders.title'), pick), field(t('form.name'), name),
+      field(t('decoders.contract'), contract)),
       field(t('decoders.code'), code), field(t('decoders.payload'), payload),
       h('div', { class: 'actions' }, editor ? run : null, editor ? save : null),
       h('h3', null, t('decoders.output')), out, extra),
