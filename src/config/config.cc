@@ -114,6 +114,7 @@ const std::vector<Setting>& Settings() {
       {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
       {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},
       {"decode.max_timeout_ms", IntIn(&Config::decode_max_timeout_ms, 1, 5000)},
+      {"decode.max_backlog_s", IntIn(&Config::decode_max_backlog_s, 1, 86400)},
       {"decode.quarantine_ttl_s", IntIn(&Config::decode_quarantine_ttl_s, 60, 365 * 86400)},
       {"admin.email", Text(&Config::admin_email)},
       {"admin.password", Text(&Config::admin_password)},

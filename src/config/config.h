@@ -55,10 +55,12 @@ struct Config {
   int store_commit_interval_ms = 5;
 
   // Payload decoders (decode/, pipeline/): decode workers shared fairly by organisations; the
-  // cap on an organisation's decoderTimeoutMs that only a global admin may exceed; how long a
+  // cap on an organisation's decoderTimeoutMs that only a global admin may exceed; the longest
+  // decode backlog an organisation may have before its uplinks are stored raw; how long a
   // message whose decode was in flight when the process died stays quarantined.
   int decode_threads = 2;
   int64_t decode_max_timeout_ms = 1000;
+  int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;
 
   std::string admin_email;     // first admin, created when no user exists

@@ -77,7 +77,19 @@ class FairQueue {
     Org& o = orgs_[org];
     --o.running;
     if (auto it = o.lanes.find(lane); it != o.lanes.end() && --it->second == 0) o.lanes.erase(it);
-    o.vtime += std::max<int64_t>(cost, 1);
+    cost = std::max<int64_t>(cost, 1);
+    o.vtime += cost;
+    o.avg_cost = o.avg_cost == 0 ? cost : o.avg_cost - o.avg_cost / 8 + cost / 8;
+  }
+
+  // How long (in the unit of the costs) a new item of `org` would wait behind the organisation's
+  // own items at its recent average cost; 0 for an organisation without history.
+  int64_t Backlog(Id org) const {
+    auto it = orgs_.find(org);
+    if (it == orgs_.end()) return 0;
+    const Org& o = it->second;
+    return static_cast<int64_t>(o.queue.size() + static_cast<size_t>(o.running)) * o.avg_cost /
+           max_running_;
   }
 
   size_t size() const { return size_; }  // queued, not running
@@ -96,6 +108,7 @@ class FairQueue {
     std::deque<Entry> queue;
     int running = 0;
     int64_t vtime = 0;
+    int64_t avg_cost = 0;               // moving average of the last ~8 costs
     std::unordered_map<Id, int> lanes;  // lane → items running
   };
 

@@ -23,6 +23,7 @@ struct Pipeline::Impl {
   prometheus::Counter& rejected_full;
   prometheus::Counter& store_errors;
   prometheus::Counter& duplicates;
+  prometheus::Counter& shed;
   prometheus::Gauge& in_flight_gauge;
 
   std::atomic<size_t> in_flight{0};
@@ -58,6 +59,9 @@ struct Pipeline::Impl {
             m.Counter("bysans_pipeline_store_errors_total", "Uplinks whose commit failed")),
         duplicates(m.Counter("bysans_pipeline_duplicates_total",
                              "Uplinks dropped as copies of a stored message (same dedup key)")),
+        shed(m.Counter("bysans_pipeline_decode_shed_total",
+                       "Uplinks stored raw, not decoded: their organisation's decode backlog was "
+                       "full")),
         in_flight_gauge(
             m.Gauge("bysans_pipeline_in_flight", "Uplinks accepted, not yet committed")),
         queue(o.decode_threads > 1 ? o.decode_threads - 1 : 1) {}
@@ -178,17 +182,26 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
   }
   m.in_flight_gauge.Increment();
   if (m.decoder && m.decoder->Applies(*uplink->device)) {
+    bool stopping;
     {
       std::lock_guard lock(m.mu);
-      if (!m.stopping) {
-        const Device& d = *uplink->device;
+      const Device& d = *uplink->device;
+      stopping = m.stopping;
+      if (!stopping && m.queue.Backlog(d.org_id) <= m.options.max_decode_backlog_ms * 1000) {
         m.queue.Push(d.org_id, d.id, {std::move(uplink), std::move(done)});
         if (m.idle_workers > 0) m.cv.notify_one();
         return;
       }
     }
-    m.Finish(done, Unavailable("bysans is shutting down"));
-    return;
+    if (stopping) {
+      m.Finish(done, Unavailable("bysans is shutting down"));
+      return;
+    }
+    // Stored raw at once (before the device's queued messages: it has no readings to order).
+    m.shed.Increment();
+    uplink->readings.clear();
+    uplink->raw.decode_status = DecodeStatus::kError;
+    uplink->raw.decode_error = kDecodeBacklogError;
   }
   m.Commit(std::move(uplink), std::move(done));
 }

@@ -42,6 +42,10 @@ struct Uplink {
 
 using Done = std::function<void(Status)>;
 
+inline constexpr char kDecodeBacklogError[] =
+    "not decoded: this organisation's decoders are too slow to keep up (decode backlog full); "
+    "the raw message is kept and can be re-decoded";
+
 // Turns an uplink's payload into readings, e.g. by running the device's JS
 // decoder. Called on a pipeline worker thread (never two calls at once on
 // one worker). Sets u.readings and u.raw.decode_status/decode_error; a
@@ -78,6 +82,11 @@ struct PipelineOptions {
   // decodes at once (all of them when there is one worker); a device's messages are decoded and
   // handed to the store one at a time, in the order they were submitted.
   int decode_threads = 2;
+  // An uplink whose organisation's decode backlog would keep it waiting longer than this (its
+  // queued and running decodes × their recent average time) is not decoded: it is stored raw
+  // at once with decode status error (kDecodeBacklogError), so that a slow decoder cannot fill
+  // the in-flight window or the broker session's receive window that every tenant shares.
+  int64_t max_decode_backlog_ms = 60'000;
   size_t max_in_flight = 65536;  // uplinks between Submit and commit; beyond → kUnavailable
 };
 

@@ -2,7 +2,8 @@
 // attacker) attaches a looping decoder with the longest time limit its admin may set and keeps a
 // backlog of uplinks queued; organisation A's decoded uplinks and decoder tests still go through
 // while B's backlog is long (with the old shared FIFO they waited behind all of it). The limit
-// itself is capped: B's admin cannot raise it above decode.max_timeout_ms, a global admin can.
+// itself is capped: B's admin cannot raise it above decode.max_timeout_ms, a global admin can,
+// and B's backlog is bounded (decode.max_backlog_s): beyond it B's uplinks are stored raw.
 #include <atomic>
 #include <memory>
 #include <sstream>
@@ -144,6 +145,42 @@ TEST_F(DecoderFairnessTest, LoopingTestsOfOneOrganisationDoNotStallAnothersTests
     EXPECT_EQ(r.Json()["output"]["v"], i) << r.body;
   }
   EXPECT_LE(b_answered.load(), kBacklog / 2) << "A's tests waited for B's";
+}
+
+// The shared windows (the pipeline's in-flight limit, the broker session's receive window) are
+// not B's to fill either: beyond decode.max_backlog_s of queued decoding, B's uplinks are stored
+// raw at once with an error instead of waiting in line.
+class DecoderBacklogTest : public DecoderFairnessTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_AUTH_LOGIN_ATTEMPTS_PER_MINUTE=1000", "BYSANS_DECODE_MAX_BACKLOG_S=3"};
+    SecurityTest::SetUp();
+  }
+};
+
+TEST_F(DecoderBacklogTest, SlowOrganisationsBacklogIsStoredRawInsteadOfQueued) {
+  SetBTimeout();
+  AttachDecoder(b_, kLoop);
+  AttachDecoder(a_, kGood);
+  ASSERT_EQ(Ingest(b_.device.ingest_key, json{{"v", 0}}.dump()).status, 204);  // 1 s: history
+  constexpr int kFlood = 20;
+  std::atomic<int> b_answered{0};
+  for (int i = 1; i <= kFlood; ++i) {
+    Background([&, i] {
+      Ingest(b_.device.ingest_key, json{{"v", i}}.dump());
+      ++b_answered;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return b_answered.load() >= kFlood / 2; }, 60));
+  int shed = 0;
+  for (const auto& m : Messages(b_))
+    if (m.value("decodeError", "").find("too slow to keep up") != std::string::npos) ++shed;
+  EXPECT_GE(shed, kFlood / 2) << "B's flood waited in line for its decoder";
+  // A is decoded as usual, and none of B's messages is lost.
+  ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"v", 7}}.dump()).status, 204);
+  EXPECT_EQ(Messages(a_).at(0).value("decodeStatus", ""), "ok");
+  ASSERT_TRUE(WaitFor([&] { return b_answered.load() == kFlood; }, 60));
+  EXPECT_EQ(Messages(b_).size(), static_cast<size_t>(kFlood + 1));
 }
 
 }  // namespace

@@ -99,5 +99,19 @@ TEST(FairQueueTest, IdlingEarnsNoCredit) {
   EXPECT_NE(order.substr(0, 4).find('a'), std::string::npos) << order;
 }
 
+TEST(FairQueueTest, BacklogIsQueuedTimesRecentCost) {
+  Q q(1);
+  EXPECT_EQ(q.Backlog(2), 0) << "no history";
+  q.Push(2, 20, "b");
+  EXPECT_EQ(q.Backlog(2), 0) << "no history yet";
+  auto t = q.Pop();
+  q.Done(t->org, t->lane, 1000);
+  for (int i = 0; i < 3; ++i) q.Push(2, 20, "b");
+  EXPECT_EQ(q.Backlog(2), 3000);
+  t = q.Pop();
+  EXPECT_EQ(q.Backlog(2), 3000) << "a running item counts too";
+  EXPECT_EQ(q.Backlog(1), 0);
+}
+
 }  // namespace
 }  // namespace bysans::pipeline

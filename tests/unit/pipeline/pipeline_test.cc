@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "store/sqlite/db.h"
 #include "unit/store/temp_store.h"
@@ -261,6 +264,59 @@ TEST_F(PipelineTest, HangingDecodesOfOneOrganisationDoNotStallAnother) {
   decoder->cv.notify_all();
   p.Stop();
   EXPECT_EQ(StoredMessages(22).size(), 1u);
+}
+
+bool WaitUntil(const std::function<bool()>& pred) {
+  for (int i = 0; i < 12'000 && !pred(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return pred();
+}
+
+// A slow organisation's backlog is bounded: beyond max_decode_backlog_ms its uplinks are stored
+// raw at once with kDecodeBacklogError; another organisation's are decoded as usual.
+class SlowDecoder final : public pipeline::UplinkDecoder {
+ public:
+  bool Applies(const Device&) override { return true; }
+  void Decode(pipeline::Uplink& u) override {
+    if (u.device->org_id == 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    u.raw.decode_status = DecodeStatus::kOk;
+  }
+};
+
+TEST_F(PipelineTest, SlowOrganisationsBacklogIsStoredRawBeyondTheBound) {
+  pipeline::PipelineOptions opts;
+  opts.max_decode_backlog_ms = 50;
+  pipeline::Pipeline p(*store_, metrics_, opts);
+  p.SetDecoder(std::make_shared<SlowDecoder>());
+  std::atomic<int> done{0};
+  auto submit = [&](Id org, Id device, int i) {
+    pipeline::Uplink u = Make(device, kT0 + i * 1000, i);
+    auto d = std::make_shared<Device>(*u.device);
+    d->org_id = org;
+    u.device = d;
+    p.Submit(std::move(u), [&](Status st) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      ++done;
+    });
+  };
+  submit(2, 20, 0);  // gives organisation 2 its history: 20 ms per decode
+  ASSERT_TRUE(WaitUntil([&] { return done == 1; }));
+  for (int i = 1; i <= 20; ++i) {
+    submit(2, 20, i);
+    submit(1, 10, i);
+  }
+  ASSERT_TRUE(WaitUntil([&] { return done == 41; }));
+  p.Stop();
+  int decoded = 0, shed = 0;
+  for (const RawMessage& m : StoredMessages(20)) {
+    if (m.decode_status == DecodeStatus::kOk) ++decoded;
+    if (m.decode_error == pipeline::kDecodeBacklogError) ++shed;
+  }
+  EXPECT_GE(decoded, 2);
+  EXPECT_GE(shed, 10);
+  EXPECT_EQ(decoded + shed, 21);
+  for (const RawMessage& m : StoredMessages(10)) EXPECT_EQ(m.decode_status, DecodeStatus::kOk);
+  EXPECT_EQ(StoredMessages(10).size(), 20u);
 }
 
 }  // namespace
