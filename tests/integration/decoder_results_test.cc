@@ -33,17 +33,7 @@ class DecoderResultsTest : public ServerTest {
     EXPECT_EQ(r.status, 201) << r.body;
     return r.Json().value("id", int64_t{0});
   }
-  void Attach(const DeviceHandle& d, int64_t decoder) {
-    auto r =
-        admin_->Request("PUT", "/api/v1/devices/" + std::to_string(d.device_id) + "/decoder",
-                        json{{"decoderId", decoder}}.dump(), {"Content-Type: application/json"});
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-  json Items(const std::string& path) {
-    auto r = admin_->Get(path);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.Json()["items"];
-  }
+  void Attach(const DeviceHandle& d, const json& decoder) { AttachDecoder(d.device_id, decoder); }
   static std::string DevPath(const DeviceHandle& d) {
     return "/api/v1/devices/" + std::to_string(d.device_id);
   }

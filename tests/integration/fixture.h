@@ -55,6 +55,21 @@ class ServerTest : public ::testing::Test {
                           {"Content-Type: " + content_type});
   }
 
+  // Attaches a decoder (an id, or null to detach) to a device, as the admin.
+  void AttachDecoder(int64_t device_id, const nlohmann::json& decoder_id) {
+    auto r = admin_->Request("PUT", "/api/v1/devices/" + std::to_string(device_id) + "/decoder",
+                             nlohmann::json{{"decoderId", decoder_id}}.dump(),
+                             {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // The `items` of a list the admin GETs.
+  nlohmann::json Items(const std::string& path) {
+    auto r = admin_->Get(path);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json()["items"];
+  }
+
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> admin_;
   // Extra `serve` arguments and "NAME=value" environment entries for StartServer.

@@ -145,6 +145,11 @@ TEST_F(DecoderQuarantineTest, MessageInFlightAtSigkillIsQuarantinedAfterRestart)
 }
 
 TEST_F(DecoderQuarantineTest, MessageInFlightAtACrashIsQuarantinedAfterRestart) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer takes SIGSEGV itself (a report, then exit code 1) and the engine's
+  // allocator budget is off there; the SIGKILL test covers the quarantine in these builds.
+  GTEST_SKIP() << "sanitizer build: ASan handles SIGSEGV";
+#endif
   CrashWhileDecodingThenRestart(SIGSEGV);
 }
 

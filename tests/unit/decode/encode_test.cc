@@ -6,18 +6,13 @@
 
 #include "decode/decoder.h"
 #include "decode/js/js_engine.h"
+#include "unit/decode/engine_test.h"
 
 namespace bysans::decode {
 namespace {
 
-class EncodeTest : public ::testing::Test {
+class EncodeTest : public testing::EngineTest {
  protected:
-  void SetUp() override {
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
-  }
-
   EncodeResult Encode(std::string_view code, std::string data_json = R"({"on":true,"level":7})",
                       int fport = 0) {
     EncodeInput in;
@@ -35,7 +30,6 @@ class EncodeTest : public ::testing::Test {
     EXPECT_EQ(r.bytes, std::string("\x07", 1));
   }
 
-  std::unique_ptr<JsEngine> engine_;
   int64_t version_ = 0;
 };
 

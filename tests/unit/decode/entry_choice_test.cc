@@ -9,6 +9,7 @@
 
 #include "decode/decoder.h"
 #include "decode/js/js_engine.h"
+#include "unit/decode/engine_test.h"
 #include "unit/decode/test_util.h"
 
 namespace bysans::decode {
@@ -120,13 +121,8 @@ TEST(ChooseEntry, ExplicitContractNamesTheMissingFunction) {
   EXPECT_FALSE(js::ChooseEntry(Contract::kSenml, {}).ok());
 }
 
-class ContractTest : public ::testing::Test {
+class ContractTest : public testing::EngineTest {
  protected:
-  void SetUp() override {
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
-  }
   DecodeResult Run(std::string_view code, Contract contract = Contract::kUnknown) {
     DecodeInput in;
     in.bytes = HexToBytes("0a14");
@@ -134,7 +130,6 @@ class ContractTest : public ::testing::Test {
     in.uplink_json = R"({"data":"ChQ=","fPort":3})";
     return engine_->Decode(JsDecoder{1, 0, ++version_, code, contract}, in, 7);
   }
-  std::unique_ptr<JsEngine> engine_;
   int64_t version_ = 0;
 };
 

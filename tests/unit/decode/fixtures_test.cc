@@ -15,6 +15,7 @@
 #include "core/encoding.h"
 #include "decode/cayenne_lpp.h"
 #include "decode/js/js_engine.h"
+#include "unit/decode/engine_test.h"
 #include "unit/decode/test_util.h"
 
 namespace bysans::decode {
@@ -52,14 +53,8 @@ void ExpectReading(const std::vector<Reading>& readings, const std::string& key,
   }
 }
 
-class DecoderFixtures : public ::testing::Test {
+class DecoderFixtures : public testing::EngineTest {
  protected:
-  void SetUp() override {
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
-  }
-
   // The fixture's calling convention ("contract": os2iot, ttn, chirpstack-v3, ttn-v2; none =
   // auto).
   static Contract ContractOf(const json& doc) {
@@ -97,7 +92,6 @@ class DecoderFixtures : public ::testing::Test {
     return engine_->Decode(Js(decoder, contract), in, 1);
   }
 
-  std::unique_ptr<JsEngine> engine_;
   std::map<std::string, std::string> code_;
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "decode/decoder.h"
+#include "unit/decode/engine_test.h"
 #include "unit/decode/test_util.h"
 
 namespace bysans::decode {
@@ -24,14 +25,8 @@ constexpr char kGood[] = R"(function decodeUplink(input) {
   return { data: { first: input.bytes[0], n: input.bytes.length } };
 })";
 
-class JsEngineTest : public ::testing::Test {
+class JsEngineTest : public testing::EngineTest {
  protected:
-  void SetUp() override {
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
-  }
-
   DecodeResult Run(std::string_view code, DecodeInput in = Input(), Id org = 1, int64_t version = 1,
                    Id decoder_id = 0) {
     return engine_->Decode(JsDecoder{org, decoder_id, version, code}, in, 7);
@@ -52,8 +47,6 @@ class JsEngineTest : public ::testing::Test {
     EXPECT_EQ(r.output_json, R"({"first":1,"n":3})");
     EXPECT_EQ(Number(r.readings, "first"), 1.0);
   }
-
-  std::unique_ptr<JsEngine> engine_;
 };
 
 TEST_F(JsEngineTest, DecodeUplinkContract) {

@@ -8,6 +8,7 @@
 #include "decode/decoder.h"
 #include "decode/js/alloc_budget.h"
 #include "decode/js/js_engine.h"
+#include "unit/decode/engine_test.h"
 
 namespace bysans::decode {
 namespace {
@@ -21,13 +22,11 @@ size_t RssMb() {
   return 0;
 }
 
-class MemoryLimitTest : public ::testing::Test {
+class MemoryLimitTest : public testing::EngineTest {
  protected:
   void SetUp() override {
     if (!js::AllocBudgetEnforced()) GTEST_SKIP() << "sanitizer build: the allocator is not ours";
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
+    EngineTest::SetUp();
   }
   DecodeResult Run(std::string_view code, int64_t version, int64_t time_ms = 5000) {
     DecodeInput in;
@@ -49,7 +48,6 @@ class MemoryLimitTest : public ::testing::Test {
     ASSERT_TRUE(good.status.ok()) << good.status.message();
     EXPECT_EQ(good.output_json, R"({"b":1})");
   }
-  std::unique_ptr<JsEngine> engine_;
 };
 
 TEST_F(MemoryLimitTest, HugeArrayBuffer) {

@@ -8,6 +8,7 @@
 
 #include "decode/decoder.h"
 #include "decode/js/js_engine.h"
+#include "unit/decode/engine_test.h"
 
 namespace bysans::decode {
 namespace {
@@ -18,14 +19,8 @@ constexpr char kHelper[] = R"js(function t(f) {
 }
 )js";
 
-class PreludeTest : public ::testing::Test {
+class PreludeTest : public testing::EngineTest {
  protected:
-  void SetUp() override {
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
-  }
-
   // The decoder's output JSON (or its error).
   std::string Output(std::string_view decoder) {
     DecodeInput in;
@@ -36,7 +31,6 @@ class PreludeTest : public ::testing::Test {
     return r.status.ok() ? r.output_json : "error: " + r.status.message();
   }
 
-  std::unique_ptr<JsEngine> engine_;
   int64_t version_ = 0;
 };
 

@@ -10,6 +10,7 @@
 
 #include "decode/decoder.h"
 #include "decode/js/js_engine.h"
+#include "unit/decode/engine_test.h"
 #include "unit/decode/test_util.h"
 
 namespace bysans::decode {
@@ -17,20 +18,14 @@ namespace {
 
 using testing::HexToBytes;
 
-class RealmTest : public ::testing::Test {
+class RealmTest : public testing::EngineTest {
  protected:
-  void SetUp() override {
-    auto e = JsEngine::Create();
-    ASSERT_TRUE(e.ok()) << e.status().message();
-    engine_ = std::move(e).value();
-  }
   DecodeResult Run(Id decoder_id, std::string_view code, Id org = 1) {
     DecodeInput in;
     in.bytes = HexToBytes("0102");
     in.fport = 1;
     return engine_->Decode(JsDecoder{org, decoder_id, 1, code}, in, 7);
   }
-  std::unique_ptr<JsEngine> engine_;
 };
 
 constexpr char kVictim[] = R"(function decodeUplink(input) {
