@@ -71,6 +71,15 @@ bool Base64Decode(std::string_view in, std::string* out) {
 
 void AppendUtf16AsUtf8(const char16_t* s, size_t n, std::string* out) {
   for (size_t i = 0; i < n; ++i) {
+    // A run of ASCII (nearly all of a decoder's JSON) is appended in one go.
+    size_t ascii = i;
+    while (ascii < n && s[ascii] < 0x80) ++ascii;
+    if (ascii > i) {
+      const size_t at = out->size();
+      out->resize(at + (ascii - i));
+      for (char* d = out->data() + at; i < ascii; ++i) *d++ = static_cast<char>(s[i]);
+      if (i == n) break;
+    }
     uint32_t c = s[i];
     if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && s[i + 1] >= 0xdc00 && s[i + 1] < 0xe000) {
       c = 0x10000 + ((c - 0xd800) << 10) + (s[i + 1] - 0xdc00);
