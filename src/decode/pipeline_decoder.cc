@@ -224,6 +224,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   // The transport's radio metadata (lorawan.rssi, .snr, .fcnt, .dr) stay next to the decoder's.
   std::vector<Reading> radio;
   if (lorawan) {
+    radio.reserve(4);  // rssi, snr, fcnt, dr
     for (Reading& r : u.readings)
       if (r.key.rfind("lorawan.", 0) == 0) radio.push_back(std::move(r));
   }
@@ -243,6 +244,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
     ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
                       u.readings, u.raw);
   }
+  u.readings.reserve(u.readings.size() + radio.size());
   for (Reading& r : radio) u.readings.push_back(std::move(r));
 }
 

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -294,6 +295,8 @@ Result<ConvertedReadings> ReadingsConverter::Convert(std::string_view json, Id d
                            simdjson::error_message(err));
   }
   Walker w{impl_->options, device_id, default_ts, {}};
+  // Typical outputs have a handful to a few dozen readings: skip the first regrowths.
+  w.out.readings.reserve(std::min<size_t>(impl_->options.max_readings, 16));
   if (!huge_warning.empty()) w.out.warnings.push_back(std::move(huge_warning));
   w.Run(root);
   return std::move(w.out);
