@@ -282,7 +282,7 @@ void SqliteStore::MaybeStartSeal(bool final) {
 }
 
 namespace {
-const std::unordered_map<std::string, int64_t> kNoKeys;  // a device without series yet
+const SeriesKeys kNoKeys;  // a device without series yet
 }  // namespace
 
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
@@ -336,7 +336,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       }
       if (duplicate) continue;  // its readings were stored with the first copy
       // A batch's readings are usually one device's: its keys are looked up once.
-      const std::unordered_map<std::string, int64_t>* keys = nullptr;
+      const SeriesKeys* keys = nullptr;
       Id keys_of = 0;
       for (const Reading& r : batch.readings) {
         if (keys == nullptr || keys_of != r.device_id) {

@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -75,6 +77,14 @@ struct SeriesBuf {
   // Sorts by ts and keeps the last written point of each ts.
   void Normalize();
 };
+
+// A device's series by key. A hasher of our own (not noexcept: hash codes stay cached) makes
+// libstdc++ hash every lookup; with std::hash<std::string> it scans maps of up to 20 keys, a
+// device's usual count, comparing strings node by node (store-writer, once per reading).
+struct SeriesKeyHash {
+  size_t operator()(const std::string& key) const { return std::hash<std::string>{}(key); }
+};
+using SeriesKeys = std::unordered_map<std::string, int64_t, SeriesKeyHash>;
 
 // The in-memory mirror of the unsealed log rows of one generation.
 struct Segment {
@@ -290,7 +300,7 @@ class SqliteStore final : public Store {
   std::mutex cache_mu_;
   std::unordered_map<Id, std::vector<int64_t>> device_series_;
   std::unordered_map<int64_t, SeriesInfo> series_;
-  std::unordered_map<Id, std::unordered_map<std::string, int64_t>> series_by_key_;
+  std::unordered_map<Id, SeriesKeys> series_by_key_;
   int64_t next_series_id_ = 1;
 
   // Open and sealing segments (guarded by seg_mu_).
