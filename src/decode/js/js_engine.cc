@@ -973,14 +973,18 @@ struct JsEngine::Impl {
   }
   Status failure;
 
+  // `r` with duration_us set to the time since `start` (Decode and Encode results).
+  template <typename Result>
+  static Result Timed(Result r, SteadyClock::time_point start) {
+    r.duration_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+    return r;
+  }
+
   DecodeResult Run(const JsDecoder& d, const DecodeInput& in, Id device_id, const Limits& limits) {
     auto start = SteadyClock::now();
     DecodeResult result;
-    auto finish = [&](DecodeResult& r) {
-      r.duration_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-      return std::move(r);
-    };
+    auto finish = [&](DecodeResult& r) { return Timed(std::move(r), start); };
     auto failed = [&](Status st) {
       Fail(std::move(st), d);
       result.status = failure;
@@ -1135,11 +1139,7 @@ struct JsEngine::Impl {
   EncodeResult RunEncode(const JsDecoder& d, const EncodeInput& in, const Limits& limits) {
     auto start = SteadyClock::now();
     EncodeResult result;
-    auto finish = [&](EncodeResult& r) {
-      r.duration_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-      return std::move(r);
-    };
+    auto finish = [&](EncodeResult& r) { return Timed(std::move(r), start); };
     auto failed = [&](Status st) {
       Fail(std::move(st), d);
       result.status = failure;
