@@ -3,48 +3,16 @@
 // is saved with the decoder, the bench shows the function that ran, the decoder's errors (red)
 // and warnings (amber) and the data kept with them; a device's messages show the stored errors
 // and warnings. Everything created carries a unique tag and is removed again.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, launch, newPage, login, axeCheck, shot, settled } from './lib.mjs';
+import { BASE, ADMIN, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf } from './lib.mjs';
 
-const configured = Boolean(BASE && ADMIN.email && ADMIN.password);
-const skip = configured ? false : 'set BYSANS_URL, BYSANS_ADMIN_EMAIL and BYSANS_ADMIN_PASSWORD';
-let browser;
-
-before(async () => { if (configured) browser = await launch(); });
-after(async () => { await browser?.close(); });
+useBrowser();
 
 const NOTES = "function decodeUplink(input) { return { data: { b0: input.bytes[0] }, " +
   "warnings: ['battery low'], errors: ['frame type 42 unknown'] }; }";
 const HELPER = 'function decodeUplink(x) { return { data: { helper: 1 } }; }\n' +
   'function decode(payload, metadata) { return { right: 1 }; }';
-
-async function adminPage(locale) {
-  const p = await newPage(browser, locale);
-  await login(p.page, ADMIN);
-  return p;
-}
-
-async function go(page, path) {
-  await page.evaluate((p) => {
-    history.pushState(null, '', p);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, path);
-  await page.waitForFunction((p) => location.pathname === p, path);
-  await page.waitForSelector('main h1');
-  await settled(page);
-}
-
-async function json(res, expect) {
-  const text = await res.text();
-  assert.equal(res.status(), expect, `${res.url()} answered ${res.status()}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function orgOf(context) {
-  const me = await json(await context.request.get(`${BASE}/api/v1/auth/me`), 200);
-  return me.memberships[0]?.orgId ?? (await json(await context.request.get(`${BASE}/api/v1/organizations`), 200)).items[0].id;
-}
 
 async function runBench(page, code, contract, payload) {
   await page.selectOption('#decoder-select', '');

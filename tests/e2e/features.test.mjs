@@ -3,43 +3,11 @@
 // the live stream, against the real bysans with the demo (see run.sh).
 // Each test creates what it needs through the API (names carry a unique tag)
 // and removes it again, so it depends only on the demo having devices.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, VIEWER, launch, newPage, login, axeCheck, shot, settled } from './lib.mjs';
+import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf, tagOf } from './lib.mjs';
 
-const configured = Boolean(BASE && ADMIN.email && ADMIN.password);
-const skip = configured ? false : 'set BYSANS_URL, BYSANS_ADMIN_EMAIL and BYSANS_ADMIN_PASSWORD';
-let browser;
-
-before(async () => { if (configured) browser = await launch(); });
-after(async () => { await browser?.close(); });
-
-async function adminPage() {
-  const p = await newPage(browser);
-  await login(p.page, ADMIN);
-  return p;
-}
-
-async function go(page, path) {
-  await page.evaluate((p) => {
-    history.pushState(null, '', p);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, path);
-  await page.waitForFunction((p) => location.pathname === p, path);
-  await page.waitForSelector('main h1');
-  await settled(page);
-}
-
-async function json(res, expect) {
-  const text = await res.text();
-  assert.equal(res.status(), expect, `${res.url()} answered ${res.status()}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function orgOf(context) {
-  const orgs = await json(await context.request.get(`${BASE}/api/v1/organizations`), 200);
-  return orgs.items[0].id;
-}
+useBrowser();
 
 // A device of the demo that has sent numeric readings, and one such key.
 async function deviceWithData(context, org) {
@@ -60,7 +28,6 @@ async function makeDevice(context, org, name, transport) {
   return json(await context.request.post(`${BASE}/api/v1/applications/${apps[0].id}/devices`, { data: body }), 201);
 }
 
-const tagOf = () => `e2e${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 
 test('rules: an expression error is shown at its position; create, edit, dry run, delete', { skip }, async () => {
   const { context, page, errors } = await adminPage();
@@ -124,7 +91,7 @@ test('rules: an expression error is shown at its position; create, edit, dry run
 });
 
 test('a viewer sees rules, alarms and downlinks without edit controls', { skip: skip || (!VIEWER.email && 'set BYSANS_VIEWER_EMAIL') }, async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage();
   await login(page, VIEWER);
   for (const path of ['/rules', '/alarms']) {
     await go(page, path);

@@ -3,38 +3,15 @@
 // (see run.sh). Brokers point at 127.0.0.1:1, where nothing listens, so the
 // connection status the API reports is an error, which the screen must show.
 // Each test removes what it created.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, VIEWER, launch, newPage, login, axeCheck, shot, settled } from './lib.mjs';
+import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, go, json, orgOf, tagOf } from './lib.mjs';
 
-const configured = Boolean(BASE && ADMIN.email && ADMIN.password);
-const skip = configured ? false : 'set BYSANS_URL, BYSANS_ADMIN_EMAIL and BYSANS_ADMIN_PASSWORD';
-let browser;
+useBrowser();
 
-before(async () => { if (configured) browser = await launch(); });
-after(async () => { await browser?.close(); });
-
-const tagOf = () => `e2e${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 const DEAD = 'mqtt://127.0.0.1:1';
 // The deliberate 400 / 409 answers are logged by the browser as failed resources.
 const expected = (e) => /status of (400|409) .*\/api\/v1\/(organizations\/\d+\/integrations\/chirpstack|integrations\/(chirpstack|mqtt)\/\d+|applications\/\d+\/integrations\/mqtt)$/.test(e);
-
-async function json(res, expect) {
-  const text = await res.text();
-  assert.equal(res.status(), expect, `${res.url()} answered ${res.status()}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function orgOf(context) {
-  return (await json(await context.request.get(`${BASE}/api/v1/organizations`), 200)).items[0].id;
-}
-
-async function go(page, path) {
-  await page.evaluate((p) => { history.pushState(null, '', p); dispatchEvent(new PopStateEvent('popstate')); }, path);
-  await page.waitForFunction((p) => location.pathname === p, path);
-  await page.waitForSelector('main h1');
-  await settled(page);
-}
 
 async function openScreen(page) {
   await page.click('header nav a[href="/integrations"]');
@@ -46,7 +23,7 @@ async function openScreen(page) {
 const row = (page, list, name) => page.locator(`#${list} tr`, { has: page.locator('.int-name', { hasText: name }) });
 
 test('integrations: admin creates, edits and deletes a ChirpStack integration; status and API errors are shown', { skip }, async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage();
   await login(page, ADMIN);
   const org = await orgOf(context);
   const tag = tagOf();
@@ -142,7 +119,7 @@ test('integrations: admin creates, edits and deletes a ChirpStack integration; s
 });
 
 test('integrations: admin manages an external MQTT broker with its topic mapping', { skip }, async () => {
-  const { context, page, errors } = await newPage(browser, 'en-GB');
+  const { context, page, errors } = await newPage('en-GB');
   await login(page, ADMIN);
   const org = await orgOf(context);
   const apps = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`), 200)).items;
@@ -191,7 +168,7 @@ test('integrations: admin manages an external MQTT broker with its topic mapping
 });
 
 test('integrations: unknown DevEUIs and gateways render; "create device" opens the prefilled device form', { skip }, async () => {
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage();
   await login(page, ADMIN);
   const org = await orgOf(context);
   await openScreen(page);
@@ -224,13 +201,13 @@ test('integrations: unknown DevEUIs and gateways render; "create device" opens t
 });
 
 test('integrations: a viewer sees the lists without edit controls', { skip: skip || (!VIEWER.email && 'set BYSANS_VIEWER_EMAIL and BYSANS_VIEWER_PASSWORD') }, async () => {
-  const admin = await newPage(browser);
+  const admin = await newPage();
   await login(admin.page, ADMIN);
   const org = await orgOf(admin.context);
   const tag = tagOf();
   const made = await json(await admin.context.request.post(`${BASE}/api/v1/organizations/${org}/integrations/chirpstack`,
     { data: { name: `${tag} vist`, url: DEAD, password: 'x' } }), 201);
-  const { context, page, errors } = await newPage(browser);
+  const { context, page, errors } = await newPage();
   try {
     await login(page, VIEWER);
     await openScreen(page);

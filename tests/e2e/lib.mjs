@@ -1,5 +1,7 @@
 // Shared helpers for the browser tests: Debian's chromium via playwright-core,
 // console-error collection, axe-core checks, screenshots, login.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 
@@ -11,6 +13,9 @@ const axeSource = require('axe-core').source;
 export const BASE = (process.env.BYSANS_URL ?? '').replace(/\/$/, '');
 export const ADMIN = { email: process.env.BYSANS_ADMIN_EMAIL, password: process.env.BYSANS_ADMIN_PASSWORD };
 export const VIEWER = { email: process.env.BYSANS_VIEWER_EMAIL, password: process.env.BYSANS_VIEWER_PASSWORD };
+// A test's `skip` option: false when the server and admin are configured, else the reason.
+export const skip = BASE && ADMIN.email && ADMIN.password
+  ? false : 'set BYSANS_URL, BYSANS_ADMIN_EMAIL and BYSANS_ADMIN_PASSWORD';
 export const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -37,7 +42,14 @@ function expectedFailure(url, text) {
   return OPTIONAL.test(u.pathname) && /404|405|501/.test(text);
 }
 
-export async function newPage(browser, locale = 'da-DK') {
+// One browser per test file: call useBrowser() at the file's top level.
+let browser = null;
+export function useBrowser() {
+  before(async () => { if (!skip) browser = await launch(); });
+  after(async () => { await browser?.close(); });
+}
+
+export async function newPage(locale = 'da-DK') {
   const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
@@ -60,6 +72,36 @@ export async function login(page, who) {
   await page.click('form.login button[type=submit]');
   await page.waitForSelector('#logout');
 }
+
+export async function adminPage(locale) {
+  const p = await newPage(locale);
+  await login(p.page, ADMIN);
+  return p;
+}
+
+// Client-side navigation (as a click on a link does), then waits for the screen to load.
+export async function go(page, path) {
+  await page.evaluate((p) => { history.pushState(null, '', p); dispatchEvent(new PopStateEvent('popstate')); }, path);
+  await page.waitForFunction((p) => location.pathname === p, path);
+  await page.waitForSelector('main h1');
+  await settled(page);
+}
+
+// The JSON body of an API answer, after asserting its status.
+export async function json(res, expect) {
+  const text = await res.text();
+  assert.equal(res.status(), expect, `${res.url()} answered ${res.status()}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// The organisation the context's user belongs to (first membership, else the first visible).
+export async function orgOf(context) {
+  const me = await json(await context.request.get(`${BASE}/api/v1/auth/me`), 200);
+  return me.memberships[0]?.orgId ?? (await json(await context.request.get(`${BASE}/api/v1/organizations`), 200)).items[0].id;
+}
+
+// A unique tag for the names of what a test creates.
+export const tagOf = () => `e2e${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
 
 export async function axeCheck(page, name) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
