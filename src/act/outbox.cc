@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "act/action_secrets.h"
+#include "act/curl_gate.h"
 #include "core/encoding.h"
 #include "core/thread_name.h"
 
@@ -136,33 +136,6 @@ size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
   return len;
 }
 
-int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<std::atomic<bool>*>(user)->load() ? 1 : 0;
-}
-
-// The policy check of every socket curl opens (after name resolution, before connect).
-struct SocketGate {
-  const OutboundPolicy* policy;
-  std::string refused;  // why the last address was refused
-};
-
-curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
-  auto* gate = static_cast<SocketGate*>(user);
-  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
-  Status s = gate->policy->Check(&address->addr, address->addrlen);
-  if (!s.ok()) {
-    gate->refused = s.message();
-    return CURL_SOCKET_BAD;
-  }
-  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-}
-
-// Errors of the connection phase: shown to users only as the neutral message.
-bool ConnectPhase(CURLcode rc) {
-  return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-         rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_RESOLVE_PROXY;
-}
-
 // Refuses what would inject SMTP commands or header lines, whatever the stored spec says.
 Status CheckLines(const json& spec, const std::string& type) {
   if (type == "email") {
@@ -199,20 +172,13 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
   curl_easy_reset(c);
   curl_slist* list = nullptr;
   ReadState rs{&e.payload};
-  SocketGate gate{&opts.outbound, {}};
+  CurlGate gate{&opts.outbound, {}};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  // No proxy from the environment: the policy must see the target's own address.
-  curl_easy_setopt(c, CURLOPT_PROXY, "");
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &gate);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  ApplyCurlGate(c, &gate, stop);  // the outbound-address policy (act/curl_gate.h)
   const int64_t timeout = spec.value("timeoutMs", int64_t{0});
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(timeout > 0 ? timeout : opts.default_timeout_ms));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, Progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Discard);
   std::string from;
   if (type == "webhook") {
@@ -256,7 +222,8 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
     std::string detail = curl_easy_strerror(rc);
     if (!gate.refused.empty()) detail += " (" + gate.refused + ")";
     spdlog::warn("outbox: {} action to {}: {}", type, e.target_key, detail);
-    a.error = ConnectPhase(rc) ? CouldNotConnectMessage(e.target_key) : curl_easy_strerror(rc);
+    a.error =
+        IsConnectPhaseError(rc) ? CouldNotConnectMessage(e.target_key) : curl_easy_strerror(rc);
   } else if (type == "webhook") {
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -230,9 +230,14 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   }
   thread_local std::unique_ptr<DecoderRunner> runner;
   if (!runner) runner = std::make_unique<DecoderRunner>(limits_);
+  // The decoder's output is kept for data targets (pipeline::Uplink::decoded_json).
+  auto run = [&] {
+    DecodeResult r = runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id));
+    if (r.status.ok() && r.errors.empty()) u.decoded_json = std::move(r.output_json);
+    ApplyDecodeResult(std::move(r), u.readings, u.raw);
+  };
   if (!quarantine_) {
-    ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
-                      u.readings, u.raw);
+    run();
   } else if (Fingerprint fp = FingerprintOf(u.device->id, u.raw.payload, u.frame);
              quarantine_->Contains(fp)) {
     spdlog::warn("device {}: message stored without decoding: {}", u.device->id, kQuarantinedError);
@@ -241,8 +246,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
     ApplyDecodeResult(std::move(r), u.readings, u.raw);
   } else {
     Quarantine::Guard in_flight(*quarantine_, fp);  // set until the decode has returned
-    ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
-                      u.readings, u.raw);
+    run();
   }
   u.readings.reserve(u.readings.size() + radio.size());
   for (Reading& r : radio) u.readings.push_back(std::move(r));

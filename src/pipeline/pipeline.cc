@@ -10,6 +10,18 @@
 #include "pipeline/fair_queue.h"
 
 namespace bysans::pipeline {
+namespace {
+
+// A payload a device sent as JSON (an object or array), as opposed to bytes.
+bool LooksLikeJson(const RawMessage& m) {
+  for (char c : m.payload) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '{' || c == '[';
+  }
+  return false;
+}
+
+}  // namespace
 
 struct Pipeline::Impl {
   SeriesStore& store;
@@ -18,6 +30,7 @@ struct Pipeline::Impl {
   std::shared_ptr<QualityChecker> quality;
   std::vector<CommitListener> listeners;
   std::vector<SharedCommitListener> shared_listeners;
+  std::function<bool(Id)> shares;  // SetShareFilter
 
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;
@@ -119,6 +132,14 @@ struct Pipeline::Impl {
     batch->messages.push_back(std::move(u->raw));
     batch->readings = std::move(u->readings);
     batch->paced = u->paced;
+    if (shares && shares(u->device->app_id)) {
+      batch->share_app_id = u->device->app_id;
+      // Without a decoder, the JSON the device sent is the payload as it is (OS2iot's meaning).
+      batch->share_decoded = !u->decoded_json.empty() ? std::move(u->decoded_json)
+                             : LooksLikeJson(batch->messages.front())
+                                 ? batch->messages.front().payload
+                                 : std::string();
+    }
     {
       std::lock_guard lock(commits_mu);
       ++commits_pending;
@@ -131,6 +152,7 @@ struct Pipeline::Impl {
             // back into the uplink for the caller's retry.
             u->raw = std::move(batch->messages.front());
             u->readings = std::move(batch->readings);
+            u->decoded_json = std::move(batch->share_decoded);
           }
           bool ok = st.ok();
           u->duplicate = ok && batch->duplicates > 0;
@@ -144,6 +166,10 @@ struct Pipeline::Impl {
         });
   }
 };
+
+void Pipeline::SetShareFilter(std::function<bool(Id app_id)> shares) {
+  impl_->shares = std::move(shares);
+}
 
 Pipeline::Pipeline(SeriesStore& store, Metrics& metrics, PipelineOptions options)
     : impl_(std::make_unique<Impl>(store, metrics, options)) {}

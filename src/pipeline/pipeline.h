@@ -35,6 +35,9 @@ struct Uplink {
   std::string dedup_key;
   // IngestBatch::paced: the transport streams on while this waits for its commit.
   bool paced = false;
+  // The decoder's output as it returned it (JSON), set by the decode step; empty when no decoder
+  // ran or it failed. Kept with the message in the share log (SetShareFilter).
+  std::string decoded_json;
   // Set by the pipeline before done(Ok): the store already had this message (dedup_key), so
   // it was acknowledged without being stored again and commit listeners did not see it.
   bool duplicate = false;
@@ -102,6 +105,9 @@ class Pipeline {
   void SetQualityChecker(std::shared_ptr<QualityChecker> checker);
   void AddCommitListener(CommitListener listener);
   void AddSharedCommitListener(SharedCommitListener listener);
+  // Data targets (store/target_store.h): true for an application whose messages go to its share
+  // log, committed with them. Called once per message on a pipeline thread: keep it cheap.
+  void SetShareFilter(std::function<bool(Id app_id)> shares);
 
   // Takes the uplink through the pipeline and calls `done` exactly once: Ok
   // after the commit, kUnavailable when the pipeline is full (back-pressure),

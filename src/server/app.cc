@@ -9,6 +9,7 @@
 #include "act/action_secrets.h"
 #include "act/outbox.h"
 #include "api/context.h"
+#include "api/data_targets.h"
 #include "api/downlink.h"
 #include "api/stream.h"
 #include "auth/auth.h"
@@ -26,6 +27,7 @@
 #include "rules/service.h"
 #include "server/first_admin.h"
 #include "server/rule_downlinks.h"
+#include "share/service.h"
 #include "sim/demo.h"
 #include "sim/simulator.h"
 #include "store/rule_store.h"
@@ -88,10 +90,11 @@ struct App::Impl {
   http::Router router;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<sim::Simulator> simulator;
-  std::unique_ptr<mqtt::MqttService> mqtt;     // reset after the store is closed
-  std::function<void()> stop_downlinks;        // object encodes (api/downlink.h)
-  std::unique_ptr<act::Outbox> outbox;         // alarm actions (act/outbox.h)
-  std::unique_ptr<rules::RulesService> rules;  // rules thread (rules/service.h)
+  std::unique_ptr<mqtt::MqttService> mqtt;        // reset after the store is closed
+  std::function<void()> stop_downlinks;           // object encodes (api/downlink.h)
+  std::unique_ptr<act::Outbox> outbox;            // alarm actions (act/outbox.h)
+  std::unique_ptr<rules::RulesService> rules;     // rules thread (rules/service.h)
+  std::unique_ptr<share::TargetService> targets;  // data targets (share/service.h)
 };
 
 App::App(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
@@ -157,12 +160,22 @@ Status App::Start() {
   m.pipeline->AddSharedCommitListener([r = m.rules.get()](auto device, auto readings) {
     r->OnCommitted(std::move(device), std::move(readings));
   });
+  // Data targets: messages of applications with targets are committed with a share-log record;
+  // each commit wakes the application's delivery workers.
+  share::ServiceOptions share_opts;
+  share_opts.outbound = outbound;
+  m.targets = std::make_unique<share::TargetService>(*m.store, m.clock, m.metrics, share_opts);
+  BYSANS_RETURN_IF_ERROR(m.targets->Start());
+  m.pipeline->SetShareFilter([t = m.targets.get()](Id app_id) { return t->Shares(app_id); });
+  m.pipeline->AddCommitListener([t = m.targets.get()](const Device& device, const RawMessage&,
+                                                      const auto&) { t->OnCommitted(device); });
 
   m.ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
   m.ctx->metrics_token = c.http_metrics_token;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
   api::RegisterAllRoutes(m.router, *m.ctx);
+  api::RegisterDataTargetRoutes(m.router, *m.ctx, *m.targets, outbound);
   {
     mqtt::ServiceOptions mo;
     mo.data_dir = c.data_dir;
@@ -255,6 +268,7 @@ void App::Stop() {
   if (m.pipeline) m.pipeline->Stop();
   if (m.rules) m.rules->Stop();
   if (m.outbox) m.outbox->Stop();
+  if (m.targets) m.targets->Stop();  // after the pipeline: its listener wakes the workers
   if (m.store) m.store->Close();
   m.mqtt.reset();
 }

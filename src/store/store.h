@@ -26,6 +26,7 @@ namespace bysans {
 class RuleStore;     // store/rule_store.h
 class DecoderStore;  // store/decoder_store.h
 class MqttStore;     // store/mqtt_store.h
+class TargetStore;   // store/target_store.h
 
 struct Page {
   int64_t limit = 100;  // the store clamps to [1, 10000]
@@ -138,6 +139,11 @@ struct IngestBatch {
   // later): the store may hold the batch up to its group-commit interval so that more share
   // one commit. False: a caller waits for just this answer (HTTP), so it commits at once.
   bool paced = false;
+  // Not 0: the batch's message (pipeline batches hold one) is appended, with the batch's
+  // readings and `share_decoded` (the decoder's output), to this application's share log in
+  // the same commit (store/target_store.h). A duplicate (dedup_key) is not.
+  Id share_app_id = 0;
+  std::string share_decoded;
   // Set by the store before it calls back: how many of `messages` it dropped because their
   // dedup_key was already committed (their readings are not stored again).
   mutable size_t duplicates = 0;
@@ -216,6 +222,7 @@ class Store : public MetaStore, public SeriesStore {
   virtual RuleStore& rules() = 0;        // store/rule_store.h
   virtual DecoderStore& decoders() = 0;  // store/decoder_store.h
   virtual MqttStore& mqtt() = 0;         // store/mqtt_store.h
+  virtual TargetStore& targets() = 0;    // store/target_store.h
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

@@ -340,6 +340,39 @@ ALTER TABLE raw_decode ADD COLUMN notes BLOB NOT NULL DEFAULT x'';
 ALTER TABLE decoder_versions ADD COLUMN contract TEXT NOT NULL DEFAULT 'auto';
 ALTER TABLE downlinks ADD COLUMN object TEXT NOT NULL DEFAULT '';
 )sql",
+      // 16: data targets (issue 16, store/target_store.h): the share log (one row per group
+      // commit and application, share_codec.h; no foreign key, so that a deleted application
+      // never fails a commit: the delivery service prunes its rows), targets with their
+      // cursors and sealed header values, dead letters and the delivery log.
+      R"sql(
+CREATE TABLE share_log(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, app_id INTEGER NOT NULL, records INTEGER NOT NULL,
+  first_received_ms INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX share_log_app ON share_log(app_id, id);
+CREATE TABLE data_targets(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  app_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, type TEXT NOT NULL, url TEXT NOT NULL, format TEXT NOT NULL,
+  batch_size INTEGER NOT NULL, timeout_ms INTEGER NOT NULL, device_ids TEXT NOT NULL,
+  headers_sealed TEXT NOT NULL, paused INTEGER NOT NULL, max_attempts INTEGER NOT NULL,
+  max_age_ms INTEGER NOT NULL, cursor INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE INDEX data_targets_app ON data_targets(app_id, id);
+CREATE TABLE target_dead_letters(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  target_id INTEGER NOT NULL REFERENCES data_targets(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, record BLOB NOT NULL, error TEXT NOT NULL,
+  attempts INTEGER NOT NULL, created_ms INTEGER NOT NULL, replay INTEGER NOT NULL);
+CREATE INDEX target_dead_letters_target ON target_dead_letters(target_id, replay, id);
+CREATE TABLE target_deliveries(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  target_id INTEGER NOT NULL REFERENCES data_targets(id) ON DELETE CASCADE,
+  ts INTEGER NOT NULL, ok INTEGER NOT NULL, records INTEGER NOT NULL,
+  first_position INTEGER NOT NULL, last_position INTEGER NOT NULL, error TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL);
+CREATE INDEX target_deliveries_target ON target_deliveries(target_id, id);
+)sql",
   };
   return kList;
 }

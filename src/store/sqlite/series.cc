@@ -9,6 +9,7 @@
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_log_rows.h"
 #include "store/sqlite/raw_messages_read.h"
+#include "store/sqlite/share_codec.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -287,6 +288,7 @@ const SeriesKeys kNoKeys;  // a device without series yet
 
 Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end) {
   Db& db = *writer_db_;
+  commit_share_.clear();
   // The commit's points grouped by series, in commit order within a series.
   CommitPoints& applied = commit_points_;
   applied.Clear();
@@ -319,6 +321,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       const IngestBatch& batch = *group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
       batch.duplicates = 0;    // counted anew if this transaction is retried
+      const size_t batch_first = msgs.size();
       for (const RawMessage& m : batch.messages) {
         const int64_t id = first_id + static_cast<int64_t>(msgs.size());
         if (!m.dedup_key.empty()) {
@@ -335,6 +338,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         msgs.push_back(&m);
       }
       if (duplicate) continue;  // its readings were stored with the first copy
+      if (batch.share_app_id != 0) AddToShareLog(batch, first_id, batch_first, msgs);
       // A batch's readings are usually one device's: its keys are looked up once.
       const SeriesKeys* keys = nullptr;
       Id keys_of = 0;
@@ -383,6 +387,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     }
     // One raw_log row for the whole commit.
     BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, first_id, msgs, &runs));
+    BYSANS_RETURN_IF_ERROR(InsertShareRows(db));
     if (applied.points() > 0) {
       // One log row for the whole commit (log_codec.h) instead of one row per reading.
       std::string blob;
@@ -439,6 +444,36 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       }
     }
     open_->points += static_cast<int64_t>(applied.points());
+  }
+  return Status::Ok();
+}
+
+void SqliteStore::AddToShareLog(const IngestBatch& batch, int64_t first_id, size_t batch_first,
+                                const std::vector<const RawMessage*>& msgs) {
+  auto row = std::find_if(commit_share_.begin(), commit_share_.end(),
+                          [&](const ShareRow& r) { return r.app_id == batch.share_app_id; });
+  if (row == commit_share_.end()) {
+    commit_share_.push_back(ShareRow{batch.share_app_id, 0, 0, {}});
+    row = commit_share_.end() - 1;
+  }
+  for (size_t i = batch_first; i < msgs.size(); ++i) {
+    const RawMessage& m = *msgs[i];
+    // Pipeline batches hold one message; in a batch of several the readings go with the first.
+    std::span<const Reading> readings;
+    if (i == batch_first) readings = batch.readings;
+    if (row->records == 0) row->first_received_ms = m.received_ms;
+    ++row->records;
+    EncodeShareRecord(m.device_id, m.received_ms, first_id + static_cast<int64_t>(i),
+                      batch.share_decoded, readings, &row->data);
+  }
+}
+
+Status SqliteStore::InsertShareRows(Db& db) {
+  for (const ShareRow& r : commit_share_) {
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT INTO share_log(app_id, records, "
+                                                "first_received_ms, data) VALUES(?, ?, ?, ?)"));
+    st->Bind(1, r.app_id).Bind(2, r.records).Bind(3, r.first_received_ms);
+    BYSANS_RETURN_IF_ERROR(st->BindBlobUncopied(4, r.data.data(), r.data.size()).Run());
   }
   return Status::Ok();
 }

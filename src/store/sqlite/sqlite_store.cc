@@ -57,6 +57,7 @@ Status SqliteStore::Init() {
   decoders_ = NewSqliteDecoderStore(pool_);
   BYSANS_ASSIGN_OR_RETURN(secrets_, SecretBox::Open(SecretKeyPathOf(opts_.path)));
   mqtt_store_ = NewSqliteMqttStore(pool_, *secrets_);
+  targets_ = NewSqliteTargetStore(pool_, *secrets_);
   // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL
   // mode frames are durable in order, a lost seal transaction leaves its log
   // rows (recovered at open), and the writer's next FULL commit syncs them.

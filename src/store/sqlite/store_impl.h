@@ -29,6 +29,7 @@
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_device_runs.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/target_store.h"
 
 namespace bysans::sqlite {
 
@@ -160,6 +161,8 @@ class BatchingMqttStore : public MqttStore {
   virtual Status FlushGateways() = 0;
 };
 std::unique_ptr<BatchingMqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box);
+// The TargetStore over the pool (targets.cc); header values are sealed with `box`.
+std::unique_ptr<TargetStore> NewSqliteTargetStore(Pool& pool, const SecretBox& box);
 // The secret.key next to the database file at `db_path` ("" for an in-memory database).
 std::string SecretKeyPathOf(const std::string& db_path);
 
@@ -239,6 +242,7 @@ class SqliteStore final : public Store {
   RuleStore& rules() override { return *rules_; }
   DecoderStore& decoders() override { return *decoders_; }
   MqttStore& mqtt() override;  // mqtt.cc
+  TargetStore& targets() override { return *targets_; }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -251,6 +255,11 @@ class SqliteStore final : public Store {
   // messages are `pending` from id `first_id` on.
   Result<bool> IsDuplicate(Db& db, std::string_view key, uint64_t h, int64_t first_id,
                            const std::vector<const RawMessage*>& pending);
+  // Inside CommitGroup: the batch's messages (msgs from batch_first on, ids from first_id on)
+  // join this commit's share log row of the batch's application; InsertShareRows writes them.
+  void AddToShareLog(const IngestBatch& batch, int64_t first_id, size_t batch_first,
+                     const std::vector<const RawMessage*>& msgs);
+  Status InsertShareRows(Db& db);
   // At open: the next message id, the index batch not yet written and the dedup window.
   Status LoadRawLogState(Db& db);
   // Writer thread: hands the open segment to the sealer when it is due (or, when
@@ -292,6 +301,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
+  std::unique_ptr<TargetStore> targets_;           // targets.cc
   std::unique_ptr<Db> writer_db_;
   CommitPoints commit_points_;  // the writer thread's, reused by every CommitGroup
 
@@ -329,6 +339,14 @@ class SqliteStore final : public Store {
   RawRunsBuilder raw_runs_;
   DedupWindow dedup_;
   std::vector<const RawMessage*> commit_msgs_;  // reused by every CommitGroup
+  // This commit's share log rows (store/target_store.h), one per application.
+  struct ShareRow {
+    Id app_id = 0;
+    int64_t records = 0;
+    TimeMs first_received_ms = 0;
+    std::string data;  // share_codec.h
+  };
+  std::vector<ShareRow> commit_share_;
   int64_t last_log_rowid_ = 0;
   int64_t last_blob_id_ = 0;  // newest points_blob row (log_codec.h)
 
