@@ -126,6 +126,18 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
     {"GET", "/api/v1/jobs/{id}", "", "Job", 200},
     {"POST", "/api/v1/jobs/{id}/rerun", "", "Job", 202},
+    // api/data_targets.cc.
+    {"GET", "/api/v1/applications/{appId}/data-targets", "", "list:DataTarget", 200},
+    {"POST", "/api/v1/applications/{appId}/data-targets", "DataTargetInput", "DataTarget", 201},
+    {"GET", "/api/v1/data-targets/{id}", "", "DataTarget", 200},
+    {"PUT", "/api/v1/data-targets/{id}", "DataTargetInput", "DataTarget", 200},
+    {"DELETE", "/api/v1/data-targets/{id}", "", "", 204},
+    {"POST", "/api/v1/data-targets/{id}/pause", "", "DataTarget", 200},
+    {"POST", "/api/v1/data-targets/{id}/resume", "", "DataTarget", 200},
+    {"POST", "/api/v1/data-targets/{id}/test", "DataTargetTest", "DataTargetTestResult", 200},
+    {"GET", "/api/v1/data-targets/{id}/deliveries", "", "list:DataTargetDelivery", 200},
+    {"GET", "/api/v1/data-targets/{id}/dead-letters", "", "list:DeadLetter", 200},
+    {"POST", "/api/v1/data-targets/{id}/dead-letters/replay", "", "ReplayResult", 200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -397,6 +409,61 @@ json Components() {
                                 {"at", Time()},
                                 {"ok", Bool()},
                                 {"error", Str()}});
+  }
+  {  // api/data_targets.cc
+    json input = {{"name", Str()},
+                  {"type", {{"type", "string"}, {"enum", {"http"}}}},
+                  {"url", Str()},
+                  {"format", {{"type", "string"}, {"enum", {"bysans", "os2iot"}}}},
+                  {"batchSize", Int()},
+                  {"timeoutMs", Int()},
+                  {"deviceIds", {{"type", "array"}, {"items", Int()}}},
+                  {"headers",
+                   {{"type", "object"},
+                    {"description", "write-only values; null removes a header"},
+                    {"additionalProperties", Nullable(Str())}}},
+                  {"paused", Bool()},
+                  {"maxAttempts", Int()},
+                  {"maxAgeMs", Int()}};
+    s["DataTargetInput"] = Obj(input, {"name", "url"});
+    json target = input;
+    target.erase("headers");
+    target["id"] = Int();
+    target["organizationId"] = Int();
+    target["applicationId"] = Int();
+    target["headerNames"] = StrArray();
+    target["createdAt"] = Time();
+    target["updatedAt"] = Time();
+    target["metrics"] = Nullable(Obj({{"status", Str()},
+                                      {"sent", Int()},
+                                      {"failed", Int()},
+                                      {"deadLetters", Int()},
+                                      {"queueDepth", Int()},
+                                      {"lagSeconds", {{"type", "number"}}},
+                                      {"lastError", Str()},
+                                      {"lastSuccessAt", Nullable(Time())}}));
+    s["DataTarget"] = Obj(target);
+    s["DataTargetTest"] = Obj({{"deviceId", Int()}}, {"deviceId"});
+    s["DataTargetTestResult"] =
+        Obj({{"ok", Bool()}, {"httpStatus", Int()}, {"error", Str()}, {"durationMs", Int()}});
+    s["DataTargetDelivery"] = Obj({{"id", Int()},
+                                   {"at", Time()},
+                                   {"ok", Bool()},
+                                   {"records", Int()},
+                                   {"firstPosition", Int()},
+                                   {"lastPosition", Int()},
+                                   {"error", Str()},
+                                   {"durationMs", Int()}});
+    s["DeadLetter"] = Obj({{"id", Int()},
+                           {"position", Int()},
+                           {"deviceId", Int()},
+                           {"messageId", Int()},
+                           {"receivedAt", Time()},
+                           {"error", Str()},
+                           {"attempts", Int()},
+                           {"createdAt", Time()},
+                           {"replaying", Bool()}});
+    s["ReplayResult"] = Obj({{"replaying", Int()}});
   }
   s["DevicePayload"] = {
       {"description", "Any JSON object or SenML array the device sends (?apiKey=<device key>)"}};
