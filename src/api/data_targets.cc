@@ -8,6 +8,7 @@
 #include "api/common.h"
 #include "core/ip_address.h"
 #include "core/time_format.h"
+#include "mqtt/url.h"
 #include "share/format.h"
 #include "share/http_push.h"
 #include "store/target_store.h"
@@ -22,6 +23,35 @@ struct Deps {
   share::TargetService& service;
   OutboundPolicy outbound;
 };
+
+// A host given as an address must pass the outbound-address policy (a name is checked on every
+// connection).
+Status CheckHost(const std::string& host, const OutboundPolicy& outbound) {
+  if (host.empty()) return InvalidArgument("field 'url' has no host");
+  if (auto ip = IpAddress::Parse(host); ip && !outbound.Check(*ip).ok())
+    return InvalidArgument("field 'url': this server may not connect to " + host +
+                           " (outbound.allow)");
+  return Status::Ok();
+}
+
+// mqtt(s)://host[:port], credentials in the target's username/password instead.
+Status CheckMqttUrl(const std::string& url, const OutboundPolicy& outbound) {
+  auto u = mqtt::ParseBrokerUrl(url, "url");
+  if (!u.ok()) return u.status();
+  if (u->username || u->password)
+    return InvalidArgument("field 'url' must not carry credentials: use username and password");
+  return CheckHost(u->host, outbound);
+}
+
+// An MQTT topic to publish to (after its template is expanded): no wildcards, no system topic.
+Status CheckTopic(const std::string& topic) {
+  if (topic.empty() || topic.size() > 1024)
+    return InvalidArgument("field 'topic' must be 1..1024 bytes");
+  if (topic.find_first_of(std::string("+#\0", 3)) != std::string::npos)
+    return InvalidArgument("field 'topic' must not contain '+', '#' or NUL");
+  if (topic.front() == '$') return InvalidArgument("field 'topic' must not start with '$'");
+  return Status::Ok();
+}
 
 // http(s)://host[:port][/path]; no credentials (they belong in a header, where they are sealed);
 // a host given as an address must pass the outbound-address policy.
@@ -42,11 +72,7 @@ Status CheckUrl(const std::string& url, const OutboundPolicy& outbound) {
   } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
     host = host.substr(0, colon);
   }
-  if (host.empty()) return InvalidArgument("field 'url' has no host");
-  if (auto ip = IpAddress::Parse(host); ip && !outbound.Check(*ip).ok())
-    return InvalidArgument("field 'url': this server may not connect to " + host +
-                           " (outbound.allow)");
-  return Status::Ok();
+  return CheckHost(host, outbound);
 }
 
 json ToJson(const DataTarget& t, const Result<share::TargetStatus>& st) {
@@ -73,6 +99,11 @@ json ToJson(const DataTarget& t, const Result<share::TargetStatus>& st) {
           {"timeoutMs", t.timeout_ms},
           {"deviceIds", t.device_ids},
           {"headerNames", t.header_names},
+          {"topic", t.topic},
+          {"qos", t.qos},
+          {"retain", t.retain},
+          {"username", t.username},
+          {"hasPassword", t.has_password},
           {"paused", t.paused},
           {"maxAttempts", t.max_attempts},
           {"maxAgeMs", t.max_age_ms},
@@ -93,21 +124,56 @@ Result<int64_t> IntIn(const json& body, const char* field, int64_t lo, int64_t h
 
 // Applies a create or change body to `t`; `headers` becomes the header set to store (the stored
 // `previous` ones kept where not given again, while the URL's server is unchanged).
+// What a change gives for the password: nullopt = keep, "" = remove.
+using PasswordChange = std::optional<std::string>;
+
 Status Apply(Deps& d, const json& body, const std::string& previous_url, const Headers& previous,
-             DataTarget& t, Headers* headers) {
-  BYSANS_RETURN_IF_ERROR(
-      RejectUnknownFields(body, {"name", "type", "url", "format", "batchSize", "timeoutMs",
-                                 "deviceIds", "headers", "paused", "maxAttempts", "maxAgeMs"}));
+             DataTarget& t, Headers* headers, PasswordChange* password) {
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(
+      body,
+      {"name", "type", "url", "format", "batchSize", "timeoutMs", "deviceIds", "headers", "paused",
+       "maxAttempts", "maxAgeMs", "topic", "qos", "retain", "username", "password"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) t.name = *name;
   if (t.name.empty() || t.name.size() > 200)
     return InvalidArgument("field 'name' must be 1..200 bytes");
   BYSANS_ASSIGN_OR_RETURN(auto type, OptString(body, "type"));
   if (type) t.type = *type;
-  if (t.type != "http") return InvalidArgument("field 'type' must be \"http\"");
+  if (t.type != "http" && t.type != "mqtt")
+    return InvalidArgument("field 'type' must be \"http\" or \"mqtt\"");
   BYSANS_ASSIGN_OR_RETURN(auto url, OptString(body, "url"));
   if (url) t.url = *url;
-  BYSANS_RETURN_IF_ERROR(CheckUrl(t.url, d.outbound));
+  if (t.type == "mqtt") {
+    BYSANS_RETURN_IF_ERROR(CheckMqttUrl(t.url, d.outbound));
+    BYSANS_ASSIGN_OR_RETURN(auto topic, OptString(body, "topic"));
+    if (topic) t.topic = *topic;
+    BYSANS_RETURN_IF_ERROR(CheckTopic(t.topic));
+    BYSANS_ASSIGN_OR_RETURN(t.qos, IntIn(body, "qos", 0, 1, t.qos));
+    BYSANS_ASSIGN_OR_RETURN(auto retain, OptBool(body, "retain"));
+    if (retain) t.retain = *retain;
+    BYSANS_ASSIGN_OR_RETURN(auto username, OptString(body, "username"));
+    if (username) t.username = *username;
+    if (t.username.size() > 256) return InvalidArgument("field 'username' is too long");
+    if (body.contains("headers")) return InvalidArgument("field 'headers' is for http targets");
+  } else {
+    BYSANS_RETURN_IF_ERROR(CheckUrl(t.url, d.outbound));
+    for (const char* f : {"topic", "qos", "retain", "username", "password"}) {
+      if (body.contains(f))
+        return InvalidArgument("field '" + std::string(f) + "' is for mqtt targets");
+    }
+  }
+  // The password (MQTT): write-only; null or "" removes it; kept while the server is unchanged.
+  *password = std::nullopt;
+  if (body.contains("password")) {
+    const json& pw = body["password"];
+    if (!pw.is_null() && !pw.is_string())
+      return InvalidArgument("field 'password' must be a string");
+    *password = pw.is_string() ? pw.get<std::string>() : std::string();
+    if ((*password)->size() > 1024) return InvalidArgument("field 'password' is too long");
+  } else if (t.has_password && act::TargetKeyOf(previous_url) != act::TargetKeyOf(t.url)) {
+    return InvalidArgument(
+        "field 'password' must be given again (or null) when the URL's server changes");
+  }
   BYSANS_ASSIGN_OR_RETURN(auto format, OptString(body, "format"));
   if (format) t.format = *format;
   if (!share::IsKnownFormat(t.format))
@@ -190,10 +256,11 @@ Result<http::Response> Create(Deps& d, http::Request& req, const auth::Principal
   t.org_id = app.org_id;
   t.app_id = app.id;
   Headers headers;
-  BYSANS_RETURN_IF_ERROR(Apply(d, body, "", {}, t, &headers));
+  PasswordChange password;
+  BYSANS_RETURN_IF_ERROR(Apply(d, body, "", {}, t, &headers, &password));
   t.created_ms = t.updated_ms = d.ctx.clock.NowMs();
   d.service.WillShare(app.id);  // logged from before the target's cursor is taken
-  BYSANS_ASSIGN_OR_RETURN(t, d.ctx.store.targets().CreateTarget(t, headers));
+  BYSANS_ASSIGN_OR_RETURN(t, d.ctx.store.targets().CreateTarget(t, headers, password));
   d.service.Changed();
   Audit(d.ctx, p, req, t.org_id, "create", "data_target", std::to_string(t.id), t.name);
   return One(d, 201, t);
@@ -222,9 +289,10 @@ Result<http::Response> Put(Deps& d, http::Request& req, const auth::Principal& p
   BYSANS_ASSIGN_OR_RETURN(Headers previous, d.ctx.store.targets().TargetHeaders(t.id));
   const std::string previous_url = t.url;
   Headers headers;
-  BYSANS_RETURN_IF_ERROR(Apply(d, body, previous_url, previous, t, &headers));
+  PasswordChange password;
+  BYSANS_RETURN_IF_ERROR(Apply(d, body, previous_url, previous, t, &headers, &password));
   t.updated_ms = std::max(d.ctx.clock.NowMs(), t.updated_ms + 1);  // a change the workers see
-  BYSANS_RETURN_IF_ERROR(d.ctx.store.targets().UpdateTarget(t, headers));
+  BYSANS_RETURN_IF_ERROR(d.ctx.store.targets().UpdateTarget(t, headers, password));
   d.service.Changed();
   BYSANS_ASSIGN_OR_RETURN(t, d.ctx.store.targets().GetTarget(t.id));
   Audit(d.ctx, p, req, t.org_id, "update", "data_target", std::to_string(t.id), t.name);

@@ -412,7 +412,7 @@ json Components() {
   }
   {  // api/data_targets.cc
     json input = {{"name", Str()},
-                  {"type", {{"type", "string"}, {"enum", {"http"}}}},
+                  {"type", {{"type", "string"}, {"enum", {"http", "mqtt"}}}},
                   {"url", Str()},
                   {"format", {{"type", "string"}, {"enum", {"bysans", "os2iot"}}}},
                   {"batchSize", Int()},
@@ -422,12 +422,19 @@ json Components() {
                    {{"type", "object"},
                     {"description", "write-only values; null removes a header"},
                     {"additionalProperties", Nullable(Str())}}},
+                  {"topic", Str()},
+                  {"qos", Int()},
+                  {"retain", Bool()},
+                  {"username", Str()},
+                  {"password", {{"type", "string"}, {"description", "write-only (mqtt)"}}},
                   {"paused", Bool()},
                   {"maxAttempts", Int()},
                   {"maxAgeMs", Int()}};
     s["DataTargetInput"] = Obj(input, {"name", "url"});
     json target = input;
     target.erase("headers");
+    target.erase("password");
+    target["hasPassword"] = Bool();
     target["id"] = Int();
     target["organizationId"] = Int();
     target["applicationId"] = Int();

@@ -94,4 +94,32 @@ std::string FormatRequest(std::string_view format, std::span<const ShareRecord> 
   return out;
 }
 
+std::string ExpandTopic(std::string_view tmpl, Id app_id, const ShareRecord& r,
+                        const Device* device) {
+  auto safe = [](std::string v) {
+    for (char& c : v)
+      if (c == '/' || c == '+' || c == '#' || c == '\0') c = '_';
+    return v;
+  };
+  const std::pair<std::string_view, std::string> vars[] = {
+      {"{application}", std::to_string(app_id)},
+      {"{device}", std::to_string(r.device_id)},
+      {"{devEui}", safe(device ? device->dev_eui : std::string())},
+      {"{deviceName}", safe(device ? device->name : std::string())}};
+  std::string out;
+  for (size_t i = 0; i < tmpl.size();) {
+    bool replaced = false;
+    for (const auto& [name, value] : vars) {
+      if (tmpl.substr(i, name.size()) == name) {
+        out += value;
+        i += name.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out.push_back(tmpl[i++]);
+  }
+  return out;
+}
+
 }  // namespace bysans::share

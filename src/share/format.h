@@ -30,4 +30,10 @@ std::string FormatRecord(std::string_view format, const ShareRecord& r, const De
 std::string FormatRequest(std::string_view format, std::span<const ShareRecord> records,
                           bool batched, const DeviceLookup& device);
 
+// An MQTT target's topic for a record: the template with {application} (application id),
+// {device} (device id), {devEui} and {deviceName} replaced; '/', '+', '#' and NUL in a
+// replaced value become '_' (a value never adds a topic level or a wildcard).
+std::string ExpandTopic(std::string_view tmpl, Id app_id, const ShareRecord& r,
+                        const Device* device);
+
 }  // namespace bysans::share

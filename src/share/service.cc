@@ -16,6 +16,7 @@
 #include "core/thread_name.h"
 #include "share/format.h"
 #include "share/http_push.h"
+#include "share/mqtt_push.h"
 
 namespace bysans::share {
 namespace {
@@ -40,6 +41,7 @@ struct TargetService::Impl {
     // Guarded by mu.
     DataTarget target;
     std::map<std::string, std::string> headers;
+    std::string password;  // MQTT
     bool reconfigured = false;
     bool wake = false;
     int64_t cursor = 0;     // delivered up to here
@@ -112,6 +114,8 @@ struct TargetService::Impl {
         apps_after.insert(t.app_id);
         auto headers = targets.TargetHeaders(t.id);
         if (!headers.ok()) spdlog::warn("data target {}: {}", t.id, headers.status().message());
+        auto password = targets.TargetPassword(t.id);
+        if (!password.ok()) spdlog::warn("data target {}: {}", t.id, password.status().message());
         auto it = workers.find(t.id);
         if (it == workers.end()) {
           auto w = std::make_shared<Worker>();
@@ -119,6 +123,7 @@ struct TargetService::Impl {
           w->app_id = t.app_id;
           w->cursor = w->persisted = t.cursor;
           w->headers = headers.ok() ? *headers : std::map<std::string, std::string>{};
+          w->password = password.ok() ? *password : std::string();
           w->target = std::move(t);
           const Metrics::Labels labels = {{"target", std::to_string(w->id)}};
           w->sent_total = &metrics.Counter("bysans_target_sent_total",
@@ -135,6 +140,7 @@ struct TargetService::Impl {
           t.cursor = w.cursor;
           w.target = std::move(t);
           if (headers.ok()) w.headers = *headers;
+          if (password.ok()) w.password = *password;
           w.reconfigured = true;
           w.cv.notify_all();
         }
@@ -226,9 +232,17 @@ struct TargetService::Impl {
 
   // ------------------------------------------------------------ worker
 
+  // A target's opened secrets, copied for one iteration.
+  struct Secrets {
+    std::map<std::string, std::string> headers;
+    std::string password;
+  };
+
   // What one worker thread keeps between iterations.
   struct RunState {
     HttpPusher pusher;
+    MqttPusher mqtt;                    // one persistent connection (MQTT targets)
+    std::string client_id_suffix;       // the test button's connection: its own client id
     std::deque<ShareRecord> buffered;   // read from the log, after the in-flight slice
     int64_t read_upto = 0;              // the last position read
     std::vector<ShareRecord> inflight;  // the slice being sent (again, after a failure)
@@ -249,7 +263,7 @@ struct TargetService::Impl {
     }
     while (!w.stop.load()) {
       DataTarget t;
-      std::map<std::string, std::string> headers;
+      Secrets secrets;
       {
         std::lock_guard lk(w.mu);
         if (w.reconfigured) {  // start over from the cursor with the new settings
@@ -261,7 +275,8 @@ struct TargetService::Impl {
           rs.first_failure_ms = 0;
         }
         t = w.target;
-        headers = w.headers;
+        secrets.headers = w.headers;
+        secrets.password = w.password;
         if (t.paused) w.status.status = "paused";
       }
       if (t.paused) {
@@ -269,14 +284,14 @@ struct TargetService::Impl {
         Wait(w, opts.poll_ms, true);
         continue;
       }
-      if (rs.inflight.empty() && ReplayLetters(w, rs, t, headers)) continue;
+      if (rs.inflight.empty() && ReplayLetters(w, rs, t, secrets)) continue;
       if (rs.inflight.empty() && !NextSlice(w, rs, t)) {
         SaveCursor(w, rs, true);
         FlushSuccessLog(rs, true);
         Wait(w, opts.poll_ms, true);
         continue;
       }
-      Send(w, rs, t, headers);
+      Send(w, rs, t, secrets);
     }
     SaveCursor(w, rs, true);
     FlushSuccessLog(rs, true);
@@ -355,11 +370,30 @@ struct TargetService::Impl {
     w.persisted = cursor;
   }
 
-  void Send(Worker& w, RunState& rs, const DataTarget& t,
-            const std::map<std::string, std::string>& headers) {
-    const std::string body = Body(t, rs.inflight);
+  // One attempt to deliver `records` to the target (HTTP: one request; MQTT: one publish
+  // per record on the target's connection).
+  PushResult Deliver(RunState& rs, const DataTarget& t, const Secrets& secrets,
+                     std::span<const ShareRecord> records, std::atomic<bool>* stop) {
+    if (t.type == "mqtt") {
+      std::vector<std::pair<std::string, std::string>> messages;
+      messages.reserve(records.size());
+      for (const ShareRecord& r : records) {
+        auto device = DeviceOf(r.device_id);
+        DeviceLookup lookup = [&](Id) { return device.get(); };
+        messages.emplace_back(ExpandTopic(t.topic, t.app_id, r, device.get()),
+                              FormatRecord(t.format, r, lookup));
+      }
+      MqttTargetConfig config{t.url, "bysans-target-" + std::to_string(t.id) + rs.client_id_suffix,
+                              t.username, secrets.password};
+      return rs.mqtt.Publish(config, opts.outbound, messages, t.qos, t.retain, t.timeout_ms, stop);
+    }
+    return rs.pusher.Post(t.url, secrets.headers, Body(t, records), t.timeout_ms, opts.outbound,
+                          stop);
+  }
+
+  void Send(Worker& w, RunState& rs, const DataTarget& t, const Secrets& secrets) {
     const TimeMs start = clock.NowMs();
-    PushResult r = rs.pusher.Post(t.url, headers, body, t.timeout_ms, opts.outbound, &w.stop);
+    PushResult r = Deliver(rs, t, secrets, rs.inflight, &w.stop);
     const TimeMs now = clock.NowMs();
     if (w.stop.load() && !r.ok) return;  // aborted by the stop: sent again after the restart
     const auto n = static_cast<int>(rs.inflight.size());
@@ -418,8 +452,7 @@ struct TargetService::Impl {
   }
 
   // Sends the dead letters marked for replay, before the log. True when there were some.
-  bool ReplayLetters(Worker& w, RunState& rs, const DataTarget& t,
-                     const std::map<std::string, std::string>& headers) {
+  bool ReplayLetters(Worker& w, RunState& rs, const DataTarget& t, const Secrets& secrets) {
     const size_t batch = static_cast<size_t>(std::max(1, t.batch_size));
     auto letters = targets.ReplayQueue(t.id, batch);
     if (!letters.ok() || letters->empty()) return false;
@@ -430,8 +463,7 @@ struct TargetService::Impl {
       records.push_back(std::move(d.record));
     }
     const TimeMs start = clock.NowMs();
-    PushResult r =
-        rs.pusher.Post(t.url, headers, Body(t, records), t.timeout_ms, opts.outbound, &w.stop);
+    PushResult r = Deliver(rs, t, secrets, records, &w.stop);
     const TimeMs now = clock.NowMs();
     if (w.stop.load() && !r.ok) return true;
     LogAttempt(t.id, now, r.ok, static_cast<int>(records.size()), records.front().position,
@@ -578,12 +610,15 @@ Result<TestResult> TargetService::Test(const DataTarget& target, Id device_id) {
   r.message_id = raw.id;
   r.decoded_json = raw.payload;  // as without a decoder (format.h falls back to a string)
   BYSANS_ASSIGN_OR_RETURN(r.readings, m.store.Latest({device_id}));
-  BYSANS_ASSIGN_OR_RETURN(auto headers, m.targets.TargetHeaders(target.id));
-  HttpPusher pusher;
+  Impl::Secrets secrets;
+  BYSANS_ASSIGN_OR_RETURN(secrets.headers, m.targets.TargetHeaders(target.id));
+  BYSANS_ASSIGN_OR_RETURN(secrets.password, m.targets.TargetPassword(target.id));
+  DataTarget t = target;
+  t.timeout_ms = std::min(target.timeout_ms, m.opts.max_test_timeout_ms);
+  Impl::RunState rs;  // its own connection, outside the target's queue
+  rs.client_id_suffix = "-test";
   const TimeMs start = m.clock.NowMs();
-  PushResult p = pusher.Post(target.url, headers, m.Body(target, {&r, 1}),
-                             std::min(target.timeout_ms, m.opts.max_test_timeout_ms),
-                             m.opts.outbound, nullptr);
+  PushResult p = m.Deliver(rs, t, secrets, {&r, 1}, nullptr);
   TestResult out{p.ok, p.http_status, p.error, m.clock.NowMs() - start};
   m.LogAttempt(target.id, m.clock.NowMs(), p.ok, 1, 0, 0, p.ok ? "test" : "test: " + p.error,
                out.duration_ms);

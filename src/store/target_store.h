@@ -26,8 +26,8 @@ struct DataTarget {
   Id org_id = 0;  // denormalised from the application, for tenancy checks
   Id app_id = 0;
   std::string name;
-  std::string type = "http";      // http (mqtt to come)
-  std::string url;                // http(s)://...
+  std::string type = "http";      // http | mqtt
+  std::string url;                // http(s)://... | mqtt(s)://host[:port]
   std::string format = "bysans";  // bysans (envelope) | os2iot (decoded payload as is)
   int batch_size = 1;             // records per request; > 1: a JSON array
   int64_t timeout_ms = 10'000;
@@ -35,6 +35,13 @@ struct DataTarget {
   // Names of the headers sent with every request (Authorization, ...); their values are
   // sealed at rest and never part of this struct (TargetHeaders).
   std::vector<std::string> header_names;
+  // MQTT publish: topic template ({application}, {device}, {devEui}, {deviceName}), QoS 0/1,
+  // retained flag, user name; the password is sealed at rest and never part of this struct.
+  std::string topic;
+  int qos = 1;
+  bool retain = false;
+  std::string username;
+  bool has_password = false;
   bool paused = false;
   int max_attempts = 10;                // a record failing this often goes to the dead letters
   int64_t max_age_ms = 24 * 3'600'000;  // ... or after failing for this long
@@ -85,21 +92,25 @@ class TargetStore {
  public:
   virtual ~TargetStore() = default;
 
-  // `headers`: name → value, sealed at rest. Create assigns id and times; its cursor starts
-  // at the end of the application's share log (a new target forwards what comes next).
+  // `headers`: name → value, and `password` (MQTT; nullopt or "" = none), sealed at rest.
+  // Create assigns id and times; its cursor starts at the end of the application's share log
+  // (a new target forwards what comes next).
   virtual Result<DataTarget> CreateTarget(DataTarget t,
-                                          const std::map<std::string, std::string>& headers) = 0;
+                                          const std::map<std::string, std::string>& headers,
+                                          const std::optional<std::string>& password) = 0;
   virtual Result<DataTarget> GetTarget(Id id) = 0;
   // app_id 0 = every target.
   virtual Result<std::vector<DataTarget>> ListTargets(Id app_id) = 0;
-  // Changes everything but id, org, app, cursor and created time. `headers`: nullopt keeps
-  // the stored ones.
+  // Changes everything but id, org, app, cursor and created time. `headers` / `password`:
+  // nullopt keeps the stored ones ("" removes the password).
   virtual Status UpdateTarget(const DataTarget& t,
-                              const std::optional<std::map<std::string, std::string>>& headers) = 0;
+                              const std::optional<std::map<std::string, std::string>>& headers,
+                              const std::optional<std::string>& password) = 0;
   virtual Status SetTargetPaused(Id id, bool paused) = 0;
   virtual Status DeleteTarget(Id id) = 0;
-  // The opened header values; kInternal when they cannot be opened.
+  // The opened header values and password ("" = none); kInternal when they cannot be opened.
   virtual Result<std::map<std::string, std::string>> TargetHeaders(Id id) = 0;
+  virtual Result<std::string> TargetPassword(Id id) = 0;
   // Increases with every change of a target (the delivery service reconciles its workers).
   virtual int64_t targets_generation() const = 0;
 

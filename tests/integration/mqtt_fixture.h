@@ -285,11 +285,12 @@ class TestBroker {
   };
 
   // users: name → password.
+  // `port` 0: a free one (a given port brings a broker back on the same address).
   explicit TestBroker(const std::map<std::string, std::string>& users,
-                      const std::optional<TlsListener>& tls = std::nullopt) {
+                      const std::optional<TlsListener>& tls = std::nullopt, int port = 0) {
     char tmpl[] = "/tmp/bysans-testbroker-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    port_ = FreePort();
+    port_ = port != 0 ? port : FreePort();
     if (tls) {
       do {
         tls_port_ = FreePort();

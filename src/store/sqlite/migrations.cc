@@ -355,7 +355,9 @@ CREATE TABLE data_targets(
   app_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
   name TEXT NOT NULL, type TEXT NOT NULL, url TEXT NOT NULL, format TEXT NOT NULL,
   batch_size INTEGER NOT NULL, timeout_ms INTEGER NOT NULL, device_ids TEXT NOT NULL,
-  headers_sealed TEXT NOT NULL, paused INTEGER NOT NULL, max_attempts INTEGER NOT NULL,
+  headers_sealed TEXT NOT NULL, topic TEXT NOT NULL, qos INTEGER NOT NULL,
+  retain INTEGER NOT NULL, username TEXT NOT NULL, password_sealed TEXT,
+  paused INTEGER NOT NULL, max_attempts INTEGER NOT NULL,
   max_age_ms INTEGER NOT NULL, cursor INTEGER NOT NULL, created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL);
 CREATE INDEX data_targets_app ON data_targets(app_id, id);

@@ -17,7 +17,8 @@ int64_t ClampLimit(int64_t l) { return std::clamp<int64_t>(l, 1, 10000); }
 
 constexpr const char* kTargetCols =
     "id, org_id, app_id, name, type, url, format, batch_size, timeout_ms, device_ids, "
-    "headers_sealed, paused, max_attempts, max_age_ms, cursor, created_ms, updated_ms";
+    "headers_sealed, paused, max_attempts, max_age_ms, cursor, created_ms, updated_ms, topic, qos, "
+    "retain, username, password_sealed IS NOT NULL";
 
 DataTarget TargetFrom(const Stmt& s) {
   DataTarget t;
@@ -43,6 +44,11 @@ DataTarget TargetFrom(const Stmt& s) {
   t.cursor = s.Int(14);
   t.created_ms = s.Int(15);
   t.updated_ms = s.Int(16);
+  t.topic = s.Text(17);
+  t.qos = static_cast<int>(s.Int(18));
+  t.retain = s.Int(19) != 0;
+  t.username = s.Text(20);
+  t.has_password = s.Int(21) != 0;
   return t;
 }
 
@@ -68,9 +74,13 @@ class SqliteTargetStore final : public TargetStore {
  public:
   SqliteTargetStore(Pool& pool, const SecretBox& box) : pool_(pool), box_(box) {}
 
-  Result<DataTarget> CreateTarget(DataTarget t,
-                                  const std::map<std::string, std::string>& headers) override {
+  Result<DataTarget> CreateTarget(DataTarget t, const std::map<std::string, std::string>& headers,
+                                  const std::optional<std::string>& password) override {
     BYSANS_ASSIGN_OR_RETURN(std::string sealed, Seal(headers));
+    std::optional<std::string> password_box;
+    if (password && !password->empty()) {
+      BYSANS_ASSIGN_OR_RETURN(password_box, box_.SealText(*password));
+    }
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     {
       Txn txn(*db, true);
@@ -79,18 +89,27 @@ class SqliteTargetStore final : public TargetStore {
       BYSANS_ASSIGN_OR_RETURN(
           auto q, db->Prepare("INSERT INTO data_targets(org_id, app_id, name, type, url, format, "
                               "batch_size, timeout_ms, device_ids, headers_sealed, paused, "
-                              "max_attempts, max_age_ms, cursor, created_ms, updated_ms) "
-                              "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                              "max_attempts, max_age_ms, cursor, created_ms, updated_ms, topic, "
+                              "qos, retain, username, password_sealed) "
+                              "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                              "?)"));
       q->Bind(1, t.org_id).Bind(2, t.app_id).Bind(3, t.name).Bind(4, t.type).Bind(5, t.url);
       q->Bind(6, t.format).Bind(7, t.batch_size).Bind(8, t.timeout_ms);
       q->Bind(9, DeviceIdsText(t.device_ids)).Bind(10, sealed).Bind(11, t.paused);
       q->Bind(12, t.max_attempts).Bind(13, t.max_age_ms).Bind(14, t.cursor);
-      q->Bind(15, t.created_ms).Bind(16, t.created_ms);
+      q->Bind(15, t.created_ms).Bind(16, t.created_ms).Bind(17, t.topic).Bind(18, t.qos);
+      q->Bind(19, t.retain).Bind(20, t.username);
+      if (password_box) {
+        q->Bind(21, *password_box);
+      } else {
+        q->BindNull(21);
+      }
       BYSANS_RETURN_IF_ERROR(q->Run());
       t.id = db->LastInsertId();
       BYSANS_RETURN_IF_ERROR(txn.Commit());
     }
     t.updated_ms = t.created_ms;
+    t.has_password = password_box.has_value();
     t.header_names.clear();
     for (const auto& [name, value] : headers) t.header_names.push_back(name);
     generation_.fetch_add(1);
@@ -120,21 +139,36 @@ class SqliteTargetStore final : public TargetStore {
   }
 
   Status UpdateTarget(const DataTarget& t,
-                      const std::optional<std::map<std::string, std::string>>& headers) override {
+                      const std::optional<std::map<std::string, std::string>>& headers,
+                      const std::optional<std::string>& password) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     std::string sealed;
     if (headers) {
       BYSANS_ASSIGN_OR_RETURN(sealed, Seal(*headers));
     }
+    std::optional<std::string> password_box;
+    if (password && !password->empty()) {
+      BYSANS_ASSIGN_OR_RETURN(password_box, box_.SealText(*password));
+    }
     BYSANS_ASSIGN_OR_RETURN(
         auto q, db->Prepare("UPDATE data_targets SET name=?, type=?, url=?, format=?, "
                             "batch_size=?, timeout_ms=?, device_ids=?, "
                             "headers_sealed=CASE WHEN ? THEN ? ELSE headers_sealed END, "
-                            "paused=?, max_attempts=?, max_age_ms=?, updated_ms=? WHERE id=?"));
+                            "paused=?, max_attempts=?, max_age_ms=?, updated_ms=?, topic=?, "
+                            "qos=?, retain=?, username=?, "
+                            "password_sealed=CASE WHEN ? THEN ? ELSE password_sealed END "
+                            "WHERE id=?"));
     q->Bind(1, t.name).Bind(2, t.type).Bind(3, t.url).Bind(4, t.format).Bind(5, t.batch_size);
     q->Bind(6, t.timeout_ms).Bind(7, DeviceIdsText(t.device_ids)).Bind(8, headers.has_value());
     q->Bind(9, sealed).Bind(10, t.paused).Bind(11, t.max_attempts).Bind(12, t.max_age_ms);
-    q->Bind(13, t.updated_ms).Bind(14, t.id);
+    q->Bind(13, t.updated_ms).Bind(14, t.topic).Bind(15, t.qos).Bind(16, t.retain);
+    q->Bind(17, t.username).Bind(18, password.has_value());
+    if (password_box) {
+      q->Bind(19, *password_box);
+    } else {
+      q->BindNull(19);
+    }
+    q->Bind(20, t.id);
     BYSANS_RETURN_IF_ERROR(q->Run());
     if (db->Changes() == 0) return NotFound("no data target with id " + std::to_string(t.id));
     generation_.fetch_add(1);
@@ -176,6 +210,19 @@ class SqliteTargetStore final : public TargetStore {
       BYSANS_ASSIGN_OR_RETURN(out[name], box_.UnsealText(box.get<std::string>()));
     }
     return out;
+  }
+
+  Result<std::string> TargetPassword(Id id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q,
+                            db->Prepare("SELECT password_sealed FROM data_targets WHERE id=?"));
+    q->Bind(1, id);
+    if (!q->Step()) {
+      BYSANS_RETURN_IF_ERROR(q->status());
+      return NotFound("no data target with id " + std::to_string(id));
+    }
+    if (q->IsNull(0)) return std::string();
+    return box_.UnsealText(q->Text(0));
   }
 
   int64_t targets_generation() const override { return generation_.load(); }

@@ -43,7 +43,7 @@ class ShareLogTest : public StoreTest {
     t.app_id = app_;
     t.name = "t";
     t.url = "https://example.com/";
-    auto r = store_->targets().CreateTarget(t, {{"Authorization", "Bearer x"}});
+    auto r = store_->targets().CreateTarget(t, {{"Authorization", "Bearer x"}}, std::nullopt);
     EXPECT_TRUE(r.ok()) << r.status().message();
     return *r;
   }
