@@ -110,6 +110,12 @@ TEST_F(DataTargetSecurityTest, LoopbackAndPrivateAddressesAreRefusedWithoutOutbo
              {{"url", url}, {"headers", {{"Authorization", nullptr}}}});
     EXPECT_EQ(r.status, 400) << url << ": " << r.body;
   }
+  // MQTT targets too (mqtt/client.h checks names on connect, like the integrations).
+  for (const std::string url : {"mqtt://127.0.0.1:1883", "mqtts://10.0.0.5", "mqtt://[::1]:1883"}) {
+    auto r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",
+                  {{"name", "broker"}, {"type", "mqtt"}, {"url", url}, {"topic", "t/{device}"}});
+    EXPECT_EQ(r.status, 400) << url << ": " << r.body;
+  }
   // Credentials in the URL would be shown to every viewer: refused.
   auto r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",
                 {{"name", "creds"}, {"url", "https://user:pw@example.com/"}});
@@ -144,6 +150,28 @@ TEST_F(DataTargetSecurityTest, HeaderValuesAreWriteOnly) {
   r = Send(*a_.admin.client, "PUT", target_, {{"url", "https://attacker.example.net/"}});
   EXPECT_EQ(r.status, 400) << r.body;
   ExpectUnchanged();
+  // An MQTT target's password: write-only, and it does not follow the URL to another broker.
+  r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",
+           {{"name", "broker"},
+            {"type", "mqtt"},
+            {"url", "mqtts://broker.example.com"},
+            {"topic", "kommune/{device}"},
+            {"username", "bysans"},
+            {"password", "mqtt-secret-pw"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body.find("mqtt-secret-pw"), std::string::npos) << r.body;
+  EXPECT_TRUE(r.Json().value("hasPassword", false));
+  const std::string mqtt = "/api/v1/data-targets/" + std::to_string(r.Json()["id"].get<int64_t>());
+  for (OrgMember* m : {&a_.admin, &a_.viewer}) {
+    auto g = m->client->Get(mqtt);
+    ASSERT_EQ(g.status, 200) << g.body;
+    EXPECT_EQ(g.body.find("mqtt-secret-pw"), std::string::npos) << g.body;
+  }
+  r = Send(*a_.admin.client, "PUT", mqtt, {{"url", "mqtt://attacker.example.net"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Send(*a_.admin.client, "PUT", mqtt, {{"name", "renamed"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.Json().value("hasPassword", false)) << r.body;
 }
 
 }  // namespace
