@@ -1,5 +1,8 @@
 #include "share/format.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/json_depth.h"
@@ -22,36 +25,109 @@ void AppendDecoded(std::string_view decoded, std::string* out) {
   }
 }
 
-json ValueJson(const Value& v) {
-  if (const double* d = std::get_if<double>(&v)) return *d;
-  if (const bool* b = std::get_if<bool>(&v)) return *b;
-  return std::get<std::string>(v);
+// JSON text written directly (no parse tree: a target drains tens of thousands of records per
+// second, and nlohmann's tree cost several times the whole ingest path per record).
+void AppendString(std::string_view v, std::string* out) {
+  out->push_back('"');
+  for (char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(ch);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out->append(buf);
+    } else {
+      out->push_back(ch);
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendNumber(double d, std::string* out) {
+  if (!std::isfinite(d)) {
+    out->append("null");
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out->append(buf, ec == std::errc() ? static_cast<size_t>(end - buf) : 0);
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, static_cast<size_t>(end - buf));
+}
+
+// RFC 3339 of a time, remembering the last one (a message's readings share their time).
+void AppendTime(TimeMs t, std::string* out) {
+  thread_local TimeMs last = INT64_MIN;
+  thread_local std::string text;
+  if (t != last) {
+    text = FormatRfc3339(t);
+    last = t;
+  }
+  out->push_back('"');
+  out->append(text);
+  out->push_back('"');
+}
+
+void AppendValue(const Value& v, std::string* out) {
+  if (const double* d = std::get_if<double>(&v)) {
+    AppendNumber(*d, out);
+  } else if (const bool* b = std::get_if<bool>(&v)) {
+    out->append(*b ? "true" : "false");
+  } else {
+    AppendString(std::get<std::string>(v), out);
+  }
 }
 
 void AppendEnvelope(const ShareRecord& r, const DeviceLookup& lookup, std::string* out) {
-  json device = {{"id", r.device_id}};
+  out->append("{\"device\":{\"id\":");
+  AppendInt(r.device_id, out);
   if (const Device* d = lookup ? lookup(r.device_id) : nullptr) {
-    device["name"] = d->name;
-    device["devEui"] = d->dev_eui.empty() ? json(nullptr) : json(d->dev_eui);
-    device["location"] =
-        d->location ? json{{"lat", d->location->lat}, {"lon", d->location->lon}} : json(nullptr);
+    out->append(",\"name\":");
+    AppendString(d->name, out);
+    out->append(",\"devEui\":");
+    if (d->dev_eui.empty()) {
+      out->append("null");
+    } else {
+      AppendString(d->dev_eui, out);
+    }
+    out->append(",\"location\":");
+    if (d->location) {
+      out->append("{\"lat\":");
+      AppendNumber(d->location->lat, out);
+      out->append(",\"lon\":");
+      AppendNumber(d->location->lon, out);
+      out->push_back('}');
+    } else {
+      out->append("null");
+    }
   }
-  json readings = json::array();
-  for (const Reading& x : r.readings) {
-    readings.push_back({{"key", x.key},
-                        {"value", ValueJson(x.value)},
-                        {"unit", x.unit},
-                        {"quality", QualityName(x.quality)},
-                        {"ts", FormatRfc3339(x.ts)}});
+  out->append("},\"receivedAt\":");
+  AppendTime(r.received_ms, out);
+  out->append(",\"messageId\":");
+  AppendInt(r.message_id, out);
+  out->append(",\"readings\":[");
+  for (size_t i = 0; i < r.readings.size(); ++i) {
+    const Reading& x = r.readings[i];
+    if (i > 0) out->push_back(',');
+    out->append("{\"key\":");
+    AppendString(x.key, out);
+    out->append(",\"value\":");
+    AppendValue(x.value, out);
+    out->append(",\"unit\":");
+    AppendString(x.unit, out);
+    out->append(",\"quality\":\"");
+    out->append(QualityName(x.quality));
+    out->append("\",\"ts\":");
+    AppendTime(x.ts, out);
+    out->push_back('}');
   }
-  json head = {{"device", std::move(device)},
-               {"receivedAt", FormatRfc3339(r.received_ms)},
-               {"messageId", r.message_id},
-               {"readings", std::move(readings)}};
-  std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
-  text.pop_back();  // the closing brace: "decoded" follows as raw JSON text
-  out->append(text);
-  out->append(",\"decoded\":");
+  out->append("],\"decoded\":");
   AppendDecoded(r.decoded_json, out);
   out->push_back('}');
 }

@@ -1,6 +1,8 @@
 #include "share/service.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -256,6 +258,10 @@ struct TargetService::Impl {
 
   void Run(Worker& w) {
     NameThisThread("share-target");
+    // Delivery yields the CPU to ingest when both want it (Linux: a thread's own nice value):
+    // at peak a target's lag grows and catches up afterwards, the ingest rate stays.
+    if (opts.worker_nice > 0)
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), opts.worker_nice);
     RunState rs;
     {
       std::lock_guard lk(w.mu);

@@ -37,6 +37,7 @@ struct ServiceOptions {
   int delivery_log_keep = 500;          // attempts kept per target
   TimeMs prune_ms = 5000;               // how often delivered records are pruned
   TimeMs max_test_timeout_ms = 10'000;  // a test request waits at most this long
+  int worker_nice = 10;                 // delivery threads run at this nice value (0 = as ingest)
 };
 
 // What a target is doing (process-local).

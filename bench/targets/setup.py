@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""bench/targets set-up through the API: setup.py URL TMP DEVICES creates an organisation, an
+application and DEVICES MQTT devices (TMP/devices: "id user password" lines, TMP/app: the
+application id). setup.py URL TMP targets RECEIVER_URL N creates N HTTP push targets
+(batchSize 500) on the application (paused when a 6th argument says "paused"); setup.py URL TMP pause|resume pauses or resumes them."""
+import json
+import sys
+import urllib.request
+from http.cookiejar import CookieJar
+
+URL, TMP, WHAT = sys.argv[1], sys.argv[2], sys.argv[3]
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+
+def call(method, path, body=None):
+    req = urllib.request.Request(URL + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with opener.open(req) as r:
+        text = r.read()
+        return json.loads(text) if text else None
+
+
+call("POST", "/api/v1/auth/login", {"email": "bench@bysans.local",
+                                    "password": "bench-password-123"})
+if WHAT.isdigit():
+    org = call("POST", "/api/v1/organizations", {"name": "Bench Kommune"})["id"]
+    app = call("POST", f"/api/v1/organizations/{org}/applications", {"name": "Rooms"})["id"]
+    with open(f"{TMP}/devices", "w") as f:
+        for i in range(int(WHAT)):
+            d = call("POST", f"/api/v1/applications/{app}/devices",
+                     {"name": f"Room sensor {i + 1}", "transport": "mqtt"})
+            f.write(f"{d['id']} {d['mqtt']['username']} {d['mqtt']['password']}\n")
+    with open(f"{TMP}/app", "w") as f:
+        f.write(str(app))
+    sys.exit(0)
+app = open(f"{TMP}/app").read().strip()
+if WHAT == "targets":
+    for i in range(int(sys.argv[5])):
+        call("POST", f"/api/v1/applications/{app}/data-targets",
+             {"name": f"t{i}", "url": f"{sys.argv[4]}/t{i}", "batchSize": 500,
+              "maxAttempts": 1000000, "paused": len(sys.argv) > 6 and sys.argv[6] == "paused"})
+else:
+    for t in call("GET", f"/api/v1/applications/{app}/data-targets")["items"]:
+        call("POST", f"/api/v1/data-targets/{t['id']}/{WHAT}", {})
