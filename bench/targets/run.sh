@@ -16,7 +16,8 @@
 # second broker, see src/share/mqtt_push.h). Env: BYSANS_BUILD_DIR, BENCH_DEVICES (200),
 # BENCH_STORE_S (15), BENCH_LAT_S (8), BENCH_BACKLOG_S (10), BENCH_WINDOW (20), BENCH_RATE (0),
 # BENCH_TARGETS (2), BENCH_PAUSED=1 (the targets are paused during step 2: the share log's own
-# cost on ingest, without delivery competing for the CPU).
+# cost on ingest, without delivery competing for the CPU), BENCH_PERF=<file> (a CPU profile of
+# bysans during step 4).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -104,10 +105,16 @@ sleep 1
 BEFORE=$(delivered)
 BACKLOG_OUT=$(load 0 "$BACKLOG_S")
 BACKLOG=$(field seen "$BACKLOG_OUT")
+PERF_PID=""
+if [[ -n "${BENCH_PERF:-}" ]]; then  # BENCH_PERF=<file>: perf record -g of bysans while it drains
+  perf record -q -F 999 -g -p "$BYSANS_PID" -o "$BENCH_PERF" 2>/dev/null &
+  PERF_PID=$!
+fi
 T0=$(now_ms)
 python3 "$HERE/setup.py" "$BYSANS_URL" "$TMP" resume
 for _ in $(seq 1 6000); do (( $(delivered) - BEFORE >= BACKLOG )) && break; sleep 0.1; done
 DRAIN_MS=$(( $(now_ms) - T0 ))
+[[ -n "$PERF_PID" ]] && kill -INT "$PERF_PID" && wait "$PERF_PID" || true
 DRAIN_RATE=$(awk -v n="$BACKLOG" -v ms="$DRAIN_MS" 'BEGIN { printf "%d", n * 1000 / ms }')
 echo "run.sh: backlog of $BACKLOG records drained in $DRAIN_MS ms" >&2
 

@@ -61,16 +61,39 @@ void AppendInt(int64_t v, std::string* out) {
   out->append(buf, static_cast<size_t>(end - buf));
 }
 
-// RFC 3339 of a time, remembering the last one (a message's readings share their time).
+// RFC 3339 of a time ("2024-01-01T00:00:00.000Z", as core/time_format.h writes it), without
+// printf: a target writes a few per record.
 void AppendTime(TimeMs t, std::string* out) {
-  thread_local TimeMs last = INT64_MIN;
-  thread_local std::string text;
-  if (t != last) {
-    text = FormatRfc3339(t);
-    last = t;
+  int64_t days = t >= 0 ? t / 86'400'000 : (t - 86'399'999) / 86'400'000;
+  int64_t ms = t - days * 86'400'000;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+  days += 719'468;
+  const int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  const int64_t doe = days - era * 146'097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) {
+    out->push_back('"');
+    out->append(FormatRfc3339(t));
+    out->push_back('"');
+    return;
   }
-  out->push_back('"');
-  out->append(text);
+  char b[26] = "\"0000-00-00T00:00:00.000Z";
+  auto put = [&b](int at, int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10) b[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(1, year, 4);
+  put(6, month, 2);
+  put(9, day, 2);
+  put(12, ms / 3'600'000, 2);
+  put(15, ms / 60'000 % 60, 2);
+  put(18, ms / 1000 % 60, 2);
+  put(21, ms % 1000, 3);
+  out->append(b, 25);
   out->push_back('"');
 }
 
@@ -161,6 +184,10 @@ std::string FormatRequest(std::string_view format, std::span<const ShareRecord> 
     if (!records.empty()) AppendRecord(format, records.front(), device, &out);
     return out;
   }
+  size_t size = 2;  // the body's size, roughly: one allocation instead of a doubling series
+  for (const ShareRecord& r : records)
+    size += 160 + r.decoded_json.size() + 120 * r.readings.size();
+  out.reserve(size);
   out.push_back('[');
   for (size_t i = 0; i < records.size(); ++i) {
     if (i > 0) out.push_back(',');

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/time_format.h"
+
 namespace bysans::share {
 namespace {
 
@@ -93,6 +95,23 @@ TEST(FormatTest, KnownFormats) {
   EXPECT_TRUE(IsKnownFormat("bysans"));
   EXPECT_TRUE(IsKnownFormat("os2iot"));
   EXPECT_FALSE(IsKnownFormat("ngsi-ld"));
+}
+
+}  // namespace
+}  // namespace bysans::share
+
+namespace bysans::share {
+namespace {
+
+TEST(FormatTest, TimesAreWrittenAsCoreFormatsThem) {
+  for (TimeMs t : {TimeMs{0}, TimeMs{1}, TimeMs{999}, TimeMs{1'704'067'199'999},
+                   TimeMs{951'782'400'000} /* 2000-02-29 */, TimeMs{4'102'444'800'123}, TimeMs{-1},
+                   TimeMs{-86'400'001}, TimeMs{253'402'300'799'999}}) {
+    ShareRecord r;
+    r.received_ms = t;
+    json e = json::parse(FormatRecord(kFormatBysans, r, nullptr));
+    EXPECT_EQ(e["receivedAt"], FormatRfc3339(t)) << t;
+  }
 }
 
 }  // namespace
