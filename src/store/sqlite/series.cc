@@ -51,6 +51,7 @@ void SeriesBuf::Normalize() {
   if (sorted) return;
   std::stable_sort(pts.begin(), pts.end(), ByTs);
   KeepLastPerTs(pts);
+  last_ts = pts.back().ts;  // not empty: an empty buffer is sorted
   sorted = true;
 }
 
@@ -113,8 +114,7 @@ Status SqliteStore::LoadSeriesState() {
     if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
       info->second.latest = p;
     SeriesBuf& buf = open_->series[sid];
-    if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
-    buf.pts.push_back(std::move(p));
+    buf.Append(std::move(p));
     ++open_->points;
   }
   BYSANS_RETURN_IF_ERROR(st->status());
@@ -132,8 +132,7 @@ Status SqliteStore::LoadSeriesState() {
       for (Point& p : g.pts) {
         if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
           info->second.latest = p;
-        if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
-        buf.pts.push_back(std::move(p));
+        buf.Append(std::move(p));
         ++open_->points;
       }
     }
@@ -434,8 +433,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       SeriesBuf& buf = open_->series[g.series_id];
       if (buf.pts.capacity() == 0) TakeSpare(g.series_id, &buf.pts);
       for (Point& p : g.pts) {
-        if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
-        buf.pts.push_back(std::move(p));
+        buf.Append(std::move(p));
       }
     }
     open_->points += static_cast<int64_t>(applied.points());

@@ -73,7 +73,15 @@ struct SeriesInfo {
 // Unsealed points of one series, in arrival order until normalised.
 struct SeriesBuf {
   std::vector<Point> pts;
+  // pts.back().ts, kept here: the writer appends to ~15,000 series a second, and reading the
+  // last point to check the order would be a cache miss per point.
+  TimeMs last_ts = 0;
   bool sorted = true;
+  void Append(Point p) {
+    if (!pts.empty() && p.ts <= last_ts) sorted = false;
+    last_ts = p.ts;
+    pts.push_back(std::move(p));
+  }
   // Sorts by ts and keeps the last written point of each ts.
   void Normalize();
 };
