@@ -72,8 +72,9 @@ TEST_F(DecoderEncodeTest, HostileEncodersFailClearlyAndTheServerGoesOnServing) {
      "not an integer 0..255"},
     {"throws", "function encodeDownlink(i) { throw new Error('valve jammed'); }", "valve jammed"},
     {"not an object", "function encodeDownlink(i) { return 42; }", "encodeDownlink"},
-#if !defined( \
-    __SANITIZE_ADDRESS__)  // the allocator budget is off under sanitizers (they own malloc)
+    {"named in a comment only", "// encodeDownlink: soon", "no function encodeDownlink"},
+  // The allocator budget is off under sanitizers (they own malloc).
+#if !defined(__SANITIZE_ADDRESS__)
     {"huge allocation", "function encodeDownlink(i) { return {bytes: new Uint8Array(2 ** 30)}; }",
      "memory limit exceeded"},
 #endif
