@@ -87,6 +87,17 @@ Result<Id> IdParam(const http::Request& req, const std::string& name) {
   return *v;
 }
 
+Result<int64_t> LimitQuery(const http::Request& req, int64_t fallback, int64_t max) {
+  const std::string* s = req.Query("limit");
+  if (!s || s->empty()) return fallback;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || p != s->data() + s->size() || v < 1 || v > max) {
+    return InvalidArgument("limit must be an integer from 1 to " + std::to_string(max));
+  }
+  return v;
+}
+
 Result<TimeMs> TimeQuery(const http::Request& req, const std::string& name, TimeMs fallback) {
   const std::string* s = req.Query(name);
   if (!s || s->empty()) return fallback;

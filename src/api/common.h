@@ -42,6 +42,10 @@ Result<Page> PageFrom(const http::Request& req);
 // (so /devices/abc is "no such device", not a 400).
 Result<Id> IdParam(const http::Request& req, const std::string& name);
 
+// ?limit= as an integer from 1 to `max`; `fallback` when absent or empty. kInvalidArgument
+// otherwise.
+Result<int64_t> LimitQuery(const http::Request& req, int64_t fallback, int64_t max);
+
 // An optional time query parameter (RFC 3339 or ms). kInvalidArgument naming
 // the parameter when it does not parse; `fallback` when absent.
 Result<TimeMs> TimeQuery(const http::Request& req, const std::string& name, TimeMs fallback);
