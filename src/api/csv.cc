@@ -5,6 +5,8 @@
 #include <cctype>
 #include <variant>
 
+#include "core/time_format.h"
+
 namespace bysans::api {
 
 using json = nlohmann::json;
@@ -98,6 +100,13 @@ http::Response CsvResponse(std::string body, const std::string& filename) {
   r.headers.Set("Content-Disposition", "attachment; filename=\"" + SafeFilename(filename) + "\"");
   r.body = std::move(body);
   return r;
+}
+
+json ReadingJson(const Reading& r) {
+  return {{"value", ValueJson(r.value)},
+          {"ts", FormatRfc3339(r.ts)},
+          {"unit", r.unit},
+          {"quality", QualityName(r.quality)}};
 }
 
 }  // namespace bysans::api

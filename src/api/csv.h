@@ -15,6 +15,8 @@ namespace bysans::api {
 std::string NumberText(double d);
 nlohmann::json ValueJson(const Value& v);
 std::string ValueText(const Value& v);
+// {"value", "ts", "unit", "quality"} of a reading.
+nlohmann::json ReadingJson(const Reading& r);
 
 // A plain decimal number ("-3.5", "+1e-3"): a spreadsheet reads it as a number, never as a
 // formula.

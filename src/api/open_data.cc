@@ -62,15 +62,10 @@ Result<std::vector<Device>> DatasetDevices(ApiContext& ctx, const OpenDataset& d
   if (d.app_id) {
     BYSANS_ASSIGN_OR_RETURN(bool shown, app_shown(*d.app_id));
     if (!shown) return out;
-    DeviceFilter f;
-    f.org_id = d.org_id;
-    f.app_id = *d.app_id;
-    for (Page page{10'000, 0};; page.offset += page.limit) {
-      BYSANS_ASSIGN_OR_RETURN(Paged<Device> got, ctx.store.ListDevices(f, page));
-      for (Device& dev : got.items) out.push_back(std::move(dev));
-      if (got.items.empty() || static_cast<int64_t>(out.size()) >= got.total) break;
-    }
-    return out;
+    Application app;
+    app.id = *d.app_id;
+    app.org_id = d.org_id;
+    return DevicesOfApplication(ctx, app);
   }
   for (Id id : d.device_ids) {
     auto dev = ctx.store.GetDevice(id);

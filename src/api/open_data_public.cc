@@ -21,7 +21,6 @@ namespace {
 constexpr int64_t kDefaultHistoryLimit = 1000;
 constexpr int64_t kMaxHistoryLimit = 10'000;
 constexpr TimeMs kDefaultHistoryRange = 24 * 3'600'000;  // without ?from: the last day
-constexpr size_t kLatestChunk = 500;                     // device ids per SeriesStore::Latest
 
 Status NoDataset(Id org, Id id) {
   return NotFound("no published dataset " + std::to_string(id) + " in organisation " +
@@ -130,20 +129,10 @@ json DeviceJson(const Device& dev) {
 Result<http::Response> Latest(ApiContext& ctx, http::Request& req) {
   BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DatasetDevices(ctx, p.dataset));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
   std::map<Id, json> readings;
-  for (size_t i = 0; i < devices.size(); i += kLatestChunk) {
-    std::vector<Id> ids;
-    for (size_t k = i; k < std::min(devices.size(), i + kLatestChunk); ++k) {
-      ids.push_back(devices[k].id);
-    }
-    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest(ids));
-    for (const Reading& r : rows) {
-      if (!KeyShown(p.dataset, r.key)) continue;
-      readings[r.device_id][r.key] = {{"value", ValueJson(r.value)},
-                                      {"ts", FormatRfc3339(r.ts)},
-                                      {"unit", r.unit},
-                                      {"quality", QualityName(r.quality)}};
-    }
+  for (const Reading& r : rows) {
+    if (KeyShown(p.dataset, r.key)) readings[r.device_id][r.key] = ReadingJson(r);
   }
   json items = json::array();
   for (const Device& dev : devices) {

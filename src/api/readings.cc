@@ -24,7 +24,6 @@ constexpr int64_t kDefaultMessageLimit = 100;
 constexpr int64_t kMaxMessageLimit = 10'000;
 // Aggregates default to everything from the epoch to the year 9999.
 constexpr TimeMs kLatestTime = 253'402'300'799'999;
-constexpr size_t kLatestChunk = 500;  // device ids per SeriesStore::Latest call
 
 // ---- small formatting helpers ------------------------------------------------
 
@@ -243,13 +242,6 @@ Result<http::Response> Keys(ApiContext& ctx, http::Request& req, const auth::Pri
   return Json(200, json{{"deviceId", d.id}, {"items", keys}});
 }
 
-json ReadingJson(const Reading& r) {
-  return {{"value", ValueJson(r.value)},
-          {"ts", FormatRfc3339(r.ts)},
-          {"unit", r.unit},
-          {"quality", QualityName(r.quality)}};
-}
-
 Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
@@ -268,25 +260,10 @@ Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const a
 Result<http::Response> AppLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kViewer));
-  DeviceFilter f;
-  f.org_id = app.org_id;
-  f.app_id = app.id;
-  std::vector<Device> devices;
-  for (Page page{10'000, 0};; page.offset += page.limit) {
-    BYSANS_ASSIGN_OR_RETURN(Paged<Device> got, ctx.store.ListDevices(f, page));
-    if (got.items.empty()) break;
-    for (auto& dev : got.items) devices.push_back(std::move(dev));
-    if (static_cast<int64_t>(devices.size()) >= got.total) break;
-  }
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DevicesOfApplication(ctx, app));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
   std::map<Id, json> readings;
-  for (size_t i = 0; i < devices.size(); i += kLatestChunk) {
-    std::vector<Id> ids;
-    for (size_t k = i; k < std::min(devices.size(), i + kLatestChunk); ++k) {
-      ids.push_back(devices[k].id);
-    }
-    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest(ids));
-    for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
-  }
+  for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
   json items = json::array();
   for (const Device& dev : devices) {
     auto it = readings.find(dev.id);

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 namespace bysans::opendata {
 namespace {
 
@@ -47,39 +51,24 @@ TEST(MetadataTest, PeriodicityIsIrregularOrARepeatingDuration) {
 TEST(MetadataTest, ValidMetadataPasses) { EXPECT_TRUE(ValidateMetadata(Valid()).ok()); }
 
 TEST(MetadataTest, EachRuleNamesItsField) {
-  OpenDataset d = Valid();
-  d.title.clear();
-  ExpectInvalid(d, "title");
-  d = Valid();
-  d.themes = {"TRAFFIC"};
-  ExpectInvalid(d, "themes");
-  d = Valid();
-  d.license = "CC-BY";
-  ExpectInvalid(d, "license");
-  d = Valid();
-  d.license = "javascript:alert(1)";
-  ExpectInvalid(d, "license");
-  d = Valid();
-  d.accrual_periodicity = "sometimes";
-  ExpectInvalid(d, "accrualPeriodicity");
-  d = Valid();
-  d.contact_email = "nobody";
-  ExpectInvalid(d, "contactEmail");
-  d = Valid();
-  d.contact_name.clear();
-  ExpectInvalid(d, "contactName");
-  d = Valid();
-  d.documentation_url = "ftp://x";
-  ExpectInvalid(d, "documentationUrl");
-  d = Valid();
-  d.keywords = {""};
-  ExpectInvalid(d, "keywords");
-  d = Valid();
-  d.keys.assign(51, "k");
-  ExpectInvalid(d, "keys");
-  d = Valid();
-  d.title.assign(201, 'x');
-  ExpectInvalid(d, "title");
+  const std::vector<std::pair<std::string, std::function<void(OpenDataset&)>>> cases = {
+      {"title", [](OpenDataset& d) { d.title.clear(); }},
+      {"title", [](OpenDataset& d) { d.title.assign(201, 'x'); }},
+      {"themes", [](OpenDataset& d) { d.themes = {"TRAFFIC"}; }},
+      {"license", [](OpenDataset& d) { d.license = "CC-BY"; }},
+      {"license", [](OpenDataset& d) { d.license = "javascript:alert(1)"; }},
+      {"accrualPeriodicity", [](OpenDataset& d) { d.accrual_periodicity = "sometimes"; }},
+      {"contactEmail", [](OpenDataset& d) { d.contact_email = "nobody"; }},
+      {"contactName", [](OpenDataset& d) { d.contact_name.clear(); }},
+      {"documentationUrl", [](OpenDataset& d) { d.documentation_url = "ftp://x"; }},
+      {"keywords", [](OpenDataset& d) { d.keywords = {""}; }},
+      {"keys", [](OpenDataset& d) { d.keys.assign(51, "k"); }},
+  };
+  for (const auto& [field, spoil] : cases) {
+    OpenDataset d = Valid();
+    spoil(d);
+    ExpectInvalid(d, field);
+  }
 }
 
 }  // namespace
