@@ -6,6 +6,8 @@
 // the same 404. Only the dataset's devices and keys are read (api/open_data.h DatasetDevices).
 // Answers carry Cache-Control and an ETag (304 on If-None-Match).
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <map>
 
 #include "api/common.h"

@@ -359,5 +359,30 @@ TEST_F(OpenDataTest, DefinitionsAreValidated) {
   EXPECT_EQ(list.Json()["items"].size(), 0u);
 }
 
+// With http.public_url the catalogue's links start with it (a proxy in front of bysans).
+class OpenDataPublicUrlTest : public OpenDataTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_HTTP_PUBLIC_URL=https://data.kommune.dk/"};
+    OpenDataTest::SetUp();
+  }
+};
+
+TEST_F(OpenDataPublicUrlTest, LinksUseThePublicUrl) {
+  int64_t id = PublishedDataset();
+  HttpClient anon(server_->url());
+  auto r = anon.Get(Public(a_.org_id), {"Host: evil.example"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json ds = r.Json()["dataset"][0];
+  EXPECT_EQ(ds["identifier"], "https://data.kommune.dk/api/v1/open-data-dk-sharing/" +
+                                  std::to_string(a_.org_id) + "/datasets/" + std::to_string(id));
+  EXPECT_EQ(r.body.find("evil"), std::string::npos) << r.body;
+  for (const json& dist : ds["distribution"]) {
+    EXPECT_EQ(dist["downloadURL"].get<std::string>().rfind("https://data.kommune.dk/api/v1/", 0),
+              0u)
+        << dist;
+  }
+}
+
 }  // namespace
 }  // namespace bysans::testing
