@@ -11,6 +11,12 @@
 namespace bysans::decode {
 namespace {
 
+// What names the message across a redelivery: its idempotency key (a ChirpStack
+// deduplicationId, ~40 bytes) when it has one, else the whole payload (~1 KB to hash).
+std::string_view MessageIdentity(const pipeline::Uplink& u) {
+  return u.dedup_key.empty() ? std::string_view(u.raw.payload) : std::string_view(u.dedup_key);
+}
+
 using json = nlohmann::json;
 
 bool LooksLikeJson(const RawMessage& raw) {
@@ -233,7 +239,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   if (!quarantine_) {
     ApplyDecodeResult(runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id)),
                       u.readings, u.raw);
-  } else if (Fingerprint fp = FingerprintOf(u.device->id, u.raw.payload, u.frame);
+  } else if (Fingerprint fp = FingerprintOf(u.device->id, MessageIdentity(u), u.frame);
              quarantine_->Contains(fp)) {
     spdlog::warn("device {}: message stored without decoding: {}", u.device->id, kQuarantinedError);
     DecodeResult r;

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/string_map.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/open_data_store.h"
@@ -74,18 +75,21 @@ struct SeriesInfo {
 // Unsealed points of one series, in arrival order until normalised.
 struct SeriesBuf {
   std::vector<Point> pts;
+  // pts.back().ts, kept here: the writer appends to ~15,000 series a second, and reading the
+  // last point to check the order would be a cache miss per point.
+  TimeMs last_ts = 0;
   bool sorted = true;
+  void Append(Point p) {
+    if (!pts.empty() && p.ts <= last_ts) sorted = false;
+    last_ts = p.ts;
+    pts.push_back(std::move(p));
+  }
   // Sorts by ts and keeps the last written point of each ts.
   void Normalize();
 };
 
-// A device's series by key. A hasher of our own (not noexcept: hash codes stay cached) makes
-// libstdc++ hash every lookup; with std::hash<std::string> it scans maps of up to 20 keys, a
-// device's usual count, comparing strings node by node (store-writer, once per reading).
-struct SeriesKeyHash {
-  size_t operator()(const std::string& key) const { return std::hash<std::string>{}(key); }
-};
-using SeriesKeys = std::unordered_map<std::string, int64_t, SeriesKeyHash>;
+// A device's series by key (a map of ~20 keys, looked up once per reading).
+using SeriesKeys = StringMap<int64_t>;
 
 // The in-memory mirror of the unsealed log rows of one generation.
 struct Segment {
