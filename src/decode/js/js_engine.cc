@@ -1156,8 +1156,9 @@ struct JsEngine::Impl {
     JS::RootedObject global(cx, GlobalOf(*dec));
     JSAutoRealm ar(cx, global);
     if (dec->fn(kSlotEncodeDownlink) == nullptr) {
-      result.status = InvalidArgument(
-          "decoder has no function encodeDownlink(input): it cannot encode downlink objects");
+      result.status = FailedPrecondition(
+          "decoder has no function encodeDownlink(input): it cannot encode downlink objects; "
+          "send the bytes ('data' or 'hex') instead");
       return finish(result);
     }
     JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(kSlotEncodeDownlink)));
