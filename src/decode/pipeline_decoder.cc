@@ -11,6 +11,12 @@
 namespace bysans::decode {
 namespace {
 
+// What names the message across a redelivery: its idempotency key (a ChirpStack
+// deduplicationId, ~40 bytes) when it has one, else the whole payload (~1 KB to hash).
+std::string_view MessageIdentity(const pipeline::Uplink& u) {
+  return u.dedup_key.empty() ? std::string_view(u.raw.payload) : std::string_view(u.dedup_key);
+}
+
 using json = nlohmann::json;
 
 bool LooksLikeJson(const RawMessage& raw) {
@@ -50,9 +56,12 @@ Result<std::shared_ptr<const StoredDecoder>> DecoderResolver::EncoderFor(const D
     return FailedPrecondition("device " + std::to_string(d.id) +
                               " has no decoder (its own or its application's) to encode a "
                               "downlink object");
-  if (dec->kind != DecoderKind::kJs || dec->code.find("encodeDownlink") == std::string::npos)
+  // Whether the code defines encodeDownlink is the engine's answer (Encode), not a text search.
+  if (dec->kind != DecoderKind::kJs)
     return FailedPrecondition("the device's decoder '" + dec->name + "' (id " +
-                              std::to_string(dec->id) + ") defines no encodeDownlink");
+                              std::to_string(dec->id) +
+                              ") is not JavaScript: it has no "
+                              "encodeDownlink");
   return dec;
 }
 
@@ -238,7 +247,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   };
   if (!quarantine_) {
     run();
-  } else if (Fingerprint fp = FingerprintOf(u.device->id, u.raw.payload, u.frame);
+  } else if (Fingerprint fp = FingerprintOf(u.device->id, MessageIdentity(u), u.frame);
              quarantine_->Contains(fp)) {
     spdlog::warn("device {}: message stored without decoding: {}", u.device->id, kQuarantinedError);
     DecodeResult r;

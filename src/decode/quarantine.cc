@@ -43,8 +43,8 @@ Status Errno(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-Fingerprint FingerprintOf(Id device_id, std::string_view payload, std::string_view frame) {
-  uint64_t h = Mix(0xcbf29ce484222325ULL, payload);
+Fingerprint FingerprintOf(Id device_id, std::string_view identity, std::string_view frame) {
+  uint64_t h = Mix(0xcbf29ce484222325ULL, identity);
   h = Mix(h, frame);  // lengths are mixed in: "ab" + "" differs from "a" + "b"
   return {device_id, h};
 }

@@ -35,9 +35,10 @@ struct Fingerprint {
   bool operator==(const Fingerprint&) const = default;
 };
 
-// A 64-bit hash of the payload and the frame (stable across builds and restarts; memcpy loads,
+// A 64-bit hash of what identifies the message (its payload, or its idempotency key when it
+// has one) and the frame (stable across builds and restarts; memcpy loads,
 // so the same on any little-endian machine).
-Fingerprint FingerprintOf(Id device_id, std::string_view payload, std::string_view frame);
+Fingerprint FingerprintOf(Id device_id, std::string_view identity, std::string_view frame);
 
 struct QuarantineOptions {
   std::string dir;                      // the data directory

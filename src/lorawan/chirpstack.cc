@@ -246,7 +246,12 @@ Result<EventTopic> ParseEventTopic(std::string_view topic) {
 }
 
 struct EventParser::Impl {
+  // simdjson refuses a document nested deeper than max_depth levels (the top-level value is
+  // level 1), as CheckJsonDepth does (tested). If that allocation failed, the parser keeps
+  // simdjson's far looser default, so every event is scanned first.
+  Impl() : depth_limited(parser.allocate(4096, kMaxJsonDepth) == simdjson::SUCCESS) {}
   simdjson::dom::parser parser;
+  const bool depth_limited;
 };
 
 EventParser::EventParser() : impl_(std::make_unique<Impl>()) {}
@@ -254,10 +259,13 @@ EventParser::~EventParser() = default;
 
 Result<ChirpstackEvent> EventParser::Parse(const EventTopic& topic, std::string_view payload) {
   // The payload is stored and later handed to decoders: nothing deeper than the API allows.
-  BYSANS_RETURN_IF_ERROR(CheckJsonDepth(payload));
+  // simdjson enforces that limit itself (Impl); a document it refuses is scanned for depth
+  // before nlohmann gives its verdict.
+  if (!impl_->depth_limited) BYSANS_RETURN_IF_ERROR(CheckJsonDepth(payload));
   simdjson::dom::element root;
   if (impl_->parser.parse(payload.data(), payload.size(), true).get(root) == simdjson::SUCCESS)
     return EventOf(topic, SView(root));
+  BYSANS_RETURN_IF_ERROR(CheckJsonDepth(payload));
   json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return InvalidArgument("ChirpStack event: payload is not valid JSON");
   return EventOf(topic, NView(&doc));

@@ -72,6 +72,15 @@ class FairQueue {
     return Ticket{org, e.lane, std::move(e.item)};
   }
 
+  // Whether Pop() would give an item now.
+  bool HasRunnable() const {
+    for (Id id : active_) {
+      const Org& o = orgs_.at(id);
+      if (o.running < max_running_ && FirstRunnable(o)) return true;
+    }
+    return false;
+  }
+
   // The item taken by Pop() finished after `cost` (any unit, e.g. microseconds).
   void Done(Id org, Id lane, int64_t cost) {
     Org& o = orgs_[org];

@@ -87,33 +87,42 @@ struct Pipeline::Impl {
       });
   }
 
+  // A worker wakes only for an item it can run: with one organisation (at most
+  // max_running_per_org decodes at once) a wake-up per queued item would mostly find nothing
+  // runnable and cost two context switches for nothing.
   void WorkerLoop() {
+    using Ticket = FairQueue<std::pair<std::shared_ptr<Uplink>, Done>>::Ticket;
+    std::optional<Ticket> t;
+    int64_t cost = 0;
     for (;;) {
-      std::optional<FairQueue<std::pair<std::shared_ptr<Uplink>, Done>>::Ticket> t;
-      {
-        std::unique_lock lock(mu);
-        ++idle_workers;
-        cv.wait(lock, [&] {
-          t = queue.Pop();
-          return t || (stopping && queue.empty());
-        });
-        --idle_workers;
-        if (!t) return;  // stopping and drained
-      }
-      auto start = std::chrono::steady_clock::now();
-      decoder->Decode(*t->item.first);
-      auto cost = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
-      // Handed to the store before the device's next message can be taken: order kept.
-      Commit(std::move(t->item.first), std::move(t->item.second));
       bool wake;
       {
-        std::lock_guard lock(mu);
-        queue.Done(t->org, t->lane, cost);
-        wake = idle_workers > 0 && (!queue.empty() || stopping);
+        std::unique_lock lock(mu);
+        if (t) queue.Done(t->org, t->lane, cost);
+        t = queue.Pop();
+        if (!t) {
+          ++idle_workers;
+          cv.wait(lock, [&] {
+            t = queue.Pop();
+            return t || (stopping && queue.empty());
+          });
+          --idle_workers;
+          if (!t) {
+            lock.unlock();
+            cv.notify_all();  // stopping: the other idle workers leave too
+            return;
+          }
+        }
+        wake = idle_workers > 0 && queue.HasRunnable();
       }
-      if (wake) cv.notify_all();
+      if (wake) cv.notify_one();
+      auto start = std::chrono::steady_clock::now();
+      decoder->Decode(*t->item.first);
+      cost = std::chrono::duration_cast<std::chrono::microseconds>(
+                 std::chrono::steady_clock::now() - start)
+                 .count();
+      // Handed to the store before the device's next message can be taken: order kept.
+      Commit(std::move(t->item.first), std::move(t->item.second));
     }
   }
 
@@ -215,7 +224,7 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
       stopping = m.stopping;
       if (!stopping && m.queue.Backlog(d.org_id) <= m.options.max_decode_backlog_ms * 1000) {
         m.queue.Push(d.org_id, d.id, {std::move(uplink), std::move(done)});
-        if (m.idle_workers > 0) m.cv.notify_one();
+        if (m.idle_workers > 0 && m.queue.HasRunnable()) m.cv.notify_one();
         return;
       }
     }

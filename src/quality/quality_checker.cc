@@ -5,8 +5,8 @@
 
 namespace bysans::quality {
 
-std::unordered_map<std::string, Range> ParseRanges(const std::string& doc_json) {
-  std::unordered_map<std::string, Range> out;
+StringMap<Range> ParseRanges(const std::string& doc_json) {
+  StringMap<Range> out;
   auto doc = nlohmann::json::parse(doc_json, nullptr, false);
   if (!doc.is_object()) return out;
   auto it = doc.find("x-bysans-ranges");
@@ -32,16 +32,15 @@ std::unordered_map<std::string, Range> ParseRanges(const std::string& doc_json) 
   return out;
 }
 
-std::shared_ptr<const std::unordered_map<std::string, Range>> QualityChecker::RangesOf(
-    const Device& d, TimeMs now) {
+std::shared_ptr<const StringMap<Range>> QualityChecker::RangesOf(const Device& d, TimeMs now) {
   if (!d.device_model_id) return nullptr;
   Id id = *d.device_model_id;
   if (auto it = models_.find(id);
       it != models_.end() && now - it->second.loaded_ms < options_.model_cache_ms)
     return it->second.ranges;
   auto m = meta_.GetDeviceModel(id);
-  auto ranges = std::make_shared<const std::unordered_map<std::string, Range>>(
-      m.ok() ? ParseRanges(m->doc_json) : std::unordered_map<std::string, Range>{});
+  auto ranges = std::make_shared<const StringMap<Range>>(m.ok() ? ParseRanges(m->doc_json)
+                                                                : StringMap<Range>{});
   models_[id] = {ranges, now};
   return ranges;
 }
@@ -61,7 +60,7 @@ void QualityChecker::Check(const Device& device, std::vector<Reading>& readings)
       auto it = ranges->find(r.key);
       if (it == ranges->end()) {
         size_t dot = r.key.rfind('.');
-        if (dot != std::string::npos) it = ranges->find(r.key.substr(dot + 1));
+        if (dot != std::string::npos) it = ranges->find(std::string_view(r.key).substr(dot + 1));
       }
       if (it != ranges->end()) range = &it->second;
     }

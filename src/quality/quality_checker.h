@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/string_map.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -41,7 +42,7 @@ struct Range {
 };
 
 // Parses "x-bysans-ranges" of a DeviceModel document (missing/invalid members are ignored).
-std::unordered_map<std::string, Range> ParseRanges(const std::string& doc_json);
+StringMap<Range> ParseRanges(const std::string& doc_json);
 
 class QualityChecker final : public pipeline::QualityChecker {
  public:
@@ -51,7 +52,7 @@ class QualityChecker final : public pipeline::QualityChecker {
 
  private:
   struct Model {
-    std::shared_ptr<const std::unordered_map<std::string, Range>> ranges;
+    std::shared_ptr<const StringMap<Range>> ranges;
     TimeMs loaded_ms = 0;
   };
   struct Last {
@@ -59,15 +60,14 @@ class QualityChecker final : public pipeline::QualityChecker {
     TimeMs ts = 0;
     int repeats = 0;
   };
-  std::shared_ptr<const std::unordered_map<std::string, Range>> RangesOf(const Device& d,
-                                                                         TimeMs now);
+  std::shared_ptr<const StringMap<Range>> RangesOf(const Device& d, TimeMs now);
 
   MetaStore& meta_;
   const Clock& clock_;
   QualityOptions options_;
   std::mutex mu_;
   std::unordered_map<Id, Model> models_;
-  std::unordered_map<Id, std::unordered_map<std::string, Last>> last_;
+  std::unordered_map<Id, StringMap<Last>> last_;
 };
 
 }  // namespace bysans::quality

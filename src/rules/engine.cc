@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/string_map.h"
+
 namespace bysans::rules {
 
 DeviceInfo DeviceInfoOf(const Device& d) {
@@ -43,11 +45,7 @@ constexpr TimeMs kNever = std::numeric_limits<TimeMs>::max();
 constexpr TimeMs kNone = std::numeric_limits<TimeMs>::min();
 constexpr size_t kMaxRateSamples = 10000;  // per (rule, device); see rule.h
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using Interner = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
+using Interner = StringMap<uint32_t>;
 
 // (scope kind, scope value, key) → rules. key == kNoKey for silence rules.
 struct IndexKey {

@@ -52,6 +52,7 @@ void SeriesBuf::Normalize() {
   if (sorted) return;
   std::stable_sort(pts.begin(), pts.end(), ByTs);
   KeepLastPerTs(pts);
+  last_ts = pts.back().ts;  // not empty: an empty buffer is sorted
   sorted = true;
 }
 
@@ -114,8 +115,7 @@ Status SqliteStore::LoadSeriesState() {
     if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
       info->second.latest = p;
     SeriesBuf& buf = open_->series[sid];
-    if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
-    buf.pts.push_back(std::move(p));
+    buf.Append(std::move(p));
     ++open_->points;
   }
   BYSANS_RETURN_IF_ERROR(st->status());
@@ -133,8 +133,7 @@ Status SqliteStore::LoadSeriesState() {
       for (Point& p : g.pts) {
         if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
           info->second.latest = p;
-        if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
-        buf.pts.push_back(std::move(p));
+        buf.Append(std::move(p));
         ++open_->points;
       }
     }
@@ -425,24 +424,35 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       series_.emplace(s.id, std::move(s));
     }
     for (auto& [sid, unit] : unit_changes) series_[sid].unit = unit;
+    // Each loop below touches one entry of each of a commit's ~1,000 series, ~15,000 in all:
+    // a cache miss each. Looking them all up first lets those misses overlap.
+    std::vector<SeriesInfo*> infos;
+    infos.reserve(applied.groups().size());
     for (const SeriesPoints& g : applied.groups()) {
-      SeriesInfo& info = series_.at(g.series_id);
+      infos.push_back(&series_.at(g.series_id));
+      __builtin_prefetch(infos.back(), 1);
+    }
+    for (size_t i = 0; i < infos.size(); ++i) {
+      const std::vector<Point>& pts = applied.groups()[i].pts;
       const Point* newest = nullptr;  // last write wins on equal ts
-      for (const Point& p : g.pts)
+      for (const Point& p : pts)
         if (!newest || p.ts >= newest->ts) newest = &p;
+      SeriesInfo& info = *infos[i];
       if (newest && (!info.latest || newest->ts >= info.latest->ts)) info.latest = *newest;
     }
   }
   {
     std::lock_guard lk(seg_mu_);
+    std::vector<SeriesBuf*> bufs;
+    bufs.reserve(applied.groups().size());
     for (SeriesPoints& g : applied.groups()) {
       SeriesBuf& buf = open_->series[g.series_id];
       if (buf.pts.capacity() == 0) TakeSpare(g.series_id, &buf.pts);
-      for (Point& p : g.pts) {
-        if (!buf.pts.empty() && p.ts <= buf.pts.back().ts) buf.sorted = false;
-        buf.pts.push_back(std::move(p));
-      }
+      __builtin_prefetch(buf.pts.data() + buf.pts.size(), 1);  // where the next point goes
+      bufs.push_back(&buf);
     }
+    for (size_t i = 0; i < bufs.size(); ++i)
+      for (Point& p : applied.groups()[i].pts) bufs[i]->Append(std::move(p));
     open_->points += static_cast<int64_t>(applied.points());
   }
   return Status::Ok();

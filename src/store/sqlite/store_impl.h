@@ -20,8 +20,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/string_map.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
+#include "store/open_data_store.h"
 #include "store/rule_store.h"
 #include "store/sqlite/chunk_codec.h"
 #include "store/sqlite/db.h"
@@ -74,18 +76,21 @@ struct SeriesInfo {
 // Unsealed points of one series, in arrival order until normalised.
 struct SeriesBuf {
   std::vector<Point> pts;
+  // pts.back().ts, kept here: the writer appends to ~15,000 series a second, and reading the
+  // last point to check the order would be a cache miss per point.
+  TimeMs last_ts = 0;
   bool sorted = true;
+  void Append(Point p) {
+    if (!pts.empty() && p.ts <= last_ts) sorted = false;
+    last_ts = p.ts;
+    pts.push_back(std::move(p));
+  }
   // Sorts by ts and keeps the last written point of each ts.
   void Normalize();
 };
 
-// A device's series by key. A hasher of our own (not noexcept: hash codes stay cached) makes
-// libstdc++ hash every lookup; with std::hash<std::string> it scans maps of up to 20 keys, a
-// device's usual count, comparing strings node by node (store-writer, once per reading).
-struct SeriesKeyHash {
-  size_t operator()(const std::string& key) const { return std::hash<std::string>{}(key); }
-};
-using SeriesKeys = std::unordered_map<std::string, int64_t, SeriesKeyHash>;
+// A device's series by key (a map of ~20 keys, looked up once per reading).
+using SeriesKeys = StringMap<int64_t>;
 
 // The in-memory mirror of the unsealed log rows of one generation.
 struct Segment {
@@ -153,6 +158,8 @@ struct PendingBatch {
 std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 // The DecoderStore over the pool (decoders.cc).
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
+// The OpenDataStore over the pool (open_data.cc).
+std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 // The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`. Gateways seen
 // (TouchGateway) are kept in memory until FlushGateways writes them in one transaction: the
 // checkpoint thread about once a second, ListGateways first, and Close.
@@ -243,6 +250,7 @@ class SqliteStore final : public Store {
   DecoderStore& decoders() override { return *decoders_; }
   MqttStore& mqtt() override;  // mqtt.cc
   TargetStore& targets() override { return *targets_; }
+  OpenDataStore& open_data() override { return *open_data_; }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -299,6 +307,7 @@ class SqliteStore final : public Store {
   Pool pool_;
   std::unique_ptr<RuleStore> rules_;               // rules.cc
   std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
+  std::unique_ptr<OpenDataStore> open_data_;       // open_data.cc
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<TargetStore> targets_;           // targets.cc

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "core/json_depth.h"
+
 namespace bysans::lorawan {
 namespace {
 
@@ -99,6 +103,27 @@ TEST(ChirpstackEvent, ParserKeepsNlohmannsMeaning) {
             "ChirpStack event: field 'rxInfo' must be an array");
   EXPECT_EQ(parser.Parse(t, R"({"rxInfo":[{"snr":"x"}]})").status().message(),
             "ChirpStack event: field 'snr' must be a number");
+}
+
+// An event `levels` deep in all: the object, then levels - 1 nested arrays in "tags".
+std::string EventNested(int levels) {
+  return R"({"data":"AQ==","tags":)" + std::string(levels - 1, '[') + std::string(levels - 1, ']') +
+         "}";
+}
+
+TEST(ChirpstackEvent, NestingIsLimitedAsEverywhereElse) {
+  auto t = *ParseEventTopic("application/a/device/0101010101010101/event/up");
+  EventParser parser;
+  // simdjson enforces the limit on the fast path; it must be exactly CheckJsonDepth's.
+  auto ok = parser.Parse(t, EventNested(kMaxJsonDepth));
+  EXPECT_TRUE(ok.ok()) << ok.status().message();
+  const std::string deeper = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  EXPECT_EQ(parser.Parse(t, EventNested(kMaxJsonDepth + 1)).status().message(), deeper);
+  EXPECT_EQ(parser.Parse(t, EventNested(5000)).status().message(), deeper);
+  // Invalid and too deep: the depth is the reason given, as before simdjson.
+  EXPECT_EQ(parser.Parse(t, EventNested(200) + ",").status().message(), deeper);
+  // The parser still reads events after refusing one.
+  EXPECT_TRUE(parser.Parse(t, EventNested(3)).ok());
 }
 
 }  // namespace

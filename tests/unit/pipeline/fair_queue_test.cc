@@ -79,6 +79,27 @@ TEST(FairQueueTest, DeviceItemsRunOneAtATimeInOrder) {
   EXPECT_EQ(t3->item, "d10-1");
 }
 
+TEST(FairQueueTest, HasRunnableSaysWhetherPopWouldGiveAnItem) {
+  Q q(1);
+  EXPECT_FALSE(q.HasRunnable()) << "empty";
+  q.Push(1, 10, "a0");
+  q.Push(1, 11, "a1");
+  EXPECT_TRUE(q.HasRunnable());
+  auto a = q.Pop();
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(q.HasRunnable()) << "organisation 1 runs its share: a worker woken would idle";
+  q.Push(2, 20, "b0");
+  EXPECT_TRUE(q.HasRunnable()) << "another organisation's item";
+  ASSERT_TRUE(q.Pop());
+  q.Done(1, 10, 1);
+  EXPECT_TRUE(q.HasRunnable()) << "a1 may run now";
+  Q lanes(3);
+  lanes.Push(1, 10, "d10-0");
+  lanes.Push(1, 10, "d10-1");
+  ASSERT_TRUE(lanes.Pop());
+  EXPECT_FALSE(lanes.HasRunnable()) << "the device's next item waits for its first";
+}
+
 TEST(FairQueueTest, IdlingEarnsNoCredit) {
   Q q(1);
   // A runs a lot while B is idle...
