@@ -2,6 +2,7 @@
 // position, cursors, pruning, dead letters and sealed headers.
 #include <gtest/gtest.h>
 
+#include "store/sqlite/db.h"
 #include "store/target_store.h"
 #include "unit/store/temp_store.h"
 
@@ -134,6 +135,28 @@ TEST_F(ShareLogTest, HeadersAreSealedAndDeadLettersReplay) {
   ASSERT_EQ(queue->size(), 1u);
   ASSERT_TRUE(ts.DeleteDeadLetters({queue->front().id}).ok());
   EXPECT_EQ(ts.ListDeadLetters(t.id, Page{})->total, 0);
+}
+
+// A store that recorded migration 16 while it was only reserved on main (no data-target tables)
+// gets them from migration 18.
+TEST_F(ShareLogTest, StoreThatRecordedTheReservedMigrationGetsTheTables) {
+  store_->Close();
+  store_.reset();
+  {
+    auto db = sqlite::Db::Open(dir_.path() + "/bysans.db", 1024);
+    ASSERT_TRUE(db.ok());
+    Status s = (*db)->Exec(R"sql(
+DROP TABLE target_deliveries; DROP TABLE target_dead_letters; DROP TABLE data_targets;
+DROP TABLE share_log; DELETE FROM schema_version WHERE version = 18;
+)sql");
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  Open();
+  DataTarget t = NewTarget();
+  Commit(1, 0);
+  auto all = store_->targets().ReadShareLog(app_, t.cursor, 10);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(all->size(), 1u);
 }
 
 }  // namespace
