@@ -14,11 +14,13 @@
 #include <string>
 
 #include "api/context.h"
+#include "api/data_targets.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/random.h"
 #include "http/router.h"
+#include "share/service.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans::testing {
@@ -65,10 +67,16 @@ class ApiFixture : public ::testing::Test {
     ctx_ = std::make_unique<api::ApiContext>(
         api::ApiContext{*store_, *auth_, clock_, random_, metrics_, *pipeline_});
     api::RegisterAllRoutes(router_, *ctx_);
+    // Data targets (api/data_targets.h): registered by server/ beside the route groups.
+    targets_ =
+        std::make_unique<share::TargetService>(*store_, clock_, metrics_, share::ServiceOptions{});
+    ASSERT_TRUE(targets_->Start().ok());
+    api::RegisterDataTargetRoutes(router_, *ctx_, *targets_, OutboundPolicy{});
   }
 
   void TearDown() override {
     if (pipeline_) pipeline_->Stop();
+    if (targets_) targets_->Stop();
     if (store_) store_->Close();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -150,6 +158,7 @@ class ApiFixture : public ::testing::Test {
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<api::ApiContext> ctx_;
+  std::unique_ptr<share::TargetService> targets_;
   http::Router router_;
 };
 

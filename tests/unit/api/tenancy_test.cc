@@ -18,6 +18,7 @@ struct Tenant {
   Id chirpstack = 0, mqtt_integration = 0;  // api/integrations.cc
   Id invitation = 0;                        // api/invitations.cc
   Id dataset = 0;                           // api/open_data.cc (unpublished: public routes 404)
+  Id data_target = 0;                       // api/data_targets.cc
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
   Creds admin_key, editor_key, viewer_key;
@@ -109,6 +110,10 @@ class TenancyTest : public ApiFixture {
                                   {"license", "https://creativecommons.org/licenses/by/4.0/"},
                                   {"contactName", "C"},
                                   {"contactEmail", "c@" + n + ".dk"}}));
+    // Paused: the matrix must not depend on delivering anywhere.
+    t.data_target = Created(
+        Call("POST", "/api/v1/applications/" + std::to_string(t.app) + "/data-targets", root_,
+             json{{"name", "target-" + n}, {"url", "https://example.com/" + n}, {"paused", true}}));
   }
 
   // The route pattern with every placeholder replaced by tenant t's object.
@@ -152,6 +157,8 @@ class TenancyTest : public ApiFixture {
           id = t.mqtt_integration;
         else if (name == "invitationId")
           id = t.invitation;
+        else if (name == "id" && prev == "data-targets")
+          id = t.data_target;
         else if (name == "id" && prev == "datasets")
           id = t.dataset;
         EXPECT_NE(id, 0) << "the tenancy matrix has no object for {" << name << "} in " << pattern
@@ -176,6 +183,8 @@ class TenancyTest : public ApiFixture {
           "/api/v1/audit?limit=10000&orgId=" + std::to_string(a_.org),
           std::string("/api/v1/users?limit=10000"),
           "/api/v1/applications/" + std::to_string(a_.app),
+          "/api/v1/applications/" + std::to_string(a_.app) + "/data-targets",
+          "/api/v1/data-targets/" + std::to_string(a_.data_target) + "/dead-letters",
           "/api/v1/devices/" + std::to_string(a_.device),
           "/api/v1/devices/" + std::to_string(a_.lora_device),
           "/api/v1/device-models/" + std::to_string(a_.model),
