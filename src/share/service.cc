@@ -51,6 +51,8 @@ struct TargetService::Impl {
     TargetStatus status;
     prometheus::Counter* sent_total = nullptr;
     prometheus::Counter* failed_total = nullptr;
+    prometheus::Gauge* queue_depth = nullptr;  // set by the supervisor's prune pass
+    prometheus::Gauge* lag_seconds = nullptr;
   };
 
   Store& store;
@@ -132,6 +134,13 @@ struct TargetService::Impl {
                                            "Records a data target delivered", labels);
           w->failed_total = &metrics.Counter("bysans_target_failed_total",
                                              "Failed requests of a data target", labels);
+          w->queue_depth = &metrics.Gauge("bysans_target_queue_depth",
+                                          "Records of a data target's application not yet "
+                                          "delivered to it",
+                                          labels);
+          w->lag_seconds =
+              &metrics.Gauge("bysans_target_lag_seconds",
+                             "Age of a data target's oldest undelivered record", labels);
           w->thread = std::thread([this, w] { Run(*w); });
           workers.emplace(w->id, std::move(w));
           continue;
@@ -172,9 +181,12 @@ struct TargetService::Impl {
     }
   }
 
+  // Every prune_ms: deletes what every target of an application passed, and sets the
+  // targets' queue-depth and lag gauges.
   void Prune() {
     last_prune = clock.NowMs();
     std::unordered_map<Id, int64_t> upto;  // app → the smallest saved cursor
+    std::vector<std::pair<std::shared_ptr<Worker>, int64_t>> cursors;
     {
       std::shared_lock lk(apps_mu);
       for (const auto& [app, list] : by_app) {
@@ -182,9 +194,18 @@ struct TargetService::Impl {
         for (const auto& w : list) {
           std::lock_guard wl(w->mu);
           min = std::min(min, w->persisted);
+          cursors.emplace_back(w, w->cursor);
         }
         upto[app] = min;
       }
+    }
+    for (const auto& [w, cursor] : cursors) {
+      auto b = targets.ShareBacklogAfter(w->app_id, cursor);
+      if (!b.ok()) continue;
+      w->queue_depth->Set(static_cast<double>(b->records));
+      w->lag_seconds->Set(b->oldest_received_ms > 0
+                              ? static_cast<double>(last_prune - b->oldest_received_ms) / 1000.0
+                              : 0.0);
     }
     for (const auto& [app, pos] : upto) {
       if (Status s = targets.PruneShareLog(app, pos); !s.ok())

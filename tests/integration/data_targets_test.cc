@@ -185,6 +185,13 @@ TEST_F(DataTargetsTest, ReceiverAnswering500ThenOkGetsEverything) {
   const json m = Target(t["id"])["metrics"];
   EXPECT_GE(m.value("failed", 0), 2) << m;
   EXPECT_EQ(m.value("sent", 0), 20) << m;
+  // The same on /metrics (Prometheus), per target.
+  const std::string label = "{target=\"" + std::to_string(t["id"].get<int64_t>()) + "\"}";
+  auto metrics = admin_->Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("bysans_target_sent_total" + label + " 20"), std::string::npos);
+  EXPECT_NE(metrics.body.find("bysans_target_failed_total" + label), std::string::npos);
+  EXPECT_NE(metrics.body.find("bysans_target_queue_depth" + label), std::string::npos);
 }
 
 TEST_F(DataTargetsTest, HangingTargetDoesNotDelayAnother) {
