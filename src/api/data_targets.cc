@@ -140,7 +140,7 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
   BYSANS_ASSIGN_OR_RETURN(auto type, OptString(body, "type"));
   if (type) t.type = *type;
   if (t.type != "http" && t.type != "mqtt")
-    return InvalidArgument("field 'type' must be \"http\" or \"mqtt\"");
+    return InvalidArgument(R"(field 'type' must be "http" or "mqtt")");
   BYSANS_ASSIGN_OR_RETURN(auto url, OptString(body, "url"));
   if (url) t.url = *url;
   if (t.type == "mqtt") {
@@ -177,7 +177,7 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
   BYSANS_ASSIGN_OR_RETURN(auto format, OptString(body, "format"));
   if (format) t.format = *format;
   if (!share::IsKnownFormat(t.format))
-    return InvalidArgument("field 'format' must be \"bysans\" or \"os2iot\"");
+    return InvalidArgument(R"(field 'format' must be "bysans" or "os2iot")");
   BYSANS_ASSIGN_OR_RETURN(t.batch_size, IntIn(body, "batchSize", 1, 1000, t.batch_size));
   BYSANS_ASSIGN_OR_RETURN(t.timeout_ms, IntIn(body, "timeoutMs", 100, 120'000, t.timeout_ms));
   BYSANS_ASSIGN_OR_RETURN(t.max_attempts, IntIn(body, "maxAttempts", 1, 1'000'000, t.max_attempts));

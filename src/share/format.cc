@@ -108,7 +108,7 @@ void AppendValue(const Value& v, std::string* out) {
 }
 
 void AppendEnvelope(const ShareRecord& r, const DeviceLookup& lookup, std::string* out) {
-  out->append("{\"device\":{\"id\":");
+  out->append(R"({"device":{"id":)");
   AppendInt(r.device_id, out);
   if (const Device* d = lookup ? lookup(r.device_id) : nullptr) {
     out->append(",\"name\":");
@@ -144,9 +144,9 @@ void AppendEnvelope(const ShareRecord& r, const DeviceLookup& lookup, std::strin
     AppendValue(x.value, out);
     out->append(",\"unit\":");
     AppendString(x.unit, out);
-    out->append(",\"quality\":\"");
+    out->append(R"(,"quality":")");
     out->append(QualityName(x.quality));
-    out->append("\",\"ts\":");
+    out->append(R"(","ts":)");
     AppendTime(x.ts, out);
     out->push_back('}');
   }

@@ -58,7 +58,11 @@ PushResult HttpPusher::Post(const std::string& url,
   list = curl_slist_append(list, "User-Agent: bysans");
   list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for large batches
   for (const auto& [name, value] : headers) {
-    if (IsSafeHeader(name, value)) list = curl_slist_append(list, (name + ": " + value).c_str());
+    if (!IsSafeHeader(name, value)) continue;
+    std::string line = name;
+    line += ": ";
+    line += value;
+    list = curl_slist_append(list, line.c_str());
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_POST, 1L);
