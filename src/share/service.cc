@@ -172,12 +172,15 @@ struct TargetService::Impl {
                     [&](const auto& e) { return e.second < now || by_app.count(e.first) > 0; });
     }
     for (auto& w : gone) StopWorker(*w);
-    // An application whose last target went: its log is no longer needed.
+    // An application whose last target went: its log is no longer needed, up to its end as
+    // read before the store says it has no target (a target created meanwhile starts after it).
     for (Id app : apps_before) {
-      if (apps_after.count(app) == 0 && !Shares(app)) {
-        if (Status s = targets.PruneShareLog(app, INT64_MAX); !s.ok())
-          spdlog::warn("data targets: pruning application {}: {}", app, s.message());
-      }
+      if (apps_after.count(app) > 0 || Shares(app)) continue;
+      auto end = targets.ShareLogEnd(app);
+      auto left = targets.ListTargets(app);
+      if (!end.ok() || !left.ok() || !left->empty()) continue;
+      if (Status s = targets.PruneShareLog(app, *end); !s.ok())
+        spdlog::warn("data targets: pruning application {}: {}", app, s.message());
     }
   }
 
@@ -185,18 +188,24 @@ struct TargetService::Impl {
   // targets' queue-depth and lag gauges.
   void Prune() {
     last_prune = clock.NowMs();
-    std::unordered_map<Id, int64_t> upto;  // app → the smallest saved cursor
+    // app → the smallest cursor the store holds for its targets: read from the store, not from
+    // the workers, so a target created since the last reconcile counts too (its cursor is the
+    // log's end when it was created, never below what is pruned here).
+    std::unordered_map<Id, int64_t> upto;
+    auto stored = targets.ListTargets(0);
+    if (!stored.ok()) return;
+    for (const DataTarget& t : *stored) {
+      auto [it, fresh] = upto.emplace(t.app_id, t.cursor);
+      if (!fresh) it->second = std::min(it->second, t.cursor);
+    }
     std::vector<std::pair<std::shared_ptr<Worker>, int64_t>> cursors;
     {
       std::shared_lock lk(apps_mu);
       for (const auto& [app, list] : by_app) {
-        int64_t min = INT64_MAX;
         for (const auto& w : list) {
           std::lock_guard wl(w->mu);
-          min = std::min(min, w->persisted);
           cursors.emplace_back(w, w->cursor);
         }
-        upto[app] = min;
       }
     }
     for (const auto& [w, cursor] : cursors) {
