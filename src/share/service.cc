@@ -64,6 +64,12 @@ struct TargetService::Impl {
   mutable std::shared_mutex apps_mu;
   std::unordered_map<Id, std::vector<std::shared_ptr<Worker>>> by_app;
   std::unordered_map<Id, TimeMs> will_share;  // app → until
+  // by_app or will_share is not empty (written under apps_mu): without any target, the
+  // pipeline's per-message questions cost one atomic load, no lock.
+  std::atomic<bool> any{false};
+
+  // Under apps_mu (unique).
+  void UpdateAny() { any.store(!by_app.empty() || !will_share.empty()); }
 
   std::mutex workers_mu;  // the supervisor's map
   std::map<Id, std::shared_ptr<Worker>> workers;
@@ -170,6 +176,7 @@ struct TargetService::Impl {
       const TimeMs now = clock.NowMs();
       std::erase_if(will_share,
                     [&](const auto& e) { return e.second < now || by_app.count(e.first) > 0; });
+      UpdateAny();
     }
     for (auto& w : gone) StopWorker(*w);
     // An application whose last target went: its log is no longer needed, up to its end as
@@ -232,8 +239,11 @@ struct TargetService::Impl {
   }
 
   bool Shares(Id app_id) const {
+    if (!any.load()) return false;
     std::shared_lock lk(apps_mu);
-    return by_app.count(app_id) > 0 || will_share.count(app_id) > 0;
+    if (by_app.count(app_id) > 0) return true;
+    auto w = will_share.find(app_id);  // a target being created (until it is reconciled)
+    return w != will_share.end() && w->second >= clock.NowMs();
   }
 
   // ------------------------------------------------------------ devices
@@ -569,6 +579,8 @@ void TargetService::Stop() {
     workers.swap(m.workers);
     std::unique_lock al(m.apps_mu);
     m.by_app.clear();
+    m.will_share.clear();
+    m.UpdateAny();
   }
   for (auto& [id, w] : workers) {  // all stop at once, then join
     std::lock_guard lk(w->mu);
@@ -583,10 +595,12 @@ bool TargetService::Shares(Id app_id) const { return impl_->Shares(app_id); }
 void TargetService::WillShare(Id app_id) {
   std::unique_lock lk(impl_->apps_mu);
   impl_->will_share[app_id] = impl_->clock.NowMs() + kWillShareMs;
+  impl_->UpdateAny();
 }
 
 void TargetService::OnCommitted(const Device& device) {
   Impl& m = *impl_;
+  if (!m.any.load()) return;
   std::shared_lock lk(m.apps_mu);
   auto it = m.by_app.find(device.app_id);
   if (it == m.by_app.end()) return;
