@@ -184,7 +184,7 @@ struct NgsiLdClient::Response {
 };
 
 NgsiLdClient::NgsiLdClient(const Clock& clock, OutboundPolicy policy)
-    : clock_(clock), policy_(std::move(policy)), tokens_(clock) {}
+    : policy_(std::move(policy)), tokens_(clock) {}
 
 NgsiLdClient::~NgsiLdClient() {
   for (void* h : handles_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -310,14 +310,14 @@ Result<DeliveryResult> NgsiLdClient::Upsert(const NgsiLdTarget& t, const json& e
   json body = entities;
   std::vector<std::string> headers = {"Accept: application/json", "Expect:", "User-Agent: bysans"};
   if (t.context_mode == ContextMode::kLinkHeader) {
-    headers.push_back("Content-Type: application/json");
+    headers.emplace_back("Content-Type: application/json");
     headers.push_back("Link: <" + LinkContext(t, entities) +
                       ">; rel=\"http://www.w3.org/ns/json-ld#context\"; "
                       "type=\"application/ld+json\"");
     for (auto& e : body)
       if (e.is_object()) e.erase("@context");
   } else {
-    headers.push_back("Content-Type: application/ld+json");
+    headers.emplace_back("Content-Type: application/ld+json");
     for (auto& e : body) {
       if (!e.is_object()) continue;
       if (!t.context.empty()) {

@@ -84,7 +84,6 @@ class NgsiLdClient {
   void* TakeHandle();
   void GiveBack(void* handle);
 
-  const Clock& clock_;
   OutboundPolicy policy_;
   TokenCache tokens_;
   std::mutex handles_mu_;

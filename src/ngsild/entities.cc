@@ -356,8 +356,12 @@ Status CheckEntities(const json& doc) {
     }
     for (const auto& [name, value] : e.items()) {
       if (name == "id" || name == "type" || name == "@context") continue;
-      if (!IsName(name)) return InvalidArgument(where + ": attribute name '" + name + "'");
-      if (Status s = CheckAttribute(where + ": attribute '" + name + "'", value); !s.ok()) return s;
+      std::string attribute = where;
+      attribute += ": attribute '";
+      attribute += name;
+      attribute += "'";
+      if (!IsName(name)) return InvalidArgument(attribute + " has a forbidden name");
+      if (Status s = CheckAttribute(attribute, value); !s.ok()) return s;
     }
   }
   return Status::Ok();
