@@ -119,19 +119,19 @@ class Builder {
   std::optional<json> ModelEntity(const ModelSpec& m, const std::vector<const Reading*>& latest,
                                   std::vector<bool>& used) {
     json e = Base(m, EntityId(m.type, in_.device.org_id, in_.device.id));
-    TimeMs newest = 0;
+    std::optional<TimeMs> newest;
     std::vector<bool> took(latest.size(), false);
     for (const auto& attr : m.attributes) {
       for (const auto& rule : attr.keys) {
         auto mapped = MapAttribute(attr, rule, latest, took);
         if (!mapped) continue;
         e[attr.name] = std::move(mapped->first);
-        newest = std::max(newest, mapped->second);
+        newest = std::max(newest.value_or(mapped->second), mapped->second);
         break;
       }
     }
-    if (newest == 0) return std::nullopt;
-    if (!m.date_attribute.empty()) e[m.date_attribute] = DateProperty(newest);
+    if (!newest) return std::nullopt;  // the model took no reading
+    if (!m.date_attribute.empty()) e[m.date_attribute] = DateProperty(*newest);
     for (const auto& r : m.required)
       if (!e.contains(r)) return std::nullopt;
     for (size_t i = 0; i < took.size(); ++i) used[i] = used[i] || took[i];
@@ -203,7 +203,7 @@ class Builder {
       auto value = Convert(attr, rule, r, *v);
       if (!value) continue;
       took[i] = true;
-      json p = Property(Tidy(value->first), r);
+      json p = Property(value->first == *v ? *v : Tidy(value->first), r);
       if (!value->second.empty()) p["unitCode"] = value->second;
       bool outside =
           (attr.min && value->first < *attr.min) || (attr.max && value->first > *attr.max);

@@ -4,6 +4,9 @@
 // tokens cached, renewed after expiry and after a 401; the outbound-address policy.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "integration/ngsild_receiver.h"
 #include "ngsild/client.h"
 #include "ngsild/entities.h"
@@ -237,6 +240,27 @@ TEST_F(NgsiLdClientTest, OAuth2TokensAreCachedAndRenewedAfterExpiryAndAfterA401)
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->outcome, Outcome::kRetry);
   EXPECT_EQ(r->error, "OAuth2 token request refused (HTTP 401): invalid_client");
+}
+
+TEST_F(NgsiLdClientTest, ConcurrentDeliveriesShareOneToken) {
+  receiver_.RequireOAuth2("bysans", "client-secret", 300);
+  target_.auth = AuthKind::kOAuth2;
+  target_.oauth2 = {receiver_.token_url(), "bysans", "client-secret", "", false};
+  const json entities = SeedEntities();
+  std::atomic<int> delivered{0};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 4; ++i) {
+    workers.emplace_back([&] {
+      for (int j = 0; j < 5; ++j) {
+        auto r = client_->Upsert(target_, entities);
+        if (r.ok() && r->outcome == Outcome::kDelivered) ++delivered;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(delivered.load(), 20);
+  EXPECT_EQ(receiver_.token_requests(), 1);
+  ExpectValid();
 }
 
 TEST_F(NgsiLdClientTest, TheOutboundPolicyRefusesLoopbackUnlessAllowed) {

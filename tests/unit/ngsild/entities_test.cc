@@ -185,6 +185,16 @@ TEST_F(EntitiesTest, AxiomaWaterMeterIsWaterConsumptionEvenWithoutLocation) {
   EXPECT_FALSE(e.contains("location"));
 }
 
+TEST_F(EntitiesTest, OnlyConvertedValuesAreRounded) {
+  Readings({{"current_volume_m3", 123456.78901234567}, {"volume_l", 1}}, 0);  // at the epoch
+  json e = Only(Build(), "WaterConsumptionObserved");
+  EXPECT_EQ(e["waterConsumption"]["value"], 123456.78901234567);
+  EXPECT_EQ(e["waterConsumption"]["observedAt"], "1970-01-01T00:00:00.000Z");
+  in_.readings.clear();
+  Readings({{"volume_l", 1234.5678}});
+  EXPECT_EQ(Only(Build(), "WaterConsumptionObserved")["waterConsumption"]["value"], 1.2345678);
+}
+
 TEST_F(EntitiesTest, WeatherStation) {
   Readings({{"temperature", -1.5},
             {"humidity", 93},
