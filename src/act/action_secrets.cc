@@ -74,7 +74,7 @@ Status Changed(const std::string& field) {
 
 }  // namespace
 
-json ActionsForApi(const json& stored) {
+json ActionsForApi(const json& stored, bool with_urls) {
   json out = json::array();
   if (!stored.is_array()) return out;
   for (json a : stored) {
@@ -96,6 +96,10 @@ json ActionsForApi(const json& stored) {
       a.erase("headers");
       a.erase(kHeadersSealed);
       a[kHeaderNames] = names;
+      if (!with_urls && a.contains("url")) {
+        a["url"] = TargetKeyOf(a["url"].is_string() ? a["url"].get<std::string>() : "") + "/…";
+        a[kUrlHidden] = true;
+      }
     }
     out.push_back(std::move(a));
   }

@@ -24,9 +24,14 @@ inline constexpr const char* kHasPassword = "hasPassword";
 inline constexpr const char* kHeaderNames = "headerNames";
 inline constexpr const char* kPasswordSealed = "passwordSealed";
 inline constexpr const char* kHeadersSealed = "headersSealed";
+// Output-only, for readers who may not see a webhook's whole URL (ActionsForApi); refused in.
+inline constexpr const char* kUrlHidden = "urlHidden";
 
-// The API form of stored actions: no secret, clear or sealed.
-nlohmann::json ActionsForApi(const nlohmann::json& stored);
+// The API form of stored actions: no secret, clear or sealed. A webhook URL may carry a
+// credential in its path or query (Slack, Teams and Discord put the token there): with
+// `with_urls` false (callers who may only read the rule), it is cut to its server,
+// "https://hooks.example/…", and the action says "urlHidden": true.
+nlohmann::json ActionsForApi(const nlohmann::json& stored, bool with_urls = true);
 
 // The stored form of the actions of a create or change request (already validated):
 // secrets given are sealed; a secret not given again (no "password" member, no "headers"

@@ -1,12 +1,15 @@
 // Applications: listed and created under an organisation, then addressed by id.
+// `personalData` marks an application holding personal data: it cannot be published as open
+// data, and the flag cannot be set while an open-data dataset covers the application.
 #include "api/common.h"
 #include "api/objects.h"
+#include "api/open_data.h"
 
 namespace bysans::api {
 namespace {
 
 Status Apply(const json& body, Application& a) {
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "description"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "description", "personalData"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) {
     if (name->empty()) return InvalidArgument("field 'name' must not be empty");
@@ -14,6 +17,8 @@ Status Apply(const json& body, Application& a) {
   }
   BYSANS_ASSIGN_OR_RETURN(auto desc, OptString(body, "description"));
   if (desc) a.description = *desc;
+  BYSANS_ASSIGN_OR_RETURN(auto personal, OptBool(body, "personalData"));
+  if (personal) a.personal_data = *personal;
   return Status::Ok();
 }
 
@@ -49,7 +54,16 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application a, LoadApplication(ctx, p, id, Role::kEditor));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  const bool was_personal = a.personal_data;
   BYSANS_RETURN_IF_ERROR(Apply(body, a));
+  if (a.personal_data && !was_personal) {
+    BYSANS_ASSIGN_OR_RETURN(std::optional<Id> dataset, DatasetCovering(ctx, a));
+    if (dataset) {
+      return FailedPrecondition("open-data dataset " + std::to_string(*dataset) +
+                                " covers this application; remove it from the dataset (or delete "
+                                "the dataset) before marking it as holding personal data");
+    }
+  }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateApplication(a));
   Audit(ctx, p, req, a.org_id, "update", "application", std::to_string(a.id), body.dump());
   return Json(200, ToJson(a));

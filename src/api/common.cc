@@ -87,6 +87,17 @@ Result<Id> IdParam(const http::Request& req, const std::string& name) {
   return *v;
 }
 
+Result<int64_t> LimitQuery(const http::Request& req, int64_t fallback, int64_t max) {
+  const std::string* s = req.Query("limit");
+  if (!s || s->empty()) return fallback;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || p != s->data() + s->size() || v < 1 || v > max) {
+    return InvalidArgument("limit must be an integer from 1 to " + std::to_string(max));
+  }
+  return v;
+}
+
 Result<TimeMs> TimeQuery(const http::Request& req, const std::string& name, TimeMs fallback) {
   const std::string* s = req.Query(name);
   if (!s || s->empty()) return fallback;
@@ -228,6 +239,32 @@ void AddPublic(http::Router& router, std::string method, std::string pattern, st
         });
       },
       std::move(summary));
+}
+
+Result<std::vector<Device>> DevicesOfApplication(ApiContext& ctx, const Application& app) {
+  DeviceFilter f;
+  f.org_id = app.org_id;
+  f.app_id = app.id;
+  std::vector<Device> devices;
+  for (Page page{10'000, 0};; page.offset += page.limit) {
+    BYSANS_ASSIGN_OR_RETURN(Paged<Device> got, ctx.store.ListDevices(f, page));
+    if (got.items.empty()) break;
+    for (auto& dev : got.items) devices.push_back(std::move(dev));
+    if (static_cast<int64_t>(devices.size()) >= got.total) break;
+  }
+  return devices;
+}
+
+Result<std::vector<Reading>> LatestOfDevices(ApiContext& ctx, const std::vector<Device>& devices) {
+  constexpr size_t kChunk = 500;  // device ids per SeriesStore::Latest call
+  std::vector<Reading> out;
+  for (size_t i = 0; i < devices.size(); i += kChunk) {
+    std::vector<Id> ids;
+    for (size_t k = i; k < std::min(devices.size(), i + kChunk); ++k) ids.push_back(devices[k].id);
+    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest(ids));
+    for (Reading& r : rows) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {

@@ -42,6 +42,10 @@ Result<Page> PageFrom(const http::Request& req);
 // (so /devices/abc is "no such device", not a 400).
 Result<Id> IdParam(const http::Request& req, const std::string& name);
 
+// ?limit= as an integer from 1 to `max`; `fallback` when absent or empty. kInvalidArgument
+// otherwise.
+Result<int64_t> LimitQuery(const http::Request& req, int64_t fallback, int64_t max);
+
 // An optional time query parameter (RFC 3339 or ms). kInvalidArgument naming
 // the parameter when it does not parse; `fallback` when absent.
 Result<TimeMs> TimeQuery(const http::Request& req, const std::string& name, TimeMs fallback);
@@ -106,6 +110,11 @@ void AddAuthed(http::Router& router, ApiContext& ctx, std::string method, std::s
 using PublicHandler = std::function<Result<http::Response>(http::Request&)>;
 void AddPublic(http::Router& router, std::string method, std::string pattern, std::string summary,
                PublicHandler fn);
+
+// Every device of the application, all pages.
+Result<std::vector<Device>> DevicesOfApplication(ApiContext& ctx, const Application& app);
+// The latest reading of every key of each device (SeriesStore::Latest, 500 devices a call).
+Result<std::vector<Reading>> LatestOfDevices(ApiContext& ctx, const std::vector<Device>& devices);
 
 // Loaders for objects named in a path: kNotFound when the object does not
 // exist or the caller has no role in its organisation (existence is not

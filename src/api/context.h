@@ -27,6 +27,9 @@ struct ApiContext {
   pipeline::Pipeline& pipeline;  // every uplink goes through it
   // http.metrics_token: when set, GET /metrics needs "Authorization: Bearer <token>".
   std::string metrics_token;
+  // http.public_url: scheme://host[:port] of the open-data catalogue's links (api/open_data*.cc);
+  // empty = from the request's Host header.
+  std::string public_url;
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
@@ -51,10 +54,13 @@ void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);
 void RegisterUserRoutes(http::Router& router, ApiContext& ctx);
 void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);
 void RegisterAuditRoutes(http::Router& router, ApiContext& ctx);
-void RegisterIngestRoutes(http::Router& router, ApiContext& ctx);   // receive-data (api/ingest.cc)
-void RegisterReadingRoutes(http::Router& router, ApiContext& ctx);  // readings, latest, messages
-void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx);  // decoders, jobs
-void RegisterRuleRoutes(http::Router& router, ApiContext& ctx);     // rules, dry run, silences
-void RegisterAlarmRoutes(http::Router& router, ApiContext& ctx);    // alarms, ack/clear/comment
-void RegisterActionRoutes(http::Router& router, ApiContext& ctx);   // action delivery log
+void RegisterIngestRoutes(http::Router& router, ApiContext& ctx);    // receive-data (api/ingest.cc)
+void RegisterReadingRoutes(http::Router& router, ApiContext& ctx);   // readings, latest, messages
+void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx);   // decoders, jobs
+void RegisterRuleRoutes(http::Router& router, ApiContext& ctx);      // rules, dry run, silences
+void RegisterAlarmRoutes(http::Router& router, ApiContext& ctx);     // alarms, ack/clear/comment
+void RegisterActionRoutes(http::Router& router, ApiContext& ctx);    // action delivery log
+void RegisterOpenDataRoutes(http::Router& router, ApiContext& ctx);  // dataset definitions
+// The public Open Data DK catalogue and distributions (no login; api/open_data_public.cc).
+void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

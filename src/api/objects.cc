@@ -22,6 +22,7 @@ json ToJson(const Application& a) {
           {"orgId", a.org_id},
           {"name", a.name},
           {"description", a.description},
+          {"personalData", a.personal_data},
           {"createdAt", FormatRfc3339(a.created_ms)}};
 }
 

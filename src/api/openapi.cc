@@ -126,6 +126,19 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
     {"GET", "/api/v1/jobs/{id}", "", "Job", 200},
     {"POST", "/api/v1/jobs/{id}/rerun", "", "Job", 202},
+    // api/open_data.cc, api/open_data_public.cc: Open Data DK.
+    {"POST", "/api/v1/organizations/{orgId}/open-data/datasets", "OpenDatasetInput", "OpenDataset",
+     201},
+    {"GET", "/api/v1/organizations/{orgId}/open-data/datasets", "", "OpenDatasets", 200},
+    {"GET", "/api/v1/open-data/datasets/{id}", "", "OpenDataset", 200},
+    {"PUT", "/api/v1/open-data/datasets/{id}", "OpenDatasetInput", "OpenDataset", 200},
+    {"DELETE", "/api/v1/open-data/datasets/{id}", "", "", 204},
+    {"GET", "/api/v1/open-data-dk-sharing/{orgId}", "", "DcatCatalog", 200},
+    {"GET", "/api/v1/open-data-dk-sharing/{orgId}/datasets/{id}", "", "DcatDataset", 200},
+    {"GET", "/api/v1/open-data-dk-sharing/{orgId}/datasets/{id}/latest", "", "OpenDataLatest", 200},
+    {"GET", "/api/v1/open-data-dk-sharing/{orgId}/datasets/{id}/history.csv", "", "", 200},
+    {"GET", "/api/v1/open-data-dk-sharing/{orgId}/datasets/{id}/history.json", "",
+     "OpenDataHistory", 200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -149,6 +162,96 @@ json Obj(json props, const std::vector<std::string>& required = {}) {
 json Nullable(json s) {
   s["nullable"] = true;
   return s;
+}
+
+// api/open_data.cc and api/open_data_public.cc.
+void OpenDataSchemas(json& s) {
+  json meta = {
+      {"applicationId", Nullable(Int())},
+      {"deviceIds", {{"type", "array"}, {"items", Int()}, {"maxItems", 10000}}},
+      {"keys", {{"type", "array"}, {"items", Str()}, {"description", "empty = every key"}}},
+      {"published", Bool()},
+      {"title", Str()},
+      {"description", Str()},
+      {"keywords", StrArray()},
+      {"themes",
+       {{"type", "array"},
+        {"items",
+         {{"type", "string"},
+          {"enum",
+           {"AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "OP_DATPRO",
+            "REGI", "SOCI", "TECH", "TRAN"}}}}}},
+      {"license", {{"type", "string"}, {"format", "uri"}}},
+      {"accrualPeriodicity",
+       {{"type", "string"}, {"description", "irregular, or ISO 8601 R/PT1H, R/P1D, ..."}}},
+      {"contactName", Str()},
+      {"contactEmail", {{"type", "string"}, {"format", "email"}}},
+      {"documentationUrl", Str()},
+      {"spatial", Str()}};
+  json input = Obj(meta, {"title", "license", "contactName", "contactEmail"});
+  input["additionalProperties"] = false;
+  input["description"] = "either applicationId or deviceIds";
+  s["OpenDatasetInput"] = input;
+  json out = meta;
+  out["id"] = Int();
+  out["orgId"] = Int();
+  out["createdAt"] = Time();
+  out["updatedAt"] = Time();
+  out["issuedAt"] = Nullable(Time());
+  out["urls"] = Obj({{"latest", Str()}, {"historyCsv", Str()}, {"historyJson", Str()}});
+  s["OpenDataset"] = Obj(out);
+  s["OpenDatasets"] =
+      Obj({{"items", {{"type", "array"}, {"items", Ref("OpenDataset")}}}, {"total", Int()}});
+  json dist = Obj({{"@type", Str()},
+                   {"title", Str()},
+                   {"description", Str()},
+                   {"format", Str()},
+                   {"mediaType", Str()},
+                   {"accessURL", Str()},
+                   {"downloadURL", Str()},
+                   {"license", Str()}});
+  s["DcatDataset"] = Obj({{"@type", Str()},
+                          {"identifier", Str()},
+                          {"title", Str()},
+                          {"description", Str()},
+                          {"keyword", StrArray()},
+                          {"issued", Time()},
+                          {"modified", Time()},
+                          {"publisher", Obj({{"name", Str()}})},
+                          {"contactPoint", Obj({{"fn", Str()}, {"hasEmail", Str()}})},
+                          {"accessLevel", Str()},
+                          {"license", Str()},
+                          {"theme", StrArray()},
+                          {"accrualPeriodicity", Str()},
+                          {"landingPage", Str()},
+                          {"distribution", {{"type", "array"}, {"items", dist}}}});
+  s["DcatCatalog"] = Obj({{"@context", Str()},
+                          {"@type", Str()},
+                          {"conformsTo", Str()},
+                          {"describedBy", Str()},
+                          {"dataset", {{"type", "array"}, {"items", Ref("DcatDataset")}}}});
+  json reading = {{"value", json::object()}, {"ts", Time()}, {"unit", Str()}, {"quality", Str()}};
+  s["OpenDataLatest"] = Obj(
+      {{"datasetId", Int()},
+       {"title", Str()},
+       {"license", Str()},
+       {"items",
+        {{"type", "array"},
+         {"items",
+          Obj({{"deviceId", Int()},
+               {"deviceName", Str()},
+               {"location", {{"type", "object"}}},
+               {"readings", {{"type", "object"}, {"additionalProperties", Obj(reading)}}}})}}}});
+  json row = reading;
+  row["deviceId"] = Int();
+  row["deviceName"] = Str();
+  row["key"] = Str();
+  s["OpenDataHistory"] = Obj({{"datasetId", Int()},
+                              {"from", Time()},
+                              {"to", Time()},
+                              {"limit", Int()},
+                              {"items", {{"type", "array"}, {"items", Obj(row)}}},
+                              {"next", Nullable(Str())}});
 }
 
 json Components() {
@@ -246,8 +349,18 @@ json Components() {
                           {"orgId", Int()},
                           {"name", Str()},
                           {"description", Str()},
+                          {"personalData", Bool()},
                           {"createdAt", Time()}});
-  s["ApplicationInput"] = Obj({{"name", Str()}, {"description", Str()}}, {"name"});
+  s["ApplicationInput"] =
+      Obj({{"name", Str()},
+           {"description", Str()},
+           {"personalData",
+            {{"type", "boolean"},
+             {"description",
+              "holds personal data: never published as open data; cannot be set while an "
+              "open-data dataset covers the application (409)"}}}},
+          {"name"});
+  OpenDataSchemas(s);
   json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
                        {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},
                       {"lat", "lon"});
@@ -566,6 +679,8 @@ json Operation(const http::RouteInfo& r) {
     json ok = {{"description", "success"}};
     if (!o->response.empty())
       ok["content"] = {{"application/json", {{"schema", ResponseSchema(o->response)}}}};
+    else if (r.pattern.ends_with(".csv"))
+      ok["content"] = {{"text/csv", {{"schema", Str()}}}};
     else if (r.pattern == "/metrics")
       ok["content"] = {{"text/plain", {{"schema", Str()}}}};
     else if (r.pattern.ends_with("/stream"))

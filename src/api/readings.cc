@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "api/common.h"
+#include "api/csv.h"
 #include "core/time_format.h"
 
 namespace bysans::api {
@@ -23,100 +24,8 @@ constexpr int64_t kDefaultMessageLimit = 100;
 constexpr int64_t kMaxMessageLimit = 10'000;
 // Aggregates default to everything from the epoch to the year 9999.
 constexpr TimeMs kLatestTime = 253'402'300'799'999;
-constexpr size_t kLatestChunk = 500;  // device ids per SeriesStore::Latest call
 
 // ---- small formatting helpers ------------------------------------------------
-
-std::string NumberText(double d) { return fmt::format("{}", d); }
-
-json ValueJson(const Value& v) {
-  return std::visit([](const auto& x) { return json(x); }, v);
-}
-
-std::string ValueText(const Value& v) {
-  if (const double* d = std::get_if<double>(&v)) return NumberText(*d);
-  if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
-  return std::get<std::string>(v);
-}
-
-// A plain decimal number ("-3.5", "+1e-3"): a spreadsheet reads it as a
-// number, never as a formula.
-bool IsPlainNumber(std::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-  size_t digits = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    size_t exp_digits = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp_digits;
-    if (exp_digits == 0) return false;
-  }
-  return i == s.size();
-}
-
-// A text cell a spreadsheet would run as a formula (= + - @, or a leading tab
-// or CR that some strip before looking) gets a leading ' so it stays text.
-bool LooksLikeFormula(std::string_view s) {
-  return !s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos &&
-         !IsPlainNumber(s);
-}
-
-// RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
-// Formula-like text is defused first (LooksLikeFormula).
-void CsvField(std::string& out, std::string_view s) {
-  std::string defused;
-  if (LooksLikeFormula(s)) {
-    defused = "'" + std::string(s);
-    s = defused;
-  }
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out.append(s);
-    return;
-  }
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-void CsvRow(std::string& out, std::initializer_list<std::string_view> fields) {
-  bool first = true;
-  for (std::string_view f : fields) {
-    if (!first) out.push_back(',');
-    first = false;
-    CsvField(out, f);
-  }
-  out.append("\r\n");
-}
-
-// A file name safe inside a quoted header value.
-std::string SafeFilename(std::string_view name) {
-  std::string out;
-  for (char c : name.substr(0, 100)) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.';
-    out.push_back(ok ? c : '_');
-  }
-  return out;
-}
-
-http::Response CsvResponse(std::string body, const std::string& filename) {
-  http::Response r;
-  r.status = 200;
-  r.headers.Set("Content-Type", "text/csv; charset=utf-8");
-  r.headers.Set("Content-Disposition", "attachment; filename=\"" + SafeFilename(filename) + "\"");
-  r.body = std::move(body);
-  return r;
-}
 
 bool IsValidUtf8(std::string_view s) {
   size_t i = 0;
@@ -182,17 +91,6 @@ std::string Base64(std::string_view in) {
 }
 
 // ---- query parameters --------------------------------------------------------
-
-Result<int64_t> LimitQuery(const http::Request& req, int64_t fallback, int64_t max) {
-  const std::string* s = req.Query("limit");
-  if (!s || s->empty()) return fallback;
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-  if (ec != std::errc() || p != s->data() + s->size() || v < 1 || v > max) {
-    return InvalidArgument("limit must be an integer from 1 to " + std::to_string(max));
-  }
-  return v;
-}
 
 // True for CSV (Accept: text/csv or ?format=csv); ?format wins over Accept.
 Result<bool> WantsCsv(const http::Request& req) {
@@ -344,13 +242,6 @@ Result<http::Response> Keys(ApiContext& ctx, http::Request& req, const auth::Pri
   return Json(200, json{{"deviceId", d.id}, {"items", keys}});
 }
 
-json ReadingJson(const Reading& r) {
-  return {{"value", ValueJson(r.value)},
-          {"ts", FormatRfc3339(r.ts)},
-          {"unit", r.unit},
-          {"quality", QualityName(r.quality)}};
-}
-
 Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
@@ -369,25 +260,10 @@ Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const a
 Result<http::Response> AppLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kViewer));
-  DeviceFilter f;
-  f.org_id = app.org_id;
-  f.app_id = app.id;
-  std::vector<Device> devices;
-  for (Page page{10'000, 0};; page.offset += page.limit) {
-    BYSANS_ASSIGN_OR_RETURN(Paged<Device> got, ctx.store.ListDevices(f, page));
-    if (got.items.empty()) break;
-    for (auto& dev : got.items) devices.push_back(std::move(dev));
-    if (static_cast<int64_t>(devices.size()) >= got.total) break;
-  }
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DevicesOfApplication(ctx, app));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
   std::map<Id, json> readings;
-  for (size_t i = 0; i < devices.size(); i += kLatestChunk) {
-    std::vector<Id> ids;
-    for (size_t k = i; k < std::min(devices.size(), i + kLatestChunk); ++k) {
-      ids.push_back(devices[k].id);
-    }
-    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest(ids));
-    for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
-  }
+  for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
   json items = json::array();
   for (const Device& dev : devices) {
     auto it = readings.find(dev.id);

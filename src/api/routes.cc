@@ -21,10 +21,12 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterReadingRoutes(router, ctx);
   RegisterDecoderRoutes(router, ctx);  // api/decoders.cc: decoders, test, re-decode, jobs
   RegisterStreamRoutes(router, ctx);
-  RegisterRuleRoutes(router, ctx);     // api/rules.cc: rules, dry run, silences
-  RegisterAlarmRoutes(router, ctx);    // api/alarms.cc
-  RegisterActionRoutes(router, ctx);   // api/actions.cc: delivery log
-  RegisterLorawanRoutes(router, ctx);  // api/integrations.cc
+  RegisterRuleRoutes(router, ctx);            // api/rules.cc: rules, dry run, silences
+  RegisterAlarmRoutes(router, ctx);           // api/alarms.cc
+  RegisterActionRoutes(router, ctx);          // api/actions.cc: delivery log
+  RegisterLorawanRoutes(router, ctx);         // api/integrations.cc
+  RegisterOpenDataRoutes(router, ctx);        // api/open_data.cc
+  RegisterOpenDataPublicRoutes(router, ctx);  // api/open_data_public.cc
 }
 
 }  // namespace bysans::api

@@ -29,10 +29,13 @@ Result<Parsed> FromRecord(const RuleRecord& rec) {
   return p;
 }
 
-json RuleJson(const RuleRecord& rec) {
+// `who` reads the rule: webhook URLs (which may carry a token) only for those who may change it.
+json RuleJson(const RuleRecord& rec, const auth::Principal& who) {
   auto p = FromRecord(rec);
   if (!p.ok()) return {{"id", rec.id}, {"orgId", rec.org_id}, {"error", p.status().message()}};
-  json j = rules::RuleToJson(p->rule, act::ActionsForApi(p->actions));  // secrets write-only
+  const auto role = who.RoleIn(rec.org_id);
+  const bool may_edit = role && *role >= Role::kEditor;
+  json j = rules::RuleToJson(p->rule, act::ActionsForApi(p->actions, may_edit));  // write-only
   j["createdAt"] = FormatRfc3339(rec.created_ms);
   j["updatedAt"] = FormatRfc3339(rec.updated_ms);
   return j;
@@ -151,7 +154,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   rec.created_ms = rec.updated_ms = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(rec, ctx.store.rules().CreateRule(rec));
   Audit(ctx, p, req, o.id, "create", "rule", std::to_string(rec.id), parsed.rule.name);
-  json out = RuleJson(rec);
+  json out = RuleJson(rec, p);
   out["warnings"] = Warnings(ctx, parsed.rule);
   return Json(201, out);
 }
@@ -162,7 +165,7 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   BYSANS_ASSIGN_OR_RETURN(auto rs, ctx.store.rules().ListRules(o.id, page));
   json items = json::array();
-  for (const auto& r : rs.items) items.push_back(RuleJson(r));
+  for (const auto& r : rs.items) items.push_back(RuleJson(r, p));
   return PagedJson(items, rs.total, page);
 }
 
@@ -176,7 +179,7 @@ Result<RuleRecord> LoadRule(ApiContext& ctx, http::Request& req, const auth::Pri
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(RuleRecord rec, LoadRule(ctx, req, p, Role::kViewer));
-  return Json(200, RuleJson(rec));
+  return Json(200, RuleJson(rec, p));
 }
 
 Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -191,7 +194,7 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   rec.updated_ms = ctx.clock.NowMs();
   BYSANS_RETURN_IF_ERROR(ctx.store.rules().UpdateRule(rec));
   Audit(ctx, p, req, rec.org_id, "update", "rule", std::to_string(rec.id), body.dump());
-  json out = RuleJson(rec);
+  json out = RuleJson(rec, p);
   out["warnings"] = Warnings(ctx, parsed.rule);
   return Json(200, out);
 }

@@ -92,6 +92,15 @@ const std::vector<Setting>& Settings() {
       {"http.max_connections", IntIn(&Config::http_max_connections, 1, 1'000'000)},
       {"http.stream_write_timeout_s", IntIn(&Config::http_stream_write_timeout_s, 1, 3600)},
       {"http.metrics_token", Text(&Config::http_metrics_token)},
+      {"http.public_url",
+       [](Config& c, const std::string& v) {
+         bool web = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+         if (!v.empty() && (!web || v.find_first_of(" ?#\"<>") != std::string::npos)) {
+           return InvalidArgument("must be http(s)://host[:port] (no query or fragment)");
+         }
+         c.http_public_url = v;
+         return Status::Ok();
+       }},
       {"log.format", OneOf(&Config::log_format, {"text", "json"})},
       {"log.level", OneOf(&Config::log_level, {"trace", "debug", "info", "warn", "error"})},
       {"web.dir", Text(&Config::web_dir)},

@@ -27,6 +27,9 @@ struct Config {
   int http_max_connections = 1024;       // beyond it new connections are closed at once
   int http_stream_write_timeout_s = 60;  // an event stream that cannot write this long is closed
   std::string http_metrics_token;        // set: /metrics needs "Authorization: Bearer <token>"
+  // scheme://host[:port] where the public reaches bysans: the open-data catalogue's links.
+  // Empty = taken from the request's Host header.
+  std::string http_public_url;
 
   std::string log_format = "text";  // text | json
   std::string log_level = "info";   // trace debug info warn error

@@ -56,9 +56,12 @@ Result<std::shared_ptr<const StoredDecoder>> DecoderResolver::EncoderFor(const D
     return FailedPrecondition("device " + std::to_string(d.id) +
                               " has no decoder (its own or its application's) to encode a "
                               "downlink object");
-  if (dec->kind != DecoderKind::kJs || dec->code.find("encodeDownlink") == std::string::npos)
+  // Whether the code defines encodeDownlink is the engine's answer (Encode), not a text search.
+  if (dec->kind != DecoderKind::kJs)
     return FailedPrecondition("the device's decoder '" + dec->name + "' (id " +
-                              std::to_string(dec->id) + ") defines no encodeDownlink");
+                              std::to_string(dec->id) +
+                              ") is not JavaScript: it has no "
+                              "encodeDownlink");
   return dec;
 }
 

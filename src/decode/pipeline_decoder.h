@@ -27,7 +27,7 @@ class DecoderResolver {
   // The decoder that applies to `d` (its own, else its application's), or null.
   std::shared_ptr<const StoredDecoder> For(const Device& d);
   // The decoder that encodes `d`'s downlink objects: For(d) when it is a JS decoder of d's
-  // organisation whose code defines encodeDownlink; else kFailedPrecondition saying why.
+  // organisation (the engine says whether it defines encodeDownlink); else kFailedPrecondition.
   Result<std::shared_ptr<const StoredDecoder>> EncoderFor(const Device& d);
 
  private:

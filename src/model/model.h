@@ -36,6 +36,9 @@ struct Application {
   std::string name;
   std::string description;
   TimeMs created_ms = 0;
+  // Holds personal data (GDPR): never published as open data (api/open_data*.cc refuses it, and
+  // the flag cannot be set while a published open-data dataset covers the application).
+  bool personal_data = false;
 };
 
 struct Location {

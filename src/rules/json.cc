@@ -212,6 +212,9 @@ Status ValidateActions(const json& actions) {
     BYSANS_RETURN_IF_ERROR(GetInt(a, "timeoutMs", p, &timeout));
     if (timeout < 0 || timeout > 600000) return Bad(p + "timeoutMs", "must be in [0, 600000]");
     if (type == "webhook") {
+      if (a.contains(act::kUrlHidden)) {
+        return Bad(p + "url", "was shown cut to its server (urlHidden): give the whole URL");
+      }
       BYSANS_RETURN_IF_ERROR(CheckKeys(a, p,
                                        {"type", "on", "url", "headers", "body", "timeoutMs",
                                         act::kHeaderNames, act::kHeadersSealed}));

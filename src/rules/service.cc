@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -272,13 +274,30 @@ struct RulesService::Impl {
   // grew), then hands the committed rows to the sender in memory (no store poll on this path).
   // An event of an alarm raised in the same batch first commits what is pending, so it is
   // built with the alarm's id, as before.
+  // A failed alarm write (the database busy for 30 s, an I/O error, a full disk) is retried
+  // with backoff (50 ms doubling to 5 s) until it is stored or the service stops: an alarm the
+  // engine raised must not vanish. Meanwhile committed readings queue up (RulesServiceOptions::
+  // queue_capacity) and are evaluated once the store writes again.
+  Status WriteAlarmsRetrying(std::vector<RuleStore::AlarmWrite>& writes) {
+    TimeMs backoff_ms = 50;
+    for (int attempt = 1;; ++attempt) {
+      Status s = store.rules().WriteAlarms(writes);
+      if (s.ok() || (s.code() != Code::kUnavailable && s.code() != Code::kInternal)) return s;
+      spdlog::error("{} alarm change(s) not stored (attempt {}), retrying in {} ms: {}",
+                    writes.size(), attempt, backoff_ms, s.message());
+      std::unique_lock lk(mu);
+      if (cv.wait_for(lk, std::chrono::milliseconds(backoff_ms), [&] { return stop; })) return s;
+      backoff_ms = std::min<TimeMs>(backoff_ms * 2, 5000);
+    }
+  }
+
   void Handle(const std::vector<AlarmEvent>& events) {
     std::vector<RuleStore::AlarmWrite> writes;  // not yet committed
     // The newest record of each alarm changed by this call (id 0: created, not yet committed).
     std::map<std::pair<Id, Id>, AlarmRecord> newest;
     auto commit = [&] {
       if (writes.empty()) return;
-      Status s = store.rules().WriteAlarms(writes);
+      Status s = WriteAlarmsRetrying(writes);
       for (RuleStore::AlarmWrite& w : writes) {
         const std::pair<Id, Id> key{w.alarm.rule_id, w.alarm.device_id};
         if (!s.ok() || !w.status.ok()) {

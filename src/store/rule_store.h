@@ -131,7 +131,9 @@ class RuleStore {
   };
   // CreateAlarm / UpdateAlarm for a batch, in order, in one transaction (one commit for all the
   // rule events of a wake-up instead of a commit each). An update whose alarm is gone only gets
-  // its own status; another error fails the batch (nothing written). Notifies after the commit.
+  // its own status; another error fails the batch: nothing is written and `writes` is left as
+  // it was given (no ids filled in), so the same batch can be written again. Notifies after the
+  // commit.
   virtual Status WriteAlarms(std::vector<AlarmWrite>& writes) = 0;
   virtual Result<AlarmRecord> GetAlarm(Id id) = 0;
   // The not-cleared alarm of (rule, device), NotFound if none.

@@ -23,9 +23,10 @@
 
 namespace bysans {
 
-class RuleStore;     // store/rule_store.h
-class DecoderStore;  // store/decoder_store.h
-class MqttStore;     // store/mqtt_store.h
+class RuleStore;      // store/rule_store.h
+class DecoderStore;   // store/decoder_store.h
+class MqttStore;      // store/mqtt_store.h
+class OpenDataStore;  // store/open_data_store.h
 
 struct Page {
   int64_t limit = 100;  // the store clamps to [1, 10000]
@@ -213,9 +214,10 @@ class Store : public MetaStore, public SeriesStore {
  public:
   // Stops accepting appends, commits what is queued, and joins threads.
   virtual void Close() = 0;
-  virtual RuleStore& rules() = 0;        // store/rule_store.h
-  virtual DecoderStore& decoders() = 0;  // store/decoder_store.h
-  virtual MqttStore& mqtt() = 0;         // store/mqtt_store.h
+  virtual RuleStore& rules() = 0;          // store/rule_store.h
+  virtual DecoderStore& decoders() = 0;    // store/decoder_store.h
+  virtual MqttStore& mqtt() = 0;           // store/mqtt_store.h
+  virtual OpenDataStore& open_data() = 0;  // store/open_data_store.h
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

@@ -157,6 +157,26 @@ struct MqttDevice {
   json mqtt;  // username, password, host, port, upTopic, downTopic
 };
 
+// Connects to the broker at `url` as the device, retrying while the broker reloads its
+// credentials (a device created a moment ago).
+inline std::unique_ptr<Peer> ConnectAs(const std::string& url, const MqttDevice& d) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto p = std::make_unique<Peer>("dev-" + std::to_string(d.device_id) + "-" +
+                                    std::to_string(attempt));
+    if (p->Connect(url, d.mqtt["username"], d.mqtt["password"]) == 0) return p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return nullptr;
+}
+
+// Publishes `payload` on the device's up topic with QoS 1; true once the broker acknowledged it.
+inline bool PublishAs(const std::string& url, const MqttDevice& d, const std::string& payload) {
+  auto peer = ConnectAs(url, d);
+  if (!peer) return false;
+  int mid = peer->Publish(d.mqtt["upTopic"], payload);
+  return mid >= 0 && peer->WaitAcked(mid);
+}
+
 class MqttTest : public ServerTest {
  protected:
   std::string MqttUrl() { return ReadLine(fs::path(server_->data_dir()) / "mqtt.url"); }
@@ -199,15 +219,7 @@ class MqttTest : public ServerTest {
   }
 
   // Connects as the device, retrying while the broker reloads its credentials.
-  std::unique_ptr<Peer> ConnectDevice(const MqttDevice& d) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      auto p = std::make_unique<Peer>("dev-" + std::to_string(d.device_id) + "-" +
-                                      std::to_string(attempt));
-      if (p->Connect(MqttUrl(), d.mqtt["username"], d.mqtt["password"]) == 0) return p;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return nullptr;
-  }
+  std::unique_ptr<Peer> ConnectDevice(const MqttDevice& d) { return ConnectAs(MqttUrl(), d); }
 
   std::string BrokerLog() {
     std::ifstream in(fs::path(server_->data_dir()) / "mosquitto" / "mosquitto.log");

@@ -92,20 +92,7 @@ class DecoderMqttTest : public SecurityTest {
 
   // Publishes `payload` as the device with QoS 1 and waits for the broker's PUBACK.
   void Publish(const MqttDevice& d, const std::string& payload) {
-    std::unique_ptr<Peer> peer;
-    for (int attempt = 0; attempt < 100 && !peer; ++attempt) {
-      auto p = std::make_unique<Peer>("dev-" + std::to_string(d.device_id) + "-" +
-                                      std::to_string(attempt));
-      if (p->Connect(MqttUrl(), d.mqtt["username"], d.mqtt["password"]) == 0) {
-        peer = std::move(p);
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
-    ASSERT_TRUE(peer) << server_->log();
-    int mid = peer->Publish(d.mqtt["upTopic"], payload);
-    ASSERT_GE(mid, 0);
-    ASSERT_TRUE(peer->WaitAcked(mid)) << server_->log();
+    ASSERT_TRUE(PublishAs(MqttUrl(), d, payload)) << server_->log();
   }
 
   json Messages(const MqttDevice& d) {

@@ -76,6 +76,7 @@ TEST_F(SecretsTest, ActionSecretsAreWriteOnlySealedAndNeverAudited) {
 
   // An editor sends the rule back as read (a PATCH with a new secret, then a round trip):
   // the audit log holds no secret, and the stored secret is kept.
+  actions = a_.editor.client->Get(RulePath(id)).Json()["actions"];
   json patch = {{"actions", json::array({Email("Smtp-Secret-4712-xyz"), actions[1]})}};
   auto patched = Send(*a_.editor.client, "PATCH", RulePath(id), patch);
   ASSERT_EQ(patched.status, 200) << patched.body;
@@ -102,6 +103,39 @@ TEST_F(SecretsTest, ActionSecretsAreWriteOnlySealedAndNeverAudited) {
             std::string::npos)
       << hook.hits()[0].head;
   EXPECT_FALSE(HasSecret(DatabaseBytes()));
+}
+
+// A Slack-, Teams- or Discord-style webhook carries its credential in the URL's path: a viewer
+// (who cannot change the rule) sees only the server; those who may change the rule see it all.
+TEST_F(SecretsTest, AWebhookUrlsPathIsHiddenFromViewers) {
+  const std::string url = "https://hooks.slack.example/services/T01/B02/Url-Token-4242-xyz";
+  auto created = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules",
+                      Rule(json::array({{{"type", "webhook"}, {"url", url}, {"on", {"clear"}}}})));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const int64_t id = created.Json().value("id", int64_t{0});
+  for (const std::string& path : {RulePath(id), a_.OrgPath() + "/rules"}) {
+    SCOPED_TRACE(path);
+    auto seen = a_.viewer.client->Get(path);
+    ASSERT_EQ(seen.status, 200) << seen.body;
+    EXPECT_EQ(seen.body.find("Url-Token-4242"), std::string::npos) << seen.body;
+    EXPECT_EQ(seen.body.find("/services/"), std::string::npos) << seen.body;
+    EXPECT_NE(seen.body.find("https://hooks.slack.example/…"), std::string::npos) << seen.body;
+    EXPECT_NE(seen.body.find("\"urlHidden\":true"), std::string::npos) << seen.body;
+    for (OrgMember* m : {&a_.editor, &a_.admin}) {
+      auto full = m->client->Get(path);
+      ASSERT_EQ(full.status, 200) << full.body;
+      EXPECT_NE(full.body.find(url), std::string::npos) << full.body;
+      EXPECT_EQ(full.body.find("urlHidden"), std::string::npos) << full.body;
+    }
+  }
+  // The cut form sent back would store a wrong URL: refused, the stored one kept.
+  json as_seen = a_.viewer.client->Get(RulePath(id)).Json();
+  auto back = Send(*a_.editor.client, "PATCH", RulePath(id), {{"actions", as_seen["actions"]}});
+  EXPECT_EQ(back.status, 400) << back.body;
+  EXPECT_NE(back.body.find("urlHidden"), std::string::npos) << back.body;
+  EXPECT_NE(a_.editor.client->Get(RulePath(id)).body.find(url), std::string::npos);
+  // Another organisation's admin learns nothing at all.
+  EXPECT_EQ(b_.admin.client->Get(RulePath(id)).status, 404);
 }
 
 TEST_F(SecretsTest, StoredSecretsDoNotFollowAUrlToAnotherServer) {

@@ -49,6 +49,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/encoding.h"
 #include "decode/js/alloc_budget.h"
 #include "decode/js/entry_choice.h"
 #include "decode/js/microtask_queue.h"
@@ -62,7 +63,6 @@ namespace {
 
 using js::AppendUtf16AsUtf8;
 using js::Base64Decode;
-using js::Base64Encode;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -391,7 +391,7 @@ struct JsEngine::Impl {
       }
       bytes.push_back(static_cast<char>(c));
     }
-    std::string out = Base64Encode(bytes);
+    std::string out = EncodeBase64(bytes);
     JSString* r = JS_NewStringCopyN(cx, out.data(), out.size());
     if (!r) return false;
     args.rval().setString(r);
@@ -849,7 +849,7 @@ struct JsEngine::Impl {
           if (!LazyJsonValue(in.uplink_json, &payload)) return false;
         } else {
           JS::RootedObject p(cx, JS_NewPlainObject(cx));
-          std::string b64 = Base64Encode(in.bytes);
+          std::string b64 = EncodeBase64(in.bytes);
           JS::RootedString s(cx, JS_NewStringCopyN(cx, b64.data(), b64.size()));
           if (!p || !s) return false;
           JS::RootedValue sv(cx, JS::StringValue(s));
@@ -1156,8 +1156,9 @@ struct JsEngine::Impl {
     JS::RootedObject global(cx, GlobalOf(*dec));
     JSAutoRealm ar(cx, global);
     if (dec->fn(kSlotEncodeDownlink) == nullptr) {
-      result.status = InvalidArgument(
-          "decoder has no function encodeDownlink(input): it cannot encode downlink objects");
+      result.status = FailedPrecondition(
+          "decoder has no function encodeDownlink(input): it cannot encode downlink objects; "
+          "send the bytes ('data' or 'hex') instead");
       return finish(result);
     }
     JS::RootedValue fval(cx, JS::ObjectValue(*dec->fn(kSlotEncodeDownlink)));

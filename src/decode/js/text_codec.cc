@@ -2,71 +2,24 @@
 
 #include <cstdint>
 
+#include "core/encoding.h"
+
 namespace bysans::decode::js {
 
-namespace {
-
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int B64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
-}  // namespace
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto u = [&](size_t k) { return static_cast<uint8_t>(in[k]); };
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = u(i) << 16;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (u(i) << 16) | (u(i + 1) << 8);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 bool Base64Decode(std::string_view in, std::string* out) {
-  uint32_t acc = 0;
-  int bits = 0;
+  // WHATWG's forgiving-base64: ASCII whitespace is ignored and at most two '=' end the text;
+  // the rest (alphabet, impossible lengths) is core's decoder.
+  std::string compact;
+  compact.reserve(in.size());
+  for (char c : in)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') compact.push_back(c);
   size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return false;
-    int v = B64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return pad <= 2 && bits < 6;
+  while (pad < compact.size() && compact[compact.size() - 1 - pad] == '=') ++pad;
+  if (pad > 2) return false;
+  auto bytes = DecodeBase64(compact);
+  if (!bytes.ok()) return false;
+  out->append(*bytes);
+  return true;
 }
 
 void AppendUtf16AsUtf8(const char16_t* s, size_t n, std::string* out) {

@@ -1,5 +1,6 @@
-// Text conversions the JS engine needs, without engine headers: base64 (btoa / atob, the
-// OS2iot payload's `data`) and UTF-16 to UTF-8 (JSON output, strings).
+// Text conversions the JS engine needs, without engine headers: atob's forgiving base64 (btoa
+// and the OS2iot payload's `data` use core/encoding.h's EncodeBase64) and UTF-16 to UTF-8
+// (JSON output, strings).
 #pragma once
 
 #include <cstddef>
@@ -8,7 +9,6 @@
 
 namespace bysans::decode::js {
 
-std::string Base64Encode(std::string_view in);
 // Forgiving base64 decode (WHATWG atob: whitespace ignored, padding optional, URL-safe
 // alphabet accepted). False when `in` is not base64.
 bool Base64Decode(std::string_view in, std::string* out);

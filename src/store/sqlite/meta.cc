@@ -9,7 +9,7 @@ namespace bysans::sqlite {
 namespace {
 
 constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
-constexpr char kAppCols[] = "id, org_id, name, description, created_ms";
+constexpr char kAppCols[] = "id, org_id, name, description, created_ms, personal_data";
 constexpr char kDevCols[] =
     "id, org_id, app_id, name, transport, dev_eui, lat, lon, tags, metadata, device_model_id, "
     "expected_interval_s, in_maintenance, created_ms";
@@ -57,7 +57,9 @@ Page Clamp(Page p) {
 }
 
 Organization OrgRow(const Stmt& s) { return {s.Int(0), s.Text(1), s.Int(2), s.Int(3)}; }
-Application AppRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
+Application AppRow(const Stmt& s) {
+  return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5) != 0};
+}
 DeviceModel ModelRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
 User UserRow(const Stmt& s) {
   return {s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4) != 0, s.Int(5)};
@@ -238,9 +240,10 @@ Result<Application> SqliteStore::CreateApplication(Application app) {
   LEASE(db);
   if (app.created_ms == 0) app.created_ms = opts_.clock->NowMs();
   BYSANS_ASSIGN_OR_RETURN(
-      auto st, db.Prepare("INSERT INTO applications(org_id, name, description, created_ms) "
-                          "VALUES(?, ?, ?, ?)"));
-  BindAll(*st, app.org_id, app.name, app.description, app.created_ms);
+      auto st,
+      db.Prepare("INSERT INTO applications(org_id, name, description, created_ms, personal_data) "
+                 "VALUES(?, ?, ?, ?, ?)"));
+  BindAll(*st, app.org_id, app.name, app.description, app.created_ms, app.personal_data);
   BYSANS_RETURN_IF_ERROR(st->Run());
   app.id = db.LastInsertId();
   return app;
@@ -261,8 +264,8 @@ Result<Paged<Application>> SqliteStore::ListApplications(Id org_id, Page page) {
 
 Status SqliteStore::UpdateApplication(const Application& app) {
   LEASE(db);
-  return Modify(db, "UPDATE applications SET name=?, description=? WHERE id=?", "application",
-                app.name, app.description, app.id);
+  return Modify(db, "UPDATE applications SET name=?, description=?, personal_data=? WHERE id=?",
+                "application", app.name, app.description, app.personal_data, app.id);
 }
 
 Status SqliteStore::DeleteApplication(Id id) {

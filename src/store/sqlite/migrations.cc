@@ -340,6 +340,28 @@ ALTER TABLE raw_decode ADD COLUMN notes BLOB NOT NULL DEFAULT x'';
 ALTER TABLE decoder_versions ADD COLUMN contract TEXT NOT NULL DEFAULT 'auto';
 ALTER TABLE downlinks ADD COLUMN object TEXT NOT NULL DEFAULT '';
 )sql",
+      // 16: reserved for the data targets of issue 16 (branch share); replaced when it lands.
+      "-- reserved",
+      // 17: Open Data DK (issue 16): applications holding personal data (never published), and
+      // the datasets an organisation publishes in its DCAT catalogue: an application or a
+      // selection of devices (open_dataset_devices), with the DCAT metadata as JSON (`meta`:
+      // title, description, keywords, themes, license, ..., and the keys shown).
+      R"sql(
+ALTER TABLE applications ADD COLUMN personal_data INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE open_datasets(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  app_id INTEGER REFERENCES applications(id) ON DELETE CASCADE,
+  published INTEGER NOT NULL, meta TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, issued_ms INTEGER);
+CREATE INDEX open_datasets_org ON open_datasets(org_id, id);
+CREATE INDEX open_datasets_app ON open_datasets(app_id);
+CREATE TABLE open_dataset_devices(
+  dataset_id INTEGER NOT NULL REFERENCES open_datasets(id) ON DELETE CASCADE,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  PRIMARY KEY(dataset_id, device_id)) WITHOUT ROWID;
+CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
+)sql",
   };
   return kList;
 }

@@ -218,21 +218,36 @@ class SqliteRuleStore final : public RuleStore {
     return Status::Ok();
   }
 
+  // WriteAlarms' transaction; on an error nothing is committed (ids may have been filled in).
+  Status WriteAlarmsTxn(std::vector<AlarmWrite>& writes) {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    for (AlarmWrite& w : writes) {
+      w.status = w.alarm.id == 0 ? InsertAlarm(*db, w.alarm, &w.outbox)
+                                 : SaveAlarm(*db, w.alarm, &w.outbox);
+      if (!w.status.ok() && w.status.code() != Code::kNotFound) return w.status;
+    }
+    return txn.Commit();
+  }
+
   Status WriteAlarms(std::vector<AlarmWrite>& writes) override {
     if (writes.empty()) return Status::Ok();
     std::vector<bool> created(writes.size());
-    {
-      BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-      Txn txn(*db, true);
-      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    for (size_t i = 0; i < writes.size(); ++i) created[i] = writes[i].alarm.id == 0;
+    Status st = WriteAlarmsTxn(writes);
+    if (!st.ok()) {
+      // Rolled back: the batch goes back to how the caller gave it, so it can be written again.
       for (size_t i = 0; i < writes.size(); ++i) {
         AlarmWrite& w = writes[i];
-        created[i] = w.alarm.id == 0;
-        w.status =
-            created[i] ? InsertAlarm(*db, w.alarm, &w.outbox) : SaveAlarm(*db, w.alarm, &w.outbox);
-        if (!w.status.ok() && w.status.code() != Code::kNotFound) return w.status;
+        if (created[i]) w.alarm.id = 0;
+        for (OutboxEntry& e : w.outbox) {
+          e.id = 0;
+          if (created[i]) e.alarm_id = 0;
+        }
+        w.status = Status::Ok();
       }
-      BYSANS_RETURN_IF_ERROR(txn.Commit());
+      return st;
     }
     for (size_t i = 0; i < writes.size(); ++i) {
       if (!writes[i].status.ok()) continue;

@@ -55,6 +55,7 @@ Status SqliteStore::Init() {
   BYSANS_RETURN_IF_ERROR(LoadSeriesState());
   rules_ = NewSqliteRuleStore(pool_);
   decoders_ = NewSqliteDecoderStore(pool_);
+  open_data_ = NewSqliteOpenDataStore(pool_);
   BYSANS_ASSIGN_OR_RETURN(secrets_, SecretBox::Open(SecretKeyPathOf(opts_.path)));
   mqtt_store_ = NewSqliteMqttStore(pool_, *secrets_);
   // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL

@@ -23,6 +23,7 @@
 #include "core/string_map.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
+#include "store/open_data_store.h"
 #include "store/rule_store.h"
 #include "store/sqlite/chunk_codec.h"
 #include "store/sqlite/db.h"
@@ -156,6 +157,8 @@ struct PendingBatch {
 std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 // The DecoderStore over the pool (decoders.cc).
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
+// The OpenDataStore over the pool (open_data.cc).
+std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 // The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`. Gateways seen
 // (TouchGateway) are kept in memory until FlushGateways writes them in one transaction: the
 // checkpoint thread about once a second, ListGateways first, and Close.
@@ -243,6 +246,7 @@ class SqliteStore final : public Store {
   RuleStore& rules() override { return *rules_; }
   DecoderStore& decoders() override { return *decoders_; }
   MqttStore& mqtt() override;  // mqtt.cc
+  OpenDataStore& open_data() override { return *open_data_; }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -294,6 +298,7 @@ class SqliteStore final : public Store {
   Pool pool_;
   std::unique_ptr<RuleStore> rules_;               // rules.cc
   std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
+  std::unique_ptr<OpenDataStore> open_data_;       // open_data.cc
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<Db> writer_db_;

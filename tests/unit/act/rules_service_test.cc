@@ -1,9 +1,13 @@
 // The rules runtime in-process on a real SQLite file with a ManualClock:
 // silence detection in simulated time, silencing, devices whose tags change, and templates.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "act/template.h"
 #include "unit/act/store_fixture.h"
@@ -139,6 +143,55 @@ TEST(TemplateTest, RendersPathsEscapesAndObjects) {
       R"({"m":"CO2 \"høj\"","r":{"co2":1200},"x":""})");
   EXPECT_EQ(act::Render("Alarm {{ alarm.id }}: {{alarm.message}}", ctx, false),
             "Alarm 7: CO2 \"høj\"");
+}
+
+// Runs `sql` on the store's database file through a connection of its own (what an operator's
+// sqlite3 shell would do).
+void ExecOnFile(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.string().c_str(), &raw), SQLITE_OK);
+  sqlite3_busy_timeout(raw, 10'000);
+  char* err = nullptr;
+  int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(raw);
+}
+
+// The store refuses alarm writes for a while (a trigger aborts every insert into alarms, the
+// way an I/O error or a full disk would fail the transaction): the raised alarm and its outbox
+// row are not lost, they are written once the store accepts them again, exactly once.
+class RulesServiceRetryTest : public act_test::StoreFixture {};
+
+TEST_F(RulesServiceRetryTest, AnAlarmTheStoreRefusedIsWrittenOnceItAcceptsAgain) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore());
+  json rule = Co2Rule();
+  rule["actions"] = json::array({{{"type", "webhook"}, {"url", "https://hooks.example/x"}}});
+  ASSERT_NE(CreateRule(rule), 0);
+  std::vector<OutboxEntry> handed;
+  std::mutex mu;
+  ASSERT_NO_FATAL_FAILURE(StartService([&](std::vector<OutboxEntry> rows) {
+    std::lock_guard lk(mu);
+    for (auto& r : rows) handed.push_back(std::move(r));
+  }));
+  const auto db = dir_ / "bysans.db";
+  ASSERT_NO_FATAL_FAILURE(
+      ExecOnFile(db,
+                 "CREATE TRIGGER refuse_alarms BEFORE INSERT ON alarms BEGIN SELECT RAISE(ABORT, "
+                 "'disk trouble'); END;"));
+  Commit(1500);  // raises; the write fails and is retried
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(Count(), 0u) << "nothing written while the store refuses";
+  ASSERT_NO_FATAL_FAILURE(ExecOnFile(db, "DROP TRIGGER refuse_alarms;"));
+  ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(handed.size(), 1u) << "the webhook's outbox row, once";
+    EXPECT_NE(handed[0].id, 0);
+    EXPECT_NE(handed[0].alarm_id, 0);
+  }
+  Send(1600);  // the engine and the store agree: still one alarm, no second raise
+  EXPECT_EQ(Count(), 1u);
 }
 
 }  // namespace

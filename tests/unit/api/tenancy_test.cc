@@ -17,6 +17,7 @@ struct Tenant {
   Id rule = 0, alarm = 0, silence = 0;      // api/rules.cc, api/alarms.cc
   Id chirpstack = 0, mqtt_integration = 0;  // api/integrations.cc
   Id invitation = 0;                        // api/invitations.cc
+  Id dataset = 0;                           // api/open_data.cc (unpublished: public routes 404)
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
   Creds admin_key, editor_key, viewer_key;
@@ -102,6 +103,12 @@ class TenancyTest : public ApiFixture {
                   {"url", "mqtt://127.0.0.1:1"},
                   {"topicFilter", "sensors/+/data"},
                   {"deviceTopicLevel", 1}}));
+    t.dataset = Created(Call("POST", org + "/open-data/datasets", root_,
+                             json{{"title", "data-" + n},
+                                  {"deviceIds", {t.device}},
+                                  {"license", "https://creativecommons.org/licenses/by/4.0/"},
+                                  {"contactName", "C"},
+                                  {"contactEmail", "c@" + n + ".dk"}}));
   }
 
   // The route pattern with every placeholder replaced by tenant t's object.
@@ -145,6 +152,8 @@ class TenancyTest : public ApiFixture {
           id = t.mqtt_integration;
         else if (name == "invitationId")
           id = t.invitation;
+        else if (name == "id" && prev == "datasets")
+          id = t.dataset;
         EXPECT_NE(id, 0) << "the tenancy matrix has no object for {" << name << "} in " << pattern
                          << ": extend Fill()";
         value = std::to_string(id);
@@ -171,7 +180,9 @@ class TenancyTest : public ApiFixture {
           "/api/v1/devices/" + std::to_string(a_.lora_device),
           "/api/v1/device-models/" + std::to_string(a_.model),
           "/api/v1/integrations/chirpstack/" + std::to_string(a_.chirpstack),
-          "/api/v1/integrations/mqtt/" + std::to_string(a_.mqtt_integration)}) {
+          "/api/v1/integrations/mqtt/" + std::to_string(a_.mqtt_integration),
+          "/api/v1/open-data/datasets/" + std::to_string(a_.dataset),
+          org + "/open-data/datasets"}) {
       Reply r = Call("GET", path, root_);
       EXPECT_EQ(r.status, 200) << path << " " << r.raw;
       s[path] = r.body;

@@ -56,6 +56,17 @@ TEST(Config, HttpHardeningSettings) {
   EXPECT_NE(bad.status().message().find("http.max_connections"), std::string::npos);
 }
 
+TEST(Config, PublicUrlIsAWebOrigin) {
+  auto c = LoadConfig("", {{"BYSANS_HTTP_PUBLIC_URL", "https://data.kommune.dk"}}, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->http_public_url, "https://data.kommune.dk");
+  for (const char* bad : {"data.kommune.dk", "ftp://x", "https://x/?a=1", "https://x\"<"}) {
+    auto b = LoadConfig("", {{"BYSANS_HTTP_PUBLIC_URL", bad}}, {});
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("http.public_url"), std::string::npos);
+  }
+}
+
 TEST(Config, StoreCommitIntervalIsBounded) {
   auto c = LoadConfig("", {}, {});
   ASSERT_TRUE(c.ok());

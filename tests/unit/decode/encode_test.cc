@@ -79,6 +79,13 @@ TEST_F(EncodeTest, NoEncodeDownlinkIsAClearError) {
   EXPECT_FALSE(r.status.ok());
   EXPECT_NE(r.status.message().find("no function encodeDownlink"), std::string::npos)
       << r.status.message();
+  EXPECT_EQ(r.status.code(), Code::kFailedPrecondition);  // the device's set-up, not the input
+  // Named only in a comment or a string: still no function.
+  r = Encode(
+      "// encodeDownlink comes later\nvar s = 'encodeDownlink';\n"
+      "function decodeUplink(i) { return { data: {} }; }");
+  EXPECT_NE(r.status.message().find("no function encodeDownlink"), std::string::npos)
+      << r.status.message();
 }
 
 TEST_F(EncodeTest, BadBytesAreRefused) {

@@ -438,12 +438,17 @@ TEST_F(JsEngineTest, AtobBtoa) {
   auto r = Run(R"(function decode(p, m) {
     var bad = 'none';
     try { atob('**'); } catch (e) { bad = 'threw'; }
+    var refused = 0;  // '=' inside, three '=', an impossible length
+    ['aG=Vq', 'aGVqcw===', 'aGVqc'].forEach(function (s) {
+      try { atob(s); } catch (e) { refused++; }
+    });
     return { a: atob('aGVq'), b: btoa('hej'), roundtrip: atob(btoa('\u00ff\u0001')).charCodeAt(0),
-             nopad: atob('aGVqcw'), bad: bad };
+             nopad: atob('aGVqcw'), spaced: atob(' aG Vq\ncw==\t'), bad: bad, refused: refused };
   })");
   ASSERT_TRUE(r.status.ok()) << r.status.message();
   EXPECT_EQ(r.output_json,
-            R"({"a":"hej","b":"aGVq","roundtrip":255,"nopad":"hejs","bad":"threw"})");
+            R"({"a":"hej","b":"aGVq","roundtrip":255,"nopad":"hejs","spaced":"hejs","bad":"threw",)"
+            R"("refused":3})");
 }
 
 TEST_F(JsEngineTest, CompilesEachVersionOnce) {

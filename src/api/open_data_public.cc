@@ -1,0 +1,245 @@
+// The public Open Data DK side (issue 16), no login: an organisation's DCAT catalogue at the
+// OS2iot address /api/v1/open-data-dk-sharing/{orgId} (data.json of Project Open Data v1.1,
+// opendata/dcat.h) and each published dataset's distributions: latest values (JSON) and history
+// (CSV and JSON, a time range in pages). An unknown organisation, one without published
+// datasets, and a dataset that is unpublished, deleted or of another organisation all answer
+// the same 404. Only the dataset's devices and keys are read (api/open_data.h DatasetDevices).
+// Answers carry Cache-Control and an ETag (304 on If-None-Match).
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+
+#include "api/common.h"
+#include "api/csv.h"
+#include "api/open_data.h"
+#include "core/time_format.h"
+#include "opendata/dcat.h"
+#include "opendata/history.h"
+
+namespace bysans::api {
+namespace {
+
+constexpr int64_t kDefaultHistoryLimit = 1000;
+constexpr int64_t kMaxHistoryLimit = 10'000;
+constexpr TimeMs kDefaultHistoryRange = 24 * 3'600'000;  // without ?from: the last day
+
+Status NoDataset(Id org, Id id) {
+  return NotFound("no published dataset " + std::to_string(id) + " in organisation " +
+                  std::to_string(org));
+}
+
+// scheme://host[:port] for the catalogue's links: http.public_url, else the request's Host when
+// it is a plain host name or address (anything else gives paths only).
+std::string BaseUrl(const ApiContext& ctx, const http::Request& req) {
+  if (!ctx.public_url.empty()) {
+    std::string base = ctx.public_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
+  }
+  const std::string& host = req.headers.Get("host");
+  bool plain =
+      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+               c == '[' || c == ']';
+      });
+  if (!plain) return {};
+  return std::string(req.tls ? "https://" : "http://") + host;
+}
+
+// 64-bit FNV-1a of the body, as a weak validator.
+std::string ETagOf(std::string_view body) {
+  uint64_t h = 14695981039346656037ULL;
+  for (char c : body) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("W/\"") + buf + "\"";
+}
+
+// Cache-Control for a minute, Vary: Host (links follow it) and an ETag; 304 when the caller
+// already holds this body.
+http::Response Cacheable(const http::Request& req, http::Response r) {
+  const std::string etag = ETagOf(r.body);
+  r.headers.Set("Cache-Control", "public, max-age=60");
+  r.headers.Set("Vary", "Host");
+  r.headers.Set("ETag", etag);
+  const std::string& match = req.headers.Get("if-none-match");
+  if (!match.empty() && (match == etag || match == "*" || match.find(etag) != std::string::npos)) {
+    r.status = 304;
+    r.body.clear();
+  }
+  return r;
+}
+
+Result<Organization> LoadPublicOrganization(ApiContext& ctx, Id org) {
+  auto o = ctx.store.GetOrganization(org);
+  if (!o.ok() && o.status().code() == Code::kNotFound) {
+    return NotFound("no open data in organisation " + std::to_string(org));
+  }
+  return o;
+}
+
+struct Published {
+  Organization org;
+  OpenDataset dataset;
+};
+
+// The organisation and the published dataset named in the path, or the one 404.
+Result<Published> LoadPublished(ApiContext& ctx, const http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  auto d = ctx.store.open_data().GetDataset(id);
+  if (!d.ok()) {
+    if (d.status().code() == Code::kNotFound) return NoDataset(org, id);
+    return d.status();
+  }
+  if (d->org_id != org || !d->published) return NoDataset(org, id);
+  auto o = ctx.store.GetOrganization(org);
+  if (!o.ok()) return o.status().code() == Code::kNotFound ? NoDataset(org, id) : o.status();
+  return Published{std::move(o).value(), std::move(d).value()};
+}
+
+Result<http::Response> Catalog(ApiContext& ctx, http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization org, LoadPublicOrganization(ctx, org_id));
+  BYSANS_ASSIGN_OR_RETURN(auto datasets, ctx.store.open_data().ListDatasets(org.id, true));
+  if (datasets.empty()) return NotFound("no open data in organisation " + std::to_string(org_id));
+  return Cacheable(req, Json(200, opendata::CatalogJson(org, datasets, BaseUrl(ctx, req))));
+}
+
+Result<http::Response> OneDataset(ApiContext& ctx, http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
+  return Cacheable(req, Json(200, opendata::DatasetJson(p.org, p.dataset, BaseUrl(ctx, req))));
+}
+
+bool KeyShown(const OpenDataset& d, const std::string& key) {
+  return d.keys.empty() || std::find(d.keys.begin(), d.keys.end(), key) != d.keys.end();
+}
+
+json DeviceJson(const Device& dev) {
+  json j = {{"deviceId", dev.id}, {"deviceName", dev.name}};
+  if (dev.location) {
+    j["location"] = {{"type", "Point"},
+                     {"coordinates", json::array({dev.location->lon, dev.location->lat})}};
+  }
+  return j;
+}
+
+Result<http::Response> Latest(ApiContext& ctx, http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DatasetDevices(ctx, p.dataset));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
+  std::map<Id, json> readings;
+  for (const Reading& r : rows) {
+    if (KeyShown(p.dataset, r.key)) readings[r.device_id][r.key] = ReadingJson(r);
+  }
+  json items = json::array();
+  for (const Device& dev : devices) {
+    json item = DeviceJson(dev);
+    auto it = readings.find(dev.id);
+    item["readings"] = it == readings.end() ? json::object() : std::move(it->second);
+    items.push_back(std::move(item));
+  }
+  return Cacheable(req, Json(200, json{{"datasetId", p.dataset.id},
+                                       {"title", p.dataset.title},
+                                       {"license", p.dataset.license},
+                                       {"items", std::move(items)}}));
+}
+
+// ?from=&to=&limit=&cursor= of a history request, and what it reads.
+struct HistoryRequest {
+  opendata::HistoryQuery query;
+  std::map<Id, std::string> device_names;
+};
+
+Result<HistoryRequest> ParseHistory(ApiContext& ctx, const http::Request& req,
+                                    const OpenDataset& d) {
+  HistoryRequest h;
+  opendata::HistoryQuery& q = h.query;
+  BYSANS_ASSIGN_OR_RETURN(q.to, TimeQuery(req, "to", ctx.clock.NowMs()));
+  BYSANS_ASSIGN_OR_RETURN(q.from, TimeQuery(req, "from", q.to - kDefaultHistoryRange));
+  if (q.from > q.to) return InvalidArgument("'from' must not be after 'to'");
+  BYSANS_ASSIGN_OR_RETURN(q.limit, LimitQuery(req, kDefaultHistoryLimit, kMaxHistoryLimit));
+  if (const std::string* cursor = req.Query("cursor"); cursor && !cursor->empty()) {
+    BYSANS_ASSIGN_OR_RETURN(q.after, opendata::DecodeCursor(*cursor));
+  }
+  q.keys = d.keys;
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DatasetDevices(ctx, d));
+  for (const Device& dev : devices) {
+    q.device_ids.push_back(dev.id);
+    h.device_names[dev.id] = dev.name;
+  }
+  return h;
+}
+
+// The link to the page after `page`, or "" when it was the last.
+std::string NextUrl(const ApiContext& ctx, const http::Request& req,
+                    const opendata::HistoryQuery& q, const opendata::HistoryPage& page) {
+  if (!page.next) return {};
+  return BaseUrl(ctx, req) + req.path + "?from=" + std::to_string(q.from) +
+         "&to=" + std::to_string(q.to) + "&limit=" + std::to_string(q.limit) +
+         "&cursor=" + opendata::EncodeCursor(*page.next);
+}
+
+Result<http::Response> History(ApiContext& ctx, http::Request& req, bool csv) {
+  BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
+  BYSANS_ASSIGN_OR_RETURN(HistoryRequest h, ParseHistory(ctx, req, p.dataset));
+  BYSANS_ASSIGN_OR_RETURN(opendata::HistoryPage page, opendata::ReadHistory(ctx.store, h.query));
+  const std::string next = NextUrl(ctx, req, h.query, page);
+  http::Response r;
+  if (csv) {
+    std::string out = "device_id,device_name,key,ts,value,unit,quality\r\n";
+    for (const Reading& x : page.rows) {
+      CsvRow(out, {std::to_string(x.device_id), h.device_names[x.device_id], x.key,
+                   FormatRfc3339(x.ts), ValueText(x.value), x.unit, QualityName(x.quality)});
+    }
+    r = CsvResponse(std::move(out), "dataset-" + std::to_string(p.dataset.id) + "-history.csv");
+  } else {
+    json items = json::array();
+    for (const Reading& x : page.rows) {
+      items.push_back({{"deviceId", x.device_id},
+                       {"deviceName", h.device_names[x.device_id]},
+                       {"key", x.key},
+                       {"ts", FormatRfc3339(x.ts)},
+                       {"value", ValueJson(x.value)},
+                       {"unit", x.unit},
+                       {"quality", QualityName(x.quality)}});
+    }
+    r = Json(200, json{{"datasetId", p.dataset.id},
+                       {"from", FormatRfc3339(h.query.from)},
+                       {"to", FormatRfc3339(h.query.to)},
+                       {"limit", h.query.limit},
+                       {"items", std::move(items)},
+                       {"next", next.empty() ? json(nullptr) : json(next)}});
+  }
+  if (!next.empty()) r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
+  return Cacheable(req, std::move(r));
+}
+
+}  // namespace
+
+void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx) {
+  const std::string root = "/api/v1/open-data-dk-sharing/{orgId}";
+  const std::string one = root + "/datasets/{id}";
+  AddPublic(router, "GET", root,
+            "Public DCAT catalogue (Project Open Data v1.1 data.json) of an organisation's "
+            "published datasets; no login",
+            [&ctx](http::Request& req) { return Catalog(ctx, req); });
+  AddPublic(router, "GET", one, "One published dataset as a dcat:Dataset; no login",
+            [&ctx](http::Request& req) { return OneDataset(ctx, req); });
+  AddPublic(router, "GET", one + "/latest",
+            "Latest value of every key of every device of a published dataset; no login",
+            [&ctx](http::Request& req) { return Latest(ctx, req); });
+  AddPublic(router, "GET", one + "/history.csv",
+            "Readings of a published dataset as CSV (?from=&to=&limit=&cursor=, Link rel=next); "
+            "no login",
+            [&ctx](http::Request& req) { return History(ctx, req, true); });
+  AddPublic(router, "GET", one + "/history.json",
+            "Readings of a published dataset as JSON (?from=&to=&limit=&cursor=, next); no login",
+            [&ctx](http::Request& req) { return History(ctx, req, false); });
+}
+
+}  // namespace bysans::api
