@@ -70,24 +70,6 @@ std::string FormEncode(std::string_view s) {
   return out;
 }
 
-Status CheckTarget(const NgsiLdTarget& t, const json& entities) {
-  if (!IsHttpUrl(t.url)) return InvalidArgument("NGSI-LD target: url must be http(s)://");
-  if (HasLineBreak(t.url) || HasLineBreak(t.tenant) || HasLineBreak(t.context)) {
-    return InvalidArgument("NGSI-LD target: line break in url, tenant or context");
-  }
-  if (t.auth == AuthKind::kHeader &&
-      (!IsHeaderName(t.header_name) || HasLineBreak(t.header_value))) {
-    return InvalidArgument("NGSI-LD target: invalid auth header");
-  }
-  if (t.auth == AuthKind::kOAuth2 &&
-      (!IsHttpUrl(t.oauth2.token_url) || t.oauth2.client_id.empty() ||
-       HasLineBreak(t.oauth2.token_url))) {
-    return InvalidArgument("NGSI-LD target: OAuth2 needs an http(s) token URL and a client id");
-  }
-  if (!entities.is_array()) return InvalidArgument("NGSI-LD upsert: entities must be an array");
-  return Status::Ok();
-}
-
 // The one context URL of a Link header: the target's, else the entities' common one (the
 // core context is implied), else the Smart Data Models context covering every model.
 std::string LinkContext(const NgsiLdTarget& t, const json& entities) {
@@ -150,6 +132,31 @@ const char* OutcomeName(Outcome o) {
       return "permanent";
   }
   return "?";
+}
+
+Status ValidateTarget(const NgsiLdTarget& t) {
+  auto url_ok = [](const std::string& u) {
+    return IsHttpUrl(u) && std::none_of(u.begin(), u.end(), [](char c) {
+             return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '"';
+           });
+  };
+  if (!url_ok(t.url)) return InvalidArgument("NGSI-LD target: url must be an http(s) URL");
+  if (!t.context.empty() && !url_ok(t.context)) {
+    return InvalidArgument("NGSI-LD target: context must be an http(s) URL");
+  }
+  if (t.tenant.size() > 64 || !std::all_of(t.tenant.begin(), t.tenant.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+      })) {
+    return InvalidArgument("NGSI-LD target: tenant is up to 64 letters, digits, '_', '-', '.'");
+  }
+  if (t.auth == AuthKind::kHeader &&
+      (!IsHeaderName(t.header_name) || HasLineBreak(t.header_value))) {
+    return InvalidArgument("NGSI-LD target: invalid auth header");
+  }
+  if (t.auth == AuthKind::kOAuth2 && (!url_ok(t.oauth2.token_url) || t.oauth2.client_id.empty())) {
+    return InvalidArgument("NGSI-LD target: OAuth2 needs an http(s) token URL and a client id");
+  }
+  return Status::Ok();
 }
 
 std::string DeliveryResult::Summary() const {
@@ -301,7 +308,8 @@ Result<IssuedToken> NgsiLdClient::FetchToken(const NgsiLdTarget& t, DeliveryResu
 }
 
 Result<DeliveryResult> NgsiLdClient::Upsert(const NgsiLdTarget& t, const json& entities) {
-  if (Status s = CheckTarget(t, entities); !s.ok()) return s;
+  if (Status s = ValidateTarget(t); !s.ok()) return s;
+  if (!entities.is_array()) return InvalidArgument("NGSI-LD upsert: entities must be an array");
   DeliveryResult done;
   if (entities.empty()) {
     done.outcome = Outcome::kDelivered;

@@ -45,6 +45,11 @@ struct NgsiLdTarget {
   int64_t timeout_ms = 10'000;  // whole request; connecting takes at most 10 s of it
 };
 
+// Ok when the target can be used: http(s) URLs without blanks, a tenant of up to 64 letters,
+// digits, '_', '-', '.', a header name and value that cannot inject lines, OAuth2 with a token
+// URL and a client id. InvalidArgument naming the setting otherwise.
+Status ValidateTarget(const NgsiLdTarget& target);
+
 enum class Outcome {
   kDelivered,  // 200/201/204, or a 207 without errors
   kPartial,    // 207: some entities refused (entity_errors); retrying would not help
