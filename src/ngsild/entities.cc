@@ -324,6 +324,12 @@ Status CheckAttribute(const std::string& where, const json& a) {
 
 }  // namespace
 
+DeviceInfo DeviceInfoOf(const Device& device, const DeviceModel* model) {
+  return {device.id,      device.org_id,   device.name,
+          device.dev_eui, device.location, model ? model->doc_json : std::string(),
+          device.tags,    device.metadata};
+}
+
 std::string EntityId(std::string_view type, Id org_id, Id device_id) {
   return "urn:ngsi-ld:" + std::string(type) + ":bysans-" + std::to_string(org_id) + "-" +
          std::to_string(device_id);

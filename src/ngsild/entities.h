@@ -28,6 +28,9 @@ struct DeviceInfo {
   std::map<std::string, std::string> metadata;
 };
 
+// The DeviceInfo of a stored device and its device model (nullptr when it has none).
+DeviceInfo DeviceInfoOf(const Device& device, const DeviceModel* model);
+
 struct BuildInput {
   DeviceInfo device;
   std::vector<Reading> readings;

@@ -281,6 +281,23 @@ TEST_F(EntitiesTest, EveryPropertyIsObservedAtInRfc3339UtcWithMilliseconds) {
   EXPECT_EQ(e["dateObserved"]["value"], "2026-09-02T23:09:39.123Z");  // the newest reading
 }
 
+TEST_F(EntitiesTest, DeviceInfoOfAStoredDevice) {
+  Device d;
+  d.id = 5;
+  d.org_id = 2;
+  d.location = Location{1, 2};
+  d.metadata["binDepthMm"] = "900";
+  DeviceModel model;
+  model.doc_json = R"({"type":"DeviceModel","x-ngsi-ld-type":"WasteContainer"})";
+  in_.device = DeviceInfoOf(d, &model);
+  EXPECT_EQ(in_.device.metadata.at("binDepthMm"), "900");
+  Readings({{"distance", 450}});
+  json e = Only(Build(), "WasteContainer");
+  EXPECT_EQ(e["id"], "urn:ngsi-ld:WasteContainer:bysans-2-5");
+  EXPECT_EQ(e["fillingLevel"]["value"], 0.5);
+  EXPECT_TRUE(DeviceInfoOf(d, nullptr).model_doc_json.empty());
+}
+
 TEST_F(EntitiesTest, IdsAreStable) {
   EXPECT_EQ(EntityId("WasteContainer", 3, 17), "urn:ngsi-ld:WasteContainer:bysans-3-17");
   Readings({{"temperature", 22.6}, {"humidity", 41}, {"co2", 776}, {"a b/c", 1}});
