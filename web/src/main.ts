@@ -26,6 +26,7 @@ route('/alarms', 'nav.alarms', async (root) => (await import('./screens/alarms')
 route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).rulesScreen(root));
 route('/integrations', 'nav.integrations', async (root) => (await import('./screens/integrations')).integrationsScreen(root));
 route('/targets', 'nav.targets', async (root) => (await import('./screens/targets')).targetsScreen(root));
+route('/open-data', 'nav.openData', async (root) => (await import('./screens/openData')).openDataScreen(root));
 route('/decoders', 'nav.decoders', decodersScreen);
 route('/admin', 'nav.admin', adminScreen);
 
@@ -47,7 +48,7 @@ function shell(main: HTMLElement): HTMLElement {
   const links: Array<[string, string]> = [
     ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
-    ['/targets', 'nav.targets'],
+    ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'],
   ];
   if (isAdmin()) links.push(['/admin', 'nav.admin']);
   const orgSel = h('select', {
