@@ -251,7 +251,9 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
     for (const AppPlan& p : Plans()) {
       BYSANS_ASSIGN_OR_RETURN(
           Application app,
-          store.CreateApplication({0, org->id, p.name, p.description, clock.NowMs()}));
+          // Fall sensors sit in citizens' homes: personal data, never open data (GDPR).
+          store.CreateApplication({0, org->id, p.name, p.description, clock.NowMs(),
+                                   /*personal_data=*/p.kind == DemoKind::kFallSensor}));
       BYSANS_ASSIGN_OR_RETURN(
           DeviceModel model,
           store.CreateDeviceModel({0, org->id, p.model_name, DeviceModelDoc(p), clock.NowMs()}));

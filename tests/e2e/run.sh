@@ -51,8 +51,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The tests sign in about a dozen times within a minute: lift the login limit.
+# The tests sign in about a dozen times within a minute: lift the login limit. The data
+# targets test posts to a receiver it runs on loopback, which the outbound policy must admit.
 BYSANS_AUTH_LOGIN_ATTEMPTS_PER_MINUTE=10000 BYSANS_WEB_DIR="$ROOT/web/dist" \
+  BYSANS_OUTBOUND_ALLOW=127.0.0.1/32 \
   BYSANS_LOG_LEVEL=warn "$BIN" serve --data-dir "$DATA" --http-port 0 --mqtt-port 0 --demo \
   >"$DATA/server.log" 2>&1 &
 PID=$!

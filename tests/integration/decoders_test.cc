@@ -120,6 +120,12 @@ TEST(DemoTest, LorawanDemoDevicesAreDecodedByShippedDecoders) {
   EXPECT_EQ(lorawan, 17);
   json decoders = admin.Get("/api/v1/organizations/" + std::to_string(org) + "/decoders").Json();
   EXPECT_EQ(decoders["total"], 4) << decoders;
+  // Privacy by design in the demo too: the fall sensors (citizens' homes) are personal data.
+  json apps = admin.Get("/api/v1/organizations/" + std::to_string(org) + "/applications").Json();
+  for (const auto& a : apps["items"]) {
+    const bool falls = a.value("name", "").find("faldsensorer") != std::string::npos;
+    EXPECT_EQ(a.value("personalData", !falls), falls) << a;
+  }
 
   // An Elsys ERS CO2 room sensor, a Decentlab DL-MBX bin sensor, an HTTP room.
   struct Expect {

@@ -25,6 +25,8 @@ route('/import', 'nav.import', importScreen);
 route('/alarms', 'nav.alarms', async (root) => (await import('./screens/alarms')).alarmsScreen(root));
 route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).rulesScreen(root));
 route('/integrations', 'nav.integrations', async (root) => (await import('./screens/integrations')).integrationsScreen(root));
+route('/targets', 'nav.targets', async (root) => (await import('./screens/targets')).targetsScreen(root));
+route('/open-data', 'nav.openData', async (root) => (await import('./screens/openData')).openDataScreen(root));
 route('/decoders', 'nav.decoders', decodersScreen);
 route('/admin', 'nav.admin', adminScreen);
 
@@ -46,6 +48,7 @@ function shell(main: HTMLElement): HTMLElement {
   const links: Array<[string, string]> = [
     ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
+    ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'],
   ];
   if (isAdmin()) links.push(['/admin', 'nav.admin']);
   const orgSel = h('select', {
