@@ -11,6 +11,7 @@
 #include "mqtt/url.h"
 #include "share/format.h"
 #include "share/http_push.h"
+#include "share/ngsild_push.h"
 #include "store/target_store.h"
 
 namespace bysans::api {
@@ -104,6 +105,8 @@ json ToJson(const DataTarget& t, const Result<share::TargetStatus>& st) {
           {"retain", t.retain},
           {"username", t.username},
           {"hasPassword", t.has_password},
+          {"ngsiLd",
+           t.ngsild_json.empty() ? json(nullptr) : json::parse(t.ngsild_json, nullptr, false)},
           {"paused", t.paused},
           {"maxAttempts", t.max_attempts},
           {"maxAgeMs", t.max_age_ms},
@@ -132,15 +135,17 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(
       body,
       {"name", "type", "url", "format", "batchSize", "timeoutMs", "deviceIds", "headers", "paused",
-       "maxAttempts", "maxAgeMs", "topic", "qos", "retain", "username", "password"}));
+       "maxAttempts", "maxAgeMs", "topic", "qos", "retain", "username", "password", "ngsiLd"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) t.name = *name;
   if (t.name.empty() || t.name.size() > 200)
     return InvalidArgument("field 'name' must be 1..200 bytes");
   BYSANS_ASSIGN_OR_RETURN(auto type, OptString(body, "type"));
   if (type) t.type = *type;
-  if (t.type != "http" && t.type != "mqtt")
-    return InvalidArgument(R"(field 'type' must be "http" or "mqtt")");
+  if (t.type != "http" && t.type != "mqtt" && t.type != "ngsi-ld")
+    return InvalidArgument(R"(field 'type' must be "http", "mqtt" or "ngsi-ld")");
+  if (t.type != "ngsi-ld" && body.contains("ngsiLd"))
+    return InvalidArgument("field 'ngsiLd' is for ngsi-ld targets");
   BYSANS_ASSIGN_OR_RETURN(auto url, OptString(body, "url"));
   if (url) t.url = *url;
   if (t.type == "mqtt") {
@@ -164,7 +169,9 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
   }
   // The password (MQTT): write-only; null or "" removes it; kept while the server is unchanged.
   *password = std::nullopt;
-  if (body.contains("password")) {
+  if (t.type == "ngsi-ld") {
+    // Its secret is handled with its settings (below).
+  } else if (body.contains("password")) {
     const json& pw = body["password"];
     if (!pw.is_null() && !pw.is_string())
       return InvalidArgument("field 'password' must be a string");
@@ -173,6 +180,25 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
   } else if (t.has_password && act::TargetKeyOf(previous_url) != act::TargetKeyOf(t.url)) {
     return InvalidArgument(
         "field 'password' must be given again (or null) when the URL's server changes");
+  }
+  if (t.type == "ngsi-ld") {
+    // The settings' secret (a header value, the OAuth2 client secret) is the sealed password:
+    // write-only, and given again when the server it goes to changes.
+    if (body.contains("headers")) return InvalidArgument("field 'headers' is for http targets");
+    const std::string secret_host_before = share::NgsiLdSecretHost(t.ngsild_json, previous_url);
+    *password = std::nullopt;
+    if (body.contains("ngsiLd") || t.ngsild_json.empty()) {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto settings,
+          share::ParseNgsiLdSettings(body.value("ngsiLd", json::object()), t.url, t.timeout_ms));
+      t.ngsild_json = settings.stored;
+      *password = settings.secret;
+    }
+    if (!*password && t.has_password && !previous_url.empty() &&
+        share::NgsiLdSecretHost(t.ngsild_json, t.url) != secret_host_before) {
+      return InvalidArgument(
+          "field 'ngsiLd.auth' must give its secret again when the server it goes to changes");
+    }
   }
   BYSANS_ASSIGN_OR_RETURN(auto format, OptString(body, "format"));
   if (format) t.format = *format;

@@ -525,9 +525,16 @@ json Components() {
   }
   {  // api/data_targets.cc
     json input = {{"name", Str()},
-                  {"type", {{"type", "string"}, {"enum", {"http", "mqtt"}}}},
+                  {"type", {{"type", "string"}, {"enum", {"http", "mqtt", "ngsi-ld"}}}},
                   {"url", Str()},
                   {"format", {{"type", "string"}, {"enum", {"bysans", "os2iot"}}}},
+                  {"ngsiLd",
+                   {{"type", "object"},
+                    {"description",
+                     "ngsi-ld targets: tenant, context, contextMode (link|body), "
+                     "unmappedAsMeasurements, auth {type: none|header|oauth2, name, value "
+                     "(write-only), tokenUrl, clientId, clientSecret (write-only), scope, "
+                     "credentialsInBody}"}}},
                   {"batchSize", Int()},
                   {"timeoutMs", Int()},
                   {"deviceIds", {{"type", "array"}, {"items", Int()}}},

@@ -19,6 +19,7 @@
 #include "share/format.h"
 #include "share/http_push.h"
 #include "share/mqtt_push.h"
+#include "share/ngsild_push.h"
 
 namespace bysans::share {
 namespace {
@@ -43,7 +44,7 @@ struct TargetService::Impl {
     // Guarded by mu.
     DataTarget target;
     std::map<std::string, std::string> headers;
-    std::string password;  // MQTT
+    std::string password;  // MQTT; NGSI-LD: the header value or OAuth2 client secret
     bool reconfigured = false;
     bool wake = false;
     int64_t cursor = 0;     // delivered up to here
@@ -84,9 +85,17 @@ struct TargetService::Impl {
 
   std::mutex dev_mu;
   std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const Device>>> devices;
+  std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const DeviceModel>>> models;
+
+  NgsiLdPusher ngsild;  // every NGSI-LD target's upserts (thread-safe)
 
   Impl(Store& s, const Clock& c, Metrics& m, ServiceOptions o)
-      : store(s), targets(s.targets()), clock(c), metrics(m), opts(std::move(o)) {}
+      : store(s),
+        targets(s.targets()),
+        clock(c),
+        metrics(m),
+        opts(std::move(o)),
+        ngsild(c, opts.outbound) {}
 
   // ------------------------------------------------------------ supervisor
 
@@ -248,19 +257,28 @@ struct TargetService::Impl {
 
   // ------------------------------------------------------------ devices
 
-  std::shared_ptr<const Device> DeviceOf(Id id) {
+  // A device or device model as stored at most kDeviceCacheMs ago (null when gone).
+  template <class T, class Load>
+  std::shared_ptr<const T> Cached(
+      std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const T>>>& map, Id id, Load load) {
     const TimeMs now = clock.NowMs();
     {
       std::lock_guard lk(dev_mu);
-      auto it = devices.find(id);
-      if (it != devices.end() && now - it->second.first < kDeviceCacheMs) return it->second.second;
+      auto it = map.find(id);
+      if (it != map.end() && now - it->second.first < kDeviceCacheMs) return it->second.second;
     }
-    auto d = store.GetDevice(id);
-    std::shared_ptr<const Device> dev = d.ok() ? std::make_shared<const Device>(*d) : nullptr;
+    auto got = load(id);
+    std::shared_ptr<const T> one = got.ok() ? std::make_shared<const T>(*got) : nullptr;
     std::lock_guard lk(dev_mu);
-    if (devices.size() > 100'000) devices.clear();
-    devices[id] = {now, dev};
-    return dev;
+    if (map.size() > 100'000) map.clear();
+    map[id] = {now, one};
+    return one;
+  }
+  std::shared_ptr<const Device> DeviceOf(Id id) {
+    return Cached<Device>(devices, id, [&](Id i) { return store.GetDevice(i); });
+  }
+  std::shared_ptr<const DeviceModel> ModelOf(Id id) {
+    return Cached<DeviceModel>(models, id, [&](Id i) { return store.GetDeviceModel(i); });
   }
 
   std::string Body(const DataTarget& t, std::span<const ShareRecord> records) {
@@ -433,6 +451,11 @@ struct TargetService::Impl {
                               t.username, secrets.password};
       return rs.mqtt.Publish(config, opts.outbound, messages, t.qos, t.retain, t.timeout_ms, stop);
     }
+    if (t.type == "ngsi-ld") {
+      return ngsild.Send(
+          t, secrets.password, records, [&](Id id) { return DeviceOf(id); },
+          [&](Id id) { return ModelOf(id); });
+    }
     return rs.pusher.Post(t.url, secrets.headers, Body(t, records), t.timeout_ms, opts.outbound,
                           stop);
   }
@@ -444,6 +467,11 @@ struct TargetService::Impl {
     if (w.stop.load() && !r.ok) return;  // aborted by the stop: sent again after the restart
     const auto n = static_cast<int>(rs.inflight.size());
     if (r.ok) {
+      // Delivered with remarks (an NGSI-LD broker refused some entities): in the log as such.
+      if (!r.error.empty()) {
+        LogAttempt(t.id, now, true, n, rs.inflight.front().position, rs.inflight.back().position,
+                   r.error, now - start);
+      }
       if (rs.ok_log.records == 0) rs.ok_log.first_position = rs.inflight.front().position;
       rs.ok_log.records += n;
       rs.ok_log.last_position = rs.inflight.back().position;

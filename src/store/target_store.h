@@ -38,6 +38,10 @@ struct DataTarget {
   // MQTT publish: topic template ({application}, {device}, {devEui}, {deviceName}), QoS 0/1,
   // retained flag, user name; the password is sealed at rest and never part of this struct.
   std::string topic;
+  // type "ngsi-ld": the FIWARE settings (ngsild::TargetFromJson's members but "url" and
+  // "timeoutMs", which are the target's own): tenant, context, contextMode, auth without its
+  // secret (the header value or OAuth2 client secret is the sealed password). "" otherwise.
+  std::string ngsild_json;
   int qos = 1;
   bool retain = false;
   std::string username;

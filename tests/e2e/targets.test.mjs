@@ -85,6 +85,42 @@ test('data targets: create an HTTP target, watch it deliver, test, pause, resume
   }
 });
 
+test('data targets: an NGSI-LD target with OAuth2 is created from the form, its secret never shown', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const name = `FIWARE ${tagOf()}`;
+  try {
+    await go(page, '/targets');
+    await page.click('#tg-new');
+    await page.fill('#tg-name', name);
+    await page.selectOption('#tg-type', 'ngsi-ld');
+    assert.ok(await page.isVisible('#tg-tenant'));
+    assert.ok(!(await page.isVisible('#tg-topic')));
+    await page.fill('#tg-url', 'http://127.0.0.1:9/broker');
+    await page.fill('#tg-tenant', 'skive');
+    await page.selectOption('#tg-auth', 'oauth2');
+    await page.fill('#tg-token-url', 'http://127.0.0.1:9/token');
+    await page.fill('#tg-client-id', 'bysans');
+    await page.fill('#tg-auth-secret', 'Secret-0815');
+    await axeCheck(page, 'targets-ngsild-form');
+    await page.click('#tg-save');
+    await row(page, name).waitFor();
+    assert.match(await row(page, name).textContent(), /FIWARE NGSI-LD/);
+    assert.ok(!(await page.content()).includes('Secret-0815'));
+    assert.deepEqual(errors, []);
+  } finally {
+    const org = await orgOf(context);
+    const apps = await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`), 200);
+    for (const a of apps.items) {
+      const list = await json(await context.request.get(`${BASE}/api/v1/applications/${a.id}/data-targets`), 200);
+      for (const x of list.items.filter((i) => i.name === name)) {
+        assert.ok(!JSON.stringify(x).includes('Secret-0815'));
+        await context.request.delete(`${BASE}/api/v1/data-targets/${x.id}`);
+      }
+    }
+    await context.close();
+  }
+});
+
 test('data targets: a viewer sees the targets without edit controls', { skip: skip || (!VIEWER.email && 'set BYSANS_VIEWER_EMAIL') }, async () => {
   const admin = await adminPage();
   const org = await orgOf(admin.context);

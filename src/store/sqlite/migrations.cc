@@ -401,6 +401,8 @@ CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
       // 18: migration 16 again, for stores that recorded 16 while main held it reserved (between
       // the Open Data DK merge and the data targets'): a no-op where 16 created the tables.
       kDataTargetsSql,
+      // 19: FIWARE NGSI-LD data targets keep their settings (secrets stay in password_sealed).
+      "ALTER TABLE data_targets ADD COLUMN ngsild TEXT NOT NULL DEFAULT '';",
   };
   return kList;
 }

@@ -18,7 +18,7 @@ int64_t ClampLimit(int64_t l) { return std::clamp<int64_t>(l, 1, 10000); }
 constexpr const char* kTargetCols =
     "id, org_id, app_id, name, type, url, format, batch_size, timeout_ms, device_ids, "
     "headers_sealed, paused, max_attempts, max_age_ms, cursor, created_ms, updated_ms, topic, qos, "
-    "retain, username, password_sealed IS NOT NULL";
+    "retain, username, password_sealed IS NOT NULL, ngsild";
 
 DataTarget TargetFrom(const Stmt& s) {
   DataTarget t;
@@ -49,6 +49,7 @@ DataTarget TargetFrom(const Stmt& s) {
   t.retain = s.Int(19) != 0;
   t.username = s.Text(20);
   t.has_password = s.Int(21) != 0;
+  t.ngsild_json = s.Text(22);
   return t;
 }
 
@@ -90,9 +91,9 @@ class SqliteTargetStore final : public TargetStore {
           auto q, db->Prepare("INSERT INTO data_targets(org_id, app_id, name, type, url, format, "
                               "batch_size, timeout_ms, device_ids, headers_sealed, paused, "
                               "max_attempts, max_age_ms, cursor, created_ms, updated_ms, topic, "
-                              "qos, retain, username, password_sealed) "
+                              "qos, retain, username, password_sealed, ngsild) "
                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                              "?)"));
+                              "?, ?)"));
       q->Bind(1, t.org_id).Bind(2, t.app_id).Bind(3, t.name).Bind(4, t.type).Bind(5, t.url);
       q->Bind(6, t.format).Bind(7, t.batch_size).Bind(8, t.timeout_ms);
       q->Bind(9, DeviceIdsText(t.device_ids)).Bind(10, sealed).Bind(11, t.paused);
@@ -104,6 +105,7 @@ class SqliteTargetStore final : public TargetStore {
       } else {
         q->BindNull(21);
       }
+      q->Bind(22, t.ngsild_json);
       BYSANS_RETURN_IF_ERROR(q->Run());
       t.id = db->LastInsertId();
       BYSANS_RETURN_IF_ERROR(txn.Commit());
@@ -156,8 +158,8 @@ class SqliteTargetStore final : public TargetStore {
                             "headers_sealed=CASE WHEN ? THEN ? ELSE headers_sealed END, "
                             "paused=?, max_attempts=?, max_age_ms=?, updated_ms=?, topic=?, "
                             "qos=?, retain=?, username=?, "
-                            "password_sealed=CASE WHEN ? THEN ? ELSE password_sealed END "
-                            "WHERE id=?"));
+                            "password_sealed=CASE WHEN ? THEN ? ELSE password_sealed END, "
+                            "ngsild=? WHERE id=?"));
     q->Bind(1, t.name).Bind(2, t.type).Bind(3, t.url).Bind(4, t.format).Bind(5, t.batch_size);
     q->Bind(6, t.timeout_ms).Bind(7, DeviceIdsText(t.device_ids)).Bind(8, headers.has_value());
     q->Bind(9, sealed).Bind(10, t.paused).Bind(11, t.max_attempts).Bind(12, t.max_age_ms);
@@ -168,7 +170,7 @@ class SqliteTargetStore final : public TargetStore {
     } else {
       q->BindNull(19);
     }
-    q->Bind(20, t.id);
+    q->Bind(20, t.ngsild_json).Bind(21, t.id);
     BYSANS_RETURN_IF_ERROR(q->Run());
     if (db->Changes() == 0) return NotFound("no data target with id " + std::to_string(t.id));
     generation_.fetch_add(1);

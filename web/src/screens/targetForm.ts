@@ -13,12 +13,16 @@ export interface TargetMetrics {
   status: string; sent: number; failed: number; deadLetters: number; queueDepth: number;
   lagSeconds: number; lastError: string; lastSuccessAt?: string | null;
 }
+export interface NgsiLdSettings {
+  tenant?: string; context?: string; contextMode?: 'link' | 'body';
+  auth?: { type: 'none' | 'header' | 'oauth2'; name?: string; tokenUrl?: string; clientId?: string; scope?: string };
+}
 export interface DataTarget {
-  id: number; organizationId: number; applicationId: number; name: string; type: 'http' | 'mqtt';
+  id: number; organizationId: number; applicationId: number; name: string; type: 'http' | 'mqtt' | 'ngsi-ld';
   url: string; format: 'bysans' | 'os2iot'; batchSize: number; timeoutMs: number; deviceIds: number[];
   headerNames: string[]; topic: string; qos: number; retain: boolean; username: string;
   hasPassword: boolean; paused: boolean; maxAttempts: number; maxAgeMs: number;
-  metrics?: TargetMetrics | null;
+  ngsiLd?: NgsiLdSettings | null; metrics?: TargetMetrics | null;
 }
 
 export interface TargetFormOptions {
@@ -56,7 +60,8 @@ export function targetForm(o: TargetFormOptions): HTMLElement {
   const name = text('tg-name', item?.name ?? '', { required: true });
   const app = select('tg-app', o.apps.map((a) => [String(a.id), a.name]), String(item?.applicationId ?? o.apps[0]?.id ?? ''));
   app.disabled = Boolean(item);
-  const type = select('tg-type', [['http', t('tg.type.http')], ['mqtt', t('tg.type.mqtt')]], item?.type ?? 'http');
+  const type = select('tg-type', [['http', t('tg.type.http')], ['mqtt', t('tg.type.mqtt')],
+    ['ngsi-ld', t('tg.type.ngsi-ld')]], item?.type ?? 'http');
   type.disabled = Boolean(item);
   const url = text('tg-url', item?.url ?? '', { required: true, placeholder: 'https://modtager.kommune.dk/iot' });
   const format = select('tg-format', [['bysans', t('tg.format.bysans')], ['os2iot', t('tg.format.os2iot')]], item?.format ?? 'bysans');
@@ -101,10 +106,47 @@ export function targetForm(o: TargetFormOptions): HTMLElement {
       h('div', { class: 'field check' }, retain, h('label', { for: 'tg-retain' }, t('tg.retain')))),
     h('div', { class: 'row' }, field(t('tg.username'), username),
       field(t('tg.password'), password, t(item?.hasPassword ? 'tg.passwordKeep' : 'tg.passwordHint'))));
+  // FIWARE NGSI-LD: tenant, @context, and the broker's auth (its secret write-only).
+  const ng = item?.ngsiLd ?? {};
+  const tenant = text('tg-tenant', ng.tenant ?? '');
+  const ctxMode = select('tg-context-mode', [['link', t('tg.ctx.link')], ['body', t('tg.ctx.body')]], ng.contextMode ?? 'link');
+  const ctxUrl = text('tg-context', ng.context ?? '', { placeholder: 'https://smartdatamodels.org/context.jsonld' });
+  const authType = select('tg-auth', [['none', t('tg.auth.none')], ['header', t('tg.auth.header')],
+    ['oauth2', t('tg.auth.oauth2')]], ng.auth?.type ?? 'none');
+  const headerName = text('tg-auth-name', ng.auth?.name ?? 'Authorization');
+  const secret = h('input', { type: 'password', id: 'tg-auth-secret', autocomplete: 'new-password', value: '' });
+  const tokenUrl = text('tg-token-url', ng.auth?.tokenUrl ?? '', { placeholder: 'https://idp.kommune.dk/oauth2/token' });
+  const clientId = text('tg-client-id', ng.auth?.clientId ?? '');
+  const scope = text('tg-scope', ng.auth?.scope ?? '');
+  const headerAuth = h('div', { class: 'row' }, field(t('tg.auth.name'), headerName));
+  const oauthFields = h('div', null, h('div', { class: 'row' }, field(t('tg.auth.tokenUrl'), tokenUrl),
+    field(t('tg.auth.clientId'), clientId), field(t('tg.auth.scope'), scope)));
+  const secretField = field(t('tg.auth.secret'), secret, t(item?.hasPassword ? 'tg.passwordKeep' : 'tg.passwordHint'));
+  const ngsiFields = h('div', { id: 'tg-ngsild' },
+    h('div', { class: 'row' }, field(t('tg.tenant'), tenant, t('tg.tenantHint')), field(t('tg.ctx'), ctxMode),
+      field(t('tg.ctxUrl'), ctxUrl, t('tg.ctxUrlHint'))),
+    h('div', { class: 'row' }, field(t('tg.auth'), authType), secretField), headerAuth, oauthFields);
+  const showAuth = () => {
+    headerAuth.hidden = authType.value !== 'header';
+    oauthFields.hidden = authType.value !== 'oauth2';
+    secretField.hidden = authType.value === 'none';
+  };
+  authType.addEventListener('change', showAuth);
+  showAuth();
+  const ngsiBody = (): Record<string, unknown> => {
+    const auth: Record<string, unknown> = { type: authType.value };
+    if (authType.value === 'header') auth.name = headerName.value.trim();
+    if (authType.value === 'oauth2') Object.assign(auth, { tokenUrl: tokenUrl.value.trim(), clientId: clientId.value.trim(), scope: scope.value.trim() });
+    if (secret.value) auth[authType.value === 'oauth2' ? 'clientSecret' : 'value'] = secret.value;
+    return { tenant: tenant.value.trim(), contextMode: ctxMode.value, context: ctxUrl.value.trim(), auth };
+  };
+
   const showType = () => {
     httpFields.hidden = type.value !== 'http';
     mqttFields.hidden = type.value !== 'mqtt';
-    url.placeholder = type.value === 'mqtt' ? 'mqtts://broker.kommune.dk:8883' : 'https://modtager.kommune.dk/iot';
+    ngsiFields.hidden = type.value !== 'ngsi-ld';
+    url.placeholder = type.value === 'mqtt' ? 'mqtts://broker.kommune.dk:8883'
+      : type.value === 'ngsi-ld' ? 'https://fiware.kommune.dk' : 'https://modtager.kommune.dk/iot';
   };
   type.addEventListener('change', showType);
   showType();
@@ -122,9 +164,11 @@ export function targetForm(o: TargetFormOptions): HTMLElement {
       const parsed = parseHeaderLines(headers.value);
       if (typeof parsed === 'string') return t('tg.badHeader', { line: parsed });
       if (Object.keys(parsed).length) b.headers = parsed;
-    } else {
+    } else if (type.value === 'mqtt') {
       Object.assign(b, { topic: topic.value.trim(), qos: Number(qos.value), retain: retain.checked, username: username.value });
       if (password.value) b.password = password.value;
+    } else {
+      Object.assign(b, { batchSize: Number(batch.value), timeoutMs: Number(timeout.value), ngsiLd: ngsiBody() });
     }
     return b;
   };
@@ -158,7 +202,7 @@ export function targetForm(o: TargetFormOptions): HTMLElement {
   h('h3', { id: titleId }, item ? `${t('tg.editTitle')}: ${item.name}` : t('tg.newTitle')),
   h('div', { class: 'row' }, field(t('form.name'), name), field(t('tg.app'), app), field(t('tg.type'), type)),
   field(t('tg.url'), url, t('tg.urlHint')),
-  httpFields, mqttFields,
+  httpFields, mqttFields, ngsiFields,
   h('div', { class: 'field check' }, all, h('label', { for: 'tg-all' }, t('tg.allDevices'))), deviceBox,
   h('div', { class: 'row' }, field(t('tg.attempts'), attempts, t('tg.attemptsHint')), field(t('tg.age'), ageHours),
     h('div', { class: 'field check' }, paused, h('label', { for: 'tg-paused' }, t('tg.paused')))),
