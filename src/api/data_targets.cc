@@ -270,8 +270,26 @@ Result<DataTarget> LoadTarget(Deps& d, http::Request& req, const auth::Principal
   return target;
 }
 
+json BackfillJson(const std::optional<share::BackfillStatus>& b) {
+  if (!b) return nullptr;
+  return {{"state", b->state},
+          {"from", FormatRfc3339(b->from)},
+          {"to", FormatRfc3339(b->to)},
+          {"devicesTotal", b->devices_total},
+          {"devicesDone", b->devices_done},
+          {"records", b->records},
+          {"error", b->error}};
+}
+
+// The API form of a target: its settings, delivery status and back-fill job.
+json TargetJson(Deps& d, const DataTarget& t) {
+  json j = ToJson(t, d.service.StatusOf(t));
+  j["backfill"] = BackfillJson(d.service.BackfillOf(t.id));
+  return j;
+}
+
 http::Response One(Deps& d, int status, const DataTarget& t) {
-  return Json(status, ToJson(t, d.service.StatusOf(t)));
+  return Json(status, TargetJson(d, t));
 }
 
 Result<http::Response> Create(Deps& d, http::Request& req, const auth::Principal& p) {
@@ -298,7 +316,7 @@ Result<http::Response> List(Deps& d, http::Request& req, const auth::Principal& 
   BYSANS_ASSIGN_OR_RETURN(auto list, d.ctx.store.targets().ListTargets(app.id));
   json items = json::array();
   for (const DataTarget& t : list) {
-    if (t.org_id == app.org_id) items.push_back(ToJson(t, d.service.StatusOf(t)));
+    if (t.org_id == app.org_id) items.push_back(TargetJson(d, t));
   }
   const auto n = static_cast<int64_t>(items.size());
   return PagedJson(std::move(items), n, Page{std::max<int64_t>(1, n), 0});
@@ -360,6 +378,28 @@ Result<http::Response> Test(Deps& d, http::Request& req, const auth::Principal& 
                     {"httpStatus", r.http_status},
                     {"error", r.error},
                     {"durationMs", r.duration_ms}});
+}
+
+// Starts a back-fill: the stored readings of [from, to] (default: until now) are sent before
+// what comes next.
+Result<http::Response> Backfill(Deps& d, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(DataTarget t, LoadTarget(d, req, p, Role::kAdmin));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"from", "to"}));
+  auto time_field = [&](const char* name, TimeMs fallback) -> Result<TimeMs> {
+    BYSANS_ASSIGN_OR_RETURN(auto text, OptString(body, name));
+    if (!text) return fallback;
+    auto ms = ParseTime(*text);
+    if (!ms) return InvalidArgument("field '" + std::string(name) + "' must be an RFC 3339 time");
+    return *ms;
+  };
+  if (!body.contains("from")) return InvalidArgument("field 'from' is required");
+  BYSANS_ASSIGN_OR_RETURN(TimeMs from, time_field("from", 0));
+  BYSANS_ASSIGN_OR_RETURN(TimeMs to, time_field("to", d.ctx.clock.NowMs()));
+  BYSANS_RETURN_IF_ERROR(d.service.StartBackfill(t, from, to));
+  Audit(d.ctx, p, req, t.org_id, "backfill", "data_target", std::to_string(t.id),
+        FormatRfc3339(from) + " .. " + FormatRfc3339(to));
+  return One(d, 202, t);
 }
 
 Result<http::Response> Deliveries(Deps& d, http::Request& req, const auth::Principal& p) {
@@ -433,6 +473,8 @@ void RegisterDataTargetRoutes(http::Router& router, ApiContext& ctx, share::Targ
             }));
   AddAuthed(router, ctx, "POST", one + "/test", "Send a device's latest message to a target",
             bind(Test));
+  AddAuthed(router, ctx, "POST", one + "/backfill",
+            "Send a target its devices' stored readings of a time range (a job)", bind(Backfill));
   AddAuthed(router, ctx, "GET", one + "/deliveries", "Delivery log of a data target",
             bind(Deliveries));
   AddAuthed(router, ctx, "GET", one + "/dead-letters", "Dead letters of a data target",

@@ -135,6 +135,7 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/data-targets/{id}/pause", "", "DataTarget", 200},
     {"POST", "/api/v1/data-targets/{id}/resume", "", "DataTarget", 200},
     {"POST", "/api/v1/data-targets/{id}/test", "DataTargetTest", "DataTargetTestResult", 200},
+    {"POST", "/api/v1/data-targets/{id}/backfill", "DataTargetBackfill", "DataTarget", 202},
     {"GET", "/api/v1/data-targets/{id}/deliveries", "", "list:DataTargetDelivery", 200},
     {"GET", "/api/v1/data-targets/{id}/dead-letters", "", "list:DeadLetter", 200},
     {"POST", "/api/v1/data-targets/{id}/dead-letters/replay", "", "ReplayResult", 200},
@@ -561,6 +562,13 @@ json Components() {
     target["headerNames"] = StrArray();
     target["createdAt"] = Time();
     target["updatedAt"] = Time();
+    target["backfill"] = Nullable(Obj({{"state", Str()},
+                                       {"from", Time()},
+                                       {"to", Time()},
+                                       {"devicesTotal", Int()},
+                                       {"devicesDone", Int()},
+                                       {"records", Int()},
+                                       {"error", Str()}}));
     target["metrics"] = Nullable(Obj({{"status", Str()},
                                       {"sent", Int()},
                                       {"failed", Int()},
@@ -571,6 +579,7 @@ json Components() {
                                       {"lastSuccessAt", Nullable(Time())}}));
     s["DataTarget"] = Obj(target);
     s["DataTargetTest"] = Obj({{"deviceId", Int()}}, {"deviceId"});
+    s["DataTargetBackfill"] = Obj({{"from", Time()}, {"to", Time()}}, {"from"});
     s["DataTargetTestResult"] =
         Obj({{"ok", Bool()}, {"httpStatus", Int()}, {"error", Str()}, {"durationMs", Int()}});
     s["DataTargetDelivery"] = Obj({{"id", Int()},

@@ -88,6 +88,7 @@ struct TargetService::Impl {
   std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const DeviceModel>>> models;
 
   NgsiLdPusher ngsild;  // every NGSI-LD target's upserts (thread-safe)
+  Backfills backfills;
 
   Impl(Store& s, const Clock& c, Metrics& m, ServiceOptions o)
       : store(s),
@@ -95,7 +96,8 @@ struct TargetService::Impl {
         clock(c),
         metrics(m),
         opts(std::move(o)),
-        ngsild(c, opts.outbound) {}
+        ngsild(c, opts.outbound),
+        backfills(s, c) {}
 
   // ------------------------------------------------------------ supervisor
 
@@ -349,6 +351,10 @@ struct TargetService::Impl {
         continue;
       }
       if (rs.inflight.empty() && ReplayLetters(w, rs, t, secrets)) continue;
+      if (rs.inflight.empty() && backfills.Running(t.id)) {  // history first (backfill.h)
+        Wait(w, 50, false);
+        continue;
+      }
       if (rs.inflight.empty() && !NextSlice(w, rs, t)) {
         SaveCursor(w, rs, true);
         FlushSuccessLog(rs, true);
@@ -593,8 +599,17 @@ Status TargetService::Start() {
   return Status::Ok();
 }
 
+Status TargetService::StartBackfill(const DataTarget& target, TimeMs from, TimeMs to) {
+  return impl_->backfills.Start(target, from, to);
+}
+
+std::optional<BackfillStatus> TargetService::BackfillOf(Id target_id) const {
+  return impl_->backfills.StatusOf(target_id);
+}
+
 void TargetService::Stop() {
   Impl& m = *impl_;
+  m.backfills.Stop();
   {
     std::lock_guard lk(m.sup_mu);
     m.stopping = true;

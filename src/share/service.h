@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/outbound_policy.h"
 #include "core/status.h"
+#include "share/backfill.h"
 #include "store/store.h"
 #include "store/target_store.h"
 
@@ -85,6 +87,11 @@ class TargetService {
   // Sends the latest message of the device (with its latest readings) to the target at once,
   // outside its queue and cursor; the attempt is in the delivery log.
   Result<TestResult> Test(const DataTarget& target, Id device_id);
+
+  // Back-fill (share/backfill.h): the target is sent its devices' stored readings of
+  // [from, to] before what comes next in its log.
+  Status StartBackfill(const DataTarget& target, TimeMs from, TimeMs to);
+  std::optional<BackfillStatus> BackfillOf(Id target_id) const;
 
  private:
   struct Impl;

@@ -134,6 +134,10 @@ class TargetStore {
   virtual Result<Paged<DeadLetter>> ListDeadLetters(Id target_id, Page page) = 0;
   // Marks every dead letter of the target for replay; returns how many.
   virtual Result<int64_t> ReplayDeadLetters(Id target_id) = 0;
+  // Queues `records` for replay (back-fill from stored history), in one transaction, in order;
+  // the worker sends them before the log, as replayed dead letters.
+  virtual Status QueueReplay(Id target_id, const std::vector<ShareRecord>& records,
+                             const std::string& note, TimeMs now) = 0;
   // Dead letters marked for replay, oldest first.
   virtual Result<std::vector<DeadLetter>> ReplayQueue(Id target_id, size_t limit) = 0;
   virtual Status DeleteDeadLetters(const std::vector<Id>& ids) = 0;

@@ -53,9 +53,15 @@ test('data targets: create an HTTP target, watch it deliver, test, pause, resume
     await shot(page, 'targets');
     // The test button sends the chosen device's latest message now.
     const before = rx.bodies.length;
-    await r.locator('.tg-test button').click();
+    await r.locator('.tg-test > button').click();
     await r.locator('.tg-test .notice.ok').waitFor();
     assert.ok(rx.bodies.length > before);
+    // Back-fill from yesterday: the job queues the stored history and says so in the status.
+    const beforeBackfill = rx.bodies.length;
+    await r.getByRole('button', { name: 'Send historik' }).click();
+    await r.locator('[data-backfill="done"]').waitFor({ timeout: 30000 });
+    for (let i = 0; i < 100 && rx.bodies.length <= beforeBackfill; i += 1) await page.waitForTimeout(200);
+    assert.ok(rx.bodies.length > beforeBackfill, 'the history arrived');
     // Pause: the badge says so; resume again.
     await r.getByRole('button', { name: /^Pause:/ }).click();
     await r.locator('[data-status="paused"]').waitFor();

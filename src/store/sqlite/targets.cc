@@ -306,6 +306,26 @@ class SqliteTargetStore final : public TargetStore {
     return q->Bind(4, error).Bind(5, attempts).Bind(6, now).Run();
   }
 
+  Status QueueReplay(Id target_id, const std::vector<ShareRecord>& records, const std::string& note,
+                     TimeMs now) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q, db->Prepare("INSERT INTO target_dead_letters(target_id, position, record, error, "
+                            "attempts, created_ms, replay) VALUES(?, 0, ?, ?, 0, ?, 1)"));
+    std::string blob;
+    for (const ShareRecord& r : records) {
+      blob.clear();
+      EncodeShareRecord(r.device_id, r.received_ms, r.message_id, r.decoded_json, r.readings,
+                        &blob);
+      q->Bind(1, target_id).BindBlob(2, blob.data(), blob.size()).Bind(3, note).Bind(4, now);
+      BYSANS_RETURN_IF_ERROR(q->Run());
+    }
+    q.reset();
+    return txn.Commit();
+  }
+
   Result<Paged<DeadLetter>> ListDeadLetters(Id target_id, Page page) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Paged<DeadLetter> out;

@@ -23,6 +23,7 @@ export interface DataTarget {
   headerNames: string[]; topic: string; qos: number; retain: boolean; username: string;
   hasPassword: boolean; paused: boolean; maxAttempts: number; maxAgeMs: number;
   ngsiLd?: NgsiLdSettings | null; metrics?: TargetMetrics | null;
+  backfill?: { state: string; from: string; to: string; devicesTotal: number; devicesDone: number; records: number; error: string } | null;
 }
 
 export interface TargetFormOptions {

@@ -24,10 +24,14 @@ const DOT: Record<string, string> = { active: 'ok', idle: 'ok', paused: 'mainten
 function statusCell(x: DataTarget): HTMLElement {
   const m = x.metrics;
   const s = x.paused ? 'paused' : m?.status ?? 'active';
+  const b = x.backfill;
   return h('div', { class: 'tg-status', 'data-status': s },
     h('span', { class: `badge st-${DOT[s] ?? 'unknown'}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }),
       t(`tg.state.${s}`)),
-    m?.lastError ? h('div', { class: 'int-error' }, m.lastError) : null);
+    m?.lastError ? h('div', { class: 'int-error' }, m.lastError) : null,
+    b ? h('div', { class: 'hint tg-backfill', 'data-backfill': b.state },
+      t(`tg.backfill.${b.state}`, { records: b.records, done: b.devicesDone, total: b.devicesTotal }),
+      b.error ? ` — ${b.error}` : '') : null);
 }
 
 export async function targetsScreen(root: HTMLElement): Promise<() => void> {
@@ -91,7 +95,23 @@ export async function targetsScreen(root: HTMLElement): Promise<() => void> {
         } catch (e) { out.replaceChildren(notice(errorText(e), 'error')); }
         go.disabled = false;
       } }, t('tg.test'));
-    return h('div', { class: 'tg-test' }, pick, go, out);
+    return h('div', { class: 'tg-test' }, pick, go, out, backfillPanel(x));
+  };
+
+  // Back-fill: the stored readings since a date are sent first (a job; progress in the status).
+  const backfillPanel = (x: DataTarget): HTMLElement => {
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const since = h('input', { type: 'date', id: `tg-backfill-from-${x.id}`, value: day, 'aria-label': t('tg.backfillFrom') });
+    const go = h('button', { type: 'button', class: 'secondary small', 'data-edit': '',
+      disabled: x.backfill?.state === 'running',
+      onclick: async () => {
+        try {
+          await request(`/api/v1/data-targets/${x.id}/backfill`, { method: 'POST', body: { from: `${since.value}T00:00:00Z` } });
+          msg.replaceChildren(notice(t('tg.backfillStarted', { name: x.name }), 'ok'));
+          await refresh();
+        } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+      } }, t('tg.backfill'));
+    return h('div', { class: 'tg-backfill-panel' }, since, go);
   };
 
   // Delivery log and dead letters of one target.
