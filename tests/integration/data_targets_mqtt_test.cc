@@ -1,7 +1,8 @@
 // MQTT publish data targets (issue 16) against a real Mosquitto: one persistent connection per
-// target, the topic template, QoS 1 acknowledgements, a broker restart mid-stream, and the
-// password never returned.
+// target, the topic template, QoS 1 acknowledgements, a broker restart mid-stream, the password
+// never returned, and mqtts:// with the broker's certificate verified.
 #include "integration/mqtt_fixture.h"
+#include "unit/mqtt/tls_certs.h"
 
 namespace bysans::testing {
 namespace {
@@ -124,6 +125,64 @@ TEST_F(MqttTargetTest, WrongPasswordFailsAndIsShownNeutrally) {
                          {{"name", "b"}, {"type", "mqtt"}, {"url", broker.url()}, {"topic", bad}});
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
   }
+}
+
+// mqtts://: the municipality's broker has a certificate of its own CA, which the operator
+// installed for bysans (here: SSL_CERT_FILE of the server process, what the system's CA store
+// is to OpenSSL). Messages arrive over TLS; a broker whose certificate names another host is
+// refused (verification is on) and the status says so.
+class MqttTlsTargetTest : public MqttTargetTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(certs_.MakeCa("ca"));
+    ASSERT_TRUE(certs_.MakeServerCert("server", "IP:127.0.0.1"));
+    ASSERT_TRUE(certs_.MakeServerCert("wrong", "DNS:elsewhere.example"));
+    server_env_ = {"BYSANS_OUTBOUND_ALLOW=127.0.0.0/8", "SSL_CERT_FILE=" + certs_.Path("ca.pem")};
+    ServerTest::SetUp();
+  }
+  TlsCerts certs_;
+};
+
+TEST_F(MqttTlsTargetTest, PublishesOverTlsAndRefusesACertificateForAnotherHost) {
+  const std::map<std::string, std::string> users = {{"target", "t-pass-2"}, {"reader", "r-pass"}};
+  TestBroker broker(users, TestBroker::TlsListener{certs_.Path("ca.pem"), certs_.Path("server.pem"),
+                                                   certs_.Path("server.key")});
+  ASSERT_TRUE(broker.ok()) << broker.log();
+  TestBroker wrong(users, TestBroker::TlsListener{certs_.Path("ca.pem"), certs_.Path("wrong.pem"),
+                                                  certs_.Path("wrong.key")});
+  ASSERT_TRUE(wrong.ok()) << wrong.log();
+  DeviceHandle d = CreateHttpDevice("Viborg");
+  Peer reader("reader");
+  ASSERT_EQ(reader.Connect(broker.url(), "reader", "r-pass"), 0);  // the plain listener
+  ASSERT_TRUE(reader.Subscribe("kommune/#"));
+  auto target = [&](const std::string& name, const std::string& url) {
+    auto r = admin_->PostJson("/api/v1/applications/" + std::to_string(d.app_id) + "/data-targets",
+                              {{"name", name},
+                               {"type", "mqtt"},
+                               {"url", url},
+                               {"topic", "kommune/" + name + "/{device}"},
+                               {"username", "target"},
+                               {"password", "t-pass-2"},
+                               {"maxAttempts", 1000}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return "/api/v1/data-targets/" + std::to_string(r.Json().value("id", int64_t{0}));
+  };
+  const std::string good = target("tls", broker.tls_url());
+  const std::string bad = target("wrong", wrong.tls_url());
+  IngestSeq(d, 0, 10);
+  auto got = Seqs(reader, 0, 10);
+  ASSERT_EQ(got.size(), 10u) << admin_->Get(good).body << server_->log();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[static_cast<size_t>(i)], i);
+  json m;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        m = admin_->Get(bad).Json()["metrics"];
+        return m.value("status", "") == "failing";
+      },
+      30))
+      << m;
+  EXPECT_EQ(m.value("sent", -1), 0) << m;
+  EXPECT_EQ(m.value("queueDepth", 0), 10) << m;
 }
 
 }  // namespace

@@ -112,7 +112,7 @@ class DataTargetsTest : public ServerTest {
   }
 };
 
-TEST_F(DataTargetsTest, ReceiverDownWhileIngestContinuesThenUpGetsEverythingInOrder) {
+TEST_F(DataTargetsTest, ReceiverDownAMinuteWhileIngestContinuesThenUpGetsEverythingInOrder) {
   DeviceHandle d1 = CreateHttpDevice("Aarhus");
   DeviceHandle d2 = AddDevice(d1, "Lokale 2");
   uint16_t port;
@@ -123,6 +123,7 @@ TEST_F(DataTargetsTest, ReceiverDownWhileIngestContinuesThenUpGetsEverythingInOr
   json t = CreateTarget(d1.app_id, {{"url", "http://127.0.0.1:" + std::to_string(port) + "/in"},
                                     {"batchSize", 7},
                                     {"maxAttempts", 1000}});
+  const auto down_since = std::chrono::steady_clock::now();
   IngestSeq({d1, d2}, 0, 150);
   // The target fails meanwhile, and says so.
   ASSERT_TRUE(WaitFor([&] { return Target(t["id"])["metrics"].value("failed", 0) > 0; }, 30));
@@ -132,6 +133,8 @@ TEST_F(DataTargetsTest, ReceiverDownWhileIngestContinuesThenUpGetsEverythingInOr
   EXPECT_EQ(m.value("queueDepth", 0), 300) << m;
   EXPECT_GT(m.value("lagSeconds", 0.0), 0.0) << m;
   IngestSeq({d1, d2}, 150, 200);
+  // Down for a whole minute (the outage), retrying with backoff meanwhile.
+  std::this_thread::sleep_until(down_since + std::chrono::seconds(60));
   TargetReceiver rx(TargetReceiver::Mode::kOk, port);  // up again, on the same address
   ASSERT_TRUE(rx.bound());
   ASSERT_TRUE(WaitFor([&] { return CountSeqs(rx) >= 400; }, 120)) << CountSeqs(rx);
