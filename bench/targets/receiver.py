@@ -2,7 +2,8 @@
 """HTTP receiver for bench/targets: counts the records each data target delivers (POST /<name>,
 a JSON array of bysans envelopes) and, from POST /reset on, the lag of each record: arrival
 time - receivedAt. GET /stats: {"count": {name: n}, "lag_p99_ms": x, "lag_n": n}.
-Usage: receiver.py PORT_FILE (writes the port it listens on)."""
+Usage: receiver.py PORT_FILE [NAME] (writes the port it listens on; with NAME it also counts
+the envelopes on stdin, one per line as mosquitto_sub prints an MQTT target's publishes, as NAME)."""
 import json
 import re
 import sys
@@ -57,6 +58,20 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, json.dumps(stats).encode())
 
 
+def count_mqtt(name):
+    """Counts the envelopes an MQTT target published, one per line on stdin (mosquitto_sub's
+    output), as if they had been posted to `name`."""
+    for line in sys.stdin.buffer:
+        now = time.time() * 1000.0
+        times = RECEIVED_AT.findall(line)
+        lags = [now - received_ms(t.decode()) for t in times]
+        with LOCK:
+            COUNT[name] = COUNT.get(name, 0) + len(times)
+            LAGS.extend(lags)
+
+
+if len(sys.argv) > 2:
+    threading.Thread(target=count_mqtt, args=(sys.argv[2],), daemon=True).start()
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1], "w") as f:
     f.write(str(server.server_address[1]))

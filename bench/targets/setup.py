@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """bench/targets set-up through the API: setup.py URL TMP DEVICES creates an organisation, an
 application and DEVICES MQTT devices (TMP/devices: "id user password" lines, TMP/app: the
-application id). setup.py URL TMP targets RECEIVER_URL N creates N HTTP push targets
-(batchSize 500) on the application (paused when a 6th argument says "paused"); setup.py URL TMP pause|resume pauses or resumes them."""
+application id). setup.py URL TMP targets RECEIVER_URL N creates N targets on the application:
+HTTP push (batchSize 500) to RECEIVER_URL/t<i>, the last one an MQTT publish target (QoS 1, topic
+bench/t<i>/<device>) when BENCH_MQTT_TARGET_URL names a broker; paused when a 6th argument says
+"paused"; setup.py URL TMP pause|resume pauses or resumes them."""
 import json
+import os
 import sys
 import urllib.request
 from http.cookiejar import CookieJar
@@ -36,10 +39,17 @@ if WHAT.isdigit():
     sys.exit(0)
 app = open(f"{TMP}/app").read().strip()
 if WHAT == "targets":
-    for i in range(int(sys.argv[5])):
-        call("POST", f"/api/v1/applications/{app}/data-targets",
-             {"name": f"t{i}", "url": f"{sys.argv[4]}/t{i}", "batchSize": 500,
-              "maxAttempts": 1000000, "paused": len(sys.argv) > 6 and sys.argv[6] == "paused"})
+    n = int(sys.argv[5])
+    paused = len(sys.argv) > 6 and sys.argv[6] == "paused"
+    mqtt_url = os.environ.get("BENCH_MQTT_TARGET_URL", "")
+    for i in range(n):
+        if mqtt_url and i == n - 1:  # the last target publishes to the external broker
+            body = {"type": "mqtt", "url": mqtt_url, "topic": f"bench/t{i}/{{device}}", "qos": 1,
+                    "batchSize": 500}
+        else:
+            body = {"url": f"{sys.argv[4]}/t{i}", "batchSize": 500}
+        body.update({"name": f"t{i}", "maxAttempts": 1000000, "paused": paused})
+        call("POST", f"/api/v1/applications/{app}/data-targets", body)
 else:
     for t in call("GET", f"/api/v1/applications/{app}/data-targets")["items"]:
         call("POST", f"/api/v1/data-targets/{t['id']}/{WHAT}", {})
