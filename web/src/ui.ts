@@ -62,3 +62,17 @@ function tableWrap(caption: string, heads: string[], rows: Child[][], cls: strin
 export function section(heading: string, ...children: Child[]): HTMLElement {
   return h('section', { class: 'card', 'aria-label': heading }, h('h2', null, heading), ...children);
 }
+
+// A form's required fields: each empty one is marked aria-invalid, the message is shown in
+// `errBox` and the first empty one gets the focus. True when every one is filled.
+export function requireFilled(fields: Array<HTMLInputElement | HTMLTextAreaElement>, errBox: HTMLElement,
+  message: string): boolean {
+  for (const el of fields) el.removeAttribute('aria-invalid');
+  const missing = fields.filter((el) => !el.value.trim());
+  if (!missing.length) return true;
+  for (const el of missing) el.setAttribute('aria-invalid', 'true');
+  errBox.replaceChildren(notice(message, 'error'));
+  missing[0].focus();
+  return false;
+}
+

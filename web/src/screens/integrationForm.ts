@@ -7,7 +7,7 @@
 import { h, field, uid } from '../dom';
 import { request, Application } from '../api';
 import { t } from '../i18n';
-import { notice, errorText } from '../ui';
+import { notice, errorText, requireFilled } from '../ui';
 
 export type Kind = 'chirpstack' | 'mqtt';
 export interface Integration {
@@ -100,14 +100,7 @@ export function integrationForm(o: FormOptions): HTMLElement {
     onsubmit: async (ev: Event) => {
       ev.preventDefault();
       errBox.replaceChildren();
-      for (const el of [name, url]) el.removeAttribute('aria-invalid');
-      const missing = [name, url].find((el) => !el.value.trim());
-      if (missing) {
-        missing.setAttribute('aria-invalid', 'true');
-        errBox.replaceChildren(notice(t('int.required'), 'error'));
-        missing.focus();
-        return;
-      }
+      if (!requireFilled([name, url], errBox, t('int.required'))) return;
       save.disabled = true;
       try {
         const path = item ? `/api/v1/integrations/${kind}/${item.id}`

@@ -6,7 +6,7 @@
 import { h, field, uid } from '../dom';
 import { request, Application } from '../api';
 import { t } from '../i18n';
-import { notice, errorText } from '../ui';
+import { notice, errorText, requireFilled } from '../ui';
 import type { DeviceRow } from '../state';
 
 export interface Dataset {
@@ -99,14 +99,7 @@ export function datasetForm(o: DatasetFormOptions): HTMLElement {
       ev.preventDefault();
       errBox.replaceChildren();
       const required = [title, license, contactName, contactEmail];
-      for (const el of required) el.removeAttribute('aria-invalid');
-      const missing = required.find((el) => !el.value.trim());
-      if (missing) {
-        missing.setAttribute('aria-invalid', 'true');
-        errBox.replaceChildren(notice(t('od.required'), 'error'));
-        missing.focus();
-        return;
-      }
+      if (!requireFilled(required, errBox, t('od.required'))) return;
       save.disabled = true;
       try {
         const path = item ? `/api/v1/open-data/datasets/${item.id}` : `/api/v1/organizations/${o.orgId}/open-data/datasets`;

@@ -6,7 +6,7 @@
 import { h, field, uid } from '../dom';
 import { request, Application } from '../api';
 import { t } from '../i18n';
-import { notice, errorText } from '../ui';
+import { notice, errorText, requireFilled } from '../ui';
 import type { DeviceRow } from '../state';
 
 export interface TargetMetrics {
@@ -181,14 +181,7 @@ export function targetForm(o: TargetFormOptions): HTMLElement {
     onsubmit: async (ev: Event) => {
       ev.preventDefault();
       errBox.replaceChildren();
-      for (const el of [name, url]) el.removeAttribute('aria-invalid');
-      const missing = [name, url].find((el) => !el.value.trim());
-      if (missing) {
-        missing.setAttribute('aria-invalid', 'true');
-        errBox.replaceChildren(notice(t('tg.required'), 'error'));
-        missing.focus();
-        return;
-      }
+      if (!requireFilled([name, url], errBox, t('tg.required'))) return;
       const b = body();
       if (typeof b === 'string') { errBox.replaceChildren(notice(b, 'error')); headers.focus(); return; }
       save.disabled = true;
