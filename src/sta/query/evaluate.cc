@@ -1,0 +1,312 @@
+// Evaluation of a $filter for one entity, with "any" semantics over
+// navigation paths, and the $orderby comparator.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <string>
+
+#include "sta/query/functions.h"
+#include "sta/query/query.h"
+
+namespace bysans::sta {
+namespace {
+
+// Entities bound to navigation prefixes ("Datastreams", "Datastreams/Observations")
+// while one predicate is evaluated.
+struct Binding {
+  std::string prefix;
+  const EntityAccessor* entity;
+};
+
+std::string Prefix(const std::vector<std::string>& nav, size_t n) {
+  std::string p;
+  for (size_t i = 0; i < n; ++i) p += (i ? "/" : "") + nav[i];
+  return p;
+}
+
+// The first entity reached by following `nav[0..n)` from `root`, or null.
+// `keep` holds nothing: related accessors are only valid inside the callback,
+// so the value is read inside it.
+Value FollowFirst(const EntityAccessor& from, const std::vector<std::string>& nav, size_t i,
+                  const std::string& property) {
+  if (i == nav.size()) return from.Get(property);
+  Value out;
+  from.ForEachRelated(nav[i], [&](const EntityAccessor& next) {
+    out = FollowFirst(next, nav, i + 1, property);
+    return false;
+  });
+  return out;
+}
+
+class Evaluator {
+ public:
+  Evaluator(const EntityAccessor& root, int64_t now_ms) : root_(root), now_ms_(now_ms) {}
+
+  Value Eval(const Expr& e) {
+    switch (e.kind) {
+      case Expr::Kind::kLiteral:
+        return e.literal;
+      case Expr::Kind::kProperty:
+        return Property(e);
+      case Expr::Kind::kFunction: {
+        std::vector<Value> args;
+        args.reserve(e.args.size());
+        for (const auto& a : e.args) args.push_back(Eval(*a));
+        const FunctionInfo* fn = FindFunction(e.function);
+        return fn ? fn->call(args, now_ms_) : Value();
+      }
+      case Expr::Kind::kOperator:
+        return Operator(e);
+    }
+    return {};
+  }
+
+  // A boolean context: and/or/not combine; every other node is a predicate
+  // evaluated once per combination of the entities its navigation paths reach.
+  Result<bool> Test(const Expr& e) {
+    if (e.kind == Expr::Kind::kOperator && (e.op == Op::kAnd || e.op == Op::kOr)) {
+      bool is_and = e.op == Op::kAnd;
+      for (const auto& a : e.args) {
+        BYSANS_ASSIGN_OR_RETURN(bool v, Test(*a));
+        if (v != is_and) return v;
+      }
+      return is_and;
+    }
+    if (e.kind == Expr::Kind::kOperator && e.op == Op::kNot) {
+      BYSANS_ASSIGN_OR_RETURN(bool v, Test(*e.args[0]));
+      return !v;
+    }
+    std::vector<std::vector<std::string>> prefixes;  // distinct, shorter first
+    CollectPrefixes(e, &prefixes);
+    if (prefixes.empty()) return IsTrue(Eval(e));
+    if (prefixes.size() > static_cast<size_t>(kMaxNesting)) {
+      return InvalidArgument("filter: too many navigation paths in one comparison");
+    }
+    std::sort(prefixes.begin(), prefixes.end(),
+              [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    bool found = false;
+    Bind(e, prefixes, 0, &found);
+    if (over_budget_) {
+      return InvalidArgument("filter: navigation paths reach more than " +
+                             std::to_string(kMaxBindings) + " related entities");
+    }
+    return found;
+  }
+
+ private:
+  static bool IsTrue(const Value& v) {
+    const bool* b = v.get<bool>();
+    return b && *b;
+  }
+
+  static void CollectPrefixes(const Expr& e, std::vector<std::vector<std::string>>* out) {
+    if (e.kind == Expr::Kind::kProperty) {
+      for (size_t n = 1; n <= e.nav.size(); ++n) {
+        std::vector<std::string> p(e.nav.begin(), e.nav.begin() + static_cast<ptrdiff_t>(n));
+        if (std::find(out->begin(), out->end(), p) == out->end()) out->push_back(std::move(p));
+      }
+    }
+    for (const auto& a : e.args) CollectPrefixes(*a, out);
+  }
+
+  const EntityAccessor* Bound(const std::string& prefix) const {
+    for (const Binding& b : bindings_) {
+      if (b.prefix == prefix) return b.entity;
+    }
+    return nullptr;
+  }
+
+  // Binds prefixes[i..] in turn (each one's parent is bound already, since
+  // shorter prefixes come first) and evaluates the predicate on each
+  // complete binding until one is true.
+  void Bind(const Expr& e, const std::vector<std::vector<std::string>>& prefixes, size_t i,
+            bool* found) {
+    if (i == prefixes.size()) {
+      *found = IsTrue(Eval(e));
+      return;
+    }
+    const auto& p = prefixes[i];
+    const EntityAccessor* parent = p.size() == 1 ? &root_ : Bound(Prefix(p, p.size() - 1));
+    if (!parent) return;
+    std::string key = Prefix(p, p.size());
+    parent->ForEachRelated(p.back(), [&](const EntityAccessor& related) {
+      if (++visited_ > kMaxBindings) {
+        over_budget_ = true;
+        return false;
+      }
+      bindings_.push_back({key, &related});
+      Bind(e, prefixes, i + 1, found);
+      bindings_.pop_back();
+      return !*found && !over_budget_;
+    });
+  }
+
+  Value Property(const Expr& e) {
+    if (e.nav.empty()) return root_.Get(e.property);
+    if (const EntityAccessor* bound = Bound(Prefix(e.nav, e.nav.size()))) {
+      return bound->Get(e.property);
+    }
+    return FollowFirst(root_, e.nav, 0, e.property);
+  }
+
+  Value Operator(const Expr& e) {
+    switch (e.op) {
+      case Op::kAnd:
+      case Op::kOr: {
+        bool is_and = e.op == Op::kAnd;
+        for (const auto& a : e.args) {
+          if (IsTrue(Eval(*a)) != is_and) return Value(!is_and);
+        }
+        return Value(is_and);
+      }
+      case Op::kNot: {
+        Value v = Eval(*e.args[0]);
+        const bool* b = v.get<bool>();
+        return b ? Value(!*b) : Value();
+      }
+      case Op::kNegate: {
+        Value v = Eval(*e.args[0]);
+        if (const auto* i = v.get<int64_t>()) return *i == INT64_MIN ? Value() : Value(-*i);
+        if (const auto* d = v.get<double>()) return Value(-*d);
+        if (const auto* d = v.get<DurationValue>()) return Value(DurationValue{-d->ms});
+        return {};
+      }
+      default:
+        break;
+    }
+    Value a = Eval(*e.args[0]), b = Eval(*e.args[1]);
+    switch (e.op) {
+      case Op::kEq:
+      case Op::kNe: {
+        bool eq =
+            a.is_null() || b.is_null() ? a.is_null() && b.is_null() : CompareValues(a, b) == 0;
+        if (!a.is_null() && !b.is_null() && CompareValues(a, b) == kIncomparable)
+          return Value(false);
+        return Value(e.op == Op::kEq ? eq : !eq);
+      }
+      case Op::kGt:
+      case Op::kGe:
+      case Op::kLt:
+      case Op::kLe: {
+        int c = CompareValues(a, b);
+        if (c == kIncomparable) return Value(false);
+        bool r = e.op == Op::kGt   ? c > 0
+                 : e.op == Op::kGe ? c >= 0
+                 : e.op == Op::kLt ? c < 0
+                                   : c <= 0;
+        return Value(r);
+      }
+      default:
+        return Arithmetic(e.op, a, b);
+    }
+  }
+
+  static Value Arithmetic(Op op, const Value& a, const Value& b) {
+    const auto *ia = a.get<int64_t>(), *ib = b.get<int64_t>();
+    if (ia && ib) {
+      int64_t r = 0;
+      switch (op) {
+        case Op::kAdd:
+          if (!__builtin_add_overflow(*ia, *ib, &r)) return Value(r);
+          break;
+        case Op::kSub:
+          if (!__builtin_sub_overflow(*ia, *ib, &r)) return Value(r);
+          break;
+        case Op::kMul:
+          if (!__builtin_mul_overflow(*ia, *ib, &r)) return Value(r);
+          break;
+        case Op::kDiv:
+          if (*ib == 0 || (*ia == INT64_MIN && *ib == -1)) return {};
+          return Value(*ia / *ib);
+        case Op::kMod:
+          if (*ib == 0 || (*ia == INT64_MIN && *ib == -1)) return {};
+          return Value(*ia % *ib);
+        default:
+          return {};
+      }
+      // overflow: carry on in double
+    }
+    if (a.is_number() && b.is_number()) {
+      double x = a.AsDouble(), y = b.AsDouble(), r = 0;
+      switch (op) {
+        case Op::kAdd:
+          r = x + y;
+          break;
+        case Op::kSub:
+          r = x - y;
+          break;
+        case Op::kMul:
+          r = x * y;
+          break;
+        case Op::kDiv:
+          r = x / y;
+          break;
+        case Op::kMod:
+          r = std::fmod(x, y);
+          break;
+        default:
+          return {};
+      }
+      if (!std::isfinite(r)) return {};
+      return Value(r);
+    }
+    return TimeArithmetic(op, a, b);
+  }
+
+  // time ± duration, time - time, duration ± duration.
+  static Value TimeArithmetic(Op op, const Value& a, const Value& b) {
+    const auto *ta = a.get<TimeValue>(), *tb = b.get<TimeValue>();
+    const auto *da = a.get<DurationValue>(), *db = b.get<DurationValue>();
+    if (ta && db && (op == Op::kAdd || op == Op::kSub)) {
+      return Value(
+          TimeValue{op == Op::kAdd ? ta->ms + db->ms : ta->ms - db->ms, ta->offset_minutes});
+    }
+    if (da && tb && op == Op::kAdd) return Value(TimeValue{tb->ms + da->ms, tb->offset_minutes});
+    if (ta && tb && op == Op::kSub) return Value(DurationValue{ta->ms - tb->ms});
+    if (da && db && (op == Op::kAdd || op == Op::kSub)) {
+      return Value(DurationValue{op == Op::kAdd ? da->ms + db->ms : da->ms - db->ms});
+    }
+    return {};
+  }
+
+  const EntityAccessor& root_;
+  int64_t now_ms_;
+  std::vector<Binding> bindings_;
+  int64_t visited_ = 0;
+  bool over_budget_ = false;
+};
+
+}  // namespace
+
+Result<bool> Matches(const Expr& filter, const EntityAccessor& entity, int64_t now_ms) {
+  return Evaluator(entity, now_ms).Test(filter);
+}
+
+Value Evaluate(const Expr& expr, const EntityAccessor& entity, int64_t now_ms) {
+  return Evaluator(entity, now_ms).Eval(expr);
+}
+
+Value OrderValue(const OrderBy& order, const EntityAccessor& entity) {
+  std::vector<std::string> nav;
+  std::string property;
+  for (const std::string& seg : order.path) {
+    if (property.empty() && IsNavigationName(seg)) {
+      nav.push_back(seg);
+    } else {
+      property +=
+          (property.empty() ? "" : "/") + (property.empty() && seg == "id" ? "@iot.id" : seg);
+    }
+  }
+  return FollowFirst(entity, nav, 0, property);
+}
+
+bool OrderLess(const std::vector<OrderBy>& orderby, const EntityAccessor& a,
+               const EntityAccessor& b) {
+  for (const OrderBy& o : orderby) {
+    int c = OrderValues(OrderValue(o, a), OrderValue(o, b));
+    if (c != 0) return o.descending ? c > 0 : c < 0;
+  }
+  return false;
+}
+
+}  // namespace bysans::sta

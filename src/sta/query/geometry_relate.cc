@@ -1,0 +1,273 @@
+// DE-9IM, the named spatial predicates, distance and length (planar).
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "sta/query/geometry.h"
+
+namespace bysans::sta {
+namespace {
+
+using Kind = GeometryPart::Kind;
+constexpr double kEps = 1e-10;
+
+enum Loc { kInterior = 0, kBoundary = 1, kExterior = 2 };
+
+struct Segment {
+  Coord a, b;
+};
+
+double Cross(Coord o, Coord a, Coord b) {
+  return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+double Dist(Coord a, Coord b) { return std::hypot(a.x - b.x, a.y - b.y); }
+bool Near(Coord a, Coord b) { return Dist(a, b) <= kEps; }
+
+double PointSegmentDistance(Coord p, const Segment& s) {
+  double dx = s.b.x - s.a.x, dy = s.b.y - s.a.y;
+  double len2 = dx * dx + dy * dy;
+  if (len2 == 0) return Dist(p, s.a);
+  double t = std::clamp(((p.x - s.a.x) * dx + (p.y - s.a.y) * dy) / len2, 0.0, 1.0);
+  return Dist(p, {s.a.x + t * dx, s.a.y + t * dy});
+}
+
+bool OnSegment(Coord p, const Segment& s) { return PointSegmentDistance(p, s) <= kEps; }
+
+// Segments of a part: a ring's or a line's consecutive pairs; none for a point.
+void SegmentsOf(const GeometryPart& part, std::vector<Segment>* out) {
+  if (part.kind == Kind::kPoint) return;
+  for (const auto& ring : part.rings) {
+    for (size_t i = 1; i < ring.size(); ++i) out->push_back({ring[i - 1], ring[i]});
+  }
+}
+std::vector<Segment> SegmentsOf(const Geometry& g) {
+  std::vector<Segment> out;
+  for (const auto& p : g.parts) SegmentsOf(p, &out);
+  return out;
+}
+
+bool InRing(Coord p, const std::vector<Coord>& ring) {
+  bool in = false;
+  for (size_t i = 1; i < ring.size(); ++i) {
+    Coord a = ring[i - 1], b = ring[i];
+    if ((a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x) {
+      in = !in;
+    }
+  }
+  return in;
+}
+
+Loc LocatePart(Coord p, const GeometryPart& part) {
+  switch (part.kind) {
+    case Kind::kPoint:
+      return Near(p, part.rings[0][0]) ? kInterior : kExterior;
+    case Kind::kLineString: {
+      const auto& line = part.rings[0];
+      bool closed = Near(line.front(), line.back());
+      if (!closed && (Near(p, line.front()) || Near(p, line.back()))) return kBoundary;
+      for (size_t i = 1; i < line.size(); ++i) {
+        if (OnSegment(p, {line[i - 1], line[i]})) return kInterior;
+      }
+      return kExterior;
+    }
+    case Kind::kPolygon: {
+      for (const auto& ring : part.rings) {
+        for (size_t i = 1; i < ring.size(); ++i) {
+          if (OnSegment(p, {ring[i - 1], ring[i]})) return kBoundary;
+        }
+      }
+      if (!InRing(p, part.rings[0])) return kExterior;
+      for (size_t r = 1; r < part.rings.size(); ++r) {
+        if (InRing(p, part.rings[r])) return kExterior;
+      }
+      return kInterior;
+    }
+  }
+  return kExterior;
+}
+
+// A point is in the interior of a multi-geometry when it is in any part's
+// interior, else on the boundary when on any part's boundary.
+Loc Locate(Coord p, const Geometry& g) {
+  Loc best = kExterior;
+  for (const auto& part : g.parts) {
+    Loc l = LocatePart(p, part);
+    if (l == kInterior) return kInterior;
+    if (l == kBoundary) best = kBoundary;
+  }
+  return best;
+}
+
+// Parameters t in (0, 1) where `s` meets the segments of `other`.
+void SplitParams(const Segment& s, const std::vector<Segment>& other, std::vector<double>* ts) {
+  double dx = s.b.x - s.a.x, dy = s.b.y - s.a.y;
+  double len2 = dx * dx + dy * dy;
+  if (len2 == 0) return;
+  auto param = [&](Coord p) { return ((p.x - s.a.x) * dx + (p.y - s.a.y) * dy) / len2; };
+  for (const Segment& o : other) {
+    double d1 = Cross(s.a, s.b, o.a), d2 = Cross(s.a, s.b, o.b);
+    double d3 = Cross(o.a, o.b, s.a), d4 = Cross(o.a, o.b, s.b);
+    if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) {
+      ts->push_back(d3 / (d3 - d4));  // proper crossing
+      continue;
+    }
+    // touching or collinear: the other's end points that lie on s
+    if (OnSegment(o.a, s)) ts->push_back(param(o.a));
+    if (OnSegment(o.b, s)) ts->push_back(param(o.b));
+  }
+}
+
+Coord At(const Segment& s, double t) {
+  return {s.a.x + t * (s.b.x - s.a.x), s.a.y + t * (s.b.y - s.a.y)};
+}
+
+int Dimension(const Geometry& g) {
+  int d = -1;
+  for (const auto& p : g.parts) d = std::max(d, static_cast<int>(p.kind));
+  return d;
+}
+
+class Matrix {
+ public:
+  Matrix() { cells_.fill(-1); }
+  void Set(int a, int b, int dim) { cells_[a * 3 + b] = std::max(cells_[a * 3 + b], dim); }
+  std::string String() const {
+    std::string s;
+    for (int c : cells_) s.push_back(c < 0 ? 'F' : static_cast<char>('0' + c));
+    return s;
+  }
+
+ private:
+  std::array<int, 9> cells_;
+};
+
+// Adds what `g`'s points, pieces and polygon sides contribute; `first` says
+// whether g is the matrix's row geometry (a) or its column geometry (b).
+void Contribute(const Geometry& g, const Geometry& other, const Geometry& a, const Geometry& b,
+                Matrix* m) {
+  auto locate_both = [&](Coord p, int dim) { m->Set(Locate(p, a), Locate(p, b), dim); };
+  std::vector<Segment> other_segments = SegmentsOf(other);
+  for (const auto& part : g.parts) {
+    if (part.kind == Kind::kPoint) {
+      locate_both(part.rings[0][0], 0);
+      continue;
+    }
+    std::vector<Segment> segments;
+    SegmentsOf(part, &segments);
+    for (const Segment& s : segments) {
+      std::vector<double> ts = {0.0, 1.0};
+      SplitParams(s, other_segments, &ts);
+      std::sort(ts.begin(), ts.end());
+      for (double t : ts) locate_both(At(s, t), 0);
+      double len = Dist(s.a, s.b);
+      for (size_t i = 1; i < ts.size(); ++i) {
+        double piece = (ts[i] - ts[i - 1]) * len;
+        if (piece <= kEps) continue;
+        Coord mid = At(s, (ts[i] + ts[i - 1]) / 2);
+        locate_both(mid, 1);
+        if (part.kind != Kind::kPolygon) continue;
+        // just beside the edge on either side: open areas
+        double off = std::min(piece * 0.01, 1e-6);
+        double nx = -(s.b.y - s.a.y) / len * off, ny = (s.b.x - s.a.x) / len * off;
+        for (Coord q : {Coord{mid.x + nx, mid.y + ny}, Coord{mid.x - nx, mid.y - ny}}) {
+          Loc la = Locate(q, a), lb = Locate(q, b);
+          if (la != kBoundary && lb != kBoundary) m->Set(la, lb, 2);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string Relate(const Geometry& a, const Geometry& b) {
+  Matrix m;
+  Contribute(a, b, a, b, &m);
+  Contribute(b, a, a, b, &m);
+  m.Set(kExterior, kExterior, 2);
+  return m.String();
+}
+
+bool RelateMatches(std::string_view matrix, std::string_view pattern) {
+  if (matrix.size() != 9 || pattern.size() != 9) return false;
+  for (size_t i = 0; i < 9; ++i) {
+    char p = static_cast<char>(std::toupper(static_cast<unsigned char>(pattern[i])));
+    char v = matrix[i];
+    if (p == '*') continue;
+    if (p == 'T') {
+      if (v == 'F') return false;
+    } else if (p == 'F' || p == '0' || p == '1' || p == '2') {
+      if (v != p) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool SpatialTest(SpatialPredicate predicate, const Geometry& a, const Geometry& b) {
+  if (a.parts.empty() || b.parts.empty()) return false;
+  std::string m = Relate(a, b);
+  int da = Dimension(a), db = Dimension(b);
+  switch (predicate) {
+    case SpatialPredicate::kEquals:
+      return RelateMatches(m, "T*F**FFF*");
+    case SpatialPredicate::kDisjoint:
+      return RelateMatches(m, "FF*FF****");
+    case SpatialPredicate::kIntersects:
+      return !RelateMatches(m, "FF*FF****");
+    case SpatialPredicate::kTouches:
+      return !(da == 0 && db == 0) &&
+             (RelateMatches(m, "FT*******") || RelateMatches(m, "F**T*****") ||
+              RelateMatches(m, "F***T****"));
+    case SpatialPredicate::kWithin:
+      return RelateMatches(m, "T*F**F***");
+    case SpatialPredicate::kContains:
+      return RelateMatches(m, "T*****FF*");
+    case SpatialPredicate::kOverlaps:
+      if (da != db) return false;
+      return da == 1 ? RelateMatches(m, "1*T***T**") : RelateMatches(m, "T*T***T**");
+    case SpatialPredicate::kCrosses:
+      if (da < db) return RelateMatches(m, "T*T******");
+      if (da > db) return RelateMatches(m, "T*****T**");
+      return da == 1 && RelateMatches(m, "0********");
+  }
+  return false;
+}
+
+double Distance(const Geometry& a, const Geometry& b) {
+  if (a.parts.empty() || b.parts.empty()) return NAN;
+  if (SpatialTest(SpatialPredicate::kIntersects, a, b)) return 0;
+  // Disjoint: the closest pair involves a vertex of one and a segment (or
+  // point) of the other.
+  auto pieces = [](const Geometry& g) {
+    std::vector<Segment> out = SegmentsOf(g);
+    for (const auto& p : g.parts) {
+      if (p.kind == Kind::kPoint) out.push_back({p.rings[0][0], p.rings[0][0]});
+    }
+    return out;
+  };
+  std::vector<Segment> sa = pieces(a), sb = pieces(b);
+  double best = INFINITY;
+  for (const Segment& x : sa) {
+    for (const Segment& y : sb) {
+      best = std::min({best, PointSegmentDistance(x.a, y), PointSegmentDistance(x.b, y),
+                       PointSegmentDistance(y.a, x), PointSegmentDistance(y.b, x)});
+    }
+  }
+  return best;
+}
+
+std::optional<double> Length(const Geometry& g) {
+  std::optional<double> total;
+  for (const auto& part : g.parts) {
+    if (part.kind != Kind::kLineString) continue;
+    double sum = 0;
+    const auto& line = part.rings[0];
+    for (size_t i = 1; i < line.size(); ++i) sum += Dist(line[i - 1], line[i]);
+    total = total.value_or(0) + sum;
+  }
+  return total;
+}
+
+}  // namespace bysans::sta
