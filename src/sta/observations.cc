@@ -8,40 +8,75 @@
 namespace bysans::sta {
 namespace {
 
-// One series' readings in [from, to], a page at a time, in one time direction.
+constexpr TimeMs kFirstWindowMs = 3'600'000;  // an hour; grows 4x per empty window
+
+TimeMs SatAdd(TimeMs a, TimeMs b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+TimeMs SatSub(TimeMs a, TimeMs b) { return a < INT64_MIN + b ? INT64_MIN : a - b; }
+
+// One series' readings in [from, to], a page at a time, in one time direction. The store reads
+// every point of a query's range before it applies the limit, so the cursor asks for growing
+// time windows starting at the end it reads from (newest first: the series' latest reading;
+// oldest first: a given lower bound), not for the whole range at once: reading the newest
+// value of a year-long series touches its last hour, not its year.
 class Cursor {
  public:
   Cursor(SeriesStore& store, const SeriesRef& s, TimeMs from, TimeMs to, bool asc, int64_t page)
-      : store_(store), s_(s), from_(from), to_(to), asc_(asc), page_(page) {}
+      : store_(store), s_(s), from_(from), to_(to), asc_(asc), page_(page) {
+    if (!asc_) {
+      if (!s.latest)
+        done_ = true;
+      else
+        to_ = std::min(to_, s.latest->ts);
+      windowed_ = true;
+    } else {
+      windowed_ = from_ > INT64_MIN / 2;  // an open start: one query over the range
+    }
+  }
 
   // Makes front() valid unless the series is exhausted; false on exhaustion.
   Result<bool> Ready() {
-    if (!buf_.empty()) return true;
-    if (done_ || from_ > to_) return false;
-    ReadingQuery q;
-    q.device_id = s_.device_id;
-    q.key = s_.key;
-    q.from = from_;
-    q.to = to_;
-    q.limit = page_;
-    q.oldest_first = asc_;
-    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> got, store_.QueryReadings(q));
-    done_ = static_cast<int64_t>(got.size()) < page_;
-    if (!got.empty()) {
-      const TimeMs last = got.back().ts;
-      if (asc_) {
-        if (last == INT64_MAX)
-          done_ = true;
-        else
-          from_ = last + 1;
-      } else {
-        if (last == INT64_MIN)
-          done_ = true;
-        else
-          to_ = last - 1;
+    while (buf_.empty() && !done_ && from_ <= to_) {
+      TimeMs lo = from_, hi = to_;
+      if (windowed_ && asc_) hi = std::min(to_, SatAdd(from_, window_ - 1));
+      if (windowed_ && !asc_) lo = std::max(from_, SatSub(to_, window_ - 1));
+      ReadingQuery q;
+      q.device_id = s_.device_id;
+      q.key = s_.key;
+      q.from = lo;
+      q.to = hi;
+      q.limit = page_;
+      q.oldest_first = asc_;
+      BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> got, store_.QueryReadings(q));
+      const bool full = static_cast<int64_t>(got.size()) >= page_;
+      if (full) {  // more may follow inside this window: go on after the last one
+        const TimeMs last = got.back().ts;
+        if (asc_) {
+          if (last == INT64_MAX)
+            done_ = true;
+          else
+            from_ = last + 1;
+        } else {
+          if (last == INT64_MIN)
+            done_ = true;
+          else
+            to_ = last - 1;
+        }
+      } else {  // the window is exhausted: the next one, larger
+        if (asc_) {
+          if (hi >= to_)
+            done_ = true;
+          else
+            from_ = hi + 1;
+        } else {
+          if (lo <= from_)
+            done_ = true;
+          else
+            to_ = lo - 1;
+        }
+        window_ = window_ > INT64_MAX / 4 ? INT64_MAX : window_ * 4;
       }
+      for (Reading& r : got) buf_.push_back(std::move(r));
     }
-    for (Reading& r : got) buf_.push_back(std::move(r));
     return !buf_.empty();
   }
   const Reading& front() const { return buf_.front(); }
@@ -61,6 +96,8 @@ class Cursor {
   TimeMs from_, to_;
   bool asc_;
   int64_t page_;
+  bool windowed_ = false;
+  TimeMs window_ = kFirstWindowMs;
   bool done_ = false;
   std::deque<Reading> buf_;
 };
