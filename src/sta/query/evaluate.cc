@@ -82,8 +82,8 @@ class Evaluator {
     if (prefixes.size() > static_cast<size_t>(kMaxNesting)) {
       return InvalidArgument("filter: too many navigation paths in one comparison");
     }
-    std::sort(prefixes.begin(), prefixes.end(),
-              [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    std::stable_sort(prefixes.begin(), prefixes.end(),
+                     [](const auto& a, const auto& b) { return a.size() < b.size(); });
     bool found = false;
     Bind(e, prefixes, 0, &found);
     if (over_budget_) {
