@@ -474,44 +474,11 @@ Result<std::shared_ptr<const Expr>> ParseFilter(std::string_view text) {
   return std::shared_ptr<const Expr>(std::move(e));
 }
 
-}  // namespace bysans::sta
-
-namespace bysans::sta {
-
 const char* OpName(Op op) {
-  switch (op) {
-    case Op::kAnd:
-      return "and";
-    case Op::kOr:
-      return "or";
-    case Op::kNot:
-      return "not";
-    case Op::kEq:
-      return "eq";
-    case Op::kNe:
-      return "ne";
-    case Op::kGt:
-      return "gt";
-    case Op::kGe:
-      return "ge";
-    case Op::kLt:
-      return "lt";
-    case Op::kLe:
-      return "le";
-    case Op::kAdd:
-      return "add";
-    case Op::kSub:
-      return "sub";
-    case Op::kMul:
-      return "mul";
-    case Op::kDiv:
-      return "div";
-    case Op::kMod:
-      return "mod";
-    case Op::kNegate:
-      return "-";
-  }
-  return "?";
+  // in the order of enum class Op
+  static constexpr const char* kNames[] = {"and", "or",  "not", "eq",  "ne",  "gt",  "ge", "lt",
+                                           "le",  "add", "sub", "mul", "div", "mod", "-"};
+  return kNames[static_cast<size_t>(op)];
 }
 
 }  // namespace bysans::sta
