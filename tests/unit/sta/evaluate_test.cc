@@ -151,6 +151,22 @@ TEST_F(StaEvaluate, TimesCompareWithStringsAndDurations) {
   EXPECT_TRUE(M("resultTime eq phenomenonTime", o1));
 }
 
+TEST_F(StaEvaluate, TimeIntervals) {
+  // a Datastream's phenomenonTime is an interval; literals may be intervals too
+  ds1.props["phenomenonTime"] = Value("2020-01-01T00:00:00Z/2020-01-31T00:00:00Z");
+  EXPECT_TRUE(M("phenomenonTime gt 2019-12-31T00:00:00Z", ds1));
+  EXPECT_FALSE(M("phenomenonTime gt 2020-01-15T00:00:00Z", ds1));  // overlaps: not after
+  EXPECT_FALSE(M("phenomenonTime lt 2020-01-15T00:00:00Z", ds1));  // nor before
+  EXPECT_TRUE(M("phenomenonTime lt 2020-02-01T00:00:00Z", ds1));
+  EXPECT_TRUE(M("phenomenonTime le 2020-01-31T00:00:00Z", ds1));
+  EXPECT_TRUE(M("phenomenonTime ge 2020-01-01T00:00:00Z", ds1));
+  EXPECT_TRUE(M("phenomenonTime eq 2020-01-01T00:00:00Z/2020-01-31T00:00:00Z", ds1));
+  EXPECT_TRUE(M("phenomenonTime ne 2020-01-01T00:00:00Z/2020-01-30T00:00:00Z", ds1));
+  EXPECT_TRUE(M("2021-01-01T00:00:00Z/2021-02-01T00:00:00Z gt phenomenonTime", ds1));
+  EXPECT_FALSE(M("phenomenonTime gt 5", ds1));
+  EXPECT_FALSE(ParseFilter("t eq 2020-02-01T00:00:00Z/2020-01-01T00:00:00Z").ok());
+}
+
 TEST(StaOrderBy, SortsWithNullsFirstAndDescending) {
   FakeEntity a, b, c;
   a.props = {{"name", Value("b")}, {"@iot.id", Value(1)}};
