@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sta/query/functions.h"
+#include "sta/query/operators.h"
 #include "sta/query/query.h"
 
 namespace bysans::sta {
@@ -82,8 +83,8 @@ class Evaluator {
     if (prefixes.size() > static_cast<size_t>(kMaxNesting)) {
       return InvalidArgument("filter: too many navigation paths in one comparison");
     }
-    std::sort(prefixes.begin(), prefixes.end(),
-              [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    std::stable_sort(prefixes.begin(), prefixes.end(),
+                     [](const auto& a, const auto& b) { return a.size() < b.size(); });
     bool found = false;
     Bind(e, prefixes, 0, &found);
     if (over_budget_) {
@@ -177,96 +178,15 @@ class Evaluator {
     Value a = Eval(*e.args[0]), b = Eval(*e.args[1]);
     switch (e.op) {
       case Op::kEq:
-      case Op::kNe: {
-        bool eq =
-            a.is_null() || b.is_null() ? a.is_null() && b.is_null() : CompareValues(a, b) == 0;
-        if (!a.is_null() && !b.is_null() && CompareValues(a, b) == kIncomparable)
-          return Value(false);
-        return Value(e.op == Op::kEq ? eq : !eq);
-      }
+      case Op::kNe:
       case Op::kGt:
       case Op::kGe:
       case Op::kLt:
-      case Op::kLe: {
-        int c = CompareValues(a, b);
-        if (c == kIncomparable) return Value(false);
-        bool r = e.op == Op::kGt   ? c > 0
-                 : e.op == Op::kGe ? c >= 0
-                 : e.op == Op::kLt ? c < 0
-                                   : c <= 0;
-        return Value(r);
-      }
+      case Op::kLe:
+        return Compare(e.op, a, b);
       default:
         return Arithmetic(e.op, a, b);
     }
-  }
-
-  static Value Arithmetic(Op op, const Value& a, const Value& b) {
-    const auto *ia = a.get<int64_t>(), *ib = b.get<int64_t>();
-    if (ia && ib) {
-      int64_t r = 0;
-      switch (op) {
-        case Op::kAdd:
-          if (!__builtin_add_overflow(*ia, *ib, &r)) return Value(r);
-          break;
-        case Op::kSub:
-          if (!__builtin_sub_overflow(*ia, *ib, &r)) return Value(r);
-          break;
-        case Op::kMul:
-          if (!__builtin_mul_overflow(*ia, *ib, &r)) return Value(r);
-          break;
-        case Op::kDiv:
-          if (*ib == 0 || (*ia == INT64_MIN && *ib == -1)) return {};
-          return Value(*ia / *ib);
-        case Op::kMod:
-          if (*ib == 0 || (*ia == INT64_MIN && *ib == -1)) return {};
-          return Value(*ia % *ib);
-        default:
-          return {};
-      }
-      // overflow: carry on in double
-    }
-    if (a.is_number() && b.is_number()) {
-      double x = a.AsDouble(), y = b.AsDouble(), r = 0;
-      switch (op) {
-        case Op::kAdd:
-          r = x + y;
-          break;
-        case Op::kSub:
-          r = x - y;
-          break;
-        case Op::kMul:
-          r = x * y;
-          break;
-        case Op::kDiv:
-          r = x / y;
-          break;
-        case Op::kMod:
-          r = std::fmod(x, y);
-          break;
-        default:
-          return {};
-      }
-      if (!std::isfinite(r)) return {};
-      return Value(r);
-    }
-    return TimeArithmetic(op, a, b);
-  }
-
-  // time ± duration, time - time, duration ± duration.
-  static Value TimeArithmetic(Op op, const Value& a, const Value& b) {
-    const auto *ta = a.get<TimeValue>(), *tb = b.get<TimeValue>();
-    const auto *da = a.get<DurationValue>(), *db = b.get<DurationValue>();
-    if (ta && db && (op == Op::kAdd || op == Op::kSub)) {
-      return Value(
-          TimeValue{op == Op::kAdd ? ta->ms + db->ms : ta->ms - db->ms, ta->offset_minutes});
-    }
-    if (da && tb && op == Op::kAdd) return Value(TimeValue{tb->ms + da->ms, tb->offset_minutes});
-    if (ta && tb && op == Op::kSub) return Value(DurationValue{ta->ms - tb->ms});
-    if (da && db && (op == Op::kAdd || op == Op::kSub)) {
-      return Value(DurationValue{op == Op::kAdd ? da->ms + db->ms : da->ms - db->ms});
-    }
-    return {};
   }
 
   const EntityAccessor& root_;

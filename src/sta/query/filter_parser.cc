@@ -147,14 +147,28 @@ class Parser {
     bool time_of_day =
         !date && digits_at(start, 2) && start + 2 < text_.size() && text_[start + 2] == ':';
     if (date || time_of_day) {
-      while (at_ < text_.size() &&
-             (std::isalnum(static_cast<unsigned char>(text_[at_])) || text_[at_] == ':' ||
-              text_[at_] == '.' || text_[at_] == '-' || text_[at_] == '+')) {
+      auto time_chars = [&] {
+        while (at_ < text_.size() &&
+               (std::isalnum(static_cast<unsigned char>(text_[at_])) || text_[at_] == ':' ||
+                text_[at_] == '.' || text_[at_] == '-' || text_[at_] == '+')) {
+          ++at_;
+        }
+      };
+      time_chars();
+      // start/end: a time interval, kept as its text
+      bool interval =
+          date && at_ + 1 < text_.size() && text_[at_] == '/' && IsDigit(text_[at_ + 1]);
+      if (interval) {
         ++at_;
+        time_chars();
       }
       tok_.text = std::string(text_.substr(start, at_ - start));
       tok_.kind = Tok::kLiteral;
-      if (date) {
+      if (interval) {
+        if (!ParseIsoInterval(tok_.text))
+          return Error("bad time interval '" + tok_.text + "'", start);
+        tok_.value = Value(tok_.text);
+      } else if (date) {
         auto t = ParseIsoTime(tok_.text);
         if (!t) return Error("bad date-time '" + tok_.text + "'", start);
         tok_.value = Value(*t);
@@ -472,6 +486,13 @@ Result<std::shared_ptr<const Expr>> ParseFilter(std::string_view text) {
   }
   BYSANS_ASSIGN_OR_RETURN(auto e, ParseFilterAt(text, 0));
   return std::shared_ptr<const Expr>(std::move(e));
+}
+
+const char* OpName(Op op) {
+  // in the order of enum class Op
+  static constexpr const char* kNames[] = {"and", "or",  "not", "eq",  "ne",  "gt",  "ge", "lt",
+                                           "le",  "add", "sub", "mul", "div", "mod", "-"};
+  return kNames[static_cast<size_t>(op)];
 }
 
 }  // namespace bysans::sta

@@ -44,25 +44,32 @@ Result<int64_t> ParseCount(std::string_view text, size_t base) {
   return v;
 }
 
-Status ParseSelect(std::string_view text, size_t base, QueryOptions* opts) {
-  BYSANS_ASSIGN_OR_RETURN(auto items, SplitTopLevel(text, ','));
+// Calls fn(item, position) for each trimmed top-level item of `text`
+// separated by `sep`; stops at the first error.
+template <typename Fn>
+Status ForEachItem(std::string_view text, size_t base, char sep, Fn&& fn) {
+  BYSANS_ASSIGN_OR_RETURN(auto items, SplitTopLevel(text, sep));
   for (const Range& r : items) {
     size_t at = base + r.begin;
     std::string_view item = Trim(text.substr(r.begin, r.end - r.begin), &at);
+    BYSANS_RETURN_IF_ERROR(fn(item, at));
+  }
+  return Status::Ok();
+}
+
+Status ParseSelect(std::string_view text, size_t base, QueryOptions* opts) {
+  return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     std::vector<std::string> path;
     BYSANS_RETURN_IF_ERROR(ParsePath(item, at, &path));
     std::string joined;
     for (const auto& seg : path) joined += (joined.empty() ? "" : "/") + seg;
     opts->select.push_back(std::move(joined));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Status ParseOrderBy(std::string_view text, size_t base, QueryOptions* opts) {
-  BYSANS_ASSIGN_OR_RETURN(auto items, SplitTopLevel(text, ','));
-  for (const Range& r : items) {
-    size_t at = base + r.begin;
-    std::string_view item = Trim(text.substr(r.begin, r.end - r.begin), &at);
+  return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     OrderBy order;
     size_t space = item.find_first_of(" \t");
     if (space != std::string_view::npos) {
@@ -77,17 +84,14 @@ Status ParseOrderBy(std::string_view text, size_t base, QueryOptions* opts) {
     }
     BYSANS_RETURN_IF_ERROR(ParsePath(item, at, &order.path));
     opts->orderby.push_back(std::move(order));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Status ParseOptionList(std::string_view text, size_t base, char sep, int depth, QueryOptions* opts);
 
 Status ParseExpand(std::string_view text, size_t base, int depth, QueryOptions* opts) {
-  BYSANS_ASSIGN_OR_RETURN(auto items, SplitTopLevel(text, ','));
-  for (const Range& r : items) {
-    size_t at = base + r.begin;
-    std::string_view item = Trim(text.substr(r.begin, r.end - r.begin), &at);
+  return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     Expand expand;
     size_t paren = item.find('(');
     std::string_view path = item.substr(0, paren);
@@ -104,8 +108,8 @@ Status ParseExpand(std::string_view text, size_t base, int depth, QueryOptions* 
           ParseOptionList(inner, at + paren + 1, ';', depth + 1, expand.options.get()));
     }
     opts->expand.push_back(std::move(expand));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 // One option (already decoded) into opts.
@@ -143,20 +147,16 @@ Status ApplyOption(std::string_view name, std::string_view value, size_t base, i
 // "$top=1;$filter=..." inside $expand(...).
 Status ParseOptionList(std::string_view text, size_t base, char sep, int depth,
                        QueryOptions* opts) {
-  BYSANS_ASSIGN_OR_RETURN(auto items, SplitTopLevel(text, sep));
   std::set<std::string, std::less<>> seen;
-  for (const Range& r : items) {
-    size_t at = base + r.begin;
-    std::string_view item = Trim(text.substr(r.begin, r.end - r.begin), &at);
+  return ForEachItem(text, base, sep, [&](std::string_view item, size_t at) -> Status {
     size_t eq = item.find('=');
     if (eq == std::string_view::npos) return ErrorAt("expected $option=value", at);
     std::string_view name = item.substr(0, eq);
     if (!seen.insert(std::string(name)).second) {
       return ErrorAt("repeated option '" + std::string(name) + "'", at);
     }
-    BYSANS_RETURN_IF_ERROR(ApplyOption(name, item.substr(eq + 1), at + eq + 1, depth, opts));
-  }
-  return Status::Ok();
+    return ApplyOption(name, item.substr(eq + 1), at + eq + 1, depth, opts);
+  });
 }
 
 }  // namespace

@@ -70,6 +70,15 @@ std::optional<TimeValue> ParseIsoTime(std::string_view text) {
   return t;
 }
 
+std::optional<TimeInterval> ParseIsoInterval(std::string_view text) {
+  size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto a = ParseIsoTime(text.substr(0, slash));
+  auto b = ParseIsoTime(text.substr(slash + 1));
+  if (!a || !b || b->ms < a->ms) return std::nullopt;
+  return TimeInterval{a->ms, b->ms};
+}
+
 std::optional<int64_t> ParseIsoDuration(std::string_view text) {
   bool negative = false;
   if (!text.empty() && text[0] == '-') {

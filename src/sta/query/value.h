@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -45,8 +47,10 @@ struct DurationValue {
 };
 
 struct Value {
+  // Geometries are shared: a literal polygon is evaluated once per entity
+  // without being copied.
   using Variant = std::variant<std::monostate, bool, int64_t, double, std::string, TimeValue,
-                               DurationValue, Geometry>;
+                               DurationValue, std::shared_ptr<const Geometry>>;
   Variant v;
 
   Value() = default;
@@ -58,16 +62,23 @@ struct Value {
   Value(const char* s) : v(std::string(s)) {}   // NOLINT(google-explicit-constructor)
   Value(TimeValue t) : v(t) {}                  // NOLINT(google-explicit-constructor)
   Value(DurationValue d) : v(d) {}              // NOLINT(google-explicit-constructor)
-  Value(Geometry g) : v(std::move(g)) {}        // NOLINT(google-explicit-constructor)
+  Value(Geometry g)
+      : v(std::make_shared<const Geometry>(std::move(g))) {}  // NOLINT(google-explicit-constructor)
   static Value Time(int64_t ms) { return Value(TimeValue{ms, 0}); }
 
   bool is_null() const { return std::holds_alternative<std::monostate>(v); }
   bool is_number() const {
     return std::holds_alternative<int64_t>(v) || std::holds_alternative<double>(v);
   }
+  // The value as a T, or null when it holds something else.
   template <typename T>
   const T* get() const {
-    return std::get_if<T>(&v);
+    if constexpr (std::is_same_v<T, Geometry>) {
+      const auto* g = std::get_if<std::shared_ptr<const Geometry>>(&v);
+      return g ? g->get() : nullptr;
+    } else {
+      return std::get_if<T>(&v);
+    }
   }
   // The number as a double (0 when not a number).
   double AsDouble() const;
