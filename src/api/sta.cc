@@ -42,8 +42,8 @@ Result<http::Response> Resource(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_RETURN_IF_ERROR(catalog.Load());
   BYSANS_ASSIGN_OR_RETURN(sta::ServeReply reply, sta::Serve(catalog, sr));
   http::Response r;
-  r.status = 200;
-  r.headers.Set("Content-Type", reply.content_type);
+  r.status = reply.status;
+  if (!reply.content_type.empty()) r.headers.Set("Content-Type", reply.content_type);
   r.body = std::move(reply.body);
   return r;
 }

@@ -105,9 +105,9 @@ std::vector<Entity> Catalog::All(EntitySet set) const {
       for (const auto& [id, s] : series_) out.push_back(Make(set, id));
       break;
     case EntitySet::kSensors: {
+      // The models some Datastream uses, and 0 ("unknown") when a device has none.
       std::set<int64_t> ids;
-      for (const auto& [id, m] : models_) ids.insert(id);
-      for (const auto& [id, s] : series_) ids.insert(SensorOf(*this, s));  // 0 when unknown
+      for (const auto& [id, s] : series_) ids.insert(SensorOf(*this, s));
       for (int64_t id : ids) out.push_back(Make(set, id));
       break;
     }

@@ -349,16 +349,22 @@ Result<ServeReply> Server::Run() {
     if (path.property == "@iot.id" || path.property == "id") {
       value = IdJson(*single);
     } else {
+      // The names are the schema's (ParseResourcePath); one the entity lacks or holds null is
+      // "no content", as the standard's null properties.
       const json* at = &props;
-      for (size_t i = 0; i <= path.property.size();) {
+      for (size_t i = 0; at && i <= path.property.size();) {
         size_t j = path.property.find('/', i);
         if (j == std::string::npos) j = path.property.size();
         std::string part = path.property.substr(i, j - i);
-        if (!at->is_object() || !at->contains(part)) return NotFound(not_found);
-        at = &(*at)[part];
+        at = at->is_object() && at->contains(part) ? &(*at)[part] : nullptr;
         i = j + 1;
       }
-      value = *at;
+      if (at) value = *at;
+    }
+    if (value.is_null()) {
+      reply.status = 204;
+      reply.content_type.clear();
+      return reply;
     }
     if (path.value) {
       reply.content_type = "text/plain; charset=utf-8";

@@ -26,6 +26,7 @@ struct ServeRequest {
 };
 
 struct ServeReply {
+  int status = 200;  // 204 for a property that is null or absent (body empty)
   std::string content_type = "application/json";
   std::string body;
 };

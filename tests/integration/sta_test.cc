@@ -1,6 +1,8 @@
 // SensorThings API 1.1 against the real server: one test per requirement of the conformance
 // classes listed in serverSettings.conformance (OGC 18-088 Annex A: A.1 Sensing Core, A.2
 // Filtering, A.6 Data Array read side). Tenancy and malformed input: tests/security/sta_test.cc.
+#include <functional>
+#include <map>
 #include <set>
 
 #include "integration/fixture.h"
@@ -297,6 +299,65 @@ TEST_F(StaTest, UnknownPathsAre404) {
         Thing() + "/nosuchproperty", std::string("Sensors(424242)")}) {
     EXPECT_EQ(Get(path).first, 404) << path;
   }
+}
+
+// req/resource-path: every relation of every entity set, four levels deep (the first entity of
+// each collection), answers 200, and so does its $ref, which holds only selfLinks.
+TEST_F(StaTest, ResourcePathsFourLevelsDeep) {
+  const std::map<std::string, std::vector<std::string>> relations = {
+      {"Things", {"Locations", "HistoricalLocations", "Datastreams"}},
+      {"Locations", {"Things", "HistoricalLocations"}},
+      {"HistoricalLocations", {"Thing", "Locations"}},
+      {"Datastreams", {"Thing", "Sensor", "ObservedProperty", "Observations"}},
+      {"Sensors", {"Datastreams"}},
+      {"ObservedProperties", {"Datastreams"}},
+      {"Observations", {"Datastream", "FeatureOfInterest"}},
+      {"FeaturesOfInterest", {"Observations"}}};
+  const std::map<std::string, std::string> plural = {{"Thing", "Things"},
+                                                     {"Datastream", "Datastreams"},
+                                                     {"Sensor", "Sensors"},
+                                                     {"ObservedProperty", "ObservedProperties"},
+                                                     {"FeatureOfInterest", "FeaturesOfInterest"}};
+  int visited = 0;
+  std::function<void(const std::string&, const std::string&, int)> walk =
+      [&](const std::string& path, const std::string& last, int depth) {
+        ++visited;
+        auto [status, body] = Get(path);
+        ASSERT_EQ(status, 200) << path << ": " << body.dump();
+        auto [ref_status, refs] = Get(path + "/$ref");
+        ASSERT_EQ(ref_status, 200) << path << "/$ref";
+        const bool many = !plural.count(last);
+        for (const json& r : many ? refs["value"] : json::array({refs})) {
+          EXPECT_EQ(r.size(), 1u) << path << "/$ref: " << r.dump();
+          EXPECT_TRUE(r["@iot.selfLink"].is_string()) << path << "/$ref";
+        }
+        if (depth == 4) return;
+        std::string here = path;
+        if (many) {
+          ASSERT_FALSE(body["value"].empty()) << path;
+          const json& id = body["value"][0]["@iot.id"];
+          here += "(" + (id.is_string() ? "'" + id.get<std::string>() + "'" : id.dump()) + ")";
+        }
+        const std::string set = many ? last : plural.at(last);
+        for (const std::string& nav : relations.at(set)) walk(here + "/" + nav, nav, depth + 1);
+      };
+  for (const auto& [set, navs] : relations) walk(set, set, 1);
+  EXPECT_GT(visited, 100);
+}
+
+// req/resource-path: a property that is null (or that the entity lacks) is 204 No Content.
+TEST_F(StaTest, NullPropertiesAreNoContent) {
+  auto r = admin_->Get(StaUrl(FirstObs() + "/resultTime"));
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(admin_->Get(StaUrl(FirstObs() + "/resultTime/$value")).status, 204);
+  EXPECT_EQ(admin_->Get(StaUrl("FeaturesOfInterest(" + std::to_string(dev2_) + ")/feature")).status,
+            204);
+  EXPECT_EQ(admin_->Get(StaUrl(Temp() + "/phenomenonTime")).status, 204);
+  // Objects as $value are JSON; a nonexistent id of any set is 404.
+  EXPECT_EQ(admin_->Get(StaUrl(Thing() + "/properties/$value")).body.rfind('{', 0), 0u);
+  for (const char* set : {"Things", "Locations", "HistoricalLocations", "Datastreams", "Sensors",
+                          "ObservedProperties", "Observations", "FeaturesOfInterest"})
+    EXPECT_EQ(Get(std::string(set) + "(9223372036854775807)").first, 404) << set;
 }
 
 // Ids are store ids: the same after a restart.
