@@ -120,6 +120,24 @@ Result<CollectionPage> Server::CollectObservations(const Entity* parent, const Q
   }
   const Window w = WindowOf(o);
   const bool count = o && o->count;
+  // The latest value of one Datastream ($top=1;$orderby=phenomenonTime desc, the "latest of
+  // everything" expansion) comes from the store's series cache without a read. Whether an
+  // older one follows is not known without one: the nextLink is given whenever the series has
+  // a reading (a series of exactly one reading gets a nextLink to an empty page).
+  if (!filter && !count && w.skip == 0 && w.top == 1 && scan.series.size() == 1 && o &&
+      o->orderby.size() == 1 && o->orderby[0].path == std::vector<std::string>{"phenomenonTime"} &&
+      o->orderby[0].descending) {
+    CollectionPage out;
+    if (const auto& latest = scan.series[0]->latest) {
+      Entity e;
+      e.set = EntitySet::kObservations;
+      e.id = scan.series[0]->id;
+      e.reading = *latest;
+      out.items.push_back(std::move(e));
+      out.more = true;
+    }
+    return out;
+  }
   // The order the store can give: by id (series, then time) or by phenomenonTime.
   bool in_memory_sort = false;
   if (o && !o->orderby.empty()) {
