@@ -449,9 +449,26 @@ TEST_F(StaTest, OrderBy) {
   EXPECT_EQ(across["value"][0]["phenomenonTime"], "2026-01-01T00:50:00.000Z");
 }
 
-// req/request-data/top, skip and @iot.nextLink (pagination).
-TEST_F(StaTest, TopSkipAndNextLink) {
-  json page1 = Ok(Temp() + "/Observations", {{"$top", "4"}});
+// req/request-data/top
+TEST_F(StaTest, Top) {
+  EXPECT_EQ(Ok(Temp() + "/Observations", {{"$top", "4"}})["value"].size(), 4u);
+  EXPECT_EQ(Ok(Temp() + "/Observations", {{"$top", "0"}})["value"].size(), 0u);
+  EXPECT_EQ(Ok("Things", {{"$top", "1"}})["value"].size(), 1u);
+  EXPECT_EQ(Ok(Temp() + "/Observations", {{"$top", "100000"}})["value"].size(), 6u);  // capped
+}
+
+// req/request-data/skip
+TEST_F(StaTest, Skip) {
+  json skipped = Ok(Temp() + "/Observations", {{"$skip", "5"}});
+  ASSERT_EQ(skipped["value"].size(), 1u);
+  EXPECT_EQ(skipped["value"][0]["result"], 25);
+  EXPECT_TRUE(Ok(Temp() + "/Observations", {{"$skip", "6"}})["value"].empty());
+  EXPECT_EQ(Ok("Things", {{"$skip", "1"}, {"$orderby", "name"}})["value"][0]["name"], "Lokale 1");
+}
+
+// req/request-data/pagination: @iot.nextLink while more follow, none on the last page.
+TEST_F(StaTest, PaginationNextLink) {
+  json page1 = Ok(Temp() + "/Observations", {{"$top", "4"}, {"$select", "result"}});
   ASSERT_EQ(page1["value"].size(), 4u);
   ASSERT_TRUE(page1["@iot.nextLink"].is_string()) << page1.dump();
   std::string next = page1["@iot.nextLink"].get<std::string>();
@@ -459,14 +476,27 @@ TEST_F(StaTest, TopSkipAndNextLink) {
   ASSERT_EQ(r.status, 200) << next << ": " << r.body;
   json page2 = r.Json();
   ASSERT_EQ(page2["value"].size(), 2u);
-  EXPECT_EQ(page2["value"][0]["result"], 24);
+  EXPECT_EQ(page2["value"][0], json({{"result", 24}}));  // the other options carry over
   EXPECT_FALSE(page2.contains("@iot.nextLink"));
-  json skipped = Ok(Temp() + "/Observations", {{"$skip", "5"}});
-  ASSERT_EQ(skipped["value"].size(), 1u);
-  EXPECT_EQ(skipped["value"][0]["result"], 25);
-  EXPECT_TRUE(Ok(Temp() + "/Observations", {{"$skip", "6"}})["value"].empty());
-  EXPECT_EQ(Ok("Things", {{"$top", "1"}})["value"].size(), 1u);
   EXPECT_TRUE(Ok("Things", {{"$top", "1"}}).contains("@iot.nextLink"));
+  EXPECT_FALSE(Ok("Things", {{"$top", "2"}}).contains("@iot.nextLink"));
+}
+
+// req/request-data/order: $filter, then $count, $orderby, $skip, $top, then $expand/$select.
+TEST_F(StaTest, QueryOptionsApplyInTheStandardsOrder) {
+  json r = Ok(Temp() + "/Observations", {{"$filter", "result gt 20"},
+                                         {"$count", "true"},
+                                         {"$orderby", "result desc"},
+                                         {"$skip", "1"},
+                                         {"$top", "2"},
+                                         {"$select", "result"},
+                                         {"$expand", "Datastream($select=id)"}});
+  EXPECT_EQ(r["@iot.count"], 5);  // counted after the filter, before skip/top
+  ASSERT_EQ(r["value"].size(), 2u);
+  EXPECT_EQ(r["value"][0]["result"], 24);
+  EXPECT_EQ(r["value"][1]["result"], 23);
+  EXPECT_EQ(r["value"][0]["Datastream"], json({{"@iot.id", temp_}}));
+  EXPECT_FALSE(r["value"][0].contains("phenomenonTime"));
 }
 
 // req/request-data/count
