@@ -203,6 +203,11 @@ Result<http::Response> History(ApiContext& ctx, http::Request& req, bool csv) {
 
 }  // namespace
 
+Result<OpenDataset> LoadPublishedDataset(ApiContext& ctx, const http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
+  return std::move(p.dataset);
+}
+
 void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx) {
   const std::string root = "/api/v1/open-data-dk-sharing/{orgId}";
   const std::string one = root + "/datasets/{id}";

@@ -155,6 +155,8 @@ constexpr Op kOps[] = {
     // OGC SensorThings API 1.1, read side (api/sta.cc, docs/sensorthings.md).
     {"GET", "/sta/v1.1", "", "StaServiceRoot", 200},
     {"GET", "/sta/v1.1/{*path}", "", "StaResource", 200},
+    {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1", "", "StaServiceRoot", 200},
+    {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1/{*path}", "", "StaResource", 200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {

@@ -1,5 +1,6 @@
 #include "sta/catalog.h"
 
+#include <algorithm>
 #include <set>
 
 namespace bysans::sta {
@@ -32,8 +33,16 @@ Entity Make(EntitySet set, int64_t id) {
 Catalog::Catalog(Store& store, std::vector<Id> org_ids)
     : store_(store), org_ids_(std::move(org_ids)) {}
 
+Catalog::Catalog(Store& store, PublicScope scope) : store_(store), public_(std::move(scope)) {}
+
 Status Catalog::Load() {
   std::vector<Id> device_ids;
+  if (public_) {
+    for (const Device& d : public_->devices) {
+      device_ids.push_back(d.id);
+      devices_.emplace(d.id, d);
+    }
+  }
   for (Id org : org_ids_) {
     DeviceFilter f;
     f.org_id = org;
@@ -55,6 +64,9 @@ Status Catalog::Load() {
   BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, store_.ListSeries(device_ids));
   for (SeriesRef& s : series) {
     if (!devices_.count(s.device_id)) continue;
+    if (public_ && !public_->keys.empty() &&
+        std::find(public_->keys.begin(), public_->keys.end(), s.key) == public_->keys.end())
+      continue;
     series_of_device_[s.device_id].push_back(s.id);
     series_.emplace(s.id, std::move(s));
   }

@@ -16,10 +16,21 @@
 
 namespace bysans::sta {
 
+// A published open-data dataset as seen without login: its devices (already checked by the
+// caller: published, of the organisation, no personal data) and the keys it publishes.
+struct PublicScope {
+  std::vector<Device> devices;
+  std::vector<std::string> keys;  // empty = every key
+};
+
 class Catalog {
  public:
   // `org_ids`: the organisations the caller has a role in (viewer or above).
   Catalog(Store& store, std::vector<Id> org_ids);
+  // The public view of one open-data dataset: only its devices and keys; Things carry no
+  // properties (tags, metadata, application stay private) and every Datastream has the
+  // "unknown" Sensor (device models are not published).
+  Catalog(Store& store, PublicScope scope);
 
   // Loads the metadata (devices, applications, device models, series). Call once before use.
   Status Load();
@@ -42,10 +53,12 @@ class Catalog {
   const DeviceModel* model(Id id) const;
   const SeriesRef* series(int64_t id) const;
   Store& store() { return store_; }
+  bool public_view() const { return public_.has_value(); }
 
  private:
   Store& store_;
   std::vector<Id> org_ids_;
+  std::optional<PublicScope> public_;
   std::map<Id, Device> devices_;
   std::map<Id, Application> apps_;
   std::map<Id, DeviceModel> models_;

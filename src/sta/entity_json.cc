@@ -55,6 +55,7 @@ std::string PercentEncode(std::string_view s) {
 
 json ThingProperties(const Catalog& c, const Device& d) {
   json props = json::object();
+  if (c.public_view()) return props;  // open data: tags, metadata, application stay private
   if (const Application* app = c.application(d.app_id))
     props["application"] = {{"id", app->id}, {"name", app->name}};
   props["tags"] = d.tags;

@@ -215,5 +215,75 @@ TEST_F(StaSecurityTest, MalformedQueriesAre400AndTheServerKeepsServing) {
   EXPECT_EQ(still.Json()["value"].size(), 1u);
 }
 
+// The public root of a published open-data dataset: its devices and keys, nothing else of the
+// organisation, no login; an unpublished dataset or another organisation's id is 404.
+TEST_F(StaSecurityTest, OpenDataRootShowsOnlyThePublishedDevicesAndKeys) {
+  auto other = Send(*a_.admin.client, "POST", a_.AppPath() + "/devices",
+                    {{"name", "Not published"}, {"transport", "http"}});
+  ASSERT_EQ(other.status, 201) << other.body;
+  const int64_t other_dev = other.Json()["id"].get<int64_t>();
+  ASSERT_EQ(Ingest(other.Json()["apiKey"].get<std::string>(),
+                   json{{"ts", kStaT0}, {"temperature", 7}}.dump())
+                .status,
+            204);
+  json dataset = {
+      {"title", "Temperatur"},      {"deviceIds", {a_.device.device_id}},
+      {"keys", {"temperature"}},    {"license", "https://creativecommons.org/licenses/by/4.0/"},
+      {"contactName", "Kommune A"}, {"contactEmail", "data@a.dk"},
+      {"published", true}};
+  auto made = Send(*a_.admin.client, "POST", a_.OrgPath() + "/open-data/datasets", dataset);
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = std::to_string(made.Json()["id"].get<int64_t>());
+  dataset["published"] = false;
+  dataset["title"] = "Draft";
+  auto draft = Send(*a_.admin.client, "POST", a_.OrgPath() + "/open-data/datasets", dataset);
+  ASSERT_EQ(draft.status, 201) << draft.body;
+  const std::string draft_id = std::to_string(draft.Json()["id"].get<int64_t>());
+
+  HttpClient anonymous(server_->url());
+  const std::string root =
+      "/sta/open/" + std::to_string(a_.device.org_id) + "/datasets/" + id + "/v1.1";
+  auto get = [&](const std::string& path,
+                 const std::vector<std::pair<std::string, std::string>>& q = {}) {
+    std::string url = StaUrl(path, q);  // "/sta/v1.1/..." -> the dataset's root
+    HttpResult r = anonymous.Get(root + url.substr(std::string("/sta/v1.1").size()));
+    return std::pair<long, json>(r.status, r.Json());
+  };
+  auto [root_status, root_doc] = get("");
+  ASSERT_EQ(root_status, 200);
+  EXPECT_EQ(root_doc["value"][0]["url"], server_->url() + root + "/Things");
+  json things = get("Things").second;
+  ASSERT_EQ(things["value"].size(), 1u) << things.dump();
+  EXPECT_EQ(things["value"][0]["@iot.id"], a_.device.device_id);
+  EXPECT_EQ(things["value"][0]["properties"], json::object());
+  EXPECT_EQ(things["value"][0]["@iot.selfLink"],
+            server_->url() + root + "/Things(" + std::to_string(a_.device.device_id) + ")");
+  json ds = get("Datastreams").second;
+  ASSERT_EQ(ds["value"].size(), 1u) << ds.dump();
+  EXPECT_EQ(ds["value"][0]["properties"]["key"], "temperature");
+  EXPECT_EQ(get("Observations", {{"$count", "true"}}).second["@iot.count"], 3);
+  for (const std::string& path : {std::string("ObservedProperties('secret_a')"),
+                                  "Datastreams(" + std::to_string(secret_ds_a_) + ")",
+                                  "Things(" + std::to_string(other_dev) + ")",
+                                  "Things(" + std::to_string(b_.device.device_id) + ")",
+                                  "Sensors(" + std::to_string(model_a_) + ")",
+                                  "Observations('" + ObservationId(secret_ds_a_, kStaT0) + "')"})
+    EXPECT_EQ(get(path).first, 404) << path;
+  std::string all =
+      get("Things", {{"$expand", "Datastreams/Observations,Datastreams/Sensor"}}).second.dump();
+  EXPECT_EQ(all.find("secret_a"), std::string::npos) << all;
+  EXPECT_EQ(all.find("Secret model A"), std::string::npos) << all;
+  EXPECT_TRUE(get("Things", {{"$filter", "Datastreams/ObservedProperty/name eq 'secret_a'"}})
+                  .second["value"]
+                  .empty());
+  // Unpublished, or named under another organisation: the one 404, root and paths alike.
+  for (const std::string& bad :
+       {"/sta/open/" + std::to_string(a_.device.org_id) + "/datasets/" + draft_id + "/v1.1",
+        "/sta/open/" + std::to_string(b_.device.org_id) + "/datasets/" + id + "/v1.1"}) {
+    EXPECT_EQ(anonymous.Get(bad).status, 404) << bad;
+    EXPECT_EQ(anonymous.Get(bad + "/Things").status, 404) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace bysans::testing
