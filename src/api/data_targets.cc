@@ -191,6 +191,11 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
       BYSANS_ASSIGN_OR_RETURN(
           auto settings,
           share::ParseNgsiLdSettings(body.value("ngsiLd", json::object()), t.url, t.timeout_ms));
+      // The client secret goes to the token URL: it obeys the policy like the target's URL.
+      if (!settings.token_url.empty()) {
+        if (Status st = CheckUrl(settings.token_url, d.outbound); !st.ok())
+          return InvalidArgument("field 'ngsiLd.auth.tokenUrl': " + st.message());
+      }
       t.ngsild_json = settings.stored;
       *password = settings.secret;
     }
