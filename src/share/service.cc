@@ -97,7 +97,7 @@ struct TargetService::Impl {
         metrics(m),
         opts(std::move(o)),
         ngsild(c, opts.outbound),
-        backfills(s, c) {}
+        backfills(s, c, opts.worker_nice) {}
 
   // ------------------------------------------------------------ supervisor
 
@@ -603,6 +603,8 @@ Status TargetService::Start() {
 Status TargetService::StartBackfill(const DataTarget& target, TimeMs from, TimeMs to) {
   return impl_->backfills.Start(target, from, to);
 }
+
+Status TargetService::CancelBackfill(Id target_id) { return impl_->backfills.Cancel(target_id); }
 
 std::optional<BackfillStatus> TargetService::BackfillOf(Id target_id) const {
   return impl_->backfills.StatusOf(target_id);

@@ -34,6 +34,7 @@ class DataTargetSecurityTest : public SecurityTest {
             {"POST", target_ + "/test", {{"deviceId", a_.device.device_id}}},
             {"POST", target_ + "/dead-letters/replay", json::object()},
             {"POST", target_ + "/backfill", {{"from", "2026-01-01T00:00:00Z"}}},
+            {"DELETE", target_ + "/backfill", json::object()},
             {"DELETE", target_, json::object()}};
   }
   std::vector<std::string> Reads() const {
