@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace bysans::sta {
 namespace {
@@ -69,6 +71,12 @@ TEST(StaGeometry, RelateMatrices) {
   EXPECT_EQ(Relate(G(kSquare), G(kSquare)), "2FFF1FFF2");
   EXPECT_EQ(Relate(G("LINESTRING(0 0, 2 2)"), G("LINESTRING(0 2, 2 0)")), "0F1FF0102");
   EXPECT_EQ(Relate(G("POINT(1 1)"), G("POINT(1 1)")), "0FFFFFFF2");
+  EXPECT_EQ(Relate(G("POINT(1 1)"), G("POINT(1 2)")), "FF0FFF0F2");
+  EXPECT_EQ(Relate(G("MULTIPOINT(1 1, 5 5)"), G("POINT(1 1)")), "0F0FFFFF2");
+  EXPECT_EQ(Relate(G("MULTIPOINT(0 0, 2 0)"), G("LINESTRING(0 0, 2 0)")), "F0FFFF1F2");
+  EXPECT_EQ(Relate(G("POINT(0 0)"), G("LINESTRING(0 0, 2 0)")), "F0FFFF102");
+  EXPECT_EQ(Relate(G("POINT(1 0)"), G("LINESTRING(0 0, 2 0)")), "0FFFFF102");
+  EXPECT_EQ(Relate(G("LINESTRING(0 0, 2 0)"), G("POINT(1 0)")), "0F1FF0FF2");
 }
 
 TEST(StaGeometry, NamedPredicates) {
@@ -99,6 +107,26 @@ TEST(StaGeometry, NamedPredicates) {
   // multi geometries: any part
   EXPECT_TRUE(T(P::kIntersects, "MULTIPOINT(9 9, 1 1)", kSquare));
   EXPECT_FALSE(T(P::kWithin, "MULTIPOINT(9 9, 1 1)", kSquare));
+}
+
+TEST(StaGeometry, PointsInALargePolygonAreFast) {
+  // a 2,000-vertex polygon (a circle) against points: no noding, linear per point
+  std::string wkt = "POLYGON((";
+  for (int i = 0; i <= 2000; ++i) {
+    double t = 2 * M_PI * (i % 2000) / 2000;
+    wkt +=
+        (i ? ", " : "") + std::to_string(10 * std::cos(t)) + " " + std::to_string(10 * std::sin(t));
+  }
+  wkt += "))";
+  Geometry circle = G(wkt);
+  int inside = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Geometry p =
+        G("POINT(" + std::to_string(i % 40 - 20) + " " + std::to_string(i / 40 - 25) + ")");
+    inside += SpatialTest(P::kWithin, p, circle);
+  }
+  EXPECT_GT(inside, 290);  // about pi * 10^2 grid points
+  EXPECT_LT(inside, 320);
 }
 
 TEST(StaGeometry, RelatePatterns) {
