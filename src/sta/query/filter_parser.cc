@@ -50,7 +50,7 @@ class Parser {
   }
 
  private:
-  Status Error(std::string what, size_t pos) const { return ErrorAt(what, base_ + pos); }
+  Status Error(const std::string& what, size_t pos) const { return ErrorAt(what, base_ + pos); }
 
   // ---- lexer ----
   Status Advance() {
@@ -330,7 +330,7 @@ class Parser {
       auto e = std::make_unique<Expr>();
       e->kind = Expr::Kind::kLiteral;
       e->pos = pos;
-      if (const int64_t* i = tok_.value.get<int64_t>()) {
+      if (const auto* i = tok_.value.get<int64_t>()) {
         e->literal = *i == INT64_MIN ? Value(-static_cast<double>(*i)) : Value(-*i);
       } else {
         e->literal = Value(-tok_.value.AsDouble());
