@@ -475,8 +475,18 @@ bool SplitPath(std::string_view path, std::vector<std::string>* nav, std::string
   return true;
 }
 
+namespace {
+// Node positions count from the start of the whole option value.
+void Rebase(Expr* e, size_t base) {
+  e->pos += base;
+  for (auto& a : e->args) Rebase(a.get(), base);  // depth <= kMaxNesting
+}
+}  // namespace
+
 Result<std::unique_ptr<Expr>> ParseFilterAt(std::string_view text, size_t base) {
-  return Parser(text, base).Parse();
+  BYSANS_ASSIGN_OR_RETURN(auto e, Parser(text, base).Parse());
+  if (base != 0) Rebase(e.get(), base);
+  return e;
 }
 
 Result<std::shared_ptr<const Expr>> ParseFilter(std::string_view text) {

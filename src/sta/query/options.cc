@@ -64,6 +64,7 @@ Status ParseSelect(std::string_view text, size_t base, QueryOptions* opts) {
     std::string joined;
     for (const auto& seg : path) joined += (joined.empty() ? "" : "/") + seg;
     opts->select.push_back(std::move(joined));
+    opts->select_pos.push_back(at);
     return Status::Ok();
   });
 }
@@ -71,6 +72,7 @@ Status ParseSelect(std::string_view text, size_t base, QueryOptions* opts) {
 Status ParseOrderBy(std::string_view text, size_t base, QueryOptions* opts) {
   return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     OrderBy order;
+    order.pos = at;
     size_t space = item.find_first_of(" \t");
     if (space != std::string_view::npos) {
       size_t dir_at = at + space;
@@ -93,6 +95,7 @@ Status ParseOptionList(std::string_view text, size_t base, char sep, int depth, 
 Status ParseExpand(std::string_view text, size_t base, int depth, QueryOptions* opts) {
   return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     Expand expand;
+    expand.pos = at;
     size_t paren = item.find('(');
     std::string_view path = item.substr(0, paren);
     BYSANS_RETURN_IF_ERROR(ParsePath(path, at, &expand.path));
