@@ -53,7 +53,7 @@ class Evaluator {
         std::vector<Value> args;
         args.reserve(e.args.size());
         for (const auto& a : e.args) args.push_back(Eval(*a));
-        const FunctionInfo* fn = FindFunction(e.function);
+        const FunctionInfo* fn = e.fn ? e.fn : FindFunction(e.function);
         return fn ? fn->call(args, now_ms_) : Value();
       }
       case Expr::Kind::kOperator:

@@ -415,6 +415,7 @@ class Parser {
     auto e = std::make_unique<Expr>();
     e->kind = Expr::Kind::kFunction;
     e->function = lower;
+    e->fn = fn;
     e->pos = pos;
     if (tok_.kind != Tok::kRParen) {
       for (;;) {
