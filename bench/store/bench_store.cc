@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_inflight.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans {
@@ -29,35 +29,6 @@ constexpr int kKeys = 6;
 constexpr int kBatch = 5'000;
 constexpr TimeMs kT0 = 1'704'067'200'000;  // 2024-01-01
 constexpr TimeMs kStep = 600'000;          // 10 minutes
-
-// Keeps at most `max` batches in flight, like concurrent ingest connections.
-class Inflight {
- public:
-  explicit Inflight(int max) : max_(max) {}
-  void Acquire() {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return n_ < max_; });
-    ++n_;
-  }
-  void Release(const Status& s) {
-    std::lock_guard lk(mu_);
-    if (!s.ok() && error_.ok()) error_ = s;
-    --n_;
-    cv_.notify_all();
-  }
-  Status Drain() {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return n_ == 0; });
-    return error_;
-  }
-
- private:
-  int max_;
-  int n_ = 0;
-  Status error_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-};
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());

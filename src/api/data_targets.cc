@@ -191,6 +191,11 @@ Status Apply(Deps& d, const json& body, const std::string& previous_url, const H
       BYSANS_ASSIGN_OR_RETURN(
           auto settings,
           share::ParseNgsiLdSettings(body.value("ngsiLd", json::object()), t.url, t.timeout_ms));
+      // The client secret goes to the token URL: it obeys the policy like the target's URL.
+      if (!settings.token_url.empty()) {
+        if (Status st = CheckUrl(settings.token_url, d.outbound); !st.ok())
+          return InvalidArgument("field 'ngsiLd.auth.tokenUrl': " + st.message());
+      }
       t.ngsild_json = settings.stored;
       *password = settings.secret;
     }
@@ -402,6 +407,14 @@ Result<http::Response> Backfill(Deps& d, http::Request& req, const auth::Princip
   return One(d, 202, t);
 }
 
+// Cancels the running back-fill; what it queued is still sent (dead letters can drop it).
+Result<http::Response> CancelBackfill(Deps& d, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(DataTarget t, LoadTarget(d, req, p, Role::kAdmin));
+  BYSANS_RETURN_IF_ERROR(d.service.CancelBackfill(t.id));
+  Audit(d.ctx, p, req, t.org_id, "backfill-cancel", "data_target", std::to_string(t.id), t.name);
+  return One(d, 200, t);
+}
+
 Result<http::Response> Deliveries(Deps& d, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(DataTarget t, LoadTarget(d, req, p, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
@@ -475,6 +488,8 @@ void RegisterDataTargetRoutes(http::Router& router, ApiContext& ctx, share::Targ
             bind(Test));
   AddAuthed(router, ctx, "POST", one + "/backfill",
             "Send a target its devices' stored readings of a time range (a job)", bind(Backfill));
+  AddAuthed(router, ctx, "DELETE", one + "/backfill", "Cancel a data target's running back-fill",
+            bind(CancelBackfill));
   AddAuthed(router, ctx, "GET", one + "/deliveries", "Delivery log of a data target",
             bind(Deliveries));
   AddAuthed(router, ctx, "GET", one + "/dead-letters", "Dead letters of a data target",

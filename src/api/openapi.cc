@@ -136,6 +136,7 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/data-targets/{id}/resume", "", "DataTarget", 200},
     {"POST", "/api/v1/data-targets/{id}/test", "DataTargetTest", "DataTargetTestResult", 200},
     {"POST", "/api/v1/data-targets/{id}/backfill", "DataTargetBackfill", "DataTarget", 202},
+    {"DELETE", "/api/v1/data-targets/{id}/backfill", "", "DataTarget", 200},
     {"GET", "/api/v1/data-targets/{id}/deliveries", "", "list:DataTargetDelivery", 200},
     {"GET", "/api/v1/data-targets/{id}/dead-letters", "", "list:DeadLetter", 200},
     {"POST", "/api/v1/data-targets/{id}/dead-letters/replay", "", "ReplayResult", 200},

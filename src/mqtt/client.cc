@@ -1,5 +1,7 @@
 #include "mqtt/client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -213,32 +215,73 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     p.qos = qos;
     p.retain = retain;
     asio::post(io_, [this, p = std::move(p), done = std::move(done)]() mutable {
-      if (stopping_) {
-        if (done) done(Unavailable("mqtt client stopped"));
-        return;
-      }
-      if (p.qos == 0) {
-        if (connected_ && conn_) {
-          Enqueue(*conn_, p);
-          if (done) done(Status::Ok());
-        } else if (done) {
-          done(Unavailable("not connected to the MQTT broker"));
-        }
-        return;
-      }
-      if (out_by_id_.size() >= 60000) {
-        if (done) done(Unavailable("too many unacknowledged publishes"));
-        return;
-      }
-      p.packet_id = AllocatePacketId();
-      uint64_t seq = next_seq_++;
-      out_by_id_[p.packet_id] = seq;
-      auto& entry = out_[seq];
-      entry.packet = std::move(p);
-      entry.done = std::move(done);
+      EnqueuePublish(std::move(p), std::move(done));
       if (connected_ && conn_) PumpPublishes(*conn_);
     });
     return Status::Ok();
+  }
+
+  // One post for the whole batch and one `done` when every message has its answer: a
+  // publisher of thousands of messages a second is not woken once per PUBACK.
+  Status PublishBatch(std::vector<OutgoingMessage> messages, uint8_t qos, bool retain,
+                      PublishDone done) {
+    for (const OutgoingMessage& m : messages) BYSANS_RETURN_IF_ERROR(ValidateTopicName(m.topic));
+    if (qos > 1) return InvalidArgument("publish QoS must be 0 or 1");
+    if (messages.empty()) {
+      if (done) done(Status::Ok());
+      return Status::Ok();
+    }
+    asio::post(io_, [this, messages = std::move(messages), qos, retain,
+                     done = std::move(done)]() mutable {
+      // Every callback runs on this I/O thread: the count needs no lock.
+      struct Batch {
+        size_t left;
+        Status first_error;
+        PublishDone done;
+      };
+      auto batch = std::make_shared<Batch>(Batch{messages.size(), Status::Ok(), std::move(done)});
+      for (OutgoingMessage& m : messages) {
+        mqtt::Publish p;
+        p.topic = std::move(m.topic);
+        p.payload = std::move(m.payload);
+        p.qos = qos;
+        p.retain = retain;
+        EnqueuePublish(std::move(p), [batch](const Status& st) {
+          if (!st.ok() && batch->first_error.ok()) batch->first_error = st;
+          if (--batch->left == 0 && batch->done) batch->done(batch->first_error);
+        });
+      }
+      if (connected_ && conn_) PumpPublishes(*conn_);
+    });
+    return Status::Ok();
+  }
+
+  // On the I/O thread: QoS 0 goes out now (or fails when not connected); QoS 1 joins the
+  // ordered outgoing queue that PumpPublishes() sends within the broker's Receive Maximum.
+  void EnqueuePublish(mqtt::Publish p, PublishDone done) {
+    if (stopping_) {
+      if (done) done(Unavailable("mqtt client stopped"));
+      return;
+    }
+    if (p.qos == 0) {
+      if (connected_ && conn_) {
+        Enqueue(*conn_, p);
+        if (done) done(Status::Ok());
+      } else if (done) {
+        done(Unavailable("not connected to the MQTT broker"));
+      }
+      return;
+    }
+    if (out_by_id_.size() >= 60000) {
+      if (done) done(Unavailable("too many unacknowledged publishes"));
+      return;
+    }
+    p.packet_id = AllocatePacketId();
+    uint64_t seq = next_seq_++;
+    out_by_id_[p.packet_id] = seq;
+    auto& entry = out_[seq];
+    entry.packet = std::move(p);
+    entry.done = std::move(done);
   }
 
   // Acks arrive from other threads (the store's writer, after a group commit): they are
@@ -487,6 +530,13 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     return false;
   }
 
+  // Linux clears TCP_QUICKACK on its own, so it is set again after every read.
+  static void ArmQuickAck(Conn& c) {
+    using QuickAck = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_QUICKACK>;
+    error_code ignored;
+    c.stream.next_layer().set_option(QuickAck(true), ignored);
+  }
+
   awaitable<std::tuple<error_code, size_t>> ReadSome(Conn& c, asio::mutable_buffer b) {
     if (c.tls) co_return co_await c.stream.async_read_some(b, kAsTuple);
     co_return co_await c.stream.next_layer().async_read_some(b, kAsTuple);
@@ -545,6 +595,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
         break;
       }
       c->decoder.Feed(std::string_view(buf.data(), n));
+      if (opts_.quick_ack) ArmQuickAck(*c);
       PaceReads(*c, n);
     }
     paused_ = false;
@@ -897,6 +948,10 @@ Status MqttClient::Subscribe(std::vector<SubscribeFilter> filters, SubscribeDone
 Status MqttClient::Publish(std::string topic, std::string payload, uint8_t qos, bool retain,
                            PublishDone done) {
   return impl_->Publish(std::move(topic), std::move(payload), qos, retain, std::move(done));
+}
+Status MqttClient::PublishBatch(std::vector<OutgoingMessage> messages, uint8_t qos, bool retain,
+                                PublishDone done) {
+  return impl_->PublishBatch(std::move(messages), qos, retain, std::move(done));
 }
 bool MqttClient::connected() const { return impl_->connected(); }
 size_t MqttClient::unacked_incoming() const { return impl_->unacked_incoming(); }

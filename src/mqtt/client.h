@@ -40,7 +40,11 @@ struct ClientOptions {
   int reconnect_min_ms = 200;
   int reconnect_max_ms = 30000;
   int connect_timeout_ms = 10000;
-  size_t max_inflight = 1000;        // receive window: un-acked incoming QoS 1 messages
+  size_t max_inflight = 1000;  // receive window: un-acked incoming QoS 1 messages
+  // ACK every TCP segment at once (Linux TCP_QUICKACK, set again after each read). For a
+  // publisher: a broker with Nagle's algorithm on (Mosquitto's default) holds its PUBACKs
+  // until our ACK, which the kernel otherwise delays up to 40 ms after each burst.
+  bool quick_ack = false;
   size_t max_packet_size = 1 << 20;  // incoming packets above this close the connection
   // Read batching while the incoming stream is busy (client.cc PaceReads): wake for reading
   // only once this many bytes wait, or after read_batch_wait_us. <= 1: wake for every arrival.
@@ -99,6 +103,11 @@ struct SubscribeFilter {
   bool no_local = false;  // v5 only
 };
 
+struct OutgoingMessage {
+  std::string topic;
+  std::string payload;
+};
+
 struct ConnectInfo {
   bool session_present = false;
   uint8_t reason_code = 0;
@@ -140,6 +149,11 @@ class MqttClient {
   // reconnect. QoS 0: sent if connected (done(Ok)) else done(kUnavailable).
   Status Publish(std::string topic, std::string payload, uint8_t qos, bool retain,
                  PublishDone done = nullptr);
+  // Publishes every message in order with one QoS and retain flag; `done` runs once, when
+  // each has its answer (QoS 1: its PUBACK), with the first error or Ok. An invalid topic
+  // refuses the whole batch before anything is sent.
+  Status PublishBatch(std::vector<OutgoingMessage> messages, uint8_t qos, bool retain,
+                      PublishDone done);
 
   bool connected() const;
   // Un-acked incoming QoS 1 messages currently held by the application.

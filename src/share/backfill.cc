@@ -1,5 +1,8 @@
 #include "share/backfill.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <functional>
 #include <vector>
@@ -52,6 +55,15 @@ std::optional<BackfillStatus> Backfills::StatusOf(Id target_id) const {
   return it->second->status;
 }
 
+Status Backfills::Cancel(Id target_id) {
+  std::lock_guard lk(mu_);
+  auto it = jobs_.find(target_id);
+  if (it == jobs_.end() || it->second->status.state != "running")
+    return NotFound("no back-fill of this target is running");
+  it->second->cancel = true;
+  return Status::Ok();
+}
+
 bool Backfills::Running(Id target_id) const {
   std::lock_guard lk(mu_);
   auto it = jobs_.find(target_id);
@@ -76,6 +88,7 @@ void Backfills::Update(Job* job, const std::function<void(BackfillStatus&)>& cha
 
 void Backfills::Run(DataTarget target, TimeMs from, TimeMs to, Job* job) {
   NameThisThread("share-backfill");
+  if (nice_ != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice_);
   auto fail = [&](const std::string& error) {
     Update(job, [&](BackfillStatus& s) {
       s.state = "failed";
@@ -99,8 +112,8 @@ void Backfills::Run(DataTarget target, TimeMs from, TimeMs to, Job* job) {
   std::string cut;  // days with more readings than one page holds
   for (Id device : devices) {
     for (TimeMs day = from; day <= to; day += kDayMs) {
-      if (stop_) {
-        return Update(job, [](BackfillStatus& s) { s.state = "stopped"; });
+      if (stop_ || job->cancel) {
+        return Update(job, [&](BackfillStatus& s) { s.state = stop_ ? "stopped" : "cancelled"; });
       }
       ReadingQuery q;
       q.device_id = device;

@@ -24,8 +24,8 @@ MqttPusher::~MqttPusher() {
 }
 
 PushResult MqttPusher::Publish(const MqttTargetConfig& config, const OutboundPolicy& policy,
-                               const std::vector<std::pair<std::string, std::string>>& messages,
-                               int qos, bool retain, TimeMs timeout_ms, std::atomic<bool>* stop) {
+                               std::vector<mqtt::OutgoingMessage> messages, int qos, bool retain,
+                               TimeMs timeout_ms, std::atomic<bool>* stop) {
   PushResult r;
   auto stopped = [stop] { return stop != nullptr && stop->load(); };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -47,6 +47,7 @@ PushResult MqttPusher::Publish(const MqttTargetConfig& config, const OutboundPol
     o.clean_session = true;  // publishing only: nothing to keep at the broker
     o.outbound = policy;     // a user-configured broker: trusted stays false
     o.reconnect_max_ms = 5000;
+    o.quick_ack = true;  // a batch waits for its PUBACKs: no delayed-ACK stall per batch
     auto client = std::make_unique<mqtt::MqttClient>(o);
     std::weak_ptr<State> weak = state_;
     client->set_on_connect([weak](const mqtt::ConnectInfo&) {
@@ -81,41 +82,35 @@ PushResult MqttPusher::Publish(const MqttTargetConfig& config, const OutboundPol
     r.error = state_->last_error.empty() ? "not connected to the MQTT broker" : state_->last_error;
     return r;
   }
-  // Every publish's answer, counted under the state's lock.
-  struct Pending {
-    size_t left = 0;
+  // The batch's one answer (the client counts the PUBACKs), reported under the state's lock.
+  struct Answer {
+    bool done = false;
     std::string error;
   };
-  auto pending = std::make_shared<Pending>();
-  pending->left = messages.size();
-  for (const auto& [topic, payload] : messages) {
-    std::weak_ptr<State> weak = state_;
-    Status st = client_->Publish(topic, payload, static_cast<uint8_t>(qos), retain,
-                                 [weak, pending](const Status& s) {
-                                   auto state = weak.lock();
-                                   if (!state) return;
-                                   std::lock_guard lk(state->mu);
-                                   if (!s.ok() && pending->error.empty())
-                                     pending->error = s.message();
-                                   --pending->left;
-                                   state->cv.notify_all();
-                                 });
-    if (!st.ok()) {
-      std::lock_guard lk(state_->mu);
-      if (pending->error.empty()) pending->error = st.message();
-      --pending->left;
-    }
+  auto answer = std::make_shared<Answer>();
+  std::weak_ptr<State> weak = state_;
+  Status st = client_->PublishBatch(std::move(messages), static_cast<uint8_t>(qos), retain,
+                                    [weak, answer](const Status& s) {
+                                      auto state = weak.lock();
+                                      if (!state) return;
+                                      std::lock_guard lk(state->mu);
+                                      answer->done = true;
+                                      if (!s.ok()) answer->error = s.message();
+                                      state->cv.notify_all();
+                                    });
+  if (!st.ok()) {
+    r.error = st.message();
+    return r;
   }
   std::unique_lock lk(state_->mu);
-  const bool done =
-      state_->cv.wait_until(lk, deadline, [&] { return pending->left == 0 || stopped(); });
-  if (!done || pending->left > 0) {
+  state_->cv.wait_until(lk, deadline, [&] { return answer->done || stopped(); });
+  if (!answer->done) {
     r.error =
         "no acknowledgement from the MQTT broker within " + std::to_string(timeout_ms) + " ms";
     return r;
   }
-  if (!pending->error.empty()) {
-    r.error = pending->error;
+  if (!answer->error.empty()) {
+    r.error = answer->error;
     return r;
   }
   r.ok = true;

@@ -12,11 +12,8 @@
 
 #include "core/clock.h"
 #include "core/outbound_policy.h"
+#include "mqtt/client.h"
 #include "share/http_push.h"
-
-namespace bysans::mqtt {
-class MqttClient;
-}
 
 namespace bysans::share {
 
@@ -35,12 +32,12 @@ class MqttPusher {
   MqttPusher(const MqttPusher&) = delete;
   MqttPusher& operator=(const MqttPusher&) = delete;
 
-  // Publishes every (topic, payload) and waits for the broker, at most `timeout_ms`. The
+  // Publishes every message in order and waits for the broker, at most `timeout_ms`. The
   // connection is opened on first use and kept; a changed `config` reconnects. Not connected:
   // fails at once (nothing is queued inside the client while the broker is away).
   PushResult Publish(const MqttTargetConfig& config, const OutboundPolicy& policy,
-                     const std::vector<std::pair<std::string, std::string>>& messages, int qos,
-                     bool retain, TimeMs timeout_ms, std::atomic<bool>* stop);
+                     std::vector<mqtt::OutgoingMessage> messages, int qos, bool retain,
+                     TimeMs timeout_ms, std::atomic<bool>* stop);
 
  private:
   struct State;

@@ -72,6 +72,7 @@ Result<NgsiLdSettings> ParseNgsiLdSettings(const json& member, const std::string
     return InvalidArgument("field 'ngsiLd': " + checked.status().message());
   out.stored = stored.dump();
   out.secret_host = NgsiLdSecretHost(out.stored, url);
+  if (AuthType(spec) == "oauth2") out.token_url = spec["auth"].value("tokenUrl", "");
   return out;
 }
 

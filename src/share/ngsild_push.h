@@ -37,6 +37,7 @@ struct NgsiLdSettings {
   std::string stored;
   std::optional<std::string> secret;
   std::string secret_host;  // the server the secret is sent to (token URL, else the broker)
+  std::string token_url;    // OAuth2: where the client secret is posted ("" = no OAuth2)
 };
 Result<NgsiLdSettings> ParseNgsiLdSettings(const nlohmann::json& body_member,
                                            const std::string& url, TimeMs timeout_ms);

@@ -97,7 +97,7 @@ struct TargetService::Impl {
         metrics(m),
         opts(std::move(o)),
         ngsild(c, opts.outbound),
-        backfills(s, c) {}
+        backfills(s, c, opts.worker_nice) {}
 
   // ------------------------------------------------------------ supervisor
 
@@ -445,17 +445,18 @@ struct TargetService::Impl {
   PushResult Deliver(RunState& rs, const DataTarget& t, const Secrets& secrets,
                      std::span<const ShareRecord> records, std::atomic<bool>* stop) {
     if (t.type == "mqtt") {
-      std::vector<std::pair<std::string, std::string>> messages;
+      std::vector<mqtt::OutgoingMessage> messages;
       messages.reserve(records.size());
       for (const ShareRecord& r : records) {
         auto device = DeviceOf(r.device_id);
         DeviceLookup lookup = [&](Id) { return device.get(); };
-        messages.emplace_back(ExpandTopic(t.topic, t.app_id, r, device.get()),
-                              FormatRecord(t.format, r, lookup));
+        messages.push_back(
+            {ExpandTopic(t.topic, t.app_id, r, device.get()), FormatRecord(t.format, r, lookup)});
       }
       MqttTargetConfig config{t.url, "bysans-target-" + std::to_string(t.id) + rs.client_id_suffix,
                               t.username, secrets.password};
-      return rs.mqtt.Publish(config, opts.outbound, messages, t.qos, t.retain, t.timeout_ms, stop);
+      return rs.mqtt.Publish(config, opts.outbound, std::move(messages), t.qos, t.retain,
+                             t.timeout_ms, stop);
     }
     if (t.type == "ngsi-ld") {
       return ngsild.Send(
@@ -602,6 +603,8 @@ Status TargetService::Start() {
 Status TargetService::StartBackfill(const DataTarget& target, TimeMs from, TimeMs to) {
   return impl_->backfills.Start(target, from, to);
 }
+
+Status TargetService::CancelBackfill(Id target_id) { return impl_->backfills.Cancel(target_id); }
 
 std::optional<BackfillStatus> TargetService::BackfillOf(Id target_id) const {
   return impl_->backfills.StatusOf(target_id);

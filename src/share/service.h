@@ -91,6 +91,7 @@ class TargetService {
   // Back-fill (share/backfill.h): the target is sent its devices' stored readings of
   // [from, to] before what comes next in its log.
   Status StartBackfill(const DataTarget& target, TimeMs from, TimeMs to);
+  Status CancelBackfill(Id target_id);
   std::optional<BackfillStatus> BackfillOf(Id target_id) const;
 
  private:

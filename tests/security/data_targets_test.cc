@@ -34,6 +34,7 @@ class DataTargetSecurityTest : public SecurityTest {
             {"POST", target_ + "/test", {{"deviceId", a_.device.device_id}}},
             {"POST", target_ + "/dead-letters/replay", json::object()},
             {"POST", target_ + "/backfill", {{"from", "2026-01-01T00:00:00Z"}}},
+            {"DELETE", target_ + "/backfill", json::object()},
             {"DELETE", target_, json::object()}};
   }
   std::vector<std::string> Reads() const {
@@ -116,6 +117,29 @@ TEST_F(DataTargetSecurityTest, LoopbackAndPrivateAddressesAreRefusedWithoutOutbo
     auto r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",
                   {{"name", "broker"}, {"type", "mqtt"}, {"url", url}, {"topic", "t/{device}"}});
     EXPECT_EQ(r.status, 400) << url << ": " << r.body;
+  }
+  // An NGSI-LD target's OAuth2 token URL gets its client secret: the same policy applies.
+  for (const std::string token_url : {"http://127.0.0.1:9000/token", "http://10.0.0.7/token"}) {
+    json ngsild = {{"auth",
+                    {{"type", "oauth2"},
+                     {"tokenUrl", token_url},
+                     {"clientId", "bysans"},
+                     {"clientSecret", "s3cret"}}}};
+    auto r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",
+                  {{"name", "broker"},
+                   {"type", "ngsi-ld"},
+                   {"url", "https://context.example.com/"},
+                   {"ngsiLd", ngsild}});
+    EXPECT_EQ(r.status, 400) << token_url << ": " << r.body;
+    EXPECT_NE(r.body.find("tokenUrl"), std::string::npos) << r.body;
+    ngsild["auth"]["tokenUrl"] = "https://auth.example.com/token";  // a public one is accepted
+    r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",
+             {{"name", "broker"},
+              {"type", "ngsi-ld"},
+              {"url", "https://context.example.com/"},
+              {"ngsiLd", ngsild},
+              {"paused", true}});
+    EXPECT_EQ(r.status, 201) << r.body;
   }
   // Credentials in the URL would be shown to every viewer: refused.
   auto r = Send(*a_.admin.client, "POST", a_.AppPath() + "/data-targets",

@@ -204,6 +204,47 @@ TEST_P(MqttBrokerTest, ConnectsWithGoodCredentialsAndPublishCompletes) {
   for (int i = 0; i < 300; ++i) EXPECT_EQ(rec.messages[i + 1].payload, "n" + std::to_string(i));
 }
 
+TEST_P(MqttBrokerTest, PublishBatchSendsInOrderAndAnswersOnceAfterEveryAck) {
+  Recorder& rec = NewRecorder();
+  auto& c = NewClient(Options("svc-batch", "svc", "svc-secret"), rec);
+  ASSERT_TRUE(c.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return c.connected(); }));
+  Subscribe(c, "devices/+/up");
+  // More than the broker's Receive Maximum in one batch: sent within the quota, in order.
+  std::vector<OutgoingMessage> batch;
+  for (int i = 0; i < 700; ++i) batch.push_back({"devices/d3/up", "b" + std::to_string(i)});
+  std::atomic<int> answers{0};
+  Status answer = Internal("no answer");
+  std::mutex mu;
+  ASSERT_TRUE(c.PublishBatch(std::move(batch), 1, false, [&](const Status& st) {
+                 std::lock_guard lk(mu);
+                 answer = st;
+                 ++answers;
+               }).ok());
+  ASSERT_TRUE(WaitFor([&] { return answers.load() == 1; }));
+  {
+    std::lock_guard lk(mu);
+    EXPECT_TRUE(answer.ok()) << answer.message();
+  }
+  ASSERT_TRUE(WaitFor([&] { return rec.message_count() == 700; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(answers.load(), 1);  // once for the batch, not once per message
+  {
+    std::lock_guard lk(rec.mu);
+    for (int i = 0; i < 700; ++i) EXPECT_EQ(rec.messages[i].payload, "b" + std::to_string(i));
+  }
+  // One invalid topic refuses the whole batch before anything is sent.
+  std::vector<OutgoingMessage> bad{{"devices/d3/up", "never"}, {"devices/+/up", "wild"}};
+  EXPECT_EQ(c.PublishBatch(std::move(bad), 1, false, nullptr).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(PublishSync(c, "devices/d3/up", "marker").ok());
+  ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("marker"); }));
+  EXPECT_FALSE(rec.HasPayload("never"));
+  // An empty batch answers at once.
+  std::atomic<bool> empty_done{false};
+  ASSERT_TRUE(c.PublishBatch({}, 1, false, [&](const Status& st) { empty_done = st.ok(); }).ok());
+  EXPECT_TRUE(empty_done.load());
+}
+
 TEST_P(MqttBrokerTest, WrongPasswordIsRefused) {
   Recorder& rec = NewRecorder();
   auto& c = NewClient(Options("bad", "dev1", "wrong"), rec);

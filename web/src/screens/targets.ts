@@ -111,7 +111,15 @@ export async function targetsScreen(root: HTMLElement): Promise<() => void> {
           await refresh();
         } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
       } }, t('tg.backfill'));
-    return h('div', { class: 'tg-backfill-panel' }, since, go);
+    const cancel = x.backfill?.state === 'running' ? h('button', { type: 'button', class: 'secondary small', 'data-edit': '',
+      onclick: async () => {
+        try {
+          await request(`/api/v1/data-targets/${x.id}/backfill`, { method: 'DELETE' });
+          msg.replaceChildren(notice(t('tg.backfillCancelled', { name: x.name }), 'ok'));
+          await refresh();
+        } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+      } }, t('tg.backfillCancel')) : null;
+    return h('div', { class: 'tg-backfill-panel' }, since, go, cancel);
   };
 
   // Delivery log and dead letters of one target.
