@@ -195,10 +195,11 @@ class Parser {
         while (at_ < text_.size() && IsDigit(text_[at_])) ++at_;
       }
     }
-    // OData's type suffixes: 1.5d, 2f, 3M, 4L.
+    // OData's type suffixes: 1.5d, 2f, 3M (decimal) make a double, 4L a long.
     if (at_ < text_.size() &&
         std::string_view("dDfFmMlL").find(text_[at_]) != std::string_view::npos &&
         (at_ + 1 >= text_.size() || !IsIdentChar(text_[at_ + 1]))) {
+      is_double = is_double || (text_[at_] != 'l' && text_[at_] != 'L');
       ++at_;
     }
     tok_.text = std::string(text_.substr(start, at_ - start));

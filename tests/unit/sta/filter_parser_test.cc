@@ -90,7 +90,8 @@ TEST(StaFilterParser, Literals) {
   EXPECT_EQ(S("a eq 2.5"), "(eq a 2.500000)");
   EXPECT_EQ(S("a eq 1e3"), "(eq a 1000.000000)");
   EXPECT_EQ(S("a eq 1.5E-1"), "(eq a 0.150000)");
-  EXPECT_EQ(S("a eq 2d"), "(eq a 2)");
+  EXPECT_EQ(S("a eq 2d"), "(eq a 2.000000)");
+  EXPECT_EQ(S("a eq 2L"), "(eq a 2)");
   EXPECT_EQ(S("a eq 9223372036854775807"), "(eq a 9223372036854775807)");
   EXPECT_EQ(S("a eq 99999999999999999999"), "(eq a 100000000000000000000.000000)");
   EXPECT_EQ(S("t ge 2020-01-01T00:00:00Z"), "(ge t T1577836800000)");
