@@ -75,6 +75,11 @@ Result<ResourcePath> ParseResourcePath(std::string_view raw) {
       continue;
     }
     if (!out.property.empty()) {  // a member of a JSON property
+      std::string head = out.property.substr(0, out.property.find('/'));
+      if (!IsComplexProperty(set, head)) {
+        return NotFound("property '" + head + "' of " + std::string(NameOf(set)) +
+                        " has no member '" + std::string(seg) + "'");
+      }
       out.property += "/" + std::string(seg);
       continue;
     }
