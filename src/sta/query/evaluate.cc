@@ -25,9 +25,9 @@ std::string Prefix(const std::vector<std::string>& nav, size_t n) {
   return p;
 }
 
-// The first entity reached by following `nav[0..n)` from `root`, or null.
-// `keep` holds nothing: related accessors are only valid inside the callback,
-// so the value is read inside it.
+// The property of the first entity reached by following nav[i..] from
+// `from` (null when there is none). Related accessors are only valid inside
+// the callback, so the value is read there.
 Value FollowFirst(const EntityAccessor& from, const std::vector<std::string>& nav, size_t i,
                   const std::string& property) {
   if (i == nav.size()) return from.Get(property);

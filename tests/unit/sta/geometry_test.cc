@@ -73,6 +73,16 @@ TEST(StaGeometry, RelateMatrices) {
   EXPECT_EQ(Relate(G(kSquare), G(kSquare)), "2FFF1FFF2");
   EXPECT_EQ(Relate(G("LINESTRING(0 0, 2 2)"), G("LINESTRING(0 2, 2 0)")), "0F1FF0102");
   EXPECT_EQ(Relate(G("POINT(1 1)"), G("POINT(1 1)")), "0FFFFFFF2");
+  // partial overlap, lines on a polygon's edge, equal lines, a line inside touching the ring
+  EXPECT_EQ(Relate(G(kSquare), G("POLYGON((2 2, 6 2, 6 6, 2 6, 2 2))")), "212101212");
+  EXPECT_EQ(Relate(G("LINESTRING(0 0, 4 0)"), G(kSquare)), "F1FF0F212");
+  EXPECT_EQ(Relate(G("LINESTRING(2 0, 6 0)"), G(kSquare)), "F11F00212");
+  EXPECT_EQ(Relate(G("LINESTRING(0 0, 1 1, 2 0)"), G("LINESTRING(2 0, 1 1, 0 0)")), "1FFF0FFF2");
+  EXPECT_EQ(Relate(G("LINESTRING(0 2, 2 2)"), G(kSquare)), "1FF00F212");
+  // a polygon in another's hole is outside it
+  EXPECT_EQ(Relate(G("POLYGON((1.5 1.5, 2.5 1.5, 2.5 2.5, 1.5 2.5, 1.5 1.5))"),
+                   G("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 3 1, 3 3, 1 3, 1 1))")),
+            "FF2FF1212");
   EXPECT_EQ(Relate(G("POINT(1 1)"), G("POINT(1 2)")), "FF0FFF0F2");
   EXPECT_EQ(Relate(G("MULTIPOINT(1 1, 5 5)"), G("POINT(1 1)")), "0F0FFFFF2");
   EXPECT_EQ(Relate(G("MULTIPOINT(0 0, 2 0)"), G("LINESTRING(0 0, 2 0)")), "F0FFFF1F2");
