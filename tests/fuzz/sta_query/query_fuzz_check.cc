@@ -60,12 +60,19 @@ std::string CheckPosition(const std::string& message, size_t size) {
 std::string CheckQuery(std::string_view input) {
   auto path = ParseResourcePath(input);
   if (!path.ok()) {
+    for (char c : path.status().message()) {
+      if (c < 0x20 || c > 0x7e) return "a path message byte that is not printable ASCII";
+    }
     if (std::string p = CheckPosition(path.status().message(), input.size()); !p.empty()) return p;
   }
   auto options = ParseQueryOptions(input);
   if (!options.ok()) {
-    if (options.status().message().empty()) return "empty message";
-    return CheckPosition(options.status().message(), input.size());
+    const std::string& m = options.status().message();
+    if (m.empty()) return "empty message";
+    for (char c : m) {
+      if (c < 0x20 || c > 0x7e) return "a message byte that is not printable ASCII: " + m;
+    }
+    return CheckPosition(m, input.size());
   }
   for (EntitySet set : kAllEntitySets) (void)Validate(*options, set);
   if (options->filter) {
