@@ -62,7 +62,7 @@ TimeBounds BoundsOn(const Expr& filter, std::string_view time_property) {
     }
   };
   ForEachConjunct(filter, time_property, [&](Op op, const Value& v) {
-    const TimeValue* t = v.get<TimeValue>();
+    const auto* t = v.get<TimeValue>();
     if (!t) return;
     switch (op) {
       case Op::kGt:

@@ -25,9 +25,9 @@ std::string Prefix(const std::vector<std::string>& nav, size_t n) {
   return p;
 }
 
-// The first entity reached by following `nav[0..n)` from `root`, or null.
-// `keep` holds nothing: related accessors are only valid inside the callback,
-// so the value is read inside it.
+// The property of the first entity reached by following nav[i..] from
+// `from` (null when there is none). Related accessors are only valid inside
+// the callback, so the value is read there.
 Value FollowFirst(const EntityAccessor& from, const std::vector<std::string>& nav, size_t i,
                   const std::string& property) {
   if (i == nav.size()) return from.Get(property);
@@ -53,7 +53,7 @@ class Evaluator {
         std::vector<Value> args;
         args.reserve(e.args.size());
         for (const auto& a : e.args) args.push_back(Eval(*a));
-        const FunctionInfo* fn = FindFunction(e.function);
+        const FunctionInfo* fn = e.fn ? e.fn : FindFunction(e.function);
         return fn ? fn->call(args, now_ms_) : Value();
       }
       case Expr::Kind::kOperator:

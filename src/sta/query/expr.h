@@ -12,6 +12,8 @@
 
 namespace bysans::sta {
 
+struct FunctionInfo;  // functions.h
+
 enum class Op {
   // logical (n-ary and/or: a chain "a and b and c" is one node)
   kAnd,
@@ -53,6 +55,7 @@ struct Expr {
 
   Op op = Op::kAnd;                         // kOperator
   std::string function;                     // kFunction: lower-case name, "geo.distance"
+  const FunctionInfo* fn = nullptr;         // kFunction: its implementation (set by the parser)
   std::vector<std::unique_ptr<Expr>> args;  // operands or function arguments
 };
 

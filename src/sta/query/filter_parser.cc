@@ -44,13 +44,14 @@ class Parser {
     BYSANS_ASSIGN_OR_RETURN(auto e, ParseOr());
     if (tok_.kind != Tok::kEnd) {
       if (tok_.kind == Tok::kRParen) return Error("unbalanced ')'", tok_.pos);
-      return Error("unexpected '" + tok_.text + "' after the end of the expression", tok_.pos);
+      return Error("unexpected " + Quoted(tok_.text) + " after the end of the expression",
+                   tok_.pos);
     }
     return e;
   }
 
  private:
-  Status Error(std::string what, size_t pos) const { return ErrorAt(what, base_ + pos); }
+  Status Error(const std::string& what, size_t pos) const { return ErrorAt(what, base_ + pos); }
 
   // ---- lexer ----
   Status Advance() {
@@ -81,7 +82,7 @@ class Parser {
       tok_.kind = Tok::kIdent;
       return Status::Ok();
     }
-    return Error(std::string("unexpected character '") + c + "'", at_);
+    return Error("unexpected character " + Quoted(std::string_view(&c, 1)), at_);
   }
 
   // 'it''s' -> it's
@@ -127,11 +128,11 @@ class Parser {
     }
     if (prefix == "duration") {
       auto d = ParseIsoDuration(body);
-      if (!d) return Error("bad duration '" + body + "'", quote);
+      if (!d) return Error("bad duration " + Quoted(body), quote);
       tok_.value = Value(DurationValue{*d});
       return Status::Ok();
     }
-    return Error("unknown literal type '" + prefix + "'", tok_.pos);
+    return Error("unknown literal type " + Quoted(prefix), tok_.pos);
   }
 
   // 42, 4.2, 1e3, 2020-01-01T00:00:00Z, 2020-01-01, 07:16:23
@@ -166,15 +167,15 @@ class Parser {
       tok_.kind = Tok::kLiteral;
       if (interval) {
         if (!ParseIsoInterval(tok_.text))
-          return Error("bad time interval '" + tok_.text + "'", start);
+          return Error("bad time interval " + Quoted(tok_.text), start);
         tok_.value = Value(tok_.text);
       } else if (date) {
         auto t = ParseIsoTime(tok_.text);
-        if (!t) return Error("bad date-time '" + tok_.text + "'", start);
+        if (!t) return Error("bad date-time " + Quoted(tok_.text), start);
         tok_.value = Value(*t);
       } else {
         auto d = ParseTimeOfDay(tok_.text);
-        if (!d) return Error("bad time of day '" + tok_.text + "'", start);
+        if (!d) return Error("bad time of day " + Quoted(tok_.text), start);
         tok_.value = Value(DurationValue{*d});
       }
       return Status::Ok();
@@ -195,15 +196,16 @@ class Parser {
         while (at_ < text_.size() && IsDigit(text_[at_])) ++at_;
       }
     }
-    // OData's type suffixes: 1.5d, 2f, 3M, 4L.
+    // OData's type suffixes: 1.5d, 2f, 3M (decimal) make a double, 4L a long.
     if (at_ < text_.size() &&
         std::string_view("dDfFmMlL").find(text_[at_]) != std::string_view::npos &&
         (at_ + 1 >= text_.size() || !IsIdentChar(text_[at_ + 1]))) {
+      is_double = is_double || (text_[at_] != 'l' && text_[at_] != 'L');
       ++at_;
     }
     tok_.text = std::string(text_.substr(start, at_ - start));
     if (at_ < text_.size() && IsIdentChar(text_[at_])) {
-      return Error("bad number '" + tok_.text + text_[at_] + "'", start);
+      return Error("bad number " + Quoted(tok_.text + text_[at_]), start);
     }
     tok_.kind = Tok::kLiteral;
     std::string_view num = text_.substr(start, at_ - start);
@@ -217,7 +219,7 @@ class Parser {
       }
     }
     double d = std::strtod(std::string(num).c_str(), nullptr);
-    if (!std::isfinite(d)) return Error("number out of range '" + tok_.text + "'", start);
+    if (!std::isfinite(d)) return Error("number out of range " + Quoted(tok_.text), start);
     tok_.value = Value(d);
     return Status::Ok();
   }
@@ -330,7 +332,7 @@ class Parser {
       auto e = std::make_unique<Expr>();
       e->kind = Expr::Kind::kLiteral;
       e->pos = pos;
-      if (const int64_t* i = tok_.value.get<int64_t>()) {
+      if (const auto* i = tok_.value.get<int64_t>()) {
         e->literal = *i == INT64_MIN ? Value(-static_cast<double>(*i)) : Value(-*i);
       } else {
         e->literal = Value(-tok_.value.AsDouble());
@@ -368,7 +370,7 @@ class Parser {
         BYSANS_ASSIGN_OR_RETURN(auto inner, ParseOr());
         if (tok_.kind != Tok::kRParen) {
           if (tok_.kind == Tok::kEnd) return Error("unbalanced '(': no matching ')'", pos);
-          return Error("expected ')' but found '" + tok_.text + "'", tok_.pos);
+          return Error("expected ')' but found " + Quoted(tok_.text), tok_.pos);
         }
         BYSANS_RETURN_IF_ERROR(Advance());
         return inner;
@@ -395,7 +397,7 @@ class Parser {
     auto e = std::make_unique<Expr>();
     e->kind = Expr::Kind::kProperty;
     e->pos = pos;
-    if (!SplitPath(name, &e->nav, &e->property)) return Error("bad path '" + name + "'", pos);
+    if (!SplitPath(name, &e->nav, &e->property)) return Error("bad path " + Quoted(name), pos);
     if (e->nav.size() + 1 > static_cast<size_t>(kMaxNesting)) {
       return Error("path longer than " + std::to_string(kMaxNesting) + " segments", pos);
     }
@@ -407,7 +409,7 @@ class Parser {
     for (char c : name)
       lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     const FunctionInfo* fn = FindFunction(lower);
-    if (!fn) return Error("unknown function '" + name + "'", pos);
+    if (!fn) return Error("unknown function " + Quoted(name), pos);
     BYSANS_RETURN_IF_ERROR(CheckDepth(pos));
     Depth guard(&depth_);
     size_t open = tok_.pos;
@@ -415,6 +417,7 @@ class Parser {
     auto e = std::make_unique<Expr>();
     e->kind = Expr::Kind::kFunction;
     e->function = lower;
+    e->fn = fn;
     e->pos = pos;
     if (tok_.kind != Tok::kRParen) {
       for (;;) {
@@ -427,7 +430,7 @@ class Parser {
         }
         if (tok_.kind == Tok::kRParen) break;
         if (tok_.kind == Tok::kEnd) return Error("unbalanced '(': no matching ')'", open);
-        return Error("expected ',' or ')' but found '" + tok_.text + "'", tok_.pos);
+        return Error("expected ',' or ')' but found " + Quoted(tok_.text), tok_.pos);
       }
     }
     BYSANS_RETURN_IF_ERROR(Advance());  // ')'
@@ -475,8 +478,18 @@ bool SplitPath(std::string_view path, std::vector<std::string>* nav, std::string
   return true;
 }
 
+namespace {
+// Node positions count from the start of the whole option value.
+void Rebase(Expr* e, size_t base) {
+  e->pos += base;
+  for (auto& a : e->args) Rebase(a.get(), base);  // depth <= kMaxNesting
+}
+}  // namespace
+
 Result<std::unique_ptr<Expr>> ParseFilterAt(std::string_view text, size_t base) {
-  return Parser(text, base).Parse();
+  BYSANS_ASSIGN_OR_RETURN(auto e, Parser(text, base).Parse());
+  if (base != 0) Rebase(e.get(), base);
+  return e;
 }
 
 Result<std::shared_ptr<const Expr>> ParseFilter(std::string_view text) {

@@ -173,13 +173,16 @@ template <SpatialPredicate P>
 Value Spatial(const Args& a, int64_t) {
   const auto *x = Geo(a[0]), *y = Geo(a[1]);
   if (!x || !y) return {};
-  return Value(SpatialTest(P, *x, *y));
+  std::optional<bool> r = SpatialTest(P, *x, *y);
+  return r ? Value(*r) : Value();
 }
 Value StRelate(const Args& a, int64_t) {
   const auto *x = Geo(a[0]), *y = Geo(a[1]);
   const auto* pattern = Str(a[2]);
   if (!x || !y || !pattern) return {};
-  return Value(RelateMatches(Relate(*x, *y), *pattern));
+  std::string matrix = Relate(*x, *y);
+  if (matrix.empty()) return {};
+  return Value(RelateMatches(matrix, *pattern));
 }
 
 using P = SpatialPredicate;

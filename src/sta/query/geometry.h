@@ -27,6 +27,10 @@ std::optional<Geometry> GeometryFromGeoJson(const nlohmann::json& json);
 // EI EB EE), each of 'F', '0', '1', '2'. Computed by noding both
 // geometries' segments against each other and locating every node, every
 // piece's midpoint and points just beside polygon edges (tolerance 1e-10).
+// Geometries whose bounding boxes are apart, or where one is only points,
+// take a shortcut. Empty when the work would exceed kMaxGeometryWork (so a
+// huge stored geometry cannot make one filter evaluation take seconds).
+inline constexpr double kMaxGeometryWork = 25e6;  // ~ (segments of a + b)^2
 std::string Relate(const Geometry& a, const Geometry& b);
 // True when `matrix` satisfies a DE-9IM `pattern` of 9 characters from
 // T F * 0 1 2 (false for a malformed pattern).
@@ -43,9 +47,11 @@ enum class SpatialPredicate {
   kIntersects,
   kContains
 };
-bool SpatialTest(SpatialPredicate predicate, const Geometry& a, const Geometry& b);
+// nullopt when Relate gives up (too complex).
+std::optional<bool> SpatialTest(SpatialPredicate predicate, const Geometry& a, const Geometry& b);
 
-// Shortest planar distance between a and b (0 when they intersect).
+// Shortest planar distance between a and b (0 when they intersect); NaN
+// when either is empty or the work would exceed kMaxGeometryWork.
 double Distance(const Geometry& a, const Geometry& b);
 // The summed length of the line strings in g; nullopt when g has none.
 std::optional<double> Length(const Geometry& g);

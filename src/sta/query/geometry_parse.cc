@@ -212,7 +212,7 @@ bool FromJson(const nlohmann::json& j, Geometry* g, int depth) {
   if (!j.is_object() || depth > 8) return false;
   auto type_it = j.find("type");
   if (type_it == j.end() || !type_it->is_string()) return false;
-  const std::string& type = type_it->get_ref<const std::string&>();
+  const auto& type = type_it->get_ref<const std::string&>();
   if (type == "Feature") {
     auto geom = j.find("geometry");
     return geom != j.end() && FromJson(*geom, g, depth + 1);

@@ -21,11 +21,11 @@ Status ParsePath(std::string_view text, size_t base, std::vector<std::string>* o
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i == text.size() || text[i] == '/') {
-      if (i == start) return ErrorAt("empty name in path '" + std::string(text) + "'", base + i);
+      if (i == start) return ErrorAt("empty name in path " + Quoted(text), base + i);
       out->emplace_back(text.substr(start, i - start));
       start = i + 1;
     } else if (!IsNameChar(text[i])) {
-      return ErrorAt(std::string("unexpected character '") + text[i] + "'", base + i);
+      return ErrorAt("unexpected character " + Quoted(text.substr(i, 1)), base + i);
     }
   }
   if (out->size() > static_cast<size_t>(kMaxNesting)) {
@@ -39,7 +39,7 @@ Result<int64_t> ParseCount(std::string_view text, size_t base) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v < 0) {
-    return ErrorAt("expected a non-negative integer, got '" + std::string(text) + "'", base);
+    return ErrorAt("expected a non-negative integer, got " + Quoted(text), base);
   }
   return v;
 }
@@ -64,6 +64,7 @@ Status ParseSelect(std::string_view text, size_t base, QueryOptions* opts) {
     std::string joined;
     for (const auto& seg : path) joined += (joined.empty() ? "" : "/") + seg;
     opts->select.push_back(std::move(joined));
+    opts->select_pos.push_back(at);
     return Status::Ok();
   });
 }
@@ -71,6 +72,7 @@ Status ParseSelect(std::string_view text, size_t base, QueryOptions* opts) {
 Status ParseOrderBy(std::string_view text, size_t base, QueryOptions* opts) {
   return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     OrderBy order;
+    order.pos = at;
     size_t space = item.find_first_of(" \t");
     if (space != std::string_view::npos) {
       size_t dir_at = at + space;
@@ -78,7 +80,7 @@ Status ParseOrderBy(std::string_view text, size_t base, QueryOptions* opts) {
       if (dir == "desc") {
         order.descending = true;
       } else if (dir != "asc") {
-        return ErrorAt("expected 'asc' or 'desc', got '" + std::string(dir) + "'", dir_at);
+        return ErrorAt("expected 'asc' or 'desc', got " + Quoted(dir), dir_at);
       }
       item = item.substr(0, space);
     }
@@ -93,6 +95,7 @@ Status ParseOptionList(std::string_view text, size_t base, char sep, int depth, 
 Status ParseExpand(std::string_view text, size_t base, int depth, QueryOptions* opts) {
   return ForEachItem(text, base, ',', [&](std::string_view item, size_t at) -> Status {
     Expand expand;
+    expand.pos = at;
     size_t paren = item.find('(');
     std::string_view path = item.substr(0, paren);
     BYSANS_RETURN_IF_ERROR(ParsePath(path, at, &expand.path));
@@ -112,6 +115,14 @@ Status ParseExpand(std::string_view text, size_t base, int depth, QueryOptions* 
   });
 }
 
+bool IsKnownOption(std::string_view name) {
+  for (std::string_view known :
+       {"$top", "$skip", "$count", "$select", "$orderby", "$expand", "$filter", "$resultFormat"}) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
 // One option (already decoded) into opts.
 Status ApplyOption(std::string_view name, std::string_view value, size_t base, int depth,
                    QueryOptions* opts) {
@@ -121,7 +132,7 @@ Status ApplyOption(std::string_view name, std::string_view value, size_t base, i
     BYSANS_ASSIGN_OR_RETURN(opts->skip, ParseCount(value, base));
   } else if (name == "$count") {
     if (value != "true" && value != "false") {
-      return ErrorAt("expected true or false, got '" + std::string(value) + "'", base);
+      return ErrorAt("expected true or false, got " + Quoted(value), base);
     }
     opts->count = value == "true";
   } else if (name == "$select") {
@@ -135,11 +146,11 @@ Status ApplyOption(std::string_view name, std::string_view value, size_t base, i
     opts->filter = std::move(expr);
   } else if (name == "$resultFormat") {
     if (value != "dataArray") {
-      return ErrorAt("unsupported $resultFormat '" + std::string(value) + "'", base);
+      return ErrorAt("unsupported $resultFormat " + Quoted(value), base);
     }
     opts->data_array = true;
   } else {
-    return InvalidArgument("unknown query option '" + std::string(name) + "'");
+    return InvalidArgument("unknown query option " + Quoted(name));
   }
   return Status::Ok();
 }
@@ -153,7 +164,7 @@ Status ParseOptionList(std::string_view text, size_t base, char sep, int depth,
     if (eq == std::string_view::npos) return ErrorAt("expected $option=value", at);
     std::string_view name = item.substr(0, eq);
     if (!seen.insert(std::string(name)).second) {
-      return ErrorAt("repeated option '" + std::string(name) + "'", at);
+      return ErrorAt("repeated option " + Quoted(name), at);
     }
     return ApplyOption(name, item.substr(eq + 1), at + eq + 1, depth, opts);
   });
@@ -177,17 +188,20 @@ Result<QueryOptions> ParseQueryOptions(std::string_view raw_query) {
     start = amp + 1;
     if (param.empty()) continue;
     size_t eq = param.find('=');
-    BYSANS_ASSIGN_OR_RETURN(std::string name, PercentDecode(param.substr(0, eq), true));
+    auto decoded_name = PercentDecode(param.substr(0, eq), true);
+    if (!decoded_name.ok()) {
+      if (param.front() != '$') continue;  // not ours to judge
+      return InvalidArgument("query option name: " + decoded_name.status().message());
+    }
+    const std::string& name = *decoded_name;
     if (name.empty() || name[0] != '$') continue;  // not a system query option
+    if (!IsKnownOption(name)) return InvalidArgument("unknown query option " + Quoted(name));
+    if (!seen.insert(name).second) return InvalidArgument("repeated query option " + Quoted(name));
     std::string_view raw_value = eq == std::string_view::npos ? "" : param.substr(eq + 1);
     auto value = PercentDecode(raw_value, true);
     if (!value.ok()) return InvalidArgument(name + ": " + value.status().message());
-    if (!seen.insert(name).second) return InvalidArgument("repeated query option '" + name + "'");
     Status st = ApplyOption(name, *value, 0, 0, &opts);
-    if (!st.ok()) {
-      if (st.message().rfind("unknown query option", 0) == 0) return st;
-      return InvalidArgument(name + ": " + st.message());
-    }
+    if (!st.ok()) return InvalidArgument(name + ": " + st.message());
   }
   return opts;
 }

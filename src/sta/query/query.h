@@ -30,19 +30,22 @@ inline constexpr int64_t kMaxBindings = 1'000'000;
 struct OrderBy {
   std::vector<std::string> path;  // {"phenomenonTime"}, {"Datastream", "name"}; id is "@iot.id"
   bool descending = false;
+  size_t pos = 0;  // where the path starts in the top-level option's value (for messages)
 };
 
 struct QueryOptions;
 struct Expand {
   std::vector<std::string> path;  // "Datastreams/Observations" -> {"Datastreams", "Observations"}
-  std::unique_ptr<QueryOptions>
-      options;  // the nested (...) options of the last segment; may be null
+  // The nested (...) options of the last segment; may be null.
+  std::unique_ptr<QueryOptions> options;
+  size_t pos = 0;  // where the path starts in the top-level $expand value (for messages)
 };
 
 struct QueryOptions {
   std::optional<int64_t> top, skip;
   bool count = false;
   std::vector<std::string> select;  // empty = all; "properties/owner" kept whole; id is "@iot.id"
+  std::vector<size_t> select_pos;   // where each select item starts (for messages)
   std::shared_ptr<const Expr> filter;  // null = none
   std::vector<OrderBy> orderby;
   std::vector<Expand> expand;
@@ -64,7 +67,8 @@ Result<std::shared_ptr<const Expr>> ParseFilter(std::string_view text);
 // Checks every property and navigation name in `options` ($filter, $select,
 // $orderby, $expand and the nested options, each against the entity set it
 // applies to) against the schema for `set`: an unknown one is
-// kInvalidArgument naming it and the entity set.
+// kInvalidArgument naming the option, the name, the entity set and the
+// position ("$filter: unknown property 'colour' of Things at position 0").
 Status Validate(const QueryOptions& options, EntitySet set);
 
 // A resource path after the version root: "Things(1)/Datastreams",

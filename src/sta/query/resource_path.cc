@@ -75,6 +75,11 @@ Result<ResourcePath> ParseResourcePath(std::string_view raw) {
       continue;
     }
     if (!out.property.empty()) {  // a member of a JSON property
+      std::string head = out.property.substr(0, out.property.find('/'));
+      if (!IsComplexProperty(set, head)) {
+        return NotFound("property '" + head + "' of " + std::string(NameOf(set)) +
+                        " has no member " + Quoted(seg));
+      }
       out.property += "/" + std::string(seg);
       continue;
     }
@@ -82,7 +87,7 @@ Result<ResourcePath> ParseResourcePath(std::string_view raw) {
     BYSANS_RETURN_IF_ERROR(SplitSegment(seg, pos, &s));
     if (k == 0) {
       auto first = EntitySetByName(s.name);
-      if (!first) return NotFound("no entity set '" + s.name + "'");
+      if (!first) return NotFound("no entity set " + Quoted(s.name));
       set = *first;
       single = s.id.has_value();
       out.segments.push_back(std::move(s));
@@ -90,10 +95,10 @@ Result<ResourcePath> ParseResourcePath(std::string_view raw) {
     }
     auto nav = Navigation(set, s.name);
     if (nav && !single) {
-      return ErrorAt("'" + s.name + "' must follow a single entity (add an id)", pos);
+      return ErrorAt(Quoted(s.name) + " must follow a single entity (add an id)", pos);
     }
     if (nav) {
-      if (s.id && !nav->to_many) return ErrorAt("'" + s.name + "' takes no id", pos);
+      if (s.id && !nav->to_many) return ErrorAt(Quoted(s.name) + " takes no id", pos);
       set = nav->target;
       single = !nav->to_many || s.id.has_value();
       out.segments.push_back(std::move(s));
@@ -101,7 +106,8 @@ Result<ResourcePath> ParseResourcePath(std::string_view raw) {
     }
     std::string name = s.name == "id" ? "@iot.id" : s.name;
     if (s.id || !IsProperty(set, name)) {
-      return NotFound("no property or navigation '" + s.name + "' of " + std::string(NameOf(set)));
+      return NotFound("no property or navigation " + Quoted(s.name) + " of " +
+                      std::string(NameOf(set)));
     }
     if (!single) return ErrorAt("a property follows a single entity (add an id)", pos);
     out.property = name;

@@ -14,6 +14,24 @@ int HexDigit(char c) {
 
 }  // namespace
 
+std::string Quoted(std::string_view s) {
+  constexpr size_t kMax = 60;
+  std::string out = "'";
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (s.size() > kMax) out += "...";
+  return out + "'";
+}
+
 Status ErrorAt(std::string_view what, size_t pos) {
   return InvalidArgument(std::string(what) + " at position " + std::to_string(pos));
 }

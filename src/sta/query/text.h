@@ -21,6 +21,11 @@ struct Range {
 };
 Result<std::vector<Range>> SplitTopLevel(std::string_view text, char sep);
 
+// `s` in single quotes for an error message: bytes other than printable
+// ASCII as \xNN, and at most 60 of them ("..." after), so echoed input keeps
+// a message short and valid UTF-8.
+std::string Quoted(std::string_view s);
+
 // The message "<what> at position <pos>".
 Status ErrorAt(std::string_view what, size_t pos);
 

@@ -1,5 +1,6 @@
 #include "sta/query/time_values.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -85,12 +86,12 @@ std::optional<int64_t> ParseIsoDuration(std::string_view text) {
     negative = true;
     text.remove_prefix(1);
   }
-  if (text.size() < 2 || text[0] != 'P') return std::nullopt;
+  if (text.size() < 2 || (text[0] != 'P' && text[0] != 'p')) return std::nullopt;
   double total = 0;
   bool in_time = false, any = false;
   size_t i = 1;
   while (i < text.size()) {
-    if (text[i] == 'T') {
+    if (text[i] == 'T' || text[i] == 't') {
       if (in_time) return std::nullopt;
       in_time = true;
       ++i;
@@ -100,7 +101,8 @@ std::optional<int64_t> ParseIsoDuration(std::string_view text) {
     while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
     if (i == start || i >= text.size()) return std::nullopt;
     double n = std::strtod(std::string(text.substr(start, i - start)).c_str(), nullptr);
-    char unit = text[i++];
+    // units in either case ("PT10m" is common in clients' examples)
+    char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i++])));
     double factor = 0;
     if (!in_time && unit == 'W') factor = 7.0 * kMsPerDay;
     if (!in_time && unit == 'D') factor = kMsPerDay;

@@ -2,40 +2,44 @@
 #include <string>
 
 #include "sta/query/query.h"
+#include "sta/query/text.h"
 
 namespace bysans::sta {
 namespace {
 
-Status Unknown(std::string_view what, std::string_view name, EntitySet set) {
-  return InvalidArgument("unknown " + std::string(what) + " '" + std::string(name) + "' of " +
-                         std::string(NameOf(set)));
+std::string Unknown(std::string_view what, std::string_view name, EntitySet set) {
+  return "unknown " + std::string(what) + " '" + std::string(name) + "' of " +
+         std::string(NameOf(set));
 }
 
-// Walks `nav` from `set`; the set reached, or an error naming the bad segment.
-Result<EntitySet> WalkNavigation(EntitySet set, const std::vector<std::string>& nav) {
+// Walks `nav` from `set`; the set reached, or what is wrong.
+bool WalkNavigation(EntitySet* set, const std::vector<std::string>& nav, std::string* error) {
   for (const std::string& seg : nav) {
-    auto target = Navigation(set, seg);
-    if (!target) return Unknown("navigation property", seg, set);
-    set = target->target;
+    auto target = Navigation(*set, seg);
+    if (!target) {
+      *error = Unknown("navigation property", seg, *set);
+      return false;
+    }
+    *set = target->target;
   }
-  return set;
+  return true;
 }
 
 // "properties/owner" is fine when "properties" is a complex property.
-Status CheckProperty(EntitySet set, std::string_view property) {
+std::string CheckProperty(EntitySet set, std::string_view property) {
   size_t slash = property.find('/');
   std::string_view head = property.substr(0, slash);
   if (!IsProperty(set, head)) return Unknown("property", head, set);
   if (slash != std::string_view::npos && !IsComplexProperty(set, head)) {
-    return InvalidArgument("property '" + std::string(head) + "' of " + std::string(NameOf(set)) +
-                           " has no members ('" + std::string(property) + "')");
+    return "property '" + std::string(head) + "' of " + std::string(NameOf(set)) +
+           " has no members ('" + std::string(property) + "')";
   }
-  return Status::Ok();
+  return "";
 }
 
 // A path of segments: navigation first, then a property (optional when
 // `allow_nav_end`, e.g. $select of a navigation property).
-Status CheckPath(EntitySet set, const std::vector<std::string>& path, bool allow_nav_end) {
+std::string CheckPath(EntitySet set, const std::vector<std::string>& path, bool allow_nav_end) {
   size_t i = 0;
   while (i < path.size() && !IsProperty(set, path[i])) {
     auto target = Navigation(set, path[i]);
@@ -44,24 +48,26 @@ Status CheckPath(EntitySet set, const std::vector<std::string>& path, bool allow
     ++i;
   }
   if (i == path.size()) {
-    if (allow_nav_end) return Status::Ok();
-    return InvalidArgument("path '" + path.back() + "' names no property");
+    return allow_nav_end || path.empty() ? "" : "path '" + path.back() + "' names no property";
   }
   std::string property;
   for (size_t k = i; k < path.size(); ++k) property += (k > i ? "/" : "") + path[k];
   return CheckProperty(set, property);
 }
 
-Status CheckExpr(const Expr& e, EntitySet set) {
+// The first bad name in a $filter tree, and where it is.
+std::string CheckExpr(const Expr& e, EntitySet set, size_t* pos) {
   if (e.kind == Expr::Kind::kProperty) {
-    BYSANS_ASSIGN_OR_RETURN(EntitySet target, WalkNavigation(set, e.nav));
-    if (e.property.empty()) {
-      return InvalidArgument("'" + e.nav.back() + "' is a navigation property, not a value");
-    }
-    return CheckProperty(target, e.property);
+    *pos = e.pos;
+    std::string error;
+    if (!WalkNavigation(&set, e.nav, &error)) return error;
+    if (e.property.empty()) return "'" + e.nav.back() + "' is a navigation property, not a value";
+    return CheckProperty(set, e.property);
   }
-  for (const auto& a : e.args) BYSANS_RETURN_IF_ERROR(CheckExpr(*a, set));
-  return Status::Ok();
+  for (const auto& a : e.args) {
+    if (std::string error = CheckExpr(*a, set, pos); !error.empty()) return error;
+  }
+  return "";
 }
 
 std::vector<std::string> SplitSlash(const std::string& s) {
@@ -76,23 +82,41 @@ std::vector<std::string> SplitSlash(const std::string& s) {
   return out;
 }
 
-Status ValidateAt(const QueryOptions& o, EntitySet set) {
-  if (o.filter) BYSANS_RETURN_IF_ERROR(CheckExpr(*o.filter, set));
-  for (const std::string& s : o.select) {
-    BYSANS_RETURN_IF_ERROR(CheckPath(set, SplitSlash(s), /*allow_nav_end=*/true));
+// Options nested in $expand report positions in the top-level $expand value.
+Status ValidateAt(const QueryOptions& o, EntitySet set, bool nested) {
+  auto fail = [&](const char* option, const std::string& error, size_t pos) {
+    return ErrorAt((nested ? "$expand" : option) + std::string(": ") + error, pos);
+  };
+  if (o.filter) {
+    size_t pos = 0;
+    if (std::string e = CheckExpr(*o.filter, set, &pos); !e.empty()) {
+      return fail("$filter", e, pos);
+    }
+  }
+  for (size_t i = 0; i < o.select.size(); ++i) {
+    size_t pos = i < o.select_pos.size() ? o.select_pos[i] : 0;
+    if (std::string e = CheckPath(set, SplitSlash(o.select[i]), true); !e.empty()) {
+      return fail("$select", e, pos);
+    }
   }
   for (const OrderBy& ob : o.orderby) {
-    BYSANS_RETURN_IF_ERROR(CheckPath(set, ob.path, /*allow_nav_end=*/false));
+    if (std::string e = CheckPath(set, ob.path, false); !e.empty()) {
+      return fail("$orderby", e, ob.pos);
+    }
   }
   for (const Expand& ex : o.expand) {
-    BYSANS_ASSIGN_OR_RETURN(EntitySet target, WalkNavigation(set, ex.path));
-    if (ex.options) BYSANS_RETURN_IF_ERROR(ValidateAt(*ex.options, target));
+    EntitySet target = set;
+    std::string error;
+    if (!WalkNavigation(&target, ex.path, &error)) return fail("$expand", error, ex.pos);
+    if (ex.options) BYSANS_RETURN_IF_ERROR(ValidateAt(*ex.options, target, true));
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status Validate(const QueryOptions& options, EntitySet set) { return ValidateAt(options, set); }
+Status Validate(const QueryOptions& options, EntitySet set) {
+  return ValidateAt(options, set, false);
+}
 
 }  // namespace bysans::sta

@@ -40,12 +40,18 @@ struct Node : EntityAccessor {
   }
 };
 
-// "... at position N": N must not exceed the input's size.
+// A message ending "... at position N": N must not exceed the input's size
+// (other messages may quote the input, which may itself say "at position").
 std::string CheckPosition(const std::string& message, size_t size) {
   size_t at = message.rfind("at position ");
   if (at == std::string::npos) return "";
-  long long pos = std::atoll(message.c_str() + at + 12);
-  if (pos < 0 || static_cast<size_t>(pos) > size) return "position outside the input: " + message;
+  std::string_view digits = std::string_view(message).substr(at + 12);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return "";
+  }
+  if (std::strtoull(digits.data(), nullptr, 10) > size) {
+    return "position outside the input: " + message;
+  }
   return "";
 }
 
@@ -54,12 +60,19 @@ std::string CheckPosition(const std::string& message, size_t size) {
 std::string CheckQuery(std::string_view input) {
   auto path = ParseResourcePath(input);
   if (!path.ok()) {
+    for (char c : path.status().message()) {
+      if (c < 0x20 || c > 0x7e) return "a path message byte that is not printable ASCII";
+    }
     if (std::string p = CheckPosition(path.status().message(), input.size()); !p.empty()) return p;
   }
   auto options = ParseQueryOptions(input);
   if (!options.ok()) {
-    if (options.status().message().empty()) return "empty message";
-    return CheckPosition(options.status().message(), input.size());
+    const std::string& m = options.status().message();
+    if (m.empty()) return "empty message";
+    for (char c : m) {
+      if (c < 0x20 || c > 0x7e) return "a message byte that is not printable ASCII: " + m;
+    }
+    return CheckPosition(m, input.size());
   }
   for (EntitySet set : kAllEntitySets) (void)Validate(*options, set);
   if (options->filter) {

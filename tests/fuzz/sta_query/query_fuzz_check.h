@@ -1,6 +1,7 @@
 // The property every input must satisfy, shared by the libFuzzer target and
 // the replay test: ParseQueryOptions and ParseResourcePath never crash or
-// hang on any bytes; an error's position lies inside the input; parsed
+// hang on any bytes; an error message is printable ASCII (echoed input is
+// escaped) and its position lies inside the input; parsed
 // options validate and evaluate against a small entity graph without
 // crashing.
 #pragma once

@@ -90,7 +90,8 @@ TEST(StaFilterParser, Literals) {
   EXPECT_EQ(S("a eq 2.5"), "(eq a 2.500000)");
   EXPECT_EQ(S("a eq 1e3"), "(eq a 1000.000000)");
   EXPECT_EQ(S("a eq 1.5E-1"), "(eq a 0.150000)");
-  EXPECT_EQ(S("a eq 2d"), "(eq a 2)");
+  EXPECT_EQ(S("a eq 2d"), "(eq a 2.000000)");
+  EXPECT_EQ(S("a eq 2L"), "(eq a 2)");
   EXPECT_EQ(S("a eq 9223372036854775807"), "(eq a 9223372036854775807)");
   EXPECT_EQ(S("a eq 99999999999999999999"), "(eq a 100000000000000000000.000000)");
   EXPECT_EQ(S("t ge 2020-01-01T00:00:00Z"), "(ge t T1577836800000)");
@@ -98,6 +99,8 @@ TEST(StaFilterParser, Literals) {
   EXPECT_EQ(S("t ge 2020-01-01"), "(ge t T1577836800000)");
   EXPECT_EQ(S("time(t) lt 07:30:00"), "(lt time(t) D27000000)");
   EXPECT_EQ(S("t sub s gt duration'P1DT1H'"), "(gt (sub t s) D90000000)");
+  EXPECT_EQ(S("t gt now() sub duration'PT10m'"), "(gt t (sub now() D600000))");
+  EXPECT_EQ(S("t gt duration'-P1W'"), "(gt t D-604800000)");
   EXPECT_EQ(S("st_within(location, geography'POINT(1 2)')"), "st_within(location,G1)");
   EXPECT_EQ(S("st_within(location, geography'POLYGON((0 0, 1 0, 1 1, 0 0))')"),
             "st_within(location,G1)");

@@ -91,6 +91,8 @@ TEST(StaFunctions, Geo) {
 }
 
 TEST(StaFunctions, WrongTypesYieldNull) {
+  EXPECT_TRUE(
+      Eval("st_relate(geography'POINT(1 1)', geography'POINT(1 1)', 'T********')").get<bool>());
   EXPECT_TRUE(Eval("length(1)").is_null());
   EXPECT_TRUE(Eval("substring('abc', 'x')").is_null());
   EXPECT_TRUE(Eval("concat('a', 1)").is_null());

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace bysans::sta {
 namespace {
@@ -14,7 +16,9 @@ Geometry G(std::string_view wkt) {
 }
 
 bool T(SpatialPredicate p, std::string_view a, std::string_view b) {
-  return SpatialTest(p, G(a), G(b));
+  std::optional<bool> r = SpatialTest(p, G(a), G(b));
+  EXPECT_TRUE(r.has_value()) << a << " / " << b;
+  return r.value_or(false);
 }
 
 using P = SpatialPredicate;
@@ -69,6 +73,22 @@ TEST(StaGeometry, RelateMatrices) {
   EXPECT_EQ(Relate(G(kSquare), G(kSquare)), "2FFF1FFF2");
   EXPECT_EQ(Relate(G("LINESTRING(0 0, 2 2)"), G("LINESTRING(0 2, 2 0)")), "0F1FF0102");
   EXPECT_EQ(Relate(G("POINT(1 1)"), G("POINT(1 1)")), "0FFFFFFF2");
+  // partial overlap, lines on a polygon's edge, equal lines, a line inside touching the ring
+  EXPECT_EQ(Relate(G(kSquare), G("POLYGON((2 2, 6 2, 6 6, 2 6, 2 2))")), "212101212");
+  EXPECT_EQ(Relate(G("LINESTRING(0 0, 4 0)"), G(kSquare)), "F1FF0F212");
+  EXPECT_EQ(Relate(G("LINESTRING(2 0, 6 0)"), G(kSquare)), "F11F00212");
+  EXPECT_EQ(Relate(G("LINESTRING(0 0, 1 1, 2 0)"), G("LINESTRING(2 0, 1 1, 0 0)")), "1FFF0FFF2");
+  EXPECT_EQ(Relate(G("LINESTRING(0 2, 2 2)"), G(kSquare)), "1FF00F212");
+  // a polygon in another's hole is outside it
+  EXPECT_EQ(Relate(G("POLYGON((1.5 1.5, 2.5 1.5, 2.5 2.5, 1.5 2.5, 1.5 1.5))"),
+                   G("POLYGON((0 0, 4 0, 4 4, 0 4, 0 0), (1 1, 3 1, 3 3, 1 3, 1 1))")),
+            "FF2FF1212");
+  EXPECT_EQ(Relate(G("POINT(1 1)"), G("POINT(1 2)")), "FF0FFF0F2");
+  EXPECT_EQ(Relate(G("MULTIPOINT(1 1, 5 5)"), G("POINT(1 1)")), "0F0FFFFF2");
+  EXPECT_EQ(Relate(G("MULTIPOINT(0 0, 2 0)"), G("LINESTRING(0 0, 2 0)")), "F0FFFF1F2");
+  EXPECT_EQ(Relate(G("POINT(0 0)"), G("LINESTRING(0 0, 2 0)")), "F0FFFF102");
+  EXPECT_EQ(Relate(G("POINT(1 0)"), G("LINESTRING(0 0, 2 0)")), "0FFFFF102");
+  EXPECT_EQ(Relate(G("LINESTRING(0 0, 2 0)"), G("POINT(1 0)")), "0F1FF0FF2");
 }
 
 TEST(StaGeometry, NamedPredicates) {
@@ -99,6 +119,45 @@ TEST(StaGeometry, NamedPredicates) {
   // multi geometries: any part
   EXPECT_TRUE(T(P::kIntersects, "MULTIPOINT(9 9, 1 1)", kSquare));
   EXPECT_FALSE(T(P::kWithin, "MULTIPOINT(9 9, 1 1)", kSquare));
+}
+
+TEST(StaGeometry, PointsInALargePolygonAreFast) {
+  // a 2,000-vertex polygon (a circle) against points: no noding, linear per point
+  std::string wkt = "POLYGON((";
+  for (int i = 0; i <= 2000; ++i) {
+    double t = 2 * M_PI * (i % 2000) / 2000;
+    wkt +=
+        (i ? ", " : "") + std::to_string(10 * std::cos(t)) + " " + std::to_string(10 * std::sin(t));
+  }
+  wkt += "))";
+  Geometry circle = G(wkt);
+  int inside = 0;
+  for (int i = 0; i < 2000; ++i) {
+    Geometry p =
+        G("POINT(" + std::to_string(i % 40 - 20) + " " + std::to_string(i / 40 - 25) + ")");
+    inside += SpatialTest(P::kWithin, p, circle).value_or(false);
+  }
+  EXPECT_GT(inside, 290);  // about pi * 10^2 grid points
+  EXPECT_LT(inside, 320);
+}
+
+TEST(StaGeometry, ApartBoxesAreDisjointWithoutNoding) {
+  EXPECT_EQ(Relate(G(kSquare), G("POLYGON((10 10, 11 10, 11 11, 10 10))")), "FF2FF1212");
+  EXPECT_EQ(Relate(G("LINESTRING(10 10, 11 11)"), G(kSquare)), "FF1FF0212");
+  EXPECT_EQ(Relate(G("LINESTRING(10 10, 11 11, 10 11, 10 10)"), G("POINT(0 0)")), "FF1FFF0F2");
+}
+
+TEST(StaGeometry, TooComplexGivesUp) {
+  // two 3,000-segment zigzags side by side: (6,000)^2 > kMaxGeometryWork
+  std::string a = "LINESTRING(", b = "LINESTRING(";
+  for (int i = 0; i <= 3000; ++i) {
+    a += (i ? ", " : "") + std::to_string(i) + " " + std::to_string(i % 2);
+    b += (i ? ", " : "") + std::to_string(i) + " " + std::to_string(1 - i % 2);
+  }
+  Geometry ga = G(a + ")"), gb = G(b + ")");
+  EXPECT_EQ(Relate(ga, gb), "");
+  EXPECT_FALSE(SpatialTest(P::kIntersects, ga, gb).has_value());
+  EXPECT_TRUE(std::isnan(Distance(ga, gb)));
 }
 
 TEST(StaGeometry, RelatePatterns) {

@@ -106,6 +106,15 @@ TEST(StaOptions, ExpandDepthLimit) {
   Parse(ok);
 }
 
+TEST(StaOptions, EchoedInputIsEscapedAndShort) {
+  EXPECT_EQ(ErrorOf("$filter=name%20eq%20%01"),
+            "$filter: unexpected character '\\x01' at position 8");
+  EXPECT_EQ(ErrorOf("$fo%FFo=1"), "unknown query option '$fo\\xffo'");
+  std::string long_name(500, 'x');
+  std::string e = ErrorOf("$filter=" + long_name + "(1)");
+  EXPECT_EQ(e, "$filter: unknown function '" + std::string(60, 'x') + "...' at position 0");
+}
+
 TEST(StaOptions, TooLong) {
   std::string q = "$filter=" + std::string(100 * 1024, ' ') + "true";
   std::string e = ErrorOf(q);

@@ -33,6 +33,7 @@ TEST(StaResourcePath, Shapes) {
   EXPECT_TRUE(c.ref);
   EXPECT_EQ(c.segments.size(), 2u);
   EXPECT_EQ(Path("Things(1)/properties/owner").property, "properties/owner");
+  EXPECT_EQ(Path("Things(1)/properties/owner/name/$value").property, "properties/owner/name");
   EXPECT_EQ(Path("Things('a''b%20c')").segments[0].id, "a'b c");
   EXPECT_EQ(Path("Things(1)/id").property, "@iot.id");
   ResourcePath d = Path("Things(1)/Datastreams(7)/Observations");
@@ -47,6 +48,7 @@ TEST(StaResourcePath, Errors) {
   EXPECT_EQ(code("Widgets(1)"), Code::kNotFound);
   EXPECT_EQ(code("Things(1)/Sensors"), Code::kNotFound);
   EXPECT_EQ(code("Things(1)/colour"), Code::kNotFound);
+  EXPECT_EQ(code("Things(1)/name/first"), Code::kNotFound);
   EXPECT_EQ(code("Things(1"), Code::kInvalidArgument);
   EXPECT_EQ(code("Things()"), Code::kInvalidArgument);
   EXPECT_EQ(code("Things(abc)"), Code::kInvalidArgument);

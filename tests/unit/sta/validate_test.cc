@@ -48,26 +48,26 @@ TEST(StaValidate, KnownNamesPass) {
 TEST(StaValidate, UnknownNamesAreNamed) {
   Status s = V("$filter=colour eq 'red'", EntitySet::kThings);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_EQ(s.message(), "unknown property 'colour' of Things");
+  EXPECT_EQ(s.message(), "$filter: unknown property 'colour' of Things at position 0");
   EXPECT_EQ(V("$filter=Datastreams/Things/name eq 'x'", EntitySet::kThings).message(),
-            "unknown navigation property 'Things' of Datastreams");
+            "$filter: unknown navigation property 'Things' of Datastreams at position 0");
   EXPECT_EQ(V("$filter=Datastreams/Sensors/name eq 'x'", EntitySet::kThings).message(),
-            "unknown property 'Sensors' of Datastreams");
+            "$filter: unknown property 'Sensors' of Datastreams at position 0");
   EXPECT_EQ(V("$filter=Datastreams eq 1", EntitySet::kThings).code(), Code::kInvalidArgument);
-  EXPECT_EQ(V("$filter=name/x eq 1", EntitySet::kThings).message(),
-            "property 'name' of Things has no members ('name/x')");
-  EXPECT_EQ(V("$select=colour", EntitySet::kThings).message(),
-            "unknown property 'colour' of Things");
-  EXPECT_EQ(V("$orderby=colour", EntitySet::kThings).message(),
-            "unknown property 'colour' of Things");
+  EXPECT_EQ(V("$filter=id eq 1 or name/x eq 1", EntitySet::kThings).message(),
+            "$filter: property 'name' of Things has no members ('name/x') at position 11");
+  EXPECT_EQ(V("$select=name,%20colour", EntitySet::kThings).message(),
+            "$select: unknown property 'colour' of Things at position 6");
+  EXPECT_EQ(V("$orderby=name,colour", EntitySet::kThings).message(),
+            "$orderby: unknown property 'colour' of Things at position 5");
   EXPECT_EQ(V("$orderby=Datastreams", EntitySet::kThings).code(), Code::kInvalidArgument);
   EXPECT_EQ(V("$expand=Sensors", EntitySet::kThings).message(),
-            "unknown navigation property 'Sensors' of Things");
+            "$expand: unknown navigation property 'Sensors' of Things at position 0");
   EXPECT_EQ(V("$expand=Datastreams($filter=colour eq 1)", EntitySet::kThings).message(),
-            "unknown property 'colour' of Datastreams");
+            "$expand: unknown property 'colour' of Datastreams at position 20");
   EXPECT_EQ(
       V("$expand=Datastreams($expand=Observations($select=colour))", EntitySet::kThings).message(),
-      "unknown property 'colour' of Observations");
+      "$expand: unknown property 'colour' of Observations at position 41");
 }
 
 }  // namespace
