@@ -50,7 +50,6 @@ Result<http::Response> Answer(ApiContext& ctx, const http::Request& req, sta::Ca
   sr.path = std::string(path);
   sr.base = BaseUrl(ctx, req) + root;
   sr.now_ms = ctx.clock.NowMs();
-  BYSANS_RETURN_IF_ERROR(catalog.Load());
   BYSANS_ASSIGN_OR_RETURN(sta::ServeReply reply, sta::Serve(catalog, sr));
   http::Response r;
   r.status = reply.status;

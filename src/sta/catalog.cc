@@ -31,63 +31,136 @@ Entity Make(EntitySet set, int64_t id) {
 }  // namespace
 
 Catalog::Catalog(Store& store, std::vector<Id> org_ids)
-    : store_(store), org_ids_(std::move(org_ids)) {}
+    : store_(store), orgs_(org_ids.begin(), org_ids.end()) {}
 
-Catalog::Catalog(Store& store, PublicScope scope) : store_(store), public_(std::move(scope)) {}
+Catalog::Catalog(Store& store, PublicScope scope) : store_(store), public_(std::move(scope)) {
+  for (const Device& d : public_->devices) devices_.emplace(d.id, d);
+  devices_complete_ = true;  // and no applications or device models: they are not published
+}
 
 Status Catalog::Load() {
-  std::vector<Id> device_ids;
-  if (public_) {
-    for (const Device& d : public_->devices) {
-      device_ids.push_back(d.id);
-      devices_.emplace(d.id, d);
+  LoadAll();
+  return error_;
+}
+
+void Catalog::Note(const Status& s) const {
+  if (!s.ok() && s.code() != Code::kNotFound && error_.ok()) error_ = s;
+}
+
+bool Catalog::KeyShown(const std::string& key) const {
+  return !public_ || public_->keys.empty() ||
+         std::find(public_->keys.begin(), public_->keys.end(), key) != public_->keys.end();
+}
+
+void Catalog::AddSeries(SeriesRef s) const {
+  if (!KeyShown(s.key) || series_.count(s.id)) return;
+  series_.emplace(s.id, std::move(s));
+}
+
+void Catalog::LoadAll() const {
+  if (all_loaded_) return;
+  all_loaded_ = true;
+  auto run = [&]() -> Status {
+    for (Id org : orgs_) {
+      DeviceFilter f;
+      f.org_id = org;
+      BYSANS_ASSIGN_OR_RETURN(auto devices,
+                              AllPages<Device>([&](Page p) { return store_.ListDevices(f, p); }));
+      for (Device& d : devices)
+        if (d.org_id == org) devices_.insert_or_assign(d.id, std::move(d));
+      BYSANS_ASSIGN_OR_RETURN(auto apps, AllPages<Application>([&](Page p) {
+                                return store_.ListApplications(org, p);
+                              }));
+      for (Application& a : apps) apps_.insert_or_assign(a.id, std::move(a));
+      BYSANS_ASSIGN_OR_RETURN(auto models, AllPages<DeviceModel>([&](Page p) {
+                                return store_.ListDeviceModels(org, p);
+                              }));
+      for (DeviceModel& m : models) models_.insert_or_assign(m.id, std::move(m));
     }
-  }
-  for (Id org : org_ids_) {
-    DeviceFilter f;
-    f.org_id = org;
-    BYSANS_ASSIGN_OR_RETURN(auto devices,
-                            AllPages<Device>([&](Page p) { return store_.ListDevices(f, p); }));
-    for (Device& d : devices) {
-      if (d.org_id != org) continue;  // defensive: never another organisation's device
-      device_ids.push_back(d.id);
-      devices_.emplace(d.id, std::move(d));
+    devices_complete_ = true;
+    std::vector<Id> ids;
+    for (const auto& [id, d] : devices_)
+      if (!series_of_device_.count(id)) ids.push_back(id);
+    BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, store_.ListSeries(ids));
+    for (Id id : ids) series_of_device_[id];
+    for (SeriesRef& s : series) {
+      if (!devices_.count(s.device_id) || !KeyShown(s.key)) continue;
+      series_of_device_[s.device_id].push_back(s.id);
+      AddSeries(std::move(s));
     }
-    BYSANS_ASSIGN_OR_RETURN(
-        auto apps, AllPages<Application>([&](Page p) { return store_.ListApplications(org, p); }));
-    for (Application& a : apps) apps_.emplace(a.id, std::move(a));
-    BYSANS_ASSIGN_OR_RETURN(auto models, AllPages<DeviceModel>([&](Page p) {
-                              return store_.ListDeviceModels(org, p);
-                            }));
-    for (DeviceModel& m : models) models_.emplace(m.id, std::move(m));
-  }
-  BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, store_.ListSeries(device_ids));
-  for (SeriesRef& s : series) {
-    if (!devices_.count(s.device_id)) continue;
-    if (public_ && !public_->keys.empty() &&
-        std::find(public_->keys.begin(), public_->keys.end(), s.key) == public_->keys.end())
-      continue;
-    series_of_device_[s.device_id].push_back(s.id);
-    series_.emplace(s.id, std::move(s));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  };
+  Note(run());
 }
 
 const Device* Catalog::device(Id id) const {
-  auto it = devices_.find(id);
-  return it == devices_.end() ? nullptr : &it->second;
+  if (auto it = devices_.find(id); it != devices_.end()) return &it->second;
+  if (devices_complete_ || missing_devices_.count(id)) return nullptr;
+  auto d = store_.GetDevice(id);
+  Note(d.status());
+  if (!d.ok() || !Visible(d->org_id)) {
+    missing_devices_.insert(id);
+    return nullptr;
+  }
+  return &devices_.emplace(id, std::move(d).value()).first->second;
 }
+
 const Application* Catalog::application(Id id) const {
-  auto it = apps_.find(id);
-  return it == apps_.end() ? nullptr : &it->second;
+  if (auto it = apps_.find(id); it != apps_.end()) return &it->second;
+  if (all_loaded_ || public_ || missing_apps_.count(id)) return nullptr;
+  auto a = store_.GetApplication(id);
+  Note(a.status());
+  if (!a.ok() || !Visible(a->org_id)) {
+    missing_apps_.insert(id);
+    return nullptr;
+  }
+  return &apps_.emplace(id, std::move(a).value()).first->second;
 }
+
 const DeviceModel* Catalog::model(Id id) const {
-  auto it = models_.find(id);
-  return it == models_.end() ? nullptr : &it->second;
+  if (auto it = models_.find(id); it != models_.end()) return &it->second;
+  if (all_loaded_ || public_ || missing_models_.count(id)) return nullptr;
+  auto m = store_.GetDeviceModel(id);
+  Note(m.status());
+  if (!m.ok() || !Visible(m->org_id)) {
+    missing_models_.insert(id);
+    return nullptr;
+  }
+  return &models_.emplace(id, std::move(m).value()).first->second;
 }
+
 const SeriesRef* Catalog::series(int64_t id) const {
-  auto it = series_.find(id);
-  return it == series_.end() ? nullptr : &it->second;
+  if (auto it = series_.find(id); it != series_.end()) return &it->second;
+  if (all_loaded_ || missing_series_.count(id)) return nullptr;
+  auto s = store_.GetSeries(id);
+  Note(s.status());
+  if (!s.ok() || !device(s->device_id) || !KeyShown(s->key)) {
+    missing_series_.insert(id);
+    return nullptr;
+  }
+  return &series_.emplace(id, std::move(s).value()).first->second;
+}
+
+std::vector<const SeriesRef*> Catalog::SeriesOfDevice(Id device_id) const {
+  std::vector<const SeriesRef*> out;
+  if (!device(device_id)) return out;
+  auto it = series_of_device_.find(device_id);
+  if (it == series_of_device_.end()) {
+    auto listed = store_.ListSeries({device_id});
+    Note(listed.status());
+    std::vector<int64_t> ids;
+    if (listed.ok()) {
+      for (SeriesRef& s : *listed) {
+        if (s.device_id != device_id || !KeyShown(s.key)) continue;
+        ids.push_back(s.id);
+        AddSeries(std::move(s));
+      }
+    }
+    it = series_of_device_.emplace(device_id, std::move(ids)).first;
+  }
+  for (int64_t sid : it->second)
+    if (auto s = series_.find(sid); s != series_.end()) out.push_back(&s->second);
+  return out;
 }
 
 namespace {
@@ -100,6 +173,7 @@ int64_t SensorOf(const Catalog& c, const SeriesRef& s) {
 }  // namespace
 
 std::vector<Entity> Catalog::All(EntitySet set) const {
+  LoadAll();
   std::vector<Entity> out;
   switch (set) {
     case EntitySet::kThings:
@@ -111,7 +185,8 @@ std::vector<Entity> Catalog::All(EntitySet set) const {
         if (d.location) out.push_back(Make(set, id));
       break;
     case EntitySet::kFeaturesOfInterest:
-      for (const auto& [id, list] : series_of_device_) out.push_back(Make(set, id));
+      for (const auto& [id, list] : series_of_device_)
+        if (!list.empty() && devices_.count(id)) out.push_back(Make(set, id));
       break;
     case EntitySet::kDatastreams:
       for (const auto& [id, s] : series_) out.push_back(Make(set, id));
@@ -141,6 +216,7 @@ std::vector<Entity> Catalog::All(EntitySet set) const {
 
 Result<std::optional<Entity>> Catalog::Find(EntitySet set, std::string_view id) {
   if (set == EntitySet::kObservedProperties) {
+    LoadAll();
     for (const auto& [sid, s] : series_) {
       if (s.key != id) continue;
       Entity e = Make(set, 0);
@@ -167,9 +243,30 @@ Result<std::optional<Entity>> Catalog::Find(EntitySet set, std::string_view id) 
   }
   auto num = ParseNumericId(id);
   if (!num) return std::optional<Entity>();
-  for (Entity& e : All(set))  // metadata only: bounded by the caller's organisations
-    if (e.id == *num) return std::optional<Entity>(std::move(e));
-  return std::optional<Entity>();
+  std::optional<Entity> out;
+  const Device* d = nullptr;
+  switch (set) {
+    case EntitySet::kThings:
+      if (device(*num)) out = Make(set, *num);
+      break;
+    case EntitySet::kLocations:
+    case EntitySet::kHistoricalLocations:
+      if ((d = device(*num)) && d->location) out = Make(set, *num);
+      break;
+    case EntitySet::kFeaturesOfInterest:
+      if (!SeriesOfDevice(*num).empty()) out = Make(set, *num);
+      break;
+    case EntitySet::kDatastreams:
+      if (series(*num)) out = Make(set, *num);
+      break;
+    case EntitySet::kSensors:  // a Sensor exists while a Datastream uses it: needs them all
+      for (Entity& e : All(set))
+        if (e.id == *num) out = std::move(e);
+      break;
+    default:
+      break;
+  }
+  return out;
 }
 
 std::vector<Entity> Catalog::Related(const Entity& from, std::string_view nav) const {
@@ -187,9 +284,7 @@ std::vector<Entity> Catalog::Related(const Entity& from, std::string_view nav) c
   switch (from.set) {
     case EntitySet::kThings:
       if (to == EntitySet::kDatastreams) {
-        auto it = series_of_device_.find(from.id);
-        if (it != series_of_device_.end())
-          for (int64_t sid : it->second) out.push_back(Make(to, sid));
+        for (const SeriesRef* s : SeriesOfDevice(from.id)) out.push_back(Make(to, s->id));
       } else {
         add_device_entity(from.id);
       }
@@ -213,10 +308,12 @@ std::vector<Entity> Catalog::Related(const Entity& from, std::string_view nav) c
       break;
     }
     case EntitySet::kSensors:
+      LoadAll();
       for (const auto& [id, s] : series_)
         if (SensorOf(*this, s) == from.id) out.push_back(Make(to, id));
       break;
     case EntitySet::kObservedProperties:
+      LoadAll();
       for (const auto& [id, s] : series_)
         if (s.key == from.key) out.push_back(Make(to, id));
       break;
@@ -236,13 +333,13 @@ std::vector<Entity> Catalog::Related(const Entity& from, std::string_view nav) c
 std::vector<const SeriesRef*> Catalog::ObservationSeries(const Entity* from) const {
   std::vector<const SeriesRef*> out;
   if (!from) {
-    for (const auto& [id, s] : series_) out.push_back(&s);
+    LoadAll();
+    for (const auto& [id, s] : series_)
+      if (devices_.count(s.device_id)) out.push_back(&s);
   } else if (from->set == EntitySet::kDatastreams) {
     if (const SeriesRef* s = series(from->id)) out.push_back(s);
   } else if (from->set == EntitySet::kFeaturesOfInterest) {
-    auto it = series_of_device_.find(from->id);
-    if (it != series_of_device_.end())
-      for (int64_t sid : it->second) out.push_back(series(sid));
+    out = SeriesOfDevice(from->id);
   }
   return out;
 }

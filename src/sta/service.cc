@@ -430,7 +430,10 @@ Result<ServeReply> Server::Run() {
 
 Result<ServeReply> Serve(Catalog& catalog, const ServeRequest& req) {
   Server s(catalog, req);
-  return s.Run();
+  Result<ServeReply> reply = s.Run();
+  // A store error met while loading lazily made some lookup "not found": answer the error.
+  BYSANS_RETURN_IF_ERROR(catalog.status());
+  return reply;
 }
 
 json ServiceRoot(const std::string& base) {

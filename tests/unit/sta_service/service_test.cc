@@ -71,8 +71,7 @@ class ServiceTest : public bysans::testing::StoreTest {
   }
 
   Result<ServeReply> Call(const std::string& path, const std::string& query = "") {
-    Catalog c(*store_, {org_});
-    BYSANS_RETURN_IF_ERROR(c.Load());
+    Catalog c(*store_, {org_});  // loaded lazily, as the server does
     return Serve(c, ServeRequest{path, query, "http://h/sta/v1.1", kT0});
   }
   json Ok(const std::string& path, const std::string& query = "") {
