@@ -106,7 +106,7 @@ class Cursor {
 
 Status ScanObservations(SeriesStore& store, const ObservationScan& scan,
                         const std::function<bool(Entity&&)>& fn) {
-  const int64_t page = std::clamp<int64_t>(scan.page, 1, 10'000);
+  const int64_t page = std::clamp<int64_t>(scan.page, 1, kMaxScanPage);
   if (scan.order == ObservationOrder::kById) {
     std::vector<const SeriesRef*> series = scan.series;
     std::sort(series.begin(), series.end(),

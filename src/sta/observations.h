@@ -20,12 +20,15 @@ enum class ObservationOrder {
   kTimeDesc,  // phenomenonTime descending across the series
 };
 
+// The most readings one store call returns (a dataArray page of a year of 10-minute data).
+inline constexpr int64_t kMaxScanPage = 100'000;
+
 struct ObservationScan {
   std::vector<const SeriesRef*> series;
   TimeMs from = INT64_MIN;  // inclusive
   TimeMs to = INT64_MAX;    // inclusive
   ObservationOrder order = ObservationOrder::kById;
-  int64_t page = 1000;  // readings per store call, 1..10000
+  int64_t page = 1000;  // readings per store call, 1..kMaxScanPage
 };
 
 // Calls fn with each Observation in order until it returns false or the range is exhausted.

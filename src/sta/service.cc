@@ -4,6 +4,7 @@
 #include <map>
 
 #include "sta/accessor.h"
+#include "sta/data_array.h"
 #include "sta/entity_json.h"
 #include "sta/observations.h"
 #include "sta/query/query.h"
@@ -27,7 +28,7 @@ Window WindowOf(const QueryOptions* o) {
   Window w;
   if (!o) return w;
   if (o->skip) w.skip = std::max<int64_t>(0, *o->skip);
-  if (o->top) w.top = std::clamp<int64_t>(*o->top, 0, kMaxTop);
+  if (o->top) w.top = std::clamp<int64_t>(*o->top, 0, o->data_array ? kMaxTopDataArray : kMaxTop);
   return w;
 }
 
@@ -68,7 +69,6 @@ class Server {
   Result<CollectionPage> CollectObservations(const Entity* parent, const QueryOptions* o);
   Result<json> Render(const Entity& e, const QueryOptions* o, const std::vector<ExpandItem>& extra);
   Status ExpandInto(const Entity& e, json& out, const std::vector<ExpandItem>& items);
-  json DataArray(const std::vector<Entity>& items, const QueryOptions& o);
   std::string NextLink(const Window& w) const;
 
   Catalog& c_;
@@ -151,7 +151,9 @@ Result<CollectionPage> Server::CollectObservations(const Entity* parent, const Q
     }
   }
   const int64_t need = w.skip + w.top + 1;
-  int64_t page = filter || count || in_memory_sort ? kMaxTop : std::min(need, kMaxTop);
+  int64_t page = filter || count || in_memory_sort ? kMaxTop : std::min(need, kMaxScanPage);
+  if (scan.series.size() > 1 && scan.order != ObservationOrder::kById && page > kMaxTop)
+    page = kMaxTop;
   if (scan.series.size() > 1 && scan.order != ObservationOrder::kById)
     page = std::max<int64_t>(1, std::min<int64_t>(page, 200'000 / scan.series.size()));
   scan.page = page;
@@ -252,36 +254,6 @@ Status Server::ExpandInto(const Entity& e, json& out, const std::vector<ExpandIt
     }
   }
   return Status::Ok();
-}
-
-json Server::DataArray(const std::vector<Entity>& items, const QueryOptions& o) {
-  std::vector<std::string> components = o.select;
-  if (components.empty())
-    components = {"@iot.id", "phenomenonTime", "result", "resultTime", "resultQuality"};
-  for (std::string& comp : components)
-    if (comp == "@iot.id") comp = "id";
-  std::map<int64_t, json> rows;  // by Datastream id
-  std::vector<int64_t> order;
-  for (const Entity& e : items) {
-    auto [it, fresh] = rows.try_emplace(e.id, json::array());
-    if (fresh) order.push_back(e.id);
-    json props = Properties(c_, e);
-    json row = json::array();
-    for (const std::string& comp : components)
-      row.push_back(comp == "id" ? IdJson(e) : props.value(comp, json(nullptr)));
-    it->second.push_back(std::move(row));
-  }
-  json value = json::array();
-  for (int64_t ds : order) {
-    Entity d;
-    d.set = EntitySet::kDatastreams;
-    d.id = ds;
-    value.push_back({{"Datastream@iot.navigationLink", SelfLink(req_.base, d)},
-                     {"components", components},
-                     {"dataArray@iot.count", rows[ds].size()},
-                     {"dataArray", std::move(rows[ds])}});
-  }
-  return value;
 }
 
 std::string Server::NextLink(const Window& w) const {
@@ -405,10 +377,18 @@ Result<ServeReply> Server::Run() {
   } else {
     BYSANS_ASSIGN_OR_RETURN(CollectionPage page,
                             Collect(set, parent ? &*parent : nullptr, nav, &options));
-    json value = json::array();
     if (options.data_array && set == EntitySet::kObservations && !path.ref) {
-      value = DataArray(page.items, options);
-    } else {
+      // Written as text: {"@iot.count", "@iot.nextLink", "value"} in the order dump() gives.
+      std::string body = "{";
+      if (page.count) body += "\"@iot.count\":" + std::to_string(*page.count) + ",";
+      if (page.more) body += "\"@iot.nextLink\":" + json(NextLink(WindowOf(&options))).dump() + ",";
+      body += "\"value\":" +
+              DataArrayValue(page.items, DataArrayComponents(options.select), req_.base) + "}";
+      reply.body = std::move(body);
+      return reply;
+    }
+    json value = json::array();
+    {
       for (const Entity& e : page.items) {
         if (path.ref) {
           value.push_back({{"@iot.selfLink", SelfLink(req_.base, e)}});
