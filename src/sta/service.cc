@@ -75,6 +75,30 @@ class Server {
   const ServeRequest& req_;
 };
 
+// The query of the next page of an expanded collection: its $orderby, $select and $count with
+// $top and $skip moved on. Nothing when it has a $filter or $expand of its own (they are
+// parsed, not kept as text): such a page is not linked rather than linked wrongly.
+std::optional<std::string> NestedNextQuery(const QueryOptions* o) {
+  if (o && (o->filter || !o->expand.empty())) return std::nullopt;
+  const Window w = WindowOf(o);
+  std::string q = "$top=" + std::to_string(w.top) + "&$skip=" + std::to_string(w.skip + w.top);
+  if (!o) return q;
+  auto list = [](const std::vector<std::string>& items, const char* sep) {
+    std::string out;
+    for (const std::string& item : items) out += (out.empty() ? "" : sep) + item;
+    return out;
+  };
+  if (!o->orderby.empty()) {
+    std::vector<std::string> keys;
+    for (const OrderBy& ob : o->orderby)
+      keys.push_back(list(ob.path, "/") + (ob.descending ? "%20desc" : ""));
+    q += "&$orderby=" + list(keys, ",");
+  }
+  if (!o->select.empty()) q += "&$select=" + list(o->select, ",");
+  if (o->count) q += "&$count=true";
+  return q;
+}
+
 std::vector<ExpandItem> ItemsOf(const QueryOptions* o) {
   std::vector<ExpandItem> out;
   if (!o) return out;
@@ -246,12 +270,8 @@ Status Server::ExpandInto(const Entity& e, json& out, const std::vector<ExpandIt
     }
     out[nav] = std::move(arr);
     if (page.count) out[nav + "@iot.count"] = *page.count;
-    if (page.more) {
-      Window w = WindowOf(options);
-      out[nav + "@iot.nextLink"] = SelfLink(req_.base, e) + "/" + nav +
-                                   "?$top=" + std::to_string(w.top) +
-                                   "&$skip=" + std::to_string(w.skip + w.top);
-    }
+    if (auto query = page.more ? NestedNextQuery(options) : std::nullopt)
+      out[nav + "@iot.nextLink"] = SelfLink(req_.base, e) + "/" + nav + "?" + *query;
   }
   return Status::Ok();
 }
