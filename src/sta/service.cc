@@ -27,7 +27,8 @@ struct Window {
 Window WindowOf(const QueryOptions* o) {
   Window w;
   if (!o) return w;
-  if (o->skip) w.skip = std::max<int64_t>(0, *o->skip);
+  // Capped so that skip + top + 1 cannot overflow ($skip=9223372036854775807 is valid syntax).
+  if (o->skip) w.skip = std::clamp<int64_t>(*o->skip, 0, kMaxSkip);
   if (o->top) w.top = std::clamp<int64_t>(*o->top, 0, o->data_array ? kMaxTopDataArray : kMaxTop);
   return w;
 }
