@@ -48,6 +48,7 @@ void Accessor::ForEachRelated(std::string_view nav,
   }
   ObservationScan scan;
   scan.series = catalog_.ObservationSeries(&entity_);
+  scan.budget = catalog_.reading_budget();
   Status st = ScanObservations(catalog_.store(), scan, [&](Entity&& e) {
     Accessor a(catalog_, e, error_);
     return fn(a);

@@ -31,9 +31,12 @@ Entity Make(EntitySet set, int64_t id) {
 }  // namespace
 
 Catalog::Catalog(Store& store, std::vector<Id> org_ids)
-    : store_(store), orgs_(org_ids.begin(), org_ids.end()) {}
+    : store_(store),
+      orgs_(org_ids.begin(), org_ids.end()),
+      reading_budget_(kMaxReadingsPerRequest) {}
 
-Catalog::Catalog(Store& store, PublicScope scope) : store_(store), public_(std::move(scope)) {
+Catalog::Catalog(Store& store, PublicScope scope)
+    : store_(store), public_(std::move(scope)), reading_budget_(kMaxReadingsPerRequest) {
   for (const Device& d : public_->devices) devices_.emplace(d.id, d);
   devices_complete_ = true;  // and no applications or device models: they are not published
 }

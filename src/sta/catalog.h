@@ -16,6 +16,7 @@
 
 #include "core/status.h"
 #include "sta/entity.h"
+#include "sta/observations.h"
 #include "store/store.h"
 
 namespace bysans::sta {
@@ -64,6 +65,8 @@ class Catalog {
   std::vector<const SeriesRef*> SeriesOfDevice(Id device_id) const;
 
   Store& store() { return store_; }
+  // Readings this request may still read (sta/observations.h ObservationScan::budget).
+  int64_t* reading_budget() { return &reading_budget_; }
   bool public_view() const { return public_.has_value(); }
 
  private:
@@ -76,6 +79,7 @@ class Catalog {
   Store& store_;
   std::set<Id> orgs_;
   std::optional<PublicScope> public_;
+  int64_t reading_budget_;
   // Caches, filled lazily by const lookups (one Catalog per request, one thread).
   mutable Status error_;
   mutable bool all_loaded_ = false;

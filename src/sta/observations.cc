@@ -20,8 +20,9 @@ TimeMs SatSub(TimeMs a, TimeMs b) { return a < INT64_MIN + b ? INT64_MIN : a - b
 // value of a year-long series touches its last hour, not its year.
 class Cursor {
  public:
-  Cursor(SeriesStore& store, const SeriesRef& s, TimeMs from, TimeMs to, bool asc, int64_t page)
-      : store_(store), s_(s), from_(from), to_(to), asc_(asc), page_(page) {
+  Cursor(SeriesStore& store, const SeriesRef& s, TimeMs from, TimeMs to, bool asc, int64_t page,
+         int64_t* budget)
+      : store_(store), s_(s), from_(from), to_(to), asc_(asc), page_(page), budget_(budget) {
     if (!asc_) {
       if (!s.latest)
         done_ = true;
@@ -47,6 +48,15 @@ class Cursor {
       q.limit = page_;
       q.oldest_first = asc_;
       BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> got, store_.QueryReadings(q));
+      if (budget_) {
+        *budget_ -= static_cast<int64_t>(got.size());
+        if (*budget_ < 0) {
+          return InvalidArgument(
+              "the request reads more observations than one answer may (" +
+              std::to_string(kMaxReadingsPerRequest) +
+              "); narrow it with a phenomenonTime range, a Datastream or a smaller $top");
+        }
+      }
       const bool full = static_cast<int64_t>(got.size()) >= page_;
       if (full) {  // more may follow inside this window: go on after the last one
         const TimeMs last = got.back().ts;
@@ -96,6 +106,7 @@ class Cursor {
   TimeMs from_, to_;
   bool asc_;
   int64_t page_;
+  int64_t* budget_;
   bool windowed_ = false;
   TimeMs window_ = kFirstWindowMs;
   bool done_ = false;
@@ -112,7 +123,7 @@ Status ScanObservations(SeriesStore& store, const ObservationScan& scan,
     std::sort(series.begin(), series.end(),
               [](const SeriesRef* a, const SeriesRef* b) { return a->id < b->id; });
     for (const SeriesRef* s : series) {
-      Cursor c(store, *s, scan.from, scan.to, true, page);
+      Cursor c(store, *s, scan.from, scan.to, true, page, scan.budget);
       for (;;) {
         BYSANS_ASSIGN_OR_RETURN(bool more, c.Ready());
         if (!more) break;
@@ -124,7 +135,8 @@ Status ScanObservations(SeriesStore& store, const ObservationScan& scan,
   const bool asc = scan.order == ObservationOrder::kTimeAsc;
   std::vector<std::unique_ptr<Cursor>> cursors;
   for (const SeriesRef* s : scan.series)
-    cursors.push_back(std::make_unique<Cursor>(store, *s, scan.from, scan.to, asc, page));
+    cursors.push_back(
+        std::make_unique<Cursor>(store, *s, scan.from, scan.to, asc, page, scan.budget));
   // Heap of cursors by their front reading: earliest (asc) or latest (desc) on top.
   auto after = [asc](const Cursor* a, const Cursor* b) {
     const TimeMs ta = a->front().ts, tb = b->front().ts;

@@ -20,6 +20,10 @@ enum class ObservationOrder {
   kTimeDesc,  // phenomenonTime descending across the series
 };
 
+// The most readings one request reads from the store (all its scans together: paths, $expand,
+// $filter navigation, $count): a bound on the work one query can cause.
+inline constexpr int64_t kMaxReadingsPerRequest = 20'000'000;
+
 // The most readings one store call returns (a dataArray page of a year of 10-minute data).
 inline constexpr int64_t kMaxScanPage = 100'000;
 
@@ -29,6 +33,9 @@ struct ObservationScan {
   TimeMs to = INT64_MAX;    // inclusive
   ObservationOrder order = ObservationOrder::kById;
   int64_t page = 1000;  // readings per store call, 1..kMaxScanPage
+  // Readings the request may still read from the store (shared by every scan of one request;
+  // null = no limit). The scan fails with kInvalidArgument once a store call would exceed it.
+  int64_t* budget = nullptr;
 };
 
 // Calls fn with each Observation in order until it returns false or the range is exhausted.

@@ -74,6 +74,7 @@ class Server {
 
   Catalog& c_;
   const ServeRequest& req_;
+  int64_t rendered_ = 0;  // entities rendered so far, expansions included
 };
 
 // The query of the next page of an expanded collection: its $orderby, $select and $count with
@@ -182,6 +183,7 @@ Result<CollectionPage> Server::CollectObservations(const Entity* parent, const Q
   if (scan.series.size() > 1 && scan.order != ObservationOrder::kById)
     page = std::max<int64_t>(1, std::min<int64_t>(page, 200'000 / scan.series.size()));
   scan.page = page;
+  scan.budget = c_.reading_budget();
 
   CollectionPage out;
   std::vector<Entity> matched;  // in_memory_sort only
@@ -226,6 +228,11 @@ Result<CollectionPage> Server::CollectObservations(const Entity* parent, const Q
 Result<json> Server::Render(const Entity& e, const QueryOptions* o,
                             const std::vector<ExpandItem>& extra) {
   static const std::vector<std::string> kAll;
+  if (++rendered_ > kMaxEntitiesPerAnswer) {
+    return InvalidArgument("the answer would hold more than " +
+                           std::to_string(kMaxEntitiesPerAnswer) +
+                           " entities; lower $top (also inside $expand) or expand less");
+  }
   json out = EntityJson(c_, e, req_.base, o ? o->select : kAll);
   std::vector<ExpandItem> items = ItemsOf(o);
   items.insert(items.end(), extra.begin(), extra.end());

@@ -17,6 +17,9 @@ inline constexpr int64_t kDefaultTop = 100;
 inline constexpr int64_t kMaxTop = 10'000;
 // With $resultFormat=dataArray (rows of a few values, no links): a year of 10-minute data.
 inline constexpr int64_t kMaxTopDataArray = 100'000;
+// Entities one answer may render, expansions included (dataArray rows are not entities):
+// Things?$top=10000&$expand=Datastreams over six series each is 70,000.
+inline constexpr int64_t kMaxEntitiesPerAnswer = 100'000;
 inline constexpr int64_t kMaxSkip = 1'000'000'000'000'000;  // more than any store holds
 // Observations ordered by anything but time or id are sorted in memory: at most this many.
 inline constexpr int64_t kMaxSortedObservations = 100'000;

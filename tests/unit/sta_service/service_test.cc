@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sta/catalog.h"
+#include "sta/observations.h"
 #include "unit/store/temp_store.h"
 
 namespace bysans::sta {
@@ -174,6 +175,39 @@ TEST_F(ServiceTest, PublicScopeShowsOnlyItsDevicesAndKeys) {
   EXPECT_EQ(body["value"][0]["properties"], json::object());
   ASSERT_EQ(body["value"][0]["Datastreams"].size(), 1u);
   EXPECT_EQ(body["value"][0]["Datastreams"][0]["Sensor"]["name"], "unknown");
+}
+
+// One request's work is bounded: the entities it renders (expansions included) and the
+// readings its scans read; past either it is a 400 naming what to narrow, not a huge answer.
+TEST_F(ServiceTest, AnswersAndScansAreBounded) {
+  IngestBatch b;
+  for (int k = 0; k < 11; ++k)
+    for (int64_t i = 0; i < 10'000; ++i)
+      b.readings.push_back(R(dev2_, "k" + std::to_string(k), kT0 + i * 1000, 1.0));
+  ASSERT_TRUE(store_->Append(std::move(b)).ok());
+  auto big = Call("Things(" + std::to_string(dev2_) + ")/Datastreams",
+                  "$top=100&$expand=Observations($top=10000)");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("$top"), std::string::npos) << big.status().message();
+  EXPECT_TRUE(Call("Things(" + std::to_string(dev2_) + ")/Datastreams",
+                   "$top=100&$expand=Observations($top=1000)")
+                  .ok());
+
+  ObservationScan scan;
+  const SeriesRef* s = nullptr;
+  Catalog c(*store_, {org_});
+  auto listed = c.SeriesOfDevice(dev2_);
+  ASSERT_FALSE(listed.empty());
+  s = listed.back();
+  scan.series = {s};
+  scan.page = 1000;
+  int64_t budget = 2500;
+  scan.budget = &budget;
+  int64_t seen = 0;
+  Status st = ScanObservations(*store_, scan, [&](Entity&&) { return ++seen > 0; });
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.message();
+  EXPECT_EQ(seen, 2000);  // two pages fit, the third is refused
 }
 
 }  // namespace
