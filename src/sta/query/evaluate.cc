@@ -12,18 +12,12 @@
 namespace bysans::sta {
 namespace {
 
-// Entities bound to navigation prefixes ("Datastreams", "Datastreams/Observations")
-// while one predicate is evaluated.
+// An entity bound to a navigation prefix ({"Datastreams"}, {"Datastreams",
+// "Observations"}) while one predicate is evaluated.
 struct Binding {
-  std::string prefix;
+  const std::vector<std::string>* prefix;
   const EntityAccessor* entity;
 };
-
-std::string Prefix(const std::vector<std::string>& nav, size_t n) {
-  std::string p;
-  for (size_t i = 0; i < n; ++i) p += (i ? "/" : "") + nav[i];
-  return p;
-}
 
 // The property of the first entity reached by following nav[i..] from
 // `from` (null when there is none). Related accessors are only valid inside
@@ -41,9 +35,14 @@ Value FollowFirst(const EntityAccessor& from, const std::vector<std::string>& na
 
 class Evaluator {
  public:
-  Evaluator(const EntityAccessor& root, int64_t now_ms) : root_(root), now_ms_(now_ms) {}
+  Evaluator(const EntityAccessor& root, int64_t now_ms, EvalBudget* budget)
+      : root_(root), now_ms_(now_ms), budget_(budget ? *budget : own_budget_) {}
 
   Value Eval(const Expr& e) {
+    if (--budget_.evaluations < 0) {
+      over_budget_ = true;
+      return {};
+    }
     switch (e.kind) {
       case Expr::Kind::kLiteral:
         return e.literal;
@@ -79,7 +78,11 @@ class Evaluator {
     }
     std::vector<std::vector<std::string>> prefixes;  // distinct, shorter first
     CollectPrefixes(e, &prefixes);
-    if (prefixes.empty()) return IsTrue(Eval(e));
+    if (prefixes.empty()) {
+      bool v = IsTrue(Eval(e));
+      if (over_budget_) return TooExpensive();
+      return v;
+    }
     if (prefixes.size() > static_cast<size_t>(kMaxNesting)) {
       return InvalidArgument("filter: too many navigation paths in one comparison");
     }
@@ -87,10 +90,7 @@ class Evaluator {
                      [](const auto& a, const auto& b) { return a.size() < b.size(); });
     bool found = false;
     Bind(e, prefixes, 0, &found);
-    if (over_budget_) {
-      return InvalidArgument("filter: navigation paths reach more than " +
-                             std::to_string(kMaxBindings) + " related entities");
-    }
+    if (over_budget_) return TooExpensive();
     return found;
   }
 
@@ -110,9 +110,19 @@ class Evaluator {
     for (const auto& a : e.args) CollectPrefixes(*a, out);
   }
 
-  const EntityAccessor* Bound(const std::string& prefix) const {
+  static Status TooExpensive() {
+    return InvalidArgument("filter: too expensive to evaluate (navigation paths reach more than " +
+                           std::to_string(kMaxBindings) + " related entities, or more than " +
+                           std::to_string(kMaxEvaluations) + " evaluation steps)");
+  }
+
+  // The entity bound to nav[0..n), or null.
+  const EntityAccessor* Bound(const std::vector<std::string>& nav, size_t n) const {
     for (const Binding& b : bindings_) {
-      if (b.prefix == prefix) return b.entity;
+      if (b.prefix->size() == n &&
+          std::equal(nav.begin(), nav.begin() + static_cast<ptrdiff_t>(n), b.prefix->begin())) {
+        return b.entity;
+      }
     }
     return nullptr;
   }
@@ -127,15 +137,14 @@ class Evaluator {
       return;
     }
     const auto& p = prefixes[i];
-    const EntityAccessor* parent = p.size() == 1 ? &root_ : Bound(Prefix(p, p.size() - 1));
+    const EntityAccessor* parent = p.size() == 1 ? &root_ : Bound(p, p.size() - 1);
     if (!parent) return;
-    std::string key = Prefix(p, p.size());
     parent->ForEachRelated(p.back(), [&](const EntityAccessor& related) {
-      if (++visited_ > kMaxBindings) {
+      if (--budget_.bindings < 0) {
         over_budget_ = true;
         return false;
       }
-      bindings_.push_back({key, &related});
+      bindings_.push_back({&p, &related});
       Bind(e, prefixes, i + 1, found);
       bindings_.pop_back();
       return !*found && !over_budget_;
@@ -144,7 +153,7 @@ class Evaluator {
 
   Value Property(const Expr& e) {
     if (e.nav.empty()) return root_.Get(e.property);
-    if (const EntityAccessor* bound = Bound(Prefix(e.nav, e.nav.size()))) {
+    if (const EntityAccessor* bound = Bound(e.nav, e.nav.size())) {
       return bound->Get(e.property);
     }
     return FollowFirst(root_, e.nav, 0, e.property);
@@ -192,18 +201,20 @@ class Evaluator {
   const EntityAccessor& root_;
   int64_t now_ms_;
   std::vector<Binding> bindings_;
-  int64_t visited_ = 0;
+  EvalBudget own_budget_;  // when the caller gives none: one per Matches() call
+  EvalBudget& budget_;
   bool over_budget_ = false;
 };
 
 }  // namespace
 
-Result<bool> Matches(const Expr& filter, const EntityAccessor& entity, int64_t now_ms) {
-  return Evaluator(entity, now_ms).Test(filter);
+Result<bool> Matches(const Expr& filter, const EntityAccessor& entity, int64_t now_ms,
+                     EvalBudget* budget) {
+  return Evaluator(entity, now_ms, budget).Test(filter);
 }
 
 Value Evaluate(const Expr& expr, const EntityAccessor& entity, int64_t now_ms) {
-  return Evaluator(entity, now_ms).Eval(expr);
+  return Evaluator(entity, now_ms, nullptr).Eval(expr);
 }
 
 Value OrderValue(const OrderBy& order, const EntityAccessor& entity) {

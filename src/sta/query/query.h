@@ -24,8 +24,10 @@ namespace bysans::sta {
 // Limits on untrusted input.
 inline constexpr size_t kMaxQueryBytes = 16 * 1024;  // the whole raw query string
 inline constexpr int kMaxNesting = 64;  // parentheses, function calls, not/-, $expand levels
-// Bindings one Matches() call may visit through to-many navigation paths.
+// Related entities one Matches() call may visit through navigation paths,
+// and expression nodes it may evaluate (about 0.1-0.3 s at most).
 inline constexpr int64_t kMaxBindings = 1'000'000;
+inline constexpr int64_t kMaxEvaluations = 10'000'000;
 
 struct OrderBy {
   std::vector<std::string> path;  // {"phenomenonTime"}, {"Datastream", "name"}; id is "@iot.id"
@@ -117,9 +119,19 @@ class EntityAccessor {
 // null, mismatched types and non-boolean results are false. A property path
 // through navigation is true when ANY related entity (any combination, for
 // several paths in one comparison) satisfies the comparison or function it
-// is in. kInvalidArgument when the evaluation would visit more than
-// kMaxBindings related entities.
-Result<bool> Matches(const Expr& filter, const EntityAccessor& entity, int64_t now_ms);
+// is in. kInvalidArgument "too expensive" when the evaluation would visit
+// more than kMaxBindings related entities or evaluate more than
+// kMaxEvaluations expression nodes.
+//
+// `budget`, when given, is drawn from instead of a fresh one per call: one
+// EvalBudget per request bounds the work of the whole request (every
+// candidate entity's Matches together); once spent, Matches fails.
+struct EvalBudget {
+  int64_t bindings = kMaxBindings;        // related entities still to visit
+  int64_t evaluations = kMaxEvaluations;  // expression nodes still to evaluate
+};
+Result<bool> Matches(const Expr& filter, const EntityAccessor& entity, int64_t now_ms,
+                     EvalBudget* budget = nullptr);
 
 // Evaluates an expression to a value for one entity (no navigation fan-out:
 // a navigation path yields the value of the first related entity).

@@ -130,6 +130,41 @@ TEST_F(StaEvaluate, BindingBudget) {
   EXPECT_TRUE(M("Datastreams/name eq Locations/name add 1", root));
 }
 
+// n related entities, all the same one, without storing them.
+struct ManyRelated : EntityAccessor {
+  int64_t n = 0;
+  FakeEntity child;
+  Value Get(std::string_view) const override { return {}; }
+  void ForEachRelated(std::string_view,
+                      const std::function<bool(const EntityAccessor&)>& fn) const override {
+    for (int64_t i = 0; i < n && fn(child); ++i) {
+    }
+  }
+};
+
+TEST_F(StaEvaluate, EvaluationBudget) {
+  // 600,000 bindings of a 40-node predicate: refused after 10 M evaluation steps
+  ManyRelated root;
+  root.n = 600'000;
+  root.child.props["name"] = Value(1);
+  std::string f = "Datastreams/name";
+  for (int i = 0; i < 19; ++i) f += " add Datastreams/name";
+  auto e = ParseFilter(f + " eq -1");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  auto r = Matches(**e, root, kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("too expensive"), std::string::npos);
+  root.n = 1000;  // the same on a modest set is fine
+  EXPECT_TRUE(Matches(**e, root, kNow).ok());
+  // one budget shared by a request's calls: 1,000 bindings x 41 nodes each time
+  EvalBudget request;
+  request.evaluations = 100'000;
+  EXPECT_TRUE(Matches(**e, root, kNow, &request).ok());
+  EXPECT_TRUE(Matches(**e, root, kNow, &request).ok());
+  EXPECT_FALSE(Matches(**e, root, kNow, &request).ok());
+  EXPECT_LT(request.evaluations, 0);
+}
+
 TEST_F(StaEvaluate, GeoThroughNavigation) {
   EXPECT_TRUE(
       M("st_within(Locations/location, "
