@@ -65,4 +65,6 @@ void RegisterOpenDataRoutes(http::Router& router, ApiContext& ctx);  // dataset 
 void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx);
 // OGC SensorThings API 1.1, read side (api/sta.cc, sta/README.md).
 void RegisterStaRoutes(http::Router& router, ApiContext& ctx);
+// Its write side: creating Observations through the ingest pipeline (api/sta_write.cc).
+void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

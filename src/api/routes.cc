@@ -28,6 +28,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterOpenDataRoutes(router, ctx);        // api/open_data.cc
   RegisterOpenDataPublicRoutes(router, ctx);  // api/open_data_public.cc
   RegisterStaRoutes(router, ctx);             // api/sta.cc: SensorThings API
+  RegisterStaWriteRoutes(router, ctx);        // api/sta_write.cc: its writes
 }
 
 }  // namespace bysans::api

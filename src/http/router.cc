@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 namespace bysans::http {
 namespace {
 
@@ -77,6 +79,23 @@ void Router::Dispatch(Request& req, Responder respond) const {
     return;
   }
   respond(ErrorResponse(404, "not_found", "no route for " + req.path));
+}
+
+void Router::SetBodyLimit(std::string method, std::string path, size_t limit) {
+  body_limits_.push_back({std::move(method), std::move(path), limit});
+}
+
+size_t Router::BodyLimit(std::string_view method, std::string_view target, size_t fallback) const {
+  target = target.substr(0, target.find('?'));
+  for (const BodyLimitRule& b : body_limits_)
+    if (b.method == method && b.path == target) return b.limit;
+  return fallback;
+}
+
+size_t Router::MaxBodyLimit() const {
+  size_t out = 0;
+  for (const BodyLimitRule& b : body_limits_) out = std::max(out, b.limit);
+  return out;
 }
 
 std::vector<RouteInfo> Router::Routes() const {

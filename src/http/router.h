@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/message.h"
@@ -20,6 +21,15 @@ struct RouteInfo {
 class Router {
  public:
   void Add(std::string method, std::string pattern, Handler handler, std::string summary = {});
+  // A body limit other than the server's for requests `method` to exactly `path` (no
+  // placeholders), e.g. POST /sta/v1.1/CreateObservations. Set up at startup.
+  void SetBodyLimit(std::string method, std::string path, size_t limit);
+  // The body limit of a request: its route's own (SetBodyLimit), else `fallback`. `target` may
+  // carry a query.
+  size_t BodyLimit(std::string_view method, std::string_view target, size_t fallback) const;
+  // The largest limit set by SetBodyLimit (0 when none).
+  size_t MaxBodyLimit() const;
+
   // Fallback for paths no route matches (e.g. static files); default 404.
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
 
@@ -35,7 +45,12 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
   };
+  struct BodyLimitRule {
+    std::string method, path;
+    size_t limit;
+  };
   std::vector<Route> routes_;
+  std::vector<BodyLimitRule> body_limits_;
   Handler fallback_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -172,7 +173,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void ReadHeader() {
     if (closing_) return;
     parser_.emplace();
-    parser_->body_limit(shared_->options.body_limit);
+    // The largest any route allows; narrowed to the request's own once its header is read.
+    body_limit_ = std::max(shared_->options.body_limit, shared_->router->MaxBodyLimit());
+    parser_->body_limit(body_limit_);
     parser_->header_limit(kHeaderLimit);
     Lowest().expires_after(HeaderTimeout());
     bhttp::async_read_header(
@@ -184,7 +187,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec) return OnReadError(ec);
     start_ = SteadyClock::now();
     const auto& msg = parser_->get();
-    if (auto len = parser_->content_length(); len && *len > shared_->options.body_limit)
+    const auto method = msg.method_string();
+    const auto target = msg.target();
+    body_limit_ = shared_->router->BodyLimit(std::string_view(method.data(), method.size()),
+                                             std::string_view(target.data(), target.size()),
+                                             shared_->options.body_limit);
+    parser_->body_limit(body_limit_);
+    if (auto len = parser_->content_length(); len && *len > body_limit_)
       return OnReadError(bhttp::error::body_limit);
     if (beast::iequals(msg[bhttp::field::expect], "100-continue") && !parser_->is_done()) {
       continue_.emplace(bhttp::status::continue_, msg.version());
@@ -211,10 +220,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void OnReadError(ErrorCode ec) {
     if (start_ == SteadyClock::time_point{}) start_ = SteadyClock::now();
     if (ec == bhttp::error::body_limit) {
-      return SendError(http::ErrorResponse(413, "payload_too_large",
-                                           "request body exceeds the limit of " +
-                                               std::to_string(shared_->options.body_limit) +
-                                               " bytes"));
+      return SendError(http::ErrorResponse(
+          413, "payload_too_large",
+          "request body exceeds the limit of " + std::to_string(body_limit_) + " bytes"));
     }
     if (ec == bhttp::error::header_limit) {
       return SendError(http::ErrorResponse(400, "bad_request", "request headers are too large"));
@@ -432,6 +440,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  size_t body_limit_ = 0;  // of the request being read (http::Router::BodyLimit)
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   http::Request req_;  // alive until the response is written
   std::function<bool(std::string&)> stream_fn_;

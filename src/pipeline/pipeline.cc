@@ -216,7 +216,7 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
     return;
   }
   m.in_flight_gauge.Increment();
-  if (m.decoder && m.decoder->Applies(*uplink->device)) {
+  if (!uplink->skip_decode && m.decoder && m.decoder->Applies(*uplink->device)) {
     bool stopping;
     {
       std::lock_guard lock(m.mu);

@@ -33,6 +33,9 @@ struct Uplink {
   // redelivery): a message whose key was already committed is acknowledged
   // without being stored twice. Empty = none.
   std::string dedup_key;
+  // The readings are final (SensorThings Observations): no decoder runs, even when the device
+  // has one.
+  bool skip_decode = false;
   // IngestBatch::paced: the transport streams on while this waits for its commit.
   bool paced = false;
   // The decoder's output as it returned it (JSON), set by the decode step; empty when no decoder

@@ -1,0 +1,273 @@
+// SensorThings API 1.1 writes against the real server (api/sta_write.cc): creating Observations
+// is ingest (OGC 18-088 A.3 create-entity for Observations, link to an existing Datastream;
+// A.6 CreateObservations with dataArray). Roles and tenancy: tests/security/sta_write_test.cc.
+#include <chrono>
+
+#include "integration/fixture.h"
+#include "integration/sta_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whole seconds (RFC 3339 without fractions in the bodies below).
+std::string Rfc3339(int64_t ms) {
+  std::time_t s = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// JSON arrays built explicitly: nlohmann reads {"text", value} as an object member.
+json Row(std::initializer_list<json> values) {
+  json out = json::array();
+  for (const json& v : values) out.push_back(v);
+  return out;
+}
+json Rows(std::initializer_list<json> rows) { return Row(rows); }
+
+class StaWriteTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    dev_ = CreateHttpDevice("Kommune");
+    ASSERT_EQ(
+        Ingest(dev_.ingest_key,
+               json{{"ts", kStaT0}, {"temperature", 20.5}, {"door", true}, {"status", "ok"}}.dump())
+            .status,
+        204);
+    temp_ = DatastreamId(*admin_, dev_.device_id, "temperature");
+    door_ = DatastreamId(*admin_, dev_.device_id, "door");
+    status_ = DatastreamId(*admin_, dev_.device_id, "status");
+  }
+
+  HttpResult Post(const std::string& path, const json& body) {
+    return admin_->PostJson("/sta/v1.1/" + path, body);
+  }
+  std::string Ds(int64_t id) const { return "Datastreams(" + std::to_string(id) + ")"; }
+  // The Observation at a selfLink / Location, as the admin reads it.
+  json Read(const std::string& link) {
+    auto r = admin_->Get(link.substr(server_->url().size()));
+    EXPECT_EQ(r.status, 200) << link << ": " << r.body;
+    return r.Json();
+  }
+  // CreateObservations rows for one Datastream.
+  static json Element(int64_t ds, const json& rows,
+                      const json& components = {"phenomenonTime", "result"}) {
+    return {{"Datastream", {{"@iot.id", ds}}},
+            {"components", components},
+            {"dataArray@iot.count", rows.size()},
+            {"dataArray", rows}};
+  }
+
+  DeviceHandle dev_;
+  int64_t temp_ = 0, door_ = 0, status_ = 0;
+};
+
+// A.3 req/create-update-delete/create-entity (Observations): POST to a Datastream's
+// Observations answers 201 with Location; the Observation is then served with bysans' quality.
+TEST_F(StaWriteTest, CreateObservationInDatastream) {
+  const int64_t t = NowMs() / 1000 * 1000;
+  auto r = Post(Ds(temp_) + "/Observations", {{"phenomenonTime", Rfc3339(t)}, {"result", 21.25}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string location = r.headers["location"];
+  EXPECT_EQ(location, server_->url() + "/sta/v1.1/Observations('" + ObservationId(temp_, t) + "')");
+  json created = r.Json();
+  EXPECT_EQ(created["@iot.id"], ObservationId(temp_, t));
+  EXPECT_EQ(created["result"], 21.25);
+  EXPECT_EQ(created["@iot.selfLink"], location);
+  // Acknowledged after the commit: readable at once, with the pipeline's quality flag.
+  json o = Read(location);
+  EXPECT_EQ(o["result"], 21.25);
+  EXPECT_EQ(o["resultQuality"], "ok");
+  EXPECT_EQ(Read(location + "/Datastream")["@iot.id"], temp_);
+  // The same reading through the REST API.
+  auto latest = admin_->Get("/api/v1/devices/" + std::to_string(dev_.device_id) + "/latest");
+  ASSERT_EQ(latest.status, 200);
+  EXPECT_NE(latest.body.find("21.25"), std::string::npos) << latest.body;
+}
+
+// A.3 req/create-update-delete/link-to-existing-entities: POST Observations links its Datastream
+// by @iot.id; without one (or with an unknown one) nothing is stored.
+TEST_F(StaWriteTest, CreateObservationLinkedToDatastream) {
+  const int64_t t = NowMs() / 1000 * 1000;
+  auto r = Post("Observations", {{"Datastream", {{"@iot.id", door_}}},
+                                 {"phenomenonTime", Rfc3339(t)},
+                                 {"resultTime", Rfc3339(t)},
+                                 {"result", false}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Read(r.headers["location"])["result"], false);
+  auto none = Post("Observations", {{"result", 1}});
+  EXPECT_EQ(none.status, 400);
+  EXPECT_NE(none.body.find("Datastream"), std::string::npos) << none.body;
+  auto unknown = Post("Observations", {{"Datastream", {{"@iot.id", 999999}}}, {"result", 1}});
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  auto deep = Post(
+      "Observations",
+      {{"Datastream", {{"name", "new"}, {"unitOfMeasurement", json::object()}}}, {"result", 1}});
+  EXPECT_EQ(deep.status, 400) << deep.body;
+}
+
+// A.3 create-entity: phenomenonTime defaults to the time of the request; results must have the
+// Datastream's value type; what bysans cannot keep is refused, naming it.
+TEST_F(StaWriteTest, CreateObservationDefaultsAndValidation) {
+  const int64_t before = NowMs();
+  auto r = Post(Ds(status_) + "/Observations", {{"result", "closed"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json o = Read(r.headers["location"]);
+  EXPECT_EQ(o["result"], "closed");
+  auto id = o["@iot.id"].get<std::string>();
+  const int64_t ts = std::stoll(id.substr(id.find('-') + 1));
+  EXPECT_GE(ts, before - 1000);
+  EXPECT_LE(ts, NowMs() + 1000);
+
+  auto wrong_type = Post(Ds(temp_) + "/Observations", {{"result", "warm"}});
+  EXPECT_EQ(wrong_type.status, 400);
+  EXPECT_NE(wrong_type.body.find("result must be a number"), std::string::npos) << wrong_type.body;
+  auto object = Post(Ds(temp_) + "/Observations", {{"result", {{"a", 1}}}});
+  EXPECT_EQ(object.status, 400) << object.body;
+  auto interval =
+      Post(Ds(temp_) + "/Observations",
+           {{"phenomenonTime", "2026-01-01T00:00:00Z/2026-01-01T01:00:00Z"}, {"result", 1}});
+  EXPECT_EQ(interval.status, 400);
+  EXPECT_NE(interval.body.find("interval"), std::string::npos) << interval.body;
+  auto quality = Post(Ds(temp_) + "/Observations", {{"result", 1}, {"resultQuality", "good"}});
+  EXPECT_EQ(quality.status, 400);
+  EXPECT_NE(quality.body.find("resultQuality"), std::string::npos) << quality.body;
+  auto other =
+      Post(Ds(temp_) + "/Observations", {{"result", 1}, {"Datastream", {{"@iot.id", door_}}}});
+  EXPECT_EQ(other.status, 400) << other.body;
+  EXPECT_EQ(admin_
+                ->Request("POST", "/sta/v1.1/" + Ds(temp_) + "/Observations", "result=1",
+                          {"Content-Type: application/x-www-form-urlencoded"})
+                .status,
+            415);
+  // Entity sets other than Observations are not created here (yet): a clear 501.
+  auto thing = Post("Things", {{"name", "x"}});
+  EXPECT_EQ(thing.status, 501);
+  EXPECT_NE(thing.body.find("not supported"), std::string::npos) << thing.body;
+  // Nothing of the refused ones was stored: temperature still has its one reading.
+  auto [status, list] = StaGet(*admin_, Ds(temp_) + "/Observations");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(list["value"].size(), 1u) << list.dump();
+}
+
+// Creating Observations is ingest: the same pipeline as HTTP ingest. Quality flags are
+// assigned (an old time is "late"), the device's decoder does not rewrite them, and the raw
+// message is kept as SenML.
+TEST_F(StaWriteTest, ObservationsGoThroughTheIngestPipeline) {
+  auto dec = admin_->PostJson(
+      "/api/v1/organizations/" + std::to_string(dev_.org_id) + "/decoders",
+      {{"name", "dec"}, {"code", "function decode(p) { return {temperature: -99}; }"}});
+  ASSERT_EQ(dec.status, 201) << dec.body;
+  AttachDecoder(dev_.device_id, dec.Json()["id"]);
+  const int64_t old = kStaT0 + kStaStep;
+  auto r = Post(Ds(temp_) + "/Observations", {{"phenomenonTime", Rfc3339(old)}, {"result", 7}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json o = Read(r.headers["location"]);
+  EXPECT_EQ(o["result"], 7);
+  EXPECT_EQ(o["resultQuality"], "late");
+  auto messages = admin_->Get("/api/v1/devices/" + std::to_string(dev_.device_id) + "/messages");
+  ASSERT_EQ(messages.status, 200);
+  json newest = messages.Json()["items"][0];
+  EXPECT_NE(newest.dump().find("senml"), std::string::npos) << newest.dump();
+  EXPECT_EQ(messages.body.find("-99"), std::string::npos) << messages.body;
+}
+
+// A.6 req/create-observations-via-dataarray (CreateObservations): rows of several Datastreams
+// in one request; the 201 answer lists each row's selfLink in body order, "error" for a row that
+// cannot be an Observation (the others are created).
+TEST_F(StaWriteTest, CreateObservationsDataArray) {
+  const int64_t t = NowMs() / 1000 * 1000 - 60'000;
+  json body = json::array(
+      {Element(temp_,
+               Rows({Row({Rfc3339(t), 1.5}), Row({Rfc3339(t + 1000), 2}), Row({"yesterday", 3})})),
+       Element(door_, Rows({Row({true, Rfc3339(t)}), Row({"no", Rfc3339(t + 1000)})}),
+               {"result", "phenomenonTime"}),
+       Element(status_, Rows({Row({Rfc3339(t), "open", Rfc3339(t)})}),
+               {"phenomenonTime", "result", "resultTime"})});
+  auto r = Post("CreateObservations", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  json links = r.Json();
+  ASSERT_EQ(links.size(), 6u) << links.dump();
+  const std::string base = server_->url() + "/sta/v1.1/Observations('";
+  EXPECT_EQ(links[0], base + ObservationId(temp_, t) + "')");
+  EXPECT_EQ(links[1], base + ObservationId(temp_, t + 1000) + "')");
+  EXPECT_EQ(links[2], "error");  // not a time
+  EXPECT_EQ(links[3], base + ObservationId(door_, t) + "')");
+  EXPECT_EQ(links[4], "error");  // a string in a boolean Datastream
+  EXPECT_EQ(links[5], base + ObservationId(status_, t) + "')");
+  EXPECT_EQ(Read(links[1])["result"], 2);
+  EXPECT_EQ(Read(links[3])["result"], true);
+  EXPECT_EQ(Read(links[5])["result"], "open");
+  // Read back as dataArray: the temperature Datastream now has three Observations.
+  auto [status, arr] = StaGet(*admin_, Ds(temp_) + "/Observations",
+                              {{"$resultFormat", "dataArray"}, {"$orderby", "phenomenonTime"}});
+  ASSERT_EQ(status, 200) << arr.dump();
+  EXPECT_EQ(arr["value"][0]["dataArray"].size(), 3u) << arr.dump();
+}
+
+// A.6 CreateObservations: malformed bodies are a 400 naming the element and field; a request
+// where no row is an Observation is a 400 naming the row; nothing is stored.
+TEST_F(StaWriteTest, CreateObservationsMalformed) {
+  auto expect400 = [&](const json& body, const std::string& needle) {
+    auto r = Post("CreateObservations", body);
+    EXPECT_EQ(r.status, 400) << body.dump() << " -> " << r.body;
+    EXPECT_NE(r.body.find(needle), std::string::npos) << r.body;
+  };
+  expect400(json::object(), "array");
+  expect400(json::array({json{{"components", {"result"}}, {"dataArray", json::array()}}}),
+            "Datastream is required");
+  expect400(json::array({Element(temp_, Rows({Row({1})}), {"result", "parameters"})}),
+            "parameters");
+  expect400(json::array({Element(temp_, Rows({Row({1})}), {"phenomenonTime"})}),
+            "must include result");
+  json count = Element(temp_, Rows({Row({Rfc3339(kStaT0), 1})}));
+  count["dataArray@iot.count"] = 5;
+  expect400(json::array({count}), "dataArray@iot.count");
+  expect400(json::array({Element(temp_, Rows({Row({Rfc3339(kStaT0), "x"})}))}), "element 0, row 0");
+  // More than the per-request maximum (100,000) of Observations.
+  json rows = json::array();
+  for (int i = 0; i < 50'001; ++i) rows.push_back(json::array({i}));
+  expect400(json::array({Element(temp_, rows, {"result"}), Element(door_, rows, {"result"})}),
+            "more than 100000");
+  auto [status, list] = StaGet(*admin_, Ds(temp_) + "/Observations");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(list["value"].size(), 1u) << list.dump();
+  // The server keeps serving.
+  EXPECT_EQ(admin_->Get("/sta/v1.1/Things").status, 200);
+}
+
+// A.6 CreateObservations at scale: 10,000 Observations in one request (a body larger than the
+// server's general 256 KiB limit, which CreateObservations raises to 8 MiB), all stored.
+TEST_F(StaWriteTest, CreateObservationsTenThousand) {
+  json rows = json::array();
+  for (int i = 0; i < 10'000; ++i)
+    rows.push_back(Row({Rfc3339(kStaT0 + 1000LL * (i + 1)), i * 0.5}));
+  json body = json::array({Element(temp_, rows)});
+  ASSERT_GT(body.dump().size(), 256u * 1024);
+  auto r = Post("CreateObservations", body);
+  ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
+  EXPECT_EQ(r.Json().size(), 10'000u);
+  auto [status, count] =
+      StaGet(*admin_, Ds(temp_) + "/Observations", {{"$count", "true"}, {"$top", "1"}});
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(count["@iot.count"], 10'001);
+  // Other routes keep the general limit.
+  std::string big(300 * 1024, ' ');
+  EXPECT_EQ(admin_
+                ->Request("POST", "/sta/v1.1/Observations", "{}" + big,
+                          {"Content-Type: application/json"})
+                .status,
+            413);
+}
+
+}  // namespace
+}  // namespace bysans::testing
