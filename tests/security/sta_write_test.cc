@@ -1,0 +1,142 @@
+// SensorThings API writes (api/sta_write.cc): creating Observations needs the editor role in
+// the Datastream's organisation. Another organisation's editor cannot create Observations in
+// A's Datastreams (404, nothing stored, not even through CreateObservations mixed with its own),
+// a viewer cannot write (403), a cross-site session write is refused, and untrusted bodies
+// (deep nesting, oversized) are refused while the server keeps serving.
+#include "integration/sta_fixture.h"
+#include "security/security_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class StaWriteSecurityTest : public SecurityTest {
+ protected:
+  void SetUp() override {
+    SecurityTest::SetUp();
+    ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"ts", kStaT0}, {"temperature", 20}}.dump()).status,
+              204);
+    ASSERT_EQ(Ingest(b_.device.ingest_key, json{{"ts", kStaT0}, {"temperature", -5}}.dump()).status,
+              204);
+    ds_a_ = DatastreamId(*a_.viewer.client, a_.device.device_id, "temperature");
+    ds_b_ = DatastreamId(*b_.viewer.client, b_.device.device_id, "temperature");
+  }
+
+  static HttpResult Post(HttpClient& c, const std::string& path, const json& body,
+                         std::vector<std::string> headers = {}) {
+    return c.PostJson("/sta/v1.1/" + path, body, std::move(headers));
+  }
+  static std::string Obs(int64_t ds) {
+    return "Datastreams(" + std::to_string(ds) + ")/Observations";
+  }
+  static json Create(int64_t ds, int64_t t, double v) {
+    json row = json::array();
+    row.push_back(FormatTime(t));
+    row.push_back(v);
+    return {{"Datastream", {{"@iot.id", ds}}},
+            {"components", {"phenomenonTime", "result"}},
+            {"dataArray", json::array({row})}};
+  }
+  static std::string FormatTime(int64_t ms) {
+    std::time_t s = ms / 1000;
+    std::tm tm{};
+    gmtime_r(&s, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+  }
+  // A's temperature Observations as A's viewer reads them.
+  size_t CountA() {
+    auto [status, body] = StaGet(*a_.viewer.client, Obs(ds_a_));
+    EXPECT_EQ(status, 200) << body.dump();
+    return body["value"].size();
+  }
+
+  int64_t ds_a_ = 0, ds_b_ = 0;
+};
+
+TEST_F(StaWriteSecurityTest, OtherOrganisationsEditorCannotCreateObservations) {
+  const json obs = {{"phenomenonTime", FormatTime(kStaT0 + kStaStep)}, {"result", 666}};
+  auto path = Post(*b_.editor.client, Obs(ds_a_), obs);
+  EXPECT_EQ(path.status, 404) << path.body;
+  json linked = obs;
+  linked["Datastream"] = {{"@iot.id", ds_a_}};
+  EXPECT_EQ(Post(*b_.admin.client, "Observations", linked).status, 404);
+  // CreateObservations mixing B's own Datastream with A's: refused whole, nothing stored.
+  auto mixed = Post(
+      *b_.editor.client, "CreateObservations",
+      json::array({Create(ds_b_, kStaT0 + kStaStep, -6), Create(ds_a_, kStaT0 + kStaStep, 666)}));
+  EXPECT_EQ(mixed.status, 404) << mixed.body;
+  EXPECT_EQ(mixed.body.find("Organisation A"), std::string::npos) << mixed.body;
+  EXPECT_EQ(CountA(), 1u);
+  auto [status, b_list] = StaGet(*b_.viewer.client, Obs(ds_b_));
+  EXPECT_EQ(b_list["value"].size(), 1u) << b_list.dump();
+  // The legitimate use works: B's editor writes B's Datastream, A's editor A's.
+  EXPECT_EQ(Post(*b_.editor.client, "CreateObservations",
+                 json::array({Create(ds_b_, kStaT0 + kStaStep, -6)}))
+                .status,
+            201);
+  EXPECT_EQ(Post(*a_.editor.client, Obs(ds_a_), obs).status, 201);
+  EXPECT_EQ(CountA(), 2u);
+}
+
+TEST_F(StaWriteSecurityTest, ViewerCannotWrite) {
+  const json obs = {{"phenomenonTime", FormatTime(kStaT0 + kStaStep)}, {"result", 1}};
+  auto r = Post(*a_.viewer.client, Obs(ds_a_), obs);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Post(*a_.viewer.client, "CreateObservations",
+                 json::array({Create(ds_a_, kStaT0 + kStaStep, 1)}))
+                .status,
+            403);
+  // A viewer's API key likewise; an editor's key may write.
+  auto viewer_key = Send(*a_.admin.client, "POST", a_.OrgPath() + "/api-keys",
+                         {{"name", "v"}, {"role", "viewer"}});
+  ASSERT_EQ(viewer_key.status, 201) << viewer_key.body;
+  auto editor_key = Send(*a_.admin.client, "POST", a_.OrgPath() + "/api-keys",
+                         {{"name", "e"}, {"role", "editor"}});
+  ASSERT_EQ(editor_key.status, 201) << editor_key.body;
+  HttpClient anonymous(server_->url());
+  EXPECT_EQ(Post(anonymous, Obs(ds_a_), obs).status, 401);
+  EXPECT_EQ(Post(anonymous, Obs(ds_a_), obs,
+                 {"X-API-Key: " + viewer_key.Json()["key"].get<std::string>()})
+                .status,
+            403);
+  EXPECT_EQ(CountA(), 1u);
+  EXPECT_EQ(Post(anonymous, Obs(ds_a_), obs,
+                 {"Authorization: Bearer " + editor_key.Json()["key"].get<std::string>()})
+                .status,
+            201);
+  EXPECT_EQ(CountA(), 2u);
+}
+
+TEST_F(StaWriteSecurityTest, CrossSiteSessionWriteIsRefused) {
+  const json obs = {{"phenomenonTime", FormatTime(kStaT0 + kStaStep)}, {"result", 1}};
+  auto r = Post(*a_.editor.client, Obs(ds_a_), obs, {"Origin: https://evil.example"});
+  EXPECT_EQ(r.status, 403) << r.body;
+  auto form = a_.editor.client->Request("POST", "/sta/v1.1/" + Obs(ds_a_), "result=1",
+                                        {"Content-Type: text/plain"});
+  EXPECT_NE(form.status, 201) << form.body;
+  EXPECT_EQ(CountA(), 1u);
+  EXPECT_EQ(Post(*a_.editor.client, Obs(ds_a_), obs).status, 201);
+}
+
+TEST_F(StaWriteSecurityTest, UntrustedBodiesAreRefused) {
+  std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  auto r = a_.editor.client->Request("POST", "/sta/v1.1/CreateObservations", deep,
+                                     {"Content-Type: application/json"});
+  EXPECT_EQ(r.status, 400) << r.body;
+  // Larger than CreateObservations' 8 MiB: 413, connection closed; the server keeps serving.
+  std::string huge = "[" + std::string(9 * 1024 * 1024, ' ') + "]";
+  EXPECT_EQ(a_.editor.client
+                ->Request("POST", "/sta/v1.1/CreateObservations", huge,
+                          {"Content-Type: application/json"})
+                .status,
+            413);
+  EXPECT_EQ(CountA(), 1u);
+  EXPECT_EQ(Post(*a_.editor.client, "CreateObservations",
+                 json::array({Create(ds_a_, kStaT0 + kStaStep, 1)}))
+                .status,
+            201);
+}
+
+}  // namespace
+}  // namespace bysans::testing
