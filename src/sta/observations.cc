@@ -23,15 +23,10 @@ class Cursor {
   Cursor(SeriesStore& store, const SeriesRef& s, TimeMs from, TimeMs to, bool asc, int64_t page,
          int64_t* budget)
       : store_(store), s_(s), from_(from), to_(to), asc_(asc), page_(page), budget_(budget) {
-    if (!asc_) {
-      if (!s.latest)
-        done_ = true;
-      else
-        to_ = std::min(to_, s.latest->ts);
-      windowed_ = true;
-    } else {
-      windowed_ = from_ > INT64_MIN / 2;  // an open start: one query over the range
-    }
+    // Nothing is newer than the series' latest reading (as of the catalogue's lookup).
+    if (s.latest) to_ = std::min(to_, s.latest->ts);
+    done_ = !s.latest;
+    windowed_ = !asc_ || from_ > INT64_MIN / 2;  // oldest first from an open start: one query
   }
 
   // Makes front() valid unless the series is exhausted; false on exhaustion.

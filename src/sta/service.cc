@@ -136,8 +136,8 @@ Result<CollectionPage> Server::CollectObservations(const Entity* parent, const Q
     // Push-down: the series named by "Datastream/@iot.id eq N" and the phenomenonTime range.
     if (auto ds = EqualityOn(*filter, "Datastream/@iot.id")) {
       std::optional<int64_t> want;
-      if (const int64_t* i = ds->get<int64_t>()) want = *i;
-      if (const std::string* s = ds->get<std::string>()) want = ParseNumericId(*s);
+      if (const auto* i = ds->get<int64_t>()) want = *i;
+      if (const auto* text = ds->get<std::string>()) want = ParseNumericId(*text);
       std::erase_if(scan.series, [&](const SeriesRef* s) { return !want || s->id != *want; });
     }
     TimeBounds b = BoundsOn(*filter, "phenomenonTime");
@@ -448,7 +448,10 @@ json ServiceRoot(const std::string& base) {
   json sets = json::array();
   for (EntitySet set : kAllEntitySets) {
     const std::string name(NameOf(set));
-    sets.push_back({{"name", name}, {"url", base + "/" + name}});
+    std::string url = base;
+    url += "/";
+    url += name;
+    sets.push_back({{"name", name}, {"url", std::move(url)}});
   }
   const std::string spec = "http://www.opengis.net/spec/iot_sensing/1.1/req/";
   return json{{"value", std::move(sets)},
