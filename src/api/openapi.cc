@@ -158,6 +158,8 @@ constexpr Op kOps[] = {
     {"GET", "/sta/v1.1/{*path}", "", "StaResource", 200},
     {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1", "", "StaServiceRoot", 200},
     {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1/{*path}", "", "StaResource", 200},
+    // Its writes (api/sta_write.cc): Observations, CreateObservations.
+    {"POST", "/sta/v1.1/{*path}", "StaCreateInput", "StaCreated", 201},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -253,6 +255,15 @@ void OpenDataSchemas(json& s) {
        "A SensorThings entity, a collection {value, @iot.count, @iot.nextLink} or a property "
        "(OGC 18-088); .../$value answers text/plain. Path examples: Things, Things(1)/Datastreams, "
        "Datastreams(5)/Observations?$filter=phenomenonTime ge 2026-01-01T00:00:00Z"}};
+  s["StaCreateInput"] = {
+      {"description",
+       "POST Observations / Datastreams(N)/Observations: an Observation {phenomenonTime?, result, "
+       "resultTime?, Datastream: {@iot.id}}; POST CreateObservations: [{Datastream: {@iot.id}, "
+       "components: [phenomenonTime, result, resultTime?], dataArray: [[...], ...]}] (at most "
+       "100,000 rows, 8 MiB)"}};
+  s["StaCreated"] = {{"description",
+                      "The created Observation (Location header: its selfLink); for "
+                      "CreateObservations an array of each row's selfLink or \"error\""}};
   s["DcatCatalog"] = Obj({{"@context", Str()},
                           {"@type", Str()},
                           {"conformsTo", Str()},

@@ -273,14 +273,54 @@ Result<Prepared> Prepare(ApiContext& ctx, const http::Request& req, const auth::
   return CreateObservation(ctx, req, p, body, DatastreamOfPath(path));
 }
 
+// The device owning the entity a path starts with ("Things(3)/...", "Datastreams(5)",
+// "Observations('5-1700000000000')"), nullopt for an entity set or a path naming no device.
+Result<std::optional<Id>> OwnerOfPath(ApiContext& ctx, std::string_view path) {
+  size_t open = path.find('('), close = path.find(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+    return std::optional<Id>();
+  const std::string_view set = path.substr(0, open);
+  std::string_view id = path.substr(open + 1, close - open - 1);
+  if (id.size() >= 2 && id.front() == '\'' && id.back() == '\'') id = id.substr(1, id.size() - 2);
+  std::optional<int64_t> series;
+  if (set == "Datastreams") {
+    series = sta::ParseNumericId(id);
+  } else if (set == "Observations") {
+    if (auto key = sta::ParseObservationId(id)) series = key->series_id;
+  } else if (set == "Things" || set == "Locations" || set == "HistoricalLocations" ||
+             set == "FeaturesOfInterest") {
+    return std::optional<Id>(sta::ParseNumericId(id).value_or(0));
+  } else {
+    return std::optional<Id>();
+  }
+  if (!series) return std::optional<Id>(0);
+  auto s = ctx.store.GetSeries(*series);
+  if (!s.ok() && s.status().code() != Code::kNotFound) return s.status();
+  return std::optional<Id>(s.ok() ? s->device_id : 0);
+}
+
+// A write this service does not do: 501, after the caller's role on the entity the path names
+// is checked (another organisation's entity stays a 404, a viewer gets 403, as on every write).
+http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth::Principal& p) {
+  const std::string_view path = StaPath(req);
+  auto owner = OwnerOfPath(ctx, path);
+  if (!owner.ok()) return http::ErrorResponse(owner.status());
+  if (owner->has_value()) {
+    auto d = LoadDevice(ctx, p, **owner, Role::kEditor);
+    if (!d.ok() && d.status().code() == Code::kNotFound)
+      return http::ErrorResponse(NotFound("no entity " + std::string(path.substr(0, 100))));
+    if (!d.ok()) return http::ErrorResponse(d.status());
+  }
+  return http::ErrorResponse(501, "not_implemented",
+                             req.method + " " + std::string(path.substr(0, 100)) +
+                                 " is not supported: Observations can be created (POST "
+                                 "Observations, Datastreams(N)/Observations, CreateObservations)");
+}
+
 void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
     if (!Creatable(StaPath(req))) {
-      respond(http::ErrorResponse(
-          501, "not_implemented",
-          "POST " + std::string(StaPath(req).substr(0, 100)) +
-              " is not supported: Observations can be created (POST Observations, "
-              "Datastreams(N)/Observations, CreateObservations)"));
+      respond(Unsupported(ctx, req, p));
       return;
     }
     auto prepared = Prepare(ctx, req, p);

@@ -68,6 +68,12 @@ TEST_F(StaWriteSecurityTest, OtherOrganisationsEditorCannotCreateObservations) {
   EXPECT_EQ(mixed.status, 404) << mixed.body;
   EXPECT_EQ(mixed.body.find("Organisation A"), std::string::npos) << mixed.body;
   EXPECT_EQ(CountA(), 1u);
+  // Writes this service does not do check the role first: A's entities stay 404 for B.
+  const std::string thing_a = "Things(" + std::to_string(a_.device.device_id) + ")";
+  EXPECT_EQ(Post(*b_.editor.client, thing_a, json::object()).status, 404);
+  EXPECT_EQ(Post(*b_.editor.client, "Datastreams(" + std::to_string(ds_a_) + ")", {}).status, 404);
+  EXPECT_EQ(Post(*a_.viewer.client, thing_a, json::object()).status, 403);
+  EXPECT_EQ(Post(*a_.editor.client, thing_a, json::object()).status, 501);
   auto [status, b_list] = StaGet(*b_.viewer.client, Obs(ds_b_));
   EXPECT_EQ(b_list["value"].size(), 1u) << b_list.dump();
   // The legitimate use works: B's editor writes B's Datastream, A's editor A's.

@@ -38,5 +38,19 @@ TEST(RouterTest, RestSegmentTakesTheRemainingPath) {
   EXPECT_EQ(status, 404);
 }
 
+// A route's own body limit (POST /sta/v1.1/CreateObservations) applies to that method and exact
+// path only, with or without a query; every other request keeps the server's.
+TEST(RouterTest, BodyLimitPerRoute) {
+  Router r;
+  EXPECT_EQ(r.MaxBodyLimit(), 0u);
+  r.SetBodyLimit("POST", "/sta/v1.1/CreateObservations", 8u << 20);
+  EXPECT_EQ(r.MaxBodyLimit(), 8u << 20);
+  EXPECT_EQ(r.BodyLimit("POST", "/sta/v1.1/CreateObservations", 1000), 8u << 20);
+  EXPECT_EQ(r.BodyLimit("POST", "/sta/v1.1/CreateObservations?x=1", 1000), 8u << 20);
+  EXPECT_EQ(r.BodyLimit("PUT", "/sta/v1.1/CreateObservations", 1000), 1000u);
+  EXPECT_EQ(r.BodyLimit("POST", "/sta/v1.1/Observations", 1000), 1000u);
+  EXPECT_EQ(r.BodyLimit("POST", "/sta/v1.1/CreateObservations/x", 1000), 1000u);
+}
+
 }  // namespace
 }  // namespace bysans::http

@@ -319,5 +319,40 @@ TEST_F(PipelineTest, SlowOrganisationsBacklogIsStoredRawBeyondTheBound) {
   EXPECT_EQ(StoredMessages(10).size(), 20u);
 }
 
+// An uplink whose readings are final (SensorThings Observations) is stored as given even when
+// the device has a decoder: the decoder does not run.
+class RewritingDecoder final : public pipeline::UplinkDecoder {
+ public:
+  bool Applies(const Device&) override { return true; }
+  void Decode(pipeline::Uplink& u) override {
+    ++calls;
+    for (Reading& r : u.readings) r.value = -99.0;
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST_F(PipelineTest, SkipDecodeStoresTheReadingsAsGiven) {
+  pipeline::Pipeline p(*store_, metrics_, {});
+  auto decoder = std::make_shared<RewritingDecoder>();
+  p.SetDecoder(decoder);
+  auto submit = [&](pipeline::Uplink u) {
+    std::promise<Status> done;
+    p.Submit(std::move(u), [&](Status st) { done.set_value(st); });
+    return done.get_future().get();
+  };
+  pipeline::Uplink skipped = Make(7, kT0, 21.5);
+  skipped.skip_decode = true;
+  ASSERT_TRUE(submit(std::move(skipped)).ok());
+  ASSERT_TRUE(submit(Make(7, kT0 + 1000, 22.5)).ok());
+  p.Stop();
+  EXPECT_EQ(decoder->calls, 1);  // the second uplink only
+  auto readings = StoredReadings(7, "temperature");
+  ASSERT_EQ(readings.size(), 2u);
+  std::map<TimeMs, double> by_ts;
+  for (const Reading& r : readings) by_ts[r.ts] = std::get<double>(r.value);
+  EXPECT_EQ(by_ts[kT0], 21.5);
+  EXPECT_EQ(by_ts[kT0 + 1000], -99.0);
+}
+
 }  // namespace
 }  // namespace bysans
