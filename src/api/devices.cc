@@ -1,6 +1,8 @@
 // Devices: created under an application, listed per application or per
 // organisation (with filters), then addressed by id. HTTP devices get an
 // ingest key shown once (only its SHA-256 is stored).
+#include "api/devices.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -143,29 +145,8 @@ Result<json> IssueMqttCredentials(ApiContext& ctx, const Device& d) {
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
-  BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kEditor));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  Device d;
-  d.org_id = app.org_id;
-  d.app_id = app.id;
-  BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d, /*create=*/true));
-  if (d.name.empty()) return BadField("name", "is required");
-  d.created_ms = ctx.clock.NowMs();
-  std::string key;
-  std::string key_hash;
-  if (d.transport == Transport::kHttp) {
-    key = ctx.random.Token(32);
-    key_hash = auth::Sha256Hex(key);
-  }
-  BYSANS_ASSIGN_OR_RETURN(d, ctx.store.CreateDevice(d, key_hash));
-  json mqtt_out;
-  if (d.transport == Transport::kMqtt) {
-    BYSANS_ASSIGN_OR_RETURN(mqtt_out, IssueMqttCredentials(ctx, d));
-  }
-  Audit(ctx, p, req, d.org_id, "create", "device", std::to_string(d.id));
-  json out = ToJson(d);
-  if (!key.empty()) out["apiKey"] = key;
-  if (!mqtt_out.is_null()) out["mqtt"] = mqtt_out;
+  BYSANS_ASSIGN_OR_RETURN(json out, CreateDeviceFromBody(ctx, req, p, app_id, body));
   return Json(201, out);
 }
 
@@ -214,21 +195,14 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d, /*create=*/false));
-  BYSANS_RETURN_IF_ERROR(ctx.store.UpdateDevice(d));
-  Audit(ctx, p, req, d.org_id, "update", "device", std::to_string(d.id), body.dump());
+  BYSANS_ASSIGN_OR_RETURN(d, PatchDeviceFromBody(ctx, req, p, std::move(d), body));
   return Json(200, ToJson(d));
 }
 
 Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
-  BYSANS_RETURN_IF_ERROR(ctx.store.DeleteDevice(d.id));
-  if (d.transport == Transport::kMqtt) {
-    BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().DeleteCredential(d.id));
-    AwaitBroker(ctx, d.id);  // the broker refuses them before the answer
-  }
-  Audit(ctx, p, req, d.org_id, "delete", "device", std::to_string(d.id), d.name);
+  BYSANS_RETURN_IF_ERROR(DeleteLoadedDevice(ctx, req, p, d));
   return NoContent();
 }
 
@@ -249,6 +223,52 @@ Result<http::Response> RotateKey(ApiContext& ctx, http::Request& req, const auth
 }
 
 }  // namespace
+
+Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
+                                  const auth::Principal& p, Id app_id, const json& body) {
+  BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kEditor));
+  Device d;
+  d.org_id = app.org_id;
+  d.app_id = app.id;
+  BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d, /*create=*/true));
+  if (d.name.empty()) return BadField("name", "is required");
+  d.created_ms = ctx.clock.NowMs();
+  std::string key;
+  std::string key_hash;
+  if (d.transport == Transport::kHttp) {
+    key = ctx.random.Token(32);
+    key_hash = auth::Sha256Hex(key);
+  }
+  BYSANS_ASSIGN_OR_RETURN(d, ctx.store.CreateDevice(d, key_hash));
+  json mqtt_out;
+  if (d.transport == Transport::kMqtt) {
+    BYSANS_ASSIGN_OR_RETURN(mqtt_out, IssueMqttCredentials(ctx, d));
+  }
+  Audit(ctx, p, req, d.org_id, "create", "device", std::to_string(d.id));
+  json out = ToJson(d);
+  if (!key.empty()) out["apiKey"] = key;
+  if (!mqtt_out.is_null()) out["mqtt"] = mqtt_out;
+  return out;
+}
+
+Result<Device> PatchDeviceFromBody(ApiContext& ctx, const http::Request& req,
+                                   const auth::Principal& p, Device d, const json& body) {
+  BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d, /*create=*/false));
+  BYSANS_RETURN_IF_ERROR(ctx.store.UpdateDevice(d));
+  Audit(ctx, p, req, d.org_id, "update", "device", std::to_string(d.id), body.dump());
+  return d;
+}
+
+Status DeleteLoadedDevice(ApiContext& ctx, const http::Request& req, const auth::Principal& p,
+                          const Device& d) {
+  BYSANS_RETURN_IF_ERROR(ctx.store.DeleteDevice(d.id));
+  if (d.transport == Transport::kMqtt) {
+    BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().DeleteCredential(d.id));
+    AwaitBroker(ctx, d.id);  // the broker refuses them before the answer
+  }
+  Audit(ctx, p, req, d.org_id, "delete", "device", std::to_string(d.id), d.name);
+  return Status::Ok();
+}
 
 void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx) {
   auto bind = [&ctx](auto fn) {

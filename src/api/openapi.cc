@@ -160,6 +160,8 @@ constexpr Op kOps[] = {
     {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1/{*path}", "", "StaResource", 200},
     // Its writes (api/sta_write.cc): Observations, CreateObservations.
     {"POST", "/sta/v1.1/{*path}", "StaCreateInput", "StaCreated", 201},
+    {"PATCH", "/sta/v1.1/{*path}", "StaThingInput", "StaResource", 200},
+    {"DELETE", "/sta/v1.1/{*path}", "", "", 204},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -257,10 +259,15 @@ void OpenDataSchemas(json& s) {
        "Datastreams(5)/Observations?$filter=phenomenonTime ge 2026-01-01T00:00:00Z"}};
   s["StaCreateInput"] = {
       {"description",
-       "POST Observations / Datastreams(N)/Observations: an Observation {phenomenonTime?, result, "
+       "POST Things: a Thing (StaThingInput); POST Observations / Datastreams(N)/Observations: an "
+       "Observation {phenomenonTime?, result, "
        "resultTime?, Datastream: {@iot.id}}; POST CreateObservations: [{Datastream: {@iot.id}, "
        "components: [phenomenonTime, result, resultTime?], dataArray: [[...], ...]}] (at most "
        "100,000 rows, 8 MiB)"}};
+  s["StaThingInput"] = {
+      {"description",
+       "A Thing: {name, description?, properties: {application: {id} (create only), tags?, "
+       "metadata?}, Locations?: [{name, encodingType, location: GeoJSON Point}]}"}};
   s["StaCreated"] = {{"description",
                       "The created Observation (Location header: its selfLink); for "
                       "CreateObservations an array of each row's selfLink or \"error\""}};

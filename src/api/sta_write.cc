@@ -11,11 +11,15 @@
 #include <mutex>
 
 #include "api/common.h"
+#include "api/devices.h"
 #include "core/time_format.h"
 #include "http/csrf.h"
+#include "sta/catalog.h"
 #include "sta/entity.h"
 #include "sta/entity_json.h"
+#include "sta/service.h"
 #include "sta/write_observations.h"
+#include "sta/write_things.h"
 
 namespace bysans::api {
 namespace {
@@ -313,12 +317,82 @@ http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth
   }
   return http::ErrorResponse(501, "not_implemented",
                              req.method + " " + std::string(path.substr(0, 100)) +
-                                 " is not supported: Observations can be created (POST "
-                                 "Observations, Datastreams(N)/Observations, CreateObservations)");
+                                 " is not supported: Observations can be created, Things "
+                                 "created, changed and deleted (docs/sensorthings.md); the store "
+                                 "cannot delete single Datastreams or Observations");
+}
+
+// "Things(12)" -> 12.
+std::optional<int64_t> ThingOfPath(std::string_view path) {
+  constexpr std::string_view kPre = "Things(";
+  if (path.size() <= kPre.size() + 1 || path.substr(0, kPre.size()) != kPre || path.back() != ')')
+    return std::nullopt;
+  return sta::ParseNumericId(path.substr(kPre.size(), path.size() - kPre.size() - 1));
+}
+
+// The Thing as GET Things(id) answers it, in the device's organisation.
+Result<http::Response> ThingAnswer(ApiContext& ctx, const http::Request& req, const Device& d,
+                                   int status) {
+  sta::Catalog catalog(ctx.store, std::vector<Id>{d.org_id});
+  sta::ServeRequest sr;
+  sr.path = "Things(" + std::to_string(d.id) + ")";
+  sr.base = BaseUrl(ctx, req) + std::string(kRoot);
+  sr.now_ms = ctx.clock.NowMs();
+  BYSANS_ASSIGN_OR_RETURN(sta::ServeReply reply, sta::Serve(catalog, sr));
+  http::Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", reply.content_type);
+  r.headers.Set("Location", sr.base + "/" + sr.path);
+  r.body = std::move(reply.body);
+  return r;
+}
+
+Result<nlohmann::json> JsonBody(const http::Request& req) {
+  const std::string& ct = req.headers.Get("content-type");
+  if (!ct.empty() && !http::IsJsonMediaType(ct))
+    return Status(Code::kUnsupportedMedia,
+                  "content type must be application/json, not " + ct.substr(0, 100));
+  return ParseJsonText(req.body, "the request body");
+}
+
+// POST Things: an HTTP device in properties.application.id (editor there), 201 + Location.
+// Its ingest key is not shown here: rotate it in the REST API to let the device send.
+Result<http::Response> CreateThing(ApiContext& ctx, const http::Request& req,
+                                   const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(req));
+  BYSANS_ASSIGN_OR_RETURN(sta::ThingWrite w, sta::ParseThing(body, /*create=*/true));
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json created,
+                          CreateDeviceFromBody(ctx, req, p, w.app_id, w.device));
+  BYSANS_ASSIGN_OR_RETURN(Device d, ctx.store.GetDevice(created["id"].get<Id>()));
+  return ThingAnswer(ctx, req, d, 201);
+}
+
+// PATCH Things(N): name, properties.tags/metadata, Locations; 200 with the Thing.
+Result<http::Response> PatchThing(ApiContext& ctx, const http::Request& req,
+                                  const auth::Principal& p, Id id) {
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(req));
+  BYSANS_ASSIGN_OR_RETURN(sta::ThingWrite w, sta::ParseThing(body, /*create=*/false));
+  BYSANS_ASSIGN_OR_RETURN(d, PatchDeviceFromBody(ctx, req, p, std::move(d), w.device));
+  return ThingAnswer(ctx, req, d, 200);
+}
+
+// DELETE Things(N): the device, as the REST API deletes it; its Location, HistoricalLocation,
+// FeatureOfInterest, Datastreams and their Observations are gone with it (404 from then on).
+Result<http::Response> DeleteThing(ApiContext& ctx, const http::Request& req,
+                                   const auth::Principal& p, Id id) {
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
+  BYSANS_RETURN_IF_ERROR(DeleteLoadedDevice(ctx, req, p, d));
+  return NoContent();
 }
 
 void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
+    if (StaPath(req) == "Things") {
+      auto r = CreateThing(ctx, req, p);
+      respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
+      return;
+    }
     if (!Creatable(StaPath(req))) {
       respond(Unsupported(ctx, req, p));
       return;
@@ -335,6 +409,20 @@ void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   });
 }
 
+// PATCH and DELETE: Things(N) only; anything else 501 after the role check.
+void ChangeOrDelete(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
+  WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
+    std::optional<int64_t> thing = ThingOfPath(StaPath(req));
+    if (!thing) {
+      respond(Unsupported(ctx, req, p));
+      return;
+    }
+    auto r =
+        req.method == "PATCH" ? PatchThing(ctx, req, p, *thing) : DeleteThing(ctx, req, p, *thing);
+    respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
+  });
+}
+
 }  // namespace
 
 void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx) {
@@ -345,7 +433,16 @@ void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx) {
       [&ctx](http::Request& req, const http::Responder& respond) { Post(ctx, req, respond); },
       "SensorThings API 1.1: create Observations (POST Observations, Datastreams(N)/"
       "Observations, CreateObservations with dataArray); stored through the ingest pipeline, "
-      "201 after the commit");
+      "201 after the commit); POST Things (an HTTP device in properties.application.id)");
+  for (const char* method : {"PATCH", "DELETE"}) {
+    router.Add(
+        method, std::string(kRoot) + "/{*path}",
+        [&ctx](http::Request& req, const http::Responder& respond) {
+          ChangeOrDelete(ctx, req, respond);
+        },
+        std::string("SensorThings API 1.1: ") + method +
+            " Things(N) (the device: name, properties.tags/metadata, Locations; delete)");
+  }
 }
 
 }  // namespace bysans::api

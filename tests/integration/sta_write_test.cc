@@ -149,8 +149,8 @@ TEST_F(StaWriteTest, CreateObservationDefaultsAndValidation) {
                           {"Content-Type: application/x-www-form-urlencoded"})
                 .status,
             415);
-  // Entity sets other than Observations are not created here (yet): a clear 501.
-  auto thing = Post("Things", {{"name", "x"}});
+  // Entity sets other than Observations and Things are not created here (yet): a clear 501.
+  auto thing = Post("Sensors", {{"name", "x"}});
   EXPECT_EQ(thing.status, 501);
   EXPECT_NE(thing.body.find("not supported"), std::string::npos) << thing.body;
   // Nothing of the refused ones was stored: temperature still has its one reading.
@@ -267,6 +267,114 @@ TEST_F(StaWriteTest, CreateObservationsTenThousand) {
                           {"Content-Type: application/json"})
                 .status,
             413);
+}
+
+// A.3 create-entity for Things, with deep insert of its Location: an HTTP device in the
+// application named by properties.application.id; answered 201 with Location and the Thing.
+TEST_F(StaWriteTest, CreateThingWithLocation) {
+  json thing = {{"name", "Målestation"},
+                {"description", "A station"},
+                {"properties",
+                 {{"application", {{"id", dev_.app_id}}},
+                  {"tags", {"luft"}},
+                  {"metadata", {{"room", "2.01"}}}}},
+                {"Locations",
+                 {{{"name", "Rådhuspladsen"},
+                   {"encodingType", "application/geo+json"},
+                   {"location", {{"type", "Point"}, {"coordinates", {12.5683, 55.6761}}}}}}}};
+  auto r = Post("Things", thing);
+  ASSERT_EQ(r.status, 201) << r.body;
+  json t = r.Json();
+  const int64_t id = t["@iot.id"].get<int64_t>();
+  EXPECT_EQ(r.headers["location"], server_->url() + "/sta/v1.1/Things(" + std::to_string(id) + ")");
+  EXPECT_EQ(t["name"], "Målestation");
+  EXPECT_EQ(t["properties"]["application"]["id"], dev_.app_id);
+  EXPECT_EQ(t["properties"]["tags"], json({"luft"}));
+  auto [status, locs] = StaGet(*admin_, "Things(" + std::to_string(id) + ")/Locations");
+  ASSERT_EQ(status, 200) << locs.dump();
+  ASSERT_EQ(locs["value"].size(), 1u) << locs.dump();
+  EXPECT_EQ(locs["value"][0]["location"]["coordinates"], json({12.5683, 55.6761}));
+  // It is a device of the REST API too.
+  auto dev = admin_->Get("/api/v1/devices/" + std::to_string(id));
+  ASSERT_EQ(dev.status, 200) << dev.body;
+  EXPECT_EQ(dev.Json()["transport"], "http");
+  EXPECT_EQ(dev.Json()["applicationId"], dev_.app_id);
+  // What a Thing cannot be given here: a 400 naming it, nothing created.
+  auto expect400 = [&](const json& body, const std::string& needle) {
+    auto bad = Post("Things", body);
+    EXPECT_EQ(bad.status, 400) << body.dump() << " -> " << bad.body;
+    EXPECT_NE(bad.body.find(needle), std::string::npos) << bad.body;
+  };
+  expect400({{"name", "x"}}, "properties.application.id");
+  expect400({{"properties", {{"application", {{"id", dev_.app_id}}}}}}, "name");
+  expect400({{"name", "x"},
+             {"properties", {{"application", {{"id", dev_.app_id}}}}},
+             {"Datastreams", json::array()}},
+            "Datastreams");
+  expect400({{"name", "x"},
+             {"properties", {{"application", {{"id", dev_.app_id}}}}},
+             {"Locations", {{{"location", {{"type", "Polygon"}}}}}}},
+            "Point");
+  EXPECT_EQ(
+      Post("Things", {{"name", "x"}, {"properties", {{"application", {{"id", 999999}}}}}}).status,
+      404);
+  auto [st2, all] = StaGet(*admin_, "Things");
+  EXPECT_EQ(all["value"].size(), 2u) << all.dump();
+}
+
+// A.3 update-entity (PATCH) for Things: name, properties, Locations; other members refused.
+TEST_F(StaWriteTest, PatchThing) {
+  const std::string thing = "/sta/v1.1/Things(" + std::to_string(dev_.device_id) + ")";
+  auto patch = [&](const json& body) {
+    return admin_->Request("PATCH", thing, body.dump(), {"Content-Type: application/json"});
+  };
+  auto r = patch({{"name", "Nyt navn"},
+                  {"properties", {{"tags", {"a", "b"}}}},
+                  {"Locations",
+                   {{{"location",
+                      {{"type", "Feature"},
+                       {"geometry", {{"type", "Point"}, {"coordinates", {10.2, 56.15}}}}}}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["name"], "Nyt navn");
+  auto got = admin_->Get(thing);
+  EXPECT_EQ(got.Json()["name"], "Nyt navn");
+  EXPECT_EQ(got.Json()["properties"]["tags"], json({"a", "b"}));
+  auto [status, loc] = StaGet(*admin_, "Things(" + std::to_string(dev_.device_id) + ")/Locations");
+  ASSERT_EQ(loc["value"].size(), 1u) << loc.dump();
+  EXPECT_EQ(loc["value"][0]["location"]["coordinates"], json({10.2, 56.15}));
+  // Locations [] removes the location.
+  ASSERT_EQ(patch({{"Locations", json::array()}}).status, 200);
+  auto [st2, none] = StaGet(*admin_, "Things(" + std::to_string(dev_.device_id) + ")/Locations");
+  EXPECT_EQ(none["value"].size(), 0u) << none.dump();
+  EXPECT_EQ(patch({{"properties", {{"application", {{"id", 1}}}}}}).status, 400);
+  EXPECT_EQ(patch({{"@iot.id", 5}}).status, 400);
+  EXPECT_EQ(patch({{"name", ""}}).status, 400);
+  // PATCH of other entities: 501, not silently ignored.
+  auto ds = admin_->Request("PATCH", "/sta/v1.1/" + Ds(temp_), json{{"name", "x"}}.dump(),
+                            {"Content-Type: application/json"});
+  EXPECT_EQ(ds.status, 501) << ds.body;
+}
+
+// A.3 delete-entity for Things: the device goes, and with it (as the standard cascades) its
+// Datastreams, their Observations, its Location and HistoricalLocation: all 404 afterwards.
+// Single Datastreams and Observations cannot be deleted (the store cannot remove them): 501.
+TEST_F(StaWriteTest, DeleteThingCascades) {
+  const std::string id = std::to_string(dev_.device_id);
+  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + Ds(temp_)).status, 501);
+  EXPECT_EQ(
+      admin_->Request("DELETE", "/sta/v1.1/Observations('" + ObservationId(temp_, kStaT0) + "')")
+          .status,
+      501);
+  auto r = admin_->Request("DELETE", "/sta/v1.1/Things(" + id + ")");
+  ASSERT_EQ(r.status, 204) << r.body;
+  for (const std::string& path : {"Things(" + id + ")", Ds(temp_), Ds(temp_) + "/Observations",
+                                  "Observations('" + ObservationId(temp_, kStaT0) + "')",
+                                  "Locations(" + id + ")", "HistoricalLocations(" + id + ")"})
+    EXPECT_EQ(StaGet(*admin_, path).first, 404) << path;
+  auto [status, obs] = StaGet(*admin_, "Observations");
+  EXPECT_EQ(obs["value"].size(), 0u) << obs.dump();
+  EXPECT_EQ(admin_->Get("/api/v1/devices/" + id).status, 404);
+  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/Things(" + id + ")").status, 404);
 }
 
 }  // namespace

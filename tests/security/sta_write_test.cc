@@ -144,5 +144,34 @@ TEST_F(StaWriteSecurityTest, UntrustedBodiesAreRefused) {
             201);
 }
 
+// Things: a Thing cannot be created in another organisation's application, nor A's Things
+// changed or deleted by B; a viewer creates, changes and deletes nothing.
+TEST_F(StaWriteSecurityTest, ThingsStayInTheirOrganisation) {
+  const json in_a = {{"name", "planted"},
+                     {"properties", {{"application", {{"id", a_.device.app_id}}}}}};
+  EXPECT_EQ(Post(*b_.editor.client, "Things", in_a).status, 404);
+  EXPECT_EQ(Post(*b_.admin.client, "Things", in_a).status, 404);
+  EXPECT_EQ(Post(*a_.viewer.client, "Things", in_a).status, 403);
+  const std::string thing_a = "/sta/v1.1/Things(" + std::to_string(a_.device.device_id) + ")";
+  const std::string rename = json{{"name", "owned"}}.dump();
+  const std::string ct = "Content-Type: application/json";
+  EXPECT_EQ(b_.editor.client->Request("PATCH", thing_a, rename, {ct}).status, 404);
+  EXPECT_EQ(a_.viewer.client->Request("PATCH", thing_a, rename, {ct}).status, 403);
+  EXPECT_EQ(b_.admin.client->Request("DELETE", thing_a).status, 404);
+  EXPECT_EQ(a_.viewer.client->Request("DELETE", thing_a).status, 403);
+  auto [status, things] = StaGet(*a_.viewer.client, "Things");
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(things["value"].size(), 1u) << things.dump();
+  EXPECT_NE(things["value"][0]["name"], "owned");
+  // The legitimate use: A's editor creates, renames and deletes in A.
+  auto created = Post(*a_.editor.client, "Things", in_a);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string mine =
+      "/sta/v1.1/Things(" + std::to_string(created.Json()["@iot.id"].get<int64_t>()) + ")";
+  EXPECT_EQ(a_.editor.client->Request("PATCH", mine, rename, {ct}).status, 200);
+  EXPECT_EQ(a_.editor.client->Request("DELETE", mine).status, 204);
+  EXPECT_EQ(a_.editor.client->Request("PATCH", thing_a, rename, {ct}).status, 200);
+}
+
 }  // namespace
 }  // namespace bysans::testing
