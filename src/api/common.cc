@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "core/json_depth.h"
@@ -239,6 +241,22 @@ void AddPublic(http::Router& router, std::string method, std::string pattern, st
         });
       },
       std::move(summary));
+}
+
+std::string BaseUrl(const ApiContext& ctx, const http::Request& req) {
+  if (!ctx.public_url.empty()) {
+    std::string base = ctx.public_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
+  }
+  const std::string& host = req.headers.Get("host");
+  bool plain =
+      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+               c == '[' || c == ']';
+      });
+  if (!plain) return {};
+  return std::string(req.tls ? "https://" : "http://") + host;
 }
 
 Result<std::vector<Device>> DevicesOfApplication(ApiContext& ctx, const Application& app) {

@@ -111,6 +111,11 @@ using PublicHandler = std::function<Result<http::Response>(http::Request&)>;
 void AddPublic(http::Router& router, std::string method, std::string pattern, std::string summary,
                PublicHandler fn);
 
+// scheme://host[:port] for absolute links in answers (open-data catalogue, SensorThings):
+// http.public_url, else the request's Host when it is a plain host name or address (anything
+// else gives "", i.e. paths only).
+std::string BaseUrl(const ApiContext& ctx, const http::Request& req);
+
 // Every device of the application, all pages.
 Result<std::vector<Device>> DevicesOfApplication(ApiContext& ctx, const Application& app);
 // The latest reading of every key of each device (SeriesStore::Latest, 500 devices a call).

@@ -63,4 +63,6 @@ void RegisterActionRoutes(http::Router& router, ApiContext& ctx);    // action d
 void RegisterOpenDataRoutes(http::Router& router, ApiContext& ctx);  // dataset definitions
 // The public Open Data DK catalogue and distributions (no login; api/open_data_public.cc).
 void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx);
+// OGC SensorThings API 1.1, read side (api/sta.cc, sta/README.md).
+void RegisterStaRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

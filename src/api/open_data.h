@@ -23,6 +23,11 @@ Status CheckDatasetSelection(ApiContext& ctx, const OpenDataset& d);
 // public side shows, whatever changed since the dataset was saved.
 Result<std::vector<Device>> DatasetDevices(ApiContext& ctx, const OpenDataset& d);
 
+// The published dataset the request's path names ({orgId}, {id}): one kNotFound when it does
+// not exist, is not published or belongs to another organisation (api/open_data_public.cc; the
+// public SensorThings root, api/sta.cc, serves it too).
+Result<OpenDataset> LoadPublishedDataset(ApiContext& ctx, const http::Request& req);
+
 // The first dataset of the application's organisation that covers the application or one of
 // its devices (nullopt: none).
 Result<std::optional<Id>> DatasetCovering(ApiContext& ctx, const Application& app);

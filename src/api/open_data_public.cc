@@ -29,24 +29,6 @@ Status NoDataset(Id org, Id id) {
                   std::to_string(org));
 }
 
-// scheme://host[:port] for the catalogue's links: http.public_url, else the request's Host when
-// it is a plain host name or address (anything else gives paths only).
-std::string BaseUrl(const ApiContext& ctx, const http::Request& req) {
-  if (!ctx.public_url.empty()) {
-    std::string base = ctx.public_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base;
-  }
-  const std::string& host = req.headers.Get("host");
-  bool plain =
-      !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-               c == '[' || c == ']';
-      });
-  if (!plain) return {};
-  return std::string(req.tls ? "https://" : "http://") + host;
-}
-
 // 64-bit FNV-1a of the body, as a weak validator.
 std::string ETagOf(std::string_view body) {
   uint64_t h = 14695981039346656037ULL;
@@ -220,6 +202,11 @@ Result<http::Response> History(ApiContext& ctx, http::Request& req, bool csv) {
 }
 
 }  // namespace
+
+Result<OpenDataset> LoadPublishedDataset(ApiContext& ctx, const http::Request& req) {
+  BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
+  return std::move(p.dataset);
+}
 
 void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx) {
   const std::string root = "/api/v1/open-data-dk-sharing/{orgId}";

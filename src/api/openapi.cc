@@ -153,6 +153,11 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/open-data-dk-sharing/{orgId}/datasets/{id}/history.csv", "", "", 200},
     {"GET", "/api/v1/open-data-dk-sharing/{orgId}/datasets/{id}/history.json", "",
      "OpenDataHistory", 200},
+    // OGC SensorThings API 1.1, read side (api/sta.cc, docs/sensorthings.md).
+    {"GET", "/sta/v1.1", "", "StaServiceRoot", 200},
+    {"GET", "/sta/v1.1/{*path}", "", "StaResource", 200},
+    {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1", "", "StaServiceRoot", 200},
+    {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1/{*path}", "", "StaResource", 200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -239,6 +244,15 @@ void OpenDataSchemas(json& s) {
                           {"accrualPeriodicity", Str()},
                           {"landingPage", Str()},
                           {"distribution", {{"type", "array"}, {"items", dist}}}});
+  s["StaServiceRoot"] =
+      Obj({{"value", {{"type", "array"}, {"items", Obj({{"name", Str()}, {"url", Str()}})}}},
+           {"serverSettings", Obj({{"conformance", StrArray()}})}});
+  s["StaResource"] = {
+      {"type", "object"},
+      {"description",
+       "A SensorThings entity, a collection {value, @iot.count, @iot.nextLink} or a property "
+       "(OGC 18-088); .../$value answers text/plain. Path examples: Things, Things(1)/Datastreams, "
+       "Datastreams(5)/Observations?$filter=phenomenonTime ge 2026-01-01T00:00:00Z"}};
   s["DcatCatalog"] = Obj({{"@context", Str()},
                           {"@type", Str()},
                           {"conformsTo", Str()},
@@ -740,22 +754,27 @@ json ResponseSchema(std::string_view response) {
   return Ref(response);
 }
 
+// The router's "{*name}" (the rest of the path) as OpenAPI writes a parameter: "{name}".
+std::string PathKey(std::string pattern) {
+  if (size_t i = pattern.find("{*"); i != std::string::npos) pattern.erase(i + 1, 1);
+  return pattern;
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
 json Operation(const http::RouteInfo& r) {
-  json op = {{"summary", r.summary}, {"operationId", Lower(r.method) + " " + r.pattern}};
+  json op = {{"summary", r.summary}, {"operationId", Lower(r.method) + " " + PathKey(r.pattern)}};
   json params = json::array();
   size_t i = 0;
   while ((i = r.pattern.find('{', i)) != std::string::npos) {
     size_t j = r.pattern.find('}', i);
     if (j == std::string::npos) break;
-    params.push_back({{"name", r.pattern.substr(i + 1, j - i - 1)},
-                      {"in", "path"},
-                      {"required", true},
-                      {"schema", Str()}});
+    std::string name = r.pattern.substr(i + 1, j - i - 1);
+    if (name.starts_with('*')) name.erase(0, 1);  // "{*path}": the rest of the path
+    params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", Str()}});
     i = j;
   }
   if (!params.empty()) op["parameters"] = params;
@@ -796,7 +815,7 @@ json Operation(const http::RouteInfo& r) {
 
 json BuildOpenApi(const std::vector<http::RouteInfo>& routes) {
   json paths = json::object();
-  for (const auto& r : routes) paths[r.pattern][Lower(r.method)] = Operation(r);
+  for (const auto& r : routes) paths[PathKey(r.pattern)][Lower(r.method)] = Operation(r);
   return {{"openapi", "3.0.3"},
           {"info",
            {{"title", "bysans"},

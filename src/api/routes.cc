@@ -27,6 +27,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterLorawanRoutes(router, ctx);         // api/integrations.cc
   RegisterOpenDataRoutes(router, ctx);        // api/open_data.cc
   RegisterOpenDataPublicRoutes(router, ctx);  // api/open_data_public.cc
+  RegisterStaRoutes(router, ctx);             // api/sta.cc: SensorThings API
 }
 
 }  // namespace bysans::api

@@ -23,6 +23,12 @@ bool IsParam(const std::string& seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
 
+// "{*name}" as the last segment: the rest of the path (one or more segments, joined by '/').
+bool IsRest(const std::vector<std::string>& segments) {
+  return !segments.empty() && segments.back().size() > 3 && segments.back().rfind("{*", 0) == 0 &&
+         segments.back().back() == '}';
+}
+
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, Handler handler, std::string summary) {
@@ -37,16 +43,23 @@ void Router::Dispatch(Request& req, Responder respond) const {
   std::vector<std::string> segs = Split(req.path);
   bool path_matched = false;
   for (const Route& r : routes_) {
-    if (r.segments.size() != segs.size()) continue;
+    const bool rest = IsRest(r.segments);
+    if (rest ? segs.size() < r.segments.size() : r.segments.size() != segs.size()) continue;
     std::map<std::string, std::string> params;
     bool match = true;
-    for (size_t i = 0; i < segs.size() && match; ++i) {
+    const size_t fixed = rest ? r.segments.size() - 1 : segs.size();
+    for (size_t i = 0; i < fixed && match; ++i) {
       if (IsParam(r.segments[i]))
         params[r.segments[i].substr(1, r.segments[i].size() - 2)] = segs[i];
       else
         match = r.segments[i] == segs[i];
     }
     if (!match) continue;
+    if (rest) {
+      std::string tail;
+      for (size_t i = fixed; i < segs.size(); ++i) tail += (i > fixed ? "/" : "") + segs[i];
+      params[r.segments.back().substr(2, r.segments.back().size() - 3)] = std::move(tail);
+    }
     path_matched = true;
     if (r.info.method != req.method && !(req.method == "HEAD" && r.info.method == "GET")) continue;
     req.params = std::move(params);

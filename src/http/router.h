@@ -1,5 +1,6 @@
 // Maps (method, path pattern) to handlers. Patterns are literal segments and
-// {name} placeholders: "/api/v1/organizations/{orgId}/applications".
+// {name} placeholders: "/api/v1/organizations/{orgId}/applications"; a last segment "{*name}"
+// takes the rest of the path, one or more segments ("/sta/v1.1/{*path}").
 // Build it at startup, then use it read-only from any thread.
 #pragma once
 

@@ -157,6 +157,18 @@ struct ReadingQuery {
   TimeMs to = INT64_MAX;  // inclusive
   int64_t limit = 1000;
   std::optional<Quality> quality;
+  bool oldest_first = false;  // default newest first; the limit then keeps the oldest
+};
+
+// One series (device, key) as the store knows it. `id` is the store's own series id: assigned
+// when the series first receives a reading and never changed or reused (SensorThings Datastream
+// ids, sta/README.md).
+struct SeriesRef {
+  int64_t id = 0;
+  Id device_id = 0;
+  std::string key;
+  std::string unit;               // the last non-empty unit received
+  std::optional<Reading> latest;  // newest committed reading, if any
 };
 
 struct AggregateQuery {
@@ -209,6 +221,10 @@ class SeriesStore {
   virtual Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) = 0;
   // Keys a device has ever sent.
   virtual Result<std::vector<std::string>> Keys(Id device_id) = 0;
+  // The series of each given device, ordered by series id.
+  virtual Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) = 0;
+  // One series by its id; kNotFound when there is none.
+  virtual Result<SeriesRef> GetSeries(int64_t series_id) = 0;
   // Raw messages, newest first.
   virtual Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) = 0;
   // Readings counted per quality flag for a device.

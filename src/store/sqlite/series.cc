@@ -775,8 +775,9 @@ Result<std::vector<Reading>> SqliteStore::QueryReadings(const ReadingQuery& q) {
           Reading{q.device_id, series[i].key, p.ts, ToValue(p), series[i].unit, p.quality});
     }
   }
-  std::sort(out.begin(), out.end(), [](const Reading& a, const Reading& b) {
-    return a.ts != b.ts ? a.ts > b.ts : a.key < b.key;
+  std::sort(out.begin(), out.end(), [&q](const Reading& a, const Reading& b) {
+    if (a.ts != b.ts) return q.oldest_first ? a.ts < b.ts : a.ts > b.ts;
+    return a.key < b.key;
   });
   if (out.size() > limit) out.resize(limit);
   return out;
@@ -913,6 +914,38 @@ Result<std::vector<std::string>> SqliteStore::Keys(Id device_id) {
   for (const SeriesInfo& s : SeriesOf(device_id, "")) out.push_back(s.key);
   std::sort(out.begin(), out.end());
   return out;
+}
+
+namespace {
+SeriesRef RefOf(const SeriesInfo& s) {
+  SeriesRef r{s.id, s.device_id, s.key, s.unit, std::nullopt};
+  if (s.latest)
+    r.latest =
+        Reading{s.device_id, s.key, s.latest->ts, ToValue(*s.latest), s.unit, s.latest->quality};
+  return r;
+}
+}  // namespace
+
+Result<std::vector<SeriesRef>> SqliteStore::ListSeries(const std::vector<Id>& device_ids) {
+  std::vector<SeriesRef> out;
+  {
+    std::lock_guard lk(cache_mu_);
+    for (Id dev : device_ids) {
+      auto it = device_series_.find(dev);
+      if (it == device_series_.end()) continue;
+      for (int64_t sid : it->second) out.push_back(RefOf(series_.at(sid)));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SeriesRef& a, const SeriesRef& b) { return a.id < b.id; });
+  return out;
+}
+
+Result<SeriesRef> SqliteStore::GetSeries(int64_t series_id) {
+  std::lock_guard lk(cache_mu_);
+  auto it = series_.find(series_id);
+  if (it == series_.end()) return NotFound("no series with id " + std::to_string(series_id));
+  return RefOf(it->second);
 }
 
 Result<std::vector<RawMessage>> SqliteStore::QueryMessages(const MessageQuery& q) {

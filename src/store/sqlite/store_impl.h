@@ -242,6 +242,8 @@ class SqliteStore final : public Store {
   Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override;
   Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) override;
   Result<std::vector<std::string>> Keys(Id device_id) override;
+  Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) override;
+  Result<SeriesRef> GetSeries(int64_t series_id) override;
   Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
   Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
 

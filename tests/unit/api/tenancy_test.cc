@@ -126,6 +126,10 @@ class TenancyTest : public ApiFixture {
       std::string seg =
           pattern.substr(i + 1, slash == std::string::npos ? std::string::npos : slash - i - 1);
       std::string value = seg;
+      if (seg == "{*path}") {  // api/sta.cc: a SensorThings resource path, the tenant's Thing
+        out += "/Things(" + std::to_string(t.device) + ")";
+        break;
+      }
       if (seg.size() > 2 && seg.front() == '{') {
         std::string name = seg.substr(1, seg.size() - 2);
         Id id = 0;

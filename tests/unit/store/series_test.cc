@@ -358,5 +358,46 @@ TEST_F(SeriesTest, ConcurrentAppendAndQuery) {
   EXPECT_EQ(All(1, "c").size(), 3700u);
 }
 
+// SensorThings Datastream ids are the store's series ids: listed per device, looked up by id,
+// unchanged after a reopen; readings can also come oldest first.
+TEST_F(SeriesTest, SeriesIdsAreListedAndStableAcrossReopen) {
+  Put({R(1, "temp", kT0, 21.5, "C"), R(1, "door", kT0 + 1000, true), R(2, "temp", kT0, 9.0),
+       R(1, "temp", kT0 + 2000, 22.0, "C")});
+  auto listed = store_->ListSeries({1, 2, 99});
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_LT(listed->at(0).id, listed->at(1).id);
+  EXPECT_LT(listed->at(1).id, listed->at(2).id);
+  std::map<std::pair<Id, std::string>, int64_t> ids;
+  for (const SeriesRef& s : *listed) ids[{s.device_id, s.key}] = s.id;
+  const int64_t temp1 = ids.at({1, "temp"});
+  auto one = store_->GetSeries(temp1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->device_id, 1);
+  EXPECT_EQ(one->key, "temp");
+  EXPECT_EQ(one->unit, "C");
+  ASSERT_TRUE(one->latest.has_value());
+  EXPECT_EQ(one->latest->ts, kT0 + 2000);
+  EXPECT_EQ(std::get<double>(one->latest->value), 22.0);
+  EXPECT_EQ(store_->GetSeries(987654).status().code(), Code::kNotFound);
+
+  ReadingQuery q;
+  q.device_id = 1;
+  q.key = "temp";
+  q.limit = 1;
+  q.oldest_first = true;
+  auto oldest = store_->QueryReadings(q);
+  ASSERT_EQ(oldest->size(), 1u);
+  EXPECT_EQ(oldest->at(0).ts, kT0);
+
+  Reopen();
+  auto again = store_->ListSeries({1, 2});
+  ASSERT_TRUE(again.ok());
+  std::map<std::pair<Id, std::string>, int64_t> after;
+  for (const SeriesRef& s : *again) after[{s.device_id, s.key}] = s.id;
+  EXPECT_EQ(after, ids);
+  EXPECT_EQ(store_->GetSeries(temp1)->latest->ts, kT0 + 2000);
+}
+
 }  // namespace
 }  // namespace bysans
