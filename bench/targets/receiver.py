@@ -3,7 +3,7 @@
 a JSON array of bysans envelopes) and, from POST /reset on, the lag of each record: arrival
 time - receivedAt. GET /stats: {"count": {name: n}, "lag_p99_ms": x, "lag_n": n}.
 Usage: receiver.py PORT_FILE [NAME] (writes the port it listens on; with NAME it also counts
-the envelopes on stdin, one per line as mosquitto_sub prints an MQTT target's publishes, as NAME)."""
+an MQTT target's envelopes as bench_mqtt_target_reader counts them on stdin, as NAME)."""
 import json
 import re
 import sys
@@ -59,15 +59,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def count_mqtt(name):
-    """Counts the envelopes an MQTT target published, one per line on stdin (mosquitto_sub's
-    output), as if they had been posted to `name`."""
-    for line in sys.stdin.buffer:
-        now = time.time() * 1000.0
-        times = RECEIVED_AT.findall(line)
-        lags = [now - received_ms(t.decode()) for t in times]
+    """Counts the envelopes an MQTT target published, as if they had been posted to `name`:
+    bench_mqtt_target_reader writes "<count> <lag_ms>..." lines on stdin."""
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
         with LOCK:
-            COUNT[name] = COUNT.get(name, 0) + len(times)
-            LAGS.extend(lags)
+            COUNT[name] = COUNT.get(name, 0) + int(parts[0])
+            LAGS.extend(map(float, parts[1:]))
 
 
 if len(sys.argv) > 2:

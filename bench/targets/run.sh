@@ -7,7 +7,7 @@
 #    BENCH_RATE (0 = as fast as the devices' windows allow).
 # 2. BENCH_TARGETS (2) targets on the devices' application: HTTP push (batchSize 500) to a path
 #    of receiver.py each, the last one an MQTT publish target (QoS 1) to a second Mosquitto whose
-#    messages mosquitto_sub hands to receiver.py (BENCH_MQTT_TARGET=0: HTTP only); the same load
+#    messages bench_mqtt_target_reader counts for receiver.py (BENCH_MQTT_TARGET=0: HTTP only); the same load
 #    again: stored rate with targets (ratio to
 #    step 1) and delivered records per second per target (until the receiver has them all).
 # 3. Half the step-2 rate for BENCH_LAT_S seconds: p99 of (arrival at the receiver -
@@ -25,6 +25,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 export BYSANS_BUILD_DIR="${BYSANS_BUILD_DIR:-$ROOT/build/release}"
 source "$HERE/../lib.sh"
 LOAD="${BENCH_MQTT_LOAD:-$BYSANS_BUILD_DIR/bench/mqtt/bench_mqtt_load}"
+READER="$BYSANS_BUILD_DIR/bench/targets/bench_mqtt_target_reader"
 DEVICES="${BENCH_DEVICES:-200}"
 STORE_S="${BENCH_STORE_S:-15}"
 LAT_S="${BENCH_LAT_S:-8}"
@@ -32,8 +33,8 @@ BACKLOG_S="${BENCH_BACKLOG_S:-10}"
 WINDOW="${BENCH_WINDOW:-20}"
 RATE="${BENCH_RATE:-0}"
 TARGETS="${BENCH_TARGETS:-2}"
-if [[ ! -x "$LOAD" || ! -x "$BYSANS_BIN" ]]; then
-  cmake --build "$BYSANS_BUILD_DIR" --target bysans bench_mqtt_load -j2 >&2
+if [[ ! -x "$LOAD" || ! -x "$READER" || ! -x "$BYSANS_BIN" ]]; then
+  cmake --build "$BYSANS_BUILD_DIR" --target bysans bench_mqtt_load bench_mqtt_target_reader -j2 >&2
 fi
 
 TMP="$(mktemp -d /tmp/bysans-bench-targets-XXXXXX)"
@@ -42,7 +43,7 @@ mkdir -p "$DATA"
 RX_PID=""
 cleanup() {
   [[ -n "$RX_PID" ]] && kill "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null
-  pkill -f "bench-target-reader" 2>/dev/null || true
+  pkill -f "bench_mqtt_target_reader" 2>/dev/null || true
   [[ -n "${MQTT_TARGET_PID:-}" ]] && kill "$MQTT_TARGET_PID" 2>/dev/null && wait "$MQTT_TARGET_PID" 2>/dev/null
   stop_bysans || true
   rm -rf "$TMP"
@@ -73,8 +74,9 @@ echo "run.sh: no targets: $BASE_OUT" >&2
 BASE_RATE=$(field rate "$BASE_OUT")
 
 # --- 2. with targets ---------------------------------------------------------------------
-# The last target publishes to a broker of its own (a second Mosquitto on loopback, as a
-# municipality's), read by mosquitto_sub into the receiver; BENCH_MQTT_TARGET=0: HTTP only.
+# The last target publishes to a broker of its own (a second Mosquitto on loopback with its
+# default settings, as a municipality's), read by bench_mqtt_target_reader into the receiver;
+# BENCH_MQTT_TARGET=0: HTTP only.
 MQTT_TARGET_PID=""
 if [[ "${BENCH_MQTT_TARGET:-1}" != 0 ]]; then
   TARGET_BROKER_PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
@@ -84,7 +86,7 @@ if [[ "${BENCH_MQTT_TARGET:-1}" != 0 ]]; then
   MQTT_TARGET_PID=$!
   sleep 0.5
   export BENCH_MQTT_TARGET_URL="mqtt://127.0.0.1:$TARGET_BROKER_PORT"
-  mosquitto_sub -h 127.0.0.1 -p "$TARGET_BROKER_PORT" -t 'bench/#' -q 1 -i bench-target-reader \
+  "$READER" "$TARGET_BROKER_PORT" 'bench/#' \
     | python3 "$HERE/receiver.py" "$TMP/rx.port" "/t$((TARGETS - 1))" &
 else
   python3 "$HERE/receiver.py" "$TMP/rx.port" &
