@@ -160,6 +160,7 @@ constexpr Op kOps[] = {
     {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1/{*path}", "", "StaResource", 200},
     // Its writes (api/sta_write.cc): Observations, CreateObservations.
     {"POST", "/sta/v1.1/{*path}", "StaCreateInput", "StaCreated", 201},
+    {"POST", "/sta/v1.1/$batch", "StaBatch", "StaBatchResponses", 200},
     {"PATCH", "/sta/v1.1/{*path}", "StaThingInput", "StaResource", 200},
     {"DELETE", "/sta/v1.1/{*path}", "", "", 204},
 };
@@ -264,6 +265,11 @@ void OpenDataSchemas(json& s) {
        "resultTime?, Datastream: {@iot.id}}; POST CreateObservations: [{Datastream: {@iot.id}, "
        "components: [phenomenonTime, result, resultTime?], dataArray: [[...], ...]}] (at most "
        "100,000 rows, 8 MiB)"}};
+  s["StaBatch"] = {{"description",
+                    "{requests: [{id, method, url (relative to /sta/v1.1; \"$<id>\" = an entity "
+                    "created earlier), body?, dependsOn?}]}, at most 100"}};
+  s["StaBatchResponses"] = {
+      {"description", "{responses: [{id, status, headers?: {location}, body?}]}"}};
   s["StaThingInput"] = {
       {"description",
        "A Thing: {name, description?, properties: {application: {id} (create only), tags?, "

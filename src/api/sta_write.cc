@@ -12,6 +12,7 @@
 
 #include "api/common.h"
 #include "api/devices.h"
+#include "api/sta_batch.h"
 #include "core/time_format.h"
 #include "http/csrf.h"
 #include "sta/catalog.h"
@@ -255,6 +256,15 @@ std::optional<int64_t> DatastreamOfPath(std::string_view path) {
   return sta::ParseNumericId(path.substr(kPre.size(), path.size() - kPre.size() - kPost.size()));
 }
 
+// The body as JSON (depth-checked before parsing); 415 for a content type other than JSON.
+Result<nlohmann::json> JsonBody(const http::Request& req) {
+  const std::string& ct = req.headers.Get("content-type");
+  if (!ct.empty() && !http::IsJsonMediaType(ct))
+    return Status(Code::kUnsupportedMedia,
+                  "content type must be application/json, not " + ct.substr(0, 100));
+  return ParseJsonText(req.body, "the request body");
+}
+
 // The path after the root ("CreateObservations", "Datastreams(5)/Observations").
 std::string_view StaPath(const http::Request& req) {
   std::string_view path = req.path;
@@ -268,11 +278,7 @@ bool Creatable(std::string_view path) {
 
 Result<Prepared> Prepare(ApiContext& ctx, const http::Request& req, const auth::Principal& p) {
   const std::string_view path = StaPath(req);
-  const std::string& ct = req.headers.Get("content-type");
-  if (!ct.empty() && !http::IsJsonMediaType(ct))
-    return Status(Code::kUnsupportedMedia,
-                  "content type must be application/json, not " + ct.substr(0, 100));
-  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonText(req.body, "the request body"));
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(req));
   if (path == "CreateObservations") return CreateObservations(ctx, req, p, body);
   return CreateObservation(ctx, req, p, body, DatastreamOfPath(path));
 }
@@ -315,6 +321,10 @@ http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth
       return http::ErrorResponse(NotFound("no entity " + std::string(path.substr(0, 100))));
     if (!d.ok()) return http::ErrorResponse(d.status());
   }
+  if (!req.body.empty()) {  // a malformed or too deeply nested body is a 400 as on every route
+    auto body = JsonBody(req);
+    if (!body.ok()) return http::ErrorResponse(body.status());
+  }
   return http::ErrorResponse(501, "not_implemented",
                              req.method + " " + std::string(path.substr(0, 100)) +
                                  " is not supported: Observations can be created, Things "
@@ -345,14 +355,6 @@ Result<http::Response> ThingAnswer(ApiContext& ctx, const http::Request& req, co
   r.headers.Set("Location", sr.base + "/" + sr.path);
   r.body = std::move(reply.body);
   return r;
-}
-
-Result<nlohmann::json> JsonBody(const http::Request& req) {
-  const std::string& ct = req.headers.Get("content-type");
-  if (!ct.empty() && !http::IsJsonMediaType(ct))
-    return Status(Code::kUnsupportedMedia,
-                  "content type must be application/json, not " + ct.substr(0, 100));
-  return ParseJsonText(req.body, "the request body");
 }
 
 // POST Things: an HTTP device in properties.application.id (editor there), 201 + Location.
@@ -426,6 +428,7 @@ void ChangeOrDelete(ApiContext& ctx, http::Request& req, const http::Responder& 
 }  // namespace
 
 void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx) {
+  RegisterStaBatchRoute(router, ctx);  // before POST {*path}: routes match in order
   router.SetBodyLimit("POST", std::string(kRoot) + "/CreateObservations",
                       kCreateObservationsBodyLimit);
   router.Add(

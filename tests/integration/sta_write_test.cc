@@ -377,5 +377,73 @@ TEST_F(StaWriteTest, DeleteThingCascades) {
   EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/Things(" + id + ")").status, 404);
 }
 
+// A.4 req/batch-request/batch-request (JSON batch format): requests run in order as the
+// caller; "$<id>" names an entity created earlier; each answer has its own status; a request
+// whose dependency failed is 424; a malformed batch is a 400.
+TEST_F(StaWriteTest, BatchRequests) {
+  const int64_t t = NowMs() / 1000 * 1000;
+  json batch = {
+      {"requests",
+       {{{"id", "t"},
+         {"method", "post"},
+         {"url", "Things"},
+         {"body", {{"name", "Batch"}, {"properties", {{"application", {{"id", dev_.app_id}}}}}}}},
+        {{"id", "rename"},
+         {"method", "PATCH"},
+         {"url", "$t"},
+         {"body", {{"name", "Batch 2"}}},
+         {"dependsOn", {"t"}}},
+        {{"id", "read"}, {"method", "GET"}, {"url", "$t?$select=name"}},
+        {{"id", "obs"},
+         {"method", "POST"},
+         {"url", Ds(temp_) + "/Observations"},
+         {"body", {{"phenomenonTime", Rfc3339(t)}, {"result", 4.5}}}},
+        {{"id", "bad"},
+         {"method", "POST"},
+         {"url", Ds(temp_) + "/Observations"},
+         {"body", {{"result", "x"}}}},
+        {{"id", "after-bad"}, {"method", "GET"}, {"url", "Things"}, {"dependsOn", {"bad"}}},
+        {{"id", "missing"}, {"method", "GET"}, {"url", "Things(999999)"}}}}};
+  auto r = admin_->PostJson("/sta/v1.1/$batch", batch);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json res = r.Json()["responses"];
+  ASSERT_EQ(res.size(), 7u) << res.dump();
+  EXPECT_EQ(res[0]["id"], "t");
+  EXPECT_EQ(res[0]["status"], 201);
+  const int64_t thing = res[0]["body"]["@iot.id"].get<int64_t>();
+  EXPECT_EQ(res[1]["status"], 200) << res[1].dump();
+  EXPECT_EQ(res[2]["status"], 200);
+  EXPECT_EQ(res[2]["body"]["name"], "Batch 2");
+  EXPECT_EQ(res[3]["status"], 201);
+  EXPECT_EQ(res[3]["headers"]["location"],
+            server_->url() + "/sta/v1.1/Observations('" + ObservationId(temp_, t) + "')");
+  EXPECT_EQ(res[4]["status"], 400);
+  EXPECT_EQ(res[5]["status"], 424);
+  EXPECT_EQ(res[6]["status"], 404);
+  EXPECT_EQ(StaGet(*admin_, "Things(" + std::to_string(thing) + ")").second["name"], "Batch 2");
+  // Malformed batches: 400 naming the request and field, nothing run.
+  for (const json& bad :
+       {json{{"requests", {{{"id", "1"}, {"method", "GET"}, {"url", "../../api/v1/users"}}}}},
+        json{{"requests", {{{"id", "1"}, {"method", "GET"}, {"url", "/api/v1/users"}}}}},
+        json{{"requests", {{{"id", "1"}, {"method", "GET"}, {"url", "$batch"}}}}},
+        json{{"requests",
+              {{{"id", "1"}, {"method", "POST"}, {"url", "Things"}, {"atomicityGroup", "g"}}}}},
+        json{{"requests", {{{"id", "1"}, {"method", "PUT"}, {"url", "Things"}}}}},
+        json{{"requests",
+              {{{"id", "1"}, {"method", "GET"}, {"url", "Things"}, {"dependsOn", {"2"}}}}}},
+        json{{"value", json::array()}}}) {
+    auto b = admin_->PostJson("/sta/v1.1/$batch", bad);
+    EXPECT_EQ(b.status, 400) << bad.dump() << " -> " << b.body;
+  }
+  HttpClient anonymous(server_->url());
+  EXPECT_EQ(anonymous.PostJson("/sta/v1.1/$batch", batch).status, 401);
+  // Listed in the service root, now that its tests pass.
+  json root = anonymous.Get("/sta/v1.1").Json();
+  const std::string conf =
+      "http://www.opengis.net/spec/iot_sensing/1.1/req/batch-request/batch-request";
+  EXPECT_NE(root["serverSettings"]["conformance"].dump().find(conf), std::string::npos)
+      << root.dump();
+}
+
 }  // namespace
 }  // namespace bysans::testing

@@ -173,5 +173,42 @@ TEST_F(StaWriteSecurityTest, ThingsStayInTheirOrganisation) {
   EXPECT_EQ(a_.editor.client->Request("PATCH", thing_a, rename, {ct}).status, 200);
 }
 
+// A batch runs each request as its caller: B's batch cannot reach A's entities (404 each),
+// a viewer's batch writes nothing (403 each), a cross-site session batch is refused whole.
+TEST_F(StaWriteSecurityTest, BatchRequestsKeepRolesAndTenancy) {
+  const std::string thing_a = "Things(" + std::to_string(a_.device.device_id) + ")";
+  json batch = {
+      {"requests",
+       {{{"id", "1"}, {"method", "GET"}, {"url", thing_a}},
+        {{"id", "2"}, {"method", "PATCH"}, {"url", thing_a}, {"body", {{"name", "owned"}}}},
+        {{"id", "3"},
+         {"method", "POST"},
+         {"url", Obs(ds_a_)},
+         {"body", {{"phenomenonTime", FormatTime(kStaT0 + kStaStep)}, {"result", 666}}}},
+        {{"id", "4"}, {"method", "DELETE"}, {"url", thing_a}}}}};
+  auto b = b_.editor.client->PostJson("/sta/v1.1/$batch", batch);
+  ASSERT_EQ(b.status, 200) << b.body;
+  for (const json& r : b.Json()["responses"]) EXPECT_EQ(r["status"], 404) << r.dump();
+  auto v = a_.viewer.client->PostJson("/sta/v1.1/$batch", batch);
+  ASSERT_EQ(v.status, 200) << v.body;
+  json vr = v.Json()["responses"];
+  EXPECT_EQ(vr[0]["status"], 200);  // reading is a viewer's right
+  for (size_t i = 1; i < vr.size(); ++i) EXPECT_EQ(vr[i]["status"], 403) << vr[i].dump();
+  auto cross =
+      a_.editor.client->PostJson("/sta/v1.1/$batch", batch, {"Origin: https://evil.example"});
+  EXPECT_EQ(cross.status, 403) << cross.body;
+  EXPECT_EQ(CountA(), 1u);
+  auto [status, thing] = StaGet(*a_.viewer.client, thing_a);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(thing["name"], "owned");
+  // The legitimate use: A's editor's batch writes.
+  auto a = a_.editor.client->PostJson("/sta/v1.1/$batch", batch);
+  ASSERT_EQ(a.status, 200) << a.body;
+  json ar = a.Json()["responses"];
+  EXPECT_EQ(ar[1]["status"], 200);
+  EXPECT_EQ(ar[2]["status"], 201);
+  EXPECT_EQ(ar[3]["status"], 204);
+}
+
 }  // namespace
 }  // namespace bysans::testing
