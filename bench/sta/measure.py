@@ -75,7 +75,7 @@ def day():
 
 def year():
     page = sta(f"Datastreams({year_ds})/Observations?$resultFormat=dataArray"
-               "&$orderby=phenomenonTime&$top=10000")
+               "&$orderby=phenomenonTime&$top=100000")
     rows = 0
     while True:
         rows += sum(len(v["dataArray"]) for v in page["value"])

@@ -7,7 +7,7 @@
 # BENCH_REPEAT runs, a warm-up first) over one keep-alive connection:
 #   day_ms            one Datastream's Observations of one day, ordered by time, $top=1000
 #   year_dataarray_ms the year-long Datastream's 52,560 Observations as dataArray (every page,
-#                     following @iot.nextLink: $top is capped at 10,000)
+#                     following @iot.nextLink if the server pages it)
 #   latest_1000_ms    Things?$top=1000&$expand=Datastreams($expand=Observations($top=1;
 #                     $orderby=phenomenonTime desc))
 #   create_obs_per_s  POST /CreateObservations of 10,000 observations (dataArray), stored

@@ -17,6 +17,27 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
+// The civil date of a day count since 1970-01-01 (proleptic Gregorian; the inverse above).
+void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+// `width` decimal digits of v (0 <= v < 10^width) at p.
+void PutDigits(char* p, unsigned v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
 bool ReadInt(std::string_view s, size_t& pos, size_t width, int& out) {
   if (pos + width > s.size()) return false;
   int v = 0;
@@ -41,15 +62,35 @@ bool Expect(std::string_view s, size_t& pos, char c) {
 }  // namespace
 
 std::string FormatRfc3339(TimeMs t) {
-  int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
-  int ms = static_cast<int>(t - secs * 1000);
-  auto tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  std::string out;
+  AppendRfc3339(out, t);
+  return out;
+}
+
+void AppendRfc3339(std::string& out, TimeMs t) {
+  constexpr int64_t kDayMs = 86'400'000;
+  const int64_t days = t >= 0 ? t / kDayMs : -((-t + kDayMs - 1) / kDayMs);
+  const auto in_day = static_cast<unsigned>(t - days * kDayMs);
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays(days, y, m, d);
+  if (y < 0 || y > 9999) {  // outside what four digits hold: as printf writes it
+    char buf[64];
+    const int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                                static_cast<long long>(y), m, d, in_day / 3'600'000,
+                                in_day / 60'000 % 60, in_day / 1000 % 60, in_day % 1000);
+    out.append(buf, static_cast<size_t>(n));
+    return;
+  }
+  char b[25] = "0000-00-00T00:00:00.000Z";
+  PutDigits(b, static_cast<unsigned>(y), 4);
+  PutDigits(b + 5, m, 2);
+  PutDigits(b + 8, d, 2);
+  PutDigits(b + 11, in_day / 3'600'000, 2);
+  PutDigits(b + 14, in_day / 60'000 % 60, 2);
+  PutDigits(b + 17, in_day / 1000 % 60, 2);
+  PutDigits(b + 20, in_day % 1000, 3);
+  out.append(b, 24);
 }
 
 std::optional<TimeMs> ParseTime(std::string_view s) {

@@ -34,17 +34,47 @@ void AppendResult(std::string& out, const bysans::Value& v) {
   }
 }
 
-void AppendComponent(std::string& out, const Entity& e, const std::string& component) {
-  if (component == "id") {
-    AppendString(out, IdText(e));
-  } else if (component == "phenomenonTime") {
-    out += '"' + FormatRfc3339(e.reading.ts) + '"';
-  } else if (component == "result") {
-    AppendResult(out, e.reading.value);
-  } else if (component == "resultQuality") {
-    out += '"' + std::string(QualityName(e.reading.quality)) + '"';
-  } else {
-    out += "null";  // resultTime, validTime, parameters: not kept
+enum class Component { kId, kPhenomenonTime, kResult, kResultQuality, kNull };
+
+Component ComponentOf(const std::string& name) {
+  if (name == "id") return Component::kId;
+  if (name == "phenomenonTime") return Component::kPhenomenonTime;
+  if (name == "result") return Component::kResult;
+  if (name == "resultQuality") return Component::kResultQuality;
+  return Component::kNull;  // resultTime, validTime, parameters: not kept
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void AppendComponent(std::string& out, const Entity& e, Component component) {
+  switch (component) {
+    case Component::kId:  // "<seriesId>-<timeMs>" (IdText), digits only: no escaping
+      out += '"';
+      AppendInt(out, e.id);
+      out += '-';
+      AppendInt(out, e.reading.ts);
+      out += '"';
+      return;
+    case Component::kPhenomenonTime:
+      out += '"';
+      AppendRfc3339(out, e.reading.ts);
+      out += '"';
+      return;
+    case Component::kResult:
+      AppendResult(out, e.reading.value);
+      return;
+    case Component::kResultQuality:
+      out += '"';
+      out += QualityName(e.reading.quality);
+      out += '"';
+      return;
+    case Component::kNull:
+      out += "null";
+      return;
   }
 }
 
@@ -68,6 +98,8 @@ std::string DataArrayValue(const std::vector<Entity>& observations,
     it->second.push_back(&e);
   }
   const std::string names = nlohmann::json(components).dump();
+  std::vector<Component> kinds;
+  for (const std::string& c : components) kinds.push_back(ComponentOf(c));
   std::string out = "[";
   for (int64_t ds : order) {
     const auto& rows = by_datastream[ds];
@@ -79,12 +111,12 @@ std::string DataArrayValue(const std::vector<Entity>& observations,
     AppendString(out, SelfLink(base, d));
     out += ",\"components\":" + names + ",\"dataArray@iot.count\":" + std::to_string(rows.size()) +
            ",\"dataArray\":[";
-    out.reserve(out.size() + rows.size() * 16 * components.size());
+    out.reserve(out.size() + rows.size() * 20 * components.size());
     for (size_t i = 0; i < rows.size(); ++i) {
       out += i ? ",[" : "[";
-      for (size_t k = 0; k < components.size(); ++k) {
+      for (size_t k = 0; k < kinds.size(); ++k) {
         if (k) out += ',';
-        AppendComponent(out, *rows[i], components[k]);
+        AppendComponent(out, *rows[i], kinds[k]);
       }
       out += ']';
     }
