@@ -188,7 +188,8 @@ TEST_F(StaWriteSecurityTest, BatchRequestsKeepRolesAndTenancy) {
         {{"id", "4"}, {"method", "DELETE"}, {"url", thing_a}}}}};
   auto b = b_.editor.client->PostJson("/sta/v1.1/$batch", batch);
   ASSERT_EQ(b.status, 200) << b.body;
-  for (const json& r : b.Json()["responses"]) EXPECT_EQ(r["status"], 404) << r.dump();
+  const json br = b.Json()["responses"];  // kept: a range-for over a temporary's member dangles
+  for (const json& r : br) EXPECT_EQ(r["status"], 404) << r.dump();
   auto v = a_.viewer.client->PostJson("/sta/v1.1/$batch", batch);
   ASSERT_EQ(v.status, 200) << v.body;
   json vr = v.Json()["responses"];
