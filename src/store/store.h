@@ -225,6 +225,16 @@ class SeriesStore {
   virtual Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) = 0;
   // One series by its id; kNotFound when there is none.
   virtual Result<SeriesRef> GetSeries(int64_t series_id) = 0;
+  // The series (device, key) before its first reading (a SensorThings Datastream created by
+  // POST), with `unit`; when it exists already, that series, unchanged, and `*created` false.
+  // Serialised with the writer's commits: a reading of the same (device, key) committed at the
+  // same moment ends in the same series (one id). The device is not checked: the caller
+  // resolved it. kUnavailable when the ingest queue is full or the store is closing.
+  virtual Result<SeriesRef> CreateSeries(Id device_id, const std::string& key,
+                                         const std::string& unit, bool* created) = 0;
+  // Sets the unit of a series, as a reading carrying that unit would (readings with another
+  // non-empty unit change it again); kNotFound for an unknown series.
+  virtual Status SetSeriesUnit(int64_t series_id, const std::string& unit) = 0;
   // Raw messages, newest first.
   virtual Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) = 0;
   // Readings counted per quality flag for a device.

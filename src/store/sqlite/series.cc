@@ -164,30 +164,65 @@ void SqliteStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendD
       return;
     }
   }
+  Enqueue(PendingBatch{std::move(batch), std::move(done), nullptr});
+}
+
+void SqliteStore::Enqueue(PendingBatch p) {
   bool wake = false;
   {
     std::unique_lock lk(q_mu_);
     if (closing_) {
       lk.unlock();
-      done(Unavailable("store is closing"));
+      p.done(Unavailable("store is closing"));
       return;
     }
     if (queue_.size() >= opts_.max_queue_batches) {
       lk.unlock();
-      done(Unavailable("ingest queue is full, try again later"));
+      p.done(Unavailable("ingest queue is full, try again later"));
       return;
     }
     // The writer waits only for an empty queue to get a batch (or, pacing, for an unpaced
     // one); it takes everything queued when it comes back from a commit, so other appends
     // need not wake it.
-    const bool paced = batch->paced;
+    const bool paced = p.batch->paced;
     if (!paced) ++unpaced_queued_;
-    queue_.push_back(PendingBatch{std::move(batch), std::move(done)});
+    queue_.push_back(std::move(p));
     wake = queue_.size() == 1 ||
            (pacing_ &&
             (!paced || queue_.size() == static_cast<size_t>(opts_.group_commit_max_batches)));
   }
   if (wake) q_cv_.notify_one();
+}
+
+Status SqliteStore::RunSeriesOp(const std::shared_ptr<SeriesOp>& op) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  // An empty unpaced batch: the writer commits it at once, with whatever else is queued.
+  Enqueue(PendingBatch{std::make_shared<const IngestBatch>(),
+                       [&p](Status s) { p.set_value(std::move(s)); }, op});
+  BYSANS_RETURN_IF_ERROR(f.get());
+  return op->status;
+}
+
+Result<SeriesRef> SqliteStore::CreateSeries(Id device_id, const std::string& key,
+                                            const std::string& unit, bool* created) {
+  if (key.empty()) return InvalidArgument("a series needs a key");
+  auto op = std::make_shared<SeriesOp>();
+  op->kind = SeriesOp::Kind::kCreate;
+  op->device_id = device_id;
+  op->key = key;
+  op->unit = unit;
+  BYSANS_RETURN_IF_ERROR(RunSeriesOp(op));
+  if (created != nullptr) *created = op->created;
+  return GetSeries(op->series_id);
+}
+
+Status SqliteStore::SetSeriesUnit(int64_t series_id, const std::string& unit) {
+  auto op = std::make_shared<SeriesOp>();
+  op->kind = SeriesOp::Kind::kSetUnit;
+  op->series_id = series_id;
+  op->unit = unit;
+  return RunSeriesOp(op);
 }
 
 Status SqliteStore::Append(IngestBatch batch) {
@@ -313,10 +348,59 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       if (!committed) w.RemoveNewest(n);
     }
   } take_back{dedup_, keys_added};
+  // A series created in this transaction (by a reading or a CreateSeries).
+  auto new_series_row = [&](Id dev, const std::string& key,
+                            const std::string& unit) -> Result<int64_t> {
+    const int64_t sid = next_id++;
+    pending[{dev, key}] = sid;
+    new_series.push_back(SeriesInfo{sid, dev, key, unit});
+    BYSANS_ASSIGN_OR_RETURN(
+        auto ins, db.Prepare("INSERT INTO series(id, device_id, key, unit) VALUES(?, ?, ?, ?)"));
+    ins->Bind(1, sid).Bind(2, dev).Bind(3, key).Bind(4, unit);
+    BYSANS_RETURN_IF_ERROR(ins->Run());
+    return sid;
+  };
+  auto set_unit = [&](int64_t sid, const std::string& unit) -> Status {
+    unit_changes[sid] = unit;
+    BYSANS_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE series SET unit=? WHERE id=?"));
+    up->Bind(1, unit).Bind(2, sid);
+    return up->Run();
+  };
+  // A series op (CreateSeries, SetSeriesUnit), in queue order with the readings.
+  auto apply_op = [&](SeriesOp& op) -> Status {
+    op.status = Status::Ok();
+    if (op.kind == SeriesOp::Kind::kSetUnit) {
+      const bool known = series_.count(op.series_id) > 0 ||
+                         (op.series_id >= next_series_id_ && op.series_id < next_id);
+      if (!known) {
+        op.status = NotFound("no series with id " + std::to_string(op.series_id));
+        return Status::Ok();
+      }
+      return set_unit(op.series_id, op.unit);
+    }
+    op.created = false;
+    if (auto dk = series_by_key_.find(op.device_id); dk != series_by_key_.end()) {
+      if (auto it = dk->second.find(op.key); it != dk->second.end()) {
+        op.series_id = it->second;
+        return Status::Ok();
+      }
+    }
+    if (auto pk = pending.find({op.device_id, op.key}); pk != pending.end()) {
+      op.series_id = pk->second;
+      return Status::Ok();
+    }
+    BYSANS_ASSIGN_OR_RETURN(op.series_id, new_series_row(op.device_id, op.key, op.unit));
+    op.created = true;
+    return Status::Ok();
+  };
   {
     Txn txn(db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     for (size_t b = begin; b < end; ++b) {
+      if (group[b].op) {
+        BYSANS_RETURN_IF_ERROR(apply_op(*group[b].op));
+        continue;
+      }
       const IngestBatch& batch = *group[b].batch;
       bool duplicate = false;  // a message's dedup key was already committed
       batch.duplicates = 0;    // counted anew if this transaction is retried
@@ -367,19 +451,9 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
           }
         }
         if (!found) {
-          sid = next_id++;
-          pending[{r.device_id, r.key}] = sid;
-          new_series.push_back(SeriesInfo{sid, r.device_id, r.key, r.unit});
-          BYSANS_ASSIGN_OR_RETURN(
-              auto ins,
-              db.Prepare("INSERT INTO series(id, device_id, key, unit) VALUES(?, ?, ?, ?)"));
-          ins->Bind(1, sid).Bind(2, r.device_id).Bind(3, r.key).Bind(4, r.unit);
-          BYSANS_RETURN_IF_ERROR(ins->Run());
+          BYSANS_ASSIGN_OR_RETURN(sid, new_series_row(r.device_id, r.key, r.unit));
         } else if (!r.unit.empty() && r.unit != *known_unit) {
-          unit_changes[sid] = r.unit;
-          BYSANS_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE series SET unit=? WHERE id=?"));
-          up->Bind(1, r.unit).Bind(2, sid);
-          BYSANS_RETURN_IF_ERROR(up->Run());
+          BYSANS_RETURN_IF_ERROR(set_unit(sid, r.unit));
         }
         applied.Add(sid, ToPoint(r));
       }

@@ -149,9 +149,23 @@ struct MemView {
   std::vector<Point> sealing;
 };
 
+// A change of the series themselves that the writer applies in its commit, in queue order with
+// the ingest batches (CreateSeries, SetSeriesUnit): the writer alone assigns series ids.
+struct SeriesOp {
+  enum class Kind { kCreate, kSetUnit };
+  Kind kind = Kind::kCreate;
+  Id device_id = 0;
+  std::string key;
+  std::string unit;
+  int64_t series_id = 0;  // kSetUnit: the series; kCreate: set by the writer
+  bool created = false;   // kCreate: set by the writer
+  Status status;          // set by the writer (kSetUnit of an unknown series: kNotFound)
+};
+
 struct PendingBatch {
   std::shared_ptr<const IngestBatch> batch;
   SeriesStore::AppendDone done;
+  std::shared_ptr<SeriesOp> op;  // set: a series change (batch is empty)
 };
 
 // The RuleStore over the pool (rules.cc).
@@ -244,6 +258,9 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> Keys(Id device_id) override;
   Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) override;
   Result<SeriesRef> GetSeries(int64_t series_id) override;
+  Result<SeriesRef> CreateSeries(Id device_id, const std::string& key, const std::string& unit,
+                                 bool* created) override;
+  Status SetSeriesUnit(int64_t series_id, const std::string& unit) override;
   Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
   Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
 
@@ -258,6 +275,11 @@ class SqliteStore final : public Store {
  private:
   // series.cc internals
   Status LoadSeriesState();
+  // Queues a batch (or series op) for the writer; calls its `done` at once with kUnavailable
+  // when the store is closing or the queue is full.
+  void Enqueue(PendingBatch p);
+  // Queues a series op and waits for the commit that applies it.
+  Status RunSeriesOp(const std::shared_ptr<SeriesOp>& op);
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
   // Inside the writer's transaction: whether a message with this dedup key (of
