@@ -13,6 +13,7 @@
 #include "api/common.h"
 #include "api/devices.h"
 #include "api/sta_batch.h"
+#include "api/sta_crud.h"
 #include "core/time_format.h"
 #include "http/csrf.h"
 #include "sta/catalog.h"
@@ -25,7 +26,7 @@
 namespace bysans::api {
 namespace {
 
-constexpr std::string_view kRoot = "/sta/v1.1";
+constexpr std::string_view kRoot = kStaRoot;
 // CreateObservations bodies: kMaxObservationsPerRequest rows of ~40 bytes.
 constexpr size_t kCreateObservationsBodyLimit = 8 * 1024 * 1024;
 
@@ -36,14 +37,8 @@ struct Writable {
 };
 
 Result<Writable> WritableDatastream(ApiContext& ctx, const auth::Principal& p, int64_t id) {
-  auto series = ctx.store.GetSeries(id);
-  if (!series.ok() && series.status().code() != Code::kNotFound) return series.status();
-  Result<Device> device =
-      series.ok() ? ctx.store.GetDevice(series->device_id) : Result<Device>(series.status());
-  const Id org = device.ok() ? device->org_id : 0;
-  BYSANS_ASSIGN_OR_RETURN(
-      Device d, CheckObject(ctx, std::move(device), p, org, Role::kEditor, "Datastream", id));
-  return Writable{std::move(*series), std::make_shared<const Device>(std::move(d))};
+  BYSANS_ASSIGN_OR_RETURN(StaDatastream ds, LoadStaDatastream(ctx, p, id, Role::kEditor));
+  return Writable{std::move(ds.series), std::make_shared<const Device>(std::move(ds.device))};
 }
 
 nlohmann::json ValueJson(const Value& v) {
@@ -249,20 +244,7 @@ Result<Prepared> CreateObservation(ApiContext& ctx, const http::Request& req,
 
 // "Datastreams(12)/Observations" -> 12.
 std::optional<int64_t> DatastreamOfPath(std::string_view path) {
-  constexpr std::string_view kPre = "Datastreams(", kPost = ")/Observations";
-  if (path.size() <= kPre.size() + kPost.size() || path.substr(0, kPre.size()) != kPre ||
-      path.substr(path.size() - kPost.size()) != kPost)
-    return std::nullopt;
-  return sta::ParseNumericId(path.substr(kPre.size(), path.size() - kPre.size() - kPost.size()));
-}
-
-// The body as JSON (depth-checked before parsing); 415 for a content type other than JSON.
-Result<nlohmann::json> JsonBody(const http::Request& req) {
-  const std::string& ct = req.headers.Get("content-type");
-  if (!ct.empty() && !http::IsJsonMediaType(ct))
-    return Status(Code::kUnsupportedMedia,
-                  "content type must be application/json, not " + ct.substr(0, 100));
-  return ParseJsonText(req.body, "the request body");
+  return StaIdOfPath(path, "Datastreams", "/Observations");
 }
 
 // The path after the root ("CreateObservations", "Datastreams(5)/Observations").
@@ -278,7 +260,7 @@ bool Creatable(std::string_view path) {
 
 Result<Prepared> Prepare(ApiContext& ctx, const http::Request& req, const auth::Principal& p) {
   const std::string_view path = StaPath(req);
-  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(req));
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, StaJsonBody(req));
   if (path == "CreateObservations") return CreateObservations(ctx, req, p, body);
   return CreateObservation(ctx, req, p, body, DatastreamOfPath(path));
 }
@@ -322,7 +304,7 @@ http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth
     if (!d.ok()) return http::ErrorResponse(d.status());
   }
   if (!req.body.empty()) {  // a malformed or too deeply nested body is a 400 as on every route
-    auto body = JsonBody(req);
+    auto body = StaJsonBody(req);
     if (!body.ok()) return http::ErrorResponse(body.status());
   }
   return http::ErrorResponse(501, "not_implemented",
@@ -333,39 +315,30 @@ http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth
 }
 
 // "Things(12)" -> 12.
-std::optional<int64_t> ThingOfPath(std::string_view path) {
-  constexpr std::string_view kPre = "Things(";
-  if (path.size() <= kPre.size() + 1 || path.substr(0, kPre.size()) != kPre || path.back() != ')')
-    return std::nullopt;
-  return sta::ParseNumericId(path.substr(kPre.size(), path.size() - kPre.size() - 1));
-}
+std::optional<int64_t> ThingOfPath(std::string_view path) { return StaIdOfPath(path, "Things"); }
 
 // The Thing as GET Things(id) answers it, in the device's organisation.
 Result<http::Response> ThingAnswer(ApiContext& ctx, const http::Request& req, const Device& d,
                                    int status) {
-  sta::Catalog catalog(ctx.store, std::vector<Id>{d.org_id});
-  sta::ServeRequest sr;
-  sr.path = "Things(" + std::to_string(d.id) + ")";
-  sr.base = BaseUrl(ctx, req) + std::string(kRoot);
-  sr.now_ms = ctx.clock.NowMs();
-  BYSANS_ASSIGN_OR_RETURN(sta::ServeReply reply, sta::Serve(catalog, sr));
-  http::Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", reply.content_type);
-  r.headers.Set("Location", sr.base + "/" + sr.path);
-  r.body = std::move(reply.body);
-  return r;
+  return StaEntityAnswer(ctx, req, d.org_id, "Things(" + std::to_string(d.id) + ")", status);
 }
 
 // POST Things: an HTTP device in properties.application.id (editor there), 201 + Location.
 // Its ingest key is not shown here: rotate it in the REST API to let the device send.
+// Deep-inserted Datastreams become its series; if one cannot be created the device is deleted
+// again (nothing of the request stays).
 Result<http::Response> CreateThing(ApiContext& ctx, const http::Request& req,
                                    const auth::Principal& p) {
-  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(req));
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, StaJsonBody(req));
   BYSANS_ASSIGN_OR_RETURN(sta::ThingWrite w, sta::ParseThing(body, /*create=*/true));
+  BYSANS_RETURN_IF_ERROR(CheckNewThingDatastreams(w.datastreams));
   BYSANS_ASSIGN_OR_RETURN(nlohmann::json created,
                           CreateDeviceFromBody(ctx, req, p, w.app_id, w.device));
   BYSANS_ASSIGN_OR_RETURN(Device d, ctx.store.GetDevice(created["id"].get<Id>()));
+  if (Status st = CreateThingDatastreams(ctx, req, p, d, w.datastreams); !st.ok()) {
+    (void)DeleteLoadedDevice(ctx, req, p, d);
+    return st;
+  }
   return ThingAnswer(ctx, req, d, 201);
 }
 
@@ -373,7 +346,7 @@ Result<http::Response> CreateThing(ApiContext& ctx, const http::Request& req,
 Result<http::Response> PatchThing(ApiContext& ctx, const http::Request& req,
                                   const auth::Principal& p, Id id) {
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
-  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, JsonBody(req));
+  BYSANS_ASSIGN_OR_RETURN(nlohmann::json body, StaJsonBody(req));
   BYSANS_ASSIGN_OR_RETURN(sta::ThingWrite w, sta::ParseThing(body, /*create=*/false));
   BYSANS_ASSIGN_OR_RETURN(d, PatchDeviceFromBody(ctx, req, p, std::move(d), w.device));
   return ThingAnswer(ctx, req, d, 200);
@@ -390,8 +363,11 @@ Result<http::Response> DeleteThing(ApiContext& ctx, const http::Request& req,
 
 void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
-    if (StaPath(req) == "Things") {
-      auto r = CreateThing(ctx, req, p);
+    const std::string_view path = StaPath(req);
+    if (path == "Things" || path == "Datastreams" || StaIdOfPath(path, "Things", "/Datastreams")) {
+      auto r = path == "Things"
+                   ? CreateThing(ctx, req, p)
+                   : CreateStaDatastream(ctx, req, p, StaIdOfPath(path, "Things", "/Datastreams"));
       respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
       return;
     }
@@ -411,9 +387,15 @@ void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   });
 }
 
-// PATCH and DELETE: Things(N) only; anything else 501 after the role check.
+// PATCH and DELETE: Things(N), PATCH Datastreams(N); anything else 501 after the role check.
 void ChangeOrDelete(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
+    std::optional<int64_t> datastream = StaIdOfPath(StaPath(req), "Datastreams");
+    if (req.method == "PATCH" && datastream) {
+      auto r = PatchStaDatastream(ctx, req, p, *datastream);
+      respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
+      return;
+    }
     std::optional<int64_t> thing = ThingOfPath(StaPath(req));
     if (!thing) {
       respond(Unsupported(ctx, req, p));

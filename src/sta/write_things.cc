@@ -77,10 +77,16 @@ Result<ThingWrite> ParseThing(const json& body, bool create) {
       }
     } else if (name == "Locations") {
       BYSANS_ASSIGN_OR_RETURN(out.device["location"], LocationOf(v));
-    } else if (name == "Datastreams" || name == "HistoricalLocations") {
-      return InvalidArgument(name +
-                             ": deep insert is not supported; a Datastream appears with the "
-                             "first reading of its key that the Thing's device sends");
+    } else if (name == "Datastreams" && create) {
+      BYSANS_ASSIGN_OR_RETURN(out.datastreams, ParseThingDatastreams(v));
+    } else if (name == "Datastreams") {
+      return InvalidArgument(
+          "Datastreams cannot be changed through the Thing: POST Things(N)/Datastreams, "
+          "PATCH or DELETE Datastreams(N)");
+    } else if (name == "HistoricalLocations") {
+      return InvalidArgument(
+          "HistoricalLocations: deep insert is not supported (bysans keeps only a device's "
+          "current location)");
     } else {
       return InvalidArgument("'" + name.substr(0, 64) + "' cannot be set on a Thing");
     }

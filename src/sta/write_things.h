@@ -6,20 +6,23 @@
 // into (on create, required); `properties.tags` (strings) and `properties.metadata` (string
 // values); `Locations`: at most one Location entity with a GeoJSON Point (or a Feature of one)
 // as its `location`, which becomes the device's location ([] clears it on PATCH). `description`
-// is accepted and not kept (bysans derives it). Deep insert of Datastreams, links to existing
-// Locations and every other member are refused with a 400 naming them.
+// is accepted and not kept (bysans derives it). On create, `Datastreams` deep-inserts series
+// (sta/write_datastreams.h). Links to existing Locations and every other member are refused
+// with a 400 naming them.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "sta/write_datastreams.h"
 
 namespace bysans::sta {
 
 struct ThingWrite {
   nlohmann::json device;  // the REST device body (POST /applications/{id}/devices or PATCH)
   int64_t app_id = 0;     // create: properties.application.id
+  std::vector<DatastreamWrite> datastreams;  // create: deep-inserted Datastreams
 };
 
 // `create`: a POST Things body (name and properties.application.id required); else a PATCH

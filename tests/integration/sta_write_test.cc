@@ -309,8 +309,8 @@ TEST_F(StaWriteTest, CreateThingWithLocation) {
   expect400({{"properties", {{"application", {{"id", dev_.app_id}}}}}}, "name");
   expect400({{"name", "x"},
              {"properties", {{"application", {{"id", dev_.app_id}}}}},
-             {"Datastreams", json::array()}},
-            "Datastreams");
+             {"Datastreams", {{{"name", "no key"}}}}},
+            "Datastreams[0].ObservedProperty");
   expect400({{"name", "x"},
              {"properties", {{"application", {{"id", dev_.app_id}}}}},
              {"Locations", {{{"location", {{"type", "Polygon"}}}}}}},
@@ -349,10 +349,11 @@ TEST_F(StaWriteTest, PatchThing) {
   EXPECT_EQ(patch({{"properties", {{"application", {{"id", 1}}}}}}).status, 400);
   EXPECT_EQ(patch({{"@iot.id", 5}}).status, 400);
   EXPECT_EQ(patch({{"name", ""}}).status, 400);
-  // PATCH of other entities: 501, not silently ignored.
+  // A Datastream's name is derived: a PATCH of it is a 400 naming it, not silently ignored.
   auto ds = admin_->Request("PATCH", "/sta/v1.1/" + Ds(temp_), json{{"name", "x"}}.dump(),
                             {"Content-Type: application/json"});
-  EXPECT_EQ(ds.status, 501) << ds.body;
+  EXPECT_EQ(ds.status, 400) << ds.body;
+  EXPECT_NE(ds.body.find("'name'"), std::string::npos) << ds.body;
 }
 
 // A.3 delete-entity for Things: the device goes, and with it (as the standard cascades) its

@@ -34,8 +34,9 @@ TEST(WriteThingsTest, PatchAndItsLimits) {
   EXPECT_FALSE(cleared->device.contains("transport"));
   for (const json& bad :
        {json{{"properties", {{"application", {{"id", 1}}}}}}, json{{"name", ""}}, json{{"name", 3}},
-        json{{"Datastreams", json::array()}}, json{{"@iot.id", 1}},
-        json{{"properties", {{"transport", "mqtt"}}}}, json{{"Locations", {{{"@iot.id", 1}}}}},
+        json{{"Datastreams", json::array()}}, json{{"HistoricalLocations", json::array()}},
+        json{{"@iot.id", 1}}, json{{"properties", {{"transport", "mqtt"}}}},
+        json{{"Locations", {{{"@iot.id", 1}}}}},
         json{{"Locations", {json::object(), json::object()}}},
         json{{"Locations", {{{"location", {{"type", "Point"}, {"coordinates", {1}}}}}}}},
         json::array()})

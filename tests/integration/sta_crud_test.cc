@@ -1,0 +1,245 @@
+// SensorThings API 1.1 Create-Update-Delete (OGC 18-088 A.3) for Datastreams against the real
+// server (api/sta_datastreams.cc): a Datastream is a series (device, key) created before its
+// first reading; one test per requirement, named after it. Roles and tenancy:
+// tests/security/sta_crud_test.cc.
+#include "integration/fixture.h"
+#include "integration/sta_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+constexpr const char* kMeasurement =
+    "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement";
+
+class StaCrudTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    dev_ = CreateHttpDevice("Kommune");
+    thing_ = "Things(" + std::to_string(dev_.device_id) + ")";
+  }
+  HttpResult Post(const std::string& path, const json& body) {
+    return admin_->PostJson("/sta/v1.1/" + path, body);
+  }
+  HttpResult Patch(const std::string& path, const json& body) {
+    return admin_->Request("PATCH", "/sta/v1.1/" + path, body.dump(),
+                           {"Content-Type: application/json"});
+  }
+  // GET of a Location header's URL.
+  json Read(const std::string& location) {
+    auto r = admin_->Get(location.substr(server_->url().size()));
+    EXPECT_EQ(r.status, 200) << location << ": " << r.body;
+    return r.Json();
+  }
+  json Datastream(const std::string& key, const json& extra = json::object()) {
+    json ds = {{"name", "NO2"},
+               {"description", "Nitrogen dioxide"},
+               {"unitOfMeasurement",
+                {{"name", "microgram per cubic metre"},
+                 {"symbol", "ug/m3"},
+                 {"definition", "http://unitsofmeasure.org/ucum.html"}}},
+               {"observationType", kMeasurement},
+               {"ObservedProperty", {{"name", key}, {"definition", "urn:x"}}}};
+    for (const auto& [k, v] : extra.items()) ds[k] = v;
+    return ds;
+  }
+  size_t CountDatastreams() {
+    auto [status, body] = StaGet(*admin_, thing_ + "/Datastreams");
+    EXPECT_EQ(status, 200) << body.dump();
+    return body["value"].size();
+  }
+
+  DeviceHandle dev_;
+  std::string thing_;
+};
+
+// req/create-update-delete/create-entity (Datastreams): POST Datastreams with its Thing linked
+// answers 201 with a Location that serves it; it exists before its first reading, and that
+// reading (from the device itself) goes into it.
+TEST_F(StaCrudTest, CreateEntity) {
+  auto r = Post("Datastreams", Datastream("air.no2", {{"Thing", {{"@iot.id", dev_.device_id}}}}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string location = r.headers["location"];
+  const int64_t id = r.Json()["@iot.id"].get<int64_t>();
+  EXPECT_EQ(location, server_->url() + "/sta/v1.1/Datastreams(" + std::to_string(id) + ")");
+  json ds = Read(location);
+  EXPECT_EQ(ds["@iot.id"], id);
+  EXPECT_EQ(ds["unitOfMeasurement"]["symbol"], "ug/m3");
+  EXPECT_EQ(ds["properties"]["key"], "air.no2");
+  auto [st, obs] = StaGet(*admin_, "Datastreams(" + std::to_string(id) + ")/Observations");
+  EXPECT_EQ(st, 200);
+  EXPECT_EQ(obs["value"].size(), 0u);
+  auto [st2, op] = StaGet(*admin_, "Datastreams(" + std::to_string(id) + ")/ObservedProperty");
+  EXPECT_EQ(op["@iot.id"], "air.no2") << op.dump();
+  // The device's own reading of the key lands in this Datastream.
+  ASSERT_EQ(Ingest(dev_.ingest_key, json{{"ts", kStaT0}, {"air", {{"no2", 17.5}}}}.dump()).status,
+            204);
+  EXPECT_EQ(DatastreamId(*admin_, dev_.device_id, "air.no2"), id);
+  auto [st3, obs2] = StaGet(*admin_, "Datastreams(" + std::to_string(id) + ")/Observations");
+  ASSERT_EQ(obs2["value"].size(), 1u) << obs2.dump();
+  EXPECT_EQ(obs2["value"][0]["result"], 17.5);
+  // And so do Observations POSTed to it.
+  auto o = Post("Datastreams(" + std::to_string(id) + ")/Observations", {{"result", 18}});
+  EXPECT_EQ(o.status, 201) << o.body;
+  // The Thing already has a Datastream of this key: 409, still one.
+  auto again = Post(thing_ + "/Datastreams", Datastream("air.no2"));
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("Datastreams(" + std::to_string(id) + ")"), std::string::npos);
+  EXPECT_EQ(CountDatastreams(), 1u);
+  // Audited.
+  auto audit = admin_->Get("/api/v1/audit?orgId=" + std::to_string(dev_.org_id));
+  EXPECT_NE(audit.body.find("datastream"), std::string::npos) << audit.body;
+}
+
+// req/create-update-delete/link-to-existing-entities: the Thing by the path or by @iot.id,
+// the ObservedProperty by @iot.id (the key), the Sensor by @iot.id (the device's model or the
+// unknown Sensor 0); links that cannot hold are a 400 naming them, nothing created.
+TEST_F(StaCrudTest, LinkToExistingEntities) {
+  auto r = Post(thing_ + "/Datastreams",
+                {{"name", "door"},
+                 {"unitOfMeasurement", {{"name", ""}, {"symbol", ""}, {"definition", ""}}},
+                 {"observationType",
+                  "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_TruthObservation"},
+                 {"ObservedProperty", {{"@iot.id", "door.open"}}},
+                 {"Sensor", {{"@iot.id", 0}}}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  json ds = r.Json();
+  auto [st, thing] =
+      StaGet(*admin_, "Datastreams(" + std::to_string(ds["@iot.id"].get<int64_t>()) + ")/Thing");
+  EXPECT_EQ(thing["@iot.id"], dev_.device_id) << thing.dump();
+  auto [st2, sensor] =
+      StaGet(*admin_, "Datastreams(" + std::to_string(ds["@iot.id"].get<int64_t>()) + ")/Sensor");
+  EXPECT_EQ(sensor["@iot.id"], 0) << sensor.dump();
+
+  auto expect400 = [&](const std::string& path, const json& body, const std::string& needle) {
+    auto bad = Post(path, body);
+    EXPECT_EQ(bad.status, 400) << body.dump() << " -> " << bad.body;
+    EXPECT_NE(bad.body.find(needle), std::string::npos) << bad.body;
+  };
+  expect400("Datastreams", Datastream("a"), "Thing is required");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"Thing", {{"@iot.id", 999999}}}}),
+            "differs");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"Sensor", {{"@iot.id", 5}}}}), "Sensor");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"Sensor", {{"name", "s"}}}}), "Sensor");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"Thing", {{"name", "t"}}}}), "Thing");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"ObservedProperty", {{"@iot.id", 3}}}}),
+            "ObservedProperty");
+  expect400(thing_ + "/Datastreams",
+            Datastream("a", {{"observationType",
+                              "http://www.opengis.net/def/observationType/"
+                              "OGC-OM/2.0/OM_ComplexObservation"}}),
+            "observationType");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"phenomenonTime", "2026-01-01T00:00:00Z"}}),
+            "phenomenonTime");
+  expect400(thing_ + "/Datastreams", {{"name", "x"}}, "ObservedProperty");
+  expect400(thing_ + "/Datastreams", Datastream("a", {{"Observations", json::array()}}),
+            "Observations");
+  EXPECT_EQ(Post("Datastreams", Datastream("a", {{"Thing", {{"@iot.id", 999999}}}})).status, 404);
+  EXPECT_EQ(CountDatastreams(), 1u);
+}
+
+// req/create-update-delete/deep-insert: POST Things with its Location and Datastreams (each
+// with its ObservedProperty) creates all of them, linked.
+TEST_F(StaCrudTest, DeepInsert) {
+  json body = {{"name", "Luftkvalitet 1"},
+               {"description", "Air quality station"},
+               {"properties", {{"application", {{"id", dev_.app_id}}}}},
+               {"Locations",
+                {{{"name", "Rådhuspladsen"},
+                  {"encodingType", "application/geo+json"},
+                  {"location", {{"type", "Point"}, {"coordinates", {12.57, 55.68}}}}}}},
+               {"Datastreams",
+                {Datastream("air.no2"),
+                 Datastream("air.pm25", {{"unitOfMeasurement", {{"symbol", "ug/m3"}}}})}}};
+  auto r = Post("Things", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t id = r.Json()["@iot.id"].get<int64_t>();
+  auto [st, list] = StaGet(*admin_, "Things(" + std::to_string(id) + ")/Datastreams",
+                           {{"$expand", "ObservedProperty"}, {"$orderby", "id"}});
+  ASSERT_EQ(st, 200);
+  ASSERT_EQ(list["value"].size(), 2u) << list.dump();
+  EXPECT_EQ(list["value"][0]["ObservedProperty"]["@iot.id"], "air.no2");
+  EXPECT_EQ(list["value"][1]["ObservedProperty"]["@iot.id"], "air.pm25");
+  EXPECT_EQ(list["value"][1]["unitOfMeasurement"]["symbol"], "ug/m3");
+  auto [st2, loc] = StaGet(*admin_, "Things(" + std::to_string(id) + ")/Locations");
+  EXPECT_EQ(loc["value"].size(), 1u) << loc.dump();
+}
+
+// req/create-update-delete/deep-insert-status-codes: a deep insert that cannot be done whole
+// is refused (400 naming the nested member) and creates nothing, not even the Thing.
+TEST_F(StaCrudTest, DeepInsertStatusCodes) {
+  auto things = [&] {
+    auto [st, list] = StaGet(*admin_, "Things");
+    return list["value"].size();
+  };
+  const size_t before = things();
+  json base = {{"name", "x"}, {"properties", {{"application", {{"id", dev_.app_id}}}}}};
+  auto expect400 = [&](const json& datastreams, const std::string& needle) {
+    json body = base;
+    body["Datastreams"] = datastreams;
+    auto bad = Post("Things", body);
+    EXPECT_EQ(bad.status, 400) << body.dump() << " -> " << bad.body;
+    EXPECT_NE(bad.body.find(needle), std::string::npos) << bad.body;
+  };
+  expect400(json::array({Datastream("a"), json{{"name", "no key"}}}),
+            "Datastreams[1].ObservedProperty");
+  expect400(json::array({Datastream("a"), Datastream("a")}), "Datastreams[1]");
+  expect400(json::array({Datastream("a", {{"Sensor", {{"@iot.id", 7}}}})}),
+            "Datastreams[0].Sensor");
+  expect400(json::array({Datastream("a", {{"Thing", {{"@iot.id", dev_.device_id}}}})}), "Thing");
+  expect400(json::object(), "Datastreams must be an array");
+  EXPECT_EQ(things(), before);
+  // Another application's id (none): 404, nothing created either.
+  json body = base;
+  body["properties"]["application"]["id"] = 999999;
+  body["Datastreams"] = {Datastream("a")};
+  EXPECT_EQ(Post("Things", body).status, 404);
+  EXPECT_EQ(things(), before);
+}
+
+// req/create-update-delete/update-entity (Datastreams): PATCH changes what bysans keeps, the
+// unit; any other member is a 400 naming it and changes nothing.
+TEST_F(StaCrudTest, UpdateEntity) {
+  auto r = Post(thing_ + "/Datastreams", Datastream("water.level"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string ds = "Datastreams(" + std::to_string(r.Json()["@iot.id"].get<int64_t>()) + ")";
+  auto p = Patch(ds, {{"unitOfMeasurement", {{"name", "centimetre"}, {"symbol", "cm"}}}});
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(p.Json()["unitOfMeasurement"]["symbol"], "cm");
+  auto [st, got] = StaGet(*admin_, ds);
+  EXPECT_EQ(got["unitOfMeasurement"]["symbol"], "cm");
+  for (const char* member : {"name", "description", "observationType", "Thing"}) {
+    auto bad = Patch(ds, {{member, "x"}, {"unitOfMeasurement", {{"symbol", "m"}}}});
+    EXPECT_EQ(bad.status, 400) << member << ": " << bad.body;
+    EXPECT_NE(bad.body.find(member), std::string::npos) << bad.body;
+  }
+  EXPECT_EQ(Patch(ds, json::object()).status, 400);
+  EXPECT_EQ(Patch(ds, {{"unitOfMeasurement", 3}}).status, 400);
+  auto [st2, after] = StaGet(*admin_, ds);
+  EXPECT_EQ(after["unitOfMeasurement"]["symbol"], "cm");
+  EXPECT_EQ(Patch("Datastreams(999999)", {{"unitOfMeasurement", {{"symbol", "m"}}}}).status, 404);
+}
+
+// $batch creates a Thing, then a Datastream of it through "$<id>".
+TEST_F(StaCrudTest, BatchCreatesThingThenDatastream) {
+  json batch = {
+      {"requests",
+       {{{"id", "t"},
+         {"method", "post"},
+         {"url", "Things"},
+         {"body", {{"name", "B"}, {"properties", {{"application", {{"id", dev_.app_id}}}}}}}},
+        {{"id", "d"},
+         {"method", "post"},
+         {"url", "$t/Datastreams"},
+         {"dependsOn", {"t"}},
+         {"body", Datastream("noise.laeq")}}}}};
+  auto r = Post("$batch", batch);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json responses = r.Json()["responses"];
+  ASSERT_EQ(responses.size(), 2u) << r.body;
+  EXPECT_EQ(responses[0]["status"], 201) << r.body;
+  EXPECT_EQ(responses[1]["status"], 201) << r.body;
+}
+
+}  // namespace
+}  // namespace bysans::testing
