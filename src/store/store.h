@@ -235,6 +235,18 @@ class SeriesStore {
   // Sets the unit of a series, as a reading carrying that unit would (readings with another
   // non-empty unit change it again); kNotFound for an unknown series.
   virtual Status SetSeriesUnit(int64_t series_id, const std::string& unit) = 0;
+  // Erasure primitives (SensorThings DELETE, and issue 18's retention and erasure): they
+  // physically remove readings, not just hide them. The readings of a series in [from, to]
+  // (inclusive) are removed wherever the store keeps them (the log of unsealed readings, sealed
+  // chunks, memory); the freed bytes are overwritten and the WAL checkpointed, so the values can
+  // be found neither through the store nor in its files. Work is done in bounded steps beside
+  // ingest, which goes on; a reading of the series committed while the call runs is either
+  // removed or kept whole. Raw messages are not touched (they are the device's, see
+  // store/README.md). kNotFound for an unknown series.
+  virtual Status DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) = 0;
+  // The series and all its readings (as DeleteReadings). Its id is never reused; a later
+  // reading of its (device, key) starts a new series.
+  virtual Status DeleteSeries(int64_t series_id) = 0;
   // Raw messages, newest first.
   virtual Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) = 0;
   // Readings counted per quality flag for a device.

@@ -65,6 +65,7 @@ Status SqliteStore::LoadSeriesState() {
     while (st->Step()) {
       SeriesInfo s{st->Int(0), st->Int(1), st->Text(2), st->Text(3)};
       next_series_id_ = std::max(next_series_id_, s.id + 1);
+      if (s.device_id < 0) continue;  // a deleted series' tombstone (DeleteSeries)
       device_series_[s.device_id].push_back(s.id);
       series_by_key_[s.device_id][s.key] = s.id;
       series_.emplace(s.id, std::move(s));
@@ -77,6 +78,7 @@ Status SqliteStore::LoadSeriesState() {
     if (st->Step()) sealed_upto = st->Int(0);
     BYSANS_RETURN_IF_ERROR(st->status());
   }
+  sealed_gen_ = sealed_upto;
   {
     // Chunks of a series never overlap in time, so the newest sealed point of
     // a series is the last point of its last chunk. Chunks of an unfinished
@@ -261,6 +263,26 @@ void SqliteStore::WriterLoop() {
       }
     }
     Status s = CommitGroup(group, 0, group.size());
+    for (auto& p : group) {  // an erasure's seal: hand the segment over now (series_delete.cc)
+      if (!p.op || p.op->kind != SeriesOp::Kind::kSeal) continue;
+      std::unique_lock lk(seal_mu_);
+      int64_t points = 0;
+      {
+        std::lock_guard slk(seg_mu_);
+        points = open_->points;
+      }
+      if (seal_pending_) {
+        p.op->seal_gen = -1;
+      } else if (points == 0) {
+        p.op->seal_gen = 0;
+      } else {
+        erase_seal_through_ = open_->gen;
+        p.op->seal_gen = open_->gen;
+        HandOverLocked();
+        lk.unlock();
+        seal_cv_.notify_all();
+      }
+    }
     {
       WakeBatch wakes;  // the callbacks' hand-offs to other threads: one wake-up each
       if (!s.ok() && group.size() > 1) {
@@ -301,6 +323,12 @@ void SqliteStore::MaybeStartSeal(bool final) {
     if (!final && points < 2 * opts_.seal_points) return;
     seal_cv_.wait(lk, [&] { return !seal_pending_; });
   }
+  HandOverLocked();
+  lk.unlock();
+  seal_cv_.notify_all();
+}
+
+void SqliteStore::HandOverLocked() {
   {
     std::lock_guard slk(seg_mu_);
     // Readers copy ranges of the sealing segment: sort it before it is shared.
@@ -312,8 +340,6 @@ void SqliteStore::MaybeStartSeal(bool final) {
   seal_last_blob_ = last_blob_id_;
   seal_last_log_ = last_log_rowid_;
   seal_pending_ = true;
-  lk.unlock();
-  seal_cv_.notify_all();
 }
 
 namespace {
@@ -348,6 +374,23 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       if (!committed) w.RemoveNewest(n);
     }
   } take_back{dedup_, keys_added};
+  // Erasure steps of this commit: latest values recomputed, series dropped (their keys are out
+  // of series_by_key_ from the op on; put back if the commit fails).
+  std::unordered_map<int64_t, std::optional<Point>> latest_resets;
+  std::vector<int64_t> drops;
+  struct DropsBack {
+    SqliteStore& store;
+    std::vector<int64_t>& drops;
+    bool committed = false;
+    ~DropsBack() {
+      if (committed) return;
+      std::lock_guard lk(store.cache_mu_);
+      for (int64_t sid : drops) {
+        const SeriesInfo& info = store.series_.at(sid);
+        store.series_by_key_[info.device_id][info.key] = sid;
+      }
+    }
+  } drops_back{*this, drops};
   // A series created in this transaction (by a reading or a CreateSeries).
   auto new_series_row = [&](Id dev, const std::string& key,
                             const std::string& unit) -> Result<int64_t> {
@@ -377,6 +420,28 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         return Status::Ok();
       }
       return set_unit(op.series_id, op.unit);
+    }
+    if (op.kind == SeriesOp::Kind::kSeal) return Status::Ok();  // after the commit
+    if (op.kind == SeriesOp::Kind::kDrop || op.kind == SeriesOp::Kind::kRefreshLatest) {
+      auto it = series_.find(op.series_id);
+      if (it == series_.end()) {
+        op.status = NotFound("no series with id " + std::to_string(op.series_id));
+        return Status::Ok();
+      }
+      if (op.kind == SeriesOp::Kind::kRefreshLatest) {
+        BYSANS_ASSIGN_OR_RETURN(latest_resets[op.series_id], NewestPoint(db, op.series_id));
+        return Status::Ok();
+      }
+      // A tombstone keeps the id taken; readings later in this commit start a new series.
+      BYSANS_ASSIGN_OR_RETURN(
+          auto up, db.Prepare("UPDATE series SET device_id=?, key='', unit='' WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(up->Bind(1, -op.series_id).Bind(2, op.series_id).Run());
+      {
+        std::lock_guard lk(cache_mu_);
+        series_by_key_[it->second.device_id].erase(it->second.key);
+      }
+      drops.push_back(op.series_id);
+      return Status::Ok();
     }
     op.created = false;
     if (auto dk = series_by_key_.find(op.device_id); dk != series_by_key_.end()) {
@@ -482,6 +547,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   }
   // Committed: publish to memory.
   take_back.committed = true;
+  drops_back.committed = true;
   next_message_id_ += static_cast<int64_t>(msgs.size());
   if (index_now) {
     raw_runs_.Clear();
@@ -498,6 +564,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       series_.emplace(s.id, std::move(s));
     }
     for (auto& [sid, unit] : unit_changes) series_[sid].unit = unit;
+    for (auto& [sid, latest] : latest_resets) series_[sid].latest = std::move(latest);
     // Each loop below touches one entry of each of a commit's ~1,000 series, ~15,000 in all:
     // a cache miss each. Looking them all up first lets those misses overlap.
     std::vector<SeriesInfo*> infos;
@@ -513,6 +580,12 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         if (!newest || p.ts >= newest->ts) newest = &p;
       SeriesInfo& info = *infos[i];
       if (newest && (!info.latest || newest->ts >= info.latest->ts)) info.latest = *newest;
+    }
+    for (int64_t sid : drops) {  // after the loop above: this commit's points may be theirs
+      auto it = series_.find(sid);
+      auto& ids = device_series_[it->second.device_id];
+      ids.erase(std::remove(ids.begin(), ids.end(), sid), ids.end());
+      series_.erase(it);
     }
   }
   {
@@ -587,6 +660,7 @@ void SqliteStore::SealerLoop() {
         std::lock_guard slk(seg_mu_);
         sealing_.reset();
       }
+      sealed_gen_ = seg->gen;
       seal_pending_ = false;
       seal_cv_.notify_all();
       lk.unlock();  // the writer takes seal_mu_ after every commit
@@ -670,6 +744,16 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
     if (opts_.after_seal_slice) opts_.after_seal_slice(slice_no);
     ++slice_no;
   }
+  // An erasure waits for this seal: the log rows it deletes are overwritten (secure_delete).
+  const bool erase = seg.gen <= erase_seal_through_.load();
+  if (erase) BYSANS_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
+  struct SecureOff {
+    Db& db;
+    bool on;
+    ~SecureOff() {
+      if (on) (void)db.Exec("PRAGMA secure_delete=FAST");
+    }
+  } secure_off{db, erase};
   {
     Txn txn(db, true, WriteTurn::kWhenIdle);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -152,7 +153,12 @@ struct MemView {
 // A change of the series themselves that the writer applies in its commit, in queue order with
 // the ingest batches (CreateSeries, SetSeriesUnit): the writer alone assigns series ids.
 struct SeriesOp {
-  enum class Kind { kCreate, kSetUnit };
+  // kCreate, kSetUnit: CreateSeries, SetSeriesUnit. The erasure steps (series_delete.cc):
+  // kSeal hands the open segment to the sealer after this commit (so that every reading
+  // committed so far ends in chunks and leaves the log); kDrop removes a series from the cache
+  // and leaves a tombstone row (its id is never reused); kRefreshLatest recomputes a series'
+  // latest value after its readings were deleted.
+  enum class Kind { kCreate, kSetUnit, kSeal, kDrop, kRefreshLatest };
   Kind kind = Kind::kCreate;
   Id device_id = 0;
   std::string key;
@@ -160,6 +166,7 @@ struct SeriesOp {
   int64_t series_id = 0;  // kSetUnit: the series; kCreate: set by the writer
   bool created = false;   // kCreate: set by the writer
   Status status;          // set by the writer (kSetUnit of an unknown series: kNotFound)
+  int64_t seal_gen = 0;   // kSeal: the generation handed over, 0 none (empty), -1 seal busy
 };
 
 struct PendingBatch {
@@ -261,6 +268,8 @@ class SqliteStore final : public Store {
   Result<SeriesRef> CreateSeries(Id device_id, const std::string& key, const std::string& unit,
                                  bool* created) override;
   Status SetSeriesUnit(int64_t series_id, const std::string& unit) override;
+  Status DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) override;  // series_delete.cc
+  Status DeleteSeries(int64_t series_id) override;                            // series_delete.cc
   Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
   Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
 
@@ -280,6 +289,22 @@ class SqliteStore final : public Store {
   void Enqueue(PendingBatch p);
   // Queues a series op and waits for the commit that applies it.
   Status RunSeriesOp(const std::shared_ptr<SeriesOp>& op);
+  // Writer thread, seal_mu_ held, no seal pending: the open segment becomes the sealing one.
+  void HandOverLocked();
+  // series_delete.cc: every reading committed before the call sealed into chunks (its log
+  // rows deleted with secure_delete), waiting for a running seal first.
+  Status SealForErase();
+  // series_delete.cc: removes the points in [from, to] of the series' visible chunks, a few
+  // chunks per transaction.
+  Status EraseChunks(int64_t series_id, TimeMs from, TimeMs to);
+  // series_delete.cc: overwrites the database's free pages with zeros (what earlier deletes
+  // freed without secure_delete), a bounded number per transaction.
+  Status ScrubFreePages();
+  // series_delete.cc: checkpoints the WAL and truncates it (old page images gone).
+  Status ScrubWal();
+  // series_delete.cc, writer thread in its transaction: the newest point of a series in the
+  // chunks visible to `db` and in memory (nullopt: none).
+  Result<std::optional<Point>> NewestPoint(Db& db, int64_t series_id);
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
   // Inside the writer's transaction: whether a message with this dedup key (of
@@ -359,6 +384,10 @@ class SqliteStore final : public Store {
   bool seal_pending_ = false;  // sealing_ handed over, seal not yet committed
   bool seal_closing_ = false;  // the writer is closing: give up a failing seal
   bool seal_stop_ = false;
+  int64_t sealed_gen_ = 0;  // the newest generation sealed (guarded by seal_mu_)
+  // Seals of generations up to this one delete their log with secure_delete (an erasure
+  // waits for them: SealForErase).
+  std::atomic<int64_t> erase_seal_through_{0};
   int64_t seal_last_blob_ = 0;  // newest points_blob row of the segment being sealed
   int64_t seal_last_log_ = 0;   // newest points_log rowid of the segment being sealed
   std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series (sealer)
