@@ -6,6 +6,7 @@
 // Answers 200 {"responses": [{id, status, headers?, body?}]}.
 #include "api/sta_batch.h"
 
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -59,11 +60,13 @@ class BatchRun : public std::enable_shared_from_this<BatchRun> {
       sub->remote_addr = remote_addr_;
       sub->tls = tls_;
       subs_.push_back(sub);
-      router_.Dispatch(*sub, [self = shared_from_this()](http::Response resp) {
-        self->Record(std::move(resp));
-        self->Step();
-      });
-      return;  // Step runs again from the responder
+      // Waited for here, on the batch's own thread: an answer may come from the store's writer
+      // thread (an Observation's commit), which must not run the next request (a write that
+      // waits for the writer, such as a deletion, would wait for itself; ingest would stall).
+      auto answer = std::make_shared<std::promise<http::Response>>();
+      auto got = answer->get_future();
+      router_.Dispatch(*sub, [answer](http::Response resp) { answer->set_value(std::move(resp)); });
+      Record(got.get());
     }
     respond_(Json(200, {{"responses", std::move(responses_)}}));
   }

@@ -1,6 +1,7 @@
 // SensorThings API 1.1 Create-Update-Delete beyond Observations and Things (api/sta_write.cc
 // routes to these): Datastreams created (POST Datastreams, POST Things(N)/Datastreams, deep
-// insert in POST Things) and patched (their unit). sta/README.md "Writes".
+// insert in POST Things), patched (their unit) and deleted, Observations deleted
+// (api/sta_datastreams.cc, api/sta_delete.cc). sta/README.md "Writes".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -53,5 +54,14 @@ Status CreateThingDatastreams(ApiContext& ctx, const http::Request& req, const a
 // PATCH Datastreams(N): its unitOfMeasurement; 200 with the Datastream.
 Result<http::Response> PatchStaDatastream(ApiContext& ctx, const http::Request& req,
                                           const auth::Principal& p, int64_t id);
+
+// DELETE Datastreams(N): the series and every reading of it, erased (SeriesStore::DeleteSeries).
+Result<http::Response> DeleteStaDatastream(ApiContext& ctx, const http::Request& req,
+                                           const auth::Principal& p, int64_t id);
+// DELETE Observations('<series>-<ms>'): the reading, erased (SeriesStore::DeleteReadings).
+Result<http::Response> DeleteStaObservation(ApiContext& ctx, const http::Request& req,
+                                            const auth::Principal& p, std::string_view id);
+// After a device was deleted: its series and their readings, erased.
+Status EraseSeriesOfDevice(ApiContext& ctx, Id device_id);
 
 }  // namespace bysans::api

@@ -314,6 +314,16 @@ http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth
                                  "cannot delete single Datastreams or Observations");
 }
 
+// "Observations('12-1700000000000')" -> "12-1700000000000" (quotes optional).
+std::optional<std::string_view> ObservationIdOfPath(std::string_view path) {
+  constexpr std::string_view kPre = "Observations(";
+  if (path.size() <= kPre.size() + 1 || path.substr(0, kPre.size()) != kPre || path.back() != ')')
+    return std::nullopt;
+  std::string_view id = path.substr(kPre.size(), path.size() - kPre.size() - 1);
+  if (id.size() >= 2 && id.front() == '\'' && id.back() == '\'') id = id.substr(1, id.size() - 2);
+  return id;
+}
+
 // "Things(12)" -> 12.
 std::optional<int64_t> ThingOfPath(std::string_view path) { return StaIdOfPath(path, "Things"); }
 
@@ -358,6 +368,8 @@ Result<http::Response> DeleteThing(ApiContext& ctx, const http::Request& req,
                                    const auth::Principal& p, Id id) {
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kEditor));
   BYSANS_RETURN_IF_ERROR(DeleteLoadedDevice(ctx, req, p, d));
+  // The device is gone (its ingest stops); its readings are erased, not only unreachable.
+  BYSANS_RETURN_IF_ERROR(EraseSeriesOfDevice(ctx, d.id));
   return NoContent();
 }
 
@@ -390,9 +402,16 @@ void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
 // PATCH and DELETE: Things(N), PATCH Datastreams(N); anything else 501 after the role check.
 void ChangeOrDelete(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
-    std::optional<int64_t> datastream = StaIdOfPath(StaPath(req), "Datastreams");
-    if (req.method == "PATCH" && datastream) {
-      auto r = PatchStaDatastream(ctx, req, p, *datastream);
+    const std::string_view path = StaPath(req);
+    std::optional<int64_t> datastream = StaIdOfPath(path, "Datastreams");
+    if (datastream) {
+      auto r = req.method == "PATCH" ? PatchStaDatastream(ctx, req, p, *datastream)
+                                     : DeleteStaDatastream(ctx, req, p, *datastream);
+      respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
+      return;
+    }
+    if (req.method == "DELETE" && ObservationIdOfPath(path)) {
+      auto r = DeleteStaObservation(ctx, req, p, *ObservationIdOfPath(path));
       respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
       return;
     }

@@ -241,5 +241,72 @@ TEST_F(StaCrudTest, BatchCreatesThingThenDatastream) {
   EXPECT_EQ(responses[1]["status"], 201) << r.body;
 }
 
+// req/create-update-delete/delete-entity: DELETE Observations(id) and DELETE Datastreams(id)
+// answer 204 and the entity (a Datastream with its Observations: the standard's cascade) is 404
+// from then on; the rest of the Thing stays.
+TEST_F(StaCrudTest, DeleteEntity) {
+  ASSERT_EQ(
+      Ingest(dev_.ingest_key, json{{"ts", kStaT0}, {"temperature", 20.5}, {"humidity", 40}}.dump())
+          .status,
+      204);
+  ASSERT_EQ(
+      Ingest(dev_.ingest_key, json{{"ts", kStaT0 + kStaStep}, {"temperature", 21}}.dump()).status,
+      204);
+  const int64_t temp = DatastreamId(*admin_, dev_.device_id, "temperature");
+  const int64_t hum = DatastreamId(*admin_, dev_.device_id, "humidity");
+  const std::string obs = "Observations('" + ObservationId(temp, kStaT0 + kStaStep) + "')";
+  auto del = admin_->Request("DELETE", "/sta/v1.1/" + obs);
+  ASSERT_EQ(del.status, 204) << del.body;
+  EXPECT_EQ(StaGet(*admin_, obs).first, 404);
+  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + obs).status, 404);
+  auto [st, left] = StaGet(*admin_, "Datastreams(" + std::to_string(temp) + ")");
+  EXPECT_EQ(left["observationType"], kMeasurement) << left.dump();
+  auto [st1, list] = StaGet(*admin_, "Datastreams(" + std::to_string(temp) + ")/Observations");
+  ASSERT_EQ(list["value"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["value"][0]["result"], 20.5);
+  // The Datastream and its Observations.
+  const std::string ds = "Datastreams(" + std::to_string(temp) + ")";
+  ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + ds).status, 204);
+  EXPECT_EQ(StaGet(*admin_, ds).first, 404);
+  EXPECT_EQ(StaGet(*admin_, ds + "/Observations").first, 404);
+  EXPECT_EQ(StaGet(*admin_, "Observations('" + ObservationId(temp, kStaT0) + "')").first, 404);
+  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + ds).status, 404);
+  EXPECT_EQ(CountDatastreams(), 1u);
+  EXPECT_EQ(StaGet(*admin_, "Datastreams(" + std::to_string(hum) + ")/Observations")
+                .second["value"]
+                .size(),
+            1u);
+  EXPECT_EQ(StaGet(*admin_, thing_).first, 200);
+  // A later reading of the key starts a new Datastream.
+  ASSERT_EQ(Ingest(dev_.ingest_key, json{{"ts", kStaT0}, {"temperature", 5}}.dump()).status, 204);
+  EXPECT_GT(DatastreamId(*admin_, dev_.device_id, "temperature"), temp);
+  // Audited.
+  auto audit = admin_->Get("/api/v1/audit?orgId=" + std::to_string(dev_.org_id));
+  EXPECT_NE(audit.body.find("observation"), std::string::npos) << audit.body;
+}
+
+// req/create-update-delete/delete-entity for Things, with the cascade in the store: a string
+// reading with a distinctive marker, deleted with its Thing, is gone from the API and its value
+// from the readings the store keeps (DeletedValuesAreGoneFromTheFiles in the store's tests
+// searches the files; the device's raw messages are kept, see sta/README.md).
+TEST_F(StaCrudTest, DeleteThingErasesItsReadings) {
+  auto r = Post(thing_ + "/Datastreams",
+                Datastream("note", {{"observationType",
+                                     "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
+                                     "OM_CategoryObservation"}}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t ds = r.Json()["@iot.id"].get<int64_t>();
+  auto o = Post("Datastreams(" + std::to_string(ds) + ")/Observations",
+                {{"phenomenonTime", "2026-01-01T00:00:00Z"}, {"result", "MARKER-7f3a-thing"}});
+  ASSERT_EQ(o.status, 201) << o.body;
+  ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + thing_).status, 204);
+  EXPECT_EQ(StaGet(*admin_, "Datastreams(" + std::to_string(ds) + ")").first, 404);
+  auto [st, all] = StaGet(*admin_, "Observations");
+  EXPECT_EQ(all["value"].size(), 0u) << all.dump();
+  // The store no longer has the series (a new one of the same id would show its readings).
+  auto readings = admin_->Get("/api/v1/devices/" + std::to_string(dev_.device_id) + "/readings");
+  EXPECT_EQ(readings.status, 404);
+}
+
 }  // namespace
 }  // namespace bysans::testing

@@ -358,14 +358,9 @@ TEST_F(StaWriteTest, PatchThing) {
 
 // A.3 delete-entity for Things: the device goes, and with it (as the standard cascades) its
 // Datastreams, their Observations, its Location and HistoricalLocation: all 404 afterwards.
-// Single Datastreams and Observations cannot be deleted (the store cannot remove them): 501.
+// (Single Datastreams and Observations: tests/integration/sta_crud_test.cc.)
 TEST_F(StaWriteTest, DeleteThingCascades) {
   const std::string id = std::to_string(dev_.device_id);
-  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + Ds(temp_)).status, 501);
-  EXPECT_EQ(
-      admin_->Request("DELETE", "/sta/v1.1/Observations('" + ObservationId(temp_, kStaT0) + "')")
-          .status,
-      501);
   auto r = admin_->Request("DELETE", "/sta/v1.1/Things(" + id + ")");
   ASSERT_EQ(r.status, 204) << r.body;
   for (const std::string& path : {"Things(" + id + ")", Ds(temp_), Ds(temp_) + "/Observations",

@@ -1,5 +1,6 @@
-// SensorThings Create-Update-Delete (api/sta_datastreams.cc): creating and patching Datastreams
-// needs the editor role in the Thing's organisation. Another organisation's editor cannot create
+// SensorThings Create-Update-Delete (api/sta_datastreams.cc, api/sta_delete.cc): creating,
+// patching and deleting Datastreams and deleting Observations needs the editor role in the
+// Thing's organisation. Another organisation's editor cannot create
 // a Datastream on A's Thing, patch A's Datastreams, or link a Datastream to A's Thing or
 // Sensor (device model); a viewer cannot write; A's data is unchanged afterwards, and the
 // legitimate use works.
@@ -130,6 +131,36 @@ TEST_F(StaCrudSecurityTest, DatastreamCannotLinkAnotherOrganisationsSensor) {
                  NewDatastream("co2", {{"Sensor", {{"@iot.id", model_a}}}}))
                 .status,
             201);
+}
+
+// Deletes erase data: another organisation's editor cannot delete A's Datastream or
+// Observation (404, A's data still there), a viewer cannot (403); A's editor can.
+TEST_F(StaCrudSecurityTest, OtherOrganisationsEditorOrAViewerCannotDelete) {
+  const std::string obs = "Observations('" + ObservationId(ds_a_, kStaT0) + "')";
+  auto del = [](HttpClient& c, const std::string& path) {
+    return c.Request("DELETE", "/sta/v1.1/" + path);
+  };
+  auto b_obs = del(*b_.editor.client, obs);
+  EXPECT_EQ(b_obs.status, 404) << b_obs.body;
+  EXPECT_EQ(del(*b_.admin.client, DsA()).status, 404);
+  EXPECT_EQ(del(*b_.admin.client, thing_a_).status, 404);
+  EXPECT_EQ(del(*a_.viewer.client, obs).status, 403);
+  EXPECT_EQ(del(*a_.viewer.client, DsA()).status, 403);
+  HttpClient anonymous(server_->url());
+  EXPECT_EQ(del(anonymous, DsA()).status, 401);
+  // Through $batch too.
+  json batch = {{"requests", {{{"id", "1"}, {"method", "delete"}, {"url", DsA()}}}}};
+  auto b = Post(*b_.editor.client, "$batch", batch);
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(b.Json()["responses"][0]["status"], 404) << b.body;
+  // A's Datastream and Observation are still there.
+  EXPECT_EQ(StaGet(*a_.viewer.client, obs).first, 200);
+  EXPECT_EQ(StaGet(*a_.viewer.client, DsA()).first, 200);
+  // A's editor may delete them.
+  EXPECT_EQ(del(*a_.editor.client, obs).status, 204);
+  EXPECT_EQ(StaGet(*a_.viewer.client, obs).first, 404);
+  EXPECT_EQ(del(*a_.editor.client, DsA()).status, 204);
+  EXPECT_EQ(StaGet(*a_.viewer.client, DsA()).first, 404);
 }
 
 }  // namespace
