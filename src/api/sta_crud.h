@@ -1,7 +1,8 @@
 // SensorThings API 1.1 Create-Update-Delete beyond Observations and Things (api/sta_write.cc
 // routes to these): Datastreams created (POST Datastreams, POST Things(N)/Datastreams, deep
-// insert in POST Things), patched (their unit) and deleted, Observations deleted
-// (api/sta_datastreams.cc, api/sta_delete.cc). sta/README.md "Writes".
+// insert in POST Things), patched (their unit) and deleted, Observations deleted, Locations
+// created, patched and deleted (api/sta_datastreams.cc, api/sta_delete.cc, api/sta_locations.cc).
+// sta/README.md "Writes".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,12 @@ Result<http::Response> DeleteStaDatastream(ApiContext& ctx, const http::Request&
 // DELETE Observations('<series>-<ms>'): the reading, erased (SeriesStore::DeleteReadings).
 Result<http::Response> DeleteStaObservation(ApiContext& ctx, const http::Request& req,
                                             const auth::Principal& p, std::string_view id);
+// POST Locations (one Things link) or Things(N)/Locations: the device's location, 201.
+Result<http::Response> CreateStaLocation(ApiContext& ctx, const http::Request& req,
+                                         const auth::Principal& p, std::optional<Id> thing_in_path);
+// PATCH Locations(N) (200 with it) or DELETE Locations(N) (the device has no location, 204).
+Result<http::Response> ChangeStaLocation(ApiContext& ctx, const http::Request& req,
+                                         const auth::Principal& p, Id id);
 // After a device was deleted: its series and their readings, erased.
 Status EraseSeriesOfDevice(ApiContext& ctx, Id device_id);
 

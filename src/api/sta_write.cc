@@ -383,6 +383,11 @@ void Post(ApiContext& ctx, http::Request& req, const http::Responder& respond) {
       respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
       return;
     }
+    if (path == "Locations" || StaIdOfPath(path, "Things", "/Locations")) {
+      auto r = CreateStaLocation(ctx, req, p, StaIdOfPath(path, "Things", "/Locations"));
+      respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
+      return;
+    }
     if (!Creatable(StaPath(req))) {
       respond(Unsupported(ctx, req, p));
       return;
@@ -407,6 +412,11 @@ void ChangeOrDelete(ApiContext& ctx, http::Request& req, const http::Responder& 
     if (datastream) {
       auto r = req.method == "PATCH" ? PatchStaDatastream(ctx, req, p, *datastream)
                                      : DeleteStaDatastream(ctx, req, p, *datastream);
+      respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
+      return;
+    }
+    if (std::optional<int64_t> location = StaIdOfPath(path, "Locations")) {
+      auto r = ChangeStaLocation(ctx, req, p, *location);
       respond(r.ok() ? std::move(*r) : http::ErrorResponse(r.status()));
       return;
     }

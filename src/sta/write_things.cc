@@ -7,6 +7,8 @@ namespace {
 
 using json = nlohmann::json;
 
+}  // namespace
+
 // A GeoJSON Point [lon, lat] (or a Feature whose geometry is one) -> {"lat", "lon"}.
 Result<json> PointOf(const json& geo, const std::string& where) {
   const json* g = &geo;
@@ -19,6 +21,8 @@ Result<json> PointOf(const json& geo, const std::string& where) {
     return InvalidArgument(where + ".coordinates must be [longitude, latitude]");
   return json{{"lat", c[1].get<double>()}, {"lon", c[0].get<double>()}};
 }
+
+namespace {
 
 // Locations: [] -> null (no location), [one Location] -> its point.
 Result<json> LocationOf(const json& locations) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/status.h"
 #include "sta/write_datastreams.h"
@@ -24,6 +25,10 @@ struct ThingWrite {
   int64_t app_id = 0;     // create: properties.application.id
   std::vector<DatastreamWrite> datastreams;  // create: deep-inserted Datastreams
 };
+
+// A GeoJSON Point [lon, lat] (or a Feature whose geometry is one) -> {"lat", "lon"}; any other
+// geometry is a 400 naming `where`.
+Result<nlohmann::json> PointOf(const nlohmann::json& geo, const std::string& where);
 
 // `create`: a POST Things body (name and properties.application.id required); else a PATCH
 // body (properties.application cannot change).

@@ -308,5 +308,66 @@ TEST_F(StaCrudTest, DeleteThingErasesItsReadings) {
   EXPECT_EQ(readings.status, 404);
 }
 
+// Locations (create-entity, link-to-existing-entities, update-entity, delete-entity): a Location
+// is its Thing's device location, a GeoJSON Point; other geometries are a clear 400.
+TEST_F(StaCrudTest, Locations) {
+  const std::string loc = "Locations(" + std::to_string(dev_.device_id) + ")";
+  EXPECT_EQ(StaGet(*admin_, loc).first, 404);  // no location yet
+  json point = {{"type", "Point"}, {"coordinates", {12.57, 55.68}}};
+  auto r = Post(thing_ + "/Locations", {{"name", "Rådhuset"},
+                                        {"description", "Town hall"},
+                                        {"encodingType", "application/geo+json"},
+                                        {"location", point}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.headers["location"], server_->url() + "/sta/v1.1/" + loc);
+  auto [st, got] = StaGet(*admin_, loc);
+  ASSERT_EQ(st, 200);
+  EXPECT_EQ(got["location"]["coordinates"], json({12.57, 55.68})) << got.dump();
+  auto dev = admin_->Get("/api/v1/devices/" + std::to_string(dev_.device_id));
+  EXPECT_EQ(dev.Json()["location"]["lat"], 55.68) << dev.body;
+  // POST Locations with its Thing linked.
+  auto linked = Post("Locations", {{"name", "x"},
+                                   {"encodingType", "application/geo+json"},
+                                   {"location", {{"type", "Point"}, {"coordinates", {10.2, 56.1}}}},
+                                   {"Things", json::array({{{"@iot.id", dev_.device_id}}})}});
+  ASSERT_EQ(linked.status, 201) << linked.body;
+  EXPECT_EQ(StaGet(*admin_, loc).second["location"]["coordinates"], json({10.2, 56.1}));
+  // PATCH.
+  auto p = Patch(loc, {{"location", {{"type", "Point"}, {"coordinates", {9.9, 57.0}}}}});
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(p.Json()["location"]["coordinates"], json({9.9, 57.0}));
+  // What cannot be kept: a 400 naming it, nothing changed.
+  auto poly = Patch(loc, {{"location", {{"type", "Polygon"}, {"coordinates", json::array()}}}});
+  EXPECT_EQ(poly.status, 400);
+  EXPECT_NE(poly.body.find("Point"), std::string::npos) << poly.body;
+  auto name = Patch(loc, {{"name", "y"}});
+  EXPECT_EQ(name.status, 400);
+  EXPECT_NE(name.body.find("'name'"), std::string::npos) << name.body;
+  EXPECT_EQ(Post("Locations", {{"location", point}}).status, 400);  // no Thing
+  EXPECT_EQ(Post("Locations", {{"location", point},
+                               {"Things", json::array({{{"@iot.id", dev_.device_id}},
+                                                       {{"@iot.id", dev_.device_id}}})}})
+                .status,
+            400);
+  EXPECT_EQ(Post(thing_ + "/Locations", {{"location", {{"type", "LineString"}}}}).status, 400);
+  EXPECT_EQ(StaGet(*admin_, loc).second["location"]["coordinates"], json({9.9, 57.0}));
+  // DELETE: the Thing no longer has a Location.
+  ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + loc).status, 204);
+  EXPECT_EQ(StaGet(*admin_, loc).first, 404);
+  EXPECT_EQ(StaGet(*admin_, thing_ + "/Locations").second["value"].size(), 0u);
+  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + loc).status, 404);
+  EXPECT_EQ(StaGet(*admin_, thing_).first, 200);
+}
+
+// Entities bysans has nothing to hold when they stand alone: a clear 501 naming what can be
+// done instead.
+TEST_F(StaCrudTest, EntitiesWithoutAPlaceInBysansAre501) {
+  for (const char* set :
+       {"Sensors", "ObservedProperties", "FeaturesOfInterest", "HistoricalLocations"}) {
+    auto r = Post(set, {{"name", "x"}});
+    EXPECT_EQ(r.status, 501) << set << ": " << r.body;
+  }
+}
+
 }  // namespace
 }  // namespace bysans::testing

@@ -163,5 +163,30 @@ TEST_F(StaCrudSecurityTest, OtherOrganisationsEditorOrAViewerCannotDelete) {
   EXPECT_EQ(StaGet(*a_.viewer.client, DsA()).first, 404);
 }
 
+// Locations are the device's location: B cannot set, change or remove A's (404), A's viewer
+// cannot (403); A's location is unchanged afterwards.
+TEST_F(StaCrudSecurityTest, LocationsStayInTheirOrganisation) {
+  const std::string loc = "Locations(" + std::to_string(a_.device.device_id) + ")";
+  const json body = {{"encodingType", "application/geo+json"},
+                     {"location", {{"type", "Point"}, {"coordinates", {12.0, 55.0}}}}};
+  ASSERT_EQ(Post(*a_.editor.client, thing_a_ + "/Locations", body).status, 201);
+  const json moved = {{"location", {{"type", "Point"}, {"coordinates", {1.0, 1.0}}}}};
+  EXPECT_EQ(Post(*b_.editor.client, thing_a_ + "/Locations", moved).status, 404);
+  json linked = moved;
+  linked["Things"] = json::array({{{"@iot.id", a_.device.device_id}}});
+  EXPECT_EQ(Post(*b_.editor.client, "Locations", linked).status, 404);
+  EXPECT_EQ(Patch(*b_.editor.client, loc, moved).status, 404);
+  EXPECT_EQ(b_.editor.client->Request("DELETE", "/sta/v1.1/" + loc).status, 404);
+  EXPECT_EQ(Post(*a_.viewer.client, thing_a_ + "/Locations", moved).status, 403);
+  EXPECT_EQ(Patch(*a_.viewer.client, loc, moved).status, 403);
+  EXPECT_EQ(a_.viewer.client->Request("DELETE", "/sta/v1.1/" + loc).status, 403);
+  auto [st, got] = StaGet(*a_.viewer.client, loc);
+  ASSERT_EQ(st, 200);
+  EXPECT_EQ(got["location"]["coordinates"], json({12.0, 55.0})) << got.dump();
+  // A's editor may.
+  EXPECT_EQ(Patch(*a_.editor.client, loc, moved).status, 200);
+  EXPECT_EQ(a_.editor.client->Request("DELETE", "/sta/v1.1/" + loc).status, 204);
+}
+
 }  // namespace
 }  // namespace bysans::testing
