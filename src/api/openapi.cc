@@ -158,10 +158,10 @@ constexpr Op kOps[] = {
     {"GET", "/sta/v1.1/{*path}", "", "StaResource", 200},
     {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1", "", "StaServiceRoot", 200},
     {"GET", "/sta/open/{orgId}/datasets/{id}/v1.1/{*path}", "", "StaResource", 200},
-    // Its writes (api/sta_write.cc): Observations, CreateObservations.
+    // Its writes (api/sta_write.cc, sta_datastreams.cc, sta_locations.cc, sta_delete.cc).
     {"POST", "/sta/v1.1/{*path}", "StaCreateInput", "StaCreated", 201},
     {"POST", "/sta/v1.1/$batch", "StaBatch", "StaBatchResponses", 200},
-    {"PATCH", "/sta/v1.1/{*path}", "StaThingInput", "StaResource", 200},
+    {"PATCH", "/sta/v1.1/{*path}", "StaPatchInput", "StaResource", 200},
     {"DELETE", "/sta/v1.1/{*path}", "", "", 204},
 };
 
@@ -260,7 +260,10 @@ void OpenDataSchemas(json& s) {
        "Datastreams(5)/Observations?$filter=phenomenonTime ge 2026-01-01T00:00:00Z"}};
   s["StaCreateInput"] = {
       {"description",
-       "POST Things: a Thing (StaThingInput); POST Observations / Datastreams(N)/Observations: an "
+       "POST Things: a Thing (StaThingInput); POST Datastreams / Things(N)/Datastreams: a "
+       "Datastream (StaDatastreamInput); POST Locations / Things(N)/Locations: a Location "
+       "{name?, description?, encodingType?, location: GeoJSON Point, Things?: [{@iot.id}]}; "
+       "POST Observations / Datastreams(N)/Observations: an "
        "Observation {phenomenonTime?, result, "
        "resultTime?, Datastream: {@iot.id}}; POST CreateObservations: [{Datastream: {@iot.id}, "
        "components: [phenomenonTime, result, resultTime?], dataArray: [[...], ...]}] (at most "
@@ -273,9 +276,22 @@ void OpenDataSchemas(json& s) {
   s["StaThingInput"] = {
       {"description",
        "A Thing: {name, description?, properties: {application: {id} (create only), tags?, "
-       "metadata?}, Locations?: [{name, encodingType, location: GeoJSON Point}]}"}};
+       "metadata?}, Locations?: [{name, encodingType, location: GeoJSON Point}], Datastreams?: "
+       "[StaDatastreamInput without Thing] (create only)}"}};
+  s["StaDatastreamInput"] = {
+      {"description",
+       "A Datastream (a series: device, key, unit): {name?, description?, unitOfMeasurement?: "
+       "{name, symbol, definition}, observationType? (OM_Measurement, OM_CountObservation, "
+       "OM_TruthObservation, OM_CategoryObservation, OM_Observation), ObservedProperty: "
+       "{@iot.id: key} or {name: key, definition?, description?}, Thing: {@iot.id} (POST "
+       "Datastreams), Sensor?: {@iot.id: the Thing's device model or 0}}"}};
+  s["StaPatchInput"] = {
+      {"description",
+       "PATCH Things(N): StaThingInput without properties.application; PATCH Datastreams(N): "
+       "{unitOfMeasurement}; PATCH Locations(N): {location: GeoJSON Point, encodingType?}. Any "
+       "member bysans does not keep is a 400 naming it"}};
   s["StaCreated"] = {{"description",
-                      "The created Observation (Location header: its selfLink); for "
+                      "The created entity (Location header: its selfLink); for "
                       "CreateObservations an array of each row's selfLink or \"error\""}};
   s["DcatCatalog"] = Obj({{"@context", Str()},
                           {"@type", Str()},

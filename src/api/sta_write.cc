@@ -309,9 +309,11 @@ http::Response Unsupported(ApiContext& ctx, const http::Request& req, const auth
   }
   return http::ErrorResponse(501, "not_implemented",
                              req.method + " " + std::string(path.substr(0, 100)) +
-                                 " is not supported: Observations can be created, Things "
-                                 "created, changed and deleted (docs/sensorthings.md); the store "
-                                 "cannot delete single Datastreams or Observations");
+                                 " is not supported: bysans has nothing to keep such an entity "
+                                 "in on its own (a Sensor is a device model, an "
+                                 "ObservedProperty a reading key, a FeatureOfInterest and a "
+                                 "HistoricalLocation a device's location): create Things, "
+                                 "Datastreams, Locations and Observations (docs/sensorthings.md)");
 }
 
 // "Observations('12-1700000000000')" -> "12-1700000000000" (quotes optional).
@@ -447,7 +449,8 @@ void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx) {
       [&ctx](http::Request& req, const http::Responder& respond) { Post(ctx, req, respond); },
       "SensorThings API 1.1: create Observations (POST Observations, Datastreams(N)/"
       "Observations, CreateObservations with dataArray); stored through the ingest pipeline, "
-      "201 after the commit); POST Things (an HTTP device in properties.application.id)");
+      "201 after the commit); POST Things (an HTTP device in properties.application.id), "
+      "Datastreams (a series), Locations (the device's location)");
   for (const char* method : {"PATCH", "DELETE"}) {
     router.Add(
         method, std::string(kRoot) + "/{*path}",
@@ -455,7 +458,8 @@ void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx) {
           ChangeOrDelete(ctx, req, respond);
         },
         std::string("SensorThings API 1.1: ") + method +
-            " Things(N) (the device: name, properties.tags/metadata, Locations; delete)");
+            " Things(N), Datastreams(N) (unit; delete erases its Observations), Locations(N)" +
+            (std::string(method) == "DELETE" ? ", Observations('<series>-<ms>') (erased)" : ""));
   }
 }
 

@@ -458,8 +458,8 @@ json ServiceRoot(const std::string& base) {
               {"serverSettings",
                {{"conformance",
                  {spec + "datamodel", spec + "resource-path/resource-path-to-entities",
-                  spec + "request-data", spec + "data-array/data-array",
-                  spec + "batch-request/batch-request"}}}}};
+                  spec + "request-data", spec + "create-update-delete/create-update-delete",
+                  spec + "data-array/data-array", spec + "batch-request/batch-request"}}}}};
 }
 
 }  // namespace bysans::sta
