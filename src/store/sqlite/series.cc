@@ -385,7 +385,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       }
     }
     // One raw_log row for the whole commit.
-    BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, first_id, msgs, &runs));
+    BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, first_id, msgs, &runs, raw_zstd_));
     BYSANS_RETURN_IF_ERROR(InsertShareRows(db));
     if (applied.points() > 0) {
       // One log row for the whole commit (log_codec.h) instead of one row per reading.

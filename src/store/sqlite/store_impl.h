@@ -31,6 +31,7 @@
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_device_runs.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/zstd_blob.h"
 #include "store/target_store.h"
 
 namespace bysans::sqlite {
@@ -349,6 +350,7 @@ class SqliteStore final : public Store {
   // Committed raw_log rows above raw_indexed_upto, by device (the next index batch).
   RawRunsBuilder raw_runs_;
   DedupWindow dedup_;
+  ZstdCompressor raw_zstd_;                     // raw_log rows (writer thread only)
   std::vector<const RawMessage*> commit_msgs_;  // reused by every CommitGroup
   // This commit's share log rows (store/target_store.h), one per application.
   struct ShareRow {
