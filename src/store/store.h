@@ -241,8 +241,8 @@ class SeriesStore {
   // chunks, memory); the freed bytes are overwritten and the WAL checkpointed, so the values can
   // be found neither through the store nor in its files. Work is done in bounded steps beside
   // ingest, which goes on; a reading of the series committed while the call runs is either
-  // removed or kept whole. Raw messages are not touched (they are the device's, see
-  // store/README.md). kNotFound for an unknown series.
+  // removed or kept whole. Raw messages are not touched (they are the device's:
+  // EraseRawMessages). kNotFound for an unknown series.
   virtual Status DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) = 0;
   // The series and all its readings (as DeleteReadings). Its id is never reused; a later
   // reading of its (device, key) starts a new series.
@@ -251,6 +251,11 @@ class SeriesStore {
   virtual Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) = 0;
   // Readings counted per quality flag for a device.
   virtual Result<std::map<Quality, int64_t>> CountQuality(Id device_id) = 0;
+  // Erases the raw messages of `device_id` received in [from, to] from the database file (GDPR
+  // erasure, a deleted device): their payloads, dedup keys and decode results are gone, not
+  // only hidden; the ids of other messages do not change. Works in short transactions while
+  // ingest goes on; safe to run again after a crash. Returns how many were erased.
+  virtual Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) = 0;
 };
 
 // Both halves plus lifecycle.
