@@ -126,6 +126,12 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
     {"GET", "/api/v1/jobs/{id}", "", "Job", 200},
     {"POST", "/api/v1/jobs/{id}/rerun", "", "Job", 202},
+    // api/org_export.cc.
+    {"POST", "/api/v1/organizations/{orgId}/export", "", "JobAccepted", 202},
+    {"GET", "/api/v1/organizations/{orgId}/exports", "", "ExportList", 200},
+    {"GET", "/api/v1/organizations/{orgId}/exports/{jobId}/archive", "", "", 200},
+    {"DELETE", "/api/v1/organizations/{orgId}/exports/{jobId}", "", "", 204},
+    {"POST", "/api/v1/organizations/import", "ImportArchive", "ImportReport", 201},
     // api/data_targets.cc.
     {"GET", "/api/v1/applications/{appId}/data-targets", "", "list:DataTarget", 200},
     {"POST", "/api/v1/applications/{appId}/data-targets", "DataTargetInput", "DataTarget", 201},
@@ -755,6 +761,27 @@ json Components() {
         Obj({{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", downlink}}}});
     s["RedecodeInput"] = Obj({{"from", Time()}, {"to", Time()}, {"deviceId", Int()}});
     s["JobAccepted"] = Obj({{"jobId", Int()}});
+    // api/org_export.cc (archive/README.md).
+    s["ExportList"] =
+        Obj({{"items", {{"type", "array"}, {"items", Obj({{"jobId", Int()}, {"bytes", Int()}})}}}});
+    s["ImportArchive"] = {{"type", "string"},
+                          {"format", "binary"},
+                          {"description",
+                           "the archive (application/x-tar) as exported; ?name= names the new "
+                           "organisation"}};
+    s["ImportReport"] = Obj({{"orgId", Int()},
+                             {"name", Str()},
+                             {"applications", Int()},
+                             {"devices", Int()},
+                             {"deviceModels", Int()},
+                             {"decoders", Int()},
+                             {"rules", Int()},
+                             {"dataTargets", Int()},
+                             {"integrations", Int()},
+                             {"invitations", Int()},
+                             {"readings", Int()},
+                             {"rawMessages", Int()},
+                             {"notes", StrArray()}});
     s["Job"] = Obj({{"id", Int()},
                     {"orgId", Int()},
                     {"kind", Str()},
@@ -807,14 +834,19 @@ json Operation(const http::RouteInfo& r) {
                 {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
   responses["default"] = error;
   if (const Op* o = FindOp(r)) {
-    if (!o->request.empty())
+    if (!o->request.empty()) {
+      const char* type = o->request == "ImportArchive" ? "application/x-tar" : "application/json";
       op["requestBody"] = {{"required", true},
-                           {"content", {{"application/json", {{"schema", Ref(o->request)}}}}}};
+                           {"content", {{type, {{"schema", Ref(o->request)}}}}}};
+    }
     json ok = {{"description", "success"}};
     if (!o->response.empty())
       ok["content"] = {{"application/json", {{"schema", ResponseSchema(o->response)}}}};
     else if (r.pattern.ends_with(".csv"))
       ok["content"] = {{"text/csv", {{"schema", Str()}}}};
+    else if (r.pattern.ends_with("/archive"))
+      ok["content"] = {
+          {"application/x-tar", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}};
     else if (r.pattern == "/metrics")
       ok["content"] = {{"text/plain", {{"schema", Str()}}}};
     else if (r.pattern.ends_with("/stream"))

@@ -304,7 +304,7 @@ Result<ExportSummary> ExportOrganization(Store& store, const Clock& clock, Id or
   if (ec) return Internal("cannot create " + spool.dir.string() + ": " + ec.message());
 
   Manifest manifest;
-  manifest.bysans_version = opts.bysans_version;
+  manifest.bysans_version = opts.bysans_version.empty() ? BYSANS_VERSION : opts.bysans_version;
   manifest.org_id = meta.org.id;
   manifest.org_name = meta.org.name;
   manifest.exported_ms = clock.NowMs();

@@ -174,6 +174,7 @@ Status App::Start() {
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
   m.ctx->metrics_token = c.http_metrics_token;
   m.ctx->public_url = c.http_public_url;
+  m.ctx->data_dir = c.data_dir;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
   api::RegisterAllRoutes(m.router, *m.ctx);
   api::RegisterDataTargetRoutes(m.router, *m.ctx, *m.targets, outbound);
