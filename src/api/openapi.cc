@@ -764,11 +764,15 @@ json Components() {
     // api/org_export.cc (archive/README.md).
     s["ExportList"] =
         Obj({{"items", {{"type", "array"}, {"items", Obj({{"jobId", Int()}, {"bytes", Int()}})}}}});
-    s["ImportArchive"] = {{"type", "string"},
-                          {"format", "binary"},
-                          {"description",
-                           "the archive (application/x-tar) as exported; ?name= names the new "
-                           "organisation"}};
+    s["ImportArchive"] =
+        Obj({{"archive",
+              {{"type", "string"},
+               {"format", "byte"},
+               {"description",
+                "the archive file as exported, base64 (at most ~190 MiB: the CLI "
+                "`bysans import` for larger)"}}},
+             {"name", {{"type", "string"}, {"description", "the new organisation's name"}}}},
+            {"archive"});
     s["ImportReport"] = Obj({{"orgId", Int()},
                              {"name", Str()},
                              {"applications", Int()},
@@ -834,11 +838,9 @@ json Operation(const http::RouteInfo& r) {
                 {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
   responses["default"] = error;
   if (const Op* o = FindOp(r)) {
-    if (!o->request.empty()) {
-      const char* type = o->request == "ImportArchive" ? "application/x-tar" : "application/json";
+    if (!o->request.empty())
       op["requestBody"] = {{"required", true},
-                           {"content", {{type, {{"schema", Ref(o->request)}}}}}};
-    }
+                           {"content", {{"application/json", {{"schema", Ref(o->request)}}}}}};
     json ok = {{"description", "success"}};
     if (!o->response.empty())
       ok["content"] = {{"application/json", {{"schema", ResponseSchema(o->response)}}}};

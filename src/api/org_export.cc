@@ -3,7 +3,8 @@
 //   GET    /api/v1/organizations/{orgId}/exports                org admin: its archives
 //   GET    /api/v1/organizations/{orgId}/exports/{jobId}/archive org admin: the archive
 //   DELETE /api/v1/organizations/{orgId}/exports/{jobId}        org admin
-//   POST   /api/v1/organizations/import                         global admin (body: an archive)
+//   POST   /api/v1/organizations/import                         global admin
+//          ({"archive": base64 of an archive, "name": optional}; the CLI for larger ones)
 // Progress: GET /api/v1/jobs/{id} (api/jobs.cc, kind "export"). Archives are kept under
 // <data_dir>/exports for ApiContext::export_keep_ms, then deleted. Every start, download, delete
 // and import is audited (who, when, from which address). Import is for global admins only: it
@@ -21,6 +22,8 @@
 #include "api/common.h"
 #include "archive/import.h"
 #include "archive/snapshot.h"
+#include "core/encoding.h"
+#include "core/json_depth.h"
 #include "decode/redecode.h"
 
 namespace bysans::api {
@@ -174,9 +177,20 @@ void StartImport(ApiContext& ctx, const std::shared_ptr<ExportApi>& api, http::R
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
     Status st = NeedDataDir(ctx);
     if (st.ok()) st = auth::RequireGlobalAdmin(p);
-    if (st.ok() && req.body.empty())
-      st = InvalidArgument("send the archive as the request body (application/x-tar)");
     if (!st.ok()) return respond(http::ErrorResponse(st));
+    // {"archive": "<base64 of the archive file>", "name": "new organisation name"}: JSON, so a
+    // browser session needs the same CSRF-proof request as every other write.
+    if (Status depth = CheckJsonDepth(req.body); !depth.ok())
+      return respond(http::ErrorResponse(depth));
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("archive") ||
+        !body["archive"].is_string() || (body.contains("name") && !body["name"].is_string())) {
+      return respond(http::ErrorResponse(InvalidArgument(
+          "send {\"archive\": \"<the archive, base64>\", \"name\": \"<optional new name>\"}")));
+    }
+    auto bytes = DecodeBase64(body["archive"].get<std::string>());
+    if (!bytes.ok())
+      return respond(http::ErrorResponse(InvalidArgument("field \"archive\": not base64")));
     const fs::path dir = fs::path(ctx.data_dir) / "imports";
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -184,15 +198,14 @@ void StartImport(ApiContext& ctx, const std::shared_ptr<ExportApi>& api, http::R
     ctx.random.Fill(&nonce, sizeof nonce);
     const fs::path upload = dir / ("upload-" + std::to_string(nonce) + ".tar");
     std::FILE* f = std::fopen(upload.c_str(), "wb");
-    const bool written =
-        f && std::fwrite(req.body.data(), 1, req.body.size(), f) == req.body.size();
+    const bool written = f && std::fwrite(bytes->data(), 1, bytes->size(), f) == bytes->size();
     if (f) std::fclose(f);
     if (!written) {
       fs::remove(upload, ec);
       return respond(http::ErrorResponse(Internal("cannot store the upload")));
     }
     archive::ImportOptions opts;
-    if (const std::string* name = req.Query("name")) opts.org_name = *name;
+    opts.org_name = body.value("name", "");
     opts.invited_by = p.user_id.value_or(0);
     // The audit entry names the caller and address; the worker answers when it is done.
     auto audit_req = std::make_shared<http::Request>();
