@@ -175,8 +175,8 @@ json ReportJson(const archive::ImportReport& r) {
 void StartImport(ApiContext& ctx, const std::shared_ptr<ExportApi>& api, http::Request& req,
                  const http::Responder& respond) {
   WithPrincipal(ctx, req, respond, [&](const auth::Principal& p) {
-    Status st = NeedDataDir(ctx);
-    if (st.ok()) st = auth::RequireGlobalAdmin(p);
+    Status st = auth::RequireGlobalAdmin(p);
+    if (st.ok()) st = NeedDataDir(ctx);
     if (!st.ok()) return respond(http::ErrorResponse(st));
     // {"archive": "<base64 of the archive file>", "name": "new organisation name"}: JSON, so a
     // browser session needs the same CSRF-proof request as every other write.
@@ -231,9 +231,9 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "POST", org + "/export",
             "Export the organisation into one archive (org admin; background job)",
             [&ctx, api](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
-              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
               BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, org_id, Role::kAdmin).status());
+              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               BYSANS_ASSIGN_OR_RETURN(
                   Id job, api->jobs().Add(org_id, "export", json{{"orgId", org_id}}.dump()));
               ExportApi* a = api.get();
@@ -244,9 +244,9 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx) {
             });
   AddAuthed(router, ctx, "GET", org + "/exports", "The organisation's export archives (org admin)",
             [&ctx, api](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
-              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
               BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, org_id, Role::kAdmin).status());
+              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               const std::string prefix = "org-" + std::to_string(org_id) + "-job-";
               json items = json::array();
               std::error_code ec;
@@ -261,10 +261,10 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "GET", org + "/exports/{jobId}/archive",
             "Download an export archive (org admin; POSIX tar)",
             [&ctx, api](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
-              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
               BYSANS_ASSIGN_OR_RETURN(decode::JobStatus j,
                                       LoadExportJob(ctx, *api, req, p, org_id));
+              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               if (j.state != "done")
                 return FailedPrecondition("export " + std::to_string(j.id) + " is " + j.state);
               const fs::path path = api->ArchivePath(org_id, j.id);
@@ -289,10 +289,10 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx) {
             });
   AddAuthed(router, ctx, "DELETE", org + "/exports/{jobId}", "Delete an export archive (org admin)",
             [&ctx, api](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
-              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
               BYSANS_ASSIGN_OR_RETURN(decode::JobStatus j,
                                       LoadExportJob(ctx, *api, req, p, org_id));
+              BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
               std::error_code ec;
               if (!fs::remove(api->ArchivePath(org_id, j.id), ec))
                 return NotFound("export " + std::to_string(j.id) + " was deleted");
