@@ -302,6 +302,44 @@ Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) 
   return d;
 }
 
+Result<std::vector<Device>> SqliteStore::CreateDevices(std::vector<Device> devices) {
+  std::map<Id, Id> org_of_app;
+  for (auto& d : devices) {
+    auto it = org_of_app.find(d.app_id);
+    if (it == org_of_app.end()) {
+      BYSANS_ASSIGN_OR_RETURN(Application app, GetApplication(d.app_id));
+      it = org_of_app.emplace(app.id, app.org_id).first;
+    }
+    if (d.org_id != 0 && d.org_id != it->second)
+      return InvalidArgument("device organisation differs from its application's");
+    d.org_id = it->second;
+    if (d.created_ms == 0) d.created_ms = opts_.clock->NowMs();
+    d.dev_eui = Lower(d.dev_eui);
+  }
+  LEASE(db);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  for (auto& d : devices) {
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st,
+        db.Prepare("INSERT INTO devices(org_id, app_id, name, transport, dev_eui, lat, lon, tags, "
+                   "metadata, device_model_id, expected_interval_s, in_maintenance, created_ms, "
+                   "ingest_key_hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
+    std::optional<double> lat, lon;
+    if (d.location) {
+      lat = d.location->lat;
+      lon = d.location->lon;
+    }
+    BindAll(*st, d.org_id, d.app_id, d.name, static_cast<int64_t>(d.transport),
+            NullIfEmpty(d.dev_eui), lat, lon, TagsJson(d), MetaJson(d), d.device_model_id,
+            d.expected_interval_s, d.in_maintenance, d.created_ms);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    d.id = db.LastInsertId();
+  }
+  BYSANS_RETURN_IF_ERROR(txn.Commit());
+  return devices;
+}
+
 Result<Device> SqliteStore::GetDevice(Id id) {
   LEASE(db);
   return GetOne<Device>(db, std::string("SELECT ") + kDevCols + " FROM devices WHERE id=?", DevRow,

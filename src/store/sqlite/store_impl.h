@@ -192,6 +192,7 @@ class SqliteStore final : public Store {
   Status UpdateApplication(const Application& app) override;
   Status DeleteApplication(Id id) override;
   Result<Device> CreateDevice(Device device, std::string ingest_key_hash) override;
+  Result<std::vector<Device>> CreateDevices(std::vector<Device> devices) override;
   Result<Device> GetDevice(Id id) override;
   Result<Paged<Device>> ListDevices(const DeviceFilter& filter, Page page) override;
   Status UpdateDevice(const Device& device) override;
