@@ -1,5 +1,5 @@
-// bysans command line: serve, admin, redecode, export, import, version. The only file not linked
-// into tests.
+// bysans command line: serve, admin, redecode, backup, restore, export, import, version. The
+// only file not linked into tests.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -20,8 +20,10 @@
 
 #include "archive/import.h"
 #include "archive/snapshot.h"
+#include "backup/backup.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/dir_lock.h"
 #include "core/time_format.h"
 #include "decode/redecode.h"
 #include "server/app.h"
@@ -189,9 +191,17 @@ int Export(const bysans::Config& config, int64_t org_id, const std::string& out)
   return 0;
 }
 
-// `bysans import`: an archive as a new organisation. Writes to the database: run it while the
-// server is stopped (or use POST /api/v1/organizations/import on a running one).
+// `bysans import`: an archive as a new organisation. Writes to the database, so it takes the data
+// directory's lock: refused while a server runs there (POST /api/v1/organizations/import then).
 int Import(const bysans::Config& config, const std::string& in, const std::string& org_name) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  // One writer per data directory: refused while a server (or a restore) holds it.
+  auto lock = bysans::DirLock::Acquire(config.data_dir, "import");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "bysans: import: %s\n", lock.status().message().c_str());
+    return 1;
+  }
   auto store = bysans::OpenStoreForDataDir(config.data_dir);
   if (!store.ok()) {
     std::fprintf(stderr, "bysans: %s\n", store.status().message().c_str());
@@ -221,6 +231,39 @@ int Import(const bysans::Config& config, const std::string& in, const std::strin
       static_cast<long long>(r->applications), static_cast<long long>(r->devices),
       static_cast<long long>(r->readings), static_cast<long long>(r->raw_messages));
   for (const auto& note : r->notes) std::printf("  - %s\n", note.c_str());
+  return 0;
+}
+
+// Prints what a backup or restore copied, one line per file.
+void PrintReport(const char* verb, const std::string& dir, const bysans::backup::Report& r) {
+  for (const auto& f : r.files) {
+    std::printf("  %-36s %12lld bytes\n", f.path.c_str(), static_cast<long long>(f.bytes));
+  }
+  std::printf("%s %s: %zu files, %lld bytes\n", verb, dir.c_str(), r.files.size(),
+              static_cast<long long>(r.bytes));
+}
+
+// `bysans backup --out DIR`: a consistent copy of the data directory, also of a running server.
+int Backup(const bysans::Config& config, const std::string& out) {
+  bysans::SystemClock clock;
+  bysans::backup::BackupOptions opts{config.data_dir, out, BYSANS_VERSION, clock.NowMs()};
+  auto r = bysans::backup::Backup(opts);
+  if (!r.ok()) {
+    std::fprintf(stderr, "bysans: backup: %s\n", r.status().message().c_str());
+    return r.status().code() == bysans::Code::kInvalidArgument ? kExitBadSetting : 1;
+  }
+  PrintReport("backed up to", out, *r);
+  return 0;
+}
+
+// `bysans restore --from DIR`: verifies a backup, then puts it into an empty data directory.
+int Restore(const bysans::Config& config, const std::string& from) {
+  auto r = bysans::backup::Restore(from, config.data_dir);
+  if (!r.ok()) {
+    std::fprintf(stderr, "bysans: restore: %s\n", r.status().message().c_str());
+    return r.status().code() == bysans::Code::kInvalidArgument ? kExitBadSetting : 1;
+  }
+  PrintReport("restored into", config.data_dir, *r);
   return 0;
 }
 
@@ -290,12 +333,28 @@ int main(int argc,
   export_cmd->add_option("--out", export_out, "archive file to write")->required();
 
   CommonFlags import_common;
-  auto* import_cmd = cli.add_subcommand(
-      "import", "import an archive as a new organisation (stop the server first)");
+  auto* import_cmd =
+      cli.add_subcommand("import", "import an archive as a new organisation (the server stopped)");
   import_common.Attach(import_cmd);
   std::string import_in, import_name;
   import_cmd->add_option("--in", import_in, "archive file to read")->required();
   import_cmd->add_option("--org-name", import_name, "name of the new organisation");
+
+  CommonFlags backup_common;
+  auto* backup = cli.add_subcommand(
+      "backup",
+      "copy the whole server (database, secrets, broker state) into a new directory; "
+      "safe while the server runs");
+  backup_common.Attach(backup);
+  std::string backup_out;
+  backup->add_option("--out", backup_out, "the new backup directory")->required();
+
+  CommonFlags restore_common;
+  auto* restore = cli.add_subcommand(
+      "restore", "check a backup, then put it into a new or empty data directory");
+  restore_common.Attach(restore);
+  std::string restore_from;
+  restore->add_option("--from", restore_from, "the backup directory")->required();
 
   CommonFlags version_common;
   auto* version = cli.add_subcommand("version", "print the version");
@@ -319,6 +378,8 @@ int main(int argc,
     if (demo) flags["demo.enabled"] = "true";
     return Serve(LoadOrExit(serve_common, flags));
   }
+  if (*backup) return Backup(LoadOrExit(backup_common, {}), backup_out);
+  if (*restore) return Restore(LoadOrExit(restore_common, {}), restore_from);
   if (*redecode) {
     return Redecode(LoadOrExit(redecode_common, {}), redecode_id, redecode_from, redecode_to,
                     redecode_device);

@@ -37,8 +37,8 @@ struct ImportReport {
 Status VerifyArchive(const std::string& path);
 
 // VerifyArchive, then the import. On a failure after the organisation was created it is deleted
-// again (readings already written stay unreachable, like a deleted organisation's), so a re-run
-// starts clean. `cancel` stops it (kUnavailable) the same way.
+// again (its data goes as a deleted organisation's does), so a re-run starts clean. `cancel` stops
+// it (kUnavailable) the same way.
 Result<ImportReport> ImportArchive(Store& store, const Clock& clock, const std::string& path,
                                    const ImportOptions& opts, const std::atomic<bool>& cancel);
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "store/sqlite/snapshot.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans::archive {
@@ -23,7 +24,7 @@ Result<ExportSummary> ExportFromDatabase(const std::string& db_path, const std::
     }
   } cleanup{scratch_dir};
   const std::string copy = (fs::path(scratch_dir) / "bysans.db").string();
-  BYSANS_RETURN_IF_ERROR(CopySqliteDatabase(db_path, copy));
+  BYSANS_RETURN_IF_ERROR(sqlite::SnapshotDatabase(db_path, copy));
   SqliteOptions so;
   so.path = copy;
   so.clock = &clock;

@@ -1,5 +1,5 @@
 // A consistent export of a database another thread or process may be writing: the database is
-// copied in one read transaction (store/sqlite CopySqliteDatabase) to a scratch directory,
+// copied in one read transaction (store/sqlite/snapshot.h, as backup/ does) to a scratch directory,
 // opened as a store of its own (nothing writes to it), exported, and removed.
 #pragma once
 

@@ -403,6 +403,13 @@ CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
       kDataTargetsSql,
       // 19: FIWARE NGSI-LD data targets keep their settings (secrets stay in password_sealed).
       "ALTER TABLE data_targets ADD COLUMN ngsild TEXT NOT NULL DEFAULT '';",
+      // 20: erasure (issue 18, raw_erase.cc): the raw messages still to erase of deleted
+      // devices, queued in the deleting transaction and worked off by the store's eraser.
+      R"sql(
+CREATE TABLE IF NOT EXISTS erasures(
+  id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, t_from INTEGER NOT NULL,
+  t_to INTEGER NOT NULL, not_before_ms INTEGER NOT NULL);
+)sql",
   };
   return kList;
 }

@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -68,6 +67,7 @@ Status SqliteStore::Init() {
   sealer_ = std::thread([this] { SealerLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  eraser_ = std::thread([this] { EraserLoop(); });
   return Status::Ok();
 }
 
@@ -144,6 +144,13 @@ void SqliteStore::Close() {
     closing_ = true;
   }
   q_cv_.notify_all();
+  {
+    std::lock_guard lk(eraser_mu_);  // an erasure in progress ends its transaction first
+    eraser_stop_ = true;
+    eraser_stopping_ = true;
+  }
+  eraser_cv_.notify_all();
+  if (eraser_.joinable()) eraser_.join();
   if (writer_.joinable()) writer_.join();  // it finishes the running seal and seals the rest
   {
     std::lock_guard lk(seal_mu_);
@@ -174,45 +181,6 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   auto store = std::make_unique<sqlite::SqliteStore>(options);
   BYSANS_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
-}
-
-Status CopySqliteDatabase(const std::string& from, const std::string& to) {
-  sqlite3* src = nullptr;
-  sqlite3* dst = nullptr;
-  auto close = [&] {
-    sqlite3_close(src);
-    sqlite3_close(dst);
-  };
-  if (sqlite3_open_v2(from.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::string msg = "cannot open " + from + ": " + sqlite3_errmsg(src);
-    close();
-    return Internal(msg);
-  }
-  sqlite3_busy_timeout(src, 30'000);
-  if (sqlite3_open_v2(to.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    std::string msg = "cannot create " + to + ": " + sqlite3_errmsg(dst);
-    close();
-    return Internal(msg);
-  }
-  sqlite3_backup* b = sqlite3_backup_init(dst, "main", src, "main");
-  if (b == nullptr) {
-    std::string msg = std::string("cannot copy the database: ") + sqlite3_errmsg(dst);
-    close();
-    return Internal(msg);
-  }
-  int rc = SQLITE_OK;
-  // -1: every page in one step, i.e. within one read transaction of the source.
-  for (int tries = 0; tries < 300; ++tries) {
-    rc = sqlite3_backup_step(b, -1);
-    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
-    sqlite3_sleep(100);
-  }
-  sqlite3_backup_finish(b);
-  std::string msg = rc == SQLITE_DONE ? "" : sqlite3_errmsg(dst);
-  close();
-  if (rc != SQLITE_DONE) return Internal("cannot copy the database: " + msg);
-  return Status::Ok();
 }
 
 }  // namespace bysans

@@ -66,10 +66,4 @@ struct SqliteOptions {
 // Opens (creating and migrating if needed) the database at options.path.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
 
-// Copies the database at `from` (which a running store, in this or another process, may be
-// writing) to a new file `to`, as one read transaction: the copy is the database as of one
-// commit (SQLite's online backup). Open it with OpenSqliteStore, which recovers the log rows
-// of that commit like after a crash. Used by archive/ for a consistent export.
-Status CopySqliteDatabase(const std::string& from, const std::string& to);
-
 }  // namespace bysans
