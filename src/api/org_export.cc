@@ -99,6 +99,7 @@ class ExportApi {
  private:
   // Archives older than export_keep_ms go (checked at start and every hour).
   void Sweep() {
+    if (ctx_.data_dir.empty()) return;
     std::error_code ec;
     const auto now = fs::file_time_type::clock::now();
     for (const auto& e : fs::directory_iterator(Dir(), ec)) {
@@ -112,7 +113,18 @@ class ExportApi {
     }
   }
 
+  // What an export or import killed mid-way left (a .partial archive, its spool, a database
+  // copy, an upload): nothing runs yet when the thread starts, so everything but archives goes.
+  void RemoveLeftovers() {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(Dir(), ec)) {
+      if (e.path().extension() != ".tar") fs::remove_all(e.path(), ec);
+    }
+    fs::remove_all(fs::path(ctx_.data_dir) / "imports", ec);
+  }
+
   void Loop() {
+    if (!ctx_.data_dir.empty()) RemoveLeftovers();
     std::unique_lock lk(mu_);
     while (true) {
       lk.unlock();

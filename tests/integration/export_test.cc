@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "integration/export_archive.h"
@@ -116,6 +118,29 @@ TEST_F(ExportIntegrationTest, CliExportDuringIngestIsConsistent) {
   }
   EXPECT_GT(per_key["a"], 0u);
   for (const auto& [k, n] : per_key) EXPECT_EQ(n, per_key["a"]) << k;
+}
+
+// What an export killed mid-way leaves (a .partial archive, its spool, the database copy) is
+// removed when the server starts again; finished archives stay.
+class ExportLeftoversTest : public ServerTest {
+ protected:
+  void SetUp() override {}
+};
+
+TEST_F(ExportLeftoversTest, AKilledExportLeavesNothingAfterARestart) {
+  char tmpl[] = "/tmp/bysans_export_left_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::create_directories(dir + "/exports/.snapshot-3");
+  std::ofstream(dir + "/exports/org-1-job-3.tar.partial") << "half";
+  std::ofstream(dir + "/exports/.snapshot-3/bysans.db") << "copy";
+  std::ofstream(dir + "/exports/org-1-job-2.tar") << "done";
+  StartServer(dir);
+  EXPECT_TRUE(WaitFor([&] { return !std::filesystem::exists(dir + "/exports/.snapshot-3"); }, 10));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/exports/org-1-job-3.tar.partial"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/exports/org-1-job-2.tar"));
+  server_.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
