@@ -33,6 +33,9 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
+  // SensorThings over MQTT (server/sta_mqtt.h): the broker's URL, listed in the service root's
+  // serverSettings with its conformance classes; empty when not served (an external broker).
+  std::string sta_mqtt_url;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };

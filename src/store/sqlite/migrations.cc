@@ -403,6 +403,8 @@ CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
       kDataTargetsSql,
       // 19: FIWARE NGSI-LD data targets keep their settings (secrets stay in password_sealed).
       "ALTER TABLE data_targets ADD COLUMN ngsild TEXT NOT NULL DEFAULT '';",
+      // 20: SensorThings over MQTT: an API key may be a broker user (its Mosquitto hash).
+      "ALTER TABLE api_keys ADD COLUMN mqtt_hash TEXT NOT NULL DEFAULT '';",
   };
   return kList;
 }
