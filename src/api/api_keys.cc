@@ -12,6 +12,7 @@
 #include "api/objects.h"
 #include "core/time_format.h"
 #include "mqtt/broker.h"
+#include "sta/mqtt_topics.h"
 #include "store/mqtt_store.h"
 
 namespace bysans::api {
@@ -64,6 +65,15 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   k.created_ms = now;
   BYSANS_ASSIGN_OR_RETURN(std::optional<bool> mqtt, OptBool(body, "mqtt"));
   if (mqtt.value_or(false)) {
+    // Its ACL names every Thing and Datastream of the organisation: bounded (sta/mqtt_topics.h).
+    BYSANS_ASSIGN_OR_RETURN(sta::MqttAclScope scope, sta::LoadMqttAclScope(ctx.store, o.id));
+    size_t topics = sta::MqttKeyAclTopicCount(scope, k.role >= Role::kEditor);
+    if (topics > sta::kMaxMqttKeyAclTopics) {
+      return FailedPrecondition(
+          "field 'mqtt': the organisation has " + std::to_string(topics) +
+          " SensorThings MQTT topics for this role, more than the broker's limit of " +
+          std::to_string(sta::kMaxMqttKeyAclTopics) + " per key");
+    }
     BYSANS_ASSIGN_OR_RETURN(k.mqtt_hash, mqtt::HashBrokerPassword(secret.secret, ctx.random));
   }
   BYSANS_ASSIGN_OR_RETURN(k, ctx.store.CreateApiKey(k));

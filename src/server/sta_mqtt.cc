@@ -104,32 +104,10 @@ struct StaMqttService::Impl {
 
   void LogOnce(const std::string& reason, const std::string& detail) {
     std::lock_guard lock(log_mu);
-    if (logged.insert(reason).second)
-      spdlog::warn("sta mqtt: {}; further ones are only counted in bysans_sta_mqtt_creates_total",
-                   detail);
+    if (logged.insert(reason).second) spdlog::warn("sta mqtt: {} (logged once)", detail);
   }
 
   // ---- broker users
-
-  Result<sta::MqttAclScope> LoadScope(Id org, std::unordered_map<std::string, int64_t>& ids) {
-    sta::MqttAclScope scope;
-    DeviceFilter f;
-    f.org_id = org;
-    Page page;
-    page.limit = 10000;
-    while (true) {
-      BYSANS_ASSIGN_OR_RETURN(Paged<Device> devices, store.ListDevices(f, page));
-      for (const Device& d : devices.items) scope.devices.push_back(d.id);
-      page.offset += static_cast<int64_t>(devices.items.size());
-      if (devices.items.empty() || page.offset >= devices.total) break;
-    }
-    BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, store.ListSeries(scope.devices));
-    for (const SeriesRef& s : series) {
-      scope.series.push_back(s.id);
-      ids[SeriesKey(s.device_id, s.key)] = s.id;
-    }
-    return scope;
-  }
 
   Result<std::vector<mqtt::BrokerUser>> BrokerUsers() {
     std::vector<mqtt::BrokerUser> users;
@@ -151,15 +129,25 @@ struct StaMqttService::Impl {
       if (k.expires_ms && (!expiry || *k.expires_ms < *expiry)) expiry = k.expires_ms;
       auto it = scopes.find(k.org_id);
       if (it == scopes.end()) {
-        BYSANS_ASSIGN_OR_RETURN(sta::MqttAclScope scope, LoadScope(k.org_id, ids));
+        BYSANS_ASSIGN_OR_RETURN(sta::MqttAclScope scope, sta::LoadMqttAclScope(store, k.org_id));
+        for (const SeriesRef& sr : scope.series) ids[SeriesKey(sr.device_id, sr.key)] = sr.id;
         it = scopes.emplace(k.org_id, std::move(scope)).first;
         new_orgs->insert(k.org_id);
+      }
+      const bool can_write = k.role >= Role::kEditor;
+      if (size_t n = sta::MqttKeyAclTopicCount(it->second, can_write);
+          n > sta::kMaxMqttKeyAclTopics) {
+        // Fail closed: a longer ACL would stall the broker at every reload (sta/mqtt_topics.h).
+        LogOnce("too_large:" + std::to_string(k.id),
+                "API key " + std::to_string(k.id) + " is no broker user: its organisation " +
+                    std::to_string(k.org_id) + " has " + std::to_string(n) +
+                    " SensorThings topics, more than " + std::to_string(sta::kMaxMqttKeyAclTopics));
+        continue;
       }
       mqtt::BrokerUser u;
       u.username = sta::MqttKeyUserName(k.id);
       u.password_hash = k.mqtt_hash;
-      sta::AppendKeyAclTopics(it->second, k.role >= Role::kEditor, u.subscribe_topics,
-                              u.publish_topics);
+      sta::AppendKeyAclTopics(it->second, can_write, u.subscribe_topics, u.publish_topics);
       users.push_back(std::move(u));
     }
     {

@@ -31,8 +31,10 @@ namespace bysans {
 
 struct StaMqttOptions {
   size_t queue_capacity = 100'000;  // readings waiting to be published; then dropped
-  int entity_refresh_ms = 2000;     // new Things/Datastreams reach the ACL within this
-  size_t max_batch = 1000;          // notifications per PublishBatch
+  // New Datastreams reach the keys' ACL within this: a reload stalls the broker for a moment
+  // (sta/mqtt_topics.h kMaxMqttKeyAclTopics), so not at every new series.
+  int entity_refresh_ms = 10000;
+  size_t max_batch = 1000;  // notifications per PublishBatch
 };
 
 class StaMqttService {

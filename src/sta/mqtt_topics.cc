@@ -35,14 +35,35 @@ std::optional<int64_t> ParseDatastreamObservationsTopic(std::string_view topic) 
   return ParseNumericId(id);
 }
 
+Result<MqttAclScope> LoadMqttAclScope(Store& store, Id org_id) {
+  MqttAclScope scope;
+  DeviceFilter f;
+  f.org_id = org_id;
+  Page page;
+  page.limit = 10000;
+  while (true) {
+    BYSANS_ASSIGN_OR_RETURN(Paged<Device> devices, store.ListDevices(f, page));
+    for (const Device& d : devices.items) scope.devices.push_back(d.id);
+    page.offset += static_cast<int64_t>(devices.items.size());
+    if (devices.items.empty() || page.offset >= devices.total) break;
+  }
+  BYSANS_ASSIGN_OR_RETURN(scope.series, store.ListSeries(scope.devices));
+  return scope;
+}
+
+size_t MqttKeyAclTopicCount(const MqttAclScope& scope, bool can_write) {
+  return scope.devices.size() + scope.series.size() * (can_write ? 2 : 1);
+}
+
 void AppendKeyAclTopics(const MqttAclScope& scope, bool can_write, std::vector<std::string>& read,
                         std::vector<std::string>& write) {
   read.reserve(read.size() + scope.devices.size() + scope.series.size());
   for (Id d : scope.devices) read.push_back("v1.1/Things(" + std::to_string(d) + ")/#");
-  for (int64_t s : scope.series) read.push_back("v1.1/Datastreams(" + std::to_string(s) + ")/#");
+  for (const SeriesRef& s : scope.series)
+    read.push_back("v1.1/Datastreams(" + std::to_string(s.id) + ")/#");
   if (!can_write) return;
   write.reserve(write.size() + scope.series.size());
-  for (int64_t s : scope.series) write.push_back(DatastreamObservationsTopic(s));
+  for (const SeriesRef& s : scope.series) write.push_back(DatastreamObservationsTopic(s.id));
 }
 
 Result<NewObservation> ParseMqttObservation(std::string_view payload, int64_t topic_datastream,

@@ -188,7 +188,7 @@ TEST_F(StaMqttTest, NewDatastreamsReachTheAcl) {
   // Until the broker has the new ACL, the subscription is refused or a notification not
   // delivered: subscribe and send until one arrives.
   std::optional<std::pair<std::string, std::string>> msg;
-  for (int i = 1; i <= 20 && !msg; ++i) {
+  for (int i = 1; i <= 30 && !msg; ++i) {
     auto sub = ConnectKey(MqttUrl(), viewer);
     ASSERT_NE(sub, nullptr);
     ASSERT_TRUE(sub->Subscribe(DatastreamTopic(hum)));
