@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "act/action_secrets.h"
 #include "act/outbox.h"
@@ -13,6 +14,7 @@
 #include "api/downlink.h"
 #include "api/stream.h"
 #include "auth/auth.h"
+#include "core/dir_lock.h"
 #include "core/metrics.h"
 #include "core/outbound_policy.h"
 #include "core/random.h"
@@ -62,15 +64,21 @@ void RestrictDataDirFiles(const std::string& data_dir) {
   }
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
-                                                   int commit_interval_ms) {
+// Creates the data directory (0700) and restricts what an earlier version left in it.
+Status PrepareDataDir(const std::string& data_dir) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) return InvalidArgument("invalid setting data_dir=\"" + data_dir + "\": " + ec.message());
   ::chmod(data_dir.c_str(), 0700);
   RestrictDataDirFiles(data_dir);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
+                                                   int commit_interval_ms) {
+  BYSANS_RETURN_IF_ERROR(PrepareDataDir(data_dir));
   static SystemClock clock;  // process-lifetime clock for CLI use
   SqliteOptions opts;
   opts.path = (fs::path(data_dir) / "bysans.db").string();
@@ -81,6 +89,7 @@ Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
 
 struct App::Impl {
   Config config;
+  std::optional<DirLock> data_dir_lock;  // released last, after everything has stopped
   SystemClock clock;
   SystemRandom random;
   Metrics metrics;
@@ -120,6 +129,10 @@ Status App::Start() {
   auth_opts.login_max_delay_ms = c.login_max_delay_s * 1000;
   auth_opts.recheck_ms = c.stream_recheck_s * 1000;
   auth_opts.secure_cookies = !c.tls_cert_file.empty();
+  // One server per data directory: a second one (or a restore) is refused before it touches it.
+  BYSANS_RETURN_IF_ERROR(PrepareDataDir(c.data_dir));
+  BYSANS_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(c.data_dir, "serve"));
+  m.data_dir_lock.emplace(std::move(lock));
   BYSANS_ASSIGN_OR_RETURN(m.store, OpenStoreForDataDir(c.data_dir, c.store_commit_interval_ms));
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 

@@ -403,7 +403,14 @@ CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
       kDataTargetsSql,
       // 19: FIWARE NGSI-LD data targets keep their settings (secrets stay in password_sealed).
       "ALTER TABLE data_targets ADD COLUMN ngsild TEXT NOT NULL DEFAULT '';",
-      // 20: SensorThings over MQTT: an API key may be a broker user (its Mosquitto hash).
+      // 20: erasure (issue 18, raw_erase.cc): the raw messages still to erase of deleted
+      // devices, queued in the deleting transaction and worked off by the store's eraser.
+      R"sql(
+CREATE TABLE IF NOT EXISTS erasures(
+  id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, t_from INTEGER NOT NULL,
+  t_to INTEGER NOT NULL, not_before_ms INTEGER NOT NULL);
+)sql",
+      // 21: SensorThings over MQTT: an API key may be a broker user (its Mosquitto hash).
       "ALTER TABLE api_keys ADD COLUMN mqtt_hash TEXT NOT NULL DEFAULT '';",
   };
   return kList;

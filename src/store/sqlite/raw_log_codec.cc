@@ -9,6 +9,10 @@ namespace {
 
 constexpr char kFormatV1 = 1;  // without decode notes (before migration 15)
 constexpr char kFormat = 2;
+constexpr char kFormatZstd = 3;  // format 2 without its format byte, in one zstd frame
+// Below this a row is stored as it is: a single small message gains little and zstd's frame
+// header and the compression call would cost more than they save.
+constexpr size_t kCompressFromBytes = 256;
 
 // Content types by code (index + 1); 0 means a literal follows.
 constexpr std::array<std::string_view, 4> kContentTypes = {
@@ -112,8 +116,29 @@ void EncodeRawLog(std::span<const RawMessage* const> msgs, std::string* out) {
   }
 }
 
+Result<std::string_view> CompressRawLog(std::string_view row, ZstdCompressor& z,
+                                        std::string* scratch) {
+  if (row.size() < kCompressFromBytes || row.size() > kMaxRawLogRowBytes ||
+      row.front() != kFormat) {
+    return row;
+  }
+  scratch->assign(1, kFormatZstd);
+  BYSANS_RETURN_IF_ERROR(z.Compress(row.substr(1), scratch));
+  if (scratch->size() >= row.size()) return row;
+  return std::string_view(*scratch);
+}
+
 RawLogReader::RawLogReader(std::string_view data, Id first_id) : in_(data), next_id_(first_id) {
-  if (in_.empty() || (in_.front() != kFormat && in_.front() != kFormatV1)) {
+  if (!in_.empty() && in_.front() == kFormatZstd) {
+    Status st = ZstdDecompress(in_.substr(1), kMaxRawLogRowBytes, &plain_);
+    if (!st.ok()) {
+      status_ = Internal("corrupt raw_log row: " + st.message());
+      in_ = {};
+      return;
+    }
+    format_ = kFormat;
+    in_ = plain_;
+  } else if (in_.empty() || (in_.front() != kFormat && in_.front() != kFormatV1)) {
     Fail();
   } else {
     format_ = in_.front();
@@ -128,6 +153,13 @@ bool RawLogReader::Fail() {
 }
 
 bool RawLogReader::Next(RawLogEntry* e) {
+  while (NextEntry(e)) {
+    if (e->device_id != kErasedDevice) return true;  // a tombstone keeps its id's place only
+  }
+  return false;
+}
+
+bool RawLogReader::NextEntry(RawLogEntry* e) {
   if (in_.empty()) return false;
   uint64_t device = 0, delta = 0, code = 0;
   uint8_t transport = 0, decode = 0;

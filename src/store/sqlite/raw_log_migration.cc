@@ -14,10 +14,11 @@ constexpr int64_t kMessagesPerRun = 32768;
 
 // Writes `msgs` (consecutive ids) as one raw_log row and notes them in `runs`, writing the
 // runs every kMessagesPerRun messages.
-Status WriteRow(Db& db, const std::vector<RawMessage>& msgs, RawRunsBuilder* runs) {
+Status WriteRow(Db& db, const std::vector<RawMessage>& msgs, RawRunsBuilder* runs,
+                ZstdCompressor& z) {
   std::vector<const RawMessage*> ptrs;
   for (const RawMessage& m : msgs) ptrs.push_back(&m);
-  BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, msgs.front().id, ptrs, runs));
+  BYSANS_RETURN_IF_ERROR(InsertRawLogRow(db, msgs.front().id, ptrs, runs, z));
   if (runs->messages() < kMessagesPerRun) return Status::Ok();
   BYSANS_RETURN_IF_ERROR(runs->Write(db));
   runs->Clear();
@@ -33,6 +34,7 @@ Status MoveRawMessagesToLog(Db& db) {
                           "decode_status, decode_error, coalesce(dedup_key, '') FROM "
                           "raw_messages ORDER BY id"));
   RawRunsBuilder runs;
+  ZstdCompressor z;
   std::vector<RawMessage> row;
   while (st->Step()) {
     RawMessage m;
@@ -47,14 +49,14 @@ Status MoveRawMessagesToLog(Db& db) {
     m.dedup_key = st->Text(8);
     // A row holds consecutive ids only.
     if (!row.empty() && (row.size() == kMessagesPerRow || m.id != row.back().id + 1)) {
-      BYSANS_RETURN_IF_ERROR(WriteRow(db, row, &runs));
+      BYSANS_RETURN_IF_ERROR(WriteRow(db, row, &runs, z));
       row.clear();
     }
     row.push_back(std::move(m));
   }
   BYSANS_RETURN_IF_ERROR(st->status());
   st.reset();
-  if (!row.empty()) BYSANS_RETURN_IF_ERROR(WriteRow(db, row, &runs));
+  if (!row.empty()) BYSANS_RETURN_IF_ERROR(WriteRow(db, row, &runs, z));
   BYSANS_RETURN_IF_ERROR(runs.Write(db));
   return db.Exec("DROP TABLE raw_device_index; DROP TABLE raw_messages;");
 }
