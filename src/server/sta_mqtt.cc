@@ -60,7 +60,9 @@ struct StaMqttService::Impl {
   prometheus::Counter* dropped = nullptr;
   std::map<std::string, prometheus::Counter*, std::less<>> creates;
 
-  // Organisations with at least one unexpired MQTT key: read on every commit.
+  // Organisations with at least one unexpired MQTT key: read on every commit, after `any_keys`
+  // (so that a server where no organisation uses it pays one relaxed load per commit).
+  std::atomic<bool> any_keys{false};
   std::shared_ptr<const OrgSet> orgs = std::make_shared<const OrgSet>();
 
   // Known series (device, key) -> id of those organisations, the earliest key expiry, and
@@ -157,6 +159,7 @@ struct StaMqttService::Impl {
       acl_stale = false;
       last_reload_ms = now;
     }
+    any_keys.store(!new_orgs->empty(), std::memory_order_relaxed);
     std::atomic_store(&orgs, std::shared_ptr<const OrgSet>(std::move(new_orgs)));
     return users;
   }
@@ -165,8 +168,9 @@ struct StaMqttService::Impl {
 
   void OnCommitted(std::shared_ptr<const Device> device,
                    std::shared_ptr<const std::vector<Reading>> readings) {
+    if (!any_keys.load(std::memory_order_relaxed) || readings->empty()) return;
     std::shared_ptr<const OrgSet> with_keys = std::atomic_load(&orgs);
-    if (with_keys->empty() || !with_keys->count(device->org_id) || readings->empty()) return;
+    if (!with_keys->count(device->org_id)) return;
     {
       std::lock_guard lock(q_mu);
       if (queued_readings + readings->size() > opts.queue_capacity) {

@@ -4,8 +4,8 @@
 //  - Receive updates (A.8): Observations committed for an organisation that has at least one
 //    MQTT key are published, QoS 0, on v1.1/Datastreams(<id>)/Observations as GET answers them.
 //    The commit listener only queues (bounded; when full the notification is dropped and
-//    counted: the data is stored); one thread publishes in batches. Organisations without an
-//    MQTT key cost one atomic load per commit.
+//    counted: the data is stored); one thread publishes in batches. While no organisation has
+//    an MQTT key a commit costs one relaxed atomic load; otherwise a set lookup.
 //  - Create (A.7): an Observation published on v1.1/Datastreams(<id>)/Observations by a key
 //    whose ACL lets it write there (editor or admin of the Datastream's organisation) is ingest
 //    through the pipeline like POST Datastreams(<id>)/Observations; its PUBACK is sent after the
