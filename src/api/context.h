@@ -38,6 +38,9 @@ struct ApiContext {
   std::string data_dir;
   // Export archives older than this are deleted (api/org_export.cc).
   int64_t export_keep_ms = int64_t{7} * 86'400'000;
+  // SensorThings over MQTT (server/sta_mqtt.h): the broker's URL, listed in the service root's
+  // serverSettings with its conformance classes; empty when not served (an external broker).
+  std::string sta_mqtt_url;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };

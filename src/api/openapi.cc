@@ -483,11 +483,24 @@ json Components() {
   json key = {{"id", Int()},        {"orgId", Int()},      {"name", Str()},
               {"role", role},       {"prefix", Str()},     {"expiresAt", Nullable(Time())},
               {"createdBy", Int()}, {"createdAt", Time()}, {"createdByKey", Nullable(Int())}};
+  // SensorThings over MQTT (server/sta_mqtt.h): the key is a broker user, password = the key.
+  key["mqtt"] = Bool();
+  key["mqttUser"] = Nullable(Str());
   s["ApiKey"] = Obj(key);
   key["key"] = {{"type", "string"}, {"description", "the secret; shown once"}};
   s["ApiKeyCreated"] = Obj(key);
   s["ApiKeyInput"] =
-      Obj({{"name", Str()}, {"role", role}, {"expiresAt", Time()}}, {"name", "role"});
+      Obj({{"name", Str()},
+           {"role", role},
+           {"expiresAt", Time()},
+           {"mqtt",
+            {{"type", "boolean"},
+             {"description",
+              "also a user of the supervised MQTT broker for SensorThings over MQTT (user "
+              "mqttUser, password the key): reads its organisation's Things and Datastreams, "
+              "an editor or admin key creates Observations; 409 when the organisation has more "
+              "than 20,000 such topics"}}}},
+          {"name", "role"});
   s["AuditEntry"] = Obj({{"id", Int()},
                          {"orgId", Nullable(Int())},
                          {"userId", Nullable(Int())},

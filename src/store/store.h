@@ -124,6 +124,8 @@ class MetaStore {
   virtual Result<ApiKey> GetApiKey(Id id) = 0;
   virtual Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) = 0;
   virtual Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) = 0;
+  // Every key with a broker hash (ApiKey::mqtt_hash), expired ones included, in id order.
+  virtual Result<std::vector<ApiKey>> ListMqttApiKeys() = 0;
   // Also deletes, recursively, the keys it created (ApiKey::created_by_key).
   virtual Status DeleteApiKey(Id id) = 0;
 

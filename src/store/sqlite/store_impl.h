@@ -229,6 +229,7 @@ class SqliteStore final : public Store {
   Result<ApiKey> GetApiKey(Id id) override;
   Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) override;
   Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) override;
+  Result<std::vector<ApiKey>> ListMqttApiKeys() override;
   Status DeleteApiKey(Id id) override;
   Status CreateSession(const Session& s) override;
   Result<Session> FindSession(const std::string& token_hash) override;
