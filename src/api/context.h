@@ -33,6 +33,14 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
+  // The server's data directory (api/org_export.cc keeps export archives under exports/ and
+  // copies bysans.db from here); empty = exports and imports answer 503.
+  std::string data_dir;
+  // Export archives older than this are deleted (api/org_export.cc).
+  int64_t export_keep_ms = int64_t{7} * 86'400'000;
+  // SensorThings over MQTT (server/sta_mqtt.h): the broker's URL, listed in the service root's
+  // serverSettings with its conformance classes; empty when not served (an external broker).
+  std::string sta_mqtt_url;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };
@@ -67,4 +75,6 @@ void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx);
 void RegisterStaRoutes(http::Router& router, ApiContext& ctx);
 // Its write side: creating Observations through the ingest pipeline (api/sta_write.cc).
 void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx);
+// Export and import of an organisation (api/org_export.cc, archive/README.md).
+void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api
