@@ -1,5 +1,6 @@
-// Erasure through the API (issue 18): deleting a device removes its raw payloads from the
-// database file and its WAL, not only from the API's answers, while the server keeps serving.
+// Erasure through the API (issue 18): deleting a device removes its raw payloads and its
+// readings from the database file and its WAL, not only from the API's answers, while the server
+// keeps serving.
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -27,12 +28,11 @@ TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
                        {{"name", "Lokale 2"}, {"transport", "http"}});
   ASSERT_EQ(other.status, 201) << other.body;
   const std::string other_key = other.Json().value("apiKey", "");
-  // A number: its text is only in the raw payload (readings are stored as binary numbers; their
-  // erasure with the device's series is the store's DeleteSeries, tested there).
-  const std::string marker = "7340012987.251931";
+  // In the raw payload and, as a string reading, in the device's series.
+  const std::string marker = "cpr-0101901234-MARKER-e3b0c442";
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(Ingest(citizen.ingest_key,
-                     R"({"pulse":)" + marker + R"(,"fall":)" + std::to_string(i) + "}")
+                     R"({"note":")" + marker + R"(","fall":)" + std::to_string(i) + "}")
                   .status,
               204);
     ASSERT_EQ(Ingest(other_key, R"({"co2":)" + std::to_string(500 + i) + "}").status, 204);
@@ -42,7 +42,7 @@ TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
   auto del = admin_->Request("DELETE", "/api/v1/devices/" + std::to_string(citizen.device_id));
   ASSERT_EQ(del.status, 204) << del.body;
   EXPECT_TRUE(WaitFor([&] { return !InFiles(server_->data_dir(), marker); }, 20))
-      << "the deleted device's payload is still in bysans.db or its WAL";
+      << "the deleted device's payload or readings are still in bysans.db or its WAL";
   // The other device's messages are all there, and the server keeps ingesting.
   auto msgs = admin_->Get("/api/v1/devices/" + std::to_string(other.Json().value("id", 0)) +
                           "/messages?limit=100");

@@ -216,6 +216,17 @@ Status SqliteStore::EraseNextQueued(bool* found) {
   *found = true;
   BYSANS_ASSIGN_OR_RETURN(int64_t erased, EraseRawMessages(device, from, to));
   if (eraser_stopping_.load()) return Status::Ok();  // the entry stays: resumed after a restart
+  if (from == INT64_MIN && to == INT64_MAX) {  // a deleted device: its readings go too
+    BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, ListSeries({device}));
+    for (const SeriesRef& s : series) {
+      Status st = DeleteSeries(s.id);
+      if (!st.ok() && st.code() != Code::kNotFound) return st;
+      if (eraser_stopping_.load()) return Status::Ok();
+    }
+    if (!series.empty()) {
+      spdlog::info("store: erased {} series of deleted device {}", series.size(), device);
+    }
+  }
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   BYSANS_ASSIGN_OR_RETURN(auto done, lease->Prepare("DELETE FROM erasures WHERE id=?"));
   BYSANS_RETURN_IF_ERROR(done->Bind(1, queued).Run());
