@@ -8,11 +8,13 @@
 #include <string>
 
 #include "api/audit_throttle.h"
+#include "api/read_audit_counter.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/random.h"
 #include "http/router.h"
+#include "model/retention.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -33,6 +35,11 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
+  // retention.*: the server's default retention per data class (model/retention.h).
+  RetentionDefaults retention_defaults = RetentionDefaults::Builtin();
+  // Reads of personal data: one audit entry per (caller, route, object) and minute, with the
+  // count of the reads it stands for (api/privacy_audit.h).
+  std::shared_ptr<ReadAuditCounter> personal_reads = std::make_shared<ReadAuditCounter>();
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };

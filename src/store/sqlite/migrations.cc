@@ -403,6 +403,21 @@ CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
       kDataTargetsSql,
       // 19: FIWARE NGSI-LD data targets keep their settings (secrets stay in password_sealed).
       "ALTER TABLE data_targets ADD COLUMN ngsild TEXT NOT NULL DEFAULT '';",
+      // 20: privacy by design (issue 18): an application's data class (0 none, 1 pseudonymous,
+      // 2 personal, 3 sensitive; personal_data=1 becomes personal; personal_data is kept in step
+      // for older readers), its retention in days (NULL = the class's server default) and its
+      // record of processing.
+      R"sql(
+ALTER TABLE applications ADD COLUMN data_class INTEGER NOT NULL DEFAULT 0;
+UPDATE applications SET data_class=2 WHERE personal_data<>0;
+ALTER TABLE applications ADD COLUMN retention_raw_days INTEGER;
+ALTER TABLE applications ADD COLUMN retention_readings_days INTEGER;
+ALTER TABLE applications ADD COLUMN retention_aggregates_days INTEGER;
+ALTER TABLE applications ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN legal_basis TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN data_categories TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kList;
 }
