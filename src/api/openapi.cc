@@ -188,6 +188,43 @@ json Nullable(json s) {
   return s;
 }
 
+// api/applications.cc: an application with its privacy settings (issue 18).
+void ApplicationSchemas(json& s) {
+  json days = {{"type", "integer"}, {"minimum", 1}, {"maximum", 36500}, {"nullable", true}};
+  s["Retention"] =
+      Obj({{"rawMessagesDays", days}, {"readingsDays", days}, {"aggregatesDays", days}});
+  s["Retention"]["description"] =
+      "days each kind of data is kept; null = the server default of the data class; readingsDays "
+      "must not exceed aggregatesDays";
+  json data_class = {{"type", "string"},
+                     {"enum", {"none", "pseudonymous", "personal", "sensitive"}},
+                     {"description",
+                      "anything but none: never published as open data, every read of its "
+                      "readings/messages/Observations audited; personal and sensitive: exported "
+                      "(CSV) by admins only. Changed by admins only (403)"}};
+  json text = {{"type", "string"}, {"maxLength", 2000}};
+  json props = {{"name", Str()},
+                {"description", Str()},
+                {"dataClass", data_class},
+                {"personalData",
+                 {{"type", "boolean"},
+                  {"description",
+                   "older form of dataClass: true exactly when dataClass is not none (true alone "
+                   "makes none personal, false makes it none; disagreeing with dataClass: 400); "
+                   "cannot become true while an open-data dataset covers the application (409)"}}},
+                {"retention", {{"$ref", "#/components/schemas/Retention"}}},
+                {"purpose", text},
+                {"legalBasis", text},
+                {"dataCategories", text},
+                {"recipients", text}};
+  s["ApplicationInput"] = Obj(props, {"name"});
+  props["id"] = Int();
+  props["orgId"] = Int();
+  props["createdAt"] = Time();
+  props["effectiveRetention"] = {{"$ref", "#/components/schemas/Retention"}};
+  s["Application"] = Obj(props);
+}
+
 // api/open_data.cc and api/open_data_public.cc.
 void OpenDataSchemas(json& s) {
   json meta = {
@@ -397,21 +434,7 @@ json Components() {
                                                 {"lastSeen", Time()},
                                                 {"uplinks", Int()}})}}}});
   }
-  s["Application"] = Obj({{"id", Int()},
-                          {"orgId", Int()},
-                          {"name", Str()},
-                          {"description", Str()},
-                          {"personalData", Bool()},
-                          {"createdAt", Time()}});
-  s["ApplicationInput"] =
-      Obj({{"name", Str()},
-           {"description", Str()},
-           {"personalData",
-            {{"type", "boolean"},
-             {"description",
-              "holds personal data: never published as open data; cannot be set while an "
-              "open-data dataset covers the application (409)"}}}},
-          {"name"});
+  ApplicationSchemas(s);
   OpenDataSchemas(s);
   json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
                        {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},
