@@ -61,6 +61,8 @@ void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);
 void RegisterUserRoutes(http::Router& router, ApiContext& ctx);
 void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);
 void RegisterAuditRoutes(http::Router& router, ApiContext& ctx);
+void RegisterAuditExportRoutes(http::Router& router, ApiContext& ctx);         // CSV/JSON (admins)
+void RegisterRecordOfProcessingRoutes(http::Router& router, ApiContext& ctx);  // GDPR art. 30
 void RegisterIngestRoutes(http::Router& router, ApiContext& ctx);    // receive-data (api/ingest.cc)
 void RegisterReadingRoutes(http::Router& router, ApiContext& ctx);   // readings, latest, messages
 void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx);   // decoders, jobs

@@ -64,6 +64,8 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/organizations/{orgId}/api-keys", "", "list:ApiKey", 200},
     {"DELETE", "/api/v1/api-keys/{id}", "", "", 204},
     {"GET", "/api/v1/audit", "", "list:AuditEntry", 200},
+    {"GET", "/api/v1/organizations/{orgId}/audit/export", "", "AuditExport", 200},
+    {"GET", "/api/v1/organizations/{orgId}/record-of-processing", "", "RecordOfProcessing", 200},
     // api/ingest.cc and api/readings.cc.
     {"POST", "/api/v1/receive-data", "DevicePayload", "", 204},
     {"GET", "/api/v1/devices/{id}/readings", "", "Readings", 200},
@@ -217,6 +219,30 @@ void ApplicationSchemas(json& s) {
                 {"legalBasis", text},
                 {"dataCategories", text},
                 {"recipients", text}};
+  s["AuditExport"] = Obj(
+      {{"orgId", Int()},
+       {"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/AuditEntry"}}}}}});
+  s["AuditExport"]["description"] =
+      "?format=json (this) or csv (id,ts,user_id,api_key_id,action,object_type,object_id,"
+      "remote_addr,detail), ?from=&to= (RFC 3339 or ms); oldest first; organisation admins";
+  s["RecordOfProcessing"] =
+      Obj({{"orgId", Int()},
+           {"organization", Str()},
+           {"generatedAt", Time()},
+           {"applications",
+            {{"type", "array"},
+             {"items", Obj({{"applicationId", Int()},
+                            {"name", Str()},
+                            {"dataClass", data_class},
+                            {"purpose", text},
+                            {"legalBasis", text},
+                            {"dataCategories", text},
+                            {"recipients", text},
+                            {"keys", StrArray()},
+                            {"retention", {{"$ref", "#/components/schemas/Retention"}}}})}}}});
+  s["RecordOfProcessing"]["description"] =
+      "organisation admins; Accept: text/html or ?format=html gives a printable page (Danish with "
+      "Accept-Language: da, else English); retention is the one in force (null = no limit)";
   s["ApplicationInput"] = Obj(props, {"name"});
   props["id"] = Int();
   props["orgId"] = Int();

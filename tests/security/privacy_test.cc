@@ -236,5 +236,82 @@ TEST_F(PrivacyTest, RetentionSettingsAreValidated) {
   EXPECT_EQ(reset.Json()["retention"]["rawMessagesDays"], nullptr) << reset.body;
 }
 
+TEST_F(PrivacyTest, AuditExportIsForTheOrganisationsAdminsOnly) {
+  const std::string path = a_.OrgPath() + "/audit/export";
+  ASSERT_EQ(Send(*a_.admin.client, "PATCH", a_.AppPath(), {{"description", "marker-a1"}}).status,
+            200);
+  // Another organisation's admin: A's organisation does not exist (404), whatever the format.
+  for (const char* q : {"", "?format=csv", "?format=json"})
+    EXPECT_EQ(b_.admin.client->Get(path + q).status, 404) << q;
+  // A's editor and viewer: 403.
+  EXPECT_EQ(a_.editor.client->Get(path).status, 403);
+  EXPECT_EQ(a_.viewer.client->Get(path + "?format=csv").status, 403);
+
+  auto csv = a_.admin.client->Get(path + "?format=csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.body.rfind("id,ts,user_id,api_key_id,action,", 0), 0u) << csv.body;
+  EXPECT_NE(csv.body.find("marker-a1"), std::string::npos) << csv.body;
+  auto js = a_.admin.client->Get(path + "?format=json");
+  ASSERT_EQ(js.status, 200) << js.body;
+  const json items = js.Json()["items"];
+  ASSERT_FALSE(items.empty());
+  EXPECT_LE(items.front()["id"].get<int64_t>(), items.back()["id"].get<int64_t>());  // oldest first
+  for (const json& e : items) EXPECT_EQ(e["orgId"], a_.device.org_id) << e;          // only A's
+  EXPECT_EQ(js.body.find("Organisation B"), std::string::npos);
+  // A window in the future holds nothing; a bad format or range is a 400.
+  auto empty = a_.admin.client->Get(path + "?from=2100-01-01T00:00:00Z");
+  EXPECT_TRUE(empty.Json()["items"].empty()) << empty.body;
+  EXPECT_EQ(a_.admin.client->Get(path + "?format=xml").status, 400);
+  EXPECT_EQ(
+      a_.admin.client->Get(path + "?from=2030-01-01T00:00:00Z&to=2020-01-01T00:00:00Z").status,
+      400);
+  // The export itself is audited.
+  auto again = a_.admin.client->Get(path).Json();
+  bool exported = false;
+  for (const json& e : again["items"])
+    exported |= e["action"] == "export" && e["objectType"] == "audit";
+  EXPECT_TRUE(exported);
+}
+
+TEST_F(PrivacyTest, RecordOfProcessingListsEachApplicationForAdminsOnly) {
+  IngestOne();
+  ASSERT_EQ(Send(*a_.admin.client, "PATCH", a_.AppPath(),
+                 {{"dataClass", "sensitive"},
+                  {"purpose", "Faldalarmer <b>hjemme</b>"},
+                  {"legalBasis", "GDPR art. 9(2)(h)"},
+                  {"dataCategories", "helbred"},
+                  {"recipients", "Hjemmeplejen"},
+                  {"retention", {{"readingsDays", 60}}}})
+                .status,
+            200);
+  const std::string path = a_.OrgPath() + "/record-of-processing";
+  EXPECT_EQ(b_.admin.client->Get(path).status, 404);
+  EXPECT_EQ(b_.admin.client->Get(path + "?format=html").status, 404);
+  EXPECT_EQ(a_.editor.client->Get(path).status, 403);
+  EXPECT_EQ(a_.viewer.client->Get(path + "?format=html").status, 403);
+
+  auto r = a_.admin.client->Get(path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json apps = r.Json()["applications"];
+  ASSERT_EQ(apps.size(), 1u) << r.body;
+  EXPECT_EQ(apps[0]["dataClass"], "sensitive");
+  EXPECT_EQ(apps[0]["legalBasis"], "GDPR art. 9(2)(h)");
+  EXPECT_EQ(apps[0]["keys"], (json{"fall", "heartRate"}));
+  EXPECT_EQ(apps[0]["retention"],
+            (json{{"rawMessagesDays", 30}, {"readingsDays", 60}, {"aggregatesDays", 3650}}));
+
+  auto da = a_.admin.client->Request("GET", path, "",
+                                     {"Accept: text/html", "Accept-Language: da-DK,da;q=0.9"});
+  ASSERT_EQ(da.status, 200) << da.body;
+  EXPECT_NE(da.body.find("Fortegnelse over behandlingsaktiviteter"), std::string::npos);
+  EXPECT_NE(da.body.find("heartRate"), std::string::npos);
+  EXPECT_NE(da.body.find("Hjemmeplejen"), std::string::npos);
+  // Texts are escaped, never markup.
+  EXPECT_EQ(da.body.find("<b>hjemme"), std::string::npos);
+  EXPECT_NE(da.body.find("&lt;b&gt;hjemme"), std::string::npos);
+  auto en = a_.admin.client->Get(path + "?format=html");
+  EXPECT_NE(en.body.find("Record of processing activities"), std::string::npos) << en.body;
+}
+
 }  // namespace
 }  // namespace bysans::testing
