@@ -242,6 +242,7 @@ void ApplicationSchemas(json& s) {
                             {"retention", {{"$ref", "#/components/schemas/Retention"}}}})}}}});
   s["RecordOfProcessing"]["description"] =
       "organisation admins; Accept: text/html or ?format=html gives a printable page (Danish with "
+      "?lang=da or "
       "Accept-Language: da, else English); retention is the one in force (null = no limit)";
   s["ApplicationInput"] = Obj(props, {"name"});
   props["id"] = Int();

@@ -2,7 +2,7 @@
 // of processing (art. 30) of an organisation, per application: what it collects (the keys its
 // devices have sent), why (purpose), on which legal basis, the categories of data, recipients,
 // data class and the retention in force. JSON, or with Accept: text/html or ?format=html a
-// printable page in Danish or English (Accept-Language).
+// printable page in Danish or English (?lang=da|en, else Accept-Language).
 #include <set>
 
 #include "api/common.h"
@@ -150,7 +150,9 @@ Result<http::Response> Record(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(std::vector<AppRecord> apps, Collect(ctx, o));
   Audit(ctx, p, req, o.id, "read", "record_of_processing", std::to_string(o.id));
   if (html) {
-    const std::string lang = req.headers.Get("accept-language");
+    // ?lang= (the UI's language) wins over the browser's Accept-Language.
+    const std::string* asked = req.Query("lang");
+    const std::string lang = asked && !asked->empty() ? *asked : req.headers.Get("accept-language");
     const bool danish = lang.rfind("da", 0) == 0;
     http::Response r;
     r.status = 200;

@@ -311,6 +311,10 @@ TEST_F(PrivacyTest, RecordOfProcessingListsEachApplicationForAdminsOnly) {
   EXPECT_NE(da.body.find("&lt;b&gt;hjemme"), std::string::npos);
   auto en = a_.admin.client->Get(path + "?format=html");
   EXPECT_NE(en.body.find("Record of processing activities"), std::string::npos) << en.body;
+  // The UI's language (?lang=) wins over the browser's.
+  auto ui_da =
+      a_.admin.client->Request("GET", path + "?format=html&lang=da", "", {"Accept-Language: en"});
+  EXPECT_NE(ui_da.body.find("Fortegnelse"), std::string::npos);
 }
 
 }  // namespace
