@@ -229,6 +229,11 @@ class SeriesStore {
   virtual Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) = 0;
   // Readings counted per quality flag for a device.
   virtual Result<std::map<Quality, int64_t>> CountQuality(Id device_id) = 0;
+  // Erases the raw messages of `device_id` received in [from, to] from the database file (GDPR
+  // erasure, a deleted device): their payloads, dedup keys and decode results are gone, not
+  // only hidden; the ids of other messages do not change. Works in short transactions while
+  // ingest goes on; safe to run again after a crash. Returns how many were erased.
+  virtual Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) = 0;
 };
 
 // Both halves plus lifecycle.

@@ -248,8 +248,8 @@ Status SqliteStore::UpdateOrganization(const Organization& org) {
 }
 
 Status SqliteStore::DeleteOrganization(Id id) {
-  LEASE(db);
-  return Modify(db, "DELETE FROM organizations WHERE id=?", "organization", id);
+  return DeleteAndErase("DELETE FROM organizations WHERE id=?", "organization",
+                        "SELECT id FROM devices WHERE org_id=?", id);
 }
 
 // ---- applications
@@ -299,8 +299,8 @@ Status SqliteStore::UpdateApplication(const Application& app) {
 }
 
 Status SqliteStore::DeleteApplication(Id id) {
-  LEASE(db);
-  return Modify(db, "DELETE FROM applications WHERE id=?", "application", id);
+  return DeleteAndErase("DELETE FROM applications WHERE id=?", "application",
+                        "SELECT id FROM devices WHERE app_id=?", id);
 }
 
 // ---- devices
@@ -392,8 +392,40 @@ Status SqliteStore::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash
 }
 
 Status SqliteStore::DeleteDevice(Id id) {
-  LEASE(db);
-  return Modify(db, "DELETE FROM devices WHERE id=?", "device", id);
+  return DeleteAndErase("DELETE FROM devices WHERE id=?", "device",
+                        "SELECT id FROM devices WHERE id=?", id);
+}
+
+// Deletes the object and, in the same transaction, queues the erasure of its devices' raw
+// messages (raw_erase.cc): now, and once more after the ingest caches have forgotten the
+// devices (a message may still be accepted for a device the cache has not yet seen deleted).
+Status SqliteStore::DeleteAndErase(const char* delete_sql, const char* what,
+                                   const char* devices_sql, Id id) {
+  {
+    LEASE(db);
+    Txn txn(db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    std::vector<Id> devices;
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(devices_sql));
+      st->Bind(1, id);
+      while (st->Step()) devices.push_back(st->Int(0));
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    BYSANS_RETURN_IF_ERROR(Modify(db, delete_sql, what, id));
+    BYSANS_ASSIGN_OR_RETURN(auto queue, db.Prepare("INSERT INTO erasures(device_id, t_from, t_to, "
+                                                   "not_before_ms) VALUES(?, ?, ?, ?)"));
+    const TimeMs now = opts_.clock->NowMs();
+    for (Id d : devices) {
+      for (TimeMs when : {now, now + kEraseAgainAfterMs}) {
+        BYSANS_RETURN_IF_ERROR(
+            queue->Bind(1, d).Bind(2, INT64_MIN).Bind(3, INT64_MAX).Bind(4, when).Run());
+      }
+    }
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+  }
+  WakeEraser();
+  return Status::Ok();
 }
 
 Result<Device> SqliteStore::FindDeviceByIngestKey(const std::string& h) {

@@ -403,7 +403,14 @@ CREATE INDEX open_dataset_devices_device ON open_dataset_devices(device_id);
       kDataTargetsSql,
       // 19: FIWARE NGSI-LD data targets keep their settings (secrets stay in password_sealed).
       "ALTER TABLE data_targets ADD COLUMN ngsild TEXT NOT NULL DEFAULT '';",
-      // 20: privacy by design (issue 18): an application's data class (0 none, 1 pseudonymous,
+      // 20: erasure (issue 18, raw_erase.cc): the raw messages still to erase of deleted
+      // devices, queued in the deleting transaction and worked off by the store's eraser.
+      R"sql(
+CREATE TABLE IF NOT EXISTS erasures(
+  id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, t_from INTEGER NOT NULL,
+  t_to INTEGER NOT NULL, not_before_ms INTEGER NOT NULL);
+)sql",
+      // 21: privacy by design (issue 18): an application's data class (0 none, 1 pseudonymous,
       // 2 personal, 3 sensitive; personal_data=1 becomes personal; personal_data is kept in step
       // for older readers), its retention in days (NULL = the class's server default) and its
       // record of processing.

@@ -27,6 +27,26 @@ Status DecodeRunLogs(std::string_view in, int64_t first_log, std::vector<RunEntr
   return Status::Ok();
 }
 
+bool SubtractFromRun(int64_t log_id, int64_t count, std::vector<RunEntry>* logs, int64_t* n) {
+  auto it = std::lower_bound(logs->begin(), logs->end(), log_id,
+                             [](const RunEntry& e, int64_t id) { return e.log_id < id; });
+  if (it == logs->end() || it->log_id != log_id) return false;
+  const int64_t taken = std::min(count, it->count);
+  it->count -= taken;
+  *n -= taken;
+  if (it->count == 0) logs->erase(it);
+  return true;
+}
+
+void RawRunsBuilder::Subtract(Id device, int64_t log_id, int64_t count) {
+  auto it = runs_.find(device);
+  if (it == runs_.end()) return;
+  const int64_t before = it->second.n;
+  if (!SubtractFromRun(log_id, count, &it->second.logs, &it->second.n)) return;
+  messages_ -= before - it->second.n;
+  if (it->second.logs.empty()) runs_.erase(it);
+}
+
 void RawRunsBuilder::Add(Id device, int64_t log_id, TimeMs received_ms) {
   DeviceRun& r = runs_[device];
   if (r.logs.empty() || r.logs.back().log_id != log_id) {
@@ -61,6 +81,7 @@ Status RawRunsBuilder::Write(Db& db) const {
                                      "n, logs) VALUES(?, ?, ?, ?, ?, ?)"));
   std::string blob;
   for (const auto& [device, r] : runs_) {
+    if (r.logs.empty()) continue;
     blob.clear();
     EncodeRunLogs(r.logs, &blob);
     ins->Bind(1, device).Bind(2, r.logs.front().log_id).Bind(3, r.t_min).Bind(4, r.t_max);

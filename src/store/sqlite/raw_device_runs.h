@@ -33,6 +33,10 @@ struct DeviceRun {
   std::vector<RunEntry> logs;  // ascending log_id
 };
 
+// Removes `count` messages of row `log_id` from a run's entries and its n; false if the run
+// holds no such row.
+bool SubtractFromRun(int64_t log_id, int64_t count, std::vector<RunEntry>* logs, int64_t* n);
+
 // raw_device_runs.logs: per entry varint log_id delta (from the previous
 // entry; the first from first_log) and varint count.
 void EncodeRunLogs(const std::vector<RunEntry>& logs, std::string* out);
@@ -44,6 +48,9 @@ class RawRunsBuilder {
   void Add(Id device, int64_t log_id, TimeMs received_ms);
   // Appends `newer` (whose rows all follow this builder's).
   void Merge(const RawRunsBuilder& newer);
+  // `count` messages of `device` in row `log_id` were erased (raw_erase.cc): they are no longer
+  // counted (a device left with none writes no run).
+  void Subtract(Id device, int64_t log_id, int64_t count);
   // Inserts one raw_device_runs row per device and moves raw_indexed_upto to
   // newest_log(). Inside the caller's write transaction.
   Status Write(Db& db) const;

@@ -153,6 +153,13 @@ bool RawLogReader::Fail() {
 }
 
 bool RawLogReader::Next(RawLogEntry* e) {
+  while (NextEntry(e)) {
+    if (e->device_id != kErasedDevice) return true;  // a tombstone keeps its id's place only
+  }
+  return false;
+}
+
+bool RawLogReader::NextEntry(RawLogEntry* e) {
   if (in_.empty()) return false;
   uint64_t device = 0, delta = 0, code = 0;
   uint8_t transport = 0, decode = 0;

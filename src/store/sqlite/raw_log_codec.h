@@ -43,6 +43,10 @@ struct RawLogEntry {
   RawMessage ToMessage() const;
 };
 
+// An erased message (store/sqlite/raw_erase.cc) stays in its row as a tombstone: device id 0
+// (never a device's), its time, and nothing else, so the ids after it keep their places.
+inline constexpr Id kErasedDevice = 0;
+
 // A decode's errors and warnings (RawMessage::decode_errors / decode_warnings) as bytes: empty
 // when both are empty, else varint count and varint-length strings of the errors, then of the
 // warnings. Also the raw_decode.notes column.
@@ -72,8 +76,11 @@ class RawLogReader {
   RawLogReader(std::string_view data, Id first_id);  // reads formats 1, 2 and 3
   RawLogReader(const RawLogReader&) = delete;
   RawLogReader& operator=(const RawLogReader&) = delete;
-  // The next message; false at the end or on corrupt input (then status() says so).
+  // The next message; false at the end or on corrupt input (then status() says so). Erased
+  // messages (tombstones) are skipped; the ids of the others stay as they were.
   bool Next(RawLogEntry* e);
+  // As Next, tombstones included (device_id kErasedDevice): for rewriting a row.
+  bool NextEntry(RawLogEntry* e);
   const Status& status() const { return status_; }
 
  private:

@@ -9,11 +9,11 @@
 namespace bysans::sqlite {
 namespace {
 
-constexpr int64_t kUnknown = -1;  // a row above raw_indexed_upto: not yet known to hold any
-
 bool Overlaps(TimeMs lo, TimeMs hi, const DeviceMessageFilter& f) {
   return hi >= f.from && lo <= f.to;
 }
+
+}  // namespace
 
 // The raw_log rows that may hold the device's messages, ascending, with the
 // count each holds (kUnknown above the index). With `count_inside` set, runs
@@ -46,6 +46,8 @@ Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* row
   while (st->Step()) rows->push_back(RunEntry{st->Int(0), kUnknown});
   return st->status();
 }
+
+namespace {
 
 // Replaces decode status, error and notes with a re-decode's, if there was one.
 class DecodeOverrides {

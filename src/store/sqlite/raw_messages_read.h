@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "core/status.h"
 #include "model/model.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/raw_device_runs.h"
 
 namespace bysans::sqlite {
 
@@ -28,5 +30,14 @@ Status VisitDeviceMessages(Db& db, const DeviceMessageFilter& f, MessageOrder or
                            const std::function<bool(RawMessage&&)>& visit);
 
 Result<int64_t> CountDeviceMessages(Db& db, const DeviceMessageFilter& f);
+
+// A row above raw_indexed_upto: not yet known to hold any of the device's messages.
+inline constexpr int64_t kUnknown = -1;
+
+// The raw_log rows that may hold the device's messages in the filter's time range, ascending,
+// with the count each holds (kUnknown above the index). With `count_inside` set, runs wholly
+// inside the time range are only added to *count_inside.
+Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* rows,
+                int64_t* count_inside);
 
 }  // namespace bysans::sqlite

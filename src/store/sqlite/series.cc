@@ -401,6 +401,10 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
         raw_runs_.logs() + runs.logs() >= opts_.message_index_rows) {
       RawRunsBuilder all = raw_runs_;
       all.Merge(runs);
+      {
+        std::lock_guard lk(erased_mu_);
+        for (const ErasedInRow& e : erased_unindexed_) all.Subtract(e.device, e.log_id, e.count);
+      }
       BYSANS_RETURN_IF_ERROR(all.Write(db));
       index_now = true;
     }
@@ -411,6 +415,8 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
   next_message_id_ += static_cast<int64_t>(msgs.size());
   if (index_now) {
     raw_runs_.Clear();
+    std::lock_guard lk(erased_mu_);
+    erased_unindexed_.clear();
   } else {
     raw_runs_.Merge(runs);
   }

@@ -67,6 +67,7 @@ Status SqliteStore::Init() {
   sealer_ = std::thread([this] { SealerLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  eraser_ = std::thread([this] { EraserLoop(); });
   return Status::Ok();
 }
 
@@ -143,6 +144,13 @@ void SqliteStore::Close() {
     closing_ = true;
   }
   q_cv_.notify_all();
+  {
+    std::lock_guard lk(eraser_mu_);  // an erasure in progress ends its transaction first
+    eraser_stop_ = true;
+    eraser_stopping_ = true;
+  }
+  eraser_cv_.notify_all();
+  if (eraser_.joinable()) eraser_.join();
   if (writer_.joinable()) writer_.join();  // it finishes the running seal and seals the rest
   {
     std::lock_guard lk(seal_mu_);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -247,6 +248,7 @@ class SqliteStore final : public Store {
   Result<SeriesRef> GetSeries(int64_t series_id) override;
   Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
   Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
+  Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) override;
 
   void Close() override;
   RuleStore& rules() override { return *rules_; }
@@ -350,6 +352,32 @@ class SqliteStore final : public Store {
   // Committed raw_log rows above raw_indexed_upto, by device (the next index batch).
   RawRunsBuilder raw_runs_;
   DedupWindow dedup_;
+  // Messages erased from rows the index does not cover yet (raw_erase.cc): the writer subtracts
+  // them from its batch when it writes the index. Filled while the eraser holds SQLite's write
+  // lock, so never while the writer is inside a commit.
+  // The eraser thread (raw_erase.cc): works off the `erasures` queue.
+  static constexpr TimeMs kEraseAgainAfterMs = 15'000;
+  Status DeleteAndErase(const char* delete_sql, const char* what, const char* devices_sql, Id id);
+  void EraserLoop();
+  void WakeEraser();
+  Status EraseNextQueued(bool* found);
+  std::mutex eraser_mu_;
+  std::condition_variable eraser_cv_;
+  bool eraser_stop_ = false;
+  std::atomic<bool> eraser_stopping_{false};  // ends a long erasure between transactions
+  bool eraser_wake_ = false;
+  std::thread eraser_;
+  struct ErasedInRow {
+    Id device = 0;
+    int64_t log_id = 0;
+    int64_t count = 0;
+  };
+  std::mutex erased_mu_;
+  std::vector<ErasedInRow> erased_unindexed_;
+  // Rewrites the raw_log rows among `rows` that hold messages of `device` in [from, to]
+  // (one write transaction); adds the number erased to *erased.
+  Status EraseInRows(Id device, TimeMs from, TimeMs to, std::span<const RunEntry> rows,
+                     int64_t* erased);
   ZstdCompressor raw_zstd_;                     // raw_log rows (writer thread only)
   std::vector<const RawMessage*> commit_msgs_;  // reused by every CommitGroup
   // This commit's share log rows (store/target_store.h), one per application.

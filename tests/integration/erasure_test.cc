@@ -1,0 +1,56 @@
+// Erasure through the API (issue 18): deleting a device removes its raw payloads from the
+// database file and its WAL, not only from the API's answers, while the server keeps serving.
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+bool InFiles(const std::string& data_dir, const std::string& needle) {
+  for (const char* f : {"/bysans.db", "/bysans.db-wal"}) {
+    std::ifstream in(data_dir + f, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    if (s.str().find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
+  DeviceHandle citizen = CreateHttpDevice("Erasure Kommune");
+  auto other =
+      admin_->PostJson("/api/v1/applications/" + std::to_string(citizen.app_id) + "/devices",
+                       {{"name", "Lokale 2"}, {"transport", "http"}});
+  ASSERT_EQ(other.status, 201) << other.body;
+  const std::string other_key = other.Json().value("apiKey", "");
+  // A number: its text is only in the raw payload (readings are stored as binary numbers; their
+  // erasure with the device's series is the store's DeleteSeries, tested there).
+  const std::string marker = "7340012987.251931";
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Ingest(citizen.ingest_key,
+                     R"({"pulse":)" + marker + R"(,"fall":)" + std::to_string(i) + "}")
+                  .status,
+              204);
+    ASSERT_EQ(Ingest(other_key, R"({"co2":)" + std::to_string(500 + i) + "}").status, 204);
+  }
+  ASSERT_TRUE(InFiles(server_->data_dir(), marker)) << "the test must see the marker first";
+
+  auto del = admin_->Request("DELETE", "/api/v1/devices/" + std::to_string(citizen.device_id));
+  ASSERT_EQ(del.status, 204) << del.body;
+  EXPECT_TRUE(WaitFor([&] { return !InFiles(server_->data_dir(), marker); }, 20))
+      << "the deleted device's payload is still in bysans.db or its WAL";
+  // The other device's messages are all there, and the server keeps ingesting.
+  auto msgs = admin_->Get("/api/v1/devices/" + std::to_string(other.Json().value("id", 0)) +
+                          "/messages?limit=100");
+  ASSERT_EQ(msgs.status, 200) << msgs.body;
+  const json page = msgs.Json();
+  EXPECT_EQ(page["items"].size(), 5u) << msgs.body;
+  EXPECT_EQ(Ingest(other_key, R"({"co2": 600})").status, 204);
+}
+
+}  // namespace
+}  // namespace bysans::testing
