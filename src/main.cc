@@ -1,5 +1,5 @@
-// bysans command line: serve, admin, redecode, backup, restore, version. The only file not linked
-// into tests.
+// bysans command line: serve, admin, redecode, backup, restore, export, import, version. The
+// only file not linked into tests.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -14,12 +14,16 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include "archive/import.h"
+#include "archive/snapshot.h"
 #include "backup/backup.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "core/dir_lock.h"
 #include "core/time_format.h"
 #include "decode/redecode.h"
 #include "server/app.h"
@@ -155,6 +159,81 @@ int Redecode(const bysans::Config& config, int64_t decoder_id, const std::string
   return 0;
 }
 
+// `bysans export`: one organisation into an archive (archive/README.md), from a copy of the
+// database taken in one read transaction, so it works beside a running server.
+int Export(const bysans::Config& config, int64_t org_id, const std::string& out) {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  bysans::SystemClock clock;
+  bysans::archive::ExportOptions opts;
+  opts.bysans_version = BYSANS_VERSION;
+  opts.progress = [](int64_t done, int64_t total) {
+    std::fprintf(stderr, "\rexport: %lld/%lld devices", static_cast<long long>(done),
+                 static_cast<long long>(total));
+  };
+  namespace fs = std::filesystem;
+  const fs::path dir(config.data_dir);
+  const std::string scratch =
+      (dir / "exports" / (".snapshot-" + std::to_string(::getpid()))).string();
+  auto r = bysans::archive::ExportFromDatabase((dir / "bysans.db").string(), scratch, clock, org_id,
+                                               out, opts, g_stop);
+  std::fprintf(stderr, "\n");
+  if (!r.ok()) {
+    std::fprintf(stderr, "bysans: export: %s\n", r.status().message().c_str());
+    return 1;
+  }
+  std::printf(
+      "exported organisation %lld to %s: %lld devices, %lld readings, %lld raw messages, "
+      "%lld bytes\n",
+      static_cast<long long>(org_id), out.c_str(), static_cast<long long>(r->devices),
+      static_cast<long long>(r->readings), static_cast<long long>(r->raw_messages),
+      static_cast<long long>(r->bytes));
+  return 0;
+}
+
+// `bysans import`: an archive as a new organisation. Writes to the database, so it takes the data
+// directory's lock: refused while a server runs there (POST /api/v1/organizations/import then).
+int Import(const bysans::Config& config, const std::string& in, const std::string& org_name) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  // One writer per data directory: refused while a server (or a restore) holds it.
+  auto lock = bysans::DirLock::Acquire(config.data_dir, "import");
+  if (!lock.ok()) {
+    std::fprintf(stderr, "bysans: import: %s\n", lock.status().message().c_str());
+    return 1;
+  }
+  auto store = bysans::OpenStoreForDataDir(config.data_dir);
+  if (!store.ok()) {
+    std::fprintf(stderr, "bysans: %s\n", store.status().message().c_str());
+    return kExitBadSetting;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  bysans::SystemClock clock;
+  bysans::archive::ImportOptions opts;
+  opts.org_name = org_name;
+  opts.progress = [](int64_t done, int64_t total) {
+    std::fprintf(stderr, "\rimport: %lld/%lld readings and messages", static_cast<long long>(done),
+                 static_cast<long long>(total));
+  };
+  auto r = bysans::archive::ImportArchive(**store, clock, in, opts, g_stop);
+  std::fprintf(stderr, "\n");
+  (*store)->Close();
+  if (!r.ok()) {
+    std::fprintf(stderr, "bysans: import refused, nothing imported: %s\n",
+                 r.status().message().c_str());
+    return 1;
+  }
+  std::printf(
+      "imported as organisation %lld \"%s\": %lld applications, %lld devices, %lld "
+      "readings, %lld raw messages\n",
+      static_cast<long long>(r->org_id), r->org_name.c_str(),
+      static_cast<long long>(r->applications), static_cast<long long>(r->devices),
+      static_cast<long long>(r->readings), static_cast<long long>(r->raw_messages));
+  for (const auto& note : r->notes) std::printf("  - %s\n", note.c_str());
+  return 0;
+}
+
 // Prints what a backup or restore copied, one line per file.
 void PrintReport(const char* verb, const std::string& dir, const bysans::backup::Report& r) {
   for (const auto& f : r.files) {
@@ -244,6 +323,23 @@ int main(int argc,
   redecode->add_option("--to", redecode_to, "last receive time (RFC 3339 or ms)");
   redecode->add_option("--device", redecode_device, "only this device");
 
+  CommonFlags export_common;
+  auto* export_cmd = cli.add_subcommand(
+      "export", "export an organisation into one archive (works beside a running server)");
+  export_common.Attach(export_cmd);
+  int64_t export_org = 0;
+  std::string export_out;
+  export_cmd->add_option("--org", export_org, "organisation id")->required();
+  export_cmd->add_option("--out", export_out, "archive file to write")->required();
+
+  CommonFlags import_common;
+  auto* import_cmd =
+      cli.add_subcommand("import", "import an archive as a new organisation (the server stopped)");
+  import_common.Attach(import_cmd);
+  std::string import_in, import_name;
+  import_cmd->add_option("--in", import_in, "archive file to read")->required();
+  import_cmd->add_option("--org-name", import_name, "name of the new organisation");
+
   CommonFlags backup_common;
   auto* backup = cli.add_subcommand(
       "backup",
@@ -288,6 +384,8 @@ int main(int argc,
     return Redecode(LoadOrExit(redecode_common, {}), redecode_id, redecode_from, redecode_to,
                     redecode_device);
   }
+  if (*export_cmd) return Export(LoadOrExit(export_common, {}), export_org, export_out);
+  if (*import_cmd) return Import(LoadOrExit(import_common, {}), import_in, import_name);
   if (*create_user) {
     if (!password.empty()) {
       std::fprintf(stderr,

@@ -3,18 +3,35 @@
 // out-ranks it (role at most the creator's), never outlives it (expiry at most
 // the creator's; the creator's when none is asked for), and is revoked with it
 // (the store deletes keys with their creator key, recursively).
+// A key created with "mqtt": true is also a user of the supervised MQTT broker for SensorThings
+// over MQTT (server/sta_mqtt.h): its Mosquitto hash is stored beside its SHA-256, and the answer
+// comes once the broker accepts it; revoking it removes the broker user the same way.
+#include <spdlog/spdlog.h>
+
 #include "api/common.h"
 #include "api/objects.h"
 #include "core/time_format.h"
+#include "mqtt/broker.h"
+#include "sta/mqtt_topics.h"
+#include "store/mqtt_store.h"
 
 namespace bysans::api {
 namespace {
+
+// Bumps the broker credentials and waits (bounded) until the supervised broker has taken them
+// up, so that a created key connects and a revoked one no longer does once the API answers.
+void ReloadBrokerUsers(ApiContext& ctx, Id key) {
+  constexpr int kBrokerReloadWaitMs = 10000;
+  int64_t gen = ctx.store.mqtt().BumpCredentialsGeneration();
+  if (!ctx.store.mqtt().WaitCredentialsApplied(gen, kBrokerReloadWaitMs))
+    spdlog::warn("API key {}: the MQTT broker has not taken up its users yet", key);
+}
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "role", "expiresAt"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "role", "expiresAt", "mqtt"}));
   ApiKey k;
   BYSANS_ASSIGN_OR_RETURN(k.name, RequiredString(body, "name"));
   BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
@@ -46,9 +63,23 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   k.secret_hash = secret.hash;
   k.created_by = p.user_id.value_or(0);
   k.created_ms = now;
+  BYSANS_ASSIGN_OR_RETURN(std::optional<bool> mqtt, OptBool(body, "mqtt"));
+  if (mqtt.value_or(false)) {
+    // Its ACL names every Thing and Datastream of the organisation: bounded (sta/mqtt_topics.h).
+    BYSANS_ASSIGN_OR_RETURN(sta::MqttAclScope scope, sta::LoadMqttAclScope(ctx.store, o.id));
+    size_t topics = sta::MqttKeyAclTopicCount(scope, k.role >= Role::kEditor);
+    if (topics > sta::kMaxMqttKeyAclTopics) {
+      return FailedPrecondition(
+          "field 'mqtt': the organisation has " + std::to_string(topics) +
+          " SensorThings MQTT topics for this role, more than the broker's limit of " +
+          std::to_string(sta::kMaxMqttKeyAclTopics) + " per key");
+    }
+    BYSANS_ASSIGN_OR_RETURN(k.mqtt_hash, mqtt::HashBrokerPassword(secret.secret, ctx.random));
+  }
   BYSANS_ASSIGN_OR_RETURN(k, ctx.store.CreateApiKey(k));
   Audit(ctx, p, req, k.org_id, "create", "api_key", std::to_string(k.id),
-        k.name + " (" + RoleName(k.role) + ")");
+        k.name + " (" + RoleName(k.role) + (k.mqtt_hash.empty() ? ")" : ", mqtt)"));
+  if (!k.mqtt_hash.empty()) ReloadBrokerUsers(ctx, k.id);
   json out = ToJson(k);
   out["key"] = secret.secret;
   return Json(201, out);
@@ -70,6 +101,8 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_RETURN_IF_ERROR(st);
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteApiKey(id));  // and the keys it created
   ctx.auth.NoteRevocation();
+  // It or a key it created may be a broker user (cheap when none is: no user lines change).
+  ReloadBrokerUsers(ctx, id);
   Audit(ctx, p, req, k->org_id, "delete", "api_key", std::to_string(id), k->name);
   return NoContent();
 }

@@ -40,6 +40,14 @@ struct ApiContext {
   // Reads of personal data: one audit entry per (caller, route, object) and minute, with the
   // count of the reads it stands for (api/privacy_audit.h).
   std::shared_ptr<ReadAuditCounter> personal_reads = std::make_shared<ReadAuditCounter>();
+  // The server's data directory (api/org_export.cc keeps export archives under exports/ and
+  // copies bysans.db from here); empty = exports and imports answer 503.
+  std::string data_dir;
+  // Export archives older than this are deleted (api/org_export.cc).
+  int64_t export_keep_ms = int64_t{7} * 86'400'000;
+  // SensorThings over MQTT (server/sta_mqtt.h): the broker's URL, listed in the service root's
+  // serverSettings with its conformance classes; empty when not served (an external broker).
+  std::string sta_mqtt_url;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };
@@ -76,4 +84,6 @@ void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx);
 void RegisterStaRoutes(http::Router& router, ApiContext& ctx);
 // Its write side: creating Observations through the ingest pipeline (api/sta_write.cc).
 void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx);
+// Export and import of an organisation (api/org_export.cc, archive/README.md).
+void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

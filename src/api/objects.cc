@@ -1,6 +1,7 @@
 #include "api/objects.h"
 
 #include "core/time_format.h"
+#include "sta/mqtt_topics.h"
 
 namespace bysans::api {
 
@@ -84,6 +85,9 @@ json ToJson(const ApiKey& k) {
           {"expiresAt", k.expires_ms ? json(FormatRfc3339(*k.expires_ms)) : json(nullptr)},
           {"createdBy", k.created_by ? json(k.created_by) : json(nullptr)},
           {"createdByKey", OrNull(k.created_by_key)},
+          {"mqtt", !k.mqtt_hash.empty()},
+          // SensorThings over MQTT: the broker user name (server/sta_mqtt.h).
+          {"mqttUser", k.mqtt_hash.empty() ? json(nullptr) : json(sta::MqttKeyUserName(k.id))},
           {"createdAt", FormatRfc3339(k.created_ms)}};
 }
 

@@ -128,6 +128,12 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
     {"GET", "/api/v1/jobs/{id}", "", "Job", 200},
     {"POST", "/api/v1/jobs/{id}/rerun", "", "Job", 202},
+    // api/org_export.cc.
+    {"POST", "/api/v1/organizations/{orgId}/export", "", "JobAccepted", 202},
+    {"GET", "/api/v1/organizations/{orgId}/exports", "", "ExportList", 200},
+    {"GET", "/api/v1/organizations/{orgId}/exports/{jobId}/archive", "", "", 200},
+    {"DELETE", "/api/v1/organizations/{orgId}/exports/{jobId}", "", "", 204},
+    {"POST", "/api/v1/organizations/import", "ImportArchive", "ImportReport", 201},
     // api/data_targets.cc.
     {"GET", "/api/v1/applications/{appId}/data-targets", "", "list:DataTarget", 200},
     {"POST", "/api/v1/applications/{appId}/data-targets", "DataTargetInput", "DataTarget", 201},
@@ -527,11 +533,24 @@ json Components() {
   json key = {{"id", Int()},        {"orgId", Int()},      {"name", Str()},
               {"role", role},       {"prefix", Str()},     {"expiresAt", Nullable(Time())},
               {"createdBy", Int()}, {"createdAt", Time()}, {"createdByKey", Nullable(Int())}};
+  // SensorThings over MQTT (server/sta_mqtt.h): the key is a broker user, password = the key.
+  key["mqtt"] = Bool();
+  key["mqttUser"] = Nullable(Str());
   s["ApiKey"] = Obj(key);
   key["key"] = {{"type", "string"}, {"description", "the secret; shown once"}};
   s["ApiKeyCreated"] = Obj(key);
   s["ApiKeyInput"] =
-      Obj({{"name", Str()}, {"role", role}, {"expiresAt", Time()}}, {"name", "role"});
+      Obj({{"name", Str()},
+           {"role", role},
+           {"expiresAt", Time()},
+           {"mqtt",
+            {{"type", "boolean"},
+             {"description",
+              "also a user of the supervised MQTT broker for SensorThings over MQTT (user "
+              "mqttUser, password the key): reads its organisation's Things and Datastreams, "
+              "an editor or admin key creates Observations; 409 when the organisation has more "
+              "than 20,000 such topics"}}}},
+          {"name", "role"});
   s["AuditEntry"] = Obj({{"id", Int()},
                          {"orgId", Nullable(Int())},
                          {"userId", Nullable(Int())},
@@ -805,6 +824,31 @@ json Components() {
         Obj({{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", downlink}}}});
     s["RedecodeInput"] = Obj({{"from", Time()}, {"to", Time()}, {"deviceId", Int()}});
     s["JobAccepted"] = Obj({{"jobId", Int()}});
+    // api/org_export.cc (archive/README.md).
+    s["ExportList"] =
+        Obj({{"items", {{"type", "array"}, {"items", Obj({{"jobId", Int()}, {"bytes", Int()}})}}}});
+    s["ImportArchive"] =
+        Obj({{"archive",
+              {{"type", "string"},
+               {"format", "byte"},
+               {"description",
+                "the archive file as exported, base64 (at most ~190 MiB: the CLI "
+                "`bysans import` for larger)"}}},
+             {"name", {{"type", "string"}, {"description", "the new organisation's name"}}}},
+            {"archive"});
+    s["ImportReport"] = Obj({{"orgId", Int()},
+                             {"name", Str()},
+                             {"applications", Int()},
+                             {"devices", Int()},
+                             {"deviceModels", Int()},
+                             {"decoders", Int()},
+                             {"rules", Int()},
+                             {"dataTargets", Int()},
+                             {"integrations", Int()},
+                             {"invitations", Int()},
+                             {"readings", Int()},
+                             {"rawMessages", Int()},
+                             {"notes", StrArray()}});
     s["Job"] = Obj({{"id", Int()},
                     {"orgId", Int()},
                     {"kind", Str()},
@@ -865,6 +909,9 @@ json Operation(const http::RouteInfo& r) {
       ok["content"] = {{"application/json", {{"schema", ResponseSchema(o->response)}}}};
     else if (r.pattern.ends_with(".csv"))
       ok["content"] = {{"text/csv", {{"schema", Str()}}}};
+    else if (r.pattern.ends_with("/archive"))
+      ok["content"] = {
+          {"application/x-tar", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}};
     else if (r.pattern == "/metrics")
       ok["content"] = {{"text/plain", {{"schema", Str()}}}};
     else if (r.pattern.ends_with("/stream"))

@@ -4,6 +4,7 @@
 #include "api/common.h"
 #include "api/objects.h"
 #include "store/decoder_store.h"
+#include "store/mqtt_store.h"
 
 namespace bysans::api {
 namespace {
@@ -102,6 +103,9 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_RETURN_IF_ERROR(auth::RequireGlobalAdmin(p));
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteOrganization(o.id));
   ctx.auth.NoteRevocation();
+  // Its API keys went with it: those that were SensorThings MQTT broker users leave the broker
+  // at its next reload (server/sta_mqtt.h).
+  ctx.store.mqtt().BumpCredentialsGeneration();
   // The organisation's own audit rows went with it; record the deletion globally.
   Audit(ctx, p, req, std::nullopt, "delete", "organization", IdStr(o.id), o.name);
   return NoContent();

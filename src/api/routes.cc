@@ -31,6 +31,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterOpenDataPublicRoutes(router, ctx);  // api/open_data_public.cc
   RegisterStaRoutes(router, ctx);             // api/sta.cc: SensorThings API
   RegisterStaWriteRoutes(router, ctx);        // api/sta_write.cc: its writes
+  RegisterOrgExportRoutes(router, ctx);       // api/org_export.cc: export, import
 }
 
 }  // namespace bysans::api

@@ -86,13 +86,27 @@ Result<http::Response> OpenResource(ApiContext& ctx, http::Request& req) {
   return Answer(ctx, req, catalog);
 }
 
+// SensorThings over MQTT (server/sta_mqtt.h), when bysans runs the broker: the class in
+// serverSettings.conformance and its endpoint under the class's name (OGC 18-088 9.2.1).
+void AddMqttSettings(const ApiContext& ctx, nlohmann::json& root) {
+  if (ctx.sta_mqtt_url.empty()) return;
+  const std::string cls =
+      "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/"
+      "observations-creation";
+  nlohmann::json& settings = root["serverSettings"];
+  settings["conformance"].push_back(cls);
+  settings[cls] = {{"endpoints", {ctx.sta_mqtt_url}}};
+}
+
 }  // namespace
 
 void RegisterStaRoutes(http::Router& router, ApiContext& ctx) {
   AddPublic(router, "GET", std::string(kRoot),
             "SensorThings API 1.1 service root: entity sets and conformance classes",
             [&ctx](http::Request& req) -> Result<http::Response> {
-              return Json(200, sta::ServiceRoot(BaseUrl(ctx, req) + std::string(kRoot)));
+              nlohmann::json root = sta::ServiceRoot(BaseUrl(ctx, req) + std::string(kRoot));
+              AddMqttSettings(ctx, root);
+              return Json(200, root);
             });
   AddAuthed(router, ctx, "GET", std::string(kRoot) + "/{*path}",
             "SensorThings API 1.1 resources (Things, Datastreams, Observations, ...) with $filter, "

@@ -168,6 +168,9 @@ struct ApiKey {
   // (api/api_keys.cc). Never outlives or out-ranks its creator.
   std::optional<Id> created_by_key;
   TimeMs created_ms = 0;
+  // SensorThings over MQTT (server/sta_mqtt.h): non-empty for a key created with "mqtt": true,
+  // the Mosquitto "$7$" hash of the key, which makes the key a user of the supervised broker.
+  std::string mqtt_hash;
 };
 
 // An organisation admin's invitation of an email address to a role. Only the

@@ -229,6 +229,10 @@ struct MqttService::Impl {
       u.password_hash = c.password_hash;
       users.push_back(std::move(u));
     }
+    if (opts.extra_users) {
+      BYSANS_ASSIGN_OR_RETURN(std::vector<BrokerUser> extra, opts.extra_users());
+      for (BrokerUser& u : extra) users.push_back(std::move(u));
+    }
     return users;
   }
 
@@ -611,6 +615,8 @@ MqttService::MqttService(ServiceOptions options, Store& store, pipeline::Pipelin
 MqttService::~MqttService() { Stop(); }
 
 std::string MqttService::url() const { return impl_->url; }
+
+bool MqttService::supervised() const { return impl_->broker != nullptr; }
 
 Status MqttService::Start() {
   Impl& m = *impl_;

@@ -24,6 +24,7 @@
 #include "core/outbound_policy.h"
 #include "core/random.h"
 #include "core/status.h"
+#include "mqtt/broker.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -41,6 +42,9 @@ struct ServiceOptions {
   bool subscribe_chirpstack = true;  // application/+/device/+/event/+
   bool run_integrations = true;      // per-organisation/application third-party brokers
   OutboundPolicy outbound;           // what the integrations may reach (core/outbound_policy.h)
+  // More users of the supervised broker, asked at every reload of its files (credentials
+  // generation): SensorThings over MQTT (server/sta_mqtt.h). An error keeps the files as they are.
+  std::function<Result<std::vector<BrokerUser>>()> extra_users;
 };
 
 class MqttService {
@@ -58,6 +62,8 @@ class MqttService {
 
   // "mqtt://host:port" of the broker bysans uses.
   std::string url() const;
+  // True when bysans runs the broker (no mqtt.url): only then does it decide who may log in.
+  bool supervised() const;
 
   // Publishes with QoS 1; `done` runs on the broker's PUBACK (or failure).
   Status Publish(std::string topic, std::string payload, std::function<void(const Status&)> done);

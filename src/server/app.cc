@@ -30,6 +30,7 @@
 #include "rules/service.h"
 #include "server/first_admin.h"
 #include "server/rule_downlinks.h"
+#include "server/sta_mqtt.h"
 #include "share/service.h"
 #include "sim/demo.h"
 #include "sim/simulator.h"
@@ -121,6 +122,7 @@ struct App::Impl {
   std::unique_ptr<act::Outbox> outbox;            // alarm actions (act/outbox.h)
   std::unique_ptr<rules::RulesService> rules;     // rules thread (rules/service.h)
   std::unique_ptr<share::TargetService> targets;  // data targets (share/service.h)
+  std::unique_ptr<StaMqttService> sta_mqtt;       // SensorThings over MQTT (server/sta_mqtt.h)
 };
 
 App::App(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
@@ -204,6 +206,7 @@ Status App::Start() {
       api::ApiContext{*m.store, *m.authenticator, m.clock, m.random, m.metrics, *m.pipeline});
   m.ctx->metrics_token = c.http_metrics_token;
   m.ctx->public_url = c.http_public_url;
+  m.ctx->data_dir = c.data_dir;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
   m.ctx->retention_defaults = RetentionDefaultsOf(c);
   api::RegisterAllRoutes(m.router, *m.ctx);
@@ -216,6 +219,15 @@ Status App::Start() {
     mo.bind_address = c.mqtt_bind_address;
     mo.client_id = c.mqtt_client_id;
     mo.outbound = outbound;
+    // SensorThings over MQTT: its users join the supervised broker's (no mqtt.url).
+    if (c.mqtt_url.empty()) {
+      m.sta_mqtt = std::make_unique<StaMqttService>(*m.store, *m.pipeline, m.metrics, m.clock,
+                                                    m.random, StaMqttOptions{});
+      mo.extra_users = [s = m.sta_mqtt.get()] { return s->BrokerUsers(); };
+      m.pipeline->AddSharedCommitListener([s = m.sta_mqtt.get()](auto device, auto readings) {
+        s->OnCommitted(std::move(device), std::move(readings));
+      });
+    }
     m.mqtt = std::make_unique<mqtt::MqttService>(mo, *m.store, *m.pipeline, m.metrics, m.clock,
                                                  m.random);  // started at the end of Start()
     mqtt::MqttService* service = m.mqtt.get();
@@ -267,6 +279,12 @@ Status App::Start() {
   }
   // MQTT last: the pipeline is fully set up before the first message arrives.
   BYSANS_RETURN_IF_ERROR(m.mqtt->Start());
+  if (m.sta_mqtt && m.mqtt->supervised()) {
+    auto [host, port] = m.store->mqtt().broker_endpoint();
+    const std::string root = (c.http_public_url.empty() ? url : c.http_public_url) + "/sta/v1.1";
+    BYSANS_RETURN_IF_ERROR(m.sta_mqtt->Start(host, static_cast<uint16_t>(port), root));
+    m.ctx->sta_mqtt_url = m.mqtt->url();
+  }
   if (c.demo) {
     if (!c.tls_cert_file.empty()) {
       spdlog::warn("demo simulator needs plain HTTP; not started under TLS");
@@ -293,6 +311,7 @@ void App::Stop() {
   Impl& m = *impl_;
   if (m.simulator) m.simulator->Stop();
   m.simulator.reset();
+  if (m.sta_mqtt) m.sta_mqtt->Stop();
   if (m.mqtt) m.mqtt->Stop();  // client, then broker
   if (m.http) m.http->Stop();
   m.http.reset();
@@ -303,6 +322,7 @@ void App::Stop() {
   if (m.targets) m.targets->Stop();  // after the pipeline: its listener wakes the workers
   if (m.store) m.store->Close();
   m.mqtt.reset();
+  m.sta_mqtt.reset();  // after the pipeline: its commit listener
 }
 
 }  // namespace bysans

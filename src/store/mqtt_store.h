@@ -110,6 +110,9 @@ class MqttStore {
   // Increases whenever credentials change in this process (the broker
   // supervisor's watcher reloads the broker's password file on a change).
   virtual int64_t credentials_generation() const = 0;
+  // Bumps the generation for broker users kept elsewhere (SensorThings API keys,
+  // server/sta_mqtt.h) and returns the new one.
+  virtual int64_t BumpCredentialsGeneration() = 0;
   // Process-local: the supervised broker's watcher reports the generation whose credentials the
   // broker has taken up (it accepts them from now on).
   virtual void SetCredentialsApplied(int64_t generation) = 0;

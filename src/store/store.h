@@ -71,6 +71,14 @@ class MetaStore {
   // `ingest_key_hash` (hex SHA-256) is set for HTTP devices; it must be unique.
   // A LoRaWAN DevEUI must be unique across the whole store.
   virtual Result<Device> CreateDevice(Device device, std::string ingest_key_hash) = 0;
+  // Many devices without ingest keys (archive/ import: keys are set later) in one transaction:
+  // all or none. The default creates them one by one.
+  virtual Result<std::vector<Device>> CreateDevices(std::vector<Device> devices) {
+    for (auto& d : devices) {
+      BYSANS_ASSIGN_OR_RETURN(d, CreateDevice(d, ""));
+    }
+    return devices;
+  }
   virtual Result<Device> GetDevice(Id id) = 0;
   virtual Result<Paged<Device>> ListDevices(const DeviceFilter& filter, Page page) = 0;
   virtual Status UpdateDevice(const Device& device) = 0;
@@ -116,6 +124,8 @@ class MetaStore {
   virtual Result<ApiKey> GetApiKey(Id id) = 0;
   virtual Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) = 0;
   virtual Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) = 0;
+  // Every key with a broker hash (ApiKey::mqtt_hash), expired ones included, in id order.
+  virtual Result<std::vector<ApiKey>> ListMqttApiKeys() = 0;
   // Also deletes, recursively, the keys it created (ApiKey::created_by_key).
   virtual Status DeleteApiKey(Id id) = 0;
 

@@ -20,7 +20,7 @@ constexpr char kModelCols[] = "id, org_id, name, doc_json, created_ms";
 constexpr char kUserCols[] = "id, email, name, password_hash, global_admin, created_ms";
 constexpr char kKeyCols[] =
     "id, org_id, name, role, prefix, secret_hash, expires_ms, created_by, created_ms, "
-    "created_by_key";
+    "created_by_key, mqtt_hash";
 constexpr char kInvitationCols[] = "id, org_id, email, role, invited_by, created_ms, expires_ms";
 constexpr char kAuditCols[] =
     "id, org_id, user_id, api_key_id, action, object_type, object_id, remote_addr, detail, ts";
@@ -94,6 +94,7 @@ ApiKey KeyRow(const Stmt& s) {
   k.created_by = s.Int(7);
   k.created_ms = s.Int(8);
   k.created_by_key = OptInt(s, 9);
+  k.mqtt_hash = s.Text(10);
   return k;
 }
 Invitation InvitationRow(const Stmt& s) {
@@ -330,6 +331,44 @@ Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) 
   BYSANS_RETURN_IF_ERROR(st->Run());
   d.id = db.LastInsertId();
   return d;
+}
+
+Result<std::vector<Device>> SqliteStore::CreateDevices(std::vector<Device> devices) {
+  std::map<Id, Id> org_of_app;
+  for (auto& d : devices) {
+    auto it = org_of_app.find(d.app_id);
+    if (it == org_of_app.end()) {
+      BYSANS_ASSIGN_OR_RETURN(Application app, GetApplication(d.app_id));
+      it = org_of_app.emplace(app.id, app.org_id).first;
+    }
+    if (d.org_id != 0 && d.org_id != it->second)
+      return InvalidArgument("device organisation differs from its application's");
+    d.org_id = it->second;
+    if (d.created_ms == 0) d.created_ms = opts_.clock->NowMs();
+    d.dev_eui = Lower(d.dev_eui);
+  }
+  LEASE(db);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  for (auto& d : devices) {
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st,
+        db.Prepare("INSERT INTO devices(org_id, app_id, name, transport, dev_eui, lat, lon, tags, "
+                   "metadata, device_model_id, expected_interval_s, in_maintenance, created_ms, "
+                   "ingest_key_hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
+    std::optional<double> lat, lon;
+    if (d.location) {
+      lat = d.location->lat;
+      lon = d.location->lon;
+    }
+    BindAll(*st, d.org_id, d.app_id, d.name, static_cast<int64_t>(d.transport),
+            NullIfEmpty(d.dev_eui), lat, lon, TagsJson(d), MetaJson(d), d.device_model_id,
+            d.expected_interval_s, d.in_maintenance, d.created_ms);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    d.id = db.LastInsertId();
+  }
+  BYSANS_RETURN_IF_ERROR(txn.Commit());
+  return devices;
 }
 
 Result<Device> SqliteStore::GetDevice(Id id) {
@@ -643,10 +682,10 @@ Result<ApiKey> SqliteStore::CreateApiKey(ApiKey k) {
   if (k.created_ms == 0) k.created_ms = opts_.clock->NowMs();
   BYSANS_ASSIGN_OR_RETURN(
       auto st, db.Prepare("INSERT INTO api_keys(org_id, name, role, prefix, secret_hash, "
-                          "expires_ms, created_by, created_ms, created_by_key) "
-                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                          "expires_ms, created_by, created_ms, created_by_key, mqtt_hash) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   BindAll(*st, k.org_id, k.name, static_cast<int64_t>(k.role), k.prefix, k.secret_hash,
-          k.expires_ms, k.created_by, k.created_ms, k.created_by_key);
+          k.expires_ms, k.created_by, k.created_ms, k.created_by_key, k.mqtt_hash);
   BYSANS_RETURN_IF_ERROR(st->Run());
   k.id = db.LastInsertId();
   return k;
@@ -668,6 +707,16 @@ Result<ApiKey> SqliteStore::FindApiKeyByHash(const std::string& h) {
 Result<Paged<ApiKey>> SqliteStore::ListApiKeys(Id org_id, Page page) {
   LEASE(db);
   return List<ApiKey>(db, kKeyCols, "FROM api_keys WHERE org_id=?", "id", page, KeyRow, org_id);
+}
+
+Result<std::vector<ApiKey>> SqliteStore::ListMqttApiKeys() {
+  LEASE(db);
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(std::string("SELECT ") + kKeyCols +
+                                              " FROM api_keys WHERE mqtt_hash != '' ORDER BY id"));
+  std::vector<ApiKey> out;
+  while (st->Step()) out.push_back(KeyRow(*st));
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return out;
 }
 
 Status SqliteStore::DeleteApiKey(Id id) {

@@ -15,7 +15,7 @@ struct Migration {
   Status (*then)(Db&);
 };
 
-// Migration 21 (issue 18): an application's data class (0 none, 1 pseudonymous, 2 personal,
+// Migration 22 (issue 18): an application's data class (0 none, 1 pseudonymous, 2 personal,
 // 3 sensitive; personal_data=1 becomes personal; personal_data is kept in step for older
 // readers), its retention in days (NULL = the class's server default) and its record of
 // processing. Skipped where the columns exist (a store that re-runs recorded migrations).
@@ -39,6 +39,17 @@ ALTER TABLE applications ADD COLUMN legal_basis TEXT NOT NULL DEFAULT '';
 ALTER TABLE applications ADD COLUMN data_categories TEXT NOT NULL DEFAULT '';
 ALTER TABLE applications ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
 )sql");
+}
+
+Status AddApiKeyMqttHash(Db& db) {
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('api_keys') "
+                                               "WHERE name = 'mqtt_hash'"));
+    bool present = q->Step();
+    BYSANS_RETURN_IF_ERROR(q->status());
+    if (present) return Status::Ok();
+  }
+  return db.Exec("ALTER TABLE api_keys ADD COLUMN mqtt_hash TEXT NOT NULL DEFAULT ''");
 }
 
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
@@ -436,7 +447,10 @@ CREATE TABLE IF NOT EXISTS erasures(
   id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, t_from INTEGER NOT NULL,
   t_to INTEGER NOT NULL, not_before_ms INTEGER NOT NULL);
 )sql",
-      // 21: privacy by design (issue 18): an application's data class, retention and record of
+      // 21: SensorThings over MQTT: an API key may be a broker user (its Mosquitto hash). Added
+      // only where missing: a store that replays later migrations (see 18) may have it.
+      {"", AddApiKeyMqttHash},
+      // 22: privacy by design (issue 18): an application's data class, retention and record of
       // processing (AddPrivacyColumns).
       {"SELECT 1;", AddPrivacyColumns},
   };

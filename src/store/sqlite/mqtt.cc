@@ -81,6 +81,7 @@ class SqliteMqttStore final : public BatchingMqttStore {
   }
 
   int64_t credentials_generation() const override { return generation_.load(); }
+  int64_t BumpCredentialsGeneration() override { return generation_.fetch_add(1) + 1; }
 
   void SetCredentialsApplied(int64_t generation) override {
     {

@@ -194,6 +194,7 @@ class SqliteStore final : public Store {
   Status UpdateApplication(const Application& app) override;
   Status DeleteApplication(Id id) override;
   Result<Device> CreateDevice(Device device, std::string ingest_key_hash) override;
+  Result<std::vector<Device>> CreateDevices(std::vector<Device> devices) override;
   Result<Device> GetDevice(Id id) override;
   Result<Paged<Device>> ListDevices(const DeviceFilter& filter, Page page) override;
   Status UpdateDevice(const Device& device) override;
@@ -228,6 +229,7 @@ class SqliteStore final : public Store {
   Result<ApiKey> GetApiKey(Id id) override;
   Result<ApiKey> FindApiKeyByHash(const std::string& secret_hash) override;
   Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) override;
+  Result<std::vector<ApiKey>> ListMqttApiKeys() override;
   Status DeleteApiKey(Id id) override;
   Status CreateSession(const Session& s) override;
   Result<Session> FindSession(const std::string& token_hash) override;

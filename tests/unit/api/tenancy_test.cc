@@ -149,6 +149,8 @@ class TenancyTest : public ApiFixture {
           id = t.decoder;
         else if (name == "id" && prev == "jobs")
           id = t.job;
+        else if (name == "jobId")  // api/org_export.cc: an export job (the re-decode job will do)
+          id = t.job;
         else if (name == "ruleId")
           id = t.rule;
         else if (name == "alarmId")

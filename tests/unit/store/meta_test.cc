@@ -386,5 +386,34 @@ TEST_F(MetaTest, MigrationsRunOnceAndDataSurvivesReopen) {
   Open();
 }
 
+// CreateDevices (archive/ import): many devices in one transaction, all or none.
+TEST_F(MetaTest, CreateDevicesWritesAllOrNone) {
+  Application app = App(Org("o").id, "a");
+  std::vector<Device> batch(3);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].app_id = app.id;
+    batch[i].name = "d" + std::to_string(i);
+    batch[i].tags = {"t"};
+  }
+  batch[2].transport = Transport::kLorawan;
+  batch[2].dev_eui = "00000000000000AA";
+  auto made = store_->CreateDevices(batch);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  ASSERT_EQ(made->size(), 3u);
+  EXPECT_EQ((*made)[1].org_id, app.org_id);
+  EXPECT_EQ(store_->GetDevice((*made)[2].id)->dev_eui, "00000000000000aa");
+  // A DevEUI clash in the last one: none of the batch is written.
+  std::vector<Device> clash(2);
+  clash[0].app_id = clash[1].app_id = app.id;
+  clash[0].name = "new";
+  clash[1].name = "clash";
+  clash[1].transport = Transport::kLorawan;
+  clash[1].dev_eui = "00000000000000aa";
+  EXPECT_FALSE(store_->CreateDevices(clash).ok());
+  DeviceFilter f;
+  f.app_id = app.id;
+  EXPECT_EQ(store_->ListDevices(f, {})->total, 3);
+}
+
 }  // namespace
 }  // namespace bysans

@@ -1,0 +1,394 @@
+#include "server/sta_mqtt.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "mqtt/client.h"
+#include "sta/catalog.h"
+#include "sta/mqtt_topics.h"
+#include "store/mqtt_store.h"
+
+namespace bysans {
+
+namespace {
+
+constexpr const char* kStaUser = "bysans-sta";
+// The outcomes counted in bysans_sta_mqtt_creates_total{result}.
+constexpr const char* kCreateResults[] = {"stored", "bad_topic", "bad_body", "unknown_datastream",
+                                          "store_error"};
+
+using OrgSet = std::unordered_set<Id>;
+
+// One committed message of an organisation with MQTT keys, waiting to be published.
+struct Committed {
+  std::shared_ptr<const Device> device;
+  std::shared_ptr<const std::vector<Reading>> readings;
+};
+
+// A created Observation on its way through the pipeline; its PUBACK goes out after the commit.
+struct Creating {
+  pipeline::Uplink uplink;
+  mqtt::AckHandle ack;
+};
+
+std::string SeriesKey(Id device, const std::string& key) {
+  return std::to_string(device) + '\n' + key;
+}
+
+}  // namespace
+
+struct StaMqttService::Impl {
+  Store& store;
+  pipeline::Pipeline& pipeline;
+  const Clock& clock;
+  StaMqttOptions opts;
+  std::string base_url;        // set by Start, before the worker runs
+  const std::string password;  // of kStaUser, new at every start
+  sta::Catalog catalog;        // of no organisation: renders Observations only
+
+  prometheus::Counter* published = nullptr;
+  prometheus::Counter* dropped = nullptr;
+  std::map<std::string, prometheus::Counter*, std::less<>> creates;
+
+  // Organisations with at least one unexpired MQTT key: read on every commit, after `any_keys`
+  // (so that a server where no organisation uses it pays one relaxed load per commit).
+  std::atomic<bool> any_keys{false};
+  std::shared_ptr<const OrgSet> orgs = std::make_shared<const OrgSet>();
+
+  // Known series (device, key) -> id of those organisations, the earliest key expiry, and
+  // whether the ACL misses a series or a key expired since the last reload.
+  std::mutex mu;
+  std::unordered_map<std::string, int64_t> series_ids;
+  std::optional<TimeMs> next_expiry;
+  bool acl_stale = false;
+  TimeMs last_reload_ms = 0;
+
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::deque<Committed> queue;
+  size_t queued_readings = 0;
+  std::deque<std::shared_ptr<Creating>> retry;  // refused by the pipeline (back-pressure)
+  bool stopping = false;
+  std::thread worker;
+
+  std::unique_ptr<mqtt::MqttClient> client;
+
+  std::mutex log_mu;
+  std::set<std::string> logged;
+
+  Impl(Store& s, pipeline::Pipeline& p, Metrics& m, const Clock& c, Random& r, StaMqttOptions o)
+      : store(s),
+        pipeline(p),
+        clock(c),
+        opts(std::move(o)),
+        password(r.Token(24)),
+        catalog(s, std::vector<Id>{}) {
+    published = &m.Counter("bysans_sta_mqtt_notifications_total",
+                           "SensorThings MQTT notifications published", {});
+    dropped = &m.Counter("bysans_sta_mqtt_notifications_dropped_total",
+                         "SensorThings MQTT notifications dropped (queue full or broker away)", {});
+    for (const char* res : kCreateResults) {
+      creates[res] =
+          &m.Counter("bysans_sta_mqtt_creates_total",
+                     "Observations published to bysans over MQTT, by outcome", {{"result", res}});
+    }
+  }
+
+  void LogOnce(const std::string& reason, const std::string& detail) {
+    std::lock_guard lock(log_mu);
+    if (logged.insert(reason).second) spdlog::warn("sta mqtt: {} (logged once)", detail);
+  }
+
+  // ---- broker users
+
+  Result<std::vector<mqtt::BrokerUser>> BrokerUsers() {
+    std::vector<mqtt::BrokerUser> users;
+    mqtt::BrokerUser self;
+    self.username = kStaUser;
+    self.password = password;
+    self.publish_topics = {"v1.1/#"};
+    self.subscribe_topics = {"v1.1/#"};
+    users.push_back(std::move(self));
+
+    BYSANS_ASSIGN_OR_RETURN(std::vector<ApiKey> keys, store.ListMqttApiKeys());
+    const TimeMs now = clock.NowMs();
+    std::optional<TimeMs> expiry;
+    std::map<Id, sta::MqttAclScope> scopes;
+    std::unordered_map<std::string, int64_t> ids;
+    auto new_orgs = std::make_shared<OrgSet>();
+    for (const ApiKey& k : keys) {
+      if (k.expires_ms && *k.expires_ms <= now) continue;  // expired: no broker user
+      if (k.expires_ms && (!expiry || *k.expires_ms < *expiry)) expiry = k.expires_ms;
+      auto it = scopes.find(k.org_id);
+      if (it == scopes.end()) {
+        BYSANS_ASSIGN_OR_RETURN(sta::MqttAclScope scope, sta::LoadMqttAclScope(store, k.org_id));
+        for (const SeriesRef& sr : scope.series) ids[SeriesKey(sr.device_id, sr.key)] = sr.id;
+        it = scopes.emplace(k.org_id, std::move(scope)).first;
+        new_orgs->insert(k.org_id);
+      }
+      const bool can_write = k.role >= Role::kEditor;
+      if (size_t n = sta::MqttKeyAclTopicCount(it->second, can_write);
+          n > sta::kMaxMqttKeyAclTopics) {
+        // Fail closed: a longer ACL would stall the broker at every reload (sta/mqtt_topics.h).
+        LogOnce("too_large:" + std::to_string(k.id),
+                "API key " + std::to_string(k.id) + " is no broker user: its organisation " +
+                    std::to_string(k.org_id) + " has " + std::to_string(n) +
+                    " SensorThings topics, more than " + std::to_string(sta::kMaxMqttKeyAclTopics));
+        continue;
+      }
+      mqtt::BrokerUser u;
+      u.username = sta::MqttKeyUserName(k.id);
+      u.password_hash = k.mqtt_hash;
+      sta::AppendKeyAclTopics(it->second, can_write, u.subscribe_topics, u.publish_topics);
+      users.push_back(std::move(u));
+    }
+    {
+      std::lock_guard lock(mu);
+      series_ids = std::move(ids);
+      next_expiry = expiry;
+      acl_stale = false;
+      last_reload_ms = now;
+    }
+    any_keys.store(!new_orgs->empty(), std::memory_order_relaxed);
+    std::atomic_store(&orgs, std::shared_ptr<const OrgSet>(std::move(new_orgs)));
+    return users;
+  }
+
+  // ---- receive updates (A.8)
+
+  void OnCommitted(std::shared_ptr<const Device> device,
+                   std::shared_ptr<const std::vector<Reading>> readings) {
+    if (!any_keys.load(std::memory_order_relaxed) || readings->empty()) return;
+    std::shared_ptr<const OrgSet> with_keys = std::atomic_load(&orgs);
+    if (!with_keys->count(device->org_id)) return;
+    {
+      std::lock_guard lock(q_mu);
+      if (queued_readings + readings->size() > opts.queue_capacity) {
+        dropped->Increment(static_cast<double>(readings->size()));
+        return;
+      }
+      queued_readings += readings->size();
+      queue.push_back({std::move(device), std::move(readings)});
+    }
+    q_cv.notify_one();
+  }
+
+  // The series id of a reading: from the map the last reload built, else (a series newer than
+  // the ACL) from the store, and the ACL is then refreshed.
+  std::optional<int64_t> SeriesOf(const Reading& r) {
+    const std::string key = SeriesKey(r.device_id, r.key);
+    {
+      std::lock_guard lock(mu);
+      if (auto it = series_ids.find(key); it != series_ids.end()) return it->second;
+    }
+    auto list = store.ListSeries({r.device_id});
+    if (!list.ok()) return std::nullopt;
+    std::lock_guard lock(mu);
+    std::optional<int64_t> found;
+    for (const SeriesRef& s : *list) {
+      if (series_ids.emplace(SeriesKey(s.device_id, s.key), s.id).second) acl_stale = true;
+      if (s.key == r.key) found = s.id;
+    }
+    return found;
+  }
+
+  void Publish(std::deque<Committed>& batch) {
+    std::vector<mqtt::OutgoingMessage> out;
+    auto flush = [&] {
+      if (out.empty()) return;
+      const double n = static_cast<double>(out.size());
+      Status st = client->PublishBatch(std::move(out), 0, false, [this, n](const Status& s) {
+        if (s.ok()) {
+          published->Increment(n);
+        } else {
+          dropped->Increment(n);
+        }
+      });
+      if (!st.ok()) dropped->Increment(n);
+      out.clear();
+    };
+    for (const Committed& c : batch) {
+      for (const Reading& r : *c.readings) {
+        std::optional<int64_t> series = SeriesOf(r);
+        if (!series) continue;
+        out.push_back({sta::DatastreamObservationsTopic(*series),
+                       sta::ObservationNotification(catalog, base_url, *series, r)});
+        if (out.size() >= opts.max_batch) flush();
+      }
+    }
+    flush();
+  }
+
+  // Asks the broker watcher to rebuild the users when a key expired or the ACL misses a new
+  // series (at most once per entity_refresh_ms for the latter).
+  void MaybeReload() {
+    const TimeMs now = clock.NowMs();
+    bool reload = false;
+    {
+      std::lock_guard lock(mu);
+      if (next_expiry && *next_expiry <= now) reload = true;
+      if (acl_stale && now - last_reload_ms >= opts.entity_refresh_ms) reload = true;
+      if (reload) {
+        next_expiry.reset();
+        acl_stale = false;
+        last_reload_ms = now;
+      }
+    }
+    if (reload) store.mqtt().BumpCredentialsGeneration();
+  }
+
+  void Run() {
+    std::unique_lock lock(q_mu);
+    while (!stopping) {
+      q_cv.wait_for(lock, std::chrono::milliseconds(200),
+                    [&] { return stopping || !queue.empty() || !retry.empty(); });
+      if (stopping) break;
+      std::deque<Committed> batch;
+      batch.swap(queue);
+      queued_readings = 0;
+      std::deque<std::shared_ptr<Creating>> again;
+      again.swap(retry);
+      lock.unlock();
+      if (!batch.empty()) Publish(batch);
+      if (!again.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the store drain
+        for (auto& c : again) Submit(std::move(c));
+      }
+      MaybeReload();
+      lock.lock();
+    }
+    retry.clear();  // un-acked: redelivered by the broker after the next connect
+  }
+
+  // ---- create (A.7)
+
+  void Count(std::string_view result) { creates.find(result)->second->Increment(); }
+
+  void Submit(std::shared_ptr<Creating> c) {
+    std::shared_ptr<pipeline::Uplink> uplink(c, &c->uplink);
+    pipeline.Submit(std::move(uplink), [this, c](const Status& st) {
+      if (st.ok()) {
+        c->ack.Ack();
+        Count("stored");
+        return;
+      }
+      if (st.code() == Code::kUnavailable) {
+        {
+          std::lock_guard lock(q_mu);
+          if (stopping) return;
+          retry.push_back(c);
+        }
+        q_cv.notify_one();
+        return;
+      }
+      Count("store_error");
+      LogOnce("store_error", "could not commit an Observation: " + st.message());
+    });
+  }
+
+  void Refuse(const char* result, const std::string& detail, mqtt::AckHandle ack) {
+    Count(result);
+    LogOnce(result, detail);
+    ack.Ack();  // never redelivered: it would be refused again
+  }
+
+  void OnMessage(mqtt::IncomingMessage msg, mqtt::AckHandle ack) {
+    std::optional<int64_t> id = sta::ParseDatastreamObservationsTopic(msg.topic);
+    if (!id) return Refuse("bad_topic", "message on unexpected topic " + msg.topic, std::move(ack));
+    const TimeMs now = clock.NowMs();
+    Result<sta::NewObservation> obs = sta::ParseMqttObservation(msg.payload, *id, now);
+    if (!obs.ok()) {
+      return Refuse("bad_body", msg.topic + ": " + obs.status().message(), std::move(ack));
+    }
+    // The broker let the publisher write this topic: an editor or admin key of the
+    // Datastream's organisation (or bysans' own users). The Datastream must still exist.
+    Result<SeriesRef> series = store.GetSeries(*id);
+    Result<Device> device =
+        series.ok() ? store.GetDevice(series->device_id) : Result<Device>(series.status());
+    if (!device.ok()) {
+      return Refuse("unknown_datastream", msg.topic + ": no such Datastream", std::move(ack));
+    }
+    if (std::string why = sta::ResultTypeError(*series, obs->value); !why.empty())
+      return Refuse("bad_body", msg.topic + ": " + why, std::move(ack));
+    auto c = std::make_shared<Creating>();
+    c->ack = std::move(ack);
+    pipeline::Uplink& u = c->uplink;
+    u.device = std::make_shared<const Device>(std::move(*device));
+    u.skip_decode = true;
+    u.paced = true;
+    u.raw.device_id = u.device->id;
+    u.raw.received_ms = now;
+    u.raw.transport = Transport::kMqtt;
+    u.raw.content_type = "application/json";
+    u.raw.payload = std::move(msg.payload);
+    u.raw.decode_status = DecodeStatus::kNone;
+    Reading r;
+    r.device_id = u.device->id;
+    r.key = series->key;
+    r.ts = obs->ts;
+    r.value = obs->value;
+    r.unit = series->unit;
+    u.readings.push_back(std::move(r));
+    Submit(std::move(c));
+  }
+};
+
+StaMqttService::StaMqttService(Store& store, pipeline::Pipeline& pipeline, Metrics& metrics,
+                               const Clock& clock, Random& random, StaMqttOptions options)
+    : impl_(std::make_unique<Impl>(store, pipeline, metrics, clock, random, std::move(options))) {}
+
+StaMqttService::~StaMqttService() { Stop(); }
+
+Result<std::vector<mqtt::BrokerUser>> StaMqttService::BrokerUsers() { return impl_->BrokerUsers(); }
+
+void StaMqttService::OnCommitted(std::shared_ptr<const Device> device,
+                                 std::shared_ptr<const std::vector<Reading>> readings) {
+  impl_->OnCommitted(std::move(device), std::move(readings));
+}
+
+Status StaMqttService::Start(const std::string& host, uint16_t port, std::string base_url) {
+  Impl& m = *impl_;
+  m.base_url = std::move(base_url);
+  mqtt::ClientOptions co;
+  co.host = host;
+  co.port = port;
+  co.client_id = kStaUser;
+  co.username = kStaUser;
+  co.password = m.password;
+  co.protocol = 5;  // no_local: bysans' own notifications are not Observations to create
+  co.clean_session = false;
+  co.max_inflight = 100;
+  co.trusted = true;
+  m.client = std::make_unique<mqtt::MqttClient>(co);
+  m.client->set_on_message([&m](mqtt::IncomingMessage msg, mqtt::AckHandle ack) {
+    m.OnMessage(std::move(msg), std::move(ack));
+  });
+  BYSANS_RETURN_IF_ERROR(m.client->Subscribe({{"v1.1/+/Observations", 1, true}}));
+  BYSANS_RETURN_IF_ERROR(m.client->Start());
+  m.worker = std::thread([&m] { m.Run(); });
+  return Status::Ok();
+}
+
+void StaMqttService::Stop() {
+  if (!impl_) return;
+  Impl& m = *impl_;
+  if (m.client) m.client->Stop();
+  {
+    std::lock_guard lock(m.q_mu);
+    m.stopping = true;
+  }
+  m.q_cv.notify_all();
+  if (m.worker.joinable()) m.worker.join();
+}
+
+}  // namespace bysans
