@@ -1,15 +1,86 @@
 // Applications: listed and created under an organisation, then addressed by id.
-// `personalData` marks an application holding personal data: it cannot be published as open
-// data, and the flag cannot be set while an open-data dataset covers the application.
+// Privacy settings (issue 18; set by whoever creates the application, changed by admins only):
+// `dataClass` (none, pseudonymous, personal, sensitive; the older `personalData` is true for any
+// class but none), `retention` (days per kind of data, null = the class's server default;
+// `effectiveRetention` answers what is in force) and the record of processing (`purpose`,
+// `legalBasis`, `dataCategories`, `recipients`). An application holding personal data cannot be
+// published as open data, and its class cannot be raised from none while an open-data dataset
+// covers it.
 #include "api/common.h"
 #include "api/objects.h"
 #include "api/open_data.h"
+#include "model/retention.h"
 
 namespace bysans::api {
 namespace {
 
+constexpr size_t kMaxProcessingText = 2000;  // purpose, legalBasis, ...: short texts
+
+// The retention object of a body: each member a number of days or null (the default).
+Status ApplyRetention(const json& body, RetentionDays& r) {
+  auto it = body.find("retention");
+  if (it == body.end()) return Status::Ok();
+  if (it->is_null()) {
+    r = {};
+    return Status::Ok();
+  }
+  if (!it->is_object()) return InvalidArgument("field 'retention' must be an object or null");
+  BYSANS_RETURN_IF_ERROR(
+      RejectUnknownFields(*it, {"rawMessagesDays", "readingsDays", "aggregatesDays"}));
+  for (auto [name, days] : {std::pair{"rawMessagesDays", &r.raw_messages_days},
+                            std::pair{"readingsDays", &r.readings_days},
+                            std::pair{"aggregatesDays", &r.aggregates_days}}) {
+    auto f = it->find(name);
+    if (f == it->end()) continue;
+    if (f->is_null()) {
+      *days = std::nullopt;
+    } else if (f->is_number_integer()) {
+      int64_t v = f->get<int64_t>();
+      if (v < kMinRetentionDays || v > kMaxRetentionDays) {
+        return InvalidArgument(std::string("field 'retention.") + name + "' must be from " +
+                               std::to_string(kMinRetentionDays) + " to " +
+                               std::to_string(kMaxRetentionDays) + " days (or null)");
+      }
+      *days = static_cast<int>(v);
+    } else {
+      return InvalidArgument(std::string("field 'retention.") + name +
+                             "' must be a whole number of days or null");
+    }
+  }
+  return ValidateRetention(r, "retention.");
+}
+
+// `dataClass` and the older `personalData` (true = any class but none). Both given and
+// disagreeing is a 400; `personalData: true` alone keeps a class that already holds personal
+// data and makes `none` `personal`.
+Status ApplyDataClass(const json& body, Application& a) {
+  BYSANS_ASSIGN_OR_RETURN(auto cls_text, OptString(body, "dataClass"));
+  BYSANS_ASSIGN_OR_RETURN(auto personal, OptBool(body, "personalData"));
+  if (cls_text) {
+    auto cls = ParseDataClass(*cls_text);
+    if (!cls) {
+      return InvalidArgument(
+          "field 'dataClass' must be none, pseudonymous, personal or "
+          "sensitive, not '" +
+          *cls_text + "'");
+    }
+    if (personal && *personal != HoldsPersonalData(*cls)) {
+      return InvalidArgument("fields 'dataClass' (" + *cls_text + ") and 'personalData' (" +
+                             (*personal ? "true" : "false") +
+                             ") disagree; personalData is true exactly when dataClass is not none "
+                             "(send dataClass alone)");
+    }
+    a.data_class = *cls;
+  } else if (personal && *personal != HoldsPersonalData(a.data_class)) {
+    a.data_class = *personal ? DataClass::kPersonal : DataClass::kNone;
+  }
+  return Status::Ok();
+}
+
 Status Apply(const json& body, Application& a) {
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "description", "personalData"}));
+  BYSANS_RETURN_IF_ERROR(
+      RejectUnknownFields(body, {"name", "description", "personalData", "dataClass", "retention",
+                                 "purpose", "legalBasis", "dataCategories", "recipients"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) {
     if (name->empty()) return InvalidArgument("field 'name' must not be empty");
@@ -17,9 +88,43 @@ Status Apply(const json& body, Application& a) {
   }
   BYSANS_ASSIGN_OR_RETURN(auto desc, OptString(body, "description"));
   if (desc) a.description = *desc;
-  BYSANS_ASSIGN_OR_RETURN(auto personal, OptBool(body, "personalData"));
-  if (personal) a.personal_data = *personal;
+  BYSANS_RETURN_IF_ERROR(ApplyDataClass(body, a));
+  BYSANS_RETURN_IF_ERROR(ApplyRetention(body, a.retention));
+  for (auto [field, text] :
+       {std::pair{"purpose", &a.purpose}, std::pair{"legalBasis", &a.legal_basis},
+        std::pair{"dataCategories", &a.data_categories}, std::pair{"recipients", &a.recipients}}) {
+    BYSANS_ASSIGN_OR_RETURN(auto v, OptString(body, field));
+    if (!v) continue;
+    if (v->size() > kMaxProcessingText) {
+      return InvalidArgument(std::string("field '") + field + "' must be at most " +
+                             std::to_string(kMaxProcessingText) + " bytes");
+    }
+    *text = *v;
+  }
   return Status::Ok();
+}
+
+Status RequirePrivacyRole(const auth::Principal& p, Id org_id) {
+  auto role = p.RoleIn(org_id);
+  if (role && *role >= Role::kAdmin) return Status::Ok();
+  return PermissionDenied(
+      "only the organisation's admins change dataClass, personalData, retention, purpose, "
+      "legalBasis, dataCategories or recipients");
+}
+
+// True when a change touches the privacy settings (data class, retention, record of
+// processing): only the organisation's admins make it.
+bool PrivacyChanged(const Application& before, const Application& after) {
+  return before.data_class != after.data_class || before.retention != after.retention ||
+         before.purpose != after.purpose || before.legal_basis != after.legal_basis ||
+         before.data_categories != after.data_categories || before.recipients != after.recipients;
+}
+
+// An application as answered: its own settings plus the retention in force.
+json AppJson(ApiContext& ctx, const Application& a) {
+  json j = ToJson(a);
+  j["effectiveRetention"] = ToJson(EffectiveRetention(a, ctx.retention_defaults));
+  return j;
 }
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -33,7 +138,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   a.created_ms = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(a, ctx.store.CreateApplication(a));
   Audit(ctx, p, req, a.org_id, "create", "application", std::to_string(a.id));
-  return Json(201, ToJson(a));
+  return Json(201, AppJson(ctx, a));
 }
 
 Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -41,22 +146,25 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   BYSANS_ASSIGN_OR_RETURN(auto apps, ctx.store.ListApplications(o.id, page));
-  return PagedJson(ToJsonArray(apps.items), apps.total, page);
+  json items = json::array();
+  for (const Application& a : apps.items) items.push_back(AppJson(ctx, a));
+  return PagedJson(std::move(items), apps.total, page);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application a, LoadApplication(ctx, p, id, Role::kViewer));
-  return Json(200, ToJson(a));
+  return Json(200, AppJson(ctx, a));
 }
 
 Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application a, LoadApplication(ctx, p, id, Role::kEditor));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  const bool was_personal = a.personal_data;
+  const Application before = a;
   BYSANS_RETURN_IF_ERROR(Apply(body, a));
-  if (a.personal_data && !was_personal) {
+  if (PrivacyChanged(before, a)) BYSANS_RETURN_IF_ERROR(RequirePrivacyRole(p, a.org_id));
+  if (HoldsPersonalData(a.data_class) && !HoldsPersonalData(before.data_class)) {
     BYSANS_ASSIGN_OR_RETURN(std::optional<Id> dataset, DatasetCovering(ctx, a));
     if (dataset) {
       return FailedPrecondition("open-data dataset " + std::to_string(*dataset) +
@@ -66,7 +174,7 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateApplication(a));
   Audit(ctx, p, req, a.org_id, "update", "application", std::to_string(a.id), body.dump());
-  return Json(200, ToJson(a));
+  return Json(200, AppJson(ctx, a));
 }
 
 Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

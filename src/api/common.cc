@@ -172,13 +172,17 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
   if (!st.ok()) spdlog::error("audit log write failed: {}", st.message());
 }
 
+std::string CallerKey(const auth::Principal& who) {
+  return who.api_key_id ? "key:" + std::to_string(*who.api_key_id)
+         : who.user_id  ? "user:" + std::to_string(*who.user_id)
+                        : "name:" + who.name;
+}
+
 void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,
                  const std::string& object_type, const std::string& object_id) {
   if (who.global_admin) return;
-  std::string caller = who.api_key_id ? "key:" + std::to_string(*who.api_key_id)
-                       : who.user_id  ? "user:" + std::to_string(*who.user_id)
-                                      : "name:" + who.name;
-  if (!ctx.denied_audits->Admit(caller + "@" + std::to_string(org_id), ctx.clock.NowMs())) return;
+  if (!ctx.denied_audits->Admit(CallerKey(who) + "@" + std::to_string(org_id), ctx.clock.NowMs()))
+    return;
   http::Request origin;  // Audit reads only the address
   origin.remote_addr = who.remote_addr;
   Audit(ctx, who, origin, org_id, "denied", object_type, object_id,

@@ -69,6 +69,9 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
            std::optional<Id> org_id, std::string action, std::string object_type,
            std::string object_id, std::string detail = {});
 
+// Who the caller is, for throttling keys: "key:<id>", "user:<id>" or "name:<name>".
+std::string CallerKey(const auth::Principal& who);
+
 // Records a denied attempt on an object of an organisation where the caller
 // has no role: an audit entry "denied" in that organisation, at most one per
 // (caller, organisation) and minute so that it cannot flood the log.

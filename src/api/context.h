@@ -8,11 +8,13 @@
 #include <string>
 
 #include "api/audit_throttle.h"
+#include "api/read_audit_counter.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/random.h"
 #include "http/router.h"
+#include "model/retention.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
@@ -33,6 +35,11 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
+  // retention.*: the server's default retention per data class (model/retention.h).
+  RetentionDefaults retention_defaults = RetentionDefaults::Builtin();
+  // Reads of personal data: one audit entry per (caller, route, object) and minute, with the
+  // count of the reads it stands for (api/privacy_audit.h).
+  std::shared_ptr<ReadAuditCounter> personal_reads = std::make_shared<ReadAuditCounter>();
   // The server's data directory (api/org_export.cc keeps export archives under exports/ and
   // copies bysans.db from here); empty = exports and imports answer 503.
   std::string data_dir;
@@ -62,6 +69,8 @@ void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);
 void RegisterUserRoutes(http::Router& router, ApiContext& ctx);
 void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);
 void RegisterAuditRoutes(http::Router& router, ApiContext& ctx);
+void RegisterAuditExportRoutes(http::Router& router, ApiContext& ctx);         // CSV/JSON (admins)
+void RegisterRecordOfProcessingRoutes(http::Router& router, ApiContext& ctx);  // GDPR art. 30
 void RegisterIngestRoutes(http::Router& router, ApiContext& ctx);    // receive-data (api/ingest.cc)
 void RegisterReadingRoutes(http::Router& router, ApiContext& ctx);   // readings, latest, messages
 void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx);   // decoders, jobs

@@ -23,8 +23,20 @@ json ToJson(const Application& a) {
           {"orgId", a.org_id},
           {"name", a.name},
           {"description", a.description},
-          {"personalData", a.personal_data},
+          {"dataClass", DataClassName(a.data_class)},
+          {"personalData", HoldsPersonalData(a.data_class)},
+          {"retention", ToJson(a.retention)},
+          {"purpose", a.purpose},
+          {"legalBasis", a.legal_basis},
+          {"dataCategories", a.data_categories},
+          {"recipients", a.recipients},
           {"createdAt", FormatRfc3339(a.created_ms)}};
+}
+
+json ToJson(const RetentionDays& r) {
+  return {{"rawMessagesDays", OrNull(r.raw_messages_days)},
+          {"readingsDays", OrNull(r.readings_days)},
+          {"aggregatesDays", OrNull(r.aggregates_days)}};
 }
 
 json ToJson(const Device& d) {

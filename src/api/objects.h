@@ -11,6 +11,8 @@ namespace bysans::api {
 
 nlohmann::json ToJson(const Organization& o);
 nlohmann::json ToJson(const Application& a);
+// {"rawMessagesDays", "readingsDays", "aggregatesDays"}: days or null.
+nlohmann::json ToJson(const RetentionDays& r);
 nlohmann::json ToJson(const Device& d);
 nlohmann::json ToJson(const DeviceModel& m);
 nlohmann::json ToJson(const User& u);

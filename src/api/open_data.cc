@@ -26,7 +26,7 @@ Status CheckDatasetSelection(ApiContext& ctx, const OpenDataset& d) {
       return InvalidArgument("applicationId " + std::to_string(*d.app_id) +
                              " is not an application of this organisation");
     }
-    if (app->personal_data) return personal(app->id);
+    if (HoldsPersonalData(app->data_class)) return personal(app->id);
     return Status::Ok();
   }
   std::map<Id, bool> personal_apps;
@@ -40,7 +40,7 @@ Status CheckDatasetSelection(ApiContext& ctx, const OpenDataset& d) {
     auto [it, added] = personal_apps.emplace(dev->app_id, false);
     if (added) {
       BYSANS_ASSIGN_OR_RETURN(Application app, ctx.store.GetApplication(dev->app_id));
-      it->second = app.personal_data;
+      it->second = HoldsPersonalData(app.data_class);
     }
     if (it->second) return personal(dev->app_id);
   }
@@ -55,7 +55,7 @@ Result<std::vector<Device>> DatasetDevices(ApiContext& ctx, const OpenDataset& d
     if (it != shown_apps.end()) return it->second;
     auto app = ctx.store.GetApplication(app_id);
     if (!app.ok() && app.status().code() != Code::kNotFound) return app.status();
-    bool shown = app.ok() && app->org_id == d.org_id && !app->personal_data;
+    bool shown = app.ok() && app->org_id == d.org_id && !HoldsPersonalData(app->data_class);
     shown_apps.emplace(app_id, shown);
     return shown;
   };

@@ -15,7 +15,7 @@ inline constexpr size_t kMaxDatasetDevices = 10'000;
 
 // kInvalidArgument unless the dataset's application or every selected device belongs to its
 // organisation (the same message for another organisation's object and a missing one) and
-// holds no personal data (Application::personal_data).
+// holds no personal data (Application::data_class is none).
 Status CheckDatasetSelection(ApiContext& ctx, const OpenDataset& d);
 
 // The devices a dataset covers now: its application's or its selected devices that still

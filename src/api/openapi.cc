@@ -64,6 +64,8 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/organizations/{orgId}/api-keys", "", "list:ApiKey", 200},
     {"DELETE", "/api/v1/api-keys/{id}", "", "", 204},
     {"GET", "/api/v1/audit", "", "list:AuditEntry", 200},
+    {"GET", "/api/v1/organizations/{orgId}/audit/export", "", "AuditExport", 200},
+    {"GET", "/api/v1/organizations/{orgId}/record-of-processing", "", "RecordOfProcessing", 200},
     // api/ingest.cc and api/readings.cc.
     {"POST", "/api/v1/receive-data", "DevicePayload", "", 204},
     {"GET", "/api/v1/devices/{id}/readings", "", "Readings", 200},
@@ -192,6 +194,68 @@ json Obj(json props, const std::vector<std::string>& required = {}) {
 json Nullable(json s) {
   s["nullable"] = true;
   return s;
+}
+
+// api/applications.cc: an application with its privacy settings (issue 18).
+void ApplicationSchemas(json& s) {
+  json days = {{"type", "integer"}, {"minimum", 1}, {"maximum", 36500}, {"nullable", true}};
+  s["Retention"] =
+      Obj({{"rawMessagesDays", days}, {"readingsDays", days}, {"aggregatesDays", days}});
+  s["Retention"]["description"] =
+      "days each kind of data is kept; null = the server default of the data class; readingsDays "
+      "must not exceed aggregatesDays";
+  json data_class = {{"type", "string"},
+                     {"enum", {"none", "pseudonymous", "personal", "sensitive"}},
+                     {"description",
+                      "anything but none: never published as open data, every read of its "
+                      "readings/messages/Observations audited; personal and sensitive: exported "
+                      "(CSV) by admins only. Changed by admins only (403)"}};
+  json text = {{"type", "string"}, {"maxLength", 2000}};
+  json props = {{"name", Str()},
+                {"description", Str()},
+                {"dataClass", data_class},
+                {"personalData",
+                 {{"type", "boolean"},
+                  {"description",
+                   "older form of dataClass: true exactly when dataClass is not none (true alone "
+                   "makes none personal, false makes it none; disagreeing with dataClass: 400); "
+                   "cannot become true while an open-data dataset covers the application (409)"}}},
+                {"retention", {{"$ref", "#/components/schemas/Retention"}}},
+                {"purpose", text},
+                {"legalBasis", text},
+                {"dataCategories", text},
+                {"recipients", text}};
+  s["AuditExport"] = Obj(
+      {{"orgId", Int()},
+       {"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/AuditEntry"}}}}}});
+  s["AuditExport"]["description"] =
+      "?format=json (this) or csv (id,ts,user_id,api_key_id,action,object_type,object_id,"
+      "remote_addr,detail), ?from=&to= (RFC 3339 or ms); oldest first; organisation admins";
+  s["RecordOfProcessing"] =
+      Obj({{"orgId", Int()},
+           {"organization", Str()},
+           {"generatedAt", Time()},
+           {"applications",
+            {{"type", "array"},
+             {"items", Obj({{"applicationId", Int()},
+                            {"name", Str()},
+                            {"dataClass", data_class},
+                            {"purpose", text},
+                            {"legalBasis", text},
+                            {"dataCategories", text},
+                            {"recipients", text},
+                            {"keys", StrArray()},
+                            {"retention", {{"$ref", "#/components/schemas/Retention"}}}})}}}});
+  s["RecordOfProcessing"]["description"] =
+      "organisation admins; Accept: text/html or ?format=html gives a printable page (Danish with "
+      "?lang=da or "
+      "Accept-Language: da, else English); retention is the one in force (null = no limit)";
+  s["ApplicationInput"] = Obj(props, {"name"});
+  props["id"] = Int();
+  props["orgId"] = Int();
+  props["createdAt"] = Time();
+  props["effectiveRetention"] = {{"$ref", "#/components/schemas/Retention"}};
+  s["Application"] = Obj(props);
 }
 
 // api/open_data.cc and api/open_data_public.cc.
@@ -419,21 +483,7 @@ json Components() {
                                                 {"lastSeen", Time()},
                                                 {"uplinks", Int()}})}}}});
   }
-  s["Application"] = Obj({{"id", Int()},
-                          {"orgId", Int()},
-                          {"name", Str()},
-                          {"description", Str()},
-                          {"personalData", Bool()},
-                          {"createdAt", Time()}});
-  s["ApplicationInput"] =
-      Obj({{"name", Str()},
-           {"description", Str()},
-           {"personalData",
-            {{"type", "boolean"},
-             {"description",
-              "holds personal data: never published as open data; cannot be set while an "
-              "open-data dataset covers the application (409)"}}}},
-          {"name"});
+  ApplicationSchemas(s);
   OpenDataSchemas(s);
   json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
                        {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},

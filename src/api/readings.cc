@@ -13,6 +13,7 @@
 
 #include "api/common.h"
 #include "api/csv.h"
+#include "api/privacy_audit.h"
 #include "core/time_format.h"
 
 namespace bysans::api {
@@ -153,7 +154,10 @@ Result<http::Response> Aggregated(ApiContext& ctx, http::Request& req, const aut
   BYSANS_RETURN_IF_ERROR(CheckRange(q.from, q.to));
   BYSANS_ASSIGN_OR_RETURN(int64_t limit, LimitQuery(req, kDefaultReadingLimit, kMaxReadingLimit));
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
+  BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
+  if (csv) BYSANS_RETURN_IF_ERROR(RequireExportRole(p, d.org_id, cls));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Bucket> buckets, ctx.store.Aggregate(q));
+  if (!csv) AuditPersonalRead(ctx, p, req, d.org_id, "device", d.id, cls, "buckets");
   bool truncated = static_cast<int64_t>(buckets.size()) > limit;
   if (truncated) buckets.resize(static_cast<size_t>(limit));
 
@@ -213,7 +217,10 @@ Result<http::Response> Readings(ApiContext& ctx, http::Request& req, const auth:
     }
   }
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
+  BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
+  if (csv) BYSANS_RETURN_IF_ERROR(RequireExportRole(p, d.org_id, cls));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.QueryReadings(q));
+  if (!csv) AuditPersonalRead(ctx, p, req, d.org_id, "device", d.id, cls, "readings");
   if (csv) {
     AuditRead(ctx, p, req, d, "readings", true, rows.size());
     std::string out = "device_id,key,ts,value,unit,quality\r\n";
@@ -245,7 +252,9 @@ Result<http::Response> Keys(ApiContext& ctx, http::Request& req, const auth::Pri
 Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest({d.id}));
+  AuditPersonalRead(ctx, p, req, d.org_id, "device", d.id, cls, "latest");
   std::sort(rows.begin(), rows.end(),
             [](const Reading& a, const Reading& b) { return a.key < b.key; });
   json items = json::array();
@@ -262,6 +271,7 @@ Result<http::Response> AppLatest(ApiContext& ctx, http::Request& req, const auth
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DevicesOfApplication(ctx, app));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
+  AuditPersonalRead(ctx, p, req, app.org_id, "application", app.id, app.data_class, "latest");
   std::map<Id, json> readings;
   for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
   json items = json::array();
@@ -290,6 +300,10 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_RETURN_IF_ERROR(CheckRange(q.from, q.to));
   BYSANS_ASSIGN_OR_RETURN(q.limit, LimitQuery(req, kDefaultMessageLimit, kMaxMessageLimit));
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
+  if (csv) {
+    BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
+    BYSANS_RETURN_IF_ERROR(RequireExportRole(p, d.org_id, cls));
+  }
   BYSANS_ASSIGN_OR_RETURN(std::vector<RawMessage> rows, ctx.store.QueryMessages(q));
   AuditRead(ctx, p, req, d, "messages", csv, rows.size());
   auto payload = [](const RawMessage& m) -> std::pair<std::string, const char*> {

@@ -17,6 +17,8 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterUserRoutes(router, ctx);
   RegisterApiKeyRoutes(router, ctx);
   RegisterAuditRoutes(router, ctx);
+  RegisterAuditExportRoutes(router, ctx);         // api/audit_export.cc
+  RegisterRecordOfProcessingRoutes(router, ctx);  // api/record_of_processing.cc
   RegisterIngestRoutes(router, ctx);
   RegisterReadingRoutes(router, ctx);
   RegisterDecoderRoutes(router, ctx);  // api/decoders.cc: decoders, test, re-decode, jobs

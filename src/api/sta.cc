@@ -4,8 +4,11 @@
 // (any role; a global admin every organisation); anything else answers 404.
 // A published open-data dataset is also served without login under its own root,
 // /sta/open/{orgId}/datasets/{id}/v1.1: only its devices and keys (api/open_data.h).
+#include <set>
+
 #include "api/common.h"
 #include "api/open_data.h"
+#include "api/privacy_audit.h"
 #include "sta/catalog.h"
 #include "sta/service.h"
 
@@ -61,7 +64,16 @@ Result<http::Response> Answer(ApiContext& ctx, const http::Request& req, sta::Ca
 Result<http::Response> Resource(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(std::vector<Id> orgs, VisibleOrganizations(ctx, p));
   sta::Catalog catalog(ctx.store, std::move(orgs));
-  return Answer(ctx, req, catalog);
+  std::set<Id> read;  // devices whose Observations the answer reads
+  catalog.set_observation_hook([&read](Id device_id) { read.insert(device_id); });
+  auto answer = Answer(ctx, req, catalog);
+  for (Id id : read) {
+    const Device* d = catalog.device(id);
+    const Application* app = d ? catalog.application(d->app_id) : nullptr;
+    if (app)
+      AuditPersonalRead(ctx, p, req, d->org_id, "device", d->id, app->data_class, "observations");
+  }
+  return answer;
 }
 
 // A published dataset's devices and keys, no login; anything else is the dataset's one 404.

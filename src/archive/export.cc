@@ -73,7 +73,7 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
                     {"name", a.name},
                     {"description", a.description},
                     {"createdAt", FormatRfc3339(a.created_ms)},
-                    {"personalData", a.personal_data},
+                    {"personalData", HoldsPersonalData(a.data_class)},
                     {"decoderId", decoder_of(att.by_app, a.id)}});
   }
   m.files["applications.json"] = apps;

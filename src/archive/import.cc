@@ -183,7 +183,8 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     a.name = o.Str("name");
     a.description = o.Str("description");
     a.created_ms = o.Time("createdAt");
-    a.personal_data = o.Bool("personalData");
+    if (o.Bool("personalData"))
+      a.data_class = DataClass::kPersonal;  // dataClass etc.: not archived yet
     auto dec = o.OptId("decoderId");
     if (o.ok() && dec && !dec_ids.count(*dec))
       o.Fail("decoderId", "names no decoder of the archive");

@@ -66,6 +66,19 @@ struct Config {
   int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;
 
+  // Default retention in days per data class of an application whose own setting is null
+  // (model/retention.h; 0 = kept for ever): raw messages and readings per class, hourly
+  // aggregates one value for every class.
+  int retention_sensitive_raw_days = 30;
+  int retention_sensitive_readings_days = 90;
+  int retention_personal_raw_days = 90;
+  int retention_personal_readings_days = 365;
+  int retention_pseudonymous_raw_days = 0;
+  int retention_pseudonymous_readings_days = 0;
+  int retention_none_raw_days = 0;
+  int retention_none_readings_days = 0;
+  int retention_aggregates_days = 3650;
+
   std::string admin_email;     // first admin, created when no user exists
   std::string admin_password;  // generated and printed once when empty
 

@@ -21,6 +21,28 @@ std::optional<Role> ParseRole(std::string_view s) {
   return std::nullopt;
 }
 
+const char* DataClassName(DataClass c) {
+  switch (c) {
+    case DataClass::kNone:
+      return "none";
+    case DataClass::kPseudonymous:
+      return "pseudonymous";
+    case DataClass::kPersonal:
+      return "personal";
+    case DataClass::kSensitive:
+      return "sensitive";
+  }
+  return "none";
+}
+
+std::optional<DataClass> ParseDataClass(std::string_view s) {
+  for (DataClass c :
+       {DataClass::kNone, DataClass::kPseudonymous, DataClass::kPersonal, DataClass::kSensitive}) {
+    if (s == DataClassName(c)) return c;
+  }
+  return std::nullopt;
+}
+
 const char* TransportName(Transport t) {
   switch (t) {
     case Transport::kHttp:

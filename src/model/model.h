@@ -30,15 +30,42 @@ struct Organization {
   int64_t decoder_timeout_ms = 100;  // wall time per payload decoder call, 1..5000
 };
 
+// How personal an application's data is: kPseudonymous (a device id stands for a person),
+// kPersonal (identifies people), kSensitive (special categories, e.g. health: fall sensors).
+enum class DataClass : uint8_t { kNone = 0, kPseudonymous = 1, kPersonal = 2, kSensitive = 3 };
+const char* DataClassName(DataClass c);
+std::optional<DataClass> ParseDataClass(std::string_view s);
+// True for every class but kNone: personal data in the GDPR's sense (the old `personalData`).
+inline bool HoldsPersonalData(DataClass c) { return c != DataClass::kNone; }
+
+// Retention in days per kind of data; nullopt = not set (a default applies).
+struct RetentionDays {
+  std::optional<int> raw_messages_days;
+  std::optional<int> readings_days;
+  std::optional<int> aggregates_days;
+  bool operator==(const RetentionDays&) const = default;
+};
+
 struct Application {
   Id id = 0;
   Id org_id = 0;
   std::string name;
   std::string description;
   TimeMs created_ms = 0;
-  // Holds personal data (GDPR): never published as open data (api/open_data*.cc refuses it, and
-  // the flag cannot be set while a published open-data dataset covers the application).
-  bool personal_data = false;
+  // What its data says about people (GDPR, model/privacy.h): anything but kNone is never
+  // published as open data (api/open_data*.cc refuses it, and the class cannot be raised while an
+  // open-data dataset covers the application), only admins export it, and every read of its
+  // readings and messages is audited (api/privacy_audit.h).
+  DataClass data_class = DataClass::kNone;
+  // Days each kind of data is kept; nullopt = the server default of the data class
+  // (model/retention.h EffectiveRetention).
+  RetentionDays retention;
+  // The record of processing (GDPR art. 30), short texts: why the data is collected, on which
+  // legal basis, what categories of data, and who receives it.
+  std::string purpose;
+  std::string legal_basis;
+  std::string data_categories;
+  std::string recipients;
 };
 
 struct Location {

@@ -22,6 +22,7 @@
 #include "http/router.h"
 #include "httpserver/http_server.h"
 #include "httpserver/static_files.h"
+#include "model/retention.h"
 #include "mqtt/ingest.h"
 #include "pipeline/pipeline.h"
 #include "quality/quality_checker.h"
@@ -43,6 +44,22 @@ namespace {
 
 // The built UI: the configured directory, else web/dist next to the source
 // tree or the binary's install prefix.
+// The config's retention.* settings (0 = for ever) as model/retention.h defaults.
+RetentionDefaults RetentionDefaultsOf(const Config& c) {
+  auto days = [](int d) { return d > 0 ? std::optional<int>(d) : std::nullopt; };
+  const std::optional<int> aggregates = days(c.retention_aggregates_days);
+  RetentionDefaults r;
+  r.by_class[DataClass::kSensitive] = {days(c.retention_sensitive_raw_days),
+                                       days(c.retention_sensitive_readings_days), aggregates};
+  r.by_class[DataClass::kPersonal] = {days(c.retention_personal_raw_days),
+                                      days(c.retention_personal_readings_days), aggregates};
+  r.by_class[DataClass::kPseudonymous] = {days(c.retention_pseudonymous_raw_days),
+                                          days(c.retention_pseudonymous_readings_days), aggregates};
+  r.by_class[DataClass::kNone] = {days(c.retention_none_raw_days),
+                                  days(c.retention_none_readings_days), aggregates};
+  return r;
+}
+
 std::string FindWebDir(const Config& c) {
   if (!c.web_dir.empty()) return c.web_dir;
   for (const char* candidate :
@@ -191,6 +208,7 @@ Status App::Start() {
   m.ctx->public_url = c.http_public_url;
   m.ctx->data_dir = c.data_dir;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
+  m.ctx->retention_defaults = RetentionDefaultsOf(c);
   api::RegisterAllRoutes(m.router, *m.ctx);
   api::RegisterDataTargetRoutes(m.router, *m.ctx, *m.targets, outbound);
   {

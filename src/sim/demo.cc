@@ -249,11 +249,10 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
   std::vector<DemoDevice> out;
   if (fresh) {
     for (const AppPlan& p : Plans()) {
-      BYSANS_ASSIGN_OR_RETURN(
-          Application app,
-          // Fall sensors sit in citizens' homes: personal data, never open data (GDPR).
-          store.CreateApplication({0, org->id, p.name, p.description, clock.NowMs(),
-                                   /*personal_data=*/p.kind == DemoKind::kFallSensor}));
+      Application spec{0, org->id, p.name, p.description, clock.NowMs()};
+      // Fall sensors sit in citizens' homes: health data, never open data (GDPR).
+      if (p.kind == DemoKind::kFallSensor) spec.data_class = DataClass::kSensitive;
+      BYSANS_ASSIGN_OR_RETURN(Application app, store.CreateApplication(spec));
       BYSANS_ASSIGN_OR_RETURN(
           DeviceModel model,
           store.CreateDeviceModel({0, org->id, p.model_name, DeviceModelDoc(p), clock.NowMs()}));

@@ -238,6 +238,7 @@ Result<std::optional<Entity>> Catalog::Find(EntitySet set, std::string_view id) 
     q.key = s->key;
     q.from = q.to = key->ts;
     q.limit = 1;
+    if (observation_hook_) observation_hook_(s->device_id);
     BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> got, store_.QueryReadings(q));
     if (got.empty()) return std::optional<Entity>();
     Entity e = Make(set, s->id);
@@ -344,6 +345,8 @@ std::vector<const SeriesRef*> Catalog::ObservationSeries(const Entity* from) con
   } else if (from->set == EntitySet::kFeaturesOfInterest) {
     out = SeriesOfDevice(from->id);
   }
+  if (observation_hook_)
+    for (const SeriesRef* s : out) observation_hook_(s->device_id);
   return out;
 }
 

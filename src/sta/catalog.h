@@ -8,6 +8,7 @@
 // Not thread-safe: one per request.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -68,6 +69,12 @@ class Catalog {
   // Readings this request may still read (sta/observations.h ObservationScan::budget).
   int64_t* reading_budget() { return &reading_budget_; }
   bool public_view() const { return public_.has_value(); }
+  // Called with the device of every series whose Observations this request reads (an
+  // Observations collection, $expand or one Observation), possibly more than once per device:
+  // the API audits reads of personal data through it (api/privacy_audit.h).
+  void set_observation_hook(std::function<void(Id device_id)> hook) {
+    observation_hook_ = std::move(hook);
+  }
 
  private:
   bool Visible(Id org_id) const { return orgs_.count(org_id) > 0; }
@@ -80,6 +87,7 @@ class Catalog {
   std::set<Id> orgs_;
   std::optional<PublicScope> public_;
   int64_t reading_budget_;
+  std::function<void(Id)> observation_hook_;
   // Caches, filled lazily by const lookups (one Catalog per request, one thread).
   mutable Status error_;
   mutable bool all_loaded_ = false;

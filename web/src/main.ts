@@ -27,6 +27,7 @@ route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).r
 route('/integrations', 'nav.integrations', async (root) => (await import('./screens/integrations')).integrationsScreen(root));
 route('/targets', 'nav.targets', async (root) => (await import('./screens/targets')).targetsScreen(root));
 route('/open-data', 'nav.openData', async (root) => (await import('./screens/openData')).openDataScreen(root));
+route('/privacy', 'nav.privacy', async (root) => (await import('./screens/privacy')).privacyScreen(root));
 route('/decoders', 'nav.decoders', decodersScreen);
 route('/admin', 'nav.admin', adminScreen);
 
@@ -48,7 +49,7 @@ function shell(main: HTMLElement): HTMLElement {
   const links: Array<[string, string]> = [
     ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
-    ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'],
+    ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'], ['/privacy', 'nav.privacy'],
   ];
   if (isAdmin()) links.push(['/admin', 'nav.admin']);
   const orgSel = h('select', {

@@ -9,7 +9,10 @@ namespace bysans::sqlite {
 namespace {
 
 constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
-constexpr char kAppCols[] = "id, org_id, name, description, created_ms, personal_data";
+constexpr char kAppCols[] =
+    "id, org_id, name, description, created_ms, data_class, retention_raw_days, "
+    "retention_readings_days, retention_aggregates_days, purpose, legal_basis, data_categories, "
+    "recipients";
 constexpr char kDevCols[] =
     "id, org_id, app_id, name, transport, dev_eui, lat, lon, tags, metadata, device_model_id, "
     "expected_interval_s, in_maintenance, created_ms";
@@ -34,6 +37,9 @@ void BindOne(Stmt& s, int i, const std::optional<T>& v) {
     s.BindNull(i);
   }
 }
+std::optional<int64_t> Days(const std::optional<int>& d) {
+  return d ? std::optional<int64_t>(*d) : std::nullopt;
+}
 template <typename... A>
 void BindAll(Stmt& s, const A&... a) {
   int i = 0;
@@ -57,8 +63,20 @@ Page Clamp(Page p) {
 }
 
 Organization OrgRow(const Stmt& s) { return {s.Int(0), s.Text(1), s.Int(2), s.Int(3)}; }
+std::optional<int> OptDays(const Stmt& s, int col) {
+  if (s.IsNull(col)) return std::nullopt;
+  return static_cast<int>(s.Int(col));
+}
 Application AppRow(const Stmt& s) {
-  return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5) != 0};
+  Application a{s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)};
+  const int64_t cls = s.Int(5);
+  a.data_class = cls >= 0 && cls <= 3 ? static_cast<DataClass>(cls) : DataClass::kSensitive;
+  a.retention = {OptDays(s, 6), OptDays(s, 7), OptDays(s, 8)};
+  a.purpose = s.Text(9);
+  a.legal_basis = s.Text(10);
+  a.data_categories = s.Text(11);
+  a.recipients = s.Text(12);
+  return a;
 }
 DeviceModel ModelRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
 User UserRow(const Stmt& s) {
@@ -242,9 +260,15 @@ Result<Application> SqliteStore::CreateApplication(Application app) {
   if (app.created_ms == 0) app.created_ms = opts_.clock->NowMs();
   BYSANS_ASSIGN_OR_RETURN(
       auto st,
-      db.Prepare("INSERT INTO applications(org_id, name, description, created_ms, personal_data) "
-                 "VALUES(?, ?, ?, ?, ?)"));
-  BindAll(*st, app.org_id, app.name, app.description, app.created_ms, app.personal_data);
+      db.Prepare("INSERT INTO applications(org_id, name, description, created_ms, personal_data, "
+                 "data_class, retention_raw_days, retention_readings_days, "
+                 "retention_aggregates_days, purpose, legal_basis, data_categories, recipients) "
+                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  BindAll(*st, app.org_id, app.name, app.description, app.created_ms,
+          HoldsPersonalData(app.data_class), static_cast<int64_t>(app.data_class),
+          Days(app.retention.raw_messages_days), Days(app.retention.readings_days),
+          Days(app.retention.aggregates_days), app.purpose, app.legal_basis, app.data_categories,
+          app.recipients);
   BYSANS_RETURN_IF_ERROR(st->Run());
   app.id = db.LastInsertId();
   return app;
@@ -265,8 +289,14 @@ Result<Paged<Application>> SqliteStore::ListApplications(Id org_id, Page page) {
 
 Status SqliteStore::UpdateApplication(const Application& app) {
   LEASE(db);
-  return Modify(db, "UPDATE applications SET name=?, description=?, personal_data=? WHERE id=?",
-                "application", app.name, app.description, app.personal_data, app.id);
+  return Modify(db,
+                "UPDATE applications SET name=?, description=?, personal_data=?, data_class=?, "
+                "retention_raw_days=?, retention_readings_days=?, retention_aggregates_days=?, "
+                "purpose=?, legal_basis=?, data_categories=?, recipients=? WHERE id=?",
+                "application", app.name, app.description, HoldsPersonalData(app.data_class),
+                static_cast<int64_t>(app.data_class), Days(app.retention.raw_messages_days),
+                Days(app.retention.readings_days), Days(app.retention.aggregates_days), app.purpose,
+                app.legal_basis, app.data_categories, app.recipients, app.id);
 }
 
 Status SqliteStore::DeleteApplication(Id id) {

@@ -15,6 +15,32 @@ struct Migration {
   Status (*then)(Db&);
 };
 
+// Migration 22 (issue 18): an application's data class (0 none, 1 pseudonymous, 2 personal,
+// 3 sensitive; personal_data=1 becomes personal; personal_data is kept in step for older
+// readers), its retention in days (NULL = the class's server default) and its record of
+// processing. Skipped where the columns exist (a store that re-runs recorded migrations).
+Status AddPrivacyColumns(Db& db) {
+  {
+    BYSANS_ASSIGN_OR_RETURN(
+        auto q,
+        db.Prepare("SELECT 1 FROM pragma_table_info('applications') WHERE name='data_class'"));
+    const bool present = q->Step();
+    BYSANS_RETURN_IF_ERROR(q->status());
+    if (present) return Status::Ok();
+  }
+  return db.Exec(R"sql(
+ALTER TABLE applications ADD COLUMN data_class INTEGER NOT NULL DEFAULT 0;
+UPDATE applications SET data_class=2 WHERE personal_data<>0;
+ALTER TABLE applications ADD COLUMN retention_raw_days INTEGER;
+ALTER TABLE applications ADD COLUMN retention_readings_days INTEGER;
+ALTER TABLE applications ADD COLUMN retention_aggregates_days INTEGER;
+ALTER TABLE applications ADD COLUMN purpose TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN legal_basis TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN data_categories TEXT NOT NULL DEFAULT '';
+ALTER TABLE applications ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
+)sql");
+}
+
 Status AddApiKeyMqttHash(Db& db) {
   {
     BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('api_keys') "
@@ -424,6 +450,9 @@ CREATE TABLE IF NOT EXISTS erasures(
       // 21: SensorThings over MQTT: an API key may be a broker user (its Mosquitto hash). Added
       // only where missing: a store that replays later migrations (see 18) may have it.
       {"", AddApiKeyMqttHash},
+      // 22: privacy by design (issue 18): an application's data class, retention and record of
+      // processing (AddPrivacyColumns).
+      {"SELECT 1;", AddPrivacyColumns},
   };
   return kList;
 }

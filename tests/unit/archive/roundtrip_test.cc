@@ -58,7 +58,7 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
     app.org_id = org_id;
     app.name = "Indeklima";
     app.description = "rooms";
-    app.personal_data = true;
+    app.data_class = DataClass::kPersonal;
     Id app_id = s.CreateApplication(app)->id;
     EXPECT_TRUE(s.decoders().SetApplicationDecoder(app_id, d1->id).ok());
     DeviceModel dm;

@@ -87,13 +87,19 @@ TEST_F(OpenDataStoreTest, DeletedDevicesLeaveTheSelectionAndDatasetsDieWithTheir
 
 TEST_F(OpenDataStoreTest, ApplicationsKeepThePersonalDataFlag) {
   Application a = store_->GetApplication(app_).value();
-  EXPECT_FALSE(a.personal_data);
-  a.personal_data = true;
+  EXPECT_EQ(a.data_class, DataClass::kNone);
+  a.data_class = DataClass::kPersonal;
   ASSERT_TRUE(store_->UpdateApplication(a).ok());
-  EXPECT_TRUE(store_->GetApplication(app_).value().personal_data);
-  Application b{0, org_, "b", "", 0, true};
+  EXPECT_TRUE(store_->GetApplication(app_).value().data_class == DataClass::kPersonal);
+  Application b{0, org_, "b", "", 0, DataClass::kSensitive, {30, std::nullopt, 400}};
+  b.purpose = "fall alarms";
+  b.legal_basis = "art. 9(2)(h)";
   Id b_id = store_->CreateApplication(b).value().id;
-  EXPECT_TRUE(store_->GetApplication(b_id).value().personal_data);
+  Application got = store_->GetApplication(b_id).value();
+  EXPECT_EQ(got.data_class, DataClass::kSensitive);
+  EXPECT_EQ(got.retention, (RetentionDays{30, std::nullopt, 400}));
+  EXPECT_EQ(got.purpose, "fall alarms");
+  EXPECT_EQ(got.legal_basis, "art. 9(2)(h)");
   EXPECT_EQ(store_->ListApplications(org_, {}).value().items.size(), 2u);
 }
 
