@@ -68,12 +68,22 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
   BYSANS_ASSIGN_OR_RETURN(
       m.apps, All<Application>([&](Page p) { return store.ListApplications(org_id, p); }));
   json apps = json::array();
+  auto days = [](const std::optional<int>& d) { return d ? json(*d) : json(nullptr); };
   for (const auto& a : m.apps) {
     apps.push_back({{"id", a.id},
                     {"name", a.name},
                     {"description", a.description},
                     {"createdAt", FormatRfc3339(a.created_ms)},
                     {"personalData", HoldsPersonalData(a.data_class)},
+                    {"dataClass", DataClassName(a.data_class)},
+                    {"retention",
+                     {{"rawMessagesDays", days(a.retention.raw_messages_days)},
+                      {"readingsDays", days(a.retention.readings_days)},
+                      {"aggregatesDays", days(a.retention.aggregates_days)}}},
+                    {"purpose", a.purpose},
+                    {"legalBasis", a.legal_basis},
+                    {"dataCategories", a.data_categories},
+                    {"recipients", a.recipients},
                     {"decoderId", decoder_of(att.by_app, a.id)}});
   }
   m.files["applications.json"] = apps;

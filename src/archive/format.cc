@@ -97,7 +97,9 @@ elsewhere.
   file its number of records, its size in bytes as stored (and uncompressed) and its SHA-256
   (`sha256sum FILE` must print the same).
 - `organization.json`: the organisation (name, created, decoder time limit).
-- `applications.json`: its applications (name, description, personal data flag, decoder id).
+- `applications.json`: its applications (name, description, data class — none, pseudonymous,
+  personal or sensitive — and the older personal data flag, retention in days per kind of data
+  (null: the server default), the record of processing texts, decoder id).
 - `device_models.json`: FIWARE DeviceModel documents (`doc`).
 - `devices.json`: devices (application, name, transport, LoRaWAN DevEUI, location as WGS 84
   lat/lon, tags, metadata, device model, expected interval, decoder id, MQTT user name).

@@ -1,5 +1,7 @@
 #include "archive/import.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "archive/records.h"
 #include "archive/tar.h"
 #include "core/time_format.h"
+#include "model/retention.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/rule_store.h"
@@ -106,6 +109,37 @@ class Obj {
   Status& err_;
 };
 
+// An application's data class, retention and record-of-processing texts (archives written
+// before they existed carry only `personalData`, read by the caller).
+void ReadPrivacy(const json& j, Obj& o, Application* a) {
+  if (j.contains("dataClass")) {
+    auto c = ParseDataClass(o.Str("dataClass"));
+    if (o.ok() && !c) o.Fail("dataClass", "must be none, pseudonymous, personal or sensitive");
+    if (c) a->data_class = *c;
+  }
+  if (j.contains("retention")) {
+    const json& r = o.Any("retention", false);
+    auto days = [&](const char* f) -> std::optional<int> {
+      if (!r.is_object() || !r.contains(f) || r[f].is_null()) return std::nullopt;
+      if (!r[f].is_number_integer()) {
+        o.Fail(std::string("retention.") + f, "must be an integer or null");
+        return std::nullopt;
+      }
+      return static_cast<int>(std::clamp<int64_t>(r[f].get<int64_t>(), INT32_MIN, INT32_MAX));
+    };
+    a->retention = {days("rawMessagesDays"), days("readingsDays"), days("aggregatesDays")};
+    if (Status st = ValidateRetention(a->retention, "retention"); o.ok() && !st.ok()) {
+      o.Fail("", st.message());
+    }
+  }
+  for (auto [field, out] : {std::pair{"purpose", &a->purpose},
+                            {"legalBasis", &a->legal_basis},
+                            {"dataCategories", &a->data_categories},
+                            {"recipients", &a->recipients}}) {
+    if (j.contains(field)) *out = o.Str(field);
+  }
+}
+
 // The archive's metadata, parsed and checked.
 struct Parsed {
   Manifest manifest;
@@ -183,8 +217,8 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     a.name = o.Str("name");
     a.description = o.Str("description");
     a.created_ms = o.Time("createdAt");
-    if (o.Bool("personalData"))
-      a.data_class = DataClass::kPersonal;  // dataClass etc.: not archived yet
+    if (o.Bool("personalData")) a.data_class = DataClass::kPersonal;
+    ReadPrivacy(apps[i], o, &a);
     auto dec = o.OptId("decoderId");
     if (o.ok() && dec && !dec_ids.count(*dec))
       o.Fail("decoderId", "names no decoder of the archive");

@@ -216,7 +216,7 @@ Status SqliteStore::EraseNextQueued(bool* found) {
   *found = true;
   BYSANS_ASSIGN_OR_RETURN(int64_t erased, EraseRawMessages(device, from, to));
   if (eraser_stopping_.load()) return Status::Ok();  // the entry stays: resumed after a restart
-  if (from == INT64_MIN && to == INT64_MAX) {  // a deleted device: its readings go too
+  if (from == INT64_MIN && to == INT64_MAX) {        // a deleted device: its readings go too
     BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, ListSeries({device}));
     for (const SeriesRef& s : series) {
       Status st = DeleteSeries(s.id);

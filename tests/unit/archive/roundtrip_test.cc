@@ -58,7 +58,13 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
     app.org_id = org_id;
     app.name = "Indeklima";
     app.description = "rooms";
-    app.data_class = DataClass::kPersonal;
+    // Every privacy field must survive the round trip (the second export equals the first).
+    app.data_class = DataClass::kSensitive;
+    app.retention = {30, 90, std::nullopt};
+    app.purpose = "Faldalarmer til hjemmeplejen";
+    app.legal_basis = "GDPR art. 9(2)(h)";
+    app.data_categories = "fall events, presence";
+    app.recipients = "hjemmeplejen";
     Id app_id = s.CreateApplication(app)->id;
     EXPECT_TRUE(s.decoders().SetApplicationDecoder(app_id, d1->id).ok());
     DeviceModel dm;
