@@ -1,7 +1,8 @@
 // Privacy screen (lazy-loaded; issue 18): per application its data class, retention (its own
 // settings and what is in force) and record-of-processing texts. Organisation admins edit them;
-// other members read them. Admins also export the audit log (CSV / JSON) and open the printable
-// record of processing.
+// other members read them. Admins also export the audit log (CSV / JSON), open the printable
+// record of processing, and export the whole organisation (an archive job with progress; the
+// archive is downloaded by admins only: src/archive/README.md).
 import { h, append } from '../dom';
 import { request } from '../api';
 import { t, getLang } from '../i18n';
@@ -50,6 +51,40 @@ function appForm(app: PrivacyApp, onSaved: (a: PrivacyApp) => void): HTMLElement
     err, h('button', { type: 'submit' }, t('pv.save')));
 }
 
+interface Job { id: number; state: string; done: number; total: number; error: string | null }
+
+// The export button: starts POST /organizations/{id}/export, polls its job once a second and
+// offers the archive when it is done.
+function exportSection(org: number): HTMLElement {
+  const status = h('p', { 'aria-live': 'polite', id: 'pv-export-status' });
+  const button = h('button', { type: 'button', id: 'pv-export' }, t('pv.export')) as HTMLButtonElement;
+  const poll = async (job: number): Promise<void> => {
+    const j = await request<Job>(`/api/v1/jobs/${job}`);
+    if (j.state === 'done') {
+      button.disabled = false;
+      status.replaceChildren(t('pv.exportDone'), ' ',
+        h('a', { href: `/api/v1/organizations/${org}/exports/${job}/archive`, download: '' }, t('pv.exportDownload')));
+    } else if (j.state === 'running' || j.state === 'queued') {
+      status.textContent = t('pv.exportRunning', { done: j.done, total: j.total });
+      window.setTimeout(() => { void poll(job).catch(fail); }, 1000);
+    } else {
+      button.disabled = false;
+      status.replaceChildren(notice(`${t('pv.exportFailed')}: ${j.error ?? j.state}`, 'error'));
+    }
+  };
+  const fail = (e: unknown) => {
+    button.disabled = false;
+    status.replaceChildren(notice(errorText(e), 'error'));
+  };
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    status.textContent = t('pv.exportRunning', { done: 0, total: 0 });
+    request<{ jobId: number }>(`/api/v1/organizations/${org}/export`, { method: 'POST' })
+      .then((r) => poll(r.jobId)).catch(fail);
+  });
+  return section(t('pv.exportTitle'), h('p', { class: 'hint' }, t('pv.exportHint')), button, status);
+}
+
 export async function privacyScreen(root: HTMLElement): Promise<void> {
   root.appendChild(title(t('pv.screen')));
   const org = state.orgId;
@@ -81,6 +116,7 @@ export async function privacyScreen(root: HTMLElement): Promise<void> {
         link(`${audit}?format=csv`, t('pv.auditCsv')), ' · ', link(`${audit}?format=json`, t('pv.auditJson')), ' · ',
         link(`/api/v1/organizations/${org}/record-of-processing?format=html&lang=${getLang()}`, t('pv.record'))))
       : h('p', { class: 'hint' }, t('pv.adminOnly')),
+    admin ? exportSection(org) : '',
     list]);
   await refresh();
 }
