@@ -138,6 +138,7 @@ const std::vector<Setting>& Settings() {
       {"retention.none_raw_days", IntIn(&Config::retention_none_raw_days, 0, 36500)},
       {"retention.none_readings_days", IntIn(&Config::retention_none_readings_days, 0, 36500)},
       {"retention.aggregates_days", IntIn(&Config::retention_aggregates_days, 0, 36500)},
+      {"audit.retention_days", IntIn(&Config::audit_retention_days, 0, 36500)},
       {"admin.email", Text(&Config::admin_email)},
       {"admin.password", Text(&Config::admin_password)},
       {"demo.enabled", Bool(&Config::demo)},

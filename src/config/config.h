@@ -69,6 +69,9 @@ struct Config {
   // Default retention in days per data class of an application whose own setting is null
   // (model/retention.h; 0 = kept for ever): raw messages and readings per class, hourly
   // aggregates one value for every class.
+  // audit.retention_days: audit entries older than this are deleted (server/housekeeping.h);
+  // 0 = kept for ever.
+  int audit_retention_days = 1825;
   int retention_sensitive_raw_days = 30;
   int retention_sensitive_readings_days = 90;
   int retention_personal_raw_days = 90;

@@ -29,6 +29,7 @@
 #include "rules/action_guard.h"
 #include "rules/service.h"
 #include "server/first_admin.h"
+#include "server/housekeeping.h"
 #include "server/rule_downlinks.h"
 #include "server/sta_mqtt.h"
 #include "share/service.h"
@@ -121,6 +122,7 @@ struct App::Impl {
   std::function<void()> stop_downlinks;           // object encodes (api/downlink.h)
   std::unique_ptr<act::Outbox> outbox;            // alarm actions (act/outbox.h)
   std::unique_ptr<rules::RulesService> rules;     // rules thread (rules/service.h)
+  std::unique_ptr<Housekeeping> housekeeping;     // audit retention (server/housekeeping.h)
   std::unique_ptr<share::TargetService> targets;  // data targets (share/service.h)
   std::unique_ptr<StaMqttService> sta_mqtt;       // SensorThings over MQTT (server/sta_mqtt.h)
 };
@@ -184,6 +186,8 @@ Status App::Start() {
   m.outbox->SetGuard([store = m.store.get()](const OutboxEntry& e) {
     return rules::CheckActionTenancy(*store, e);
   });
+  m.housekeeping = std::make_unique<Housekeeping>(
+      *m.store, m.clock, HousekeepingOptions{c.audit_retention_days, 3'600'000});
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });
@@ -320,6 +324,7 @@ void App::Stop() {
   if (m.rules) m.rules->Stop();
   if (m.outbox) m.outbox->Stop();
   if (m.targets) m.targets->Stop();  // after the pipeline: its listener wakes the workers
+  m.housekeeping.reset();
   if (m.store) m.store->Close();
   m.mqtt.reset();
   m.sta_mqtt.reset();  // after the pipeline: its commit listener

@@ -139,6 +139,8 @@ class MetaStore {
   virtual Status AppendAudit(AuditEntry entry) = 0;
   // Newest first. org_id nullopt = every organisation (global admins).
   virtual Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) = 0;
+  // Deletes the audit entries older than `before` (the audit log's retention); returns how many.
+  virtual Result<int64_t> DeleteAuditBefore(TimeMs before) = 0;
 };
 
 // What one ingest call commits atomically: raw messages and the readings

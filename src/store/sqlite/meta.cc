@@ -778,6 +778,33 @@ Status SqliteStore::AppendAudit(AuditEntry a) {
   return st->Run();
 }
 
+Result<int64_t> SqliteStore::DeleteAuditBefore(TimeMs before) {
+  LEASE(db);
+  // Entries are appended in time order, so the old ones are the lowest ids: find the first
+  // entry to keep (reading only the old ones) and delete below it, 10,000 per transaction so
+  // other writers are never held up for long.
+  BYSANS_ASSIGN_OR_RETURN(auto first,
+                          db.Prepare("SELECT coalesce((SELECT id FROM audit WHERE ts >= ? ORDER BY "
+                                     "id LIMIT 1), (SELECT coalesce(max(id), 0) + 1 FROM audit))"));
+  first->Bind(1, before);
+  if (!first->Step())
+    return first->status().ok() ? Internal("audit cut-off not found") : first->status();
+  const int64_t keep_from = first->Int(0);
+  BYSANS_RETURN_IF_ERROR(first->Run());
+  int64_t deleted = 0;
+  for (;;) {
+    Txn txn(db, true, WriteTurn::kWhenIdle);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM audit WHERE id IN (SELECT id FROM "
+                                                 "audit WHERE id < ? ORDER BY id LIMIT 10000)"));
+    BYSANS_RETURN_IF_ERROR(del->Bind(1, keep_from).Run());
+    const int64_t n = db.Changes();
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    deleted += n;
+    if (n < 10000) return deleted;
+  }
+}
+
 Result<Paged<AuditEntry>> SqliteStore::ListAudit(std::optional<Id> org_id, Page page) {
   LEASE(db);
   if (org_id)

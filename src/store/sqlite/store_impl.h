@@ -258,6 +258,7 @@ class SqliteStore final : public Store {
   Status DeleteSessionsOfUser(Id user_id, const std::string& keep_token_hash) override;
   Status AppendAudit(AuditEntry entry) override;
   Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) override;
+  Result<int64_t> DeleteAuditBefore(TimeMs before) override;
 
   // SeriesStore (series.cc)
   void AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) override;
