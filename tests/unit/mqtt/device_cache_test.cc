@@ -20,6 +20,9 @@ using namespace std::chrono_literals;
 
 class DeviceCacheTest : public ::testing::Test {
  protected:
+  // The refresher's thread may still be reloading into cache_: stop it before
+  // cache_ (declared after it) is destroyed, as ingest.cc's Impl does by order.
+  ~DeviceCacheTest() override { refresher_.Stop(); }
   // The "store": a device whose name the test changes, or an answer to give.
   Result<Device> Load() {
     ++loads_;
