@@ -187,7 +187,8 @@ Status App::Start() {
     return rules::CheckActionTenancy(*store, e);
   });
   m.housekeeping = std::make_unique<Housekeeping>(
-      *m.store, m.clock, HousekeepingOptions{c.audit_retention_days, 3'600'000});
+      *m.store, m.clock,
+      HousekeepingOptions{c.audit_retention_days, 3'600'000, RetentionDefaultsOf(c)}, &m.metrics);
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });

@@ -4,13 +4,42 @@
 
 #include <chrono>
 
+#include "core/metrics.h"
 #include "core/thread_name.h"
 #include "store/store.h"
 
 namespace bysans {
+namespace {
 
-Housekeeping::Housekeeping(Store& store, const Clock& clock, HousekeepingOptions opts)
-    : store_(store), clock_(clock), opts_(opts), thread_([this] { Loop(); }) {}
+constexpr TimeMs kDayMs = 86'400'000;
+
+// The cutoffs of one application's effective retention at `now` (nullopt: kept for ever).
+RetentionCutoffs CutoffsOf(const RetentionDays& days, TimeMs now) {
+  auto before = [now](const std::optional<int>& d) {
+    return d ? std::optional<TimeMs>(now - int64_t{*d} * kDayMs) : std::nullopt;
+  };
+  return RetentionCutoffs{before(days.raw_messages_days), before(days.readings_days),
+                          before(days.aggregates_days)};
+}
+
+// Calls `visit` with every item of a paged listing.
+template <typename T, typename List, typename Visit>
+Status ForEachPaged(const List& list, const Visit& visit) {
+  constexpr int64_t kPage = 1000;
+  for (int64_t offset = 0;; offset += kPage) {
+    BYSANS_ASSIGN_OR_RETURN(Paged<T> page, list(Page{kPage, offset}));
+    for (const T& item : page.items) BYSANS_RETURN_IF_ERROR(visit(item));
+    if (static_cast<int64_t>(page.items.size()) < kPage) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Housekeeping::Housekeeping(Store& store, const Clock& clock, HousekeepingOptions opts,
+                           Metrics* metrics)
+    : store_(store), clock_(clock), opts_(std::move(opts)), metrics_(metrics), thread_([this] {
+        Loop();
+      }) {}
 
 Housekeeping::~Housekeeping() {
   {
@@ -30,7 +59,51 @@ Status Housekeeping::RunOnce() {
                    opts_.audit_retention_days);
     }
   }
-  return Status::Ok();
+  RetentionCounts removed;
+  const Status st = EnforceRetention(&removed);
+  spdlog::info(
+      "retention: removed {} readings, {} hourly-summary chunks, {} raw messages ({} "
+      "raw rows deleted whole){}",
+      removed.readings, removed.aggregate_chunks, removed.raw_messages, removed.raw_rows,
+      st.ok() ? "" : " before an error");
+  if (metrics_ != nullptr) {
+    const char* help = "Data removed by retention (issue 18), by kind";
+    metrics_->Counter("bysans_retention_removed_total", help, {{"kind", "readings"}})
+        .Increment(static_cast<double>(removed.readings));
+    metrics_->Counter("bysans_retention_removed_total", help, {{"kind", "aggregate_chunks"}})
+        .Increment(static_cast<double>(removed.aggregate_chunks));
+    metrics_->Counter("bysans_retention_removed_total", help, {{"kind", "raw_messages"}})
+        .Increment(static_cast<double>(removed.raw_messages));
+  }
+  return st;
+}
+
+Status Housekeeping::EnforceRetention(RetentionCounts* removed) {
+  const TimeMs now = clock_.NowMs();
+  return ForEachPaged<Organization>(
+      [&](Page p) { return store_.ListOrganizations(p); },
+      [&](const Organization& org) {
+        return ForEachPaged<Application>(
+            [&](Page p) { return store_.ListApplications(org.id, p); },
+            [&](const Application& app) -> Status {
+              const RetentionDays days = EffectiveRetention(app, opts_.retention);
+              if (!days.raw_messages_days && !days.readings_days && !days.aggregates_days)
+                return Status::Ok();
+              std::vector<Id> devices;
+              DeviceFilter f;
+              f.app_id = app.id;
+              BYSANS_RETURN_IF_ERROR(
+                  ForEachPaged<Device>([&](Page p) { return store_.ListDevices(f, p); },
+                                       [&](const Device& d) {
+                                         devices.push_back(d.id);
+                                         return Status::Ok();
+                                       }));
+              BYSANS_ASSIGN_OR_RETURN(RetentionCounts got,
+                                      store_.ApplyRetention(devices, CutoffsOf(days, now)));
+              *removed += got;
+              return Status::Ok();
+            });
+      });
 }
 
 void Housekeeping::Loop() {

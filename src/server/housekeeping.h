@@ -1,6 +1,8 @@
 // Housekeeping: the server's periodic upkeep on its own thread, once an hour (and once at
-// start): audit entries older than `audit.retention_days` are deleted. Retention of readings and
-// raw messages per application (issue 18) will run here too.
+// start): audit entries older than `audit.retention_days` are deleted, and each application's
+// retention (model/retention.h EffectiveRetention: raw messages, readings, hourly aggregates) is
+// enforced through SeriesStore::ApplyRetention, times from the injected clock. Each run is
+// logged with its counts and counted in bysans_retention_removed_total{kind}.
 #pragma once
 
 #include <condition_variable>
@@ -10,19 +12,26 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "model/retention.h"
 
 namespace bysans {
 
+class Metrics;
 class Store;
+struct RetentionCounts;
 
 struct HousekeepingOptions {
   int audit_retention_days = 1825;  // 0 = kept for ever
   int64_t period_ms = 3'600'000;
+  // Server defaults per data class (config `retention.*`).
+  RetentionDefaults retention = RetentionDefaults::Builtin();
 };
 
 class Housekeeping {
  public:
-  Housekeeping(Store& store, const Clock& clock, HousekeepingOptions opts);
+  // `metrics` may be null (no counters).
+  Housekeeping(Store& store, const Clock& clock, HousekeepingOptions opts,
+               Metrics* metrics = nullptr);
   ~Housekeeping();  // stops the thread
   Housekeeping(const Housekeeping&) = delete;
   Housekeeping& operator=(const Housekeeping&) = delete;
@@ -32,10 +41,13 @@ class Housekeeping {
 
  private:
   void Loop();
+  // Every application's retention; adds what was removed to *removed.
+  Status EnforceRetention(RetentionCounts* removed);
 
   Store& store_;
   const Clock& clock_;
   HousekeepingOptions opts_;
+  Metrics* metrics_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -205,6 +205,29 @@ struct MessageQuery {
   int64_t limit = 100;
 };
 
+// What a retention pass removes for a set of devices (SeriesStore::ApplyRetention): each
+// cutoff nullopt = that kind is kept for ever; data strictly older than a cutoff goes.
+struct RetentionCutoffs {
+  std::optional<TimeMs> raw_before;         // raw messages (received_ms)
+  std::optional<TimeMs> readings_before;    // readings (their points; hourly summaries stay)
+  std::optional<TimeMs> aggregates_before;  // hourly summaries of readings already removed
+};
+
+// What a retention pass removed.
+struct RetentionCounts {
+  int64_t readings = 0;          // readings removed (their hourly summaries kept)
+  int64_t aggregate_chunks = 0;  // summaries-only chunks past the aggregates retention removed
+  int64_t raw_messages = 0;      // raw messages removed
+  int64_t raw_rows = 0;          // raw_log rows deleted whole (all their messages gone)
+  RetentionCounts& operator+=(const RetentionCounts& o) {
+    readings += o.readings;
+    aggregate_chunks += o.aggregate_chunks;
+    raw_messages += o.raw_messages;
+    raw_rows += o.raw_rows;
+    return *this;
+  }
+};
+
 // Time series of readings and the raw messages they came from.
 class SeriesStore {
  public:
@@ -268,6 +291,15 @@ class SeriesStore {
   // only hidden; the ids of other messages do not change. Works in short transactions while
   // ingest goes on; safe to run again after a crash. Returns how many were erased.
   virtual Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) = 0;
+  // Retention (issue 18): for the given devices (one application's), removes readings older
+  // than `c.readings_before` while their hourly summaries stay answerable by Aggregate with
+  // hour-multiple buckets, the summaries older than `c.aggregates_before`, and raw messages older
+  // than `c.raw_before`. The newest reading of each series is never removed, whatever its age.
+  // Bounded work per transaction while ingest goes on; each step is one transaction, so a crash
+  // leaves a consistent store and the next pass goes on. Not an erasure: freed pages are reused,
+  // not overwritten.
+  virtual Result<RetentionCounts> ApplyRetention(const std::vector<Id>& device_ids,
+                                                 const RetentionCutoffs& c) = 0;
 };
 
 // Both halves plus lifecycle.

@@ -453,6 +453,12 @@ CREATE TABLE IF NOT EXISTS erasures(
       // 22: privacy by design (issue 18): an application's data class, retention and record of
       // processing (AddPrivacyColumns).
       {"SELECT 1;", AddPrivacyColumns},
+      // 23: retention (issue 18, retention.cc): the hourly summaries of chunks whose readings
+      // have expired, kept until the aggregates' retention (README.md "Retention").
+      {"CREATE TABLE IF NOT EXISTS chunk_hours(series_id INTEGER NOT NULL, t_min INTEGER NOT "
+       "NULL, seq INTEGER NOT NULL, t_max INTEGER NOT NULL, hours BLOB NOT NULL, PRIMARY "
+       "KEY(series_id, t_min, seq)) WITHOUT ROWID;",
+       nullptr},
   };
   return kList;
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "core/thread_name.h"
 #include "store/sqlite/raw_log_codec.h"
@@ -64,42 +65,50 @@ Status SubtractFromIndex(Db& db, Id device, const std::map<int64_t, int64_t>& er
       BYSANS_RETURN_IF_ERROR(del->Bind(1, device).Bind(2, c.first_log).Run());
       continue;
     }
-    // The run keeps its key, first_log, from which DecodeRunLogs counts: when the first row
-    // lost all of the device's messages, an entry of 0 messages keeps its place.
-    std::vector<RunEntry> logs = c.logs;
-    if (logs.front().log_id != c.first_log) logs.insert(logs.begin(), RunEntry{c.first_log, 0});
+    // DecodeRunLogs counts from the key, first_log: when the first row lost all of the
+    // device's messages, the run is keyed by its new first row (the rows of a device's runs
+    // never overlap, so the key stays unique), and no entry names a row retention may delete.
     std::string blob;
-    EncodeRunLogs(logs, &blob);
-    BYSANS_ASSIGN_OR_RETURN(
-        auto up, db.Prepare("UPDATE raw_device_runs SET n=?, logs=? WHERE dev=? AND first_log=?"));
-    up->Bind(1, c.n).BindBlob(2, blob.data(), blob.size()).Bind(3, device).Bind(4, c.first_log);
-    BYSANS_RETURN_IF_ERROR(up->Run());
+    EncodeRunLogs(c.logs, &blob);
+    BYSANS_ASSIGN_OR_RETURN(auto up, db.Prepare("UPDATE raw_device_runs SET first_log=?, n=?, "
+                                                "logs=? WHERE dev=? AND first_log=?"));
+    up->Bind(1, c.logs.front().log_id).Bind(2, c.n).BindBlob(3, blob.data(), blob.size());
+    BYSANS_RETURN_IF_ERROR(up->Bind(4, device).Bind(5, c.first_log).Run());
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status SqliteStore::EraseInRows(Id device, TimeMs from, TimeMs to, std::span<const RunEntry> rows,
-                                int64_t* erased) {
+Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunEntry> rows,
+                                const RawEraseOptions& o, RawEraseTally* tally) {
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   Db& db = *lease;
-  SecureDelete secure(db);
-  BYSANS_RETURN_IF_ERROR(secure.status());
+  std::optional<SecureDelete> secure;
+  if (o.secure) {
+    secure.emplace(db);
+    BYSANS_RETURN_IF_ERROR(secure->status());
+  }
   Txn txn(db, true, WriteTurn::kWhenIdle);
   BYSANS_RETURN_IF_ERROR(txn.begin_status());
-  int64_t upto = 0;
+  int64_t upto = 0, newest = 0;
   {
-    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT raw_indexed_upto FROM seal_state"));
-    if (st->Step()) upto = st->Int(0);
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT raw_indexed_upto, (SELECT MAX(id) FROM "
+                                                "raw_log) FROM seal_state"));
+    if (st->Step()) {
+      upto = st->Int(0);
+      newest = st->Int(1);
+    }
     BYSANS_RETURN_IF_ERROR(st->status());
   }
-  std::map<int64_t, int64_t> indexed, unindexed;  // row → messages erased in it
-  int64_t total = 0;
+  // device → (row → messages erased in it), for rows the index covers and rows it does not yet.
+  std::map<Id, std::map<int64_t, int64_t>> indexed, unindexed;
+  RawEraseTally done;
   ZstdCompressor z;  // one context for every row rewritten here
   for (const RunEntry& row : rows) {
-    BYSANS_ASSIGN_OR_RETURN(auto get, db.Prepare("SELECT data FROM raw_log WHERE id=?"));
-    get->Bind(1, row.log_id);
+    BYSANS_ASSIGN_OR_RETURN(auto get,
+                            db.Prepare("SELECT data FROM raw_log WHERE id=? AND t_min <= ?"));
+    get->Bind(1, row.log_id).Bind(2, o.rows_from_before);
     if (!get->Step()) {
       BYSANS_RETURN_IF_ERROR(get->status());
       continue;
@@ -107,15 +116,19 @@ Status SqliteStore::EraseInRows(Id device, TimeMs from, TimeMs to, std::span<con
     // Every message of the row, the erased ones as tombstones.
     std::vector<RawMessage> msgs;
     std::vector<Id> gone;
+    std::map<Id, int64_t> gone_of;  // device → messages erased in this row
+    bool all_gone = true;
     {
       RawLogReader reader(get->Blob(0), row.log_id);
       RawLogEntry e;
       while (reader.NextEntry(&e)) {
         RawMessage m;
-        if (e.device_id == device && e.received_ms >= from && e.received_ms <= to) {
+        if (e.device_id != kErasedDevice && match(e.device_id, e.received_ms)) {
           gone.push_back(e.id);
+          ++gone_of[e.device_id];
         } else if (e.device_id != kErasedDevice) {
           m = e.ToMessage();
+          all_gone = false;
         }
         m.received_ms = e.received_ms;  // a tombstone keeps only its time (and its place)
         msgs.push_back(std::move(m));
@@ -124,26 +137,41 @@ Status SqliteStore::EraseInRows(Id device, TimeMs from, TimeMs to, std::span<con
     }
     BYSANS_RETURN_IF_ERROR(get->Run());
     if (gone.empty()) continue;
-    std::vector<const RawMessage*> ptrs;
-    for (const RawMessage& m : msgs) ptrs.push_back(&m);
-    std::string plain, packed;
-    EncodeRawLog(ptrs, &plain);
-    BYSANS_ASSIGN_OR_RETURN(std::string_view data, CompressRawLog(plain, z, &packed));
-    BYSANS_ASSIGN_OR_RETURN(auto put, db.Prepare("UPDATE raw_log SET data=? WHERE id=?"));
-    BYSANS_RETURN_IF_ERROR(put->BindBlob(1, data.data(), data.size()).Bind(2, row.log_id).Run());
+    // A row of tombstones only goes whole when the index covers it (no by-device entry still
+    // names it: the counts reach 0 below) and it is not the newest (the next id is counted from
+    // it at open).
+    if (o.delete_empty_rows && all_gone && row.log_id <= upto && row.log_id != newest) {
+      BYSANS_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM raw_log WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, row.log_id).Run());
+      ++done.rows_deleted;
+    } else {
+      std::vector<const RawMessage*> ptrs;
+      for (const RawMessage& m : msgs) ptrs.push_back(&m);
+      std::string plain, packed;
+      EncodeRawLog(ptrs, &plain);
+      BYSANS_ASSIGN_OR_RETURN(std::string_view data, CompressRawLog(plain, z, &packed));
+      BYSANS_ASSIGN_OR_RETURN(auto put, db.Prepare("UPDATE raw_log SET data=? WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(put->BindBlob(1, data.data(), data.size()).Bind(2, row.log_id).Run());
+    }
     BYSANS_ASSIGN_OR_RETURN(auto redecoded, db.Prepare("DELETE FROM raw_decode WHERE id=?"));
     for (Id id : gone) BYSANS_RETURN_IF_ERROR(redecoded->Bind(1, id).Run());
-    (row.log_id <= upto ? indexed : unindexed)[row.log_id] += static_cast<int64_t>(gone.size());
-    total += static_cast<int64_t>(gone.size());
+    for (const auto& [device, count] : gone_of)
+      (row.log_id <= upto ? indexed : unindexed)[device][row.log_id] += count;
+    done.messages += static_cast<int64_t>(gone.size());
   }
-  BYSANS_RETURN_IF_ERROR(SubtractFromIndex(db, device, indexed));
+  for (const auto& [device, per_row] : indexed)
+    BYSANS_RETURN_IF_ERROR(SubtractFromIndex(db, device, per_row));
   // Rows the index does not cover yet: the writer subtracts them when it writes its batch. It
   // cannot be inside a commit now (this transaction holds SQLite's write lock).
   size_t noted = 0;
   {
     std::lock_guard lk(erased_mu_);
-    for (const auto& [row, count] : unindexed) erased_unindexed_.push_back({device, row, count});
-    noted = unindexed.size();
+    for (const auto& [device, per_row] : unindexed) {
+      for (const auto& [row, count] : per_row) {
+        erased_unindexed_.push_back({device, row, count});
+        ++noted;
+      }
+    }
   }
   Status committed = txn.Commit();
   if (!committed.ok()) {
@@ -151,7 +179,24 @@ Status SqliteStore::EraseInRows(Id device, TimeMs from, TimeMs to, std::span<con
     erased_unindexed_.resize(erased_unindexed_.size() - noted);
     return committed;
   }
-  *erased += total;
+  tally->messages += done.messages;
+  tally->rows_deleted += done.rows_deleted;
+  return Status::Ok();
+}
+
+Status SqliteStore::EraseRawRows(const RawEraseMatch& match, std::vector<RunEntry> rows,
+                                 const RawEraseOptions& o, const std::atomic<bool>& stop,
+                                 RawEraseTally* tally) {
+  std::sort(rows.begin(), rows.end(),
+            [](const RunEntry& a, const RunEntry& b) { return a.log_id < b.log_id; });
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const RunEntry& a, const RunEntry& b) { return a.log_id == b.log_id; }),
+             rows.end());
+  for (size_t i = 0; i < rows.size() && !stop.load(); i += kRowsPerTransaction) {
+    const size_t n = std::min(kRowsPerTransaction, rows.size() - i);
+    BYSANS_RETURN_IF_ERROR(
+        EraseInRows(match, std::span<const RunEntry>(rows).subspan(i, n), o, tally));
+  }
   return Status::Ok();
 }
 
@@ -169,17 +214,13 @@ Result<int64_t> SqliteStore::EraseRawMessages(Id device_id, TimeMs from, TimeMs 
   }
   // Rows committed after the look-up hold messages received after it began: newer than any
   // `to` in the past, and a device being deleted sends none.
-  std::sort(rows.begin(), rows.end(),
-            [](const RunEntry& a, const RunEntry& b) { return a.log_id < b.log_id; });
-  rows.erase(std::unique(rows.begin(), rows.end(),
-                         [](const RunEntry& a, const RunEntry& b) { return a.log_id == b.log_id; }),
-             rows.end());
-  int64_t erased = 0;
-  for (size_t i = 0; i < rows.size() && !eraser_stopping_.load(); i += kRowsPerTransaction) {
-    const size_t n = std::min(kRowsPerTransaction, rows.size() - i);
-    BYSANS_RETURN_IF_ERROR(
-        EraseInRows(device_id, from, to, std::span<const RunEntry>(rows).subspan(i, n), &erased));
-  }
+  RawEraseTally tally;
+  RawEraseOptions o;
+  o.secure = true;
+  BYSANS_RETURN_IF_ERROR(
+      EraseRawRows([&](Id device, TimeMs t) { return device == device_id && t >= from && t <= to; },
+                   std::move(rows), o, eraser_stopping_, &tally));
+  const int64_t erased = tally.messages;
   if (erased > 0) {
     BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
     // Best effort under load: a checkpoint that readers hold back is retried by the next one;

@@ -107,6 +107,7 @@ Status VisitDeviceMessages(Db& db, const DeviceMessageFilter& f, MessageOrder or
   BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(kLogRowSql));
   std::vector<RawMessage> found;  // of one row, in id order
   for (const RunEntry& row : rows) {
+    if (row.count == 0) continue;  // an older erasure's placeholder: the row may be gone
     BYSANS_RETURN_IF_ERROR(StepLogRow(*st, row.log_id));
     const bool may_match =
         row.log_id + st->Int(0) - 1 > f.after_id && Overlaps(st->Int(1), st->Int(2), f);
@@ -135,6 +136,7 @@ Result<int64_t> CountDeviceMessages(Db& db, const DeviceMessageFilter& f) {
   BYSANS_RETURN_IF_ERROR(FindRows(db, f, &rows, f.after_id == 0 ? &count : nullptr));
   BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(kLogRowSql));
   for (const RunEntry& row : rows) {
+    if (row.count == 0) continue;  // an older erasure's placeholder: the row may be gone
     BYSANS_RETURN_IF_ERROR(StepLogRow(*st, row.log_id));
     const TimeMs t_min = st->Int(1), t_max = st->Int(2);
     const bool after = row.log_id > f.after_id;

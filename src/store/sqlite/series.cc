@@ -906,17 +906,6 @@ Status SqliteStore::ReadSeries(Db& db, int64_t sid, TimeMs from, TimeMs to, int6
   return Status::Ok();
 }
 
-namespace {
-Result<int64_t> SealedUpto(Db& db) {
-  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT sealed_upto FROM seal_state"));
-  if (!st->Step()) {
-    BYSANS_RETURN_IF_ERROR(st->status());
-    return Internal("seal_state row missing");
-  }
-  return st->Int(0);
-}
-}  // namespace
-
 Result<std::vector<Reading>> SqliteStore::QueryReadings(const ReadingQuery& q) {
   const TimeMs from = std::max(q.from, -kTimeBound);
   const TimeMs to = std::min(q.to, kTimeBound);
@@ -929,7 +918,7 @@ Result<std::vector<Reading>> SqliteStore::QueryReadings(const ReadingQuery& q) {
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   Txn txn(*lease, false);
   BYSANS_RETURN_IF_ERROR(txn.begin_status());
-  BYSANS_ASSIGN_OR_RETURN(int64_t upto, SealedUpto(*lease));
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, ReadSealedUpto(*lease));
   std::vector<Point> pts;
   for (size_t i = 0; i < series.size(); ++i) {
     BYSANS_RETURN_IF_ERROR(ReadSeries(*lease, series[i].id, from, to, upto, mem[i], &pts));
@@ -961,7 +950,7 @@ Result<std::vector<Bucket>> SqliteStore::Aggregate(const AggregateQuery& q) {
   Db& db = *lease;
   Txn txn(db, false);
   BYSANS_RETURN_IF_ERROR(txn.begin_status());
-  BYSANS_ASSIGN_OR_RETURN(int64_t upto, SealedUpto(db));
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, ReadSealedUpto(db));
 
   // Contributions in (mostly) time order; merged per bucket at the end.
   std::vector<Bucket> parts;
@@ -1038,6 +1027,23 @@ Result<std::vector<Bucket>> SqliteStore::Aggregate(const AggregateQuery& q) {
     }
     BYSANS_RETURN_IF_ERROR(st->status());
     add_points(mem_pts, from, to);
+  }
+  // Hours whose readings expired (retention.cc) answer from their kept summaries, whole hours.
+  if (q.bucket_ms % kHour == 0) {
+    const TimeMs h_from = FloorTo(from + kHour - 1, kHour);
+    const TimeMs h_to = FloorTo(to + 1, kHour);  // exclusive
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("SELECT hours FROM chunk_hours WHERE series_id=? AND t_min < ? AND "
+                            "t_max >= ? AND seq <= ? ORDER BY t_min"));
+    st->Bind(1, sid).Bind(2, h_to).Bind(3, h_from).Bind(4, upto);
+    std::vector<HourSummary> hours;
+    while (h_from < h_to && st->Step()) {
+      hours.clear();
+      BYSANS_RETURN_IF_ERROR(DecodeHours(st->Blob(0), &hours));
+      for (const HourSummary& h : hours)
+        if (h.hour >= h_from && h.hour < h_to) add_summary(h.hour, h.n, h.min, h.max, h.sum);
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
   }
   // Merge contributions per bucket, oldest first.
   std::stable_sort(parts.begin(), parts.end(),
@@ -1136,7 +1142,7 @@ Result<std::map<Quality, int64_t>> SqliteStore::CountQuality(Id device_id) {
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   Txn txn(*lease, false);
   BYSANS_RETURN_IF_ERROR(txn.begin_status());
-  BYSANS_ASSIGN_OR_RETURN(int64_t upto, SealedUpto(*lease));
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, ReadSealedUpto(*lease));
   std::vector<Point> pts;
   for (size_t i = 0; i < series.size(); ++i) {
     BYSANS_RETURN_IF_ERROR(

@@ -13,6 +13,8 @@ constexpr int kChunksPerStep = 64;  // chunks rewritten per transaction: ingest 
 constexpr auto kSealWait = std::chrono::seconds(120);
 constexpr int64_t kScrubPagesPerStep = 1024;  // free pages overwritten per transaction (4 MiB)
 
+}  // namespace
+
 Result<int64_t> ReadSealedUpto(Db& db) {
   BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT sealed_upto FROM seal_state"));
   if (!st->Step()) {
@@ -22,7 +24,6 @@ Result<int64_t> ReadSealedUpto(Db& db) {
   return st->Int(0);
 }
 
-// A chunk row's points and hour summaries.
 Status InsertChunk(Db& db, int64_t sid, int64_t seq, const std::vector<Point>& v) {
   std::string hours, data;
   EncodeHours(SummarizeHours(v), &hours);
@@ -34,8 +35,6 @@ Status InsertChunk(Db& db, int64_t sid, int64_t seq, const std::vector<Point>& v
   st->Bind(5, static_cast<int64_t>(v.size())).BindBlob(6, hours.data(), hours.size());
   return st->BindBlob(7, data.data(), data.size()).Run();
 }
-
-}  // namespace
 
 Status SqliteStore::SealForErase() {
   const auto deadline = std::chrono::steady_clock::now() + kSealWait;
@@ -113,6 +112,28 @@ Status SqliteStore::EraseChunks(int64_t sid, TimeMs from, TimeMs to) {
       BYSANS_RETURN_IF_ERROR(del->Bind(1, sid).Bind(2, r.t_min).Bind(3, r.seq).Run());
       if (!pts.empty()) BYSANS_RETURN_IF_ERROR(InsertChunk(db, sid, r.seq, pts));
     }
+    del.reset();
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+  }
+  // Hour summaries that retention kept of expired readings (retention.cc) go whole when they
+  // overlap the range.
+  for (;;) {
+    Txn txn(db, true, WriteTurn::kWhenIdle);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    std::vector<std::pair<TimeMs, int64_t>> keys;
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st, db.Prepare("SELECT t_min, seq FROM chunk_hours WHERE series_id=? AND t_min <= "
+                              "? AND t_max >= ? LIMIT ?"));
+      st->Bind(1, sid).Bind(2, to).Bind(3, from).Bind(4, int64_t{kChunksPerStep});
+      while (st->Step()) keys.emplace_back(st->Int(0), st->Int(1));
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    if (keys.empty()) break;
+    BYSANS_ASSIGN_OR_RETURN(
+        auto del, db.Prepare("DELETE FROM chunk_hours WHERE series_id=? AND t_min=? AND seq=?"));
+    for (const auto& [t_min, seq] : keys)
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, sid).Bind(2, t_min).Bind(3, seq).Run());
     del.reset();
     BYSANS_RETURN_IF_ERROR(txn.Commit());
   }

@@ -192,6 +192,11 @@ class BatchingMqttStore : public MqttStore {
 std::unique_ptr<BatchingMqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box);
 // The TargetStore over the pool (targets.cc); header values are sealed with `box`.
 std::unique_ptr<TargetStore> NewSqliteTargetStore(Pool& pool, const SecretBox& box);
+// series_delete.cc: seal_state.sealed_upto as `db` sees it (chunks visible: seq <= it).
+Result<int64_t> ReadSealedUpto(Db& db);
+// series_delete.cc: one chunk row of a series holding `v` (ts-sorted, not empty) with its hour
+// summaries (INSERT OR REPLACE).
+Status InsertChunk(Db& db, int64_t series_id, int64_t seq, const std::vector<Point>& v);
 // The secret.key next to the database file at `db_path` ("" for an in-memory database).
 std::string SecretKeyPathOf(const std::string& db_path);
 
@@ -277,6 +282,8 @@ class SqliteStore final : public Store {
   Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
   Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
   Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) override;
+  Result<RetentionCounts> ApplyRetention(const std::vector<Id>& device_ids,
+                                         const RetentionCutoffs& c) override;  // retention.cc
 
   void Close() override;
   RuleStore& rules() override { return *rules_; }
@@ -307,6 +314,21 @@ class SqliteStore final : public Store {
   Status ScrubFreePages();
   // series_delete.cc: checkpoints the WAL and truncates it (old page images gone).
   Status ScrubWal();
+  // retention.cc: one series' retention cut: points before `keep_from` (at most its newest
+  // point's time) leave the chunks, their hour summaries go to chunk_hours; chunk_hours rows
+  // ending before `hours_before` are deleted.
+  struct SeriesCut {
+    int64_t series_id = 0;
+    TimeMs keep_from = INT64_MIN;
+    TimeMs hours_before = INT64_MIN;
+  };
+  Status ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCounts* counts);
+  // retention.cc, inside a write transaction: at most `budget` chunk rows of one series
+  // expired; returns how many were touched (fewer than `budget`: the series is done).
+  Result<int> ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_t sealed_upto, int budget,
+                                 RetentionCounts* counts);
+  Status ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs before,
+                           RetentionCounts* counts);
   // series_delete.cc, writer thread in its transaction: the newest point of a series in the
   // chunks visible to `db` and in memory (nullopt: none).
   Result<std::optional<Point>> NewestPoint(Db& db, int64_t series_id);
@@ -427,10 +449,26 @@ class SqliteStore final : public Store {
   };
   std::mutex erased_mu_;
   std::vector<ErasedInRow> erased_unindexed_;
-  // Rewrites the raw_log rows among `rows` that hold messages of `device` in [from, to]
-  // (one write transaction); adds the number erased to *erased.
-  Status EraseInRows(Id device, TimeMs from, TimeMs to, std::span<const RunEntry> rows,
-                     int64_t* erased);
+  // Which raw messages a raw_log rewrite removes (device, received_ms).
+  using RawEraseMatch = std::function<bool(Id, TimeMs)>;
+  struct RawEraseOptions {
+    bool secure = false;             // secure_delete=ON: the old rows' bytes are zeroed (erasure)
+    bool delete_empty_rows = false;  // a row left with tombstones only is deleted (retention)
+    TimeMs rows_from_before = INT64_MAX;  // only rows whose t_min is at most this are read
+  };
+  struct RawEraseTally {
+    int64_t messages = 0;      // messages removed
+    int64_t rows_deleted = 0;  // rows deleted whole
+  };
+  // Rewrites the raw_log rows among `rows` that hold matching messages (one write transaction),
+  // keeping the index counts true; adds what it removed to *tally.
+  Status EraseInRows(const RawEraseMatch& match, std::span<const RunEntry> rows,
+                     const RawEraseOptions& o, RawEraseTally* tally);
+  // EraseInRows over `rows` (any order, duplicates allowed) a few rows per transaction, until
+  // done or `stop`.
+  Status EraseRawRows(const RawEraseMatch& match, std::vector<RunEntry> rows,
+                      const RawEraseOptions& o, const std::atomic<bool>& stop,
+                      RawEraseTally* tally);
   ZstdCompressor raw_zstd_;                     // raw_log rows (writer thread only)
   std::vector<const RawMessage*> commit_msgs_;  // reused by every CommitGroup
   // This commit's share log rows (store/target_store.h), one per application.

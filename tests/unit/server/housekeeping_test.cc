@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/metrics.h"
+#include "store/store.h"
 #include "unit/store/temp_store.h"
 
 namespace bysans {
@@ -65,6 +67,65 @@ TEST_F(HousekeepingTest, ManyOldEntriesGoInSeveralTransactions) {
   EXPECT_EQ(*n, 25'000);
   EXPECT_EQ(Left(), (std::vector<std::string>{"kept"}));
   EXPECT_EQ(*store_->DeleteAuditBefore(t0 - kDay), 0);
+}
+
+// Retention per application: the application with a readings and raw retention loses its old
+// readings and messages (its newest reading kept); the one without keeps everything.
+TEST_F(HousekeepingTest, EachApplicationsRetentionIsEnforced) {
+  auto org = store_->CreateOrganization({0, "Kommune", 0});
+  ASSERT_TRUE(org.ok());
+  Application short_lived{0, org->id, "short", "", 0};
+  short_lived.retention.readings_days = 3;
+  short_lived.retention.raw_messages_days = 2;
+  auto a = store_->CreateApplication(short_lived);
+  auto b = store_->CreateApplication({0, org->id, "forever", "", 0});
+  ASSERT_TRUE(a.ok() && b.ok());
+  Id dev[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    Device d;
+    d.app_id = i == 0 ? a->id : b->id;
+    d.name = "d" + std::to_string(i);
+    auto r = store_->CreateDevice(d, "");
+    ASSERT_TRUE(r.ok());
+    dev[i] = r->id;
+  }
+  const TimeMs now = clock_.NowMs();
+  for (int day = 10; day >= 0; --day) {
+    IngestBatch batch;
+    for (Id d : dev) {
+      batch.readings.push_back(Reading{d, "t", now - day * kDay, Value(1.0 * day), "", {}});
+      batch.messages.push_back(
+          testing::JsonMessage(d, now - day * kDay, "{\"t\":" + std::to_string(day) + "}"));
+    }
+    ASSERT_TRUE(store_->Append(std::move(batch)).ok());
+  }
+  store_->Close();  // sealed
+  store_.reset();
+  Open();
+  Metrics metrics;
+  Housekeeping h(*store_, clock_, {0, 3'600'000}, &metrics);
+  ASSERT_TRUE(h.RunOnce().ok());
+  auto count = [&](Id d) {
+    ReadingQuery q;
+    q.device_id = d;
+    auto r = store_->QueryReadings(q);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->size() : 0;
+  };
+  auto messages = [&](Id d) {
+    MessageQuery q;
+    q.device_id = d;
+    auto r = store_->QueryMessages(q);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->size() : 0;
+  };
+  EXPECT_EQ(count(dev[0]), 4u);  // days 3 (exactly at the cutoff: kept), 2, 1, 0
+  EXPECT_EQ(messages(dev[0]), 3u);
+  EXPECT_EQ(count(dev[1]), 11u);
+  EXPECT_EQ(messages(dev[1]), 11u);
+  EXPECT_NE(metrics.Serialize().find("bysans_retention_removed_total{kind=\"readings\"} 7"),
+            std::string::npos)
+      << metrics.Serialize();
 }
 
 }  // namespace

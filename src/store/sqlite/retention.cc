@@ -1,0 +1,179 @@
+// Retention of SqliteStore (SeriesStore::ApplyRetention, issue 18): expired readings leave the
+// chunks while their hour summaries move to `chunk_hours` (kept until the aggregates' retention,
+// so Aggregate with hour buckets answers the same), and expired raw messages leave raw_log
+// (rows with nothing left are deleted). Every step is one short write transaction taken when no
+// commit waits. README.md "Retention".
+#include <algorithm>
+#include <utility>
+
+#include "store/sqlite/raw_messages_read.h"
+#include "store/sqlite/store_impl.h"
+
+namespace bysans::sqlite {
+namespace {
+
+// A transaction's budget: a series looked at costs 1, a chunk row moved or deleted 4, so one
+// step touches at most 64 chunks or 256 series and ingest waits for a few milliseconds at most.
+constexpr int kStepBudget = 256;
+constexpr int kChunkCost = 4;
+
+Status InsertHours(Db& db, int64_t sid, TimeMs t_min, int64_t seq, TimeMs t_max,
+                   std::string_view hours) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT INTO chunk_hours(series_id, t_min, seq, "
+                                              "t_max, hours) VALUES(?, ?, ?, ?, ?)"));
+  st->Bind(1, sid).Bind(2, t_min).Bind(3, seq).Bind(4, t_max);
+  return st->BindBlob(5, hours.data(), hours.size()).Run();
+}
+
+}  // namespace
+
+Result<int> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_t sealed_upto,
+                                            int budget, RetentionCounts* counts) {
+  struct Row {
+    TimeMs t_min, t_max;
+    int64_t seq, n;
+    std::string hours, data;
+  };
+  int touched = 0;
+  std::vector<Row> rows;
+  if (cut.keep_from > INT64_MIN) {
+    // Only chunks holding expired points: every chunk older than keep_from has moved already.
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db.Prepare("SELECT t_min, seq, t_max, n, hours, data FROM chunks WHERE "
+                            "series_id=? AND t_min < ? AND seq <= ? ORDER BY t_min LIMIT ?"));
+    st->Bind(1, cut.series_id).Bind(2, cut.keep_from).Bind(3, sealed_upto).Bind(4, budget);
+    while (st->Step()) {
+      rows.push_back(Row{st->Int(0), st->Int(2), st->Int(1), st->Int(3), std::string(st->Blob(4)),
+                         std::string(st->Blob(5))});
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+  }
+  if (!rows.empty()) {
+    BYSANS_ASSIGN_OR_RETURN(
+        auto del, db.Prepare("DELETE FROM chunks WHERE series_id=? AND t_min=? AND seq=?"));
+    std::vector<Point> pts;
+    for (const Row& r : rows) {
+      ++touched;
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, cut.series_id).Bind(2, r.t_min).Bind(3, r.seq).Run());
+      if (r.t_max < cut.keep_from) {  // wholly expired: its summaries move as they are
+        BYSANS_RETURN_IF_ERROR(InsertHours(db, cut.series_id, r.t_min, r.seq, r.t_max, r.hours));
+        counts->readings += r.n;
+        continue;
+      }
+      // Split at keep_from: the expired points' summaries move, the rest stays a chunk.
+      pts.clear();
+      BYSANS_RETURN_IF_ERROR(DecodeChunk(r.data, &pts));
+      const auto split = std::partition_point(pts.begin(), pts.end(),
+                                              [&](const Point& p) { return p.ts < cut.keep_from; });
+      const std::vector<Point> expired(pts.begin(), split);
+      const std::vector<Point> kept(split, pts.end());
+      if (!expired.empty()) {
+        std::string hours;
+        EncodeHours(SummarizeHours(expired), &hours);
+        BYSANS_RETURN_IF_ERROR(
+            InsertHours(db, cut.series_id, r.t_min, r.seq, expired.back().ts, hours));
+      }
+      if (!kept.empty()) BYSANS_RETURN_IF_ERROR(InsertChunk(db, cut.series_id, r.seq, kept));
+      counts->readings += static_cast<int64_t>(expired.size());
+    }
+  }
+  if (cut.hours_before > INT64_MIN && touched < budget) {
+    std::vector<std::pair<TimeMs, int64_t>> keys;
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st, db.Prepare("SELECT t_min, seq FROM chunk_hours WHERE series_id=? AND t_min < "
+                              "?2 AND t_max < ?2 ORDER BY t_min LIMIT ?3"));
+      st->Bind(1, cut.series_id).Bind(2, cut.hours_before).Bind(3, budget - touched);
+      while (st->Step()) keys.emplace_back(st->Int(0), st->Int(1));
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    BYSANS_ASSIGN_OR_RETURN(
+        auto del, db.Prepare("DELETE FROM chunk_hours WHERE series_id=? AND t_min=? AND seq=?"));
+    for (const auto& [t_min, seq] : keys)
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, cut.series_id).Bind(2, t_min).Bind(3, seq).Run());
+    touched += static_cast<int>(keys.size());
+    counts->aggregate_chunks += static_cast<int64_t>(keys.size());
+  }
+  return touched;
+}
+
+Status SqliteStore::ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCounts* counts) {
+  BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  Db& db = *lease;
+  size_t next = 0;
+  while (next < cuts.size()) {
+    if (eraser_stopping_.load()) return Unavailable("store is closing");
+    Txn txn(db, true, WriteTurn::kWhenIdle);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    BYSANS_ASSIGN_OR_RETURN(int64_t upto, ReadSealedUpto(db));
+    RetentionCounts step;
+    for (int budget = kStepBudget; next < cuts.size() && budget > 0;) {
+      const int chunks_left = std::max(1, (budget - 1) / kChunkCost);
+      BYSANS_ASSIGN_OR_RETURN(int touched,
+                              ExpireSeriesChunks(db, cuts[next], upto, chunks_left, &step));
+      if (touched < chunks_left) ++next;  // the series is done (else: more in the next step)
+      budget -= 1 + touched * kChunkCost;
+    }
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    *counts += step;
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs before,
+                                      RetentionCounts* counts) {
+  std::vector<RunEntry> rows;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+    Txn txn(*lease, false);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    for (Id device : device_ids) {
+      DeviceMessageFilter f;
+      f.device_id = device;
+      f.to = before - 1;
+      BYSANS_RETURN_IF_ERROR(FindRows(*lease, f, &rows, nullptr));
+    }
+  }
+  std::vector<Id> devices = device_ids;
+  std::sort(devices.begin(), devices.end());
+  RawEraseOptions o;
+  o.delete_empty_rows = true;
+  o.rows_from_before = before - 1;  // rows above the index whose messages are all newer: skipped
+  RawEraseTally tally;
+  Status st = EraseRawRows(
+      [&](Id device, TimeMs t) {
+        return t < before && std::binary_search(devices.begin(), devices.end(), device);
+      },
+      std::move(rows), o, eraser_stopping_, &tally);
+  counts->raw_messages += tally.messages;
+  counts->raw_rows += tally.rows_deleted;
+  return st;
+}
+
+Result<RetentionCounts> SqliteStore::ApplyRetention(const std::vector<Id>& device_ids,
+                                                    const RetentionCutoffs& c) {
+  RetentionCounts counts;
+  if (c.readings_before || c.aggregates_before) {
+    std::vector<SeriesCut> cuts;
+    {
+      std::lock_guard lk(cache_mu_);
+      for (Id device : device_ids) {
+        auto it = device_series_.find(device);
+        if (it == device_series_.end()) continue;
+        for (int64_t sid : it->second) {
+          const SeriesInfo& s = series_.at(sid);
+          if (!s.latest) continue;  // no reading yet
+          SeriesCut cut{sid, INT64_MIN, c.aggregates_before.value_or(INT64_MIN)};
+          // The newest reading stays, whatever its age.
+          if (c.readings_before) cut.keep_from = std::min(*c.readings_before, s.latest->ts);
+          cuts.push_back(cut);
+        }
+      }
+    }
+    BYSANS_RETURN_IF_ERROR(ExpireChunks(cuts, &counts));
+  }
+  if (c.raw_before) BYSANS_RETURN_IF_ERROR(ExpireRawMessages(device_ids, *c.raw_before, &counts));
+  return counts;
+}
+
+}  // namespace bysans::sqlite
