@@ -186,9 +186,10 @@ Status App::Start() {
   m.outbox->SetGuard([store = m.store.get()](const OutboxEntry& e) {
     return rules::CheckActionTenancy(*store, e);
   });
-  m.housekeeping = std::make_unique<Housekeeping>(
-      *m.store, m.clock,
-      HousekeepingOptions{c.audit_retention_days, 3'600'000, RetentionDefaultsOf(c)}, &m.metrics);
+  HousekeepingOptions housekeeping_opts;
+  housekeeping_opts.audit_retention_days = c.audit_retention_days;
+  housekeeping_opts.retention = RetentionDefaultsOf(c);
+  m.housekeeping = std::make_unique<Housekeeping>(*m.store, m.clock, housekeeping_opts, &m.metrics);
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });

@@ -60,11 +60,15 @@ Status Housekeeping::RunOnce() {
     }
   }
   RetentionCounts removed;
+  const auto started = std::chrono::steady_clock::now();
   const Status st = EnforceRetention(&removed);
   spdlog::info(
       "retention: removed {} readings, {} hourly-summary chunks, {} raw messages ({} "
-      "raw rows deleted whole){}",
+      "raw rows deleted whole) in {} ms{}",
       removed.readings, removed.aggregate_chunks, removed.raw_messages, removed.raw_rows,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                            started)
+          .count(),
       st.ok() ? "" : " before an error");
   if (metrics_ != nullptr) {
     const char* help = "Data removed by retention (issue 18), by kind";
@@ -109,6 +113,7 @@ Status Housekeeping::EnforceRetention(RetentionCounts* removed) {
 void Housekeeping::Loop() {
   NameThisThread("housekeeping");
   std::unique_lock lk(mu_);
+  cv_.wait_for(lk, std::chrono::milliseconds(opts_.first_run_delay_ms), [&] { return stop_; });
   while (!stop_) {
     lk.unlock();
     if (Status st = RunOnce(); !st.ok()) spdlog::warn("housekeeping: {}", st.message());

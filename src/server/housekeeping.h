@@ -1,5 +1,5 @@
-// Housekeeping: the server's periodic upkeep on its own thread, once an hour (and once at
-// start): audit entries older than `audit.retention_days` are deleted, and each application's
+// Housekeeping: the server's periodic upkeep on its own thread, once an hour (and once shortly
+// after start): audit entries older than `audit.retention_days` are deleted, and each application's
 // retention (model/retention.h EffectiveRetention: raw messages, readings, hourly aggregates) is
 // enforced through SeriesStore::ApplyRetention, times from the injected clock. Each run is
 // logged with its counts and counted in bysans_retention_removed_total{kind}.
@@ -23,6 +23,9 @@ struct RetentionCounts;
 struct HousekeepingOptions {
   int audit_retention_days = 1825;  // 0 = kept for ever
   int64_t period_ms = 3'600'000;
+  // The first round comes this long after start, once the server is up (not competing with its
+  // start-up, nor delaying it).
+  int64_t first_run_delay_ms = 5'000;
   // Server defaults per data class (config `retention.*`).
   RetentionDefaults retention = RetentionDefaults::Builtin();
 };

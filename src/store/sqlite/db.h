@@ -127,6 +127,24 @@ class Db {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
+// A connection setting for one scope: `on` now, `off` when the scope ends (e.g. a background
+// job's synchronous=NORMAL; the pool's connections go back to their defaults).
+class ScopedPragma {
+ public:
+  ScopedPragma(Db& db, const char* on, const char* off) : db_(db), off_(off) {
+    status_ = db.Exec(on);
+  }
+  ~ScopedPragma() { (void)db_.Exec(off_); }
+  ScopedPragma(const ScopedPragma&) = delete;
+  ScopedPragma& operator=(const ScopedPragma&) = delete;
+  const Status& status() const { return status_; }
+
+ private:
+  Db& db_;
+  const char* off_;
+  Status status_;
+};
+
 // Runs a transaction: BEGIN IMMEDIATE (or DEFERRED for reads), and COMMIT if
 // Commit() was called, ROLLBACK otherwise. A write transaction on a gated
 // connection holds the gate throughout, in the given turn (write_gate.h).

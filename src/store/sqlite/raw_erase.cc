@@ -89,6 +89,10 @@ Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunE
     secure.emplace(db);
     BYSANS_RETURN_IF_ERROR(secure->status());
   }
+  // Retention's steps need no fsync of their own (README.md "Retention"); an erasure's do.
+  ScopedPragma sync(db, o.secure ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                    "PRAGMA synchronous=FULL");
+  BYSANS_RETURN_IF_ERROR(sync.status());
   Txn txn(db, true, WriteTurn::kWhenIdle);
   BYSANS_RETURN_IF_ERROR(txn.begin_status());
   int64_t upto = 0, newest = 0;

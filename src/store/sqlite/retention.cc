@@ -12,10 +12,17 @@
 namespace bysans::sqlite {
 namespace {
 
-// A transaction's budget: a series looked at costs 1, a chunk row moved or deleted 4, so one
-// step touches at most 64 chunks or 256 series and ingest waits for a few milliseconds at most.
+// A transaction's budget: a series looked at costs 1, a chunk row moved or deleted 4, and a
+// chunk split 4 more per 1,024 points decoded, so one step touches at most 64 chunks, 256
+// series or ~64k points and ingest waits for a few milliseconds at most (a single chunk is
+// split in one step whatever its size: at most `seal_points` points).
 constexpr int kStepBudget = 256;
 constexpr int kChunkCost = 4;
+constexpr int64_t kPointsPerChunkCost = 1024;
+constexpr TimeMs kHourMs = 3'600'000;
+
+// The end (exclusive) of the hour holding `ts`.
+TimeMs HourEnd(TimeMs ts) { return ts - ((ts % kHourMs) + kHourMs) % kHourMs + kHourMs; }
 
 Status InsertHours(Db& db, int64_t sid, TimeMs t_min, int64_t seq, TimeMs t_max,
                    std::string_view hours) {
@@ -27,14 +34,16 @@ Status InsertHours(Db& db, int64_t sid, TimeMs t_min, int64_t seq, TimeMs t_max,
 
 }  // namespace
 
-Result<int> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_t sealed_upto,
-                                            int budget, RetentionCounts* counts) {
+Result<SqliteStore::ExpireCost> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut,
+                                                                int64_t sealed_upto, int budget,
+                                                                RetentionCounts* counts) {
   struct Row {
     TimeMs t_min, t_max;
     int64_t seq, n;
     std::string hours, data;
   };
-  int touched = 0;
+  ExpireCost cost;
+  int& touched = cost.rows;
   std::vector<Row> rows;
   if (cut.keep_from > INT64_MIN) {
     // Only chunks holding expired points: every chunk older than keep_from has moved already.
@@ -53,6 +62,7 @@ Result<int> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_
         auto del, db.Prepare("DELETE FROM chunks WHERE series_id=? AND t_min=? AND seq=?"));
     std::vector<Point> pts;
     for (const Row& r : rows) {
+      if (cost.points >= kStepBudget * kPointsPerChunkCost / kChunkCost) return cost;  // more
       ++touched;
       BYSANS_RETURN_IF_ERROR(del->Bind(1, cut.series_id).Bind(2, r.t_min).Bind(3, r.seq).Run());
       if (r.t_max < cut.keep_from) {  // wholly expired: its summaries move as they are
@@ -63,6 +73,7 @@ Result<int> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_
       // Split at keep_from: the expired points' summaries move, the rest stays a chunk.
       pts.clear();
       BYSANS_RETURN_IF_ERROR(DecodeChunk(r.data, &pts));
+      cost.points += static_cast<int64_t>(pts.size());
       const auto split = std::partition_point(pts.begin(), pts.end(),
                                               [&](const Point& p) { return p.ts < cut.keep_from; });
       const std::vector<Point> expired(pts.begin(), split);
@@ -73,7 +84,15 @@ Result<int> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_
         BYSANS_RETURN_IF_ERROR(
             InsertHours(db, cut.series_id, r.t_min, r.seq, expired.back().ts, hours));
       }
-      if (!kept.empty()) BYSANS_RETURN_IF_ERROR(InsertChunk(db, cut.series_id, r.seq, kept));
+      // The rest in chunks of one hour each: the next passes move them whole (no decoding), so
+      // a long chunk is not decoded and rewritten again every hour as it expires.
+      for (auto from = kept.begin(); from != kept.end();) {
+        const TimeMs hour_end = HourEnd(from->ts);
+        const auto to =
+            std::partition_point(from, kept.end(), [&](const Point& p) { return p.ts < hour_end; });
+        BYSANS_RETURN_IF_ERROR(InsertChunk(db, cut.series_id, r.seq, std::vector<Point>(from, to)));
+        from = to;
+      }
       counts->readings += static_cast<int64_t>(expired.size());
     }
   }
@@ -94,12 +113,17 @@ Result<int> SqliteStore::ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_
     touched += static_cast<int>(keys.size());
     counts->aggregate_chunks += static_cast<int64_t>(keys.size());
   }
-  return touched;
+  cost.done = touched < budget;
+  return cost;
 }
 
 Status SqliteStore::ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCounts* counts) {
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   Db& db = *lease;
+  // A step lost in a crash is only done again by the next pass: no fsync per step (as the
+  // sealer's connection; WAL frames still become durable in order).
+  ScopedPragma sync(db, "PRAGMA synchronous=NORMAL", "PRAGMA synchronous=FULL");
+  BYSANS_RETURN_IF_ERROR(sync.status());
   size_t next = 0;
   while (next < cuts.size()) {
     if (eraser_stopping_.load()) return Unavailable("store is closing");
@@ -109,10 +133,11 @@ Status SqliteStore::ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCo
     RetentionCounts step;
     for (int budget = kStepBudget; next < cuts.size() && budget > 0;) {
       const int chunks_left = std::max(1, (budget - 1) / kChunkCost);
-      BYSANS_ASSIGN_OR_RETURN(int touched,
+      BYSANS_ASSIGN_OR_RETURN(ExpireCost cost,
                               ExpireSeriesChunks(db, cuts[next], upto, chunks_left, &step));
-      if (touched < chunks_left) ++next;  // the series is done (else: more in the next step)
-      budget -= 1 + touched * kChunkCost;
+      if (cost.done) ++next;  // else: more in the next step
+      budget -= 1 + cost.rows * kChunkCost +
+                static_cast<int>(cost.points / kPointsPerChunkCost) * kChunkCost;
     }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
     *counts += step;

@@ -324,9 +324,14 @@ class SqliteStore final : public Store {
   };
   Status ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCounts* counts);
   // retention.cc, inside a write transaction: at most `budget` chunk rows of one series
-  // expired; returns how many were touched (fewer than `budget`: the series is done).
-  Result<int> ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_t sealed_upto, int budget,
-                                 RetentionCounts* counts);
+  // expired; returns what it cost and whether the series is done.
+  struct ExpireCost {
+    int rows = 0;        // chunk or chunk_hours rows moved, split or deleted
+    int64_t points = 0;  // points decoded to split chunks
+    bool done = false;   // nothing left for this series
+  };
+  Result<ExpireCost> ExpireSeriesChunks(Db& db, const SeriesCut& cut, int64_t sealed_upto,
+                                        int budget, RetentionCounts* counts);
   Status ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs before,
                            RetentionCounts* counts);
   // series_delete.cc, writer thread in its transaction: the newest point of a series in the

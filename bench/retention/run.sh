@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Retention benchmark (issue 18): 30 simulated days of steady ingest into a real SqliteStore on a
+# ManualClock (200 devices, one reading and one raw message each per simulated minute) with a
+# 7-day retention of readings and raw messages, cleanup running each simulated hour; the file size
+# (database + WAL) per day; then the same ingest without cleanup. Prints
+#   BENCH retention size_growth_after_day7_pct=<x> ingest_ratio=<with/without>
+# Env: BYSANS_BUILD_DIR (default build/release), BENCH_DAYS (30).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD_DIR="${BYSANS_BUILD_DIR:-$ROOT/build/release}"
+BIN="$BUILD_DIR/bench/retention/bench_retention"
+if [[ ! -x "$BIN" ]]; then
+  if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DBYSANS_BUILD_BENCH=ON >&2
+  fi
+  cmake --build "$BUILD_DIR" --target bench_retention -j2 >&2
+fi
+exec "$BIN"
