@@ -97,21 +97,42 @@ Result<SqliteStore::ExpireCost> SqliteStore::ExpireSeriesChunks(Db& db, const Se
     }
   }
   if (cut.hours_before > INT64_MIN && touched < budget) {
-    std::vector<std::pair<TimeMs, int64_t>> keys;
+    // Whole hours go: every summary of an hour before the cutoff's hour, none after it, even
+    // where two rows share an hour (a seal's boundary inside it).
+    const TimeMs cutoff_hour = HourEnd(cut.hours_before) - kHourMs;
+    struct HoursRow {
+      TimeMs t_min, t_max;
+      int64_t seq;
+      std::string hours;
+    };
+    std::vector<HoursRow> old;
     {
-      BYSANS_ASSIGN_OR_RETURN(
-          auto st, db.Prepare("SELECT t_min, seq FROM chunk_hours WHERE series_id=? AND t_min < "
-                              "?2 AND t_max < ?2 ORDER BY t_min LIMIT ?3"));
-      st->Bind(1, cut.series_id).Bind(2, cut.hours_before).Bind(3, budget - touched);
-      while (st->Step()) keys.emplace_back(st->Int(0), st->Int(1));
+      BYSANS_ASSIGN_OR_RETURN(auto st,
+                              db.Prepare("SELECT t_min, seq, t_max, hours FROM chunk_hours WHERE "
+                                         "series_id=? AND t_min < ? ORDER BY t_min LIMIT ?"));
+      st->Bind(1, cut.series_id).Bind(2, cutoff_hour).Bind(3, budget - touched);
+      while (st->Step())
+        old.push_back(HoursRow{st->Int(0), st->Int(2), st->Int(1), std::string(st->Blob(3))});
       BYSANS_RETURN_IF_ERROR(st->status());
     }
     BYSANS_ASSIGN_OR_RETURN(
         auto del, db.Prepare("DELETE FROM chunk_hours WHERE series_id=? AND t_min=? AND seq=?"));
-    for (const auto& [t_min, seq] : keys)
-      BYSANS_RETURN_IF_ERROR(del->Bind(1, cut.series_id).Bind(2, t_min).Bind(3, seq).Run());
-    touched += static_cast<int>(keys.size());
-    counts->aggregate_chunks += static_cast<int64_t>(keys.size());
+    std::vector<HourSummary> hours;
+    for (const HoursRow& r : old) {
+      ++touched;
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, cut.series_id).Bind(2, r.t_min).Bind(3, r.seq).Run());
+      if (r.t_max < cutoff_hour) {
+        ++counts->aggregate_chunks;
+        continue;
+      }
+      // Straddles the cutoff's hour: the row keeps its later hours, from that hour on.
+      hours.clear();
+      BYSANS_RETURN_IF_ERROR(DecodeHours(r.hours, &hours));
+      std::erase_if(hours, [&](const HourSummary& h) { return h.hour < cutoff_hour; });
+      std::string kept;
+      EncodeHours(hours, &kept);
+      BYSANS_RETURN_IF_ERROR(InsertHours(db, cut.series_id, cutoff_hour, r.seq, r.t_max, kept));
+    }
   }
   cost.done = touched < budget;
   return cost;
