@@ -86,4 +86,6 @@ void RegisterStaRoutes(http::Router& router, ApiContext& ctx);
 void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx);
 // Export and import of an organisation (api/org_export.cc, archive/README.md).
 void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
+// "Erase a data subject" jobs (api/subject_erasure_routes.cc).
+void RegisterSubjectErasureRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

@@ -376,6 +376,7 @@ struct TargetService::Impl {
   }
 
   bool Wanted(const DataTarget& t, const ShareRecord& r) const {
+    if (r.device_id == 0) return false;  // erased (a data subject's erasure leaves a tombstone)
     return t.device_ids.empty() ||
            std::find(t.device_ids.begin(), t.device_ids.end(), r.device_id) != t.device_ids.end();
   }

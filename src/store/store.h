@@ -28,6 +28,8 @@ class DecoderStore;   // store/decoder_store.h
 class MqttStore;      // store/mqtt_store.h
 class TargetStore;    // store/target_store.h
 class OpenDataStore;  // store/open_data_store.h
+// store/subject_erasure_store.h
+class SubjectErasureStore;
 
 struct Page {
   int64_t limit = 100;  // the store clamps to [1, 10000]
@@ -280,6 +282,8 @@ class Store : public MetaStore, public SeriesStore {
   virtual MqttStore& mqtt() = 0;           // store/mqtt_store.h
   virtual TargetStore& targets() = 0;      // store/target_store.h
   virtual OpenDataStore& open_data() = 0;  // store/open_data_store.h
+  // store/subject_erasure_store.h
+  virtual SubjectErasureStore& subject_erasures() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

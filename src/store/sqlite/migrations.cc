@@ -41,6 +41,29 @@ ALTER TABLE applications ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
 )sql");
 }
 
+// Migration 24 (issue 18): "erase a data subject" jobs (store/subject_erasure_store.h) and an
+// application's personal device metadata keys (a JSON array; never passed to decoders, data
+// targets or open data). The column is added only where it is missing.
+Status AddSubjectErasure(Db& db) {
+  BYSANS_RETURN_IF_ERROR(db.Exec(R"sql(
+CREATE TABLE IF NOT EXISTS subject_erasures(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  state TEXT NOT NULL, request TEXT NOT NULL, report TEXT NOT NULL, error TEXT NOT NULL,
+  user_id INTEGER, api_key_id INTEGER, requested_by TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS subject_erasures_org ON subject_erasures(org_id, id);
+)sql"));
+  BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('applications') "
+                                             "WHERE name='personal_metadata_keys'"));
+  const bool present = q->Step();
+  BYSANS_RETURN_IF_ERROR(q->status());
+  q.reset();
+  if (present) return Status::Ok();
+  return db.Exec(
+      "ALTER TABLE applications ADD COLUMN personal_metadata_keys TEXT NOT NULL DEFAULT '[]'");
+}
+
 Status AddApiKeyMqttHash(Db& db) {
   {
     BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('api_keys') "
@@ -453,6 +476,10 @@ CREATE TABLE IF NOT EXISTS erasures(
       // 22: privacy by design (issue 18): an application's data class, retention and record of
       // processing (AddPrivacyColumns).
       {"SELECT 1;", AddPrivacyColumns},
+      // 23: reserved for retention (another branch; a no-op here, merged with its real SQL).
+      "SELECT 1;",
+      // 24: "erase a data subject" jobs and personal metadata keys (AddSubjectErasure).
+      {"SELECT 1;", AddSubjectErasure},
   };
   return kList;
 }
