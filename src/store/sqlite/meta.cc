@@ -12,7 +12,7 @@ constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
 constexpr char kAppCols[] =
     "id, org_id, name, description, created_ms, data_class, retention_raw_days, "
     "retention_readings_days, retention_aggregates_days, purpose, legal_basis, data_categories, "
-    "recipients";
+    "recipients, personal_metadata_keys";
 constexpr char kDevCols[] =
     "id, org_id, app_id, name, transport, dev_eui, lat, lon, tags, metadata, device_model_id, "
     "expected_interval_s, in_maintenance, created_ms";
@@ -76,6 +76,10 @@ Application AppRow(const Stmt& s) {
   a.legal_basis = s.Text(10);
   a.data_categories = s.Text(11);
   a.recipients = s.Text(12);
+  auto keys = nlohmann::json::parse(s.Text(13), nullptr, false);
+  if (keys.is_array())
+    for (const auto& k : keys)
+      if (k.is_string()) a.personal_metadata_keys.push_back(k.get<std::string>());
   return a;
 }
 DeviceModel ModelRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
@@ -262,13 +266,13 @@ Result<Application> SqliteStore::CreateApplication(Application app) {
       auto st,
       db.Prepare("INSERT INTO applications(org_id, name, description, created_ms, personal_data, "
                  "data_class, retention_raw_days, retention_readings_days, "
-                 "retention_aggregates_days, purpose, legal_basis, data_categories, recipients) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 "retention_aggregates_days, purpose, legal_basis, data_categories, recipients, "
+                 "personal_metadata_keys) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   BindAll(*st, app.org_id, app.name, app.description, app.created_ms,
           HoldsPersonalData(app.data_class), static_cast<int64_t>(app.data_class),
           Days(app.retention.raw_messages_days), Days(app.retention.readings_days),
           Days(app.retention.aggregates_days), app.purpose, app.legal_basis, app.data_categories,
-          app.recipients);
+          app.recipients, nlohmann::json(app.personal_metadata_keys).dump());
   BYSANS_RETURN_IF_ERROR(st->Run());
   app.id = db.LastInsertId();
   return app;
@@ -292,11 +296,13 @@ Status SqliteStore::UpdateApplication(const Application& app) {
   return Modify(db,
                 "UPDATE applications SET name=?, description=?, personal_data=?, data_class=?, "
                 "retention_raw_days=?, retention_readings_days=?, retention_aggregates_days=?, "
-                "purpose=?, legal_basis=?, data_categories=?, recipients=? WHERE id=?",
+                "purpose=?, legal_basis=?, data_categories=?, recipients=?, "
+                "personal_metadata_keys=? WHERE id=?",
                 "application", app.name, app.description, HoldsPersonalData(app.data_class),
                 static_cast<int64_t>(app.data_class), Days(app.retention.raw_messages_days),
                 Days(app.retention.readings_days), Days(app.retention.aggregates_days), app.purpose,
-                app.legal_basis, app.data_categories, app.recipients, app.id);
+                app.legal_basis, app.data_categories, app.recipients,
+                nlohmann::json(app.personal_metadata_keys).dump(), app.id);
 }
 
 Status SqliteStore::DeleteApplication(Id id) {
