@@ -88,7 +88,7 @@ export function subjectErasureSection(org: number): HTMLElement {
   const form = h('form', { id: 'se-form', onsubmit: (ev: Event) => void onPreview(ev) },
     field(kind.id, t('se.selector'), kind), keyField, field(value.id, t('se.value'), value),
     field(from.id, t('se.from'), from), field(to.id, t('se.to'), to),
-    h('div', { class: 'field' }, del, h('label', { for: del.id }, t('se.deleteDevices'))),
+    h('div', { class: 'field check' }, del, h('label', { for: del.id }, t('se.deleteDevices'))),
     h('button', { type: 'submit', id: 'se-dry-run' }, t('se.dryRun')));
   void drawJobs().catch(fail);
   return section(t('se.title'), h('p', { class: 'hint' }, t('se.hint')), form, preview, confirm,
