@@ -62,6 +62,13 @@ test('charts: Copenhagen 24-hour time, Danish legend, unit, gaps as breaks, up t
       timeZone: 'Europe/Copenhagen', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
     }).format(new Date()));
     assert.match(expectFirst, /^\d{2}[.:]\d{2}$/);
+    // The page's enumerations are Danish words, not the API's tokens.
+    await page.waitForSelector('span.dec');
+    const cells = await page.$$eval('main td', (tds) => tds.map((td) => td.textContent.trim()));
+    assert.ok(cells.includes('HTTP') && !cells.includes('http'), 'transport shown as HTTP');
+    const decode = await page.$$eval('span.dec', (xs) => xs.map((x) => x.textContent.trim()));
+    assert.ok(decode.length > 0);
+    for (const d of decode) assert.ok(['afkodet', 'fejl', 'ingen dekoder', 'afventer'].includes(d), `decode status in Danish: ${d}`);
     await settled(page);
     await axeCheck(page, 'device-chart');
     await page.locator('#chart').scrollIntoViewIfNeeded();

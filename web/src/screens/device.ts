@@ -5,7 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
 import { api, optional, request, Page, Alarm, Reading, Device, Message } from '../api';
-import { t, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
+import { t, tEnum, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
 import { navigate } from '../router';
@@ -36,7 +36,7 @@ function health(d: Device, latest: Reading[]): HTMLElement {
     h('dt', null, t('device.battery')), h('dd', null, show(find(/^bat/i))),
     h('dt', null, t('device.rssi')), h('dd', null, show(find(/rssi/i))),
     h('dt', null, t('device.snr')), h('dd', null, show(find(/snr/i))),
-    h('dt', null, t('devices.transport')), h('dd', null, d.transport + (d.devEui ? ` · ${d.devEui}` : '')),
+    h('dt', null, t('devices.transport')), h('dd', null, tEnum('transport', d.transport) + (d.devEui ? ` · ${d.devEui}` : '')),
     h('dt', null, t('device.location')),
     h('dd', null, d.location ? `${fmtNum(d.location.lat, 5)}, ${fmtNum(d.location.lon, 5)}` : '–'),
     h('dt', null, t('device.tags')), h('dd', null, d.tags.join(', ') || '–'));
@@ -311,7 +311,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
   const latestSec = section(t('device.latest'), latestItems.length
     ? table(t('device.latest'), [t('device.key'), t('device.valueCol'), t('device.time'), t('device.quality')],
       latestItems.map((r) => [r.key, h('strong', { 'data-live-value': r.key }, valueText(r.value, r.unit)),
-        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), r.quality ?? '']), 'latest')
+        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), tEnum('quality', r.quality)]), 'latest')
     : h('p', null, t('device.noKeys')));
   // Live updates: the organisation's stream carries every committed reading.
   const offLive = onLive((ev) => {
@@ -339,9 +339,9 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
   api.messages(id).then((m) => {
     msgs.replaceChildren(m.items.length ? table(t('device.messages'),
       [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],
-      m.items.map((x) => [fmtDate(x.receivedAt), x.transport,
+      m.items.map((x) => [fmtDate(x.receivedAt), tEnum('transport', x.transport),
         h('code', { class: 'payload' }, x.payload.length > 200 ? `${x.payload.slice(0, 200)}…` : x.payload),
-        h('span', { class: `dec dec-${x.decodeStatus}` }, x.decodeStatus), decodeNotes(x)]), 'messages')
+        h('span', { class: `dec dec-${x.decodeStatus}` }, tEnum('decodeStatus', x.decodeStatus)), decodeNotes(x)]), 'messages')
       : h('p', null, t('device.noMessages')));
   }).catch((e) => msgs.replaceChildren(notice(errorText(e), 'error')));
   (state.features.get('alarms') === false ? Promise.resolve(null)
@@ -350,7 +350,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
       if (a === null) { state.features.set('alarms', false); alarms.replaceChildren(unavailable()); return; }
       const mine = a.items.filter((x) => !x.deviceId || x.deviceId === id);
       alarms.replaceChildren(mine.length ? table(t('device.alarms'), [t('alarms.raised'), t('alarms.severity'), t('alarms.message'), t('devices.status')],
-        mine.map((x) => [fmtDate(x.raisedAt ?? x.ts), x.severity ?? '', x.message ?? x.ruleName ?? '', x.state ?? '']))
+        mine.map((x) => [fmtDate(x.raisedAt ?? x.ts), tEnum('severity', x.severity), x.message ?? x.ruleName ?? '', tEnum('alarmState', x.state)]))
         : h('p', null, t('alarms.none')));
     }).catch((e) => alarms.replaceChildren(notice(errorText(e), 'error')));
   return () => { offLive(); chart?.destroy(); };
