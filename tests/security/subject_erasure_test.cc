@@ -81,5 +81,20 @@ TEST_F(SubjectErasureSecurityTest, AnotherOrganisationsAdminGets404AndCannotMatc
   EXPECT_EQ(VictimMessages(), 1u) << "the victim's data must stay";
 }
 
+// Marking metadata keys personal is a privacy setting: the organisation's admins only; another
+// organisation's admin cannot even see the application.
+TEST_F(SubjectErasureSecurityTest, OnlyAdminsMarkMetadataKeysPersonal) {
+  const json body = {{"personalMetadataKeys", json::array()}};
+  const json mark = {{"personalMetadataKeys", {"room"}}};
+  EXPECT_EQ(Send(*a_.editor.client, "PATCH", a_.AppPath(), mark).status, 403);
+  EXPECT_EQ(Send(*b_.admin.client, "PATCH", a_.AppPath(), mark).status, 404);
+  auto ok =
+      Send(*a_.admin.client, "PATCH", a_.AppPath(), {{"personalMetadataKeys", {"citizenId"}}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Send(*a_.editor.client, "PATCH", a_.AppPath(), body).status, 403);
+  auto app = a_.viewer.client->Get(a_.AppPath());
+  EXPECT_EQ(app.Json()["personalMetadataKeys"], json({"citizenId"})) << app.body;
+}
+
 }  // namespace
 }  // namespace bysans::testing
