@@ -105,6 +105,10 @@ class MetaStore {
       const std::vector<Id>& device_ids) = 0;
   virtual Result<DeviceLocation> GetDeviceLocation(int64_t id) = 0;
   virtual Status DeleteDeviceLocation(int64_t id) = 0;
+  // Replaces a device's whole history with `entries` (their time and location, oldest first;
+  // ids are new): an archive's history on import.
+  virtual Status ReplaceDeviceLocations(Id device_id,
+                                        const std::vector<DeviceLocation>& entries) = 0;
 
   virtual Result<DeviceModel> CreateDeviceModel(DeviceModel model) = 0;
   virtual Result<DeviceModel> GetDeviceModel(Id id) = 0;

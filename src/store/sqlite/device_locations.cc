@@ -78,4 +78,27 @@ Status SqliteStore::DeleteDeviceLocation(int64_t id) {
   return txn.Commit();
 }
 
+Status SqliteStore::ReplaceDeviceLocations(Id device_id,
+                                           const std::vector<DeviceLocation>& entries) {
+  BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  Txn txn(*lease, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto q, lease->Prepare("SELECT 1 FROM devices WHERE id=?"));
+    q->Bind(1, device_id);
+    const bool present = q->Step();
+    BYSANS_RETURN_IF_ERROR(q->status());
+    if (!present) return NotFound("device not found");
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto del,
+                          lease->Prepare("DELETE FROM device_locations WHERE device_id=?"));
+  BYSANS_RETURN_IF_ERROR(del->Bind(1, device_id).Run());
+  for (const DeviceLocation& e : entries) {
+    // Every entry, also one equal to the previous: the history as it was.
+    BYSANS_RETURN_IF_ERROR(
+        RecordDeviceLocation(*lease, device_id, e.time, std::nullopt, e.location));
+  }
+  return txn.Commit();
+}
+
 }  // namespace bysans::sqlite

@@ -227,6 +227,7 @@ class SqliteStore final : public Store {
       const std::vector<Id>& device_ids) override;
   Result<DeviceLocation> GetDeviceLocation(int64_t id) override;
   Status DeleteDeviceLocation(int64_t id) override;
+  Status ReplaceDeviceLocations(Id device_id, const std::vector<DeviceLocation>& entries) override;
   Result<DeviceModel> CreateDeviceModel(DeviceModel model) override;
   Result<DeviceModel> GetDeviceModel(Id id) override;
   Result<Paged<DeviceModel>> ListDeviceModels(Id org_id, Page page) override;
