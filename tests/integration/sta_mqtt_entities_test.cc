@@ -173,5 +173,16 @@ TEST_F(StaMqttEntitiesTest, AnotherOrganisationsKeyReceivesNothing) {
   EXPECT_FALSE(third.has_value()) << third->first << ": " << third->second;
 }
 
+// What is served of A.8 is not the whole class (no entity-set topics, no $select): the service
+// root does not claim it (src/sta/README.md "MQTT").
+TEST_F(StaMqttEntitiesTest, ReceiveUpdatesIsNotClaimed) {
+  auto [status, root] = StaGet(*admin_, "");
+  ASSERT_EQ(status, 200);
+  const json conformance = root["serverSettings"]["conformance"];
+  ASSERT_TRUE(conformance.is_array()) << root.dump();
+  for (const json& c : conformance)
+    EXPECT_EQ(c.get<std::string>().find("receive-updates"), std::string::npos) << c;
+}
+
 }  // namespace
 }  // namespace bysans::testing
