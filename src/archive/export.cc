@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "act/action_secrets.h"
+#include "archive/alarms.h"
 #include "archive/format.h"
 #include "archive/member.h"
 #include "archive/records.h"
@@ -378,6 +379,24 @@ Result<ExportSummary> ExportOrganization(Store& store, const Clock& clock, Id or
   manifest.files.push_back(Describe(kRawMessages, messages));
   members.emplace_back(kReadings, readings_path);
   members.emplace_back(kRawMessages, messages_path);
+
+  MemberWriter alarms;
+  const std::string alarms_path = (spool.dir / kAlarms).string();
+  BYSANS_RETURN_IF_ERROR(alarms.Open(alarms_path, true));
+  AlarmFilter of_org;
+  of_org.org_id = org_id;
+  for (int64_t offset = 0;; offset += kPage) {
+    if (cancel.load()) return Unavailable("the export was cancelled");
+    BYSANS_ASSIGN_OR_RETURN(auto page, store.rules().ListAlarms(of_org, Page{kPage, offset}));
+    buf.clear();
+    for (const auto& a : page.items) AppendAlarmLine(buf, a);
+    BYSANS_RETURN_IF_ERROR(alarms.Append(buf, static_cast<int64_t>(page.items.size())));
+    sum.alarms += static_cast<int64_t>(page.items.size());
+    if (static_cast<int64_t>(page.items.size()) < kPage) break;
+  }
+  BYSANS_RETURN_IF_ERROR(alarms.Finish());
+  manifest.files.push_back(Describe(kAlarms, alarms));
+  members.emplace_back(kAlarms, alarms_path);
 
   const std::string partial = out_path + ".partial";
   std::FILE* out = std::fopen(partial.c_str(), "wb");

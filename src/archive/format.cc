@@ -119,6 +119,11 @@ elsewhere.
   (received), `transport` ("http", "mqtt", "lorawan"), `contentType`, `payload` (the bytes,
   base64), `decodeStatus` ("ok", "error", "none", "pending"), `decodeError`, `decodeErrors`,
   `decodeWarnings` (the decoder's notes). Ordered by device id, then as received.
+- `alarms.jsonl.gz`: every alarm a rule raised, one per line: `id`, `rule`, `device`, `state`
+  ("active", "acknowledged", "cleared"), `raisedAt`, and `alarm`, the whole alarm: `severity`,
+  `message`, `values` (the readings that raised it), who acknowledged or cleared it and when
+  (`ackBy`, `ackMs`, `clearedBy`, `clearedMs`: times in milliseconds since 1970), `comments`,
+  `history`. Newest first.
 
 ## Secrets are not in this archive
 Password hashes, API keys, device ingest keys, MQTT device passwords, data target headers and
