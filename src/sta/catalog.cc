@@ -191,6 +191,10 @@ const std::vector<DeviceLocation>& Catalog::HistoryOf(Id device_id) const {
   static const std::vector<DeviceLocation> kNone;
   if (!device(device_id)) return kNone;
   auto it = history_.find(device_id);
+  if (it == history_.end() && all_loaded_) {
+    LoadAllHistory();  // a listing's expansion: one query for every device, not one each
+    it = history_.find(device_id);
+  }
   if (it == history_.end()) {
     auto got = store_.ListDeviceLocations({device_id});
     Note(got.status());
