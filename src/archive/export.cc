@@ -109,6 +109,17 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
   BYSANS_ASSIGN_OR_RETURN(auto creds, store.mqtt().ListCredentials());
   std::map<Id, std::string> mqtt_user;
   for (const auto& c : creds) mqtt_user[c.device_id] = c.username;
+  std::vector<Id> device_ids;
+  for (const auto& d : m.devices) device_ids.push_back(d.id);
+  BYSANS_ASSIGN_OR_RETURN(std::vector<DeviceLocation> history,
+                          store.ListDeviceLocations(device_ids));
+  std::map<Id, json> history_of;  // device -> [{time, lat, lon}], oldest first
+  for (const DeviceLocation& h : history) {
+    json& list = history_of[h.device_id];
+    if (list.is_null()) list = json::array();
+    list.push_back(
+        {{"time", FormatRfc3339(h.time)}, {"lat", h.location.lat}, {"lon", h.location.lon}});
+  }
   json jd = json::array();
   for (const auto& d : m.devices) {
     json meta = json::object();
@@ -130,6 +141,8 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
                 {"inMaintenance", d.in_maintenance},
                 {"createdAt", FormatRfc3339(d.created_ms)},
                 {"decoderId", decoder_of(att.by_device, d.id)}};
+    if (auto h = history_of.find(d.id); h != history_of.end())
+      dev["locationHistory"] = std::move(h->second);
     if (d.transport == Transport::kHttp) dev["ingestKey"] = kReenter;
     auto u = mqtt_user.find(d.id);
     if (u != mqtt_user.end()) dev["mqtt"] = {{"username", u->second}, {"password", kReenter}};

@@ -102,7 +102,9 @@ elsewhere.
   (null: the server default), the record of processing texts, decoder id).
 - `device_models.json`: FIWARE DeviceModel documents (`doc`).
 - `devices.json`: devices (application, name, transport, LoRaWAN DevEUI, location as WGS 84
-  lat/lon, tags, metadata, device model, expected interval, decoder id, MQTT user name).
+  lat/lon, tags, metadata, device model, expected interval, decoder id, MQTT user name) and
+  `locationHistory`: every location the device had, oldest first, with the time it was set
+  (SensorThings HistoricalLocations).
 - `decoders.json`: payload decoders with every saved version (`versions`, oldest first: code,
   calling convention, time).
 - `rules.json`: alarm rules (`definition` as the rules API takes it). `silences.json`: active

@@ -152,6 +152,7 @@ struct Parsed {
     Device d;
     std::optional<Id> decoder;
     std::string mqtt_username;
+    std::vector<DeviceLocation> history;  // locationHistory, oldest first (optional)
   };
   std::vector<Dev> devices;
   struct Dec {
@@ -280,6 +281,17 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     d.d.expected_interval_s = o.Int("expectedIntervalS");
     d.d.in_maintenance = o.Bool("inMaintenance");
     d.d.created_ms = o.Time("createdAt");
+    if (o.ok() && devs[i].contains("locationHistory")) {  // archives before it have none
+      const json& hist = o.Any("locationHistory", false);
+      if (o.ok() && !hist.is_array()) o.Fail("locationHistory", "must be an array");
+      for (size_t k = 0; o.ok() && k < hist.size(); ++k) {
+        Obj h(hist[k], at("devices.json", i) + ".locationHistory[" + std::to_string(k) + "]", err);
+        DeviceLocation e;
+        e.time = h.Time("time");
+        e.location = Location{h.Num("lat"), h.Num("lon")};
+        d.history.push_back(e);
+      }
+    }
     d.decoder = o.OptId("decoderId");
     if (o.ok() && d.decoder && !dec_ids.count(*d.decoder))
       o.Fail("decoderId", "names no decoder of the archive");
@@ -592,6 +604,8 @@ class Writer {
     for (size_t i = 0; i < made.size(); ++i) {
       const auto& d = p_.devices[i];
       devices_[d.d.id] = made[i].id;
+      if (!d.history.empty())
+        BYSANS_RETURN_IF_ERROR(store_.ReplaceDeviceLocations(made[i].id, d.history));
       if (d.decoder)
         BYSANS_RETURN_IF_ERROR(dec.SetDeviceDecoder(made[i].id, decoders_[*d.decoder]));
       ++rep_.devices;

@@ -62,7 +62,7 @@ export function fmtNum(n: number, digits = 2): string {
 
 export function fmtValue(v: unknown): string {
   if (typeof v === 'number') return fmtNum(v);
-  if (typeof v === 'boolean') return v ? '✓' : '✗';
+  if (typeof v === 'boolean') return t(v ? 'value.true' : 'value.false');
   if (v === null || v === undefined) return '–';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite/device_locations.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -321,6 +322,8 @@ Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) 
   if (d.created_ms == 0) d.created_ms = opts_.clock->NowMs();
   d.dev_eui = Lower(d.dev_eui);
   LEASE(db);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
   BYSANS_ASSIGN_OR_RETURN(
       auto st,
       db.Prepare("INSERT INTO devices(org_id, app_id, name, transport, dev_eui, lat, lon, tags, "
@@ -336,6 +339,8 @@ Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) 
           d.expected_interval_s, d.in_maintenance, d.created_ms, NullIfEmpty(ingest_key_hash));
   BYSANS_RETURN_IF_ERROR(st->Run());
   d.id = db.LastInsertId();
+  BYSANS_RETURN_IF_ERROR(RecordDeviceLocation(db, d.id, d.created_ms, std::nullopt, d.location));
+  BYSANS_RETURN_IF_ERROR(txn.Commit());
   return d;
 }
 
@@ -372,6 +377,7 @@ Result<std::vector<Device>> SqliteStore::CreateDevices(std::vector<Device> devic
             d.expected_interval_s, d.in_maintenance, d.created_ms);
     BYSANS_RETURN_IF_ERROR(st->Run());
     d.id = db.LastInsertId();
+    BYSANS_RETURN_IF_ERROR(RecordDeviceLocation(db, d.id, d.created_ms, std::nullopt, d.location));
   }
   BYSANS_RETURN_IF_ERROR(txn.Commit());
   return devices;
@@ -420,14 +426,25 @@ Status SqliteStore::UpdateDevice(const Device& device) {
     lat = d.location->lat;
     lon = d.location->lon;
   }
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  std::optional<Location> before;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT lat, lon FROM devices WHERE id=?"));
+    q->Bind(1, d.id);
+    if (q->Step() && !q->IsNull(0) && !q->IsNull(1)) before = Location{q->Double(0), q->Double(1)};
+    BYSANS_RETURN_IF_ERROR(q->status());
+  }
   // The application (and so the organisation) of a device does not change here.
-  return Modify(db,
-                "UPDATE devices SET name=?, transport=?, dev_eui=?, lat=?, lon=?, tags=?, "
-                "metadata=?, device_model_id=?, expected_interval_s=?, in_maintenance=? "
-                "WHERE id=?",
-                "device", d.name, static_cast<int64_t>(d.transport), NullIfEmpty(d.dev_eui), lat,
-                lon, TagsJson(d), MetaJson(d), d.device_model_id, d.expected_interval_s,
-                d.in_maintenance, d.id);
+  BYSANS_RETURN_IF_ERROR(Modify(
+      db,
+      "UPDATE devices SET name=?, transport=?, dev_eui=?, lat=?, lon=?, tags=?, "
+      "metadata=?, device_model_id=?, expected_interval_s=?, in_maintenance=? "
+      "WHERE id=?",
+      "device", d.name, static_cast<int64_t>(d.transport), NullIfEmpty(d.dev_eui), lat, lon,
+      TagsJson(d), MetaJson(d), d.device_model_id, d.expected_interval_s, d.in_maintenance, d.id));
+  BYSANS_RETURN_IF_ERROR(RecordDeviceLocation(db, d.id, opts_.clock->NowMs(), before, d.location));
+  return txn.Commit();
 }
 
 Status SqliteStore::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) {

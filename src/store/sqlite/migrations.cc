@@ -480,6 +480,29 @@ CREATE TABLE IF NOT EXISTS erasures(
       "SELECT 1;",
       // 24: "erase a data subject" jobs and personal metadata keys (AddSubjectErasure).
       {"SELECT 1;", AddSubjectErasure},
+      // 25: a device's location history (SensorThings HistoricalLocations, issue 17;
+      // device_locations.h). AUTOINCREMENT: ids are never reused. Each device with a location
+      // gets one entry timed at its creation whose id is the device id where that id is free,
+      // so the HistoricalLocation and Location ids served before (the device id) keep answering.
+      R"sql(
+CREATE TABLE IF NOT EXISTS device_locations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  time INTEGER NOT NULL, location TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS device_locations_device ON device_locations(device_id, id);
+INSERT OR IGNORE INTO device_locations(id, device_id, time, location)
+  SELECT d.id, d.id, d.created_ms,
+         json_object('type', 'Point', 'coordinates', json_array(d.lon, d.lat))
+  FROM devices d
+  WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM device_locations h WHERE h.device_id = d.id);
+INSERT INTO device_locations(device_id, time, location)
+  SELECT d.id, d.created_ms,
+         json_object('type', 'Point', 'coordinates', json_array(d.lon, d.lat))
+  FROM devices d
+  WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM device_locations h WHERE h.device_id = d.id);
+)sql",
   };
   return kList;
 }

@@ -227,6 +227,12 @@ class SqliteStore final : public Store {
   Status DeleteDevice(Id id) override;
   Result<Device> FindDeviceByIngestKey(const std::string& ingest_key_hash) override;
   Result<Device> FindDeviceByDevEui(const std::string& dev_eui) override;
+  // device_locations.cc
+  Result<std::vector<DeviceLocation>> ListDeviceLocations(
+      const std::vector<Id>& device_ids) override;
+  Result<DeviceLocation> GetDeviceLocation(int64_t id) override;
+  Status DeleteDeviceLocation(int64_t id) override;
+  Status ReplaceDeviceLocations(Id device_id, const std::vector<DeviceLocation>& entries) override;
   Result<DeviceModel> CreateDeviceModel(DeviceModel model) override;
   Result<DeviceModel> GetDeviceModel(Id id) override;
   Result<Paged<DeviceModel>> ListDeviceModels(Id org_id, Page page) override;

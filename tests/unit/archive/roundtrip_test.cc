@@ -95,6 +95,12 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
           d.transport == Transport::kHttp ? kSecrets[1] + std::to_string(org_id * 100 + i) : "";
       Id id = s.CreateDevice(d, key_hash)->id;
       ids.push_back(id);
+      if (i % 2 == 0) {  // moved once: a location history of two entries
+        clock_.Advance(1000);
+        d.id = id;
+        d.location = Location{56.0 + i * 0.001, 10.2};
+        EXPECT_TRUE(s.UpdateDevice(d).ok());
+      }
       if (d.transport == Transport::kMqtt) {
         EXPECT_TRUE(
             s.mqtt().PutCredential({id, "dev-" + std::to_string(id), kSecrets[2], kT0}).ok());
@@ -264,6 +270,9 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   }
   EXPECT_EQ(a["members.json"].size(), 1u);
   EXPECT_EQ(b["members.json"].size(), 0u);  // invited: not yet members
+  // Devices carry their location history (compared whole below).
+  EXPECT_EQ(b["devices.json"][0]["locationHistory"].size(), 2u) << b["devices.json"][0].dump();
+  EXPECT_EQ(b["devices.json"][1]["locationHistory"].size(), 1u) << b["devices.json"][1].dump();
   a.erase("members.json");
   b.erase("members.json");
   for (json* c : {&a, &b}) {

@@ -4,7 +4,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
-import { api, optional, request, Page, Alarm, Reading, Device, Message } from '../api';
+import { api, optional, request, Page, Alarm, Reading, Device, DeviceModel, Message } from '../api';
+import { KeyNames, isTechnicalKey, keyLabel, modelKeyNames } from '../keys';
 import { t, tEnum, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
@@ -51,11 +52,11 @@ async function rulesOf(d: Device): Promise<RuleForChart[]> {
   } catch { return []; }
 }
 
-function chartPanel(d: Device, keys: string[], latest: Reading[]): { el: HTMLElement; destroy: () => void } {
+function chartPanel(d: Device, keys: string[], latest: Reading[], names: KeyNames): { el: HTMLElement; destroy: () => void } {
   const id = d.id;
   let plot: uPlot | null = null;
   const rules = rulesOf(d);
-  const keySel = h('select', { id: 'chart-key' }, keys.map((k) => h('option', { value: k }, k)));
+  const keySel = h('select', { id: 'chart-key' }, keys.map((k) => h('option', { value: k }, keyLabel(k, names))));
   const preferred = keys.find((k) => /temp/i.test(k)) ?? keys.find((k) => !/rssi|snr|bat/i.test(k)) ?? keys[0];
   keySel.value = preferred;
   const rangeSel = h('select', { id: 'chart-range' },
@@ -99,7 +100,7 @@ function chartPanel(d: Device, keys: string[], latest: Reading[]): { el: HTMLEle
           .sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
         xs = items.map((x) => Date.parse(x.ts) / 1000);
         series = [items.map((x) => x.value as number)];
-        labels = [key];
+        labels = [keyLabel(key, names)];
         maxGapS = gapThresholdS(xs, d.expectedIntervalS);
         info.textContent = `${t('device.raw')} · ${t('device.points', { n: xs.length })}`;
       }
@@ -122,7 +123,7 @@ function chartPanel(d: Device, keys: string[], latest: Reading[]): { el: HTMLEle
     box.dataset.thresholds = lines.map((l) => l.value).join(',');
     box.dataset.legend = labels.join(',');
     const colors = ['#0b5cad', '#6b7280', '#b45309'];
-    const yLabel = unit ? `${key} (${unit})` : key;
+    const yLabel = unit ? `${keyLabel(key, names)} (${unit})` : keyLabel(key, names);
     plot = new uPlot({
       width: Math.max(300, box.clientWidth || 800), height: 320,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), CHART_TIME_ZONE),
@@ -293,6 +294,10 @@ function downlinkPanel(d: Device): HTMLElement {
 export async function deviceScreen(root: HTMLElement, p: Record<string, string>): Promise<() => void> {
   const id = Number(p.id);
   const [d, latest, keys] = await Promise.all([api.device(id), api.latest(id), api.keys(id)]);
+  // The device model's names for its keys (keys.ts), when it has a model the caller may read.
+  const model = d.deviceModelId
+    ? await optional<DeviceModel>(`/api/v1/device-models/${d.deviceModelId}`).catch(() => null) : null;
+  const names = modelKeyNames(model?.doc);
   if (!state.data) void orgData();
   const actions = canEdit() ? [
     h('a', { class: 'button', href: `/devices/${id}/edit`, 'data-edit': '' }, t('device.edit')),
@@ -308,10 +313,18 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
   root.appendChild(title(d.name, h('div', { class: 'actions' }, actions)));
   const latestItems = latest.items;
   const valueText = (v: unknown, unit?: string) => `${fmtValue(v)}${unit ? ` ${unit}` : ''}`;
+  const latestTable = (items: Reading[], name: string) =>
+    table(t('device.latest'), [t('device.key'), t('device.valueCol'), t('device.time'), t('device.quality')],
+      items.map((r) => [h('span', { title: r.key, 'data-key': r.key }, keyLabel(r.key, names)),
+        h('strong', { 'data-live-value': r.key }, valueText(r.value, r.unit)),
+        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), tEnum('quality', r.quality)]), name);
+  // The radio's bookkeeping (LoRaWAN counters, signal) folded under "technical details".
+  const measured = latestItems.filter((r) => !isTechnicalKey(r.key));
+  const technical = latestItems.filter((r) => isTechnicalKey(r.key));
   const latestSec = section(t('device.latest'), latestItems.length
-    ? table(t('device.latest'), [t('device.key'), t('device.valueCol'), t('device.time'), t('device.quality')],
-      latestItems.map((r) => [r.key, h('strong', { 'data-live-value': r.key }, valueText(r.value, r.unit)),
-        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), tEnum('quality', r.quality)]), 'latest')
+    ? h('div', null, measured.length ? latestTable(measured, 'latest') : null,
+      technical.length ? h('details', { id: 'latest-technical' }, h('summary', null, t('device.technical')),
+        latestTable(technical, 'latest-technical-table')) : null)
     : h('p', null, t('device.noKeys')));
   // Live updates: the organisation's stream carries every committed reading.
   const offLive = onLive((ev) => {
@@ -327,7 +340,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     const seen = document.getElementById('device-last-seen');
     if (seen) seen.textContent = `${fmtAgo(Date.parse(x.ts))} (${fmtDate(x.ts)})`;
   });
-  const chart = keys.items.length ? chartPanel(d, keys.items, latest.items) : null;
+  const chart = keys.items.length ? chartPanel(d, keys.items, latest.items, names) : null;
   const msgs = h('div', null, loading());
   const alarms = h('div', null, loading());
   root.append(
