@@ -5,6 +5,7 @@
 // right; a job interrupted by a restart resumes.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -182,16 +183,33 @@ TEST_F(SubjectErasureTest, AJobInterruptedByARestartResumes) {
 }
 
 TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
-  // Nothing of the subject before the epoch's first day: the range holds none of it.
-  auto none = admin_->PostJson(Base(), {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}},
-                                        {"to", "1970-01-02T00:00:00Z"}});
-  ASSERT_EQ(none.status, 202) << none.body;
-  const json done = WaitDone(none.Json().value("id", int64_t{0}));
+  // Two readings of the subject timed two hours and one hour ago (SenML); the range holds the
+  // first only, and none of the messages (received now).
+  const int64_t t0 = (std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() -
+                      7200) /
+                     60 * 60;
+  ASSERT_EQ(Ingest(citizen_.ingest_key,
+                   "[{\"bt\":" + std::to_string(t0) +
+                       ",\"n\":\"pulse\",\"v\":60},{\"n\":\"pulse\",\"v\":61,\"t\":3600}]",
+                   "application/senml+json")
+                .status,
+            204);
+  const std::string dev = "/api/v1/devices/" + std::to_string(citizen_.device_id);
+  ASSERT_EQ(Count(dev + "/readings?key=pulse&limit=10"), 2u);
+  auto job = admin_->PostJson(Base(), {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}},
+                                       {"from", (t0 - 60) * 1000},
+                                       {"to", (t0 + 60) * 1000}});
+  ASSERT_EQ(job.status, 202) << job.body;
+  const json done = WaitDone(job.Json().value("id", int64_t{0}));
   ASSERT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["report"]["totals"]["readings"], 1) << done;
   EXPECT_EQ(done["report"]["totals"]["rawMessages"], 0) << done;
-  EXPECT_EQ(done["report"]["totals"]["readings"], 0) << done;
-  EXPECT_EQ(Count("/api/v1/devices/" + std::to_string(citizen_.device_id) + "/messages?limit=100"),
-            5u);
+  json left = Items(dev + "/readings?key=pulse&limit=10");
+  ASSERT_EQ(left.size(), 1u) << left;
+  EXPECT_EQ(left[0]["value"], 61) << left;
+  EXPECT_EQ(Count(dev + "/messages?limit=100"), 6u);
   EXPECT_TRUE(InFiles(server_->data_dir(), kMarker));
 }
 
