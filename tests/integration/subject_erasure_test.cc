@@ -213,5 +213,17 @@ TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
   EXPECT_TRUE(InFiles(server_->data_dir(), kMarker));
 }
 
+TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
+  auto job = admin_->PostJson(
+      Base(), {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}}, {"deleteDevices", true}});
+  ASSERT_EQ(job.status, 202) << job.body;
+  const json done = WaitDone(job.Json().value("id", int64_t{0}));
+  ASSERT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["report"]["devices"][0]["deviceDeleted"], true) << done;
+  EXPECT_EQ(admin_->Get("/api/v1/devices/" + std::to_string(citizen_.device_id)).status, 404);
+  EXPECT_TRUE(WaitFor([&] { return !InFiles(server_->data_dir(), kMarker); }, 20));
+  ExpectOtherIntact();
+}
+
 }  // namespace
 }  // namespace bysans::testing
