@@ -13,14 +13,19 @@ namespace {
 // fewer than this per series.
 constexpr int64_t kCountLimit = int64_t{1} << 26;
 
+// Times from 1970 to the year 9999 (the report writes them as RFC 3339).
+constexpr TimeMs kLatestMs = 253'402'300'799'999;
+
 Result<TimeMs> TimeField(const json& body, const char* field, TimeMs fallback) {
   if (!body.contains(field) || body[field].is_null()) return fallback;
   const json& v = body[field];
-  if (v.is_number_integer()) return v.get<TimeMs>();
-  if (v.is_string()) {
-    if (auto t = ParseTime(v.get<std::string>())) return *t;
-  }
-  return InvalidArgument(std::string("'") + field + "' is not an RFC 3339 time or ms");
+  std::optional<TimeMs> t;
+  if (v.is_number_integer()) t = v.get<TimeMs>();
+  if (v.is_string()) t = ParseTime(v.get<std::string>());
+  if (!t || *t < 0 || *t > kLatestMs)
+    return InvalidArgument(std::string("'") + field +
+                           "' is not an RFC 3339 time or ms between 1970 and 9999");
+  return *t;
 }
 
 }  // namespace
