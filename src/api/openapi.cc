@@ -695,6 +695,7 @@ json Components() {
                       {"raisedAt", Time()},
                       {"acknowledgedAt", Nullable(Time())},
                       {"acknowledgedBy", Nullable(Str())},
+                      {"acknowledgeComment", Str()},
                       {"clearedAt", Nullable(Time())},
                       {"clearedBy", Nullable(Str())},
                       {"values", {{"type", "object"}}},

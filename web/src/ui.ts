@@ -2,10 +2,11 @@
 import { h, Child } from './dom';
 import { t } from './i18n';
 import { ApiError } from './api';
+import { setScreenTitle } from './alarmCount';
 import type { Status } from './state';
 
 export function title(text: string, ...extra: Child[]): HTMLElement {
-  document.title = `${text} · bysans`;
+  setScreenTitle(text);
   return h('div', { class: 'page-head' }, h('h1', { id: 'page-title', tabindex: '-1' }, text), ...extra);
 }
 
