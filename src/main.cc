@@ -184,10 +184,10 @@ int Export(const bysans::Config& config, int64_t org_id, const std::string& out)
   }
   std::printf(
       "exported organisation %lld to %s: %lld devices, %lld readings, %lld raw messages, "
-      "%lld bytes\n",
+      "%lld alarms, %lld bytes\n",
       static_cast<long long>(org_id), out.c_str(), static_cast<long long>(r->devices),
       static_cast<long long>(r->readings), static_cast<long long>(r->raw_messages),
-      static_cast<long long>(r->bytes));
+      static_cast<long long>(r->alarms), static_cast<long long>(r->bytes));
   return 0;
 }
 
@@ -226,10 +226,11 @@ int Import(const bysans::Config& config, const std::string& in, const std::strin
   }
   std::printf(
       "imported as organisation %lld \"%s\": %lld applications, %lld devices, %lld "
-      "readings, %lld raw messages\n",
+      "readings, %lld raw messages, %lld alarms, %lld silences\n",
       static_cast<long long>(r->org_id), r->org_name.c_str(),
       static_cast<long long>(r->applications), static_cast<long long>(r->devices),
-      static_cast<long long>(r->readings), static_cast<long long>(r->raw_messages));
+      static_cast<long long>(r->readings), static_cast<long long>(r->raw_messages),
+      static_cast<long long>(r->alarms), static_cast<long long>(r->silences));
   for (const auto& note : r->notes) std::printf("  - %s\n", note.c_str());
   return 0;
 }

@@ -34,6 +34,7 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
   j["values"] = values;
   j["acknowledgedAt"] = a->acknowledged_ms ? json(FormatRfc3339(*a->acknowledged_ms)) : json();
   j["acknowledgedBy"] = a->acknowledged_by ? json(*a->acknowledged_by) : json();
+  j["acknowledgeComment"] = a->acknowledge_comment;
   j["clearedAt"] = a->cleared_ms ? json(FormatRfc3339(*a->cleared_ms)) : json();
   j["clearedBy"] = a->cleared_by ? json(*a->cleared_by) : json();
   json comments = json::array();

@@ -6,10 +6,13 @@
 // `legalBasis`, `dataCategories`, `recipients`). An application holding personal data cannot be
 // published as open data, and its class cannot be raised from none while an open-data dataset
 // covers it.
+#include <algorithm>
+
 #include "api/common.h"
 #include "api/objects.h"
 #include "api/open_data.h"
 #include "model/retention.h"
+#include "store/decoder_store.h"
 
 namespace bysans::api {
 namespace {
@@ -77,10 +80,32 @@ Status ApplyDataClass(const json& body, Application& a) {
   return Status::Ok();
 }
 
+// `personalMetadataKeys`: device metadata keys never passed to decoders, data targets, NGSI-LD,
+// open data or the live stream (model.h StripPersonalMetadata).
+Status ApplyPersonalKeys(const json& body, Application& a) {
+  if (!body.contains("personalMetadataKeys")) return Status::Ok();
+  const json& keys = body["personalMetadataKeys"];
+  constexpr size_t kMaxKeys = 100, kMaxKeyBytes = 200;
+  if (!keys.is_array() || keys.size() > kMaxKeys)
+    return InvalidArgument("field 'personalMetadataKeys' must be an array of at most 100 keys");
+  std::vector<std::string> out;
+  for (const json& k : keys) {
+    if (!k.is_string() || k.get<std::string>().empty() ||
+        k.get<std::string>().size() > kMaxKeyBytes)
+      return InvalidArgument(
+          "field 'personalMetadataKeys' must hold non-empty strings (at most "
+          "200 bytes)");
+    if (std::find(out.begin(), out.end(), k.get<std::string>()) == out.end())
+      out.push_back(k.get<std::string>());
+  }
+  a.personal_metadata_keys = std::move(out);
+  return Status::Ok();
+}
+
 Status Apply(const json& body, Application& a) {
-  BYSANS_RETURN_IF_ERROR(
-      RejectUnknownFields(body, {"name", "description", "personalData", "dataClass", "retention",
-                                 "purpose", "legalBasis", "dataCategories", "recipients"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(
+      body, {"name", "description", "personalData", "dataClass", "retention", "purpose",
+             "legalBasis", "dataCategories", "recipients", "personalMetadataKeys"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) {
     if (name->empty()) return InvalidArgument("field 'name' must not be empty");
@@ -101,7 +126,7 @@ Status Apply(const json& body, Application& a) {
     }
     *text = *v;
   }
-  return Status::Ok();
+  return ApplyPersonalKeys(body, a);
 }
 
 Status RequirePrivacyRole(const auth::Principal& p, Id org_id) {
@@ -109,7 +134,7 @@ Status RequirePrivacyRole(const auth::Principal& p, Id org_id) {
   if (role && *role >= Role::kAdmin) return Status::Ok();
   return PermissionDenied(
       "only the organisation's admins change dataClass, personalData, retention, purpose, "
-      "legalBasis, dataCategories or recipients");
+      "legalBasis, dataCategories, recipients or personalMetadataKeys");
 }
 
 // True when a change touches the privacy settings (data class, retention, record of
@@ -117,7 +142,8 @@ Status RequirePrivacyRole(const auth::Principal& p, Id org_id) {
 bool PrivacyChanged(const Application& before, const Application& after) {
   return before.data_class != after.data_class || before.retention != after.retention ||
          before.purpose != after.purpose || before.legal_basis != after.legal_basis ||
-         before.data_categories != after.data_categories || before.recipients != after.recipients;
+         before.data_categories != after.data_categories || before.recipients != after.recipients ||
+         before.personal_metadata_keys != after.personal_metadata_keys;
 }
 
 // An application as answered: its own settings plus the retention in force.
@@ -173,6 +199,9 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
     }
   }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateApplication(a));
+  // Decoders cache the device object they are given (decode/pipeline_decoder.h).
+  if (before.personal_metadata_keys != a.personal_metadata_keys)
+    ctx.store.decoders().InvalidateDecoders();
   Audit(ctx, p, req, a.org_id, "update", "application", std::to_string(a.id), body.dump());
   return Json(200, AppJson(ctx, a));
 }

@@ -16,6 +16,7 @@
 #include "http/router.h"
 #include "model/retention.h"
 #include "pipeline/pipeline.h"
+#include "sta/entity_changes.h"
 #include "store/store.h"
 
 namespace bysans::api {
@@ -48,6 +49,10 @@ struct ApiContext {
   // SensorThings over MQTT (server/sta_mqtt.h): the broker's URL, listed in the service root's
   // serverSettings with its conformance classes; empty when not served (an external broker).
   std::string sta_mqtt_url;
+  // Called after a Thing (device) or Datastream (series) was created or changed through the API
+  // (api/devices.cc, api/sta_datastreams.cc); server/sta_mqtt.h publishes the notifications
+  // (A.8). Unset = nobody listens. Must not block: it runs on the request's thread.
+  sta::EntityChangeHook on_entity_change;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
 };
@@ -86,4 +91,6 @@ void RegisterStaRoutes(http::Router& router, ApiContext& ctx);
 void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx);
 // Export and import of an organisation (api/org_export.cc, archive/README.md).
 void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
+// "Erase a data subject" jobs (api/subject_erasure_routes.cc).
+void RegisterSubjectErasureRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

@@ -238,7 +238,7 @@ Result<TestJob> PrepareTest(ApiContext& ctx, http::Request& req, const auth::Pri
   std::optional<Device> device;
   if (device_id) {
     BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, *device_id, Role::kEditor));
-    device = std::move(d);
+    device = WithoutPersonalMetadata(ctx.store, std::move(d));
   }
   if (decoder_id) {
     BYSANS_ASSIGN_OR_RETURN(job.decoder, LoadDecoder(ctx, p, *decoder_id, Role::kEditor));

@@ -245,6 +245,10 @@ Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
     BYSANS_ASSIGN_OR_RETURN(mqtt_out, IssueMqttCredentials(ctx, d));
   }
   Audit(ctx, p, req, d.org_id, "create", "device", std::to_string(d.id));
+  if (ctx.on_entity_change) {
+    ctx.on_entity_change(
+        {sta::EntityChange::Kind::kThingCreated, d.org_id, d.id, 0, {}, d.location.has_value()});
+  }
   json out = ToJson(d);
   if (!key.empty()) out["apiKey"] = key;
   if (!mqtt_out.is_null()) out["mqtt"] = mqtt_out;
@@ -253,9 +257,19 @@ Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
 
 Result<Device> PatchDeviceFromBody(ApiContext& ctx, const http::Request& req,
                                    const auth::Principal& p, Device d, const json& body) {
+  const Device before = d;
   BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d, /*create=*/false));
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateDevice(d));
   Audit(ctx, p, req, d.org_id, "update", "device", std::to_string(d.id), body.dump());
+  if (ctx.on_entity_change) {
+    sta::EntityChange change{sta::EntityChange::Kind::kThingChanged,
+                             d.org_id,
+                             d.id,
+                             0,
+                             sta::ChangedThingProperties(before, d),
+                             sta::LocationChanged(before, d)};
+    if (!change.properties.empty() || change.location_changed) ctx.on_entity_change(change);
+  }
   return d;
 }
 

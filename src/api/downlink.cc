@@ -11,6 +11,7 @@
 #include "decode/redecode.h"
 #include "lorawan/chirpstack.h"
 #include "store/mqtt_store.h"
+#include "store/personal_metadata.h"
 
 namespace bysans::api {
 namespace {
@@ -178,7 +179,7 @@ Result<http::Response> Prepare(DownlinkApi& api, http::Request& req,
   auto j = std::make_shared<EncodeJob>();
   j->input.data_json = b.object->dump(-1, ' ', false, json::error_handler_t::replace);
   j->input.fport = static_cast<int>(b.fport.value_or(0));
-  j->input.variables = dev.metadata;
+  j->input.variables = WithoutPersonalMetadata(ctx.store, dev).metadata;  // never to the engine
   auto org = ctx.store.GetOrganization(dev.org_id);
   j->time_ms = org.ok() ? org->decoder_timeout_ms : 0;
   j->principal = std::move(p);

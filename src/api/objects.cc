@@ -30,6 +30,7 @@ json ToJson(const Application& a) {
           {"legalBasis", a.legal_basis},
           {"dataCategories", a.data_categories},
           {"recipients", a.recipients},
+          {"personalMetadataKeys", a.personal_metadata_keys},
           {"createdAt", FormatRfc3339(a.created_ms)}};
 }
 

@@ -133,6 +133,11 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/organizations/{orgId}/exports", "", "ExportList", 200},
     {"GET", "/api/v1/organizations/{orgId}/exports/{jobId}/archive", "", "", 200},
     {"DELETE", "/api/v1/organizations/{orgId}/exports/{jobId}", "", "", 204},
+    // api/subject_erasure_routes.cc: a dry run answers 200 with a SubjectErasureReport.
+    {"POST", "/api/v1/organizations/{orgId}/subject-erasures", "SubjectErasureInput",
+     "SubjectErasure", 202},
+    {"GET", "/api/v1/organizations/{orgId}/subject-erasures", "", "SubjectErasureList", 200},
+    {"GET", "/api/v1/organizations/{orgId}/subject-erasures/{jobId}", "", "SubjectErasure", 200},
     {"POST", "/api/v1/organizations/import", "ImportArchive", "ImportReport", 201},
     // api/data_targets.cc.
     {"GET", "/api/v1/applications/{appId}/data-targets", "", "list:DataTarget", 200},
@@ -196,6 +201,55 @@ json Nullable(json s) {
   return s;
 }
 
+// api/subject_erasure_routes.cc: "erase a data subject" (issue 18).
+void SubjectErasureSchemas(json& s) {
+  json time = {{"description", "RFC 3339 or ms since the epoch; absent or null = all time"}};
+  s["SubjectErasureInput"] =
+      Obj({{"tag", {{"type", "string"}, {"description", "devices with this tag, or:"}}},
+           {"metadata", Obj({{"key", Str()}, {"value", Str()}}, {"key", "value"})},
+           {"from", time},
+           {"to", time},
+           {"deleteDevices",
+            {{"type", "boolean"}, {"description", "the devices go too (default false)"}}},
+           {"dryRun",
+            {{"type", "boolean"},
+             {"description", "answer 200 with the devices and counts, remove nothing"}}}});
+  s["SubjectErasureInput"]["description"] =
+      "exactly one of tag or metadata; only devices of the path's organisation match";
+  json counts = {{"readings", Int()},
+                 {"rawMessages", Int()},
+                 {"downlinks", Int()},
+                 {"alarms", Int()},
+                 {"shareRecords", Int()}};
+  json device = counts;
+  device["id"] = Int();
+  device["name"] = Str();
+  device["deviceDeleted"] = {{"type", "boolean"}};
+  device["done"] = {{"type", "boolean"}};
+  json totals = counts;
+  totals["devices"] = Int();
+  s["SubjectErasureReport"] = Obj({{"devices", {{"type", "array"}, {"items", Obj(device)}}},
+                                   {"totals", Obj(totals)},
+                                   {"range", Obj({{"from", Time()}, {"to", Time()}})},
+                                   {"requestedBy", Str()},
+                                   {"requestedAt", Time()},
+                                   {"startedAt", Time()},
+                                   {"finishedAt", Time()}});
+  s["SubjectErasure"] =
+      Obj({{"id", Int()},
+           {"orgId", Int()},
+           {"state", {{"type", "string"}, {"enum", {"queued", "running", "done", "failed"}}}},
+           {"request", {{"$ref", "#/components/schemas/SubjectErasureInput"}}},
+           {"report", {{"$ref", "#/components/schemas/SubjectErasureReport"}}},
+           {"error", Str()},
+           {"requestedBy", Str()},
+           {"createdAt", Time()},
+           {"updatedAt", Time()}});
+  s["SubjectErasureList"] =
+      Obj({{"items",
+            {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/SubjectErasure"}}}}}});
+}
+
 // api/applications.cc: an application with its privacy settings (issue 18).
 void ApplicationSchemas(json& s) {
   json days = {{"type", "integer"}, {"minimum", 1}, {"maximum", 36500}, {"nullable", true}};
@@ -224,7 +278,15 @@ void ApplicationSchemas(json& s) {
                 {"purpose", text},
                 {"legalBasis", text},
                 {"dataCategories", text},
-                {"recipients", text}};
+                {"recipients", text},
+                {"personalMetadataKeys",
+                 {{"type", "array"},
+                  {"items", Str()},
+                  {"maxItems", 100},
+                  {"description",
+                   "device metadata keys holding personal data: never passed to decoders or "
+                   "encoders, data targets, NGSI-LD or open data; members still see them in the "
+                   "device API. Changed by admins only (403)"}}}};
   s["AuditExport"] = Obj(
       {{"orgId", Int()},
        {"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/AuditEntry"}}}}}});
@@ -256,6 +318,7 @@ void ApplicationSchemas(json& s) {
   props["createdAt"] = Time();
   props["effectiveRetention"] = {{"$ref", "#/components/schemas/Retention"}};
   s["Application"] = Obj(props);
+  SubjectErasureSchemas(s);
 }
 
 // api/open_data.cc and api/open_data_public.cc.
@@ -632,6 +695,7 @@ json Components() {
                       {"raisedAt", Time()},
                       {"acknowledgedAt", Nullable(Time())},
                       {"acknowledgedBy", Nullable(Str())},
+                      {"acknowledgeComment", Str()},
                       {"clearedAt", Nullable(Time())},
                       {"clearedBy", Nullable(Str())},
                       {"values", {{"type", "object"}}},

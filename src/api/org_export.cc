@@ -181,6 +181,8 @@ json ReportJson(const archive::ImportReport& r) {
           {"invitations", r.invitations},
           {"readings", r.readings},
           {"rawMessages", r.raw_messages},
+          {"silences", r.silences},
+          {"alarms", r.alarms},
           {"notes", r.notes}};
 }
 

@@ -32,6 +32,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterStaRoutes(router, ctx);             // api/sta.cc: SensorThings API
   RegisterStaWriteRoutes(router, ctx);        // api/sta_write.cc: its writes
   RegisterOrgExportRoutes(router, ctx);       // api/org_export.cc: export, import
+  RegisterSubjectErasureRoutes(router, ctx);  // api/subject_erasure_routes.cc
 }
 
 }  // namespace bysans::api

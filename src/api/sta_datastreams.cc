@@ -81,6 +81,8 @@ Result<SeriesRef> NewSeries(ApiContext& ctx, const http::Request& req, const aut
                          w.key.substr(0, 64) + "': " + DatastreamPath(s.id));
   Audit(ctx, p, req, d.org_id, "create", "datastream", std::to_string(s.id),
         "key '" + w.key.substr(0, 64) + "' of device " + std::to_string(d.id) + " (SensorThings)");
+  if (ctx.on_entity_change)
+    ctx.on_entity_change({sta::EntityChange::Kind::kDatastreamCreated, d.org_id, d.id, s.id});
   return s;
 }
 
@@ -125,6 +127,13 @@ Result<http::Response> PatchStaDatastream(ApiContext& ctx, const http::Request& 
   BYSANS_RETURN_IF_ERROR(ctx.store.SetSeriesUnit(id, unit));
   Audit(ctx, p, req, ds.device.org_id, "update", "datastream", std::to_string(id),
         "unit '" + unit.substr(0, 64) + "' (SensorThings)");
+  if (ctx.on_entity_change) {
+    ctx.on_entity_change({sta::EntityChange::Kind::kDatastreamChanged,
+                          ds.device.org_id,
+                          ds.device.id,
+                          id,
+                          {"unitOfMeasurement"}});
+  }
   return StaEntityAnswer(ctx, req, ds.device.org_id, DatastreamPath(id), 200);
 }
 

@@ -279,9 +279,12 @@ Result<std::optional<Id>> OwnerOfPath(ApiContext& ctx, std::string_view path) {
     series = sta::ParseNumericId(id);
   } else if (set == "Observations") {
     if (auto key = sta::ParseObservationId(id)) series = key->series_id;
-  } else if (set == "Things" || set == "Locations" || set == "HistoricalLocations" ||
-             set == "FeaturesOfInterest") {
+  } else if (set == "Things" || set == "FeaturesOfInterest") {
     return std::optional<Id>(sta::ParseNumericId(id).value_or(0));
+  } else if (set == "Locations" || set == "HistoricalLocations") {  // a location history entry
+    auto entry = ctx.store.GetDeviceLocation(sta::ParseNumericId(id).value_or(0));
+    if (!entry.ok() && entry.status().code() != Code::kNotFound) return entry.status();
+    return std::optional<Id>(entry.ok() ? entry->device_id : 0);
   } else {
     return std::optional<Id>();
   }

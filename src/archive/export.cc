@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "act/action_secrets.h"
+#include "archive/alarms.h"
 #include "archive/format.h"
 #include "archive/member.h"
 #include "archive/records.h"
@@ -108,6 +109,17 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
   BYSANS_ASSIGN_OR_RETURN(auto creds, store.mqtt().ListCredentials());
   std::map<Id, std::string> mqtt_user;
   for (const auto& c : creds) mqtt_user[c.device_id] = c.username;
+  std::vector<Id> device_ids;
+  for (const auto& d : m.devices) device_ids.push_back(d.id);
+  BYSANS_ASSIGN_OR_RETURN(std::vector<DeviceLocation> history,
+                          store.ListDeviceLocations(device_ids));
+  std::map<Id, json> history_of;  // device -> [{time, lat, lon}], oldest first
+  for (const DeviceLocation& h : history) {
+    json& list = history_of[h.device_id];
+    if (list.is_null()) list = json::array();
+    list.push_back(
+        {{"time", FormatRfc3339(h.time)}, {"lat", h.location.lat}, {"lon", h.location.lon}});
+  }
   json jd = json::array();
   for (const auto& d : m.devices) {
     json meta = json::object();
@@ -129,6 +141,8 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
                 {"inMaintenance", d.in_maintenance},
                 {"createdAt", FormatRfc3339(d.created_ms)},
                 {"decoderId", decoder_of(att.by_device, d.id)}};
+    if (auto h = history_of.find(d.id); h != history_of.end())
+      dev["locationHistory"] = std::move(h->second);
     if (d.transport == Transport::kHttp) dev["ingestKey"] = kReenter;
     auto u = mqtt_user.find(d.id);
     if (u != mqtt_user.end()) dev["mqtt"] = {{"username", u->second}, {"password", kReenter}};
@@ -365,6 +379,24 @@ Result<ExportSummary> ExportOrganization(Store& store, const Clock& clock, Id or
   manifest.files.push_back(Describe(kRawMessages, messages));
   members.emplace_back(kReadings, readings_path);
   members.emplace_back(kRawMessages, messages_path);
+
+  MemberWriter alarms;
+  const std::string alarms_path = (spool.dir / kAlarms).string();
+  BYSANS_RETURN_IF_ERROR(alarms.Open(alarms_path, true));
+  AlarmFilter of_org;
+  of_org.org_id = org_id;
+  for (int64_t offset = 0;; offset += kPage) {
+    if (cancel.load()) return Unavailable("the export was cancelled");
+    BYSANS_ASSIGN_OR_RETURN(auto page, store.rules().ListAlarms(of_org, Page{kPage, offset}));
+    buf.clear();
+    for (const auto& a : page.items) AppendAlarmLine(buf, a);
+    BYSANS_RETURN_IF_ERROR(alarms.Append(buf, static_cast<int64_t>(page.items.size())));
+    sum.alarms += static_cast<int64_t>(page.items.size());
+    if (static_cast<int64_t>(page.items.size()) < kPage) break;
+  }
+  BYSANS_RETURN_IF_ERROR(alarms.Finish());
+  manifest.files.push_back(Describe(kAlarms, alarms));
+  members.emplace_back(kAlarms, alarms_path);
 
   const std::string partial = out_path + ".partial";
   std::FILE* out = std::fopen(partial.c_str(), "wb");

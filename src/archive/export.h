@@ -25,6 +25,7 @@ struct ExportSummary {
   int64_t devices = 0;
   int64_t readings = 0;
   int64_t raw_messages = 0;
+  int64_t alarms = 0;
   int64_t bytes = 0;
 };
 

@@ -102,7 +102,9 @@ elsewhere.
   (null: the server default), the record of processing texts, decoder id).
 - `device_models.json`: FIWARE DeviceModel documents (`doc`).
 - `devices.json`: devices (application, name, transport, LoRaWAN DevEUI, location as WGS 84
-  lat/lon, tags, metadata, device model, expected interval, decoder id, MQTT user name).
+  lat/lon, tags, metadata, device model, expected interval, decoder id, MQTT user name) and
+  `locationHistory`: every location the device had, oldest first, with the time it was set
+  (SensorThings HistoricalLocations).
 - `decoders.json`: payload decoders with every saved version (`versions`, oldest first: code,
   calling convention, time).
 - `rules.json`: alarm rules (`definition` as the rules API takes it). `silences.json`: active
@@ -117,6 +119,11 @@ elsewhere.
   (received), `transport` ("http", "mqtt", "lorawan"), `contentType`, `payload` (the bytes,
   base64), `decodeStatus` ("ok", "error", "none", "pending"), `decodeError`, `decodeErrors`,
   `decodeWarnings` (the decoder's notes). Ordered by device id, then as received.
+- `alarms.jsonl.gz`: every alarm a rule raised, one per line: `id`, `rule`, `device`, `state`
+  ("active", "acknowledged", "cleared"), `raisedAt`, and `alarm`, the whole alarm: `severity`,
+  `message`, `values` (the readings that raised it), who acknowledged or cleared it and when
+  (`ackBy`, `ackMs`, `clearedBy`, `clearedMs`: times in milliseconds since 1970), `comments`,
+  `history`. Newest first.
 
 ## Secrets are not in this archive
 Password hashes, API keys, device ingest keys, MQTT device passwords, data target headers and

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "archive/alarms.h"
 #include "archive/format.h"
 #include "archive/member.h"
 #include "archive/records.h"
@@ -151,6 +152,7 @@ struct Parsed {
     Device d;
     std::optional<Id> decoder;
     std::string mqtt_username;
+    std::vector<DeviceLocation> history;  // locationHistory, oldest first (optional)
   };
   std::vector<Dev> devices;
   struct Dec {
@@ -162,7 +164,8 @@ struct Parsed {
   std::vector<std::pair<DataTarget, std::vector<std::string>>> targets;  // + header names
   std::vector<MqttIntegration> integrations;
   std::vector<std::pair<std::string, Role>> members;
-  int64_t silences = 0;
+  std::vector<SilenceRecord> silences;
+  std::vector<AlarmRecord> alarms;  // alarms.jsonl.gz, when the archive has it
 };
 
 Status CheckArray(const json& doc, const std::string& name) {
@@ -278,6 +281,17 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     d.d.expected_interval_s = o.Int("expectedIntervalS");
     d.d.in_maintenance = o.Bool("inMaintenance");
     d.d.created_ms = o.Time("createdAt");
+    if (o.ok() && devs[i].contains("locationHistory")) {  // archives before it have none
+      const json& hist = o.Any("locationHistory", false);
+      if (o.ok() && !hist.is_array()) o.Fail("locationHistory", "must be an array");
+      for (size_t k = 0; o.ok() && k < hist.size(); ++k) {
+        Obj h(hist[k], at("devices.json", i) + ".locationHistory[" + std::to_string(k) + "]", err);
+        DeviceLocation e;
+        e.time = h.Time("time");
+        e.location = Location{h.Num("lat"), h.Num("lon")};
+        d.history.push_back(e);
+      }
+    }
     d.decoder = o.OptId("decoderId");
     if (o.ok() && d.decoder && !dec_ids.count(*d.decoder))
       o.Fail("decoderId", "names no decoder of the archive");
@@ -310,7 +324,24 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     r.created_ms = o.Time("createdAt");
     p.rules.emplace_back(r, def);
   }
-  p.silences = static_cast<int64_t>(docs.at("silences.json").size());
+  std::set<Id> rule_ids;
+  for (const auto& [r, def] : p.rules) rule_ids.insert(r.id);
+  const json& silences = docs.at("silences.json");
+  for (size_t i = 0; i < silences.size() && err.ok(); ++i) {
+    Obj o(silences[i], at("silences.json", i), err);
+    SilenceRecord s;
+    s.id = o.IdOf("id");
+    s.device_id = o.OptId("deviceId");
+    s.rule_id = o.OptId("ruleId");
+    s.until_ms = o.Time("until");
+    s.created_by = o.Str("createdBy");
+    s.created_ms = o.Time("createdAt");
+    if (o.ok() && s.device_id && !dev_ids.count(*s.device_id))
+      o.Fail("deviceId", "names no device of the archive");
+    if (o.ok() && s.rule_id && !rule_ids.count(*s.rule_id))
+      o.Fail("ruleId", "names no rule of the archive");
+    p.silences.push_back(s);
+  }
   const json& targets = docs.at("data_targets.json");
   for (size_t i = 0; i < targets.size() && err.ok(); ++i) {
     Obj o(targets[i], at("data_targets.json", i), err);
@@ -467,11 +498,26 @@ Status Verify(std::FILE* f, Parsed& p) {
     return Status::Ok();
   }));
   RawMessage m;
-  return ForEachLine(f, p, kRawMessages, [&](std::string_view line) -> Status {
+  BYSANS_RETURN_IF_ERROR(ForEachLine(f, p, kRawMessages, [&](std::string_view line) -> Status {
     BYSANS_RETURN_IF_ERROR(ParseRawMessageLine(line, m));
     if (!devices.count(m.device_id))
       return InvalidArgument("field \"device\": " + std::to_string(m.device_id) +
                              " is not in devices.json");
+    return Status::Ok();
+  }));
+  if (!p.entries.count(kAlarms)) return Status::Ok();  // an archive from before alarms
+  std::set<Id> rules;
+  for (const auto& [r, def] : p.rules) rules.insert(r.id);
+  return ForEachLine(f, p, kAlarms, [&](std::string_view line) -> Status {
+    AlarmRecord a;
+    BYSANS_RETURN_IF_ERROR(ParseAlarmLine(line, a));
+    if (!devices.count(a.device_id))
+      return InvalidArgument("field \"device\": " + std::to_string(a.device_id) +
+                             " is not in devices.json");
+    if (!rules.count(a.rule_id))
+      return InvalidArgument("field \"rule\": " + std::to_string(a.rule_id) +
+                             " is not in rules.json");
+    p.alarms.push_back(std::move(a));
     return Status::Ok();
   });
 }
@@ -558,6 +604,8 @@ class Writer {
     for (size_t i = 0; i < made.size(); ++i) {
       const auto& d = p_.devices[i];
       devices_[d.d.id] = made[i].id;
+      if (!d.history.empty())
+        BYSANS_RETURN_IF_ERROR(store_.ReplaceDeviceLocations(made[i].id, d.history));
       if (d.decoder)
         BYSANS_RETURN_IF_ERROR(dec.SetDeviceDecoder(made[i].id, decoders_[*d.decoder]));
       ++rep_.devices;
@@ -587,7 +635,8 @@ class Writer {
       nr.org_id = rep_.org_id;
       nr.enabled = false;
       nr.definition = d.dump();
-      BYSANS_RETURN_IF_ERROR(store_.rules().CreateRule(nr).status());
+      BYSANS_ASSIGN_OR_RETURN(auto made, store_.rules().CreateRule(nr));
+      rules_[r.id] = made.id;
       ++rep_.rules;
     }
     if (!p_.rules.empty()) {
@@ -595,8 +644,14 @@ class Writer {
                            " rules were imported disabled: re-enter their actions' URLs and "
                            "secrets, then enable them");
     }
-    if (p_.silences > 0)
-      rep_.notes.push_back(std::to_string(p_.silences) + " silences were not imported");
+    for (const SilenceRecord& s : p_.silences) {
+      SilenceRecord ns = s;
+      ns.org_id = rep_.org_id;
+      if (s.device_id) ns.device_id = devices_.at(*s.device_id);
+      if (s.rule_id) ns.rule_id = rules_.at(*s.rule_id);
+      BYSANS_RETURN_IF_ERROR(store_.rules().CreateSilence(ns).status());
+      ++rep_.silences;
+    }
     for (auto& [t, headers] : p_.targets) {
       DataTarget nt = t;
       nt.org_id = rep_.org_id;
@@ -643,6 +698,21 @@ class Writer {
     return Status::Ok();
   }
 
+  // The alarms, oldest first, under the new ids; no action runs for them (no outbox).
+  Status Alarms() {
+    std::vector<const AlarmRecord*> order;
+    for (const AlarmRecord& a : p_.alarms) order.push_back(&a);
+    std::sort(order.begin(), order.end(),
+              [](const AlarmRecord* a, const AlarmRecord* b) { return a->id < b->id; });
+    for (const AlarmRecord* a : order) {
+      BYSANS_ASSIGN_OR_RETURN(AlarmRecord na, RemapAlarm(*a, rep_.org_id, rules_.at(a->rule_id),
+                                                         devices_.at(a->device_id)));
+      BYSANS_RETURN_IF_ERROR(store_.rules().CreateAlarm(std::move(na), nullptr).status());
+      ++rep_.alarms;
+    }
+    return Status::Ok();
+  }
+
   Status Data(std::FILE* f, const std::atomic<bool>& cancel) {
     const int64_t total = ManifestRecords(p_, kReadings) + ManifestRecords(p_, kRawMessages);
     int64_t done = 0;
@@ -684,7 +754,7 @@ class Writer {
   const ImportOptions& opts_;
   Parsed& p_;
   ImportReport& rep_;
-  std::unordered_map<Id, Id> apps_, models_, devices_, decoders_;
+  std::unordered_map<Id, Id> apps_, models_, devices_, decoders_, rules_;
 };
 
 }  // namespace
@@ -705,6 +775,7 @@ Result<ImportReport> ImportArchive(Store& store, const Clock& clock, const std::
   Writer w(store, clock, opts, p, rep);
   Status st = w.Meta();
   if (st.ok()) st = w.Data(f.get(), cancel);
+  if (st.ok()) st = w.Alarms();
   if (!st.ok()) {
     if (rep.org_id != 0) {
       Status undo = store.DeleteOrganization(rep.org_id);

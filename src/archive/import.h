@@ -29,7 +29,8 @@ struct ImportReport {
   Id org_id = 0;
   std::string org_name;
   int64_t applications = 0, devices = 0, device_models = 0, decoders = 0, rules = 0,
-          data_targets = 0, integrations = 0, invitations = 0, readings = 0, raw_messages = 0;
+          data_targets = 0, integrations = 0, invitations = 0, readings = 0, raw_messages = 0,
+          silences = 0, alarms = 0;
   std::vector<std::string> notes;  // what needs a person: secrets to re-enter, clashes
 };
 

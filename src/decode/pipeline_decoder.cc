@@ -226,6 +226,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   auto dec = resolver_.For(*u.device);
   if (!dec) return;  // detached between Applies and Decode: keep the parsed readings
   DecodeInput in = MakeDecodeInputWith(*u.device, u.raw, u.fport, u.frame, *DeviceJsonOf(u));
+  for (const std::string& k : *PersonalKeys(u.device->app_id)) in.variables.erase(k);
   const bool lorawan = IsLorawan(*u.device, u.raw);
   // ChirpStack join/status/ack events and empty frames carry nothing for a payload decoder:
   // their readings stay as the transport parsed them.
@@ -263,18 +264,39 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
 
 std::shared_ptr<const std::string> PipelineDecoder::DeviceJsonOf(const pipeline::Uplink& u) {
   const TimeMs now = u.raw.received_ms;
+  const uint64_t gen = decoders_.generation();
   {
     std::lock_guard lock(device_json_mu_);
     auto it = device_json_.find(u.device->id);
     if (it != device_json_.end() && it->second.device == u.device && now >= it->second.built_ms &&
-        now - it->second.built_ms < kDeviceJsonReuseMs)
+        now - it->second.built_ms < kDeviceJsonReuseMs && it->second.generation == gen)
       return it->second.json;
   }
-  auto json = std::make_shared<const std::string>(
-      Os2iotDeviceJson(*u.device, DeviceModelDoc(meta_, *u.device)));
+  Device d = *u.device;
+  StripPersonalMetadata(*PersonalKeys(d.app_id), &d);
+  auto json = std::make_shared<const std::string>(Os2iotDeviceJson(d, DeviceModelDoc(meta_, d)));
   std::lock_guard lock(device_json_mu_);
-  device_json_[u.device->id] = DeviceJson{u.device, now, json};
+  device_json_[u.device->id] = DeviceJson{u.device, now, json, gen};
   return json;
+}
+
+std::shared_ptr<const std::vector<std::string>> PipelineDecoder::PersonalKeys(Id app_id) {
+  const uint64_t gen = decoders_.generation();
+  {
+    std::shared_lock lock(time_mu_);
+    if (gen == personal_generation_)
+      if (auto it = personal_keys_.find(app_id); it != personal_keys_.end()) return it->second;
+  }
+  auto app = meta_.GetApplication(app_id);
+  auto keys = std::make_shared<const std::vector<std::string>>(
+      app.ok() ? app->personal_metadata_keys : std::vector<std::string>());
+  std::unique_lock lock(time_mu_);
+  if (gen != personal_generation_) {
+    personal_keys_.clear();
+    personal_generation_ = gen;
+  }
+  if (app.ok()) personal_keys_[app_id] = keys;
+  return keys;
 }
 
 int64_t PipelineDecoder::TimeLimitMs(Id org_id) {

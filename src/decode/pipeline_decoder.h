@@ -15,6 +15,7 @@
 #include "decode/quarantine.h"
 #include "pipeline/pipeline.h"
 #include "store/decoder_store.h"
+#include "store/personal_metadata.h"
 #include "store/store.h"
 
 namespace bysans::decode {
@@ -98,6 +99,9 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
   // The organisation's decoder time limit (Organization::decoder_timeout_ms), cached until
   // DecoderStore::generation() changes (the organisation PATCH invalidates it).
   int64_t TimeLimitMs(Id org_id);
+  // The application's personal metadata keys (Application::personal_metadata_keys), never given
+  // to a decoder; cached like TimeLimitMs (the application PATCH invalidates it).
+  std::shared_ptr<const std::vector<std::string>> PersonalKeys(Id app_id);
 
   // How long a device's OS2iot object (its DeviceModel document included) is reused; a changed
   // device (a new Device from the device cache) builds it again at once.
@@ -108,6 +112,7 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
     std::shared_ptr<const Device> device;  // the Device it was built from
     TimeMs built_ms = 0;                   // receive time of the uplink that built it
     std::shared_ptr<const std::string> json;
+    uint64_t generation = 0;  // DecoderStore::generation() it was built at
   };
   // Os2iotDeviceJson of the uplink's device: built once per Device object and
   // kDeviceJsonReuseMs, not per uplink (a DeviceModel read and two JSON passes).
@@ -121,6 +126,8 @@ class PipelineDecoder final : public pipeline::UplinkDecoder {
   std::shared_mutex time_mu_;
   uint64_t time_generation_ = 0;
   std::unordered_map<Id, int64_t> time_ms_;
+  uint64_t personal_generation_ = 0;  // guarded by time_mu_
+  std::unordered_map<Id, std::shared_ptr<const std::vector<std::string>>> personal_keys_;
   std::mutex device_json_mu_;
   std::unordered_map<Id, DeviceJson> device_json_;  // by device id
 };

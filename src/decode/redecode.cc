@@ -130,7 +130,8 @@ Status Redecode(Store& store, DecoderRunner& runner, const RedecodeRequest& req,
     total += n;
   }
   if (progress) progress(done, total, errors);
-  for (const Device& d : devices) {
+  for (const Device& stored : devices) {
+    const Device d = WithoutPersonalMetadata(store, stored);  // decoders never see them
     std::string model = DeviceModelDoc(store, d);
     Id after = 0;
     for (;;) {

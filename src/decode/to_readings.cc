@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "core/padded_copy.h"
 #include "core/time_format.h"
 
 namespace bysans::decode {
@@ -272,10 +273,8 @@ ReadingsConverter::~ReadingsConverter() = default;
 Result<ConvertedReadings> ReadingsConverter::Convert(std::string_view json, Id device_id,
                                                      TimeMs default_ts) {
   dom::element root;
-  impl_->buffer.assign(json);
-  impl_->buffer.resize(json.size() + simdjson::SIMDJSON_PADDING);
-  auto err =
-      impl_->parser.parse(impl_->buffer.data(), json.size(), /*realloc_if_needed=*/false).get(root);
+  const char* padded = PaddedCopy(json, simdjson::SIMDJSON_PADDING, impl_->buffer);
+  auto err = impl_->parser.parse(padded, json.size(), /*realloc_if_needed=*/false).get(root);
   std::string huge_warning;
   if (err == simdjson::NUMBER_ERROR) {
     // One odd value never fails the decode: integers beyond 64 bits become doubles.
@@ -284,10 +283,10 @@ Result<ConvertedReadings> ReadingsConverter::Convert(std::string_view json, Id d
       huge_warning = "integer " + first.substr(0, 40) +
                      (n > 1 ? " and " + std::to_string(n - 1) + " more" : std::string()) +
                      " beyond 64 bits stored as a double (precision lost)";
-      size_t size = text.size();
-      impl_->buffer = std::move(text);
-      impl_->buffer.resize(size + simdjson::SIMDJSON_PADDING);
-      err = impl_->parser.parse(impl_->buffer.data(), size, false).get(root);
+      err = impl_->parser
+                .parse(PaddedCopy(text, simdjson::SIMDJSON_PADDING, impl_->buffer), text.size(),
+                       false)
+                .get(root);
     }
   }
   if (err != simdjson::SUCCESS) {

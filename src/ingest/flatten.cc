@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/json_depth.h"
+#include "core/padded_copy.h"
 #include "core/time_format.h"
 
 namespace bysans::ingest {
@@ -222,6 +223,7 @@ Status MalformedJson(std::string_view text, const njson::parse_error& e) {
 
 struct JsonFlattener::Impl {
   simdjson::dom::parser parser;
+  std::string buffer;  // the text copied with simdjson's padding, reused
 };
 
 JsonFlattener::JsonFlattener() : impl_(std::make_unique<Impl>()) {}
@@ -231,7 +233,8 @@ Status JsonFlattener::Flatten(std::string_view json_text, Id device_id, TimeMs t
                               std::vector<Reading>& out, const FlattenOptions& options) {
   Emitter em(device_id, ts, out);
   simdjson::dom::element root;
-  auto err = impl_->parser.parse(json_text.data(), json_text.size(), true).get(root);
+  const char* padded = PaddedCopy(json_text, simdjson::SIMDJSON_PADDING, impl_->buffer);
+  auto err = impl_->parser.parse(padded, json_text.size(), false).get(root);
   Status st;
   if (err == simdjson::SUCCESS) {
     if (root.is_object()) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_depth.h"
+#include "core/padded_copy.h"
 #include "core/time_format.h"
 
 namespace bysans::lorawan {
@@ -49,7 +50,7 @@ class NView {
   std::string_view str() const { return v_->get_ref<const std::string&>(); }
   int64_t integer() const { return v_->get<int64_t>(); }
   double number() const { return v_->get<double>(); }
-  NView Get(const char* name) const {
+  NView Get(std::string_view name) const {
     auto it = v_->find(name);
     return it == v_->end() ? NView() : NView(&*it);
   }
@@ -86,7 +87,7 @@ class SView {
     return v_.get_int64().value_unsafe();
   }
   double number() const { return v_.get_double().value_unsafe(); }
-  SView Get(const char* name) const {
+  SView Get(std::string_view name) const {
     SView found;
     for (auto field : simdjson::dom::object(v_.get_object().value_unsafe())) {
       if (field.key == name) found = SView(field.value);
@@ -252,6 +253,7 @@ struct EventParser::Impl {
   Impl() : depth_limited(parser.allocate(4096, kMaxJsonDepth) == simdjson::SUCCESS) {}
   simdjson::dom::parser parser;
   const bool depth_limited;
+  std::string buffer;  // the event copied with simdjson's padding, reused
 };
 
 EventParser::EventParser() : impl_(std::make_unique<Impl>()) {}
@@ -263,7 +265,8 @@ Result<ChirpstackEvent> EventParser::Parse(const EventTopic& topic, std::string_
   // before nlohmann gives its verdict.
   if (!impl_->depth_limited) BYSANS_RETURN_IF_ERROR(CheckJsonDepth(payload));
   simdjson::dom::element root;
-  if (impl_->parser.parse(payload.data(), payload.size(), true).get(root) == simdjson::SUCCESS)
+  const char* padded = PaddedCopy(payload, simdjson::SIMDJSON_PADDING, impl_->buffer);
+  if (impl_->parser.parse(padded, payload.size(), false).get(root) == simdjson::SUCCESS)
     return EventOf(topic, SView(root));
   BYSANS_RETURN_IF_ERROR(CheckJsonDepth(payload));
   json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);

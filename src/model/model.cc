@@ -99,4 +99,10 @@ const char* DecodeStatusName(DecodeStatus s) {
   return "pending";
 }
 
+bool StripPersonalMetadata(const std::vector<std::string>& personal_keys, Device* d) {
+  bool removed = false;
+  for (const std::string& k : personal_keys) removed |= d->metadata.erase(k) > 0;
+  return removed;
+}
+
 }  // namespace bysans

@@ -66,6 +66,10 @@ struct Application {
   std::string legal_basis;
   std::string data_categories;
   std::string recipients;
+  // Device metadata keys that hold personal data (a citizen's id, an address): never passed to
+  // decoders, data targets, NGSI-LD, open data or the live stream (PersonalMetadataStripped);
+  // members still see them in the device API.
+  std::vector<std::string> personal_metadata_keys;
 };
 
 struct Location {
@@ -88,6 +92,11 @@ struct Device {
   bool in_maintenance = false;
   TimeMs created_ms = 0;
 };
+
+// Removes the metadata keys its application marks personal (Application::
+// personal_metadata_keys) from a device about to leave bysans' own API: the decoder's input, a
+// data target's or NGSI-LD payload, open data, the live stream. True when one was removed.
+bool StripPersonalMetadata(const std::vector<std::string>& personal_keys, Device* d);
 
 // FIWARE Smart Data Models DeviceModel. `doc` keeps the whole JSON document
 // (controlledProperty, brandName, modelName, ...); the fields below are the

@@ -233,6 +233,9 @@ Status App::Start() {
       m.pipeline->AddSharedCommitListener([s = m.sta_mqtt.get()](auto device, auto readings) {
         s->OnCommitted(std::move(device), std::move(readings));
       });
+      m.ctx->on_entity_change = [s = m.sta_mqtt.get()](const sta::EntityChange& change) {
+        s->OnEntityChange(change);
+      };
     }
     m.mqtt = std::make_unique<mqtt::MqttService>(mo, *m.store, *m.pipeline, m.metrics, m.clock,
                                                  m.random);  // started at the end of Start()

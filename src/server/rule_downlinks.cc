@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "decode/redecode.h"
+#include "store/personal_metadata.h"
 
 namespace bysans {
 namespace {
@@ -25,7 +26,7 @@ class RuleEncoder {
     decode::EncodeInput in;
     in.data_json = r.object_json;
     in.fport = r.fport > 0 ? r.fport : 0;
-    in.variables = dev.metadata;
+    in.variables = WithoutPersonalMetadata(store_, dev).metadata;  // never to the engine
     auto org = store_.GetOrganization(dev.org_id);
     const int64_t time_ms = org.ok() ? org->decoder_timeout_ms : 0;
     auto done = std::make_shared<std::promise<decode::EncodeResult>>();

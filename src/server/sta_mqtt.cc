@@ -77,6 +77,7 @@ struct StaMqttService::Impl {
   std::condition_variable q_cv;
   std::deque<Committed> queue;
   size_t queued_readings = 0;
+  std::deque<sta::EntityChange> changes;        // bounded by opts.queue_capacity too
   std::deque<std::shared_ptr<Creating>> retry;  // refused by the pipeline (back-pressure)
   bool stopping = false;
   std::thread worker;
@@ -183,9 +184,59 @@ struct StaMqttService::Impl {
     q_cv.notify_one();
   }
 
+  void OnEntityChange(const sta::EntityChange& change) {
+    if (!any_keys.load(std::memory_order_relaxed)) return;
+    std::shared_ptr<const OrgSet> with_keys = std::atomic_load(&orgs);
+    if (!with_keys->count(change.org_id)) return;
+    {
+      std::lock_guard lock(q_mu);
+      if (changes.size() >= opts.queue_capacity) {
+        dropped->Increment();
+        return;
+      }
+      changes.push_back(change);
+    }
+    q_cv.notify_one();
+  }
+
+  // Publishes the notifications of the changes (sta/entity_changes.h), each rendered with a
+  // Catalog of its organisation. A new Thing or Datastream is not yet in the keys' ACL: a reload
+  // is asked for (MaybeReload, at most every entity_refresh_ms).
+  void PublishChanges(std::deque<sta::EntityChange>& batch) {
+    std::vector<mqtt::OutgoingMessage> out;
+    for (const sta::EntityChange& c : batch) {
+      using K = sta::EntityChange::Kind;
+      if (c.kind == K::kThingCreated || c.kind == K::kDatastreamCreated) {
+        std::lock_guard lock(mu);
+        acl_stale = true;
+      }
+      sta::Catalog catalog(store, std::vector<Id>{c.org_id});
+      if (c.kind == K::kDatastreamCreated) {
+        if (const SeriesRef* s = catalog.series(c.series_id)) {
+          std::lock_guard lock(mu);  // known now: its first reading announces nothing more
+          series_ids.emplace(SeriesKey(s->device_id, s->key), s->id);
+        }
+      }
+      for (sta::MqttNotification& n : sta::ChangeNotifications(catalog, base_url, c))
+        out.push_back({std::move(n.topic), std::move(n.payload)});
+    }
+    if (out.empty()) return;
+    const double n = static_cast<double>(out.size());
+    Status st = client->PublishBatch(std::move(out), 0, false, [this, n](const Status& s) {
+      if (s.ok()) {
+        published->Increment(n);
+      } else {
+        dropped->Increment(n);
+      }
+    });
+    if (!st.ok()) dropped->Increment(n);
+  }
+
   // The series id of a reading: from the map the last reload built, else (a series newer than
-  // the ACL) from the store, and the ACL is then refreshed.
-  std::optional<int64_t> SeriesOf(const Reading& r) {
+  // the ACL) from the store, and the ACL is then refreshed; a series that was not known is
+  // added to `created` (a Datastream created by a device's reading, announced as such).
+  std::optional<int64_t> SeriesOf(const Reading& r, std::vector<sta::EntityChange>& created,
+                                  Id org_id) {
     const std::string key = SeriesKey(r.device_id, r.key);
     {
       std::lock_guard lock(mu);
@@ -196,7 +247,11 @@ struct StaMqttService::Impl {
     std::lock_guard lock(mu);
     std::optional<int64_t> found;
     for (const SeriesRef& s : *list) {
-      if (series_ids.emplace(SeriesKey(s.device_id, s.key), s.id).second) acl_stale = true;
+      if (series_ids.emplace(SeriesKey(s.device_id, s.key), s.id).second) {
+        acl_stale = true;
+        created.push_back(
+            {sta::EntityChange::Kind::kDatastreamCreated, org_id, s.device_id, s.id, {}, false});
+      }
       if (s.key == r.key) found = s.id;
     }
     return found;
@@ -219,7 +274,13 @@ struct StaMqttService::Impl {
     };
     for (const Committed& c : batch) {
       for (const Reading& r : *c.readings) {
-        std::optional<int64_t> series = SeriesOf(r);
+        std::vector<sta::EntityChange> new_series;
+        std::optional<int64_t> series = SeriesOf(r, new_series, c.device->org_id);
+        if (!new_series.empty()) {
+          flush();  // the Datastream is announced before its first Observation
+          std::deque<sta::EntityChange> changes(new_series.begin(), new_series.end());
+          PublishChanges(changes);
+        }
         if (!series) continue;
         out.push_back({sta::DatastreamObservationsTopic(*series),
                        sta::ObservationNotification(catalog, base_url, *series, r)});
@@ -250,15 +311,19 @@ struct StaMqttService::Impl {
   void Run() {
     std::unique_lock lock(q_mu);
     while (!stopping) {
-      q_cv.wait_for(lock, std::chrono::milliseconds(200),
-                    [&] { return stopping || !queue.empty() || !retry.empty(); });
+      q_cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
+        return stopping || !queue.empty() || !retry.empty() || !changes.empty();
+      });
       if (stopping) break;
+      std::deque<sta::EntityChange> entity_changes;
+      entity_changes.swap(changes);
       std::deque<Committed> batch;
       batch.swap(queue);
       queued_readings = 0;
       std::deque<std::shared_ptr<Creating>> again;
       again.swap(retry);
       lock.unlock();
+      if (!entity_changes.empty()) PublishChanges(entity_changes);
       if (!batch.empty()) Publish(batch);
       if (!again.empty()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the store drain
@@ -354,6 +419,10 @@ Result<std::vector<mqtt::BrokerUser>> StaMqttService::BrokerUsers() { return imp
 void StaMqttService::OnCommitted(std::shared_ptr<const Device> device,
                                  std::shared_ptr<const std::vector<Reading>> readings) {
   impl_->OnCommitted(std::move(device), std::move(readings));
+}
+
+void StaMqttService::OnEntityChange(const sta::EntityChange& change) {
+  impl_->OnEntityChange(change);
 }
 
 Status StaMqttService::Start(const std::string& host, uint16_t port, std::string base_url) {

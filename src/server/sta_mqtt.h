@@ -6,6 +6,10 @@
 //    The commit listener only queues (bounded; when full the notification is dropped and
 //    counted: the data is stored); one thread publishes in batches. While no organisation has
 //    an MQTT key a commit costs one relaxed atomic load; otherwise a set lookup.
+//  - Receive updates for Things, Locations, HistoricalLocations and Datastreams (A.8): the
+//    API's changes (OnEntityChange, sta/entity_changes.h) of those organisations are queued the
+//    same way and published, QoS 0, on the entity, property and navigation topics; a Datastream
+//    created by a device's first reading of a key is announced when that reading is published.
 //  - Create (A.7): an Observation published on v1.1/Datastreams(<id>)/Observations by a key
 //    whose ACL lets it write there (editor or admin of the Datastream's organisation) is ingest
 //    through the pipeline like POST Datastreams(<id>)/Observations; its PUBACK is sent after the
@@ -25,6 +29,7 @@
 #include "core/status.h"
 #include "mqtt/broker.h"
 #include "pipeline/pipeline.h"
+#include "sta/entity_changes.h"
 #include "store/store.h"
 
 namespace bysans {
@@ -52,6 +57,10 @@ class StaMqttService {
   // The pipeline's shared commit listener.
   void OnCommitted(std::shared_ptr<const Device> device,
                    std::shared_ptr<const std::vector<Reading>> readings);
+
+  // A Thing or Datastream created or changed through the API (ApiContext::on_entity_change):
+  // queued (never blocks), published by the worker.
+  void OnEntityChange(const sta::EntityChange& change);
 
   // Connects to the supervised broker at host:port and starts publishing and receiving;
   // `base_url` is the service root of the notifications' links (http://host:8080/sta/v1.1).

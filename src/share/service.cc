@@ -20,6 +20,7 @@
 #include "share/http_push.h"
 #include "share/mqtt_push.h"
 #include "share/ngsild_push.h"
+#include "store/personal_metadata.h"
 
 namespace bysans::share {
 namespace {
@@ -277,7 +278,11 @@ struct TargetService::Impl {
     return one;
   }
   std::shared_ptr<const Device> DeviceOf(Id id) {
-    return Cached<Device>(devices, id, [&](Id i) { return store.GetDevice(i); });
+    // Personal metadata keys never reach a target (NGSI-LD entities carry the metadata).
+    return Cached<Device>(devices, id, [&](Id i) -> Result<Device> {
+      BYSANS_ASSIGN_OR_RETURN(Device d, store.GetDevice(i));
+      return WithoutPersonalMetadata(store, std::move(d));
+    });
   }
   std::shared_ptr<const DeviceModel> ModelOf(Id id) {
     return Cached<DeviceModel>(models, id, [&](Id i) { return store.GetDeviceModel(i); });
@@ -376,6 +381,7 @@ struct TargetService::Impl {
   }
 
   bool Wanted(const DataTarget& t, const ShareRecord& r) const {
+    if (r.device_id == 0) return false;  // erased (a data subject's erasure leaves a tombstone)
     return t.device_ids.empty() ||
            std::find(t.device_ids.begin(), t.device_ids.end(), r.device_id) != t.device_ids.end();
   }

@@ -16,8 +16,8 @@ Value Accessor::Get(std::string_view property) const {
   if (entity_.set == EntitySet::kObservations && property == "phenomenonTime")
     return Value::Time(entity_.reading.ts);
   if (entity_.set == EntitySet::kHistoricalLocations && property == "time") {
-    const Device* d = catalog_.device(entity_.id);
-    return d ? Value::Time(d->created_ms) : Value();
+    const DeviceLocation* h = catalog_.history_entry(entity_.id);
+    return h ? Value::Time(h->time) : Value();
   }
   if (!props_) props_ = Properties(catalog_, entity_);
   const nlohmann::json* at = &*props_;

@@ -166,6 +166,67 @@ std::vector<const SeriesRef*> Catalog::SeriesOfDevice(Id device_id) const {
   return out;
 }
 
+void Catalog::AddHistory(Id device_id, std::vector<DeviceLocation> entries) const {
+  for (const DeviceLocation& e : entries) history_device_[e.id] = device_id;
+  history_[device_id] = std::move(entries);
+}
+
+void Catalog::LoadAllHistory() const {
+  LoadAll();
+  if (all_history_loaded_) return;
+  all_history_loaded_ = true;
+  std::vector<Id> ids;
+  for (const auto& [id, d] : devices_)
+    if (!history_.count(id)) ids.push_back(id);
+  auto got = store_.ListDeviceLocations(ids);
+  Note(got.status());
+  std::map<Id, std::vector<DeviceLocation>> by_device;
+  for (Id id : ids) by_device[id];
+  if (got.ok())
+    for (DeviceLocation& e : *got) by_device[e.device_id].push_back(std::move(e));
+  for (auto& [id, entries] : by_device) AddHistory(id, std::move(entries));
+}
+
+const std::vector<DeviceLocation>& Catalog::HistoryOf(Id device_id) const {
+  static const std::vector<DeviceLocation> kNone;
+  if (!device(device_id)) return kNone;
+  auto it = history_.find(device_id);
+  if (it == history_.end() && all_loaded_) {
+    LoadAllHistory();  // a listing's expansion: one query for every device, not one each
+    it = history_.find(device_id);
+  }
+  if (it == history_.end()) {
+    auto got = store_.ListDeviceLocations({device_id});
+    Note(got.status());
+    AddHistory(device_id, got.ok() ? std::move(*got) : std::vector<DeviceLocation>());
+    it = history_.find(device_id);
+  }
+  return it->second;
+}
+
+const DeviceLocation* Catalog::history_entry(int64_t id) const {
+  auto it = history_device_.find(id);
+  if (it == history_device_.end()) {
+    if (all_history_loaded_) return nullptr;
+    auto got = store_.GetDeviceLocation(id);
+    Note(got.status());
+    if (!got.ok() || !device(got->device_id)) return nullptr;
+    HistoryOf(got->device_id);
+    it = history_device_.find(id);
+    if (it == history_device_.end()) return nullptr;
+  }
+  for (const DeviceLocation& e : HistoryOf(it->second))
+    if (e.id == id) return &e;
+  return nullptr;
+}
+
+const DeviceLocation* Catalog::CurrentLocation(Id device_id) const {
+  const Device* d = device(device_id);
+  if (!d || !d->location) return nullptr;
+  const std::vector<DeviceLocation>& h = HistoryOf(device_id);
+  return h.empty() ? nullptr : &h.back();
+}
+
 namespace {
 // The Sensor of a series: its device's model when the caller can see it, else 0 ("unknown").
 int64_t SensorOf(const Catalog& c, const SeriesRef& s) {
@@ -183,10 +244,12 @@ std::vector<Entity> Catalog::All(EntitySet set) const {
       for (const auto& [id, d] : devices_) out.push_back(Make(set, id));
       break;
     case EntitySet::kLocations:
-    case EntitySet::kHistoricalLocations:
-      for (const auto& [id, d] : devices_)
-        if (d.location) out.push_back(Make(set, id));
+    case EntitySet::kHistoricalLocations: {
+      LoadAllHistory();
+      for (const auto& [id, dev] : history_device_)
+        if (devices_.count(dev)) out.push_back(Make(set, id));
       break;
+    }
     case EntitySet::kFeaturesOfInterest:
       for (const auto& [id, list] : series_of_device_)
         if (!list.empty() && devices_.count(id)) out.push_back(Make(set, id));
@@ -248,14 +311,13 @@ Result<std::optional<Entity>> Catalog::Find(EntitySet set, std::string_view id) 
   auto num = ParseNumericId(id);
   if (!num) return std::optional<Entity>();
   std::optional<Entity> out;
-  const Device* d = nullptr;
   switch (set) {
     case EntitySet::kThings:
       if (device(*num)) out = Make(set, *num);
       break;
     case EntitySet::kLocations:
     case EntitySet::kHistoricalLocations:
-      if ((d = device(*num)) && d->location) out = Make(set, *num);
+      if (history_entry(*num)) out = Make(set, *num);
       break;
     case EntitySet::kFeaturesOfInterest:
       if (!SeriesOfDevice(*num).empty()) out = Make(set, *num);
@@ -279,23 +341,28 @@ std::vector<Entity> Catalog::Related(const Entity& from, std::string_view nav) c
   if (!target || target->target == EntitySet::kObservations) return out;
   const EntitySet to = target->target;
   auto add_device_entity = [&](Id dev) {
-    const Device* d = device(dev);
-    if (!d) return;
-    if ((to == EntitySet::kLocations || to == EntitySet::kHistoricalLocations) && !d->location)
-      return;
-    out.push_back(Make(to, dev));
+    if (device(dev)) out.push_back(Make(to, dev));
   };
   switch (from.set) {
     case EntitySet::kThings:
       if (to == EntitySet::kDatastreams) {
         for (const SeriesRef* s : SeriesOfDevice(from.id)) out.push_back(Make(to, s->id));
-      } else {
-        add_device_entity(from.id);
+      } else if (to == EntitySet::kHistoricalLocations) {
+        for (const DeviceLocation& e : HistoryOf(from.id)) out.push_back(Make(to, e.id));
+      } else if (const DeviceLocation* now = CurrentLocation(from.id)) {
+        out.push_back(Make(to, now->id));  // Locations: the current one
       }
       break;
     case EntitySet::kLocations:
     case EntitySet::kHistoricalLocations:
-      add_device_entity(from.id);
+      // An entry is a Location and the HistoricalLocation that put the Thing there (same id).
+      if (const DeviceLocation* e = history_entry(from.id)) {
+        if (to == EntitySet::kThings) {
+          add_device_entity(e->device_id);
+        } else {
+          out.push_back(Make(to, e->id));
+        }
+      }
       break;
     case EntitySet::kDatastreams: {
       const SeriesRef* s = series(from.id);

@@ -64,6 +64,13 @@ class Catalog {
   const SeriesRef* series(int64_t id) const;
   // The series of a visible device, by id.
   std::vector<const SeriesRef*> SeriesOfDevice(Id device_id) const;
+  // A visible device's location history, oldest first (Locations and HistoricalLocations).
+  const std::vector<DeviceLocation>& HistoryOf(Id device_id) const;
+  // One entry of a visible device's history by id, nullptr when there is none.
+  const DeviceLocation* history_entry(int64_t id) const;
+  // The entry that is the device's current Location: its newest, while the device has a
+  // location (a removed location leaves its entries as history only).
+  const DeviceLocation* CurrentLocation(Id device_id) const;
 
   Store& store() { return store_; }
   // Readings this request may still read (sta/observations.h ObservationScan::budget).
@@ -82,6 +89,8 @@ class Catalog {
   void Note(const Status& s) const;  // keeps the first error other than kNotFound
   void LoadAll() const;              // everything, once
   void AddSeries(SeriesRef s) const;
+  void LoadAllHistory() const;  // the history of every visible device, once
+  void AddHistory(Id device_id, std::vector<DeviceLocation> entries) const;
 
   Store& store_;
   std::set<Id> orgs_;
@@ -99,6 +108,9 @@ class Catalog {
   mutable std::map<Id, DeviceModel> models_;
   mutable std::map<int64_t, SeriesRef> series_;
   mutable std::map<Id, std::vector<int64_t>> series_of_device_;  // complete for its devices
+  mutable bool all_history_loaded_ = false;
+  mutable std::map<Id, std::vector<DeviceLocation>> history_;  // complete for its devices
+  mutable std::map<int64_t, Id> history_device_;               // entry id -> device
 };
 
 }  // namespace bysans::sta

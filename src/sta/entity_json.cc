@@ -126,17 +126,19 @@ json Properties(const Catalog& c, const Entity& e) {
                   {"properties", ThingProperties(c, *d)}};
     }
     case EntitySet::kLocations: {
-      const Device* d = c.device(e.id);
-      if (!d || !d->location) return json::object();
-      return json{{"name", d->name},
-                  {"description", "Location of device " + d->name},
-                  {"encodingType", kGeoJson},
-                  {"location", PointJson(*d->location)}};
+      const DeviceLocation* h = c.history_entry(e.id);
+      const Device* d = h ? c.device(h->device_id) : nullptr;
+      if (!d) return json::object();
+      return json{
+          {"name", d->name},
+          {"description", "Location of device " + d->name + " from " + FormatRfc3339(h->time)},
+          {"encodingType", kGeoJson},
+          {"location", PointJson(h->location)}};
     }
     case EntitySet::kHistoricalLocations: {
-      const Device* d = c.device(e.id);
-      if (!d) return json::object();
-      return json{{"time", FormatRfc3339(d->created_ms)}};
+      const DeviceLocation* h = c.history_entry(e.id);
+      if (!h) return json::object();
+      return json{{"time", FormatRfc3339(h->time)}};
     }
     case EntitySet::kDatastreams: {
       const SeriesRef* s = c.series(e.id);

@@ -28,6 +28,8 @@ class DecoderStore;   // store/decoder_store.h
 class MqttStore;      // store/mqtt_store.h
 class TargetStore;    // store/target_store.h
 class OpenDataStore;  // store/open_data_store.h
+// store/subject_erasure_store.h
+class SubjectErasureStore;
 
 struct Page {
   int64_t limit = 100;  // the store clamps to [1, 10000]
@@ -46,6 +48,16 @@ struct DeviceFilter {
   std::optional<Id> device_model_id;
   std::string tag;     // empty = any
   std::string search;  // case-insensitive substring of name or DevEUI; empty = any
+};
+
+// One entry of a device's location history (SensorThings HistoricalLocations, issue 17): where
+// the device was from `time` on (when the change was committed; the device's creation time for
+// the location it was created with).
+struct DeviceLocation {
+  int64_t id = 0;  // never reused
+  Id device_id = 0;
+  TimeMs time = 0;
+  Location location;
 };
 
 // Organisations, applications, devices, users, keys, sessions, audit.
@@ -86,6 +98,19 @@ class MetaStore {
   virtual Status DeleteDevice(Id id) = 0;
   virtual Result<Device> FindDeviceByIngestKey(const std::string& ingest_key_hash) = 0;
   virtual Result<Device> FindDeviceByDevEui(const std::string& dev_eui) = 0;
+
+  // A device's location history. CreateDevice(s) and UpdateDevice append an entry in their own
+  // transaction whenever they store a location that differs from the device's previous one
+  // (removing a location appends nothing); entries go with their device (and organisation).
+  // Entries of the given devices, oldest first (by id, which follows commit order).
+  virtual Result<std::vector<DeviceLocation>> ListDeviceLocations(
+      const std::vector<Id>& device_ids) = 0;
+  virtual Result<DeviceLocation> GetDeviceLocation(int64_t id) = 0;
+  virtual Status DeleteDeviceLocation(int64_t id) = 0;
+  // Replaces a device's whole history with `entries` (their time and location, oldest first;
+  // ids are new): an archive's history on import.
+  virtual Status ReplaceDeviceLocations(Id device_id,
+                                        const std::vector<DeviceLocation>& entries) = 0;
 
   virtual Result<DeviceModel> CreateDeviceModel(DeviceModel model) = 0;
   virtual Result<DeviceModel> GetDeviceModel(Id id) = 0;
@@ -312,6 +337,8 @@ class Store : public MetaStore, public SeriesStore {
   virtual MqttStore& mqtt() = 0;           // store/mqtt_store.h
   virtual TargetStore& targets() = 0;      // store/target_store.h
   virtual OpenDataStore& open_data() = 0;  // store/open_data_store.h
+  // store/subject_erasure_store.h
+  virtual SubjectErasureStore& subject_erasures() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

@@ -5,7 +5,7 @@
 // and removes it again, so it depends only on the demo having devices.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf, tagOf } from './lib.mjs';
+import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice } from './lib.mjs';
 
 useBrowser();
 
@@ -20,13 +20,6 @@ async function deviceWithData(context, org) {
   throw new Error('no demo device with numeric readings');
 }
 
-async function makeDevice(context, org, name, transport) {
-  const apps = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`), 200)).items;
-  assert.ok(apps.length > 0, 'the demo has an application');
-  const body = { name, transport, tags: [name] };
-  if (transport === 'lorawan') body.devEui = `e2e0${Date.now().toString(16)}`.slice(0, 16).padEnd(16, '0');
-  return json(await context.request.post(`${BASE}/api/v1/applications/${apps[0].id}/devices`, { data: body }), 201);
-}
 
 
 test('rules: an expression error is shown at its position; create, edit, dry run, delete', { skip }, async () => {

@@ -132,3 +132,13 @@ export async function apiJson(page, path, init) {
 export async function settled(page) {
   await page.waitForFunction(() => !document.querySelector('main .loading'), null, { timeout: 20000 });
 }
+
+// A device of the first application of `org` (tagged with its name); an HTTP one answers its
+// ingest key once, as `apiKey`.
+export async function makeDevice(context, org, name, transport) {
+  const apps = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/applications`), 200)).items;
+  if (!apps.length) throw new Error('the demo has no application');
+  const body = { name, transport, tags: [name] };
+  if (transport === 'lorawan') body.devEui = `e2e0${Date.now().toString(16)}`.slice(0, 16).padEnd(16, '0');
+  return json(await context.request.post(`${BASE}/api/v1/applications/${apps[0].id}/devices`, { data: body }), 201);
+}

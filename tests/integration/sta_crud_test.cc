@@ -328,38 +328,54 @@ TEST_F(StaCrudTest, DeleteThingErasesItsReadings) {
 }
 
 // Locations (create-entity, link-to-existing-entities, update-entity, delete-entity): a Location
-// is its Thing's device location, a GeoJSON Point; other geometries are a clear 400.
+// is an entry of its Thing's location history, a GeoJSON Point; setting the Thing's location
+// (POST, or PATCH of its current Location) makes a new Location, the earlier ones stay as its
+// history; other geometries are a clear 400.
 TEST_F(StaCrudTest, Locations) {
-  const std::string loc = "Locations(" + std::to_string(dev_.device_id) + ")";
-  EXPECT_EQ(StaGet(*admin_, loc).first, 404);  // no location yet
+  EXPECT_TRUE(StaGet(*admin_, thing_ + "/Locations").second["value"].empty());  // none yet
+  auto id_of = [&](const HttpResult& r) {
+    const std::string prefix = server_->url() + "/sta/v1.1/Locations(";
+    const std::string at = r.headers.count("location") ? r.headers.at("location") : "";
+    EXPECT_EQ(at.rfind(prefix, 0), 0u) << at;
+    return at.size() > prefix.size() ? at.substr(prefix.size(), at.size() - prefix.size() - 1)
+                                     : std::string("0");
+  };
   json point = {{"type", "Point"}, {"coordinates", {12.57, 55.68}}};
   auto r = Post(thing_ + "/Locations", {{"name", "Rådhuset"},
                                         {"description", "Town hall"},
                                         {"encodingType", "application/geo+json"},
                                         {"location", point}});
   ASSERT_EQ(r.status, 201) << r.body;
-  EXPECT_EQ(r.headers["location"], server_->url() + "/sta/v1.1/" + loc);
-  auto [st, got] = StaGet(*admin_, loc);
+  const std::string first = "Locations(" + id_of(r) + ")";
+  auto [st, got] = StaGet(*admin_, first);
   ASSERT_EQ(st, 200);
   EXPECT_EQ(got["location"]["coordinates"], json({12.57, 55.68})) << got.dump();
   auto dev = admin_->Get("/api/v1/devices/" + std::to_string(dev_.device_id));
   EXPECT_EQ(dev.Json()["location"]["lat"], 55.68) << dev.body;
-  // POST Locations with its Thing linked.
+  // POST Locations with its Thing linked: a new current Location.
   auto linked = Post("Locations", {{"name", "x"},
                                    {"encodingType", "application/geo+json"},
                                    {"location", {{"type", "Point"}, {"coordinates", {10.2, 56.1}}}},
                                    {"Things", json::array({{{"@iot.id", dev_.device_id}}})}});
   ASSERT_EQ(linked.status, 201) << linked.body;
+  const std::string loc = "Locations(" + id_of(linked) + ")";
+  EXPECT_NE(loc, first);
   EXPECT_EQ(StaGet(*admin_, loc).second["location"]["coordinates"], json({10.2, 56.1}));
-  // PATCH.
+  json now = StaGet(*admin_, thing_ + "/Locations").second["value"];
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0]["location"]["coordinates"], json({10.2, 56.1}));
+  // PATCH of the current Location: 200 with the new current one; a past one does not change.
   auto p = Patch(loc, {{"location", {{"type", "Point"}, {"coordinates", {9.9, 57.0}}}}});
   ASSERT_EQ(p.status, 200) << p.body;
   EXPECT_EQ(p.Json()["location"]["coordinates"], json({9.9, 57.0}));
+  const std::string current = "Locations(" + id_of(p) + ")";
+  EXPECT_EQ(StaGet(*admin_, loc).second["location"]["coordinates"], json({10.2, 56.1}));
+  EXPECT_EQ(Patch(first, {{"location", point}}).status, 409);
   // What cannot be kept: a 400 naming it, nothing changed.
-  auto poly = Patch(loc, {{"location", {{"type", "Polygon"}, {"coordinates", json::array()}}}});
+  auto poly = Patch(current, {{"location", {{"type", "Polygon"}, {"coordinates", json::array()}}}});
   EXPECT_EQ(poly.status, 400);
   EXPECT_NE(poly.body.find("Point"), std::string::npos) << poly.body;
-  auto name = Patch(loc, {{"name", "y"}});
+  auto name = Patch(current, {{"name", "y"}});
   EXPECT_EQ(name.status, 400);
   EXPECT_NE(name.body.find("'name'"), std::string::npos) << name.body;
   EXPECT_EQ(Post("Locations", {{"location", point}}).status, 400);  // no Thing
@@ -369,13 +385,22 @@ TEST_F(StaCrudTest, Locations) {
                 .status,
             400);
   EXPECT_EQ(Post(thing_ + "/Locations", {{"location", {{"type", "LineString"}}}}).status, 400);
-  EXPECT_EQ(StaGet(*admin_, loc).second["location"]["coordinates"], json({9.9, 57.0}));
-  // DELETE: the Thing no longer has a Location.
-  ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + loc).status, 204);
-  EXPECT_EQ(StaGet(*admin_, loc).first, 404);
+  EXPECT_EQ(StaGet(*admin_, current).second["location"]["coordinates"], json({9.9, 57.0}));
+  EXPECT_EQ(StaGet(*admin_, thing_ + "/HistoricalLocations").second["value"].size(), 3u);
+  // DELETE of the current Location: the Thing no longer has one; the past ones stay history.
+  ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + current).status, 204);
+  EXPECT_EQ(StaGet(*admin_, current).first, 404);
   EXPECT_EQ(StaGet(*admin_, thing_ + "/Locations").second["value"].size(), 0u);
-  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + loc).status, 404);
+  EXPECT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + current).status, 404);
   EXPECT_EQ(StaGet(*admin_, thing_).first, 200);
+  EXPECT_TRUE(admin_->Get("/api/v1/devices/" + std::to_string(dev_.device_id))
+                  .Json()["location"]
+                  .is_null());
+  EXPECT_EQ(StaGet(*admin_, thing_ + "/HistoricalLocations").second["value"].size(), 2u);
+  // DELETE of a past Location removes it (and its HistoricalLocation).
+  ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + first).status, 204);
+  EXPECT_EQ(StaGet(*admin_, first).first, 404);
+  EXPECT_EQ(StaGet(*admin_, thing_ + "/HistoricalLocations").second["value"].size(), 1u);
 }
 
 // Entities bysans has nothing to hold when they stand alone: a clear 501 naming what can be

@@ -142,8 +142,9 @@ TEST_F(StaTest, LocationEntity) {
   EXPECT_TRUE(l["name"].is_string());
   EXPECT_TRUE(l["description"].is_string());
   ExpectNavLinks(l, {"Things", "HistoricalLocations"});
-  EXPECT_EQ(Ok("Locations(" + std::to_string(dev_.device_id) + ")/Things")["value"][0]["@iot.id"],
-            dev_.device_id);
+  const std::string loc = "Locations(" + std::to_string(l["@iot.id"].get<int64_t>()) + ")";
+  EXPECT_EQ(Ok(loc + "/Things")["value"][0]["@iot.id"], dev_.device_id);
+  EXPECT_EQ(Ok(loc + "/HistoricalLocations")["value"].size(), 1u);
   // A device without a location has none.
   EXPECT_TRUE(Ok("Things(" + std::to_string(dev2_) + ")/Locations")["value"].empty());
 }
@@ -296,7 +297,9 @@ TEST_F(StaTest, UnknownPathsAre404) {
         Thing() + "/Datastreams(" + std::to_string(temp2_) + ")",  // not this Thing's
         "Observations('" + ObservationId(temp_, kStaT0 + 1) + "')",
         std::string("Observations('x')"), std::string("ObservedProperties('nope')"),
-        "Things(" + std::to_string(dev2_) + ")/Locations(" + std::to_string(dev2_) + ")",
+        "Things(" + std::to_string(dev2_) + ")/Locations(" +
+            std::to_string(Ok(Thing() + "/Locations")["value"][0]["@iot.id"].get<int64_t>()) +
+            ")",  // another Thing's Location
         Thing() + "/nosuchproperty", std::string("Sensors(424242)")}) {
     EXPECT_EQ(Get(path).first, 404) << path;
   }

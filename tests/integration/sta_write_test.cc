@@ -361,11 +361,18 @@ TEST_F(StaWriteTest, PatchThing) {
 // (Single Datastreams and Observations: tests/integration/sta_crud_test.cc.)
 TEST_F(StaWriteTest, DeleteThingCascades) {
   const std::string id = std::to_string(dev_.device_id);
+  ASSERT_EQ(Post("Things(" + id + ")/Locations",
+                 {{"location", {{"type", "Point"}, {"coordinates", {10.2, 56.1}}}}})
+                .status,
+            201);
+  json located = StaGet(*admin_, "Things(" + id + ")/Locations").second["value"];
+  ASSERT_EQ(located.size(), 1u) << located.dump();
+  const std::string loc = std::to_string(located[0]["@iot.id"].get<int64_t>());
   auto r = admin_->Request("DELETE", "/sta/v1.1/Things(" + id + ")");
   ASSERT_EQ(r.status, 204) << r.body;
   for (const std::string& path : {"Things(" + id + ")", Ds(temp_), Ds(temp_) + "/Observations",
                                   "Observations('" + ObservationId(temp_, kStaT0) + "')",
-                                  "Locations(" + id + ")", "HistoricalLocations(" + id + ")"})
+                                  "Locations(" + loc + ")", "HistoricalLocations(" + loc + ")"})
     EXPECT_EQ(StaGet(*admin_, path).first, 404) << path;
   auto [status, obs] = StaGet(*admin_, "Observations");
   EXPECT_EQ(obs["value"].size(), 0u) << obs.dump();

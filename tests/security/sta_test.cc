@@ -55,6 +55,10 @@ TEST_F(StaSecurityTest, OtherOrganisationsEntitiesAre404OnEveryPath) {
   const std::string thing_a = "Things(" + std::to_string(a_.device.device_id) + ")";
   const std::string dev_a = std::to_string(a_.device.device_id);
   const std::string obs_a = "Observations('" + ObservationId(ds_a_, kStaT0) + "')";
+  // A's Location (an entry of its device's location history: ids of their own).
+  json locations_a = StaGet(*a_.viewer.client, thing_a + "/Locations").second["value"];
+  ASSERT_EQ(locations_a.size(), 1u);
+  const std::string loc_a = std::to_string(locations_a[0]["@iot.id"].get<int64_t>());
   const std::vector<std::string> paths = {
       thing_a,
       thing_a + "/Datastreams",
@@ -65,8 +69,9 @@ TEST_F(StaSecurityTest, OtherOrganisationsEntitiesAre404OnEveryPath) {
       obs_a,
       obs_a + "/result/$value",
       obs_a + "/FeatureOfInterest",
-      "Locations(" + dev_a + ")",
-      "HistoricalLocations(" + dev_a + ")",
+      "Locations(" + loc_a + ")",
+      "HistoricalLocations(" + loc_a + ")",
+      "Locations(" + loc_a + ")/Things",
       "FeaturesOfInterest(" + dev_a + ")/Observations",
       "Sensors(" + std::to_string(model_a_) + ")",
       "ObservedProperties('secret_a')",

@@ -47,6 +47,7 @@ export interface AuditEntry {
 export interface Alarm {
   id: number; deviceId?: number; deviceName?: string; ruleName?: string; severity?: string;
   state?: string; message?: string; raisedAt?: string; ts?: string; acknowledgedAt?: string | null;
+  acknowledgedBy?: string | null; acknowledgeComment?: string; clearedAt?: string | null; clearedBy?: string | null;
 }
 
 type UnauthorizedHandler = () => void;

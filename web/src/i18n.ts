@@ -43,6 +43,15 @@ export function t(key: string, vars?: Record<string, string | number>): string {
   return s;
 }
 
+// A value the API enumerates (severity, alarmState, quality, decodeStatus, transport,
+// auditAction) in the UI's language: the catalogue's `<group>.<value>`; a value the catalogue
+// does not know (a newer server) is shown as it is.
+export function tEnum(group: string, value: string | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '';
+  const key = `${group}.${value}`;
+  return dicts[lang][key] ?? dicts.en[key] ?? value;
+}
+
 const numFmt = new Map<string, Intl.NumberFormat>();
 export function fmtNum(n: number, digits = 2): string {
   const k = `${lang}:${digits}`;
@@ -53,7 +62,7 @@ export function fmtNum(n: number, digits = 2): string {
 
 export function fmtValue(v: unknown): string {
   if (typeof v === 'number') return fmtNum(v);
-  if (typeof v === 'boolean') return v ? '✓' : '✗';
+  if (typeof v === 'boolean') return t(v ? 'value.true' : 'value.false');
   if (v === null || v === undefined) return '–';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }

@@ -4,6 +4,7 @@ import { api, ApiError, setUnauthorizedHandler } from './api';
 import { t, getLang, setLang, onLangChange, Lang } from './i18n';
 import { route, match, navigate, setNavigateHandler, Cleanup } from './router';
 import { state, loadOrgs, setOrg, isAdmin, startLive, stopLive } from './state';
+import { alarmCountBadge, refreshAlarmCount, setScreenTitle } from './alarmCount';
 import { loginScreen, setLoginMessage } from './screens/login';
 import { overviewScreen } from './screens/overview';
 import { devicesScreen } from './screens/devices';
@@ -64,7 +65,8 @@ function shell(main: HTMLElement): HTMLElement {
       h('a', { class: 'brand', href: '/' }, 'bysans'),
       h('nav', { 'aria-label': t('nav.main') },
         h('ul', null, links.map(([href, key]) =>
-          h('li', null, h('a', { href, 'aria-current': active(href) ? 'page' : null }, t(key)))))),
+          h('li', null, h('a', { href, 'aria-current': active(href) ? 'page' : null }, t(key),
+            href === '/alarms' ? alarmCountBadge() : null))))),
       h('div', { class: 'tools' },
         state.orgs.length > 1 ? field(t('org.label'), orgSel) : null,
         langSelect(),
@@ -104,7 +106,8 @@ async function render(): Promise<void> {
   app.appendChild(shell(main));
   void showInvitations(main);
   if (!m) { main.appendChild(notice(t('notFound'), 'error')); return; }
-  document.title = `${t(m.r.title)} · bysans`;
+  setScreenTitle(t(m.r.title));
+  void refreshAlarmCount();
   try {
     const c = await m.r.screen(main, m.params);
     if (seq !== renderSeq) { if (typeof c === 'function') c(); return; }

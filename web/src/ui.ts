@@ -2,10 +2,11 @@
 import { h, Child } from './dom';
 import { t } from './i18n';
 import { ApiError } from './api';
+import { setScreenTitle } from './alarmCount';
 import type { Status } from './state';
 
 export function title(text: string, ...extra: Child[]): HTMLElement {
-  document.title = `${text} · bysans`;
+  setScreenTitle(text);
   return h('div', { class: 'page-head' }, h('h1', { id: 'page-title', tabindex: '-1' }, text), ...extra);
 }
 
@@ -13,9 +14,23 @@ export function notice(text: string, kind: 'info' | 'error' | 'ok' | 'warn' = 'i
   return h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+// Error codes the API answers (core/status.cc) and the client's own 'network': each has a
+// sentence in the user's language that says what to do.
+const ERROR_CODES = new Set([
+  'invalid_argument', 'unauthenticated', 'permission_denied', 'not_found', 'already_exists',
+  'failed_precondition', 'payload_too_large', 'unsupported_media_type', 'rate_limited',
+  'unavailable', 'internal', 'network',
+]);
+// Codes whose server message helps the user (which field, which limit); the others' would only
+// repeat the sentence in English.
+const DETAIL_CODES = new Set(['invalid_argument', 'already_exists', 'failed_precondition', 'payload_too_large']);
+
+// What went wrong and what to do, in the UI's language; the server's own message (English, for
+// operations) follows only where it names what to correct.
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return t('error', { msg: `${e.message} (${e.code})` });
-  return t('error', { msg: String(e) });
+  if (!(e instanceof ApiError)) return t('error.other');
+  const sentence = t(ERROR_CODES.has(e.code) ? `error.${e.code}` : 'error.other');
+  return DETAIL_CODES.has(e.code) && e.message ? `${sentence} (${t('error.detail', { msg: e.message })}).` : `${sentence}.`;
 }
 
 export function unavailable(): HTMLElement {

@@ -41,7 +41,7 @@ Point ToPoint(const Reading& r) {
     p.num = *b ? 1 : 0;
   } else {
     p.kind = Kind::kString;
-    p.str = std::get<std::string>(r.value);
+    p.str.assign(std::get<std::string>(r.value));
   }
   return p;
 }
@@ -53,7 +53,7 @@ Value ToValue(const Point& p) {
     case Kind::kBool:
       return p.num != 0;
     case Kind::kString:
-      return p.str;
+      return std::string(p.str.view());
   }
   return p.num;
 }
@@ -173,7 +173,7 @@ void EncodePoints(const std::vector<Point>& pts, TimeMs base, std::string* out) 
       out->append(buf, 8);
     } else if (p.kind == Kind::kString) {
       PutVarint(p.str.size(), out);
-      out->append(p.str);
+      out->append(p.str.view());
     }
   }
 }
@@ -211,7 +211,7 @@ Status DecodePoints(std::string_view* in, TimeMs base, std::vector<Point>* out) 
       p.kind = Kind::kString;
       uint64_t len = 0;
       if (!GetVarint(in, &len) || in->size() < len) return Internal("corrupt chunk string");
-      p.str.assign(in->data(), len);
+      p.str.assign(std::string_view(in->data(), len));
       in->remove_prefix(len);
     }
     out->push_back(std::move(p));

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite/device_locations.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -12,7 +13,7 @@ constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
 constexpr char kAppCols[] =
     "id, org_id, name, description, created_ms, data_class, retention_raw_days, "
     "retention_readings_days, retention_aggregates_days, purpose, legal_basis, data_categories, "
-    "recipients";
+    "recipients, personal_metadata_keys";
 constexpr char kDevCols[] =
     "id, org_id, app_id, name, transport, dev_eui, lat, lon, tags, metadata, device_model_id, "
     "expected_interval_s, in_maintenance, created_ms";
@@ -76,6 +77,10 @@ Application AppRow(const Stmt& s) {
   a.legal_basis = s.Text(10);
   a.data_categories = s.Text(11);
   a.recipients = s.Text(12);
+  auto keys = nlohmann::json::parse(s.Text(13), nullptr, false);
+  if (keys.is_array())
+    for (const auto& k : keys)
+      if (k.is_string()) a.personal_metadata_keys.push_back(k.get<std::string>());
   return a;
 }
 DeviceModel ModelRow(const Stmt& s) { return {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Int(4)}; }
@@ -262,13 +267,13 @@ Result<Application> SqliteStore::CreateApplication(Application app) {
       auto st,
       db.Prepare("INSERT INTO applications(org_id, name, description, created_ms, personal_data, "
                  "data_class, retention_raw_days, retention_readings_days, "
-                 "retention_aggregates_days, purpose, legal_basis, data_categories, recipients) "
-                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 "retention_aggregates_days, purpose, legal_basis, data_categories, recipients, "
+                 "personal_metadata_keys) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   BindAll(*st, app.org_id, app.name, app.description, app.created_ms,
           HoldsPersonalData(app.data_class), static_cast<int64_t>(app.data_class),
           Days(app.retention.raw_messages_days), Days(app.retention.readings_days),
           Days(app.retention.aggregates_days), app.purpose, app.legal_basis, app.data_categories,
-          app.recipients);
+          app.recipients, nlohmann::json(app.personal_metadata_keys).dump());
   BYSANS_RETURN_IF_ERROR(st->Run());
   app.id = db.LastInsertId();
   return app;
@@ -292,11 +297,13 @@ Status SqliteStore::UpdateApplication(const Application& app) {
   return Modify(db,
                 "UPDATE applications SET name=?, description=?, personal_data=?, data_class=?, "
                 "retention_raw_days=?, retention_readings_days=?, retention_aggregates_days=?, "
-                "purpose=?, legal_basis=?, data_categories=?, recipients=? WHERE id=?",
+                "purpose=?, legal_basis=?, data_categories=?, recipients=?, "
+                "personal_metadata_keys=? WHERE id=?",
                 "application", app.name, app.description, HoldsPersonalData(app.data_class),
                 static_cast<int64_t>(app.data_class), Days(app.retention.raw_messages_days),
                 Days(app.retention.readings_days), Days(app.retention.aggregates_days), app.purpose,
-                app.legal_basis, app.data_categories, app.recipients, app.id);
+                app.legal_basis, app.data_categories, app.recipients,
+                nlohmann::json(app.personal_metadata_keys).dump(), app.id);
 }
 
 Status SqliteStore::DeleteApplication(Id id) {
@@ -315,6 +322,8 @@ Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) 
   if (d.created_ms == 0) d.created_ms = opts_.clock->NowMs();
   d.dev_eui = Lower(d.dev_eui);
   LEASE(db);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
   BYSANS_ASSIGN_OR_RETURN(
       auto st,
       db.Prepare("INSERT INTO devices(org_id, app_id, name, transport, dev_eui, lat, lon, tags, "
@@ -330,6 +339,8 @@ Result<Device> SqliteStore::CreateDevice(Device d, std::string ingest_key_hash) 
           d.expected_interval_s, d.in_maintenance, d.created_ms, NullIfEmpty(ingest_key_hash));
   BYSANS_RETURN_IF_ERROR(st->Run());
   d.id = db.LastInsertId();
+  BYSANS_RETURN_IF_ERROR(RecordDeviceLocation(db, d.id, d.created_ms, std::nullopt, d.location));
+  BYSANS_RETURN_IF_ERROR(txn.Commit());
   return d;
 }
 
@@ -366,6 +377,7 @@ Result<std::vector<Device>> SqliteStore::CreateDevices(std::vector<Device> devic
             d.expected_interval_s, d.in_maintenance, d.created_ms);
     BYSANS_RETURN_IF_ERROR(st->Run());
     d.id = db.LastInsertId();
+    BYSANS_RETURN_IF_ERROR(RecordDeviceLocation(db, d.id, d.created_ms, std::nullopt, d.location));
   }
   BYSANS_RETURN_IF_ERROR(txn.Commit());
   return devices;
@@ -414,14 +426,25 @@ Status SqliteStore::UpdateDevice(const Device& device) {
     lat = d.location->lat;
     lon = d.location->lon;
   }
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  std::optional<Location> before;
+  {
+    BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT lat, lon FROM devices WHERE id=?"));
+    q->Bind(1, d.id);
+    if (q->Step() && !q->IsNull(0) && !q->IsNull(1)) before = Location{q->Double(0), q->Double(1)};
+    BYSANS_RETURN_IF_ERROR(q->status());
+  }
   // The application (and so the organisation) of a device does not change here.
-  return Modify(db,
-                "UPDATE devices SET name=?, transport=?, dev_eui=?, lat=?, lon=?, tags=?, "
-                "metadata=?, device_model_id=?, expected_interval_s=?, in_maintenance=? "
-                "WHERE id=?",
-                "device", d.name, static_cast<int64_t>(d.transport), NullIfEmpty(d.dev_eui), lat,
-                lon, TagsJson(d), MetaJson(d), d.device_model_id, d.expected_interval_s,
-                d.in_maintenance, d.id);
+  BYSANS_RETURN_IF_ERROR(Modify(
+      db,
+      "UPDATE devices SET name=?, transport=?, dev_eui=?, lat=?, lon=?, tags=?, "
+      "metadata=?, device_model_id=?, expected_interval_s=?, in_maintenance=? "
+      "WHERE id=?",
+      "device", d.name, static_cast<int64_t>(d.transport), NullIfEmpty(d.dev_eui), lat, lon,
+      TagsJson(d), MetaJson(d), d.device_model_id, d.expected_interval_s, d.in_maintenance, d.id));
+  BYSANS_RETURN_IF_ERROR(RecordDeviceLocation(db, d.id, opts_.clock->NowMs(), before, d.location));
+  return txn.Commit();
 }
 
 Status SqliteStore::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) {

@@ -41,6 +41,29 @@ ALTER TABLE applications ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
 )sql");
 }
 
+// Migration 24 (issue 18): "erase a data subject" jobs (store/subject_erasure_store.h) and an
+// application's personal device metadata keys (a JSON array; never passed to decoders, data
+// targets or open data). The column is added only where it is missing.
+Status AddSubjectErasure(Db& db) {
+  BYSANS_RETURN_IF_ERROR(db.Exec(R"sql(
+CREATE TABLE IF NOT EXISTS subject_erasures(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  state TEXT NOT NULL, request TEXT NOT NULL, report TEXT NOT NULL, error TEXT NOT NULL,
+  user_id INTEGER, api_key_id INTEGER, requested_by TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS subject_erasures_org ON subject_erasures(org_id, id);
+)sql"));
+  BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('applications') "
+                                             "WHERE name='personal_metadata_keys'"));
+  const bool present = q->Step();
+  BYSANS_RETURN_IF_ERROR(q->status());
+  q.reset();
+  if (present) return Status::Ok();
+  return db.Exec(
+      "ALTER TABLE applications ADD COLUMN personal_metadata_keys TEXT NOT NULL DEFAULT '[]'");
+}
+
 Status AddApiKeyMqttHash(Db& db) {
   {
     BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('api_keys') "
@@ -459,6 +482,31 @@ CREATE TABLE IF NOT EXISTS erasures(
        "NULL, seq INTEGER NOT NULL, t_max INTEGER NOT NULL, hours BLOB NOT NULL, PRIMARY "
        "KEY(series_id, t_min, seq)) WITHOUT ROWID;",
        nullptr},
+      // 24: "erase a data subject" jobs and personal metadata keys (AddSubjectErasure).
+      {"SELECT 1;", AddSubjectErasure},
+      // 25: a device's location history (SensorThings HistoricalLocations, issue 17;
+      // device_locations.h). AUTOINCREMENT: ids are never reused. Each device with a location
+      // gets one entry timed at its creation whose id is the device id where that id is free,
+      // so the HistoricalLocation and Location ids served before (the device id) keep answering.
+      R"sql(
+CREATE TABLE IF NOT EXISTS device_locations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  time INTEGER NOT NULL, location TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS device_locations_device ON device_locations(device_id, id);
+INSERT OR IGNORE INTO device_locations(id, device_id, time, location)
+  SELECT d.id, d.id, d.created_ms,
+         json_object('type', 'Point', 'coordinates', json_array(d.lon, d.lat))
+  FROM devices d
+  WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM device_locations h WHERE h.device_id = d.id);
+INSERT INTO device_locations(device_id, time, location)
+  SELECT d.id, d.created_ms,
+         json_object('type', 'Point', 'coordinates', json_array(d.lon, d.lat))
+  FROM devices d
+  WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM device_locations h WHERE h.device_id = d.id);
+)sql",
   };
   return kList;
 }

@@ -111,8 +111,12 @@ Status SqliteStore::LoadSeriesState() {
   while (st->Step()) {
     last_log_rowid_ = st->Int(0);
     const int64_t sid = st->Int(1);
-    Point p{st->Int(2), static_cast<Kind>(st->Int(3)), static_cast<Quality>(st->Int(6)),
-            st->Double(4), st->Text(5)};
+    Point p;
+    p.ts = st->Int(2);
+    p.kind = static_cast<Kind>(st->Int(3));
+    p.quality = static_cast<Quality>(st->Int(6));
+    p.num = st->Double(4);
+    if (p.kind == Kind::kString) p.str.assign(st->Text(5));
     auto info = series_.find(sid);
     if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
       info->second.latest = p;

@@ -220,13 +220,17 @@ Result<std::optional<Point>> SqliteStore::NewestPoint(Db& db, int64_t sid) {
     (void)st->Run();  // reset
   }
   std::lock_guard lk(seg_mu_);
+  const Point* in_memory = nullptr;
   for (const std::shared_ptr<Segment>& seg : {sealing_, open_}) {
     if (!seg || seg->gen <= upto) continue;
     auto it = seg->series.find(sid);
     if (it == seg->series.end()) continue;
-    for (const Point& p : it->second.pts)  // arrival order: the last of equal ts wins
-      if (!newest || p.ts >= newest->ts) newest = p;
+    for (const Point& p : it->second.pts) {  // arrival order: the last of equal ts wins
+      const TimeMs best = in_memory ? in_memory->ts : newest ? newest->ts : INT64_MIN;
+      if ((!in_memory && !newest) || p.ts >= best) in_memory = &p;
+    }
   }
+  if (in_memory) return std::optional<Point>(std::in_place, *in_memory);
   return newest;
 }
 

@@ -56,6 +56,10 @@ Status SqliteStore::Init() {
   rules_ = NewSqliteRuleStore(pool_);
   decoders_ = NewSqliteDecoderStore(pool_);
   open_data_ = NewSqliteOpenDataStore(pool_);
+  subject_erasures_ = NewSqliteSubjectErasureStore(pool_, *opts_.clock, [this] {
+    BYSANS_RETURN_IF_ERROR(ScrubFreePages());
+    return ScrubWal();
+  });
   BYSANS_ASSIGN_OR_RETURN(secrets_, SecretBox::Open(SecretKeyPathOf(opts_.path)));
   mqtt_store_ = NewSqliteMqttStore(pool_, *secrets_);
   targets_ = NewSqliteTargetStore(pool_, *secrets_);

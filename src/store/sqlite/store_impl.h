@@ -33,6 +33,7 @@
 #include "store/sqlite/raw_device_runs.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/zstd_blob.h"
+#include "store/subject_erasure_store.h"
 #include "store/target_store.h"
 
 namespace bysans::sqlite {
@@ -182,6 +183,10 @@ std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
 // The OpenDataStore over the pool (open_data.cc).
 std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
+// The SubjectErasureStore over the pool (subject_erasure.cc); `scrub` empties the free pages and
+// the WAL (SqliteStore::ScrubFreePages + ScrubWal).
+std::unique_ptr<SubjectErasureStore> NewSqliteSubjectErasureStore(Pool& pool, const Clock& clock,
+                                                                  std::function<Status()> scrub);
 // The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`. Gateways seen
 // (TouchGateway) are kept in memory until FlushGateways writes them in one transaction: the
 // checkpoint thread about once a second, ListGateways first, and Close.
@@ -227,6 +232,12 @@ class SqliteStore final : public Store {
   Status DeleteDevice(Id id) override;
   Result<Device> FindDeviceByIngestKey(const std::string& ingest_key_hash) override;
   Result<Device> FindDeviceByDevEui(const std::string& dev_eui) override;
+  // device_locations.cc
+  Result<std::vector<DeviceLocation>> ListDeviceLocations(
+      const std::vector<Id>& device_ids) override;
+  Result<DeviceLocation> GetDeviceLocation(int64_t id) override;
+  Status DeleteDeviceLocation(int64_t id) override;
+  Status ReplaceDeviceLocations(Id device_id, const std::vector<DeviceLocation>& entries) override;
   Result<DeviceModel> CreateDeviceModel(DeviceModel model) override;
   Result<DeviceModel> GetDeviceModel(Id id) override;
   Result<Paged<DeviceModel>> ListDeviceModels(Id org_id, Page page) override;
@@ -291,6 +302,7 @@ class SqliteStore final : public Store {
   MqttStore& mqtt() override;  // mqtt.cc
   TargetStore& targets() override { return *targets_; }
   OpenDataStore& open_data() override { return *open_data_; }
+  SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -392,6 +404,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<TargetStore> targets_;           // targets.cc
+  // subject_erasure.cc
+  std::unique_ptr<SubjectErasureStore> subject_erasures_;
   std::unique_ptr<Db> writer_db_;
   CommitPoints commit_points_;  // the writer thread's, reused by every CommitGroup
 

@@ -79,10 +79,15 @@ inline json Normalized(json c) {
       }
     }
   }
-  for (const char* file : {"readings.jsonl.gz", "raw_messages.jsonl.gz"}) {
+  for (const char* file : {"readings.jsonl.gz", "raw_messages.jsonl.gz", "alarms.jsonl.gz"}) {
     for (auto& line : c[file]) {
       line["device"] = pos["devices.json"][line["device"].get<int64_t>()];
       line.erase("id");
+      if (!line.contains("alarm")) continue;
+      remap(line, "rule", "rules.json");
+      remap(line["alarm"], "deviceId", "devices.json");
+      remap(line["alarm"], "ruleId", "rules.json");
+      line["alarm"].erase("orgId");
     }
   }
   c["organization.json"].erase("id");

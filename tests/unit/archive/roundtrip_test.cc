@@ -95,6 +95,12 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
           d.transport == Transport::kHttp ? kSecrets[1] + std::to_string(org_id * 100 + i) : "";
       Id id = s.CreateDevice(d, key_hash)->id;
       ids.push_back(id);
+      if (i % 2 == 0) {  // moved once: a location history of two entries
+        clock_.Advance(1000);
+        d.id = id;
+        d.location = Location{56.0 + i * 0.001, 10.2};
+        EXPECT_TRUE(s.UpdateDevice(d).ok());
+      }
       if (d.transport == Transport::kMqtt) {
         EXPECT_TRUE(
             s.mqtt().PutCredential({id, "dev-" + std::to_string(id), kSecrets[2], kT0}).ok());
@@ -134,7 +140,42 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
                    {"to", {"a@example.dk"}},
                    {"password", kSecrets[8]}}}}};
     rule.definition = def.dump();
-    EXPECT_TRUE(s.rules().CreateRule(rule).ok());
+    auto made_rule = s.rules().CreateRule(rule);
+    EXPECT_TRUE(made_rule.ok());
+    // Two alarms of the rule (one acknowledged with a comment, one cleared) and a silence.
+    for (const char* state : {"acknowledged", "cleared"}) {
+      AlarmRecord a;
+      a.org_id = org_id;
+      a.rule_id = made_rule->id;
+      a.device_id = ids[0];
+      a.state = state;
+      a.raised_ms = kT0 + 120'000;
+      a.doc = json{{"severity", "warning"},
+                   {"state", state},
+                   {"message", "too warm: 25.4 \u00b0C"},
+                   {"values", {{"temperature", 25.4}}},
+                   {"raisedMs", a.raised_ms},
+                   {"ackBy", "drift@example.dk"},
+                   {"ackMs", a.raised_ms + 60'000},
+                   {"ackComment", "window open"},
+                   {"comments", json::array({{{"by", "drift@example.dk"},
+                                              {"at", a.raised_ms + 61'000},
+                                              {"text", "closed it"}}})},
+                   {"history", json::array()},
+                   {"orgId", org_id},
+                   {"ruleId", made_rule->id},
+                   {"deviceId", ids[0]}}
+                  .dump();
+      EXPECT_TRUE(s.rules().CreateAlarm(a, nullptr).ok());
+    }
+    SilenceRecord silence;
+    silence.org_id = org_id;
+    silence.device_id = ids[1];
+    silence.rule_id = made_rule->id;
+    silence.until_ms = kT0 + 365LL * 86'400'000;
+    silence.created_by = "drift@example.dk";
+    silence.created_ms = kT0;
+    EXPECT_TRUE(s.rules().CreateSilence(silence).ok());
     DataTarget t;
     t.org_id = org_id;
     t.app_id = app_id;
@@ -205,6 +246,8 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   EXPECT_EQ(rep->raw_messages, 6 * 5);
   EXPECT_EQ(rep->decoders, 1);
   EXPECT_EQ(rep->invitations, 1);
+  EXPECT_EQ(rep->alarms, 2);
+  EXPECT_EQ(rep->silences, 1);
   ASSERT_TRUE(
       ExportOrganization(fresh, clock_, rep->org_id, Path("b.tar"), ExportOptions{}, no_cancel_)
           .ok());
@@ -227,6 +270,9 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   }
   EXPECT_EQ(a["members.json"].size(), 1u);
   EXPECT_EQ(b["members.json"].size(), 0u);  // invited: not yet members
+  // Devices carry their location history (compared whole below).
+  EXPECT_EQ(b["devices.json"][0]["locationHistory"].size(), 2u) << b["devices.json"][0].dump();
+  EXPECT_EQ(b["devices.json"][1]["locationHistory"].size(), 1u) << b["devices.json"][1].dump();
   a.erase("members.json");
   b.erase("members.json");
   for (json* c : {&a, &b}) {
@@ -264,6 +310,26 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
       EXPECT_EQ((*aa)[k].count, (*ab)[k].count);
       EXPECT_DOUBLE_EQ((*aa)[k].sum, (*ab)[k].sum);
     }
+  }
+  // And the same alarms, under the new rule and devices.
+  AlarmFilter af, bf;
+  af.org_id = org;
+  bf.org_id = rep->org_id;
+  auto aa = store_->rules().ListAlarms(af, {});
+  auto ab = fresh.rules().ListAlarms(bf, {});
+  ASSERT_TRUE(aa.ok() && ab.ok());
+  ASSERT_EQ(aa->items.size(), 2u);
+  ASSERT_EQ(ab->items.size(), 2u);
+  std::map<Id, Id> new_device;
+  for (size_t i = 0; i < da.size(); ++i) new_device[da[i].id] = db[i].id;
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(ab->items[i].state, aa->items[i].state);
+    EXPECT_EQ(ab->items[i].raised_ms, aa->items[i].raised_ms);
+    EXPECT_EQ(ab->items[i].device_id, new_device[aa->items[i].device_id]);
+    json doc = json::parse(ab->items[i].doc);
+    EXPECT_EQ(doc["comments"][0]["text"], "closed it");
+    EXPECT_EQ(doc["orgId"], rep->org_id);
+    EXPECT_EQ(doc["deviceId"], ab->items[i].device_id);
   }
   fresh.Close();
 }
@@ -317,6 +383,37 @@ class BadArchiveTest : public ArchiveRoundTripTest {
     EXPECT_NE(rep.status().message().find(want), std::string::npos) << rep.status().message();
     EXPECT_EQ(OrgCount(), orgs_before_);
   }
+  // Writes bad.tar: good.tar with line `line_no` of a JSON Lines member edited, and the
+  // manifest's hash and size of that member updated, so only the edit is wrong.
+  void EditLine(const std::string& member, int line_no, const std::function<void(json&)>& edit) {
+    std::string edited;
+    RewriteMember(Path("good.tar"), Path("mid.tar"), member, [&](std::string) {
+      MemberWriter w;
+      EXPECT_TRUE(w.Open(Path("r.gz"), true).ok());
+      json c = testing::ArchiveContent(Path("good.tar"));
+      int n = 0;
+      for (auto& line : c[member]) {
+        if (++n == line_no) edit(line);
+        EXPECT_TRUE(w.Append(line.dump() + "\n", 1).ok());
+      }
+      EXPECT_GE(n, line_no) << member << " has fewer lines";
+      EXPECT_TRUE(w.Finish().ok());
+      std::ifstream in(Path("r.gz"), std::ios::binary);
+      edited.assign(std::istreambuf_iterator<char>(in), {});
+      return edited;
+    });
+    RewriteMember(Path("mid.tar"), Path("bad.tar"), "manifest.json", [&](std::string s) {
+      json m = json::parse(s);
+      Sha256 sha;
+      sha.Update(edited.data(), edited.size());
+      for (auto& f : m["files"]) {
+        if (f["name"] != member) continue;
+        f["sha256"] = sha.HexDigest();
+        f["bytes"] = edited.size();
+      }
+      return m.dump(2);
+    });
+  }
   Id org_ = 0;
   int64_t orgs_before_ = 0;
 };
@@ -338,35 +435,18 @@ TEST_F(BadArchiveTest, UnknownFormatVersion) {
 }
 
 TEST_F(BadArchiveTest, WrongTypeInARecordIsNamedWithItsLine) {
-  // A reading with a string device id, with the manifest's hash and size updated so only the
-  // type is wrong.
-  std::string edited;
-  RewriteMember(Path("good.tar"), Path("mid.tar"), "readings.jsonl.gz", [&](std::string) {
-    MemberWriter w;
-    EXPECT_TRUE(w.Open(Path("r.gz"), true).ok());
-    json c = testing::ArchiveContent(Path("good.tar"));
-    int n = 0;
-    for (auto& line : c["readings.jsonl.gz"]) {
-      if (++n == 7) line["value"] = json::array({1});
-      EXPECT_TRUE(w.Append(line.dump() + "\n", 1).ok());
-    }
-    EXPECT_TRUE(w.Finish().ok());
-    std::ifstream in(Path("r.gz"), std::ios::binary);
-    edited.assign(std::istreambuf_iterator<char>(in), {});
-    return edited;
-  });
-  RewriteMember(Path("mid.tar"), Path("bad.tar"), "manifest.json", [&](std::string s) {
-    json m = json::parse(s);
-    Sha256 sha;
-    sha.Update(edited.data(), edited.size());
-    for (auto& f : m["files"]) {
-      if (f["name"] != "readings.jsonl.gz") continue;
-      f["sha256"] = sha.HexDigest();
-      f["bytes"] = edited.size();
-    }
-    return m.dump(2);
-  });
+  EditLine("readings.jsonl.gz", 7, [](json& line) { line["value"] = json::array({1}); });
   ExpectRefused(Path("bad.tar"), "readings.jsonl.gz line 7: field \"value\"");
+}
+
+TEST_F(BadArchiveTest, AlarmOfARuleNotInTheArchive) {
+  EditLine("alarms.jsonl.gz", 2, [](json& line) { line["rule"] = 987654; });
+  ExpectRefused(Path("bad.tar"), "alarms.jsonl.gz line 2: field \"rule\": 987654 is not in");
+}
+
+TEST_F(BadArchiveTest, AlarmWithAnUnknownState) {
+  EditLine("alarms.jsonl.gz", 1, [](json& line) { line["state"] = "snoozed"; });
+  ExpectRefused(Path("bad.tar"), "alarms.jsonl.gz line 1: field \"state\"");
 }
 
 TEST_F(BadArchiveTest, TruncatedArchive) {

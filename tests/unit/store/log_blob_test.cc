@@ -67,7 +67,7 @@ TEST(LogCodecTest, RoundTripsGroupsInCommitOrder) {
   Point s;
   s.ts = kT0 + 5;
   s.kind = Kind::kString;
-  s.str = "open";
+  s.str.assign("open");
   Point b;
   b.ts = kT0 - 7;
   b.kind = Kind::kBool;
@@ -90,7 +90,7 @@ TEST(LogCodecTest, RoundTripsGroupsInCommitOrder) {
   EXPECT_EQ(out[0].pts[2].num, 9);
   EXPECT_EQ(out[1].series_id, 1'000'000'007);
   ASSERT_EQ(out[1].pts.size(), 2u);
-  EXPECT_EQ(out[1].pts[0].str, "open");
+  EXPECT_EQ(out[1].pts[0].str.view(), "open");
   EXPECT_EQ(out[1].pts[1].kind, Kind::kBool);
   EXPECT_EQ(out[1].pts[1].ts, kT0 - 7);
 

@@ -3,12 +3,43 @@
 // alarm events on the organisation's stream refresh the lists without reload.
 import { h, field, append } from '../dom';
 import { optional, request, Page, Alarm } from '../api';
-import { t, fmtDate } from '../i18n';
+import { t, tEnum, fmtDate } from '../i18n';
 import { state, canEdit, orgData, onLive } from '../state';
 import { title, section, table, notice, unavailable, errorText } from '../ui';
 
 interface Silence { id: number; deviceId: number | null; ruleId: number | null; until: string; createdBy: string; createdAt: string }
 interface RuleRef { id: number; name: string }
+
+const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+const SEVERITY_ICON: Record<string, string> = { critical: '⬣', warning: '▲', info: 'ℹ' };
+
+// Critical first, then warning, then info; newest first within each.
+export function bySeverity(alarms: Alarm[]): Alarm[] {
+  const rank = (a: Alarm) => SEVERITY_RANK[a.severity ?? ''] ?? 3;
+  const time = (a: Alarm) => Date.parse(a.raisedAt ?? a.ts ?? '') || 0;
+  return [...alarms].sort((a, b) => rank(a) - rank(b) || time(b) - time(a));
+}
+
+// The severity in colour, with a shape that tells it apart without colour.
+function severityBadge(s: string | undefined): HTMLElement | string {
+  if (!s) return '';
+  return h('span', { class: `sev sev-${s}`, 'data-severity': s },
+    h('span', { 'aria-hidden': 'true' }, SEVERITY_ICON[s] ?? '•'), tEnum('severity', s));
+}
+
+// Who acknowledged and who cleared the alarm, when, with the acknowledgement's comment.
+function handledBy(a: Alarm): HTMLElement | string {
+  const parts: string[] = [];
+  if (a.acknowledgedAt) {
+    parts.push(t('alarms.ackedBy', { by: a.acknowledgedBy || '–', at: fmtDate(a.acknowledgedAt) }) +
+      (a.acknowledgeComment ? ` – “${a.acknowledgeComment}”` : ''));
+  }
+  if (a.clearedAt) {
+    parts.push(a.clearedBy ? t('alarms.clearedBy', { by: a.clearedBy, at: fmtDate(a.clearedAt) })
+      : t('alarms.clearedAuto', { at: fmtDate(a.clearedAt) }));
+  }
+  return parts.length ? h('span', { class: 'alarm-handled' }, parts.join('; ')) : '–';
+}
 
 // A datetime-local value (local time, minutes) for a Date.
 function localInput(d: Date): string {
@@ -46,9 +77,11 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
   };
   const cells = (a: Alarm): Array<Node | string> => [fmtDate(a.raisedAt ?? a.ts),
     a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || devName(a.deviceId)) : '–',
-    a.severity ? t(`severity.${a.severity}`) : '', a.message || a.ruleName || '', a.state ? t(`alarmState.${a.state}`) : ''];
-  const heads = [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message'), t('devices.status')];
-  const drawActive = (items: Alarm[]) => {
+    severityBadge(a.severity), a.message || a.ruleName || '', tEnum('alarmState', a.state), handledBy(a)];
+  const heads = [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message'), t('devices.status'),
+    t('alarms.handled')];
+  const drawActive = (unsorted: Alarm[]) => {
+    const items = bySeverity(unsorted);
     activeBox.dataset.count = String(items.length);
     activeBox.replaceChildren(items.length ? table(t('alarms.active'), editor ? [...heads, t('alarms.actions')] : heads,
       items.map((a) => {

@@ -4,11 +4,15 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
-import { api, optional, request, Page, Alarm, Reading, Device, Message } from '../api';
-import { t, fmtValue, fmtDate, fmtAgo, fmtNum, locale } from '../i18n';
+import { api, optional, request, Page, Alarm, Reading, Device, DeviceModel, Message } from '../api';
+import { KeyNames, isTechnicalKey, keyLabel, modelKeyNames } from '../keys';
+import { t, tEnum, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
 import { navigate } from '../router';
+import {
+  CHART_TIME_ZONE, ChartThreshold, RuleForChart, chartMoment, chartThresholds, gapThresholdS, timeAxisLabels, withGaps,
+} from '../chart';
 
 interface RangeDef { key: string; ms: number; bucket: string | null }
 const RANGES: RangeDef[] = [
@@ -33,15 +37,26 @@ function health(d: Device, latest: Reading[]): HTMLElement {
     h('dt', null, t('device.battery')), h('dd', null, show(find(/^bat/i))),
     h('dt', null, t('device.rssi')), h('dd', null, show(find(/rssi/i))),
     h('dt', null, t('device.snr')), h('dd', null, show(find(/snr/i))),
-    h('dt', null, t('devices.transport')), h('dd', null, d.transport + (d.devEui ? ` · ${d.devEui}` : '')),
+    h('dt', null, t('devices.transport')), h('dd', null, tEnum('transport', d.transport) + (d.devEui ? ` · ${d.devEui}` : '')),
     h('dt', null, t('device.location')),
     h('dd', null, d.location ? `${fmtNum(d.location.lat, 5)}, ${fmtNum(d.location.lon, 5)}` : '–'),
     h('dt', null, t('device.tags')), h('dd', null, d.tags.join(', ') || '–'));
 }
 
-function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () => void } {
+// The rules of the device's organisation, for the thresholds drawn in its charts (none when the
+// caller may not list them).
+async function rulesOf(d: Device): Promise<RuleForChart[]> {
+  try {
+    const page = await optional<Page<RuleForChart>>(`/api/v1/organizations/${d.orgId}/rules?limit=500`);
+    return page?.items ?? [];
+  } catch { return []; }
+}
+
+function chartPanel(d: Device, keys: string[], latest: Reading[], names: KeyNames): { el: HTMLElement; destroy: () => void } {
+  const id = d.id;
   let plot: uPlot | null = null;
-  const keySel = h('select', { id: 'chart-key' }, keys.map((k) => h('option', { value: k }, k)));
+  const rules = rulesOf(d);
+  const keySel = h('select', { id: 'chart-key' }, keys.map((k) => h('option', { value: k }, keyLabel(k, names))));
   const preferred = keys.find((k) => /temp/i.test(k)) ?? keys.find((k) => !/rssi|snr|bat/i.test(k)) ?? keys[0];
   keySel.value = preferred;
   const rangeSel = h('select', { id: 'chart-range' },
@@ -52,6 +67,7 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
   const load = async () => {
     const r = RANGES.find((x) => x.key === rangeSel.value) ?? RANGES[1];
     const key = keySel.value;
+    const unit = latest.find((x) => x.key === key)?.unit ?? '';
     const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const toD = new Date();
     const to = iso(toD);
@@ -60,19 +76,23 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
     let xs: number[] = [];
     let series: Array<Array<number | null>> = [];
     let labels: string[] = [];
+    let maxGapS = 0;
     try {
       if (r.bucket) {
         let page: Page<{ ts: string; avg: number | null; min: number | null; max: number | null }>;
+        let bucketS = r.bucket === '1d' ? 86_400 : 3_600;
         try {
           page = await api.buckets(id, { key, from: from, to: to, bucket: r.bucket, agg: 'avg,min,max,count', limit: 10000 });
         } catch (e) {
           if (r.bucket === '1h') throw e;
           page = await api.buckets(id, { key, from: from, to: to, bucket: '1h', agg: 'avg,min,max,count', limit: 10000 });
+          bucketS = 3_600;
         }
         const items = [...page.items].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
         xs = items.map((b) => Date.parse(b.ts) / 1000);
         series = [items.map((b) => b.avg), items.map((b) => b.min), items.map((b) => b.max)];
-        labels = ['avg', 'min', 'max'];
+        labels = [t('chart.avg'), t('chart.min'), t('chart.max')];
+        maxGapS = 1.5 * bucketS;  // a missing bucket breaks the line
         info.textContent = `${t('device.aggregated')} · ${t('device.points', { n: xs.length })}`;
       } else {
         const page = await api.readings(id, { key, from: from, to: to, limit: 10000 });
@@ -80,7 +100,8 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
           .sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
         xs = items.map((x) => Date.parse(x.ts) / 1000);
         series = [items.map((x) => x.value as number)];
-        labels = [key];
+        labels = [keyLabel(key, names)];
+        maxGapS = gapThresholdS(xs, d.expectedIntervalS);
         info.textContent = `${t('device.raw')} · ${t('device.points', { n: xs.length })}`;
       }
     } catch (e) {
@@ -92,21 +113,51 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
     plot = null;
     box.replaceChildren();
     if (!xs.length) { info.textContent = t('device.noData'); return; }
+    const broken = withGaps(xs, series, maxGapS);
+    const lines = chartThresholds(await rules, d, key);
+    const fromS = Date.parse(from) / 1000;
+    const toS = toD.getTime() / 1000;
+    box.dataset.gaps = String(broken.gaps);
+    box.dataset.unit = unit;
+    box.dataset.xMax = String(toS);
+    box.dataset.thresholds = lines.map((l) => l.value).join(',');
+    box.dataset.legend = labels.join(',');
     const colors = ['#0b5cad', '#6b7280', '#b45309'];
-    const fmt = new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'short' });
+    const yLabel = unit ? `${keyLabel(key, names)} (${unit})` : keyLabel(key, names);
     plot = new uPlot({
       width: Math.max(300, box.clientWidth || 800), height: 320,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), CHART_TIME_ZONE),
       cursor: { drag: { x: true, y: false } },
+      scales: {
+        x: { time: true, range: () => [fromS, toS] },
+        // The thresholds stay in view even when the data never came near them.
+        y: {
+          range: (_u, min, max) => uPlot.rangeNum(
+            Math.min(min, ...lines.map((l) => l.value)), Math.max(max, ...lines.map((l) => l.value)), 0.1, true),
+        },
+      },
       series: [
-        { value: (_u, v) => (v == null ? '–' : fmt.format(new Date(v * 1000))) },
+        { label: t('device.time'), value: (_u, v) => (v == null ? '–' : chartMoment(v)) },
         ...labels.map((l, i) => ({
           label: l, stroke: colors[i], width: i === 0 ? 2 : 1, dash: i === 0 ? undefined : [4, 4],
-          value: (_u: uPlot, v: number | null) => (v == null ? '–' : fmtNum(v)),
+          value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${fmtNum(v)}${unit ? ` ${unit}` : ''}`),
           points: { show: xs.length < 200 },
         })),
       ],
-      axes: [{}, { values: (_u, vals) => vals.map((v) => fmtNum(v)) }],
-    }, [xs, ...series] as uPlot.AlignedData, box);
+      axes: [
+        {
+          values: (_u, ticks, _axis, _space, incr) => {
+            const out = timeAxisLabels(ticks, incr);
+            box.dataset.xLabels = out.join('|');
+            return out;
+          },
+        },
+        { label: yLabel, values: (_u, vals) => vals.map((v) => fmtNum(v)) },
+      ],
+      hooks: {
+        draw: [(u) => drawThresholds(u, lines)],
+      },
+    }, [broken.xs, ...broken.series] as uPlot.AlignedData, box);
   };
   keySel.addEventListener('change', () => void load());
   rangeSel.addEventListener('change', () => void load());
@@ -116,6 +167,30 @@ function chartPanel(id: number, keys: string[]): { el: HTMLElement; destroy: () 
   const el = h('div', null, h('div', { class: 'row' }, field(t('device.key'), keySel), field(t('device.range'), rangeSel)),
     info, box);
   return { el, destroy: () => { ro.disconnect(); plot?.destroy(); } };
+}
+
+// The rules' thresholds as dashed red lines across the plot, each named by its rule.
+function drawThresholds(u: uPlot, lines: ChartThreshold[]): void {
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  ctx.save();
+  ctx.strokeStyle = '#b91c1c';
+  ctx.fillStyle = '#b91c1c';
+  ctx.lineWidth = 1.5 * devicePixelRatio;
+  ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+  ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'bottom';
+  for (const l of lines) {
+    const y = Math.round(u.valToPos(l.value, 'y', true));
+    if (y < top || y > top + height) continue;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.fillText(`${l.rule}: ${fmtNum(l.value)}`, left + width - 4 * devicePixelRatio, y - 3 * devicePixelRatio);
+  }
+  ctx.restore();
 }
 
 interface Downlink {
@@ -219,6 +294,10 @@ function downlinkPanel(d: Device): HTMLElement {
 export async function deviceScreen(root: HTMLElement, p: Record<string, string>): Promise<() => void> {
   const id = Number(p.id);
   const [d, latest, keys] = await Promise.all([api.device(id), api.latest(id), api.keys(id)]);
+  // The device model's names for its keys (keys.ts), when it has a model the caller may read.
+  const model = d.deviceModelId
+    ? await optional<DeviceModel>(`/api/v1/device-models/${d.deviceModelId}`).catch(() => null) : null;
+  const names = modelKeyNames(model?.doc);
   if (!state.data) void orgData();
   const actions = canEdit() ? [
     h('a', { class: 'button', href: `/devices/${id}/edit`, 'data-edit': '' }, t('device.edit')),
@@ -234,10 +313,18 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
   root.appendChild(title(d.name, h('div', { class: 'actions' }, actions)));
   const latestItems = latest.items;
   const valueText = (v: unknown, unit?: string) => `${fmtValue(v)}${unit ? ` ${unit}` : ''}`;
+  const latestTable = (items: Reading[], name: string) =>
+    table(t('device.latest'), [t('device.key'), t('device.valueCol'), t('device.time'), t('device.quality')],
+      items.map((r) => [h('span', { title: r.key, 'data-key': r.key }, keyLabel(r.key, names)),
+        h('strong', { 'data-live-value': r.key }, valueText(r.value, r.unit)),
+        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), tEnum('quality', r.quality)]), name);
+  // The radio's bookkeeping (LoRaWAN counters, signal) folded under "technical details".
+  const measured = latestItems.filter((r) => !isTechnicalKey(r.key));
+  const technical = latestItems.filter((r) => isTechnicalKey(r.key));
   const latestSec = section(t('device.latest'), latestItems.length
-    ? table(t('device.latest'), [t('device.key'), t('device.valueCol'), t('device.time'), t('device.quality')],
-      latestItems.map((r) => [r.key, h('strong', { 'data-live-value': r.key }, valueText(r.value, r.unit)),
-        h('span', { 'data-live-ts': r.key, 'data-ts': r.ts }, fmtDate(r.ts)), r.quality ?? '']), 'latest')
+    ? h('div', null, measured.length ? latestTable(measured, 'latest') : null,
+      technical.length ? h('details', { id: 'latest-technical' }, h('summary', null, t('device.technical')),
+        latestTable(technical, 'latest-technical-table')) : null)
     : h('p', null, t('device.noKeys')));
   // Live updates: the organisation's stream carries every committed reading.
   const offLive = onLive((ev) => {
@@ -253,7 +340,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     const seen = document.getElementById('device-last-seen');
     if (seen) seen.textContent = `${fmtAgo(Date.parse(x.ts))} (${fmtDate(x.ts)})`;
   });
-  const chart = keys.items.length ? chartPanel(id, keys.items) : null;
+  const chart = keys.items.length ? chartPanel(d, keys.items, latest.items, names) : null;
   const msgs = h('div', null, loading());
   const alarms = h('div', null, loading());
   root.append(
@@ -265,9 +352,9 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
   api.messages(id).then((m) => {
     msgs.replaceChildren(m.items.length ? table(t('device.messages'),
       [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],
-      m.items.map((x) => [fmtDate(x.receivedAt), x.transport,
+      m.items.map((x) => [fmtDate(x.receivedAt), tEnum('transport', x.transport),
         h('code', { class: 'payload' }, x.payload.length > 200 ? `${x.payload.slice(0, 200)}…` : x.payload),
-        h('span', { class: `dec dec-${x.decodeStatus}` }, x.decodeStatus), decodeNotes(x)]), 'messages')
+        h('span', { class: `dec dec-${x.decodeStatus}` }, tEnum('decodeStatus', x.decodeStatus)), decodeNotes(x)]), 'messages')
       : h('p', null, t('device.noMessages')));
   }).catch((e) => msgs.replaceChildren(notice(errorText(e), 'error')));
   (state.features.get('alarms') === false ? Promise.resolve(null)
@@ -276,7 +363,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
       if (a === null) { state.features.set('alarms', false); alarms.replaceChildren(unavailable()); return; }
       const mine = a.items.filter((x) => !x.deviceId || x.deviceId === id);
       alarms.replaceChildren(mine.length ? table(t('device.alarms'), [t('alarms.raised'), t('alarms.severity'), t('alarms.message'), t('devices.status')],
-        mine.map((x) => [fmtDate(x.raisedAt ?? x.ts), x.severity ?? '', x.message ?? x.ruleName ?? '', x.state ?? '']))
+        mine.map((x) => [fmtDate(x.raisedAt ?? x.ts), tEnum('severity', x.severity), x.message ?? x.ruleName ?? '', tEnum('alarmState', x.state)]))
         : h('p', null, t('alarms.none')));
     }).catch((e) => alarms.replaceChildren(notice(errorText(e), 'error')));
   return () => { offLive(); chart?.destroy(); };

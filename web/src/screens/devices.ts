@@ -1,7 +1,7 @@
 // The device list: filter and sort in memory, render only the rows in view
 // (fixed row height), so 10,000 devices render and filter in milliseconds.
 import { h, field, debounce } from '../dom';
-import { t, fmtAgo, locale } from '../i18n';
+import { t, tEnum, fmtAgo, locale } from '../i18n';
 import { orgData, canEdit, DeviceRow, Status } from '../state';
 import { title, badge } from '../ui';
 
@@ -106,7 +106,7 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
     },
     h('div', { role: 'cell', class: 'c-name' }, h('a', { href: `/devices/${r.d.id}` }, r.d.name)),
     h('div', { role: 'cell', class: 'c-app' }, r.appName),
-    h('div', { role: 'cell', class: 'c-transport' }, r.d.transport),
+    h('div', { role: 'cell', class: 'c-transport' }, tEnum('transport', r.d.transport)),
     h('div', { role: 'cell', class: 'c-status' }, badge(r.status)),
     h('div', { role: 'cell', class: 'c-lastSeen' }, fmtAgo(r.lastSeen)))));
     if (focusedId) rowsEl.querySelector<HTMLElement>(`.vrow[data-id="${focusedId}"] a`)?.focus({ preventScroll: true });

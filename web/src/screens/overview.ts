@@ -1,5 +1,5 @@
 import { h } from '../dom';
-import { t, fmtNum, fmtDate } from '../i18n';
+import { t, tEnum, fmtNum, fmtDate } from '../i18n';
 import { orgData, onLive, liveRatePerMinute, Status } from '../state';
 import { title, section, badge, table, unavailable } from '../ui';
 
@@ -37,7 +37,7 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
         od.alarms.slice(0, 10).map((a) => [
           fmtDate(a.raisedAt ?? a.ts),
           a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
-          a.severity ?? '', a.message ?? a.ruleName ?? '']));
+          tEnum('severity', a.severity), a.message ?? a.ruleName ?? '']));
     }
     body.replaceChildren(tiles, section(t('overview.latestAlarms'), alarms));
   };

@@ -2,18 +2,21 @@
 // settings and what is in force) and record-of-processing texts. Organisation admins edit them;
 // other members read them. Admins also export the audit log (CSV / JSON), open the printable
 // record of processing, and export the whole organisation (an archive job with progress; the
-// archive is downloaded by admins only: src/archive/README.md).
+// archive is downloaded by admins only: src/archive/README.md), mark device metadata keys as
+// personal, and erase a data subject (./subject_erasure.ts).
 import { h, append } from '../dom';
 import { request } from '../api';
 import { t, getLang } from '../i18n';
 import { state, isAdmin } from '../state';
 import { title, section, table, notice, errorText } from '../ui';
+import { subjectErasureSection } from './subject_erasure';
 
 type DataClass = 'none' | 'pseudonymous' | 'personal' | 'sensitive';
 interface Retention { rawMessagesDays: number | null; readingsDays: number | null; aggregatesDays: number | null }
 interface PrivacyApp {
   id: number; name: string; dataClass: DataClass; retention: Retention; effectiveRetention: Retention;
   purpose: string; legalBasis: string; dataCategories: string; recipients: string;
+  personalMetadataKeys: string[];
 }
 const kClasses: DataClass[] = ['none', 'pseudonymous', 'personal', 'sensitive'];
 const kKinds: Array<keyof Retention> = ['rawMessagesDays', 'readingsDays', 'aggregatesDays'];
@@ -32,6 +35,8 @@ function appForm(app: PrivacyApp, onSaved: (a: PrivacyApp) => void): HTMLElement
   }) as HTMLInputElement);
   const texts = kTexts.map((k) => h('input', { type: 'text', maxlength: '2000', id: `pv-${k}-${app.id}`,
     value: app[k] }) as HTMLInputElement);
+  const personal = h('input', { type: 'text', id: `pv-personal-${app.id}`, placeholder: 'citizenId, adresse',
+    value: (app.personalMetadataKeys ?? []).join(', '), title: t('pv.personalKeysHint') }) as HTMLInputElement;
   const label = (id: string, text: string, el: HTMLElement) =>
     h('div', { class: 'field' }, h('label', { for: id }, text), el);
   const save = async (ev: Event) => {
@@ -40,6 +45,7 @@ function appForm(app: PrivacyApp, onSaved: (a: PrivacyApp) => void): HTMLElement
     kKinds.forEach((k, i) => { retention[k] = nums[i].value === '' ? null : Number(nums[i].value); });
     const body: Record<string, unknown> = { dataClass: cls.value, retention };
     kTexts.forEach((k, i) => { body[k] = texts[i].value; });
+    body.personalMetadataKeys = personal.value.split(',').map((k) => k.trim()).filter((k) => k !== '');
     try {
       onSaved(await request<PrivacyApp>(`/api/v1/applications/${app.id}`, { method: 'PATCH', body }));
     } catch (e) { err.replaceChildren(notice(errorText(e), 'error')); }
@@ -48,6 +54,7 @@ function appForm(app: PrivacyApp, onSaved: (a: PrivacyApp) => void): HTMLElement
     label(cls.id, t('pv.dataClass'), cls),
     ...kKinds.map((k, i) => label(nums[i].id, t(`pv.${k}`), nums[i])),
     ...kTexts.map((k, i) => label(texts[i].id, t(`pv.${k}`), texts[i])),
+    label(personal.id, `${t('pv.personalKeys')} (${t('pv.personalKeysHint')})`, personal),
     err, h('button', { type: 'submit' }, t('pv.save')));
 }
 
@@ -98,6 +105,7 @@ export async function privacyScreen(root: HTMLElement): Promise<void> {
         [t('pv.dataClass'), h('span', { 'data-class': a.dataClass }, t(`pv.class.${a.dataClass}`))],
         ...kKinds.map((k) => [t(`pv.${k}`), `${days(a.effectiveRetention[k])}${a.retention[k] === null ? ` (${t('pv.default')})` : ''}`]),
         ...kTexts.map((k) => [t(`pv.${k}`), a[k] || '–']),
+        [t('pv.personalKeys'), (a.personalMetadataKeys ?? []).join(', ') || '–'],
       ]),
       admin ? appForm(a, (saved) => {
         msg.replaceChildren(notice(t('pv.saved', { name: saved.name }), 'ok'));
@@ -117,6 +125,7 @@ export async function privacyScreen(root: HTMLElement): Promise<void> {
         link(`/api/v1/organizations/${org}/record-of-processing?format=html&lang=${getLang()}`, t('pv.record'))))
       : h('p', { class: 'hint' }, t('pv.adminOnly')),
     admin ? exportSection(org) : '',
+    admin ? subjectErasureSection(org) : '',
     list]);
   await refresh();
 }

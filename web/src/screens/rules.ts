@@ -264,7 +264,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
         el.setSelectionRange(p.offset, Math.min(el.value.length, p.offset + 1));
         return;
       }
-      formMsg.replaceChildren(notice(t('error', { msg: `${e.message ?? ''} (${e.code ?? ''})` }), 'error'));
+      formMsg.replaceChildren(notice(errorText(new ApiError(0, e.code ?? '', e.message ?? '')), 'error'));
     };
     const form = h('form', {
       id: 'rule-form', class: 'card', 'aria-labelledby': 'rule-form-title', novalidate: true,

@@ -1,0 +1,71 @@
+// Alarms no one can miss (issue 21 §1, the parts in the UI): the open-alarm count in the menu
+// (red while one is critical) and the tab title, open alarms sorted critical first with colour
+// and a shape, and who acknowledged with which comment. Against the real server: a device of
+// its own, two rules of different severity, an uplink that raises both.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, ADMIN, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled } from './lib.mjs';
+
+useBrowser();
+
+test('alarms: count in menu and title, critical first with colour and icon, who acknowledged', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-seng`, 'http');
+  const rules = [];
+  try {
+    for (const [severity, expr] of [['info', 'e2e_sev > 5'], ['critical', 'e2e_sev > 50'], ['warning', 'e2e_sev > 10']]) {
+      rules.push((await json(await context.request.post(`${BASE}/api/v1/organizations/${org}/rules`, {
+        data: { name: `${tag} ${severity}`, scope: { kind: 'device', id: dev.id }, severity, expression: expr },
+      }), 201)).id);
+    }
+    const key = dev.apiKey ?? (await json(await context.request.get(`${BASE}/api/v1/devices/${dev.id}`), 200)).apiKey;
+    const before = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/alarms?state=open&limit=1`), 200)).total;
+    const ingest = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_sev: 80 }),
+    });
+    assert.ok(ingest.status >= 200 && ingest.status < 300, `ingest answered ${ingest.status}`);
+    // The rules engine raises the three alarms just after the commit.
+    for (let i = 0; i < 100; i++) {
+      const n = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/alarms?state=open&limit=1`), 200)).total;
+      if (n >= before + 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await go(page, '/alarms');
+    await page.waitForSelector(`#alarms-active td:has-text("${tag}-seng")`);
+    // The menu's badge and the title carry the count; red while a critical alarm is open.
+    await page.waitForFunction((n) => Number(document.querySelector('#nav-alarm-count')?.textContent) >= n, before + 3);
+    const count = Number(await page.textContent('#nav-alarm-count'));
+    assert.ok(await page.$eval('#nav-alarm-count', (b) => b.classList.contains('critical')));
+    assert.match(await page.title(), new RegExp(`^\\(${count}\\) Alarmer · bysans$`));
+    // This device's three alarms: critical, warning, info, in that order, each with its shape.
+    const mine = await page.$$eval(`#alarms-active tr:has-text("${tag}-seng") [data-severity]`,
+      (xs) => xs.map((x) => [x.dataset.severity, x.textContent]));
+    assert.deepEqual(mine.map((m) => m[0]), ['critical', 'warning', 'info']);
+    assert.deepEqual(mine.map((m) => m[1]), ['⬣kritisk', '▲advarsel', 'ℹinformation']);
+    // Every critical alarm of the list comes before every other.
+    const all = await page.$$eval('#alarms-active [data-severity]', (xs) => xs.map((x) => x.dataset.severity));
+    assert.equal(all.lastIndexOf('critical'), all.filter((s) => s === 'critical').length - 1, all.join());
+    await settled(page);
+    await axeCheck(page, 'alarms-severity');
+    await shot(page, 'alarms-severity');
+    // Acknowledge the critical one with a comment: who and what is shown in its row.
+    // In one step: a live update redrawing the list between typing and clicking would drop the text.
+    await page.evaluate((t) => {
+      const row = [...document.querySelectorAll('#alarms-active tr')]
+        .find((r) => r.textContent.includes(t) && r.querySelector('[data-severity="critical"]'));
+      row.querySelector('input[type=text]').value = 'e2e: tilset borgeren';
+      row.querySelector('button[type=submit]').click();
+    }, `${tag}-seng`);
+    await page.waitForFunction((t) => [...document.querySelectorAll('#alarms-active tr')]
+      .some((r) => r.textContent.includes(t) && r.textContent.includes('kvitteret af')), `${tag}-seng`);
+    const handled = await page.$$eval(`#alarms-active tr:has-text("${tag}-seng") .alarm-handled`, (xs) => xs.map((x) => x.textContent));
+    assert.ok(handled.some((x) => x.includes(`kvitteret af ${ADMIN.email}`) && x.includes('“e2e: tilset borgeren”')), handled.join(' | '));
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const id of rules) await context.request.delete(`${BASE}/api/v1/rules/${id}`);
+    await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
+    await context.close();
+  }
+});

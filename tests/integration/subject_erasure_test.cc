@@ -1,0 +1,229 @@
+// "Erase a data subject" against the real server (issue 18, api/subject_erasure_routes.cc): the
+// devices of a citizen (metadata citizenId=p-4711) lose their readings, raw messages and
+// data-target share-log copies — searched for in the database file and its WAL — while another
+// device's data stays and is answered by the API; a dry run removes nothing; the report counts
+// right; a job interrupted by a restart resumes.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "integration/fixture.h"
+#include "integration/target_receiver.h"
+
+namespace bysans::testing {
+namespace {
+
+bool InFiles(const std::string& data_dir, const std::string& needle) {
+  for (const char* f : {"/bysans.db", "/bysans.db-wal"}) {
+    std::ifstream in(data_dir + f, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    if (s.str().find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+constexpr const char* kMarker = "cpr-0101901234-SUBJECT-7f3a9c";
+constexpr const char* kKeep = "keep-2202851234-OTHER-1b2c3d";
+
+class SubjectErasureTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_OUTBOUND_ALLOW=127.0.0.0/8"};
+    ServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    other_ = CreateHttpDevice("Subject Kommune");
+    auto dev = admin_->PostJson(
+        "/api/v1/applications/" + std::to_string(other_.app_id) + "/devices",
+        {{"name", "Borger 17"}, {"transport", "http"}, {"metadata", {{"citizenId", "p-4711"}}}});
+    ASSERT_EQ(dev.status, 201) << dev.body;
+    citizen_ = other_;
+    citizen_.device_id = dev.Json().value("id", int64_t{0});
+    citizen_.ingest_key = dev.Json().value("apiKey", "");
+    // A paused data target: its share log keeps a copy of every message.
+    auto target =
+        admin_->PostJson("/api/v1/applications/" + std::to_string(other_.app_id) + "/data-targets",
+                         {{"name", "receiver"}, {"url", rx_.url()}, {"paused", true}});
+    ASSERT_EQ(target.status, 201) << target.body;
+    target_id_ = target.Json().value("id", int64_t{0});
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(Ingest(citizen_.ingest_key, std::string(R"({"note":")") + kMarker + R"(","fall":)" +
+                                                std::to_string(i) + "}")
+                    .status,
+                204);
+      ASSERT_EQ(Ingest(other_.ingest_key, std::string(R"({"tag":")") + kKeep + R"(","co2":)" +
+                                              std::to_string(500 + i) + "}")
+                    .status,
+                204);
+    }
+    ASSERT_TRUE(InFiles(server_->data_dir(), kMarker)) << "the test must see the marker first";
+    other_readings_ = Count(OtherPath() + "/readings?limit=100");
+    ASSERT_GE(other_readings_, 2u);
+  }
+
+  std::string OtherPath() const { return "/api/v1/devices/" + std::to_string(other_.device_id); }
+
+  std::string Base() const {
+    return "/api/v1/organizations/" + std::to_string(other_.org_id) + "/subject-erasures";
+  }
+
+  json WaitDone(int64_t job) {
+    json j;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          j = admin_->Get(Base() + "/" + std::to_string(job)).Json();
+          return j["state"] == "done" || j["state"] == "failed";
+        },
+        60))
+        << j;
+    return j;
+  }
+
+  size_t Count(const std::string& path) {
+    json items = Items(path);
+    return items.is_array() ? items.size() : 0;
+  }
+
+  void ExpectOtherIntact() {
+    EXPECT_EQ(Count(OtherPath() + "/messages?limit=100"), 5u);
+    EXPECT_EQ(Count(OtherPath() + "/readings?limit=100"), other_readings_);
+    EXPECT_TRUE(InFiles(server_->data_dir(), kKeep));
+  }
+
+  TargetReceiver rx_{TargetReceiver::Mode::kOk};
+  DeviceHandle other_, citizen_;
+  int64_t target_id_ = 0;
+  size_t other_readings_ = 0;
+};
+
+TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheFile) {
+  const json selector = {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}}};
+  json dry_body = selector;
+  dry_body["dryRun"] = true;
+  auto dry = admin_->PostJson(Base(), dry_body);
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  const json plan = dry.Json();
+  ASSERT_EQ(plan["devices"].size(), 1u) << plan;
+  EXPECT_EQ(plan["devices"][0]["id"], citizen_.device_id);
+  EXPECT_EQ(plan["devices"][0]["name"], "Borger 17");
+  // What the API answers (two messages in the same millisecond are one reading per key).
+  const std::string dev = "/api/v1/devices/" + std::to_string(citizen_.device_id);
+  const size_t readings = Count(dev + "/readings?limit=100");
+  EXPECT_GE(readings, 2u);
+  EXPECT_EQ(plan["totals"]["readings"], readings) << plan;
+  EXPECT_EQ(plan["totals"]["rawMessages"], 5) << plan;
+  EXPECT_EQ(plan["totals"]["shareRecords"], 5) << plan;
+  EXPECT_EQ(Count(dev + "/messages?limit=100"), 5u) << "a dry run removes nothing";
+  EXPECT_TRUE(InFiles(server_->data_dir(), kMarker));
+
+  auto start = admin_->PostJson(Base(), selector);
+  ASSERT_EQ(start.status, 202) << start.body;
+  const int64_t job = start.Json().value("id", int64_t{0});
+  const json done = WaitDone(job);
+  ASSERT_EQ(done["state"], "done") << done;
+  const json report = done["report"];
+  EXPECT_EQ(report["totals"], plan["totals"]) << report;
+  ASSERT_EQ(report["devices"].size(), 1u);
+  EXPECT_EQ(report["devices"][0]["name"], "Borger 17");
+  EXPECT_FALSE(report.value("requestedBy", "").empty()) << report;
+  EXPECT_FALSE(report.value("finishedAt", "").empty()) << report;
+
+  EXPECT_FALSE(InFiles(server_->data_dir(), kMarker))
+      << "the subject's data is still in bysans.db or its WAL";
+  EXPECT_EQ(Count(dev + "/messages?limit=100"), 0u);
+  EXPECT_EQ(Count(dev + "/readings?limit=100"), 0u);
+  EXPECT_EQ(admin_->Get(dev).status, 200) << "the device itself stays";
+  ExpectOtherIntact();
+  // The job is listed; start and finish are in the audit log.
+  json list = Items(Base());
+  ASSERT_EQ(list.size(), 1u);
+  std::string audit = admin_->Get("/api/v1/audit?orgId=" + std::to_string(other_.org_id)).body;
+  EXPECT_NE(audit.find("subject-erasure-start"), std::string::npos);
+  EXPECT_NE(audit.find("subject-erasure-done"), std::string::npos);
+  // The target, resumed, delivers the other device's messages and none of the subject's.
+  ASSERT_EQ(admin_
+                ->PostJson("/api/v1/data-targets/" + std::to_string(target_id_) + "/resume",
+                           json::object())
+                .status,
+            200);
+  ASSERT_TRUE(WaitFor([&] { return rx_.hits().size() >= 5; }, 30));
+  // In commit order, so the erased records (tombstones) would have come before the 5th.
+  EXPECT_EQ(rx_.hits().size(), 5u) << "erased records must not be delivered, not even empty";
+  for (const auto& hit : rx_.hits()) {
+    EXPECT_EQ(hit.body.find(kMarker), std::string::npos);
+    EXPECT_NE(hit.body.find(kKeep), std::string::npos) << hit.body;
+  }
+}
+
+TEST_F(SubjectErasureTest, AJobInterruptedByARestartResumes) {
+  // A job the previous process had started (state running, devices not chosen yet) when it died.
+  std::unique_ptr<ServerProcess> old = std::move(server_);
+  old->Kill9();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((old->data_dir() + "/bysans.db").c_str(), &db), SQLITE_OK);
+  const std::string sql =
+      "INSERT INTO subject_erasures(org_id, state, request, report, error, requested_by, "
+      "created_ms, updated_ms) VALUES(" +
+      std::to_string(other_.org_id) +
+      ", 'running', '{\"metadata\":{\"key\":\"citizenId\",\"value\":\"p-4711\"}}', '', '', "
+      "'admin', 1, 1)";
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+  const int64_t job = sqlite3_last_insert_rowid(db);
+  sqlite3_close(db);
+  StartServer(old->data_dir());
+  if (HasFatalFailure()) return;
+  const json done = WaitDone(job);
+  ASSERT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["report"]["totals"]["rawMessages"], 5) << done;
+  EXPECT_FALSE(InFiles(server_->data_dir(), kMarker));
+  ExpectOtherIntact();
+}
+
+TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
+  // Two readings of the subject timed two hours and one hour ago (SenML); the range holds the
+  // first only, and none of the messages (received now).
+  const int64_t t0 = (std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() -
+                      7200) /
+                     60 * 60;
+  ASSERT_EQ(Ingest(citizen_.ingest_key,
+                   "[{\"bt\":" + std::to_string(t0) +
+                       ",\"n\":\"pulse\",\"v\":60},{\"n\":\"pulse\",\"v\":61,\"t\":3600}]",
+                   "application/senml+json")
+                .status,
+            204);
+  const std::string dev = "/api/v1/devices/" + std::to_string(citizen_.device_id);
+  ASSERT_EQ(Count(dev + "/readings?key=pulse&limit=10"), 2u);
+  auto job = admin_->PostJson(Base(), {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}},
+                                       {"from", (t0 - 60) * 1000},
+                                       {"to", (t0 + 60) * 1000}});
+  ASSERT_EQ(job.status, 202) << job.body;
+  const json done = WaitDone(job.Json().value("id", int64_t{0}));
+  ASSERT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["report"]["totals"]["readings"], 1) << done;
+  EXPECT_EQ(done["report"]["totals"]["rawMessages"], 0) << done;
+  json left = Items(dev + "/readings?key=pulse&limit=10");
+  ASSERT_EQ(left.size(), 1u) << left;
+  EXPECT_EQ(left[0]["value"], 61) << left;
+  EXPECT_EQ(Count(dev + "/messages?limit=100"), 6u);
+  EXPECT_TRUE(InFiles(server_->data_dir(), kMarker));
+}
+
+TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
+  auto job = admin_->PostJson(
+      Base(), {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}}, {"deleteDevices", true}});
+  ASSERT_EQ(job.status, 202) << job.body;
+  const json done = WaitDone(job.Json().value("id", int64_t{0}));
+  ASSERT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["report"]["devices"][0]["deviceDeleted"], true) << done;
+  EXPECT_EQ(admin_->Get("/api/v1/devices/" + std::to_string(citizen_.device_id)).status, 404);
+  EXPECT_TRUE(WaitFor([&] { return !InFiles(server_->data_dir(), kMarker); }, 20));
+  ExpectOtherIntact();
+}
+
+}  // namespace
+}  // namespace bysans::testing
