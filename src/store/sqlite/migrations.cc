@@ -8,6 +8,13 @@
 namespace bysans::sqlite {
 namespace {
 
+// Migration 23 (retention.cc): the hour summaries of expired readings. Also run after the list
+// (IF NOT EXISTS), for stores that recorded 23 while main held it as a no-op placeholder.
+constexpr const char* kChunkHoursSql =
+    "CREATE TABLE IF NOT EXISTS chunk_hours(series_id INTEGER NOT NULL, t_min INTEGER NOT NULL, "
+    "seq INTEGER NOT NULL, t_max INTEGER NOT NULL, hours BLOB NOT NULL, PRIMARY KEY(series_id, "
+    "t_min, seq)) WITHOUT ROWID;";
+
 // SQL, then (optionally) a step in C++, in the same transaction.
 struct Migration {
   Migration(const char* s, Status (*f)(Db&) = nullptr) : sql(s), then(f) {}  // NOLINT: implicit
@@ -478,10 +485,7 @@ CREATE TABLE IF NOT EXISTS erasures(
       {"SELECT 1;", AddPrivacyColumns},
       // 23: retention (issue 18, retention.cc): the hourly summaries of chunks whose readings
       // have expired, kept until the aggregates' retention (README.md "Retention").
-      {"CREATE TABLE IF NOT EXISTS chunk_hours(series_id INTEGER NOT NULL, t_min INTEGER NOT "
-       "NULL, seq INTEGER NOT NULL, t_max INTEGER NOT NULL, hours BLOB NOT NULL, PRIMARY "
-       "KEY(series_id, t_min, seq)) WITHOUT ROWID;",
-       nullptr},
+      {kChunkHoursSql, nullptr},
       // 24: "erase a data subject" jobs and personal metadata keys (AddSubjectErasure).
       {"SELECT 1;", AddSubjectErasure},
       // 25: a device's location history (SensorThings HistoricalLocations, issue 17;
@@ -540,6 +544,7 @@ Result<int> Migrate(Db& db, int64_t now_ms) {
     BYSANS_RETURN_IF_ERROR(txn.Commit());
     ++applied;
   }
+  BYSANS_RETURN_IF_ERROR(db.Exec(kChunkHoursSql));
   return applied;
 }
 
