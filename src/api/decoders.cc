@@ -199,6 +199,28 @@ Result<http::Response> AttachDevice(ApiContext& ctx, http::Request& req, const a
   return Json(200, AttachJson(dec));
 }
 
+// The decoder attached to an application or a device (viewer role): {"decoderId": id or null}.
+std::optional<Id> AttachedIn(const std::unordered_map<Id, Id>& by, Id id) {
+  auto it = by.find(id);
+  return it == by.end() ? std::nullopt : std::optional<Id>(it->second);
+}
+
+Result<http::Response> GetAppDecoder(ApiContext& ctx, http::Request& req,
+                                     const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "appId"));
+  BYSANS_ASSIGN_OR_RETURN(Application a, LoadApplication(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(auto att, ctx.store.decoders().ListAttachments());
+  return Json(200, AttachJson(AttachedIn(att.by_app, a.id)));
+}
+
+Result<http::Response> GetDeviceDecoder(ApiContext& ctx, http::Request& req,
+                                        const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(auto att, ctx.store.decoders().ListAttachments());
+  return Json(200, AttachJson(AttachedIn(att.by_device, d.id)));
+}
+
 // ---- test decode -----------------------------------------------------------
 
 // The decoder test payload's base64 (standard or URL-safe alphabet).
@@ -485,6 +507,11 @@ void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx) {
             "Attach (or detach) an application's decoder", bind(AttachApp));
   AddAuthed(router, ctx, "PUT", "/api/v1/devices/{id}/decoder",
             "Attach (or detach) a device's own decoder", bind(AttachDevice));
+  AddAuthed(router, ctx, "GET", "/api/v1/applications/{appId}/decoder",
+            "The decoder attached to an application", bind(GetAppDecoder));
+  AddAuthed(router, ctx, "GET", "/api/v1/devices/{id}/decoder",
+            "The decoder attached to a device itself (not its application's)",
+            bind(GetDeviceDecoder));
   router.Add(
       "POST", "/api/v1/decoders/test",
       [&ctx, api](http::Request& req, http::Responder respond) {

@@ -124,6 +124,8 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/decoders/{id}/versions", "", "DecoderVersions", 200},
     {"PUT", "/api/v1/applications/{appId}/decoder", "DecoderAttachment", "DecoderAttachment", 200},
     {"PUT", "/api/v1/devices/{id}/decoder", "DecoderAttachment", "DecoderAttachment", 200},
+    {"GET", "/api/v1/applications/{appId}/decoder", "", "DecoderAttachment", 200},
+    {"GET", "/api/v1/devices/{id}/decoder", "", "DecoderAttachment", 200},
     {"POST", "/api/v1/decoders/test", "DecoderTest", "DecoderTestResult", 200},
     {"POST", "/api/v1/decoders/{id}/redecode", "RedecodeInput", "JobAccepted", 202},
     {"GET", "/api/v1/jobs/{id}", "", "Job", 200},

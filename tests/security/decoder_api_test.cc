@@ -177,3 +177,31 @@ TEST_F(DecoderApiSecurityTest, StoredDecodeErrorsAreVisibleOnlyInTheirOrganisati
 
 }  // namespace
 }  // namespace bysans::testing
+
+namespace bysans::testing {
+namespace {
+
+// Which decoder a device or an application has (GET .../decoder, for the UI's decoder choice):
+// A's viewer reads it; B's admin gets 404 for A's device and application, as for every other
+// path under them, and cannot learn whether a decoder is attached.
+TEST_F(DecoderApiSecurityTest, AttachedDecoderIsReadOnlyInItsOrganisation) {
+  const int64_t dec = Decoder(a_, kCodec);
+  ASSERT_GT(dec, 0);
+  ASSERT_EQ(
+      Send(*a_.editor.client, "PUT", a_.DevicePath() + "/decoder", {{"decoderId", dec}}).status,
+      200);
+  auto mine = a_.viewer.client->Get(a_.DevicePath() + "/decoder");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.Json()["decoderId"], dec);
+  auto app = a_.viewer.client->Get(a_.AppPath() + "/decoder");
+  ASSERT_EQ(app.status, 200) << app.body;
+  EXPECT_TRUE(app.Json()["decoderId"].is_null());
+  for (const std::string& path : {a_.DevicePath() + "/decoder", a_.AppPath() + "/decoder"}) {
+    auto theirs = b_.admin.client->Get(path);
+    EXPECT_EQ(theirs.status, 404) << path << ": " << theirs.body;
+    EXPECT_EQ(theirs.body.find("decoderId"), std::string::npos) << theirs.body;
+  }
+}
+
+}  // namespace
+}  // namespace bysans::testing

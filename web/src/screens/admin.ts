@@ -1,4 +1,5 @@
 import { h, field } from '../dom';
+import { decoderPicker } from '../decoderPicker';
 import { api, request, Role } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
@@ -35,8 +36,10 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
     const desc = h('input', { type: 'text', autocomplete: 'off' });
     const msg = h('div', { 'aria-live': 'polite' });
     apps.replaceChildren(
-      table(t('admin.apps'), [t('devices.name'), t('admin.description'), t('admin.actions')],
-        list.map((a) => [a.name, a.description, canEdit() ? h('button', {
+      table(t('admin.apps'), [t('devices.name'), t('admin.description'), t('decoder.label'), t('admin.actions')],
+        list.map((a) => [a.name, a.description,
+          decoderPicker(orgId, `/api/v1/applications/${a.id}`, `${t('decoder.label')}: ${a.name}`, t('decoder.none'), canEdit()),
+          canEdit() ? h('button', {
           type: 'button', class: 'danger small', 'data-edit': '', 'aria-label': `${t('admin.delete')} ${a.name}`,
           onclick: async () => {
             if (!confirm(t('admin.confirmDelete', { name: a.name }))) return;

@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import { h, field } from '../dom';
 import { api, optional, request, Page, Alarm, Reading, Device, DeviceModel, Message } from '../api';
 import { KeyNames, isTechnicalKey, keyLabel, modelKeyNames } from '../keys';
+import { decoderPicker } from '../decoderPicker';
 import { t, tEnum, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
@@ -40,7 +41,9 @@ function health(d: Device, latest: Reading[]): HTMLElement {
     h('dt', null, t('devices.transport')), h('dd', null, tEnum('transport', d.transport) + (d.devEui ? ` · ${d.devEui}` : '')),
     h('dt', null, t('device.location')),
     h('dd', null, d.location ? `${fmtNum(d.location.lat, 5)}, ${fmtNum(d.location.lon, 5)}` : '–'),
-    h('dt', null, t('device.tags')), h('dd', null, d.tags.join(', ') || '–'));
+    h('dt', null, t('device.tags')), h('dd', null, d.tags.join(', ') || '–'),
+    h('dt', null, t('decoder.label')),
+    h('dd', null, decoderPicker(d.orgId, `/api/v1/devices/${d.id}`, t('decoder.label'), t('decoder.fromApp'), canEdit())));
 }
 
 // The rules of the device's organisation, for the thresholds drawn in its charts (none when the
