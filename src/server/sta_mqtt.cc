@@ -220,6 +220,11 @@ struct StaMqttService::Impl {
       for (sta::MqttNotification& n : sta::ChangeNotifications(catalog, base_url, c))
         out.push_back({std::move(n.topic), std::move(n.payload)});
     }
+    PublishCounted(std::move(out));
+  }
+
+  // Publishes at QoS 0 and counts the messages as published or dropped.
+  void PublishCounted(std::vector<mqtt::OutgoingMessage> out) {
     if (out.empty()) return;
     const double n = static_cast<double>(out.size());
     Status st = client->PublishBatch(std::move(out), 0, false, [this, n](const Status& s) {
@@ -260,16 +265,7 @@ struct StaMqttService::Impl {
   void Publish(std::deque<Committed>& batch) {
     std::vector<mqtt::OutgoingMessage> out;
     auto flush = [&] {
-      if (out.empty()) return;
-      const double n = static_cast<double>(out.size());
-      Status st = client->PublishBatch(std::move(out), 0, false, [this, n](const Status& s) {
-        if (s.ok()) {
-          published->Increment(n);
-        } else {
-          dropped->Increment(n);
-        }
-      });
-      if (!st.ok()) dropped->Increment(n);
+      PublishCounted(std::move(out));
       out.clear();
     };
     for (const Committed& c : batch) {
