@@ -1,6 +1,7 @@
 # Shared helpers for bench/*/run.sh (sourced). Starts a real bysans on a free
 # port with a fresh data directory and creates an HTTP device through the API.
-BYSANS_BUILD_DIR="${BYSANS_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/release}"
+BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BYSANS_BUILD_DIR="${BYSANS_BUILD_DIR:-$BENCH_ROOT/build/release}"
 BYSANS_BIN="${BYSANS_BIN:-$BYSANS_BUILD_DIR/bin/bysans}"
 BENCH_ADMIN_EMAIL="bench@bysans.local"
 BENCH_ADMIN_PASSWORD="bench-password-123"
@@ -49,4 +50,18 @@ create_http_device() {
 stop_bysans() {
   [ -n "${BYSANS_PID:-}" ] && kill "$BYSANS_PID" 2>/dev/null && wait "$BYSANS_PID" 2>/dev/null
   BYSANS_PID=""
+}
+
+# bench_tool NAME: prints the path of the benchmark program bench/NAME/bench_NAME in the build
+# directory, configured (with the benchmarks) and built first when it is missing.
+bench_tool() {
+  local bin="$BYSANS_BUILD_DIR/bench/$1/bench_$1"
+  if [[ ! -x "$bin" ]]; then
+    if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
+      cmake -S "$BENCH_ROOT" -B "$BYSANS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DBYSANS_BUILD_BENCH=ON >&2
+    fi
+    cmake --build "$BYSANS_BUILD_DIR" --target "bench_$1" -j2 >&2
+  fi
+  echo "$bin"
 }

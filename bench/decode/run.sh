@@ -5,15 +5,9 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD_DIR="${BYSANS_BUILD_DIR:-$ROOT/build/release}"
-BIN="$BUILD_DIR/bench/decode/bench_decode"
-if [[ ! -x "$BIN" ]]; then
-  if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DBYSANS_BUILD_BENCH=ON >&2
-  fi
-  cmake --build "$BUILD_DIR" --target bench_decode -j2 >&2
-fi
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
+BIN="$(bench_tool decode)"
 # One core: pin to CPU 0 when taskset is available.
 if command -v taskset >/dev/null; then
   exec taskset -c 0 "$BIN" "$ROOT" "${BENCH_DECODES:-200000}"

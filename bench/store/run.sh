@@ -7,13 +7,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-BUILD_DIR="${BYSANS_BUILD_DIR:-$ROOT/build/release}"
-BIN="$BUILD_DIR/bench/store/bench_store"
-if [[ ! -x "$BIN" ]]; then
-  if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DBYSANS_BUILD_BENCH=ON >&2
-  fi
-  cmake --build "$BUILD_DIR" --target bench_store -j2 >&2
-fi
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
+BIN="$(bench_tool store)"
 exec "$BIN"
