@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_inflight.h"
+#include "core/thread_name.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace bysans {
@@ -111,6 +112,7 @@ bool RunOnce(bool cleanup, int aggregates_days, int days, RunResult* out) {
   std::thread cleaner;
   if (cleanup) {
     cleaner = std::thread([&] {
+      NameThisThread("cleanup");
       TimeMs next = kT0 + kHour;
       while (!stop.load()) {
         const TimeMs now = clock.NowMs();
