@@ -820,8 +820,10 @@ json Components() {
                       {"decodeError", Str()},
                       {"decodeErrors", StrArray()},
                       {"decodeWarnings", StrArray()}});
-  s["Messages"] = Obj(
-      {{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", message}}}, {"limit", Int()}});
+  s["Messages"] = Obj({{"deviceId", Int()},
+                       {"items", {{"type", "array"}, {"items", message}}},
+                       {"limit", Int()},
+                       {"total", Int()}});
   s["QualityCounts"] = Obj({{"deviceId", Int()},
                             {"counts", {{"type", "object"}, {"additionalProperties", Int()}}},
                             {"total", Int()}});

@@ -15,6 +15,7 @@
 #include "api/csv.h"
 #include "api/privacy_audit.h"
 #include "core/time_format.h"
+#include "store/decoder_store.h"
 
 namespace bysans::api {
 namespace {
@@ -338,7 +339,11 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
                      {"decodeErrors", m.decode_errors},
                      {"decodeWarnings", m.decode_warnings}});
   }
-  return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}});
+  // How many there are in the range: a pager's "21–40 of 1,234" (newest first, paged with `to`).
+  BYSANS_ASSIGN_OR_RETURN(int64_t total, ctx.store.decoders().CountMessages(d.id, q.from, q.to));
+  return Json(
+      200,
+      json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}, {"total", total}});
 }
 
 Result<http::Response> QualityCounts(ApiContext& ctx, http::Request& req,
@@ -373,7 +378,8 @@ void RegisterReadingRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "GET", one + "/latest", "Latest value of every key of a device",
             bind(DeviceLatest));
   AddAuthed(router, ctx, "GET", one + "/messages",
-            "Raw messages of a device, newest first (?from=&to=&limit=); JSON or CSV",
+            "Raw messages of a device, newest first (?from=&to=&limit=), with how many the range "
+            "holds; JSON or CSV",
             bind(Messages));
   AddAuthed(router, ctx, "GET", one + "/quality", "Readings counted per quality flag",
             bind(QualityCounts));

@@ -62,7 +62,8 @@ test('charts: Copenhagen 24-hour time, Danish legend, unit, gaps as breaks, up t
       timeZone: 'Europe/Copenhagen', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
     }).format(new Date()));
     assert.match(expectFirst, /^\d{2}[.:]\d{2}$/);
-    // The page's enumerations are Danish words, not the API's tokens.
+    // The page's enumerations are Danish words, not the API's tokens (the messages unfolded).
+    await page.click('#device-messages > summary');
     await page.waitForSelector('span.dec');
     const cells = await page.$$eval('main td', (tds) => tds.map((td) => td.textContent.trim()));
     assert.ok(cells.includes('HTTP') && !cells.includes('http'), 'transport shown as HTTP');
@@ -128,6 +129,47 @@ test('keys: the device model names its keys, yes/no in words, radio figures fold
   } finally {
     await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
     if (modelId) await context.request.delete(`${BASE}/api/v1/device-models/${modelId}`);
+    await context.close();
+  }
+});
+
+test('device page: alarms and chart before the raw messages, which are folded and paged', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-log`, 'http');
+  try {
+    const key = dev.apiKey ?? (await json(await context.request.get(`${BASE}/api/v1/devices/${dev.id}`), 200)).apiKey;
+    for (let i = 0; i < 25; i++) {
+      const r = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ level: i }),
+      });
+      assert.ok(r.status >= 200 && r.status < 300, `ingest answered ${r.status}`);
+      await new Promise((res) => setTimeout(res, 3));
+    }
+    await go(page, `/devices/${dev.id}`);
+    await page.waitForFunction(() => /\(25\)/.test(document.querySelector('#device-messages > summary')?.textContent ?? ''));
+    assert.equal(await page.textContent('#device-messages > summary'), 'Rå beskeder (25)');
+    assert.equal(await page.$eval('#device-messages', (d) => d.open), false, 'folded: nothing to look at');
+    // The sections' order: alarms and the chart come before the messages.
+    const order = await page.$$eval('main section h2', (hs) => hs.map((x) => x.textContent));
+    const messagesAt = order.findIndex((x) => /beskeder/i.test(x));
+    const alarmsAt = order.findIndex((x) => /^Alarmer/.test(x));
+    assert.ok(messagesAt > 0, order.join());
+    assert.ok(alarmsAt >= 0 && alarmsAt < messagesAt, `alarms before messages: ${order.join()}`);
+    assert.ok(order.indexOf('Graf') >= 0 && order.indexOf('Graf') < messagesAt, `chart before messages: ${order.join()}`);
+    await page.click('#device-messages > summary');
+    await page.waitForSelector('#device-messages table.messages');
+    assert.equal(await page.locator('#device-messages table.messages tbody tr').count(), 20);
+    assert.equal(await page.textContent('#device-messages .pager-pos'), '1–20 af 25');
+    await page.click('#device-messages .pager button:has-text("Ældre")');
+    await page.waitForFunction(() => document.querySelector('#device-messages .pager-pos')?.textContent === '21–25 af 25');
+    assert.equal(await page.locator('#device-messages table.messages tbody tr').count(), 5);
+    assert.equal(await page.$eval('#device-messages .pager button:has-text("Ældre")', (b) => b.disabled), true);
+    await axeCheck(page, 'device-messages-paged');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
     await context.close();
   }
 });

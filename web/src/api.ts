@@ -149,7 +149,9 @@ export const api = {
     request<Page<Reading>>(`/api/v1/devices/${id}/readings${qs(p)}`),
   buckets: (id: number, p: Record<string, string | number>) =>
     request<Page<Bucket>>(`/api/v1/devices/${id}/readings${qs(p)}`),
-  messages: (id: number) => request<Page<Message>>(`/api/v1/devices/${id}/messages${qs({ limit: 50 })}`),
+  // Newest first; `to` (RFC 3339) pages back in time. `total` counts the messages up to `to`.
+  messages: (id: number, limit = 50, to?: string) =>
+    request<Page<Message>>(`/api/v1/devices/${id}/messages${qs({ limit, to })}`),
   models: (orgId: number) => all<DeviceModel>(`/api/v1/organizations/${orgId}/device-models`),
   members: (orgId: number) => all<Member>(`/api/v1/organizations/${orgId}/members`),
   setRole: (orgId: number, userId: number, role: Role) =>

@@ -201,6 +201,54 @@ interface Downlink {
 }
 
 // A message's decode error, the decoder's errors (red) and warnings (amber).
+const MESSAGES_PER_PAGE = 20;
+
+// The device's raw messages, newest first, a page at a time, folded under a summary with their
+// count; unfolded when the newest page holds a decode error (something to look at). "Older"
+// pages back in time (the API's `to`: just before the page's oldest message); "Newer" returns.
+function messagesPanel(id: number): HTMLElement {
+  const summary = h('summary', null, t('device.messages'));
+  const body = h('div', null, loading());
+  const box = h('details', { id: 'device-messages' }, summary, body);
+  const cursors: Array<string | undefined> = [undefined];  // `to` of each page shown so far
+  let all = 0;  // messages in total (the first page's count)
+  const load = async () => {
+    const to = cursors[cursors.length - 1];
+    let m: Page<Message>;
+    try { m = await api.messages(id, MESSAGES_PER_PAGE, to); } catch (e) {
+      body.replaceChildren(notice(errorText(e), 'error'));
+      return;
+    }
+    if (cursors.length === 1) {
+      all = m.total;
+      summary.textContent = t('device.messagesSummary', { n: all });
+      if (m.items.some((x) => x.decodeStatus === 'error')) box.open = true;
+    }
+    if (!m.items.length) { body.replaceChildren(h('p', null, t('device.noMessages'))); return; }
+    const from = all - m.total + 1;
+    const last = from + m.items.length - 1;
+    const oldest = Date.parse(m.items[m.items.length - 1].receivedAt);
+    const pager = h('div', { class: 'pager' },
+      h('button', {
+        type: 'button', class: 'secondary small', disabled: cursors.length === 1,
+        onclick: () => { cursors.pop(); void load(); },
+      }, t('device.newer')),
+      h('span', { class: 'pager-pos' }, t('device.messagesRange', { from, to: last, n: all })),
+      h('button', {
+        type: 'button', class: 'secondary small', disabled: last >= all,
+        onclick: () => { cursors.push(new Date(oldest - 1).toISOString()); void load(); },
+      }, t('device.older')));
+    body.replaceChildren(table(t('device.messages'),
+      [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],
+      m.items.map((x) => [fmtDate(x.receivedAt), tEnum('transport', x.transport),
+        h('code', { class: 'payload' }, x.payload.length > 200 ? `${x.payload.slice(0, 200)}…` : x.payload),
+        h('span', { class: `dec dec-${x.decodeStatus}` }, tEnum('decodeStatus', x.decodeStatus)), decodeNotes(x)]), 'messages'),
+    pager);
+  };
+  void load();
+  return box;
+}
+
 function decodeNotes(x: Message): HTMLElement {
   return h('div', { class: 'decode-notes' }, x.decodeError ?? '',
     (x.decodeErrors ?? []).filter((e) => e !== x.decodeError).map((e) => h('div', { class: 'note-error' }, e)),
@@ -344,22 +392,14 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     if (seen) seen.textContent = `${fmtAgo(Date.parse(x.ts))} (${fmtDate(x.ts)})`;
   });
   const chart = keys.items.length ? chartPanel(d, keys.items, latest.items, names) : null;
-  const msgs = h('div', null, loading());
   const alarms = h('div', null, loading());
+  // Status, open alarms and the chart first; the raw messages after them, folded and paged.
   root.append(
     h('div', { class: 'grid2' }, latestSec, section(t('device.health'), health(d, latestItems))),
-    section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
-    section(t('device.messages'), msgs),
     section(t('device.alarms'), alarms),
+    section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
+    section(t('device.messages'), messagesPanel(id)),
     section(t('device.downlinks'), downlinkPanel(d)));
-  api.messages(id).then((m) => {
-    msgs.replaceChildren(m.items.length ? table(t('device.messages'),
-      [t('device.received'), t('devices.transport'), t('device.payload'), t('device.decode'), t('device.decodeError')],
-      m.items.map((x) => [fmtDate(x.receivedAt), tEnum('transport', x.transport),
-        h('code', { class: 'payload' }, x.payload.length > 200 ? `${x.payload.slice(0, 200)}…` : x.payload),
-        h('span', { class: `dec dec-${x.decodeStatus}` }, tEnum('decodeStatus', x.decodeStatus)), decodeNotes(x)]), 'messages')
-      : h('p', null, t('device.noMessages')));
-  }).catch((e) => msgs.replaceChildren(notice(errorText(e), 'error')));
   (state.features.get('alarms') === false ? Promise.resolve(null)
     : optional<Page<Alarm>>(`/api/v1/organizations/${d.orgId}/alarms?deviceId=${id}&limit=50`))
     .then((a) => {
