@@ -8,6 +8,25 @@ import { BASE, ADMIN, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeD
 
 useBrowser();
 
+// Three rules of different severity on `dev` and an uplink that raises all three; waits until
+// the engine has raised them. The rules' ids are pushed to `rules` (for the caller's cleanup).
+async function raiseAlarms(context, org, tag, dev, rules) {
+  for (const [severity, expr] of [['info', 'e2e_sev > 5'], ['critical', 'e2e_sev > 50'], ['warning', 'e2e_sev > 10']]) {
+    rules.push((await json(await context.request.post(`${BASE}/api/v1/organizations/${org}/rules`, {
+      data: { name: `${tag} ${severity}`, scope: { kind: 'device', id: dev.id }, severity, expression: expr },
+    }), 201)).id);
+  }
+  const key = dev.apiKey ?? (await json(await context.request.get(`${BASE}/api/v1/devices/${dev.id}`), 200)).apiKey;
+  const open = async () => (await json(await context.request.get(
+    `${BASE}/api/v1/organizations/${org}/alarms?state=open&limit=200`), 200)).items.filter((a) => a.deviceId === dev.id).length;
+  const ingest = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_sev: 80 }),
+  });
+  assert.ok(ingest.status >= 200 && ingest.status < 300, `ingest answered ${ingest.status}`);
+  for (let i = 0; i < 100 && (await open()) < 3; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await open(), 3, 'the three alarms are raised');
+}
+
 test('alarms: count in menu and title, critical first with colour and icon, who acknowledged', { skip }, async () => {
   const { context, page, errors } = await adminPage();
   const org = await orgOf(context);
@@ -15,27 +34,11 @@ test('alarms: count in menu and title, critical first with colour and icon, who 
   const dev = await makeDevice(context, org, `${tag}-seng`, 'http');
   const rules = [];
   try {
-    for (const [severity, expr] of [['info', 'e2e_sev > 5'], ['critical', 'e2e_sev > 50'], ['warning', 'e2e_sev > 10']]) {
-      rules.push((await json(await context.request.post(`${BASE}/api/v1/organizations/${org}/rules`, {
-        data: { name: `${tag} ${severity}`, scope: { kind: 'device', id: dev.id }, severity, expression: expr },
-      }), 201)).id);
-    }
-    const key = dev.apiKey ?? (await json(await context.request.get(`${BASE}/api/v1/devices/${dev.id}`), 200)).apiKey;
-    const before = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/alarms?state=open&limit=1`), 200)).total;
-    const ingest = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_sev: 80 }),
-    });
-    assert.ok(ingest.status >= 200 && ingest.status < 300, `ingest answered ${ingest.status}`);
-    // The rules engine raises the three alarms just after the commit.
-    for (let i = 0; i < 100; i++) {
-      const n = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/alarms?state=open&limit=1`), 200)).total;
-      if (n >= before + 3) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await raiseAlarms(context, org, tag, dev, rules);
     await go(page, '/alarms');
     await page.waitForSelector(`#alarms-active td:has-text("${tag}-seng")`);
     // The menu's badge and the title carry the count; red while a critical alarm is open.
-    await page.waitForFunction((n) => Number(document.querySelector('#nav-alarm-count')?.textContent) >= n, before + 3);
+    await page.waitForFunction(() => Number(document.querySelector('#nav-alarm-count')?.textContent) >= 3);
     const count = Number(await page.textContent('#nav-alarm-count'));
     assert.ok(await page.$eval('#nav-alarm-count', (b) => b.classList.contains('critical')));
     assert.match(await page.title(), new RegExp(`^\\(${count}\\) Alarmer · bysans$`));
@@ -62,6 +65,53 @@ test('alarms: count in menu and title, critical first with colour and icon, who 
       .some((r) => r.textContent.includes(t) && r.textContent.includes('kvitteret af')), `${tag}-seng`);
     const handled = await page.$$eval(`#alarms-active tr:has-text("${tag}-seng") .alarm-handled`, (xs) => xs.map((x) => x.textContent));
     assert.ok(handled.some((x) => x.includes(`kvitteret af ${ADMIN.email}`) && x.includes('“e2e: tilset borgeren”')), handled.join(' | '));
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const id of rules) await context.request.delete(`${BASE}/api/v1/rules/${id}`);
+    await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
+    await context.close();
+  }
+});
+
+test('phone (390 x 844): the menu folds away, alarms are cards with a large button, nothing overflows', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-tlf`, 'http');
+  const rules = [];
+  try {
+    await raiseAlarms(context, org, tag, dev, rules);
+    await go(page, '/alarms');
+    await page.waitForSelector(`#alarms-active td:has-text("${tag}-tlf")`);
+    // The menu is folded: the header is one line, the menu button shows the alarm count.
+    assert.equal(await page.isVisible('#main-nav'), false);
+    assert.ok(await page.isVisible('#menu-toggle'));
+    const header = await page.locator('header.top').boundingBox();
+    assert.ok(header.height < 90, `header ${header.height} px high`);
+    await page.click('#menu-toggle');
+    assert.ok(await page.isVisible('#main-nav'));
+    assert.equal(await page.getAttribute('#menu-toggle', 'aria-expanded'), 'true');
+    await page.click('#menu-toggle');
+    // The alarm is a card: its acknowledge button is on screen and large enough to tap.
+    // (Read again if a live update redraws the list in between.)
+    const button = page.locator('#alarms-active tr', { hasText: `${tag}-tlf` }).first().locator('button[type=submit]');
+    let box = null;
+    for (let i = 0; i < 20 && !box; i++) {
+      await button.waitFor();
+      box = await button.boundingBox();
+    }
+    assert.ok(box, 'the acknowledge button is shown');
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `Kvittér at x ${box.x}..${box.x + box.width}`);
+    assert.ok(box.height >= 44, `Kvittér ${box.height} px high`);
+    await axeCheck(page, 'alarms-phone');
+    await shot(page, 'alarms-phone');
+    // No screen is wider than the phone.
+    for (const path of ['/alarms', '/devices', '/decoders', `/devices/${dev.id}`]) {
+      await go(page, path);
+      const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(scroll <= width, `${path}: ${scroll} px wide on a ${width} px screen`);
+    }
     assert.deepEqual(errors, []);
   } finally {
     for (const id of rules) await context.request.delete(`${BASE}/api/v1/rules/${id}`);

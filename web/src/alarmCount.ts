@@ -10,15 +10,18 @@ let open = 0;
 let critical = 0;
 let screenTitle = '';
 let pending: number | null = null;
-let badge: HTMLElement | null = null;  // the menu's (the shell is rebuilt per screen)
 
-function paint(): void {
-  document.title = `${open > 0 ? `(${open}) ` : ''}${screenTitle ? `${screenTitle} · ` : ''}bysans`;
-  if (!badge) return;
+// Shows the count on one badge (the menu's, and the phone menu button's).
+function show(badge: HTMLElement): void {
   badge.textContent = open > 0 ? String(open) : '';
   badge.hidden = open === 0;
   badge.className = `nav-count${critical > 0 ? ' critical' : ''}`;
   badge.title = t('alarms.openCount', { n: open });
+}
+
+function paint(): void {
+  document.title = `${open > 0 ? `(${open}) ` : ''}${screenTitle ? `${screenTitle} · ` : ''}bysans`;
+  document.querySelectorAll<HTMLElement>('.nav-count').forEach(show);
 }
 
 // The screen's own title; the count is put before it.
@@ -28,9 +31,9 @@ export function setScreenTitle(title: string): void {
 }
 
 // The badge for the menu's alarm link (its text is read with the link: "Alarmer 3").
-export function alarmCountBadge(): HTMLElement {
-  badge = h('span', { class: 'nav-count', id: 'nav-alarm-count', hidden: true });
-  paint();
+export function alarmCountBadge(id?: string): HTMLElement {
+  const badge = h('span', { class: 'nav-count', id: id ?? null, hidden: true });
+  show(badge);
   return badge;
 }
 

@@ -63,10 +63,20 @@ function shell(main: HTMLElement): HTMLElement {
     h('a', { class: 'skip', href: '#main' }, t('app.skip')),
     h('header', { class: 'top' },
       h('a', { class: 'brand', href: '/' }, 'bysans'),
-      h('nav', { 'aria-label': t('nav.main') },
+      // On a phone the menu and the tools fold behind this button (styles.css, max-width 700px).
+      h('button', {
+        type: 'button', id: 'menu-toggle', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'main-nav',
+        onclick: (e: Event) => {
+          const b = e.currentTarget as HTMLButtonElement;
+          const open = b.getAttribute('aria-expanded') !== 'true';
+          b.setAttribute('aria-expanded', String(open));
+          b.closest('header')?.classList.toggle('menu-open', open);
+        },
+      }, t('nav.menu'), alarmCountBadge()),
+      h('nav', { 'aria-label': t('nav.main'), id: 'main-nav' },
         h('ul', null, links.map(([href, key]) =>
           h('li', null, h('a', { href, 'aria-current': active(href) ? 'page' : null }, t(key),
-            href === '/alarms' ? alarmCountBadge() : null))))),
+            href === '/alarms' ? alarmCountBadge('nav-alarm-count') : null))))),
       h('div', { class: 'tools' },
         state.orgs.length > 1 ? field(t('org.label'), orgSel) : null,
         langSelect(),

@@ -71,7 +71,8 @@ function tableWrap(caption: string, heads: string[], rows: Child[][], cls: strin
     h('table', { class: cls },
       h('caption', { class: 'sr-only' }, caption),
       h('thead', null, h('tr', null, heads.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c)))))));
+      // Each cell names its column: on a phone, a `cards` table shows rows as labelled cards.
+      h('tbody', null, rows.map((r) => h('tr', null, r.map((c, i) => h('td', { 'data-label': heads[i] ?? null }, c)))))));
 }
 
 export function section(heading: string, ...children: Child[]): HTMLElement {

@@ -105,7 +105,7 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
           }, comment, h('button', { type: 'submit', class: 'small' }, t('alarms.ack')), quiet));
         }
         return row;
-      }), 'alarms-active') : h('p', null, t('alarms.none')));
+      }), 'alarms-active cards') : h('p', null, t('alarms.none')));
   };
   const refresh = async () => {
     const [active, history] = await Promise.all([
