@@ -119,3 +119,52 @@ test('phone (390 x 844): the menu folds away, alarms are cards with a large butt
     await context.close();
   }
 });
+
+test('a new critical alarm sounds and notifies when the user turned it on; a warning does not', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  await context.grantPermissions(['notifications'], { origin: BASE });
+  // Record what the page asks of the browser instead of playing or showing it.
+  await context.addInitScript(() => {
+    window.__notes = [];
+    window.__chimes = 0;
+    window.Notification = class {
+      static permission = 'granted';
+      static requestPermission() { return Promise.resolve('granted'); }
+      constructor(title, opts) { window.__notes.push({ title, body: opts?.body ?? '' }); }
+    };
+    window.AudioContext = class {
+      constructor() { window.__chimes++; this.currentTime = 0; this.destination = {}; }
+      createGain() { return { gain: {}, connect() {} }; }
+      createOscillator() { return { frequency: {}, connect() {}, start() {}, stop() {} }; }
+      close() { return Promise.resolve(); }
+    };
+  });
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-fald`, 'http');
+  const rules = [];
+  try {
+    await page.reload();
+    await go(page, '/alarms');
+    assert.equal(await page.isChecked('#critical-alerts'), false, 'off until the user turns it on');
+    await page.check('#critical-alerts');
+    await raiseAlarms(context, org, tag, dev, rules);
+    await page.waitForFunction(() => window.__notes.length >= 1, null, { timeout: 30000 });
+    await new Promise((r) => setTimeout(r, 1500));  // the warning and info events have arrived too
+    const notes = await page.evaluate(() => window.__notes);
+    assert.equal(notes.length, 1, `one notification, for the critical alarm only: ${JSON.stringify(notes)}`);
+    assert.equal(notes[0].title, 'Kritisk alarm');
+    assert.match(notes[0].body, /e2e_sev > 50/);
+    assert.ok(notes[0].body.startsWith(`${tag}-fald: `), notes[0].body);
+    assert.equal(await page.evaluate(() => window.__chimes), 1);
+    // The choice is kept in this browser.
+    await go(page, '/devices');
+    await go(page, '/alarms');
+    assert.equal(await page.isChecked('#critical-alerts'), true);
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const id of rules) await context.request.delete(`${BASE}/api/v1/rules/${id}`);
+    await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
+    await context.close();
+  }
+});

@@ -5,6 +5,7 @@ import { t, getLang, setLang, onLangChange, Lang } from './i18n';
 import { route, match, navigate, setNavigateHandler, Cleanup } from './router';
 import { state, loadOrgs, setOrg, isAdmin, startLive, stopLive } from './state';
 import { alarmCountBadge, refreshAlarmCount, setScreenTitle } from './alarmCount';
+import './alarmAlert';  // sound and notification for new critical alarms, on every screen
 import { loginScreen, setLoginMessage } from './screens/login';
 import { overviewScreen } from './screens/overview';
 import { devicesScreen } from './screens/devices';

@@ -6,6 +6,7 @@ import { optional, request, Page, Alarm } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
 import { state, canEdit, orgData, onLive } from '../state';
 import { title, section, table, notice, unavailable, errorText } from '../ui';
+import { criticalAlertsSwitch } from '../alarmAlert';
 
 interface Silence { id: number; deviceId: number | null; ruleId: number | null; until: string; createdBy: string; createdAt: string }
 interface RuleRef { id: number; name: string }
@@ -196,7 +197,7 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
 
   drawActive(first.items);
   append(root, [msg, live,
-    section(t('alarms.active'), activeBox),
+    section(t('alarms.active'), criticalAlertsSwitch(), activeBox),
     section(t('silences.title'), h('p', { class: 'hint' }, t('silences.hint')), silenceForm, silenceBox),
     section(t('alarms.history'), historyBox)]);
   await Promise.all([refresh(), drawSilences()]);
