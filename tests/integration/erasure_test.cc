@@ -6,20 +6,11 @@
 #include <sstream>
 #include <thread>
 
+#include "db_files.h"
 #include "fixture.h"
 
 namespace bysans::testing {
 namespace {
-
-bool InFiles(const std::string& data_dir, const std::string& needle) {
-  for (const char* f : {"/bysans.db", "/bysans.db-wal"}) {
-    std::ifstream in(data_dir + f, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    if (s.str().find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
 
 TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
   DeviceHandle citizen = CreateHttpDevice("Erasure Kommune");
@@ -37,11 +28,11 @@ TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
               204);
     ASSERT_EQ(Ingest(other_key, R"({"co2":)" + std::to_string(500 + i) + "}").status, 204);
   }
-  ASSERT_TRUE(InFiles(server_->data_dir(), marker)) << "the test must see the marker first";
+  ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), marker)) << "the test must see the marker first";
 
   auto del = admin_->Request("DELETE", "/api/v1/devices/" + std::to_string(citizen.device_id));
   ASSERT_EQ(del.status, 204) << del.body;
-  EXPECT_TRUE(WaitFor([&] { return !InFiles(server_->data_dir(), marker); }, 20))
+  EXPECT_TRUE(WaitFor([&] { return !InDatabaseFiles(server_->data_dir(), marker); }, 20))
       << "the deleted device's payload or readings are still in bysans.db or its WAL";
   // The other device's messages are all there, and the server keeps ingesting.
   auto msgs = admin_->Get("/api/v1/devices/" + std::to_string(other.Json().value("id", 0)) +

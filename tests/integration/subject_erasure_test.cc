@@ -9,21 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "integration/db_files.h"
 #include "integration/fixture.h"
 #include "integration/target_receiver.h"
 
 namespace bysans::testing {
 namespace {
-
-bool InFiles(const std::string& data_dir, const std::string& needle) {
-  for (const char* f : {"/bysans.db", "/bysans.db-wal"}) {
-    std::ifstream in(data_dir + f, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    if (s.str().find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
 
 constexpr const char* kMarker = "cpr-0101901234-SUBJECT-7f3a9c";
 constexpr const char* kKeep = "keep-2202851234-OTHER-1b2c3d";
@@ -58,7 +49,8 @@ class SubjectErasureTest : public ServerTest {
                     .status,
                 204);
     }
-    ASSERT_TRUE(InFiles(server_->data_dir(), kMarker)) << "the test must see the marker first";
+    ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker))
+        << "the test must see the marker first";
     other_readings_ = Count(OtherPath() + "/readings?limit=100");
     ASSERT_GE(other_readings_, 2u);
   }
@@ -89,7 +81,7 @@ class SubjectErasureTest : public ServerTest {
   void ExpectOtherIntact() {
     EXPECT_EQ(Count(OtherPath() + "/messages?limit=100"), 5u);
     EXPECT_EQ(Count(OtherPath() + "/readings?limit=100"), other_readings_);
-    EXPECT_TRUE(InFiles(server_->data_dir(), kKeep));
+    EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kKeep));
   }
 
   TargetReceiver rx_{TargetReceiver::Mode::kOk};
@@ -116,7 +108,7 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   EXPECT_EQ(plan["totals"]["rawMessages"], 5) << plan;
   EXPECT_EQ(plan["totals"]["shareRecords"], 5) << plan;
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 5u) << "a dry run removes nothing";
-  EXPECT_TRUE(InFiles(server_->data_dir(), kMarker));
+  EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker));
 
   auto start = admin_->PostJson(Base(), selector);
   ASSERT_EQ(start.status, 202) << start.body;
@@ -130,7 +122,7 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   EXPECT_FALSE(report.value("requestedBy", "").empty()) << report;
   EXPECT_FALSE(report.value("finishedAt", "").empty()) << report;
 
-  EXPECT_FALSE(InFiles(server_->data_dir(), kMarker))
+  EXPECT_FALSE(InDatabaseFiles(server_->data_dir(), kMarker))
       << "the subject's data is still in bysans.db or its WAL";
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 0u);
   EXPECT_EQ(Count(dev + "/readings?limit=100"), 0u);
@@ -178,7 +170,7 @@ TEST_F(SubjectErasureTest, AJobInterruptedByARestartResumes) {
   const json done = WaitDone(job);
   ASSERT_EQ(done["state"], "done") << done;
   EXPECT_EQ(done["report"]["totals"]["rawMessages"], 5) << done;
-  EXPECT_FALSE(InFiles(server_->data_dir(), kMarker));
+  EXPECT_FALSE(InDatabaseFiles(server_->data_dir(), kMarker));
   ExpectOtherIntact();
 }
 
@@ -210,7 +202,7 @@ TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
   ASSERT_EQ(left.size(), 1u) << left;
   EXPECT_EQ(left[0]["value"], 61) << left;
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 6u);
-  EXPECT_TRUE(InFiles(server_->data_dir(), kMarker));
+  EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker));
 }
 
 TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
@@ -221,7 +213,7 @@ TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
   ASSERT_EQ(done["state"], "done") << done;
   EXPECT_EQ(done["report"]["devices"][0]["deviceDeleted"], true) << done;
   EXPECT_EQ(admin_->Get("/api/v1/devices/" + std::to_string(citizen_.device_id)).status, 404);
-  EXPECT_TRUE(WaitFor([&] { return !InFiles(server_->data_dir(), kMarker); }, 20));
+  EXPECT_TRUE(WaitFor([&] { return !InDatabaseFiles(server_->data_dir(), kMarker); }, 20));
   ExpectOtherIntact();
 }
 
