@@ -37,19 +37,7 @@ class RetentionTest : public StoreTest {
     return Reading{dev, "t", ts, Value(v), "", Quality::kOk};
   }
   std::vector<TimeMs> Times(Id dev, TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) {
-    ReadingQuery q;
-    q.device_id = dev;
-    q.key = "t";
-    q.from = from;
-    q.to = to;
-    q.limit = 10'000'000;
-    q.oldest_first = true;
-    auto r = store_->QueryReadings(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    std::vector<TimeMs> out;
-    if (r.ok())
-      for (const Reading& x : *r) out.push_back(x.ts);
-    return out;
+    return testing::ReadingTimes(*store_, dev, "t", from, to);
   }
   std::vector<Bucket> Hourly(Id dev, TimeMs from, TimeMs to, TimeMs bucket = kHourMs) {
     auto r = store_->Aggregate(AggregateQuery{dev, "t", from, to, bucket});

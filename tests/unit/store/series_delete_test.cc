@@ -31,17 +31,7 @@ class SeriesDeleteTest : public StoreTest {
     return Reading{dev, std::move(key), ts, std::move(v), "", Quality::kOk};
   }
   std::vector<TimeMs> Times(Id dev, const std::string& key) {
-    ReadingQuery q;
-    q.device_id = dev;
-    q.key = key;
-    q.limit = 10'000'000;
-    q.oldest_first = true;
-    auto r = store_->QueryReadings(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    std::vector<TimeMs> out;
-    if (r.ok())
-      for (const Reading& x : *r) out.push_back(x.ts);
-    return out;
+    return testing::ReadingTimes(*store_, dev, key);
   }
   int64_t SeriesId(Id dev, const std::string& key) {
     auto list = store_->ListSeries({dev});

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/sqlite/sqlite_store.h"
@@ -31,6 +32,24 @@ class TempDir {
 };
 
 // An MQTT JSON message of `device` as the ingest paths build it (decode pending).
+// The times of a series' readings in [from, to], oldest first (every one of them).
+inline std::vector<TimeMs> ReadingTimes(Store& store, Id dev, const std::string& key,
+                                        TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) {
+  ReadingQuery q;
+  q.device_id = dev;
+  q.key = key;
+  q.from = from;
+  q.to = to;
+  q.limit = 10'000'000;
+  q.oldest_first = true;
+  auto r = store.QueryReadings(q);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  std::vector<TimeMs> out;
+  if (r.ok())
+    for (const Reading& x : *r) out.push_back(x.ts);
+  return out;
+}
+
 inline RawMessage JsonMessage(Id device, TimeMs received_ms, std::string payload,
                               std::string dedup_key = {}) {
   RawMessage m;
