@@ -36,9 +36,13 @@ Status RecordDeviceLocation(Db& db, Id device_id, TimeMs time,
   if (before && before->lat == now->lat && before->lon == now->lon) return Status::Ok();
   const std::string geo =
       nlohmann::json{{"type", "Point"}, {"coordinates", {now->lon, now->lat}}}.dump();
-  BYSANS_ASSIGN_OR_RETURN(
-      auto st,
-      db.Prepare("INSERT INTO device_locations(device_id, time, location) VALUES(?, ?, ?)"));
+  // A device's changes are strictly later one after another, so "the newest" is never a tie
+  // (two changes within one millisecond get consecutive milliseconds): `time desc` and
+  // HistoricalLocation order agree with the order of the changes.
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          db.Prepare("INSERT INTO device_locations(device_id, time, location) "
+                                     "SELECT ?1, MAX(?2, COALESCE(MAX(time) + 1, ?2)), ?3 "
+                                     "FROM device_locations WHERE device_id = ?1"));
   return st->Bind(1, device_id).Bind(2, time).Bind(3, geo).Run();
 }
 
