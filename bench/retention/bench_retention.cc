@@ -121,13 +121,16 @@ bool RunOnce(bool cleanup, int aggregates_days, int days, RunResult* out) {
           continue;
         }
         next = now + kHour;
-        const TimeMs cut = now - kRetentionDays * kDay;
+        // The housekeeping's cutoffs (whole days).
+        const RetentionCutoffs cuts =
+            RetentionCutoffsAt(RetentionDays{kRetentionDays, kRetentionDays, aggregates_days}, now);
         // Readings (and aggregates), then raw messages: timed apart.
         for (int part = 0; part < 2; ++part) {
           const auto t0 = Steady::now();
           auto r = store->ApplyRetention(
-              devices, part == 0 ? RetentionCutoffs{std::nullopt, cut, now - aggregates_days * kDay}
-                                 : RetentionCutoffs{cut, std::nullopt, std::nullopt});
+              devices, part == 0 ? RetentionCutoffs{std::nullopt, cuts.readings_before,
+                                                    cuts.aggregates_before}
+                                 : RetentionCutoffs{cuts.raw_before, std::nullopt, std::nullopt});
           if (!r.ok()) {
             std::fprintf(stderr, "retention: %s\n", r.status().message().c_str());
             failed = true;

@@ -26,6 +26,17 @@ RetentionDays EffectiveRetention(const Application& app, const RetentionDefaults
   return out;
 }
 
+RetentionCutoffs RetentionCutoffsAt(const RetentionDays& days, TimeMs now) {
+  constexpr TimeMs kDayMs = 86'400'000;
+  // 00:00 UTC of the day after `now`'s, `d` days back: what turns `d` days old today goes.
+  const TimeMs tomorrow = now - ((now % kDayMs) + kDayMs) % kDayMs + kDayMs;
+  auto before = [tomorrow](const std::optional<int>& d) {
+    return d ? std::optional<TimeMs>(tomorrow - int64_t{*d} * kDayMs) : std::nullopt;
+  };
+  return RetentionCutoffs{before(days.raw_messages_days), before(days.readings_days),
+                          before(days.aggregates_days)};
+}
+
 Status ValidateRetention(const RetentionDays& r, const std::string& prefix) {
   const std::pair<const char*, const std::optional<int>*> fields[] = {
       {"rawMessagesDays", &r.raw_messages_days},

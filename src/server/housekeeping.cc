@@ -11,17 +11,6 @@
 namespace bysans {
 namespace {
 
-constexpr TimeMs kDayMs = 86'400'000;
-
-// The cutoffs of one application's effective retention at `now` (nullopt: kept for ever).
-RetentionCutoffs CutoffsOf(const RetentionDays& days, TimeMs now) {
-  auto before = [now](const std::optional<int>& d) {
-    return d ? std::optional<TimeMs>(now - int64_t{*d} * kDayMs) : std::nullopt;
-  };
-  return RetentionCutoffs{before(days.raw_messages_days), before(days.readings_days),
-                          before(days.aggregates_days)};
-}
-
 // Calls `visit` with every item of a paged listing.
 template <typename T, typename List, typename Visit>
 Status ForEachPaged(const List& list, const Visit& visit) {
@@ -102,8 +91,9 @@ Status Housekeeping::EnforceRetention(RetentionCounts* removed) {
                                          devices.push_back(d.id);
                                          return Status::Ok();
                                        }));
-              BYSANS_ASSIGN_OR_RETURN(RetentionCounts got,
-                                      store_.ApplyRetention(devices, CutoffsOf(days, now)));
+              BYSANS_ASSIGN_OR_RETURN(
+                  RetentionCounts got,
+                  store_.ApplyRetention(devices, RetentionCutoffsAt(days, now)));
               *removed += got;
               return Status::Ok();
             });

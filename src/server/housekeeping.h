@@ -1,7 +1,8 @@
 // Housekeeping: the server's periodic upkeep on its own thread, once an hour (and once shortly
 // after start): audit entries older than `audit.retention_days` are deleted, and each application's
 // retention (model/retention.h EffectiveRetention: raw messages, readings, hourly aggregates) is
-// enforced through SeriesStore::ApplyRetention, times from the injected clock. Each run is
+// enforced through SeriesStore::ApplyRetention in whole days (RetentionCutoffsAt), times from
+// the injected clock. Each run is
 // logged with its counts and counted in bysans_retention_removed_total{kind}.
 #pragma once
 

@@ -20,6 +20,7 @@
 #include "core/secret_box.h"
 #include "core/status.h"
 #include "model/model.h"
+#include "model/retention.h"
 
 namespace bysans {
 
@@ -228,14 +229,6 @@ struct MessageQuery {
   TimeMs from = INT64_MIN;
   TimeMs to = INT64_MAX;
   int64_t limit = 100;
-};
-
-// What a retention pass removes for a set of devices (SeriesStore::ApplyRetention): each
-// cutoff nullopt = that kind is kept for ever; data strictly older than a cutoff goes.
-struct RetentionCutoffs {
-  std::optional<TimeMs> raw_before;         // raw messages (received_ms)
-  std::optional<TimeMs> readings_before;    // readings (their points; hourly summaries stay)
-  std::optional<TimeMs> aggregates_before;  // hourly summaries of readings already removed
 };
 
 // What a retention pass removed.

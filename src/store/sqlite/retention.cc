@@ -20,9 +20,12 @@ constexpr int kStepBudget = 256;
 constexpr int kChunkCost = 4;
 constexpr int64_t kPointsPerChunkCost = 1024;
 constexpr TimeMs kHourMs = 3'600'000;
+constexpr TimeMs kDayMs = 86'400'000;
 
-// The end (exclusive) of the hour holding `ts`.
-TimeMs HourEnd(TimeMs ts) { return ts - ((ts % kHourMs) + kHourMs) % kHourMs + kHourMs; }
+// The end (exclusive) of the period of `length` (an hour, a UTC day) holding `ts`.
+TimeMs PeriodEnd(TimeMs ts, TimeMs length) {
+  return ts - ((ts % length) + length) % length + length;
+}
 
 Status InsertHours(Db& db, int64_t sid, TimeMs t_min, int64_t seq, TimeMs t_max,
                    std::string_view hours) {
@@ -84,12 +87,13 @@ Result<SqliteStore::ExpireCost> SqliteStore::ExpireSeriesChunks(Db& db, const Se
         BYSANS_RETURN_IF_ERROR(
             InsertHours(db, cut.series_id, r.t_min, r.seq, expired.back().ts, hours));
       }
-      // The rest in chunks of one hour each: the next passes move them whole (no decoding), so
-      // a long chunk is not decoded and rewritten again every hour as it expires.
+      // The rest in chunks of one UTC day each: the housekeeping's cutoffs are whole days
+      // (model/retention.h RetentionCutoffsAt), so the next passes move them whole (no
+      // decoding) instead of decoding and rewriting one long chunk again every day.
       for (auto from = kept.begin(); from != kept.end();) {
-        const TimeMs hour_end = HourEnd(from->ts);
+        const TimeMs day_end = PeriodEnd(from->ts, kDayMs);
         const auto to =
-            std::partition_point(from, kept.end(), [&](const Point& p) { return p.ts < hour_end; });
+            std::partition_point(from, kept.end(), [&](const Point& p) { return p.ts < day_end; });
         BYSANS_RETURN_IF_ERROR(InsertChunk(db, cut.series_id, r.seq, std::vector<Point>(from, to)));
         from = to;
       }
@@ -99,7 +103,7 @@ Result<SqliteStore::ExpireCost> SqliteStore::ExpireSeriesChunks(Db& db, const Se
   if (cut.hours_before > INT64_MIN && touched < budget) {
     // Whole hours go: every summary of an hour before the cutoff's hour, none after it, even
     // where two rows share an hour (a seal's boundary inside it).
-    const TimeMs cutoff_hour = HourEnd(cut.hours_before) - kHourMs;
+    const TimeMs cutoff_hour = PeriodEnd(cut.hours_before, kHourMs) - kHourMs;
     struct HoursRow {
       TimeMs t_min, t_max;
       int64_t seq;
@@ -152,15 +156,26 @@ Status SqliteStore::ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCo
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(int64_t upto, ReadSealedUpto(db));
     RetentionCounts step;
+    // Marked done while this transaction holds the write lock (no seal commits in between),
+    // forgotten again if it does not commit.
+    std::vector<int64_t> done;
     for (int budget = kStepBudget; next < cuts.size() && budget > 0;) {
+      const SeriesCut& cut = cuts[next];
       const int chunks_left = std::max(1, (budget - 1) / kChunkCost);
       BYSANS_ASSIGN_OR_RETURN(ExpireCost cost,
-                              ExpireSeriesChunks(db, cuts[next], upto, chunks_left, &step));
-      if (cost.done) ++next;  // else: more in the next step
+                              ExpireSeriesChunks(db, cut, upto, chunks_left, &step));
+      if (cost.done) {  // else: more in the next step
+        retention_memo_.SetSeriesDone(cut.series_id, cut.keep_from, cut.hours_before);
+        done.push_back(cut.series_id);
+        ++next;
+      }
       budget -= 1 + cost.rows * kChunkCost +
                 static_cast<int>(cost.points / kPointsPerChunkCost) * kChunkCost;
     }
-    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    if (Status st = txn.Commit(); !st.ok()) {
+      for (int64_t sid : done) retention_memo_.ForgetSeries(sid);
+      return st;
+    }
     *counts += step;
   }
   return Status::Ok();
@@ -169,18 +184,43 @@ Status SqliteStore::ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCo
 Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs before,
                                       RetentionCounts* counts) {
   std::vector<RunEntry> rows;
+  std::vector<Id> devices;  // those the memo cannot answer for
+  int64_t newest_row = 0;
   {
     BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
-    Txn txn(*lease, false);
+    Db& db = *lease;
+    Txn txn(db, false);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    {
+      BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT IFNULL(MAX(id), 0) FROM raw_log"));
+      if (st->Step()) newest_row = st->Int(0);
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    // Devices done for this cutoff up to some row: trusted unless a row committed since then
+    // holds a message received before the cutoff (an import, a clock set back).
+    int64_t oldest_upto = INT64_MAX;
     for (Id device : device_ids) {
+      const int64_t upto = retention_memo_.RawDoneUpto(device, before);
+      if (upto < 0) {
+        devices.push_back(device);
+      } else {
+        oldest_upto = std::min(oldest_upto, upto);
+      }
+    }
+    if (oldest_upto < newest_row) {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st, db.Prepare("SELECT 1 FROM raw_log WHERE id > ? AND t_min < ? LIMIT 1"));
+      st->Bind(1, oldest_upto).Bind(2, before);
+      if (st->Step()) devices = device_ids;
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    for (Id device : devices) {
       DeviceMessageFilter f;
       f.device_id = device;
       f.to = before - 1;
-      BYSANS_RETURN_IF_ERROR(FindRows(*lease, f, &rows, nullptr));
+      BYSANS_RETURN_IF_ERROR(FindRows(db, f, &rows, nullptr));
     }
   }
-  std::vector<Id> devices = device_ids;
   std::sort(devices.begin(), devices.end());
   RawEraseOptions o;
   o.delete_empty_rows = true;
@@ -193,6 +233,10 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
       std::move(rows), o, eraser_stopping_, &tally);
   counts->raw_messages += tally.messages;
   counts->raw_rows += tally.rows_deleted;
+  if (st.ok() && !eraser_stopping_.load()) {
+    // Every row up to newest_row was found and worked off (rows after it: checked next time).
+    for (Id device : devices) retention_memo_.SetRawDone(device, before, newest_row);
+  }
   return st;
 }
 
@@ -212,7 +256,8 @@ Result<RetentionCounts> SqliteStore::ApplyRetention(const std::vector<Id>& devic
           SeriesCut cut{sid, INT64_MIN, c.aggregates_before.value_or(INT64_MIN)};
           // The newest reading stays, whatever its age.
           if (c.readings_before) cut.keep_from = std::min(*c.readings_before, s.latest->ts);
-          cuts.push_back(cut);
+          if (!retention_memo_.SeriesDone(sid, cut.keep_from, cut.hours_before))
+            cuts.push_back(cut);
         }
       }
     }

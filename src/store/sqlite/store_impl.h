@@ -31,6 +31,7 @@
 #include "store/sqlite/dedup_window.h"
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_device_runs.h"
+#include "store/sqlite/retention_memo.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/zstd_blob.h"
 #include "store/subject_erasure_store.h"
@@ -437,6 +438,7 @@ class SqliteStore final : public Store {
   int64_t seal_last_blob_ = 0;  // newest points_blob row of the segment being sealed
   int64_t seal_last_log_ = 0;   // newest points_log rowid of the segment being sealed
   std::unordered_map<int64_t, TimeMs> sealed_max_;  // max sealed ts per series (sealer)
+  RetentionMemo retention_memo_;                    // retention.cc; seals lower it (Seal)
   std::mutex spare_mu_;  // guards spare_pts_ (RecycleSegment / TakeSpare)
   std::unordered_map<int64_t, std::vector<Point>> spare_pts_;
   std::thread sealer_;

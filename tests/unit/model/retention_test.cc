@@ -54,6 +54,27 @@ TEST(RetentionTest, ValidationNamesTheField) {
   EXPECT_NE(order.message().find("readingsDays"), std::string::npos);
 }
 
+TEST(RetentionTest, CutoffsAreWholeDaysAndRetentionIsAMaximum) {
+  constexpr TimeMs kDay = 86'400'000;
+  constexpr TimeMs kMidnight = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
+  const RetentionDays days{30, 7, std::nullopt};
+  for (TimeMs now : {kMidnight, kMidnight + 1, kMidnight + kDay / 2, kMidnight + kDay - 1}) {
+    const RetentionCutoffs c = RetentionCutoffsAt(days, now);
+    // The day ending at the next midnight minus the retention goes: nothing older than the
+    // retention stays, nothing younger than one day less goes.
+    EXPECT_EQ(c.raw_before, kMidnight + kDay - 30 * kDay) << now;
+    EXPECT_EQ(c.readings_before, kMidnight + kDay - 7 * kDay) << now;
+    EXPECT_LE(now - *c.readings_before, 7 * kDay);
+    EXPECT_GE(now - *c.readings_before, 6 * kDay);
+    EXPECT_EQ(c.aggregates_before, std::nullopt);
+  }
+  // The next day moves every cutoff by one day.
+  EXPECT_EQ(*RetentionCutoffsAt(days, kMidnight + kDay).readings_before,
+            *RetentionCutoffsAt(days, kMidnight).readings_before + kDay);
+  // Before 1970 too (negative times round down).
+  EXPECT_EQ(RetentionCutoffsAt(RetentionDays{1, 1, 1}, -1).readings_before, TimeMs{-kDay});
+}
+
 TEST(RetentionTest, DataClassNamesRoundTrip) {
   for (DataClass c :
        {DataClass::kNone, DataClass::kPseudonymous, DataClass::kPersonal, DataClass::kSensitive}) {

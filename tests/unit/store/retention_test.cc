@@ -4,7 +4,9 @@
 // deleted whole or rewritten), other devices untouched, everything true across a reopen.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "unit/store/temp_store.h"
@@ -172,6 +174,45 @@ TEST_F(RetentionTest, ExpiredRawMessagesLeaveTheirRowsOrTheRowsGo) {
   left = Messages(4);
   ASSERT_EQ(left.size(), 101u);
   EXPECT_GT(left.front().id, five.front().id);
+}
+
+TEST_F(RetentionTest, LateReadingsSealedAfterAPassGoAtTheNextPassWithTheSameCutoff) {
+  TenDays();
+  Reopen();  // everything sealed
+  const TimeMs cut = kT0 + 6 * kDay;
+  const RetentionCutoffs c{std::nullopt, cut, std::nullopt};
+  EXPECT_EQ(Apply({1}, c).readings, 6 * 1440);
+  EXPECT_EQ(Apply({1}, c).readings, 0);  // done: the pass remembers it
+  // Late readings older than the cutoff, then enough new ones for a seal (seal_points_ 500).
+  std::vector<Reading> late;
+  for (int i = 0; i < 100; ++i) late.push_back(R(1, kT0 + kDay + i * kMin, 1));
+  Put(std::move(late));
+  for (int i = 0; i < 6; ++i) {
+    std::vector<Reading> fresh;
+    for (int j = 0; j < 100; ++j) fresh.push_back(R(2, kT0 + 11 * kDay + (i * 100 + j) * kMin, 1));
+    Put(std::move(fresh));
+  }
+  // Once the seal has committed them, the same cutoff removes them.
+  int64_t removed = 0;
+  for (int i = 0; i < 500 && removed < 100; ++i) {
+    removed += Apply({1}, c).readings;
+    if (removed < 100) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(removed, 100);
+  EXPECT_TRUE(Times(1, INT64_MIN, cut - 1).empty());
+}
+
+TEST_F(RetentionTest, OldRawMessagesCommittedAfterAPassGoAtTheNextPassWithTheSameCutoff) {
+  for (int i = 0; i < 100; ++i) Put({}, {testing::JsonMessage(4, kT0 + i * kMin, "{\"a\":1}")});
+  const TimeMs cut = kT0 + 50 * kMin;
+  const RetentionCutoffs c{cut, std::nullopt, std::nullopt};
+  EXPECT_EQ(Apply({4}, c).raw_messages, 50);
+  EXPECT_EQ(Apply({4}, c).raw_messages, 0);
+  // A message received before the cutoff arrives after the pass (an import, a clock set back).
+  Put({}, {testing::JsonMessage(4, kT0 + 10 * kMin, "{\"a\":2}")});
+  EXPECT_EQ(Apply({4}, c).raw_messages, 1);
+  for (const RawMessage& m : Messages(4)) EXPECT_GE(m.received_ms, cut);
+  EXPECT_EQ(Messages(4).size(), 50u);
 }
 
 }  // namespace
