@@ -199,11 +199,13 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
     // Devices done for this cutoff up to some row: trusted unless a row committed since then
     // holds a message received before the cutoff (an import, a clock set back).
     int64_t oldest_upto = INT64_MAX;
+    std::vector<Id> trusted;
     for (Id device : device_ids) {
       const int64_t upto = retention_memo_.RawDoneUpto(device, before);
       if (upto < 0) {
         devices.push_back(device);
       } else {
+        trusted.push_back(device);
         oldest_upto = std::min(oldest_upto, upto);
       }
     }
@@ -211,8 +213,13 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
       BYSANS_ASSIGN_OR_RETURN(
           auto st, db.Prepare("SELECT 1 FROM raw_log WHERE id > ? AND t_min < ? LIMIT 1"));
       st->Bind(1, oldest_upto).Bind(2, before);
-      if (st->Step()) devices = device_ids;
+      const bool old_message_since = st->Step();
       BYSANS_RETURN_IF_ERROR(st->status());
+      if (old_message_since) {
+        devices = device_ids;
+      } else {  // checked up to newest_row: the next pass looks at newer rows only
+        for (Id device : trusted) retention_memo_.SetRawDone(device, before, newest_row);
+      }
     }
     for (Id device : devices) {
       DeviceMessageFilter f;
