@@ -55,22 +55,29 @@ async function school(context, org, tag) {
   return { app, devs, rules };
 }
 
-async function cleanup(context, s) {
-  if (!s) return;
-  for (const id of s.rules) await context.request.delete(`${BASE}/api/v1/rules/${id}`);
-  for (const d of s.devs) await context.request.delete(`${BASE}/api/v1/devices/${d.id}`);
-  await context.request.delete(`${BASE}/api/v1/applications/${s.app.id}`);
-}
-
-const names = (page) => page.$$eval('#compare-table tbody tr[data-id] td:first-child', (tds) => tds.map((td) => td.textContent.replace(/^.*klasse-/, '')));
-
-test('compare: values coloured against the rules, sorting, CSV and Excel, multi-device chart, health tiles', { skip }, async () => {
+// Runs `fn({ context, page, errors, tag, s })` as the admin with a school of its own, removed after.
+async function withSchool(fn) {
   const { context, page, errors } = await adminPage();
   const org = await orgOf(context);
   const tag = tagOf();
   let s = null;
   try {
     s = await school(context, org, tag);
+    await fn({ context, page, errors, tag, s });
+  } finally {
+    if (s) {
+      for (const id of s.rules) await context.request.delete(`${BASE}/api/v1/rules/${id}`);
+      for (const d of s.devs) await context.request.delete(`${BASE}/api/v1/devices/${d.id}`);
+      await context.request.delete(`${BASE}/api/v1/applications/${s.app.id}`);
+    }
+    await context.close();
+  }
+}
+
+const names = (page) => page.$$eval('#compare-table tbody tr[data-id] td:first-child', (tds) => tds.map((td) => td.textContent.replace(/^.*klasse-/, '')));
+
+test('compare: values coloured against the rules, sorting, CSV and Excel, multi-device chart, health tiles', { skip }, () =>
+  withSchool(async ({ page, errors, tag, s }) => {
     await page.goto(`${BASE}/`);  // a fresh load: the organisation's data with the new application
     await page.waitForSelector(`#app-health li[data-app="${s.app.id}"]`);
 
@@ -177,19 +184,10 @@ test('compare: values coloured against the rules, sorting, CSV and Excel, multi-
     const order = await page.$$eval('#device-table .vrows .vrow', (rs) => rs.map((r) => r.dataset.id));
     assert.deepEqual(order, [s.devs[0].id, s.devs[2].id, s.devs[1].id].map(String));
     assert.deepEqual(errors, []);
-  } finally {
-    await cleanup(context, s);
-    await context.close();
-  }
-});
+  }));
 
-test('compare on a phone (390 x 844): rows are cards, sorting by a select, nothing overflows', { skip }, async () => {
-  const { context, page, errors } = await adminPage();
-  const org = await orgOf(context);
-  const tag = tagOf();
-  let s = null;
-  try {
-    s = await school(context, org, tag);
+test('compare on a phone (390 x 844): rows are cards, sorting by a select, nothing overflows', { skip }, () =>
+  withSchool(async ({ page, errors, s }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${BASE}/compare?app=${s.app.id}`);
     await page.waitForSelector('#compare-table tbody tr');
@@ -207,8 +205,33 @@ test('compare on a phone (390 x 844): rows are cards, sorting by a select, nothi
     await axeCheck(page, 'compare-phone');
     await shot(page, 'compare-phone');
     assert.deepEqual(errors, []);
-  } finally {
-    await cleanup(context, s);
-    await context.close();
-  }
-});
+  }));
+
+test('compare and the health tiles in English, and no English or raw keys in the Danish screen', { skip }, () =>
+  withSchool(async ({ page, errors, s }) => {
+    const en = JSON.parse(readFileSync(new URL('../../web/src/i18n/en.json', import.meta.url), 'utf8'));
+    const da = JSON.parse(readFileSync(new URL('../../web/src/i18n/da.json', import.meta.url), 'utf8'));
+    // The English texts of this screen that are not also Danish.
+    const english = Object.entries(en).filter(([k, v]) => /^(compare|overview)\./.test(k) && v !== da[k])
+      .map(([, v]) => v.replace(/\{\w+\}.*$/, '').trim()).filter((v) => v.length > 3);
+    const raw = /\b(compare|overview|devices|status)\.[a-zA-Z_.]+/;
+    await page.goto(`${BASE}/compare?app=${s.app.id}`);
+    await page.waitForFunction(() => document.querySelector('#mchart')?.dataset.points);
+    const daText = await page.innerText('main');
+    assert.doesNotMatch(daText, raw);
+    for (const e of english) assert.ok(!daText.includes(e), `English in the Danish screen: ${e}`);
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en' && document.querySelector('#compare-table'));
+    const heads = await page.$$eval('#compare-table thead th', (ths) => ths.map((th) => th.textContent.replace(/ [▲▼]$/, '')));
+    assert.deepEqual(heads, ['Device', 'CO₂ (ppm)', 'Temperature (Cel)', 'Humidity (%RH)', 'Battery (%)', 'Signal strength (RSSI) (dBm)', 'Last seen']);
+    await page.waitForFunction(() => document.querySelector('#mchart')?.dataset.points);
+    assert.doesNotMatch(await page.innerText('main'), raw);
+    assert.match(await page.innerText('main'), /School hours only/);
+    await go(page, '/');
+    await page.waitForSelector(`#app-health li[data-app="${s.app.id}"]`);
+    const labels = await page.$$eval(`#app-health li[data-app="${s.app.id}"] dt`, (xs) => xs.map((x) => x.textContent));
+    assert.deepEqual(labels, ['Devices', 'Silent', 'In alarm', 'Low battery']);
+    await page.selectOption('#lang-select', 'da');
+    await page.waitForFunction(() => document.documentElement.lang === 'da');
+    assert.deepEqual(errors, []);
+  }));

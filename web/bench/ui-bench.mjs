@@ -49,6 +49,20 @@ async function firstLoad() {
   return { kb: bytes / 1024, ms };
 }
 
+// Milliseconds from a client-side navigation to `path` until `selector` is shown and painted.
+function navigateUntil(page, path, selector) {
+  return page.evaluate(([p, sel]) => new Promise((resolve) => {
+    const t0 = performance.now();
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+    const poll = () => {
+      if (document.querySelector(sel)) requestAnimationFrame(() => resolve(performance.now() - t0));
+      else requestAnimationFrame(poll);
+    };
+    poll();
+  }), [path, selector]);
+}
+
 function fakeDevices(n) {
   const items = [];
   for (let i = 1; i <= n; i++) {
@@ -75,17 +89,7 @@ async function list10k() {
   const filter = [];
   for (let i = 0; i < 5; i++) {
     // Render: navigate to the list and wait until rows are painted.
-    render.push(await page.evaluate(() => new Promise((resolve) => {
-      const t0 = performance.now();
-      history.pushState(null, '', '/devices');
-      dispatchEvent(new PopStateEvent('popstate'));
-      const poll = () => {
-        if (document.querySelector('#device-table .vrow[data-id]')) {
-          requestAnimationFrame(() => resolve(performance.now() - t0));
-        } else requestAnimationFrame(poll);
-      };
-      poll();
-    })));
+    render.push(await navigateUntil(page, '/devices', '#device-table .vrow[data-id]'));
     // Filter: a text search over all 10,000 rows, then clear it.
     filter.push(await page.evaluate((q) => new Promise((resolve) => {
       const input = document.querySelector('#device-search');
@@ -146,17 +150,7 @@ async function compare1000(appId) {
   await page.waitForSelector('#count-total', { timeout: 60000 }); // the organisation's data is loaded and cached
   const times = [];
   for (let i = 0; i < 5; i++) {
-    times.push(await page.evaluate((id) => new Promise((resolve) => {
-      const t0 = performance.now();
-      history.pushState(null, '', `/compare?app=${id}`);
-      dispatchEvent(new PopStateEvent('popstate'));
-      const poll = () => {
-        if (document.querySelector('#compare-table[aria-rowcount="1001"] tbody tr[data-id]')) {
-          requestAnimationFrame(() => resolve(performance.now() - t0));
-        } else requestAnimationFrame(poll);
-      };
-      poll();
-    }), appId));
+    times.push(await navigateUntil(page, `/compare?app=${appId}`, '#compare-table[aria-rowcount="1001"] tbody tr[data-id]'));
     await page.evaluate(() => { history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate')); });
     await page.waitForSelector('#count-total');
   }

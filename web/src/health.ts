@@ -42,16 +42,19 @@ export function valueOf(latest: AppLatest | undefined, q: Quantity): LatestValue
   return key ? { key, ...latest.readings[key] } : null;
 }
 
-// The organisation's rules (for limits and thresholds), fetched once per organisation and
-// session; none when the caller may not list them or the server has no rules.
+// The organisation's rules (for limits and thresholds): none when the caller may not list them
+// or the server has no rules. Read afresh (a screen shows the rules as they are now), one request
+// for concurrent callers; `reuse` takes the last answer instead (the overview's live redraws).
 const rulesCache = new Map<number, Promise<RuleForChart[]>>();
-export function orgRules(orgId: number, fresh = false): Promise<RuleForChart[]> {
-  let p = fresh ? undefined : rulesCache.get(orgId);
-  if (!p) {
-    p = optional<Page<RuleForChart>>(`/api/v1/organizations/${orgId}/rules?limit=500`)
-      .then((page) => page?.items ?? [], () => []);
-    rulesCache.set(orgId, p);
-  }
+const rulesInFlight = new Set<number>();
+export function orgRules(orgId: number, reuse = false): Promise<RuleForChart[]> {
+  const last = rulesCache.get(orgId);
+  if (last && (reuse || rulesInFlight.has(orgId))) return last;
+  rulesInFlight.add(orgId);
+  const p = optional<Page<RuleForChart>>(`/api/v1/organizations/${orgId}/rules?limit=500`)
+    .then((page) => page?.items ?? [], () => [])
+    .finally(() => rulesInFlight.delete(orgId));
+  rulesCache.set(orgId, p);
   return p;
 }
 

@@ -7,7 +7,7 @@
 import { h, field } from '../dom';
 import { t, fmtNum, fmtAgo, fmtDate, locale } from '../i18n';
 import { AppLatest, Application } from '../api';
-import { orgData, DeviceRow } from '../state';
+import { orgData, state, DeviceRow } from '../state';
 import { title, section, notice } from '../ui';
 import { ruleLimits, RuleForChart, wallClockMs } from '../chart';
 import { QUANTITIES, Quantity, LatestValue, Level, levelOf, orgRules, valueOf } from '../health';
@@ -113,8 +113,7 @@ function fileBase(app: Application): string {
 
 export async function compareScreen(root: HTMLElement): Promise<() => void> {
   root.appendChild(title(t('compare.title')));
-  const od = await orgData();
-  const rules = await orgRules(od.orgId);
+  const [od, rules] = await Promise.all([orgData(), orgRules(state.orgId)]);
   if (!od.apps.length) { root.appendChild(notice(t('compare.noApps'))); return () => {}; }
   const params = new URLSearchParams(location.search);
   const appSel = h('select', { id: 'compare-app' }, od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));

@@ -27,7 +27,7 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
   const body = h('div', { class: 'overview' });
   root.appendChild(body);
   const draw = async (force: boolean) => {
-    const [od, rules] = await Promise.all([orgData(force), orgRules(state.orgId, force)]);
+    const [od, rules] = await Promise.all([orgData(force), orgRules(state.orgId, !force)]);
     const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
     for (const r of od.rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const hourAgo = Date.now() - 3_600_000;
