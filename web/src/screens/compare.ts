@@ -9,7 +9,7 @@ import { t, fmtNum, fmtAgo, fmtDate, locale } from '../i18n';
 import { AppLatest, Application } from '../api';
 import { orgData, state, DeviceRow } from '../state';
 import { title, section, notice } from '../ui';
-import { ruleLimits, RuleForChart, wallClockMs } from '../chart';
+import { ruleLimits, ruleWatches, RuleForChart, wallClockMs } from '../chart';
 import { QUANTITIES, Quantity, LatestValue, Level, levelOf, orgRules, valueOf } from '../health';
 import { toCsv, csvNumber, saveFile } from '../csv';
 import { xlsxBlob, excelDate, XlsxCell } from '../xlsx';
@@ -31,9 +31,10 @@ export function buildRows(rows: DeviceRow[], latest: Map<number, AppLatest>, rul
   qs: Quantity[]): Row[] {
   return rows.map((r) => {
     const cells = new Map<Quantity, Cell>();
+    const watching = rules.filter((x) => ruleWatches(x, r.d));  // once a device, not once a value
     for (const q of qs) {
       const v = valueOf(latest.get(r.d.id), q);
-      cells.set(q, v ? { v, ...levelOf(v.value as number, ruleLimits(rules, r.d, v.key)) } : { v: null, level: null });
+      cells.set(q, v ? { v, ...levelOf(v.value as number, ruleLimits(watching, r.d, v.key)) } : { v: null, level: null });
     }
     return { r, cells };
   });
