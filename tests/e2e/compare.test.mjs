@@ -84,6 +84,8 @@ test('compare: values coloured against the rules, sorting, CSV and Excel, multi-
     // Health tiles of the school: 3 devices, 1 silent, 2 in alarm, 1 with a low battery.
     const tiles = await page.$$eval(`#app-health li[data-app="${s.app.id}"] dd`, (dds) => Object.fromEntries(dds.map((d) => [d.dataset.health, d.textContent])));
     assert.deepEqual(tiles, { devices: '3', silent: '1', alarm: '2', lowBattery: '1' });
+    await page.locator(`#app-health li[data-app="${s.app.id}"]`).scrollIntoViewIfNeeded();
+    await shot(page, 'overview-health');
     await page.click(`#app-health li[data-app="${s.app.id}"] h3 a`);
     await page.waitForSelector('#compare-table tbody tr');
     assert.equal(new URL(page.url()).pathname, '/compare');
@@ -200,10 +202,18 @@ test('compare on a phone (390 x 844): rows are cards, sorting by a select, nothi
     assert.deepEqual(await names(page), ['1', '2', '3']);
     await page.selectOption('#compare-sort', 'co2:1');
     assert.deepEqual(await names(page), ['3', '2', '1']);
-    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    const overflow = () => page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    let [scroll, width] = await overflow();
     assert.ok(scroll <= width, `/compare: ${scroll} px wide on a ${width} px screen`);
     await axeCheck(page, 'compare-phone');
     await shot(page, 'compare-phone');
+    // The overview's health tiles fit the phone too.
+    await go(page, '/');
+    await page.waitForSelector(`#app-health li[data-app="${s.app.id}"]`);
+    [scroll, width] = await overflow();
+    assert.ok(scroll <= width, `/: ${scroll} px wide on a ${width} px screen`);
+    await page.locator(`#app-health li[data-app="${s.app.id}"]`).scrollIntoViewIfNeeded();
+    await shot(page, 'overview-health-phone');
     assert.deepEqual(errors, []);
   }));
 
