@@ -1,5 +1,5 @@
 // Compare and overview (issue 21 §4): the comparison table of an application's devices (latest
-// values coloured against the rules' limits, sorting, CSV for Danish Excel and .xlsx), the chart
+// values coloured against the rules' limits, sorting, CSV for Danish Excel and .xlsx, live), the chart
 // of one quantity for several devices with "school hours only", the overview's health tiles per
 // application and the device list's battery and signal columns. Against the real server: an
 // application of its own with three devices whose readings are posted as SenML with their own
@@ -172,6 +172,15 @@ test('compare: values coloured against the rules, sorting, CSV and Excel, multi-
     await page.waitForFunction(() => document.querySelector('#mchart')?.dataset.devices === '2');
     await page.locator('#mchart').scrollIntoViewIfNeeded();
     await shot(page, 'compare-chart-school-hours');
+
+    // Live: a new reading of the silent klasse-3 over the limit is coloured without a reload.
+    await senml(s.devs[2].apiKey, [{ n: 'co2', u: 'ppm', v: 1200, t: Math.floor(Date.now() / 1000) }]);
+    await page.waitForFunction((id) => {
+      const td = document.querySelector(`#compare-table tr[data-id="${id}"] td[data-key="co2"]`);
+      return td?.dataset.level === 'warning' && td.textContent.includes('1.200');
+    }, s.devs[2].id, { timeout: 15000 });
+    assert.equal(await page.$eval(`#compare-table tr[data-id="${s.devs[2].id}"] td:last-child`, (td) => td.dataset.level ?? null), null,
+      'klasse-3 is no longer silent');
 
     // The device list: battery (low in red) and signal columns.
     await go(page, '/devices');

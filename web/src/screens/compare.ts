@@ -7,7 +7,7 @@
 import { h, field } from '../dom';
 import { t, fmtNum, fmtAgo, fmtDate, locale } from '../i18n';
 import { AppLatest, Application } from '../api';
-import { orgData, state, DeviceRow } from '../state';
+import { orgData, onLive, state, DeviceRow } from '../state';
 import { title, section, notice } from '../ui';
 import { ruleLimits, ruleWatches, RuleForChart, wallClockMs } from '../chart';
 import { QUANTITIES, Quantity, LatestValue, Level, levelOf, orgRules, valueOf } from '../health';
@@ -179,7 +179,7 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
     const h2 = drawn.length > 1 ? drawn[1].offsetTop - drawn[0].offsetTop : drawn[0]?.offsetHeight;
     if (h2 && Math.abs(h2 - rowH) > 1) { rowH = h2; drawRows(); }
   };
-  const drawTable = () => {
+  const drawTable = (keepScroll = false) => {
     const t0 = performance.now();
     sorted = [...rows].sort(sorter(col, dir));
     thead.replaceChildren(h('tr', { 'aria-rowindex': '1' }, cols.map((c, i) => h('th', {
@@ -190,7 +190,7 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
     }, heads[i], col === c ? (dir > 0 ? ' ▲' : ' ▼') : '')))));
     table.caption!.textContent = t('compare.caption', { app: app.name });
     table.setAttribute('aria-rowcount', String(sorted.length + 1));
-    tableBox.scrollTop = 0;
+    if (!keepScroll) tableBox.scrollTop = 0;
     drawRows();
     sortSel.replaceChildren(...cols.flatMap((c, i) => [1, -1].map((d) => h('option', { value: `${c}:${d}` },
       `${heads[i]} ${d > 0 ? '▲' : '▼'}`))));
@@ -241,5 +241,17 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
   load();
   const onResize = () => drawRows();
   window.addEventListener('resize', onResize);
-  return () => { destroyChart(); window.removeEventListener('resize', onResize); };
+  // Live: new readings and alarms of the application's devices (the stream keeps `od` current)
+  // redraw the values, at most every 2 s, where the user has scrolled to.
+  let pending = 0;
+  const off = onLive((ev) => {
+    const id = (ev.data as { deviceId?: number } | null)?.deviceId;
+    if (pending || !id || od.byId.get(id)?.d.applicationId !== app.id) return;
+    pending = window.setTimeout(() => {
+      pending = 0;
+      rows = buildRows(rows.map((x) => x.r), od.latest, rules, cols.filter((c): c is Quantity => c !== 'name' && c !== 'lastSeen'));
+      drawTable(true);
+    }, 2000);
+  });
+  return () => { off(); window.clearTimeout(pending); destroyChart(); window.removeEventListener('resize', onResize); };
 }
