@@ -1,10 +1,14 @@
 // UI benchmark against a running bysans (BYSANS_URL, BYSANS_ADMIN_EMAIL,
 // BYSANS_ADMIN_PASSWORD). Prints one line:
 //   BENCH ui first_load_kb=<n> first_load_ms=<n> list_10k_render_ms=<n> list_10k_filter_ms=<n>
+//            compare_1000_ms=<n>
 // first_load: a fresh browser profile (empty cache) with a valid session
 // opens "/" until the overview shows its counts; kb = bytes on the wire.
 // list_10k: the device list endpoint is answered with 10,000 synthetic
 // devices (page.route), then the list screen is rendered and filtered.
+// compare_1000: the server is loaded with an application of 1,000 HTTP devices (created and
+// sent a reading of five keys each through the API, and a rule on CO₂), then the comparison
+// screen of that application is opened until its table of 1,000 rows is painted.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
@@ -45,6 +49,20 @@ async function firstLoad() {
   return { kb: bytes / 1024, ms };
 }
 
+// Milliseconds from a client-side navigation to `path` until `selector` is shown and painted.
+function navigateUntil(page, path, selector) {
+  return page.evaluate(([p, sel]) => new Promise((resolve) => {
+    const t0 = performance.now();
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+    const poll = () => {
+      if (document.querySelector(sel)) requestAnimationFrame(() => resolve(performance.now() - t0));
+      else requestAnimationFrame(poll);
+    };
+    poll();
+  }), [path, selector]);
+}
+
 function fakeDevices(n) {
   const items = [];
   for (let i = 1; i <= n; i++) {
@@ -71,17 +89,7 @@ async function list10k() {
   const filter = [];
   for (let i = 0; i < 5; i++) {
     // Render: navigate to the list and wait until rows are painted.
-    render.push(await page.evaluate(() => new Promise((resolve) => {
-      const t0 = performance.now();
-      history.pushState(null, '', '/devices');
-      dispatchEvent(new PopStateEvent('popstate'));
-      const poll = () => {
-        if (document.querySelector('#device-table .vrow[data-id]')) {
-          requestAnimationFrame(() => resolve(performance.now() - t0));
-        } else requestAnimationFrame(poll);
-      };
-      poll();
-    })));
+    render.push(await navigateUntil(page, '/devices', '#device-table .vrow[data-id]'));
     // Filter: a text search over all 10,000 rows, then clear it.
     filter.push(await page.evaluate((q) => new Promise((resolve) => {
       const input = document.querySelector('#device-search');
@@ -99,14 +107,67 @@ async function list10k() {
   return { render: median(render), filter: median(filter) };
 }
 
+// Runs `fn` over `items`, `n` at a time.
+async function pool(items, n, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) { const i = next++; await fn(items[i], i); }
+  }));
+}
+
+async function loadCompareApp(n) {
+  const context = await session();
+  const req = context.request;
+  const ok = async (res, status) => {
+    if (res.status() !== status) throw new Error(`${res.url()}: ${res.status()} ${await res.text()}`);
+    return res.json();
+  };
+  const org = (await ok(await req.get(`${BASE}/api/v1/organizations`), 200)).items[0].id;
+  const app = await ok(await req.post(`${BASE}/api/v1/organizations/${org}/applications`,
+    { data: { name: `Bench sammenligning ${Date.now()}` } }), 201);
+  await ok(await req.post(`${BASE}/api/v1/organizations/${org}/rules`, {
+    data: { name: 'Bench CO2', scope: { kind: 'application', id: app.id }, severity: 'warning', expression: 'co2 > 1000' },
+  }), 201);
+  await pool(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
+    const d = await ok(await req.post(`${BASE}/api/v1/applications/${app.id}/devices`, {
+      data: { name: `Klasse ${String(i + 1).padStart(4, '0')}`, transport: 'http', expectedIntervalS: 600 },
+    }), 201);
+    const res = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(d.apiKey)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ co2: 400 + (i * 37) % 1200, temperature: 19 + (i % 50) / 10, humidity: 30 + i % 40,
+        batteryLevel: i % 100, rssi: -60 - i % 50 }),
+    });
+    if (res.status >= 300) throw new Error(`ingest: ${res.status}`);
+  });
+  await context.close();
+  return app.id;
+}
+
+async function compare1000(appId) {
+  const context = await session();
+  const page = await context.newPage();
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('#count-total', { timeout: 60000 }); // the organisation's data is loaded and cached
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    times.push(await navigateUntil(page, `/compare?app=${appId}`, '#compare-table[aria-rowcount="1001"] tbody tr[data-id]'));
+    await page.evaluate(() => { history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate')); });
+    await page.waitForSelector('#count-total');
+  }
+  await context.close();
+  return median(times);
+}
+
 try {
   const loads = [];
   for (let i = 0; i < 3; i++) loads.push(await firstLoad());
   const l = await list10k();
+  const cmp = await compare1000(await loadCompareApp(1000));
   const kb = median(loads.map((x) => x.kb));
   const ms = median(loads.map((x) => x.ms));
   console.log(`BENCH ui first_load_kb=${kb.toFixed(1)} first_load_ms=${Math.round(ms)} ` +
-    `list_10k_render_ms=${l.render.toFixed(1)} list_10k_filter_ms=${l.filter.toFixed(1)}`);
+    `list_10k_render_ms=${l.render.toFixed(1)} list_10k_filter_ms=${l.filter.toFixed(1)} ` +
+    `compare_1000_ms=${cmp.toFixed(1)}`);
 } finally {
   await browser.close();
 }

@@ -42,6 +42,13 @@ export function timeAxisLabels(ticksS: number[], incrS: number): string[] {
   });
 }
 
+// The Europe/Copenhagen wall-clock time of a moment, as ms of a UTC date with those fields:
+// "2026-12-04 13:05:09" in Copenhagen is Date.UTC(2026, 11, 4, 13, 5, 9).
+export function wallClockMs(ms: number): number {
+  const p = zonedParts(Math.floor(ms / 1000));
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) + (((ms % 60_000) + 60_000) % 60_000);
+}
+
 // A moment as the chart's cursor shows it: "4.12.2026 14:05".
 export function chartMoment(epochS: number): string {
   const p = zonedParts(epochS);
@@ -78,7 +85,7 @@ export function gapThresholdS(xs: number[], expectedIntervalS?: number | null): 
 }
 
 export interface RuleForChart {
-  name: string; enabled: boolean; kind: string; expression?: string;
+  name: string; enabled: boolean; kind: string; expression?: string; severity?: string;
   scope: { kind: string; id?: number; tag?: string };
 }
 export interface DeviceForChart {
@@ -99,22 +106,53 @@ export function ruleWatches(r: RuleForChart, d: DeviceForChart): boolean {
 
 function escapeRegExp(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 
-// The numbers an expression compares `key` with (`co2 > 1500`, `"air.no2" >= 40`, `5 < temp`):
-// the lines a chart of `key` draws for the rule. Other terms of the expression are ignored.
-export function thresholdsIn(expression: string, key: string): number[] {
-  const k = `(?:${escapeRegExp(key)}|"${escapeRegExp(key)}")`;
-  const num = '(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)';
-  const op = '(?:<=|>=|==|!=|<|>)';
-  const found: number[] = [];
-  const keyFirst = new RegExp(`(?:^|[^\\w."])${k}\\s*${op}\\s*${num}`, 'g');
-  const numFirst = new RegExp(`${num}\\s*${op}\\s*${k}(?![\\w."])`, 'g');
-  for (const re of [keyFirst, numFirst]) {
-    for (const m of expression.matchAll(re)) {
-      const v = Number(m[1]);
-      if (Number.isFinite(v) && !found.includes(v)) found.push(v);
-    }
+export type LimitOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+// One comparison of a key with a number in a rule's expression, read as "key op value".
+export interface Limit { op: LimitOp; value: number }
+
+const FLIP: Record<LimitOp, LimitOp> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
+
+// The comparisons an expression makes of `key` with a number (`co2 > 1500`, `"air.no2" >= 40`,
+// `5 < temp` read as `temp > 5`). Other terms of the expression are ignored.
+const limitsMemo = new Map<string, Limit[]>();
+export function limitsIn(expression: string, key: string): Limit[] {
+  const memo = `${key}\u0000${expression}`;
+  let found = limitsMemo.get(memo);
+  if (!found) {
+    found = parseLimits(expression, key);
+    if (limitsMemo.size > 1000) limitsMemo.clear();
+    limitsMemo.set(memo, found);
   }
   return found;
+}
+
+function parseLimits(expression: string, key: string): Limit[] {
+  const k = `(?:${escapeRegExp(key)}|"${escapeRegExp(key)}")`;
+  const num = '(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)';
+  const op = '(<=|>=|==|!=|<|>)';
+  const found: Limit[] = [];
+  const keyFirst = new RegExp(`(?:^|[^\\w."])${k}\\s*${op}\\s*${num}`, 'g');
+  const numFirst = new RegExp(`${num}\\s*${op}\\s*${k}(?![\\w."])`, 'g');
+  for (const m of expression.matchAll(keyFirst)) found.push({ op: m[1] as LimitOp, value: Number(m[2]) });
+  for (const m of expression.matchAll(numFirst)) found.push({ op: FLIP[m[2] as LimitOp], value: Number(m[1]) });
+  return found.filter((l) => Number.isFinite(l.value));
+}
+
+// The numbers an expression compares `key` with: the lines a chart of `key` draws for the rule.
+export function thresholdsIn(expression: string, key: string): number[] {
+  return [...new Set(limitsIn(expression, key).map((l) => l.value))];
+}
+
+// Whether `value` meets the comparison (the rule's condition holds: the value is beyond the limit).
+export function breaches(value: number, l: Limit): boolean {
+  switch (l.op) {
+    case '<': return value < l.value;
+    case '<=': return value <= l.value;
+    case '>': return value > l.value;
+    case '>=': return value >= l.value;
+    case '==': return value === l.value;
+    case '!=': return value !== l.value;
+  }
 }
 
 export interface ChartThreshold { value: number; rule: string }
@@ -127,4 +165,41 @@ export function chartThresholds(rules: RuleForChart[], d: DeviceForChart, key: s
     for (const value of thresholdsIn(r.expression, key)) out.push({ value, rule: r.name });
   }
   return out;
+}
+
+export interface RuleLimit extends Limit { rule: string; severity: string }
+
+// The limits the enabled expression rules that watch the device set on `key`, with each rule's
+// name and severity (a table cell is coloured by the worst one its value breaches).
+export function ruleLimits(rules: RuleForChart[], d: DeviceForChart, key: string): RuleLimit[] {
+  const out: RuleLimit[] = [];
+  for (const r of rules) {
+    if (!r.enabled || r.kind !== 'expression' || !r.expression || !ruleWatches(r, d)) continue;
+    for (const l of limitsIn(r.expression, key)) out.push({ ...l, rule: r.name, severity: r.severity ?? 'warning' });
+  }
+  return out;
+}
+
+const weekdayFormat = new Intl.DateTimeFormat('en-GB', { timeZone: CHART_TIME_ZONE, weekday: 'short' });
+
+// School hours: Monday to Friday, 8:00 to 16:00 Europe/Copenhagen (a point at 16:00 is after).
+export function inSchoolHours(epochS: number): boolean {
+  const day = weekdayFormat.format(new Date(epochS * 1000));
+  if (day === 'Sat' || day === 'Sun') return false;
+  const p = zonedParts(epochS);
+  return p.hour >= 8 && p.hour < 16;
+}
+
+// Several series with their own times on one time axis: the union of the times, each series
+// with a value at its own times and null elsewhere.
+export function alignSeries(points: Array<Array<[number, number | null]>>):
+  { xs: number[]; series: Array<Array<number | null>> } {
+  const xs = [...new Set(points.flatMap((p) => p.map(([x]) => x)))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const series = points.map((p) => {
+    const s: Array<number | null> = new Array(xs.length).fill(null);
+    for (const [x, v] of p) s[index.get(x) as number] = v;
+    return s;
+  });
+  return { xs, series };
 }

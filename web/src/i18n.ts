@@ -67,16 +67,24 @@ export function fmtValue(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+// Intl formatters are slow to make (a table of 1,000 rows would spend most of its time on them):
+// one of each per language.
+const dateFmt = new Map<string, Intl.DateTimeFormat>();
+const agoFmt = new Map<string, Intl.RelativeTimeFormat>();
+
 export function fmtDate(ts: string | number | Date | null | undefined): string {
   if (ts === null || ts === undefined || ts === '') return '–';
   const d = ts instanceof Date ? ts : new Date(ts);
   if (Number.isNaN(d.getTime())) return String(ts);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'medium' }).format(d);
+  let f = dateFmt.get(lang);
+  if (!f) { f = new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'medium' }); dateFmt.set(lang, f); }
+  return f.format(d);
 }
 
 export function fmtAgo(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '–';
-  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
+  let rtf = agoFmt.get(lang);
+  if (!rtf) { rtf = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' }); agoFmt.set(lang, rtf); }
   const s = Math.round((ms - Date.now()) / 1000);
   const a = Math.abs(s);
   if (a < 60) return rtf.format(s, 'second');

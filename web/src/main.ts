@@ -24,6 +24,7 @@ route('/devices/new', 'form.newTitle', deviceFormScreen);
 route('/devices/:id/edit', 'form.editTitle', deviceFormScreen);
 route('/devices/:id', 'nav.devices', async (root, p) => (await import('./screens/device')).deviceScreen(root, p));
 route('/import', 'nav.import', importScreen);
+route('/compare', 'nav.compare', async (root) => (await import('./screens/compare')).compareScreen(root));
 route('/alarms', 'nav.alarms', async (root) => (await import('./screens/alarms')).alarmsScreen(root));
 route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).rulesScreen(root));
 route('/integrations', 'nav.integrations', async (root) => (await import('./screens/integrations')).integrationsScreen(root));
@@ -49,7 +50,7 @@ function langSelect(): HTMLElement {
 function shell(main: HTMLElement): HTMLElement {
   const path = location.pathname;
   const links: Array<[string, string]> = [
-    ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/alarms', 'nav.alarms'],
+    ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
     ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'], ['/privacy', 'nav.privacy'],
   ];

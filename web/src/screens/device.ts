@@ -1,8 +1,7 @@
 // Device page: latest values, health, a uPlot chart of any key over a chosen
 // range (raw points for short ranges, hourly/daily buckets for long ones),
 // raw messages with decode status, alarms.
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type uPlot from 'uplot';
 import { h, field } from '../dom';
 import { api, optional, request, Page, Alarm, Reading, Device, DeviceModel, Message } from '../api';
 import { KeyNames, isTechnicalKey, keyLabel, modelKeyNames } from '../keys';
@@ -11,9 +10,9 @@ import { t, tEnum, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
 import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
 import { navigate } from '../router';
-import {
-  CHART_TIME_ZONE, ChartThreshold, RuleForChart, chartMoment, chartThresholds, gapThresholdS, timeAxisLabels, withGaps,
-} from '../chart';
+import { chartThresholds, gapThresholdS } from '../chart';
+import { timePlot, followWidth } from '../plot';
+import { orgRules } from '../health';
 
 interface RangeDef { key: string; ms: number; bucket: string | null }
 const RANGES: RangeDef[] = [
@@ -46,19 +45,10 @@ function health(d: Device, latest: Reading[]): HTMLElement {
     h('dd', null, decoderPicker(d.orgId, `/api/v1/devices/${d.id}`, t('decoder.label'), t('decoder.fromApp'), canEdit())));
 }
 
-// The rules of the device's organisation, for the thresholds drawn in its charts (none when the
-// caller may not list them).
-async function rulesOf(d: Device): Promise<RuleForChart[]> {
-  try {
-    const page = await optional<Page<RuleForChart>>(`/api/v1/organizations/${d.orgId}/rules?limit=500`);
-    return page?.items ?? [];
-  } catch { return []; }
-}
-
 function chartPanel(d: Device, keys: string[], latest: Reading[], names: KeyNames): { el: HTMLElement; destroy: () => void } {
   const id = d.id;
   let plot: uPlot | null = null;
-  const rules = rulesOf(d);
+  const rules = orgRules(d.orgId);
   const keySel = h('select', { id: 'chart-key' }, keys.map((k) => h('option', { value: k }, keyLabel(k, names))));
   const preferred = keys.find((k) => /temp/i.test(k)) ?? keys.find((k) => !/rssi|snr|bat/i.test(k)) ?? keys[0];
   keySel.value = preferred;
@@ -116,84 +106,20 @@ function chartPanel(d: Device, keys: string[], latest: Reading[], names: KeyName
     plot = null;
     box.replaceChildren();
     if (!xs.length) { info.textContent = t('device.noData'); return; }
-    const broken = withGaps(xs, series, maxGapS);
-    const lines = chartThresholds(await rules, d, key);
-    const fromS = Date.parse(from) / 1000;
-    const toS = toD.getTime() / 1000;
-    box.dataset.gaps = String(broken.gaps);
-    box.dataset.unit = unit;
-    box.dataset.xMax = String(toS);
-    box.dataset.thresholds = lines.map((l) => l.value).join(',');
-    box.dataset.legend = labels.join(',');
-    const colors = ['#0b5cad', '#6b7280', '#b45309'];
-    const yLabel = unit ? `${keyLabel(key, names)} (${unit})` : keyLabel(key, names);
-    plot = new uPlot({
-      width: Math.max(300, box.clientWidth || 800), height: 320,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), CHART_TIME_ZONE),
-      cursor: { drag: { x: true, y: false } },
-      scales: {
-        x: { time: true, range: () => [fromS, toS] },
-        // The thresholds stay in view even when the data never came near them.
-        y: {
-          range: (_u, min, max) => uPlot.rangeNum(
-            Math.min(min, ...lines.map((l) => l.value)), Math.max(max, ...lines.map((l) => l.value)), 0.1, true),
-        },
-      },
-      series: [
-        { label: t('device.time'), value: (_u, v) => (v == null ? '–' : chartMoment(v)) },
-        ...labels.map((l, i) => ({
-          label: l, stroke: colors[i], width: i === 0 ? 2 : 1, dash: i === 0 ? undefined : [4, 4],
-          value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${fmtNum(v)}${unit ? ` ${unit}` : ''}`),
-          points: { show: xs.length < 200 },
-        })),
-      ],
-      axes: [
-        {
-          values: (_u, ticks, _axis, _space, incr) => {
-            const out = timeAxisLabels(ticks, incr);
-            box.dataset.xLabels = out.join('|');
-            return out;
-          },
-        },
-        { label: yLabel, values: (_u, vals) => vals.map((v) => fmtNum(v)) },
-      ],
-      hooks: {
-        draw: [(u) => drawThresholds(u, lines)],
-      },
-    }, [broken.xs, ...broken.series] as uPlot.AlignedData, box);
+    plot = timePlot(box, {
+      xs, series, labels, maxGapS, unit, emphasiseFirst: true,
+      fromS: Date.parse(from) / 1000, toS: toD.getTime() / 1000,
+      yLabel: unit ? `${keyLabel(key, names)} (${unit})` : keyLabel(key, names),
+      lines: chartThresholds(await rules, d, key),
+    });
   };
   keySel.addEventListener('change', () => void load());
   rangeSel.addEventListener('change', () => void load());
-  const ro = new ResizeObserver(() => { if (plot && box.clientWidth) plot.setSize({ width: box.clientWidth, height: 320 }); });
-  ro.observe(box);
+  const unfollow = followWidth(box, () => plot);
   void load();
   const el = h('div', null, h('div', { class: 'row' }, field(t('device.key'), keySel), field(t('device.range'), rangeSel)),
     info, box);
-  return { el, destroy: () => { ro.disconnect(); plot?.destroy(); } };
-}
-
-// The rules' thresholds as dashed red lines across the plot, each named by its rule.
-function drawThresholds(u: uPlot, lines: ChartThreshold[]): void {
-  const ctx = u.ctx;
-  const { left, top, width, height } = u.bbox;
-  ctx.save();
-  ctx.strokeStyle = '#b91c1c';
-  ctx.fillStyle = '#b91c1c';
-  ctx.lineWidth = 1.5 * devicePixelRatio;
-  ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-  ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'bottom';
-  for (const l of lines) {
-    const y = Math.round(u.valToPos(l.value, 'y', true));
-    if (y < top || y > top + height) continue;
-    ctx.beginPath();
-    ctx.moveTo(left, y);
-    ctx.lineTo(left + width, y);
-    ctx.stroke();
-    ctx.fillText(`${l.rule}: ${fmtNum(l.value)}`, left + width - 4 * devicePixelRatio, y - 3 * devicePixelRatio);
-  }
-  ctx.restore();
+  return { el, destroy: () => { unfollow(); plot?.destroy(); } };
 }
 
 interface Downlink {

@@ -1,12 +1,13 @@
 // The device list: filter and sort in memory, render only the rows in view
 // (fixed row height), so 10,000 devices render and filter in milliseconds.
 import { h, field, debounce } from '../dom';
-import { t, tEnum, fmtAgo, locale } from '../i18n';
-import { orgData, canEdit, DeviceRow, Status } from '../state';
+import { t, tEnum, fmtAgo, fmtNum, locale } from '../i18n';
+import { orgData, canEdit, state, DeviceRow, Status } from '../state';
+import { LatestValue, isLowBattery, orgRules, valueOf } from '../health';
 import { title, badge } from '../ui';
 
 const ROW_H = 44;
-type SortKey = 'name' | 'app' | 'status' | 'transport' | 'lastSeen';
+type SortKey = 'name' | 'app' | 'status' | 'transport' | 'battery' | 'signal' | 'lastSeen';
 const STATUS_ORDER: Record<Status, number> = { alarm: 0, silent: 1, unknown: 2, maintenance: 3, ok: 4 };
 
 export async function devicesScreen(root: HTMLElement): Promise<() => void> {
@@ -15,7 +16,11 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
       h('a', { class: 'button secondary', href: '/import', 'data-edit': '' }, t('nav.import'))]
     : [];
   root.appendChild(title(t('devices.title'), h('div', { class: 'actions' }, newBtn)));
-  const od = await orgData();
+  const [od, rules] = await Promise.all([orgData(), orgRules(state.orgId)]);
+  // A device's battery and signal (RSSI, with the SNR when it has one) from its latest values.
+  const battery = (r: DeviceRow) => valueOf(od.latest.get(r.d.id), 'battery');
+  const rssi = (r: DeviceRow) => valueOf(od.latest.get(r.d.id), 'rssi');
+  const show = (v: LatestValue | null) => (v ? `${fmtNum(v.value as number)}${v.unit ? ` ${v.unit}` : ''}` : '–');
   const params = new URLSearchParams(location.search);
 
   const search = h('input', { type: 'search', id: 'device-search', value: params.get('q') ?? '', autocomplete: 'off' });
@@ -42,7 +47,8 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
   let sortDir = 1;
   const cols: Array<[SortKey, string]> = [
     ['name', t('devices.name')], ['app', t('devices.app')], ['transport', t('devices.transport')],
-    ['status', t('devices.status')], ['lastSeen', t('devices.lastSeen')]];
+    ['status', t('devices.status')], ['battery', t('devices.battery')], ['signal', t('devices.signal')],
+    ['lastSeen', t('devices.lastSeen')]];
   const head = h('div', { class: 'vrow vhead', role: 'row', 'aria-rowindex': '1' });
   const viewport = h('div', { class: 'vbody', tabindex: '0', role: 'rowgroup', 'aria-label': t('devices.title') });
   const spacer = h('div', { class: 'vspacer' });
@@ -72,7 +78,19 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
     transport: (a, b) => a.d.transport.localeCompare(b.d.transport) || coll.compare(a.d.name, b.d.name),
     status: (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || coll.compare(a.d.name, b.d.name),
     lastSeen: (a, b) => (a.lastSeen ?? 0) - (b.lastSeen ?? 0),
+    battery: byValue(battery),
+    signal: byValue(rssi),
   };
+  // Sorting by a latest value reads each device's value once a sort (devices without one first).
+  const sortMemo = new Map<number, number>();
+  function byValue(of: (r: DeviceRow) => LatestValue | null): (a: DeviceRow, b: DeviceRow) => number {
+    const v = (r: DeviceRow) => {
+      let x = sortMemo.get(r.d.id);
+      if (x === undefined) { x = (of(r)?.value as number | undefined) ?? -Infinity; sortMemo.set(r.d.id, x); }
+      return x;
+    };
+    return (a, b) => (v(a) === v(b) ? 0 : v(a) < v(b) ? -1 : 1) || coll.compare(a.d.name, b.d.name);
+  }
 
   function apply(): void {
     const q = search.value.trim().toLowerCase();
@@ -85,6 +103,7 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
       (!app || r.d.applicationId === app) && (!model || r.d.deviceModelId === model) && (!tag || r.d.tags.includes(tag)) &&
       (!st || r.status === st) && words.every((w) => r.search.includes(w)));
     const c = cmp[sortKey];
+    sortMemo.clear();
     view.sort(sortDir > 0 ? c : (a, b) => c(b, a));
     count.textContent = t('devices.count', { shown: view.length, total: od.rows.length });
     grid.setAttribute('aria-rowcount', String(view.length + 1));
@@ -108,8 +127,22 @@ export async function devicesScreen(root: HTMLElement): Promise<() => void> {
     h('div', { role: 'cell', class: 'c-app' }, r.appName),
     h('div', { role: 'cell', class: 'c-transport' }, tEnum('transport', r.d.transport)),
     h('div', { role: 'cell', class: 'c-status' }, badge(r.status)),
+    cellBattery(r),
+    h('div', { role: 'cell', class: 'c-signal' }, signalText(r)),
     h('div', { role: 'cell', class: 'c-lastSeen' }, fmtAgo(r.lastSeen)))));
     if (focusedId) rowsEl.querySelector<HTMLElement>(`.vrow[data-id="${focusedId}"] a`)?.focus({ preventScroll: true });
+  }
+
+  function cellBattery(r: DeviceRow): HTMLElement {
+    const b = battery(r);
+    const low = isLowBattery(b, r, rules);
+    return h('div', { role: 'cell', class: low ? 'c-battery low-battery' : 'c-battery', 'data-low': low ? '' : null },
+      show(b), low ? h('span', { class: 'sr-only' }, ` (${t('overview.lowBattery')})`) : null);
+  }
+  function signalText(r: DeviceRow): string {
+    const s = rssi(r);
+    const n = valueOf(od.latest.get(r.d.id), 'snr');
+    return s && n ? `${show(s)} · ${show(n)}` : show(s ?? n);
   }
 
   // Tabbing onto a row at the edge scrolls it into view, which renders more rows.

@@ -1,16 +1,33 @@
 import { h } from '../dom';
 import { t, tEnum, fmtNum, fmtDate } from '../i18n';
-import { orgData, onLive, liveRatePerMinute, Status } from '../state';
+import { orgData, onLive, liveRatePerMinute, state, Status, OrgData } from '../state';
+import { RuleForChart } from '../chart';
+import { appHealth, orgRules } from '../health';
 import { title, section, badge, table, unavailable } from '../ui';
 
 const STATUSES: Status[] = ['ok', 'silent', 'alarm', 'maintenance', 'unknown'];
+
+// Per application: its devices, how many are silent, in alarm and low on battery (health.ts),
+// each application's name leading to its comparison.
+function healthTiles(od: OrgData, rules: RuleForChart[]): HTMLElement {
+  return h('ul', { class: 'app-health', id: 'app-health', 'aria-label': t('overview.health') },
+    od.apps.map((a) => {
+      const x = appHealth(od.rows.filter((r) => r.d.applicationId === a.id), od.latest, rules);
+      const item = (k: keyof typeof x, label: string, bad: boolean) =>
+        h('div', { class: bad && x[k] > 0 ? 'bad' : null }, h('dt', null, label), h('dd', { 'data-health': k }, fmtNum(x[k])));
+      return h('li', { 'data-app': String(a.id) },
+        h('h3', null, h('a', { href: `/compare?app=${a.id}` }, a.name)),
+        h('dl', null, item('devices', t('overview.devices'), false), item('silent', t('status.silent'), true),
+          item('alarm', t('overview.inAlarm'), true), item('lowBattery', t('overview.lowBattery'), true)));
+    }));
+}
 
 export async function overviewScreen(root: HTMLElement): Promise<() => void> {
   root.appendChild(title(t('overview.title')));
   const body = h('div', { class: 'overview' });
   root.appendChild(body);
   const draw = async (force: boolean) => {
-    const od = await orgData(force);
+    const [od, rules] = await Promise.all([orgData(force), orgRules(state.orgId, !force)]);
     const counts = new Map<Status, number>(STATUSES.map((s) => [s, 0]));
     for (const r of od.rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const hourAgo = Date.now() - 3_600_000;
@@ -39,7 +56,8 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
           a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
           tEnum('severity', a.severity), a.message ?? a.ruleName ?? '']));
     }
-    body.replaceChildren(tiles, section(t('overview.latestAlarms'), alarms));
+    body.replaceChildren(tiles, od.apps.length ? section(t('overview.health'), healthTiles(od, rules)) : '',
+      section(t('overview.latestAlarms'), alarms));
   };
   await draw(true);
   let pending = false;
