@@ -19,10 +19,6 @@
 namespace bysans::sqlite {
 namespace {
 
-// Rows rewritten per transaction: each is at most one commit's messages, so a transaction stays
-// short and ingest (which takes the write gate first) is held up for milliseconds at most.
-constexpr size_t kRowsPerTransaction = 16;
-
 // secure_delete=ON for one connection's erasing transactions, then back to the connections'
 // FAST (db.cc: zeroing only where it costs no extra I/O), which ordinary writes keep.
 class SecureDelete {
@@ -205,8 +201,11 @@ Status SqliteStore::EraseRawRows(const RawEraseMatch& match, std::vector<RunEntr
   rows.erase(std::unique(rows.begin(), rows.end(),
                          [](const RunEntry& a, const RunEntry& b) { return a.log_id == b.log_id; }),
              rows.end());
-  for (size_t i = 0; i < rows.size() && !stop.load(); i += kRowsPerTransaction) {
-    const size_t n = std::min(kRowsPerTransaction, rows.size() - i);
+  // Each row is at most one commit's messages, so a transaction stays short and ingest (which
+  // takes the write gate first) is held up for milliseconds at most.
+  const size_t per_txn = std::max<size_t>(1, o.rows_per_transaction);
+  for (size_t i = 0; i < rows.size() && !stop.load(); i += per_txn) {
+    const size_t n = std::min(per_txn, rows.size() - i);
     BYSANS_RETURN_IF_ERROR(
         EraseInRows(match, std::span<const RunEntry>(rows).subspan(i, n), o, tally));
   }

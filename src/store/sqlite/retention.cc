@@ -231,6 +231,7 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
   std::sort(devices.begin(), devices.end());
   RawEraseOptions o;
   o.delete_empty_rows = true;
+  o.rows_per_transaction = 64;
   o.rows_from_before = before - 1;  // rows above the index whose messages are all newer: skipped
   RawEraseTally tally;
   Status st = EraseRawRows(

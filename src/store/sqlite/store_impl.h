@@ -476,6 +476,9 @@ class SqliteStore final : public Store {
     bool secure = false;             // secure_delete=ON: the old rows' bytes are zeroed (erasure)
     bool delete_empty_rows = false;  // a row left with tombstones only is deleted (retention)
     TimeMs rows_from_before = INT64_MAX;  // only rows whose t_min is at most this are read
+    // Rows read per write transaction: each transaction also rewrites the index runs of every
+    // device it touched, so retention, whose rows mostly go whole, takes more at a time.
+    size_t rows_per_transaction = 16;
   };
   struct RawEraseTally {
     int64_t messages = 0;      // messages removed
