@@ -36,7 +36,8 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
         [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message')],
         od.alarms.slice(0, 10).map((a) => [
           fmtDate(a.raisedAt ?? a.ts),
-          a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
+          // A removed device's alarm has no device name (an unacknowledged one stays open): its id.
+          a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || `#${a.deviceId}`) : '–',
           tEnum('severity', a.severity), a.message ?? a.ruleName ?? '']));
     }
     body.replaceChildren(tiles, section(t('overview.latestAlarms'), alarms));
