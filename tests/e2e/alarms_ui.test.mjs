@@ -5,7 +5,7 @@
 // cleared by itself stays open, "ryddet, ikke kvitteret", until someone presses Kvittér.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled } from './lib.mjs';
+import { BASE, ADMIN, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled } from './lib.mjs';
 
 useBrowser();
 
@@ -236,5 +236,58 @@ test('a critical alarm that cleared unacknowledged stays open, "ryddet, ikke kvi
     assert.deepEqual(errors, []);
   } finally {
     await cleanUp(context, org, dev, rule ? [rule] : []);
+  }
+});
+
+test('an operator acknowledges and silences alarms, and sees no configuration buttons', { skip }, async () => {
+  const admin = await adminPage();
+  const org = await orgOf(admin.context);
+  const tag = tagOf();
+  const dev = await makeDevice(admin.context, org, `${tag}-vagt`, 'http');
+  const op = { email: `${tag}-operator@bysans.local`.toLowerCase(), password: 'Vagtcentralen-e2e-2026' };
+  const user = await json(await admin.context.request.post(`${BASE}/api/v1/users`, {
+    data: { email: op.email, password: op.password, name: 'Vagt' },
+  }), 201);
+  await json(await admin.context.request.put(`${BASE}/api/v1/organizations/${org}/members/${user.id}`, {
+    data: { role: 'operator' },
+  }), 200);
+  const rules = [];
+  const { context, page, errors } = await newPage();
+  try {
+    rules.push((await json(await admin.context.request.post(`${BASE}/api/v1/organizations/${org}/rules`, {
+      data: { name: `${tag} alarmknap`, scope: { kind: 'device', id: dev.id }, severity: 'critical', expression: 'e2e_button >= 1' },
+    }), 201)).id);
+    const r = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(dev.apiKey)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_button: 1 }),
+    });
+    assert.ok(r.status >= 200 && r.status < 300, `ingest answered ${r.status}`);
+    await login(page, op);
+    await go(page, '/alarms');
+    const row = page.locator('#alarms-active tr', { hasText: `${tag}-vagt` });
+    await row.first().waitFor({ timeout: 30000 });
+    assert.equal((await row.locator('button[type=submit]').textContent()).trim(), 'Kvittér');
+    assert.ok(await page.isVisible('#silence-form'), 'an operator may silence');
+    // Configuration is hidden: no new rule, no new device, no edit controls, no administration.
+    await go(page, '/rules');
+    assert.equal(await page.locator('#rule-new').count(), 0);
+    assert.equal(await page.locator('[data-edit]').count(), 0, 'no edit controls on the rules');
+    await go(page, '/devices');
+    assert.equal(await page.locator('[data-edit]').count(), 0, 'no edit controls in the device list');
+    assert.equal(await page.locator('header nav a[href="/admin"]').count(), 0);
+    await go(page, '/alarms');
+    await page.evaluate((t) => {
+      const x = [...document.querySelectorAll('#alarms-active tr')].find((y) => y.textContent.includes(t));
+      x.querySelector('input[type=text]').value = 'e2e: vagten ringer';
+      x.querySelector('button[type=submit]').click();
+    }, `${tag}-vagt`);
+    await page.waitForFunction(([t, who]) => [...document.querySelectorAll('#alarms-active tr')]
+      .some((x) => x.textContent.includes(t) && x.textContent.includes(`kvitteret af ${who}`)), [`${tag}-vagt`, op.email]);
+    await axeCheck(page, 'alarms-operator');
+    await shot(page, 'alarms-operator');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await admin.context.request.delete(`${BASE}/api/v1/users/${user.id}`);
+    await cleanUp(admin.context, org, dev, rules);
   }
 });
