@@ -45,6 +45,13 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
   j["acknowledgeComment"] = a->acknowledge_comment;
   j["clearedAt"] = a->cleared_ms ? json(FormatRfc3339(*a->cleared_ms)) : json();
   j["clearedBy"] = a->cleared_by ? json(*a->cleared_by) : json();
+  // The comment of a person's clear (the history's last "cleared" entry by someone).
+  j["clearComment"] = "";
+  for (auto h = a->history.rbegin(); h != a->history.rend(); ++h) {
+    if (h->action != "cleared") continue;
+    if (!h->by.empty()) j["clearComment"] = h->detail;
+    break;
+  }
   json comments = json::array();
   for (const auto& c : a->comments) {
     comments.push_back({{"by", c.by}, {"at", FormatRfc3339(c.at)}, {"text", c.text}});

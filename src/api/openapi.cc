@@ -719,6 +719,7 @@ json Components() {
                       {"acknowledgeComment", Str()},
                       {"clearedAt", Nullable(Time())},
                       {"clearedBy", Nullable(Str())},
+                      {"clearComment", Str()},
                       {"values", {{"type", "object"}}},
                       {"comments", {{"type", "array"}, {"items", {{"type", "object"}}}}},
                       {"history", {{"type", "array"}, {"items", {{"type", "object"}}}}}});

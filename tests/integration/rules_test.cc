@@ -138,6 +138,7 @@ TEST_F(RulesTest, ACriticalAlarmClearedUnacknowledgedStaysOpenUntilAcknowledged)
   EXPECT_EQ(a["open"], true);
   EXPECT_TRUE(a["acknowledgedBy"].is_null());
   EXPECT_TRUE(a["clearedBy"].is_null());  // cleared by the system
+  EXPECT_EQ(a["clearComment"], "");
   EXPECT_EQ(CountAlarms(d.org_id, "awaiting_acknowledge"), 1u);
   EXPECT_EQ(CountAlarms(d.org_id, "history"), 0u);
   std::this_thread::sleep_for(500ms);

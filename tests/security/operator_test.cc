@@ -121,6 +121,7 @@ TEST_F(OperatorSecurityTest, AnOperatorHandlesOnlyItsOwnOrganisationsAlarms) {
   auto clear = Send(*a_op_.client, "POST", path + "/clear", {{"comment", "ok"}});
   ASSERT_EQ(clear.status, 200) << clear.body;
   EXPECT_EQ(clear.Json()["clearedBy"], a_op_.email);
+  EXPECT_EQ(clear.Json()["clearComment"], "ok");
 
   // Silences: A's operator adds and lifts one; B's operator can neither see nor lift it.
   auto silence = Send(*a_op_.client, "POST", a_.OrgPath() + "/silences",

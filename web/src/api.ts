@@ -51,6 +51,7 @@ export interface Alarm {
   // The two dimensions (server ≥ issue 21): cleared or not, acknowledged or not; a cleared alarm whose rule
   // requires acknowledgement stays open until a person acknowledges it.
   cleared?: boolean; acknowledged?: boolean; awaitingAcknowledge?: boolean; open?: boolean;
+  clearComment?: string;
 }
 
 type UnauthorizedHandler = () => void;

@@ -28,7 +28,7 @@ function severityBadge(s: string | undefined): HTMLElement | string {
     h('span', { 'aria-hidden': 'true' }, SEVERITY_ICON[s] ?? '•'), tEnum('severity', s));
 }
 
-// Who acknowledged and who cleared the alarm, when, with the acknowledgement's comment.
+// Who acknowledged and who cleared the alarm, when, with their comments.
 function handledBy(a: Alarm): HTMLElement | string {
   const parts: string[] = [];
   if (a.acknowledgedAt) {
@@ -37,6 +37,7 @@ function handledBy(a: Alarm): HTMLElement | string {
   }
   if (a.clearedAt) {
     parts.push(a.clearedBy ? t('alarms.clearedBy', { by: a.clearedBy, at: fmtDate(a.clearedAt) })
+      + (a.clearComment ? ` – “${a.clearComment}”` : '')
       : t('alarms.clearedAuto', { at: fmtDate(a.clearedAt) }));
   }
   return parts.length ? h('span', { class: 'alarm-handled' }, parts.join('; ')) : '–';
