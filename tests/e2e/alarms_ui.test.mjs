@@ -41,6 +41,17 @@ async function cleanUp(context, org, dev, rules) {
   await context.close();
 }
 
+// Acknowledges the open alarm whose row mentions `text`, with a comment, in one step (a live
+// redraw between typing and clicking would drop the text).
+async function acknowledgeInList(page, text, comment) {
+  await page.waitForSelector(`#alarms-active tr:has-text("${text}") button[type=submit]`);
+  await page.evaluate(([t, c]) => {
+    const r = [...document.querySelectorAll('#alarms-active tr')].find((x) => x.textContent.includes(t));
+    r.querySelector('input[type=text]').value = c;
+    r.querySelector('button[type=submit]').click();
+  }, [text, comment]);
+}
+
 test('alarms: count in menu and title, critical first with colour and icon, who acknowledged', { skip }, async () => {
   const { context, page, errors } = await adminPage();
   const org = await orgOf(context);
@@ -217,12 +228,7 @@ test('a critical alarm that cleared unacknowledged stays open, "ryddet, ikke kvi
     assert.ok(before >= 1, `the menu counts it (${before})`);
     await axeCheck(page, 'alarms-cleared-unacknowledged');
     await shot(page, 'alarms-cleared-unacknowledged');
-    // Acknowledge with a comment (in one step: a live redraw between typing and clicking drops it).
-    await page.evaluate((t) => {
-      const r = [...document.querySelectorAll('#alarms-active tr')].find((x) => x.textContent.includes(t));
-      r.querySelector('input[type=text]').value = 'e2e: borgeren er ok';
-      r.querySelector('button[type=submit]').click();
-    }, `${tag}-fald2`);
+    await acknowledgeInList(page, `${tag}-fald2`, 'e2e: borgeren er ok');
     // It leaves the open list and shows in the history: who acknowledged, with the comment.
     await page.waitForSelector(`#alarms-history tr:has-text("${tag}-fald2")`);
     assert.equal(await page.locator(`#alarms-active tr:has-text("${tag}-fald2")`).count(), 0);
@@ -275,11 +281,7 @@ test('an operator acknowledges and silences alarms, and sees no configuration bu
     assert.equal(await page.locator('[data-edit]').count(), 0, 'no edit controls in the device list');
     assert.equal(await page.locator('header nav a[href="/admin"]').count(), 0);
     await go(page, '/alarms');
-    await page.evaluate((t) => {
-      const x = [...document.querySelectorAll('#alarms-active tr')].find((y) => y.textContent.includes(t));
-      x.querySelector('input[type=text]').value = 'e2e: vagten ringer';
-      x.querySelector('button[type=submit]').click();
-    }, `${tag}-vagt`);
+    await acknowledgeInList(page, `${tag}-vagt`, 'e2e: vagten ringer');
     await page.waitForFunction(([t, who]) => [...document.querySelectorAll('#alarms-active tr')]
       .some((x) => x.textContent.includes(t) && x.textContent.includes(`kvitteret af ${who}`)), [`${tag}-vagt`, op.email]);
     await axeCheck(page, 'alarms-operator');
