@@ -1,5 +1,6 @@
-// Alarms of an organisation: list (?state=active|acknowledged|cleared|history,
-// ?deviceId=), one alarm, acknowledge / clear / comment.
+// Alarms of an organisation: list (?state=open|active|acknowledged|cleared|
+// awaiting_acknowledge|history, ?deviceId=), one alarm, acknowledge / clear /
+// comment (operator or above).
 #include "api/common.h"
 #include "core/time_format.h"
 #include "rules/alarm.h"
@@ -32,11 +33,25 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
   json values = json::object();
   for (const auto& [k, v] : a->values) values[k] = rules::ValueToJson(v);
   j["values"] = values;
+  // The two dimensions (rules/alarm.h); `state` keeps its three values for older clients.
+  j["status"] = rules::AlarmStatusName(*a);
+  j["cleared"] = a->state == rules::AlarmState::kCleared;
+  j["acknowledged"] = rules::IsAcknowledged(*a);
+  j["requireAcknowledge"] = a->require_acknowledge;
+  j["awaitingAcknowledge"] = rules::IsAwaitingAcknowledge(*a);
+  j["open"] = rules::IsOpen(*a);
   j["acknowledgedAt"] = a->acknowledged_ms ? json(FormatRfc3339(*a->acknowledged_ms)) : json();
   j["acknowledgedBy"] = a->acknowledged_by ? json(*a->acknowledged_by) : json();
   j["acknowledgeComment"] = a->acknowledge_comment;
   j["clearedAt"] = a->cleared_ms ? json(FormatRfc3339(*a->cleared_ms)) : json();
   j["clearedBy"] = a->cleared_by ? json(*a->cleared_by) : json();
+  // The comment of a person's clear (the history's last "cleared" entry by someone).
+  j["clearComment"] = "";
+  for (auto h = a->history.rbegin(); h != a->history.rend(); ++h) {
+    if (h->action != "cleared") continue;
+    if (!h->by.empty()) j["clearComment"] = h->detail;
+    break;
+  }
   json comments = json::array();
   for (const auto& c : a->comments) {
     comments.push_back({{"by", c.by}, {"at", FormatRfc3339(c.at)}, {"text", c.text}});
@@ -58,15 +73,20 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
   AlarmFilter f;
   f.org_id = o.id;
   if (const std::string* s = req.Query("state"); s && !s->empty()) {
-    if (*s == "history") {
+    if (*s == "history") {  // cleared and not awaiting acknowledgement
       f.states = {"cleared"};
-    } else if (*s == "open") {
-      f.states = {"active", "acknowledged"};
+      f.awaiting_ack = false;
+    } else if (*s == "open") {  // not cleared, or awaiting acknowledgement
+      f.open = true;
+    } else if (*s == "awaiting_acknowledge") {
+      f.states = {"cleared"};
+      f.awaiting_ack = true;
     } else if (rules::ParseAlarmState(*s)) {
       f.states = {*s};
     } else {
       return InvalidArgument(
-          "parameter 'state' must be active, acknowledged, cleared, open or history");
+          "parameter 'state' must be open, active, acknowledged, cleared, awaiting_acknowledge "
+          "or history");
     }
   }
   if (const std::string* d = req.Query("deviceId"); d && !d->empty()) {
@@ -99,7 +119,7 @@ enum class Op { kAck, kClear, kComment };
 
 Result<http::Response> Change(ApiContext& ctx, http::Request& req, const auth::Principal& p,
                               Op op) {
-  BYSANS_ASSIGN_OR_RETURN(AlarmRecord rec, LoadAlarm(ctx, req, p, Role::kEditor));
+  BYSANS_ASSIGN_OR_RETURN(AlarmRecord rec, LoadAlarm(ctx, req, p, Role::kOperator));
   std::string comment;
   if (!req.body.empty()) {
     BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
@@ -122,8 +142,7 @@ Result<http::Response> Change(ApiContext& ctx, http::Request& req, const auth::P
       BYSANS_RETURN_IF_ERROR(rules::AddComment(&a, by, now, comment));
       break;
   }
-  rec.state = rules::AlarmStateName(a.state);
-  rec.doc = rules::AlarmToDoc(a).dump();
+  rules::SaveToRecord(a, &rec);
   BYSANS_RETURN_IF_ERROR(ctx.store.rules().UpdateAlarm(rec, nullptr));
   const char* names[] = {"acknowledge", "clear", "comment"};
   Audit(ctx, p, req, rec.org_id, names[static_cast<int>(op)], "alarm", std::to_string(rec.id),

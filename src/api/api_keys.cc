@@ -34,11 +34,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "role", "expiresAt", "mqtt"}));
   ApiKey k;
   BYSANS_ASSIGN_OR_RETURN(k.name, RequiredString(body, "name"));
-  BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
-  auto r = ParseRole(role);
-  if (!r)
-    return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
-  k.role = *r;
+  BYSANS_ASSIGN_OR_RETURN(k.role, RoleField(body));
   TimeMs now = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(auto expires, OptString(body, "expiresAt"));
   if (expires) {

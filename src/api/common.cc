@@ -155,6 +155,16 @@ Result<std::string> RequiredString(const json& body, const char* field) {
   return *v;
 }
 
+Result<Role> RoleField(const json& body) {
+  BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
+  auto r = ParseRole(role);
+  if (!r) {
+    return InvalidArgument("field 'role' must be viewer, operator, editor or admin, not '" + role +
+                           "'");
+  }
+  return *r;
+}
+
 void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req,
            std::optional<Id> org_id, std::string action, std::string object_type,
            std::string object_id, std::string detail) {

@@ -62,6 +62,8 @@ Result<std::optional<int64_t>> OptInt(const json& body, const char* field);
 Result<std::optional<bool>> OptBool(const json& body, const char* field);
 // Present and a non-empty string, or kInvalidArgument naming it.
 Result<std::string> RequiredString(const json& body, const char* field);
+// The required field "role": viewer, operator, editor or admin.
+Result<Role> RoleField(const json& body);
 
 // Records a write or login in the audit log (failures are logged, not
 // returned: auditing never makes a committed write look failed).

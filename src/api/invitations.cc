@@ -42,18 +42,15 @@ Result<http::Response> Invite(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(std::string email, RequiredString(body, "email"));
   Invitation inv;
   BYSANS_ASSIGN_OR_RETURN(inv.email, auth::NormalizeEmail(email));
-  BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
-  auto r = ParseRole(role);
-  if (!r)
-    return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
-  inv.role = *r;
+  BYSANS_ASSIGN_OR_RETURN(inv.role, RoleField(body));
   inv.org_id = o.id;
   BYSANS_RETURN_IF_ERROR(CheckPendingLimit(ctx, o.id, inv.email));
   inv.invited_by = p.user_id.value_or(0);
   inv.created_ms = ctx.clock.NowMs();
   inv.expires_ms = inv.created_ms + kInvitationTtlMs;
   BYSANS_ASSIGN_OR_RETURN(inv, ctx.store.PutInvitation(inv));
-  Audit(ctx, p, req, o.id, "invite", "invitation", IdStr(inv.id), inv.email + " (" + role + ")");
+  Audit(ctx, p, req, o.id, "invite", "invitation", IdStr(inv.id),
+        inv.email + " (" + RoleName(inv.role) + ")");
   return Json(201, ToJson(inv));
 }
 

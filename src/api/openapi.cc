@@ -458,7 +458,7 @@ void OpenDataSchemas(json& s) {
 }
 
 json Components() {
-  json role = {{"type", "string"}, {"enum", {"viewer", "editor", "admin"}}};
+  json role = {{"type", "string"}, {"enum", {"viewer", "operator", "editor", "admin"}}};
   json s;
   s["Error"] = Obj({{"error", Obj({{"code", Str()}, {"message", Str()}})}});
   s["Health"] = Obj({{"status", Str()}});
@@ -654,6 +654,11 @@ json Components() {
                  {"forMs", Int()},
                  {"remindEveryMs", Int()},
                  {"enabled", Bool()},
+                 {"requireAcknowledge",
+                  Nullable({{"type", "boolean"},
+                            {"description",
+                             "an alarm that clears by itself stays open until a person "
+                             "acknowledges it; null or absent = only critical alarms"}})},
                  {"silence", Obj({{"fixedMs", Int()}, {"intervalMultiple", {{"type", "number"}}}})},
                  {"rate", Obj({{"key", Str()},
                                {"windowMs", Int()},
@@ -693,6 +698,20 @@ json Components() {
                       {"deviceName", Str()},
                       {"severity", Str()},
                       {"state", states},
+                      {"status",
+                       {{"type", "string"},
+                        {"enum",
+                         {"active_unacknowledged", "active_acknowledged", "cleared_unacknowledged",
+                          "cleared_acknowledged"}}}},
+                      {"cleared", Bool()},
+                      {"acknowledged", Bool()},
+                      {"requireAcknowledge", Bool()},
+                      {"awaitingAcknowledge",
+                       {{"type", "boolean"},
+                        {"description",
+                         "cleared by its condition, waiting for a person to "
+                         "acknowledge it (still listed with state=open)"}}},
+                      {"open", Bool()},
                       {"message", Str()},
                       {"raisedAt", Time()},
                       {"acknowledgedAt", Nullable(Time())},
@@ -700,6 +719,7 @@ json Components() {
                       {"acknowledgeComment", Str()},
                       {"clearedAt", Nullable(Time())},
                       {"clearedBy", Nullable(Str())},
+                      {"clearComment", Str()},
                       {"values", {{"type", "object"}}},
                       {"comments", {{"type", "array"}, {"items", {{"type", "object"}}}}},
                       {"history", {{"type", "array"}, {"items", {{"type", "object"}}}}}});
@@ -1004,8 +1024,8 @@ json Operation(const http::RouteInfo& r) {
            {{"schema", Str()},
             {"description",
              "event: reading, data: StreamReading (JSON); event: alarm, data: {event (raised, "
-             "acknowledged, cleared, updated), id, deviceId, ruleId, state, severity, message, "
-             "raisedAt}"}}}};
+             "acknowledged, cleared, updated), id, deviceId, ruleId, state, status, open, "
+             "severity, message, raisedAt}"}}}};
     else if (r.pattern == "/api/openapi.json")
       ok["content"] = {{"application/json", {{"schema", {{"type", "object"}}}}}};
     responses[std::to_string(o->status)] = ok;

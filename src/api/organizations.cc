@@ -156,11 +156,7 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
   BYSANS_ASSIGN_OR_RETURN(Membership m, LoadMember(ctx, req, p));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"role"}));
-  BYSANS_ASSIGN_OR_RETURN(std::string role, RequiredString(body, "role"));
-  auto r = ParseRole(role);
-  if (!r)
-    return InvalidArgument("field 'role' must be viewer, editor or admin, not '" + role + "'");
-  m.role = *r;
+  BYSANS_ASSIGN_OR_RETURN(m.role, RoleField(body));
   if (p.global_admin) {
     auto u = ctx.store.GetUser(m.user_id);
     if (!u.ok() && u.status().code() == Code::kNotFound)
@@ -177,7 +173,7 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
   }
   BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
   ctx.auth.NoteRevocation();  // a lowered role reaches open streams
-  Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), role);
+  Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), RoleName(m.role));
   BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
   return Json(200, j);
 }

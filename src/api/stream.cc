@@ -7,7 +7,8 @@
 // the RuleStore's change listener after the change is stored:
 //   event: alarm
 //   data: {"event":"raised","id":7,"deviceId":1,"ruleId":2,"state":"active",...}
-// "event" is raised, acknowledged, cleared or updated (reminder, comment).
+// "event" is raised, acknowledged, cleared or updated (reminder, comment); "status" and "open"
+// say whether a cleared alarm still awaits acknowledgement (rules/alarm.h).
 // A comment line every 15 s keeps proxies from closing an idle stream.
 // The caller's credentials are checked again whenever the Authenticator notes
 // a revocation (logout, key revoked, membership changed, password changed) and
@@ -93,6 +94,8 @@ class StreamHub {
     if (auto doc = rules::AlarmFromDoc(a.doc); doc.ok()) {
       ev["severity"] = rules::SeverityName(doc->severity);
       ev["message"] = doc->message;
+      ev["status"] = rules::AlarmStatusName(*doc);  // issue 21: cleared × acknowledged
+      ev["open"] = rules::IsOpen(*doc);
     }
     Deliver(targets, "event: alarm\ndata: " +
                          ev.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");

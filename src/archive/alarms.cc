@@ -34,6 +34,7 @@ void AppendAlarmLine(std::string& out, const AlarmRecord& a) {
               {"rule", a.rule_id},
               {"device", a.device_id},
               {"state", a.state},
+              {"awaitingAcknowledge", a.awaiting_ack},
               {"raisedAt", FormatRfc3339(a.raised_ms)},
               {"alarm", std::move(doc)}}
              .dump(-1, ' ', false, json::error_handler_t::replace);
@@ -51,6 +52,13 @@ Status ParseAlarmLine(std::string_view line, AlarmRecord& a) {
   a.state = state->get<std::string>();
   if (std::find(std::begin(kStates), std::end(kStates), a.state) == std::end(kStates))
     return Bad("state", "must be active, acknowledged or cleared");
+  // Cleared but awaiting a person's acknowledgement (absent in archives before issue 21).
+  auto awaiting = j.find("awaitingAcknowledge");
+  if (awaiting != j.end() && !awaiting->is_boolean())
+    return Bad("awaitingAcknowledge", "must be a boolean");
+  a.awaiting_ack = awaiting != j.end() && awaiting->get<bool>();
+  if (a.awaiting_ack && a.state != "cleared")
+    return Bad("awaitingAcknowledge", "only a cleared alarm awaits acknowledgement");
   auto raised = j.find("raisedAt");
   std::optional<TimeMs> t;
   if (raised != j.end() && raised->is_string()) t = ParseTime(raised->get<std::string>());

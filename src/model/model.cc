@@ -6,6 +6,8 @@ const char* RoleName(Role r) {
   switch (r) {
     case Role::kViewer:
       return "viewer";
+    case Role::kOperator:
+      return "operator";
     case Role::kEditor:
       return "editor";
     case Role::kAdmin:
@@ -15,10 +17,31 @@ const char* RoleName(Role r) {
 }
 
 std::optional<Role> ParseRole(std::string_view s) {
-  if (s == "viewer") return Role::kViewer;
-  if (s == "editor") return Role::kEditor;
-  if (s == "admin") return Role::kAdmin;
+  for (Role r : {Role::kViewer, Role::kOperator, Role::kEditor, Role::kAdmin}) {
+    if (s == RoleName(r)) return r;
+  }
   return std::nullopt;
+}
+
+int64_t RoleCode(Role r) {
+  switch (r) {
+    case Role::kViewer:
+      return 1;
+    case Role::kEditor:
+      return 2;
+    case Role::kAdmin:
+      return 3;
+    case Role::kOperator:
+      return 4;
+  }
+  return 1;
+}
+
+Role RoleFromCode(int64_t code) {
+  for (Role r : {Role::kOperator, Role::kEditor, Role::kAdmin}) {
+    if (code == RoleCode(r)) return r;
+  }
+  return Role::kViewer;
 }
 
 const char* DataClassName(DataClass c) {

@@ -15,9 +15,15 @@ namespace bysans {
 
 using Id = int64_t;  // database ids; 0 means "not yet assigned"
 
-enum class Role { kViewer = 1, kEditor = 2, kAdmin = 3 };
-const char* RoleName(Role r);
+// Ordered: a check "at least editor" is a comparison. An operator handles alarms (acknowledge,
+// comment, clear, silence) and configures nothing. The enum's numbers are ranks, not the
+// stored form: memberships, invitations and API keys store RoleCode (viewer 1, editor 2,
+// admin 3 as before operator existed, operator 4).
+enum class Role { kViewer = 1, kOperator = 2, kEditor = 3, kAdmin = 4 };
+const char* RoleName(Role r);  // "viewer", "operator", "editor", "admin"
 std::optional<Role> ParseRole(std::string_view s);
+int64_t RoleCode(Role r);
+Role RoleFromCode(int64_t code);  // an unknown code is the least role (viewer)
 
 enum class Transport { kHttp, kMqtt, kLorawan };
 const char* TransportName(Transport t);

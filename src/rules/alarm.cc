@@ -21,6 +21,13 @@ std::optional<AlarmState> ParseAlarmState(std::string_view s) {
   return std::nullopt;
 }
 
+const char* AlarmStatusName(const Alarm& a) {
+  const bool ack = IsAcknowledged(a);
+  if (a.state == AlarmState::kCleared)
+    return ack ? "cleared_acknowledged" : "cleared_unacknowledged";
+  return ack ? "active_acknowledged" : "active_unacknowledged";
+}
+
 namespace {
 
 constexpr size_t kMaxCommentBytes = 4000;
@@ -53,6 +60,7 @@ Result<Alarm> AlarmFromRaise(const AlarmEvent& raise) {
   a.values = raise.values;
   a.raised_ms = raise.ts;
   a.last_reminder_ms = raise.ts;
+  a.require_acknowledge = raise.require_acknowledge;
   Log(&a, raise.ts, "raised", "", raise.message);
   return a;
 }
@@ -60,12 +68,10 @@ Result<Alarm> AlarmFromRaise(const AlarmEvent& raise) {
 Status Acknowledge(Alarm* alarm, std::string by, TimeMs at, std::string comment) {
   if (by.empty()) return InvalidArgument("acknowledge: who acknowledges is required");
   if (comment.size() > kMaxCommentBytes) return InvalidArgument("comment is too long");
-  if (alarm->state == AlarmState::kAcknowledged) {
-    return FailedPrecondition("alarm is already acknowledged by " +
-                              alarm->acknowledged_by.value_or(""));
+  if (IsAcknowledged(*alarm)) {
+    return FailedPrecondition("alarm is already acknowledged by " + *alarm->acknowledged_by);
   }
-  BYSANS_RETURN_IF_ERROR(NotWhenCleared(*alarm, "acknowledge"));
-  alarm->state = AlarmState::kAcknowledged;
+  if (alarm->state != AlarmState::kCleared) alarm->state = AlarmState::kAcknowledged;
   alarm->acknowledged_by = by;
   alarm->acknowledged_ms = at;
   alarm->acknowledge_comment = comment;
@@ -77,6 +83,7 @@ Status ClearByHand(Alarm* alarm, std::string by, TimeMs at, std::string comment)
   if (by.empty()) return InvalidArgument("clear: who clears is required");
   if (comment.size() > kMaxCommentBytes) return InvalidArgument("comment is too long");
   BYSANS_RETURN_IF_ERROR(NotWhenCleared(*alarm, "clear"));
+  if (!IsAcknowledged(*alarm)) BYSANS_RETURN_IF_ERROR(Acknowledge(alarm, by, at, comment));
   alarm->state = AlarmState::kCleared;
   alarm->cleared_ms = at;
   alarm->cleared_by = by;

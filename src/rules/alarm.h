@@ -2,13 +2,21 @@
 // Alarm rows; the API and the pipeline call these functions and save the
 // result. Thread-compatible.
 //
+// Two dimensions (ThingsBoard's four states): active or cleared, and
+// acknowledged or not. `state` keeps the stored three-valued lifecycle
+// (active, acknowledged = active and acknowledged, cleared); whether a
+// cleared alarm was acknowledged is `acknowledged_by`:
+//
 //   active ──acknowledge──► acknowledged
 //     │                          │
-//     └──────clear (auto|hand)───┴──► cleared   (final)
+//     └──────clear (auto|hand)───┴──► cleared ──acknowledge──► (cleared, acknowledged)
 //
-// Comments may be added in every state; severity may change while not
-// cleared. Every change appends a history entry. Invalid transitions return
-// FailedPrecondition and leave the alarm unchanged.
+// An alarm whose rule requires acknowledgement (default: critical) stays
+// *open* (IsOpen) after an automatic clear until a person acknowledges it:
+// "cleared, not acknowledged". Clearing by hand acknowledges too (a person
+// saw it). Comments may be added in every state; severity may change while
+// not cleared. Every change appends a history entry. Invalid transitions
+// return FailedPrecondition and leave the alarm unchanged.
 #pragma once
 
 #include <optional>
@@ -59,18 +67,39 @@ struct Alarm {
   std::optional<TimeMs> cleared_ms;
   std::optional<std::string> cleared_by;  // nullopt = cleared automatically
   TimeMs last_reminder_ms = 0;
+  bool require_acknowledge = false;  // from the rule at raise time
   std::vector<AlarmComment> comments;
   std::vector<AlarmHistoryEntry> history;
 };
 
-// A new active alarm from a kRaise event. InvalidArgument for other kinds.
+// A person acknowledged the alarm (in any state).
+inline bool IsAcknowledged(const Alarm& a) { return a.acknowledged_by.has_value(); }
+// Cleared by its condition, requires acknowledgement and nobody has yet.
+inline bool IsAwaitingAcknowledge(const Alarm& a) {
+  return a.state == AlarmState::kCleared && a.require_acknowledge && !IsAcknowledged(a);
+}
+// Among the open alarms (API list ?state=open, the open-alarm count): not
+// cleared, or awaiting acknowledgement.
+inline bool IsOpen(const Alarm& a) {
+  return a.state != AlarmState::kCleared || IsAwaitingAcknowledge(a);
+}
+// "active_unacknowledged", "active_acknowledged", "cleared_unacknowledged",
+// "cleared_acknowledged".
+const char* AlarmStatusName(const Alarm& a);
+
+// A new active alarm from a kRaise event (require_acknowledge from the
+// event). InvalidArgument for other kinds.
 Result<Alarm> AlarmFromRaise(const AlarmEvent& raise);
 
-// active → acknowledged. FailedPrecondition when already acknowledged or
-// cleared; InvalidArgument when `by` is empty.
+// Records who acknowledged: active → acknowledged, or a cleared alarm not yet
+// acknowledged stays cleared and is acknowledged (no longer awaiting).
+// FailedPrecondition when already acknowledged; InvalidArgument when `by` is
+// empty.
 Status Acknowledge(Alarm* alarm, std::string by, TimeMs at, std::string comment);
 
-// active|acknowledged → cleared by a person. FailedPrecondition when cleared.
+// active|acknowledged → cleared by a person; an unacknowledged alarm is
+// acknowledged by the same person first (two history entries).
+// FailedPrecondition when cleared.
 Status ClearByHand(Alarm* alarm, std::string by, TimeMs at, std::string comment);
 
 // active|acknowledged → cleared because the condition cleared (kClear event).

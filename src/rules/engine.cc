@@ -458,6 +458,7 @@ struct RuleEngine::Impl {
     ev.device_id = d.info.id;
     ev.ts = now;
     ev.severity = cr.rule.severity;
+    ev.require_acknowledge = RequiresAcknowledge(cr.rule);
     ev.message = cr.rule.name + ": " + what;
     switch (cr.rule.kind) {
       case ConditionKind::kExpression:

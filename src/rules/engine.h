@@ -76,7 +76,8 @@ struct AlarmEvent {
   Id device_id = 0;
   TimeMs ts = 0;
   Severity severity = Severity::kWarning;
-  std::string message;  // "<rule name>: <what happened>"
+  bool require_acknowledge = false;  // RequiresAcknowledge(rule)
+  std::string message;               // "<rule name>: <what happened>"
   // Snapshot of the values the rule looks at (missing keys are left out).
   // Silence rules report "last_seen_ms"; rate rules the key and "change".
   std::vector<std::pair<std::string, Value>> values;

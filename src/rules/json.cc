@@ -82,7 +82,7 @@ Status RuleFromJson(const json& body, Rule* r, json* actions) {
   BYSANS_RETURN_IF_ERROR(
       CheckKeys(body, "",
                 {"name", "scope", "severity", "kind", "expression", "clearExpression", "forMs",
-                 "remindEveryMs", "enabled", "silence", "rate", "actions",
+                 "remindEveryMs", "enabled", "requireAcknowledge", "silence", "rate", "actions",
                  // output-only fields, so a GET body can be sent back
                  "id", "orgId", "createdAt", "updatedAt", "warnings"}));
   BYSANS_RETURN_IF_ERROR(GetString(body, "name", "", &r->name));
@@ -119,6 +119,16 @@ Status RuleFromJson(const json& body, Rule* r, json* actions) {
   if (body.contains("enabled")) {
     if (!body["enabled"].is_boolean()) return Bad("enabled", "must be true or false");
     r->enabled = body["enabled"].get<bool>();
+  }
+  if (body.contains("requireAcknowledge")) {
+    const json& v = body["requireAcknowledge"];
+    if (v.is_null()) {
+      r->require_acknowledge.reset();
+    } else if (v.is_boolean()) {
+      r->require_acknowledge = v.get<bool>();
+    } else {
+      return Bad("requireAcknowledge", "must be true, false or null (default: critical only)");
+    }
   }
   if (body.contains("silence")) {
     const json& s = body["silence"];
@@ -166,6 +176,7 @@ json RuleToJson(const Rule& r, const json& actions) {
             {"forMs", r.for_ms},
             {"remindEveryMs", r.remind_every_ms},
             {"enabled", r.enabled},
+            {"requireAcknowledge", RequiresAcknowledge(r)},
             {"actions", actions.is_array() ? actions : json::array()}};
   if (r.kind == ConditionKind::kExpression) {
     j["expression"] = r.expression;
@@ -337,6 +348,7 @@ json AlarmToDoc(const Alarm& a) {
             {"raisedMs", a.raised_ms},
             {"ackComment", a.acknowledge_comment},
             {"lastReminderMs", a.last_reminder_ms},
+            {"requireAck", a.require_acknowledge},
             {"comments", comments},
             {"history", history},
             {"orgId", a.org_id},
@@ -347,6 +359,12 @@ json AlarmToDoc(const Alarm& a) {
   if (a.cleared_ms) j["clearedMs"] = *a.cleared_ms;
   if (a.cleared_by) j["clearedBy"] = *a.cleared_by;
   return j;
+}
+
+void SaveToRecord(const Alarm& a, AlarmRecord* rec) {
+  rec->state = AlarmStateName(a.state);
+  rec->awaiting_ack = IsAwaitingAcknowledge(a);
+  rec->doc = AlarmToDoc(a).dump();
 }
 
 Result<Alarm> AlarmFromDoc(const std::string& doc) {
@@ -366,6 +384,7 @@ Result<Alarm> AlarmFromDoc(const std::string& doc) {
     a.raised_ms = j.value("raisedMs", TimeMs{0});
     a.acknowledge_comment = j.value("ackComment", "");
     a.last_reminder_ms = j.value("lastReminderMs", TimeMs{0});
+    a.require_acknowledge = j.value("requireAck", false);
     if (j.contains("ackBy")) a.acknowledged_by = j["ackBy"].get<std::string>();
     if (j.contains("ackMs")) a.acknowledged_ms = j["ackMs"].get<TimeMs>();
     if (j.contains("clearedMs")) a.cleared_ms = j["clearedMs"].get<TimeMs>();

@@ -8,6 +8,7 @@
 #include "core/status.h"
 #include "rules/alarm.h"
 #include "rules/rule.h"
+#include "store/rule_store.h"
 
 namespace bysans::rules {
 
@@ -41,6 +42,8 @@ Status ValidateActions(const json& actions);
 // The whole alarm as the store keeps it, and back.
 json AlarmToDoc(const Alarm& a);
 Result<Alarm> AlarmFromDoc(const std::string& doc);
+// Writes the alarm into its store record: state, awaiting_ack and doc.
+void SaveToRecord(const Alarm& a, AlarmRecord* rec);
 
 json ValueToJson(const Value& v);
 

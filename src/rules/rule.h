@@ -76,7 +76,14 @@ struct Rule {
   std::string clear_expression;  // kExpression only; empty = "not condition"
   TimeMs remind_every_ms = 0;    // 0 = no reminders
   bool enabled = true;
+  // An alarm that clears by itself stays open until a person acknowledges it
+  // (alarm.h). nullopt = the default: only critical alarms.
+  std::optional<bool> require_acknowledge;
 };
+
+inline bool RequiresAcknowledge(const Rule& r) {
+  return r.require_acknowledge.value_or(r.severity == Severity::kCritical);
+}
 
 // Where a validation error is: the field ("expression", "clear_expression",
 // "for_ms", ...) and, for expressions, the parse position.

@@ -318,8 +318,11 @@ struct RulesService::Impl {
       if (ev.kind == AlarmEventKind::kRaise) {
         auto a = AlarmFromRaise(ev);
         if (!a.ok()) continue;
-        w.alarm = AlarmRecord{0,        ev.org_id, ev.rule_id,           ev.device_id,
-                              "active", ev.ts,     AlarmToDoc(*a).dump()};
+        w.alarm.org_id = ev.org_id;
+        w.alarm.rule_id = ev.rule_id;
+        w.alarm.device_id = ev.device_id;
+        w.alarm.raised_ms = ev.ts;
+        SaveToRecord(*a, &w.alarm);
         w.outbox = OutboxFor(ev, *a, 0);
       } else {
         auto it = newest.find(key);
@@ -337,8 +340,7 @@ struct RulesService::Impl {
         }
         auto a = AlarmFromDoc(w.alarm.doc);
         if (!a.ok() || !ApplyEvent(&*a, ev).ok()) continue;
-        w.alarm.state = AlarmStateName(a->state);
-        w.alarm.doc = AlarmToDoc(*a).dump();
+        SaveToRecord(*a, &w.alarm);
         w.outbox = OutboxFor(ev, *a, w.alarm.id);
       }
       newest[key] = w.alarm;

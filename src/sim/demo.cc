@@ -182,13 +182,18 @@ Status SeedDemoRules(Store& store, const Clock& clock, Id org_id, Id app_id, Dem
   std::vector<json> rules;
   switch (kind) {
     case DemoKind::kFallSensor:
+      // A fall never vanishes by itself: when the sensor's next message says "no fall" the
+      // alarm clears but stays open, "cleared, not acknowledged", until a person acknowledges
+      // it (rules/alarm.h).
       rules.push_back({{"name", "Fald registreret"},
                        {"severity", "critical"},
                        {"expression", "fall == true"},
-                       {"clearExpression", "fall == false"}});
+                       {"clearExpression", "fall == false"},
+                       {"requireAcknowledge", true}});
       rules.push_back({{"name", "Alarmknap trykket (WS101)"},
                        {"severity", "critical"},
-                       {"expression", "button_code >= 1"}});
+                       {"expression", "button_code >= 1"},
+                       {"requireAcknowledge", true}});
       break;
     case DemoKind::kRoomClimate:
       rules.push_back({{"name", "CO2 over 1000 ppm i 15 min"},

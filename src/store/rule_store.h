@@ -25,7 +25,9 @@ struct RuleRecord {
 };
 
 // One activation of a rule on a device. `state` is "active", "acknowledged"
-// or "cleared"; `doc` the JSON of the whole alarm (comments, history, values).
+// or "cleared"; `awaiting_ack`: cleared, but its rule requires a person to
+// acknowledge it and nobody has yet (rules/alarm.h); `doc` the JSON of the
+// whole alarm (comments, history, values).
 struct AlarmRecord {
   Id id = 0;
   Id org_id = 0;
@@ -34,11 +36,17 @@ struct AlarmRecord {
   std::string state;
   TimeMs raised_ms = 0;
   std::string doc;
+  bool awaiting_ack = false;
 };
 
 struct AlarmFilter {
   std::optional<Id> org_id;         // nullopt = every organisation
   std::vector<std::string> states;  // empty = any
+  // nullopt = either; true = only awaiting acknowledgement; false = only not awaiting.
+  std::optional<bool> awaiting_ack;
+  // Open alarms: state not cleared, or awaiting acknowledgement (`states` and
+  // `awaiting_ack` are then ignored).
+  bool open = false;
   std::optional<Id> device_id;
 };
 

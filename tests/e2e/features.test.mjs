@@ -32,7 +32,10 @@ test('rules: an expression error is shown at its position; create, edit, dry run
   await page.fill('#rule-name', `${tag} regel`);
   await page.selectOption('#rule-scope-kind', 'device');
   await page.selectOption('#rule-scope-target', String(device.id));
+  // "Must be acknowledged" follows the severity (critical) until set by hand (issue 21).
+  assert.equal(await page.isChecked('#rule-require-ack'), false);
   await page.selectOption('#rule-severity', 'critical');
+  assert.equal(await page.isChecked('#rule-require-ack'), true);
   // "key > " lacks its number: the API names the column, the UI marks it.
   const bad = `${key} > `;
   await page.fill('#rule-expression', bad);

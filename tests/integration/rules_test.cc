@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "integration/fixture.h"
 #include "integration/rules_receiver.h"
@@ -103,6 +104,79 @@ TEST_F(RulesTest, RaisesOnceClearsWithHysteresisAndRaisesAgain) {
   auto clr = admin_->PostJson("/api/v1/alarms/" + id + "/clear", json::object());
   ASSERT_EQ(clr.status, 200) << clr.body;
   EXPECT_EQ(clr.Json()["state"], "cleared");
+}
+
+// Issue 21: a critical alarm that clears by itself is "cleared, not acknowledged": it stays in
+// the open list until a person acknowledges it, then moves to the history, which says who.
+TEST_F(RulesTest, ACriticalAlarmClearedUnacknowledgedStaysOpenUntilAcknowledged) {
+  DeviceHandle d = CreateHttpDevice("Hjemmepleje");
+  Send(d, 500);
+  json def = Co2Rule(d);
+  def["severity"] = "critical";  // requireAcknowledge by default
+  auto rule = CreateRule(d.org_id, def);
+  ASSERT_EQ(rule.status, 201) << rule.body;
+  EXPECT_EQ(rule.Json()["requireAcknowledge"], true) << rule.body;
+
+  Send(d, 1200);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "active") == 1; }));
+  json raised = Alarms(d.org_id, "open")["items"][0];
+  EXPECT_EQ(raised["status"], "active_unacknowledged");
+  EXPECT_EQ(raised["acknowledged"], false);
+  EXPECT_EQ(raised["requireAcknowledge"], true);
+
+  Send(d, 850);  // the condition clears: nobody has seen it yet
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "cleared") == 1; }));
+  json open = Alarms(d.org_id, "open");
+  ASSERT_EQ(open["items"].size(), 1u) << open.dump();
+  EXPECT_EQ(open["total"], 1);
+  json a = open["items"][0];
+  EXPECT_EQ(a["state"], "cleared");  // older clients: cleared
+  EXPECT_EQ(a["status"], "cleared_unacknowledged");
+  EXPECT_EQ(a["cleared"], true);
+  EXPECT_EQ(a["acknowledged"], false);
+  EXPECT_EQ(a["awaitingAcknowledge"], true);
+  EXPECT_EQ(a["open"], true);
+  EXPECT_TRUE(a["acknowledgedBy"].is_null());
+  EXPECT_TRUE(a["clearedBy"].is_null());  // cleared by the system
+  EXPECT_EQ(a["clearComment"], "");
+  EXPECT_EQ(CountAlarms(d.org_id, "awaiting_acknowledge"), 1u);
+  EXPECT_EQ(CountAlarms(d.org_id, "history"), 0u);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(CountAlarms(d.org_id, "open"), 1u);  // it does not go away by itself
+
+  const std::string id = std::to_string(a["id"].get<int64_t>());
+  auto ack = admin_->PostJson("/api/v1/alarms/" + id + "/acknowledge", {{"comment", "besøgt"}});
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  EXPECT_EQ(ack.Json()["state"], "cleared");
+  EXPECT_EQ(ack.Json()["status"], "cleared_acknowledged");
+  EXPECT_EQ(ack.Json()["open"], false);
+  EXPECT_EQ(CountAlarms(d.org_id, "open"), 0u);
+  EXPECT_EQ(CountAlarms(d.org_id, "awaiting_acknowledge"), 0u);
+  json history = Alarms(d.org_id, "history");
+  ASSERT_EQ(history["items"].size(), 1u);
+  json h = history["items"][0];
+  EXPECT_EQ(h["acknowledgedBy"], ServerProcess::kAdminEmail);
+  EXPECT_EQ(h["acknowledgeComment"], "besøgt");
+  EXPECT_FALSE(h["acknowledgedAt"].is_null());
+  std::vector<std::string> actions;
+  for (const auto& e : h["history"]) actions.push_back(e["action"].get<std::string>());
+  EXPECT_EQ(actions, (std::vector<std::string>{"raised", "cleared", "acknowledged"}));
+  EXPECT_EQ(h["history"][2]["by"], ServerProcess::kAdminEmail);
+  EXPECT_EQ(h["history"][2]["detail"], "besøgt");
+  EXPECT_EQ(admin_->PostJson("/api/v1/alarms/" + id + "/acknowledge", json::object()).status, 409);
+
+  // A warning (not required) that clears goes straight to the history.
+  json warn = Co2Rule(d);
+  warn["name"] = "CO2 warning";
+  warn["expression"] = "co2 > 3000";
+  warn["clearExpression"] = "co2 < 2900";
+  ASSERT_EQ(CreateRule(d.org_id, warn).status, 201);
+  Send(d, 3500);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "active") == 2; }));
+  Send(d, 500);
+  ASSERT_TRUE(WaitFor([&] { return CountAlarms(d.org_id, "cleared") == 3; }));
+  EXPECT_EQ(CountAlarms(d.org_id, "open"), 1u);  // only the second critical one
+  EXPECT_EQ(Alarms(d.org_id, "open")["items"][0]["ruleName"], "CO2 high");
 }
 
 TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {

@@ -13,7 +13,7 @@ export interface Page<T> { items: T[]; total: number; limit: number; offset: num
 
 export interface User { id: number; email: string; name: string; globalAdmin: boolean }
 export interface Membership { orgId: number; role: Role }
-export type Role = 'viewer' | 'editor' | 'admin';
+export type Role = 'viewer' | 'operator' | 'editor' | 'admin';
 export interface Session { user: User; memberships: Membership[] }
 export interface Org { id: number; name: string }
 export interface Application { id: number; orgId: number; name: string; description: string }
@@ -48,6 +48,10 @@ export interface Alarm {
   id: number; deviceId?: number; deviceName?: string; ruleName?: string; severity?: string;
   state?: string; message?: string; raisedAt?: string; ts?: string; acknowledgedAt?: string | null;
   acknowledgedBy?: string | null; acknowledgeComment?: string; clearedAt?: string | null; clearedBy?: string | null;
+  // The two dimensions (server ≥ issue 21): cleared or not, acknowledged or not; a cleared alarm whose rule
+  // requires acknowledgement stays open until a person acknowledges it.
+  cleared?: boolean; acknowledged?: boolean; awaitingAcknowledge?: boolean; open?: boolean;
+  clearComment?: string;
 }
 
 type UnauthorizedHandler = () => void;

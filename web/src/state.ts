@@ -42,6 +42,8 @@ export function role(): Role | null {
   return s.memberships.find((m) => m.orgId === state.orgId)?.role ?? null;
 }
 export function canEdit(): boolean { const r = role(); return r === 'editor' || r === 'admin'; }
+// Acknowledge, comment, clear and silence alarms: operators, editors and admins.
+export function canHandleAlarms(): boolean { const r = role(); return r === 'operator' || canEdit(); }
 export function isAdmin(): boolean { return role() === 'admin'; }
 
 export async function loadOrgs(): Promise<void> {

@@ -92,7 +92,7 @@ ApiKey KeyRow(const Stmt& s) {
   k.id = s.Int(0);
   k.org_id = s.Int(1);
   k.name = s.Text(2);
-  k.role = static_cast<Role>(s.Int(3));
+  k.role = RoleFromCode(s.Int(3));
   k.prefix = s.Text(4);
   k.secret_hash = s.Text(5);
   k.expires_ms = OptInt(s, 6);
@@ -103,7 +103,7 @@ ApiKey KeyRow(const Stmt& s) {
   return k;
 }
 Invitation InvitationRow(const Stmt& s) {
-  return {s.Int(0), s.Int(1), s.Text(2), static_cast<Role>(s.Int(3)), s.Int(4), s.Int(5), s.Int(6)};
+  return {s.Int(0), s.Int(1), s.Text(2), RoleFromCode(s.Int(3)), s.Int(4), s.Int(5), s.Int(6)};
 }
 AuditEntry AuditRow(const Stmt& s) {
   AuditEntry a;
@@ -598,12 +598,12 @@ Status SqliteStore::PutMembership(const Membership& m) {
   BYSANS_ASSIGN_OR_RETURN(
       auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role) VALUES(?, ?, ?) "
                           "ON CONFLICT(user_id, org_id) DO UPDATE SET role=excluded.role"));
-  BindAll(*st, m.user_id, m.org_id, static_cast<int64_t>(m.role));
+  BindAll(*st, m.user_id, m.org_id, RoleCode(m.role));
   return st->Run();
 }
 
 namespace {
-Membership MemberRow(const Stmt& s) { return {s.Int(0), s.Int(1), static_cast<Role>(s.Int(2))}; }
+Membership MemberRow(const Stmt& s) { return {s.Int(0), s.Int(1), RoleFromCode(s.Int(2))}; }
 }  // namespace
 
 Result<Membership> SqliteStore::GetMembership(Id user_id, Id org_id) {
@@ -644,8 +644,8 @@ Result<Invitation> SqliteStore::PutInvitation(Invitation inv) {
                  "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, email) DO UPDATE SET "
                  "role=excluded.role, invited_by=excluded.invited_by, "
                  "created_ms=excluded.created_ms, expires_ms=excluded.expires_ms RETURNING id"));
-  BindAll(*st, inv.org_id, inv.email, static_cast<int64_t>(inv.role), inv.invited_by,
-          inv.created_ms, inv.expires_ms);
+  BindAll(*st, inv.org_id, inv.email, RoleCode(inv.role), inv.invited_by, inv.created_ms,
+          inv.expires_ms);
   if (!st->Step()) {
     BYSANS_RETURN_IF_ERROR(st->status());
     return Internal("the invitation was not stored");
@@ -707,8 +707,8 @@ Result<ApiKey> SqliteStore::CreateApiKey(ApiKey k) {
       auto st, db.Prepare("INSERT INTO api_keys(org_id, name, role, prefix, secret_hash, "
                           "expires_ms, created_by, created_ms, created_by_key, mqtt_hash) "
                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  BindAll(*st, k.org_id, k.name, static_cast<int64_t>(k.role), k.prefix, k.secret_hash,
-          k.expires_ms, k.created_by, k.created_ms, k.created_by_key, k.mqtt_hash);
+  BindAll(*st, k.org_id, k.name, RoleCode(k.role), k.prefix, k.secret_hash, k.expires_ms,
+          k.created_by, k.created_ms, k.created_by_key, k.mqtt_hash);
   BYSANS_RETURN_IF_ERROR(st->Run());
   k.id = db.LastInsertId();
   return k;

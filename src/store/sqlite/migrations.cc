@@ -22,19 +22,22 @@ struct Migration {
   Status (*then)(Db&);
 };
 
+// Whether `table` has `column` (migrations that add a column skip it where present).
+Result<bool> HasColumn(Db& db, const char* table, const char* column) {
+  BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info(?) WHERE name=?"));
+  q->Bind(1, table).Bind(2, column);
+  const bool present = q->Step();
+  BYSANS_RETURN_IF_ERROR(q->status());
+  return present;
+}
+
 // Migration 22 (issue 18): an application's data class (0 none, 1 pseudonymous, 2 personal,
 // 3 sensitive; personal_data=1 becomes personal; personal_data is kept in step for older
 // readers), its retention in days (NULL = the class's server default) and its record of
 // processing. Skipped where the columns exist (a store that re-runs recorded migrations).
 Status AddPrivacyColumns(Db& db) {
-  {
-    BYSANS_ASSIGN_OR_RETURN(
-        auto q,
-        db.Prepare("SELECT 1 FROM pragma_table_info('applications') WHERE name='data_class'"));
-    const bool present = q->Step();
-    BYSANS_RETURN_IF_ERROR(q->status());
-    if (present) return Status::Ok();
-  }
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "applications", "data_class"));
+  if (present) return Status::Ok();
   return db.Exec(R"sql(
 ALTER TABLE applications ADD COLUMN data_class INTEGER NOT NULL DEFAULT 0;
 UPDATE applications SET data_class=2 WHERE personal_data<>0;
@@ -61,25 +64,25 @@ CREATE TABLE IF NOT EXISTS subject_erasures(
   updated_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS subject_erasures_org ON subject_erasures(org_id, id);
 )sql"));
-  BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('applications') "
-                                             "WHERE name='personal_metadata_keys'"));
-  const bool present = q->Step();
-  BYSANS_RETURN_IF_ERROR(q->status());
-  q.reset();
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "applications", "personal_metadata_keys"));
   if (present) return Status::Ok();
   return db.Exec(
       "ALTER TABLE applications ADD COLUMN personal_metadata_keys TEXT NOT NULL DEFAULT '[]'");
 }
 
 Status AddApiKeyMqttHash(Db& db) {
-  {
-    BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT 1 FROM pragma_table_info('api_keys') "
-                                               "WHERE name = 'mqtt_hash'"));
-    bool present = q->Step();
-    BYSANS_RETURN_IF_ERROR(q->status());
-    if (present) return Status::Ok();
-  }
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "api_keys", "mqtt_hash"));
+  if (present) return Status::Ok();
   return db.Exec("ALTER TABLE api_keys ADD COLUMN mqtt_hash TEXT NOT NULL DEFAULT ''");
+}
+
+// Migration 26 (issue 21): "cleared, not acknowledged" — an alarm cleared by its condition whose
+// rule requires acknowledgement stays open until a person acknowledges it (rules/alarm.h).
+// Alarms stored before keep awaiting_ack=0. Added only where missing; also run after the list.
+Status AddAlarmAwaitingAck(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "alarms", "awaiting_ack"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE alarms ADD COLUMN awaiting_ack INTEGER NOT NULL DEFAULT 0");
 }
 
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
@@ -511,6 +514,8 @@ INSERT INTO device_locations(device_id, time, location)
   WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM device_locations h WHERE h.device_id = d.id);
 )sql",
+      // 26: an alarm awaiting acknowledgement after it cleared (AddAlarmAwaitingAck).
+      {"SELECT 1;", AddAlarmAwaitingAck},
   };
   return kList;
 }
@@ -545,6 +550,9 @@ Result<int> Migrate(Db& db, int64_t now_ms) {
     ++applied;
   }
   BYSANS_RETURN_IF_ERROR(db.Exec(kChunkHoursSql));
+  // Also after the list: a store that re-runs migration 13 (which rebuilds the alarms table)
+  // after 26 was recorded.
+  BYSANS_RETURN_IF_ERROR(AddAlarmAwaitingAck(db));
   return applied;
 }
 

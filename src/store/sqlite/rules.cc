@@ -32,9 +32,11 @@ AlarmRecord AlarmFrom(const Stmt& s) {
   a.state = s.Text(4);
   a.raised_ms = s.Int(5);
   a.doc = s.Text(6);
+  a.awaiting_ack = s.Int(7) != 0;
   return a;
 }
-constexpr const char* kAlarmCols = "id, org_id, rule_id, device_id, state, raised_ms, doc";
+constexpr const char* kAlarmCols =
+    "id, org_id, rule_id, device_id, state, raised_ms, doc, awaiting_ack";
 
 SilenceRecord SilenceFrom(const Stmt& q) {
   SilenceRecord s;
@@ -161,14 +163,16 @@ class SqliteRuleStore final : public RuleStore {
   // In the caller's transaction: inserts `a` (its id filled in) and its outbox entries.
   Status InsertAlarm(Db& db, AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
     {
-      BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("INSERT INTO alarms(org_id, rule_id, device_id, "
-                                                 "state, raised_ms, doc) VALUES(?,?,?,?,?,?)"));
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db.Prepare("INSERT INTO alarms(org_id, rule_id, device_id, state, raised_ms, "
+                             "doc, awaiting_ack) VALUES(?,?,?,?,?,?,?)"));
       BYSANS_RETURN_IF_ERROR(q->Bind(1, a.org_id)
                                  .Bind(2, a.rule_id)
                                  .Bind(3, a.device_id)
                                  .Bind(4, a.state)
                                  .Bind(5, a.raised_ms)
                                  .Bind(6, a.doc)
+                                 .Bind(7, a.awaiting_ack)
                                  .Run());
       a.id = db.LastInsertId();
     }
@@ -183,8 +187,10 @@ class SqliteRuleStore final : public RuleStore {
   // written) when the alarm is gone.
   Status SaveAlarm(Db& db, const AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
     {
-      BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("UPDATE alarms SET state=?, doc=? WHERE id=?"));
-      BYSANS_RETURN_IF_ERROR(q->Bind(1, a.state).Bind(2, a.doc).Bind(3, a.id).Run());
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db.Prepare("UPDATE alarms SET state=?, doc=?, awaiting_ack=? WHERE id=?"));
+      BYSANS_RETURN_IF_ERROR(
+          q->Bind(1, a.state).Bind(2, a.doc).Bind(3, a.awaiting_ack).Bind(4, a.id).Run());
       if (db.Changes() == 0) return NotFound("alarm " + std::to_string(a.id) + " not found");
     }
     if (outbox) {
@@ -287,24 +293,31 @@ class SqliteRuleStore final : public RuleStore {
     std::string where = " WHERE 1=1";
     if (f.org_id) where += " AND org_id=" + std::to_string(*f.org_id);
     if (f.device_id) where += " AND device_id=" + std::to_string(*f.device_id);
-    if (!f.states.empty()) {
+    const std::vector<std::string> none;
+    const std::vector<std::string>& states = f.open ? none : f.states;
+    if (f.open) {
+      where += " AND (state<>'cleared' OR awaiting_ack=1)";
+    } else if (f.awaiting_ack) {
+      where += *f.awaiting_ack ? " AND awaiting_ack=1" : " AND awaiting_ack=0";
+    }
+    if (!states.empty()) {
       where += " AND state IN (";
-      for (size_t i = 0; i < f.states.size(); ++i) where += i ? ",?" : "?";
+      for (size_t i = 0; i < states.size(); ++i) where += i ? ",?" : "?";
       where += ")";
     }
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Paged<AlarmRecord> out;
     {
       BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT count(*) FROM alarms" + where));
-      for (size_t i = 0; i < f.states.size(); ++i) q->Bind(static_cast<int>(i) + 1, f.states[i]);
+      for (size_t i = 0; i < states.size(); ++i) q->Bind(static_cast<int>(i) + 1, states[i]);
       if (q->Step()) out.total = q->Int(0);
       BYSANS_RETURN_IF_ERROR(q->status());
     }
     BYSANS_ASSIGN_OR_RETURN(
         auto q, db->Prepare(std::string("SELECT ") + kAlarmCols + " FROM alarms" + where +
                             " ORDER BY id DESC LIMIT ? OFFSET ?"));
-    int n = static_cast<int>(f.states.size());
-    for (int i = 0; i < n; ++i) q->Bind(i + 1, f.states[static_cast<size_t>(i)]);
+    int n = static_cast<int>(states.size());
+    for (int i = 0; i < n; ++i) q->Bind(i + 1, states[static_cast<size_t>(i)]);
     q->Bind(n + 1, ClampLimit(page.limit)).Bind(n + 2, std::max<int64_t>(0, page.offset));
     while (q->Step()) out.items.push_back(AlarmFrom(*q));
     BYSANS_RETURN_IF_ERROR(q->status());

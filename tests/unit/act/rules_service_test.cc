@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "act/template.h"
+#include "rules/json.h"
 #include "unit/act/store_fixture.h"
 
 namespace bysans {
@@ -103,6 +104,60 @@ TEST_F(RulesServiceTest, TagScopedRuleFollowsTheDevicesTags) {
   Send(1500);
   ASSERT_TRUE(WaitFor([&] { return alarms().size() == 2; }));
   EXPECT_EQ(Count("active"), 1u);
+}
+
+// Issue 21: a critical alarm that clears by itself stays open, "cleared, not acknowledged",
+// until a person acknowledges it; a warning clears away as before; the condition returning
+// raises a new alarm.
+TEST_F(RulesServiceTest, ACriticalAlarmThatClearsItselfStaysOpenUntilAcknowledged) {
+  Id critical = CreateRule(json{{"name", "Fald"},
+                                {"severity", "critical"},
+                                {"scope", {{"kind", "application"}, {"id", app_}}},
+                                {"expression", "co2 > 1000"}});
+  Id warning = CreateRule(json{{"name", "CO2"},
+                               {"severity", "warning"},
+                               {"scope", {{"kind", "application"}, {"id", app_}}},
+                               {"expression", "co2 > 2000"}});
+  ASSERT_NE(critical, 0);
+  ASSERT_NE(warning, 0);
+  auto of = [&](Id rule, bool open) {
+    AlarmFilter f;
+    f.org_id = org_;
+    f.open = open;
+    auto items = store_->rules().ListAlarms(f, Page{})->items;
+    std::erase_if(items, [&](const AlarmRecord& a) { return a.rule_id != rule; });
+    return items;
+  };
+  Send(2500);
+  ASSERT_TRUE(
+      WaitFor([&] { return of(critical, true).size() == 1 && of(warning, true).size() == 1; }));
+  Send(500);  // both conditions clear
+  ASSERT_TRUE(WaitFor([&] { return Count("cleared") == 2; }));
+  auto open = of(critical, true);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].state, "cleared");
+  EXPECT_TRUE(open[0].awaiting_ack);
+  auto doc = rules::AlarmFromDoc(open[0].doc);
+  ASSERT_TRUE(doc.ok());
+  EXPECT_TRUE(doc->require_acknowledge);
+  EXPECT_FALSE(rules::IsAcknowledged(*doc));
+  EXPECT_TRUE(of(warning, true).empty());  // not required: gone from the open list
+  ASSERT_EQ(of(warning, false).size(), 1u);
+  EXPECT_FALSE(of(warning, false)[0].awaiting_ack);
+
+  Send(1500);  // a new fall: a new alarm, the old one still awaits
+  ASSERT_TRUE(WaitFor([&] { return of(critical, true).size() == 2; }));
+
+  // A person acknowledges the cleared one: it leaves the open list.
+  AlarmRecord rec = open[0];
+  ASSERT_TRUE(rules::Acknowledge(&*doc, "care@example.dk", clock_.NowMs(), "besøgt").ok());
+  rules::SaveToRecord(*doc, &rec);
+  EXPECT_FALSE(rec.awaiting_ack);
+  ASSERT_TRUE(store_->rules().UpdateAlarm(rec, nullptr).ok());
+  auto left = of(critical, true);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_NE(left[0].id, rec.id);
+  EXPECT_EQ(left[0].state, "active");
 }
 
 // Issue 14, findings 1 and 3 through the runtime: another organisation's tag rule never sees

@@ -320,6 +320,48 @@ TEST_F(TenancyTest, ViewersCannotWrite) {
   EXPECT_EQ(Call("GET", Fill("/api/v1/devices/{id}", a_), a_.viewer_key).status, 200);
 }
 
+// Issue 21: an operator (cookie or key) writes only alarm handling — acknowledge, clear,
+// comment, silences — and every other write route of the organisation answers 403.
+TEST_F(TenancyTest, OperatorsWriteOnlyAlarmHandling) {
+  const std::string org = "/api/v1/organizations/" + std::to_string(a_.org);
+  User op = MakeUser("operator@a.dk", "Password-for-a-tests", false);
+  ASSERT_EQ(
+      Call("PUT", org + "/members/" + std::to_string(op.id), root_, json{{"role", "operator"}})
+          .status,
+      200);
+  Reply k = Call("POST", org + "/api-keys", root_, json{{"name", "op"}, {"role", "operator"}});
+  ASSERT_EQ(k.status, 201) << k.raw;
+  EXPECT_EQ(k.body["role"], "operator");
+  const Creds op_cookie = Login("operator@a.dk", "Password-for-a-tests");
+  const Creds op_key = Creds::Key(k.body.value("key", ""), true);
+  auto alarm_handling = [](const std::string& p) {
+    return p.rfind("/api/v1/alarms/", 0) == 0 || p.find("silences") != std::string::npos;
+  };
+  const json before = Snapshot();
+  int refused = 0;
+  for (const Creds& caller : {op_cookie, op_key}) {
+    for (const auto& r : ObjectRoutes()) {
+      if (!IsWrite(r.method) || r.pattern.rfind("/api/v1/me/", 0) == 0) continue;
+      if (alarm_handling(r.pattern)) continue;
+      std::string target = Fill(r.pattern, a_);
+      Reply reply = Call(r.method, target, caller, BodyFor(r.method));
+      ++refused;
+      EXPECT_EQ(reply.status, 403) << r.method << " " << target << ": " << reply.raw;
+    }
+  }
+  EXPECT_GT(refused, 20);
+  EXPECT_EQ(Snapshot(), before);
+  // ... but they handle alarms and silences, and read.
+  const std::string alarm = "/api/v1/alarms/" + std::to_string(a_.alarm);
+  EXPECT_EQ(Call("POST", alarm + "/comment", op_key, json{{"comment", "ser på det"}}).status, 200);
+  EXPECT_EQ(Call("POST", alarm + "/acknowledge", op_cookie, json{{"comment", "ok"}}).status, 200);
+  EXPECT_EQ(Call("POST", org + "/silences", op_cookie,
+                 json{{"deviceId", a_.device}, {"until", "2099-01-01T00:00:00Z"}})
+                .status,
+            201);
+  EXPECT_EQ(Call("GET", Fill("/api/v1/devices/{id}", a_), op_key).status, 200);
+}
+
 TEST_F(TenancyTest, EditorsCannotManageKeysOrMembers) {
   const json before = Snapshot();
   int calls = 0;

@@ -142,13 +142,15 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
     rule.definition = def.dump();
     auto made_rule = s.rules().CreateRule(rule);
     EXPECT_TRUE(made_rule.ok());
-    // Two alarms of the rule (one acknowledged with a comment, one cleared) and a silence.
+    // Two alarms of the rule (one acknowledged with a comment, one cleared and awaiting
+    // acknowledgement) and a silence.
     for (const char* state : {"acknowledged", "cleared"}) {
       AlarmRecord a;
       a.org_id = org_id;
       a.rule_id = made_rule->id;
       a.device_id = ids[0];
       a.state = state;
+      a.awaiting_ack = std::string_view(state) == "cleared";
       a.raised_ms = kT0 + 120'000;
       a.doc = json{{"severity", "warning"},
                    {"state", state},
@@ -324,6 +326,7 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   for (size_t i = 0; i < da.size(); ++i) new_device[da[i].id] = db[i].id;
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(ab->items[i].state, aa->items[i].state);
+    EXPECT_EQ(ab->items[i].awaiting_ack, aa->items[i].state == "cleared");
     EXPECT_EQ(ab->items[i].raised_ms, aa->items[i].raised_ms);
     EXPECT_EQ(ab->items[i].device_id, new_device[aa->items[i].device_id]);
     json doc = json::parse(ab->items[i].doc);
@@ -442,6 +445,14 @@ TEST_F(BadArchiveTest, WrongTypeInARecordIsNamedWithItsLine) {
 TEST_F(BadArchiveTest, AlarmOfARuleNotInTheArchive) {
   EditLine("alarms.jsonl.gz", 2, [](json& line) { line["rule"] = 987654; });
   ExpectRefused(Path("bad.tar"), "alarms.jsonl.gz line 2: field \"rule\": 987654 is not in");
+}
+
+TEST_F(BadArchiveTest, AnActiveAlarmCannotAwaitAcknowledgement) {
+  EditLine("alarms.jsonl.gz", 1, [](json& line) {
+    line["state"] = "active";
+    line["awaitingAcknowledge"] = true;
+  });
+  ExpectRefused(Path("bad.tar"), "alarms.jsonl.gz line 1: field \"awaitingAcknowledge\"");
 }
 
 TEST_F(BadArchiveTest, AlarmWithAnUnknownState) {

@@ -108,6 +108,91 @@ TEST(AlarmLifecycle, EngineEventsApply) {
   EXPECT_EQ(AlarmFromRaise(clear).status().code(), Code::kInvalidArgument);
 }
 
+// Issue 21: ThingsBoard's four states. A critical alarm (require_acknowledge) that clears by
+// itself is "cleared, not acknowledged" and stays open until a person acknowledges it.
+TEST(AlarmLifecycle, ClearedNotAcknowledgedStaysOpenUntilAcknowledged) {
+  AlarmEvent raise = Raise();
+  raise.severity = Severity::kCritical;
+  raise.require_acknowledge = true;
+  auto made = AlarmFromRaise(raise);
+  ASSERT_TRUE(made.ok());
+  Alarm a = std::move(made).value();
+  EXPECT_TRUE(a.require_acknowledge);
+  EXPECT_TRUE(IsOpen(a));
+  EXPECT_STREQ(AlarmStatusName(a), "active_unacknowledged");
+
+  ASSERT_TRUE(AutoClear(&a, 2000).ok());
+  EXPECT_EQ(a.state, AlarmState::kCleared);
+  EXPECT_FALSE(IsAcknowledged(a));
+  EXPECT_TRUE(IsAwaitingAcknowledge(a));
+  EXPECT_TRUE(IsOpen(a));
+  EXPECT_STREQ(AlarmStatusName(a), "cleared_unacknowledged");
+
+  ASSERT_TRUE(Acknowledge(&a, "care@example.dk", 3000, "besøgt, ok").ok());
+  EXPECT_EQ(a.state, AlarmState::kCleared);  // stays cleared
+  EXPECT_TRUE(IsAcknowledged(a));
+  EXPECT_FALSE(IsAwaitingAcknowledge(a));
+  EXPECT_FALSE(IsOpen(a));
+  EXPECT_STREQ(AlarmStatusName(a), "cleared_acknowledged");
+  EXPECT_EQ(a.acknowledged_by, "care@example.dk");
+  EXPECT_EQ(a.acknowledged_ms, 3000);
+  EXPECT_EQ(a.acknowledge_comment, "besøgt, ok");
+  ASSERT_EQ(a.history.size(), 3u);
+  EXPECT_EQ(a.history[1].action, "cleared");
+  EXPECT_EQ(a.history[1].by, "");
+  EXPECT_EQ(a.history[2].action, "acknowledged");
+  EXPECT_EQ(a.history[2].by, "care@example.dk");
+  EXPECT_EQ(a.history[2].detail, "besøgt, ok");
+  EXPECT_EQ(Acknowledge(&a, "other", 4000, "").code(), Code::kFailedPrecondition);
+}
+
+TEST(AlarmLifecycle, WithoutRequiredAcknowledgementAClearedAlarmIsNotOpen) {
+  Alarm a = NewAlarm();  // warning, not required
+  EXPECT_FALSE(a.require_acknowledge);
+  ASSERT_TRUE(AutoClear(&a, 2000).ok());
+  EXPECT_FALSE(IsOpen(a));
+  EXPECT_FALSE(IsAwaitingAcknowledge(a));
+  EXPECT_STREQ(AlarmStatusName(a), "cleared_unacknowledged");
+  // It may still be acknowledged afterwards (who saw it).
+  ASSERT_TRUE(Acknowledge(&a, "u", 2500, "").ok());
+  EXPECT_STREQ(AlarmStatusName(a), "cleared_acknowledged");
+}
+
+TEST(AlarmLifecycle, ClearingByHandAcknowledgesToo) {
+  AlarmEvent raise = Raise();
+  raise.require_acknowledge = true;
+  Alarm a = std::move(AlarmFromRaise(raise)).value();
+  ASSERT_TRUE(ClearByHand(&a, "op@example.dk", 1500, "falsk alarm").ok());
+  EXPECT_EQ(a.state, AlarmState::kCleared);
+  EXPECT_TRUE(IsAcknowledged(a));
+  EXPECT_FALSE(IsOpen(a));
+  EXPECT_EQ(a.acknowledged_by, "op@example.dk");
+  EXPECT_EQ(a.cleared_by, "op@example.dk");
+  ASSERT_EQ(a.history.size(), 3u);
+  EXPECT_EQ(a.history[1].action, "acknowledged");
+  EXPECT_EQ(a.history[2].action, "cleared");
+  EXPECT_EQ(a.history[2].detail, "falsk alarm");
+  // An acknowledged alarm cleared by hand keeps its first acknowledgement.
+  Alarm b = NewAlarm();
+  ASSERT_TRUE(Acknowledge(&b, "first", 1100, "").ok());
+  ASSERT_TRUE(ClearByHand(&b, "second", 1200, "").ok());
+  EXPECT_EQ(b.acknowledged_by, "first");
+  EXPECT_EQ(b.cleared_by, "second");
+}
+
+TEST(AlarmLifecycle, RuleRequiresAcknowledgeByDefaultOnlyWhenCritical) {
+  Rule r;
+  r.severity = Severity::kCritical;
+  EXPECT_TRUE(RequiresAcknowledge(r));
+  r.severity = Severity::kWarning;
+  EXPECT_FALSE(RequiresAcknowledge(r));
+  r.require_acknowledge = true;
+  EXPECT_TRUE(RequiresAcknowledge(r));
+  r.severity = Severity::kCritical;
+  r.require_acknowledge = false;
+  EXPECT_FALSE(RequiresAcknowledge(r));
+}
+
 TEST(AlarmLifecycle, Names) {
   for (auto s : {AlarmState::kActive, AlarmState::kAcknowledged, AlarmState::kCleared}) {
     EXPECT_EQ(ParseAlarmState(AlarmStateName(s)), s);

@@ -97,6 +97,7 @@ TEST_F(EngineTest, FiresOncePerRuleAndDeviceAndClearsWithHysteresis) {
   EXPECT_EQ(e.org_id, 7);
   EXPECT_EQ(e.device_id, 1);
   EXPECT_EQ(e.severity, Severity::kCritical);
+  EXPECT_TRUE(e.require_acknowledge);  // critical: by default (issue 21)
   EXPECT_EQ(e.message, "rule1: co2 > 1000");
   ASSERT_EQ(e.values.size(), 1u);
   EXPECT_EQ(e.values[0].first, "co2");
@@ -287,6 +288,19 @@ TEST_F(EngineTest, MaintenanceSuppressesRaiseUntilItEnds) {
   EXPECT_EQ(got.size(), 2u);  // both held alarms are raised now
   EXPECT_TRUE(engine_.IsActive(5, 1));
   EXPECT_TRUE(engine_.IsActive(1, 1));
+}
+
+TEST_F(EngineTest, RaiseCarriesTheRulesAcknowledgementRequirement) {
+  Rule warning = ExprRule(1, "co2 > 1000");
+  warning.severity = Severity::kWarning;
+  Rule asked = ExprRule(2, "co2 > 1000");
+  asked.severity = Severity::kInfo;
+  asked.require_acknowledge = true;
+  ASSERT_TRUE(engine_.UpsertRule(warning, &events_).ok());
+  ASSERT_TRUE(engine_.UpsertRule(asked, &events_).ok());
+  Send(Dev(1), "co2", 1001.0);
+  ASSERT_EQ(events_.size(), 2u);
+  for (const AlarmEvent& e : events_) EXPECT_EQ(e.require_acknowledge, e.rule_id == 2);
 }
 
 TEST_F(EngineTest, ClearStillEmittedWhileSilenced) {

@@ -5,7 +5,7 @@ import { t, tEnum, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
 import { title, section, table, notice, errorText, loading } from '../ui';
 
-const ROLES: Role[] = ['viewer', 'editor', 'admin'];
+const ROLES: Role[] = ['viewer', 'operator', 'editor', 'admin'];
 
 function roleSelect(value: Role, label: string): HTMLSelectElement {
   const s = h('select', { 'aria-label': label }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));

@@ -4,7 +4,7 @@
 import { h, field, append } from '../dom';
 import { optional, request, Page, Alarm } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
-import { state, canEdit, orgData, onLive } from '../state';
+import { state, canHandleAlarms, orgData, onLive } from '../state';
 import { title, section, table, notice, unavailable, errorText } from '../ui';
 import { criticalAlertsSwitch } from '../alarmAlert';
 
@@ -28,7 +28,7 @@ function severityBadge(s: string | undefined): HTMLElement | string {
     h('span', { 'aria-hidden': 'true' }, SEVERITY_ICON[s] ?? '•'), tEnum('severity', s));
 }
 
-// Who acknowledged and who cleared the alarm, when, with the acknowledgement's comment.
+// Who acknowledged and who cleared the alarm, when, with their comments.
 function handledBy(a: Alarm): HTMLElement | string {
   const parts: string[] = [];
   if (a.acknowledgedAt) {
@@ -37,9 +37,24 @@ function handledBy(a: Alarm): HTMLElement | string {
   }
   if (a.clearedAt) {
     parts.push(a.clearedBy ? t('alarms.clearedBy', { by: a.clearedBy, at: fmtDate(a.clearedAt) })
+      + (a.clearComment ? ` – “${a.clearComment}”` : '')
       : t('alarms.clearedAuto', { at: fmtDate(a.clearedAt) }));
   }
   return parts.length ? h('span', { class: 'alarm-handled' }, parts.join('; ')) : '–';
+}
+
+// Acknowledged or not (older servers: only the state says so).
+const acknowledged = (a: Alarm): boolean => a.acknowledged ?? (a.state === 'acknowledged' || Boolean(a.acknowledgedAt));
+
+// The state in words: active, acknowledged, cleared, or "cleared, not acknowledged".
+function stateText(a: Alarm): HTMLElement | string {
+  if (a.state === 'cleared' && !acknowledged(a)) {
+    return h('span', {
+      class: a.awaitingAcknowledge ? 'alarm-awaiting' : null, 'data-state': 'cleared_unacknowledged',
+      title: a.awaitingAcknowledge ? t('alarms.awaitingHint') : null,
+    }, tEnum('alarmState', 'cleared_unacknowledged'));
+  }
+  return tEnum('alarmState', a.state);
 }
 
 // A datetime-local value (local time, minutes) for a Date.
@@ -55,7 +70,8 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
     : await optional<Page<Alarm>>(`/api/v1/organizations/${org}/alarms?state=open&limit=200`);
   if (first === null) { state.features.set('alarms', false); root.appendChild(unavailable()); return () => {}; }
   state.features.set('alarms', true);
-  const editor = canEdit();
+  // Operators, editors and admins handle alarms (acknowledge, comment, clear, silence).
+  const editor = canHandleAlarms();
   const msg = h('div', { 'aria-live': 'polite', id: 'alarms-msg' });
   const live = h('p', { class: 'sr-only', 'aria-live': 'polite', id: 'alarms-live' });
   const activeBox = h('div', { id: 'alarms-active' });
@@ -78,7 +94,7 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
   };
   const cells = (a: Alarm): Array<Node | string> => [fmtDate(a.raisedAt ?? a.ts),
     a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || devName(a.deviceId)) : '–',
-    severityBadge(a.severity), a.message || a.ruleName || '', tEnum('alarmState', a.state), handledBy(a)];
+    severityBadge(a.severity), a.message || a.ruleName || '', stateText(a), handledBy(a)];
   const heads = [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message'), t('devices.status'),
     t('alarms.handled')];
   const drawActive = (unsorted: Alarm[]) => {
@@ -93,7 +109,7 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
           'aria-label': `${t('silences.deviceShort')}: ${a.deviceName || devName(a.deviceId)}`,
           onclick: () => prefillSilence?.(a.deviceId ?? 0),
         }, t('silences.deviceShort')) : null;
-        if (a.state !== 'active') {
+        if (acknowledged(a) && a.state !== 'cleared') {
           row.push(h('div', { class: 'actions' }, h('button', {
             type: 'button', class: 'secondary small', 'data-edit': '',
             'aria-label': `${t('alarms.clear')}: ${a.deviceName ?? a.id}`, onclick: () => void act(a, 'clear', {}),

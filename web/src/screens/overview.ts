@@ -53,7 +53,8 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
         [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message')],
         od.alarms.slice(0, 10).map((a) => [
           fmtDate(a.raisedAt ?? a.ts),
-          a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? String(a.deviceId)) : '–',
+          // A removed device's alarm has no device name (an unacknowledged one stays open): its id.
+          a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || `#${a.deviceId}`) : '–',
           tEnum('severity', a.severity), a.message ?? a.ruleName ?? '']));
     }
     body.replaceChildren(tiles, od.apps.length ? section(t('overview.health'), healthTiles(od, rules)) : '',

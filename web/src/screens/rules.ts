@@ -18,6 +18,8 @@ export interface Rule {
   id: number; name: string; scope: { kind: ScopeKind; id?: number; tag?: string };
   severity: string; kind: CondKind; expression?: string; clearExpression?: string;
   forMs?: number; remindEveryMs?: number; enabled: boolean;
+  // An alarm that clears by itself stays open until a person acknowledges it (default: critical).
+  requireAcknowledge?: boolean;
   silence?: { fixedMs: number; intervalMultiple: number };
   rate?: { key: string; windowMs: number; threshold: number; direction: string };
   actions: Action[]; warnings?: string[]; error?: string;
@@ -169,6 +171,14 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const rateDir = h('select', { id: 'rule-rate-direction' }, ['rise', 'fall', 'either'].map((d) => h('option', { value: d }, t(`rules.dir.${d}`))));
     rateDir.value = r?.rate?.direction ?? 'rise';
     const enabled = h('input', { type: 'checkbox', id: 'rule-enabled', checked: r ? r.enabled !== false : true });
+    // Must be acknowledged: follows the severity (critical) until the user sets it.
+    const requireAck = h('input', {
+      type: 'checkbox', id: 'rule-require-ack',
+      checked: r ? (r.requireAcknowledge ?? r.severity === 'critical') : severity.value === 'critical',
+    });
+    let requireAckSet = r !== null;
+    requireAck.addEventListener('change', () => { requireAckSet = true; });
+    severity.addEventListener('change', () => { if (!requireAckSet) requireAck.checked = severity.value === 'critical'; });
     // The form edits the first action of each type; any others (and fields the
     // form does not show, e.g. headers or "on") are kept as they are.
     const orig: Action[] = r?.actions ?? [];
@@ -214,6 +224,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const body = () => {
       const b: Record<string, unknown> = {
         name: name.value.trim(), severity: severity.value, kind: kind.value, enabled: enabled.checked,
+        requireAcknowledge: requireAck.checked,
         remindEveryMs: Math.round(Number(remindMin.value || 0) * MIN),
       };
       const sk = scopeKind.value as ScopeKind;
@@ -285,7 +296,8 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     },
     h('h2', { id: 'rule-form-title' }, r ? `${t('rules.editTitle')}: ${r.name}` : t('rules.newTitle')),
     h('div', { class: 'row' }, field(t('form.name'), name), field(t('alarms.severity'), severity),
-      h('div', { class: 'field check' }, enabled, h('label', { for: 'rule-enabled' }, t('rules.enabled')))),
+      h('div', { class: 'field check' }, enabled, h('label', { for: 'rule-enabled' }, t('rules.enabled'))),
+      h('div', { class: 'field check' }, requireAck, h('label', { for: 'rule-require-ack' }, t('rules.requireAck')))),
     h('div', { class: 'row' }, field(t('rules.scope'), scopeKind), targetField, tagField),
     h('div', { class: 'row' }, field(t('rules.kind'), kind)), exprBox, silBox, rateBox,
     h('div', { class: 'row' }, field(t('rules.remindMin'), remindMin)),
