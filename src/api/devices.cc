@@ -143,6 +143,13 @@ Result<json> IssueMqttCredentials(ApiContext& ctx, const Device& d) {
               {"downTopic", "devices/" + id + "/down"}};
 }
 
+// The id of the device's newest location history entry, read right after the change that made
+// it (0 when unreadable: the notification then falls back to the current entry).
+int64_t NewestLocationId(ApiContext& ctx, Id device_id) {
+  auto history = ctx.store.ListDeviceLocations({device_id});
+  return history.ok() && !history->empty() ? history->back().id : 0;
+}
+
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
@@ -246,8 +253,10 @@ Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
   }
   Audit(ctx, p, req, d.org_id, "create", "device", std::to_string(d.id));
   if (ctx.on_entity_change) {
-    ctx.on_entity_change(
-        {sta::EntityChange::Kind::kThingCreated, d.org_id, d.id, 0, {}, d.location.has_value()});
+    sta::EntityChange change{
+        sta::EntityChange::Kind::kThingCreated, d.org_id, d.id, 0, {}, d.location.has_value()};
+    if (change.location_changed) change.location_id = NewestLocationId(ctx, d.id);
+    ctx.on_entity_change(change);
   }
   json out = ToJson(d);
   if (!key.empty()) out["apiKey"] = key;
@@ -268,6 +277,7 @@ Result<Device> PatchDeviceFromBody(ApiContext& ctx, const http::Request& req,
                              0,
                              sta::ChangedThingProperties(before, d),
                              sta::LocationChanged(before, d)};
+    if (change.location_changed) change.location_id = NewestLocationId(ctx, d.id);
     if (!change.properties.empty() || change.location_changed) ctx.on_entity_change(change);
   }
   return d;

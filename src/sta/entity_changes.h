@@ -24,6 +24,9 @@ struct EntityChange {
   std::vector<std::string> properties;
   // Things: the device's location was set to a new one (a new location history entry).
   bool location_changed = false;
+  // That new entry's id, read when the change was stored: the notification renders this entry,
+  // not whatever is current when the publisher gets to it (a later move may have come first).
+  int64_t location_id = 0;
 };
 using EntityChangeHook = std::function<void(const EntityChange&)>;
 
