@@ -62,17 +62,16 @@ std::vector<MqttNotification> ChangeNotifications(Catalog& catalog, const std::s
     if (change.kind == K::kThingCreated || !change.properties.empty())
       EntityAndProperties(catalog, base, thing, change.properties, out);
     if (change.location_changed) {
-      const DeviceLocation* entry = change.location_id
-                                        ? catalog.history_entry(change.location_id)
-                                        : catalog.CurrentLocation(change.device_id);
+      const DeviceLocation* entry = change.location_id ? catalog.history_entry(change.location_id)
+                                                       : catalog.CurrentLocation(change.device_id);
       if (entry && entry->device_id == change.device_id) {
         out.push_back(
             {Topic(thing, "Locations"),
              EntityJson(catalog, Make(EntitySet::kLocations, entry->id), base, {}).dump()});
-        out.push_back({Topic(thing, "HistoricalLocations"),
-                       EntityJson(catalog, Make(EntitySet::kHistoricalLocations, entry->id), base,
-                                  {})
-                           .dump()});
+        out.push_back(
+            {Topic(thing, "HistoricalLocations"),
+             EntityJson(catalog, Make(EntitySet::kHistoricalLocations, entry->id), base, {})
+                 .dump()});
       }
     }
     return out;
