@@ -20,7 +20,9 @@
 #      BENCH_STORE_S (15), BENCH_LAT_S (8), BENCH_WINDOW (20 un-acked publishes per device),
 #      BENCH_MQTT_LOAD (the generator binary, default from BYSANS_BUILD_DIR),
 #      BENCH_RATE (offered load of the stored run; default: the raw run's lossless rate).
-#      BENCH_PERF (a file: perf record -g of bysans during the stored run),
+#      BENCH_KEEP (non-empty: keep the temporary folder, data and logs, for a look afterwards),
+#      BENCH_PERF (a file: perf record -g of bysans during the stored run; BENCH_PERF_EVENT
+#      samples another event than CPU time, e.g. page-faults),
 #      BENCH_PERF_STAT (a file: syscalls, context switches, fdatasyncs (= commits) and
 #      pwrites per thread, same phase; BENCH_PERF_STAT_EVENTS adds perf events).
 #      BENCH_LORAWAN=1 (bench/lorawan/run.sh): ChirpStack v4 uplinks instead, published by one
@@ -60,7 +62,7 @@ RAW_PID=""
 cleanup() {
   [[ -n "$RAW_PID" ]] && kill "$RAW_PID" 2>/dev/null && wait "$RAW_PID" 2>/dev/null
   stop_bysans || true
-  rm -rf "$TMP"
+  if [[ -n "${BENCH_KEEP:-}" ]]; then echo "run.sh: kept $TMP (BENCH_KEEP)" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 
@@ -166,7 +168,7 @@ if [ -n "${BENCH_PERF_STAT:-}" ]; then  # BENCH_PERF_STAT=<file>: syscalls and s
     -o "$BENCH_PERF_STAT" -- sleep "$STORE_S" 2>/dev/null &
   PERF_PID=$!
 elif [ -n "${BENCH_PERF:-}" ]; then
-  perf record -q -F "${BENCH_PERF_HZ:-1999}" ${BENCH_PERF_CALLGRAPH:--g} -p "$BYSANS_PID" -o "$BENCH_PERF" -- sleep "$STORE_S" 2>/dev/null &
+  perf record -q ${BENCH_PERF_EVENT:+-e $BENCH_PERF_EVENT} -F "${BENCH_PERF_HZ:-1999}" ${BENCH_PERF_CALLGRAPH:--g} -p "$BYSANS_PID" -o "$BENCH_PERF" -- sleep "$STORE_S" 2>/dev/null &
   PERF_PID=$!
 fi
 STORE_OUT=$("$LOAD" --port "$MQTT_PORT" --devices "$TMP/devices" --mode bysans \
