@@ -368,12 +368,22 @@ int CountStored(const std::string& path) {
   DbPoller poller;
   if (!poller.Open(path)) return 1;
   int64_t last = 0, mqtt = 0, lorawan = 0, lorawan_errors = 0, all = 0;
+  std::map<std::string, int64_t, std::less<>> errors;  // decode error → how many
   poller.Messages(&last, [&](const bysans::sqlite::RawLogEntry& e) {
     ++all;
     const bool error = e.decode_status == bysans::DecodeStatus::kError;
     if (e.transport == bysans::Transport::kMqtt && !error) ++mqtt;
     if (e.transport == bysans::Transport::kLorawan) ++(error ? lorawan_errors : lorawan);
+    if (!error) return;
+    if (auto it = errors.find(e.decode_error); it != errors.end()) {
+      ++it->second;
+    } else if (errors.size() < 20) {  // the first 20 kinds
+      errors.emplace(std::string(e.decode_error), 1);
+    }
   });
+  for (const auto& [message, n] : errors)
+    std::fprintf(stderr, "bench_mqtt_load: %" PRId64 " stored with the decode error: %s\n", n,
+                 message.c_str());
   // lorawan = LoRaWAN uplinks stored and decoded without an error (lorawan_errors: with one).
   std::printf("mqtt=%" PRId64 " all=%" PRId64 " lorawan=%" PRId64 " lorawan_errors=%" PRId64 "\n",
               mqtt, all, lorawan, lorawan_errors);

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "store/sqlite/gateway_touches.h"
+#include "store/sqlite/lorawan_routes.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -111,14 +112,16 @@ class SqliteMqttStore final : public BatchingMqttStore {
     return Status::Ok();
   }
 
-  Status FlushGateways() override {
-    if (gateways_.empty()) return Status::Ok();
+  Status FlushPending() override {
+    if (gateways_.empty() && routes_.empty()) return Status::Ok();
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    return gateways_.Flush(*db);
+    Status gateways = gateways_.Flush(*db);
+    Status routes = routes_.Flush(*db);
+    return gateways.ok() ? routes : gateways;
   }
 
   Result<std::vector<LorawanGateway>> ListGateways(Id org_id) override {
-    BYSANS_RETURN_IF_ERROR(FlushGateways());  // lists every touch so far
+    BYSANS_RETURN_IF_ERROR(FlushPending());  // lists every touch so far
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("SELECT org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks "
@@ -163,11 +166,11 @@ class SqliteMqttStore final : public BatchingMqttStore {
   }
 
   Status SetLorawanApplication(Id device_id, const std::string& application_id) override {
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     return SetLorawanRoute(device_id, application_id, 0);
   }
 
   Result<std::string> LorawanApplication(Id device_id) override {
+    if (auto pending = routes_.Find(device_id)) return pending->application_id;
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("SELECT application_id FROM lorawan_device_apps WHERE device_id=?"));
@@ -356,15 +359,12 @@ class SqliteMqttStore final : public BatchingMqttStore {
 
   Status SetLorawanRoute(Id device_id, const std::string& application_id,
                          Id integration_id) override {
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("INSERT OR REPLACE INTO lorawan_device_apps("
-                                                 "device_id, application_id, integration_id) "
-                                                 "VALUES(?, ?, ?)"));
-    st->Bind(1, device_id).Bind(2, application_id).Bind(3, integration_id);
-    return st->Run();
+    routes_.Set(device_id, LorawanRoute{application_id, integration_id});
+    return Status::Ok();
   }
 
   Result<Id> LorawanIntegration(Id device_id) override {
+    if (auto pending = routes_.Find(device_id)) return pending->integration_id;
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("SELECT integration_id FROM lorawan_device_apps WHERE device_id=?"));
@@ -471,7 +471,8 @@ class SqliteMqttStore final : public BatchingMqttStore {
 
   Pool& pool_;
   const SecretBox& box_;
-  GatewayTouches gateways_;  // gateways seen, not yet written (gateway_touches.h)
+  GatewayTouches gateways_;      // gateways seen, not yet written (gateway_touches.h)
+  PendingLorawanRoutes routes_;  // routes set, not yet written (lorawan_routes.h)
   std::atomic<int64_t> integrations_gen_{0};
   std::map<Id, IntegrationState> states_;  // guarded by mu_
   std::atomic<int64_t> generation_{0};

@@ -95,7 +95,7 @@ int64_t PassiveCheckpoint(Db& db) {
 void SqliteStore::CheckpointLoop() {
   NameThisThread("store-ckpt");
   constexpr auto kPeriod = std::chrono::milliseconds(200);
-  constexpr int kPeriodsPerGatewayFlush = 5;  // gateways seen are written once a second
+  constexpr int kPeriodsPerPendingFlush = 5;  // gateways and routes are written once a second
   int periods = 0;
   const auto idle_before_shrink = std::chrono::milliseconds(opts_.wal_shrink_idle_ms);
   const auto wal_keep_bytes =
@@ -111,9 +111,9 @@ void SqliteStore::CheckpointLoop() {
     ckpt_cv_.wait_for(lk, kPeriod, [&] { return ckpt_stop_; });
     if (ckpt_stop_ || !db.ok()) break;
     lk.unlock();
-    if (++periods % kPeriodsPerGatewayFlush == 0) {
-      if (Status st = mqtt_store_->FlushGateways(); !st.ok())
-        spdlog::warn("store: could not record LoRaWAN gateways: {}", st.message());
+    if (++periods % kPeriodsPerPendingFlush == 0) {
+      if (Status st = mqtt_store_->FlushPending(); !st.ok())
+        spdlog::warn("store: could not record LoRaWAN gateways and routes: {}", st.message());
     }
     // PASSIVE never blocks the writer or readers; the WAL restarts from its
     // beginning once a checkpoint has caught up.
@@ -169,8 +169,8 @@ void SqliteStore::Close() {
   ckpt_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (mqtt_store_) {
-    if (Status st = mqtt_store_->FlushGateways(); !st.ok())
-      spdlog::warn("store: could not record LoRaWAN gateways: {}", st.message());
+    if (Status st = mqtt_store_->FlushPending(); !st.ok())
+      spdlog::warn("store: could not record LoRaWAN gateways and routes: {}", st.message());
   }
   if (writer_db_) (void)writer_db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   closed_ = true;

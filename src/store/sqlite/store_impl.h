@@ -189,11 +189,12 @@ std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 std::unique_ptr<SubjectErasureStore> NewSqliteSubjectErasureStore(Pool& pool, const Clock& clock,
                                                                   std::function<Status()> scrub);
 // The MqttStore over the pool (mqtt.cc); its secrets are sealed with `box`. Gateways seen
-// (TouchGateway) are kept in memory until FlushGateways writes them in one transaction: the
-// checkpoint thread about once a second, ListGateways first, and Close.
+// (TouchGateway) and LoRaWAN routes (SetLorawanRoute) are kept in memory until FlushPending
+// writes them in one transaction each: the checkpoint thread about once a second, ListGateways
+// first, and Close.
 class BatchingMqttStore : public MqttStore {
  public:
-  virtual Status FlushGateways() = 0;
+  virtual Status FlushPending() = 0;
 };
 std::unique_ptr<BatchingMqttStore> NewSqliteMqttStore(Pool& pool, const SecretBox& box);
 // The TargetStore over the pool (targets.cc); header values are sealed with `box`.
