@@ -153,6 +153,12 @@ test('an admin rotates an API key: the new key is shown once, the old one is ref
   assert.equal(await page.locator('#new-api-key').count(), 0);
   assert.equal((await page.content()).includes(fresh), false);
   await axeCheck(page, 'admin-key-rotated');
+  // Phone: the administration does not scroll sideways (its tables scroll in their boxes).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await go(page, '/admin');
+  await page.waitForSelector(`[data-rotate-key="${made.id}"]`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal overflow at 390 px');
+  await shot(page, 'admin-phone');
 }));
 
 test('"new key" on the device page: HTTP ingest key and MQTT password, after a confirmation', { skip }, async () => {

@@ -123,6 +123,25 @@ test('the preview shows every row\'s errors; creating waits until they are fixed
     assert.equal(await page.isDisabled('#csv-start'), true, 'nothing is created while a chosen row has errors');
     assert.match(await page.textContent('#csv-status'), /7 valgte rækker har fejl/);
     await axeCheck(page, 'import-errors');
+    // No English (nor raw keys) in the Danish screen; in English, the errors are English.
+    const en = JSON.parse(readFileSync(new URL('../../web/src/i18n/en.json', import.meta.url), 'utf8'));
+    const da = JSON.parse(readFileSync(new URL('../../web/src/i18n/da.json', import.meta.url), 'utf8'));
+    const english = Object.entries(en).filter(([k, v]) => /^import\./.test(k) && v !== da[k])
+      .map(([, v]) => v.replace(/\{\w+\}.*$/, '').trim()).filter((v) => v.length > 3);
+    const daText = await page.innerText('main');
+    assert.doesNotMatch(daText, /\bimport\.[a-zA-Z_.]+/);
+    // Whole words only ("Import" is inside "Importér").
+    const word = (e) => new RegExp(`(^|[^\\p{L}])${e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}])`, 'u');
+    for (const e of english) assert.doesNotMatch(daText, word(e), `English in the Danish screen: ${e}`);
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await page.setInputFiles('#csv-file', { name: 'fejl.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.waitForSelector('[data-errors="4"]');
+    assert.match(await errorsOf(4), /unknown transport "zigbee"/);
+    await page.selectOption('#lang-select', 'da');
+    await page.waitForFunction(() => document.documentElement.lang === 'da');
+    await page.setInputFiles('#csv-file', { name: 'fejl.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await page.waitForSelector('[data-errors="4"]');
     // Phone: the preview scrolls inside its box, the page does not scroll sideways.
     await page.setViewportSize({ width: 390, height: 844 });
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal overflow at 390 px');
