@@ -65,7 +65,7 @@ export async function importScreen(root: HTMLElement): Promise<void> {
       [t('import.include.col'), t('import.row'), t('devices.name'), t('form.app'), t('form.transport'), 'DevEUI', t('import.position'), t('import.error')],
       rows.map((r) => [box(r), String(r.line), r.body.name ?? '', r.appName, t(`transport.${r.body.transport}`), r.body.devEui ?? '', where(r.body),
         r.errors.length ? h('ul', { class: 'row-errors', 'data-errors': String(r.line) }, r.errors.map((e) => h('li', null, t(e.key, e.vars))))
-          : h('span', { class: 'ok-mark' }, t('import.rowOk'))]), 'import-preview'));
+          : h('span', { class: 'ok-mark' }, t('import.rowOk'))]), 'import-preview cards'));
   };
 
   const load = async () => {
