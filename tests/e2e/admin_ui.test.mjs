@@ -181,7 +181,7 @@ test('"new key" on the device page: HTTP ingest key and MQTT password, after a c
     page.once('dialog', (d) => { question = d.message(); void d.accept(); });
     await page.click('#device-new-key');
     await page.waitForSelector('#device-new-secret');
-    assert.match(question, /holder op med at virke med det samme/);
+    assert.match(question, /Den gamle nøgle holder op med at virke inden for få sekunder/);
     const fresh = (await page.textContent('#device-new-secret')).trim();
     assert.ok(fresh.length > 16 && fresh !== dev.apiKey);
     assert.ok((await ingestStatus(fresh)) < 300, 'the new key sends');
