@@ -3,6 +3,7 @@
 // invitation (api/invitations.cc). Only a global admin adds any user by id.
 // The last admin of an organisation is neither removed nor demoted (409).
 #include "api/common.h"
+#include "api/last_admin.h"
 #include "api/objects.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
@@ -143,23 +144,6 @@ Result<Membership> LoadMember(ApiContext& ctx, http::Request& req, const auth::P
   return Membership{user, o.id, Role::kViewer};
 }
 
-// An organisation keeps at least one admin: removing or demoting its last one would leave no
-// one to manage its members and keys (only a global admin could). kFailedPrecondition then.
-Status KeepsAnAdmin(ApiContext& ctx, Id org_id, Id user_id) {
-  BYSANS_ASSIGN_OR_RETURN(auto ms, ctx.store.ListMembershipsOfOrganization(org_id));
-  bool target_is_admin = false;
-  int admins = 0;
-  for (const auto& m : ms) {
-    if (m.role != Role::kAdmin) continue;
-    ++admins;
-    if (m.user_id == user_id) target_is_admin = true;
-  }
-  if (target_is_admin && admins == 1)
-    return FailedPrecondition("user " + IdStr(user_id) +
-                              " is the organisation's last admin; make another member admin first");
-  return Status::Ok();
-}
-
 Result<http::Response> GetMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Membership key, LoadMember(ctx, req, p));
   auto m = ctx.store.GetMembership(key.user_id, key.org_id);
@@ -189,8 +173,11 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
                       " is not a member of this organisation (invite new members by email)");
     if (!existing.ok()) return existing.status();
   }
-  if (m.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, m.org_id, m.user_id));
-  BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
+  {
+    auto lock = MembershipChangeLock();
+    if (m.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, m.org_id, m.user_id));
+    BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
+  }
   ctx.auth.NoteRevocation();  // a lowered role reaches open streams
   Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), RoleName(m.role));
   BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
@@ -199,8 +186,10 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
 
 Result<http::Response> DeleteMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Membership m, LoadMember(ctx, req, p));
+  auto lock = MembershipChangeLock();
   BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, m.org_id, m.user_id));
   Status st = ctx.store.DeleteMembership(m.user_id, m.org_id);
+  lock.unlock();
   if (st.code() == Code::kNotFound)
     return NotFound("user " + IdStr(m.user_id) + " is not a member of this organisation");
   BYSANS_RETURN_IF_ERROR(st);

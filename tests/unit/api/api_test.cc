@@ -245,6 +245,14 @@ TEST_F(ApiTest, TheLastAdminIsNeitherRemovedNorDemoted) {
     EXPECT_NE(removed.raw.find("last admin"), std::string::npos) << removed.raw;
     EXPECT_EQ(Call("PUT", a_path, who, json{{"role", "editor"}}).status, 409);
   }
+  // Nor by accepting an invitation with a lower role (an existing membership takes its role).
+  Reply inv = Call("POST", OrgPath("/invitations"), root_,
+                   json{{"email", "a1@example.dk"}, {"role", "viewer"}});
+  ASSERT_EQ(inv.status, 201) << inv.raw;
+  Reply accepted =
+      Call("POST", "/api/v1/me/invitations/" + std::to_string(inv.body["id"].get<Id>()) + "/accept",
+           a_login, json::object());
+  EXPECT_EQ(accepted.status, 409) << accepted.raw;
   EXPECT_EQ(Call("GET", a_path, root_).body["role"], "admin");
   // With a second admin, the first may go (here: removes itself).
   User b = MakeUser("a2@example.dk", "Member-pass-for-tests-1", false);
