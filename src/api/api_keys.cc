@@ -3,6 +3,7 @@
 // out-ranks it (role at most the creator's), never outlives it (expiry at most
 // the creator's; the creator's when none is asked for), and is revoked with it
 // (the store deletes keys with their creator key, recursively).
+// Rotating a key gives it a new secret (shown once) and refuses the old one at once.
 // A key created with "mqtt": true is also a user of the supervised MQTT broker for SensorThings
 // over MQTT (server/sta_mqtt.h): its Mosquitto hash is stored beside its SHA-256, and the answer
 // comes once the broker accepts it; revoking it removes the broker user the same way.
@@ -89,18 +90,48 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
   return PagedJson(ToJsonArray(keys.items), keys.total, page);
 }
 
-Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
-  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+// The key `id`, for an admin of its organisation; kNotFound (as for no such key) for a caller
+// outside it, kPermissionDenied for a lower role.
+Result<ApiKey> LoadKeyAsAdmin(ApiContext& ctx, const auth::Principal& p, Id id) {
   auto k = ctx.store.GetApiKey(id);
   Status st = k.ok() ? auth::Require(p, k->org_id, Role::kAdmin) : k.status();
   if (st.code() == Code::kNotFound) return NotFound("no API key with id " + std::to_string(id));
   BYSANS_RETURN_IF_ERROR(st);
+  return *k;
+}
+
+Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(ApiKey k, LoadKeyAsAdmin(ctx, p, id));
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteApiKey(id));  // and the keys it created
   ctx.auth.NoteRevocation();
   // It or a key it created may be a broker user (cheap when none is: no user lines change).
   ReloadBrokerUsers(ctx, id);
-  Audit(ctx, p, req, k->org_id, "delete", "api_key", std::to_string(id), k->name);
+  Audit(ctx, p, req, k.org_id, "delete", "api_key", std::to_string(id), k.name);
   return NoContent();
+}
+
+// A new secret for a key (its name, role, expiry and the keys it created stay): the old secret
+// is refused from the answer on, the new one is answered once (only its hashes are stored). Only
+// an admin of the key's organisation, and never the key itself (a leaked key cannot renew itself).
+Result<http::Response> Rotate(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  BYSANS_ASSIGN_OR_RETURN(ApiKey k, LoadKeyAsAdmin(ctx, p, id));
+  if (p.api_key_id == id)
+    return PermissionDenied("an API key cannot rotate itself; ask an admin of the organisation");
+  auth::Authenticator::NewSecret secret = ctx.auth.NewApiKeySecret();
+  k.prefix = secret.prefix;
+  k.secret_hash = secret.hash;
+  if (!k.mqtt_hash.empty()) {
+    BYSANS_ASSIGN_OR_RETURN(k.mqtt_hash, mqtt::HashBrokerPassword(secret.secret, ctx.random));
+  }
+  BYSANS_RETURN_IF_ERROR(ctx.store.SetApiKeySecret(id, k.prefix, k.secret_hash, k.mqtt_hash));
+  ctx.auth.NoteRevocation();  // streams opened with the old secret end
+  if (!k.mqtt_hash.empty()) ReloadBrokerUsers(ctx, id);
+  Audit(ctx, p, req, k.org_id, "rotate_key", "api_key", std::to_string(id), k.name);
+  json out = ToJson(k);
+  out["key"] = secret.secret;
+  return Json(200, out);
 }
 
 }  // namespace
@@ -114,6 +145,8 @@ void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx) {
   AddAuthed(router, ctx, "GET", list, "API keys of an organisation (no secrets)", bind(List));
   AddAuthed(router, ctx, "DELETE", "/api/v1/api-keys/{id}",
             "Revoke an API key and the keys it created", bind(Delete));
+  AddAuthed(router, ctx, "POST", "/api/v1/api-keys/{id}/rotate",
+            "A new secret for an API key (shown once; the old one stops working)", bind(Rotate));
 }
 
 }  // namespace bysans::api

@@ -5,6 +5,7 @@
 //   POST/GET /organizations/{orgId}/invitations, DELETE .../{invitationId} (org admin)
 //   GET /me/invitations, POST /me/invitations/{invitationId}/accept|decline (the invitee)
 #include "api/common.h"
+#include "api/last_admin.h"
 #include "api/objects.h"
 #include "auth/email.h"
 
@@ -122,7 +123,12 @@ Result<Invitation> LoadMine(ApiContext& ctx, http::Request& req, const User& u) 
 Result<http::Response> Accept(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(User u, Invitee(ctx, p));
   BYSANS_ASSIGN_OR_RETURN(Invitation inv, LoadMine(ctx, req, u));
-  BYSANS_RETURN_IF_ERROR(ctx.store.AcceptInvitation(inv.id, u.id));
+  {
+    // An existing membership takes the invitation's role: never the last admin's demotion.
+    auto lock = MembershipChangeLock();
+    if (inv.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, inv.org_id, u.id));
+    BYSANS_RETURN_IF_ERROR(ctx.store.AcceptInvitation(inv.id, u.id));
+  }
   ctx.auth.NoteRevocation();  // the role may have changed
   Audit(ctx, p, req, inv.org_id, "accept", "invitation", IdStr(inv.id), RoleName(inv.role));
   return Json(200, ToJson(Membership{u.id, inv.org_id, inv.role}));

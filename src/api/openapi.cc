@@ -63,6 +63,7 @@ constexpr Op kOps[] = {
     {"POST", "/api/v1/organizations/{orgId}/api-keys", "ApiKeyInput", "ApiKeyCreated", 201},
     {"GET", "/api/v1/organizations/{orgId}/api-keys", "", "list:ApiKey", 200},
     {"DELETE", "/api/v1/api-keys/{id}", "", "", 204},
+    {"POST", "/api/v1/api-keys/{id}/rotate", "", "ApiKeyCreated", 200},
     {"GET", "/api/v1/audit", "", "list:AuditEntry", 200},
     {"GET", "/api/v1/organizations/{orgId}/audit/export", "", "AuditExport", 200},
     {"GET", "/api/v1/organizations/{orgId}/record-of-processing", "", "RecordOfProcessing", 200},

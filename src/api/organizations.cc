@@ -1,7 +1,9 @@
 // Organisations (create/delete: global admin) and their memberships (org admin).
 // Org admins change the roles of existing members; new members come by
 // invitation (api/invitations.cc). Only a global admin adds any user by id.
+// The last admin of an organisation is neither removed nor demoted (409).
 #include "api/common.h"
+#include "api/last_admin.h"
 #include "api/objects.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
@@ -171,7 +173,11 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
                       " is not a member of this organisation (invite new members by email)");
     if (!existing.ok()) return existing.status();
   }
-  BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
+  {
+    auto lock = MembershipChangeLock();
+    if (m.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, m.org_id, m.user_id));
+    BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
+  }
   ctx.auth.NoteRevocation();  // a lowered role reaches open streams
   Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), RoleName(m.role));
   BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
@@ -180,7 +186,10 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
 
 Result<http::Response> DeleteMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Membership m, LoadMember(ctx, req, p));
+  auto lock = MembershipChangeLock();
+  BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, m.org_id, m.user_id));
   Status st = ctx.store.DeleteMembership(m.user_id, m.org_id);
+  lock.unlock();
   if (st.code() == Code::kNotFound)
     return NotFound("user " + IdStr(m.user_id) + " is not a member of this organisation");
   BYSANS_RETURN_IF_ERROR(st);

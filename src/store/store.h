@@ -154,6 +154,10 @@ class MetaStore {
   virtual Result<std::vector<ApiKey>> ListMqttApiKeys() = 0;
   // Also deletes, recursively, the keys it created (ApiKey::created_by_key).
   virtual Status DeleteApiKey(Id id) = 0;
+  // A new secret for the key (rotation): its prefix, SHA-256 and broker hash ("" for none) are
+  // replaced, so the old secret is unknown at once; kNotFound for no such key.
+  virtual Status SetApiKeySecret(Id id, const std::string& prefix, const std::string& secret_hash,
+                                 const std::string& mqtt_hash) = 0;
 
   virtual Status CreateSession(const Session& s) = 0;
   virtual Result<Session> FindSession(const std::string& token_hash) = 0;

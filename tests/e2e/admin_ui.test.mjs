@@ -1,9 +1,10 @@
-// Administration without the API (issue 21 §2, the decoder part): an editor attaches a decoder
-// to a device on its page and to an application in the administration, and a viewer sees the
-// choice but cannot change it. Against the real server.
+// Administration without the API (issue 21 §2): an editor attaches a decoder to a device on its
+// page and to an application in the administration, and a viewer sees the choice but cannot change
+// it; an admin removes members (not the last admin) and rotates API keys; an editor gives a device
+// a new key; a viewer sees no administration. Against the real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, VIEWER, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, axeCheck } from './lib.mjs';
+import { BASE, VIEWER, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, axeCheck, shot } from './lib.mjs';
 
 useBrowser();
 
@@ -48,5 +49,201 @@ test('decoders are attached to a device and an application in the UI; a viewer c
     await context.request.delete(`${BASE}/api/v1/decoders/${dec.id}`);
     await viewer.context.close();
     await context.close();
+  }
+});
+
+// ---- Members, API keys, device keys and roles (issue 21 §2): against the real server.
+
+const accept = (page) => page.once('dialog', (d) => void d.accept());
+const ingestStatus = async (key) => (await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_rot: 1 }),
+})).status;
+const orgStatusWithKey = async (org, key) => (await fetch(`${BASE}/api/v1/organizations/${org}`, { headers: { 'X-API-Key': key } })).status;
+
+// A fresh organisation of its own (the test's members and keys do not touch the demo's), with an
+// admin and a viewer; the UI is switched to it.
+async function ownOrg(context, page, tag) {
+  const org = await json(await context.request.post(`${BASE}/api/v1/organizations`, { data: { name: `${tag} kommune` } }), 201);
+  const user = async (who, role) => {
+    const u = await json(await context.request.post(`${BASE}/api/v1/users`, {
+      data: { email: `${tag}-${who}@example.dk`, password: `Pass-${tag}-${who}-2026`, name: `${who} ${tag}` },
+    }), 201);
+    await json(await context.request.put(`${BASE}/api/v1/organizations/${org.id}/members/${u.id}`, { data: { role } }), 200);
+    return u;
+  };
+  const admin = await user('ane', 'admin');
+  const viewer = await user('bo', 'viewer');
+  await page.evaluate((id) => localStorage.setItem('bysans.org', String(id)), org.id);
+  await page.reload();
+  await page.waitForSelector('#logout');
+  return { org, admin, viewer };
+}
+
+// Runs `body` as the global admin in an organisation of its own, then deletes it; no console errors.
+async function inOwnOrg(body) {
+  const { context, page, errors } = await adminPage();
+  const tag = tagOf();
+  const own = await ownOrg(context, page, tag);
+  try {
+    await body({ context, page, tag, errors, ...own });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.request.delete(`${BASE}/api/v1/organizations/${own.org.id}`);
+    await context.close();
+  }
+}
+
+test('an admin removes a member after confirming; the last admin is refused', { skip }, () => inOwnOrg(async ({ context, page, org, admin, viewer, errors }) => {
+  await go(page, '/admin');
+  await page.waitForSelector(`[data-remove-member="${viewer.id}"]`);
+  // Dismissing the question removes no one.
+  page.once('dialog', (d) => void d.dismiss());
+  await page.click(`[data-remove-member="${viewer.id}"]`);
+  await page.waitForTimeout(300);
+  let members = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/members`), 200)).items;
+  assert.ok(members.some((m) => m.userId === viewer.id), 'still a member after "cancel"');
+  let question = '';
+  page.once('dialog', (d) => { question = d.message(); void d.accept(); });
+  await page.click(`[data-remove-member="${viewer.id}"]`);
+  await page.waitForSelector('.notice.ok:has-text("er fjernet fra organisationen")');
+  assert.match(question, /Fjern bo .* fra organisationen\?/);
+  members = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/members`), 200)).items;
+  assert.ok(!members.some((m) => m.userId === viewer.id), 'removed');
+  assert.equal(await page.locator(`[data-remove-member="${viewer.id}"]`).count(), 0);
+  // The organisation's last admin: the server refuses and the UI says why, in Danish.
+  accept(page);
+  await page.click(`[data-remove-member="${admin.id}"]`);
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.textContent('.notice.error'), /mindst én administrator/);
+  members = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/members`), 200)).items;
+  assert.ok(members.some((m) => m.userId === admin.id && m.role === 'admin'), 'the last admin stays');
+  // The browser logs the refused request (409): expected here, and the only such entry.
+  const refused = errors.filter((e) => /status of 409 .*\/members\//.test(e));
+  assert.equal(refused.length, 1, errors.join('\n'));
+  errors.splice(0, errors.length, ...errors.filter((e) => !refused.includes(e)));
+  await axeCheck(page, 'admin-members');
+  await shot(page, 'admin-member-removed');
+}));
+
+test('an admin rotates an API key: the new key is shown once, the old one is refused', { skip }, () => inOwnOrg(async ({ context, page, org, tag }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  const made = await json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/api-keys`, {
+    data: { name: `${tag}-ci`, role: 'viewer' },
+  }), 201);
+  assert.equal(await orgStatusWithKey(org.id, made.key), 200);
+  await go(page, '/admin');
+  await page.waitForSelector(`[data-rotate-key="${made.id}"]`);
+  accept(page);
+  await page.click(`[data-rotate-key="${made.id}"]`);
+  await page.waitForSelector('#new-api-key');
+  const fresh = (await page.textContent('#new-api-key')).trim();
+  assert.ok(fresh.length > 16 && fresh !== made.key);
+  assert.match(await page.textContent('.secret-once'), /vises kun én gang/);
+  await page.click('[data-copy="new-api-key"]');
+  await page.waitForFunction(() => document.querySelector('.secret-once .copied')?.textContent);
+  if ((await page.textContent('.secret-once .copied')) === 'Kopieret.') {
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), fresh);
+  }
+  assert.equal(await orgStatusWithKey(org.id, made.key), 401, 'the old key is refused at once');
+  assert.equal(await orgStatusWithKey(org.id, fresh), 200, 'the new key works');
+  // Shown once: a reload does not show it again.
+  await go(page, '/devices');
+  await go(page, '/admin');
+  await page.waitForSelector(`[data-rotate-key="${made.id}"]`);
+  assert.equal(await page.locator('#new-api-key').count(), 0);
+  assert.equal((await page.content()).includes(fresh), false);
+  await axeCheck(page, 'admin-key-rotated');
+  // Phone: the administration does not scroll sideways (its tables scroll in their boxes).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await go(page, '/admin');
+  await page.waitForSelector(`[data-rotate-key="${made.id}"]`);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal overflow at 390 px');
+  await shot(page, 'admin-phone');
+}));
+
+test('"new key" on the device page: HTTP ingest key and MQTT password, after a confirmation', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  const dev = await makeDevice(context, org, `${tag}-http`, 'http');
+  const mq = await makeDevice(context, org, `${tag}-mqtt`, 'mqtt');
+  const lora = await makeDevice(context, org, `${tag}-lora`, 'lorawan');
+  try {
+    assert.ok((await ingestStatus(dev.apiKey)) < 300);
+    await go(page, `/devices/${dev.id}`);
+    // "Cancel" keeps the key.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.click('#device-new-key');
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('#device-new-secret').count(), 0);
+    assert.ok((await ingestStatus(dev.apiKey)) < 300, 'the key still works after "cancel"');
+    let question = '';
+    page.once('dialog', (d) => { question = d.message(); void d.accept(); });
+    await page.click('#device-new-key');
+    await page.waitForSelector('#device-new-secret');
+    assert.match(question, /Den gamle nøgle holder op med at virke inden for få sekunder/);
+    const fresh = (await page.textContent('#device-new-secret')).trim();
+    assert.ok(fresh.length > 16 && fresh !== dev.apiKey);
+    assert.ok((await ingestStatus(fresh)) < 300, 'the new key sends');
+    // The old key stops (the ingest cache forgets it within 5 s).
+    let old = 0;
+    for (let i = 0; i < 40 && old !== 403; i++) { old = await ingestStatus(dev.apiKey); if (old !== 403) await page.waitForTimeout(250); }
+    assert.equal(old, 403, 'the old key is refused ("unknown device key")');
+    await axeCheck(page, 'device-new-key');
+    await shot(page, 'device-new-key');
+    // An MQTT device: a new broker password, with its user name.
+    await go(page, `/devices/${mq.id}`);
+    assert.equal(await page.textContent('#device-new-key'), 'Ny adgangskode');
+    accept(page);
+    await page.click('#device-new-key');
+    await page.waitForSelector('#device-new-secret');
+    assert.ok((await page.textContent('#device-new-secret')).trim().length > 12);
+    assert.match(await page.textContent('.secret-rows'), new RegExp(`device-${mq.id}`));
+    // A LoRaWAN device has no key of ours.
+    await go(page, `/devices/${lora.id}`);
+    assert.equal(await page.locator('#device-new-key').count(), 0);
+    // Phone: no sideways scrolling with the secret shown.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await go(page, `/devices/${dev.id}`);
+    accept(page);
+    await page.click('#device-new-key');
+    await page.waitForSelector('#device-new-secret');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal overflow at 390 px');
+    assert.deepEqual(errors, []);
+  } finally {
+    for (const d of [dev, mq, lora]) await context.request.delete(`${BASE}/api/v1/devices/${d.id}`);
+    await context.close();
+  }
+});
+
+test('a viewer and an operator see no administration: no admin menu, no edit, import or key buttons', { skip: skip || (!VIEWER.email && 'no viewer') }, async () => {
+  const admin = await adminPage();
+  const org = await orgOf(admin.context);
+  const tag = tagOf();
+  const dev = await makeDevice(admin.context, org, `${tag}-v`, 'http');
+  const operator = { email: `${tag}-op@example.dk`, password: `Pass-${tag}-op-2026` };
+  const op = await json(await admin.context.request.post(`${BASE}/api/v1/users`, { data: { ...operator, name: `op ${tag}` } }), 201);
+  await json(await admin.context.request.put(`${BASE}/api/v1/organizations/${org}/members/${op.id}`, { data: { role: 'operator' } }), 200);
+  try {
+    for (const who of [VIEWER, operator]) {
+      const { context, page, errors } = await newPage();
+      await login(page, who);
+      assert.equal(await page.locator('#main-nav a[href="/admin"]').count(), 0, who.email);
+      await go(page, '/devices');
+      assert.equal(await page.locator('a[href="/devices/new"], a[href="/import"]').count(), 0, who.email);
+      await go(page, `/devices/${dev.id}`);
+      assert.equal(await page.locator('#device-new-key, a[href$="/edit"], button.danger, [data-edit]').count(), 0, who.email);
+      for (const path of ['/admin', '/import', '/devices/new']) {
+        await go(page, path);
+        assert.equal(await page.locator('main .notice.error').count(), 1, `${path} says no access (${who.email})`);
+        assert.equal(await page.locator('main form, [data-rotate-key], [data-remove-member], #csv-file').count(), 0, path);
+      }
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  } finally {
+    await admin.context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);
+    await admin.context.request.delete(`${BASE}/api/v1/users/${op.id}`);
+    await admin.context.close();
   }
 });

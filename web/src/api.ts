@@ -160,6 +160,8 @@ export const api = {
   members: (orgId: number) => all<Member>(`/api/v1/organizations/${orgId}/members`),
   setRole: (orgId: number, userId: number, role: Role) =>
     request<Member>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'PUT', body: { role } }),
+  removeMember: (orgId: number, userId: number) =>
+    request<void>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'DELETE' }),
   // New members come by invitation (by email); the invitee accepts it.
   invitations: (orgId: number) => all<Invitation>(`/api/v1/organizations/${orgId}/invitations`),
   invite: (orgId: number, email: string, role: Role) =>
@@ -173,6 +175,12 @@ export const api = {
   createApiKey: (orgId: number, body: { name: string; role: Role; expiresAt?: string }) =>
     request<ApiKey>(`/api/v1/organizations/${orgId}/api-keys`, { method: 'POST', body }),
   deleteApiKey: (id: number) => request<void>(`/api/v1/api-keys/${id}`, { method: 'DELETE' }),
+  // A new secret for the key, answered once; the old one stops working.
+  rotateApiKey: (id: number) => request<ApiKey>(`/api/v1/api-keys/${id}/rotate`, { method: 'POST' }),
+  // A device's new credentials, answered once: an HTTP device's ingest key or an MQTT device's broker password.
+  rotateDeviceKey: (id: number) =>
+    request<{ apiKey?: string; mqtt?: { username: string; password: string; host: string; port: number } }>(
+      `/api/v1/devices/${id}/rotate-key`, { method: 'POST' }),
   audit: (orgId: number) => request<Page<AuditEntry>>(`/api/v1/audit${qs({ orgId, limit: 200 })}`),
   uiConfig: () => optional<{ tileUrl?: string; tileAttribution?: string }>('/api/v1/ui-config'),
   alarms: (orgId: number, state?: string) =>

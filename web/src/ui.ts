@@ -92,3 +92,26 @@ export function requireFilled(fields: Array<HTMLInputElement | HTMLTextAreaEleme
   return false;
 }
 
+
+// A secret the server answers once (an API key, a device's key or broker password): the warning,
+// the secret (selectable) and a copy button. `rows` adds labelled lines (e.g. the broker's user).
+export function secretOnce(message: string, secret: string, id: string, rows: Array<[string, string]> = []): HTMLElement {
+  const code = h('code', { class: 'secret', id }, secret);
+  const done = h('span', { class: 'copied', 'aria-live': 'polite' });
+  const copy = h('button', {
+    type: 'button', class: 'secondary small', 'data-copy': id,
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(secret);
+        done.textContent = t('secret.copied');
+      } catch {
+        getSelection()?.selectAllChildren(code);  // no clipboard (insecure page): select it for Ctrl+C
+        done.textContent = t('secret.selectToCopy');
+      }
+    },
+  }, t('secret.copy'));
+  return h('div', { class: 'notice ok secret-once', role: 'status' },
+    h('p', null, message),
+    rows.length ? h('dl', { class: 'secret-rows' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, h('code', null, v))])) : null,
+    code, h('p', { class: 'row' }, copy, done));
+}

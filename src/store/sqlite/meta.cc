@@ -747,6 +747,13 @@ Status SqliteStore::DeleteApiKey(Id id) {
   return Modify(db, "DELETE FROM api_keys WHERE id=?", "api key", id);
 }
 
+Status SqliteStore::SetApiKeySecret(Id id, const std::string& prefix,
+                                    const std::string& secret_hash, const std::string& mqtt_hash) {
+  LEASE(db);
+  return Modify(db, "UPDATE api_keys SET prefix=?, secret_hash=?, mqtt_hash=? WHERE id=?",
+                "api key", prefix, secret_hash, mqtt_hash, id);
+}
+
 // ---- sessions
 
 Status SqliteStore::CreateSession(const Session& s) {

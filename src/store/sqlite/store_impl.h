@@ -269,6 +269,8 @@ class SqliteStore final : public Store {
   Result<Paged<ApiKey>> ListApiKeys(Id org_id, Page page) override;
   Result<std::vector<ApiKey>> ListMqttApiKeys() override;
   Status DeleteApiKey(Id id) override;
+  Status SetApiKeySecret(Id id, const std::string& prefix, const std::string& secret_hash,
+                         const std::string& mqtt_hash) override;
   Status CreateSession(const Session& s) override;
   Result<Session> FindSession(const std::string& token_hash) override;
   Status DeleteSession(const std::string& token_hash) override;

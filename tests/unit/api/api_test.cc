@@ -195,6 +195,81 @@ TEST_F(ApiTest, DeletedApiKeyStopsAtOnce) {
   EXPECT_EQ(Call("GET", OrgPath(), Creds::Key(key)).status, 401);
 }
 
+TEST_F(ApiTest, RotatedApiKeyAnswersANewSecretOnceAndRefusesTheOld) {
+  Reply made = Call("POST", OrgPath("/api-keys"), root_, json{{"name", "ci"}, {"role", "editor"}});
+  ASSERT_EQ(made.status, 201) << made.raw;
+  const std::string old_key = made.body["key"].get<std::string>();
+  const std::string path = "/api/v1/api-keys/" + std::to_string(made.body["id"].get<Id>());
+  // The key itself (even an admin key) cannot renew itself; an editor key is refused too.
+  Reply admin = Call("POST", OrgPath("/api-keys"), root_, json{{"name", "adm"}, {"role", "admin"}});
+  ASSERT_EQ(admin.status, 201) << admin.raw;
+  const std::string admin_key = admin.body["key"].get<std::string>();
+  Reply self =
+      Call("POST", "/api/v1/api-keys/" + std::to_string(admin.body["id"].get<Id>()) + "/rotate",
+           Creds::Key(admin_key));
+  EXPECT_EQ(self.status, 403) << self.raw;
+  EXPECT_NE(self.raw.find("cannot rotate itself"), std::string::npos) << self.raw;
+  EXPECT_EQ(Call("POST", path + "/rotate", Creds::Key(old_key)).status, 403);  // editor
+  EXPECT_EQ(Call("POST", "/api/v1/api-keys/999999/rotate", root_).status, 404);
+
+  Reply rotated = Call("POST", path + "/rotate", Creds::Key(admin_key));
+  ASSERT_EQ(rotated.status, 200) << rotated.raw;
+  const std::string new_key = rotated.body["key"].get<std::string>();
+  EXPECT_NE(new_key, old_key);
+  EXPECT_EQ(rotated.body["name"], "ci");
+  EXPECT_EQ(rotated.body["role"], "editor");
+  EXPECT_EQ(rotated.body["prefix"], new_key.substr(0, 10));
+  EXPECT_EQ(Call("GET", OrgPath(), Creds::Key(old_key)).status, 401);
+  EXPECT_EQ(Call("GET", OrgPath(), Creds::Key(new_key)).status, 200);
+  // Not shown again, and audited.
+  Reply list = Call("GET", OrgPath("/api-keys"), root_);
+  EXPECT_EQ(list.raw.find(new_key), std::string::npos);
+  Reply audit = Call("GET", "/api/v1/audit?limit=1000&orgId=" + std::to_string(org_), root_);
+  bool audited = false;
+  for (const auto& e : audit.body["items"])
+    audited |= e["action"] == "rotate_key" && e["objectType"] == "api_key" &&
+               e["objectId"] == std::to_string(made.body["id"].get<Id>());
+  EXPECT_TRUE(audited) << audit.raw;
+  EXPECT_EQ(audit.raw.find(new_key), std::string::npos);
+}
+
+TEST_F(ApiTest, TheLastAdminIsNeitherRemovedNorDemoted) {
+  User a = MakeUser("a1@example.dk", "Member-pass-for-tests-1", false);
+  std::string a_path = OrgPath("/members/" + std::to_string(a.id));
+  ASSERT_EQ(Call("PUT", a_path, root_, json{{"role", "admin"}}).status, 200);
+  Creds a_login = Login("a1@example.dk", "Member-pass-for-tests-1");
+  // Alone: refused for the admin and for a global admin, both ways.
+  for (const Creds& who : {a_login, root_}) {
+    Reply removed = Call("DELETE", a_path, who);
+    EXPECT_EQ(removed.status, 409) << removed.raw;
+    EXPECT_NE(removed.raw.find("last admin"), std::string::npos) << removed.raw;
+    EXPECT_EQ(Call("PUT", a_path, who, json{{"role", "editor"}}).status, 409);
+  }
+  // Nor by accepting an invitation with a lower role (an existing membership takes its role).
+  Reply inv = Call("POST", OrgPath("/invitations"), root_,
+                   json{{"email", "a1@example.dk"}, {"role", "viewer"}});
+  ASSERT_EQ(inv.status, 201) << inv.raw;
+  Reply accepted =
+      Call("POST", "/api/v1/me/invitations/" + std::to_string(inv.body["id"].get<Id>()) + "/accept",
+           a_login, json::object());
+  EXPECT_EQ(accepted.status, 409) << accepted.raw;
+  EXPECT_EQ(Call("GET", a_path, root_).body["role"], "admin");
+  // With a second admin, the first may go (here: removes itself).
+  User b = MakeUser("a2@example.dk", "Member-pass-for-tests-1", false);
+  std::string b_path = OrgPath("/members/" + std::to_string(b.id));
+  ASSERT_EQ(Call("PUT", b_path, a_login, json{{"role", "admin"}}).status, 404);  // invite by email
+  ASSERT_EQ(Call("PUT", b_path, root_, json{{"role", "admin"}}).status, 200);
+  EXPECT_EQ(Call("PUT", b_path, a_login, json{{"role", "editor"}}).status, 200);  // demoted
+  EXPECT_EQ(Call("PUT", b_path, a_login, json{{"role", "admin"}}).status, 200);
+  EXPECT_EQ(Call("DELETE", a_path, a_login).status, 204);
+  EXPECT_EQ(Call("DELETE", b_path, root_).status, 409);  // b is now the last
+  // Non-admin members are removed as before.
+  User c = MakeUser("c@example.dk", "Member-pass-for-tests-1", false);
+  std::string c_path = OrgPath("/members/" + std::to_string(c.id));
+  ASSERT_EQ(Call("PUT", c_path, root_, json{{"role", "viewer"}}).status, 200);
+  EXPECT_EQ(Call("DELETE", c_path, root_).status, 204);
+}
+
 TEST_F(ApiTest, OrganizationCrud) {
   Reply list = Call("GET", "/api/v1/organizations", root_);
   ASSERT_EQ(list.status, 200);

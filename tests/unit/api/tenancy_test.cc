@@ -377,7 +377,7 @@ TEST_F(TenancyTest, EditorsCannotManageKeysOrMembers) {
       EXPECT_EQ(reply.status, 403) << r.method << " " << target << ": " << reply.raw;
     }
   }
-  EXPECT_EQ(calls, 2 * 10);
+  EXPECT_EQ(calls, 2 * 11);
   EXPECT_EQ(Snapshot(), before);
   // Editors do change devices.
   EXPECT_EQ(

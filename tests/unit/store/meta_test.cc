@@ -342,6 +342,12 @@ TEST_F(MetaTest, ApiKeysSessionsAudit) {
   EXPECT_EQ(store_->GetApiKey(created->id)->expires_ms, 123);
   EXPECT_EQ(store_->CreateApiKey(k).status().code(), Code::kAlreadyExists);
   EXPECT_EQ(store_->ListApiKeys(org.id, {})->total, 1);
+  // Rotation: the old hash is unknown at once, the new one finds the same key.
+  ASSERT_TRUE(store_->SetApiKeySecret(created->id, "bys_cd", "aabb", "").ok());
+  EXPECT_EQ(store_->FindApiKeyByHash("ffee").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->FindApiKeyByHash("aabb")->id, created->id);
+  EXPECT_EQ(store_->GetApiKey(created->id)->prefix, "bys_cd");
+  EXPECT_EQ(store_->SetApiKeySecret(999999, "p", "h", "").code(), Code::kNotFound);
   ASSERT_TRUE(store_->DeleteApiKey(created->id).ok());
   EXPECT_EQ(store_->GetApiKey(created->id).status().code(), Code::kNotFound);
 

@@ -1,9 +1,9 @@
 import { h, field } from '../dom';
 import { decoderPicker } from '../decoderPicker';
-import { api, request, Role } from '../api';
+import { api, request, ApiError, Role } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
-import { title, section, table, notice, errorText, loading } from '../ui';
+import { title, section, table, notice, errorText, loading, secretOnce } from '../ui';
 
 const ROLES: Role[] = ['viewer', 'operator', 'editor', 'admin'];
 
@@ -11,6 +11,11 @@ function roleSelect(value: Role, label: string): HTMLSelectElement {
   const s = h('select', { 'aria-label': label }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));
   s.value = value;
   return s;
+}
+
+// A member change the server refuses with 409: the organisation's last admin would go.
+function memberError(e: unknown): string {
+  return e instanceof ApiError && e.code === 'failed_precondition' ? t('admin.lastAdmin') : errorText(e);
 }
 
 function guarded(box: HTMLElement, fn: () => Promise<void>): Promise<void> {
@@ -61,13 +66,27 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
     const msg = h('div', { 'aria-live': 'polite' });
     const email = h('input', { type: 'email', required: true, autocomplete: 'off', id: 'invite-email' });
     const role = roleSelect('viewer', t('admin.role'));
-    members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role')],
+    members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role'), t('admin.actions')],
       list.map((m) => {
-        const sel = roleSelect(m.role, `${t('admin.role')}: ${m.name || m.email}`);
+        const who = m.name || m.email;
+        const sel = roleSelect(m.role, `${t('admin.role')}: ${who}`);
         sel.addEventListener('change', async () => {
-          try { await api.setRole(orgId, m.userId, sel.value as Role); msg.replaceChildren(notice(t('form.saved'), 'ok')); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); sel.value = m.role; }
+          try { await api.setRole(orgId, m.userId, sel.value as Role); msg.replaceChildren(notice(t('form.saved'), 'ok')); } catch (e) { msg.replaceChildren(notice(memberError(e), 'error')); sel.value = m.role; }
         });
-        return [m.name, m.email, sel];
+        // The server refuses to remove (or demote) the organisation's last admin (409).
+        const remove = h('button', {
+          type: 'button', class: 'danger small', 'data-remove-member': String(m.userId), 'aria-label': `${t('admin.removeMember')}: ${who}`,
+          onclick: async () => {
+            if (!confirm(t('admin.confirmRemoveMember', { name: who }))) return;
+            try {
+              await api.removeMember(orgId, m.userId);
+              if (m.userId === state.session?.user.id) { location.assign('/'); return; }  // removed oneself
+              await drawMembers();
+              members.prepend(notice(t('admin.memberRemoved', { name: who }), 'ok'));
+            } catch (e) { msg.replaceChildren(notice(memberError(e), 'error')); }
+          },
+        }, t('admin.removeMember'));
+        return [m.name, m.email, sel, remove];
       })),
       ...(pending.length === 0 ? [] : [table(t('admin.invitations'), [t('admin.email'), t('admin.role'), t('admin.expires'), t('admin.actions')],
         pending.map((i) => [i.email, t(`role.${i.role}`), fmtDate(i.expiresAt), h('button', {
@@ -95,13 +114,24 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
       msg,
       list.length === 0 ? h('p', null, t('admin.noKeys')) : table(t('admin.apiKeys'),
         [t('admin.keyName'), t('admin.role'), t('admin.expires'), t('admin.actions')],
-        list.map((k) => [k.name, t(`role.${k.role}`), fmtDate(k.expiresAt ?? null), h('button', {
+        list.map((k) => [k.name, t(`role.${k.role}`), fmtDate(k.expiresAt ?? null), h('div', { class: 'row' }, h('button', {
+          type: 'button', class: 'secondary small', 'data-edit': '', 'data-rotate-key': String(k.id), 'aria-label': `${t('admin.rotateKey')}: ${k.name}`,
+          onclick: async () => {
+            if (!confirm(t('admin.confirmRotateKey', { name: k.name }))) return;
+            try {
+              const rotated = await api.rotateApiKey(k.id);
+              await drawKeys();
+              // Shown once: rendered after the list redraw, never stored.
+              keys.prepend(secretOnce(t('admin.rotatedOnce', { name: k.name }), rotated.key ?? '', 'new-api-key'));
+            } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
+          },
+        }, t('admin.rotateKey')), h('button', {
           type: 'button', class: 'danger small', 'data-edit': '', 'aria-label': `${t('admin.delete')} ${k.name}`,
           onclick: async () => {
             if (!confirm(t('admin.confirmDelete', { name: k.name }))) return;
             try { await api.deleteApiKey(k.id); drawKeys(); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
           },
-        }, t('admin.delete'))])),
+        }, t('admin.delete')))])),
       h('form', {
         class: 'inline', 'data-edit': '', id: 'api-key-form',
         onsubmit: async (e: Event) => {
@@ -113,8 +143,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
             });
             await drawKeys();
             // Shown once: rendered after the list redraw, never stored.
-            keys.prepend(h('div', { class: 'notice ok', role: 'status' },
-              h('p', null, t('admin.keyOnce')), h('code', { class: 'secret', id: 'new-api-key' }, created.key ?? '')));
+            keys.prepend(secretOnce(t('admin.keyOnce'), created.key ?? '', 'new-api-key'));
           } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
         },
       }, field(t('admin.keyName'), name), field(t('admin.role'), role), field(t('admin.expires'), expires),

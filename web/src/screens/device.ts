@@ -8,7 +8,7 @@ import { KeyNames, isTechnicalKey, keyLabel, modelKeyNames } from '../keys';
 import { decoderPicker } from '../decoderPicker';
 import { t, tEnum, fmtValue, fmtDate, fmtAgo, fmtNum } from '../i18n';
 import { orgData, canEdit, state, computeStatus, onLive } from '../state';
-import { title, section, table, badge, notice, unavailable, errorText, loading } from '../ui';
+import { title, section, table, badge, notice, unavailable, errorText, loading, secretOnce } from '../ui';
 import { navigate } from '../router';
 import { chartThresholds, gapThresholdS } from '../chart';
 import { timePlot, followWidth } from '../plot';
@@ -268,6 +268,27 @@ function downlinkPanel(d: Device): HTMLElement {
   return box;
 }
 
+// "New key" (editors): an HTTP device's ingest key or an MQTT device's broker password is replaced;
+// the old one stops working at once, the new one is shown here once with a copy button.
+function newKeyButton(d: Device, out: HTMLElement): HTMLElement | null {
+  if (d.transport !== 'http' && d.transport !== 'mqtt') return null;
+  const mqtt = d.transport === 'mqtt';
+  return h('button', {
+    type: 'button', class: 'secondary', id: 'device-new-key', 'data-edit': '',
+    onclick: async () => {
+      if (!confirm(t(mqtt ? 'device.confirmNewPassword' : 'device.confirmNewKey', { name: d.name }))) return;
+      try {
+        const r = await api.rotateDeviceKey(d.id);
+        out.replaceChildren(r.mqtt
+          ? secretOnce(t('device.newPasswordOnce'), r.mqtt.password, 'device-new-secret',
+            [[t('device.mqttUser'), r.mqtt.username], [t('device.mqttBroker'), `${r.mqtt.host}:${r.mqtt.port}`]])
+          : secretOnce(t('device.newKeyOnce'), r.apiKey ?? '', 'device-new-secret'));
+        out.scrollIntoView({ block: 'nearest' });
+      } catch (e) { out.replaceChildren(notice(errorText(e), 'error')); }
+    },
+  }, t(mqtt ? 'device.newPassword' : 'device.newKey'));
+}
+
 export async function deviceScreen(root: HTMLElement, p: Record<string, string>): Promise<() => void> {
   const id = Number(p.id);
   const [d, latest, keys] = await Promise.all([api.device(id), api.latest(id), api.keys(id)]);
@@ -276,8 +297,10 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     ? await optional<DeviceModel>(`/api/v1/device-models/${d.deviceModelId}`).catch(() => null) : null;
   const names = modelKeyNames(model?.doc);
   if (!state.data) void orgData();
+  const secretBox = h('div', { id: 'device-secret' });
   const actions = canEdit() ? [
     h('a', { class: 'button', href: `/devices/${id}/edit`, 'data-edit': '' }, t('device.edit')),
+    newKeyButton(d, secretBox),
     h('button', {
       type: 'button', class: 'danger', 'data-edit': '',
       onclick: async () => {
@@ -287,7 +310,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
         navigate('/devices');
       },
     }, t('device.delete'))] : [];
-  root.appendChild(title(d.name, h('div', { class: 'actions' }, actions)));
+  root.append(title(d.name, h('div', { class: 'actions' }, actions)), secretBox);
   const latestItems = latest.items;
   const valueText = (v: unknown, unit?: string) => `${fmtValue(v)}${unit ? ` ${unit}` : ''}`;
   const latestTable = (items: Reading[], name: string) =>

@@ -2,7 +2,7 @@ import { h, field } from '../dom';
 import { api, Device } from '../api';
 import { t } from '../i18n';
 import { orgData, canEdit, state } from '../state';
-import { title, notice, errorText } from '../ui';
+import { title, notice, errorText, secretOnce } from '../ui';
 import { navigate } from '../router';
 
 export async function deviceFormScreen(root: HTMLElement, p: Record<string, string>): Promise<void> {
@@ -60,7 +60,7 @@ export async function deviceFormScreen(root: HTMLElement, p: Record<string, stri
           if (created.apiKey) {
             form.replaceWith(h('div', { class: 'card' },
               notice(t('form.saved'), 'ok'),
-              h('p', null, t('form.apiKeyOnce')), h('code', { class: 'secret', id: 'device-api-key' }, created.apiKey),
+              secretOnce(t('form.apiKeyOnce'), created.apiKey, 'device-api-key'),
               h('p', null, h('a', { class: 'button', href: `/devices/${created.id}` }, created.name))));
           } else {
             navigate(`/devices/${created.id}`);
