@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "core/random.h"
 #include "http/router.h"
+#include "ingest/device_cache.h"
 #include "model/retention.h"
 #include "pipeline/pipeline.h"
 #include "sta/entity_changes.h"
@@ -55,6 +56,10 @@ struct ApiContext {
   sta::EntityChangeHook on_entity_change;
   // One "denied" audit entry per (caller, organisation) and minute.
   std::shared_ptr<AuditThrottle> denied_audits = std::make_shared<AuditThrottle>();
+  // HTTP ingest's device keys (api/ingest.cc); a rotated or deleted device is forgotten at once
+  // (api/devices.cc).
+  std::shared_ptr<ingest::DeviceKeyCache> ingest_keys =
+      std::make_shared<ingest::DeviceKeyCache>(store, clock);
 };
 
 // Each file under api/ registers its own routes.

@@ -225,6 +225,7 @@ Result<http::Response> RotateKey(ApiContext& ctx, http::Request& req, const auth
     return FailedPrecondition("only HTTP and MQTT devices have credentials to rotate");
   std::string key = ctx.random.Token(32);
   BYSANS_RETURN_IF_ERROR(ctx.store.SetDeviceIngestKey(d.id, auth::Sha256Hex(key)));
+  ctx.ingest_keys->ForgetDevice(d.id);  // the old key stops at once
   Audit(ctx, p, req, d.org_id, "rotate_key", "device", std::to_string(d.id));
   return Json(200, json{{"apiKey", key}});
 }
@@ -286,6 +287,7 @@ Result<Device> PatchDeviceFromBody(ApiContext& ctx, const http::Request& req,
 Status DeleteLoadedDevice(ApiContext& ctx, const http::Request& req, const auth::Principal& p,
                           const Device& d) {
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteDevice(d.id));
+  ctx.ingest_keys->ForgetDevice(d.id);
   if (d.transport == Transport::kMqtt) {
     BYSANS_RETURN_IF_ERROR(ctx.store.mqtt().DeleteCredential(d.id));
     AwaitBroker(ctx, d.id);  // the broker refuses them before the answer

@@ -39,7 +39,7 @@ class FlattenerPool {
 
 struct IngestState {
   explicit IngestState(ApiContext& ctx)
-      : cache(ctx.store, ctx.clock),
+      : cache(ctx.ingest_keys),
         ok(Messages(ctx, "ok")),
         bad_request(Messages(ctx, "bad_request")),
         forbidden(Messages(ctx, "forbidden")),
@@ -56,7 +56,7 @@ struct IngestState {
                                {{"transport", "http"}, {"result", result}});
   }
 
-  ingest::DeviceKeyCache cache;
+  std::shared_ptr<ingest::DeviceKeyCache> cache;  // ApiContext::ingest_keys
   FlattenerPool flatteners;
   prometheus::Counter& ok;
   prometheus::Counter& bad_request;
@@ -78,7 +78,7 @@ void Receive(ApiContext& ctx, const std::shared_ptr<IngestState>& state, http::R
         PermissionDenied("missing device key: send ?apiKey=KEY or the X-API-Key header")));
     return;
   }
-  auto device = state->cache.Find(auth::Sha256Hex(key));
+  auto device = state->cache->Find(auth::Sha256Hex(key));
   if (!device.ok()) {
     if (device.status().code() == Code::kNotFound) {
       state->forbidden.Increment();

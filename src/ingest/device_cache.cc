@@ -7,8 +7,10 @@ DeviceKeyCache::DeviceKeyCache(MetaStore& store, const Clock& clock, DeviceCache
 
 Result<std::shared_ptr<const Device>> DeviceKeyCache::Find(const std::string& key_hash) {
   TimeMs now = clock_.NowMs();
+  uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    generation = generation_;
     auto it = entries_.find(key_hash);
     if (it != entries_.end() && it->second.expires_ms > now) {
       if (!it->second.device) return NotFound("unknown ingest key");
@@ -30,7 +32,8 @@ Result<std::shared_ptr<const Device>> DeviceKeyCache::Find(const std::string& ke
   std::shared_ptr<const Device> device = e.device;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    InsertLocked(key_hash, std::move(e), now);
+    // A device forgotten meanwhile may have been found by its old key: answer, do not keep.
+    if (generation == generation_) InsertLocked(key_hash, std::move(e), now);
   }
   if (!device) return NotFound("unknown ingest key");
   return device;
@@ -42,6 +45,14 @@ void DeviceKeyCache::InsertLocked(const std::string& key_hash, Entry e, TimeMs n
     if (entries_.size() >= options_.max_entries) entries_.clear();
   }
   entries_[key_hash] = std::move(e);
+}
+
+void DeviceKeyCache::ForgetDevice(Id device_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++generation_;
+  std::erase_if(entries_, [device_id](const auto& kv) {
+    return kv.second.device && kv.second.device->id == device_id;
+  });
 }
 
 size_t DeviceKeyCache::size() const {

@@ -1,7 +1,8 @@
 // A small in-memory cache in front of MetaStore::FindDeviceByIngestKey, for
 // the HTTP ingest hot path. Entries live at most `ttl_ms` (default 5 s), so a
-// rotated or deleted ingest key stops working — and a changed device (e.g.
-// maintenance flag) is seen — within that time; "no such key" answers are
+// changed device (e.g. maintenance flag) is seen within that time; a rotated or
+// deleted key stops working at once when the API calls ForgetDevice (and within
+// the TTL for a change made past it, e.g. by another process); "no such key" answers are
 // cached for `negative_ttl_ms` (default 1 s) so floods of bad keys do not hit
 // the database, while a newly created device works within 1 s at worst.
 // Bounded: at `max_entries` expired entries are swept, and if it is still
@@ -35,6 +36,9 @@ class DeviceKeyCache {
   // The device whose ingest key has the hex SHA-256 `key_hash`: kNotFound when
   // none; other store errors are returned and not cached.
   Result<std::shared_ptr<const Device>> Find(const std::string& key_hash);
+  // Forgets the device's entries (its key was rotated, or it was deleted): its old key is looked
+  // up again by the next Find, and a lookup that started before this call is not cached.
+  void ForgetDevice(Id device_id);
 
   size_t size() const;
 
@@ -50,6 +54,7 @@ class DeviceKeyCache {
   DeviceCacheOptions options_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
+  uint64_t generation_ = 0;  // bumped by ForgetDevice
 };
 
 }  // namespace bysans::ingest

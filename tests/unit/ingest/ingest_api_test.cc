@@ -211,15 +211,22 @@ TEST_F(IngestApiTest, SenmlBodyIsStored) {
   EXPECT_EQ(Receive(R"({"n":"x"})", "application/senml+json").status, 400);
 }
 
-TEST_F(IngestApiTest, RotatedKeyStopsWorkingWithinTheCacheTtl) {
+TEST_F(IngestApiTest, RotatedKeyStopsWorkingAtOnce) {
   EXPECT_EQ(Receive(R"({"a":1})").status, 204);  // now cached
   Reply rot = Call("POST", Dev("/rotate-key"), root_);
   ASSERT_EQ(rot.status, 200) << rot.raw;
   std::string new_key = rot.body["apiKey"];
   EXPECT_EQ(Receive(R"({"a":2})", "application/json", new_key).status, 204);
+  EXPECT_EQ(Receive(R"({"a":3})").status, 403) << "the cache forgot the old key";
   clock_.Advance(5'001);
-  EXPECT_EQ(Receive(R"({"a":3})").status, 403);
-  EXPECT_EQ(Receive(R"({"a":4})", "application/json", new_key).status, 204);
+  EXPECT_EQ(Receive(R"({"a":4})").status, 403);
+  EXPECT_EQ(Receive(R"({"a":5})", "application/json", new_key).status, 204);
+}
+
+TEST_F(IngestApiTest, DeletedDevicesKeyStopsWorkingAtOnce) {
+  EXPECT_EQ(Receive(R"({"a":1})").status, 204);  // now cached
+  ASSERT_EQ(Call("DELETE", Dev(""), root_).status, 204);
+  EXPECT_EQ(Receive(R"({"a":2})").status, 403);
 }
 
 TEST_F(IngestApiTest, DeviceInMaintenanceStillStores) {
