@@ -25,6 +25,29 @@ function popup(r: DeviceRow, latest: Record<string, { value: unknown; unit?: str
     h('a', { href: `/devices/${r.d.id}` }, t('map.open')));
 }
 
+// A base map in `el` with the configured tiles (GET /ui-config), also the dashboards' map widget's.
+export function baseMap(el: HTMLElement, cfg: { tileUrl?: string; tileAttribution?: string } | null): L.Map {
+  const map = L.map(el, { preferCanvas: false, worldCopyJump: true }).setView([56.2, 10.5], 7);
+  const tileUrl = cfg && typeof cfg.tileUrl === 'string' ? cfg.tileUrl : OSM;
+  if (tileUrl && tileUrl !== 'none') {
+    L.tileLayer(tileUrl, {
+      maxZoom: 19, attribution: cfg?.tileAttribution ?? (tileUrl === OSM ? OSM_ATTR : ''),
+    }).addTo(map);
+  }
+  return map;
+}
+
+// A located device's marker, coloured by its status, with its latest values in the popup.
+export function deviceMarker(r: DeviceRow, latest: () => Record<string, { value: unknown; unit?: string }> | undefined): L.Marker {
+  const m = L.marker([r.d.location!.lat, r.d.location!.lon], {
+    icon: L.divIcon({ className: `dev-marker st-${r.status}`, iconSize: [16, 16] }),
+    title: `${r.d.name} – ${t(`status.${r.status}`)}`, alt: r.d.name, keyboard: true,
+    st: r.status,
+  } as L.MarkerOptions);
+  m.bindPopup(() => popup(r, latest()));
+  return m;
+}
+
 const STATUSES: Status[] = ['ok', 'silent', 'alarm', 'maintenance', 'unknown'];
 
 export async function mapScreen(root: HTMLElement): Promise<() => void> {
@@ -47,13 +70,7 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
     field(t('devices.app'), appSel), field(t('devices.status'), statusSel)), count, legend, mapEl);
   if (missing > 0) root.appendChild(notice(t('map.noLocation', { n: missing })));
 
-  const map = L.map(mapEl, { preferCanvas: false, worldCopyJump: true }).setView([56.2, 10.5], 7);
-  const tileUrl = cfg && typeof cfg.tileUrl === 'string' ? cfg.tileUrl : OSM;
-  if (tileUrl && tileUrl !== 'none') {
-    L.tileLayer(tileUrl, {
-      maxZoom: 19, attribution: cfg?.tileAttribution ?? (tileUrl === OSM ? OSM_ATTR : ''),
-    }).addTo(map);
-  }
+  const map = baseMap(mapEl, cfg);
   const cluster = L.markerClusterGroup({
     chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
     iconCreateFunction: (c) => {
@@ -66,15 +83,7 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
       });
     },
   });
-  const markers = located.map((r) => {
-    const m = L.marker([r.d.location!.lat, r.d.location!.lon], {
-      icon: L.divIcon({ className: `dev-marker st-${r.status}`, iconSize: [16, 16] }),
-      title: `${r.d.name} – ${t(`status.${r.status}`)}`, alt: r.d.name, keyboard: true,
-      st: r.status,
-    } as L.MarkerOptions);
-    m.bindPopup(() => popup(r, od.latest.get(r.d.id)?.readings));
-    return { r, m };
-  });
+  const markers = located.map((r) => ({ r, m: deviceMarker(r, () => od.latest.get(r.d.id)?.readings) }));
   map.addLayer(cluster);
   const apply = (fit: boolean) => {
     const app = appSel.value;
