@@ -109,7 +109,7 @@ function alarms(w: Extract<Widget, { type: 'alarms' }>, index: number, od: OrgDa
   const body = open.length
     ? h('ul', { class: 'alarm-list' }, open.slice(0, 50).map((a) => h('li', { 'data-severity': a.severity ?? null },
       h('span', { class: `sev sev-${a.severity ?? 'info'}` }, a.severity ? t(`severity.${a.severity}`) : ''), ' ',
-      a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName ?? deviceName(od, a.deviceId)) : null,
+      a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || deviceName(od, a.deviceId)) : null,
       ': ', a.message ?? a.ruleName ?? '')))
     : h('p', { class: 'empty' }, t('dash.noAlarms'));
   return {
