@@ -126,9 +126,23 @@ test('dashboards: compose, save, view, edit, phone layout, viewer, delete', { sk
     const after = await json(await context.request.get(`${BASE}/api/v1/dashboards/${id}`), 200);
     assert.deepEqual(after.layout.widgets.map((x) => x.type), ['alarms', 'latest', 'timeseries']);
 
-    // A dashboard without a name is not sent: the form says so.
+    // Danish and English, no raw keys: the view and the editor.
+    const raw = /\b(dash|device|compare|role)\.[a-zA-Z_.]+/;
+    assert.doesNotMatch(await page.innerText('main'), raw);
     await page.click('#dash-edit');
     await page.waitForSelector('#dash-form');
+    assert.doesNotMatch(await page.innerText('main'), raw);
+    assert.match(await page.innerText('#dash-form'), /Tilføj element/);
+    assert.match(await page.innerText('#dash-form'), /Alarmliste/);
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en' && document.querySelector('#dash-form'));
+    assert.match(await page.innerText('#dash-form'), /Add widget/);
+    assert.match(await page.innerText('#dash-form'), /Alarm list/);
+    assert.doesNotMatch(await page.innerText('main'), raw);
+    await page.selectOption('#lang-select', 'da');
+    await page.waitForFunction(() => document.documentElement.lang === 'da' && document.querySelector('#dash-form'));
+
+    // A dashboard without a name is not sent: the form says so.
     await page.fill('#dash-name', '');
     await page.click('#dash-save');
     await page.waitForSelector('#dash-form .notice.error');
