@@ -2,7 +2,7 @@
 # UI benchmark: starts the real bysans with the demo and the built web UI,
 # then runs web/bench/ui-bench.mjs (playwright-core + Debian's chromium).
 # Prints one line:
-#   BENCH ui first_load_kb=<n> first_load_ms=<n> list_10k_render_ms=<n> list_10k_filter_ms=<n> compare_1000_ms=<n>
+#   BENCH ui first_load_kb=<n> first_load_ms=<n> list_10k_render_ms=<n> list_10k_filter_ms=<n> compare_1000_ms=<n> dashboard_8x7d_ms=<n>
 # Needs web/dist (make web) and web/node_modules (npm ci).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

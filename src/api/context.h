@@ -98,4 +98,6 @@ void RegisterStaWriteRoutes(http::Router& router, ApiContext& ctx);
 void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
 // "Erase a data subject" jobs (api/subject_erasure_routes.cc).
 void RegisterSubjectErasureRoutes(http::Router& router, ApiContext& ctx);
+// Saved dashboards (api/dashboards.cc).
+void RegisterDashboardRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

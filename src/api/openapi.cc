@@ -179,6 +179,12 @@ constexpr Op kOps[] = {
     {"POST", "/sta/v1.1/$batch", "StaBatch", "StaBatchResponses", 200},
     {"PATCH", "/sta/v1.1/{*path}", "StaPatchInput", "StaResource", 200},
     {"DELETE", "/sta/v1.1/{*path}", "", "", 204},
+    // api/dashboards.cc: saved dashboards (issue 21 §4).
+    {"POST", "/api/v1/organizations/{orgId}/dashboards", "DashboardInput", "Dashboard", 201},
+    {"GET", "/api/v1/organizations/{orgId}/dashboards", "", "Dashboards", 200},
+    {"GET", "/api/v1/dashboards/{id}", "", "Dashboard", 200},
+    {"PUT", "/api/v1/dashboards/{id}", "DashboardInput", "Dashboard", 200},
+    {"DELETE", "/api/v1/dashboards/{id}", "", "", 204},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -322,6 +328,34 @@ void ApplicationSchemas(json& s) {
   props["effectiveRetention"] = {{"$ref", "#/components/schemas/Retention"}};
   s["Application"] = Obj(props);
   SubjectErasureSchemas(s);
+}
+
+// api/dashboards.cc, api/dashboard_layout.h.
+void DashboardSchemas(json& s, const json& role) {
+  json series = Obj({{"deviceId", Int()}, {"key", Str()}}, {"deviceId", "key"});
+  json widget =
+      Obj({{"type", {{"type", "string"}, {"enum", {"timeseries", "latest", "alarms", "map"}}}},
+           {"title", Str()},
+           {"period", {{"type", "string"}, {"enum", {"24h", "7d", "30d"}}}},
+           {"series", {{"type", "array"}, {"items", series}, {"maxItems", 16}}},
+           {"deviceId", Int()},
+           {"key", Str()},
+           {"applicationId", Int()}},
+          {"type"});
+  widget["description"] =
+      "timeseries: period, series; latest: deviceId, key; alarms; map: applicationId";
+  json layout = Obj({{"widgets", {{"type", "array"}, {"items", widget}, {"maxItems", 24}}}});
+  json props = {{"name", Str()}, {"minRole", role}, {"layout", layout}};
+  json input = Obj(props, {"name", "layout"});
+  input["additionalProperties"] = false;
+  s["DashboardInput"] = input;
+  props["id"] = Int();
+  props["orgId"] = Int();
+  props["createdAt"] = Time();
+  props["updatedAt"] = Time();
+  s["Dashboard"] = Obj(props);
+  s["Dashboards"] =
+      Obj({{"items", {{"type", "array"}, {"items", Ref("Dashboard")}}}, {"total", Int()}});
 }
 
 // api/open_data.cc and api/open_data_public.cc.
@@ -551,6 +585,7 @@ json Components() {
   }
   ApplicationSchemas(s);
   OpenDataSchemas(s);
+  DashboardSchemas(s, role);
   json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
                        {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},
                       {"lat", "lon"});

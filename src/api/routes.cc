@@ -33,6 +33,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterStaWriteRoutes(router, ctx);        // api/sta_write.cc: its writes
   RegisterOrgExportRoutes(router, ctx);       // api/org_export.cc: export, import
   RegisterSubjectErasureRoutes(router, ctx);  // api/subject_erasure_routes.cc
+  RegisterDashboardRoutes(router, ctx);       // api/dashboards.cc
 }
 
 }  // namespace bysans::api

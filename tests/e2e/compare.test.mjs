@@ -8,16 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, shot, axeCheck, settled } from './lib.mjs';
+import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, shot, axeCheck, settled, senml } from './lib.mjs';
 
 useBrowser();
-
-async function senml(key, records) {
-  const r = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/senml+json' }, body: JSON.stringify(records),
-  });
-  assert.ok(r.status >= 200 && r.status < 300, `ingest answered ${r.status}: ${await r.text()}`);
-}
 
 // The school's application: klasse-1 (CO₂ 1,600 over the warning rule's 1,000, battery 15 %),
 // klasse-2 (22.5 °C over the critical rule's 22), klasse-3 (silent: its only readings are 5 hours

@@ -142,3 +142,11 @@ export async function makeDevice(context, org, name, transport) {
   if (transport === 'lorawan') body.devEui = `e2e0${Date.now().toString(16)}`.slice(0, 16).padEnd(16, '0');
   return json(await context.request.post(`${BASE}/api/v1/applications/${apps[0].id}/devices`, { data: body }), 201);
 }
+
+// Posts SenML records (with their own times) to a device's ingest key; asserts a 2xx.
+export async function senml(key, records) {
+  const r = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/senml+json' }, body: JSON.stringify(records),
+  });
+  assert.ok(r.status >= 200 && r.status < 300, `ingest answered ${r.status}: ${await r.text()}`);
+}

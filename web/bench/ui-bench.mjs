@@ -1,7 +1,7 @@
 // UI benchmark against a running bysans (BYSANS_URL, BYSANS_ADMIN_EMAIL,
 // BYSANS_ADMIN_PASSWORD). Prints one line:
 //   BENCH ui first_load_kb=<n> first_load_ms=<n> list_10k_render_ms=<n> list_10k_filter_ms=<n>
-//            compare_1000_ms=<n>
+//            compare_1000_ms=<n> dashboard_8x7d_ms=<n>
 // first_load: a fresh browser profile (empty cache) with a valid session
 // opens "/" until the overview shows its counts; kb = bytes on the wire.
 // list_10k: the device list endpoint is answered with 10,000 synthetic
@@ -9,6 +9,8 @@
 // compare_1000: the server is loaded with an application of 1,000 HTTP devices (created and
 // sent a reading of five keys each through the API, and a rule on CO₂), then the comparison
 // screen of that application is opened until its table of 1,000 rows is painted.
+// dashboard_8x7d: 8 HTTP devices each sent 7 days of 10-minute CO₂ (SenML with its own times), a
+// saved dashboard of one time series of the 8, opened until every widget is drawn.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
@@ -115,13 +117,15 @@ async function pool(items, n, fn) {
   }));
 }
 
+// The JSON body of an API answer of the expected status.
+async function ok(res, status) {
+  if (res.status() !== status) throw new Error(`${res.url()}: ${res.status()} ${await res.text()}`);
+  return res.json();
+}
+
 async function loadCompareApp(n) {
   const context = await session();
   const req = context.request;
-  const ok = async (res, status) => {
-    if (res.status() !== status) throw new Error(`${res.url()}: ${res.status()} ${await res.text()}`);
-    return res.json();
-  };
   const org = (await ok(await req.get(`${BASE}/api/v1/organizations`), 200)).items[0].id;
   const app = await ok(await req.post(`${BASE}/api/v1/organizations/${org}/applications`,
     { data: { name: `Bench sammenligning ${Date.now()}` } }), 201);
@@ -143,14 +147,17 @@ async function loadCompareApp(n) {
   return app.id;
 }
 
-async function compare1000(appId) {
+// Median of 5 client-side navigations from the overview (the organisation's data loaded and
+// cached) to `path` until `selector` is painted; `check(page)` after each.
+async function timeNavigations(path, selector, check = async () => {}) {
   const context = await session();
   const page = await context.newPage();
   await page.goto(`${BASE}/`);
-  await page.waitForSelector('#count-total', { timeout: 60000 }); // the organisation's data is loaded and cached
+  await page.waitForSelector('#count-total', { timeout: 60000 });
   const times = [];
   for (let i = 0; i < 5; i++) {
-    times.push(await navigateUntil(page, `/compare?app=${appId}`, '#compare-table[aria-rowcount="1001"] tbody tr[data-id]'));
+    times.push(await navigateUntil(page, path, selector));
+    await check(page);
     await page.evaluate(() => { history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate')); });
     await page.waitForSelector('#count-total');
   }
@@ -158,16 +165,55 @@ async function compare1000(appId) {
   return median(times);
 }
 
+const compare1000 = (appId) =>
+  timeNavigations(`/compare?app=${appId}`, '#compare-table[aria-rowcount="1001"] tbody tr[data-id]');
+
+async function loadDashboard() {
+  const context = await session();
+  const req = context.request;
+  const org = (await ok(await req.get(`${BASE}/api/v1/organizations`), 200)).items[0].id;
+  const app = await ok(await req.post(`${BASE}/api/v1/organizations/${org}/applications`,
+    { data: { name: `Bench dashboard ${Date.now()}` } }), 201);
+  const now = Math.floor(Date.now() / 1000);
+  const series = [];
+  await pool(Array.from({ length: 8 }, (_, i) => i), 4, async (i) => {
+    const d = await ok(await req.post(`${BASE}/api/v1/applications/${app.id}/devices`, {
+      data: { name: `Dashboard ${i + 1}`, transport: 'http', expectedIntervalS: 600 },
+    }), 201);
+    const week = [];
+    for (let ago = 7 * 86400; ago >= 0; ago -= 600) week.push({ n: 'co2', u: 'ppm', v: 450 + ((ago / 600 + i * 17) % 144) * 4, t: now - ago });
+    for (let k = 0; k < week.length; k += 500) {  // at most 1,000 readings a message (ingest/flatten.h)
+      const res = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(d.apiKey)}`, {
+        method: 'POST', headers: { 'Content-Type': 'application/senml+json' }, body: JSON.stringify(week.slice(k, k + 500)),
+      });
+      if (res.status >= 300) throw new Error(`ingest: ${res.status} ${await res.text()}`);
+    }
+    series[i] = { deviceId: d.id, key: 'co2' };
+  });
+  const dash = await ok(await req.post(`${BASE}/api/v1/organizations/${org}/dashboards`, {
+    data: { name: 'Bench 8 x 7 d', layout: { widgets: [{ type: 'timeseries', period: '7d', series }] } },
+  }), 201);
+  await context.close();
+  return dash.id;
+}
+
+const dashboard8x7d = (id) => timeNavigations(`/dashboards/${id}`, '#dash-grid[data-ready="1"]', async (page) => {
+  const points = await page.$eval('#dash-grid .chart', (c) => Number(c.dataset.points));
+  const legend = await page.$eval('#dash-grid .chart', (c) => c.dataset.legend.split(',').length);
+  if (points < 160 || legend !== 8) throw new Error(`dashboard drew ${points} points of ${legend} series`);
+});
+
 try {
   const loads = [];
   for (let i = 0; i < 3; i++) loads.push(await firstLoad());
   const l = await list10k();
   const cmp = await compare1000(await loadCompareApp(1000));
+  const dash = await dashboard8x7d(await loadDashboard());
   const kb = median(loads.map((x) => x.kb));
   const ms = median(loads.map((x) => x.ms));
   console.log(`BENCH ui first_load_kb=${kb.toFixed(1)} first_load_ms=${Math.round(ms)} ` +
     `list_10k_render_ms=${l.render.toFixed(1)} list_10k_filter_ms=${l.filter.toFixed(1)} ` +
-    `compare_1000_ms=${cmp.toFixed(1)}`);
+    `compare_1000_ms=${cmp.toFixed(1)} dashboard_8x7d_ms=${dash.toFixed(1)}`);
 } finally {
   await browser.close();
 }

@@ -126,6 +126,15 @@ export async function all<T>(path: string, params: Record<string, string | numbe
   return out;
 }
 
+// Saved dashboards (api/dashboards.cc): widgets as the server validates them.
+export type Widget =
+  | { type: 'timeseries'; title?: string; period: '24h' | '7d' | '30d'; series: Array<{ deviceId: number; key: string }> }
+  | { type: 'latest'; title?: string; deviceId: number; key: string }
+  | { type: 'alarms'; title?: string }
+  | { type: 'map'; title?: string; applicationId: number };
+export interface DashboardInput { name: string; minRole: Role; layout: { widgets: Widget[] } }
+export interface Dashboard extends DashboardInput { id: number; orgId: number; createdAt: string; updatedAt: string }
+
 export const api = {
   login: (email: string, password: string) =>
     request<Session>('/api/v1/auth/login', { method: 'POST', body: { email, password }, no401: true }),
@@ -185,4 +194,11 @@ export const api = {
   uiConfig: () => optional<{ tileUrl?: string; tileAttribution?: string }>('/api/v1/ui-config'),
   alarms: (orgId: number, state?: string) =>
     optional<Page<Alarm>>(`/api/v1/organizations/${orgId}/alarms${qs({ state, limit: 200 })}`),
+  dashboards: (orgId: number) => request<{ items: Dashboard[] }>(`/api/v1/organizations/${orgId}/dashboards`),
+  dashboard: (id: number) => request<Dashboard>(`/api/v1/dashboards/${id}`),
+  createDashboard: (orgId: number, body: DashboardInput) =>
+    request<Dashboard>(`/api/v1/organizations/${orgId}/dashboards`, { method: 'POST', body }),
+  updateDashboard: (id: number, body: DashboardInput) =>
+    request<Dashboard>(`/api/v1/dashboards/${id}`, { method: 'PUT', body }),
+  deleteDashboard: (id: number) => request<void>(`/api/v1/dashboards/${id}`, { method: 'DELETE' }),
 };

@@ -33,6 +33,11 @@ route('/open-data', 'nav.openData', async (root) => (await import('./screens/ope
 route('/privacy', 'nav.privacy', async (root) => (await import('./screens/privacy')).privacyScreen(root));
 route('/decoders', 'nav.decoders', decodersScreen);
 route('/admin', 'nav.admin', adminScreen);
+// Saved dashboards (issue 21 §4).
+route('/dashboards', 'nav.dashboards', async (root) => (await import('./screens/dashboards')).dashboardsScreen(root));
+route('/dashboards/new', 'dash.new', async (root, p) => (await import('./screens/dashboardEditor')).dashboardEditorScreen(root, p));
+route('/dashboards/:id/edit', 'dash.edit', async (root, p) => (await import('./screens/dashboardEditor')).dashboardEditorScreen(root, p));
+route('/dashboards/:id', 'nav.dashboards', async (root, p) => (await import('./screens/dashboards')).dashboardScreen(root, p));
 
 const app = document.getElementById('app') as HTMLElement;
 let cleanup: Cleanup;
@@ -50,7 +55,7 @@ function langSelect(): HTMLElement {
 function shell(main: HTMLElement): HTMLElement {
   const path = location.pathname;
   const links: Array<[string, string]> = [
-    ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
+    ['/', 'nav.overview'], ['/dashboards', 'nav.dashboards'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
     ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'], ['/privacy', 'nav.privacy'],
   ];

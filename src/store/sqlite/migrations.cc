@@ -516,6 +516,16 @@ INSERT INTO device_locations(device_id, time, location)
 )sql",
       // 26: an alarm awaiting acknowledgement after it cleared (AddAlarmAwaitingAck).
       {"SELECT 1;", AddAlarmAwaitingAck},
+      // 27: dashboards a user composes and saves (issue 21 §4, store/dashboard_store.h): the
+      // least role that sees one (model RoleCode) and its layout of widgets as JSON text.
+      R"sql(
+CREATE TABLE IF NOT EXISTS dashboards(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, min_role INTEGER NOT NULL, layout TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dashboards_org ON dashboards(org_id);
+)sql",
   };
   return kList;
 }

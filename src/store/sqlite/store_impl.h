@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/string_map.h"
+#include "store/dashboard_store.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/open_data_store.h"
@@ -184,6 +185,8 @@ std::unique_ptr<RuleStore> NewSqliteRuleStore(Pool& pool);
 std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
 // The OpenDataStore over the pool (open_data.cc).
 std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
+// The DashboardStore over the pool (dashboards.cc).
+std::unique_ptr<DashboardStore> NewSqliteDashboardStore(Pool& pool);
 // The SubjectErasureStore over the pool (subject_erasure.cc); `scrub` empties the free pages and
 // the WAL (SqliteStore::ScrubFreePages + ScrubWal).
 std::unique_ptr<SubjectErasureStore> NewSqliteSubjectErasureStore(Pool& pool, const Clock& clock,
@@ -306,6 +309,7 @@ class SqliteStore final : public Store {
   MqttStore& mqtt() override;  // mqtt.cc
   TargetStore& targets() override { return *targets_; }
   OpenDataStore& open_data() override { return *open_data_; }
+  DashboardStore& dashboards() override { return *dashboards_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   const SecretBox& secrets() override { return *secrets_; }
 
@@ -405,6 +409,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<RuleStore> rules_;               // rules.cc
   std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
   std::unique_ptr<OpenDataStore> open_data_;       // open_data.cc
+  std::unique_ptr<DashboardStore> dashboards_;     // dashboards.cc
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<TargetStore> targets_;           // targets.cc

@@ -19,6 +19,7 @@ struct Tenant {
   Id invitation = 0;                        // api/invitations.cc
   Id dataset = 0;                           // api/open_data.cc (unpublished: public routes 404)
   Id data_target = 0;                       // api/data_targets.cc
+  Id dashboard = 0;                         // api/dashboards.cc
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
   Creds admin_key, editor_key, viewer_key;
@@ -114,6 +115,11 @@ class TenancyTest : public ApiFixture {
     t.data_target = Created(
         Call("POST", "/api/v1/applications/" + std::to_string(t.app) + "/data-targets", root_,
              json{{"name", "target-" + n}, {"url", "https://example.com/" + n}, {"paused", true}}));
+    t.dashboard = Created(
+        Call("POST", org + "/dashboards", root_,
+             json{{"name", "dash-" + n},
+                  {"layout",
+                   {{"widgets", {{{"type", "latest"}, {"deviceId", t.device}, {"key", "t"}}}}}}}));
   }
 
   // The route pattern with every placeholder replaced by tenant t's object.
@@ -167,6 +173,8 @@ class TenancyTest : public ApiFixture {
           id = t.data_target;
         else if (name == "id" && prev == "datasets")
           id = t.dataset;
+        else if (name == "id" && prev == "dashboards")
+          id = t.dashboard;
         EXPECT_NE(id, 0) << "the tenancy matrix has no object for {" << name << "} in " << pattern
                          << ": extend Fill()";
         value = std::to_string(id);
@@ -184,8 +192,13 @@ class TenancyTest : public ApiFixture {
     json s;
     std::string org = "/api/v1/organizations/" + std::to_string(a_.org);
     for (const std::string& path :
-         {org, org + "/applications", org + "/devices", org + "/device-models", org + "/members",
-          org + "/api-keys", org + "/invitations",
+         {org,
+          org + "/applications",
+          org + "/devices",
+          org + "/device-models",
+          org + "/members",
+          org + "/api-keys",
+          org + "/invitations",
           "/api/v1/audit?limit=10000&orgId=" + std::to_string(a_.org),
           std::string("/api/v1/users?limit=10000"),
           "/api/v1/applications/" + std::to_string(a_.app),
@@ -197,7 +210,9 @@ class TenancyTest : public ApiFixture {
           "/api/v1/integrations/chirpstack/" + std::to_string(a_.chirpstack),
           "/api/v1/integrations/mqtt/" + std::to_string(a_.mqtt_integration),
           "/api/v1/open-data/datasets/" + std::to_string(a_.dataset),
-          org + "/open-data/datasets"}) {
+          org + "/open-data/datasets",
+          "/api/v1/dashboards/" + std::to_string(a_.dashboard),
+          org + "/dashboards"}) {
       Reply r = Call("GET", path, root_);
       EXPECT_EQ(r.status, 200) << path << " " << r.raw;
       s[path] = r.body;

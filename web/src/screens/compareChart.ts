@@ -14,7 +14,7 @@ import { ChartThreshold, RuleForChart, alignSeries, chartThresholds, inSchoolHou
 import { Quantity, valueOf } from '../health';
 import { timePlot, followWidth, DEVICE_COLORS } from '../plot';
 
-const RANGES: Array<{ key: string; ms: number; bucket: string; bucketS: number }> = [
+export const RANGES: Array<{ key: string; ms: number; bucket: string; bucketS: number }> = [
   { key: '24h', ms: 86_400_000, bucket: '15m', bucketS: 900 },
   { key: '7d', ms: 7 * 86_400_000, bucket: '1h', bucketS: 3_600 },
   { key: '30d', ms: 30 * 86_400_000, bucket: '1h', bucketS: 3_600 },

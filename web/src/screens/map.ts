@@ -1,14 +1,15 @@
 // The map: every located device as a small coloured marker (status), in
-// clusters. Markers are divIcons styled from the bundled CSS; with no tiles
+// clusters, filtered by application and status (kept in the URL: ?app=&status=,
+// so a filtered map can be linked). Markers are divIcons styled from the bundled CSS; with no tiles
 // reachable the map shows markers on a plain background.
 import L from 'leaflet';
 import 'leaflet.markercluster';
 import 'leaflet/dist/leaflet.css';
 import 'leaflet.markercluster/dist/MarkerCluster.css';
-import { h } from '../dom';
+import { h, field } from '../dom';
 import { api } from '../api';
 import { t, fmtValue, fmtAgo } from '../i18n';
-import { orgData, DeviceRow } from '../state';
+import { orgData, DeviceRow, Status } from '../state';
 import { title, badge, notice } from '../ui';
 
 const OSM = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
@@ -24,24 +25,52 @@ function popup(r: DeviceRow, latest: Record<string, { value: unknown; unit?: str
     h('a', { href: `/devices/${r.d.id}` }, t('map.open')));
 }
 
-export async function mapScreen(root: HTMLElement): Promise<() => void> {
-  root.appendChild(title(t('map.title')));
-  const [od, cfg] = await Promise.all([orgData(), api.uiConfig().catch(() => null)]);
-  const legend = h('ul', { class: 'legend', 'aria-label': t('devices.status') },
-    (['ok', 'silent', 'alarm', 'maintenance', 'unknown'] as const).map((s) => h('li', null, badge(s))));
-  const mapEl = h('div', { id: 'map', class: 'map', role: 'region', 'aria-label': t('map.label') });
-  const located = od.rows.filter((r) => r.d.location && Number.isFinite(r.d.location.lat));
-  const missing = od.rows.length - located.length;
-  root.append(legend, mapEl);
-  if (missing > 0) root.appendChild(notice(t('map.noLocation', { n: missing })));
-
-  const map = L.map(mapEl, { preferCanvas: false, worldCopyJump: true }).setView([56.2, 10.5], 7);
+// A base map in `el` with the configured tiles (GET /ui-config), also the dashboards' map widget's.
+export function baseMap(el: HTMLElement, cfg: { tileUrl?: string; tileAttribution?: string } | null): L.Map {
+  const map = L.map(el, { preferCanvas: false, worldCopyJump: true }).setView([56.2, 10.5], 7);
   const tileUrl = cfg && typeof cfg.tileUrl === 'string' ? cfg.tileUrl : OSM;
   if (tileUrl && tileUrl !== 'none') {
     L.tileLayer(tileUrl, {
       maxZoom: 19, attribution: cfg?.tileAttribution ?? (tileUrl === OSM ? OSM_ATTR : ''),
     }).addTo(map);
   }
+  return map;
+}
+
+// A located device's marker, coloured by its status, with its latest values in the popup.
+export function deviceMarker(r: DeviceRow, latest: () => Record<string, { value: unknown; unit?: string }> | undefined): L.Marker {
+  const m = L.marker([r.d.location!.lat, r.d.location!.lon], {
+    icon: L.divIcon({ className: `dev-marker st-${r.status}`, iconSize: [16, 16] }),
+    title: `${r.d.name} – ${t(`status.${r.status}`)}`, alt: r.d.name, keyboard: true,
+    st: r.status,
+  } as L.MarkerOptions);
+  m.bindPopup(() => popup(r, latest()));
+  return m;
+}
+
+const STATUSES: Status[] = ['ok', 'silent', 'alarm', 'maintenance', 'unknown'];
+
+export async function mapScreen(root: HTMLElement): Promise<() => void> {
+  root.appendChild(title(t('map.title')));
+  const [od, cfg] = await Promise.all([orgData(), api.uiConfig().catch(() => null)]);
+  const params = new URLSearchParams(location.search);
+  const appSel = h('select', { id: 'map-app' }, h('option', { value: '' }, t('devices.all')),
+    od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));
+  const statusSel = h('select', { id: 'map-status' }, h('option', { value: '' }, t('devices.all')),
+    STATUSES.map((s) => h('option', { value: s }, t(`status.${s}`))));
+  appSel.value = od.apps.some((a) => String(a.id) === params.get('app')) ? String(params.get('app')) : '';
+  statusSel.value = STATUSES.includes(params.get('status') as Status) ? String(params.get('status')) : '';
+  const count = h('p', { class: 'count', id: 'map-count', 'aria-live': 'polite' });
+  const legend = h('ul', { class: 'legend', 'aria-label': t('devices.status') },
+    STATUSES.map((s) => h('li', null, badge(s))));
+  const mapEl = h('div', { id: 'map', class: 'map', role: 'region', 'aria-label': t('map.label') });
+  const located = od.rows.filter((r) => r.d.location && Number.isFinite(r.d.location.lat));
+  const missing = od.rows.length - located.length;
+  root.append(h('div', { class: 'row filters', role: 'search' },
+    field(t('devices.app'), appSel), field(t('devices.status'), statusSel)), count, legend, mapEl);
+  if (missing > 0) root.appendChild(notice(t('map.noLocation', { n: missing })));
+
+  const map = baseMap(mapEl, cfg);
   const cluster = L.markerClusterGroup({
     chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
     iconCreateFunction: (c) => {
@@ -54,18 +83,25 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
       });
     },
   });
-  const markers = located.map((r) => {
-    const m = L.marker([r.d.location!.lat, r.d.location!.lon], {
-      icon: L.divIcon({ className: `dev-marker st-${r.status}`, iconSize: [16, 16] }),
-      title: `${r.d.name} – ${t(`status.${r.status}`)}`, alt: r.d.name, keyboard: true,
-      st: r.status,
-    } as L.MarkerOptions);
-    m.bindPopup(() => popup(r, od.latest.get(r.d.id)?.readings));
-    return m;
-  });
-  cluster.addLayers(markers);
+  const markers = located.map((r) => ({ r, m: deviceMarker(r, () => od.latest.get(r.d.id)?.readings) }));
   map.addLayer(cluster);
-  if (markers.length) map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 15 });
+  const apply = (fit: boolean) => {
+    const app = appSel.value;
+    const st = statusSel.value;
+    const shown = markers.filter(({ r }) => (!app || String(r.d.applicationId) === app) && (!st || r.status === st));
+    cluster.clearLayers();
+    cluster.addLayers(shown.map((x) => x.m));
+    count.textContent = t('map.count', { n: shown.length });
+    mapEl.dataset.shown = String(shown.length);
+    const q = new URLSearchParams();
+    if (app) q.set('app', app);
+    if (st) q.set('status', st);
+    history.replaceState(null, '', q.toString() ? `/map?${q}` : '/map');
+    if (fit && shown.length) map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 15, animate: false });
+  };
+  appSel.addEventListener('change', () => apply(true));
+  statusSel.addEventListener('change', () => apply(true));
+  apply(true);
   const ro = new ResizeObserver(() => map.invalidateSize());
   ro.observe(mapEl);
   return () => { ro.disconnect(); map.remove(); };

@@ -1,0 +1,149 @@
+// Saved dashboards (issue 21 §4): per organisation, each with the least role that sees it.
+// Callers list and read the dashboards their role reaches; editors and admins create, change and
+// delete them (never above their own role). A layout (api/dashboard_layout.h) may name only
+// devices and applications of the dashboard's organisation.
+#include "api/common.h"
+#include "api/dashboard_layout.h"
+#include "core/time_format.h"
+#include "store/dashboard_store.h"
+
+namespace bysans::api {
+namespace {
+
+json DashboardToJson(const Dashboard& d) {
+  json layout = json::parse(d.layout, nullptr, false);
+  if (!layout.is_object()) layout = json{{"widgets", json::array()}};  // a damaged row
+  return {{"id", d.id},
+          {"orgId", d.org_id},
+          {"name", d.name},
+          {"minRole", RoleName(d.min_role)},
+          {"layout", std::move(layout)},
+          {"createdAt", FormatRfc3339(d.created_ms)},
+          {"updatedAt", FormatRfc3339(d.updated_ms)}};
+}
+
+Role Max(Role a, Role b) { return static_cast<int>(a) < static_cast<int>(b) ? b : a; }
+
+// Every device and application the layout names is of `org_id`; the same answer whether an id
+// is unknown or another organisation's, so that existence is never revealed.
+Status CheckOwnership(ApiContext& ctx, const DashboardLayout& l, Id org_id) {
+  for (Id id : l.device_ids) {
+    auto dev = ctx.store.GetDevice(id);
+    if (!dev.ok() && dev.status().code() != Code::kNotFound) return dev.status();
+    if (!dev.ok() || dev->org_id != org_id) {
+      return InvalidArgument("layout: deviceId " + std::to_string(id) +
+                             " is not a device of this organisation");
+    }
+  }
+  for (Id id : l.app_ids) {
+    auto app = ctx.store.GetApplication(id);
+    if (!app.ok() && app.status().code() != Code::kNotFound) return app.status();
+    if (!app.ok() || app->org_id != org_id) {
+      return InvalidArgument("layout: applicationId " + std::to_string(id) +
+                             " is not an application of this organisation");
+    }
+  }
+  return Status::Ok();
+}
+
+// Applies the fields of `body` to `d` (absent ones keep their value) and checks the result.
+Status Apply(ApiContext& ctx, const auth::Principal& p, const json& body, Dashboard& d) {
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "minRole", "layout"}));
+  BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
+  if (name) d.name = std::move(*name);
+  if (d.name.empty() || d.name.size() > kMaxText) {
+    return InvalidArgument("field 'name' must be a text of 1 to " + std::to_string(kMaxText) +
+                           " bytes");
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto min_role, OptString(body, "minRole"));
+  if (min_role) {
+    auto r = ParseRole(*min_role);
+    if (!r) return InvalidArgument("field 'minRole' must be viewer, operator, editor or admin");
+    // Nobody makes a dashboard they could no longer see.
+    if (static_cast<int>(*r) > static_cast<int>(p.RoleIn(d.org_id).value_or(Role::kViewer))) {
+      return PermissionDenied("field 'minRole' may not be above your own role");
+    }
+    d.min_role = *r;
+  }
+  auto layout = body.find("layout");
+  if (layout != body.end() || d.layout.empty()) {
+    if (layout == body.end()) return InvalidArgument("field 'layout' is required");
+    BYSANS_ASSIGN_OR_RETURN(DashboardLayout l, ValidateDashboardLayout(*layout));
+    BYSANS_RETURN_IF_ERROR(CheckOwnership(ctx, l, d.org_id));
+    d.layout = l.layout.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  d.updated_ms = ctx.clock.NowMs();
+  return Status::Ok();
+}
+
+// The dashboard named in the path, for a caller whose role reaches both `min` and its minRole.
+Result<Dashboard> LoadDashboard(ApiContext& ctx, const http::Request& req, const auth::Principal& p,
+                                Role min) {
+  BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
+  auto d = ctx.store.dashboards().GetDashboard(id);
+  const Id org = d.ok() ? d->org_id : 0;
+  const Role need = d.ok() ? Max(min, d->min_role) : min;
+  return CheckObject(ctx, std::move(d), p, org, need, "dashboard", id);
+}
+
+Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kEditor));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  Dashboard d;
+  d.org_id = o.id;
+  d.created_ms = ctx.clock.NowMs();
+  BYSANS_RETURN_IF_ERROR(Apply(ctx, p, body, d));
+  BYSANS_ASSIGN_OR_RETURN(d, ctx.store.dashboards().CreateDashboard(d));
+  Audit(ctx, p, req, d.org_id, "create", "dashboard", std::to_string(d.id), d.name);
+  return Json(201, DashboardToJson(d));
+}
+
+Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
+  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
+  const Role role = p.RoleIn(o.id).value_or(Role::kViewer);
+  BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.dashboards().ListDashboards(o.id, role));
+  json items = json::array();
+  for (const Dashboard& d : all) items.push_back(DashboardToJson(d));
+  return Json(200, json{{"items", std::move(items)}, {"total", all.size()}});
+}
+
+Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Dashboard d, LoadDashboard(ctx, req, p, Role::kViewer));
+  return Json(200, DashboardToJson(d));
+}
+
+Result<http::Response> Put(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Dashboard d, LoadDashboard(ctx, req, p, Role::kEditor));
+  BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(Apply(ctx, p, body, d));
+  BYSANS_RETURN_IF_ERROR(ctx.store.dashboards().UpdateDashboard(d));
+  Audit(ctx, p, req, d.org_id, "update", "dashboard", std::to_string(d.id), d.name);
+  return Json(200, DashboardToJson(d));
+}
+
+Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
+  BYSANS_ASSIGN_OR_RETURN(Dashboard d, LoadDashboard(ctx, req, p, Role::kEditor));
+  BYSANS_RETURN_IF_ERROR(ctx.store.dashboards().DeleteDashboard(d.id));
+  Audit(ctx, p, req, d.org_id, "delete", "dashboard", std::to_string(d.id), d.name);
+  return NoContent();
+}
+
+}  // namespace
+
+void RegisterDashboardRoutes(http::Router& router, ApiContext& ctx) {
+  auto bind = [&ctx](auto fn) {
+    return [&ctx, fn](http::Request& req, const auth::Principal& p) { return fn(ctx, req, p); };
+  };
+  const std::string list = "/api/v1/organizations/{orgId}/dashboards";
+  const std::string one = "/api/v1/dashboards/{id}";
+  AddAuthed(router, ctx, "POST", list, "Create a dashboard (editors)", bind(Create));
+  AddAuthed(router, ctx, "GET", list, "The dashboards of an organisation the caller's role sees",
+            bind(List));
+  AddAuthed(router, ctx, "GET", one, "One dashboard", bind(Get));
+  AddAuthed(router, ctx, "PUT", one, "Change the given fields of a dashboard (editors)", bind(Put));
+  AddAuthed(router, ctx, "DELETE", one, "Delete a dashboard (editors)", bind(Delete));
+}
+
+}  // namespace bysans::api

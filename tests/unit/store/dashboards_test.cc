@@ -1,0 +1,99 @@
+// DashboardStore on SQLite (migration 27): create, read, list by the least role (role codes are
+// not in the roles' order), update, delete, cascade with the organisation, and the migration run
+// again over a store that has it.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "store/dashboard_store.h"
+#include "unit/store/temp_store.h"
+
+namespace bysans {
+namespace {
+
+using testing::StoreTest;
+
+class DashboardStoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    org_ = store_->CreateOrganization({0, "o", 0}).value();
+  }
+  Dashboard Make(const std::string& name, Role min) {
+    Dashboard d;
+    d.org_id = org_.id;
+    d.name = name;
+    d.min_role = min;
+    d.layout = R"({"widgets":[]})";
+    d.created_ms = d.updated_ms = 1000;
+    auto r = store_->dashboards().CreateDashboard(d);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : Dashboard{};
+  }
+  std::vector<std::string> Names(Role role) {
+    auto r = store_->dashboards().ListDashboards(org_.id, role);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    std::vector<std::string> out;
+    for (const Dashboard& d : r.ok() ? *r : std::vector<Dashboard>{}) out.push_back(d.name);
+    return out;
+  }
+  Organization org_;
+};
+
+TEST_F(DashboardStoreTest, ListsWhatEachRoleMaySee) {
+  Make("d-admin", Role::kAdmin);
+  Make("c-editor", Role::kEditor);
+  Make("b-operator", Role::kOperator);
+  Make("a-viewer", Role::kViewer);
+  EXPECT_EQ(Names(Role::kViewer), (std::vector<std::string>{"a-viewer"}));
+  EXPECT_EQ(Names(Role::kOperator), (std::vector<std::string>{"a-viewer", "b-operator"}));
+  EXPECT_EQ(Names(Role::kEditor), (std::vector<std::string>{"a-viewer", "b-operator", "c-editor"}));
+  EXPECT_EQ(Names(Role::kAdmin),
+            (std::vector<std::string>{"a-viewer", "b-operator", "c-editor", "d-admin"}));
+}
+
+TEST_F(DashboardStoreTest, UpdatesDeletesAndCascades) {
+  Dashboard d = Make("x", Role::kOperator);
+  auto got = store_->dashboards().GetDashboard(d.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->min_role, Role::kOperator);
+  EXPECT_EQ(got->layout, R"({"widgets":[]})");
+  d.name = "y";
+  d.min_role = Role::kAdmin;
+  d.layout = R"({"widgets":[{"type":"alarms","title":""}]})";
+  d.updated_ms = 2000;
+  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
+  got = store_->dashboards().GetDashboard(d.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "y");
+  EXPECT_EQ(got->min_role, Role::kAdmin);
+  EXPECT_EQ(got->layout, d.layout);
+  EXPECT_EQ(got->created_ms, 1000);
+  EXPECT_EQ(got->updated_ms, 2000);
+  ASSERT_TRUE(store_->dashboards().DeleteDashboard(d.id).ok());
+  EXPECT_EQ(store_->dashboards().GetDashboard(d.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->dashboards().DeleteDashboard(d.id).code(), Code::kNotFound);
+  EXPECT_EQ(store_->dashboards().UpdateDashboard(d).code(), Code::kNotFound);
+  Dashboard e = Make("z", Role::kViewer);
+  ASSERT_TRUE(store_->DeleteOrganization(org_.id).ok());
+  EXPECT_EQ(store_->dashboards().GetDashboard(e.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->dashboards().CreateDashboard(e).status().code(), Code::kNotFound);
+}
+
+TEST_F(DashboardStoreTest, MigrationRunsAgainOverItsOwnTable) {
+  Dashboard d = Make("kept", Role::kEditor);
+  store_->Close();
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "DELETE FROM schema_version WHERE version = 27;", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  Open();
+  auto got = store_->dashboards().GetDashboard(d.id);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->name, "kept");
+}
+
+}  // namespace
+}  // namespace bysans
