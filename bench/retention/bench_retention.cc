@@ -216,12 +216,13 @@ int Run() {
     std::fprintf(stderr,
                  "  %s: %.0f readings/s, append p99 %.1f ms; %d cleanups, %.1f s (readings) + "
                  "%.1f s (raw) in total; removed %lld readings, %lld hourly-summary rows, %lld "
-                 "raw messages, %lld raw rows deleted whole; WAL peak %.1f MB\n",
+                 "raw messages, %lld raw rows deleted whole (%lld unread); WAL peak %.1f MB\n",
                  what, r.readings_per_s, r.p99_ms, r.cleanups, r.cleanup_ms[0] / 1000,
                  r.cleanup_ms[1] / 1000, static_cast<long long>(r.removed.readings),
                  static_cast<long long>(r.removed.aggregate_chunks),
                  static_cast<long long>(r.removed.raw_messages),
-                 static_cast<long long>(r.removed.raw_rows), r.wal_peak_mb);
+                 static_cast<long long>(r.removed.raw_rows),
+                 static_cast<long long>(r.removed.raw_rows_unread), r.wal_peak_mb);
   };
   auto growth = [](const RunResult& r) {
     const double day7 = r.mb_per_day[kRetentionDays - 1];

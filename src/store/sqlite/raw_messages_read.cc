@@ -47,6 +47,13 @@ Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* row
   return st->status();
 }
 
+Status FindDeviceRows(Db& db, const DeviceMessageFilter& f, std::vector<DeviceInRow>* out) {
+  std::vector<RunEntry> rows;
+  BYSANS_RETURN_IF_ERROR(FindRows(db, f, &rows, nullptr));
+  for (const RunEntry& e : rows) out->push_back(DeviceInRow{e.log_id, f.device_id, e.count});
+  return Status::Ok();
+}
+
 namespace {
 
 // Replaces decode status, error and notes with a re-decode's, if there was one.

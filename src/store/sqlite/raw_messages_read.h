@@ -40,4 +40,8 @@ inline constexpr int64_t kUnknown = -1;
 Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* rows,
                 int64_t* count_inside);
 
+// FindRows, each row with the filter's device (raw_device_runs.h DeviceInRow; count kUnknown
+// above the index): what the erasure and retention passes work from.
+Status FindDeviceRows(Db& db, const DeviceMessageFilter& f, std::vector<DeviceInRow>* out);
+
 }  // namespace bysans::sqlite
