@@ -290,11 +290,7 @@ Result<int64_t> SqliteStore::EraseRawMessages(Id device_id, TimeMs from, TimeMs 
     BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
     Txn txn(*lease, false);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
-    DeviceMessageFilter f;
-    f.device_id = device_id;
-    f.from = from;
-    f.to = to;
-    BYSANS_RETURN_IF_ERROR(FindDeviceRows(*lease, f, &rows));
+    BYSANS_RETURN_IF_ERROR(FindDeviceRows(*lease, {device_id}, from, to, &rows));
   }
   // Rows committed after the look-up hold messages received after it began: newer than any
   // `to` in the past, and a device being deleted sends none.

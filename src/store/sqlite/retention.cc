@@ -221,12 +221,8 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
         for (Id device : trusted) retention_memo_.SetRawDone(device, before, newest_row);
       }
     }
-    for (Id device : devices) {
-      DeviceMessageFilter f;
-      f.device_id = device;
-      f.to = before - 1;
-      BYSANS_RETURN_IF_ERROR(FindDeviceRows(db, f, &rows));
-    }
+    if (!devices.empty())
+      BYSANS_RETURN_IF_ERROR(FindDeviceRows(db, devices, INT64_MIN, before - 1, &rows));
   }
   std::sort(devices.begin(), devices.end());
   RawEraseOptions o;
