@@ -163,7 +163,8 @@ class Rig {
       std::unique_lock lk(mu_);
       cv_.wait(lk, [&] { return !due_ && !running_; });
     }
-    ingest_ms_ += MsSince(t_day);
+    last_day_ms_ = MsSince(t_day);
+    ingest_ms_ += last_day_ms_;
     if (!st.ok()) {
       std::fprintf(stderr, "append: %s\n", st.message().c_str());
       return false;
@@ -185,6 +186,8 @@ class Rig {
         static_cast<double>(FileBytes(o_.path) + FileBytes(o_.path + "-wal")) / (1 << 20));
     return !failed_.load();
   }
+
+  double last_day_ms() const { return last_day_ms_; }
 
   bool Finish(int days) {
     StopCleaner();
@@ -251,7 +254,7 @@ class Rig {
   Inflight inflight_{8};
   std::mutex lat_mu_;
   std::vector<double> lat_ms_;
-  double ingest_ms_ = 0;
+  double ingest_ms_ = 0, last_day_ms_ = 0;
   TimeMs next_cleanup_ = kT0 + kHour;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -301,8 +304,11 @@ int Run() {
       if (day % 2 == 1) std::swap(order[0], order[1]);
       for (Rig* r : order)
         if (!r->Day(day)) return 1;
-      std::fprintf(stderr, "  day %2d: %7.1f MB with cleanup, %7.1f MB without, %.1f s\n", day + 1,
-                   with.mb_per_day.back(), without.mb_per_day.back(), MsSince(t_start) / 1000);
+      std::fprintf(stderr,
+                   "  day %2d: %7.1f MB with cleanup, %7.1f MB without; ingest %.2f s with, %.2f "
+                   "s without; %.1f s\n",
+                   day + 1, with.mb_per_day.back(), without.mb_per_day.back(),
+                   a.last_day_ms() / 1000, b.last_day_ms() / 1000, MsSince(t_start) / 1000);
     }
     if (!a.Finish(days) || !b.Finish(days)) return 1;
   }
