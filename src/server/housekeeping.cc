@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <vector>
 
 #include "core/metrics.h"
 #include "core/thread_name.h"
@@ -53,8 +55,9 @@ Status Housekeeping::RunOnce() {
   const Status st = EnforceRetention(&removed);
   spdlog::info(
       "retention: removed {} readings, {} hourly-summary chunks, {} raw messages ({} "
-      "raw rows deleted whole) in {} ms{}",
+      "raw rows deleted whole, {} of them unread) in {} ms{}",
       removed.readings, removed.aggregate_chunks, removed.raw_messages, removed.raw_rows,
+      removed.raw_rows_unread,
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                             started)
           .count(),
@@ -67,13 +70,22 @@ Status Housekeeping::RunOnce() {
         .Increment(static_cast<double>(removed.aggregate_chunks));
     metrics_->Counter("bysans_retention_removed_total", help, {{"kind", "raw_messages"}})
         .Increment(static_cast<double>(removed.raw_messages));
+    metrics_->Counter("bysans_retention_removed_total", help, {{"kind", "raw_rows"}})
+        .Increment(static_cast<double>(removed.raw_rows));
+    metrics_->Counter("bysans_retention_removed_total", help, {{"kind", "raw_rows_unread"}})
+        .Increment(static_cast<double>(removed.raw_rows_unread));
   }
   return st;
 }
 
 Status Housekeeping::EnforceRetention(RetentionCounts* removed) {
   const TimeMs now = clock_.NowMs();
-  return ForEachPaged<Organization>(
+  // Raw messages: one pass per raw cutoff over the devices of every application that has it.
+  // A raw_log row holds one commit's messages, of devices of several applications: when all of
+  // them share the cutoff, the store deletes an expired row without reading it (retention.cc),
+  // where per-application passes would each have to read and rewrite it.
+  std::map<TimeMs, std::vector<Id>> raw_devices;
+  BYSANS_RETURN_IF_ERROR(ForEachPaged<Organization>(
       [&](Page p) { return store_.ListOrganizations(p); },
       [&](const Organization& org) {
         return ForEachPaged<Application>(
@@ -91,13 +103,25 @@ Status Housekeeping::EnforceRetention(RetentionCounts* removed) {
                                          devices.push_back(d.id);
                                          return Status::Ok();
                                        }));
-              BYSANS_ASSIGN_OR_RETURN(
-                  RetentionCounts got,
-                  store_.ApplyRetention(devices, RetentionCutoffsAt(days, now)));
+              RetentionCutoffs cuts = RetentionCutoffsAt(days, now);
+              if (cuts.raw_before) {
+                std::vector<Id>& group = raw_devices[*cuts.raw_before];
+                group.insert(group.end(), devices.begin(), devices.end());
+                cuts.raw_before.reset();
+              }
+              if (cuts == RetentionCutoffs{}) return Status::Ok();
+              BYSANS_ASSIGN_OR_RETURN(RetentionCounts got, store_.ApplyRetention(devices, cuts));
               *removed += got;
               return Status::Ok();
             });
-      });
+      }));
+  for (const auto& [before, devices] : raw_devices) {
+    BYSANS_ASSIGN_OR_RETURN(
+        RetentionCounts got,
+        store_.ApplyRetention(devices, RetentionCutoffs{before, std::nullopt, std::nullopt}));
+    *removed += got;
+  }
+  return Status::Ok();
 }
 
 void Housekeeping::Loop() {

@@ -2,8 +2,9 @@
 // after start): audit entries older than `audit.retention_days` are deleted, and each application's
 // retention (model/retention.h EffectiveRetention: raw messages, readings, hourly aggregates) is
 // enforced through SeriesStore::ApplyRetention in whole days (RetentionCutoffsAt), times from
-// the injected clock. Each run is
-// logged with its counts and counted in bysans_retention_removed_total{kind}.
+// the injected clock: readings and aggregates per application, raw messages in one pass per raw
+// cutoff over every application's devices that share it. Each run is logged with its counts and
+// counted in bysans_retention_removed_total{kind}.
 #pragma once
 
 #include <condition_variable>

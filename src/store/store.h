@@ -242,11 +242,13 @@ struct RetentionCounts {
   int64_t aggregate_chunks = 0;  // summaries-only chunks past the aggregates retention removed
   int64_t raw_messages = 0;      // raw messages removed
   int64_t raw_rows = 0;          // raw_log rows deleted whole (all their messages gone)
+  int64_t raw_rows_unread = 0;   // of which deleted without being read (all known expired)
   RetentionCounts& operator+=(const RetentionCounts& o) {
     readings += o.readings;
     aggregate_chunks += o.aggregate_chunks;
     raw_messages += o.raw_messages;
     raw_rows += o.raw_rows;
+    raw_rows_unread += o.raw_rows_unread;
     return *this;
   }
 };

@@ -25,6 +25,14 @@ struct RunEntry {
   int64_t count = 0;
 };
 
+// `count` messages of `device` in raw_log row `log_id` (count < 0: not known, the row is above
+// the index), as the erasure and retention passes collect them from the index.
+struct DeviceInRow {
+  int64_t log_id = 0;
+  Id device = 0;
+  int64_t count = 0;
+};
+
 // A device's messages in one batch.
 struct DeviceRun {
   TimeMs t_min = 0;

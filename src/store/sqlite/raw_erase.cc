@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -74,9 +75,53 @@ Status SubtractFromIndex(Db& db, Id device, const std::map<int64_t, int64_t>& er
   return Status::Ok();
 }
 
+// Deletes the re-decode results of messages `lo`..`hi` (a row whose messages all went).
+Status DeleteDecodeResults(Db& db, Id lo, Id hi) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("DELETE FROM raw_decode WHERE id >= ? AND id <= ?"));
+  return st->Bind(1, lo).Bind(2, hi).Run();
+}
+
+// Retention's fast path (RawEraseOptions::whole_rows_before): when the index's counts of the
+// row's listed devices (`holders`, all of one row) add up to the row's `n`, every message of
+// the row is theirs (none of another device, no tombstone); when the row's newest message is
+// also older than `before`, every one of them has expired, so the row and its messages'
+// re-decode results go without the row being read or decompressed. Returns whether it went.
+// Erasures between the index's reading and this transaction only turn listed devices'
+// messages into tombstones, so the row may still go whole.
+Result<bool> DeleteIfWhollyExpired(Db& db, std::span<const DeviceInRow> holders, TimeMs before,
+                                   const std::function<bool(Id, TimeMs)>& match) {
+  int64_t listed = 0;
+  for (const DeviceInRow& h : holders) {
+    if (h.count < 0) return false;  // above the index: not known
+    listed += h.count;
+  }
+  const int64_t log_id = holders.front().log_id;
+  int64_t n = 0;
+  TimeMs t_max = 0;
+  {
+    // n and t_max come before the blob in the record: its overflow pages are not read.
+    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT n, t_max FROM raw_log WHERE id=?"));
+    st->Bind(1, log_id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return false;
+    }
+    n = st->Int(0);
+    t_max = st->Int(1);
+  }
+  if (listed != n || t_max >= before) return false;
+  for (const DeviceInRow& h : holders) {
+    if (!match(h.device, t_max)) return false;
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM raw_log WHERE id=?"));
+  BYSANS_RETURN_IF_ERROR(del->Bind(1, log_id).Run());
+  BYSANS_RETURN_IF_ERROR(DeleteDecodeResults(db, log_id, log_id + n - 1));
+  return true;
+}
+
 }  // namespace
 
-Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunEntry> rows,
+Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const DeviceInRow> rows,
                                 const RawEraseOptions& o, RawEraseTally* tally) {
   BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   Db& db = *lease;
@@ -105,10 +150,33 @@ Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunE
   std::map<Id, std::map<int64_t, int64_t>> indexed, unindexed;
   RawEraseTally done;
   ZstdCompressor z;  // one context for every row rewritten here
-  for (const RunEntry& row : rows) {
+  for (size_t next = 0; next < rows.size();) {
+    // The entries of one row, one per device.
+    size_t end = next;
+    while (end < rows.size() && rows[end].log_id == rows[next].log_id) ++end;
+    const std::span<const DeviceInRow> holders = rows.subspan(next, end - next);
+    const int64_t log_id = rows[next].log_id;
+    next = end;
+    // A row of tombstones only goes whole when the index covers it (no by-device entry still
+    // names it: the counts reach 0 below) and it is not the newest (the next id is counted from
+    // it at open).
+    const bool may_delete = o.delete_empty_rows && log_id <= upto && log_id != newest;
+    if (may_delete && o.whole_rows_before > INT64_MIN) {
+      BYSANS_ASSIGN_OR_RETURN(bool gone,
+                              DeleteIfWhollyExpired(db, holders, o.whole_rows_before, match));
+      if (gone) {
+        for (const DeviceInRow& h : holders) {
+          indexed[h.device][log_id] += h.count;
+          done.messages += h.count;
+        }
+        ++done.rows_deleted;
+        ++done.rows_unread;
+        continue;
+      }
+    }
     BYSANS_ASSIGN_OR_RETURN(auto get,
                             db.Prepare("SELECT data FROM raw_log WHERE id=? AND t_min <= ?"));
-    get->Bind(1, row.log_id).Bind(2, o.rows_from_before);
+    get->Bind(1, log_id).Bind(2, o.rows_from_before);
     if (!get->Step()) {
       BYSANS_RETURN_IF_ERROR(get->status());
       continue;
@@ -119,7 +187,7 @@ Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunE
     std::map<Id, int64_t> gone_of;  // device → messages erased in this row
     bool all_gone = true;
     {
-      RawLogReader reader(get->Blob(0), row.log_id);
+      RawLogReader reader(get->Blob(0), log_id);
       RawLogEntry e;
       while (reader.NextEntry(&e)) {
         RawMessage m;
@@ -137,12 +205,9 @@ Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunE
     }
     BYSANS_RETURN_IF_ERROR(get->Run());
     if (gone.empty()) continue;
-    // A row of tombstones only goes whole when the index covers it (no by-device entry still
-    // names it: the counts reach 0 below) and it is not the newest (the next id is counted from
-    // it at open).
-    if (o.delete_empty_rows && all_gone && row.log_id <= upto && row.log_id != newest) {
+    if (may_delete && all_gone) {
       BYSANS_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM raw_log WHERE id=?"));
-      BYSANS_RETURN_IF_ERROR(del->Bind(1, row.log_id).Run());
+      BYSANS_RETURN_IF_ERROR(del->Bind(1, log_id).Run());
       ++done.rows_deleted;
     } else {
       std::vector<const RawMessage*> ptrs;
@@ -151,21 +216,19 @@ Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunE
       EncodeRawLog(ptrs, &plain);
       BYSANS_ASSIGN_OR_RETURN(std::string_view data, CompressRawLog(plain, z, &packed));
       BYSANS_ASSIGN_OR_RETURN(auto put, db.Prepare("UPDATE raw_log SET data=? WHERE id=?"));
-      BYSANS_RETURN_IF_ERROR(put->BindBlob(1, data.data(), data.size()).Bind(2, row.log_id).Run());
+      BYSANS_RETURN_IF_ERROR(put->BindBlob(1, data.data(), data.size()).Bind(2, log_id).Run());
     }
     // Their re-decode results: one range for a row whose messages all went (retention's usual
     // case: a few hundred lookups fewer per row), else one by one.
     if (all_gone) {
       const auto [lo, hi] = std::minmax_element(gone.begin(), gone.end());
-      BYSANS_ASSIGN_OR_RETURN(auto redecoded,
-                              db.Prepare("DELETE FROM raw_decode WHERE id >= ? AND id <= ?"));
-      BYSANS_RETURN_IF_ERROR(redecoded->Bind(1, *lo).Bind(2, *hi).Run());
+      BYSANS_RETURN_IF_ERROR(DeleteDecodeResults(db, *lo, *hi));
     } else {
       BYSANS_ASSIGN_OR_RETURN(auto redecoded, db.Prepare("DELETE FROM raw_decode WHERE id=?"));
       for (Id id : gone) BYSANS_RETURN_IF_ERROR(redecoded->Bind(1, id).Run());
     }
     for (const auto& [device, count] : gone_of)
-      (row.log_id <= upto ? indexed : unindexed)[device][row.log_id] += count;
+      (log_id <= upto ? indexed : unindexed)[device][log_id] += count;
     done.messages += static_cast<int64_t>(gone.size());
   }
   for (const auto& [device, per_row] : indexed)
@@ -190,39 +253,44 @@ Status SqliteStore::EraseInRows(const RawEraseMatch& match, std::span<const RunE
   }
   tally->messages += done.messages;
   tally->rows_deleted += done.rows_deleted;
+  tally->rows_unread += done.rows_unread;
   return Status::Ok();
 }
 
-Status SqliteStore::EraseRawRows(const RawEraseMatch& match, std::vector<RunEntry> rows,
+Status SqliteStore::EraseRawRows(const RawEraseMatch& match, std::vector<DeviceInRow> rows,
                                  const RawEraseOptions& o, const std::atomic<bool>& stop,
                                  RawEraseTally* tally) {
+  auto key = [](const DeviceInRow& e) { return std::pair(e.log_id, e.device); };
   std::sort(rows.begin(), rows.end(),
-            [](const RunEntry& a, const RunEntry& b) { return a.log_id < b.log_id; });
-  rows.erase(std::unique(rows.begin(), rows.end(),
-                         [](const RunEntry& a, const RunEntry& b) { return a.log_id == b.log_id; }),
-             rows.end());
+            [&](const DeviceInRow& a, const DeviceInRow& b) { return key(a) < key(b); });
+  rows.erase(
+      std::unique(rows.begin(), rows.end(),
+                  [&](const DeviceInRow& a, const DeviceInRow& b) { return key(a) == key(b); }),
+      rows.end());
   // Each row is at most one commit's messages, so a transaction stays short and ingest (which
   // takes the write gate first) is held up for milliseconds at most.
   const size_t per_txn = std::max<size_t>(1, o.rows_per_transaction);
-  for (size_t i = 0; i < rows.size() && !stop.load(); i += per_txn) {
-    const size_t n = std::min(per_txn, rows.size() - i);
+  for (size_t i = 0; i < rows.size() && !stop.load();) {
+    // per_txn rows, each with all its entries
+    size_t end = i;
+    for (size_t taken = 0; end < rows.size() && taken < per_txn; ++taken) {
+      const int64_t log_id = rows[end].log_id;
+      while (end < rows.size() && rows[end].log_id == log_id) ++end;
+    }
     BYSANS_RETURN_IF_ERROR(
-        EraseInRows(match, std::span<const RunEntry>(rows).subspan(i, n), o, tally));
+        EraseInRows(match, std::span<const DeviceInRow>(rows).subspan(i, end - i), o, tally));
+    i = end;
   }
   return Status::Ok();
 }
 
 Result<int64_t> SqliteStore::EraseRawMessages(Id device_id, TimeMs from, TimeMs to) {
-  std::vector<RunEntry> rows;
+  std::vector<DeviceInRow> rows;
   {
     BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
     Txn txn(*lease, false);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
-    DeviceMessageFilter f;
-    f.device_id = device_id;
-    f.from = from;
-    f.to = to;
-    BYSANS_RETURN_IF_ERROR(FindRows(*lease, f, &rows, nullptr));
+    BYSANS_RETURN_IF_ERROR(FindDeviceRows(*lease, {device_id}, from, to, &rows));
   }
   // Rows committed after the look-up hold messages received after it began: newer than any
   // `to` in the past, and a device being deleted sends none.
@@ -270,6 +338,7 @@ Status SqliteStore::EraseNextQueued(bool* found) {
   BYSANS_ASSIGN_OR_RETURN(int64_t erased, EraseRawMessages(device, from, to));
   if (eraser_stopping_.load()) return Status::Ok();  // the entry stays: resumed after a restart
   if (from == INT64_MIN && to == INT64_MAX) {        // a deleted device: its readings go too
+    retention_memo_.ForgetDevice(device);
     BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, ListSeries({device}));
     for (const SeriesRef& s : series) {
       Status st = DeleteSeries(s.id);

@@ -15,36 +15,70 @@ bool Overlaps(TimeMs lo, TimeMs hi, const DeviceMessageFilter& f) {
 
 }  // namespace
 
+namespace {
+
+Result<int64_t> IndexedUpto(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT raw_indexed_upto FROM seal_state"));
+  int64_t upto = 0;
+  if (st->Step()) upto = st->Int(0);
+  BYSANS_RETURN_IF_ERROR(st->status());
+  return upto;
+}
+
+// The index's half of FindRows.
+Status FindIndexedRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* rows,
+                       int64_t* count_inside) {
+  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT first_log, t_min, t_max, n, logs FROM "
+                                              "raw_device_runs WHERE dev = ?1 AND t_max >= ?2 AND "
+                                              "t_min <= ?3 ORDER BY first_log"));
+  st->Bind(1, f.device_id).Bind(2, f.from).Bind(3, f.to);
+  while (st->Step()) {
+    if (count_inside != nullptr && st->Int(1) >= f.from && st->Int(2) <= f.to) {
+      *count_inside += st->Int(3);
+      continue;
+    }
+    BYSANS_RETURN_IF_ERROR(DecodeRunLogs(st->Blob(4), st->Int(0), rows));
+  }
+  return st->status();
+}
+
+// The rows above the index whose oldest message is at most `t_min_upto`.
+Status FindUnindexedRows(Db& db, TimeMs t_min_upto, std::vector<RunEntry>* rows) {
+  BYSANS_ASSIGN_OR_RETURN(int64_t upto, IndexedUpto(db));
+  BYSANS_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("SELECT id FROM raw_log WHERE id > ? AND t_min <= ? ORDER BY id"));
+  st->Bind(1, upto).Bind(2, t_min_upto);
+  while (st->Step()) rows->push_back(RunEntry{st->Int(0), kUnknown});
+  return st->status();
+}
+
+}  // namespace
+
 // The raw_log rows that may hold the device's messages, ascending, with the
 // count each holds (kUnknown above the index). With `count_inside` set, runs
 // wholly inside the filter's time range are only added to *count_inside.
 Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* rows,
                 int64_t* count_inside) {
-  int64_t upto = 0;
-  {
-    BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT raw_indexed_upto FROM seal_state"));
-    if (st->Step()) upto = st->Int(0);
-    BYSANS_RETURN_IF_ERROR(st->status());
+  BYSANS_RETURN_IF_ERROR(FindIndexedRows(db, f, rows, count_inside));
+  return FindUnindexedRows(db, INT64_MAX, rows);
+}
+
+Status FindDeviceRows(Db& db, const std::vector<Id>& devices, TimeMs from, TimeMs to,
+                      std::vector<DeviceInRow>* out) {
+  std::vector<RunEntry> rows;
+  for (Id device : devices) {
+    rows.clear();
+    DeviceMessageFilter f;
+    f.device_id = device;
+    f.from = from;
+    f.to = to;
+    BYSANS_RETURN_IF_ERROR(FindIndexedRows(db, f, &rows, nullptr));
+    for (const RunEntry& e : rows) out->push_back(DeviceInRow{e.log_id, device, e.count});
   }
-  {
-    BYSANS_ASSIGN_OR_RETURN(auto st,
-                            db.Prepare("SELECT first_log, t_min, t_max, n, logs FROM "
-                                       "raw_device_runs WHERE dev = ?1 AND t_max >= ?2 AND "
-                                       "t_min <= ?3 ORDER BY first_log"));
-    st->Bind(1, f.device_id).Bind(2, f.from).Bind(3, f.to);
-    while (st->Step()) {
-      if (count_inside != nullptr && st->Int(1) >= f.from && st->Int(2) <= f.to) {
-        *count_inside += st->Int(3);
-        continue;
-      }
-      BYSANS_RETURN_IF_ERROR(DecodeRunLogs(st->Blob(4), st->Int(0), rows));
-    }
-    BYSANS_RETURN_IF_ERROR(st->status());
-  }
-  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT id FROM raw_log WHERE id > ? ORDER BY id"));
-  st->Bind(1, upto);
-  while (st->Step()) rows->push_back(RunEntry{st->Int(0), kUnknown});
-  return st->status();
+  rows.clear();
+  BYSANS_RETURN_IF_ERROR(FindUnindexedRows(db, to, &rows));
+  for (const RunEntry& e : rows) out->push_back(DeviceInRow{e.log_id, kErasedDevice, kUnknown});
+  return Status::Ok();
 }
 
 namespace {

@@ -40,4 +40,11 @@ inline constexpr int64_t kUnknown = -1;
 Status FindRows(Db& db, const DeviceMessageFilter& f, std::vector<RunEntry>* rows,
                 int64_t* count_inside);
 
+// FindRows for several devices and messages received in [from, to] (what the erasure and
+// retention passes work from): each device's rows from the index with its count, then, once for
+// all of them, the rows above the index whose oldest message is at most `to` (device
+// kErasedDevice, count kUnknown: which devices they hold is not known without reading them).
+Status FindDeviceRows(Db& db, const std::vector<Id>& devices, TimeMs from, TimeMs to,
+                      std::vector<DeviceInRow>* out);
+
 }  // namespace bysans::sqlite

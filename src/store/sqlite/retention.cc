@@ -183,7 +183,7 @@ Status SqliteStore::ExpireChunks(const std::vector<SeriesCut>& cuts, RetentionCo
 
 Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs before,
                                       RetentionCounts* counts) {
-  std::vector<RunEntry> rows;
+  std::vector<DeviceInRow> rows;
   std::vector<Id> devices;  // those the memo cannot answer for
   int64_t newest_row = 0;
   {
@@ -221,18 +221,16 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
         for (Id device : trusted) retention_memo_.SetRawDone(device, before, newest_row);
       }
     }
-    for (Id device : devices) {
-      DeviceMessageFilter f;
-      f.device_id = device;
-      f.to = before - 1;
-      BYSANS_RETURN_IF_ERROR(FindRows(db, f, &rows, nullptr));
-    }
+    if (!devices.empty())
+      BYSANS_RETURN_IF_ERROR(FindDeviceRows(db, devices, INT64_MIN, before - 1, &rows));
   }
   std::sort(devices.begin(), devices.end());
   RawEraseOptions o;
   o.delete_empty_rows = true;
   o.rows_per_transaction = 64;
   o.rows_from_before = before - 1;  // rows above the index whose messages are all newer: skipped
+  // Rows holding only these devices' messages, all expired, go without being read.
+  o.whole_rows_before = before;
   RawEraseTally tally;
   Status st = EraseRawRows(
       [&](Id device, TimeMs t) {
@@ -241,6 +239,7 @@ Status SqliteStore::ExpireRawMessages(const std::vector<Id>& device_ids, TimeMs 
       std::move(rows), o, eraser_stopping_, &tally);
   counts->raw_messages += tally.messages;
   counts->raw_rows += tally.rows_deleted;
+  counts->raw_rows_unread += tally.rows_unread;
   if (st.ok() && !eraser_stopping_.load()) {
     // Every row up to newest_row was found and worked off (rows after it: checked next time).
     for (Id device : devices) retention_memo_.SetRawDone(device, before, newest_row);

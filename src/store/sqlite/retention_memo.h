@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "model/model.h"
@@ -40,11 +42,13 @@ class RetentionMemo {
     std::lock_guard lk(mu_);
     series_.erase(series_id);
   }
-  // A seal committed a chunk of the series starting at `t_min`.
-  void Sealed(int64_t series_id, TimeMs t_min) {
+  // A seal committed, per series, a chunk starting at the given time (one lock for the seal).
+  void Sealed(const std::vector<std::pair<int64_t, TimeMs>>& oldest_of_series) {
     std::lock_guard lk(mu_);
-    auto it = series_.find(series_id);
-    if (it != series_.end() && t_min < it->second.chunks_before) it->second.chunks_before = t_min;
+    for (const auto& [series_id, t_min] : oldest_of_series) {
+      auto it = series_.find(series_id);
+      if (it != series_.end() && t_min < it->second.chunks_before) it->second.chunks_before = t_min;
+    }
   }
 
   // The newest row up to which the device's raw messages before `before` are known to be gone
@@ -57,6 +61,16 @@ class RetentionMemo {
   void SetRawDone(Id device, TimeMs before, int64_t upto_row) {
     std::lock_guard lk(mu_);
     raw_[device] = RawMark{before, upto_row};
+  }
+  // A deleted device's messages were erased: nothing more to remember of it.
+  void ForgetDevice(Id device) {
+    std::lock_guard lk(mu_);
+    raw_.erase(device);
+  }
+  // Entries held (tests: deleted devices' and series' entries go).
+  size_t size() const {
+    std::lock_guard lk(mu_);
+    return series_.size() + raw_.size();
   }
 
  private:

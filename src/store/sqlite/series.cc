@@ -783,14 +783,17 @@ Status SqliteStore::SealSegment(const Segment& seg, int64_t last_blob, int64_t l
     }
     BYSANS_RETURN_IF_ERROR(txn.Commit());
   }
+  std::vector<std::pair<int64_t, TimeMs>> oldest;
+  oldest.reserve(seg.series.size());
   for (const auto& [sid, buf] : seg.series) {
     if (buf.pts.empty()) continue;
-    // After the final commit, which makes the slices' chunks visible to retention too
-    // (sealed_upto): a pass that marked the series done before may not have seen these points.
-    retention_memo_.Sealed(sid, buf.pts.front().ts);
+    oldest.emplace_back(sid, buf.pts.front().ts);
     auto [it, inserted] = sealed_max_.try_emplace(sid, buf.pts.back().ts);
     if (!inserted) it->second = std::max(it->second, buf.pts.back().ts);
   }
+  // After the final commit, which makes the slices' chunks visible to retention too
+  // (sealed_upto): a pass that marked the series done before may not have seen these points.
+  retention_memo_.Sealed(oldest);
   return Status::Ok();
 }
 

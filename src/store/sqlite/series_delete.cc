@@ -257,6 +257,7 @@ Status SqliteStore::DeleteSeries(int64_t series_id) {
   BYSANS_RETURN_IF_ERROR(RunSeriesOp(drop));
   BYSANS_RETURN_IF_ERROR(SealForErase());
   BYSANS_RETURN_IF_ERROR(EraseChunks(series_id, INT64_MIN, INT64_MAX));
+  retention_memo_.ForgetSeries(series_id);  // no reading can join it any more
   BYSANS_RETURN_IF_ERROR(ScrubFreePages());
   return ScrubWal();
 }

@@ -215,6 +215,8 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const SqliteOptions& o);
   ~SqliteStore() override;
   Status Init();
+  // What retention remembers (retention_memo.h); for tests.
+  const RetentionMemo& retention_memo() const { return retention_memo_; }
 
   // MetaStore (meta.cc)
   Result<Organization> CreateOrganization(Organization org) override;
@@ -487,18 +489,24 @@ class SqliteStore final : public Store {
     // Rows read per write transaction: each transaction also rewrites the index runs of every
     // device it touched, so retention, whose rows mostly go whole, takes more at a time.
     size_t rows_per_transaction = 16;
+    // Retention: a row whose messages are all older than this and, by the index, all the
+    // listed devices' (their counts sum to the row's `n`: no other device's message, no
+    // tombstone) is deleted whole without being read. INT64_MIN: every row is read.
+    TimeMs whole_rows_before = INT64_MIN;
   };
   struct RawEraseTally {
     int64_t messages = 0;      // messages removed
     int64_t rows_deleted = 0;  // rows deleted whole
+    int64_t rows_unread = 0;   // of which deleted without being read (whole_rows_before)
   };
-  // Rewrites the raw_log rows among `rows` that hold matching messages (one write transaction),
-  // keeping the index counts true; adds what it removed to *tally.
-  Status EraseInRows(const RawEraseMatch& match, std::span<const RunEntry> rows,
+  // Rewrites the raw_log rows among `rows` (sorted by row, then device) that hold matching
+  // messages (one write transaction), keeping the index counts true; adds what it removed to
+  // *tally.
+  Status EraseInRows(const RawEraseMatch& match, std::span<const DeviceInRow> rows,
                      const RawEraseOptions& o, RawEraseTally* tally);
   // EraseInRows over `rows` (any order, duplicates allowed) a few rows per transaction, until
   // done or `stop`.
-  Status EraseRawRows(const RawEraseMatch& match, std::vector<RunEntry> rows,
+  Status EraseRawRows(const RawEraseMatch& match, std::vector<DeviceInRow> rows,
                       const RawEraseOptions& o, const std::atomic<bool>& stop,
                       RawEraseTally* tally);
   ZstdCompressor raw_zstd_;                     // raw_log rows (writer thread only)
