@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "store/sqlite/pending_flush.h"
+
 namespace bysans::sqlite {
 
 void GatewayTouches::Add(Id org_id, std::string_view gateway_id, TimeMs ts) {
@@ -29,25 +31,18 @@ void GatewayTouches::Merge(Seen& into, const Seen& from) {
 
 Status GatewayTouches::Flush(Db& db) {
   std::lock_guard flush_lk(flush_mu_);
-  Pending batch;
-  {
-    std::lock_guard lk(mu_);
-    batch.swap(pending_);
-  }
-  if (batch.empty()) return Status::Ok();
-  Status st = Write(db, batch);
-  if (st.ok()) return st;
-  // Keep them: the older touches come first (their first_ms), the newer ones add to them.
-  std::lock_guard lk(mu_);
-  for (auto& [org_id, newer] : pending_) {
-    auto& older = batch[org_id];
-    for (auto& [gateway_id, seen] : newer) {
-      auto [it, inserted] = older.try_emplace(gateway_id, seen);
-      if (!inserted) Merge(it->second, seen);
-    }
-  }
-  pending_.swap(batch);
-  return st;
+  return FlushPendingMap(
+      mu_, pending_, [&db](const Pending& p) { return Write(db, p); },
+      [](Pending& older, Pending& newer) {
+        // The older touches come first (their first_ms), the newer ones add to them.
+        for (auto& [org_id, of_org] : newer) {
+          auto& into = older[org_id];
+          for (auto& [gateway_id, seen] : of_org) {
+            auto [it, inserted] = into.try_emplace(gateway_id, seen);
+            if (!inserted) Merge(it->second, seen);
+          }
+        }
+      });
 }
 
 Status GatewayTouches::Write(Db& db, const Pending& p) {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "store/sqlite/pending_flush.h"
+
 namespace bysans::sqlite {
 
 void PendingLorawanRoutes::Set(Id device_id, LorawanRoute route) {
@@ -23,18 +25,11 @@ bool PendingLorawanRoutes::empty() const {
 
 Status PendingLorawanRoutes::Flush(Db& db) {
   std::lock_guard flush_lk(flush_mu_);
-  Pending batch;
-  {
-    std::lock_guard lk(mu_);
-    batch.swap(pending_);
-  }
-  if (batch.empty()) return Status::Ok();
-  Status st = Write(db, batch);
-  if (st.ok()) return st;
-  std::lock_guard lk(mu_);
-  for (auto& [device_id, route] : pending_) batch[device_id] = std::move(route);  // newer wins
-  pending_.swap(batch);
-  return st;
+  return FlushPendingMap(
+      mu_, pending_, [&db](const Pending& p) { return Write(db, p); },
+      [](Pending& older, Pending& newer) {
+        for (auto& [device_id, route] : newer) older[device_id] = std::move(route);  // newer wins
+      });
 }
 
 Status PendingLorawanRoutes::Write(Db& db, const Pending& p) {
