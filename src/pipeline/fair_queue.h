@@ -32,10 +32,7 @@ class FairQueue {
     T item;
   };
 
-  // `outlier_floor`: see Done (in the unit of the costs; the pipeline's are microseconds).
-  explicit FairQueue(int max_running_per_org, int64_t outlier_floor = 1000)
-      : max_running_(std::max(1, max_running_per_org)),
-        outlier_floor_(std::max<int64_t>(1, outlier_floor)) {}
+  explicit FairQueue(int max_running_per_org) : max_running_(std::max(1, max_running_per_org)) {}
 
   // Queues `item` behind the earlier items of its organisation.
   void Push(Id org, Id lane, T item) {
@@ -84,20 +81,14 @@ class FairQueue {
     return false;
   }
 
-  // The item taken by Pop() finished after `cost` (any unit, e.g. microseconds). The turn order
-  // charges the whole cost. The backlog's average is robust to one slow item (a decoder's first
-  // call compiles it, a garbage collection, a thread the OS did not run for a while): a cost
-  // counts there at most twice the average plus `outlier_floor` (the first at most the floor),
-  // so one outlier moves it little, while an organisation that stays slow is followed within a
-  // few dozen items (the average then grows by at least an eighth an item).
+  // The item taken by Pop() finished after `cost` (any unit, e.g. microseconds).
   void Done(Id org, Id lane, int64_t cost) {
     Org& o = orgs_[org];
     --o.running;
     if (auto it = o.lanes.find(lane); it != o.lanes.end() && --it->second == 0) o.lanes.erase(it);
     cost = std::max<int64_t>(cost, 1);
     o.vtime += cost;
-    const int64_t counted = std::min(cost, 2 * o.avg_cost + outlier_floor_);
-    o.avg_cost = o.avg_cost == 0 ? counted : o.avg_cost - o.avg_cost / 8 + counted / 8;
+    o.avg_cost = o.avg_cost == 0 ? cost : o.avg_cost - o.avg_cost / 8 + cost / 8;
   }
 
   // How long (in the unit of the costs) a new item of `org` would wait behind the organisation's
@@ -126,7 +117,7 @@ class FairQueue {
     std::deque<Entry> queue;
     int running = 0;
     int64_t vtime = 0;
-    int64_t avg_cost = 0;               // moving average of the last ~8 costs (Done)
+    int64_t avg_cost = 0;               // moving average of the last ~8 costs
     std::unordered_map<Id, int> lanes;  // lane → items running
   };
 
@@ -141,7 +132,6 @@ class FairQueue {
   }
 
   int max_running_;
-  int64_t outlier_floor_;
   int64_t virtual_now_ = 0;
   size_t size_ = 0;
   std::unordered_map<Id, Org> orgs_;

@@ -134,27 +134,5 @@ TEST(FairQueueTest, BacklogIsQueuedTimesRecentCost) {
   EXPECT_EQ(q.Backlog(1), 0);
 }
 
-// One slow item (a decoder's first call compiles it) barely moves the backlog's average; an
-// organisation whose items stay slow is followed within a few dozen items.
-TEST(FairQueueTest, OneOutlierBarelyMovesTheBacklogALastingCostDoes) {
-  Q q(1, /*outlier_floor=*/1000);
-  auto run = [&](Id org, int64_t cost) {
-    q.Push(org, 20, "x");
-    auto t = q.Pop();
-    ASSERT_TRUE(t.has_value());
-    q.Done(t->org, t->lane, cost);
-  };
-  run(1, 500'000);  // the first: counted up to the floor
-  for (int i = 0; i < 20; ++i) run(1, 100);
-  run(1, 500'000);  // one outlier among cheap items
-  q.Push(1, 20, "x");
-  EXPECT_LT(q.Backlog(1), 1000) << "one 0.5 s outlier must not make the backlog look long";
-  q.Pop();
-  q.Done(1, 20, 100);
-  for (int i = 0; i < 60; ++i) run(2, 100'000);  // stays slow
-  q.Push(2, 20, "x");
-  EXPECT_GT(q.Backlog(2), 80'000) << "a lasting cost is followed";
-}
-
 }  // namespace
 }  // namespace bysans::pipeline
