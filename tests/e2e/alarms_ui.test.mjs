@@ -170,14 +170,18 @@ test('a new critical alarm sounds and notifies when the user turned it on; a war
     assert.equal(await page.isChecked('#critical-alerts'), false, 'off until the user turns it on');
     await page.check('#critical-alerts');
     await raiseAlarms(context, org, tag, dev, rules);
-    await page.waitForFunction(() => window.__notes.length >= 1, null, { timeout: 30000 });
+    // The demo's fall sensors raise critical alarms of their own meanwhile, and those notify
+    // too (as they should): only this device's notifications are counted.
+    const own = async () => (await page.evaluate(() => window.__notes)).filter((n) => n.body.startsWith(`${tag}-fald: `));
+    for (let i = 0; i < 300 && (await own()).length < 1; i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 1500));  // the warning and info events have arrived too
-    const notes = await page.evaluate(() => window.__notes);
+    const notes = await own();
     assert.equal(notes.length, 1, `one notification, for the critical alarm only: ${JSON.stringify(notes)}`);
     assert.equal(notes[0].title, 'Kritisk alarm');
     assert.match(notes[0].body, /e2e_sev > 50/);
-    assert.ok(notes[0].body.startsWith(`${tag}-fald: `), notes[0].body);
-    assert.equal(await page.evaluate(() => window.__chimes), 1);
+    const all = await page.evaluate(() => window.__notes);
+    assert.ok(all.every((n) => n.title === 'Kritisk alarm'), JSON.stringify(all));
+    assert.equal(await page.evaluate(() => window.__chimes), all.length, 'one chime per critical notification');
     // The choice is kept in this browser.
     await go(page, '/devices');
     await go(page, '/alarms');
