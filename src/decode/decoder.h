@@ -67,6 +67,9 @@ struct DecodeResult {
   // decoders or when the code failed before an entry point was chosen.
   std::string entry_point;
   int64_t duration_us = 0;
+  // The part of duration_us spent getting the decoder ready (compiling it and running its top
+  // level when it was not cached; about nothing when it was).
+  int64_t compile_us = 0;
 };
 
 // A downlink given as an object, to be encoded by the decoder's encodeDownlink({data, fPort?})

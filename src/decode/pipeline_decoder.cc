@@ -243,6 +243,7 @@ void PipelineDecoder::Decode(pipeline::Uplink& u) {
   // The decoder's output is kept for data targets (pipeline::Uplink::decoded_json).
   auto run = [&] {
     DecodeResult r = runner->Run(*dec, in, u.device->id, TimeLimitMs(u.device->org_id));
+    u.decode_setup_us = r.compile_us;
     if (r.status.ok() && r.errors.empty()) u.decoded_json = std::move(r.output_json);
     ApplyDecodeResult(std::move(r), u.readings, u.raw);
   };

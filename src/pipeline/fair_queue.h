@@ -32,7 +32,9 @@ class FairQueue {
     T item;
   };
 
-  explicit FairQueue(int max_running_per_org) : max_running_(std::max(1, max_running_per_org)) {}
+  // `one_off_floor`: see Done().
+  explicit FairQueue(int max_running_per_org, int64_t one_off_floor = 1000)
+      : max_running_(std::max(1, max_running_per_org)), one_off_floor_(one_off_floor) {}
 
   // Queues `item` behind the earlier items of its organisation.
   void Push(Id org, Id lane, T item) {
@@ -81,14 +83,23 @@ class FairQueue {
     return false;
   }
 
-  // The item taken by Pop() finished after `cost` (any unit, e.g. microseconds).
-  void Done(Id org, Id lane, int64_t cost) {
+  // The item taken by Pop() finished after `cost` (any unit, e.g. microseconds), of which
+  // `one_off` was set-up that later items will not pay again (a decoder's compile). The whole
+  // cost counts for fairness; the backlog's average takes the set-up only up to twice the
+  // average plus `one_off_floor`, so that one slow compile (the first sample above all) does
+  // not make a healthy organisation look slow and shed its uplinks. Set-up paid on every item
+  // (a decoder cache churned on purpose) still raises the average, by at most that much per
+  // item; a slow call itself always counts whole.
+  void Done(Id org, Id lane, int64_t cost, int64_t one_off = 0) {
     Org& o = orgs_[org];
     --o.running;
     if (auto it = o.lanes.find(lane); it != o.lanes.end() && --it->second == 0) o.lanes.erase(it);
     cost = std::max<int64_t>(cost, 1);
     o.vtime += cost;
-    o.avg_cost = o.avg_cost == 0 ? cost : o.avg_cost - o.avg_cost / 8 + cost / 8;
+    one_off = std::clamp<int64_t>(one_off, 0, cost);
+    int64_t sample = cost - one_off + std::min(one_off, 2 * o.avg_cost + one_off_floor_);
+    sample = std::max<int64_t>(sample, 1);
+    o.avg_cost = o.avg_cost == 0 ? sample : o.avg_cost - o.avg_cost / 8 + sample / 8;
   }
 
   // How long (in the unit of the costs) a new item of `org` would wait behind the organisation's
@@ -117,7 +128,7 @@ class FairQueue {
     std::deque<Entry> queue;
     int running = 0;
     int64_t vtime = 0;
-    int64_t avg_cost = 0;               // moving average of the last ~8 costs
+    int64_t avg_cost = 0;               // moving average of the last ~8 costs (see Done)
     std::unordered_map<Id, int> lanes;  // lane → items running
   };
 
@@ -132,6 +143,7 @@ class FairQueue {
   }
 
   int max_running_;
+  int64_t one_off_floor_;
   int64_t virtual_now_ = 0;
   size_t size_ = 0;
   std::unordered_map<Id, Org> orgs_;

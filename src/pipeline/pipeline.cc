@@ -94,11 +94,12 @@ struct Pipeline::Impl {
     using Ticket = FairQueue<std::pair<std::shared_ptr<Uplink>, Done>>::Ticket;
     std::optional<Ticket> t;
     int64_t cost = 0;
+    int64_t setup = 0;
     for (;;) {
       bool wake;
       {
         std::unique_lock lock(mu);
-        if (t) queue.Done(t->org, t->lane, cost);
+        if (t) queue.Done(t->org, t->lane, cost, setup);
         t = queue.Pop();
         if (!t) {
           ++idle_workers;
@@ -121,6 +122,7 @@ struct Pipeline::Impl {
       cost = std::chrono::duration_cast<std::chrono::microseconds>(
                  std::chrono::steady_clock::now() - start)
                  .count();
+      setup = t->item.first->decode_setup_us;
       // Handed to the store before the device's next message can be taken: order kept.
       Commit(std::move(t->item.first), std::move(t->item.second));
     }

@@ -41,6 +41,10 @@ struct Uplink {
   // The decoder's output as it returned it (JSON), set by the decode step; empty when no decoder
   // ran or it failed. Kept with the message in the share log (SetShareFilter).
   std::string decoded_json;
+  // Set by the decode step: microseconds of the decode spent on set-up that the decoder's next
+  // calls will not pay again (its compile). The decode backlog's average counts it only in part
+  // (FairQueue::Done).
+  int64_t decode_setup_us = 0;
   // Set by the pipeline before done(Ok): the store already had this message (dedup_key), so
   // it was acknowledged without being stored again and commit listeners did not see it.
   bool duplicate = false;

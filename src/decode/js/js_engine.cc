@@ -996,6 +996,10 @@ struct JsEngine::Impl {
       result.status = compiled.status();
       return finish(result);
     }
+    // Only a compile that succeeded is set-up later calls do not pay again (a failed one is
+    // not cached: it is paid by every call).
+    result.compile_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
     CompiledDecoder* dec = *compiled;
     Result<js::EntryChoice> explicit_entry = js::EntryChoice{};
     if (d.contract != Contract::kUnknown) explicit_entry = ExplicitEntry(*dec, d.contract);

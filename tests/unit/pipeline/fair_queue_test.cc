@@ -134,5 +134,45 @@ TEST(FairQueueTest, BacklogIsQueuedTimesRecentCost) {
   EXPECT_EQ(q.Backlog(1), 0);
 }
 
+TEST(FairQueueTest, OneSlowSetUpDoesNotMakeAnOrganisationLookSlow) {
+  Q q(1);  // one-off floor: 1000
+  q.Push(2, 20, "b");
+  auto t = q.Pop();
+  // The first decode compiled the decoder: 200 ms, of which 100 µs was the call itself.
+  q.Done(t->org, t->lane, 200'000, 199'900);
+  for (int i = 0; i < 100; ++i) q.Push(2, 20, "b");
+  EXPECT_EQ(q.Backlog(2), 100 * (100 + 1000)) << "the compile counts up to the floor only";
+  // Without the set-up mark the same decode counts whole.
+  Q whole(1);
+  whole.Push(2, 20, "b");
+  t = whole.Pop();
+  whole.Done(t->org, t->lane, 200'000);
+  for (int i = 0; i < 100; ++i) whole.Push(2, 20, "b");
+  EXPECT_EQ(whole.Backlog(2), 100 * 200'000);
+}
+
+TEST(FairQueueTest, SlowCallsCountWholeAndRepeatedSetUpStillRaisesTheAverage) {
+  Q q(1);
+  auto run = [&](int64_t cost, int64_t one_off) {
+    q.Push(2, 20, "b");
+    auto t = q.Pop();
+    q.Done(t->org, t->lane, cost, one_off);
+  };
+  for (int i = 0; i < 20; ++i) run(100, 0);
+  q.Push(2, 20, "b");
+  EXPECT_EQ(q.Backlog(2), 100);
+  q.Pop();
+  q.Done(2, 20, 100'000);  // a looping decoder stopped by its time limit: counts whole
+  q.Push(2, 20, "b");
+  EXPECT_EQ(q.Backlog(2), 100 - 100 / 8 + 100'000 / 8);
+  q.Pop();
+  q.Done(2, 20, 100);
+  // A decoder cache churned on purpose pays its compile on every call: the average climbs to it.
+  for (int i = 0; i < 40; ++i) run(50'000, 49'900);
+  q.Push(2, 20, "b");
+  EXPECT_GT(q.Backlog(2), 40'000);
+  EXPECT_LE(q.Backlog(2), 50'000);
+}
+
 }  // namespace
 }  // namespace bysans::pipeline
