@@ -154,7 +154,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
     const page = await api.audit(orgId);
     audit.replaceChildren(page.items.length === 0 ? h('p', null, t('admin.noAudit')) : table(t('admin.audit'),
       [t('device.time'), t('admin.action'), t('admin.object'), t('admin.user'), t('admin.address'), t('admin.detail')],
-      page.items.map((a) => [fmtDate(a.ts), tEnum('auditAction', a.action), `${a.objectType} ${a.objectId}`, a.userId ? String(a.userId) : '–',
+      page.items.map((a) => [fmtDate(a.ts), tEnum('auditAction', a.action), `${tEnum('auditObject', a.objectType)} ${a.objectId}`, a.userId ? String(a.userId) : '–',
         a.remoteAddr ?? '', a.detail ?? '']), 'audit'));
   });
 
