@@ -1,6 +1,7 @@
 #include "api/dashboard_layout.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace bysans::api {
@@ -58,6 +59,64 @@ Result<json> DeviceKey(const json& obj, size_t index, DashboardLayout& out) {
   return json{{"deviceId", device}, {"key", std::move(key)}};
 }
 
+// A finite number of at most kMaxGaugeMagnitude either way.
+Result<double> NumberMember(const json& obj, const char* member, size_t index) {
+  auto it = obj.find(member);
+  if (it == obj.end() || !it->is_number() || !std::isfinite(it->get<double>()) ||
+      std::fabs(it->get<double>()) > kMaxGaugeMagnitude) {
+    return Bad(index, std::string("'") + member + "' must be a number");
+  }
+  return it->get<double>();
+}
+
+// A gauge: the latest value of one device's key on a scale from min to max.
+Status Gauge(const json& w, size_t index, json& n, DashboardLayout& out) {
+  BYSANS_RETURN_IF_ERROR(OnlyMembers(w, index, {"type", "title", "deviceId", "key", "min", "max"}));
+  BYSANS_ASSIGN_OR_RETURN(json dk, DeviceKey(w, index, out));
+  BYSANS_ASSIGN_OR_RETURN(double min, NumberMember(w, "min", index));
+  BYSANS_ASSIGN_OR_RETURN(double max, NumberMember(w, "max", index));
+  if (!(min < max)) return Bad(index, "'min' must be below 'max'");
+  n.update(dk);
+  n["min"] = min;
+  n["max"] = max;
+  return Status::Ok();
+}
+
+// A table: the latest values of some keys (columns) of some devices (rows).
+Status Table(const json& w, size_t index, json& n, DashboardLayout& out) {
+  BYSANS_RETURN_IF_ERROR(OnlyMembers(w, index, {"type", "title", "deviceIds", "keys"}));
+  auto devices = w.find("deviceIds");
+  if (devices == w.end() || !devices->is_array() || devices->empty() ||
+      devices->size() > kMaxTableDevices) {
+    return Bad(index, "'deviceIds' must be a list of 1 to " + std::to_string(kMaxTableDevices) +
+                          " device ids");
+  }
+  json ids = json::array();
+  for (const json& d : *devices) {
+    if (!d.is_number_integer() || d.get<int64_t>() <= 0) {
+      return Bad(index, "'deviceIds' must hold positive ids");
+    }
+    out.device_ids.push_back(d.get<int64_t>());
+    ids.push_back(d.get<int64_t>());
+  }
+  auto keys = w.find("keys");
+  if (keys == w.end() || !keys->is_array() || keys->empty() || keys->size() > kMaxTableKeys) {
+    return Bad(index, "'keys' must be a list of 1 to " + std::to_string(kMaxTableKeys) + " keys");
+  }
+  json names = json::array();
+  for (const json& k : *keys) {
+    if (!k.is_string() || k.get_ref<const std::string&>().empty() ||
+        k.get_ref<const std::string&>().size() > kMaxText) {
+      return Bad(index,
+                 "each of 'keys' must be a text of 1 to " + std::to_string(kMaxText) + " bytes");
+    }
+    names.push_back(k);
+  }
+  n["deviceIds"] = std::move(ids);
+  n["keys"] = std::move(names);
+  return Status::Ok();
+}
+
 Result<json> Widget(const json& w, size_t index, DashboardLayout& out) {
   if (!w.is_object()) return Bad(index, "must be an object");
   BYSANS_ASSIGN_OR_RETURN(std::string type, TextMember(w, "type", index, true));
@@ -89,6 +148,10 @@ Result<json> Widget(const json& w, size_t index, DashboardLayout& out) {
     BYSANS_RETURN_IF_ERROR(OnlyMembers(w, index, {"type", "title", "deviceId", "key"}));
     BYSANS_ASSIGN_OR_RETURN(json dk, DeviceKey(w, index, out));
     n.update(dk);
+  } else if (type == "gauge") {
+    BYSANS_RETURN_IF_ERROR(Gauge(w, index, n, out));
+  } else if (type == "table") {
+    BYSANS_RETURN_IF_ERROR(Table(w, index, n, out));
   } else if (type == "alarms") {
     BYSANS_RETURN_IF_ERROR(OnlyMembers(w, index, {"type", "title"}));
   } else if (type == "map") {
@@ -97,7 +160,8 @@ Result<json> Widget(const json& w, size_t index, DashboardLayout& out) {
     out.app_ids.push_back(app);
     n["applicationId"] = app;
   } else {
-    return Bad(index, "unknown type '" + type + "' (timeseries, latest, alarms or map)");
+    return Bad(index,
+               "unknown type '" + type + "' (timeseries, latest, gauge, table, alarms or map)");
   }
   return n;
 }

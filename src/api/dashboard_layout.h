@@ -3,12 +3,14 @@
 //     {"type": "timeseries", "title"?, "period": "24h" | "7d" | "30d",
 //      "series": [{"deviceId", "key"}, ...]},
 //     {"type": "latest", "title"?, "deviceId", "key"},
+//     {"type": "gauge", "title"?, "deviceId", "key", "min", "max"},
+//     {"type": "table", "title"?, "deviceIds": [...], "keys": [...]},
 //     {"type": "alarms", "title"?},
 //     {"type": "map", "title"?, "applicationId"}]}
 // Known widget types and members only (nothing else is kept), at most kMaxWidgets widgets of
-// kMaxSeries series, texts of at most kMaxText bytes, nested at most kMaxLayoutDepth levels and
-// kMaxLayoutBytes long. The caller checks that the devices and applications named belong to the
-// dashboard's organisation (api/dashboards.cc).
+// kMaxSeries series, tables of kMaxTableDevices × kMaxTableKeys, texts of at most kMaxText bytes,
+// nested at most kMaxLayoutDepth levels and kMaxLayoutBytes long. The caller checks that the
+// devices and applications named belong to the dashboard's organisation (api/dashboards.cc).
 #pragma once
 
 #include <cstddef>
@@ -23,6 +25,9 @@ namespace bysans::api {
 inline constexpr size_t kMaxWidgets = 24;
 inline constexpr size_t kMaxSeries = 16;
 inline constexpr size_t kMaxText = 100;
+inline constexpr size_t kMaxTableDevices = 50;
+inline constexpr size_t kMaxTableKeys = 8;
+inline constexpr double kMaxGaugeMagnitude = 1e12;
 inline constexpr int kMaxLayoutDepth = 5;  // layout, widgets, widget, series, series item
 inline constexpr size_t kMaxLayoutBytes = 32 * 1024;
 

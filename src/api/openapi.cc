@@ -333,17 +333,23 @@ void ApplicationSchemas(json& s) {
 // api/dashboards.cc, api/dashboard_layout.h.
 void DashboardSchemas(json& s, const json& role) {
   json series = Obj({{"deviceId", Int()}, {"key", Str()}}, {"deviceId", "key"});
-  json widget =
-      Obj({{"type", {{"type", "string"}, {"enum", {"timeseries", "latest", "alarms", "map"}}}},
-           {"title", Str()},
-           {"period", {{"type", "string"}, {"enum", {"24h", "7d", "30d"}}}},
-           {"series", {{"type", "array"}, {"items", series}, {"maxItems", 16}}},
-           {"deviceId", Int()},
-           {"key", Str()},
-           {"applicationId", Int()}},
-          {"type"});
+  json widget = Obj({{"type",
+                      {{"type", "string"},
+                       {"enum", {"timeseries", "latest", "gauge", "table", "alarms", "map"}}}},
+                     {"title", Str()},
+                     {"period", {{"type", "string"}, {"enum", {"24h", "7d", "30d"}}}},
+                     {"series", {{"type", "array"}, {"items", series}, {"maxItems", 16}}},
+                     {"deviceId", Int()},
+                     {"key", Str()},
+                     {"min", {{"type", "number"}}},
+                     {"max", {{"type", "number"}}},
+                     {"deviceIds", {{"type", "array"}, {"items", Int()}, {"maxItems", 50}}},
+                     {"keys", {{"type", "array"}, {"items", Str()}, {"maxItems", 8}}},
+                     {"applicationId", Int()}},
+                    {"type"});
   widget["description"] =
-      "timeseries: period, series; latest: deviceId, key; alarms; map: applicationId";
+      "timeseries: period, series; latest: deviceId, key; gauge: deviceId, key, min < max; "
+      "table: deviceIds, keys; alarms; map: applicationId";
   json layout = Obj({{"widgets", {{"type", "array"}, {"items", widget}, {"maxItems", 24}}}});
   json props = {{"name", Str()}, {"minRole", role}, {"layout", layout}};
   json input = Obj(props, {"name", "layout"});

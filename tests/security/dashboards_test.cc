@@ -63,7 +63,17 @@ TEST_F(DashboardSecurityTest, AWidgetCannotShowAnotherOrganisationsDeviceOrAppli
                               {"series",
                                {{{"deviceId", b_.device.device_id}, {"key", "co2"}},
                                 {{"deviceId", a_.device.device_id}, {"key", "co2"}}}}}}}},
-                          {{"widgets", {{{"type", "map"}, {"applicationId", a_.device.app_id}}}}}};
+                          {{"widgets", {{{"type", "map"}, {"applicationId", a_.device.app_id}}}}},
+                          {{"widgets",
+                            {{{"type", "gauge"},
+                              {"deviceId", a_.device.device_id},
+                              {"key", "co2"},
+                              {"min", 0},
+                              {"max", 2000}}}}},
+                          {{"widgets",
+                            {{{"type", "table"},
+                              {"deviceIds", {b_.device.device_id, a_.device.device_id}},
+                              {"keys", {"co2"}}}}}}};
   for (const json& layout : attacks) {
     auto r = Send(b, "POST", list, {{"name", "stolen"}, {"layout", layout}});
     EXPECT_EQ(r.status, 400) << layout.dump() << " " << r.body;

@@ -130,6 +130,8 @@ export async function all<T>(path: string, params: Record<string, string | numbe
 export type Widget =
   | { type: 'timeseries'; title?: string; period: '24h' | '7d' | '30d'; series: Array<{ deviceId: number; key: string }> }
   | { type: 'latest'; title?: string; deviceId: number; key: string }
+  | { type: 'gauge'; title?: string; deviceId: number; key: string; min: number; max: number }
+  | { type: 'table'; title?: string; deviceIds: number[]; keys: string[] }
   | { type: 'alarms'; title?: string }
   | { type: 'map'; title?: string; applicationId: number };
 export interface DashboardInput { name: string; minRole: Role; layout: { widgets: Widget[] } }

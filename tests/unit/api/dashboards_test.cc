@@ -12,6 +12,10 @@ json Latest(Id device, const std::string& key = "co2") {
   return {{"type", "latest"}, {"deviceId", device}, {"key", key}};
 }
 json Layout(json widgets) { return {{"widgets", std::move(widgets)}}; }
+json With(json widget, const char* member, json value) {
+  widget[member] = std::move(value);
+  return widget;
+}
 
 TEST(DashboardLayoutTest, NormalisesKnownWidgetsAndListsWhatTheyName) {
   json in =
@@ -31,6 +35,17 @@ TEST(DashboardLayoutTest, NormalisesKnownWidgetsAndListsWhatTheyName) {
   EXPECT_EQ(l->layout["widgets"][2], (json{{"type", "alarms"}, {"title", ""}}));
 }
 
+TEST(DashboardLayoutTest, GaugesAndTablesNameTheirDevices) {
+  json in =
+      Layout({{{"type", "gauge"}, {"deviceId", 9}, {"key", "co2"}, {"min", 400}, {"max", 2000.5}},
+              {{"type", "table"}, {"deviceIds", {4, 9, 2}}, {"keys", {"co2", "temperature"}}}});
+  auto l = api::ValidateDashboardLayout(in);
+  ASSERT_TRUE(l.ok()) << l.status().message();
+  EXPECT_EQ(l->device_ids, (std::vector<Id>{2, 4, 9}));
+  EXPECT_EQ(l->layout["widgets"][0]["max"], 2000.5);
+  EXPECT_EQ(l->layout["widgets"][1]["keys"], (json{"co2", "temperature"}));
+}
+
 TEST(DashboardLayoutTest, RefusesWhatItDoesNotKnowOrWhatIsTooBig) {
   auto refused = [](const json& layout, const std::string& says) {
     auto l = api::ValidateDashboardLayout(layout);
@@ -42,6 +57,19 @@ TEST(DashboardLayoutTest, RefusesWhatItDoesNotKnowOrWhatIsTooBig) {
   refused(Layout({{{"type", "iframe"}, {"src", "https://evil.example"}}}), "unknown type 'iframe'");
   refused(Layout({{{"type", "alarms"}, {"script", "x"}}}), "unknown member 'script'");
   refused(json{{"widgets", json::array()}, {"extra", 1}}, "unknown member 'extra'");
+  json gauge = {{"type", "gauge"}, {"deviceId", 1}, {"key", "t"}, {"min", 0}, {"max", 10}};
+  refused(Layout({With(gauge, "min", 10)}), "'min' must be below 'max'");
+  refused(Layout({With(gauge, "max", "10")}), "'max' must be a number");
+  refused(Layout({With(gauge, "max", 1e300)}), "'max' must be a number");
+  refused(Layout({With(gauge, "needle", "red")}), "unknown member 'needle'");
+  json table = {{"type", "table"}, {"deviceIds", {1}}, {"keys", {"t"}}};
+  refused(Layout({With(table, "deviceIds", json::array())}), "'deviceIds'");
+  refused(Layout({With(table, "deviceIds", json{1, -2})}), "'deviceIds' must hold positive");
+  refused(Layout({With(table, "deviceIds", std::vector<int>(api::kMaxTableDevices + 1, 1))}),
+          "'deviceIds'");
+  refused(Layout({With(table, "keys", json{"t", ""})}), "each of 'keys'");
+  refused(Layout({With(table, "keys", std::vector<std::string>(api::kMaxTableKeys + 1, "k"))}),
+          "'keys' must be a list");
   refused(Layout({Latest(0)}), "'deviceId' must be a positive id");
   refused(Layout({{{"type", "latest"}, {"deviceId", "7"}, {"key", "co2"}}}), "'deviceId'");
   refused(Layout({Latest(1, "")}), "'key'");

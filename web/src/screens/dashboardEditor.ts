@@ -9,7 +9,7 @@ import { title, notice, errorText } from '../ui';
 import type { Params } from '../router';
 import { navigate } from '../router';
 
-const TYPES: Array<Widget['type']> = ['timeseries', 'latest', 'alarms', 'map'];
+const TYPES: Array<Widget['type']> = ['timeseries', 'latest', 'gauge', 'table', 'alarms', 'map'];
 const ROLES: Role[] = ['viewer', 'operator', 'editor', 'admin'];
 const PERIODS = ['24h', '7d', '30d'] as const;
 
@@ -19,6 +19,8 @@ function blank(type: Widget['type'], od: OrgData): Widget {
   switch (type) {
     case 'timeseries': return { type, title: '', period: '7d', series: [{ deviceId: dev, key }] };
     case 'latest': return { type, title: '', deviceId: dev, key };
+    case 'gauge': return { type, title: '', deviceId: dev, key, min: 0, max: 100 };
+    case 'table': return { type, title: '', deviceIds: od.rows.slice(0, 5).map((r) => r.d.id), keys: key ? [key] : [] };
     case 'alarms': return { type, title: '' };
     case 'map': return { type, title: '', applicationId: od.apps[0]?.id ?? 0 };
   }
@@ -63,6 +65,20 @@ function widgetForm(w: Widget, i: number, n: number, od: OrgData, redraw: () => 
     }, t('dash.addSeries')));
   } else if (w.type === 'latest') {
     body.push(h('div', { class: 'row' }, ...deviceKey(od, w, label)));
+  } else if (w.type === 'gauge') {
+    const bound = (which: 'min' | 'max') => {
+      const input = h('input', { class: `w-${which}`, type: 'number', step: 'any', value: String(w[which]) });
+      input.addEventListener('input', () => { w[which] = Number(input.value); });
+      return field(t(`dash.${which}`), input);
+    };
+    body.push(h('div', { class: 'row' }, ...deviceKey(od, w, label)), h('div', { class: 'row' }, bound('min'), bound('max')));
+  } else if (w.type === 'table') {
+    const devs = h('select', { class: 'w-devices', multiple: true, size: String(Math.min(8, Math.max(3, od.rows.length))) },
+      od.rows.map((r) => h('option', { value: String(r.d.id), selected: w.deviceIds.includes(r.d.id) }, r.d.name)));
+    devs.addEventListener('change', () => { w.deviceIds = [...devs.selectedOptions].map((o) => Number(o.value)); });
+    const keys = h('input', { class: 'w-keys', value: w.keys.join(', '), autocomplete: 'off' });
+    keys.addEventListener('input', () => { w.keys = keys.value.split(',').map((k) => k.trim()).filter(Boolean); });
+    body.push(field(t('dash.devices'), devs), field(t('dash.keys'), keys));
   } else if (w.type === 'map') {
     const app = h('select', { class: 'w-app', 'aria-label': t('devices.app') }, od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));
     app.value = String(w.applicationId);

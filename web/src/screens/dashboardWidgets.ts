@@ -1,13 +1,14 @@
 // The widgets of a saved dashboard (issue 21 §4), each drawn into its own card from what the other
 // screens read: a time series of several devices × keys (the device's buckets over 24 h / 7 d /
-// 30 d, drawn by plot.ts as the comparison's chart is), a latest-value tile coloured against the
-// limits of the rules that watch the device (health.ts levelOf, as the comparison's cells), the
-// organisation's open alarms, and a map of an application's devices (dashboardMap.ts). Each
-// widget resolves when drawn; `data-*` attributes expose what it drew for the browser tests.
+// 30 d, drawn by plot.ts as the comparison's chart is), a latest-value tile, a gauge and a table of
+// devices × keys, each value coloured against the limits of the rules that watch the device
+// (health.ts levelOf, as the comparison's cells), the organisation's open alarms, and a map of an
+// application's devices (dashboardMap.ts). Each widget resolves when drawn; `data-*` attributes
+// expose what it drew for the browser tests.
 import type uPlot from 'uplot';
 import { h } from '../dom';
 import { t, fmtNum, fmtAgo } from '../i18n';
-import { api, Widget } from '../api';
+import { api, AppLatest, Widget } from '../api';
 import type { OrgData } from '../state';
 import { errorText } from '../ui';
 import { RuleForChart, alignSeries, chartThresholds, ruleLimits, ruleWatches, ChartThreshold } from '../chart';
@@ -33,7 +34,8 @@ export function widgetTitle(w: Widget, od: OrgData): string {
   if (w.title) return w.title;
   switch (w.type) {
     case 'timeseries': return `${t('dash.type.timeseries')} · ${t(`device.range.${w.period}`)}`;
-    case 'latest': return `${deviceName(od, w.deviceId)} · ${w.key}`;
+    case 'latest': case 'gauge': return `${deviceName(od, w.deviceId)} · ${w.key}`;
+    case 'table': return t('dash.type.table');
     case 'alarms': return t('dash.type.alarms');
     case 'map': return `${t('dash.type.map')} · ${od.apps.find((a) => a.id === w.applicationId)?.name ?? ''}`;
   }
@@ -81,27 +83,82 @@ function timeseries(w: Extract<Widget, { type: 'timeseries' }>, index: number, o
   };
 }
 
+// A device's latest value of `key` with its level against the rules that watch the device.
+interface Levelled { v: AppLatest['readings'][string]; num: number | null; level: string | null; rule?: string }
+function levelled(od: OrgData, rules: RuleForChart[], deviceId: number, key: string): Levelled | null {
+  const row = od.byId.get(deviceId);
+  const v = od.latest.get(deviceId)?.readings[key];
+  if (!row || !v) return null;
+  const num = typeof v.value === 'number' ? v.value : null;
+  const { level, rule } = num === null ? { level: null, rule: undefined }
+    : levelOf(num, ruleLimits(rules.filter((r) => ruleWatches(r, row.d)), row.d, key));
+  return { v, num, level, rule };
+}
+
+// The value as text with its unit, its level's mark and (for screen readers) the rule it breaks.
+function valueText(x: Levelled): Array<Node | string | null> {
+  const mark = x.level && x.level !== 'ok' ? LEVEL_MARK[x.level] : '';
+  return [mark ? h('span', { class: 'lv-mark', 'aria-hidden': 'true' }, mark) : null,
+    `${x.num === null ? String(x.v.value) : fmtNum(x.num)}${x.v.unit ? ` ${x.v.unit}` : ''}`,
+    x.rule ? h('span', { class: 'sr-only' }, ` (${t('compare.breaches', { rule: x.rule })})`) : null];
+}
+
+function levelAttrs(x: Levelled, cls: string): Record<string, string | null> {
+  return {
+    class: `${cls}${x.level ? ` lv-${x.level}` : ''}`, 'data-level': x.level ?? null, 'data-value': String(x.v.value),
+    title: x.rule ? t('compare.breaches', { rule: x.rule }) : null,
+  };
+}
+
+function seenHint(od: OrgData, deviceId: number, x: Levelled): HTMLElement {
+  return h('p', { class: 'hint' }, h('a', { href: `/devices/${deviceId}` }, deviceName(od, deviceId)), ' · ', fmtAgo(Date.parse(x.v.ts)));
+}
+
 function latest(w: Extract<Widget, { type: 'latest' }>, index: number, od: OrgData, rules: RuleForChart[]): Drawn {
-  const row = od.byId.get(w.deviceId);
-  const v = od.latest.get(w.deviceId)?.readings[w.key];
-  let body: HTMLElement;
-  if (!row || !v) {
-    body = h('p', { class: 'tile-value', 'data-level': null }, '–');
-  } else {
-    const num = typeof v.value === 'number' ? v.value : null;
-    const { level, rule } = num === null ? { level: null, rule: undefined }
-      : levelOf(num, ruleLimits(rules.filter((r) => ruleWatches(r, row.d)), row.d, w.key));
-    const mark = level && level !== 'ok' ? LEVEL_MARK[level] : '';
-    body = h('div', null,
-      h('p', {
-        class: `tile-value${level ? ` lv-${level}` : ''}`, 'data-level': level ?? null, 'data-value': String(v.value),
-        title: rule ? t('compare.breaches', { rule }) : null,
-      }, mark ? h('span', { class: 'lv-mark', 'aria-hidden': 'true' }, mark) : null,
-      `${num === null ? String(v.value) : fmtNum(num)}${v.unit ? ` ${v.unit}` : ''}`,
-      rule ? h('span', { class: 'sr-only' }, ` (${t('compare.breaches', { rule })})`) : null),
-      h('p', { class: 'hint' }, h('a', { href: `/devices/${w.deviceId}` }, row.d.name), ' · ', fmtAgo(Date.parse(v.ts))));
-  }
+  const x = levelled(od, rules, w.deviceId, w.key);
+  const body = !x ? h('p', { class: 'tile-value', 'data-level': null }, '–')
+    : h('div', null, h('p', levelAttrs(x, 'tile-value'), ...valueText(x)), seenHint(od, w.deviceId, x));
   return { el: card(w, index, widgetTitle(w, od), body), ready: Promise.resolve(), destroy: () => {} };
+}
+
+// A half-circle scale from min to max, filled up to the value (clamped), in the value's level.
+function gauge(w: Extract<Widget, { type: 'gauge' }>, index: number, od: OrgData, rules: RuleForChart[]): Drawn {
+  const x = levelled(od, rules, w.deviceId, w.key);
+  const share = x?.num == null ? 0 : Math.min(1, Math.max(0, (x.num - w.min) / (w.max - w.min)));
+  const arc = (to: number) => {
+    const a = Math.PI * (1 - to);
+    return `M 10 60 A 50 50 0 0 1 ${(60 + 50 * Math.cos(a)).toFixed(2)} ${(60 - 50 * Math.sin(a)).toFixed(2)}`;
+  };
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 120 70');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'gauge');
+  for (const [d, cls] of [[arc(1), 'gauge-track'], [arc(share), `gauge-fill${x?.level ? ` lv-${x.level}` : ''}`]]) {
+    if (cls.startsWith('gauge-fill') && share === 0) continue;
+    const p = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    p.setAttribute('d', d);
+    p.setAttribute('class', cls);
+    svg.appendChild(p);
+  }
+  const scale = h('p', { class: 'hint gauge-scale' }, h('span', null, fmtNum(w.min)), h('span', null, fmtNum(w.max)));
+  const body = !x ? h('div', { 'data-share': '0' }, svg, h('p', { class: 'tile-value', 'data-level': null }, '–'), scale)
+    : h('div', { 'data-share': share.toFixed(3) }, svg, h('p', levelAttrs(x, 'tile-value'), ...valueText(x)), scale, seenHint(od, w.deviceId, x));
+  return { el: card(w, index, widgetTitle(w, od), body), ready: Promise.resolve(), destroy: () => {} };
+}
+
+// Devices (rows) × keys (columns), each cell coloured by its level.
+function tableWidget(w: Extract<Widget, { type: 'table' }>, index: number, od: OrgData, rules: RuleForChart[]): Drawn {
+  const head = h('tr', null, h('th', { scope: 'col' }, t('compare.device')), w.keys.map((k) => h('th', { scope: 'col' }, k)));
+  const rows = w.deviceIds.map((id) => h('tr', { 'data-device': String(id) },
+    h('th', { scope: 'row' }, h('a', { href: `/devices/${id}` }, deviceName(od, id))),
+    w.keys.map((k) => {
+      const x = levelled(od, rules, id, k);
+      return x ? h('td', { ...levelAttrs(x, 'num'), 'data-key': k }, ...valueText(x))
+        : h('td', { class: 'num', 'data-key': k }, '–');
+    })));
+  const table = h('div', { class: 'table-wrap' }, h('table', { class: 'dash-table' },
+    h('caption', { class: 'sr-only' }, widgetTitle(w, od)), h('thead', null, head), h('tbody', null, rows)));
+  return { el: card(w, index, widgetTitle(w, od), table), ready: Promise.resolve(), destroy: () => {} };
 }
 
 function alarms(w: Extract<Widget, { type: 'alarms' }>, index: number, od: OrgData): Drawn {
@@ -135,6 +192,8 @@ export function drawWidget(w: Widget, index: number, od: OrgData, rules: RuleFor
   switch (w.type) {
     case 'timeseries': return timeseries(w, index, od, rules);
     case 'latest': return latest(w, index, od, rules);
+    case 'gauge': return gauge(w, index, od, rules);
+    case 'table': return tableWidget(w, index, od, rules);
     case 'alarms': return alarms(w, index, od);
     case 'map': return mapWidget(w, index, od);
   }
