@@ -203,7 +203,7 @@ test('dashboards: compose, save, view, edit, phone layout, viewer, delete', { sk
   assert.deepEqual(errors, []);
 }));
 
-test('dashboards: a gauge and a table of devices × keys, composed in the editor, coloured against the rule', { skip }, () => withSchool(async ({ context, page, errors, org, tag, s, made }) => {
+test('dashboards: a gauge and a table of devices × keys, composed in the editor, coloured against the rule, live', { skip }, () => withSchool(async ({ context, page, errors, org, tag, s, made }) => {
   let id = null;
   await page.goto(`${BASE}/dashboards/new`);  // a fresh load: the organisation's data with the school
   await page.waitForSelector('#dash-form');
@@ -218,6 +218,7 @@ test('dashboards: a gauge and a table of devices × keys, composed in the editor
   await add('table');
   await page.selectOption(`${w(1)} select.w-devices`, [String(s.devs[0].id), String(s.devs[1].id)]);
   await page.fill(`${w(1)} input.w-keys`, 'co2, temperature');
+  await add('alarms');
   await axeCheck(page, 'dashboard-editor-gauge');
   await page.click('#dash-save');
   await page.waitForSelector('#dash-grid[data-ready="1"]', { timeout: 30000 });
@@ -246,6 +247,21 @@ test('dashboards: a gauge and a table of devices × keys, composed in the editor
   await axeCheck(page, 'dashboard-gauge-table');
   await shot(page, 'dashboard-gauge-table');
 
+  // Live: new readings redraw the gauge and the table, without a reload.
+  assert.match(await page.textContent('#dash-grid .w-alarms'), new RegExp(`${tag}-klasse-1`));
+  assert.doesNotMatch(await page.textContent('#dash-grid .w-alarms'), new RegExp(`${tag}-klasse-2`));
+  const now = Math.floor(Date.now() / 1000);
+  await senml(s.devs[0].apiKey, [{ n: 'co2', u: 'ppm', v: 800, t: now }]);
+  await senml(s.devs[1].apiKey, [{ n: 'co2', u: 'ppm', v: 1800, t: now }]);
+  await page.waitForFunction(() => document.querySelector('#dash-grid .w-gauge [data-share]')?.dataset.share === '0.250',
+    null, { timeout: 15000 });
+  assert.equal(await page.getAttribute('#dash-grid .w-gauge .tile-value', 'data-level'), 'ok');
+  await page.waitForFunction((dev) => document.querySelector(`#dash-grid .w-table tr[data-device="${dev}"] td[data-key="co2"]`)
+    ?.dataset.level === 'warning', String(s.devs[1].id), { timeout: 15000 });
+  assert.ok(Number(await page.getAttribute('#dash-grid .w-table', 'data-live')) >= 1);
+  // klasse-2's reading raised an alarm: the alarm list re-reads the open alarms.
+  await page.waitForFunction((name) => document.querySelector('#dash-grid .w-alarms')?.textContent.includes(name),
+    `${tag}-klasse-2`, { timeout: 15000 });
   assert.deepEqual(errors, []);
 
   // A gauge whose scale is upside down is refused by the server, and the editor says so.

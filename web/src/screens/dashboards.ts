@@ -1,7 +1,8 @@
 // Saved dashboards (issue 21 §4): the organisation's dashboards the user's role sees
 // (`/dashboards`), one dashboard with its widgets (`/dashboards/:id`, dashboardWidgets.ts), and
 // for editors the editor (`/dashboards/new`, `/dashboards/:id/edit`, dashboardEditor.ts). The
-// widgets sit in a grid that stacks to one column on a phone. `#dash-grid[data-render-ms]` is the
+// widgets sit in a grid that stacks to one column on a phone, and the value widgets follow the
+// live stream (dashboardLive.ts). `#dash-grid[data-render-ms]` is the
 // time from the dashboard's answer until every widget is drawn (bench/ui).
 import { h } from '../dom';
 import { t, fmtDate } from '../i18n';
@@ -10,6 +11,7 @@ import { orgData, state, canEdit } from '../state';
 import { title, notice, table } from '../ui';
 import { orgRules } from '../health';
 import { drawWidget } from './dashboardWidgets';
+import { followLive } from './dashboardLive';
 import type { Params } from '../router';
 import { navigate } from '../router';
 
@@ -40,7 +42,8 @@ export async function dashboardScreen(root: HTMLElement, p: Params): Promise<() 
     grid.dataset.renderMs = (performance.now() - t0).toFixed(1);
     grid.dataset.ready = '1';
   }));
-  return () => { for (const x of drawn) x.destroy(); };
+  const stopLive = followLive(d.layout.widgets, drawn, od, rules);
+  return () => { stopLive(); for (const x of drawn) x.destroy(); };
 }
 
 async function remove(d: Dashboard): Promise<void> {
