@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, skip, useBrowser, adminPage, go, json, orgOf } from './lib.mjs';
+import { skip, useBrowser, adminPage, go, orgOf, screenPaths } from './lib.mjs';
 
 useBrowser();
 
@@ -86,12 +86,7 @@ test('the catalogue check itself: an English entry and a raw key are caught, Dan
 test('no screen of the Danish UI shows English catalogue text or a raw key', { skip }, async () => {
   const { context, page, errors } = await adminPage('da-DK');
   const org = await orgOf(context);
-  const devices = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?limit=5`), 200)).items;
-  const dashboards = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/dashboards`), 200)).items ?? [];
-  const paths = ['/', '/map', '/devices', '/devices/new', '/import', '/compare', '/alarms', '/rules', '/integrations',
-    '/targets', '/open-data', '/privacy', '/decoders', '/admin', '/dashboards', '/dashboards/new'];
-  if (devices.length) paths.push(`/devices/${devices[0].id}`, `/devices/${devices[0].id}/edit`);
-  if (dashboards.length) paths.push(`/dashboards/${dashboards[0].id}`);
+  const paths = await screenPaths(context, org);
   const found = [];
   try {
     for (const path of paths) {

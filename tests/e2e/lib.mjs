@@ -150,3 +150,14 @@ export async function senml(key, records) {
   });
   assert.ok(r.status >= 200 && r.status < 300, `ingest answered ${r.status}: ${await r.text()}`);
 }
+
+// Every screen of the UI an admin reaches, with the demo's first device and dashboard (if any).
+export async function screenPaths(context, org) {
+  const devices = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?limit=5`), 200)).items;
+  const dashboards = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/dashboards`), 200)).items ?? [];
+  const paths = ['/', '/map', '/devices', '/devices/new', '/import', '/compare', '/alarms', '/rules', '/integrations',
+    '/targets', '/open-data', '/privacy', '/decoders', '/admin', '/dashboards', '/dashboards/new'];
+  if (devices.length) paths.push(`/devices/${devices[0].id}`, `/devices/${devices[0].id}/edit`);
+  if (dashboards.length) paths.push(`/dashboards/${dashboards[0].id}`);
+  return paths;
+}
