@@ -4,8 +4,9 @@ import { t } from '../i18n';
 import { orgData, canEdit, state } from '../state';
 import { title, notice, errorText, secretOnce } from '../ui';
 import { navigate } from '../router';
+import type { Cleanup } from '../router';
 
-export async function deviceFormScreen(root: HTMLElement, p: Record<string, string>): Promise<void> {
+export async function deviceFormScreen(root: HTMLElement, p: Record<string, string>): Promise<Cleanup> {
   const editing = p.id ? Number(p.id) : 0;
   root.appendChild(title(t(editing ? 'form.editTitle' : 'form.newTitle')));
   if (!canEdit()) { root.appendChild(notice(t('admin.noAccess'), 'error')); return; }
@@ -26,6 +27,20 @@ export async function deviceFormScreen(root: HTMLElement, p: Record<string, stri
   const devEui = h('input', { type: 'text', value: d.devEui ?? '', pattern: '[0-9A-Fa-f]{16}', autocomplete: 'off' });
   const lat = h('input', { type: 'number', step: 'any', min: '-90', max: '90', value: d.location?.lat ?? '' });
   const lon = h('input', { type: 'number', step: 'any', min: '-180', max: '180', value: d.location?.lon ?? '' });
+  // The map to pick the location on, opened on demand (Leaflet is loaded then).
+  const pickerBox = h('div', { id: 'location-picker' });
+  let picker: { destroy: () => void } | null = null;
+  const pick = h('button', { type: 'button', class: 'secondary', id: 'pick-location', 'aria-expanded': 'false' }, t('form.pickOnMap'));
+  pick.addEventListener('click', () => {
+    if (pick.getAttribute('aria-expanded') === 'true') return;
+    pick.setAttribute('aria-expanded', 'true');
+    void import('./locationPicker').then(({ locationPicker }) => {
+      const made = locationPicker(lat, lon);
+      picker = made;
+      pickerBox.replaceChildren(made.el);
+      pick.hidden = true;
+    });
+  });
   const tags = h('input', { type: 'text', value: (d.tags ?? []).join(', '), autocomplete: 'off' });
   const model = h('select', null, h('option', { value: '' }, t('form.none')),
     od.models.map((m) => h('option', { value: String(m.id) }, m.name)));
@@ -74,11 +89,13 @@ export async function deviceFormScreen(root: HTMLElement, p: Record<string, stri
   msg,
   field(t('form.name'), name), field(t('form.app'), app), field(t('form.transport'), transport),
   field(t('form.devEui'), devEui),
-  h('div', { class: 'row' }, field(t('form.lat'), lat), field(t('form.lon'), lon)),
+  h('div', { class: 'row' }, field(t('form.lat'), lat), field(t('form.lon'), lon), h('div', { class: 'field' }, pick)),
+  pickerBox,
   field(t('form.tags'), tags), field(t('form.model'), model), field(t('form.interval'), interval),
   h('div', { class: 'field check' }, maint, h('label', { for: maint.id || (maint.id = 'maint') }, t('form.maintenance'))),
   h('div', { class: 'actions' },
     h('button', { type: 'submit' }, t('form.save')),
     h('a', { class: 'button secondary', href: editing ? `/devices/${editing}` : '/devices' }, t('form.cancel'))));
   root.appendChild(form);
+  return () => picker?.destroy();
 }
