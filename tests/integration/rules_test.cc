@@ -198,10 +198,17 @@ TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
   ASSERT_EQ(w.Json()["warnings"].size(), 1u) << w.body;
   EXPECT_NE(w.Json()["warnings"][0].get<std::string>().find("temperature"), std::string::npos);
 
-  json sms = Co2Rule(d, json::array({{{"type", "sms"}, {"to", "12345678"}}}));
-  auto m = CreateRule(d.org_id, sms);
+  json pager = Co2Rule(d, json::array({{{"type", "pager"}, {"to", "12345678"}}}));
+  auto m = CreateRule(d.org_id, pager);
   EXPECT_EQ(m.status, 400) << m.body;
-  EXPECT_NE(m.body.find("must be webhook, email, mqtt or downlink"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("must be webhook, email, sms, notify_contacts, mqtt or downlink"),
+            std::string::npos)
+      << m.body;
+  // An "sms" action needs a list of numbers in international form (issue 20).
+  json sms = Co2Rule(d, json::array({{{"type", "sms"}, {"to", "12345678"}}}));
+  auto s = CreateRule(d.org_id, sms);
+  EXPECT_EQ(s.status, 400) << s.body;
+  EXPECT_NE(s.body.find("actions[0].to"), std::string::npos) << s.body;
 }
 
 TEST_F(RulesTest, DryRunOverStoredHistoryCountsKnownFirings) {

@@ -1,7 +1,14 @@
 // SMS and responsible contacts through the real binary (issue 20): HTTP ingest → rules →
 // outbox → the organisation's SMS gateway, which here is a small HTTP receiver in the test
 // (integration/rules_receiver.h) on loopback (the harness admits 127.0.0.0/8).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -43,7 +50,7 @@ std::string FormField(const std::string& body, const std::string& field) {
       body.substr(pos + field.size() + 1, body.find('&', pos) - pos - field.size() - 1);
   std::string out;
   for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() + 0) {
+    if (raw[i] == '%' && i + 2 < raw.size()) {
       out.push_back(static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16)));
       i += 2;
     } else {
@@ -179,6 +186,70 @@ TEST_F(SmsTest, NotifyContactsReachesTheDeviceAndItsApplicationButNoOtherApplica
              e.value("detail", "").find("contacts") != std::string::npos;
   }
   EXPECT_GE(reads, 1) << audit.body;
+}
+
+TEST_F(SmsTest, NotifyContactsByBothReachesEveryAddressAndNumber) {
+  // python3-aiosmtpd in debug mode prints each message it receives (as in rules_test.cc).
+  int port = 0;
+  {
+    Receiver probe(Receiver::Mode::kOk);  // borrow a free port number
+    port = std::stoi(probe.url().substr(17, probe.url().find('/', 17) - 17));
+  }
+  const std::string out = std::filesystem::temp_directory_path() /
+                          ("bysans-sms-smtp-" + std::to_string(::getpid()) + ".log");
+  pid_t smtp = ::fork();
+  if (smtp == 0) {
+    FILE* f = std::freopen(out.c_str(), "w", stdout);
+    (void)f;
+    ::dup2(::fileno(stdout), 2);
+    std::string listen = "127.0.0.1:" + std::to_string(port);
+    ::execl("/usr/bin/python3", "python3", "-u", "-m", "aiosmtpd", "-n", "-d", "-l", listen.c_str(),
+            nullptr);
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(1500ms);  // let it bind; delivery retries cover a slow start
+  Receiver gateway(Receiver::Mode::kOk);
+  DeviceHandle d = CreateHttpDevice("Begge Kommune");
+  PutContacts(
+      "/api/v1/devices/" + std::to_string(d.device_id) + "/contacts",
+      json::array(
+          {{{"name", "Vagt"}, {"email", "vagt@kommune.test"}, {"phone", "+45 30 00 00 01"}}}));
+  PutContacts("/api/v1/applications/" + std::to_string(d.app_id) + "/contacts",
+              json::array({{{"name", "Tilsyn"}, {"email", "tilsyn@kommune.test"}}}));
+  ASSERT_EQ(Put(Org(d.org_id) + "/sms-gateway",
+                {{"url", gateway.url()}, {"body", "to={{to}}&msg={{message}}"}})
+                .status,
+            200);
+  CoRule(d, {{"type", "notify_contacts"},
+             {"via", "both"},
+             {"message", "CO2 i {{device.name}}"},
+             {"subject", "Alarm i {{device.name}}"},
+             {"url", "smtp://127.0.0.1:" + std::to_string(port)},
+             {"from", "bysans@kommune.test"}});
+  ASSERT_EQ(Ingest(d.ingest_key, R"({"co2": 2000})").status, 204);
+  auto read = [&] {
+    std::ifstream f(out);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  bool mailed = WaitFor([&] { return read().find("Alarm i Lokale 1") != std::string::npos; });
+  ::kill(smtp, SIGTERM);
+  ::waitpid(smtp, nullptr, 0);
+  const std::string smtp_log = read();
+  std::filesystem::remove(out);
+  ASSERT_TRUE(mailed) << smtp_log << "\n" << Log(d.org_id).dump();
+  EXPECT_NE(smtp_log.find("vagt@kommune.test"), std::string::npos) << smtp_log;
+  EXPECT_NE(smtp_log.find("tilsyn@kommune.test"), std::string::npos) << smtp_log;
+  // The one contact with a phone number (again only if a failed e-mail made the row retry).
+  ASSERT_GE(gateway.hits().size(), 1u);
+  for (const auto& hit : gateway.hits()) {
+    EXPECT_EQ(FormField(hit.body, "to"), "+4530000001");
+    EXPECT_EQ(FormField(hit.body, "msg"), "CO2 i Lokale 1");
+  }
+  json log;
+  ASSERT_TRUE(WaitFor([&] {
+    log = Log(d.org_id);
+    return !log["items"].empty() && log["items"][0]["ok"] == true;
+  })) << log.dump();
 }
 
 }  // namespace
