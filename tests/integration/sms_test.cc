@@ -1,19 +1,13 @@
 // SMS and responsible contacts through the real binary (issue 20): HTTP ingest → rules →
 // outbox → the organisation's SMS gateway, which here is a small HTTP receiver in the test
 // (integration/rules_receiver.h) on loopback (the harness admits 127.0.0.0/8).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <thread>
 
 #include "integration/fixture.h"
 #include "integration/rules_receiver.h"
+#include "integration/smtp_server.h"
 
 namespace bysans::testing {
 namespace {
@@ -189,25 +183,7 @@ TEST_F(SmsTest, NotifyContactsReachesTheDeviceAndItsApplicationButNoOtherApplica
 }
 
 TEST_F(SmsTest, NotifyContactsByBothReachesEveryAddressAndNumber) {
-  // python3-aiosmtpd in debug mode prints each message it receives (as in rules_test.cc).
-  int port = 0;
-  {
-    Receiver probe(Receiver::Mode::kOk);  // borrow a free port number
-    port = std::stoi(probe.url().substr(17, probe.url().find('/', 17) - 17));
-  }
-  const std::string out = std::filesystem::temp_directory_path() /
-                          ("bysans-sms-smtp-" + std::to_string(::getpid()) + ".log");
-  pid_t smtp = ::fork();
-  if (smtp == 0) {
-    FILE* f = std::freopen(out.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
-    std::string listen = "127.0.0.1:" + std::to_string(port);
-    ::execl("/usr/bin/python3", "python3", "-u", "-m", "aiosmtpd", "-n", "-d", "-l", listen.c_str(),
-            nullptr);
-    ::_exit(127);
-  }
-  std::this_thread::sleep_for(1500ms);  // let it bind; delivery retries cover a slow start
+  SmtpServer smtp;  // python3-aiosmtpd
   Receiver gateway(Receiver::Mode::kOk);
   DeviceHandle d = CreateHttpDevice("Begge Kommune");
   PutContacts(
@@ -224,18 +200,13 @@ TEST_F(SmsTest, NotifyContactsByBothReachesEveryAddressAndNumber) {
              {"via", "both"},
              {"message", "CO2 i {{device.name}}"},
              {"subject", "Alarm i {{device.name}}"},
-             {"url", "smtp://127.0.0.1:" + std::to_string(port)},
+             {"url", smtp.url()},
              {"from", "bysans@kommune.test"}});
   ASSERT_EQ(Ingest(d.ingest_key, R"({"co2": 2000})").status, 204);
-  auto read = [&] {
-    std::ifstream f(out);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
-  bool mailed = WaitFor([&] { return read().find("Alarm i Lokale 1") != std::string::npos; });
-  ::kill(smtp, SIGTERM);
-  ::waitpid(smtp, nullptr, 0);
-  const std::string smtp_log = read();
-  std::filesystem::remove(out);
+  bool mailed =
+      WaitFor([&] { return smtp.Output().find("Alarm i Lokale 1") != std::string::npos; });
+  smtp.Stop();
+  const std::string smtp_log = smtp.Output();
   ASSERT_TRUE(mailed) << smtp_log << "\n" << Log(d.org_id).dump();
   EXPECT_NE(smtp_log.find("vagt@kommune.test"), std::string::npos) << smtp_log;
   EXPECT_NE(smtp_log.find("tilsyn@kommune.test"), std::string::npos) << smtp_log;
