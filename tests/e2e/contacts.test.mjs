@@ -60,3 +60,41 @@ test('in English, a device without contacts says so', { skip }, async () => {
     await context.request.delete(`${BASE}/api/v1/applications/${app.id}`);
   }
 });
+
+test('the rule form sets an SMS action and "notify the responsible contacts"', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const tag = tagOf();
+  // A demo device (the form lists the devices the screen loaded); a key it never sends.
+  const dev = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?limit=1`), 200)).items[0];
+  await go(page, '/rules');
+  await page.click('#rule-new');
+  await page.fill('#rule-name', `${tag} sms`);
+  await page.selectOption('#rule-scope-kind', 'device');
+  await page.selectOption('#rule-scope-target', String(dev.id));
+  await page.fill('#rule-expression', 'e2e_never_sent > 1');
+  await page.fill('#rule-sms-to', '+45 20 00 00 01, +4520000002');
+  await page.selectOption('#rule-notify-via', 'sms');
+  await page.fill('#rule-sms-message', 'CO2 i {{device.name}}');
+  await axeCheck(page, 'rule-sms');
+  await page.click('#rule-save');
+  await page.waitForSelector(`table.rules td:has-text("${tag} sms")`);
+  const rules = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/rules?limit=1000`), 200)).items;
+  const rule = rules.find((r) => r.name === `${tag} sms`);
+  assert.ok(rule);
+  try {
+    const sms = rule.actions.find((a) => a.type === 'sms');
+    const notify = rule.actions.find((a) => a.type === 'notify_contacts');
+    assert.deepEqual(sms.to, ['+45 20 00 00 01', '+4520000002']);
+    assert.equal(sms.message, 'CO2 i {{device.name}}');
+    assert.equal(notify.via, 'sms');
+    assert.equal(notify.message, 'CO2 i {{device.name}}');
+    // Shown again when the rule is edited.
+    await page.click(`button[aria-label="Rediger: ${tag} sms"]`);
+    assert.equal(await page.inputValue('#rule-sms-to'), '+45 20 00 00 01, +4520000002');
+    assert.equal(await page.inputValue('#rule-notify-via'), 'sms');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.request.delete(`${BASE}/api/v1/rules/${rule.id}`);
+  }
+});
