@@ -14,6 +14,11 @@ using json = nlohmann::json;
 
 std::string TypeOf(const json& a) { return a.is_object() ? a.value("type", "") : ""; }
 
+// Actions with an SMTP password: "email", and "notify_contacts" for its e-mails.
+bool HasSmtpPassword(const std::string& type) {
+  return type == "email" || type == "notify_contacts";
+}
+
 // The stored password of an action, sealed (a clear one of an old definition is sealed now);
 // "" when it has none.
 Result<std::string> SealedPassword(const json& a, const SecretBox& box) {
@@ -80,7 +85,7 @@ json ActionsForApi(const json& stored, bool with_urls) {
   for (json a : stored) {
     if (!a.is_object()) continue;
     std::string type = TypeOf(a);
-    if (type == "email") {
+    if (HasSmtpPassword(type)) {
       bool has =
           a.contains(kPasswordSealed) || (a.contains("password") && a["password"].is_string() &&
                                           !a["password"].get_ref<const std::string&>().empty());
@@ -126,7 +131,7 @@ Result<json> ActionsForStore(const json& incoming, const json& previous, const S
     const json* prev = PreviousOf(previous, i, a, &used);
     const bool same_target =
         prev != nullptr && TargetKeyOf(prev->value("url", "")) == TargetKeyOf(a.value("url", ""));
-    if (type == "email") {
+    if (HasSmtpPassword(type)) {
       if (a.contains("password")) {
         if (a["password"].is_string() && !a["password"].get_ref<const std::string&>().empty()) {
           BYSANS_ASSIGN_OR_RETURN(a[kPasswordSealed],
@@ -177,7 +182,7 @@ Result<json> SealStoredActions(json stored, const SecretBox& box) {
   if (!stored.is_array()) return stored;
   for (json& a : stored) {
     std::string type = TypeOf(a);
-    if (type == "email" && a.contains("password")) {
+    if (HasSmtpPassword(type) && a.contains("password")) {
       BYSANS_ASSIGN_OR_RETURN(std::string sealed, SealedPassword(a, box));
       a.erase("password");
       if (!sealed.empty()) a[kPasswordSealed] = sealed;

@@ -1,4 +1,5 @@
-// Secrets of rule actions: the SMTP "password" and every webhook header value. They are
+// Secrets of rule actions: the SMTP "password" (of "email" and "notify_contacts") and every
+// webhook header value. They are
 // write-only in the API and sealed at rest (core/secret_box.h) in rule definitions and so in
 // the outbox rows copied from them; they are opened only when an action is delivered.
 //

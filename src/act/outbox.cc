@@ -17,8 +17,10 @@
 
 #include "act/action_secrets.h"
 #include "act/curl_gate.h"
+#include "act/sms.h"
 #include "core/encoding.h"
 #include "core/thread_name.h"
+#include "model/contact.h"
 
 namespace bysans::act {
 
@@ -42,6 +44,19 @@ bool IsMailAddress(std::string_view address) {
     auto c = static_cast<unsigned char>(ch);
     return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',';
   });
+}
+
+std::string ContactsTargetKey(Id org_id) { return "sms://org-" + std::to_string(org_id); }
+
+std::string MailPayload(const std::string& from, const std::vector<std::string>& to,
+                        std::string subject, const std::string& body) {
+  std::string to_line;
+  for (const std::string& t : to) to_line += (to_line.empty() ? "" : ", ") + t;
+  for (char& ch : subject) {
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  }
+  return "From: " + from + "\r\nTo: " + to_line + "\r\nSubject: " + subject +
+         "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n";
 }
 
 namespace {
@@ -236,6 +251,53 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
   return a;
 }
 
+// "sms" (to the numbers of the action) and "notify_contacts" (to the alarm device's effective
+// contacts, by SMS, e-mail or both). One request per phone number; an attempt succeeds when
+// every message went out (a retry sends all of them again: at least once per recipient).
+Attempt DeliverContacts(CURL* c, const OutboxEntry& e, const json& spec,
+                        const ContactResolver& resolve, const OutboxOptions& opts,
+                        std::atomic<bool>* stop) {
+  if (!resolve) return {false, "SMS is not available in this server"};
+  const bool notify = spec.value("type", "") == "notify_contacts";
+  const std::string via = notify ? spec.value("via", "email") : "sms";
+  auto route = resolve(e, notify);
+  if (!route.ok()) return {false, route.status().message(), Permanent(route.status().code())};
+  std::vector<std::string> phones = route->phones;
+  if (!notify) {
+    phones.clear();
+    for (const auto& to : spec.value("to", std::vector<std::string>{})) {
+      auto phone = NormalizePhone(to);
+      if (!phone.ok()) return {false, "'to': " + phone.status().message(), true};
+      phones.push_back(std::move(phone).value());
+    }
+  }
+  const bool sms = via != "email" && !phones.empty();
+  const bool mail = via != "sms" && !route->emails.empty();
+  if (!sms && !mail) {
+    return {false,
+            "no recipient: the alarm's device and its application have no contacts for " + via,
+            true};
+  }
+  const TimeMs t = spec.value("timeoutMs", int64_t{0});
+  const long timeout = static_cast<long>(t > 0 ? t : opts.default_timeout_ms);
+  for (size_t i = 0; sms && i < phones.size(); ++i) {
+    if (!route->gateway) return {false, "the organisation has no SMS gateway", true};
+    auto req = BuildSmsRequest(*route->gateway, route->secret, phones[i], e.payload);
+    if (!req.ok()) return {false, req.status().message(), true};
+    SmsResult r = SendSms(c, *req, opts.outbound, timeout, stop);
+    if (!r.ok) return {false, r.error, r.permanent};
+  }
+  if (!mail) return {true, ""};
+  json email = spec;
+  email["type"] = "email";
+  email["to"] = route->emails;
+  OutboxEntry m = e;
+  m.spec = email.dump();
+  m.payload =
+      MailPayload(spec.value("from", ""), route->emails, spec.value("subject", ""), e.payload);
+  return Deliver(c, m, opts, stop);
+}
+
 }  // namespace
 
 std::string TargetKeyOf(const std::string& url) {
@@ -279,6 +341,7 @@ struct Outbox::Impl {
   MqttPublisher mqtt_publisher;    // guarded by mu
   DownlinkSender downlink_sender;  // guarded by mu
   ActionGuard guard;               // guarded by mu
+  ContactResolver contacts;        // guarded by mu
 
   Impl(RuleStore& s, const Clock& c, OutboxOptions o) : store(s), clock(c), opts(std::move(o)) {}
 
@@ -296,6 +359,14 @@ struct Outbox::Impl {
     }
     json spec = json::parse(e.spec, nullptr, false);
     std::string type = spec.is_object() ? spec.value("type", "") : "";
+    if (type == "sms" || type == "notify_contacts") {
+      ContactResolver resolve;
+      {
+        std::lock_guard lk(mu);
+        resolve = contacts;
+      }
+      return DeliverContacts(c, e, spec, resolve, opts, &stop);
+    }
     if (type != "mqtt" && type != "downlink") return Deliver(c, e, opts, &stop);
     int64_t t = spec.value("timeoutMs", int64_t{0});
     TimeMs timeout = t > 0 ? t : opts.default_timeout_ms;
@@ -444,6 +515,11 @@ void Outbox::SetMqttPublisher(MqttPublisher publisher) {
 void Outbox::SetDownlinkSender(DownlinkSender sender) {
   std::lock_guard lk(impl_->mu);
   impl_->downlink_sender = std::move(sender);
+}
+
+void Outbox::SetContactResolver(ContactResolver resolver) {
+  std::lock_guard lk(impl_->mu);
+  impl_->contacts = std::move(resolver);
 }
 
 void Outbox::SetGuard(ActionGuard guard) {

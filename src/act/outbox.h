@@ -1,6 +1,7 @@
 // The durable outbox: delivers the pending rows of RuleStore's outbox table
-// (webhooks over HTTP(S), e-mail over SMTP(S) with libcurl, MQTT publishes and
-// LoRaWAN/MQTT downlinks through the publishers the server registers). Rows are written
+// (webhooks over HTTP(S), e-mail over SMTP(S) with libcurl, SMS through the organisation's
+// SMS gateway (act/sms.h), MQTT publishes and LoRaWAN/MQTT downlinks through the publishers
+// the server registers). Rows are written
 // by the rules runtime in the same transaction as their alarm, so a crash
 // (kill -9) loses nothing: pending rows are sent after the restart.
 //
@@ -22,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "core/clock.h"
 #include "core/outbound_policy.h"
 #include "core/secret_box.h"
+#include "store/contact_store.h"
 #include "store/rule_store.h"
 
 namespace bysans::act {
@@ -82,6 +85,27 @@ struct DownlinkRequest {
 using DownlinkSender =
     std::function<Status(const DownlinkRequest& request, std::function<void(const Status&)> done)>;
 
+// What "sms" and "notify_contacts" rows need at delivery, resolved by the server from the store
+// (never copied into outbox rows): the organisation's SMS gateway with its secret opened and,
+// for notify_contacts, the effective contacts of the alarm's device (model/contact.h).
+struct ContactRoute {
+  std::optional<SmsGateway> gateway;  // nullopt: the organisation has none
+  std::string secret;                 // the gateway's secret, opened ("" none)
+  std::vector<std::string> phones;    // notify_contacts: the contacts' phone numbers
+  std::vector<std::string> emails;    // notify_contacts: their e-mail addresses
+};
+// `with_contacts`: also resolve the alarm device's contacts. An error that is not
+// kUnavailable/kInternal is permanent.
+using ContactResolver =
+    std::function<Result<ContactRoute>(const OutboxEntry& entry, bool with_contacts)>;
+
+// The queue of an organisation's "sms" and "notify_contacts" rows.
+std::string ContactsTargetKey(Id org_id);
+
+// The RFC 5322 message of an e-mail action (CR and LF in the subject become spaces).
+std::string MailPayload(const std::string& from, const std::vector<std::string>& to,
+                        std::string subject, const std::string& body);
+
 // Checked before every attempt of every row (defence in depth, e.g. that the alarm's device
 // belongs to the row's organisation): an error refuses the row, which fails at once with the
 // refusal logged and in the delivery log.
@@ -97,6 +121,9 @@ class Outbox {
   // Where "mqtt" and "downlink" actions go; until set they fail and are retried.
   void SetMqttPublisher(MqttPublisher publisher);
   void SetDownlinkSender(DownlinkSender sender);
+  // Where "sms" and "notify_contacts" rows find their gateway and contacts; until set they
+  // fail and are retried.
+  void SetContactResolver(ContactResolver resolver);
   // Until set, every row is delivered unchecked.
   void SetGuard(ActionGuard guard);
 

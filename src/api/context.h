@@ -100,4 +100,6 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
 void RegisterSubjectErasureRoutes(http::Router& router, ApiContext& ctx);
 // Saved dashboards (api/dashboards.cc).
 void RegisterDashboardRoutes(http::Router& router, ApiContext& ctx);
+// Responsible contacts of applications and devices (api/contacts.cc).
+void RegisterContactRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

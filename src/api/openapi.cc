@@ -185,6 +185,18 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/dashboards/{id}", "", "Dashboard", 200},
     {"PUT", "/api/v1/dashboards/{id}", "DashboardInput", "Dashboard", 200},
     {"DELETE", "/api/v1/dashboards/{id}", "", "", 204},
+    // api/contacts.cc: responsible contacts (issue 20); reads are audited.
+    {"GET", "/api/v1/applications/{appId}/contacts", "", "Contacts", 200},
+    {"PUT", "/api/v1/applications/{appId}/contacts", "Contacts", "Contacts", 200},
+    {"GET", "/api/v1/devices/{id}/contacts", "", "Contacts", 200},
+    {"PUT", "/api/v1/devices/{id}/contacts", "Contacts", "Contacts", 200},
+    {"GET", "/api/v1/devices/{id}/contacts/effective", "", "EffectiveContacts", 200},
+    // api/sms_gateway.cc: the organisation's SMS gateway (admins).
+    {"GET", "/api/v1/organizations/{orgId}/sms-gateway", "", "SmsGateway", 200},
+    {"PUT", "/api/v1/organizations/{orgId}/sms-gateway", "SmsGatewayInput", "SmsGateway", 200},
+    {"DELETE", "/api/v1/organizations/{orgId}/sms-gateway", "", "", 204},
+    {"POST", "/api/v1/organizations/{orgId}/sms-gateway/test", "SmsTestInput", "SmsTestResult",
+     200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -362,6 +374,36 @@ void DashboardSchemas(json& s, const json& role) {
   s["Dashboard"] = Obj(props);
   s["Dashboards"] =
       Obj({{"items", {{"type", "array"}, {"items", Ref("Dashboard")}}}, {"total", Int()}});
+}
+
+// api/contacts.cc and api/sms_gateway.cc (issue 20).
+void ContactSchemas(json& s) {
+  json contact = Obj({{"name", Str()},
+                      {"email", Str()},
+                      {"phone", {{"type", "string"}, {"description", "E.164, e.g. +4512345678"}}},
+                      {"role", Str()}},
+                     {"name"});
+  s["Contacts"] =
+      Obj({{"items", {{"type", "array"}, {"items", contact}, {"maxItems", 20}}}}, {"items"});
+  json effective = contact;
+  effective["properties"]["source"] = {{"type", "string"}, {"enum", {"device", "application"}}};
+  effective["properties"]["sourceId"] = Int();
+  s["EffectiveContacts"] = Obj({{"items", {{"type", "array"}, {"items", effective}}}});
+  json props = {
+      {"url", Str()},
+      {"method", {{"type", "string"}, {"enum", {"POST", "GET"}}}},
+      {"headers", {{"type", "object"}, {"additionalProperties", Str()}}},
+      {"bodyFormat", {{"type", "string"}, {"enum", {"form", "json"}}}},
+      {"body",
+       {{"type", "string"}, {"description", "template with {{to}}, {{message}}, {{secret}}"}}}};
+  json input = Obj(props, {"url"});
+  input["properties"]["secret"] = {{"type", "string"}, {"nullable", true}, {"writeOnly", true}};
+  s["SmsGatewayInput"] = input;
+  props["hasSecret"] = Bool();
+  props["updatedAt"] = Time();
+  s["SmsGateway"] = Obj(props);
+  s["SmsTestInput"] = Obj({{"to", Str()}, {"message", Str()}}, {"to"});
+  s["SmsTestResult"] = Obj({{"ok", Bool()}, {"httpStatus", Int()}, {"error", Nullable(Str())}});
 }
 
 // api/open_data.cc and api/open_data_public.cc.
@@ -592,6 +634,7 @@ json Components() {
   ApplicationSchemas(s);
   OpenDataSchemas(s);
   DashboardSchemas(s, role);
+  ContactSchemas(s);
   json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
                        {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},
                       {"lat", "lon"});

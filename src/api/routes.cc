@@ -34,6 +34,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterOrgExportRoutes(router, ctx);       // api/org_export.cc: export, import
   RegisterSubjectErasureRoutes(router, ctx);  // api/subject_erasure_routes.cc
   RegisterDashboardRoutes(router, ctx);       // api/dashboards.cc
+  RegisterContactRoutes(router, ctx);         // api/contacts.cc
 }
 
 }  // namespace bysans::api

@@ -16,6 +16,7 @@
 #include "archive/records.h"
 #include "archive/tar.h"
 #include "core/time_format.h"
+#include "store/contact_store.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/rule_store.h"
@@ -54,6 +55,19 @@ struct Meta {
   std::map<std::string, json> files;  // file name → document
 };
 
+// The responsible contacts of an application or device as the member "contacts" of its document
+// (issue 20; absent when it has none).
+Status AddContacts(Store& store, ContactOwner owner, Id id, json& doc) {
+  BYSANS_ASSIGN_OR_RETURN(auto list, store.contacts().ListContacts(owner, id));
+  if (list.empty()) return Status::Ok();
+  json out = json::array();
+  for (const Contact& c : list) {
+    out.push_back({{"name", c.name}, {"email", c.email}, {"phone", c.phone}, {"role", c.role}});
+  }
+  doc["contacts"] = std::move(out);
+  return Status::Ok();
+}
+
 Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const ExportOptions& opts) {
   Meta m;
   BYSANS_ASSIGN_OR_RETURN(m.org, store.GetOrganization(org_id));
@@ -86,6 +100,7 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
                     {"dataCategories", a.data_categories},
                     {"recipients", a.recipients},
                     {"decoderId", decoder_of(att.by_app, a.id)}});
+    BYSANS_RETURN_IF_ERROR(AddContacts(store, ContactOwner::kApplication, a.id, apps.back()));
   }
   m.files["applications.json"] = apps;
 
@@ -146,6 +161,7 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
     if (d.transport == Transport::kHttp) dev["ingestKey"] = kReenter;
     auto u = mqtt_user.find(d.id);
     if (u != mqtt_user.end()) dev["mqtt"] = {{"username", u->second}, {"password", kReenter}};
+    BYSANS_RETURN_IF_ERROR(AddContacts(store, ContactOwner::kDevice, d.id, dev));
     jd.push_back(std::move(dev));
   }
   m.files["devices.json"] = jd;

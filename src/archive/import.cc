@@ -15,7 +15,9 @@
 #include "archive/records.h"
 #include "archive/tar.h"
 #include "core/time_format.h"
+#include "model/contact.h"
 #include "model/retention.h"
+#include "store/contact_store.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/rule_store.h"
@@ -165,8 +167,28 @@ struct Parsed {
   std::vector<MqttIntegration> integrations;
   std::vector<std::pair<std::string, Role>> members;
   std::vector<SilenceRecord> silences;
+  // Responsible contacts by the archive's application and device ids (issue 20; optional).
+  std::map<Id, std::vector<Contact>> app_contacts, device_contacts;
   std::vector<AlarmRecord> alarms;  // alarms.jsonl.gz, when the archive has it
 };
+
+// The "contacts" of an application or device document, checked as the API checks them; none
+// when absent (archives before issue 20).
+std::vector<Contact> ReadContacts(const json& doc, Obj& o, const std::string& where, Status& err) {
+  std::vector<Contact> out;
+  if (!o.ok() || !doc.contains("contacts")) return out;
+  const json& list = o.Any("contacts", false);
+  if (o.ok() && !list.is_array()) o.Fail("contacts", "must be an array");
+  for (size_t k = 0; o.ok() && k < list.size(); ++k) {
+    Obj c(list[k], where + ".contacts[" + std::to_string(k) + "]", err);
+    out.push_back({c.Str("name"), c.Str("email"), c.Str("phone"), c.Str("role")});
+  }
+  if (o.ok()) {
+    Status s = ValidateContacts(out);
+    if (!s.ok()) o.Fail("contacts", s.message());
+  }
+  return out;
+}
 
 Status CheckArray(const json& doc, const std::string& name) {
   return doc.is_array() ? Status::Ok() : InvalidArgument(name + ": must be a JSON array");
@@ -226,6 +248,8 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     if (o.ok() && dec && !dec_ids.count(*dec))
       o.Fail("decoderId", "names no decoder of the archive");
     app_ids.insert(a.id);
+    auto contacts = ReadContacts(apps[i], o, at("applications.json", i), err);
+    if (!contacts.empty()) p.app_contacts[a.id] = std::move(contacts);
     p.apps.emplace_back(a, dec);
   }
   const json& models = docs.at("device_models.json");
@@ -299,6 +323,8 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
       Obj m(devs[i]["mqtt"], at("devices.json", i) + ".mqtt", err);
       d.mqtt_username = m.Str("username");
     }
+    auto contacts = ReadContacts(devs[i], o, at("devices.json", i), err);
+    if (!contacts.empty()) p.device_contacts[d.d.id] = std::move(contacts);
     if (o.ok() && !dev_ids.insert(d.d.id).second) o.Fail("id", "appears twice");
     p.devices.push_back(std::move(d));
   }
@@ -573,6 +599,10 @@ class Writer {
       na.org_id = rep_.org_id;
       BYSANS_ASSIGN_OR_RETURN(auto made, store_.CreateApplication(na));
       apps_[a.id] = made.id;
+      if (auto c = p_.app_contacts.find(a.id); c != p_.app_contacts.end()) {
+        BYSANS_RETURN_IF_ERROR(
+            store_.contacts().ReplaceContacts(ContactOwner::kApplication, made.id, c->second));
+      }
       if (decoder) BYSANS_RETURN_IF_ERROR(dec.SetApplicationDecoder(made.id, decoders_[*decoder]));
       ++rep_.applications;
     }
@@ -604,6 +634,10 @@ class Writer {
     for (size_t i = 0; i < made.size(); ++i) {
       const auto& d = p_.devices[i];
       devices_[d.d.id] = made[i].id;
+      if (auto c = p_.device_contacts.find(d.d.id); c != p_.device_contacts.end()) {
+        BYSANS_RETURN_IF_ERROR(
+            store_.contacts().ReplaceContacts(ContactOwner::kDevice, made[i].id, c->second));
+      }
       if (!d.history.empty())
         BYSANS_RETURN_IF_ERROR(store_.ReplaceDeviceLocations(made[i].id, d.history));
       if (d.decoder)

@@ -1,5 +1,6 @@
 #include "core/encoding.h"
 
+#include <cctype>
 #include <cstdint>
 
 namespace bysans {
@@ -82,6 +83,22 @@ Result<std::string> DecodeHex(std::string_view hex) {
     int lo = HexValue(static_cast<unsigned char>(hex[i + 1]));
     if (hi < 0 || lo < 0) return InvalidArgument("hex: a character outside 0-9 a-f A-F");
     out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
   }
   return out;
 }

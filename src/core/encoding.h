@@ -1,5 +1,5 @@
 // Text encodings of bytes used at the edges (LoRaWAN frames, downlinks,
-// decoder test payloads): base64 (RFC 4648) and hexadecimal.
+// decoder test payloads, URL components): base64 (RFC 4648), hexadecimal and percent-encoding.
 #pragma once
 
 #include <string>
@@ -20,5 +20,9 @@ std::string EncodeBase64(std::string_view in);
 bool IsHex(std::string_view s);
 // "0102ff" / "0A0B" → bytes; an odd length or a non-hex digit is kInvalidArgument.
 Result<std::string> DecodeHex(std::string_view hex);
+
+// Percent-encodes every byte but RFC 3986's unreserved characters (letters, digits, '-', '.',
+// '_', '~'), with upper-case hex digits: a URL component or form value.
+std::string PercentEncode(std::string_view s);
 
 }  // namespace bysans

@@ -4,7 +4,9 @@
 
 #include "act/action_secrets.h"
 #include "act/outbox.h"
+#include "act/sms.h"
 #include "core/encoding.h"
+#include "model/contact.h"
 
 namespace bysans::rules {
 namespace {
@@ -56,6 +58,40 @@ Status CheckActionUrl(const std::string& url, const std::string& field) {
 Status CheckKeys(const json& o, const std::string& path, const std::set<std::string>& allowed) {
   for (auto it = o.begin(); it != o.end(); ++it) {
     if (!allowed.count(it.key())) return Bad(path + it.key(), "is not a known field");
+  }
+  return Status::Ok();
+}
+
+// The SMTP members of an "email" or "notify_contacts" action (the latter's e-mails).
+Status CheckSmtp(const json& a, const std::string& p, const std::string& url,
+                 const std::string& subject) {
+  if (url.rfind("smtp://", 0) != 0 && url.rfind("smtps://", 0) != 0) {
+    return Bad(p + "url", "must be an smtp:// or smtps:// URL (server and port)");
+  }
+  BYSANS_RETURN_IF_ERROR(CheckActionUrl(url, p + "url"));
+  std::string from;
+  BYSANS_RETURN_IF_ERROR(GetString(a, "from", p, &from));
+  if (from.empty()) return Bad(p + "from", "is required");
+  if (!act::IsMailAddress(from)) {
+    return Bad(p + "from", "must be one e-mail address (no line breaks, '<', '>' or spaces)");
+  }
+  if (HasLineBreak(subject)) return Bad(p + "subject", "must not contain line breaks");
+  std::string tmp;
+  BYSANS_RETURN_IF_ERROR(GetString(a, "username", p, &tmp));
+  if (HasLineBreak(tmp)) return Bad(p + "username", "must not contain line breaks");
+  if (a.contains("password") && !a["password"].is_null()) {
+    BYSANS_RETURN_IF_ERROR(GetString(a, "password", p, &tmp));
+  }
+  return Status::Ok();
+}
+
+// The "message" template of an "sms" or "notify_contacts" action: a string of at most
+// act::kMaxSmsMessage bytes.
+Status CheckMessage(const json& a, const std::string& p) {
+  std::string message;
+  BYSANS_RETURN_IF_ERROR(GetString(a, "message", p, &message));
+  if (message.size() > act::kMaxSmsMessage) {
+    return Bad(p + "message", "must be at most " + std::to_string(act::kMaxSmsMessage) + " bytes");
   }
   return Status::Ok();
 }
@@ -251,16 +287,7 @@ Status ValidateActions(const json& actions) {
           CheckKeys(a, p,
                     {"type", "on", "url", "from", "to", "subject", "body", "username", "password",
                      "timeoutMs", act::kHasPassword, act::kPasswordSealed}));
-      if (url.rfind("smtp://", 0) != 0 && url.rfind("smtps://", 0) != 0) {
-        return Bad(p + "url", "must be an smtp:// or smtps:// URL (server and port)");
-      }
-      BYSANS_RETURN_IF_ERROR(CheckActionUrl(url, p + "url"));
-      std::string from;
-      BYSANS_RETURN_IF_ERROR(GetString(a, "from", p, &from));
-      if (from.empty()) return Bad(p + "from", "is required");
-      if (!act::IsMailAddress(from)) {
-        return Bad(p + "from", "must be one e-mail address (no line breaks, '<', '>' or spaces)");
-      }
+      BYSANS_RETURN_IF_ERROR(CheckSmtp(a, p, url, subject));
       if (!a.contains("to") || !a["to"].is_array() || a["to"].empty()) {
         return Bad(p + "to", "must be a non-empty array of addresses");
       }
@@ -269,13 +296,31 @@ Status ValidateActions(const json& actions) {
           return Bad(p + "to", "entries must be e-mail addresses");
         }
       }
-      if (HasLineBreak(subject)) return Bad(p + "subject", "must not contain line breaks");
-      tmp.clear();
-      BYSANS_RETURN_IF_ERROR(GetString(a, "username", p, &tmp));
-      if (HasLineBreak(tmp)) return Bad(p + "username", "must not contain line breaks");
-      if (a.contains("password") && !a["password"].is_null()) {
-        BYSANS_RETURN_IF_ERROR(GetString(a, "password", p, &tmp));
+    } else if (type == "sms") {
+      BYSANS_RETURN_IF_ERROR(CheckKeys(a, p, {"type", "on", "to", "message", "timeoutMs"}));
+      if (!a.contains("to") || !a["to"].is_array() || a["to"].empty() ||
+          a["to"].size() > kMaxContactsPerObject) {
+        return Bad(p + "to", "must be an array of 1 to " + std::to_string(kMaxContactsPerObject) +
+                                 " phone numbers");
       }
+      for (const auto& t : a["to"]) {
+        auto phone = t.is_string() ? NormalizePhone(t.get<std::string>())
+                                   : Result<std::string>(InvalidArgument("must be a string"));
+        if (!phone.ok()) return Bad(p + "to", "entries " + phone.status().message());
+      }
+      BYSANS_RETURN_IF_ERROR(CheckMessage(a, p));
+    } else if (type == "notify_contacts") {
+      BYSANS_RETURN_IF_ERROR(
+          CheckKeys(a, p,
+                    {"type", "on", "via", "message", "subject", "url", "from", "username",
+                     "password", "timeoutMs", act::kHasPassword, act::kPasswordSealed}));
+      std::string via;
+      BYSANS_RETURN_IF_ERROR(GetString(a, "via", p, &via));
+      if (via != "email" && via != "sms" && via != "both") {
+        return Bad(p + "via", "must be email, sms or both");
+      }
+      BYSANS_RETURN_IF_ERROR(CheckMessage(a, p));
+      if (via != "sms") BYSANS_RETURN_IF_ERROR(CheckSmtp(a, p, url, subject));
     } else if (type == "mqtt") {
       BYSANS_RETURN_IF_ERROR(
           CheckKeys(a, p, {"type", "on", "topic", "payload", "qos", "timeoutMs"}));
@@ -325,7 +370,7 @@ Status ValidateActions(const json& actions) {
         return Bad(p + "confirmed", "must be true or false");
       }
     } else {
-      return Bad(p + "type", "must be webhook, email, mqtt or downlink");
+      return Bad(p + "type", "must be webhook, email, sms, notify_contacts, mqtt or downlink");
     }
   }
   return Status::Ok();

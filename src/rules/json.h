@@ -32,11 +32,14 @@ inline constexpr size_t kMaxActionsPerRule = 10;
 // "body", "timeoutMs", "on": ["raise","clear","remind"]} or {"type": "email", "url" (smtp:// or
 // smtps://), "from", "to": [...], "subject", "body", "username", "password", "on"}, {"type":
 // "mqtt", "topic" (template), "payload" (template, default the alarm context as JSON), "qos": 1,
-// "on"} or {"type": "downlink", "fPort", "data" (base64) | "hex", "confirmed", "on"} (to the
-// alarm's device). from, to, subject, username and header names/values must not contain CR, LF or
-// NUL; URLs no credentials. Secrets have API and stored forms (act/action_secrets.h): a header
-// value may be null (keep the stored one), "password" null; the output-only and stored-only members
-// are accepted.
+// "on"}, {"type": "downlink", "fPort", "data" (base64) | "hex", "confirmed", "on"} (to the
+// alarm's device), {"type": "sms", "to": [phone numbers], "message" (template), "on"} or
+// {"type": "notify_contacts", "via": "email" | "sms" | "both", "message" (template), and for
+// e-mails the SMTP members of "email" without "to", "on"} (the alarm device's effective
+// contacts, model/contact.h). from, to, subject, username and header names/values must not contain
+// CR, LF or NUL; URLs no credentials. Secrets have API and stored forms (act/action_secrets.h): a
+// header value may be null (keep the stored one), "password" null; the output-only and stored-only
+// members are accepted.
 Status ValidateActions(const json& actions);
 
 // The whole alarm as the store keeps it, and back.

@@ -228,6 +228,20 @@ struct RulesService::Impl {
       } else if (type == "webhook") {
         e.payload = act.contains("body") ? act::Render(act["body"].get<std::string>(), ctx, true)
                                          : ctx.dump();
+      } else if (type == "sms" || type == "notify_contacts") {
+        // The recipients are resolved at delivery (act/outbox.h ContactResolver); the row
+        // holds the rendered message (and subject for e-mail).
+        e.target_key = act::ContactsTargetKey(ev.org_id);
+        e.payload = act.contains("message")
+                        ? act::Render(act["message"].get<std::string>(), ctx, false)
+                        : a.message;
+        if (type == "notify_contacts") {
+          json spec = act;
+          spec["subject"] = act.contains("subject")
+                                ? act::Render(act["subject"].get<std::string>(), ctx, false)
+                                : "[bysans] " + a.message;
+          e.spec = spec.dump();
+        }
       } else {
         std::string subject = act.contains("subject")
                                   ? act::Render(act["subject"].get<std::string>(), ctx, false)
@@ -235,18 +249,8 @@ struct RulesService::Impl {
         std::string body = act.contains("body")
                                ? act::Render(act["body"].get<std::string>(), ctx, false)
                                : a.message + "\n\n" + ctx.dump(2);
-        std::string to;
-        for (const auto& t : act.value("to", json::array())) {
-          if (!to.empty()) to += ", ";
-          to += t.get<std::string>();
-        }
-        for (char& ch : subject) {
-          if (ch == '\r' || ch == '\n') ch = ' ';
-        }
-        e.payload = fmt::format(
-            "From: {}\r\nTo: {}\r\nSubject: {}\r\nContent-Type: text/plain; "
-            "charset=utf-8\r\n\r\n{}\r\n",
-            act.value("from", ""), to, subject, body);
+        e.payload = act::MailPayload(act.value("from", ""),
+                                     act.value("to", std::vector<std::string>{}), subject, body);
       }
       e.next_attempt_ms = clock.NowMs();
       e.created_ms = e.next_attempt_ms;

@@ -12,6 +12,7 @@
 #include "api/context.h"
 #include "api/data_targets.h"
 #include "api/downlink.h"
+#include "api/sms_gateway.h"
 #include "api/stream.h"
 #include "auth/auth.h"
 #include "core/dir_lock.h"
@@ -30,6 +31,7 @@
 #include "rules/service.h"
 #include "server/first_admin.h"
 #include "server/housekeeping.h"
+#include "server/rule_contacts.h"
 #include "server/rule_downlinks.h"
 #include "server/sta_mqtt.h"
 #include "share/service.h"
@@ -186,6 +188,8 @@ Status App::Start() {
   m.outbox->SetGuard([store = m.store.get()](const OutboxEntry& e) {
     return rules::CheckActionTenancy(*store, e);
   });
+  // "sms" and "notify_contacts" find the gateway and the contacts at delivery.
+  m.outbox->SetContactResolver(RuleContactResolver(*m.store));
   HousekeepingOptions housekeeping_opts;
   housekeeping_opts.audit_retention_days = c.audit_retention_days;
   housekeeping_opts.retention = RetentionDefaultsOf(c);
@@ -217,6 +221,7 @@ Status App::Start() {
   m.ctx->retention_defaults = RetentionDefaultsOf(c);
   api::RegisterAllRoutes(m.router, *m.ctx);
   api::RegisterDataTargetRoutes(m.router, *m.ctx, *m.targets, outbound);
+  api::RegisterSmsGatewayRoutes(m.router, *m.ctx, outbound);
   {
     mqtt::ServiceOptions mo;
     mo.data_dir = c.data_dir;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/encoding.h"
 #include "core/time_format.h"
 
 namespace bysans::sta {
@@ -35,22 +36,6 @@ std::string ObservationType(const SeriesRef& s) {
   if (std::holds_alternative<bool>(s.latest->value))
     return std::string(kObsTypeBase) + "OM_TruthObservation";
   return std::string(kObsTypeBase) + "OM_CategoryObservation";
-}
-
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  return out;
 }
 
 json ThingProperties(const Catalog& c, const Device& d) {

@@ -30,6 +30,7 @@ class MqttStore;       // store/mqtt_store.h
 class TargetStore;     // store/target_store.h
 class OpenDataStore;   // store/open_data_store.h
 class DashboardStore;  // store/dashboard_store.h
+class ContactStore;    // store/contact_store.h
 // store/subject_erasure_store.h
 class SubjectErasureStore;
 
@@ -338,6 +339,7 @@ class Store : public MetaStore, public SeriesStore {
   virtual TargetStore& targets() = 0;        // store/target_store.h
   virtual OpenDataStore& open_data() = 0;    // store/open_data_store.h
   virtual DashboardStore& dashboards() = 0;  // store/dashboard_store.h
+  virtual ContactStore& contacts() = 0;      // store/contact_store.h
   // store/subject_erasure_store.h
   virtual SubjectErasureStore& subject_erasures() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under

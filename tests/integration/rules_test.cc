@@ -11,6 +11,7 @@
 
 #include "integration/fixture.h"
 #include "integration/rules_receiver.h"
+#include "integration/smtp_server.h"
 
 namespace bysans::testing {
 namespace {
@@ -198,10 +199,17 @@ TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
   ASSERT_EQ(w.Json()["warnings"].size(), 1u) << w.body;
   EXPECT_NE(w.Json()["warnings"][0].get<std::string>().find("temperature"), std::string::npos);
 
-  json sms = Co2Rule(d, json::array({{{"type", "sms"}, {"to", "12345678"}}}));
-  auto m = CreateRule(d.org_id, sms);
+  json pager = Co2Rule(d, json::array({{{"type", "pager"}, {"to", "12345678"}}}));
+  auto m = CreateRule(d.org_id, pager);
   EXPECT_EQ(m.status, 400) << m.body;
-  EXPECT_NE(m.body.find("must be webhook, email, mqtt or downlink"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("must be webhook, email, sms, notify_contacts, mqtt or downlink"),
+            std::string::npos)
+      << m.body;
+  // An "sms" action needs a list of numbers in international form (issue 20).
+  json sms = Co2Rule(d, json::array({{{"type", "sms"}, {"to", "12345678"}}}));
+  auto s = CreateRule(d.org_id, sms);
+  EXPECT_EQ(s.status, 400) << s.body;
+  EXPECT_NE(s.body.find("actions[0].to"), std::string::npos) << s.body;
 }
 
 TEST_F(RulesTest, DryRunOverStoredHistoryCountsKnownFirings) {
@@ -396,42 +404,18 @@ TEST_F(RulesTest, PendingActionsSurviveKill9) {
 }
 
 TEST_F(RulesTest, EmailArrivesAtARealSmtpServer) {
-  // python3-aiosmtpd in debug mode prints each message it receives.
-  int port = 0;
-  {
-    Receiver probe(Receiver::Mode::kOk);  // borrow a free port number
-    port = std::stoi(probe.url().substr(17, probe.url().find('/', 17) - 17));
-  }
-  std::string out = std::filesystem::temp_directory_path() /
-                    ("bysans-smtp-" + std::to_string(::getpid()) + ".log");
-  pid_t smtp = ::fork();
-  if (smtp == 0) {
-    FILE* f = std::freopen(out.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
-    std::string listen = "127.0.0.1:" + std::to_string(port);
-    ::execl("/usr/bin/python3", "python3", "-u", "-m", "aiosmtpd", "-n", "-d", "-l", listen.c_str(),
-            nullptr);
-    ::_exit(127);
-  }
-  std::this_thread::sleep_for(1500ms);  // let it bind; delivery retries cover a slow start
+  SmtpServer smtp;
   DeviceHandle d = CreateHttpDevice("Skole");
   json actions = json::array({{{"type", "email"},
-                               {"url", "smtp://127.0.0.1:" + std::to_string(port)},
+                               {"url", smtp.url()},
                                {"from", "bysans@kommune.test"},
                                {"to", {"pedel@kommune.test"}},
                                {"subject", "CO2 i {{device.name}}"}}});
   ASSERT_EQ(CreateRule(d.org_id, Co2Rule(d, actions)).status, 201);
   Send(d, 2000);
-  auto read = [&] {
-    std::ifstream f(out);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
-  bool ok = WaitFor([&] { return read().find("CO2 i Lokale 1") != std::string::npos; });
-  ::kill(smtp, SIGTERM);
-  ::waitpid(smtp, nullptr, 0);
-  EXPECT_TRUE(ok) << read() << "\n" << Log(d.org_id).dump();
-  std::filesystem::remove(out);
+  bool ok = WaitFor([&] { return smtp.Output().find("CO2 i Lokale 1") != std::string::npos; });
+  smtp.Stop();
+  EXPECT_TRUE(ok) << smtp.Output() << "\n" << Log(d.org_id).dump();
 }
 
 }  // namespace

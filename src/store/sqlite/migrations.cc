@@ -526,6 +526,22 @@ CREATE TABLE IF NOT EXISTS dashboards(
   created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dashboards_org ON dashboards(org_id);
 )sql",
+      // 28: responsible contacts of applications and devices and each organisation's SMS
+      // gateway (issue 20, store/contact_store.h); exactly one owner per contact.
+      R"sql(
+CREATE TABLE IF NOT EXISTS contacts(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  app_id INTEGER REFERENCES applications(id) ON DELETE CASCADE,
+  device_id INTEGER REFERENCES devices(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL, phone TEXT NOT NULL,
+  role TEXT NOT NULL,
+  CHECK ((app_id IS NULL) <> (device_id IS NULL)));
+CREATE INDEX IF NOT EXISTS contacts_app ON contacts(app_id, position);
+CREATE INDEX IF NOT EXISTS contacts_device ON contacts(device_id, position);
+CREATE TABLE IF NOT EXISTS sms_gateways(
+  org_id INTEGER PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
+  config TEXT NOT NULL, secret_sealed TEXT NOT NULL, updated_ms INTEGER NOT NULL);
+)sql",
   };
   return kList;
 }

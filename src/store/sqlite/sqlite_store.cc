@@ -57,6 +57,7 @@ Status SqliteStore::Init() {
   decoders_ = NewSqliteDecoderStore(pool_);
   open_data_ = NewSqliteOpenDataStore(pool_);
   dashboards_ = NewSqliteDashboardStore(pool_);
+  contacts_ = NewSqliteContactStore(pool_);
   subject_erasures_ = NewSqliteSubjectErasureStore(pool_, *opts_.clock, [this] {
     BYSANS_RETURN_IF_ERROR(ScrubFreePages());
     return ScrubWal();

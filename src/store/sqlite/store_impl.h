@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/string_map.h"
+#include "store/contact_store.h"
 #include "store/dashboard_store.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
@@ -187,6 +188,8 @@ std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
 std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 // The DashboardStore over the pool (dashboards.cc).
 std::unique_ptr<DashboardStore> NewSqliteDashboardStore(Pool& pool);
+// The ContactStore over the pool (contacts.cc).
+std::unique_ptr<ContactStore> NewSqliteContactStore(Pool& pool);
 // The SubjectErasureStore over the pool (subject_erasure.cc); `scrub` empties the free pages and
 // the WAL (SqliteStore::ScrubFreePages + ScrubWal).
 std::unique_ptr<SubjectErasureStore> NewSqliteSubjectErasureStore(Pool& pool, const Clock& clock,
@@ -312,6 +315,7 @@ class SqliteStore final : public Store {
   TargetStore& targets() override { return *targets_; }
   OpenDataStore& open_data() override { return *open_data_; }
   DashboardStore& dashboards() override { return *dashboards_; }
+  ContactStore& contacts() override { return *contacts_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   const SecretBox& secrets() override { return *secrets_; }
 
@@ -412,6 +416,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
   std::unique_ptr<OpenDataStore> open_data_;       // open_data.cc
   std::unique_ptr<DashboardStore> dashboards_;     // dashboards.cc
+  std::unique_ptr<ContactStore> contacts_;         // contacts.cc
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<TargetStore> targets_;           // targets.cc

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -152,6 +154,38 @@ TEST_F(OutboxTest, ClearSecretsOfOlderDefinitionsAreSealedAtStartAndStillSent) {
   for (const auto& h : hook_.hits())
     with_key += h.head.find("X-Key: old-clear-key") != std::string::npos;
   EXPECT_EQ(with_key, 1);
+}
+
+// "sms" and "notify_contacts" (issue 20): recipients and gateway come from the resolver at
+// delivery; with no gateway or nobody to reach the row fails at once (retrying cannot help).
+TEST_F(OutboxTest, SmsWithoutGatewayAndNotifyWithoutContactsFailAtOnce) {
+  json rule = Co2Rule();
+  rule["name"] = "CO2 sms";
+  rule["actions"] = json::array({{{"type", "sms"}, {"to", {"+4520000001"}}, {"message", "m"}},
+                                 {{"type", "notify_contacts"}, {"via", "sms"}, {"message", "m"}}});
+  ASSERT_NE(CreateRule(rule), 0);
+  MakeOutbox();
+  std::atomic<int> asked{0};  // two workers may ask at once
+  outbox_->SetContactResolver([&asked](const OutboxEntry&, bool) -> Result<act::ContactRoute> {
+    ++asked;
+    return act::ContactRoute{};  // no gateway, no contacts
+  });
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() >= 1 && Pending() == 0; }));
+  auto log = store_->rules().ListDeliveryLog(org_, Page{});
+  ASSERT_TRUE(log.ok());
+  std::map<std::string, std::string> errors;
+  for (const auto& l : log->items) {
+    if (l.action_type == "webhook") continue;
+    EXPECT_FALSE(l.ok);
+    EXPECT_EQ(l.attempt, 1);
+    EXPECT_EQ(l.target_key, act::ContactsTargetKey(org_));
+    errors[l.action_type] = l.error;
+  }
+  EXPECT_EQ(errors["sms"], "the organisation has no SMS gateway");
+  EXPECT_EQ(errors["notify_contacts"].rfind("no recipient", 0), 0u) << errors["notify_contacts"];
+  EXPECT_EQ(asked.load(), 2);
 }
 
 }  // namespace

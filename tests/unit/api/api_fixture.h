@@ -15,6 +15,7 @@
 
 #include "api/context.h"
 #include "api/data_targets.h"
+#include "api/sms_gateway.h"
 #include "auth/auth.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -72,6 +73,7 @@ class ApiFixture : public ::testing::Test {
         std::make_unique<share::TargetService>(*store_, clock_, metrics_, share::ServiceOptions{});
     ASSERT_TRUE(targets_->Start().ok());
     api::RegisterDataTargetRoutes(router_, *ctx_, *targets_, OutboundPolicy{});
+    api::RegisterSmsGatewayRoutes(router_, *ctx_, OutboundPolicy{});  // api/sms_gateway.h
   }
 
   void TearDown() override {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "store/contact_store.h"
 #include "store/rule_store.h"
 #include "unit/api/api_fixture.h"
 
@@ -115,6 +116,16 @@ class TenancyTest : public ApiFixture {
     t.data_target = Created(
         Call("POST", "/api/v1/applications/" + std::to_string(t.app) + "/data-targets", root_,
              json{{"name", "target-" + n}, {"url", "https://example.com/" + n}, {"paused", true}}));
+    // Responsible contacts and an SMS gateway (api/contacts.cc, api/sms_gateway.cc).
+    for (const std::string& path : {"/api/v1/applications/" + std::to_string(t.app) + "/contacts",
+                                    "/api/v1/devices/" + std::to_string(t.device) + "/contacts"}) {
+      json contact = {{"name", "Ansvarlig " + n}, {"phone", "+45 12 34 56 78"}};
+      Reply r = Call("PUT", path, root_, json{{"items", json::array({contact})}});
+      EXPECT_EQ(r.status, 200) << r.raw;
+    }
+    Reply gw = Call("PUT", org + "/sms-gateway", root_,
+                    json{{"url", "https://sms.example.com/" + n}, {"secret", "token-" + n}});
+    EXPECT_EQ(gw.status, 200) << gw.raw;
     t.dashboard = Created(
         Call("POST", org + "/dashboards", root_,
              json{{"name", "dash-" + n},
@@ -225,6 +236,14 @@ class TenancyTest : public ApiFixture {
       if (e.value("action", "") != "denied") kept.push_back(e);
     audit["items"] = kept;
     audit.erase("total");
+    // A's contacts and SMS gateway, read from the store (an API read would be audited).
+    auto app_contacts = store_->contacts().ListContacts(ContactOwner::kApplication, a_.app);
+    auto dev_contacts = store_->contacts().ListContacts(ContactOwner::kDevice, a_.device);
+    auto gateway = store_->contacts().GetSmsGateway(a_.org);
+    s["contacts"] = {app_contacts.ok() ? app_contacts->size() : 99,
+                     app_contacts.ok() && !app_contacts->empty() ? (*app_contacts)[0].name : "",
+                     dev_contacts.ok() ? dev_contacts->size() : 99};
+    s["smsGateway"] = gateway.ok() ? gateway->url + "|" + gateway->secret_sealed : "none";
     // A's ingest key still finds its device (rotate-key did not run).
     s["ingest"] = store_->FindDeviceByIngestKey(a_ingest_hash_).ok();
     return s;

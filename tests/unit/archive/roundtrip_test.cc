@@ -12,6 +12,7 @@
 #include "archive/import.h"
 #include "archive/snapshot.h"
 #include "archive/tar.h"
+#include "store/contact_store.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/rule_store.h"
@@ -67,6 +68,11 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
     app.recipients = "hjemmeplejen";
     Id app_id = s.CreateApplication(app)->id;
     EXPECT_TRUE(s.decoders().SetApplicationDecoder(app_id, d1->id).ok());
+    // Responsible contacts (issue 20) travel with their application and device.
+    EXPECT_TRUE(s.contacts()
+                    .ReplaceContacts(ContactOwner::kApplication, app_id,
+                                     {{"Tilsyn", "tilsyn@kommune.dk", "+4520000001", "tilsyn"}})
+                    .ok());
     DeviceModel dm;
     dm.org_id = org_id;
     dm.name = "ERS";
@@ -95,6 +101,12 @@ class ArchiveRoundTripTest : public bysans::testing::StoreTest {
           d.transport == Transport::kHttp ? kSecrets[1] + std::to_string(org_id * 100 + i) : "";
       Id id = s.CreateDevice(d, key_hash)->id;
       ids.push_back(id);
+      if (i == 0) {
+        EXPECT_TRUE(
+            s.contacts()
+                .ReplaceContacts(ContactOwner::kDevice, id, {{"Drift", "", "+4520000002", ""}})
+                .ok());
+      }
       if (i % 2 == 0) {  // moved once: a location history of two entries
         clock_.Advance(1000);
         d.id = id;
@@ -272,6 +284,10 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   }
   EXPECT_EQ(a["members.json"].size(), 1u);
   EXPECT_EQ(b["members.json"].size(), 0u);  // invited: not yet members
+  // Applications and devices carry their contacts (compared whole below).
+  EXPECT_EQ(b["applications.json"][0]["contacts"][0]["phone"], "+4520000001");
+  EXPECT_EQ(b["devices.json"][0]["contacts"][0]["name"], "Drift");
+  EXPECT_FALSE(b["devices.json"][1].contains("contacts"));
   // Devices carry their location history (compared whole below).
   EXPECT_EQ(b["devices.json"][0]["locationHistory"].size(), 2u) << b["devices.json"][0].dump();
   EXPECT_EQ(b["devices.json"][1]["locationHistory"].size(), 1u) << b["devices.json"][1].dump();

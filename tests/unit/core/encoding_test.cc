@@ -41,5 +41,12 @@ TEST(Hex, DecodesBothCasesAndRefusesBadInput) {
   EXPECT_FALSE(IsHex("zz"));
 }
 
+TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
+  EXPECT_EQ(PercentEncode("aZ09-._~"), "aZ09-._~");
+  EXPECT_EQ(PercentEncode("+45 20&x=y/ø"), "%2B45%2020%26x%3Dy%2F%C3%B8");
+  EXPECT_EQ(PercentEncode(std::string("\0\n", 2)), "%00%0A");
+  EXPECT_EQ(PercentEncode(""), "");
+}
+
 }  // namespace
 }  // namespace bysans

@@ -1,5 +1,6 @@
 import { h, field } from '../dom';
 import { decoderPicker } from '../decoderPicker';
+import { contactsPanel } from '../contacts';
 import { api, request, ApiError, Role } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
@@ -52,6 +53,10 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
           },
         }, t('admin.delete')) : ''])),
       msg,
+      // Each application's responsible contacts (inherited by its devices).
+      h('details', { id: 'app-contacts' }, h('summary', null, t('contacts.title')),
+        ...list.map((a) => h('div', null, h('h3', null, a.name),
+          contactsPanel(`/api/v1/applications/${a.id}/contacts`, `${t('contacts.title')}: ${a.name}`)))),
       h('form', {
         class: 'inline', 'data-edit': '',
         onsubmit: async (e: Event) => {

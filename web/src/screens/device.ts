@@ -13,6 +13,7 @@ import { navigate } from '../router';
 import { chartThresholds, gapThresholdS } from '../chart';
 import { timePlot, followWidth } from '../plot';
 import { orgRules } from '../health';
+import { contactsPanel } from '../contacts';
 
 interface RangeDef { key: string; ms: number; bucket: string | null }
 const RANGES: RangeDef[] = [
@@ -346,6 +347,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
   root.append(
     h('div', { class: 'grid2' }, latestSec, section(t('device.health'), health(d, latestItems))),
     section(t('device.alarms'), alarms),
+    section(t('contacts.title'), contactsPanel(`/api/v1/devices/${id}/contacts/effective`, t('contacts.title'))),
     section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
     section(t('device.messages'), messagesPanel(id)),
     section(t('device.downlinks'), downlinkPanel(d)));

@@ -12,7 +12,8 @@ type ScopeKind = 'device' | 'application' | 'device_model' | 'tag';
 type CondKind = 'expression' | 'silence' | 'rate_of_change';
 interface Action {
   type: string; url?: string; from?: string; to?: string[]; on?: string[]; topic?: string; payload?: string;
-  fPort?: number; hex?: string; data?: string; confirmed?: boolean; [k: string]: unknown;
+  fPort?: number; hex?: string; data?: string; confirmed?: boolean; message?: string; via?: string;
+  [k: string]: unknown;
 }
 export interface Rule {
   id: number; name: string; scope: { kind: ScopeKind; id?: number; tag?: string };
@@ -187,12 +188,20 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const mail = orig[idx('email')];
     const mq = orig[idx('mqtt')];
     const dl = orig[idx('downlink')];
+    // SMS to given numbers and "notify the responsible contacts" (issue 20) share the message.
+    const sm = orig[idx('sms')];
+    const nc = orig[idx('notify_contacts')];
+    const smsTo = h('input', { type: 'text', id: 'rule-sms-to', autocomplete: 'off', value: (sm?.to ?? []).join(', '), placeholder: '+45 12 34 56 78' });
+    const smsMsg = h('input', { type: 'text', id: 'rule-sms-message', autocomplete: 'off', value: sm?.message ?? nc?.message ?? '', placeholder: '{{alarm.message}} ({{device.name}})' });
+    const notifyVia = h('select', { id: 'rule-notify-via' },
+      ['', 'sms', 'email', 'both'].map((v) => h('option', { value: v }, t(`rules.notifyVia.${v || 'none'}`))));
+    notifyVia.value = nc?.via ?? '';
     const mqTopic = h('input', { type: 'text', id: 'rule-mqtt-topic', autocomplete: 'off', value: mq?.topic ?? '', placeholder: 'alarms/{{device.name}}' });
     const mqPayload = h('input', { type: 'text', id: 'rule-mqtt-payload', autocomplete: 'off', value: mq?.payload ?? '' });
     const dlPort = h('input', { type: 'number', id: 'rule-downlink-fport', min: '0', max: '255', value: dl?.fPort !== undefined ? String(dl.fPort) : '' });
     const dlHex = h('input', { type: 'text', id: 'rule-downlink-hex', autocomplete: 'off', spellcheck: 'false', value: dl?.hex ?? b64hex(dl?.data), placeholder: '01ff' });
     const dlConfirmed = h('input', { type: 'checkbox', id: 'rule-downlink-confirmed', checked: dl?.confirmed === true });
-    const others = orig.filter((a, i) => !['webhook', 'email', 'mqtt', 'downlink'].includes(a.type) || i !== idx(a.type)).length;
+    const others = orig.filter((a, i) => !['webhook', 'email', 'mqtt', 'downlink', 'sms', 'notify_contacts'].includes(a.type) || i !== idx(a.type)).length;
     const webhook = h('input', { type: 'url', id: 'rule-webhook', autocomplete: 'off', value: hook?.url ?? '', placeholder: 'https://' });
     const mailTo = h('input', { type: 'text', id: 'rule-email-to', autocomplete: 'off', value: (mail?.to ?? []).join(', ') });
     const mailServer = h('input', { type: 'text', id: 'rule-email-server', autocomplete: 'off', value: mail?.url ?? '', placeholder: 'smtp://mail.example.dk:25' });
@@ -241,12 +250,18 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
       }
       const to = mailTo.value.split(/[,;\s]+/).filter(Boolean);
       const hex = dlHex.value.replace(/[\s:]+/g, '');
+      const phones = smsTo.value.split(/[,;]+/).map((x) => x.trim()).filter(Boolean);
+      const via = notifyVia.value;
       const edited: Record<string, Action | null> = {
         webhook: webhook.value.trim() ? { ...hook, type: 'webhook', url: webhook.value.trim() } : null,
         email: to.length ? { ...mail, type: 'email', url: mailServer.value.trim(), from: mailFrom.value.trim(), to } : null,
         mqtt: mqTopic.value.trim() ? { ...mq, type: 'mqtt', topic: mqTopic.value.trim(), payload: mqPayload.value } : null,
         downlink: hex ? { ...dl, type: 'downlink', hex, confirmed: dlConfirmed.checked,
           ...(dlPort.value !== '' ? { fPort: Number(dlPort.value) } : {}) } : null,
+        sms: phones.length ? { ...sm, type: 'sms', to: phones, message: smsMsg.value } : null,
+        // E-mails to the contacts go through the e-mail action's server and sender.
+        notify_contacts: via ? { ...nc, type: 'notify_contacts', via, message: smsMsg.value,
+          ...(via !== 'sms' ? { url: mailServer.value.trim(), from: mailFrom.value.trim() } : {}) } : null,
       };
       if (dl && 'data' in (edited.downlink ?? {})) delete (edited.downlink as Action).data;
       const actions: Action[] = [];
@@ -308,6 +323,8 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
       h('div', { class: 'row' }, field(t('rules.mqttTopic'), mqTopic), field(t('rules.mqttPayload'), mqPayload)),
       h('div', { class: 'row' }, field(t('rules.downlinkHex'), dlHex), field(t('rules.downlinkPort'), dlPort),
         h('div', { class: 'field check' }, dlConfirmed, h('label', { for: 'rule-downlink-confirmed' }, t('downlink.confirmed')))),
+      h('div', { class: 'row' }, field(t('rules.smsTo'), smsTo), field(t('rules.notifyContacts'), notifyVia),
+        field(t('rules.smsMessage'), smsMsg)),
       others ? h('p', { class: 'hint' }, t('rules.otherActions', { n: others })) : null),
     formMsg,
     h('div', { class: 'actions' },
