@@ -52,6 +52,11 @@ Status ValidateSmsGateway(const SmsGateway& g) {
   if (g.url.substr(0, end).find('@') != std::string::npos) {
     return InvalidArgument("field 'url' must not hold credentials; use 'secret' in a header");
   }
+  // The server a message (and the secret) goes to is fixed text: a placeholder there would let
+  // the rendered values choose it, past the check that keeps a stored secret on its server.
+  if (g.url.substr(0, end).find("{{") != std::string::npos) {
+    return InvalidArgument("field 'url' must not hold a placeholder in its scheme, host or port");
+  }
   if (g.method != "POST" && g.method != "GET") {
     return InvalidArgument("field 'method' must be POST or GET");
   }

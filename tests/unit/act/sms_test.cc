@@ -63,6 +63,9 @@ TEST(ValidateSmsGateway, RefusesWhatCouldNotBeSentSafely) {
   EXPECT_TRUE(bad([](SmsGateway& g) { g.url = "ftp://sms.example.dk/"; }));
   EXPECT_TRUE(bad([](SmsGateway& g) { g.url = "https://user:pw@sms.example.dk/"; }));
   EXPECT_TRUE(bad([](SmsGateway& g) { g.url = "https://sms.example.dk/a b"; }));
+  EXPECT_TRUE(bad([](SmsGateway& g) { g.url = "https://{{secret}}.example.dk/"; }));
+  EXPECT_TRUE(bad([](SmsGateway& g) { g.url = "https://sms.example.dk:{{to}}/"; }));
+  EXPECT_FALSE(bad([](SmsGateway& g) { g.url = "https://sms.example.dk/send?key={{secret}}"; }));
   EXPECT_TRUE(bad([](SmsGateway& g) { g.method = "PUT"; }));
   EXPECT_TRUE(bad([](SmsGateway& g) { g.body_format = "xml"; }));
   EXPECT_TRUE(bad([](SmsGateway& g) { g.headers["X Bad"] = "v"; }));
