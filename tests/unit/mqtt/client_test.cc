@@ -425,28 +425,46 @@ TEST_P(MqttBrokerTest, BusyStreamIsReadInBatchesAndALoneMessageStillArrives) {
   ASSERT_TRUE(pub.Start().ok());
   ASSERT_TRUE(WaitFor([&] { return pub.connected(); }));
   constexpr int kBurst = 2000;
+  // Whether the stream counts as busy is judged per 20 ms of reading; on a loaded machine the
+  // broker may deliver a burst with a pause in it, and the window judged last can then be quiet.
+  // So the burst and its lone follower are tried up to three times: at least one lone message
+  // must have waited for the flush timer, and every one of them arrives.
   std::atomic<int> done{0};
-  for (int i = 0; i < kBurst; ++i) {
-    ASSERT_TRUE(pub.Publish("devices/d1/up", "m" + std::to_string(i) + std::string(100, '.'), 1,
-                            false, [&](const Status&) { done++; })
-                    .ok());
+  int attempts = 0;
+  std::chrono::steady_clock::duration held{};
+  while (attempts < 3 && held < std::chrono::milliseconds(100)) {
+    const int base = attempts * (kBurst + 1);
+    for (int i = 0; i < kBurst; ++i) {
+      ASSERT_TRUE(pub.Publish("devices/d1/up", "m" + std::to_string(i) + std::string(100, '.'), 1,
+                              false, [&](const Status&) { done++; })
+                      .ok());
+    }
+    ASSERT_TRUE(
+        WaitFor([&] { return rec.message_count() == static_cast<size_t>(base + kBurst); }, 30000))
+        << rec.message_count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto sent = std::chrono::steady_clock::now();
+    const std::string lone = "lone" + std::to_string(attempts);
+    ASSERT_TRUE(PublishSync(pub, "devices/d1/up", lone).ok());
+    ASSERT_TRUE(WaitFor([&] { return rec.HasPayload(lone); }, 5000));
+    held = std::chrono::steady_clock::now() - sent;
+    ++attempts;
   }
-  ASSERT_TRUE(WaitFor([&] { return rec.message_count() == kBurst; }, 30000)) << rec.message_count();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const auto sent = std::chrono::steady_clock::now();
-  ASSERT_TRUE(PublishSync(pub, "devices/d1/up", "lone").ok());
-  ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("lone"); }, 5000));
-  const auto held = std::chrono::steady_clock::now() - sent;
   // Far below the batch, so only the wait's timer delivered it.
-  EXPECT_GE(held, std::chrono::milliseconds(100));
+  EXPECT_GE(held, std::chrono::milliseconds(100)) << "in none of " << attempts << " bursts";
   // The stream is quiet again: the next message is read as it comes (no batch to fill).
   ASSERT_TRUE(PublishSync(pub, "devices/d1/up", "after").ok());
   ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("after"); }, 5000));
   std::lock_guard lk(rec.mu);
-  ASSERT_EQ(rec.messages.size(), static_cast<size_t>(kBurst + 2));
-  for (int i = 0; i < kBurst; ++i)
-    EXPECT_EQ(rec.messages[i].payload.substr(0, rec.messages[i].payload.find('.')),
-              "m" + std::to_string(i));
+  ASSERT_EQ(rec.messages.size(), static_cast<size_t>(attempts * (kBurst + 1) + 1));
+  for (int a = 0; a < attempts; ++a) {
+    const int base = a * (kBurst + 1);
+    for (int i = 0; i < kBurst; ++i) {
+      const std::string& got = rec.messages[base + i].payload;
+      EXPECT_EQ(got.substr(0, got.find('.')), "m" + std::to_string(i));
+    }
+    EXPECT_EQ(rec.messages[base + kBurst].payload, "lone" + std::to_string(a));
+  }
   EXPECT_EQ(rec.disconnects.size(), 0u);
 }
 
