@@ -52,7 +52,7 @@ export function locationPicker(lat: HTMLInputElement, lon: HTMLInputElement): { 
       () => { status.textContent = t('form.noPosition'); },
       { enableHighAccuracy: true, timeout: 15000 });
   });
-  const ready = api.uiConfig().catch(() => null).then((cfg) => {
+  void api.uiConfig().catch(() => null).then((cfg) => {
     if (!box.isConnected) return;
     map = baseMap(box, cfg);
     map.on('click', (e: L.LeafletMouseEvent) => set(e.latlng, false));
@@ -62,7 +62,6 @@ export function locationPicker(lat: HTMLInputElement, lon: HTMLInputElement): { 
   });
   const ro = new ResizeObserver(() => map?.invalidateSize());
   ro.observe(box);
-  void ready;
   return {
     el: h('div', { class: 'location-picker' }, box, h('div', { class: 'row' }, mine), status),
     destroy: () => { ro.disconnect(); lat.removeEventListener('input', onType); lon.removeEventListener('input', onType); map?.remove(); },
