@@ -68,10 +68,11 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
 
 Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
-  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(OrgScope scope, LoadOrganizationScope(ctx, p, org, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   AlarmFilter f;
-  f.org_id = o.id;
+  f.org_id = scope.org.id;
+  f.app_ids = scope.apps;
   if (const std::string* s = req.Query("state"); s && !s->empty()) {
     if (*s == "history") {  // cleared and not awaiting acknowledgement
       f.states = {"cleared"};
@@ -107,7 +108,13 @@ Result<AlarmRecord> LoadAlarm(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "alarmId"));
   auto rec = ctx.store.rules().GetAlarm(id);
   Id org = rec.ok() ? rec->org_id : 0;
-  return CheckObject(ctx, std::move(rec), p, org, min, "alarm", id);
+  // A member restricted to some applications reaches the alarms of their devices only.
+  std::optional<Id> app;
+  if (rec.ok() && p.ScopeIn(org) != nullptr) {
+    auto d = ctx.store.GetDevice(rec->device_id);
+    app = d.ok() && d->org_id == org ? d->app_id : 0;
+  }
+  return CheckObject(ctx, std::move(rec), p, org, min, "alarm", id, app);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

@@ -169,10 +169,18 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
 
 Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
-  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(OrgScope s, LoadOrganizationScope(ctx, p, org, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
-  BYSANS_ASSIGN_OR_RETURN(auto apps, ctx.store.ListApplications(o.id, page));
   json items = json::array();
+  if (s.apps) {  // a member restricted to some applications: those, in id order
+    const auto total = static_cast<int64_t>(s.apps->size());
+    for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i) {
+      auto a = ctx.store.GetApplication((*s.apps)[static_cast<size_t>(i)]);
+      if (a.ok() && a->org_id == s.org.id) items.push_back(AppJson(ctx, *a));
+    }
+    return PagedJson(std::move(items), total, page);
+  }
+  BYSANS_ASSIGN_OR_RETURN(auto apps, ctx.store.ListApplications(s.org.id, page));
   for (const Application& a : apps.items) items.push_back(AppJson(ctx, a));
   return PagedJson(std::move(items), apps.total, page);
 }

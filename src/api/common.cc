@@ -200,8 +200,8 @@ void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,
 }
 
 Status RequireRole(ApiContext& ctx, const auth::Principal& p, Id org_id, Role min,
-                   const std::string& kind, Id id) {
-  Status st = auth::Require(p, org_id, min);
+                   const std::string& kind, Id id, std::optional<Id> app_id) {
+  Status st = app_id ? auth::RequireInApp(p, org_id, *app_id, min) : auth::Require(p, org_id, min);
   if (st.code() == Code::kNotFound) AuditDenied(ctx, p, org_id, kind, std::to_string(id));
   return st;
 }
@@ -310,16 +310,35 @@ Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p,
   return CheckObject(ctx, ctx.store.GetOrganization(id), p, id, min, "organisation", id);
 }
 
+bool OrgScope::Allows(Id app_id) const {
+  return !apps || std::binary_search(apps->begin(), apps->end(), app_id);
+}
+
+Result<OrgScope> LoadOrganizationScope(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
+  const std::set<Id>* scope = p.ScopeIn(id);
+  if (scope == nullptr) {
+    BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, min));
+    return OrgScope{std::move(o), std::nullopt};
+  }
+  const Role role = *p.MemberRoleIn(id);  // a scope is only recorded with a membership
+  if (static_cast<int>(role) < static_cast<int>(min))
+    return PermissionDenied(std::string("this needs the role '") + RoleName(min) +
+                            "' in the organisation; you have '" + RoleName(role) + "'");
+  BYSANS_ASSIGN_OR_RETURN(Organization o, ctx.store.GetOrganization(id));
+  return OrgScope{std::move(o), std::vector<Id>(scope->begin(), scope->end())};
+}
+
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto a = ctx.store.GetApplication(id);
   Id org = a.ok() ? a->org_id : 0;
-  return CheckObject(ctx, std::move(a), p, org, min, "application", id);
+  return CheckObject(ctx, std::move(a), p, org, min, "application", id, id);
 }
 
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto d = ctx.store.GetDevice(id);
   Id org = d.ok() ? d->org_id : 0;
-  return CheckObject(ctx, std::move(d), p, org, min, "device", id);
+  const Id app = d.ok() ? d->app_id : 0;
+  return CheckObject(ctx, std::move(d), p, org, min, "device", id, app);
 }
 
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {

@@ -81,9 +81,10 @@ void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,
                  const std::string& object_type, const std::string& object_id);
 
 // auth::Require, plus AuditDenied when the caller has no role in `org_id`
-// (`kind`/`id` name the object asked for).
+// (`kind`/`id` name the object asked for). With `app_id`, the object belongs to that application
+// and a member restricted to some applications passes for theirs (auth::RequireInApp).
 Status RequireRole(ApiContext& ctx, const auth::Principal& p, Id org_id, Role min,
-                   const std::string& kind, Id id);
+                   const std::string& kind, Id id, std::optional<Id> app_id = std::nullopt);
 
 // Authenticates the caller (kUnauthenticated without valid credentials). A
 // write authenticated by the session cookie must also pass the CSRF checks
@@ -131,6 +132,17 @@ Result<std::vector<Reading>> LatestOfDevices(ApiContext& ctx, const std::vector<
 // revealed), kPermissionDenied when the caller's role is below `min`.
 Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
+
+// For the listings of an organisation that a member restricted to some applications may call
+// too (devices, applications, alarms, the live stream): the organisation, and the applications
+// the caller is restricted to (nullopt: the whole organisation). The route must filter by
+// `apps`; every other organisation-wide route uses LoadOrganization, which such a member fails.
+struct OrgScope {
+  Organization org;
+  std::optional<std::vector<Id>> apps;  // sorted
+  bool Allows(Id app_id) const;
+};
+Result<OrgScope> LoadOrganizationScope(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 
@@ -138,12 +150,13 @@ Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, I
 // store kNotFound or a missing role in `org_id` onto one kNotFound "no <kind> with id N"
 // (neither existence nor owner revealed); kPermissionDenied below `min`. A missing role is
 // audited in `org_id` (RequireRole).
+// `app_id`: the object's application, for objects of one application (RequireRole).
 template <typename T>
 Result<T> CheckObject(ApiContext& ctx, Result<T> obj, const auth::Principal& p, Id org_id, Role min,
-                      const char* kind, Id id) {
+                      const char* kind, Id id, std::optional<Id> app_id = std::nullopt) {
   std::string object_type = kind;  // "device model" → "device_model", as in other audit entries
   std::replace(object_type.begin(), object_type.end(), ' ', '_');
-  Status st = obj.ok() ? RequireRole(ctx, p, org_id, min, object_type, id) : obj.status();
+  Status st = obj.ok() ? RequireRole(ctx, p, org_id, min, object_type, id, app_id) : obj.status();
   if (st.code() == Code::kNotFound)
     return NotFound(std::string("no ") + kind + " with id " + std::to_string(id));
   if (!st.ok()) return st;

@@ -180,10 +180,11 @@ Result<std::optional<Id>> IdQuery(const http::Request& req, const char* name) {
 
 Result<http::Response> ListOfOrg(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
-  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(OrgScope s, LoadOrganizationScope(ctx, p, org, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   DeviceFilter f;
-  f.org_id = o.id;  // the filter always stays inside the caller's organisation
+  f.org_id = s.org.id;  // the filter always stays inside the caller's organisation
+  f.app_ids = s.apps;   // and inside their applications, when restricted
   BYSANS_ASSIGN_OR_RETURN(f.app_id, IdQuery(req, "app"));
   BYSANS_ASSIGN_OR_RETURN(f.device_model_id, IdQuery(req, "model"));
   if (const std::string* tag = req.Query("tag")) f.tag = *tag;

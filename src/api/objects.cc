@@ -115,6 +115,11 @@ json ToJson(const AuditEntry& e) {
           {"ts", FormatRfc3339(e.ts)}};
 }
 
-json ToJson(const Membership& m) { return {{"orgId", m.org_id}, {"role", RoleName(m.role)}}; }
+json ToJson(const Membership& m) {
+  json j = {{"orgId", m.org_id}, {"role", RoleName(m.role)}};
+  // null: the whole organisation; a list: those applications only (access per application).
+  j["applications"] = m.app_scoped ? json(m.app_ids) : json(nullptr);
+  return j;
+}
 
 }  // namespace bysans::api

@@ -19,7 +19,7 @@ nlohmann::json ToJson(const User& u);
 nlohmann::json ToJson(const ApiKey& k);
 nlohmann::json ToJson(const AuditEntry& e);
 nlohmann::json ToJson(const Invitation& i);
-// {"orgId": .., "role": ..}
+// {"orgId": .., "role": .., "applications": null | [appId, ...]}
 nlohmann::json ToJson(const Membership& m);
 
 template <typename T>

@@ -546,7 +546,10 @@ json Components() {
   s["Error"] = Obj({{"error", Obj({{"code", Str()}, {"message", Str()}})}});
   s["Health"] = Obj({{"status", Str()}});
   s["LoginRequest"] = Obj({{"email", Str()}, {"password", Str()}}, {"email", "password"});
-  s["Membership"] = Obj({{"orgId", Int()}, {"orgName", Str()}, {"role", role}});
+  // Access per application: null = the whole organisation; a list = those applications only.
+  const json scope = Nullable({{"type", "array"}, {"items", Int()}, {"maxItems", 1000}});
+  s["Membership"] =
+      Obj({{"orgId", Int()}, {"orgName", Str()}, {"role", role}, {"applications", scope}});
   s["Me"] = Obj({{"user", Ref("User")},
                  {"memberships", {{"type", "array"}, {"items", Ref("Membership")}}},
                  {"expiresAt", Time()}});
@@ -556,8 +559,12 @@ json Components() {
       Obj({{"name", Str()},
            {"decoderTimeoutMs", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5000}}}},
           {"name"});
-  s["Member"] = Obj({{"userId", Int()}, {"email", Str()}, {"name", Str()}, {"role", role}});
-  s["RoleInput"] = Obj({{"role", role}}, {"role"});
+  s["Member"] = Obj({{"userId", Int()},
+                     {"email", Str()},
+                     {"name", Str()},
+                     {"role", role},
+                     {"applications", scope}});
+  s["RoleInput"] = Obj({{"role", role}, {"applications", scope}}, {"role"});
   s["InvitationInput"] = Obj({{"email", Str()}, {"role", role}}, {"email", "role"});
   s["Invitation"] = Obj({{"id", Int()},
                          {"orgId", Int()},

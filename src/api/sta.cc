@@ -20,8 +20,10 @@ constexpr std::string_view kRoot = "/sta/v1.1";
 Result<std::vector<Id>> VisibleOrganizations(ApiContext& ctx, const auth::Principal& p) {
   std::vector<Id> out;
   if (!p.global_admin) {
+    // A member restricted to some applications sees no SensorThings view of the organisation
+    // (it is not filtered per application yet: closed rather than too wide).
     for (const auto& [org, role] : p.roles)
-      if (role >= Role::kViewer) out.push_back(org);
+      if (role >= Role::kViewer && p.ScopeIn(org) == nullptr) out.push_back(org);
     return out;
   }
   for (Page page{10'000, 0};; page.offset += page.limit) {

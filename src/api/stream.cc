@@ -15,13 +15,18 @@
 // at least every AuthOptions::recheck_ms; when they no longer give a role in
 // the organisation the stream ends with
 //   event: revoked
-// Each stream opened is audited ("subscribe", object "stream", the organisation).
+// Each stream opened is audited ("subscribe", object "stream", the organisation). A member
+// restricted to some applications gets the events of those applications' devices only, and the
+// stream ends when their applications change.
 #include "api/stream.h"
 
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include "api/common.h"
 #include "core/time_format.h"
@@ -37,8 +42,11 @@ constexpr size_t kMaxEventsPerTick = 500;  // written per 250 ms server tick
 constexpr int kKeepAliveTicks = 60;        // 60 × 250 ms = 15 s
 
 struct Subscriber {
-  explicit Subscriber(Id org) : org_id(org) {}
+  Subscriber(Id org, std::optional<std::set<Id>> a) : org_id(org), apps(std::move(a)) {}
   const Id org_id;
+  // A member restricted to some applications gets the events of their devices only.
+  const std::optional<std::set<Id>> apps;
+  bool Wants(Id app_id) const { return !apps || apps->contains(app_id); }
   std::mutex mu;
   std::deque<std::string> queue;
   size_t dropped = 0;
@@ -48,8 +56,12 @@ struct Subscriber {
 // formats each event once and appends it to the matching queues.
 class StreamHub {
  public:
-  std::shared_ptr<Subscriber> Subscribe(Id org_id) {
-    auto s = std::make_shared<Subscriber>(org_id);
+  // `app_of_device`: a device's application (0 when unknown), asked only for alarms with a
+  // subscriber restricted to some applications.
+  explicit StreamHub(std::function<Id(Id)> app_of_device) : app_of_(std::move(app_of_device)) {}
+
+  std::shared_ptr<Subscriber> Subscribe(Id org_id, std::optional<std::set<Id>> apps) {
+    auto s = std::make_shared<Subscriber>(org_id, std::move(apps));
     std::lock_guard lock(mu_);
     subs_.push_back(s);
     return s;
@@ -65,7 +77,7 @@ class StreamHub {
     if (subs_.empty()) return;
     std::vector<Subscriber*> targets;
     for (const auto& s : subs_)
-      if (s->org_id == device.org_id) targets.push_back(s.get());
+      if (s->org_id == device.org_id && s->Wants(device.app_id)) targets.push_back(s.get());
     if (targets.empty()) return;
     for (const Reading& r : readings) {
       json ev = {{"deviceId", device.id},
@@ -84,8 +96,12 @@ class StreamHub {
   void PublishAlarm(const AlarmRecord& a, bool created) {
     std::lock_guard lock(mu_);
     std::vector<Subscriber*> targets;
-    for (const auto& s : subs_)
-      if (s->org_id == a.org_id) targets.push_back(s.get());
+    std::optional<Id> app;  // looked up once, and only for a restricted subscriber
+    for (const auto& s : subs_) {
+      if (s->org_id != a.org_id) continue;
+      if (s->apps && !app) app = app_of_(a.device_id);
+      if (s->Wants(app.value_or(0))) targets.push_back(s.get());
+    }
     if (targets.empty()) return;
     std::string event = created ? "raised" : a.state;
     if (!created && a.state == "active") event = "updated";
@@ -113,6 +129,7 @@ class StreamHub {
     }
   }
 
+  std::function<Id(Id)> app_of_;
   std::mutex mu_;
   std::list<std::shared_ptr<Subscriber>> subs_;
 };
@@ -155,13 +172,19 @@ bool StillAllowed(ApiContext& ctx, Subscription& s) {
   s.revocations = revocations;
   s.checked_ms = now;
   auto p = ctx.auth.Authenticate(s.credentials);
-  return p.ok() && p->RoleIn(s.sub->org_id).has_value();
+  if (!p.ok() || !p->MemberRoleIn(s.sub->org_id)) return false;
+  // Restricted or not as when the stream opened, to the same applications.
+  const std::set<Id>* scope = p->ScopeIn(s.sub->org_id);
+  return scope == nullptr ? !s.sub->apps : s.sub->apps && *s.sub->apps == *scope;
 }
 
 }  // namespace
 
 void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
-  auto hub = std::make_shared<StreamHub>();
+  auto hub = std::make_shared<StreamHub>([&ctx](Id device_id) -> Id {
+    auto d = ctx.store.GetDevice(device_id);
+    return d.ok() ? d->app_id : 0;
+  });
   ctx.pipeline.AddCommitListener(
       [hub](const Device& device, const RawMessage&, const std::vector<Reading>& readings) {
         hub->Publish(device, readings);
@@ -176,8 +199,12 @@ void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
       "Live readings and alarm changes of the organisation (server-sent events)",
       [&ctx, hub](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
         BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
-        BYSANS_ASSIGN_OR_RETURN(Organization org, LoadOrganization(ctx, p, org_id, Role::kViewer));
-        auto sub = std::make_shared<Subscription>(hub, hub->Subscribe(org.id));
+        BYSANS_ASSIGN_OR_RETURN(OrgScope scope,
+                                LoadOrganizationScope(ctx, p, org_id, Role::kViewer));
+        const Organization& org = scope.org;
+        std::optional<std::set<Id>> apps;
+        if (scope.apps) apps.emplace(scope.apps->begin(), scope.apps->end());
+        auto sub = std::make_shared<Subscription>(hub, hub->Subscribe(org.id, std::move(apps)));
         // checked_ms stays 0: the first tick checks again, so a revocation between the
         // authentication of this request and now is not missed.
         sub->credentials = CredentialsOf(req);

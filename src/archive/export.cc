@@ -275,7 +275,10 @@ Result<Meta> CollectMeta(Store& store, const Clock& clock, Id org_id, const Expo
     auto u = store.GetUser(mem.user_id);
     if (!u.ok()) continue;
     // Never the password hash: the importer invites the members again.
-    jmem.push_back({{"email", u->email}, {"name", u->name}, {"role", RoleName(mem.role)}});
+    json one = {{"email", u->email}, {"name", u->name}, {"role", RoleName(mem.role)}};
+    // Access per application: the ids of this archive's applications.json.
+    if (mem.app_scoped) one["applications"] = mem.app_ids;
+    jmem.push_back(std::move(one));
   }
   m.files["members.json"] = jmem;
   return m;

@@ -110,7 +110,8 @@ elsewhere.
 - `rules.json`: alarm rules (`definition` as the rules API takes it). `silences.json`: active
   silences. `data_targets.json`: where data was forwarded. `integrations.json`: connections to
   other MQTT brokers (ChirpStack, external brokers).
-- `members.json`: the people with access (e-mail, name, role).
+- `members.json`: the people with access (e-mail, name, role; `applications`, when present, lists
+  the ids in `applications.json` a member's role was restricted to).
 - `readings.jsonl.gz`: one reading per line: `device` (id), `key` (e.g. "air.no2"), `time`,
   `value` (a JSON number, string or boolean, as measured), `unit` (may be ""), `quality`
   ("ok", "out_of_range", "stuck", "spike", "late": the plausibility checks' verdict). Lines are

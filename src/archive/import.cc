@@ -166,6 +166,7 @@ struct Parsed {
   std::vector<std::pair<DataTarget, std::vector<std::string>>> targets;  // + header names
   std::vector<MqttIntegration> integrations;
   std::vector<std::pair<std::string, Role>> members;
+  int64_t restricted_members = 0;  // restricted to some applications: not invited
   std::vector<SilenceRecord> silences;
   // Responsible contacts by the archive's application and device ids (issue 20; optional).
   std::map<Id, std::vector<Contact>> app_contacts, device_contacts;
@@ -435,6 +436,13 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     o.Str("name");
     const std::string role = o.Str("role");
     if (o.ok() && !ParseRole(role)) o.Fail("role", "unknown role \"" + role + "\"");
+    // A member restricted to some applications is not invited: an invitation would give the
+    // role in the whole organisation (Import() notes them instead).
+    const auto scope = members[i].find("applications");
+    if (o.ok() && scope != members[i].end() && !scope->is_null()) {
+      ++p.restricted_members;
+      continue;
+    }
     if (o.ok()) p.members.emplace_back(email, *ParseRole(role));
   }
   return err;
@@ -728,6 +736,12 @@ class Writer {
       inv.expires_ms = inv.created_ms + opts_.invitation_ttl_ms;
       BYSANS_RETURN_IF_ERROR(store_.PutInvitation(inv).status());
       ++rep_.invitations;
+    }
+    if (p_.restricted_members > 0) {
+      rep_.notes.push_back(std::to_string(p_.restricted_members) +
+                           " members had access to some applications only and were not invited "
+                           "(an invitation gives the whole organisation): invite them, then "
+                           "choose their applications");
     }
     return Status::Ok();
   }

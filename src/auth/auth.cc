@@ -13,6 +13,24 @@ namespace bysans::auth {
 
 std::optional<Role> Principal::RoleIn(Id org_id) const {
   if (global_admin) return Role::kAdmin;
+  if (app_scope.contains(org_id)) return std::nullopt;
+  return MemberRoleIn(org_id);
+}
+
+std::optional<Role> Principal::RoleInApp(Id org_id, Id app_id) const {
+  if (const std::set<Id>* apps = ScopeIn(org_id); apps != nullptr && !apps->contains(app_id))
+    return std::nullopt;
+  return MemberRoleIn(org_id);
+}
+
+const std::set<Id>* Principal::ScopeIn(Id org_id) const {
+  if (global_admin) return nullptr;
+  auto it = app_scope.find(org_id);
+  return it == app_scope.end() ? nullptr : &it->second;
+}
+
+std::optional<Role> Principal::MemberRoleIn(Id org_id) const {
+  if (global_admin) return Role::kAdmin;
   auto it = roles.find(org_id);
   if (it == roles.end()) return std::nullopt;
   return it->second;
@@ -126,7 +144,10 @@ struct Authenticator::Impl {
     p.global_admin = u.global_admin;
     p.name = u.email;
     BYSANS_ASSIGN_OR_RETURN(auto ms, store.ListMembershipsOfUser(u.id));
-    for (const auto& m : ms) p.roles[m.org_id] = m.role;
+    for (const auto& m : ms) {
+      p.roles[m.org_id] = m.role;
+      if (m.app_scoped) p.app_scope[m.org_id] = {m.app_ids.begin(), m.app_ids.end()};
+    }
     return p;
   }
 
@@ -250,13 +271,22 @@ std::string Authenticator::ClearedSessionCookie() const {
   return c;
 }
 
-Status Require(const Principal& p, Id org_id, Role min) {
-  auto role = p.RoleIn(org_id);
+namespace {
+Status RequireRole(std::optional<Role> role, Role min) {
   if (!role) return NotFound("not found");
   if (static_cast<int>(*role) < static_cast<int>(min))
     return PermissionDenied(std::string("this needs the role '") + RoleName(min) +
                             "' in the organisation; you have '" + RoleName(*role) + "'");
   return Status::Ok();
+}
+}  // namespace
+
+Status Require(const Principal& p, Id org_id, Role min) {
+  return RequireRole(p.RoleIn(org_id), min);
+}
+
+Status RequireInApp(const Principal& p, Id org_id, Id app_id, Role min) {
+  return RequireRole(p.RoleInApp(org_id, app_id), min);
 }
 
 Status RequireGlobalAdmin(const Principal& p) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "auth/trusted_proxies.h"
@@ -24,7 +25,12 @@ struct Principal {
   std::optional<Id> user_id;     // set for session logins
   std::optional<Id> api_key_id;  // set for API keys
   bool global_admin = false;
-  std::map<Id, Role> roles;          // organisation → role; an API key has exactly one
+  std::map<Id, Role> roles;  // organisation → role; an API key has exactly one
+  // Access per application: organisation → the applications a member restricted to some of them
+  // may reach (model Membership::app_scoped). Such a member has no role in the organisation as a
+  // whole — RoleIn answers nullopt, so every organisation-wide route stays closed to them unless
+  // it asks RoleInApp or ScopeIn on purpose (fail closed).
+  std::map<Id, std::set<Id>> app_scope;
   std::string name;                  // email, or "apikey:<prefix>" — for audit and logs
   std::string remote_addr;           // the client's address (set by the API layer, for audit)
   std::optional<TimeMs> expires_ms;  // an API key's expiry, if it has one
@@ -32,6 +38,15 @@ struct Principal {
   // The caller's role in the organisation, or nullopt if none. A global
   // admin is admin everywhere.
   std::optional<Role> RoleIn(Id org_id) const;
+  // The caller's role on application `app_id` of the organisation: their role in the
+  // organisation, or, when restricted, their role if `app_id` is one of theirs.
+  std::optional<Role> RoleInApp(Id org_id, Id app_id) const;
+  // The applications the caller is restricted to in the organisation, or nullptr when their role
+  // (if any) covers the whole organisation.
+  const std::set<Id>* ScopeIn(Id org_id) const;
+  // The caller's role in the organisation whether restricted or not: only for listings that
+  // filter by ScopeIn.
+  std::optional<Role> MemberRoleIn(Id org_id) const;
 };
 
 struct AuthOptions {
@@ -120,6 +135,9 @@ class Authenticator {
 // no role at all there gets kNotFound (the object's existence is not
 // revealed); a caller with a lower role gets kPermissionDenied.
 Status Require(const Principal& p, Id org_id, Role min);
+// The same for an object of application `app_id` (a member restricted to some applications
+// passes for theirs).
+Status RequireInApp(const Principal& p, Id org_id, Id app_id, Role min);
 // Ok only for global admins (kPermissionDenied otherwise).
 Status RequireGlobalAdmin(const Principal& p);
 

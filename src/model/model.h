@@ -165,6 +165,12 @@ struct Membership {
   Id user_id = 0;
   Id org_id = 0;
   Role role = Role::kViewer;
+  // Access per application (issue 21 §2): when set, the role holds on `app_ids` only and the
+  // member has no role in the organisation as a whole (auth::Principal::RoleIn). An empty list
+  // then reaches nothing (the last of the applications was deleted): never the whole
+  // organisation. Only viewer, operator and editor may be restricted (api/members.cc).
+  bool app_scoped = false;
+  std::vector<Id> app_ids;  // sorted, each an application of `org_id`
 };
 
 // An API key scoped to one organisation and role. Only the SHA-256 of the

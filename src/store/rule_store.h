@@ -48,6 +48,9 @@ struct AlarmFilter {
   // `awaiting_ack` are then ignored).
   bool open = false;
   std::optional<Id> device_id;
+  // Only alarms of devices of these applications (a member restricted to some applications);
+  // an empty list matches nothing. nullopt = any.
+  std::optional<std::vector<Id>> app_ids;
 };
 
 // Rule or device silenced until a time (maintenance windows).

@@ -51,6 +51,9 @@ struct DeviceFilter {
   std::optional<Id> device_model_id;
   std::string tag;     // empty = any
   std::string search;  // case-insensitive substring of name or DevEUI; empty = any
+  // Only devices of these applications (a member restricted to some applications); an empty
+  // list matches nothing. nullopt = any.
+  std::optional<std::vector<Id>> app_ids;
 };
 
 // One entry of a device's location history (SensorThings HistoricalLocations, issue 17): where

@@ -245,3 +245,43 @@ test('a viewer and an operator see no administration: no admin menu, no edit, im
     await admin.context.close();
   }
 });
+
+test('an admin restricts a member to one application; the member sees only its devices and screens', { skip }, () => inOwnOrg(async ({ context, page, org, tag, viewer }) => {
+  const app = async (name) => json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/applications`, { data: { name } }), 201);
+  const device = async (appId, name) => json(await context.request.post(`${BASE}/api/v1/applications/${appId}/devices`, { data: { name, transport: 'http' } }), 201);
+  const school = await app(`${tag} Skoler`);
+  const care = await app(`${tag} Ældrepleje`);
+  const classroom = await device(school.id, `${tag} Klasse 3b`);
+  const fall = await device(care.id, `${tag} Faldsensor`);
+  await go(page, '/admin');
+  const picker = `[data-member-access="${viewer.id}"]`;
+  await page.waitForSelector(picker);
+  assert.match(await page.textContent(`${picker} summary`), /Hele organisationen/);
+  await page.click(`${picker} summary`);
+  await page.uncheck(`${picker} [data-whole-org]`);
+  await page.check(`${picker} input[value="${school.id}"]`);
+  await page.click(`${picker} button`);
+  await page.waitForSelector('.notice.ok');
+  const member = await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/members/${viewer.id}`), 200);
+  assert.deepEqual(member.applications, [school.id]);
+  assert.equal(member.role, 'viewer');
+  await axeCheck(page, 'admin-member-access');
+  // The member: only the school's device, and no screen of the whole organisation in the menu.
+  const m = await newPage();
+  try {
+    await login(m.page, { email: `${tag}-bo@example.dk`, password: `Pass-${tag}-bo-2026` });
+    await m.page.evaluate((id) => localStorage.setItem('bysans.org', String(id)), org.id);
+    await go(m.page, '/devices');
+    await m.page.waitForSelector(`text=${classroom.name}`);
+    assert.equal(await m.page.locator(`text=${fall.name}`).count(), 0, 'the care device is not listed');
+    const nav = await m.page.$$eval('#main-nav a', (as) => as.map((a) => a.getAttribute('href')));
+    for (const hidden of ['/rules', '/decoders', '/integrations', '/targets', '/privacy', '/dashboards'])
+      assert.ok(!nav.includes(hidden), `${hidden} is not offered`);
+    assert.ok(nav.includes('/alarms') && nav.includes('/devices'));
+    // The care device's page is not theirs.
+    assert.equal((await m.context.request.get(`${BASE}/api/v1/devices/${fall.id}`)).status(), 404);
+    await shot(m.page, 'restricted-member-devices');
+  } finally {
+    await m.context.close();
+  }
+}));

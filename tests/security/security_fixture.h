@@ -12,6 +12,13 @@
 
 namespace bysans::testing {
 
+// The "name=value" session cookie a login answered.
+inline std::string SessionCookie(const HttpResult& login) {
+  auto it = login.headers.find("set-cookie");
+  if (it == login.headers.end()) return {};
+  return it->second.substr(0, it->second.find(';'));
+}
+
 struct OrgMember {
   int64_t user_id = 0;
   std::string email, password;

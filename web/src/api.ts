@@ -12,7 +12,8 @@ export class ApiError extends Error {
 export interface Page<T> { items: T[]; total: number; limit: number; offset: number }
 
 export interface User { id: number; email: string; name: string; globalAdmin: boolean }
-export interface Membership { orgId: number; role: Role }
+// applications: null = the whole organisation; a list = those applications only.
+export interface Membership { orgId: number; role: Role; applications?: number[] | null }
 export type Role = 'viewer' | 'operator' | 'editor' | 'admin';
 export interface Session { user: User; memberships: Membership[] }
 export interface Org { id: number; name: string }
@@ -37,7 +38,7 @@ export interface Message {
   decodeErrors?: string[]; decodeWarnings?: string[];
 }
 export interface DeviceModel { id: number; name: string; doc?: unknown }
-export interface Member { userId: number; email: string; name: string; role: Role }
+export interface Member { userId: number; email: string; name: string; role: Role; applications: number[] | null }
 export interface Invitation { id: number; orgId: number; orgName?: string; email: string; role: Role; expiresAt: string }
 export interface ApiKey { id: number; name: string; role: Role; expiresAt?: string | null; createdAt?: string; key?: string }
 export interface AuditEntry {
@@ -169,8 +170,9 @@ export const api = {
     request<Page<Message>>(`/api/v1/devices/${id}/messages${qs({ limit, to })}`),
   models: (orgId: number) => all<DeviceModel>(`/api/v1/organizations/${orgId}/device-models`),
   members: (orgId: number) => all<Member>(`/api/v1/organizations/${orgId}/members`),
-  setRole: (orgId: number, userId: number, role: Role) =>
-    request<Member>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'PUT', body: { role } }),
+  // A PUT: `applications` null gives the role in the whole organisation.
+  setRole: (orgId: number, userId: number, role: Role, applications: number[] | null) =>
+    request<Member>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'PUT', body: { role, applications } }),
   removeMember: (orgId: number, userId: number) =>
     request<void>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'DELETE' }),
   // New members come by invitation (by email); the invitee accepts it.

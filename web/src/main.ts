@@ -3,7 +3,7 @@ import { h, clear, field } from './dom';
 import { api, ApiError, setUnauthorizedHandler } from './api';
 import { t, getLang, setLang, onLangChange, Lang } from './i18n';
 import { route, match, navigate, setNavigateHandler, Cleanup } from './router';
-import { state, loadOrgs, setOrg, isAdmin, startLive, stopLive } from './state';
+import { state, loadOrgs, setOrg, isAdmin, restricted, startLive, stopLive } from './state';
 import { alarmCountBadge, refreshAlarmCount, setScreenTitle } from './alarmCount';
 import './alarmAlert';  // sound and notification for new critical alarms, on every screen
 import { loginScreen, setLoginMessage } from './screens/login';
@@ -54,7 +54,10 @@ function langSelect(): HTMLElement {
 
 function shell(main: HTMLElement): HTMLElement {
   const path = location.pathname;
-  const links: Array<[string, string]> = [
+  // A member restricted to some applications gets the screens of devices and alarms only.
+  const links: Array<[string, string]> = restricted() ? [
+    ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
+  ] : [
     ['/', 'nav.overview'], ['/dashboards', 'nav.dashboards'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
     ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'], ['/privacy', 'nav.privacy'],

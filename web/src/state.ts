@@ -41,6 +41,13 @@ export function role(): Role | null {
   if (s.user.globalAdmin) return 'admin';
   return s.memberships.find((m) => m.orgId === state.orgId)?.role ?? null;
 }
+// A member with a role on some applications only (access per application): the screens of the
+// whole organisation (rules, decoders, integrations, ...) are not theirs.
+export function restricted(): boolean {
+  const s = state.session;
+  if (!s || s.user.globalAdmin) return false;
+  return Array.isArray(s.memberships.find((m) => m.orgId === state.orgId)?.applications);
+}
 export function canEdit(): boolean { const r = role(); return r === 'editor' || r === 'admin'; }
 // Acknowledge, comment, clear and silence alarms: operators, editors and admins.
 export function canHandleAlarms(): boolean { const r = role(); return r === 'operator' || canEdit(); }

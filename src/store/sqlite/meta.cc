@@ -395,22 +395,30 @@ Result<Paged<Device>> SqliteStore::ListDevices(const DeviceFilter& f, Page page)
   std::optional<std::string> tag = NullIfEmpty(f.tag);
   std::optional<std::string> search;
   if (!f.search.empty()) search = Lower(f.search);
+  std::optional<std::string> apps;  // a JSON array of ids
+  if (f.app_ids) {
+    apps = "[";
+    for (Id a : *f.app_ids) *apps += (apps->size() > 1 ? "," : "") + std::to_string(a);
+    *apps += "]";
+  }
   const std::string where =
       "FROM devices WHERE (?1 IS NULL OR org_id=?1) AND (?2 IS NULL OR app_id=?2) AND "
       "(?3 IS NULL OR device_model_id=?3) AND "
       "(?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(devices.tags) WHERE value=?4)) AND "
-      "(?5 IS NULL OR instr(lower(name), ?5) > 0 OR instr(lower(ifnull(dev_eui, '')), ?5) > 0)";
+      "(?5 IS NULL OR instr(lower(name), ?5) > 0 OR instr(lower(ifnull(dev_eui, '')), ?5) > 0) "
+      "AND (?8 IS NULL OR app_id IN (SELECT value FROM json_each(?8)))";
   page = Clamp(page);
   Paged<Device> out;
+  const std::optional<int64_t> unused;  // ?6 and ?7 (LIMIT, OFFSET) in the count
   {
     BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT count(*) " + where));
-    BindAll(*st, f.org_id, f.app_id, f.device_model_id, tag, search);
+    BindAll(*st, f.org_id, f.app_id, f.device_model_id, tag, search, unused, unused, apps);
     if (st->Step()) out.total = st->Int(0);
     BYSANS_RETURN_IF_ERROR(st->status());
   }
   BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(std::string("SELECT ") + kDevCols + " " + where +
                                               " ORDER BY id LIMIT ?6 OFFSET ?7"));
-  BindAll(*st, f.org_id, f.app_id, f.device_model_id, tag, search, page.limit, page.offset);
+  BindAll(*st, f.org_id, f.app_id, f.device_model_id, tag, search, page.limit, page.offset, apps);
   while (st->Step()) out.items.push_back(DevRow(*st));
   BYSANS_RETURN_IF_ERROR(st->status());
   return out;
@@ -595,36 +603,69 @@ Status SqliteStore::DeleteUser(Id id) {
 
 Status SqliteStore::PutMembership(const Membership& m) {
   LEASE(db);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
   BYSANS_ASSIGN_OR_RETURN(
-      auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role) VALUES(?, ?, ?) "
-                          "ON CONFLICT(user_id, org_id) DO UPDATE SET role=excluded.role"));
-  BindAll(*st, m.user_id, m.org_id, RoleCode(m.role));
-  return st->Run();
+      auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role, app_scoped) "
+                          "VALUES(?, ?, ?, ?) ON CONFLICT(user_id, org_id) DO UPDATE SET "
+                          "role=excluded.role, app_scoped=excluded.app_scoped"));
+  BindAll(*st, m.user_id, m.org_id, RoleCode(m.role), int64_t{m.app_scoped ? 1 : 0});
+  BYSANS_RETURN_IF_ERROR(st->Run());
+  BYSANS_ASSIGN_OR_RETURN(auto del,
+                          db.Prepare("DELETE FROM membership_apps WHERE user_id=? AND org_id=?"));
+  BindAll(*del, m.user_id, m.org_id);
+  BYSANS_RETURN_IF_ERROR(del->Run());
+  if (m.app_scoped) {
+    // Only applications of the membership's organisation are recorded.
+    BYSANS_ASSIGN_OR_RETURN(
+        auto ins, db.Prepare("INSERT OR IGNORE INTO membership_apps(user_id, org_id, app_id) "
+                             "SELECT ?, ?, id FROM applications WHERE id=? AND org_id=?"));
+    for (Id app : m.app_ids) {
+      BindAll(*ins, m.user_id, m.org_id, app, m.org_id);
+      BYSANS_RETURN_IF_ERROR(ins->Run());
+    }
+  }
+  return txn.Commit();
 }
 
 namespace {
-Membership MemberRow(const Stmt& s) { return {s.Int(0), s.Int(1), RoleFromCode(s.Int(2))}; }
+
+constexpr const char* kMemberColumns =
+    "SELECT m.user_id, m.org_id, m.role, m.app_scoped, "
+    "(SELECT group_concat(a.app_id) FROM (SELECT app_id FROM membership_apps a "
+    "WHERE a.user_id=m.user_id AND a.org_id=m.org_id ORDER BY app_id) a) FROM memberships m ";
+
+Membership MemberRow(const Stmt& s) {
+  Membership m{s.Int(0), s.Int(1), RoleFromCode(s.Int(2))};
+  m.app_scoped = s.Int(3) != 0;
+  const std::string ids = s.Text(4);
+  for (size_t at = 0; at < ids.size();) {
+    size_t comma = ids.find(',', at);
+    if (comma == std::string::npos) comma = ids.size();
+    m.app_ids.push_back(std::stoll(ids.substr(at, comma - at)));
+    at = comma + 1;
+  }
+  return m;
+}
+
 }  // namespace
 
 Result<Membership> SqliteStore::GetMembership(Id user_id, Id org_id) {
   LEASE(db);
-  return GetOne<Membership>(
-      db, "SELECT user_id, org_id, role FROM memberships WHERE user_id=? AND org_id=?", MemberRow,
-      "membership", user_id, org_id);
+  return GetOne<Membership>(db, std::string(kMemberColumns) + "WHERE m.user_id=? AND m.org_id=?",
+                            MemberRow, "membership", user_id, org_id);
 }
 
 Result<std::vector<Membership>> SqliteStore::ListMembershipsOfUser(Id user_id) {
   LEASE(db);
-  return GetAll<Membership>(
-      db, "SELECT user_id, org_id, role FROM memberships WHERE user_id=? ORDER BY org_id",
-      MemberRow, user_id);
+  return GetAll<Membership>(db, std::string(kMemberColumns) + "WHERE m.user_id=? ORDER BY m.org_id",
+                            MemberRow, user_id);
 }
 
 Result<std::vector<Membership>> SqliteStore::ListMembershipsOfOrganization(Id org_id) {
   LEASE(db);
-  return GetAll<Membership>(
-      db, "SELECT user_id, org_id, role FROM memberships WHERE org_id=? ORDER BY user_id",
-      MemberRow, org_id);
+  return GetAll<Membership>(db, std::string(kMemberColumns) + "WHERE m.org_id=? ORDER BY m.user_id",
+                            MemberRow, org_id);
 }
 
 Status SqliteStore::DeleteMembership(Id user_id, Id org_id) {

@@ -85,6 +85,24 @@ Status AddAlarmAwaitingAck(Db& db) {
   return db.Exec("ALTER TABLE alarms ADD COLUMN awaiting_ack INTEGER NOT NULL DEFAULT 0");
 }
 
+// Migration 29 (issue 21 §2): access per application. A membership restricted to some
+// applications (memberships.app_scoped) lists them in membership_apps; deleting an application
+// or the membership removes its rows, and a restricted membership without rows reaches nothing.
+Status AddMembershipScope(Db& db) {
+  BYSANS_RETURN_IF_ERROR(db.Exec(R"sql(
+CREATE TABLE IF NOT EXISTS membership_apps(
+  user_id INTEGER NOT NULL, org_id INTEGER NOT NULL,
+  app_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+  PRIMARY KEY(user_id, org_id, app_id),
+  FOREIGN KEY(user_id, org_id) REFERENCES memberships(user_id, org_id) ON DELETE CASCADE)
+  WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS membership_apps_app ON membership_apps(app_id);
+)sql"));
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "memberships", "app_scoped"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE memberships ADD COLUMN app_scoped INTEGER NOT NULL DEFAULT 0");
+}
+
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
 constexpr const char* kDataTargetsSql = R"sql(
 CREATE TABLE IF NOT EXISTS share_log(
@@ -542,6 +560,8 @@ CREATE TABLE IF NOT EXISTS sms_gateways(
   org_id INTEGER PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
   config TEXT NOT NULL, secret_sealed TEXT NOT NULL, updated_ms INTEGER NOT NULL);
 )sql",
+      // 29: a membership's role on some applications only (AddMembershipScope).
+      {"SELECT 1;", AddMembershipScope},
   };
   return kList;
 }

@@ -293,6 +293,11 @@ class SqliteRuleStore final : public RuleStore {
     std::string where = " WHERE 1=1";
     if (f.org_id) where += " AND org_id=" + std::to_string(*f.org_id);
     if (f.device_id) where += " AND device_id=" + std::to_string(*f.device_id);
+    if (f.app_ids) {
+      std::string ids;
+      for (Id a : *f.app_ids) ids += (ids.empty() ? "" : ",") + std::to_string(a);
+      where += " AND device_id IN (SELECT id FROM devices WHERE app_id IN (" + ids + "))";
+    }
     const std::vector<std::string> none;
     const std::vector<std::string>& states = f.open ? none : f.states;
     if (f.open) {

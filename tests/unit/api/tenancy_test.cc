@@ -2,6 +2,7 @@
 // organisation's admin (session and API key) with organisation A's ids, and
 // must answer 403 or 404 and change nothing. Viewers cannot write; editors
 // cannot manage API keys or members.
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -418,6 +419,60 @@ TEST_F(TenancyTest, EditorsCannotManageKeysOrMembers) {
       Call("PATCH", Fill("/api/v1/devices/{id}", a_), a_.editor_key, json{{"name", "renamed"}})
           .status,
       200);
+}
+
+// Access per application (issue 21 §2): an editor of A restricted to another application of A
+// reaches none of the first application's objects nor any organisation-wide route (fail closed);
+// the few organisation routes open to them list only their own application's objects.
+TEST_F(TenancyTest, AMemberRestrictedToAnotherApplicationReachesNothingOfTheFirst) {
+  const std::string org = "/api/v1/organizations/" + std::to_string(a_.org);
+  const Id own_app = Created(Call("POST", org + "/applications", root_, json{{"name", "app-a2"}}));
+  User ed = MakeUser("scoped@a.dk", "Password-for-a-tests", false);
+  Reply put = Call("PUT", org + "/members/" + std::to_string(ed.id), root_,
+                   json{{"role", "editor"}, {"applications", {own_app}}});
+  ASSERT_EQ(put.status, 200) << put.raw;
+  const Creds scoped = Login("scoped@a.dk", "Password-for-a-tests");
+  const std::string base = "/api/v1/organizations/{orgId}";
+  const std::vector<std::string> lists = {base, base + "/applications", base + "/devices",
+                                          base + "/alarms"};
+  const json before = Snapshot();
+  int refused = 0, listed = 0;
+  for (const char* phase : {"GET", "PATCH", "PUT", "POST", "DELETE"}) {
+    for (const auto& r : ObjectRoutes()) {
+      if (r.method != phase || r.pattern.rfind("/api/v1/me/", 0) == 0) continue;
+      if (r.pattern == base + "/stream") continue;  // tests/security/app_scope_test.cc
+      const std::string target = Fill(r.pattern, a_);
+      Reply reply = Call(r.method, target, scoped, BodyFor(r.method));
+      if (r.method == "GET" && std::find(lists.begin(), lists.end(), r.pattern) != lists.end()) {
+        ++listed;
+        EXPECT_EQ(reply.status, 200) << target << ": " << reply.raw;
+        for (const auto& item : reply.body.value("items", json::array())) {
+          EXPECT_EQ(item.value("id", Id{0}) == a_.device || item.value("id", Id{0}) == a_.app ||
+                        item.value("id", Id{0}) == a_.alarm,
+                    false)
+              << target << " lists " << item.dump();
+          if (r.pattern == base + "/applications") {
+            EXPECT_EQ(item.value("id", Id{0}), own_app);
+          }
+        }
+        continue;
+      }
+      ++refused;
+      EXPECT_TRUE(reply.status == 403 || reply.status == 404)
+          << r.method << " " << target << " (" << r.pattern << ") answered " << reply.status << ": "
+          << reply.raw;
+    }
+  }
+  EXPECT_EQ(listed, 4);
+  EXPECT_GT(refused, 50);
+  EXPECT_EQ(Snapshot(), before);
+  // ... and they do work in their own application.
+  Reply mine = Call("POST", "/api/v1/applications/" + std::to_string(own_app) + "/devices", scoped,
+                    json{{"name", "egen"}});
+  EXPECT_EQ(mine.status, 201) << mine.raw;
+  Reply devices = Call("GET", org + "/devices", scoped);
+  ASSERT_EQ(devices.status, 200);
+  EXPECT_EQ(devices.body["total"], 1);
 }
 
 TEST_F(TenancyTest, AdminsManageTheirOwnOrganisation) {

@@ -353,6 +353,39 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   fresh.Close();
 }
 
+// Access per application: a restricted member is exported with their applications and not
+// invited by the import (an invitation would give them the whole organisation); the report says so.
+TEST_F(ArchiveRoundTripTest, ARestrictedMemberIsNotInvitedWithTheWholeOrganisation) {
+  Id org = Seed("Kommune", 3, 5);
+  auto apps = store_->ListApplications(org, {100, 0});
+  ASSERT_TRUE(apps.ok());
+  ASSERT_FALSE(apps->items.empty());
+  User u;
+  u.email = "care-lead@example.dk";
+  u.name = "Care lead";
+  u.password_hash = "x";
+  Membership m{store_->CreateUser(u)->id, org, Role::kOperator};
+  m.app_scoped = true;
+  m.app_ids = {apps->items[0].id};
+  ASSERT_TRUE(store_->PutMembership(m).ok());
+  ASSERT_TRUE(Export(org, Path("a.tar")).ok());
+  json content = testing::ArchiveContent(Path("a.tar"));
+  bool listed = false;
+  for (const auto& mem : content["members.json"])
+    if (mem.value("email", "") == u.email) listed = mem["applications"] == json{m.app_ids[0]};
+  EXPECT_TRUE(listed) << content["members.json"].dump();
+  auto rep = Import(Path("a.tar"));
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->invitations, 1);  // the seeded editor only
+  auto invited = store_->ListInvitationsOfOrganization(rep->org_id);
+  ASSERT_TRUE(invited.ok());
+  for (const auto& i : *invited) EXPECT_NE(i.email, u.email);
+  bool noted = false;
+  for (const auto& n : rep->notes)
+    noted = noted || n.find("some applications") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
 TEST_F(ArchiveRoundTripTest, ArchiveHoldsNoSecret) {
   Id org = Seed("Kommune", 3, 5);
   ASSERT_TRUE(Export(org, Path("a.tar")).ok());

@@ -100,6 +100,29 @@ class AuthenticatorTest : public ::testing::Test {
   Id org_ = 0, user_ = 0, key_id_ = 0;
 };
 
+// Access per application: a restricted member has no role in the organisation as a whole (every
+// organisation-wide check fails closed) and their role on their applications only.
+TEST(RequireTest, AMemberRestrictedToApplicationsPassesOnlyForThem) {
+  Principal p;
+  p.roles[1] = Role::kOperator;
+  p.app_scope[1] = {10, 11};
+  EXPECT_EQ(p.RoleIn(1), std::nullopt);
+  EXPECT_EQ(Require(p, 1, Role::kViewer).code(), Code::kNotFound);
+  EXPECT_TRUE(RequireInApp(p, 1, 10, Role::kOperator).ok());
+  EXPECT_EQ(RequireInApp(p, 1, 10, Role::kEditor).code(), Code::kPermissionDenied);
+  EXPECT_EQ(RequireInApp(p, 1, 12, Role::kViewer).code(), Code::kNotFound);
+  EXPECT_EQ(RequireInApp(p, 2, 10, Role::kViewer).code(), Code::kNotFound);
+  EXPECT_EQ(p.MemberRoleIn(1), Role::kOperator);
+  ASSERT_NE(p.ScopeIn(1), nullptr);
+  EXPECT_EQ(p.ScopeIn(1)->size(), 2u);
+  p.app_scope[1] = {};  // their last application deleted: nothing, not the whole organisation
+  EXPECT_EQ(RequireInApp(p, 1, 10, Role::kViewer).code(), Code::kNotFound);
+  EXPECT_EQ(Require(p, 1, Role::kViewer).code(), Code::kNotFound);
+  p.global_admin = true;  // a global admin is never restricted
+  EXPECT_EQ(p.ScopeIn(1), nullptr);
+  EXPECT_TRUE(Require(p, 1, Role::kAdmin).ok());
+}
+
 TEST_F(AuthenticatorTest, LoginCreatesSessionStoredOnlyAsHash) {
   auto r = auth_->Login("Anna@Example.dk", "annas-password", "10.0.0.1");
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -111,7 +134,22 @@ TEST_F(AuthenticatorTest, LoginCreatesSessionStoredOnlyAsHash) {
   ASSERT_TRUE(p.ok()) << p.status().message();
   EXPECT_EQ(p->user_id, user_);
   EXPECT_EQ(p->RoleIn(org_), Role::kEditor);
+  EXPECT_EQ(p->ScopeIn(org_), nullptr);
   EXPECT_EQ(p->name, "anna@example.dk");
+  // Restricted to one application: the next request's principal says so.
+  Application app;
+  app.org_id = org_;
+  app.name = "Skoler";
+  auto created = store_->CreateApplication(app);
+  ASSERT_TRUE(created.ok());
+  Membership m{user_, org_, Role::kEditor};
+  m.app_scoped = true;
+  m.app_ids = {created->id};
+  ASSERT_TRUE(store_->PutMembership(m).ok());
+  auto scoped = auth_->Authenticate(WithCookie(r->session_token));
+  ASSERT_TRUE(scoped.ok());
+  EXPECT_EQ(scoped->RoleIn(org_), std::nullopt);
+  EXPECT_EQ(scoped->RoleInApp(org_, created->id), Role::kEditor);
   // Expiry.
   clock_.Advance(3'600'000);
   auto expired = auth_->Authenticate(WithCookie(r->session_token));

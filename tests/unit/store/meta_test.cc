@@ -179,6 +179,11 @@ TEST_F(MetaTest, DeviceFilters) {
   EXPECT_EQ(count({{}, {}, {}, "", "KLIMA"}), 7);
   EXPECT_EQ(count({{}, {}, {}, "", "ef0011"}), 1);
   EXPECT_EQ(count({o2.id, {}, {}, "", "klima"}), 0);
+  // Access per application: only the listed applications' devices; an empty list, none.
+  EXPECT_EQ(count({o1.id, {}, {}, "", "", std::vector<Id>{a2.id}}), 3);
+  EXPECT_EQ(count({o1.id, {}, {}, "", "", std::vector<Id>{a1.id, a2.id}}), 7);
+  EXPECT_EQ(count({o1.id, {}, {}, "", "", std::vector<Id>{}}), 0);
+  EXPECT_EQ(count({o1.id, {}, {}, "", "", std::vector<Id>{b1.id}}), 0);
   auto page = store_->ListDevices({o1.id, {}, {}, "", ""}, {3, 6});
   EXPECT_EQ(page->total, 7);
   ASSERT_EQ(page->items.size(), 1u);
@@ -225,6 +230,35 @@ TEST_F(MetaTest, MembershipsAndOrganizationsOfUser) {
   EXPECT_EQ(store_->PutMembership({u.id, 9999, Role::kViewer}).code(), Code::kNotFound);
   ASSERT_TRUE(store_->DeleteMembership(u.id, o1.id).ok());
   EXPECT_EQ(store_->DeleteMembership(u.id, o1.id).code(), Code::kNotFound);
+}
+
+// Access per application: the scope is stored with the membership, only with applications of its
+// organisation, cleared by a PUT without it, and shrinks (never widens) when an application goes.
+TEST_F(MetaTest, AMembershipsApplicationScope) {
+  auto o1 = Org("o1"), o2 = Org("o2");
+  auto a1 = App(o1.id, "a1"), a2 = App(o1.id, "a2"), other = App(o2.id, "x");
+  auto u = MakeUser("u@x.dk");
+  Membership m{u.id, o1.id, Role::kOperator};
+  m.app_scoped = true;
+  m.app_ids = {a1.id, a2.id, other.id};
+  ASSERT_TRUE(store_->PutMembership(m).ok());
+  auto got = store_->GetMembership(u.id, o1.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->app_scoped);
+  EXPECT_EQ(got->app_ids, (std::vector<Id>{a1.id, a2.id}));  // not o2's application
+  ASSERT_TRUE(store_->DeleteApplication(a2.id).ok());
+  got = store_->GetMembership(u.id, o1.id);
+  EXPECT_EQ(got->app_ids, std::vector<Id>{a1.id});
+  ASSERT_TRUE(store_->DeleteApplication(a1.id).ok());
+  auto listed = store_->ListMembershipsOfUser(u.id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_TRUE((*listed)[0].app_scoped);  // still restricted, to nothing
+  EXPECT_TRUE((*listed)[0].app_ids.empty());
+  ASSERT_TRUE(store_->PutMembership({u.id, o1.id, Role::kOperator}).ok());
+  got = store_->GetMembership(u.id, o1.id);
+  EXPECT_FALSE(got->app_scoped);
+  EXPECT_TRUE(got->app_ids.empty());
 }
 
 // Issue 21: the operator role is stored as code 4; the codes of viewer (1), editor (2) and admin

@@ -1,7 +1,7 @@
 import { h, field } from '../dom';
 import { decoderPicker } from '../decoderPicker';
 import { contactsPanel } from '../contacts';
-import { api, request, ApiError, Role } from '../api';
+import { api, request, ApiError, Role, Member, Application } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
 import { title, section, table, notice, errorText, loading, secretOnce } from '../ui';
@@ -12,6 +12,41 @@ function roleSelect(value: Role, label: string): HTMLSelectElement {
   const s = h('select', { 'aria-label': label }, ROLES.map((r) => h('option', { value: r }, t(`role.${r}`))));
   s.value = value;
   return s;
+}
+
+// Where a member's role holds: the whole organisation, or the applications ticked (access per
+// application; not for admins, who manage the whole organisation). Saved with the role.
+function accessPicker(m: Member, apps: Application[], role: HTMLSelectElement, save: (a: number[] | null) => Promise<void>): HTMLElement {
+  const who = m.name || m.email;
+  const summary = h('summary', null);
+  const whole = h('input', { type: 'checkbox', 'data-whole-org': '' }) as HTMLInputElement;
+  const boxes = apps.map((a) => [a.id, h('input', { type: 'checkbox', value: String(a.id) }) as HTMLInputElement] as const);
+  const chosen = (): number[] => boxes.filter(([, b]) => b.checked).map(([id]) => id);
+  const show = (list: number[] | null) => {
+    whole.checked = list === null;
+    for (const [id, b] of boxes) { b.checked = list !== null && list.includes(id); b.disabled = list === null; }
+    summary.textContent = list === null ? t('admin.accessWhole')
+      : list.length === 0 ? t('admin.accessNone')
+        : apps.filter((a) => list.includes(a.id)).map((a) => a.name).join(', ');
+  };
+  whole.addEventListener('change', () => { for (const [, b] of boxes) b.disabled = whole.checked; });
+  const saveButton = h('button', {
+    type: 'button', class: 'small',
+    onclick: async () => {
+      const list = whole.checked ? null : chosen();
+      try { await save(list); m.applications = list; show(list); } catch { show(m.applications); }
+    },
+  }, t('form.save'));
+  const box = h('details', { class: 'member-access', 'data-member-access': String(m.userId) }, summary,
+    h('fieldset', null, h('legend', null, `${t('admin.access')}: ${who}`),
+      h('label', null, whole, ' ', t('admin.accessWhole')),
+      ...boxes.map(([id, b]) => h('label', null, b, ' ', apps.find((a) => a.id === id)?.name ?? String(id))),
+      h('p', { class: 'hint' }, t('admin.accessHint')), saveButton));
+  show(m.applications);
+  const lockForAdmin = () => { box.hidden = role.value === 'admin'; };
+  role.addEventListener('change', lockForAdmin);
+  lockForAdmin();
+  return box;
 }
 
 // A member change the server refuses with 409: the organisation's last admin would go.
@@ -67,17 +102,25 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
   });
 
   const drawMembers = () => guarded(members, async () => {
-    const [list, pending] = await Promise.all([api.members(orgId), api.invitations(orgId).catch(() => [])]);
+    const [list, pending, appList] = await Promise.all([api.members(orgId), api.invitations(orgId).catch(() => []), api.apps(orgId)]);
     const msg = h('div', { 'aria-live': 'polite' });
     const email = h('input', { type: 'email', required: true, autocomplete: 'off', id: 'invite-email' });
     const role = roleSelect('viewer', t('admin.role'));
-    members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role'), t('admin.actions')],
+    members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role'), t('admin.access'), t('admin.actions')],
       list.map((m) => {
         const who = m.name || m.email;
         const sel = roleSelect(m.role, `${t('admin.role')}: ${who}`);
-        sel.addEventListener('change', async () => {
-          try { await api.setRole(orgId, m.userId, sel.value as Role); msg.replaceChildren(notice(t('form.saved'), 'ok')); } catch (e) { msg.replaceChildren(notice(memberError(e), 'error')); sel.value = m.role; }
-        });
+        // The role and the applications are one PUT: each change sends both.
+        const put = async (role: Role, apps: number[] | null) => {
+          try {
+            await api.setRole(orgId, m.userId, role, role === 'admin' ? null : apps);
+            m.role = role;
+            if (role === 'admin') m.applications = null;
+            msg.replaceChildren(notice(t('form.saved'), 'ok'));
+          } catch (e) { msg.replaceChildren(notice(memberError(e), 'error')); throw e; }
+        };
+        sel.addEventListener('change', () => { put(sel.value as Role, m.applications).catch(() => { sel.value = m.role; }); });
+        const access = accessPicker(m, appList, sel, (apps) => put(sel.value as Role, apps));
         // The server refuses to remove (or demote) the organisation's last admin (409).
         const remove = h('button', {
           type: 'button', class: 'danger small', 'data-remove-member': String(m.userId), 'aria-label': `${t('admin.removeMember')}: ${who}`,
@@ -91,7 +134,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
             } catch (e) { msg.replaceChildren(notice(memberError(e), 'error')); }
           },
         }, t('admin.removeMember'));
-        return [m.name, m.email, sel, remove];
+        return [m.name, m.email, sel, access, remove];
       })),
       ...(pending.length === 0 ? [] : [table(t('admin.invitations'), [t('admin.email'), t('admin.role'), t('admin.expires'), t('admin.actions')],
         pending.map((i) => [i.email, t(`role.${i.role}`), fmtDate(i.expiresAt), h('button', {

@@ -1,0 +1,223 @@
+// Access per application (issue 21 §2): a member given a role on some applications of an
+// organisation reaches those applications' devices, readings, alarms and live stream, and
+// nothing else of the organisation. Each refused request is also sent by a member with the same
+// role in the whole organisation and must succeed there, so a test cannot pass because the
+// request itself is bad.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "security/security_fixture.h"
+#include "security/sse_stream.h"
+
+namespace bysans::testing {
+namespace {
+
+class AppScopeSecurityTest : public SecurityTest {
+ protected:
+  void SetUp() override {
+    server_env_.push_back("BYSANS_AUTH_LOGIN_ATTEMPTS_PER_MINUTE=1000");
+    server_env_.push_back("BYSANS_AUTH_STREAM_RECHECK_S=1");
+    SecurityTest::SetUp();
+    // A second application of organisation A with a device of its own.
+    auto app = admin_->PostJson(a_.OrgPath() + "/applications", {{"name", "Ældrepleje"}});
+    ASSERT_EQ(app.status, 201) << app.body;
+    other_app_ = app.Json().value("id", int64_t{0});
+    auto dev = admin_->PostJson("/api/v1/applications/" + std::to_string(other_app_) + "/devices",
+                                {{"name", "Faldsensor"}, {"transport", "http"}});
+    ASSERT_EQ(dev.status, 201) << dev.body;
+    other_device_ = dev.Json().value("id", int64_t{0});
+    other_key_ = dev.Json().value("apiKey", "");
+    scoped_ = AddMember(a_.device.org_id, "operator", "scoped");
+    Restrict(scoped_, "operator", {a_.device.app_id});
+    whole_ = AddMember(a_.device.org_id, "operator", "whole");
+  }
+
+  HttpResult Restrict(const OrgMember& m, const std::string& role, const json& apps) {
+    auto r = Send(*a_.admin.client, "PUT", a_.OrgPath() + "/members/" + std::to_string(m.user_id),
+                  {{"role", role}, {"applications", apps}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r;
+  }
+
+  std::string OtherDevicePath() const { return "/api/v1/devices/" + std::to_string(other_device_); }
+  std::string OtherAppPath() const { return "/api/v1/applications/" + std::to_string(other_app_); }
+
+  // The ids in a paged listing.
+  static std::vector<int64_t> Ids(const HttpResult& r) {
+    std::vector<int64_t> out;
+    for (const auto& i : r.Json().value("items", json::array())) out.push_back(i.value("id", 0));
+    return out;
+  }
+
+  // A critical alarm on `device_id` raised by A's editor's rule; its id.
+  int64_t RaiseAlarm(int64_t device_id, const std::string& key) {
+    auto rule = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules",
+                     {{"name", "Fald " + std::to_string(device_id)},
+                      {"severity", "critical"},
+                      {"scope", {{"kind", "device"}, {"id", device_id}}},
+                      {"expression", "co2 > 1000"}});
+    EXPECT_EQ(rule.status, 201) << rule.body;
+    auto r = Ingest(key, json{{"co2", 1500}}.dump());
+    EXPECT_EQ(r.status, 204) << r.body;
+    int64_t id = 0;
+    EXPECT_TRUE(WaitFor([&] {
+      auto list =
+          admin_->Get(a_.OrgPath() + "/alarms?state=open&deviceId=" + std::to_string(device_id));
+      auto items = list.Json().value("items", json::array());
+      if (items.empty()) return false;
+      id = items[0].value("id", int64_t{0});
+      return true;
+    }));
+    return id;
+  }
+
+  int64_t other_app_ = 0, other_device_ = 0;
+  std::string other_key_;
+  OrgMember scoped_, whole_;
+};
+
+TEST_F(AppScopeSecurityTest, ListingsHoldOnlyTheMembersApplications) {
+  HttpClient& c = *scoped_.client;
+  EXPECT_EQ(Ids(c.Get(a_.OrgPath() + "/applications")), std::vector<int64_t>{a_.device.app_id});
+  EXPECT_EQ(Ids(c.Get(a_.OrgPath() + "/devices")), std::vector<int64_t>{a_.device.device_id});
+  // Asking for the other application's devices by filter gives nothing either.
+  EXPECT_TRUE(Ids(c.Get(a_.OrgPath() + "/devices?app=" + std::to_string(other_app_))).empty());
+  // The organisation-wide operator sees both (the listings work).
+  EXPECT_EQ(Ids(whole_.client->Get(a_.OrgPath() + "/applications")).size(), 2u);
+  EXPECT_EQ(Ids(whole_.client->Get(a_.OrgPath() + "/devices")).size(), 2u);
+  // The organisation itself can be read (its name for the UI).
+  EXPECT_EQ(c.Get(a_.OrgPath()).status, 200);
+  // /auth/me tells the UI which applications.
+  auto me = c.Get("/api/v1/auth/me").Json();
+  ASSERT_EQ(me["memberships"].size(), 1u) << me.dump();
+  EXPECT_EQ(me["memberships"][0]["applications"], json::array({a_.device.app_id}));
+}
+
+TEST_F(AppScopeSecurityTest, TheOtherApplicationsObjectsAreNotFound) {
+  for (const std::string& path :
+       {OtherDevicePath(), OtherDevicePath() + "/readings", OtherDevicePath() + "/latest",
+        OtherDevicePath() + "/messages", OtherDevicePath() + "/keys", OtherAppPath(),
+        OtherAppPath() + "/devices", OtherAppPath() + "/latest"}) {
+    EXPECT_EQ(scoped_.client->Get(path).status, 404) << path;
+    EXPECT_EQ(whole_.client->Get(path).status, 200) << path;
+  }
+  for (const std::string& path : {a_.DevicePath(), a_.DevicePath() + "/readings", a_.AppPath()})
+    EXPECT_EQ(scoped_.client->Get(path).status, 200) << path;
+}
+
+// Every organisation-wide route stays closed to a restricted member (fail closed), however low
+// the role it needs.
+TEST_F(AppScopeSecurityTest, OrganisationWideRoutesAreClosed) {
+  for (const std::string& path :
+       {a_.OrgPath() + "/rules", a_.OrgPath() + "/decoders", a_.OrgPath() + "/device-models",
+        a_.OrgPath() + "/dashboards", a_.OrgPath() + "/silences"}) {
+    EXPECT_EQ(scoped_.client->Get(path).status, 404) << path;
+    EXPECT_EQ(whole_.client->Get(path).status, 200) << path;
+  }
+  // SensorThings shows no Thing of the organisation.
+  auto things = scoped_.client->Get("/sta/v1.1/Things");
+  EXPECT_EQ(things.status, 200) << things.body;
+  EXPECT_TRUE(things.Json().value("value", json::array()).empty()) << things.body;
+  EXPECT_EQ(whole_.client->Get("/sta/v1.1/Things").Json().value("value", json::array()).size(), 2u);
+  // The audit log is not theirs to read.
+  EXPECT_NE(scoped_.client->Get("/api/v1/audit?orgId=" + std::to_string(a_.device.org_id)).status,
+            200);
+}
+
+TEST_F(AppScopeSecurityTest, AlarmsOfTheOtherApplicationAreNeitherListedNorAcknowledged) {
+  const int64_t mine = RaiseAlarm(a_.device.device_id, a_.device.ingest_key);
+  const int64_t theirs = RaiseAlarm(other_device_, other_key_);
+  ASSERT_NE(mine, 0);
+  ASSERT_NE(theirs, 0);
+  EXPECT_EQ(Ids(scoped_.client->Get(a_.OrgPath() + "/alarms?state=open")),
+            std::vector<int64_t>{mine});
+  EXPECT_EQ(Ids(whole_.client->Get(a_.OrgPath() + "/alarms?state=open")).size(), 2u);
+  const std::string ack = "/acknowledge";
+  EXPECT_EQ(scoped_.client->Get("/api/v1/alarms/" + std::to_string(theirs)).status, 404);
+  EXPECT_EQ(Send(*scoped_.client, "POST", "/api/v1/alarms/" + std::to_string(theirs) + ack,
+                 json::object())
+                .status,
+            404);
+  EXPECT_EQ(
+      Send(*scoped_.client, "POST", "/api/v1/alarms/" + std::to_string(mine) + ack, json::object())
+          .status,
+      200);
+  EXPECT_EQ(
+      Send(*whole_.client, "POST", "/api/v1/alarms/" + std::to_string(theirs) + ack, json::object())
+          .status,
+      200);
+}
+
+TEST_F(AppScopeSecurityTest, TheStreamCarriesOnlyTheMembersDevicesAndEndsWhenTheScopeChanges) {
+  HttpClient session(server_->url());
+  auto login = session.Login(scoped_.email, scoped_.password);
+  ASSERT_EQ(login.status, 200) << login.body;
+  SseStream stream(server_->url() + a_.OrgPath() + "/stream", {"Cookie: " + SessionCookie(login)});
+  ASSERT_TRUE(stream.Opened()) << stream.body();
+  ASSERT_EQ(Ingest(other_key_, json{{"co2", 811}}.dump()).status, 204);
+  ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"co2", 612}}.dump()).status, 204);
+  const std::string mine = "\"deviceId\":" + std::to_string(a_.device.device_id);
+  ASSERT_TRUE(WaitFor([&] { return stream.body().find(mine) != std::string::npos; }))
+      << stream.body();
+  // Published in that order by one writer: the other device's reading came first, or not at all.
+  EXPECT_EQ(stream.body().find("\"deviceId\":" + std::to_string(other_device_)), std::string::npos)
+      << stream.body();
+  EXPECT_EQ(stream.body().find("811"), std::string::npos) << stream.body();
+  // Given the other application instead: the open stream ends.
+  Restrict(scoped_, "operator", {other_app_});
+  EXPECT_TRUE(stream.EndsWithin(std::chrono::seconds(5))) << stream.body();
+  EXPECT_NE(stream.body().find("event: revoked"), std::string::npos) << stream.body();
+}
+
+TEST_F(AppScopeSecurityTest, ARestrictedEditorChangesOnlyTheirApplication) {
+  OrgMember ed = AddMember(a_.device.org_id, "editor", "scoped-ed");
+  Restrict(ed, "editor", {a_.device.app_id});
+  EXPECT_EQ(Send(*ed.client, "PATCH", a_.DevicePath(), {{"name", "Lokale 1b"}}).status, 200);
+  EXPECT_EQ(Send(*ed.client, "PATCH", OtherDevicePath(), {{"name", "x"}}).status, 404);
+  EXPECT_EQ(
+      Send(*ed.client, "POST", OtherAppPath() + "/devices", {{"name", "ny"}, {"transport", "http"}})
+          .status,
+      404);
+  EXPECT_EQ(Send(*ed.client, "DELETE", OtherDevicePath(), json::object()).status, 404);
+  // Nor anything organisation-wide: a new application, an API key, a rule.
+  EXPECT_EQ(Send(*ed.client, "POST", a_.OrgPath() + "/applications", {{"name", "ny"}}).status, 404);
+  EXPECT_EQ(Send(*ed.client, "POST", a_.OrgPath() + "/rules",
+                 {{"name", "r"},
+                  {"scope", {{"kind", "device"}, {"id", a_.device.device_id}}},
+                  {"expression", "co2 > 5000"}})
+                .status,
+            404);
+  EXPECT_EQ(Send(*a_.editor.client, "PATCH", OtherDevicePath(), {{"name", "x"}}).status, 200);
+}
+
+TEST_F(AppScopeSecurityTest, TheScopeIsValidatedAndSurvivesItsApplicationsDeletion) {
+  const std::string member = a_.OrgPath() + "/members/" + std::to_string(scoped_.user_id);
+  // Not for admins, not another organisation's application, not a made-up one.
+  EXPECT_EQ(Send(*a_.admin.client, "PUT", member,
+                 {{"role", "admin"}, {"applications", {a_.device.app_id}}})
+                .status,
+            400);
+  for (int64_t app : {b_.device.app_id, int64_t{987654}}) {
+    auto r = Send(*a_.admin.client, "PUT", member, {{"role", "viewer"}, {"applications", {app}}});
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
+  // Another organisation's admin cannot restrict (or see) A's members.
+  EXPECT_EQ(Send(*b_.admin.client, "PUT", member,
+                 {{"role", "viewer"}, {"applications", {b_.device.app_id}}})
+                .status,
+            404);
+  // The member's one application is deleted: they reach nothing, never the whole organisation.
+  ASSERT_LT(Send(*a_.admin.client, "DELETE", a_.AppPath(), json::object()).status, 300);
+  EXPECT_TRUE(Ids(scoped_.client->Get(a_.OrgPath() + "/devices")).empty());
+  EXPECT_TRUE(Ids(scoped_.client->Get(a_.OrgPath() + "/applications")).empty());
+  EXPECT_EQ(scoped_.client->Get(OtherDevicePath()).status, 404);
+  auto got = a_.admin.client->Get(member).Json();
+  EXPECT_EQ(got["applications"], json::array()) << got.dump();
+  // Lifting the restriction gives the whole organisation back.
+  Restrict(scoped_, "operator", nullptr);
+  EXPECT_EQ(scoped_.client->Get(OtherDevicePath()).status, 200);
+}
+
+}  // namespace
+}  // namespace bysans::testing
