@@ -110,10 +110,7 @@ Result<AlarmRecord> LoadAlarm(ApiContext& ctx, http::Request& req, const auth::P
   Id org = rec.ok() ? rec->org_id : 0;
   // A member restricted to some applications reaches the alarms of their devices only.
   std::optional<Id> app;
-  if (rec.ok() && p.ScopeIn(org) != nullptr) {
-    auto d = ctx.store.GetDevice(rec->device_id);
-    app = d.ok() && d->org_id == org ? d->app_id : 0;
-  }
+  if (rec.ok() && p.ScopeIn(org) != nullptr) app = AppOfDevice(ctx, rec->device_id);
   return CheckObject(ctx, std::move(rec), p, org, min, "alarm", id, app);
 }
 

@@ -328,6 +328,11 @@ Result<OrgScope> LoadOrganizationScope(ApiContext& ctx, const auth::Principal& p
   return OrgScope{std::move(o), std::vector<Id>(scope->begin(), scope->end())};
 }
 
+Id AppOfDevice(ApiContext& ctx, Id device_id) {
+  auto d = ctx.store.GetDevice(device_id);
+  return d.ok() ? d->app_id : 0;
+}
+
 Result<Application> LoadApplication(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   auto a = ctx.store.GetApplication(id);
   Id org = a.ok() ? a->org_id : 0;

@@ -143,6 +143,8 @@ struct OrgScope {
   bool Allows(Id app_id) const;
 };
 Result<OrgScope> LoadOrganizationScope(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
+// The application of a device, 0 when there is no such device (an id no scope holds).
+Id AppOfDevice(ApiContext& ctx, Id device_id);
 Result<Device> LoadDevice(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 Result<DeviceModel> LoadDeviceModel(ApiContext& ctx, const auth::Principal& p, Id id, Role min);
 

@@ -268,7 +268,9 @@ Result<http::Response> CreateSilence(ApiContext& ctx, http::Request& req,
                                      const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
   // Silencing is alarm handling: operators may (model.h Role).
-  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kOperator));
+  // A member restricted to some applications silences their devices only (not whole rules).
+  BYSANS_ASSIGN_OR_RETURN(OrgScope scope, LoadOrganizationScope(ctx, p, org, Role::kOperator));
+  const Organization& o = scope.org;
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"deviceId", "ruleId", "until"}));
   BYSANS_ASSIGN_OR_RETURN(auto dev, OptInt(body, "deviceId"));
@@ -281,9 +283,14 @@ Result<http::Response> CreateSilence(ApiContext& ctx, http::Request& req,
   s.org_id = o.id;
   if (dev) {
     auto d = ctx.store.GetDevice(*dev);
-    if (!d.ok() || d->org_id != o.id) return InvalidArgument("field 'deviceId': no such device");
+    if (!d.ok() || d->org_id != o.id || !scope.Allows(d->app_id))
+      return InvalidArgument("field 'deviceId': no such device");
     s.device_id = *dev;
   } else {
+    if (scope.apps)
+      return PermissionDenied(
+          "a member with access to some applications silences devices, not "
+          "whole rules");
     auto r = ctx.store.rules().GetRule(*rule);
     if (!r.ok() || r->org_id != o.id) return InvalidArgument("field 'ruleId': no such rule");
     s.rule_id = *rule;
@@ -298,10 +305,13 @@ Result<http::Response> CreateSilence(ApiContext& ctx, http::Request& req,
 
 Result<http::Response> ListSilences(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
-  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
-  BYSANS_ASSIGN_OR_RETURN(auto ss, ctx.store.rules().ListSilences(o.id, ctx.clock.NowMs()));
+  BYSANS_ASSIGN_OR_RETURN(OrgScope scope, LoadOrganizationScope(ctx, p, org, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(auto ss, ctx.store.rules().ListSilences(scope.org.id, ctx.clock.NowMs()));
   json items = json::array();
-  for (const auto& s : ss) items.push_back(SilenceJson(s));
+  for (const auto& s : ss) {
+    if (scope.apps && (!s.device_id || !scope.Allows(AppOfDevice(ctx, *s.device_id)))) continue;
+    items.push_back(SilenceJson(s));
+  }
   return Json(200, {{"items", items}, {"total", items.size()}});
 }
 
@@ -312,8 +322,11 @@ Result<http::Response> DeleteSilence(ApiContext& ctx, http::Request& req,
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "silenceId"));
   auto s = ctx.store.rules().GetSilence(id);
   Id org = s.ok() ? s->org_id : 0;
-  BYSANS_ASSIGN_OR_RETURN(SilenceRecord found,
-                          CheckObject(ctx, std::move(s), p, org, Role::kOperator, "silence", id));
+  // A member restricted to some applications lifts their devices' silences only.
+  std::optional<Id> app;
+  if (s.ok() && p.ScopeIn(org) != nullptr) app = s->device_id ? AppOfDevice(ctx, *s->device_id) : 0;
+  BYSANS_ASSIGN_OR_RETURN(SilenceRecord found, CheckObject(ctx, std::move(s), p, org,
+                                                           Role::kOperator, "silence", id, app));
   BYSANS_RETURN_IF_ERROR(ctx.store.rules().DeleteSilence(id));
   Audit(ctx, p, req, found.org_id, "delete", "silence", std::to_string(id));
   return NoContent();

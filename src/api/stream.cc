@@ -181,10 +181,8 @@ bool StillAllowed(ApiContext& ctx, Subscription& s) {
 }  // namespace
 
 void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
-  auto hub = std::make_shared<StreamHub>([&ctx](Id device_id) -> Id {
-    auto d = ctx.store.GetDevice(device_id);
-    return d.ok() ? d->app_id : 0;
-  });
+  auto hub =
+      std::make_shared<StreamHub>([&ctx](Id device_id) { return AppOfDevice(ctx, device_id); });
   ctx.pipeline.AddCommitListener(
       [hub](const Device& device, const RawMessage&, const std::vector<Reading>& readings) {
         hub->Publish(device, readings);

@@ -109,9 +109,8 @@ TEST_F(AppScopeSecurityTest, TheOtherApplicationsObjectsAreNotFound) {
 // Every organisation-wide route stays closed to a restricted member (fail closed), however low
 // the role it needs.
 TEST_F(AppScopeSecurityTest, OrganisationWideRoutesAreClosed) {
-  for (const std::string& path :
-       {a_.OrgPath() + "/rules", a_.OrgPath() + "/decoders", a_.OrgPath() + "/device-models",
-        a_.OrgPath() + "/dashboards", a_.OrgPath() + "/silences"}) {
+  for (const std::string& path : {a_.OrgPath() + "/rules", a_.OrgPath() + "/decoders",
+                                  a_.OrgPath() + "/device-models", a_.OrgPath() + "/dashboards"}) {
     EXPECT_EQ(scoped_.client->Get(path).status, 404) << path;
     EXPECT_EQ(whole_.client->Get(path).status, 200) << path;
   }
