@@ -65,8 +65,8 @@ class GatewayHealthTest : public MqttTest {
 };
 
 TEST_F(GatewayHealthTest, ChirpstackIntegrationGatewayEventsReadBackPerOrganisation) {
-  TestBroker broker_a({{"cs-a", "a-secret"}});
-  TestBroker broker_b({{"cs-b", "b-secret"}});
+  TestBroker broker_a(std::map<std::string, std::string>{{"cs-a", "a-secret"}});
+  TestBroker broker_b(std::map<std::string, std::string>{{"cs-b", "b-secret"}});
   ASSERT_TRUE(broker_a.ok()) << broker_a.log();
   ASSERT_TRUE(broker_b.ok()) << broker_b.log();
   int64_t app_a = CreateApp("Vejle"), app_b = CreateApp("Horsens");
