@@ -102,4 +102,6 @@ void RegisterSubjectErasureRoutes(http::Router& router, ApiContext& ctx);
 void RegisterDashboardRoutes(http::Router& router, ApiContext& ctx);
 // Responsible contacts of applications and devices (api/contacts.cc).
 void RegisterContactRoutes(http::Router& router, ApiContext& ctx);
+// api/gateways.cc: LoRaWAN gateway health.
+void RegisterGatewayRoutes(http::Router& router, ApiContext& ctx);
 }  // namespace bysans::api

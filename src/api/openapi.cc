@@ -197,6 +197,12 @@ constexpr Op kOps[] = {
     {"DELETE", "/api/v1/organizations/{orgId}/sms-gateway", "", "", 204},
     {"POST", "/api/v1/organizations/{orgId}/sms-gateway/test", "SmsTestInput", "SmsTestResult",
      200},
+    // api/gateways.cc: LoRaWAN gateway health (issue 20); members read.
+    {"GET", "/api/v1/organizations/{orgId}/gateways", "", "Gateways", 200},
+    {"GET", "/api/v1/organizations/{orgId}/gateways/{gatewayId}", "", "GatewayDetail", 200},
+    {"GET", "/api/v1/organizations/{orgId}/gateways/{gatewayId}/stats", "", "GatewayStats", 200},
+    {"GET", "/api/v1/organizations/{orgId}/gateways/{gatewayId}/devices", "", "GatewayDevices",
+     200},
 };
 
 const Op* FindOp(const http::RouteInfo& r) {
@@ -404,6 +410,42 @@ void ContactSchemas(json& s) {
   s["SmsGateway"] = Obj(props);
   s["SmsTestInput"] = Obj({{"to", Str()}, {"message", Str()}}, {"to"});
   s["SmsTestResult"] = Obj({{"ok", Bool()}, {"httpStatus", Int()}, {"error", Nullable(Str())}});
+}
+
+// api/gateways.cc (issue 20).
+void GatewaySchemas(json& s) {
+  json num = {{"type", "number"}};
+  json gateway = Obj(
+      {{"gatewayId", Str()},
+       {"online", Nullable(Bool())},
+       {"stateSince", Nullable(Time())},
+       {"firstSeen", Nullable(Time())},
+       {"lastSeen", Nullable(Time())},
+       {"uplinks", Int()},
+       {"location", Nullable(Obj({{"latitude", num}, {"longitude", num}, {"altitude", num}}))}});
+  s["Gateway"] = gateway;
+  s["Gateways"] = Obj({{"items", {{"type", "array"}, {"items", Ref("Gateway")}}}});
+  json detail = gateway;
+  detail["properties"]["history"] = {{"type", "array"},
+                                     {"items", Obj({{"time", Time()}, {"online", Bool()}})}};
+  s["GatewayDetail"] = detail;
+  s["GatewayStats"] = Obj({{"bucket", {{"type", "string"}, {"enum", {"hour", "day"}}}},
+                           {"items",
+                            {{"type", "array"},
+                             {"items", Obj({{"start", Time()},
+                                            {"rxPacketsReceived", Int()},
+                                            {"rxPacketsReceivedOk", Int()},
+                                            {"txPacketsReceived", Int()},
+                                            {"txPacketsEmitted", Int()}})}}}});
+  s["GatewayDevices"] = Obj({{"items",
+                              {{"type", "array"},
+                               {"items", Obj({{"deviceId", Int()},
+                                              {"name", Str()},
+                                              {"devEui", Str()},
+                                              {"rssi", Nullable(num)},
+                                              {"snr", Nullable(num)},
+                                              {"lastSeen", Time()},
+                                              {"uplinks", Int()}})}}}});
 }
 
 // api/open_data.cc and api/open_data_public.cc.
@@ -642,6 +684,7 @@ json Components() {
   OpenDataSchemas(s);
   DashboardSchemas(s, role);
   ContactSchemas(s);
+  GatewaySchemas(s);
   json location = Obj({{"lat", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}},
                        {"lon", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}}},
                       {"lat", "lon"});

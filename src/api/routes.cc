@@ -35,6 +35,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterSubjectErasureRoutes(router, ctx);  // api/subject_erasure_routes.cc
   RegisterDashboardRoutes(router, ctx);       // api/dashboards.cc
   RegisterContactRoutes(router, ctx);         // api/contacts.cc
+  RegisterGatewayRoutes(router, ctx);         // api/gateways.cc
 }
 
 }  // namespace bysans::api

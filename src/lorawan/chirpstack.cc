@@ -10,6 +10,7 @@
 #include "core/json_depth.h"
 #include "core/padded_copy.h"
 #include "core/time_format.h"
+#include "lorawan/topic_text.h"
 
 namespace bysans::lorawan {
 namespace {
@@ -18,16 +19,6 @@ using json = nlohmann::json;
 
 Status Bad(const std::string& field, const std::string& why) {
   return InvalidArgument("ChirpStack event: field '" + field + "' " + why);
-}
-
-bool IsHexEui(std::string_view s) {
-  return s.size() == 16 &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // The event's fields are read through one of two views of the parsed document, so both parsers
@@ -150,7 +141,7 @@ Result<ChirpstackEvent> EventOf(const EventTopic& topic, const V& doc) {
     BYSANS_ASSIGN_OR_RETURN(std::string eui, OptString(di, "devEui"));
     if (!eui.empty()) {
       if (!IsHexEui(eui)) return Bad("deviceInfo.devEui", "must be 16 hexadecimal characters");
-      e.dev_eui = Lower(eui);
+      e.dev_eui = LowerAscii(eui);
     }
     BYSANS_ASSIGN_OR_RETURN(std::string app, OptString(di, "applicationId"));
     if (!app.empty()) e.application_id = app;
@@ -215,14 +206,7 @@ const char* EventTypeName(EventType t) {
 }
 
 Result<EventTopic> ParseEventTopic(std::string_view topic) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t slash = topic.find('/', start);
-    parts.push_back(topic.substr(start, slash == std::string_view::npos ? slash : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
+  const std::vector<std::string_view> parts = TopicLevels(topic, 6);
   if (parts.size() != 6 || parts[0] != "application" || parts[2] != "device" ||
       parts[4] != "event" || parts[1].empty())
     return InvalidArgument("not a ChirpStack event topic: " + std::string(topic));
@@ -231,7 +215,7 @@ Result<EventTopic> ParseEventTopic(std::string_view topic) {
                            "' is not 16 hexadecimal characters");
   EventTopic t;
   t.application_id = std::string(parts[1]);
-  t.dev_eui = Lower(std::string(parts[3]));
+  t.dev_eui = LowerAscii(parts[3]);
   t.type_name = std::string(parts[5]);
   if (parts[5] == "up")
     t.type = EventType::kUp;

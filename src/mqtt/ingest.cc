@@ -26,6 +26,7 @@
 #include "mqtt/client.h"
 #include "mqtt/dedup_key.h"
 #include "mqtt/device_cache.h"
+#include "mqtt/gateway_ingest.h"
 #include "mqtt/integrations.h"
 #include "mqtt/url.h"
 #include "store/mqtt_store.h"
@@ -42,9 +43,10 @@ constexpr size_t kKeptBadPayload = 64 * 1024;  // bytes of a refused payload kep
 
 // The results counted in bysans_mqtt_messages_total{result}.
 constexpr const char* kResults[] = {
-    "stored",      "stored_raw",     "bad_json",       "bad_shape",       "bad_base64",
-    "bad_topic",   "unknown_device", "unknown_deveui", "wrong_transport", "too_large",
-    "store_error", "lorawan_event",  "unmapped_topic", "duplicate"};
+    "stored",          "stored_raw", "bad_json",       "bad_shape",
+    "bad_base64",      "bad_topic",  "unknown_device", "unknown_deveui",
+    "wrong_transport", "too_large",  "store_error",    "lorawan_event",
+    "unmapped_topic",  "duplicate",  "gateway_event",  "gateway_ignored"};
 
 // A broker identity of bysans, generated once and kept in a 0600 file of the data directory:
 // the password on the first line, the user name on the second.
@@ -335,6 +337,8 @@ struct MqttService::Impl {
       HandleDevice(msg, std::move(ack));
     } else if (msg.topic.rfind("application/", 0) == 0) {
       HandleChirpstack(msg, std::move(ack));
+    } else if (IsGatewayTopic(msg.topic)) {
+      HandleGateway(msg, std::move(ack), nullptr);
     } else {
       Count("bad_topic");
       LogOnce("bad_topic", "message on unexpected topic " + msg.topic);
@@ -345,11 +349,23 @@ struct MqttService::Impl {
   // A message from a third-party broker integration (integrations.h).
   void OnIntegrationMessage(const MqttIntegration& via, IncomingMessage&& msg, AckHandle ack) {
     std::lock_guard lock(handle_mu);
-    if (via.kind == "chirpstack") {
+    if (via.kind == "chirpstack" && IsGatewayTopic(msg.topic)) {
+      HandleGateway(msg, std::move(ack), &via);
+    } else if (via.kind == "chirpstack") {
       HandleChirpstack(msg, std::move(ack), &via);
     } else {
       HandleExternal(via, msg, std::move(ack));
     }
+  }
+
+  // A ChirpStack gateway event (gateway_ingest.h): written at once (a few per gateway and
+  // minute), then acknowledged.
+  void HandleGateway(const IncomingMessage& msg, AckHandle ack, const MqttIntegration* via) {
+    std::string error;
+    const char* result = HandleGatewayEvent(store, clock, msg.topic, msg.payload, via, &error);
+    Count(result);
+    if (!error.empty()) LogOnce(std::string("gateway_") + result, error);
+    ack.Ack();
   }
 
   // External broker: the device named at topic level `device_topic_level`, matched by id,
@@ -592,7 +608,7 @@ struct MqttService::Impl {
       if (ev->dr) u.readings.push_back(MakeReading(d->id, "lorawan.dr", ts, double(*ev->dr)));
       for (const lorawan::GatewayRx& g : ev->gateways) {
         if (g.gateway_id.empty()) continue;
-        Status st = store.mqtt().TouchGateway(d->org_id, g.gateway_id, ts);
+        Status st = store.mqtt().TouchGateway(d->org_id, g.gateway_id, ts, d->id, g.rssi, g.snr);
         if (!st.ok()) spdlog::warn("mqtt: could not record gateway: {}", st.message());
       }
       result = "stored";
@@ -720,7 +736,11 @@ Status MqttService::Start() {
     m.LogOnce("disconnect:" + st.message(), "MQTT connection to the broker lost: " + st.message());
   });
   std::vector<SubscribeFilter> filters = {{"devices/+/up", 1, false}};
-  if (o.subscribe_chirpstack) filters.push_back({"application/+/device/+/event/+", 1, false});
+  if (o.subscribe_chirpstack) {
+    filters.push_back({"application/+/device/+/event/+", 1, false});
+    filters.push_back({kGatewayConnFilter, 1, false});
+    filters.push_back({kGatewayStatsFilter, 1, false});
+  }
   BYSANS_RETURN_IF_ERROR(m.client->Subscribe(filters));
   BYSANS_RETURN_IF_ERROR(m.client->Start());
   m.client_started.store(true);

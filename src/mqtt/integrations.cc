@@ -5,6 +5,7 @@
 #include <atomic>
 #include <vector>
 
+#include "mqtt/gateway_ingest.h"
 #include "mqtt/url.h"
 
 namespace bysans::mqtt {
@@ -150,9 +151,16 @@ std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const Mq
           SetState(id, "connecting", "");
         }
       });
-  std::string filter =
-      cfg.kind == "chirpstack" ? std::string("application/+/device/+/event/+") : cfg.topic_filter;
-  Status st = r->client->Subscribe({SubscribeFilter{filter, 1, false}});
+  // A ChirpStack integration also carries the organisation's gateway events.
+  std::vector<SubscribeFilter> filters;
+  if (cfg.kind == "chirpstack") {
+    filters = {SubscribeFilter{"application/+/device/+/event/+", 1, false},
+               SubscribeFilter{kGatewayConnFilter, 1, false},
+               SubscribeFilter{kGatewayStatsFilter, 1, false}};
+  } else {
+    filters = {SubscribeFilter{cfg.topic_filter, 1, false}};
+  }
+  Status st = r->client->Subscribe(filters);
   if (st.ok()) st = r->client->Start();
   if (!st.ok()) {
     SetState(cfg.id, "error", st.message());

@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <vector>
 
 #include "core/metrics.h"
 #include "core/thread_name.h"
+#include "store/gateway_store.h"
 #include "store/store.h"
 
 namespace bysans {
@@ -49,6 +51,13 @@ Status Housekeeping::RunOnce() {
       spdlog::info("housekeeping: deleted {} audit entries older than {} days", n,
                    opts_.audit_retention_days);
     }
+  }
+  {
+    const int days = std::max(30, opts_.gateway_history_days);
+    const TimeMs before = clock_.NowMs() - int64_t{days} * 86'400'000;
+    BYSANS_ASSIGN_OR_RETURN(int64_t n, store_.gateways().DeleteGatewayHistoryBefore(before));
+    if (n > 0)
+      spdlog::info("housekeeping: deleted {} gateway history rows older than {} days", n, days);
   }
   RetentionCounts removed;
   const auto started = std::chrono::steady_clock::now();

@@ -4,7 +4,8 @@
 // enforced through SeriesStore::ApplyRetention in whole days (RetentionCutoffsAt), times from
 // the injected clock: readings and aggregates per application, raw messages in one pass per raw
 // cutoff over every application's devices that share it. Each run is logged with its counts and
-// counted in bysans_retention_removed_total{kind}.
+// counted in bysans_retention_removed_total{kind}. LoRaWAN gateways' online/offline transitions
+// and hourly stats older than `gateway_history_days` are deleted (store/gateway_store.h).
 #pragma once
 
 #include <condition_variable>
@@ -25,6 +26,8 @@ struct RetentionCounts;
 struct HousekeepingOptions {
   int audit_retention_days = 1825;  // 0 = kept for ever
   int64_t period_ms = 3'600'000;
+  // Gateway history kept (online/offline transitions, hourly stats); at least 30 days.
+  int gateway_history_days = 90;
   // The first round comes this long after start, once the server is up (not competing with its
   // start-up, nor delaying it).
   int64_t first_run_delay_ms = 5'000;

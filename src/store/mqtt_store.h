@@ -127,6 +127,10 @@ class MqttStore {
 
   // Records one uplink received through gateway `gateway_id` of organisation `org_id`.
   virtual Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now) = 0;
+  // The same for an uplink of device `device_id` (of `org_id`), heard with that RSSI and SNR
+  // (GatewayStore::HeardDevices). Batched: no transaction per call.
+  virtual Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, Id device_id,
+                              std::optional<double> rssi, std::optional<double> snr) = 0;
   virtual Result<std::vector<LorawanGateway>> ListGateways(Id org_id) = 0;
 
   // Counts an uplink from a DevEUI no device has.

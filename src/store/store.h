@@ -31,6 +31,7 @@ class TargetStore;     // store/target_store.h
 class OpenDataStore;   // store/open_data_store.h
 class DashboardStore;  // store/dashboard_store.h
 class ContactStore;    // store/contact_store.h
+class GatewayStore;    // store/gateway_store.h
 // store/subject_erasure_store.h
 class SubjectErasureStore;
 
@@ -343,6 +344,7 @@ class Store : public MetaStore, public SeriesStore {
   virtual OpenDataStore& open_data() = 0;    // store/open_data_store.h
   virtual DashboardStore& dashboards() = 0;  // store/dashboard_store.h
   virtual ContactStore& contacts() = 0;      // store/contact_store.h
+  virtual GatewayStore& gateways() = 0;      // store/gateway_store.h
   // store/subject_erasure_store.h
   virtual SubjectErasureStore& subject_erasures() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under

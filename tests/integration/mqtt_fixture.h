@@ -186,6 +186,17 @@ class MqttTest : public ServerTest {
   std::string IntegratorPassword() {
     return ReadLine(fs::path(server_->data_dir()) / "mqtt-integrator.secret");
   }
+  // Publishes (QoS 1) until `stored` holds: the integration's subscription may not be in
+  // place at the broker yet when its status first says "connected".
+  template <typename F>
+  bool PublishUntil(Peer& p, const std::string& topic, const std::string& payload, F stored) {
+    for (int attempt = 0; attempt < 30; ++attempt) {
+      int mid = p.Publish(topic, payload);
+      if (mid >= 0) p.WaitAcked(mid);
+      if (WaitFor(stored, 2)) return true;
+    }
+    return false;
+  }
 
   int64_t CreateApp(const std::string& org_name) {
     auto org = admin_->PostJson("/api/v1/organizations", {{"name", org_name}});

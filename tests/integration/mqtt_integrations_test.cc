@@ -51,17 +51,6 @@ class IntegrationsTest : public MqttTest {
     EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
     return r.body;
   }
-  // Publishes (QoS 1) until `stored` holds: the integration's subscription may not be in
-  // place at the broker yet when its status first says "connected".
-  template <typename F>
-  bool PublishUntil(Peer& p, const std::string& topic, const std::string& payload, F stored) {
-    for (int attempt = 0; attempt < 30; ++attempt) {
-      int mid = p.Publish(topic, payload);
-      if (mid >= 0) p.WaitAcked(mid);
-      if (WaitFor(stored, 2)) return true;
-    }
-    return false;
-  }
 };
 
 TEST_F(IntegrationsTest, ChirpstackIntegrationServesOnlyItsOrganisation) {

@@ -562,6 +562,34 @@ CREATE TABLE IF NOT EXISTS sms_gateways(
 )sql",
       // 29: a membership's role on some applications only (AddMembershipScope).
       {"SELECT 1;", AddMembershipScope},
+      // 30: LoRaWAN gateway health (issue 20, store/gateway_store.h): each gateway's state and
+      // location from ChirpStack's gateway events, its online/offline transitions, its stats
+      // summed per hour, and the devices it hears (from the rxInfo of uplinks).
+      R"sql(
+CREATE TABLE IF NOT EXISTS gateway_health(
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  gateway_id TEXT NOT NULL, online INTEGER, state_ms INTEGER, last_event_ms INTEGER,
+  latitude REAL, longitude REAL, altitude REAL,
+  PRIMARY KEY(org_id, gateway_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gateway_states(
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  gateway_id TEXT NOT NULL, ts INTEGER NOT NULL, online INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS gateway_states_gw ON gateway_states(org_id, gateway_id, ts);
+CREATE INDEX IF NOT EXISTS gateway_states_ts ON gateway_states(ts);
+CREATE TABLE IF NOT EXISTS gateway_stats_hourly(
+  org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  gateway_id TEXT NOT NULL, hour_ms INTEGER NOT NULL, rx_received INTEGER NOT NULL,
+  rx_received_ok INTEGER NOT NULL, tx_received INTEGER NOT NULL, tx_emitted INTEGER NOT NULL,
+  PRIMARY KEY(org_id, gateway_id, hour_ms)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS gateway_stats_hourly_hour ON gateway_stats_hourly(hour_ms);
+CREATE TABLE IF NOT EXISTS gateway_devices(
+  org_id INTEGER NOT NULL, gateway_id TEXT NOT NULL,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  rssi REAL, snr REAL, last_seen_ms INTEGER NOT NULL, uplinks INTEGER NOT NULL,
+  PRIMARY KEY(org_id, gateway_id, device_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS gateway_devices_device ON gateway_devices(device_id);
+CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
+)sql",
   };
   return kList;
 }

@@ -111,6 +111,11 @@ class SqliteMqttStore final : public BatchingMqttStore {
     gateways_.Add(org_id, gateway_id, now);
     return Status::Ok();
   }
+  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, Id device_id,
+                      std::optional<double> rssi, std::optional<double> snr) override {
+    gateways_.Add(org_id, gateway_id, now, device_id, rssi, snr);
+    return Status::Ok();
+  }
 
   Status FlushPending() override {
     if (gateways_.empty() && routes_.empty()) return Status::Ok();

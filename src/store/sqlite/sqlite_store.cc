@@ -64,6 +64,7 @@ Status SqliteStore::Init() {
   });
   BYSANS_ASSIGN_OR_RETURN(secrets_, SecretBox::Open(SecretKeyPathOf(opts_.path)));
   mqtt_store_ = NewSqliteMqttStore(pool_, *secrets_);
+  gateways_ = NewSqliteGatewayStore(pool_, [this] { return mqtt_store_->FlushPending(); });
   targets_ = NewSqliteTargetStore(pool_, *secrets_);
   // The sealer's own write connection. synchronous=NORMAL is safe here: in WAL
   // mode frames are durable in order, a lost seal transaction leaves its log

@@ -25,6 +25,7 @@
 #include "store/contact_store.h"
 #include "store/dashboard_store.h"
 #include "store/decoder_store.h"
+#include "store/gateway_store.h"
 #include "store/mqtt_store.h"
 #include "store/open_data_store.h"
 #include "store/rule_store.h"
@@ -190,6 +191,10 @@ std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 std::unique_ptr<DashboardStore> NewSqliteDashboardStore(Pool& pool);
 // The ContactStore over the pool (contacts.cc).
 std::unique_ptr<ContactStore> NewSqliteContactStore(Pool& pool);
+// The GatewayStore over the pool (gateways.cc); `flush_touches` writes the gateways seen in
+// uplinks so far (BatchingMqttStore::FlushPending) before a read that needs them.
+std::unique_ptr<GatewayStore> NewSqliteGatewayStore(Pool& pool,
+                                                    std::function<Status()> flush_touches);
 // The SubjectErasureStore over the pool (subject_erasure.cc); `scrub` empties the free pages and
 // the WAL (SqliteStore::ScrubFreePages + ScrubWal).
 std::unique_ptr<SubjectErasureStore> NewSqliteSubjectErasureStore(Pool& pool, const Clock& clock,
@@ -316,6 +321,7 @@ class SqliteStore final : public Store {
   OpenDataStore& open_data() override { return *open_data_; }
   DashboardStore& dashboards() override { return *dashboards_; }
   ContactStore& contacts() override { return *contacts_; }
+  GatewayStore& gateways() override { return *gateways_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   const SecretBox& secrets() override { return *secrets_; }
 
@@ -417,6 +423,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<OpenDataStore> open_data_;       // open_data.cc
   std::unique_ptr<DashboardStore> dashboards_;     // dashboards.cc
   std::unique_ptr<ContactStore> contacts_;         // contacts.cc
+  std::unique_ptr<GatewayStore> gateways_;         // gateways.cc
   std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
   std::unique_ptr<TargetStore> targets_;           // targets.cc

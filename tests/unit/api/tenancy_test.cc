@@ -7,6 +7,8 @@
 #include <map>
 
 #include "store/contact_store.h"
+#include "store/gateway_store.h"
+#include "store/mqtt_store.h"
 #include "store/rule_store.h"
 #include "unit/api/api_fixture.h"
 
@@ -22,6 +24,7 @@ struct Tenant {
   Id dataset = 0;                           // api/open_data.cc (unpublished: public routes 404)
   Id data_target = 0;                       // api/data_targets.cc
   Id dashboard = 0;                         // api/dashboards.cc
+  std::string gateway;                      // api/gateways.cc
   User admin, editor, viewer;
   Creds admin_cookie, editor_cookie, viewer_cookie;
   Creds admin_key, editor_key, viewer_key;
@@ -127,6 +130,12 @@ class TenancyTest : public ApiFixture {
     Reply gw = Call("PUT", org + "/sms-gateway", root_,
                     json{{"url", "https://sms.example.com/" + n}, {"secret", "token-" + n}});
     EXPECT_EQ(gw.status, 200) << gw.raw;
+    // A LoRaWAN gateway that heard the organisation's device and reported its state
+    // (api/gateways.cc).
+    t.gateway = "00000000000000" + std::string(n == "a" ? "0a" : "0b");
+    EXPECT_TRUE(
+        store_->mqtt().TouchGateway(t.org, t.gateway, 1000, t.lora_device, -90.0, 5.0).ok());
+    EXPECT_TRUE(store_->gateways().RecordGatewayState(t.org, t.gateway, true, 1000).ok());
     t.dashboard = Created(
         Call("POST", org + "/dashboards", root_,
              json{{"name", "dash-" + n},
@@ -148,7 +157,9 @@ class TenancyTest : public ApiFixture {
         out += "/Things(" + std::to_string(t.device) + ")";
         break;
       }
-      if (seg.size() > 2 && seg.front() == '{') {
+      if (seg == "{gatewayId}") {
+        value = t.gateway;
+      } else if (seg.size() > 2 && seg.front() == '{') {
         std::string name = seg.substr(1, seg.size() - 2);
         Id id = 0;
         if (name == "orgId")
@@ -224,7 +235,10 @@ class TenancyTest : public ApiFixture {
           "/api/v1/open-data/datasets/" + std::to_string(a_.dataset),
           org + "/open-data/datasets",
           "/api/v1/dashboards/" + std::to_string(a_.dashboard),
-          org + "/dashboards"}) {
+          org + "/dashboards",
+          org + "/gateways",
+          org + "/gateways/" + a_.gateway + "?from=0",
+          org + "/gateways/" + a_.gateway + "/devices"}) {
       Reply r = Call("GET", path, root_);
       EXPECT_EQ(r.status, 200) << path << " " << r.raw;
       s[path] = r.body;

@@ -1,0 +1,32 @@
+// ChirpStack v4 gateway events (state/conn, event/stats) received over MQTT → the organisation's
+// gateway health (store/gateway_store.h). On an organisation's ChirpStack integration the
+// event belongs to that organisation; on bysans' own broker (a local ChirpStack publishing as
+// the integrator user) only to the one organisation whose uplinks came through that gateway,
+// and is ignored otherwise (unknown, or known to several): a gateway event never creates data
+// in an organisation that did not bring the gateway.
+#pragma once
+
+#include <string_view>
+
+#include "core/clock.h"
+#include "store/mqtt_store.h"
+#include "store/store.h"
+
+namespace bysans::mqtt {
+
+// The subscriptions for gateway events (any region prefix).
+inline constexpr const char* kGatewayConnFilter = "+/gateway/+/state/conn";
+inline constexpr const char* kGatewayStatsFilter = "+/gateway/+/event/stats";
+
+// Whether `topic` has the shape "{prefix}/gateway/…" (then HandleGatewayEvent takes it).
+bool IsGatewayTopic(std::string_view topic);
+
+// Records one gateway event; `via` is the integration that received it, nullptr for bysans' own
+// broker. Returns the result counted in bysans_mqtt_messages_total{result}: "gateway_event",
+// "gateway_ignored", "bad_topic", "bad_shape" or "store_error" (the last three logged, at most
+// once per kind, by the caller).
+const char* HandleGatewayEvent(Store& store, const Clock& clock, std::string_view topic,
+                               std::string_view payload, const MqttIntegration* via,
+                               std::string* error);
+
+}  // namespace bysans::mqtt

@@ -1,0 +1,137 @@
+// Attacks on LoRaWAN gateway health (issue 20): another organisation's admin, editor and viewer
+// read A's gateways through A's routes and through their own organisation's routes with A's
+// gateway id (404, nothing of A in any answer); gateway events published on bysans' own broker
+// for a gateway A never brought, or for A's gateway once B's uplinks came through it too, create
+// nothing and change nothing.
+#include "integration/mqtt_fixture.h"
+#include "security_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+constexpr const char* kGwA = "00800000a0001234";
+
+class GatewaySecurityTest : public SecurityTest {
+ protected:
+  std::string MqttUrl() { return ReadLine(fs::path(server_->data_dir()) / "mqtt.url"); }
+  std::string IntegratorPassword() {
+    return ReadLine(fs::path(server_->data_dir()) / "mqtt-integrator.secret");
+  }
+  int64_t LorawanDevice(const Tenant& t, const std::string& eui) {
+    auto dev = Send(*t.editor.client, "POST", t.AppPath() + "/devices",
+                    {{"name", "lora-" + eui}, {"transport", "lorawan"}, {"devEui", eui}});
+    EXPECT_EQ(dev.status, 201) << dev.body;
+    return dev.Json().value("id", int64_t{0});
+  }
+  static std::string Uplink(const std::string& eui, const std::string& gw) {
+    return json{{"deduplicationId", "sec-" + eui + "-" + gw},
+                {"fCnt", 1},
+                {"fPort", 1},
+                {"data", "AQID"},
+                {"rxInfo", {{{"gatewayId", gw}, {"rssi", -70}, {"snr", 8}}}}}
+        .dump();
+  }
+  bool Publish(const std::string& topic, const std::string& payload) {
+    int mid = cs_->Publish(topic, payload);
+    return mid >= 0 && cs_->WaitAcked(mid);
+  }
+  double Ignored() {
+    auto r = admin_->Get("/metrics");
+    const std::string needle = "\nbysans_mqtt_messages_total{result=\"gateway_ignored\"} ";
+    auto pos = r.body.find(needle);
+    return pos == std::string::npos ? 0 : std::stod(r.body.substr(pos + needle.size()));
+  }
+  json Gateway(const Tenant& t, const std::string& gw) {
+    auto r = t.viewer.client->Get(t.OrgPath() + "/gateways/" + gw);
+    return r.status == 200 ? r.Json() : json{{"status", r.status}};
+  }
+
+  // A's device heard by kGwA, which reported ONLINE and a location.
+  void SetUp() override {
+    SecurityTest::SetUp();
+    LorawanDevice(a_, "a1a1a1a1a1a1a1a1");
+    cs_ = std::make_unique<Peer>("local-chirpstack");
+    ASSERT_EQ(cs_->Connect(MqttUrl(), "bysans-integrator", IntegratorPassword()), 0);
+    ASSERT_TRUE(Publish("application/1/device/a1a1a1a1a1a1a1a1/event/up",
+                        Uplink("a1a1a1a1a1a1a1a1", kGwA)));
+    ASSERT_TRUE(WaitFor([&] {
+      return a_.viewer.client->Get(a_.OrgPath() + "/gateways").body.find(kGwA) != std::string::npos;
+    }));
+    for (int i = 0; i < 50 && Gateway(a_, kGwA).value("online", json()) != json(true); ++i) {
+      ASSERT_TRUE(Publish(std::string("eu868/gateway/") + kGwA + "/state/conn",
+                          json{{"state", "ONLINE"}}.dump()));
+      WaitFor([&] { return Gateway(a_, kGwA).value("online", json()) == json(true); }, 2);
+    }
+    ASSERT_EQ(Gateway(a_, kGwA).value("online", json()), json(true));
+    ASSERT_TRUE(Publish(
+        std::string("eu868/gateway/") + kGwA + "/event/stats",
+        json{{"location", {{"latitude", 55.4}, {"longitude", 10.4}}}, {"rxPacketsReceived", 12}}
+            .dump()));
+    ASSERT_TRUE(WaitFor([&] { return Gateway(a_, kGwA)["location"].is_object(); }));
+  }
+
+  std::unique_ptr<Peer> cs_;
+};
+
+TEST_F(GatewaySecurityTest, OtherOrganisationCannotReadAsGateways) {
+  const std::string a_gw = a_.OrgPath() + "/gateways/" + kGwA;
+  const std::string b_gw = b_.OrgPath() + "/gateways/" + kGwA;
+  for (OrgMember* m : {&b_.admin, &b_.editor, &b_.viewer}) {
+    for (const std::string& path : {a_.OrgPath() + "/gateways", a_gw, a_gw + "/stats",
+                                    a_gw + "/devices", a_.OrgPath() + "/lorawan/gateways"}) {
+      auto r = m->client->Get(path);
+      EXPECT_EQ(r.status, 404) << path << " " << r.body;
+      EXPECT_EQ(r.body.find(kGwA), std::string::npos) << path;
+    }
+    // A's gateway id under B's own organisation: not B's gateway.
+    for (const std::string& path : {b_gw, b_gw + "/stats", b_gw + "/devices"}) {
+      auto r = m->client->Get(path);
+      EXPECT_EQ(r.status, 404) << path << " " << r.body;
+      EXPECT_EQ(r.body.find("a1a1a1a1a1a1a1a1"), std::string::npos) << path;
+    }
+    auto list = m->client->Get(b_.OrgPath() + "/gateways");
+    ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_TRUE(list.Json()["items"].empty()) << list.body;
+  }
+  // A's own viewer reads them (the 404s above are tenancy, not a broken route).
+  EXPECT_EQ(a_.viewer.client->Get(a_gw + "/devices").Json()["items"].size(), 1u);
+  EXPECT_EQ(a_.viewer.client->Get(a_gw + "/stats").Json()["items"][0]["rxPacketsReceived"], 12);
+  // An overlong or odd gateway id is just not found.
+  EXPECT_EQ(a_.viewer.client->Get(a_.OrgPath() + "/gateways/" + std::string(200, 'f')).status, 404);
+  EXPECT_EQ(a_.viewer.client->Get(a_.OrgPath() + "/gateways/%27%20OR%201=1--").status, 404);
+}
+
+TEST_F(GatewaySecurityTest, GatewayEventsOnOwnBrokerCreateNothingForUnknownOrSharedGateways) {
+  const json a_before = Gateway(a_, kGwA);
+  // A gateway nobody brought: ignored, in no organisation.
+  double before = Ignored();
+  ASSERT_TRUE(Publish("eu868/gateway/00800000b0009999/state/conn", R"({"state":"ONLINE"})"));
+  ASSERT_TRUE(Publish("eu868/gateway/00800000b0009999/event/stats", R"({"rxPacketsReceived":5})"));
+  ASSERT_TRUE(WaitFor([&] { return Ignored() >= before + 2; })) << server_->log();
+  for (const Tenant* t : {&a_, &b_}) {
+    auto list = t->viewer.client->Get(t->OrgPath() + "/gateways");
+    EXPECT_EQ(list.body.find("00800000b0009999"), std::string::npos) << list.body;
+  }
+  // B's device heard by A's gateway: the gateway is now known to both, its events are ignored
+  // (an OFFLINE does not reach A, nor create state in B).
+  LorawanDevice(b_, "b2b2b2b2b2b2b2b2");
+  ASSERT_TRUE(
+      Publish("application/2/device/b2b2b2b2b2b2b2b2/event/up", Uplink("b2b2b2b2b2b2b2b2", kGwA)));
+  ASSERT_TRUE(WaitFor([&] { return Gateway(b_, kGwA).value("uplinks", 0) == 1; }));
+  before = Ignored();
+  ASSERT_TRUE(
+      Publish(std::string("eu868/gateway/") + kGwA + "/state/conn", R"({"state":"OFFLINE"})"));
+  ASSERT_TRUE(WaitFor([&] { return Ignored() > before; }));
+  json a_after = Gateway(a_, kGwA);
+  EXPECT_EQ(a_after["online"], a_before["online"]);
+  EXPECT_EQ(a_after["history"], a_before["history"]);
+  EXPECT_TRUE(Gateway(b_, kGwA)["online"].is_null());
+  // B sees its own device only, A its own.
+  auto b_heard = b_.viewer.client->Get(b_.OrgPath() + "/gateways/" + kGwA + "/devices");
+  EXPECT_EQ(b_heard.body.find("a1a1a1a1a1a1a1a1"), std::string::npos) << b_heard.body;
+  auto a_heard = a_.viewer.client->Get(a_.OrgPath() + "/gateways/" + kGwA + "/devices");
+  EXPECT_EQ(a_heard.body.find("b2b2b2b2b2b2b2b2"), std::string::npos) << a_heard.body;
+}
+
+}  // namespace
+}  // namespace bysans::testing
