@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <string>
 
 #include "lorawan/gateway_events.h"
@@ -15,9 +16,20 @@ bool IsGatewayTopic(std::string_view topic) {
          topic.substr(slash + 1).rfind("gateway/", 0) == 0;
 }
 
-const char* HandleGatewayEvent(Store& store, const Clock& clock, std::string_view topic_text,
-                               std::string_view payload, const MqttIntegration* via,
-                               std::string* error) {
+bool GatewayEventLimiter::Allow(Id org_id, TimeMs now) {
+  auto [it, fresh] = buckets_.try_emplace(org_id, Bucket{burst_, now});
+  Bucket& b = it->second;
+  if (!fresh && now > b.at)
+    b.tokens = std::min(burst_, b.tokens + rate_ * double(now - b.at) / 1000);
+  b.at = std::max(b.at, now);
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+const char* HandleGatewayEvent(Store& store, const Clock& clock, GatewayEventLimiter& limiter,
+                               std::string_view topic_text, std::string_view payload,
+                               const MqttIntegration* via, std::string* error) {
   auto topic = lorawan::ParseGatewayTopic(topic_text);
   if (!topic.ok()) {
     *error = topic.status().message();
@@ -40,6 +52,7 @@ const char* HandleGatewayEvent(Store& store, const Clock& clock, std::string_vie
     org_id = orgs->front();
   }
   const TimeMs now = clock.NowMs();
+  if (!limiter.Allow(org_id, now)) return "gateway_rate_limited";
   Status st;
   if (topic->type == lorawan::GatewayEventType::kConn) {
     auto conn = lorawan::ParseConnState(*topic, payload);

@@ -6,6 +6,7 @@
 // in an organisation that did not bring the gateway.
 #pragma once
 
+#include <map>
 #include <string_view>
 
 #include "core/clock.h"
@@ -21,12 +22,32 @@ inline constexpr const char* kGatewayStatsFilter = "+/gateway/+/event/stats";
 // Whether `topic` has the shape "{prefix}/gateway/…" (then HandleGatewayEvent takes it).
 bool IsGatewayTopic(std::string_view topic);
 
+// Gateway events written per organisation: a token bucket of `per_second` with a burst of
+// `burst`. Each event is a store transaction on the MQTT ingest path (shared by every
+// organisation), so one organisation's broker flooding gateway events must not slow the others:
+// beyond its bucket an event is dropped (and counted). ChirpStack sends a gateway's stats every
+// 30 s by default, so 200 gateways need about 7 a second. Not thread-safe (the ingest lock).
+class GatewayEventLimiter {
+ public:
+  explicit GatewayEventLimiter(double per_second = 20, double burst = 200)
+      : rate_(per_second), burst_(burst) {}
+  bool Allow(Id org_id, TimeMs now);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    TimeMs at = 0;
+  };
+  double rate_, burst_;
+  std::map<Id, Bucket> buckets_;
+};
+
 // Records one gateway event; `via` is the integration that received it, nullptr for bysans' own
 // broker. Returns the result counted in bysans_mqtt_messages_total{result}: "gateway_event",
-// "gateway_ignored", "bad_topic", "bad_shape" or "store_error" (the last three logged, at most
-// once per kind, by the caller).
-const char* HandleGatewayEvent(Store& store, const Clock& clock, std::string_view topic,
-                               std::string_view payload, const MqttIntegration* via,
-                               std::string* error);
+// "gateway_ignored", "gateway_rate_limited", "bad_topic", "bad_shape" or "store_error" (the last
+// three logged, at most once per kind, by the caller).
+const char* HandleGatewayEvent(Store& store, const Clock& clock, GatewayEventLimiter& limiter,
+                               std::string_view topic, std::string_view payload,
+                               const MqttIntegration* via, std::string* error);
 
 }  // namespace bysans::mqtt

@@ -166,6 +166,7 @@ struct MqttService::Impl {
   DeviceCache<Id> by_id{clock, refresher};
   DeviceCache<std::string> by_eui{clock, refresher};
   DeviceCache<std::string> by_topic_key{clock, refresher};  // external brokers
+  GatewayEventLimiter gateway_limiter;                      // per organisation
   ingest::JsonFlattener flattener;
   lorawan::EventParser event_parser;  // ChirpStack events
   // ChirpStack application id + "#" + integration id stored per device (downlink route).
@@ -362,7 +363,8 @@ struct MqttService::Impl {
   // minute), then acknowledged.
   void HandleGateway(const IncomingMessage& msg, AckHandle ack, const MqttIntegration* via) {
     std::string error;
-    const char* result = HandleGatewayEvent(store, clock, msg.topic, msg.payload, via, &error);
+    const char* result =
+        HandleGatewayEvent(store, clock, gateway_limiter, msg.topic, msg.payload, via, &error);
     Count(result);
     if (!error.empty()) LogOnce(std::string("gateway_") + result, error);
     ack.Ack();
