@@ -174,7 +174,7 @@ test('integrations: unknown DevEUIs and gateways render; "create device" opens t
   await openScreen(page);
   // The real lists (the demo has no ChirpStack uplinks: the empty texts).
   const unknown = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/lorawan/unknown-devices`), 200)).items;
-  const gws = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/lorawan/gateways`), 200)).items;
+  const gws = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/gateways`), 200)).items;
   if (unknown.length) assert.equal(await page.locator('#unknown-devices tbody tr').count(), unknown.length);
   else assert.match(await page.textContent('#unknown-devices'), /Ingen uplinks fra ukendte DevEUI'er/);
   if (gws.length) assert.equal(await page.locator('#gateways tbody tr').count(), gws.length);
@@ -226,4 +226,33 @@ test('integrations: a viewer sees the lists without edit controls', { skip: skip
   assert.deepEqual(errors, []);
   await context.close();
   await admin.context.close();
+});
+
+test('integrations: gateways show their state, place and the devices they hear', { skip }, async () => {
+  const { context, page, errors } = await newPage();
+  await login(page, ADMIN);
+  const org = await orgOf(context);
+  const dev = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?limit=1`), 200)).items[0];
+  const now = new Date().toISOString();
+  // The API's shapes (api/gateways.cc; its behaviour is tested against the real server in
+  // tests/integration/gateway_health_test.cc): one gateway online, one offline, one never reported.
+  const gw = (id, online, location) => ({ gatewayId: id, online, stateSince: online === null ? null : now, firstSeen: now, lastSeen: now, uplinks: 1200, location });
+  await page.route('**/api/v1/organizations/*/gateways', (route) => route.fulfill({ json: { items: [
+    gw('0016c001ff10a1a1', true, { latitude: 55.67594, longitude: 12.56553, altitude: 20 }),
+    gw('0016c001ff10b2b2', false, null), gw('0016c001ff10c3c3', null, null)] } }));
+  await page.route('**/api/v1/organizations/*/gateways/0016c001ff10a1a1/devices', (route) => route.fulfill({ json: { items: [
+    { deviceId: dev.id, name: dev.name, devEui: '', rssi: -97, snr: 7.5, lastSeen: now, uplinks: 42 }] } }));
+  await openScreen(page);
+  await page.locator('#gateways tbody tr').nth(2).waitFor();
+  const states = await page.$$eval('#gateways [data-gateway-state]', (els) => els.map((e) => [e.dataset.gatewayState, e.textContent.trim()]));
+  assert.deepEqual(states, [['online', 'Forbundet'], ['offline', 'Afbrudt'], ['unknown', 'Ingen tilstand modtaget']]);
+  assert.match(await page.textContent('#gateways'), /55,67594, 12,56553/);
+  await page.selectOption('#heard-gateway', '0016c001ff10a1a1');
+  await page.locator('#heard-devices tbody tr').waitFor();
+  const heard = await page.textContent('#heard-devices');
+  assert.ok(heard.includes(dev.name) && heard.includes('-97') && heard.includes('7,5'), heard);
+  assert.equal(await page.getAttribute(`#heard-devices a[href="/devices/${dev.id}"]`, 'href'), `/devices/${dev.id}`);
+  await axeCheck(page, 'integrations-gateways');
+  assert.deepEqual(errors, []);
+  await context.close();
 });

@@ -3,7 +3,7 @@
 // status (create / edit / delete for organisation admins), LoRaWAN uplinks from
 // unknown DevEUIs (onboarding: "create device" opens the device form
 // prefilled) and the gateways seen. The lists refresh every few seconds.
-import { h, append, Child } from '../dom';
+import { h, append, field, Child } from '../dom';
 import { optional, request } from '../api';
 import { t, fmtDate, fmtNum } from '../i18n';
 import { state, isAdmin, canEdit, orgData } from '../state';
@@ -11,7 +11,12 @@ import { title, section, table, notice, unavailable, errorText } from '../ui';
 import { integrationForm, Integration, Kind } from './integrationForm';
 
 interface Unknown { devEui: string; applicationId: string; integrationId?: number; firstSeen: string; lastSeen: string; uplinks: number }
-interface Gateway { gatewayId: string; firstSeen: string; lastSeen: string; uplinks: number }
+// A gateway's health (api/gateways.cc): online is null until ChirpStack sent its state.
+interface Gateway {
+  gatewayId: string; online: boolean | null; stateSince: string | null; firstSeen: string | null; lastSeen: string | null;
+  uplinks: number; location: { latitude: number; longitude: number } | null;
+}
+interface Heard { deviceId: number; name: string; rssi: number | null; snr: number | null; lastSeen: string; uplinks: number }
 type Items<T> = { items: T[] };
 
 const REFRESH_MS = 5000;
@@ -24,6 +29,13 @@ function statusCell(i: Integration): HTMLElement {
       h('span', { class: 'dot', 'aria-hidden': 'true' }), t(`int.state.${i.status}`)),
     i.statusSince ? h('small', { class: 'hint' }, ` ${t('int.since', { when: fmtDate(i.statusSince) })}`) : null,
     i.lastError ? h('div', { class: 'int-error' }, i.lastError) : null);
+}
+
+// Online, offline, or unknown (ChirpStack has not sent the gateway's state), with the badge dots.
+function gatewayState(g: Gateway): HTMLElement {
+  const [dot, text] = g.online === null ? ['unknown', t('int.gwUnknown')] : g.online ? ['ok', t('int.gwOnline')] : ['alarm', t('int.gwOffline')];
+  return h('span', { class: `badge st-${dot}`, 'data-gateway-state': g.online === null ? 'unknown' : g.online ? 'online' : 'offline' },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }), text);
 }
 
 export async function integrationsScreen(root: HTMLElement): Promise<() => void> {
@@ -101,9 +113,33 @@ export async function integrationsScreen(root: HTMLElement): Promise<() => void>
   };
   const drawGateways = (items: Gateway[]) => {
     gwBox.replaceChildren(items.length ? table(t('int.gateways'),
-      [t('int.gatewayId'), t('int.firstSeen'), t('int.lastSeen'), t('int.uplinks')],
-      items.map((g) => [h('code', null, g.gatewayId), fmtDate(g.firstSeen), fmtDate(g.lastSeen),
-        fmtNum(g.uplinks, 0)]), 'gateways') : h('p', null, t('int.gatewaysNone')));
+      [t('int.gatewayId'), t('int.gwState'), t('int.gwSince'), t('int.lastSeen'), t('int.uplinks'), t('int.gwLocation')],
+      items.map((g) => [h('code', null, g.gatewayId), gatewayState(g), g.stateSince ? fmtDate(g.stateSince) : '',
+        g.lastSeen ? fmtDate(g.lastSeen) : '', fmtNum(g.uplinks, 0),
+        g.location ? `${fmtNum(g.location.latitude, 5)}, ${fmtNum(g.location.longitude, 5)}` : '']), 'gateways')
+      : h('p', null, t('int.gatewaysNone')));
+    // The devices a chosen gateway hears, read when it is chosen (not on every refresh).
+    const ids = items.map((g) => g.gatewayId);
+    if (ids.join() !== heardPick.dataset.ids) {
+      const keep = heardPick.value;
+      heardPick.replaceChildren(h('option', { value: '' }, t('int.heardChoose')), ...ids.map((id) => h('option', { value: id }, id)));
+      heardPick.dataset.ids = ids.join();
+      heardPick.value = ids.includes(keep) ? keep : '';
+    }
+  };
+  const heardPick = h('select', { id: 'heard-gateway', onchange: () => void drawHeard() }) as HTMLSelectElement;
+  const heardBox = h('div', { id: 'heard-devices', 'aria-live': 'polite' });
+  const drawHeard = async () => {
+    const id = heardPick.value;
+    if (!id) { heardBox.replaceChildren(); return; }
+    try {
+      const heard = await request<Items<Heard>>(`/api/v1/organizations/${org}/gateways/${encodeURIComponent(id)}/devices`);
+      heardBox.replaceChildren(heard.items.length ? table(t('int.heard'),
+        [t('devices.name'), t('device.rssi'), t('device.snr'), t('int.lastSeen'), t('int.uplinks')],
+        heard.items.map((d) => [h('a', { href: `/devices/${d.deviceId}` }, d.name), d.rssi === null ? '' : fmtNum(d.rssi, 0),
+          d.snr === null ? '' : fmtNum(d.snr, 1), fmtDate(d.lastSeen), fmtNum(d.uplinks, 0)]), 'heard')
+        : h('p', null, t('int.heardNone')));
+    } catch (e) { heardBox.replaceChildren(notice(errorText(e), 'error')); }
   };
 
   // Re-reads everything; the tables are redrawn only when something changed,
@@ -114,7 +150,7 @@ export async function integrationsScreen(root: HTMLElement): Promise<() => void>
         request<Items<Integration>>(`/api/v1/organizations/${org}/integrations/chirpstack`),
         Promise.all(od.apps.map((a) => request<Items<Integration>>(`/api/v1/applications/${a.id}/integrations/mqtt`))),
         request<Items<Unknown>>(`/api/v1/organizations/${org}/lorawan/unknown-devices`),
-        request<Items<Gateway>>(`/api/v1/organizations/${org}/lorawan/gateways`),
+        request<Items<Gateway>>(`/api/v1/organizations/${org}/gateways`),
       ]);
       const mqtt = mq.flatMap((x) => x.items);
       const key = JSON.stringify([cs, mqtt, unknown, gws]);
@@ -139,7 +175,8 @@ export async function integrationsScreen(root: HTMLElement): Promise<() => void>
     section(t('int.section.mqtt'), h('p', { class: 'hint' }, t('int.mqttHint')),
       newButton('mqtt'), mqForm, mqBox),
     section(t('int.unknown'), h('p', { class: 'hint' }, t('int.unknownHint')), unknownBox),
-    section(t('int.gateways'), gwBox)]);
+    section(t('int.gateways'), h('p', { class: 'hint' }, t('int.gatewaysHint')), gwBox,
+      h('h3', null, t('int.heard')), field(t('int.gatewayId'), heardPick), heardBox)]);
   await refresh();
   const timer = window.setInterval(() => { if (document.visibilityState === 'visible') void refresh(); }, REFRESH_MS);
   return () => window.clearInterval(timer);
