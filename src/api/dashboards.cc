@@ -1,7 +1,9 @@
-// Saved dashboards (issue 21 §4): per organisation, each with the least role that sees it.
-// Callers list and read the dashboards their role reaches; editors and admins create, change and
-// delete them (never above their own role). A layout (api/dashboard_layout.h) may name only
-// devices and applications of the dashboard's organisation.
+// Saved dashboards (issue 21 §4): per organisation, each with the least role that sees it, and
+// optionally shared with one application. Callers list and read the dashboards their role
+// reaches; members restricted to some applications only those shared with one of theirs (read
+// only). Editors and admins of the organisation create, change and delete them (never above their
+// own role). A layout (api/dashboard_layout.h) may name only devices and applications of the
+// dashboard's organisation, and of its application when it is shared with one.
 #include "api/common.h"
 #include "api/dashboard_layout.h"
 #include "core/time_format.h"
@@ -17,6 +19,7 @@ json DashboardToJson(const Dashboard& d) {
           {"orgId", d.org_id},
           {"name", d.name},
           {"minRole", RoleName(d.min_role)},
+          {"applicationId", d.app_id ? json(*d.app_id) : json(nullptr)},
           {"layout", std::move(layout)},
           {"createdAt", FormatRfc3339(d.created_ms)},
           {"updatedAt", FormatRfc3339(d.updated_ms)}};
@@ -24,31 +27,53 @@ json DashboardToJson(const Dashboard& d) {
 
 Role Max(Role a, Role b) { return static_cast<int>(a) < static_cast<int>(b) ? b : a; }
 
-// Every device and application the layout names is of `org_id`; the same answer whether an id
-// is unknown or another organisation's, so that existence is never revealed.
-Status CheckOwnership(ApiContext& ctx, const DashboardLayout& l, Id org_id) {
+// Every device and application the layout names is of `org_id` (and of `app_id`, for a dashboard
+// shared with one application); the same answer whether an id is unknown or another
+// organisation's, so that existence is never revealed.
+Status CheckOwnership(ApiContext& ctx, const DashboardLayout& l, Id org_id,
+                      std::optional<Id> app_id) {
+  const std::string where = app_id ? "the dashboard's application" : "this organisation";
   for (Id id : l.device_ids) {
     auto dev = ctx.store.GetDevice(id);
     if (!dev.ok() && dev.status().code() != Code::kNotFound) return dev.status();
-    if (!dev.ok() || dev->org_id != org_id) {
-      return InvalidArgument("layout: deviceId " + std::to_string(id) +
-                             " is not a device of this organisation");
+    if (!dev.ok() || dev->org_id != org_id || (app_id && dev->app_id != *app_id)) {
+      return InvalidArgument("layout: deviceId " + std::to_string(id) + " is not a device of " +
+                             where);
     }
   }
   for (Id id : l.app_ids) {
     auto app = ctx.store.GetApplication(id);
     if (!app.ok() && app.status().code() != Code::kNotFound) return app.status();
-    if (!app.ok() || app->org_id != org_id) {
-      return InvalidArgument("layout: applicationId " + std::to_string(id) +
-                             " is not an application of this organisation");
+    if (!app.ok() || app->org_id != org_id || (app_id && id != *app_id)) {
+      return InvalidArgument("layout: applicationId " + std::to_string(id) + " is not " +
+                             (app_id ? where : "an application of " + where));
     }
   }
   return Status::Ok();
 }
 
+// "applicationId": null (the organisation) or an application of the dashboard's organisation.
+Status ApplyApplication(ApiContext& ctx, const json& body, Dashboard& d) {
+  auto it = body.find("applicationId");
+  if (it == body.end()) return Status::Ok();
+  if (it->is_null()) {
+    d.app_id.reset();
+    return Status::Ok();
+  }
+  if (!it->is_number_integer())
+    return InvalidArgument("field 'applicationId' must be an id or null");
+  auto app = ctx.store.GetApplication(it->get<Id>());
+  if (!app.ok() && app.status().code() != Code::kNotFound) return app.status();
+  if (!app.ok() || app->org_id != d.org_id)
+    return InvalidArgument("field 'applicationId': no application with id " +
+                           std::to_string(it->get<Id>()) + " in this organisation");
+  d.app_id = app->id;
+  return Status::Ok();
+}
+
 // Applies the fields of `body` to `d` (absent ones keep their value) and checks the result.
 Status Apply(ApiContext& ctx, const auth::Principal& p, const json& body, Dashboard& d) {
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "minRole", "layout"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "minRole", "layout", "applicationId"}));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) d.name = std::move(*name);
   if (d.name.empty() || d.name.size() > kMaxText) {
@@ -65,25 +90,33 @@ Status Apply(ApiContext& ctx, const auth::Principal& p, const json& body, Dashbo
     }
     d.min_role = *r;
   }
+  BYSANS_RETURN_IF_ERROR(ApplyApplication(ctx, body, d));
   auto layout = body.find("layout");
-  if (layout != body.end() || d.layout.empty()) {
-    if (layout == body.end()) return InvalidArgument("field 'layout' is required");
-    BYSANS_ASSIGN_OR_RETURN(DashboardLayout l, ValidateDashboardLayout(*layout));
-    BYSANS_RETURN_IF_ERROR(CheckOwnership(ctx, l, d.org_id));
-    d.layout = l.layout.dump(-1, ' ', false, json::error_handler_t::replace);
-  }
+  if (layout == body.end() && d.layout.empty())
+    return InvalidArgument("field 'layout' is required");
+  // The stored layout is checked again when only the application changes.
+  BYSANS_ASSIGN_OR_RETURN(
+      DashboardLayout l,
+      ValidateDashboardLayout(layout != body.end() ? *layout
+                                                   : json::parse(d.layout, nullptr, false)));
+  BYSANS_RETURN_IF_ERROR(CheckOwnership(ctx, l, d.org_id, d.app_id));
+  d.layout = l.layout.dump(-1, ' ', false, json::error_handler_t::replace);
   d.updated_ms = ctx.clock.NowMs();
   return Status::Ok();
 }
 
 // The dashboard named in the path, for a caller whose role reaches both `min` and its minRole.
+// A member restricted to some applications reads the dashboards shared with one of theirs, and
+// changes none.
 Result<Dashboard> LoadDashboard(ApiContext& ctx, const http::Request& req, const auth::Principal& p,
                                 Role min) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   auto d = ctx.store.dashboards().GetDashboard(id);
   const Id org = d.ok() ? d->org_id : 0;
   const Role need = d.ok() ? Max(min, d->min_role) : min;
-  return CheckObject(ctx, std::move(d), p, org, need, "dashboard", id);
+  std::optional<Id> app;
+  if (d.ok() && p.ScopeIn(org) != nullptr) app = min == Role::kViewer ? d->app_id.value_or(0) : 0;
+  return CheckObject(ctx, std::move(d), p, org, need, "dashboard", id, app);
 }
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -101,12 +134,16 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
 
 Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
-  BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kViewer));
-  const Role role = p.RoleIn(o.id).value_or(Role::kViewer);
-  BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.dashboards().ListDashboards(o.id, role));
+  BYSANS_ASSIGN_OR_RETURN(OrgScope s, LoadOrganizationScope(ctx, p, org, Role::kViewer));
+  const Role role = p.MemberRoleIn(s.org.id).value_or(Role::kViewer);
+  BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.dashboards().ListDashboards(s.org.id, role));
   json items = json::array();
-  for (const Dashboard& d : all) items.push_back(DashboardToJson(d));
-  return Json(200, json{{"items", std::move(items)}, {"total", all.size()}});
+  for (const Dashboard& d : all) {
+    // A restricted member: the dashboards shared with one of their applications.
+    if (s.apps && (!d.app_id || !s.Allows(*d.app_id))) continue;
+    items.push_back(DashboardToJson(d));
+  }
+  return Json(200, json{{"items", items}, {"total", items.size()}});
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

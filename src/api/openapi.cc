@@ -369,7 +369,10 @@ void DashboardSchemas(json& s, const json& role) {
       "timeseries: period, series; latest: deviceId, key; gauge: deviceId, key, min < max; "
       "table: deviceIds, keys; alarms; map: applicationId";
   json layout = Obj({{"widgets", {{"type", "array"}, {"items", widget}, {"maxItems", 24}}}});
-  json props = {{"name", Str()}, {"minRole", role}, {"layout", layout}};
+  json props = {{"name", Str()},
+                {"minRole", role},
+                {"layout", layout},
+                {"applicationId", Nullable(Int())}};  // shared with one application
   json input = Obj(props, {"name", "layout"});
   input["additionalProperties"] = false;
   s["DashboardInput"] = input;

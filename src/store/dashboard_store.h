@@ -5,6 +5,7 @@
 // `org_id` before it stores one.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct Dashboard {
   std::string name;
   Role min_role = Role::kViewer;  // callers with a lesser role neither list nor read it
   std::string layout;             // {"widgets": [...]} (api/dashboard_layout.h)
+  // Shared with one application (issue 21 §4): then every device the layout names is of that
+  // application and members restricted to it may read the dashboard. nullopt = the organisation.
+  // The dashboard goes with the application.
+  std::optional<Id> app_id;
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
 };

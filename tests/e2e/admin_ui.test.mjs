@@ -262,6 +262,11 @@ test('an admin restricts a member to one application; the member sees only its d
   await page.check(`${picker} input[value="${school.id}"]`);
   await page.click(`${picker} button`);
   await page.waitForSelector('.notice.ok');
+  const board = async (name, applicationId, deviceId) => json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/dashboards`, {
+    data: { name, applicationId, layout: { widgets: [{ type: 'latest', deviceId, key: 'co2' }] } },
+  }), 201);
+  await board(`${tag} skolens tavle`, school.id, classroom.id);
+  await board(`${tag} hele kommunen`, null, fall.id);
   const member = await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/members/${viewer.id}`), 200);
   assert.deepEqual(member.applications, [school.id]);
   assert.equal(member.role, 'viewer');
@@ -275,9 +280,14 @@ test('an admin restricts a member to one application; the member sees only its d
     await m.page.waitForSelector(`text=${classroom.name}`);
     assert.equal(await m.page.locator(`text=${fall.name}`).count(), 0, 'the care device is not listed');
     const nav = await m.page.$$eval('#main-nav a', (as) => as.map((a) => a.getAttribute('href')));
-    for (const hidden of ['/rules', '/decoders', '/integrations', '/targets', '/privacy', '/dashboards'])
+    for (const hidden of ['/rules', '/decoders', '/integrations', '/targets', '/privacy'])
       assert.ok(!nav.includes(hidden), `${hidden} is not offered`);
-    assert.ok(nav.includes('/alarms') && nav.includes('/devices'));
+    assert.ok(nav.includes('/alarms') && nav.includes('/devices') && nav.includes('/dashboards'));
+    // Dashboards: the one shared with the school, not the organisation's, and no "new" button.
+    await go(m.page, '/dashboards');
+    await m.page.waitForSelector(`a:has-text("${tag} skolens tavle")`);
+    assert.equal(await m.page.locator(`a:has-text("${tag} hele kommunen")`).count(), 0);
+    assert.equal(await m.page.locator('#dash-new').count(), 0);
     // The care device's page is not theirs.
     assert.equal((await m.context.request.get(`${BASE}/api/v1/devices/${fall.id}`)).status(), 404);
     await shot(m.page, 'restricted-member-devices');

@@ -109,8 +109,8 @@ TEST_F(AppScopeSecurityTest, TheOtherApplicationsObjectsAreNotFound) {
 // Every organisation-wide route stays closed to a restricted member (fail closed), however low
 // the role it needs.
 TEST_F(AppScopeSecurityTest, OrganisationWideRoutesAreClosed) {
-  for (const std::string& path : {a_.OrgPath() + "/rules", a_.OrgPath() + "/decoders",
-                                  a_.OrgPath() + "/device-models", a_.OrgPath() + "/dashboards"}) {
+  for (const std::string& path :
+       {a_.OrgPath() + "/rules", a_.OrgPath() + "/decoders", a_.OrgPath() + "/device-models"}) {
     EXPECT_EQ(scoped_.client->Get(path).status, 404) << path;
     EXPECT_EQ(whole_.client->Get(path).status, 200) << path;
   }
@@ -167,6 +167,50 @@ TEST_F(AppScopeSecurityTest, TheStreamCarriesOnlyTheMembersDevicesAndEndsWhenThe
   Restrict(scoped_, "operator", {other_app_});
   EXPECT_TRUE(stream.EndsWithin(std::chrono::seconds(5))) << stream.body();
   EXPECT_NE(stream.body().find("event: revoked"), std::string::npos) << stream.body();
+}
+
+// Dashboards shared with an application (issue 21 §4): a restricted member lists and reads those
+// of their applications only, and changes none; a shared dashboard names only its application's
+// devices and goes with the application.
+TEST_F(AppScopeSecurityTest, DashboardsSharedWithTheirApplicationOnly) {
+  auto make = [&](const std::string& name, const json& app, int64_t device) {
+    return Send(
+        *a_.editor.client, "POST", a_.OrgPath() + "/dashboards",
+        {{"name", name},
+         {"applicationId", app},
+         {"layout", {{"widgets", {{{"type", "latest"}, {"deviceId", device}, {"key", "co2"}}}}}}});
+  };
+  auto mine = make("Skoler", a_.device.app_id, a_.device.device_id);
+  ASSERT_EQ(mine.status, 201) << mine.body;
+  auto theirs = make("Pleje", other_app_, other_device_);
+  ASSERT_EQ(theirs.status, 201) << theirs.body;
+  auto whole = make("Alt", nullptr, other_device_);
+  ASSERT_EQ(whole.status, 201) << whole.body;
+  // A dashboard shared with one application names only its devices.
+  auto mixed = make("Blandet", a_.device.app_id, other_device_);
+  EXPECT_EQ(mixed.status, 400) << mixed.body;
+  // Nor another organisation's application.
+  EXPECT_EQ(make("Fremmed", b_.device.app_id, a_.device.device_id).status, 400);
+
+  const auto id = [](const HttpResult& r) { return r.Json().value("id", int64_t{0}); };
+  EXPECT_EQ(Ids(scoped_.client->Get(a_.OrgPath() + "/dashboards")), std::vector<int64_t>{id(mine)});
+  EXPECT_EQ(Ids(whole_.client->Get(a_.OrgPath() + "/dashboards")).size(), 3u);
+  const std::string path = "/api/v1/dashboards/";
+  EXPECT_EQ(scoped_.client->Get(path + std::to_string(id(mine))).status, 200);
+  EXPECT_EQ(scoped_.client->Get(path + std::to_string(id(theirs))).status, 404);
+  EXPECT_EQ(scoped_.client->Get(path + std::to_string(id(whole))).status, 404);
+  // Read only, even for a restricted editor of that application.
+  OrgMember ed = AddMember(a_.device.org_id, "editor", "dash-ed");
+  Restrict(ed, "editor", {a_.device.app_id});
+  EXPECT_EQ(ed.client->Get(path + std::to_string(id(mine))).status, 200);
+  EXPECT_EQ(
+      Send(*ed.client, "PUT", path + std::to_string(id(mine)), {{"applicationId", nullptr}}).status,
+      404);
+  EXPECT_EQ(Send(*ed.client, "DELETE", path + std::to_string(id(mine)), json::object()).status,
+            404);
+  // The shared dashboard goes with its application.
+  ASSERT_LT(Send(*a_.admin.client, "DELETE", OtherAppPath(), json::object()).status, 300);
+  EXPECT_EQ(whole_.client->Get(path + std::to_string(id(theirs))).status, 404);
 }
 
 TEST_F(AppScopeSecurityTest, ARestrictedEditorChangesOnlyTheirApplication) {

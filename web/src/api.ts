@@ -135,7 +135,8 @@ export type Widget =
   | { type: 'table'; title?: string; deviceIds: number[]; keys: string[] }
   | { type: 'alarms'; title?: string }
   | { type: 'map'; title?: string; applicationId: number };
-export interface DashboardInput { name: string; minRole: Role; layout: { widgets: Widget[] } }
+// applicationId: shared with one application (null: the organisation).
+export interface DashboardInput { name: string; minRole: Role; applicationId: number | null; layout: { widgets: Widget[] } }
 export interface Dashboard extends DashboardInput { id: number; orgId: number; createdAt: string; updatedAt: string }
 
 export const api = {

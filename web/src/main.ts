@@ -56,7 +56,7 @@ function shell(main: HTMLElement): HTMLElement {
   const path = location.pathname;
   // A member restricted to some applications gets the screens of devices and alarms only.
   const links: Array<[string, string]> = restricted() ? [
-    ['/', 'nav.overview'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
+    ['/', 'nav.overview'], ['/dashboards', 'nav.dashboards'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
   ] : [
     ['/', 'nav.overview'], ['/dashboards', 'nav.dashboards'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
     ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],

@@ -103,6 +103,16 @@ CREATE INDEX IF NOT EXISTS membership_apps_app ON membership_apps(app_id);
   return db.Exec("ALTER TABLE memberships ADD COLUMN app_scoped INTEGER NOT NULL DEFAULT 0");
 }
 
+// Migration 31 (issue 21 §4): a dashboard shared with one application (store/dashboard_store.h),
+// removed with it. Added only where missing.
+Status AddDashboardApplication(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "dashboards", "app_id"));
+  if (present) return Status::Ok();
+  return db.Exec(
+      "ALTER TABLE dashboards ADD COLUMN app_id INTEGER REFERENCES applications(id) ON DELETE "
+      "CASCADE");
+}
+
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
 constexpr const char* kDataTargetsSql = R"sql(
 CREATE TABLE IF NOT EXISTS share_log(
@@ -590,6 +600,8 @@ CREATE TABLE IF NOT EXISTS gateway_devices(
 CREATE INDEX IF NOT EXISTS gateway_devices_device ON gateway_devices(device_id);
 CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
 )sql",
+      // 31: a dashboard shared with one application (AddDashboardApplication).
+      {"SELECT 1;", AddDashboardApplication},
   };
   return kList;
 }

@@ -447,8 +447,12 @@ TEST_F(TenancyTest, AMemberRestrictedToAnotherApplicationReachesNothingOfTheFirs
   ASSERT_EQ(put.status, 200) << put.raw;
   const Creds scoped = Login("scoped@a.dk", "Password-for-a-tests");
   const std::string base = "/api/v1/organizations/{orgId}";
-  const std::vector<std::string> lists = {base, base + "/applications", base + "/devices",
-                                          base + "/alarms", base + "/silences"};
+  const std::vector<std::string> lists = {base,
+                                          base + "/applications",
+                                          base + "/devices",
+                                          base + "/alarms",
+                                          base + "/silences",
+                                          base + "/dashboards"};
   const json before = Snapshot();
   int refused = 0, listed = 0;
   for (const char* phase : {"GET", "PATCH", "PUT", "POST", "DELETE"}) {
@@ -479,7 +483,7 @@ TEST_F(TenancyTest, AMemberRestrictedToAnotherApplicationReachesNothingOfTheFirs
           << reply.raw;
     }
   }
-  EXPECT_EQ(listed, 5);
+  EXPECT_EQ(listed, 6);
   EXPECT_GT(refused, 50);
   EXPECT_EQ(Snapshot(), before);
   // ... and they do work in their own application.

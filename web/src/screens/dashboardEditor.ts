@@ -99,13 +99,18 @@ export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promi
   const [od, existing] = await Promise.all([orgData(), p.id ? api.dashboard(Number(p.id)) : Promise.resolve(null as Dashboard | null)]);
   root.appendChild(title(existing ? t('dash.editTitle', { name: existing.name }) : t('dash.new')));
   const draft: DashboardInput = existing
-    ? { name: existing.name, minRole: existing.minRole, layout: structuredClone(existing.layout) }
-    : { name: '', minRole: 'viewer', layout: { widgets: [] } };
+    ? { name: existing.name, minRole: existing.minRole, applicationId: existing.applicationId ?? null, layout: structuredClone(existing.layout) }
+    : { name: '', minRole: 'viewer', applicationId: null, layout: { widgets: [] } };
   const widgets = draft.layout.widgets;
   const name = h('input', { id: 'dash-name', value: draft.name, required: true, maxlength: '100' });
   const mine = ROLES.indexOf(role() ?? 'viewer');
   const minRole = h('select', { id: 'dash-role' }, ROLES.filter((_, i) => i <= mine).map((r) => h('option', { value: r }, t(`role.${r}`))));
   minRole.value = draft.minRole;
+  // Shared with one application: its members with access to that application only see it too
+  // (then every widget must show that application's devices).
+  const shared = h('select', { id: 'dash-app' }, h('option', { value: '' }, t('dash.sharedOrg')),
+    ...od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));
+  shared.value = draft.applicationId === null ? '' : String(draft.applicationId);
   const typeSel = h('select', { id: 'dash-type' }, TYPES.map((x) => h('option', { value: x }, t(`dash.type.${x}`))));
   const list = h('ol', { class: 'w-list', id: 'dash-widgets' });
   const err = h('div', { 'aria-live': 'assertive' });
@@ -115,7 +120,8 @@ export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promi
     onclick: () => { widgets.push(blank(typeSel.value as Widget['type'], od)); redraw(); },
   }, t('dash.add'));
   const form = h('form', { class: 'dash-form', id: 'dash-form', novalidate: true },
-    h('div', { class: 'row' }, field(t('dash.name'), name), field(t('dash.minRole'), minRole, t('dash.minRoleHint'))),
+    h('div', { class: 'row' }, field(t('dash.name'), name), field(t('dash.minRole'), minRole, t('dash.minRoleHint')),
+      field(t('dash.shared'), shared, t('dash.sharedHint'))),
     list,
     h('div', { class: 'row' }, field(t('dash.widgetType'), typeSel), h('div', { class: 'field' }, add)),
     err,
@@ -126,6 +132,7 @@ export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promi
     e.preventDefault();
     draft.name = name.value.trim();
     draft.minRole = minRole.value as Role;
+    draft.applicationId = shared.value ? Number(shared.value) : null;
     if (!draft.name) { name.setAttribute('aria-invalid', 'true'); err.replaceChildren(notice(t('dash.nameMissing'), 'error')); name.focus(); return; }
     void (async () => {
       try {

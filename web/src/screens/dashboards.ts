@@ -7,7 +7,7 @@
 import { h } from '../dom';
 import { t, fmtDate } from '../i18n';
 import { api, Dashboard } from '../api';
-import { orgData, state, canEdit } from '../state';
+import { orgData, state, canEdit, restricted } from '../state';
 import { title, notice, table } from '../ui';
 import { orgRules } from '../health';
 import { drawWidget } from './dashboardWidgets';
@@ -17,7 +17,7 @@ import { navigate } from '../router';
 
 export async function dashboardsScreen(root: HTMLElement): Promise<void> {
   root.appendChild(title(t('dash.title'),
-    canEdit() ? h('a', { class: 'button', href: '/dashboards/new', id: 'dash-new', 'data-edit': '' }, t('dash.new')) : null));
+    canEdit() && !restricted() ? h('a', { class: 'button', href: '/dashboards/new', id: 'dash-new', 'data-edit': '' }, t('dash.new')) : null));
   const { items } = await api.dashboards(state.orgId);
   if (!items.length) { root.appendChild(notice(t('dash.none'))); return; }
   root.appendChild(table(t('dash.title'), [t('dash.name'), t('dash.minRole'), t('dash.widgets'), t('dash.updated')],
@@ -29,7 +29,7 @@ export async function dashboardScreen(root: HTMLElement, p: Params): Promise<() 
   const t0 = performance.now();
   const [d, od, rules] = await Promise.all([api.dashboard(Number(p.id)), orgData(), orgRules(state.orgId)]);
   const t1 = performance.now();
-  root.appendChild(title(d.name, canEdit() ? h('div', { class: 'actions', 'data-edit': '' },
+  root.appendChild(title(d.name, canEdit() && !restricted() ? h('div', { class: 'actions', 'data-edit': '' },
     h('a', { class: 'button', href: `/dashboards/${d.id}/edit`, id: 'dash-edit' }, t('dash.edit')),
     h('button', { type: 'button', class: 'danger', id: 'dash-delete', onclick: () => void remove(d) }, t('dash.delete'))) : null));
   const grid = h('div', { class: 'dash-grid', id: 'dash-grid', 'data-id': String(d.id) });
