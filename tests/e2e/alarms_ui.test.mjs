@@ -166,6 +166,8 @@ test('a new critical alarm sounds and notifies when the user turned it on; a war
   const rules = [];
   try {
     await page.reload();
+    // The app first resolves the session: a navigation before that can be taken back.
+    await page.waitForSelector('#logout');
     await go(page, '/alarms');
     assert.equal(await page.isChecked('#critical-alerts'), false, 'off until the user turns it on');
     await page.check('#critical-alerts');
