@@ -4,7 +4,7 @@
 // a new key; a viewer sees no administration. Against the real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, VIEWER, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, axeCheck, shot } from './lib.mjs';
+import { BASE, VIEWER, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, axeCheck, shot, liveOpen } from './lib.mjs';
 
 useBrowser();
 
@@ -291,6 +291,32 @@ test('an admin restricts a member to one application; the member sees only its d
     // The care device's page is not theirs.
     assert.equal((await m.context.request.get(`${BASE}/api/v1/devices/${fall.id}`)).status(), 404);
     await shot(m.page, 'restricted-member-devices');
+    // An alarm of the care device, which the member does not see; then the admin gives them the
+    // whole organisation. Their stream ends ("revoked") and opens again by itself with the new
+    // access, and the open alarm screen re-reads the alarms: the care alarm appears, no reload.
+    await json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/rules`, {
+      data: { name: `${tag} fald`, scope: { kind: 'device', id: fall.id }, severity: 'critical', expression: 'e2e_fall > 0' },
+    }), 201);
+    const sent = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(fall.apiKey)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ e2e_fall: 1 }),
+    });
+    assert.ok(sent.status >= 200 && sent.status < 300, `ingest answered ${sent.status}`);
+    for (let i = 0; i < 100; i++) {
+      const open = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/alarms?state=open&deviceId=${fall.id}`), 200)).items;
+      if (open.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await go(m.page, '/alarms');
+    await m.page.waitForSelector('#alarms-active');
+    await liveOpen(m.page);
+    assert.equal(await m.page.locator(`#alarms-active td:has-text("${fall.name}")`).count(), 0, 'not their alarm yet');
+    await m.page.evaluate(() => { window.__noReload = true; });
+    await json(await context.request.put(`${BASE}/api/v1/organizations/${org.id}/members/${viewer.id}`, {
+      data: { role: 'viewer', applications: null },
+    }), 200);
+    await m.page.waitForSelector(`#alarms-active td:has-text("${fall.name}")`, { timeout: 30000 });
+    await liveOpen(m.page);
+    assert.equal(await m.page.evaluate(() => window.__noReload), true, 'no reload');
   } finally {
     await m.context.close();
   }

@@ -5,7 +5,7 @@
 // cleared by itself stays open, "ryddet, ikke kvitteret", until someone presses Kvittér.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled } from './lib.mjs';
+import { BASE, ADMIN, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled, liveOpen } from './lib.mjs';
 
 useBrowser();
 
@@ -171,6 +171,7 @@ test('a new critical alarm sounds and notifies when the user turned it on; a war
     await go(page, '/alarms');
     assert.equal(await page.isChecked('#critical-alerts'), false, 'off until the user turns it on');
     await page.check('#critical-alerts');
+    await liveOpen(page);
     await raiseAlarms(context, org, tag, dev, rules);
     // The demo's fall sensors raise critical alarms of their own meanwhile, and those notify
     // too (as they should): only this device's notifications are counted.

@@ -6,7 +6,7 @@
 // as SenML with their own times, and a warning rule on CO₂.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, VIEWER, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, shot, axeCheck, settled, senml } from './lib.mjs';
+import { BASE, VIEWER, skip, useBrowser, adminPage, newPage, login, go, json, orgOf, tagOf, shot, axeCheck, settled, senml, liveOpen } from './lib.mjs';
 
 useBrowser();
 
@@ -248,6 +248,7 @@ test('dashboards: a gauge and a table of devices × keys, composed in the editor
   await shot(page, 'dashboard-gauge-table');
 
   // Live: new readings redraw the gauge and the table, without a reload.
+  await liveOpen(page);
   assert.match(await page.textContent('#dash-grid .w-alarms'), new RegExp(`${tag}-klasse-1`));
   assert.doesNotMatch(await page.textContent('#dash-grid .w-alarms'), new RegExp(`${tag}-klasse-2`));
   const now = Math.floor(Date.now() / 1000);

@@ -5,7 +5,7 @@
 // and removes it again, so it depends only on the demo having devices.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice } from './lib.mjs';
+import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice, liveOpen } from './lib.mjs';
 
 useBrowser();
 
@@ -210,6 +210,7 @@ test('live: an alarm raised by ingest appears on the alarm list, the overview co
     ruleId = rule.id;
     await go(page, '/alarms');
     await page.waitForSelector('#alarms-active');
+    await liveOpen(page);
     await page.evaluate(() => { window.__noReload = true; });
     // Ingest through the real HTTP receive endpoint.
     const ingest = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {

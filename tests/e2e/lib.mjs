@@ -87,6 +87,12 @@ export async function go(page, path) {
   await settled(page);
 }
 
+// Waits until the UI's live stream is connected (<html data-live="open">): events raised
+// before that are re-read by the screens, but not announced as live events.
+export async function liveOpen(page) {
+  await page.waitForSelector('html[data-live="open"]', { state: 'attached', timeout: 30000 });
+}
+
 // The JSON body of an API answer, after asserting its status.
 export async function json(res, expect) {
   const text = await res.text();

@@ -3,7 +3,7 @@
 //   [BYSANS_VIEWER_EMAIL=... BYSANS_VIEWER_PASSWORD=...] npm --prefix web run test:e2e
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf } from './lib.mjs';
+import { BASE, ADMIN, VIEWER, newPage, login, axeCheck, shot, settled, skip, useBrowser, adminPage, go, json, orgOf, liveOpen } from './lib.mjs';
 
 useBrowser();
 
@@ -274,6 +274,7 @@ test('live updates: the device page shows new readings without a reload (SSE str
   // The UI: a latest value's time moves forward while the page stays loaded.
   await go(page, `/devices/${ev.data.deviceId}`);
   await page.waitForSelector('[data-live-ts]');
+  await liveOpen(page);
   await page.evaluate(() => { window.__noReload = true; });
   const first = await page.getAttribute('[data-live-ts] >> nth=0', 'data-ts');
   await page.waitForFunction((f) => {

@@ -49,6 +49,6 @@ export async function refreshAlarmCount(): Promise<void> {
 }
 
 onLive((ev) => {
-  if (ev.type !== 'alarm' || pending !== null) return;
+  if ((ev.type !== 'alarm' && ev.type !== 'open') || pending !== null) return;
   pending = window.setTimeout(() => { pending = null; void refreshAlarmCount(); }, 1000);
 });

@@ -132,31 +132,63 @@ export async function orgData(force = false): Promise<OrgData> {
 
 // --- Live updates over Server-Sent Events, read with fetch so that a server
 // without the stream answers 404 quietly instead of an EventSource error.
+// A lost connection is opened again (after 1 s, doubling up to 30 s); each time
+// it opens, listeners get { type: 'open' } so that screens re-read what they show
+// (events between their first read and the connection are not lost).
+// <html data-live="open|closed"> tells whether the stream is connected.
 type LiveListener = (ev: { type: string; data: unknown }) => void;
 const liveListeners = new Set<LiveListener>();
 let liveAbort: AbortController | null = null;
+const LIVE_RETRY_MS = 1_000;
+const LIVE_RETRY_MAX_MS = 30_000;
 
 export function onLive(fn: LiveListener): () => void {
   liveListeners.add(fn);
   return () => liveListeners.delete(fn);
 }
 
-export function stopLive(): void { liveAbort?.abort(); liveAbort = null; }
+function emitLive(type: string, data: unknown): void {
+  for (const fn of liveListeners) fn({ type, data });
+}
+
+function setLiveMark(open: boolean): void { document.documentElement.dataset.live = open ? 'open' : 'closed'; }
+
+export function stopLive(): void { liveAbort?.abort(); liveAbort = null; setLiveMark(false); }
 
 export async function startLive(): Promise<void> {
   stopLive();
-  if (state.features.get('stream') === false || !state.orgId) return;
   const ctrl = new AbortController();
   liveAbort = ctrl;
+  let wait = LIVE_RETRY_MS;
+  while (!ctrl.signal.aborted && state.session && state.orgId && state.features.get('stream') !== false) {
+    const opened = await readLive(ctrl.signal);
+    if (liveAbort === ctrl) setLiveMark(false);
+    if (ctrl.signal.aborted || opened === 'gone') return;
+    wait = opened === 'opened' ? LIVE_RETRY_MS : Math.min(wait * 2, LIVE_RETRY_MAX_MS);
+    await new Promise((resolve) => window.setTimeout(resolve, wait));
+  }
+}
+
+// One connection: 'opened' when it was connected (and has ended), 'failed' when it
+// could not connect, 'gone' when the server has no stream or the session ended.
+async function readLive(signal: AbortSignal): Promise<'opened' | 'failed' | 'gone'> {
+  let opened = false;
   try {
     const res = await fetch(`/api/v1/organizations/${state.orgId}/stream`, {
-      credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal: ctrl.signal,
+      credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal,
     });
     const ok = res.ok && (res.headers.get('content-type') ?? '').includes('text/event-stream');
-    state.features.set('stream', ok);
-    if (!ok || !res.body) { if (res.body) await res.body.cancel(); return; }
+    if (!ok || !res.body) {
+      if (res.body) await res.body.cancel();
+      if (res.status === 404) state.features.set('stream', false);
+      return res.status === 404 || res.status === 401 ? 'gone' : 'failed';
+    }
+    state.features.set('stream', true);
+    opened = true;
     liveSince = Date.now();
     liveTimes.length = 0;
+    setLiveMark(true);
+    emitLive('open', null);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     for (;;) {
@@ -177,12 +209,13 @@ export async function startLive(): Promise<void> {
         let parsed: unknown = data;
         try { parsed = JSON.parse(data); } catch { /* keep text */ }
         applyLive(type, parsed);
-        for (const fn of liveListeners) fn({ type, data: parsed });
+        emitLive(type, parsed);
       }
     }
   } catch {
-    /* aborted or connection lost: the next screen change restarts it */
+    /* aborted or connection lost: startLive decides whether to open it again */
   }
+  return opened ? 'opened' : 'failed';
 }
 
 // Ingest rate seen on the live stream: reading events of the last minute.

@@ -218,12 +218,15 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
     section(t('alarms.history'), historyBox)]);
   await Promise.all([refresh(), drawSilences()]);
 
-  // Live: alarm events of this organisation refresh the lists (coalesced).
+  // Live: alarm events of this organisation refresh the lists (coalesced), and so does
+  // the stream (re)connecting, which may have missed some.
   let timer: number | undefined;
   const off = onLive((ev) => {
-    if (ev.type !== 'alarm') return;
-    const a = ev.data as { event?: string; deviceId?: number };
-    live.textContent = t(`alarmEvent.${a.event ?? 'updated'}`, { device: devName(a.deviceId) });
+    if (ev.type !== 'alarm' && ev.type !== 'open') return;
+    if (ev.type === 'alarm') {
+      const a = ev.data as { event?: string; deviceId?: number };
+      live.textContent = t(`alarmEvent.${a.event ?? 'updated'}`, { device: devName(a.deviceId) });
+    }
     window.clearTimeout(timer);
     timer = window.setTimeout(() => { void refresh().catch(() => {}); }, 300);
   });

@@ -51,7 +51,7 @@ export function followLive(widgets: Widget[], drawn: Drawn[], od: OrgData, rules
       if (!id) return;
       widgets.forEach((w, i) => { if (devicesOf(w).includes(id)) pending.add(i); });
       if (pending.size) schedule();
-    } else if (ev.type === 'alarm' && widgets.some((w) => w.type === 'alarms')) {
+    } else if ((ev.type === 'alarm' || ev.type === 'open') && widgets.some((w) => w.type === 'alarms')) {
       alarmsDue = true;
       schedule();
     }

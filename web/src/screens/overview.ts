@@ -64,8 +64,9 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
   let pending = false;
   let reloadAlarms = false;
   const off = onLive((ev) => {
-    // An alarm event re-reads the organisation's alarms (counts and list).
-    if (ev.type === 'alarm') reloadAlarms = true;
+    // An alarm event re-reads the organisation's alarms (counts and list), and so does the
+    // stream (re)connecting, which may have missed some.
+    if (ev.type === 'alarm' || ev.type === 'open') reloadAlarms = true;
     if (pending) return;
     pending = true;
     window.setTimeout(() => {
@@ -73,7 +74,7 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
       const force = reloadAlarms;
       reloadAlarms = false;
       void draw(force).catch(() => {});
-    }, ev.type === 'alarm' ? 300 : 2000);
+    }, ev.type === 'reading' ? 2000 : 300);
   });
   return off;
 }
