@@ -1,9 +1,11 @@
-// Invitations: an organisation admin invites an email address to a role; the
+// Invitations: an organisation admin invites an email address to a role (in the whole
+// organisation, or on some of its applications: "applications" as for members); the
 // user with that email sees the invitation and accepts or declines it. The
 // answer to an invitation is the same whether or not a user has that email, so
 // organisation admins learn nothing about users outside their organisations.
 //   POST/GET /organizations/{orgId}/invitations, DELETE .../{invitationId} (org admin)
 //   GET /me/invitations, POST /me/invitations/{invitationId}/accept|decline (the invitee)
+#include "api/application_scope.h"
 #include "api/common.h"
 #include "api/last_admin.h"
 #include "api/objects.h"
@@ -39,19 +41,22 @@ Result<http::Response> Invite(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org_id, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"email", "role"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"email", "role", "applications"}));
   BYSANS_ASSIGN_OR_RETURN(std::string email, RequiredString(body, "email"));
   Invitation inv;
   BYSANS_ASSIGN_OR_RETURN(inv.email, auth::NormalizeEmail(email));
   BYSANS_ASSIGN_OR_RETURN(inv.role, RoleField(body));
   inv.org_id = o.id;
+  BYSANS_ASSIGN_OR_RETURN(ApplicationScope scope, ParseApplicationScope(ctx, body, o.id, inv.role));
+  inv.app_scoped = scope.scoped;
+  inv.app_ids = std::move(scope.app_ids);
   BYSANS_RETURN_IF_ERROR(CheckPendingLimit(ctx, o.id, inv.email));
   inv.invited_by = p.user_id.value_or(0);
   inv.created_ms = ctx.clock.NowMs();
   inv.expires_ms = inv.created_ms + kInvitationTtlMs;
   BYSANS_ASSIGN_OR_RETURN(inv, ctx.store.PutInvitation(inv));
   Audit(ctx, p, req, o.id, "invite", "invitation", IdStr(inv.id),
-        inv.email + " (" + RoleName(inv.role) + ")");
+        inv.email + " (" + RoleWithScope(inv.role, inv.app_scoped, inv.app_ids) + ")");
   return Json(201, ToJson(inv));
 }
 
@@ -129,9 +134,12 @@ Result<http::Response> Accept(ApiContext& ctx, http::Request& req, const auth::P
     if (inv.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, inv.org_id, u.id));
     BYSANS_RETURN_IF_ERROR(ctx.store.AcceptInvitation(inv.id, u.id));
   }
-  ctx.auth.NoteRevocation();  // the role may have changed
-  Audit(ctx, p, req, inv.org_id, "accept", "invitation", IdStr(inv.id), RoleName(inv.role));
-  return Json(200, ToJson(Membership{u.id, inv.org_id, inv.role}));
+  ctx.auth.NoteRevocation();  // the role or the applications may have changed
+  // As stored: an application deleted since the invitation is no longer in it.
+  BYSANS_ASSIGN_OR_RETURN(Membership m, ctx.store.GetMembership(u.id, inv.org_id));
+  Audit(ctx, p, req, inv.org_id, "accept", "invitation", IdStr(inv.id),
+        RoleWithScope(m.role, m.app_scoped, m.app_ids));
+  return Json(200, ToJson(m));
 }
 
 Result<http::Response> Decline(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

@@ -99,7 +99,9 @@ json ToJson(const Invitation& i) {
           {"role", RoleName(i.role)},
           {"invitedBy", i.invited_by ? json(i.invited_by) : json(nullptr)},
           {"createdAt", FormatRfc3339(i.created_ms)},
-          {"expiresAt", FormatRfc3339(i.expires_ms)}};
+          {"expiresAt", FormatRfc3339(i.expires_ms)},
+          // null: the whole organisation; a list: those applications only.
+          {"applications", i.app_scoped ? json(i.app_ids) : json(nullptr)}};
 }
 
 json ToJson(const AuditEntry& e) {

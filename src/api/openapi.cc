@@ -610,7 +610,8 @@ json Components() {
                      {"role", role},
                      {"applications", scope}});
   s["RoleInput"] = Obj({{"role", role}, {"applications", scope}}, {"role"});
-  s["InvitationInput"] = Obj({{"email", Str()}, {"role", role}}, {"email", "role"});
+  s["InvitationInput"] =
+      Obj({{"email", Str()}, {"role", role}, {"applications", scope}}, {"email", "role"});
   s["Invitation"] = Obj({{"id", Int()},
                          {"orgId", Int()},
                          {"orgName", {{"type", "string"}, {"description", "in /me/invitations"}}},
@@ -618,7 +619,8 @@ json Components() {
                          {"role", role},
                          {"invitedBy", Nullable(Int())},
                          {"createdAt", Time()},
-                         {"expiresAt", Time()}});
+                         {"expiresAt", Time()},
+                         {"applications", scope}});
   {
     // api/integrations.cc
     json broker = {

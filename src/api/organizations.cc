@@ -2,6 +2,7 @@
 // Org admins change the roles of existing members; new members come by
 // invitation (api/invitations.cc). Only a global admin adds any user by id.
 // The last admin of an organisation is neither removed nor demoted (409).
+#include "api/application_scope.h"
 #include "api/common.h"
 #include "api/last_admin.h"
 #include "api/objects.h"
@@ -138,40 +139,6 @@ Result<http::Response> ListMembers(ApiContext& ctx, http::Request& req, const au
   return PagedJson(std::move(items), total, page);
 }
 
-constexpr size_t kMaxScopedApplications = 1000;
-
-// "applications": null (or absent) gives the role in the whole organisation; a list of the
-// organisation's application ids gives it on those only (not for admins, who manage the whole
-// organisation).
-Status ApplyApplicationScope(ApiContext& ctx, const json& body, Membership& m) {
-  auto it = body.find("applications");
-  if (it == body.end() || it->is_null()) return Status::Ok();
-  if (!it->is_array())
-    return InvalidArgument("field 'applications' must be null or a list of application ids");
-  if (it->size() > kMaxScopedApplications)
-    return InvalidArgument("field 'applications' may list at most " +
-                           std::to_string(kMaxScopedApplications) + " applications");
-  if (m.role == Role::kAdmin)
-    return InvalidArgument(
-        "field 'applications': an admin manages the whole organisation; give a restricted "
-        "member the role viewer, operator or editor");
-  m.app_scoped = true;
-  for (const json& v : *it) {
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-      return InvalidArgument("field 'applications' must list application ids");
-    const Id app = v.get<Id>();
-    auto a = ctx.store.GetApplication(app);
-    if (!a.ok() && a.status().code() != Code::kNotFound) return a.status();
-    if (!a.ok() || a->org_id != m.org_id)
-      return InvalidArgument("field 'applications': no application with id " + IdStr(app) +
-                             " in this organisation");
-    m.app_ids.push_back(app);
-  }
-  std::sort(m.app_ids.begin(), m.app_ids.end());
-  m.app_ids.erase(std::unique(m.app_ids.begin(), m.app_ids.end()), m.app_ids.end());
-  return Status::Ok();
-}
-
 Result<Membership> LoadMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kAdmin));
@@ -194,7 +161,10 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"role", "applications"}));
   BYSANS_ASSIGN_OR_RETURN(m.role, RoleField(body));
-  BYSANS_RETURN_IF_ERROR(ApplyApplicationScope(ctx, body, m));
+  BYSANS_ASSIGN_OR_RETURN(ApplicationScope scope,
+                          ParseApplicationScope(ctx, body, m.org_id, m.role));
+  m.app_scoped = scope.scoped;
+  m.app_ids = std::move(scope.app_ids);
   if (p.global_admin) {
     auto u = ctx.store.GetUser(m.user_id);
     if (!u.ok() && u.status().code() == Code::kNotFound)
@@ -215,12 +185,8 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
     BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
   }
   ctx.auth.NoteRevocation();  // a lowered role reaches open streams
-  std::string detail = RoleName(m.role);
-  if (m.app_scoped) {
-    detail += " on applications";
-    for (Id a : m.app_ids) detail += " " + IdStr(a);
-  }
-  Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id), detail);
+  Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id),
+        RoleWithScope(m.role, m.app_scoped, m.app_ids));
   BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
   return Json(200, j);
 }

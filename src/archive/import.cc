@@ -165,8 +165,14 @@ struct Parsed {
   std::vector<std::pair<RuleRecord, json>> rules;
   std::vector<std::pair<DataTarget, std::vector<std::string>>> targets;  // + header names
   std::vector<MqttIntegration> integrations;
-  std::vector<std::pair<std::string, Role>> members;
-  int64_t restricted_members = 0;  // restricted to some applications: not invited
+  // Invited again: e-mail, role and, for a member restricted to some applications, their
+  // (old) application ids.
+  struct Member {
+    std::string email;
+    Role role;
+    std::optional<std::vector<Id>> apps;
+  };
+  std::vector<Member> members;
   std::vector<SilenceRecord> silences;
   // Responsible contacts by the archive's application and device ids (issue 20; optional).
   std::map<Id, std::vector<Contact>> app_contacts, device_contacts;
@@ -436,14 +442,19 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     o.Str("name");
     const std::string role = o.Str("role");
     if (o.ok() && !ParseRole(role)) o.Fail("role", "unknown role \"" + role + "\"");
-    // A member restricted to some applications is not invited: an invitation would give the
-    // role in the whole organisation (Import() notes them instead).
+    // A member restricted to some applications is invited to those (under their new ids).
+    std::optional<std::vector<Id>> apps;
     const auto scope = members[i].find("applications");
     if (o.ok() && scope != members[i].end() && !scope->is_null()) {
-      ++p.restricted_members;
-      continue;
+      if (!scope->is_array()) o.Fail("applications", "must be null or a list of application ids");
+      apps.emplace();
+      for (const json& v : *scope) {
+        if (!v.is_number_integer()) o.Fail("applications", "must list application ids");
+        if (!o.ok()) break;
+        apps->push_back(v.get<Id>());
+      }
     }
-    if (o.ok()) p.members.emplace_back(email, *ParseRole(role));
+    if (o.ok()) p.members.push_back({email, *ParseRole(role), std::move(apps)});
   }
   return err;
 }
@@ -726,22 +737,22 @@ class Writer {
                            " integrations were imported disabled, without passwords or private "
                            "keys: re-enter them, then enable them");
     }
-    for (auto& [email, role] : p_.members) {
+    for (const auto& member : p_.members) {
       Invitation inv;
       inv.org_id = rep_.org_id;
-      inv.email = email;
-      inv.role = role;
+      inv.email = member.email;
+      inv.role = member.role;
+      if (member.apps) {
+        // Applications not in the archive are left out: never the whole organisation.
+        inv.app_scoped = true;
+        for (Id old : *member.apps)
+          if (auto it = apps_.find(old); it != apps_.end()) inv.app_ids.push_back(it->second);
+      }
       inv.invited_by = opts_.invited_by;
       inv.created_ms = clock_.NowMs();
       inv.expires_ms = inv.created_ms + opts_.invitation_ttl_ms;
       BYSANS_RETURN_IF_ERROR(store_.PutInvitation(inv).status());
       ++rep_.invitations;
-    }
-    if (p_.restricted_members > 0) {
-      rep_.notes.push_back(std::to_string(p_.restricted_members) +
-                           " members had access to some applications only and were not invited "
-                           "(an invitation gives the whole organisation): invite them, then "
-                           "choose their applications");
     }
     return Status::Ok();
   }

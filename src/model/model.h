@@ -204,6 +204,10 @@ struct Invitation {
   Id invited_by = 0;  // user id, 0 = an API key
   TimeMs created_ms = 0;
   TimeMs expires_ms = 0;
+  // The role on these applications only, as a Membership's app_scoped / app_ids; accepting it
+  // gives the membership that restriction. A deleted application leaves the list.
+  bool app_scoped = false;
+  std::vector<Id> app_ids;
 };
 
 struct Session {

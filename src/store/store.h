@@ -141,15 +141,16 @@ class MetaStore {
   virtual Status DeleteMembership(Id user_id, Id org_id) = 0;
 
   // One pending invitation per (organisation, email): inviting again replaces
-  // the role, inviter and times and keeps the id.
+  // the role, applications, inviter and times and keeps the id. Only applications of the
+  // invitation's organisation are kept.
   virtual Result<Invitation> PutInvitation(Invitation inv) = 0;
   virtual Result<Invitation> GetInvitation(Id id) = 0;
   virtual Result<std::vector<Invitation>> ListInvitationsOfOrganization(Id org_id) = 0;
   // Every organisation's invitations of the email (case-insensitive).
   virtual Result<std::vector<Invitation>> ListInvitationsOfEmail(const std::string& email) = 0;
   virtual Status DeleteInvitation(Id id) = 0;
-  // Atomically: the user becomes a member with the invitation's role (an
-  // existing membership takes that role) and the invitation is deleted.
+  // Atomically: the user becomes a member with the invitation's role and applications (an
+  // existing membership takes them) and the invitation is deleted.
   virtual Status AcceptInvitation(Id invitation_id, Id user_id) = 0;
 
   virtual Result<ApiKey> CreateApiKey(ApiKey key) = 0;

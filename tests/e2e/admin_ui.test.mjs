@@ -246,6 +246,53 @@ test('a viewer and an operator see no administration: no admin menu, no edit, im
   }
 });
 
+test('an admin invites someone to one application; accepting gives them that application only', { skip }, () => inOwnOrg(async ({ context, page, org, tag }) => {
+  const app = async (name) => json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/applications`, { data: { name } }), 201);
+  const device = async (appId, name) => json(await context.request.post(`${BASE}/api/v1/applications/${appId}/devices`, { data: { name, transport: 'http' } }), 201);
+  const school = await app(`${tag} Skoler`);
+  const care = await app(`${tag} Ældrepleje`);
+  const classroom = await device(school.id, `${tag} Klasse 4a`);
+  const fall = await device(care.id, `${tag} Faldsensor 2`);
+  const email = `${tag}-cai@example.dk`;
+  const password = `Pass-${tag}-cai-2026`;
+  await json(await context.request.post(`${BASE}/api/v1/users`, { data: { email, password, name: `cai ${tag}` } }), 201);
+  await go(page, '/admin');
+  await page.waitForSelector('#invite-form');
+  // For an admin the choice is hidden: admins always have the whole organisation.
+  await page.selectOption('#invite-form select', 'admin');
+  assert.equal(await page.isHidden('#invite-access'), true);
+  await page.selectOption('#invite-form select', 'operator');
+  await page.fill('#invite-email', email);
+  await page.click('#invite-access summary');
+  await page.uncheck('#invite-access [data-whole-org]');
+  await page.check(`#invite-access input[value="${care.id}"]`);
+  await page.click('#invite-form button[type=submit]');
+  await page.waitForSelector(`td:has-text("${email}")`);
+  const row = page.locator('tr', { hasText: email });
+  assert.match(await row.textContent(), new RegExp(`${tag} Ældrepleje`));
+  const pending = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/invitations`), 200)).items;
+  assert.deepEqual(pending.map((i) => [i.email, i.role, i.applications]), [[email, 'operator', [care.id]]]);
+  await axeCheck(page, 'admin-invite-access');
+  // The invitee accepts on their first screen and sees the care device only.
+  const m = await newPage();
+  try {
+    await login(m.page, { email, password });
+    await m.page.waitForSelector('.invitation');
+    assert.match(await m.page.textContent('.invitation'), /på 1 applikation/);
+    await m.page.click('.invitation button:has-text("Acceptér")');
+    await m.page.waitForSelector('#logout');
+    await m.page.evaluate((id) => localStorage.setItem('bysans.org', String(id)), org.id);
+    await go(m.page, '/devices');
+    await m.page.waitForSelector(`text=${fall.name}`);
+    assert.equal(await m.page.locator(`text=${classroom.name}`).count(), 0, 'the school device is not listed');
+    const member = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/members`), 200)).items
+      .find((x) => x.email === email);
+    assert.deepEqual([member.role, member.applications], ['operator', [care.id]]);
+  } finally {
+    await m.context.close();
+  }
+}));
+
 test('an admin restricts a member to one application; the member sees only its devices and screens', { skip }, () => inOwnOrg(async ({ context, page, org, tag, viewer }) => {
   const app = async (name) => json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/applications`, { data: { name } }), 201);
   const device = async (appId, name) => json(await context.request.post(`${BASE}/api/v1/applications/${appId}/devices`, { data: { name, transport: 'http' } }), 201);

@@ -262,5 +262,54 @@ TEST_F(AppScopeSecurityTest, TheScopeIsValidatedAndSurvivesItsApplicationsDeleti
   EXPECT_EQ(scoped_.client->Get(OtherDevicePath()).status, 200);
 }
 
+// An invitation to one application: validated like a member's scope, and the member who accepts
+// it reaches that application only. Answered by B's viewer, who has an account but no role in A.
+TEST_F(AppScopeSecurityTest, AnInvitationToOneApplicationGivesThatApplicationOnly) {
+  const std::string invitations = a_.OrgPath() + "/invitations";
+  const std::string email = b_.viewer.email;
+  EXPECT_EQ(Send(*a_.admin.client, "POST", invitations,
+                 {{"email", email}, {"role", "admin"}, {"applications", {a_.device.app_id}}})
+                .status,
+            400);
+  for (int64_t app : {b_.device.app_id, int64_t{987654}}) {
+    auto r = Send(*a_.admin.client, "POST", invitations,
+                  {{"email", email}, {"role", "editor"}, {"applications", {app}}});
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
+  // B's admin cannot invite anyone to A's application either.
+  EXPECT_EQ(Send(*b_.admin.client, "POST", invitations,
+                 {{"email", email}, {"role", "editor"}, {"applications", {a_.device.app_id}}})
+                .status,
+            404);
+  auto inv = Send(*a_.admin.client, "POST", invitations,
+                  {{"email", email}, {"role", "editor"}, {"applications", {other_app_}}});
+  ASSERT_EQ(inv.status, 201) << inv.body;
+  EXPECT_EQ(inv.Json()["applications"], json{other_app_}) << inv.body;
+  const int64_t id = inv.Json().value("id", int64_t{0});
+  auto mine = b_.viewer.client->Get("/api/v1/me/invitations");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.Json()["items"][0]["applications"], json{other_app_}) << mine.body;
+  auto accepted = Send(*b_.viewer.client, "POST",
+                       "/api/v1/me/invitations/" + std::to_string(id) + "/accept", json::object());
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(accepted.Json()["applications"], json{other_app_}) << accepted.body;
+  // The care application's device: theirs to change; the first application's: not found.
+  EXPECT_EQ(b_.viewer.client->Get(OtherDevicePath()).status, 200);
+  EXPECT_EQ(Send(*b_.viewer.client, "PATCH", OtherDevicePath(), {{"name", "Faldsensor 2"}}).status,
+            200);
+  EXPECT_EQ(b_.viewer.client->Get(a_.DevicePath()).status, 404);
+  EXPECT_EQ(Ids(b_.viewer.client->Get(a_.OrgPath() + "/devices")),
+            std::vector<int64_t>{other_device_});
+  EXPECT_EQ(b_.viewer.client->Get(a_.OrgPath() + "/rules").status, 404);
+  // The restricted editor cannot invite anyone (only admins do).
+  EXPECT_EQ(Send(*b_.viewer.client, "POST", invitations,
+                 {{"email", "x@kommune.dk"}, {"role", "viewer"}, {"applications", {other_app_}}})
+                .status,
+            404);
+  auto member =
+      a_.admin.client->Get(a_.OrgPath() + "/members/" + std::to_string(b_.viewer.user_id));
+  EXPECT_EQ(member.Json()["applications"], json{other_app_}) << member.body;
+}
+
 }  // namespace
 }  // namespace bysans::testing

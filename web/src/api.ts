@@ -39,7 +39,10 @@ export interface Message {
 }
 export interface DeviceModel { id: number; name: string; doc?: unknown }
 export interface Member { userId: number; email: string; name: string; role: Role; applications: number[] | null }
-export interface Invitation { id: number; orgId: number; orgName?: string; email: string; role: Role; expiresAt: string }
+export interface Invitation {
+  id: number; orgId: number; orgName?: string; email: string; role: Role; expiresAt: string;
+  applications?: number[] | null;  // null: the whole organisation
+}
 export interface ApiKey { id: number; name: string; role: Role; expiresAt?: string | null; createdAt?: string; key?: string }
 export interface AuditEntry {
   ts: string; action: string; objectType: string; objectId: string; userId?: number | null;
@@ -178,8 +181,9 @@ export const api = {
     request<void>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'DELETE' }),
   // New members come by invitation (by email); the invitee accepts it.
   invitations: (orgId: number) => all<Invitation>(`/api/v1/organizations/${orgId}/invitations`),
-  invite: (orgId: number, email: string, role: Role) =>
-    request<Invitation>(`/api/v1/organizations/${orgId}/invitations`, { method: 'POST', body: { email, role } }),
+  // applications: null = the whole organisation; ids = those applications only.
+  invite: (orgId: number, email: string, role: Role, applications: number[] | null = null) =>
+    request<Invitation>(`/api/v1/organizations/${orgId}/invitations`, { method: 'POST', body: { email, role, applications } }),
   revokeInvitation: (orgId: number, id: number) =>
     request<void>(`/api/v1/organizations/${orgId}/invitations/${id}`, { method: 'DELETE' }),
   myInvitations: () => all<Invitation>('/api/v1/me/invitations'),

@@ -14,7 +14,8 @@ function row(i: Invitation, box: HTMLElement): HTMLElement {
     } catch (e) { box.replaceChildren(notice(errorText(e), 'error')); }
   };
   return h('div', { class: 'notice info invitation', role: 'status' },
-    h('span', null, t('invite.pending', { org: i.orgName ?? String(i.orgId), role: t(`role.${i.role}`) })), ' ',
+    h('span', null, t(i.applications ? 'invite.pendingApps' : 'invite.pending',
+      { org: i.orgName ?? String(i.orgId), role: t(`role.${i.role}`), count: String(i.applications?.length ?? 0) })), ' ',
     h('button', { type: 'button', class: 'small', onclick: () => answer('accept') }, t('invite.accept')), ' ',
     h('button', { type: 'button', class: 'secondary small', onclick: () => answer('decline') }, t('invite.decline')));
 }

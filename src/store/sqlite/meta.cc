@@ -22,7 +22,10 @@ constexpr char kUserCols[] = "id, email, name, password_hash, global_admin, crea
 constexpr char kKeyCols[] =
     "id, org_id, name, role, prefix, secret_hash, expires_ms, created_by, created_ms, "
     "created_by_key, mqtt_hash";
-constexpr char kInvitationCols[] = "id, org_id, email, role, invited_by, created_ms, expires_ms";
+constexpr char kInvitationCols[] =
+    "id, org_id, email, role, invited_by, created_ms, expires_ms, app_scoped, "
+    "(SELECT group_concat(a.app_id) FROM (SELECT app_id FROM invitation_apps a "
+    "WHERE a.invitation_id=invitations.id ORDER BY app_id) a)";
 constexpr char kAuditCols[] =
     "id, org_id, user_id, api_key_id, action, object_type, object_id, remote_addr, detail, ts";
 
@@ -102,8 +105,22 @@ ApiKey KeyRow(const Stmt& s) {
   k.mqtt_hash = s.Text(10);
   return k;
 }
+// "3,7,12" (a group_concat of ids) as ids; "" as none.
+std::vector<Id> IdList(const std::string& ids) {
+  std::vector<Id> out;
+  for (size_t at = 0; at < ids.size();) {
+    size_t comma = ids.find(',', at);
+    if (comma == std::string::npos) comma = ids.size();
+    out.push_back(std::stoll(ids.substr(at, comma - at)));
+    at = comma + 1;
+  }
+  return out;
+}
 Invitation InvitationRow(const Stmt& s) {
-  return {s.Int(0), s.Int(1), s.Text(2), RoleFromCode(s.Int(3)), s.Int(4), s.Int(5), s.Int(6)};
+  Invitation i{s.Int(0), s.Int(1), s.Text(2), RoleFromCode(s.Int(3)), s.Int(4), s.Int(5), s.Int(6)};
+  i.app_scoped = s.Int(7) != 0;
+  i.app_ids = IdList(s.Text(8));
+  return i;
 }
 AuditEntry AuditRow(const Stmt& s) {
   AuditEntry a;
@@ -638,13 +655,7 @@ constexpr const char* kMemberColumns =
 Membership MemberRow(const Stmt& s) {
   Membership m{s.Int(0), s.Int(1), RoleFromCode(s.Int(2))};
   m.app_scoped = s.Int(3) != 0;
-  const std::string ids = s.Text(4);
-  for (size_t at = 0; at < ids.size();) {
-    size_t comma = ids.find(',', at);
-    if (comma == std::string::npos) comma = ids.size();
-    m.app_ids.push_back(std::stoll(ids.substr(at, comma - at)));
-    at = comma + 1;
-  }
+  m.app_ids = IdList(s.Text(4));
   return m;
 }
 
@@ -679,14 +690,17 @@ Status SqliteStore::DeleteMembership(Id user_id, Id org_id) {
 Result<Invitation> SqliteStore::PutInvitation(Invitation inv) {
   LEASE(db);
   inv.email = Lower(inv.email);
+  Txn txn(db, true);
+  BYSANS_RETURN_IF_ERROR(txn.begin_status());
   BYSANS_ASSIGN_OR_RETURN(
       auto st,
-      db.Prepare("INSERT INTO invitations(org_id, email, role, invited_by, created_ms, expires_ms) "
-                 "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, email) DO UPDATE SET "
+      db.Prepare("INSERT INTO invitations(org_id, email, role, invited_by, created_ms, expires_ms, "
+                 "app_scoped) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, email) DO UPDATE SET "
                  "role=excluded.role, invited_by=excluded.invited_by, "
-                 "created_ms=excluded.created_ms, expires_ms=excluded.expires_ms RETURNING id"));
+                 "created_ms=excluded.created_ms, expires_ms=excluded.expires_ms, "
+                 "app_scoped=excluded.app_scoped RETURNING id"));
   BindAll(*st, inv.org_id, inv.email, RoleCode(inv.role), inv.invited_by, inv.created_ms,
-          inv.expires_ms);
+          inv.expires_ms, int64_t{inv.app_scoped ? 1 : 0});
   if (!st->Step()) {
     BYSANS_RETURN_IF_ERROR(st->status());
     return Internal("the invitation was not stored");
@@ -695,6 +709,22 @@ Result<Invitation> SqliteStore::PutInvitation(Invitation inv) {
   while (st->Step()) {
   }
   BYSANS_RETURN_IF_ERROR(st->status());
+  // Inviting the address again replaces the applications too.
+  BYSANS_ASSIGN_OR_RETURN(auto del,
+                          db.Prepare("DELETE FROM invitation_apps WHERE invitation_id=?"));
+  BindAll(*del, inv.id);
+  BYSANS_RETURN_IF_ERROR(del->Run());
+  if (inv.app_scoped) {
+    // Only applications of the invitation's organisation are recorded.
+    BYSANS_ASSIGN_OR_RETURN(
+        auto ins, db.Prepare("INSERT OR IGNORE INTO invitation_apps(invitation_id, app_id) "
+                             "SELECT ?, id FROM applications WHERE id=? AND org_id=?"));
+    for (Id app : inv.app_ids) {
+      BindAll(*ins, inv.id, app, inv.org_id);
+      BYSANS_RETURN_IF_ERROR(ins->Run());
+    }
+  }
+  BYSANS_RETURN_IF_ERROR(txn.Commit());
   return inv;
 }
 
@@ -728,12 +758,25 @@ Status SqliteStore::AcceptInvitation(Id invitation_id, Id user_id) {
   LEASE(db);
   Txn txn(db, true);
   BYSANS_RETURN_IF_ERROR(txn.begin_status());
+  // The membership takes the invitation's role and its applications (or the whole organisation).
   BYSANS_ASSIGN_OR_RETURN(
-      auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role) "
-                          "SELECT ?, org_id, role FROM invitations WHERE id=? "
-                          "ON CONFLICT(user_id, org_id) DO UPDATE SET role=excluded.role"));
+      auto st, db.Prepare("INSERT INTO memberships(user_id, org_id, role, app_scoped) "
+                          "SELECT ?, org_id, role, app_scoped FROM invitations WHERE id=? "
+                          "ON CONFLICT(user_id, org_id) DO UPDATE SET role=excluded.role, "
+                          "app_scoped=excluded.app_scoped"));
   BindAll(*st, user_id, invitation_id);
   BYSANS_RETURN_IF_ERROR(st->Run());
+  BYSANS_ASSIGN_OR_RETURN(auto del,
+                          db.Prepare("DELETE FROM membership_apps WHERE user_id=? AND "
+                                     "org_id=(SELECT org_id FROM invitations WHERE id=?)"));
+  BindAll(*del, user_id, invitation_id);
+  BYSANS_RETURN_IF_ERROR(del->Run());
+  BYSANS_ASSIGN_OR_RETURN(
+      auto copy, db.Prepare("INSERT INTO membership_apps(user_id, org_id, app_id) "
+                            "SELECT ?, i.org_id, a.app_id FROM invitation_apps a "
+                            "JOIN invitations i ON i.id=a.invitation_id WHERE a.invitation_id=?"));
+  BindAll(*copy, user_id, invitation_id);
+  BYSANS_RETURN_IF_ERROR(copy->Run());
   BYSANS_RETURN_IF_ERROR(
       Modify(db, "DELETE FROM invitations WHERE id=?", "invitation", invitation_id));
   return txn.Commit();

@@ -113,6 +113,22 @@ Status AddDashboardApplication(Db& db) {
       "CASCADE");
 }
 
+// Migration 32 (issue 21 §2): an invitation to some applications only. invitations.app_scoped
+// and its applications in invitation_apps, which go with the invitation or the application;
+// accepting copies them to membership_apps (sqlite/meta.cc AcceptInvitation).
+Status AddInvitationScope(Db& db) {
+  BYSANS_RETURN_IF_ERROR(db.Exec(R"sql(
+CREATE TABLE IF NOT EXISTS invitation_apps(
+  invitation_id INTEGER NOT NULL REFERENCES invitations(id) ON DELETE CASCADE,
+  app_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+  PRIMARY KEY(invitation_id, app_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS invitation_apps_app ON invitation_apps(app_id);
+)sql"));
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "invitations", "app_scoped"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE invitations ADD COLUMN app_scoped INTEGER NOT NULL DEFAULT 0");
+}
+
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
 constexpr const char* kDataTargetsSql = R"sql(
 CREATE TABLE IF NOT EXISTS share_log(
@@ -602,6 +618,8 @@ CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
 )sql",
       // 31: a dashboard shared with one application (AddDashboardApplication).
       {"SELECT 1;", AddDashboardApplication},
+      // 32: an invitation to some applications only (AddInvitationScope).
+      {"SELECT 1;", AddInvitationScope},
   };
   return kList;
 }

@@ -353,20 +353,25 @@ TEST_F(ArchiveRoundTripTest, ExportImportExportGivesTheSameContent) {
   fresh.Close();
 }
 
-// Access per application: a restricted member is exported with their applications and not
-// invited by the import (an invitation would give them the whole organisation); the report says so.
-TEST_F(ArchiveRoundTripTest, ARestrictedMemberIsNotInvitedWithTheWholeOrganisation) {
+// Access per application: a restricted member is exported with their applications and invited
+// by the import to the same applications under their new ids, never the whole organisation.
+TEST_F(ArchiveRoundTripTest, ARestrictedMemberIsInvitedToTheSameApplicationsOnly) {
   Id org = Seed("Kommune", 3, 5);
+  Application schools;
+  schools.org_id = org;
+  schools.name = "Skoler";
+  ASSERT_TRUE(store_->CreateApplication(schools).ok());
   auto apps = store_->ListApplications(org, {100, 0});
   ASSERT_TRUE(apps.ok());
-  ASSERT_FALSE(apps->items.empty());
+  ASSERT_EQ(apps->items.size(), 2u);
+  ASSERT_EQ(apps->items[1].name, "Skoler");
   User u;
   u.email = "care-lead@example.dk";
   u.name = "Care lead";
   u.password_hash = "x";
   Membership m{store_->CreateUser(u)->id, org, Role::kOperator};
   m.app_scoped = true;
-  m.app_ids = {apps->items[0].id};
+  m.app_ids = {apps->items[1].id};
   ASSERT_TRUE(store_->PutMembership(m).ok());
   ASSERT_TRUE(Export(org, Path("a.tar")).ok());
   json content = testing::ArchiveContent(Path("a.tar"));
@@ -376,14 +381,28 @@ TEST_F(ArchiveRoundTripTest, ARestrictedMemberIsNotInvitedWithTheWholeOrganisati
   EXPECT_TRUE(listed) << content["members.json"].dump();
   auto rep = Import(Path("a.tar"));
   ASSERT_TRUE(rep.ok()) << rep.status().message();
-  EXPECT_EQ(rep->invitations, 1);  // the seeded editor only
+  EXPECT_EQ(rep->invitations, 2);  // the seeded editor and the restricted operator
   auto invited = store_->ListInvitationsOfOrganization(rep->org_id);
   ASSERT_TRUE(invited.ok());
-  for (const auto& i : *invited) EXPECT_NE(i.email, u.email);
-  bool noted = false;
-  for (const auto& n : rep->notes)
-    noted = noted || n.find("some applications") != std::string::npos;
-  EXPECT_TRUE(noted);
+  auto new_apps = store_->ListApplications(rep->org_id, {100, 0});
+  ASSERT_TRUE(new_apps.ok());
+  Id same = 0;  // the imported application of the same name
+  for (const auto& a : new_apps->items)
+    if (a.name == apps->items[1].name) same = a.id;
+  ASSERT_NE(same, 0);
+  ASSERT_NE(same, apps->items[1].id);
+  bool found = false;
+  for (const auto& i : *invited) {
+    if (i.email != u.email) {
+      EXPECT_FALSE(i.app_scoped) << i.email;
+      continue;
+    }
+    found = true;
+    EXPECT_EQ(i.role, Role::kOperator);
+    EXPECT_TRUE(i.app_scoped);
+    EXPECT_EQ(i.app_ids, std::vector<Id>{same});
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(ArchiveRoundTripTest, ArchiveHoldsNoSecret) {

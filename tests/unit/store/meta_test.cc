@@ -329,6 +329,45 @@ TEST_F(MetaTest, InvitationsOnePerEmailAcceptedAtomically) {
   EXPECT_EQ(store_->ListInvitationsOfEmail("pia@x.dk")->size(), 0u);
 }
 
+// An invitation to some applications: kept with the invitation (only its organisation's),
+// replaced when the address is invited again, shrunk when an application goes, and given to the
+// membership on acceptance, replacing an existing membership's scope (or lifting it).
+TEST_F(MetaTest, AnInvitationsApplicationScopeBecomesTheMembershipsOnAcceptance) {
+  auto o1 = Org("o1"), o2 = Org("o2");
+  auto a1 = App(o1.id, "a1"), a2 = App(o1.id, "a2"), a3 = App(o1.id, "a3"), other = App(o2.id, "x");
+  auto u = MakeUser("pia@x.dk");
+  Invitation inv{0, o1.id, "pia@x.dk", Role::kEditor, 0, 10, 1000};
+  inv.app_scoped = true;
+  inv.app_ids = {a1.id, a2.id, other.id};
+  auto put = store_->PutInvitation(inv);
+  ASSERT_TRUE(put.ok()) << put.status().message();
+  auto got = store_->GetInvitation(put->id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->app_scoped);
+  EXPECT_EQ(got->app_ids, (std::vector<Id>{a1.id, a2.id}));  // not o2's application
+  ASSERT_TRUE(store_->DeleteApplication(a2.id).ok());
+  EXPECT_EQ(store_->GetInvitation(put->id)->app_ids, std::vector<Id>{a1.id});
+  inv.app_ids = {a3.id};  // invited again: the new list replaces the old
+  ASSERT_TRUE(store_->PutInvitation(inv).ok());
+  EXPECT_EQ(store_->ListInvitationsOfOrganization(o1.id)->at(0).app_ids, std::vector<Id>{a3.id});
+  // An existing membership of the whole organisation becomes restricted on acceptance.
+  ASSERT_TRUE(store_->PutMembership({u.id, o1.id, Role::kViewer}).ok());
+  ASSERT_TRUE(store_->AcceptInvitation(put->id, u.id).ok());
+  auto m = store_->GetMembership(u.id, o1.id);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->role, Role::kEditor);
+  EXPECT_TRUE(m->app_scoped);
+  EXPECT_EQ(m->app_ids, std::vector<Id>{a3.id});
+  // An invitation of the whole organisation lifts the restriction.
+  auto whole = store_->PutInvitation({0, o1.id, "pia@x.dk", Role::kViewer, 0, 10, 1000});
+  ASSERT_TRUE(whole.ok());
+  EXPECT_FALSE(whole->app_scoped);
+  ASSERT_TRUE(store_->AcceptInvitation(whole->id, u.id).ok());
+  m = store_->GetMembership(u.id, o1.id);
+  EXPECT_FALSE(m->app_scoped);
+  EXPECT_TRUE(m->app_ids.empty());
+}
+
 TEST_F(MetaTest, RevokingAKeyRevokesTheKeysItCreatedAndSessionsEndButOne) {
   auto org = Org("o");
   auto u = MakeUser("u@x.dk");

@@ -14,38 +14,55 @@ function roleSelect(value: Role, label: string): HTMLSelectElement {
   return s;
 }
 
-// Where a member's role holds: the whole organisation, or the applications ticked (access per
-// application; not for admins, who manage the whole organisation). Saved with the role.
-function accessPicker(m: Member, apps: Application[], role: HTMLSelectElement, save: (a: number[] | null) => Promise<void>): HTMLElement {
-  const who = m.name || m.email;
-  const summary = h('summary', null);
+// The applications ticked, or null for the whole organisation (access per application).
+interface AccessChoice { el: HTMLElement; value: () => number[] | null; show: (list: number[] | null) => void }
+
+function accessChoice(apps: Application[], legend: string): AccessChoice {
   const whole = h('input', { type: 'checkbox', 'data-whole-org': '' }) as HTMLInputElement;
   const boxes = apps.map((a) => [a.id, h('input', { type: 'checkbox', value: String(a.id) }) as HTMLInputElement] as const);
-  const chosen = (): number[] => boxes.filter(([, b]) => b.checked).map(([id]) => id);
   const show = (list: number[] | null) => {
     whole.checked = list === null;
     for (const [id, b] of boxes) { b.checked = list !== null && list.includes(id); b.disabled = list === null; }
-    summary.textContent = list === null ? t('admin.accessWhole')
-      : list.length === 0 ? t('admin.accessNone')
-        : apps.filter((a) => list.includes(a.id)).map((a) => a.name).join(', ');
   };
   whole.addEventListener('change', () => { for (const [, b] of boxes) b.disabled = whole.checked; });
+  const el = h('fieldset', null, h('legend', null, legend),
+    h('label', null, whole, ' ', t('admin.accessWhole')),
+    ...boxes.map(([id, b]) => h('label', null, b, ' ', apps.find((a) => a.id === id)?.name ?? String(id))),
+    h('p', { class: 'hint' }, t('admin.accessHint')));
+  return { el, show, value: () => (whole.checked ? null : boxes.filter(([, b]) => b.checked).map(([id]) => id)) };
+}
+
+// Where a role holds, in words: the whole organisation, none, or the applications' names.
+function accessText(list: number[] | null | undefined, apps: Application[]): string {
+  if (list === null || list === undefined) return t('admin.accessWhole');
+  if (list.length === 0) return t('admin.accessNone');
+  return apps.filter((a) => list.includes(a.id)).map((a) => a.name).join(', ');
+}
+
+// Not for admins, who manage the whole organisation: hidden while the role is admin.
+function hiddenForAdmin(box: HTMLElement, role: HTMLSelectElement): void {
+  const lock = () => { box.hidden = role.value === 'admin'; };
+  role.addEventListener('change', lock);
+  lock();
+}
+
+// Where a member's role holds: the whole organisation, or the applications ticked (access per
+// application; not for admins, who manage the whole organisation). Saved with the role.
+function accessPicker(m: Member, apps: Application[], role: HTMLSelectElement, save: (a: number[] | null) => Promise<void>): HTMLElement {
+  const summary = h('summary', null);
+  const choice = accessChoice(apps, `${t('admin.access')}: ${m.name || m.email}`);
+  const show = (list: number[] | null) => { choice.show(list); summary.textContent = accessText(list, apps); };
   const saveButton = h('button', {
     type: 'button', class: 'small',
     onclick: async () => {
-      const list = whole.checked ? null : chosen();
+      const list = choice.value();
       try { await save(list); m.applications = list; show(list); } catch { show(m.applications); }
     },
   }, t('form.save'));
-  const box = h('details', { class: 'member-access', 'data-member-access': String(m.userId) }, summary,
-    h('fieldset', null, h('legend', null, `${t('admin.access')}: ${who}`),
-      h('label', null, whole, ' ', t('admin.accessWhole')),
-      ...boxes.map(([id, b]) => h('label', null, b, ' ', apps.find((a) => a.id === id)?.name ?? String(id))),
-      h('p', { class: 'hint' }, t('admin.accessHint')), saveButton));
+  choice.el.appendChild(saveButton);
+  const box = h('details', { class: 'member-access', 'data-member-access': String(m.userId) }, summary, choice.el);
   show(m.applications);
-  const lockForAdmin = () => { box.hidden = role.value === 'admin'; };
-  role.addEventListener('change', lockForAdmin);
-  lockForAdmin();
+  hiddenForAdmin(box, role);
   return box;
 }
 
@@ -106,6 +123,12 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
     const msg = h('div', { 'aria-live': 'polite' });
     const email = h('input', { type: 'email', required: true, autocomplete: 'off', id: 'invite-email' });
     const role = roleSelect('viewer', t('admin.role'));
+    // An invitation to some applications only: the access the member gets on accepting.
+    const inviteAccess = accessChoice(appList, t('admin.inviteAccess'));
+    inviteAccess.show(null);
+    const inviteAccessBox = h('details', { class: 'member-access', id: 'invite-access' },
+      h('summary', null, t('admin.access')), inviteAccess.el);
+    hiddenForAdmin(inviteAccessBox, role);
     members.replaceChildren(msg, table(t('admin.members'), [t('devices.name'), t('admin.email'), t('admin.role'), t('admin.access'), t('admin.actions')],
       list.map((m) => {
         const who = m.name || m.email;
@@ -136,8 +159,8 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
         }, t('admin.removeMember'));
         return [m.name, m.email, sel, access, remove];
       })),
-      ...(pending.length === 0 ? [] : [table(t('admin.invitations'), [t('admin.email'), t('admin.role'), t('admin.expires'), t('admin.actions')],
-        pending.map((i) => [i.email, t(`role.${i.role}`), fmtDate(i.expiresAt), h('button', {
+      ...(pending.length === 0 ? [] : [table(t('admin.invitations'), [t('admin.email'), t('admin.role'), t('admin.access'), t('admin.expires'), t('admin.actions')],
+        pending.map((i) => [i.email, t(`role.${i.role}`), accessText(i.applications, appList), fmtDate(i.expiresAt), h('button', {
           type: 'button', class: 'danger small', 'aria-label': `${t('admin.revoke')} ${i.email}`,
           onclick: async () => {
             try { await api.revokeInvitation(orgId, i.id); drawMembers(); } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
@@ -147,9 +170,10 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
         class: 'inline', id: 'invite-form',
         onsubmit: async (e: Event) => {
           e.preventDefault();
-          try { await api.invite(orgId, email.value.trim(), role.value as Role); await drawMembers(); members.prepend(notice(t('admin.invited'), 'ok')); } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
+          const apps = role.value === 'admin' ? null : inviteAccess.value();
+          try { await api.invite(orgId, email.value.trim(), role.value as Role, apps); await drawMembers(); members.prepend(notice(t('admin.invited'), 'ok')); } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
         },
-      }, field(t('admin.email'), email), field(t('admin.role'), role), h('button', { type: 'submit' }, t('admin.invite'))));
+      }, field(t('admin.email'), email), field(t('admin.role'), role), inviteAccessBox, h('button', { type: 'submit' }, t('admin.invite'))));
   });
 
   const drawKeys = () => guarded(keys, async () => {
