@@ -1,7 +1,8 @@
 // OGC SensorThings API 1.1, read side (sta/README.md): GET /sta/v1.1 (the service root, no
 // login: it holds no data) and GET /sta/v1.1/<resource path>?<query options> for the same
 // principals as the REST API. A caller sees the entities of the organisations it has a role in
-// (any role; a global admin every organisation); anything else answers 404.
+// (any role; a global admin every organisation; a member restricted to some applications, those
+// applications, their devices and the device models they use); anything else answers 404.
 // A published open-data dataset is also served without login under its own root,
 // /sta/open/{orgId}/datasets/{id}/v1.1: only its devices and keys (api/open_data.h).
 #include <set>
@@ -17,13 +18,16 @@ namespace {
 
 constexpr std::string_view kRoot = "/sta/v1.1";
 
-Result<std::vector<Id>> VisibleOrganizations(ApiContext& ctx, const auth::Principal& p) {
+// The organisations the caller sees; `scopes` gets those where they see some applications only.
+Result<std::vector<Id>> VisibleOrganizations(ApiContext& ctx, const auth::Principal& p,
+                                             sta::AppScopes& scopes) {
   std::vector<Id> out;
   if (!p.global_admin) {
-    // A member restricted to some applications sees no SensorThings view of the organisation
-    // (it is not filtered per application yet: closed rather than too wide).
-    for (const auto& [org, role] : p.roles)
-      if (role >= Role::kViewer && p.ScopeIn(org) == nullptr) out.push_back(org);
+    for (const auto& [org, role] : p.roles) {
+      if (role < Role::kViewer) continue;
+      out.push_back(org);
+      if (const std::set<Id>* apps = p.ScopeIn(org)) scopes.emplace(org, *apps);
+    }
     return out;
   }
   for (Page page{10'000, 0};; page.offset += page.limit) {
@@ -64,8 +68,9 @@ Result<http::Response> Answer(ApiContext& ctx, const http::Request& req, sta::Ca
 }
 
 Result<http::Response> Resource(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Id> orgs, VisibleOrganizations(ctx, p));
-  sta::Catalog catalog(ctx.store, std::move(orgs));
+  sta::AppScopes scopes;
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Id> orgs, VisibleOrganizations(ctx, p, scopes));
+  sta::Catalog catalog(ctx.store, std::move(orgs), std::move(scopes));
   std::set<Id> read;  // devices whose Observations the answer reads
   catalog.set_observation_hook([&read](Id device_id) { read.insert(device_id); });
   auto answer = Answer(ctx, req, catalog);

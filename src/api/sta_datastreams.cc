@@ -39,8 +39,9 @@ Result<StaDatastream> LoadStaDatastream(ApiContext& ctx, const auth::Principal& 
   Result<Device> device =
       series.ok() ? ctx.store.GetDevice(series->device_id) : Result<Device>(series.status());
   const Id org = device.ok() ? device->org_id : 0;
+  const std::optional<Id> app = device.ok() ? std::optional<Id>(device->app_id) : std::nullopt;
   BYSANS_ASSIGN_OR_RETURN(Device d,
-                          CheckObject(ctx, std::move(device), p, org, min, "Datastream", id));
+                          CheckObject(ctx, std::move(device), p, org, min, "Datastream", id, app));
   return StaDatastream{std::move(*series), std::move(d)};
 }
 

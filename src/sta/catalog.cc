@@ -30,10 +30,26 @@ Entity Make(EntitySet set, int64_t id) {
 
 }  // namespace
 
-Catalog::Catalog(Store& store, std::vector<Id> org_ids)
+Catalog::Catalog(Store& store, std::vector<Id> org_ids, AppScopes app_scopes)
     : store_(store),
       orgs_(org_ids.begin(), org_ids.end()),
+      app_scopes_(std::move(app_scopes)),
       reading_budget_(kMaxReadingsPerRequest) {}
+
+bool Catalog::VisibleApp(Id org_id, Id app_id) const {
+  if (!Visible(org_id)) return false;
+  auto scope = app_scopes_.find(org_id);
+  return scope == app_scopes_.end() || scope->second.count(app_id) > 0;
+}
+
+bool Catalog::VisibleModel(const DeviceModel& m) const {
+  if (!Visible(m.org_id)) return false;
+  if (!app_scopes_.count(m.org_id)) return true;
+  LoadAll();  // restricted: only the models their devices use (rare; once per request)
+  for (const auto& [id, d] : devices_)
+    if (d.device_model_id == m.id) return true;
+  return false;
+}
 
 Catalog::Catalog(Store& store, PublicScope scope)
     : store_(store), public_(std::move(scope)), reading_budget_(kMaxReadingsPerRequest) {
@@ -67,18 +83,27 @@ void Catalog::LoadAll() const {
     for (Id org : orgs_) {
       DeviceFilter f;
       f.org_id = org;
+      const auto scope = app_scopes_.find(org);
+      if (scope != app_scopes_.end()) f.app_ids.emplace(scope->second.begin(), scope->second.end());
       BYSANS_ASSIGN_OR_RETURN(auto devices,
                               AllPages<Device>([&](Page p) { return store_.ListDevices(f, p); }));
-      for (Device& d : devices)
-        if (d.org_id == org) devices_.insert_or_assign(d.id, std::move(d));
+      std::set<Id> used_models;
+      for (Device& d : devices) {
+        if (d.org_id != org || !VisibleApp(org, d.app_id)) continue;
+        if (d.device_model_id) used_models.insert(*d.device_model_id);
+        devices_.insert_or_assign(d.id, std::move(d));
+      }
       BYSANS_ASSIGN_OR_RETURN(auto apps, AllPages<Application>([&](Page p) {
                                 return store_.ListApplications(org, p);
                               }));
-      for (Application& a : apps) apps_.insert_or_assign(a.id, std::move(a));
+      for (Application& a : apps)
+        if (VisibleApp(org, a.id)) apps_.insert_or_assign(a.id, std::move(a));
       BYSANS_ASSIGN_OR_RETURN(auto models, AllPages<DeviceModel>([&](Page p) {
                                 return store_.ListDeviceModels(org, p);
                               }));
-      for (DeviceModel& m : models) models_.insert_or_assign(m.id, std::move(m));
+      for (DeviceModel& m : models)
+        if (scope == app_scopes_.end() || used_models.count(m.id))
+          models_.insert_or_assign(m.id, std::move(m));
     }
     devices_complete_ = true;
     std::vector<Id> ids;
@@ -101,7 +126,7 @@ const Device* Catalog::device(Id id) const {
   if (devices_complete_ || missing_devices_.count(id)) return nullptr;
   auto d = store_.GetDevice(id);
   Note(d.status());
-  if (!d.ok() || !Visible(d->org_id)) {
+  if (!d.ok() || !VisibleApp(d->org_id, d->app_id)) {
     missing_devices_.insert(id);
     return nullptr;
   }
@@ -113,7 +138,7 @@ const Application* Catalog::application(Id id) const {
   if (all_loaded_ || public_ || missing_apps_.count(id)) return nullptr;
   auto a = store_.GetApplication(id);
   Note(a.status());
-  if (!a.ok() || !Visible(a->org_id)) {
+  if (!a.ok() || !VisibleApp(a->org_id, a->id)) {
     missing_apps_.insert(id);
     return nullptr;
   }
@@ -125,7 +150,7 @@ const DeviceModel* Catalog::model(Id id) const {
   if (all_loaded_ || public_ || missing_models_.count(id)) return nullptr;
   auto m = store_.GetDeviceModel(id);
   Note(m.status());
-  if (!m.ok() || !Visible(m->org_id)) {
+  if (!m.ok() || !VisibleModel(*m)) {
     missing_models_.insert(id);
     return nullptr;
   }

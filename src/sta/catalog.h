@@ -29,10 +29,16 @@ struct PublicScope {
   std::vector<std::string> keys;  // empty = every key
 };
 
+// A caller restricted to some applications of an organisation (access per application): of that
+// organisation only those applications, their devices and the device models those devices use
+// are visible.
+using AppScopes = std::map<Id, std::set<Id>>;  // organisation -> its visible applications
+
 class Catalog {
  public:
-  // `org_ids`: the organisations the caller has a role in (viewer or above).
-  Catalog(Store& store, std::vector<Id> org_ids);
+  // `org_ids`: the organisations the caller has a role in (viewer or above); `app_scopes`: those
+  // of them where the caller sees some applications only.
+  Catalog(Store& store, std::vector<Id> org_ids, AppScopes app_scopes = {});
   // The public view of one open-data dataset: only its devices and keys; Things carry no
   // properties (tags, metadata, application stay private) and every Datastream has the
   // "unknown" Sensor (device models are not published).
@@ -85,6 +91,11 @@ class Catalog {
 
  private:
   bool Visible(Id org_id) const { return orgs_.count(org_id) > 0; }
+  // The organisation is visible and, when the caller is restricted there, so is the application.
+  bool VisibleApp(Id org_id, Id app_id) const;
+  // A device model: of a visible organisation and, where the caller is restricted, used by one
+  // of their devices.
+  bool VisibleModel(const DeviceModel& m) const;
   bool KeyShown(const std::string& key) const;
   void Note(const Status& s) const;  // keeps the first error other than kNotFound
   void LoadAll() const;              // everything, once
@@ -94,6 +105,7 @@ class Catalog {
 
   Store& store_;
   std::set<Id> orgs_;
+  AppScopes app_scopes_;
   std::optional<PublicScope> public_;
   int64_t reading_budget_;
   std::function<void(Id)> observation_hook_;

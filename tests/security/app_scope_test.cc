@@ -114,14 +114,67 @@ TEST_F(AppScopeSecurityTest, OrganisationWideRoutesAreClosed) {
     EXPECT_EQ(scoped_.client->Get(path).status, 404) << path;
     EXPECT_EQ(whole_.client->Get(path).status, 200) << path;
   }
-  // SensorThings shows no Thing of the organisation.
-  auto things = scoped_.client->Get("/sta/v1.1/Things");
-  EXPECT_EQ(things.status, 200) << things.body;
-  EXPECT_TRUE(things.Json().value("value", json::array()).empty()) << things.body;
-  EXPECT_EQ(whole_.client->Get("/sta/v1.1/Things").Json().value("value", json::array()).size(), 2u);
   // The audit log is not theirs to read.
   EXPECT_NE(scoped_.client->Get("/api/v1/audit?orgId=" + std::to_string(a_.device.org_id)).status,
             200);
+}
+
+// SensorThings shows the member's applications only: their Things, Datastreams and Observations;
+// the other application's answer 404 by id and are out of every listing, $filter and $expand.
+TEST_F(AppScopeSecurityTest, SensorThingsShowsTheMembersApplicationsOnly) {
+  ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"co2", 500}}.dump()).status, 204);
+  ASSERT_EQ(Ingest(other_key_, json{{"co2", 900}}.dump()).status, 204);
+  auto ids = [](const HttpResult& r) {
+    std::vector<int64_t> out;
+    for (const auto& v : r.Json().value("value", json::array()))
+      out.push_back(v.value("@iot.id", int64_t{0}));
+    return out;
+  };
+  const std::string other_thing = "/sta/v1.1/Things(" + std::to_string(other_device_) + ")";
+  int64_t other_ds = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    auto ds = ids(whole_.client->Get(other_thing + "/Datastreams"));
+    other_ds = ds.empty() ? 0 : ds[0];
+    return other_ds != 0;
+  }));
+  EXPECT_EQ(ids(scoped_.client->Get("/sta/v1.1/Things")),
+            std::vector<int64_t>{a_.device.device_id});
+  EXPECT_EQ(ids(whole_.client->Get("/sta/v1.1/Things")).size(), 2u);
+  const std::string other_ds_path = "/sta/v1.1/Datastreams(" + std::to_string(other_ds) + ")";
+  for (const std::string& path : {other_thing, other_thing + "/Datastreams", other_ds_path,
+                                  other_ds_path + "/Observations"}) {
+    EXPECT_EQ(scoped_.client->Get(path).status, 404) << path;
+    EXPECT_EQ(whole_.client->Get(path).status, 200) << path;
+  }
+  for (int64_t ds : ids(scoped_.client->Get("/sta/v1.1/Datastreams"))) EXPECT_NE(ds, other_ds);
+  // Observations of every visible Datastream: 500 only, never the other device's 900.
+  auto obs = scoped_.client->Get("/sta/v1.1/Observations?$filter=result%20eq%20900");
+  EXPECT_EQ(obs.status, 200) << obs.body;
+  EXPECT_TRUE(obs.Json().value("value", json::array()).empty()) << obs.body;
+  EXPECT_FALSE(whole_.client->Get("/sta/v1.1/Observations?$filter=result%20eq%20900")
+                   .Json()
+                   .value("value", json::array())
+                   .empty());
+  auto expanded = scoped_.client->Get("/sta/v1.1/Things?$expand=Datastreams/Observations");
+  EXPECT_EQ(expanded.body.find("900"), std::string::npos) << expanded.body;
+  EXPECT_NE(expanded.body.find("500"), std::string::npos) << expanded.body;
+  // Sensors (device models): the other application's device's model is not theirs.
+  auto model = Send(*a_.admin.client, "POST", a_.OrgPath() + "/device-models",
+                    {{"name", "Ældreplejens faldmodel"}});
+  ASSERT_EQ(model.status, 201) << model.body;
+  ASSERT_EQ(Send(*a_.admin.client, "PATCH", OtherDevicePath(),
+                 {{"deviceModelId", model.Json().value("id", 0)}})
+                .status,
+            200);
+  const std::string sensor =
+      "/sta/v1.1/Sensors(" + std::to_string(model.Json().value("id", 0)) + ")";
+  EXPECT_EQ(scoped_.client->Get(sensor).status, 404);
+  EXPECT_EQ(whole_.client->Get(sensor).status, 200);
+  EXPECT_EQ(scoped_.client->Get("/sta/v1.1/Sensors").body.find("faldmodel"), std::string::npos);
+  // Their application's Thing is theirs to read.
+  EXPECT_EQ(
+      scoped_.client->Get("/sta/v1.1/Things(" + std::to_string(a_.device.device_id) + ")").status,
+      200);
 }
 
 TEST_F(AppScopeSecurityTest, AlarmsOfTheOtherApplicationAreNeitherListedNorAcknowledged) {
