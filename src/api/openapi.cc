@@ -100,6 +100,7 @@ constexpr Op kOps[] = {
     // api/stream.cc and api/ui_config.cc.
     {"GET", "/api/v1/organizations/{orgId}/stream", "", "", 200},
     {"GET", "/api/v1/ui-config", "", "UiConfig", 200},
+    {"GET", "/api/v1/geocode", "", "Places", 200},
     // api/rules.cc, api/alarms.cc, api/actions.cc.
     {"POST", "/api/v1/organizations/{orgId}/rules", "RuleInput", "Rule", 201},
     {"GET", "/api/v1/organizations/{orgId}/rules", "", "list:Rule", 200},
@@ -995,6 +996,13 @@ json Components() {
   s["StreamReading"] =
       Obj({{"deviceId", Int()}, {"key", Str()}, {"ts", Time()}, {"value", value}, {"unit", Str()}});
   s["UiConfig"] = Obj({{"tileUrl", Str()}});
+  // api/geocode.cc: at most 10 places for an address text.
+  s["Places"] = Obj({{"items",
+                      {{"type", "array"},
+                       {"maxItems", 10},
+                       {"items", Obj({{"label", Str()},
+                                      {"lat", {{"type", "number"}}},
+                                      {"lon", {{"type", "number"}}}})}}}});
   {  // api/decoders.cc, api/jobs.cc
     json kind = {{"type", "string"}, {"enum", {"js", "cayenne_lpp", "senml"}}};
     json contract = {

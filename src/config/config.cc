@@ -105,6 +105,17 @@ const std::vector<Setting>& Settings() {
       {"log.level", OneOf(&Config::log_level, {"trace", "debug", "info", "warn", "error"})},
       {"web.dir", Text(&Config::web_dir)},
       {"web.tile_url", Text(&Config::web_tile_url)},
+      {"web.geocoder_url",
+       [](Config& c, const std::string& v) {
+         const bool web = v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+         const size_t host_end = v.find_first_of("/?#", v.find("://") + 3);
+         if (!v.empty() && (!web || v.find("{q}") == std::string::npos ||
+                            v.find("{q}") < host_end || v.find_first_of(" \"<>") != v.npos)) {
+           return InvalidArgument("must be empty or an http(s):// URL with {q} after the host");
+         }
+         c.web_geocoder_url = v;
+         return Status::Ok();
+       }},
       {"auth.session_ttl_s", IntIn(&Config::session_ttl_s, 60, 90 * 86400)},
       {"auth.login_attempts_per_minute", IntIn(&Config::login_attempts_per_minute, 1, 10000)},
       {"auth.login_free_failures", IntIn(&Config::login_free_failures, 1, 1000)},

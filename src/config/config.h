@@ -36,6 +36,10 @@ struct Config {
 
   std::string web_dir;  // built UI (web/dist); empty = look next to the binary / source tree
   std::string web_tile_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";  // map tiles
+  // Address search for device locations (act/geocode.h): "{q}" is the text; empty = off. DAWA,
+  // the Danish address web API; a Nominatim or GeoJSON geocoder works too.
+  std::string web_geocoder_url =
+      "https://api.dataforsyningen.dk/adgangsadresser?struktur=mini&per_side=8&q={q}";
 
   int64_t session_ttl_s = 12 * 3600;
   int login_attempts_per_minute = 10;  // per client address

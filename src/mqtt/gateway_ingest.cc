@@ -16,17 +16,6 @@ bool IsGatewayTopic(std::string_view topic) {
          topic.substr(slash + 1).rfind("gateway/", 0) == 0;
 }
 
-bool GatewayEventLimiter::Allow(Id org_id, TimeMs now) {
-  auto [it, fresh] = buckets_.try_emplace(org_id, Bucket{burst_, now});
-  Bucket& b = it->second;
-  if (!fresh && now > b.at)
-    b.tokens = std::min(burst_, b.tokens + rate_ * double(now - b.at) / 1000);
-  b.at = std::max(b.at, now);
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
-  return true;
-}
-
 const char* HandleGatewayEvent(Store& store, const Clock& clock, GatewayEventLimiter& limiter,
                                std::string_view topic_text, std::string_view payload,
                                const MqttIntegration* via, std::string* error) {

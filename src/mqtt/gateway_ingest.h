@@ -6,10 +6,10 @@
 // in an organisation that did not bring the gateway.
 #pragma once
 
-#include <map>
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/token_bucket.h"
 #include "store/mqtt_store.h"
 #include "store/store.h"
 
@@ -27,19 +27,10 @@ bool IsGatewayTopic(std::string_view topic);
 // organisation), so one organisation's broker flooding gateway events must not slow the others:
 // beyond its bucket an event is dropped (and counted). ChirpStack sends a gateway's stats every
 // 30 s by default, so 200 gateways need about 7 a second. Not thread-safe (the ingest lock).
-class GatewayEventLimiter {
+class GatewayEventLimiter : public KeyedTokenBucket<Id> {
  public:
   explicit GatewayEventLimiter(double per_second = 20, double burst = 200)
-      : rate_(per_second), burst_(burst) {}
-  bool Allow(Id org_id, TimeMs now);
-
- private:
-  struct Bucket {
-    double tokens = 0;
-    TimeMs at = 0;
-  };
-  double rate_, burst_;
-  std::map<Id, Bucket> buckets_;
+      : KeyedTokenBucket(per_second, burst) {}
 };
 
 // Records one gateway event; `via` is the integration that received it, nullptr for bysans' own

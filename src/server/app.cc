@@ -12,6 +12,7 @@
 #include "api/context.h"
 #include "api/data_targets.h"
 #include "api/downlink.h"
+#include "api/geocode.h"
 #include "api/sms_gateway.h"
 #include "api/stream.h"
 #include "auth/auth.h"
@@ -260,6 +261,7 @@ Status App::Start() {
     m.outbox->SetDownlinkSender(RuleDownlinkSender(*m.store, m.clock, publish_via));
   }
   api::RegisterUiConfigRoutes(m.router, c.web_tile_url);
+  api::RegisterGeocodeRoutes(m.router, *m.ctx, c.web_geocoder_url, outbound);
   if (std::string web = FindWebDir(c); !web.empty()) {
     m.router.SetFallback(MakeStaticHandler(web));
     spdlog::info("serving the web UI from {}", web);

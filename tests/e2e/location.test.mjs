@@ -1,5 +1,6 @@
 // Issue 21 §2: a device's location is picked on a map in the device form — a click on the map,
-// the browser's position, or typed coordinates that move the marker — and saved with the device.
+// the browser's position, an address search, or typed coordinates that move the marker — and
+// saved with the device.
 // The map has no tiles in the test environment (no internet); clicks still give coordinates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ test('device form: the location is picked on the map, from the browser position 
     await page.waitForSelector('#location-map[data-ready="1"]');
     assert.equal(await page.getAttribute('#location-map', 'data-marker'), '', 'no location yet');
     // A click on the map (its middle: Denmark, where it opens) sets both fields.
+    await page.locator('#location-map').scrollIntoViewIfNeeded();
     const box = await page.locator('#location-map').boundingBox();
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await page.waitForFunction(() => document.querySelector('#location-map').dataset.marker !== '');
@@ -32,9 +34,24 @@ test('device form: the location is picked on the map, from the browser position 
     await page.click('#my-position');
     await page.waitForFunction(() => document.querySelector('#location-map').dataset.marker === '55.676097,12.568337');
     assert.equal(await page.inputValue('.row input[type=number][min="-90"]'), '55.676097');
+    // An address search: the server asks its geocoder (run.sh's stand-in for DAWA); a place picked
+    // sets the fields and the marker. Enter searches and does not submit the device form.
+    await page.fill('#address-search', 'rådhuspladsen');
+    await page.press('#address-search', 'Enter');
+    await page.waitForSelector('#address-results button >> nth=1');
+    assert.deepEqual(await page.$$eval('#address-results button', (bs) => bs.map((b) => b.textContent)),
+      ['Rådhuspladsen 1, 1550 København V', 'Rådhuspladsen 2, 8000 Aarhus C']);
+    assert.equal(await page.locator('#device-api-key').count(), 0, 'the form was not submitted');
+    await axeCheck(page, 'device-form-address');
+    await page.click('#address-results button >> nth=0');
+    await page.waitForFunction(() => document.querySelector('#location-map').dataset.marker === '55.6757,12.5687');
+    assert.equal(await page.inputValue('.row input[type=number][min="-90"]'), '55.6757');
+    await page.fill('#address-search', 'Ingen sådan vej');
+    await page.click('#address-search-go');
+    await page.waitForSelector('text=Ingen adresse fundet.');
     // Typed coordinates move the marker.
     await page.fill('.row input[type=number][min="-180"]', '12.5');
-    await page.waitForFunction(() => document.querySelector('#location-map').dataset.marker === '55.676097,12.5');
+    await page.waitForFunction(() => document.querySelector('#location-map').dataset.marker === '55.6757,12.5');
     await axeCheck(page, 'device-form-map');
     await shot(page, 'device-form-map');
     // Saved with the device.
@@ -44,7 +61,7 @@ test('device form: the location is picked on the map, from the browser position 
     const devices = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/devices?limit=500`), 200)).items;
     created = devices.find((d) => d.name === `${tag}-placeret`);
     assert.ok(created, 'the device was created');
-    assert.deepEqual(created.location, { lat: 55.676097, lon: 12.5 });
+    assert.deepEqual(created.location, { lat: 55.6757, lon: 12.5 });
     assert.deepEqual(errors, []);
   } finally {
     if (created) await context.request.delete(`${BASE}/api/v1/devices/${created.id}`);

@@ -42,14 +42,23 @@ export BYSANS_VIEWER_PASSWORD="${BYSANS_VIEWER_PASSWORD:-e2e-viewer-password-1}"
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/bysans-e2e.XXXXXX")"
 JAR="$DATA/cookies"
 PID=""
+GEO_PID=""
 cleanup() {
   if [ -n "$PID" ]; then
     kill -TERM "$PID" 2>/dev/null || true
     wait "$PID" 2>/dev/null || true
   fi
+  [ -n "$GEO_PID" ] && kill -TERM "$GEO_PID" 2>/dev/null
   rm -rf "$DATA"
 }
 trap cleanup EXIT
+
+# The address search's geocoder: a stand-in for DAWA on loopback (no internet here).
+node "$ROOT/tests/e2e/geocoder.mjs" "$DATA/geocoder.port" &
+GEO_PID=$!
+for _ in $(seq 1 100); do [ -s "$DATA/geocoder.port" ] && break; sleep 0.1; done
+[ -s "$DATA/geocoder.port" ] || { echo "e2e: the geocoder did not start" >&2; exit 1; }
+export BYSANS_WEB_GEOCODER_URL="http://127.0.0.1:$(cat "$DATA/geocoder.port")/adgangsadresser?struktur=mini&q={q}"
 
 # The tests sign in about a dozen times within a minute: lift the login limit. The data
 # targets test posts to a receiver it runs on loopback, which the outbound policy must admit.

@@ -1,6 +1,6 @@
-// An HTTP receiver for data-target tests: listens on loopback (port 0 or a given port, so a
-// test can take it down and bring it back on the same address), answers 200, 500 or hangs,
-// and records every request (head and body).
+// An HTTP receiver for data-target (and geocoder) tests: listens on loopback (port 0 or a given
+// port, so a test can take it down and bring it back on the same address), answers 200, 500 or
+// hangs, and records every request (head and body).
 #pragma once
 
 #include <arpa/inet.h>
@@ -55,6 +55,11 @@ class TargetReceiver {
   bool bound() const { return bound_; }
   uint16_t port() const { return port_; }
   void set_mode(Mode m) { mode_ = m; }
+  // The body of 200 answers (JSON), e.g. a geocoder's places; empty by default.
+  void set_answer(std::string body) {
+    std::lock_guard lk(mu_);
+    answer_ = std::move(body);
+  }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/ingest"; }
   std::vector<Hit> hits() {
     std::lock_guard lk(mu_);
@@ -104,13 +109,15 @@ class TargetReceiver {
       return;
     }
     h.answered = m == Mode::kOk ? 200 : 500;
+    std::string answer;
     {
       std::lock_guard lk(mu_);
       hits_.push_back(h);
+      if (m == Mode::kOk) answer = answer_;
     }
-    std::string resp = m == Mode::kOk
-                           ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                           : "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    std::string resp = (m == Mode::kOk ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 500 Oops\r\n") +
+                       std::string("Content-Type: application/json\r\nContent-Length: ") +
+                       std::to_string(answer.size()) + "\r\nConnection: close\r\n\r\n" + answer;
     ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
     ::close(c);
   }
@@ -124,6 +131,7 @@ class TargetReceiver {
   std::mutex mu_;
   std::vector<std::thread> conns_;
   std::vector<Hit> hits_;
+  std::string answer_;
 };
 
 }  // namespace bysans::testing

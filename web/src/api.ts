@@ -181,6 +181,9 @@ export const api = {
     request<void>(`/api/v1/organizations/${orgId}/members/${userId}`, { method: 'DELETE' }),
   // New members come by invitation (by email); the invitee accepts it.
   invitations: (orgId: number) => all<Invitation>(`/api/v1/organizations/${orgId}/invitations`),
+  // Places for an address text (the server's geocoder; editors and admins).
+  geocode: (q: string) => request<{ items: Array<{ label: string; lat: number; lon: number }> }>(
+    `/api/v1/geocode?q=${encodeURIComponent(q)}`).then((r) => r.items),
   // applications: null = the whole organisation; ids = those applications only.
   invite: (orgId: number, email: string, role: Role, applications: number[] | null = null) =>
     request<Invitation>(`/api/v1/organizations/${orgId}/invitations`, { method: 'POST', body: { email, role, applications } }),

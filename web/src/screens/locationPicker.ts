@@ -1,12 +1,14 @@
 // A device's location picked on a map (issue 21 §2, the device form): a click on the map, or
 // dragging the marker, sets the latitude and longitude fields (6 decimals, ~0.1 m); typing in the
 // fields moves the marker; "my position" takes the browser's geolocation (asked only on that
-// click). Loaded on demand with Leaflet (map.ts's base map and tiles). No address is sent
-// anywhere: the map only turns a point into coordinates.
+// click); an address search (GET /api/v1/geocode, the server's geocoder: DAWA by default) lists
+// places to pick. Loaded on demand with Leaflet (map.ts's base map and tiles). The browser sends
+// the address text to bysans only; bysans asks the geocoder.
 import L from 'leaflet';
 import { h } from '../dom';
 import { t } from '../i18n';
-import { api } from '../api';
+import { api, ApiError } from '../api';
+import { errorText } from '../ui';
 import { baseMap } from './map';
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -41,6 +43,29 @@ export function locationPicker(lat: HTMLInputElement, lon: HTMLInputElement): { 
     lon.value = String(round(L.Util.wrapNum(p.lng, [-180, 180], true)));
     show(current(), pan);
   };
+  // Address search: the places found, each a button that sets the location.
+  const query = h('input', { type: 'search', id: 'address-search', autocomplete: 'off', 'aria-label': t('form.addressSearch') }) as HTMLInputElement;
+  const found = h('ul', { class: 'address-results', id: 'address-results' });
+  const search = async () => {
+    const q = query.value.trim();
+    if (q.length < 2) return;
+    status.textContent = t('loading');
+    try {
+      const places = await api.geocode(q);
+      status.textContent = places.length ? t('form.addressPick') : t('form.addressNone');
+      found.replaceChildren(...places.map((pl) => h('li', null, h('button', {
+        type: 'button', class: 'secondary small', 'data-place': `${pl.lat},${pl.lon}`,
+        onclick: () => { set(L.latLng(pl.lat, pl.lon), true); status.textContent = pl.label; found.replaceChildren(); },
+      }, pl.label))));
+    } catch (e) {
+      found.replaceChildren();
+      status.textContent = e instanceof ApiError && e.status === 404 ? t('form.addressOff') : errorText(e);
+    }
+  };
+  // Enter searches instead of submitting the device form around it.
+  query.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); void search(); } });
+  const searchButton = h('button', { type: 'button', class: 'secondary', id: 'address-search-go', onclick: () => void search() },
+    t('form.addressSearchGo'));
   const onType = () => show(current(), true);
   lat.addEventListener('input', onType);
   lon.addEventListener('input', onType);
@@ -63,7 +88,8 @@ export function locationPicker(lat: HTMLInputElement, lon: HTMLInputElement): { 
   const ro = new ResizeObserver(() => map?.invalidateSize());
   ro.observe(box);
   return {
-    el: h('div', { class: 'location-picker' }, box, h('div', { class: 'row' }, mine), status),
+    el: h('div', { class: 'location-picker' },
+      h('div', { class: 'row' }, query, searchButton, mine), found, box, status),
     destroy: () => { ro.disconnect(); lat.removeEventListener('input', onType); lon.removeEventListener('input', onType); map?.remove(); },
   };
 }
