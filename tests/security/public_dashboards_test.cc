@@ -114,7 +114,8 @@ TEST_F(PublicDashboardSecurityTest, ThePublicDataNeverCarriesAKeyOutsideTheDatas
   HttpClient anon(server_->url());
   auto data = anon.Get(PublicPath(id) + "/data");
   ASSERT_EQ(data.status, 200) << data.body;
-  const json& latest = data.Json()["latest"][std::to_string(a_.device.device_id)];
+  const json body = data.Json();
+  const json& latest = body["latest"][std::to_string(a_.device.device_id)];
   EXPECT_EQ(latest["co2"]["value"], 640) << data.body;
   EXPECT_EQ(data.body.find("occupants"), std::string::npos) << data.body;
   // The dataset is narrowed to another key after the dashboard went public: co2 goes too.
