@@ -34,8 +34,7 @@ Result<Public> LoadPublic(ApiContext& ctx, const http::Request& req) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   auto d = ctx.store.dashboards().GetDashboard(id);
   if (!d.ok() && d.status().code() != Code::kNotFound) return d.status();
-  if (!d.ok() || !d->published)
-    return NotFound("no such public dashboard");
+  if (!d.ok() || !d->published) return NotFound("no such public dashboard");
   Public p{std::move(d).value(), {}, {}};
   p.layout = json::parse(p.dashboard.layout, nullptr, false);
   if (!p.layout.is_object()) p.layout = json{{"widgets", json::array()}};  // a damaged row

@@ -37,6 +37,18 @@ class DashboardStoreTest : public StoreTest {
     for (const Dashboard& d : r.ok() ? *r : std::vector<Dashboard>{}) out.push_back(d.name);
     return out;
   }
+  // Closes the store, forgets that migration `version` ran, and opens it again (which runs it).
+  void ReopenWithout(int version) {
+    store_->Close();
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "DELETE FROM schema_version WHERE version = " + std::to_string(version) + ";";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    Open();
+  }
   Organization org_;
 };
 
@@ -82,15 +94,7 @@ TEST_F(DashboardStoreTest, UpdatesDeletesAndCascades) {
 
 TEST_F(DashboardStoreTest, MigrationRunsAgainOverItsOwnTable) {
   Dashboard d = Make("kept", Role::kEditor);
-  store_->Close();
-  store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "DELETE FROM schema_version WHERE version = 27;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
-  Open();
+  ReopenWithout(27);
   auto got = store_->dashboards().GetDashboard(d.id);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(got->name, "kept");
@@ -118,15 +122,7 @@ TEST_F(DashboardStoreTest, PublishedMigrationRunsAgainOverItsColumn) {
   Dashboard d = Make("kept", Role::kViewer);
   d.published = true;
   ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
-  store_->Close();
-  store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "DELETE FROM schema_version WHERE version = 33;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
-  Open();
+  ReopenWithout(33);
   auto got = store_->dashboards().GetDashboard(d.id);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_TRUE(got->published);
