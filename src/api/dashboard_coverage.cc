@@ -51,14 +51,14 @@ std::vector<std::pair<Id, std::string>> WidgetReads(const json& w) {
 Status CheckPublicLayout(const json& layout, const OpenCoverage& c) {
   const json widgets = layout.value("widgets", json::array());
   for (size_t i = 0; i < widgets.size(); ++i) {
-    const std::string where = "public: widget " + std::to_string(i + 1);
+    auto where = [i] { return "public: widget " + std::to_string(i + 1); };
     const std::string type = widgets[i].value("type", "");
     if (type == "alarms" || type == "map") {
-      return InvalidArgument(where + ": a " + type + " widget cannot be public");
+      return InvalidArgument(where() + ": a " + type + " widget cannot be public");
     }
     for (const auto& [device, key] : WidgetReads(widgets[i])) {
       if (!c.Covers(device, key)) {
-        return InvalidArgument(where + ": deviceId " + std::to_string(device) + " key '" + key +
+        return InvalidArgument(where() + ": deviceId " + std::to_string(device) + " key '" + key +
                                "' is not in a published open dataset of this organisation");
       }
     }
