@@ -100,6 +100,8 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx);
 void RegisterSubjectErasureRoutes(http::Router& router, ApiContext& ctx);
 // Saved dashboards (api/dashboards.cc).
 void RegisterDashboardRoutes(http::Router& router, ApiContext& ctx);
+// Public dashboards, read without login (api/dashboard_public.cc).
+void RegisterDashboardPublicRoutes(http::Router& router, ApiContext& ctx);
 // Responsible contacts of applications and devices (api/contacts.cc).
 void RegisterContactRoutes(http::Router& router, ApiContext& ctx);
 // api/gateways.cc: LoRaWAN gateway health.

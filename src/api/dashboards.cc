@@ -3,8 +3,12 @@
 // reaches; members restricted to some applications only those shared with one of theirs (read
 // only). Editors and admins of the organisation create, change and delete them (never above their
 // own role). A layout (api/dashboard_layout.h) may name only devices and applications of the
-// dashboard's organisation, and of its application when it is shared with one.
+// dashboard's organisation, and of its application when it is shared with one. Admins make a
+// dashboard public (`"public": true`, read without login: api/dashboard_public.cc) when every
+// value it reads is in a published open dataset of the organisation (api/dashboard_coverage.h);
+// while it is public, every change is checked again.
 #include "api/common.h"
+#include "api/dashboard_coverage.h"
 #include "api/dashboard_layout.h"
 #include "core/time_format.h"
 #include "store/dashboard_store.h"
@@ -20,6 +24,7 @@ json DashboardToJson(const Dashboard& d) {
           {"name", d.name},
           {"minRole", RoleName(d.min_role)},
           {"applicationId", d.app_id ? json(*d.app_id) : json(nullptr)},
+          {"public", d.published},
           {"layout", std::move(layout)},
           {"createdAt", FormatRfc3339(d.created_ms)},
           {"updatedAt", FormatRfc3339(d.updated_ms)}};
@@ -71,9 +76,22 @@ Status ApplyApplication(ApiContext& ctx, const json& body, Dashboard& d) {
   return Status::Ok();
 }
 
+// "public": only the organisation's admins change it (403; the value it has may be sent back).
+Status ApplyPublic(const auth::Principal& p, const json& body, Dashboard& d) {
+  BYSANS_ASSIGN_OR_RETURN(auto published, OptBool(body, "public"));
+  if (!published || *published == d.published) return Status::Ok();
+  if (p.RoleIn(d.org_id) != Role::kAdmin) {
+    return PermissionDenied("field 'public': only the organisation's admins publish dashboards");
+  }
+  d.published = *published;
+  return Status::Ok();
+}
+
 // Applies the fields of `body` to `d` (absent ones keep their value) and checks the result.
 Status Apply(ApiContext& ctx, const auth::Principal& p, const json& body, Dashboard& d) {
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "minRole", "layout", "applicationId"}));
+  BYSANS_RETURN_IF_ERROR(
+      RejectUnknownFields(body, {"name", "minRole", "layout", "applicationId", "public"}));
+  BYSANS_RETURN_IF_ERROR(ApplyPublic(p, body, d));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) d.name = std::move(*name);
   if (d.name.empty() || d.name.size() > kMaxText) {
@@ -100,6 +118,10 @@ Status Apply(ApiContext& ctx, const auth::Principal& p, const json& body, Dashbo
       ValidateDashboardLayout(layout != body.end() ? *layout
                                                    : json::parse(d.layout, nullptr, false)));
   BYSANS_RETURN_IF_ERROR(CheckOwnership(ctx, l, d.org_id, d.app_id));
+  if (d.published) {  // made public now, or changed while public
+    BYSANS_ASSIGN_OR_RETURN(OpenCoverage c, PublishedCoverage(ctx, d.org_id));
+    BYSANS_RETURN_IF_ERROR(CheckPublicLayout(l.layout, c));
+  }
   d.layout = l.layout.dump(-1, ' ', false, json::error_handler_t::replace);
   d.updated_ms = ctx.clock.NowMs();
   return Status::Ok();
@@ -129,6 +151,8 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_RETURN_IF_ERROR(Apply(ctx, p, body, d));
   BYSANS_ASSIGN_OR_RETURN(d, ctx.store.dashboards().CreateDashboard(d));
   Audit(ctx, p, req, d.org_id, "create", "dashboard", std::to_string(d.id), d.name);
+  if (d.published)
+    Audit(ctx, p, req, d.org_id, "publish", "dashboard", std::to_string(d.id), d.name);
   return Json(201, DashboardToJson(d));
 }
 
@@ -154,9 +178,14 @@ Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Prin
 Result<http::Response> Put(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Dashboard d, LoadDashboard(ctx, req, p, Role::kEditor));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  const bool was_public = d.published;
   BYSANS_RETURN_IF_ERROR(Apply(ctx, p, body, d));
   BYSANS_RETURN_IF_ERROR(ctx.store.dashboards().UpdateDashboard(d));
   Audit(ctx, p, req, d.org_id, "update", "dashboard", std::to_string(d.id), d.name);
+  if (d.published != was_public) {
+    Audit(ctx, p, req, d.org_id, d.published ? "publish" : "unpublish", "dashboard",
+          std::to_string(d.id), d.name);
+  }
   return Json(200, DashboardToJson(d));
 }
 

@@ -7,9 +7,9 @@
 // Answers carry Cache-Control and an ETag (304 on If-None-Match).
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <map>
 
+#include "api/cacheable.h"
 #include "api/common.h"
 #include "api/csv.h"
 #include "api/open_data.h"
@@ -27,33 +27,6 @@ constexpr TimeMs kDefaultHistoryRange = 24 * 3'600'000;  // without ?from: the l
 Status NoDataset(Id org, Id id) {
   return NotFound("no published dataset " + std::to_string(id) + " in organisation " +
                   std::to_string(org));
-}
-
-// 64-bit FNV-1a of the body, as a weak validator.
-std::string ETagOf(std::string_view body) {
-  uint64_t h = 14695981039346656037ULL;
-  for (char c : body) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string("W/\"") + buf + "\"";
-}
-
-// Cache-Control for a minute, Vary: Host (links follow it) and an ETag; 304 when the caller
-// already holds this body.
-http::Response Cacheable(const http::Request& req, http::Response r) {
-  const std::string etag = ETagOf(r.body);
-  r.headers.Set("Cache-Control", "public, max-age=60");
-  r.headers.Set("Vary", "Host");
-  r.headers.Set("ETag", etag);
-  const std::string& match = req.headers.Get("if-none-match");
-  if (!match.empty() && (match == etag || match == "*" || match.find(etag) != std::string::npos)) {
-    r.status = 304;
-    r.body.clear();
-  }
-  return r;
 }
 
 Result<Organization> LoadPublicOrganization(ApiContext& ctx, Id org) {

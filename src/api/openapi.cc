@@ -186,6 +186,9 @@ constexpr Op kOps[] = {
     {"GET", "/api/v1/dashboards/{id}", "", "Dashboard", 200},
     {"PUT", "/api/v1/dashboards/{id}", "DashboardInput", "Dashboard", 200},
     {"DELETE", "/api/v1/dashboards/{id}", "", "", 204},
+    // api/dashboard_public.cc: public dashboards, no login.
+    {"GET", "/api/v1/public/dashboards/{id}", "", "PublicDashboard", 200},
+    {"GET", "/api/v1/public/dashboards/{id}/data", "", "PublicDashboardData", 200},
     // api/contacts.cc: responsible contacts (issue 20); reads are audited.
     {"GET", "/api/v1/applications/{appId}/contacts", "", "Contacts", 200},
     {"PUT", "/api/v1/applications/{appId}/contacts", "Contacts", "Contacts", 200},
@@ -373,7 +376,8 @@ void DashboardSchemas(json& s, const json& role) {
   json props = {{"name", Str()},
                 {"minRole", role},
                 {"layout", layout},
-                {"applicationId", Nullable(Int())}};  // shared with one application
+                {"applicationId", Nullable(Int())},  // shared with one application
+                {"public", Bool()}};                 // admins only; published open data only
   json input = Obj(props, {"name", "layout"});
   input["additionalProperties"] = false;
   s["DashboardInput"] = input;
@@ -384,6 +388,24 @@ void DashboardSchemas(json& s, const json& role) {
   s["Dashboard"] = Obj(props);
   s["Dashboards"] =
       Obj({{"items", {{"type", "array"}, {"items", Ref("Dashboard")}}}, {"total", Int()}});
+  s["PublicDashboard"] =
+      Obj({{"id", Int()},
+           {"name", Str()},
+           {"layout", layout},
+           {"devices", {{"type", "array"}, {"items", Obj({{"id", Int()}, {"name", Str()}})}}},
+           {"updatedAt", Time()}});
+  json bucket = Obj({{"ts", Time()}, {"avg", {{"type", "number"}}}});
+  json averages = Obj({{"widget", Int()},
+                       {"deviceId", Int()},
+                       {"key", Str()},
+                       {"bucket", Str()},
+                       {"items", {{"type", "array"}, {"items", bucket}}}});
+  s["PublicDashboardData"] =
+      Obj({{"id", Int()},
+           {"to", Time()},
+           {"latest",
+            {{"type", "object"}, {"description", "deviceId → key → {value, ts, unit, quality}"}}},
+           {"series", {{"type", "array"}, {"items", averages}}}});
 }
 
 // api/contacts.cc and api/sms_gateway.cc (issue 20).

@@ -24,6 +24,9 @@ struct Dashboard {
   // application and members restricted to it may read the dashboard. nullopt = the organisation.
   // The dashboard goes with the application.
   std::optional<Id> app_id;
+  // Public (issue 21 §4, migration 33): readable without login at /api/v1/public/dashboards/{id},
+  // limited to what published open datasets of the organisation cover (api/dashboard_public.h).
+  bool published = false;
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
 };
@@ -38,7 +41,7 @@ class DashboardStore {
   virtual Result<Dashboard> GetDashboard(Id id) = 0;
   // The organisation's dashboards whose min_role is at most `role`, by name then id.
   virtual Result<std::vector<Dashboard>> ListDashboards(Id org_id, Role role) = 0;
-  // Replaces name, min_role, layout and updated_ms. kNotFound for an unknown id.
+  // Replaces name, min_role, layout, app_id, published and updated_ms. kNotFound for an unknown id.
   virtual Status UpdateDashboard(const Dashboard& d) = 0;
   // kNotFound for an unknown id.
   virtual Status DeleteDashboard(Id id) = 0;

@@ -138,9 +138,18 @@ export type Widget =
   | { type: 'table'; title?: string; deviceIds: number[]; keys: string[] }
   | { type: 'alarms'; title?: string }
   | { type: 'map'; title?: string; applicationId: number };
-// applicationId: shared with one application (null: the organisation).
-export interface DashboardInput { name: string; minRole: Role; applicationId: number | null; layout: { widgets: Widget[] } }
+// applicationId: shared with one application (null: the organisation). public: read without login
+// at /public/dashboards/{id} (admins set it; published open data only).
+export interface DashboardInput { name: string; minRole: Role; applicationId: number | null; public?: boolean; layout: { widgets: Widget[] } }
 export interface Dashboard extends DashboardInput { id: number; orgId: number; createdAt: string; updatedAt: string }
+// The address of a public dashboard's page (web/src/screens/publicDashboard.ts).
+export function publicUrl(id: number): string { return `${location.origin}/public/dashboards/${id}`; }
+// A public dashboard and what its widgets show (api/dashboard_public.cc), without login.
+export interface PublicDashboard { id: number; name: string; layout: { widgets: Widget[] }; devices: Array<{ id: number; name: string }>; updatedAt: string }
+export interface PublicDashboardData {
+  id: number; to: string; latest: Record<string, AppLatest['readings']>;
+  series: Array<{ widget: number; deviceId: number; key: string; bucket: string; items: Array<{ ts: string; avg: number }> }>;
+}
 
 export const api = {
   login: (email: string, password: string) =>
@@ -213,4 +222,6 @@ export const api = {
   updateDashboard: (id: number, body: DashboardInput) =>
     request<Dashboard>(`/api/v1/dashboards/${id}`, { method: 'PUT', body }),
   deleteDashboard: (id: number) => request<void>(`/api/v1/dashboards/${id}`, { method: 'DELETE' }),
+  publicDashboard: (id: number) => request<PublicDashboard>(`/api/v1/public/dashboards/${id}`, { no401: true }),
+  publicDashboardData: (id: number) => request<PublicDashboardData>(`/api/v1/public/dashboards/${id}/data`, { no401: true }),
 };

@@ -38,6 +38,9 @@ route('/dashboards', 'nav.dashboards', async (root) => (await import('./screens/
 route('/dashboards/new', 'dash.new', async (root, p) => (await import('./screens/dashboardEditor')).dashboardEditorScreen(root, p));
 route('/dashboards/:id/edit', 'dash.edit', async (root, p) => (await import('./screens/dashboardEditor')).dashboardEditorScreen(root, p));
 route('/dashboards/:id', 'nav.dashboards', async (root, p) => (await import('./screens/dashboards')).dashboardScreen(root, p));
+// Public pages, shown without login (and without the app's menu) to anyone.
+route('/public/dashboards/:id', 'pubdash.title', async (root, p) => (await import('./screens/publicDashboard')).publicDashboardScreen(root, p));
+const isPublic = (path: string) => path.startsWith('/public/');
 
 const app = document.getElementById('app') as HTMLElement;
 let cleanup: Cleanup;
@@ -108,6 +111,7 @@ async function render(): Promise<void> {
   if (typeof cleanup === 'function') cleanup();
   cleanup = undefined;
   const path = location.pathname;
+  if (isPublic(path)) { await renderPublic(seq); return; }
   if (!state.session) {
     if (path !== '/login') {
       sessionStorage.setItem('bysans.next', path + location.search);
@@ -139,6 +143,26 @@ async function render(): Promise<void> {
   // Move focus to the page heading after navigation, for screen readers.
   if (seq === renderSeq && navigatedByUser) {
     (document.getElementById('page-title') ?? main).focus({ preventScroll: false });
+  }
+}
+
+// A public page: the brand and the language only, whether or not someone is logged in.
+async function renderPublic(seq: number): Promise<void> {
+  const m = match(location.pathname);
+  const main = h('main', { id: 'main', tabindex: '-1' });
+  clear(app);
+  app.appendChild(h('div', { class: 'layout public' },
+    h('a', { class: 'skip', href: '#main' }, t('app.skip')),
+    h('header', { class: 'top' }, h('span', { class: 'brand' }, 'bysans'), h('div', { class: 'tools' }, langSelect())),
+    main));
+  if (!m) { main.appendChild(notice(t('notFound'), 'error')); return; }
+  setScreenTitle(t(m.r.title));
+  try {
+    const c = await m.r.screen(main, m.params);
+    if (seq !== renderSeq) { if (typeof c === 'function') c(); return; }
+    cleanup = c;
+  } catch (e) {
+    if (seq === renderSeq) main.appendChild(notice(errorText(e), 'error'));
   }
 }
 

@@ -1,12 +1,14 @@
-// DashboardStore on SQLite (migration 27; app_id from 31): one row per dashboard, the layout as
-// JSON text; rows cascade with their organisation, and with their application when shared with one.
+// DashboardStore on SQLite (migration 27; app_id from 31, published from 33): one row per
+// dashboard, the layout as JSON text; rows cascade with their organisation, and with their
+// application when shared with one.
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
 namespace {
 
 constexpr const char* kSelect =
-    "SELECT id, org_id, name, min_role, layout, created_ms, updated_ms, app_id FROM dashboards ";
+    "SELECT id, org_id, name, min_role, layout, created_ms, updated_ms, app_id, published FROM "
+    "dashboards ";
 
 Dashboard DashboardFromRow(const Stmt& st) {
   Dashboard d;
@@ -18,6 +20,7 @@ Dashboard DashboardFromRow(const Stmt& st) {
   d.created_ms = st.Int(5);
   d.updated_ms = st.Int(6);
   if (!st.IsNull(7)) d.app_id = st.Int(7);
+  d.published = st.Int(8) != 0;
   return d;
 }
 
@@ -39,13 +42,14 @@ class SqliteDashboardStore final : public DashboardStore {
     }
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("INSERT INTO dashboards(org_id, name, min_role, layout, created_ms, "
-                             "updated_ms, app_id) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+                             "updated_ms, app_id, published) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
     st->Bind(1, d.org_id).Bind(2, d.name).Bind(3, RoleCode(d.min_role)).Bind(4, d.layout);
     st->Bind(5, d.created_ms).Bind(6, d.updated_ms);
     if (d.app_id)
       st->Bind(7, *d.app_id);
     else
       st->BindNull(7);
+    st->Bind(8, d.published);
     BYSANS_RETURN_IF_ERROR(st->Run());
     d.id = db->LastInsertId();
     return d;
@@ -81,14 +85,15 @@ class SqliteDashboardStore final : public DashboardStore {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st,
-        db->Prepare("UPDATE dashboards SET name=?, min_role=?, layout=?, updated_ms=?, app_id=? "
-                    "WHERE id=?"));
+        db->Prepare("UPDATE dashboards SET name=?, min_role=?, layout=?, updated_ms=?, app_id=?, "
+                    "published=? WHERE id=?"));
     st->Bind(1, d.name).Bind(2, RoleCode(d.min_role)).Bind(3, d.layout).Bind(4, d.updated_ms);
     if (d.app_id)
       st->Bind(5, *d.app_id);
     else
       st->BindNull(5);
-    BYSANS_RETURN_IF_ERROR(st->Bind(6, d.id).Run());
+    st->Bind(6, d.published);
+    BYSANS_RETURN_IF_ERROR(st->Bind(7, d.id).Run());
     if (db->Changes() == 0) return NoDashboard(d.id);
     return Status::Ok();
   }

@@ -129,6 +129,14 @@ CREATE INDEX IF NOT EXISTS invitation_apps_app ON invitation_apps(app_id);
   return db.Exec("ALTER TABLE invitations ADD COLUMN app_scoped INTEGER NOT NULL DEFAULT 0");
 }
 
+// Migration 33 (issue 21 §4): a public dashboard (store/dashboard_store.h), off for every
+// dashboard stored before. Added only where missing.
+Status AddDashboardPublished(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "dashboards", "published"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE dashboards ADD COLUMN published INTEGER NOT NULL DEFAULT 0");
+}
+
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
 constexpr const char* kDataTargetsSql = R"sql(
 CREATE TABLE IF NOT EXISTS share_log(
@@ -620,6 +628,8 @@ CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
       {"SELECT 1;", AddDashboardApplication},
       // 32: an invitation to some applications only (AddInvitationScope).
       {"SELECT 1;", AddInvitationScope},
+      // 33: a public dashboard (AddDashboardPublished).
+      {"SELECT 1;", AddDashboardPublished},
   };
   return kList;
 }

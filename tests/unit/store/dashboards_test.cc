@@ -1,6 +1,7 @@
 // DashboardStore on SQLite (migration 27): create, read, list by the least role (role codes are
 // not in the roles' order), update, delete, cascade with the organisation, and the migration run
-// again over a store that has it.
+// again over a store that has it; `published` (migration 33) kept by create, update, get and list,
+// and its migration run again over a store that has the column.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -35,6 +36,18 @@ class DashboardStoreTest : public StoreTest {
     std::vector<std::string> out;
     for (const Dashboard& d : r.ok() ? *r : std::vector<Dashboard>{}) out.push_back(d.name);
     return out;
+  }
+  // Closes the store, forgets that migration `version` ran, and opens it again (which runs it).
+  void ReopenWithout(int version) {
+    store_->Close();
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "DELETE FROM schema_version WHERE version = " + std::to_string(version) + ";";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    Open();
   }
   Organization org_;
 };
@@ -81,18 +94,38 @@ TEST_F(DashboardStoreTest, UpdatesDeletesAndCascades) {
 
 TEST_F(DashboardStoreTest, MigrationRunsAgainOverItsOwnTable) {
   Dashboard d = Make("kept", Role::kEditor);
-  store_->Close();
-  store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(
-      sqlite3_exec(db, "DELETE FROM schema_version WHERE version = 27;", nullptr, nullptr, nullptr),
-      SQLITE_OK);
-  sqlite3_close(db);
-  Open();
+  ReopenWithout(27);
   auto got = store_->dashboards().GetDashboard(d.id);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(got->name, "kept");
+}
+
+TEST_F(DashboardStoreTest, KeepsPublished) {
+  Dashboard d = Make("open", Role::kViewer);
+  EXPECT_FALSE(d.published);
+  EXPECT_FALSE(store_->dashboards().GetDashboard(d.id)->published);
+  d.published = true;
+  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
+  EXPECT_TRUE(store_->dashboards().GetDashboard(d.id)->published);
+  EXPECT_TRUE(store_->dashboards().ListDashboards(org_.id, Role::kViewer)->at(0).published);
+  Dashboard e = d;
+  e.name = "created public";
+  auto created = store_->dashboards().CreateDashboard(e);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_TRUE(store_->dashboards().GetDashboard(created->id)->published);
+  d.published = false;
+  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
+  EXPECT_FALSE(store_->dashboards().GetDashboard(d.id)->published);
+}
+
+TEST_F(DashboardStoreTest, PublishedMigrationRunsAgainOverItsColumn) {
+  Dashboard d = Make("kept", Role::kViewer);
+  d.published = true;
+  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
+  ReopenWithout(33);
+  auto got = store_->dashboards().GetDashboard(d.id);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_TRUE(got->published);
 }
 
 }  // namespace

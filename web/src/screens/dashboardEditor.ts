@@ -1,10 +1,12 @@
 // The dashboard editor (editors and admins): name, the least role that sees the dashboard, and its
 // widgets — add one of the four types, set its devices, keys, period or application, move it up or
 // down, remove it — then save (POST or PUT; the server validates the layout, api/dashboards.cc).
+// Admins also make it public (read without login at /public/dashboards/{id}; the server refuses
+// widgets outside published open data), and see its public address.
 import { h, field } from '../dom';
 import { t } from '../i18n';
-import { api, Dashboard, DashboardInput, Role, Widget } from '../api';
-import { orgData, state, role, OrgData } from '../state';
+import { api, Dashboard, DashboardInput, Role, Widget, publicUrl } from '../api';
+import { orgData, state, role, isAdmin, OrgData } from '../state';
 import { title, notice, errorText } from '../ui';
 import type { Params } from '../router';
 import { navigate } from '../router';
@@ -95,6 +97,19 @@ function widgetForm(w: Widget, i: number, n: number, od: OrgData, redraw: () => 
         t('dash.remove'))));
 }
 
+// "Public (open data)" with the public address of a saved dashboard that is public.
+function publicField(existing: Dashboard | null): { el: HTMLElement; input: HTMLInputElement } {
+  const input = h('input', { type: 'checkbox', id: 'dash-public', checked: !!existing?.public, 'aria-describedby': 'dash-public-hint' }) as HTMLInputElement;
+  const url = h('p', { class: 'hint', id: 'dash-public-url', 'aria-live': 'polite' });
+  const show = () => url.replaceChildren(...(!input.checked ? [] : existing?.public
+    ? [`${t('dash.publicUrl')}: `, h('a', { href: publicUrl(existing.id) }, publicUrl(existing.id))]
+    : [t('dash.publicAfterSave')]));
+  input.addEventListener('change', show);
+  show();
+  const el = h('div', { class: 'field check' }, input, h('label', { for: 'dash-public' }, t('dash.public')));
+  return { el: h('div', null, el, h('small', { class: 'hint', id: 'dash-public-hint' }, t('dash.publicHint')), url), input };
+}
+
 export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promise<void> {
   const [od, existing] = await Promise.all([orgData(), p.id ? api.dashboard(Number(p.id)) : Promise.resolve(null as Dashboard | null)]);
   root.appendChild(title(existing ? t('dash.editTitle', { name: existing.name }) : t('dash.new')));
@@ -111,6 +126,7 @@ export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promi
   const shared = h('select', { id: 'dash-app' }, h('option', { value: '' }, t('dash.sharedOrg')),
     ...od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));
   shared.value = draft.applicationId === null ? '' : String(draft.applicationId);
+  const publicBox = isAdmin() ? publicField(existing) : null;
   const typeSel = h('select', { id: 'dash-type' }, TYPES.map((x) => h('option', { value: x }, t(`dash.type.${x}`))));
   const list = h('ol', { class: 'w-list', id: 'dash-widgets' });
   const err = h('div', { 'aria-live': 'assertive' });
@@ -122,6 +138,7 @@ export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promi
   const form = h('form', { class: 'dash-form', id: 'dash-form', novalidate: true },
     h('div', { class: 'row' }, field(t('dash.name'), name), field(t('dash.minRole'), minRole, t('dash.minRoleHint')),
       field(t('dash.shared'), shared, t('dash.sharedHint'))),
+    publicBox?.el ?? null,
     list,
     h('div', { class: 'row' }, field(t('dash.widgetType'), typeSel), h('div', { class: 'field' }, add)),
     err,
@@ -133,6 +150,7 @@ export async function dashboardEditorScreen(root: HTMLElement, p: Params): Promi
     draft.name = name.value.trim();
     draft.minRole = minRole.value as Role;
     draft.applicationId = shared.value ? Number(shared.value) : null;
+    if (publicBox) draft.public = publicBox.input.checked;
     if (!draft.name) { name.setAttribute('aria-invalid', 'true'); err.replaceChildren(notice(t('dash.nameMissing'), 'error')); name.focus(); return; }
     void (async () => {
       try {

@@ -6,7 +6,7 @@
 // time from the dashboard's answer until every widget is drawn (bench/ui).
 import { h } from '../dom';
 import { t, fmtDate } from '../i18n';
-import { api, Dashboard } from '../api';
+import { api, Dashboard, publicUrl } from '../api';
 import { orgData, state, canEdit, restricted } from '../state';
 import { title, notice, table } from '../ui';
 import { orgRules } from '../health';
@@ -32,6 +32,10 @@ export async function dashboardScreen(root: HTMLElement, p: Params): Promise<() 
   root.appendChild(title(d.name, canEdit() && !restricted() ? h('div', { class: 'actions', 'data-edit': '' },
     h('a', { class: 'button', href: `/dashboards/${d.id}/edit`, id: 'dash-edit' }, t('dash.edit')),
     h('button', { type: 'button', class: 'danger', id: 'dash-delete', onclick: () => void remove(d) }, t('dash.delete'))) : null));
+  if (d.public) {
+    const url = publicUrl(d.id);
+    root.appendChild(h('p', { class: 'hint', id: 'dash-public-link' }, `${t('dash.publicUrl')}: `, h('a', { href: url }, url)));
+  }
   const grid = h('div', { class: 'dash-grid', id: 'dash-grid', 'data-id': String(d.id) });
   root.appendChild(grid);
   if (!d.layout.widgets.length) root.appendChild(notice(t('dash.empty')));
