@@ -246,6 +246,47 @@ test('a viewer and an operator see no administration: no admin menu, no edit, im
   }
 });
 
+test('a global admin creates and deletes user accounts in the UI; an organisation admin does not see them', { skip }, () => inOwnOrg(async ({ context, page, tag }) => {
+  const email = `${tag}-dorte@example.dk`;
+  const password = `Pass-${tag}-dorte-2026`;
+  await go(page, '/admin');
+  await page.waitForSelector('#user-form');
+  await page.fill('#user-email', email);
+  await page.fill('#user-name', `Dorte ${tag}`);
+  await page.fill('#user-password', password);
+  await page.click('#user-form button[type=submit]');
+  await page.waitForSelector(`.notice.ok:has-text("${email}")`);
+  assert.match(await page.textContent('table.users'), new RegExp(email));
+  await axeCheck(page, 'admin-users');
+  // The new account signs in.
+  const d = await newPage();
+  try {
+    await login(d.page, { email, password });
+    await d.page.waitForSelector('#logout');
+  } finally {
+    await d.context.close();
+  }
+  const users = (await json(await context.request.get(`${BASE}/api/v1/users?limit=500`), 200)).items;
+  const made = users.find((u) => u.email === email);
+  assert.ok(made && made.name === `Dorte ${tag}` && made.globalAdmin === false, JSON.stringify(made));
+  // Deleted after confirming.
+  accept(page);
+  await page.click(`[data-delete-user="${made.id}"]`);
+  await page.waitForSelector(`.notice.ok:has-text("${email}")`);
+  assert.equal(await page.locator(`[data-delete-user="${made.id}"]`).count(), 0);
+  assert.equal((await context.request.get(`${BASE}/api/v1/users/${made.id}`)).status(), 404);
+  // An organisation admin manages members, not the server's accounts.
+  const a = await newPage();
+  try {
+    await login(a.page, { email: `${tag}-ane@example.dk`, password: `Pass-${tag}-ane-2026` });
+    await go(a.page, '/admin');
+    await a.page.waitForSelector('#invite-form');
+    assert.equal(await a.page.locator('#server-users').count(), 0);
+  } finally {
+    await a.context.close();
+  }
+}));
+
 test('an admin invites someone to one application; accepting gives them that application only', { skip }, () => inOwnOrg(async ({ context, page, org, tag }) => {
   const app = async (name) => json(await context.request.post(`${BASE}/api/v1/organizations/${org.id}/applications`, { data: { name } }), 201);
   const device = async (appId, name) => json(await context.request.post(`${BASE}/api/v1/applications/${appId}/devices`, { data: { name, transport: 'http' } }), 201);
@@ -268,7 +309,7 @@ test('an admin invites someone to one application; accepting gives them that app
   await page.check(`#invite-access input[value="${care.id}"]`);
   await page.click('#invite-form button[type=submit]');
   await page.waitForSelector(`td:has-text("${email}")`);
-  const row = page.locator('tr', { hasText: email });
+  const row = page.locator('section[aria-label="Medlemmer og roller"] tr', { hasText: email });
   assert.match(await row.textContent(), new RegExp(`${tag} Ældrepleje`));
   const pending = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/invitations`), 200)).items;
   assert.deepEqual(pending.map((i) => [i.email, i.role, i.applications]), [[email, 'operator', [care.id]]]);
