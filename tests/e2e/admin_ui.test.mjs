@@ -246,6 +246,45 @@ test('a viewer and an operator see no administration: no admin menu, no edit, im
   }
 });
 
+test('an admin sets the SMS gateway; its secret is never shown again; a test SMS reaches the provider', { skip }, () => inOwnOrg(async ({ context, page, org, tag }) => {
+  // run.sh's stand-in for outside services also answers as an SMS provider (tests/e2e/geocoder.mjs).
+  const provider = new URL(process.env.BYSANS_WEB_GEOCODER_URL).origin;
+  const secret = `sms-secret-${tag}`;
+  await go(page, '/admin');
+  await page.waitForSelector('#sms-form');
+  assert.equal(await page.locator('#sms-test').count(), 0, 'no test before a gateway is set');
+  await page.fill('#sms-url', `${provider}/sms`);
+  await page.fill('#sms-body', 'to={{to}}&text={{message}}');
+  await page.fill('#sms-headers', 'Authorization Bearer');  // no ":": refused in the form
+  await page.click('#sms-save');
+  await page.waitForSelector('#sms-msg .notice.error:has-text("Authorization Bearer")');
+  await page.fill('#sms-headers', 'Authorization: Bearer {{secret}}');
+  await page.fill('#sms-secret', secret);
+  await page.click('#sms-save');
+  await page.waitForSelector('#sms-gateway .notice.ok');
+  // Write-only: neither the form nor the API shows it.
+  assert.equal(await page.inputValue('#sms-secret'), '');
+  assert.match(await page.getAttribute('#sms-secret', 'placeholder'), /gemt/);
+  const got = await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/sms-gateway`), 200);
+  assert.equal(got.hasSecret, true);
+  assert.ok(!JSON.stringify(got).includes(secret));
+  assert.ok(!(await page.content()).includes(secret));
+  await axeCheck(page, 'admin-sms-gateway');
+  // A test SMS: the provider gets the number, the text and the secret in its header.
+  await page.fill('#sms-test-to', '+4512345678');
+  await page.click('#sms-test');
+  await page.waitForSelector('#sms-test-result .notice.ok:has-text("HTTP 200")');
+  const received = await (await fetch(`${provider}/sms/received`)).json();
+  const mine = received.find((r) => r.headers.authorization === `Bearer ${secret}`);
+  assert.ok(mine, JSON.stringify(received));
+  assert.match(mine.body, /to=%2B4512345678&text=Test/);
+  // Saving again without a secret keeps the stored one.
+  await page.fill('#sms-body', 'to={{to}}&message={{message}}');
+  await page.click('#sms-save');
+  await page.waitForSelector('#sms-gateway .notice.ok');
+  assert.equal((await json(await context.request.get(`${BASE}/api/v1/organizations/${org.id}/sms-gateway`), 200)).hasSecret, true);
+}));
+
 test('a global admin creates and deletes user accounts in the UI; an organisation admin does not see them', { skip }, () => inOwnOrg(async ({ context, page, tag }) => {
   const email = `${tag}-dorte@example.dk`;
   const password = `Pass-${tag}-dorte-2026`;

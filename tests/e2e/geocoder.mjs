@@ -2,6 +2,8 @@
 // /adgangsadresser?struktur=mini does (betegnelse, x = longitude, y = latitude) from a few real
 // Copenhagen and Aarhus addresses whose text contains the query. The CI machine has no internet,
 // so bysans' address search (web.geocoder_url) is pointed here by run.sh.
+// It also stands in for an SMS provider's HTTP API: POST /sms is answered 200 and kept (head and
+// body), GET /sms/received lists what was kept, for the SMS gateway test.
 // Usage: node geocoder.mjs <file to write the port to>
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -12,7 +14,24 @@ const ADDRESSES = [
   { betegnelse: 'Vesterbrogade 3, 1620 København V', x: 12.5656, y: 55.6736 },
 ];
 
+const received = [];
+
 const server = http.createServer((req, res) => {
+  if (req.url === '/sms/received') {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(received));
+    return;
+  }
+  if (req.method === 'POST' && req.url.startsWith('/sms')) {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      received.push({ url: req.url, headers: req.headers, body });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"status":"queued"}');
+    });
+    return;
+  }
   const q = (new URL(req.url, 'http://x').searchParams.get('q') ?? '').toLowerCase();
   const found = ADDRESSES.filter((a) => a.betegnelse.toLowerCase().includes(q));
   res.writeHead(200, { 'Content-Type': 'application/json' });

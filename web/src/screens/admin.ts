@@ -2,6 +2,7 @@ import { h, field } from '../dom';
 import { decoderPicker } from '../decoderPicker';
 import { contactsPanel } from '../contacts';
 import { usersSection } from './adminUsers';
+import { smsGatewaySection } from './smsGateway';
 import { api, request, ApiError, Role, Member, Application } from '../api';
 import { t, tEnum, fmtDate } from '../i18n';
 import { state, isAdmin, canEdit } from '../state';
@@ -88,6 +89,7 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
   const settings = h('div', { id: 'org-settings' });
   root.append(section(t('admin.settings'), settings), section(t('admin.apps'), apps), section(t('admin.members'), members),
     section(t('admin.apiKeys'), keys), section(t('admin.audit'), audit));
+  root.appendChild(section(t('sms.title'), smsGatewaySection(orgId)));
   // The server's accounts: global admins only.
   if (state.session?.user.globalAdmin) {
     root.appendChild(section(t('users.title'), h('p', { class: 'hint' }, t('users.hint')), usersSection()));
