@@ -208,6 +208,10 @@ test('live: an alarm raised by ingest appears on the alarm list, the overview co
       data: { name: `${tag} niveau`, scope: { kind: 'device', id: dev.id }, severity: 'critical', expression: 'e2e_level > 50' },
     }), 201);
     ruleId = rule.id;
+    // The screen's history read is slow here (as on a loaded machine): the alarm below is raised
+    // while the screen is still reading, and must be announced and listed all the same.
+    await page.route((url) => url.pathname.endsWith('/alarms') && url.searchParams.get('state') === 'history',
+      async (route) => { await new Promise((r) => setTimeout(r, 1500)); await route.continue(); });
     await go(page, '/alarms');
     await page.waitForSelector('#alarms-active');
     await liveOpen(page);

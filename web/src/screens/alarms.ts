@@ -12,6 +12,7 @@ interface Silence { id: number; deviceId: number | null; ruleId: number | null; 
 interface RuleRef { id: number; name: string }
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+const LIVE_LINES = 5;  // alarm events kept in the screen reader's log
 const SEVERITY_ICON: Record<string, string> = { critical: '⬣', warning: '▲', info: 'ℹ' };
 
 // Critical first, then warning, then info; newest first within each.
@@ -73,7 +74,13 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
   // Operators, editors and admins handle alarms (acknowledge, comment, clear, silence).
   const editor = canHandleAlarms();
   const msg = h('div', { 'aria-live': 'polite', id: 'alarms-msg' });
-  const live = h('p', { class: 'sr-only', 'aria-live': 'polite', id: 'alarms-live' });
+  // The last few alarm events, each its own line: several events in one stream chunk are all
+  // announced (a polite live region reads the lines added), none overwrites another.
+  const live = h('div', { class: 'sr-only', role: 'log', 'aria-live': 'polite', id: 'alarms-live' });
+  const announce = (text: string) => {
+    live.appendChild(h('p', null, text));
+    while (live.childElementCount > LIVE_LINES) live.firstElementChild?.remove();
+  };
   const activeBox = h('div', { id: 'alarms-active' });
   const historyBox = h('div', { id: 'alarms-history' });
   const silenceBox = h('div', { id: 'silences' });
@@ -211,24 +218,27 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
     h('button', { type: 'submit', id: 'silence-add' }, t('silences.add')), formMsg);
   }
 
-  drawActive(first.items);
-  append(root, [msg, live,
-    section(t('alarms.active'), criticalAlertsSwitch(), activeBox),
-    section(t('silences.title'), h('p', { class: 'hint' }, t('silences.hint')), silenceForm, silenceBox),
-    section(t('alarms.history'), historyBox)]);
-  await Promise.all([refresh(), drawSilences()]);
-
   // Live: alarm events of this organisation refresh the lists (coalesced), and so does
-  // the stream (re)connecting, which may have missed some.
+  // the stream (re)connecting, which may have missed some. Listening starts before the lists
+  // are shown and read, so an alarm raised meanwhile is announced and read too.
   let timer: number | undefined;
   const off = onLive((ev) => {
     if (ev.type !== 'alarm' && ev.type !== 'open') return;
     if (ev.type === 'alarm') {
       const a = ev.data as { event?: string; deviceId?: number };
-      live.textContent = t(`alarmEvent.${a.event ?? 'updated'}`, { device: devName(a.deviceId) });
+      announce(t(`alarmEvent.${a.event ?? 'updated'}`, { device: devName(a.deviceId) }));
     }
     window.clearTimeout(timer);
     timer = window.setTimeout(() => { void refresh().catch(() => {}); }, 300);
   });
-  return () => { off(); window.clearTimeout(timer); };
+  drawActive(first.items);
+  append(root, [msg, live,
+    section(t('alarms.active'), criticalAlertsSwitch(), activeBox),
+    section(t('silences.title'), h('p', { class: 'hint' }, t('silences.hint')), silenceForm, silenceBox),
+    section(t('alarms.history'), historyBox)]);
+  const stop = () => { off(); window.clearTimeout(timer); };
+  try {
+    await Promise.all([refresh(), drawSilences()]);
+  } catch (e) { stop(); throw e; }
+  return stop;
 }
