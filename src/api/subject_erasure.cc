@@ -100,6 +100,7 @@ json SubjectDeviceReportJson(const SubjectDeviceReport& r) {
           {"downlinks", r.downlinks},
           {"alarms", r.alarms},
           {"shareRecords", r.share_records},
+          {"contacts", r.contacts},
           {"deviceDeleted", r.device_deleted},
           {"done", r.done}};
 }
@@ -113,6 +114,7 @@ SubjectDeviceReport SubjectDeviceReportFrom(const json& j) {
   r.downlinks = j.value("downlinks", int64_t{0});
   r.alarms = j.value("alarms", int64_t{0});
   r.share_records = j.value("shareRecords", int64_t{0});
+  r.contacts = j.value("contacts", int64_t{0});
   r.device_deleted = j.value("deviceDeleted", false);
   r.done = j.value("done", false);
   return r;
@@ -128,6 +130,7 @@ json SubjectReportJson(const std::vector<SubjectDeviceReport>& devices) {
     t.downlinks += d.downlinks;
     t.alarms += d.alarms;
     t.share_records += d.share_records;
+    t.contacts += d.contacts;
   }
   return {{"devices", std::move(list)},
           {"totals",
@@ -136,7 +139,8 @@ json SubjectReportJson(const std::vector<SubjectDeviceReport>& devices) {
             {"rawMessages", t.raw_messages},
             {"downlinks", t.downlinks},
             {"alarms", t.alarms},
-            {"shareRecords", t.share_records}}}};
+            {"shareRecords", t.share_records},
+            {"contacts", t.contacts}}}};
 }
 
 Result<SubjectDeviceReport> EraseSubjectDevice(Store& store, const Device& d, TimeMs from,
@@ -180,6 +184,11 @@ Result<SubjectDeviceReport> EraseSubjectDevice(Store& store, const Device& d, Ti
   BYSANS_ASSIGN_OR_RETURN(r.downlinks, se.EraseDownlinks(d.id, from, to, dry_run));
   BYSANS_ASSIGN_OR_RETURN(r.alarms, se.EraseAlarms(d.id, from, to, dry_run));
   BYSANS_ASSIGN_OR_RETURN(r.share_records, se.EraseShareCopies(d.app_id, d.id, from, to, dry_run));
+  // The people to reach about the subject's device (next of kin, a carer) are the subject's
+  // circle: erased with the whole history, kept when only a period is erased.
+  if (from == INT64_MIN && to == INT64_MAX) {
+    BYSANS_ASSIGN_OR_RETURN(r.contacts, se.EraseDeviceContacts(d.id, dry_run));
+  }
   if (delete_device && !dry_run) {
     Status st = store.DeleteDevice(d.id);  // queues the erasure of whatever else it holds
     if (!st.ok() && st.code() != Code::kNotFound) return st;

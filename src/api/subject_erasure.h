@@ -45,6 +45,7 @@ struct SubjectDeviceReport {
   int64_t downlinks = 0;
   int64_t alarms = 0;
   int64_t share_records = 0;  // share-log records and dead letters of data targets
+  int64_t contacts = 0;       // the device's own responsible contacts (whole history only)
   bool device_deleted = false;
   bool done = false;
 };

@@ -55,6 +55,9 @@ class SubjectErasureStore {
   // cursors stay; and its dead letters (copies a target gave up on) are deleted.
   virtual Result<int64_t> EraseShareCopies(Id app_id, Id device_id, TimeMs from, TimeMs to,
                                            bool dry_run) = 0;
+  // The device's own responsible contacts (contact_store.h; its application's are not the
+  // subject's and stay).
+  virtual Result<int64_t> EraseDeviceContacts(Id device_id, bool dry_run) = 0;
   // Free pages overwritten and the WAL checkpointed and truncated: nothing erased remains in
   // the files.
   virtual Status ScrubFiles() = 0;

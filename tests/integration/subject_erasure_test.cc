@@ -18,6 +18,9 @@ namespace {
 
 constexpr const char* kMarker = "cpr-0101901234-SUBJECT-7f3a9c";
 constexpr const char* kKeep = "keep-2202851234-OTHER-1b2c3d";
+// The subject's next of kin (the device's own contact) and the application's staff contact.
+constexpr const char* kKin = "Kin-Marker-Datter-9e8d7c";
+constexpr const char* kStaff = "Staff-Marker-Hjemmepleje-4a5b6c";
 
 class SubjectErasureTest : public ServerTest {
  protected:
@@ -49,13 +52,34 @@ class SubjectErasureTest : public ServerTest {
                     .status,
                 204);
     }
+    PutContacts(CitizenPath() + "/contacts", kKin, "+45 20 00 00 17");
+    PutContacts("/api/v1/applications/" + std::to_string(other_.app_id) + "/contacts", kStaff,
+                "+45 20 00 00 99");
     ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker))
         << "the test must see the marker first";
+    ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), kKin));
     other_readings_ = Count(OtherPath() + "/readings?limit=100");
     ASSERT_GE(other_readings_, 2u);
   }
 
   std::string OtherPath() const { return "/api/v1/devices/" + std::to_string(other_.device_id); }
+  std::string CitizenPath() const {
+    return "/api/v1/devices/" + std::to_string(citizen_.device_id);
+  }
+
+  void PutContacts(const std::string& path, const char* name, const char* phone) {
+    const json body = {{"items", json::array({{{"name", name}, {"phone", phone}}})}};
+    auto r = admin_->Request("PUT", path, body.dump(), {"Content-Type: application/json"});
+    ASSERT_EQ(r.status, 200) << path << " " << r.body;
+  }
+  // The names of a device's or application's contacts.
+  std::vector<std::string> ContactNames(const std::string& path) {
+    std::vector<std::string> out;
+    json items = Items(path + "/contacts");
+    if (items.is_array())
+      for (const json& c : items) out.push_back(c.value("name", ""));
+    return out;
+  }
 
   std::string Base() const {
     return "/api/v1/organizations/" + std::to_string(other_.org_id) + "/subject-erasures";
@@ -107,7 +131,9 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   EXPECT_EQ(plan["totals"]["readings"], readings) << plan;
   EXPECT_EQ(plan["totals"]["rawMessages"], 5) << plan;
   EXPECT_EQ(plan["totals"]["shareRecords"], 5) << plan;
+  EXPECT_EQ(plan["totals"]["contacts"], 1) << plan;
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 5u) << "a dry run removes nothing";
+  EXPECT_EQ(ContactNames(dev), std::vector<std::string>{kKin});
   EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker));
 
   auto start = admin_->PostJson(Base(), selector);
@@ -127,6 +153,12 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 0u);
   EXPECT_EQ(Count(dev + "/readings?limit=100"), 0u);
   EXPECT_EQ(admin_->Get(dev).status, 200) << "the device itself stays";
+  // Its next of kin went with it, from the API and the files; the application's staff stayed.
+  EXPECT_TRUE(ContactNames(dev).empty());
+  EXPECT_FALSE(InDatabaseFiles(server_->data_dir(), kKin));
+  EXPECT_EQ(ContactNames("/api/v1/applications/" + std::to_string(other_.app_id)),
+            std::vector<std::string>{kStaff});
+  EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kStaff));
   ExpectOtherIntact();
   // The job is listed; start and finish are in the audit log.
   json list = Items(Base());
@@ -203,6 +235,9 @@ TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
   EXPECT_EQ(left[0]["value"], 61) << left;
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 6u);
   EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker));
+  // A period only: the subject's contacts stay.
+  EXPECT_EQ(done["report"]["totals"]["contacts"], 0) << done;
+  EXPECT_EQ(ContactNames(dev), std::vector<std::string>{kKin});
 }
 
 TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {

@@ -1,7 +1,7 @@
 // SubjectErasureStore on SQLite (migration 24): the jobs in `subject_erasures`, and the erasure
-// of a device's downlinks, alarms and share-log copies in a time range. Deletions run with
-// secure_delete=ON (the old cells' pages are zeroed); ScrubFiles (the store's ScrubFreePages +
-// ScrubWal, series_delete.cc) then leaves nothing of them in the file or the WAL.
+// of a device's downlinks, alarms and share-log copies in a time range, and of its contacts.
+// Deletions run with secure_delete=ON (the old cells' pages are zeroed); ScrubFiles (the store's
+// ScrubFreePages + ScrubWal, series_delete.cc) then leaves nothing of them in the file or the WAL.
 #include <functional>
 
 #include "store/sqlite/share_codec.h"
@@ -94,13 +94,17 @@ class SqliteSubjectErasureStore final : public SubjectErasureStore {
   }
 
   Result<int64_t> EraseDownlinks(Id device_id, TimeMs from, TimeMs to, bool dry_run) override {
-    return EraseRows("downlinks WHERE device_id=? AND created_ms>=? AND created_ms<=?", device_id,
-                     from, to, dry_run);
+    return EraseRows("downlinks WHERE device_id=? AND created_ms>=? AND created_ms<=?", dry_run,
+                     device_id, from, to);
   }
 
   Result<int64_t> EraseAlarms(Id device_id, TimeMs from, TimeMs to, bool dry_run) override {
-    return EraseRows("alarms WHERE device_id=? AND raised_ms>=? AND raised_ms<=?", device_id, from,
-                     to, dry_run);
+    return EraseRows("alarms WHERE device_id=? AND raised_ms>=? AND raised_ms<=?", dry_run,
+                     device_id, from, to);
+  }
+
+  Result<int64_t> EraseDeviceContacts(Id device_id, bool dry_run) override {
+    return EraseRows("contacts WHERE device_id=?", dry_run, device_id);
   }
 
   Result<int64_t> EraseShareCopies(Id app_id, Id device_id, TimeMs from, TimeMs to,
@@ -196,13 +200,18 @@ class SqliteSubjectErasureStore final : public SubjectErasureStore {
 
   // Counts, and unless `dry_run` deletes, the rows of "<table> WHERE <condition on device,
   // from, to>".
-  Result<int64_t> EraseRows(const std::string& table_where, Id device, TimeMs from, TimeMs to,
-                            bool dry_run) {
+  // Deletes (or counts) the rows of "<table> WHERE …" with `args` bound in order.
+  template <typename... Args>
+  Result<int64_t> EraseRows(const std::string& table_where, bool dry_run, const Args&... args) {
     BYSANS_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
     Db& db = *lease;
+    auto bind = [&](Stmt& q) {
+      int i = 0;
+      (q.Bind(++i, args), ...);
+    };
     if (dry_run) {
       BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT count(*) FROM " + table_where));
-      q->Bind(1, device).Bind(2, from).Bind(3, to);
+      bind(*q);
       int64_t n = q->Step() ? q->Int(0) : 0;
       BYSANS_RETURN_IF_ERROR(q->status());
       return n;
@@ -212,7 +221,8 @@ class SqliteSubjectErasureStore final : public SubjectErasureStore {
     Txn txn(db, true, WriteTurn::kWhenIdle);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     BYSANS_ASSIGN_OR_RETURN(auto del, db.Prepare("DELETE FROM " + table_where));
-    BYSANS_RETURN_IF_ERROR(del->Bind(1, device).Bind(2, from).Bind(3, to).Run());
+    bind(*del);
+    BYSANS_RETURN_IF_ERROR(del->Run());
     const int64_t n = db.Changes();
     del.reset();
     BYSANS_RETURN_IF_ERROR(txn.Commit());

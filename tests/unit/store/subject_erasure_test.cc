@@ -1,8 +1,9 @@
 // SubjectErasureStore on SQLite (store/subject_erasure_store.h, migration 24): the jobs, and the
-// erasure of one device's downlinks, alarms and share-log copies in a time range (dry run
-// counts only; other devices and times are kept; share-log positions stay).
+// erasure of one device's downlinks, alarms and share-log copies in a time range and of its own
+// contacts (dry run counts only; other devices and times are kept; share-log positions stay).
 #include <gtest/gtest.h>
 
+#include "store/contact_store.h"
 #include "store/mqtt_store.h"
 #include "store/rule_store.h"
 #include "store/subject_erasure_store.h"
@@ -124,6 +125,29 @@ TEST_F(SubjectErasureStoreTest, ShareCopiesBecomeTombstonesAndDeadLettersGo) {
   EXPECT_EQ(tombstones, 2);
   EXPECT_EQ(subject_left, 2);
   EXPECT_EQ(store_->targets().ListDeadLetters(target_.id, Page{100, 0})->items.size(), 0u);
+}
+
+TEST_F(SubjectErasureStoreTest, TheDevicesOwnContactsGoItsApplicationsStay) {
+  ContactStore& c = store_->contacts();
+  const std::vector<Contact> kin = {{"Datter", "", "+4520000017", "pårørende"},
+                                    {"Nabo", "nabo@example.dk", "", ""}};
+  const std::vector<Contact> staff = {{"Hjemmeplejen", "", "+4520000099", "vagt"}};
+  ASSERT_TRUE(c.ReplaceContacts(ContactOwner::kDevice, subject_, kin).ok());
+  ASSERT_TRUE(c.ReplaceContacts(ContactOwner::kDevice, other_, kin).ok());
+  ASSERT_TRUE(c.ReplaceContacts(ContactOwner::kApplication, app_, staff).ok());
+
+  auto dry = se().EraseDeviceContacts(subject_, true);
+  ASSERT_TRUE(dry.ok()) << dry.status().message();
+  EXPECT_EQ(*dry, 2);
+  EXPECT_EQ(c.ListContacts(ContactOwner::kDevice, subject_)->size(), 2u) << "a dry run keeps them";
+
+  auto done = se().EraseDeviceContacts(subject_, false);
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  EXPECT_EQ(*done, 2);
+  EXPECT_TRUE(c.ListContacts(ContactOwner::kDevice, subject_)->empty());
+  EXPECT_EQ(*c.ListContacts(ContactOwner::kDevice, other_), kin);
+  EXPECT_EQ(*c.ListContacts(ContactOwner::kApplication, app_), staff);
+  EXPECT_EQ(*se().EraseDeviceContacts(subject_, false), 0) << "nothing left the second time";
 }
 
 TEST_F(SubjectErasureStoreTest, JobsPersistAcrossAReopen) {

@@ -7,19 +7,19 @@ import { request } from '../api';
 import { t } from '../i18n';
 import { section, table, notice, errorText } from '../ui';
 
-interface Counts { readings: number; rawMessages: number; downlinks: number; alarms: number; shareRecords: number }
+interface Counts { readings: number; rawMessages: number; downlinks: number; alarms: number; shareRecords: number; contacts: number }
 interface DeviceReport extends Counts { id: number; name: string; deviceDeleted: boolean }
 interface Report { devices: DeviceReport[]; totals: Counts & { devices: number }; finishedAt?: string }
 interface ErasureJob {
   id: number; state: string; requestedBy: string; createdAt: string; error: string | null;
   request: Record<string, unknown>; report: Report | null;
 }
-const kCounts: Array<keyof Counts> = ['readings', 'rawMessages', 'downlinks', 'alarms', 'shareRecords'];
+const kCounts: Array<keyof Counts> = ['readings', 'rawMessages', 'downlinks', 'alarms', 'shareRecords', 'contacts'];
 
 function reportTable(caption: string, r: Report): HTMLElement {
   return table(caption, [t('se.device'), ...kCounts.map((k) => t(`se.${k}`))], [
-    ...r.devices.map((d) => [`${d.name} (#${d.id})`, ...kCounts.map((k) => String(d[k]))]),
-    [t('se.total', { n: r.totals.devices }), ...kCounts.map((k) => String(r.totals[k]))],
+    ...r.devices.map((d) => [`${d.name} (#${d.id})`, ...kCounts.map((k) => String(d[k] ?? 0))]),
+    [t('se.total', { n: r.totals.devices }), ...kCounts.map((k) => String(r.totals[k] ?? 0))],
   ]);
 }
 
