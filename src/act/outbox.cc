@@ -253,10 +253,12 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
 
 // "sms" (to the numbers of the action) and "notify_contacts" (to the alarm device's effective
 // contacts, by SMS, e-mail or both). One request per phone number; an attempt succeeds when
-// every message went out (a retry sends all of them again: at least once per recipient).
+// every message went out. `reached` holds the recipients the row's earlier attempts reached
+// ("sms:<phone>", "mail"): they are skipped, and each one this attempt reaches is added, so a
+// retry sends only to the others (and a number listed twice gets one message).
 Attempt DeliverContacts(CURL* c, const OutboxEntry& e, const json& spec,
                         const ContactResolver& resolve, const OutboxOptions& opts,
-                        std::atomic<bool>* stop) {
+                        std::atomic<bool>* stop, std::set<std::string>* reached) {
   if (!resolve) return {false, "SMS is not available in this server"};
   const bool notify = spec.value("type", "") == "notify_contacts";
   const std::string via = notify ? spec.value("via", "email") : "sms";
@@ -281,13 +283,16 @@ Attempt DeliverContacts(CURL* c, const OutboxEntry& e, const json& spec,
   const TimeMs t = spec.value("timeoutMs", int64_t{0});
   const long timeout = static_cast<long>(t > 0 ? t : opts.default_timeout_ms);
   for (size_t i = 0; sms && i < phones.size(); ++i) {
+    const std::string key = "sms:" + phones[i];
+    if (reached->contains(key)) continue;
     if (!route->gateway) return {false, "the organisation has no SMS gateway", true};
     auto req = BuildSmsRequest(*route->gateway, route->secret, phones[i], e.payload);
     if (!req.ok()) return {false, req.status().message(), true};
     SmsResult r = SendSms(c, *req, opts.outbound, timeout, stop);
     if (!r.ok) return {false, r.error, r.permanent};
+    reached->insert(key);
   }
-  if (!mail) return {true, ""};
+  if (!mail || reached->contains("mail")) return {true, ""};
   json email = spec;
   email["type"] = "email";
   email["to"] = route->emails;
@@ -295,7 +300,9 @@ Attempt DeliverContacts(CURL* c, const OutboxEntry& e, const json& spec,
   m.spec = email.dump();
   m.payload =
       MailPayload(spec.value("from", ""), route->emails, spec.value("subject", ""), e.payload);
-  return Deliver(c, m, opts, stop);
+  Attempt a = Deliver(c, m, opts, stop);
+  if (a.ok) reached->insert("mail");
+  return a;
 }
 
 }  // namespace
@@ -327,6 +334,10 @@ struct Outbox::Impl {
   std::condition_variable work_cv;      // wakes the workers
   bool wake = false;
   std::atomic<bool> stop{false};
+  // The recipients a contacts row's attempts reached so far (DeliverContacts), until the row is
+  // delivered or failed. In memory: after a restart a retry may reach some of them again (at
+  // least once per recipient).
+  std::map<Id, std::set<std::string>> reached;
   std::set<Id> taken;     // queued or in flight
   std::set<Id> finished;  // attempted since the current pending list was read
   // Targets with queued rows or deliveries in flight; dropped when both are gone.
@@ -361,11 +372,18 @@ struct Outbox::Impl {
     std::string type = spec.is_object() ? spec.value("type", "") : "";
     if (type == "sms" || type == "notify_contacts") {
       ContactResolver resolve;
+      std::set<std::string> done;
       {
         std::lock_guard lk(mu);
         resolve = contacts;
+        if (auto it = reached.find(e.id); it != reached.end()) done = it->second;
       }
-      return DeliverContacts(c, e, spec, resolve, opts, &stop);
+      Attempt a = DeliverContacts(c, e, spec, resolve, opts, &stop, &done);
+      if (!done.empty()) {
+        std::lock_guard lk(mu);
+        reached[e.id] = std::move(done);
+      }
+      return a;
     }
     if (type != "mqtt" && type != "downlink") return Deliver(c, e, opts, &stop);
     int64_t t = spec.value("timeoutMs", int64_t{0});
@@ -460,6 +478,7 @@ struct Outbox::Impl {
       }
       Record(e, a);
       lk.lock();
+      if (e.state == "delivered" || e.state == "failed") reached.erase(e.id);
       taken.erase(e.id);
       finished.insert(e.id);
       Target& done = targets[key];

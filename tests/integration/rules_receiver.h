@@ -53,6 +53,12 @@ class Receiver {
     for (auto& t : conns) t.join();
   }
   void set_mode(Mode m) { mode_ = m; }
+  // Requests whose head or body contains `text` are answered 500 (the next `times` of them).
+  void fail_matching(std::string text, int times) {
+    std::lock_guard lk(mu_);
+    fail_text_ = std::move(text);
+    fail_times_ = times;
+  }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
   std::vector<Hit> hits() {
     std::lock_guard lk(mu_);
@@ -94,6 +100,15 @@ class Receiver {
     Hit h{hdr == std::string::npos ? "" : req.substr(hdr + 4), std::chrono::steady_clock::now(), 0,
           req.substr(0, hdr)};
     Mode m = mode_;
+    {
+      std::lock_guard lk(mu_);
+      if (fail_times_ > 0 && !fail_text_.empty() &&
+          (h.body.find(fail_text_) != std::string::npos ||
+           h.head.find(fail_text_) != std::string::npos)) {
+        --fail_times_;
+        m = Mode::kFail;
+      }
+    }
     if (m == Mode::kHang) {
       {
         std::lock_guard lk(mu_);
@@ -124,6 +139,8 @@ class Receiver {
   std::mutex mu_;
   std::vector<std::thread> conns_;
   std::vector<Hit> hits_;
+  std::string fail_text_;
+  int fail_times_ = 0;
 };
 
 }  // namespace bysans::testing

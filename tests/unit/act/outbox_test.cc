@@ -188,5 +188,58 @@ TEST_F(OutboxTest, SmsWithoutGatewayAndNotifyWithoutContactsFailAtOnce) {
   EXPECT_EQ(asked.load(), 2);
 }
 
+// A row that fails for one of its recipients is retried for that one only: the others got
+// their message once (issue 20: "the message is sent once"), and a number listed twice once.
+TEST_F(OutboxTest, ARetryOfAContactsRowSendsOnlyToTheRecipientsNotYetReached) {
+  Receiver gateway{Receiver::Mode::kOk};
+  gateway.fail_matching("4520000002", 1);
+  json rule = Co2Rule();
+  rule["name"] = "CO2 sms";
+  rule["actions"] = json::array({{{"type", "sms"},
+                                  {"to", {"+4520000001", "+4520000002", "+45 20 00 00 01"}},
+                                  {"message", "m"}}});
+  ASSERT_NE(CreateRule(rule), 0);
+  act::OutboxOptions o;
+  o.poll_ms = 50;
+  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
+  o.secrets = &store_->secrets();
+  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  SmsGateway gw;
+  gw.org_id = org_;
+  gw.url = gateway.url();
+  gw.body = "to={{to}}&text={{message}}";
+  outbox_->SetContactResolver([gw](const OutboxEntry&, bool) -> Result<act::ContactRoute> {
+    act::ContactRoute r;
+    r.gateway = gw;
+    return r;
+  });
+  outbox_->Start();  // its poll picks the row up again when the retry falls due
+  StartService(true);
+  Send(1500);
+  auto sms_attempts = [&] {
+    std::vector<DeliveryLogEntry> out;
+    auto log = store_->rules().ListDeliveryLog(org_, Page{});
+    if (log.ok())
+      for (const auto& l : log->items)
+        if (l.action_type == "sms") out.push_back(l);
+    return out;
+  };
+  ASSERT_TRUE(WaitFor([&] { return sms_attempts().size() == 1; }));
+  EXPECT_FALSE(sms_attempts()[0].ok);
+  clock_.Advance(60'000);  // past the backoff
+  ASSERT_TRUE(WaitFor([&] { return sms_attempts().size() == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
+  const auto attempts = sms_attempts();
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_TRUE(attempts[0].ok != attempts[1].ok) << "one failed attempt, then one delivered";
+  std::map<std::string, std::vector<int>> answers;  // number → statuses, in order
+  for (const auto& h : gateway.hits()) {
+    const std::string number = h.body.find("4520000001") != std::string::npos ? "01" : "02";
+    answers[number].push_back(h.answered);
+  }
+  EXPECT_EQ(answers["01"], std::vector<int>{200}) << "reached once, not again on the retry";
+  EXPECT_EQ(answers["02"], (std::vector<int>{500, 200}));
+}
+
 }  // namespace
 }  // namespace bysans
