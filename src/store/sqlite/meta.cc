@@ -50,6 +50,24 @@ void BindAll(Stmt& s, const A&... a) {
   (BindOne(s, ++i, a), ...);
 }
 
+// Replaces the applications a membership or an invitation is restricted to, inside the
+// caller's transaction: `del` (?1 = owner, ?2 = organisation) removes the old rows; `ins`
+// (?1 = owner, ?2 = organisation, ?3 = application) adds one application, only when it is the
+// organisation's. `apps` null: no restriction (nothing is added).
+Status ReplaceAppScope(Db& db, const char* del, const char* ins, const std::vector<Id>* apps,
+                       Id owner, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(auto d, db.Prepare(del));
+  BindAll(*d, owner, org_id);
+  BYSANS_RETURN_IF_ERROR(d->Run());
+  if (apps == nullptr) return Status::Ok();
+  BYSANS_ASSIGN_OR_RETURN(auto i, db.Prepare(ins));
+  for (Id app : *apps) {
+    BindAll(*i, owner, org_id, app);
+    BYSANS_RETURN_IF_ERROR(i->Run());
+  }
+  return Status::Ok();
+}
+
 std::optional<int64_t> OptInt(const Stmt& s, int c) {
   if (s.IsNull(c)) return std::nullopt;
   return s.Int(c);
@@ -628,20 +646,11 @@ Status SqliteStore::PutMembership(const Membership& m) {
                           "role=excluded.role, app_scoped=excluded.app_scoped"));
   BindAll(*st, m.user_id, m.org_id, RoleCode(m.role), int64_t{m.app_scoped ? 1 : 0});
   BYSANS_RETURN_IF_ERROR(st->Run());
-  BYSANS_ASSIGN_OR_RETURN(auto del,
-                          db.Prepare("DELETE FROM membership_apps WHERE user_id=? AND org_id=?"));
-  BindAll(*del, m.user_id, m.org_id);
-  BYSANS_RETURN_IF_ERROR(del->Run());
-  if (m.app_scoped) {
-    // Only applications of the membership's organisation are recorded.
-    BYSANS_ASSIGN_OR_RETURN(
-        auto ins, db.Prepare("INSERT OR IGNORE INTO membership_apps(user_id, org_id, app_id) "
-                             "SELECT ?, ?, id FROM applications WHERE id=? AND org_id=?"));
-    for (Id app : m.app_ids) {
-      BindAll(*ins, m.user_id, m.org_id, app, m.org_id);
-      BYSANS_RETURN_IF_ERROR(ins->Run());
-    }
-  }
+  BYSANS_RETURN_IF_ERROR(
+      ReplaceAppScope(db, "DELETE FROM membership_apps WHERE user_id=?1 AND org_id=?2",
+                      "INSERT OR IGNORE INTO membership_apps(user_id, org_id, app_id) "
+                      "SELECT ?1, ?2, id FROM applications WHERE id=?3 AND org_id=?2",
+                      m.app_scoped ? &m.app_ids : nullptr, m.user_id, m.org_id));
   return txn.Commit();
 }
 
@@ -710,20 +719,13 @@ Result<Invitation> SqliteStore::PutInvitation(Invitation inv) {
   }
   BYSANS_RETURN_IF_ERROR(st->status());
   // Inviting the address again replaces the applications too.
-  BYSANS_ASSIGN_OR_RETURN(auto del,
-                          db.Prepare("DELETE FROM invitation_apps WHERE invitation_id=?"));
-  BindAll(*del, inv.id);
-  BYSANS_RETURN_IF_ERROR(del->Run());
-  if (inv.app_scoped) {
-    // Only applications of the invitation's organisation are recorded.
-    BYSANS_ASSIGN_OR_RETURN(
-        auto ins, db.Prepare("INSERT OR IGNORE INTO invitation_apps(invitation_id, app_id) "
-                             "SELECT ?, id FROM applications WHERE id=? AND org_id=?"));
-    for (Id app : inv.app_ids) {
-      BindAll(*ins, inv.id, app, inv.org_id);
-      BYSANS_RETURN_IF_ERROR(ins->Run());
-    }
-  }
+  BYSANS_RETURN_IF_ERROR(
+      ReplaceAppScope(db,
+                      "DELETE FROM invitation_apps WHERE invitation_id=?1 AND invitation_id IN "
+                      "(SELECT id FROM invitations WHERE org_id=?2)",
+                      "INSERT OR IGNORE INTO invitation_apps(invitation_id, app_id) "
+                      "SELECT ?1, id FROM applications WHERE id=?3 AND org_id=?2",
+                      inv.app_scoped ? &inv.app_ids : nullptr, inv.id, inv.org_id));
   BYSANS_RETURN_IF_ERROR(txn.Commit());
   return inv;
 }
