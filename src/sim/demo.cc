@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/auth.h"
+#include "sim/demo_gateways.h"
 #include "store/decoder_store.h"
 #include "store/rule_store.h"
 
@@ -313,6 +314,7 @@ Result<std::vector<DemoDevice>> SeedDemo(Store& store, Random& random, const Clo
       }
       BYSANS_RETURN_IF_ERROR(SeedDemoRules(store, clock, org->id, app.id, p.kind));
     }
+    BYSANS_RETURN_IF_ERROR(SeedDemoGatewayHistory(store.gateways(), org->id, clock.NowMs()));
     return out;
   }
   // Existing demo: rotate ingest keys so the simulator can post again.

@@ -9,6 +9,7 @@
 
 #include "core/time_format.h"
 #include "lorawan/chirpstack.h"
+#include "sim/demo_gateways.h"
 
 namespace bysans::sim {
 namespace {
@@ -186,6 +187,7 @@ std::string ChirpstackUplinkJson(const DemoDevice& d, const LorawanFrame& frame,
   double rssi = std::round(-95 + 8 * noise(rng));
   double snr = Round(std::clamp(6 + 3 * noise(rng), -15.0, 12.0), 1);
   std::string time = FormatRfc3339(now);
+  const DemoGateway& gw = GatewayOfDevice(d.id);
   nlohmann::json j = {
       {"deduplicationId", dedup},
       {"time", time},
@@ -205,13 +207,13 @@ std::string ChirpstackUplinkJson(const DemoDevice& d, const LorawanFrame& frame,
       {"confirmed", false},
       {"data", EncodeBase64(frame.bytes)},
       {"rxInfo",
-       {{{"gatewayId", "7276ff002e0d3e00"},
+       {{{"gatewayId", gw.id},
          {"uplinkId", static_cast<int64_t>(rng() & 0xffff)},
          {"time", time},
          {"rssi", rssi},
          {"snr", snr},
          {"channel", static_cast<int64_t>(rng() % 8)},
-         {"location", {{"latitude", 56.1572}, {"longitude", 10.2107}}},
+         {"location", {{"latitude", gw.latitude}, {"longitude", gw.longitude}}},
          {"crcStatus", "CRC_OK"}}}},
       {"txInfo",
        {{"frequency", 868100000 + 200000 * static_cast<int64_t>(rng() % 3)},
@@ -251,6 +253,22 @@ void Simulator::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+// A local ChirpStack's gateway messages: each gateway's state once it has carried uplinks (the
+// first rounds: bysans links a gateway to the organisation from its uplinks, about a second
+// later), and its stats every round.
+void Simulator::PublishGatewayEvents(std::vector<int64_t>& carried, int round) {
+  const TimeMs now = clock_.NowMs();
+  for (size_t g = 0; g < carried.size(); ++g) {
+    if (carried[g] == 0 && round > 0) continue;
+    const DemoGateway& gw = DemoGateways()[g];
+    Status st = Status::Ok();
+    if (round < 2) st = publish_(GatewayConnTopic(gw), GatewayConnJson(gw, true));
+    if (st.ok()) st = publish_(GatewayStatsTopic(gw), GatewayStatsJson(gw, now, carried[g], 0));
+    if (!st.ok()) spdlog::debug("simulator: gateway {} events: {}", gw.id, st.message());
+    carried[g] = 0;
+  }
+}
+
 void Simulator::Run() {
   CURL* curl = curl_easy_init();
   if (!curl) {
@@ -263,6 +281,9 @@ void Simulator::Run() {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   bool warned = false;
+  // Uplinks each demo gateway carried since its last stats message.
+  std::vector<int64_t> carried(DemoGateways().size(), 0);
+  int round = 0;
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
@@ -277,6 +298,7 @@ void Simulator::Run() {
         Status st = publish_(topic, ChirpstackUplinkJson(d, frame, fcnt_[i]++, now, rng_));
         if (st.ok()) {
           posted_.fetch_add(1);
+          ++carried[&GatewayOfDevice(d.id) - DemoGateways().data()];
         } else {
           failed_.fetch_add(1);
           if (!warned) {
@@ -305,6 +327,7 @@ void Simulator::Run() {
         }
       }
     }
+    if (publish_) PublishGatewayEvents(carried, round++);
     lock.lock();
     cv_.wait_for(lock, std::chrono::seconds(interval_s_), [&] { return stop_; });
   }

@@ -72,6 +72,7 @@ class Simulator {
 
  private:
   void Run();
+  void PublishGatewayEvents(std::vector<int64_t>& carried, int round);
   std::string base_url_;
   std::vector<DemoDevice> devices_;
   std::vector<DeviceModelSim> models_;

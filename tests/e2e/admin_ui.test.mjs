@@ -407,7 +407,7 @@ test('an admin restricts a member to one application; the member sees only its d
     await m.page.waitForSelector(`text=${classroom.name}`);
     assert.equal(await m.page.locator(`text=${fall.name}`).count(), 0, 'the care device is not listed');
     const nav = await m.page.$$eval('#main-nav a', (as) => as.map((a) => a.getAttribute('href')));
-    for (const hidden of ['/rules', '/decoders', '/integrations', '/targets', '/privacy'])
+    for (const hidden of ['/rules', '/decoders', '/integrations', '/targets', '/privacy', '/gateways'])
       assert.ok(!nav.includes(hidden), `${hidden} is not offered`);
     assert.ok(nav.includes('/alarms') && nav.includes('/devices') && nav.includes('/dashboards'));
     // Dashboards: the one shared with the school, not the organisation's, and no "new" button.

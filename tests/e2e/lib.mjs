@@ -166,5 +166,8 @@ export async function screenPaths(context, org) {
     '/targets', '/open-data', '/privacy', '/decoders', '/admin', '/dashboards', '/dashboards/new'];
   if (devices.length) paths.push(`/devices/${devices[0].id}`, `/devices/${devices[0].id}/edit`);
   if (dashboards.length) paths.push(`/dashboards/${dashboards[0].id}`);
+  const gateways = (await json(await context.request.get(`${BASE}/api/v1/organizations/${org}/gateways`), 200)).items;
+  paths.push('/gateways');
+  if (gateways.length) paths.push(`/gateways/${gateways[0].gatewayId}`);
   return paths;
 }

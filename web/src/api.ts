@@ -58,6 +58,19 @@ export interface Alarm {
   clearComment?: string;
 }
 
+// A LoRaWAN gateway's health (issue 20): from ChirpStack's gateway events and the uplinks it carried.
+export interface Gateway {
+  gatewayId: string; online: boolean | null; stateSince: string | null; firstSeen: string | null;
+  lastSeen: string | null; uplinks: number; location: { latitude: number; longitude: number; altitude: number } | null;
+}
+export interface GatewayStateChange { time: string; online: boolean }
+export interface GatewayStats {
+  start: string; rxPacketsReceived: number; rxPacketsReceivedOk: number; txPacketsReceived: number; txPacketsEmitted: number;
+}
+export interface HeardDevice {
+  deviceId: number; name: string; devEui: string; rssi: number | null; snr: number | null; lastSeen: string; uplinks: number;
+}
+
 type UnauthorizedHandler = () => void;
 let onUnauthorized: UnauthorizedHandler = () => {};
 export function setUnauthorizedHandler(fn: UnauthorizedHandler): void { onUnauthorized = fn; }
@@ -215,6 +228,16 @@ export const api = {
   uiConfig: () => optional<{ tileUrl?: string; tileAttribution?: string }>('/api/v1/ui-config'),
   alarms: (orgId: number, state?: string) =>
     optional<Page<Alarm>>(`/api/v1/organizations/${orgId}/alarms${qs({ state, limit: 200 })}`),
+  gateways: (orgId: number) => request<{ items: Gateway[] }>(`/api/v1/organizations/${orgId}/gateways`).then((r) => r.items),
+  // With its online/offline changes in [from, to] (RFC 3339).
+  gateway: (orgId: number, id: string, from: string, to: string) =>
+    request<Gateway & { history: GatewayStateChange[] }>(
+      `/api/v1/organizations/${orgId}/gateways/${encodeURIComponent(id)}${qs({ from, to })}`),
+  gatewayStats: (orgId: number, id: string, from: string, to: string, bucket: 'hour' | 'day') =>
+    request<{ bucket: string; items: GatewayStats[] }>(
+      `/api/v1/organizations/${orgId}/gateways/${encodeURIComponent(id)}/stats${qs({ from, to, bucket })}`).then((r) => r.items),
+  gatewayDevices: (orgId: number, id: string) =>
+    request<{ items: HeardDevice[] }>(`/api/v1/organizations/${orgId}/gateways/${encodeURIComponent(id)}/devices`).then((r) => r.items),
   dashboards: (orgId: number) => request<{ items: Dashboard[] }>(`/api/v1/organizations/${orgId}/dashboards`),
   dashboard: (id: number) => request<Dashboard>(`/api/v1/dashboards/${id}`),
   createDashboard: (orgId: number, body: DashboardInput) =>

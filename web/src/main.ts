@@ -24,6 +24,8 @@ route('/devices/new', 'form.newTitle', deviceFormScreen);
 route('/devices/:id/edit', 'form.editTitle', deviceFormScreen);
 route('/devices/:id', 'nav.devices', async (root, p) => (await import('./screens/device')).deviceScreen(root, p));
 route('/import', 'nav.import', importScreen);
+route('/gateways', 'nav.gateways', async (root) => (await import('./screens/gateways')).gatewaysScreen(root));
+route('/gateways/:id', 'nav.gateways', async (root, p) => (await import('./screens/gateway')).gatewayScreen(root, p));
 route('/compare', 'nav.compare', async (root) => (await import('./screens/compare')).compareScreen(root));
 route('/alarms', 'nav.alarms', async (root) => (await import('./screens/alarms')).alarmsScreen(root));
 route('/rules', 'nav.rules', async (root) => (await import('./screens/rules')).rulesScreen(root));
@@ -62,7 +64,7 @@ function shell(main: HTMLElement): HTMLElement {
     ['/', 'nav.overview'], ['/dashboards', 'nav.dashboards'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
   ] : [
     ['/', 'nav.overview'], ['/dashboards', 'nav.dashboards'], ['/map', 'nav.map'], ['/devices', 'nav.devices'], ['/compare', 'nav.compare'], ['/alarms', 'nav.alarms'],
-    ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
+    ['/gateways', 'nav.gateways'], ['/rules', 'nav.rules'], ['/decoders', 'nav.decoders'], ['/integrations', 'nav.integrations'],
     ['/targets', 'nav.targets'], ['/open-data', 'nav.openData'], ['/privacy', 'nav.privacy'],
   ];
   if (isAdmin()) links.push(['/admin', 'nav.admin']);

@@ -7,9 +7,10 @@ import 'leaflet.markercluster';
 import 'leaflet/dist/leaflet.css';
 import 'leaflet.markercluster/dist/MarkerCluster.css';
 import { h, field } from '../dom';
-import { api } from '../api';
 import { t, fmtValue, fmtAgo } from '../i18n';
-import { orgData, DeviceRow, Status } from '../state';
+import { orgData, restricted, state, DeviceRow, Status } from '../state';
+import { api, Gateway } from '../api';
+import { STATE_CLASS, gatewayBadge, gatewayState, located as gatewayLocated } from '../gatewayUi';
 import { title, badge, notice } from '../ui';
 
 const OSM = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
@@ -48,11 +49,28 @@ export function deviceMarker(r: DeviceRow, latest: () => Record<string, { value:
   return m;
 }
 
+// A located gateway's marker: a square (devices are round), coloured by its state.
+export function gatewayMarker(g: Gateway): L.Marker {
+  const s = gatewayState(g);
+  const m = L.marker([g.location!.latitude, g.location!.longitude], {
+    icon: L.divIcon({ className: `gw-marker ${STATE_CLASS[s]}`, iconSize: [18, 18] }),
+    title: `${t('gw.one', { id: g.gatewayId })} – ${t(`gw.state.${s}`)}`, alt: g.gatewayId, keyboard: true,
+    zIndexOffset: 1000,
+  });
+  m.bindPopup(() => h('div', { class: 'popup' },
+    h('strong', null, t('gw.one', { id: g.gatewayId })), ' ', gatewayBadge(g),
+    h('div', null, `${t('gw.lastSeen')}: ${g.lastSeen ? fmtAgo(Date.parse(g.lastSeen)) : '–'}`),
+    h('a', { href: `/gateways/${encodeURIComponent(g.gatewayId)}` }, t('gw.open'))));
+  return m;
+}
+
 const STATUSES: Status[] = ['ok', 'silent', 'alarm', 'maintenance', 'unknown'];
 
 export async function mapScreen(root: HTMLElement): Promise<() => void> {
   root.appendChild(title(t('map.title')));
-  const [od, cfg] = await Promise.all([orgData(), api.uiConfig().catch(() => null)]);
+  // Gateways are the organisation's: a member restricted to some applications sees none.
+  const [od, cfg, gateways] = await Promise.all([orgData(), api.uiConfig().catch(() => null),
+    restricted() ? Promise.resolve([] as Gateway[]) : api.gateways(state.orgId).catch(() => [] as Gateway[])]);
   const params = new URLSearchParams(location.search);
   const appSel = h('select', { id: 'map-app' }, h('option', { value: '' }, t('devices.all')),
     od.apps.map((a) => h('option', { value: String(a.id) }, a.name)));
@@ -60,6 +78,9 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
     STATUSES.map((s) => h('option', { value: s }, t(`status.${s}`))));
   appSel.value = od.apps.some((a) => String(a.id) === params.get('app')) ? String(params.get('app')) : '';
   statusSel.value = STATUSES.includes(params.get('status') as Status) ? String(params.get('status')) : '';
+  const gwLocated = gateways.filter(gatewayLocated);
+  const gwBox = h('input', { type: 'checkbox', id: 'map-gateways' }) as HTMLInputElement;
+  gwBox.checked = params.get('gateways') !== '0';
   const count = h('p', { class: 'count', id: 'map-count', 'aria-live': 'polite' });
   const legend = h('ul', { class: 'legend', 'aria-label': t('devices.status') },
     STATUSES.map((s) => h('li', null, badge(s))));
@@ -67,7 +88,9 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
   const located = od.rows.filter((r) => r.d.location && Number.isFinite(r.d.location.lat));
   const missing = od.rows.length - located.length;
   root.append(h('div', { class: 'row filters', role: 'search' },
-    field(t('devices.app'), appSel), field(t('devices.status'), statusSel)), count, legend, mapEl);
+    field(t('devices.app'), appSel), field(t('devices.status'), statusSel),
+    gwLocated.length ? h('label', { class: 'check' }, gwBox, ` ${t('map.gateways', { n: gwLocated.length })}`) : null),
+  count, legend, mapEl);
   if (missing > 0) root.appendChild(notice(t('map.noLocation', { n: missing })));
 
   const map = baseMap(mapEl, cfg);
@@ -85,6 +108,8 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
   });
   const markers = located.map((r) => ({ r, m: deviceMarker(r, () => od.latest.get(r.d.id)?.readings) }));
   map.addLayer(cluster);
+  // The gateways as their own layer, above the devices and never clustered with them.
+  const gwLayer = L.layerGroup(gwLocated.map(gatewayMarker));
   const apply = (fit: boolean) => {
     const app = appSel.value;
     const st = statusSel.value;
@@ -96,11 +121,15 @@ export async function mapScreen(root: HTMLElement): Promise<() => void> {
     const q = new URLSearchParams();
     if (app) q.set('app', app);
     if (st) q.set('status', st);
+    if (gwLocated.length && !gwBox.checked) q.set('gateways', '0');
+    if (gwBox.checked) gwLayer.addTo(map); else gwLayer.remove();
+    mapEl.dataset.gateways = String(gwBox.checked ? gwLocated.length : 0);
     history.replaceState(null, '', q.toString() ? `/map?${q}` : '/map');
     if (fit && shown.length) map.fitBounds(cluster.getBounds(), { padding: [30, 30], maxZoom: 15, animate: false });
   };
   appSel.addEventListener('change', () => apply(true));
   statusSel.addEventListener('change', () => apply(true));
+  gwBox.addEventListener('change', () => apply(false));
   apply(true);
   const ro = new ResizeObserver(() => map.invalidateSize());
   ro.observe(mapEl);
