@@ -806,10 +806,23 @@ json Components() {
                          {"detail", Str()},
                          {"ts", Time()}});
   {  // api/rules.cc, api/alarms.cc, api/actions.cc
-    json kinds = {{"type", "string"}, {"enum", {"expression", "silence", "rate_of_change"}}};
+    json kinds = {{"type", "string"},
+                  {"enum",
+                   {"expression", "silence", "rate_of_change", "gateway_offline",
+                    "gateway_packets"}}};
     json states = {{"type", "string"}, {"enum", {"active", "acknowledged", "cleared"}}};
     json rule = {{"name", Str()},
-                 {"scope", Obj({{"kind", Str()}, {"id", Int()}, {"tag", Str()}})},
+                 {"scope",
+                  Obj({{"kind",
+                        {{"type", "string"},
+                         {"enum", {"device", "application", "device_model", "tag", "gateway"}}}},
+                       {"id", Int()},
+                       {"tag", Str()},
+                       {"gatewayId",
+                        Nullable({{"type", "string"},
+                                  {"description",
+                                   "gateway scope: one gateway of the organisation; absent, "
+                                   "null or \"*\" = all its gateways"}})}})},
                  {"severity", {{"type", "string"}, {"enum", {"info", "warning", "critical"}}}},
                  {"kind", kinds},
                  {"expression", Str()},
@@ -827,7 +840,22 @@ json Components() {
                                {"windowMs", Int()},
                                {"threshold", {{"type", "number"}}},
                                {"direction", Str()}})},
-                 {"actions", {{"type", "array"}, {"items", {{"type", "object"}}}}}};
+                 {"gateway",
+                  Obj({{"offlineMs",
+                        {{"type", "integer"},
+                         {"description",
+                          "gateway_offline: OFFLINE for, or nothing seen for, this long"}}},
+                       {"counter",
+                        {{"type", "string"},
+                         {"enum", {"rx_received_ok", "rx_received", "tx_received", "tx_emitted"}}}},
+                       {"min", Nullable({{"type", "number"}})},
+                       {"max", Nullable({{"type", "number"}})}})},
+                 {"actions",
+                  {{"type", "array"},
+                   {"items", {{"type", "object"}}},
+                   {"description",
+                    "a gateway rule refuses downlink and notify_contacts (no device, no "
+                    "contacts)"}}}};
     s["RuleInput"] = Obj(rule);
     rule["id"] = Int();
     rule["orgId"] = Int();
@@ -859,6 +887,9 @@ json Components() {
                       {"ruleName", Str()},
                       {"deviceId", Int()},
                       {"deviceName", Str()},
+                      {"gatewayId",
+                       Nullable({{"type", "string"},
+                                 {"description", "a gateway rule's alarm (deviceId 0)"}})},
                       {"severity", Str()},
                       {"state", states},
                       {"status",
