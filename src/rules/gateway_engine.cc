@@ -17,7 +17,7 @@ std::string Number(double v) {
   return buf;
 }
 
-int64_t CounterOf(const GatewayCounters& c, GatewayCounter which) {
+int64_t CounterOf(const GatewayHourCounters& c, GatewayCounter which) {
   switch (which) {
     case GatewayCounter::kRxReceivedOk:
       return c.rx_received_ok;

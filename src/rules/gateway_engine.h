@@ -38,9 +38,17 @@
 #include "model/model.h"
 #include "rules/engine.h"
 #include "rules/rule.h"
-#include "store/gateway_store.h"
 
 namespace bysans::rules {
+
+// A gateway's ChirpStack stats counters summed over an hour (store/gateway_store.h's
+// GatewayCounters, copied by the caller: rules/ depends on core/ and model/ only).
+struct GatewayHourCounters {
+  int64_t rx_received = 0;
+  int64_t rx_received_ok = 0;
+  int64_t tx_received = 0;
+  int64_t tx_emitted = 0;
+};
 
 // What the engine needs to know about one gateway of an organisation.
 struct GatewaySnapshot {
@@ -50,7 +58,7 @@ struct GatewaySnapshot {
   TimeMs last_seen_ms = 0;     // its newest uplink or gateway event (0: never)
   // The counters summed over the hour starting at PacketsHourStart(now); nullopt: no stats
   // message in that hour.
-  std::optional<GatewayCounters> last_hour;
+  std::optional<GatewayHourCounters> last_hour;
 };
 
 class GatewayRuleEngine {

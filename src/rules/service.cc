@@ -66,7 +66,7 @@ struct RulesService::Impl {
   GatewayRuleEngine gateway_engine;
   TimeMs next_gateway_eval_ms = 0;  // rules thread only
   // The last complete hour's stats per (organisation, gateway), read once per hour.
-  std::map<std::pair<Id, std::string>, std::pair<TimeMs, std::optional<GatewayCounters>>>
+  std::map<std::pair<Id, std::string>, std::pair<TimeMs, std::optional<GatewayHourCounters>>>
       hour_stats;
 
   // Shared with the pipeline: queuing a batch copies two pointers, nothing else.
@@ -470,7 +470,10 @@ struct RulesService::Impl {
             if (!b.ok()) continue;  // judged at the next evaluation
             cached = {hour, std::nullopt};
             for (const auto& bucket : *b) {
-              if (bucket.start_ms == hour) cached.second = bucket.counters;
+              if (bucket.start_ms != hour) continue;
+              const GatewayCounters& c = bucket.counters;
+              cached.second =
+                  GatewayHourCounters{c.rx_received, c.rx_received_ok, c.tx_received, c.tx_emitted};
             }
           }
           s.last_hour = cached.second;

@@ -143,7 +143,7 @@ TEST(GatewayEngine, PacketsBandOnTheLastCompleteHour) {
   ASSERT_TRUE(e.UpsertRule(PacketsRule(1, 10, 100), nullptr).ok());
   EXPECT_TRUE(e.NeedsStats(kOrg));
   GatewaySnapshot g = Gw(true, kStart - kHour, clock.NowMs());
-  g.last_hour = GatewayCounters{50, 40, 0, 0};
+  g.last_hour = GatewayHourCounters{50, 40, 0, 0};
   EXPECT_TRUE(Eval(e, {g}).empty());  // 40 received ok: inside
   g.last_hour->rx_received_ok = 5;
   auto ev = Eval(e, {g});
@@ -186,7 +186,7 @@ TEST(GatewayEngine, AnHourWithoutStatsCountsAsZeroOnlyWhenOnlineTheWholeHour) {
   // The next hour has stats inside the band: cleared.
   clock.Advance(kHour);
   GatewaySnapshot g = Gw(true, clock.NowMs(), clock.NowMs());
-  g.last_hour = GatewayCounters{3, 3, 0, 0};
+  g.last_hour = GatewayHourCounters{3, 3, 0, 0};
   ev = Eval(e, {g});
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, AlarmEventKind::kClear);
