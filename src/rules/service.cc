@@ -303,6 +303,8 @@ struct RulesService::Impl {
     if (!ev.gateway_id.empty()) {  // the gateway engine judges only its rule's organisation
       auto r = rules.find(ev.rule_id);
       if (ev.device_id == 0 && r != rules.end() && r->second.rule.org_id == ev.org_id) return true;
+      // The clear of a removed rule's alarm: Handle checks the stored alarm's organisation.
+      if (ev.device_id == 0 && r == rules.end() && ev.kind == AlarmEventKind::kClear) return true;
       spdlog::error("rule {} (organisation {}): gateway event of another organisation dropped",
                     ev.rule_id, ev.org_id);
       return false;
@@ -390,6 +392,7 @@ struct RulesService::Impl {
           if (!rec.ok()) continue;  // cleared by hand meanwhile
           w.alarm = std::move(*rec);
         }
+        if (w.alarm.org_id != ev.org_id) continue;  // never another organisation's alarm
         auto a = AlarmFromDoc(w.alarm.doc);
         if (!a.ok() || !ApplyEvent(&*a, ev).ok()) continue;
         SaveToRecord(*a, &w.alarm);
