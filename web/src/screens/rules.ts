@@ -288,11 +288,13 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
       b.scope = sk === 'tag' ? { kind: sk, tag: scopeTag.value.trim() }
         : sk === 'gateway' ? { kind: sk, gatewayId: scopeGateway.value }
           : { kind: sk, id: Number(scopeTarget.value || 0) };
-      if (kind.value === 'gateway_offline') {
-        b.gateway = { offlineMs: Math.round(Number(gwOffline.value || 0) * MIN) };
-      } else if (kind.value === 'gateway_packets') {
-        b.gateway = { counter: gwCounter.value, min: gwMin.value === '' ? null : Number(gwMin.value),
-          max: gwMax.value === '' ? null : Number(gwMax.value) };
+      if (kind.value === 'gateway_offline' || kind.value === 'gateway_packets') {
+        // A device rule turned into a gateway rule leaves no wait or clear expression behind.
+        b.forMs = 0;
+        b.clearExpression = '';
+        b.gateway = kind.value === 'gateway_offline' ? { offlineMs: Math.round(Number(gwOffline.value || 0) * MIN) }
+          : { counter: gwCounter.value, min: gwMin.value === '' ? null : Number(gwMin.value),
+            max: gwMax.value === '' ? null : Number(gwMax.value) };
       } else if (kind.value === 'expression') {
         b.expression = expr.value;
         b.clearExpression = clearExpr.value;
