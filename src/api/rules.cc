@@ -69,8 +69,9 @@ Status CheckScope(ApiContext& ctx, const rules::Scope& s, Id org) {
     case rules::ScopeKind::kGateway:
       // All the organisation's gateways, or one it has seen (its uplinks or gateway events).
       if (!s.gateway_id.empty() && !ctx.store.gateways().GetGatewayHealth(org, s.gateway_id).ok()) {
-        return InvalidArgument("field 'scope.gatewayId' names no gateway of this organisation (a "
-                               "gateway is known once its uplinks or gateway events arrive)");
+        return InvalidArgument(
+            "field 'scope.gatewayId' names no gateway of this organisation (a "
+            "gateway is known once its uplinks or gateway events arrive)");
       }
       return Status::Ok();
   }

@@ -1,9 +1,9 @@
 #include "rules/action_guard.h"
 
-#include "store/gateway_store.h"
-
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "store/gateway_store.h"
 
 namespace bysans::rules {
 namespace {

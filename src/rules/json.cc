@@ -115,13 +115,12 @@ Value ValueFromJson(const json& j) {
 
 Status RuleFromJson(const json& body, Rule* r, json* actions) {
   if (!body.is_object()) return InvalidArgument("the rule must be a JSON object");
-  BYSANS_RETURN_IF_ERROR(
-      CheckKeys(body, "",
-                {"name", "scope", "severity", "kind", "expression", "clearExpression", "forMs",
-                 "remindEveryMs", "enabled", "requireAcknowledge", "silence", "rate", "gateway",
-                 "actions",
-                 // output-only fields, so a GET body can be sent back
-                 "id", "orgId", "createdAt", "updatedAt", "warnings"}));
+  BYSANS_RETURN_IF_ERROR(CheckKeys(
+      body, "",
+      {"name", "scope", "severity", "kind", "expression", "clearExpression", "forMs",
+       "remindEveryMs", "enabled", "requireAcknowledge", "silence", "rate", "gateway", "actions",
+       // output-only fields, so a GET body can be sent back
+       "id", "orgId", "createdAt", "updatedAt", "warnings"}));
   BYSANS_RETURN_IF_ERROR(GetString(body, "name", "", &r->name));
   if (body.contains("scope")) {
     const json& s = body["scope"];

@@ -151,7 +151,8 @@ Status ValidateRule(const Rule& rule, RuleError* error) {
       }
     }
     if (!IsGatewayKind(rule.kind)) {
-      return Bad(error, "kind", "a gateway scope needs the kind gateway_offline or gateway_packets");
+      return Bad(error, "kind",
+                 "a gateway scope needs the kind gateway_offline or gateway_packets");
     }
   } else if (IsGatewayKind(rule.kind)) {
     return Bad(error, "kind",

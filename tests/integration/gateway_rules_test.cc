@@ -46,7 +46,8 @@ class GatewayRulesTest : public MqttTest {
   // An organisation whose device's uplink came through kGw (so the gateway is its), ONLINE.
   int64_t OrgWithOnlineGateway(Peer& cs) {
     int64_t app = CreateApp("Vejle");
-    int64_t org = admin_->Get("/api/v1/applications/" + std::to_string(app)).Json().value("orgId", 0);
+    int64_t org =
+        admin_->Get("/api/v1/applications/" + std::to_string(app)).Json().value("orgId", 0);
     CreateLorawanDevice(app, kEui);
     EXPECT_TRUE(Publish(cs, std::string("application/1/device/") + kEui + "/event/up", Uplink(1)));
     const std::string one = Org(org) + "/gateways/" + kGw;
@@ -74,8 +75,8 @@ TEST_F(GatewayRulesTest, OfflineGatewayRaisesWithinTheDurationClearsWhenBackAndS
   auto bad = admin_->PostJson(Org(org) + "/rules", rule);
   ASSERT_EQ(bad.status, 400) << bad.body;
   EXPECT_NE(bad.body.find("actions[0].type"), std::string::npos) << bad.body;
-  rule["actions"] = json::array(
-      {{{"type", "webhook"}, {"url", hook.url()}, {"on", {"raise", "clear"}}}});
+  rule["actions"] =
+      json::array({{{"type", "webhook"}, {"url", hook.url()}, {"on", {"raise", "clear"}}}});
   auto created = admin_->PostJson(Org(org) + "/rules", rule);
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.Json()["scope"]["gatewayId"], kGw);
@@ -158,20 +159,21 @@ TEST_F(GatewayRulesTest, AllGatewaysScopeAndSilencedRule) {
   ASSERT_EQ(cs.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
   const int64_t org = OrgWithOnlineGateway(cs);
   // Created disabled, silenced, then enabled: the silence holds from the start.
-  auto created = admin_->PostJson(Org(org) + "/rules",
-                                  {{"name", "Alle gateways"},
-                                   {"scope", {{"kind", "gateway"}, {"gatewayId", "*"}}},
-                                   {"kind", "gateway_offline"},
-                                   {"enabled", false},
-                                   {"gateway", {{"offlineMs", 1000}}}});
+  auto created =
+      admin_->PostJson(Org(org) + "/rules", {{"name", "Alle gateways"},
+                                             {"scope", {{"kind", "gateway"}, {"gatewayId", "*"}}},
+                                             {"kind", "gateway_offline"},
+                                             {"enabled", false},
+                                             {"gateway", {{"offlineMs", 1000}}}});
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_FALSE(created.Json()["scope"].contains("gatewayId")) << created.body;
   const int64_t rule_id = created.Json().value("id", 0);
   auto silence = admin_->PostJson(Org(org) + "/silences",
                                   {{"ruleId", rule_id}, {"until", "2999-01-01T00:00:00Z"}});
   ASSERT_EQ(silence.status, 201) << silence.body;
-  ASSERT_EQ(admin_->Request("PATCH", "/api/v1/rules/" + std::to_string(rule_id),
-                            json{{"enabled", true}}.dump(), {"Content-Type: application/json"})
+  ASSERT_EQ(admin_
+                ->Request("PATCH", "/api/v1/rules/" + std::to_string(rule_id),
+                          json{{"enabled", true}}.dump(), {"Content-Type: application/json"})
                 .status,
             200);
   // Silenced: OFFLINE (and silence) raise nothing.

@@ -144,9 +144,8 @@ TEST_F(GatewaySecurityTest, GatewayRulesAndAlarmsStayInTheirOrganisation) {
                              {"kind", "gateway_offline"},
                              {"gateway", {{"offlineMs", 1000}}}};
   // Validation: device actions and device kinds.
-  for (const json& action :
-       {json{{"type", "downlink"}, {"fPort", 1}, {"hex", "01"}},
-        json{{"type", "notify_contacts"}, {"via", "sms"}}}) {
+  for (const json& action : {json{{"type", "downlink"}, {"fPort", 1}, {"hex", "01"}},
+                             json{{"type", "notify_contacts"}, {"via", "sms"}}}) {
     json r = offline_rule;
     r["actions"] = json::array({action});
     auto bad = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules", r);
@@ -179,9 +178,9 @@ TEST_F(GatewaySecurityTest, GatewayRulesAndAlarmsStayInTheirOrganisation) {
 
   // A member of A restricted to A's application (an operator there).
   OrgMember scoped = AddMember(a_.device.org_id, "editor", "gw-scoped");
-  auto restrict = Send(*a_.admin.client, "PUT",
-                       a_.OrgPath() + "/members/" + std::to_string(scoped.user_id),
-                       {{"role", "editor"}, {"applications", {a_.device.app_id}}});
+  auto restrict =
+      Send(*a_.admin.client, "PUT", a_.OrgPath() + "/members/" + std::to_string(scoped.user_id),
+           {{"role", "editor"}, {"applications", {a_.device.app_id}}});
   ASSERT_EQ(restrict.status, 200) << restrict.body;
   auto scoped_rule = Send(*scoped.client, "POST", a_.OrgPath() + "/rules", offline_rule);
   EXPECT_TRUE(scoped_rule.status == 403 || scoped_rule.status == 404) << scoped_rule.body;

@@ -580,7 +580,8 @@ TEST_F(EngineTest, ManyRulesOnOneKeyEachFireOnce) {
     std::string expr = "co2 > ";
     expr += std::to_string(i * 10);
     Rule r = ExprRule(i, expr);
-    r.scope = i % 2 ? Scope{ScopeKind::kDevice, 1, "", ""} : Scope{ScopeKind::kDeviceModel, 20, "", ""};
+    r.scope =
+        i % 2 ? Scope{ScopeKind::kDevice, 1, "", ""} : Scope{ScopeKind::kDeviceModel, 20, "", ""};
     ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
   }
   Send(Dev(1), "co2", 255.0);

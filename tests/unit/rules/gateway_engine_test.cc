@@ -335,8 +335,8 @@ TEST(GatewayRuleJson, RoundTripAndActionsAGatewayCannotHave) {
   EXPECT_EQ(back.gateway.min, 5.0);
 
   // "*" = all gateways; gatewayId on another scope is refused.
-  ASSERT_TRUE(RuleFromJson({{"scope", {{"kind", "gateway"}, {"gatewayId", "*"}}}}, &r, &actions)
-                  .ok());
+  ASSERT_TRUE(
+      RuleFromJson({{"scope", {{"kind", "gateway"}, {"gatewayId", "*"}}}}, &r, &actions).ok());
   EXPECT_TRUE(r.scope.gateway_id.empty());
   EXPECT_FALSE(
       RuleFromJson({{"scope", {{"kind", "device"}, {"id", 1}, {"gatewayId", "aa"}}}}, &r, &actions)
