@@ -206,7 +206,6 @@ TEST(GatewayEngine, SilencedRuleRaisesNothingUntilTheSilenceEnds) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].kind, AlarmEventKind::kRaise);
   // Silenced while active: no reminder, but the clear still comes.
-  Rule r = OfflineRule(1, 10 * kSec);
   ASSERT_TRUE(e.SilenceRule(kOrg, 1, clock.NowMs() + kHour).ok());
   ev = Eval(e, {Gw(true, clock.NowMs(), clock.NowMs())});
   ASSERT_EQ(ev.size(), 1u);
