@@ -33,12 +33,12 @@ struct AlarmRecord {
   Id id = 0;
   Id org_id = 0;
   Id rule_id = 0;
-  Id device_id = 0;        // 0 for a gateway alarm
-  std::string gateway_id;  // a gateway alarm's gateway; empty for a device alarm
+  Id device_id = 0;  // 0 for a gateway alarm
   std::string state;
   TimeMs raised_ms = 0;
   std::string doc;
   bool awaiting_ack = false;
+  std::string gateway_id{};  // a gateway alarm's gateway; empty for a device alarm
 };
 
 struct AlarmFilter {
