@@ -108,7 +108,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     if (r.kind === 'expression') return h('code', null, r.expression ?? '');
     if (r.kind === 'gateway_offline') return t('rules.gwOfflineText', { n: (r.gateway?.offlineMs ?? 0) / MIN });
     if (r.kind === 'gateway_packets') {
-      const g = r.gateway ?? {};
+      const g: NonNullable<Rule['gateway']> = r.gateway ?? {};
       return t('rules.gwPacketsText', { c: t(`rules.gwCounter.${g.counter ?? 'rx_received_ok'}`), min: g.min ?? '–', max: g.max ?? '–' });
     }
     if (r.kind === 'silence') {
