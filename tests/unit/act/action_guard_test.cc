@@ -127,7 +127,7 @@ TEST_F(ActionGuardTest, AGatewayAlarmsRowActsOnlyForItsOrganisationsGateway) {
   ASSERT_TRUE(open.ok()) << open.status().message();
   EXPECT_EQ(open->gateway_id, gw);
   EXPECT_EQ(open->device_id, 0);
-  EXPECT_EQ(store_->rules().FindOpenGatewayAlarm(open->rule_id, "00000000000000bb").code(),
+  EXPECT_EQ(store_->rules().FindOpenGatewayAlarm(open->rule_id, "00000000000000bb").status().code(),
             Code::kNotFound);
 }
 
