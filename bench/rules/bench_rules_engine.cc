@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     r.org_id = 1;
     r.name = "r";
     r.name += std::to_string(i);
-    r.scope = {ScopeKind::kDevice, static_cast<Id>(i % kDevices + 1), ""};
+    r.scope = {ScopeKind::kDevice, static_cast<Id>(i % kDevices + 1), "", ""};
     switch (i % 4) {
       case 0:
         r.expression = "co2 > 1000 and temperature > 24";
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     r.org_id = 1;
     r.name = "wide";
     r.name += std::to_string(k);
-    r.scope = {ScopeKind::kApplication, 1 + k, ""};
+    r.scope = {ScopeKind::kApplication, 1 + k, "", ""};
     if (k < 2) {
       r.expression = wide[k];
     } else {

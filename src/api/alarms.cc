@@ -1,6 +1,9 @@
 // Alarms of an organisation: list (?state=open|active|acknowledged|cleared|
-// awaiting_acknowledge|history, ?deviceId=), one alarm, acknowledge / clear /
-// comment (operator or above).
+// awaiting_acknowledge|history, ?deviceId=, ?gatewayId=), one alarm, acknowledge / clear /
+// comment (operator or above). Gateway alarms (gatewayId set, deviceId 0) are organisation-wide:
+// a member restricted to some applications neither lists nor reaches them.
+#include <cctype>
+
 #include "api/common.h"
 #include "core/time_format.h"
 #include "rules/alarm.h"
@@ -15,6 +18,8 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
   json j = {{"id", rec.id},          {"orgId", rec.org_id},
             {"ruleId", rec.rule_id}, {"deviceId", rec.device_id},
             {"state", rec.state},    {"raisedAt", FormatRfc3339(rec.raised_ms)}};
+  // A gateway alarm (rules/gateway_engine.h): device 0 and the organisation's gateway.
+  j["gatewayId"] = rec.gateway_id.empty() ? json() : json(rec.gateway_id);
   auto rule = ctx.store.rules().GetRule(rec.rule_id);
   j["ruleName"] = "";
   // A rule of another organisation under the same id (ids were reused before migration 13)
@@ -23,7 +28,8 @@ json AlarmJson(ApiContext& ctx, const AlarmRecord& rec) {
     json def = json::parse(rule->definition, nullptr, false);
     if (def.is_object()) j["ruleName"] = def.value("name", "");
   }
-  auto dev = ctx.store.GetDevice(rec.device_id);
+  auto dev = rec.gateway_id.empty() ? ctx.store.GetDevice(rec.device_id)
+                                    : Result<Device>(NotFound("a gateway alarm"));
   // Never another organisation's device name (an alarm raised across organisations before
   // the engine matched by organisation).
   j["deviceName"] = dev.ok() && dev->org_id == rec.org_id ? dev->name : "";
@@ -96,6 +102,11 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
     } catch (...) {
       return InvalidArgument("parameter 'deviceId' must be an id");
     }
+  }
+  if (const std::string* g = req.Query("gatewayId"); g && !g->empty()) {
+    std::string id = *g;
+    for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    f.gateway_id = id;
   }
   BYSANS_ASSIGN_OR_RETURN(auto as, ctx.store.rules().ListAlarms(f, page));
   json items = json::array();

@@ -9,6 +9,7 @@
 #include "core/time_format.h"
 #include "rules/dry_run.h"
 #include "rules/json.h"
+#include "store/gateway_store.h"
 #include "store/rule_store.h"
 
 namespace bysans::api {
@@ -64,6 +65,14 @@ Status CheckScope(ApiContext& ctx, const rules::Scope& s, Id org) {
     }
     case rules::ScopeKind::kTag:
       if (s.tag.empty()) return InvalidArgument("field 'scope.tag' is required for a tag scope");
+      return Status::Ok();
+    case rules::ScopeKind::kGateway:
+      // All the organisation's gateways, or one it has seen (its uplinks or gateway events).
+      if (!s.gateway_id.empty() && !ctx.store.gateways().GetGatewayHealth(org, s.gateway_id).ok()) {
+        return InvalidArgument(
+            "field 'scope.gatewayId' names no gateway of this organisation (a "
+            "gateway is known once its uplinks or gateway events arrive)");
+      }
       return Status::Ok();
   }
   return Status::Ok();
@@ -123,6 +132,8 @@ std::optional<http::Response> Build(ApiContext& ctx, const json& body, Id org, P
   rules::RuleError err;
   s = rules::ValidateRule(p->rule, &err);
   if (!s.ok()) return RuleErrorResponse(s, err);
+  s = rules::CheckActionsForRule(p->rule, p->actions);
+  if (!s.ok()) return http::ErrorResponse(s);
   s = CheckScope(ctx, p->rule.scope, org);
   if (!s.ok()) return http::ErrorResponse(s);
   return std::nullopt;

@@ -107,6 +107,7 @@ class StreamHub {
     if (!created && a.state == "active") event = "updated";
     json ev = {{"event", event},      {"id", a.id},       {"deviceId", a.device_id},
                {"ruleId", a.rule_id}, {"state", a.state}, {"raisedAt", FormatRfc3339(a.raised_ms)}};
+    if (!a.gateway_id.empty()) ev["gatewayId"] = a.gateway_id;
     if (auto doc = rules::AlarmFromDoc(a.doc); doc.ok()) {
       ev["severity"] = rules::SeverityName(doc->severity);
       ev["message"] = doc->message;

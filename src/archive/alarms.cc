@@ -30,14 +30,15 @@ Result<Id> IdField(const json& j, const char* f) {
 void AppendAlarmLine(std::string& out, const AlarmRecord& a) {
   json doc = json::parse(a.doc, nullptr, false);
   if (doc.is_discarded()) doc = json::object();
-  out += json{{"id", a.id},
-              {"rule", a.rule_id},
-              {"device", a.device_id},
-              {"state", a.state},
-              {"awaitingAcknowledge", a.awaiting_ack},
-              {"raisedAt", FormatRfc3339(a.raised_ms)},
-              {"alarm", std::move(doc)}}
-             .dump(-1, ' ', false, json::error_handler_t::replace);
+  json line = {{"id", a.id},
+               {"rule", a.rule_id},
+               {"device", a.device_id},
+               {"state", a.state},
+               {"awaitingAcknowledge", a.awaiting_ack},
+               {"raisedAt", FormatRfc3339(a.raised_ms)},
+               {"alarm", std::move(doc)}};
+  if (!a.gateway_id.empty()) line["gateway"] = a.gateway_id;  // a gateway alarm (device 0)
+  out += line.dump(-1, ' ', false, json::error_handler_t::replace);
   out += '\n';
 }
 
@@ -46,7 +47,21 @@ Status ParseAlarmLine(std::string_view line, AlarmRecord& a) {
   if (j.is_discarded() || !j.is_object()) return InvalidArgument("not a JSON object");
   BYSANS_ASSIGN_OR_RETURN(a.id, IdField(j, "id"));
   BYSANS_ASSIGN_OR_RETURN(a.rule_id, IdField(j, "rule"));
-  BYSANS_ASSIGN_OR_RETURN(a.device_id, IdField(j, "device"));
+  // A gateway alarm: device 0 and its gateway's id (absent in archives before gateway rules).
+  auto gateway = j.find("gateway");
+  if (gateway != j.end()) {
+    if (!gateway->is_string() || gateway->get<std::string>().size() > 64)
+      return Bad("gateway", "must be a gateway id (a string of at most 64 characters)");
+    a.gateway_id = gateway->get<std::string>();
+  }
+  if (!a.gateway_id.empty()) {
+    auto device = j.find("device");
+    if (device == j.end() || !device->is_number_integer() || device->get<Id>() != 0)
+      return Bad("device", "must be 0 for a gateway alarm");
+    a.device_id = 0;
+  } else {
+    BYSANS_ASSIGN_OR_RETURN(a.device_id, IdField(j, "device"));
+  }
   auto state = j.find("state");
   if (state == j.end() || !state->is_string()) return Bad("state", "must be a string");
   a.state = state->get<std::string>();

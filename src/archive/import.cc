@@ -346,7 +346,9 @@ Status ParseFiles(const std::map<std::string, json>& docs, Parsed& p) {
     if (o.ok() && def.contains("scope")) {
       Obj s(def["scope"], at("rules.json", i) + ".definition.scope", err);
       const std::string kind = s.Str("kind");
-      if (s.ok() && kind != "tag") {
+      // Tag and gateway scopes name no object of the archive (a gateway is per organisation and
+      // id; the imported organisation's gateways appear with their events).
+      if (s.ok() && kind != "tag" && kind != "gateway") {
         const Id id = s.IdOf("id");
         const auto& known = kind == "device"        ? dev_ids
                             : kind == "application" ? app_ids
@@ -556,7 +558,8 @@ Status Verify(std::FILE* f, Parsed& p) {
   return ForEachLine(f, p, kAlarms, [&](std::string_view line) -> Status {
     AlarmRecord a;
     BYSANS_RETURN_IF_ERROR(ParseAlarmLine(line, a));
-    if (!devices.count(a.device_id))
+    // A gateway alarm (device 0) names its gateway instead.
+    if (a.gateway_id.empty() && !devices.count(a.device_id))
       return InvalidArgument("field \"device\": " + std::to_string(a.device_id) +
                              " is not in devices.json");
     if (!rules.count(a.rule_id))
@@ -670,7 +673,9 @@ class Writer {
     }
     for (auto& [r, def] : p_.rules) {
       json d = def;
-      if (d.contains("scope") && d["scope"].value("kind", "") != "tag") {
+      const std::string scope_kind =
+          d.contains("scope") && d["scope"].is_object() ? d["scope"].value("kind", "") : "";
+      if (!scope_kind.empty() && scope_kind != "tag" && scope_kind != "gateway") {
         const std::string kind = d["scope"]["kind"];
         const Id old = d["scope"]["id"];
         d["scope"]["id"] = kind == "device"        ? devices_[old]
@@ -764,8 +769,9 @@ class Writer {
     std::sort(order.begin(), order.end(),
               [](const AlarmRecord* a, const AlarmRecord* b) { return a->id < b->id; });
     for (const AlarmRecord* a : order) {
-      BYSANS_ASSIGN_OR_RETURN(AlarmRecord na, RemapAlarm(*a, rep_.org_id, rules_.at(a->rule_id),
-                                                         devices_.at(a->device_id)));
+      const Id device = a->gateway_id.empty() ? devices_.at(a->device_id) : 0;
+      BYSANS_ASSIGN_OR_RETURN(AlarmRecord na,
+                              RemapAlarm(*a, rep_.org_id, rules_.at(a->rule_id), device));
       BYSANS_RETURN_IF_ERROR(store_.rules().CreateAlarm(std::move(na), nullptr).status());
       ++rep_.alarms;
     }

@@ -11,7 +11,9 @@
 namespace bysans::rules {
 
 // Ok when the row's alarm, the alarm's device and the row's rule (if still stored) all
-// belong to entry.org_id, and a downlink names the alarm's device. PermissionDenied naming
+// belong to entry.org_id, and a downlink names the alarm's device; for a gateway alarm, the
+// alarm's gateway is one of entry.org_id (GatewayStore) and the row is no downlink or
+// notify_contacts (a gateway has no device or contacts). PermissionDenied naming
 // what differs otherwise (also when the alarm or the device is gone). Thread-safe.
 Status CheckActionTenancy(Store& store, const OutboxEntry& entry);
 

@@ -54,6 +54,7 @@ Result<Alarm> AlarmFromRaise(const AlarmEvent& raise) {
   a.org_id = raise.org_id;
   a.rule_id = raise.rule_id;
   a.device_id = raise.device_id;
+  a.gateway_id = raise.gateway_id;
   a.severity = raise.severity;
   a.state = AlarmState::kActive;
   a.message = raise.message;
@@ -126,8 +127,9 @@ Status RecordReminder(Alarm* alarm, TimeMs at) {
 }
 
 Status ApplyEvent(Alarm* alarm, const AlarmEvent& event) {
-  if (event.rule_id != alarm->rule_id || event.device_id != alarm->device_id) {
-    return InvalidArgument("event belongs to another (rule, device)");
+  if (event.rule_id != alarm->rule_id || event.device_id != alarm->device_id ||
+      event.gateway_id != alarm->gateway_id) {
+    return InvalidArgument("event belongs to another (rule, device or gateway)");
   }
   switch (event.kind) {
     case AlarmEventKind::kClear:

@@ -55,7 +55,8 @@ struct Alarm {
   Id id = 0;  // assigned by the store
   Id org_id = 0;
   Id rule_id = 0;
-  Id device_id = 0;
+  Id device_id = 0;        // 0 for a gateway alarm
+  std::string gateway_id;  // a gateway alarm's gateway (of org_id); empty for a device alarm
   Severity severity = Severity::kWarning;
   AlarmState state = AlarmState::kActive;
   std::string message;

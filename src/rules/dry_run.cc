@@ -22,6 +22,10 @@ Result<DryRunResult> DryRun(const Rule& rule, const DeviceInfo& device,
                             std::span<const Reading> history, TimeMs end_ms) {
   if (device.org_id != rule.org_id)
     return NotFound("no device with id " + std::to_string(device.id));
+  if (IsGatewayRule(rule)) {
+    return InvalidArgument(
+        "a dry run replays a device's readings; a gateway rule watches gateway events instead");
+  }
   for (size_t i = 1; i < history.size(); ++i) {
     if (history[i].ts < history[i - 1].ts) {
       return InvalidArgument("history must be sorted by time (reading " + std::to_string(i) +

@@ -250,6 +250,9 @@ struct RuleEngine::Impl {
           case ConditionKind::kSilence:
             d.silence.push_back(ref);
             break;
+          case ConditionKind::kGatewayOffline:  // never stored here (UpsertRule)
+          case ConditionKind::kGatewayPackets:
+            break;
         }
       }
     }
@@ -475,6 +478,9 @@ struct RuleEngine::Impl {
       case ConditionKind::kSilence:
         ev.values.emplace_back("last_seen_ms", Value(static_cast<double>(d.last_seen)));
         break;
+      case ConditionKind::kGatewayOffline:
+      case ConditionKind::kGatewayPackets:
+        break;
     }
     events->push_back(std::move(ev));
   }
@@ -489,6 +495,9 @@ struct RuleEngine::Impl {
       case ConditionKind::kSilence:
         return "no message for " +
                FormatNumber(static_cast<double>(SilenceTimeout(cr, d)) / 1000.0) + " s";
+      case ConditionKind::kGatewayOffline:
+      case ConditionKind::kGatewayPackets:
+        break;
     }
     return "";
   }
@@ -562,6 +571,9 @@ struct RuleEngine::Impl {
           cond = now - d.last_seen >= timeout ? Truth::kTrue : Truth::kFalse;
         }
         clear_now = trig == Trigger::kReading;
+        break;
+      case ConditionKind::kGatewayOffline:
+      case ConditionKind::kGatewayPackets:
         break;
     }
 
@@ -638,6 +650,10 @@ RuleEngine::~RuleEngine() = default;
 
 Status RuleEngine::UpsertRule(const Rule& rule, std::vector<AlarmEvent>* events) {
   BYSANS_RETURN_IF_ERROR(ValidateRule(rule));
+  if (IsGatewayRule(rule)) {
+    return InvalidArgument("rule " + std::to_string(rule.id) +
+                           " watches gateways: the gateway engine evaluates it (gateway_engine.h)");
+  }
   Impl& m = *impl_;
   CompiledRule cr;
   cr.rule = rule;

@@ -73,7 +73,8 @@ struct AlarmEvent {
   AlarmEventKind kind = AlarmEventKind::kRaise;
   Id rule_id = 0;
   Id org_id = 0;
-  Id device_id = 0;
+  Id device_id = 0;        // 0 for a gateway alarm
+  std::string gateway_id;  // a gateway alarm's gateway (rules/gateway_engine.h); else empty
   TimeMs ts = 0;
   Severity severity = Severity::kWarning;
   bool require_acknowledge = false;  // RequiresAcknowledge(rule)

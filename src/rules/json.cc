@@ -115,24 +115,37 @@ Value ValueFromJson(const json& j) {
 
 Status RuleFromJson(const json& body, Rule* r, json* actions) {
   if (!body.is_object()) return InvalidArgument("the rule must be a JSON object");
-  BYSANS_RETURN_IF_ERROR(
-      CheckKeys(body, "",
-                {"name", "scope", "severity", "kind", "expression", "clearExpression", "forMs",
-                 "remindEveryMs", "enabled", "requireAcknowledge", "silence", "rate", "actions",
-                 // output-only fields, so a GET body can be sent back
-                 "id", "orgId", "createdAt", "updatedAt", "warnings"}));
+  BYSANS_RETURN_IF_ERROR(CheckKeys(
+      body, "",
+      {"name", "scope", "severity", "kind", "expression", "clearExpression", "forMs",
+       "remindEveryMs", "enabled", "requireAcknowledge", "silence", "rate", "gateway", "actions",
+       // output-only fields, so a GET body can be sent back
+       "id", "orgId", "createdAt", "updatedAt", "warnings"}));
   BYSANS_RETURN_IF_ERROR(GetString(body, "name", "", &r->name));
   if (body.contains("scope")) {
     const json& s = body["scope"];
     if (!s.is_object()) return Bad("scope", "must be an object");
-    BYSANS_RETURN_IF_ERROR(CheckKeys(s, "scope.", {"kind", "id", "tag"}));
+    BYSANS_RETURN_IF_ERROR(CheckKeys(s, "scope.", {"kind", "id", "tag", "gatewayId"}));
     std::string kind = ScopeKindName(r->scope.kind);
     BYSANS_RETURN_IF_ERROR(GetString(s, "kind", "scope.", &kind));
     auto k = ParseScopeKind(kind);
-    if (!k) return Bad("scope.kind", "must be device, application, device_model or tag");
+    if (!k) return Bad("scope.kind", "must be device, application, device_model, tag or gateway");
     r->scope.kind = *k;
     BYSANS_RETURN_IF_ERROR(GetInt(s, "id", "scope.", &r->scope.id));
     BYSANS_RETURN_IF_ERROR(GetString(s, "tag", "scope.", &r->scope.tag));
+    // A scope given replaces the previous one whole: a gateway scope without gatewayId (or "*")
+    // watches all the organisation's gateways.
+    r->scope.gateway_id.clear();
+    if (s.contains("gatewayId") && !s["gatewayId"].is_null()) {
+      BYSANS_RETURN_IF_ERROR(GetString(s, "gatewayId", "scope.", &r->scope.gateway_id));
+      if (r->scope.gateway_id == "*") r->scope.gateway_id.clear();
+      for (char& c : r->scope.gateway_id) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // as ingest stores them
+      }
+    }
+    if (*k != ScopeKind::kGateway && !r->scope.gateway_id.empty()) {
+      return Bad("scope.gatewayId", "is only for a gateway scope");
+    }
   }
   if (body.contains("severity")) {
     std::string sev;
@@ -145,7 +158,11 @@ Status RuleFromJson(const json& body, Rule* r, json* actions) {
     std::string kind;
     BYSANS_RETURN_IF_ERROR(GetString(body, "kind", "", &kind));
     auto k = ParseConditionKind(kind);
-    if (!k) return Bad("kind", "must be expression, silence or rate_of_change");
+    if (!k) {
+      return Bad("kind",
+                 "must be expression, silence, rate_of_change, gateway_offline or "
+                 "gateway_packets");
+    }
     r->kind = *k;
   }
   BYSANS_RETURN_IF_ERROR(GetString(body, "expression", "", &r->expression));
@@ -189,6 +206,33 @@ Status RuleFromJson(const json& body, Rule* r, json* actions) {
       r->rate.direction = *dir;
     }
   }
+  if (body.contains("gateway")) {
+    const json& g = body["gateway"];
+    if (!g.is_object()) return Bad("gateway", "must be an object");
+    BYSANS_RETURN_IF_ERROR(CheckKeys(g, "gateway.", {"offlineMs", "counter", "min", "max"}));
+    BYSANS_RETURN_IF_ERROR(GetInt(g, "offlineMs", "gateway.", &r->gateway.offline_ms));
+    if (g.contains("counter")) {
+      std::string c;
+      BYSANS_RETURN_IF_ERROR(GetString(g, "counter", "gateway.", &c));
+      auto counter = ParseGatewayCounter(c);
+      if (!counter) {
+        return Bad("gateway.counter",
+                   "must be rx_received_ok, rx_received, tx_received or tx_emitted");
+      }
+      r->gateway.counter = *counter;
+    }
+    for (const char* bound : {"min", "max"}) {
+      if (!g.contains(bound)) continue;
+      std::optional<double>& v = bound[1] == 'i' ? r->gateway.min : r->gateway.max;
+      if (g[bound].is_null()) {
+        v.reset();
+        continue;
+      }
+      double d = 0;
+      BYSANS_RETURN_IF_ERROR(GetDouble(g, bound, "gateway.", &d));
+      v = d;
+    }
+  }
   if (body.contains("actions")) {
     BYSANS_RETURN_IF_ERROR(ValidateActions(body["actions"]));
     *actions = body["actions"];
@@ -200,6 +244,8 @@ json RuleToJson(const Rule& r, const json& actions) {
   json scope = {{"kind", ScopeKindName(r.scope.kind)}};
   if (r.scope.kind == ScopeKind::kTag) {
     scope["tag"] = r.scope.tag;
+  } else if (r.scope.kind == ScopeKind::kGateway) {
+    if (!r.scope.gateway_id.empty()) scope["gatewayId"] = r.scope.gateway_id;
   } else {
     scope["id"] = r.scope.id;
   }
@@ -220,6 +266,16 @@ json RuleToJson(const Rule& r, const json& actions) {
   } else if (r.kind == ConditionKind::kSilence) {
     j["silence"] = {{"fixedMs", r.silence.fixed_ms},
                     {"intervalMultiple", r.silence.interval_multiple}};
+  } else if (IsGatewayKind(r.kind)) {
+    json g = json::object();
+    if (r.kind == ConditionKind::kGatewayOffline) {
+      g["offlineMs"] = r.gateway.offline_ms;
+    } else {
+      g["counter"] = GatewayCounterName(r.gateway.counter);
+      g["min"] = r.gateway.min ? json(*r.gateway.min) : json();
+      g["max"] = r.gateway.max ? json(*r.gateway.max) : json();
+    }
+    j["gateway"] = g;
   } else {
     j["rate"] = {{"key", r.rate.key},
                  {"windowMs", r.rate.window_ms},
@@ -376,6 +432,24 @@ Status ValidateActions(const json& actions) {
   return Status::Ok();
 }
 
+Status CheckActionsForRule(const Rule& rule, const json& actions) {
+  if (!IsGatewayRule(rule) || !actions.is_array()) return Status::Ok();
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const std::string type = actions[i].is_object() ? actions[i].value("type", "") : "";
+    if (type == "downlink") {
+      return Bad("actions[" + std::to_string(i) + "].type",
+                 "downlink is not available for a gateway rule: a gateway has no device to send "
+                 "to (use webhook, email, sms or mqtt)");
+    }
+    if (type == "notify_contacts") {
+      return Bad("actions[" + std::to_string(i) + "].type",
+                 "notify_contacts is not available for a gateway rule: a gateway has no "
+                 "responsible contacts (use email or sms with the recipients)");
+    }
+  }
+  return Status::Ok();
+}
+
 json AlarmToDoc(const Alarm& a) {
   json values = json::object();
   for (const auto& [k, v] : a.values) values[k] = ValueToJson(v);
@@ -399,6 +473,7 @@ json AlarmToDoc(const Alarm& a) {
             {"orgId", a.org_id},
             {"ruleId", a.rule_id},
             {"deviceId", a.device_id}};
+  if (!a.gateway_id.empty()) j["gatewayId"] = a.gateway_id;
   if (a.acknowledged_by) j["ackBy"] = *a.acknowledged_by;
   if (a.acknowledged_ms) j["ackMs"] = *a.acknowledged_ms;
   if (a.cleared_ms) j["clearedMs"] = *a.cleared_ms;
@@ -420,6 +495,7 @@ Result<Alarm> AlarmFromDoc(const std::string& doc) {
     a.org_id = j.value("orgId", Id{0});
     a.rule_id = j.value("ruleId", Id{0});
     a.device_id = j.value("deviceId", Id{0});
+    a.gateway_id = j.value("gatewayId", "");
     a.severity = ParseSeverity(j.value("severity", "warning")).value_or(Severity::kWarning);
     a.state = ParseAlarmState(j.value("state", "active")).value_or(AlarmState::kActive);
     a.message = j.value("message", "");

@@ -15,11 +15,15 @@ namespace bysans::rules {
 using json = nlohmann::json;
 
 // A rule definition as the API accepts it:
-//   {"name", "scope": {"kind": "device|application|device_model|tag", "id", "tag"},
-//    "severity", "kind": "expression|silence|rate_of_change", "expression",
+//   {"name", "scope": {"kind": "device|application|device_model|tag|gateway", "id", "tag",
+//    "gatewayId" (gateway scope: one gateway; absent, null or "*": all of the organisation's)},
+//    "severity", "kind": "expression|silence|rate_of_change|gateway_offline|gateway_packets",
+//    "expression",
 //    "clearExpression", "forMs", "remindEveryMs", "enabled",
 //    "silence": {"fixedMs", "intervalMultiple"},
-//    "rate": {"key", "windowMs", "threshold", "direction"}, "actions": [...]}
+//    "rate": {"key", "windowMs", "threshold", "direction"},
+//    "gateway": {"offlineMs"} (gateway_offline) | {"counter", "min", "max"} (gateway_packets),
+//    "actions": [...]}
 // Fields absent from `body` keep their value in `rule`/`actions`. Errors name
 // the field. Does not run ValidateRule.
 Status RuleFromJson(const json& body, Rule* rule, json* actions);
@@ -41,6 +45,11 @@ inline constexpr size_t kMaxActionsPerRule = 10;
 // header value may be null (keep the stored one), "password" null; the output-only and stored-only
 // members are accepted.
 Status ValidateActions(const json& actions);
+
+// The actions a rule of this scope may have: a gateway rule refuses "downlink" and
+// "notify_contacts" (a gateway has no device and no responsible contacts); InvalidArgument
+// naming "actions[i].type". Ok for device rules (ValidateActions checks the rest).
+Status CheckActionsForRule(const Rule& rule, const json& actions);
 
 // The whole alarm as the store keeps it, and back.
 json AlarmToDoc(const Alarm& a);

@@ -19,7 +19,9 @@
 #include "core/time_format.h"
 #include "rules/alarm.h"
 #include "rules/engine.h"
+#include "rules/gateway_engine.h"
 #include "rules/json.h"
+#include "store/gateway_store.h"
 #include "store/rule_store.h"
 
 namespace bysans::rules {
@@ -43,6 +45,16 @@ struct LoadedRule {
   json actions = json::array();
 };
 
+// The alarm an event belongs to: (rule, device) or (rule, gateway).
+struct AlarmKey {
+  Id rule_id = 0;
+  Id device_id = 0;
+  std::string gateway_id;
+  auto operator<=>(const AlarmKey&) const = default;
+};
+AlarmKey KeyOf(const AlarmEvent& ev) { return {ev.rule_id, ev.device_id, ev.gateway_id}; }
+AlarmKey KeyOf(const AlarmRecord& a) { return {a.rule_id, a.device_id, a.gateway_id}; }
+
 }  // namespace
 
 struct RulesService::Impl {
@@ -51,6 +63,11 @@ struct RulesService::Impl {
   RulesServiceOptions opts;
   std::function<void(std::vector<OutboxEntry>)> on_outbox;
   RuleEngine engine;
+  GatewayRuleEngine gateway_engine;
+  TimeMs next_gateway_eval_ms = 0;  // rules thread only
+  // The last complete hour's stats per (organisation, gateway), read once per hour.
+  std::map<std::pair<Id, std::string>, std::pair<TimeMs, std::optional<GatewayHourCounters>>>
+      hour_stats;
 
   // Shared with the pipeline: queuing a batch copies two pointers, nothing else.
   struct Batch {
@@ -77,7 +94,7 @@ struct RulesService::Impl {
 
   Impl(Store& s, const Clock& c, RulesServiceOptions o,
        std::function<void(std::vector<OutboxEntry>)> cb)
-      : store(s), clock(c), opts(o), on_outbox(std::move(cb)), engine(c) {}
+      : store(s), clock(c), opts(o), on_outbox(std::move(cb)), engine(c), gateway_engine(c) {}
 
   Status LoadRule(const RuleRecord& rec, std::vector<AlarmEvent>* events) {
     LoadedRule lr;
@@ -86,7 +103,14 @@ struct RulesService::Impl {
     lr.rule.id = rec.id;
     lr.rule.org_id = rec.org_id;
     lr.rule.enabled = rec.enabled;
-    BYSANS_RETURN_IF_ERROR(engine.UpsertRule(lr.rule, events));
+    // A rule's scope may change between devices and gateways: the other engine forgets it.
+    if (IsGatewayRule(lr.rule)) {
+      BYSANS_RETURN_IF_ERROR(gateway_engine.UpsertRule(lr.rule, events));
+      (void)engine.RemoveRule(rec.id, events);
+    } else {
+      BYSANS_RETURN_IF_ERROR(engine.UpsertRule(lr.rule, events));
+      (void)gateway_engine.RemoveRule(rec.id, events);
+    }
     rules[rec.id] = std::move(lr);
     return Status::Ok();
   }
@@ -110,11 +134,15 @@ struct RulesService::Impl {
       if (!dev.count(key)) engine.SilenceDevice(key.first, key.second, 0);
     }
     for (const auto& [key, until] : rule_silences) {
-      if (!rule.count(key)) (void)engine.SilenceRule(key.first, key.second, 0);
+      if (!rule.count(key)) {
+        (void)engine.SilenceRule(key.first, key.second, 0);
+        (void)gateway_engine.SilenceRule(key.first, key.second, 0);
+      }
     }
     for (const auto& [key, until] : dev) engine.SilenceDevice(key.first, key.second, until);
     for (const auto& [key, until] : rule) {
       Status st = engine.SilenceRule(key.first, key.second, until);
+      if (!st.ok()) st = gateway_engine.SilenceRule(key.first, key.second, until);
       if (!st.ok()) spdlog::debug("silence of rule {} ignored: {}", key.second, st.message());
     }
     device_silences = std::move(dev);
@@ -146,6 +174,10 @@ struct RulesService::Impl {
     while (true) {
       BYSANS_ASSIGN_OR_RETURN(auto alarms, store.rules().ListAlarms(f, ap));
       for (const auto& a : alarms.items) {
+        if (!a.gateway_id.empty()) {
+          (void)gateway_engine.RestoreActive(a.rule_id, a.org_id, a.gateway_id, a.raised_ms);
+          continue;
+        }
         auto d = devices.find(a.device_id);
         if (d == devices.end()) continue;
         (void)engine.RestoreActive(a.rule_id, d->second.info, a.raised_ms);
@@ -160,6 +192,7 @@ struct RulesService::Impl {
   json Context(const AlarmEvent& ev, const Alarm& a, Id alarm_id) {
     const LoadedRule* lr = rules.count(ev.rule_id) ? &rules[ev.rule_id] : nullptr;
     json dev = {{"id", ev.device_id}};
+    if (!ev.gateway_id.empty()) dev = json::object();  // a gateway alarm: no device
     if (auto it = devices.find(ev.device_id); it != devices.end()) {
       const Device& d = *it->second.device;
       dev["name"] = d.name;
@@ -173,13 +206,16 @@ struct RulesService::Impl {
                   {"ruleId", ev.rule_id},
                   {"ruleName", lr ? lr->rule.name : ""},
                   {"deviceId", ev.device_id},
+                  {"gatewayId", ev.gateway_id},
                   {"severity", SeverityName(a.severity)},
                   {"state", AlarmStateName(a.state)},
                   {"event", AlarmEventKindName(ev.kind)},
                   {"message", a.message},
                   {"raisedAt", FormatRfc3339(a.raised_ms)},
                   {"at", FormatRfc3339(ev.ts)}};
-    return {{"alarm", alarm}, {"device", dev}, {"readings", readings}};
+    json out = {{"alarm", alarm}, {"device", dev}, {"readings", readings}};
+    if (!ev.gateway_id.empty()) out["gateway"] = {{"id", ev.gateway_id}};
+    return out;
   }
 
   std::vector<OutboxEntry> OutboxFor(const AlarmEvent& ev, const Alarm& a, Id alarm_id) {
@@ -191,6 +227,9 @@ struct RulesService::Impl {
     for (const auto& act : it->second.actions) {
       json on = act.value("on", json::array({"raise", "clear"}));
       if (std::find(on.begin(), on.end(), event) == on.end()) continue;
+      std::string type = act.value("type", "");
+      // A gateway has no device and no contacts (rule validation refuses these actions).
+      if (!ev.gateway_id.empty() && (type == "downlink" || type == "notify_contacts")) continue;
       if (ctx.is_null()) ctx = Context(ev, a, alarm_id);
       OutboxEntry e;
       e.org_id = ev.org_id;
@@ -200,7 +239,6 @@ struct RulesService::Impl {
       std::string url = act.value("url", "");
       e.target_key = act::TargetKeyOf(url);
       e.spec = act.dump();
-      std::string type = act.value("type", "");
       if (type == "mqtt") {
         // The topic is rendered now; wildcard characters from values are neutralised.
         json spec = act;
@@ -262,6 +300,15 @@ struct RulesService::Impl {
   // The engine matches only devices of the rule's organisation; an event that says otherwise
   // is a bug, never an alarm or an action.
   bool OfRuleOrganisation(const AlarmEvent& ev) const {
+    if (!ev.gateway_id.empty()) {  // the gateway engine judges only its rule's organisation
+      auto r = rules.find(ev.rule_id);
+      if (ev.device_id == 0 && r != rules.end() && r->second.rule.org_id == ev.org_id) return true;
+      // The clear of a removed rule's alarm: Handle checks the stored alarm's organisation.
+      if (ev.device_id == 0 && r == rules.end() && ev.kind == AlarmEventKind::kClear) return true;
+      spdlog::error("rule {} (organisation {}): gateway event of another organisation dropped",
+                    ev.rule_id, ev.org_id);
+      return false;
+    }
     auto it = devices.find(ev.device_id);
     if (it != devices.end() && it->second.info.org_id == ev.org_id) return true;
     if (it == devices.end()) {  // known to the engine only (e.g. silenced before its first message)
@@ -298,12 +345,12 @@ struct RulesService::Impl {
   void Handle(const std::vector<AlarmEvent>& events) {
     std::vector<RuleStore::AlarmWrite> writes;  // not yet committed
     // The newest record of each alarm changed by this call (id 0: created, not yet committed).
-    std::map<std::pair<Id, Id>, AlarmRecord> newest;
+    std::map<AlarmKey, AlarmRecord> newest;
     auto commit = [&] {
       if (writes.empty()) return;
       Status s = WriteAlarmsRetrying(writes);
       for (RuleStore::AlarmWrite& w : writes) {
-        const std::pair<Id, Id> key{w.alarm.rule_id, w.alarm.device_id};
+        const AlarmKey key = KeyOf(w.alarm);
         if (!s.ok() || !w.status.ok()) {
           spdlog::warn("alarm of rule {} not stored: {}", w.alarm.rule_id,
                        (s.ok() ? w.status : s).message());
@@ -317,7 +364,7 @@ struct RulesService::Impl {
     };
     for (const auto& ev : events) {
       if (!OfRuleOrganisation(ev)) continue;
-      const std::pair<Id, Id> key{ev.rule_id, ev.device_id};
+      const AlarmKey key = KeyOf(ev);
       RuleStore::AlarmWrite w;
       if (ev.kind == AlarmEventKind::kRaise) {
         auto a = AlarmFromRaise(ev);
@@ -325,6 +372,7 @@ struct RulesService::Impl {
         w.alarm.org_id = ev.org_id;
         w.alarm.rule_id = ev.rule_id;
         w.alarm.device_id = ev.device_id;
+        w.alarm.gateway_id = ev.gateway_id;
         w.alarm.raised_ms = ev.ts;
         SaveToRecord(*a, &w.alarm);
         w.outbox = OutboxFor(ev, *a, 0);
@@ -338,10 +386,13 @@ struct RulesService::Impl {
           if (it->second.state == "cleared") continue;  // no open alarm (as FindOpenAlarm)
           w.alarm = it->second;
         } else {
-          auto rec = store.rules().FindOpenAlarm(ev.rule_id, ev.device_id);
+          auto rec = ev.gateway_id.empty()
+                         ? store.rules().FindOpenAlarm(ev.rule_id, ev.device_id)
+                         : store.rules().FindOpenGatewayAlarm(ev.rule_id, ev.gateway_id);
           if (!rec.ok()) continue;  // cleared by hand meanwhile
           w.alarm = std::move(*rec);
         }
+        if (w.alarm.org_id != ev.org_id) continue;  // never another organisation's alarm
         auto a = AlarmFromDoc(w.alarm.doc);
         if (!a.ok() || !ApplyEvent(&*a, ev).ok()) continue;
         SaveToRecord(*a, &w.alarm);
@@ -365,6 +416,7 @@ struct RulesService::Impl {
       }
       case RuleStoreChange::Kind::kRuleDeleted:
         (void)engine.RemoveRule(c.id, events);
+        (void)gateway_engine.RemoveRule(c.id, events);
         rules.erase(c.id);
         break;
       case RuleStoreChange::Kind::kSilenceAdded:
@@ -394,6 +446,47 @@ struct RulesService::Impl {
     return k.info;
   }
 
+  // The gateways of every organisation with gateway rules, judged now. A store error skips the
+  // organisation this time (logged); the next evaluation reads again.
+  void EvaluateGateways(std::vector<AlarmEvent>* events) {
+    const TimeMs now = clock.NowMs();
+    const TimeMs hour = GatewayRuleEngine::PacketsHourStart(now);
+    for (Id org : gateway_engine.Organizations()) {
+      auto list = store.gateways().ListGatewayHealth(org);
+      if (!list.ok()) {
+        spdlog::warn("gateway rules of organisation {}: {}", org, list.status().message());
+        continue;
+      }
+      const bool stats = gateway_engine.NeedsStats(org);
+      std::vector<GatewaySnapshot> snaps;
+      snaps.reserve(list->size());
+      for (const GatewayHealth& h : *list) {
+        GatewaySnapshot s;
+        s.gateway_id = h.gateway_id;
+        s.online = h.online;
+        s.state_ms = h.state_ms;
+        s.last_seen_ms = h.last_seen_ms;
+        if (stats) {
+          auto& cached = hour_stats[{org, h.gateway_id}];
+          if (cached.first != hour) {
+            auto b = store.gateways().GatewayStatsHistory(org, h.gateway_id, hour, hour, 3'600'000);
+            if (!b.ok()) continue;  // judged at the next evaluation
+            cached = {hour, std::nullopt};
+            for (const auto& bucket : *b) {
+              if (bucket.start_ms != hour) continue;
+              const GatewayCounters& c = bucket.counters;
+              cached.second =
+                  GatewayHourCounters{c.rx_received, c.rx_received_ok, c.tx_received, c.tx_emitted};
+            }
+          }
+          s.last_hour = cached.second;
+        }
+        snaps.push_back(std::move(s));
+      }
+      gateway_engine.Evaluate(org, snaps, events);
+    }
+  }
+
   void Loop() {
     NameThisThread("rules");
     std::vector<AlarmEvent> events;
@@ -402,6 +495,9 @@ struct RulesService::Impl {
       auto due = engine.NextDueMs();
       TimeMs wait = opts.tick_ms;
       if (due) wait = std::clamp<TimeMs>(*due - clock.NowMs(), 1, opts.tick_ms);
+      if (gateway_engine.rule_count() > 0) {
+        wait = std::clamp<TimeMs>(next_gateway_eval_ms - clock.NowMs(), 1, wait);
+      }
       cv.wait_for(lk, std::chrono::milliseconds(wait),
                   [&] { return stop || !queue.empty() || !changes.empty(); });
       if (stop) return;
@@ -419,6 +515,10 @@ struct RulesService::Impl {
       for (const auto& c : ch) ApplyChange(c, &events);
       for (auto& b : batches) engine.OnReadings(Known(std::move(b.device)), *b.readings, &events);
       engine.OnTick(&events);
+      if (gateway_engine.rule_count() > 0 && clock.NowMs() >= next_gateway_eval_ms) {
+        EvaluateGateways(&events);
+        next_gateway_eval_ms = clock.NowMs() + opts.gateway_eval_ms;
+      }
       if (!events.empty()) Handle(events);
       lk.lock();
       done += batches.size() + ch.size();

@@ -5,6 +5,9 @@
 // Clock. Each AlarmEvent becomes a persisted alarm plus its outbox rows (one
 // transaction); the act::Outbox delivers them. Rule and silence changes made
 // through the RuleStore reach the engine through the store's listener.
+// Rules with a gateway scope go to a GatewayRuleEngine instead, judged every
+// gateway_eval_ms from the GatewayStore (their alarms carry the gateway's id and
+// device 0; downlink and notify_contacts rows are never made for them).
 // Thread-safe.
 #pragma once
 
@@ -26,6 +29,9 @@ struct RulesServiceOptions {
   // After waking for new readings, gather those committed within this time before evaluating
   // them: under load one wake-up per window instead of one per commit (0 = none).
   TimeMs gather_ms = 1;
+  // How often (clock time) the gateway rules (gateway_engine.h) judge the gateways of the
+  // organisations that have them, from GatewayStore; nothing is read without gateway rules.
+  TimeMs gateway_eval_ms = 1000;
 };
 
 class RulesService {

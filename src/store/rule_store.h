@@ -24,7 +24,8 @@ struct RuleRecord {
   TimeMs updated_ms = 0;
 };
 
-// One activation of a rule on a device. `state` is "active", "acknowledged"
+// One activation of a rule on a device, or on a LoRaWAN gateway of the organisation
+// (gateway_id set, device_id 0). `state` is "active", "acknowledged"
 // or "cleared"; `awaiting_ack`: cleared, but its rule requires a person to
 // acknowledge it and nobody has yet (rules/alarm.h); `doc` the JSON of the
 // whole alarm (comments, history, values).
@@ -32,11 +33,12 @@ struct AlarmRecord {
   Id id = 0;
   Id org_id = 0;
   Id rule_id = 0;
-  Id device_id = 0;
+  Id device_id = 0;  // 0 for a gateway alarm
   std::string state;
   TimeMs raised_ms = 0;
   std::string doc;
   bool awaiting_ack = false;
+  std::string gateway_id{};  // a gateway alarm's gateway; empty for a device alarm
 };
 
 struct AlarmFilter {
@@ -48,8 +50,10 @@ struct AlarmFilter {
   // `awaiting_ack` are then ignored).
   bool open = false;
   std::optional<Id> device_id;
+  std::optional<std::string> gateway_id;  // only this gateway's alarms
   // Only alarms of devices of these applications (a member restricted to some applications);
-  // an empty list matches nothing. nullopt = any.
+  // an empty list matches nothing, and never a gateway alarm (gateways are organisation-wide).
+  // nullopt = any.
   std::optional<std::vector<Id>> app_ids;
 };
 
@@ -149,6 +153,8 @@ class RuleStore {
   virtual Result<AlarmRecord> GetAlarm(Id id) = 0;
   // The not-cleared alarm of (rule, device), NotFound if none.
   virtual Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) = 0;
+  // The not-cleared alarm of (rule, gateway), NotFound if none.
+  virtual Result<AlarmRecord> FindOpenGatewayAlarm(Id rule_id, const std::string& gateway_id) = 0;
   // Newest first.
   virtual Result<Paged<AlarmRecord>> ListAlarms(const AlarmFilter& f, Page page) = 0;
 

@@ -133,5 +133,98 @@ TEST_F(GatewaySecurityTest, GatewayEventsOnOwnBrokerCreateNothingForUnknownOrSha
   EXPECT_EQ(a_heard.body.find("b2b2b2b2b2b2b2b2"), std::string::npos) << a_heard.body;
 }
 
+// Gateway-scope rules and their alarms (rules/gateway_engine.h): B's members cannot put a rule
+// on A's gateway (in A or with A's gateway id in B) nor read, acknowledge or list A's gateway
+// alarm; A's viewer cannot create gateway rules; a member of A restricted to some applications
+// neither sees A's gateway alarms (gateways are organisation-wide) nor creates gateway rules;
+// a gateway rule refuses device actions with 400 naming the field.
+TEST_F(GatewaySecurityTest, GatewayRulesAndAlarmsStayInTheirOrganisation) {
+  const json offline_rule = {{"name", "A gateway nede"},
+                             {"scope", {{"kind", "gateway"}, {"gatewayId", kGwA}}},
+                             {"kind", "gateway_offline"},
+                             {"gateway", {{"offlineMs", 1000}}}};
+  // Validation: device actions and device kinds.
+  for (const json& action : {json{{"type", "downlink"}, {"fPort", 1}, {"hex", "01"}},
+                             json{{"type", "notify_contacts"}, {"via", "sms"}}}) {
+    json r = offline_rule;
+    r["actions"] = json::array({action});
+    auto bad = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules", r);
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_NE(bad.body.find("actions[0].type"), std::string::npos) << bad.body;
+  }
+  json mixed = offline_rule;
+  mixed["scope"] = {{"kind", "device"}, {"id", a_.device.device_id}};
+  auto bad_kind = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules", mixed);
+  EXPECT_EQ(bad_kind.status, 400) << bad_kind.body;
+  EXPECT_EQ(bad_kind.Json()["error"].value("field", ""), "kind") << bad_kind.body;
+
+  // A's viewer may not create it; A's editor may.
+  EXPECT_EQ(Send(*a_.viewer.client, "POST", a_.OrgPath() + "/rules", offline_rule).status, 403);
+  auto created = Send(*a_.editor.client, "POST", a_.OrgPath() + "/rules", offline_rule);
+  ASSERT_EQ(created.status, 201) << created.body;
+
+  // B's members: not in A, and in B A's gateway id names no gateway of B.
+  for (OrgMember* m : {&b_.admin, &b_.editor}) {
+    auto in_a = Send(*m->client, "POST", a_.OrgPath() + "/rules", offline_rule);
+    EXPECT_TRUE(in_a.status == 403 || in_a.status == 404) << in_a.status << in_a.body;
+    auto in_b = Send(*m->client, "POST", b_.OrgPath() + "/rules", offline_rule);
+    EXPECT_EQ(in_b.status, 400) << in_b.body;
+    EXPECT_NE(in_b.body.find("scope.gatewayId"), std::string::npos) << in_b.body;
+  }
+  // B's rule on all of B's gateways: never about A's.
+  json b_all = offline_rule;
+  b_all["scope"] = {{"kind", "gateway"}};
+  ASSERT_EQ(Send(*b_.editor.client, "POST", b_.OrgPath() + "/rules", b_all).status, 201);
+
+  // A member of A restricted to A's application (an operator there).
+  OrgMember scoped = AddMember(a_.device.org_id, "editor", "gw-scoped");
+  auto restrict =
+      Send(*a_.admin.client, "PUT", a_.OrgPath() + "/members/" + std::to_string(scoped.user_id),
+           {{"role", "editor"}, {"applications", {a_.device.app_id}}});
+  ASSERT_EQ(restrict.status, 200) << restrict.body;
+  auto scoped_rule = Send(*scoped.client, "POST", a_.OrgPath() + "/rules", offline_rule);
+  EXPECT_TRUE(scoped_rule.status == 403 || scoped_rule.status == 404) << scoped_rule.body;
+
+  // A's gateway goes OFFLINE: A's alarm.
+  ASSERT_TRUE(
+      Publish(std::string("eu868/gateway/") + kGwA + "/state/conn", R"({"state":"OFFLINE"})"));
+  int64_t alarm_id = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = a_.viewer.client->Get(a_.OrgPath() + "/alarms?state=active");
+    if (r.status != 200 || r.Json()["items"].empty()) return false;
+    alarm_id = r.Json()["items"][0].value("id", int64_t{0});
+    return r.Json()["items"][0].value("gatewayId", "") == kGwA;
+  })) << server_->log();
+  const std::string one = "/api/v1/alarms/" + std::to_string(alarm_id);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // B's rule had its chances
+
+  for (OrgMember* m : {&b_.admin, &b_.editor, &b_.viewer}) {
+    EXPECT_EQ(m->client->Get(one).status, 404);
+    auto list_a = m->client->Get(a_.OrgPath() + "/alarms");
+    EXPECT_TRUE(list_a.status == 403 || list_a.status == 404) << list_a.status;
+    EXPECT_EQ(list_a.body.find(kGwA), std::string::npos);
+    auto list_b = m->client->Get(b_.OrgPath() + "/alarms");
+    EXPECT_EQ(list_b.status, 200) << list_b.body;
+    EXPECT_TRUE(list_b.Json()["items"].empty()) << list_b.body;
+    auto by_gw = m->client->Get(b_.OrgPath() + "/alarms?gatewayId=" + kGwA);
+    EXPECT_TRUE(by_gw.Json()["items"].empty()) << by_gw.body;
+    EXPECT_EQ(Send(*m->client, "POST", one + "/acknowledge", json::object()).status, 404);
+    EXPECT_EQ(Send(*m->client, "POST", one + "/comment", {{"comment", "x"}}).status, 404);
+  }
+  // The restricted member: not listed, not reachable.
+  auto scoped_list = scoped.client->Get(a_.OrgPath() + "/alarms");
+  EXPECT_EQ(scoped_list.status, 200) << scoped_list.body;
+  EXPECT_EQ(scoped_list.body.find(kGwA), std::string::npos) << scoped_list.body;
+  auto scoped_gw = scoped.client->Get(a_.OrgPath() + "/alarms?gatewayId=" + kGwA);
+  EXPECT_EQ(scoped_gw.body.find(kGwA), std::string::npos) << scoped_gw.body;
+  EXPECT_EQ(scoped.client->Get(one).status, 404);
+  EXPECT_EQ(Send(*scoped.client, "POST", one + "/acknowledge", json::object()).status, 404);
+  // A's own viewer sees it; nothing was changed by the attempts.
+  auto a_view = a_.viewer.client->Get(one);
+  ASSERT_EQ(a_view.status, 200);
+  EXPECT_FALSE(a_view.Json().value("acknowledged", true));
+  EXPECT_TRUE(a_view.Json()["comments"].empty());
+}
+
 }  // namespace
 }  // namespace bysans::testing

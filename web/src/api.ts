@@ -50,6 +50,8 @@ export interface AuditEntry {
 }
 export interface Alarm {
   id: number; deviceId?: number; deviceName?: string; ruleName?: string; severity?: string;
+  // A gateway rule's alarm (issue 20): the organisation's gateway, deviceId 0.
+  gatewayId?: string | null;
   state?: string; message?: string; raisedAt?: string; ts?: string; acknowledgedAt?: string | null;
   acknowledgedBy?: string | null; acknowledgeComment?: string; clearedAt?: string | null; clearedBy?: string | null;
   // The two dimensions (server ≥ issue 21): cleared or not, acknowledged or not; a cleared alarm whose rule

@@ -85,6 +85,18 @@ Status AddAlarmAwaitingAck(Db& db) {
   return db.Exec("ALTER TABLE alarms ADD COLUMN awaiting_ack INTEGER NOT NULL DEFAULT 0");
 }
 
+// Migration 35 (issue 20, gateway rules): an alarm of a rule with a gateway scope names its
+// gateway (device_id 0); device alarms keep ''. Added only where missing (re-runnable: the lead
+// may renumber it); also run after the list, since migration 13 rebuilds the alarms table.
+Status AddAlarmGateway(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "alarms", "gateway_id"));
+  if (!present) {
+    BYSANS_RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE alarms ADD COLUMN gateway_id TEXT NOT NULL DEFAULT ''"));
+  }
+  return db.Exec("CREATE INDEX IF NOT EXISTS alarms_gateway ON alarms(rule_id, gateway_id, state)");
+}
+
 // Migration 29 (issue 21 §2): access per application. A membership restricted to some
 // applications (memberships.app_scoped) lists them in membership_apps; deleting an application
 // or the membership removes its rows, and a restricted membership without rows reaches nothing.
@@ -630,6 +642,9 @@ CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
       {"SELECT 1;", AddInvitationScope},
       // 33: a public dashboard (AddDashboardPublished).
       {"SELECT 1;", AddDashboardPublished},
+      // 35 (the next entry of this list; the lead renumbers at merge): the gateway of a gateway
+      // rule's alarm (AddAlarmGateway).
+      {"SELECT 1;", AddAlarmGateway},
   };
   return kList;
 }
@@ -667,6 +682,7 @@ Result<int> Migrate(Db& db, int64_t now_ms) {
   // Also after the list: a store that re-runs migration 13 (which rebuilds the alarms table)
   // after 26 was recorded.
   BYSANS_RETURN_IF_ERROR(AddAlarmAwaitingAck(db));
+  BYSANS_RETURN_IF_ERROR(AddAlarmGateway(db));
   return applied;
 }
 

@@ -33,10 +33,11 @@ AlarmRecord AlarmFrom(const Stmt& s) {
   a.raised_ms = s.Int(5);
   a.doc = s.Text(6);
   a.awaiting_ack = s.Int(7) != 0;
+  a.gateway_id = s.Text(8);
   return a;
 }
 constexpr const char* kAlarmCols =
-    "id, org_id, rule_id, device_id, state, raised_ms, doc, awaiting_ack";
+    "id, org_id, rule_id, device_id, state, raised_ms, doc, awaiting_ack, gateway_id";
 
 SilenceRecord SilenceFrom(const Stmt& q) {
   SilenceRecord s;
@@ -165,7 +166,7 @@ class SqliteRuleStore final : public RuleStore {
     {
       BYSANS_ASSIGN_OR_RETURN(
           auto q, db.Prepare("INSERT INTO alarms(org_id, rule_id, device_id, state, raised_ms, "
-                             "doc, awaiting_ack) VALUES(?,?,?,?,?,?,?)"));
+                             "doc, awaiting_ack, gateway_id) VALUES(?,?,?,?,?,?,?,?)"));
       BYSANS_RETURN_IF_ERROR(q->Bind(1, a.org_id)
                                  .Bind(2, a.rule_id)
                                  .Bind(3, a.device_id)
@@ -173,6 +174,7 @@ class SqliteRuleStore final : public RuleStore {
                                  .Bind(5, a.raised_ms)
                                  .Bind(6, a.doc)
                                  .Bind(7, a.awaiting_ack)
+                                 .Bind(8, a.gateway_id)
                                  .Run());
       a.id = db.LastInsertId();
     }
@@ -289,6 +291,20 @@ class SqliteRuleStore final : public RuleStore {
     return AlarmFrom(*q);
   }
 
+  Result<AlarmRecord> FindOpenGatewayAlarm(Id rule_id, const std::string& gateway_id) override {
+    if (gateway_id.empty()) return NotFound("no open alarm");
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(std::string("SELECT ") + kAlarmCols +
+                                                " FROM alarms WHERE rule_id=? AND gateway_id=? "
+                                                "AND state!='cleared' ORDER BY id DESC LIMIT 1"));
+    q->Bind(1, rule_id).Bind(2, gateway_id);
+    if (!q->Step()) {
+      BYSANS_RETURN_IF_ERROR(q->status());
+      return NotFound("no open alarm");
+    }
+    return AlarmFrom(*q);
+  }
+
   Result<Paged<AlarmRecord>> ListAlarms(const AlarmFilter& f, Page page) override {
     std::string where = " WHERE 1=1";
     if (f.org_id) where += " AND org_id=" + std::to_string(*f.org_id);
@@ -296,7 +312,13 @@ class SqliteRuleStore final : public RuleStore {
     if (f.app_ids) {
       std::string ids;
       for (Id a : *f.app_ids) ids += (ids.empty() ? "" : ",") + std::to_string(a);
-      where += " AND device_id IN (SELECT id FROM devices WHERE app_id IN (" + ids + "))";
+      where += " AND gateway_id='' AND device_id IN (SELECT id FROM devices WHERE app_id IN (" +
+               ids + "))";
+    }
+    std::vector<std::string> binds;  // in the order of the ?s below
+    if (f.gateway_id) {
+      where += " AND gateway_id=?";
+      binds.push_back(*f.gateway_id);
     }
     const std::vector<std::string> none;
     const std::vector<std::string>& states = f.open ? none : f.states;
@@ -309,20 +331,21 @@ class SqliteRuleStore final : public RuleStore {
       where += " AND state IN (";
       for (size_t i = 0; i < states.size(); ++i) where += i ? ",?" : "?";
       where += ")";
+      binds.insert(binds.end(), states.begin(), states.end());
     }
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Paged<AlarmRecord> out;
     {
       BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT count(*) FROM alarms" + where));
-      for (size_t i = 0; i < states.size(); ++i) q->Bind(static_cast<int>(i) + 1, states[i]);
+      for (size_t i = 0; i < binds.size(); ++i) q->Bind(static_cast<int>(i) + 1, binds[i]);
       if (q->Step()) out.total = q->Int(0);
       BYSANS_RETURN_IF_ERROR(q->status());
     }
     BYSANS_ASSIGN_OR_RETURN(
         auto q, db->Prepare(std::string("SELECT ") + kAlarmCols + " FROM alarms" + where +
                             " ORDER BY id DESC LIMIT ? OFFSET ?"));
-    int n = static_cast<int>(states.size());
-    for (int i = 0; i < n; ++i) q->Bind(i + 1, states[static_cast<size_t>(i)]);
+    int n = static_cast<int>(binds.size());
+    for (int i = 0; i < n; ++i) q->Bind(i + 1, binds[static_cast<size_t>(i)]);
     q->Bind(n + 1, ClampLimit(page.limit)).Bind(n + 2, std::max<int64_t>(0, page.offset));
     while (q->Step()) out.items.push_back(AlarmFrom(*q));
     BYSANS_RETURN_IF_ERROR(q->status());

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "act/outbox.h"
+#include "store/gateway_store.h"
 #include "unit/act/store_fixture.h"
 
 namespace bysans {
@@ -80,6 +81,54 @@ TEST_F(ActionGuardTest, ARowActsOnlyOnADeviceOfItsOrganisation) {
   auto delivered = store_->rules().ListDeliveryLog(org_, Page{});
   ASSERT_EQ(delivered->items.size(), 1u);
   EXPECT_TRUE(delivered->items[0].ok);
+}
+
+// A gateway rule's alarm (device 0, gateway id): its rows act only for the organisation that has
+// the gateway, and never as a downlink or notify_contacts (a gateway has no device or contacts).
+TEST_F(ActionGuardTest, AGatewayAlarmsRowActsOnlyForItsOrganisationsGateway) {
+  const std::string gw = "0016c001f0001234";
+  ASSERT_TRUE(store_->gateways().RecordGatewayState(org_, gw, false, clock_.NowMs()).ok());
+  auto row = [&](Id org, const json& spec) {
+    RuleRecord r;
+    r.org_id = org;
+    r.definition = json{{"name", "gw"},
+                        {"scope", {{"kind", "gateway"}, {"gatewayId", gw}}},
+                        {"kind", "gateway_offline"},
+                        {"gateway", {{"offlineMs", 60000}}}}
+                       .dump();
+    Id rule = store_->rules().CreateRule(r)->id;
+    AlarmRecord a{0, org, rule, 0, "active", clock_.NowMs(), "{}"};
+    a.gateway_id = gw;
+    std::vector<OutboxEntry> box(1);
+    box[0].org_id = org;
+    box[0].rule_id = rule;
+    box[0].event = "raise";
+    box[0].target_key = "http://hook.example";
+    box[0].spec = spec.dump();
+    box[0].next_attempt_ms = clock_.NowMs();
+    EXPECT_TRUE(store_->rules().CreateAlarm(a, &box).ok());
+    return box[0];
+  };
+  const json webhook = {{"type", "webhook"}, {"url", "http://hook.example/h"}};
+  EXPECT_TRUE(rules::CheckActionTenancy(*store_, row(org_, webhook)).ok());
+  // The same gateway id in another organisation that never saw it: not its gateway.
+  EXPECT_EQ(rules::CheckActionTenancy(*store_, row(other_, webhook)).code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(rules::CheckActionTenancy(
+                *store_, row(org_, {{"type", "downlink"}, {"deviceId", device_.id}, {"hex", "01"}}))
+                .code(),
+            Code::kPermissionDenied);
+  EXPECT_EQ(
+      rules::CheckActionTenancy(*store_, row(org_, {{"type", "notify_contacts"}, {"via", "sms"}}))
+          .code(),
+      Code::kPermissionDenied);
+  // The stored alarm keeps its gateway (FindOpenGatewayAlarm) and device 0.
+  auto open = store_->rules().FindOpenGatewayAlarm(row(org_, webhook).rule_id, gw);
+  ASSERT_TRUE(open.ok()) << open.status().message();
+  EXPECT_EQ(open->gateway_id, gw);
+  EXPECT_EQ(open->device_id, 0);
+  EXPECT_EQ(store_->rules().FindOpenGatewayAlarm(open->rule_id, "00000000000000bb").status().code(),
+            Code::kNotFound);
 }
 
 }  // namespace

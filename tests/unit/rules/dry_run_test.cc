@@ -24,7 +24,7 @@ Rule Co2Rule() {
   r.id = 1;
   r.org_id = 7;
   r.name = "co2";
-  r.scope = {ScopeKind::kApplication, 99, ""};  // ignored by the dry run
+  r.scope = {ScopeKind::kApplication, 99, "", ""};  // ignored by the dry run
   r.expression = "co2 > 1000";
   r.clear_expression = "co2 < 900";
   return r;

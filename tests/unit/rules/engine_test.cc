@@ -18,7 +18,7 @@ Rule ExprRule(Id id, std::string expr, std::string clear = "") {
   r.id = id;
   r.org_id = 7;
   r.name = "rule" + std::to_string(id);
-  r.scope = {ScopeKind::kApplication, 10, ""};
+  r.scope = {ScopeKind::kApplication, 10, "", ""};
   r.severity = Severity::kCritical;
   r.kind = ConditionKind::kExpression;
   r.expression = std::move(expr);
@@ -31,7 +31,7 @@ Rule SilenceRule(Id id, TimeMs fixed_ms, double multiple = 0) {
   r.id = id;
   r.org_id = 7;
   r.name = "silent";
-  r.scope = {ScopeKind::kApplication, 10, ""};
+  r.scope = {ScopeKind::kApplication, 10, "", ""};
   r.kind = ConditionKind::kSilence;
   r.silence.fixed_ms = fixed_ms;
   r.silence.interval_multiple = multiple;
@@ -339,7 +339,7 @@ TEST_F(EngineTest, RateOfChange) {
   r.id = 3;
   r.org_id = 7;
   r.name = "filling fast";
-  r.scope = {ScopeKind::kDevice, 1, ""};
+  r.scope = {ScopeKind::kDevice, 1, "", ""};
   r.kind = ConditionKind::kRateOfChange;
   r.rate = {"level", 10 * kMin, 20, Direction::kRise};
   ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
@@ -369,7 +369,7 @@ TEST_F(EngineTest, RateOfChangeUsesReadingTimestampsInOneBatch) {
   r.id = 3;
   r.org_id = 7;
   r.name = "drop";
-  r.scope = {ScopeKind::kDevice, 1, ""};
+  r.scope = {ScopeKind::kDevice, 1, "", ""};
   r.kind = ConditionKind::kRateOfChange;
   r.rate = {"t", kMin, 5, Direction::kFall};
   ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
@@ -382,7 +382,7 @@ TEST_F(EngineTest, RateOfChangeUsesReadingTimestampsInOneBatch) {
 
 TEST_F(EngineTest, BatteryThresholdByTag) {
   Rule r = ExprRule(4, "battery < 20");
-  r.scope = {ScopeKind::kTag, 0, "classroom"};
+  r.scope = {ScopeKind::kTag, 0, "classroom", ""};
   ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
   DeviceInfo untagged = Dev(2);
   untagged.tags.clear();
@@ -400,14 +400,14 @@ TEST_F(EngineTest, ARuleSeesOnlyDevicesOfItsOrganisation) {
   const Id kOrgA = 7, kOrgB = 8;
   Rule tag = ExprRule(1, "co2 > 1000");
   tag.org_id = kOrgB;
-  tag.scope = {ScopeKind::kTag, 0, "classroom"};
+  tag.scope = {ScopeKind::kTag, 0, "classroom", ""};
   ASSERT_TRUE(engine_.UpsertRule(tag, &events_).ok());
   ScopeKind kinds[] = {ScopeKind::kApplication, ScopeKind::kDeviceModel, ScopeKind::kDevice};
   Id ids[] = {10, 20, 1};  // A's application, model and device
   for (int i = 0; i < 3; ++i) {
     Rule r = ExprRule(2 + i, "co2 > 1000");
     r.org_id = kOrgB;
-    r.scope = {kinds[i], ids[i], ""};
+    r.scope = {kinds[i], ids[i], "", ""};
     ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
   }
   DeviceInfo a = Dev(1);  // organisation A (7), tag "classroom", application 10, model 20
@@ -451,9 +451,9 @@ TEST_F(EngineTest, AnotherOrganisationCannotSilence) {
 
 TEST_F(EngineTest, ScopesByDeviceAndModel) {
   Rule by_dev = ExprRule(1, "rssi < -120");
-  by_dev.scope = {ScopeKind::kDevice, 2, ""};
+  by_dev.scope = {ScopeKind::kDevice, 2, "", ""};
   Rule by_model = ExprRule(2, "decode_errors_in_row >= 3");
-  by_model.scope = {ScopeKind::kDeviceModel, 20, ""};
+  by_model.scope = {ScopeKind::kDeviceModel, 20, "", ""};
   ASSERT_TRUE(engine_.UpsertRule(by_dev, &events_).ok());
   ASSERT_TRUE(engine_.UpsertRule(by_model, &events_).ok());
   Send(Dev(1), "rssi", -130.0);
@@ -542,7 +542,7 @@ TEST_F(EngineTest, OlderReadingDoesNotReplaceLatest) {
 TEST_F(EngineTest, RulesAddedAfterDevicesAreSeenApply) {
   Send(Dev(1), "co2", 1500.0);  // known device, no rules yet
   Rule by_tag = ExprRule(2, "co2 > 1000");
-  by_tag.scope = {ScopeKind::kTag, 0, "classroom"};  // a tag no rule used before
+  by_tag.scope = {ScopeKind::kTag, 0, "classroom", ""};  // a tag no rule used before
   ASSERT_TRUE(engine_.UpsertRule(by_tag, &events_).ok());
   ASSERT_TRUE(engine_.UpsertRule(SilenceRule(5, kHour), &events_).ok());
   EXPECT_EQ(Take(), V{});  // expression rules wait for the next reading
@@ -580,7 +580,8 @@ TEST_F(EngineTest, ManyRulesOnOneKeyEachFireOnce) {
     std::string expr = "co2 > ";
     expr += std::to_string(i * 10);
     Rule r = ExprRule(i, expr);
-    r.scope = i % 2 ? Scope{ScopeKind::kDevice, 1, ""} : Scope{ScopeKind::kDeviceModel, 20, ""};
+    r.scope =
+        i % 2 ? Scope{ScopeKind::kDevice, 1, "", ""} : Scope{ScopeKind::kDeviceModel, 20, "", ""};
     ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
   }
   Send(Dev(1), "co2", 255.0);

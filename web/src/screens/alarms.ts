@@ -100,7 +100,9 @@ export async function alarmsScreen(root: HTMLElement): Promise<() => void> {
     } catch (e) { msg.replaceChildren(notice(errorText(e), 'error')); }
   };
   const cells = (a: Alarm): Array<Node | string> => [fmtDate(a.raisedAt ?? a.ts),
-    a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || devName(a.deviceId)) : '–',
+    a.gatewayId ? h('a', { class: 'alarm-gateway', href: `/gateways/${encodeURIComponent(a.gatewayId)}` },
+      `${t('alarms.gateway')} ${a.gatewayId}`)
+      : a.deviceId ? h('a', { href: `/devices/${a.deviceId}` }, a.deviceName || devName(a.deviceId)) : '–',
     severityBadge(a.severity), a.message || a.ruleName || '', stateText(a), handledBy(a)];
   const heads = [t('alarms.raised'), t('alarms.device'), t('alarms.severity'), t('alarms.message'), t('devices.status'),
     t('alarms.handled')];

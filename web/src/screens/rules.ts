@@ -8,21 +8,23 @@ import { t, fmtDate } from '../i18n';
 import { state, canEdit, orgData } from '../state';
 import { title, section, table, notice, unavailable, errorText } from '../ui';
 
-type ScopeKind = 'device' | 'application' | 'device_model' | 'tag';
-type CondKind = 'expression' | 'silence' | 'rate_of_change';
+type ScopeKind = 'device' | 'application' | 'device_model' | 'tag' | 'gateway';
+type CondKind = 'expression' | 'silence' | 'rate_of_change' | 'gateway_offline' | 'gateway_packets';
 interface Action {
   type: string; url?: string; from?: string; to?: string[]; on?: string[]; topic?: string; payload?: string;
   fPort?: number; hex?: string; data?: string; confirmed?: boolean; message?: string; via?: string;
   [k: string]: unknown;
 }
 export interface Rule {
-  id: number; name: string; scope: { kind: ScopeKind; id?: number; tag?: string };
+  id: number; name: string; scope: { kind: ScopeKind; id?: number; tag?: string; gatewayId?: string };
   severity: string; kind: CondKind; expression?: string; clearExpression?: string;
   forMs?: number; remindEveryMs?: number; enabled: boolean;
   // An alarm that clears by itself stays open until a person acknowledges it (default: critical).
   requireAcknowledge?: boolean;
   silence?: { fixedMs: number; intervalMultiple: number };
   rate?: { key: string; windowMs: number; threshold: number; direction: string };
+  // Gateway rules (scope "gateway", issue 20): offline for offlineMs, or packets per hour outside [min, max].
+  gateway?: { offlineMs?: number; counter?: string; min?: number | null; max?: number | null };
   actions: Action[]; warnings?: string[]; error?: string;
 }
 interface DryRun {
@@ -32,8 +34,10 @@ interface DryRun {
 interface ErrBody { error?: { code?: string; message?: string; field?: string; position?: { offset: number; line: number; column: number } } }
 
 const SEVERITIES = ['info', 'warning', 'critical'];
-const SCOPES: ScopeKind[] = ['device', 'application', 'device_model', 'tag'];
+const SCOPES: ScopeKind[] = ['device', 'application', 'device_model', 'tag', 'gateway'];
 const KINDS: CondKind[] = ['expression', 'silence', 'rate_of_change'];
+const GATEWAY_KINDS: CondKind[] = ['gateway_offline', 'gateway_packets'];
+const COUNTERS = ['rx_received_ok', 'rx_received', 'tx_received', 'tx_emitted'];
 const MIN = 60_000;
 
 // POST/PATCH with the full error body (field, position) kept.
@@ -79,6 +83,9 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
   if (list === null) { root.appendChild(unavailable()); return; }
   const od = await orgData();
   const editor = canEdit();
+  // The organisation's LoRaWAN gateways, for a gateway rule's scope (none: "all gateways" only).
+  const gwList = editor ? await optional<{ items: Array<{ gatewayId: string }> }>(`/api/v1/organizations/${org}/gateways`) : null;
+  const gateways = (gwList?.items ?? []).map((g) => g.gatewayId);
   const msg = h('div', { 'aria-live': 'polite', id: 'rules-msg' });
   const formBox = h('div', { id: 'rule-form-box' });
   const dryBox = h('div', { id: 'dry-run-box' });
@@ -90,6 +97,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
   const scopeText = (r: Rule) => {
     const s = r.scope;
     if (s.kind === 'tag') return `${t('rules.scope.tag')}: ${s.tag ?? ''}`;
+    if (s.kind === 'gateway') return `${t('rules.scope.gateway')}: ${s.gatewayId || t('rules.gwAll')}`;
     let name = String(s.id ?? '');
     if (s.kind === 'device') name = od.byId.get(s.id ?? 0)?.d.name ?? name;
     if (s.kind === 'application') name = od.apps.find((a) => a.id === s.id)?.name ?? name;
@@ -98,6 +106,11 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
   };
   const condText = (r: Rule): Node | string => {
     if (r.kind === 'expression') return h('code', null, r.expression ?? '');
+    if (r.kind === 'gateway_offline') return t('rules.gwOfflineText', { n: (r.gateway?.offlineMs ?? 0) / MIN });
+    if (r.kind === 'gateway_packets') {
+      const g: NonNullable<Rule['gateway']> = r.gateway ?? {};
+      return t('rules.gwPacketsText', { c: t(`rules.gwCounter.${g.counter ?? 'rx_received_ok'}`), min: g.min ?? '–', max: g.max ?? '–' });
+    }
     if (r.kind === 'silence') {
       return r.silence?.fixedMs ? t('rules.silenceFixed', { n: r.silence.fixedMs / MIN })
         : t('rules.silenceMultipleText', { n: r.silence?.intervalMultiple ?? 0 });
@@ -112,7 +125,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
         type: 'button', class: 'secondary small', 'data-edit': '', 'aria-label': `${t('rules.edit')}: ${r.name}`,
         onclick: () => { dryBox.replaceChildren(); formBox.replaceChildren(ruleForm(r)); formBox.querySelector('input')?.focus(); },
       }, t('rules.edit')),
-      h('button', {
+      r.scope?.kind === 'gateway' ? null : h('button', {
         type: 'button', class: 'secondary small', 'data-edit': '', 'aria-label': `${t('rules.dryRun')}: ${r.name}`,
         onclick: () => { formBox.replaceChildren(); dryBox.replaceChildren(dryRunPanel(r)); dryBox.querySelector('select')?.focus(); },
       }, t('rules.dryRun')),
@@ -138,6 +151,22 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const scopeTag = h('input', { type: 'text', id: 'rule-scope-tag', autocomplete: 'off', value: r?.scope.tag ?? '' });
     const targetField = field(t('rules.scopeTarget'), scopeTarget);
     const tagField = field(t('rules.scope.tag'), scopeTag);
+    // Gateway scope: one of the organisation's gateways, or all of them ("*").
+    const scopeGateway = h('select', { id: 'rule-scope-gateway' }, h('option', { value: '*' }, t('rules.gwAll')),
+      ...gateways.map((g) => h('option', { value: g }, g)));
+    const wantGw = r?.scope.kind === 'gateway' ? (r.scope.gatewayId || '*') : '*';
+    if (wantGw !== '*' && !gateways.includes(wantGw)) scopeGateway.append(h('option', { value: wantGw }, wantGw));
+    scopeGateway.value = wantGw;
+    const gatewayField = field(t('rules.gwTarget'), scopeGateway);
+    const kind = h('select', { id: 'rule-kind' });
+    const fillKinds = (gw: boolean) => {
+      const kinds = gw ? GATEWAY_KINDS : KINDS;
+      if (kind.options.length && (kind.options[0].value === kinds[0])) return;
+      const prev = kind.value || r?.kind || '';
+      kind.replaceChildren(...kinds.map((k) => h('option', { value: k }, t(`rules.kind.${k}`))));
+      kind.value = kinds.includes(prev as CondKind) ? prev : kinds[0];
+    };
+    const deviceOnly: HTMLElement[] = [];  // actions a gateway rule cannot have (no device, no contacts)
     const fillTargets = () => {
       const k = scopeKind.value as ScopeKind;
       const opts: Array<[number, string]> = k === 'device' ? od.rows.map((x) => [x.d.id, x.d.name])
@@ -145,13 +174,16 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
           : k === 'device_model' ? od.models.map((m) => [m.id, m.name]) : [];
       scopeTarget.replaceChildren(...opts.map(([id, n]) => h('option', { value: String(id) }, n)));
       if (r && r.scope.kind === k && r.scope.id) scopeTarget.value = String(r.scope.id);
-      targetField.hidden = k === 'tag';
+      targetField.hidden = k === 'tag' || k === 'gateway';
       tagField.hidden = k !== 'tag';
+      gatewayField.hidden = k !== 'gateway';
+      for (const el of deviceOnly) el.hidden = k === 'gateway';
+      fillKinds(k === 'gateway');
+      kind.dispatchEvent(new Event('change'));
     };
     scopeKind.addEventListener('change', fillTargets);
-    fillTargets();
-    const kind = h('select', { id: 'rule-kind' }, KINDS.map((k) => h('option', { value: k }, t(`rules.kind.${k}`))));
-    kind.value = r?.kind ?? 'expression';
+    fillKinds(scopeKind.value === 'gateway');
+    kind.value = r?.kind ?? kind.value;
     const exprErr = h('div', { id: 'rule-expression-error', class: 'expr-error', role: 'alert' });
     const clearErr = h('div', { id: 'rule-clear-error', class: 'expr-error', role: 'alert' });
     const expr = h('textarea', {
@@ -171,6 +203,11 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const rateThr = h('input', { type: 'number', id: 'rule-rate-threshold', step: 'any', value: String(r?.rate?.threshold ?? 1) });
     const rateDir = h('select', { id: 'rule-rate-direction' }, ['rise', 'fall', 'either'].map((d) => h('option', { value: d }, t(`rules.dir.${d}`))));
     rateDir.value = r?.rate?.direction ?? 'rise';
+    const gwOffline = h('input', { type: 'number', id: 'rule-gw-offline', min: '0', step: 'any', value: String((r?.gateway?.offlineMs ?? 10 * MIN) / MIN) });
+    const gwCounter = h('select', { id: 'rule-gw-counter' }, COUNTERS.map((c) => h('option', { value: c }, t(`rules.gwCounter.${c}`))));
+    gwCounter.value = r?.gateway?.counter ?? 'rx_received_ok';
+    const gwMin = h('input', { type: 'number', id: 'rule-gw-min', min: '0', step: 'any', value: r?.gateway?.min != null ? String(r.gateway.min) : '' });
+    const gwMax = h('input', { type: 'number', id: 'rule-gw-max', min: '0', step: 'any', value: r?.gateway?.max != null ? String(r.gateway.max) : '' });
     const enabled = h('input', { type: 'checkbox', id: 'rule-enabled', checked: r ? r.enabled !== false : true });
     // Must be acknowledged: follows the severity (critical) until the user sets it.
     const requireAck = h('input', {
@@ -215,12 +252,23 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const silBox = h('div', { class: 'row' }, field(t('rules.silenceMultiple'), silMult), field(t('rules.silenceFixedMin'), silFixed));
     const rateBox = h('div', { class: 'row' }, field(t('rules.rateKey'), rateKey), field(t('rules.rateWindowMin'), rateWin),
       field(t('rules.rateThreshold'), rateThr), field(t('rules.rateDirection'), rateDir));
+    const gwOfflineBox = h('div', { class: 'row' }, field(t('rules.gwOfflineMin'), gwOffline, t('rules.gwOfflineHint')));
+    const gwPacketsBox = h('div', { class: 'row' }, field(t('rules.gwCounter'), gwCounter),
+      field(t('rules.gwMin'), gwMin), field(t('rules.gwMax'), gwMax));
     const showKind = () => {
       exprBox.hidden = kind.value !== 'expression';
       silBox.hidden = kind.value !== 'silence';
       rateBox.hidden = kind.value !== 'rate_of_change';
+      gwOfflineBox.hidden = kind.value !== 'gateway_offline';
+      gwPacketsBox.hidden = kind.value !== 'gateway_packets';
     };
     kind.addEventListener('change', showKind);
+    const dlRow = h('div', { class: 'row' }, field(t('rules.downlinkHex'), dlHex), field(t('rules.downlinkPort'), dlPort),
+      h('div', { class: 'field check' }, dlConfirmed, h('label', { for: 'rule-downlink-confirmed' }, t('downlink.confirmed'))));
+    const notifyField = field(t('rules.notifyContacts'), notifyVia);
+    deviceOnly.push(dlRow, notifyField);
+    fillTargets();
+    kind.value = r?.kind && (scopeKind.value === 'gateway') === GATEWAY_KINDS.includes(r.kind) ? r.kind : kind.value;
     showKind();
     const formMsg = h('div', { 'aria-live': 'polite', id: 'rule-form-msg' });
     const clearErrors = () => {
@@ -237,8 +285,17 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
         remindEveryMs: Math.round(Number(remindMin.value || 0) * MIN),
       };
       const sk = scopeKind.value as ScopeKind;
-      b.scope = sk === 'tag' ? { kind: sk, tag: scopeTag.value.trim() } : { kind: sk, id: Number(scopeTarget.value || 0) };
-      if (kind.value === 'expression') {
+      b.scope = sk === 'tag' ? { kind: sk, tag: scopeTag.value.trim() }
+        : sk === 'gateway' ? { kind: sk, gatewayId: scopeGateway.value }
+          : { kind: sk, id: Number(scopeTarget.value || 0) };
+      if (kind.value === 'gateway_offline' || kind.value === 'gateway_packets') {
+        // A device rule turned into a gateway rule leaves no wait or clear expression behind.
+        b.forMs = 0;
+        b.clearExpression = '';
+        b.gateway = kind.value === 'gateway_offline' ? { offlineMs: Math.round(Number(gwOffline.value || 0) * MIN) }
+          : { counter: gwCounter.value, min: gwMin.value === '' ? null : Number(gwMin.value),
+            max: gwMax.value === '' ? null : Number(gwMax.value) };
+      } else if (kind.value === 'expression') {
         b.expression = expr.value;
         b.clearExpression = clearExpr.value;
         b.forMs = Math.round(Number(forMin.value || 0) * MIN);
@@ -251,12 +308,13 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
       const to = mailTo.value.split(/[,;\s]+/).filter(Boolean);
       const hex = dlHex.value.replace(/[\s:]+/g, '');
       const phones = smsTo.value.split(/[,;]+/).map((x) => x.trim()).filter(Boolean);
-      const via = notifyVia.value;
+      const gatewayRule = sk === 'gateway';
+      const via = gatewayRule ? '' : notifyVia.value;
       const edited: Record<string, Action | null> = {
         webhook: webhook.value.trim() ? { ...hook, type: 'webhook', url: webhook.value.trim() } : null,
         email: to.length ? { ...mail, type: 'email', url: mailServer.value.trim(), from: mailFrom.value.trim(), to } : null,
         mqtt: mqTopic.value.trim() ? { ...mq, type: 'mqtt', topic: mqTopic.value.trim(), payload: mqPayload.value } : null,
-        downlink: hex ? { ...dl, type: 'downlink', hex, confirmed: dlConfirmed.checked,
+        downlink: hex && !gatewayRule ? { ...dl, type: 'downlink', hex, confirmed: dlConfirmed.checked,
           ...(dlPort.value !== '' ? { fPort: Number(dlPort.value) } : {}) } : null,
         sms: phones.length ? { ...sm, type: 'sms', to: phones, message: smsMsg.value } : null,
         // E-mails to the contacts go through the e-mail action's server and sender.
@@ -313,18 +371,15 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     h('div', { class: 'row' }, field(t('form.name'), name), field(t('alarms.severity'), severity),
       h('div', { class: 'field check' }, enabled, h('label', { for: 'rule-enabled' }, t('rules.enabled'))),
       h('div', { class: 'field check' }, requireAck, h('label', { for: 'rule-require-ack' }, t('rules.requireAck')))),
-    h('div', { class: 'row' }, field(t('rules.scope'), scopeKind), targetField, tagField),
-    h('div', { class: 'row' }, field(t('rules.kind'), kind)), exprBox, silBox, rateBox,
+    h('div', { class: 'row' }, field(t('rules.scope'), scopeKind), targetField, tagField, gatewayField),
+    h('div', { class: 'row' }, field(t('rules.kind'), kind)), exprBox, silBox, rateBox, gwOfflineBox, gwPacketsBox,
     h('div', { class: 'row' }, field(t('rules.remindMin'), remindMin)),
     h('fieldset', null, h('legend', null, t('rules.actions')),
       field(t('rules.webhook'), webhook),
       h('div', { class: 'row' }, field(t('rules.emailTo'), mailTo), field(t('rules.emailServer'), mailServer),
         field(t('rules.emailFrom'), mailFrom)),
       h('div', { class: 'row' }, field(t('rules.mqttTopic'), mqTopic), field(t('rules.mqttPayload'), mqPayload)),
-      h('div', { class: 'row' }, field(t('rules.downlinkHex'), dlHex), field(t('rules.downlinkPort'), dlPort),
-        h('div', { class: 'field check' }, dlConfirmed, h('label', { for: 'rule-downlink-confirmed' }, t('downlink.confirmed')))),
-      h('div', { class: 'row' }, field(t('rules.smsTo'), smsTo), field(t('rules.notifyContacts'), notifyVia),
-        field(t('rules.smsMessage'), smsMsg)),
+      dlRow, h('div', { class: 'row' }, field(t('rules.smsTo'), smsTo), notifyField, field(t('rules.smsMessage'), smsMsg)),
       others ? h('p', { class: 'hint' }, t('rules.otherActions', { n: others })) : null),
     formMsg,
     h('div', { class: 'actions' },
