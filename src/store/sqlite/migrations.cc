@@ -630,6 +630,12 @@ CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
       {"SELECT 1;", AddInvitationScope},
       // 33: a public dashboard (AddDashboardPublished).
       {"SELECT 1;", AddDashboardPublished},
+      // 34: CoAP DTLS pre-shared keys of devices (store/coap_credential_store.h); the key sealed.
+      R"sql(
+CREATE TABLE IF NOT EXISTS coap_credentials(
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+  identity TEXT NOT NULL UNIQUE, sealed_key TEXT NOT NULL, created_ms INTEGER NOT NULL);
+)sql",
   };
   return kList;
 }
