@@ -73,12 +73,12 @@ class Reader {
       return Error("nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
     if (++items_ > limits_.max_items)
       return Error("more than " + std::to_string(limits_.max_items) + " data items");
-    uint8_t initial;
+    uint8_t initial = 0;
     BYSANS_RETURN_IF_ERROR(Byte(initial));
     const int major = initial >> 5;
     const int info = initial & 0x1f;
     if (major == 7) return Simple(info, out);
-    uint64_t arg;
+    uint64_t arg = 0;
     BYSANS_RETURN_IF_ERROR(Argument(info, arg));
     switch (major) {
       case 0:
@@ -185,8 +185,8 @@ class Reader {
   }
 
   Status Simple(int info, json& out) {
-    uint64_t bits;
-    double d;
+    uint64_t bits = 0;
+    double d = 0;
     switch (info) {
       case 20:
         out = false;

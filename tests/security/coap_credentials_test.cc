@@ -15,7 +15,7 @@ class CoapCredentialsSecurityTest : public SecurityTest {
     SecurityTest::SetUp();
     auto r = Send(*a_.editor.client, "POST", Path(), {{"identity", "meter-a"}});
     ASSERT_EQ(r.status, 201) << r.body;
-    key_ = r.Json()["key"];
+    key_ = r.Json()["key"].get<std::string>();
     ASSERT_GE(key_.size(), 24u);
   }
 
