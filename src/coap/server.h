@@ -27,7 +27,7 @@ struct CoapOptions {
   // -1 = no DTLS endpoint.
   int dtls_port = 5684;
   // Largest payload accepted; bigger ones are answered 4.13 with Size1. A request must fit in
-  // one datagram (no block-wise transfer): libcoap reads at most ~1,400 bytes per datagram.
+  // one datagram (no block-wise transfer): libcoap resets datagrams over 1,152 bytes.
   size_t max_payload = 1024;
   // Requests remembered by (endpoint, message id) for duplicate detection, and for how long
   // (RFC 7252 EXCHANGE_LIFETIME, 247 s). The oldest go first beyond the count.

@@ -241,7 +241,12 @@ Result<std::string> SenmlCborToJson(std::string_view cbor, const CborLimits& lim
   if (!reader.AtEnd())
     return InvalidArgument("invalid SenML CBOR: " + std::to_string(cbor.size() - reader.pos()) +
                            " bytes after the document");
-  return doc.dump();
+  // Text strings must be UTF-8 (RFC 8949 §3.1); nlohmann checks while it writes.
+  try {
+    return doc.dump();
+  } catch (const json::type_error&) {
+    return InvalidArgument("invalid SenML CBOR: a text string is not valid UTF-8");
+  }
 }
 
 }  // namespace bysans::ingest

@@ -22,8 +22,8 @@ struct CborLimits {
 // half, single and double floats, integers up to 64 bits, true/false/null.
 // Errors (kInvalidArgument, with the byte offset): truncated input, trailing bytes, indefinite
 // lengths, reserved additional information, undefined/other simple values, non-finite floats,
-// map keys that are neither integers nor text, invalid UTF-8 is not checked here (ParseSenml's
-// JSON parser checks it); depth or item count over the limits. kTooLarge over max_bytes.
+// map keys that are neither integers nor text, text that is not UTF-8; depth or item count
+// over the limits. kTooLarge over max_bytes.
 Result<std::string> SenmlCborToJson(std::string_view cbor, const CborLimits& limits = {});
 
 }  // namespace bysans::ingest

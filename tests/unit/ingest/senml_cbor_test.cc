@@ -65,6 +65,8 @@ TEST(SenmlCbor, RefusesTruncatedIndefiniteTrailingAndNonFinite) {
   EXPECT_NE(err(B({0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})).find("truncated"),
             std::string::npos);  // a huge count does not allocate
   EXPECT_NE(err("").find("empty"), std::string::npos);
+  // Found by the fuzz replay: a text string that is not UTF-8 is an error, not an exception.
+  EXPECT_NE(err(B({0x81, 0x61, 0xa8})).find("UTF-8"), std::string::npos);
 }
 
 TEST(SenmlCbor, DepthItemAndSizeLimits) {
