@@ -50,9 +50,10 @@ APP=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Water
   "$BYSANS_URL/api/v1/organizations/$ORG/applications" | json_field id)
 : >"$TMP/keys"
 for i in $(seq 1 "$DEVICES"); do
-  curl -fsS -b "$JAR" -H 'Content-Type: application/json' \
+  key=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' \
     -d "{\"name\":\"NB-IoT meter $i\",\"transport\":\"http\"}" \
-    "$BYSANS_URL/api/v1/applications/$APP/devices" | json_field apiKey >>"$TMP/keys"
+    "$BYSANS_URL/api/v1/applications/$APP/devices" | json_field apiKey)
+  echo "$key" >>"$TMP/keys"  # json_field ends without a newline
 done
 echo "run.sh: $DEVICES devices created; CoAP on port $COAP_PORT" >&2
 
