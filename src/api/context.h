@@ -75,6 +75,7 @@ void RegisterOrganizationRoutes(http::Router& router, ApiContext& ctx);  // orgs
 void RegisterInvitationRoutes(http::Router& router, ApiContext& ctx);    // invite, accept
 void RegisterApplicationRoutes(http::Router& router, ApiContext& ctx);
 void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx);
+void RegisterCoapCredentialRoutes(http::Router& router, ApiContext& ctx);  // coap_credentials.cc
 void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);
 void RegisterUserRoutes(http::Router& router, ApiContext& ctx);
 void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);

@@ -50,6 +50,11 @@ constexpr Op kOps[] = {
     {"PATCH", "/api/v1/devices/{id}", "DeviceInput", "Device", 200},
     {"DELETE", "/api/v1/devices/{id}", "", "", 204},
     {"POST", "/api/v1/devices/{id}/rotate-key", "", "DeviceKey", 200},
+    // api/coap_credentials.cc: CoAP DTLS PSK (issue 20); 201 when created, 200 when rotated.
+    {"POST", "/api/v1/devices/{id}/coap-credentials", "CoapCredentialInput",
+     "CoapCredentialCreated", 201},
+    {"GET", "/api/v1/devices/{id}/coap-credentials", "", "CoapCredential", 200},
+    {"DELETE", "/api/v1/devices/{id}/coap-credentials", "", "", 204},
     {"POST", "/api/v1/organizations/{orgId}/device-models", "DeviceModelDoc", "DeviceModel", 201},
     {"GET", "/api/v1/organizations/{orgId}/device-models", "", "list:DeviceModel", 200},
     {"GET", "/api/v1/device-models/{id}", "", "DeviceModel", 200},
@@ -745,6 +750,15 @@ json Components() {
                                {"downTopic", Str()}});
   mqtt_credentials["description"] = "MQTT devices only; shown once";
   s["DeviceKey"] = Obj({{"apiKey", Str()}, {"mqtt", mqtt_credentials}});
+  // api/coap_credentials.cc (issue 20): the key is in the create/rotate answer only.
+  s["CoapCredentialInput"] =
+      Obj({{"identity", {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}}}});
+  s["CoapCredential"] = Obj({{"deviceId", Int()}, {"identity", Str()}, {"createdAt", Time()}});
+  s["CoapCredentialCreated"] =
+      Obj({{"deviceId", Int()},
+           {"identity", Str()},
+           {"createdAt", Time()},
+           {"key", {{"type", "string"}, {"description", "the pre-shared key; shown once"}}}});
   s["DeviceModelDoc"] = {
       {"type", "object"},
       {"description", "A FIWARE Smart Data Models DeviceModel; `name` or `modelName` required"},

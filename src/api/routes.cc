@@ -13,6 +13,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterInvitationRoutes(router, ctx);  // api/invitations.cc
   RegisterApplicationRoutes(router, ctx);
   RegisterDeviceRoutes(router, ctx);
+  RegisterCoapCredentialRoutes(router, ctx);
   RegisterDeviceModelRoutes(router, ctx);
   RegisterUserRoutes(router, ctx);
   RegisterApiKeyRoutes(router, ctx);

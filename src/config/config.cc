@@ -125,6 +125,11 @@ const std::vector<Setting>& Settings() {
       {"mqtt.url", Text(&Config::mqtt_url)},
       {"mqtt.client_id", Text(&Config::mqtt_client_id)},
       {"mqtt.bind_address", Text(&Config::mqtt_bind_address)},
+      {"coap.enabled", Bool(&Config::coap_enabled)},
+      {"coap.bind", Text(&Config::coap_bind)},
+      {"coap.udp_port", IntIn(&Config::coap_udp_port, 0, 65535)},
+      {"coap.dtls_port", IntIn(&Config::coap_dtls_port, -1, 65535)},
+      {"coap.max_payload", IntIn(&Config::coap_max_payload, 16, 1024)},
       {"outbound.allow",
        [](Config& c, const std::string& v) {
          BYSANS_RETURN_IF_ERROR(OutboundPolicy::Parse(v).status());

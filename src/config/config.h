@@ -52,6 +52,14 @@ struct Config {
   std::string mqtt_client_id = "bysans-1";      // mqtt.url only (supervised: random)
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
+  // CoAP ingest for NB-IoT devices (src/coap/README.md): off unless enabled, loopback by default
+  // like the other listeners; port 0 = any free port (written to <data_dir>/coap.url).
+  bool coap_enabled = false;
+  std::string coap_bind = "127.0.0.1";
+  int coap_udp_port = 5683;
+  int coap_dtls_port = 5684;    // DTLS with per-device PSKs; -1 = no DTLS endpoint
+  int coap_max_payload = 1024;  // bytes; one datagram, no block-wise transfer
+
   // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and
   // third-party MQTT brokers may reach besides public addresses (comma-separated; a TOML
   // array also works). Link-local/metadata, multicast and 0.0.0.0/8 are never reached.

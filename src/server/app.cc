@@ -16,6 +16,7 @@
 #include "api/sms_gateway.h"
 #include "api/stream.h"
 #include "auth/auth.h"
+#include "coap/server.h"
 #include "core/dir_lock.h"
 #include "core/metrics.h"
 #include "core/outbound_policy.h"
@@ -38,6 +39,7 @@
 #include "share/service.h"
 #include "sim/demo.h"
 #include "sim/simulator.h"
+#include "store/coap_credential_store.h"
 #include "store/rule_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -128,6 +130,7 @@ struct App::Impl {
   std::unique_ptr<Housekeeping> housekeeping;     // audit retention (server/housekeeping.h)
   std::unique_ptr<share::TargetService> targets;  // data targets (share/service.h)
   std::unique_ptr<StaMqttService> sta_mqtt;       // SensorThings over MQTT (server/sta_mqtt.h)
+  std::unique_ptr<coap::CoapServer> coap;         // CoAP ingest (coap/server.h), coap.enabled
 };
 
 App::App(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
@@ -293,6 +296,33 @@ Status App::Start() {
   if (c.demo) {
     BYSANS_ASSIGN_OR_RETURN(demo_devices, sim::SeedDemo(*m.store, m.random, m.clock, admin_id));
   }
+  if (c.coap_enabled) {
+    coap::CoapOptions co;
+    co.bind_address = c.coap_bind;
+    co.udp_port = c.coap_udp_port;
+    co.max_payload = static_cast<size_t>(c.coap_max_payload);
+    co.dtls_port = c.coap_dtls_port;
+    m.coap =
+        std::make_unique<coap::CoapServer>(co, m.ctx->ingest_keys, *m.pipeline, m.metrics, m.clock);
+    // DTLS: the PSK identity names the device; its key is unsealed only for the handshake.
+    m.coap->SetPskLookup(
+        [store = m.store.get()](const std::string& identity) -> Result<coap::PskDevice> {
+          BYSANS_ASSIGN_OR_RETURN(CoapCredential cred,
+                                  store->coap_credentials().FindCoapCredential(identity));
+          BYSANS_ASSIGN_OR_RETURN(std::string key, store->secrets().UnsealText(cred.sealed_key));
+          BYSANS_ASSIGN_OR_RETURN(Device d, store->GetDevice(cred.device_id));
+          return coap::PskDevice{std::make_shared<const Device>(std::move(d)), std::move(key)};
+        });
+    BYSANS_RETURN_IF_ERROR(m.coap->Start());
+    const std::string host =
+        c.coap_bind.find(':') != std::string::npos ? "[" + c.coap_bind + "]" : c.coap_bind;
+    std::ofstream addr(fs::path(c.data_dir) / "coap.url");
+    addr << "coap://" << host << ":" << m.coap->udp_port() << "\n";
+    if (m.coap->dtls_port() != 0) {
+      std::ofstream dtls_addr(fs::path(c.data_dir) / "coaps.url");
+      dtls_addr << "coaps://" << host << ":" << m.coap->dtls_port() << "\n";
+    }
+  }
   // MQTT last: the pipeline is fully set up before the first message arrives.
   BYSANS_RETURN_IF_ERROR(m.mqtt->Start());
   if (m.sta_mqtt && m.mqtt->supervised()) {
@@ -332,6 +362,8 @@ void App::Stop() {
   if (m.http) m.http->Stop();
   m.http.reset();
   if (m.stop_downlinks) m.stop_downlinks();  // before the MQTT client goes
+  if (m.coap) m.coap->Stop();                // before the pipeline: answers the commits in flight
+  m.coap.reset();
   if (m.pipeline) m.pipeline->Stop();
   if (m.rules) m.rules->Stop();
   if (m.outbox) m.outbox->Stop();

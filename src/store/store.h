@@ -24,14 +24,15 @@
 
 namespace bysans {
 
-class RuleStore;       // store/rule_store.h
-class DecoderStore;    // store/decoder_store.h
-class MqttStore;       // store/mqtt_store.h
-class TargetStore;     // store/target_store.h
-class OpenDataStore;   // store/open_data_store.h
-class DashboardStore;  // store/dashboard_store.h
-class ContactStore;    // store/contact_store.h
-class GatewayStore;    // store/gateway_store.h
+class RuleStore;            // store/rule_store.h
+class DecoderStore;         // store/decoder_store.h
+class MqttStore;            // store/mqtt_store.h
+class TargetStore;          // store/target_store.h
+class OpenDataStore;        // store/open_data_store.h
+class DashboardStore;       // store/dashboard_store.h
+class ContactStore;         // store/contact_store.h
+class GatewayStore;         // store/gateway_store.h
+class CoapCredentialStore;  // store/coap_credential_store.h
 // store/subject_erasure_store.h
 class SubjectErasureStore;
 
@@ -338,14 +339,15 @@ class Store : public MetaStore, public SeriesStore {
  public:
   // Stops accepting appends, commits what is queued, and joins threads.
   virtual void Close() = 0;
-  virtual RuleStore& rules() = 0;            // store/rule_store.h
-  virtual DecoderStore& decoders() = 0;      // store/decoder_store.h
-  virtual MqttStore& mqtt() = 0;             // store/mqtt_store.h
-  virtual TargetStore& targets() = 0;        // store/target_store.h
-  virtual OpenDataStore& open_data() = 0;    // store/open_data_store.h
-  virtual DashboardStore& dashboards() = 0;  // store/dashboard_store.h
-  virtual ContactStore& contacts() = 0;      // store/contact_store.h
-  virtual GatewayStore& gateways() = 0;      // store/gateway_store.h
+  virtual RuleStore& rules() = 0;                       // store/rule_store.h
+  virtual DecoderStore& decoders() = 0;                 // store/decoder_store.h
+  virtual MqttStore& mqtt() = 0;                        // store/mqtt_store.h
+  virtual TargetStore& targets() = 0;                   // store/target_store.h
+  virtual OpenDataStore& open_data() = 0;               // store/open_data_store.h
+  virtual DashboardStore& dashboards() = 0;             // store/dashboard_store.h
+  virtual ContactStore& contacts() = 0;                 // store/contact_store.h
+  virtual GatewayStore& gateways() = 0;                 // store/gateway_store.h
+  virtual CoapCredentialStore& coap_credentials() = 0;  // store/coap_credential_store.h
   // store/subject_erasure_store.h
   virtual SubjectErasureStore& subject_erasures() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under

@@ -642,9 +642,14 @@ CREATE INDEX IF NOT EXISTS lorawan_gateways_id ON lorawan_gateways(gateway_id);
       {"SELECT 1;", AddInvitationScope},
       // 33: a public dashboard (AddDashboardPublished).
       {"SELECT 1;", AddDashboardPublished},
-      // 35 (the next entry of this list; the lead renumbers at merge): the gateway of a gateway
-      // rule's alarm (AddAlarmGateway).
+      // 34: the gateway of a gateway rule's alarm (AddAlarmGateway; re-checked after the list).
       {"SELECT 1;", AddAlarmGateway},
+      // 35: CoAP DTLS pre-shared keys of devices (store/coap_credential_store.h); the key sealed.
+      R"sql(
+CREATE TABLE IF NOT EXISTS coap_credentials(
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+  identity TEXT NOT NULL UNIQUE, sealed_key TEXT NOT NULL, created_ms INTEGER NOT NULL);
+)sql",
   };
   return kList;
 }

@@ -58,6 +58,7 @@ Status SqliteStore::Init() {
   open_data_ = NewSqliteOpenDataStore(pool_);
   dashboards_ = NewSqliteDashboardStore(pool_);
   contacts_ = NewSqliteContactStore(pool_);
+  coap_credentials_ = NewSqliteCoapCredentialStore(pool_);
   subject_erasures_ = NewSqliteSubjectErasureStore(pool_, *opts_.clock, [this] {
     BYSANS_RETURN_IF_ERROR(ScrubFreePages());
     return ScrubWal();

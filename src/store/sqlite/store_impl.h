@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/string_map.h"
+#include "store/coap_credential_store.h"
 #include "store/contact_store.h"
 #include "store/dashboard_store.h"
 #include "store/decoder_store.h"
@@ -189,6 +190,8 @@ std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
 std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 // The DashboardStore over the pool (dashboards.cc).
 std::unique_ptr<DashboardStore> NewSqliteDashboardStore(Pool& pool);
+// The CoapCredentialStore over the pool (coap_credentials.cc).
+std::unique_ptr<CoapCredentialStore> NewSqliteCoapCredentialStore(Pool& pool);
 // The ContactStore over the pool (contacts.cc).
 std::unique_ptr<ContactStore> NewSqliteContactStore(Pool& pool);
 // The GatewayStore over the pool (gateways.cc); `flush_touches` writes the gateways seen in
@@ -322,6 +325,7 @@ class SqliteStore final : public Store {
   DashboardStore& dashboards() override { return *dashboards_; }
   ContactStore& contacts() override { return *contacts_; }
   GatewayStore& gateways() override { return *gateways_; }
+  CoapCredentialStore& coap_credentials() override { return *coap_credentials_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   const SecretBox& secrets() override { return *secrets_; }
 
@@ -418,15 +422,16 @@ class SqliteStore final : public Store {
   // below; short transactions in order, the sealer's slices when none waits.
   WriteGate gate_;
   Pool pool_;
-  std::unique_ptr<RuleStore> rules_;               // rules.cc
-  std::unique_ptr<DecoderStore> decoders_;         // decoders.cc
-  std::unique_ptr<OpenDataStore> open_data_;       // open_data.cc
-  std::unique_ptr<DashboardStore> dashboards_;     // dashboards.cc
-  std::unique_ptr<ContactStore> contacts_;         // contacts.cc
-  std::unique_ptr<GatewayStore> gateways_;         // gateways.cc
-  std::unique_ptr<SecretBox> secrets_;             // core/secret_box.h, before mqtt_store_
-  std::unique_ptr<BatchingMqttStore> mqtt_store_;  // mqtt.cc
-  std::unique_ptr<TargetStore> targets_;           // targets.cc
+  std::unique_ptr<RuleStore> rules_;                       // rules.cc
+  std::unique_ptr<DecoderStore> decoders_;                 // decoders.cc
+  std::unique_ptr<OpenDataStore> open_data_;               // open_data.cc
+  std::unique_ptr<DashboardStore> dashboards_;             // dashboards.cc
+  std::unique_ptr<ContactStore> contacts_;                 // contacts.cc
+  std::unique_ptr<CoapCredentialStore> coap_credentials_;  // coap_credentials.cc
+  std::unique_ptr<GatewayStore> gateways_;                 // gateways.cc
+  std::unique_ptr<SecretBox> secrets_;                     // core/secret_box.h, before mqtt_store_
+  std::unique_ptr<BatchingMqttStore> mqtt_store_;          // mqtt.cc
+  std::unique_ptr<TargetStore> targets_;                   // targets.cc
   // subject_erasure.cc
   std::unique_ptr<SubjectErasureStore> subject_erasures_;
   std::unique_ptr<Db> writer_db_;

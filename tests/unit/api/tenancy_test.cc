@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "store/coap_credential_store.h"
 #include "store/contact_store.h"
 #include "store/gateway_store.h"
 #include "store/mqtt_store.h"
@@ -127,6 +128,10 @@ class TenancyTest : public ApiFixture {
       Reply r = Call("PUT", path, root_, json{{"items", json::array({contact})}});
       EXPECT_EQ(r.status, 200) << r.raw;
     }
+    // A CoAP DTLS pre-shared key of the device (api/coap_credentials.cc).
+    Reply psk = Call("POST", "/api/v1/devices/" + std::to_string(t.device) + "/coap-credentials",
+                     root_, json{{"identity", "psk-" + n}});
+    EXPECT_EQ(psk.status, 201) << psk.raw;
     Reply gw = Call("PUT", org + "/sms-gateway", root_,
                     json{{"url", "https://sms.example.com/" + n}, {"secret", "token-" + n}});
     EXPECT_EQ(gw.status, 200) << gw.raw;
@@ -259,6 +264,9 @@ class TenancyTest : public ApiFixture {
                      app_contacts.ok() && !app_contacts->empty() ? (*app_contacts)[0].name : "",
                      dev_contacts.ok() ? dev_contacts->size() : 99};
     s["smsGateway"] = gateway.ok() ? gateway->url + "|" + gateway->secret_sealed : "none";
+    // A's CoAP PSK (identity and sealed key: neither rotated nor deleted).
+    auto psk = store_->coap_credentials().GetCoapCredential(a_.device);
+    s["coapPsk"] = psk.ok() ? psk->identity + "|" + psk->sealed_key : "none";
     // A's ingest key still finds its device (rotate-key did not run).
     s["ingest"] = store_->FindDeviceByIngestKey(a_ingest_hash_).ok();
     return s;

@@ -1,0 +1,577 @@
+#include "coap/server.h"
+
+#include <arpa/inet.h>
+#include <coap3/coap.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "auth/auth.h"
+#include "ingest/flatten.h"
+#include "ingest/receive.h"
+#include "ingest/senml_cbor.h"
+
+namespace bysans::coap {
+namespace {
+
+void LogToSpdlog(coap_log_t level, const char* message) {
+  std::string_view m(message);
+  while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
+  if (level <= LOG_ERR) {
+    spdlog::error("coap: {}", m);
+  } else {
+    spdlog::warn("coap: {}", m);
+  }
+}
+
+// libcoap's global set-up, once per process (coap_startup is not reentrant).
+void StartupOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    coap_startup();
+    coap_set_log_handler(LogToSpdlog);
+    coap_set_log_level(LOG_WARNING);
+  });
+}
+
+coap_pdu_code_t CodeFor(const Status& st) {
+  switch (st.code()) {
+    case Code::kOk:
+      return COAP_RESPONSE_CODE_CHANGED;
+    case Code::kInvalidArgument:
+      return COAP_RESPONSE_CODE_BAD_REQUEST;
+    case Code::kUnauthenticated:
+      return COAP_RESPONSE_CODE_UNAUTHORIZED;
+    case Code::kPermissionDenied:
+    case Code::kNotFound:
+      return COAP_RESPONSE_CODE_FORBIDDEN;
+    case Code::kTooLarge:
+      return COAP_RESPONSE_CODE_REQUEST_TOO_LARGE;
+    case Code::kUnsupportedMedia:
+      return COAP_RESPONSE_CODE_UNSUPPORTED_CONTENT_FORMAT;
+    case Code::kUnavailable:
+    case Code::kRateLimited:
+      return COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
+    default:
+      return COAP_RESPONSE_CODE_INTERNAL_ERROR;
+  }
+}
+
+// A request between its Submit and its commit: the async's app data.
+struct Pending {
+  coap_async_t* async = nullptr;
+  std::string dedup_key;
+  Status result;
+  bool done = false;
+  size_t readings = 0;
+};
+
+// Commits reported by the store's writer thread, picked up by the CoAP thread. Outlives the
+// server: a commit reported after Stop() is dropped.
+struct Completions {
+  std::mutex mu;
+  std::vector<std::pair<Pending*, Status>> items;
+  bool closed = false;
+  int event_fd = -1;
+
+  void Push(Pending* p, Status st) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (closed) return;
+    items.emplace_back(p, std::move(st));
+    if (items.size() == 1) {
+      uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = ::write(event_fd, &one, sizeof one);
+    }
+  }
+};
+
+// What was answered to a request, by (endpoint, message id): a retransmission gets the same
+// answer and is not stored again (RFC 7252 §4.5).
+struct Answered {
+  coap_pdu_code_t code = COAP_EMPTY_CODE;  // empty = still in flight
+  std::string diagnostic;
+  TimeMs at = 0;
+};
+
+// The listen address of coap.bind and a port.
+Status MakeAddress(const std::string& bind, int port, coap_address_t& addr) {
+  coap_address_init(&addr);
+  if (bind.find(':') != std::string::npos) {
+    addr.addr.sin6.sin6_family = AF_INET6;
+    addr.addr.sin6.sin6_port = htons(static_cast<uint16_t>(port));
+    addr.size = sizeof(sockaddr_in6);
+    if (inet_pton(AF_INET6, bind.c_str(), &addr.addr.sin6.sin6_addr) == 1) return Status::Ok();
+  } else {
+    addr.addr.sin.sin_family = AF_INET;
+    addr.addr.sin.sin_port = htons(static_cast<uint16_t>(port));
+    addr.size = sizeof(sockaddr_in);
+    if (inet_pton(AF_INET, bind.c_str(), &addr.addr.sin.sin_addr) == 1) return Status::Ok();
+  }
+  return InvalidArgument("invalid setting coap.bind=\"" + bind + "\": not an IPv4 or IPv6 address");
+}
+
+// "127.0.0.1:5683 UDP" / "[::1]:5684 DTLS" → the port.
+uint16_t PortOf(const std::string& endpoint_text) {
+  size_t colon = endpoint_text.rfind(':');
+  if (colon == std::string::npos) return 0;
+  return static_cast<uint16_t>(std::atoi(endpoint_text.c_str() + colon + 1));
+}
+
+struct CachedPsk {
+  PskDevice psk;
+  TimeMs expires_ms = 0;
+};
+
+}  // namespace
+
+struct CoapServer::Impl {
+  CoapOptions opts;
+  std::shared_ptr<ingest::DeviceKeyCache> keys;
+  pipeline::Pipeline& pipeline;
+  Metrics& metrics;
+  const Clock& clock;
+
+  coap_context_t* ctx = nullptr;
+  uint16_t port = 0;
+  uint16_t dtls_port = 0;
+  PskLookup psk_lookup;
+  std::unordered_map<std::string, CachedPsk> psk_cache;  // CoAP thread only
+  std::string psk_reply;                                 // the key handed to libcoap
+  coap_bin_const_t psk_reply_bin{0, nullptr};
+  int epoll_fd = -1;
+  std::shared_ptr<Completions> completions = std::make_shared<Completions>();
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::unordered_set<Pending*> pending;  // CoAP thread only
+  ingest::JsonFlattener flattener;       // CoAP thread only
+
+  std::unordered_map<std::string, Answered> answered;  // CoAP thread only
+  std::deque<std::pair<std::string, TimeMs>> answered_order;
+
+  Impl(CoapOptions o, std::shared_ptr<ingest::DeviceKeyCache> k, pipeline::Pipeline& p, Metrics& m,
+       const Clock& c)
+      : opts(std::move(o)), keys(std::move(k)), pipeline(p), metrics(m), clock(c) {}
+
+  void Count(const char* result, double n = 1) {
+    metrics
+        .Counter("bysans_ingest_messages_total", "Ingested messages by transport and result",
+                 {{"transport", "coap"}, {"result", result}})
+        .Increment(n);
+  }
+
+  static void Handle(coap_resource_t*, coap_session_t* session, const coap_pdu_t* request,
+                     const coap_string_t* query, coap_pdu_t* response) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    self->OnPost(session, request, query, response);
+  }
+
+  // DTLS handshake: the key of the identity the client named, or null (handshake fails).
+  static const coap_bin_const_t* ValidatePsk(coap_bin_const_t* identity, coap_session_t*,
+                                             void* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    std::string id(reinterpret_cast<const char*>(identity->s), identity->length);
+    self->psk_cache.erase(id);
+    auto found = self->FindPsk(id);
+    if (!found.ok()) {
+      self->Count("psk_refused");
+      if (found.status().code() != Code::kNotFound)
+        spdlog::warn("coap: PSK lookup failed: {}", found.status().message());
+      return nullptr;
+    }
+    self->psk_reply = found->key;
+    self->psk_reply_bin.s = reinterpret_cast<const uint8_t*>(self->psk_reply.data());
+    self->psk_reply_bin.length = self->psk_reply.size();
+    return &self->psk_reply_bin;
+  }
+
+  // The identity's device and key, through the cache.
+  Result<PskDevice> FindPsk(const std::string& identity) {
+    const TimeMs now = clock.NowMs();
+    if (auto it = psk_cache.find(identity); it != psk_cache.end()) {
+      if (it->second.expires_ms > now) return it->second.psk;
+      psk_cache.erase(it);
+    }
+    if (identity.empty() || !psk_lookup) return NotFound("unknown PSK identity");
+    BYSANS_ASSIGN_OR_RETURN(PskDevice psk, psk_lookup(identity));
+    if (psk_cache.size() >= 10'000) psk_cache.clear();
+    psk_cache[identity] = {psk, now + opts.psk_cache_ms};
+    return psk;
+  }
+
+  // The device of a DTLS session: its PSK identity's, while that identity still has the key the
+  // session was made with.
+  Result<std::shared_ptr<const Device>> DtlsDevice(coap_session_t* session) {
+    const coap_bin_const_t* id = coap_session_get_psk_identity(session);
+    const coap_bin_const_t* key = coap_session_get_psk_key(session);
+    if (!id || !key) return Status(Code::kUnauthenticated, "no PSK identity in this session");
+    auto psk = FindPsk(std::string(reinterpret_cast<const char*>(id->s), id->length));
+    if (!psk.ok()) {
+      if (psk.status().code() == Code::kNotFound)
+        return Status(Code::kUnauthenticated, "the PSK identity no longer exists");
+      return psk.status();
+    }
+    if (psk->key != std::string_view(reinterpret_cast<const char*>(key->s), key->length))
+      return Status(Code::kUnauthenticated, "the PSK was rotated: connect again with the new key");
+    return psk->device;
+  }
+
+  static void Respond(coap_pdu_t* response, coap_pdu_code_t code, const std::string& text) {
+    coap_pdu_set_code(response, code);
+    if (!text.empty())
+      coap_add_data(response, text.size(), reinterpret_cast<const uint8_t*>(text.data()));
+  }
+
+  void Remember(const std::string& key, coap_pdu_code_t code, std::string diagnostic) {
+    const TimeMs now = clock.NowMs();
+    auto [it, fresh] = answered.try_emplace(key);
+    it->second.code = code;
+    it->second.diagnostic = std::move(diagnostic);
+    it->second.at = now;
+    if (fresh) answered_order.emplace_back(key, now);
+    while (!answered_order.empty() &&
+           (answered_order.size() > opts.dedup_entries ||
+            answered_order.front().second + opts.exchange_lifetime_ms < now)) {
+      auto found = answered.find(answered_order.front().first);
+      if (found != answered.end() && found->second.at == answered_order.front().second)
+        answered.erase(found);
+      answered_order.pop_front();
+    }
+  }
+
+  void Refuse(coap_pdu_t* response, const std::string& key, const Status& st, const char* result) {
+    Count(result);
+    const std::string text = st.code() == Code::kInternal ? "internal error" : st.message();
+    Respond(response, CodeFor(st), text);
+    Remember(key, CodeFor(st), text);
+  }
+
+  void OnPost(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
+              coap_pdu_t* response) {
+    // Second call: the commit of an earlier request is done (coap_async_trigger).
+    if (coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request))) {
+      auto* p = static_cast<Pending*>(coap_async_get_app_data(async));
+      if (!p || !p->done) return;  // libcoap answers retransmissions of a pending request
+      const coap_pdu_code_t code = CodeFor(p->result);
+      std::string text;
+      if (p->result.ok()) {
+        Count("stored");
+        metrics
+            .Counter("bysans_ingest_readings_total", "Readings committed from ingested messages",
+                     {{"transport", "coap"}})
+            .Increment(static_cast<double>(p->readings));
+      } else if (p->result.code() == Code::kUnavailable) {
+        Count("unavailable");
+        text = "busy: the server is shedding load; retry later";
+        uint8_t buf[4];
+        coap_add_option(response, COAP_OPTION_MAXAGE, coap_encode_var_safe(buf, sizeof buf, 1),
+                        buf);
+      } else {
+        Count("store_error");
+        text = "internal error";
+      }
+      Respond(response, code, text);
+      Remember(p->dedup_key, code, text);
+      coap_async_set_app_data(async, nullptr);
+      pending.erase(p);
+      delete p;
+      return;  // libcoap frees the async after this call
+    }
+
+    if (stopping.load()) {
+      Count("unavailable");
+      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
+    }
+    char addr[INET6_ADDRSTRLEN + 16];
+    size_t n = coap_print_addr(coap_session_get_addr_remote(session),
+                               reinterpret_cast<unsigned char*>(addr), sizeof addr);
+    const bool dtls = coap_session_get_proto(session) == COAP_PROTO_DTLS;
+    std::string key = dtls ? "s:" : "u:";
+    key.append(addr, n);
+    key += '#';
+    key += std::to_string(coap_pdu_get_mid(request));
+    if (auto it = answered.find(key);
+        it != answered.end() && it->second.at + opts.exchange_lifetime_ms >= clock.NowMs()) {
+      Count("duplicate");
+      if (it->second.code != COAP_EMPTY_CODE)
+        Respond(response, it->second.code, it->second.diagnostic);
+      return;
+    }
+
+    // DTLS: the PSK identity is the device. UDP: the device key, ?k=KEY (Uri-Query).
+    Result<std::shared_ptr<const Device>> device = Status(Code::kInternal, "unset");
+    if (dtls) {
+      device = DtlsDevice(session);
+      if (!device.ok()) {
+        const bool auth = device.status().code() == Code::kUnauthenticated;
+        return Refuse(response, key, device.status(), auth ? "forbidden" : "error");
+      }
+    } else {
+      device = UdpDevice(query);
+      if (!device.ok()) {
+        const Code code = device.status().code();
+        const bool auth = code == Code::kUnauthenticated || code == Code::kPermissionDenied;
+        return Refuse(response, key, device.status(), auth ? "forbidden" : "error");
+      }
+    }
+    HandleUplink(session, request, response, key, *device);
+  }
+
+  Result<std::shared_ptr<const Device>> UdpDevice(const coap_string_t* query) {
+    std::string_view q =
+        query ? std::string_view(reinterpret_cast<const char*>(query->s), query->length) : "";
+    std::string device_key;
+    while (!q.empty()) {
+      size_t amp = q.find('&');
+      std::string_view part = q.substr(0, amp);
+      if (part.rfind("k=", 0) == 0) device_key = std::string(part.substr(2));
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
+    if (device_key.empty())
+      return Status(Code::kUnauthenticated, "missing device key: POST coap://host/ingest?k=KEY");
+    auto device = keys->Find(auth::Sha256Hex(device_key));
+    if (!device.ok() && device.status().code() == Code::kNotFound)
+      return PermissionDenied("unknown device key");
+    return device;
+  }
+
+  void HandleUplink(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response,
+                    const std::string& key, const std::shared_ptr<const Device>& device) {
+    size_t len = 0;
+    const uint8_t* data = nullptr;
+    if (!coap_get_data(request, &len, &data)) len = 0;
+    if (len > opts.max_payload) {
+      uint8_t buf[4];
+      coap_add_option(response, COAP_OPTION_SIZE1,
+                      coap_encode_var_safe(buf, sizeof buf, opts.max_payload), buf);
+      return Refuse(response, key,
+                    Status(Code::kTooLarge, "payload of " + std::to_string(len) +
+                                                " bytes exceeds the limit of " +
+                                                std::to_string(opts.max_payload)),
+                    "too_large");
+    }
+    std::string payload(reinterpret_cast<const char*>(data), len);
+
+    int format = -1;  // absent
+    coap_opt_iterator_t it;
+    if (coap_opt_t* opt = coap_check_option(request, COAP_OPTION_CONTENT_FORMAT, &it))
+      format = static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
+
+    const TimeMs now = clock.NowMs();
+    pipeline::Uplink uplink;
+    uplink.device = device;
+    switch (format) {
+      case -1:
+      case COAP_MEDIATYPE_APPLICATION_JSON:
+      case COAP_MEDIATYPE_APPLICATION_SENML_JSON: {
+        const char* type = format == COAP_MEDIATYPE_APPLICATION_SENML_JSON
+                               ? "application/senml+json"
+                               : "application/json";
+        auto batch = ingest::BuildHttpIngest(*device, type, std::move(payload), now, &flattener);
+        if (!batch.ok()) return Refuse(response, key, batch.status(), "bad_request");
+        uplink.raw = std::move(batch->messages.front());
+        uplink.readings = std::move(batch->readings);
+        break;
+      }
+      case COAP_MEDIATYPE_APPLICATION_SENML_CBOR: {
+        auto senml = ingest::SenmlCborToJson(payload);
+        if (!senml.ok()) return Refuse(response, key, senml.status(), "bad_request");
+        Status parsed = ingest::ParseReadings(ingest::PayloadKind::kSenml, *senml, device->id, now,
+                                              uplink.readings, &flattener);
+        if (!parsed.ok()) return Refuse(response, key, parsed, "bad_request");
+        uplink.raw.content_type = "application/senml+cbor";
+        break;
+      }
+      case COAP_MEDIATYPE_APPLICATION_OCTET_STREAM:
+        if (payload.empty())
+          return Refuse(response, key, InvalidArgument("empty payload"), "bad_request");
+        uplink.raw.content_type = "application/octet-stream";  // for the device's decoder
+        break;
+      default:
+        return Refuse(response, key,
+                      Status(Code::kUnsupportedMedia,
+                             "unsupported Content-Format " + std::to_string(format) +
+                                 ": send 50 (JSON), 110 (SenML JSON), 112 (SenML CBOR) or 42 "
+                                 "(bytes for the device's decoder)"),
+                      "unsupported");
+    }
+    if (uplink.raw.content_type != "application/json" &&
+        uplink.raw.content_type != "application/senml+json") {
+      uplink.raw.device_id = device->id;
+      uplink.raw.received_ms = now;
+      uplink.raw.transport = Transport::kHttp;
+      uplink.raw.payload = std::move(payload);
+      uplink.raw.decode_status = DecodeStatus::kNone;
+    }
+
+    coap_async_t* async = coap_register_async(session, request, 0);
+    if (!async) {
+      return Refuse(response, key, Status(Code::kUnavailable, "busy: retry later"), "unavailable");
+    }
+    auto* p = new Pending{async, key, Status::Ok(), false, uplink.readings.size()};
+    coap_async_set_app_data(async, p);
+    pending.insert(p);
+    Remember(key, COAP_EMPTY_CODE, {});
+    // The empty ACK goes out when this returns (the response stays empty); the answer follows
+    // the commit.
+    pipeline.Submit(std::move(uplink), [c = completions, p](Status st) { c->Push(p, st); });
+  }
+
+  // On the CoAP thread: marks the committed requests done and wakes their asyncs.
+  void DrainCompletions() {
+    std::vector<std::pair<Pending*, Status>> items;
+    {
+      std::lock_guard<std::mutex> lock(completions->mu);
+      items.swap(completions->items);
+      uint64_t v;
+      [[maybe_unused]] ssize_t n = ::read(completions->event_fd, &v, sizeof v);
+    }
+    for (auto& [p, st] : items) {
+      if (!pending.count(p)) continue;
+      p->result = std::move(st);
+      p->done = true;
+      coap_async_trigger(p->async);
+    }
+  }
+
+  void Run() {
+    epoll_event events[4];
+    while (!stopping.load()) {
+      int n = ::epoll_wait(epoll_fd, events, 4, 1000);
+      (void)n;
+      DrainCompletions();
+      coap_io_process(ctx, COAP_IO_NO_WAIT);
+    }
+    // Shutting down: new requests get 5.03; the ones in flight get their answer after their
+    // commit (the pipeline still runs), for up to 2 s.
+    for (int i = 0; i < 200 && !pending.empty(); ++i) {
+      DrainCompletions();
+      coap_io_process(ctx, 10);
+    }
+    DrainCompletions();
+    coap_io_process(ctx, COAP_IO_NO_WAIT);
+  }
+};
+
+CoapServer::CoapServer(CoapOptions options, std::shared_ptr<ingest::DeviceKeyCache> keys,
+                       pipeline::Pipeline& pipeline, Metrics& metrics, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(keys), pipeline, metrics, clock)) {
+}
+
+CoapServer::~CoapServer() { Stop(); }
+
+uint16_t CoapServer::udp_port() const { return impl_->port; }
+
+uint16_t CoapServer::dtls_port() const { return impl_->dtls_port; }
+
+void CoapServer::SetPskLookup(PskLookup lookup) { impl_->psk_lookup = std::move(lookup); }
+
+Status CoapServer::Start() {
+  Impl& m = *impl_;
+  StartupOnce();
+  coap_address_t addr;
+  BYSANS_RETURN_IF_ERROR(MakeAddress(m.opts.bind_address, m.opts.udp_port, addr));
+  const bool dtls = m.psk_lookup && m.opts.dtls_port >= 0;
+  if (dtls && !coap_dtls_is_supported())
+    return Status(Code::kInternal, "coap: this libcoap has no DTLS support (libcoap3 openssl)");
+  m.ctx = coap_new_context(nullptr);
+  if (!m.ctx) return Status(Code::kInternal, "coap: cannot create the libcoap context");
+  coap_set_app_data(m.ctx, &m);
+  coap_endpoint_t* ep = coap_new_endpoint(m.ctx, &addr, COAP_PROTO_UDP);
+  if (!ep) {
+    coap_free_context(m.ctx);
+    m.ctx = nullptr;
+    return InvalidArgument("invalid setting coap.udp_port=" + std::to_string(m.opts.udp_port) +
+                           " (coap.bind=\"" + m.opts.bind_address +
+                           "\"): cannot bind the UDP port (in use, or not an address of this "
+                           "machine)");
+  }
+  std::string ep_text = coap_endpoint_str(ep);  // a static buffer: copied at once
+  m.port = PortOf(ep_text);
+  std::string dtls_text;
+  if (dtls) {
+    coap_dtls_spsk_t setup{};
+    setup.version = COAP_DTLS_SPSK_SETUP_VERSION;
+    setup.validate_id_call_back = &Impl::ValidatePsk;
+    setup.id_call_back_arg = &m;
+    coap_address_t dtls_addr;
+    BYSANS_RETURN_IF_ERROR(MakeAddress(m.opts.bind_address, m.opts.dtls_port, dtls_addr));
+    coap_endpoint_t* dep = nullptr;
+    if (coap_context_set_psk2(m.ctx, &setup))
+      dep = coap_new_endpoint(m.ctx, &dtls_addr, COAP_PROTO_DTLS);
+    if (!dep) {
+      coap_free_context(m.ctx);
+      m.ctx = nullptr;
+      return InvalidArgument("invalid setting coap.dtls_port=" + std::to_string(m.opts.dtls_port) +
+                             " (coap.bind=\"" + m.opts.bind_address +
+                             "\"): cannot bind the DTLS port");
+    }
+    dtls_text = coap_endpoint_str(dep);
+    m.dtls_port = PortOf(dtls_text);
+  }
+
+  coap_resource_t* r =
+      coap_resource_init(coap_new_str_const(reinterpret_cast<const uint8_t*>("ingest"), 6),
+                         COAP_RESOURCE_FLAGS_RELEASE_URI | COAP_RESOURCE_FLAGS_NOTIFY_NON);
+  coap_register_request_handler(r, COAP_REQUEST_POST, &Impl::Handle);
+  coap_add_resource(m.ctx, r);
+
+  m.completions->event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  m.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  int coap_fd = coap_context_get_coap_fd(m.ctx);
+  if (m.completions->event_fd < 0 || m.epoll_fd < 0 || coap_fd < 0) {
+    Stop();
+    return Status(Code::kInternal, "coap: cannot set up the event loop (epoll)");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = coap_fd;
+  ::epoll_ctl(m.epoll_fd, EPOLL_CTL_ADD, coap_fd, &ev);
+  ev.data.fd = m.completions->event_fd;
+  ::epoll_ctl(m.epoll_fd, EPOLL_CTL_ADD, m.completions->event_fd, &ev);
+  m.thread = std::thread([&m] { m.Run(); });
+  spdlog::info("coap: listening on coap://{}", ep_text.substr(0, ep_text.find(' ')));
+  if (dtls) spdlog::info("coap: listening on coaps://{}", dtls_text.substr(0, dtls_text.find(' ')));
+  return Status::Ok();
+}
+
+void CoapServer::Stop() {
+  Impl& m = *impl_;
+  if (m.thread.joinable()) {
+    m.stopping = true;
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(m.completions->event_fd, &one, sizeof one);
+    m.thread.join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(m.completions->mu);
+    m.completions->closed = true;
+    m.completions->items.clear();
+  }
+  if (m.ctx) {
+    coap_free_context(m.ctx);  // frees the asyncs still pending
+    m.ctx = nullptr;
+  }
+  for (Pending* p : m.pending) delete p;
+  m.pending.clear();
+  if (m.epoll_fd >= 0) ::close(m.epoll_fd);
+  m.epoll_fd = -1;
+  if (m.completions->event_fd >= 0) {
+    std::lock_guard<std::mutex> lock(m.completions->mu);
+    ::close(m.completions->event_fd);
+    m.completions->event_fd = -1;
+  }
+}
+
+}  // namespace bysans::coap
