@@ -359,7 +359,8 @@ test('an admin invites someone to one application; accepting gives them that app
     await login(m.page, { email, password });
     await m.page.waitForSelector('.invitation');
     assert.match(await m.page.textContent('.invitation'), /på 1 applikation/);
-    await m.page.click('.invitation button:has-text("Acceptér")');
+    // Accepting reloads the page (invitations.ts): wait for that load, not for the old page's menu.
+    await Promise.all([m.page.waitForEvent('load'), m.page.click('.invitation button:has-text("Acceptér")')]);
     await m.page.waitForSelector('#logout');
     await m.page.evaluate((id) => localStorage.setItem('bysans.org', String(id)), org.id);
     await go(m.page, '/devices');
