@@ -51,7 +51,9 @@ std::set<std::string> FirstRoundIds(Random& random) {
   std::set<std::string> ids;
   const size_t devices = LorawanDevices().size();
   Simulator sim("http://127.0.0.1:1", LorawanDevices(), clock, random, 3600,
-                [&](const std::string&, const std::string& payload) {
+                [&](const std::string& topic, const std::string& payload) {
+                  // Only uplinks: the demo gateways' state and stats messages carry no id.
+                  if (!topic.ends_with("/event/up")) return Status::Ok();
                   std::lock_guard lock(mu);
                   ids.insert(nlohmann::json::parse(payload).value("deduplicationId", ""));
                   cv.notify_all();
