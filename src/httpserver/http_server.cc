@@ -42,7 +42,10 @@ using ErrorCode = boost::system::error_code;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
-constexpr size_t kLingerLimit = 1024 * 1024;  // bytes drained before closing after an error
+// Bytes drained before closing after an error (413 included): enough for a client that sends a
+// body of a few times the largest route limit before it reads our answer, so that it gets the
+// answer and not a reset; kLingerTime bounds the time either way.
+constexpr size_t kLingerLimit = 32 * 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kStreamInterval = std::chrono::milliseconds(250);
 constexpr auto kStopGrace = std::chrono::seconds(5);

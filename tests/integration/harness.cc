@@ -78,6 +78,13 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& pat
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
+  long answered = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answered);
+  if (rc == CURLE_SEND_ERROR && answered != 0) {
+    // The server answered (e.g. 413) and closed while we were still sending the body.
+    r.status = answered;
+    return r;
+  }
   if (rc != CURLE_OK) {
     r.status = -1;
     r.body = curl_easy_strerror(rc);
