@@ -1061,7 +1061,8 @@ json Components() {
       Obj({{"applicationId", Int()}, {"items", {{"type", "array"}, {"items", latest}}}});
   s["StreamReading"] =
       Obj({{"deviceId", Int()}, {"key", Str()}, {"ts", Time()}, {"value", value}, {"unit", Str()}});
-  s["UiConfig"] = Obj({{"tileUrl", Str()}});
+  s["UiConfig"] =
+      Obj({{"tileUrl", Str()}, {"coap", Obj({{"udpPort", Int()}, {"dtlsPort", Int()}})}});
   // api/geocode.cc: at most 10 places for an address text.
   s["Places"] = Obj({{"items",
                       {{"type", "array"},

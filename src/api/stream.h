@@ -1,5 +1,5 @@
 // Live updates: GET /api/v1/organizations/{orgId}/stream (server-sent
-// events) and GET /api/v1/ui-config. The stream is fed by a pipeline commit
+// events). The stream is fed by a pipeline commit
 // listener; each subscriber has a bounded queue (the oldest events are
 // dropped when a slow client falls behind), so the listener never blocks.
 #pragma once
@@ -16,9 +16,5 @@ namespace bysans::api {
 // raised / acknowledged / cleared / updated → "alarm" events of the alarm's
 // organisation).
 void RegisterStreamRoutes(http::Router& router, ApiContext& ctx);
-
-// GET /api/v1/ui-config → {"tileUrl": ...} (public: the login page needs no map,
-// but the answer holds nothing secret).
-void RegisterUiConfigRoutes(http::Router& router, std::string tile_url);
 
 }  // namespace bysans::api

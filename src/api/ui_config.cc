@@ -1,14 +1,20 @@
-// GET /api/v1/ui-config: settings the web UI reads at start (the map tile
-// URL from the setting web.tile_url). Public: it holds nothing secret.
+#include "api/ui_config.h"
+
 #include "api/common.h"
-#include "api/stream.h"
 
 namespace bysans::api {
 
-void RegisterUiConfigRoutes(http::Router& router, std::string tile_url) {
-  AddPublic(router, "GET", "/api/v1/ui-config", "Settings the web UI needs (map tile URL)",
-            [tile_url = std::move(tile_url)](http::Request&) -> Result<http::Response> {
-              return Json(200, {{"tileUrl", tile_url}});
+void RegisterUiConfigRoutes(http::Router& router, std::shared_ptr<const UiConfig> config) {
+  AddPublic(router, "GET", "/api/v1/ui-config",
+            "Settings the web UI needs (map tile URL, the CoAP ports devices use)",
+            [config = std::move(config)](http::Request&) -> Result<http::Response> {
+              json out = {{"tileUrl", config->tile_url}};
+              if (int udp = config->coap_udp_port.load(); udp != 0) {
+                out["coap"] = {{"udpPort", udp}};
+                if (int dtls = config->coap_dtls_port.load(); dtls != 0)
+                  out["coap"]["dtlsPort"] = dtls;
+              }
+              return Json(200, out);
             });
 }
 

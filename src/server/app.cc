@@ -15,6 +15,7 @@
 #include "api/geocode.h"
 #include "api/sms_gateway.h"
 #include "api/stream.h"
+#include "api/ui_config.h"
 #include "auth/auth.h"
 #include "coap/server.h"
 #include "core/dir_lock.h"
@@ -131,6 +132,7 @@ struct App::Impl {
   std::unique_ptr<share::TargetService> targets;  // data targets (share/service.h)
   std::unique_ptr<StaMqttService> sta_mqtt;       // SensorThings over MQTT (server/sta_mqtt.h)
   std::unique_ptr<coap::CoapServer> coap;         // CoAP ingest (coap/server.h), coap.enabled
+  std::shared_ptr<api::UiConfig> ui_config;       // GET /api/v1/ui-config (api/ui_config.h)
 };
 
 App::App(Config config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
@@ -263,7 +265,9 @@ Status App::Start() {
     m.outbox->SetMqttPublisher(publish);
     m.outbox->SetDownlinkSender(RuleDownlinkSender(*m.store, m.clock, publish_via));
   }
-  api::RegisterUiConfigRoutes(m.router, c.web_tile_url);
+  m.ui_config = std::make_shared<api::UiConfig>();
+  m.ui_config->tile_url = c.web_tile_url;
+  api::RegisterUiConfigRoutes(m.router, m.ui_config);
   api::RegisterGeocodeRoutes(m.router, *m.ctx, c.web_geocoder_url, outbound);
   if (std::string web = FindWebDir(c); !web.empty()) {
     m.router.SetFallback(MakeStaticHandler(web));
@@ -314,6 +318,8 @@ Status App::Start() {
           return coap::PskDevice{std::make_shared<const Device>(std::move(d)), std::move(key)};
         });
     BYSANS_RETURN_IF_ERROR(m.coap->Start());
+    m.ui_config->coap_udp_port = m.coap->udp_port();
+    m.ui_config->coap_dtls_port = m.coap->dtls_port();
     const std::string host =
         c.coap_bind.find(':') != std::string::npos ? "[" + c.coap_bind + "]" : c.coap_bind;
     std::ofstream addr(fs::path(c.data_dir) / "coap.url");

@@ -62,8 +62,10 @@ export BYSANS_WEB_GEOCODER_URL="http://127.0.0.1:$(cat "$DATA/geocoder.port")/ad
 
 # The tests sign in about a dozen times within a minute: lift the login limit. The data
 # targets test posts to a receiver it runs on loopback, which the outbound policy must admit.
+# CoAP on free ports: the device page's CoAP panel shows them (coap_ui.test.mjs).
 BYSANS_AUTH_LOGIN_ATTEMPTS_PER_MINUTE=10000 BYSANS_WEB_DIR="$ROOT/web/dist" \
   BYSANS_OUTBOUND_ALLOW=127.0.0.1/32 \
+  BYSANS_COAP_ENABLED=true BYSANS_COAP_UDP_PORT=0 BYSANS_COAP_DTLS_PORT=0 \
   BYSANS_LOG_LEVEL=warn "$BIN" serve --data-dir "$DATA" --http-port 0 --mqtt-port 0 --demo \
   >"$DATA/server.log" 2>&1 &
 PID=$!

@@ -227,7 +227,7 @@ export const api = {
     request<{ apiKey?: string; mqtt?: { username: string; password: string; host: string; port: number } }>(
       `/api/v1/devices/${id}/rotate-key`, { method: 'POST' }),
   audit: (orgId: number) => request<Page<AuditEntry>>(`/api/v1/audit${qs({ orgId, limit: 200 })}`),
-  uiConfig: () => optional<{ tileUrl?: string; tileAttribution?: string }>('/api/v1/ui-config'),
+  uiConfig: () => optional<{ tileUrl?: string; tileAttribution?: string; coap?: { udpPort?: number; dtlsPort?: number } }>('/api/v1/ui-config'),
   alarms: (orgId: number, state?: string) =>
     optional<Page<Alarm>>(`/api/v1/organizations/${orgId}/alarms${qs({ state, limit: 200 })}`),
   gateways: (orgId: number) => request<{ items: Gateway[] }>(`/api/v1/organizations/${orgId}/gateways`).then((r) => r.items),

@@ -14,6 +14,7 @@ import { chartThresholds, gapThresholdS } from '../chart';
 import { timePlot, followWidth } from '../plot';
 import { orgRules } from '../health';
 import { contactsPanel } from '../contacts';
+import { coapPanel } from '../coapPanel';
 
 interface RangeDef { key: string; ms: number; bucket: string | null }
 const RANGES: RangeDef[] = [
@@ -351,6 +352,7 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
     section(t('device.messages'), messagesPanel(id)),
     section(t('device.downlinks'), downlinkPanel(d)));
+  if (d.transport === 'http' && canEdit()) root.append(section(t('coap.title'), coapPanel(id, d.name)));
   (state.features.get('alarms') === false ? Promise.resolve(null)
     : optional<Page<Alarm>>(`/api/v1/organizations/${d.orgId}/alarms?deviceId=${id}&limit=50`))
     .then((a) => {
