@@ -76,6 +76,7 @@ void RegisterInvitationRoutes(http::Router& router, ApiContext& ctx);    // invi
 void RegisterApplicationRoutes(http::Router& router, ApiContext& ctx);
 void RegisterDeviceRoutes(http::Router& router, ApiContext& ctx);
 void RegisterCoapCredentialRoutes(http::Router& router, ApiContext& ctx);  // coap_credentials.cc
+void RegisterLwm2mRoutes(http::Router& router, ApiContext& ctx);           // lwm2m.cc
 void RegisterDeviceModelRoutes(http::Router& router, ApiContext& ctx);
 void RegisterUserRoutes(http::Router& router, ApiContext& ctx);
 void RegisterApiKeyRoutes(http::Router& router, ApiContext& ctx);

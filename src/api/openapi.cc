@@ -55,6 +55,10 @@ constexpr Op kOps[] = {
      "CoapCredentialCreated", 201},
     {"GET", "/api/v1/devices/{id}/coap-credentials", "", "CoapCredential", 200},
     {"DELETE", "/api/v1/devices/{id}/coap-credentials", "", "", 204},
+    // api/lwm2m.cc: LwM2M registration and queued operations (issue 20, lwm2m/).
+    {"GET", "/api/v1/devices/{id}/lwm2m", "", "Lwm2mRegistration", 200},
+    {"POST", "/api/v1/devices/{id}/lwm2m/operations", "Lwm2mOperationInput", "Lwm2mOperation", 201},
+    {"GET", "/api/v1/devices/{id}/lwm2m/operations", "", "list:Lwm2mOperation", 200},
     {"POST", "/api/v1/organizations/{orgId}/device-models", "DeviceModelDoc", "DeviceModel", 201},
     {"GET", "/api/v1/organizations/{orgId}/device-models", "", "list:DeviceModel", 200},
     {"GET", "/api/v1/device-models/{id}", "", "DeviceModel", 200},
@@ -759,6 +763,33 @@ json Components() {
            {"identity", Str()},
            {"createdAt", Time()},
            {"key", {{"type", "string"}, {"description", "the pre-shared key; shown once"}}}});
+  // api/lwm2m.cc (issue 20): a device's LwM2M registration and its server-initiated operations.
+  s["Lwm2mRegistration"] = Obj({{"deviceId", Int()},
+                                {"registered", Bool()},
+                                {"endpoint", Str()},
+                                {"lifetime", Int()},
+                                {"binding", Str()},
+                                {"queueMode", Bool()},
+                                {"lwm2mVersion", Str()},
+                                {"objects", {{"type", "array"}, {"items", Str()}}},
+                                {"registeredAt", Time()},
+                                {"updatedAt", Time()},
+                                {"expiresAt", Time()}});
+  json op_kind = {{"type", "string"}, {"enum", {"read", "write", "execute"}}};
+  s["Lwm2mOperationInput"] = Obj(
+      {{"kind", op_kind}, {"path", {{"type", "string"}, {"example", "/3/0/4"}}}, {"value", Str()}});
+  s["Lwm2mOperation"] = Obj(
+      {{"id", Int()},
+       {"deviceId", Int()},
+       {"kind", op_kind},
+       {"path", Str()},
+       {"value", Str()},
+       {"state", {{"type", "string"}, {"enum", {"queued", "sent", "done", "failed"}}}},
+       {"resultCode", {{"type", "string"}, {"description", "the device's CoAP answer, e.g. 2.04"}}},
+       {"result", Str()},
+       {"error", Str()},
+       {"createdAt", Time()},
+       {"updatedAt", Time()}});
   s["DeviceModelDoc"] = {
       {"type", "object"},
       {"description", "A FIWARE Smart Data Models DeviceModel; `name` or `modelName` required"},

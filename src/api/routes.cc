@@ -14,6 +14,7 @@ void RegisterAllRoutes(http::Router& router, ApiContext& ctx) {
   RegisterApplicationRoutes(router, ctx);
   RegisterDeviceRoutes(router, ctx);
   RegisterCoapCredentialRoutes(router, ctx);
+  RegisterLwm2mRoutes(router, ctx);
   RegisterDeviceModelRoutes(router, ctx);
   RegisterUserRoutes(router, ctx);
   RegisterApiKeyRoutes(router, ctx);

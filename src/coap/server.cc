@@ -75,6 +75,7 @@ struct Pending {
   Status result;
   bool done = false;
   size_t readings = 0;
+  coap_pdu_code_t ok_code = COAP_RESPONSE_CODE_CHANGED;
 };
 
 // Commits reported by the store's writer thread, picked up by the CoAP thread. Outlives the
@@ -158,6 +159,16 @@ struct CoapServer::Impl {
 
   std::unordered_map<std::string, Answered> answered;  // CoAP thread only
   std::deque<std::pair<std::string, TimeMs>> answered_order;
+
+  // Extensions (hooks.h): their resources, the sessions they hold and the responses awaited
+  // to their requests (by session and token). CoAP thread only once started.
+  struct Peer;
+  std::vector<std::shared_ptr<CoapExtension>> extensions;
+  std::unordered_map<std::string, CoapExtension*> ext_by_resource;
+  std::unordered_set<Peer*> peers;
+  std::shared_ptr<CoapPeer> MakePeer(coap_session_t* session);  // after Peer
+  std::unordered_map<std::string, std::function<void(const PeerResponse&)>> outgoing;
+  TimeMs next_tick_ms = 0;
 
   Impl(CoapOptions o, std::shared_ptr<ingest::DeviceKeyCache> k, pipeline::Pipeline& p, Metrics& m,
        const Clock& c)
@@ -256,13 +267,15 @@ struct CoapServer::Impl {
     Remember(key, CodeFor(st), text);
   }
 
-  void OnPost(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
-              coap_pdu_t* response) {
-    // Second call: the commit of an earlier request is done (coap_async_trigger).
-    if (coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request))) {
+  // Second call of a handler for a request whose commit is done (coap_async_trigger): fills
+  // the separate response. False when the request is not one waiting for a commit.
+  bool AnswerCommitted(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response) {
+    coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request));
+    if (!async) return false;
+    {
       auto* p = static_cast<Pending*>(coap_async_get_app_data(async));
-      if (!p || !p->done) return;  // libcoap answers retransmissions of a pending request
-      const coap_pdu_code_t code = CodeFor(p->result);
+      if (!p || !p->done) return true;  // libcoap answers retransmissions of a pending request
+      const coap_pdu_code_t code = p->result.ok() ? p->ok_code : CodeFor(p->result);
       std::string text;
       if (p->result.ok()) {
         Count("stored");
@@ -285,13 +298,12 @@ struct CoapServer::Impl {
       coap_async_set_app_data(async, nullptr);
       pending.erase(p);
       delete p;
-      return;  // libcoap frees the async after this call
+      return true;  // libcoap frees the async after this call
     }
+  }
 
-    if (stopping.load()) {
-      Count("unavailable");
-      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
-    }
+  // The session's endpoint and the request's message id: the duplicate-detection key.
+  static std::string ExchangeKey(coap_session_t* session, const coap_pdu_t* request) {
     char addr[INET6_ADDRSTRLEN + 16];
     size_t n = coap_print_addr(coap_session_get_addr_remote(session),
                                reinterpret_cast<unsigned char*>(addr), sizeof addr);
@@ -300,6 +312,18 @@ struct CoapServer::Impl {
     key.append(addr, n);
     key += '#';
     key += std::to_string(coap_pdu_get_mid(request));
+    return key;
+  }
+
+  void OnPost(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
+              coap_pdu_t* response) {
+    if (AnswerCommitted(session, request, response)) return;
+    if (stopping.load()) {
+      Count("unavailable");
+      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
+    }
+    const bool dtls = coap_session_get_proto(session) == COAP_PROTO_DTLS;
+    const std::string key = ExchangeKey(session, request);
     if (auto it = answered.find(key);
         it != answered.end() && it->second.at + opts.exchange_lifetime_ms >= clock.NowMs()) {
       Count("duplicate");
@@ -325,6 +349,118 @@ struct CoapServer::Impl {
       }
     }
     HandleUplink(session, request, response, key, *device);
+  }
+
+  static void HandleExtension(coap_resource_t*, coap_session_t* session, const coap_pdu_t* request,
+                              const coap_string_t* query, coap_pdu_t* response) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    self->OnExtension(session, request, query, response);
+  }
+
+  static std::string OutgoingKey(const coap_session_t* session, coap_bin_const_t token) {
+    std::string key = std::to_string(reinterpret_cast<uintptr_t>(session)) + "#";
+    key.append(reinterpret_cast<const char*>(token.s), token.length);
+    return key;
+  }
+
+  // A response to a request an extension sent (Peer::Send).
+  static coap_response_t OnResponse(coap_session_t* session, const coap_pdu_t*,
+                                    const coap_pdu_t* received, const coap_mid_t) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    auto it = self->outgoing.find(OutgoingKey(session, coap_pdu_get_token(received)));
+    if (it == self->outgoing.end()) return COAP_RESPONSE_OK;
+    auto done = std::move(it->second);
+    self->outgoing.erase(it);
+    PeerResponse r;
+    const int code = static_cast<int>(coap_pdu_get_code(received));
+    r.code = (code >> 5) * 100 + (code & 0x1f);
+    coap_opt_iterator_t oi;
+    if (coap_opt_t* opt = coap_check_option(received, COAP_OPTION_CONTENT_FORMAT, &oi))
+      r.content_format =
+          static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
+    size_t len = 0;
+    const uint8_t* data = nullptr;
+    if (coap_get_data(received, &len, &data))
+      r.payload.assign(reinterpret_cast<const char*>(data), len);
+    done(r);
+    return COAP_RESPONSE_OK;
+  }
+
+  // No response to a request an extension sent (retransmissions exhausted, reset).
+  static void OnNack(coap_session_t* session, const coap_pdu_t* sent,
+                     const coap_nack_reason_t reason, const coap_mid_t) {
+    if (!sent) return;
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    auto it = self->outgoing.find(OutgoingKey(session, coap_pdu_get_token(sent)));
+    if (it == self->outgoing.end()) return;
+    auto done = std::move(it->second);
+    self->outgoing.erase(it);
+    PeerResponse r;
+    r.error = reason == COAP_NACK_RST ? "the device answered with a reset"
+                                      : "no answer from the device (retransmissions exhausted)";
+    done(r);
+  }
+
+  // A request to an extension's resource: the device identified as for /ingest, then the
+  // extension's answer, now or (a submitted uplink) after the commit.
+  void OnExtension(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
+                   coap_pdu_t* response) {
+    if (AnswerCommitted(session, request, response)) return;
+    if (stopping.load())
+      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
+    const std::string key = ExchangeKey(session, request);
+    if (auto it = answered.find(key);
+        it != answered.end() && it->second.at + opts.exchange_lifetime_ms >= clock.NowMs()) {
+      Count("duplicate");
+      if (it->second.code != COAP_EMPTY_CODE)
+        Respond(response, it->second.code, it->second.diagnostic);
+      return;
+    }
+    CoapRequest r;
+    r.method = static_cast<Method>(static_cast<int>(coap_pdu_get_code(request)));
+    coap_opt_iterator_t oi;
+    coap_option_iterator_init(request, &oi, COAP_OPT_ALL);
+    while (coap_opt_t* opt = coap_option_next(&oi)) {
+      std::string value(reinterpret_cast<const char*>(coap_opt_value(opt)), coap_opt_length(opt));
+      if (oi.number == COAP_OPTION_URI_PATH) r.path.push_back(std::move(value));
+      if (oi.number == COAP_OPTION_URI_QUERY) r.query.push_back(std::move(value));
+      if (oi.number == COAP_OPTION_CONTENT_FORMAT)
+        r.content_format =
+            static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
+    }
+    auto ext = r.path.empty() ? ext_by_resource.end() : ext_by_resource.find(r.path[0]);
+    if (ext == ext_by_resource.end())
+      return Respond(response, COAP_RESPONSE_CODE_NOT_FOUND, "no such resource");
+    size_t len = 0;
+    const uint8_t* data = nullptr;
+    if (!coap_get_data(request, &len, &data)) len = 0;
+    if (len > opts.max_payload) {
+      uint8_t buf[4];
+      coap_add_option(response, COAP_OPTION_SIZE1,
+                      coap_encode_var_safe(buf, sizeof buf, opts.max_payload), buf);
+      return Refuse(response, key,
+                    Status(Code::kTooLarge, "payload exceeds the limit of " +
+                                                std::to_string(opts.max_payload) + " bytes"),
+                    "too_large");
+    }
+    r.payload.assign(reinterpret_cast<const char*>(data), len);
+    r.dtls = coap_session_get_proto(session) == COAP_PROTO_DTLS;
+    auto device = r.dtls ? DtlsDevice(session) : UdpDevice(query);
+    if (device.ok()) {
+      r.device = *device;
+    } else {
+      r.auth_error = device.status();
+    }
+    r.peer = key.substr(0, key.rfind('#'));
+    CoapAnswer a = ext->second->Handle(r, MakePeer(session));
+    const auto code = static_cast<coap_pdu_code_t>(((a.code / 100) << 5) | (a.code % 100));
+    if (a.submit) return SubmitAsync(session, request, response, key, std::move(*a.submit), code);
+    coap_pdu_set_code(response, code);
+    for (const std::string& seg : a.location_path)
+      coap_add_option(response, COAP_OPTION_LOCATION_PATH, seg.size(),
+                      reinterpret_cast<const uint8_t*>(seg.data()));
+    if (!a.payload.empty())
+      coap_add_data(response, a.payload.size(), reinterpret_cast<const uint8_t*>(a.payload.data()));
   }
 
   Result<std::shared_ptr<const Device>> UdpDevice(const coap_string_t* query) {
@@ -415,11 +551,17 @@ struct CoapServer::Impl {
       uplink.raw.decode_status = DecodeStatus::kNone;
     }
 
+    SubmitAsync(session, request, response, key, std::move(uplink), COAP_RESPONSE_CODE_CHANGED);
+  }
+
+  // Hands a valid uplink to the pipeline; the empty ACK goes out now, `ok_code` after the commit.
+  void SubmitAsync(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response,
+                   const std::string& key, pipeline::Uplink uplink, coap_pdu_code_t ok_code) {
     coap_async_t* async = coap_register_async(session, request, 0);
     if (!async) {
       return Refuse(response, key, Status(Code::kUnavailable, "busy: retry later"), "unavailable");
     }
-    auto* p = new Pending{async, key, Status::Ok(), false, uplink.readings.size()};
+    auto* p = new Pending{async, key, Status::Ok(), false, uplink.readings.size(), ok_code};
     coap_async_set_app_data(async, p);
     pending.insert(p);
     Remember(key, COAP_EMPTY_CODE, {});
@@ -452,6 +594,10 @@ struct CoapServer::Impl {
       (void)n;
       DrainCompletions();
       coap_io_process(ctx, COAP_IO_NO_WAIT);
+      if (const TimeMs now = clock.NowMs(); now >= next_tick_ms) {
+        next_tick_ms = now + 1000;
+        for (auto& ext : extensions) ext->Tick();
+      }
     }
     // Shutting down: new requests get 5.03; the ones in flight get their answer after their
     // commit (the pipeline still runs), for up to 2 s.
@@ -463,6 +609,63 @@ struct CoapServer::Impl {
     coap_io_process(ctx, COAP_IO_NO_WAIT);
   }
 };
+
+// A session held by an extension (a reference keeps libcoap from freeing it).
+struct CoapServer::Impl::Peer final : CoapPeer {
+  Impl* server;
+  coap_session_t* session;
+
+  Peer(Impl* s, coap_session_t* sess) : server(s), session(coap_session_reference(sess)) {
+    server->peers.insert(this);
+  }
+  ~Peer() override {
+    if (session) coap_session_release(session);
+    if (server) server->peers.erase(this);
+  }
+  // Stop(): the context goes away.
+  void Detach() {
+    if (session) coap_session_release(session);
+    session = nullptr;
+    server = nullptr;
+  }
+
+  Status Send(const OutgoingRequest& req, std::function<void(const PeerResponse&)> done) override {
+    if (!session || !server) return Status(Code::kUnavailable, "the device's session is closed");
+    coap_pdu_t* pdu =
+        coap_pdu_init(COAP_MESSAGE_CON, static_cast<coap_pdu_code_t>(req.method),
+                      coap_new_message_id(session), coap_session_max_pdu_size(session));
+    if (!pdu) return Status(Code::kInternal, "coap: cannot make a request");
+    uint8_t token[8];
+    size_t token_len = 0;
+    coap_session_new_token(session, &token_len, token);
+    coap_add_token(pdu, token_len, token);
+    for (const std::string& seg : req.path)
+      coap_add_option(pdu, COAP_OPTION_URI_PATH, seg.size(),
+                      reinterpret_cast<const uint8_t*>(seg.data()));
+    uint8_t buf[4];
+    if (req.content_format >= 0)
+      coap_add_option(
+          pdu, COAP_OPTION_CONTENT_FORMAT,
+          coap_encode_var_safe(buf, sizeof buf, static_cast<unsigned>(req.content_format)), buf);
+    if (req.accept >= 0)
+      coap_add_option(pdu, COAP_OPTION_ACCEPT,
+                      coap_encode_var_safe(buf, sizeof buf, static_cast<unsigned>(req.accept)),
+                      buf);
+    if (!req.payload.empty())
+      coap_add_data(pdu, req.payload.size(), reinterpret_cast<const uint8_t*>(req.payload.data()));
+    const std::string key = OutgoingKey(session, coap_bin_const_t{token_len, token});
+    server->outgoing[key] = std::move(done);
+    if (coap_send(session, pdu) == COAP_INVALID_MID) {
+      server->outgoing.erase(key);
+      return Status(Code::kUnavailable, "coap: the request could not be sent");
+    }
+    return Status::Ok();
+  }
+};
+
+std::shared_ptr<CoapPeer> CoapServer::Impl::MakePeer(coap_session_t* session) {
+  return std::make_shared<Peer>(this, session);
+}
 
 CoapServer::CoapServer(CoapOptions options, std::shared_ptr<ingest::DeviceKeyCache> keys,
                        pipeline::Pipeline& pipeline, Metrics& metrics, const Clock& clock)
@@ -476,6 +679,12 @@ uint16_t CoapServer::udp_port() const { return impl_->port; }
 uint16_t CoapServer::dtls_port() const { return impl_->dtls_port; }
 
 void CoapServer::SetPskLookup(PskLookup lookup) { impl_->psk_lookup = std::move(lookup); }
+
+void CoapServer::AddExtension(std::shared_ptr<CoapExtension> extension) {
+  for (const std::string& name : extension->Resources())
+    impl_->ext_by_resource[name] = extension.get();
+  impl_->extensions.push_back(std::move(extension));
+}
 
 Status CoapServer::Start() {
   Impl& m = *impl_;
@@ -526,6 +735,23 @@ Status CoapServer::Start() {
                          COAP_RESOURCE_FLAGS_RELEASE_URI | COAP_RESOURCE_FLAGS_NOTIFY_NON);
   coap_register_request_handler(r, COAP_REQUEST_POST, &Impl::Handle);
   coap_add_resource(m.ctx, r);
+  if (!m.extensions.empty()) {  // hooks.h: "rd" and "rd/..." go to the extension of "rd"
+    for (const auto& [name, ext] : m.ext_by_resource) {
+      coap_resource_t* er = coap_resource_init(
+          coap_new_str_const(reinterpret_cast<const uint8_t*>(name.data()), name.size()),
+          COAP_RESOURCE_FLAGS_RELEASE_URI);
+      for (coap_request_t method :
+           {COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_PUT, COAP_REQUEST_DELETE})
+        coap_register_request_handler(er, method, &Impl::HandleExtension);
+      coap_add_resource(m.ctx, er);
+    }
+    coap_resource_t* unknown = coap_resource_unknown_init2(&Impl::HandleExtension, 0);
+    for (coap_request_t method : {COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_DELETE})
+      coap_register_request_handler(unknown, method, &Impl::HandleExtension);
+    coap_add_resource(m.ctx, unknown);
+    coap_register_response_handler(m.ctx, &Impl::OnResponse);
+    coap_register_nack_handler(m.ctx, &Impl::OnNack);
+  }
 
   m.completions->event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   m.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -559,6 +785,10 @@ void CoapServer::Stop() {
     m.completions->closed = true;
     m.completions->items.clear();
   }
+  for (auto& ext : m.extensions) ext->Shutdown();
+  for (Impl::Peer* peer : m.peers) peer->Detach();
+  m.peers.clear();
+  m.outgoing.clear();
   if (m.ctx) {
     coap_free_context(m.ctx);  // frees the asyncs still pending
     m.ctx = nullptr;

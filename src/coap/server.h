@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "coap/hooks.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
@@ -56,6 +57,8 @@ class CoapServer {
 
   // Before Start: enables the DTLS endpoint (options.dtls_port) with this lookup.
   void SetPskLookup(PskLookup lookup);
+  // Before Start: serves the extension's resources (hooks.h), e.g. LwM2M's /rd and /dp.
+  void AddExtension(std::shared_ptr<CoapExtension> extension);
 
   // Binds the UDP endpoint and starts the thread. An error names the setting (coap.bind /
   // coap.udp_port) when the address cannot be used.

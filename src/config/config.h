@@ -59,6 +59,9 @@ struct Config {
   int coap_udp_port = 5683;
   int coap_dtls_port = 5684;    // DTLS with per-device PSKs; -1 = no DTLS endpoint
   int coap_max_payload = 1024;  // bytes; one datagram, no block-wise transfer
+  // LwM2M queue mode (src/lwm2m/README.md): how long after a queue-mode device spoke its pending
+  // operations are still sent.
+  int coap_lwm2m_awake_ms = 30'000;
 
   // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and
   // third-party MQTT brokers may reach besides public addresses (comma-separated; a TOML

@@ -26,6 +26,7 @@
 #include "http/router.h"
 #include "httpserver/http_server.h"
 #include "httpserver/static_files.h"
+#include "lwm2m/server.h"
 #include "model/retention.h"
 #include "mqtt/ingest.h"
 #include "pipeline/pipeline.h"
@@ -317,6 +318,11 @@ Status App::Start() {
           BYSANS_ASSIGN_OR_RETURN(Device d, store->GetDevice(cred.device_id));
           return coap::PskDevice{std::make_shared<const Device>(std::move(d)), std::move(key)};
         });
+    // LwM2M 1.1 (lwm2m/): registration, Send and queued operations on /rd and /dp.
+    lwm2m::Lwm2mOptions lo;
+    lo.awake_ms = c.coap_lwm2m_awake_ms;
+    m.coap->AddExtension(
+        std::make_shared<lwm2m::Lwm2mServer>(m.store->lwm2m(), m.random, m.clock, lo));
     BYSANS_RETURN_IF_ERROR(m.coap->Start());
     m.ui_config->coap_udp_port = m.coap->udp_port();
     m.ui_config->coap_dtls_port = m.coap->dtls_port();

@@ -33,6 +33,7 @@ class DashboardStore;       // store/dashboard_store.h
 class ContactStore;         // store/contact_store.h
 class GatewayStore;         // store/gateway_store.h
 class CoapCredentialStore;  // store/coap_credential_store.h
+class Lwm2mStore;           // store/lwm2m_store.h
 // store/subject_erasure_store.h
 class SubjectErasureStore;
 
@@ -348,6 +349,7 @@ class Store : public MetaStore, public SeriesStore {
   virtual ContactStore& contacts() = 0;                 // store/contact_store.h
   virtual GatewayStore& gateways() = 0;                 // store/gateway_store.h
   virtual CoapCredentialStore& coap_credentials() = 0;  // store/coap_credential_store.h
+  virtual Lwm2mStore& lwm2m() = 0;                      // store/lwm2m_store.h
   // store/subject_erasure_store.h
   virtual SubjectErasureStore& subject_erasures() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under

@@ -650,6 +650,23 @@ CREATE TABLE IF NOT EXISTS coap_credentials(
   device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
   identity TEXT NOT NULL UNIQUE, sealed_key TEXT NOT NULL, created_ms INTEGER NOT NULL);
 )sql",
+      // 36: LwM2M registrations (one per device) and server-initiated operations
+      // (store/lwm2m_store.h, lwm2m/).
+      R"sql(
+CREATE TABLE IF NOT EXISTS lwm2m_registrations(
+  device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+  registration_id TEXT NOT NULL UNIQUE, endpoint TEXT NOT NULL, lifetime_s INTEGER NOT NULL,
+  binding TEXT NOT NULL, queue_mode INTEGER NOT NULL, version TEXT NOT NULL,
+  objects TEXT NOT NULL, registered_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS lwm2m_operations(
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL, path TEXT NOT NULL, value TEXT NOT NULL, state TEXT NOT NULL,
+  result_code INTEGER NOT NULL DEFAULT 0, result_payload TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS lwm2m_operations_device ON lwm2m_operations(device_id, id);
+CREATE INDEX IF NOT EXISTS lwm2m_operations_open ON lwm2m_operations(state, id);
+)sql",
   };
   return kList;
 }

@@ -59,6 +59,7 @@ Status SqliteStore::Init() {
   dashboards_ = NewSqliteDashboardStore(pool_);
   contacts_ = NewSqliteContactStore(pool_);
   coap_credentials_ = NewSqliteCoapCredentialStore(pool_);
+  lwm2m_ = NewSqliteLwm2mStore(pool_);
   subject_erasures_ = NewSqliteSubjectErasureStore(pool_, *opts_.clock, [this] {
     BYSANS_RETURN_IF_ERROR(ScrubFreePages());
     return ScrubWal();

@@ -27,6 +27,7 @@
 #include "store/dashboard_store.h"
 #include "store/decoder_store.h"
 #include "store/gateway_store.h"
+#include "store/lwm2m_store.h"
 #include "store/mqtt_store.h"
 #include "store/open_data_store.h"
 #include "store/rule_store.h"
@@ -190,6 +191,8 @@ std::unique_ptr<DecoderStore> NewSqliteDecoderStore(Pool& pool);
 std::unique_ptr<OpenDataStore> NewSqliteOpenDataStore(Pool& pool);
 // The DashboardStore over the pool (dashboards.cc).
 std::unique_ptr<DashboardStore> NewSqliteDashboardStore(Pool& pool);
+// The Lwm2mStore over the pool (lwm2m.cc).
+std::unique_ptr<Lwm2mStore> NewSqliteLwm2mStore(Pool& pool);
 // The CoapCredentialStore over the pool (coap_credentials.cc).
 std::unique_ptr<CoapCredentialStore> NewSqliteCoapCredentialStore(Pool& pool);
 // The ContactStore over the pool (contacts.cc).
@@ -326,6 +329,7 @@ class SqliteStore final : public Store {
   ContactStore& contacts() override { return *contacts_; }
   GatewayStore& gateways() override { return *gateways_; }
   CoapCredentialStore& coap_credentials() override { return *coap_credentials_; }
+  Lwm2mStore& lwm2m() override { return *lwm2m_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   const SecretBox& secrets() override { return *secrets_; }
 
@@ -428,6 +432,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<DashboardStore> dashboards_;             // dashboards.cc
   std::unique_ptr<ContactStore> contacts_;                 // contacts.cc
   std::unique_ptr<CoapCredentialStore> coap_credentials_;  // coap_credentials.cc
+  std::unique_ptr<Lwm2mStore> lwm2m_;                      // lwm2m.cc
   std::unique_ptr<GatewayStore> gateways_;                 // gateways.cc
   std::unique_ptr<SecretBox> secrets_;                     // core/secret_box.h, before mqtt_store_
   std::unique_ptr<BatchingMqttStore> mqtt_store_;          // mqtt.cc

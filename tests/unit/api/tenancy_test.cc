@@ -9,6 +9,7 @@
 #include "store/coap_credential_store.h"
 #include "store/contact_store.h"
 #include "store/gateway_store.h"
+#include "store/lwm2m_store.h"
 #include "store/mqtt_store.h"
 #include "store/rule_store.h"
 #include "unit/api/api_fixture.h"
@@ -132,6 +133,18 @@ class TenancyTest : public ApiFixture {
     Reply psk = Call("POST", "/api/v1/devices/" + std::to_string(t.device) + "/coap-credentials",
                      root_, json{{"identity", "psk-" + n}});
     EXPECT_EQ(psk.status, 201) << psk.raw;
+    // An LwM2M registration (made by the CoAP server: here in the store) and a queued
+    // operation (api/lwm2m.cc).
+    Lwm2mRegistration reg;
+    reg.device_id = t.device;
+    reg.registration_id = "reg-" + n;
+    reg.endpoint = "ep-" + n;
+    reg.objects = "/3303/0";
+    reg.registered_ms = reg.updated_ms = 1000;
+    EXPECT_TRUE(store_->lwm2m().PutRegistration(reg).ok());
+    Reply op = Call("POST", "/api/v1/devices/" + std::to_string(t.device) + "/lwm2m/operations",
+                    root_, json{{"kind", "write"}, {"path", "/1/0/1"}, {"value", "60"}});
+    EXPECT_EQ(op.status, 201) << op.raw;
     Reply gw = Call("PUT", org + "/sms-gateway", root_,
                     json{{"url", "https://sms.example.com/" + n}, {"secret", "token-" + n}});
     EXPECT_EQ(gw.status, 200) << gw.raw;
@@ -267,6 +280,18 @@ class TenancyTest : public ApiFixture {
     // A's CoAP PSK (identity and sealed key: neither rotated nor deleted).
     auto psk = store_->coap_credentials().GetCoapCredential(a_.device);
     s["coapPsk"] = psk.ok() ? psk->identity + "|" + psk->sealed_key : "none";
+    // A's LwM2M registration and operations (none added, none changed).
+    auto reg = store_->lwm2m().GetRegistration(a_.device);
+    s["lwm2mRegistration"] =
+        reg.ok() ? reg->registration_id + "|" + reg->endpoint + "|" + reg->objects : "none";
+    auto ops = store_->lwm2m().ListOperations(a_.device, 100);
+    json op_list = json::array();
+    if (ops.ok()) {
+      for (const auto& op : *ops)
+        op_list.push_back(std::to_string(op.id) + "|" + op.path + "|" + op.value + "|" +
+                          Lwm2mOpStateName(op.state));
+    }
+    s["lwm2mOperations"] = op_list;
     // A's ingest key still finds its device (rotate-key did not run).
     s["ingest"] = store_->FindDeviceByIngestKey(a_ingest_hash_).ok();
     return s;

@@ -1,0 +1,273 @@
+#include "lwm2m/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lwm2m/operation.h"
+#include "lwm2m/readings.h"
+#include "lwm2m/registration.h"
+
+namespace bysans::lwm2m {
+namespace {
+
+constexpr int kLinkFormat = 40;
+
+coap::CoapAnswer Answer(int code, std::string text = {}) {
+  coap::CoapAnswer a;
+  a.code = code;
+  a.payload = std::move(text);
+  return a;
+}
+
+coap::CoapAnswer Error(const Status& st) {
+  switch (st.code()) {
+    case Code::kInvalidArgument:
+      return Answer(400, st.message());
+    case Code::kUnauthenticated:
+      return Answer(401, st.message());
+    case Code::kPermissionDenied:
+      return Answer(403, st.message());
+    case Code::kNotFound:
+      return Answer(404, st.message());
+    case Code::kTooLarge:
+      return Answer(413, st.message());
+    case Code::kUnsupportedMedia:
+      return Answer(415, st.message());
+    case Code::kUnavailable:
+      return Answer(503, st.message());
+    default:
+      spdlog::warn("lwm2m: {}", st.message());
+      return Answer(500, "internal error");
+  }
+}
+
+// Over plain UDP a device names itself with its ingest key (`k=`), the same rule as /ingest.
+Status Unidentified(const coap::CoapRequest& r) {
+  if (r.auth_error.code() == Code::kUnauthenticated && !r.dtls)
+    return Status(Code::kUnauthenticated,
+                  "missing device key: coap://host/rd?ep=NAME&k=KEY (bysans' rule for unsecured "
+                  "LwM2M), or register over DTLS with the device's PSK");
+  if (r.auth_error.ok()) return Status(Code::kUnauthenticated, "unknown device");
+  return r.auth_error;
+}
+
+}  // namespace
+
+Lwm2mServer::Lwm2mServer(Lwm2mStore& store, Random& random, const Clock& clock,
+                         Lwm2mOptions options)
+    : store_(store), random_(random), clock_(clock), opts_(options) {}
+
+coap::CoapAnswer Lwm2mServer::Handle(const coap::CoapRequest& r,
+                                     std::shared_ptr<coap::CoapPeer> peer) {
+  const bool rd = r.path[0] == "rd";
+  if (rd && r.path.size() == 1 && r.method == coap::Method::kPost)
+    return Register(r, std::move(peer));
+  if (rd && r.path.size() == 2 && r.method == coap::Method::kPost)
+    return Update(r, std::move(peer));
+  if (rd && r.path.size() == 2 && r.method == coap::Method::kDelete) return Deregister(r);
+  if (!rd && r.path.size() == 1 && r.method == coap::Method::kPost) return Send(r, std::move(peer));
+  if (r.path.size() <= 2) return Answer(405, "method not allowed");
+  return Answer(404, "no such resource");
+}
+
+coap::CoapAnswer Lwm2mServer::Register(const coap::CoapRequest& r,
+                                       std::shared_ptr<coap::CoapPeer> peer) {
+  if (!r.device) return Error(Unidentified(r));
+  auto params = ParseRegisterQuery(r.query);
+  if (!params.ok()) return Error(params.status());
+  if (r.content_format != -1 && r.content_format != kLinkFormat)
+    return Answer(415, "a registration carries application/link-format (Content-Format 40)");
+  auto links = ParseLinkFormat(r.payload);
+  if (!links.ok()) return Error(links.status());
+  const TimeMs now = clock_.NowMs();
+  Lwm2mRegistration reg;
+  reg.device_id = r.device->id;
+  reg.registration_id = random_.Id();
+  reg.endpoint = params->endpoint;
+  reg.lifetime_s = params->lifetime_s;
+  reg.binding = params->binding;
+  reg.queue_mode = params->queue_mode;
+  reg.version = params->version.empty() ? "1.0" : params->version;
+  reg.objects = ObjectsText(*links);
+  reg.registered_ms = now;
+  reg.updated_ms = now;
+  if (Status st = store_.PutRegistration(reg); !st.ok()) return Error(st);
+  Remember(reg, r.device, std::move(peer), r.peer);
+  spdlog::info("lwm2m: device {} registered as \"{}\" (lifetime {} s{})", reg.device_id,
+               reg.endpoint, reg.lifetime_s, reg.queue_mode ? ", queue mode" : "");
+  coap::CoapAnswer a = Answer(201);
+  a.location_path = {"rd", reg.registration_id};
+  return a;
+}
+
+Result<Lwm2mRegistration> Lwm2mServer::OwnRegistration(const coap::CoapRequest& r) {
+  auto reg = store_.FindRegistration(r.path[1]);
+  if (!reg.ok()) {
+    if (reg.status().code() == Code::kNotFound)
+      return NotFound("unknown registration: register again");
+    return reg.status();
+  }
+  // The caller: its key or PSK, else (plain UDP without k=) the endpoint it registered from.
+  Id caller = 0;
+  if (r.device) {
+    caller = r.device->id;
+  } else if (auto it = peer_devices_.find(r.peer); !r.dtls && it != peer_devices_.end()) {
+    caller = it->second;
+  } else {
+    return Unidentified(r);
+  }
+  // Another device's registration id: as unknown as a made-up one.
+  if (caller != reg->device_id) return NotFound("unknown registration: register again");
+  if (reg->ExpiredAt(clock_.NowMs())) return NotFound("the registration expired: register again");
+  return reg;
+}
+
+coap::CoapAnswer Lwm2mServer::Update(const coap::CoapRequest& r,
+                                     std::shared_ptr<coap::CoapPeer> peer) {
+  auto reg = OwnRegistration(r);
+  if (!reg.ok()) return Error(reg.status());
+  auto params = ParseUpdateQuery(r.query);
+  if (!params.ok()) return Error(params.status());
+  if (params->lifetime_s) reg->lifetime_s = *params->lifetime_s;
+  if (params->binding) reg->binding = *params->binding;
+  if (params->queue_mode) reg->queue_mode = *params->queue_mode;
+  if (!r.payload.empty()) {
+    if (r.content_format != -1 && r.content_format != kLinkFormat)
+      return Answer(415, "an update carries application/link-format (Content-Format 40)");
+    auto links = ParseLinkFormat(r.payload);
+    if (!links.ok()) return Error(links.status());
+    reg->objects = ObjectsText(*links);
+  }
+  reg->updated_ms = clock_.NowMs();
+  if (Status st = store_.PutRegistration(*reg); !st.ok()) return Error(st);
+  Remember(*reg, r.device, std::move(peer), r.peer);
+  return Answer(204);
+}
+
+coap::CoapAnswer Lwm2mServer::Deregister(const coap::CoapRequest& r) {
+  auto reg = OwnRegistration(r);
+  if (!reg.ok()) return Error(reg.status());
+  if (Status st = store_.DeleteRegistration(reg->device_id); !st.ok()) return Error(st);
+  Forget(reg->device_id);
+  spdlog::info("lwm2m: device {} de-registered", reg->device_id);
+  return Answer(202);
+}
+
+coap::CoapAnswer Lwm2mServer::Send(const coap::CoapRequest& r,
+                                   std::shared_ptr<coap::CoapPeer> peer) {
+  std::shared_ptr<const Device> device = r.device ? r.device : RegisteredPeer(r);
+  if (!device) return Error(Unidentified(r));
+  const TimeMs now = clock_.NowMs();
+  auto readings = ParseSend(r.content_format, r.payload, device->id, now);
+  if (!readings.ok()) return Error(readings.status());
+  // A Send wakes a queue-mode device: its pending operations go out now.
+  if (auto it = sessions_.find(device->id); it != sessions_.end()) {
+    it->second.peer = std::move(peer);
+    it->second.awake_until_ms = now + opts_.awake_ms;
+  }
+  pipeline::Uplink up;
+  up.device = device;
+  up.raw.device_id = device->id;
+  up.raw.received_ms = now;
+  up.raw.transport = Transport::kHttp;
+  up.raw.content_type =
+      r.content_format == kSenmlCbor ? "application/senml+cbor" : "application/senml+json";
+  up.raw.payload = r.payload;
+  up.raw.decode_status = DecodeStatus::kNone;
+  up.readings = std::move(*readings);
+  up.skip_decode = true;  // named by the LwM2M object model, not by a decoder
+  coap::CoapAnswer a = Answer(204);
+  a.submit = std::move(up);
+  return a;
+}
+
+std::shared_ptr<const Device> Lwm2mServer::RegisteredPeer(const coap::CoapRequest& r) const {
+  if (r.dtls) return nullptr;
+  auto it = peer_devices_.find(r.peer);
+  if (it == peer_devices_.end()) return nullptr;
+  auto s = sessions_.find(it->second);
+  return s == sessions_.end() ? nullptr : s->second.device;
+}
+
+void Lwm2mServer::Remember(const Lwm2mRegistration& reg, std::shared_ptr<const Device> device,
+                           std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key) {
+  const TimeMs now = clock_.NowMs();
+  Session& s = sessions_[reg.device_id];
+  if (device) s.device = std::move(device);
+  if (!s.peer_key.empty() && s.peer_key != peer_key) peer_devices_.erase(s.peer_key);
+  s.peer = std::move(peer);
+  s.peer_key = peer_key;
+  s.queue_mode = reg.queue_mode;
+  s.expires_ms = reg.updated_ms + reg.lifetime_s * 1000;
+  s.awake_until_ms = now + opts_.awake_ms;
+  peer_devices_[peer_key] = reg.device_id;
+}
+
+void Lwm2mServer::Forget(Id device_id) {
+  auto it = sessions_.find(device_id);
+  if (it == sessions_.end()) return;
+  peer_devices_.erase(it->second.peer_key);
+  sessions_.erase(it);
+}
+
+void Lwm2mServer::Tick() {
+  const TimeMs now = clock_.NowMs();
+  std::vector<Id> expired;
+  for (const auto& [id, s] : sessions_)
+    if (s.expires_ms < now) expired.push_back(id);
+  for (Id id : expired) Forget(id);
+  if (sessions_.empty()) return;
+  auto open = store_.OpenOperations(opts_.max_open_operations);
+  if (!open.ok()) {
+    spdlog::warn("lwm2m: cannot read the pending operations: {}", open.status().message());
+    return;
+  }
+  for (Lwm2mOperation& op : *open) {
+    if (op.state == Lwm2mOpState::kSent) {
+      // Sent before a restart: its answer can no longer arrive here.
+      if (inflight_.count(op.id)) continue;
+      if (MarkFailed(op, "no answer: bysans restarted while the operation was sent", now).ok())
+        (void)store_.UpdateOperation(op);
+      continue;
+    }
+    auto it = sessions_.find(op.device_id);
+    if (it == sessions_.end() || busy_devices_.count(op.device_id)) continue;
+    if (it->second.queue_mode && it->second.awake_until_ms < now) continue;
+    Dispatch(std::move(op), it->second);
+  }
+}
+
+void Lwm2mServer::Dispatch(Lwm2mOperation op, Session& session) {
+  const TimeMs now = clock_.NowMs();
+  if (!MarkSent(op, now).ok()) return;
+  if (Status st = store_.UpdateOperation(op); !st.ok()) {
+    spdlog::warn("lwm2m: cannot record operation {}: {}", op.id, st.message());
+    return;
+  }
+  const Id device = op.device_id;
+  const Id op_id = op.id;
+  busy_devices_.insert(device);
+  inflight_.insert(op_id);
+  Status sent = session.peer->Send(RequestFor(op), [this, op](const coap::PeerResponse& resp) {
+    Lwm2mOperation done = op;
+    if (MarkAnswered(done, resp, clock_.NowMs()).ok()) {
+      if (Status st = store_.UpdateOperation(done); !st.ok())
+        spdlog::warn("lwm2m: cannot record operation {}: {}", done.id, st.message());
+    }
+    inflight_.erase(done.id);
+    busy_devices_.erase(done.device_id);
+  });
+  if (!sent.ok()) {
+    inflight_.erase(op_id);
+    busy_devices_.erase(device);
+    if (MarkFailed(op, sent.message(), now).ok()) (void)store_.UpdateOperation(op);
+  }
+}
+
+void Lwm2mServer::Shutdown() {
+  sessions_.clear();
+  peer_devices_.clear();
+  inflight_.clear();
+  busy_devices_.clear();
+}
+
+}  // namespace bysans::lwm2m

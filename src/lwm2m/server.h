@@ -1,0 +1,73 @@
+// Lwm2mServer: the LwM2M 1.1 server side on bysans' CoAP server (a coap::CoapExtension serving
+// /rd and /dp): Register, Update, De-register (Core §6.2), Send (§6.4.3) into the ingest
+// pipeline, and the API's queued Read/Write/Execute operations sent on the device's session
+// when it can be reached (queue mode: after it spoke). README.md has the rules.
+// Thread-safety: every method runs on the CoAP server's thread (hooks.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "coap/hooks.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "store/lwm2m_store.h"
+
+namespace bysans::lwm2m {
+
+struct Lwm2mOptions {
+  // A queue-mode device is sent its pending operations for this long after its last message
+  // (the client stays awake for MAX_TRANSMIT_WAIT, 93 s, after it sent; Core §6.5).
+  int64_t awake_ms = 30'000;
+  // Operations looked at per tick (the oldest open ones first).
+  int max_open_operations = 1000;
+};
+
+class Lwm2mServer final : public coap::CoapExtension {
+ public:
+  Lwm2mServer(Lwm2mStore& store, Random& random, const Clock& clock, Lwm2mOptions options = {});
+
+  std::vector<std::string> Resources() const override { return {"rd", "dp"}; }
+  coap::CoapAnswer Handle(const coap::CoapRequest& request,
+                          std::shared_ptr<coap::CoapPeer> peer) override;
+  // Sends the pending operations of reachable devices; forgets expired registrations' sessions.
+  void Tick() override;
+  void Shutdown() override;
+
+ private:
+  struct Session {
+    std::shared_ptr<const Device> device;  // as identified at Register
+    std::shared_ptr<coap::CoapPeer> peer;
+    std::string peer_key;
+    bool queue_mode = false;
+    TimeMs expires_ms = 0;
+    TimeMs awake_until_ms = 0;
+  };
+
+  coap::CoapAnswer Register(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
+  coap::CoapAnswer Update(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
+  coap::CoapAnswer Deregister(const coap::CoapRequest& r);
+  coap::CoapAnswer Send(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
+  // The registration a request to /rd/<id> may act on: its own device's, not expired.
+  Result<Lwm2mRegistration> OwnRegistration(const coap::CoapRequest& r);
+  void Remember(const Lwm2mRegistration& reg, std::shared_ptr<const Device> device,
+                std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key);
+  // The device of a plain-UDP request without `k=` from an endpoint that registered; null if none.
+  std::shared_ptr<const Device> RegisteredPeer(const coap::CoapRequest& r) const;
+  void Forget(Id device_id);
+  void Dispatch(Lwm2mOperation op, Session& session);
+
+  Lwm2mStore& store_;
+  Random& random_;
+  const Clock& clock_;
+  Lwm2mOptions opts_;
+  std::unordered_map<Id, Session> sessions_;          // registered devices
+  std::unordered_map<std::string, Id> peer_devices_;  // peer endpoint → device
+  std::unordered_set<Id> busy_devices_;               // one operation in flight per device
+  std::unordered_set<Id> inflight_;                   // operation ids sent, not answered yet
+};
+
+}  // namespace bysans::lwm2m

@@ -1,0 +1,93 @@
+// LwM2M registrations and server-initiated operations of devices (issue 20, lwm2m/, migration
+// 36). Same contracts as store.h: thread-safe, Status errors. A device has at most one
+// registration (a new Register replaces it); the peer address of a registration is not stored
+// (the CoAP server keeps the session in memory). Deleting the device deletes both.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+
+namespace bysans {
+
+struct Lwm2mRegistration {
+  Id device_id = 0;
+  std::string registration_id;  // the Location-Path "rd/<id>" (random, unique)
+  std::string endpoint;         // the `ep` the client gave: recorded, never an identity
+  int64_t lifetime_s = 86400;
+  std::string binding = "U";
+  bool queue_mode = false;
+  std::string version;  // `lwm2m=`, e.g. "1.1"
+  std::string objects;  // the object instances, "/3303/0,/3304/0" (lwm2m/registration.h)
+  TimeMs registered_ms = 0;
+  TimeMs updated_ms = 0;  // of the last Register or Update
+  // Expired: not registered any more (LwM2M Core §6.2.2).
+  bool ExpiredAt(TimeMs now) const { return now > updated_ms + lifetime_s * 1000; }
+};
+
+enum class Lwm2mOpKind { kRead, kWrite, kExecute };
+enum class Lwm2mOpState { kQueued, kSent, kDone, kFailed };
+
+struct Lwm2mOperation {
+  Id id = 0;
+  Id device_id = 0;
+  Lwm2mOpKind kind = Lwm2mOpKind::kRead;
+  std::string path;   // "/3/0/4"
+  std::string value;  // write: the value (text); execute: the arguments (may be empty)
+  Lwm2mOpState state = Lwm2mOpState::kQueued;
+  int result_code = 0;         // the device's CoAP answer, e.g. 204; 0 = none yet
+  std::string result_payload;  // its payload as text (read: the value)
+  std::string error;           // failed: why
+  TimeMs created_ms = 0;
+  TimeMs updated_ms = 0;
+};
+
+class Lwm2mStore {
+ public:
+  virtual ~Lwm2mStore() = default;
+
+  // Creates or replaces the device's registration. kNotFound: no such device.
+  virtual Status PutRegistration(const Lwm2mRegistration& r) = 0;
+  // kNotFound when the device has none (expired ones are returned: check ExpiredAt).
+  virtual Result<Lwm2mRegistration> GetRegistration(Id device_id) = 0;
+  // kNotFound for an unknown registration id.
+  virtual Result<Lwm2mRegistration> FindRegistration(const std::string& registration_id) = 0;
+  // De-registration. kNotFound when the device has none.
+  virtual Status DeleteRegistration(Id device_id) = 0;
+
+  // Stores a new operation (id and times set from `op`'s created_ms); returns it with its id.
+  virtual Result<Lwm2mOperation> AddOperation(Lwm2mOperation op) = 0;
+  // The device's operations, newest first, at most `limit`.
+  virtual Result<std::vector<Lwm2mOperation>> ListOperations(Id device_id, int limit) = 0;
+  // Queued or sent operations of all devices, oldest first, at most `limit`.
+  virtual Result<std::vector<Lwm2mOperation>> OpenOperations(int limit) = 0;
+  // Records state, result and error. kNotFound: no such operation.
+  virtual Status UpdateOperation(const Lwm2mOperation& op) = 0;
+};
+
+inline const char* Lwm2mOpKindName(Lwm2mOpKind k) {
+  switch (k) {
+    case Lwm2mOpKind::kWrite:
+      return "write";
+    case Lwm2mOpKind::kExecute:
+      return "execute";
+    default:
+      return "read";
+  }
+}
+inline const char* Lwm2mOpStateName(Lwm2mOpState s) {
+  switch (s) {
+    case Lwm2mOpState::kSent:
+      return "sent";
+    case Lwm2mOpState::kDone:
+      return "done";
+    case Lwm2mOpState::kFailed:
+      return "failed";
+    default:
+      return "queued";
+  }
+}
+
+}  // namespace bysans

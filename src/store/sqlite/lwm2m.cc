@@ -1,0 +1,206 @@
+// Lwm2mStore on SQLite (migration 36): registrations (one row per device) and operations,
+// cascading with the device.
+#include "store/sqlite/store_impl.h"
+
+namespace bysans::sqlite {
+namespace {
+
+constexpr const char* kSelectReg =
+    "SELECT device_id, registration_id, endpoint, lifetime_s, binding, queue_mode, version, "
+    "objects, registered_ms, updated_ms FROM lwm2m_registrations ";
+constexpr const char* kSelectOp =
+    "SELECT id, device_id, kind, path, value, state, result_code, result_payload, error, "
+    "created_ms, updated_ms FROM lwm2m_operations ";
+
+Lwm2mRegistration RegFromRow(const Stmt& st) {
+  Lwm2mRegistration r;
+  r.device_id = st.Int(0);
+  r.registration_id = st.Text(1);
+  r.endpoint = st.Text(2);
+  r.lifetime_s = st.Int(3);
+  r.binding = st.Text(4);
+  r.queue_mode = st.Int(5) != 0;
+  r.version = st.Text(6);
+  r.objects = st.Text(7);
+  r.registered_ms = st.Int(8);
+  r.updated_ms = st.Int(9);
+  return r;
+}
+
+Lwm2mOpKind KindOf(const std::string& s) {
+  if (s == "write") return Lwm2mOpKind::kWrite;
+  if (s == "execute") return Lwm2mOpKind::kExecute;
+  return Lwm2mOpKind::kRead;
+}
+
+Lwm2mOpState StateOf(const std::string& s) {
+  if (s == "sent") return Lwm2mOpState::kSent;
+  if (s == "done") return Lwm2mOpState::kDone;
+  if (s == "failed") return Lwm2mOpState::kFailed;
+  return Lwm2mOpState::kQueued;
+}
+
+Lwm2mOperation OpFromRow(const Stmt& st) {
+  Lwm2mOperation op;
+  op.id = st.Int(0);
+  op.device_id = st.Int(1);
+  op.kind = KindOf(st.Text(2));
+  op.path = st.Text(3);
+  op.value = st.Text(4);
+  op.state = StateOf(st.Text(5));
+  op.result_code = static_cast<int>(st.Int(6));
+  op.result_payload = st.Text(7);
+  op.error = st.Text(8);
+  op.created_ms = st.Int(9);
+  op.updated_ms = st.Int(10);
+  return op;
+}
+
+class SqliteLwm2mStore final : public Lwm2mStore {
+ public:
+  explicit SqliteLwm2mStore(Pool& pool) : pool_(pool) {}
+
+  Status PutRegistration(const Lwm2mRegistration& r) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_RETURN_IF_ERROR(CheckDevice(*db, r.device_id));
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st,
+        db->Prepare("INSERT INTO lwm2m_registrations(device_id, registration_id, endpoint, "
+                    "lifetime_s, binding, queue_mode, version, objects, registered_ms, "
+                    "updated_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO "
+                    "UPDATE SET registration_id=excluded.registration_id, "
+                    "endpoint=excluded.endpoint, lifetime_s=excluded.lifetime_s, "
+                    "binding=excluded.binding, queue_mode=excluded.queue_mode, "
+                    "version=excluded.version, objects=excluded.objects, "
+                    "registered_ms=excluded.registered_ms, updated_ms=excluded.updated_ms"));
+    st->Bind(1, r.device_id)
+        .Bind(2, r.registration_id)
+        .Bind(3, r.endpoint)
+        .Bind(4, r.lifetime_s)
+        .Bind(5, r.binding)
+        .Bind(6, r.queue_mode)
+        .Bind(7, r.version)
+        .Bind(8, r.objects)
+        .Bind(9, r.registered_ms)
+        .Bind(10, r.updated_ms);
+    return st->Run();
+  }
+
+  Result<Lwm2mRegistration> GetRegistration(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare(std::string(kSelectReg) + "WHERE device_id=?"));
+    st->Bind(1, device_id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return NotFound("device " + std::to_string(device_id) + " has no LwM2M registration");
+    }
+    return RegFromRow(*st);
+  }
+
+  Result<Lwm2mRegistration> FindRegistration(const std::string& registration_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare(std::string(kSelectReg) + "WHERE registration_id=?"));
+    st->Bind(1, registration_id);
+    if (!st->Step()) {
+      BYSANS_RETURN_IF_ERROR(st->status());
+      return NotFound("unknown registration");
+    }
+    return RegFromRow(*st);
+  }
+
+  Status DeleteRegistration(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("DELETE FROM lwm2m_registrations WHERE device_id=?"));
+    st->Bind(1, device_id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0)
+      return NotFound("device " + std::to_string(device_id) + " has no LwM2M registration");
+    return Status::Ok();
+  }
+
+  Result<Lwm2mOperation> AddOperation(Lwm2mOperation op) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_RETURN_IF_ERROR(CheckDevice(*db, op.device_id));
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("INSERT INTO lwm2m_operations(device_id, kind, path, value, state, "
+                             "result_code, result_payload, error, created_ms, updated_ms) "
+                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    op.updated_ms = op.created_ms;
+    st->Bind(1, op.device_id)
+        .Bind(2, Lwm2mOpKindName(op.kind))
+        .Bind(3, op.path)
+        .Bind(4, op.value)
+        .Bind(5, Lwm2mOpStateName(op.state))
+        .Bind(6, op.result_code)
+        .Bind(7, op.result_payload)
+        .Bind(8, op.error)
+        .Bind(9, op.created_ms)
+        .Bind(10, op.updated_ms);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    op.id = db->LastInsertId();
+    return op;
+  }
+
+  Result<std::vector<Lwm2mOperation>> ListOperations(Id device_id, int limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare(std::string(kSelectOp) +
+                                                 "WHERE device_id=? ORDER BY id DESC LIMIT ?"));
+    st->Bind(1, device_id).Bind(2, limit);
+    return Rows(*st);
+  }
+
+  Result<std::vector<Lwm2mOperation>> OpenOperations(int limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare(std::string(kSelectOp) +
+                                        "WHERE state IN ('queued', 'sent') ORDER BY id LIMIT ?"));
+    st->Bind(1, limit);
+    return Rows(*st);
+  }
+
+  Status UpdateOperation(const Lwm2mOperation& op) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("UPDATE lwm2m_operations SET state=?, result_code=?, "
+                                        "result_payload=?, error=?, updated_ms=? WHERE id=?"));
+    st->Bind(1, Lwm2mOpStateName(op.state))
+        .Bind(2, op.result_code)
+        .Bind(3, op.result_payload)
+        .Bind(4, op.error)
+        .Bind(5, op.updated_ms)
+        .Bind(6, op.id);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0) return NotFound("no LwM2M operation " + std::to_string(op.id));
+    return Status::Ok();
+  }
+
+ private:
+  static Status CheckDevice(Db& db, Id device_id) {
+    BYSANS_ASSIGN_OR_RETURN(auto dev, db.Prepare("SELECT 1 FROM devices WHERE id=?"));
+    dev->Bind(1, device_id);
+    if (!dev->Step()) {
+      BYSANS_RETURN_IF_ERROR(dev->status());
+      return NotFound("no device with id " + std::to_string(device_id));
+    }
+    return Status::Ok();
+  }
+
+  static Result<std::vector<Lwm2mOperation>> Rows(Stmt& st) {
+    std::vector<Lwm2mOperation> out;
+    while (st.Step()) out.push_back(OpFromRow(st));
+    BYSANS_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Pool& pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Lwm2mStore> NewSqliteLwm2mStore(Pool& pool) {
+  return std::make_unique<SqliteLwm2mStore>(pool);
+}
+
+}  // namespace bysans::sqlite

@@ -1,0 +1,142 @@
+// Lwm2mStore on SQLite (migration 36): a registration created, replaced, found by its id and
+// deleted; operations added, listed newest first, the open ones oldest first, updated; both
+// cascade with the device; the migration runs again over its tables.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "store/lwm2m_store.h"
+#include "unit/store/temp_store.h"
+
+namespace bysans {
+namespace {
+
+using testing::StoreTest;
+
+class Lwm2mStoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    Organization org = store_->CreateOrganization({0, "o", 0}).value();
+    app_ = store_->CreateApplication({0, org.id, "a", "d", 0}).value();
+    a_ = MakeDevice("a");
+    b_ = MakeDevice("b");
+  }
+  Id MakeDevice(const std::string& name) {
+    Device d;
+    d.app_id = app_.id;
+    d.name = name;
+    auto r = store_->CreateDevice(d, "");
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->id : 0;
+  }
+  static Lwm2mRegistration Reg(Id device, const std::string& id) {
+    Lwm2mRegistration r;
+    r.device_id = device;
+    r.registration_id = id;
+    r.endpoint = "ep-" + id;
+    r.lifetime_s = 60;
+    r.queue_mode = true;
+    r.version = "1.1";
+    r.objects = "/3303/0,/3304/0";
+    r.registered_ms = 1000;
+    r.updated_ms = 2000;
+    return r;
+  }
+  static Lwm2mOperation Op(Id device, Lwm2mOpKind kind, const std::string& path, TimeMs at) {
+    Lwm2mOperation op;
+    op.device_id = device;
+    op.kind = kind;
+    op.path = path;
+    op.value = kind == Lwm2mOpKind::kWrite ? "42" : "";
+    op.created_ms = at;
+    return op;
+  }
+  Application app_;
+  Id a_ = 0, b_ = 0;
+};
+
+TEST_F(Lwm2mStoreTest, RegistrationIsReplacedFoundAndDeleted) {
+  Lwm2mStore& s = store_->lwm2m();
+  EXPECT_EQ(s.GetRegistration(a_).status().code(), Code::kNotFound);
+  ASSERT_TRUE(s.PutRegistration(Reg(a_, "r1")).ok());
+  auto got = s.GetRegistration(a_);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->endpoint, "ep-r1");
+  EXPECT_TRUE(got->queue_mode);
+  EXPECT_EQ(got->objects, "/3303/0,/3304/0");
+  EXPECT_FALSE(got->ExpiredAt(2000 + 60'000));
+  EXPECT_TRUE(got->ExpiredAt(2000 + 60'001));
+  // A new Register replaces the device's registration; the old id is gone.
+  ASSERT_TRUE(s.PutRegistration(Reg(a_, "r2")).ok());
+  EXPECT_EQ(s.FindRegistration("r1").status().code(), Code::kNotFound);
+  EXPECT_EQ(s.FindRegistration("r2")->device_id, a_);
+  EXPECT_EQ(s.PutRegistration(Reg(a_ + b_ + 100, "r3")).code(), Code::kNotFound);
+  ASSERT_TRUE(s.PutRegistration(Reg(b_, "rb")).ok());
+  ASSERT_TRUE(s.DeleteRegistration(a_).ok());
+  EXPECT_EQ(s.DeleteRegistration(a_).code(), Code::kNotFound);
+  EXPECT_EQ(s.FindRegistration("r2").status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_EQ(s.FindRegistration("rb").status().code(), Code::kNotFound);
+}
+
+TEST_F(Lwm2mStoreTest, OperationsAreListedUpdatedAndCascade) {
+  Lwm2mStore& s = store_->lwm2m();
+  auto w = s.AddOperation(Op(a_, Lwm2mOpKind::kWrite, "/3/0/13", 10));
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  auto r = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 20));
+  ASSERT_TRUE(r.ok());
+  auto e = s.AddOperation(Op(b_, Lwm2mOpKind::kExecute, "/3/0/4", 30));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(s.AddOperation(Op(a_ + b_ + 100, Lwm2mOpKind::kRead, "/3", 1)).status().code(),
+            Code::kNotFound);
+  auto list = s.ListOperations(a_, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].path, "/3/0/0");  // newest first
+  EXPECT_EQ((*list)[1].value, "42");
+  EXPECT_EQ((*list)[1].state, Lwm2mOpState::kQueued);
+  // Done and failed ones leave the open list.
+  Lwm2mOperation done = *w;
+  done.state = Lwm2mOpState::kDone;
+  done.result_code = 204;
+  done.result_payload = "ok";
+  done.updated_ms = 99;
+  ASSERT_TRUE(s.UpdateOperation(done).ok());
+  auto open = s.OpenOperations(10);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)[0].id, r->id);  // oldest first
+  EXPECT_EQ((*open)[1].id, e->id);
+  auto again = s.ListOperations(a_, 10);
+  EXPECT_EQ((*again)[1].state, Lwm2mOpState::kDone);
+  EXPECT_EQ((*again)[1].result_code, 204);
+  EXPECT_EQ((*again)[1].result_payload, "ok");
+  EXPECT_EQ((*again)[1].updated_ms, 99);
+  Lwm2mOperation ghost = done;
+  ghost.id = 12345;
+  EXPECT_EQ(s.UpdateOperation(ghost).code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_EQ(s.OpenOperations(10)->size(), 1u);
+}
+
+TEST_F(Lwm2mStoreTest, MigrationRunsAgainOverItsTables) {
+  ASSERT_TRUE(store_->lwm2m().PutRegistration(Reg(a_, "keep")).ok());
+  ASSERT_TRUE(store_->lwm2m().AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3", 1)).ok());
+  store_->Close();
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.path() + "/bysans.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(
+          db,
+          "DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version);",
+          nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  Open();
+  EXPECT_EQ(store_->lwm2m().FindRegistration("keep")->device_id, a_);
+  EXPECT_EQ(store_->lwm2m().ListOperations(a_, 10)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace bysans
