@@ -15,6 +15,7 @@ import { timePlot, followWidth } from '../plot';
 import { orgRules } from '../health';
 import { contactsPanel } from '../contacts';
 import { coapPanel } from '../coapPanel';
+import { lwm2mPanel } from '../lwm2mPanel';
 
 interface RangeDef { key: string; ms: number; bucket: string | null }
 const RANGES: RangeDef[] = [
@@ -352,7 +353,10 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     section(t('device.chart'), chart ? chart.el : h('p', null, t('device.noKeys'))),
     section(t('device.messages'), messagesPanel(id)),
     section(t('device.downlinks'), downlinkPanel(d)));
-  if (d.transport === 'http' && canEdit()) root.append(section(t('coap.title'), coapPanel(id, d.name)));
+  if (d.transport === 'http') {  // CoAP / LwM2M devices are HTTP-transport devices
+    if (canEdit()) root.append(section(t('coap.title'), coapPanel(id, d.name)));
+    root.append(section(t('lwm2m.title'), lwm2mPanel(id)));
+  }
   (state.features.get('alarms') === false ? Promise.resolve(null)
     : optional<Page<Alarm>>(`/api/v1/organizations/${d.orgId}/alarms?deviceId=${id}&limit=50`))
     .then((a) => {
