@@ -7,10 +7,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "coap/answer.h"
 #include "ingest/flatten.h"
 #include "ingest/receive.h"
 #include "ingest/senml_cbor.h"
@@ -68,13 +71,26 @@ coap_pdu_code_t CodeFor(const Status& st) {
   }
 }
 
-// A request between its Submit and its commit: the async's app data.
+// A request between its Submit and its commit. Nothing has been sent for it until its answer,
+// unless its ACK deadline passed (or the device retransmitted): then an empty ACK went out and
+// the answer is a separate response.
 struct Pending {
-  coap_async_t* async = nullptr;
+  coap_session_t* session = nullptr;  // referenced until the answer is sent
+  coap_mid_t mid = 0;
+  std::string token;
+  bool confirmable = false;
+  bool acked = false;  // the empty ACK went out
+  uint64_t seq = 0;    // tells a reused address apart in ack_due
   std::string dedup_key;
-  Status result;
-  bool done = false;
+  Id device_id = 0;
   size_t readings = 0;
+};
+
+// When a confirmable request's empty ACK is due, if its commit is not done by then.
+struct AckDue {
+  TimeMs at = 0;
+  Pending* pending = nullptr;
+  uint64_t seq = 0;
 };
 
 // Commits reported by the store's writer thread, picked up by the CoAP thread. Outlives the
@@ -99,8 +115,7 @@ struct Completions {
 // What was answered to a request, by (endpoint, message id): a retransmission gets the same
 // answer and is not stored again (RFC 7252 §4.5).
 struct Answered {
-  coap_pdu_code_t code = COAP_EMPTY_CODE;  // empty = still in flight
-  std::string diagnostic;
+  Answer answer;  // code 0 = still in flight
   TimeMs at = 0;
 };
 
@@ -153,8 +168,15 @@ struct CoapServer::Impl {
   std::shared_ptr<Completions> completions = std::make_shared<Completions>();
   std::thread thread;
   std::atomic<bool> stopping{false};
-  std::unordered_set<Pending*> pending;  // CoAP thread only
-  ingest::JsonFlattener flattener;       // CoAP thread only
+  std::unordered_set<Pending*> pending;                 // CoAP thread only
+  std::unordered_map<std::string, Pending*> in_flight;  // by dedup key
+  std::deque<AckDue> ack_due;                           // in deadline order
+  uint64_t next_seq = 0;
+  DownlinkSource downlinks;
+  // Separate confirmable answers that carried a downlink, by (session, message id): a NACK
+  // (no ACK after the retransmissions, or a reset) queues the downlink again.
+  std::map<std::pair<coap_session_t*, coap_mid_t>, std::pair<Id, TimeMs>> con_downlinks;
+  ingest::JsonFlattener flattener;  // CoAP thread only
 
   std::unordered_map<std::string, Answered> answered;  // CoAP thread only
   std::deque<std::pair<std::string, TimeMs>> answered_order;
@@ -226,17 +248,10 @@ struct CoapServer::Impl {
     return psk->device;
   }
 
-  static void Respond(coap_pdu_t* response, coap_pdu_code_t code, const std::string& text) {
-    coap_pdu_set_code(response, code);
-    if (!text.empty())
-      coap_add_data(response, text.size(), reinterpret_cast<const uint8_t*>(text.data()));
-  }
-
-  void Remember(const std::string& key, coap_pdu_code_t code, std::string diagnostic) {
+  void Remember(const std::string& key, Answer answer) {
     const TimeMs now = clock.NowMs();
     auto [it, fresh] = answered.try_emplace(key);
-    it->second.code = code;
-    it->second.diagnostic = std::move(diagnostic);
+    it->second.answer = std::move(answer);
     it->second.at = now;
     if (fresh) answered_order.emplace_back(key, now);
     while (!answered_order.empty() &&
@@ -249,48 +264,26 @@ struct CoapServer::Impl {
     }
   }
 
-  void Refuse(coap_pdu_t* response, const std::string& key, const Status& st, const char* result) {
+  // A refusal, piggybacked on the ACK (or a NON answer) by libcoap when the handler returns.
+  void Refuse(coap_pdu_t* response, const std::string& key, const Status& st, const char* result,
+              std::optional<uint32_t> size1 = std::nullopt) {
     Count(result);
-    const std::string text = st.code() == Code::kInternal ? "internal error" : st.message();
-    Respond(response, CodeFor(st), text);
-    Remember(key, CodeFor(st), text);
+    Answer a;
+    a.code = CodeFor(st);
+    a.payload = st.code() == Code::kInternal ? "internal error" : st.message();
+    a.size1 = size1;
+    WriteAnswer(a, response);
+    Remember(key, std::move(a));
   }
 
   void OnPost(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
               coap_pdu_t* response) {
-    // Second call: the commit of an earlier request is done (coap_async_trigger).
-    if (coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request))) {
-      auto* p = static_cast<Pending*>(coap_async_get_app_data(async));
-      if (!p || !p->done) return;  // libcoap answers retransmissions of a pending request
-      const coap_pdu_code_t code = CodeFor(p->result);
-      std::string text;
-      if (p->result.ok()) {
-        Count("stored");
-        metrics
-            .Counter("bysans_ingest_readings_total", "Readings committed from ingested messages",
-                     {{"transport", "coap"}})
-            .Increment(static_cast<double>(p->readings));
-      } else if (p->result.code() == Code::kUnavailable) {
-        Count("unavailable");
-        text = "busy: the server is shedding load; retry later";
-        uint8_t buf[4];
-        coap_add_option(response, COAP_OPTION_MAXAGE, coap_encode_var_safe(buf, sizeof buf, 1),
-                        buf);
-      } else {
-        Count("store_error");
-        text = "internal error";
-      }
-      Respond(response, code, text);
-      Remember(p->dedup_key, code, text);
-      coap_async_set_app_data(async, nullptr);
-      pending.erase(p);
-      delete p;
-      return;  // libcoap frees the async after this call
-    }
-
     if (stopping.load()) {
       Count("unavailable");
-      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
+      Answer a;
+      a.code = COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
+      a.payload = "bysans is shutting down";
+      return WriteAnswer(a, response);
     }
     char addr[INET6_ADDRSTRLEN + 16];
     size_t n = coap_print_addr(coap_session_get_addr_remote(session),
@@ -303,8 +296,15 @@ struct CoapServer::Impl {
     if (auto it = answered.find(key);
         it != answered.end() && it->second.at + opts.exchange_lifetime_ms >= clock.NowMs()) {
       Count("duplicate");
-      if (it->second.code != COAP_EMPTY_CODE)
-        Respond(response, it->second.code, it->second.diagnostic);
+      if (it->second.answer.code != 0) return WriteAnswer(it->second.answer, response);
+      // Still in flight: a confirmable retransmission gets the empty ACK (the device stops
+      // retransmitting; the answer follows the commit as a separate response); a NON one
+      // nothing (libcoap drops an empty NON response).
+      if (coap_pdu_get_type(request) == COAP_MESSAGE_CON) {
+        if (auto f = in_flight.find(key); f != in_flight.end()) f->second->acked = true;
+      } else {
+        coap_pdu_set_type(response, COAP_MESSAGE_NON);
+      }
       return;
     }
 
@@ -352,14 +352,11 @@ struct CoapServer::Impl {
     const uint8_t* data = nullptr;
     if (!coap_get_data(request, &len, &data)) len = 0;
     if (len > opts.max_payload) {
-      uint8_t buf[4];
-      coap_add_option(response, COAP_OPTION_SIZE1,
-                      coap_encode_var_safe(buf, sizeof buf, opts.max_payload), buf);
       return Refuse(response, key,
                     Status(Code::kTooLarge, "payload of " + std::to_string(len) +
                                                 " bytes exceeds the limit of " +
                                                 std::to_string(opts.max_payload)),
-                    "too_large");
+                    "too_large", static_cast<uint32_t>(opts.max_payload));
     }
     std::string payload(reinterpret_cast<const char*>(data), len);
 
@@ -415,20 +412,138 @@ struct CoapServer::Impl {
       uplink.raw.decode_status = DecodeStatus::kNone;
     }
 
-    coap_async_t* async = coap_register_async(session, request, 0);
-    if (!async) {
-      return Refuse(response, key, Status(Code::kUnavailable, "busy: retry later"), "unavailable");
-    }
-    auto* p = new Pending{async, key, Status::Ok(), false, uplink.readings.size()};
-    coap_async_set_app_data(async, p);
+    auto* p = new Pending;
+    p->session = coap_session_reference(session);
+    p->mid = coap_pdu_get_mid(request);
+    const coap_bin_const_t token = coap_pdu_get_token(request);
+    p->token.assign(reinterpret_cast<const char*>(token.s), token.length);
+    p->confirmable = coap_pdu_get_type(request) == COAP_MESSAGE_CON;
+    p->seq = ++next_seq;
+    p->dedup_key = key;
+    p->device_id = device->id;
+    p->readings = uplink.readings.size();
     pending.insert(p);
-    Remember(key, COAP_EMPTY_CODE, {});
-    // The empty ACK goes out when this returns (the response stays empty); the answer follows
-    // the commit.
+    in_flight[key] = p;
+    if (p->confirmable) ack_due.push_back({now + opts.piggyback_ms, p, p->seq});
+    Remember(key, Answer{});
+    // Nothing goes out now (libcoap drops an empty NON response): the answer follows the
+    // commit, piggybacked on the ACK if it comes before the ACK deadline (SendDueAcks).
+    coap_pdu_set_type(response, COAP_MESSAGE_NON);
     pipeline.Submit(std::move(uplink), [c = completions, p](Status st) { c->Push(p, st); });
   }
 
-  // On the CoAP thread: marks the committed requests done and wakes their asyncs.
+  // The answer to a committed (or refused by the pipeline) request; a 2.04 carries the
+  // device's oldest queued downlink.
+  Answer AnswerFor(const Pending& p, const Status& st) {
+    Answer a;
+    a.code = CodeFor(st);
+    if (st.ok()) {
+      Count("stored");
+      metrics
+          .Counter("bysans_ingest_readings_total", "Readings committed from ingested messages",
+                   {{"transport", "coap"}})
+          .Increment(static_cast<double>(p.readings));
+      if (!downlinks.take) return a;
+      auto taken = downlinks.take(p.device_id);
+      if (!taken.ok()) {  // the uplink is stored: answer without the downlink
+        spdlog::warn("coap: queued downlinks of device {} not read: {}", p.device_id,
+                     taken.status().message());
+      } else if (*taken) {
+        a.payload = std::move((*taken)->data);
+        a.content_format = COAP_MEDIATYPE_APPLICATION_OCTET_STREAM;
+        a.downlink_id = (*taken)->id;
+        if ((*taken)->still_queued > 0)
+          a.downlinks_pending =
+              static_cast<uint32_t>(std::min<int64_t>((*taken)->still_queued, UINT32_MAX));
+      }
+    } else if (st.code() == Code::kUnavailable) {
+      Count("unavailable");
+      a.payload = "busy: the server is shedding load; retry later";
+      a.max_age = 1;
+    } else {
+      Count("store_error");
+      a.payload = "internal error";
+    }
+    return a;
+  }
+
+  // Sends the answer: piggybacked on the ACK while no empty ACK went out for a confirmable
+  // request, else a separate response (confirmable for a confirmable request). Frees `p`.
+  void SendAnswer(Pending* p, const Answer& a) {
+    coap_pdu_type_t type = COAP_MESSAGE_NON;
+    coap_mid_t mid = p->mid;
+    if (p->confirmable && !p->acked) {
+      type = COAP_MESSAGE_ACK;
+    } else {
+      type = p->confirmable ? COAP_MESSAGE_CON : COAP_MESSAGE_NON;
+      mid = coap_new_message_id(p->session);
+    }
+    coap_pdu_t* pdu = coap_pdu_init(type, static_cast<coap_pdu_code_t>(a.code), mid,
+                                    coap_session_max_pdu_size(p->session));
+    coap_mid_t sent = COAP_INVALID_MID;
+    if (pdu &&
+        coap_add_token(pdu, p->token.size(), reinterpret_cast<const uint8_t*>(p->token.data()))) {
+      WriteAnswer(a, pdu);
+      sent = coap_send(p->session, pdu);
+    } else if (pdu) {
+      coap_delete_pdu(pdu);
+    }
+    if (sent == COAP_INVALID_MID) spdlog::warn("coap: the answer to a request was not sent");
+    if (a.downlink_id != 0) {
+      if (sent == COAP_INVALID_MID) {
+        if (downlinks.requeue) downlinks.requeue(a.downlink_id, "the answer was not sent");
+      } else if (type == COAP_MESSAGE_CON) {
+        const TimeMs now = clock.NowMs();
+        for (auto it = con_downlinks.begin(); it != con_downlinks.end();)
+          it = it->second.second + opts.exchange_lifetime_ms < now ? con_downlinks.erase(it)
+                                                                   : std::next(it);
+        con_downlinks[{p->session, sent}] = {a.downlink_id, now};
+      }
+    }
+    in_flight.erase(p->dedup_key);
+    pending.erase(p);
+    coap_session_release(p->session);
+    delete p;
+  }
+
+  static void OnNack(coap_session_t* session, const coap_pdu_t*, const coap_nack_reason_t reason,
+                     const coap_mid_t mid) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    auto it = self->con_downlinks.find({session, mid});
+    if (it == self->con_downlinks.end()) return;
+    const Id id = it->second.first;
+    self->con_downlinks.erase(it);
+    if (self->downlinks.requeue)
+      self->downlinks.requeue(id, reason == COAP_NACK_RST
+                                      ? "the device reset the answer that carried it"
+                                      : "the device did not acknowledge the answer that "
+                                        "carried it");
+  }
+
+  // Empty ACKs of confirmable requests whose commit missed the deadline.
+  void SendDueAcks() {
+    const TimeMs now = clock.NowMs();
+    while (!ack_due.empty() && ack_due.front().at <= now) {
+      AckDue due = ack_due.front();
+      ack_due.pop_front();
+      if (!pending.count(due.pending) || due.pending->seq != due.seq || due.pending->acked)
+        continue;
+      Pending* p = due.pending;
+      p->acked = true;
+      if (coap_pdu_t* ack = coap_pdu_init(COAP_MESSAGE_ACK, COAP_EMPTY_CODE, p->mid,
+                                          coap_session_max_pdu_size(p->session)))
+        coap_send(p->session, ack);
+    }
+  }
+
+  // Milliseconds until the next empty ACK is due (at most `cap`).
+  int WaitMs(int cap) const {
+    if (ack_due.empty()) return cap;
+    const TimeMs left = ack_due.front().at - clock.NowMs();
+    return static_cast<int>(std::clamp<TimeMs>(left, 0, cap));
+  }
+
+  // On the CoAP thread: answers the committed requests.
   void DrainCompletions() {
     std::vector<std::pair<Pending*, Status>> items;
     {
@@ -439,25 +554,27 @@ struct CoapServer::Impl {
     }
     for (auto& [p, st] : items) {
       if (!pending.count(p)) continue;
-      p->result = std::move(st);
-      p->done = true;
-      coap_async_trigger(p->async);
+      Answer a = AnswerFor(*p, st);
+      Remember(p->dedup_key, a);
+      SendAnswer(p, a);
     }
   }
 
   void Run() {
     epoll_event events[4];
     while (!stopping.load()) {
-      int n = ::epoll_wait(epoll_fd, events, 4, 1000);
+      int n = ::epoll_wait(epoll_fd, events, 4, WaitMs(1000));
       (void)n;
       DrainCompletions();
       coap_io_process(ctx, COAP_IO_NO_WAIT);
+      SendDueAcks();
     }
     // Shutting down: new requests get 5.03; the ones in flight get their answer after their
     // commit (the pipeline still runs), for up to 2 s.
     for (int i = 0; i < 200 && !pending.empty(); ++i) {
       DrainCompletions();
       coap_io_process(ctx, 10);
+      SendDueAcks();
     }
     DrainCompletions();
     coap_io_process(ctx, COAP_IO_NO_WAIT);
@@ -477,6 +594,8 @@ uint16_t CoapServer::dtls_port() const { return impl_->dtls_port; }
 
 void CoapServer::SetPskLookup(PskLookup lookup) { impl_->psk_lookup = std::move(lookup); }
 
+void CoapServer::SetDownlinks(DownlinkSource source) { impl_->downlinks = std::move(source); }
+
 Status CoapServer::Start() {
   Impl& m = *impl_;
   StartupOnce();
@@ -488,6 +607,7 @@ Status CoapServer::Start() {
   m.ctx = coap_new_context(nullptr);
   if (!m.ctx) return Status(Code::kInternal, "coap: cannot create the libcoap context");
   coap_set_app_data(m.ctx, &m);
+  coap_register_nack_handler(m.ctx, &Impl::OnNack);
   coap_endpoint_t* ep = coap_new_endpoint(m.ctx, &addr, COAP_PROTO_UDP);
   if (!ep) {
     coap_free_context(m.ctx);
@@ -559,12 +679,17 @@ void CoapServer::Stop() {
     m.completions->closed = true;
     m.completions->items.clear();
   }
+  for (Pending* p : m.pending) {
+    coap_session_release(p->session);
+    delete p;
+  }
+  m.pending.clear();
+  m.in_flight.clear();
+  m.ack_due.clear();
   if (m.ctx) {
-    coap_free_context(m.ctx);  // frees the asyncs still pending
+    coap_free_context(m.ctx);
     m.ctx = nullptr;
   }
-  for (Pending* p : m.pending) delete p;
-  m.pending.clear();
   if (m.epoll_fd >= 0) ::close(m.epoll_fd);
   m.epoll_fd = -1;
   if (m.completions->event_fd >= 0) {

@@ -59,6 +59,7 @@ struct Config {
   int coap_udp_port = 5683;
   int coap_dtls_port = 5684;    // DTLS with per-device PSKs; -1 = no DTLS endpoint
   int coap_max_payload = 1024;  // bytes; one datagram, no block-wise transfer
+  int coap_piggyback_ms = 100;  // a commit within this long is answered on the ACK
 
   // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and
   // third-party MQTT brokers may reach besides public addresses (comma-separated; a TOML

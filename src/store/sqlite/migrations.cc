@@ -650,6 +650,12 @@ CREATE TABLE IF NOT EXISTS coap_credentials(
   device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
   identity TEXT NOT NULL UNIQUE, sealed_key TEXT NOT NULL, created_ms INTEGER NOT NULL);
 )sql",
+      // 37 (the LwM2M branch has 36; until it is merged this is the 36th entry): the queued
+      // downlinks of CoAP devices, found at each of their uplinks (MqttStore::TakeQueuedDownlink).
+      R"sql(
+CREATE INDEX IF NOT EXISTS downlinks_queued ON downlinks(device_id, topic, id)
+  WHERE status = 'queued';
+)sql",
   };
   return kList;
 }
