@@ -131,12 +131,12 @@ TEST_F(CoapDownlinkTest, QueuedDownlinkSurvivesARestart) {
 // An object downlink is encoded by the device's decoder (encodeDownlink) and queued as bytes.
 TEST_F(CoapDownlinkTest, ObjectDownlinkIsEncodedByTheDecoder) {
   DeviceHandle d = CreateHttpDevice("Horsens");
-  auto dec = admin_->PostJson(
-      "/api/v1/organizations/" + std::to_string(d.org_id) + "/decoders",
-      {{"name", "valve"},
-       {"code",
-        "function decodeUplink(input) { return {data: {}}; }\n"
-        "function encodeDownlink(input) { return {bytes: [input.data.open ? 1 : 0, 7]}; }"}});
+  auto dec = admin_->PostJson("/api/v1/organizations/" + std::to_string(d.org_id) + "/decoders",
+                              {{"name", "valve"},
+                               {"code",
+                                "function decodeUplink(input) { return {data: {}}; }\n"
+                                "function encodeDownlink(input) { return {bytes: [input.data.open "
+                                "? 1 : 0, 7], fPort: 1}; }"}});
   ASSERT_EQ(dec.status, 201) << dec.body;
   AttachDecoder(d.device_id, dec.Json()["id"]);
   json q = Queue(d.device_id, {{"object", {{"open", true}}}});
