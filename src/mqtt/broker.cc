@@ -101,8 +101,7 @@ BrokerUser DeviceBrokerUser(std::string username, std::string password,
   BrokerUser u;
   u.username = std::move(username);
   u.password = std::move(password);
-  // .../up/senml-cbor: the payload is a SenML pack in CBOR (RFC 8428 §6; mqtt/README.md).
-  u.publish_topics = {"devices/" + device_id + "/up", "devices/" + device_id + "/up/senml-cbor"};
+  u.publish_topics = {"devices/" + device_id + "/up"};
   u.subscribe_topics = {"devices/" + device_id + "/down"};
   return u;
 }
