@@ -65,3 +65,47 @@ bench_tool() {
   fi
   echo "$bin"
 }
+
+# build_missing TARGET...: builds bysans and the given benchmark targets in BYSANS_BUILD_DIR when
+# bysans or a bench/<name>/<target> program is missing (configured with the benchmarks first
+# when the directory has no build yet).
+build_missing() {
+  local missing=""
+  [[ -x "$BYSANS_BIN" ]] || missing=1
+  local t
+  for t in "$@"; do
+    [[ -x "$BYSANS_BUILD_DIR/bench/${t#bench_}/$t" ]] || missing=1
+  done
+  [[ -z "$missing" ]] && return 0
+  if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
+    cmake -S "$BENCH_ROOT" -B "$BYSANS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DBYSANS_BUILD_BENCH=ON >&2
+  fi
+  cmake --build "$BYSANS_BUILD_DIR" --target bysans "$@" -j2 >&2
+}
+
+# need_sqlite3: the sqlite3 CLI counts what was stored.
+need_sqlite3() {
+  command -v sqlite3 >/dev/null || { echo "run.sh: the sqlite3 CLI is needed" >&2; exit 1; }
+}
+
+# url_port FILE: waits (up to 20 s) for a <data>/*.url file bysans writes and prints its port.
+url_port() {
+  for _ in $(seq 1 200); do [[ -s "$1" ]] && break; sleep 0.1; done
+  sed -n 's#.*:\([0-9]*\)$#\1#p' "$1"
+}
+
+# bench_org_app JAR APP_NAME: logs in as the bench admin (cookie jar JAR), creates the
+# organisation "Bench Kommune" and an application in it; sets BENCH_ORG and BENCH_APP.
+bench_org_app() {
+  curl -fsS -c "$1" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" \
+    "$BYSANS_URL/api/v1/auth/login" >/dev/null
+  BENCH_ORG=$(curl -fsS -b "$1" -H 'Content-Type: application/json' \
+    -d '{"name":"Bench Kommune"}' "$BYSANS_URL/api/v1/organizations" | json_field id)
+  BENCH_APP=$(curl -fsS -b "$1" -H 'Content-Type: application/json' -d "{\"name\":\"$2\"}" \
+    "$BYSANS_URL/api/v1/organizations/$BENCH_ORG/applications" | json_field id)
+}
+
+# bysans_cpu_ticks: bysans' user + system CPU so far, in clock ticks (getconf CLK_TCK).
+bysans_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BYSANS_PID/stat"; }

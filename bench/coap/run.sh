@@ -18,14 +18,8 @@ source "$HERE/../lib.sh"
 DEVICES="${BENCH_DEVICES:-1000}"
 SECONDS_RUN="${BENCH_SECONDS:-15}"
 LOAD="$BYSANS_BUILD_DIR/bench/coap/bench_coap_load"
-if [[ ! -x "$LOAD" || ! -x "$BYSANS_BIN" ]]; then
-  if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$ROOT" -B "$BYSANS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DBYSANS_BUILD_BENCH=ON >&2
-  fi
-  cmake --build "$BYSANS_BUILD_DIR" --target bysans bench_coap_load -j2 >&2
-fi
-command -v sqlite3 >/dev/null || { echo "run.sh: the sqlite3 CLI is needed" >&2; exit 1; }
+build_missing bench_coap_load
+need_sqlite3
 
 TMP="$(mktemp -d /tmp/bysans-bench-coap-XXXXXX)"
 DATA="$TMP/data"
@@ -37,17 +31,11 @@ cleanup() {
 trap cleanup EXIT
 
 BYSANS_COAP_ENABLED=true BYSANS_COAP_UDP_PORT=0 BYSANS_COAP_DTLS_PORT=-1 start_bysans "$DATA"
-for _ in $(seq 1 100); do [[ -s "$DATA/coap.url" ]] && break; sleep 0.1; done
-COAP_PORT="$(sed -n 's#.*:\([0-9]*\)$#\1#p' "$DATA/coap.url")"
+COAP_PORT="$(url_port "$DATA/coap.url")"
 
 JAR="$TMP/jar"
-curl -fsS -c "$JAR" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" \
-  "$BYSANS_URL/api/v1/auth/login" >/dev/null
-ORG=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Bench Kommune"}' \
-  "$BYSANS_URL/api/v1/organizations" | json_field id)
-APP=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Water meters"}' \
-  "$BYSANS_URL/api/v1/organizations/$ORG/applications" | json_field id)
+bench_org_app "$JAR" "Water meters"
+APP="$BENCH_APP"
 : >"$TMP/keys"
 for i in $(seq 1 "$DEVICES"); do
   key=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' \
@@ -57,11 +45,10 @@ for i in $(seq 1 "$DEVICES"); do
 done
 echo "run.sh: $DEVICES devices created; CoAP on port $COAP_PORT" >&2
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BYSANS_PID/stat"; }
 HZ="$(getconf CLK_TCK)"
-CPU0="$(cpu_ticks)"
+CPU0="$(bysans_cpu_ticks)"
 RESULT="$("$LOAD" "$COAP_PORT" "$SECONDS_RUN" "$TMP/keys" | grep '^RESULT ')"
-CPU1="$(cpu_ticks)"
+CPU1="$(bysans_cpu_ticks)"
 echo "run.sh: $RESULT" >&2
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $RESULT"; }
 ACKED="$(field acked)"

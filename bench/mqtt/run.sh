@@ -45,14 +45,8 @@ LAT_S="${BENCH_LAT_S:-8}"
 WINDOW="${BENCH_WINDOW:-${LORAWAN:+1000}}"
 WINDOW="${WINDOW:-20}"
 
-if [[ ! -x "$LOAD" || ! -x "$BYSANS_BIN" ]]; then
-  if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
-    cmake -S "$ROOT" -B "$BYSANS_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DBYSANS_BUILD_BENCH=ON >&2
-  fi
-  cmake --build "$BYSANS_BUILD_DIR" --target bysans bench_mqtt_load -j2 >&2
-fi
-command -v sqlite3 >/dev/null || { echo "run.sh: the sqlite3 CLI is needed" >&2; exit 1; }
+if [[ -n "${BENCH_MQTT_LOAD:-}" ]]; then build_missing; else build_missing bench_mqtt_load; fi
+need_sqlite3
 
 TMP="$(mktemp -d /tmp/bysans-bench-mqtt-XXXXXX)"
 DATA="$TMP/data"
@@ -80,8 +74,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
 # --- 1. bysans and the devices --------------------------------------------------------
 start_bysans "$DATA"
-for _ in $(seq 1 200); do [[ -s "$DATA/mqtt.url" ]] && break; sleep 0.1; done
-MQTT_PORT="$(sed -n 's#.*:\([0-9]*\)$#\1#p' "$DATA/mqtt.url")"
+MQTT_PORT="$(url_port "$DATA/mqtt.url")"
 GEN_ARGS=()
 if [[ -n "$LORAWAN" ]]; then
   BENCH_ADMIN_EMAIL="$BENCH_ADMIN_EMAIL" BENCH_ADMIN_PASSWORD="$BENCH_ADMIN_PASSWORD" \
@@ -92,13 +85,8 @@ if [[ -n "$LORAWAN" ]]; then
   [[ -n "${BENCH_GATEWAY_ID+x}" ]] && GEN_ARGS+=(--gateway-id "$BENCH_GATEWAY_ID")
 else
 JAR="$TMP/jar"
-curl -fsS -c "$JAR" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"$BENCH_ADMIN_EMAIL\",\"password\":\"$BENCH_ADMIN_PASSWORD\"}" \
-  "$BYSANS_URL/api/v1/auth/login" >/dev/null
-ORG=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Bench Kommune"}' \
-  "$BYSANS_URL/api/v1/organizations" | json_field id)
-APP=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' -d '{"name":"Rooms"}' \
-  "$BYSANS_URL/api/v1/organizations/$ORG/applications" | json_field id)
+bench_org_app "$JAR" "Rooms"
+APP="$BENCH_APP"
 : >"$TMP/devices"
 for i in $(seq 1 "$DEVICES"); do
   out=$(curl -fsS -b "$JAR" -H 'Content-Type: application/json' \
@@ -148,7 +136,7 @@ RAW_RATE=$(field rate "$RAW_OUT")
 RAW_MISSING=$(field missing "$RAW_OUT")
 
 # --- 3. bysans at the same offered load ---------------------------------------------------
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BYSANS_PID/stat"; }
+cpu_ticks() { bysans_cpu_ticks; }
 TICK_HZ=$(getconf CLK_TCK)
 # CPU ticks per thread name ("name ticks" lines; threads name themselves, core/thread_name.h).
 thread_ticks() {

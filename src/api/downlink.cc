@@ -169,8 +169,6 @@ Result<http::Response> Prepare(DownlinkApi& api, http::Request& req,
     Audit(ctx, p, req, dev.org_id, "downlink", "device", std::to_string(dev.id));
     return Json(202, DownlinkJson(d));
   }
-  if (dev.transport == Transport::kHttp)
-    return FailedPrecondition("HTTP devices cannot receive downlinks");
   if (b.fport && (*b.fport < 0 || *b.fport > 255))
     return InvalidArgument("field 'fPort' must be 0..255");
   auto decoder = api.resolver.EncoderFor(dev);
@@ -261,7 +259,16 @@ Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& de
     d.topic = "devices/" + std::to_string(dev.id) + "/down";
     payload = d.data;  // the bytes as they are
   } else {
-    return FailedPrecondition("HTTP devices cannot receive downlinks");
+    // HTTP devices: queued until the answer to the device's next CoAP uplink carries it
+    // (coap/README.md); nothing to publish now.
+    if (fport && (*fport < 0 || *fport > 255))
+      return InvalidArgument("field 'fPort' must be 0..255");
+    d.fport = static_cast<int>(fport.value_or(0));
+    d.topic = kCoapDownlinkTopic;
+    d.status = "queued";
+    BYSANS_ASSIGN_OR_RETURN(d, store.mqtt().AppendDownlink(d));
+    if (done) done(Status::Ok());
+    return d;
   }
   d.status = "queued";
   BYSANS_ASSIGN_OR_RETURN(d, store.mqtt().AppendDownlink(d));
@@ -286,7 +293,8 @@ std::function<void()> RegisterDownlinkRoutes(http::Router& router, ApiContext& c
       "POST", "/api/v1/devices/{id}/downlink",
       [api](http::Request& req, const http::Responder& respond) { HandleSend(*api, req, respond); },
       "Send a downlink {fPort, data (base64) | hex | object (encoded by the device's decoder), "
-      "confirmed} to a LoRaWAN or MQTT device");
+      "confirmed} to a LoRaWAN or MQTT device, or queue it for an HTTP (CoAP) device's next "
+      "uplink");
   AddAuthed(router, ctx, "GET", "/api/v1/devices/{id}/downlink", "Downlink history of a device",
             [&ctx](http::Request& req, const auth::Principal& p) { return History(ctx, req, p); });
   return [api] { api->Stop(); };

@@ -1,5 +1,6 @@
 // POST/GET /api/v1/devices/{id}/downlink: downlinks to LoRaWAN (via ChirpStack's
-// command/down topic) and MQTT devices (devices/{id}/down), with a history per device. A
+// command/down topic) and MQTT devices (devices/{id}/down), queued for HTTP devices until their
+// next CoAP uplink's answer, with a history per device. A
 // downlink is given as bytes (`data` base64 or `hex`) or as an `object` that the device's
 // decoder (its own, else its application's) encodes with its encodeDownlink on the routes' own
 // decode thread, under the organisation's decoder time limit.
@@ -30,10 +31,12 @@ using RoutedPublisher =
 // Validates a downlink for `device`, appends it to the device's downlink history (status
 // "queued", later "published" or "failed") and publishes it: LoRaWAN devices (fPort required,
 // 1..223) through the connection that last delivered their uplink (kNotFound before the first
-// uplink), MQTT devices (fPort optional, 0..255) on devices/{id}/down; HTTP devices:
-// kFailedPrecondition. `done` (may be empty) runs after the history is updated with the
-// broker's answer. `object_json` (may be empty) is the object the bytes were encoded from,
-// kept in the history. Does not check roles. Thread-safe.
+// uplink), MQTT devices (fPort optional, 0..255) on devices/{id}/down; HTTP devices (fPort
+// optional, 0..255, kept in the history only): queued with topic kCoapDownlinkTopic until the
+// answer to the device's next CoAP uplink carries it (coap/README.md), `done` runs at once.
+// `done` (may be empty) runs after the history is updated with the broker's answer. `object_json`
+// (may be empty) is the object the bytes were encoded from, kept in the history. Does not check
+// roles. Thread-safe.
 Result<Downlink> SendDownlink(Store& store, const Clock& clock, const Device& device,
                               std::optional<int64_t> fport, std::string data, bool confirmed,
                               const RoutedPublisher& publish,

@@ -1050,7 +1050,10 @@ json Components() {
     s["ReplayResult"] = Obj({{"replaying", Int()}});
   }
   s["DevicePayload"] = {
-      {"description", "Any JSON object or SenML array the device sends (?apiKey=<device key>)"}};
+      {"description",
+       "Any JSON object or SenML array the device sends (?apiKey=<device key>); with "
+       "Content-Type application/senml+cbor a SenML pack in CBOR (RFC 8428 §6); malformed or "
+       "truncated: 400 naming the byte offset"}};
   json value = {{"oneOf", {{{"type", "number"}}, Str(), Bool()}}};
   json reading = Obj({{"key", Str()},
                       {"ts", Time()},
@@ -1165,8 +1168,17 @@ json Components() {
                          {"data", Str()},
                          {"object", Nullable({{"type", "object"}})},
                          {"confirmed", Bool()},
-                         {"topic", Str()},
-                         {"status", Str()},
+                         {"topic",
+                          {{"type", "string"},
+                           {"description",
+                            "the MQTT topic; \"coap\" for an HTTP device: the downlink waits "
+                            "for the answer to its next CoAP uplink"}}},
+                         {"status",
+                          {{"type", "string"},
+                           {"enum", {"queued", "published", "sent", "failed"}},
+                           {"description",
+                            "published: the broker took it (LoRaWAN, MQTT); sent: carried by "
+                            "the answer to a CoAP uplink"}}},
                          {"error", Str()},
                          {"warnings", StrArray()}});
     s["Downlink"] = downlink;

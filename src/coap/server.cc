@@ -7,10 +7,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -18,6 +20,8 @@
 #include <vector>
 
 #include "auth/auth.h"
+#include "coap/answer.h"
+#include "coap/hooks.h"
 #include "ingest/flatten.h"
 #include "ingest/receive.h"
 #include "ingest/senml_cbor.h"
@@ -68,14 +72,28 @@ coap_pdu_code_t CodeFor(const Status& st) {
   }
 }
 
-// A request between its Submit and its commit: the async's app data.
+// A request between its Submit and its commit. Nothing has been sent for it until its answer,
+// unless its ACK deadline passed (or the device retransmitted): then an empty ACK went out and
+// the answer is a separate response.
 struct Pending {
-  coap_async_t* async = nullptr;
+  coap_session_t* session = nullptr;  // referenced until the answer is sent
+  coap_mid_t mid = 0;
+  std::string token;
+  bool confirmable = false;
+  bool acked = false;  // the empty ACK went out
+  uint64_t seq = 0;    // tells a reused address apart in ack_due
   std::string dedup_key;
-  Status result;
-  bool done = false;
+  Id device_id = 0;
   size_t readings = 0;
   coap_pdu_code_t ok_code = COAP_RESPONSE_CODE_CHANGED;
+  bool carries_downlinks = true;  // /ingest's answer; not an extension's (LwM2M's Send)
+};
+
+// When a confirmable request's empty ACK is due, if its commit is not done by then.
+struct AckDue {
+  TimeMs at = 0;
+  Pending* pending = nullptr;
+  uint64_t seq = 0;
 };
 
 // Commits reported by the store's writer thread, picked up by the CoAP thread. Outlives the
@@ -100,8 +118,7 @@ struct Completions {
 // What was answered to a request, by (endpoint, message id): a retransmission gets the same
 // answer and is not stored again (RFC 7252 §4.5).
 struct Answered {
-  coap_pdu_code_t code = COAP_EMPTY_CODE;  // empty = still in flight
-  std::string diagnostic;
+  Answer answer;  // code 0 = still in flight
   TimeMs at = 0;
 };
 
@@ -154,8 +171,15 @@ struct CoapServer::Impl {
   std::shared_ptr<Completions> completions = std::make_shared<Completions>();
   std::thread thread;
   std::atomic<bool> stopping{false};
-  std::unordered_set<Pending*> pending;  // CoAP thread only
-  ingest::JsonFlattener flattener;       // CoAP thread only
+  std::unordered_set<Pending*> pending;                 // CoAP thread only
+  std::unordered_map<std::string, Pending*> in_flight;  // by dedup key
+  std::deque<AckDue> ack_due;                           // in deadline order
+  uint64_t next_seq = 0;
+  DownlinkSource downlinks;
+  // Separate confirmable answers that carried a downlink, by (session, message id): a NACK
+  // (no ACK after the retransmissions, or a reset) queues the downlink again.
+  std::map<std::pair<coap_session_t*, coap_mid_t>, std::pair<Id, TimeMs>> con_downlinks;
+  ingest::JsonFlattener flattener;  // CoAP thread only
 
   std::unordered_map<std::string, Answered> answered;  // CoAP thread only
   std::deque<std::pair<std::string, TimeMs>> answered_order;
@@ -237,17 +261,10 @@ struct CoapServer::Impl {
     return psk->device;
   }
 
-  static void Respond(coap_pdu_t* response, coap_pdu_code_t code, const std::string& text) {
-    coap_pdu_set_code(response, code);
-    if (!text.empty())
-      coap_add_data(response, text.size(), reinterpret_cast<const uint8_t*>(text.data()));
-  }
-
-  void Remember(const std::string& key, coap_pdu_code_t code, std::string diagnostic) {
+  void Remember(const std::string& key, Answer answer) {
     const TimeMs now = clock.NowMs();
     auto [it, fresh] = answered.try_emplace(key);
-    it->second.code = code;
-    it->second.diagnostic = std::move(diagnostic);
+    it->second.answer = std::move(answer);
     it->second.at = now;
     if (fresh) answered_order.emplace_back(key, now);
     while (!answered_order.empty() &&
@@ -260,46 +277,16 @@ struct CoapServer::Impl {
     }
   }
 
-  void Refuse(coap_pdu_t* response, const std::string& key, const Status& st, const char* result) {
+  // A refusal, piggybacked on the ACK (or a NON answer) by libcoap when the handler returns.
+  void Refuse(coap_pdu_t* response, const std::string& key, const Status& st, const char* result,
+              std::optional<uint32_t> size1 = std::nullopt) {
     Count(result);
-    const std::string text = st.code() == Code::kInternal ? "internal error" : st.message();
-    Respond(response, CodeFor(st), text);
-    Remember(key, CodeFor(st), text);
-  }
-
-  // Second call of a handler for a request whose commit is done (coap_async_trigger): fills
-  // the separate response. False when the request is not one waiting for a commit.
-  bool AnswerCommitted(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response) {
-    coap_async_t* async = coap_find_async(session, coap_pdu_get_token(request));
-    if (!async) return false;
-    {
-      auto* p = static_cast<Pending*>(coap_async_get_app_data(async));
-      if (!p || !p->done) return true;  // libcoap answers retransmissions of a pending request
-      const coap_pdu_code_t code = p->result.ok() ? p->ok_code : CodeFor(p->result);
-      std::string text;
-      if (p->result.ok()) {
-        Count("stored");
-        metrics
-            .Counter("bysans_ingest_readings_total", "Readings committed from ingested messages",
-                     {{"transport", "coap"}})
-            .Increment(static_cast<double>(p->readings));
-      } else if (p->result.code() == Code::kUnavailable) {
-        Count("unavailable");
-        text = "busy: the server is shedding load; retry later";
-        uint8_t buf[4];
-        coap_add_option(response, COAP_OPTION_MAXAGE, coap_encode_var_safe(buf, sizeof buf, 1),
-                        buf);
-      } else {
-        Count("store_error");
-        text = "internal error";
-      }
-      Respond(response, code, text);
-      Remember(p->dedup_key, code, text);
-      coap_async_set_app_data(async, nullptr);
-      pending.erase(p);
-      delete p;
-      return true;  // libcoap frees the async after this call
-    }
+    Answer a;
+    a.code = CodeFor(st);
+    a.payload = st.code() == Code::kInternal ? "internal error" : st.message();
+    a.size1 = size1;
+    WriteAnswer(a, response);
+    Remember(key, std::move(a));
   }
 
   // The session's endpoint and the request's message id: the duplicate-detection key.
@@ -315,22 +302,42 @@ struct CoapServer::Impl {
     return key;
   }
 
+  // While stopping: 5.03 for every new request. True when answered so.
+  bool RefuseWhileStopping(coap_pdu_t* response) {
+    if (!stopping.load()) return false;
+    Count("unavailable");
+    Answer a;
+    a.code = COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE;
+    a.payload = "bysans is shutting down";
+    WriteAnswer(a, response);
+    return true;
+  }
+
+  // A retransmission of a request seen within EXCHANGE_LIFETIME: the same answer, or, still in
+  // flight, the empty ACK for a confirmable one (the device stops retransmitting; the answer
+  // follows the commit as a separate response) and nothing for a NON one (libcoap drops an
+  // empty NON response). True when `key` was such a duplicate.
+  bool AnswerDuplicate(const std::string& key, const coap_pdu_t* request, coap_pdu_t* response) {
+    auto it = answered.find(key);
+    if (it == answered.end() || it->second.at + opts.exchange_lifetime_ms < clock.NowMs())
+      return false;
+    Count("duplicate");
+    if (it->second.answer.code != 0) {
+      WriteAnswer(it->second.answer, response);
+    } else if (coap_pdu_get_type(request) == COAP_MESSAGE_CON) {
+      if (auto f = in_flight.find(key); f != in_flight.end()) f->second->acked = true;
+    } else {
+      coap_pdu_set_type(response, COAP_MESSAGE_NON);
+    }
+    return true;
+  }
+
   void OnPost(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
               coap_pdu_t* response) {
-    if (AnswerCommitted(session, request, response)) return;
-    if (stopping.load()) {
-      Count("unavailable");
-      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
-    }
+    if (RefuseWhileStopping(response)) return;
     const bool dtls = coap_session_get_proto(session) == COAP_PROTO_DTLS;
     const std::string key = ExchangeKey(session, request);
-    if (auto it = answered.find(key);
-        it != answered.end() && it->second.at + opts.exchange_lifetime_ms >= clock.NowMs()) {
-      Count("duplicate");
-      if (it->second.code != COAP_EMPTY_CODE)
-        Respond(response, it->second.code, it->second.diagnostic);
-      return;
-    }
+    if (AnswerDuplicate(key, request, response)) return;
 
     // DTLS: the PSK identity is the device. UDP: the device key, ?k=KEY (Uri-Query).
     Result<std::shared_ptr<const Device>> device = Status(Code::kInternal, "unset");
@@ -349,118 +356,6 @@ struct CoapServer::Impl {
       }
     }
     HandleUplink(session, request, response, key, *device);
-  }
-
-  static void HandleExtension(coap_resource_t*, coap_session_t* session, const coap_pdu_t* request,
-                              const coap_string_t* query, coap_pdu_t* response) {
-    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
-    self->OnExtension(session, request, query, response);
-  }
-
-  static std::string OutgoingKey(const coap_session_t* session, coap_bin_const_t token) {
-    std::string key = std::to_string(reinterpret_cast<uintptr_t>(session)) + "#";
-    key.append(reinterpret_cast<const char*>(token.s), token.length);
-    return key;
-  }
-
-  // A response to a request an extension sent (Peer::Send).
-  static coap_response_t OnResponse(coap_session_t* session, const coap_pdu_t*,
-                                    const coap_pdu_t* received, const coap_mid_t) {
-    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
-    auto it = self->outgoing.find(OutgoingKey(session, coap_pdu_get_token(received)));
-    if (it == self->outgoing.end()) return COAP_RESPONSE_OK;
-    auto done = std::move(it->second);
-    self->outgoing.erase(it);
-    PeerResponse r;
-    const int code = static_cast<int>(coap_pdu_get_code(received));
-    r.code = (code >> 5) * 100 + (code & 0x1f);
-    coap_opt_iterator_t oi;
-    if (coap_opt_t* opt = coap_check_option(received, COAP_OPTION_CONTENT_FORMAT, &oi))
-      r.content_format =
-          static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
-    size_t len = 0;
-    const uint8_t* data = nullptr;
-    if (coap_get_data(received, &len, &data))
-      r.payload.assign(reinterpret_cast<const char*>(data), len);
-    done(r);
-    return COAP_RESPONSE_OK;
-  }
-
-  // No response to a request an extension sent (retransmissions exhausted, reset).
-  static void OnNack(coap_session_t* session, const coap_pdu_t* sent,
-                     const coap_nack_reason_t reason, const coap_mid_t) {
-    if (!sent) return;
-    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
-    auto it = self->outgoing.find(OutgoingKey(session, coap_pdu_get_token(sent)));
-    if (it == self->outgoing.end()) return;
-    auto done = std::move(it->second);
-    self->outgoing.erase(it);
-    PeerResponse r;
-    r.error = reason == COAP_NACK_RST ? "the device answered with a reset"
-                                      : "no answer from the device (retransmissions exhausted)";
-    done(r);
-  }
-
-  // A request to an extension's resource: the device identified as for /ingest, then the
-  // extension's answer, now or (a submitted uplink) after the commit.
-  void OnExtension(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
-                   coap_pdu_t* response) {
-    if (AnswerCommitted(session, request, response)) return;
-    if (stopping.load())
-      return Respond(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE, "bysans is shutting down");
-    const std::string key = ExchangeKey(session, request);
-    if (auto it = answered.find(key);
-        it != answered.end() && it->second.at + opts.exchange_lifetime_ms >= clock.NowMs()) {
-      Count("duplicate");
-      if (it->second.code != COAP_EMPTY_CODE)
-        Respond(response, it->second.code, it->second.diagnostic);
-      return;
-    }
-    CoapRequest r;
-    r.method = static_cast<Method>(static_cast<int>(coap_pdu_get_code(request)));
-    coap_opt_iterator_t oi;
-    coap_option_iterator_init(request, &oi, COAP_OPT_ALL);
-    while (coap_opt_t* opt = coap_option_next(&oi)) {
-      std::string value(reinterpret_cast<const char*>(coap_opt_value(opt)), coap_opt_length(opt));
-      if (oi.number == COAP_OPTION_URI_PATH) r.path.push_back(std::move(value));
-      if (oi.number == COAP_OPTION_URI_QUERY) r.query.push_back(std::move(value));
-      if (oi.number == COAP_OPTION_CONTENT_FORMAT)
-        r.content_format =
-            static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
-    }
-    auto ext = r.path.empty() ? ext_by_resource.end() : ext_by_resource.find(r.path[0]);
-    if (ext == ext_by_resource.end())
-      return Respond(response, COAP_RESPONSE_CODE_NOT_FOUND, "no such resource");
-    size_t len = 0;
-    const uint8_t* data = nullptr;
-    if (!coap_get_data(request, &len, &data)) len = 0;
-    if (len > opts.max_payload) {
-      uint8_t buf[4];
-      coap_add_option(response, COAP_OPTION_SIZE1,
-                      coap_encode_var_safe(buf, sizeof buf, opts.max_payload), buf);
-      return Refuse(response, key,
-                    Status(Code::kTooLarge, "payload exceeds the limit of " +
-                                                std::to_string(opts.max_payload) + " bytes"),
-                    "too_large");
-    }
-    r.payload.assign(reinterpret_cast<const char*>(data), len);
-    r.dtls = coap_session_get_proto(session) == COAP_PROTO_DTLS;
-    auto device = r.dtls ? DtlsDevice(session) : UdpDevice(query);
-    if (device.ok()) {
-      r.device = *device;
-    } else {
-      r.auth_error = device.status();
-    }
-    r.peer = key.substr(0, key.rfind('#'));
-    CoapAnswer a = ext->second->Handle(r, MakePeer(session));
-    const auto code = static_cast<coap_pdu_code_t>(((a.code / 100) << 5) | (a.code % 100));
-    if (a.submit) return SubmitAsync(session, request, response, key, std::move(*a.submit), code);
-    coap_pdu_set_code(response, code);
-    for (const std::string& seg : a.location_path)
-      coap_add_option(response, COAP_OPTION_LOCATION_PATH, seg.size(),
-                      reinterpret_cast<const uint8_t*>(seg.data()));
-    if (!a.payload.empty())
-      coap_add_data(response, a.payload.size(), reinterpret_cast<const uint8_t*>(a.payload.data()));
   }
 
   Result<std::shared_ptr<const Device>> UdpDevice(const coap_string_t* query) {
@@ -488,14 +383,11 @@ struct CoapServer::Impl {
     const uint8_t* data = nullptr;
     if (!coap_get_data(request, &len, &data)) len = 0;
     if (len > opts.max_payload) {
-      uint8_t buf[4];
-      coap_add_option(response, COAP_OPTION_SIZE1,
-                      coap_encode_var_safe(buf, sizeof buf, opts.max_payload), buf);
       return Refuse(response, key,
                     Status(Code::kTooLarge, "payload of " + std::to_string(len) +
                                                 " bytes exceeds the limit of " +
                                                 std::to_string(opts.max_payload)),
-                    "too_large");
+                    "too_large", static_cast<uint32_t>(opts.max_payload));
     }
     std::string payload(reinterpret_cast<const char*>(data), len);
 
@@ -551,26 +443,257 @@ struct CoapServer::Impl {
       uplink.raw.decode_status = DecodeStatus::kNone;
     }
 
-    SubmitAsync(session, request, response, key, std::move(uplink), COAP_RESPONSE_CODE_CHANGED);
+    Submit(session, request, response, key, std::move(uplink), COAP_RESPONSE_CODE_CHANGED, true);
   }
 
-  // Hands a valid uplink to the pipeline; the empty ACK goes out now, `ok_code` after the commit.
-  void SubmitAsync(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response,
-                   const std::string& key, pipeline::Uplink uplink, coap_pdu_code_t ok_code) {
-    coap_async_t* async = coap_register_async(session, request, 0);
-    if (!async) {
-      return Refuse(response, key, Status(Code::kUnavailable, "busy: retry later"), "unavailable");
-    }
-    auto* p = new Pending{async, key, Status::Ok(), false, uplink.readings.size(), ok_code};
-    coap_async_set_app_data(async, p);
+  // Hands a valid uplink to the pipeline; `ok_code` answers it after the commit (piggybacked
+  // when the commit comes before the ACK deadline), with a queued downlink if `carries_downlinks`.
+  void Submit(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response,
+              const std::string& key, pipeline::Uplink uplink, coap_pdu_code_t ok_code,
+              bool carries_downlinks) {
+    const TimeMs now = clock.NowMs();
+    auto* p = new Pending;
+    p->session = coap_session_reference(session);
+    p->mid = coap_pdu_get_mid(request);
+    const coap_bin_const_t token = coap_pdu_get_token(request);
+    p->token.assign(reinterpret_cast<const char*>(token.s), token.length);
+    p->confirmable = coap_pdu_get_type(request) == COAP_MESSAGE_CON;
+    p->seq = ++next_seq;
+    p->dedup_key = key;
+    p->device_id = uplink.device->id;
+    p->readings = uplink.readings.size();
+    p->ok_code = ok_code;
+    p->carries_downlinks = carries_downlinks;
     pending.insert(p);
-    Remember(key, COAP_EMPTY_CODE, {});
-    // The empty ACK goes out when this returns (the response stays empty); the answer follows
-    // the commit.
+    in_flight[key] = p;
+    if (p->confirmable) ack_due.push_back({now + opts.piggyback_ms, p, p->seq});
+    Remember(key, Answer{});
+    // Nothing goes out now (libcoap drops an empty NON response): the answer follows the
+    // commit, piggybacked on the ACK if it comes before the ACK deadline (SendDueAcks).
+    coap_pdu_set_type(response, COAP_MESSAGE_NON);
     pipeline.Submit(std::move(uplink), [c = completions, p](Status st) { c->Push(p, st); });
   }
 
-  // On the CoAP thread: marks the committed requests done and wakes their asyncs.
+  // The answer to a committed (or refused by the pipeline) request; a 2.04 carries the
+  // device's oldest queued downlink.
+  Answer AnswerFor(const Pending& p, const Status& st) {
+    Answer a;
+    a.code = st.ok() ? p.ok_code : CodeFor(st);
+    if (st.ok()) {
+      Count("stored");
+      metrics
+          .Counter("bysans_ingest_readings_total", "Readings committed from ingested messages",
+                   {{"transport", "coap"}})
+          .Increment(static_cast<double>(p.readings));
+      if (!downlinks.take || !p.carries_downlinks) return a;
+      auto taken = downlinks.take(p.device_id);
+      if (!taken.ok()) {  // the uplink is stored: answer without the downlink
+        spdlog::warn("coap: queued downlinks of device {} not read: {}", p.device_id,
+                     taken.status().message());
+      } else if (*taken) {
+        a.payload = std::move((*taken)->data);
+        a.content_format = COAP_MEDIATYPE_APPLICATION_OCTET_STREAM;
+        a.downlink_id = (*taken)->id;
+        if ((*taken)->still_queued > 0)
+          a.downlinks_pending =
+              static_cast<uint32_t>(std::min<int64_t>((*taken)->still_queued, UINT32_MAX));
+      }
+    } else if (st.code() == Code::kUnavailable) {
+      Count("unavailable");
+      a.payload = "busy: the server is shedding load; retry later";
+      a.max_age = 1;
+    } else {
+      Count("store_error");
+      a.payload = "internal error";
+    }
+    return a;
+  }
+
+  // Sends the answer: piggybacked on the ACK while no empty ACK went out for a confirmable
+  // request, else a separate response (confirmable for a confirmable request). Frees `p`.
+  void SendAnswer(Pending* p, const Answer& a) {
+    coap_pdu_type_t type = COAP_MESSAGE_NON;
+    coap_mid_t mid = p->mid;
+    if (p->confirmable && !p->acked) {
+      type = COAP_MESSAGE_ACK;
+    } else {
+      type = p->confirmable ? COAP_MESSAGE_CON : COAP_MESSAGE_NON;
+      mid = coap_new_message_id(p->session);
+    }
+    coap_pdu_t* pdu = coap_pdu_init(type, static_cast<coap_pdu_code_t>(a.code), mid,
+                                    coap_session_max_pdu_size(p->session));
+    coap_mid_t sent = COAP_INVALID_MID;
+    if (pdu &&
+        coap_add_token(pdu, p->token.size(), reinterpret_cast<const uint8_t*>(p->token.data()))) {
+      WriteAnswer(a, pdu);
+      sent = coap_send(p->session, pdu);
+    } else if (pdu) {
+      coap_delete_pdu(pdu);
+    }
+    if (sent == COAP_INVALID_MID) spdlog::warn("coap: the answer to a request was not sent");
+    if (a.downlink_id != 0) {
+      if (sent == COAP_INVALID_MID) {
+        if (downlinks.requeue) downlinks.requeue(a.downlink_id, "the answer was not sent");
+      } else if (type == COAP_MESSAGE_CON) {
+        const TimeMs now = clock.NowMs();
+        for (auto it = con_downlinks.begin(); it != con_downlinks.end();)
+          it = it->second.second + opts.exchange_lifetime_ms < now ? con_downlinks.erase(it)
+                                                                   : std::next(it);
+        con_downlinks[{p->session, sent}] = {a.downlink_id, now};
+      }
+    }
+    in_flight.erase(p->dedup_key);
+    pending.erase(p);
+    coap_session_release(p->session);
+    delete p;
+  }
+
+  // No acknowledgement (retransmissions exhausted, or a reset) of a confirmable message we sent:
+  // a separate answer that carried a downlink (queued again), or an extension's request.
+  static void OnNack(coap_session_t* session, const coap_pdu_t* sent,
+                     const coap_nack_reason_t reason, const coap_mid_t mid) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    if (sent) self->FailOutgoing(session, sent, reason);
+    auto it = self->con_downlinks.find({session, mid});
+    if (it == self->con_downlinks.end()) return;
+    const Id id = it->second.first;
+    self->con_downlinks.erase(it);
+    if (self->downlinks.requeue)
+      self->downlinks.requeue(id, reason == COAP_NACK_RST
+                                      ? "the device reset the answer that carried it"
+                                      : "the device did not acknowledge the answer that "
+                                        "carried it");
+  }
+
+  static void HandleExtension(coap_resource_t*, coap_session_t* session, const coap_pdu_t* request,
+                              const coap_string_t* query, coap_pdu_t* response) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    self->OnExtension(session, request, query, response);
+  }
+
+  static std::string OutgoingKey(const coap_session_t* session, coap_bin_const_t token) {
+    std::string key = std::to_string(reinterpret_cast<uintptr_t>(session)) + "#";
+    key.append(reinterpret_cast<const char*>(token.s), token.length);
+    return key;
+  }
+
+  // A response to a request an extension sent (Peer::Send).
+  static coap_response_t OnResponse(coap_session_t* session, const coap_pdu_t*,
+                                    const coap_pdu_t* received, const coap_mid_t) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    auto it = self->outgoing.find(OutgoingKey(session, coap_pdu_get_token(received)));
+    if (it == self->outgoing.end()) return COAP_RESPONSE_OK;
+    auto done = std::move(it->second);
+    self->outgoing.erase(it);
+    PeerResponse r;
+    const int code = static_cast<int>(coap_pdu_get_code(received));
+    r.code = (code >> 5) * 100 + (code & 0x1f);
+    coap_opt_iterator_t oi;
+    if (coap_opt_t* opt = coap_check_option(received, COAP_OPTION_CONTENT_FORMAT, &oi))
+      r.content_format =
+          static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
+    size_t len = 0;
+    const uint8_t* data = nullptr;
+    if (coap_get_data(received, &len, &data))
+      r.payload.assign(reinterpret_cast<const char*>(data), len);
+    done(r);
+    return COAP_RESPONSE_OK;
+  }
+
+  // No response to a request an extension sent (retransmissions exhausted, reset).
+  void FailOutgoing(coap_session_t* session, const coap_pdu_t* sent,
+                    const coap_nack_reason_t reason) {
+    auto it = outgoing.find(OutgoingKey(session, coap_pdu_get_token(sent)));
+    if (it == outgoing.end()) return;
+    auto done = std::move(it->second);
+    outgoing.erase(it);
+    PeerResponse r;
+    r.error = reason == COAP_NACK_RST ? "the device answered with a reset"
+                                      : "no answer from the device (retransmissions exhausted)";
+    done(r);
+  }
+
+  // A request to an extension's resource: the device identified as for /ingest, then the
+  // extension's answer, now or (a submitted uplink) after the commit.
+  void OnExtension(coap_session_t* session, const coap_pdu_t* request, const coap_string_t* query,
+                   coap_pdu_t* response) {
+    if (RefuseWhileStopping(response)) return;
+    const std::string key = ExchangeKey(session, request);
+    if (AnswerDuplicate(key, request, response)) return;
+    CoapRequest r;
+    r.method = static_cast<Method>(static_cast<int>(coap_pdu_get_code(request)));
+    coap_opt_iterator_t oi;
+    coap_option_iterator_init(request, &oi, COAP_OPT_ALL);
+    while (coap_opt_t* opt = coap_option_next(&oi)) {
+      std::string value(reinterpret_cast<const char*>(coap_opt_value(opt)), coap_opt_length(opt));
+      if (oi.number == COAP_OPTION_URI_PATH) r.path.push_back(std::move(value));
+      if (oi.number == COAP_OPTION_URI_QUERY) r.query.push_back(std::move(value));
+      if (oi.number == COAP_OPTION_CONTENT_FORMAT)
+        r.content_format =
+            static_cast<int>(coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt)));
+    }
+    auto ext = r.path.empty() ? ext_by_resource.end() : ext_by_resource.find(r.path[0]);
+    if (ext == ext_by_resource.end()) {
+      Answer a;
+      a.code = COAP_RESPONSE_CODE_NOT_FOUND;
+      a.payload = "no such resource";
+      return WriteAnswer(a, response);
+    }
+    size_t len = 0;
+    const uint8_t* data = nullptr;
+    if (!coap_get_data(request, &len, &data)) len = 0;
+    if (len > opts.max_payload) {
+      return Refuse(response, key,
+                    Status(Code::kTooLarge, "payload exceeds the limit of " +
+                                                std::to_string(opts.max_payload) + " bytes"),
+                    "too_large", static_cast<uint32_t>(opts.max_payload));
+    }
+    r.payload.assign(reinterpret_cast<const char*>(data), len);
+    r.dtls = coap_session_get_proto(session) == COAP_PROTO_DTLS;
+    auto device = r.dtls ? DtlsDevice(session) : UdpDevice(query);
+    if (device.ok()) {
+      r.device = *device;
+    } else {
+      r.auth_error = device.status();
+    }
+    r.peer = key.substr(0, key.rfind('#'));
+    CoapAnswer a = ext->second->Handle(r, MakePeer(session));
+    const auto code = static_cast<coap_pdu_code_t>(((a.code / 100) << 5) | (a.code % 100));
+    if (a.submit) {
+      return Submit(session, request, response, key, std::move(*a.submit), code, false);
+    }
+    coap_pdu_set_code(response, code);
+    for (const std::string& seg : a.location_path)
+      coap_add_option(response, COAP_OPTION_LOCATION_PATH, seg.size(),
+                      reinterpret_cast<const uint8_t*>(seg.data()));
+    if (!a.payload.empty())
+      coap_add_data(response, a.payload.size(), reinterpret_cast<const uint8_t*>(a.payload.data()));
+  }
+
+  // Empty ACKs of confirmable requests whose commit missed the deadline.
+  void SendDueAcks() {
+    const TimeMs now = clock.NowMs();
+    while (!ack_due.empty() && ack_due.front().at <= now) {
+      AckDue due = ack_due.front();
+      ack_due.pop_front();
+      if (!pending.count(due.pending) || due.pending->seq != due.seq || due.pending->acked)
+        continue;
+      Pending* p = due.pending;
+      p->acked = true;
+      if (coap_pdu_t* ack = coap_pdu_init(COAP_MESSAGE_ACK, COAP_EMPTY_CODE, p->mid,
+                                          coap_session_max_pdu_size(p->session)))
+        coap_send(p->session, ack);
+    }
+  }
+
+  // Milliseconds until the next empty ACK is due (at most `cap`).
+  int WaitMs(int cap) const {
+    if (ack_due.empty()) return cap;
+    const TimeMs left = ack_due.front().at - clock.NowMs();
+    return static_cast<int>(std::clamp<TimeMs>(left, 0, cap));
+  }
+
+  // On the CoAP thread: answers the committed requests.
   void DrainCompletions() {
     std::vector<std::pair<Pending*, Status>> items;
     {
@@ -581,19 +704,20 @@ struct CoapServer::Impl {
     }
     for (auto& [p, st] : items) {
       if (!pending.count(p)) continue;
-      p->result = std::move(st);
-      p->done = true;
-      coap_async_trigger(p->async);
+      Answer a = AnswerFor(*p, st);
+      Remember(p->dedup_key, a);
+      SendAnswer(p, a);
     }
   }
 
   void Run() {
     epoll_event events[4];
     while (!stopping.load()) {
-      int n = ::epoll_wait(epoll_fd, events, 4, 1000);
+      int n = ::epoll_wait(epoll_fd, events, 4, WaitMs(1000));
       (void)n;
       DrainCompletions();
       coap_io_process(ctx, COAP_IO_NO_WAIT);
+      SendDueAcks();
       if (const TimeMs now = clock.NowMs(); now >= next_tick_ms) {
         next_tick_ms = now + 1000;
         for (auto& ext : extensions) ext->Tick();
@@ -604,6 +728,7 @@ struct CoapServer::Impl {
     for (int i = 0; i < 200 && !pending.empty(); ++i) {
       DrainCompletions();
       coap_io_process(ctx, 10);
+      SendDueAcks();
     }
     DrainCompletions();
     coap_io_process(ctx, COAP_IO_NO_WAIT);
@@ -680,6 +805,8 @@ uint16_t CoapServer::dtls_port() const { return impl_->dtls_port; }
 
 void CoapServer::SetPskLookup(PskLookup lookup) { impl_->psk_lookup = std::move(lookup); }
 
+void CoapServer::SetDownlinks(DownlinkSource source) { impl_->downlinks = std::move(source); }
+
 void CoapServer::AddExtension(std::shared_ptr<CoapExtension> extension) {
   for (const std::string& name : extension->Resources())
     impl_->ext_by_resource[name] = extension.get();
@@ -697,6 +824,7 @@ Status CoapServer::Start() {
   m.ctx = coap_new_context(nullptr);
   if (!m.ctx) return Status(Code::kInternal, "coap: cannot create the libcoap context");
   coap_set_app_data(m.ctx, &m);
+  coap_register_nack_handler(m.ctx, &Impl::OnNack);
   coap_endpoint_t* ep = coap_new_endpoint(m.ctx, &addr, COAP_PROTO_UDP);
   if (!ep) {
     coap_free_context(m.ctx);
@@ -750,7 +878,6 @@ Status CoapServer::Start() {
       coap_register_request_handler(unknown, method, &Impl::HandleExtension);
     coap_add_resource(m.ctx, unknown);
     coap_register_response_handler(m.ctx, &Impl::OnResponse);
-    coap_register_nack_handler(m.ctx, &Impl::OnNack);
   }
 
   m.completions->event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -789,12 +916,17 @@ void CoapServer::Stop() {
   for (Impl::Peer* peer : m.peers) peer->Detach();
   m.peers.clear();
   m.outgoing.clear();
+  for (Pending* p : m.pending) {
+    coap_session_release(p->session);
+    delete p;
+  }
+  m.pending.clear();
+  m.in_flight.clear();
+  m.ack_due.clear();
   if (m.ctx) {
-    coap_free_context(m.ctx);  // frees the asyncs still pending
+    coap_free_context(m.ctx);
     m.ctx = nullptr;
   }
-  for (Pending* p : m.pending) delete p;
-  m.pending.clear();
   if (m.epoll_fd >= 0) ::close(m.epoll_fd);
   m.epoll_fd = -1;
   if (m.completions->event_fd >= 0) {

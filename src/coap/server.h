@@ -2,8 +2,9 @@
 // of its own. A device POSTs to coap://host/ingest?k=<its ingest key> (the key HTTP ingest
 // takes as ?apiKey=) JSON, SenML JSON (Content-Format 110), SenML CBOR (112) or raw bytes (42,
 // for the device's decoder). The uplink goes through the same pipeline as HTTP and MQTT
-// ingest; a confirmable request gets an empty ACK at once and its separate response (2.04
-// Changed) only after the commit (README.md). libcoap types stay inside server.cc.
+// ingest; a confirmable request is answered (2.04 Changed, piggybacked on the ACK when the
+// commit is quick, else separate) only after the commit (README.md), with the device's oldest
+// queued downlink as payload. libcoap types stay inside the .cc files.
 // Thread-safe: Start/Stop from one thread; everything else runs on the server's own thread.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "coap/downlinks.h"
 #include "coap/hooks.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -37,6 +39,11 @@ struct CoapOptions {
   // A PSK identity's device and key are looked up again after this long (a deleted or rotated
   // credential stops working for requests within it; a new handshake always looks it up).
   int64_t psk_cache_ms = 5'000;
+  // A confirmable request whose commit is done within this long gets its 2.04 piggybacked on
+  // the ACK (2 datagrams); a slower commit gets the empty ACK at this point and the 2.04 as a
+  // separate confirmable response after the commit (README.md). Well below the device's
+  // ACK_TIMEOUT (2 s), so that it does not retransmit meanwhile.
+  int64_t piggyback_ms = 100;
 };
 
 // The device behind a DTLS PSK identity and its current key (clear: the PSK bytes).
@@ -59,6 +66,8 @@ class CoapServer {
   void SetPskLookup(PskLookup lookup);
   // Before Start: serves the extension's resources (hooks.h), e.g. LwM2M's /rd and /dp.
   void AddExtension(std::shared_ptr<CoapExtension> extension);
+  // Before Start: the answer to a stored uplink carries the device's oldest queued downlink.
+  void SetDownlinks(DownlinkSource source);
 
   // Binds the UDP endpoint and starts the thread. An error names the setting (coap.bind /
   // coap.udp_port) when the address cannot be used.

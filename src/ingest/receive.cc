@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "ingest/senml.h"
+#include "ingest/senml_cbor.h"
 
 namespace bysans::ingest {
 namespace {
@@ -28,6 +29,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 PayloadKind ClassifyContentType(std::string_view content_type) {
   std::string t = MediaType(content_type);
   if (t == "application/senml+json") return PayloadKind::kSenml;
+  if (t == "application/senml+cbor") return PayloadKind::kSenmlCbor;
   if (t.empty() || t == "application/json" || t == "text/json" || EndsWith(t, "+json")) {
     return PayloadKind::kJson;
   }
@@ -38,6 +40,11 @@ Status ParseReadings(PayloadKind kind, std::string_view body, Id device_id, Time
                      std::vector<Reading>& out, JsonFlattener* flattener) {
   out.clear();
   if (body.empty()) return InvalidArgument("the request body is empty; send a JSON document");
+  if (kind == PayloadKind::kSenmlCbor) {
+    BYSANS_ASSIGN_OR_RETURN(std::string json, SenmlCborToJson(body));
+    BYSANS_ASSIGN_OR_RETURN(out, ParseSenml(json, device_id, now));
+    return Status::Ok();
+  }
   if (kind == PayloadKind::kSenml) {
     BYSANS_ASSIGN_OR_RETURN(out, ParseSenml(body, device_id, now));
     return Status::Ok();
@@ -55,7 +62,8 @@ Result<IngestBatch> BuildHttpIngest(const Device& d, std::string_view content_ty
   PayloadKind kind = ClassifyContentType(content_type);
   if (kind == PayloadKind::kUnsupported) {
     return Status(Code::kUnsupportedMedia,
-                  "content type must be application/json or application/senml+json, not '" +
+                  "content type must be application/json, application/senml+json or "
+                  "application/senml+cbor, not '" +
                       std::string(content_type.substr(0, 100)) + "'");
   }
   IngestBatch batch;

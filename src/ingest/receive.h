@@ -13,11 +13,12 @@
 
 namespace bysans::ingest {
 
-enum class PayloadKind { kJson, kSenml, kUnsupported };
+enum class PayloadKind { kJson, kSenml, kSenmlCbor, kUnsupported };
 
 // Classifies a Content-Type header value (parameters and case ignored):
-// application/senml+json → kSenml; application/json, text/json, any other
-// "+json" type, and an absent/empty content type → kJson; others unsupported.
+// application/senml+json → kSenml; application/senml+cbor → kSenmlCbor (RFC 8428 §6);
+// application/json, text/json, any other "+json" type, and an absent/empty content type →
+// kJson; others unsupported.
 PayloadKind ClassifyContentType(std::string_view content_type);
 
 // The readings of a message body whose kind (kJson or kSenml) is known, as
@@ -34,10 +35,13 @@ Status ParseReadings(PayloadKind kind, std::string_view body, Id device_id, Time
 //    `now`, unless the body is an object with a top-level "timestamp", "time"
 //    or "ts" member holding an RFC 3339 string or integer ms: then that member
 //    is the readings' time and is not a reading itself;
-//  - SenML bodies (application/senml+json): ParseSenml readings.
+//  - SenML bodies (application/senml+json): ParseSenml readings;
+//  - SenML CBOR bodies (application/senml+cbor): converted by SenmlCborToJson
+//    (senml_cbor.h), then as SenML; the CBOR bytes are the stored payload.
 // Errors: empty body → kInvalidArgument; unsupported content type →
-// kUnsupportedMedia; malformed JSON or SenML → kInvalidArgument with the
-// position. `flattener` may be null (a temporary one is used).
+// kUnsupportedMedia; malformed JSON, SenML or CBOR → kInvalidArgument with the
+// position (a truncated CBOR document names the byte offset). `flattener` may be null (a temporary
+// one is used).
 Result<IngestBatch> BuildHttpIngest(const Device& d, std::string_view content_type,
                                     std::string body, TimeMs now,
                                     JsonFlattener* flattener = nullptr);

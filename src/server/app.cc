@@ -33,6 +33,7 @@
 #include "quality/quality_checker.h"
 #include "rules/action_guard.h"
 #include "rules/service.h"
+#include "server/coap_downlinks.h"
 #include "server/first_admin.h"
 #include "server/housekeeping.h"
 #include "server/rule_contacts.h"
@@ -307,6 +308,7 @@ Status App::Start() {
     co.udp_port = c.coap_udp_port;
     co.max_payload = static_cast<size_t>(c.coap_max_payload);
     co.dtls_port = c.coap_dtls_port;
+    co.piggyback_ms = c.coap_piggyback_ms;
     m.coap =
         std::make_unique<coap::CoapServer>(co, m.ctx->ingest_keys, *m.pipeline, m.metrics, m.clock);
     // DTLS: the PSK identity names the device; its key is unsealed only for the handshake.
@@ -318,6 +320,7 @@ Status App::Start() {
           BYSANS_ASSIGN_OR_RETURN(Device d, store->GetDevice(cred.device_id));
           return coap::PskDevice{std::make_shared<const Device>(std::move(d)), std::move(key)};
         });
+    m.coap->SetDownlinks(CoapDownlinkSource(*m.store));
     // LwM2M 1.1 (lwm2m/): registration, Send and queued operations on /rd and /dp.
     lwm2m::Lwm2mOptions lo;
     lo.awake_ms = c.coap_lwm2m_awake_ms;

@@ -50,8 +50,19 @@ struct Downlink {
   std::string object_json;
   bool confirmed = false;
   std::string topic;
-  std::string status;  // queued | published | failed
+  std::string status;  // queued | published | sent | failed
   std::string error;
+};
+
+// The `topic` of a downlink to an HTTP-transport device: it waits ("queued") until the answer
+// to the device's next CoAP uplink carries it ("sent"; coap/README.md).
+inline constexpr const char* kCoapDownlinkTopic = "coap";
+
+// TakeQueuedDownlink's answer: the downlink taken (none when nothing is queued) and how many
+// stay queued after it.
+struct TakenDownlink {
+  std::optional<Downlink> downlink;
+  int64_t still_queued = 0;
 };
 
 // A connection of bysans to a third-party broker (api/integrations.cc, mqtt/integrations.h):
@@ -184,6 +195,11 @@ class MqttStore {
   virtual Result<Downlink> AppendDownlink(Downlink d) = 0;
   virtual Status SetDownlinkStatus(Id id, const std::string& status, const std::string& error) = 0;
   virtual Result<std::vector<Downlink>> ListDownlinks(Id device_id, int64_t limit) = 0;
+  // The oldest downlink of `device_id` with status "queued" and this topic, marked "sent"
+  // (error cleared) before it is returned, and the count of those still queued after it.
+  // Reads only (no write transaction) when none is queued. Thread-safe; two concurrent calls
+  // for the same device may both see the same downlink: call it from one thread.
+  virtual Result<TakenDownlink> TakeQueuedDownlink(Id device_id, const std::string& topic) = 0;
 };
 
 }  // namespace bysans

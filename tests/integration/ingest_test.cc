@@ -76,6 +76,32 @@ TEST_F(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {
   EXPECT_EQ(q.Json()["items"][0]["unit"], "Cel");
 }
 
+// SenML CBOR (RFC 8428 §6) on the same endpoint: read like SenML JSON, the CBOR bytes kept as
+// the message; a truncated document is a 400 naming the byte offset, and nothing is stored.
+TEST_F(IngestTest, SenmlCborIsAcceptedOnTheSameEndpoint) {
+  DeviceHandle d = CreateHttpDevice("Aalborg");
+  // [{bn: "room1/", n: "temperature", u: "Cel", v: 21.5}] with the integer labels.
+  const std::string cbor(
+      "\x81\xa4\x21\x66room1/\x00\x6btemperature\x01\x63"
+      "Cel\x02\xf9\x4d\x60",
+      32);
+  auto truncated = Ingest(d.ingest_key, cbor.substr(0, 20), "application/senml+cbor");
+  EXPECT_EQ(truncated.status, 400) << truncated.body;
+  EXPECT_NE(truncated.body.find("truncated"), std::string::npos) << truncated.body;
+  auto none = admin_->Get("/api/v1/devices/" + std::to_string(d.device_id) + "/messages");
+  EXPECT_EQ(none.Json()["items"].size(), 0u) << none.body;
+
+  auto r = Ingest(d.ingest_key, cbor, "application/senml+cbor");
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto q = admin_->Get(Readings(d.device_id, "?key=room1/temperature"));
+  ASSERT_EQ(q.Json()["items"].size(), 1u) << q.body;
+  EXPECT_EQ(q.Json()["items"][0]["unit"], "Cel");
+  EXPECT_DOUBLE_EQ(q.Json()["items"][0]["value"].get<double>(), 21.5);
+  auto one = admin_->Get("/api/v1/devices/" + std::to_string(d.device_id) + "/messages");
+  ASSERT_EQ(one.Json()["items"].size(), 1u) << one.body;
+  EXPECT_EQ(one.Json()["items"][0]["contentType"], "application/senml+cbor");
+}
+
 TEST_F(IngestTest, BadInputIsRefusedClearlyAndNothingIsStored) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   auto malformed = Ingest(d.ingest_key, R"({"co2": 600,)");

@@ -667,6 +667,12 @@ CREATE TABLE IF NOT EXISTS lwm2m_operations(
 CREATE INDEX IF NOT EXISTS lwm2m_operations_device ON lwm2m_operations(device_id, id);
 CREATE INDEX IF NOT EXISTS lwm2m_operations_open ON lwm2m_operations(state, id);
 )sql",
+      // 37: the queued downlinks of CoAP devices, found at each of their uplinks
+      // (MqttStore::TakeQueuedDownlink).
+      R"sql(
+CREATE INDEX IF NOT EXISTS downlinks_queued ON downlinks(device_id, topic, id)
+  WHERE status = 'queued';
+)sql",
   };
   return kList;
 }

@@ -434,6 +434,45 @@ class SqliteMqttStore final : public BatchingMqttStore {
     return out;
   }
 
+  Result<TakenDownlink> TakeQueuedDownlink(Id device_id, const std::string& topic) override {
+    TakenDownlink out;
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    std::vector<Id> ids;
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st, db->Prepare("SELECT id FROM downlinks WHERE device_id=? AND topic=? AND "
+                               "status='queued' ORDER BY id LIMIT 1001"));
+      st->Bind(1, device_id).Bind(2, topic);
+      while (st->Step()) ids.push_back(st->Int(0));
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    if (ids.empty()) return out;
+    BYSANS_ASSIGN_OR_RETURN(
+        auto up, db->Prepare("UPDATE downlinks SET status='sent', error='' WHERE id=? AND "
+                             "status='queued' RETURNING id, device_id, created_ms, fport, data, "
+                             "confirmed, topic, status, error, object"));
+    up->Bind(1, ids.front());
+    if (up->Step()) {
+      Downlink d;
+      d.id = up->Int(0);
+      d.device_id = up->Int(1);
+      d.created_ms = up->Int(2);
+      d.fport = static_cast<int>(up->Int(3));
+      d.data = std::string(up->Blob(4));
+      d.confirmed = up->Int(5) != 0;
+      d.topic = up->Text(6);
+      d.status = up->Text(7);
+      d.error = up->Text(8);
+      d.object_json = up->Text(9);
+      out.downlink = std::move(d);
+      while (up->Step()) {
+      }  // runs the statement to its end (the autocommit transaction commits)
+    }
+    BYSANS_RETURN_IF_ERROR(up->status());
+    out.still_queued = static_cast<int64_t>(ids.size()) - 1;
+    return out;
+  }
+
  private:
   // A sealed secret column of mqtt_integrations ("password_box", "client_key_box"): "" = NULL.
   Status SetBox(Db& db, Id id, const std::string& column, const std::string& plain) {

@@ -22,6 +22,7 @@ TEST(ReceiveTest, ClassifiesContentTypes) {
   EXPECT_EQ(ClassifyContentType(""), PayloadKind::kJson);
   EXPECT_EQ(ClassifyContentType("application/vnd.x+json"), PayloadKind::kJson);
   EXPECT_EQ(ClassifyContentType("application/senml+json"), PayloadKind::kSenml);
+  EXPECT_EQ(ClassifyContentType("Application/SenML+CBOR"), PayloadKind::kSenmlCbor);
   EXPECT_EQ(ClassifyContentType("text/plain"), PayloadKind::kUnsupported);
   EXPECT_EQ(ClassifyContentType("application/x-www-form-urlencoded"), PayloadKind::kUnsupported);
 }
@@ -63,6 +64,35 @@ TEST(ReceiveTest, SenmlBody) {
   EXPECT_EQ(b->readings[0].key, "room:t");
   EXPECT_EQ(b->readings[0].unit, "Cel");
   EXPECT_EQ(b->messages[0].content_type, "application/senml+json");
+}
+
+// [{bn: "room:", n: "t", u: "Cel", v: 20}] with the RFC 8428 §6 integer labels.
+const std::string kSenmlCbor(
+    "\x81\xa4\x21\x65room:\x00\x61t\x01\x63"
+    "Cel\x02\x14",
+    19);
+
+TEST(ReceiveTest, SenmlCborBodyIsStoredAsSentAndReadLikeSenmlJson) {
+  auto b = BuildHttpIngest(TestDevice(), "application/senml+cbor", kSenmlCbor, kNow);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->readings.size(), 1u);
+  EXPECT_EQ(b->readings[0].key, "room:t");
+  EXPECT_EQ(b->readings[0].unit, "Cel");
+  EXPECT_EQ(std::get<double>(b->readings[0].value), 20.0);
+  EXPECT_EQ(b->messages[0].content_type, "application/senml+cbor");
+  EXPECT_EQ(b->messages[0].payload, kSenmlCbor) << "the CBOR bytes are the stored payload";
+}
+
+TEST(ReceiveTest, TruncatedSenmlCborIsABadRequestNamingTheOffset) {
+  auto b = BuildHttpIngest(TestDevice(), "application/senml+cbor", kSenmlCbor.substr(0, 9), kNow);
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(b.status().message().find("truncated"), std::string::npos) << b.status().message();
+  // A JSON body sent as CBOR is not CBOR SenML either.
+  b = BuildHttpIngest(TestDevice(), "application/senml+cbor", R"([{"n":"t","v":1}])", kNow);
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  std::vector<Reading> out;
+  EXPECT_TRUE(ParseReadings(PayloadKind::kSenmlCbor, kSenmlCbor, 11, kNow, out).ok());
+  EXPECT_EQ(out.size(), 1u);
 }
 
 TEST(ReceiveTest, Errors) {

@@ -1,0 +1,26 @@
+#include "server/coap_downlinks.h"
+
+#include <spdlog/spdlog.h>
+
+#include "store/mqtt_store.h"
+
+namespace bysans {
+
+coap::DownlinkSource CoapDownlinkSource(Store& store) {
+  coap::DownlinkSource source;
+  source.take = [&store](Id device_id) -> Result<std::optional<coap::QueuedDownlink>> {
+    BYSANS_ASSIGN_OR_RETURN(TakenDownlink t,
+                            store.mqtt().TakeQueuedDownlink(device_id, kCoapDownlinkTopic));
+    if (!t.downlink) return std::optional<coap::QueuedDownlink>();
+    return std::optional<coap::QueuedDownlink>(
+        coap::QueuedDownlink{t.downlink->id, std::move(t.downlink->data), t.still_queued});
+  };
+  source.requeue = [&store](Id downlink_id, const std::string& reason) {
+    Status st = store.mqtt().SetDownlinkStatus(downlink_id, "queued", reason + "; queued again");
+    if (!st.ok())
+      spdlog::error("coap: downlink {} could not be queued again: {}", downlink_id, st.message());
+  };
+  return source;
+}
+
+}  // namespace bysans
