@@ -1,7 +1,8 @@
 // A device's CoAP access in the UI (issue 20: "The UI shows … the CoAP/LwM2M credentials of a
 // device"): an editor makes a DTLS pre-shared key on an HTTP device's page, sees it once with its
 // identity and the addresses, and libcoap's own coap-client sends with exactly what the page
-// showed; removing the key stops DTLS. Real server with CoAP on (run.sh), real coap-client.
+// showed, and its answer carries the downlink queued for it; removing the key stops DTLS. Real
+// server with CoAP on (run.sh), real coap-client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -47,9 +48,16 @@ test('CoAP: an editor makes a DTLS key on the device page, the device sends with
     await axeCheck(page, 'coap-key');
     await shot(page, 'coap-key');
 
-    // The device sends with what the page showed; the reading is stored.
+    // A downlink queued for the device rides on the answer to its next uplink.
+    const dl = await json(await context.request.post(`${BASE}/api/v1/devices/${dev.id}/downlink`, { data: { hex: '4f4b21' } }), 202);
+    assert.equal(dl.status, 'queued');
+    // The device sends with what the page showed; the reading is stored, the answer carries "OK!".
     const sent = await coapsPost(dtls, identity, key, '{"temperature":21.5}');
     assert.ok(sent.ok, `coap-client over DTLS: ${sent.out}`);
+    assert.match(sent.out, /OK!/, 'the answer carries the queued downlink');
+    await go(page, `/devices/${dev.id}`);
+    await page.waitForSelector('#downlink-history table.downlinks tbody tr');
+    assert.match(await page.textContent('#downlink-history table.downlinks tbody tr'), /4f 4b 21.*sendt/);
     const latest = await json(await context.request.get(`${BASE}/api/v1/devices/${dev.id}/latest`), 200);
     assert.deepEqual(latest.items.map((r) => [r.key, r.value]), [['temperature', 21.5]]);
     // The key is never shown again: after a reload only the identity.

@@ -147,7 +147,7 @@ test('alarms: silence a device until a chosen time; the silence is listed and ca
   await context.close();
 });
 
-test('device page: downlink history and send form (MQTT), disabled with a reason (HTTP)', { skip }, async () => {
+test('device page: downlink history and send form (MQTT), queued for CoAP (HTTP)', { skip }, async () => {
   const { context, page, errors } = await adminPage();
   const org = await orgOf(context);
   const tag = tagOf();
@@ -177,10 +177,16 @@ test('device page: downlink history and send form (MQTT), disabled with a reason
     await page.locator('#downlinks').scrollIntoViewIfNeeded();
     await axeCheck(page, 'device-downlinks');
     await shot(page, 'device-downlinks');
+    // An HTTP device: the downlink is queued for the answer to its next CoAP uplink.
     await go(page, `/devices/${web.id}`);
-    await page.waitForSelector('#downlink-form fieldset[disabled]');
-    assert.match(await page.textContent('#downlink-why'), /HTTP/);
+    await page.waitForSelector('#downlink-form');
+    assert.equal(await page.locator('#downlink-form fieldset[disabled]').count(), 0);
+    assert.match(await page.textContent('#downlink-why'), /næste CoAP-uplink/);
     assert.equal(await page.getAttribute('#downlink-form fieldset', 'aria-describedby'), 'downlink-why');
+    await page.fill('#downlink-payload', '0a0b');
+    await page.click('#downlink-send');
+    await page.waitForSelector('#downlink-history table.downlinks tbody tr');
+    assert.match(await page.textContent('#downlink-history table.downlinks tbody tr'), /0a 0b.*i kø/);
     await page.locator('#downlinks').scrollIntoViewIfNeeded();
     await axeCheck(page, 'device-downlinks-http');
     await shot(page, 'device-downlinks-http');

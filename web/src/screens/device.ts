@@ -208,7 +208,8 @@ function downlinkPanel(d: Device): HTMLElement {
         : h('p', null, t('downlink.none')));
     } catch (e) { history.replaceChildren(notice(errorText(e), 'error')); }
   };
-  const capable = d.transport === 'lorawan' || d.transport === 'mqtt';
+  // An HTTP device's downlinks wait for its next CoAP uplink, whose answer carries one.
+  const viaCoap = d.transport === 'http';
   if (canEdit()) {
     const fport = h('input', {
       type: 'number', id: 'downlink-fport', min: d.transport === 'lorawan' ? '1' : '0',
@@ -220,8 +221,8 @@ function downlinkPanel(d: Device): HTMLElement {
       h('option', { value: 'object' }, t('downlink.object')));
     const confirmed = h('input', { type: 'checkbox', id: 'downlink-confirmed' });
     const msg = h('div', { 'aria-live': 'polite', id: 'downlink-msg' });
-    const why = capable ? null : h('p', { class: 'hint', id: 'downlink-why' }, t('downlink.httpOnly'));
-    const fs = h('fieldset', { disabled: !capable, 'aria-describedby': why ? 'downlink-why' : null },
+    const why = viaCoap ? h('p', { class: 'hint', id: 'downlink-why' }, t('downlink.httpOnly')) : null;
+    const fs = h('fieldset', { 'aria-describedby': why ? 'downlink-why' : null },
       h('legend', null, t('downlink.send')),
       h('div', { class: 'row' }, field('fPort', fport), field(t('downlink.payload'), payload), field(t('downlink.encoding'), encoding),
         h('div', { class: 'field check' }, confirmed, h('label', { for: 'downlink-confirmed' }, t('downlink.confirmed')))),
@@ -263,7 +264,7 @@ function downlinkPanel(d: Device): HTMLElement {
       },
     }, why, fs, msg);
     box.append(form);
-  } else if (!capable) {
+  } else if (viaCoap) {
     box.append(h('p', { class: 'hint' }, t('downlink.httpOnly')));
   }
   box.append(h('h3', null, t('downlink.history')), history);
