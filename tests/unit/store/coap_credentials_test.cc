@@ -10,30 +10,13 @@
 namespace bysans {
 namespace {
 
-using testing::StoreTest;
+using testing::TwoDeviceStoreTest;
 
-class CoapCredentialStoreTest : public StoreTest {
+class CoapCredentialStoreTest : public TwoDeviceStoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    Organization org = store_->CreateOrganization({0, "o", 0}).value();
-    app_ = store_->CreateApplication({0, org.id, "a", "d", 0}).value();
-    a_ = MakeDevice("a");
-    b_ = MakeDevice("b");
-  }
-  Id MakeDevice(const std::string& name) {
-    Device d;
-    d.app_id = app_.id;
-    d.name = name;
-    auto r = store_->CreateDevice(d, "");
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r->id : 0;
-  }
   static CoapCredential Cred(Id device, const std::string& identity, const std::string& sealed) {
     return CoapCredential{device, identity, sealed, 1000};
   }
-  Application app_;
-  Id a_ = 0, b_ = 0;
 };
 
 TEST_F(CoapCredentialStoreTest, CreateRotateFindDeleteAndCascade) {

@@ -9,25 +9,10 @@
 namespace bysans {
 namespace {
 
-using testing::StoreTest;
+using testing::TwoDeviceStoreTest;
 
-class CoapDownlinkStoreTest : public StoreTest {
+class CoapDownlinkStoreTest : public TwoDeviceStoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    Organization org = store_->CreateOrganization({0, "o", 0}).value();
-    app_ = store_->CreateApplication({0, org.id, "a", "d", 0}).value();
-    a_ = MakeDevice("a");
-    b_ = MakeDevice("b");
-  }
-  Id MakeDevice(const std::string& name) {
-    Device d;
-    d.app_id = app_.id;
-    d.name = name;
-    auto r = store_->CreateDevice(d, "");
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r->id : 0;
-  }
   Id Queue(Id device, const std::string& bytes, const std::string& topic = kCoapDownlinkTopic,
            const std::string& status = "queued") {
     Downlink d;
@@ -40,8 +25,6 @@ class CoapDownlinkStoreTest : public StoreTest {
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->id : 0;
   }
-  Application app_;
-  Id a_ = 0, b_ = 0;
 };
 
 TEST_F(CoapDownlinkStoreTest, OldestFirstOneAtATimeMarkedSent) {

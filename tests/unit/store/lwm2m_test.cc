@@ -10,25 +10,10 @@
 namespace bysans {
 namespace {
 
-using testing::StoreTest;
+using testing::TwoDeviceStoreTest;
 
-class Lwm2mStoreTest : public StoreTest {
+class Lwm2mStoreTest : public TwoDeviceStoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    Organization org = store_->CreateOrganization({0, "o", 0}).value();
-    app_ = store_->CreateApplication({0, org.id, "a", "d", 0}).value();
-    a_ = MakeDevice("a");
-    b_ = MakeDevice("b");
-  }
-  Id MakeDevice(const std::string& name) {
-    Device d;
-    d.app_id = app_.id;
-    d.name = name;
-    auto r = store_->CreateDevice(d, "");
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r->id : 0;
-  }
   static Lwm2mRegistration Reg(Id device, const std::string& id) {
     Lwm2mRegistration r;
     r.device_id = device;
@@ -51,8 +36,6 @@ class Lwm2mStoreTest : public StoreTest {
     op.created_ms = at;
     return op;
   }
-  Application app_;
-  Id a_ = 0, b_ = 0;
 };
 
 TEST_F(Lwm2mStoreTest, RegistrationIsReplacedFoundAndDeleted) {

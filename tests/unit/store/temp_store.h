@@ -101,4 +101,27 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
+// A store with one organisation, one application and two devices `a_` and `b_` (for stores
+// keyed by device: CoAP credentials and downlinks, LwM2M).
+class TwoDeviceStoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    Organization org = store_->CreateOrganization({0, "o", 0}).value();
+    app_ = store_->CreateApplication({0, org.id, "a", "d", 0}).value();
+    a_ = MakeDevice("a");
+    b_ = MakeDevice("b");
+  }
+  Id MakeDevice(const std::string& name) {
+    Device d;
+    d.app_id = app_.id;
+    d.name = name;
+    auto r = store_->CreateDevice(d, "");
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->id : 0;
+  }
+  Application app_;
+  Id a_ = 0, b_ = 0;
+};
+
 }  // namespace bysans::testing
