@@ -101,7 +101,8 @@ BrokerUser DeviceBrokerUser(std::string username, std::string password,
   BrokerUser u;
   u.username = std::move(username);
   u.password = std::move(password);
-  u.publish_topics = {"devices/" + device_id + "/up"};
+  // .../up/senml-cbor: the payload is a SenML pack in CBOR (RFC 8428 §6; mqtt/README.md).
+  u.publish_topics = {"devices/" + device_id + "/up", "devices/" + device_id + "/up/senml-cbor"};
   u.subscribe_topics = {"devices/" + device_id + "/down"};
   return u;
 }

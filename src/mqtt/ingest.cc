@@ -43,10 +43,10 @@ constexpr size_t kKeptBadPayload = 64 * 1024;  // bytes of a refused payload kep
 
 // The results counted in bysans_mqtt_messages_total{result}.
 constexpr const char* kResults[] = {
-    "stored",          "stored_raw", "bad_json",       "bad_shape",
-    "bad_base64",      "bad_topic",  "unknown_device", "unknown_deveui",
-    "wrong_transport", "too_large",  "store_error",    "lorawan_event",
-    "unmapped_topic",  "duplicate",  "gateway_event",  "gateway_ignored"};
+    "stored",          "stored_raw",     "bad_json",       "bad_shape",       "bad_base64",
+    "bad_topic",       "unknown_device", "unknown_deveui", "wrong_transport", "too_large",
+    "store_error",     "lorawan_event",  "unmapped_topic", "duplicate",       "gateway_event",
+    "gateway_ignored", "bad_cbor"};
 
 // A broker identity of bysans, generated once and kept in a 0600 file of the data directory:
 // the password on the first line, the user name on the second.
@@ -205,7 +205,17 @@ struct MqttService::Impl {
   }
 
   // Per message: a lookup without building a std::string (transparent comparator).
-  void Count(std::string_view result) { counters.find(result)->second->Increment(); }
+  // A result missing from kResults is a programming error: it is counted nowhere (and said so
+  // once) rather than taking the server down.
+  void Count(std::string_view result) {
+    auto it = counters.find(result);
+    if (it != counters.end()) {
+      it->second->Increment();
+      return;
+    }
+    static std::once_flag once;
+    std::call_once(once, [&] { spdlog::error("mqtt: no counter for result '{}'", result); });
+  }
 
   void LogOnce(const std::string& reason, const std::string& detail) {
     std::lock_guard lock(log_mu);
@@ -432,12 +442,15 @@ struct MqttService::Impl {
   }
 
   void HandleDevice(IncomingMessage& msg, AckHandle ack) {
-    // devices/{id}/up, the id in decimal digits (at most 18: no overflow)
+    // devices/{id}/up, or devices/{id}/up/senml-cbor for SenML CBOR; the id in decimal digits
+    // (at most 18: no overflow)
     std::string_view rest = std::string_view(msg.topic).substr(8);
     auto slash = rest.find('/');
     Id id = 0;
-    bool ok =
-        slash != std::string_view::npos && rest.substr(slash) == "/up" && slash > 0 && slash < 19;
+    const bool senml_cbor =
+        slash != std::string_view::npos && rest.substr(slash) == "/up/senml-cbor";
+    bool ok = slash != std::string_view::npos && (rest.substr(slash) == "/up" || senml_cbor) &&
+              slash > 0 && slash < 19;
     for (size_t i = 0; ok && i < slash; ++i) {
       if (rest[i] < '0' || rest[i] > '9') ok = false;
     }
@@ -461,7 +474,7 @@ struct MqttService::Impl {
       ack.Ack();
       return;
     }
-    HandlePayload(d, msg, std::move(ack));
+    HandlePayload(d, msg, std::move(ack), senml_cbor);
   }
 
   // The readings of a JSON payload starting with `first`: a SenML pack when it is one, else
@@ -479,9 +492,10 @@ struct MqttService::Impl {
     return "application/json";
   }
 
-  // JSON, SenML or raw bytes of a device (its own topic or an external broker). The payload
-  // moves into the stored message.
-  void HandlePayload(const std::shared_ptr<const Device>& d, IncomingMessage& msg, AckHandle ack) {
+  // JSON, SenML or raw bytes of a device (its own topic or an external broker), or a SenML CBOR
+  // pack (`senml_cbor`: its topic said so). The payload moves into the stored message.
+  void HandlePayload(const std::shared_ptr<const Device>& d, IncomingMessage& msg, AckHandle ack,
+                     bool senml_cbor = false) {
     const Id id = d->id;
     if (msg.payload.size() >= opts.max_payload) {
       LogOnce("too_large", "payload of " + std::to_string(msg.payload.size()) +
@@ -495,11 +509,21 @@ struct MqttService::Impl {
     TimeMs now = clock.NowMs();
     size_t first = FirstNonSpace(msg.payload);
     char c = first < msg.payload.size() ? msg.payload[first] : '\0';
-    const bool json = c == '{' || c == '[';
+    const bool json = !senml_cbor && (c == '{' || c == '[');
     // Raw bytes are kept for a decoder (next issue), without readings.
     const char* content_type = "application/octet-stream";
     std::vector<Reading> readings;
-    if (json) {
+    if (senml_cbor) {
+      Status parsed = ingest::ParseReadings(ingest::PayloadKind::kSenmlCbor, msg.payload, id, now,
+                                            readings, &flattener);
+      if (!parsed.ok()) {
+        const std::string why = "SenML CBOR: " + parsed.message();
+        LogOnce("bad_cbor", "bad SenML CBOR from device " + std::to_string(id) + ": " + why);
+        StoreRejected(d, Transport::kMqtt, msg, why, std::move(ack), "bad_cbor");
+        return;
+      }
+      content_type = "application/senml+cbor";
+    } else if (json) {
       Result<const char*> parsed = ParseJsonPayload(id, msg.payload, c, now, readings);
       if (!parsed.ok()) {
         const std::string& why = parsed.status().message();
@@ -527,7 +551,7 @@ struct MqttService::Impl {
     if (!u.readings.empty() && u.readings.front().ts != now) {
       u.dedup_key = DeviceMessageDedupKey(u.readings.front().ts, id, u.raw.payload);
     }
-    Submit(std::move(f), json ? "stored" : "stored_raw");
+    Submit(std::move(f), json || senml_cbor ? "stored" : "stored_raw");
   }
 
   // `via`: the organisation's ChirpStack integration that received it; nullptr = bysans' own
@@ -737,7 +761,8 @@ Status MqttService::Start() {
     connected.Set(0);
     m.LogOnce("disconnect:" + st.message(), "MQTT connection to the broker lost: " + st.message());
   });
-  std::vector<SubscribeFilter> filters = {{"devices/+/up", 1, false}};
+  std::vector<SubscribeFilter> filters = {{"devices/+/up", 1, false},
+                                          {"devices/+/up/senml-cbor", 1, false}};
   if (o.subscribe_chirpstack) {
     filters.push_back({"application/+/device/+/event/+", 1, false});
     filters.push_back({kGatewayConnFilter, 1, false});

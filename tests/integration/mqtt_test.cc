@@ -34,6 +34,41 @@ TEST_F(MqttTest, DevicePublishesWithItsCredentialsAndReadingsAreStored) {
   ASSERT_TRUE(WaitFor([&] { return Readings(d.device_id, "room/lux").size() == 1; }));
 }
 
+// SenML CBOR (RFC 8428 §6) on devices/{id}/up/senml-cbor: read like SenML JSON; a truncated
+// document is kept as a rejected message with the reason (acknowledged, not retried), and the
+// next message flows. Another device cannot publish on that topic (the broker's ACL).
+TEST_F(MqttTest, SenmlCborOnItsTopicIsStoredAndTruncatedCborIsRejectedWithTheReason) {
+  int64_t app = CreateApp("Herning");
+  MqttDevice d = CreateMqttDevice(app, "CBOR meter");
+  MqttDevice other = CreateMqttDevice(app, "Other");
+  auto peer = ConnectDevice(d);
+  ASSERT_TRUE(peer) << server_->log();
+  const std::string topic = d.mqtt.value("upTopic", "") + "/senml-cbor";
+  // [{bn: "room/", n: "lux", u: "lx", v: 310}] with the integer labels.
+  const std::string cbor("\x81\xa4\x21\x65room/\x00\x63lux\x01\x62lx\x02\x19\x01\x36", 22);
+  ASSERT_TRUE(peer->WaitAcked(peer->Publish(topic, cbor.substr(0, 12))));
+  ASSERT_TRUE(WaitFor([&] { return Messages(d.device_id).size() == 1; })) << server_->log();
+  json bad = Messages(d.device_id)[0];
+  EXPECT_EQ(bad.value("decodeStatus", ""), "error");
+  EXPECT_NE(bad.value("decodeError", "").find("truncated"), std::string::npos) << bad.dump();
+
+  ASSERT_TRUE(peer->WaitAcked(peer->Publish(topic, cbor)));
+  ASSERT_TRUE(WaitFor([&] { return Readings(d.device_id, "room/lux").size() == 1; }))
+      << server_->log();
+  json lux = Readings(d.device_id, "room/lux")[0];
+  EXPECT_DOUBLE_EQ(lux.value("value", 0.0), 310);
+  EXPECT_EQ(lux.value("unit", ""), "lx");
+  EXPECT_EQ(Messages(d.device_id)[0].value("contentType", ""), "application/senml+cbor");
+
+  // The other device publishes on d's CBOR topic: dropped by the broker.
+  auto po = ConnectDevice(other);
+  ASSERT_TRUE(po);
+  ASSERT_TRUE(po->WaitAcked(po->Publish(topic, cbor)));
+  ASSERT_TRUE(po->WaitAcked(po->Publish(other.mqtt.value("upTopic", "") + "/senml-cbor", cbor)));
+  ASSERT_TRUE(WaitFor([&] { return Messages(other.device_id).size() == 1; }));
+  EXPECT_EQ(Messages(d.device_id).size(), 2u);
+}
+
 TEST_F(MqttTest, WrongPasswordAndCrossDevicePublishingAreRefused) {
   int64_t app = CreateApp("Vejle");
   MqttDevice a = CreateMqttDevice(app, "A");
