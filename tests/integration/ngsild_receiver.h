@@ -8,11 +8,6 @@
 // One request per connection (it answers "Connection: close").
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -26,48 +21,29 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "loopback_http_listener.h"
 
 namespace bysans::testing {
 
 class NgsiLdReceiver {
  public:
   enum class Answer { k201, k204, k207, k400, k429, k500 };
-  struct Request {
-    std::string method, target, body;
-    std::map<std::string, std::string> headers;  // lower-case names
+  struct Request : LoopbackHttpListener::Request {
     int status = 0;
   };
 
   NgsiLdReceiver() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 64);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    accept_ = std::thread([this] { Accept(); });
+    listener_.Start([this](int c, LoopbackHttpListener::Request r) {
+      Request req;
+      static_cast<LoopbackHttpListener::Request&>(req) = std::move(r);
+      Serve(c, std::move(req));
+    });
   }
-  ~NgsiLdReceiver() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    accept_.join();
-    std::vector<std::thread> conns;
-    {
-      std::lock_guard lk(mu_);
-      conns.swap(conns_);
-    }
-    for (auto& t : conns) t.join();
-  }
+  ~NgsiLdReceiver() { listener_.Stop(); }
 
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string base_url() const { return listener_.base_url(); }
   std::string token_url() const { return base_url() + "/token"; }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string host() const { return "127.0.0.1:" + std::to_string(listener_.port()); }
 
   void set_answer(Answer a) { answer_ = a; }
   // 207: these ids are refused (BadRequestData), the others succeed.
@@ -120,61 +96,7 @@ class NgsiLdReceiver {
  private:
   using json = nlohmann::json;
 
-  void Accept() {
-    while (!stop_) {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::lock_guard lk(mu_);
-      conns_.emplace_back([this, c] { Serve(c); });
-    }
-  }
-
-  static std::string Lower(std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-  }
-
-  static bool ReadRequest(int c, Request& r) {
-    std::string raw;
-    char buf[8192];
-    size_t need = std::string::npos;
-    while (need == std::string::npos || raw.size() < need) {
-      ssize_t n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) return false;
-      raw.append(buf, static_cast<size_t>(n));
-      size_t hdr = raw.find("\r\n\r\n");
-      if (hdr != std::string::npos && need == std::string::npos) {
-        size_t line_end = raw.find("\r\n");
-        std::string line = raw.substr(0, line_end);
-        size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-        r.method = line.substr(0, sp1);
-        r.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-        size_t pos = line_end + 2;
-        while (pos < hdr) {
-          size_t end = raw.find("\r\n", pos);
-          std::string h = raw.substr(pos, end - pos);
-          size_t colon = h.find(':');
-          if (colon != std::string::npos) {
-            size_t v = h.find_first_not_of(' ', colon + 1);
-            r.headers[Lower(h.substr(0, colon))] = v == std::string::npos ? "" : h.substr(v);
-          }
-          pos = end + 2;
-        }
-        size_t len =
-            r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
-        need = hdr + 4 + len;
-      }
-    }
-    r.body = raw.substr(raw.find("\r\n\r\n") + 4);
-    return true;
-  }
-
-  static void Send(int c, int status, const std::string& type, const std::string& body) {
-    std::string resp = "HTTP/1.1 " + std::to_string(status) + " X\r\nConnection: close\r\n";
-    if (!type.empty()) resp += "Content-Type: " + type + "\r\n";
-    resp += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
-  }
+  static constexpr auto Send = &LoopbackHttpListener::Send;
 
   static std::string Problem(const std::string& title, const std::string& detail) {
     return json{{"type", "https://uri.etsi.org/ngsi-ld/errors/BadRequestData"},
@@ -183,18 +105,12 @@ class NgsiLdReceiver {
         .dump();
   }
 
-  void Serve(int c) {
-    Request r;
-    if (!ReadRequest(c, r)) {
-      ::close(c);
-      return;
-    }
+  void Serve(int c, Request r) {
     if (r.target == "/token") {
       ServeToken(c, r);
     } else {
-      ServeUpsert(c, r);
+      ServeUpsert(c, std::move(r));
     }
-    ::close(c);
   }
 
   void ServeToken(int c, const Request& r) {
@@ -377,13 +293,8 @@ class NgsiLdReceiver {
     }
   }
 
-  int fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
   std::atomic<Answer> answer_{Answer::k201};
-  std::thread accept_;
   std::mutex mu_;
-  std::vector<std::thread> conns_;
   std::vector<Request> upserts_;
   std::vector<std::string> violations_;
   std::set<std::string> refused_;
@@ -391,6 +302,7 @@ class NgsiLdReceiver {
   int64_t expires_in_s_ = 0;
   std::set<std::string> tokens_;
   int token_requests_ = 0;
+  LoopbackHttpListener listener_;  // last: its threads use the members above
 };
 
 }  // namespace bysans::testing
