@@ -1,6 +1,8 @@
-// Store benchmark: fills a large SQLite store and measures the sustained
-// append rate over the last 1M readings, hourly aggregation of one year-long
-// series, and Latest over 10,000 devices. Prints one BENCH line on stdout.
+// Store benchmark: fills a large store and measures the sustained append rate over the last 1M
+// readings, hourly aggregation of one year-long series, and Latest over 10,000 devices. The same
+// workload runs on SQLite and on PostgreSQL 15 (a server the benchmark starts itself,
+// tests/support/postgres_instance.h); BENCH_STORE=sqlite|postgres|both (default both). Prints one
+// BENCH line per store on stdout.
 #include <stdlib.h>
 
 #include <algorithm>
@@ -9,12 +11,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "bench_inflight.h"
+#include "store/postgres/postgres_series_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/postgres_instance.h"
 
 namespace bysans {
 namespace {
@@ -35,28 +40,26 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-int Run() {
+// A store under test: opened (again, for the reopen phase) and closed by the workload.
+struct Backend {
+  std::function<Result<std::unique_ptr<SeriesStore>>()> open;
+  std::function<void(SeriesStore&)> close;
+};
+
+struct Figures {
+  double rate = 0, agg_ms = 0, latest_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
+bool RunWorkload(const Backend& backend, Figures* out) {
   const bool quick = getenv("BENCH_QUICK") && std::string(getenv("BENCH_QUICK")) == "1";
   const int64_t total = quick ? 2'000'000 : 20'000'000;
   const int64_t measured = 1'000'000;
-  std::string tmpl = (std::filesystem::temp_directory_path() / "bysans_bench_XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) {
-    std::perror("mkdtemp");
-    return 1;
-  }
-  const std::string dir = tmpl;
-  SystemClock clock;
-  SqliteOptions o;
-  o.path = dir + "/bench.db";
-  o.clock = &clock;
-  if (const char* sp = getenv("BENCH_SEAL_POINTS")) o.seal_points = std::atoll(sp);
-  std::fprintf(stderr, "seal_points=%lld\n", static_cast<long long>(o.seal_points));
-  auto opened = OpenSqliteStore(o);
+  auto opened = backend.open();
   if (!opened.ok()) {
     std::fprintf(stderr, "open: %s\n", opened.status().message().c_str());
-    return 1;
+    return false;
   }
-  std::unique_ptr<Store> store = std::move(opened).value();
+  std::unique_ptr<SeriesStore> store = std::move(opened).value();
   const std::string keys[kKeys] = {"temp", "humidity", "co2", "battery", "rssi", "snr"};
 
   // Readings in time order: every device reports all keys each 10 minutes.
@@ -114,7 +117,7 @@ int Run() {
   Status s = inflight.Drain();
   if (!s.ok()) {
     std::fprintf(stderr, "append: %s\n", s.message().c_str());
-    return 1;
+    return false;
   }
   // Pre-build the measured batches so the rate is the store's, not the generator's.
   std::vector<IngestBatch> last;
@@ -129,7 +132,7 @@ int Run() {
   const double last_ms = MsSince(t_last);
   if (!s.ok()) {
     std::fprintf(stderr, "append: %s\n", s.message().c_str());
-    return 1;
+    return false;
   }
   const double rate = static_cast<double>(measured) / (last_ms / 1000);
   std::fprintf(stderr, "fill: %lld readings in %.1f s overall; last 1M at %.0f readings/s\n",
@@ -159,7 +162,7 @@ int Run() {
     s = store->Append(std::move(b));
     if (!s.ok()) {
       std::fprintf(stderr, "append year: %s\n", s.message().c_str());
-      return 1;
+      return false;
     }
   }
   std::vector<Id> devices;
@@ -193,25 +196,113 @@ int Run() {
     return true;
   };
   double agg_open = 0, lat_open = 0, agg_sealed = 0, lat_sealed = 0;
-  if (!measure("open segment", &agg_open, &lat_open)) return 1;
+  if (!measure("before reopen", &agg_open, &lat_open)) return false;
   auto t_reopen = Steady::now();
-  store->Close();
+  backend.close(*store);
   store.reset();
-  opened = OpenSqliteStore(o);
-  if (!opened.ok()) return 1;
+  opened = backend.open();
+  if (!opened.ok()) return false;
   store = std::move(opened).value();
   std::fprintf(stderr, "close (seal) + reopen: %.0f ms\n", MsSince(t_reopen));
-  if (!measure("sealed", &agg_sealed, &lat_sealed)) return 1;
-  store->Close();
+  if (!measure("after reopen", &agg_sealed, &lat_sealed)) return false;
+  backend.close(*store);
+  *out = Figures{rate, std::max(agg_open, agg_sealed), std::max(lat_open, lat_sealed), lat_p99,
+                 lat_max};
+  return true;
+}
+
+std::string TempDirectory() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "bysans_bench_XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) return "";
+  return tmpl;
+}
+
+int RunSqlite() {
+  const std::string dir = TempDirectory();
+  if (dir.empty()) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  SystemClock clock;
+  SqliteOptions o;
+  o.path = dir + "/bench.db";
+  o.clock = &clock;
+  if (const char* sp = getenv("BENCH_SEAL_POINTS")) o.seal_points = std::atoll(sp);
+  std::fprintf(stderr, "sqlite: seal_points=%lld\n", static_cast<long long>(o.seal_points));
+  Backend b;
+  b.open = [&]() -> Result<std::unique_ptr<SeriesStore>> {
+    BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<Store> s, OpenSqliteStore(o));
+    return std::unique_ptr<SeriesStore>(std::move(s));
+  };
+  b.close = [](SeriesStore& s) { static_cast<Store&>(s).Close(); };
+  Figures f;
+  const bool ok = RunWorkload(b, &f);
   std::error_code ec;
   const auto size = std::filesystem::file_size(o.path, ec);
-  std::fprintf(stderr, "database size: %.0f MB\n", static_cast<double>(size) / 1e6);
+  std::fprintf(stderr, "sqlite database size: %.0f MB\n", static_cast<double>(size) / 1e6);
   std::filesystem::remove_all(dir, ec);
+  if (!ok) return 1;
   std::printf(
       "BENCH store append_rows_per_s=%.0f agg_year_ms=%.2f latest_10k_ms=%.2f "
       "append_p99_ms=%.1f append_max_ms=%.1f\n",
-      rate, std::max(agg_open, agg_sealed), std::max(lat_open, lat_sealed), lat_p99, lat_max);
+      f.rate, f.agg_ms, f.latest_ms, f.p99_ms, f.max_ms);
+  std::fflush(stdout);
   return 0;
+}
+
+// PostgreSQL on this machine with durable defaults (fsync, synchronous_commit on: the group
+// commit amortises them) and the sizes a server of this size would be given.
+int RunPostgres() {
+  testing::PostgresOptions po;
+  po.settings = {"shared_buffers=1GB", "max_wal_size=8GB", "checkpoint_timeout=30min",
+                 "wal_compression=on", "work_mem=32MB"};
+  auto pg = testing::PostgresInstance::Start(po);
+  if (!pg.ok()) {
+    std::fprintf(stderr, "postgres: %s\n", pg.status().message().c_str());
+    return 1;
+  }
+  auto url = (*pg)->CreateDatabase("bench");
+  if (!url.ok()) {
+    std::fprintf(stderr, "postgres: %s\n", url.status().message().c_str());
+    return 1;
+  }
+  SystemClock clock;
+  PostgresStoreOptions o;
+  o.url = *url;
+  o.clock = &clock;
+  Backend b;
+  b.open = [&]() -> Result<std::unique_ptr<SeriesStore>> {
+    BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresSeriesStore> s, PostgresSeriesStore::Open(o));
+    return std::unique_ptr<SeriesStore>(std::move(s));
+  };
+  b.close = [](SeriesStore& s) { static_cast<PostgresSeriesStore&>(s).Close(); };
+  Figures f;
+  const bool ok = RunWorkload(b, &f);
+  auto size = (*pg)->Query("bench", "SELECT pg_database_size('bench') / 1000000");
+  std::fprintf(stderr, "postgres database size: %s MB\n", size.ok() ? size->c_str() : "?");
+  if (!ok) {
+    std::fprintf(stderr, "postgres log:\n%s\n", (*pg)->Log().c_str());
+    return 1;
+  }
+  std::printf(
+      "BENCH postgres append_rows_per_s=%.0f agg_year_ms=%.2f latest_10k_ms=%.2f "
+      "append_p99_ms=%.1f append_max_ms=%.1f\n",
+      f.rate, f.agg_ms, f.latest_ms, f.p99_ms, f.max_ms);
+  std::fflush(stdout);
+  return 0;
+}
+
+int Run() {
+  const char* which = getenv("BENCH_STORE");
+  const std::string w = which && *which ? which : "both";
+  if (w != "sqlite" && w != "postgres" && w != "both") {
+    std::fprintf(stderr, "BENCH_STORE must be sqlite, postgres or both\n");
+    return 2;
+  }
+  int rc = 0;
+  if (w != "postgres") rc |= RunSqlite();
+  if (w != "sqlite") rc |= RunPostgres();
+  return rc;
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Store benchmark: prints
-#   BENCH store append_rows_per_s=<n> agg_year_ms=<x> latest_10k_ms=<y>
+# Store benchmark: the same workload on SQLite and on PostgreSQL 15 (started by the benchmark in a
+# temporary folder, tests/support/postgres_instance.h); prints
+#   BENCH store append_rows_per_s=<n> agg_year_ms=<x> latest_10k_ms=<y> ...      (SQLite)
+#   BENCH postgres append_rows_per_s=<n> agg_year_ms=<x> latest_10k_ms=<y> ...   (PostgreSQL)
 # append rate over the last 1M of 20M readings (10,000 devices x 6 keys), hourly
 # aggregation over a year of 10-minute readings, Latest of 10,000 devices.
-# Env: BYSANS_BUILD_DIR (default build/release), BENCH_QUICK=1 (2M readings).
+# Env: BYSANS_BUILD_DIR (default build/release), BENCH_QUICK=1 (2M readings),
+# BENCH_STORE=sqlite|postgres|both (default both).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

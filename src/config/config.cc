@@ -22,9 +22,16 @@ struct Setting {
   std::function<Status(Config&, const std::string&)> apply;
 };
 
+// A URL's user and password are not repeated in messages.
+std::string WithoutUserInfo(const std::string& v) {
+  const size_t scheme = v.find("://"), at = v.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return v;
+  return v.substr(0, scheme + 3) + "…@" + v.substr(at + 1);
+}
+
 Status Bad(const std::string& name, const SettingSource& s, const std::string& why) {
-  return InvalidArgument("invalid setting " + name + "=\"" + s.value + "\" (from " + s.origin +
-                         "): " + why);
+  return InvalidArgument("invalid setting " + name + "=\"" + WithoutUserInfo(s.value) +
+                         "\" (from " + s.origin + "): " + why);
 }
 
 std::optional<int64_t> ToInt(const std::string& s) {
@@ -139,6 +146,18 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        }},
       {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
+      // The store: empty = the embedded SQLite database in data_dir. PostgreSQL (issue 19) is
+      // refused until every store interface exists on it (src/store/postgres/README.md).
+      {"store.url",
+       [](Config&, const std::string& v) {
+         if (v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0)
+           return FailedPrecondition(
+               "PostgreSQL as the store is under construction (issue 19): not every store "
+               "interface exists on PostgreSQL yet; leave store.url empty to use the embedded "
+               "SQLite database in data_dir");
+         if (!v.empty()) return InvalidArgument("must be empty (the SQLite database in data_dir)");
+         return Status::Ok();
+       }},
       {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},
       {"decode.max_timeout_ms", IntIn(&Config::decode_max_timeout_ms, 1, 5000)},
       {"decode.max_backlog_s", IntIn(&Config::decode_max_backlog_s, 1, 86400)},

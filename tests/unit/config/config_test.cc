@@ -67,6 +67,19 @@ TEST(Config, PublicUrlIsAWebOrigin) {
   }
 }
 
+TEST(Config, PostgresStoreUrlIsRefusedWhileUnderConstruction) {
+  auto c = LoadConfig("", {}, {{"store.url", "postgresql://bysans:s3cret@db:5432/bysans"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("store.url"), std::string::npos);
+  EXPECT_NE(c.status().message().find("under construction"), std::string::npos);
+  EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos) << c.status().message();
+  c = LoadConfig("", {{"BYSANS_STORE_URL", "mysql://x"}}, {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("must be empty"), std::string::npos);
+  c = LoadConfig("", {{"BYSANS_STORE_URL", ""}}, {});
+  EXPECT_TRUE(c.ok()) << c.status().message();
+}
+
 TEST(Config, StoreCommitIntervalIsBounded) {
   auto c = LoadConfig("", {}, {});
   ASSERT_TRUE(c.ok());

@@ -1,0 +1,89 @@
+#include "store/postgres/migrations.h"
+
+#include <pqxx/pqxx>
+
+#include "store/postgres/sql_text.h"
+
+namespace bysans::pg {
+
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> kList = {
+      // 1: series, readings partitioned by month, hourly rollups, raw messages.
+      R"sql(
+CREATE TABLE IF NOT EXISTS series (
+  id bigserial PRIMARY KEY,
+  device_id bigint NOT NULL,  -- no foreign key: there is no MetaStore on PostgreSQL yet
+  key text NOT NULL,
+  unit text NOT NULL DEFAULT '',
+  latest_ts bigint,           -- newest reading, kept by the writer (NULL: none yet)
+  latest_kind smallint,
+  latest_num double precision,
+  latest_txt text,
+  latest_quality smallint,
+  UNIQUE (device_id, key)
+) WITH (fillfactor = 70);
+CREATE TABLE IF NOT EXISTS readings (
+  series_id bigint NOT NULL,
+  ts bigint NOT NULL,
+  kind smallint NOT NULL,          -- 0 number, 1 text, 2 bool
+  num double precision NOT NULL,   -- the number, or the bool as 0/1
+  txt text NOT NULL DEFAULT '',    -- the text value
+  quality smallint NOT NULL,
+  PRIMARY KEY (series_id, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS readings_hourly (
+  series_id bigint NOT NULL,
+  hour bigint NOT NULL,
+  n bigint NOT NULL,
+  mn double precision NOT NULL,
+  mx double precision NOT NULL,
+  sm double precision NOT NULL,
+  PRIMARY KEY (series_id, hour)
+);
+CREATE TABLE IF NOT EXISTS raw_messages (
+  id bigserial PRIMARY KEY,
+  device_id bigint NOT NULL,
+  received_ms bigint NOT NULL,
+  transport smallint NOT NULL,
+  content_type text NOT NULL,
+  payload bytea NOT NULL,
+  decode_status smallint NOT NULL,
+  decode_error text NOT NULL,
+  decode_notes text NOT NULL DEFAULT '',  -- JSON {"errors":[…],"warnings":[…]} or ''
+  dedup_key text UNIQUE
+);
+CREATE INDEX IF NOT EXISTS raw_messages_device_time ON raw_messages (device_id, received_ms, id);
+)sql",
+  };
+  return kList;
+}
+
+Result<int> ApplyMigrations(const std::string& url) {
+  try {
+    pqxx::connection c(url);
+    pqxx::work w(c);
+    w.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
+    w.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now())");
+    const int have =
+        w.exec("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0].as<int>();
+    const auto& list = Migrations();
+    if (have > static_cast<int>(list.size()))
+      return FailedPrecondition("the PostgreSQL schema is at version " + std::to_string(have) +
+                                ", newer than this bysans knows (" + std::to_string(list.size()) +
+                                "): upgrade bysans");
+    for (size_t v = static_cast<size_t>(have) + 1; v <= list.size(); ++v) {
+      w.exec(list[v - 1]);
+      w.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", static_cast<int>(v));
+    }
+    w.commit();
+    return static_cast<int>(list.size());
+  } catch (const pqxx::broken_connection& e) {
+    return Unavailable("PostgreSQL unreachable at " + RedactedUrl(url) + ": " + e.what());
+  } catch (const std::exception& e) {
+    return Internal(std::string("PostgreSQL migration failed: ") + e.what());
+  }
+}
+
+}  // namespace bysans::pg

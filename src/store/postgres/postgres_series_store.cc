@@ -1,0 +1,841 @@
+#include "store/postgres/postgres_series_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "store/postgres/migrations.h"
+#include "store/postgres/sql_text.h"
+
+namespace bysans {
+namespace {
+
+using pg::DoubleArray;
+using pg::FloorTo;
+using pg::IntArray;
+using pg::TextArray;
+
+constexpr int64_t kHourMs = 3'600'000;
+// Times are clamped here so that hour arithmetic cannot overflow.
+constexpr int64_t kTimeLimit = int64_t{1} << 60;
+int64_t Clamp(int64_t t) { return std::clamp(t, -kTimeLimit, kTimeLimit); }
+
+// A reading's value in the readings columns: kind 0 number, 1 text, 2 bool.
+struct Cols {
+  int kind = 0;
+  double num = 0;
+  std::string txt;
+};
+Cols ToCols(const Value& v) {
+  if (const double* d = std::get_if<double>(&v)) return {0, *d, {}};
+  if (const bool* b = std::get_if<bool>(&v)) return {2, *b ? 1.0 : 0.0, {}};
+  return {1, 0, std::get<std::string>(v)};
+}
+Value FromCols(int kind, double num, const std::string& txt) {
+  if (kind == 0) return num;
+  if (kind == 2) return num != 0;
+  return txt;
+}
+
+// Text-format fields parsed directly (pqxx 6's conversions of numbers are much slower, and Latest
+// of 10,000 devices parses ~500,000 of them).
+int64_t I64(const pqxx::field& f) { return std::strtoll(f.c_str(), nullptr, 10); }
+double F64(const pqxx::field& f) { return std::strtod(f.c_str(), nullptr); }
+
+Status FromException(const std::exception& e, const std::string& what) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&e))
+    return Unavailable("PostgreSQL connection lost during " + what + ": " + e.what());
+  return Internal("PostgreSQL " + what + " failed: " + e.what());
+}
+
+std::string Notes(const RawMessage& m) {
+  if (m.decode_errors.empty() && m.decode_warnings.empty()) return "";
+  return nlohmann::json{{"errors", m.decode_errors}, {"warnings", m.decode_warnings}}.dump();
+}
+
+// Columns: id, device_id, key, unit, latest_ts, latest_kind, latest_num, latest_txt,
+// latest_quality.
+constexpr const char* kSeriesCols =
+    "id, device_id, key, unit, latest_ts, latest_kind, latest_num, latest_txt, latest_quality";
+SeriesRef SeriesFromRow(const pqxx::row& r) {
+  SeriesRef s;
+  s.id = I64(r[0]);
+  s.device_id = I64(r[1]);
+  s.key = r[2].as<std::string>();
+  s.unit = r[3].as<std::string>();
+  if (!r[4].is_null()) {
+    Reading x;
+    x.device_id = s.device_id;
+    x.key = s.key;
+    x.ts = I64(r[4]);
+    x.value = FromCols(static_cast<int>(I64(r[5])), F64(r[6]), r[7].as<std::string>());
+    x.unit = s.unit;
+    x.quality = static_cast<Quality>(static_cast<int>(I64(r[8])));
+    s.latest = std::move(x);
+  }
+  return s;
+}
+
+struct KeyHash {
+  size_t operator()(const std::pair<Id, std::string>& k) const {
+    return std::hash<std::string>()(k.second) * 31 + std::hash<Id>()(k.first);
+  }
+};
+
+}  // namespace
+
+struct PostgresSeriesStore::Impl {
+  struct Item {
+    std::shared_ptr<const IngestBatch> batch;  // or
+    std::function<Status(pqxx::connection&)> op;
+    AppendDone done;
+  };
+  struct Cached {
+    int64_t id = 0;
+    std::string unit;
+  };
+
+  PostgresStoreOptions o;
+
+  std::mutex pool_mu;
+  std::vector<std::unique_ptr<pqxx::connection>> idle;
+
+  // Writer thread only: the series of (device, key) and their units, the partitions that exist.
+  std::unordered_map<std::pair<Id, std::string>, Cached, KeyHash> series;
+  std::unordered_map<int64_t, std::pair<Id, std::string>> key_of;
+  std::set<int64_t> months;
+  std::unique_ptr<pqxx::connection> wconn;
+
+  std::mutex q_mu;
+  std::condition_variable q_cv;
+  std::deque<Item> queue;
+  size_t queued_readings = 0;
+  bool closing = false;
+  std::thread writer;
+
+  // ---- connections ----
+  Result<std::unique_ptr<pqxx::connection>> Connect() {
+    try {
+      return std::make_unique<pqxx::connection>(o.url);
+    } catch (const std::exception& e) {
+      return Unavailable("PostgreSQL unreachable at " + pg::RedactedUrl(o.url) + ": " + e.what());
+    }
+  }
+
+  // Runs f(connection) on a pooled reader connection; exceptions become a Status.
+  template <typename T, typename F>
+  Result<T> Read(const std::string& what, F f) {
+    std::unique_ptr<pqxx::connection> c;
+    {
+      std::lock_guard lk(pool_mu);
+      if (!idle.empty()) {
+        c = std::move(idle.back());
+        idle.pop_back();
+      }
+    }
+    if (!c) {
+      BYSANS_ASSIGN_OR_RETURN(c, Connect());
+    }
+    try {
+      Result<T> r = f(*c);
+      std::lock_guard lk(pool_mu);
+      if (idle.size() < o.max_readers) idle.push_back(std::move(c));
+      return r;
+    } catch (const std::exception& e) {
+      return FromException(e, what);  // the connection is dropped, not pooled again
+    }
+  }
+
+  // ---- writer ----
+  Status Enqueue(Item item) {
+    {
+      std::lock_guard lk(q_mu);
+      if (closing) return Unavailable("the store is closing");
+      if (queue.size() >= o.max_queue_batches)
+        return Unavailable("the PostgreSQL store's ingest queue is full; retry later");
+      if (item.batch) queued_readings += item.batch->readings.size();
+      queue.push_back(std::move(item));
+    }
+    q_cv.notify_all();
+    return Status::Ok();
+  }
+
+  // An operation on the writer thread, serialised with the group commits.
+  Status RunOp(std::function<Status(pqxx::connection&)> op) {
+    auto p = std::make_shared<std::promise<Status>>();
+    auto f = p->get_future();
+    Item it;
+    it.op = std::move(op);
+    it.done = [p](Status s) { p->set_value(std::move(s)); };
+    BYSANS_RETURN_IF_ERROR(Enqueue(std::move(it)));
+    return f.get();
+  }
+
+  void WriterLoop() {
+    for (;;) {
+      std::vector<Item> group;
+      {
+        std::unique_lock lk(q_mu);
+        q_cv.wait(lk, [&] { return closing || !queue.empty(); });
+        if (queue.empty()) return;  // closing
+        const bool paced = queue.front().batch && queue.front().batch->paced;
+        if (paced && o.group_commit_interval_us > 0 && !closing) {
+          q_cv.wait_for(lk, std::chrono::microseconds(o.group_commit_interval_us),
+                        [&] { return closing || queued_readings >= o.max_commit_readings; });
+        }
+        if (queue.front().op) {  // operations run alone
+          group.push_back(std::move(queue.front()));
+          queue.pop_front();
+        } else {
+          size_t n = 0;
+          while (!queue.empty() && !queue.front().op &&
+                 (group.empty() ||
+                  n + queue.front().batch->readings.size() <= o.max_commit_readings)) {
+            n += queue.front().batch->readings.size();
+            queued_readings -= queue.front().batch->readings.size();
+            group.push_back(std::move(queue.front()));
+            queue.pop_front();
+          }
+        }
+      }
+      Status s;
+      if (group.front().op) {
+        s = WithWriter("an operation", [&](pqxx::connection& c) { return group.front().op(c); });
+      } else {
+        s = WithWriter("a group commit", [&](pqxx::connection& c) { return Commit(c, group); });
+      }
+      for (auto& it : group)
+        if (it.done) it.done(s);
+    }
+  }
+
+  template <typename F>
+  Status WithWriter(const std::string& what, F f) {
+    if (!wconn) {
+      auto c = Connect();
+      if (!c.ok()) return c.status();
+      wconn = std::move(c).value();
+    }
+    try {
+      return f(*wconn);
+    } catch (const std::exception& e) {
+      Status s = FromException(e, what);
+      if (dynamic_cast<const pqxx::broken_connection*>(&e)) wconn.reset();
+      // Whatever the writer cached from an aborted transaction may be wrong: forget it.
+      series.clear();
+      key_of.clear();
+      months.clear();
+      return s;
+    }
+  }
+
+  // Monthly partitions for these months, created under the migration lock (DDL by one node at a
+  // time; IF NOT EXISTS makes it idempotent).
+  void EnsureMonths(pqxx::connection& c, const std::set<int64_t>& wanted) {
+    std::vector<int64_t> missing;
+    for (int64_t m : wanted)
+      if (!months.count(m)) missing.push_back(m);
+    if (missing.empty()) return;
+    pqxx::work w(c);
+    w.exec_params("SELECT pg_advisory_xact_lock($1)", pg::kMigrationLock);
+    for (int64_t m : missing) {
+      w.exec("CREATE TABLE IF NOT EXISTS " + pg::PartitionName(m) +
+             " PARTITION OF readings FOR VALUES FROM (" + std::to_string(pg::MonthStartMs(m)) +
+             ") TO (" + std::to_string(pg::MonthStartMs(m + 1)) + ")");
+    }
+    w.commit();
+    months.insert(missing.begin(), missing.end());
+  }
+
+  // Series ids of (device, key) pairs the cache does not know, created when new.
+  void EnsureSeries(pqxx::connection& c, const std::vector<std::pair<Id, std::string>>& keys) {
+    std::vector<int64_t> devs;
+    std::vector<std::string> names;
+    std::set<std::pair<Id, std::string>> seen;
+    for (const auto& k : keys)
+      if (!series.count(k) && seen.insert(k).second) {
+        devs.push_back(k.first);
+        names.push_back(k.second);
+      }
+    if (devs.empty()) return;
+    pqxx::work w(c);
+    const std::string d = IntArray(devs), n = TextArray(names);
+    w.exec_params(
+        "INSERT INTO series (device_id, key) SELECT * FROM unnest($1::bigint[], $2::text[]) "
+        "ON CONFLICT (device_id, key) DO NOTHING",
+        d, n);
+    pqxx::result r = w.exec_params(
+        "SELECT s.id, s.device_id, s.key, s.unit FROM series s JOIN unnest($1::bigint[], "
+        "$2::text[]) u(d, k) ON s.device_id = u.d AND s.key = u.k",
+        d, n);
+    w.commit();
+    for (const auto& row : r)
+      Remember(I64(row[0]), I64(row[1]), row[2].as<std::string>(), row[3].as<std::string>());
+  }
+
+  void Remember(int64_t id, Id dev, const std::string& key, const std::string& unit) {
+    series[{dev, key}] = Cached{id, unit};
+    key_of[id] = {dev, key};
+  }
+  void Forget(int64_t id) {
+    auto it = key_of.find(id);
+    if (it == key_of.end()) return;
+    series.erase(it->second);
+    key_of.erase(it);
+  }
+
+  Status Commit(pqxx::connection& c, std::vector<Item>& group) {
+    for (auto& it : group)
+      if (it.batch->share_app_id != 0)
+        return FailedPrecondition(
+            "the share log (data targets) is not implemented on PostgreSQL yet");
+    std::set<int64_t> want_months;
+    std::vector<std::pair<Id, std::string>> keys;
+    for (auto& it : group)
+      for (const Reading& r : it.batch->readings) {
+        if (r.ts < -kTimeLimit / 1000 || r.ts > kTimeLimit / 1000)
+          return InvalidArgument("reading time " + std::to_string(r.ts) + " is out of range");
+        want_months.insert(pg::MonthOf(r.ts));
+        keys.emplace_back(r.device_id, r.key);
+      }
+    EnsureMonths(c, want_months);
+    EnsureSeries(c, keys);
+
+    pqxx::work w(c);
+    // Readings, last write wins within the group: (series, ts) → index into the columns.
+    std::unordered_map<int64_t, std::unordered_map<int64_t, size_t>> slot;
+    std::vector<int64_t> sid, ts, kind, quality;
+    std::vector<double> num;
+    std::vector<std::string> txt;
+    std::unordered_map<int64_t, std::string> unit_changes;
+    for (auto& it : group) {
+      const IngestBatch& b = *it.batch;
+      b.duplicates = 0;
+      bool duplicate = false;
+      for (const RawMessage& m : b.messages) {
+        pqxx::result r = w.exec_params(
+            "INSERT INTO raw_messages (device_id, received_ms, transport, content_type, payload, "
+            "decode_status, decode_error, decode_notes, dedup_key) "
+            "VALUES ($1, $2, $3, $4, $5::bytea, $6, $7, $8, NULLIF($9, '')) "
+            "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+            m.device_id, m.received_ms, static_cast<int>(m.transport), m.content_type,
+            pg::ByteaHex(m.payload), static_cast<int>(m.decode_status), m.decode_error, Notes(m),
+            m.dedup_key);
+        if (r.empty()) {
+          duplicate = true;
+          ++b.duplicates;
+        }
+      }
+      if (duplicate) continue;  // its readings were stored with the first copy
+      for (const Reading& r : b.readings) {
+        Cached& s = series.at({r.device_id, r.key});
+        if (!r.unit.empty()) {
+          auto uc = unit_changes.find(s.id);
+          const std::string& known = uc != unit_changes.end() ? uc->second : s.unit;
+          if (known != r.unit) unit_changes[s.id] = r.unit;
+        }
+        Cols cols = ToCols(r.value);
+        auto [pos, fresh] = slot[s.id].emplace(r.ts, sid.size());
+        if (fresh) {
+          sid.push_back(s.id);
+          ts.push_back(r.ts);
+          kind.push_back(cols.kind);
+          num.push_back(cols.num);
+          txt.push_back(std::move(cols.txt));
+          quality.push_back(static_cast<int>(r.quality));
+        } else {
+          const size_t i = pos->second;
+          kind[i] = cols.kind;
+          num[i] = cols.num;
+          txt[i] = std::move(cols.txt);
+          quality[i] = static_cast<int>(r.quality);
+        }
+      }
+    }
+    if (!sid.empty()) WriteReadings(w, sid, ts, kind, num, txt, quality);
+    if (!unit_changes.empty()) {
+      std::vector<int64_t> ids;
+      std::vector<std::string> units;
+      for (auto& [id, u] : unit_changes) {
+        ids.push_back(id);
+        units.push_back(u);
+      }
+      w.exec_params(
+          "UPDATE series s SET unit = u.unit FROM unnest($1::bigint[], $2::text[]) u(id, unit) "
+          "WHERE s.id = u.id",
+          IntArray(ids), TextArray(units));
+    }
+    w.commit();
+    for (auto& [id, u] : unit_changes) {
+      auto k = key_of.find(id);
+      if (k != key_of.end()) series[k->second].unit = u;
+    }
+    return Status::Ok();
+  }
+
+  void WriteReadings(pqxx::work& w, const std::vector<int64_t>& sid, const std::vector<int64_t>& ts,
+                     const std::vector<int64_t>& kind, const std::vector<double>& num,
+                     const std::vector<std::string>& txt, const std::vector<int64_t>& quality) {
+    const std::string a_sid = IntArray(sid), a_ts = IntArray(ts), a_kind = IntArray(kind),
+                      a_num = DoubleArray(num), a_txt = TextArray(txt), a_q = IntArray(quality);
+    pqxx::result ins = w.exec_params(
+        "INSERT INTO readings (series_id, ts, kind, num, txt, quality) "
+        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[], "
+        "$5::text[], $6::smallint[]) ON CONFLICT (series_id, ts) DO NOTHING "
+        "RETURNING series_id, ts",
+        a_sid, a_ts, a_kind, a_num, a_txt, a_q);
+    // Hours whose rollup is recomputed from the readings (a reading replaced one): (series, hour).
+    std::set<std::pair<int64_t, int64_t>> dirty;
+    std::vector<bool> inserted(sid.size(), true);
+    if (ins.size() != sid.size()) {
+      std::set<std::pair<int64_t, int64_t>> got;
+      for (const auto& row : ins) got.emplace(I64(row[0]), I64(row[1]));
+      std::vector<int64_t> us, ut, uk, uq;
+      std::vector<double> un;
+      std::vector<std::string> ux;
+      for (size_t i = 0; i < sid.size(); ++i) {
+        if (got.count({sid[i], ts[i]})) continue;
+        inserted[i] = false;
+        dirty.emplace(sid[i], FloorTo(ts[i], kHourMs));
+        us.push_back(sid[i]);
+        ut.push_back(ts[i]);
+        uk.push_back(kind[i]);
+        un.push_back(num[i]);
+        ux.push_back(txt[i]);
+        uq.push_back(quality[i]);
+      }
+      w.exec_params(
+          "UPDATE readings r SET kind = u.k, num = u.n, txt = u.x, quality = u.q "
+          "FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[], $5::text[], "
+          "$6::smallint[]) u(s, t, k, n, x, q) WHERE r.series_id = u.s AND r.ts = u.t",
+          IntArray(us), IntArray(ut), IntArray(uk), DoubleArray(un), TextArray(ux), IntArray(uq));
+    }
+    // Rollup deltas of the new numeric readings, per (series, hour).
+    struct Acc {
+      int64_t n = 0;
+      double mn = 0, mx = 0, sm = 0;
+    };
+    std::map<std::pair<int64_t, int64_t>, Acc> acc;
+    for (size_t i = 0; i < sid.size(); ++i) {
+      if (!inserted[i] || kind[i] != 0) continue;
+      const std::pair<int64_t, int64_t> k{sid[i], FloorTo(ts[i], kHourMs)};
+      if (dirty.count(k)) continue;
+      Acc& a = acc[k];
+      a.mn = a.n ? std::min(a.mn, num[i]) : num[i];
+      a.mx = a.n ? std::max(a.mx, num[i]) : num[i];
+      a.sm += num[i];
+      ++a.n;
+    }
+    if (!acc.empty()) {
+      std::vector<int64_t> hs, hh, hn;
+      std::vector<double> hmn, hmx, hsm;
+      for (auto& [k, a] : acc) {
+        hs.push_back(k.first);
+        hh.push_back(k.second);
+        hn.push_back(a.n);
+        hmn.push_back(a.mn);
+        hmx.push_back(a.mx);
+        hsm.push_back(a.sm);
+      }
+      w.exec_params(
+          "INSERT INTO readings_hourly AS h (series_id, hour, n, mn, mx, sm) "
+          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[], "
+          "$5::float8[], $6::float8[]) ON CONFLICT (series_id, hour) DO UPDATE SET "
+          "n = h.n + excluded.n, mn = least(h.mn, excluded.mn), mx = greatest(h.mx, excluded.mx), "
+          "sm = h.sm + excluded.sm",
+          IntArray(hs), IntArray(hh), IntArray(hn), DoubleArray(hmn), DoubleArray(hmx),
+          DoubleArray(hsm));
+    }
+    if (!dirty.empty()) {
+      std::vector<int64_t> ds, dh;
+      for (auto& [s, h] : dirty) {
+        ds.push_back(s);
+        dh.push_back(h);
+      }
+      RecomputeHours(w, IntArray(ds), IntArray(dh));
+    }
+    // The newest reading of each series in this group, if newer than the stored one.
+    std::unordered_map<int64_t, size_t> newest;
+    for (size_t i = 0; i < sid.size(); ++i) {
+      auto [it, fresh] = newest.emplace(sid[i], i);
+      if (!fresh && ts[i] > ts[it->second]) it->second = i;
+    }
+    std::vector<int64_t> ls, lt, lk, lq;
+    std::vector<double> ln;
+    std::vector<std::string> lx;
+    for (auto& [s, i] : newest) {
+      ls.push_back(s);
+      lt.push_back(ts[i]);
+      lk.push_back(kind[i]);
+      ln.push_back(num[i]);
+      lx.push_back(txt[i]);
+      lq.push_back(quality[i]);
+    }
+    w.exec_params(
+        "UPDATE series s SET latest_ts = u.t, latest_kind = u.k, latest_num = u.n, "
+        "latest_txt = u.x, latest_quality = u.q FROM unnest($1::bigint[], $2::bigint[], "
+        "$3::smallint[], $4::float8[], $5::text[], $6::smallint[]) u(id, t, k, n, x, q) "
+        "WHERE s.id = u.id AND (s.latest_ts IS NULL OR s.latest_ts <= u.t)",
+        IntArray(ls), IntArray(lt), IntArray(lk), DoubleArray(ln), TextArray(lx), IntArray(lq));
+  }
+
+  // Replaces the rollups of these (series, hour) pairs by what the readings hold now.
+  static void RecomputeHours(pqxx::work& w, const std::string& series_ids,
+                             const std::string& hours) {
+    w.exec_params(
+        "DELETE FROM readings_hourly h USING unnest($1::bigint[], $2::bigint[]) d(s, hr) "
+        "WHERE h.series_id = d.s AND h.hour = d.hr",
+        series_ids, hours);
+    w.exec_params(
+        "INSERT INTO readings_hourly (series_id, hour, n, mn, mx, sm) "
+        "SELECT d.s, d.hr, count(*), min(r.num), max(r.num), sum(r.num) "
+        "FROM unnest($1::bigint[], $2::bigint[]) d(s, hr) JOIN readings r "
+        "ON r.series_id = d.s AND r.ts >= d.hr AND r.ts < d.hr + 3600000 AND r.kind = 0 "
+        "GROUP BY d.s, d.hr",
+        series_ids, hours);
+  }
+
+  // The stored latest reading of a series, recomputed from its readings.
+  static void RecomputeLatest(pqxx::work& w, int64_t series_id) {
+    w.exec_params(
+        "UPDATE series s SET latest_ts = l.ts, latest_kind = l.kind, latest_num = l.num, "
+        "latest_txt = l.txt, latest_quality = l.quality FROM (SELECT $1::bigint AS id) x "
+        "LEFT JOIN LATERAL (SELECT ts, kind, num, txt, quality FROM readings "
+        "WHERE series_id = $1 ORDER BY ts DESC LIMIT 1) l ON true WHERE s.id = x.id",
+        series_id);
+  }
+};
+
+PostgresSeriesStore::PostgresSeriesStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
+    PostgresStoreOptions options) {
+  if (options.clock == nullptr) return InvalidArgument("PostgresStoreOptions.clock is required");
+  if (options.url.rfind("postgresql://", 0) != 0 && options.url.rfind("postgres://", 0) != 0)
+    return InvalidArgument("store URL must start with postgresql://, got " +
+                           pg::RedactedUrl(options.url));
+  BYSANS_RETURN_IF_ERROR(pg::ApplyMigrations(options.url).status());
+  auto impl = std::make_unique<Impl>();
+  impl->o = std::move(options);
+  Impl& i = *impl;
+  // Partitions for this month and the next ones, so ingest rarely creates one.
+  std::set<int64_t> ahead;
+  const int64_t now = pg::MonthOf(i.o.clock->NowMs());
+  for (int64_t m = now; m <= now + i.o.months_ahead; ++m) ahead.insert(m);
+  Status s = i.WithWriter("creating partitions", [&](pqxx::connection& c) {
+    i.EnsureMonths(c, ahead);
+    return Status::Ok();
+  });
+  BYSANS_RETURN_IF_ERROR(s);
+  i.writer = std::thread([&i] { i.WriterLoop(); });
+  return std::unique_ptr<PostgresSeriesStore>(new PostgresSeriesStore(std::move(impl)));
+}
+
+PostgresSeriesStore::~PostgresSeriesStore() { Close(); }
+
+void PostgresSeriesStore::Close() {
+  {
+    std::lock_guard lk(impl_->q_mu);
+    impl_->closing = true;
+  }
+  impl_->q_cv.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+  impl_->wconn.reset();
+  std::lock_guard lk(impl_->pool_mu);
+  impl_->idle.clear();
+}
+
+void PostgresSeriesStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) {
+  Impl::Item it;
+  it.batch = std::move(batch);
+  it.done = done;
+  Status s = impl_->Enqueue(std::move(it));
+  if (!s.ok() && done) done(s);
+}
+
+Status PostgresSeriesStore::Append(IngestBatch batch) {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  AppendAsync(std::move(batch), [p](Status s) { p->set_value(std::move(s)); });
+  return f.get();
+}
+
+Result<std::vector<Reading>> PostgresSeriesStore::QueryReadings(const ReadingQuery& q) {
+  return impl_->Read<std::vector<Reading>>("QueryReadings", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    const std::string order = q.oldest_first ? "ASC" : "DESC";
+    pqxx::result r = n.exec_params(
+        "SELECT s.device_id, s.key, r.ts, r.kind, r.num, r.txt, s.unit, r.quality "
+        "FROM series s JOIN readings r ON r.series_id = s.id "
+        "WHERE s.device_id = $1 AND ($2 = '' OR s.key = $2) AND r.ts >= $3 AND r.ts <= $4 "
+        "AND ($5 < 0 OR r.quality = $5) ORDER BY r.ts " +
+            order + ", s.id " + order + " LIMIT $6",
+        q.device_id, q.key, q.from, q.to, q.quality ? static_cast<int>(*q.quality) : -1,
+        std::max<int64_t>(q.limit, 0));
+    std::vector<Reading> out;
+    out.reserve(r.size());
+    for (const auto& row : r)
+      out.push_back(
+          Reading{I64(row[0]), row[1].as<std::string>(), I64(row[2]),
+                  FromCols(static_cast<int>(I64(row[3])), F64(row[4]), row[5].as<std::string>()),
+                  row[6].as<std::string>(), static_cast<Quality>(static_cast<int>(I64(row[7])))});
+    return out;
+  });
+}
+
+Result<std::vector<Bucket>> PostgresSeriesStore::Aggregate(const AggregateQuery& q) {
+  if (q.key.empty()) return InvalidArgument("Aggregate needs a key");
+  if (q.bucket_ms <= 0) return InvalidArgument("Aggregate needs a positive bucket_ms");
+  return impl_->Read<std::vector<Bucket>>("Aggregate", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    std::map<TimeMs, Bucket> acc;
+    auto add = [&](const pqxx::result& r) {
+      for (const auto& row : r) {
+        const TimeMs start = I64(row[0]);
+        Bucket x{start, I64(row[1]), F64(row[2]), F64(row[3]), F64(row[4])};
+        auto [it, fresh] = acc.emplace(start, x);
+        if (!fresh) {
+          Bucket& b = it->second;
+          b.count += x.count;
+          b.min = std::min(b.min, x.min);
+          b.max = std::max(b.max, x.max);
+          b.sum += x.sum;
+        }
+      }
+    };
+    pqxx::result sr = n.exec_params("SELECT id FROM series WHERE device_id = $1 AND key = $2",
+                                    q.device_id, q.key);
+    if (sr.empty()) return std::vector<Bucket>{};
+    const int64_t id = I64(sr[0][0]);
+    const int64_t b = q.bucket_ms;
+    const int64_t from = Clamp(q.from), to = Clamp(q.to);
+    auto raw = [&](int64_t lo, int64_t hi) {
+      if (lo > hi) return;
+      add(n.exec_params(
+          "SELECT bk, count(*), min(num), max(num), sum(num) FROM (SELECT ts - ((ts % $4) + $4) "
+          "% $4 AS bk, num FROM readings WHERE series_id = $1 AND kind = 0 AND ts >= $2 AND "
+          "ts <= $3) x GROUP BY bk",
+          id, lo, hi, b));
+    };
+    // Whole hours come from the rollups when buckets are whole hours.
+    const int64_t hf = FloorTo(from + kHourMs - 1, kHourMs), ht = FloorTo(to + 1, kHourMs);
+    if (b % kHourMs == 0 && hf < ht) {
+      raw(from, hf - 1);
+      add(n.exec_params(
+          "SELECT bk, sum(n)::bigint, min(mn), max(mx), sum(sm) FROM (SELECT hour - ((hour % $4) "
+          "+ $4) % $4 AS bk, n, mn, mx, sm FROM readings_hourly WHERE series_id = $1 AND "
+          "hour >= $2 AND hour < $3) x GROUP BY bk",
+          id, hf, ht, b));
+      raw(ht, to);
+    } else {
+      raw(from, to);
+    }
+    std::vector<Bucket> out;
+    out.reserve(acc.size());
+    for (auto& [s, x] : acc) out.push_back(x);
+    return out;
+  });
+}
+
+Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& device_ids) {
+  std::vector<int64_t> ids(device_ids.begin(), device_ids.end());
+  return impl_->Read<std::vector<Reading>>("Latest", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_params(
+        "SELECT device_id, key, latest_ts, latest_kind, latest_num, latest_txt, unit, "
+        "latest_quality FROM series WHERE device_id = ANY($1::bigint[]) AND latest_ts IS NOT "
+        "NULL ORDER BY device_id, key",
+        IntArray(ids));
+    std::vector<Reading> out;
+    out.reserve(r.size());
+    for (const auto& row : r)
+      out.push_back(
+          Reading{I64(row[0]), row[1].as<std::string>(), I64(row[2]),
+                  FromCols(static_cast<int>(I64(row[3])), F64(row[4]), row[5].as<std::string>()),
+                  row[6].as<std::string>(), static_cast<Quality>(static_cast<int>(I64(row[7])))});
+    return out;
+  });
+}
+
+Result<std::vector<std::string>> PostgresSeriesStore::Keys(Id device_id) {
+  return impl_->Read<std::vector<std::string>>("Keys", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_params(
+        "SELECT key FROM series WHERE device_id = $1 AND latest_ts IS NOT NULL ORDER BY key",
+        device_id);
+    std::vector<std::string> out;
+    for (const auto& row : r) out.push_back(row[0].as<std::string>());
+    return out;
+  });
+}
+
+Result<std::vector<SeriesRef>> PostgresSeriesStore::ListSeries(const std::vector<Id>& device_ids) {
+  std::vector<int64_t> ids(device_ids.begin(), device_ids.end());
+  return impl_->Read<std::vector<SeriesRef>>("ListSeries", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    pqxx::result r =
+        n.exec_params(std::string("SELECT ") + kSeriesCols +
+                          " FROM series WHERE device_id = ANY($1::bigint[]) ORDER BY id",
+                      IntArray(ids));
+    std::vector<SeriesRef> out;
+    for (const auto& row : r) out.push_back(SeriesFromRow(row));
+    return out;
+  });
+}
+
+Result<SeriesRef> PostgresSeriesStore::GetSeries(int64_t series_id) {
+  return impl_->Read<SeriesRef>("GetSeries", [&](pqxx::connection& c) -> Result<SeriesRef> {
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_params(
+        std::string("SELECT ") + kSeriesCols + " FROM series WHERE id = $1", series_id);
+    if (r.empty()) return NotFound("no series " + std::to_string(series_id));
+    return SeriesFromRow(r[0]);
+  });
+}
+
+Result<SeriesRef> PostgresSeriesStore::CreateSeries(Id device_id, const std::string& key,
+                                                    const std::string& unit, bool* created) {
+  if (key.empty()) return InvalidArgument("a series needs a key");
+  SeriesRef out;
+  bool made = false;
+  Status s = impl_->RunOp([&](pqxx::connection& c) {
+    pqxx::work w(c);
+    pqxx::result r = w.exec_params(
+        "INSERT INTO series (device_id, key, unit) VALUES ($1, $2, $3) "
+        "ON CONFLICT (device_id, key) DO NOTHING RETURNING id",
+        device_id, key, unit);
+    made = !r.empty();
+    pqxx::result row = w.exec_params(
+        std::string("SELECT ") + kSeriesCols + " FROM series WHERE device_id = $1 AND key = $2",
+        device_id, key);
+    w.commit();
+    out = SeriesFromRow(row[0]);
+    impl_->Remember(out.id, out.device_id, out.key, out.unit);
+    return Status::Ok();
+  });
+  BYSANS_RETURN_IF_ERROR(s);
+  if (created) *created = made;
+  return out;
+}
+
+Status PostgresSeriesStore::SetSeriesUnit(int64_t series_id, const std::string& unit) {
+  return impl_->RunOp([&](pqxx::connection& c) -> Status {
+    pqxx::work w(c);
+    pqxx::result r = w.exec_params(
+        "UPDATE series SET unit = $2 WHERE id = $1 RETURNING device_id, key", series_id, unit);
+    w.commit();
+    if (r.empty()) return NotFound("no series " + std::to_string(series_id));
+    impl_->Remember(series_id, I64(r[0][0]), r[0][1].as<std::string>(), unit);
+    return Status::Ok();
+  });
+}
+
+Status PostgresSeriesStore::DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) {
+  return impl_->RunOp([&](pqxx::connection& c) -> Status {
+    const int64_t lo = Clamp(from), hi = Clamp(to);
+    pqxx::work w(c);
+    if (w.exec_params("SELECT 1 FROM series WHERE id = $1 FOR UPDATE", series_id).empty())
+      return NotFound("no series " + std::to_string(series_id));
+    if (lo <= hi) {
+      w.exec_params("DELETE FROM readings WHERE series_id = $1 AND ts >= $2 AND ts <= $3",
+                    series_id, lo, hi);
+      std::vector<int64_t> ids, hours;
+      const int64_t first = FloorTo(lo, kHourMs), last = FloorTo(hi, kHourMs);
+      // The rollups of the hours touched (those of the hours the series has, not every hour of a
+      // possibly huge range).
+      pqxx::result hs = w.exec_params(
+          "SELECT hour FROM readings_hourly WHERE series_id = $1 AND hour >= $2 AND hour <= $3",
+          series_id, first, last);
+      for (const auto& row : hs) {
+        ids.push_back(series_id);
+        hours.push_back(I64(row[0]));
+      }
+      if (!ids.empty()) Impl::RecomputeHours(w, IntArray(ids), IntArray(hours));
+      Impl::RecomputeLatest(w, series_id);
+    }
+    w.commit();
+    return Status::Ok();
+  });
+}
+
+Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
+  return impl_->RunOp([&](pqxx::connection& c) -> Status {
+    pqxx::work w(c);
+    if (w.exec_params("DELETE FROM series WHERE id = $1 RETURNING id", series_id).empty())
+      return NotFound("no series " + std::to_string(series_id));
+    w.exec_params("DELETE FROM readings WHERE series_id = $1", series_id);
+    w.exec_params("DELETE FROM readings_hourly WHERE series_id = $1", series_id);
+    w.commit();
+    impl_->Forget(series_id);
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<RawMessage>> PostgresSeriesStore::QueryMessages(const MessageQuery& q) {
+  return impl_->Read<std::vector<RawMessage>>("QueryMessages", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_params(
+        "SELECT id, device_id, received_ms, transport, content_type, payload, decode_status, "
+        "decode_error, decode_notes, coalesce(dedup_key, '') FROM raw_messages "
+        "WHERE device_id = $1 AND received_ms >= $2 AND received_ms <= $3 "
+        "ORDER BY received_ms DESC, id DESC LIMIT $4",
+        q.device_id, q.from, q.to, std::max<int64_t>(q.limit, 0));
+    std::vector<RawMessage> out;
+    out.reserve(r.size());
+    for (const auto& row : r) {
+      RawMessage m;
+      m.id = I64(row[0]);
+      m.device_id = I64(row[1]);
+      m.received_ms = I64(row[2]);
+      m.transport = static_cast<Transport>(static_cast<int>(I64(row[3])));
+      m.content_type = row[4].as<std::string>();
+      m.payload = pg::FromByteaHex(row[5].c_str());
+      m.decode_status = static_cast<DecodeStatus>(static_cast<int>(I64(row[6])));
+      m.decode_error = row[7].as<std::string>();
+      const std::string notes = row[8].as<std::string>();
+      if (!notes.empty()) {
+        auto j = nlohmann::json::parse(notes, nullptr, false);
+        if (j.is_object()) {
+          m.decode_errors = j.value("errors", std::vector<std::string>{});
+          m.decode_warnings = j.value("warnings", std::vector<std::string>{});
+        }
+      }
+      m.dedup_key = row[9].as<std::string>();
+      out.push_back(std::move(m));
+    }
+    return out;
+  });
+}
+
+Result<std::map<Quality, int64_t>> PostgresSeriesStore::CountQuality(Id device_id) {
+  return impl_->Read<std::map<Quality, int64_t>>("CountQuality", [&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_params(
+        "SELECT r.quality, count(*) FROM readings r JOIN series s ON s.id = r.series_id "
+        "WHERE s.device_id = $1 GROUP BY r.quality",
+        device_id);
+    std::map<Quality, int64_t> out;
+    for (const auto& row : r)
+      out[static_cast<Quality>(static_cast<int>(I64(row[0])))] = I64(row[1]);
+    return out;
+  });
+}
+
+Result<int64_t> PostgresSeriesStore::EraseRawMessages(Id, TimeMs, TimeMs) {
+  return FailedPrecondition("EraseRawMessages is not implemented on PostgreSQL yet");
+}
+
+Result<RetentionCounts> PostgresSeriesStore::ApplyRetention(const std::vector<Id>&,
+                                                            const RetentionCutoffs&) {
+  return FailedPrecondition("ApplyRetention is not implemented on PostgreSQL yet");
+}
+
+}  // namespace bysans

@@ -1,0 +1,61 @@
+// SeriesStore on PostgreSQL 15 (issue 19): readings in monthly range partitions, hourly rollups
+// and each series' latest reading kept by the writer, raw messages; group commit on one writer
+// thread like the SQLite store. Layout and reasons: README.md. Not wired into the server yet.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace bysans {
+
+struct PostgresStoreOptions {
+  std::string url;                       // postgresql://user@host:port/database
+  const Clock* clock = nullptr;          // required
+  int64_t group_commit_interval_us = 0;  // paced batches wait this long for company
+  size_t max_queue_batches = 4096;       // more queued: kUnavailable (back-pressure)
+  size_t max_commit_readings = 50'000;   // readings per group commit (more wait for the next)
+  int months_ahead = 2;                  // partitions created ahead of the clock's month
+  size_t max_readers = 4;                // pooled connections for reads
+};
+
+class PostgresSeriesStore final : public SeriesStore {
+ public:
+  // Connects, applies the migrations (pg/migrations.h) and starts the writer.
+  static Result<std::unique_ptr<PostgresSeriesStore>> Open(PostgresStoreOptions options);
+  ~PostgresSeriesStore() override;
+  // Commits what is queued, stops the writer and closes the connections. Idempotent.
+  void Close();
+
+  void AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) override;
+  Status Append(IngestBatch batch) override;
+  Result<std::vector<Reading>> QueryReadings(const ReadingQuery& q) override;
+  Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override;
+  Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) override;
+  Result<std::vector<std::string>> Keys(Id device_id) override;
+  Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) override;
+  Result<SeriesRef> GetSeries(int64_t series_id) override;
+  Result<SeriesRef> CreateSeries(Id device_id, const std::string& key, const std::string& unit,
+                                 bool* created) override;
+  Status SetSeriesUnit(int64_t series_id, const std::string& unit) override;
+  Status DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) override;
+  Status DeleteSeries(int64_t series_id) override;
+  Result<std::vector<RawMessage>> QueryMessages(const MessageQuery& q) override;
+  Result<std::map<Quality, int64_t>> CountQuality(Id device_id) override;
+  Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) override;
+  Result<RetentionCounts> ApplyRetention(const std::vector<Id>& device_ids,
+                                         const RetentionCutoffs& c) override;
+
+  struct Impl;  // pqxx stays inside postgres_series_store.cc
+
+ private:
+  explicit PostgresSeriesStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bysans

@@ -1,0 +1,134 @@
+#include "store/postgres/sql_text.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace bysans::pg {
+namespace {
+
+// Howard Hinnant's civil-date algorithms (proleptic Gregorian, UTC).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, int64_t* m) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *m = mp + (mp < 10 ? 3 : -9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+constexpr int64_t kDayMs = 86'400'000;
+
+}  // namespace
+
+std::string IntArray(const std::vector<int64_t>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  return s + "}";
+}
+
+std::string DoubleArray(const std::vector<double>& v) {
+  std::string s = "{";
+  char buf[32];
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    if (std::isnan(v[i])) {
+      s += "NaN";
+    } else if (std::isinf(v[i])) {
+      s += v[i] > 0 ? "Infinity" : "-Infinity";
+    } else {
+      std::snprintf(buf, sizeof buf, "%.17g", v[i]);
+      s += buf;
+    }
+  }
+  return s + "}";
+}
+
+std::string TextArray(const std::vector<std::string>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') s += '\\';
+      s += c;
+    }
+    s += '"';
+  }
+  return s + "}";
+}
+
+std::string ByteaHex(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s = "\\x";
+  s.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    s += kHex[c >> 4];
+    s += kHex[c & 15];
+  }
+  return s;
+}
+
+std::string FromByteaHex(std::string_view text) {
+  if (text.substr(0, 2) == "\\x") text.remove_prefix(2);
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return 0;
+  };
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (size_t i = 0; i + 1 < text.size(); i += 2)
+    out += static_cast<char>(nib(text[i]) * 16 + nib(text[i + 1]));
+  return out;
+}
+
+int64_t FloorTo(int64_t t, int64_t step) {
+  int64_t q = t / step;
+  if (t % step != 0 && t < 0) --q;
+  return q * step;
+}
+
+int64_t MonthOf(int64_t ts_ms) {
+  int64_t y = 0, m = 0;
+  CivilFromDays(FloorTo(ts_ms, kDayMs) / kDayMs, &y, &m);
+  return y * 12 + (m - 1);
+}
+
+int64_t MonthStartMs(int64_t month) {
+  const int64_t y = FloorTo(month, 12) / 12;
+  const int64_t m = month - y * 12 + 1;
+  return DaysFromCivil(y, m, 1) * kDayMs;
+}
+
+std::string PartitionName(int64_t month) {
+  const int64_t y = FloorTo(month, 12) / 12;
+  const int64_t m = month - y * 12 + 1;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "readings_p%s%04lld%02lld", y < 0 ? "m" : "",
+                static_cast<long long>(y < 0 ? -y : y), static_cast<long long>(m));
+  return buf;
+}
+
+std::string RedactedUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
+}  // namespace bysans::pg

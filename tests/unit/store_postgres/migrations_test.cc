@@ -1,0 +1,105 @@
+#include "store/postgres/migrations.h"
+
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <thread>
+
+#include "core/clock.h"
+#include "store/postgres/postgres_series_store.h"
+#include "store/postgres/sql_text.h"
+#include "unit/store_postgres/shared_postgres.h"
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+namespace bysans {
+namespace {
+
+using testing::SharedPostgres;
+
+TEST(PostgresMigrationsTest, TwoNodesStartingAtOnceApplyEachMigrationOnce) {
+  for (int round = 0; round < 3; ++round) {  // a race is a race: try it a few times
+    const std::string url = SharedPostgres::NewDatabase();
+    ASSERT_FALSE(url.empty());
+    ManualClock clock{1'733'400'000'000};
+    std::barrier start(2);
+    Status st[2];
+    std::unique_ptr<PostgresSeriesStore> stores[2];
+    std::thread t[2];
+    for (int i = 0; i < 2; ++i)
+      t[i] = std::thread([&, i] {
+        PostgresStoreOptions o;
+        o.url = url;
+        o.clock = &clock;
+        start.arrive_and_wait();
+        auto s = PostgresSeriesStore::Open(o);
+        st[i] = s.status();
+        if (s.ok()) stores[i] = std::move(s).value();
+      });
+    for (auto& x : t) x.join();
+    ASSERT_TRUE(st[0].ok()) << st[0].message();
+    ASSERT_TRUE(st[1].ok()) << st[1].message();
+    const std::string db = url.substr(url.rfind('/') + 1);
+    auto* pg = SharedPostgres::Get();
+    const std::string n = std::to_string(pg::Migrations().size());
+    EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM schema_migrations"), n);
+    EXPECT_EQ(*pg->Query(db, "SELECT count(DISTINCT version) FROM schema_migrations"), n);
+    EXPECT_EQ(*pg->Query(db, "SELECT max(version) FROM schema_migrations"), n);
+    // The schema is intact: every table, and the partitions ahead (this month + 2), once.
+    EXPECT_EQ(*pg->Query(db,
+                         "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND "
+                         "tablename IN ('series', 'readings', 'readings_hourly', 'raw_messages')"),
+              "4");
+    EXPECT_EQ(*pg->Query(db,
+                         "SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                         "'readings'::regclass"),
+              "3");
+    // Both nodes write through the schema.
+    IngestBatch b;
+    b.readings.push_back(Reading{1, "t", 1'733'400'000'000, 1.0, "", Quality::kOk});
+    ASSERT_TRUE(stores[0]->Append(b).ok());
+    b.readings[0].ts += 1000;
+    ASSERT_TRUE(stores[1]->Append(b).ok());
+    EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings"), "2");
+    // Opening again applies nothing.
+    auto again = pg::ApplyMigrations(url);
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM schema_migrations"), n);
+  }
+}
+
+TEST(PostgresMigrationsTest, NewerSchemaIsRefused) {
+  const std::string url = SharedPostgres::NewDatabase();
+  ASSERT_TRUE(pg::ApplyMigrations(url).ok());
+  const std::string db = url.substr(url.rfind('/') + 1);
+  ASSERT_TRUE(SharedPostgres::Get()->Query(db, "INSERT INTO schema_migrations VALUES (999)").ok());
+  auto r = pg::ApplyMigrations(url);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("newer than this bysans"), std::string::npos);
+}
+
+TEST(PostgresMigrationsTest, UnreachableServerIsAClearErrorWithoutThePassword) {
+  auto r = pg::ApplyMigrations("postgresql://u:secret@127.0.0.1:1/x?connect_timeout=2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().message().find("secret"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("127.0.0.1:1"), std::string::npos);
+}
+
+TEST(PostgresSqlTextTest, ArraysBytesAndMonths) {
+  EXPECT_EQ(pg::IntArray({1, -2, 3}), "{1,-2,3}");
+  EXPECT_EQ(pg::TextArray({"a", "b\"c\\d", ""}), "{\"a\",\"b\\\"c\\\\d\",\"\"}");
+  EXPECT_EQ(pg::ByteaHex(std::string("\x00\x01\xff", 3)), "\\x0001ff");
+  EXPECT_EQ(pg::FromByteaHex("\\x0001ff"), std::string("\x00\x01\xff", 3));
+  const int64_t jan2024 = 1'704'067'200'000;
+  EXPECT_EQ(pg::MonthStartMs(pg::MonthOf(jan2024)), jan2024);
+  EXPECT_EQ(pg::MonthStartMs(pg::MonthOf(jan2024 - 1)), jan2024 - 31LL * 86'400'000);
+  EXPECT_EQ(pg::MonthStartMs(pg::MonthOf(jan2024) + 2), jan2024 + 60LL * 86'400'000);  // leap
+  EXPECT_EQ(pg::PartitionName(pg::MonthOf(jan2024)), "readings_p202401");
+  EXPECT_EQ(pg::MonthStartMs(pg::MonthOf(-1)), -31LL * 86'400'000);
+  EXPECT_EQ(pg::FloorTo(-1, 3'600'000), -3'600'000);
+  EXPECT_EQ(pg::RedactedUrl("postgresql://u:p@h:5/d"), "postgresql://h:5/d");
+}
+
+}  // namespace
+}  // namespace bysans

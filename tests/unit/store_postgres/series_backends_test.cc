@@ -1,0 +1,536 @@
+// SeriesStore behaviour that every backend must share, run against SQLite and against a real
+// PostgreSQL 15 (one server per binary, one database per test): TEST_P over the backend name.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "store/postgres/postgres_series_store.h"
+#include "unit/store/temp_store.h"
+#include "unit/store_postgres/shared_postgres.h"
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+namespace bysans {
+namespace {
+
+using testing::SharedPostgres;
+
+constexpr TimeMs kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
+constexpr TimeMs kMin = 60'000;
+constexpr TimeMs kHourMs = 3'600'000;
+
+Reading R(Id dev, std::string key, TimeMs ts, Value v, std::string unit = "",
+          Quality q = Quality::kOk) {
+  return Reading{dev, std::move(key), ts, std::move(v), std::move(unit), q};
+}
+
+class SeriesBackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  bool postgres() const { return GetParam() == "postgres"; }
+  void SetUp() override {
+    if (postgres()) {
+      url_ = SharedPostgres::NewDatabase();
+      ASSERT_FALSE(url_.empty());
+    }
+    Open();
+  }
+  void TearDown() override { CloseStore(); }
+  void Open() {
+    if (postgres()) {
+      PostgresStoreOptions o;
+      o.url = url_;
+      o.clock = &clock_;
+      o.max_queue_batches = max_queue_batches_;
+      auto r = PostgresSeriesStore::Open(o);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      pg_ = std::move(r).value();
+      store_ = pg_.get();
+    } else {
+      SqliteOptions o;
+      o.path = dir_.path() + "/bysans.db";
+      o.clock = &clock_;
+      o.seal_points = 4;  // small chunks: sealed and unsealed readings mix
+      o.group_commit_interval_us = 0;
+      o.max_queue_batches = max_queue_batches_;
+      auto r = OpenSqliteStore(o);
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      sqlite_ = std::move(r).value();
+      store_ = sqlite_.get();
+    }
+  }
+  void CloseStore() {
+    if (pg_) pg_->Close();
+    if (sqlite_) sqlite_->Close();
+    pg_.reset();
+    sqlite_.reset();
+    store_ = nullptr;
+  }
+  void Reopen() {
+    CloseStore();
+    Open();
+  }
+  SeriesStore& s() { return *store_; }
+  void Put(std::vector<Reading> rs) {
+    IngestBatch b;
+    b.readings = std::move(rs);
+    Status st = s().Append(std::move(b));
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+  std::vector<Reading> All(Id dev, const std::string& key = "") {
+    ReadingQuery q;
+    q.device_id = dev;
+    q.key = key;
+    q.limit = 10'000'000;
+    auto r = s().QueryReadings(q);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r.value() : std::vector<Reading>{};
+  }
+  int64_t SeriesId(Id dev, const std::string& key) {
+    auto l = s().ListSeries({dev});
+    EXPECT_TRUE(l.ok());
+    for (const auto& x : *l)
+      if (x.key == key) return x.id;
+    return 0;
+  }
+
+  testing::TempDir dir_;
+  std::string url_;
+  ManualClock clock_{kT0};
+  size_t max_queue_batches_ = 4096;
+  std::unique_ptr<PostgresSeriesStore> pg_;
+  std::unique_ptr<Store> sqlite_;
+  SeriesStore* store_ = nullptr;
+};
+
+TEST_P(SeriesBackendTest, ReadingsRoundTripAllKinds) {
+  Put({R(1, "temp", kT0, 21.5, "°C"), R(1, "door", kT0 + 1000, true),
+       R(1, "status", kT0 + 2000, std::string("o\"k\\ {x}, y"), "", Quality::kStuck),
+       R(1, "temp", kT0 + 3000, -3.25, "°C", Quality::kSpike), R(2, "temp", kT0, 9.0)});
+  auto check = [&] {
+    auto rs = All(1);
+    ASSERT_EQ(rs.size(), 4u);
+    EXPECT_EQ(rs[0].ts, kT0 + 3000);  // newest first
+    EXPECT_EQ(std::get<double>(rs[0].value), -3.25);
+    EXPECT_EQ(rs[0].unit, "°C");
+    EXPECT_EQ(rs[0].quality, Quality::kSpike);
+    EXPECT_EQ(std::get<std::string>(rs[1].value), "o\"k\\ {x}, y");
+    EXPECT_EQ(rs[1].quality, Quality::kStuck);
+    EXPECT_EQ(std::get<bool>(rs[2].value), true);
+    EXPECT_EQ(rs[2].key, "door");
+    EXPECT_EQ(rs[3].device_id, 1);
+    EXPECT_EQ(All(1, "temp").size(), 2u);
+    ReadingQuery q;
+    q.device_id = 1;
+    q.limit = 2;
+    auto lim = s().QueryReadings(q);
+    ASSERT_EQ(lim->size(), 2u);
+    EXPECT_EQ(lim->at(1).ts, kT0 + 2000);
+    q.limit = 100;
+    q.quality = Quality::kSpike;
+    EXPECT_EQ(s().QueryReadings(q)->size(), 1u);
+    q.quality.reset();
+    q.from = kT0 + 1000;
+    q.to = kT0 + 2000;
+    EXPECT_EQ(s().QueryReadings(q)->size(), 2u);
+    q.oldest_first = true;
+    q.limit = 1;
+    EXPECT_EQ(s().QueryReadings(q)->at(0).ts, kT0 + 1000);
+    EXPECT_EQ(*s().Keys(1), (std::vector<std::string>{"door", "status", "temp"}));
+    auto qc = s().CountQuality(1);
+    ASSERT_TRUE(qc.ok()) << qc.status().message();
+    EXPECT_EQ(qc->at(Quality::kOk), 2);
+    EXPECT_EQ(qc->at(Quality::kStuck), 1);
+    EXPECT_EQ(qc->at(Quality::kSpike), 1);
+    EXPECT_TRUE(All(3).empty());
+  };
+  check();
+  Reopen();
+  check();
+}
+
+TEST_P(SeriesBackendTest, MessagesNewestFirstDedupAndReopen) {
+  for (int i = 0; i < 5; ++i) {
+    IngestBatch b;
+    RawMessage m = testing::JsonMessage(i < 4 ? 7 : 8, kT0 + i * 1000, "");
+    m.content_type = "application/octet-stream";
+    m.payload = std::string("\x00\x01\xff", 3) + std::to_string(i);
+    m.decode_status = i == 2 ? DecodeStatus::kError : DecodeStatus::kOk;
+    m.decode_error = i == 2 ? "boom" : "";
+    if (i == 2) m.decode_errors = {"bad byte 3", "x\"y"};
+    if (i == 3) m.decode_warnings = {"clamped"};
+    m.dedup_key = "k" + std::to_string(i);
+    b.messages.push_back(m);
+    b.readings.push_back(R(m.device_id, "v", m.received_ms, 1.0 * i));
+    ASSERT_TRUE(s().Append(std::move(b)).ok());
+  }
+  // A redelivery of message 1 (same dedup key): dropped with its readings.
+  IngestBatch dup;
+  dup.messages.push_back(testing::JsonMessage(7, kT0 + 9000, "again", "k1"));
+  dup.readings.push_back(R(7, "v", kT0 + 9000, 99.0));
+  auto done = std::make_shared<std::promise<size_t>>();
+  auto shared = std::make_shared<const IngestBatch>(std::move(dup));
+  s().AppendShared(shared, [done, shared](Status st) {
+    EXPECT_TRUE(st.ok()) << st.message();
+    done->set_value(shared->duplicates);
+  });
+  EXPECT_EQ(done->get_future().get(), 1u);
+  auto check = [&] {
+    MessageQuery q;
+    q.device_id = 7;
+    auto ms = s().QueryMessages(q);
+    ASSERT_TRUE(ms.ok()) << ms.status().message();
+    ASSERT_EQ(ms->size(), 4u);
+    EXPECT_EQ(ms->at(0).received_ms, kT0 + 3000);
+    EXPECT_GT(ms->at(0).id, ms->at(1).id);
+    EXPECT_EQ(ms->at(0).decode_warnings, std::vector<std::string>{"clamped"});
+    EXPECT_EQ(ms->at(1).decode_status, DecodeStatus::kError);
+    EXPECT_EQ(ms->at(1).decode_error, "boom");
+    EXPECT_EQ(ms->at(1).decode_errors, (std::vector<std::string>{"bad byte 3", "x\"y"}));
+    EXPECT_EQ(ms->at(1).payload, std::string("\x00\x01\xff", 3) + "2");
+    EXPECT_EQ(ms->at(1).transport, Transport::kMqtt);
+    q.from = kT0 + 1000;
+    q.to = kT0 + 2000;
+    EXPECT_EQ(s().QueryMessages(q)->size(), 2u);
+    q.from = INT64_MIN;
+    q.to = INT64_MAX;
+    q.limit = 1;
+    EXPECT_EQ(s().QueryMessages(q)->size(), 1u);
+    EXPECT_EQ(All(7).size(), 4u) << "the duplicate's reading is not stored";
+  };
+  check();
+  Reopen();
+  check();
+}
+
+TEST_P(SeriesBackendTest, OutOfOrderAndDuplicatesLastWriteWins) {
+  Put({R(1, "v", kT0 + 3000, 3.0), R(1, "v", kT0 + 1000, 1.0)});
+  Put({R(1, "v", kT0 + 3000, 30.0), R(1, "v", kT0 + 2000, 2.0)});
+  Put({R(1, "v", kT0 + 1000, 10.0), R(1, "v", kT0 + 1000, 11.0)});  // twice in one batch
+  auto check = [&] {
+    auto rs = All(1, "v");
+    ASSERT_EQ(rs.size(), 3u);
+    EXPECT_EQ(std::get<double>(rs[0].value), 30.0);
+    EXPECT_EQ(std::get<double>(rs[2].value), 11.0);
+    AggregateQuery aq{1, "v", kT0, kT0 + kHourMs - 1, kHourMs};
+    auto agg = s().Aggregate(aq);
+    ASSERT_TRUE(agg.ok()) << agg.status().message();
+    ASSERT_EQ(agg->size(), 1u);
+    EXPECT_EQ(agg->at(0).count, 3);
+    EXPECT_DOUBLE_EQ(agg->at(0).sum, 43.0);
+    EXPECT_DOUBLE_EQ(agg->at(0).min, 2.0);
+    EXPECT_DOUBLE_EQ(agg->at(0).max, 30.0);
+  };
+  check();
+  Reopen();
+  check();
+}
+
+struct Brute {
+  std::map<TimeMs, std::pair<bool, double>> pts;  // ts → (numeric, value)
+  std::vector<Bucket> Agg(TimeMs from, TimeMs to, TimeMs bucket) const {
+    std::map<TimeMs, Bucket> acc;
+    for (auto it = pts.lower_bound(from); it != pts.end() && it->first <= to; ++it) {
+      if (!it->second.first) continue;
+      TimeMs start = it->first / bucket * bucket;  // positive times only
+      Bucket& b = acc[start];
+      double v = it->second.second;
+      b.start = start;
+      b.min = b.count ? std::min(b.min, v) : v;
+      b.max = b.count ? std::max(b.max, v) : v;
+      b.sum += v;
+      ++b.count;
+    }
+    std::vector<Bucket> out;
+    for (auto& [s, b] : acc) out.push_back(b);
+    return out;
+  }
+};
+
+void ExpectSame(const std::vector<Bucket>& got, const std::vector<Bucket>& want,
+                const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].start, want[i].start) << what;
+    EXPECT_EQ(got[i].count, want[i].count) << what;
+    EXPECT_DOUBLE_EQ(got[i].min, want[i].min) << what;
+    EXPECT_DOUBLE_EQ(got[i].max, want[i].max) << what;
+    EXPECT_NEAR(got[i].sum, want[i].sum, 1e-6 * (1 + std::abs(want[i].sum))) << what;
+  }
+}
+
+// Late readings, duplicates (a number replaced by a text and back), text and bools, random ranges
+// with partial hours at both ends: the hourly rollups must agree with a brute-force aggregate.
+TEST_P(SeriesBackendTest, AggregateMatchesBruteForce) {
+  std::mt19937_64 rng(42);
+  Brute brute;
+  std::vector<Reading> batch;
+  const int n = 900;
+  for (int i = 0; i < n; ++i) {
+    TimeMs ts = kT0 + i * 5 * kMin + static_cast<TimeMs>(rng() % 1000);
+    if (rng() % 10 == 0) ts -= static_cast<TimeMs>(rng() % (6 * kHourMs));      // late
+    if (rng() % 15 == 0 && !brute.pts.empty()) ts = brute.pts.rbegin()->first;  // duplicate
+    Value v = std::uniform_real_distribution<double>(-20, 40)(rng);
+    bool numeric = true;
+    if (rng() % 40 == 0) {
+      v = std::string("text");
+      numeric = false;
+    } else if (rng() % 40 == 0) {
+      v = true;
+      numeric = false;
+    }
+    brute.pts[ts] = {numeric, numeric ? std::get<double>(v) : 0};
+    batch.push_back(R(1, "x", ts, v));
+    batch.push_back(R(2, "x", ts, 1.0));  // noise in another series
+    if (batch.size() >= 1 + rng() % 60) Put(std::exchange(batch, {}));
+  }
+  Put(std::exchange(batch, {}));
+  auto compare = [&](const std::string& phase) {
+    const TimeMs buckets[] = {kHourMs, 24 * kHourMs, 10 * kMin, 2 * kHourMs};
+    const TimeMs span = static_cast<TimeMs>(n) * 5 * kMin;
+    for (TimeMs bucket : buckets) {
+      for (int k = 0; k < 6; ++k) {
+        TimeMs from = kT0 - kHourMs + static_cast<TimeMs>(rng() % static_cast<uint64_t>(span));
+        TimeMs to = from + static_cast<TimeMs>(rng() % static_cast<uint64_t>(span));
+        if (k == 0) {
+          from = kT0 - 10 * kHourMs;
+          to = kT0 + span + kHourMs;
+        }
+        auto got = s().Aggregate({1, "x", from, to, bucket});
+        ASSERT_TRUE(got.ok()) << got.status().message();
+        ExpectSame(*got, brute.Agg(from, to, bucket),
+                   phase + " bucket=" + std::to_string(bucket) + " from=" + std::to_string(from));
+      }
+    }
+    ASSERT_EQ(All(1, "x").size(), brute.pts.size()) << phase;
+  };
+  compare("open");
+  Reopen();
+  compare("reopened");
+}
+
+TEST_P(SeriesBackendTest, LatestSeriesIdsAndUnits) {
+  Put({R(1, "a", kT0 + 10, 1.0, "m"), R(1, "b", kT0 + 10, std::string("x")),
+       R(2, "a", kT0 + 5, 5.0)});
+  Put({R(1, "a", kT0 + 20, 2.0, "m"), R(1, "b", kT0 + 5, std::string("older"))});
+  auto check = [&](const std::string& phase) {
+    auto l = s().Latest({1, 2, 99});
+    ASSERT_TRUE(l.ok()) << l.status().message();
+    std::map<std::pair<Id, std::string>, Reading> by;
+    for (auto& r : *l) by[{r.device_id, r.key}] = r;
+    ASSERT_EQ(by.size(), 3u) << phase;
+    const Reading& a1 = by[{1, "a"}];
+    const Reading& b1 = by[{1, "b"}];
+    const Reading& a2 = by[{2, "a"}];
+    EXPECT_EQ(std::get<double>(a1.value), 2.0) << phase;
+    EXPECT_EQ(a1.unit, "m") << phase;
+    EXPECT_EQ(std::get<std::string>(b1.value), "x") << phase;
+    EXPECT_EQ(a2.ts, kT0 + 5) << phase;
+    auto listed = s().ListSeries({1, 2, 99});
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->size(), 3u);
+    EXPECT_LT(listed->at(0).id, listed->at(1).id);
+    EXPECT_LT(listed->at(1).id, listed->at(2).id);
+    auto one = s().GetSeries(SeriesId(1, "a"));
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->unit, "m");
+    ASSERT_TRUE(one->latest.has_value());
+    EXPECT_EQ(one->latest->ts, kT0 + 20);
+    EXPECT_EQ(s().GetSeries(987654).status().code(), Code::kNotFound);
+  };
+  check("open");
+  const int64_t a1 = SeriesId(1, "a");
+  Reopen();
+  check("reopened");
+  EXPECT_EQ(SeriesId(1, "a"), a1);
+  // A unit set on the series, then a reading with another unit changes it again.
+  ASSERT_TRUE(s().SetSeriesUnit(a1, "cm").ok());
+  EXPECT_EQ(s().GetSeries(a1)->unit, "cm");
+  Put({R(1, "a", kT0 + 30, 3.0, "m")});
+  EXPECT_EQ(s().GetSeries(a1)->unit, "m");
+  EXPECT_EQ(s().SetSeriesUnit(987654, "x").code(), Code::kNotFound);
+}
+
+TEST_P(SeriesBackendTest, CreateSeriesBeforeReadings) {
+  bool created = false;
+  auto made = s().CreateSeries(5, "flow", "l/s", &created);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  EXPECT_TRUE(created);
+  EXPECT_FALSE(made->latest.has_value());
+  auto again = s().CreateSeries(5, "flow", "other", &created);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again->id, made->id);
+  EXPECT_EQ(again->unit, "l/s");
+  Put({R(5, "flow", kT0, 2.5)});
+  EXPECT_EQ(SeriesId(5, "flow"), made->id);
+  EXPECT_EQ(s().GetSeries(made->id)->latest->ts, kT0);
+}
+
+TEST_P(SeriesBackendTest, DeleteReadingsAndSeries) {
+  std::vector<Reading> rs;
+  for (int i = 0; i < 12; ++i) rs.push_back(R(1, "v", kT0 + i * 10 * kMin, 1.0 * i));
+  rs.push_back(R(1, "w", kT0, 7.0));
+  Put(rs);
+  const int64_t v = SeriesId(1, "v"), w = SeriesId(1, "w");
+  // Remove 00:30..01:10 and the newest: the aggregate, the readings and the latest follow.
+  ASSERT_TRUE(s().DeleteReadings(v, kT0 + 30 * kMin, kT0 + 70 * kMin).ok());
+  ASSERT_TRUE(s().DeleteReadings(v, kT0 + 110 * kMin, kT0 + 110 * kMin).ok());
+  auto check = [&](const std::string& phase) {
+    std::vector<TimeMs> want = {
+        kT0, kT0 + 10 * kMin, kT0 + 20 * kMin, kT0 + 80 * kMin, kT0 + 90 * kMin, kT0 + 100 * kMin};
+    std::vector<TimeMs> got;
+    for (const Reading& r : All(1, "v")) got.insert(got.begin(), r.ts);
+    EXPECT_EQ(got, want) << phase;
+    auto agg = s().Aggregate({1, "v", kT0, kT0 + 2 * kHourMs - 1, kHourMs});
+    ASSERT_TRUE(agg.ok());
+    ASSERT_EQ(agg->size(), 2u) << phase;
+    EXPECT_EQ(agg->at(0).count, 3);
+    EXPECT_DOUBLE_EQ(agg->at(0).sum, 0 + 1 + 2);
+    EXPECT_EQ(agg->at(1).count, 3);
+    EXPECT_DOUBLE_EQ(agg->at(1).max, 10);
+    EXPECT_EQ(s().GetSeries(v)->latest->ts, kT0 + 100 * kMin) << phase;
+  };
+  check("open");
+  Reopen();
+  check("reopened");
+  EXPECT_EQ(s().DeleteReadings(987654, 0, 1).code(), Code::kNotFound);
+
+  ASSERT_TRUE(s().DeleteSeries(w).ok());
+  EXPECT_EQ(s().GetSeries(w).status().code(), Code::kNotFound);
+  EXPECT_TRUE(All(1, "w").empty());
+  EXPECT_EQ(s().DeleteSeries(w).code(), Code::kNotFound);
+  Put({R(1, "w", kT0 + 1, 8.0)});  // a new series, never the old id
+  const int64_t w2 = SeriesId(1, "w");
+  EXPECT_NE(w2, 0);
+  EXPECT_NE(w2, w);
+  EXPECT_EQ(All(1, "w").size(), 1u);
+  EXPECT_EQ(s().Aggregate({1, "w", kT0, kT0 + kHourMs, kHourMs})->at(0).count, 1);
+}
+
+TEST_P(SeriesBackendTest, ConcurrentAppendAndQuery) {
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) {
+      auto rs = All(1, "c");
+      // Timestamps are unique and written in order: any snapshot is a prefix.
+      for (size_t i = 0; i < rs.size(); ++i)
+        ASSERT_EQ(rs[i].ts, kT0 + static_cast<TimeMs>(rs.size() - 1 - i));
+    }
+  });
+  int pending = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  for (int b = 0; b < 100; ++b) {
+    IngestBatch batch;
+    for (int j = 0; j < 37; ++j) batch.readings.push_back(R(1, "c", kT0 + b * 37 + j, 1.0 * j));
+    {
+      std::unique_lock lk(mu);
+      ++pending;
+    }
+    s().AppendAsync(std::move(batch), [&, b](Status st) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      // Called after the commit: this batch's readings are visible.
+      if (b == 99 && postgres()) {
+        EXPECT_EQ(All(1, "c").size(), 3700u);
+      }
+      std::lock_guard lk(mu);
+      --pending;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return pending == 0; });
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(All(1, "c").size(), 3700u);
+}
+
+TEST_P(SeriesBackendTest, BackPressureAnswersUnavailable) {
+  max_queue_batches_ = 1;
+  Reopen();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  IngestBatch b0;
+  b0.readings.push_back(R(1, "k", kT0, 1.0));
+  s().AppendAsync(std::move(b0), [&](Status) {
+    std::unique_lock lk(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+  });
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return entered; }));
+  }
+  int queued_ok = 0;
+  IngestBatch b1;
+  b1.readings.push_back(R(1, "k", kT0 + 1, 2.0));
+  s().AppendAsync(std::move(b1), [&](Status st) {
+    std::lock_guard lk(mu);
+    queued_ok = st.ok() ? 1 : -1;
+    cv.notify_all();
+  });
+  Status third;
+  IngestBatch b2;
+  b2.readings.push_back(R(1, "k", kT0 + 2, 3.0));
+  s().AppendAsync(std::move(b2), [&](Status st) { third = st; });
+  EXPECT_EQ(third.code(), Code::kUnavailable);
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return queued_ok != 0; }));
+    EXPECT_EQ(queued_ok, 1);
+  }
+  EXPECT_EQ(All(1).size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SeriesBackendTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+// PostgreSQL only: the layout and what is not built yet.
+class PostgresSeriesTest : public SeriesBackendTest {};
+
+TEST_P(PostgresSeriesTest, MonthlyPartitionsAreCreatedForOldAndFutureReadings) {
+  Put({R(1, "v", kT0 - 400LL * 24 * kHourMs, 1.0), R(1, "v", kT0, 2.0),
+       R(1, "v", kT0 + 800LL * 24 * kHourMs, 3.0)});
+  const std::string db = url_.substr(url_.rfind('/') + 1);
+  auto* pg = SharedPostgres::Get();
+  EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings_p202211"), "1");
+  EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings_p202401"), "1");
+  EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings_p202603"), "1");
+  EXPECT_EQ(All(1, "v").size(), 3u);
+}
+
+TEST_P(PostgresSeriesTest, UnfinishedMethodsSaySo) {
+  auto e = s().EraseRawMessages(1, 0, 1);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("not implemented on PostgreSQL yet"), std::string::npos);
+  auto r = s().ApplyRetention({1}, RetentionCutoffs{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("not implemented on PostgreSQL yet"), std::string::npos);
+  IngestBatch b;
+  b.share_app_id = 3;
+  b.messages.push_back(testing::JsonMessage(1, kT0, "{}"));
+  Status st = s().Append(std::move(b));
+  EXPECT_NE(st.message().find("not implemented on PostgreSQL yet"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace bysans
