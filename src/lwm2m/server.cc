@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "lwm2m/observe.h"
 #include "lwm2m/operation.h"
 #include "lwm2m/readings.h"
 #include "lwm2m/registration.h"
@@ -91,7 +92,7 @@ coap::CoapAnswer Lwm2mServer::Register(const coap::CoapRequest& r,
   reg.registered_ms = now;
   reg.updated_ms = now;
   if (Status st = store_.PutRegistration(reg); !st.ok()) return Error(st);
-  Remember(reg, r.device, std::move(peer), r.peer);
+  Remember(reg, r.device, std::move(peer), r.peer, true);
   spdlog::info("lwm2m: device {} registered as \"{}\" (lifetime {} s{})", reg.device_id,
                reg.endpoint, reg.lifetime_s, reg.queue_mode ? ", queue mode" : "");
   coap::CoapAnswer a = Answer(201);
@@ -139,7 +140,7 @@ coap::CoapAnswer Lwm2mServer::Update(const coap::CoapRequest& r,
   }
   reg->updated_ms = clock_.NowMs();
   if (Status st = store_.PutRegistration(*reg); !st.ok()) return Error(st);
-  Remember(*reg, r.device, std::move(peer), r.peer);
+  Remember(*reg, r.device, std::move(peer), r.peer, false);
   return Answer(204);
 }
 
@@ -189,10 +190,17 @@ std::shared_ptr<const Device> Lwm2mServer::RegisteredPeer(const coap::CoapReques
 }
 
 void Lwm2mServer::Remember(const Lwm2mRegistration& reg, std::shared_ptr<const Device> device,
-                           std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key) {
+                           std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key,
+                           bool fresh) {
   const TimeMs now = clock_.NowMs();
   Session& s = sessions_[reg.device_id];
   if (device) s.device = std::move(device);
+  // A new Register, another endpoint or other objects: the observations are made anew.
+  if (fresh || s.peer_key != peer_key || s.objects != reg.objects) {
+    CancelObservations(s);
+    s.observe_due = true;
+  }
+  s.objects = reg.objects;
   if (!s.peer_key.empty() && s.peer_key != peer_key) peer_devices_.erase(s.peer_key);
   s.peer = std::move(peer);
   s.peer_key = peer_key;
@@ -205,6 +213,7 @@ void Lwm2mServer::Remember(const Lwm2mRegistration& reg, std::shared_ptr<const D
 void Lwm2mServer::Forget(Id device_id) {
   auto it = sessions_.find(device_id);
   if (it == sessions_.end()) return;
+  CancelObservations(it->second);
   peer_devices_.erase(it->second.peer_key);
   sessions_.erase(it);
 }
@@ -216,6 +225,9 @@ void Lwm2mServer::Tick() {
     if (s.expires_ms < now) expired.push_back(id);
   for (Id id : expired) Forget(id);
   if (sessions_.empty()) return;
+  for (auto& [id, s] : sessions_) {
+    if (s.observe_due && (!s.queue_mode || s.awake_until_ms >= now)) SyncObservations(id, s);
+  }
   auto open = store_.OpenOperations(opts_.max_open_operations);
   if (!open.ok()) {
     spdlog::warn("lwm2m: cannot read the pending operations: {}", open.status().message());
@@ -261,6 +273,85 @@ void Lwm2mServer::Dispatch(Lwm2mOperation op, Session& session) {
     busy_devices_.erase(device);
     if (MarkFailed(op, sent.message(), now).ok()) (void)store_.UpdateOperation(op);
   }
+}
+
+void Lwm2mServer::SyncObservations(Id device_id, Session& session) {
+  session.observe_due = false;
+  if (!opts_.observe || !sink_ || !session.peer) return;
+  for (const std::string& path : ObservedPaths(session.objects)) {
+    if (!session.observations.count(path)) StartObservation(device_id, session, path);
+  }
+}
+
+void Lwm2mServer::StartObservation(Id device_id, Session& session, const std::string& path) {
+  coap::OutgoingRequest req;
+  req.method = coap::Method::kGet;
+  auto ids = ParsePath(path);
+  if (!ids.ok()) return;
+  for (int id : *ids) req.path.push_back(std::to_string(id));
+  req.accept = kSenmlCbor;
+  req.keep_for_notifications = true;
+  Observation o;
+  o.serial = next_serial_++;
+  o.peer = session.peer;
+  o.since_ms = clock_.NowMs();
+  const uint64_t serial = o.serial;
+  Status sent = o.peer->Send(
+      req,
+      [this, device_id, path, serial](const coap::PeerResponse& resp) {
+        OnNotification(device_id, path, serial, resp);
+      },
+      &o.token);
+  if (!sent.ok()) {
+    spdlog::warn("lwm2m: cannot observe {} of device {}: {}", path, device_id, sent.message());
+    return;
+  }
+  session.observations[path] = std::move(o);
+}
+
+void Lwm2mServer::CancelObservations(Session& session) {
+  for (auto& [path, o] : session.observations) o.peer->CancelObserve(o.token);
+  session.observations.clear();
+}
+
+void Lwm2mServer::OnNotification(Id device_id, const std::string& path, uint64_t serial,
+                                 const coap::PeerResponse& resp) {
+  auto s = sessions_.find(device_id);
+  if (s == sessions_.end()) return;
+  auto o = s->second.observations.find(path);
+  if (o == s->second.observations.end() || o->second.serial != serial) return;
+  Observation& obs = o->second;
+  bool ended = !resp.notification;
+  if (resp.code == 0) {
+    spdlog::info("lwm2m: observation of {} on device {} ended: {}", path, device_id, resp.error);
+  } else if (resp.code / 100 != 2) {
+    spdlog::info("lwm2m: device {} answered {}.{:02d} for {}: notification dropped", device_id,
+                 resp.code / 100, resp.code % 100, path);
+  } else {
+    const TimeMs now = clock_.NowMs();
+    auto readings = ParseNotification(resp.content_format, resp.payload, path, device_id, now);
+    if (!readings.ok()) {
+      spdlog::info("lwm2m: notification of {} from device {} dropped: {}", path, device_id,
+                   readings.status().message());
+    } else {
+      ++obs.notifications;
+      obs.last_ms = now;
+      pipeline::Uplink up;
+      up.device = s->second.device;  // always the session's device
+      up.raw.device_id = device_id;
+      up.raw.received_ms = now;
+      up.raw.transport = Transport::kHttp;
+      up.raw.content_type = NotificationContentType(resp.content_format);
+      up.raw.payload = resp.payload;
+      up.raw.decode_status = DecodeStatus::kNone;
+      up.readings = std::move(*readings);
+      up.skip_decode = true;
+      sink_(std::move(up));
+    }
+    if (ended)
+      spdlog::info("lwm2m: device {} answered {} without Observe: not observed", device_id, path);
+  }
+  if (ended) s->second.observations.erase(o);
 }
 
 void Lwm2mServer::Shutdown() {
