@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -55,6 +57,7 @@ class Lwm2mServer final : public coap::CoapExtension {
     TimeMs since_ms = 0;
     int64_t notifications = 0;
     TimeMs last_ms = 0;
+    std::optional<Lwm2mOperation> op;  // an API observe, done by the first response
   };
   struct Session {
     std::shared_ptr<const Device> device;  // as identified at Register
@@ -66,6 +69,8 @@ class Lwm2mServer final : public coap::CoapExtension {
     std::string objects;                              // "/3303/0,/3/0" (ObjectsText)
     bool observe_due = false;                         // observations to (re)make at the next tick
     std::map<std::string, Observation> observations;  // by path ("/3303/0")
+    std::set<std::string> api_observed;               // paths observed through the API as well
+    std::set<std::string> api_cancelled;              // paths the API cancelled: not observed again
   };
 
   coap::CoapAnswer Register(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
@@ -83,8 +88,14 @@ class Lwm2mServer final : public coap::CoapExtension {
   // Observations: made for ObservedPaths(objects) when the device can be reached, all cancelled
   // when it re-registers from elsewhere, de-registers or expires.
   void SyncObservations(Id device_id, Session& session);
-  void StartObservation(Id device_id, Session& session, const std::string& path);
-  void CancelObservations(Session& session);
+  void StartObservation(Id device_id, Session& session, const std::string& path,
+                        std::optional<Lwm2mOperation> op = std::nullopt);
+  // Ends one (true if there was one) or all; the device's next notification is reset.
+  bool EndObservation(Id device_id, Session& session, const std::string& path);
+  void CancelObservations(Id device_id, Session& session);
+  // The API's observe and cancel-observe operations.
+  void ObserveOperation(Lwm2mOperation op, Id device_id, Session& session);
+  void FinishOperation(Lwm2mOperation& op, const coap::PeerResponse& response);
   void OnNotification(Id device_id, const std::string& path, uint64_t serial,
                       const coap::PeerResponse& response);
 

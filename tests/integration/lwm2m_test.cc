@@ -398,5 +398,94 @@ TEST_F(Lwm2mTest, BatteryIsObservedAsPlainText) {
   EXPECT_EQ(b[0]["unit"], "%");
 }
 
+TEST_F(Lwm2mTest, ObserveAndCancelObserveThroughTheApi) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(20.0);
+  ASSERT_EQ(c.Register({"ep=api-observed", "k=" + d.ingest_key}, "</1/0>,</3303/0>").code, 201);
+  ASSERT_TRUE(c.WaitObserved("3303/0", 5000));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 1, c).size(), 1u);
+  EXPECT_TRUE(c.Notify("3303/0", TemperatureCbor(21.0)));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 2, c).size(), 2u);
+  // GET .../lwm2m shows the observation with its count and last time.
+  json obs = Registration(d)["observations"];
+  ASSERT_EQ(obs.size(), 1u) << obs;
+  EXPECT_EQ(obs[0]["path"], "/3303/0");
+  EXPECT_EQ(obs[0]["notifications"], 2);
+  EXPECT_TRUE(obs[0]["lastAt"].is_string());
+  EXPECT_TRUE(obs[0]["since"].is_string());
+
+  // cancel-observe: done at the next tick; the next notification is reset and not stored.
+  json cancel = QueueOperation(d, {{"kind", "cancel-observe"}, {"path", "/3303/0"}});
+  json done = WaitForOperation(d, cancel["id"], c);
+  ASSERT_FALSE(done.is_null()) << Operations(d);
+  EXPECT_EQ(done["state"], "done");
+  EXPECT_EQ(done["result"], "observation cancelled");
+  EXPECT_TRUE(Registration(d)["observations"].empty());
+  EXPECT_FALSE(c.Notify("3303/0", TemperatureCbor(50.0), 1000));
+  c.Pump(300);
+  EXPECT_EQ(ReadingsOf(d, "temperature").size(), 2u);
+
+  // observe: the server observes again; the first response finishes the operation (2.05).
+  c.observable["3303/0"] = TemperatureCbor(22.0);
+  json observe = QueueOperation(d, {{"kind", "observe"}, {"path", "/3303/0"}});
+  done = WaitForOperation(d, observe["id"], c);
+  ASSERT_FALSE(done.is_null()) << Operations(d);
+  EXPECT_EQ(done["state"], "done");
+  EXPECT_EQ(done["resultCode"], "2.05");
+  EXPECT_EQ(c.observe_requests().size(), 2u);
+  ASSERT_TRUE(c.Observed("3303/0"));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 3, c).size(), 3u);
+  EXPECT_TRUE(c.Notify("3303/0", TemperatureCbor(23.0)));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 4, c).size(), 4u);
+  EXPECT_EQ(Registration(d)["observations"].size(), 1u);
+  // De-registered: no observation is shown (nor kept).
+  ASSERT_EQ(c.Deregister().code, 202);
+  EXPECT_FALSE(c.Notify("3303/0", TemperatureCbor(24.0), 1000));
+}
+
+TEST_F(Lwm2mTest, QueueModeDeviceIsObservedOnlyWhenAwake) {
+  DeviceHandle d = CreateHttpDevice("Esbjerg");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(12.5);
+  // Nothing to observe at registration (</1/0> only); then it sleeps (1.5 s awake window).
+  ASSERT_EQ(c.Register({"ep=sleepy", "lwm2m=1.1", "b=U", "Q", "k=" + d.ingest_key}, "</1/0>").code,
+            201);
+  c.Pump(2500);
+  json observe = QueueOperation(d, {{"kind", "observe"}, {"path", "/3303/0"}});
+  c.Pump(3000);
+  EXPECT_TRUE(c.observe_requests().empty()) << "asleep: not observed";
+  EXPECT_EQ(Operations(d)[0]["state"], "queued");
+  // It wakes (an Update): observed, the first response stored.
+  ASSERT_EQ(c.Update().code, 204);
+  ASSERT_TRUE(c.WaitObserved("3303/0", 5000));
+  json done = WaitForOperation(d, observe["id"], c);
+  ASSERT_FALSE(done.is_null()) << Operations(d);
+  EXPECT_EQ(done["resultCode"], "2.05");
+  json t = WaitReadings(*this, d, "temperature", 1, c);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_DOUBLE_EQ(t[0]["value"].get<double>(), 12.5);
+}
+
+class Lwm2mObserveOffTest : public Lwm2mTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
+                   "BYSANS_COAP_LWM2M_OBSERVE=false"};
+    StartServer();
+    port_ = PortOf("coap.url");
+    ASSERT_GT(port_, 0);
+  }
+};
+
+TEST_F(Lwm2mObserveOffTest, NothingIsObservedWhenSwitchedOff) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(20.0);
+  ASSERT_EQ(c.Register({"ep=unobserved", "k=" + d.ingest_key}, "</3303/0>").code, 201);
+  EXPECT_FALSE(c.WaitObserved("3303/0", 2500));
+  EXPECT_TRUE(c.observe_requests().empty());
+}
+
 }  // namespace
 }  // namespace bysans::testing
