@@ -1,7 +1,9 @@
 // /api/v1/devices/{id}/lwm2m — a device's LwM2M registration (issue 20, lwm2m/README.md):
 // GET shows it (viewers may read; "registered" is false once the lifetime ran out), and
 // /lwm2m/operations queues a Read, Write or Execute of a path (editors and admins) that the CoAP
-// server sends when the device can be reached, and lists them with their state and result.
+// server sends when the device can be reached, and lists them with their state and result;
+// an observe or cancel-observe of a path starts or ends an observation (notifications become
+// readings), and GET shows the active observations.
 #include "api/common.h"
 #include "core/time_format.h"
 #include "lwm2m/operation.h"
@@ -44,8 +46,10 @@ json ToJson(const Lwm2mOperation& op) {
               {"state", Lwm2mOpStateName(op.state)},
               {"createdAt", FormatRfc3339(op.created_ms)},
               {"updatedAt", FormatRfc3339(op.updated_ms)}};
-  if (op.kind != Lwm2mOpKind::kRead) out["value"] = op.value;
-  if (op.state == Lwm2mOpState::kDone) {
+  if (op.kind == Lwm2mOpKind::kWrite || op.kind == Lwm2mOpKind::kExecute) out["value"] = op.value;
+  // A cancel-observe is done without a device's answer: no result code.
+  if (op.state == Lwm2mOpState::kDone && op.result_code == 0) out["result"] = op.result_payload;
+  if (op.state == Lwm2mOpState::kDone && op.result_code != 0) {
     out["resultCode"] = std::to_string(op.result_code / 100) + "." +
                         (op.result_code % 100 < 10 ? "0" : "") +
                         std::to_string(op.result_code % 100);
@@ -60,7 +64,16 @@ Result<http::Response> GetRegistration(ApiContext& ctx, http::Request& req,
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(Lwm2mRegistration r, ctx.store.lwm2m().GetRegistration(d.id));
-  return Json(200, ToJson(r, ctx.clock.NowMs()));
+  json out = ToJson(r, ctx.clock.NowMs());
+  BYSANS_ASSIGN_OR_RETURN(auto observations, ctx.store.lwm2m().ListObservations(d.id));
+  out["observations"] = json::array();
+  for (const Lwm2mObservation& o : observations) {
+    json j = {
+        {"path", o.path}, {"since", FormatRfc3339(o.since_ms)}, {"notifications", o.notifications}};
+    j["lastAt"] = o.last_ms ? json(FormatRfc3339(o.last_ms)) : json(nullptr);
+    out["observations"].push_back(std::move(j));
+  }
+  return Json(200, out);
 }
 
 Result<http::Response> QueueOperation(ApiContext& ctx, http::Request& req,
@@ -108,10 +121,11 @@ void RegisterLwm2mRoutes(http::Router& router, ApiContext& ctx) {
     return [&ctx, fn](http::Request& req, const auth::Principal& p) { return fn(ctx, req, p); };
   };
   AddAuthed(router, ctx, "GET", "/api/v1/devices/{id}/lwm2m",
-            "The device's LwM2M registration (endpoint, lifetime, binding, objects)",
+            "The device's LwM2M registration (endpoint, lifetime, binding, objects, observations)",
             bind(GetRegistration));
   AddAuthed(router, ctx, "POST", "/api/v1/devices/{id}/lwm2m/operations",
-            "Queue an LwM2M read, write or execute of a path ({\"kind\", \"path\", \"value\"})",
+            "Queue an LwM2M read, write, execute, observe or cancel-observe of a path ({\"kind\", "
+            "\"path\", \"value\"})",
             bind(QueueOperation));
   AddAuthed(router, ctx, "GET", "/api/v1/devices/{id}/lwm2m/operations",
             "The device's LwM2M operations, newest first, with state and result",

@@ -764,18 +764,27 @@ json Components() {
            {"createdAt", Time()},
            {"key", {{"type", "string"}, {"description", "the pre-shared key; shown once"}}}});
   // api/lwm2m.cc (issue 20): a device's LwM2M registration and its server-initiated operations.
-  s["Lwm2mRegistration"] = Obj({{"deviceId", Int()},
-                                {"registered", Bool()},
-                                {"endpoint", Str()},
-                                {"lifetime", Int()},
-                                {"binding", Str()},
-                                {"queueMode", Bool()},
-                                {"lwm2mVersion", Str()},
-                                {"objects", {{"type", "array"}, {"items", Str()}}},
-                                {"registeredAt", Time()},
-                                {"updatedAt", Time()},
-                                {"expiresAt", Time()}});
-  json op_kind = {{"type", "string"}, {"enum", {"read", "write", "execute"}}};
+  s["Lwm2mRegistration"] =
+      Obj({{"deviceId", Int()},
+           {"registered", Bool()},
+           {"endpoint", Str()},
+           {"lifetime", Int()},
+           {"binding", Str()},
+           {"queueMode", Bool()},
+           {"lwm2mVersion", Str()},
+           {"objects", {{"type", "array"}, {"items", Str()}}},
+           {"registeredAt", Time()},
+           {"updatedAt", Time()},
+           {"expiresAt", Time()},
+           {"observations", {{"type", "array"}, {"items", Ref("Lwm2mObservation")}}}});
+  // An active observation: its notifications become readings (lwm2m/README.md).
+  s["Lwm2mObservation"] =
+      Obj({{"path", {{"type", "string"}, {"example", "/3303/0"}}},
+           {"since", Time()},
+           {"notifications", Int()},
+           {"lastAt", {{"type", "string"}, {"format", "date-time"}, {"nullable", true}}}});
+  json op_kind = {{"type", "string"},
+                  {"enum", {"read", "write", "execute", "observe", "cancel-observe"}}};
   s["Lwm2mOperationInput"] = Obj(
       {{"kind", op_kind}, {"path", {{"type", "string"}, {"example", "/3/0/4"}}}, {"value", Str()}});
   s["Lwm2mOperation"] = Obj(

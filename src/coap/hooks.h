@@ -53,12 +53,19 @@ struct OutgoingRequest {
   int content_format = -1;        // of the payload; -1 = none
   int accept = -1;                // -1 = none
   std::string payload;
+  // Observe=0 (RFC 7641 register): the (session, token) mapping is kept while the device's
+  // responses carry an Observe option, so `done` runs for the first response and for every
+  // notification until CancelObserve, a response without Observe, or a failure (code 0).
+  bool keep_for_notifications = false;
 };
 struct PeerResponse {
   int code = 0;  // class * 100 + detail; 0 = no answer (retransmissions exhausted, reset)
   int content_format = -1;
   std::string payload;
   std::string error;  // why there is no answer
+  // It carried an Observe option and the request kept its mapping (keep_for_notifications):
+  // more notifications may follow. False on the last call for the request.
+  bool notification = false;
 };
 
 // The session a request came on; keeps it alive while held. On the CoAP thread only.
@@ -69,6 +76,12 @@ class CoapPeer {
   // failure (code 0). Errors: the session is gone (the server stopped).
   virtual Status Send(const OutgoingRequest& request,
                       std::function<void(const PeerResponse&)> done) = 0;
+  // As Send; on success *token is the request's token (the handle of an observation).
+  virtual Status Send(const OutgoingRequest& request, std::function<void(const PeerResponse&)> done,
+                      std::string* token) = 0;
+  // Forgets an observation (keep_for_notifications) by its token, without calling its `done`:
+  // the device's next notification on it is answered with a reset (RFC 7641 §3.6).
+  virtual void CancelObserve(const std::string& token) = 0;
 };
 
 class CoapExtension {

@@ -192,6 +192,8 @@ struct CoapServer::Impl {
   std::unordered_set<Peer*> peers;
   std::shared_ptr<CoapPeer> MakePeer(coap_session_t* session);  // after Peer
   std::unordered_map<std::string, std::function<void(const PeerResponse&)>> outgoing;
+  // Keys of `outgoing` kept for notifications (OutgoingRequest::keep_for_notifications).
+  std::unordered_set<std::string> observing;
   TimeMs next_tick_ms = 0;
 
   Impl(CoapOptions o, std::shared_ptr<ingest::DeviceKeyCache> k, pipeline::Pipeline& p, Metrics& m,
@@ -581,11 +583,23 @@ struct CoapServer::Impl {
   static coap_response_t OnResponse(coap_session_t* session, const coap_pdu_t*,
                                     const coap_pdu_t* received, const coap_mid_t) {
     auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
-    auto it = self->outgoing.find(OutgoingKey(session, coap_pdu_get_token(received)));
-    if (it == self->outgoing.end()) return COAP_RESPONSE_OK;
-    auto done = std::move(it->second);
-    self->outgoing.erase(it);
+    const std::string key = OutgoingKey(session, coap_pdu_get_token(received));
+    coap_opt_iterator_t observe_it;
+    const bool observe = coap_check_option(received, COAP_OPTION_OBSERVE, &observe_it) != nullptr;
+    auto it = self->outgoing.find(key);
+    // A notification of an observation that is not ours (cancelled, or never made): libcoap
+    // answers it with a reset, which ends it at the device (RFC 7641 §3.6).
+    if (it == self->outgoing.end()) return observe ? COAP_RESPONSE_FAIL : COAP_RESPONSE_OK;
     PeerResponse r;
+    r.notification = observe && self->observing.count(key);
+    std::function<void(const PeerResponse&)> done;
+    if (r.notification) {
+      done = it->second;  // `done` may cancel the observation
+    } else {
+      done = std::move(it->second);
+      self->outgoing.erase(it);
+      self->observing.erase(key);
+    }
     const int code = static_cast<int>(coap_pdu_get_code(received));
     r.code = (code >> 5) * 100 + (code & 0x1f);
     coap_opt_iterator_t oi;
@@ -606,6 +620,7 @@ struct CoapServer::Impl {
     auto it = outgoing.find(OutgoingKey(session, coap_pdu_get_token(sent)));
     if (it == outgoing.end()) return;
     auto done = std::move(it->second);
+    observing.erase(it->first);
     outgoing.erase(it);
     PeerResponse r;
     r.error = reason == COAP_NACK_RST ? "the device answered with a reset"
@@ -755,6 +770,17 @@ struct CoapServer::Impl::Peer final : CoapPeer {
   }
 
   Status Send(const OutgoingRequest& req, std::function<void(const PeerResponse&)> done) override {
+    return Send(req, std::move(done), nullptr);
+  }
+  void CancelObserve(const std::string& token) override {
+    if (!session || !server) return;
+    const std::string key = OutgoingKey(
+        session, coap_bin_const_t{token.size(), reinterpret_cast<const uint8_t*>(token.data())});
+    server->outgoing.erase(key);
+    server->observing.erase(key);
+  }
+  Status Send(const OutgoingRequest& req, std::function<void(const PeerResponse&)> done,
+              std::string* token_out) override {
     if (!session || !server) return Status(Code::kUnavailable, "the device's session is closed");
     coap_pdu_t* pdu =
         coap_pdu_init(COAP_MESSAGE_CON, static_cast<coap_pdu_code_t>(req.method),
@@ -764,10 +790,12 @@ struct CoapServer::Impl::Peer final : CoapPeer {
     size_t token_len = 0;
     coap_session_new_token(session, &token_len, token);
     coap_add_token(pdu, token_len, token);
+    uint8_t buf[4];
+    if (req.keep_for_notifications)  // Observe=0 (register); option 6 goes before Uri-Path (11)
+      coap_add_option(pdu, COAP_OPTION_OBSERVE, coap_encode_var_safe(buf, sizeof buf, 0), buf);
     for (const std::string& seg : req.path)
       coap_add_option(pdu, COAP_OPTION_URI_PATH, seg.size(),
                       reinterpret_cast<const uint8_t*>(seg.data()));
-    uint8_t buf[4];
     if (req.content_format >= 0)
       coap_add_option(
           pdu, COAP_OPTION_CONTENT_FORMAT,
@@ -780,10 +808,13 @@ struct CoapServer::Impl::Peer final : CoapPeer {
       coap_add_data(pdu, req.payload.size(), reinterpret_cast<const uint8_t*>(req.payload.data()));
     const std::string key = OutgoingKey(session, coap_bin_const_t{token_len, token});
     server->outgoing[key] = std::move(done);
+    if (req.keep_for_notifications) server->observing.insert(key);
     if (coap_send(session, pdu) == COAP_INVALID_MID) {
       server->outgoing.erase(key);
+      server->observing.erase(key);
       return Status(Code::kUnavailable, "coap: the request could not be sent");
     }
+    if (token_out) token_out->assign(reinterpret_cast<const char*>(token), token_len);
     return Status::Ok();
   }
 };
@@ -916,6 +947,7 @@ void CoapServer::Stop() {
   for (Impl::Peer* peer : m.peers) peer->Detach();
   m.peers.clear();
   m.outgoing.clear();
+  m.observing.clear();
   for (Pending* p : m.pending) {
     coap_session_release(p->session);
     delete p;

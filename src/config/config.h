@@ -62,6 +62,9 @@ struct Config {
   // LwM2M queue mode (src/lwm2m/README.md): how long after a queue-mode device spoke its pending
   // operations are still sent.
   int coap_lwm2m_awake_ms = 30'000;
+  // LwM2M Observe (src/lwm2m/README.md): observe registered sensor objects, notifications →
+  // readings.
+  bool coap_lwm2m_observe = true;
   int coap_piggyback_ms = 100;  // a commit within this long is answered on the ACK
 
   // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and

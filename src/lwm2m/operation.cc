@@ -32,7 +32,9 @@ Result<Lwm2mOpKind> ParseKind(std::string_view kind) {
   if (kind == "read") return Lwm2mOpKind::kRead;
   if (kind == "write") return Lwm2mOpKind::kWrite;
   if (kind == "execute") return Lwm2mOpKind::kExecute;
-  return InvalidArgument("kind must be read, write or execute");
+  if (kind == "observe") return Lwm2mOpKind::kObserve;
+  if (kind == "cancel-observe") return Lwm2mOpKind::kCancelObserve;
+  return InvalidArgument("kind must be read, write, execute, observe or cancel-observe");
 }
 
 Status ValidateOperation(Lwm2mOpKind kind, std::string_view path, std::string_view value) {
@@ -49,6 +51,10 @@ Status ValidateOperation(Lwm2mOpKind kind, std::string_view path, std::string_vi
     case Lwm2mOpKind::kExecute:
       if (ids.size() != 3)
         return InvalidArgument("an execute names a resource: /object/instance/resource");
+      return Status::Ok();
+    case Lwm2mOpKind::kObserve:
+    case Lwm2mOpKind::kCancelObserve:
+      if (!value.empty()) return InvalidArgument("an observe or cancel-observe takes no value");
       return Status::Ok();
   }
   return InvalidArgument("unknown operation kind");
@@ -75,6 +81,14 @@ coap::OutgoingRequest RequestFor(const Lwm2mOperation& op) {
     case Lwm2mOpKind::kExecute:
       r.method = coap::Method::kPost;
       r.payload = op.value;
+      break;
+    case Lwm2mOpKind::kObserve:  // GET with Observe=0, SenML CBOR preferred
+      r.method = coap::Method::kGet;
+      r.accept = 112;
+      r.keep_for_notifications = true;
+      break;
+    case Lwm2mOpKind::kCancelObserve:  // forgotten locally (Lwm2mServer), never sent
+      r.method = coap::Method::kGet;
       break;
   }
   return r;

@@ -18,17 +18,19 @@ namespace bysans::lwm2m {
 // instance). kInvalidArgument otherwise.
 Result<std::vector<int>> ParsePath(std::string_view path);
 
-// "read" | "write" | "execute". kInvalidArgument otherwise.
+// "read" | "write" | "execute" | "observe" | "cancel-observe". kInvalidArgument otherwise.
 Result<Lwm2mOpKind> ParseKind(std::string_view kind);
 
 // A new operation is valid: a read names an object, instance or resource; a write and an
 // execute name a resource (3 or 4 segments for a write, exactly 3 for an execute); a write has
-// a value of at most 512 bytes (an execute's arguments too).
+// a value of at most 512 bytes (an execute's arguments too); an observe and a cancel-observe
+// name any path and take no value.
 Status ValidateOperation(Lwm2mOpKind kind, std::string_view path, std::string_view value);
 
 // The CoAP request of an operation (Core §6.3, Transport §6.4.2 and §7.3): Read = GET of the
 // path; Write = PUT (replace) with the value as text/plain (Content-Format 0), which LwM2M 1.1
-// clients accept for a single resource; Execute = POST with the arguments as its payload.
+// clients accept for a single resource; Execute = POST with the arguments as its payload;
+// Observe = GET with Observe=0 and Accept SenML CBOR (keep_for_notifications).
 coap::OutgoingRequest RequestFor(const Lwm2mOperation& op);
 
 // The transitions. Sent: queued → sent. Answered: sent → done, with the device's code and

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "lwm2m/observe.h"
 #include "lwm2m/operation.h"
 #include "lwm2m/readings.h"
 #include "lwm2m/registration.h"
@@ -54,7 +55,11 @@ Status Unidentified(const coap::CoapRequest& r) {
 
 Lwm2mServer::Lwm2mServer(Lwm2mStore& store, Random& random, const Clock& clock,
                          Lwm2mOptions options)
-    : store_(store), random_(random), clock_(clock), opts_(options) {}
+    : store_(store), random_(random), clock_(clock), opts_(options) {
+  // Observations do not outlive the process: the ones recorded before a restart are gone.
+  if (Status st = store_.DeleteObservations(0); !st.ok())
+    spdlog::warn("lwm2m: cannot clear the recorded observations: {}", st.message());
+}
 
 coap::CoapAnswer Lwm2mServer::Handle(const coap::CoapRequest& r,
                                      std::shared_ptr<coap::CoapPeer> peer) {
@@ -91,7 +96,7 @@ coap::CoapAnswer Lwm2mServer::Register(const coap::CoapRequest& r,
   reg.registered_ms = now;
   reg.updated_ms = now;
   if (Status st = store_.PutRegistration(reg); !st.ok()) return Error(st);
-  Remember(reg, r.device, std::move(peer), r.peer);
+  Remember(reg, r.device, std::move(peer), r.peer, true);
   spdlog::info("lwm2m: device {} registered as \"{}\" (lifetime {} s{})", reg.device_id,
                reg.endpoint, reg.lifetime_s, reg.queue_mode ? ", queue mode" : "");
   coap::CoapAnswer a = Answer(201);
@@ -139,7 +144,7 @@ coap::CoapAnswer Lwm2mServer::Update(const coap::CoapRequest& r,
   }
   reg->updated_ms = clock_.NowMs();
   if (Status st = store_.PutRegistration(*reg); !st.ok()) return Error(st);
-  Remember(*reg, r.device, std::move(peer), r.peer);
+  Remember(*reg, r.device, std::move(peer), r.peer, false);
   return Answer(204);
 }
 
@@ -189,10 +194,17 @@ std::shared_ptr<const Device> Lwm2mServer::RegisteredPeer(const coap::CoapReques
 }
 
 void Lwm2mServer::Remember(const Lwm2mRegistration& reg, std::shared_ptr<const Device> device,
-                           std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key) {
+                           std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key,
+                           bool fresh) {
   const TimeMs now = clock_.NowMs();
   Session& s = sessions_[reg.device_id];
   if (device) s.device = std::move(device);
+  // A new Register, another endpoint or other objects: the observations are made anew.
+  if (fresh || s.peer_key != peer_key || s.objects != reg.objects) {
+    CancelObservations(reg.device_id, s);
+    s.observe_due = true;
+  }
+  s.objects = reg.objects;
   if (!s.peer_key.empty() && s.peer_key != peer_key) peer_devices_.erase(s.peer_key);
   s.peer = std::move(peer);
   s.peer_key = peer_key;
@@ -205,6 +217,7 @@ void Lwm2mServer::Remember(const Lwm2mRegistration& reg, std::shared_ptr<const D
 void Lwm2mServer::Forget(Id device_id) {
   auto it = sessions_.find(device_id);
   if (it == sessions_.end()) return;
+  CancelObservations(device_id, it->second);
   peer_devices_.erase(it->second.peer_key);
   sessions_.erase(it);
 }
@@ -216,6 +229,9 @@ void Lwm2mServer::Tick() {
     if (s.expires_ms < now) expired.push_back(id);
   for (Id id : expired) Forget(id);
   if (sessions_.empty()) return;
+  for (auto& [id, s] : sessions_) {
+    if (s.observe_due && (!s.queue_mode || s.awake_until_ms >= now)) SyncObservations(id, s);
+  }
   auto open = store_.OpenOperations(opts_.max_open_operations);
   if (!open.ok()) {
     spdlog::warn("lwm2m: cannot read the pending operations: {}", open.status().message());
@@ -232,6 +248,10 @@ void Lwm2mServer::Tick() {
     auto it = sessions_.find(op.device_id);
     if (it == sessions_.end() || busy_devices_.count(op.device_id)) continue;
     if (it->second.queue_mode && it->second.awake_until_ms < now) continue;
+    if (op.kind == Lwm2mOpKind::kObserve || op.kind == Lwm2mOpKind::kCancelObserve) {
+      ObserveOperation(std::move(op), it->first, it->second);
+      continue;
+    }
     Dispatch(std::move(op), it->second);
   }
 }
@@ -260,6 +280,162 @@ void Lwm2mServer::Dispatch(Lwm2mOperation op, Session& session) {
     inflight_.erase(op_id);
     busy_devices_.erase(device);
     if (MarkFailed(op, sent.message(), now).ok()) (void)store_.UpdateOperation(op);
+  }
+}
+
+void Lwm2mServer::SyncObservations(Id device_id, Session& session) {
+  session.observe_due = false;
+  if (!sink_ || !session.peer) return;
+  std::set<std::string> wanted = session.api_observed;
+  if (opts_.observe) {
+    for (const std::string& path : ObservedPaths(session.objects)) wanted.insert(path);
+  }
+  for (const std::string& path : wanted) {
+    if (!session.observations.count(path) && !session.api_cancelled.count(path))
+      StartObservation(device_id, session, path);
+  }
+}
+
+void Lwm2mServer::StartObservation(Id device_id, Session& session, const std::string& path,
+                                   std::optional<Lwm2mOperation> op) {
+  EndObservation(device_id, session, path);
+  Lwm2mOperation as_op;
+  as_op.kind = Lwm2mOpKind::kObserve;
+  as_op.path = path;
+  const coap::OutgoingRequest req = RequestFor(as_op);
+  Observation o;
+  o.serial = next_serial_++;
+  o.peer = session.peer;
+  o.since_ms = clock_.NowMs();
+  const uint64_t serial = o.serial;
+  Status sent = o.peer->Send(
+      req,
+      [this, device_id, path, serial](const coap::PeerResponse& resp) {
+        OnNotification(device_id, path, serial, resp);
+      },
+      &o.token);
+  if (!sent.ok()) {
+    spdlog::warn("lwm2m: cannot observe {} of device {}: {}", path, device_id, sent.message());
+    if (op) {
+      coap::PeerResponse failed;
+      failed.error = sent.message();
+      FinishOperation(*op, failed);
+    }
+    return;
+  }
+  o.op = std::move(op);
+  if (Status st = store_.PutObservation({device_id, path, o.since_ms, 0, 0}); !st.ok())
+    spdlog::warn("lwm2m: cannot record the observation of {}: {}", path, st.message());
+  session.observations[path] = std::move(o);
+}
+
+bool Lwm2mServer::EndObservation(Id device_id, Session& session, const std::string& path) {
+  auto it = session.observations.find(path);
+  if (it == session.observations.end()) return false;
+  it->second.peer->CancelObserve(it->second.token);
+  if (it->second.op) {
+    coap::PeerResponse gone;
+    gone.error = "the observation ended before the device answered";
+    FinishOperation(*it->second.op, gone);
+  }
+  session.observations.erase(it);
+  (void)store_.DeleteObservation(device_id, path);
+  return true;
+}
+
+void Lwm2mServer::CancelObservations(Id device_id, Session& session) {
+  std::vector<std::string> paths;
+  for (const auto& [path, o] : session.observations) paths.push_back(path);
+  for (const std::string& path : paths) EndObservation(device_id, session, path);
+}
+
+void Lwm2mServer::ObserveOperation(Lwm2mOperation op, Id device_id, Session& session) {
+  const TimeMs now = clock_.NowMs();
+  if (!MarkSent(op, now).ok()) return;
+  if (op.kind == Lwm2mOpKind::kCancelObserve) {
+    // Forgotten here at once; the device learns it from the reset of its next notification.
+    session.api_observed.erase(op.path);
+    session.api_cancelled.insert(op.path);
+    const bool had = EndObservation(device_id, session, op.path);
+    op.state = Lwm2mOpState::kDone;
+    op.result_payload = had ? "observation cancelled" : "the path was not observed";
+    op.updated_ms = now;
+    if (Status st = store_.UpdateOperation(op); !st.ok())
+      spdlog::warn("lwm2m: cannot record operation {}: {}", op.id, st.message());
+    return;
+  }
+  if (!sink_) {
+    if (MarkFailed(op, "observation is off on this server", now).ok())
+      (void)store_.UpdateOperation(op);
+    return;
+  }
+  if (Status st = store_.UpdateOperation(op); !st.ok()) {
+    spdlog::warn("lwm2m: cannot record operation {}: {}", op.id, st.message());
+    return;
+  }
+  session.api_cancelled.erase(op.path);
+  session.api_observed.insert(op.path);
+  inflight_.insert(op.id);
+  const std::string path = op.path;  // not a reference into the moved operation
+  StartObservation(device_id, session, path, std::move(op));
+}
+
+void Lwm2mServer::FinishOperation(Lwm2mOperation& op, const coap::PeerResponse& response) {
+  if (MarkAnswered(op, response, clock_.NowMs()).ok()) {
+    if (Status st = store_.UpdateOperation(op); !st.ok())
+      spdlog::warn("lwm2m: cannot record operation {}: {}", op.id, st.message());
+  }
+  inflight_.erase(op.id);
+}
+
+void Lwm2mServer::OnNotification(Id device_id, const std::string& path, uint64_t serial,
+                                 const coap::PeerResponse& resp) {
+  auto s = sessions_.find(device_id);
+  if (s == sessions_.end()) return;
+  auto o = s->second.observations.find(path);
+  if (o == s->second.observations.end() || o->second.serial != serial) return;
+  Observation& obs = o->second;
+  if (obs.op) {  // an API observe: its first response finishes it
+    FinishOperation(*obs.op, resp);
+    obs.op.reset();
+  }
+  bool ended = !resp.notification;
+  if (resp.code == 0) {
+    spdlog::info("lwm2m: observation of {} on device {} ended: {}", path, device_id, resp.error);
+  } else if (resp.code / 100 != 2) {
+    spdlog::info("lwm2m: device {} answered {}.{:02d} for {}: notification dropped", device_id,
+                 resp.code / 100, resp.code % 100, path);
+  } else {
+    const TimeMs now = clock_.NowMs();
+    auto readings = ParseNotification(resp.content_format, resp.payload, path, device_id, now);
+    if (!readings.ok()) {
+      spdlog::info("lwm2m: notification of {} from device {} dropped: {}", path, device_id,
+                   readings.status().message());
+    } else {
+      ++obs.notifications;
+      obs.last_ms = now;
+      if (Status st = store_.PutObservation(
+              {device_id, path, obs.since_ms, obs.notifications, obs.last_ms});
+          !st.ok())
+        spdlog::warn("lwm2m: cannot record the observation of {}: {}", path, st.message());
+      pipeline::Uplink up;
+      up.device = s->second.device;  // always the session's device
+      up.raw.device_id = device_id;
+      up.raw.received_ms = now;
+      up.raw.transport = Transport::kHttp;
+      up.raw.content_type = NotificationContentType(resp.content_format);
+      up.raw.payload = resp.payload;
+      up.raw.decode_status = DecodeStatus::kNone;
+      up.readings = std::move(*readings);
+      up.skip_decode = true;
+      sink_(std::move(up));
+    }
+    if (ended)
+      spdlog::info("lwm2m: device {} answered {} without Observe: not observed", device_id, path);
+  }
+  if (ended) {
+    s->second.observations.erase(o);
+    (void)store_.DeleteObservation(device_id, path);
   }
 }
 

@@ -5,7 +5,11 @@
 // Thread-safety: every method runs on the CoAP server's thread (hooks.h).
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,7 +28,13 @@ struct Lwm2mOptions {
   int64_t awake_ms = 30'000;
   // Operations looked at per tick (the oldest open ones first).
   int max_open_operations = 1000;
+  // Observe the registered object instances whose resources become readings (observe.h) and
+  // submit their notifications (coap.lwm2m_observe). Needs SetNotificationSink.
+  bool observe = true;
 };
+
+// Where a notification's readings go (the pipeline's Submit); called on the CoAP thread.
+using NotificationSink = std::function<void(pipeline::Uplink)>;
 
 class Lwm2mServer final : public coap::CoapExtension {
  public:
@@ -36,8 +46,19 @@ class Lwm2mServer final : public coap::CoapExtension {
   // Sends the pending operations of reachable devices; forgets expired registrations' sessions.
   void Tick() override;
   void Shutdown() override;
+  // Before the CoAP server starts: where notifications' readings go (observation is off without).
+  void SetNotificationSink(NotificationSink sink) { sink_ = std::move(sink); }
 
  private:
+  struct Observation {
+    uint64_t serial = 0;  // tells a current observation's callbacks from a cancelled one's
+    std::string token;
+    std::shared_ptr<coap::CoapPeer> peer;  // the session it was made on
+    TimeMs since_ms = 0;
+    int64_t notifications = 0;
+    TimeMs last_ms = 0;
+    std::optional<Lwm2mOperation> op;  // an API observe, done by the first response
+  };
   struct Session {
     std::shared_ptr<const Device> device;  // as identified at Register
     std::shared_ptr<coap::CoapPeer> peer;
@@ -45,6 +66,11 @@ class Lwm2mServer final : public coap::CoapExtension {
     bool queue_mode = false;
     TimeMs expires_ms = 0;
     TimeMs awake_until_ms = 0;
+    std::string objects;                              // "/3303/0,/3/0" (ObjectsText)
+    bool observe_due = false;                         // observations to (re)make at the next tick
+    std::map<std::string, Observation> observations;  // by path ("/3303/0")
+    std::set<std::string> api_observed;               // paths observed through the API as well
+    std::set<std::string> api_cancelled;              // paths the API cancelled: not observed again
   };
 
   coap::CoapAnswer Register(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
@@ -54,16 +80,31 @@ class Lwm2mServer final : public coap::CoapExtension {
   // The registration a request to /rd/<id> may act on: its own device's, not expired.
   Result<Lwm2mRegistration> OwnRegistration(const coap::CoapRequest& r);
   void Remember(const Lwm2mRegistration& reg, std::shared_ptr<const Device> device,
-                std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key);
+                std::shared_ptr<coap::CoapPeer> peer, const std::string& peer_key, bool fresh);
   // The device of a plain-UDP request without `k=` from an endpoint that registered; null if none.
   std::shared_ptr<const Device> RegisteredPeer(const coap::CoapRequest& r) const;
   void Forget(Id device_id);
   void Dispatch(Lwm2mOperation op, Session& session);
+  // Observations: made for ObservedPaths(objects) when the device can be reached, all cancelled
+  // when it re-registers from elsewhere, de-registers or expires.
+  void SyncObservations(Id device_id, Session& session);
+  void StartObservation(Id device_id, Session& session, const std::string& path,
+                        std::optional<Lwm2mOperation> op = std::nullopt);
+  // Ends one (true if there was one) or all; the device's next notification is reset.
+  bool EndObservation(Id device_id, Session& session, const std::string& path);
+  void CancelObservations(Id device_id, Session& session);
+  // The API's observe and cancel-observe operations.
+  void ObserveOperation(Lwm2mOperation op, Id device_id, Session& session);
+  void FinishOperation(Lwm2mOperation& op, const coap::PeerResponse& response);
+  void OnNotification(Id device_id, const std::string& path, uint64_t serial,
+                      const coap::PeerResponse& response);
 
   Lwm2mStore& store_;
   Random& random_;
   const Clock& clock_;
   Lwm2mOptions opts_;
+  NotificationSink sink_;
+  uint64_t next_serial_ = 1;
   std::unordered_map<Id, Session> sessions_;          // registered devices
   std::unordered_map<std::string, Id> peer_devices_;  // peer endpoint → device
   std::unordered_set<Id> busy_devices_;               // one operation in flight per device

@@ -324,8 +324,16 @@ Status App::Start() {
     // LwM2M 1.1 (lwm2m/): registration, Send and queued operations on /rd and /dp.
     lwm2m::Lwm2mOptions lo;
     lo.awake_ms = c.coap_lwm2m_awake_ms;
-    m.coap->AddExtension(
-        std::make_shared<lwm2m::Lwm2mServer>(m.store->lwm2m(), m.random, m.clock, lo));
+    lo.observe = c.coap_lwm2m_observe;
+    auto lwm2m_server =
+        std::make_shared<lwm2m::Lwm2mServer>(m.store->lwm2m(), m.random, m.clock, lo);
+    // Notifications of observed resources → readings, as a Send's (no answer waits on them).
+    lwm2m_server->SetNotificationSink([pipeline = m.pipeline.get()](pipeline::Uplink up) {
+      pipeline->Submit(std::move(up), [](Status st) {
+        if (!st.ok()) spdlog::warn("lwm2m: a notification was not stored: {}", st.message());
+      });
+    });
+    m.coap->AddExtension(std::move(lwm2m_server));
     BYSANS_RETURN_IF_ERROR(m.coap->Start());
     m.ui_config->coap_udp_port = m.coap->udp_port();
     m.ui_config->coap_dtls_port = m.coap->dtls_port();

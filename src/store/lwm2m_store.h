@@ -1,7 +1,7 @@
-// LwM2M registrations and server-initiated operations of devices (issue 20, lwm2m/, migration
-// 36). Same contracts as store.h: thread-safe, Status errors. A device has at most one
-// registration (a new Register replaces it); the peer address of a registration is not stored
-// (the CoAP server keeps the session in memory). Deleting the device deletes both.
+// LwM2M registrations, server-initiated operations and active observations of devices (issue 20,
+// lwm2m/, migrations 36 and 38). Same contracts as store.h: thread-safe, Status errors. A device
+// has at most one registration (a new Register replaces it); the peer address of a registration is
+// not stored (the CoAP server keeps the session in memory). Deleting the device deletes both.
 #pragma once
 
 #include <string>
@@ -27,7 +27,7 @@ struct Lwm2mRegistration {
   bool ExpiredAt(TimeMs now) const { return now > updated_ms + lifetime_s * 1000; }
 };
 
-enum class Lwm2mOpKind { kRead, kWrite, kExecute };
+enum class Lwm2mOpKind { kRead, kWrite, kExecute, kObserve, kCancelObserve };
 enum class Lwm2mOpState { kQueued, kSent, kDone, kFailed };
 
 struct Lwm2mOperation {
@@ -42,6 +42,16 @@ struct Lwm2mOperation {
   std::string error;           // failed: why
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
+};
+
+// An observation the CoAP server holds (lwm2m/README.md "Observe"): written by the CoAP thread
+// as it starts, notifies and ends, read by the API. Not carried over a restart.
+struct Lwm2mObservation {
+  Id device_id = 0;
+  std::string path;  // "/3303/0"
+  TimeMs since_ms = 0;
+  int64_t notifications = 0;  // responses stored as readings (the first one included)
+  TimeMs last_ms = 0;         // of the last one stored; 0 = none yet
 };
 
 class Lwm2mStore {
@@ -65,6 +75,15 @@ class Lwm2mStore {
   virtual Result<std::vector<Lwm2mOperation>> OpenOperations(int limit) = 0;
   // Records state, result and error. kNotFound: no such operation.
   virtual Status UpdateOperation(const Lwm2mOperation& op) = 0;
+
+  // Creates or replaces the observation of (device, path). kNotFound: no such device.
+  virtual Status PutObservation(const Lwm2mObservation& o) = 0;
+  // Ends one (no error when there is none).
+  virtual Status DeleteObservation(Id device_id, const std::string& path) = 0;
+  // Ends all of a device's (device_id > 0), or of every device (0: at the server's start).
+  virtual Status DeleteObservations(Id device_id) = 0;
+  // The device's, by path.
+  virtual Result<std::vector<Lwm2mObservation>> ListObservations(Id device_id) = 0;
 };
 
 inline const char* Lwm2mOpKindName(Lwm2mOpKind k) {
@@ -73,6 +92,10 @@ inline const char* Lwm2mOpKindName(Lwm2mOpKind k) {
       return "write";
     case Lwm2mOpKind::kExecute:
       return "execute";
+    case Lwm2mOpKind::kObserve:
+      return "observe";
+    case Lwm2mOpKind::kCancelObserve:
+      return "cancel-observe";
     default:
       return "read";
   }

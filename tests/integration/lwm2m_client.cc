@@ -17,6 +17,16 @@ struct Lwm2mClient::Impl {
   std::string token;
   bool answered = false;
   Reply reply;
+  // Observations the server made: path → token; the notification sequence number; the message
+  // ids of notifications the server reset.
+  std::map<std::string, std::string> observations;
+  uint32_t observe_seq = 1;
+  std::vector<coap_mid_t> reset_mids;
+
+  static void OnNack(coap_session_t* s, const coap_pdu_t*, const coap_nack_reason_t reason,
+                     const coap_mid_t mid) {
+    if (reason == COAP_NACK_RST) Of(s)->reset_mids.push_back(mid);
+  }
 
   static Impl* Of(coap_session_t* s) {
     return static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
@@ -68,6 +78,9 @@ struct Lwm2mClient::Impl {
     size_t len = 0;
     const uint8_t* data = nullptr;
     if (coap_get_data(req, &len, &data)) r.payload.assign(reinterpret_cast<const char*>(data), len);
+    coap_opt_iterator_t obs_it;
+    if (r.method == COAP_REQUEST_CODE_GET && coap_check_option(req, COAP_OPTION_OBSERVE, &obs_it))
+      return self->OnObserve(r.path, req, resp);
     self->owner->received_.push_back(r);
     auto& res = self->owner->resources;
     if (r.method == COAP_REQUEST_CODE_GET) {
@@ -89,6 +102,25 @@ struct Lwm2mClient::Impl {
     }
   }
 
+  void OnObserve(const std::string& path, const coap_pdu_t* req, coap_pdu_t* resp) {
+    owner->observe_requests_.push_back(path);
+    auto it = owner->observable.find(path);
+    if (it == owner->observable.end()) {
+      coap_pdu_set_code(resp, COAP_RESPONSE_CODE_NOT_FOUND);
+      return;
+    }
+    coap_bin_const_t tok = coap_pdu_get_token(req);
+    observations[path].assign(reinterpret_cast<const char*>(tok.s), tok.length);
+    coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+    uint8_t buf[4];
+    coap_add_option(resp, COAP_OPTION_OBSERVE, coap_encode_var_safe(buf, sizeof buf, observe_seq++),
+                    buf);
+    coap_add_option(
+        resp, COAP_OPTION_CONTENT_FORMAT,
+        coap_encode_var_safe(buf, sizeof buf, static_cast<unsigned>(owner->observe_format)), buf);
+    coap_add_data(resp, it->second.size(), reinterpret_cast<const uint8_t*>(it->second.data()));
+  }
+
   void Setup(int port, bool dtls) {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -98,6 +130,7 @@ struct Lwm2mClient::Impl {
     ctx = coap_new_context(nullptr);
     coap_set_app_data(ctx, this);
     coap_register_response_handler(ctx, &OnResponse);
+    coap_register_nack_handler(ctx, &OnNack);
     coap_resource_t* any = coap_resource_unknown_init2(&OnRequest, 0);
     coap_register_request_handler(any, COAP_REQUEST_GET, &OnRequest);
     coap_register_request_handler(any, COAP_REQUEST_POST, &OnRequest);
@@ -200,6 +233,53 @@ void Lwm2mClient::Pump(int ms, size_t until) {
   auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (received_.size() < until && std::chrono::steady_clock::now() < end)
     coap_io_process(impl_->ctx, 50);
+}
+
+bool Lwm2mClient::Observed(const std::string& path) const {
+  return impl_->observations.count(path) > 0;
+}
+
+bool Lwm2mClient::WaitObserved(const std::string& path, int ms) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!Observed(path) && std::chrono::steady_clock::now() < end) coap_io_process(impl_->ctx, 50);
+  return Observed(path);
+}
+
+std::string Lwm2mClient::Token(const std::string& path) const {
+  auto it = impl_->observations.find(path);
+  return it == impl_->observations.end() ? std::string() : it->second;
+}
+
+bool Lwm2mClient::Notify(const std::string& path, const std::string& payload, int wait_ms) {
+  if (!Observed(path)) return false;
+  if (NotifyToken(Token(path), payload, wait_ms)) return true;
+  impl_->observations.erase(path);  // the server ended it (RFC 7641 §3.6)
+  return false;
+}
+
+bool Lwm2mClient::NotifyToken(const std::string& token, const std::string& payload, int wait_ms) {
+  Impl& m = *impl_;
+  if (!m.session) return false;
+  const coap_mid_t mid = coap_new_message_id(m.session);
+  coap_pdu_t* pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_RESPONSE_CODE_CONTENT, mid,
+                                  coap_session_max_pdu_size(m.session));
+  coap_add_token(pdu, token.size(), reinterpret_cast<const uint8_t*>(token.data()));
+  uint8_t buf[4];
+  coap_add_option(pdu, COAP_OPTION_OBSERVE, coap_encode_var_safe(buf, sizeof buf, m.observe_seq++),
+                  buf);
+  coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
+                  coap_encode_var_safe(buf, sizeof buf, static_cast<unsigned>(observe_format)),
+                  buf);
+  coap_add_data(pdu, payload.size(), reinterpret_cast<const uint8_t*>(payload.data()));
+  if (coap_send(m.session, pdu) == COAP_INVALID_MID) return false;
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    coap_io_process(m.ctx, 20);
+    for (coap_mid_t r : m.reset_mids) {
+      if (r == mid) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace bysans::testing

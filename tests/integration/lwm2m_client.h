@@ -59,11 +59,31 @@ class Lwm2mClient {
   // Runs I/O for `ms` (or until `until` requests were received).
   void Pump(int ms, size_t until = static_cast<size_t>(-1));
 
+  // Observe (RFC 7641, the client's side, done by hand): a GET with Observe=0 of a path in
+  // `observable` is answered 2.05 with an Observe option and that payload in `observe_format`
+  // (SenML CBOR, 112, by default), and the observation (its token) is kept. Such GETs are
+  // counted in observe_requests(), not in received(); any other GET with Observe=0 gets 4.04.
+  std::map<std::string, std::string> observable;  // path ("3303/0") → payload
+  int observe_format = 112;
+  const std::vector<std::string>& observe_requests() const { return observe_requests_; }
+  bool Observed(const std::string& path) const;
+  // Runs I/O until the server observes `path` (or `ms` passed).
+  bool WaitObserved(const std::string& path, int ms);
+  // A confirmable notification (2.05, Observe = next sequence number, Content-Format
+  // observe_format) of an observed path on its token. Runs I/O for `wait_ms`; false when the
+  // server answered it with a reset (or the path is not observed).
+  bool Notify(const std::string& path, const std::string& payload, int wait_ms = 300);
+  // The same with any token (e.g. another client's observation's, to try injecting).
+  bool NotifyToken(const std::string& token, const std::string& payload, int wait_ms = 300);
+  // The token of an observation of `path`; empty if not observed.
+  std::string Token(const std::string& path) const;
+
   struct Impl;
 
  private:
   std::unique_ptr<Impl> impl_;
   std::vector<Received> received_;
+  std::vector<std::string> observe_requests_;
   friend struct Impl;
 };
 

@@ -6,7 +6,9 @@
 // malformed link-format, truncated CBOR — with the server serving on afterwards.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -74,6 +76,10 @@ class Lwm2mTest : public ServerTest {
     return Items(DevicePath(d) + "/readings?key=" + key);
   }
 
+ public:
+  json ReadingsOf(const DeviceHandle& d, const std::string& key) { return Readings(d, key); }
+
+ protected:
   int port_ = 0;
   int dtls_port_ = 0;
 };
@@ -284,6 +290,201 @@ TEST_F(Lwm2mTest, RefusalsAndTheServerServesOn) {
   Lwm2mClient plain(port_);
   EXPECT_EQ(plain.Request(kPost, {"ingest"}, {"k=" + a.ingest_key}, 50, R"({"level": 3})").code,
             204);
+}
+
+// SenML CBOR of one temperature: [{-2: "/3303/0/", 0: "5700", 2: value}].
+std::string TemperatureCbor(double v) {
+  std::string out("\x81\xa3\x21\x68", 4);
+  out += "/3303/0/";
+  out += std::string("\x00\x64", 2) + "5700";
+  out += std::string("\x02\xfb", 2);
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((bits >> (i * 8)) & 0xff));
+  return out;
+}
+
+// Waits until the device has `n` readings of `key` (a notification is stored asynchronously).
+json WaitReadings(Lwm2mTest& t, const DeviceHandle& d, const std::string& key, size_t n,
+                  Lwm2mClient& c) {
+  json r;
+  for (int i = 0; i < 50; ++i) {
+    r = t.ReadingsOf(d, key);
+    if (r.size() >= n) return r;
+    c.Pump(100);
+  }
+  return r;
+}
+
+TEST_F(Lwm2mTest, ObservedTemperatureNotificationsBecomeReadings) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(20.5);
+  ASSERT_EQ(c.Register({"ep=observed-1", "k=" + d.ingest_key}, "</1/0>,</3303/0>").code, 201);
+  // bysans observes the temperature instance (GET /3303/0 with Observe=0, at its next tick).
+  ASSERT_TRUE(c.WaitObserved("3303/0", 5000));
+  EXPECT_EQ(c.observe_requests(), std::vector<std::string>{"3303/0"});
+  // The first response is stored as readings, as a Send would be.
+  json t = WaitReadings(*this, d, "temperature", 1, c);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_DOUBLE_EQ(t[0]["value"].get<double>(), 20.5);
+  EXPECT_EQ(t[0]["unit"], "Cel");
+  // Three notifications → three more readings with their values.
+  for (double v : {21.0, 22.25, 23.5}) EXPECT_TRUE(c.Notify("3303/0", TemperatureCbor(v)));
+  t = WaitReadings(*this, d, "temperature", 4, c);
+  ASSERT_EQ(t.size(), 4u) << t;
+  std::vector<double> values;
+  for (const json& r : t) values.push_back(r["value"].get<double>());
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(values, (std::vector<double>{20.5, 21.0, 22.25, 23.5}));
+
+  // A malformed notification (truncated CBOR) is dropped; the observation stays and the next
+  // good one is stored.
+  std::string good = TemperatureCbor(24.0);
+  EXPECT_TRUE(c.Notify("3303/0", good.substr(0, good.size() - 3)));
+  EXPECT_TRUE(c.Notify("3303/0", good));
+  t = WaitReadings(*this, d, "temperature", 5, c);
+  c.Pump(500);
+  t = ReadingsOf(d, "temperature");
+  ASSERT_EQ(t.size(), 5u) << t;
+  EXPECT_TRUE(c.Observed("3303/0"));
+  // The server still serves: a Send goes through.
+  EXPECT_EQ(c.Send(112, TemperatureCbor(25.0)).code, 204);
+  EXPECT_EQ(ReadingsOf(d, "temperature").size(), 6u);
+
+  // De-register ends the observation: the next notification is reset and not stored.
+  ASSERT_EQ(c.Deregister().code, 202);
+  EXPECT_FALSE(c.Notify("3303/0", TemperatureCbor(99.0), 1000));
+  EXPECT_FALSE(c.Observed("3303/0"));
+  c.Pump(500);
+  EXPECT_EQ(ReadingsOf(d, "temperature").size(), 6u);
+}
+
+TEST_F(Lwm2mTest, NotificationsForAnotherSessionOrTokenAreRefused) {
+  DeviceHandle a = CreateHttpDevice("Vejle");
+  DeviceHandle b = CreateHttpDevice("Horsens");
+  Lwm2mClient ca(port_);
+  Lwm2mClient cb(port_);
+  ca.observable["3303/0"] = TemperatureCbor(10.0);
+  ASSERT_EQ(ca.Register({"ep=obs-a", "k=" + a.ingest_key}, "</3303/0>").code, 201);
+  ASSERT_TRUE(ca.WaitObserved("3303/0", 5000));
+  ASSERT_EQ(WaitReadings(*this, a, "temperature", 1, ca).size(), 1u);
+  // Device b (another session) sends a notification with a's token: the server resets it,
+  // nothing is stored for either device.
+  ASSERT_EQ(cb.Register({"ep=obs-b", "k=" + b.ingest_key}, "</1/0>").code, 201);
+  EXPECT_FALSE(cb.NotifyToken(ca.Token("3303/0"), TemperatureCbor(66.0), 1000));
+  // A made-up token on a's own session is reset too.
+  EXPECT_FALSE(ca.NotifyToken("madeup", TemperatureCbor(77.0), 1000));
+  ca.Pump(300);
+  EXPECT_EQ(ReadingsOf(a, "temperature").size(), 1u);
+  EXPECT_EQ(ReadingsOf(b, "temperature").size(), 0u);
+  // a's own observation is unaffected.
+  EXPECT_TRUE(ca.Notify("3303/0", TemperatureCbor(11.0)));
+  ASSERT_EQ(WaitReadings(*this, a, "temperature", 2, ca).size(), 2u);
+  EXPECT_EQ(ReadingsOf(b, "temperature").size(), 0u);
+}
+
+TEST_F(Lwm2mTest, BatteryIsObservedAsPlainText) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  c.observe_format = 0;
+  c.observable["3/0/9"] = "87";
+  ASSERT_EQ(c.Register({"ep=battery", "k=" + d.ingest_key}, "</1/0>,</3/0>").code, 201);
+  ASSERT_TRUE(c.WaitObserved("3/0/9", 5000));
+  ASSERT_EQ(WaitReadings(*this, d, "batteryLevel", 1, c).size(), 1u);
+  EXPECT_TRUE(c.Notify("3/0/9", "86"));
+  json b = WaitReadings(*this, d, "batteryLevel", 2, c);
+  ASSERT_EQ(b.size(), 2u) << b;
+  EXPECT_EQ(b[0]["unit"], "%");
+}
+
+TEST_F(Lwm2mTest, ObserveAndCancelObserveThroughTheApi) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(20.0);
+  ASSERT_EQ(c.Register({"ep=api-observed", "k=" + d.ingest_key}, "</1/0>,</3303/0>").code, 201);
+  ASSERT_TRUE(c.WaitObserved("3303/0", 5000));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 1, c).size(), 1u);
+  EXPECT_TRUE(c.Notify("3303/0", TemperatureCbor(21.0)));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 2, c).size(), 2u);
+  // GET .../lwm2m shows the observation with its count and last time.
+  json obs = Registration(d)["observations"];
+  ASSERT_EQ(obs.size(), 1u) << obs;
+  EXPECT_EQ(obs[0]["path"], "/3303/0");
+  EXPECT_EQ(obs[0]["notifications"], 2);
+  EXPECT_TRUE(obs[0]["lastAt"].is_string());
+  EXPECT_TRUE(obs[0]["since"].is_string());
+
+  // cancel-observe: done at the next tick; the next notification is reset and not stored.
+  json cancel = QueueOperation(d, {{"kind", "cancel-observe"}, {"path", "/3303/0"}});
+  json done = WaitForOperation(d, cancel["id"], c);
+  ASSERT_FALSE(done.is_null()) << Operations(d);
+  EXPECT_EQ(done["state"], "done");
+  EXPECT_EQ(done["result"], "observation cancelled");
+  EXPECT_TRUE(Registration(d)["observations"].empty());
+  EXPECT_FALSE(c.Notify("3303/0", TemperatureCbor(50.0), 1000));
+  c.Pump(300);
+  EXPECT_EQ(ReadingsOf(d, "temperature").size(), 2u);
+
+  // observe: the server observes again; the first response finishes the operation (2.05).
+  c.observable["3303/0"] = TemperatureCbor(22.0);
+  json observe = QueueOperation(d, {{"kind", "observe"}, {"path", "/3303/0"}});
+  done = WaitForOperation(d, observe["id"], c);
+  ASSERT_FALSE(done.is_null()) << Operations(d);
+  EXPECT_EQ(done["state"], "done");
+  EXPECT_EQ(done["resultCode"], "2.05");
+  EXPECT_EQ(c.observe_requests().size(), 2u);
+  ASSERT_TRUE(c.Observed("3303/0"));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 3, c).size(), 3u);
+  EXPECT_TRUE(c.Notify("3303/0", TemperatureCbor(23.0)));
+  ASSERT_EQ(WaitReadings(*this, d, "temperature", 4, c).size(), 4u);
+  EXPECT_EQ(Registration(d)["observations"].size(), 1u);
+  // De-registered: no observation is shown (nor kept).
+  ASSERT_EQ(c.Deregister().code, 202);
+  EXPECT_FALSE(c.Notify("3303/0", TemperatureCbor(24.0), 1000));
+}
+
+TEST_F(Lwm2mTest, QueueModeDeviceIsObservedOnlyWhenAwake) {
+  DeviceHandle d = CreateHttpDevice("Esbjerg");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(12.5);
+  // Nothing to observe at registration (</1/0> only); then it sleeps (1.5 s awake window).
+  ASSERT_EQ(c.Register({"ep=sleepy", "lwm2m=1.1", "b=U", "Q", "k=" + d.ingest_key}, "</1/0>").code,
+            201);
+  c.Pump(2500);
+  json observe = QueueOperation(d, {{"kind", "observe"}, {"path", "/3303/0"}});
+  c.Pump(3000);
+  EXPECT_TRUE(c.observe_requests().empty()) << "asleep: not observed";
+  EXPECT_EQ(Operations(d)[0]["state"], "queued");
+  // It wakes (an Update): observed, the first response stored.
+  ASSERT_EQ(c.Update().code, 204);
+  ASSERT_TRUE(c.WaitObserved("3303/0", 5000));
+  json done = WaitForOperation(d, observe["id"], c);
+  ASSERT_FALSE(done.is_null()) << Operations(d);
+  EXPECT_EQ(done["resultCode"], "2.05");
+  json t = WaitReadings(*this, d, "temperature", 1, c);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_DOUBLE_EQ(t[0]["value"].get<double>(), 12.5);
+}
+
+class Lwm2mObserveOffTest : public Lwm2mTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
+                   "BYSANS_COAP_LWM2M_OBSERVE=false"};
+    StartServer();
+    port_ = PortOf("coap.url");
+    ASSERT_GT(port_, 0);
+  }
+};
+
+TEST_F(Lwm2mObserveOffTest, NothingIsObservedWhenSwitchedOff) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  c.observable["3303/0"] = TemperatureCbor(20.0);
+  ASSERT_EQ(c.Register({"ep=unobserved", "k=" + d.ingest_key}, "</3303/0>").code, 201);
+  EXPECT_FALSE(c.WaitObserved("3303/0", 2500));
+  EXPECT_TRUE(c.observe_requests().empty());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Attacks on a device's LwM2M registration and operations (api/lwm2m.cc, issue 20): another
 // organisation's editor or admin reads, queues or lists nothing of A's device (404), a viewer
-// reads but cannot queue (403), and nothing of A changes. (The CoAP side — another device's
-// registration id or PSK identity — is attacked in tests/integration/lwm2m_test.cc.)
+// reads but cannot queue (403) — an observe or cancel-observe neither — and nothing of A changes.
+// (The CoAP side — another device's registration id or PSK identity — is attacked in
+// tests/integration/lwm2m_test.cc.)
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -61,6 +62,28 @@ TEST_F(Lwm2mSecurityTest, OtherOrganisationCannotReadOrQueue) {
   }
   EXPECT_EQ(admin_->Get(Reg()).Json(), reg_before);
   EXPECT_EQ(admin_->Get(Ops()).Json(), ops_before);
+}
+
+// Observe and cancel-observe (notifications become A's readings) follow the same rules.
+TEST_F(Lwm2mSecurityTest, ObserveOnlyByTheOrganisationsEditors) {
+  const json ops_before = admin_->Get(Ops()).Json();
+  for (OrgMember* m : {&b_.editor, &b_.admin}) {
+    for (const char* kind : {"observe", "cancel-observe"}) {
+      auto queue = Send(*m->client, "POST", Ops(), {{"kind", kind}, {"path", "/3303/0"}});
+      EXPECT_EQ(queue.status, 404) << kind << " " << queue.body;
+    }
+  }
+  for (const char* kind : {"observe", "cancel-observe"}) {
+    auto queue = Send(*a_.viewer.client, "POST", Ops(), {{"kind", kind}, {"path", "/3303/0"}});
+    EXPECT_EQ(queue.status, 403) << kind << " " << queue.body;
+  }
+  EXPECT_EQ(admin_->Get(Ops()).Json(), ops_before);
+  // The observations are A's to see: B's members get 404 for the registration that lists them.
+  EXPECT_EQ(b_.editor.client->Get(Reg()).status, 404);
+  EXPECT_TRUE(a_.viewer.client->Get(Reg()).Json().contains("observations"));
+  auto ok = Send(*a_.editor.client, "POST", Ops(), {{"kind", "observe"}, {"path", "/3303/0"}});
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(ok.Json()["kind"], "observe");
 }
 
 TEST_F(Lwm2mSecurityTest, ViewerReadsButCannotQueue) {

@@ -1,5 +1,5 @@
-// Lwm2mStore on SQLite (migration 36): registrations (one row per device) and operations,
-// cascading with the device.
+// Lwm2mStore on SQLite (migrations 36, 38): registrations (one row per device), operations and
+// observations, cascading with the device.
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -30,6 +30,8 @@ Lwm2mRegistration RegFromRow(const Stmt& st) {
 Lwm2mOpKind KindOf(const std::string& s) {
   if (s == "write") return Lwm2mOpKind::kWrite;
   if (s == "execute") return Lwm2mOpKind::kExecute;
+  if (s == "observe") return Lwm2mOpKind::kObserve;
+  if (s == "cancel-observe") return Lwm2mOpKind::kCancelObserve;
   return Lwm2mOpKind::kRead;
 }
 
@@ -174,6 +176,59 @@ class SqliteLwm2mStore final : public Lwm2mStore {
     BYSANS_RETURN_IF_ERROR(st->Run());
     if (db->Changes() == 0) return NotFound("no LwM2M operation " + std::to_string(op.id));
     return Status::Ok();
+  }
+
+  Status PutObservation(const Lwm2mObservation& o) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_RETURN_IF_ERROR(CheckDevice(*db, o.device_id));
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("INSERT INTO lwm2m_observations(device_id, path, since_ms, "
+                             "notifications, last_ms) VALUES(?, ?, ?, ?, ?) ON CONFLICT(device_id, "
+                             "path) DO UPDATE SET since_ms=excluded.since_ms, "
+                             "notifications=excluded.notifications, last_ms=excluded.last_ms"));
+    st->Bind(1, o.device_id)
+        .Bind(2, o.path)
+        .Bind(3, o.since_ms)
+        .Bind(4, o.notifications)
+        .Bind(5, o.last_ms);
+    return st->Run();
+  }
+
+  Status DeleteObservation(Id device_id, const std::string& path) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st, db->Prepare("DELETE FROM lwm2m_observations WHERE device_id=? AND path=?"));
+    st->Bind(1, device_id).Bind(2, path);
+    return st->Run();
+  }
+
+  Status DeleteObservations(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    if (device_id == 0) return db->Exec("DELETE FROM lwm2m_observations");
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("DELETE FROM lwm2m_observations WHERE device_id=?"));
+    st->Bind(1, device_id);
+    return st->Run();
+  }
+
+  Result<std::vector<Lwm2mObservation>> ListObservations(Id device_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto st,
+                            db->Prepare("SELECT device_id, path, since_ms, notifications, last_ms "
+                                        "FROM lwm2m_observations WHERE device_id=? ORDER BY path"));
+    st->Bind(1, device_id);
+    std::vector<Lwm2mObservation> out;
+    while (st->Step()) {
+      Lwm2mObservation o;
+      o.device_id = st->Int(0);
+      o.path = st->Text(1);
+      o.since_ms = st->Int(2);
+      o.notifications = st->Int(3);
+      o.last_ms = st->Int(4);
+      out.push_back(std::move(o));
+    }
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
   }
 
  private:

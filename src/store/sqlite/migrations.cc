@@ -673,6 +673,13 @@ CREATE INDEX IF NOT EXISTS lwm2m_operations_open ON lwm2m_operations(state, id);
 CREATE INDEX IF NOT EXISTS downlinks_queued ON downlinks(device_id, topic, id)
   WHERE status = 'queued';
 )sql",
+      // 38: the LwM2M observations the CoAP server holds (store/lwm2m_store.h, lwm2m/).
+      R"sql(
+CREATE TABLE IF NOT EXISTS lwm2m_observations(
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  path TEXT NOT NULL, since_ms INTEGER NOT NULL, notifications INTEGER NOT NULL DEFAULT 0,
+  last_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device_id, path));
+)sql",
   };
   return kList;
 }

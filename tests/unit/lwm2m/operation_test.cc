@@ -19,7 +19,21 @@ TEST(Lwm2mOperation, PathsAndValidation) {
   EXPECT_TRUE(ValidateOperation(Lwm2mOpKind::kExecute, "/3/0/4", "").ok());
   EXPECT_FALSE(ValidateOperation(Lwm2mOpKind::kExecute, "/3/0/4/1", "").ok());
   EXPECT_EQ(*ParseKind("execute"), Lwm2mOpKind::kExecute);
-  EXPECT_FALSE(ParseKind("observe").ok());
+  EXPECT_EQ(*ParseKind("observe"), Lwm2mOpKind::kObserve);
+  EXPECT_EQ(*ParseKind("cancel-observe"), Lwm2mOpKind::kCancelObserve);
+  EXPECT_FALSE(ParseKind("discover").ok());
+  EXPECT_TRUE(ValidateOperation(Lwm2mOpKind::kObserve, "/3303/0", "").ok());
+  EXPECT_TRUE(ValidateOperation(Lwm2mOpKind::kCancelObserve, "/3/0/9", "").ok());
+  EXPECT_FALSE(ValidateOperation(Lwm2mOpKind::kObserve, "/3303/0", "x").ok());
+  EXPECT_FALSE(ValidateOperation(Lwm2mOpKind::kObserve, "3303", "").ok());
+  Lwm2mOperation obs;
+  obs.kind = Lwm2mOpKind::kObserve;
+  obs.path = "/3303/0";
+  coap::OutgoingRequest req = RequestFor(obs);
+  EXPECT_EQ(req.method, coap::Method::kGet);
+  EXPECT_EQ(req.path, (std::vector<std::string>{"3303", "0"}));
+  EXPECT_EQ(req.accept, 112);
+  EXPECT_TRUE(req.keep_for_notifications);
 }
 
 TEST(Lwm2mOperation, RequestOfEachKind) {

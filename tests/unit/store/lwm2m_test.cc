@@ -1,6 +1,7 @@
-// Lwm2mStore on SQLite (migration 36): a registration created, replaced, found by its id and
-// deleted; operations added, listed newest first, the open ones oldest first, updated; both
-// cascade with the device; the migration runs again over its tables.
+// Lwm2mStore on SQLite (migrations 36, 38): a registration created, replaced, found by its id
+// and deleted; operations added, listed newest first, the open ones oldest first, updated;
+// observations put, listed, deleted; all cascade with the device; the migration runs again over its
+// tables.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -102,8 +103,38 @@ TEST_F(Lwm2mStoreTest, OperationsAreListedUpdatedAndCascade) {
   EXPECT_EQ(s.OpenOperations(10)->size(), 1u);
 }
 
+TEST_F(Lwm2mStoreTest, ObservationsPutListedDeletedAndCascading) {
+  Lwm2mStore& s = store_->lwm2m();
+  ASSERT_TRUE(s.PutObservation({a_, "/3303/0", 100, 0, 0}).ok());
+  ASSERT_TRUE(s.PutObservation({a_, "/3/0/9", 100, 1, 150}).ok());
+  ASSERT_TRUE(s.PutObservation({b_, "/3303/0", 200, 0, 0}).ok());
+  // Replaced by (device, path).
+  ASSERT_TRUE(s.PutObservation({a_, "/3303/0", 100, 3, 400}).ok());
+  auto list = s.ListObservations(a_);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].path, "/3/0/9");
+  EXPECT_EQ((*list)[1].path, "/3303/0");
+  EXPECT_EQ((*list)[1].notifications, 3);
+  EXPECT_EQ((*list)[1].last_ms, 400);
+  EXPECT_EQ((*list)[1].since_ms, 100);
+  EXPECT_EQ(s.PutObservation({a_ + b_ + 100, "/3303/0", 1, 0, 0}).code(), Code::kNotFound);
+  ASSERT_TRUE(s.DeleteObservation(a_, "/3/0/9").ok());
+  ASSERT_TRUE(s.DeleteObservation(a_, "/none").ok());
+  EXPECT_EQ(s.ListObservations(a_)->size(), 1u);
+  ASSERT_TRUE(s.DeleteObservations(a_).ok());
+  EXPECT_TRUE(s.ListObservations(a_)->empty());
+  EXPECT_EQ(s.ListObservations(b_)->size(), 1u);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_TRUE(s.ListObservations(b_)->empty());
+  ASSERT_TRUE(s.PutObservation({a_, "/3303/0", 1, 0, 0}).ok());
+  ASSERT_TRUE(s.DeleteObservations(0).ok());  // all devices'
+  EXPECT_TRUE(s.ListObservations(a_)->empty());
+}
+
 TEST_F(Lwm2mStoreTest, MigrationRunsAgainOverItsTables) {
   ASSERT_TRUE(store_->lwm2m().PutRegistration(Reg(a_, "keep")).ok());
+  ASSERT_TRUE(store_->lwm2m().PutObservation({a_, "/3303/0", 1, 2, 3}).ok());
   ASSERT_TRUE(store_->lwm2m().AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3", 1)).ok());
   store_->Close();
   store_.reset();
@@ -119,6 +150,7 @@ TEST_F(Lwm2mStoreTest, MigrationRunsAgainOverItsTables) {
   Open();
   EXPECT_EQ(store_->lwm2m().FindRegistration("keep")->device_id, a_);
   EXPECT_EQ(store_->lwm2m().ListOperations(a_, 10)->size(), 1u);
+  EXPECT_EQ(store_->lwm2m().ListObservations(a_)->size(), 1u);
 }
 
 }  // namespace
