@@ -46,9 +46,26 @@ done
 echo "run.sh: $DEVICES devices created; CoAP on port $COAP_PORT" >&2
 
 HZ="$(getconf CLK_TCK)"
+# Per-thread CPU of bysans over the run: "name/tid utime+stime" per thread, in ticks.
+thread_ticks() {
+  for t in /proc/"$BYSANS_PID"/task/*; do
+    echo "$(cat "$t/comm" 2>/dev/null | tr ' ' _)/${t##*/} $(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
+  done | sort
+}
+thread_ticks >"$TMP/threads0"
+if [[ -n "${BENCH_PERF:-}" ]]; then  # BENCH_PERF=FILE: perf record -g of bysans, 5 s mid-run
+  (sleep 4 && perf record -q -g -o "$BENCH_PERF" -p "$BYSANS_PID" -- sleep 5 >/dev/null 2>&1) &
+  PERF_PID=$!
+fi
 CPU0="$(bysans_cpu_ticks)"
 RESULT="$("$LOAD" "$COAP_PORT" "$SECONDS_RUN" "$TMP/keys" | grep '^RESULT ')"
 CPU1="$(bysans_cpu_ticks)"
+thread_ticks >"$TMP/threads1"
+[[ -n "${PERF_PID:-}" ]] && wait "$PERF_PID"
+echo "run.sh: bysans threads' CPU over the run (ms):" \
+  "$(join -a 2 "$TMP/threads0" "$TMP/threads1" 2>/dev/null | awk -v hz="$HZ" \
+    'NF == 3 && $3 - $2 > 0 { printf "%s=%d ", $1, ($3 - $2) * 1000 / hz }
+     NF == 2 && $2 > 0 { printf "%s=%d ", $1, $2 * 1000 / hz }')" >&2
 echo "run.sh: $RESULT" >&2
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $RESULT"; }
 ACKED="$(field acked)"
