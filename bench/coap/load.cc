@@ -3,7 +3,8 @@
 // after another: the next as soon as the previous one's final 2.04 arrived (after bysans'
 // commit). Retransmits after 2 s (RFC 7252 ACK_TIMEOUT) with the same message id.
 //   bench_coap_load PORT SECONDS KEYFILE   (one ingest key per line, one device each)
-// Prints "RESULT sent=… acked=… errors=… retransmits=… seconds=…" (acked = 2.04 received).
+// Prints "RESULT sent=… acked=… errors=… retransmits=… empty_acks=… seconds=…" (acked = 2.04
+// received; empty_acks = requests answered by an empty ACK first, then a separate 2.04).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
     epoll_ctl(ep, EPOLL_CTL_ADD, d.fd, &ev);
   }
   int64_t sent = 0, acked = 0, errors = 0, retransmits = 0;
-  size_t waiting = 0;  // devices with a request in flight
+  int64_t empty_acks = 0;  // answers that came as separate responses (commit past piggyback_ms)
+  size_t waiting = 0;      // devices with a request in flight
   auto send_next = [&](Device& d) {
     d.request = BuildPost(d);
     ++waiting;
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
         const uint16_t mid = static_cast<uint16_t>((static_cast<uint8_t>(buf[2]) << 8) |
                                                    static_cast<uint8_t>(buf[3]));
         if (type == 2 && code == 0) {  // empty ACK of our request
+          if (mid == d.mid && !d.acked_empty) ++empty_acks;
           if (mid == d.mid) d.acked_empty = true;
           continue;
         }
@@ -180,8 +183,9 @@ int main(int argc, char** argv) {
     }
   }
   const double elapsed = static_cast<double>(NowMs() - start) / 1000.0;
-  std::printf("RESULT sent=%lld acked=%lld errors=%lld retransmits=%lld seconds=%.2f\n",
-              static_cast<long long>(sent), static_cast<long long>(acked),
-              static_cast<long long>(errors), static_cast<long long>(retransmits), elapsed);
+  std::printf(
+      "RESULT sent=%lld acked=%lld errors=%lld retransmits=%lld empty_acks=%lld seconds=%.2f\n",
+      static_cast<long long>(sent), static_cast<long long>(acked), static_cast<long long>(errors),
+      static_cast<long long>(retransmits), static_cast<long long>(empty_acks), elapsed);
   return 0;
 }

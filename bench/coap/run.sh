@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CoAP ingest benchmark (issue 20). Prints one line:
 #   BENCH coap msgs_per_s= acked_missing= cpu_us_per_msg= devices= acked= stored= errors= retransmits=
+#         separate=  (requests answered by an empty ACK then a separate 2.04, not piggybacked)
 # 1. Starts a real release bysans with CoAP on (UDP port 0, no DTLS) and creates BENCH_DEVICES
 #    HTTP devices (their ingest keys are their CoAP keys) through the API.
 # 2. bench_coap_load: each device its own UDP socket, confirmable JSON POSTs one after another
@@ -71,6 +72,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $RESULT"; }
 ACKED="$(field acked)"
 ERRORS="$(field errors)"
 RETRANSMITS="$(field retransmits)"
+SEPARATE="$(field empty_acks)"
 ELAPSED="$(field seconds)"
 
 stop_bysans
@@ -81,5 +83,6 @@ MSGS_PER_S="$(awk -v a="$ACKED" -v s="$ELAPSED" 'BEGIN { printf "%d", a / s }')"
 CPU_US="$(awk -v t=$((CPU1 - CPU0)) -v hz="$HZ" -v a="$ACKED" \
   'BEGIN { if (a > 0) printf "%.1f", t * 1e6 / hz / a; else print 0 }')"
 echo "BENCH coap msgs_per_s=$MSGS_PER_S acked_missing=$MISSING cpu_us_per_msg=$CPU_US" \
-  "devices=$DEVICES acked=$ACKED stored=$STORED errors=$ERRORS retransmits=$RETRANSMITS"
+  "devices=$DEVICES acked=$ACKED stored=$STORED errors=$ERRORS retransmits=$RETRANSMITS" \
+  "separate=${SEPARATE:-?}"
 [[ "$MISSING" -eq 0 ]] || { echo "run.sh: $MISSING acknowledged messages are missing" >&2; exit 1; }
