@@ -34,7 +34,7 @@ void LogToSpdlog(coap_log_t level, const char* message) {
   std::string_view m(message);
   while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
   // CoapIoLoop hands libcoap one event per datagram it estimates waiting; a read that finds the
-  // socket empty (possible only after datagrams too big for CoAP) is not worth a warning.
+  // socket empty (a guess too high: io_loop.h) is not worth a warning.
   if (m.find("Resource temporarily unavailable") != std::string_view::npos ||
       m.ends_with(": read failed")) {
     spdlog::debug("coap: {}", m);
