@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "model/model.h"
@@ -25,6 +26,9 @@ struct DownlinkSource {
   // A downlink whose confirmable answer the device never acknowledged (or reset): queued again
   // with this reason, for the device's next uplink.
   std::function<void(Id downlink_id, const std::string& reason)> requeue;
+  // Optional: the devices that have queued downlinks, or nullopt when they are too many to list.
+  // The CoAP thread asks once per batch of answers and calls `take` only for those devices.
+  std::function<Result<std::optional<std::vector<Id>>>()> devices_with_queued;
 };
 
 }  // namespace bysans::coap

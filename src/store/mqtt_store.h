@@ -200,6 +200,11 @@ class MqttStore {
   // Reads only (no write transaction) when none is queued. Thread-safe; two concurrent calls
   // for the same device may both see the same downlink: call it from one thread.
   virtual Result<TakenDownlink> TakeQueuedDownlink(Id device_id, const std::string& topic) = 0;
+  // The devices with at least one downlink of this topic with status "queued", at most `limit`
+  // of them (any order). Reads only. Lets the CoAP server skip TakeQueuedDownlink for the
+  // devices of a batch of answers that have none (one query per batch, not per answer).
+  virtual Result<std::vector<Id>> DevicesWithQueuedDownlinks(const std::string& topic,
+                                                             size_t limit) = 0;
 };
 
 }  // namespace bysans

@@ -70,6 +70,41 @@ TEST_F(CoapDownlinkTest, QueuedDownlinkRidesOnTheNextAnswerOnly) {
   EXPECT_TRUE(History(other.device_id).empty());
 }
 
+// Uplinks committed together are answered together: the CoAP thread asks once which devices
+// have queued downlinks and takes only theirs; each answer still carries its own device's.
+TEST_F(CoapDownlinkTest, UplinksAnsweredTogetherEachCarryTheirOwnDownlink) {
+  constexpr int kDevices = 12;
+  std::vector<DeviceHandle> devices;
+  std::vector<std::unique_ptr<RawCoapDevice>> raw;
+  for (int i = 0; i < kDevices; ++i) {
+    devices.push_back(CreateHttpDevice("Meter " + std::to_string(i)));
+    raw.push_back(std::make_unique<RawCoapDevice>(port_));
+  }
+  for (int i = 0; i < kDevices; i += 3)
+    Queue(devices[i].device_id, {{"hex", "0" + std::to_string(i % 10) + "ff"}});
+  for (int round = 0; round < 2; ++round) {
+    std::vector<CoapMessage> requests;
+    for (int i = 0; i < kDevices; ++i) {  // all at once: the same group commit, mostly
+      const uint16_t mid = static_cast<uint16_t>(100 + round);
+      requests.push_back(RawCoapDevice::Post(mid, devices[i].ingest_key, 50, R"({"n": 1})"));
+      raw[i]->Send(requests.back());
+    }
+    for (int i = 0; i < kDevices; ++i) {
+      auto a = raw[i]->Answer(requests[i]);
+      ASSERT_TRUE(a) << "device " << i;
+      EXPECT_EQ(a->code, 204) << a->payload;
+      if (round == 0 && i % 3 == 0) {
+        EXPECT_EQ(a->payload, (std::string{static_cast<char>(i % 10), '\xff'}))
+            << "device " << i << " gets its own downlink";
+      } else {
+        EXPECT_TRUE(a->payload.empty()) << "device " << i << " has none (left)";
+      }
+    }
+  }
+  for (int i = 0; i < kDevices; i += 3)
+    for (const json& h : History(devices[i].device_id)) EXPECT_EQ(h["status"], "sent");
+}
+
 TEST_F(CoapDownlinkTest, OnePerAnswerOldestFirstWithTheCountOfTheRest) {
   DeviceHandle d = CreateHttpDevice("Odense");
   Queue(d.device_id, {{"hex", "01"}});

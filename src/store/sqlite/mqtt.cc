@@ -473,6 +473,19 @@ class SqliteMqttStore final : public BatchingMqttStore {
     return out;
   }
 
+  Result<std::vector<Id>> DevicesWithQueuedDownlinks(const std::string& topic,
+                                                     size_t limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    // The partial index downlinks_queued (device_id, topic, id) WHERE status='queued' covers it.
+    BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("SELECT DISTINCT device_id FROM downlinks WHERE "
+                                                 "status='queued' AND topic=? LIMIT ?"));
+    st->Bind(1, topic).Bind(2, static_cast<int64_t>(limit));
+    std::vector<Id> out;
+    while (st->Step()) out.push_back(st->Int(0));
+    BYSANS_RETURN_IF_ERROR(st->status());
+    return out;
+  }
+
  private:
   // A sealed secret column of mqtt_integrations ("password_box", "client_key_box"): "" = NULL.
   Status SetBox(Db& db, Id id, const std::string& column, const std::string& plain) {

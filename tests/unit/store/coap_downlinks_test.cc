@@ -1,7 +1,12 @@
 // MqttStore::TakeQueuedDownlink on SQLite (the CoAP devices' downlink queue, migration 37):
 // oldest first, one at a time, marked sent, the count of the rest; only this device's and this
 // topic's queued downlinks; a downlink set back to queued is taken again.
+// MqttStore::DevicesWithQueuedDownlinks: the devices with a queued downlink of the topic, at most
+// the limit.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
 
 #include "store/mqtt_store.h"
 #include "unit/store/temp_store.h"
@@ -72,6 +77,43 @@ TEST_F(CoapDownlinkStoreTest, OldestFirstOneAtATimeMarkedSent) {
   auto b = s.TakeQueuedDownlink(b_, kCoapDownlinkTopic);
   ASSERT_TRUE(b.ok() && b->downlink);
   EXPECT_EQ(b->downlink->data, "b's");
+}
+
+TEST_F(CoapDownlinkStoreTest, DevicesWithQueuedDownlinksListsOnlyThoseWithAQueuedOne) {
+  MqttStore& s = store_->mqtt();
+  auto none = s.DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 10);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_TRUE(none->empty());
+
+  Queue(a_, "mqtt", "devices/1/down");                 // another topic
+  Queue(b_, "published", kCoapDownlinkTopic, "sent");  // not queued
+  auto still_none = s.DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 10);
+  ASSERT_TRUE(still_none.ok());
+  EXPECT_TRUE(still_none->empty());
+
+  Queue(a_, "1");
+  Queue(a_, "2");
+  auto one = s.DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 10);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, std::vector<Id>{a_}) << "listed once however many are queued";
+
+  Queue(b_, "3");
+  auto both = s.DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 10);
+  ASSERT_TRUE(both.ok());
+  std::vector<Id> sorted = *both;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<Id> expected{a_, b_};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(sorted, expected);
+  auto limited = s.DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 1);
+  ASSERT_TRUE(limited.ok());
+  EXPECT_EQ(limited->size(), 1u);
+
+  // Taken (sent): b no longer has one.
+  ASSERT_TRUE(s.TakeQueuedDownlink(b_, kCoapDownlinkTopic).ok());
+  auto after = s.DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 10);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, std::vector<Id>{a_});
 }
 
 }  // namespace
