@@ -46,6 +46,11 @@ test('LwM2M: a registered device shows its registration, objects and a queued wr
     assert.match(await page.textContent('#lwm2m-registration'), /kø-tilstand/);
     const objects = await page.$$eval('#lwm2m-objects li', (ls) => ls.map((l) => l.textContent));
     assert.deepEqual(objects, ['/1/0 (LwM2M-server)', '/3/0 (Enhed)', '/3303/0 (Temperatur)', '/3424/0 (Vandmåler)']);
+    // What bysans observes on the device is listed (the observe is sent about a second after the
+    // registration; coap-client serves nothing, so it shows 0 notifications or nothing yet).
+    assert.ok(await page.$('#lwm2m-observations'));
+    const kinds = await page.$$eval('#lwm2m-kind option', (os) => os.map((o) => o.value));
+    assert.deepEqual(kinds, ['read', 'write', 'execute', 'observe', 'cancel-observe']);
     // The Send's temperature is the device's latest reading.
     assert.match(await page.textContent('[data-live-value="temperature"]'), /7,5/);
 

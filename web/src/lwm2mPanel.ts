@@ -11,7 +11,9 @@ import { table, notice, errorText, loading } from './ui';
 interface Registration {
   registered: boolean; endpoint: string; lifetime: number; binding: string; queueMode: boolean;
   lwm2mVersion: string; objects: string[]; registeredAt: string; updatedAt: string; expiresAt: string;
+  observations?: Observation[];
 }
+interface Observation { path: string; since: string; notifications: number; lastAt: string | null }
 interface Operation {
   id: number; kind: string; path: string; value?: string; state: string; createdAt: string; updatedAt: string;
   resultCode?: string; result?: string; error?: string;
@@ -29,6 +31,14 @@ function objectLabel(path: string): string {
   const id = path.replace(/^\//, '').split('/')[0];
   const name = OBJECT_NAMES[id];
   return name ? `${path} (${t(name)})` : path;
+}
+
+// The resources bysans observes on the device: each notification becomes readings.
+function observationList(items: Observation[]): HTMLElement {
+  if (!items.length) return h('span', null, t('lwm2m.noObservations'));
+  return h('ul', null, items.map((o) => h('li', { 'data-path': o.path }, h('code', null, o.path),
+    ` — ${t('lwm2m.notifications')}: ${o.notifications}`,
+    o.lastAt ? `, ${t('lwm2m.lastNotification')} ${fmtDate(o.lastAt)}` : '')));
 }
 
 export function lwm2mPanel(deviceId: number): HTMLElement {
@@ -49,7 +59,8 @@ export function lwm2mPanel(deviceId: number): HTMLElement {
         h('dt', null, t('lwm2m.updated')), h('dd', null, fmtDate(r.updatedAt)),
         h('dt', null, t('lwm2m.expires')), h('dd', null, fmtDate(r.expiresAt)),
         h('dt', null, t('lwm2m.objects')), h('dd', { id: 'lwm2m-objects' },
-          h('ul', null, r.objects.map((o) => h('li', null, objectLabel(o)))))));
+          h('ul', null, r.objects.map((o) => h('li', null, objectLabel(o))))),
+        h('dt', null, t('lwm2m.observations')), h('dd', { id: 'lwm2m-observations' }, observationList(r.observations ?? []))));
     }
     const items = list?.items ?? [];
     ops.dataset.count = String(items.length);
@@ -63,7 +74,7 @@ export function lwm2mPanel(deviceId: number): HTMLElement {
   box.append(reg, h('h3', null, t('lwm2m.operations')), ops);
   if (canEdit()) {
     const kind = h('select', { name: 'kind', id: 'lwm2m-kind' },
-      ['read', 'write', 'execute'].map((k) => h('option', { value: k }, tEnum('lwm2m.op', k)))) as HTMLSelectElement;
+      ['read', 'write', 'execute', 'observe', 'cancel-observe'].map((k) => h('option', { value: k }, tEnum('lwm2m.op', k)))) as HTMLSelectElement;
     const path = h('input', { name: 'path', id: 'lwm2m-path', required: true, placeholder: '/3/0/13', spellcheck: 'false', autocomplete: 'off' }) as HTMLInputElement;
     const value = h('input', { name: 'value', id: 'lwm2m-value', spellcheck: 'false', autocomplete: 'off' }) as HTMLInputElement;
     const msg = h('div', { 'aria-live': 'polite', id: 'lwm2m-msg' });
@@ -72,7 +83,7 @@ export function lwm2mPanel(deviceId: number): HTMLElement {
       onsubmit: async (e: Event) => {
         e.preventDefault();
         const body: Record<string, string> = { kind: kind.value, path: path.value.trim() };
-        if (kind.value !== 'read' && value.value !== '') body.value = value.value;
+        if ((kind.value === 'write' || kind.value === 'execute') && value.value !== '') body.value = value.value;
         try {
           await request(`${base}/operations`, { method: 'POST', body });
           msg.replaceChildren(notice(t('lwm2m.queued'), 'ok'));
