@@ -44,6 +44,8 @@ double Median(std::vector<double> v) {
 struct Backend {
   std::function<Result<std::unique_ptr<SeriesStore>>()> open;
   std::function<void(SeriesStore&)> close;
+  // Optional, after the measurements (BENCH_EXPLAIN=1): prints the backend's query plans.
+  std::function<void()> explain;
 };
 
 struct Figures {
@@ -205,6 +207,8 @@ bool RunWorkload(const Backend& backend, Figures* out) {
   store = std::move(opened).value();
   std::fprintf(stderr, "close (seal) + reopen: %.0f ms\n", MsSince(t_reopen));
   if (!measure("after reopen", &agg_sealed, &lat_sealed)) return false;
+  if (backend.explain && getenv("BENCH_EXPLAIN") && std::string(getenv("BENCH_EXPLAIN")) == "1")
+    backend.explain();
   backend.close(*store);
   *out = Figures{rate, std::max(agg_open, agg_sealed), std::max(lat_open, lat_sealed), lat_p99,
                  lat_max};
@@ -276,6 +280,29 @@ int RunPostgres() {
     return std::unique_ptr<SeriesStore>(std::move(s));
   };
   b.close = [](SeriesStore& s) { static_cast<PostgresSeriesStore&>(s).Close(); };
+  b.explain = [&] {
+    // The statements Latest and Aggregate send for the measured calls.
+    const std::string ea = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ";
+    std::string ids = "{1";
+    for (int d = 2; d <= kDevices; ++d) ids += "," + std::to_string(d);
+    ids += "}";
+    const std::string year_t0 = std::to_string(kT0 - 365LL * 24 * 3'600'000);
+    const std::string year_t1 = std::to_string(kT0 - 365LL * 24 * 3'600'000 + 52'560 * kStep);
+    const std::vector<std::string> queries = {
+        "SELECT device_id, key, latest_ts, latest_kind, latest_num, latest_txt, unit, "
+        "latest_quality FROM series WHERE device_id >= 1 AND device_id <= 10000 AND device_id + "
+        "0 = ANY('" +
+            ids + "'::bigint[]) AND latest_ts IS NOT NULL ORDER BY device_id, key",
+        "SELECT hour - hour % 3600000, sum(n)::bigint, min(mn), max(mx), sum(sm) FROM "
+        "readings_hourly WHERE series_id = (SELECT id FROM series WHERE device_id = 10001 AND "
+        "key = 'temp') AND hour >= " +
+            year_t0 + " AND hour < " + year_t1 + " GROUP BY 1"};
+    for (const auto& q : queries) {
+      auto plan = (*pg)->Query("bench", ea + q);
+      std::fprintf(stderr, "plan (JSON):\n%s\n",
+                   plan.ok() ? plan->c_str() : plan.status().message().c_str());
+    }
+  };
   Figures f;
   const bool ok = RunWorkload(b, &f);
   auto size = (*pg)->Query("bench", "SELECT pg_database_size('bench') / 1000000");

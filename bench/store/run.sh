@@ -6,7 +6,8 @@
 # append rate over the last 1M of 20M readings (10,000 devices x 6 keys), hourly
 # aggregation over a year of 10-minute readings, Latest of 10,000 devices.
 # Env: BYSANS_BUILD_DIR (default build/release), BENCH_QUICK=1 (2M readings),
-# BENCH_STORE=sqlite|postgres|both (default both).
+# BENCH_STORE=sqlite|postgres|both (default both), BENCH_EXPLAIN=1 (PostgreSQL: print the plans of the
+# Latest and rollup statements after the measurements).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

@@ -1,5 +1,6 @@
 #include "store/postgres/sql_text.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -33,9 +34,12 @@ constexpr int64_t kDayMs = 86'400'000;
 
 std::string IntArray(const std::vector<int64_t>& v) {
   std::string s = "{";
+  s.reserve(v.size() * 8 + 2);
+  char buf[24];
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) s += ',';
-    s += std::to_string(v[i]);
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v[i]);
+    s.append(buf, ec == std::errc() ? end : buf);
   }
   return s + "}";
 }
@@ -50,11 +54,52 @@ std::string DoubleArray(const std::vector<double>& v) {
     } else if (std::isinf(v[i])) {
       s += v[i] > 0 ? "Infinity" : "-Infinity";
     } else {
-      std::snprintf(buf, sizeof buf, "%.17g", v[i]);
-      s += buf;
+      // The shortest text that reads back as the same double (much faster than printf's %.17g,
+      // which the writer ran for every reading).
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v[i]);
+      s.append(buf, ec == std::errc() ? end : buf);
     }
   }
   return s + "}";
+}
+
+void AppendCopyInt(std::string& line, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  line.append(buf, ec == std::errc() ? end : buf);
+}
+
+void AppendCopyDouble(std::string& line, double v) {
+  if (std::isnan(v)) {
+    line += "NaN";
+  } else if (std::isinf(v)) {
+    line += v > 0 ? "Infinity" : "-Infinity";
+  } else {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    line.append(buf, ec == std::errc() ? end : buf);
+  }
+}
+
+void AppendCopyText(std::string& line, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        line += "\\\\";
+        break;
+      case '\t':
+        line += "\\t";
+        break;
+      case '\n':
+        line += "\\n";
+        break;
+      case '\r':
+        line += "\\r";
+        break;
+      default:
+        line += c;
+    }
+  }
 }
 
 std::string TextArray(const std::vector<std::string>& v) {

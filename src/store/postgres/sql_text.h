@@ -12,6 +12,10 @@ namespace bysans::pg {
 std::string IntArray(const std::vector<int64_t>& v);       // {1,2,3}
 std::string DoubleArray(const std::vector<double>& v);     // {1.5,NaN,-Infinity}
 std::string TextArray(const std::vector<std::string>& v);  // {"a","b\"c"}
+// Fields of COPY's text format, appended to a line being built.
+void AppendCopyInt(std::string& line, int64_t v);
+void AppendCopyDouble(std::string& line, double v);  // NaN, Infinity, -Infinity as PostgreSQL
+void AppendCopyText(std::string& line, std::string_view v);  // \\, \t, \n, \r escaped
 
 std::string ByteaHex(std::string_view bytes);  // \x0001ff
 // Decodes a bytea in PostgreSQL's default (hex) output format.

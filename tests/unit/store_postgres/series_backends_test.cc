@@ -2,6 +2,7 @@
 // PostgreSQL 15 (one server per binary, one database per test): TEST_P over the backend name.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
@@ -355,6 +356,70 @@ TEST_P(SeriesBackendTest, LatestSeriesIdsAndUnits) {
   Put({R(1, "a", kT0 + 30, 3.0, "m")});
   EXPECT_EQ(s().GetSeries(a1)->unit, "m");
   EXPECT_EQ(s().SetSeriesUnit(987654, "x").code(), Code::kNotFound);
+}
+
+// Text values with the characters COPY's text format escapes, and extreme numbers, come back
+// unchanged (PostgreSQL writes new readings with COPY).
+TEST_P(SeriesBackendTest, TextAndNumbersRoundTrip) {
+  const std::string odd = "tab\there\nnew line\\back\\slash\r\"quote\" \\N æøå";
+  Put({R(8, "t", kT0, odd), R(8, "t", kT0 + 1, std::string("\\N")),
+       R(8, "t", kT0 + 2, std::string()), R(8, "n", kT0, 0.1 + 0.2),
+       R(8, "n", kT0 + 1, -1.7976931348623157e308), R(8, "n", kT0 + 2, 4.9e-324),
+       R(8, "b", kT0, true)});
+  auto check = [&] {
+    auto t = All(8, "t");
+    ASSERT_EQ(t.size(), 3u);
+    EXPECT_EQ(std::get<std::string>(t[2].value), odd);
+    EXPECT_EQ(std::get<std::string>(t[1].value), "\\N");
+    EXPECT_EQ(std::get<std::string>(t[0].value), "");
+    auto n = All(8, "n");
+    ASSERT_EQ(n.size(), 3u);
+    EXPECT_EQ(std::get<double>(n[2].value), 0.1 + 0.2);
+    EXPECT_EQ(std::get<double>(n[1].value), -1.7976931348623157e308);
+    EXPECT_EQ(std::get<double>(n[0].value), 4.9e-324);
+    auto b = All(8, "b");
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(std::get<bool>(b[0].value), true);
+  };
+  check();
+  Reopen();
+  check();
+}
+
+// Latest of a dense list of device ids (read as one index range on PostgreSQL) and of a sparse one
+// (one lookup per device) give the readings of exactly the listed devices, whatever the list's
+// order (the order of the result is not part of the contract: compared sorted).
+TEST_P(SeriesBackendTest, LatestDenseAndSparseDeviceLists) {
+  std::vector<Reading> rs;
+  for (Id d = 1; d <= 40; ++d)
+    for (const char* k : {"b", "a"}) rs.push_back(R(d, k, kT0 + d, static_cast<double>(d)));
+  rs.push_back(R(1'000'000, "a", kT0, 7.0));
+  Put(rs);
+  auto keys = [](const std::vector<Reading>& l) {
+    std::vector<std::pair<Id, std::string>> out;
+    for (const auto& r : l) out.emplace_back(r.device_id, r.key);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto dense = s().Latest({12, 10, 11, 13});  // 10..13: dense
+  ASSERT_TRUE(dense.ok()) << dense.status().message();
+  EXPECT_EQ(
+      keys(*dense),
+      (std::vector<std::pair<Id, std::string>>{
+          {10, "a"}, {10, "b"}, {11, "a"}, {11, "b"}, {12, "a"}, {12, "b"}, {13, "a"}, {13, "b"}}));
+  for (const auto& r : *dense)
+    EXPECT_EQ(std::get<double>(r.value), static_cast<double>(r.device_id));
+  auto sparse = s().Latest({1'000'000, 3});
+  ASSERT_TRUE(sparse.ok()) << sparse.status().message();
+  EXPECT_EQ(keys(*sparse),
+            (std::vector<std::pair<Id, std::string>>{{3, "a"}, {3, "b"}, {1'000'000, "a"}}));
+  std::vector<Id> every;
+  for (Id d = 40; d >= 2; d -= 2) every.push_back(d);  // every other device: still dense
+  auto half = s().Latest(every);
+  ASSERT_TRUE(half.ok());
+  ASSERT_EQ(half->size(), 40u);
+  for (const auto& r : *half) EXPECT_EQ(r.device_id % 2, 0) << r.device_id;
+  EXPECT_TRUE(s().Latest({})->empty());
 }
 
 TEST_P(SeriesBackendTest, CreateSeriesBeforeReadings) {
