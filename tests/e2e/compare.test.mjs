@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, shot, axeCheck, settled, senml } from './lib.mjs';
+import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, shot, axeCheck, settled, senml, liveOpen } from './lib.mjs';
 
 useBrowser();
 
@@ -166,7 +166,9 @@ test('compare: values coloured against the rules, sorting, CSV and Excel, multi-
     await page.locator('#mchart').scrollIntoViewIfNeeded();
     await shot(page, 'compare-chart-school-hours');
 
-    // Live: a new reading of the silent klasse-3 over the limit is coloured without a reload.
+    // Live: a new reading of the silent klasse-3 over the limit is coloured without a reload
+    // (once the stream is open: a reading before it would not be pushed to this page).
+    await liveOpen(page);
     await senml(s.devs[2].apiKey, [{ n: 'co2', u: 'ppm', v: 1200, t: Math.floor(Date.now() / 1000) }]);
     await page.waitForFunction((id) => {
       const td = document.querySelector(`#compare-table tr[data-id="${id}"] td[data-key="co2"]`);
