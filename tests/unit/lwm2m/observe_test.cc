@@ -4,17 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "bytes.h"
 #include "lwm2m/readings.h"
 #include "lwm2m/tlv.h"
 
 namespace bysans::lwm2m {
 namespace {
-
-std::string Bytes(std::initializer_list<int> b) {
-  std::string s;
-  for (int c : b) s.push_back(static_cast<char>(c));
-  return s;
-}
 
 TEST(Lwm2mObserve, ObservesSensorInstancesAndTheBattery) {
   EXPECT_EQ(ObservedPaths("/1/0,/3/0,/3303/0,/3303/1,/3304/0,/5/0,/3428,/3424/2"),

@@ -6,14 +6,10 @@
 
 #include <string>
 
+#include "bytes.h"
+
 namespace bysans::lwm2m {
 namespace {
-
-std::string Bytes(std::initializer_list<int> b) {
-  std::string s;
-  for (int c : b) s.push_back(static_cast<char>(c));
-  return s;
-}
 
 TEST(Lwm2mTlv, ReadsAResourceWithAShortLength) {
   // 0xE4: resource, 16-bit id, length 4; id 0x1644 = 5700; float 21.5.
