@@ -41,10 +41,7 @@ test: build web
 
 # ASan + UBSan over every unit, integration and security test (no benchmarks, no browser).
 test-asan: deps
-	@cmake --preset asan-ubsan >/dev/null
-	@cmake --build --preset asan-ubsan -j $(JOBS)
-	@UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --preset asan-ubsan -j $(JOBS) -LE 'slow|e2e' --timeout 900
+	@JOBS=$(JOBS) scripts/asan-leg
 
 # libFuzzer targets under ASan + UBSan (clang), FUZZ_SECONDS each (scripts/fuzz).
 FUZZ_SECONDS ?= 600

@@ -23,6 +23,8 @@
 #include "coap/answer.h"
 #include "coap/hooks.h"
 #include "coap/io_loop.h"
+#include "core/clock.h"
+#include "core/log_budget.h"
 #include "ingest/flatten.h"
 #include "ingest/receive.h"
 #include "ingest/senml_cbor.h"
@@ -40,10 +42,22 @@ void LogToSpdlog(coap_log_t level, const char* message) {
     spdlog::debug("coap: {}", m);
     return;
   }
-  if (level <= LOG_ERR) {
-    spdlog::error("coap: {}", m);
+  // libcoap logs some of what peers send (bad frames, failed DTLS handshakes): a peer sending
+  // them fast must not flood the log. 20 lines at once, then 1 a second. (A C callback: the
+  // process's clock, not an injected one.)
+  static std::mutex mu;
+  static LogBudget<int> budget(1, 20);
+  static const SystemClock clock;
+  int64_t skipped = 0;
+  {
+    std::lock_guard lock(mu);
+    if (!budget.Allow(0, clock.NowMs(), &skipped)) return;
+  }
+  const auto lvl = level <= LOG_ERR ? spdlog::level::err : spdlog::level::warn;
+  if (skipped == 0) {
+    spdlog::log(lvl, "coap: {}", m);
   } else {
-    spdlog::warn("coap: {}", m);
+    spdlog::log(lvl, "coap: {} ({} more libcoap lines were not logged)", m, skipped);
   }
 }
 

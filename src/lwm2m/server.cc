@@ -229,6 +229,7 @@ void Lwm2mServer::Tick() {
     if (s.expires_ms < now) expired.push_back(id);
   for (Id id : expired) Forget(id);
   if (sessions_.empty()) return;
+  FlushCounts();
   for (auto& [id, s] : sessions_) {
     if (s.observe_due && (!s.queue_mode || s.awake_until_ms >= now)) SyncObservations(id, s);
   }
@@ -403,21 +404,18 @@ void Lwm2mServer::OnNotification(Id device_id, const std::string& path, uint64_t
   if (resp.code == 0) {
     spdlog::info("lwm2m: observation of {} on device {} ended: {}", path, device_id, resp.error);
   } else if (resp.code / 100 != 2) {
-    spdlog::info("lwm2m: device {} answered {}.{:02d} for {}: notification dropped", device_id,
-                 resp.code / 100, resp.code % 100, path);
+    LogDroppedNotification(device_id, fmt::format("device {} answered {}.{:02d} for {}", device_id,
+                                                  resp.code / 100, resp.code % 100, path));
   } else {
     const TimeMs now = clock_.NowMs();
     auto readings = ParseNotification(resp.content_format, resp.payload, path, device_id, now);
     if (!readings.ok()) {
-      spdlog::info("lwm2m: notification of {} from device {} dropped: {}", path, device_id,
-                   readings.status().message());
+      LogDroppedNotification(device_id, fmt::format("notification of {} from device {}: {}", path,
+                                                    device_id, readings.status().message()));
     } else {
       ++obs.notifications;
       obs.last_ms = now;
-      if (Status st = store_.PutObservation(
-              {device_id, path, obs.since_ms, obs.notifications, obs.last_ms});
-          !st.ok())
-        spdlog::warn("lwm2m: cannot record the observation of {}: {}", path, st.message());
+      obs.counts_dirty = true;
       pipeline::Uplink up;
       up.device = s->second.device;  // always the session's device
       up.raw.device_id = device_id;
@@ -439,7 +437,34 @@ void Lwm2mServer::OnNotification(Id device_id, const std::string& path, uint64_t
   }
 }
 
+void Lwm2mServer::FlushCounts() {
+  for (auto& [device_id, session] : sessions_) {
+    for (auto& [path, o] : session.observations) {
+      if (!o.counts_dirty) continue;
+      o.counts_dirty = false;
+      if (Status st =
+              store_.PutObservation({device_id, path, o.since_ms, o.notifications, o.last_ms});
+          !st.ok())
+        spdlog::warn("lwm2m: cannot record the observation of {}: {}", path, st.message());
+    }
+  }
+}
+
+void Lwm2mServer::LogDroppedNotification(Id device_id, const std::string& line) {
+  int64_t unlogged = 0;
+  if (!drop_log_budget_.Allow(device_id, clock_.NowMs(), &unlogged)) return;
+  if (unlogged == 0) {
+    spdlog::info("lwm2m: {}: notification dropped", line);
+  } else {
+    spdlog::info(
+        "lwm2m: {}: notification dropped ({} more of this device's were dropped and not "
+        "logged)",
+        line, unlogged);
+  }
+}
+
 void Lwm2mServer::Shutdown() {
+  FlushCounts();
   sessions_.clear();
   peer_devices_.clear();
   inflight_.clear();

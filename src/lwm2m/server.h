@@ -17,6 +17,7 @@
 
 #include "coap/hooks.h"
 #include "core/clock.h"
+#include "core/log_budget.h"
 #include "core/random.h"
 #include "store/lwm2m_store.h"
 
@@ -57,6 +58,7 @@ class Lwm2mServer final : public coap::CoapExtension {
     TimeMs since_ms = 0;
     int64_t notifications = 0;
     TimeMs last_ms = 0;
+    bool counts_dirty = false;         // notifications not yet written to the store (FlushCounts)
     std::optional<Lwm2mOperation> op;  // an API observe, done by the first response
   };
   struct Session {
@@ -98,6 +100,12 @@ class Lwm2mServer final : public coap::CoapExtension {
   void FinishOperation(Lwm2mOperation& op, const coap::PeerResponse& response);
   void OnNotification(Id device_id, const std::string& path, uint64_t serial,
                       const coap::PeerResponse& response);
+  // Writes the notification counts that changed since the last call: once a tick, not once a
+  // notification, so a device notifying fast costs no store write per datagram.
+  void FlushCounts();
+  // A notification dropped (bad payload, error answer): logged within a per-device budget, the
+  // rest counted and reported with the next line logged, so a device cannot flood the log.
+  void LogDroppedNotification(Id device_id, const std::string& line);
 
   Lwm2mStore& store_;
   Random& random_;
@@ -109,6 +117,7 @@ class Lwm2mServer final : public coap::CoapExtension {
   std::unordered_map<std::string, Id> peer_devices_;  // peer endpoint → device
   std::unordered_set<Id> busy_devices_;               // one operation in flight per device
   std::unordered_set<Id> inflight_;                   // operation ids sent, not answered yet
+  LogBudget<Id> drop_log_budget_{0.1, 5};             // per device: 5 lines, then one per 10 s
 };
 
 }  // namespace bysans::lwm2m

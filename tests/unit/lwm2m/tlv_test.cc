@@ -13,7 +13,9 @@ namespace {
 
 TEST(Lwm2mTlv, ReadsAResourceWithAShortLength) {
   // 0xE4: resource, 16-bit id, length 4; id 0x1644 = 5700; float 21.5.
-  auto e = ParseTlv(Bytes({0xE4, 0x16, 0x44, 0x41, 0xAC, 0x00, 0x00}));
+  // The entries view the input, so it must outlive them.
+  const std::string input = Bytes({0xE4, 0x16, 0x44, 0x41, 0xAC, 0x00, 0x00});
+  auto e = ParseTlv(input);
   ASSERT_TRUE(e.ok()) << e.status().message();
   ASSERT_EQ(e->size(), 1u);
   EXPECT_EQ((*e)[0].type, TlvType::kResource);
