@@ -177,6 +177,23 @@ test('compare: values coloured against the rules, sorting, CSV and Excel, multi-
     assert.equal(await page.$eval(`#compare-table tr[data-id="${s.devs[2].id}"] td:last-child`, (td) => td.dataset.level ?? null), null,
       'klasse-3 is no longer silent');
 
+    // A reading stored before the stream opens is never pushed: it is shown once the stream opens
+    // (the screen re-reads the application's latest values on each open). The page is loaded
+    // again with its stream held back until the reading is stored.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/api/v1/organizations/*/stream', async (route) => { await held; await route.continue(); });
+    await page.reload();
+    await page.waitForSelector(`#compare-table tr[data-id="${s.devs[1].id}"]`);
+    assert.equal(await page.getAttribute('html', 'data-live'), 'closed');
+    await senml(s.devs[1].apiKey, [{ n: 'co2', u: 'ppm', v: 1700, t: Math.floor(Date.now() / 1000) }]);
+    release();
+    await liveOpen(page);
+    await page.waitForFunction((id) => {
+      const td = document.querySelector(`#compare-table tr[data-id="${id}"] td[data-key="co2"]`);
+      return td?.dataset.level === 'warning' && td.textContent.includes('1.700');
+    }, s.devs[1].id, { timeout: 15000 });
+
     // The device list: battery (low in red) and signal columns.
     await go(page, '/devices');
     await page.selectOption('#filter-app', String(s.app.id));

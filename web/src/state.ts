@@ -75,6 +75,16 @@ export function computeStatus(d: Device, lastSeen: number | null, inAlarm: boole
   return now - lastSeen <= expected * 2 + 60_000 ? 'ok' : 'silent';
 }
 
+// The time of a device's newest latest value (ms), null when it has none.
+function newestTs(l: AppLatest): number | null {
+  let newest: number | null = null;
+  for (const r of Object.values(l.readings)) {
+    const ts = Date.parse(r.ts);
+    if (!Number.isNaN(ts) && (newest === null || ts > newest)) newest = ts;
+  }
+  return newest;
+}
+
 export function makeRows(
   devices: Device[], apps: Application[], latest: Map<number, AppLatest>, alarmDevices: Set<number>,
 ): DeviceRow[] {
@@ -82,13 +92,7 @@ export function makeRows(
   const now = Date.now();
   return devices.map((d) => {
     const l = latest.get(d.id);
-    let lastSeen: number | null = null;
-    if (l) {
-      for (const r of Object.values(l.readings)) {
-        const ts = Date.parse(r.ts);
-        if (!Number.isNaN(ts) && (lastSeen === null || ts > lastSeen)) lastSeen = ts;
-      }
-    }
+    const lastSeen = l ? newestTs(l) : null;
     const an = appName.get(d.applicationId) ?? '';
     return {
       d, lastSeen, appName: an,
@@ -228,6 +232,25 @@ export function liveRatePerMinute(): number | null {
   const span = Math.min(60_000, now - liveSince);
   if (span < 5_000) return null;
   return Math.round((liveTimes.length * 60_000) / span);
+}
+
+// Reads an application's latest values again into the organisation's data, with its devices'
+// last-seen time and status: for screens whose stream has just (re)opened, since readings stored
+// while it was down were never pushed. False when nothing was read (or the data was replaced).
+export async function refreshAppLatest(appId: number): Promise<boolean> {
+  const od = state.data;
+  if (!od) return false;
+  const fresh = await api.appLatest(appId).catch(() => null);
+  if (!fresh || state.data !== od) return false;
+  for (const item of fresh.items) {
+    od.latest.set(item.deviceId, item);
+    const row = od.byId.get(item.deviceId);
+    if (!row) continue;
+    const ts = newestTs(item);
+    if (ts !== null && (row.lastSeen === null || ts > row.lastSeen)) row.lastSeen = ts;
+    row.status = computeStatus(row.d, row.lastSeen, row.status === 'alarm', Date.now());
+  }
+  return true;
 }
 
 function applyLive(type: string, data: unknown): void {

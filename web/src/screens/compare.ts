@@ -7,7 +7,7 @@
 import { h, field } from '../dom';
 import { t, fmtNum, fmtAgo, fmtDate, locale } from '../i18n';
 import { AppLatest, Application } from '../api';
-import { orgData, onLive, state, DeviceRow } from '../state';
+import { orgData, onLive, refreshAppLatest, state, DeviceRow } from '../state';
 import { title, section, notice } from '../ui';
 import { ruleLimits, ruleWatches, RuleForChart, wallClockMs } from '../chart';
 import { QUANTITIES, Quantity, LatestValue, Level, levelOf, orgRules, valueOf } from '../health';
@@ -242,16 +242,23 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
   const onResize = () => drawRows();
   window.addEventListener('resize', onResize);
   // Live: new readings and alarms of the application's devices (the stream keeps `od` current)
-  // redraw the values, at most every 2 s, where the user has scrolled to.
+  // redraw the values, at most every 2 s, where the user has scrolled to. Each time the stream
+  // (re)opens, the application's latest values are read again: readings stored while it was
+  // down were never pushed.
   let pending = 0;
+  const redraw = () => {
+    rows = buildRows(rows.map((x) => x.r), od.latest, rules, cols.filter((c): c is Quantity => c !== 'name' && c !== 'lastSeen'));
+    drawTable(true);
+  };
+  const reread = async () => {
+    const shown = app;
+    if ((await refreshAppLatest(shown.id)) && shown === app) redraw();
+  };
   const off = onLive((ev) => {
+    if (ev.type === 'open') { void reread(); return; }
     const id = (ev.data as { deviceId?: number } | null)?.deviceId;
     if (pending || !id || od.byId.get(id)?.d.applicationId !== app.id) return;
-    pending = window.setTimeout(() => {
-      pending = 0;
-      rows = buildRows(rows.map((x) => x.r), od.latest, rules, cols.filter((c): c is Quantity => c !== 'name' && c !== 'lastSeen'));
-      drawTable(true);
-    }, 2000);
+    pending = window.setTimeout(() => { pending = 0; redraw(); }, 2000);
   });
   return () => { off(); window.clearTimeout(pending); destroyChart(); window.removeEventListener('resize', onResize); };
 }
