@@ -21,6 +21,7 @@
 
 #include "auth/auth.h"
 #include "coap/answer.h"
+#include "coap/exchange_memory.h"
 #include "coap/hooks.h"
 #include "coap/io_loop.h"
 #include "core/clock.h"
@@ -137,13 +138,6 @@ struct Completions {
   }
 };
 
-// What was answered to a request, by (endpoint, message id): a retransmission gets the same
-// answer and is not stored again (RFC 7252 §4.5).
-struct Answered {
-  Answer answer;  // code 0 = still in flight
-  TimeMs at = 0;
-};
-
 // The listen address of coap.bind and a port.
 Status MakeAddress(const std::string& bind, int port, coap_address_t& addr) {
   coap_address_init(&addr);
@@ -208,8 +202,7 @@ struct CoapServer::Impl {
   std::map<std::pair<coap_session_t*, coap_mid_t>, std::pair<Id, TimeMs>> con_downlinks;
   ingest::JsonFlattener flattener;  // CoAP thread only
 
-  std::unordered_map<std::string, Answered> answered;  // CoAP thread only
-  std::deque<std::pair<std::string, TimeMs>> answered_order;
+  ExchangeMemory exchanges{opts.exchanges};  // what was answered, for duplicates; CoAP thread only
 
   // Extensions (hooks.h): their resources, the sessions they hold and the responses awaited
   // to their requests (by session and token). CoAP thread only once started.
@@ -290,22 +283,6 @@ struct CoapServer::Impl {
     return psk->device;
   }
 
-  void Remember(const std::string& key, Answer answer) {
-    const TimeMs now = clock.NowMs();
-    auto [it, fresh] = answered.try_emplace(key);
-    it->second.answer = std::move(answer);
-    it->second.at = now;
-    if (fresh) answered_order.emplace_back(key, now);
-    while (!answered_order.empty() &&
-           (answered_order.size() > opts.dedup_entries ||
-            answered_order.front().second + opts.exchange_lifetime_ms < now)) {
-      auto found = answered.find(answered_order.front().first);
-      if (found != answered.end() && found->second.at == answered_order.front().second)
-        answered.erase(found);
-      answered_order.pop_front();
-    }
-  }
-
   // A refusal, piggybacked on the ACK (or a NON answer) by libcoap when the handler returns.
   void Refuse(coap_pdu_t* response, const std::string& key, const Status& st, const char* result,
               std::optional<uint32_t> size1 = std::nullopt) {
@@ -315,7 +292,7 @@ struct CoapServer::Impl {
     a.payload = st.code() == Code::kInternal ? "internal error" : st.message();
     a.size1 = size1;
     WriteAnswer(a, response);
-    Remember(key, std::move(a));
+    exchanges.Remember(key, 0, std::move(a), clock.NowMs());
   }
 
   // The session's endpoint and the request's message id: the duplicate-detection key.
@@ -347,12 +324,11 @@ struct CoapServer::Impl {
   // follows the commit as a separate response) and nothing for a NON one (libcoap drops an
   // empty NON response). True when `key` was such a duplicate.
   bool AnswerDuplicate(const std::string& key, const coap_pdu_t* request, coap_pdu_t* response) {
-    auto it = answered.find(key);
-    if (it == answered.end() || it->second.at + opts.exchange_lifetime_ms < clock.NowMs())
-      return false;
+    const Answer* answered = exchanges.Find(key, clock.NowMs());
+    if (!answered) return false;
     Count("duplicate");
-    if (it->second.answer.code != 0) {
-      WriteAnswer(it->second.answer, response);
+    if (answered->code != 0) {
+      WriteAnswer(*answered, response);
     } else if (coap_pdu_get_type(request) == COAP_MESSAGE_CON) {
       if (auto f = in_flight.find(key); f != in_flight.end()) f->second->acked = true;
     } else {
@@ -496,7 +472,7 @@ struct CoapServer::Impl {
     pending.insert(p);
     in_flight[key] = p;
     if (p->confirmable) ack_due.push_back({now + opts.piggyback_ms, p, p->seq});
-    Remember(key, Answer{});
+    exchanges.Remember(key, p->device_id, Answer{}, now);
     // Nothing goes out now (libcoap drops an empty NON response): the answer follows the
     // commit, piggybacked on the ACK if it comes before the ACK deadline (SendDueAcks).
     coap_pdu_set_type(response, COAP_MESSAGE_NON);
@@ -566,8 +542,8 @@ struct CoapServer::Impl {
       } else if (type == COAP_MESSAGE_CON) {
         const TimeMs now = clock.NowMs();
         for (auto it = con_downlinks.begin(); it != con_downlinks.end();)
-          it = it->second.second + opts.exchange_lifetime_ms < now ? con_downlinks.erase(it)
-                                                                   : std::next(it);
+          it = it->second.second + opts.exchanges.lifetime_ms < now ? con_downlinks.erase(it)
+                                                                    : std::next(it);
         con_downlinks[{p->session, sent}] = {a.downlink_id, now};
       }
     }
@@ -763,7 +739,7 @@ struct CoapServer::Impl {
           !with_downlinks ||
           std::binary_search(with_downlinks->begin(), with_downlinks->end(), p->device_id);
       Answer a = AnswerFor(*p, st, may_have_downlinks);
-      Remember(p->dedup_key, a);
+      exchanges.Remember(p->dedup_key, p->device_id, a, clock.NowMs());
       SendAnswer(p, a);
     }
   }

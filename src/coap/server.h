@@ -14,6 +14,7 @@
 #include <string>
 
 #include "coap/downlinks.h"
+#include "coap/exchange_memory.h"
 #include "coap/hooks.h"
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -33,9 +34,8 @@ struct CoapOptions {
   // one datagram (no block-wise transfer): libcoap resets datagrams over 1,152 bytes.
   size_t max_payload = 1024;
   // Requests remembered by (endpoint, message id) for duplicate detection, and for how long
-  // (RFC 7252 EXCHANGE_LIFETIME, 247 s). The oldest go first beyond the count.
-  size_t dedup_entries = 100'000;
-  int64_t exchange_lifetime_ms = 247'000;
+  // (RFC 7252 EXCHANGE_LIFETIME, 247 s): exchange_memory.h says who can push out whose.
+  ExchangeLimits exchanges;
   // A PSK identity's device and key are looked up again after this long (a deleted or rotated
   // credential stops working for requests within it; a new handshake always looks it up).
   int64_t psk_cache_ms = 5'000;
