@@ -77,6 +77,7 @@ coap::CoapAnswer Lwm2mServer::Handle(const coap::CoapRequest& r,
 coap::CoapAnswer Lwm2mServer::Register(const coap::CoapRequest& r,
                                        std::shared_ptr<coap::CoapPeer> peer) {
   if (!r.device) return Error(Unidentified(r));
+  if (coap::CoapAnswer refusal; !WithinRegistrationBudget(r.device->id, &refusal)) return refusal;
   auto params = ParseRegisterQuery(r.query);
   if (!params.ok()) return Error(params.status());
   if (r.content_format != -1 && r.content_format != kLinkFormat)
@@ -102,6 +103,12 @@ coap::CoapAnswer Lwm2mServer::Register(const coap::CoapRequest& r,
   coap::CoapAnswer a = Answer(201);
   a.location_path = {"rd", reg.registration_id};
   return a;
+}
+
+bool Lwm2mServer::WithinRegistrationBudget(Id device_id, coap::CoapAnswer* refusal) {
+  if (registration_budget_.Allow(device_id, clock_.NowMs())) return true;
+  *refusal = Answer(429, "too many registrations and updates from this device: retry in a minute");
+  return false;
 }
 
 Result<Lwm2mRegistration> Lwm2mServer::OwnRegistration(const coap::CoapRequest& r) {
@@ -130,6 +137,7 @@ coap::CoapAnswer Lwm2mServer::Update(const coap::CoapRequest& r,
                                      std::shared_ptr<coap::CoapPeer> peer) {
   auto reg = OwnRegistration(r);
   if (!reg.ok()) return Error(reg.status());
+  if (coap::CoapAnswer refusal; !WithinRegistrationBudget(reg->device_id, &refusal)) return refusal;
   auto params = ParseUpdateQuery(r.query);
   if (!params.ok()) return Error(params.status());
   if (params->lifetime_s) reg->lifetime_s = *params->lifetime_s;

@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/log_budget.h"
 #include "core/random.h"
+#include "core/token_bucket.h"
 #include "store/lwm2m_store.h"
 
 namespace bysans::lwm2m {
@@ -79,6 +80,8 @@ class Lwm2mServer final : public coap::CoapExtension {
   coap::CoapAnswer Update(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
   coap::CoapAnswer Deregister(const coap::CoapRequest& r);
   coap::CoapAnswer Send(const coap::CoapRequest& r, std::shared_ptr<coap::CoapPeer> peer);
+  // False (and the 4.29 in *refusal) when the device has registered or updated too often.
+  bool WithinRegistrationBudget(Id device_id, coap::CoapAnswer* refusal);
   // The registration a request to /rd/<id> may act on: its own device's, not expired.
   Result<Lwm2mRegistration> OwnRegistration(const coap::CoapRequest& r);
   void Remember(const Lwm2mRegistration& reg, std::shared_ptr<const Device> device,
@@ -118,6 +121,9 @@ class Lwm2mServer final : public coap::CoapExtension {
   std::unordered_set<Id> busy_devices_;               // one operation in flight per device
   std::unordered_set<Id> inflight_;                   // operation ids sent, not answered yet
   LogBudget<Id> drop_log_budget_{0.1, 5};             // per device: 5 lines, then one per 10 s
+  // Register and Update write to the store on the CoAP thread and remake observations: per
+  // device 10 at once, then one per 5 s; beyond that 4.29, so a device cannot hold up others'.
+  KeyedTokenBucket<Id> registration_budget_{0.2, 10};
 };
 
 }  // namespace bysans::lwm2m

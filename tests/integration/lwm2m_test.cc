@@ -118,6 +118,32 @@ TEST_F(Lwm2mTest, RegisterUpdateAndDeregister) {
   EXPECT_EQ(c.Update().code, 404);
 }
 
+TEST_F(Lwm2mTest, RegistrationStormIsRefusedAndOtherDevicesServeOn) {
+  // Each Register and Update writes to the store on the CoAP thread: a device doing them
+  // without pause gets 4.29 after 10, and another device registers as usual meanwhile.
+  DeviceHandle a = CreateHttpDevice("Aarhus");
+  DeviceHandle b = CreateHttpDevice("Vejle");
+  Lwm2mClient ca(port_);
+  ASSERT_EQ(ca.Register({"ep=storm", "k=" + a.ingest_key}, kLinks).code, 201);
+  int updated = 1, refused = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto up = ca.Update({"k=" + a.ingest_key});
+    if (up.code == 204) ++updated;
+    if (up.code == 429) {
+      ++refused;
+      EXPECT_NE(up.payload.find("too many"), std::string::npos) << up.payload;
+    }
+  }
+  EXPECT_LE(updated, 12);  // 10 at once, and a token now and then while the loop runs
+  EXPECT_GE(refused, 18);
+  EXPECT_EQ(ca.Register({"ep=storm", "k=" + a.ingest_key}, kLinks).code, 429);
+  Lwm2mClient cb(port_);
+  EXPECT_EQ(cb.Register({"ep=calm", "k=" + b.ingest_key}, kLinks).code, 201);
+  // The refused device's registration stands, and its data still flows.
+  EXPECT_EQ(Registration(a)["registered"], true);
+  EXPECT_EQ(ca.Send(110, R"([{"bn":"/3303/0/","n":"5700","v":19.5}])").code, 204);
+}
+
 TEST_F(Lwm2mTest, ExpiredLifetimeMeansNotRegistered) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   Lwm2mClient c(port_);
