@@ -14,6 +14,7 @@
 #include "api/common.h"
 #include "api/csv.h"
 #include "api/privacy_audit.h"
+#include "core/encoding.h"
 #include "core/time_format.h"
 #include "store/decoder_store.h"
 
@@ -64,32 +65,6 @@ bool IsValidUtf8(std::string_view s) {
     i += n + 1;
   }
   return true;
-}
-
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 // ---- query parameters --------------------------------------------------------
@@ -309,7 +284,7 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
   AuditRead(ctx, p, req, d, "messages", csv, rows.size());
   auto payload = [](const RawMessage& m) -> std::pair<std::string, const char*> {
     if (IsValidUtf8(m.payload)) return {m.payload, "utf8"};
-    return {Base64(m.payload), "base64"};
+    return {EncodeBase64(m.payload), "base64"};
   };
   if (csv) {
     std::string out =
