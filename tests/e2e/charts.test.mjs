@@ -5,7 +5,7 @@
 // readings posted as SenML with their own times, and a rule created through the API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled } from './lib.mjs';
+import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, makeDevice, shot, axeCheck, settled, liveOpen, holdLiveStream } from './lib.mjs';
 
 useBrowser();
 
@@ -125,6 +125,21 @@ test('keys: the device model names its keys, yes/no in words, radio figures fold
     assert.equal(await page.$eval('main [data-key="rssi"]', (e) => !!e.closest('#latest-technical')), true);
     assert.equal(await page.$eval('main [data-key="fall"]', (e) => !!e.closest('#latest-technical')), false);
     await axeCheck(page, 'device-keys');
+
+    // A reading stored before the live stream opens is shown once it opens (the page re-reads
+    // the latest values on each open; the stream never pushed it).
+    const release = await holdLiveStream(page);
+    await page.reload();
+    await page.waitForSelector('main [data-live-value="temperature"]');
+    assert.match(await value('temperature'), /21,5/);
+    const later = await fetch(`${BASE}/api/v1/receive-data?apiKey=${encodeURIComponent(key)}`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ temperature: 23.5 }),
+    });
+    assert.ok(later.status >= 200 && later.status < 300, `ingest answered ${later.status}`);
+    release();
+    await liveOpen(page);
+    await page.waitForFunction(() => /23,5/.test(document.querySelector('main [data-live-value="temperature"]')?.textContent ?? ''),
+      null, { timeout: 15000 });
     assert.deepEqual(errors, []);
   } finally {
     await context.request.delete(`${BASE}/api/v1/devices/${dev.id}`);

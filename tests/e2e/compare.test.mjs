@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, shot, axeCheck, settled, senml, liveOpen } from './lib.mjs';
+import { BASE, skip, useBrowser, adminPage, go, json, orgOf, tagOf, shot, axeCheck, settled, senml, liveOpen, holdLiveStream } from './lib.mjs';
 
 useBrowser();
 
@@ -180,9 +180,7 @@ test('compare: values coloured against the rules, sorting, CSV and Excel, multi-
     // A reading stored before the stream opens is never pushed: it is shown once the stream opens
     // (the screen re-reads the application's latest values on each open). The page is loaded
     // again with its stream held back until the reading is stored.
-    let release;
-    const held = new Promise((resolve) => { release = resolve; });
-    await page.route('**/api/v1/organizations/*/stream', async (route) => { await held; await route.continue(); });
+    const release = await holdLiveStream(page);
     await page.reload();
     await page.waitForSelector(`#compare-table tr[data-id="${s.devs[1].id}"]`);
     assert.equal(await page.getAttribute('html', 'data-live'), 'closed');

@@ -95,6 +95,15 @@ export async function liveOpen(page) {
   await page.waitForSelector('html[data-live="open"]', { state: 'attached', timeout: 30000 });
 }
 
+// Holds back the page's live stream requests until the returned function is called: readings
+// stored meanwhile are never pushed, so a screen shows them only if it re-reads on 'open'.
+export async function holdLiveStream(page) {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/api/v1/organizations/*/stream', async (route) => { await held; await route.continue(); });
+  return release;
+}
+
 // The JSON body of an API answer, after asserting its status.
 export async function json(res, expect) {
   const text = await res.text();

@@ -330,10 +330,11 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
       technical.length ? h('details', { id: 'latest-technical' }, h('summary', null, t('device.technical')),
         latestTable(technical, 'latest-technical-table')) : null)
     : h('p', null, t('device.noKeys')));
-  // Live updates: the organisation's stream carries every committed reading.
-  const offLive = onLive((ev) => {
-    const x = ev.data as { deviceId?: number; key?: string; ts?: string; value?: unknown; unit?: string };
-    if (ev.type !== 'reading' || x.deviceId !== id || !x.key || !x.ts) return;
+  // Live updates: the organisation's stream carries every committed reading. Each time the
+  // stream (re)opens the latest values are read again: readings stored while it was down were
+  // never pushed.
+  const show = (x: { key?: string; ts?: string; value?: unknown; unit?: string }) => {
+    if (!x.key || !x.ts) return;
     const sel = (attr: string) => latestSec.querySelector<HTMLElement>(`[${attr}="${CSS.escape(x.key ?? '')}"]`);
     const val = sel('data-live-value');
     const ts = sel('data-live-ts');
@@ -343,6 +344,14 @@ export async function deviceScreen(root: HTMLElement, p: Record<string, string>)
     ts.textContent = fmtDate(x.ts);
     const seen = document.getElementById('device-last-seen');
     if (seen) seen.textContent = `${fmtAgo(Date.parse(x.ts))} (${fmtDate(x.ts)})`;
+  };
+  const offLive = onLive((ev) => {
+    if (ev.type === 'open') {
+      void api.latest(id).then((fresh) => fresh.items.forEach(show), () => {});
+      return;
+    }
+    const x = ev.data as { deviceId?: number; key?: string; ts?: string; value?: unknown; unit?: string };
+    if (ev.type === 'reading' && x.deviceId === id) show(x);
   });
   const chart = keys.items.length ? chartPanel(d, keys.items, latest.items, names) : null;
   const alarms = h('div', null, loading());
