@@ -48,6 +48,25 @@ int64_t DeleteUpTo(pqxx::work& w, const pqxx::result& found, const char* table, 
   return static_cast<int64_t>(d.affected_rows());
 }
 
+// One step over the first series of `pending`: `find` ($1 the series ids, $2 `bound`, $3 the
+// per-series limit) gives each series' count and last key of the rows to go, which are deleted.
+int64_t Step(pqxx::connection_base& c, std::vector<int64_t>& pending, int64_t bound,
+             const char* table, const char* col, const char* find) {
+  const size_t n = std::min(pending.size(), kRetentionStepSeries);
+  if (n == 0) return 0;
+  const int64_t limit = PerSeries(n);
+  pqxx::work w(c);
+  pqxx::result found = w.exec_params(
+      find,
+      IntArray(std::vector<int64_t>(pending.begin(), pending.begin() + static_cast<ptrdiff_t>(n))),
+      bound, limit);
+  std::vector<int64_t> full;
+  const int64_t deleted = DeleteUpTo(w, found, table, col, limit, &full);
+  w.commit();
+  Advance(pending, n, full);
+  return deleted;
+}
+
 }  // namespace
 
 int64_t DeleteRawMessages(pqxx::connection_base& c, Id device, TimeMs from, TimeMs to,
@@ -100,47 +119,26 @@ std::vector<int64_t> SeriesWithReadings(pqxx::connection_base& c, const std::vec
 }
 
 int64_t ExpireReadingsStep(pqxx::connection_base& c, std::vector<int64_t>& pending, TimeMs before) {
-  const size_t n = std::min(pending.size(), kRetentionStepSeries);
-  if (n == 0) return 0;
-  const int64_t limit = PerSeries(n);
-  pqxx::work w(c);
   // The oldest expired readings of each series (at most `limit`), never its newest reading.
-  pqxx::result found = w.exec_params(
-      "SELECT s.id, x.n, coalesce(x.upto, 0) FROM series s CROSS JOIN LATERAL ("
-      "SELECT count(*) AS n, max(y.ts) AS upto FROM (SELECT r.ts FROM readings r "
-      "WHERE r.series_id = s.id AND r.ts < least($2::bigint, s.latest_ts) ORDER BY r.ts "
-      "LIMIT $3) y) x WHERE s.id = ANY($1::bigint[]) AND s.latest_ts IS NOT NULL",
-      IntArray(std::vector<int64_t>(pending.begin(), pending.begin() + static_cast<ptrdiff_t>(n))),
-      before, limit);
-  std::vector<int64_t> full;
-  const int64_t deleted = DeleteUpTo(w, found, "readings", "ts", limit, &full);
-  w.commit();
-  Advance(pending, n, full);
-  return deleted;
+  return Step(c, pending, before, "readings", "ts",
+              "SELECT s.id, x.n, coalesce(x.upto, 0) FROM series s CROSS JOIN LATERAL ("
+              "SELECT count(*) AS n, max(y.ts) AS upto FROM (SELECT r.ts FROM readings r "
+              "WHERE r.series_id = s.id AND r.ts < least($2::bigint, s.latest_ts) ORDER BY r.ts "
+              "LIMIT $3) y) x WHERE s.id = ANY($1::bigint[]) AND s.latest_ts IS NOT NULL");
 }
 
 int64_t ExpireHoursStep(pqxx::connection_base& c, std::vector<int64_t>& pending, TimeMs before) {
-  const size_t n = std::min(pending.size(), kRetentionStepSeries);
-  if (n == 0) return 0;
-  const int64_t limit = PerSeries(n);
-  pqxx::work w(c);
   // An hour goes when it is before the cutoff's hour and before the hour of the series' oldest
   // remaining reading: its readings are all gone (the hourly rows of hours that still have
   // readings are what Aggregate reads for them).
-  pqxx::result found = w.exec_params(
+  return Step(
+      c, pending, FloorTo(before, kHourMs), "readings_hourly", "hour",
       "SELECT c.id, x.n, coalesce(x.upto, 0) FROM unnest($1::bigint[]) c(id) "
       "CROSS JOIN LATERAL (SELECT min(r.ts) AS t FROM readings r WHERE r.series_id = c.id) o "
       "CROSS JOIN LATERAL (SELECT count(*) AS n, max(y.hour) AS upto FROM (SELECT h.hour "
       "FROM readings_hourly h WHERE h.series_id = c.id AND h.hour < least($2::bigint, "
-      "coalesce(o.t - ((o.t % 3600000) + 3600000) % 3600000, $2::bigint)) ORDER BY h.hour "
-      "LIMIT $3) y) x",
-      IntArray(std::vector<int64_t>(pending.begin(), pending.begin() + static_cast<ptrdiff_t>(n))),
-      FloorTo(before, kHourMs), limit);
-  std::vector<int64_t> full;
-  const int64_t deleted = DeleteUpTo(w, found, "readings_hourly", "hour", limit, &full);
-  w.commit();
-  Advance(pending, n, full);
-  return deleted;
+      "coalesce(o.t - ((o.t % 3600000) + 3600000) % 3600000, $2::bigint)) "
+      "ORDER BY h.hour LIMIT $3) y) x");
 }
 
 void Vacuum(pqxx::connection_base& c, const std::vector<std::string>& tables, bool index_cleanup) {

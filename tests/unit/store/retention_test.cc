@@ -38,14 +38,7 @@ class RetentionTest : public StoreTest {
   static Reading R(Id dev, TimeMs ts, double v) {
     return Reading{dev, "t", ts, Value(v), "", Quality::kOk};
   }
-  std::vector<RawMessage> Messages(Id dev) {
-    MessageQuery q;
-    q.device_id = dev;
-    q.limit = 1'000'000;
-    auto r = store_->QueryMessages(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : std::vector<RawMessage>{};
-  }
+  std::vector<RawMessage> Messages(Id dev) { return testing::MessagesOf(*store_, dev); }
   RetentionCounts Apply(std::vector<Id> devices, RetentionCutoffs c) {
     auto r = store_->ApplyRetention(devices, c);
     EXPECT_TRUE(r.ok()) << r.status().message();

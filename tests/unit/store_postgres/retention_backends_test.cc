@@ -215,7 +215,9 @@ TEST_P(RetentionBackendTest, RetentionBesideIngestKeepsWhatIngestCommitted) {
   });
   while (written.load() < 20) std::this_thread::yield();
   const TimeMs cut = kT0 + 9 * kDay;
+  const int before = written.load();
   auto got = s().ApplyRetention({1, 2}, RetentionCutoffs{cut, cut, std::nullopt});
+  RecordProperty("commits_during_retention", written.load() - before);  // the overlap
   stop = true;
   ingest.join();
   ASSERT_TRUE(got.ok()) << got.status().message();

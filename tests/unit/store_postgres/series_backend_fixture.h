@@ -93,29 +93,10 @@ class SeriesBackendTest : public ::testing::TestWithParam<std::string> {
   // The times of a series' readings in [from, to], oldest first.
   std::vector<TimeMs> Times(Id dev, const std::string& key, TimeMs from = INT64_MIN,
                             TimeMs to = INT64_MAX) {
-    ReadingQuery q;
-    q.device_id = dev;
-    q.key = key;
-    q.from = from;
-    q.to = to;
-    q.limit = 10'000'000;
-    q.oldest_first = true;
-    auto r = s().QueryReadings(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    std::vector<TimeMs> out;
-    if (r.ok())
-      for (const Reading& x : *r) out.push_back(x.ts);
-    return out;
+    return ReadingTimes(s(), dev, key, from, to);
   }
   std::vector<RawMessage> Messages(Id dev, TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) {
-    MessageQuery q;
-    q.device_id = dev;
-    q.from = from;
-    q.to = to;
-    q.limit = 1'000'000;
-    auto r = s().QueryMessages(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : std::vector<RawMessage>{};
+    return MessagesOf(s(), dev, from, to);
   }
   int64_t SeriesId(Id dev, const std::string& key) {
     auto l = s().ListSeries({dev});
