@@ -566,9 +566,14 @@ struct PostgresSeriesStore::Impl {
 
   // The writer backend's counts of the rows it just deleted reach pg_stat_user_tables now, before
   // the VACUUM (not up to a second later, where they would count the removed rows as dead again).
+  // Statistics only: a failure here does not undo the committed deletion (a broken connection is
+  // found by the writer's next statement).
   static void FlushStats(pqxx::connection& c) {
-    pqxx::nontransaction n(c);
-    n.exec("SELECT pg_stat_force_next_flush()");
+    try {
+      pqxx::nontransaction n(c);
+      n.exec("SELECT pg_stat_force_next_flush()");
+    } catch (const std::exception&) {
+    }
   }
 
   // VACUUM of the tables an erasure left dead rows in, on a pooled connection (not the writer's:
