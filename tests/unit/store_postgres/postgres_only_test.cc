@@ -1,6 +1,8 @@
 // PostgreSQL only: the layout (monthly partitions), what erasure leaves in the tables after its
 // VACUUM (queried directly), and what is not built yet.
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "unit/store_postgres/series_backend_fixture.h"
 
@@ -56,6 +58,31 @@ TEST_P(PostgresSeriesTest, ErasedMessagesAreGoneFromTheTableAndVacuumed) {
   EXPECT_EQ(Query("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
                   "WHERE relname = 'raw_messages'"),
             "t");
+  EXPECT_EQ(DeadRows("raw_messages"), "0");
+}
+
+// A run interrupted after its first batch, before its VACUUM (a crash): the next run erases the
+// rest, returns that count and VACUUMs the dead rows the first one left.
+TEST_P(PostgresSeriesTest, ARerunFinishesAnErasureInterruptedBeforeItsVacuum) {
+  for (int i = 0; i < 15; ++i) {
+    std::vector<RawMessage> ms;
+    for (int j = 0; j < 100; ++j) ms.push_back(JsonMessage(1, kT0 + i * 100 + j, "{\"p\":1}"));
+    Put({}, std::move(ms));
+  }
+  ASSERT_EQ(Query("WITH d AS (DELETE FROM raw_messages WHERE id IN (SELECT id FROM raw_messages "
+                  "ORDER BY received_ms, id LIMIT 1000) RETURNING 1) SELECT count(*) FROM d"),
+            "1000");
+  // The statistics of the interrupted run's connection arrive when it has gone.
+  for (int i = 0; i < 200 && DeadRows("raw_messages") != "1000"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(DeadRows("raw_messages"), "1000");
+  auto erased = s().EraseRawMessages(1, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(*erased, 500);
+  EXPECT_TRUE(Messages(1).empty());
+  EXPECT_EQ(DeadRows("raw_messages"), "0");
+  // Nothing left: the rerun still VACUUMs (and finds nothing dead).
+  EXPECT_EQ(*s().EraseRawMessages(1, INT64_MIN, INT64_MAX), 0);
   EXPECT_EQ(DeadRows("raw_messages"), "0");
 }
 

@@ -192,6 +192,23 @@ TEST_P(RetentionBackendTest, OldRawMessagesCommittedAfterAPassGoAtTheNextPassWit
   EXPECT_EQ(Messages(4).size(), 50u);
 }
 
+// A pass cut short (here: one that got as far as an earlier cutoff) is finished by the next:
+// it removes the rest, and the hourly aggregates answer the same throughout.
+TEST_P(RetentionBackendTest, APassCutShortIsFinishedByTheNext) {
+  TenDays();
+  const TimeMs end = kT0 + 10 * kDay - 1;
+  const auto hourly = Hourly(1, kT0, end);
+  EXPECT_EQ(
+      Apply({1}, RetentionCutoffs{std::nullopt, kT0 + 2 * kDay + 7 * kMin, std::nullopt}).readings,
+      2 * 1440 + 7);
+  ExpectSameBuckets(Hourly(1, kT0, end), hourly);
+  EXPECT_EQ(Apply({1}, RetentionCutoffs{std::nullopt, kT0 + 6 * kDay, std::nullopt}).readings,
+            4 * 1440 - 7);
+  EXPECT_EQ(Times(1).size(), size_t{4 * 1440});
+  EXPECT_EQ(Times(1).front(), kT0 + 6 * kDay);
+  ExpectSameBuckets(Hourly(1, kT0, end), hourly);
+}
+
 // A pass of more than one step (PostgreSQL: 10,000 rows a step) while another thread ingests new
 // readings of the same series and raw messages: every committed reading and message stays, the
 // expired ones go, the newest reading of each series stays.
