@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <deque>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/sql_text.h"
 
@@ -555,6 +557,37 @@ struct PostgresSeriesStore::Impl {
         series_ids, hours);
   }
 
+  // The partitions named by `SELECT DISTINCT tableoid::regclass::text` over deleted rows.
+  static std::vector<std::string> DeletedFrom(const pqxx::result& r) {
+    std::vector<std::string> out;
+    for (const auto& row : r) out.push_back(row[0].as<std::string>());
+    return out;
+  }
+
+  // The writer backend's counts of the rows it just deleted reach pg_stat_user_tables now, before
+  // the VACUUM (not up to a second later, where they would count the removed rows as dead again).
+  // Statistics only: a failure here does not undo the committed deletion (a broken connection is
+  // found by the writer's next statement).
+  static void FlushStats(pqxx::connection& c) {
+    try {
+      pqxx::nontransaction n(c);
+      n.exec("SELECT pg_stat_force_next_flush()");
+    } catch (const std::exception&) {
+    }
+  }
+
+  // VACUUM of the tables an erasure left dead rows in, on a pooled connection (not the writer's:
+  // ingest goes on meanwhile).
+  Status VacuumAfterErasure(const std::vector<std::string>& tables, bool index_cleanup) {
+    if (tables.empty()) return Status::Ok();
+    return Read<bool>("VACUUM after an erasure",
+                      [&](pqxx::connection& c) -> Result<bool> {
+                        pg::Vacuum(c, tables, index_cleanup);
+                        return true;
+                      })
+        .status();
+  }
+
   // The stored latest reading of a series, recomputed from its readings.
   static void RecomputeLatest(pqxx::work& w, int64_t series_id) {
     w.exec_params(
@@ -799,14 +832,18 @@ Status PostgresSeriesStore::SetSeriesUnit(int64_t series_id, const std::string& 
 }
 
 Status PostgresSeriesStore::DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) {
-  return impl_->RunOp([&](pqxx::connection& c) -> Status {
+  std::vector<std::string> touched;  // tables whose dead rows hold the erased values
+  Status s = impl_->RunOp([&](pqxx::connection& c) -> Status {
     const int64_t lo = Clamp(from), hi = Clamp(to);
     pqxx::work w(c);
     if (w.exec_params("SELECT 1 FROM series WHERE id = $1 FOR UPDATE", series_id).empty())
       return NotFound("no series " + std::to_string(series_id));
     if (lo <= hi) {
-      w.exec_params("DELETE FROM readings WHERE series_id = $1 AND ts >= $2 AND ts <= $3",
-                    series_id, lo, hi);
+      touched = Impl::DeletedFrom(
+          w.exec_params("WITH d AS (DELETE FROM readings WHERE series_id = $1 AND ts >= $2 AND "
+                        "ts <= $3 RETURNING tableoid) SELECT DISTINCT tableoid::regclass::text "
+                        "FROM d",
+                        series_id, lo, hi));
       std::vector<int64_t> ids, hours;
       const int64_t first = FloorTo(lo, kHourMs), last = FloorTo(hi, kHourMs);
       // The rollups of the hours touched (those of the hours the series has, not every hour of a
@@ -820,23 +857,35 @@ Status PostgresSeriesStore::DeleteReadings(int64_t series_id, TimeMs from, TimeM
       }
       if (!ids.empty()) Impl::RecomputeHours(w, IntArray(ids), IntArray(hours));
       Impl::RecomputeLatest(w, series_id);
+      if (!touched.empty()) touched.insert(touched.end(), {"readings_hourly", "series"});
     }
     w.commit();
+    Impl::FlushStats(c);
     return Status::Ok();
   });
+  BYSANS_RETURN_IF_ERROR(s);
+  return impl_->VacuumAfterErasure(touched, false);
 }
 
 Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
-  return impl_->RunOp([&](pqxx::connection& c) -> Status {
+  std::vector<std::string> touched;
+  Status s = impl_->RunOp([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
     if (w.exec_params("DELETE FROM series WHERE id = $1 RETURNING id", series_id).empty())
       return NotFound("no series " + std::to_string(series_id));
-    w.exec_params("DELETE FROM readings WHERE series_id = $1", series_id);
+    touched = Impl::DeletedFrom(
+        w.exec_params("WITH d AS (DELETE FROM readings WHERE series_id = $1 RETURNING tableoid) "
+                      "SELECT DISTINCT tableoid::regclass::text FROM d",
+                      series_id));
     w.exec_params("DELETE FROM readings_hourly WHERE series_id = $1", series_id);
     w.commit();
+    Impl::FlushStats(c);
     impl_->Forget(series_id);
+    touched.insert(touched.end(), {"readings_hourly", "series"});
     return Status::Ok();
   });
+  BYSANS_RETURN_IF_ERROR(s);
+  return impl_->VacuumAfterErasure(touched, false);
 }
 
 Result<std::vector<RawMessage>> PostgresSeriesStore::QueryMessages(const MessageQuery& q) {
@@ -889,13 +938,62 @@ Result<std::map<Quality, int64_t>> PostgresSeriesStore::CountQuality(Id device_i
   });
 }
 
-Result<int64_t> PostgresSeriesStore::EraseRawMessages(Id, TimeMs, TimeMs) {
-  return FailedPrecondition("EraseRawMessages is not implemented on PostgreSQL yet");
+// Beside ingest, on a connection of its own: the writer only inserts raw messages, so the two
+// never wait for each other. Then VACUUM, so that the deleted rows' bytes stop being rows at all
+// (README.md "Erasure and retention" says what PostgreSQL does and does not guarantee).
+Result<int64_t> PostgresSeriesStore::EraseRawMessages(Id device_id, TimeMs from, TimeMs to) {
+  BYSANS_ASSIGN_OR_RETURN(
+      int64_t erased,
+      impl_->Read<int64_t>("EraseRawMessages", [&](pqxx::connection& c) -> Result<int64_t> {
+        return pg::DeleteRawMessages(c, device_id, from, to);
+      }));
+  // Also when nothing was left to delete: a run after a crash between the deletion and the
+  // VACUUM finishes the erasure.
+  BYSANS_RETURN_IF_ERROR(impl_->VacuumAfterErasure({"raw_messages"}, true));
+  return erased;
 }
 
-Result<RetentionCounts> PostgresSeriesStore::ApplyRetention(const std::vector<Id>&,
-                                                            const RetentionCutoffs&) {
-  return FailedPrecondition("ApplyRetention is not implemented on PostgreSQL yet");
+// Readings and rollups in steps on the writer thread (serialised with the group commits, which
+// update readings and rollups too: no deadlocks, and the newest reading of a series is the one
+// the step sees); raw messages on a connection of their own (the writer only inserts them).
+Result<RetentionCounts> PostgresSeriesStore::ApplyRetention(const std::vector<Id>& device_ids,
+                                                            const RetentionCutoffs& c) {
+  RetentionCounts counts;
+  if (device_ids.empty()) return counts;
+  if (c.readings_before || c.aggregates_before) {
+    BYSANS_ASSIGN_OR_RETURN(
+        const std::vector<int64_t> series,
+        impl_->Read<std::vector<int64_t>>("ApplyRetention", [&](pqxx::connection& x) {
+          return Result<std::vector<int64_t>>(pg::SeriesWithReadings(x, device_ids));
+        }));
+    auto steps = [&](TimeMs before, auto step, int64_t* count) -> Status {
+      std::vector<int64_t> pending = series;
+      while (!pending.empty()) {
+        BYSANS_RETURN_IF_ERROR(impl_->RunOp([&](pqxx::connection& x) {
+          *count += step(x, pending, before);
+          return Status::Ok();
+        }));
+      }
+      return Status::Ok();
+    };
+    if (c.readings_before)
+      BYSANS_RETURN_IF_ERROR(steps(*c.readings_before, pg::ExpireReadingsStep, &counts.readings));
+    if (c.aggregates_before)
+      BYSANS_RETURN_IF_ERROR(
+          steps(*c.aggregates_before, pg::ExpireHoursStep, &counts.aggregate_chunks));
+  }
+  if (c.raw_before) {
+    BYSANS_ASSIGN_OR_RETURN(
+        counts.raw_messages,
+        impl_->Read<int64_t>("ApplyRetention", [&](pqxx::connection& x) -> Result<int64_t> {
+          int64_t n = 0;
+          for (Id d : pg::DevicesWithRawBefore(x, device_ids, *c.raw_before))
+            n +=
+                pg::DeleteRawMessages(x, d, std::numeric_limits<int64_t>::min(), *c.raw_before - 1);
+          return n;
+        }));
+  }
+  return counts;
 }
 
 }  // namespace bysans

@@ -57,14 +57,7 @@ class RawEraseTest : public testing::StoreTest {
   }
 
   std::vector<RawMessage> Messages(Id device, TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) {
-    MessageQuery q;
-    q.device_id = device;
-    q.from = from;
-    q.to = to;
-    q.limit = 100'000;
-    auto r = store_->QueryMessages(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : std::vector<RawMessage>{};
+    return testing::MessagesOf(*store_, device, from, to);
   }
 
   // Whether the marker is in the database file or its WAL.

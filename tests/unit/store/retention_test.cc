@@ -1,8 +1,8 @@
-// SeriesStore::ApplyRetention (store/sqlite/retention.cc) on a real SQLite store: expired
-// readings gone while hourly aggregates answer the same, the newest reading of a series kept
-// whatever its age, summaries past their own retention removed, raw messages removed (rows
-// deleted whole or rewritten; rows known from the index to be all expired deleted unread), other
-// devices untouched, everything true across a reopen; a deleted device's memo entries go.
+// SeriesStore::ApplyRetention (store/sqlite/retention.cc), what only SQLite has: expired raw
+// messages leave raw_log rows (rows deleted whole, unread where the index shows them all expired,
+// or rewritten), and a deleted device's memo entries go. The behaviour every backend shares
+// (readings, summaries, the newest reading, raw messages, later passes):
+// tests/unit/store_postgres/retention_backends_test.cc.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -20,8 +20,6 @@ using testing::StoreTest;
 
 constexpr TimeMs kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
 constexpr TimeMs kMin = 60'000;
-constexpr TimeMs kHourMs = 3'600'000;
-constexpr TimeMs kDay = 86'400'000;
 
 class RetentionTest : public StoreTest {
  protected:
@@ -40,182 +38,13 @@ class RetentionTest : public StoreTest {
   static Reading R(Id dev, TimeMs ts, double v) {
     return Reading{dev, "t", ts, Value(v), "", Quality::kOk};
   }
-  std::vector<TimeMs> Times(Id dev, TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) {
-    return testing::ReadingTimes(*store_, dev, "t", from, to);
-  }
-  std::vector<Bucket> Hourly(Id dev, TimeMs from, TimeMs to, TimeMs bucket = kHourMs) {
-    auto r = store_->Aggregate(AggregateQuery{dev, "t", from, to, bucket});
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : std::vector<Bucket>{};
-  }
-  std::vector<RawMessage> Messages(Id dev) {
-    MessageQuery q;
-    q.device_id = dev;
-    q.limit = 1'000'000;
-    auto r = store_->QueryMessages(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : std::vector<RawMessage>{};
-  }
+  std::vector<RawMessage> Messages(Id dev) { return testing::MessagesOf(*store_, dev); }
   RetentionCounts Apply(std::vector<Id> devices, RetentionCutoffs c) {
     auto r = store_->ApplyRetention(devices, c);
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : RetentionCounts{};
   }
-  // Ten days of one reading a minute for devices 1 and 2 (integer values: sums are exact).
-  void TenDays() {
-    std::vector<Reading> batch;
-    for (int i = 0; i < 10 * 1440; ++i) {
-      batch.push_back(R(1, kT0 + i * kMin, i % 97));
-      batch.push_back(R(2, kT0 + i * kMin, i % 89));
-      if (batch.size() == 200) Put(std::exchange(batch, {}));
-    }
-    Put(std::move(batch));
-  }
 };
-
-void ExpectSameBuckets(const std::vector<Bucket>& a, const std::vector<Bucket>& b) {
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].start, b[i].start);
-    EXPECT_EQ(a[i].count, b[i].count) << "bucket " << i;
-    EXPECT_EQ(a[i].min, b[i].min);
-    EXPECT_EQ(a[i].max, b[i].max);
-    EXPECT_EQ(a[i].sum, b[i].sum);
-  }
-}
-
-TEST_F(RetentionTest, ExpiredReadingsGoWhileHourlyAggregatesAnswerTheSame) {
-  TenDays();
-  const TimeMs end = kT0 + 10 * kDay - 1;
-  const auto hourly = Hourly(1, kT0, end);
-  const auto daily = Hourly(1, kT0, end, kDay);
-  ASSERT_EQ(hourly.size(), 240u);
-  // Cut in the middle of an hour: a chunk and an hour are split.
-  const TimeMs cut = kT0 + 6 * kDay + 30 * kMin;
-  const RetentionCounts got = Apply({1}, RetentionCutoffs{std::nullopt, cut, std::nullopt});
-  EXPECT_EQ(got.readings, 6 * 1440 + 30);
-  EXPECT_TRUE(Times(1, INT64_MIN, cut - 1).empty());
-  EXPECT_EQ(Times(1).size(), size_t{4 * 1440 - 30});
-  EXPECT_EQ(Times(2).size(), size_t{10 * 1440});  // another device: untouched
-  ExpectSameBuckets(Hourly(1, kT0, end), hourly);
-  ExpectSameBuckets(Hourly(1, kT0, end, kDay), daily);
-  // Again: nothing more to do.
-  EXPECT_EQ(Apply({1}, RetentionCutoffs{std::nullopt, cut, std::nullopt}).readings, 0);
-  Reopen();
-  EXPECT_EQ(Times(1).size(), size_t{4 * 1440 - 30});
-  ExpectSameBuckets(Hourly(1, kT0, end), hourly);
-  // New readings after the cleanup join as before.
-  Put({R(1, kT0 + 10 * kDay, 5)});
-  EXPECT_EQ(Times(1).size(), size_t{4 * 1440 - 30 + 1});
-}
-
-TEST_F(RetentionTest, AggregatesPastTheirRetentionAreRemoved) {
-  TenDays();
-  const TimeMs end = kT0 + 10 * kDay - 1;
-  const auto hourly = Hourly(1, kT0, end);
-  Apply({1}, RetentionCutoffs{std::nullopt, kT0 + 8 * kDay, std::nullopt});
-  const RetentionCounts got =
-      Apply({1}, RetentionCutoffs{std::nullopt, kT0 + 8 * kDay, kT0 + 4 * kDay});
-  EXPECT_GT(got.aggregate_chunks, 0);
-  const auto after = Hourly(1, kT0, end);
-  ASSERT_FALSE(after.empty());
-  // Every hour before the cutoff's hour goes, every later one stays whole (a straddling
-  // summaries row keeps its later hours).
-  EXPECT_EQ(after.front().start, kT0 + 4 * kDay);
-  const std::vector<Bucket> tail(hourly.end() - static_cast<ptrdiff_t>(after.size()), hourly.end());
-  ExpectSameBuckets(after, tail);
-  EXPECT_EQ(Hourly(2, kT0, end).size(), 240u);  // another device: untouched
-}
-
-TEST_F(RetentionTest, TheNewestReadingStaysWhateverItsAge) {
-  for (int i = 0; i < 2000; ++i) Put({R(3, kT0 + i * kMin, i)});
-  Put({Reading{3, "s", kT0, Value(std::string("only")), "", Quality::kOk}});
-  Reopen();                            // everything sealed
-  const TimeMs cut = kT0 + 30 * kDay;  // everything is older
-  const RetentionCounts got = Apply({3}, RetentionCutoffs{std::nullopt, cut, cut});
-  EXPECT_EQ(got.readings, 1999);
-  EXPECT_EQ(Times(3), (std::vector<TimeMs>{kT0 + 1999 * kMin}));
-  Reopen();
-  EXPECT_EQ(Times(3), (std::vector<TimeMs>{kT0 + 1999 * kMin}));
-  auto latest = store_->Latest({3});
-  ASSERT_TRUE(latest.ok());
-  ASSERT_EQ(latest->size(), 2u);
-  for (const Reading& r : *latest) EXPECT_TRUE(r.key == "s" || r.ts == kT0 + 1999 * kMin);
-}
-
-TEST_F(RetentionTest, ExpiredRawMessagesLeaveTheirRowsOrTheRowsGo) {
-  // Commits of device 4 alone (rows deleted whole) and of devices 4 and 5 together (rewritten).
-  for (int i = 0; i < 300; ++i) {
-    std::vector<RawMessage> ms{testing::JsonMessage(4, kT0 + i * kMin, "{\"a\":1}")};
-    if (i % 2 == 0) ms.push_back(testing::JsonMessage(5, kT0 + i * kMin, "{\"b\":2}"));
-    Put({}, std::move(ms));
-  }
-  const auto five = Messages(5);
-  ASSERT_EQ(five.size(), 150u);
-  ASSERT_EQ(Messages(4).size(), 300u);
-  const TimeMs cut = kT0 + 200 * kMin;
-  const RetentionCounts got = Apply({4}, RetentionCutoffs{cut, std::nullopt, std::nullopt});
-  EXPECT_EQ(got.raw_messages, 200);
-  EXPECT_GT(got.raw_rows, 0);
-  EXPECT_LT(got.raw_rows, 200);  // rows that also hold device 5's messages are rewritten
-  auto left = Messages(4);
-  ASSERT_EQ(left.size(), 100u);
-  for (const RawMessage& m : left) EXPECT_GE(m.received_ms, cut);
-  auto five_after = Messages(5);
-  ASSERT_EQ(five_after.size(), five.size());
-  for (size_t i = 0; i < five.size(); ++i) {
-    EXPECT_EQ(five_after[i].id, five[i].id);
-    EXPECT_EQ(five_after[i].payload, five[i].payload);
-  }
-  EXPECT_EQ(Apply({4}, RetentionCutoffs{cut, std::nullopt, std::nullopt}).raw_messages, 0);
-  Reopen();
-  EXPECT_EQ(Messages(4).size(), 100u);
-  EXPECT_EQ(Messages(5).size(), 150u);
-  // Ids go on after the reopen; new messages are found.
-  Put({}, {testing::JsonMessage(4, kT0 + 400 * kMin, "{\"a\":2}")});
-  left = Messages(4);
-  ASSERT_EQ(left.size(), 101u);
-  EXPECT_GT(left.front().id, five.front().id);
-}
-
-TEST_F(RetentionTest, LateReadingsSealedAfterAPassGoAtTheNextPassWithTheSameCutoff) {
-  TenDays();
-  Reopen();  // everything sealed
-  const TimeMs cut = kT0 + 6 * kDay;
-  const RetentionCutoffs c{std::nullopt, cut, std::nullopt};
-  EXPECT_EQ(Apply({1}, c).readings, 6 * 1440);
-  EXPECT_EQ(Apply({1}, c).readings, 0);  // done: the pass remembers it
-  // Late readings older than the cutoff, then enough new ones for a seal (seal_points_ 500).
-  std::vector<Reading> late;
-  for (int i = 0; i < 100; ++i) late.push_back(R(1, kT0 + kDay + i * kMin, 1));
-  Put(std::move(late));
-  for (int i = 0; i < 6; ++i) {
-    std::vector<Reading> fresh;
-    for (int j = 0; j < 100; ++j) fresh.push_back(R(2, kT0 + 11 * kDay + (i * 100 + j) * kMin, 1));
-    Put(std::move(fresh));
-  }
-  // Once the seal has committed them, the same cutoff removes them.
-  int64_t removed = 0;
-  for (int i = 0; i < 500 && removed < 100; ++i) {
-    removed += Apply({1}, c).readings;
-    if (removed < 100) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(removed, 100);
-  EXPECT_TRUE(Times(1, INT64_MIN, cut - 1).empty());
-}
-
-TEST_F(RetentionTest, OldRawMessagesCommittedAfterAPassGoAtTheNextPassWithTheSameCutoff) {
-  for (int i = 0; i < 100; ++i) Put({}, {testing::JsonMessage(4, kT0 + i * kMin, "{\"a\":1}")});
-  const TimeMs cut = kT0 + 50 * kMin;
-  const RetentionCutoffs c{cut, std::nullopt, std::nullopt};
-  EXPECT_EQ(Apply({4}, c).raw_messages, 50);
-  EXPECT_EQ(Apply({4}, c).raw_messages, 0);
-  // A message received before the cutoff arrives after the pass (an import, a clock set back).
-  Put({}, {testing::JsonMessage(4, kT0 + 10 * kMin, "{\"a\":2}")});
-  EXPECT_EQ(Apply({4}, c).raw_messages, 1);
-  for (const RawMessage& m : Messages(4)) EXPECT_GE(m.received_ms, cut);
-  EXPECT_EQ(Messages(4).size(), 50u);
-}
 
 // Retention's fast path (store/sqlite/raw_erase.cc DeleteIfWhollyExpired): a raw_log row whose
 // messages the index shows to be all the pass's devices' and all older than the cutoff goes

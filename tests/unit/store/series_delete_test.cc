@@ -1,12 +1,10 @@
-// SeriesStore::DeleteReadings / DeleteSeries: readings physically removed (log, chunks, memory),
-// the freed bytes gone from the database file and its WAL, correct beside the writer.
+// SeriesStore::DeleteReadings / DeleteSeries on SQLite: the freed bytes gone from the database
+// file and its WAL. The behaviour every backend shares (ranges, ids, beside the writer):
+// tests/unit/store_postgres/erase_backends_test.cc.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <fstream>
 #include <iterator>
-#include <set>
-#include <thread>
 
 #include "unit/store/temp_store.h"
 
@@ -51,63 +49,6 @@ class SeriesDeleteTest : public StoreTest {
   }
 };
 
-TEST_F(SeriesDeleteTest, DeleteReadingsRemovesTheRangeFromChunksAndMemory) {
-  seal_points_ = 50;  // several seals: chunks and the open segment both hold the series
-  Reopen();
-  for (int i = 0; i < 120; ++i) Put({R(1, "t", kT0 + i * kMin, double(i)), R(1, "h", kT0, 1.0)});
-  const int64_t sid = SeriesId(1, "t");
-  ASSERT_EQ(Times(1, "t").size(), 120u);
-  // The middle (across chunks), then the newest (the latest value changes).
-  ASSERT_TRUE(store_->DeleteReadings(sid, kT0 + 30 * kMin, kT0 + 79 * kMin).ok());
-  ASSERT_TRUE(store_->DeleteReadings(sid, kT0 + 110 * kMin, INT64_MAX).ok());
-  auto check = [&] {
-    std::vector<TimeMs> want;
-    for (int i = 0; i < 120; ++i)
-      if (i < 30 || (i >= 80 && i < 110)) want.push_back(kT0 + i * kMin);
-    EXPECT_EQ(Times(1, "t"), want);
-    auto s = store_->GetSeries(sid);
-    ASSERT_TRUE(s.ok());
-    ASSERT_TRUE(s->latest.has_value());
-    EXPECT_EQ(s->latest->ts, kT0 + 109 * kMin);
-    AggregateQuery a{1, "t", kT0, kT0 + 200 * kMin, 3'600'000};
-    auto buckets = store_->Aggregate(a);
-    ASSERT_TRUE(buckets.ok());
-    int64_t n = 0;
-    for (const Bucket& b : *buckets) n += b.count;
-    EXPECT_EQ(n, 60);                     // the hour summaries were rewritten with the chunks
-    EXPECT_EQ(Times(1, "h").size(), 1u);  // other series untouched
-  };
-  check();
-  Reopen();
-  check();
-  // Readings after the deletion go in as usual.
-  Put({R(1, "t", kT0 + 50 * kMin, 5.0)});
-  EXPECT_EQ(Times(1, "t").size(), 61u);
-  EXPECT_EQ(store_->DeleteReadings(999, 0, 1).code(), Code::kNotFound);
-}
-
-TEST_F(SeriesDeleteTest, DeleteSeriesRemovesItAndNeverReusesItsId) {
-  seal_points_ = 20;
-  Reopen();
-  for (int i = 0; i < 50; ++i) Put({R(2, "k", kT0, 1.0), R(2, "t", kT0 + i * kMin, double(i))});
-  const int64_t sid = SeriesId(2, "t");
-  const int64_t other = SeriesId(2, "k");
-  ASSERT_GT(sid, other);  // the newest id: reuse after a reopen would show
-  ASSERT_TRUE(store_->DeleteSeries(sid).ok());
-  EXPECT_EQ(store_->GetSeries(sid).status().code(), Code::kNotFound);
-  EXPECT_TRUE(Times(2, "t").empty());
-  EXPECT_EQ(*store_->Keys(2), std::vector<std::string>{"k"});
-  EXPECT_EQ(store_->DeleteSeries(sid).code(), Code::kNotFound);
-  Reopen();
-  EXPECT_EQ(store_->GetSeries(sid).status().code(), Code::kNotFound);
-  EXPECT_TRUE(Times(2, "t").empty());
-  Put({R(2, "t", kT0, 7.0)});
-  const int64_t again = SeriesId(2, "t");
-  EXPECT_GT(again, sid);
-  EXPECT_EQ(Times(2, "t").size(), 1u);
-  EXPECT_EQ(Times(2, "k").size(), 1u);
-}
-
 // A distinctive string reading, sealed (Close) and then another unsealed: after DeleteReadings
 // its bytes are in neither the database file nor the WAL.
 TEST_F(SeriesDeleteTest, DeletedValuesAreGoneFromTheFiles) {
@@ -125,37 +66,6 @@ TEST_F(SeriesDeleteTest, DeletedValuesAreGoneFromTheFiles) {
   ASSERT_TRUE(MarkerInFiles());
   ASSERT_TRUE(store_->DeleteSeries(sid).ok());
   EXPECT_FALSE(MarkerInFiles());
-}
-
-// Readings of the series committed while a deletion runs: each is either deleted or kept whole,
-// and what memory shows is what the database holds (the same after a reopen).
-TEST_F(SeriesDeleteTest, DeletionBesideTheWriter) {
-  seal_points_ = 200;
-  Reopen();
-  for (int i = 0; i < 500; ++i) Put({R(4, "t", kT0 + i, double(i))});
-  const int64_t sid = SeriesId(4, "t");
-  std::atomic<bool> stop{false};
-  std::atomic<int> written{0};
-  std::thread writer([&] {
-    for (int i = 500; !stop.load() && i < 5000; ++i) {
-      IngestBatch b;
-      b.readings.push_back(R(4, "t", kT0 + i, double(i)));
-      b.readings.push_back(R(4, "u", kT0 + i, double(i)));
-      if (store_->Append(std::move(b)).ok()) ++written;
-    }
-  });
-  while (written.load() < 50) std::this_thread::yield();
-  Status s = store_->DeleteReadings(sid, INT64_MIN, INT64_MAX);
-  stop = true;
-  writer.join();
-  ASSERT_TRUE(s.ok()) << s.message();
-  const std::vector<TimeMs> before = Times(4, "t");
-  // Everything written before the call started is gone.
-  for (TimeMs t : before) EXPECT_GE(t, kT0 + 500 + 50);
-  EXPECT_EQ(Times(4, "u").size(), static_cast<size_t>(written.load()));
-  Reopen();
-  EXPECT_EQ(Times(4, "t"), before);
-  EXPECT_EQ(Times(4, "u").size(), static_cast<size_t>(written.load()));
 }
 
 }  // namespace

@@ -31,9 +31,8 @@ class TempDir {
   std::string path_;
 };
 
-// An MQTT JSON message of `device` as the ingest paths build it (decode pending).
 // The times of a series' readings in [from, to], oldest first (every one of them).
-inline std::vector<TimeMs> ReadingTimes(Store& store, Id dev, const std::string& key,
+inline std::vector<TimeMs> ReadingTimes(SeriesStore& store, Id dev, const std::string& key,
                                         TimeMs from = INT64_MIN, TimeMs to = INT64_MAX) {
   ReadingQuery q;
   q.device_id = dev;
@@ -50,6 +49,20 @@ inline std::vector<TimeMs> ReadingTimes(Store& store, Id dev, const std::string&
   return out;
 }
 
+// The raw messages of `device` received in [from, to], newest first (up to a million).
+inline std::vector<RawMessage> MessagesOf(SeriesStore& store, Id device, TimeMs from = INT64_MIN,
+                                          TimeMs to = INT64_MAX) {
+  MessageQuery q;
+  q.device_id = device;
+  q.from = from;
+  q.to = to;
+  q.limit = 1'000'000;
+  auto r = store.QueryMessages(q);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : std::vector<RawMessage>{};
+}
+
+// An MQTT JSON message of `device` as the ingest paths build it (decode pending).
 inline RawMessage JsonMessage(Id device, TimeMs received_ms, std::string payload,
                               std::string dedup_key = {}) {
   RawMessage m;

@@ -1,5 +1,7 @@
-// SeriesStore behaviour that every backend must share, run against SQLite and against a real
-// PostgreSQL 15 (one server per binary, one database per test): TEST_P over the backend name.
+// SeriesStore behaviour that every backend must share (appends, reads, aggregates, latest values,
+// series ids, back-pressure), run against SQLite and against a real PostgreSQL 15
+// (series_backend_fixture.h). Erasure: erase_backends_test.cc; retention:
+// retention_backends_test.cc; PostgreSQL only: postgres_only_test.cc.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,103 +14,12 @@
 #include <random>
 #include <thread>
 
-#include "store/postgres/postgres_series_store.h"
-#include "unit/store/temp_store.h"
-#include "unit/store_postgres/shared_postgres.h"
+#include "unit/store_postgres/series_backend_fixture.h"
 
 BYSANS_SHARED_POSTGRES_ENVIRONMENT();
 
-namespace bysans {
+namespace bysans::testing {
 namespace {
-
-using testing::SharedPostgres;
-
-constexpr TimeMs kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
-constexpr TimeMs kMin = 60'000;
-constexpr TimeMs kHourMs = 3'600'000;
-
-Reading R(Id dev, std::string key, TimeMs ts, Value v, std::string unit = "",
-          Quality q = Quality::kOk) {
-  return Reading{dev, std::move(key), ts, std::move(v), std::move(unit), q};
-}
-
-class SeriesBackendTest : public ::testing::TestWithParam<std::string> {
- protected:
-  bool postgres() const { return GetParam() == "postgres"; }
-  void SetUp() override {
-    if (postgres()) {
-      url_ = SharedPostgres::NewDatabase();
-      ASSERT_FALSE(url_.empty());
-    }
-    Open();
-  }
-  void TearDown() override { CloseStore(); }
-  void Open() {
-    if (postgres()) {
-      PostgresStoreOptions o;
-      o.url = url_;
-      o.clock = &clock_;
-      o.max_queue_batches = max_queue_batches_;
-      auto r = PostgresSeriesStore::Open(o);
-      ASSERT_TRUE(r.ok()) << r.status().message();
-      pg_ = std::move(r).value();
-      store_ = pg_.get();
-    } else {
-      SqliteOptions o;
-      o.path = dir_.path() + "/bysans.db";
-      o.clock = &clock_;
-      o.seal_points = 4;  // small chunks: sealed and unsealed readings mix
-      o.group_commit_interval_us = 0;
-      o.max_queue_batches = max_queue_batches_;
-      auto r = OpenSqliteStore(o);
-      ASSERT_TRUE(r.ok()) << r.status().message();
-      sqlite_ = std::move(r).value();
-      store_ = sqlite_.get();
-    }
-  }
-  void CloseStore() {
-    if (pg_) pg_->Close();
-    if (sqlite_) sqlite_->Close();
-    pg_.reset();
-    sqlite_.reset();
-    store_ = nullptr;
-  }
-  void Reopen() {
-    CloseStore();
-    Open();
-  }
-  SeriesStore& s() { return *store_; }
-  void Put(std::vector<Reading> rs) {
-    IngestBatch b;
-    b.readings = std::move(rs);
-    Status st = s().Append(std::move(b));
-    ASSERT_TRUE(st.ok()) << st.message();
-  }
-  std::vector<Reading> All(Id dev, const std::string& key = "") {
-    ReadingQuery q;
-    q.device_id = dev;
-    q.key = key;
-    q.limit = 10'000'000;
-    auto r = s().QueryReadings(q);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r.value() : std::vector<Reading>{};
-  }
-  int64_t SeriesId(Id dev, const std::string& key) {
-    auto l = s().ListSeries({dev});
-    EXPECT_TRUE(l.ok());
-    for (const auto& x : *l)
-      if (x.key == key) return x.id;
-    return 0;
-  }
-
-  testing::TempDir dir_;
-  std::string url_;
-  ManualClock clock_{kT0};
-  size_t max_queue_batches_ = 4096;
-  std::unique_ptr<PostgresSeriesStore> pg_;
-  std::unique_ptr<Store> sqlite_;
-  SeriesStore* store_ = nullptr;
-};
 
 TEST_P(SeriesBackendTest, ReadingsRoundTripAllKinds) {
   Put({R(1, "temp", kT0, 21.5, "°C"), R(1, "door", kT0 + 1000, true),
@@ -317,6 +228,8 @@ TEST_P(SeriesBackendTest, AggregateMatchesBruteForce) {
 }
 
 TEST_P(SeriesBackendTest, LatestSeriesIdsAndUnits) {
+  seal_points_ = 3;  // SQLite: sealed after the first batch, the second one unsealed
+  Reopen();
   Put({R(1, "a", kT0 + 10, 1.0, "m"), R(1, "b", kT0 + 10, std::string("x")),
        R(2, "a", kT0 + 5, 5.0)});
   Put({R(1, "a", kT0 + 20, 2.0, "m"), R(1, "b", kT0 + 5, std::string("older"))});
@@ -438,47 +351,6 @@ TEST_P(SeriesBackendTest, CreateSeriesBeforeReadings) {
   EXPECT_EQ(s().GetSeries(made->id)->latest->ts, kT0);
 }
 
-TEST_P(SeriesBackendTest, DeleteReadingsAndSeries) {
-  std::vector<Reading> rs;
-  for (int i = 0; i < 12; ++i) rs.push_back(R(1, "v", kT0 + i * 10 * kMin, 1.0 * i));
-  rs.push_back(R(1, "w", kT0, 7.0));
-  Put(rs);
-  const int64_t v = SeriesId(1, "v"), w = SeriesId(1, "w");
-  // Remove 00:30..01:10 and the newest: the aggregate, the readings and the latest follow.
-  ASSERT_TRUE(s().DeleteReadings(v, kT0 + 30 * kMin, kT0 + 70 * kMin).ok());
-  ASSERT_TRUE(s().DeleteReadings(v, kT0 + 110 * kMin, kT0 + 110 * kMin).ok());
-  auto check = [&](const std::string& phase) {
-    std::vector<TimeMs> want = {
-        kT0, kT0 + 10 * kMin, kT0 + 20 * kMin, kT0 + 80 * kMin, kT0 + 90 * kMin, kT0 + 100 * kMin};
-    std::vector<TimeMs> got;
-    for (const Reading& r : All(1, "v")) got.insert(got.begin(), r.ts);
-    EXPECT_EQ(got, want) << phase;
-    auto agg = s().Aggregate({1, "v", kT0, kT0 + 2 * kHourMs - 1, kHourMs});
-    ASSERT_TRUE(agg.ok());
-    ASSERT_EQ(agg->size(), 2u) << phase;
-    EXPECT_EQ(agg->at(0).count, 3);
-    EXPECT_DOUBLE_EQ(agg->at(0).sum, 0 + 1 + 2);
-    EXPECT_EQ(agg->at(1).count, 3);
-    EXPECT_DOUBLE_EQ(agg->at(1).max, 10);
-    EXPECT_EQ(s().GetSeries(v)->latest->ts, kT0 + 100 * kMin) << phase;
-  };
-  check("open");
-  Reopen();
-  check("reopened");
-  EXPECT_EQ(s().DeleteReadings(987654, 0, 1).code(), Code::kNotFound);
-
-  ASSERT_TRUE(s().DeleteSeries(w).ok());
-  EXPECT_EQ(s().GetSeries(w).status().code(), Code::kNotFound);
-  EXPECT_TRUE(All(1, "w").empty());
-  EXPECT_EQ(s().DeleteSeries(w).code(), Code::kNotFound);
-  Put({R(1, "w", kT0 + 1, 8.0)});  // a new series, never the old id
-  const int64_t w2 = SeriesId(1, "w");
-  EXPECT_NE(w2, 0);
-  EXPECT_NE(w2, w);
-  EXPECT_EQ(All(1, "w").size(), 1u);
-  EXPECT_EQ(s().Aggregate({1, "w", kT0, kT0 + kHourMs, kHourMs})->at(0).count, 1);
-}
-
 TEST_P(SeriesBackendTest, ConcurrentAppendAndQuery) {
   std::atomic<bool> done{false};
   std::thread reader([&] {
@@ -560,42 +432,46 @@ TEST_P(SeriesBackendTest, BackPressureAnswersUnavailable) {
     ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return queued_ok != 0; }));
     EXPECT_EQ(queued_ok, 1);
   }
-  EXPECT_EQ(All(1).size(), 2u);
+  IngestBatch b3;
+  b3.readings.push_back(R(1, "k", kT0 + 3, 4.0));
+  ASSERT_TRUE(s().Append(std::move(b3)).ok());
+  EXPECT_EQ(All(1).size(), 3u);
+  if (pg_) pg_->Close();
+  if (sqlite_) sqlite_->Close();
+  IngestBatch late;
+  EXPECT_EQ(s().Append(std::move(late)).code(), Code::kUnavailable);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SeriesBackendTest, ::testing::Values("sqlite", "postgres"),
-                         [](const auto& info) { return info.param; });
-
-// PostgreSQL only: the layout and what is not built yet.
-class PostgresSeriesTest : public SeriesBackendTest {};
-
-TEST_P(PostgresSeriesTest, MonthlyPartitionsAreCreatedForOldAndFutureReadings) {
-  Put({R(1, "v", kT0 - 400LL * 24 * kHourMs, 1.0), R(1, "v", kT0, 2.0),
-       R(1, "v", kT0 + 800LL * 24 * kHourMs, 3.0)});
-  const std::string db = url_.substr(url_.rfind('/') + 1);
-  auto* pg = SharedPostgres::Get();
-  EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings_p202211"), "1");
-  EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings_p202401"), "1");
-  EXPECT_EQ(*pg->Query(db, "SELECT count(*) FROM readings_p202603"), "1");
-  EXPECT_EQ(All(1, "v").size(), 3u);
+// SensorThings Datastream ids are the store's series ids: listed per device, looked up by id,
+// unchanged after a reopen; readings can also come oldest first.
+TEST_P(SeriesBackendTest, SeriesIdsAreListedAndStableAcrossReopen) {
+  Put({R(1, "temp", kT0, 21.5, "C"), R(1, "door", kT0 + 1000, true), R(2, "temp", kT0, 9.0),
+       R(1, "temp", kT0 + 2000, 22.0, "C")});
+  auto listed = s().ListSeries({1, 2, 99});
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->size(), 3u);
+  std::map<std::pair<Id, std::string>, int64_t> ids;
+  for (const SeriesRef& x : *listed) ids[{x.device_id, x.key}] = x.id;
+  const int64_t temp1 = ids.at({1, "temp"});
+  auto one = s().GetSeries(temp1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->device_id, 1);
+  EXPECT_EQ(one->key, "temp");
+  EXPECT_EQ(one->unit, "C");
+  ASSERT_TRUE(one->latest.has_value());
+  EXPECT_EQ(one->latest->ts, kT0 + 2000);
+  EXPECT_EQ(std::get<double>(one->latest->value), 22.0);
+  EXPECT_EQ(Times(1, "temp"), (std::vector<TimeMs>{kT0, kT0 + 2000}));
+  Reopen();
+  auto again = s().ListSeries({1, 2});
+  ASSERT_TRUE(again.ok());
+  std::map<std::pair<Id, std::string>, int64_t> after;
+  for (const SeriesRef& x : *again) after[{x.device_id, x.key}] = x.id;
+  EXPECT_EQ(after, ids);
+  EXPECT_EQ(s().GetSeries(temp1)->latest->ts, kT0 + 2000);
 }
 
-TEST_P(PostgresSeriesTest, UnfinishedMethodsSaySo) {
-  auto e = s().EraseRawMessages(1, 0, 1);
-  ASSERT_FALSE(e.ok());
-  EXPECT_NE(e.status().message().find("not implemented on PostgreSQL yet"), std::string::npos);
-  auto r = s().ApplyRetention({1}, RetentionCutoffs{});
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("not implemented on PostgreSQL yet"), std::string::npos);
-  IngestBatch b;
-  b.share_app_id = 3;
-  b.messages.push_back(testing::JsonMessage(1, kT0, "{}"));
-  Status st = s().Append(std::move(b));
-  EXPECT_NE(st.message().find("not implemented on PostgreSQL yet"), std::string::npos);
-}
-
-INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
-                         [](const auto& info) { return info.param; });
+BYSANS_ON_BOTH_BACKENDS(SeriesBackendTest);
 
 }  // namespace
-}  // namespace bysans
+}  // namespace bysans::testing

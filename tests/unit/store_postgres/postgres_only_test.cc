@@ -1,0 +1,137 @@
+// PostgreSQL only: the layout (monthly partitions), what erasure leaves in the tables after its
+// VACUUM (queried directly), and what is not built yet.
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "unit/store_postgres/series_backend_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class PostgresSeriesTest : public SeriesBackendTest {
+ protected:
+  std::string Query(const std::string& sql) {
+    auto r = SharedPostgres::Get()->Query(Database(), sql);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : "";
+  }
+  // Dead rows of a table as the statistics show them (0 after a VACUUM that removed them all).
+  std::string DeadRows(const std::string& table) {
+    return Query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = '" + table + "'");
+  }
+};
+
+TEST_P(PostgresSeriesTest, MonthlyPartitionsAreCreatedForOldAndFutureReadings) {
+  Put({R(1, "v", kT0 - 400LL * 24 * kHourMs, 1.0), R(1, "v", kT0, 2.0),
+       R(1, "v", kT0 + 800LL * 24 * kHourMs, 3.0)});
+  EXPECT_EQ(Query("SELECT count(*) FROM readings_p202211"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM readings_p202401"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM readings_p202603"), "1");
+  EXPECT_EQ(All(1, "v").size(), 3u);
+}
+
+// The erased messages' payloads, dedup keys and decode results are no longer in raw_messages
+// (not even as rows hidden from QueryMessages), and the VACUUM after the erasure left no dead
+// row behind (what it can guarantee: README.md "Erasure and retention").
+TEST_P(PostgresSeriesTest, ErasedMessagesAreGoneFromTheTableAndVacuumed) {
+  const std::string marker = "MARKER-citizen-7f3a9c";
+  for (int i = 0; i < 1500; ++i) {
+    RawMessage m =
+        JsonMessage(1, kT0 + i, marker + std::to_string(i), "k-citizen-" + std::to_string(i));
+    m.decode_status = DecodeStatus::kError;
+    m.decode_error = "decoder said " + marker;
+    m.decode_errors = {marker};
+    Put({}, {m, JsonMessage(2, kT0 + i, "{\"school\":1}", "k-school-" + std::to_string(i))});
+  }
+  const std::string has_marker = "SELECT count(*) FROM raw_messages WHERE position(convert_to('" +
+                                 marker + "', 'UTF8') in payload) > 0 OR decode_error LIKE '%" +
+                                 marker + "%' OR decode_notes LIKE '%" + marker +
+                                 "%' OR dedup_key LIKE 'k-citizen-%'";
+  ASSERT_EQ(Query(has_marker), "1500");  // the query finds them
+  auto erased = s().EraseRawMessages(1, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(*erased, 1500);
+  EXPECT_EQ(Query(has_marker), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM raw_messages WHERE device_id = 1"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM raw_messages"), "1500");  // device 2's
+  EXPECT_EQ(Query("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                  "WHERE relname = 'raw_messages'"),
+            "t");
+  EXPECT_EQ(DeadRows("raw_messages"), "0");
+}
+
+// A run interrupted after its first batch, before its VACUUM (a crash): the next run erases the
+// rest, returns that count and VACUUMs the dead rows the first one left.
+TEST_P(PostgresSeriesTest, ARerunFinishesAnErasureInterruptedBeforeItsVacuum) {
+  for (int i = 0; i < 15; ++i) {
+    std::vector<RawMessage> ms;
+    for (int j = 0; j < 100; ++j) ms.push_back(JsonMessage(1, kT0 + i * 100 + j, "{\"p\":1}"));
+    Put({}, std::move(ms));
+  }
+  ASSERT_EQ(Query("WITH d AS (DELETE FROM raw_messages WHERE id IN (SELECT id FROM raw_messages "
+                  "ORDER BY received_ms, id LIMIT 1000) RETURNING 1) SELECT count(*) FROM d"),
+            "1000");
+  // The statistics of the interrupted run's connection arrive when it has gone.
+  for (int i = 0; i < 200 && DeadRows("raw_messages") != "1000"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(DeadRows("raw_messages"), "1000");
+  auto erased = s().EraseRawMessages(1, INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(*erased, 500);
+  EXPECT_TRUE(Messages(1).empty());
+  EXPECT_EQ(DeadRows("raw_messages"), "0");
+  // Nothing left: the rerun still VACUUMs (and finds nothing dead).
+  EXPECT_EQ(*s().EraseRawMessages(1, INT64_MIN, INT64_MAX), 0);
+  EXPECT_EQ(DeadRows("raw_messages"), "0");
+}
+
+// DeleteReadings and DeleteSeries VACUUM the partitions they deleted from, the rollups and the
+// series (whose old row versions held the latest value).
+TEST_P(PostgresSeriesTest, DeletedReadingsAreVacuumed) {
+  const std::string marker = "MARKER-reading-55c1";
+  std::vector<Reading> rs;
+  for (int i = 0; i < 500; ++i) {
+    rs.push_back(R(1, "s", kT0 + i * kMin, marker + std::to_string(i)));
+    rs.push_back(R(1, "n", kT0 + i * kMin, double(i)));
+  }
+  Put(rs);
+  const std::string has_marker = "SELECT count(*) FROM readings WHERE txt LIKE '%" + marker + "%'";
+  ASSERT_EQ(Query(has_marker), "500");
+  ASSERT_TRUE(s().DeleteReadings(SeriesId(1, "s"), INT64_MIN, INT64_MAX).ok());
+  EXPECT_EQ(Query(has_marker), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM series WHERE latest_txt LIKE '%" + marker + "%'"), "0");
+  ASSERT_TRUE(s().DeleteReadings(SeriesId(1, "n"), kT0, kT0 + 99 * kMin).ok());
+  EXPECT_EQ(
+      Query("SELECT count(*) FROM readings WHERE series_id = " + std::to_string(SeriesId(1, "n"))),
+      "400");
+  for (const char* t : {"readings_p202401", "readings_hourly", "series"}) {
+    EXPECT_EQ(DeadRows(t), "0") << t;
+    EXPECT_EQ(
+        Query(std::string("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname "
+                          "= '") +
+              t + "'"),
+        "t")
+        << t;
+  }
+  ASSERT_TRUE(s().DeleteSeries(SeriesId(1, "n")).ok());
+  EXPECT_EQ(Query("SELECT count(*) FROM readings"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM readings_hourly"), "0");
+  for (const char* t : {"readings_p202401", "readings_hourly", "series"})
+    EXPECT_EQ(DeadRows(t), "0") << t;
+}
+
+TEST_P(PostgresSeriesTest, ShareLogBatchesAreRefusedUntilBuilt) {
+  IngestBatch b;
+  b.share_app_id = 3;
+  b.messages.push_back(JsonMessage(1, kT0, "{}"));
+  Status st = s().Append(std::move(b));
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+  EXPECT_NE(st.message().find("not implemented on PostgreSQL yet"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace bysans::testing
