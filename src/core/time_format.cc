@@ -4,31 +4,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/civil_date.h"
+
 namespace bysans {
 namespace {
-
-// Days since 1970-01-01 for a civil date (proleptic Gregorian).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-// The civil date of a day count since 1970-01-01 (proleptic Gregorian; the inverse above).
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
-}
 
 // `width` decimal digits of v (0 <= v < 10^width) at p.
 void PutDigits(char* p, unsigned v, int width) {
@@ -71,9 +50,10 @@ void AppendRfc3339(std::string& out, TimeMs t) {
   constexpr int64_t kDayMs = 86'400'000;
   const int64_t days = t >= 0 ? t / kDayMs : -((-t + kDayMs - 1) / kDayMs);
   const auto in_day = static_cast<unsigned>(t - days * kDayMs);
-  int64_t y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(days, y, m, d);
+  const CivilDate c = CivilFromDays(days);
+  const int64_t y = c.year;
+  const auto m = static_cast<unsigned>(c.month);
+  const auto d = static_cast<unsigned>(c.day);
   if (y < 0 || y > 9999) {  // outside what four digits hold: as printf writes it
     char buf[64];
     const int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
@@ -150,7 +130,7 @@ std::optional<TimeMs> ParseTime(std::string_view s) {
     }
     if (pos != s.size()) return std::nullopt;
   }
-  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  int64_t days = DaysFromCivil(y, mo, d);
   int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
   return secs * 1000 + frac_ms;
 }

@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "core/civil_date.h"
 #include "sta/query/geometry.h"
 #include "sta/query/time_values.h"
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/civil_date.h"
 #include "core/time_format.h"
 
 namespace bysans::sta {
@@ -21,29 +22,15 @@ bool ReadInt(std::string_view s, int* out) {
 
 }  // namespace
 
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 CivilTime ToCivil(const TimeValue& t) {
   int64_t local = t.ms + static_cast<int64_t>(t.offset_minutes) * 60'000;
   int64_t days = FloorDiv(local, kMsPerDay);
   int64_t ms_of_day = local - days * kMsPerDay;
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
+  const CivilDate date = CivilFromDays(days);
   CivilTime c;
-  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  c.year = yoe + era * 400 + (c.month <= 2);
+  c.year = date.year;
+  c.month = date.month;
+  c.day = date.day;
   c.hour = static_cast<int>(ms_of_day / 3'600'000);
   c.minute = static_cast<int>(ms_of_day / 60'000 % 60);
   c.second = static_cast<int>(ms_of_day / 1000 % 60);

@@ -32,7 +32,5 @@ struct CivilTime {
 };
 // The fields of `t` in its own offset (local time as written).
 CivilTime ToCivil(const TimeValue& t);
-// Days since 1970-01-01 for a civil date.
-int64_t DaysFromCivil(int64_t y, int m, int d);
 
 }  // namespace bysans::sta

@@ -4,29 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/civil_date.h"
+
 namespace bysans::pg {
 namespace {
-
-// Howard Hinnant's civil-date algorithms (proleptic Gregorian, UTC).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, int64_t* m) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *m = mp + (mp < 10 ? 3 : -9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
 
 constexpr int64_t kDayMs = 86'400'000;
 
@@ -149,15 +130,14 @@ int64_t FloorTo(int64_t t, int64_t step) {
 }
 
 int64_t MonthOf(int64_t ts_ms) {
-  int64_t y = 0, m = 0;
-  CivilFromDays(FloorTo(ts_ms, kDayMs) / kDayMs, &y, &m);
-  return y * 12 + (m - 1);
+  const CivilDate c = CivilFromDays(FloorTo(ts_ms, kDayMs) / kDayMs);
+  return c.year * 12 + (c.month - 1);
 }
 
 int64_t MonthStartMs(int64_t month) {
   const int64_t y = FloorTo(month, 12) / 12;
   const int64_t m = month - y * 12 + 1;
-  return DaysFromCivil(y, m, 1) * kDayMs;
+  return DaysFromCivil(y, static_cast<int>(m), 1) * kDayMs;
 }
 
 std::string PartitionName(int64_t month) {
