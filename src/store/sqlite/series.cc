@@ -428,7 +428,11 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     if (op.kind == SeriesOp::Kind::kSeal) return Status::Ok();  // after the commit
     if (op.kind == SeriesOp::Kind::kDrop || op.kind == SeriesOp::Kind::kRefreshLatest) {
       auto it = series_.find(op.series_id);
-      if (it == series_.end()) {
+      // A series dropped earlier in this commit is still in series_ until the commit is
+      // published: a second drop (two callers deleting it at once) finds no series, as it would
+      // in a later commit.
+      const bool dropped_here = std::find(drops.begin(), drops.end(), op.series_id) != drops.end();
+      if (it == series_.end() || dropped_here) {
         op.status = NotFound("no series with id " + std::to_string(op.series_id));
         return Status::Ok();
       }
@@ -593,6 +597,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
     }
     for (int64_t sid : drops) {  // after the loop above: this commit's points may be theirs
       auto it = series_.find(sid);
+      if (it == series_.end()) continue;
       auto& ids = device_series_[it->second.device_id];
       ids.erase(std::remove(ids.begin(), ids.end(), sid), ids.end());
       series_.erase(it);
