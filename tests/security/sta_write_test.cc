@@ -3,6 +3,12 @@
 // A's Datastreams (404, nothing stored, not even through CreateObservations mixed with its own),
 // a viewer cannot write (403), a cross-site session write is refused, and untrusted bodies
 // (deep nesting, oversized) are refused while the server keeps serving.
+#include <atomic>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "integration/sta_fixture.h"
 #include "security/security_fixture.h"
 
@@ -83,6 +89,44 @@ TEST_F(StaWriteSecurityTest, OtherOrganisationsEditorCannotCreateObservations) {
             201);
   EXPECT_EQ(Post(*a_.editor.client, Obs(ds_a_), obs).status, 201);
   EXPECT_EQ(CountA(), 2u);
+}
+
+// An editor deleting one Datastream from several connections at once (SQLite's writer once
+// crashed, taking every organisation's server down, when two drops of one series met in one
+// group commit): one 204, the others 404, and the server serves on.
+TEST_F(StaWriteSecurityTest, ConcurrentDeletesOfADatastreamLeaveTheServerServing) {
+  constexpr int kCallers = 4;
+  // One connection each, with an editor's API key (logins are rate-limited).
+  auto made = a_.admin.client->PostJson(a_.OrgPath() + "/api-keys",
+                                        {{"name", "deleter"}, {"role", "editor"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string auth = "Authorization: Bearer " + made.Json().value("key", "");
+  std::vector<std::unique_ptr<HttpClient>> editors;
+  for (int i = 0; i < kCallers; ++i)
+    editors.push_back(std::make_unique<HttpClient>(server_->url()));
+  for (int round = 0; round < 10; ++round) {
+    const std::string key = "level" + std::to_string(round);
+    ASSERT_EQ(Ingest(a_.device.ingest_key, json{{"ts", kStaT0}, {key, round}}.dump()).status, 204);
+    const int64_t ds = DatastreamId(*a_.viewer.client, a_.device.device_id, key);
+    const std::string path = "/sta/v1.1/Datastreams(" + std::to_string(ds) + ")";
+    std::atomic<int> ready{0};
+    std::vector<std::future<long>> calls;
+    for (auto& c : editors)
+      calls.push_back(std::async(std::launch::async, [&, client = c.get()] {
+        ready.fetch_add(1);
+        while (ready.load() < kCallers) std::this_thread::yield();
+        return client->Request("DELETE", path, "", {auth}).status;
+      }));
+    int deleted = 0;
+    for (auto& c : calls) {
+      const long status = c.get();
+      EXPECT_TRUE(status == 204 || status == 404) << "round " << round << ": " << status;
+      deleted += status == 204;
+    }
+    EXPECT_EQ(deleted, 1) << "round " << round;
+    ASSERT_EQ(a_.viewer.client->Get("/healthz").status, 200) << "round " << round;
+  }
+  EXPECT_EQ(CountA(), 1u);  // the other Datastream of A is untouched
 }
 
 TEST_F(StaWriteSecurityTest, ViewerCannotWrite) {
