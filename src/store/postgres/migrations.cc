@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "store/postgres/schema.h"
 #include "store/postgres/sql_text.h"
 
 namespace bysans::pg {
@@ -59,6 +60,9 @@ CREATE INDEX IF NOT EXISTS raw_messages_device_time ON raw_messages (device_id, 
       R"sql(
 ALTER TABLE readings_hourly SET (fillfactor = 70);
 )sql",
+      MetaSchema(),   // 3
+      RulesSchema(),  // 4
+      MqttSchema(),   // 5
   };
   return kList;
 }

@@ -1,0 +1,73 @@
+// Pooled PostgreSQL connections shared by the PostgreSQL stores, and what a PostgreSQL error
+// means to a caller. Folder-private: only this folder's .cc files include it (it brings in
+// libpqxx).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace bysans::pg {
+
+// An exception of libpqxx as a Status, without SQL or values in the message (those go to the log
+// at debug level): a unique clash → kAlreadyExists (with a neutral sentence for the known unique
+// columns, never naming the other object's organisation), a foreign-key clash → kNotFound ("a
+// referenced object does not exist"), a lost connection, a serialization failure, a deadlock or a
+// server shutting down → kUnavailable (try again), anything else → kInternal ("database error").
+Status FromException(const std::exception& e, std::string_view what);
+
+class Pool {
+ public:
+  // `url`: postgresql://…; at most `max_idle` connections are kept between calls.
+  Pool(std::string url, size_t max_idle);
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Runs f(pqxx::connection&) on a pooled connection and returns its Result<T> (or Status);
+  // an exception becomes a Status (FromException) and the connection is dropped.
+  template <typename R, typename F>
+  R Run(std::string_view what, F&& f) {
+    std::unique_ptr<pqxx::connection> c;
+    Status got = Take(c);
+    if (!got.ok()) return got;
+    try {
+      R r = f(*c);
+      Give(std::move(c));
+      return r;
+    } catch (const std::exception& e) {
+      return FromException(e, what);
+    }
+  }
+
+  // As Run, inside one transaction (pqxx::work) committed when f returns an ok result; rolled
+  // back when it returns an error or throws.
+  template <typename R, typename F>
+  R Transact(std::string_view what, F&& f) {
+    return Run<R>(what, [&](pqxx::connection& c) -> R {
+      pqxx::work tx(c);
+      R r = f(tx);
+      if (r.ok()) tx.commit();
+      return r;
+    });
+  }
+
+  const std::string& url() const { return url_; }
+
+ private:
+  Status Take(std::unique_ptr<pqxx::connection>& c);
+  void Give(std::unique_ptr<pqxx::connection> c);
+
+  std::string url_;
+  size_t max_idle_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+};
+
+}  // namespace bysans::pg
