@@ -66,6 +66,8 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       DashboardsSchema(),
       ContactsSchema(),
       OpenDataSchema(),
+      CoapCredentialsSchema(),
+      Lwm2mSchema(),
   };
   return kList;
 }

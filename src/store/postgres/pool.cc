@@ -16,6 +16,7 @@ std::string ConflictMessage(std::string_view detail) {
       {"devices_dev_eui", "a device with this DevEUI already exists"},
       {"users_email", "a user with this email already exists"},
       {"mqtt_credentials_username", "a device with this MQTT username already exists"},
+      {"coap_credentials_identity", "the PSK identity is used by another device; choose another"},
   };
   for (const auto& [name, message] : kKnown)
     if (detail.find(name) != std::string_view::npos) return std::string(message);
