@@ -16,5 +16,6 @@ const char* ContactsSchema();         // 7: contacts, SMS gateways (pg_contact_s
 const char* OpenDataSchema();         // 8: open datasets (pg_open_data_store.cc)
 const char* CoapCredentialsSchema();  // 9: pg_coap_credential_store.cc
 const char* Lwm2mSchema();            // 10: registrations, operations, observations
+const char* TargetsSchema();          // 11: data targets, share log, dead letters, deliveries
 
 }  // namespace bysans::pg
