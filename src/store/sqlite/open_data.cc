@@ -45,7 +45,10 @@ class SqliteOpenDataStore final : public OpenDataStore {
                                "created_ms, updated_ms, issued_ms) VALUES(?, ?, ?, ?, ?, ?, ?)"));
       st->Bind(1, d.org_id);
       BindOptional(*st, 2, d.app_id);
-      st->Bind(3, d.published).Bind(4, OpenDatasetMetaJson(d)).Bind(5, d.created_ms).Bind(6, d.updated_ms);
+      st->Bind(3, d.published)
+          .Bind(4, OpenDatasetMetaJson(d))
+          .Bind(5, d.created_ms)
+          .Bind(6, d.updated_ms);
       BindOptional(*st, 7, d.issued_ms);
       BYSANS_RETURN_IF_ERROR(st->Run());
     }
