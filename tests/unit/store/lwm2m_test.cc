@@ -10,37 +10,18 @@ namespace bysans {
 namespace {
 
 using testing::TwoDeviceStoreTest;
-
-class Lwm2mStoreTest : public TwoDeviceStoreTest {
- protected:
-  static Lwm2mRegistration Reg(Id device, const std::string& id) {
-    Lwm2mRegistration r;
-    r.device_id = device;
-    r.registration_id = id;
-    r.endpoint = "ep-" + id;
-    r.lifetime_s = 60;
-    r.queue_mode = true;
-    r.version = "1.1";
-    r.objects = "/3303/0,/3304/0";
-    r.registered_ms = 1000;
-    r.updated_ms = 2000;
-    return r;
-  }
-  static Lwm2mOperation Op(Id device, Lwm2mOpKind kind, const std::string& path, TimeMs at) {
-    Lwm2mOperation op;
-    op.device_id = device;
-    op.kind = kind;
-    op.path = path;
-    op.value = kind == Lwm2mOpKind::kWrite ? "42" : "";
-    op.created_ms = at;
-    return op;
-  }
-};
+using Lwm2mStoreTest = TwoDeviceStoreTest;
 
 TEST_F(Lwm2mStoreTest, MigrationRunsAgainOverItsTables) {
-  ASSERT_TRUE(store_->lwm2m().PutRegistration(Reg(a_, "keep")).ok());
+  Lwm2mRegistration reg;
+  reg.device_id = a_;
+  reg.registration_id = "keep";
+  ASSERT_TRUE(store_->lwm2m().PutRegistration(reg).ok());
   ASSERT_TRUE(store_->lwm2m().PutObservation({a_, "/3303/0", 1, 2, 3}).ok());
-  ASSERT_TRUE(store_->lwm2m().AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3", 1)).ok());
+  Lwm2mOperation op;
+  op.device_id = a_;
+  op.path = "/3";
+  ASSERT_TRUE(store_->lwm2m().AddOperation(op).ok());
   store_->Close();
   store_.reset();
   sqlite3* db = nullptr;
