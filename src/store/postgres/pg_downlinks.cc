@@ -47,8 +47,7 @@ Result<Downlink> AppendDownlink(Pool& pool, Downlink d) {
 Status SetDownlinkStatus(Pool& pool, Id id, const std::string& status, const std::string& error) {
   return pool.Run<Status>("set downlink status", [&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    tx.exec_params("UPDATE downlinks SET status = $2, error = $3 WHERE id = $1", id, status,
-                   error);
+    tx.exec_params("UPDATE downlinks SET status = $2, error = $3 WHERE id = $1", id, status, error);
     return Status::Ok();
   });
 }

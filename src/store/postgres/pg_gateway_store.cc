@@ -46,7 +46,8 @@ GatewayHealth HealthFromRow(Id org_id, const pqxx::row& r) {
 
 class PgGatewayStore final : public GatewayStore {
  public:
-  PgGatewayStore(Pool& pool, std::function<Status()> flush) : pool_(pool), flush_(std::move(flush)) {}
+  PgGatewayStore(Pool& pool, std::function<Status()> flush)
+      : pool_(pool), flush_(std::move(flush)) {}
 
   Status RecordGatewayState(Id org_id, const std::string& gateway_id, bool online,
                             TimeMs ts) override {
@@ -95,8 +96,7 @@ class PgGatewayStore final : public GatewayStore {
           "excluded.rx_received, rx_received_ok = s.rx_received_ok + excluded.rx_received_ok, "
           "tx_received = s.tx_received + excluded.tx_received, tx_emitted = s.tx_emitted + "
           "excluded.tx_emitted",
-          org_id, gateway_id, hour, c.rx_received, c.rx_received_ok, c.tx_received,
-          c.tx_emitted);
+          org_id, gateway_id, hour, c.rx_received, c.rx_received_ok, c.tx_received, c.tx_emitted);
       return Status::Ok();
     });
   }

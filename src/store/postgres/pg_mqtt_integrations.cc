@@ -63,8 +63,8 @@ Result<MqttIntegration> CreateIntegration(Pool& pool, const SecretBox& box, Mqtt
         "$5, $6, nullif($7, '')::bytea, CASE WHEN $8 = '' THEN 'bysans-' || $1 || '-' || n.id "
         "ELSE $8 END, $9, $10, $11, $12, $13, $14, $15, $16 FROM n RETURNING id, client_id",
         i.kind, i.org_id, i.app_id, i.name, i.url, i.username, sealed, i.client_id, i.enabled,
-        i.topic_filter, i.device_topic_level, i.device_match, i.created_ms, i.updated_ms,
-        i.ca_cert, i.client_cert);
+        i.topic_filter, i.device_topic_level, i.device_match, i.created_ms, i.updated_ms, i.ca_cert,
+        i.client_cert);
     i.id = r[0][0].as<int64_t>();
     i.client_id = r[0][1].as<std::string>();
     i.has_password = !sealed.empty();
@@ -76,9 +76,8 @@ Result<MqttIntegration> CreateIntegration(Pool& pool, const SecretBox& box, Mqtt
 Result<MqttIntegration> GetIntegration(Pool& pool, Id id) {
   return pool.Run<Result<MqttIntegration>>("get integration", [&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    auto r = tx.exec_params(std::string("SELECT ") + kColumns +
-                                " FROM mqtt_integrations WHERE id = $1",
-                            id);
+    auto r = tx.exec_params(
+        std::string("SELECT ") + kColumns + " FROM mqtt_integrations WHERE id = $1", id);
     if (r.empty()) return Result<MqttIntegration>(NotFound(NoIntegration(id)));
     return Result<MqttIntegration>(FromRow(r[0]));
   });
@@ -157,8 +156,8 @@ Result<std::string> IntegrationSecretOf(Pool& pool, const SecretBox& box, Id id,
   if (!sealed->has_value()) return std::string();
   auto plain = box.Unseal(**sealed);
   if (!plain.ok())
-    return Internal(std::string(password ? "the password" : "the client key") +
-                    " of integration " + std::to_string(id) +
+    return Internal(std::string(password ? "the password" : "the client key") + " of integration " +
+                    std::to_string(id) +
                     " cannot be decrypted (was secret.key replaced?); set it again");
   return plain;
 }

@@ -48,8 +48,8 @@ class PgMqttStore final : public PostgresMqttStore {
       flusher_.join();
     }
     Status st = FlushPending();
-    if (!st.ok()) spdlog::warn("postgres: LoRaWAN gateways and routes lost at close: {}",
-                               st.message());
+    if (!st.ok())
+      spdlog::warn("postgres: LoRaWAN gateways and routes lost at close: {}", st.message());
   }
 
   Status PutCredential(const MqttCredential& c) override {
@@ -204,8 +204,8 @@ class PgMqttStore final : public PostgresMqttStore {
     using R = Result<std::string>;
     return pool_.Run<R>("read LoRaWAN route", [&](pqxx::connection& conn) {
       pqxx::nontransaction tx(conn);
-      auto r = tx.exec_params(
-          "SELECT application_id FROM lorawan_device_apps WHERE device_id = $1", device_id);
+      auto r = tx.exec_params("SELECT application_id FROM lorawan_device_apps WHERE device_id = $1",
+                              device_id);
       if (r.empty())
         return R(NotFound("no ChirpStack application id known for device " +
                           std::to_string(device_id) + " (none seen in an uplink yet)"));
@@ -217,8 +217,8 @@ class PgMqttStore final : public PostgresMqttStore {
     if (auto pending = pending_.FindRoute(device_id)) return pending->integration_id;
     return pool_.Run<Result<Id>>("read LoRaWAN route", [&](pqxx::connection& conn) {
       pqxx::nontransaction tx(conn);
-      auto r = tx.exec_params(
-          "SELECT integration_id FROM lorawan_device_apps WHERE device_id = $1", device_id);
+      auto r = tx.exec_params("SELECT integration_id FROM lorawan_device_apps WHERE device_id = $1",
+                              device_id);
       return Result<Id>(r.empty() ? Id{0} : r[0][0].as<int64_t>());
     });
   }

@@ -72,13 +72,14 @@ TEST_P(GatewaysTest, WrittenWithinAboutASecond) {
   while (uplinks == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (postgres()) {
-      const std::string n = Sql("SELECT coalesce(sum(uplinks), 0) FROM lorawan_gateways WHERE "
-                                "org_id = " +
-                                std::to_string(org));
+      const std::string n =
+          Sql("SELECT coalesce(sum(uplinks), 0) FROM lorawan_gateways WHERE "
+              "org_id = " +
+              std::to_string(org));
       uplinks = n.empty() ? 0 : std::stoll(n);
     } else {
-      uplinks = SqliteCount("SELECT uplinks FROM lorawan_gateways WHERE org_id = " +
-                            std::to_string(org));
+      uplinks =
+          SqliteCount("SELECT uplinks FROM lorawan_gateways WHERE org_id = " + std::to_string(org));
     }
   }
   EXPECT_EQ(uplinks, 1);

@@ -108,9 +108,10 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
   }
   Id MakeApp(Id org, const std::string& name) {
     if (postgres())
-      return std::stoll(Sql("INSERT INTO applications (org_id, name, description, created_ms) "
-                            "VALUES (" +
-                            std::to_string(org) + ", '" + name + "', '', 0) RETURNING id"));
+      return std::stoll(
+          Sql("INSERT INTO applications (org_id, name, description, created_ms) "
+              "VALUES (" +
+              std::to_string(org) + ", '" + name + "', '', 0) RETURNING id"));
     auto r = sqlite_->CreateApplication({0, org, name, "", 0});
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->id : 0;

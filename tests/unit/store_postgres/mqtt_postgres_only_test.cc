@@ -28,6 +28,23 @@ struct Node {
   std::unique_ptr<GatewayStore> gateways;
 };
 
+// Runs `a` and `b` on two threads that start together (each after its `warm` step, which opens
+// its node's connection, so neither has finished before the other starts).
+template <typename Warm, typename A, typename B>
+void Together(Warm warm, A a, B b) {
+  std::atomic<int> ready{0};
+  auto go = [&](int who, auto& f) {
+    warm(who);
+    ++ready;
+    while (ready.load() < 2) std::this_thread::yield();
+    f();
+  };
+  std::thread ta([&] { go(0, a); });
+  std::thread tb([&] { go(1, b); });
+  ta.join();
+  tb.join();
+}
+
 class MqttPostgresTest : public MqttBackendTest {
  protected:
   void SetUp() override {
@@ -74,10 +91,8 @@ TEST_P(MqttPostgresTest, TwoNodesNeverTakeTheSameQueuedDownlink) {
         out.push_back(t->downlink->id);
       }
     };
-    std::thread a([&] { claim(m(), taken[0]); });
-    std::thread b([&] { claim(*other.mqtt, taken[1]); });
-    a.join();
-    b.join();
+    Together([&](int who) { EXPECT_TRUE((who ? *other.mqtt : m()).ListDownlinks(dev, 1).ok()); },
+             [&] { claim(m(), taken[0]); }, [&] { claim(*other.mqtt, taken[1]); });
     EXPECT_EQ(errors.load(), 0);
     std::vector<Id> all = taken[0];
     all.insert(all.end(), taken[1].begin(), taken[1].end());
@@ -102,8 +117,9 @@ TEST_P(MqttPostgresTest, TwoNodesFlushingTheSameGatewaysAddUp) {
     for (int r = 0; r < kRounds; ++r) {
       for (int gw = 0; gw < 6; ++gw)
         for (Id d : devs)
-          if (!n.mqtt->TouchGateway(org_, "gw-" + std::to_string(gw), 1000 + r * 10 + who, d,
-                                    -90.0, 5.0)
+          if (!n.mqtt
+                   ->TouchGateway(org_, "gw-" + std::to_string(gw), 1000 + r * 10 + who, d, -90.0,
+                                  5.0)
                    .ok())
             ++errors;
       for (Id d : devs)
@@ -111,11 +127,10 @@ TEST_P(MqttPostgresTest, TwoNodesFlushingTheSameGatewaysAddUp) {
       if (!n.mqtt->FlushPending().ok()) ++errors;
     }
   };
-  std::thread a([&] { run(first, 0); });
-  std::thread b([&] { run(second, 1); });
-  a.join();
-  b.join();
-  for (Node* n : {&first, &second}) ASSERT_TRUE(n->mqtt->FlushPending().ok());  // a failed flush kept its rows
+  Node* nodes[2] = {&first, &second};
+  Together([&](int who) { EXPECT_TRUE(nodes[who]->mqtt->LorawanIntegration(devs[0]).ok()); },
+           [&] { run(first, 0); }, [&] { run(second, 1); });
+  for (Node* n : nodes) ASSERT_TRUE(n->mqtt->FlushPending().ok());  // a failed flush kept its rows
   EXPECT_EQ(errors.load(), 0);
   auto gws = m().ListGateways(org_);
   ASSERT_TRUE(gws.ok()) << gws.status().message();
@@ -137,16 +152,15 @@ TEST_P(MqttPostgresTest, TwoNodesFlushingTheSameGatewaysAddUp) {
 // one transition, not two, for the same state; alternating states all counted.
 TEST_P(MqttPostgresTest, TwoNodesRecordingOneGatewayStateKeepOneTransition) {
   Node other(url_, *box_);
-  constexpr int kGateways = 20;
+  constexpr int kGateways = 200;
   std::atomic<int> errors{0};
+  GatewayStore* stores[2] = {&g(), other.gateways.get()};
   auto record = [&](GatewayStore& s) {
     for (int i = 0; i < kGateways; ++i)
       if (!s.RecordGatewayState(org_, "gw-" + std::to_string(i), true, 1000).ok()) ++errors;
   };
-  std::thread a([&] { record(g()); });
-  std::thread b([&] { record(*other.gateways); });
-  a.join();
-  b.join();
+  Together([&](int who) { EXPECT_TRUE(stores[who]->GatewayHistory(org_, "none", 0, 1).ok()); },
+           [&] { record(*stores[0]); }, [&] { record(*stores[1]); });
   EXPECT_EQ(errors.load(), 0);
   for (int i = 0; i < kGateways; ++i) {
     auto h = g().GatewayHistory(org_, "gw-" + std::to_string(i), 0, INT64_MAX);
@@ -171,10 +185,11 @@ TEST_P(MqttPostgresTest, IntegrationsCreatedOnTwoNodesHaveDistinctClientIds) {
       out.push_back(*r);
     }
   };
-  std::thread a([&] { create(m(), made[0]); });
-  std::thread b([&] { create(*other.mqtt, made[1]); });
-  a.join();
-  b.join();
+  Together(
+      [&](int who) {
+        EXPECT_TRUE((who ? *other.mqtt : m()).GetIntegration(1).status().code() == Code::kNotFound);
+      },
+      [&] { create(m(), made[0]); }, [&] { create(*other.mqtt, made[1]); });
   std::set<std::string> ids;
   for (const auto& list : made)
     for (const auto& x : list) {
