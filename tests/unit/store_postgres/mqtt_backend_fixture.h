@@ -2,8 +2,8 @@
 // TEST_P over the backend name ("sqlite": a real SQLite store in a temporary folder; "postgres":
 // a real PostgreSQL 15, one server per binary and one database per test, shared_postgres.h, with
 // NewPostgresMqttStore / NewPostgresGatewayStore over a pool of their own). Organisations,
-// applications and devices: through the SQLite Store, and on PostgreSQL by SQL into migration 3's
-// tables (there is no MetaStore on PostgreSQL yet).
+// applications and devices: through the backend's MetaStore (NewPostgresMetaStore on the same
+// pool).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include "core/secret_box.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_gateway_store.h"
+#include "store/postgres/pg_meta_store.h"
 #include "store/postgres/pg_mqtt_store.h"
 #include "store/postgres/pool_handle.h"
 #include "unit/store/temp_store.h"
@@ -44,6 +45,7 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
       box_ = std::move(box).value();
       PostgresMqttOptions o;
       o.flush_interval_ms = 1000;
+      pg_meta_ = NewPostgresMetaStore(*pool_, clock_);
       pg_mqtt_ = NewPostgresMqttStore(*pool_, *box_, o);
       pg_gateways_ = NewPostgresGatewayStore(*pool_, [this] { return pg_mqtt_->FlushPending(); });
     } else {
@@ -60,6 +62,7 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
   void Close() {
     pg_gateways_.reset();
     pg_mqtt_.reset();
+    pg_meta_.reset();
     box_.reset();
     pool_.reset();
     if (sqlite_) sqlite_->Close();
@@ -72,6 +75,7 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
 
   MqttStore& m() { return postgres() ? *pg_mqtt_ : sqlite_->mqtt(); }
   GatewayStore& g() { return postgres() ? *pg_gateways_ : sqlite_->gateways(); }
+  MetaStore& meta() { return postgres() ? *pg_meta_ : *sqlite_; }
 
   // The database's name (PostgreSQL) and one SQL command on it: the first column of the first
   // row ("" for none); fails the test on an error.
@@ -99,62 +103,37 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
   }
 
   Id MakeOrg(const std::string& name) {
-    if (postgres())
-      return std::stoll(Sql("INSERT INTO organizations (name, created_ms) VALUES ('" + name +
-                            "', 0) RETURNING id"));
-    auto r = sqlite_->CreateOrganization({0, name, 0});
+    auto r = meta().CreateOrganization({0, name, 0});
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->id : 0;
   }
   Id MakeApp(Id org, const std::string& name) {
-    if (postgres())
-      return std::stoll(
-          Sql("INSERT INTO applications (org_id, name, description, created_ms) "
-              "VALUES (" +
-              std::to_string(org) + ", '" + name + "', '', 0) RETURNING id"));
-    auto r = sqlite_->CreateApplication({0, org, name, "", 0});
+    auto r = meta().CreateApplication({0, org, name, "", 0});
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->id : 0;
   }
   // `dev_eui` "" = none.
   Id MakeDevice(Id app, const std::string& name, const std::string& dev_eui = "",
                 Transport transport = Transport::kLorawan) {
-    if (postgres())
-      return std::stoll(Sql(
-          "INSERT INTO devices (org_id, app_id, name, transport, dev_eui, tags, metadata, "
-          "expected_interval_s, in_maintenance, created_ms) SELECT org_id, id, '" +
-          name + "', " + std::to_string(static_cast<int>(transport)) + ", nullif('" + dev_eui +
-          "', ''), '[]', '{}', 0, false, 0 FROM applications WHERE id = " + std::to_string(app) +
-          " RETURNING id"));
     Device d;
     d.app_id = app;
     d.name = name;
     d.dev_eui = dev_eui;
     d.transport = transport;
-    auto r = sqlite_->CreateDevice(d, "");
+    auto r = meta().CreateDevice(d, "");
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->id : 0;
   }
-  void DeleteDevice(Id id) {
-    if (postgres()) {
-      Sql("DELETE FROM devices WHERE id = " + std::to_string(id));
-    } else {
-      ASSERT_TRUE(sqlite_->DeleteDevice(id).ok());
-    }
-  }
-  void DeleteOrg(Id id) {
-    if (postgres()) {
-      Sql("DELETE FROM organizations WHERE id = " + std::to_string(id));
-    } else {
-      ASSERT_TRUE(sqlite_->DeleteOrganization(id).ok());
-    }
-  }
+  void DeleteDevice(Id id) { ASSERT_TRUE(meta().DeleteDevice(id).ok()); }
+  void DeleteOrg(Id id) { ASSERT_TRUE(meta().DeleteOrganization(id).ok()); }
+  void DeleteApp(Id id) { ASSERT_TRUE(meta().DeleteApplication(id).ok()); }
 
   TempDir dir_;
   std::string url_;
   ManualClock clock_{1'700'000'000'000};
   std::shared_ptr<pg::Pool> pool_;
   std::unique_ptr<SecretBox> box_;
+  std::unique_ptr<MetaStore> pg_meta_;
   std::unique_ptr<PostgresMqttStore> pg_mqtt_;
   std::unique_ptr<GatewayStore> pg_gateways_;
   std::unique_ptr<Store> sqlite_;

@@ -175,11 +175,7 @@ TEST_P(MqttStoreTest, UpdateKeepsOrRemovesThePasswordAndListFilters) {
   EXPECT_EQ(m().DeleteIntegration(cs.id).code(), Code::kNotFound);
   EXPECT_EQ(m().integration_state(cs.id).status, "stopped");
   // An application's integrations go with it.
-  if (postgres()) {
-    Sql("DELETE FROM applications WHERE id = " + std::to_string(app_));
-  } else {
-    ASSERT_TRUE(sqlite_->DeleteApplication(app_).ok());
-  }
+  DeleteApp(app_);
   EXPECT_EQ(m().GetIntegration(ext.id).status().code(), Code::kNotFound);
 }
 
