@@ -59,7 +59,8 @@ Result<MqttIntegration> CreateIntegration(Pool& pool, const SecretBox& box, Mqtt
         "WITH n AS (SELECT nextval(pg_get_serial_sequence('mqtt_integrations', 'id')) AS id) "
         "INSERT INTO mqtt_integrations (id, kind, org_id, app_id, name, url, username, "
         "password_box, client_id, enabled, topic_filter, device_topic_level, device_match, "
-        "created_ms, updated_ms, ca_cert, client_cert) SELECT n.id, $1, $2, nullif($3, 0), $4, "
+        "created_ms, updated_ms, ca_cert, client_cert) SELECT n.id, $1, $2, nullif($3::bigint, 0), "
+        "$4, "
         "$5, $6, nullif($7, '')::bytea, CASE WHEN $8 = '' THEN 'bysans-' || $1 || '-' || n.id "
         "ELSE $8 END, $9, $10, $11, $12, $13, $14, $15, $16 FROM n RETURNING id, client_id",
         i.kind, i.org_id, i.app_id, i.name, i.url, i.username, sealed, i.client_id, i.enabled,
@@ -88,10 +89,12 @@ Result<std::vector<MqttIntegration>> ListIntegrations(Pool& pool, const std::str
   using R = Result<std::vector<MqttIntegration>>;
   return pool.Run<R>("list integrations", [&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    auto r = tx.exec_params(std::string("SELECT ") + kColumns +
-                                " FROM mqtt_integrations WHERE ($1 = '' OR kind = $1) AND "
-                                "($2 = 0 OR org_id = $2) AND ($3 = 0 OR app_id = $3) ORDER BY id",
-                            kind, org_id, app_id);
+    auto r =
+        tx.exec_params(std::string("SELECT ") + kColumns +
+                           " FROM mqtt_integrations WHERE ($1 = '' OR kind = $1) AND "
+                           "($2::bigint = 0 OR org_id = $2) AND ($3::bigint = 0 OR app_id = $3) "
+                           "ORDER BY id",
+                       kind, org_id, app_id);
     std::vector<MqttIntegration> out;
     out.reserve(r.size());
     for (const auto& row : r) out.push_back(FromRow(row));

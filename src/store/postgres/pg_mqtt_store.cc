@@ -160,7 +160,7 @@ class PgMqttStore final : public PostgresMqttStore {
                            " FROM lorawan_unknown_devices u WHERE NOT EXISTS (SELECT 1 FROM "
                            "devices d WHERE d.dev_eui = u.dev_eui) ORDER BY u.last_seen_ms DESC "
                            "LIMIT 1000",
-                       0);
+                       std::nullopt);
   }
 
   Status CountUnknownOrgDevice(Id org_id, Id integration_id, const std::string& dev_eui,
@@ -282,13 +282,13 @@ class PgMqttStore final : public PostgresMqttStore {
     return st;
   }
 
-  // `sql` selects kUnknownColumns (and the integration id); `$1` is `org_id` when it has one.
+  // `sql` selects kUnknownColumns (and the integration id); `$1` is the organisation, if any.
   Result<std::vector<UnknownLorawanDevice>> ListUnknown(const char* what, const std::string& sql,
-                                                        Id org_id) {
+                                                        std::optional<Id> org_id) {
     using R = Result<std::vector<UnknownLorawanDevice>>;
     return pool_.Run<R>(what, [&](pqxx::connection& conn) {
       pqxx::nontransaction tx(conn);
-      auto r = org_id != 0 ? tx.exec_params(sql, org_id) : tx.exec(sql);
+      auto r = org_id ? tx.exec_params(sql, *org_id) : tx.exec(sql);
       std::vector<UnknownLorawanDevice> out;
       out.reserve(r.size());
       for (const auto& row : r) out.push_back(UnknownFromRow(row));

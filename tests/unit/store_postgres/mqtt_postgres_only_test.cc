@@ -233,5 +233,45 @@ TEST_P(MqttPostgresTest, TouchesOfADeletedOrganisationAreSkipped) {
   EXPECT_EQ(*orgs, std::vector<Id>{org_});
 }
 
+// Ids past 32 bits (identities are bigint): every parameter compared with an id is a bigint.
+TEST_P(MqttPostgresTest, IdsPast32BitsWork) {
+  Sql("ALTER TABLE organizations ALTER COLUMN id RESTART WITH 5000000000");
+  Sql("ALTER TABLE applications ALTER COLUMN id RESTART WITH 6000000000");
+  Sql("ALTER TABLE devices ALTER COLUMN id RESTART WITH 7000000000");
+  const Id org = MakeOrg("big");
+  const Id app = MakeApp(org, "big");
+  const Id dev = MakeDevice(app, "big", "0909090909090909");
+  ASSERT_GE(dev, Id{7'000'000'000});
+  MqttIntegration x;
+  x.kind = "mqtt";
+  x.org_id = org;
+  x.app_id = app;
+  auto made = m().CreateIntegration(x, std::nullopt);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  auto list = m().ListIntegrations("mqtt", org, app);
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().app_id, app);
+  ASSERT_TRUE(m().CountUnknownOrgDevice(org, made->id, "0a0a0a0a0a0a0a0a", "x", 1).ok());
+  EXPECT_EQ(m().ListUnknownOrgDevices(org).value().size(), 1u);
+  ASSERT_TRUE(m().TouchGateway(org, "gw", 1, dev, -1.0, 1.0).ok());
+  ASSERT_TRUE(m().SetLorawanRoute(dev, "app", made->id).ok());
+  ASSERT_TRUE(pg_mqtt_->FlushPending().ok());
+  EXPECT_EQ(g().HeardDevices(org, "gw").value().size(), 1u);
+  ASSERT_TRUE(g().RecordGatewayState(org, "gw", true, 5).ok());
+  EXPECT_EQ(g().GetGatewayHealth(org, "gw").value().uplinks, 1);
+  Downlink d;
+  d.device_id = dev;
+  d.topic = kCoapDownlinkTopic;
+  d.status = "queued";
+  ASSERT_TRUE(m().AppendDownlink(d).ok());
+  EXPECT_EQ(m().DevicesWithQueuedDownlinks(kCoapDownlinkTopic, 5).value(), std::vector<Id>{dev});
+  auto taken = m().TakeQueuedDownlink(dev, kCoapDownlinkTopic);
+  ASSERT_TRUE(taken.ok()) << taken.status().message();
+  EXPECT_TRUE(taken->downlink.has_value());
+  ASSERT_TRUE(m().PutCredential({dev, "big", "$7$", 1}).ok());
+  EXPECT_EQ(m().ListCredentials().value().size(), 1u);
+}
+
 }  // namespace
 }  // namespace bysans::testing
