@@ -44,7 +44,7 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(box.ok()) << box.status().message();
       box_ = std::move(box).value();
       PostgresMqttOptions o;
-      o.flush_interval_ms = 1000;
+      o.flush_interval_ms = flush_interval_ms_;
       pg_meta_ = NewPostgresMetaStore(*pool_, clock_);
       pg_mqtt_ = NewPostgresMqttStore(*pool_, *box_, o);
       pg_gateways_ = NewPostgresGatewayStore(*pool_, [this] { return pg_mqtt_->FlushPending(); });
@@ -131,6 +131,7 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
   TempDir dir_;
   std::string url_;
   ManualClock clock_{1'700'000'000'000};
+  int flush_interval_ms_ = 1000;  // PostgreSQL: the MqttStore's flusher (0: none)
   std::shared_ptr<pg::Pool> pool_;
   std::unique_ptr<SecretBox> box_;
   std::unique_ptr<MetaStore> pg_meta_;

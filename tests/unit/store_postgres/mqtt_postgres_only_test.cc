@@ -48,6 +48,7 @@ void Together(Warm warm, A a, B b) {
 class MqttPostgresTest : public MqttBackendTest {
  protected:
   void SetUp() override {
+    flush_interval_ms_ = 0;  // the tests flush themselves
     MqttBackendTest::SetUp();
     org_ = MakeOrg("o");
     app_ = MakeApp(org_, "a");
@@ -271,6 +272,29 @@ TEST_P(MqttPostgresTest, IdsPast32BitsWork) {
   EXPECT_TRUE(taken->downlink.has_value());
   ASSERT_TRUE(m().PutCredential({dev, "big", "$7$", 1}).ok());
   EXPECT_EQ(m().ListCredentials().value().size(), 1u);
+}
+
+// A flush that fails (here: the table is away) keeps its rows; touches and routes added meanwhile
+// fold into them (the older first-seen time stays, uplinks add up, the newer route wins), and the
+// next flush writes them all.
+TEST_P(MqttPostgresTest, AFailedFlushKeepsItsRowsForTheNext) {
+  const Id dev = MakeDevice(app_, "d");
+  ASSERT_TRUE(m().TouchGateway(org_, "gw", 1000, dev, -90.0, 1.0).ok());
+  ASSERT_TRUE(m().SetLorawanRoute(dev, "app-old", 1).ok());
+  Sql("ALTER TABLE lorawan_gateways RENAME TO lorawan_gateways_away");
+  EXPECT_FALSE(pg_mqtt_->FlushPending().ok());
+  ASSERT_TRUE(m().TouchGateway(org_, "gw", 500, dev, -70.0, 2.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, "gw", 3000, dev, -60.0, 3.0).ok());
+  ASSERT_TRUE(m().SetLorawanRoute(dev, "app-new", 2).ok());
+  EXPECT_EQ(m().LorawanApplication(dev).value(), "app-new");
+  Sql("ALTER TABLE lorawan_gateways_away RENAME TO lorawan_gateways");
+  ASSERT_TRUE(pg_mqtt_->FlushPending().ok());
+  EXPECT_EQ(Sql("SELECT first_seen_ms || ' ' || last_seen_ms || ' ' || uplinks FROM "
+                "lorawan_gateways"),
+            "1000 3000 3");
+  EXPECT_EQ(Sql("SELECT rssi || ' ' || snr || ' ' || uplinks FROM gateway_devices"), "-60 3 3");
+  EXPECT_EQ(Sql("SELECT application_id || ' ' || integration_id FROM lorawan_device_apps"),
+            "app-new 2");
 }
 
 }  // namespace
