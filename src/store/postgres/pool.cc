@@ -43,8 +43,8 @@ Status FromException(const std::exception& e, std::string_view what) {
     }
     // Serialization failure, deadlock, server shutting down or starting, too many connections,
     // connection errors: the same call may succeed later.
-    if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 ||
-        state == "53300" || state.rfind("08", 0) == 0) {
+    if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 || state == "53300" ||
+        state.rfind("08", 0) == 0) {
       spdlog::warn("postgres: {}", detail);
       return Unavailable("the database is busy or restarting; try again");
     }
