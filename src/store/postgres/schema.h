@@ -8,9 +8,10 @@ namespace bysans::pg {
 
 const char* MetaSchema();   // 3: organisations, applications, device models, devices, users,
                             //    memberships, invitations, API keys, sessions, audit, locations
-const char* RulesSchema();  // 4: decoders, rules, alarms, silences, outbox, deliveries
+const char* RulesSchema();  // 4: decoders, re-decode jobs, rules, alarms, silences, outbox,
+                            //    deliveries
 const char* MqttSchema();   // 5: MQTT credentials and integrations, LoRaWAN gateways and routes,
-                            //    downlinks, jobs, gateway health
+                            //    downlinks, gateway health
 const char* DashboardsSchema();       // 6: pg_dashboard_store.cc
 const char* ContactsSchema();         // 7: contacts, SMS gateways (pg_contact_store.cc)
 const char* OpenDataSchema();         // 8: open datasets (pg_open_data_store.cc)

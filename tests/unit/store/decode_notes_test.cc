@@ -1,14 +1,13 @@
 // A decode's structured errors and warnings (RawMessage::decode_errors / decode_warnings) in
-// raw_log rows (format 2, raw_log_codec.h) and in a re-decode's raw_decode row, the contract
-// of each decoder version and a downlink's object (migration 15); rows and tables written
-// before migration 15 still read.
+// raw_log rows (format 2, raw_log_codec.h) and in a re-decode's raw_decode row, and the contract
+// of each decoder version (migration 15); rows and tables written before migration 15 still read.
+// A downlink's object (also migration 15): tests/unit/store_postgres/mqtt_store_backends_test.cc.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "store/decoder_store.h"
-#include "store/mqtt_store.h"
 #include "store/sqlite/chunk_codec.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/raw_log_codec.h"
@@ -222,39 +221,6 @@ TEST_F(DecodeNotesStoreTest, AContractIsKeptPerVersion) {
   ASSERT_EQ(versions->size(), 2u);
   EXPECT_EQ(versions->at(0).contract, "auto");
   EXPECT_EQ(versions->at(1).contract, "ttn-v2");
-}
-
-TEST_F(DecodeNotesStoreTest, ADownlinkKeepsTheObjectItWasEncodedFrom) {
-  Organization org;
-  org.name = "o";
-  auto o = store_->CreateOrganization(org);
-  ASSERT_TRUE(o.ok());
-  Application app;
-  app.org_id = o->id;
-  app.name = "a";
-  auto a = store_->CreateApplication(app);
-  ASSERT_TRUE(a.ok()) << a.status().message();
-  Device dev;
-  dev.org_id = o->id;
-  dev.app_id = a->id;
-  dev.name = "d";
-  dev.transport = Transport::kMqtt;
-  auto made = store_->CreateDevice(dev, "");
-  ASSERT_TRUE(made.ok()) << made.status().message();
-  Downlink d;
-  d.device_id = made->id;
-  d.data = std::string("\x01\x00", 2);
-  d.object_json = R"({"led":"on"})";
-  d.status = "queued";
-  ASSERT_TRUE(store_->mqtt().AppendDownlink(d).ok());
-  d.object_json.clear();
-  ASSERT_TRUE(store_->mqtt().AppendDownlink(d).ok());
-  auto list = store_->mqtt().ListDownlinks(made->id, 10);
-  ASSERT_TRUE(list.ok());
-  ASSERT_EQ(list->size(), 2u);
-  EXPECT_EQ(list->at(0).object_json, "");
-  EXPECT_EQ(list->at(1).object_json, R"({"led":"on"})");
-  EXPECT_EQ(list->at(1).data, std::string("\x01\x00", 2));
 }
 
 }  // namespace
