@@ -79,7 +79,7 @@ Result<ApiKey> MetaPg::FindApiKeyByHash(const std::string& secret_hash) {
 }
 
 Result<Paged<ApiKey>> MetaPg::ListApiKeys(Id org_id, Page page) {
-  return Tx<Result<Paged<ApiKey>>>("list API keys", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<ApiKey>>>("list API keys", [&](pqxx::transaction_base& w) {
     return Result<Paged<ApiKey>>(QueryPage<ApiKey>(w, kKeyCols, "FROM api_keys WHERE org_id = $1",
                                                    "id", page, KeyRow, org_id));
   });
@@ -171,7 +171,7 @@ Status MetaPg::AppendAudit(AuditEntry a) {
 }
 
 Result<Paged<AuditEntry>> MetaPg::ListAudit(std::optional<Id> org_id, Page page) {
-  return Tx<Result<Paged<AuditEntry>>>("list audit", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<AuditEntry>>>("list audit", [&](pqxx::transaction_base& w) {
     if (org_id)
       return Result<Paged<AuditEntry>>(QueryPage<AuditEntry>(
           w, kAuditCols, "FROM audit WHERE org_id = $1", "id DESC", page, AuditRow, *org_id));

@@ -151,7 +151,7 @@ Result<Paged<Device>> MetaPg::ListDevices(const DeviceFilter& f, Page page) {
       "($5::text IS NULL OR strpos(lower(name), lower($5)) > 0 OR "
       "strpos(coalesce(dev_eui, ''), lower($5)) > 0) AND "
       "($6::bigint[] IS NULL OR app_id = ANY ($6::bigint[]))";
-  return Tx<Result<Paged<Device>>>("list devices", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<Device>>>("list devices", [&](pqxx::transaction_base& w) {
     return Result<Paged<Device>>(
         QueryPage<Device>(w, kDevCols, kWhere, "id", page, DevRow, f.org_id, f.app_id,
                           f.device_model_id, NullIfEmpty(f.tag), NullIfEmpty(f.search), apps));

@@ -80,17 +80,19 @@ Result<User> MetaPg::FindUserByEmail(const std::string& email) {
 }
 
 Result<Paged<User>> MetaPg::ListUsers(Page page) {
-  return Tx<Result<Paged<User>>>("list users", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<User>>>("list users", [&](pqxx::transaction_base& w) {
     return Result<Paged<User>>(QueryPage<User>(w, kUserCols, "FROM users", "id", page, UserRow));
   });
 }
 
 Result<Paged<User>> MetaPg::ListUsersOfOrganization(Id org_id, Page page) {
-  return Tx<Result<Paged<User>>>("list users of organisation", [&](pqxx::work& w) {
-    return Result<Paged<User>>(QueryPage<User>(
-        w, kUserCols, "FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
-        "id", page, UserRow, org_id));
-  });
+  return Snapshot<Result<Paged<User>>>(
+      "list users of organisation", [&](pqxx::transaction_base& w) {
+        return Result<Paged<User>>(QueryPage<User>(
+            w, kUserCols,
+            "FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = $1)", "id",
+            page, UserRow, org_id));
+      });
 }
 
 Status MetaPg::UpdateUser(const User& u) {

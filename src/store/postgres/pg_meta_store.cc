@@ -141,15 +141,16 @@ Result<Organization> MetaPg::GetOrganization(Id id) {
 }
 
 Result<Paged<Organization>> MetaPg::ListOrganizations(Page page) {
-  return Tx<Result<Paged<Organization>>>("list organisations", [&](pqxx::work& w) {
-    return Result<Paged<Organization>>(
-        QueryPage<Organization>(w, kOrgCols, "FROM organizations", "id", page, OrgRow));
-  });
+  return Snapshot<Result<Paged<Organization>>>(
+      "list organisations", [&](pqxx::transaction_base& w) {
+        return Result<Paged<Organization>>(
+            QueryPage<Organization>(w, kOrgCols, "FROM organizations", "id", page, OrgRow));
+      });
 }
 
 Result<Paged<Organization>> MetaPg::ListOrganizationsOfUser(Id user_id, Page page) {
-  return Tx<Result<Paged<Organization>>>(
-      "list organisations of user", [&](pqxx::work& w) -> Result<Paged<Organization>> {
+  return Snapshot<Result<Paged<Organization>>>(
+      "list organisations of user", [&](pqxx::transaction_base& w) -> Result<Paged<Organization>> {
         const pqxx::result u =
             w.exec_params("SELECT global_admin FROM users WHERE id = $1", user_id);
         if (u.empty()) return NotFound("user not found");
@@ -210,7 +211,7 @@ Result<Application> MetaPg::GetApplication(Id id) {
 }
 
 Result<Paged<Application>> MetaPg::ListApplications(Id org_id, Page page) {
-  return Tx<Result<Paged<Application>>>("list applications", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<Application>>>("list applications", [&](pqxx::transaction_base& w) {
     return Result<Paged<Application>>(QueryPage<Application>(
         w, kAppCols, "FROM applications WHERE org_id = $1", "id", page, AppRow, org_id));
   });
@@ -262,7 +263,7 @@ Result<DeviceModel> MetaPg::GetDeviceModel(Id id) {
 }
 
 Result<Paged<DeviceModel>> MetaPg::ListDeviceModels(Id org_id, Page page) {
-  return Tx<Result<Paged<DeviceModel>>>("list device models", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<DeviceModel>>>("list device models", [&](pqxx::transaction_base& w) {
     return Result<Paged<DeviceModel>>(QueryPage<DeviceModel>(
         w, kModelCols, "FROM device_models WHERE org_id = $1", "id", page, ModelRow, org_id));
   });
