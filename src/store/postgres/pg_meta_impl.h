@@ -169,6 +169,16 @@ class MetaPg final : public MetaStore {
   R Tx(std::string_view what, F&& f) {
     return pool_.Transact<R>(what, std::forward<F>(f));
   }
+  // f(pqxx::transaction_base&) outside a transaction block, for methods of one statement (its
+  // own transaction): one round trip instead of three (BEGIN, the statement, COMMIT). The
+  // lookups of every request (ingest key, API key, session) and the audit appends among them.
+  template <typename R, typename F>
+  R Single(std::string_view what, F&& f) {
+    return pool_.Run<R>(what, [&](pqxx::connection& c) -> R {
+      pqxx::nontransaction t(c);
+      return f(t);
+    });
+  }
   // f(pqxx::transaction_base&) in one read-only REPEATABLE READ transaction: the statements of
   // a page (its rows and the total) see one snapshot.
   template <typename R, typename F>

@@ -122,7 +122,7 @@ DeviceModel ModelRow(const pqxx::row& r) {
 
 Result<Organization> MetaPg::CreateOrganization(Organization org) {
   if (org.created_ms == 0) org.created_ms = clock_.NowMs();
-  return Tx<Result<Organization>>("create organisation", [&](pqxx::work& w) {
+  return Single<Result<Organization>>("create organisation", [&](pqxx::transaction_base& w) {
     org.id = w.exec_params(
                   "INSERT INTO organizations (name, created_ms, decoder_timeout_ms) "
                   "VALUES ($1, $2, $3) RETURNING id",
@@ -133,7 +133,7 @@ Result<Organization> MetaPg::CreateOrganization(Organization org) {
 }
 
 Result<Organization> MetaPg::GetOrganization(Id id) {
-  return Tx<Result<Organization>>("get organisation", [&](pqxx::work& w) {
+  return Single<Result<Organization>>("get organisation", [&](pqxx::transaction_base& w) {
     return QueryOne<Organization>(
         w, std::string("SELECT ") + kOrgCols + " FROM organizations WHERE id = $1", OrgRow,
         "organization", id);
@@ -164,7 +164,7 @@ Result<Paged<Organization>> MetaPg::ListOrganizationsOfUser(Id user_id, Page pag
 }
 
 Status MetaPg::UpdateOrganization(const Organization& org) {
-  return Tx<Status>("update organisation", [&](pqxx::work& w) {
+  return Single<Status>("update organisation", [&](pqxx::transaction_base& w) {
     return ChangedOne(
         w.exec_params("UPDATE organizations SET name = $1, decoder_timeout_ms = $2 WHERE id = $3",
                       org.name, org.decoder_timeout_ms, org.id),
@@ -175,7 +175,7 @@ Status MetaPg::UpdateOrganization(const Organization& org) {
 // What the organisation owns goes with it (ON DELETE CASCADE). Its devices' series and raw
 // messages are the SeriesStore's (README: NOT done).
 Status MetaPg::DeleteOrganization(Id id) {
-  return Tx<Status>("delete organisation", [&](pqxx::work& w) {
+  return Single<Status>("delete organisation", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM organizations WHERE id = $1", id), "organization");
   });
 }
@@ -184,7 +184,7 @@ Status MetaPg::DeleteOrganization(Id id) {
 
 Result<Application> MetaPg::CreateApplication(Application app) {
   if (app.created_ms == 0) app.created_ms = clock_.NowMs();
-  return Tx<Result<Application>>("create application", [&](pqxx::work& w) {
+  return Single<Result<Application>>("create application", [&](pqxx::transaction_base& w) {
     app.id =
         w.exec_params(
              "INSERT INTO applications (org_id, name, description, created_ms, personal_data, "
@@ -203,7 +203,7 @@ Result<Application> MetaPg::CreateApplication(Application app) {
 }
 
 Result<Application> MetaPg::GetApplication(Id id) {
-  return Tx<Result<Application>>("get application", [&](pqxx::work& w) {
+  return Single<Result<Application>>("get application", [&](pqxx::transaction_base& w) {
     return QueryOne<Application>(
         w, std::string("SELECT ") + kAppCols + " FROM applications WHERE id = $1", AppRow,
         "application", id);
@@ -218,7 +218,7 @@ Result<Paged<Application>> MetaPg::ListApplications(Id org_id, Page page) {
 }
 
 Status MetaPg::UpdateApplication(const Application& app) {
-  return Tx<Status>("update application", [&](pqxx::work& w) {
+  return Single<Status>("update application", [&](pqxx::transaction_base& w) {
     return ChangedOne(
         w.exec_params(
             "UPDATE applications SET name = $1, description = $2, personal_data = $3, "
@@ -235,7 +235,7 @@ Status MetaPg::UpdateApplication(const Application& app) {
 }
 
 Status MetaPg::DeleteApplication(Id id) {
-  return Tx<Status>("delete application", [&](pqxx::work& w) {
+  return Single<Status>("delete application", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM applications WHERE id = $1", id), "application");
   });
 }
@@ -244,7 +244,7 @@ Status MetaPg::DeleteApplication(Id id) {
 
 Result<DeviceModel> MetaPg::CreateDeviceModel(DeviceModel m) {
   if (m.created_ms == 0) m.created_ms = clock_.NowMs();
-  return Tx<Result<DeviceModel>>("create device model", [&](pqxx::work& w) {
+  return Single<Result<DeviceModel>>("create device model", [&](pqxx::transaction_base& w) {
     m.id = w.exec_params(
                 "INSERT INTO device_models (org_id, name, doc_json, created_ms) "
                 "VALUES ($1, $2, $3, $4) RETURNING id",
@@ -255,7 +255,7 @@ Result<DeviceModel> MetaPg::CreateDeviceModel(DeviceModel m) {
 }
 
 Result<DeviceModel> MetaPg::GetDeviceModel(Id id) {
-  return Tx<Result<DeviceModel>>("get device model", [&](pqxx::work& w) {
+  return Single<Result<DeviceModel>>("get device model", [&](pqxx::transaction_base& w) {
     return QueryOne<DeviceModel>(
         w, std::string("SELECT ") + kModelCols + " FROM device_models WHERE id = $1", ModelRow,
         "device model", id);
@@ -270,7 +270,7 @@ Result<Paged<DeviceModel>> MetaPg::ListDeviceModels(Id org_id, Page page) {
 }
 
 Status MetaPg::UpdateDeviceModel(const DeviceModel& m) {
-  return Tx<Status>("update device model", [&](pqxx::work& w) {
+  return Single<Status>("update device model", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("UPDATE device_models SET name = $1, doc_json = $2 "
                                     "WHERE id = $3",
                                     m.name, m.doc_json, m.id),
@@ -280,7 +280,7 @@ Status MetaPg::UpdateDeviceModel(const DeviceModel& m) {
 
 // Its devices keep going without a model (ON DELETE SET NULL).
 Status MetaPg::DeleteDeviceModel(Id id) {
-  return Tx<Status>("delete device model", [&](pqxx::work& w) {
+  return Single<Status>("delete device model", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM device_models WHERE id = $1", id), "device model");
   });
 }
