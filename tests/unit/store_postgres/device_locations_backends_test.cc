@@ -37,7 +37,7 @@ class DeviceLocationsTest : public testing::MetaBackendTest {
   Organization org_;
   Application app_;
 };
-BYSANS_ON_BOTH_BACKENDS(DeviceLocationsTest);
+BYSANS_META_ON_BOTH_BACKENDS(DeviceLocationsTest);
 
 TEST_P(DeviceLocationsTest, EveryChangeIsAnEntry) {
   const TimeMs t0 = clock_.NowMs();

@@ -1,5 +1,4 @@
-// The fixture of the MetaStore behaviour tests (instantiated with BYSANS_ON_BOTH_BACKENDS,
-// series_backend_fixture.h) that every backend must pass: TEST_P over the
+// The fixture of the MetaStore behaviour tests that every backend must pass: TEST_P over the
 // backend name ("sqlite": a real SQLite store in a temporary folder; "postgres": a real
 // PostgreSQL 15, one server per binary and one database per test, shared_postgres.h). The one
 // home of the shared MetaStore behaviour; what only one backend has stays in tests/unit/store/
@@ -13,7 +12,6 @@
 
 #include "store/postgres/pg_meta_store.h"
 #include "unit/store/temp_store.h"
-#include "unit/store_postgres/series_backend_fixture.h"
 #include "unit/store_postgres/shared_postgres.h"
 
 namespace bysans::testing {
@@ -84,5 +82,10 @@ class MetaBackendTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<MetaStore> pg_;
   MetaStore* store_ = nullptr;
 };
+
+// Instantiates a suite derived from MetaBackendTest on both backends.
+#define BYSANS_META_ON_BOTH_BACKENDS(Suite)                                          \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::Values("sqlite", "postgres"), \
+                           [](const auto& info) { return info.param; })
 
 }  // namespace bysans::testing

@@ -15,7 +15,7 @@ namespace bysans {
 namespace {
 
 class MetaTest : public testing::MetaBackendTest {};
-BYSANS_ON_BOTH_BACKENDS(MetaTest);
+BYSANS_META_ON_BOTH_BACKENDS(MetaTest);
 
 TEST_P(MetaTest, OrganizationCrudAndPaging) {
   for (int i = 0; i < 5; ++i) Org("org" + std::to_string(i));
