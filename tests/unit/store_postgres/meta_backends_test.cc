@@ -483,5 +483,23 @@ TEST_P(MetaTest, AuditEntriesBeforeACutOffAreDeleted) {
   EXPECT_EQ(*store_->DeleteAuditBefore(25), 0);
 }
 
+// The search is a plain substring: % and _ are characters like any other, not patterns.
+TEST_P(MetaTest, DeviceSearchIsALiteralSubstring) {
+  auto app = App(Org("o").id, "a");
+  Dev(app.id, "100% humidity");
+  Dev(app.id, "1000 hum_idity");
+  Dev(app.id, "plain");
+  auto count = [&](const std::string& search) {
+    DeviceFilter f;
+    f.search = search;
+    return store_->ListDevices(f, {})->total;
+  };
+  EXPECT_EQ(count("%"), 1);
+  EXPECT_EQ(count("0%"), 1);
+  EXPECT_EQ(count("_"), 1);
+  EXPECT_EQ(count("HUM"), 2);
+  EXPECT_EQ(count("'"), 0);
+}
+
 }  // namespace
 }  // namespace bysans
