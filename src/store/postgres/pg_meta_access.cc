@@ -51,7 +51,7 @@ constexpr int64_t kAuditDeleteBatch = 10'000;
 
 Result<ApiKey> MetaPg::CreateApiKey(ApiKey k) {
   if (k.created_ms == 0) k.created_ms = clock_.NowMs();
-  return Tx<Result<ApiKey>>("create API key", [&](pqxx::work& w) {
+  return Single<Result<ApiKey>>("create API key", [&](pqxx::transaction_base& w) {
     k.id = w.exec_params(
                 "INSERT INTO api_keys (org_id, name, role, prefix, secret_hash, "
                 "expires_ms, created_by, created_ms, created_by_key, mqtt_hash) "
@@ -64,14 +64,14 @@ Result<ApiKey> MetaPg::CreateApiKey(ApiKey k) {
 }
 
 Result<ApiKey> MetaPg::GetApiKey(Id id) {
-  return Tx<Result<ApiKey>>("get API key", [&](pqxx::work& w) {
+  return Single<Result<ApiKey>>("get API key", [&](pqxx::transaction_base& w) {
     return QueryOne<ApiKey>(w, std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE id = $1",
                             KeyRow, "api key", id);
   });
 }
 
 Result<ApiKey> MetaPg::FindApiKeyByHash(const std::string& secret_hash) {
-  return Tx<Result<ApiKey>>("find API key", [&](pqxx::work& w) {
+  return Single<Result<ApiKey>>("find API key", [&](pqxx::transaction_base& w) {
     return QueryOne<ApiKey>(
         w, std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE secret_hash = $1", KeyRow,
         "api key", secret_hash);
@@ -79,14 +79,14 @@ Result<ApiKey> MetaPg::FindApiKeyByHash(const std::string& secret_hash) {
 }
 
 Result<Paged<ApiKey>> MetaPg::ListApiKeys(Id org_id, Page page) {
-  return Tx<Result<Paged<ApiKey>>>("list API keys", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<ApiKey>>>("list API keys", [&](pqxx::transaction_base& w) {
     return Result<Paged<ApiKey>>(QueryPage<ApiKey>(w, kKeyCols, "FROM api_keys WHERE org_id = $1",
                                                    "id", page, KeyRow, org_id));
   });
 }
 
 Result<std::vector<ApiKey>> MetaPg::ListMqttApiKeys() {
-  return Tx<Result<std::vector<ApiKey>>>("list MQTT API keys", [&](pqxx::work& w) {
+  return Single<Result<std::vector<ApiKey>>>("list MQTT API keys", [&](pqxx::transaction_base& w) {
     return Result<std::vector<ApiKey>>(QueryAll<ApiKey>(
         w, std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE mqtt_hash <> '' ORDER BY id",
         KeyRow));
@@ -94,14 +94,14 @@ Result<std::vector<ApiKey>> MetaPg::ListMqttApiKeys() {
 }
 
 Status MetaPg::DeleteApiKey(Id id) {
-  return Tx<Status>("delete API key", [&](pqxx::work& w) {
+  return Single<Status>("delete API key", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM api_keys WHERE id = $1", id), "api key");
   });
 }
 
 Status MetaPg::SetApiKeySecret(Id id, const std::string& prefix, const std::string& secret_hash,
                                const std::string& mqtt_hash) {
-  return Tx<Status>("set API key secret", [&](pqxx::work& w) {
+  return Single<Status>("set API key secret", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("UPDATE api_keys SET prefix = $1, secret_hash = $2, "
                                     "mqtt_hash = $3 WHERE id = $4",
                                     prefix, secret_hash, mqtt_hash, id),
@@ -112,7 +112,7 @@ Status MetaPg::SetApiKeySecret(Id id, const std::string& prefix, const std::stri
 // ---- sessions
 
 Status MetaPg::CreateSession(const Session& s) {
-  return Tx<Status>("create session", [&](pqxx::work& w) {
+  return Single<Status>("create session", [&](pqxx::transaction_base& w) {
     w.exec_params(
         "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) "
         "VALUES ($1, $2, $3, $4)",
@@ -122,7 +122,7 @@ Status MetaPg::CreateSession(const Session& s) {
 }
 
 Result<Session> MetaPg::FindSession(const std::string& token_hash) {
-  return Tx<Result<Session>>("find session", [&](pqxx::work& w) {
+  return Single<Result<Session>>("find session", [&](pqxx::transaction_base& w) {
     return QueryOne<Session>(
         w, "SELECT token_hash, user_id, created_ms, expires_ms FROM sessions WHERE token_hash = $1",
         [](const pqxx::row& r) {
@@ -134,21 +134,21 @@ Result<Session> MetaPg::FindSession(const std::string& token_hash) {
 }
 
 Status MetaPg::DeleteSession(const std::string& token_hash) {
-  return Tx<Status>("delete session", [&](pqxx::work& w) {
+  return Single<Status>("delete session", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM sessions WHERE token_hash = $1", token_hash),
                       "session");
   });
 }
 
 Status MetaPg::DeleteExpiredSessions(TimeMs now) {
-  return Tx<Status>("delete expired sessions", [&](pqxx::work& w) {
+  return Single<Status>("delete expired sessions", [&](pqxx::transaction_base& w) {
     w.exec_params("DELETE FROM sessions WHERE expires_ms <= $1", now);
     return Status::Ok();
   });
 }
 
 Status MetaPg::DeleteSessionsOfUser(Id user_id, const std::string& keep_token_hash) {
-  return Tx<Status>("delete sessions of user", [&](pqxx::work& w) {
+  return Single<Status>("delete sessions of user", [&](pqxx::transaction_base& w) {
     w.exec_params("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", user_id,
                   keep_token_hash);
     return Status::Ok();
@@ -159,7 +159,7 @@ Status MetaPg::DeleteSessionsOfUser(Id user_id, const std::string& keep_token_ha
 
 Status MetaPg::AppendAudit(AuditEntry a) {
   if (a.ts == 0) a.ts = clock_.NowMs();
-  return Tx<Status>("append audit", [&](pqxx::work& w) {
+  return Single<Status>("append audit", [&](pqxx::transaction_base& w) {
     w.exec_params(
         "INSERT INTO audit (org_id, user_id, api_key_id, action, object_type, "
         "object_id, remote_addr, detail, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
@@ -171,7 +171,7 @@ Status MetaPg::AppendAudit(AuditEntry a) {
 }
 
 Result<Paged<AuditEntry>> MetaPg::ListAudit(std::optional<Id> org_id, Page page) {
-  return Tx<Result<Paged<AuditEntry>>>("list audit", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<AuditEntry>>>("list audit", [&](pqxx::transaction_base& w) {
     if (org_id)
       return Result<Paged<AuditEntry>>(QueryPage<AuditEntry>(
           w, kAuditCols, "FROM audit WHERE org_id = $1", "id DESC", page, AuditRow, *org_id));
@@ -186,7 +186,8 @@ Result<Paged<AuditEntry>> MetaPg::ListAudit(std::optional<Id> org_id, Page page)
 // then stays until a later run finds it below a newer cut (as on SQLite).
 Result<int64_t> MetaPg::DeleteAuditBefore(TimeMs before) {
   BYSANS_ASSIGN_OR_RETURN(
-      const int64_t keep_from, Tx<Result<int64_t>>("find audit cut-off", [&](pqxx::work& w) {
+      const int64_t keep_from,
+      Single<Result<int64_t>>("find audit cut-off", [&](pqxx::transaction_base& w) {
         return Result<int64_t>(
             w.exec_params("SELECT coalesce((SELECT id FROM audit WHERE ts >= $1 ORDER BY id "
                           "LIMIT 1), (SELECT coalesce(max(id), 0) + 1 FROM audit))",
@@ -196,7 +197,8 @@ Result<int64_t> MetaPg::DeleteAuditBefore(TimeMs before) {
   int64_t deleted = 0;
   for (;;) {
     BYSANS_ASSIGN_OR_RETURN(
-        const int64_t n, Tx<Result<int64_t>>("delete old audit", [&](pqxx::work& w) {
+        const int64_t n,
+        Single<Result<int64_t>>("delete old audit", [&](pqxx::transaction_base& w) {
           return Result<int64_t>(w.exec_params("DELETE FROM audit WHERE id IN (SELECT id FROM "
                                                "audit WHERE id < $1 ORDER BY id LIMIT $2)",
                                                keep_from, kAuditDeleteBatch)

@@ -134,7 +134,7 @@ Result<std::vector<Device>> MetaPg::CreateDevices(std::vector<Device> devices) {
 }
 
 Result<Device> MetaPg::GetDevice(Id id) {
-  return Tx<Result<Device>>("get device", [&](pqxx::work& w) {
+  return Single<Result<Device>>("get device", [&](pqxx::transaction_base& w) {
     return QueryOne<Device>(w, std::string("SELECT ") + kDevCols + " FROM devices WHERE id = $1",
                             DevRow, "device", id);
   });
@@ -151,7 +151,7 @@ Result<Paged<Device>> MetaPg::ListDevices(const DeviceFilter& f, Page page) {
       "($5::text IS NULL OR strpos(lower(name), lower($5)) > 0 OR "
       "strpos(coalesce(dev_eui, ''), lower($5)) > 0) AND "
       "($6::bigint[] IS NULL OR app_id = ANY ($6::bigint[]))";
-  return Tx<Result<Paged<Device>>>("list devices", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<Device>>>("list devices", [&](pqxx::transaction_base& w) {
     return Result<Paged<Device>>(
         QueryPage<Device>(w, kDevCols, kWhere, "id", page, DevRow, f.org_id, f.app_id,
                           f.device_model_id, NullIfEmpty(f.tag), NullIfEmpty(f.search), apps));
@@ -185,7 +185,7 @@ Status MetaPg::UpdateDevice(const Device& device) {
 }
 
 Status MetaPg::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) {
-  return Tx<Status>("set device ingest key", [&](pqxx::work& w) {
+  return Single<Status>("set device ingest key", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("UPDATE devices SET ingest_key_hash = $1 WHERE id = $2",
                                     NullIfEmpty(ingest_key_hash), device_id),
                       "device");
@@ -195,13 +195,13 @@ Status MetaPg::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) {
 // The device's location history goes with it (ON DELETE CASCADE); its series and raw messages
 // are the SeriesStore's (README: NOT done).
 Status MetaPg::DeleteDevice(Id id) {
-  return Tx<Status>("delete device", [&](pqxx::work& w) {
+  return Single<Status>("delete device", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM devices WHERE id = $1", id), "device");
   });
 }
 
 Result<Device> MetaPg::FindDeviceByIngestKey(const std::string& ingest_key_hash) {
-  return Tx<Result<Device>>("find device by ingest key", [&](pqxx::work& w) {
+  return Single<Result<Device>>("find device by ingest key", [&](pqxx::transaction_base& w) {
     return QueryOne<Device>(
         w, std::string("SELECT ") + kDevCols + " FROM devices WHERE ingest_key_hash = $1", DevRow,
         "device", ingest_key_hash);
@@ -209,7 +209,7 @@ Result<Device> MetaPg::FindDeviceByIngestKey(const std::string& ingest_key_hash)
 }
 
 Result<Device> MetaPg::FindDeviceByDevEui(const std::string& dev_eui) {
-  return Tx<Result<Device>>("find device by DevEUI", [&](pqxx::work& w) {
+  return Single<Result<Device>>("find device by DevEUI", [&](pqxx::transaction_base& w) {
     return QueryOne<Device>(w,
                             std::string("SELECT ") + kDevCols + " FROM devices WHERE dev_eui = $1",
                             DevRow, "device", AsciiLower(dev_eui));
@@ -220,17 +220,18 @@ Result<Device> MetaPg::FindDeviceByDevEui(const std::string& dev_eui) {
 
 Result<std::vector<DeviceLocation>> MetaPg::ListDeviceLocations(const std::vector<Id>& device_ids) {
   if (device_ids.empty()) return std::vector<DeviceLocation>{};
-  return Tx<Result<std::vector<DeviceLocation>>>("list device locations", [&](pqxx::work& w) {
-    return Result<std::vector<DeviceLocation>>(QueryAll<DeviceLocation>(
-        w,
-        std::string("SELECT ") + kLocationCols +
-            " FROM device_locations WHERE device_id = ANY ($1::bigint[]) ORDER BY id",
-        LocationRow, IntArray(std::vector<int64_t>(device_ids.begin(), device_ids.end()))));
-  });
+  return Single<Result<std::vector<DeviceLocation>>>(
+      "list device locations", [&](pqxx::transaction_base& w) {
+        return Result<std::vector<DeviceLocation>>(QueryAll<DeviceLocation>(
+            w,
+            std::string("SELECT ") + kLocationCols +
+                " FROM device_locations WHERE device_id = ANY ($1::bigint[]) ORDER BY id",
+            LocationRow, IntArray(std::vector<int64_t>(device_ids.begin(), device_ids.end()))));
+      });
 }
 
 Result<DeviceLocation> MetaPg::GetDeviceLocation(int64_t id) {
-  return Tx<Result<DeviceLocation>>("get device location", [&](pqxx::work& w) {
+  return Single<Result<DeviceLocation>>("get device location", [&](pqxx::transaction_base& w) {
     const std::string sql =
         std::string("SELECT ") + kLocationCols + " FROM device_locations WHERE id = $1";
     const pqxx::result r = w.exec_params(sql, id);
@@ -241,7 +242,7 @@ Result<DeviceLocation> MetaPg::GetDeviceLocation(int64_t id) {
 }
 
 Status MetaPg::DeleteDeviceLocation(int64_t id) {
-  return Tx<Status>("delete device location", [&](pqxx::work& w) -> Status {
+  return Single<Status>("delete device location", [&](pqxx::transaction_base& w) -> Status {
     if (w.exec_params("DELETE FROM device_locations WHERE id = $1", id).affected_rows() == 0)
       return NotFound("no location history entry " + std::to_string(id));
     return Status::Ok();

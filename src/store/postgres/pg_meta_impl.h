@@ -169,6 +169,27 @@ class MetaPg final : public MetaStore {
   R Tx(std::string_view what, F&& f) {
     return pool_.Transact<R>(what, std::forward<F>(f));
   }
+  // f(pqxx::transaction_base&) outside a transaction block, for methods of one statement (its
+  // own transaction): one round trip instead of three (BEGIN, the statement, COMMIT). The
+  // lookups of every request (ingest key, API key, session) and the audit appends among them.
+  template <typename R, typename F>
+  R Single(std::string_view what, F&& f) {
+    return pool_.Run<R>(what, [&](pqxx::connection& c) -> R {
+      pqxx::nontransaction t(c);
+      return f(t);
+    });
+  }
+  // f(pqxx::transaction_base&) in one read-only REPEATABLE READ transaction: the statements of
+  // a page (its rows and the total) see one snapshot.
+  template <typename R, typename F>
+  R Snapshot(std::string_view what, F&& f) {
+    return pool_.Run<R>(what, [&](pqxx::connection& c) -> R {
+      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> t(c);
+      R r = f(t);
+      if (r.ok()) t.commit();
+      return r;
+    });
+  }
   // Inserts one device (its organisation from its application, looked up through `org_of_app`)
   // and its first location entry.
   Result<Device> InsertDevice(pqxx::work& w, Device d, const std::string& ingest_key_hash,

@@ -54,7 +54,7 @@ std::string Ids(const std::vector<Id>& ids) {
 Result<User> MetaPg::CreateUser(User u) {
   u.email = AsciiLower(u.email);
   if (u.created_ms == 0) u.created_ms = clock_.NowMs();
-  return Tx<Result<User>>("create user", [&](pqxx::work& w) {
+  return Single<Result<User>>("create user", [&](pqxx::transaction_base& w) {
     u.id = w.exec_params(
                 "INSERT INTO users (email, name, password_hash, global_admin, "
                 "created_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -65,14 +65,14 @@ Result<User> MetaPg::CreateUser(User u) {
 }
 
 Result<User> MetaPg::GetUser(Id id) {
-  return Tx<Result<User>>("get user", [&](pqxx::work& w) {
+  return Single<Result<User>>("get user", [&](pqxx::transaction_base& w) {
     return QueryOne<User>(w, std::string("SELECT ") + kUserCols + " FROM users WHERE id = $1",
                           UserRow, "user", id);
   });
 }
 
 Result<User> MetaPg::FindUserByEmail(const std::string& email) {
-  return Tx<Result<User>>("find user by email", [&](pqxx::work& w) {
+  return Single<Result<User>>("find user by email", [&](pqxx::transaction_base& w) {
     return QueryOne<User>(
         w, std::string("SELECT ") + kUserCols + " FROM users WHERE lower(email) = lower($1)",
         UserRow, "user", email);
@@ -80,21 +80,23 @@ Result<User> MetaPg::FindUserByEmail(const std::string& email) {
 }
 
 Result<Paged<User>> MetaPg::ListUsers(Page page) {
-  return Tx<Result<Paged<User>>>("list users", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<User>>>("list users", [&](pqxx::transaction_base& w) {
     return Result<Paged<User>>(QueryPage<User>(w, kUserCols, "FROM users", "id", page, UserRow));
   });
 }
 
 Result<Paged<User>> MetaPg::ListUsersOfOrganization(Id org_id, Page page) {
-  return Tx<Result<Paged<User>>>("list users of organisation", [&](pqxx::work& w) {
-    return Result<Paged<User>>(QueryPage<User>(
-        w, kUserCols, "FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = $1)",
-        "id", page, UserRow, org_id));
-  });
+  return Snapshot<Result<Paged<User>>>(
+      "list users of organisation", [&](pqxx::transaction_base& w) {
+        return Result<Paged<User>>(QueryPage<User>(
+            w, kUserCols,
+            "FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = $1)", "id",
+            page, UserRow, org_id));
+      });
 }
 
 Status MetaPg::UpdateUser(const User& u) {
-  return Tx<Status>("update user", [&](pqxx::work& w) {
+  return Single<Status>("update user", [&](pqxx::transaction_base& w) {
     return ChangedOne(
         w.exec_params("UPDATE users SET email = $1, name = $2, password_hash = $3, "
                       "global_admin = $4 WHERE id = $5",
@@ -104,7 +106,7 @@ Status MetaPg::UpdateUser(const User& u) {
 }
 
 Status MetaPg::DeleteUser(Id id) {
-  return Tx<Status>("delete user", [&](pqxx::work& w) {
+  return Single<Status>("delete user", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM users WHERE id = $1", id), "user");
   });
 }
@@ -133,7 +135,7 @@ Status MetaPg::PutMembership(const Membership& m) {
 }
 
 Result<Membership> MetaPg::GetMembership(Id user_id, Id org_id) {
-  return Tx<Result<Membership>>("get membership", [&](pqxx::work& w) {
+  return Single<Result<Membership>>("get membership", [&](pqxx::transaction_base& w) {
     return QueryOne<Membership>(w,
                                 std::string(kMemberSelect) +
                                     "WHERE m.user_id = $1 AND "
@@ -143,16 +145,17 @@ Result<Membership> MetaPg::GetMembership(Id user_id, Id org_id) {
 }
 
 Result<std::vector<Membership>> MetaPg::ListMembershipsOfUser(Id user_id) {
-  return Tx<Result<std::vector<Membership>>>("list memberships of user", [&](pqxx::work& w) {
-    return Result<std::vector<Membership>>(QueryAll<Membership>(
-        w, std::string(kMemberSelect) + "WHERE m.user_id = $1 ORDER BY m.org_id", MemberRow,
-        user_id));
-  });
+  return Single<Result<std::vector<Membership>>>(
+      "list memberships of user", [&](pqxx::transaction_base& w) {
+        return Result<std::vector<Membership>>(QueryAll<Membership>(
+            w, std::string(kMemberSelect) + "WHERE m.user_id = $1 ORDER BY m.org_id", MemberRow,
+            user_id));
+      });
 }
 
 Result<std::vector<Membership>> MetaPg::ListMembershipsOfOrganization(Id org_id) {
-  return Tx<Result<std::vector<Membership>>>(
-      "list memberships of organisation", [&](pqxx::work& w) {
+  return Single<Result<std::vector<Membership>>>(
+      "list memberships of organisation", [&](pqxx::transaction_base& w) {
         return Result<std::vector<Membership>>(QueryAll<Membership>(
             w, std::string(kMemberSelect) + "WHERE m.org_id = $1 ORDER BY m.user_id", MemberRow,
             org_id));
@@ -160,7 +163,7 @@ Result<std::vector<Membership>> MetaPg::ListMembershipsOfOrganization(Id org_id)
 }
 
 Status MetaPg::DeleteMembership(Id user_id, Id org_id) {
-  return Tx<Status>("delete membership", [&](pqxx::work& w) {
+  return Single<Status>("delete membership", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2",
                                     user_id, org_id),
                       "membership");
@@ -201,15 +204,15 @@ Result<Invitation> MetaPg::PutInvitation(Invitation inv) {
 }
 
 Result<Invitation> MetaPg::GetInvitation(Id id) {
-  return Tx<Result<Invitation>>("get invitation", [&](pqxx::work& w) {
+  return Single<Result<Invitation>>("get invitation", [&](pqxx::transaction_base& w) {
     return QueryOne<Invitation>(w, std::string(kInvitationSelect) + "WHERE i.id = $1",
                                 InvitationRow, "invitation", id);
   });
 }
 
 Result<std::vector<Invitation>> MetaPg::ListInvitationsOfOrganization(Id org_id) {
-  return Tx<Result<std::vector<Invitation>>>(
-      "list invitations of organisation", [&](pqxx::work& w) {
+  return Single<Result<std::vector<Invitation>>>(
+      "list invitations of organisation", [&](pqxx::transaction_base& w) {
         return Result<std::vector<Invitation>>(QueryAll<Invitation>(
             w, std::string(kInvitationSelect) + "WHERE i.org_id = $1 ORDER BY i.id", InvitationRow,
             org_id));
@@ -217,15 +220,16 @@ Result<std::vector<Invitation>> MetaPg::ListInvitationsOfOrganization(Id org_id)
 }
 
 Result<std::vector<Invitation>> MetaPg::ListInvitationsOfEmail(const std::string& email) {
-  return Tx<Result<std::vector<Invitation>>>("list invitations of email", [&](pqxx::work& w) {
-    return Result<std::vector<Invitation>>(QueryAll<Invitation>(
-        w, std::string(kInvitationSelect) + "WHERE lower(i.email) = lower($1) ORDER BY i.id",
-        InvitationRow, email));
-  });
+  return Single<Result<std::vector<Invitation>>>(
+      "list invitations of email", [&](pqxx::transaction_base& w) {
+        return Result<std::vector<Invitation>>(QueryAll<Invitation>(
+            w, std::string(kInvitationSelect) + "WHERE lower(i.email) = lower($1) ORDER BY i.id",
+            InvitationRow, email));
+      });
 }
 
 Status MetaPg::DeleteInvitation(Id id) {
-  return Tx<Status>("delete invitation", [&](pqxx::work& w) {
+  return Single<Status>("delete invitation", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM invitations WHERE id = $1", id), "invitation");
   });
 }

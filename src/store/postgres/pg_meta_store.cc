@@ -122,7 +122,7 @@ DeviceModel ModelRow(const pqxx::row& r) {
 
 Result<Organization> MetaPg::CreateOrganization(Organization org) {
   if (org.created_ms == 0) org.created_ms = clock_.NowMs();
-  return Tx<Result<Organization>>("create organisation", [&](pqxx::work& w) {
+  return Single<Result<Organization>>("create organisation", [&](pqxx::transaction_base& w) {
     org.id = w.exec_params(
                   "INSERT INTO organizations (name, created_ms, decoder_timeout_ms) "
                   "VALUES ($1, $2, $3) RETURNING id",
@@ -133,7 +133,7 @@ Result<Organization> MetaPg::CreateOrganization(Organization org) {
 }
 
 Result<Organization> MetaPg::GetOrganization(Id id) {
-  return Tx<Result<Organization>>("get organisation", [&](pqxx::work& w) {
+  return Single<Result<Organization>>("get organisation", [&](pqxx::transaction_base& w) {
     return QueryOne<Organization>(
         w, std::string("SELECT ") + kOrgCols + " FROM organizations WHERE id = $1", OrgRow,
         "organization", id);
@@ -141,15 +141,16 @@ Result<Organization> MetaPg::GetOrganization(Id id) {
 }
 
 Result<Paged<Organization>> MetaPg::ListOrganizations(Page page) {
-  return Tx<Result<Paged<Organization>>>("list organisations", [&](pqxx::work& w) {
-    return Result<Paged<Organization>>(
-        QueryPage<Organization>(w, kOrgCols, "FROM organizations", "id", page, OrgRow));
-  });
+  return Snapshot<Result<Paged<Organization>>>(
+      "list organisations", [&](pqxx::transaction_base& w) {
+        return Result<Paged<Organization>>(
+            QueryPage<Organization>(w, kOrgCols, "FROM organizations", "id", page, OrgRow));
+      });
 }
 
 Result<Paged<Organization>> MetaPg::ListOrganizationsOfUser(Id user_id, Page page) {
-  return Tx<Result<Paged<Organization>>>(
-      "list organisations of user", [&](pqxx::work& w) -> Result<Paged<Organization>> {
+  return Snapshot<Result<Paged<Organization>>>(
+      "list organisations of user", [&](pqxx::transaction_base& w) -> Result<Paged<Organization>> {
         const pqxx::result u =
             w.exec_params("SELECT global_admin FROM users WHERE id = $1", user_id);
         if (u.empty()) return NotFound("user not found");
@@ -163,7 +164,7 @@ Result<Paged<Organization>> MetaPg::ListOrganizationsOfUser(Id user_id, Page pag
 }
 
 Status MetaPg::UpdateOrganization(const Organization& org) {
-  return Tx<Status>("update organisation", [&](pqxx::work& w) {
+  return Single<Status>("update organisation", [&](pqxx::transaction_base& w) {
     return ChangedOne(
         w.exec_params("UPDATE organizations SET name = $1, decoder_timeout_ms = $2 WHERE id = $3",
                       org.name, org.decoder_timeout_ms, org.id),
@@ -174,7 +175,7 @@ Status MetaPg::UpdateOrganization(const Organization& org) {
 // What the organisation owns goes with it (ON DELETE CASCADE). Its devices' series and raw
 // messages are the SeriesStore's (README: NOT done).
 Status MetaPg::DeleteOrganization(Id id) {
-  return Tx<Status>("delete organisation", [&](pqxx::work& w) {
+  return Single<Status>("delete organisation", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM organizations WHERE id = $1", id), "organization");
   });
 }
@@ -183,7 +184,7 @@ Status MetaPg::DeleteOrganization(Id id) {
 
 Result<Application> MetaPg::CreateApplication(Application app) {
   if (app.created_ms == 0) app.created_ms = clock_.NowMs();
-  return Tx<Result<Application>>("create application", [&](pqxx::work& w) {
+  return Single<Result<Application>>("create application", [&](pqxx::transaction_base& w) {
     app.id =
         w.exec_params(
              "INSERT INTO applications (org_id, name, description, created_ms, personal_data, "
@@ -202,7 +203,7 @@ Result<Application> MetaPg::CreateApplication(Application app) {
 }
 
 Result<Application> MetaPg::GetApplication(Id id) {
-  return Tx<Result<Application>>("get application", [&](pqxx::work& w) {
+  return Single<Result<Application>>("get application", [&](pqxx::transaction_base& w) {
     return QueryOne<Application>(
         w, std::string("SELECT ") + kAppCols + " FROM applications WHERE id = $1", AppRow,
         "application", id);
@@ -210,14 +211,14 @@ Result<Application> MetaPg::GetApplication(Id id) {
 }
 
 Result<Paged<Application>> MetaPg::ListApplications(Id org_id, Page page) {
-  return Tx<Result<Paged<Application>>>("list applications", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<Application>>>("list applications", [&](pqxx::transaction_base& w) {
     return Result<Paged<Application>>(QueryPage<Application>(
         w, kAppCols, "FROM applications WHERE org_id = $1", "id", page, AppRow, org_id));
   });
 }
 
 Status MetaPg::UpdateApplication(const Application& app) {
-  return Tx<Status>("update application", [&](pqxx::work& w) {
+  return Single<Status>("update application", [&](pqxx::transaction_base& w) {
     return ChangedOne(
         w.exec_params(
             "UPDATE applications SET name = $1, description = $2, personal_data = $3, "
@@ -234,7 +235,7 @@ Status MetaPg::UpdateApplication(const Application& app) {
 }
 
 Status MetaPg::DeleteApplication(Id id) {
-  return Tx<Status>("delete application", [&](pqxx::work& w) {
+  return Single<Status>("delete application", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM applications WHERE id = $1", id), "application");
   });
 }
@@ -243,7 +244,7 @@ Status MetaPg::DeleteApplication(Id id) {
 
 Result<DeviceModel> MetaPg::CreateDeviceModel(DeviceModel m) {
   if (m.created_ms == 0) m.created_ms = clock_.NowMs();
-  return Tx<Result<DeviceModel>>("create device model", [&](pqxx::work& w) {
+  return Single<Result<DeviceModel>>("create device model", [&](pqxx::transaction_base& w) {
     m.id = w.exec_params(
                 "INSERT INTO device_models (org_id, name, doc_json, created_ms) "
                 "VALUES ($1, $2, $3, $4) RETURNING id",
@@ -254,7 +255,7 @@ Result<DeviceModel> MetaPg::CreateDeviceModel(DeviceModel m) {
 }
 
 Result<DeviceModel> MetaPg::GetDeviceModel(Id id) {
-  return Tx<Result<DeviceModel>>("get device model", [&](pqxx::work& w) {
+  return Single<Result<DeviceModel>>("get device model", [&](pqxx::transaction_base& w) {
     return QueryOne<DeviceModel>(
         w, std::string("SELECT ") + kModelCols + " FROM device_models WHERE id = $1", ModelRow,
         "device model", id);
@@ -262,14 +263,14 @@ Result<DeviceModel> MetaPg::GetDeviceModel(Id id) {
 }
 
 Result<Paged<DeviceModel>> MetaPg::ListDeviceModels(Id org_id, Page page) {
-  return Tx<Result<Paged<DeviceModel>>>("list device models", [&](pqxx::work& w) {
+  return Snapshot<Result<Paged<DeviceModel>>>("list device models", [&](pqxx::transaction_base& w) {
     return Result<Paged<DeviceModel>>(QueryPage<DeviceModel>(
         w, kModelCols, "FROM device_models WHERE org_id = $1", "id", page, ModelRow, org_id));
   });
 }
 
 Status MetaPg::UpdateDeviceModel(const DeviceModel& m) {
-  return Tx<Status>("update device model", [&](pqxx::work& w) {
+  return Single<Status>("update device model", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("UPDATE device_models SET name = $1, doc_json = $2 "
                                     "WHERE id = $3",
                                     m.name, m.doc_json, m.id),
@@ -279,7 +280,7 @@ Status MetaPg::UpdateDeviceModel(const DeviceModel& m) {
 
 // Its devices keep going without a model (ON DELETE SET NULL).
 Status MetaPg::DeleteDeviceModel(Id id) {
-  return Tx<Status>("delete device model", [&](pqxx::work& w) {
+  return Single<Status>("delete device model", [&](pqxx::transaction_base& w) {
     return ChangedOne(w.exec_params("DELETE FROM device_models WHERE id = $1", id), "device model");
   });
 }

@@ -17,35 +17,12 @@ using testing::StoreTest;
 class MetaTest : public StoreTest {
  protected:
   Organization Org(const std::string& name) {
-    auto r = store_->CreateOrganization({0, name, 0});
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.value();
+    return store_->CreateOrganization({0, name, 0}).value();
   }
-  Application App(Id org, const std::string& name) {
-    auto r = store_->CreateApplication({0, org, name, "d", 0});
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.value();
-  }
-  Device Dev(Id app, const std::string& name, const std::string& eui = "",
-             const std::string& key = "") {
-    Device d;
-    d.app_id = app;
-    d.name = name;
-    d.dev_eui = eui;
-    if (!eui.empty()) d.transport = Transport::kLorawan;
-    auto r = store_->CreateDevice(d, key);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r.value() : Device{};
-  }
-  User MakeUser(const std::string& email, bool admin = false) {
+  User MakeUser(const std::string& email) {
     User u;
     u.email = email;
-    u.name = "n";
-    u.password_hash = "h";
-    u.global_admin = admin;
-    auto r = store_->CreateUser(u);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? r.value() : User{};
+    return store_->CreateUser(u).value();
   }
 };
 

@@ -98,5 +98,56 @@ TEST_P(DeviceLocationsTest, GoWithTheirDeviceAndOrganisation) {
   EXPECT_EQ(store_->GetDeviceLocation(entry_b).status().code(), Code::kNotFound);
 }
 
+// Two changes within one millisecond: the second is 1 ms later, so time order is change order.
+TEST_P(DeviceLocationsTest, TwoChangesInOneMillisecondGetConsecutiveTimes) {
+  const TimeMs t0 = clock_.NowMs();
+  Device d = Make(Location{1, 1});
+  d.location = Location{2, 2};
+  ASSERT_TRUE(store_->UpdateDevice(d).ok());
+  d.location = Location{3, 3};
+  ASSERT_TRUE(store_->UpdateDevice(d).ok());
+  auto h = History(d.id);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h[0].time, t0);
+  EXPECT_EQ(h[1].time, t0 + 1);
+  EXPECT_EQ(h[2].time, t0 + 2);
+}
+
+// An archive's history on import: the whole history replaced, every entry kept (also one equal
+// to the one before), new ids, in order.
+TEST_P(DeviceLocationsTest, ReplaceTakesTheWholeHistory) {
+  Device d = Make(Location{9, 9});
+  Device other = Make(Location{8, 8});
+  const int64_t old_entry = History(d.id).at(0).id;
+  std::vector<DeviceLocation> archive(3);
+  archive[0].time = 100;
+  archive[0].location = {1.25, 10.5};
+  archive[1].time = 200;
+  archive[1].location = {1.25, 10.5};
+  archive[2].time = 300;
+  archive[2].location = {-33.87, 151.21};
+  ASSERT_TRUE(store_->ReplaceDeviceLocations(d.id, archive).ok());
+  auto h = History(d.id);
+  ASSERT_EQ(h.size(), 3u);
+  for (size_t i = 0; i < h.size(); ++i) {
+    EXPECT_EQ(h[i].device_id, d.id);
+    EXPECT_EQ(h[i].time, archive[i].time);
+    EXPECT_EQ(h[i].location.lat, archive[i].location.lat);
+    EXPECT_EQ(h[i].location.lon, archive[i].location.lon);
+    EXPECT_GT(h[i].id, old_entry);
+  }
+  EXPECT_EQ(store_->GetDeviceLocation(old_entry).status().code(), Code::kNotFound);
+  EXPECT_EQ(History(other.id).size(), 1u);  // another device's history is untouched
+  // Several devices at once, in id order.
+  auto both = store_->ListDeviceLocations({other.id, d.id});
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->size(), 4u);
+  for (size_t i = 1; i < both->size(); ++i) EXPECT_LT((*both)[i - 1].id, (*both)[i].id);
+  EXPECT_TRUE(store_->ListDeviceLocations({})->empty());
+  ASSERT_TRUE(store_->ReplaceDeviceLocations(d.id, {}).ok());
+  EXPECT_TRUE(History(d.id).empty());
+  EXPECT_EQ(store_->ReplaceDeviceLocations(987654, archive).code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace bysans

@@ -440,5 +440,66 @@ TEST_P(MetaTest, CreateDevicesWritesAllOrNone) {
   EXPECT_EQ(store_->ListDevices(f, {})->total, 3);
 }
 
+// The broker's users: every key with a broker hash, expired ones too, in id order.
+TEST_P(MetaTest, MqttKeysAreListedInIdOrderExpiredOnesIncluded) {
+  auto org = Org("o");
+  std::vector<Id> mqtt;
+  for (int i = 0; i < 4; ++i) {
+    ApiKey k;
+    k.org_id = org.id;
+    k.secret_hash = "h" + std::to_string(i);
+    k.mqtt_hash = i == 1 ? "" : "$7$" + std::to_string(i);
+    if (i == 2) k.expires_ms = 1;
+    auto r = store_->CreateApiKey(k);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    if (i != 1) mqtt.push_back(r->id);
+  }
+  auto listed = store_->ListMqttApiKeys();
+  ASSERT_TRUE(listed.ok());
+  std::vector<Id> ids;
+  for (const ApiKey& k : *listed) ids.push_back(k.id);
+  EXPECT_EQ(ids, mqtt);
+  EXPECT_EQ(listed->at(1).expires_ms, 1);
+  // Rotation without a broker hash takes the key out of the broker's users.
+  ASSERT_TRUE(store_->SetApiKeySecret(mqtt[0], "p", "new", "").ok());
+  EXPECT_EQ(store_->ListMqttApiKeys()->size(), 2u);
+}
+
+TEST_P(MetaTest, AuditEntriesBeforeACutOffAreDeleted) {
+  EXPECT_EQ(*store_->DeleteAuditBefore(1000), 0);  // nothing yet
+  for (TimeMs ts : {10, 20, 30}) {
+    AuditEntry a;
+    a.action = "t" + std::to_string(ts);
+    a.object_type = "device";
+    a.ts = ts;
+    ASSERT_TRUE(store_->AppendAudit(a).ok());
+  }
+  auto n = store_->DeleteAuditBefore(25);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 2);
+  auto left = store_->ListAudit(std::nullopt, {});
+  ASSERT_EQ(left->items.size(), 1u);
+  EXPECT_EQ(left->items[0].action, "t30");
+  EXPECT_EQ(*store_->DeleteAuditBefore(25), 0);
+}
+
+// The search is a plain substring: % and _ are characters like any other, not patterns.
+TEST_P(MetaTest, DeviceSearchIsALiteralSubstring) {
+  auto app = App(Org("o").id, "a");
+  Dev(app.id, "100% humidity");
+  Dev(app.id, "1000 hum_idity");
+  Dev(app.id, "plain");
+  auto count = [&](const std::string& search) {
+    DeviceFilter f;
+    f.search = search;
+    return store_->ListDevices(f, {})->total;
+  };
+  EXPECT_EQ(count("%"), 1);
+  EXPECT_EQ(count("0%"), 1);
+  EXPECT_EQ(count("_"), 1);
+  EXPECT_EQ(count("HUM"), 2);
+  EXPECT_EQ(count("'"), 0);
+}
+
 }  // namespace
 }  // namespace bysans

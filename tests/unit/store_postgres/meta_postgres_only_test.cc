@@ -164,5 +164,26 @@ TEST_P(MetaPostgresTest, DeletingAKeyDeletesALongChainOfKeysItCreated) {
   EXPECT_EQ(store_->ListApiKeys(org.id, {})->total, 0);
 }
 
+// The audit log's retention deletes in transactions of 10,000: 25,000 old entries (written by
+// SQL, quicker than 25,000 calls) go in three, the newer one stays.
+TEST_P(MetaPostgresTest, ManyOldAuditEntriesGoInSeveralTransactions) {
+  ASSERT_TRUE(testing::SharedPostgres::Get()
+                  ->Query(Database(),
+                          "INSERT INTO audit (action, object_type, object_id, remote_addr, "
+                          "detail, ts) SELECT 'read', 'device', i::text, '', '', i "
+                          "FROM generate_series(1, 25000) i")
+                  .ok());
+  AuditEntry a;
+  a.action = "kept";
+  a.ts = 100'000;
+  ASSERT_TRUE(store_->AppendAudit(a).ok());
+  auto n = store_->DeleteAuditBefore(50'000);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 25'000);
+  auto left = store_->ListAudit(std::nullopt, {});
+  ASSERT_EQ(left->total, 1);
+  EXPECT_EQ(left->items[0].action, "kept");
+}
+
 }  // namespace
 }  // namespace bysans
