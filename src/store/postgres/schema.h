@@ -18,5 +18,7 @@ const char* OpenDataSchema();         // 8: open datasets (pg_open_data_store.cc
 const char* CoapCredentialsSchema();  // 9: pg_coap_credential_store.cc
 const char* Lwm2mSchema();            // 10: registrations, operations, observations
 const char* TargetsSchema();          // 11: data targets, share log, dead letters, deliveries
+const char* DeviceErasuresSchema();   // 12: deleted devices' data to erase (device_eraser.h)
+const char* SubjectErasuresSchema();  // 13: "erase a data subject" jobs
 
 }  // namespace bysans::pg
