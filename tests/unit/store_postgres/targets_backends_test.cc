@@ -104,6 +104,30 @@ TEST_P(TargetsTest, TheRecordKeepsTheMessageIdAndEveryKindOfReading) {
   EXPECT_FALSE(d.replay);
 }
 
+// Pipeline batches hold one message; a batch of several shares each, the readings with the first.
+TEST_P(TargetsTest, ABatchOfSeveralMessagesSharesEachOneTheReadingsWithTheFirst) {
+  IngestBatch b;
+  for (int i = 0; i < 2; ++i) {
+    RawMessage m;
+    m.device_id = 1;
+    m.received_ms = 100 + i;
+    m.payload = "{}";
+    b.messages.push_back(m);
+  }
+  b.readings.push_back(Reading{1, "n", 100, 1.0, "", Quality::kOk});
+  b.share_app_id = app_;
+  b.share_decoded = "{}";
+  ASSERT_TRUE(series().Append(std::move(b)).ok());
+  auto log = Log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].received_ms, 100);
+  EXPECT_EQ(log[0].readings.size(), 1u);
+  EXPECT_EQ(log[1].received_ms, 101);
+  EXPECT_TRUE(log[1].readings.empty());
+  EXPECT_GT(log[1].message_id, log[0].message_id);
+  EXPECT_GT(log[1].position, log[0].position);
+}
+
 TEST_P(TargetsTest, EachApplicationHasItsOwnLog) {
   auto other = meta().CreateApplication(Application{0, org_, "Affald", "", 1});
   ASSERT_TRUE(other.ok());
