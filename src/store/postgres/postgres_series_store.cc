@@ -6,17 +6,20 @@
 #include <deque>
 #include <future>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
 #include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/sql_text.h"
+#include "store/share_codec.h"
 
 namespace bysans {
 namespace {
@@ -296,10 +299,6 @@ struct PostgresSeriesStore::Impl {
   }
 
   Status Commit(pqxx::connection& c, std::vector<Item>& group) {
-    for (auto& it : group)
-      if (it.batch->share_app_id != 0)
-        return FailedPrecondition(
-            "the share log (data targets) is not implemented on PostgreSQL yet");
     std::set<int64_t> want_months;
     std::vector<std::pair<Id, std::string>> keys;
     for (auto& it : group)
@@ -319,10 +318,12 @@ struct PostgresSeriesStore::Impl {
     std::vector<double> num;
     std::vector<std::string> txt;
     std::unordered_map<int64_t, std::string> unit_changes;
+    ShareAppends share;
     for (auto& it : group) {
       const IngestBatch& b = *it.batch;
       b.duplicates = 0;
       bool duplicate = false;
+      std::vector<int64_t> message_ids;
       for (const RawMessage& m : b.messages) {
         pqxx::result r = w.exec_params(
             "INSERT INTO raw_messages (device_id, received_ms, transport, content_type, payload, "
@@ -335,9 +336,12 @@ struct PostgresSeriesStore::Impl {
         if (r.empty()) {
           duplicate = true;
           ++b.duplicates;
+        } else {
+          message_ids.push_back(I64(r[0][0]));
         }
       }
       if (duplicate) continue;  // its readings were stored with the first copy
+      if (b.share_app_id != 0) AddToShare(b, message_ids, share);
       for (const Reading& r : b.readings) {
         Cached& s = series.at({r.device_id, r.key});
         if (!r.unit.empty()) {
@@ -376,12 +380,64 @@ struct PostgresSeriesStore::Impl {
           "WHERE s.id = u.id",
           IntArray(ids), TextArray(units));
     }
+    AppendShareLog(w, share);  // last: it holds the applications' head rows until the commit
     w.commit();
     for (auto& [id, u] : unit_changes) {
       auto k = key_of.find(id);
       if (k != key_of.end()) series[k->second].unit = u;
     }
     return Status::Ok();
+  }
+
+  // The share log's records of a group commit per application, in commit order (store/
+  // target_store.h): received_ms and the record (share_codec.h) as hex.
+  struct ShareRecords {
+    std::vector<int64_t> received_ms;
+    std::vector<std::string> hex;
+  };
+  // Ordered by application: writers lock the head rows in one order (no deadlock across nodes).
+  using ShareAppends = std::map<Id, ShareRecords>;
+
+  // A batch's messages for its application's share log; in a batch of several messages (the
+  // pipeline's hold one) the readings go with the first, as on SQLite.
+  static void AddToShare(const IngestBatch& b, const std::vector<int64_t>& message_ids,
+                         ShareAppends& share) {
+    ShareRecords& to = share[b.share_app_id];
+    for (size_t i = 0; i < b.messages.size() && i < message_ids.size(); ++i) {
+      const RawMessage& m = b.messages[i];
+      std::span<const Reading> readings;
+      if (i == 0) readings = b.readings;
+      std::string blob;
+      EncodeShareRecord(m.device_id, m.received_ms, message_ids[i], b.share_decoded, readings,
+                        &blob);
+      to.received_ms.push_back(m.received_ms);
+      to.hex.push_back(pg::ByteaHex(blob).substr(2));  // without the \x of the bytea form
+    }
+  }
+
+  // Positions from the application's head row, raised by the number of records in this
+  // transaction: the row stays locked until the commit, so another writer of the application
+  // (this node's next commit or another node's) takes the following positions only after this
+  // commit is visible. Positions are thus assigned in commit order with no gap a reader could
+  // skip (a rolled-back transaction's positions were never visible and are taken again).
+  static void AppendShareLog(pqxx::work& w, const ShareAppends& share) {
+    for (const auto& [app_id, recs] : share) {
+      if (recs.hex.empty()) continue;
+      const auto n = static_cast<int64_t>(recs.hex.size());
+      const int64_t last =
+          I64(w.exec_params1("INSERT INTO share_log_heads (app_id, last_position) VALUES ($1, $2) "
+                             "ON CONFLICT (app_id) DO UPDATE SET last_position = "
+                             "share_log_heads.last_position + EXCLUDED.last_position "
+                             "RETURNING last_position",
+                             app_id, n)[0]);
+      std::vector<int64_t> positions(recs.hex.size());
+      for (int64_t i = 0; i < n; ++i) positions[i] = last - n + 1 + i;
+      w.exec_params(
+          "INSERT INTO share_log (app_id, position, received_ms, record) "
+          "SELECT $1, u.p, u.r, decode(u.h, 'hex') FROM unnest($2::bigint[], $3::bigint[], "
+          "$4::text[]) AS u(p, r, h)",
+          app_id, IntArray(positions), IntArray(recs.received_ms), TextArray(recs.hex));
+    }
   }
 
   // COPY (text format) of these readings into `readings` (PostgreSQL routes them to the

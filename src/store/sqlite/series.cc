@@ -6,10 +6,10 @@
 
 #include "core/thread_name.h"
 #include "core/wake_batch.h"
+#include "store/share_codec.h"
 #include "store/sqlite/log_codec.h"
 #include "store/sqlite/raw_log_rows.h"
 #include "store/sqlite/raw_messages_read.h"
-#include "store/sqlite/share_codec.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {

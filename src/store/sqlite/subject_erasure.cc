@@ -4,7 +4,7 @@
 // ScrubFreePages + ScrubWal, series_delete.cc) then leaves nothing of them in the file or the WAL.
 #include <functional>
 
-#include "store/sqlite/share_codec.h"
+#include "store/share_codec.h"
 #include "store/sqlite/store_impl.h"
 #include "store/subject_erasure_store.h"
 

@@ -3,15 +3,13 @@
 // values are sealed with the store's SecretBox (core/secret_box.h).
 #include <algorithm>
 #include <atomic>
-#include <nlohmann/json.hpp>
 
-#include "store/sqlite/share_codec.h"
+#include "store/share_codec.h"
 #include "store/sqlite/store_impl.h"
+#include "store/target_columns.h"
 
 namespace bysans::sqlite {
 namespace {
-
-using json = nlohmann::json;
 
 int64_t ClampLimit(int64_t l) { return std::clamp<int64_t>(l, 1, 10000); }
 
@@ -31,13 +29,8 @@ DataTarget TargetFrom(const Stmt& s) {
   t.format = s.Text(6);
   t.batch_size = static_cast<int>(s.Int(7));
   t.timeout_ms = s.Int(8);
-  json ids = json::parse(s.Text(9), nullptr, false);
-  if (ids.is_array())
-    for (const auto& i : ids)
-      if (i.is_number_integer()) t.device_ids.push_back(i.get<Id>());
-  json headers = json::parse(s.Text(10), nullptr, false);
-  if (headers.is_object())
-    for (const auto& [name, value] : headers.items()) t.header_names.push_back(name);
+  t.device_ids = ParseTargetDeviceIds(s.Text(9));
+  t.header_names = TargetHeaderNames(s.Text(10));
   t.paused = s.Int(11) != 0;
   t.max_attempts = static_cast<int>(s.Int(12));
   t.max_age_ms = s.Int(13);
@@ -52,8 +45,6 @@ DataTarget TargetFrom(const Stmt& s) {
   t.ngsild_json = s.Text(22);
   return t;
 }
-
-std::string DeviceIdsText(const std::vector<Id>& ids) { return json(ids).dump(); }
 
 DeadLetter LetterFrom(const Stmt& s) {
   DeadLetter d;
@@ -77,7 +68,7 @@ class SqliteTargetStore final : public TargetStore {
 
   Result<DataTarget> CreateTarget(DataTarget t, const std::map<std::string, std::string>& headers,
                                   const std::optional<std::string>& password) override {
-    BYSANS_ASSIGN_OR_RETURN(std::string sealed, Seal(headers));
+    BYSANS_ASSIGN_OR_RETURN(std::string sealed, SealTargetHeaders(box_, headers));
     std::optional<std::string> password_box;
     if (password && !password->empty()) {
       BYSANS_ASSIGN_OR_RETURN(password_box, box_.SealText(*password));
@@ -96,7 +87,7 @@ class SqliteTargetStore final : public TargetStore {
                               "?, ?)"));
       q->Bind(1, t.org_id).Bind(2, t.app_id).Bind(3, t.name).Bind(4, t.type).Bind(5, t.url);
       q->Bind(6, t.format).Bind(7, t.batch_size).Bind(8, t.timeout_ms);
-      q->Bind(9, DeviceIdsText(t.device_ids)).Bind(10, sealed).Bind(11, t.paused);
+      q->Bind(9, TargetDeviceIdsJson(t.device_ids)).Bind(10, sealed).Bind(11, t.paused);
       q->Bind(12, t.max_attempts).Bind(13, t.max_age_ms).Bind(14, t.cursor);
       q->Bind(15, t.created_ms).Bind(16, t.created_ms).Bind(17, t.topic).Bind(18, t.qos);
       q->Bind(19, t.retain).Bind(20, t.username);
@@ -112,8 +103,7 @@ class SqliteTargetStore final : public TargetStore {
     }
     t.updated_ms = t.created_ms;
     t.has_password = password_box.has_value();
-    t.header_names.clear();
-    for (const auto& [name, value] : headers) t.header_names.push_back(name);
+    t.header_names = HeaderNamesOf(headers);
     generation_.fetch_add(1);
     return t;
   }
@@ -146,7 +136,7 @@ class SqliteTargetStore final : public TargetStore {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     std::string sealed;
     if (headers) {
-      BYSANS_ASSIGN_OR_RETURN(sealed, Seal(*headers));
+      BYSANS_ASSIGN_OR_RETURN(sealed, SealTargetHeaders(box_, *headers));
     }
     std::optional<std::string> password_box;
     if (password && !password->empty()) {
@@ -161,7 +151,9 @@ class SqliteTargetStore final : public TargetStore {
                             "password_sealed=CASE WHEN ? THEN ? ELSE password_sealed END, "
                             "ngsild=? WHERE id=?"));
     q->Bind(1, t.name).Bind(2, t.type).Bind(3, t.url).Bind(4, t.format).Bind(5, t.batch_size);
-    q->Bind(6, t.timeout_ms).Bind(7, DeviceIdsText(t.device_ids)).Bind(8, headers.has_value());
+    q->Bind(6, t.timeout_ms)
+        .Bind(7, TargetDeviceIdsJson(t.device_ids))
+        .Bind(8, headers.has_value());
     q->Bind(9, sealed).Bind(10, t.paused).Bind(11, t.max_attempts).Bind(12, t.max_age_ms);
     q->Bind(13, t.updated_ms).Bind(14, t.topic).Bind(15, t.qos).Bind(16, t.retain);
     q->Bind(17, t.username).Bind(18, password.has_value());
@@ -204,14 +196,7 @@ class SqliteTargetStore final : public TargetStore {
       BYSANS_RETURN_IF_ERROR(q->status());
       return NotFound("no data target with id " + std::to_string(id));
     }
-    std::map<std::string, std::string> out;
-    json sealed = json::parse(q->Text(0), nullptr, false);
-    if (!sealed.is_object()) return out;
-    for (const auto& [name, box] : sealed.items()) {
-      if (!box.is_string()) continue;
-      BYSANS_ASSIGN_OR_RETURN(out[name], box_.UnsealText(box.get<std::string>()));
-    }
-    return out;
+    return OpenTargetHeaders(box_, q->Text(0));
   }
 
   Result<std::string> TargetPassword(Id id) override {
@@ -429,15 +414,6 @@ class SqliteTargetStore final : public TargetStore {
   }
 
  private:
-  Result<std::string> Seal(const std::map<std::string, std::string>& headers) const {
-    json sealed = json::object();
-    for (const auto& [name, value] : headers) {
-      BYSANS_ASSIGN_OR_RETURN(std::string box, box_.SealText(value));
-      sealed[name] = std::move(box);
-    }
-    return sealed.dump();
-  }
-
   static Result<int64_t> End(Db& db, Id app_id) {
     BYSANS_ASSIGN_OR_RETURN(auto q, db.Prepare("SELECT id, records FROM share_log WHERE app_id=? "
                                                "ORDER BY id DESC LIMIT 1"));

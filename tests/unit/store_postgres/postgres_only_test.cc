@@ -121,15 +121,6 @@ TEST_P(PostgresSeriesTest, DeletedReadingsAreVacuumed) {
     EXPECT_EQ(DeadRows(t), "0") << t;
 }
 
-TEST_P(PostgresSeriesTest, ShareLogBatchesAreRefusedUntilBuilt) {
-  IngestBatch b;
-  b.share_app_id = 3;
-  b.messages.push_back(JsonMessage(1, kT0, "{}"));
-  Status st = s().Append(std::move(b));
-  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
-  EXPECT_NE(st.message().find("not implemented on PostgreSQL yet"), std::string::npos);
-}
-
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
                          [](const auto& info) { return info.param; });
 

@@ -1,8 +1,8 @@
-#include "store/sqlite/share_codec.h"
+#include "store/share_codec.h"
 
 #include <cstring>
 
-namespace bysans::sqlite {
+namespace bysans {
 namespace {
 
 enum : uint8_t { kNumber = 0, kString = 1, kBool = 2 };
@@ -116,4 +116,4 @@ Status DecodeShareRow(int64_t row, std::string_view data, int64_t after,
   return Status::Ok();
 }
 
-}  // namespace bysans::sqlite
+}  // namespace bysans

@@ -1,7 +1,9 @@
-// Encoding of the share log (store/target_store.h): one share_log row per group commit and
-// application holds that commit's records of the application, in commit order. A record's
-// position is (row id << kShareIndexBits) | its index in the row, so positions grow in commit
-// order and a cursor is one integer.
+// Encoding of share log records (store/target_store.h), used by both backends. SQLite: one
+// share_log row per group commit and application holds that commit's records of the application,
+// in commit order; a record's position is (row id << kShareIndexBits) | its index in the row, so
+// positions grow in commit order and a cursor is one integer. PostgreSQL: one row per record
+// (its position a column), the record encoded alone (a row of one). Dead letters keep one record
+// encoded the same way on both.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +15,7 @@
 #include "core/status.h"
 #include "store/target_store.h"
 
-namespace bysans::sqlite {
+namespace bysans {
 
 inline constexpr int kShareIndexBits = 20;  // at most 2^20 records per row (one group commit)
 inline constexpr int64_t ShareRowOf(int64_t position) { return position >> kShareIndexBits; }
@@ -33,4 +35,4 @@ void EncodeShareRecord(Id device_id, TimeMs received_ms, Id message_id,
 Status DecodeShareRow(int64_t row, std::string_view data, int64_t after,
                       std::vector<ShareRecord>* out);
 
-}  // namespace bysans::sqlite
+}  // namespace bysans
