@@ -245,7 +245,7 @@ TEST_P(DecoderBackendTest, MessagesArePagedInIdOrderWithinAWindowAndCounted) {
   for (int i = 0; i < 20; ++i) {
     ms.push_back(JsonMessage(7 + i % 2, kT0 + i * 1000, "m" + std::to_string(i)));
   }
-  Put(ms);
+  Put({}, ms);
   Strings paged;
   Id after = 0;
   for (;;) {
@@ -275,8 +275,8 @@ TEST_P(DecoderBackendTest, MessagesArePagedInIdOrderWithinAWindowAndCounted) {
 
 // Moved from tests/unit/store/raw_log_store_test.cc.
 TEST_P(DecoderBackendTest, ARedecodeResultReplacesTheStoredStatus) {
-  Put({JsonMessage(7, kT0, "a")});
-  Put({JsonMessage(7, kT0 + 1000, "b")});
+  Put({}, {JsonMessage(7, kT0, "a")});
+  Put({}, {JsonMessage(7, kT0 + 1000, "b")});
   auto page = MsgPage(7, INT64_MIN, INT64_MAX, 0, 10);
   ASSERT_EQ(page.size(), 2u);
   EXPECT_EQ(page.at(1).decode_status, DecodeStatus::kPending);
@@ -288,7 +288,7 @@ TEST_P(DecoderBackendTest, ARedecodeResultReplacesTheStoredStatus) {
   changed.decode_error = "";
   ASSERT_TRUE(decoders().SetMessageDecodeStatus({changed}).ok());
   Reopen();
-  auto newest = MessagesOf(series(), 7);
+  auto newest = Messages(7);
   ASSERT_EQ(newest.size(), 2u);
   EXPECT_EQ(newest.at(0).payload, "b");
   EXPECT_EQ(newest.at(0).decode_status, DecodeStatus::kOk);
@@ -297,7 +297,7 @@ TEST_P(DecoderBackendTest, ARedecodeResultReplacesTheStoredStatus) {
 
 // One batch naming a message twice: the later entry wins, as with one call after the other.
 TEST_P(DecoderBackendTest, InOneBatchTheLaterResultOfAMessageWins) {
-  Put({JsonMessage(7, kT0, "a"), JsonMessage(7, kT0 + 1, "b")});
+  Put({}, {JsonMessage(7, kT0, "a"), JsonMessage(7, kT0 + 1, "b")});
   auto page = MsgPage(7, INT64_MIN, INT64_MAX, 0, 10);
   ASSERT_EQ(page.size(), 2u);
   RawMessage first = page[0], again = page[0], other = page[1];
@@ -324,9 +324,9 @@ TEST_P(DecoderBackendTest, NotesAreStoredWithTheMessageAndReplacedByARedecode) {
   m.decode_error = "decodeUplink reported errors";
   m.decode_errors = {"unknown fPort 9"};
   m.decode_warnings = {"no battery byte"};
-  Put({m});
+  Put({}, {m});
   Reopen();
-  auto got = MessagesOf(series(), 7);
+  auto got = Messages(7);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].decode_errors, Strings{"unknown fPort 9"});
   EXPECT_EQ(got[0].decode_warnings, Strings{"no battery byte"});
@@ -337,7 +337,7 @@ TEST_P(DecoderBackendTest, NotesAreStoredWithTheMessageAndReplacedByARedecode) {
   redone.decode_errors.clear();
   redone.decode_warnings = {"only a warning now"};
   ASSERT_TRUE(decoders().SetMessageDecodeStatus({redone}).ok());
-  got = MessagesOf(series(), 7);
+  got = Messages(7);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].decode_status, DecodeStatus::kOk);
   EXPECT_TRUE(got[0].decode_errors.empty());
@@ -347,7 +347,7 @@ TEST_P(DecoderBackendTest, NotesAreStoredWithTheMessageAndReplacedByARedecode) {
   EXPECT_EQ(page.at(0).decode_warnings, Strings{"only a warning now"});
 }
 
-BYSANS_RULES_ON_BOTH_BACKENDS(DecoderBackendTest);
+BYSANS_ON_BOTH_BACKENDS(DecoderBackendTest);
 
 }  // namespace
 }  // namespace bysans::testing

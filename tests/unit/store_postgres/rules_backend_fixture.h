@@ -1,9 +1,9 @@
 // The fixture of the DecoderStore and RuleStore behaviour tests that every backend must pass:
-// TEST_P over the backend name ("sqlite": a real SQLite store in a temporary folder; "postgres": a
-// real PostgreSQL 15, one server per binary and one database per test, shared_postgres.h, with
-// the SeriesStore beside the two stores for the raw messages they page and re-decode). The one
-// home of the shared behaviour; what only one backend has stays in tests/unit/store/ (SQLite) or
-// rules_postgres_only_test.cc.
+// TEST_P over the backend name like series_backend_fixture.h ("sqlite": a real SQLite store in a
+// temporary folder; "postgres": a real PostgreSQL 15, one server per binary and one database per
+// test, with the SeriesStore beside the two stores for the raw messages they page and re-decode).
+// Instantiate with BYSANS_ON_BOTH_BACKENDS. The one home of the shared behaviour; what only one
+// backend has stays in tests/unit/store/ (SQLite) or rules_postgres_only_test.cc.
 //
 // There is no MetaStore on PostgreSQL in this branch yet: organisations, applications and devices
 // are inserted by SQL there (NewOrg/NewApp/NewDevice), through the MetaStore on SQLite.
@@ -16,72 +16,56 @@
 
 #include "store/decoder_store.h"
 #include "store/postgres/pg_decoder_store.h"
+#include "store/postgres/pg_rule_store.h"
 #include "store/postgres/pool.h"
-#include "store/postgres/postgres_series_store.h"
 #include "store/rule_store.h"
-#include "unit/store/temp_store.h"
-#include "unit/store_postgres/shared_postgres.h"
+#include "unit/store_postgres/series_backend_fixture.h"
 
 namespace bysans::testing {
 
-class RulesBackendTest : public ::testing::TestWithParam<std::string> {
+// SeriesBackendTest's stores (s(): the SeriesStore, for the raw messages) plus the DecoderStore
+// and the RuleStore: on PostgreSQL on a pool of their own over the same database.
+class RulesBackendTest : public SeriesBackendTest {
  protected:
-  static constexpr TimeMs kT0 = 1'704'067'200'000;  // 2024-01-01T00:00:00Z
-
-  bool postgres() const { return GetParam() == "postgres"; }
   void SetUp() override {
-    if (postgres()) {
-      url_ = SharedPostgres::NewDatabase();
-      ASSERT_FALSE(url_.empty());
-    }
-    Open();
+    SeriesBackendTest::SetUp();
+    if (!HasFatalFailure()) OpenRules();
   }
-  void TearDown() override { CloseStore(); }
-  void Open() {
-    if (postgres()) {
-      PostgresStoreOptions o;
-      o.url = url_;
-      o.clock = &clock_;
-      auto r = PostgresSeriesStore::Open(o);  // applies the migrations
-      ASSERT_TRUE(r.ok()) << r.status().message();
-      pg_series_ = std::move(r).value();
-      pool_ = std::make_unique<pg::Pool>(url_, 4);
-      pg_decoders_ = NewPostgresDecoderStore(*pool_);
-      series_ = pg_series_.get();
-      decoders_ = pg_decoders_.get();
-    } else {
-      SqliteOptions o;
-      o.path = dir_.path() + "/bysans.db";
-      o.clock = &clock_;
-      o.group_commit_interval_us = 0;
-      auto r = OpenSqliteStore(o);
-      ASSERT_TRUE(r.ok()) << r.status().message();
-      sqlite_ = std::move(r).value();
-      series_ = sqlite_.get();
-      decoders_ = &sqlite_->decoders();
-    }
-  }
-  void CloseStore() {
-    if (pg_series_) pg_series_->Close();
-    if (sqlite_) sqlite_->Close();
-    pg_decoders_.reset();
-    pool_.reset();
-    pg_series_.reset();
-    sqlite_.reset();
-    series_ = nullptr;
-    decoders_ = nullptr;
+  void TearDown() override {
+    CloseRules();
+    SeriesBackendTest::TearDown();
   }
   void Reopen() {
-    CloseStore();
-    Open();
+    CloseRules();
+    SeriesBackendTest::Reopen();
+    OpenRules();
+  }
+  void OpenRules() {
+    if (postgres()) {
+      pool_ = std::make_unique<pg::Pool>(url_, 4);
+      pg_decoders_ = NewPostgresDecoderStore(*pool_);
+      pg_rules_ = NewPostgresRuleStore(*pool_);
+      decoders_ = pg_decoders_.get();
+      rules_ = pg_rules_.get();
+    } else {
+      decoders_ = &sqlite_->decoders();
+      rules_ = &sqlite_->rules();
+    }
+  }
+  void CloseRules() {
+    decoders_ = nullptr;
+    rules_ = nullptr;
+    pg_decoders_.reset();
+    pg_rules_.reset();
+    pool_.reset();
   }
 
-  SeriesStore& series() { return *series_; }
   DecoderStore& decoders() { return *decoders_; }
+  RuleStore& rules() { return *rules_; }
 
   // The first column of the first row of `sql` on the test's PostgreSQL database.
   std::string Query(const std::string& sql) {
-    auto r = SharedPostgres::Get()->Query(url_.substr(url_.rfind('/') + 1), sql);
+    auto r = SharedPostgres::Get()->Query(Database(), sql);
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : "";
   }
@@ -118,28 +102,13 @@ class RulesBackendTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(made.ok()) << made.status().message();
     return made.ok() ? made->id : 0;
   }
-  void Put(std::vector<RawMessage> ms) {
-    IngestBatch b;
-    b.messages = std::move(ms);
-    Status st = series().Append(std::move(b));
-    ASSERT_TRUE(st.ok()) << st.message();
-  }
 
-  TempDir dir_;
-  std::string url_;
-  ManualClock clock_{kT0};
   int devices_ = 0;
-  std::unique_ptr<Store> sqlite_;
-  std::unique_ptr<PostgresSeriesStore> pg_series_;
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<DecoderStore> pg_decoders_;
-  SeriesStore* series_ = nullptr;
+  std::unique_ptr<PostgresRuleStore> pg_rules_;
   DecoderStore* decoders_ = nullptr;
+  RuleStore* rules_ = nullptr;
 };
-
-// Instantiates a suite derived from RulesBackendTest on both backends.
-#define BYSANS_RULES_ON_BOTH_BACKENDS(Suite)                                         \
-  INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::Values("sqlite", "postgres"), \
-                           [](const auto& info) { return info.param; })
 
 }  // namespace bysans::testing
