@@ -131,6 +131,17 @@ const std::vector<Setting>& Settings() {
       {"mqtt.port", IntIn(&Config::mqtt_port, 0, 65535)},
       {"mqtt.url", Text(&Config::mqtt_url)},
       {"mqtt.client_id", Text(&Config::mqtt_client_id)},
+      // A topic level of $share/<group>/…: no wildcards, no '/'.
+      {"mqtt.shared_group",
+       [](Config& c, const std::string& v) {
+         const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+         });
+         if (v.size() > 64 || !plain)
+           return InvalidArgument("must be at most 64 letters, digits, '_' or '-'");
+         c.mqtt_shared_group = v;
+         return Status::Ok();
+       }},
       {"mqtt.bind_address", Text(&Config::mqtt_bind_address)},
       {"coap.enabled", Bool(&Config::coap_enabled)},
       {"coap.bind", Text(&Config::coap_bind)},

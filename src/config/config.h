@@ -47,9 +47,12 @@ struct Config {
   int64_t login_max_delay_s = 900;     // the longest such wait
   int64_t stream_recheck_s = 30;       // open streams re-check their credentials this often
 
-  int mqtt_port = 1883;                         // supervised broker (issue 3)
-  std::string mqtt_url;                         // external broker instead of the supervised one
-  std::string mqtt_client_id = "bysans-1";      // mqtt.url only (supervised: random)
+  int mqtt_port = 1883;                     // supervised broker (issue 3)
+  std::string mqtt_url;                     // external broker instead of the supervised one
+  std::string mqtt_client_id = "bysans-1";  // mqtt.url only (supervised: random)
+  // Several nodes on one broker (issue 19): the nodes subscribe as this shared-subscription group
+  // ($share/<group>/…), so each message goes to one of them. Empty = a plain subscription.
+  std::string mqtt_shared_group;
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
   // CoAP ingest for NB-IoT devices (src/coap/README.md): off unless enabled, loopback by default

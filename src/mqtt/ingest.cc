@@ -650,6 +650,10 @@ struct MqttService::Impl {
   }
 };
 
+std::string SharedFilter(const std::string& group, const std::string& filter) {
+  return group.empty() ? filter : "$share/" + group + "/" + filter;
+}
+
 MqttService::MqttService(ServiceOptions options, Store& store, pipeline::Pipeline& pipeline,
                          Metrics& metrics, const Clock& clock, Random& random)
     : impl_(std::make_unique<Impl>(std::move(options), store, pipeline, metrics, clock, random)) {}
@@ -768,6 +772,7 @@ Status MqttService::Start() {
     filters.push_back({kGatewayConnFilter, 1, false});
     filters.push_back({kGatewayStatsFilter, 1, false});
   }
+  for (SubscribeFilter& f : filters) f.filter = SharedFilter(o.shared_group, f.filter);
   BYSANS_RETURN_IF_ERROR(m.client->Subscribe(filters));
   BYSANS_RETURN_IF_ERROR(m.client->Start());
   m.client_started.store(true);
@@ -783,8 +788,9 @@ Status MqttService::Start() {
         });
     BYSANS_RETURN_IF_ERROR(m.integrations->Start());
   }
-  spdlog::info("mqtt: {} broker at {}, client id {}",
-               o.external_url.empty() ? "supervised" : "external", m.url, co.client_id);
+  spdlog::info("mqtt: {} broker at {}, client id {}{}",
+               o.external_url.empty() ? "supervised" : "external", m.url, co.client_id,
+               o.shared_group.empty() ? "" : ", shared-subscription group " + o.shared_group);
   return Status::Ok();
 }
 

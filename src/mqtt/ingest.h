@@ -36,6 +36,10 @@ struct ServiceOptions {
   int port = 1883;           // supervised broker; 0 = a free port
   std::string bind_address = "127.0.0.1";
   std::string client_id = "bysans-1";  // external broker only; supervised: the service user
+  // Several bysans nodes on one broker: subscribe as this shared-subscription group
+  // ($share/<group>/<filter>, MQTT 5 and Mosquitto's 3.1.1 extension), so that the broker hands
+  // each message to one node of the group. Empty = plain subscriptions (every node gets all).
+  std::string shared_group;
   std::string mosquitto_path = "/usr/sbin/mosquitto";
   size_t max_inflight = 1000;        // un-acked messages held by bysans (back-pressure)
   size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)
@@ -46,6 +50,10 @@ struct ServiceOptions {
   // generation): SensorThings over MQTT (server/sta_mqtt.h). An error keeps the files as they are.
   std::function<Result<std::vector<BrokerUser>>()> extra_users;
 };
+
+// `filter` as subscribed by a member of `group` ($share/<group>/<filter>; config.cc checks the
+// group's name); the filter itself when the group is empty.
+std::string SharedFilter(const std::string& group, const std::string& filter);
 
 class MqttService {
  public:

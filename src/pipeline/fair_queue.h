@@ -89,7 +89,11 @@ class FairQueue {
   // average plus `one_off_floor`, so that one slow compile (the first sample above all) does
   // not make a healthy organisation look slow and shed its uplinks. Set-up paid on every item
   // (a decoder cache churned on purpose) still raises the average, by at most that much per
-  // item; a slow call itself always counts whole.
+  // item. The average takes the smaller of an item's cost and the one before it: one stall
+  // that is not the decoder's (the worker preempted on a busy machine, a garbage collection)
+  // does not count, and 1,000 queued uplinks of a healthy organisation behind one 0.5 s stall
+  // are not shed as if each would take that long; a decoder that is slow on two items in a row
+  // counts whole from the second.
   void Done(Id org, Id lane, int64_t cost, int64_t one_off = 0) {
     Org& o = orgs_[org];
     --o.running;
@@ -99,7 +103,21 @@ class FairQueue {
     one_off = std::clamp<int64_t>(one_off, 0, cost);
     int64_t sample = cost - one_off + std::min(one_off, 2 * o.avg_cost + one_off_floor_);
     sample = std::max<int64_t>(sample, 1);
-    o.avg_cost = o.avg_cost == 0 ? sample : o.avg_cost - o.avg_cost / 8 + sample / 8;
+    const int64_t counted = o.last_sample == 0 ? sample : std::min(sample, o.last_sample);
+    o.last_sample = sample;
+    o.avg_cost = o.avg_cost == 0 ? counted : o.avg_cost - o.avg_cost / 8 + counted / 8;
+  }
+
+  // The organisation's recent average cost of an item (0 without history) and its items queued
+  // or running: what Backlog() is made of, for a log line.
+  int64_t AverageCost(Id org) const {
+    auto it = orgs_.find(org);
+    return it == orgs_.end() ? 0 : it->second.avg_cost;
+  }
+  size_t Pending(Id org) const {
+    auto it = orgs_.find(org);
+    return it == orgs_.end() ? 0
+                             : it->second.queue.size() + static_cast<size_t>(it->second.running);
   }
 
   // How long (in the unit of the costs) a new item of `org` would wait behind the organisation's
@@ -129,6 +147,7 @@ class FairQueue {
     int running = 0;
     int64_t vtime = 0;
     int64_t avg_cost = 0;               // moving average of the last ~8 costs (see Done)
+    int64_t last_sample = 0;            // the previous item's cost as Done counted it
     std::unordered_map<Id, int> lanes;  // lane → items running
   };
 

@@ -1,11 +1,14 @@
 #include "pipeline/pipeline.h"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
+#include "core/log_budget.h"
 #include "core/thread_name.h"
 #include "pipeline/fair_queue.h"
 
@@ -44,7 +47,8 @@ struct Pipeline::Impl {
   std::condition_variable cv;
   // Waiting for a decode worker: per organisation, in turn by decode time; per device in order.
   FairQueue<std::pair<std::shared_ptr<Uplink>, Done>> queue;
-  int idle_workers = 0;  // waiting on cv
+  LogBudget<Id> shed_log{1.0 / 60, 5};  // LogShed, under mu
+  int idle_workers = 0;                 // waiting on cv
   bool stopping = false;
   std::vector<std::thread> workers;
   // Store callbacks not yet finished (they run the listeners after the acknowledgement, on the
@@ -126,6 +130,22 @@ struct Pipeline::Impl {
       // Handed to the store before the device's next message can be taken: order kept.
       Commit(std::move(t->item.first), std::move(t->item.second));
     }
+  }
+
+  // Why an organisation's uplinks are stored raw, for the operator: at most 5 lines at once and
+  // one a minute per organisation, each with the count of those not logged. Holds mu.
+  void LogShed(Id org, int64_t backlog_us) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    int64_t unlogged = 0;
+    if (!shed_log.Allow(org, now, &unlogged)) return;
+    spdlog::warn(
+        "pipeline: organisation {}'s decode backlog is {} ms ({} uplinks queued or running at "
+        "{} µs each on average), over the limit of {} ms: its uplinks are stored raw with a "
+        "decode error ({} more were since the previous such line)",
+        org, backlog_us / 1000, queue.Pending(org), queue.AverageCost(org),
+        options.max_decode_backlog_ms, unlogged);
   }
 
   void Finish(Done& done, const Status& st) {
@@ -224,11 +244,13 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
       std::lock_guard lock(m.mu);
       const Device& d = *uplink->device;
       stopping = m.stopping;
-      if (!stopping && m.queue.Backlog(d.org_id) <= m.options.max_decode_backlog_ms * 1000) {
+      const int64_t backlog_us = m.queue.Backlog(d.org_id);
+      if (!stopping && backlog_us <= m.options.max_decode_backlog_ms * 1000) {
         m.queue.Push(d.org_id, d.id, {std::move(uplink), std::move(done)});
         if (m.idle_workers > 0 && m.queue.HasRunnable()) m.cv.notify_one();
         return;
       }
+      if (!stopping) m.LogShed(d.org_id, backlog_us);
     }
     if (stopping) {
       m.Finish(done, Unavailable("bysans is shutting down"));

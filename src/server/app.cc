@@ -237,6 +237,7 @@ Status App::Start() {
     mo.port = c.mqtt_port;
     mo.bind_address = c.mqtt_bind_address;
     mo.client_id = c.mqtt_client_id;
+    mo.shared_group = c.mqtt_shared_group;
     mo.outbound = outbound;
     // SensorThings over MQTT: its users join the supervised broker's (no mqtt.url).
     if (c.mqtt_url.empty()) {

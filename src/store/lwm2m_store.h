@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -111,6 +112,21 @@ inline const char* Lwm2mOpStateName(Lwm2mOpState s) {
     default:
       return "queued";
   }
+}
+
+// The stored names back (an unknown name is the first value: read, queued).
+inline Lwm2mOpKind Lwm2mOpKindFromName(std::string_view s) {
+  if (s == "write") return Lwm2mOpKind::kWrite;
+  if (s == "execute") return Lwm2mOpKind::kExecute;
+  if (s == "observe") return Lwm2mOpKind::kObserve;
+  if (s == "cancel-observe") return Lwm2mOpKind::kCancelObserve;
+  return Lwm2mOpKind::kRead;
+}
+inline Lwm2mOpState Lwm2mOpStateFromName(std::string_view s) {
+  if (s == "sent") return Lwm2mOpState::kSent;
+  if (s == "done") return Lwm2mOpState::kDone;
+  if (s == "failed") return Lwm2mOpState::kFailed;
+  return Lwm2mOpState::kQueued;
 }
 
 }  // namespace bysans

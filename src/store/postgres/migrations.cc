@@ -63,6 +63,9 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       MetaSchema(),   // 3
       RulesSchema(),  // 4
       MqttSchema(),   // 5
+      DashboardsSchema(), ContactsSchema(), OpenDataSchema(), CoapCredentialsSchema(),
+      Lwm2mSchema(),
+      TargetsSchema(),  // 11
   };
   return kList;
 }

@@ -16,6 +16,7 @@ std::string ConflictMessage(std::string_view detail) {
       {"devices_dev_eui", "a device with this DevEUI already exists"},
       {"users_email", "a user with this email already exists"},
       {"mqtt_credentials_username", "a device with this MQTT username already exists"},
+      {"coap_credentials_identity", "the PSK identity is used by another device; choose another"},
   };
   for (const auto& [name, message] : kKnown)
     if (detail.find(name) != std::string_view::npos) return std::string(message);
@@ -43,8 +44,8 @@ Status FromException(const std::exception& e, std::string_view what) {
     }
     // Serialization failure, deadlock, server shutting down or starting, too many connections,
     // connection errors: the same call may succeed later.
-    if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 ||
-        state == "53300" || state.rfind("08", 0) == 0) {
+    if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 || state == "53300" ||
+        state.rfind("08", 0) == 0) {
       spdlog::warn("postgres: {}", detail);
       return Unavailable("the database is busy or restarting; try again");
     }

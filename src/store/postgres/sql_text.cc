@@ -25,6 +25,22 @@ std::string IntArray(const std::vector<int64_t>& v) {
   return s + "}";
 }
 
+std::vector<int64_t> ParseIntArray(std::string_view text) {
+  std::vector<int64_t> out;
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return out;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec == std::errc() && end == item.data() + item.size()) out.push_back(v);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 std::string DoubleArray(const std::vector<double>& v) {
   std::string s = "{";
   char buf[32];

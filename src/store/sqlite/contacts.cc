@@ -1,15 +1,12 @@
 // ContactStore on SQLite (migration 28): contacts(owner_kind, owner_id, position, ...) with the
 // owner's row referenced for cascades (app_id or device_id), and one sms_gateways row per
 // organisation holding the gateway as JSON text beside its sealed secret.
-#include <nlohmann/json.hpp>
-
 #include "store/contact_store.h"
+#include "store/row_json.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
 namespace {
-
-using json = nlohmann::json;
 
 const char* OwnerColumn(ContactOwner o) {
   return o == ContactOwner::kApplication ? "app_id" : "device_id";
@@ -76,16 +73,7 @@ class SqliteContactStore final : public ContactStore {
     }
     SmsGateway g;
     g.org_id = org_id;
-    json c = json::parse(st->Text(0), nullptr, false);
-    if (c.is_object()) {
-      g.url = c.value("url", "");
-      g.method = c.value("method", "POST");
-      g.body_format = c.value("bodyFormat", "form");
-      g.body = c.value("body", "");
-      if (c.contains("headers") && c["headers"].is_object()) {
-        g.headers = c["headers"].get<std::map<std::string, std::string>>();
-      }
-    }
+    ReadSmsGatewayConfig(st->Text(0), g);
     g.secret_sealed = st->Text(1);
     g.updated_ms = st->Int(2);
     return g;
@@ -101,17 +89,12 @@ class SqliteContactStore final : public ContactStore {
         return NotFound("no organization with id " + std::to_string(g.org_id));
       }
     }
-    const json config = {{"url", g.url},
-                         {"method", g.method},
-                         {"headers", g.headers},
-                         {"bodyFormat", g.body_format},
-                         {"body", g.body}};
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("INSERT INTO sms_gateways(org_id, config, secret_sealed, updated_ms) "
                              "VALUES(?, ?, ?, ?) ON CONFLICT(org_id) DO UPDATE SET "
                              "config=excluded.config, secret_sealed=excluded.secret_sealed, "
                              "updated_ms=excluded.updated_ms"));
-    st->Bind(1, g.org_id).Bind(2, config.dump(-1, ' ', false, json::error_handler_t::replace));
+    st->Bind(1, g.org_id).Bind(2, SmsGatewayConfigJson(g));
     return st->Bind(3, g.secret_sealed).Bind(4, g.updated_ms).Run();
   }
 

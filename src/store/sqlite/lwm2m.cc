@@ -27,29 +27,14 @@ Lwm2mRegistration RegFromRow(const Stmt& st) {
   return r;
 }
 
-Lwm2mOpKind KindOf(const std::string& s) {
-  if (s == "write") return Lwm2mOpKind::kWrite;
-  if (s == "execute") return Lwm2mOpKind::kExecute;
-  if (s == "observe") return Lwm2mOpKind::kObserve;
-  if (s == "cancel-observe") return Lwm2mOpKind::kCancelObserve;
-  return Lwm2mOpKind::kRead;
-}
-
-Lwm2mOpState StateOf(const std::string& s) {
-  if (s == "sent") return Lwm2mOpState::kSent;
-  if (s == "done") return Lwm2mOpState::kDone;
-  if (s == "failed") return Lwm2mOpState::kFailed;
-  return Lwm2mOpState::kQueued;
-}
-
 Lwm2mOperation OpFromRow(const Stmt& st) {
   Lwm2mOperation op;
   op.id = st.Int(0);
   op.device_id = st.Int(1);
-  op.kind = KindOf(st.Text(2));
+  op.kind = Lwm2mOpKindFromName(st.Text(2));
   op.path = st.Text(3);
   op.value = st.Text(4);
-  op.state = StateOf(st.Text(5));
+  op.state = Lwm2mOpStateFromName(st.Text(5));
   op.result_code = static_cast<int>(st.Int(6));
   op.result_payload = st.Text(7);
   op.error = st.Text(8);

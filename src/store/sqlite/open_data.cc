@@ -1,60 +1,14 @@
 // OpenDataStore on SQLite (migration 17): open_datasets with the DCAT metadata as JSON, and the
 // selected devices in open_dataset_devices (both cascade with their organisation, application
 // and devices).
-#include <nlohmann/json.hpp>
-
+#include "store/row_json.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
 namespace {
 
-using json = nlohmann::json;
-
 constexpr const char* kColumns =
     "id, org_id, app_id, published, meta, created_ms, updated_ms, issued_ms";
-
-std::string MetaJson(const OpenDataset& d) {
-  json j = {{"title", d.title},
-            {"description", d.description},
-            {"keywords", d.keywords},
-            {"themes", d.themes},
-            {"license", d.license},
-            {"accrualPeriodicity", d.accrual_periodicity},
-            {"contactName", d.contact_name},
-            {"contactEmail", d.contact_email},
-            {"documentationUrl", d.documentation_url},
-            {"spatial", d.spatial},
-            {"keys", d.keys}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// Reads the metadata written by MetaJson; a member that is missing or of another type keeps its
-// default (the store wrote it, so this only guards against a damaged row).
-void ReadMeta(const std::string& text, OpenDataset& d) {
-  json j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return;
-  auto str = [&j](const char* k, std::string& out) {
-    if (auto it = j.find(k); it != j.end() && it->is_string()) out = it->get<std::string>();
-  };
-  auto list = [&j](const char* k, std::vector<std::string>& out) {
-    auto it = j.find(k);
-    if (it == j.end() || !it->is_array()) return;
-    for (const json& v : *it) {
-      if (v.is_string()) out.push_back(v.get<std::string>());
-    }
-  };
-  str("title", d.title);
-  str("description", d.description);
-  list("keywords", d.keywords);
-  list("themes", d.themes);
-  str("license", d.license);
-  str("accrualPeriodicity", d.accrual_periodicity);
-  str("contactName", d.contact_name);
-  str("contactEmail", d.contact_email);
-  str("documentationUrl", d.documentation_url);
-  str("spatial", d.spatial);
-  list("keys", d.keys);
-}
 
 OpenDataset DatasetFromRow(const Stmt& st) {
   OpenDataset d;
@@ -62,7 +16,7 @@ OpenDataset DatasetFromRow(const Stmt& st) {
   d.org_id = st.Int(1);
   if (!st.IsNull(2)) d.app_id = st.Int(2);
   d.published = st.Int(3) != 0;
-  ReadMeta(st.Text(4), d);
+  ReadOpenDatasetMeta(st.Text(4), d);
   d.created_ms = st.Int(5);
   d.updated_ms = st.Int(6);
   if (!st.IsNull(7)) d.issued_ms = st.Int(7);
@@ -91,7 +45,10 @@ class SqliteOpenDataStore final : public OpenDataStore {
                                "created_ms, updated_ms, issued_ms) VALUES(?, ?, ?, ?, ?, ?, ?)"));
       st->Bind(1, d.org_id);
       BindOptional(*st, 2, d.app_id);
-      st->Bind(3, d.published).Bind(4, MetaJson(d)).Bind(5, d.created_ms).Bind(6, d.updated_ms);
+      st->Bind(3, d.published)
+          .Bind(4, OpenDatasetMetaJson(d))
+          .Bind(5, d.created_ms)
+          .Bind(6, d.updated_ms);
       BindOptional(*st, 7, d.issued_ms);
       BYSANS_RETURN_IF_ERROR(st->Run());
     }
@@ -141,7 +98,7 @@ class SqliteOpenDataStore final : public OpenDataStore {
                               db->Prepare("UPDATE open_datasets SET app_id=?, published=?, meta=?, "
                                           "updated_ms=?, issued_ms=? WHERE id=?"));
       BindOptional(*st, 1, d.app_id);
-      st->Bind(2, d.published).Bind(3, MetaJson(d)).Bind(4, d.updated_ms);
+      st->Bind(2, d.published).Bind(3, OpenDatasetMetaJson(d)).Bind(4, d.updated_ms);
       BindOptional(*st, 5, d.issued_ms);
       st->Bind(6, d.id);
       BYSANS_RETURN_IF_ERROR(st->Run());

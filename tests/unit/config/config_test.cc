@@ -80,6 +80,19 @@ TEST(Config, PostgresStoreUrlIsRefusedWhileUnderConstruction) {
   EXPECT_TRUE(c.ok()) << c.status().message();
 }
 
+TEST(Config, MqttSharedGroupIsOneTopicLevel) {
+  auto c = LoadConfig("", {{"BYSANS_MQTT_SHARED_GROUP", "bysans-nodes_1"}}, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->mqtt_shared_group, "bysans-nodes_1");
+  EXPECT_TRUE(LoadConfig("", {}, {})->mqtt_shared_group.empty());
+  for (const char* bad : {"a/b", "#", "+", "with space", "ø"}) {
+    auto b = LoadConfig("", {{"BYSANS_MQTT_SHARED_GROUP", bad}}, {});
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("mqtt.shared_group"), std::string::npos);
+  }
+  EXPECT_FALSE(LoadConfig("", {{"BYSANS_MQTT_SHARED_GROUP", std::string(65, 'g')}}, {}).ok());
+}
+
 TEST(Config, StoreCommitIntervalIsBounded) {
   auto c = LoadConfig("", {}, {});
   ASSERT_TRUE(c.ok());

@@ -151,7 +151,7 @@ TEST(FairQueueTest, OneSlowSetUpDoesNotMakeAnOrganisationLookSlow) {
   EXPECT_EQ(whole.Backlog(2), 100 * 200'000);
 }
 
-TEST(FairQueueTest, SlowCallsCountWholeAndRepeatedSetUpStillRaisesTheAverage) {
+TEST(FairQueueTest, SlowCallsCountWholeFromTheSecondAndRepeatedSetUpStillRaisesTheAverage) {
   Q q(1);
   auto run = [&](int64_t cost, int64_t one_off) {
     q.Push(2, 20, "b");
@@ -162,7 +162,11 @@ TEST(FairQueueTest, SlowCallsCountWholeAndRepeatedSetUpStillRaisesTheAverage) {
   q.Push(2, 20, "b");
   EXPECT_EQ(q.Backlog(2), 100);
   q.Pop();
-  q.Done(2, 20, 100'000);  // a looping decoder stopped by its time limit: counts whole
+  q.Done(2, 20, 100'000);  // one stall among fast calls (the worker preempted, a GC): not counted
+  q.Push(2, 20, "b");
+  EXPECT_EQ(q.Backlog(2), 100);
+  q.Pop();
+  q.Done(2, 20, 100'000);  // slow again: a looping decoder stopped by its time limit, counts whole
   q.Push(2, 20, "b");
   EXPECT_EQ(q.Backlog(2), 100 - 100 / 8 + 100'000 / 8);
   q.Pop();

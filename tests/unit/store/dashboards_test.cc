@@ -1,7 +1,6 @@
-// DashboardStore on SQLite (migration 27): create, read, list by the least role (role codes are
-// not in the roles' order), update, delete, cascade with the organisation, and the migration run
-// again over a store that has it; `published` (migration 33) kept by create, update, get and list,
-// and its migration run again over a store that has the column.
+// DashboardStore on SQLite only: migrations 27 (the table) and 33 (`published`) run again over a
+// store that has them. The behaviour both backends share:
+// tests/unit/store_postgres/sharing_backends_test.cc.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -52,70 +51,12 @@ class DashboardStoreTest : public StoreTest {
   Organization org_;
 };
 
-TEST_F(DashboardStoreTest, ListsWhatEachRoleMaySee) {
-  Make("d-admin", Role::kAdmin);
-  Make("c-editor", Role::kEditor);
-  Make("b-operator", Role::kOperator);
-  Make("a-viewer", Role::kViewer);
-  EXPECT_EQ(Names(Role::kViewer), (std::vector<std::string>{"a-viewer"}));
-  EXPECT_EQ(Names(Role::kOperator), (std::vector<std::string>{"a-viewer", "b-operator"}));
-  EXPECT_EQ(Names(Role::kEditor), (std::vector<std::string>{"a-viewer", "b-operator", "c-editor"}));
-  EXPECT_EQ(Names(Role::kAdmin),
-            (std::vector<std::string>{"a-viewer", "b-operator", "c-editor", "d-admin"}));
-}
-
-TEST_F(DashboardStoreTest, UpdatesDeletesAndCascades) {
-  Dashboard d = Make("x", Role::kOperator);
-  auto got = store_->dashboards().GetDashboard(d.id);
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->min_role, Role::kOperator);
-  EXPECT_EQ(got->layout, R"({"widgets":[]})");
-  d.name = "y";
-  d.min_role = Role::kAdmin;
-  d.layout = R"({"widgets":[{"type":"alarms","title":""}]})";
-  d.updated_ms = 2000;
-  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
-  got = store_->dashboards().GetDashboard(d.id);
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->name, "y");
-  EXPECT_EQ(got->min_role, Role::kAdmin);
-  EXPECT_EQ(got->layout, d.layout);
-  EXPECT_EQ(got->created_ms, 1000);
-  EXPECT_EQ(got->updated_ms, 2000);
-  ASSERT_TRUE(store_->dashboards().DeleteDashboard(d.id).ok());
-  EXPECT_EQ(store_->dashboards().GetDashboard(d.id).status().code(), Code::kNotFound);
-  EXPECT_EQ(store_->dashboards().DeleteDashboard(d.id).code(), Code::kNotFound);
-  EXPECT_EQ(store_->dashboards().UpdateDashboard(d).code(), Code::kNotFound);
-  Dashboard e = Make("z", Role::kViewer);
-  ASSERT_TRUE(store_->DeleteOrganization(org_.id).ok());
-  EXPECT_EQ(store_->dashboards().GetDashboard(e.id).status().code(), Code::kNotFound);
-  EXPECT_EQ(store_->dashboards().CreateDashboard(e).status().code(), Code::kNotFound);
-}
-
 TEST_F(DashboardStoreTest, MigrationRunsAgainOverItsOwnTable) {
   Dashboard d = Make("kept", Role::kEditor);
   ReopenWithout(27);
   auto got = store_->dashboards().GetDashboard(d.id);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(got->name, "kept");
-}
-
-TEST_F(DashboardStoreTest, KeepsPublished) {
-  Dashboard d = Make("open", Role::kViewer);
-  EXPECT_FALSE(d.published);
-  EXPECT_FALSE(store_->dashboards().GetDashboard(d.id)->published);
-  d.published = true;
-  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
-  EXPECT_TRUE(store_->dashboards().GetDashboard(d.id)->published);
-  EXPECT_TRUE(store_->dashboards().ListDashboards(org_.id, Role::kViewer)->at(0).published);
-  Dashboard e = d;
-  e.name = "created public";
-  auto created = store_->dashboards().CreateDashboard(e);
-  ASSERT_TRUE(created.ok()) << created.status().message();
-  EXPECT_TRUE(store_->dashboards().GetDashboard(created->id)->published);
-  d.published = false;
-  ASSERT_TRUE(store_->dashboards().UpdateDashboard(d).ok());
-  EXPECT_FALSE(store_->dashboards().GetDashboard(d.id)->published);
 }
 
 TEST_F(DashboardStoreTest, PublishedMigrationRunsAgainOverItsColumn) {

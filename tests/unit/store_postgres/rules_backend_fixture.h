@@ -4,9 +4,6 @@
 // test, with the SeriesStore beside the two stores for the raw messages they page and re-decode).
 // Instantiate with BYSANS_ON_BOTH_BACKENDS. The one home of the shared behaviour; what only one
 // backend has stays in tests/unit/store/ (SQLite) or rules_postgres_only_test.cc.
-//
-// There is no MetaStore on PostgreSQL in this branch yet: organisations, applications and devices
-// are inserted by SQL there (NewOrg/NewApp/NewDevice), through the MetaStore on SQLite.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,6 +13,7 @@
 
 #include "store/decoder_store.h"
 #include "store/postgres/pg_decoder_store.h"
+#include "store/postgres/pg_meta_store.h"
 #include "store/postgres/pg_rule_store.h"
 #include "store/postgres/pool.h"
 #include "store/rule_store.h"
@@ -23,8 +21,8 @@
 
 namespace bysans::testing {
 
-// SeriesBackendTest's stores (s(): the SeriesStore, for the raw messages) plus the DecoderStore
-// and the RuleStore: on PostgreSQL on a pool of their own over the same database.
+// SeriesBackendTest's stores (s(): the SeriesStore, for the raw messages) plus the MetaStore, the
+// DecoderStore and the RuleStore: on PostgreSQL on a pool of their own over the same database.
 class RulesBackendTest : public SeriesBackendTest {
  protected:
   void SetUp() override {
@@ -43,6 +41,7 @@ class RulesBackendTest : public SeriesBackendTest {
   void OpenRules() {
     if (postgres()) {
       pool_ = std::make_unique<pg::Pool>(url_, 4);
+      pg_meta_ = NewPostgresMetaStore(*pool_, clock_);
       pg_decoders_ = NewPostgresDecoderStore(*pool_);
       pg_rules_ = NewPostgresRuleStore(*pool_);
       decoders_ = pg_decoders_.get();
@@ -57,6 +56,7 @@ class RulesBackendTest : public SeriesBackendTest {
     rules_ = nullptr;
     pg_decoders_.reset();
     pg_rules_.reset();
+    pg_meta_.reset();
     pool_.reset();
   }
 
@@ -69,42 +69,31 @@ class RulesBackendTest : public SeriesBackendTest {
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : "";
   }
+  // Organisations, applications and devices through the backend's MetaStore.
+  MetaStore& meta() { return postgres() ? *pg_meta_ : static_cast<MetaStore&>(*sqlite_); }
   Id NewOrg(const std::string& name = "o") {
-    if (postgres())
-      return std::stoll(Query("INSERT INTO organizations (name, created_ms) VALUES ('" + name +
-                              "', 0) RETURNING id"));
-    auto o = sqlite_->CreateOrganization({0, name, 0});
+    auto o = meta().CreateOrganization({0, name, 0});
     EXPECT_TRUE(o.ok()) << o.status().message();
     return o.ok() ? o->id : 0;
   }
   Id NewApp(Id org) {
-    if (postgres())
-      return std::stoll(
-          Query("INSERT INTO applications (org_id, name, description, created_ms) "
-                "VALUES (" +
-                std::to_string(org) + ", 'a', '', 0) RETURNING id"));
-    auto a = sqlite_->CreateApplication({0, org, "a", "", 0});
+    auto a = meta().CreateApplication({0, org, "a", "", 0});
     EXPECT_TRUE(a.ok()) << a.status().message();
     return a.ok() ? a->id : 0;
   }
   Id NewDevice(Id org, Id app) {
-    if (postgres())
-      return std::stoll(
-          Query("INSERT INTO devices (org_id, app_id, name, transport, tags, metadata, "
-                "expected_interval_s, in_maintenance, created_ms) VALUES (" +
-                std::to_string(org) + ", " + std::to_string(app) +
-                ", 'd', 0, '[]', '{}', 0, false, 0) RETURNING id"));
     Device d;
     d.org_id = org;
     d.app_id = app;
     d.name = "d";
-    auto made = sqlite_->CreateDevice(d, "hash-" + std::to_string(++devices_));
+    auto made = meta().CreateDevice(d, "hash-" + std::to_string(++devices_));
     EXPECT_TRUE(made.ok()) << made.status().message();
     return made.ok() ? made->id : 0;
   }
 
   int devices_ = 0;
   std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<MetaStore> pg_meta_;
   std::unique_ptr<DecoderStore> pg_decoders_;
   std::unique_ptr<PostgresRuleStore> pg_rules_;
   DecoderStore* decoders_ = nullptr;

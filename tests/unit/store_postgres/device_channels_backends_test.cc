@@ -1,0 +1,172 @@
+// CoAP credentials and LwM2M registrations, operations and observations: the same behaviour on
+// SQLite and on PostgreSQL (org_stores_backend_fixture.h). A credential is created, rotated, found
+// by its identity (unique across devices), deleted and goes with its device; a registration is
+// replaced, found and deleted; operations are listed newest first, the open ones oldest first, and
+// updated; observations are put, listed and deleted; all go with their device.
+#include <gtest/gtest.h>
+
+#include "unit/store_postgres/org_stores_backend_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class DeviceChannelsBackendTest : public OrgStoresBackendTest {
+ protected:
+  void SetUp() override {
+    OrgStoresBackendTest::SetUp();
+    if (HasFatalFailure()) return;
+    const Id app = App(Org("o").id, "a").id;
+    a_ = Dev(app, "a").id;
+    b_ = Dev(app, "b").id;
+  }
+  static CoapCredential Cred(Id device, const std::string& identity, const std::string& sealed) {
+    return CoapCredential{device, identity, sealed, 1000};
+  }
+  static Lwm2mRegistration Reg(Id device, const std::string& id) {
+    Lwm2mRegistration r;
+    r.device_id = device;
+    r.registration_id = id;
+    r.endpoint = "ep-" + id;
+    r.lifetime_s = 60;
+    r.queue_mode = true;
+    r.version = "1.1";
+    r.objects = "/3303/0,/3304/0";
+    r.registered_ms = 1000;
+    r.updated_ms = 2000;
+    return r;
+  }
+  static Lwm2mOperation Op(Id device, Lwm2mOpKind kind, const std::string& path, TimeMs at) {
+    Lwm2mOperation op;
+    op.device_id = device;
+    op.kind = kind;
+    op.path = path;
+    op.value = kind == Lwm2mOpKind::kWrite ? "42" : "";
+    op.created_ms = at;
+    return op;
+  }
+  Id a_ = 0, b_ = 0;
+};
+
+TEST_P(DeviceChannelsBackendTest, CoapCredentialsAreCreatedRotatedFoundDeletedAndCascade) {
+  CoapCredentialStore& s = coap();
+  EXPECT_EQ(s.GetCoapCredential(a_).status().code(), Code::kNotFound);
+  ASSERT_TRUE(s.PutCoapCredential(Cred(a_, "meter-a", "sealed-1")).ok());
+  auto got = s.GetCoapCredential(a_);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->identity, "meter-a");
+  EXPECT_EQ(got->sealed_key, "sealed-1");
+  // Rotation replaces the row (same identity, new key), and a new identity replaces the old.
+  ASSERT_TRUE(s.PutCoapCredential(Cred(a_, "meter-a", "sealed-2")).ok());
+  EXPECT_EQ(s.FindCoapCredential("meter-a")->sealed_key, "sealed-2");
+  ASSERT_TRUE(s.PutCoapCredential(Cred(a_, "meter-a2", "sealed-3")).ok());
+  EXPECT_EQ(s.FindCoapCredential("meter-a").status().code(), Code::kNotFound);
+  EXPECT_EQ(s.FindCoapCredential("meter-a2")->device_id, a_);
+  // Another device cannot take the identity; an unknown device has none.
+  EXPECT_EQ(s.PutCoapCredential(Cred(b_, "meter-a2", "x")).code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.PutCoapCredential(Cred(a_ + b_ + 100, "other", "x")).code(), Code::kNotFound);
+  ASSERT_TRUE(s.PutCoapCredential(Cred(b_, "meter-b", "sealed-b")).ok());
+  // Delete, and cascade with the device.
+  ASSERT_TRUE(s.DeleteCoapCredential(a_).ok());
+  EXPECT_EQ(s.DeleteCoapCredential(a_).code(), Code::kNotFound);
+  EXPECT_EQ(s.FindCoapCredential("meter-a2").status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_EQ(s.FindCoapCredential("meter-b").status().code(), Code::kNotFound);
+}
+
+TEST_P(DeviceChannelsBackendTest, Lwm2mRegistrationIsReplacedFoundAndDeleted) {
+  Lwm2mStore& s = lwm2m();
+  EXPECT_EQ(s.GetRegistration(a_).status().code(), Code::kNotFound);
+  ASSERT_TRUE(s.PutRegistration(Reg(a_, "r1")).ok());
+  auto got = s.GetRegistration(a_);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->endpoint, "ep-r1");
+  EXPECT_TRUE(got->queue_mode);
+  EXPECT_EQ(got->objects, "/3303/0,/3304/0");
+  EXPECT_FALSE(got->ExpiredAt(2000 + 60'000));
+  EXPECT_TRUE(got->ExpiredAt(2000 + 60'001));
+  // A new Register replaces the device's registration; the old id is gone.
+  ASSERT_TRUE(s.PutRegistration(Reg(a_, "r2")).ok());
+  EXPECT_EQ(s.FindRegistration("r1").status().code(), Code::kNotFound);
+  EXPECT_EQ(s.FindRegistration("r2")->device_id, a_);
+  EXPECT_EQ(s.PutRegistration(Reg(a_ + b_ + 100, "r3")).code(), Code::kNotFound);
+  ASSERT_TRUE(s.PutRegistration(Reg(b_, "rb")).ok());
+  ASSERT_TRUE(s.DeleteRegistration(a_).ok());
+  EXPECT_EQ(s.DeleteRegistration(a_).code(), Code::kNotFound);
+  EXPECT_EQ(s.FindRegistration("r2").status().code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_EQ(s.FindRegistration("rb").status().code(), Code::kNotFound);
+}
+
+TEST_P(DeviceChannelsBackendTest, Lwm2mOperationsAreListedUpdatedAndCascade) {
+  Lwm2mStore& s = lwm2m();
+  auto w = s.AddOperation(Op(a_, Lwm2mOpKind::kWrite, "/3/0/13", 10));
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  auto r = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 20));
+  ASSERT_TRUE(r.ok());
+  auto e = s.AddOperation(Op(b_, Lwm2mOpKind::kExecute, "/3/0/4", 30));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(s.AddOperation(Op(a_ + b_ + 100, Lwm2mOpKind::kRead, "/3", 1)).status().code(),
+            Code::kNotFound);
+  auto list = s.ListOperations(a_, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].path, "/3/0/0");  // newest first
+  EXPECT_EQ((*list)[1].value, "42");
+  EXPECT_EQ((*list)[1].state, Lwm2mOpState::kQueued);
+  // Done and failed ones leave the open list.
+  Lwm2mOperation done = *w;
+  done.state = Lwm2mOpState::kDone;
+  done.result_code = 204;
+  done.result_payload = "ok";
+  done.updated_ms = 99;
+  ASSERT_TRUE(s.UpdateOperation(done).ok());
+  auto open = s.OpenOperations(10);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)[0].id, r->id);  // oldest first
+  EXPECT_EQ((*open)[1].id, e->id);
+  auto again = s.ListOperations(a_, 10);
+  EXPECT_EQ((*again)[1].state, Lwm2mOpState::kDone);
+  EXPECT_EQ((*again)[1].result_code, 204);
+  EXPECT_EQ((*again)[1].result_payload, "ok");
+  EXPECT_EQ((*again)[1].updated_ms, 99);
+  Lwm2mOperation ghost = done;
+  ghost.id = 12345;
+  EXPECT_EQ(s.UpdateOperation(ghost).code(), Code::kNotFound);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_EQ(s.OpenOperations(10)->size(), 1u);
+}
+
+TEST_P(DeviceChannelsBackendTest, Lwm2mObservationsPutListedDeletedAndCascading) {
+  Lwm2mStore& s = lwm2m();
+  ASSERT_TRUE(s.PutObservation({a_, "/3303/0", 100, 0, 0}).ok());
+  ASSERT_TRUE(s.PutObservation({a_, "/3/0/9", 100, 1, 150}).ok());
+  ASSERT_TRUE(s.PutObservation({b_, "/3303/0", 200, 0, 0}).ok());
+  // Replaced by (device, path).
+  ASSERT_TRUE(s.PutObservation({a_, "/3303/0", 100, 3, 400}).ok());
+  auto list = s.ListObservations(a_);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].path, "/3/0/9");
+  EXPECT_EQ((*list)[1].path, "/3303/0");
+  EXPECT_EQ((*list)[1].notifications, 3);
+  EXPECT_EQ((*list)[1].last_ms, 400);
+  EXPECT_EQ((*list)[1].since_ms, 100);
+  EXPECT_EQ(s.PutObservation({a_ + b_ + 100, "/3303/0", 1, 0, 0}).code(), Code::kNotFound);
+  ASSERT_TRUE(s.DeleteObservation(a_, "/3/0/9").ok());
+  ASSERT_TRUE(s.DeleteObservation(a_, "/none").ok());
+  EXPECT_EQ(s.ListObservations(a_)->size(), 1u);
+  ASSERT_TRUE(s.DeleteObservations(a_).ok());
+  EXPECT_TRUE(s.ListObservations(a_)->empty());
+  EXPECT_EQ(s.ListObservations(b_)->size(), 1u);
+  ASSERT_TRUE(store_->DeleteDevice(b_).ok());
+  EXPECT_TRUE(s.ListObservations(b_)->empty());
+  ASSERT_TRUE(s.PutObservation({a_, "/3303/0", 1, 0, 0}).ok());
+  ASSERT_TRUE(s.DeleteObservations(0).ok());  // all devices'
+  EXPECT_TRUE(s.ListObservations(a_)->empty());
+}
+
+BYSANS_META_ON_BOTH_BACKENDS(DeviceChannelsBackendTest);
+
+}  // namespace
+}  // namespace bysans::testing
