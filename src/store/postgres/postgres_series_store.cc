@@ -18,6 +18,7 @@
 
 #include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
+#include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
 #include "store/share_codec.h"
 
@@ -60,11 +61,6 @@ Status FromException(const std::exception& e, const std::string& what) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e))
     return Unavailable("PostgreSQL connection lost during " + what + ": " + e.what());
   return Internal("PostgreSQL " + what + " failed: " + e.what());
-}
-
-std::string Notes(const RawMessage& m) {
-  if (m.decode_errors.empty() && m.decode_warnings.empty()) return "";
-  return nlohmann::json{{"errors", m.decode_errors}, {"warnings", m.decode_warnings}}.dump();
 }
 
 // Columns: id, device_id, key, unit, latest_ts, latest_kind, latest_num, latest_txt,
@@ -331,8 +327,8 @@ struct PostgresSeriesStore::Impl {
             "VALUES ($1, $2, $3, $4, $5::bytea, $6, $7, $8, NULLIF($9, '')) "
             "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
             m.device_id, m.received_ms, static_cast<int>(m.transport), m.content_type,
-            pg::ByteaHex(m.payload), static_cast<int>(m.decode_status), m.decode_error, Notes(m),
-            m.dedup_key);
+            pg::ByteaHex(m.payload), static_cast<int>(m.decode_status), m.decode_error,
+            pg::DecodeNotesText(m), m.dedup_key);
         if (r.empty()) {
           duplicate = true;
           ++b.duplicates;
@@ -947,35 +943,15 @@ Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
 Result<std::vector<RawMessage>> PostgresSeriesStore::QueryMessages(const MessageQuery& q) {
   return impl_->Read<std::vector<RawMessage>>("QueryMessages", [&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_params(
-        "SELECT id, device_id, received_ms, transport, content_type, payload, decode_status, "
-        "decode_error, decode_notes, coalesce(dedup_key, '') FROM raw_messages "
-        "WHERE device_id = $1 AND received_ms >= $2 AND received_ms <= $3 "
-        "ORDER BY received_ms DESC, id DESC LIMIT $4",
-        q.device_id, q.from, q.to, std::max<int64_t>(q.limit, 0));
+    pqxx::result r =
+        n.exec_params(std::string("SELECT ") + pg::kRawMessageCols +
+                          " FROM raw_messages "
+                          "WHERE device_id = $1 AND received_ms >= $2 AND received_ms <= $3 "
+                          "ORDER BY received_ms DESC, id DESC LIMIT $4",
+                      q.device_id, q.from, q.to, std::max<int64_t>(q.limit, 0));
     std::vector<RawMessage> out;
     out.reserve(r.size());
-    for (const auto& row : r) {
-      RawMessage m;
-      m.id = I64(row[0]);
-      m.device_id = I64(row[1]);
-      m.received_ms = I64(row[2]);
-      m.transport = static_cast<Transport>(static_cast<int>(I64(row[3])));
-      m.content_type = row[4].as<std::string>();
-      m.payload = pg::FromByteaHex(row[5].c_str());
-      m.decode_status = static_cast<DecodeStatus>(static_cast<int>(I64(row[6])));
-      m.decode_error = row[7].as<std::string>();
-      const std::string notes = row[8].as<std::string>();
-      if (!notes.empty()) {
-        auto j = nlohmann::json::parse(notes, nullptr, false);
-        if (j.is_object()) {
-          m.decode_errors = j.value("errors", std::vector<std::string>{});
-          m.decode_warnings = j.value("warnings", std::vector<std::string>{});
-        }
-      }
-      m.dedup_key = row[9].as<std::string>();
-      out.push_back(std::move(m));
-    }
+    for (const auto& row : r) out.push_back(pg::RawMessageFromRow(row));
     return out;
   });
 }

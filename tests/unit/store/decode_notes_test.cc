@@ -1,7 +1,9 @@
 // A decode's structured errors and warnings (RawMessage::decode_errors / decode_warnings) in
-// raw_log rows (format 2, raw_log_codec.h) and in a re-decode's raw_decode row, and the contract
-// of each decoder version (migration 15); rows and tables written before migration 15 still read.
-// A downlink's object (also migration 15): tests/unit/store_postgres/mqtt_store_backends_test.cc.
+// raw_log rows (format 2, raw_log_codec.h) and in a re-decode's raw_decode row; rows and tables
+// written before migration 15 still read (SQLite only). On both backends: notes written and
+// replaced by a re-decode and contracts per version in
+// tests/unit/store_postgres/decoder_backends_test.cc, a downlink's object in
+// tests/unit/store_postgres/mqtt_store_backends_test.cc.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -100,37 +102,6 @@ class DecodeNotesStoreTest : public testing::StoreTest {
   }
 };
 
-TEST_F(DecodeNotesStoreTest, NotesAreStoredWithTheMessageAndReplacedByARedecode) {
-  IngestBatch b;
-  b.messages.push_back(testing::JsonMessage(7, kT0, "{\"a\":1}"));
-  b.messages[0].decode_status = DecodeStatus::kError;
-  b.messages[0].decode_error = "decodeUplink reported errors";
-  b.messages[0].decode_errors = {"unknown fPort 9"};
-  b.messages[0].decode_warnings = {"no battery byte"};
-  ASSERT_TRUE(store_->Append(std::move(b)).ok());
-  Reopen();
-  auto got = Messages();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].decode_errors, Strings{"unknown fPort 9"});
-  EXPECT_EQ(got[0].decode_warnings, Strings{"no battery byte"});
-
-  RawMessage redone = got[0];
-  redone.decode_status = DecodeStatus::kOk;
-  redone.decode_error.clear();
-  redone.decode_errors.clear();
-  redone.decode_warnings = {"only a warning now"};
-  ASSERT_TRUE(store_->decoders().SetMessageDecodeStatus({redone}).ok());
-  got = Messages();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].decode_status, DecodeStatus::kOk);
-  EXPECT_TRUE(got[0].decode_errors.empty());
-  EXPECT_EQ(got[0].decode_warnings, Strings{"only a warning now"});
-  auto page = store_->decoders().MessagesAfter(7, INT64_MIN, INT64_MAX, 0, 10);
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->size(), 1u);
-  EXPECT_EQ(page->at(0).decode_warnings, Strings{"only a warning now"});
-}
-
 // A database as it was before migration 15: a format 1 raw_log row, a raw_decode row without
 // notes, a decoder version without a contract and a downlink without an object.
 TEST_F(DecodeNotesStoreTest, ADatabaseFromBeforeMigration15StillReads) {
@@ -192,35 +163,6 @@ INSERT INTO raw_decode(id, status, error) VALUES (2, 1, '');
   ASSERT_TRUE(versions.ok());
   ASSERT_EQ(versions->size(), 1u);
   EXPECT_EQ(versions->at(0).contract, "auto");
-}
-
-TEST_F(DecodeNotesStoreTest, AContractIsKeptPerVersion) {
-  Organization org;
-  org.name = "o";
-  auto o = store_->CreateOrganization(org);
-  ASSERT_TRUE(o.ok());
-  StoredDecoder d;
-  d.org_id = o->id;
-  d.name = "d";
-  d.code = "function Decoder(b, p){return {}}";
-  d.contract = "ttn-v2";
-  auto made = store_->decoders().CreateDecoder(d, 0, kT0);
-  ASSERT_TRUE(made.ok());
-  EXPECT_EQ(made->contract, "ttn-v2");
-  StoredDecoder same = *made;
-  auto saved = store_->decoders().UpdateDecoder(same, 0, kT0 + 1);
-  ASSERT_TRUE(saved.ok());
-  EXPECT_EQ(saved->version, 1);  // nothing changed: no new version
-  same.contract = "auto";        // same code, another contract: a new version
-  saved = store_->decoders().UpdateDecoder(same, 0, kT0 + 2);
-  ASSERT_TRUE(saved.ok());
-  EXPECT_EQ(saved->version, 2);
-  EXPECT_EQ(saved->contract, "auto");
-  auto versions = store_->decoders().ListVersions(made->id);
-  ASSERT_TRUE(versions.ok());
-  ASSERT_EQ(versions->size(), 2u);
-  EXPECT_EQ(versions->at(0).contract, "auto");
-  EXPECT_EQ(versions->at(1).contract, "ttn-v2");
 }
 
 }  // namespace

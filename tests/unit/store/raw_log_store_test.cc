@@ -77,32 +77,6 @@ TEST_F(RawLogStoreTest, ACopyOlderThanTheWindowIsStoredAgain) {
   EXPECT_EQ(Payloads(), (std::vector<std::string>{"one", "two", "three", "one again"}));
 }
 
-TEST_F(RawLogStoreTest, ARedecodeResultReplacesTheStoredStatus) {
-  Append("", "a", kT0);
-  Append("", "b", kT0 + 1000);
-  DecoderStore& ds = store_->decoders();
-  auto page = ds.MessagesAfter(7, INT64_MIN, INT64_MAX, 0, 10);
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->size(), 2u);
-  EXPECT_EQ(page->at(1).decode_status, DecodeStatus::kPending);
-  RawMessage changed = page->at(1);
-  changed.decode_status = DecodeStatus::kError;
-  changed.decode_error = "decoder threw";
-  ASSERT_TRUE(ds.SetMessageDecodeStatus({changed}).ok());
-  changed.decode_status = DecodeStatus::kOk;  // a second re-decode wins
-  changed.decode_error = "";
-  ASSERT_TRUE(ds.SetMessageDecodeStatus({changed}).ok());
-  Reopen();
-  MessageQuery q;
-  q.device_id = 7;
-  auto newest = store_->QueryMessages(q);
-  ASSERT_TRUE(newest.ok());
-  ASSERT_EQ(newest->size(), 2u);
-  EXPECT_EQ(newest->at(0).payload, "b");
-  EXPECT_EQ(newest->at(0).decode_status, DecodeStatus::kOk);
-  EXPECT_EQ(newest->at(1).decode_status, DecodeStatus::kPending);
-}
-
 // A database from before migration 12: its raw_messages rows (ids kept, with a
 // gap) become raw_log rows; their keys still stop copies.
 TEST_F(RawLogStoreTest, MigrationMovesRawMessagesRows) {

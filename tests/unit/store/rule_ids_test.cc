@@ -1,6 +1,8 @@
 // Ids of rules, alarms, silences, outbox and delivery-log rows are never reused (issue 14,
 // finding 3): migration 13 keeps an older database's rows and ids and starts every sequence
-// beyond the ids stored or still referenced; deleting a rule deletes its silences.
+// beyond the ids stored or still referenced. (Ids never reused after a deletion, a rule's
+// silences deleted with it and WriteAlarms, on both backends:
+// tests/unit/store_postgres/rule_backends_test.cc.)
 #include <gtest/gtest.h>
 
 #include <string>
@@ -42,18 +44,6 @@ class RuleIdsTest : public testing::StoreTest {
 
   Id org_a_ = 0, org_b_ = 0;
 };
-
-TEST_F(RuleIdsTest, ADeletedRulesIdAndSilencesAreGoneForGood) {
-  Id b_rule = NewRule(org_b_);
-  Id silence = NewSilence(org_b_, b_rule);
-  ASSERT_TRUE(store_->rules().DeleteRule(b_rule).ok());
-  EXPECT_EQ(store_->rules().GetSilence(silence).status().code(), Code::kNotFound);
-  EXPECT_TRUE(store_->rules().ListSilences(std::nullopt, 0)->empty());
-  Id a_rule = NewRule(org_a_);
-  EXPECT_GT(a_rule, b_rule);
-  Reopen();
-  EXPECT_GT(NewRule(org_a_), a_rule);
-}
 
 // A database from before migration 13 (tables without AUTOINCREMENT, ids already reused):
 // every row keeps its id, silences that name another organisation's or a missing rule are
@@ -170,41 +160,6 @@ INSERT INTO delivery_log VALUES (2, )sql" +
   log.outbox_id = box[0].id;
   ASSERT_TRUE(rules.RecordAttempt(box[0], log).ok());
   EXPECT_GT(rules.ListDeliveryLog(org_a_, Page{})->items.at(0).id, 2);
-}
-
-// The rules thread's batch: creates and updates in one transaction, ids filled in, a vanished
-// alarm only failing its own write, listeners told after the commit.
-TEST_F(RuleIdsTest, WriteAlarmsWritesABatchInOneTransaction) {
-  RuleStore& rules = store_->rules();
-  const Id rule = NewRule(org_a_);
-  std::vector<RuleStoreChange::Kind> told;
-  rules.AddListener([&](const RuleStoreChange& c) { told.push_back(c.kind); });
-  auto existing = rules.CreateAlarm({0, org_a_, rule, 1, "active", 1, "{}"}, nullptr);
-  ASSERT_TRUE(existing.ok());
-  std::vector<RuleStore::AlarmWrite> writes(3);
-  writes[0].alarm = {0, org_a_, rule, 2, "active", 2, R"({"n":1})"};
-  writes[0].outbox.resize(1);
-  writes[0].outbox[0].org_id = org_a_;
-  writes[0].outbox[0].rule_id = rule;
-  writes[1].alarm = *existing;
-  writes[1].alarm.state = "cleared";
-  writes[1].outbox.resize(1);
-  writes[1].outbox[0].org_id = org_a_;
-  writes[1].outbox[0].rule_id = rule;
-  writes[2].alarm = {9999, org_a_, rule, 3, "cleared", 3, "{}"};  // no such alarm
-  told.clear();
-  ASSERT_TRUE(rules.WriteAlarms(writes).ok());
-  ASSERT_TRUE(writes[0].status.ok());
-  ASSERT_TRUE(writes[1].status.ok());
-  EXPECT_EQ(writes[2].status.code(), Code::kNotFound);
-  EXPECT_GT(writes[0].alarm.id, existing->id);
-  EXPECT_EQ(writes[0].outbox[0].alarm_id, writes[0].alarm.id);
-  EXPECT_GT(writes[0].outbox[0].id, 0);
-  EXPECT_GT(writes[1].outbox[0].id, writes[0].outbox[0].id);
-  EXPECT_EQ(rules.GetAlarm(writes[0].alarm.id)->doc, R"({"n":1})");
-  EXPECT_EQ(rules.GetAlarm(existing->id)->state, "cleared");
-  EXPECT_EQ(told, (std::vector<RuleStoreChange::Kind>{RuleStoreChange::Kind::kAlarmCreated,
-                                                      RuleStoreChange::Kind::kAlarmUpdated}));
 }
 
 }  // namespace

@@ -1,0 +1,18 @@
+// DecoderStore on PostgreSQL 15 (issue 19): decoders, their versions and attachments and re-decode
+// jobs in migration 4's tables (schema_rules.cc); re-decode paging and results on the SeriesStore's
+// raw_messages (migration 1). Not wired into the server yet.
+#pragma once
+
+#include <memory>
+
+#include "store/decoder_store.h"
+
+namespace bysans {
+namespace pg {
+class Pool;
+}
+
+// `pool` must outlive the store; the schema must be migrated (pg::ApplyMigrations).
+std::unique_ptr<DecoderStore> NewPostgresDecoderStore(pg::Pool& pool);
+
+}  // namespace bysans
