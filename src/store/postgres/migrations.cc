@@ -70,6 +70,7 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       Lwm2mSchema(),
       TargetsSchema(),  // 11
       DeviceErasuresSchema(),
+      SubjectErasuresSchema(),
   };
   return kList;
 }

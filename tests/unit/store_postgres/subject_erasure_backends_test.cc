@@ -1,4 +1,5 @@
-// SubjectErasureStore on SQLite (store/subject_erasure_store.h, migration 24): the jobs, and the
+// SubjectErasureStore on both backends (store/subject_erasure_store.h; SQLite migration 24,
+// PostgreSQL migration 13), through the whole Store (store_backend_fixture.h): the jobs, and the
 // erasure of one device's downlinks, alarms and share-log copies in a time range and of its own
 // contacts (dry run counts only; other devices and times are kept; share-log positions stay).
 #include <gtest/gtest.h>
@@ -8,17 +9,18 @@
 #include "store/rule_store.h"
 #include "store/subject_erasure_store.h"
 #include "store/target_store.h"
-#include "unit/store/temp_store.h"
+#include "unit/store_postgres/store_backend_fixture.h"
 
 namespace bysans {
 namespace {
 
-using testing::StoreTest;
+using testing::StoreBackendTest;
 
-class SubjectErasureStoreTest : public StoreTest {
+class SubjectErasureStoreTest : public StoreBackendTest {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
+    StoreBackendTest::SetUp();
+    if (HasFatalFailure()) return;
     auto org = store_->CreateOrganization(Organization{0, "Kommune", 1});
     ASSERT_TRUE(org.ok());
     auto app = store_->CreateApplication(Application{0, org->id, "Ældrepleje", "", 1});
@@ -62,7 +64,7 @@ class SubjectErasureStoreTest : public StoreTest {
   DataTarget target_;
 };
 
-TEST_F(SubjectErasureStoreTest, DownlinksAndAlarmsInTheRangeOfTheDeviceOnly) {
+TEST_P(SubjectErasureStoreTest, DownlinksAndAlarmsInTheRangeOfTheDeviceOnly) {
   for (auto [dev, at] : {std::pair{subject_, 1000}, {subject_, 5000}, {other_, 1000}}) {
     Downlink d;
     d.device_id = dev;
@@ -90,7 +92,7 @@ TEST_F(SubjectErasureStoreTest, DownlinksAndAlarmsInTheRangeOfTheDeviceOnly) {
   EXPECT_EQ(store_->rules().ListAlarms(f, Page{100, 0})->items.size(), 1u);
 }
 
-TEST_F(SubjectErasureStoreTest, ShareCopiesBecomeTombstonesAndDeadLettersGo) {
+TEST_P(SubjectErasureStoreTest, ShareCopiesBecomeTombstonesAndDeadLettersGo) {
   for (int i = 0; i < 4; ++i) {
     Commit(subject_, 1000 + i);
     Commit(other_, 1000 + i);
@@ -127,7 +129,7 @@ TEST_F(SubjectErasureStoreTest, ShareCopiesBecomeTombstonesAndDeadLettersGo) {
   EXPECT_EQ(store_->targets().ListDeadLetters(target_.id, Page{100, 0})->items.size(), 0u);
 }
 
-TEST_F(SubjectErasureStoreTest, TheDevicesOwnContactsGoItsApplicationsStay) {
+TEST_P(SubjectErasureStoreTest, TheDevicesOwnContactsGoItsApplicationsStay) {
   ContactStore& c = store_->contacts();
   const std::vector<Contact> kin = {{"Datter", "", "+4520000017", "pårørende"},
                                     {"Nabo", "nabo@example.dk", "", ""}};
@@ -150,7 +152,7 @@ TEST_F(SubjectErasureStoreTest, TheDevicesOwnContactsGoItsApplicationsStay) {
   EXPECT_EQ(*se().EraseDeviceContacts(subject_, false), 0) << "nothing left the second time";
 }
 
-TEST_F(SubjectErasureStoreTest, JobsPersistAcrossAReopen) {
+TEST_P(SubjectErasureStoreTest, JobsPersistAcrossAReopen) {
   SubjectErasureJob j;
   j.org_id = org_;
   j.request_json = R"({"tag":"x"})";
@@ -175,6 +177,8 @@ TEST_F(SubjectErasureStoreTest, JobsPersistAcrossAReopen) {
   EXPECT_TRUE(se().ListSubjectErasures(org_ + 1)->empty());
   EXPECT_EQ(se().GetSubjectErasure(got.id + 1).status().code(), Code::kNotFound);
 }
+
+BYSANS_STORE_ON_BOTH_BACKENDS(SubjectErasureStoreTest);
 
 }  // namespace
 }  // namespace bysans
