@@ -132,7 +132,7 @@ int Redecode(const bysans::Config& config, int64_t decoder_id, const std::string
     }
     *out = *t;
   }
-  auto store = bysans::OpenStoreForDataDir(config.data_dir);
+  auto store = bysans::OpenConfiguredStore(config);
   if (!store.ok()) {
     std::fprintf(stderr, "bysans: %s\n", store.status().message().c_str());
     return kExitBadSetting;
@@ -159,9 +159,22 @@ int Redecode(const bysans::Config& config, int64_t decoder_id, const std::string
   return 0;
 }
 
+// export, backup and restore read and write the embedded SQLite database's files; with
+// PostgreSQL as the store (store.url) they are refused with what to use instead.
+bool RefusedOnPostgres(const bysans::Config& config, const char* command) {
+  if (config.store_url.empty()) return false;
+  std::fprintf(stderr,
+               "bysans: %s works on the embedded SQLite store only; with store.url (PostgreSQL) "
+               "back up and restore the database with PostgreSQL's own tools (pg_dump, "
+               "pg_basebackup; docs/SCALE.md) and keep data_dir/secret.key with them\n",
+               command);
+  return true;
+}
+
 // `bysans export`: one organisation into an archive (archive/README.md), from a copy of the
 // database taken in one read transaction, so it works beside a running server.
 int Export(const bysans::Config& config, int64_t org_id, const std::string& out) {
+  if (RefusedOnPostgres(config, "export")) return kExitBadSetting;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   bysans::SystemClock clock;
@@ -202,7 +215,7 @@ int Import(const bysans::Config& config, const std::string& in, const std::strin
     std::fprintf(stderr, "bysans: import: %s\n", lock.status().message().c_str());
     return 1;
   }
-  auto store = bysans::OpenStoreForDataDir(config.data_dir);
+  auto store = bysans::OpenConfiguredStore(config);
   if (!store.ok()) {
     std::fprintf(stderr, "bysans: %s\n", store.status().message().c_str());
     return kExitBadSetting;
@@ -246,6 +259,7 @@ void PrintReport(const char* verb, const std::string& dir, const bysans::backup:
 
 // `bysans backup --out DIR`: a consistent copy of the data directory, also of a running server.
 int Backup(const bysans::Config& config, const std::string& out) {
+  if (RefusedOnPostgres(config, "backup")) return kExitBadSetting;
   bysans::SystemClock clock;
   bysans::backup::BackupOptions opts{config.data_dir, out, BYSANS_VERSION, clock.NowMs()};
   auto r = bysans::backup::Backup(opts);
@@ -259,6 +273,7 @@ int Backup(const bysans::Config& config, const std::string& out) {
 
 // `bysans restore --from DIR`: verifies a backup, then puts it into an empty data directory.
 int Restore(const bysans::Config& config, const std::string& from) {
+  if (RefusedOnPostgres(config, "restore")) return kExitBadSetting;
   auto r = bysans::backup::Restore(from, config.data_dir);
   if (!r.ok()) {
     std::fprintf(stderr, "bysans: restore: %s\n", r.status().message().c_str());
@@ -397,7 +412,7 @@ int main(int argc,
     }
     password = ReadNewPassword();
     bysans::Config config = LoadOrExit(admin_common, {});
-    auto store = bysans::OpenStoreForDataDir(config.data_dir);
+    auto store = bysans::OpenConfiguredStore(config);
     if (!store.ok()) {
       std::fprintf(stderr, "bysans: %s\n", store.status().message().c_str());
       return kExitBadSetting;

@@ -158,16 +158,14 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        }},
       {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
-      // The store: empty = the embedded SQLite database in data_dir. PostgreSQL (issue 19) is
-      // refused until every store interface exists on it (src/store/postgres/README.md).
+      // The store: empty = the embedded SQLite database in data_dir, or a PostgreSQL URL.
       {"store.url",
-       [](Config&, const std::string& v) {
-         if (v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0)
-           return FailedPrecondition(
-               "PostgreSQL as the store is under construction (issue 19): not every store "
-               "interface exists on PostgreSQL yet; leave store.url empty to use the embedded "
-               "SQLite database in data_dir");
-         if (!v.empty()) return InvalidArgument("must be empty (the SQLite database in data_dir)");
+       [](Config& c, const std::string& v) {
+         if (!v.empty() && v.rfind("postgresql://", 0) != 0 && v.rfind("postgres://", 0) != 0)
+           return InvalidArgument(
+               "must be empty (the SQLite database in data_dir) or a PostgreSQL URL "
+               "(postgresql://user@host:port/database)");
+         c.store_url = v;
          return Status::Ok();
        }},
       {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},

@@ -78,6 +78,10 @@ struct Config {
   // Under load, commits of MQTT messages start at most this often (store/sqlite/sqlite_store.h
   // group_commit_interval_us): more messages share one fdatasync, for up to this much latency.
   int store_commit_interval_ms = 5;
+  // The store: empty = the embedded SQLite database in data_dir; postgresql://… = PostgreSQL 15
+  // (issue 19; src/store/postgres/README.md, docs/SCALE.md). Holds the password when the URL
+  // does: never logged (RedactedUrl).
+  std::string store_url;
 
   // Payload decoders (decode/, pipeline/): decode workers shared fairly by organisations; the
   // cap on an organisation's decoderTimeoutMs that only a global admin may exceed; the longest

@@ -43,6 +43,8 @@
 #include "sim/demo.h"
 #include "sim/simulator.h"
 #include "store/coap_credential_store.h"
+#include "store/postgres/postgres_store.h"
+#include "store/postgres/sql_text.h"
 #include "store/rule_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -102,14 +104,23 @@ Status PrepareDataDir(const std::string& data_dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
-                                                   int commit_interval_ms) {
-  BYSANS_RETURN_IF_ERROR(PrepareDataDir(data_dir));
-  static SystemClock clock;  // process-lifetime clock for CLI use
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const Config& c) {
+  BYSANS_RETURN_IF_ERROR(PrepareDataDir(c.data_dir));
+  static SystemClock clock;  // process-lifetime clock
+  const int64_t commit_interval_us = int64_t{c.store_commit_interval_ms} * 1000;
+  if (!c.store_url.empty()) {
+    PostgresStoreOptions opts;
+    opts.url = c.store_url;
+    opts.clock = &clock;
+    opts.group_commit_interval_us = commit_interval_us;
+    spdlog::info("store: PostgreSQL at {}", pg::RedactedUrl(c.store_url));
+    return OpenPostgresStore(opts, (fs::path(c.data_dir) / "secret.key").string());
+  }
   SqliteOptions opts;
-  opts.path = (fs::path(data_dir) / "bysans.db").string();
+  opts.path = (fs::path(c.data_dir) / "bysans.db").string();
   opts.clock = &clock;
-  opts.group_commit_interval_us = int64_t{commit_interval_ms} * 1000;
+  opts.group_commit_interval_us = commit_interval_us;
+  spdlog::info("store: SQLite at {}", opts.path);
   return OpenSqliteStore(opts);
 }
 
@@ -162,7 +173,7 @@ Status App::Start() {
   BYSANS_RETURN_IF_ERROR(PrepareDataDir(c.data_dir));
   BYSANS_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(c.data_dir, "serve"));
   m.data_dir_lock.emplace(std::move(lock));
-  BYSANS_ASSIGN_OR_RETURN(m.store, OpenStoreForDataDir(c.data_dir, c.store_commit_interval_ms));
+  BYSANS_ASSIGN_OR_RETURN(m.store, OpenConfiguredStore(c));
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 
   BYSANS_ASSIGN_OR_RETURN(Id admin_id, EnsureFirstAdmin(*m.store, m.random, m.clock, c));

@@ -31,11 +31,11 @@ class App {
   std::unique_ptr<Impl> impl_;
 };
 
-// Opens the store of a data directory (for CLI subcommands that do not serve).
+// Opens the store the configuration names (for `serve` and the CLI subcommands that do not
+// serve): the SQLite database in data_dir, or PostgreSQL when store.url is set (its SecretBox key
+// is still data_dir/secret.key: every node of one database needs the same file, docs/SCALE.md).
+// Creates the data directory if needed.
 class Store;
-// `commit_interval_ms`: SqliteOptions::group_commit_interval_us in ms (setting
-// store.commit_interval_ms).
-Result<std::unique_ptr<Store>> OpenStoreForDataDir(const std::string& data_dir,
-                                                   int commit_interval_ms = 5);
+Result<std::unique_ptr<Store>> OpenConfiguredStore(const Config& config);
 
 }  // namespace bysans

@@ -24,6 +24,9 @@ class BackendServerTest : public ServerTest, public ::testing::WithParamInterfac
       server_env_.push_back("BYSANS_STORE_URL=" + url);
     }
     ServerTest::SetUp();
+    if (postgres() && server_) {
+      ASSERT_NE(server_->log().find("store: PostgreSQL at"), std::string::npos) << server_->log();
+    }
   }
 };
 

@@ -1,19 +1,22 @@
-// HTTP ingest against the real server and a real SQLite file: round trip,
-// aggregation, CSV, and every bad-input case named by the foundation issue.
+// HTTP ingest against the real server on each store (a real SQLite file; a real PostgreSQL 15):
+// round trip, aggregation, CSV, and every bad-input case named by the foundation issue.
 #include <gtest/gtest.h>
 
-#include "fixture.h"
+#include "backend_fixture.h"
 
 namespace bysans::testing {
 namespace {
 
-class IngestTest : public ServerTest {};
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+class IngestTest : public BackendServerTest {};
+BYSANS_ON_BOTH_STORES(IngestTest);
 
 std::string Readings(int64_t device_id, const std::string& query = {}) {
   return "/api/v1/devices/" + std::to_string(device_id) + "/readings" + query;
 }
 
-TEST_F(IngestTest, RoundTripRawAggregatedAndCsv) {
+TEST_P(IngestTest, RoundTripRawAggregatedAndCsv) {
   DeviceHandle d = CreateHttpDevice("Aarhus");
   // Three readings an hour apart, explicit timestamps.
   const char* times[] = {"2026-11-20T10:15:00Z", "2026-11-20T10:45:00Z", "2026-11-20T11:15:00Z"};
@@ -65,7 +68,7 @@ TEST_F(IngestTest, RoundTripRawAggregatedAndCsv) {
   EXPECT_EQ(messages.Json()["items"].size(), 3u) << messages.body;
 }
 
-TEST_F(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {
+TEST_P(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {
   DeviceHandle d = CreateHttpDevice("Odense");
   std::string senml =
       R"([{"bn":"room1/","bt":1.7634e9,"n":"temperature","u":"Cel","v":21.5},{"n":"humidity","u":"%RH","v":40}])";
@@ -78,7 +81,7 @@ TEST_F(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {
 
 // SenML CBOR (RFC 8428 §6) on the same endpoint: read like SenML JSON, the CBOR bytes kept as
 // the message; a truncated document is a 400 naming the byte offset, and nothing is stored.
-TEST_F(IngestTest, SenmlCborIsAcceptedOnTheSameEndpoint) {
+TEST_P(IngestTest, SenmlCborIsAcceptedOnTheSameEndpoint) {
   DeviceHandle d = CreateHttpDevice("Aalborg");
   // [{bn: "room1/", n: "temperature", u: "Cel", v: 21.5}] with the integer labels.
   const std::string cbor(
@@ -102,7 +105,7 @@ TEST_F(IngestTest, SenmlCborIsAcceptedOnTheSameEndpoint) {
   EXPECT_EQ(one.Json()["items"][0]["contentType"], "application/senml+cbor");
 }
 
-TEST_F(IngestTest, BadInputIsRefusedClearlyAndNothingIsStored) {
+TEST_P(IngestTest, BadInputIsRefusedClearlyAndNothingIsStored) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   auto malformed = Ingest(d.ingest_key, R"({"co2": 600,)");
   EXPECT_EQ(malformed.status, 400);
@@ -132,7 +135,7 @@ TEST_F(IngestTest, BadInputIsRefusedClearlyAndNothingIsStored) {
   EXPECT_EQ(one.Json()["items"].size(), 1u) << one.body;
 }
 
-TEST_F(IngestTest, SystemEndpointsAnswer) {
+TEST_P(IngestTest, SystemEndpointsAnswer) {
   HttpClient anon(server_->url());
   EXPECT_EQ(anon.Get("/healthz").status, 200);
   auto metrics = anon.Get("/metrics");
