@@ -38,6 +38,31 @@ TEST(Cli, VersionPrints) {
   EXPECT_NE(out.find("bysans "), std::string::npos) << out;
 }
 
+// export, backup and restore copy SQLite's files: with PostgreSQL as the store they are refused
+// with what to use instead, before touching anything, and without repeating the URL's password.
+TEST(Cli, ExportBackupAndRestoreRefuseAPostgresStore) {
+  char tmpl[] = "/tmp/bysans-cli-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::vector<std::string> env = {
+      "BYSANS_STORE_URL=postgresql://bysans:s3cret@127.0.0.1:1/bysans"};
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"backup", "--out", dir + "/backup"},
+        std::vector<std::string>{"export", "--org", "1", "--out", dir + "/org.zip"},
+        std::vector<std::string>{"restore", "--from", dir + "/backup"}}) {
+    const std::string command = args.front();
+    args.insert(args.end(), {"--data-dir", dir + "/data"});
+    auto [code, out] = RunBinary(args, env);
+    EXPECT_EQ(code, 2) << command << ": " << out;
+    EXPECT_NE(out.find(command + " works on the embedded SQLite store only"), std::string::npos)
+        << out;
+    EXPECT_NE(out.find("pg_dump"), std::string::npos) << out;
+    EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/backup"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/org.zip"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, CreateUserThenLogin) {
   char tmpl[] = "/tmp/bysans-cli-XXXXXX";
   std::string dir = mkdtemp(tmpl);
