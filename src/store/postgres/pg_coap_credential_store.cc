@@ -74,13 +74,8 @@ class PostgresCoapCredentialStore final : public CoapCredentialStore {
  private:
   template <typename Key, typename Missing>
   Result<CoapCredential> Find(const char* where, const Key& key, Missing missing) {
-    return pool_.Run<Result<CoapCredential>>(
-        "read CoAP credential", [&](pqxx::connection& conn) -> Result<CoapCredential> {
-          pqxx::nontransaction n(conn);
-          pqxx::result r = n.exec_params(std::string(kSelect) + where, key);
-          if (r.empty()) return missing();
-          return FromRow(r[0]);
-        });
+    return pool_.ReadOne<CoapCredential>("read CoAP credential", std::string(kSelect) + where,
+                                         FromRow, missing, key);
   }
 
   Pool& pool_;

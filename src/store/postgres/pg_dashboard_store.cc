@@ -71,13 +71,9 @@ class PostgresDashboardStore final : public DashboardStore {
   }
 
   Result<Dashboard> GetDashboard(Id id) override {
-    return pool_.Run<Result<Dashboard>>(
-        "read dashboard", [&](pqxx::connection& c) -> Result<Dashboard> {
-          pqxx::nontransaction n(c);
-          pqxx::result r = n.exec_params(std::string(kSelect) + "WHERE id = $1", id);
-          if (r.empty()) return NoDashboard(id);
-          return DashboardFromRow(r[0]);
-        });
+    return pool_.ReadOne<Dashboard>(
+        "read dashboard", std::string(kSelect) + "WHERE id = $1", DashboardFromRow,
+        [&] { return NoDashboard(id); }, id);
   }
 
   Result<std::vector<Dashboard>> ListDashboards(Id org_id, Role role) override {

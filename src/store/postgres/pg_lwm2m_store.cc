@@ -215,13 +215,8 @@ class PostgresLwm2mStore final : public Lwm2mStore {
  private:
   template <typename Key, typename Missing>
   Result<Lwm2mRegistration> OneRegistration(const char* where, const Key& key, Missing missing) {
-    return pool_.Run<Result<Lwm2mRegistration>>(
-        "read LwM2M registration", [&](pqxx::connection& c) -> Result<Lwm2mRegistration> {
-          pqxx::nontransaction n(c);
-          pqxx::result r = n.exec_params(std::string(kSelectReg) + where, key);
-          if (r.empty()) return missing();
-          return RegFromRow(r[0]);
-        });
+    return pool_.ReadOne<Lwm2mRegistration>(
+        "read LwM2M registration", std::string(kSelectReg) + where, RegFromRow, missing, key);
   }
 
   template <typename... Args>

@@ -96,14 +96,10 @@ class PostgresSubjectErasureStore final : public SubjectErasureStore {
   }
 
   Result<SubjectErasureJob> GetSubjectErasure(Id id) override {
-    using Out = Result<SubjectErasureJob>;
-    return pool_.Run<Out>("read subject erasure", [&](pqxx::connection& c) -> Out {
-      pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_params(
-          std::string("SELECT ") + kJobCols + " FROM subject_erasures WHERE id = $1", id);
-      if (r.empty()) return NotFound("no subject erasure with id " + std::to_string(id));
-      return JobFrom(r[0]);
-    });
+    return pool_.ReadOne<SubjectErasureJob>(
+        "read subject erasure",
+        std::string("SELECT ") + kJobCols + " FROM subject_erasures WHERE id = $1", JobFrom,
+        [&] { return NotFound("no subject erasure with id " + std::to_string(id)); }, id);
   }
 
   Result<std::vector<SubjectErasureJob>> ListSubjectErasures(Id org_id) override {

@@ -58,6 +58,19 @@ class Pool {
     });
   }
 
+  // The first row of `sql` (with `args` as $1, $2, …) as row_fn(row) makes it, or missing() (a
+  // Status) when there is none: the read of one object by its key.
+  template <typename T, typename RowFn, typename Missing, typename... Args>
+  Result<T> ReadOne(std::string_view what, const std::string& sql, RowFn row_fn, Missing missing,
+                    const Args&... args) {
+    return Run<Result<T>>(what, [&](pqxx::connection& c) -> Result<T> {
+      pqxx::nontransaction n(c);
+      pqxx::result r = n.exec_params(sql, args...);
+      if (r.empty()) return missing();
+      return row_fn(r[0]);
+    });
+  }
+
   const std::string& url() const { return url_; }
 
  private:
