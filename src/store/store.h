@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "model/model.h"
 #include "model/retention.h"
+#include "store/lease_store.h"
 
 namespace bysans {
 
@@ -352,6 +353,9 @@ class Store : public MetaStore, public SeriesStore {
   virtual Lwm2mStore& lwm2m() = 0;                      // store/lwm2m_store.h
   // store/subject_erasure_store.h
   virtual SubjectErasureStore& subject_erasures() = 0;
+  // Which node does the work that must run once among nodes sharing the database
+  // (store/lease_store.h).
+  virtual LeaseStore& leases() = 0;
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

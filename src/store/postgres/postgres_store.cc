@@ -14,6 +14,7 @@
 #include "store/postgres/pg_dashboard_store.h"
 #include "store/postgres/pg_decoder_store.h"
 #include "store/postgres/pg_gateway_store.h"
+#include "store/postgres/pg_lease_store.h"
 #include "store/postgres/pg_lwm2m_store.h"
 #include "store/postgres/pg_meta_store.h"
 #include "store/postgres/pg_mqtt_store.h"
@@ -49,6 +50,7 @@ class PostgresStore final : public Store {
         coap_credentials_(pg::NewPostgresCoapCredentialStore(*pool_)),
         lwm2m_(pg::NewPostgresLwm2mStore(*pool_)),
         subject_erasures_(pg::NewPostgresSubjectErasureStore(*pool_, *o.clock)),
+        leases_(pg::NewPostgresLeaseStore(*pool_)),
         eraser_(std::make_unique<pg::DeviceEraser>(*pool_, *series_)) {
     eraser_->Start();
   }
@@ -256,6 +258,7 @@ class PostgresStore final : public Store {
   CoapCredentialStore& coap_credentials() override { return *coap_credentials_; }
   Lwm2mStore& lwm2m() override { return *lwm2m_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
+  LeaseStore& leases() override { return *leases_; }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -275,6 +278,7 @@ class PostgresStore final : public Store {
   std::unique_ptr<CoapCredentialStore> coap_credentials_;
   std::unique_ptr<Lwm2mStore> lwm2m_;
   std::unique_ptr<SubjectErasureStore> subject_erasures_;
+  std::unique_ptr<LeaseStore> leases_;
   std::unique_ptr<pg::DeviceEraser> eraser_;
 };
 

@@ -1,7 +1,6 @@
 // The schema of each area of the PostgreSQL store, one migration each (migrations.cc lists them
-// in order). Until PostgreSQL is selectable in the server (config.cc refuses it), no database
-// outside the tests has migrations 3 and later, so they may still change in place; from then on
-// changes go into new migrations at the end of the list.
+// in order). Databases with these migrations exist: a change is a new migration at the end of the
+// list, never an edit of an applied one.
 #pragma once
 
 namespace bysans::pg {
@@ -20,5 +19,6 @@ const char* Lwm2mSchema();            // 10: registrations, operations, observat
 const char* TargetsSchema();          // 11: data targets, share log, dead letters, deliveries
 const char* DeviceErasuresSchema();   // 12: deleted devices' data to erase (device_eraser.h)
 const char* SubjectErasuresSchema();  // 13: "erase a data subject" jobs
+const char* LeasesSchema();           // 14: which node does what (pg_lease_store.cc)
 
 }  // namespace bysans::pg

@@ -60,6 +60,7 @@ Status SqliteStore::Init() {
   contacts_ = NewSqliteContactStore(pool_);
   coap_credentials_ = NewSqliteCoapCredentialStore(pool_);
   lwm2m_ = NewSqliteLwm2mStore(pool_);
+  leases_ = std::make_unique<InProcessLeases>(*opts_.clock);
   subject_erasures_ = NewSqliteSubjectErasureStore(pool_, *opts_.clock, [this] {
     BYSANS_RETURN_IF_ERROR(ScrubFreePages());
     return ScrubWal();

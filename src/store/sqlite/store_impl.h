@@ -27,6 +27,7 @@
 #include "store/dashboard_store.h"
 #include "store/decoder_store.h"
 #include "store/gateway_store.h"
+#include "store/in_process_leases.h"
 #include "store/lwm2m_store.h"
 #include "store/mqtt_store.h"
 #include "store/open_data_store.h"
@@ -331,6 +332,8 @@ class SqliteStore final : public Store {
   CoapCredentialStore& coap_credentials() override { return *coap_credentials_; }
   Lwm2mStore& lwm2m() override { return *lwm2m_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
+  // One process opens a SQLite database: its leases are decided in the process.
+  LeaseStore& leases() override { return *leases_; }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -439,6 +442,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<TargetStore> targets_;                   // targets.cc
   // subject_erasure.cc
   std::unique_ptr<SubjectErasureStore> subject_erasures_;
+  std::unique_ptr<InProcessLeases> leases_;
   std::unique_ptr<Db> writer_db_;
   CommitPoints commit_points_;  // the writer thread's, reused by every CommitGroup
 
