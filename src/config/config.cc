@@ -143,6 +143,17 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        }},
       {"mqtt.bind_address", Text(&Config::mqtt_bind_address)},
+      {"node.id",
+       [](Config& c, const std::string& v) {
+         const bool plain = std::all_of(v.begin(), v.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' ||
+                  ch == '.';
+         });
+         if (v.empty() || v.size() > 64 || !plain)
+           return InvalidArgument("must be 1-64 letters, digits, '.', '_' or '-'");
+         c.node_id = v;
+         return Status::Ok();
+       }},
       {"coap.enabled", Bool(&Config::coap_enabled)},
       {"coap.bind", Text(&Config::coap_bind)},
       {"coap.udp_port", IntIn(&Config::coap_udp_port, 0, 65535)},

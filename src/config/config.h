@@ -55,6 +55,10 @@ struct Config {
   std::string mqtt_shared_group;
   std::string mqtt_bind_address = "127.0.0.1";  // supervised broker's listener
 
+  // Several nodes on one PostgreSQL (issue 19, server/node_coordinator.h): this node's name among
+  // them, unique per node. Empty = the machine's host name.
+  std::string node_id;
+
   // CoAP ingest for NB-IoT devices (src/coap/README.md): off unless enabled, loopback by default
   // like the other listeners; port 0 = any free port (written to <data_dir>/coap.url).
   bool coap_enabled = false;

@@ -781,6 +781,7 @@ Status MqttService::Start() {
     io.max_inflight = o.max_inflight;
     io.max_packet_size = o.max_payload * 2 + 4096;
     io.outbound = o.outbound;
+    io.may_run = o.integrations_may_run;
     m.integrations = std::make_unique<IntegrationManager>(
         m.store.mqtt(), m.metrics, m.clock, m.random, io,
         [&m](const MqttIntegration& via, IncomingMessage msg, AckHandle ack) {

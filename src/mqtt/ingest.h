@@ -45,7 +45,9 @@ struct ServiceOptions {
   size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)
   bool subscribe_chirpstack = true;  // application/+/device/+/event/+
   bool run_integrations = true;      // per-organisation/application third-party brokers
-  OutboundPolicy outbound;           // what the integrations may reach (core/outbound_policy.h)
+  // Several nodes: whether this node runs the integrations now (IntegrationOptions::may_run).
+  std::function<bool()> integrations_may_run;
+  OutboundPolicy outbound;  // what the integrations may reach (core/outbound_policy.h)
   // More users of the supervised broker, asked at every reload of its files (credentials
   // generation): SensorThings over MQTT (server/sta_mqtt.h). An error keeps the files as they are.
   std::function<Result<std::vector<BrokerUser>>()> extra_users;

@@ -81,13 +81,16 @@ void IntegrationManager::SetState(Id id, std::string status, std::string error) 
 
 void IntegrationManager::Watch() {
   int64_t seen = -1;
+  bool seen_active = false;
   std::unique_lock lock(watch_mu_);
   while (!stop_) {
     int64_t gen = store_.integrations_generation();
-    if (gen != seen) {
+    const bool active = !opts_.may_run || opts_.may_run();
+    if (gen != seen || active != seen_active) {
       lock.unlock();
-      Reconcile();
+      Reconcile(active);
       seen = gen;
+      seen_active = active;
       lock.lock();
       continue;
     }
@@ -172,12 +175,13 @@ std::unique_ptr<IntegrationManager::Running> IntegrationManager::Launch(const Mq
   return r;
 }
 
-void IntegrationManager::Reconcile() {
+void IntegrationManager::Reconcile(bool active) {
   auto list = store_.ListIntegrations("", 0, 0);
   if (!list.ok()) {
     spdlog::error("mqtt integrations: cannot list: {}", list.status().message());
     return;
   }
+  if (!active) list->clear();  // another node runs them: stop ours
   std::map<Id, std::pair<MqttIntegration, Secrets>> wanted;
   for (MqttIntegration& i : *list) {
     if (!i.enabled) {

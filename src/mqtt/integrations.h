@@ -33,6 +33,11 @@ struct IntegrationOptions {
   int reconnect_min_ms = 200;
   int reconnect_max_ms = 30000;
   OutboundPolicy outbound;  // the brokers are user-configured: only what it admits is reached
+  // Several nodes (issue 19): an integration's fixed client id may be connected by one node only
+  // (a broker drops the older of two sessions with one id). The clients run while this says so
+  // (the node holding the "mqtt-integrations" role) and are stopped when it stops saying so.
+  // Unset: always.
+  std::function<bool()> may_run;
 };
 
 class IntegrationManager {
@@ -64,7 +69,7 @@ class IntegrationManager {
     std::string client_key;  // PEM private key of MqttIntegration::client_cert
     bool operator==(const Secrets&) const = default;
   };
-  void Reconcile();
+  void Reconcile(bool active);  // active = false: stop every client (may_run)
   void Watch();
   std::unique_ptr<Running> Launch(const MqttIntegration& cfg, Secrets secrets);
   void SetState(Id id, std::string status, std::string error);

@@ -33,7 +33,8 @@ struct Pipeline::Impl {
   std::shared_ptr<QualityChecker> quality;
   std::vector<CommitListener> listeners;
   std::vector<SharedCommitListener> shared_listeners;
-  std::function<bool(Id)> shares;  // SetShareFilter
+  std::function<bool(Id)> shares;                       // SetShareFilter
+  std::function<int(const Device&)> feed_partition_of;  // SetRuleFeed
 
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;
@@ -171,6 +172,10 @@ struct Pipeline::Impl {
                                  ? batch->messages.front().payload
                                  : std::string();
     }
+    if (feed_partition_of) {  // also without readings: the device was seen (silence rules)
+      batch->feed_partition = feed_partition_of(*u->device);
+      if (batch->feed_partition >= 0) batch->feed_device = u->device;
+    }
     {
       std::lock_guard lock(commits_mu);
       ++commits_pending;
@@ -200,6 +205,10 @@ struct Pipeline::Impl {
 
 void Pipeline::SetShareFilter(std::function<bool(Id app_id)> shares) {
   impl_->shares = std::move(shares);
+}
+
+void Pipeline::SetRuleFeed(std::function<int(const Device& device)> partition_of) {
+  impl_->feed_partition_of = std::move(partition_of);
 }
 
 Pipeline::Pipeline(SeriesStore& store, Metrics& metrics, PipelineOptions options)

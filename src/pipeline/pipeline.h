@@ -115,6 +115,9 @@ class Pipeline {
   // Data targets (store/target_store.h): true for an application whose messages go to its share
   // log, committed with them. Called once per message on a pipeline thread: keep it cheap.
   void SetShareFilter(std::function<bool(Id app_id)> shares);
+  // Several nodes (store/rule_feed.h): the rule partition of a device whose readings go to the
+  // rule feed, committed with them (-1: none). Called once per message: keep it cheap.
+  void SetRuleFeed(std::function<int(const Device& device)> partition_of);
 
   // Takes the uplink through the pipeline and calls `done` exactly once: Ok
   // after the commit, kUnavailable when the pipeline is full (back-pressure),

@@ -10,6 +10,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -84,6 +86,15 @@ struct RulesService::Impl {
   std::condition_variable done_cv;
   std::thread thread;
 
+  // Several nodes (RulePartitions); rules thread only.
+  std::optional<RulePartitions> cluster;
+  uint64_t seen_generation = 0;
+  bool balanced = false;      // Rebalance ran once
+  std::set<int> owned;        // the partitions whose devices the engine holds
+  bool gateway_role = false;  // this node judges the gateway rules
+  bool feed_behind = false;   // the last read was full: read again without waiting
+  TimeMs feed_error_logged_ms = 0;
+
   // Rules thread only.
   std::unordered_map<Id, LoadedRule> rules;
   std::unordered_map<Id, KnownDevice> devices;
@@ -149,6 +160,37 @@ struct RulesService::Impl {
     rule_silences = std::move(rule);
   }
 
+  // Calls visit(device) for every stored device, page by page.
+  template <typename Visit>
+  Status ForEachDevice(const Visit& visit) {
+    Page page{10000, 0};
+    while (true) {
+      BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
+      for (auto& d : devs.items) visit(std::move(d));
+      page.offset += static_cast<int64_t>(devs.items.size());
+      if (devs.items.empty() || page.offset >= devs.total) return Status::Ok();
+    }
+  }
+
+  // Calls visit(alarm) for every alarm not cleared, page by page.
+  template <typename Visit>
+  Status ForEachOpenAlarm(const Visit& visit) {
+    AlarmFilter f;
+    f.states = {"active", "acknowledged"};
+    Page ap{10000, 0};
+    while (true) {
+      BYSANS_ASSIGN_OR_RETURN(auto alarms, store.rules().ListAlarms(f, ap));
+      for (const auto& a : alarms.items) visit(a);
+      ap.offset += static_cast<int64_t>(alarms.items.size());
+      if (alarms.items.empty() || ap.offset >= alarms.total) return Status::Ok();
+    }
+  }
+
+  void RestoreDeviceAlarm(const AlarmRecord& a) {
+    auto d = devices.find(a.device_id);
+    if (d != devices.end()) (void)engine.RestoreActive(a.rule_id, d->second.info, a.raised_ms);
+  }
+
   Status Load() {
     std::vector<AlarmEvent> ignored;
     BYSANS_ASSIGN_OR_RETURN(auto recs, store.rules().ListAllRules());
@@ -156,37 +198,122 @@ struct RulesService::Impl {
       Status s = LoadRule(r, &ignored);
       if (!s.ok()) spdlog::warn("rule {} not loaded: {}", r.id, s.message());
     }
-    Page page{10000, 0};
-    while (true) {
-      BYSANS_ASSIGN_OR_RETURN(auto devs, store.ListDevices(DeviceFilter{}, page));
-      for (auto& d : devs.items) {
-        DeviceInfo info = DeviceInfoOf(d);
-        engine.UpsertDevice(info, std::nullopt, &ignored);
-        const Id id = d.id;
-        devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
-      }
-      page.offset += static_cast<int64_t>(devs.items.size());
-      if (devs.items.empty() || page.offset >= devs.total) break;
-    }
-    AlarmFilter f;
-    f.states = {"active", "acknowledged"};
-    Page ap{10000, 0};
-    while (true) {
-      BYSANS_ASSIGN_OR_RETURN(auto alarms, store.rules().ListAlarms(f, ap));
-      for (const auto& a : alarms.items) {
-        if (!a.gateway_id.empty()) {
-          (void)gateway_engine.RestoreActive(a.rule_id, a.org_id, a.gateway_id, a.raised_ms);
-          continue;
-        }
-        auto d = devices.find(a.device_id);
-        if (d == devices.end()) continue;
-        (void)engine.RestoreActive(a.rule_id, d->second.info, a.raised_ms);
-      }
-      ap.offset += static_cast<int64_t>(alarms.items.size());
-      if (alarms.items.empty() || ap.offset >= alarms.total) break;
-    }
     ApplySilences();
-    return Status::Ok();
+    if (cluster) return Status::Ok();  // devices and alarms come with the partitions (Rebalance)
+    BYSANS_RETURN_IF_ERROR(ForEachDevice([&](Device d) {
+      DeviceInfo info = DeviceInfoOf(d);
+      engine.UpsertDevice(info, std::nullopt, &ignored);
+      const Id id = d.id;
+      devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
+    }));
+    return ForEachOpenAlarm([&](const AlarmRecord& a) {
+      if (a.gateway_id.empty()) {
+        RestoreDeviceAlarm(a);
+      } else {
+        (void)gateway_engine.RestoreActive(a.rule_id, a.org_id, a.gateway_id, a.raised_ms);
+      }
+    });
+  }
+
+  // Several nodes: when what this node holds changed, forget the devices of the partitions it
+  // lost and load those of the partitions it gained, with their open alarms and the time of
+  // their last reading. A store error leaves the gained partitions to the next call.
+  void Rebalance() {
+    const uint64_t generation = cluster->generation();
+    if (balanced && generation == seen_generation) return;
+    const std::vector<int> now = cluster->owned();
+    const std::set<int> now_set(now.begin(), now.end());
+    for (auto it = devices.begin(); it != devices.end();) {
+      if (now_set.count(cluster->partition_of(it->first)) == 0) {
+        engine.RemoveDevice(it->first);
+        it = devices.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::set<int> gained;
+    for (int p : now_set)
+      if (owned.count(p) == 0) gained.insert(p);
+    if (!gained.empty()) {
+      if (Status st = LoadPartitions(gained); !st.ok()) {
+        spdlog::warn("rules: partitions not taken over yet: {}", st.message());
+        std::set<int> kept;  // the gained ones are loaded again at the next call
+        for (int p : now_set)
+          if (owned.count(p)) kept.insert(p);
+        owned = std::move(kept);
+        return;  // seen_generation unchanged: the next call tries again
+      }
+    }
+    owned = now_set;
+    const bool gateway_now = cluster->gateway_rules();
+    if (gateway_now && !gateway_role) {
+      (void)ForEachOpenAlarm([&](const AlarmRecord& a) {
+        if (!a.gateway_id.empty())
+          (void)gateway_engine.RestoreActive(a.rule_id, a.org_id, a.gateway_id, a.raised_ms);
+      });
+    }
+    gateway_role = gateway_now;
+    seen_generation = generation;
+    balanced = true;
+  }
+
+  Status LoadPartitions(const std::set<int>& gained) {
+    std::vector<AlarmEvent> ignored;
+    std::vector<Device> loaded;
+    BYSANS_RETURN_IF_ERROR(ForEachDevice([&](Device d) {
+      if (gained.count(cluster->partition_of(d.id))) loaded.push_back(std::move(d));
+    }));
+    // The time of each device's newest reading, never before this node started nor after now.
+    std::unordered_map<Id, TimeMs> last_seen;
+    constexpr size_t kChunk = 1000;
+    for (size_t i = 0; i < loaded.size(); i += kChunk) {
+      std::vector<Id> ids;
+      for (size_t j = i; j < std::min(loaded.size(), i + kChunk); ++j) ids.push_back(loaded[j].id);
+      BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> latest, store.Latest(ids));
+      for (const Reading& r : latest) {
+        TimeMs& seen = last_seen[r.device_id];
+        seen = std::max(seen, r.ts);
+      }
+    }
+    const TimeMs now = clock.NowMs();
+    for (Device& d : loaded) {
+      DeviceInfo info = DeviceInfoOf(d);
+      auto seen = last_seen.find(d.id);
+      const TimeMs since = std::clamp(seen == last_seen.end() ? cluster->started_ms : seen->second,
+                                      std::min(cluster->started_ms, now), now);
+      engine.RemoveDevice(d.id);  // whatever this node knew of it before is stale
+      engine.UpsertDevice(info, since, &ignored);
+      const Id id = d.id;
+      devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
+    }
+    return ForEachOpenAlarm([&](const AlarmRecord& a) {
+      if (a.gateway_id.empty() && gained.count(cluster->partition_of(a.device_id)))
+        RestoreDeviceAlarm(a);
+    });
+  }
+
+  // Several nodes: the feed's entries of this node's partitions → the engine. Their ids go to
+  // `acks`, acknowledged once the events they caused are stored.
+  void ReadFeed(std::vector<AlarmEvent>* events, std::vector<int64_t>* acks) {
+    feed_behind = false;
+    if (owned.empty()) return;
+    constexpr int64_t kLimit = 2000;
+    const std::vector<int> parts(owned.begin(), owned.end());
+    auto entries = cluster->feed->ReadFeed(parts, kLimit);
+    if (!entries.ok()) {
+      const TimeMs now = clock.NowMs();
+      if (now - feed_error_logged_ms >= 10'000) {
+        spdlog::warn("rules: the rule feed could not be read: {}", entries.status().message());
+        feed_error_logged_ms = now;
+      }
+      return;
+    }
+    feed_behind = static_cast<int64_t>(entries->size()) == kLimit;
+    for (RuleFeedEntry& e : *entries) {
+      if (owned.count(e.partition) == 0 || !e.device) continue;
+      engine.OnReadings(Known(std::move(e.device)), e.readings, events);
+      acks->push_back(e.id);
+    }
   }
 
   json Context(const AlarmEvent& ev, const Alarm& a, Id alarm_id) {
@@ -498,6 +625,7 @@ struct RulesService::Impl {
       if (gateway_engine.rule_count() > 0) {
         wait = std::clamp<TimeMs>(next_gateway_eval_ms - clock.NowMs(), 1, wait);
       }
+      if (cluster) wait = feed_behind ? 0 : std::min(wait, cluster->poll_ms);
       cv.wait_for(lk, std::chrono::milliseconds(wait),
                   [&] { return stop || !queue.empty() || !changes.empty(); });
       if (stop) return;
@@ -512,14 +640,34 @@ struct RulesService::Impl {
       ch.swap(changes);
       lk.unlock();
       events.clear();
+      std::vector<int64_t> acks;
       for (const auto& c : ch) ApplyChange(c, &events);
       for (auto& b : batches) engine.OnReadings(Known(std::move(b.device)), *b.readings, &events);
+      if (cluster) {
+        Rebalance();
+        ReadFeed(&events, &acks);
+      }
       engine.OnTick(&events);
-      if (gateway_engine.rule_count() > 0 && clock.NowMs() >= next_gateway_eval_ms) {
+      if (gateway_engine.rule_count() > 0 && clock.NowMs() >= next_gateway_eval_ms &&
+          (!cluster || gateway_role)) {
         EvaluateGateways(&events);
         next_gateway_eval_ms = clock.NowMs() + opts.gateway_eval_ms;
       }
       if (!events.empty()) Handle(events);
+      // After the alarms are stored: a holder that dies before this line leaves the entries to
+      // the next holder, which restored the stored alarms (no alarm twice).
+      // Not when stopping: an alarm write may have given up then (WriteAlarmsRetrying), and its
+      // entries must stay for the next holder.
+      bool stopping = false;
+      {
+        std::lock_guard stop_lk(mu);
+        stopping = stop;
+      }
+      if (!acks.empty() && !stopping) {
+        if (Status st = cluster->feed->AcknowledgeFeed(acks); !st.ok())
+          spdlog::warn("rules: {} feed entries not acknowledged (evaluated again): {}", acks.size(),
+                       st.message());
+      }
       lk.lock();
       done += batches.size() + ch.size();
       done_cv.notify_all();
@@ -532,6 +680,10 @@ RulesService::RulesService(Store& store, const Clock& clock, RulesServiceOptions
     : impl_(std::make_unique<Impl>(store, clock, options, std::move(on_outbox))) {}
 
 RulesService::~RulesService() { Stop(); }
+
+void RulesService::SetPartitions(RulePartitions partitions) {
+  impl_->cluster = std::move(partitions);
+}
 
 Status RulesService::Start() {
   Impl* m = impl_.get();

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "model/model.h"
+#include "store/rule_feed.h"
 #include "store/rule_store.h"
 #include "store/store.h"
 
@@ -34,6 +35,22 @@ struct RulesServiceOptions {
   TimeMs gateway_eval_ms = 1000;
 };
 
+// Several nodes on one database (issue 19): the rules of a device are evaluated by the node that
+// holds its partition (server/node_coordinator.h), from the rule feed its readings were committed
+// with (store/rule_feed.h), not from this node's commits. When what the node holds changes, the
+// devices of the partitions it lost are forgotten, and those of the partitions it gained are
+// loaded with their open alarms (so none is raised twice) and their last reading's time (so a
+// silence rule goes on counting from the device's last message, not from the takeover).
+struct RulePartitions {
+  RuleFeed* feed = nullptr;                       // required
+  std::function<std::vector<int>()> owned;        // the partitions this node holds now
+  std::function<int(Id device_id)> partition_of;  // every node agrees
+  std::function<uint64_t()> generation;           // changes when what this node holds changes
+  std::function<bool()> gateway_rules;            // whether this node judges the gateway rules now
+  TimeMs poll_ms = 100;                           // how often the feed is read
+  TimeMs started_ms = 0;  // silence rules never count from before this node started
+};
+
 class RulesService {
  public:
   // `on_outbox` gets the outbox rows just committed (ids filled in), on the
@@ -43,6 +60,10 @@ class RulesService {
   ~RulesService();
   RulesService(const RulesService&) = delete;
   RulesService& operator=(const RulesService&) = delete;
+
+  // Before Start: evaluate only this node's partitions, from the rule feed (see RulePartitions);
+  // OnCommitted is then not used.
+  void SetPartitions(RulePartitions partitions);
 
   Status Start();
   void Stop();

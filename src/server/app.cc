@@ -36,6 +36,8 @@
 #include "server/coap_downlinks.h"
 #include "server/first_admin.h"
 #include "server/housekeeping.h"
+#include "server/node_coordinator.h"
+#include "server/node_wiring.h"
 #include "server/rule_contacts.h"
 #include "server/rule_downlinks.h"
 #include "server/sta_mqtt.h"
@@ -131,6 +133,7 @@ struct App::Impl {
   SystemRandom random;
   Metrics metrics;
   std::unique_ptr<Store> store;
+  std::unique_ptr<NodeCoordinator> node;  // which node does what (server/node_coordinator.h)
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<api::ApiContext> ctx;
@@ -174,6 +177,10 @@ Status App::Start() {
   BYSANS_ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(c.data_dir, "serve"));
   m.data_dir_lock.emplace(std::move(lock));
   BYSANS_ASSIGN_OR_RETURN(m.store, OpenConfiguredStore(c));
+  // Several nodes on one database share the work out by leases; alone, this node holds it all.
+  m.node =
+      std::make_unique<NodeCoordinator>(m.store->leases(), m.clock, NodeOptionsOf(c, m.random));
+  BYSANS_RETURN_IF_ERROR(m.node->Start());
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 
   BYSANS_ASSIGN_OR_RETURN(Id admin_id, EnsureFirstAdmin(*m.store, m.random, m.clock, c));
@@ -212,19 +219,29 @@ Status App::Start() {
   HousekeepingOptions housekeeping_opts;
   housekeeping_opts.audit_retention_days = c.audit_retention_days;
   housekeeping_opts.retention = RetentionDefaultsOf(c);
+  housekeeping_opts.may_run = [node = m.node.get()] { return node->Holds(kHousekeepingRole); };
   m.housekeeping = std::make_unique<Housekeeping>(*m.store, m.clock, housekeeping_opts, &m.metrics);
   m.rules = std::make_unique<rules::RulesService>(
       *m.store, m.clock, rules::RulesServiceOptions{},
       [o = m.outbox.get()](auto rows) { o->Submit(std::move(rows)); });
+  if (RuleFeed* feed = m.store->rule_feed()) {
+    // A device's readings are committed with its partition's feed entry; the node holding the
+    // partition evaluates them (rules/service.h RulePartitions).
+    m.rules->SetPartitions(RulePartitionsOf(*m.node, *feed, m.clock));
+    m.pipeline->SetRuleFeed(
+        [node = m.node.get()](const Device& d) { return node->PartitionOf(d.id); });
+  } else {
+    m.pipeline->AddSharedCommitListener([r = m.rules.get()](auto device, auto readings) {
+      r->OnCommitted(std::move(device), std::move(readings));
+    });
+  }
   BYSANS_RETURN_IF_ERROR(m.rules->Start());
   m.outbox->Start();
-  m.pipeline->AddSharedCommitListener([r = m.rules.get()](auto device, auto readings) {
-    r->OnCommitted(std::move(device), std::move(readings));
-  });
   // Data targets: messages of applications with targets are committed with a share-log record;
   // each commit wakes the application's delivery workers.
   share::ServiceOptions share_opts;
   share_opts.outbound = outbound;
+  share_opts.may_deliver = [node = m.node.get()] { return node->Holds(kDataTargetsRole); };
   m.targets = std::make_unique<share::TargetService>(*m.store, m.clock, m.metrics, share_opts);
   BYSANS_RETURN_IF_ERROR(m.targets->Start());
   m.pipeline->SetShareFilter([t = m.targets.get()](Id app_id) { return t->Shares(app_id); });
@@ -249,6 +266,7 @@ Status App::Start() {
     mo.bind_address = c.mqtt_bind_address;
     mo.client_id = c.mqtt_client_id;
     mo.shared_group = c.mqtt_shared_group;
+    mo.integrations_may_run = [node = m.node.get()] { return node->Holds(kMqttIntegrationsRole); };
     mo.outbound = outbound;
     // SensorThings over MQTT: its users join the supervised broker's (no mqtt.url).
     if (c.mqtt_url.empty()) {
@@ -404,6 +422,7 @@ void App::Stop() {
   if (m.outbox) m.outbox->Stop();
   if (m.targets) m.targets->Stop();  // after the pipeline: its listener wakes the workers
   m.housekeeping.reset();
+  if (m.node) m.node->Stop();  // gives its leases up: another node takes over at once
   if (m.store) m.store->Close();
   m.mqtt.reset();
   m.sta_mqtt.reset();  // after the pipeline: its commit listener

@@ -139,7 +139,11 @@ void Housekeeping::Loop() {
   cv_.wait_for(lk, std::chrono::milliseconds(opts_.first_run_delay_ms), [&] { return stop_; });
   while (!stop_) {
     lk.unlock();
-    if (Status st = RunOnce(); !st.ok()) spdlog::warn("housekeeping: {}", st.message());
+    if (opts_.may_run && !opts_.may_run()) {
+      spdlog::debug("housekeeping: another node holds the role this round");
+    } else if (Status st = RunOnce(); !st.ok()) {
+      spdlog::warn("housekeeping: {}", st.message());
+    }
     lk.lock();
     // A periodic task, not synchronisation: wakes early only to stop.
     cv_.wait_for(lk, std::chrono::milliseconds(opts_.period_ms), [&] { return stop_; });

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -33,6 +34,9 @@ struct HousekeepingOptions {
   int64_t first_run_delay_ms = 5'000;
   // Server defaults per data class (config `retention.*`).
   RetentionDefaults retention = RetentionDefaults::Builtin();
+  // Several nodes: a round runs only while this says so (the node holding the "housekeeping"
+  // role, server/node_coordinator.h). Unset: always.
+  std::function<bool()> may_run;
 };
 
 class Housekeeping {

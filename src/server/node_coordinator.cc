@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -53,7 +54,7 @@ Status NodeCoordinator::Start() {
   return Status::Ok();
 }
 
-void NodeCoordinator::Stop() {
+void NodeCoordinator::Stop(bool give_up) {
   {
     std::lock_guard lk(mu_);
     if (stop_) return;
@@ -66,6 +67,7 @@ void NodeCoordinator::Stop() {
     std::lock_guard lk(mu_);
     held.swap(held_);
   }
+  if (!give_up) held.clear();
   // Partitions and roles first, the heartbeat last: the others see this node gone at once.
   for (auto it = held.rbegin(); it != held.rend(); ++it) {
     if (Status st = leases_.ReleaseLease(it->first, holder_); !st.ok())
@@ -86,7 +88,11 @@ Result<bool> NodeCoordinator::Renew(const std::string& name) {
   std::lock_guard lk(mu_);
   if (!got.ok()) return got;  // an entry held keeps its deadline: held until then, not after
   if (*got) {
-    held_[name].valid_until_ms = asked_ms + opts_.lease_ttl_ms - opts_.lease_ttl_ms / 4;
+    // Alone on the store (SQLite), nobody can take a lease over: a late renewal (a starved
+    // thread) must not make this node drop its work.
+    held_[name].valid_until_ms = leases_.shared()
+                                     ? asked_ms + opts_.lease_ttl_ms - opts_.lease_ttl_ms / 4
+                                     : std::numeric_limits<TimeMs>::max();
   } else {
     held_.erase(name);
   }

@@ -15,7 +15,7 @@
 // database) stops working before another node may take over; the store judges expiry by its own
 // clock from the moment of the statement, later than that request began.
 // On SQLite the store's leases are in the process (one server per database): the one node holds
-// every role and partition from Start on.
+// every role and partition from Start on, with no local deadline (nobody else can take them).
 // Thread-safe. Callbacks run on the coordinator's thread.
 #pragma once
 
@@ -61,7 +61,9 @@ class NodeCoordinator {
   // previous process, until its leases expire) it is logged and the node waits, holding nothing.
   Status Start();
   // Stops renewing and gives every lease up, so the other nodes take the work over at once.
-  void Stop();
+  // give_up = false: only stops renewing, as a process that dies does (the leases run out by
+  // themselves; tests of a node's death use it).
+  void Stop(bool give_up = true);
   // One round: heartbeat, roles, partitions. Start's thread calls it; tests call it directly.
   Status RunRound();
 

@@ -319,7 +319,36 @@ struct TargetService::Impl {
     TimeMs cursor_saved_ms = 0;
     // Successes not yet in the delivery log (one entry per kSuccessLogMs).
     TargetDelivery ok_log;
+    bool standing_by = false;  // another node delivers (ServiceOptions::may_deliver)
   };
+
+  // Several nodes: whether this node delivers now. When it stops, it saves its cursor and drops
+  // what it read; when it starts again, it goes on from the cursor in the store, which the node
+  // that delivered meanwhile moved. False: wait.
+  bool MayDeliver(Worker& w, RunState& rs) {
+    if (!opts.may_deliver) return true;
+    if (!opts.may_deliver()) {
+      if (!rs.standing_by) {
+        SaveCursor(w, rs, true);
+        FlushSuccessLog(rs, true);
+        rs.buffered.clear();
+        rs.inflight.clear();
+        rs.standing_by = true;
+      }
+      return false;
+    }
+    if (rs.standing_by) {
+      auto stored = targets.GetTarget(w.id);
+      if (!stored.ok()) return false;  // tried again after the next wait
+      std::lock_guard lk(w.mu);
+      w.cursor = w.persisted = stored->cursor;
+      rs.read_upto = stored->cursor;
+      rs.attempts = 0;
+      rs.first_failure_ms = 0;
+      rs.standing_by = false;
+    }
+    return true;
+  }
 
   void Run(Worker& w) {
     NameThisThread("share-target");
@@ -349,6 +378,10 @@ struct TargetService::Impl {
         secrets.headers = w.headers;
         secrets.password = w.password;
         if (t.paused) w.status.status = "paused";
+      }
+      if (!MayDeliver(w, rs)) {
+        Wait(w, opts.poll_ms, false);
+        continue;
       }
       if (t.paused) {
         SaveCursor(w, rs, true);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,10 @@ struct ServiceOptions {
   TimeMs prune_ms = 5000;               // how often delivered records are pruned
   TimeMs max_test_timeout_ms = 10'000;  // a test request waits at most this long
   int worker_nice = 10;                 // delivery threads run at this nice value (0 = as ingest)
+  // Several nodes (issue 19): whether this node delivers now (it holds the "data-targets" role,
+  // server/node_coordinator.h); the others keep the targets' view for the share filter and wait.
+  // Unset: always.
+  std::function<bool()> may_deliver;
 };
 
 // What a target is doing (process-local).

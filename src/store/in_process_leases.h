@@ -1,6 +1,6 @@
 // LeaseStore kept in the process (store/lease_store.h): for a store only one process opens — the
 // SQLite store, one server per data directory — every lease is decided here, by the injected
-// clock. Thread-safe.
+// clock; shared() is false (a lease held here cannot be taken by another process). Thread-safe.
 #pragma once
 
 #include <map>
@@ -22,6 +22,7 @@ class InProcessLeases final : public LeaseStore {
                             TimeMs ttl_ms) override;
   Status ReleaseLease(const std::string& name, const std::string& holder) override;
   Result<std::vector<Lease>> ListLeases(const std::string& prefix) override;
+  bool shared() const override { return false; }
 
  private:
   const Clock& clock_;

@@ -37,6 +37,9 @@ class LeaseStore {
   virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;
   // The running leases whose name starts with `prefix`, by name.
   virtual Result<std::vector<Lease>> ListLeases(const std::string& prefix) = 0;
+  // Whether other processes take leases here too (false: this process is alone, a lease it
+  // holds cannot be taken while it renews, however late).
+  virtual bool shared() const { return true; }
 };
 
 }  // namespace bysans

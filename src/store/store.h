@@ -22,6 +22,7 @@
 #include "model/model.h"
 #include "model/retention.h"
 #include "store/lease_store.h"
+#include "store/rule_feed.h"
 
 namespace bysans {
 
@@ -197,6 +198,11 @@ struct IngestBatch {
   // the same commit (store/target_store.h). A duplicate (dedup_key) is not.
   Id share_app_id = 0;
   std::string share_decoded;
+  // Set (several nodes on PostgreSQL, store/rule_feed.h): the batch's device and readings are
+  // appended to this rule partition's feed in the same commit, for the node that evaluates the
+  // partition's rules. A duplicate is not. Stores without a feed (SQLite) ignore it.
+  std::shared_ptr<const Device> feed_device;
+  int feed_partition = -1;
   // Set by the store before it calls back: how many of `messages` it dropped because their
   // dedup_key was already committed (their readings are not stored again).
   mutable size_t duplicates = 0;
@@ -356,6 +362,9 @@ class Store : public MetaStore, public SeriesStore {
   // Which node does the work that must run once among nodes sharing the database
   // (store/lease_store.h).
   virtual LeaseStore& leases() = 0;
+  // The rule partitions' feed of committed readings (store/rule_feed.h); null where one process
+  // evaluates every rule in memory (SQLite).
+  virtual RuleFeed* rule_feed() { return nullptr; }
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

@@ -20,6 +20,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
+#include "store/rule_feed.h"
 #include "store/share_codec.h"
 
 namespace bysans {
@@ -315,6 +316,8 @@ struct PostgresSeriesStore::Impl {
     std::vector<std::string> txt;
     std::unordered_map<int64_t, std::string> unit_changes;
     ShareAppends share;
+    std::vector<int64_t> feed_partitions;
+    std::vector<std::string> feed_hex;
     for (auto& it : group) {
       const IngestBatch& b = *it.batch;
       b.duplicates = 0;
@@ -338,6 +341,11 @@ struct PostgresSeriesStore::Impl {
       }
       if (duplicate) continue;  // its readings were stored with the first copy
       if (b.share_app_id != 0) AddToShare(b, message_ids, share);
+      if (b.feed_device && b.feed_partition >= 0) {
+        feed_partitions.push_back(b.feed_partition);
+        feed_hex.push_back(
+            pg::ByteaHex(EncodeRuleFeedRecord(*b.feed_device, b.readings)).substr(2));
+      }
       for (const Reading& r : b.readings) {
         Cached& s = series.at({r.device_id, r.key});
         if (!r.unit.empty()) {
@@ -375,6 +383,12 @@ struct PostgresSeriesStore::Impl {
           "UPDATE series s SET unit = u.unit FROM unnest($1::bigint[], $2::text[]) u(id, unit) "
           "WHERE s.id = u.id",
           IntArray(ids), TextArray(units));
+    }
+    if (!feed_hex.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
+      w.exec_params(
+          "INSERT INTO rule_feed (partition, record) SELECT u.p, decode(u.h, 'hex') "
+          "FROM unnest($1::int[], $2::text[]) AS u(p, h)",
+          IntArray(feed_partitions), TextArray(feed_hex));
     }
     AppendShareLog(w, share);  // last: it holds the applications' head rows until the commit
     w.commit();

@@ -19,6 +19,7 @@
 #include "store/postgres/pg_meta_store.h"
 #include "store/postgres/pg_mqtt_store.h"
 #include "store/postgres/pg_open_data_store.h"
+#include "store/postgres/pg_rule_feed.h"
 #include "store/postgres/pg_rule_store.h"
 #include "store/postgres/pg_subject_erasure_store.h"
 #include "store/postgres/pg_target_store.h"
@@ -51,6 +52,7 @@ class PostgresStore final : public Store {
         lwm2m_(pg::NewPostgresLwm2mStore(*pool_)),
         subject_erasures_(pg::NewPostgresSubjectErasureStore(*pool_, *o.clock)),
         leases_(pg::NewPostgresLeaseStore(*pool_)),
+        rule_feed_(pg::NewPostgresRuleFeed(*pool_)),
         eraser_(std::make_unique<pg::DeviceEraser>(*pool_, *series_)) {
     eraser_->Start();
   }
@@ -259,6 +261,7 @@ class PostgresStore final : public Store {
   Lwm2mStore& lwm2m() override { return *lwm2m_; }
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   LeaseStore& leases() override { return *leases_; }
+  RuleFeed* rule_feed() override { return rule_feed_.get(); }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -279,6 +282,7 @@ class PostgresStore final : public Store {
   std::unique_ptr<Lwm2mStore> lwm2m_;
   std::unique_ptr<SubjectErasureStore> subject_erasures_;
   std::unique_ptr<LeaseStore> leases_;
+  std::unique_ptr<RuleFeed> rule_feed_;
   std::unique_ptr<pg::DeviceEraser> eraser_;
 };
 

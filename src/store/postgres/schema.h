@@ -20,5 +20,6 @@ const char* TargetsSchema();          // 11: data targets, share log, dead lette
 const char* DeviceErasuresSchema();   // 12: deleted devices' data to erase (device_eraser.h)
 const char* SubjectErasuresSchema();  // 13: "erase a data subject" jobs
 const char* LeasesSchema();           // 14: which node does what (pg_lease_store.cc)
+const char* RuleFeedSchema();         // 15: readings for the rule partitions (pg_rule_feed.cc)
 
 }  // namespace bysans::pg

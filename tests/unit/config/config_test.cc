@@ -94,6 +94,19 @@ TEST(Config, MqttSharedGroupIsOneTopicLevel) {
   EXPECT_FALSE(LoadConfig("", {{"BYSANS_MQTT_SHARED_GROUP", std::string(65, 'g')}}, {}).ok());
 }
 
+TEST(Config, NodeIdIsAPlainName) {
+  auto c = LoadConfig("", {{"BYSANS_NODE_ID", "node-2.example"}}, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->node_id, "node-2.example");
+  EXPECT_TRUE(LoadConfig("", {}, {})->node_id.empty()) << "empty: the host name";
+  for (const char* bad : {"", "a/b", "a#b", "with space", "ø"}) {
+    auto b = LoadConfig("", {{"BYSANS_NODE_ID", bad}}, {});
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("node.id"), std::string::npos);
+  }
+  EXPECT_FALSE(LoadConfig("", {{"BYSANS_NODE_ID", std::string(65, 'n')}}, {}).ok());
+}
+
 TEST(Config, StoreCommitIntervalIsBounded) {
   auto c = LoadConfig("", {}, {});
   ASSERT_TRUE(c.ok());

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "core/ip_address.h"
 #include "integration/harness.h"
 #include "integration/target_receiver.h"
@@ -105,6 +107,41 @@ TEST_F(ServiceTest, DeliveredRecordsArePrunedAndTheLogGoesWithTheLastTarget) {
   ASSERT_TRUE(WaitFor([&] { return !service_->Shares(app_) && LogSize() == 0; }, 10));
   Commit(6);
   EXPECT_EQ(LogSize(), 0u);
+}
+
+// Several nodes: only the node allowed to deliver does; the next one goes on from the cursor the
+// first stored, so nothing is delivered twice or skipped.
+TEST_F(ServiceTest, OnlyTheDeliveringNodeSendsAndTheNextGoesOnFromTheStoredCursor) {
+  std::atomic<bool> first_delivers{true}, second_delivers{false};
+  service_->Stop();
+  auto node = [&](std::atomic<bool>& may) {
+    ServiceOptions o;
+    o.outbound = OutboundPolicy({*Cidr::Parse("127.0.0.0/8")});
+    o.prune_ms = 50;
+    o.watch_ms = 20;
+    o.poll_ms = 50;
+    o.may_deliver = [&may] { return may.load(); };
+    auto s = std::make_unique<TargetService>(*store_, clock_, metrics_, o);
+    EXPECT_TRUE(s->Start().ok());
+    return s;
+  };
+  service_ = node(first_delivers);
+  auto second = node(second_delivers);
+  TargetReceiver receiver(TargetReceiver::Mode::kOk);
+  Id target = NewTarget(receiver.url());
+  second->Changed();
+  ASSERT_TRUE(WaitFor([&] { return second->Shares(app_); }, 10)) << "both know the target";
+  for (int i = 0; i < 5; ++i) Commit(i);
+  ASSERT_TRUE(WaitFor([&] { return receiver.hits().size() == 5; }, 10));
+  // The role moves: the first stops (and stores its cursor), then the second starts.
+  first_delivers = false;
+  ASSERT_TRUE(WaitFor([&] { return store_->targets().GetTarget(target)->cursor > 0; }, 10));
+  second_delivers = true;
+  for (int i = 5; i < 10; ++i) Commit(i);
+  ASSERT_TRUE(WaitFor([&] { return receiver.hits().size() >= 10; }, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(receiver.hits().size(), 10u) << "each record once";
+  second->Stop();
 }
 
 }  // namespace

@@ -154,8 +154,10 @@ TEST_P(LeaseBackendTest, ADeadNodesWorkIsTakenOverAfterItsLeasesExpire) {
   EXPECT_FALSE(b->Holds("housekeeping"));
   EXPECT_EQ(b->OwnedPartitions().size(), 8u);
   Pass(600);
-  EXPECT_FALSE(a->Holds("housekeeping")) << "past its local deadline a stops on its own";
-  EXPECT_TRUE(a->OwnedPartitions().empty());
+  if (store_->leases().shared()) {  // SQLite's leases are one process's: no local deadline
+    EXPECT_FALSE(a->Holds("housekeeping")) << "past its local deadline a stops on its own";
+    EXPECT_TRUE(a->OwnedPartitions().empty());
+  }
   ASSERT_TRUE(b->RunRound().ok());
   EXPECT_TRUE(b->Holds("housekeeping"));
   EXPECT_TRUE(b->Holds("gateway-rules"));

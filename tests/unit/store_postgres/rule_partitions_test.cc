@@ -1,0 +1,214 @@
+// Several nodes evaluating rules (issue 19): two "nodes" — each its own PostgresStore,
+// NodeCoordinator and RulesService on one real PostgreSQL — with readings committed through
+// either node's store together with their rule-feed entry, as the pipeline does
+// (store/rule_feed.h). Each alarm is raised and cleared once; a node that dies (its leases run
+// out) has its partitions, and the entries it had not evaluated, taken over by the other.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rules/service.h"
+#include "server/node_coordinator.h"
+#include "server/node_wiring.h"
+#include "store/postgres/postgres_store.h"
+#include "unit/store/temp_store.h"
+#include "unit/store_postgres/shared_postgres.h"
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+namespace bysans::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+// One bysans node's rules part: its own store (connections), coordinator and rules runtime.
+struct Node {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<NodeCoordinator> coordinator;
+  std::unique_ptr<rules::RulesService> rules;
+};
+
+class RulePartitionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    url_ = SharedPostgres::NewDatabase();
+    ASSERT_FALSE(url_.empty());
+    ASSERT_NO_FATAL_FAILURE(OpenStore(&a_));
+    org_ = a_.store->CreateOrganization({0, "Kommune", 0})->id;
+    Application app;
+    app.org_id = org_;
+    app.name = "Skoler";
+    app_ = a_.store->CreateApplication(app)->id;
+    for (int i = 0; i < 20; ++i) {
+      Device d;
+      d.org_id = org_;
+      d.app_id = app_;
+      d.name = "Lokale " + std::to_string(i);
+      auto created = a_.store->CreateDevice(d, "hash" + std::to_string(i));
+      ASSERT_TRUE(created.ok()) << created.status().message();
+      devices_.push_back(*created);
+    }
+    RuleRecord r;
+    r.org_id = org_;
+    r.definition = json{
+        {"name", "CO2"},
+        {"scope", {{"kind", "application"}, {"id", app_}}},
+        {"expression",
+         "co2 > 1000"}}.dump();
+    auto rule = a_.store->rules().CreateRule(r);
+    ASSERT_TRUE(rule.ok()) << rule.status().message();
+    ASSERT_NO_FATAL_FAILURE(StartNode(&a_, "a"));
+    ASSERT_NO_FATAL_FAILURE(OpenStore(&b_));
+    ASSERT_NO_FATAL_FAILURE(StartNode(&b_, "b"));
+    // Both hold their share before the test sends anything.
+    ASSERT_TRUE(WaitFor([&] {
+      return a_.coordinator->OwnedPartitions().size() == 8 &&
+             b_.coordinator->OwnedPartitions().size() == 8;
+    })) << "a holds "
+        << a_.coordinator->OwnedPartitions().size() << ", b holds "
+        << b_.coordinator->OwnedPartitions().size();
+  }
+  void TearDown() override {
+    for (Node* n : {&b_, &a_}) {
+      if (n->rules) n->rules->Stop();
+      if (n->coordinator) n->coordinator->Stop();
+      if (n->store) n->store->Close();
+    }
+  }
+
+  void OpenStore(Node* n) {
+    PostgresStoreOptions o;
+    o.url = url_;
+    o.clock = &clock_;
+    auto s = OpenPostgresStore(o, dir_.path() + "/secret.key");
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    n->store = std::move(s).value();
+  }
+  void StartNode(Node* n, const std::string& id) {
+    NodeCoordinatorOptions o;
+    o.node_id = id;
+    o.instance = "1";
+    o.lease_ttl_ms = 1500;
+    o.renew_ms = 300;
+    o.roles = {kHousekeepingRole, kGatewayRulesRole};
+    n->coordinator = std::make_unique<NodeCoordinator>(n->store->leases(), clock_, o);
+    ASSERT_TRUE(n->coordinator->Start().ok());
+    n->rules = std::make_unique<rules::RulesService>(*n->store, clock_,
+                                                     rules::RulesServiceOptions{}, nullptr);
+    n->rules->SetPartitions(RulePartitionsOf(*n->coordinator, *n->store->rule_feed(), clock_));
+    ASSERT_TRUE(n->rules->Start().ok());
+  }
+
+  // Commits a co2 reading of `d` through `via`'s store with its feed entry, as the pipeline.
+  void Send(Node& via, const Device& d, double co2) {
+    IngestBatch b;
+    RawMessage m;
+    m.device_id = d.id;
+    m.received_ms = clock_.NowMs();
+    m.content_type = "application/json";
+    m.payload = "{}";
+    b.messages.push_back(m);
+    b.readings.push_back({d.id, "co2", clock_.NowMs() + (++ts_), co2, "", Quality::kOk});
+    b.feed_device = std::make_shared<const Device>(d);
+    b.feed_partition = via.coordinator->PartitionOf(d.id);
+    ASSERT_TRUE(via.store->Append(std::move(b)).ok());
+  }
+
+  // Alarms per device in `state` ("" every alarm).
+  std::map<Id, int> AlarmsPerDevice(const std::string& state = "") {
+    AlarmFilter f;
+    f.org_id = org_;
+    if (!state.empty()) f.states = {state};
+    auto page = a_.store->rules().ListAlarms(f, Page{1000, 0});
+    EXPECT_TRUE(page.ok());
+    std::map<Id, int> out;
+    if (page.ok())
+      for (const AlarmRecord& a : page->items) ++out[a.device_id];
+    return out;
+  }
+
+  template <typename Pred>
+  static bool WaitFor(Pred pred, std::chrono::milliseconds within = 20s) {
+    const auto end = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < end) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return pred();
+  }
+
+  TempDir dir_;
+  std::string url_;
+  SystemClock clock_;  // leases on PostgreSQL follow the database server's clock
+  Node a_, b_;
+  Id org_ = 0, app_ = 0;
+  std::vector<Device> devices_;
+  int64_t ts_ = 0;
+};
+
+TEST_F(RulePartitionsTest, EachDevicesAlarmIsRaisedAndClearedOnceWhicheverNodeStoredIt) {
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < devices_.size(); ++i)  // alternately through each node
+      Send((i + round) % 2 ? a_ : b_, devices_[i], 1500);
+  }
+  ASSERT_TRUE(WaitFor([&] { return AlarmsPerDevice("active").size() == devices_.size(); }))
+      << AlarmsPerDevice("active").size() << " devices with an active alarm";
+  std::this_thread::sleep_for(500ms);  // a second evaluation would have raised again by now
+  for (const auto& [device, n] : AlarmsPerDevice()) EXPECT_EQ(n, 1) << "device " << device;
+  for (size_t i = 0; i < devices_.size(); ++i) Send(i % 2 ? b_ : a_, devices_[i], 400);
+  ASSERT_TRUE(WaitFor([&] { return AlarmsPerDevice("cleared").size() == devices_.size(); }));
+  for (const auto& [device, n] : AlarmsPerDevice()) EXPECT_EQ(n, 1) << "device " << device;
+  // Every entry was evaluated and acknowledged.
+  ASSERT_TRUE(WaitFor([&] {
+    auto left = a_.store->rule_feed()->ReadFeed(
+        std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 100);
+    return left.ok() && left->empty();
+  }));
+}
+
+TEST_F(RulePartitionsTest, ADeadNodesPartitionsAndUnevaluatedReadingsAreTakenOver) {
+  // a dies: its rules runtime stops and its leases are left to run out, as with kill -9.
+  a_.rules->Stop();
+  a_.coordinator->Stop(/*give_up=*/false);
+  const auto died = std::chrono::steady_clock::now();
+  // Readings of every device, half of them stored through a's store just before it died:
+  // entries of a's partitions nobody evaluated yet.
+  for (size_t i = 0; i < devices_.size(); ++i) Send(i % 2 ? a_ : b_, devices_[i], 1500);
+  ASSERT_TRUE(WaitFor([&] { return b_.coordinator->OwnedPartitions().size() == 16; }, 10s))
+      << "b holds " << b_.coordinator->OwnedPartitions().size() << " partitions";
+  const auto took_over = std::chrono::steady_clock::now() - died;
+  EXPECT_LT(took_over, 10s);
+  ASSERT_TRUE(WaitFor([&] { return AlarmsPerDevice("active").size() == devices_.size(); }, 10s))
+      << AlarmsPerDevice("active").size() << " of " << devices_.size()
+      << " devices have their alarm";
+  std::this_thread::sleep_for(500ms);
+  for (const auto& [device, n] : AlarmsPerDevice()) EXPECT_EQ(n, 1) << "device " << device;
+  EXPECT_TRUE(b_.coordinator->Holds(kHousekeepingRole)) << "a's role too";
+  std::cout << "takeover of 8 partitions after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took_over).count() << " ms\n";
+}
+
+TEST_F(RulePartitionsTest, ATakeOverDoesNotRaiseAnAlarmTheOtherNodeRaisedAgain) {
+  for (size_t i = 0; i < devices_.size(); ++i) Send(i % 2 ? a_ : b_, devices_[i], 1500);
+  ASSERT_TRUE(WaitFor([&] { return AlarmsPerDevice("active").size() == devices_.size(); }));
+  // a leaves cleanly (its partitions go to b at once), then every device reports high again:
+  // b restored a's open alarms, so none is raised a second time.
+  a_.rules->Stop();
+  a_.coordinator->Stop();
+  ASSERT_TRUE(WaitFor([&] { return b_.coordinator->OwnedPartitions().size() == 16; }, 10s));
+  for (size_t i = 0; i < devices_.size(); ++i) Send(b_, devices_[i], 1600);
+  for (size_t i = 0; i < devices_.size(); ++i) Send(b_, devices_[i], 400);
+  ASSERT_TRUE(WaitFor([&] { return AlarmsPerDevice("cleared").size() == devices_.size(); }));
+  for (const auto& [device, n] : AlarmsPerDevice()) EXPECT_EQ(n, 1) << "device " << device;
+}
+
+}  // namespace
+}  // namespace bysans::testing
