@@ -178,28 +178,43 @@ Result<std::unique_ptr<PostgresInstance>> PostgresInstance::Start(PostgresOption
     BYSANS_ASSIGN_OR_RETURN(pid_t pid, Spawn(args, log, as));
     pg->pid_ = pid;
     pg->port_ = port;
-    const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port) +
-                                 " user=postgres dbname=postgres "
-                                 "connect_timeout=2";
-    const auto deadline = Steady::now() + std::chrono::milliseconds(options.start_timeout_ms);
+    pg->launch_args_ = args;
+    pg->start_timeout_ms_ = options.start_timeout_ms;
     bool exited = false;
-    while (Steady::now() < deadline) {
-      if (PQping(conninfo.c_str()) == PQPING_OK) return pg;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        exited = true;
-        pg->pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!exited) {
-      (void)pg->Stop();
-      return Unavailable("PostgreSQL did not accept connections within " +
-                         std::to_string(options.start_timeout_ms) + " ms: " + Tail(log));
-    }
+    Status ready = pg->AwaitReady(options.start_timeout_ms, &exited);
+    if (ready.ok()) return pg;
+    if (!exited) return ready;  // running but not answering (AwaitReady stopped it)
     // Exited: maybe the port was taken meanwhile; try another one.
   }
   return Internal("PostgreSQL could not start: " + Tail(log));
+}
+
+Status PostgresInstance::AwaitReady(int timeout_ms, bool* exited) {
+  const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port_) +
+                               " user=postgres dbname=postgres connect_timeout=2";
+  const auto deadline = Steady::now() + std::chrono::milliseconds(timeout_ms);
+  int st = 0;
+  while (Steady::now() < deadline) {
+    if (PQping(conninfo.c_str()) == PQPING_OK) return Status::Ok();
+    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      if (exited) *exited = true;
+      return Unavailable("PostgreSQL exited while starting: " + Tail(dir_ + "/postgres.log"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  (void)Stop();
+  return Unavailable("PostgreSQL did not accept connections within " + std::to_string(timeout_ms) +
+                     " ms: " + Tail(dir_ + "/postgres.log"));
+}
+
+Status PostgresInstance::Up() {
+  if (pid_ > 0) return Status::Ok();
+  if (launch_args_.empty()) return FailedPrecondition("PostgreSQL was never started");
+  BYSANS_ASSIGN_OR_RETURN(RunAs as, Unprivileged());
+  BYSANS_ASSIGN_OR_RETURN(pid_t pid, Spawn(launch_args_, dir_ + "/postgres.log", as));
+  pid_ = pid;
+  return AwaitReady(start_timeout_ms_, nullptr);
 }
 
 Status PostgresInstance::Stop() {

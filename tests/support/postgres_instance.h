@@ -48,9 +48,21 @@ class PostgresInstance {
   // The server's log so far (for failure messages).
   std::string Log() const;
 
+  // Failure tests (issue 19, "PostgreSQL restarted mid-stream"): a fast shutdown of the server,
+  // keeping its data; then the same server started again on the same port and data, returning
+  // once it accepts connections.
+  Status Down() { return Stop(); }
+  Status Up();
+
  private:
   PostgresInstance() = default;
   Status Stop();
+  // Waits until the server answers on port_. Fails when its process ended (*exited set, if
+  // given) or the time ran out (the server is then stopped).
+  Status AwaitReady(int timeout_ms, bool* exited);
+
+  std::vector<std::string> launch_args_;  // the postgres command line, for Up()
+  int start_timeout_ms_ = 60'000;
 
   std::string dir_;  // temporary folder: data/, the socket, postgres.log
   int port_ = 0;
