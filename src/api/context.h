@@ -37,6 +37,8 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
+  // This process's node lease holder (server/node_coordinator.h): recorded with the jobs it runs.
+  std::string node_holder;
   // retention.*: the server's default retention per data class (model/retention.h).
   RetentionDefaults retention_defaults = RetentionDefaults::Builtin();
   // Reads of personal data: one audit entry per (caller, route, object) and minute, with the

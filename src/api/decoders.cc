@@ -24,7 +24,7 @@ constexpr size_t kMaxCodeBytes = 256 * 1024;
 
 // What the decoder routes share; lives as long as the router's handlers.
 struct DecoderApi {
-  explicit DecoderApi(ApiContext& ctx) : jobs(ctx.store.decoders(), ctx.clock) {}
+  explicit DecoderApi(ApiContext& ctx) : jobs(ctx.store.decoders(), ctx.clock, ctx.node_holder) {}
   decode::JobTable jobs;
   decode::DecodeThread test_thread;
   decode::DecodeThread job_thread;
@@ -485,8 +485,9 @@ Result<http::Response> StartRedecode(ApiContext& ctx, const std::shared_ptr<Deco
 
 void RegisterDecoderRoutes(http::Router& router, ApiContext& ctx) {
   auto api = std::make_shared<DecoderApi>(ctx);
-  // Jobs of an earlier process that never finished: no thread runs them any more.
-  if (auto n = ctx.store.decoders().InterruptJobs(ctx.clock.NowMs()); !n.ok()) {
+  // Jobs of an earlier process that never finished: no thread runs them any more. Another live
+  // node's are left to it (issue 19).
+  if (auto n = decode::InterruptJobsOfDeadNodes(ctx.store, ctx.clock.NowMs()); !n.ok()) {
     spdlog::warn("jobs: {}", n.status().message());
   } else if (*n > 0) {
     spdlog::info("jobs: {} unfinished job(s) of an earlier run marked interrupted", *n);

@@ -38,7 +38,9 @@ constexpr size_t kDownloadChunk = size_t{8} << 20;
 class ExportApi {
  public:
   explicit ExportApi(ApiContext& ctx)
-      : ctx_(ctx), jobs_(ctx.store.decoders(), ctx.clock), thread_([this] { Loop(); }) {}
+      : ctx_(ctx),
+        jobs_(ctx.store.decoders(), ctx.clock, ctx.node_holder),
+        thread_([this] { Loop(); }) {}
   ~ExportApi() {
     {
       std::lock_guard lk(mu_);

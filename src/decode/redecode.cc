@@ -61,6 +61,7 @@ Result<Id> JobTable::Add(Id org_id, std::string kind, std::string request) {
   j.kind = std::move(kind);
   j.request = std::move(request);
   j.created_ms = j.updated_ms = clock_.NowMs();
+  j.node = node_;
   std::lock_guard lock(mu_);
   BYSANS_ASSIGN_OR_RETURN(j, store_.CreateJob(std::move(j)));
   return j.id;
@@ -71,6 +72,14 @@ std::optional<JobStatus> JobTable::Get(Id id) {
   auto j = store_.GetJob(id);
   if (!j.ok()) return std::nullopt;
   return std::move(j).value();
+}
+
+Result<int64_t> InterruptJobsOfDeadNodes(Store& store, TimeMs now) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Lease> nodes, store.leases().ListLeases("node/"));
+  std::vector<std::string> live;
+  live.reserve(nodes.size());
+  for (const Lease& l : nodes) live.push_back(l.holder);
+  return store.decoders().InterruptJobs(now, live);
 }
 
 void JobTable::Update(Id id, const std::function<void(JobStatus&)>& fn) {

@@ -55,7 +55,10 @@ using JobStatus = StoredJob;
 // restart (jobs found queued/running at startup are marked interrupted; a re-run is idempotent).
 class JobTable {
  public:
-  JobTable(DecoderStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // `node`: this process's node lease holder, recorded with each job it adds
+  // (DecoderStore::InterruptJobs).
+  JobTable(DecoderStore& store, const Clock& clock, std::string node = {})
+      : store_(store), clock_(clock), node_(std::move(node)) {}
   Result<Id> Add(Id org_id, std::string kind, std::string request);
   std::optional<JobStatus> Get(Id id);
   // Read-modify-write of one job, saved at once. Errors are logged (progress is best effort).
@@ -64,8 +67,14 @@ class JobTable {
  private:
   DecoderStore& store_;
   const Clock& clock_;
+  const std::string node_;
   std::mutex mu_;
 };
+
+// Marks "interrupted" the unfinished jobs of every process that holds no running node lease
+// (store/lease_store.h "node/…"): at a node's start its earlier process's, and a dead node's —
+// never a job a live node runs.
+Result<int64_t> InterruptJobsOfDeadNodes(Store& store, TimeMs now);
 
 struct RedecodeRequest {
   Id decoder_id = 0;

@@ -9,6 +9,7 @@
 
 #include "core/metrics.h"
 #include "core/thread_name.h"
+#include "decode/redecode.h"
 #include "store/gateway_store.h"
 #include "store/store.h"
 
@@ -44,6 +45,12 @@ Housekeeping::~Housekeeping() {
 }
 
 Status Housekeeping::RunOnce() {
+  // A dead node's jobs (several nodes, issue 19); at a start the API already did this.
+  if (auto n = decode::InterruptJobsOfDeadNodes(store_, clock_.NowMs()); !n.ok()) {
+    spdlog::warn("housekeeping: jobs: {}", n.status().message());
+  } else if (*n > 0) {
+    spdlog::info("housekeeping: {} job(s) of nodes no longer running marked interrupted", *n);
+  }
   if (opts_.audit_retention_days > 0) {
     const TimeMs before = clock_.NowMs() - int64_t{opts_.audit_retention_days} * 86'400'000;
     BYSANS_ASSIGN_OR_RETURN(int64_t n, store_.DeleteAuditBefore(before));

@@ -64,6 +64,9 @@ struct StoredJob {
   std::string request;
   TimeMs created_ms = 0;
   TimeMs updated_ms = 0;
+  // The process running it: its node's lease holder ("<node.id>#<instance>",
+  // server/node_coordinator.h); "" for jobs of an older bysans.
+  std::string node;
 };
 
 class DecoderStore {
@@ -98,9 +101,11 @@ class DecoderStore {
   virtual Result<StoredJob> CreateJob(StoredJob j) = 0;
   virtual Result<StoredJob> GetJob(Id id) = 0;
   virtual Status UpdateJob(const StoredJob& j) = 0;
-  // Marks every queued or running job "interrupted" (at startup: no job runs yet). Returns how
-  // many were marked.
-  virtual Result<int64_t> InterruptJobs(TimeMs now) = 0;
+  // Marks "interrupted" every queued or running job whose process is not among `live_nodes`
+  // (the holders of running node leases: at a node's start its earlier process's jobs, and
+  // with several nodes a dead node's, but never a job another live node runs). Returns how many
+  // were marked.
+  virtual Result<int64_t> InterruptJobs(TimeMs now, const std::vector<std::string>& live_nodes) = 0;
 
   // Bumped by every write above (except jobs) (except SetMessageDecodeStatus) and by
   // InvalidateDecoders; caches compare it to know when to reload.

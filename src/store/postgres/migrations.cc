@@ -73,6 +73,7 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       SubjectErasuresSchema(),
       LeasesSchema(),  // 14
       RuleFeedSchema(),
+      JobNodeSchema(),
   };
   return kList;
 }

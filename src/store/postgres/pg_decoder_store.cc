@@ -9,6 +9,7 @@
 
 #include "store/postgres/pool.h"
 #include "store/postgres/raw_message_row.h"
+#include "store/postgres/schema.h"
 #include "store/postgres/sql_text.h"
 
 namespace bysans {
@@ -33,8 +34,17 @@ StoredDecoder DecoderFrom(const pqxx::row& r) {
   return d;
 }
 
+}  // namespace
+
+// Migration 16 (issue 19): the process running a job (InterruptJobs leaves live nodes' jobs).
+const char* pg::JobNodeSchema() {
+  return "ALTER TABLE jobs ADD COLUMN node text NOT NULL DEFAULT '';";
+}
+
+namespace {
+
 constexpr char kJobCols[] =
-    "id, org_id, kind, state, done, total, errors, error, request, created_ms, updated_ms";
+    "id, org_id, kind, state, done, total, errors, error, request, created_ms, updated_ms, node";
 
 StoredJob JobFrom(const pqxx::row& r) {
   StoredJob j;
@@ -49,6 +59,7 @@ StoredJob JobFrom(const pqxx::row& r) {
   j.request = r[8].as<std::string>();
   j.created_ms = r[9].as<TimeMs>();
   j.updated_ms = r[10].as<TimeMs>();
+  j.node = r[11].as<std::string>();
   return j;
 }
 
@@ -225,10 +236,10 @@ class PostgresDecoderStore final : public DecoderStore {
     return pool_.Transact<Result<StoredJob>>("CreateJob", [&](pqxx::work& w) -> Result<StoredJob> {
       j.id = w.exec_params1(
                   "INSERT INTO jobs (org_id, kind, state, done, total, errors, error, "
-                  "request, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                  "$8, $9, $10) RETURNING id",
+                  "request, created_ms, updated_ms, node) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                  "$8, $9, $10, $11) RETURNING id",
                   j.org_id, j.kind, j.state, j.done, j.total, j.errors, j.error, j.request,
-                  j.created_ms, j.updated_ms)[0]
+                  j.created_ms, j.updated_ms, j.node)[0]
                  .as<Id>();
       return j;
     });
@@ -254,15 +265,13 @@ class PostgresDecoderStore final : public DecoderStore {
     });
   }
 
-  // Not safe across nodes as it stands: at one node's start it would also mark the jobs another
-  // running node is working on (jobs have no owner yet).
-  Result<int64_t> InterruptJobs(TimeMs now) override {
+  Result<int64_t> InterruptJobs(TimeMs now, const std::vector<std::string>& live_nodes) override {
     return pool_.Transact<Result<int64_t>>("InterruptJobs", [&](pqxx::work& w) -> Result<int64_t> {
       return static_cast<int64_t>(
           w.exec_params("UPDATE jobs SET state = 'interrupted', error = 'interrupted by a "
                         "restart; run it again', updated_ms = $1 WHERE state IN ('queued', "
-                        "'running')",
-                        now)
+                        "'running') AND NOT (node = ANY($2::text[]))",
+                        now, pg::TextArray(live_nodes))
               .affected_rows());
     });
   }

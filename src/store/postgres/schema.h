@@ -21,5 +21,6 @@ const char* DeviceErasuresSchema();   // 12: deleted devices' data to erase (dev
 const char* SubjectErasuresSchema();  // 13: "erase a data subject" jobs
 const char* LeasesSchema();           // 14: which node does what (pg_lease_store.cc)
 const char* RuleFeedSchema();         // 15: readings for the rule partitions (pg_rule_feed.cc)
+const char* JobNodeSchema();          // 16: the process running a job (pg_decoder_store.cc)
 
 }  // namespace bysans::pg

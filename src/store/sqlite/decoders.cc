@@ -1,6 +1,7 @@
 // DecoderStore over the SqliteStore's connection pool (store/decoder_store.h).
 #include <algorithm>
 #include <atomic>
+#include <nlohmann/json.hpp>
 
 #include "store/decoder_store.h"
 #include "store/sqlite/raw_log_codec.h"
@@ -216,11 +217,11 @@ class SqliteDecoderStore final : public DecoderStore {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(auto st,
                             db->Prepare("INSERT INTO jobs(org_id, kind, state, done, total, "
-                                        "errors, error, request, created_ms, updated_ms) "
-                                        "VALUES(?,?,?,?,?,?,?,?,?,?)"));
+                                        "errors, error, request, created_ms, updated_ms, node) "
+                                        "VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
     st->Bind(1, j.org_id).Bind(2, j.kind).Bind(3, j.state).Bind(4, j.done).Bind(5, j.total);
     st->Bind(6, j.errors).Bind(7, j.error).Bind(8, j.request).Bind(9, j.created_ms);
-    st->Bind(10, j.updated_ms);
+    st->Bind(10, j.updated_ms).Bind(11, j.node);
     BYSANS_RETURN_IF_ERROR(st->Run());
     j.id = db->LastInsertId();
     return j;
@@ -230,7 +231,7 @@ class SqliteDecoderStore final : public DecoderStore {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(auto st,
                             db->Prepare("SELECT id, org_id, kind, state, done, total, errors, "
-                                        "error, request, created_ms, updated_ms FROM jobs "
+                                        "error, request, created_ms, updated_ms, node FROM jobs "
                                         "WHERE id=?"));
     st->Bind(1, id);
     if (!st->Step()) {
@@ -249,6 +250,7 @@ class SqliteDecoderStore final : public DecoderStore {
     j.request = st->Text(8);
     j.created_ms = st->Int(9);
     j.updated_ms = st->Int(10);
+    j.node = st->Text(11);
     return j;
   }
 
@@ -264,13 +266,14 @@ class SqliteDecoderStore final : public DecoderStore {
     return Status::Ok();
   }
 
-  Result<int64_t> InterruptJobs(TimeMs now) override {
+  Result<int64_t> InterruptJobs(TimeMs now, const std::vector<std::string>& live_nodes) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(auto st, db->Prepare("UPDATE jobs SET state='interrupted', "
                                                  "error='interrupted by a restart; run it "
                                                  "again', updated_ms=? WHERE state IN "
-                                                 "('queued', 'running')"));
-    st->Bind(1, now);
+                                                 "('queued', 'running') AND node NOT IN "
+                                                 "(SELECT value FROM json_each(?))"));
+    st->Bind(1, now).Bind(2, nlohmann::json(live_nodes).dump());
     BYSANS_RETURN_IF_ERROR(st->Run());
     return static_cast<int64_t>(db->Changes());
   }

@@ -70,6 +70,14 @@ CREATE INDEX IF NOT EXISTS subject_erasures_org ON subject_erasures(org_id, id);
       "ALTER TABLE applications ADD COLUMN personal_metadata_keys TEXT NOT NULL DEFAULT '[]'");
 }
 
+// Migration 39 (issue 19, several nodes): the process running a job (DecoderStore::
+// InterruptJobs leaves live nodes' jobs alone). Added only where missing.
+Status AddJobNode(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "jobs", "node"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE jobs ADD COLUMN node TEXT NOT NULL DEFAULT ''");
+}
+
 Status AddApiKeyMqttHash(Db& db) {
   BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "api_keys", "mqtt_hash"));
   if (present) return Status::Ok();
@@ -680,6 +688,8 @@ CREATE TABLE IF NOT EXISTS lwm2m_observations(
   path TEXT NOT NULL, since_ms INTEGER NOT NULL, notifications INTEGER NOT NULL DEFAULT 0,
   last_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device_id, path));
 )sql",
+      // 39: the process running a job (AddJobNode).
+      {"SELECT 1;", AddJobNode},
   };
   return kList;
 }

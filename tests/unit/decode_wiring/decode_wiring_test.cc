@@ -415,7 +415,7 @@ TEST_F(DecodeWiringTest, InterruptedJobIsShownAndRunsAgain) {
   j.request = json{{"decoderId", dec}, {"from", INT64_MIN}, {"to", INT64_MAX}}.dump();
   auto created = store_->decoders().CreateJob(j);
   ASSERT_TRUE(created.ok()) << created.status().message();
-  auto n = store_->decoders().InterruptJobs(clock_.NowMs());
+  auto n = store_->decoders().InterruptJobs(clock_.NowMs(), {});
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1);
   std::string path = "/api/v1/jobs/" + std::to_string(created->id);

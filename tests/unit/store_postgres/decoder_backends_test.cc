@@ -193,6 +193,7 @@ TEST_P(DecoderBackendTest, JobsKeepTheirProgressAndAreInterruptedAtStartup) {
   j.total = 10;
   j.request = R"({"from":1})";
   j.created_ms = j.updated_ms = kT0;
+  j.node = "dead#1";
   auto a = decoders().CreateJob(j);
   ASSERT_TRUE(a.ok()) << a.status().message();
   auto b = decoders().CreateJob(j);
@@ -227,17 +228,26 @@ TEST_P(DecoderBackendTest, JobsKeepTheirProgressAndAreInterruptedAtStartup) {
   EXPECT_EQ(got->request, R"({"from":1})");
   EXPECT_EQ(got->created_ms, kT0);
   EXPECT_EQ(got->updated_ms, kT0 + 5);
+  EXPECT_EQ(got->node, "dead#1");
 
-  auto n = decoders().InterruptJobs(kT0 + 9);
+  // A job of a live node is left alone, whatever else runs.
+  StoredJob live = j;
+  live.state = "running";
+  live.node = "live#2";
+  auto c = decoders().CreateJob(live);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto n = decoders().InterruptJobs(kT0 + 9, {"live#2", "other#3"});
   ASSERT_TRUE(n.ok()) << n.status().message();
-  EXPECT_EQ(*n, 1);  // the running one; the done one stays done
+  EXPECT_EQ(*n, 1);  // the running one of the dead node; the done one stays done
+  EXPECT_EQ(decoders().GetJob(c->id)->state, "running");
   got = decoders().GetJob(a->id);
   EXPECT_EQ(got->state, "interrupted");
   EXPECT_EQ(got->done, 3);
   EXPECT_EQ(got->updated_ms, kT0 + 9);
   EXPECT_FALSE(got->error.empty());
   EXPECT_EQ(decoders().GetJob(b->id)->state, "done");
-  EXPECT_EQ(*decoders().InterruptJobs(kT0 + 10), 0);
+  EXPECT_EQ(*decoders().InterruptJobs(kT0 + 10, {"live#2"}), 0);
+  EXPECT_EQ(*decoders().InterruptJobs(kT0 + 11, {}), 1) << "once its node is gone too";
 }
 
 TEST_P(DecoderBackendTest, MessagesArePagedInIdOrderWithinAWindowAndCounted) {
