@@ -97,6 +97,16 @@ Status AddAlarmGateway(Db& db) {
   return db.Exec("CREATE INDEX IF NOT EXISTS alarms_gateway ON alarms(rule_id, gateway_id, state)");
 }
 
+// Migration 39 (issue 19, several nodes): an outbox row claimed by one sender until
+// claimed_until (RuleStore::ClaimDueOutbox), as on PostgreSQL. Added only where missing
+// (re-runnable: the lead may renumber it); also run after the list, since migration 13 rebuilds
+// the outbox table.
+Status AddOutboxClaims(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "outbox", "claimed_until"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0");
+}
+
 // Migration 29 (issue 21 §2): access per application. A membership restricted to some
 // applications (memberships.app_scoped) lists them in membership_apps; deleting an application
 // or the membership removes its rows, and a restricted membership without rows reaches nothing.
@@ -680,6 +690,8 @@ CREATE TABLE IF NOT EXISTS lwm2m_observations(
   path TEXT NOT NULL, since_ms INTEGER NOT NULL, notifications INTEGER NOT NULL DEFAULT 0,
   last_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device_id, path));
 )sql",
+      // 39: outbox claims, one sender per row (AddOutboxClaims; re-checked after the list).
+      {"SELECT 1;", AddOutboxClaims},
   };
   return kList;
 }
@@ -718,6 +730,7 @@ Result<int> Migrate(Db& db, int64_t now_ms) {
   // after 26 was recorded.
   BYSANS_RETURN_IF_ERROR(AddAlarmAwaitingAck(db));
   BYSANS_RETURN_IF_ERROR(AddAlarmGateway(db));
+  BYSANS_RETURN_IF_ERROR(AddOutboxClaims(db));
   return applied;
 }
 

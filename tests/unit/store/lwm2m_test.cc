@@ -29,7 +29,7 @@ TEST_F(Lwm2mStoreTest, MigrationRunsAgainOverItsTables) {
   ASSERT_EQ(
       sqlite3_exec(
           db,
-          "DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version);",
+          "DELETE FROM schema_version WHERE version = 38;",
           nullptr, nullptr, nullptr),
       SQLITE_OK);
   sqlite3_close(db);
