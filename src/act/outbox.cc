@@ -361,8 +361,8 @@ struct Outbox::Impl {
   // delivered or failed. In memory: after a restart a retry may reach some of them again (at
   // least once per recipient).
   std::map<Id, std::set<std::string>> reached;
-  std::set<Id> taken;     // queued or in flight
-  std::set<Id> finished;  // attempted since the current claim was made
+  std::set<Id> taken;        // queued or in flight
+  std::set<Id> finished;     // attempted since the current claim was made
   std::set<TimeMs> retries;  // when retries recorded here fall due (the poll wakes then)
   // Targets with queued rows or deliveries in flight; dropped when both are gone.
   std::map<std::string, Target> targets;

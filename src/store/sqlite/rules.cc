@@ -454,9 +454,9 @@ class SqliteRuleStore final : public RuleStore {
     std::string list;
     for (Id id : ids) list += (list.empty() ? "" : ",") + std::to_string(id);
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto q, db->Prepare("UPDATE outbox SET claimed_until=? WHERE id IN (" + list +
-                            ") AND state='pending' AND claimed_until>?"));
+    BYSANS_ASSIGN_OR_RETURN(auto q,
+                            db->Prepare("UPDATE outbox SET claimed_until=? WHERE id IN (" + list +
+                                        ") AND state='pending' AND claimed_until>?"));
     return q->Bind(1, now + std::max<TimeMs>(0, lease_ms)).Bind(2, now).Run();
   }
 
