@@ -375,5 +375,29 @@ TEST_F(OutboxTest, StopReleasesTheClaimsOfRowsNotDelivered) {
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
 }
 
+// On SQLite one server sends from one file: the claims a killed process left (its rows written
+// claimed, or claimed by its poll) end when the store is opened again, so the restart sends them
+// at once instead of after the lease.
+TEST_F(OutboxTest, OnSqliteARestartEndsTheClaimsThePreviousProcessLeft) {
+  store_->rules().SetOutboxWriteLease(60'000);
+  StartService(false);
+  Send(1500);
+  ASSERT_EQ(Pending(), 1u);
+  ASSERT_TRUE(store_->rules().ClaimDueOutbox(10, clock_.NowMs(), 60'000)->empty());  // held
+  service_.reset();
+  store_->Close();
+  store_.reset();
+  SqliteOptions o;
+  o.path = (dir_ / "bysans.db").string();
+  o.clock = &clock_;
+  auto reopened = OpenSqliteStore(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(*reopened);
+  MakeOutbox();
+  outbox_->Start();
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
+}
+
 }  // namespace
 }  // namespace bysans
