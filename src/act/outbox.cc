@@ -476,16 +476,30 @@ struct Outbox::Impl {
       Result<std::vector<OutboxEntry>> due = std::vector<OutboxEntry>{};
       if (room > 0) due = store.ClaimDueOutbox(room, now, Lease());
       lk.lock();
+      std::vector<Id> release;
       if (!due.ok()) {
         spdlog::warn("outbox: {}", due.status().message());
       } else {
         for (auto& e : *due) {
           if (stop) {
             taken.insert(e.id);  // claimed as Stop began: released by Stop
+          } else if (taken.contains(e.id)) {
+            // Already queued or in flight here (its claim had lapsed): the claim renewed it.
+          } else if (finished.contains(e.id)) {
+            // Attempted while the claim ran: a copy from before the attempt (whose record ended
+            // the claim), or a retry already due again. Released, for the next round.
+            release.push_back(e.id);
           } else {
             Enqueue(std::move(e));
           }
         }
+      }
+      if (!release.empty()) {
+        lk.unlock();
+        if (Status s = store.ExtendOutboxClaims(release, clock.NowMs(), 0); !s.ok()) {
+          spdlog::warn("outbox: releasing claims: {}", s.message());
+        }
+        lk.lock();
       }
       TimeMs wait_ms = std::min(opts.poll_ms, Lease() / 4);
       const TimeMs after = clock.NowMs();
@@ -524,7 +538,8 @@ struct Outbox::Impl {
       lk.lock();
       if (e.state == "pending") {
         retries.insert(e.next_attempt_ms);
-        dispatch_cv.notify_all();  // it may fall due before the poll's next round
+        wake = true;  // the poll's wait is shortened to when it falls due
+        dispatch_cv.notify_all();
       }
       if (e.state == "delivered" || e.state == "failed") reached.erase(e.id);
       taken.erase(e.id);
