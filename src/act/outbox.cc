@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -45,6 +47,8 @@ bool IsMailAddress(std::string_view address) {
     return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == ',';
   });
 }
+
+std::string IdempotencyKey(Id outbox_id) { return "bysans-outbox-" + std::to_string(outbox_id); }
 
 std::string ContactsTargetKey(Id org_id) { return "sms://org-" + std::to_string(org_id); }
 
@@ -138,6 +142,22 @@ Attempt DeliverDownlink(const OutboxEntry& e, const json& spec, const DownlinkSe
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
+bool SameHeaderName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The e-mail of row `e` with its Message-ID (the row's idempotency key at the sender's domain)
+// before the headers MailPayload wrote.
+std::string WithMessageId(const OutboxEntry& e, const std::string& from) {
+  const size_t at = from.rfind('@');
+  const std::string domain =
+      at == std::string::npos || at + 1 == from.size() ? "bysans" : from.substr(at + 1);
+  return "Message-ID: <" + IdempotencyKey(e.id) + "@" + domain + ">\r\n" + e.payload;
+}
+
 struct ReadState {
   const std::string* data;
   size_t pos = 0;
@@ -186,7 +206,8 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
   if (!c) return {false, "curl_easy_init failed"};
   curl_easy_reset(c);
   curl_slist* list = nullptr;
-  ReadState rs{&e.payload};
+  const std::string message = type == "email" ? WithMessageId(e, spec.value("from", "")) : "";
+  ReadState rs{&message};
   CurlGate gate{&opts.outbound, {}};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   ApplyCurlGate(c, &gate, stop);  // the outbound-address policy (act/curl_gate.h)
@@ -200,9 +221,11 @@ Attempt Deliver(CURL* c, const OutboxEntry& e, const OutboxOptions& opts, std::a
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     list = curl_slist_append(list, "Content-Type: application/json");
     list = curl_slist_append(list, "User-Agent: bysans");
+    // The same on every attempt, from any node: a receiver can drop a repeated delivery.
+    list = curl_slist_append(list, ("Idempotency-Key: \"" + IdempotencyKey(e.id) + "\"").c_str());
     if (spec.contains("headers") && spec["headers"].is_object()) {
       for (auto it = spec["headers"].begin(); it != spec["headers"].end(); ++it) {
-        if (it->is_string()) {
+        if (it->is_string() && !SameHeaderName(it.key(), "Idempotency-Key")) {
           list = curl_slist_append(list, (it.key() + ": " + it->get<std::string>()).c_str());
         }
       }
@@ -338,8 +361,9 @@ struct Outbox::Impl {
   // delivered or failed. In memory: after a restart a retry may reach some of them again (at
   // least once per recipient).
   std::map<Id, std::set<std::string>> reached;
-  std::set<Id> taken;     // queued or in flight
-  std::set<Id> finished;  // attempted since the current pending list was read
+  std::set<Id> taken;        // queued or in flight
+  std::set<Id> finished;     // attempted since the current claim was made
+  std::set<TimeMs> retries;  // when retries recorded here fall due (the poll wakes then)
   // Targets with queued rows or deliveries in flight; dropped when both are gone.
   std::map<std::string, Target> targets;
   // Targets that may start a delivery now (rows queued, below per_target_concurrency),
@@ -425,27 +449,61 @@ struct Outbox::Impl {
     }
   }
 
+  TimeMs Lease() const { return std::max<TimeMs>(1, opts.lease_ms); }
+
+  // Each round: extends the claims of the rows held here (every lease/4), then claims the due
+  // rows nobody holds (RuleStore::ClaimDueOutbox) and queues them. A claimed row already queued,
+  // in flight or just attempted here is not queued again (a claim made while its attempt was
+  // being recorded returns it as it was before).
   void Dispatch() {
     NameThisThread("outbox");
     std::unique_lock lk(mu);
+    TimeMs extended_ms = clock.NowMs();
     while (!stop) {
-      finished.clear();  // rows finished from now on may still be listed as pending
-      TimeMs wait_ms = opts.poll_ms;
+      finished.clear();  // rows finished from now on may still come back from this claim
+      const TimeMs now = clock.NowMs();
+      std::vector<Id> held;
+      if (now - extended_ms >= Lease() / 4) {
+        held.assign(taken.begin(), taken.end());
+        extended_ms = now;
+      }
+      retries.erase(retries.begin(), retries.upper_bound(now));
+      const int64_t room = std::max<int64_t>(0, opts.max_claimed - std::ssize(taken));
       lk.unlock();
-      auto pending = store.ListPendingOutbox(10000);
+      if (Status s = store.ExtendOutboxClaims(held, now, Lease()); !s.ok()) {
+        spdlog::warn("outbox: extending claims: {}", s.message());
+      }
+      Result<std::vector<OutboxEntry>> due = std::vector<OutboxEntry>{};
+      if (room > 0) due = store.ClaimDueOutbox(room, now, Lease());
       lk.lock();
-      if (!pending.ok()) {
-        spdlog::warn("outbox: {}", pending.status().message());
+      std::vector<Id> release;
+      if (!due.ok()) {
+        spdlog::warn("outbox: {}", due.status().message());
       } else {
-        TimeMs now = clock.NowMs();
-        for (auto& e : *pending) {
-          if (e.next_attempt_ms <= now) {
+        for (auto& e : *due) {
+          if (stop) {
+            taken.insert(e.id);  // claimed as Stop began: released by Stop
+          } else if (taken.contains(e.id)) {
+            // Already queued or in flight here (its claim had lapsed): the claim renewed it.
+          } else if (finished.contains(e.id)) {
+            // Attempted while the claim ran: a copy from before the attempt (whose record ended
+            // the claim), or a retry already due again. Released, for the next round.
+            release.push_back(e.id);
+          } else {
             Enqueue(std::move(e));
-          } else if (e.next_attempt_ms - now < wait_ms) {
-            wait_ms = e.next_attempt_ms - now;  // a retry falls due before the next poll
           }
         }
       }
+      if (!release.empty()) {
+        lk.unlock();
+        if (Status s = store.ExtendOutboxClaims(release, clock.NowMs(), 0); !s.ok()) {
+          spdlog::warn("outbox: releasing claims: {}", s.message());
+        }
+        lk.lock();
+      }
+      TimeMs wait_ms = std::min(opts.poll_ms, Lease() / 4);
+      const TimeMs after = clock.NowMs();
+      if (!retries.empty()) wait_ms = std::min(wait_ms, *retries.begin() - after);
       dispatch_cv.wait_for(lk, std::chrono::milliseconds(std::max<TimeMs>(1, wait_ms)),
                            [&] { return wake || stop.load(); });
       wake = false;
@@ -478,6 +536,11 @@ struct Outbox::Impl {
       }
       Record(e, a);
       lk.lock();
+      if (e.state == "pending") {
+        retries.insert(e.next_attempt_ms);
+        wake = true;  // the poll's wait is shortened to when it falls due
+        dispatch_cv.notify_all();
+      }
       if (e.state == "delivered" || e.state == "failed") reached.erase(e.id);
       taken.erase(e.id);
       finished.insert(e.id);
@@ -565,6 +628,18 @@ void Outbox::Stop() {
   }
   for (auto& w : workers) {
     if (w.joinable()) w.join();
+  }
+  // Rows queued or aborted in flight: claimable again at once (by another node).
+  std::vector<Id> held;
+  {
+    std::lock_guard lk(impl_->mu);
+    held.assign(impl_->taken.begin(), impl_->taken.end());
+    impl_->taken.clear();
+    impl_->targets.clear();
+    impl_->ready.clear();
+  }
+  if (Status s = impl_->store.ExtendOutboxClaims(held, impl_->clock.NowMs(), 0); !s.ok()) {
+    spdlog::warn("outbox: releasing claims at stop: {}", s.message());
   }
 }
 

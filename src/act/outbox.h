@@ -14,6 +14,17 @@
 // (base × 2^(attempt-1), capped) up to max_attempts, then the row is "failed".
 // Every attempt is in the delivery log.
 //
+// Several nodes on one database (issue 19): each row is delivered by one node at a time. The
+// poll claims due rows (RuleStore::ClaimDueOutbox) for `lease_ms` instead of listing them; the
+// rows the rules runtime writes are written claimed by their writer
+// (RuleStore::SetOutboxWriteLease, set by the server to the same lease) and handed to this
+// node's queue by Submit. While rows wait in a queue or are delivered, their claims are
+// extended every lease/4; recording an attempt ends a claim (a retry is claimable by any node
+// when due); Stop releases the claims of what it did not deliver. A node that dies leaves its
+// rows to the others after the lease: delivery at least once, so every webhook carries the
+// header `Idempotency-Key: "bysans-outbox-<row id>"` and every e-mail the Message-ID
+// `<bysans-outbox-<row id>@<from domain>>`, the same on every attempt.
+//
 // Outgoing connections (webhooks, SMTP) pass the outbound-address policy on the
 // resolved address (core/outbound_policy.h); every failure to connect is logged
 // for users as the one neutral "could not connect to <target>" (details in the
@@ -42,11 +53,22 @@ struct OutboxOptions {
   TimeMs base_backoff_ms = 1000;
   TimeMs max_backoff_ms = 300'000;
   int max_attempts = 15;
-  TimeMs poll_ms = 1000;  // how often pending rows (retries, after a restart) are looked for
+  TimeMs poll_ms = 1000;  // how often due rows (retries, after a restart) are claimed
+  // How long a claimed row stays this node's: longer than one delivery (timeouts are at most
+  // default_timeout_ms, 10 s) with room for a stalled database; claims of rows still queued here
+  // are extended every lease_ms / 4. A dead node's rows wait this long for another node.
+  TimeMs lease_ms = 60'000;
+  int max_claimed = 10'000;  // rows queued or in flight on this node at most (claims held)
   TimeMs default_timeout_ms = 10'000;
   OutboundPolicy outbound;             // which addresses webhooks and SMTP may reach
   const SecretBox* secrets = nullptr;  // opens sealed action secrets; outlives the Outbox
 };
+
+// The idempotency key of an outbox row: "bysans-outbox-<id>" (unique in one bysans database).
+// Webhooks send it as the header `Idempotency-Key: "<key>"` (a structured-field string, as the
+// IETF draft "The Idempotency-Key HTTP Header Field" defines it); e-mails as the Message-ID
+// <key@domain of the sender>.
+std::string IdempotencyKey(Id outbox_id);
 
 // The queue a delivery belongs to: scheme://host:port of its URL.
 std::string TargetKeyOf(const std::string& url);
@@ -128,7 +150,8 @@ class Outbox {
   void SetGuard(ActionGuard guard);
 
   void Start();
-  // Stops dispatching and aborts deliveries in progress (they stay pending).
+  // Stops dispatching and aborts deliveries in progress (they stay pending); the claims of the
+  // rows not delivered are released, for another node (or this one after a restart).
   void Stop();
   // Rows just committed to the store (ids set): queued on their targets at once,
   // without reading the store. The store poll stays the recovery and retry path

@@ -206,6 +206,9 @@ Status App::Start() {
   outbox_opts.outbound = outbound;  // core/outbound_policy.h (setting outbound.allow)
   outbox_opts.secrets = &m.store->secrets();
   m.outbox = std::make_unique<act::Outbox>(m.store->rules(), m.clock, outbox_opts);
+  // The rows the rules runtime writes are this node's to send (Submit below) until the lease
+  // ends: another node's outbox does not claim them meanwhile (act/outbox.h, issue 19).
+  m.store->rules().SetOutboxWriteLease(outbox_opts.lease_ms);
   // Rule action secrets stored in clear by an older bysans are sealed now (act/action_secrets.h).
   BYSANS_ASSIGN_OR_RETURN(int sealed,
                           act::SealClearRuleSecrets(m.store->rules(), m.store->secrets()));

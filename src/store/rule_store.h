@@ -165,10 +165,34 @@ class RuleStore {
   // Silences with until_ms > now (all organisations when org_id is nullopt).
   virtual Result<std::vector<SilenceRecord>> ListSilences(std::optional<Id> org_id, TimeMs now) = 0;
 
-  // Pending entries, oldest first.
+  // Pending entries, oldest first, claimed or not (for tests and tools; a sender claims its rows
+  // with ClaimDueOutbox).
   virtual Result<std::vector<OutboxEntry>> ListPendingOutbox(int64_t limit) = 0;
-  // Records one attempt: logs it, and sets the entry's state, attempts,
-  // next_attempt_ms and last_error from `entry`.
+
+  // The outbox's claims, so that each row is delivered by one sender (one node) at a time, also
+  // with several nodes on one database (act/outbox.h):
+  // - ClaimDueOutbox takes up to `limit` pending rows due at `now` (next_attempt_ms <= now) that
+  //   nobody holds, oldest first, and holds them until now + lease_ms. Until that lease ends no
+  //   ClaimDueOutbox returns them again, on any connection or node (this caller's included).
+  // - RecordAttempt ends the claim: a retry is claimable by any node at its next_attempt_ms.
+  // - A holder that dies leaves its rows to be claimed again after the lease: delivery at least
+  //   once (each row carries an idempotency key, act/README.md).
+  virtual Result<std::vector<OutboxEntry>> ClaimDueOutbox(int64_t limit, TimeMs now,
+                                                          TimeMs lease_ms) = 0;
+  // Sets the claims still held (claimed_until > now) of the pending rows among `ids` to end at
+  // now + lease_ms: a sender whose queue holds rows longer than a lease keeps them; lease_ms 0
+  // releases them (a sender that stops hands its queue to the other nodes at once). Rows whose
+  // claim ended (an attempt was recorded, or the lease passed) are left as they are.
+  virtual Status ExtendOutboxClaims(const std::vector<Id>& ids, TimeMs now, TimeMs lease_ms) = 0;
+  // Outbox rows written from now on through this object (CreateAlarm, UpdateAlarm, WriteAlarms)
+  // are written claimed by their writer until created_ms + lease_ms: the server hands them to
+  // its own sender at once (act::Outbox::Submit), so no other node's ClaimDueOutbox may take
+  // them meanwhile; if the writer dies they are claimable after that. 0 (the default): rows are
+  // claimable as soon as they are committed.
+  virtual void SetOutboxWriteLease(TimeMs lease_ms) = 0;
+
+  // Records one attempt: logs it, sets the entry's state, attempts, next_attempt_ms and
+  // last_error from `entry`, and ends its claim.
   virtual Status RecordAttempt(const OutboxEntry& entry, DeliveryLogEntry log) = 0;
   // Newest first.
   virtual Result<Paged<DeliveryLogEntry>> ListDeliveryLog(Id org_id, Page page) = 0;

@@ -5,6 +5,7 @@
 #include "store/postgres/pg_rule_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "store/postgres/pool.h"
@@ -363,6 +364,22 @@ class PgRuleStore final : public PostgresRuleStore {
         });
   }
 
+  Status ExtendOutboxClaims(const std::vector<Id>& ids, TimeMs now, TimeMs lease_ms) override {
+    if (ids.empty()) return Status::Ok();
+    const std::string list = pg::IntArray(std::vector<int64_t>(ids.begin(), ids.end()));
+    return pool_.Transact<Status>("ExtendOutboxClaims", [&](pqxx::work& w) -> Status {
+      w.exec_params(
+          "UPDATE outbox SET claimed_until = $2 + $3 WHERE id = ANY($1::bigint[]) AND "
+          "state = 'pending' AND claimed_until > $2",
+          list, now, std::max<TimeMs>(0, lease_ms));
+      return Status::Ok();
+    });
+  }
+
+  void SetOutboxWriteLease(TimeMs lease_ms) override {
+    write_lease_ms_ = std::max<TimeMs>(0, lease_ms);
+  }
+
   Status RecordAttempt(const OutboxEntry& e, DeliveryLogEntry log) override {
     return pool_.Transact<Status>("RecordAttempt", [&](pqxx::work& w) -> Status {
       w.exec_params(
@@ -414,7 +431,7 @@ class PgRuleStore final : public PostgresRuleStore {
   }
 
   // In the caller's transaction: inserts `a` (its id filled in) and its outbox entries.
-  static void InsertAlarm(pqxx::work& w, AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
+  void InsertAlarm(pqxx::work& w, AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
     a.id = w.exec_params1(
                 "INSERT INTO alarms (org_id, rule_id, device_id, state, raised_ms, doc, "
                 "awaiting_ack, gateway_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
@@ -427,7 +444,7 @@ class PgRuleStore final : public PostgresRuleStore {
 
   // In the caller's transaction: saves `a` and adds its outbox entries; kNotFound (nothing
   // written) when the alarm is gone.
-  static Status SaveAlarm(pqxx::work& w, const AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
+  Status SaveAlarm(pqxx::work& w, const AlarmRecord& a, std::vector<OutboxEntry>* outbox) {
     if (w.exec_params("UPDATE alarms SET state = $1, doc = $2, awaiting_ack = $3 WHERE id = $4",
                       a.state, a.doc, a.awaiting_ack, a.id)
             .affected_rows() == 0)
@@ -436,16 +453,19 @@ class PgRuleStore final : public PostgresRuleStore {
     return Status::Ok();
   }
 
-  static void InsertOutbox(pqxx::work& w, Id alarm_id, std::vector<OutboxEntry>& outbox) {
+  // Claimed by their writer until created_ms + the write lease (RuleStore::SetOutboxWriteLease).
+  void InsertOutbox(pqxx::work& w, Id alarm_id, std::vector<OutboxEntry>& outbox) {
+    const TimeMs lease = write_lease_ms_;
     for (OutboxEntry& e : outbox) {
       e.alarm_id = alarm_id;
       e.id = w.exec_params1(
                   "INSERT INTO outbox (org_id, rule_id, alarm_id, event, target_key, "
                   "spec, payload, state, attempts, next_attempt_ms, last_error, "
-                  "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                  "$12) RETURNING id",
+                  "created_ms, claimed_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                  "$11, $12, $13) RETURNING id",
                   e.org_id, e.rule_id, e.alarm_id, e.event, e.target_key, e.spec, e.payload,
-                  e.state, e.attempts, e.next_attempt_ms, e.last_error, e.created_ms)[0]
+                  e.state, e.attempts, e.next_attempt_ms, e.last_error, e.created_ms,
+                  lease > 0 ? e.created_ms + lease : TimeMs{0})[0]
                  .as<Id>();
     }
   }
@@ -461,6 +481,7 @@ class PgRuleStore final : public PostgresRuleStore {
   }
 
   pg::Pool& pool_;
+  std::atomic<TimeMs> write_lease_ms_{0};
   std::mutex mu_;
   std::vector<std::function<void(const RuleStoreChange&)>> listeners_;
 };

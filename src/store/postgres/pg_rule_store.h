@@ -1,7 +1,7 @@
 // RuleStore on PostgreSQL 15 (issue 19): rules, alarms, silences, the action outbox and the
 // delivery log in migration 4's tables (schema_rules.cc). Rule definitions and outbox specs are
 // stored as the caller gives them: act/action_secrets.h seals the actions' secrets with the
-// SecretBox before they reach a store, on every backend alike. Not wired into the server yet.
+// SecretBox before they reach a store, on every backend alike.
 #pragma once
 
 #include <memory>
@@ -14,18 +14,11 @@ namespace pg {
 class Pool;
 }
 
-class PostgresRuleStore : public RuleStore {
- public:
-  // PostgreSQL only, for several nodes sending from one outbox (not used by act/Outbox yet, which
-  // still polls ListPendingOutbox and so would deliver a row once per node): takes up to `limit`
-  // pending rows due at `now` (next_attempt_ms <= now) that no caller holds, oldest first, and
-  // holds them until now + lease_ms. Until then no other ClaimDueOutbox returns them, on any
-  // connection or node (one UPDATE over a `FOR UPDATE SKIP LOCKED` selection). RecordAttempt
-  // releases the row; a holder that dies leaves it to be claimed again after the lease (delivery
-  // at least once).
-  virtual Result<std::vector<OutboxEntry>> ClaimDueOutbox(int64_t limit, TimeMs now,
-                                                          TimeMs lease_ms) = 0;
-};
+// PostgreSQL's RuleStore (a type of its own for the tests that reach into its tables). The
+// outbox claims (RuleStore::ClaimDueOutbox) use the column claimed_until of migration 4: one
+// UPDATE over a `FOR UPDATE SKIP LOCKED` selection, so senders on several nodes never claim the
+// same row.
+class PostgresRuleStore : public RuleStore {};
 
 // `pool` must outlive the store; the schema must be migrated (pg::ApplyMigrations).
 std::unique_ptr<PostgresRuleStore> NewPostgresRuleStore(pg::Pool& pool);

@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS subject_erasures_org ON subject_erasures(org_id, id);
       "ALTER TABLE applications ADD COLUMN personal_metadata_keys TEXT NOT NULL DEFAULT '[]'");
 }
 
-// Migration 39 (issue 19, several nodes): the process running a job (DecoderStore::
+// Migration 40 (issue 19, several nodes): the process running a job (DecoderStore::
 // InterruptJobs leaves live nodes' jobs alone). Added only where missing.
 Status AddJobNode(Db& db) {
   BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "jobs", "node"));
@@ -103,6 +103,16 @@ Status AddAlarmGateway(Db& db) {
         db.Exec("ALTER TABLE alarms ADD COLUMN gateway_id TEXT NOT NULL DEFAULT ''"));
   }
   return db.Exec("CREATE INDEX IF NOT EXISTS alarms_gateway ON alarms(rule_id, gateway_id, state)");
+}
+
+// Migration 39 (issue 19, several nodes): an outbox row claimed by one sender until
+// claimed_until (RuleStore::ClaimDueOutbox), as on PostgreSQL. Added only where missing
+// (re-runnable: the lead may renumber it); also run after the list, since migration 13 rebuilds
+// the outbox table.
+Status AddOutboxClaims(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "outbox", "claimed_until"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0");
 }
 
 // Migration 29 (issue 21 §2): access per application. A membership restricted to some
@@ -688,7 +698,9 @@ CREATE TABLE IF NOT EXISTS lwm2m_observations(
   path TEXT NOT NULL, since_ms INTEGER NOT NULL, notifications INTEGER NOT NULL DEFAULT 0,
   last_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(device_id, path));
 )sql",
-      // 39: the process running a job (AddJobNode).
+      // 39: outbox claims, one sender per row (AddOutboxClaims; re-checked after the list).
+      {"SELECT 1;", AddOutboxClaims},
+      // 40: the process running a job (AddJobNode).
       {"SELECT 1;", AddJobNode},
   };
   return kList;
@@ -728,6 +740,7 @@ Result<int> Migrate(Db& db, int64_t now_ms) {
   // after 26 was recorded.
   BYSANS_RETURN_IF_ERROR(AddAlarmAwaitingAck(db));
   BYSANS_RETURN_IF_ERROR(AddAlarmGateway(db));
+  BYSANS_RETURN_IF_ERROR(AddOutboxClaims(db));
   return applied;
 }
 

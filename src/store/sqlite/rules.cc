@@ -1,6 +1,7 @@
 // SqliteRuleStore: rules, alarms, silences, outbox and delivery log in the
 // same SQLite file as everything else (migration 3).
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "store/rule_store.h"
@@ -419,13 +420,59 @@ class SqliteRuleStore final : public RuleStore {
     return out;
   }
 
+  // One writer at a time (an IMMEDIATE transaction): the selection and its claim are one step.
+  Result<std::vector<OutboxEntry>> ClaimDueOutbox(int64_t limit, TimeMs now,
+                                                  TimeMs lease_ms) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    Txn txn(*db, true);
+    BYSANS_RETURN_IF_ERROR(txn.begin_status());
+    std::vector<OutboxEntry> out;
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db->Prepare("SELECT id, org_id, rule_id, alarm_id, event, target_key, spec, "
+                              "payload, state, attempts, next_attempt_ms, last_error, created_ms "
+                              "FROM outbox WHERE state='pending' AND next_attempt_ms<=? AND "
+                              "claimed_until<=? ORDER BY id LIMIT ?"));
+      q->Bind(1, now).Bind(2, now).Bind(3, ClampLimit(limit));
+      while (q->Step()) out.push_back(OutboxFrom(*q));
+      BYSANS_RETURN_IF_ERROR(q->status());
+    }
+    if (out.empty()) return out;
+    std::string ids;
+    for (const OutboxEntry& e : out) ids += (ids.empty() ? "" : ",") + std::to_string(e.id);
+    {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto q, db->Prepare("UPDATE outbox SET claimed_until=? WHERE id IN (" + ids + ")"));
+      BYSANS_RETURN_IF_ERROR(q->Bind(1, now + std::max<TimeMs>(1, lease_ms)).Run());
+    }
+    BYSANS_RETURN_IF_ERROR(txn.Commit());
+    return out;
+  }
+
+  Status ExtendOutboxClaims(const std::vector<Id>& ids, TimeMs now, TimeMs lease_ms) override {
+    if (ids.empty()) return Status::Ok();
+    std::string list;
+    for (Id id : ids) list += (list.empty() ? "" : ",") + std::to_string(id);
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q,
+                            db->Prepare("UPDATE outbox SET claimed_until=? WHERE id IN (" + list +
+                                        ") AND state='pending' AND claimed_until>?"));
+    return q->Bind(1, now + std::max<TimeMs>(0, lease_ms)).Bind(2, now).Run();
+  }
+
+  void SetOutboxWriteLease(TimeMs lease_ms) override {
+    write_lease_ms_ = std::max<TimeMs>(0, lease_ms);
+  }
+
   Status RecordAttempt(const OutboxEntry& e, DeliveryLogEntry log) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Txn txn(*db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
     {
-      BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("UPDATE outbox SET state=?, attempts=?, "
-                                                  "next_attempt_ms=?, last_error=? WHERE id=?"));
+      BYSANS_ASSIGN_OR_RETURN(auto q,
+                              db->Prepare("UPDATE outbox SET state=?, attempts=?, "
+                                          "next_attempt_ms=?, last_error=?, claimed_until=0 "
+                                          "WHERE id=?"));
       BYSANS_RETURN_IF_ERROR(q->Bind(1, e.state)
                                  .Bind(2, e.attempts)
                                  .Bind(3, e.next_attempt_ms)
@@ -493,12 +540,14 @@ class SqliteRuleStore final : public RuleStore {
   }
 
  private:
+  // Claimed by their writer until created_ms + the write lease (RuleStore::SetOutboxWriteLease).
   Status InsertOutbox(Db& db, std::vector<OutboxEntry>& outbox) {
+    const TimeMs lease = write_lease_ms_;
     for (auto& e : outbox) {
       BYSANS_ASSIGN_OR_RETURN(
           auto q, db.Prepare("INSERT INTO outbox(org_id, rule_id, alarm_id, event, target_key, "
                              "spec, payload, state, attempts, next_attempt_ms, last_error, "
-                             "created_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"));
+                             "created_ms, claimed_until) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"));
       BYSANS_RETURN_IF_ERROR(q->Bind(1, e.org_id)
                                  .Bind(2, e.rule_id)
                                  .Bind(3, e.alarm_id)
@@ -511,6 +560,7 @@ class SqliteRuleStore final : public RuleStore {
                                  .Bind(10, e.next_attempt_ms)
                                  .Bind(11, e.last_error)
                                  .Bind(12, e.created_ms)
+                                 .Bind(13, lease > 0 ? e.created_ms + lease : TimeMs{0})
                                  .Run());
       e.id = db.LastInsertId();
     }
@@ -527,6 +577,7 @@ class SqliteRuleStore final : public RuleStore {
   }
 
   Pool& pool_;
+  std::atomic<TimeMs> write_lease_ms_{0};
   std::mutex mu_;
   std::vector<std::function<void(const RuleStoreChange&)>> listeners_;
 };

@@ -52,6 +52,10 @@ Status SqliteStore::Init() {
   // restarts it (ftruncate of a few hundred MB took 385 ms there under bench/mqtt). The
   // checkpoint thread shrinks it instead, once the store has been idle (CheckpointLoop).
   BYSANS_RETURN_IF_ERROR(Migrate(*writer_db_, opts_.clock->NowMs()).status());
+  // One server sends from one SQLite file: claims of outbox rows left by an earlier process (a
+  // kill -9) are its own, ended now so the restart sends them at once (rule_store.h).
+  BYSANS_RETURN_IF_ERROR(
+      writer_db_->Exec("UPDATE outbox SET claimed_until=0 WHERE claimed_until>0"));
   BYSANS_RETURN_IF_ERROR(LoadSeriesState());
   rules_ = NewSqliteRuleStore(pool_);
   decoders_ = NewSqliteDecoderStore(pool_);

@@ -14,6 +14,7 @@
 #include "act/action_secrets.h"
 #include "core/outbound_policy.h"
 #include "integration/rules_receiver.h"
+#include "integration/smtp_server.h"
 #include "unit/act/store_fixture.h"
 
 namespace bysans {
@@ -239,6 +240,163 @@ TEST_F(OutboxTest, ARetryOfAContactsRowSendsOnlyToTheRecipientsNotYetReached) {
   }
   EXPECT_EQ(answers["01"], std::vector<int>{200}) << "reached once, not again on the retry";
   EXPECT_EQ(answers["02"], (std::vector<int>{500, 200}));
+}
+
+// The idempotency key a receiver can use (issue 19): every webhook request names its outbox row,
+// the same on the retry.
+TEST_F(OutboxTest, AWebhookCarriesTheRowsIdempotencyKeyTheSameOnARetry) {
+  hook_.fail_matching("\"raise\"", 1);  // the raise's first attempt is answered 500
+  act::OutboxOptions o;
+  o.poll_ms = 50;
+  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
+  o.secrets = &store_->secrets();
+  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  outbox_->Start();
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.hits().size() == 1; }));
+  clock_.Advance(60'000);  // past the backoff
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
+  const auto log = store_->rules().ListDeliveryLog(org_, Page{})->items;
+  ASSERT_EQ(log.size(), 2u);
+  const Id row = log[0].outbox_id;
+  EXPECT_EQ(act::IdempotencyKey(row), "bysans-outbox-" + std::to_string(row));
+  const std::string header = "Idempotency-Key: \"bysans-outbox-" + std::to_string(row) + "\"\r\n";
+  const auto hits = hook_.hits();
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].answered, 500);
+  EXPECT_EQ(hits[1].answered, 200);
+  for (const auto& h : hits) EXPECT_NE(h.head.find(header), std::string::npos) << h.head;
+  // The clear is another row: another key.
+  Send(500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 2; }));
+  EXPECT_EQ(hook_.hits()[2].head.find(header), std::string::npos);
+  EXPECT_NE(hook_.hits()[2].head.find("Idempotency-Key: \"bysans-outbox-"), std::string::npos);
+}
+
+// A header of the action's own named Idempotency-Key does not replace or repeat the row's.
+TEST_F(OutboxTest, AnActionsOwnIdempotencyKeyHeaderIsNotSent) {
+  json rule = Co2Rule();
+  rule["name"] = "CO2 own key";
+  rule["actions"] = json::array(
+      {{{"type", "webhook"}, {"url", hook_.url()}, {"headers", {{"idempotency-key", "mine"}}}}});
+  auto stored = act::ActionsForStore(rule["actions"], json::array(), store_->secrets());
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  rule["actions"] = *stored;
+  ASSERT_NE(CreateRule(rule), 0);
+  MakeOutbox();
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() >= 2; }));  // both rules' webhooks
+  for (const auto& h : hook_.hits()) {
+    EXPECT_EQ(h.head.find("mine"), std::string::npos) << h.head;
+    const size_t first = h.head.find("Idempotency-Key: \"bysans-outbox-");
+    EXPECT_NE(first, std::string::npos) << h.head;
+    EXPECT_EQ(h.head.find("dempotency-", first + 2), std::string::npos) << h.head;
+  }
+}
+
+// An e-mail's Message-ID names its outbox row (issue 19), at the sender's domain.
+TEST_F(OutboxTest, AnEmailsMessageIdNamesItsRow) {
+  testing::SmtpServer smtp;
+  json rule = Co2Rule();
+  rule["name"] = "CO2 mail";
+  rule["actions"] = json::array({{{"type", "email"},
+                                  {"url", smtp.url()},
+                                  {"from", "bysans@kommune.example"},
+                                  {"to", {"drift@kommune.example"}},
+                                  {"subject", "CO2"}}});
+  ASSERT_NE(CreateRule(rule), 0);
+  MakeOutbox();
+  StartService(true);
+  Send(1500);
+  Id row = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    auto log = store_->rules().ListDeliveryLog(org_, Page{});
+    if (log.ok())
+      for (const auto& l : log->items)
+        if (l.action_type == "email" && l.ok) row = l.outbox_id;
+    return row != 0;
+  }));
+  const std::string id = "Message-ID: <bysans-outbox-" + std::to_string(row) + "@kommune.example>";
+  ASSERT_TRUE(WaitFor([&] { return smtp.Output().find(id) != std::string::npos; }))
+      << smtp.Output();
+  smtp.Stop();
+}
+
+// Rows written claimed by their writer (RuleStore::SetOutboxWriteLease, as the server does) are
+// not taken by a poll until the lease ends: another node's outbox leaves them to the node that
+// wrote them; after the lease (that node died) the poll delivers them.
+TEST_F(OutboxTest, RowsWrittenClaimedAreLeftToTheirWriterUntilTheLeaseEnds) {
+  store_->rules().SetOutboxWriteLease(30'000);
+  StartService(false);  // the writer never hands them over (it died)
+  Send(1500);
+  ASSERT_EQ(Pending(), 1u);
+  act::OutboxOptions o;
+  o.poll_ms = 20;
+  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
+  o.secrets = &store_->secrets();
+  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  outbox_->Start();
+  std::this_thread::sleep_for(300ms);  // 15 polls
+  EXPECT_TRUE(hook_.hits().empty());
+  clock_.Advance(29'999);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(hook_.hits().empty());
+  clock_.Advance(1);  // the lease ends
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(hook_.hits().size(), 1u);
+}
+
+// Stop releases the claims of the rows it did not deliver: the next outbox (another node, or
+// this one restarted) sends them at once, without waiting for the lease.
+TEST_F(OutboxTest, StopReleasesTheClaimsOfRowsNotDelivered) {
+  hook_.set_mode(Receiver::Mode::kHang);
+  act::OutboxOptions o;
+  o.poll_ms = 20;
+  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
+  o.secrets = &store_->secrets();
+  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  outbox_->Start();
+  StartService(false);
+  Send(1500);
+  outbox_->Wake();
+  ASSERT_TRUE(WaitFor([&] { return hook_.hits().size() == 1; }));  // in flight, hanging
+  EXPECT_TRUE(store_->rules().ClaimDueOutbox(10, clock_.NowMs(), 1000)->empty()) << "held";
+  outbox_->Stop();
+  EXPECT_EQ(store_->rules().ListDeliveryLog(org_, Page{})->total, 0) << "aborted: no attempt";
+  hook_.set_mode(Receiver::Mode::kOk);
+  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  outbox_->Start();
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
+}
+
+// On SQLite one server sends from one file: the claims a killed process left (its rows written
+// claimed, or claimed by its poll) end when the store is opened again, so the restart sends them
+// at once instead of after the lease.
+TEST_F(OutboxTest, OnSqliteARestartEndsTheClaimsThePreviousProcessLeft) {
+  store_->rules().SetOutboxWriteLease(60'000);
+  StartService(false);
+  Send(1500);
+  ASSERT_EQ(Pending(), 1u);
+  ASSERT_TRUE(store_->rules().ClaimDueOutbox(10, clock_.NowMs(), 60'000)->empty());  // held
+  service_.reset();
+  store_->Close();
+  store_.reset();
+  SqliteOptions o;
+  o.path = (dir_ / "bysans.db").string();
+  o.clock = &clock_;
+  auto reopened = OpenSqliteStore(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  store_ = std::move(*reopened);
+  MakeOutbox();
+  outbox_->Start();
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
 }
 
 }  // namespace

@@ -468,6 +468,123 @@ TEST_P(RuleBackendTest, ActionSecretsAreSealedAtRestAndOpenForDelivery) {
   EXPECT_EQ((*opened)["password"], secret);
 }
 
+// The outbox claims (RuleStore::ClaimDueOutbox): a claim holds rows until its lease ends or an
+// attempt is recorded; rows not yet due, or no longer pending, are never claimed.
+TEST_P(RuleBackendTest, AClaimLastsForItsLeaseAndAnAttemptEndsIt) {
+  const Id org = NewOrg();
+  const Id rule = NewRule(org);
+  std::vector<OutboxEntry> box = {Entry(org, rule), Entry(org, rule), Entry(org, rule)};
+  for (auto& e : box) e.next_attempt_ms = kT0;
+  ASSERT_TRUE(rules().CreateAlarm({0, org, rule, 1, "active", kT0, "{}"}, &box).ok());
+  const std::vector<Id> rows = {box[0].id, box[1].id, box[2].id};
+  auto claim = [&](int64_t limit, TimeMs now, TimeMs lease) {
+    auto r = rules().ClaimDueOutbox(limit, now, lease);
+    std::vector<Id> out;
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok())
+      for (const auto& e : *r) out.push_back(e.id);
+    return out;
+  };
+  EXPECT_EQ(claim(2, kT0 - 1, 1000), std::vector<Id>{});  // not due
+  EXPECT_EQ(claim(2, kT0, 1000), (std::vector<Id>{rows[0], rows[1]}));
+  EXPECT_EQ(claim(5, kT0 + 10, 1000), std::vector<Id>{rows[2]});
+  EXPECT_EQ(claim(5, kT0 + 999, 1000), std::vector<Id>{});
+  // ListPendingOutbox lists every pending row, claimed or not.
+  EXPECT_EQ(rules().ListPendingOutbox(10)->size(), 3u);
+
+  // rows[0] delivered, rows[1] to be retried at +5000: the attempts end their claims.
+  OutboxEntry done = box[0], retry = box[1];
+  done.state = "delivered";
+  done.attempts = 1;
+  retry.attempts = 1;
+  retry.next_attempt_ms = kT0 + 5000;
+  DeliveryLogEntry log;
+  log.org_id = org;
+  ASSERT_TRUE(rules().RecordAttempt(done, log).ok());
+  ASSERT_TRUE(rules().RecordAttempt(retry, log).ok());
+  // After rows[0..1]'s lease: rows[1] is not due yet; rows[2]'s lease (from +10) has not ended.
+  EXPECT_EQ(claim(5, kT0 + 1000, 1000), std::vector<Id>{});
+  // rows[2]'s lease ended: claimed again (its holder died without recording an attempt).
+  EXPECT_EQ(claim(5, kT0 + 1010, 1000), std::vector<Id>{rows[2]});
+  // rows[1] due (its claim ended with the attempt, not at +1000); rows[2]'s second lease too.
+  EXPECT_EQ(claim(5, kT0 + 5000, 60'000), (std::vector<Id>{rows[1], rows[2]}));
+  // A retry recorded while claimed is claimable as soon as it is due, before the lease ends.
+  retry.attempts = 2;
+  retry.next_attempt_ms = kT0 + 6000;
+  ASSERT_TRUE(rules().RecordAttempt(retry, log).ok());
+  EXPECT_EQ(claim(5, kT0 + 5999, 60'000), std::vector<Id>{});
+  EXPECT_EQ(claim(5, kT0 + 6000, 60'000), std::vector<Id>{rows[1]});
+}
+
+// ExtendOutboxClaims keeps the claims still held, leaves rows whose claim ended alone, and with a
+// lease of 0 releases them.
+TEST_P(RuleBackendTest, ClaimsStillHeldAreExtendedOrReleased) {
+  const Id org = NewOrg();
+  const Id rule = NewRule(org);
+  std::vector<OutboxEntry> box = {Entry(org, rule), Entry(org, rule), Entry(org, rule)};
+  for (auto& e : box) e.next_attempt_ms = kT0;
+  ASSERT_TRUE(rules().CreateAlarm({0, org, rule, 1, "active", kT0, "{}"}, &box).ok());
+  auto claim = [&](TimeMs now) {
+    auto r = rules().ClaimDueOutbox(10, now, 1000);
+    std::vector<Id> out;
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok())
+      for (const auto& e : *r) out.push_back(e.id);
+    return out;
+  };
+  ASSERT_EQ(claim(kT0).size(), 3u);  // held to +1000
+  // rows 0 and 1 extended at +900 to +1900; row 2's claim left to end at +1000.
+  ASSERT_TRUE(rules().ExtendOutboxClaims({box[0].id, box[1].id}, kT0 + 900, 1000).ok());
+  EXPECT_EQ(claim(kT0 + 1000), std::vector<Id>{box[2].id});  // claimed again, to +2000
+  // A claim that ended is not extended (row 0 at +1900: its lease has just ended).
+  ASSERT_TRUE(rules().ExtendOutboxClaims({box[0].id}, kT0 + 1900, 1000).ok());
+  EXPECT_EQ(claim(kT0 + 1900), (std::vector<Id>{box[0].id, box[1].id}));  // to +2900
+  // Released (lease 0): claimable at once; no other row is touched.
+  ASSERT_TRUE(rules().ExtendOutboxClaims({box[1].id}, kT0 + 1950, 0).ok());
+  EXPECT_EQ(claim(kT0 + 1950), std::vector<Id>{box[1].id});
+  EXPECT_TRUE(rules().ExtendOutboxClaims({}, kT0, 1000).ok());
+}
+
+// With a write lease (the server's: its own outbox sends what it writes), the rows CreateAlarm,
+// UpdateAlarm and WriteAlarms write are claimed by their writer until created_ms + lease: no
+// claim (another node's) takes them before, any claim after (the writer died).
+TEST_P(RuleBackendTest, RowsWrittenWithAWriteLeaseAreNotClaimableUntilItEnds) {
+  const Id org = NewOrg();
+  const Id rule = NewRule(org);
+  rules().SetOutboxWriteLease(5000);
+  auto entry = [&] {
+    OutboxEntry e = Entry(org, rule);
+    e.next_attempt_ms = kT0;
+    return e;
+  };
+  std::vector<OutboxEntry> created = {entry()};
+  auto alarm = rules().CreateAlarm({0, org, rule, 1, "active", kT0, "{}"}, &created);
+  ASSERT_TRUE(alarm.ok());
+  std::vector<OutboxEntry> updated = {entry()};
+  ASSERT_TRUE(rules().UpdateAlarm(*alarm, &updated).ok());
+  std::vector<RuleStore::AlarmWrite> writes(1);
+  writes[0].alarm = {0, org, rule, 2, "active", kT0, "{}"};
+  writes[0].outbox = {entry()};
+  ASSERT_TRUE(rules().WriteAlarms(writes).ok());
+  EXPECT_EQ(rules().ListPendingOutbox(10)->size(), 3u);
+  EXPECT_TRUE(rules().ClaimDueOutbox(10, kT0, 60'000)->empty());
+  EXPECT_TRUE(rules().ClaimDueOutbox(10, kT0 + 4999, 60'000)->empty());
+  auto after = rules().ClaimDueOutbox(10, kT0 + 5000, 60'000);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 3u);
+  EXPECT_EQ(after->at(0).id, created[0].id);
+  EXPECT_EQ(after->at(1).id, updated[0].id);
+  EXPECT_EQ(after->at(2).id, writes[0].outbox[0].id);
+  // Without a write lease (the default) rows are claimable once committed.
+  rules().SetOutboxWriteLease(0);
+  std::vector<OutboxEntry> free_row = {entry()};
+  ASSERT_TRUE(rules().UpdateAlarm(*alarm, &free_row).ok());
+  auto now = rules().ClaimDueOutbox(10, kT0, 60'000);
+  ASSERT_TRUE(now.ok());
+  ASSERT_EQ(now->size(), 1u);
+  EXPECT_EQ(now->at(0).id, free_row[0].id);
+}
+
 BYSANS_ON_BOTH_BACKENDS(RuleBackendTest);
 
 }  // namespace

@@ -144,45 +144,6 @@ TEST_P(PostgresRulesTest, TwoSendersNeverClaimTheSameOutboxRow) {
   EXPECT_FALSE(got[1].empty());
 }
 
-// A claim holds rows until its lease ends or an attempt is recorded; rows not yet due, or no
-// longer pending, are never claimed.
-TEST_P(PostgresRulesTest, AClaimLastsForItsLeaseAndAnAttemptEndsIt) {
-  const Id org = NewOrg();
-  const std::vector<Id> rows = PendingRows(rules(), org, 3);
-  auto ids = [](const Result<std::vector<OutboxEntry>>& r) {
-    std::vector<Id> out;
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    if (r.ok())
-      for (const auto& e : *r) out.push_back(e.id);
-    return out;
-  };
-  PostgresRuleStore& store = *pg_rules_;
-  EXPECT_EQ(ids(store.ClaimDueOutbox(2, kT0 - 1, 1000)), std::vector<Id>{});  // not due
-  EXPECT_EQ(ids(store.ClaimDueOutbox(2, kT0, 1000)), (std::vector<Id>{rows[0], rows[1]}));
-  EXPECT_EQ(ids(store.ClaimDueOutbox(5, kT0 + 10, 1000)), std::vector<Id>{rows[2]});
-  EXPECT_EQ(ids(store.ClaimDueOutbox(5, kT0 + 999, 1000)), std::vector<Id>{});
-  // ListPendingOutbox still lists every pending row (SQLite's contract).
-  EXPECT_EQ(store.ListPendingOutbox(10)->size(), 3u);
-
-  // rows[0] delivered, rows[1] to be retried at +5000: both released by the attempt.
-  auto pending = store.ListPendingOutbox(10);
-  OutboxEntry done = pending->at(0), retry = pending->at(1);
-  done.state = "delivered";
-  done.attempts = 1;
-  retry.attempts = 1;
-  retry.next_attempt_ms = kT0 + 5000;
-  DeliveryLogEntry log;
-  log.org_id = org;
-  ASSERT_TRUE(store.RecordAttempt(done, log).ok());
-  ASSERT_TRUE(store.RecordAttempt(retry, log).ok());
-  // After rows[0..1]'s lease: rows[1] is not due yet; rows[2]'s lease (from +10) has not ended.
-  EXPECT_EQ(ids(store.ClaimDueOutbox(5, kT0 + 1000, 1000)), std::vector<Id>{});
-  // rows[2]'s lease ended: claimed again (its holder died without recording an attempt).
-  EXPECT_EQ(ids(store.ClaimDueOutbox(5, kT0 + 1010, 1000)), std::vector<Id>{rows[2]});
-  // rows[1] due; rows[2]'s second lease (to +2010) ended too.
-  EXPECT_EQ(ids(store.ClaimDueOutbox(5, kT0 + 5000, 1000)), (std::vector<Id>{rows[1], rows[2]}));
-}
-
 // A batch that fails on something other than a vanished alarm writes nothing and is handed back
 // as it was given (here: an alarm of an organisation that does not exist, a foreign key).
 TEST_P(PostgresRulesTest, AFailedAlarmBatchWritesNothingAndCanBeWrittenAgain) {
