@@ -25,6 +25,9 @@ class PostgresRuleStore : public RuleStore {
   // at least once).
   virtual Result<std::vector<OutboxEntry>> ClaimDueOutbox(int64_t limit, TimeMs now,
                                                           TimeMs lease_ms) = 0;
+  // Calls the listeners with a change another node made (the change feed, change_feed.h), or
+  // kReloadAll after the feed reconnected. Sends nothing to other nodes.
+  virtual void NotifyListeners(const RuleStoreChange& change) = 0;
 };
 
 // `pool` must outlive the store; the schema must be migrated (pg::ApplyMigrations).

@@ -22,6 +22,9 @@ struct PostgresStoreOptions {
   size_t max_commit_readings = 50'000;   // readings per group commit (more wait for the next)
   int months_ahead = 2;                  // partitions created ahead of the clock's month
   size_t max_readers = 4;                // pooled connections for reads
+  // This node's name in change notifications (PostgresStore's change feed, README "Change
+  // feed"): unique per node of one database; "" = a random one.
+  std::string node_id;
 };
 
 class PostgresSeriesStore final : public SeriesStore {
