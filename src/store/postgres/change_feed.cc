@@ -46,9 +46,13 @@ std::optional<Change> ParseChange(std::string_view payload) {
   return c;
 }
 
+void NotifyChange(pqxx::transaction_base& tx, std::string_view node, std::string_view kind,
+                  int64_t id) {
+  tx.exec_params("SELECT pg_notify($1, $2)", kChangeChannel, ChangePayload(node, kind, id));
+}
+
 void NotifyChange(pqxx::transaction_base& tx, const Pool& pool, std::string_view kind, int64_t id) {
-  tx.exec_params("SELECT pg_notify($1, $2)", kChangeChannel,
-                 ChangePayload(pool.node_id(), kind, id));
+  NotifyChange(tx, pool.node_id(), kind, id);
 }
 
 void NotifyChanges(pqxx::transaction_base& tx, const Pool& pool,

@@ -41,6 +41,7 @@ inline constexpr char kMqttCredentials[] = "mqtt_credentials";  // id: device, 0
 inline constexpr char kMqttIntegrations[] = "mqtt_integrations";
 inline constexpr char kTargets[] = "targets";
 inline constexpr char kDevice[] = "device";  // a device's ingest key, tags, … or its deletion
+inline constexpr char kSeries[] = "series";  // a series deleted or its unit set
 }  // namespace change
 
 struct Change {
@@ -53,8 +54,10 @@ std::string ChangePayload(std::string_view node, std::string_view kind, int64_t 
 // nullopt for a payload that is not of this form (another program on the channel).
 std::optional<Change> ParseChange(std::string_view payload);
 
-// Sends one change in `tx` (delivered when it commits), named by `pool.node_id()`.
+// Sends one change in `tx` (delivered when it commits), named by `pool.node_id()` (or `node`).
 void NotifyChange(pqxx::transaction_base& tx, const Pool& pool, std::string_view kind, int64_t id);
+void NotifyChange(pqxx::transaction_base& tx, std::string_view node, std::string_view kind,
+                  int64_t id);
 // Several at once (one statement): each (kind, id).
 void NotifyChanges(pqxx::transaction_base& tx, const Pool& pool,
                    const std::vector<std::pair<std::string, int64_t>>& changes);

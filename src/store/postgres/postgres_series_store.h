@@ -54,6 +54,12 @@ class PostgresSeriesStore final : public SeriesStore {
   Result<RetentionCounts> ApplyRetention(const std::vector<Id>& device_ids,
                                          const RetentionCutoffs& c) override;
 
+  // The writer's cache of series ids and units forgets a series another node deleted or gave a
+  // new unit (the change feed), or every series (after the feed reconnected). Does not wait:
+  // the writer applies it before its next group commit or operation.
+  void ForgetCachedSeries(int64_t series_id);
+  void ForgetAllCachedSeries();
+
   struct Impl;  // pqxx stays inside postgres_series_store.cc
 
  private:

@@ -52,7 +52,7 @@ class PostgresStore final : public Store {
         lwm2m_(pg::NewPostgresLwm2mStore(*pool_)),
         subject_erasures_(pg::NewPostgresSubjectErasureStore(*pool_, *o.clock)),
         eraser_(std::make_unique<pg::DeviceEraser>(*pool_, *series_)) {
-    if (!o.node_id.empty()) pool_->set_node_id(o.node_id);
+    pool_->set_node_id(o.node_id);  // OpenPostgresStore has named the node
     feed_ = std::make_unique<pg::ChangeFeed>(
         o.url, pool_->node_id(), [this](const pg::Change& c) { OnOtherNode(c); },
         [this] { OnFeedReconnected(); });
@@ -304,6 +304,8 @@ class PostgresStore final : public Store {
       targets_->BumpLocal();
     } else if (c.kind == k::kDevice) {
       devices_generation_.fetch_add(1);
+    } else if (c.kind == k::kSeries) {
+      series_->ForgetCachedSeries(c.id);
     } else {
       spdlog::debug("store: change of unknown kind {} from another node ignored", c.kind);
     }
@@ -316,6 +318,7 @@ class PostgresStore final : public Store {
     mqtt_->BumpIntegrationsLocal();
     targets_->BumpLocal();
     devices_generation_.fetch_add(1);
+    series_->ForgetAllCachedSeries();
     rules_->NotifyListeners({RuleStoreChange::Kind::kReloadAll, 0});
   }
 
@@ -346,11 +349,13 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& opt
                                                  const std::string& secret_key_path) {
   if (!options.clock) return InvalidArgument("PostgresStoreOptions.clock is required");
   BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<SecretBox> secrets, SecretBox::Open(secret_key_path));
+  PostgresStoreOptions o = options;
+  if (o.node_id.empty()) o.node_id = pg::RandomNodeId();  // one name for the pool and the writer
   // Opening the series store applies the migrations (every area's) under their advisory lock.
   BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresSeriesStore> series,
-                          PostgresSeriesStore::Open(options));
+                          PostgresSeriesStore::Open(o));
   return std::unique_ptr<Store>(
-      std::make_unique<PostgresStore>(options, std::move(series), std::move(secrets)));
+      std::make_unique<PostgresStore>(o, std::move(series), std::move(secrets)));
 }
 
 }  // namespace bysans

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "ingest/device_cache.h"
+#include "rules/service.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 #include "store/postgres/postgres_store.h"
@@ -400,6 +401,70 @@ TEST_F(ChangeFeedTest, AfterItsListeningConnectionIsKilledBReconnectsAndReloadsE
   EXPECT_TRUE(Eventually([&] { return heard_b_.Count(Kind::kRuleUpserted, after) == 1; }))
       << "a change after the reconnect did not reach B";
   EXPECT_EQ(heard_a_.CountKind(Kind::kReloadAll), 0);  // A's feed was not touched
+}
+
+// The series writer of B caches series ids: a series deleted on A must not be written to by B
+// (its readings would be orphans); B's next reading of that (device, key) starts a new series.
+TEST_F(ChangeFeedTest, ASeriesDeletedOnAIsForgottenByBsWriter) {
+  const Id dev = NewDevice(*a_, "");
+  auto append = [&](Store& s, TimeMs ts) {
+    IngestBatch b;
+    b.readings.push_back(Reading{dev, "t", ts, 20.0, "Cel", Quality::kOk});
+    return s.Append(std::move(b));
+  };
+  ASSERT_TRUE(append(*b_, kT0).ok());
+  auto before = b_->ListSeries({dev});
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 1u);
+  const int64_t old_id = (*before)[0].id;
+  ASSERT_TRUE(a_->DeleteSeries(old_id).ok());
+  Drain(*a_, heard_b_);  // B's feed has handled the deletion
+  ASSERT_TRUE(append(*b_, kT0 + 1000).ok());
+  auto after = b_->ListSeries({dev});
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u) << "B's writer appended to the series deleted on A";
+  EXPECT_NE((*after)[0].id, old_id);
+  ASSERT_TRUE((*after)[0].latest.has_value());
+  EXPECT_EQ((*after)[0].latest->ts, kT0 + 1000);
+}
+
+// The rules runtime of node B (rules/service.h) on B's store: a rule created through A raises
+// its alarm for readings handled by B; a rule deleted without any notification (straight in SQL,
+// as if the notification had been lost) stops raising on B once B's feed has reconnected (the
+// runtime's reload of every rule).
+TEST_F(ChangeFeedTest, BsRulesRuntimeFollowsRulesOfAAndReloadsAfterAReconnect) {
+  Device d1, d2;
+  d1.app_id = d2.app_id = app_;
+  d1.name = "d1";
+  d2.name = "d2";
+  d1 = a_->CreateDevice(d1, "").value();
+  d2 = a_->CreateDevice(d2, "").value();
+  rules::RulesService runtime_b(*b_, clock_, rules::RulesServiceOptions{}, nullptr);
+  ASSERT_TRUE(runtime_b.Start().ok());
+  auto co2 = [&](const Device& d, double v) {
+    runtime_b.OnCommitted(d, {{d.id, "co2", clock_.NowMs(), v, "", Quality::kOk}});
+    runtime_b.Drain();
+  };
+  auto alarms_of = [&](Id device) {
+    AlarmFilter f;
+    f.device_id = device;
+    return a_->rules().ListAlarms(f, Page{})->total;
+  };
+
+  const Id rule = NewRule(*a_, "{\"name\":\"CO2\",\"scope\":{\"kind\":\"application\",\"id\":" +
+                                   std::to_string(app_) + "},\"expression\":\"co2 > 1000\"}");
+  ASSERT_TRUE(Eventually([&] { return heard_b_.Count(Kind::kRuleUpserted, rule) == 1; }));
+  runtime_b.Drain();  // B's runtime has applied the change it was handed
+  co2(d1, 1500);
+  EXPECT_EQ(alarms_of(d1.id), 1) << "a rule created on A did not raise its alarm on B";
+
+  Sql("DELETE FROM rules WHERE id = " + std::to_string(rule));  // no notification at all
+  ASSERT_EQ(KillFeed("node_b"), 1);
+  ASSERT_TRUE(Eventually([&] { return heard_b_.CountKind(Kind::kReloadAll) == 1; }));
+  runtime_b.Drain();
+  co2(d2, 1500);
+  EXPECT_EQ(alarms_of(d2.id), 0) << "B's runtime still evaluates a rule deleted meanwhile";
+  runtime_b.Stop();
 }
 
 }  // namespace
