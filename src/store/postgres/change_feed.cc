@@ -124,10 +124,11 @@ void ChangeFeed::Loop() {
   int wait_ms = options_.retry_min_ms;
   bool first = true;
   while (!stop_) {
+    bool listened = false;
     try {
-      Session(first);
-      wait_ms = options_.retry_min_ms;  // a session that ended by itself was connected
+      Session(first, &listened);
     } catch (const std::exception& e) {
+      if (listened) wait_ms = options_.retry_min_ms;  // a lost session: retry soon at first
       spdlog::warn("postgres: change feed connection lost ({}); reconnecting in {} ms", e.what(),
                    wait_ms);
     }
@@ -137,7 +138,7 @@ void ChangeFeed::Loop() {
   }
 }
 
-void ChangeFeed::Session(bool first) {
+void ChangeFeed::Session(bool first, bool* listened) {
   pqxx::connection c(url_);
   {
     pqxx::nontransaction n(c);
@@ -157,6 +158,7 @@ void ChangeFeed::Session(bool first) {
     }
   });
   const int pid = c.backendpid();
+  *listened = true;
   // LISTEN is in force from here: what was missed while no session listened is covered by
   // treating every cache as changed.
   if (!first) {

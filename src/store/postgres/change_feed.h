@@ -89,7 +89,8 @@ class ChangeFeed {
  private:
   void Loop();
   // One connected session: LISTENs and dispatches until the connection is lost or Stop.
-  void Session(bool first);
+  // `listened` is set once LISTEN is in force.
+  void Session(bool first, bool* listened);
   bool Sleep(int ms);  // false when stopping
 
   std::string url_;
