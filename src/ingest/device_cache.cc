@@ -8,8 +8,14 @@ DeviceKeyCache::DeviceKeyCache(MetaStore& store, const Clock& clock, DeviceCache
 Result<std::shared_ptr<const Device>> DeviceKeyCache::Find(const std::string& key_hash) {
   TimeMs now = clock_.NowMs();
   uint64_t generation = 0;
+  const uint64_t store_generation = store_.devices_generation();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (store_generation > store_generation_) {  // changed elsewhere: nothing held is sure
+      entries_.clear();
+      store_generation_ = store_generation;
+      ++generation_;
+    }
     generation = generation_;
     auto it = entries_.find(key_hash);
     if (it != entries_.end() && it->second.expires_ms > now) {
@@ -33,7 +39,8 @@ Result<std::shared_ptr<const Device>> DeviceKeyCache::Find(const std::string& ke
   {
     std::lock_guard<std::mutex> lock(mu_);
     // A device forgotten meanwhile may have been found by its old key: answer, do not keep.
-    if (generation == generation_) InsertLocked(key_hash, std::move(e), now);
+    if (generation == generation_ && store_.devices_generation() == store_generation)
+      InsertLocked(key_hash, std::move(e), now);
   }
   if (!device) return NotFound("unknown ingest key");
   return device;

@@ -1,8 +1,9 @@
 // A small in-memory cache in front of MetaStore::FindDeviceByIngestKey, for
 // the HTTP ingest hot path. Entries live at most `ttl_ms` (default 5 s), so a
 // changed device (e.g. maintenance flag) is seen within that time; a rotated or
-// deleted key stops working at once when the API calls ForgetDevice (and within
-// the TTL for a change made past it, e.g. by another process); "no such key" answers are
+// deleted key stops working at once when the API calls ForgetDevice, and every entry is
+// dropped when MetaStore::devices_generation() changes (another node changed a device, on
+// PostgreSQL: within its change feed's delivery); "no such key" answers are
 // cached for `negative_ttl_ms` (default 1 s) so floods of bad keys do not hit
 // the database, while a newly created device works within 1 s at worst.
 // Bounded: at `max_entries` expired entries are swept, and if it is still
@@ -54,7 +55,8 @@ class DeviceKeyCache {
   DeviceCacheOptions options_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
-  uint64_t generation_ = 0;  // bumped by ForgetDevice
+  uint64_t generation_ = 0;        // bumped by ForgetDevice and by a store generation change
+  uint64_t store_generation_ = 0;  // MetaStore::devices_generation() the entries belong to
 };
 
 }  // namespace bysans::ingest

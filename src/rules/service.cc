@@ -45,6 +45,7 @@ struct KnownDevice {
 struct LoadedRule {
   Rule rule;
   json actions = json::array();
+  std::string definition;  // the stored record's (a reload-all skips a rule not changed since)
 };
 
 // The alarm an event belongs to: (rule, device) or (rule, gateway).
@@ -114,6 +115,7 @@ struct RulesService::Impl {
     lr.rule.id = rec.id;
     lr.rule.org_id = rec.org_id;
     lr.rule.enabled = rec.enabled;
+    lr.definition = rec.definition;
     // A rule's scope may change between devices and gateways: the other engine forgets it.
     if (IsGatewayRule(lr.rule)) {
       BYSANS_RETURN_IF_ERROR(gateway_engine.UpsertRule(lr.rule, events));
@@ -553,6 +555,37 @@ struct RulesService::Impl {
       case RuleStoreChange::Kind::kAlarmCreated:
       case RuleStoreChange::Kind::kAlarmUpdated:
         break;  // not queued (see Start)
+      case RuleStoreChange::Kind::kReloadAll:
+        ReloadRules(events);
+        ApplySilences();
+        break;
+    }
+  }
+
+  // Every rule as stored now: each loaded again (as kRuleUpserted does), those gone removed.
+  void ReloadRules(std::vector<AlarmEvent>* events) {
+    auto recs = store.rules().ListAllRules();
+    if (!recs.ok()) {
+      spdlog::warn("rules not reloaded: {}", recs.status().message());
+      return;
+    }
+    std::set<Id> stored;
+    for (const auto& r : *recs) {
+      stored.insert(r.id);
+      if (auto it = rules.find(r.id); it != rules.end() && it->second.definition == r.definition &&
+                                      it->second.rule.enabled == r.enabled)
+        continue;  // unchanged: its evaluation state stays
+      Status s = LoadRule(r, events);
+      if (!s.ok()) spdlog::warn("rule {} not loaded: {}", r.id, s.message());
+    }
+    for (auto it = rules.begin(); it != rules.end();) {
+      if (stored.count(it->first)) {
+        ++it;
+        continue;
+      }
+      (void)engine.RemoveRule(it->first, events);
+      (void)gateway_engine.RemoveRule(it->first, events);
+      it = rules.erase(it);
     }
   }
 

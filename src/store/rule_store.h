@@ -112,7 +112,10 @@ struct RuleStoreChange {
     kSilenceAdded,
     kAlarmCreated,
     kAlarmUpdated,
-    kSilenceDeleted
+    kSilenceDeleted,
+    // Any rule or silence may have changed (PostgreSQL: the change feed lost its connection
+    // and may have missed other nodes' changes): reload them all. id 0.
+    kReloadAll
   } kind = Kind::kRuleUpserted;
   Id id = 0;
   const AlarmRecord* alarm = nullptr;  // set for kAlarmCreated / kAlarmUpdated

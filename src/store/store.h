@@ -182,6 +182,13 @@ class MetaStore {
   virtual Result<Paged<AuditEntry>> ListAudit(std::optional<Id> org_id, Page page) = 0;
   // Deletes the audit entries older than `before` (the audit log's retention); returns how many.
   virtual Result<int64_t> DeleteAuditBefore(TimeMs before) = 0;
+
+  // Increases when devices may have been changed by another process (several nodes on one
+  // PostgreSQL database: a device updated, re-keyed or deleted on another node, or the change
+  // feed reconnected after missing notifications): device caches (ingest::DeviceKeyCache) drop
+  // what they hold. Always 0 on a store only this process writes (SQLite), whose changes the
+  // API forgets in-process (DeviceKeyCache::ForgetDevice).
+  virtual uint64_t devices_generation() const { return 0; }
 };
 
 // What one ingest call commits atomically: raw messages and the readings

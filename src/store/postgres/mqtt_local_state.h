@@ -1,8 +1,8 @@
 // The process-local part of an MqttStore (store/mqtt_store.h), kept in memory, not in the
 // database: the credentials generation and the generation the supervised broker has taken up,
 // the broker endpoint, the integrations generation and each integration's connection state.
-// Thread-safe. Several nodes: each node has its own (a credential changed on another node does
-// not bump this node's generation; issue 19's LISTEN/NOTIFY is to carry that).
+// Thread-safe. Several nodes: each node has its own; a credential or integration changed on
+// another node bumps this node's generations through the change feed (change_feed.h).
 #pragma once
 
 #include <atomic>

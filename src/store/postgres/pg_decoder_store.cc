@@ -1,12 +1,12 @@
-// DecoderStore on PostgreSQL (pg_decoder_store.h). Across nodes: generation() counts this
-// process's writes only; another node's change of a decoder or an attachment is not seen by this
-// node's decoder cache until its own next write or InvalidateDecoders (issue 19's LISTEN/NOTIFY
-// invalidation is to come).
+// DecoderStore on PostgreSQL (pg_decoder_store.h). Across nodes: every write that bumps
+// generation() also sends a change notification in its transaction (InvalidateDecoders its own
+// statement), and the other nodes' change feeds bump theirs (BumpLocal; change_feed.h).
 #include "store/postgres/pg_decoder_store.h"
 
 #include <algorithm>
 #include <atomic>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/schema.h"
@@ -63,9 +63,9 @@ StoredJob JobFrom(const pqxx::row& r) {
   return j;
 }
 
-class PostgresDecoderStore final : public DecoderStore {
+class PgDecoderStore final : public PostgresDecoderStore {
  public:
-  explicit PostgresDecoderStore(pg::Pool& pool) : pool_(pool) {}
+  explicit PgDecoderStore(pg::Pool& pool) : pool_(pool) {}
 
   Result<StoredDecoder> CreateDecoder(StoredDecoder d, Id created_by, TimeMs now) override {
     auto r = pool_.Transact<Result<StoredDecoder>>(
@@ -78,6 +78,7 @@ class PostgresDecoderStore final : public DecoderStore {
           d.version = 1;
           d.created_ms = d.updated_ms = now;
           InsertVersion(w, d, created_by, now);
+          pg::NotifyChange(w, pool_, pg::change::kDecoders, d.id);
           return d;
         });
     if (r.ok()) Bump();
@@ -124,6 +125,7 @@ class PostgresDecoderStore final : public DecoderStore {
               "UPDATE decoders SET name = $1, kind = $2, version = $3, updated_ms = $4 "
               "WHERE id = $5",
               d.name, static_cast<int>(d.kind), saved.version, now, d.id);
+          pg::NotifyChange(w, pool_, pg::change::kDecoders, d.id);
           return Get(w, d.id);
         });
     if (r.ok()) Bump();
@@ -134,6 +136,7 @@ class PostgresDecoderStore final : public DecoderStore {
     Status s = pool_.Transact<Status>("DeleteDecoder", [&](pqxx::work& w) -> Status {
       if (w.exec_params("DELETE FROM decoders WHERE id = $1", id).affected_rows() == 0)
         return NotFound("decoder " + std::to_string(id) + " not found");
+      pg::NotifyChange(w, pool_, pg::change::kDecoders, id);
       return Status::Ok();
     });
     if (s.ok()) Bump();
@@ -277,7 +280,11 @@ class PostgresDecoderStore final : public DecoderStore {
   }
 
   uint64_t generation() const override { return generation_.load(); }
-  void InvalidateDecoders() override { Bump(); }
+  void InvalidateDecoders() override {
+    Bump();
+    (void)pg::NotifyChangeNow(pool_, pg::change::kDecoders, 0);  // logged when it fails
+  }
+  void BumpLocal() override { Bump(); }
 
  private:
   void Bump() { generation_.fetch_add(1); }
@@ -304,6 +311,7 @@ class PostgresDecoderStore final : public DecoderStore {
       } else {
         w.exec_params(sql, target);
       }
+      pg::NotifyChange(w, pool_, pg::change::kDecoders, decoder_id.value_or(0));
       return Status::Ok();
     });
     if (s.ok()) Bump();
@@ -316,8 +324,8 @@ class PostgresDecoderStore final : public DecoderStore {
 
 }  // namespace
 
-std::unique_ptr<DecoderStore> NewPostgresDecoderStore(pg::Pool& pool) {
-  return std::make_unique<PostgresDecoderStore>(pool);
+std::unique_ptr<PostgresDecoderStore> NewPostgresDecoderStore(pg::Pool& pool) {
+  return std::make_unique<PgDecoderStore>(pool);
 }
 
 }  // namespace bysans

@@ -12,7 +12,14 @@ namespace pg {
 class Pool;
 }
 
+class PostgresDecoderStore : public DecoderStore {
+ public:
+  // Bumps generation() for a change another node made (the change feed, change_feed.h); sends
+  // nothing to other nodes.
+  virtual void BumpLocal() = 0;
+};
+
 // `pool` must outlive the store; the schema must be migrated (pg::ApplyMigrations).
-std::unique_ptr<DecoderStore> NewPostgresDecoderStore(pg::Pool& pool);
+std::unique_ptr<PostgresDecoderStore> NewPostgresDecoderStore(pg::Pool& pool);
 
 }  // namespace bysans

@@ -2,6 +2,7 @@
 // per entry as jsonb, read back as lat/lon columns).
 #include <nlohmann/json.hpp>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/pg_meta_impl.h"
 #include "store/postgres/sql_text.h"
 
@@ -180,23 +181,30 @@ Status MetaPg::UpdateDevice(const Device& device) {
         nlohmann::json(d.tags).dump(), nlohmann::json(d.metadata).dump(), d.device_model_id,
         d.expected_interval_s, d.in_maintenance, d.id);
     RecordDeviceLocation(w, d.id, now, before, d.location);
+    NotifyChange(w, pool_, change::kDevice, d.id);
     return Status::Ok();
   });
 }
 
 Status MetaPg::SetDeviceIngestKey(Id device_id, std::string ingest_key_hash) {
-  return Single<Status>("set device ingest key", [&](pqxx::transaction_base& w) {
-    return ChangedOne(w.exec_params("UPDATE devices SET ingest_key_hash = $1 WHERE id = $2",
-                                    NullIfEmpty(ingest_key_hash), device_id),
-                      "device");
+  return Tx<Status>("set device ingest key", [&](pqxx::transaction_base& w) -> Status {
+    BYSANS_RETURN_IF_ERROR(
+        ChangedOne(w.exec_params("UPDATE devices SET ingest_key_hash = $1 WHERE id = $2",
+                                 NullIfEmpty(ingest_key_hash), device_id),
+                   "device"));
+    NotifyChange(w, pool_, change::kDevice, device_id);  // the old key stops on every node
+    return Status::Ok();
   });
 }
 
 // The device's location history goes with it (ON DELETE CASCADE); its series and raw messages
 // are the SeriesStore's (README: NOT done).
 Status MetaPg::DeleteDevice(Id id) {
-  return Single<Status>("delete device", [&](pqxx::transaction_base& w) {
-    return ChangedOne(w.exec_params("DELETE FROM devices WHERE id = $1", id), "device");
+  return Tx<Status>("delete device", [&](pqxx::transaction_base& w) -> Status {
+    BYSANS_RETURN_IF_ERROR(
+        ChangedOne(w.exec_params("DELETE FROM devices WHERE id = $1", id), "device"));
+    NotifyChange(w, pool_, change::kDevice, id);
+    return Status::Ok();
   });
 }
 

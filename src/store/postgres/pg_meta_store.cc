@@ -8,6 +8,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_meta_impl.h"
 
@@ -175,8 +176,11 @@ Status MetaPg::UpdateOrganization(const Organization& org) {
 // What the organisation owns goes with it (ON DELETE CASCADE). Its devices' series and raw
 // messages are the SeriesStore's (README: NOT done).
 Status MetaPg::DeleteOrganization(Id id) {
-  return Single<Status>("delete organisation", [&](pqxx::transaction_base& w) {
-    return ChangedOne(w.exec_params("DELETE FROM organizations WHERE id = $1", id), "organization");
+  return Tx<Status>("delete organisation", [&](pqxx::transaction_base& w) -> Status {
+    BYSANS_RETURN_IF_ERROR(
+        ChangedOne(w.exec_params("DELETE FROM organizations WHERE id = $1", id), "organization"));
+    NotifyChange(w, pool_, change::kDevice, 0);  // its devices went with it
+    return Status::Ok();
   });
 }
 
@@ -235,8 +239,11 @@ Status MetaPg::UpdateApplication(const Application& app) {
 }
 
 Status MetaPg::DeleteApplication(Id id) {
-  return Single<Status>("delete application", [&](pqxx::transaction_base& w) {
-    return ChangedOne(w.exec_params("DELETE FROM applications WHERE id = $1", id), "application");
+  return Tx<Status>("delete application", [&](pqxx::transaction_base& w) -> Status {
+    BYSANS_RETURN_IF_ERROR(
+        ChangedOne(w.exec_params("DELETE FROM applications WHERE id = $1", id), "application"));
+    NotifyChange(w, pool_, change::kDevice, 0);  // its devices went with it
+    return Status::Ok();
   });
 }
 

@@ -3,6 +3,7 @@
 // rest, certificates included, is stored in clear.
 #include <utility>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/pg_mqtt_parts.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/sql_text.h"
@@ -54,7 +55,7 @@ Result<MqttIntegration> CreateIntegration(Pool& pool, const SecretBox& box, Mqtt
   BYSANS_ASSIGN_OR_RETURN(std::string sealed, SealedHex(box, password.value_or("")));
   // The default client id names the new id: taken from the identity first, one statement.
   return pool.Run<Result<MqttIntegration>>("create integration", [&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
+    pqxx::work tx(c);
     auto r = tx.exec_params(
         "WITH n AS (SELECT nextval(pg_get_serial_sequence('mqtt_integrations', 'id')) AS id) "
         "INSERT INTO mqtt_integrations (id, kind, org_id, app_id, name, url, username, "
@@ -70,6 +71,8 @@ Result<MqttIntegration> CreateIntegration(Pool& pool, const SecretBox& box, Mqtt
     i.client_id = r[0][1].as<std::string>();
     i.has_password = !sealed.empty();
     i.has_client_key = false;  // set by SetIntegrationClientKey
+    NotifyChange(tx, pool, change::kMqttIntegrations, i.id);
+    tx.commit();
     return Result<MqttIntegration>(std::move(i));
   });
 }
@@ -106,7 +109,7 @@ Status UpdateIntegration(Pool& pool, const SecretBox& box, const MqttIntegration
                          const std::optional<std::string>& password) {
   BYSANS_ASSIGN_OR_RETURN(std::string sealed, SealedHex(box, password.value_or("")));
   return pool.Run<Status>("update integration", [&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
+    pqxx::work tx(c);
     auto r = tx.exec_params(
         "UPDATE mqtt_integrations SET name = $2, url = $3, username = $4, client_id = $5, "
         "enabled = $6, topic_filter = $7, device_topic_level = $8, device_match = $9, "
@@ -115,15 +118,21 @@ Status UpdateIntegration(Pool& pool, const SecretBox& box, const MqttIntegration
         i.id, i.name, i.url, i.username, i.client_id, i.enabled, i.topic_filter,
         i.device_topic_level, i.device_match, i.updated_ms, i.ca_cert, i.client_cert,
         password.has_value(), sealed);
-    return r.affected_rows() == 0 ? NotFound(NoIntegration(i.id)) : Status::Ok();
+    if (r.affected_rows() == 0) return NotFound(NoIntegration(i.id));
+    NotifyChange(tx, pool, change::kMqttIntegrations, i.id);
+    tx.commit();
+    return Status::Ok();
   });
 }
 
 Status DeleteIntegration(Pool& pool, Id id) {
   return pool.Run<Status>("delete integration", [&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
+    pqxx::work tx(c);
     auto r = tx.exec_params("DELETE FROM mqtt_integrations WHERE id = $1", id);
-    return r.affected_rows() == 0 ? NotFound(NoIntegration(id)) : Status::Ok();
+    if (r.affected_rows() == 0) return NotFound(NoIntegration(id));
+    NotifyChange(tx, pool, change::kMqttIntegrations, id);
+    tx.commit();
+    return Status::Ok();
   });
 }
 
@@ -136,9 +145,12 @@ Status SetIntegrationSecret(Pool& pool, const SecretBox& box, Id id, Integration
                         : "UPDATE mqtt_integrations SET client_key_box = nullif($2, '')::bytea "
                           "WHERE id = $1";
   return pool.Run<Status>("set integration secret", [&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
+    pqxx::work tx(c);
     auto r = tx.exec_params(sql, id, sealed);
-    return r.affected_rows() == 0 ? NotFound(NoIntegration(id)) : Status::Ok();
+    if (r.affected_rows() == 0) return NotFound(NoIntegration(id));
+    NotifyChange(tx, pool, change::kMqttIntegrations, id);
+    tx.commit();
+    return Status::Ok();
   });
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/mqtt_local_state.h"
 #include "store/postgres/pg_lorawan_pending.h"
 #include "store/postgres/pg_mqtt_parts.h"
@@ -56,13 +57,15 @@ class PgMqttStore final : public PostgresMqttStore {
     // A username another device has: kAlreadyExists (SQLite's INSERT OR REPLACE would drop the
     // other device's credentials instead).
     Status st = pool_.Run<Status>("put credential", [&](pqxx::connection& conn) {
-      pqxx::nontransaction tx(conn);
+      pqxx::work tx(conn);
       tx.exec_params(
           "INSERT INTO mqtt_credentials (device_id, username, password_hash, created_ms) "
           "VALUES ($1, $2, $3, $4) ON CONFLICT (device_id) DO UPDATE SET username = "
           "excluded.username, password_hash = excluded.password_hash, created_ms = "
           "excluded.created_ms",
           c.device_id, c.username, c.password_hash, c.created_ms);
+      pg::NotifyChange(tx, pool_, pg::change::kMqttCredentials, c.device_id);
+      tx.commit();
       return Status::Ok();
     });
     if (st.ok()) local_.BumpCredentials();
@@ -71,8 +74,10 @@ class PgMqttStore final : public PostgresMqttStore {
 
   Status DeleteCredential(Id device_id) override {
     Status st = pool_.Run<Status>("delete credential", [&](pqxx::connection& conn) {
-      pqxx::nontransaction tx(conn);
+      pqxx::work tx(conn);
       tx.exec_params("DELETE FROM mqtt_credentials WHERE device_id = $1", device_id);
+      pg::NotifyChange(tx, pool_, pg::change::kMqttCredentials, device_id);
+      tx.commit();
       return Status::Ok();
     });
     if (st.ok()) local_.BumpCredentials();
@@ -96,7 +101,14 @@ class PgMqttStore final : public PostgresMqttStore {
   }
 
   int64_t credentials_generation() const override { return local_.credentials_generation(); }
-  int64_t BumpCredentialsGeneration() override { return local_.BumpCredentials(); }
+  // Broker users kept elsewhere (SensorThings API keys) changed: other nodes' brokers reload too.
+  int64_t BumpCredentialsGeneration() override {
+    const int64_t g = local_.BumpCredentials();
+    (void)pg::NotifyChangeNow(pool_, pg::change::kMqttCredentials, 0);  // logged when it fails
+    return g;
+  }
+  void BumpCredentialsLocal() override { local_.BumpCredentials(); }
+  void BumpIntegrationsLocal() override { local_.BumpIntegrations(); }
   void SetCredentialsApplied(int64_t generation) override {
     local_.SetCredentialsApplied(generation);
   }

@@ -24,6 +24,10 @@ class Pool;
 class PostgresMqttStore : public MqttStore {
  public:
   virtual Status FlushPending() = 0;
+  // Bump credentials_generation() / integrations_generation() for a change another node made
+  // (the change feed, change_feed.h); they send nothing to other nodes.
+  virtual void BumpCredentialsLocal() = 0;
+  virtual void BumpIntegrationsLocal() = 0;
 };
 
 struct PostgresMqttOptions {

@@ -1,13 +1,14 @@
 // RuleStore on PostgreSQL (pg_rule_store.h). Ids come from identity columns, so they are never
-// reused (RuleStore::DeleteRule's contract). Listeners hear of this process's changes only: a
-// rule changed on another node reaches this node's rules runtime only after its own reload
-// (issue 19's LISTEN/NOTIFY is to come).
+// reused (RuleStore::DeleteRule's contract). Every change that calls the listeners also sends a
+// change notification in its transaction (change_feed.h): the other nodes' PostgresStores call
+// their listeners with it (NotifyListeners).
 #include "store/postgres/pg_rule_store.h"
 
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/sql_text.h"
 
@@ -114,12 +115,13 @@ class PgRuleStore final : public PostgresRuleStore {
   Result<RuleRecord> CreateRule(RuleRecord r) override {
     BYSANS_ASSIGN_OR_RETURN(
         r.id, pool_.Transact<Result<Id>>("CreateRule", [&](pqxx::work& w) -> Result<Id> {
-          return w
-              .exec_params1(
-                  "INSERT INTO rules (org_id, enabled, definition, created_ms, "
-                  "updated_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                  r.org_id, r.enabled, r.definition, r.created_ms, r.updated_ms)[0]
-              .as<Id>();
+          const Id id = w.exec_params1(
+                             "INSERT INTO rules (org_id, enabled, definition, created_ms, "
+                             "updated_ms) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                             r.org_id, r.enabled, r.definition, r.created_ms, r.updated_ms)[0]
+                            .as<Id>();
+          pg::NotifyChange(w, pool_, pg::change::kRuleUpserted, id);
+          return id;
         }));
     Notify({RuleStoreChange::Kind::kRuleUpserted, r.id});
     return r;
@@ -167,6 +169,7 @@ class PgRuleStore final : public PostgresRuleStore {
                         r.enabled, r.definition, r.updated_ms, r.id)
               .affected_rows() == 0)
         return NotFound("rule " + std::to_string(r.id) + " not found");
+      pg::NotifyChange(w, pool_, pg::change::kRuleUpserted, r.id);
       return Status::Ok();
     }));
     Notify({RuleStoreChange::Kind::kRuleUpserted, r.id});
@@ -181,6 +184,7 @@ class PgRuleStore final : public PostgresRuleStore {
       // the same moment commits after this statement and stays (as on SQLite with two
       // processes; the API checks the rule before creating a silence).
       w.exec_params("DELETE FROM silences WHERE rule_id = $1", id);
+      pg::NotifyChange(w, pool_, pg::change::kRuleDeleted, id);
       return Status::Ok();
     }));
     Notify({RuleStoreChange::Kind::kRuleDeleted, id});
@@ -190,6 +194,7 @@ class PgRuleStore final : public PostgresRuleStore {
   Result<AlarmRecord> CreateAlarm(AlarmRecord a, std::vector<OutboxEntry>* outbox) override {
     BYSANS_RETURN_IF_ERROR(pool_.Transact<Status>("CreateAlarm", [&](pqxx::work& w) -> Status {
       InsertAlarm(w, a, outbox);
+      pg::NotifyChange(w, pool_, pg::change::kAlarmCreated, a.id);
       return Status::Ok();
     }));
     Notify({RuleStoreChange::Kind::kAlarmCreated, a.id, &a});
@@ -197,8 +202,11 @@ class PgRuleStore final : public PostgresRuleStore {
   }
 
   Status UpdateAlarm(const AlarmRecord& a, std::vector<OutboxEntry>* outbox) override {
-    BYSANS_RETURN_IF_ERROR(pool_.Transact<Status>(
-        "UpdateAlarm", [&](pqxx::work& w) -> Status { return SaveAlarm(w, a, outbox); }));
+    BYSANS_RETURN_IF_ERROR(pool_.Transact<Status>("UpdateAlarm", [&](pqxx::work& w) -> Status {
+      BYSANS_RETURN_IF_ERROR(SaveAlarm(w, a, outbox));
+      pg::NotifyChange(w, pool_, pg::change::kAlarmUpdated, a.id);
+      return Status::Ok();
+    }));
     Notify({RuleStoreChange::Kind::kAlarmUpdated, a.id, &a});
     return Status::Ok();
   }
@@ -209,14 +217,20 @@ class PgRuleStore final : public PostgresRuleStore {
     if (writes.empty()) return Status::Ok();
     std::vector<AlarmWrite> done = writes;
     BYSANS_RETURN_IF_ERROR(pool_.Transact<Status>("WriteAlarms", [&](pqxx::work& w) -> Status {
+      std::vector<std::pair<std::string, int64_t>> changes;
       for (AlarmWrite& x : done) {
-        if (x.alarm.id == 0) {
+        const bool create = x.alarm.id == 0;
+        if (create) {
           InsertAlarm(w, x.alarm, &x.outbox);
           x.status = Status::Ok();
         } else {
           x.status = SaveAlarm(w, x.alarm, &x.outbox);  // only kNotFound comes back
         }
+        if (x.status.ok())
+          changes.emplace_back(create ? pg::change::kAlarmCreated : pg::change::kAlarmUpdated,
+                               x.alarm.id);
       }
+      pg::NotifyChanges(w, pool_, changes);
       return Status::Ok();
     }));
     for (size_t i = 0; i < done.size(); ++i) {
@@ -279,14 +293,17 @@ class PgRuleStore final : public PostgresRuleStore {
   Result<SilenceRecord> CreateSilence(SilenceRecord s) override {
     BYSANS_ASSIGN_OR_RETURN(
         s.id, pool_.Transact<Result<Id>>("CreateSilence", [&](pqxx::work& w) -> Result<Id> {
-          return w
-              .exec_params1(
-                  "INSERT INTO silences (org_id, device_id, rule_id, until_ms, created_by, "
-                  "created_ms) VALUES ($1, CASE WHEN $2 THEN $3::bigint END, "
-                  "CASE WHEN $4 THEN $5::bigint END, $6, $7, $8) RETURNING id",
-                  s.org_id, s.device_id.has_value(), s.device_id.value_or(0), s.rule_id.has_value(),
-                  s.rule_id.value_or(0), s.until_ms, s.created_by, s.created_ms)[0]
-              .as<Id>();
+          const Id id =
+              w.exec_params1(
+                   "INSERT INTO silences (org_id, device_id, rule_id, until_ms, created_by, "
+                   "created_ms) VALUES ($1, CASE WHEN $2 THEN $3::bigint END, "
+                   "CASE WHEN $4 THEN $5::bigint END, $6, $7, $8) RETURNING id",
+                   s.org_id, s.device_id.has_value(), s.device_id.value_or(0),
+                   s.rule_id.has_value(), s.rule_id.value_or(0), s.until_ms, s.created_by,
+                   s.created_ms)[0]
+                  .as<Id>();
+          pg::NotifyChange(w, pool_, pg::change::kSilenceAdded, id);
+          return id;
         }));
     Notify({RuleStoreChange::Kind::kSilenceAdded, s.id});
     return s;
@@ -306,6 +323,7 @@ class PgRuleStore final : public PostgresRuleStore {
     BYSANS_RETURN_IF_ERROR(pool_.Transact<Status>("DeleteSilence", [&](pqxx::work& w) -> Status {
       if (w.exec_params("DELETE FROM silences WHERE id = $1", id).affected_rows() == 0)
         return NotFound("silence " + std::to_string(id) + " not found");
+      pg::NotifyChange(w, pool_, pg::change::kSilenceDeleted, id);
       return Status::Ok();
     }));
     Notify({RuleStoreChange::Kind::kSilenceDeleted, id});
@@ -417,6 +435,8 @@ class PgRuleStore final : public PostgresRuleStore {
     std::lock_guard lk(mu_);
     listeners_.push_back(std::move(listener));
   }
+
+  void NotifyListeners(const RuleStoreChange& change) override { Notify(change); }
 
  private:
   template <typename... Args>

@@ -18,7 +18,12 @@ class Pool;
 // outbox claims (RuleStore::ClaimDueOutbox) use the column claimed_until of migration 4: one
 // UPDATE over a `FOR UPDATE SKIP LOCKED` selection, so senders on several nodes never claim the
 // same row.
-class PostgresRuleStore : public RuleStore {};
+class PostgresRuleStore : public RuleStore {
+ public:
+  // Calls the listeners with a change another node made (the change feed, change_feed.h), or
+  // kReloadAll after the feed reconnected. Sends nothing to other nodes.
+  virtual void NotifyListeners(const RuleStoreChange& change) = 0;
+};
 
 // `pool` must outlive the store; the schema must be migrated (pg::ApplyMigrations).
 std::unique_ptr<PostgresRuleStore> NewPostgresRuleStore(pg::Pool& pool);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_meta_impl.h"
 #include "store/postgres/pool.h"
@@ -108,9 +109,9 @@ Status ChangedTarget(const pqxx::result& r, Id id) {
 constexpr const char* kEndSql =
     "SELECT coalesce((SELECT last_position FROM share_log_heads WHERE app_id = $1), 0)";
 
-class PostgresTargetStore final : public TargetStore {
+class PgTargetStore final : public PostgresTargetStore {
  public:
-  PostgresTargetStore(std::unique_ptr<pg::Pool> owned, pg::Pool& pool, const SecretBox& box)
+  PgTargetStore(std::unique_ptr<pg::Pool> owned, pg::Pool& pool, const SecretBox& box)
       : owned_(std::move(owned)), pool_(pool), box_(box) {}
 
   Result<DataTarget> CreateTarget(DataTarget t, const std::map<std::string, std::string>& headers,
@@ -134,6 +135,7 @@ class PostgresTargetStore final : public TargetStore {
           t.org_id, t.app_id, t.name, t.type, t.url, t.format, t.batch_size, t.timeout_ms,
           TargetDeviceIdsJson(t.device_ids), sealed, t.paused, t.max_attempts, t.max_age_ms,
           t.created_ms, t.topic, t.qos, t.retain, t.username, password_box, t.ngsild_json);
+      pg::NotifyChange(w, pool_, pg::change::kTargets, r[0].as<Id>());
       return Result<std::pair<Id, int64_t>>(std::pair{r[0].as<Id>(), r[1].as<int64_t>()});
     });
     BYSANS_RETURN_IF_ERROR(made.status());
@@ -177,20 +179,22 @@ class PostgresTargetStore final : public TargetStore {
       BYSANS_ASSIGN_OR_RETURN(password_box, box_.SealText(*password));
     }
     BYSANS_RETURN_IF_ERROR(Tx<Status>("update data target", [&](pqxx::work& w) {
-      return ChangedTarget(
-          w.exec_params(
-              "UPDATE data_targets SET name = $1, type = $2, url = $3, format = $4, "
-              "batch_size = $5, timeout_ms = $6, device_ids = $7::jsonb, "
-              "headers_sealed = CASE WHEN $8 THEN $9::jsonb ELSE headers_sealed END, "
-              "paused = $10, max_attempts = $11, max_age_ms = $12, updated_ms = $13, "
-              "topic = $14, qos = $15, retain = $16, username = $17, "
-              "password_sealed = CASE WHEN $18 THEN $19 ELSE password_sealed END, ngsild = $20 "
-              "WHERE id = $21",
-              t.name, t.type, t.url, t.format, t.batch_size, t.timeout_ms,
-              TargetDeviceIdsJson(t.device_ids), headers.has_value(), sealed, t.paused,
-              t.max_attempts, t.max_age_ms, t.updated_ms, t.topic, t.qos, t.retain, t.username,
-              password.has_value(), password_box, t.ngsild_json, t.id),
-          t.id);
+      return Announced(
+          w, t.id,
+          ChangedTarget(
+              w.exec_params(
+                  "UPDATE data_targets SET name = $1, type = $2, url = $3, format = $4, "
+                  "batch_size = $5, timeout_ms = $6, device_ids = $7::jsonb, "
+                  "headers_sealed = CASE WHEN $8 THEN $9::jsonb ELSE headers_sealed END, "
+                  "paused = $10, max_attempts = $11, max_age_ms = $12, updated_ms = $13, "
+                  "topic = $14, qos = $15, retain = $16, username = $17, "
+                  "password_sealed = CASE WHEN $18 THEN $19 ELSE password_sealed END, ngsild = $20 "
+                  "WHERE id = $21",
+                  t.name, t.type, t.url, t.format, t.batch_size, t.timeout_ms,
+                  TargetDeviceIdsJson(t.device_ids), headers.has_value(), sealed, t.paused,
+                  t.max_attempts, t.max_age_ms, t.updated_ms, t.topic, t.qos, t.retain, t.username,
+                  password.has_value(), password_box, t.ngsild_json, t.id),
+              t.id));
     }));
     generation_.fetch_add(1);
     return Status::Ok();
@@ -198,8 +202,10 @@ class PostgresTargetStore final : public TargetStore {
 
   Status SetTargetPaused(Id id, bool paused) override {
     BYSANS_RETURN_IF_ERROR(Tx<Status>("pause data target", [&](pqxx::work& w) {
-      return ChangedTarget(
-          w.exec_params("UPDATE data_targets SET paused = $1 WHERE id = $2", paused, id), id);
+      return Announced(
+          w, id,
+          ChangedTarget(
+              w.exec_params("UPDATE data_targets SET paused = $1 WHERE id = $2", paused, id), id));
     }));
     generation_.fetch_add(1);
     return Status::Ok();
@@ -208,7 +214,8 @@ class PostgresTargetStore final : public TargetStore {
   // Its dead letters and delivery log go with it (ON DELETE CASCADE).
   Status DeleteTarget(Id id) override {
     BYSANS_RETURN_IF_ERROR(Tx<Status>("delete data target", [&](pqxx::work& w) {
-      return ChangedTarget(w.exec_params("DELETE FROM data_targets WHERE id = $1", id), id);
+      return Announced(
+          w, id, ChangedTarget(w.exec_params("DELETE FROM data_targets WHERE id = $1", id), id));
     }));
     generation_.fetch_add(1);
     return Status::Ok();
@@ -230,6 +237,7 @@ class PostgresTargetStore final : public TargetStore {
   // Counts this process's changes only: a target changed through another node's store is not
   // seen here (the delivery service of each node reconciles on its own store's changes).
   int64_t targets_generation() const override { return generation_.load(); }
+  void BumpLocal() override { generation_.fetch_add(1); }
 
   Result<std::vector<ShareRecord>> ReadShareLog(Id app_id, int64_t after, size_t limit) override {
     return Tx<Result<std::vector<ShareRecord>>>(
@@ -394,6 +402,12 @@ class PostgresTargetStore final : public TargetStore {
         });
   }
 
+  // A change of target `id` that succeeded is told to the other nodes in its transaction.
+  Status Announced(pqxx::work& w, Id id, Status st) {
+    if (st.ok()) pg::NotifyChange(w, pool_, pg::change::kTargets, id);
+    return st;
+  }
+
   std::unique_ptr<pg::Pool> owned_;  // OpenPostgresTargetStore's pool
   pg::Pool& pool_;
   const SecretBox& box_;
@@ -402,8 +416,8 @@ class PostgresTargetStore final : public TargetStore {
 
 }  // namespace
 
-std::unique_ptr<TargetStore> NewPostgresTargetStore(pg::Pool& pool, const SecretBox& box) {
-  return std::make_unique<PostgresTargetStore>(nullptr, pool, box);
+std::unique_ptr<PostgresTargetStore> NewPostgresTargetStore(pg::Pool& pool, const SecretBox& box) {
+  return std::make_unique<PgTargetStore>(nullptr, pool, box);
 }
 
 Result<std::unique_ptr<TargetStore>> OpenPostgresTargetStore(const std::string& url,
@@ -411,8 +425,7 @@ Result<std::unique_ptr<TargetStore>> OpenPostgresTargetStore(const std::string& 
   BYSANS_RETURN_IF_ERROR(pg::ApplyMigrations(url).status());
   auto pool = std::make_unique<pg::Pool>(url, 4);
   pg::Pool& p = *pool;
-  return std::unique_ptr<TargetStore>(
-      std::make_unique<PostgresTargetStore>(std::move(pool), p, box));
+  return std::unique_ptr<TargetStore>(std::make_unique<PgTargetStore>(std::move(pool), p, box));
 }
 
 }  // namespace bysans

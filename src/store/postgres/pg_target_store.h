@@ -16,9 +16,16 @@ namespace pg {
 class Pool;  // pool.h (folder-private)
 }  // namespace pg
 
+class PostgresTargetStore : public TargetStore {
+ public:
+  // Bumps targets_generation() for a change another node made (the change feed,
+  // change_feed.h); sends nothing to other nodes.
+  virtual void BumpLocal() = 0;
+};
+
 // A TargetStore on `pool`'s database, whose schema is migrated (pg::ApplyMigrations). Header
 // values and passwords are sealed with `box`. `pool` and `box` must outlive the store.
-std::unique_ptr<TargetStore> NewPostgresTargetStore(pg::Pool& pool, const SecretBox& box);
+std::unique_ptr<PostgresTargetStore> NewPostgresTargetStore(pg::Pool& pool, const SecretBox& box);
 
 // Applies the migrations to the database at `url` and opens a TargetStore on a pool of its own
 // (for tests and tools that have no pool). `box` must outlive the store.

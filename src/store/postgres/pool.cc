@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/sql_text.h"
 
 namespace bysans::pg {
@@ -54,7 +55,8 @@ Status FromException(const std::exception& e, std::string_view what) {
   return Internal("database error");
 }
 
-Pool::Pool(std::string url, size_t max_idle) : url_(std::move(url)), max_idle_(max_idle) {}
+Pool::Pool(std::string url, size_t max_idle)
+    : url_(std::move(url)), node_id_(RandomNodeId()), max_idle_(max_idle) {}
 
 Status Pool::Take(std::unique_ptr<pqxx::connection>& c) {
   {

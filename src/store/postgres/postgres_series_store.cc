@@ -16,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/raw_message_row.h"
@@ -117,6 +118,11 @@ struct PostgresSeriesStore::Impl {
   std::set<int64_t> months;
   std::unique_ptr<pqxx::connection> wconn;
 
+  // Series other nodes changed (ForgetCachedSeries), taken up by the writer (TakeForgets).
+  std::mutex forget_mu;
+  std::vector<int64_t> forget_ids;  // guarded by forget_mu
+  bool forget_all = false;          // guarded by forget_mu
+
   std::mutex q_mu;
   std::condition_variable q_cv;
   std::deque<Item> queue;
@@ -209,6 +215,7 @@ struct PostgresSeriesStore::Impl {
           }
         }
       }
+      TakeForgets();
       Status s;
       if (group.front().op) {
         s = WithWriter("an operation", [&](pqxx::connection& c) { return group.front().op(c); });
@@ -287,6 +294,21 @@ struct PostgresSeriesStore::Impl {
   void Remember(int64_t id, Id dev, const std::string& key, const std::string& unit) {
     series[{dev, key}] = Cached{id, unit};
     key_of[id] = {dev, key};
+  }
+  // Writer thread: applies what other nodes changed (ForgetCachedSeries) to the cache.
+  void TakeForgets() {
+    std::vector<int64_t> ids;
+    bool all = false;
+    {
+      std::lock_guard lk(forget_mu);
+      ids.swap(forget_ids);
+      std::swap(all, forget_all);
+    }
+    if (all) {
+      series.clear();
+      key_of.clear();
+    }
+    for (int64_t id : ids) Forget(id);
   }
   void Forget(int64_t id) {
     auto it = key_of.find(id);
@@ -676,6 +698,7 @@ Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
   BYSANS_RETURN_IF_ERROR(pg::ApplyMigrations(options.url).status());
   auto impl = std::make_unique<Impl>();
   impl->o = std::move(options);
+  if (impl->o.node_id.empty()) impl->o.node_id = pg::RandomNodeId();
   Impl& i = *impl;
   // Partitions for this month and the next ones, so ingest rarely creates one.
   std::set<int64_t> ahead;
@@ -885,11 +908,22 @@ Result<SeriesRef> PostgresSeriesStore::CreateSeries(Id device_id, const std::str
   return out;
 }
 
+void PostgresSeriesStore::ForgetCachedSeries(int64_t series_id) {
+  std::lock_guard lk(impl_->forget_mu);
+  impl_->forget_ids.push_back(series_id);
+}
+
+void PostgresSeriesStore::ForgetAllCachedSeries() {
+  std::lock_guard lk(impl_->forget_mu);
+  impl_->forget_all = true;
+}
+
 Status PostgresSeriesStore::SetSeriesUnit(int64_t series_id, const std::string& unit) {
   return impl_->RunOp([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
     pqxx::result r = w.exec_params(
         "UPDATE series SET unit = $2 WHERE id = $1 RETURNING device_id, key", series_id, unit);
+    if (!r.empty()) pg::NotifyChange(w, impl_->o.node_id, pg::change::kSeries, series_id);
     w.commit();
     if (r.empty()) return NotFound("no series " + std::to_string(series_id));
     impl_->Remember(series_id, I64(r[0][0]), r[0][1].as<std::string>(), unit);
@@ -944,6 +978,7 @@ Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
                       "SELECT DISTINCT tableoid::regclass::text FROM d",
                       series_id));
     w.exec_params("DELETE FROM readings_hourly WHERE series_id = $1", series_id);
+    pg::NotifyChange(w, impl_->o.node_id, pg::change::kSeries, series_id);
     w.commit();
     Impl::FlushStats(c);
     impl_->Forget(series_id);

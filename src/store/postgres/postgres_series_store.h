@@ -22,6 +22,9 @@ struct PostgresStoreOptions {
   size_t max_commit_readings = 50'000;   // readings per group commit (more wait for the next)
   int months_ahead = 2;                  // partitions created ahead of the clock's month
   size_t max_readers = 4;                // pooled connections for reads
+  // This node's name in change notifications (PostgresStore's change feed, README "Change
+  // feed"): unique per node of one database; "" = a random one.
+  std::string node_id;
 };
 
 class PostgresSeriesStore final : public SeriesStore {
@@ -50,6 +53,12 @@ class PostgresSeriesStore final : public SeriesStore {
   Result<int64_t> EraseRawMessages(Id device_id, TimeMs from, TimeMs to) override;
   Result<RetentionCounts> ApplyRetention(const std::vector<Id>& device_ids,
                                          const RetentionCutoffs& c) override;
+
+  // The writer's cache of series ids and units forgets a series another node deleted or gave a
+  // new unit (the change feed), or every series (after the feed reconnected). Does not wait:
+  // the writer applies it before its next group commit or operation.
+  void ForgetCachedSeries(int64_t series_id);
+  void ForgetAllCachedSeries();
 
   struct Impl;  // pqxx stays inside postgres_series_store.cc
 

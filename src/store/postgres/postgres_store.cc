@@ -5,9 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <utility>
 
 #include "core/secret_box.h"
+#include "store/postgres/change_feed.h"
 #include "store/postgres/device_eraser.h"
 #include "store/postgres/pg_coap_credential_store.h"
 #include "store/postgres/pg_contact_store.h"
@@ -54,7 +56,12 @@ class PostgresStore final : public Store {
         leases_(pg::NewPostgresLeaseStore(*pool_)),
         rule_feed_(pg::NewPostgresRuleFeed(*pool_)),
         eraser_(std::make_unique<pg::DeviceEraser>(*pool_, *series_)) {
+    pool_->set_node_id(o.node_id);  // OpenPostgresStore has named the node
+    feed_ = std::make_unique<pg::ChangeFeed>(
+        o.url, pool_->node_id(), [this](const pg::Change& c) { OnOtherNode(c); },
+        [this] { OnFeedReconnected(); });
     eraser_->Start();
+    feed_->Start();
   }
   ~PostgresStore() override { Close(); }
 
@@ -241,9 +248,12 @@ class PostgresStore final : public Store {
     return series_->ApplyRetention(device_ids, c);
   }
 
-  // Stops the eraser (an entry in progress stays queued), writes the pending gateway touches and
-  // routes, then commits what the series writer has queued. Idempotent.
+  uint64_t devices_generation() const override { return devices_generation_.load(); }
+
+  // Stops the change feed and the eraser (an entry in progress stays queued), writes the pending
+  // gateway touches and routes, then commits what the series writer has queued. Idempotent.
   void Close() override {
+    feed_->Stop();
     eraser_->Stop();
     if (Status st = mqtt_->FlushPending(); !st.ok())
       spdlog::warn("store: gateway and route updates not written at close: {}", st.message());
@@ -265,15 +275,68 @@ class PostgresStore final : public Store {
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
+  // A change another node committed (on the feed's thread): the same in-process notification or
+  // generation bump that node made for itself.
+  void OnOtherNode(const pg::Change& c) {
+    namespace k = pg::change;
+    using Kind = RuleStoreChange::Kind;
+    static const std::pair<const char*, Kind> kRuleKinds[] = {
+        {k::kRuleUpserted, Kind::kRuleUpserted}, {k::kRuleDeleted, Kind::kRuleDeleted},
+        {k::kSilenceAdded, Kind::kSilenceAdded}, {k::kSilenceDeleted, Kind::kSilenceDeleted},
+        {k::kAlarmCreated, Kind::kAlarmCreated}, {k::kAlarmUpdated, Kind::kAlarmUpdated}};
+    for (const auto& [name, kind] : kRuleKinds) {
+      if (c.kind != name) continue;
+      if (kind != Kind::kAlarmCreated && kind != Kind::kAlarmUpdated) {
+        rules_->NotifyListeners({kind, c.id});
+        return;
+      }
+      // The listeners (the live stream) get the alarm as it is stored now.
+      Result<AlarmRecord> a = rules_->GetAlarm(c.id);
+      if (a.ok()) {
+        rules_->NotifyListeners({kind, c.id, &*a});
+      } else {
+        spdlog::warn("store: alarm {} changed on another node not read: {}", c.id,
+                     a.status().message());
+      }
+      return;
+    }
+    if (c.kind == k::kDecoders) {
+      decoders_->BumpLocal();
+    } else if (c.kind == k::kMqttCredentials) {
+      mqtt_->BumpCredentialsLocal();
+    } else if (c.kind == k::kMqttIntegrations) {
+      mqtt_->BumpIntegrationsLocal();
+    } else if (c.kind == k::kTargets) {
+      targets_->BumpLocal();
+    } else if (c.kind == k::kDevice) {
+      devices_generation_.fetch_add(1);
+    } else if (c.kind == k::kSeries) {
+      series_->ForgetCachedSeries(c.id);
+    } else {
+      spdlog::debug("store: change of unknown kind {} from another node ignored", c.kind);
+    }
+  }
+
+  // The feed lost its connection and may have missed changes: every cache counts as changed.
+  void OnFeedReconnected() {
+    decoders_->BumpLocal();
+    mqtt_->BumpCredentialsLocal();
+    mqtt_->BumpIntegrationsLocal();
+    targets_->BumpLocal();
+    devices_generation_.fetch_add(1);
+    series_->ForgetAllCachedSeries();
+    rules_->NotifyListeners({RuleStoreChange::Kind::kReloadAll, 0});
+  }
+
   // Declared in the order they are made; the stores go before the pool and the secrets they use.
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<SecretBox> secrets_;
   std::unique_ptr<PostgresSeriesStore> series_;
   std::unique_ptr<MetaStore> meta_;
-  std::unique_ptr<RuleStore> rules_;
-  std::unique_ptr<DecoderStore> decoders_;
+  std::unique_ptr<PostgresRuleStore> rules_;
+  std::unique_ptr<PostgresDecoderStore> decoders_;
   std::unique_ptr<PostgresMqttStore> mqtt_;
-  std::unique_ptr<TargetStore> targets_;
+  std::unique_ptr<PostgresTargetStore> targets_;
   std::unique_ptr<OpenDataStore> open_data_;
   std::unique_ptr<DashboardStore> dashboards_;
   std::unique_ptr<ContactStore> contacts_;
@@ -284,6 +347,8 @@ class PostgresStore final : public Store {
   std::unique_ptr<LeaseStore> leases_;
   std::unique_ptr<RuleFeed> rule_feed_;
   std::unique_ptr<pg::DeviceEraser> eraser_;
+  std::atomic<uint64_t> devices_generation_{0};
+  std::unique_ptr<pg::ChangeFeed> feed_;  // stopped first (Close): it calls into the stores
 };
 
 }  // namespace
@@ -292,11 +357,13 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresStoreOptions& opt
                                                  const std::string& secret_key_path) {
   if (!options.clock) return InvalidArgument("PostgresStoreOptions.clock is required");
   BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<SecretBox> secrets, SecretBox::Open(secret_key_path));
+  PostgresStoreOptions o = options;
+  if (o.node_id.empty()) o.node_id = pg::RandomNodeId();  // one name for the pool and the writer
   // Opening the series store applies the migrations (every area's) under their advisory lock.
   BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresSeriesStore> series,
-                          PostgresSeriesStore::Open(options));
+                          PostgresSeriesStore::Open(o));
   return std::unique_ptr<Store>(
-      std::make_unique<PostgresStore>(options, std::move(series), std::move(secrets)));
+      std::make_unique<PostgresStore>(o, std::move(series), std::move(secrets)));
 }
 
 }  // namespace bysans

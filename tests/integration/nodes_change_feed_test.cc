@@ -1,0 +1,125 @@
+// Two real servers (nodes A and B) on one real PostgreSQL: a change made through A's API reaches
+// B's caches and rules runtime through the store's change feed (LISTEN/NOTIFY,
+// src/store/postgres/change_feed.h) — an HTTP ingest key rotated on A is refused on B within
+// 2 s (B's key cache would otherwise keep it for its 5 s TTL), and a rule created on A raises
+// its alarm for readings sent to B (B's rules runtime would otherwise never load it).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include "harness.h"
+#include "unit/store_postgres/shared_postgres.h"
+
+namespace bysans::testing {
+namespace {
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+using json = nlohmann::json;
+
+class TwoNodesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string url = SharedPostgres::NewDatabase();
+    ASSERT_FALSE(url.empty());
+    a_ = std::make_unique<ServerProcess>();
+    a_->SetEnv({"BYSANS_STORE_URL=" + url});
+    ASSERT_TRUE(a_->Start()) << a_->log();
+    // B's own data directory with A's secret key (every node of one database has the same).
+    char tmpl[] = "/tmp/bysans-nodeb-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    b_dir_ = tmpl;
+    std::filesystem::copy_file(a_->data_dir() + "/secret.key", b_dir_ + "/secret.key");
+    b_ = std::make_unique<ServerProcess>(b_dir_);
+    b_->SetEnv({"BYSANS_STORE_URL=" + url});
+    ASSERT_TRUE(b_->Start()) << b_->log();
+    admin_a_ = std::make_unique<HttpClient>(a_->url());
+    ASSERT_EQ(admin_a_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status,
+              200);
+  }
+  void TearDown() override {
+    b_.reset();
+    a_.reset();
+    if (!b_dir_.empty()) std::filesystem::remove_all(b_dir_);
+  }
+
+  // An organisation, application and HTTP device made through A: {org, device, ingest key}.
+  std::tuple<int64_t, int64_t, std::string> DeviceOnA() {
+    auto org = admin_a_->PostJson("/api/v1/organizations", {{"name", "Kommune"}});
+    EXPECT_EQ(org.status, 201) << org.body;
+    const int64_t org_id = org.Json().value("id", int64_t{0});
+    auto app = admin_a_->PostJson(
+        "/api/v1/organizations/" + std::to_string(org_id) + "/applications", {{"name", "Klima"}});
+    EXPECT_EQ(app.status, 201) << app.body;
+    auto dev = admin_a_->PostJson(
+        "/api/v1/applications/" + std::to_string(app.Json().value("id", int64_t{0})) + "/devices",
+        {{"name", "Lokale"}, {"transport", "http"}});
+    EXPECT_EQ(dev.status, 201) << dev.body;
+    return {org_id, dev.Json().value("id", int64_t{0}), dev.Json().value("apiKey", "")};
+  }
+  int IngestOnB(const std::string& key, double co2) {
+    HttpClient device(b_->url());
+    return device
+        .Request("POST", "/api/v1/receive-data?apiKey=" + key, json{{"co2", co2}}.dump(),
+                 {"Content-Type: application/json"})
+        .status;
+  }
+
+  std::unique_ptr<ServerProcess> a_, b_;
+  std::string b_dir_;
+  std::unique_ptr<HttpClient> admin_a_;
+};
+
+TEST_F(TwoNodesTest, AnIngestKeyRotatedOnAIsRefusedOnBWithinTwoSeconds) {
+  auto [org, device, key] = DeviceOnA();
+  ASSERT_FALSE(key.empty());
+  ASSERT_EQ(IngestOnB(key, 500), 204);  // B has the key in its cache now
+  ASSERT_EQ(IngestOnB(key, 510), 204);
+
+  auto rotated = admin_a_->PostJson("/api/v1/devices/" + std::to_string(device) + "/rotate-key",
+                                    json::object());
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  const auto t0 = std::chrono::steady_clock::now();
+  bool refused = false;
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)) {
+    if (IngestOnB(key, 520) == 403) {
+      refused = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(refused) << "the old ingest key still works on B 2 s after it was rotated on A";
+  EXPECT_EQ(IngestOnB(rotated.Json().value("apiKey", ""), 530), 204);
+}
+
+TEST_F(TwoNodesTest, ARuleCreatedOnARaisesItsAlarmForReadingsSentToB) {
+  auto [org, device, key] = DeviceOnA();
+  ASSERT_EQ(IngestOnB(key, 500), 204);
+  auto rule = admin_a_->PostJson("/api/v1/organizations/" + std::to_string(org) + "/rules",
+                                 {{"name", "CO2 high"},
+                                  {"scope", {{"kind", "device"}, {"id", device}}},
+                                  {"severity", "warning"},
+                                  {"expression", "co2 > 1000"}});
+  ASSERT_EQ(rule.status, 201) << rule.body;
+  // Readings go to B only; the alarm is read through A (one database).
+  auto active = [&] {
+    auto r = admin_a_->Get("/api/v1/organizations/" + std::to_string(org) + "/alarms?state=active");
+    return r.status == 200 ? r.Json()["items"].size() : size_t{0};
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  while (active() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    ASSERT_EQ(IngestOnB(key, 1500), 204);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(active(), 1u) << "readings sent to B did not raise the alarm of a rule created on A\n"
+                          << b_->log();
+}
+
+}  // namespace
+}  // namespace bysans::testing
