@@ -38,11 +38,11 @@ class OutboxTest : public act_test::StoreFixture {
     outbox_.reset();
     StoreFixture::TearDown();
   }
-  // An outbox whose poll would only run after an hour; it may reach the loopback receiver
-  // unless `public_only`.
-  void MakeOutbox(bool public_only = false) {
+  // An outbox polling every `poll_ms` (default: only after an hour); it may reach the loopback
+  // receiver unless `public_only`.
+  void MakeOutbox(bool public_only = false, TimeMs poll_ms = 3'600'000) {
     act::OutboxOptions o;
-    o.poll_ms = 3'600'000;
+    o.poll_ms = poll_ms;
     if (!public_only) o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
     o.secrets = &store_->secrets();
     outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
@@ -200,11 +200,7 @@ TEST_F(OutboxTest, ARetryOfAContactsRowSendsOnlyToTheRecipientsNotYetReached) {
                                   {"to", {"+4520000001", "+4520000002", "+45 20 00 00 01"}},
                                   {"message", "m"}}});
   ASSERT_NE(CreateRule(rule), 0);
-  act::OutboxOptions o;
-  o.poll_ms = 50;
-  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
-  o.secrets = &store_->secrets();
-  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  MakeOutbox(false, 50);
   SmsGateway gw;
   gw.org_id = org_;
   gw.url = gateway.url();
@@ -246,11 +242,7 @@ TEST_F(OutboxTest, ARetryOfAContactsRowSendsOnlyToTheRecipientsNotYetReached) {
 // the same on the retry.
 TEST_F(OutboxTest, AWebhookCarriesTheRowsIdempotencyKeyTheSameOnARetry) {
   hook_.fail_matching("\"raise\"", 1);  // the raise's first attempt is answered 500
-  act::OutboxOptions o;
-  o.poll_ms = 50;
-  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
-  o.secrets = &store_->secrets();
-  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  MakeOutbox(false, 50);
   outbox_->Start();
   StartService(true);
   Send(1500);
@@ -333,11 +325,7 @@ TEST_F(OutboxTest, RowsWrittenClaimedAreLeftToTheirWriterUntilTheLeaseEnds) {
   StartService(false);  // the writer never hands them over (it died)
   Send(1500);
   ASSERT_EQ(Pending(), 1u);
-  act::OutboxOptions o;
-  o.poll_ms = 20;
-  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
-  o.secrets = &store_->secrets();
-  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  MakeOutbox(false, 20);
   outbox_->Start();
   std::this_thread::sleep_for(300ms);  // 15 polls
   EXPECT_TRUE(hook_.hits().empty());
@@ -355,11 +343,7 @@ TEST_F(OutboxTest, RowsWrittenClaimedAreLeftToTheirWriterUntilTheLeaseEnds) {
 // this one restarted) sends them at once, without waiting for the lease.
 TEST_F(OutboxTest, StopReleasesTheClaimsOfRowsNotDelivered) {
   hook_.set_mode(Receiver::Mode::kHang);
-  act::OutboxOptions o;
-  o.poll_ms = 20;
-  o.outbound = *OutboundPolicy::Parse("127.0.0.0/8");
-  o.secrets = &store_->secrets();
-  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  MakeOutbox(false, 20);
   outbox_->Start();
   StartService(false);
   Send(1500);
@@ -369,7 +353,7 @@ TEST_F(OutboxTest, StopReleasesTheClaimsOfRowsNotDelivered) {
   outbox_->Stop();
   EXPECT_EQ(store_->rules().ListDeliveryLog(org_, Page{})->total, 0) << "aborted: no attempt";
   hook_.set_mode(Receiver::Mode::kOk);
-  outbox_ = std::make_unique<act::Outbox>(store_->rules(), clock_, o);
+  MakeOutbox(false, 20);  // the next outbox, same settings
   outbox_->Start();
   ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() == 1; }));
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
