@@ -1,5 +1,7 @@
 // GET /api/v1/organizations/{orgId}/stream: server-sent events of the
-// organisation's committed readings, for the web UI's live updates.
+// organisation's committed readings, for the web UI's live updates: this node's commits, and
+// with several nodes on one database the others' too (store/live_relay.h, asked for while the
+// stream has subscribers).
 //   event: reading
 //   data: {"deviceId":1,"key":"temperature","ts":"...","value":21.5,"unit":"°C"}
 // and the organisation's alarm changes (raised by the rules runtime,
@@ -32,6 +34,7 @@
 #include "core/time_format.h"
 #include "rules/alarm.h"
 #include "rules/json.h"
+#include "store/live_relay.h"
 #include "store/rule_store.h"
 
 namespace bysans::api {
@@ -58,18 +61,23 @@ class StreamHub {
  public:
   // `app_of_device`: a device's application (0 when unknown), asked only for alarms with a
   // subscriber restricted to some applications.
-  explicit StreamHub(std::function<Id(Id)> app_of_device) : app_of_(std::move(app_of_device)) {}
+  // `relay`: other nodes' committed messages (store/live_relay.h), asked for while the hub has
+  // subscribers; null with one process.
+  StreamHub(std::function<Id(Id)> app_of_device, LiveRelay* relay)
+      : app_of_(std::move(app_of_device)), relay_(relay) {}
 
   std::shared_ptr<Subscriber> Subscribe(Id org_id, std::optional<std::set<Id>> apps) {
     auto s = std::make_shared<Subscriber>(org_id, std::move(apps));
     std::lock_guard lock(mu_);
     subs_.push_back(s);
+    if (relay_) relay_->SetWanted(true);
     return s;
   }
 
   void Unsubscribe(const std::shared_ptr<Subscriber>& s) {
     std::lock_guard lock(mu_);
     subs_.remove(s);
+    if (relay_ && subs_.empty()) relay_->SetWanted(false);
   }
 
   void Publish(const Device& device, const std::vector<Reading>& readings) {
@@ -131,6 +139,7 @@ class StreamHub {
   }
 
   std::function<Id(Id)> app_of_;
+  LiveRelay* const relay_;
   std::mutex mu_;
   std::list<std::shared_ptr<Subscriber>> subs_;
 };
@@ -182,12 +191,19 @@ bool StillAllowed(ApiContext& ctx, Subscription& s) {
 }  // namespace
 
 void RegisterStreamRoutes(http::Router& router, ApiContext& ctx) {
-  auto hub =
-      std::make_shared<StreamHub>([&ctx](Id device_id) { return AppOfDevice(ctx, device_id); });
+  LiveRelay* relay = ctx.store.live_relay();
+  auto hub = std::make_shared<StreamHub>(
+      [&ctx](Id device_id) { return AppOfDevice(ctx, device_id); }, relay);
   ctx.pipeline.AddCommitListener(
       [hub](const Device& device, const RawMessage&, const std::vector<Reading>& readings) {
         hub->Publish(device, readings);
       });
+  // Several nodes: what the other nodes committed, as if committed here.
+  if (relay) {
+    relay->SetListener([hub](const Device& device, const std::vector<Reading>& readings) {
+      hub->Publish(device, readings);
+    });
+  }
   ctx.store.rules().AddListener([hub](const RuleStoreChange& c) {
     if (!c.alarm) return;
     if (c.kind == RuleStoreChange::Kind::kAlarmCreated) hub->PublishAlarm(*c.alarm, true);

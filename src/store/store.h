@@ -22,6 +22,7 @@
 #include "model/model.h"
 #include "model/retention.h"
 #include "store/lease_store.h"
+#include "store/live_relay.h"
 #include "store/rule_feed.h"
 
 namespace bysans {
@@ -372,6 +373,9 @@ class Store : public MetaStore, public SeriesStore {
   // The rule partitions' feed of committed readings (store/rule_feed.h); null where one process
   // evaluates every rule in memory (SQLite).
   virtual RuleFeed* rule_feed() { return nullptr; }
+  // Other nodes' committed messages for this node's live stream (store/live_relay.h); null where
+  // one process stores everything (SQLite).
+  virtual LiveRelay* live_relay() { return nullptr; }
   // Seals the secrets bysans must recover (integration passwords, rule action secrets) under
   // <data_dir>/secret.key (core/secret_box.h).
   virtual const SecretBox& secrets() = 0;

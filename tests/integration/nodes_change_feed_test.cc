@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "harness.h"
+#include "security/sse_stream.h"
 #include "unit/store_postgres/shared_postgres.h"
 
 namespace bysans::testing {
@@ -63,8 +64,9 @@ class TwoNodesTest : public ::testing::Test {
     EXPECT_EQ(dev.status, 201) << dev.body;
     return {org_id, dev.Json().value("id", int64_t{0}), dev.Json().value("apiKey", "")};
   }
-  int IngestOnB(const std::string& key, double co2) {
-    HttpClient device(b_->url());
+  int IngestOnB(const std::string& key, double co2) { return Ingest(*b_, key, co2); }
+  int Ingest(ServerProcess& node, const std::string& key, double co2) {
+    HttpClient device(node.url());
     return device
         .Request("POST", "/api/v1/receive-data?apiKey=" + key, json{{"co2", co2}}.dump(),
                  {"Content-Type: application/json"})
@@ -119,6 +121,50 @@ TEST_F(TwoNodesTest, ARuleCreatedOnARaisesItsAlarmForReadingsSentToB) {
   }
   EXPECT_EQ(active(), 1u) << "readings sent to B did not raise the alarm of a rule created on A\n"
                           << b_->log();
+}
+
+// The live stream answers the same on every node: a client whose stream is served by B sees the
+// readings A stored (store/live_relay.h), each once, and only its own organisation's.
+TEST_F(TwoNodesTest, BsLiveStreamShowsTheReadingsStoredThroughA) {
+  auto [org, device, key] = DeviceOnA();
+  auto [other_org, other_device, other_key] = DeviceOnA();
+  HttpClient admin_b(b_->url());
+  auto login = admin_b.Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword);
+  ASSERT_EQ(login.status, 200);
+  const std::string cookie =
+      login.headers["set-cookie"].substr(0, login.headers["set-cookie"].find(';'));
+  auto stream = std::make_unique<SseStream>(
+      b_->url() + "/api/v1/organizations/" + std::to_string(org) + "/stream",
+      std::vector<std::string>{"Cookie: " + cookie});
+  ASSERT_TRUE(stream->Opened());
+  auto seen = [&](double co2) {
+    const std::string body = stream->body();
+    const std::string needle = "\"value\":" + json(co2).dump();
+    size_t n = 0;
+    for (size_t at = body.find(needle); at != std::string::npos; at = body.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  // A relays once it heard B ask (within a second or so): readings before may not show.
+  double warmup = 400;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (seen(warmup) == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    warmup += 1;
+    ASSERT_EQ(Ingest(*a_, key, warmup), 204);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GT(seen(warmup), 0u) << "B's stream never showed a reading stored through A\n"
+                              << stream->body();
+  ASSERT_EQ(Ingest(*a_, other_key, 777.25), 204);  // another organisation's device
+  ASSERT_EQ(Ingest(*a_, key, 1234.5), 204);
+  const auto t1 = std::chrono::steady_clock::now();
+  while (seen(1234.5) == 0 && std::chrono::steady_clock::now() - t1 < std::chrono::seconds(2))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(seen(1234.5), 1u) << stream->body();
+  EXPECT_NE(stream->body().find("\"deviceId\":" + std::to_string(device)), std::string::npos);
+  EXPECT_EQ(seen(777.25), 0u) << "another organisation's reading reached the stream";
+  b_.reset();  // ends the stream
+  stream.reset();
 }
 
 }  // namespace

@@ -15,8 +15,9 @@ namespace {
 // libpqxx calls it for each notification on the channel, on the feed's thread.
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& c, std::function<void(const std::string&)> f)
-      : pqxx::notification_receiver(c, kChangeChannel), f_(std::move(f)) {}
+  Receiver(pqxx::connection_base& c, const std::string& channel,
+           std::function<void(const std::string&)> f)
+      : pqxx::notification_receiver(c, channel), f_(std::move(f)) {}
   void operator()(const std::string& payload, int) override { f_(payload); }
 
  private:
@@ -97,6 +98,11 @@ ChangeFeed::ChangeFeed(std::string url, std::string node_id, OnChange on_change,
 
 ChangeFeed::~ChangeFeed() { Stop(); }
 
+void ChangeFeed::AlsoListen(std::string channel, std::function<void(std::string_view)> on_body) {
+  extra_channel_ = std::move(channel);
+  on_extra_ = std::move(on_body);
+}
+
 void ChangeFeed::Start() {
   std::lock_guard lk(mu_);
   if (thread_.joinable() || stop_) return;
@@ -144,7 +150,7 @@ void ChangeFeed::Session(bool first, bool* listened) {
     pqxx::nontransaction n(c);
     n.exec("SET application_name = " + n.quote("bysans-changes-" + node_id_));
   }
-  Receiver receiver(c, [this](const std::string& payload) {
+  Receiver receiver(c, kChangeChannel, [this](const std::string& payload) {
     std::optional<Change> ch = ParseChange(payload);
     if (!ch) {
       spdlog::debug("postgres: change feed: payload of another form ignored");
@@ -157,6 +163,20 @@ void ChangeFeed::Session(bool first, bool* listened) {
       spdlog::error("postgres: change feed: {} {} not applied: {}", ch->kind, ch->id, e.what());
     }
   });
+  std::optional<Receiver> extra;
+  if (on_extra_) {
+    extra.emplace(c, extra_channel_, [this](const std::string& payload) {
+      const size_t space = payload.find(' ');
+      if (space == std::string::npos) return;
+      if (std::string_view(payload).substr(0, space) == node_id_) return;  // its own
+      try {
+        on_extra_(std::string_view(payload).substr(space + 1));
+      } catch (const std::exception& e) {
+        spdlog::error("postgres: change feed: a payload on {} not handled: {}", extra_channel_,
+                      e.what());
+      }
+    });
+  }
   const int pid = c.backendpid();
   *listened = true;
   // LISTEN is in force from here: what was missed while no session listened is covered by

@@ -42,6 +42,7 @@ inline constexpr char kMqttIntegrations[] = "mqtt_integrations";
 inline constexpr char kTargets[] = "targets";
 inline constexpr char kDevice[] = "device";  // a device's ingest key, tags, … or its deletion
 inline constexpr char kSeries[] = "series";  // a series deleted or its unit set
+inline constexpr char kLiveWanted[] = "live_wanted";  // a node's live stream has subscribers
 }  // namespace change
 
 struct Change {
@@ -82,6 +83,10 @@ class ChangeFeed {
   ChangeFeed(const ChangeFeed&) = delete;
   ChangeFeed& operator=(const ChangeFeed&) = delete;
 
+  // Also LISTENs on `channel` for payloads "<node> <body>" and hands the body of another node's
+  // to `on_body` (pg_live_relay.h). Before Start.
+  void AlsoListen(std::string channel, std::function<void(std::string_view body)> on_body);
+
   void Start();
   // Stops and joins the thread (at most one poll_ms or retry wait). Idempotent.
   void Stop();
@@ -97,6 +102,8 @@ class ChangeFeed {
   std::string node_id_;
   OnChange on_change_;
   std::function<void()> on_reconnect_;
+  std::string extra_channel_;
+  std::function<void(std::string_view)> on_extra_;
   ChangeFeedOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;

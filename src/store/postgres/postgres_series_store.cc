@@ -1,5 +1,7 @@
 #include "store/postgres/postgres_series_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
@@ -19,6 +21,7 @@
 #include "store/postgres/change_feed.h"
 #include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
+#include "store/postgres/pg_live_relay.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
 #include "store/rule_feed.h"
@@ -117,6 +120,9 @@ struct PostgresSeriesStore::Impl {
   std::unordered_map<int64_t, std::pair<Id, std::string>> key_of;
   std::set<int64_t> months;
   std::unique_ptr<pqxx::connection> wconn;
+  // SetLiveRelay, before the first append.
+  pg::PgLiveRelay* live = nullptr;
+  std::string live_node;
 
   // Series other nodes changed (ForgetCachedSeries), taken up by the writer (TakeForgets).
   std::mutex forget_mu;
@@ -340,6 +346,9 @@ struct PostgresSeriesStore::Impl {
     ShareAppends share;
     std::vector<int64_t> feed_partitions;
     std::vector<std::string> feed_hex;
+    const bool relay = live != nullptr && live->Relaying();
+    std::vector<std::string> live_records;
+    size_t live_left_out = 0;
     for (auto& it : group) {
       const IngestBatch& b = *it.batch;
       b.duplicates = 0;
@@ -367,6 +376,15 @@ struct PostgresSeriesStore::Impl {
         feed_partitions.push_back(b.feed_partition);
         feed_hex.push_back(
             pg::ByteaHex(EncodeRuleFeedRecord(*b.feed_device, b.readings)).substr(2));
+        if (relay) {
+          if (feed_hex.back().size() + live_node.size() < pg::kMaxLivePayload) {
+            live_records.push_back(feed_hex.back());
+          } else {
+            for (std::string& r :
+                 pg::LiveRecords(*b.feed_device, b.readings, live_node.size(), &live_left_out))
+              live_records.push_back(std::move(r));
+          }
+        }
       }
       for (const Reading& r : b.readings) {
         Cached& s = series.at({r.device_id, r.key});
@@ -412,6 +430,10 @@ struct PostgresSeriesStore::Impl {
           "FROM unnest($1::int[], $2::text[]) AS u(p, h)",
           IntArray(feed_partitions), TextArray(feed_hex));
     }
+    if (!live_records.empty()) pg::NotifyLive(w, pg::LivePayloads(live_node, live_records));
+    if (live_left_out > 0)
+      spdlog::debug("postgres: {} reading(s) too big for the live relay not relayed",
+                    live_left_out);
     AppendShareLog(w, share);  // last: it holds the applications' head rows until the commit
     w.commit();
     for (auto& [id, u] : unit_changes) {
@@ -925,6 +947,11 @@ Result<SeriesRef> PostgresSeriesStore::CreateSeries(Id device_id, const std::str
 void PostgresSeriesStore::ForgetCachedSeries(int64_t series_id) {
   std::lock_guard lk(impl_->forget_mu);
   impl_->forget_ids.push_back(series_id);
+}
+
+void PostgresSeriesStore::SetLiveRelay(pg::PgLiveRelay* relay, std::string node) {
+  impl_->live = relay;
+  impl_->live_node = std::move(node);
 }
 
 void PostgresSeriesStore::ForgetAllCachedSeries() {

@@ -14,6 +14,10 @@
 
 namespace bysans {
 
+namespace pg {
+class PgLiveRelay;  // pg_live_relay.h
+}
+
 struct PostgresStoreOptions {
   std::string url;                       // postgresql://user@host:port/database
   const Clock* clock = nullptr;          // required
@@ -59,6 +63,10 @@ class PostgresSeriesStore final : public SeriesStore {
   // the writer applies it before its next group commit or operation.
   void ForgetCachedSeries(int64_t series_id);
   void ForgetAllCachedSeries();
+  // Several nodes: while relay->Relaying(), each group commit also sends the rule-feed records of
+  // its messages to the other nodes' live streams (pg_live_relay.h), named `node`. Before the
+  // first append.
+  void SetLiveRelay(pg::PgLiveRelay* relay, std::string node);
 
   struct Impl;  // pqxx stays inside postgres_series_store.cc
 

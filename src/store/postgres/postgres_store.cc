@@ -17,6 +17,7 @@
 #include "store/postgres/pg_decoder_store.h"
 #include "store/postgres/pg_gateway_store.h"
 #include "store/postgres/pg_lease_store.h"
+#include "store/postgres/pg_live_relay.h"
 #include "store/postgres/pg_lwm2m_store.h"
 #include "store/postgres/pg_meta_store.h"
 #include "store/postgres/pg_mqtt_store.h"
@@ -57,9 +58,12 @@ class PostgresStore final : public Store {
         rule_feed_(pg::NewPostgresRuleFeed(*pool_)),
         eraser_(std::make_unique<pg::DeviceEraser>(*pool_, *series_)) {
     pool_->set_node_id(o.node_id);  // OpenPostgresStore has named the node
+    live_ = std::make_unique<pg::PgLiveRelay>(*pool_, *o.clock);
+    series_->SetLiveRelay(live_.get(), pool_->node_id());
     feed_ = std::make_unique<pg::ChangeFeed>(
         o.url, pool_->node_id(), [this](const pg::Change& c) { OnOtherNode(c); },
         [this] { OnFeedReconnected(); });
+    feed_->AlsoListen(pg::kLiveChannel, [this](std::string_view body) { live_->Deliver(body); });
     eraser_->Start();
     feed_->Start();
   }
@@ -254,6 +258,7 @@ class PostgresStore final : public Store {
   // gateway touches and routes, then commits what the series writer has queued. Idempotent.
   void Close() override {
     feed_->Stop();
+    live_->Stop();
     eraser_->Stop();
     if (Status st = mqtt_->FlushPending(); !st.ok())
       spdlog::warn("store: gateway and route updates not written at close: {}", st.message());
@@ -272,6 +277,7 @@ class PostgresStore final : public Store {
   SubjectErasureStore& subject_erasures() override { return *subject_erasures_; }
   LeaseStore& leases() override { return *leases_; }
   RuleFeed* rule_feed() override { return rule_feed_.get(); }
+  LiveRelay* live_relay() override { return live_.get(); }
   const SecretBox& secrets() override { return *secrets_; }
 
  private:
@@ -312,6 +318,8 @@ class PostgresStore final : public Store {
       devices_generation_.fetch_add(1);
     } else if (c.kind == k::kSeries) {
       series_->ForgetCachedSeries(c.id);
+    } else if (c.kind == k::kLiveWanted) {
+      live_->WantedElsewhere();
     } else {
       spdlog::debug("store: change of unknown kind {} from another node ignored", c.kind);
     }
@@ -347,6 +355,7 @@ class PostgresStore final : public Store {
   std::unique_ptr<LeaseStore> leases_;
   std::unique_ptr<RuleFeed> rule_feed_;
   std::unique_ptr<pg::DeviceEraser> eraser_;
+  std::unique_ptr<pg::PgLiveRelay> live_;  // the series writer holds a pointer: Close stops it
   std::atomic<uint64_t> devices_generation_{0};
   std::unique_ptr<pg::ChangeFeed> feed_;  // stopped first (Close): it calls into the stores
 };

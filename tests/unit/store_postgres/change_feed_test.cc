@@ -17,6 +17,7 @@
 #include "ingest/device_cache.h"
 #include "rules/service.h"
 #include "store/decoder_store.h"
+#include "store/live_relay.h"
 #include "store/mqtt_store.h"
 #include "store/postgres/postgres_store.h"
 #include "store/rule_store.h"
@@ -465,6 +466,92 @@ TEST_F(ChangeFeedTest, BsRulesRuntimeFollowsRulesOfAAndReloadsAfterAReconnect) {
   co2(d2, 1500);
   EXPECT_EQ(alarms_of(d2.id), 0) << "B's runtime still evaluates a rule deleted meanwhile";
   runtime_b.Stop();
+}
+
+// What a node's live relay (store/live_relay.h) handed to its stream: (device, reading).
+class LiveHeard {
+ public:
+  void Listen(LiveRelay& relay) {
+    relay.SetListener([this](const Device& d, const std::vector<Reading>& readings) {
+      std::lock_guard lk(mu_);
+      for (const Reading& r : readings) heard_.emplace_back(d, r);
+    });
+  }
+  std::vector<std::pair<Device, Reading>> Heard() {
+    std::lock_guard lk(mu_);
+    return heard_;
+  }
+  size_t size() {
+    std::lock_guard lk(mu_);
+    return heard_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<Device, Reading>> heard_;
+};
+
+TEST_F(ChangeFeedTest, MessagesCommittedOnAReachBsLiveStreamWhileBWantsThem) {
+  ASSERT_NE(a_->live_relay(), nullptr);
+  ASSERT_NE(b_->live_relay(), nullptr);
+  LiveHeard on_a, on_b;
+  on_a.Listen(*a_->live_relay());
+  on_b.Listen(*b_->live_relay());
+  a_->live_relay()->SetWanted(true);  // A wants too: it must still never hear its own commits
+  b_->live_relay()->SetWanted(true);
+  auto device = std::make_shared<Device>();
+  device->id = 5;
+  device->org_id = org_;
+  device->app_id = app_;
+  device->name = "Måler";
+  TimeMs ts = kT0;
+  auto put = [&](std::vector<Reading> rs) {
+    IngestBatch b;
+    b.readings = std::move(rs);
+    b.feed_device = device;
+    b.feed_partition = 0;
+    ASSERT_TRUE(a_->Append(std::move(b)).ok());
+  };
+  // A relays once its feed heard B ask: readings committed before that are not relayed.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        put({{5, "warmup", ++ts, 1.0, "", Quality::kOk}});
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return on_b.size() > 0;
+      },
+      std::chrono::seconds(5)))
+      << "B's live stream never got a reading committed on A";
+  // A message of three readings, and one too big for a NOTIFY payload (split by readings).
+  put({{5, "co2", ++ts, 612.0, "ppm", Quality::kOk},
+       {5, "temp", ts, 21.5, "°C", Quality::kOk},
+       {5, "door", ts, true, "", Quality::kOk}});
+  std::vector<Reading> big;
+  ++ts;
+  for (int i = 0; i < 300; ++i)
+    big.push_back({5, "k" + std::to_string(i), ts, std::string(40, 'x'), "", Quality::kOk});
+  put(big);
+  auto count_after_warmup = [&] {
+    size_t n = 0;
+    for (const auto& [d, r] : on_b.Heard()) n += r.key != "warmup";
+    return n;
+  };
+  ASSERT_TRUE(Eventually([&] { return count_after_warmup() >= 303; }))
+      << "B heard " << count_after_warmup() << " of the 303 readings within 2 s";
+  EXPECT_EQ(count_after_warmup(), 303u);  // each once
+  for (const auto& [d, r] : on_b.Heard()) {
+    EXPECT_EQ(d.id, 5);
+    EXPECT_EQ(d.org_id, org_);  // the stream's organisation filter reads these
+    EXPECT_EQ(d.app_id, app_);
+    if (r.key == "co2") {
+      EXPECT_EQ(std::get<double>(r.value), 612.0);
+      EXPECT_EQ(r.unit, "ppm");
+    }
+    if (r.key == "door") {
+      EXPECT_EQ(std::get<bool>(r.value), true);
+    }
+  }
+  Drain(*a_, heard_a_);  // A's feed has handled everything A sent before the marker
+  EXPECT_EQ(on_a.size(), 0u) << "A heard its own commits back";
 }
 
 }  // namespace
