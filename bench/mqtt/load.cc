@@ -661,6 +661,9 @@ int main(int argc, char** argv) {
   const int64_t cpu1 = CpuUs(o.pid);
   poll_stop = true;
   if (poll_thread.joinable()) poll_thread.join();
+  // The PostgreSQL backend serving our polls runs on the database server, whose CPU run.sh
+  // measures: its CPU so far, for run.sh to take out (0 on SQLite).
+  const int64_t reader_cpu = o.pg.empty() ? 0 : CpuUs(pg_reader.backend_pid());
   const int64_t seen = sh.seen.load();
   const int64_t t_last = sh.last_seen_us.load();
   const double span_s = static_cast<double>((t_last > t0 ? t_last : t_pub_end) - t0) / 1e6;
@@ -688,11 +691,11 @@ int main(int argc, char** argv) {
               " seen=%" PRId64 " missing=%" PRId64
               " publish_s=%.3f ack_s=%.3f span_s=%.3f rate=%.0f"
               " blocked=%" PRId64 " cpu_us=%" PRId64
-              " p50_ms=%.2f p99_ms=%.2f latency_samples=%zu\n",
+              " p50_ms=%.2f p99_ms=%.2f latency_samples=%zu db_reader_cpu_us=%" PRId64 "\n",
               o.mode.c_str(), devices.size(), o.rate, published, acked, seen, acked - seen,
               static_cast<double>(t_pub_end - t0) / 1e6, static_cast<double>(t_acked - t0) / 1e6,
               span_s, span_s > 0 ? static_cast<double>(seen) / span_s : 0.0, blocked, cpu1 - cpu0,
-              p50, p99, samples);
+              p50, p99, samples, reader_cpu);
   std::fflush(stdout);
   for (Device* c : conns) {
     mosquitto_disconnect(c->mosq);

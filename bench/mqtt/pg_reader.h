@@ -36,6 +36,8 @@ class PgReader {
   // seen for the first time when `payloads` (else only counts). Returns the messages seen since
   // Open, or -1 on an error (printed).
   int64_t Poll(bool payloads, const std::function<void(int64_t, std::string_view)>& f);
+  // The process id of the server backend that answers the polls (its CPU is the reader's).
+  int backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
 
  private:
   PGconn* conn_ = nullptr;

@@ -235,7 +235,8 @@ for _ in $(seq 1 120); do
 done
 # bysans' CPU for the stored run: publish, drain and the seal work it left.
 CPU_US=$(( ($(cpu_ticks) - CPU_T0) * 1000000 / TICK_HZ ))
-PG_CPU_US=$([[ "$STORE" == postgres ]] && echo $(( ($(postgres_cpu_ticks) - PG_T0) * 1000000 / TICK_HZ )) || echo 0)
+# PostgreSQL's CPU, without the backend that answered the generator's polls.
+PG_CPU_US=$([[ "$STORE" == postgres ]] && echo $(( ($(postgres_cpu_ticks) - PG_T0) * 1000000 / TICK_HZ - $(field db_reader_cpu_us "$STORE_OUT" | grep . || echo 0) )) || echo 0)
 NODE2_CPU_US=$( ((NODES == 2)) && echo $(( ($(bysans_cpu_ticks "$NODE2_PID") - NODE2_T0) * 1000000 / TICK_HZ )) || echo 0)
 # Where that CPU went, per thread name, in µs per stored message (stderr).
 echo "run.sh: cpu_us_per_msg by thread:" $(join -a 2 -e 0 -o 0,1.2,2.2 \
