@@ -58,6 +58,12 @@ PgReader::~PgReader() {
 bool PgReader::Open(const std::string& url) {
   conn_ = Connect(url);
   if (!conn_) return false;
+  // A generic plan of `id > $1` expects a third of the table and scans all of it; each poll
+  // must read only the index range above the watermark.
+  PGresult* set = PQexec(conn_, "SET plan_cache_mode = force_custom_plan");
+  const bool set_ok = Ok(conn_, set, "SET plan_cache_mode");
+  PQclear(set);
+  if (!set_ok) return false;
   for (const bool payloads : {false, true}) {
     char sql[512];
     std::snprintf(sql, sizeof sql, kPollSql, payloads ? "payload" : "NULL::bytea");
