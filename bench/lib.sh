@@ -107,5 +107,75 @@ bench_org_app() {
     "$BYSANS_URL/api/v1/organizations/$BENCH_ORG/applications" | json_field id)
 }
 
-# bysans_cpu_ticks: bysans' user + system CPU so far, in clock ticks (getconf CLK_TCK).
-bysans_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BYSANS_PID/stat"; }
+# bysans_cpu_ticks [PID...]: user + system CPU so far of bysans (BYSANS_PID) or of the processes
+# given, summed, in clock ticks (getconf CLK_TCK).
+bysans_cpu_ticks() {
+  local p t=0
+  for p in "${@:-$BYSANS_PID}"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+  echo "$t"
+}
+
+# free_port: prints a loopback TCP port nobody listens on (probed, not reserved).
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# field NAME KEY=VALUE-LINE: prints the value of NAME in a "k=v k=v" line.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# start_postgres: a throw-away PostgreSQL 15 (as tests/support/postgres_instance.h does): initdb
+# into a new /tmp/bysans-bench-pg-XXXXXX, `postgres` on a free loopback port with its socket in
+# that folder, run as `nobody` when we are root (PostgreSQL refuses to run as root), durable
+# (fsync, synchronous_commit on) with bench/store's sizes; creates the database "bysans".
+# Sets BENCH_PG_DIR, BENCH_PG_URL and BENCH_PG_PID (the postmaster). stop_postgres ends it and
+# removes the folder (BENCH_KEEP: kept). BYSANS_PG_BIN: the folder of initdb and postgres.
+start_postgres() {
+  local bin="${BYSANS_PG_BIN:-/usr/lib/postgresql/15/bin}" port as=()
+  [[ -x "$bin/initdb" && -x "$bin/pg_ctl" ]] || {
+    echo "run.sh: PostgreSQL 15 not found in $bin: install postgresql-15 (scripts/install-deps)" >&2
+    return 1; }
+  BENCH_PG_DIR="$(mktemp -d /tmp/bysans-bench-pg-XXXXXX)"
+  if [[ "$(id -u)" == 0 ]]; then
+    chown nobody: "$BENCH_PG_DIR"
+    as=(runuser -u nobody --)
+  fi
+  "${as[@]}" "$bin/initdb" -D "$BENCH_PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale \
+    --no-sync --no-instructions >"$BENCH_PG_DIR/initdb.log" 2>&1 || {
+    cat "$BENCH_PG_DIR/initdb.log" >&2; return 1; }
+  port="$(free_port)"
+  "${as[@]}" "$bin/pg_ctl" -D "$BENCH_PG_DIR/data" -l "$BENCH_PG_DIR/postgres.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$BENCH_PG_DIR" \
+    -o "-c synchronous_commit=on -c shared_buffers=1GB -c max_wal_size=8GB" \
+    -o "-c checkpoint_timeout=30min -c wal_compression=on -c work_mem=32MB" start >/dev/null || {
+    cat "$BENCH_PG_DIR/postgres.log" >&2; return 1; }
+  BENCH_PG_PID="$(head -1 "$BENCH_PG_DIR/data/postmaster.pid")"
+  BENCH_PG_URL="postgresql://postgres@127.0.0.1:$port/bysans"
+  "$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'CREATE DATABASE bysans' >&2
+}
+
+# stop_postgres: fast shutdown of start_postgres' server, its folder removed (BENCH_KEEP: kept).
+stop_postgres() {
+  [[ -n "${BENCH_PG_DIR:-}" ]] || return 0
+  local bin="${BYSANS_PG_BIN:-/usr/lib/postgresql/15/bin}" as=()
+  [[ "$(id -u)" == 0 ]] && as=(runuser -u nobody --)
+  "${as[@]}" "$bin/pg_ctl" -D "$BENCH_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  if [[ -n "${BENCH_KEEP:-}" ]]; then echo "run.sh: kept $BENCH_PG_DIR (BENCH_KEEP)" >&2
+  else rm -rf "$BENCH_PG_DIR"; fi
+  BENCH_PG_DIR=""
+}
+
+# postgres_cpu_ticks: CPU of the PostgreSQL server so far (clock ticks): the postmaster's own and
+# its reaped children's (exited backends), plus every live child's.
+postgres_cpu_ticks() {
+  local total c
+  total=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$BENCH_PG_PID/stat")
+  for c in $(pgrep -P "$BENCH_PG_PID"); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}

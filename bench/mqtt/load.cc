@@ -1,4 +1,4 @@
-// MQTT ingest load generator for bench/mqtt/run.sh (libmosquitto + SQLite).
+// MQTT ingest load generator for bench/mqtt/run.sh (libmosquitto + SQLite or PostgreSQL).
 //
 // Many simulated room sensors, each its own MQTT connection with its own credentials,
 // publish QoS 1 readings of 6 values (temperature, humidity, co2, light, motion, battery)
@@ -11,13 +11,15 @@
 //           measures publish → committed latency per message from the row's "ts".
 //   count   (no load) counts the raw messages in --db: "mqtt=N all=M", N = MQTT messages
 //           stored without an error.
+// With --pg URL instead of --db (BENCH_STORE=postgres) the bysans and count modes read bysans'
+// PostgreSQL tables (pg_reader.h); count then also prints points= (rows of `readings`).
 // Prints one line: RESULT acked=.. seen=.. first_us=.. ... (key=value, parsed by run.sh).
 // Raw messages are read from raw_log rows with bysans' own codec (store/sqlite/raw_log_codec.h).
 //
 //   bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R --seconds S
 //                   [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency]
 //                   [--chirpstack --pub-user U --pub-pass W]
-//   bench_mqtt_load --mode count --db FILE
+//   bench_mqtt_load --mode count --db FILE | --pg URL
 // (--gateway-id ID: rxInfo's gatewayId, "" = none.)
 // FILE holds one "device_id username password" line per device. With --chirpstack (used by
 // bench/lorawan) the messages are ChirpStack v4 uplink events instead, all published by one
@@ -49,6 +51,7 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "pg_reader.h"
 #include "store/sqlite/raw_log_codec.h"
 
 namespace {
@@ -75,6 +78,7 @@ struct Options {
   int window = 20;  // un-acked publishes per connection
   std::string sub_user, sub_pass;
   std::string db;
+  std::string pg;  // bysans' PostgreSQL (postgresql:// URL) instead of db
   int pid = 0;
   bool latency = false;
   double drain_stall_s = 20;  // give up when nothing new arrives for this long
@@ -144,6 +148,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->sub_pass = next();
     } else if (a == "--db") {
       o->db = next();
+    } else if (a == "--pg") {
+      o->pg = next();
     } else if (a == "--pid") {
       o->pid = std::atoi(next().c_str());
     } else if (a == "--latency") {
@@ -163,7 +169,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       return false;
     }
   }
-  if (o->mode == "count") return !o->db.empty();
+  if (o->mode == "count") return !o->db.empty() || !o->pg.empty();
   if (o->chirpstack && o->pub_user.empty()) return false;
   return !o->devices_file.empty() && (o->mode == "raw" || o->mode == "bysans");
 }
@@ -404,11 +410,12 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: bench_mqtt_load --port P --devices FILE --mode raw|bysans --rate R "
-                 "--seconds S [--sub-user U --sub-pass W] [--db FILE --pid PID] [--latency] "
+                 "--seconds S [--sub-user U --sub-pass W] [--db FILE | --pg URL] [--pid PID] "
+                 "[--latency] "
                  "[--chirpstack --pub-user U --pub-pass W]\n");
     return 2;
   }
-  if (o.mode == "count") return CountStored(o.db);
+  if (o.mode == "count") return o.pg.empty() ? CountStored(o.db) : bench::CountStoredPostgres(o.pg);
   mosquitto_lib_init();
   Shared sh;
   std::vector<Device> devices;
@@ -470,8 +477,11 @@ int main(int argc, char** argv) {
 
   // --- bysans mode: the database poller ---------------------------------------------
   DbPoller poller;
+  bench::PgReader pg_reader;
   int64_t base_id = 0;
-  if (o.mode == "bysans") {
+  if (o.mode == "bysans" && !o.pg.empty()) {
+    if (!pg_reader.Open(o.pg)) return 1;
+  } else if (o.mode == "bysans") {
     if (!poller.Open(o.db)) return 1;
     base_id = poller.MaxId();
     if (base_id < 0) return 1;
@@ -531,17 +541,28 @@ int main(int argc, char** argv) {
   std::thread poll_thread;
   if (o.mode == "bysans") {
     poll_thread = std::thread([&] {
-      int64_t last = base_id;
+      int64_t last = base_id, seen = 0;
+      const std::string_view field = o.chirpstack ? "\"fCnt\":" : "\"ts\":";
       while (!poll_stop.load()) {
-        const int64_t before = last;
+        const int64_t before = seen;
+        std::vector<std::pair<int64_t, int64_t>> seen_rows;  // device, ts
+        auto note = [&](int64_t device, std::string_view payload) {
+          auto p = payload.find(field);
+          if (p == std::string_view::npos) return;
+          seen_rows.emplace_back(device, std::atoll(payload.data() + p + field.size()));
+        };
+        if (!o.pg.empty()) {
+          seen = std::max(seen, pg_reader.Poll(o.latency, note));
+        } else if (o.latency) {
+          poller.Messages(
+              &last, [&](const bysans::sqlite::RawLogEntry& e) { note(e.device_id, e.payload); });
+          seen = last - base_id;
+        } else {
+          int64_t m = poller.MaxId();
+          if (m > last) last = m;
+          seen = last - base_id;
+        }
         if (o.latency) {
-          std::vector<std::pair<int64_t, int64_t>> seen_rows;  // device, ts
-          poller.Messages(&last, [&](const bysans::sqlite::RawLogEntry& e) {
-            const std::string_view field = o.chirpstack ? "\"fCnt\":" : "\"ts\":";
-            auto p = e.payload.find(field);
-            if (p == std::string_view::npos) return;
-            seen_rows.emplace_back(e.device_id, std::atoll(e.payload.data() + p + field.size()));
-          });
           const int64_t now = NowUs();
           std::lock_guard lk(sh.lat_mu);
           for (auto& [dev, ts] : seen_rows) {
@@ -551,15 +572,14 @@ int main(int argc, char** argv) {
             sh.latency_at_us.push_back(now);
             sh.published_at.erase(it);
           }
-        } else {
-          int64_t m = poller.MaxId();
-          if (m > last) last = m;
         }
-        if (last != before) {
-          sh.seen.store(last - base_id);
+        if (seen != before) {
+          sh.seen.store(seen);
           sh.last_seen_us.store(NowUs());
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(o.latency ? 1 : 5));
+        // PostgreSQL: a poll is a query of its own to the server bysans uses; less often.
+        const int interval_ms = o.pg.empty() ? (o.latency ? 1 : 5) : (o.latency ? 2 : 10);
+        std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
       }
     });
   }
@@ -641,6 +661,9 @@ int main(int argc, char** argv) {
   const int64_t cpu1 = CpuUs(o.pid);
   poll_stop = true;
   if (poll_thread.joinable()) poll_thread.join();
+  // The PostgreSQL backend serving our polls runs on the database server, whose CPU run.sh
+  // measures: its CPU so far, for run.sh to take out (0 on SQLite).
+  const int64_t reader_cpu = o.pg.empty() ? 0 : CpuUs(pg_reader.backend_pid());
   const int64_t seen = sh.seen.load();
   const int64_t t_last = sh.last_seen_us.load();
   const double span_s = static_cast<double>((t_last > t0 ? t_last : t_pub_end) - t0) / 1e6;
@@ -668,11 +691,11 @@ int main(int argc, char** argv) {
               " seen=%" PRId64 " missing=%" PRId64
               " publish_s=%.3f ack_s=%.3f span_s=%.3f rate=%.0f"
               " blocked=%" PRId64 " cpu_us=%" PRId64
-              " p50_ms=%.2f p99_ms=%.2f latency_samples=%zu\n",
+              " p50_ms=%.2f p99_ms=%.2f latency_samples=%zu db_reader_cpu_us=%" PRId64 "\n",
               o.mode.c_str(), devices.size(), o.rate, published, acked, seen, acked - seen,
               static_cast<double>(t_pub_end - t0) / 1e6, static_cast<double>(t_acked - t0) / 1e6,
               span_s, span_s > 0 ? static_cast<double>(seen) / span_s : 0.0, blocked, cpu1 - cpu0,
-              p50, p99, samples);
+              p50, p99, samples, reader_cpu);
   std::fflush(stdout);
   for (Device* c : conns) {
     mosquitto_disconnect(c->mosq);
