@@ -674,10 +674,14 @@ struct PostgresSeriesStore::Impl {
       auto [it, fresh] = newest.emplace(sid[i], i);
       if (!fresh && ts[i] > ts[it->second]) it->second = i;
     }
+    // In series order: two writers (nodes) updating the same series lock their rows in one order,
+    // so they wait for each other instead of deadlocking.
+    std::vector<std::pair<int64_t, size_t>> by_series(newest.begin(), newest.end());
+    std::sort(by_series.begin(), by_series.end());
     std::vector<int64_t> ls, lt, lk, lq;
     std::vector<double> ln;
     std::vector<std::string> lx;
-    for (auto& [s, i] : newest) {
+    for (auto& [s, i] : by_series) {
       ls.push_back(s);
       lt.push_back(ts[i]);
       lk.push_back(kind[i]);
