@@ -74,7 +74,9 @@ build_missing() {
   [[ -x "$BYSANS_BIN" ]] || missing=1
   local t
   for t in "$@"; do
-    [[ -x "$BYSANS_BUILD_DIR/bench/${t#bench_}/$t" ]] || missing=1
+    # bench/<folder>/<target>, the folder not always the target's name (bench_mqtt_load: mqtt)
+    [[ -n "$(find "$BYSANS_BUILD_DIR/bench" -mindepth 2 -maxdepth 2 -name "$t" -type f \
+      -perm -u+x 2>/dev/null)" ]] || missing=1
   done
   [[ -z "$missing" ]] && return 0
   if [[ ! -f "$BYSANS_BUILD_DIR/CMakeCache.txt" ]]; then
