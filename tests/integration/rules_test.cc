@@ -1,5 +1,6 @@
 // Rules, alarms and actions through the real binary: HTTP ingest → pipeline →
-// rules thread → alarm + outbox → webhook / e-mail.
+// rules thread → alarm + outbox → webhook / e-mail, on each store (a real SQLite file; a real
+// PostgreSQL 15, where the rules runtime reads the rule feed of its partitions).
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -9,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
 #include "integration/rules_receiver.h"
 #include "integration/smtp_server.h"
 
@@ -18,7 +19,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class RulesTest : public ServerTest {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+class RulesTest : public BackendServerTest {
  protected:
   std::string Org(int64_t id) { return "/api/v1/organizations/" + std::to_string(id); }
 
@@ -49,7 +52,9 @@ class RulesTest : public ServerTest {
   }
 };
 
-TEST_F(RulesTest, RaisesOnceClearsWithHysteresisAndRaisesAgain) {
+BYSANS_ON_BOTH_STORES(RulesTest);
+
+TEST_P(RulesTest, RaisesOnceClearsWithHysteresisAndRaisesAgain) {
   Receiver hook(Receiver::Mode::kOk);
   DeviceHandle d = CreateHttpDevice("Skole");
   Send(d, 500);
@@ -109,7 +114,7 @@ TEST_F(RulesTest, RaisesOnceClearsWithHysteresisAndRaisesAgain) {
 
 // Issue 21: a critical alarm that clears by itself is "cleared, not acknowledged": it stays in
 // the open list until a person acknowledges it, then moves to the history, which says who.
-TEST_F(RulesTest, ACriticalAlarmClearedUnacknowledgedStaysOpenUntilAcknowledged) {
+TEST_P(RulesTest, ACriticalAlarmClearedUnacknowledgedStaysOpenUntilAcknowledged) {
   DeviceHandle d = CreateHttpDevice("Hjemmepleje");
   Send(d, 500);
   json def = Co2Rule(d);
@@ -180,7 +185,7 @@ TEST_F(RulesTest, ACriticalAlarmClearedUnacknowledgedStaysOpenUntilAcknowledged)
   EXPECT_EQ(Alarms(d.org_id, "open")["items"][0]["ruleName"], "CO2 high");
 }
 
-TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
+TEST_P(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
   DeviceHandle d = CreateHttpDevice("Skole");
   Send(d, 500);
   json bad = Co2Rule(d);
@@ -212,7 +217,7 @@ TEST_F(RulesTest, BadExpressionIs400WithPositionAndUnknownKeyWarns) {
   EXPECT_NE(s.body.find("actions[0].to"), std::string::npos) << s.body;
 }
 
-TEST_F(RulesTest, DryRunOverStoredHistoryCountsKnownFirings) {
+TEST_P(RulesTest, DryRunOverStoredHistoryCountsKnownFirings) {
   DeviceHandle d = CreateHttpDevice("Skole");
   // A known series, one reading a minute, stored with its own timestamps (2 h ago).
   const int64_t base = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -268,7 +273,7 @@ TEST_F(RulesTest, DryRunOverStoredHistoryCountsKnownFirings) {
   EXPECT_EQ(window.Json()["activeAtEnd"], true) << window.body;
 }
 
-TEST_F(RulesTest, OrganisationBCannotSeeRulesAlarmsOrLogsOfA) {
+TEST_P(RulesTest, OrganisationBCannotSeeRulesAlarmsOrLogsOfA) {
   Receiver hook(Receiver::Mode::kOk);
   DeviceHandle a = CreateHttpDevice("A");
   DeviceHandle b = CreateHttpDevice("B");
@@ -305,7 +310,7 @@ TEST_F(RulesTest, OrganisationBCannotSeeRulesAlarmsOrLogsOfA) {
   EXPECT_EQ(cross.status, 400) << cross.body;
 }
 
-TEST_F(RulesTest, RemovingASilenceLiftsItAtOnceForEditorsOfItsOrganisationOnly) {
+TEST_P(RulesTest, RemovingASilenceLiftsItAtOnceForEditorsOfItsOrganisationOnly) {
   Receiver hook(Receiver::Mode::kOk);
   DeviceHandle a = CreateHttpDevice("A");
   DeviceHandle b = CreateHttpDevice("B");
@@ -352,7 +357,7 @@ TEST_F(RulesTest, RemovingASilenceLiftsItAtOnceForEditorsOfItsOrganisationOnly) 
   EXPECT_TRUE(found) << audit.body;
 }
 
-TEST_F(RulesTest, HangingTargetDoesNotDelayAnotherAndFailuresAreRetried) {
+TEST_P(RulesTest, HangingTargetDoesNotDelayAnotherAndFailuresAreRetried) {
   Receiver hang(Receiver::Mode::kHang);
   Receiver fail(Receiver::Mode::kFail);
   Receiver fast(Receiver::Mode::kOk);
@@ -383,7 +388,11 @@ TEST_F(RulesTest, HangingTargetDoesNotDelayAnotherAndFailuresAreRetried) {
   }));
 }
 
-TEST_F(RulesTest, PendingActionsSurviveKill9) {
+TEST_P(RulesTest, PendingActionsSurviveKill9) {
+  // On PostgreSQL the killed process's claimed rows wait out their claim (60 s) before a new
+  // process sends them (docs/SCALE.md): too long for this test; the several-node outbox tests
+  // (tests/unit/store_postgres/outbox_nodes_test.cc) cover a dead node's rows there.
+  if (postgres()) GTEST_SKIP() << "a killed process's claims last 60 s on PostgreSQL";
   Receiver hook(Receiver::Mode::kFail);
   DeviceHandle d = CreateHttpDevice("Skole");
   ASSERT_EQ(
@@ -403,7 +412,7 @@ TEST_F(RulesTest, PendingActionsSurviveKill9) {
   restarted->Terminate();
 }
 
-TEST_F(RulesTest, EmailArrivesAtARealSmtpServer) {
+TEST_P(RulesTest, EmailArrivesAtARealSmtpServer) {
   SmtpServer smtp;
   DeviceHandle d = CreateHttpDevice("Skole");
   json actions = json::array({{{"type", "email"},
