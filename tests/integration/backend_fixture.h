@@ -14,21 +14,25 @@
 
 namespace bysans::testing {
 
-class BackendServerTest : public ServerTest, public ::testing::WithParamInterface<std::string> {
+// `Base`: ServerTest or a fixture derived from it (e.g. MqttTest).
+template <typename Base>
+class OnBothStores : public Base, public ::testing::WithParamInterface<std::string> {
  protected:
   bool postgres() const { return GetParam() == "postgres"; }
   void SetUp() override {
     if (postgres()) {
       const std::string url = SharedPostgres::NewDatabase();
       ASSERT_FALSE(url.empty());
-      server_env_.push_back("BYSANS_STORE_URL=" + url);
+      this->server_env_.push_back("BYSANS_STORE_URL=" + url);
     }
-    ServerTest::SetUp();
-    if (postgres() && server_) {
-      ASSERT_NE(server_->log().find("store: PostgreSQL at"), std::string::npos) << server_->log();
+    Base::SetUp();
+    if (postgres() && this->server_) {
+      ASSERT_NE(this->server_->log().find("store: PostgreSQL at"), std::string::npos)
+          << this->server_->log();
     }
   }
 };
+using BackendServerTest = OnBothStores<ServerTest>;
 
 #define BYSANS_ON_BOTH_STORES(Suite)                                               \
   INSTANTIATE_TEST_SUITE_P(Stores, Suite, ::testing::Values("sqlite", "postgres"), \

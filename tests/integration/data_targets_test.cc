@@ -1,6 +1,6 @@
 // Data targets (issue 16) against the real server and real HTTP receivers on loopback:
 // at least once, in order per device, through receiver outages, 500s, a hanging target and
-// kill -9 with a backlog.
+// kill -9 with a backlog; on each store (a real SQLite file; a real PostgreSQL 15).
 #include <signal.h>
 
 #include <atomic>
@@ -10,17 +10,19 @@
 #include <thread>
 
 #include "core/time_format.h"
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
 #include "integration/target_receiver.h"
 
 namespace bysans::testing {
 namespace {
 
-class DataTargetsTest : public ServerTest {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+class DataTargetsTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    server_env_ = {"BYSANS_OUTBOUND_ALLOW=127.0.0.0/8"};
-    ServerTest::SetUp();
+    server_env_.push_back("BYSANS_OUTBOUND_ALLOW=127.0.0.0/8");
+    BackendServerTest::SetUp();
   }
 
   json CreateTarget(int64_t app_id, json body) {
@@ -112,7 +114,9 @@ class DataTargetsTest : public ServerTest {
   }
 };
 
-TEST_F(DataTargetsTest, ReceiverDownAMinuteWhileIngestContinuesThenUpGetsEverythingInOrder) {
+BYSANS_ON_BOTH_STORES(DataTargetsTest);
+
+TEST_P(DataTargetsTest, ReceiverDownAMinuteWhileIngestContinuesThenUpGetsEverythingInOrder) {
   DeviceHandle d1 = CreateHttpDevice("Aarhus");
   DeviceHandle d2 = AddDevice(d1, "Lokale 2");
   uint16_t port;
@@ -153,7 +157,7 @@ TEST_F(DataTargetsTest, ReceiverDownAMinuteWhileIngestContinuesThenUpGetsEveryth
   }
 }
 
-TEST_F(DataTargetsTest, ReceiverAnswering500ThenOkGetsEverything) {
+TEST_P(DataTargetsTest, ReceiverAnswering500ThenOkGetsEverything) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   TargetReceiver rx(TargetReceiver::Mode::kFail);
   json t = CreateTarget(d.app_id, {{"url", rx.url()}, {"format", "os2iot"}});
@@ -199,7 +203,7 @@ TEST_F(DataTargetsTest, ReceiverAnswering500ThenOkGetsEverything) {
   EXPECT_NE(metrics.body.find("bysans_target_queue_depth" + label), std::string::npos);
 }
 
-TEST_F(DataTargetsTest, HangingTargetDoesNotDelayAnother) {
+TEST_P(DataTargetsTest, HangingTargetDoesNotDelayAnother) {
   DeviceHandle d = CreateHttpDevice("Silkeborg");
   TargetReceiver hang(TargetReceiver::Mode::kHang);
   TargetReceiver ok(TargetReceiver::Mode::kOk);
@@ -214,7 +218,7 @@ TEST_F(DataTargetsTest, HangingTargetDoesNotDelayAnother) {
   EXPECT_EQ(hang.hits().size(), 1u);  // still the first request
 }
 
-TEST_F(DataTargetsTest, BacklogOf10000SurvivesKill9) {
+TEST_P(DataTargetsTest, BacklogOf10000SurvivesKill9) {
   DeviceHandle first = CreateHttpDevice("Odense");
   std::vector<DeviceHandle> devices = {first};
   for (int i = 1; i < 8; ++i) devices.push_back(AddDevice(first, "Sensor " + std::to_string(i)));
@@ -236,7 +240,7 @@ TEST_F(DataTargetsTest, BacklogOf10000SurvivesKill9) {
   ASSERT_TRUE(WaitFor([&] { return Target(t["id"])["metrics"].value("queueDepth", -1) == 0; }));
 }
 
-TEST_F(DataTargetsTest, HeadersAreSentButNeverReturned) {
+TEST_P(DataTargetsTest, HeadersAreSentButNeverReturned) {
   DeviceHandle d = CreateHttpDevice("Kolding");
   TargetReceiver rx(TargetReceiver::Mode::kOk);
   json t = CreateTarget(
@@ -272,7 +276,7 @@ TEST_F(DataTargetsTest, HeadersAreSentButNeverReturned) {
   EXPECT_EQ(rx.hits().size(), 2u);
 }
 
-TEST_F(DataTargetsTest, DeadLettersAfterMaxAttemptsAndReplay) {
+TEST_P(DataTargetsTest, DeadLettersAfterMaxAttemptsAndReplay) {
   DeviceHandle d = CreateHttpDevice("Esbjerg");
   TargetReceiver rx(TargetReceiver::Mode::kFail);
   json t = CreateTarget(d.app_id, {{"url", rx.url()}, {"maxAttempts", 2}});
@@ -294,7 +298,7 @@ TEST_F(DataTargetsTest, DeadLettersAfterMaxAttemptsAndReplay) {
       WaitFor([&] { return admin_->Get(path + "/dead-letters").Json().value("total", -1) == 0; }));
 }
 
-TEST_F(DataTargetsTest, PausedTargetHoldsItsBacklogUntilResumed) {
+TEST_P(DataTargetsTest, PausedTargetHoldsItsBacklogUntilResumed) {
   DeviceHandle d = CreateHttpDevice("Herning");
   TargetReceiver rx(TargetReceiver::Mode::kOk);
   json t = CreateTarget(d.app_id, {{"url", rx.url()}, {"paused", true}, {"batchSize", 50}});
@@ -310,7 +314,7 @@ TEST_F(DataTargetsTest, PausedTargetHoldsItsBacklogUntilResumed) {
 
 // Back-fill: a target created after messages were stored gets them from the store (the
 // readings of the range asked for), per device in order and before what comes next.
-TEST_F(DataTargetsTest, BackfillSendsStoredHistoryFirstAndInOrder) {
+TEST_P(DataTargetsTest, BackfillSendsStoredHistoryFirstAndInOrder) {
   DeviceHandle d1 = CreateHttpDevice("Horsens");
   DeviceHandle d2 = AddDevice(d1, "Lokale 2");
   // Stored before the target exists, a few ms apart (one reading per key and ms is kept).
@@ -346,7 +350,7 @@ TEST_F(DataTargetsTest, BackfillSendsStoredHistoryFirstAndInOrder) {
 // A running back-fill can be cancelled, and a second cancel finds nothing running. A job over
 // empty days may finish before the cancel arrives (then it is "done" and the cancel is a 404):
 // tried again until one cancel lands, which must happen within a few tries.
-TEST_F(DataTargetsTest, BackfillCanBeCancelled) {
+TEST_P(DataTargetsTest, BackfillCanBeCancelled) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   TargetReceiver rx(TargetReceiver::Mode::kOk);
   json t = CreateTarget(d.app_id, {{"url", rx.url()}});

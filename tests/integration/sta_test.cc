@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
 #include "integration/sta_fixture.h"
 
 namespace bysans::testing {
@@ -13,10 +13,12 @@ namespace {
 
 const std::string kConf = "http://www.opengis.net/spec/iot_sensing/1.1/req/";
 
-class StaTest : public ServerTest {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+class StaTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    BackendServerTest::SetUp();
     dev_ = CreateHttpDevice("Kommune");
     auto model =
         admin_->PostJson("/api/v1/organizations/" + std::to_string(dev_.org_id) + "/device-models",
@@ -84,10 +86,12 @@ void ExpectNavLinks(const json& e, std::initializer_list<const char*> navs) {
   }
 }
 
+BYSANS_ON_BOTH_STORES(StaTest);
+
 // ---- A.1 Sensing Core --------------------------------------------------------------------
 
 // req/resource-path/resource-path-to-entities: the service root lists the eight entity sets.
-TEST_F(StaTest, ServiceRootListsEntitySetsAndConformance) {
+TEST_P(StaTest, ServiceRootListsEntitySetsAndConformance) {
   HttpClient anonymous(server_->url());
   auto r = anonymous.Get("/sta/v1.1");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -118,7 +122,7 @@ TEST_F(StaTest, ServiceRootListsEntitySetsAndConformance) {
 }
 
 // req/datamodel/thing/properties and relations.
-TEST_F(StaTest, ThingEntity) {
+TEST_P(StaTest, ThingEntity) {
   json t = Ok(Thing());
   EXPECT_EQ(t["@iot.id"], dev_.device_id);
   EXPECT_EQ(t["@iot.selfLink"], server_->url() + "/sta/v1.1/" + Thing());
@@ -132,7 +136,7 @@ TEST_F(StaTest, ThingEntity) {
 }
 
 // req/datamodel/location/properties and relations.
-TEST_F(StaTest, LocationEntity) {
+TEST_P(StaTest, LocationEntity) {
   json list = Ok(Thing() + "/Locations");
   ASSERT_EQ(list["value"].size(), 1u);
   json l = list["value"][0];
@@ -150,7 +154,7 @@ TEST_F(StaTest, LocationEntity) {
 }
 
 // req/datamodel/historical-location/properties and relations.
-TEST_F(StaTest, HistoricalLocationEntity) {
+TEST_P(StaTest, HistoricalLocationEntity) {
   json list = Ok(Thing() + "/HistoricalLocations");
   ASSERT_EQ(list["value"].size(), 1u);
   json h = list["value"][0];
@@ -162,7 +166,7 @@ TEST_F(StaTest, HistoricalLocationEntity) {
 }
 
 // req/datamodel/datastream/properties and relations.
-TEST_F(StaTest, DatastreamEntity) {
+TEST_P(StaTest, DatastreamEntity) {
   json d = Ok(Temp());
   EXPECT_EQ(d["@iot.id"], temp_);
   EXPECT_TRUE(d["name"].is_string());
@@ -179,7 +183,7 @@ TEST_F(StaTest, DatastreamEntity) {
 }
 
 // req/datamodel/sensor/properties and relations: the device model, or "unknown".
-TEST_F(StaTest, SensorEntity) {
+TEST_P(StaTest, SensorEntity) {
   json s = Ok(Temp() + "/Sensor");
   EXPECT_EQ(s["@iot.id"], model_id_);
   EXPECT_EQ(s["name"], "Klimasensor");
@@ -197,7 +201,7 @@ TEST_F(StaTest, SensorEntity) {
 }
 
 // req/datamodel/observed-property/properties and relations.
-TEST_F(StaTest, ObservedPropertyEntity) {
+TEST_P(StaTest, ObservedPropertyEntity) {
   json op = Ok(Temp() + "/ObservedProperty");
   EXPECT_EQ(op["@iot.id"], "temperature");
   EXPECT_EQ(op["name"], "temperature");
@@ -209,7 +213,7 @@ TEST_F(StaTest, ObservedPropertyEntity) {
 }
 
 // req/datamodel/observation/properties and relations.
-TEST_F(StaTest, ObservationEntity) {
+TEST_P(StaTest, ObservationEntity) {
   json list = Ok(Temp() + "/Observations");
   ASSERT_EQ(list["value"].size(), 6u);
   json o = list["value"][0];
@@ -226,7 +230,7 @@ TEST_F(StaTest, ObservationEntity) {
 }
 
 // req/datamodel/feature-of-interest/properties and relations.
-TEST_F(StaTest, FeatureOfInterestEntity) {
+TEST_P(StaTest, FeatureOfInterestEntity) {
   json f = Ok(FirstObs() + "/FeatureOfInterest");
   EXPECT_EQ(f["@iot.id"], dev_.device_id);
   EXPECT_EQ(f["encodingType"], "application/geo+json");
@@ -240,7 +244,7 @@ TEST_F(StaTest, FeatureOfInterestEntity) {
 }
 
 // req/resource-path/resource-path-to-entities: every entity of every set by its selfLink.
-TEST_F(StaTest, EveryEntityBySelfLink) {
+TEST_P(StaTest, EveryEntityBySelfLink) {
   for (const char* set : {"Things", "Locations", "HistoricalLocations", "Datastreams", "Sensors",
                           "ObservedProperties", "Observations", "FeaturesOfInterest"}) {
     json list = Ok(set);
@@ -255,7 +259,7 @@ TEST_F(StaTest, EveryEntityBySelfLink) {
 }
 
 // req/resource-path: a property, and its raw $value.
-TEST_F(StaTest, PropertyAndValue) {
+TEST_P(StaTest, PropertyAndValue) {
   EXPECT_EQ(Ok(Thing() + "/name"), json({{"name", "Lokale 1"}}));
   auto raw = admin_->Get(StaUrl(Thing() + "/name/$value"));
   EXPECT_EQ(raw.status, 200);
@@ -267,7 +271,7 @@ TEST_F(StaTest, PropertyAndValue) {
 }
 
 // req/resource-path: navigation several levels deep.
-TEST_F(StaTest, NavigationSeveralLevels) {
+TEST_P(StaTest, NavigationSeveralLevels) {
   EXPECT_EQ(Ok(Thing() + "/" + Temp() + "/Observations")["value"].size(), 6u);
   EXPECT_EQ(Ok(Temp() + "/Thing/Locations")["value"].size(), 1u);
   EXPECT_EQ(Ok(FirstObs() + "/Datastream/Thing/name"), json({{"name", "Lokale 1"}}));
@@ -278,7 +282,7 @@ TEST_F(StaTest, NavigationSeveralLevels) {
 }
 
 // req/resource-path: association links ($ref).
-TEST_F(StaTest, AssociationLinks) {
+TEST_P(StaTest, AssociationLinks) {
   json refs = Ok("Things/$ref");
   ASSERT_EQ(refs["value"].size(), 2u);
   for (const json& r : refs["value"]) {
@@ -291,7 +295,7 @@ TEST_F(StaTest, AssociationLinks) {
 }
 
 // req/resource-path: unknown ids, sets, navigation and properties are 404.
-TEST_F(StaTest, UnknownPathsAre404) {
+TEST_P(StaTest, UnknownPathsAre404) {
   for (std::string path :
        {std::string("Things(999999)"), std::string("Thingz"), Thing() + "/Foo",
         Thing() + "/Datastreams(" + std::to_string(temp2_) + ")",  // not this Thing's
@@ -307,7 +311,7 @@ TEST_F(StaTest, UnknownPathsAre404) {
 
 // req/resource-path: every relation of every entity set, four levels deep (the first entity of
 // each collection), answers 200, and so does its $ref, which holds only selfLinks.
-TEST_F(StaTest, ResourcePathsFourLevelsDeep) {
+TEST_P(StaTest, ResourcePathsFourLevelsDeep) {
   const std::map<std::string, std::vector<std::string>> relations = {
       {"Things", {"Locations", "HistoricalLocations", "Datastreams"}},
       {"Locations", {"Things", "HistoricalLocations"}},
@@ -350,7 +354,7 @@ TEST_F(StaTest, ResourcePathsFourLevelsDeep) {
 }
 
 // req/resource-path: a property that is null (or that the entity lacks) is 204 No Content.
-TEST_F(StaTest, NullPropertiesAreNoContent) {
+TEST_P(StaTest, NullPropertiesAreNoContent) {
   auto r = admin_->Get(StaUrl(FirstObs() + "/resultTime"));
   EXPECT_EQ(r.status, 204) << r.body;
   EXPECT_EQ(admin_->Get(StaUrl(FirstObs() + "/resultTime/$value")).status, 204);
@@ -365,13 +369,14 @@ TEST_F(StaTest, NullPropertiesAreNoContent) {
 }
 
 // Ids are store ids: the same after a restart.
-TEST_F(StaTest, IdsStableAcrossRestart) {
+TEST_P(StaTest, IdsStableAcrossRestart) {
   json before = Ok("Datastreams", {{"$orderby", "@iot.id"}});
   json obs = Ok(Temp() + "/Observations", {{"$top", "2"}});
   std::string dir = server_->data_dir();
   ASSERT_EQ(server_->Terminate(), 0);
   auto keep = std::move(server_);  // keeps the data directory
   server_ = std::make_unique<ServerProcess>(dir);
+  server_->SetEnv(server_env_);  // the same store
   ASSERT_TRUE(server_->Start()) << server_->log();
   admin_ = std::make_unique<HttpClient>(server_->url());
   ASSERT_EQ(admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
@@ -391,7 +396,7 @@ TEST_F(StaTest, IdsStableAcrossRestart) {
 }
 
 // Access: the REST API's principals (session, X-API-Key, Bearer); nothing without them.
-TEST_F(StaTest, SamePrincipalsAsTheRestApi) {
+TEST_P(StaTest, SamePrincipalsAsTheRestApi) {
   HttpClient anonymous(server_->url());
   EXPECT_EQ(anonymous.Get(StaUrl("Things")).status, 401);
   EXPECT_EQ(anonymous.Get(StaUrl(FirstObs())).status, 401);
@@ -410,7 +415,7 @@ TEST_F(StaTest, SamePrincipalsAsTheRestApi) {
 // ---- A.2 Filtering (request-data) ----------------------------------------------------------
 
 // req/request-data/select
-TEST_F(StaTest, Select) {
+TEST_P(StaTest, Select) {
   json t = Ok(Thing(), {{"$select", "name,description"}});
   EXPECT_EQ(t, json({{"name", "Lokale 1"}, {"description", t["description"]}}));
   json obs = Ok(Temp() + "/Observations", {{"$select", "result,@iot.id"}, {"$top", "1"}});
@@ -419,7 +424,7 @@ TEST_F(StaTest, Select) {
 }
 
 // req/request-data/expand, nested with its own options.
-TEST_F(StaTest, ExpandNested) {
+TEST_P(StaTest, ExpandNested) {
   json t = Ok(Thing(), {{"$expand",
                          "Datastreams($filter=properties/key eq 'temperature';"
                          "$expand=Observations($top=1;$orderby=phenomenonTime desc))"}});
@@ -444,7 +449,7 @@ TEST_F(StaTest, ExpandNested) {
 }
 
 // req/request-data/orderby
-TEST_F(StaTest, OrderBy) {
+TEST_P(StaTest, OrderBy) {
   json desc = Ok(Temp() + "/Observations", {{"$orderby", "phenomenonTime desc"}});
   ASSERT_EQ(desc["value"].size(), 6u);
   EXPECT_EQ(desc["value"][0]["result"], 25);
@@ -459,7 +464,7 @@ TEST_F(StaTest, OrderBy) {
 }
 
 // req/request-data/top
-TEST_F(StaTest, Top) {
+TEST_P(StaTest, Top) {
   EXPECT_EQ(Ok(Temp() + "/Observations", {{"$top", "4"}})["value"].size(), 4u);
   EXPECT_EQ(Ok(Temp() + "/Observations", {{"$top", "0"}})["value"].size(), 0u);
   EXPECT_EQ(Ok("Things", {{"$top", "1"}})["value"].size(), 1u);
@@ -467,7 +472,7 @@ TEST_F(StaTest, Top) {
 }
 
 // req/request-data/skip
-TEST_F(StaTest, Skip) {
+TEST_P(StaTest, Skip) {
   json skipped = Ok(Temp() + "/Observations", {{"$skip", "5"}});
   ASSERT_EQ(skipped["value"].size(), 1u);
   EXPECT_EQ(skipped["value"][0]["result"], 25);
@@ -476,7 +481,7 @@ TEST_F(StaTest, Skip) {
 }
 
 // req/request-data/pagination: @iot.nextLink while more follow, none on the last page.
-TEST_F(StaTest, PaginationNextLink) {
+TEST_P(StaTest, PaginationNextLink) {
   json page1 = Ok(Temp() + "/Observations", {{"$top", "4"}, {"$select", "result"}});
   ASSERT_EQ(page1["value"].size(), 4u);
   ASSERT_TRUE(page1["@iot.nextLink"].is_string()) << page1.dump();
@@ -492,7 +497,7 @@ TEST_F(StaTest, PaginationNextLink) {
 }
 
 // req/request-data/order: $filter, then $count, $orderby, $skip, $top, then $expand/$select.
-TEST_F(StaTest, QueryOptionsApplyInTheStandardsOrder) {
+TEST_P(StaTest, QueryOptionsApplyInTheStandardsOrder) {
   json r = Ok(Temp() + "/Observations", {{"$filter", "result gt 20"},
                                          {"$count", "true"},
                                          {"$orderby", "result desc"},
@@ -509,7 +514,7 @@ TEST_F(StaTest, QueryOptionsApplyInTheStandardsOrder) {
 }
 
 // req/request-data/count
-TEST_F(StaTest, Count) {
+TEST_P(StaTest, Count) {
   json c = Ok(Temp() + "/Observations", {{"$count", "true"}, {"$top", "1"}});
   EXPECT_EQ(c["@iot.count"], 6);
   EXPECT_EQ(c["value"].size(), 1u);
@@ -518,7 +523,7 @@ TEST_F(StaTest, Count) {
 }
 
 // req/request-data/filter: comparison, logical, arithmetic, string, date, geo functions.
-TEST_F(StaTest, Filter) {
+TEST_P(StaTest, Filter) {
   auto count = [&](const std::string& path, const std::string& filter) {
     json r = Ok(path, {{"$filter", filter}, {"$count", "true"}});
     return r["@iot.count"].get<int64_t>();
@@ -551,7 +556,7 @@ TEST_F(StaTest, Filter) {
 }
 
 // A.6 Data Array, read side: $resultFormat=dataArray.
-TEST_F(StaTest, DataArray) {
+TEST_P(StaTest, DataArray) {
   json r = Ok(Temp() + "/Observations", {{"$resultFormat", "dataArray"}});
   ASSERT_EQ(r["value"].size(), 1u);
   json block = r["value"][0];
@@ -568,7 +573,7 @@ TEST_F(StaTest, DataArray) {
 }
 
 // req/request-data/status-code: malformed options are 400 with the error's position.
-TEST_F(StaTest, MalformedOptionsAre400) {
+TEST_P(StaTest, MalformedOptionsAre400) {
   auto [status, body] = Get("Things", {{"$filter", "(name eq 'x'"}});
   EXPECT_EQ(status, 400) << body.dump();
   EXPECT_NE(body.dump().find("position"), std::string::npos) << body.dump();
