@@ -1,13 +1,20 @@
 // MQTT devices and ChirpStack against the real binary and the Mosquitto that
-// bysans supervises itself; libmosquitto plays the devices and ChirpStack.
+// bysans supervises itself; libmosquitto plays the devices and ChirpStack. On each store (a real
+// SQLite file; a real PostgreSQL 15).
 #include <algorithm>
 
+#include "backend_fixture.h"
 #include "mqtt_fixture.h"
 
 namespace bysans::testing {
 namespace {
 
-TEST_F(MqttTest, DevicePublishesWithItsCredentialsAndReadingsAreStored) {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+class MqttStoresTest : public OnBothStores<MqttTest> {};
+BYSANS_ON_BOTH_STORES(MqttStoresTest);
+
+TEST_P(MqttStoresTest, DevicePublishesWithItsCredentialsAndReadingsAreStored) {
   int64_t app = CreateApp("Aarhus");
   MqttDevice d = CreateMqttDevice(app, "Lokale 7");
   EXPECT_EQ(d.mqtt.value("upTopic", ""), "devices/" + std::to_string(d.device_id) + "/up");
@@ -37,7 +44,7 @@ TEST_F(MqttTest, DevicePublishesWithItsCredentialsAndReadingsAreStored) {
 // SenML CBOR (RFC 8428 §6) on devices/{id}/up/senml-cbor: read like SenML JSON; a truncated
 // document is kept as a rejected message with the reason (acknowledged, not retried), and the
 // next message flows. Another device cannot publish on that topic (the broker's ACL).
-TEST_F(MqttTest, SenmlCborOnItsTopicIsStoredAndTruncatedCborIsRejectedWithTheReason) {
+TEST_P(MqttStoresTest, SenmlCborOnItsTopicIsStoredAndTruncatedCborIsRejectedWithTheReason) {
   int64_t app = CreateApp("Herning");
   MqttDevice d = CreateMqttDevice(app, "CBOR meter");
   MqttDevice other = CreateMqttDevice(app, "Other");
@@ -69,7 +76,7 @@ TEST_F(MqttTest, SenmlCborOnItsTopicIsStoredAndTruncatedCborIsRejectedWithTheRea
   EXPECT_EQ(Messages(d.device_id).size(), 2u);
 }
 
-TEST_F(MqttTest, WrongPasswordAndCrossDevicePublishingAreRefused) {
+TEST_P(MqttStoresTest, WrongPasswordAndCrossDevicePublishingAreRefused) {
   int64_t app = CreateApp("Vejle");
   MqttDevice a = CreateMqttDevice(app, "A");
   MqttDevice b = CreateMqttDevice(app, "B");
@@ -109,7 +116,7 @@ const char* kUplink = R"({
                                      "codeRate": "CR_4_5"}}}
 })";
 
-TEST_F(MqttTest, ChirpstackUplinkIsStoredOnceWithHealthReadings) {
+TEST_P(MqttStoresTest, ChirpstackUplinkIsStoredOnceWithHealthReadings) {
   int64_t app = CreateApp("Horsens");
   int64_t dev = CreateLorawanDevice(app, "0101010101010101");
   Peer cs("chirpstack");
@@ -171,7 +178,7 @@ TEST_F(MqttTest, ChirpstackUplinkIsStoredOnceWithHealthReadings) {
   }));
 }
 
-TEST_F(MqttTest, BadInputOnEveryTopicIsCountedAndTheServerKeepsServing) {
+TEST_P(MqttStoresTest, BadInputOnEveryTopicIsCountedAndTheServerKeepsServing) {
   int64_t app = CreateApp("Silkeborg");
   int64_t lora = CreateLorawanDevice(app, "0202020202020202");
   MqttDevice d = CreateMqttDevice(app, "M");
@@ -206,11 +213,12 @@ TEST_F(MqttTest, BadInputOnEveryTopicIsCountedAndTheServerKeepsServing) {
   ASSERT_TRUE(WaitFor([&] { return Readings(d.device_id, "ok").size() == 1; }));
 }
 
-TEST_F(MqttTest, Kill9WhilePublishingLosesNothingAcknowledged) {
+TEST_P(MqttStoresTest, Kill9WhilePublishingLosesNothingAcknowledged) {
   // Our own server with a fixed broker port, so the restart reuses it.
   std::string port = std::to_string(FreePort());
   server_ =
       std::make_unique<ServerProcess>(std::string(), std::vector<std::string>{"--mqtt-port", port});
+  server_->SetEnv(server_env_);  // the same store
   ASSERT_TRUE(server_->Start()) << server_->log();
   admin_ = std::make_unique<HttpClient>(server_->url());
   ASSERT_EQ(admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
@@ -254,6 +262,7 @@ TEST_F(MqttTest, Kill9WhilePublishingLosesNothingAcknowledged) {
   std::string dir = server_->data_dir();
   auto keep = std::move(server_);
   server_ = std::make_unique<ServerProcess>(dir, std::vector<std::string>{"--mqtt-port", port});
+  server_->SetEnv(server_env_);
   ASSERT_TRUE(server_->Start()) << server_->log();
   admin_ = std::make_unique<HttpClient>(server_->url());
   ASSERT_EQ(admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
