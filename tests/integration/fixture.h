@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 
 #include "harness.h"
@@ -15,14 +17,28 @@ struct DeviceHandle {
   std::string ingest_key;
 };
 
+// Set by a test binary whose whole suite also runs on PostgreSQL (tests/security, its
+// "postgres/" leg): a fresh store URL for each server a fixture starts without one.
+inline std::function<std::string()>& FreshStoreUrl() {
+  static std::function<std::string()> f;
+  return f;
+}
+
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer(); }
 
   void StartServer(std::string data_dir = {}) {
+    if (FreshStoreUrl() && data_dir.empty() &&
+        std::none_of(server_env_.begin(), server_env_.end(),
+                     [](const std::string& e) { return e.rfind("BYSANS_STORE_URL=", 0) == 0; }))
+      server_env_.push_back("BYSANS_STORE_URL=" + FreshStoreUrl()());
     server_ = std::make_unique<ServerProcess>(std::move(data_dir), server_args_);
     server_->SetEnv(server_env_);
     ASSERT_TRUE(server_->Start()) << server_->log();
+    if (FreshStoreUrl()) {  // the leg on PostgreSQL runs there, not on a SQLite file
+      ASSERT_NE(server_->log().find("store: PostgreSQL at"), std::string::npos) << server_->log();
+    }
     admin_ = std::make_unique<HttpClient>(server_->url());
     auto login = admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword);
     ASSERT_EQ(login.status, 200) << login.body;
