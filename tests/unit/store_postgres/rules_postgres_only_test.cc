@@ -117,19 +117,28 @@ TEST_P(PostgresRulesTest, TwoSendersNeverClaimTheSameOutboxRow) {
   std::vector<std::vector<Id>> got(kSenders);
   std::vector<Status> failures(kSenders);
   std::barrier start(kSenders);
+  // Each sender's first claim is made while the other's first claim holds its rows, whatever the
+  // scheduling (on a busy machine one thread could otherwise claim everything alone).
+  std::barrier after_first(kSenders);
   std::vector<std::thread> threads;
   for (int t = 0; t < kSenders; ++t) {
     threads.emplace_back([&, t] {
       const size_t i = static_cast<size_t>(t);
       start.arrive_and_wait();
+      bool first = true;
       for (;;) {
         auto claimed = stores[i]->ClaimDueOutbox(7, kT0, 60'000);
         if (!claimed.ok()) {
           failures[i] = claimed.status();
+          if (first) after_first.arrive_and_drop();
           return;
         }
-        if (claimed->empty()) return;
         for (const OutboxEntry& e : *claimed) got[i].push_back(e.id);
+        if (first) {
+          first = false;
+          after_first.arrive_and_wait();
+        }
+        if (claimed->empty()) return;
       }
     });
   }
