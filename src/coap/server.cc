@@ -185,6 +185,8 @@ struct CoapServer::Impl {
   uint16_t port = 0;
   uint16_t dtls_port = 0;
   PskLookup psk_lookup;
+  std::function<uint64_t()> psk_generation;              // may be empty
+  uint64_t psk_cache_generation = 0;                     // CoAP thread only
   std::unordered_map<std::string, CachedPsk> psk_cache;  // CoAP thread only
   std::string psk_reply;                                 // the key handed to libcoap
   coap_bin_const_t psk_reply_bin{0, nullptr};
@@ -255,6 +257,12 @@ struct CoapServer::Impl {
   // The identity's device and key, through the cache.
   Result<PskDevice> FindPsk(const std::string& identity) {
     const TimeMs now = clock.NowMs();
+    if (psk_generation) {
+      if (const uint64_t g = psk_generation(); g != psk_cache_generation) {
+        psk_cache.clear();
+        psk_cache_generation = g;
+      }
+    }
     if (auto it = psk_cache.find(identity); it != psk_cache.end()) {
       if (it->second.expires_ms > now) return it->second.psk;
       psk_cache.erase(it);
@@ -852,7 +860,10 @@ uint16_t CoapServer::udp_port() const { return impl_->port; }
 
 uint16_t CoapServer::dtls_port() const { return impl_->dtls_port; }
 
-void CoapServer::SetPskLookup(PskLookup lookup) { impl_->psk_lookup = std::move(lookup); }
+void CoapServer::SetPskLookup(PskLookup lookup, std::function<uint64_t()> generation) {
+  impl_->psk_lookup = std::move(lookup);
+  impl_->psk_generation = std::move(generation);
+}
 
 void CoapServer::SetDownlinks(DownlinkSource source) { impl_->downlinks = std::move(source); }
 

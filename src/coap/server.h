@@ -62,8 +62,10 @@ class CoapServer {
   CoapServer(const CoapServer&) = delete;
   CoapServer& operator=(const CoapServer&) = delete;
 
-  // Before Start: enables the DTLS endpoint (options.dtls_port) with this lookup.
-  void SetPskLookup(PskLookup lookup);
+  // Before Start: enables the DTLS endpoint (options.dtls_port) with this lookup. When
+  // `generation` (MetaStore::devices_generation) moves, a device or credential changed on another
+  // node: every cached PSK is looked up again, not only after psk_cache_ms.
+  void SetPskLookup(PskLookup lookup, std::function<uint64_t()> generation = {});
   // Before Start: serves the extension's resources (hooks.h), e.g. LwM2M's /rd and /dp.
   void AddExtension(std::shared_ptr<CoapExtension> extension);
   // Before Start: the answer to a stored uplink carries the device's oldest queued downlink.

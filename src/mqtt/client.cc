@@ -578,16 +578,8 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       }
       paused_ = false;
       if (c->closed) break;
-      auto next = c->decoder.Next();
-      if (!next.ok()) {
-        spdlog::warn("mqtt: protocol error from broker: {}", next.status().message());
-        c->Close(next.status());
-        break;
-      }
-      if (*next) {
-        if (!HandlePacket(c, std::move(**next))) break;
-        continue;
-      }
+      if (!HandleReceived(c)) break;
+      if (unacked_ >= opts_.max_inflight) continue;  // the window filled: wait above
       ArmReadFlush(c);
       auto [ec, n] = co_await ReadSome(*c, asio::buffer(buf));
       if (ec) {
@@ -599,6 +591,25 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       PaceReads(*c, n);
     }
     paused_ = false;
+  }
+
+  // Handles the complete packets already received, while the receive window has room, as one
+  // batch of wake-ups (core/wake_batch.h): the pipeline wakes a decode worker once for all the
+  // messages of a read, not once per message. False when the connection must close; true when
+  // more bytes are needed or the window is full.
+  bool HandleReceived(const std::shared_ptr<Conn>& c) {
+    WakeBatch wakes;
+    while (!c->closed && unacked_ < opts_.max_inflight) {
+      auto next = c->decoder.Next();
+      if (!next.ok()) {
+        spdlog::warn("mqtt: protocol error from broker: {}", next.status().message());
+        c->Close(next.status());
+        return false;
+      }
+      if (!*next) return true;
+      if (!HandlePacket(c, std::move(**next))) return false;
+    }
+    return !c->closed;
   }
 
   // Read batching. Each wake-up of the I/O thread for a few small messages costs more than

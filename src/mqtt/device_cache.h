@@ -56,8 +56,12 @@ class DeviceCache {
   using Load = std::function<Result<Device>()>;
 
   DeviceCache(const Clock& clock, Refresher& refresher, DeviceCacheTtl ttl = {},
-              size_t max_entries = 100'000)
-      : clock_(clock), refresher_(refresher), ttl_(ttl), max_entries_(max_entries) {}
+              size_t max_entries = 100'000, std::function<uint64_t()> generation = {})
+      : clock_(clock),
+        refresher_(refresher),
+        ttl_(ttl),
+        max_entries_(max_entries),
+        generation_(std::move(generation)) {}
 
   // The device for `key`, or null when there is none. `load` reads it from the
   // store; it is called here only on a miss, else from the refresher.
@@ -65,6 +69,7 @@ class DeviceCache {
   std::shared_ptr<const Device> Get(const Key& key, const LoadFn& load) {
     std::unique_lock lock(mu_);
     const TimeMs now = clock_.NowMs();
+    ExpireAllIfChangedElsewhere();
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       Entry& e = it->second;
@@ -98,6 +103,16 @@ class DeviceCache {
     bool refreshing = false;
   };
 
+  // Devices changed on another node: every entry is reloaded at its next use (served meanwhile,
+  // as on expiry), so no storm of loads on the caller's thread.
+  void ExpireAllIfChangedElsewhere() {
+    if (!generation_) return;
+    const uint64_t g = generation_();
+    if (g == seen_generation_) return;
+    seen_generation_ = g;
+    for (auto& [key, e] : entries_) e.expires = 0;
+  }
+
   void Refresh(const Key& key, Result<Device> loaded) {
     std::lock_guard lock(mu_);
     Entry& e = entries_[key];
@@ -121,6 +136,8 @@ class DeviceCache {
   Refresher& refresher_;
   DeviceCacheTtl ttl_;
   size_t max_entries_;
+  std::function<uint64_t()> generation_;  // may be empty
+  uint64_t seen_generation_ = 0;          // under mu_
   std::mutex mu_;
   std::unordered_map<Key, Entry> entries_;
 };

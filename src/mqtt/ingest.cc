@@ -163,10 +163,13 @@ struct MqttService::Impl {
   // Device caches, the flattener and the event parser: used under `handle_mu` (bysans' own client
   // and every integration client call the handlers from their own I/O threads).
   std::mutex handle_mu;
-  DeviceCache<Id> by_id{clock, refresher};
-  DeviceCache<std::string> by_eui{clock, refresher};
-  DeviceCache<std::string> by_topic_key{clock, refresher};  // external brokers
-  GatewayEventLimiter gateway_limiter;                      // per organisation
+  // Another node's device change (PostgreSQL change feed) expires every entry at once.
+  std::function<uint64_t()> devices_generation = [this] { return store.devices_generation(); };
+  DeviceCache<Id> by_id{clock, refresher, {}, 100'000, devices_generation};
+  DeviceCache<std::string> by_eui{clock, refresher, {}, 100'000, devices_generation};
+  DeviceCache<std::string> by_topic_key{
+      clock, refresher, {}, 100'000, devices_generation};  // external brokers
+  GatewayEventLimiter gateway_limiter;                     // per organisation
   ingest::JsonFlattener flattener;
   lorawan::EventParser event_parser;  // ChirpStack events
   // ChirpStack application id + "#" + integration id stored per device (downlink route).

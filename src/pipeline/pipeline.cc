@@ -10,6 +10,7 @@
 
 #include "core/log_budget.h"
 #include "core/thread_name.h"
+#include "core/wake_batch.h"
 #include "pipeline/fair_queue.h"
 
 namespace bysans::pipeline {
@@ -256,7 +257,10 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
       const int64_t backlog_us = m.queue.Backlog(d.org_id);
       if (!stopping && backlog_us <= m.options.max_decode_backlog_ms * 1000) {
         m.queue.Push(d.org_id, d.id, {std::move(uplink), std::move(done)});
-        if (m.idle_workers > 0 && m.queue.HasRunnable()) m.cv.notify_one();
+        // A transport that submits a read's messages in a WakeBatch (the MQTT client) wakes
+        // one worker for them all, when the batch ends; a woken worker wakes the next.
+        if (m.idle_workers > 0 && m.queue.HasRunnable())
+          WakeBatch::Defer(&m, [&m] { m.cv.notify_one(); });
         return;
       }
       if (!stopping) m.LogShed(d.org_id, backlog_us);

@@ -34,6 +34,11 @@ StringMap<Range> ParseRanges(const std::string& doc_json) {
 
 std::shared_ptr<const StringMap<Range>> QualityChecker::RangesOf(const Device& d, TimeMs now) {
   if (!d.device_model_id) return nullptr;
+  // A model changed on another node (several nodes on PostgreSQL): every model is read again.
+  if (const uint64_t g = meta_.devices_generation(); g != models_generation_) {
+    models_.clear();
+    models_generation_ = g;
+  }
   Id id = *d.device_model_id;
   if (auto it = models_.find(id);
       it != models_.end() && now - it->second.loaded_ms < options_.model_cache_ms)

@@ -32,7 +32,9 @@ struct QualityOptions {
   TimeMs late_past_ms = 24 * 3600 * 1000;
   TimeMs late_future_ms = 5 * 60 * 1000;
   int stuck_count = 10;
-  TimeMs model_cache_ms = 30'000;  // how long a DeviceModel's ranges are cached
+  // How long a DeviceModel's ranges are cached; a change on another node (several nodes on
+  // PostgreSQL: MetaStore::devices_generation) drops them at once.
+  TimeMs model_cache_ms = 30'000;
 };
 
 struct Range {
@@ -67,6 +69,7 @@ class QualityChecker final : public pipeline::QualityChecker {
   QualityOptions options_;
   std::mutex mu_;
   std::unordered_map<Id, Model> models_;
+  uint64_t models_generation_ = 0;  // MetaStore::devices_generation() models_ belong to
   std::unordered_map<Id, StringMap<Last>> last_;
 };
 

@@ -354,7 +354,8 @@ Status App::Start() {
           BYSANS_ASSIGN_OR_RETURN(std::string key, store->secrets().UnsealText(cred.sealed_key));
           BYSANS_ASSIGN_OR_RETURN(Device d, store->GetDevice(cred.device_id));
           return coap::PskDevice{std::make_shared<const Device>(std::move(d)), std::move(key)};
-        });
+        },
+        [store = m.store.get()] { return store->devices_generation(); });
     m.coap->SetDownlinks(CoapDownlinkSource(*m.store));
     // LwM2M 1.1 (lwm2m/): registration, Send and queued operations on /rd and /dp.
     lwm2m::Lwm2mOptions lo;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "store/postgres/change_feed.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/schema.h"
 
@@ -48,6 +49,8 @@ class PostgresCoapCredentialStore final : public CoapCredentialStore {
           "$2, $3, $4) ON CONFLICT (device_id) DO UPDATE SET identity = excluded.identity, "
           "sealed_key = excluded.sealed_key, created_ms = excluded.created_ms",
           c.device_id, c.identity, c.sealed_key, c.created_ms);
+      // The other nodes' CoAP servers drop their cached PSKs (devices_generation).
+      NotifyChange(w, pool_, change::kDevice, c.device_id);
       w.commit();
       return Status::Ok();
     });
@@ -66,6 +69,7 @@ class PostgresCoapCredentialStore final : public CoapCredentialStore {
       pqxx::work w(conn);
       pqxx::result r =
           w.exec_params("DELETE FROM coap_credentials WHERE device_id = $1", device_id);
+      NotifyChange(w, pool_, change::kDevice, device_id);
       w.commit();
       return r.affected_rows() == 0 ? NoCredential(device_id) : Status::Ok();
     });

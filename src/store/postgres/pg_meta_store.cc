@@ -276,19 +276,25 @@ Result<Paged<DeviceModel>> MetaPg::ListDeviceModels(Id org_id, Page page) {
   });
 }
 
+// A model's ranges are cached with its devices (quality checker): the other nodes drop them.
 Status MetaPg::UpdateDeviceModel(const DeviceModel& m) {
-  return Single<Status>("update device model", [&](pqxx::transaction_base& w) {
-    return ChangedOne(w.exec_params("UPDATE device_models SET name = $1, doc_json = $2 "
-                                    "WHERE id = $3",
-                                    m.name, m.doc_json, m.id),
-                      "device model");
+  return Tx<Status>("update device model", [&](pqxx::transaction_base& w) -> Status {
+    BYSANS_RETURN_IF_ERROR(ChangedOne(w.exec_params("UPDATE device_models SET name = $1, "
+                                                    "doc_json = $2 WHERE id = $3",
+                                                    m.name, m.doc_json, m.id),
+                                      "device model"));
+    NotifyChange(w, pool_, change::kDevice, 0);
+    return Status::Ok();
   });
 }
 
 // Its devices keep going without a model (ON DELETE SET NULL).
 Status MetaPg::DeleteDeviceModel(Id id) {
-  return Single<Status>("delete device model", [&](pqxx::transaction_base& w) {
-    return ChangedOne(w.exec_params("DELETE FROM device_models WHERE id = $1", id), "device model");
+  return Tx<Status>("delete device model", [&](pqxx::transaction_base& w) -> Status {
+    BYSANS_RETURN_IF_ERROR(
+        ChangedOne(w.exec_params("DELETE FROM device_models WHERE id = $1", id), "device model"));
+    NotifyChange(w, pool_, change::kDevice, 0);  // its devices lost their model
+    return Status::Ok();
   });
 }
 

@@ -1,7 +1,8 @@
 // DeviceCache (mqtt/device_cache.h): hits within the TTL do not reach the
 // store; an expired device is served at once while the refresher reloads it;
 // a reload that finds the device gone or changed is seen afterwards; a store
-// error keeps the last known device.
+// error keeps the last known device; another node's device change (the store's
+// devices generation) expires every entry at once.
 #include "mqtt/device_cache.h"
 
 #include <gtest/gtest.h>
@@ -104,6 +105,26 @@ TEST_F(DeviceCacheTest, StoreErrorKeepsTheLastKnownDevice) {
   }));
   ASSERT_NE(Get(), nullptr);
   EXPECT_EQ(Get()->name, "first");
+}
+
+TEST_F(DeviceCacheTest, AnotherNodesDeviceChangeIsSeenAfterOneReloadNotTheTtl) {
+  std::atomic<uint64_t> generation{3};
+  DeviceCache<Id> cache(clock_, refresher_, DeviceCacheTtl{5'000, 1'000}, 100,
+                        [&] { return generation.load(); });
+  auto get = [&] { return cache.Get(7, [this] { return Load(); }); };
+  ASSERT_EQ(get()->name, "first");
+  name_ = "changed on node B";
+  clock_.Advance(1'000);  // well within the TTL
+  EXPECT_EQ(get()->name, "first");
+  EXPECT_EQ(loads_, 1) << "nothing moved: no reload";
+  generation = 4;  // node B's change reached this node's change feed
+  EXPECT_EQ(get()->name, "first") << "served at once while the reload runs";
+  ASSERT_TRUE(WaitFor([&] { return get()->name == "changed on node B"; }));
+  EXPECT_EQ(loads_, 2) << "one reload per entry for one change";
+  answer_ = NotFound("deleted on node B");
+  generation = 5;
+  EXPECT_TRUE(WaitFor([&] { return get() == nullptr; })) << "a deletion elsewhere is seen too";
+  refresher_.Stop();  // before `cache` goes
 }
 
 TEST_F(DeviceCacheTest, StoppedRefresherStillServesAndLoadsMisses) {

@@ -15,7 +15,9 @@
 
 #include "core/clock.h"
 #include "ingest/device_cache.h"
+#include "quality/quality_checker.h"
 #include "rules/service.h"
+#include "store/coap_credential_store.h"
 #include "store/decoder_store.h"
 #include "store/live_relay.h"
 #include "store/mqtt_store.h"
@@ -371,6 +373,48 @@ TEST_F(ChangeFeedTest, ACredentialRevokedOnAIsRefusedOnBWithinTwoSeconds) {
   ASSERT_TRUE(b_->FindApiKeyByHash("secret-hash").ok());
   ASSERT_TRUE(a_->DeleteApiKey(made->id).ok());
   EXPECT_EQ(b_->FindApiKeyByHash("secret-hash").status().code(), Code::kNotFound);
+}
+
+TEST_F(ChangeFeedTest, CoapCredentialsAndDeviceModelsChangedOnAReachBsDeviceCaches) {
+  // CoAP PSKs (coap/server.h) and the quality checker's model ranges are cached per node and
+  // dropped when the devices generation moves.
+  const Id device = NewDevice(*a_, "");
+  uint64_t g = b_->devices_generation();
+  auto moved = [&] {
+    const bool m = Eventually([&] { return b_->devices_generation() > g; });
+    g = b_->devices_generation();
+    return m;
+  };
+  ASSERT_TRUE(a_->coap_credentials().PutCoapCredential({device, "psk-id", "sealed", kT0}).ok());
+  EXPECT_TRUE(moved()) << "a PSK stored on A: B's CoAP server keeps the old one";
+  ASSERT_TRUE(a_->coap_credentials().DeleteCoapCredential(device).ok());
+  EXPECT_TRUE(moved()) << "a PSK revoked on A: B's CoAP server keeps accepting it";
+
+  // B's quality checker with a clock that stands still (its 30 s model cache never runs out):
+  // ranges changed on A apply on B at once.
+  DeviceModel model;
+  model.org_id = org_;
+  model.name = "co2 sensor";
+  model.doc_json = R"({"x-bysans-ranges": {"co2": {"min": 0, "max": 5000}}})";
+  auto made = a_->CreateDeviceModel(model);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  Device d = *a_->GetDevice(device);
+  d.device_model_id = made->id;
+  ASSERT_TRUE(a_->UpdateDevice(d).ok());
+  EXPECT_TRUE(moved());
+  quality::QualityChecker checker_b(*b_, clock_);
+  auto flag_of = [&](double co2) {
+    std::vector<Reading> r = {Reading{device, "co2", clock_.NowMs(), co2, "", Quality::kOk}};
+    checker_b.Check(d, r);
+    return r[0].quality;
+  };
+  ASSERT_EQ(flag_of(6000), Quality::kOutOfRange);
+  made->doc_json = R"({"x-bysans-ranges": {"co2": {"min": 0, "max": 10000}}})";
+  ASSERT_TRUE(a_->UpdateDeviceModel(*made).ok());
+  EXPECT_TRUE(moved()) << "a model changed on A: B keeps its old ranges";
+  EXPECT_EQ(flag_of(6001), Quality::kOk) << "B's quality checker used the old ranges";
+  ASSERT_TRUE(a_->DeleteDeviceModel(made->id).ok());
+  EXPECT_TRUE(moved()) << "a model deleted on A: B keeps its ranges";
 }
 
 TEST_F(ChangeFeedTest, AfterItsListeningConnectionIsKilledBReconnectsAndReloadsEverything) {
