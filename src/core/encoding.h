@@ -1,5 +1,6 @@
 // Text encodings of bytes used at the edges (LoRaWAN frames, downlinks,
-// decoder test payloads, URL components): base64 (RFC 4648), hexadecimal and percent-encoding.
+// decoder test payloads, URL components): base64 (RFC 4648), hexadecimal and percent-encoding,
+// and whether bytes are UTF-8 text.
 #pragma once
 
 #include <string>
@@ -24,5 +25,9 @@ Result<std::string> DecodeHex(std::string_view hex);
 // Percent-encodes every byte but RFC 3986's unreserved characters (letters, digits, '-', '.',
 // '_', '~'), with upper-case hex digits: a URL component or form value.
 std::string PercentEncode(std::string_view s);
+
+// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF). With nul_allowed false U+0000 is refused too (MQTT strings, PostgreSQL text).
+bool IsValidUtf8(std::string_view s, bool nul_allowed = true);
 
 }  // namespace bysans

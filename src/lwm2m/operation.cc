@@ -2,6 +2,9 @@
 
 #include <charconv>
 
+#include "core/encoding.h"
+#include "core/random.h"
+
 namespace bysans::lwm2m {
 
 Result<std::vector<int>> ParsePath(std::string_view path) {
@@ -103,6 +106,12 @@ Status MarkSent(Lwm2mOperation& op, TimeMs now) {
   return Status::Ok();
 }
 
+std::string ResultText(std::string_view payload) {
+  payload = payload.substr(0, 1024);
+  if (IsValidUtf8(payload, /*nul_allowed=*/false)) return std::string(payload);
+  return "hex:" + ToHex(payload.data(), payload.size());
+}
+
 Status MarkAnswered(Lwm2mOperation& op, const coap::PeerResponse& response, TimeMs now) {
   if (op.state != Lwm2mOpState::kSent)
     return FailedPrecondition(std::string("a ") + Lwm2mOpStateName(op.state) +
@@ -110,7 +119,7 @@ Status MarkAnswered(Lwm2mOperation& op, const coap::PeerResponse& response, Time
   if (response.code == 0) return MarkFailed(op, response.error, now);
   op.state = Lwm2mOpState::kDone;
   op.result_code = response.code;
-  op.result_payload = response.payload.substr(0, 1024);
+  op.result_payload = ResultText(response.payload);
   op.updated_ms = now;
   return Status::Ok();
 }

@@ -33,6 +33,11 @@ Status ValidateOperation(Lwm2mOpKind kind, std::string_view path, std::string_vi
 // Observe = GET with Observe=0 and Accept SenML CBOR (keep_for_notifications).
 coap::OutgoingRequest RequestFor(const Lwm2mOperation& op);
 
+// An answer's payload as an operation's result text (at most its first 1,024 bytes): as it is
+// when it is UTF-8 text without NUL (a plain-text value), else "hex:" and its bytes in hex (CBOR,
+// TLV, opaque): JSON and PostgreSQL text both need valid UTF-8.
+std::string ResultText(std::string_view payload);
+
 // The transitions. Sent: queued → sent. Answered: sent → done, with the device's code and
 // payload (any code: a 4.04 from the device is a done operation with result 404). NoAnswer:
 // queued or sent → failed with the reason. Other transitions are refused (kFailedPrecondition):

@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/encoding.h"
 #include "core/status.h"
 
 namespace bysans::mqtt {
@@ -202,7 +203,7 @@ class StreamDecoder {
 };
 
 // True when `s` is well-formed UTF-8 without NUL or surrogates (MQTT 1.5.3).
-bool IsValidUtf8(std::string_view s);
+inline bool IsValidUtf8(std::string_view s) { return bysans::IsValidUtf8(s, false); }
 // A topic name for PUBLISH: non-empty, valid UTF-8, no wildcards.
 Status ValidateTopicName(std::string_view topic);
 // A topic filter: non-empty, valid UTF-8, '+' and '#' only as whole levels, '#' last.

@@ -23,6 +23,7 @@
 #include "core/outbound_policy.h"
 #include "core/random.h"
 #include "decode/pipeline_decoder.h"
+#include "decode/redecode.h"
 #include "http/router.h"
 #include "httpserver/http_server.h"
 #include "httpserver/static_files.h"
@@ -181,6 +182,18 @@ Status App::Start() {
   // Several nodes on one database share the work out by leases; alone, this node holds it all.
   m.node =
       std::make_unique<NodeCoordinator>(m.store->leases(), m.clock, NodeOptionsOf(c, m.random));
+  // A process that died leaves its jobs "running". Whenever what this node holds changes (its
+  // node lease taken back from its own killed process, a dead node's partitions shared out) the
+  // jobs of processes no longer alive are marked interrupted at once, not at the next (hourly)
+  // housekeeping; at start the API does it for what is already known to be dead.
+  m.node->OnChange([store = m.store.get(), &clock = m.clock] {
+    auto n = decode::InterruptJobsOfDeadNodes(*store, clock.NowMs());
+    if (!n.ok()) {
+      spdlog::warn("jobs: {}", n.status().message());
+    } else if (*n > 0) {
+      spdlog::info("jobs: {} job(s) of processes no longer running marked interrupted", *n);
+    }
+  });
   BYSANS_RETURN_IF_ERROR(m.node->Start());
   m.authenticator = std::make_unique<auth::Authenticator>(*m.store, m.clock, m.random, auth_opts);
 

@@ -42,7 +42,9 @@ class CoapDownlinkTest : public CoapTest {
   }
 };
 
-TEST_F(CoapDownlinkTest, QueuedDownlinkRidesOnTheNextAnswerOnly) {
+BYSANS_ON_BOTH_STORES(CoapDownlinkTest);
+
+TEST_P(CoapDownlinkTest, QueuedDownlinkRidesOnTheNextAnswerOnly) {
   DeviceHandle d = CreateHttpDevice("Aarhus");
   DeviceHandle other = CreateHttpDevice("Vejle");
   json q = Queue(d.device_id, {{"hex", "0a0b0c"}});
@@ -72,7 +74,7 @@ TEST_F(CoapDownlinkTest, QueuedDownlinkRidesOnTheNextAnswerOnly) {
 
 // Uplinks committed together are answered together: the CoAP thread asks once which devices
 // have queued downlinks and takes only theirs; each answer still carries its own device's.
-TEST_F(CoapDownlinkTest, UplinksAnsweredTogetherEachCarryTheirOwnDownlink) {
+TEST_P(CoapDownlinkTest, UplinksAnsweredTogetherEachCarryTheirOwnDownlink) {
   constexpr int kDevices = 12;
   std::vector<DeviceHandle> devices;
   std::vector<std::unique_ptr<RawCoapDevice>> raw;
@@ -105,7 +107,7 @@ TEST_F(CoapDownlinkTest, UplinksAnsweredTogetherEachCarryTheirOwnDownlink) {
     for (const json& h : History(devices[i].device_id)) EXPECT_EQ(h["status"], "sent");
 }
 
-TEST_F(CoapDownlinkTest, OnePerAnswerOldestFirstWithTheCountOfTheRest) {
+TEST_P(CoapDownlinkTest, OnePerAnswerOldestFirstWithTheCountOfTheRest) {
   DeviceHandle d = CreateHttpDevice("Odense");
   Queue(d.device_id, {{"hex", "01"}});
   Queue(d.device_id, {{"hex", "02"}});
@@ -127,7 +129,7 @@ TEST_F(CoapDownlinkTest, OnePerAnswerOldestFirstWithTheCountOfTheRest) {
 
 // A retransmission of the request that carried a downlink gets the same answer (the same
 // downlink), and no other downlink is taken for it.
-TEST_F(CoapDownlinkTest, RetransmissionGetsTheSameDownlink) {
+TEST_P(CoapDownlinkTest, RetransmissionGetsTheSameDownlink) {
   DeviceHandle d = CreateHttpDevice("Kolding");
   Queue(d.device_id, {{"hex", "aa"}});
   Queue(d.device_id, {{"hex", "bb"}});
@@ -147,7 +149,7 @@ TEST_F(CoapDownlinkTest, RetransmissionGetsTheSameDownlink) {
   EXPECT_EQ(next.payload, "\xbb");
 }
 
-TEST_F(CoapDownlinkTest, QueuedDownlinkSurvivesARestart) {
+TEST_P(CoapDownlinkTest, QueuedDownlinkSurvivesARestart) {
   DeviceHandle d = CreateHttpDevice("Viborg");
   Queue(d.device_id, {{"hex", "beef"}});
   ASSERT_EQ(server_->Terminate(), 0) << server_->log();
@@ -164,7 +166,7 @@ TEST_F(CoapDownlinkTest, QueuedDownlinkSurvivesARestart) {
 }
 
 // An object downlink is encoded by the device's decoder (encodeDownlink) and queued as bytes.
-TEST_F(CoapDownlinkTest, ObjectDownlinkIsEncodedByTheDecoder) {
+TEST_P(CoapDownlinkTest, ObjectDownlinkIsEncodedByTheDecoder) {
   DeviceHandle d = CreateHttpDevice("Horsens");
   auto dec = admin_->PostJson("/api/v1/organizations/" + std::to_string(d.org_id) + "/decoders",
                               {{"name", "valve"},
@@ -186,7 +188,7 @@ TEST_F(CoapDownlinkTest, ObjectDownlinkIsEncodedByTheDecoder) {
 
 // A refused uplink (wrong format) takes no downlink; neither does a DTLS uplink of another
 // device. The DTLS device gets its own.
-TEST_F(CoapDownlinkTest, RefusedUplinksTakeNoDownlinkAndDtlsDevicesGetTheirOwn) {
+TEST_P(CoapDownlinkTest, RefusedUplinksTakeNoDownlinkAndDtlsDevicesGetTheirOwn) {
   DeviceHandle d = CreateHttpDevice("Silkeborg");
   DeviceHandle e = CreateHttpDevice("Skive");
   Queue(d.device_id, {{"hex", "0102"}});
@@ -220,7 +222,9 @@ class CoapDownlinkSeparateTest : public CoapDownlinkTest {
   }
 };
 
-TEST_F(CoapDownlinkSeparateTest, ResetAnswerQueuesTheDownlinkAgain) {
+BYSANS_ON_BOTH_STORES(CoapDownlinkSeparateTest);
+
+TEST_P(CoapDownlinkSeparateTest, ResetAnswerQueuesTheDownlinkAgain) {
   DeviceHandle d = CreateHttpDevice("Herning");
   Queue(d.device_id, {{"hex", "c0ffee"}});
   RawCoapDevice dev(port_);

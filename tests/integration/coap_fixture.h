@@ -1,17 +1,18 @@
 // The CoAP integration tests' fixture: a real server with CoAP on (UDP and DTLS on free
-// ports) and helpers for libcoap's coap-client and the raw client (coap_client.h).
+// ports) and helpers for libcoap's coap-client and the raw client (coap_client.h). On both stores
+// (backend_fixture.h): each test runs on SQLite and on PostgreSQL.
 #pragma once
 
 #include <fstream>
 #include <string>
 #include <utility>
 
+#include "backend_fixture.h"
 #include "coap_client.h"
-#include "fixture.h"
 
 namespace bysans::testing {
 
-class CoapTest : public ServerTest {
+class CoapServerTest : public ServerTest {
  protected:
   void SetUp() override {
     for (const char* e :
@@ -70,5 +71,7 @@ class CoapTest : public ServerTest {
   int port_ = 0;
   int dtls_port_ = 0;
 };
+
+using CoapTest = OnBothStores<CoapServerTest>;
 
 }  // namespace bysans::testing

@@ -11,7 +11,11 @@
 namespace bysans::testing {
 namespace {
 
-TEST_F(CoapTest, CoapClientPostsJsonSenmlJsonAndSenmlCbor) {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+BYSANS_ON_BOTH_STORES(CoapTest);
+
+TEST_P(CoapTest, CoapClientPostsJsonSenmlJsonAndSenmlCbor) {
   DeviceHandle d = CreateHttpDevice("Aarhus");
   auto [rc, out] = CoapClientPost(d.ingest_key, "50", R"({"level": 42.5})");
   EXPECT_EQ(rc, 0) << out;
@@ -39,7 +43,7 @@ TEST_F(CoapTest, CoapClientPostsJsonSenmlJsonAndSenmlCbor) {
   EXPECT_EQ(Messages(d.device_id), 3u);
 }
 
-TEST_F(CoapTest, RawBytesGoToTheDevicesDecoder) {
+TEST_P(CoapTest, RawBytesGoToTheDevicesDecoder) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   auto dec = admin_->PostJson(
       "/api/v1/organizations/" + std::to_string(d.org_id) + "/decoders",
@@ -62,7 +66,7 @@ TEST_F(CoapTest, RawBytesGoToTheDevicesDecoder) {
 
 // A quick commit (the group commit's 5 ms): the 2.04 is piggybacked on the ACK, after the
 // commit — two datagrams.
-TEST_F(CoapTest, QuickCommitIsAnsweredOnTheAck) {
+TEST_P(CoapTest, QuickCommitIsAnsweredOnTheAck) {
   DeviceHandle d = CreateHttpDevice("Odense");
   RawCoapDevice dev(port_);
   auto req = RawCoapDevice::Post(7, d.ingest_key, 50, R"({"t": 1})");
@@ -88,7 +92,9 @@ class CoapSeparateTest : public CoapTest {
   }
 };
 
-TEST_F(CoapSeparateTest, SlowCommitGetsTheEmptyAckThenTheSeparateResponse) {
+BYSANS_ON_BOTH_STORES(CoapSeparateTest);
+
+TEST_P(CoapSeparateTest, SlowCommitGetsTheEmptyAckThenTheSeparateResponse) {
   DeviceHandle d = CreateHttpDevice("Odense");
   RawCoapDevice dev(port_);
   auto req = RawCoapDevice::Post(7, d.ingest_key, 50, R"({"t": 1})");
@@ -113,7 +119,7 @@ TEST_F(CoapSeparateTest, SlowCommitGetsTheEmptyAckThenTheSeparateResponse) {
   EXPECT_EQ(Messages(d.device_id), 2u);
 }
 
-TEST_F(CoapTest, WrongOrMissingKeyIsRefused) {
+TEST_P(CoapTest, WrongOrMissingKeyIsRefused) {
   DeviceHandle d = CreateHttpDevice("Aalborg");
   RawCoapDevice dev(port_);
   auto wrong = RawCoapDevice::Post(1, "not-a-key", 50, R"({"t": 1})");
@@ -134,7 +140,7 @@ TEST_F(CoapTest, WrongOrMissingKeyIsRefused) {
   EXPECT_EQ(Messages(d.device_id), 0u);
 }
 
-TEST_F(CoapTest, BadInputGetsAnErrorAndTheServerKeepsServing) {
+TEST_P(CoapTest, BadInputGetsAnErrorAndTheServerKeepsServing) {
   DeviceHandle d = CreateHttpDevice("Esbjerg");
   RawCoapDevice dev(port_);
   auto expect_code = [&](const CoapMessage& req, int code, const std::string& text) {
@@ -179,7 +185,7 @@ TEST_F(CoapTest, BadInputGetsAnErrorAndTheServerKeepsServing) {
   EXPECT_EQ(Messages(d.device_id), 1u);
 }
 
-TEST_F(CoapTest, RetransmittedConfirmablePostIsStoredOnce) {
+TEST_P(CoapTest, RetransmittedConfirmablePostIsStoredOnce) {
   DeviceHandle d = CreateHttpDevice("Randers");
   RawCoapDevice dev(port_);
   auto req = RawCoapDevice::Post(321, d.ingest_key, 50, R"({"count": 5})");
@@ -208,7 +214,7 @@ TEST_F(CoapTest, RetransmittedConfirmablePostIsStoredOnce) {
   EXPECT_EQ(Messages(d.device_id), 2u);
 }
 
-TEST_F(CoapTest, NonConfirmablePostIsStoredAndAnswered) {
+TEST_P(CoapTest, NonConfirmablePostIsStoredAndAnswered) {
   DeviceHandle d = CreateHttpDevice("Kolding");
   RawCoapDevice dev(port_);
   auto req = RawCoapDevice::Post(900, d.ingest_key, 50, R"({"x": 1})", /*type=*/1);
@@ -222,7 +228,7 @@ TEST_F(CoapTest, NonConfirmablePostIsStoredAndAnswered) {
 
 // Answered means committed: a kill -9 right after the last 2.04 loses none of the answered
 // messages (4 devices posting at once, so group commits hold several).
-TEST_F(CoapTest, AnsweredMessagesSurviveKill9) {
+TEST_P(CoapTest, AnsweredMessagesSurviveKill9) {
   DeviceHandle d = CreateHttpDevice("Viborg");
   std::vector<std::unique_ptr<RawCoapDevice>> devs;
   for (int i = 0; i < 4; ++i) devs.push_back(std::make_unique<RawCoapDevice>(port_));
@@ -257,7 +263,7 @@ TEST_F(CoapTest, AnsweredMessagesSurviveKill9) {
   EXPECT_EQ(static_cast<int>(seqs.size()), answered);
 }
 
-TEST_F(CoapTest, DtlsWithTheDevicesPskIsStored) {
+TEST_P(CoapTest, DtlsWithTheDevicesPskIsStored) {
   DeviceHandle d = CreateHttpDevice("Silkeborg");
   auto [identity, key] = CreatePsk(d.device_id, "meter-17");
   ASSERT_FALSE(key.empty());
@@ -270,7 +276,7 @@ TEST_F(CoapTest, DtlsWithTheDevicesPskIsStored) {
   EXPECT_EQ(server_->log().find(key), std::string::npos);
 }
 
-TEST_F(CoapTest, DtlsWithAWrongKeyOrAnotherDevicesIdentityIsRefused) {
+TEST_P(CoapTest, DtlsWithAWrongKeyOrAnotherDevicesIdentityIsRefused) {
   DeviceHandle a = CreateHttpDevice("Horsens");
   DeviceHandle b = CreateHttpDevice("Herning");
   auto [id_a, key_a] = CreatePsk(a.device_id, "meter-a");

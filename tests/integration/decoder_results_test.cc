@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "fixture.h"
+#include "backend_fixture.h"
 
 namespace bysans::testing {
 namespace {
@@ -23,7 +23,7 @@ constexpr const char* kOs2iotWithHelper =
     "function decodeUplink(x) { return {data: {helper: 1}}; }"
     "function decode(payload, metadata) { return {right: 1}; }";
 
-class DecoderResultsTest : public ServerTest {
+class DecoderResultsTest : public BackendServerTest {
  protected:
   HttpResult CreateDecoder(int64_t org, json body) {
     body["name"] = "dec";
@@ -39,7 +39,9 @@ class DecoderResultsTest : public ServerTest {
   }
 };
 
-TEST_F(DecoderResultsTest, WarningsAndErrorsAreStoredAndShown) {
+BYSANS_ON_BOTH_STORES(DecoderResultsTest);
+
+TEST_P(DecoderResultsTest, WarningsAndErrorsAreStoredAndShown) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   const int64_t warns = Created(CreateDecoder(d.org_id, {{"code", kWarns}}));
   Attach(d, warns);
@@ -103,7 +105,7 @@ TEST_F(DecoderResultsTest, WarningsAndErrorsAreStoredAndShown) {
   EXPECT_EQ(msgs[0]["decodeWarnings"], json::array({"battery low"})) << msgs;
 }
 
-TEST_F(DecoderResultsTest, AnExplicitContractChoosesTheEntryPoint) {
+TEST_P(DecoderResultsTest, AnExplicitContractChoosesTheEntryPoint) {
   DeviceHandle d = CreateHttpDevice("Kolding");
   auto bad = CreateDecoder(d.org_id, {{"code", kOs2iotWithHelper}, {"contract", "node-red"}});
   EXPECT_EQ(bad.status, 400) << bad.body;

@@ -1,18 +1,24 @@
 // Erasure through the API (issue 18): deleting a device removes its raw payloads and its
-// readings from the database file and its WAL, not only from the API's answers, while the server
-// keeps serving.
+// readings from the store (SQLite: the database file and its WAL; PostgreSQL: every row), not
+// only from the API's answers, while the server keeps serving. On both stores.
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
-#include "db_files.h"
-#include "fixture.h"
+#include "integration/backend_fixture.h"
+#include "integration/store_contents.h"
 
 namespace bysans::testing {
 namespace {
 
-TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
+class ErasureTest : public BackendServerTest {
+ protected:
+  bool InStore(const std::string& marker) const {
+    return StoreHolds(server_->data_dir(), server_env_, marker);
+  }
+};
+BYSANS_ON_BOTH_STORES(ErasureTest);
+
+TEST_P(ErasureTest, DeletingADeviceErasesItsPayloadsFromTheStore) {
   DeviceHandle citizen = CreateHttpDevice("Erasure Kommune");
   auto other =
       admin_->PostJson("/api/v1/applications/" + std::to_string(citizen.app_id) + "/devices",
@@ -28,12 +34,12 @@ TEST_F(ServerTest, DeletingADeviceErasesItsPayloadsFromTheDatabaseFile) {
               204);
     ASSERT_EQ(Ingest(other_key, R"({"co2":)" + std::to_string(500 + i) + "}").status, 204);
   }
-  ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), marker)) << "the test must see the marker first";
+  ASSERT_TRUE(InStore(marker)) << "the test must see the marker first";
 
   auto del = admin_->Request("DELETE", "/api/v1/devices/" + std::to_string(citizen.device_id));
   ASSERT_EQ(del.status, 204) << del.body;
-  EXPECT_TRUE(WaitFor([&] { return !InDatabaseFiles(server_->data_dir(), marker); }, 20))
-      << "the deleted device's payload or readings are still in bysans.db or its WAL";
+  EXPECT_TRUE(WaitFor([&] { return !InStore(marker); }, 20))
+      << "the deleted device's payload or readings are still in the store";
   // The other device's messages are all there, and the server keeps ingesting.
   auto msgs = admin_->Get("/api/v1/devices/" + std::to_string(other.Json().value("id", 0)) +
                           "/messages?limit=100");

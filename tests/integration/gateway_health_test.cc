@@ -1,6 +1,7 @@
 // LoRaWAN gateway health through real brokers (issue 20): ChirpStack's gateway events
 // (state/conn, event/stats) on an organisation's ChirpStack integration and on bysans' own
 // broker (a local ChirpStack as the integrator user), read back through the API.
+#include "backend_fixture.h"
 #include "mqtt_fixture.h"
 
 namespace bysans::testing {
@@ -33,7 +34,7 @@ std::string Stats(const std::string& gw, int rx, double lat) {
       .dump();
 }
 
-class GatewayHealthTest : public MqttTest {
+class GatewayHealthTest : public OnBothStores<MqttTest> {
  protected:
   int64_t OrgOfApp(int64_t app) {
     return admin_->Get("/api/v1/applications/" + std::to_string(app)).Json().value("orgId", 0);
@@ -64,7 +65,9 @@ class GatewayHealthTest : public MqttTest {
   }
 };
 
-TEST_F(GatewayHealthTest, ChirpstackIntegrationGatewayEventsReadBackPerOrganisation) {
+BYSANS_ON_BOTH_STORES(GatewayHealthTest);
+
+TEST_P(GatewayHealthTest, ChirpstackIntegrationGatewayEventsReadBackPerOrganisation) {
   TestBroker broker_a(std::map<std::string, std::string>{{"cs-a", "a-secret"}});
   TestBroker broker_b(std::map<std::string, std::string>{{"cs-b", "b-secret"}});
   ASSERT_TRUE(broker_a.ok()) << broker_a.log();
@@ -135,7 +138,7 @@ TEST_F(GatewayHealthTest, ChirpstackIntegrationGatewayEventsReadBackPerOrganisat
   EXPECT_TRUE(Items(Gateways(org_b) + "/" + kGw + "/devices").empty());
 }
 
-TEST_F(GatewayHealthTest, OwnBrokerAcceptsOnlyGatewaysOfExactlyOneOrganisation) {
+TEST_P(GatewayHealthTest, OwnBrokerAcceptsOnlyGatewaysOfExactlyOneOrganisation) {
   int64_t app_a = CreateApp("Vejle"), app_b = CreateApp("Horsens");
   int64_t org_a = OrgOfApp(app_a), org_b = OrgOfApp(app_b);
   CreateLorawanDevice(app_a, "a1a1a1a1a1a1a1a1");

@@ -6,11 +6,14 @@
 #include <chrono>
 #include <thread>
 
+#include "backend_fixture.h"
 #include "integration/rules_receiver.h"
 #include "mqtt_fixture.h"
 
 namespace bysans::testing {
 namespace {
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
 
 using namespace std::chrono_literals;
 
@@ -31,7 +34,7 @@ std::string Conn(bool online) {
   return json{{"gatewayId", kGw}, {"state", online ? "ONLINE" : "OFFLINE"}}.dump();
 }
 
-class GatewayRulesTest : public MqttTest {
+class GatewayRulesTest : public OnBothStores<MqttTest> {
  protected:
   std::string Org(int64_t org) { return "/api/v1/organizations/" + std::to_string(org); }
   json Alarms(int64_t org, const std::string& query = "") {
@@ -59,7 +62,9 @@ class GatewayRulesTest : public MqttTest {
   }
 };
 
-TEST_F(GatewayRulesTest, OfflineGatewayRaisesWithinTheDurationClearsWhenBackAndSurvivesARestart) {
+BYSANS_ON_BOTH_STORES(GatewayRulesTest);
+
+TEST_P(GatewayRulesTest, OfflineGatewayRaisesWithinTheDurationClearsWhenBackAndSurvivesARestart) {
   Receiver hook(Receiver::Mode::kOk);
   Peer cs("local-chirpstack");
   ASSERT_EQ(cs.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
@@ -126,10 +131,8 @@ TEST_F(GatewayRulesTest, OfflineGatewayRaisesWithinTheDurationClearsWhenBackAndS
   std::string dir = server_->data_dir();
   server_->Kill9();
   auto keep = std::move(server_);
-  server_ = std::make_unique<ServerProcess>(dir);
-  ASSERT_TRUE(server_->Start()) << server_->log();
-  admin_ = std::make_unique<HttpClient>(server_->url());
-  ASSERT_EQ(admin_->Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
+  StartServer(dir);  // on the same store (its URL kept on the PostgreSQL leg)
+  if (HasFatalFailure()) return;
   std::this_thread::sleep_for(3s);
   ASSERT_EQ(Alarms(org).size(), 1u);
   EXPECT_EQ(Alarms(org, "?state=open").size(), 1u);
@@ -154,7 +157,7 @@ TEST_F(GatewayRulesTest, OfflineGatewayRaisesWithinTheDurationClearsWhenBackAndS
   keep.reset();
 }
 
-TEST_F(GatewayRulesTest, AllGatewaysScopeAndSilencedRule) {
+TEST_P(GatewayRulesTest, AllGatewaysScopeAndSilencedRule) {
   Peer cs("local-chirpstack");
   ASSERT_EQ(cs.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
   const int64_t org = OrgWithOnlineGateway(cs);

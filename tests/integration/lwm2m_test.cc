@@ -10,26 +10,33 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "fixture.h"
+#include "backend_fixture.h"
 #include "lwm2m_client.h"
 
 namespace bysans::testing {
 namespace {
 
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
 constexpr int kGet = 1, kPost = 2, kPut = 3;
 
-class Lwm2mTest : public ServerTest {
+class Lwm2mServerTest : public ServerTest {
  protected:
   void SetUp() override {
-    server_env_ = {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
-                   "BYSANS_COAP_LWM2M_AWAKE_MS=1500"};
+    for (std::string& e : Lwm2mEnv()) server_env_.push_back(std::move(e));
     StartServer();
     port_ = PortOf("coap.url");
     dtls_port_ = PortOf("coaps.url");
     ASSERT_GT(port_, 0);
     ASSERT_GT(dtls_port_, 0);
+  }
+  virtual std::vector<std::string> Lwm2mEnv() const {
+    return {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
+            "BYSANS_COAP_LWM2M_AWAKE_MS=1500"};
   }
 
   int PortOf(const std::string& file) {
@@ -83,10 +90,13 @@ class Lwm2mTest : public ServerTest {
   int port_ = 0;
   int dtls_port_ = 0;
 };
+using Lwm2mTest = OnBothStores<Lwm2mServerTest>;
 
 const char* kLinks = "</>;rt=\"oma.lwm2m\";ct=11543,</1/0>,</3/0>,</3303/0>,</3304/0>";
 
-TEST_F(Lwm2mTest, RegisterUpdateAndDeregister) {
+BYSANS_ON_BOTH_STORES(Lwm2mTest);
+
+TEST_P(Lwm2mTest, RegisterUpdateAndDeregister) {
   DeviceHandle d = CreateHttpDevice("Aarhus");
   Lwm2mClient c(port_);
   auto reg = c.Register(
@@ -118,7 +128,7 @@ TEST_F(Lwm2mTest, RegisterUpdateAndDeregister) {
   EXPECT_EQ(c.Update().code, 404);
 }
 
-TEST_F(Lwm2mTest, RegistrationStormIsRefusedAndOtherDevicesServeOn) {
+TEST_P(Lwm2mTest, RegistrationStormIsRefusedAndOtherDevicesServeOn) {
   // Each Register and Update writes to the store on the CoAP thread: a device doing them
   // without pause gets 4.29 after 10, and another device registers as usual meanwhile.
   DeviceHandle a = CreateHttpDevice("Aarhus");
@@ -144,7 +154,7 @@ TEST_F(Lwm2mTest, RegistrationStormIsRefusedAndOtherDevicesServeOn) {
   EXPECT_EQ(ca.Send(110, R"([{"bn":"/3303/0/","n":"5700","v":19.5}])").code, 204);
 }
 
-TEST_F(Lwm2mTest, ExpiredLifetimeMeansNotRegistered) {
+TEST_P(Lwm2mTest, ExpiredLifetimeMeansNotRegistered) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   Lwm2mClient c(port_);
   ASSERT_EQ(c.Register({"ep=short", "lt=1", "k=" + d.ingest_key}, "</3303/0>").code, 201);
@@ -154,7 +164,7 @@ TEST_F(Lwm2mTest, ExpiredLifetimeMeansNotRegistered) {
   EXPECT_EQ(c.Update({"k=" + d.ingest_key}).code, 404);
 }
 
-TEST_F(Lwm2mTest, SendIsStoredAsReadings) {
+TEST_P(Lwm2mTest, SendIsStoredAsReadings) {
   DeviceHandle d = CreateHttpDevice("Odense");
   Lwm2mClient c(port_);
   ASSERT_EQ(c.Register({"ep=climate-7", "k=" + d.ingest_key}, kLinks).code, 201);
@@ -182,7 +192,7 @@ TEST_F(Lwm2mTest, SendIsStoredAsReadings) {
   EXPECT_EQ(Readings(d, "temperature").size(), 2u);
 }
 
-TEST_F(Lwm2mTest, RegisteredDeviceGetsOperationsAtOnce) {
+TEST_P(Lwm2mTest, RegisteredDeviceGetsOperationsAtOnce) {
   DeviceHandle d = CreateHttpDevice("Aalborg");
   Lwm2mClient c(port_);
   c.resources["3/0/0"] = "bysans-test-maker";
@@ -210,7 +220,7 @@ TEST_F(Lwm2mTest, RegisteredDeviceGetsOperationsAtOnce) {
   EXPECT_EQ(done["resultCode"], "4.04");
 }
 
-TEST_F(Lwm2mTest, QueueModeDeviceGetsItsWriteWhenItWakes) {
+TEST_P(Lwm2mTest, QueueModeDeviceGetsItsWriteWhenItWakes) {
   DeviceHandle d = CreateHttpDevice("Esbjerg");
   Lwm2mClient c(port_);
   ASSERT_EQ(c.Register({"ep=meter-q", "lwm2m=1.1", "b=U", "Q", "k=" + d.ingest_key}, kLinks).code,
@@ -238,7 +248,7 @@ TEST_F(Lwm2mTest, QueueModeDeviceGetsItsWriteWhenItWakes) {
   EXPECT_EQ(done["value"], "120");
 }
 
-TEST_F(Lwm2mTest, DtlsPskRegistrationAndAnotherDevicesIdentityRefused) {
+TEST_P(Lwm2mTest, DtlsPskRegistrationAndAnotherDevicesIdentityRefused) {
   DeviceHandle a = CreateHttpDevice("Randers");
   DeviceHandle b = CreateHttpDevice("Kolding");
   auto psk = [&](const DeviceHandle& d, const std::string& identity) {
@@ -267,7 +277,7 @@ TEST_F(Lwm2mTest, DtlsPskRegistrationAndAnotherDevicesIdentityRefused) {
   EXPECT_EQ(Registration(a)["endpoint"], "dtls-a");
 }
 
-TEST_F(Lwm2mTest, RefusalsAndTheServerServesOn) {
+TEST_P(Lwm2mTest, RefusalsAndTheServerServesOn) {
   DeviceHandle a = CreateHttpDevice("Holstebro");
   DeviceHandle b = CreateHttpDevice("Viborg");
   Lwm2mClient ca(port_);
@@ -342,7 +352,7 @@ json WaitReadings(Lwm2mTest& t, const DeviceHandle& d, const std::string& key, s
   return r;
 }
 
-TEST_F(Lwm2mTest, ObservedTemperatureNotificationsBecomeReadings) {
+TEST_P(Lwm2mTest, ObservedTemperatureNotificationsBecomeReadings) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   Lwm2mClient c(port_);
   c.observable["3303/0"] = TemperatureCbor(20.5);
@@ -401,7 +411,7 @@ TEST_F(Lwm2mTest, ObservedTemperatureNotificationsBecomeReadings) {
   EXPECT_EQ(ReadingsOf(d, "temperature").size(), 6u);
 }
 
-TEST_F(Lwm2mTest, NotificationsForAnotherSessionOrTokenAreRefused) {
+TEST_P(Lwm2mTest, NotificationsForAnotherSessionOrTokenAreRefused) {
   DeviceHandle a = CreateHttpDevice("Vejle");
   DeviceHandle b = CreateHttpDevice("Horsens");
   Lwm2mClient ca(port_);
@@ -425,7 +435,7 @@ TEST_F(Lwm2mTest, NotificationsForAnotherSessionOrTokenAreRefused) {
   EXPECT_EQ(ReadingsOf(b, "temperature").size(), 0u);
 }
 
-TEST_F(Lwm2mTest, BatteryIsObservedAsPlainText) {
+TEST_P(Lwm2mTest, BatteryIsObservedAsPlainText) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   Lwm2mClient c(port_);
   c.observe_format = 0;
@@ -439,7 +449,7 @@ TEST_F(Lwm2mTest, BatteryIsObservedAsPlainText) {
   EXPECT_EQ(b[0]["unit"], "%");
 }
 
-TEST_F(Lwm2mTest, ObserveAndCancelObserveThroughTheApi) {
+TEST_P(Lwm2mTest, ObserveAndCancelObserveThroughTheApi) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   Lwm2mClient c(port_);
   c.observable["3303/0"] = TemperatureCbor(20.0);
@@ -479,8 +489,8 @@ TEST_F(Lwm2mTest, ObserveAndCancelObserveThroughTheApi) {
   json observe = QueueOperation(d, {{"kind", "observe"}, {"path", "/3303/0"}});
   done = WaitForOperation(d, observe["id"], c);
   ASSERT_FALSE(done.is_null()) << Operations(d);
-  EXPECT_EQ(done["state"], "done");
-  EXPECT_EQ(done["resultCode"], "2.05");
+  EXPECT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["resultCode"], "2.05") << done;
   EXPECT_EQ(c.observe_requests().size(), 2u);
   ASSERT_TRUE(c.Observed("3303/0"));
   ASSERT_EQ(WaitReadings(*this, d, "temperature", 3, c).size(), 3u);
@@ -492,7 +502,7 @@ TEST_F(Lwm2mTest, ObserveAndCancelObserveThroughTheApi) {
   EXPECT_FALSE(c.Notify("3303/0", TemperatureCbor(24.0), 1000));
 }
 
-TEST_F(Lwm2mTest, QueueModeDeviceIsObservedOnlyWhenAwake) {
+TEST_P(Lwm2mTest, QueueModeDeviceIsObservedOnlyWhenAwake) {
   DeviceHandle d = CreateHttpDevice("Esbjerg");
   Lwm2mClient c(port_);
   c.observable["3303/0"] = TemperatureCbor(12.5);
@@ -517,16 +527,15 @@ TEST_F(Lwm2mTest, QueueModeDeviceIsObservedOnlyWhenAwake) {
 
 class Lwm2mObserveOffTest : public Lwm2mTest {
  protected:
-  void SetUp() override {
-    server_env_ = {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
-                   "BYSANS_COAP_LWM2M_OBSERVE=false"};
-    StartServer();
-    port_ = PortOf("coap.url");
-    ASSERT_GT(port_, 0);
+  std::vector<std::string> Lwm2mEnv() const override {
+    return {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
+            "BYSANS_COAP_LWM2M_OBSERVE=false"};
   }
 };
 
-TEST_F(Lwm2mObserveOffTest, NothingIsObservedWhenSwitchedOff) {
+BYSANS_ON_BOTH_STORES(Lwm2mObserveOffTest);
+
+TEST_P(Lwm2mObserveOffTest, NothingIsObservedWhenSwitchedOff) {
   DeviceHandle d = CreateHttpDevice("Vejle");
   Lwm2mClient c(port_);
   c.observable["3303/0"] = TemperatureCbor(20.0);

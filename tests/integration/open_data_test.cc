@@ -6,11 +6,13 @@
 #include <chrono>
 #include <set>
 
+#include "backend_fixture.h"
 #include "core/time_format.h"
-#include "fixture.h"
 
 namespace bysans::testing {
 namespace {
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
 
 // Seconds: two hours ago on a whole minute (older readings would be flagged late).
 int64_t StartSeconds() {
@@ -23,10 +25,10 @@ int64_t StartSeconds() {
 // RFC 3339 of t0 + `s` seconds, as the API writes it.
 std::string At(int64_t t0, int64_t s) { return FormatRfc3339((t0 + s) * 1000); }
 
-class OpenDataTest : public ServerTest {
+class OpenDataTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    BackendServerTest::SetUp();
     t0_ = StartSeconds();
     a_ = CreateHttpDevice("Aarhus Kommune");
     // A device model whose range flags co2 above 5000 as out_of_range.
@@ -121,7 +123,9 @@ class OpenDataTest : public ServerTest {
   std::string dev2_key_;
 };
 
-TEST_F(OpenDataTest, CatalogueListsOnlyPublishedDatasetsWithoutLogin) {
+BYSANS_ON_BOTH_STORES(OpenDataTest);
+
+TEST_P(OpenDataTest, CatalogueListsOnlyPublishedDatasetsWithoutLogin) {
   HttpClient anon(server_->url());
   EXPECT_EQ(anon.Get(Public(a_.org_id)).status, 404);  // nothing published yet
 
@@ -181,7 +185,7 @@ TEST_F(OpenDataTest, CatalogueListsOnlyPublishedDatasetsWithoutLogin) {
   EXPECT_EQ(one.Json()["title"], "Indeklima i skoler");
 }
 
-TEST_F(OpenDataTest, LatestValuesShowTheDatasetsDevicesAndKeysWithUnitsAndQuality) {
+TEST_P(OpenDataTest, LatestValuesShowTheDatasetsDevicesAndKeysWithUnitsAndQuality) {
   int64_t id = PublishedDataset();
   HttpClient anon(server_->url());
   auto r = anon.Get(PublicDataset(a_.org_id, id) + "/latest");
@@ -200,7 +204,7 @@ TEST_F(OpenDataTest, LatestValuesShowTheDatasetsDevicesAndKeysWithUnitsAndQualit
   EXPECT_FALSE(r.headers["etag"].empty());
 }
 
-TEST_F(OpenDataTest, HistoryPagesAsJsonAndCsvWithUnitsAndQuality) {
+TEST_P(OpenDataTest, HistoryPagesAsJsonAndCsvWithUnitsAndQuality) {
   int64_t id = PublishedDataset();
   HttpClient anon(server_->url());
   const std::string range =
@@ -263,7 +267,7 @@ TEST_F(OpenDataTest, HistoryPagesAsJsonAndCsvWithUnitsAndQuality) {
   EXPECT_EQ(anon.Get(PublicDataset(a_.org_id, id) + "/history.json?from=5&to=4").status, 400);
 }
 
-TEST_F(OpenDataTest, UnpublishedDeletedUnknownAndOtherOrganisationsDatasetsAreOne404) {
+TEST_P(OpenDataTest, UnpublishedDeletedUnknownAndOtherOrganisationsDatasetsAreOne404) {
   int64_t id = PublishedDataset();
   DeviceHandle other = CreateHttpDevice("Odense Kommune");
   HttpClient anon(server_->url());
@@ -298,7 +302,7 @@ TEST_F(OpenDataTest, UnpublishedDeletedUnknownAndOtherOrganisationsDatasetsAreOn
   EXPECT_EQ(admin_->Get("/api/v1/open-data/datasets/" + std::to_string(id)).status, 404);
 }
 
-TEST_F(OpenDataTest, PersonalDataApplicationsCannotBePublished) {
+TEST_P(OpenDataTest, PersonalDataApplicationsCannotBePublished) {
   auto flag = admin_->Request("PATCH", AppPath(), json{{"personalData", true}}.dump(),
                               {"Content-Type: application/json"});
   ASSERT_EQ(flag.status, 200) << flag.body;
@@ -340,7 +344,7 @@ TEST_F(OpenDataTest, PersonalDataApplicationsCannotBePublished) {
             200);
 }
 
-TEST_F(OpenDataTest, DefinitionsAreValidated) {
+TEST_P(OpenDataTest, DefinitionsAreValidated) {
   json bad = Metadata();
   bad["deviceIds"] = {a_.device_id};
   bad["themes"] = {"Miljø"};
@@ -363,12 +367,14 @@ TEST_F(OpenDataTest, DefinitionsAreValidated) {
 class OpenDataPublicUrlTest : public OpenDataTest {
  protected:
   void SetUp() override {
-    server_env_ = {"BYSANS_HTTP_PUBLIC_URL=https://data.kommune.dk/"};
+    server_env_.push_back("BYSANS_HTTP_PUBLIC_URL=https://data.kommune.dk/");
     OpenDataTest::SetUp();
   }
 };
 
-TEST_F(OpenDataPublicUrlTest, LinksUseThePublicUrl) {
+BYSANS_ON_BOTH_STORES(OpenDataPublicUrlTest);
+
+TEST_P(OpenDataPublicUrlTest, LinksUseThePublicUrl) {
   int64_t id = PublishedDataset();
   HttpClient anon(server_->url());
   auto r = anon.Get(Public(a_.org_id), {"Host: evil.example"});

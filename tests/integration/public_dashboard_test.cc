@@ -6,15 +6,17 @@
 // dataset is unpublished the data leaves the device out; an unpublished dashboard is 404.
 #include <chrono>
 
-#include "fixture.h"
+#include "backend_fixture.h"
 
 namespace bysans::testing {
 namespace {
 
-class PublicDashboardTest : public ServerTest {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+
+class PublicDashboardTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    BackendServerTest::SetUp();
     a_ = CreateHttpDevice("Aarhus Kommune");
     auto dev2 = admin_->PostJson(AppPath() + "/devices", {{"name", "Lokale 2"}});
     ASSERT_EQ(dev2.status, 201) << dev2.body;
@@ -85,7 +87,9 @@ class PublicDashboardTest : public ServerTest {
   int64_t dataset_ = 0;
 };
 
-TEST_F(PublicDashboardTest, PublishingIsRefusedForWhatNoPublishedDatasetCovers) {
+BYSANS_ON_BOTH_STORES(PublicDashboardTest);
+
+TEST_P(PublicDashboardTest, PublishingIsRefusedForWhatNoPublishedDatasetCovers) {
   const int64_t id = CreateDashboard(Covered());
   Dataset({dev2_}, false);  // dev2's co2 is in a dataset, but that one is not published
   const json app_map = {{"type", "map"}, {"applicationId", a_.app_id}};
@@ -120,7 +124,7 @@ TEST_F(PublicDashboardTest, PublishingIsRefusedForWhatNoPublishedDatasetCovers) 
   EXPECT_NE(audit.body.find("\"publish\""), std::string::npos) << audit.body;
 }
 
-TEST_F(PublicDashboardTest, AnyoneReadsAPublicDashboardUntilItsDataOrItIsUnpublished) {
+TEST_P(PublicDashboardTest, AnyoneReadsAPublicDashboardUntilItsDataOrItIsUnpublished) {
   json layout = Covered();
   layout["widgets"].push_back(
       {{"type", "gauge"}, {"deviceId", a_.device_id}, {"key", "co2"}, {"min", 0}, {"max", 2000}});

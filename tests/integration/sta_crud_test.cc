@@ -3,12 +3,11 @@
 // first reading; one test per requirement, named after it. Roles and tenancy:
 // tests/security/sta_crud_test.cc.
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
 #include "integration/sta_fixture.h"
+#include "integration/store_contents.h"
 
 namespace bysans::testing {
 namespace {
@@ -16,10 +15,10 @@ namespace {
 constexpr const char* kMeasurement =
     "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement";
 
-class StaCrudTest : public ServerTest {
+class StaCrudTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    BackendServerTest::SetUp();
     dev_ = CreateHttpDevice("Kommune");
     thing_ = "Things(" + std::to_string(dev_.device_id) + ")";
   }
@@ -58,10 +57,12 @@ class StaCrudTest : public ServerTest {
   std::string thing_;
 };
 
+BYSANS_ON_BOTH_STORES(StaCrudTest);
+
 // req/create-update-delete/create-entity (Datastreams): POST Datastreams with its Thing linked
 // answers 201 with a Location that serves it; it exists before its first reading, and that
 // reading (from the device itself) goes into it.
-TEST_F(StaCrudTest, CreateEntity) {
+TEST_P(StaCrudTest, CreateEntity) {
   auto r = Post("Datastreams", Datastream("air.no2", {{"Thing", {{"@iot.id", dev_.device_id}}}}));
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string location = r.headers["location"];
@@ -99,7 +100,7 @@ TEST_F(StaCrudTest, CreateEntity) {
 // req/create-update-delete/link-to-existing-entities: the Thing by the path or by @iot.id,
 // the ObservedProperty by @iot.id (the key), the Sensor by @iot.id (the device's model or the
 // unknown Sensor 0); links that cannot hold are a 400 naming them, nothing created.
-TEST_F(StaCrudTest, LinkToExistingEntities) {
+TEST_P(StaCrudTest, LinkToExistingEntities) {
   auto r = Post(thing_ + "/Datastreams",
                 {{"name", "door"},
                  {"unitOfMeasurement", {{"name", ""}, {"symbol", ""}, {"definition", ""}}},
@@ -145,7 +146,7 @@ TEST_F(StaCrudTest, LinkToExistingEntities) {
 
 // req/create-update-delete/deep-insert: POST Things with its Location and Datastreams (each
 // with its ObservedProperty) creates all of them, linked.
-TEST_F(StaCrudTest, DeepInsert) {
+TEST_P(StaCrudTest, DeepInsert) {
   json body = {{"name", "Luftkvalitet 1"},
                {"description", "Air quality station"},
                {"properties", {{"application", {{"id", dev_.app_id}}}}},
@@ -172,7 +173,7 @@ TEST_F(StaCrudTest, DeepInsert) {
 
 // req/create-update-delete/deep-insert-status-codes: a deep insert that cannot be done whole
 // is refused (400 naming the nested member) and creates nothing, not even the Thing.
-TEST_F(StaCrudTest, DeepInsertStatusCodes) {
+TEST_P(StaCrudTest, DeepInsertStatusCodes) {
   auto things = [&] {
     auto [st, list] = StaGet(*admin_, "Things");
     return list["value"].size();
@@ -204,7 +205,7 @@ TEST_F(StaCrudTest, DeepInsertStatusCodes) {
 
 // req/create-update-delete/update-entity (Datastreams): PATCH changes what bysans keeps, the
 // unit; any other member is a 400 naming it and changes nothing.
-TEST_F(StaCrudTest, UpdateEntity) {
+TEST_P(StaCrudTest, UpdateEntity) {
   auto r = Post(thing_ + "/Datastreams", Datastream("water.level"));
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string ds = "Datastreams(" + std::to_string(r.Json()["@iot.id"].get<int64_t>()) + ")";
@@ -226,7 +227,7 @@ TEST_F(StaCrudTest, UpdateEntity) {
 }
 
 // $batch creates a Thing, then a Datastream of it through "$<id>".
-TEST_F(StaCrudTest, BatchCreatesThingThenDatastream) {
+TEST_P(StaCrudTest, BatchCreatesThingThenDatastream) {
   json batch = {
       {"requests",
        {{{"id", "t"},
@@ -249,7 +250,7 @@ TEST_F(StaCrudTest, BatchCreatesThingThenDatastream) {
 // req/create-update-delete/delete-entity: DELETE Observations(id) and DELETE Datastreams(id)
 // answer 204 and the entity (a Datastream with its Observations: the standard's cascade) is 404
 // from then on; the rest of the Thing stays.
-TEST_F(StaCrudTest, DeleteEntity) {
+TEST_P(StaCrudTest, DeleteEntity) {
   ASSERT_EQ(
       Ingest(dev_.ingest_key, json{{"ts", kStaT0}, {"temperature", 20.5}, {"humidity", 40}}.dump())
           .status,
@@ -292,9 +293,10 @@ TEST_F(StaCrudTest, DeleteEntity) {
 
 // req/create-update-delete/delete-entity for Things, with the cascade in the store: a string
 // reading with a distinctive marker, deleted with its Thing, is gone from the API and from the
-// database file and its WAL (the readings by DeleteSeries, the raw message that carried it by
-// the store's eraser of a deleted device's messages).
-TEST_F(StaCrudTest, DeleteThingErasesItsReadings) {
+// store (SQLite: the database file and its WAL; PostgreSQL: every row of every table): the readings
+// by DeleteSeries, the raw message that carried it by the store's eraser of a deleted device's
+// messages.
+TEST_P(StaCrudTest, DeleteThingErasesItsReadings) {
   auto r = Post(thing_ + "/Datastreams",
                 Datastream("note", {{"observationType",
                                      "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
@@ -305,14 +307,7 @@ TEST_F(StaCrudTest, DeleteThingErasesItsReadings) {
   auto o = Post("Datastreams(" + std::to_string(ds) + ")/Observations",
                 {{"phenomenonTime", "2026-01-01T00:00:00Z"}, {"result", marker}});
   ASSERT_EQ(o.status, 201) << o.body;
-  auto in_files = [&] {
-    for (const std::string suffix : {"", "-wal"}) {
-      std::ifstream f(server_->data_dir() + "/bysans.db" + suffix, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-      if (bytes.find(marker) != std::string::npos) return true;
-    }
-    return false;
-  };
+  auto in_files = [&] { return StoreHolds(server_->data_dir(), server_env_, marker); };
   ASSERT_TRUE(in_files());  // the search finds it while it is kept
   ASSERT_EQ(admin_->Request("DELETE", "/sta/v1.1/" + thing_).status, 204);
   EXPECT_EQ(StaGet(*admin_, "Datastreams(" + std::to_string(ds) + ")").first, 404);
@@ -324,14 +319,14 @@ TEST_F(StaCrudTest, DeleteThingErasesItsReadings) {
     gone = !in_files();
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_TRUE(gone) << "the marker is still in the database file or WAL";
+  EXPECT_TRUE(gone) << "the marker is still in the store";
 }
 
 // Locations (create-entity, link-to-existing-entities, update-entity, delete-entity): a Location
 // is an entry of its Thing's location history, a GeoJSON Point; setting the Thing's location
 // (POST, or PATCH of its current Location) makes a new Location, the earlier ones stay as its
 // history; other geometries are a clear 400.
-TEST_F(StaCrudTest, Locations) {
+TEST_P(StaCrudTest, Locations) {
   EXPECT_TRUE(StaGet(*admin_, thing_ + "/Locations").second["value"].empty());  // none yet
   auto id_of = [&](const HttpResult& r) {
     const std::string prefix = server_->url() + "/sta/v1.1/Locations(";
@@ -405,7 +400,7 @@ TEST_F(StaCrudTest, Locations) {
 
 // Entities bysans has nothing to hold when they stand alone: a clear 501 naming what can be
 // done instead.
-TEST_F(StaCrudTest, EntitiesWithoutAPlaceInBysansAre501) {
+TEST_P(StaCrudTest, EntitiesWithoutAPlaceInBysansAre501) {
   for (const char* set :
        {"Sensors", "ObservedProperties", "FeaturesOfInterest", "HistoricalLocations"}) {
     auto r = Post(set, {{"name", "x"}});

@@ -5,16 +5,16 @@
 // tests/security/sta_history_test.cc.
 #include <set>
 
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
 #include "integration/sta_fixture.h"
 
 namespace bysans::testing {
 namespace {
 
-class StaHistoryTest : public ServerTest {
+class StaHistoryTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    BackendServerTest::SetUp();
     base_ = CreateHttpDevice("Kommune");
     // Created with a location (REST), moved by the REST API, by PATCH of the Thing, by POST of a
     // Location: four entries.
@@ -60,9 +60,11 @@ class StaHistoryTest : public ServerTest {
 const std::vector<std::pair<double, double>> kPlaces = {
     {12.0, 55.0}, {10.0, 56.0}, {9.0, 57.0}, {8.0, 55.5}};  // (lon, lat)
 
+BYSANS_ON_BOTH_STORES(StaHistoryTest);
+
 // Every change, through each API, is one HistoricalLocation in commit order with the Location
 // the Thing was at; the newest is the Thing's current Location.
-TEST_F(StaHistoryTest, EveryLocationChangeIsAHistoricalLocation) {
+TEST_P(StaHistoryTest, EveryLocationChangeIsAHistoricalLocation) {
   json h = History();
   ASSERT_EQ(h.size(), kPlaces.size()) << h.dump();
   std::string previous;
@@ -94,7 +96,7 @@ TEST_F(StaHistoryTest, EveryLocationChangeIsAHistoricalLocation) {
 
 // req/datamodel: HistoricalLocation -> Thing, Locations; Location -> Things, HistoricalLocations;
 // Thing -> HistoricalLocations, Locations; as paths, $expand and $ref.
-TEST_F(StaHistoryTest, NavigationBothWays) {
+TEST_P(StaHistoryTest, NavigationBothWays) {
   json h = History();
   ASSERT_EQ(h.size(), kPlaces.size());
   for (const json& entry : h) {
@@ -126,7 +128,7 @@ TEST_F(StaHistoryTest, NavigationBothWays) {
 }
 
 // req/query-options: $filter and $orderby on time.
-TEST_F(StaHistoryTest, FilterAndOrderOnTime) {
+TEST_P(StaHistoryTest, FilterAndOrderOnTime) {
   json h = History();
   ASSERT_EQ(h.size(), kPlaces.size());
   const std::string second = h[1]["time"].get<std::string>();
@@ -149,7 +151,7 @@ TEST_F(StaHistoryTest, FilterAndOrderOnTime) {
 }
 
 // Deleting the Thing removes its history.
-TEST_F(StaHistoryTest, DeletingTheThingRemovesItsHistory) {
+TEST_P(StaHistoryTest, DeletingTheThingRemovesItsHistory) {
   json h = History();
   ASSERT_EQ(h.size(), kPlaces.size());
   ASSERT_EQ(admin_->Request("DELETE", "/api/v1/devices/" + std::to_string(id_)).status, 204);

@@ -3,7 +3,7 @@
 // A.6 CreateObservations with dataArray). Roles and tenancy: tests/security/sta_write_test.cc.
 #include <chrono>
 
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
 #include "integration/sta_fixture.h"
 
 namespace bysans::testing {
@@ -33,10 +33,10 @@ json Row(std::initializer_list<json> values) {
 }
 json Rows(std::initializer_list<json> rows) { return Row(rows); }
 
-class StaWriteTest : public ServerTest {
+class StaWriteTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    ServerTest::SetUp();
+    BackendServerTest::SetUp();
     dev_ = CreateHttpDevice("Kommune");
     ASSERT_EQ(
         Ingest(dev_.ingest_key,
@@ -71,9 +71,11 @@ class StaWriteTest : public ServerTest {
   int64_t temp_ = 0, door_ = 0, status_ = 0;
 };
 
+BYSANS_ON_BOTH_STORES(StaWriteTest);
+
 // A.3 req/create-update-delete/create-entity (Observations): POST to a Datastream's
 // Observations answers 201 with Location; the Observation is then served with bysans' quality.
-TEST_F(StaWriteTest, CreateObservationInDatastream) {
+TEST_P(StaWriteTest, CreateObservationInDatastream) {
   const int64_t t = NowMs() / 1000 * 1000;
   auto r = Post(Ds(temp_) + "/Observations", {{"phenomenonTime", Rfc3339(t)}, {"result", 21.25}});
   ASSERT_EQ(r.status, 201) << r.body;
@@ -96,7 +98,7 @@ TEST_F(StaWriteTest, CreateObservationInDatastream) {
 
 // A.3 req/create-update-delete/link-to-existing-entities: POST Observations links its Datastream
 // by @iot.id; without one (or with an unknown one) nothing is stored.
-TEST_F(StaWriteTest, CreateObservationLinkedToDatastream) {
+TEST_P(StaWriteTest, CreateObservationLinkedToDatastream) {
   const int64_t t = NowMs() / 1000 * 1000;
   auto r = Post("Observations", {{"Datastream", {{"@iot.id", door_}}},
                                  {"phenomenonTime", Rfc3339(t)},
@@ -117,7 +119,7 @@ TEST_F(StaWriteTest, CreateObservationLinkedToDatastream) {
 
 // A.3 create-entity: phenomenonTime defaults to the time of the request; results must have the
 // Datastream's value type; what bysans cannot keep is refused, naming it.
-TEST_F(StaWriteTest, CreateObservationDefaultsAndValidation) {
+TEST_P(StaWriteTest, CreateObservationDefaultsAndValidation) {
   const int64_t before = NowMs();
   auto r = Post(Ds(status_) + "/Observations", {{"result", "closed"}});
   ASSERT_EQ(r.status, 201) << r.body;
@@ -162,7 +164,7 @@ TEST_F(StaWriteTest, CreateObservationDefaultsAndValidation) {
 // Creating Observations is ingest: the same pipeline as HTTP ingest. Quality flags are
 // assigned (an old time is "late"), the device's decoder does not rewrite them, and the raw
 // message is kept as SenML.
-TEST_F(StaWriteTest, ObservationsGoThroughTheIngestPipeline) {
+TEST_P(StaWriteTest, ObservationsGoThroughTheIngestPipeline) {
   auto dec = admin_->PostJson(
       "/api/v1/organizations/" + std::to_string(dev_.org_id) + "/decoders",
       {{"name", "dec"}, {"code", "function decode(p) { return {temperature: -99}; }"}});
@@ -184,7 +186,7 @@ TEST_F(StaWriteTest, ObservationsGoThroughTheIngestPipeline) {
 // A.6 req/create-observations-via-dataarray (CreateObservations): rows of several Datastreams
 // in one request; the 201 answer lists each row's selfLink in body order, "error" for a row that
 // cannot be an Observation (the others are created).
-TEST_F(StaWriteTest, CreateObservationsDataArray) {
+TEST_P(StaWriteTest, CreateObservationsDataArray) {
   const int64_t t = NowMs() / 1000 * 1000 - 60'000;
   json body = json::array(
       {Element(temp_,
@@ -216,7 +218,7 @@ TEST_F(StaWriteTest, CreateObservationsDataArray) {
 
 // A.6 CreateObservations: malformed bodies are a 400 naming the element and field; a request
 // where no row is an Observation is a 400 naming the row; nothing is stored.
-TEST_F(StaWriteTest, CreateObservationsMalformed) {
+TEST_P(StaWriteTest, CreateObservationsMalformed) {
   auto expect400 = [&](const json& body, const std::string& needle) {
     auto r = Post("CreateObservations", body);
     EXPECT_EQ(r.status, 400) << body.dump() << " -> " << r.body;
@@ -247,7 +249,7 @@ TEST_F(StaWriteTest, CreateObservationsMalformed) {
 
 // A.6 CreateObservations at scale: 10,000 Observations in one request (a body larger than the
 // server's general 256 KiB limit, which CreateObservations raises to 8 MiB), all stored.
-TEST_F(StaWriteTest, CreateObservationsTenThousand) {
+TEST_P(StaWriteTest, CreateObservationsTenThousand) {
   json rows = json::array();
   for (int i = 0; i < 10'000; ++i)
     rows.push_back(Row({Rfc3339(kStaT0 + 1000LL * (i + 1)), i * 0.5}));
@@ -271,7 +273,7 @@ TEST_F(StaWriteTest, CreateObservationsTenThousand) {
 
 // A.3 create-entity for Things, with deep insert of its Location: an HTTP device in the
 // application named by properties.application.id; answered 201 with Location and the Thing.
-TEST_F(StaWriteTest, CreateThingWithLocation) {
+TEST_P(StaWriteTest, CreateThingWithLocation) {
   json thing = {{"name", "Målestation"},
                 {"description", "A station"},
                 {"properties",
@@ -323,7 +325,7 @@ TEST_F(StaWriteTest, CreateThingWithLocation) {
 }
 
 // A.3 update-entity (PATCH) for Things: name, properties, Locations; other members refused.
-TEST_F(StaWriteTest, PatchThing) {
+TEST_P(StaWriteTest, PatchThing) {
   const std::string thing = "/sta/v1.1/Things(" + std::to_string(dev_.device_id) + ")";
   auto patch = [&](const json& body) {
     return admin_->Request("PATCH", thing, body.dump(), {"Content-Type: application/json"});
@@ -359,7 +361,7 @@ TEST_F(StaWriteTest, PatchThing) {
 // A.3 delete-entity for Things: the device goes, and with it (as the standard cascades) its
 // Datastreams, their Observations, its Location and HistoricalLocation: all 404 afterwards.
 // (Single Datastreams and Observations: tests/integration/sta_crud_test.cc.)
-TEST_F(StaWriteTest, DeleteThingCascades) {
+TEST_P(StaWriteTest, DeleteThingCascades) {
   const std::string id = std::to_string(dev_.device_id);
   ASSERT_EQ(Post("Things(" + id + ")/Locations",
                  {{"location", {{"type", "Point"}, {"coordinates", {10.2, 56.1}}}}})
@@ -383,7 +385,7 @@ TEST_F(StaWriteTest, DeleteThingCascades) {
 // A.4 req/batch-request/batch-request (JSON batch format): requests run in order as the
 // caller; "$<id>" names an entity created earlier; each answer has its own status; a request
 // whose dependency failed is 424; a malformed batch is a 400.
-TEST_F(StaWriteTest, BatchRequests) {
+TEST_P(StaWriteTest, BatchRequests) {
   const int64_t t = NowMs() / 1000 * 1000;
   json batch = {
       {"requests",

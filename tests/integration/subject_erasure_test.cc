@@ -1,20 +1,21 @@
 // "Erase a data subject" against the real server (issue 18, api/subject_erasure_routes.cc): the
 // devices of a citizen (metadata citizenId=p-4711) lose their readings, raw messages and
-// data-target share-log copies — searched for in the database file and its WAL — while another
-// device's data stays and is answered by the API; a dry run removes nothing; the report counts
-// right; a job interrupted by a restart resumes.
+// data-target share-log copies — searched for in the store, on SQLite and PostgreSQL — while
+// another device's data stays and is answered by the API; a dry run removes nothing; the report
+// counts right; a job interrupted by a restart resumes.
 #include <sqlite3.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
+#include <string>
 
-#include "integration/db_files.h"
-#include "integration/fixture.h"
+#include "integration/backend_fixture.h"
+#include "integration/store_contents.h"
 #include "integration/target_receiver.h"
 
 namespace bysans::testing {
 namespace {
+
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
 
 constexpr const char* kMarker = "cpr-0101901234-SUBJECT-7f3a9c";
 constexpr const char* kKeep = "keep-2202851234-OTHER-1b2c3d";
@@ -22,11 +23,11 @@ constexpr const char* kKeep = "keep-2202851234-OTHER-1b2c3d";
 constexpr const char* kKin = "Kin-Marker-Datter-9e8d7c";
 constexpr const char* kStaff = "Staff-Marker-Hjemmepleje-4a5b6c";
 
-class SubjectErasureTest : public ServerTest {
+class SubjectErasureTest : public BackendServerTest {
  protected:
   void SetUp() override {
-    server_env_ = {"BYSANS_OUTBOUND_ALLOW=127.0.0.0/8"};
-    ServerTest::SetUp();
+    server_env_.push_back("BYSANS_OUTBOUND_ALLOW=127.0.0.0/8");
+    BackendServerTest::SetUp();
     if (HasFatalFailure()) return;
     other_ = CreateHttpDevice("Subject Kommune");
     auto dev = admin_->PostJson(
@@ -55,9 +56,8 @@ class SubjectErasureTest : public ServerTest {
     PutContacts(CitizenPath() + "/contacts", kKin, "+45 20 00 00 17");
     PutContacts("/api/v1/applications/" + std::to_string(other_.app_id) + "/contacts", kStaff,
                 "+45 20 00 00 99");
-    ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker))
-        << "the test must see the marker first";
-    ASSERT_TRUE(InDatabaseFiles(server_->data_dir(), kKin));
+    ASSERT_TRUE(InStore(kMarker)) << "the test must see the marker first";
+    ASSERT_TRUE(InStore(kKin));
     other_readings_ = Count(OtherPath() + "/readings?limit=100");
     ASSERT_GE(other_readings_, 2u);
   }
@@ -102,10 +102,35 @@ class SubjectErasureTest : public ServerTest {
     return items.is_array() ? items.size() : 0;
   }
 
+  bool InStore(const std::string& marker) const {
+    return StoreHolds(server_->data_dir(), server_env_, marker);
+  }
+
+  // A subject erasure job row written behind the server's back (it is stopped); its id.
+  int64_t InsertJob(const std::string& data_dir, const std::string& values) {
+    const std::string sql =
+        "INSERT INTO subject_erasures(org_id, state, request, report, error, requested_by, "
+        "created_ms, updated_ms) VALUES(" +
+        values + ")";
+    if (postgres()) {
+      auto id =
+          SharedPostgres::Get()->Query(PostgresDatabaseOf(server_env_), sql + " RETURNING id");
+      EXPECT_TRUE(id.ok()) << id.status().message();
+      return id.ok() ? std::stoll(*id) : 0;
+    }
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((data_dir + "/bysans.db").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    const int64_t id = sqlite3_last_insert_rowid(db);
+    sqlite3_close(db);
+    return id;
+  }
+
   void ExpectOtherIntact() {
     EXPECT_EQ(Count(OtherPath() + "/messages?limit=100"), 5u);
     EXPECT_EQ(Count(OtherPath() + "/readings?limit=100"), other_readings_);
-    EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kKeep));
+    EXPECT_TRUE(InStore(kKeep));
   }
 
   TargetReceiver rx_{TargetReceiver::Mode::kOk};
@@ -114,7 +139,9 @@ class SubjectErasureTest : public ServerTest {
   size_t other_readings_ = 0;
 };
 
-TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheFile) {
+BYSANS_ON_BOTH_STORES(SubjectErasureTest);
+
+TEST_P(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheFile) {
   const json selector = {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}}};
   json dry_body = selector;
   dry_body["dryRun"] = true;
@@ -134,7 +161,7 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   EXPECT_EQ(plan["totals"]["contacts"], 1) << plan;
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 5u) << "a dry run removes nothing";
   EXPECT_EQ(ContactNames(dev), std::vector<std::string>{kKin});
-  EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker));
+  EXPECT_TRUE(InStore(kMarker));
 
   auto start = admin_->PostJson(Base(), selector);
   ASSERT_EQ(start.status, 202) << start.body;
@@ -148,17 +175,16 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   EXPECT_FALSE(report.value("requestedBy", "").empty()) << report;
   EXPECT_FALSE(report.value("finishedAt", "").empty()) << report;
 
-  EXPECT_FALSE(InDatabaseFiles(server_->data_dir(), kMarker))
-      << "the subject's data is still in bysans.db or its WAL";
+  EXPECT_FALSE(InStore(kMarker)) << "the subject's data is still in bysans.db or its WAL";
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 0u);
   EXPECT_EQ(Count(dev + "/readings?limit=100"), 0u);
   EXPECT_EQ(admin_->Get(dev).status, 200) << "the device itself stays";
   // Its next of kin went with it, from the API and the files; the application's staff stayed.
   EXPECT_TRUE(ContactNames(dev).empty());
-  EXPECT_FALSE(InDatabaseFiles(server_->data_dir(), kKin));
+  EXPECT_FALSE(InStore(kKin));
   EXPECT_EQ(ContactNames("/api/v1/applications/" + std::to_string(other_.app_id)),
             std::vector<std::string>{kStaff});
-  EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kStaff));
+  EXPECT_TRUE(InStore(kStaff));
   ExpectOtherIntact();
   // The job is listed; start and finish are in the audit log.
   json list = Items(Base());
@@ -181,32 +207,25 @@ TEST_F(SubjectErasureTest, DryRunCountsAndRemovesNothingThenTheJobErasesFromTheF
   }
 }
 
-TEST_F(SubjectErasureTest, AJobInterruptedByARestartResumes) {
+TEST_P(SubjectErasureTest, AJobInterruptedByARestartResumes) {
   // A job the previous process had started (state running, devices not chosen yet) when it died.
   std::unique_ptr<ServerProcess> old = std::move(server_);
   old->Kill9();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((old->data_dir() + "/bysans.db").c_str(), &db), SQLITE_OK);
-  const std::string sql =
-      "INSERT INTO subject_erasures(org_id, state, request, report, error, requested_by, "
-      "created_ms, updated_ms) VALUES(" +
-      std::to_string(other_.org_id) +
-      ", 'running', '{\"metadata\":{\"key\":\"citizenId\",\"value\":\"p-4711\"}}', '', '', "
-      "'admin', 1, 1)";
-  char* err = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
-  const int64_t job = sqlite3_last_insert_rowid(db);
-  sqlite3_close(db);
+  const int64_t job =
+      InsertJob(old->data_dir(), std::to_string(other_.org_id) +
+                                     ", 'running', '{\"metadata\":{\"key\":\"citizenId\",\"value\":"
+                                     "\"p-4711\"}}', '', '', 'admin', 1, 1");
+  ASSERT_GT(job, 0);
   StartServer(old->data_dir());
   if (HasFatalFailure()) return;
   const json done = WaitDone(job);
   ASSERT_EQ(done["state"], "done") << done;
   EXPECT_EQ(done["report"]["totals"]["rawMessages"], 5) << done;
-  EXPECT_FALSE(InDatabaseFiles(server_->data_dir(), kMarker));
+  EXPECT_FALSE(InStore(kMarker));
   ExpectOtherIntact();
 }
 
-TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
+TEST_P(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
   // Two readings of the subject timed two hours and one hour ago (SenML); the range holds the
   // first only, and none of the messages (received now).
   const int64_t t0 = (std::chrono::duration_cast<std::chrono::seconds>(
@@ -234,13 +253,13 @@ TEST_F(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
   ASSERT_EQ(left.size(), 1u) << left;
   EXPECT_EQ(left[0]["value"], 61) << left;
   EXPECT_EQ(Count(dev + "/messages?limit=100"), 6u);
-  EXPECT_TRUE(InDatabaseFiles(server_->data_dir(), kMarker));
+  EXPECT_TRUE(InStore(kMarker));
   // A period only: the subject's contacts stay.
   EXPECT_EQ(done["report"]["totals"]["contacts"], 0) << done;
   EXPECT_EQ(ContactNames(dev), std::vector<std::string>{kKin});
 }
 
-TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
+TEST_P(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
   auto job = admin_->PostJson(
       Base(), {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}}, {"deleteDevices", true}});
   ASSERT_EQ(job.status, 202) << job.body;
@@ -248,7 +267,7 @@ TEST_F(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {
   ASSERT_EQ(done["state"], "done") << done;
   EXPECT_EQ(done["report"]["devices"][0]["deviceDeleted"], true) << done;
   EXPECT_EQ(admin_->Get("/api/v1/devices/" + std::to_string(citizen_.device_id)).status, 404);
-  EXPECT_TRUE(WaitFor([&] { return !InDatabaseFiles(server_->data_dir(), kMarker); }, 20));
+  EXPECT_TRUE(WaitFor([&] { return !InStore(kMarker); }, 20));
   ExpectOtherIntact();
 }
 

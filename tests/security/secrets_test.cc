@@ -1,15 +1,13 @@
 // Issue 14, findings 5, 11 (rules) and 12: rule action secrets are write-only, sealed at rest,
 // kept out of the audit log and never follow a URL to another server; SMTP fields with line
 // breaks are refused.
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "integration/rules_receiver.h"
+#include "integration/store_contents.h"
 #include "security/security_fixture.h"
-#include "unit/store_postgres/shared_postgres.h"
 
 namespace bysans::testing {
 namespace {
@@ -42,31 +40,15 @@ class SecretsTest : public SecurityTest {
   std::string RulePath(int64_t id) const { return "/api/v1/rules/" + std::to_string(id); }
 
   // Every byte of the database and its WAL; on the PostgreSQL leg every row of every table of the
-  // server's database as text (bytea as base64, so a sealed secret does not read as clear).
-  std::string DatabaseBytes() const {
-    if (FreshStoreUrl()) return PostgresRows();
-    std::string all;
-    for (const char* f : {"bysans.db", "bysans.db-wal"}) {
-      std::ifstream in(std::filesystem::path(server_->data_dir()) / f, std::ios::binary);
-      all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    return all;
-  }
-  std::string PostgresRows() const {
-    std::string db;
-    for (const std::string& e : server_env_)
-      if (e.rfind("BYSANS_STORE_URL=", 0) == 0) db = e.substr(e.rfind('/') + 1);
-    auto rows = SharedPostgres::Get()->Query(
-        db,
-        "SELECT string_agg(query_to_xml(format('SELECT * FROM %I', table_name), false, false, "
-        "'')::text, E'\\n') FROM information_schema.tables WHERE table_schema = 'public' AND "
-        "table_type = 'BASE TABLE'");
-    EXPECT_TRUE(rows.ok()) << rows.status().message();
-    return rows.ok() ? *rows : "";
-  }
+  // server's database as text (integration/store_contents.h).
+  std::string DatabaseBytes() const { return StoredText(server_->data_dir(), server_env_); }
+  // As text, or as the hex of a PostgreSQL bytea.
   static bool HasSecret(const std::string& text) {
-    return text.find("Smtp-Secret-47") != std::string::npos ||
-           text.find("Hook-Secret-0815") != std::string::npos;
+    for (std::string_view secret : {"Smtp-Secret-47", "Hook-Secret-0815"}) {
+      if (text.find(secret) != std::string::npos || text.find(HexOf(secret)) != std::string::npos)
+        return true;
+    }
+    return false;
   }
 };
 

@@ -58,6 +58,20 @@ TEST(Lwm2mOperation, RequestOfEachKind) {
   EXPECT_EQ(exec.content_format, -1);
 }
 
+// A binary answer (CBOR, TLV) is kept as hex: the result is JSON text in the API and a text column
+// on PostgreSQL, both of which refuse bytes that are not UTF-8.
+TEST(Lwm2mOperation, ABinaryAnswerIsKeptAsHexText) {
+  EXPECT_EQ(ResultText("21.5"), "21.5");
+  EXPECT_EQ(ResultText("Grøn"), "Grøn");
+  EXPECT_EQ(ResultText(std::string("\xbf\x00\x19", 3)), "hex:bf0019");
+  EXPECT_EQ(ResultText(std::string("a\0b", 3)), "hex:610062") << "NUL is not text";
+  EXPECT_EQ(ResultText(std::string(2000, 'x')).size(), 1024u);
+  Lwm2mOperation op;
+  ASSERT_TRUE(MarkSent(op, 1).ok());
+  ASSERT_TRUE(MarkAnswered(op, {205, 60, std::string("\xa1\x01\xfb", 3), ""}, 2).ok());
+  EXPECT_EQ(op.result_payload, "hex:a101fb");
+}
+
 TEST(Lwm2mOperation, StateMachine) {
   Lwm2mOperation op;
   EXPECT_FALSE(MarkAnswered(op, {204, -1, "", ""}, 1).ok()) << "not sent yet";
