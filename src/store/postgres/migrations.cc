@@ -63,17 +63,13 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       MetaSchema(),   // 3
       RulesSchema(),  // 4
       MqttSchema(),   // 5
-      DashboardsSchema(),
-      ContactsSchema(),
-      OpenDataSchema(),
-      CoapCredentialsSchema(),
+      DashboardsSchema(), ContactsSchema(), OpenDataSchema(), CoapCredentialsSchema(),
       Lwm2mSchema(),
       TargetsSchema(),  // 11
-      DeviceErasuresSchema(),
-      SubjectErasuresSchema(),
+      DeviceErasuresSchema(), SubjectErasuresSchema(),
       LeasesSchema(),  // 14
-      RuleFeedSchema(),
-      JobNodeSchema(),
+      RuleFeedSchema(), JobNodeSchema(),
+      RuleWaitsSchema(),  // 17
   };
   return kList;
 }
