@@ -63,13 +63,18 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       MetaSchema(),   // 3
       RulesSchema(),  // 4
       MqttSchema(),   // 5
-      DashboardsSchema(), ContactsSchema(), OpenDataSchema(), CoapCredentialsSchema(),
+      DashboardsSchema(),
+      ContactsSchema(),
+      OpenDataSchema(),
+      CoapCredentialsSchema(),
       Lwm2mSchema(),
       TargetsSchema(),  // 11
-      DeviceErasuresSchema(), SubjectErasuresSchema(),
+      DeviceErasuresSchema(),
+      SubjectErasuresSchema(),
       LeasesSchema(),  // 14
-      RuleFeedSchema(), JobNodeSchema(),
-      RuleWaitsSchema(),  // 17
+      RuleFeedSchema(),
+      JobNodeSchema(),
+      RuleWaitsSchema(),
   };
   return kList;
 }

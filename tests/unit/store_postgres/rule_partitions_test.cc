@@ -118,8 +118,9 @@ class RulePartitionsTest : public ::testing::Test {
     ASSERT_TRUE(n->rules->Start().ok());
   }
 
-  // Commits a co2 reading of `d` through `via`'s store with its feed entry, as the pipeline.
-  void Send(Node& via, const Device& d, double co2, const std::string& key = "co2") {
+  // Commits a reading of `d` (co2 unless `key` says otherwise) through `via`'s store with its
+  // feed entry, as the pipeline.
+  void Send(Node& via, const Device& d, double value, const std::string& key = "co2") {
     IngestBatch b;
     RawMessage m;
     m.device_id = d.id;
@@ -127,7 +128,7 @@ class RulePartitionsTest : public ::testing::Test {
     m.content_type = "application/json";
     m.payload = "{}";
     b.messages.push_back(m);
-    b.readings.push_back({d.id, key, clock_.NowMs() + (++ts_), co2, "", Quality::kOk});
+    b.readings.push_back({d.id, key, clock_.NowMs() + (++ts_), value, "", Quality::kOk});
     b.feed_device = std::make_shared<const Device>(d);
     b.feed_partition = via.coordinator->PartitionOf(d.id);
     ASSERT_TRUE(via.store->Append(std::move(b)).ok());
