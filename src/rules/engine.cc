@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <map>
 #include <queue>
 #include <string_view>
 #include <unordered_map>
@@ -169,6 +170,8 @@ struct RuleEngine::Impl {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   uint64_t rules_version = 1;
   uint64_t epoch = 0;
+  // Wait changes not yet taken (TakeWaitChanges): (rule id, device id) → since, kNone = over.
+  std::map<std::pair<Id, Id>, TimeMs> wait_changes;
   std::vector<StateRef> touched;    // scratch
   std::vector<const Value*> slots;  // scratch
 
@@ -324,6 +327,7 @@ struct RuleEngine::Impl {
         Emit(AlarmEventKind::kClear, rules[r], d, it->second, now,
              "cleared (device left the rule's scope)", events);
       }
+      EndWait(rules[r], d, it->second);
       it = states.erase(it);
     }
   }
@@ -355,6 +359,19 @@ struct RuleEngine::Impl {
     }
   }
 
+  // ---- for-duration waits reported to the caller ---------------------------
+  static bool HasWait(const CompiledRule& cr) {
+    return cr.rule.for_ms > 0 && (cr.rule.kind == ConditionKind::kExpression ||
+                                  cr.rule.kind == ConditionKind::kRateOfChange);
+  }
+  void NoteWait(const CompiledRule& cr, const DeviceSlot& d, TimeMs since) {
+    if (HasWait(cr)) wait_changes[{cr.rule.id, d.info.id}] = since;
+  }
+  // A state about to be forgotten or reset: a wait in progress is over.
+  void EndWait(const CompiledRule& cr, const DeviceSlot& d, const RuleState& st) {
+    if (st.pending_since != kNone && !st.active) NoteWait(cr, d, kNone);
+  }
+
   // ---- rules -----------------------------------------------------------
   void IndexRule(uint32_t slot, bool add) {
     CompiledRule& cr = rules[slot];
@@ -382,6 +399,7 @@ struct RuleEngine::Impl {
       if (it->second.active && devices[d].live) {
         Emit(AlarmEventKind::kClear, cr, devices[d], it->second, now, why, events);
       }
+      if (devices[d].live) EndWait(cr, devices[d], it->second);
       it = states.erase(it);
     }
     if (cr.rule.enabled) IndexRule(slot, false);
@@ -595,6 +613,7 @@ struct RuleEngine::Impl {
       if (cond == Truth::kTrue) {
         if (st.pending_since == kNone) {
           st.pending_since = cr.rule.kind == ConditionKind::kSilence ? d.last_seen + timeout : now;
+          if (cr.rule.for_ms > 0) NoteWait(cr, d, st.pending_since);
         }
         if (now >= st.pending_since + cr.rule.for_ms) {
           if (Suppressed(cr, d, now)) {
@@ -603,10 +622,13 @@ struct RuleEngine::Impl {
             st.held = false;
             st.active = true;
             st.last_remind = now;
+            if (cr.rule.for_ms > 0) NoteWait(cr, d, kNone);
+            st.pending_since = kNone;  // the wait is over (a clear starts the next one afresh)
             Emit(AlarmEventKind::kRaise, cr, d, st, now, Describe(cr, d, st), events);
           }
         }
       } else {
+        if (st.pending_since != kNone && cr.rule.for_ms > 0) NoteWait(cr, d, kNone);
         st.pending_since = kNone;
         st.held = false;
       }
@@ -796,14 +818,56 @@ Status RuleEngine::RestoreActive(Id rule_id, const DeviceInfo& device, TimeMs ra
   std::vector<AlarmEvent> none;
   uint32_t d = m.TouchDevice(device, now, &created, &none);
   RuleState& st = m.StateFor(it->second, d);
+  const CompiledRule& cr = m.rules[it->second];
+  m.EndWait(cr, m.devices[d], st);
   st.active = true;
   st.held = false;
   st.last_remind = std::max(raised_ms, now);
   st.pending_since = kNone;
-  const CompiledRule& cr = m.rules[it->second];
   if (cr.rule.remind_every_ms > 0)
     m.Arm(st, it->second, d, st.last_remind + cr.rule.remind_every_ms);
   return Status::Ok();
+}
+
+Status RuleEngine::RestorePending(Id rule_id, const DeviceInfo& device, TimeMs since) {
+  Impl& m = *impl_;
+  auto it = m.rule_by_id.find(rule_id);
+  if (it == m.rule_by_id.end() || !m.rules[it->second].live ||
+      m.rules[it->second].rule.org_id != device.org_id) {
+    return NotFound("rule " + std::to_string(rule_id));
+  }
+  const uint32_t r = it->second;
+  if (!Impl::HasWait(m.rules[r])) {
+    return InvalidArgument("rule " + std::to_string(rule_id) +
+                           " has no for-duration wait (no forMs, or a silence rule)");
+  }
+  TimeMs now = m.clock.NowMs();
+  bool created = false;
+  std::vector<AlarmEvent> none;
+  uint32_t d = m.TouchDevice(device, now, &created, &none);
+  if (!m.ScopeMatches(m.rules[r], d)) {
+    return NotFound("device " + std::to_string(device.id) + " is not in the scope of rule " +
+                    std::to_string(rule_id));
+  }
+  RuleState& st = m.StateFor(r, d);
+  if (st.active) return Status::Ok();
+  st.last_cond = Truth::kTrue;
+  st.clear_true = false;
+  st.pending_since = since;
+  m.Arm(st, r, d, since + m.rules[r].rule.for_ms);
+  return Status::Ok();
+}
+
+std::vector<WaitChange> RuleEngine::TakeWaitChanges() {
+  std::vector<WaitChange> out;
+  out.reserve(impl_->wait_changes.size());
+  for (const auto& [key, since] : impl_->wait_changes) {
+    WaitChange c{key.first, key.second, std::nullopt};
+    if (since != kNone) c.since = since;
+    out.push_back(c);
+  }
+  impl_->wait_changes.clear();
+  return out;
 }
 
 void RuleEngine::OnReadings(const DeviceInfo& device, std::span<const Reading> readings,

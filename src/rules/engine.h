@@ -84,6 +84,18 @@ struct AlarmEvent {
   std::vector<std::pair<std::string, Value>> values;
 };
 
+// A change of a for-duration wait, for the caller to persist (TakeWaitChanges): only rules with
+// for_ms > 0 of kind expression or rate of change (silence rules recompute theirs from the
+// device's last message). `since` set: the condition has held since then (a wait began);
+// nullopt: the wait is over — the condition stopped holding, the alarm was raised, the rule was
+// changed or removed, or the device left the rule's scope.
+struct WaitChange {
+  Id rule_id = 0;
+  Id device_id = 0;
+  std::optional<TimeMs> since;
+  bool operator==(const WaitChange&) const = default;
+};
+
 class RuleEngine {
  public:
   explicit RuleEngine(const Clock& clock);
@@ -122,6 +134,20 @@ class RuleEngine {
   // so it is not raised a second time. Returns NotFound for an unknown rule or
   // a device of another organisation than the rule's.
   Status RestoreActive(Id rule_id, const DeviceInfo& device, TimeMs raised_ms);
+
+  // Puts (rule, device) into "condition true since `since`", e.g. a wait loaded from the store
+  // after a takeover or a restart (TakeWaitChanges): the first OnTick at or after
+  // since + for_ms raises (as a wait that began here would, suppression included), unless a
+  // reading makes the condition false or unknown first, which ends the wait as usual. Nothing
+  // is reported by TakeWaitChanges for it. An alarm already active (RestoreActive) is left as it
+  // is. Returns NotFound for an unknown or disabled rule, a device of another organisation than
+  // the rule's or not in its scope; InvalidArgument for a rule without for_ms or a silence rule.
+  Status RestorePending(Id rule_id, const DeviceInfo& device, TimeMs since);
+
+  // The wait changes since the last call: the latest of each (rule, device), ordered by rule
+  // and device. Costs nothing for rules without for_ms; forgetting a device (RemoveDevice)
+  // reports nothing (the device's next evaluator goes on with its waits).
+  std::vector<WaitChange> TakeWaitChanges();
 
   // A batch of readings of one device (all with device_id == device.id),
   // received now. Appends events.

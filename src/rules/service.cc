@@ -193,6 +193,27 @@ struct RulesService::Impl {
     if (d != devices.end()) (void)engine.RestoreActive(a.rule_id, d->second.info, a.raised_ms);
   }
 
+  // The stored for-duration waits of loaded devices, after their open alarms: each goes on from
+  // its stored start (a takeover or a restart does not restart it). A wait of a device not
+  // loaded here is another node's; one the engine refuses (its rule is gone, disabled or no
+  // longer covers the device) is removed from the store.
+  void RestoreWaits(const std::vector<RuleWaitRecord>& waits) {
+    std::vector<RuleWaitChange> stale;
+    for (const RuleWaitRecord& w : waits) {
+      auto d = devices.find(w.device_id);
+      if (d == devices.end()) continue;
+      Status s = engine.RestorePending(w.rule_id, d->second.info, w.since_ms);
+      if (!s.ok()) {
+        spdlog::debug("rules: wait of rule {} on device {} dropped: {}", w.rule_id, w.device_id,
+                      s.message());
+        stale.push_back({w.rule_id, w.device_id, std::nullopt});
+      }
+    }
+    std::vector<RuleStore::AlarmWrite> none;
+    if (Status s = store.rules().WriteAlarms(none, stale); !s.ok())
+      spdlog::warn("rules: {} stale wait(s) not removed: {}", stale.size(), s.message());
+  }
+
   Status Load() {
     std::vector<AlarmEvent> ignored;
     BYSANS_ASSIGN_OR_RETURN(auto recs, store.rules().ListAllRules());
@@ -208,13 +229,17 @@ struct RulesService::Impl {
       const Id id = d.id;
       devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
     }));
-    return ForEachOpenAlarm([&](const AlarmRecord& a) {
+    BYSANS_RETURN_IF_ERROR(ForEachOpenAlarm([&](const AlarmRecord& a) {
       if (a.gateway_id.empty()) {
         RestoreDeviceAlarm(a);
       } else {
         (void)gateway_engine.RestoreActive(a.rule_id, a.org_id, a.gateway_id, a.raised_ms);
       }
-    });
+    }));
+    BYSANS_ASSIGN_OR_RETURN(std::vector<RuleWaitRecord> waits,
+                            store.rules().ListRuleWaits(std::nullopt));
+    RestoreWaits(waits);
+    return Status::Ok();
   }
 
   // Several nodes: when what this node holds changed, forget the devices of the partitions it
@@ -265,8 +290,10 @@ struct RulesService::Impl {
     BYSANS_RETURN_IF_ERROR(ForEachDevice([&](Device d) {
       if (gained.count(cluster->partition_of(d.id))) loaded.push_back(std::move(d));
     }));
-    // The time of each device's newest reading, never before this node started nor after now.
+    // The time of each device's newest reading, never before this node started nor after now;
+    // and the devices' for-duration waits (restored after the open alarms).
     std::unordered_map<Id, TimeMs> last_seen;
+    std::vector<RuleWaitRecord> waits;
     constexpr size_t kChunk = 1000;
     for (size_t i = 0; i < loaded.size(); i += kChunk) {
       std::vector<Id> ids;
@@ -276,6 +303,8 @@ struct RulesService::Impl {
         TimeMs& seen = last_seen[r.device_id];
         seen = std::max(seen, r.ts);
       }
+      BYSANS_ASSIGN_OR_RETURN(std::vector<RuleWaitRecord> some, store.rules().ListRuleWaits(ids));
+      waits.insert(waits.end(), some.begin(), some.end());
     }
     const TimeMs now = clock.NowMs();
     for (Device& d : loaded) {
@@ -288,10 +317,12 @@ struct RulesService::Impl {
       const Id id = d.id;
       devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
     }
-    return ForEachOpenAlarm([&](const AlarmRecord& a) {
+    BYSANS_RETURN_IF_ERROR(ForEachOpenAlarm([&](const AlarmRecord& a) {
       if (a.gateway_id.empty() && gained.count(cluster->partition_of(a.device_id)))
         RestoreDeviceAlarm(a);
-    });
+    }));
+    RestoreWaits(waits);
+    return Status::Ok();
   }
 
   // Several nodes: the feed's entries of this node's partitions → the engine. Their ids go to
@@ -458,10 +489,11 @@ struct RulesService::Impl {
   // with backoff (50 ms doubling to 5 s) until it is stored or the service stops: an alarm the
   // engine raised must not vanish. Meanwhile committed readings queue up (RulesServiceOptions::
   // queue_capacity) and are evaluated once the store writes again.
-  Status WriteAlarmsRetrying(std::vector<RuleStore::AlarmWrite>& writes) {
+  Status WriteAlarmsRetrying(std::vector<RuleStore::AlarmWrite>& writes,
+                             const std::vector<RuleWaitChange>& waits) {
     TimeMs backoff_ms = 50;
     for (int attempt = 1;; ++attempt) {
-      Status s = store.rules().WriteAlarms(writes);
+      Status s = store.rules().WriteAlarms(writes, waits);
       if (s.ok() || (s.code() != Code::kUnavailable && s.code() != Code::kInternal)) return s;
       spdlog::error("{} alarm change(s) not stored (attempt {}), retrying in {} ms: {}",
                     writes.size(), attempt, backoff_ms, s.message());
@@ -471,13 +503,17 @@ struct RulesService::Impl {
     }
   }
 
-  void Handle(const std::vector<AlarmEvent>& events) {
+  // `waits`: the for-duration waits the engine changed in this wake-up (TakeWaitChanges),
+  // written with the last commit of its alarms (a raise and the end of its wait together).
+  void Handle(const std::vector<AlarmEvent>& events, const std::vector<RuleWaitChange>& waits) {
     std::vector<RuleStore::AlarmWrite> writes;  // not yet committed
     // The newest record of each alarm changed by this call (id 0: created, not yet committed).
     std::map<AlarmKey, AlarmRecord> newest;
-    auto commit = [&] {
-      if (writes.empty()) return;
-      Status s = WriteAlarmsRetrying(writes);
+    auto commit = [&](const std::vector<RuleWaitChange>& with) {
+      if (writes.empty() && with.empty()) return;
+      Status s = WriteAlarmsRetrying(writes, with);
+      if (!s.ok() && !with.empty())
+        spdlog::warn("{} for-duration wait change(s) not stored: {}", with.size(), s.message());
       for (RuleStore::AlarmWrite& w : writes) {
         const AlarmKey key = KeyOf(w.alarm);
         if (!s.ok() || !w.status.ok()) {
@@ -508,7 +544,7 @@ struct RulesService::Impl {
       } else {
         auto it = newest.find(key);
         if (it != newest.end() && it->second.id == 0) {
-          commit();  // the alarm's id is needed
+          commit({});  // the alarm's id is needed
           it = newest.find(key);
         }
         if (it != newest.end()) {
@@ -530,7 +566,15 @@ struct RulesService::Impl {
       newest[key] = w.alarm;
       writes.push_back(std::move(w));
     }
-    commit();
+    commit(waits);
+  }
+
+  // The engine's wait changes since the last call, as the store writes them.
+  std::vector<RuleWaitChange> TakeWaitChanges() {
+    std::vector<RuleWaitChange> out;
+    for (const WaitChange& c : engine.TakeWaitChanges())
+      out.push_back({c.rule_id, c.device_id, c.since});
+    return out;
   }
 
   void ApplyChange(const RuleStoreChange& c, std::vector<AlarmEvent>* events) {
@@ -686,7 +730,8 @@ struct RulesService::Impl {
         EvaluateGateways(&events);
         next_gateway_eval_ms = clock.NowMs() + opts.gateway_eval_ms;
       }
-      if (!events.empty()) Handle(events);
+      const std::vector<RuleWaitChange> waits = TakeWaitChanges();
+      if (!events.empty() || !waits.empty()) Handle(events, waits);
       // After the alarms are stored: a holder that dies before this line leaves the entries to
       // the next holder, which restored the stored alarms (no alarm twice).
       // Not when stopping: an alarm write may have given up then (WriteAlarmsRetrying), and its

@@ -39,8 +39,10 @@ struct RulesServiceOptions {
 // holds its partition (server/node_coordinator.h), from the rule feed its readings were committed
 // with (store/rule_feed.h), not from this node's commits. When what the node holds changes, the
 // devices of the partitions it lost are forgotten, and those of the partitions it gained are
-// loaded with their open alarms (so none is raised twice) and their last reading's time (so a
-// silence rule goes on counting from the device's last message, not from the takeover).
+// loaded with their open alarms (so none is raised twice), their last reading's time (so a
+// silence rule goes on counting from the device's last message, not from the takeover) and their
+// for-duration waits in progress (so a wait goes on from its start: RuleStore::ListRuleWaits,
+// written with each wake-up's alarms).
 struct RulePartitions {
   RuleFeed* feed = nullptr;                       // required
   std::function<std::vector<int>()> owned;        // the partitions this node holds now

@@ -102,6 +102,26 @@ struct DeliveryLogEntry {
   std::string error;
 };
 
+// A for-duration wait in progress (rules/engine.h): the rule's condition has held on the device
+// since `since_ms`. Kept so that the next holder of the device's rule partition (a takeover) or
+// the same node after a restart goes on waiting from `since_ms` (rules/service.h). Only
+// expression and rate-of-change rules with a for_ms have waits (silence is recomputed).
+struct RuleWaitRecord {
+  Id rule_id = 0;
+  Id device_id = 0;
+  TimeMs since_ms = 0;
+  bool operator==(const RuleWaitRecord&) const = default;
+};
+
+// A change of one wait: `since_ms` set = the wait started then (written, replacing the one
+// stored); nullopt = the wait is over (the condition stopped holding, or the alarm was raised):
+// removed.
+struct RuleWaitChange {
+  Id rule_id = 0;
+  Id device_id = 0;
+  std::optional<TimeMs> since_ms;
+};
+
 // What changed, for listeners (the rules runtime reloads on change).
 // Alarm kinds carry the stored alarm (valid during the call only); the web
 // UI's live stream (api/stream.cc) forwards them, the rules runtime ignores them.
@@ -129,10 +149,11 @@ class RuleStore {
   virtual Result<RuleRecord> GetRule(Id id) = 0;
   virtual Result<Paged<RuleRecord>> ListRules(Id org_id, Page page) = 0;
   virtual Result<std::vector<RuleRecord>> ListAllRules() = 0;
+  // Also removes the rule's for-duration waits (the engine starts a changed rule afresh).
   virtual Status UpdateRule(const RuleRecord& r) = 0;
-  // Deletes a rule and its silences (one transaction); keeps its alarms. Ids of rules,
-  // alarms, silences, outbox and delivery-log rows are never reused, so an old alarm or
-  // silence never names a later object.
+  // Deletes a rule, its silences and its for-duration waits (one transaction); keeps its
+  // alarms. Ids of rules, alarms, silences, outbox and delivery-log rows are never reused, so an
+  // old alarm or silence never names a later object.
   virtual Status DeleteRule(Id id) = 0;
 
   // Creates an alarm and its outbox entries (`outbox` may be null) in one
@@ -152,7 +173,19 @@ class RuleStore {
   // its own status; another error fails the batch: nothing is written and `writes` is left as
   // it was given (no ids filled in), so the same batch can be written again. Notifies after the
   // commit.
-  virtual Status WriteAlarms(std::vector<AlarmWrite>& writes) = 0;
+  // `waits`: the for-duration waits changed in the same wake-up, applied in order after the
+  // alarms in the same transaction (the raise of an alarm and the end of its wait commit
+  // together); a wait of a rule or a device that no longer exists is skipped, not an error.
+  // Nothing to write (both empty): Ok at once.
+  virtual Status WriteAlarms(std::vector<AlarmWrite>& writes,
+                             const std::vector<RuleWaitChange>& waits) = 0;
+  Status WriteAlarms(std::vector<AlarmWrite>& writes) { return WriteAlarms(writes, {}); }
+  // The stored for-duration waits of these devices (nullopt = every device), ordered by rule and
+  // device. A device's waits go with it when it is deleted (with its application or organisation
+  // too), a rule's with DeleteRule and UpdateRule.
+  virtual Result<std::vector<RuleWaitRecord>> ListRuleWaits(
+      const std::optional<std::vector<Id>>& device_ids) = 0;
+
   virtual Result<AlarmRecord> GetAlarm(Id id) = 0;
   // The not-cleared alarm of (rule, device), NotFound if none.
   virtual Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) = 0;

@@ -74,6 +74,7 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       LeasesSchema(),  // 14
       RuleFeedSchema(),
       JobNodeSchema(),
+      RuleWaitsSchema(),
   };
   return kList;
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "store/postgres/change_feed.h"
+#include "store/postgres/pg_rule_waits.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/sql_text.h"
 
@@ -169,6 +170,7 @@ class PgRuleStore final : public PostgresRuleStore {
                         r.enabled, r.definition, r.updated_ms, r.id)
               .affected_rows() == 0)
         return NotFound("rule " + std::to_string(r.id) + " not found");
+      pg::DeleteRuleWaits(w, r.id);  // the engine starts the rule afresh
       pg::NotifyChange(w, pool_, pg::change::kRuleUpserted, r.id);
       return Status::Ok();
     }));
@@ -184,6 +186,7 @@ class PgRuleStore final : public PostgresRuleStore {
       // the same moment commits after this statement and stays (as on SQLite with two
       // processes; the API checks the rule before creating a silence).
       w.exec_params("DELETE FROM silences WHERE rule_id = $1", id);
+      // Its for-duration waits go by foreign key (ON DELETE CASCADE).
       pg::NotifyChange(w, pool_, pg::change::kRuleDeleted, id);
       return Status::Ok();
     }));
@@ -213,8 +216,10 @@ class PgRuleStore final : public PostgresRuleStore {
 
   // Written from a copy that replaces `writes` only after the commit: a failed batch leaves the
   // caller's as it was given.
-  Status WriteAlarms(std::vector<AlarmWrite>& writes) override {
-    if (writes.empty()) return Status::Ok();
+  using RuleStore::WriteAlarms;
+  Status WriteAlarms(std::vector<AlarmWrite>& writes,
+                     const std::vector<RuleWaitChange>& waits) override {
+    if (writes.empty() && waits.empty()) return Status::Ok();
     std::vector<AlarmWrite> done = writes;
     BYSANS_RETURN_IF_ERROR(pool_.Transact<Status>("WriteAlarms", [&](pqxx::work& w) -> Status {
       std::vector<std::pair<std::string, int64_t>> changes;
@@ -230,6 +235,7 @@ class PgRuleStore final : public PostgresRuleStore {
           changes.emplace_back(create ? pg::change::kAlarmCreated : pg::change::kAlarmUpdated,
                                x.alarm.id);
       }
+      pg::WriteRuleWaits(w, waits);
       pg::NotifyChanges(w, pool_, changes);
       return Status::Ok();
     }));
@@ -241,6 +247,14 @@ class PgRuleStore final : public PostgresRuleStore {
     }
     writes = std::move(done);
     return Status::Ok();
+  }
+
+  Result<std::vector<RuleWaitRecord>> ListRuleWaits(
+      const std::optional<std::vector<Id>>& device_ids) override {
+    return pool_.Transact<Result<std::vector<RuleWaitRecord>>>(
+        "ListRuleWaits", [&](pqxx::work& w) -> Result<std::vector<RuleWaitRecord>> {
+          return pg::ListRuleWaits(w, device_ids);
+        });
   }
 
   Result<AlarmRecord> GetAlarm(Id id) override {

@@ -22,5 +22,6 @@ const char* SubjectErasuresSchema();  // 13: "erase a data subject" jobs
 const char* LeasesSchema();           // 14: which node does what (pg_lease_store.cc)
 const char* RuleFeedSchema();         // 15: readings for the rule partitions (pg_rule_feed.cc)
 const char* JobNodeSchema();          // 16: the process running a job (pg_decoder_store.cc)
+const char* RuleWaitsSchema();        // 17: for-duration waits in progress (pg_rule_waits.cc)
 
 }  // namespace bysans::pg

@@ -124,4 +124,19 @@ CREATE INDEX delivery_log_org ON delivery_log (org_id, id);
 )sql";
 }
 
+// Migration 17 (issue 19): for-duration waits in progress (RuleStore::ListRuleWaits,
+// pg_rule_waits.cc): the next holder of a device's rule partition, or the same node after a
+// restart, goes on waiting from since_ms. Gone with the rule or the device.
+const char* RuleWaitsSchema() {
+  return R"sql(
+CREATE TABLE rule_waits (
+  rule_id bigint NOT NULL REFERENCES rules (id) ON DELETE CASCADE,
+  device_id bigint NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  since_ms bigint NOT NULL,
+  PRIMARY KEY (rule_id, device_id)
+);
+CREATE INDEX rule_waits_device ON rule_waits (device_id);
+)sql";
+}
+
 }  // namespace bysans::pg

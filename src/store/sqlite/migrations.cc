@@ -702,6 +702,16 @@ CREATE TABLE IF NOT EXISTS lwm2m_observations(
       {"SELECT 1;", AddOutboxClaims},
       // 40: the process running a job (AddJobNode).
       {"SELECT 1;", AddJobNode},
+      // 41: for-duration waits in progress (RuleStore::ListRuleWaits, rule_waits.cc): a restart
+      // goes on waiting from `since_ms`. Gone with the rule or the device.
+      R"sql(
+CREATE TABLE IF NOT EXISTS rule_waits(
+  rule_id INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  since_ms INTEGER NOT NULL,
+  PRIMARY KEY(rule_id, device_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rule_waits_device ON rule_waits(device_id);
+)sql",
   };
   return kList;
 }

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "store/rule_store.h"
+#include "store/sqlite/rule_waits.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -132,11 +133,18 @@ class SqliteRuleStore final : public RuleStore {
   Status UpdateRule(const RuleRecord& r) override {
     {
       BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-      BYSANS_ASSIGN_OR_RETURN(
-          auto q, db->Prepare("UPDATE rules SET enabled=?, definition=?, updated_ms=? WHERE id=?"));
-      BYSANS_RETURN_IF_ERROR(
-          q->Bind(1, r.enabled).Bind(2, r.definition).Bind(3, r.updated_ms).Bind(4, r.id).Run());
-      if (db->Changes() == 0) return NotFound("rule " + std::to_string(r.id) + " not found");
+      Txn txn(*db, true);
+      BYSANS_RETURN_IF_ERROR(txn.begin_status());
+      {
+        BYSANS_ASSIGN_OR_RETURN(
+            auto q,
+            db->Prepare("UPDATE rules SET enabled=?, definition=?, updated_ms=? WHERE id=?"));
+        BYSANS_RETURN_IF_ERROR(
+            q->Bind(1, r.enabled).Bind(2, r.definition).Bind(3, r.updated_ms).Bind(4, r.id).Run());
+        if (db->Changes() == 0) return NotFound("rule " + std::to_string(r.id) + " not found");
+      }
+      BYSANS_RETURN_IF_ERROR(DeleteRuleWaits(*db, r.id));  // the engine starts the rule afresh
+      BYSANS_RETURN_IF_ERROR(txn.Commit());
     }
     Notify({RuleStoreChange::Kind::kRuleUpserted, r.id});
     return Status::Ok();
@@ -156,6 +164,7 @@ class SqliteRuleStore final : public RuleStore {
         BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("DELETE FROM silences WHERE rule_id=?"));
         BYSANS_RETURN_IF_ERROR(q->Bind(1, id).Run());
       }
+      BYSANS_RETURN_IF_ERROR(DeleteRuleWaits(*db, id));  // also by foreign key
       BYSANS_RETURN_IF_ERROR(txn.Commit());
     }
     Notify({RuleStoreChange::Kind::kRuleDeleted, id});
@@ -228,7 +237,7 @@ class SqliteRuleStore final : public RuleStore {
   }
 
   // WriteAlarms' transaction; on an error nothing is committed (ids may have been filled in).
-  Status WriteAlarmsTxn(std::vector<AlarmWrite>& writes) {
+  Status WriteAlarmsTxn(std::vector<AlarmWrite>& writes, const std::vector<RuleWaitChange>& waits) {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     Txn txn(*db, true);
     BYSANS_RETURN_IF_ERROR(txn.begin_status());
@@ -237,14 +246,17 @@ class SqliteRuleStore final : public RuleStore {
                                  : SaveAlarm(*db, w.alarm, &w.outbox);
       if (!w.status.ok() && w.status.code() != Code::kNotFound) return w.status;
     }
+    BYSANS_RETURN_IF_ERROR(WriteRuleWaits(*db, waits));
     return txn.Commit();
   }
 
-  Status WriteAlarms(std::vector<AlarmWrite>& writes) override {
-    if (writes.empty()) return Status::Ok();
+  using RuleStore::WriteAlarms;
+  Status WriteAlarms(std::vector<AlarmWrite>& writes,
+                     const std::vector<RuleWaitChange>& waits) override {
+    if (writes.empty() && waits.empty()) return Status::Ok();
     std::vector<bool> created(writes.size());
     for (size_t i = 0; i < writes.size(); ++i) created[i] = writes[i].alarm.id == 0;
-    Status st = WriteAlarmsTxn(writes);
+    Status st = WriteAlarmsTxn(writes, waits);
     if (!st.ok()) {
       // Rolled back: the batch goes back to how the caller gave it, so it can be written again.
       for (size_t i = 0; i < writes.size(); ++i) {
@@ -265,6 +277,12 @@ class SqliteRuleStore final : public RuleStore {
            writes[i].alarm.id, &writes[i].alarm});
     }
     return Status::Ok();
+  }
+
+  Result<std::vector<RuleWaitRecord>> ListRuleWaits(
+      const std::optional<std::vector<Id>>& device_ids) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    return sqlite::ListRuleWaits(*db, device_ids);
   }
 
   Result<AlarmRecord> GetAlarm(Id id) override {

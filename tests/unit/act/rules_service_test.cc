@@ -191,6 +191,42 @@ TEST_F(RulesServiceTest, AnotherOrganisationsRuleAndSilenceDoNotReachThisOne) {
   EXPECT_TRUE(store_->rules().ListAlarms(f, Page{})->items.empty());
 }
 
+// Issue 19: one node restarting keeps a for-duration wait (the same path as a takeover): "co2 >
+// 1000 for 10 min" has held for 6 minutes when the runtime stops; the runtime started again on
+// the same store raises at the original start + 10 minutes, once.
+TEST_F(RulesServiceTest, ARestartKeepsAForDurationWait) {
+  json def = Co2Rule();
+  def["forMs"] = 600'000;
+  const Id rule = CreateRule(def);
+  ASSERT_NE(rule, 0);
+  auto alarms = [&] {
+    AlarmFilter f;
+    f.org_id = org_;
+    auto items = store_->rules().ListAlarms(f, Page{})->items;
+    std::erase_if(items, [&](const AlarmRecord& a) { return a.rule_id != rule; });
+    return items;
+  };
+  const TimeMs since = clock_.NowMs();
+  Send(1500);
+  auto waits = store_->rules().ListRuleWaits(std::nullopt);
+  ASSERT_TRUE(waits.ok());
+  EXPECT_EQ(*waits, (std::vector<RuleWaitRecord>{{rule, device_.id, since}}));
+  clock_.Advance(6 * 60'000);
+  service_->Stop();
+  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartService());
+  clock_.Advance(4 * 60'000 - 1000);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_TRUE(alarms().empty()) << "raised before the 10 minutes";
+  clock_.Advance(1000);
+  ASSERT_TRUE(WaitFor([&] { return alarms().size() == 1; }));
+  EXPECT_EQ(alarms()[0].raised_ms, since + 600'000);
+  EXPECT_TRUE(store_->rules().ListRuleWaits(std::nullopt)->empty()) << "ended with the raise";
+  Send(1600);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(alarms().size(), 1u);
+}
+
 TEST(TemplateTest, RendersPathsEscapesAndObjects) {
   json ctx = {{"alarm", {{"message", "CO2 \"høj\""}, {"id", 7}}}, {"readings", {{"co2", 1200}}}};
   EXPECT_EQ(

@@ -591,5 +591,146 @@ TEST_F(EngineTest, ManyRulesOnOneKeyEachFireOnce) {
   EXPECT_EQ(Take(), V{});
 }
 
+// Issue 19: the for-duration waits are reported to the caller (TakeWaitChanges) so that the next
+// evaluator of a device goes on waiting (RestorePending): a start, and an end when the condition
+// stops holding, the alarm is raised, the rule changes or the device leaves the rule's scope.
+// Nothing for rules without for_ms, for silence rules, or for RemoveDevice.
+TEST_F(EngineTest, ForDurationWaitChangesAreReported) {
+  using W = std::vector<WaitChange>;
+  Rule r = ExprRule(1, "co2 > 1000");
+  r.for_ms = 15 * kMin;
+  ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
+  ASSERT_TRUE(engine_.UpsertRule(ExprRule(2, "co2 > 1000"), &events_).ok());  // no for_ms
+  Rule silent = SilenceRule(3, 30 * kMin);
+  silent.for_ms = kMin;
+  ASSERT_TRUE(engine_.UpsertRule(silent, &events_).ok());
+  auto dev = Dev(1);
+  Send(dev, "co2", 1100.0);
+  EXPECT_EQ(Take(), V{"raise@0"});  // rule 2
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, kStart}}));
+  EXPECT_EQ(engine_.TakeWaitChanges(), W{});  // taken
+  Advance(5 * kMin);
+  Send(dev, "co2", 1200.0);  // still holding: no change
+  EXPECT_EQ(engine_.TakeWaitChanges(), W{});
+  Send(dev, "co2", 990.0);  // stopped holding
+  EXPECT_EQ(Take(), V{"clear@300"});
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, std::nullopt}}));
+  Advance(kMin);
+  Send(dev, "co2", 1100.0);
+  Send(dev, "co2", 900.0);
+  Send(dev, "co2", 1100.0);  // several changes between two takes: the latest counts
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, kStart + 6 * kMin}}));
+  Take();
+  Advance(15 * kMin);  // the alarm raised: the wait is over
+  EXPECT_EQ(Take(), V{"raise@1260"});
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, std::nullopt}}));
+  Advance(20 * kMin);  // the silence rule raised (a minute after its 30 min): no wait reported
+  EXPECT_EQ(Take(), V{"raise@2460"});
+  EXPECT_EQ(engine_.TakeWaitChanges(), W{});
+  Send(dev, "co2", 500.0);  // clears
+  Take();
+  EXPECT_EQ(engine_.TakeWaitChanges(), W{});
+
+  Send(dev, "co2", 1100.0);
+  Send(Dev(2), "co2", 1100.0);
+  Take();
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, clock_.NowMs()}, {1, 2, clock_.NowMs()}}));
+  engine_.RemoveDevice(2);  // forgotten here (another node goes on): no end
+  EXPECT_EQ(engine_.TakeWaitChanges(), W{});
+  DeviceInfo moved = dev;
+  moved.app_id = 11;
+  moved.model_id.reset();
+  moved.tags.clear();
+  Send(moved, "co2", 1100.0);  // left the rule's scope
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, std::nullopt}}));
+  Send(dev, "co2", 1100.0);
+  Take();
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, clock_.NowMs()}}));
+  r.expression = "co2 > 1050";
+  ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());  // the rule changed: its waits are over
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, std::nullopt}}));
+  Send(dev, "co2", 1100.0);
+  Take();
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, clock_.NowMs()}}));
+  ASSERT_TRUE(engine_.RemoveRule(1, &events_).ok());
+  EXPECT_EQ(engine_.TakeWaitChanges(), (W{{1, 1, std::nullopt}}));
+}
+
+// A wait restored on a fresh engine (the next holder of the device, or a restart) raises at the
+// ORIGINAL start + for_ms, also while readings keep the condition true, and only once.
+TEST_F(EngineTest, RestoredWaitRaisesAtTheOriginalDeadline) {
+  Rule r = ExprRule(1, "co2 > 1000");
+  r.for_ms = 15 * kMin;
+  ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
+  clock_.Advance(9 * kMin);  // the previous evaluator saw the condition start at kStart
+  ASSERT_TRUE(engine_.RestorePending(1, Dev(1), kStart).ok());
+  EXPECT_EQ(engine_.TakeWaitChanges(), std::vector<WaitChange>{});  // stored already
+  EXPECT_EQ(engine_.NextDueMs(), kStart + 15 * kMin);
+  Advance(kMin);
+  Send(Dev(1), "co2", 1200.0);  // still holding: the wait goes on
+  Advance(5 * kMin - kSec);
+  EXPECT_EQ(Take(), V{});
+  Advance(kSec);
+  EXPECT_EQ(Take(), V{"raise@900"});
+  EXPECT_EQ(engine_.TakeWaitChanges(), (std::vector<WaitChange>{{1, 1, std::nullopt}}));
+  Advance(30 * kMin);
+  Send(Dev(1), "co2", 1300.0);
+  EXPECT_EQ(Take(), V{});
+}
+
+TEST_F(EngineTest, RestoredWaitEndsWhenAReadingMakesTheConditionFalse) {
+  Rule r = ExprRule(1, "co2 > 1000");
+  r.for_ms = 15 * kMin;
+  ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
+  clock_.Advance(9 * kMin);
+  ASSERT_TRUE(engine_.RestorePending(1, Dev(1), kStart).ok());
+  Advance(kMin);
+  Send(Dev(1), "co2", 900.0);
+  EXPECT_EQ(engine_.TakeWaitChanges(), (std::vector<WaitChange>{{1, 1, std::nullopt}}));
+  Advance(10 * kMin);  // past the restored deadline
+  EXPECT_EQ(Take(), V{});
+  Send(Dev(1), "co2", 1100.0);  // a new wait from now (20 min)
+  Advance(15 * kMin - kSec);
+  EXPECT_EQ(Take(), V{});
+  Advance(kSec);
+  EXPECT_EQ(Take(), V{"raise@2100"});
+}
+
+TEST_F(EngineTest, RestorePendingIsRefusedOutsideTheRulesOrganisationAndScope) {
+  Rule r = ExprRule(1, "co2 > 1000");
+  r.for_ms = 15 * kMin;
+  ASSERT_TRUE(engine_.UpsertRule(r, &events_).ok());
+  ASSERT_TRUE(engine_.UpsertRule(ExprRule(2, "co2 > 1000"), &events_).ok());
+  Rule silent = SilenceRule(3, 10 * kMin);
+  silent.for_ms = kMin;
+  ASSERT_TRUE(engine_.UpsertRule(silent, &events_).ok());
+  Rule off = r;
+  off.id = 4;
+  off.enabled = false;
+  ASSERT_TRUE(engine_.UpsertRule(off, &events_).ok());
+  DeviceInfo other_org = Dev(1);
+  other_org.org_id = 8;
+  EXPECT_EQ(engine_.RestorePending(1, other_org, kStart).code(), Code::kNotFound);
+  DeviceInfo out_of_scope = Dev(2);
+  out_of_scope.app_id = 11;
+  out_of_scope.model_id.reset();
+  out_of_scope.tags.clear();
+  EXPECT_EQ(engine_.RestorePending(1, out_of_scope, kStart).code(), Code::kNotFound);
+  EXPECT_EQ(engine_.RestorePending(9, Dev(1), kStart).code(), Code::kNotFound);
+  EXPECT_EQ(engine_.RestorePending(4, Dev(1), kStart).code(), Code::kNotFound);
+  EXPECT_EQ(engine_.RestorePending(2, Dev(1), kStart).code(), Code::kInvalidArgument);
+  EXPECT_EQ(engine_.RestorePending(3, Dev(1), kStart).code(), Code::kInvalidArgument);
+  Advance(kHour);
+  EXPECT_EQ(Take(), V{});
+  EXPECT_FALSE(engine_.IsActive(1, 1));
+  EXPECT_FALSE(engine_.IsActive(1, 2));
+  // An alarm already active (restored first) is not raised again by a restored wait.
+  ASSERT_TRUE(engine_.RestoreActive(1, Dev(3), kStart).ok());
+  ASSERT_TRUE(engine_.RestorePending(1, Dev(3), kStart).ok());
+  Advance(kHour);
+  for (const AlarmEvent& e : events_) EXPECT_NE(e.rule_id, 1) << AlarmEventKindName(e.kind);
+  EXPECT_TRUE(engine_.IsActive(1, 3));
+}
+
 }  // namespace
 }  // namespace bysans::rules

@@ -16,15 +16,6 @@ using Kind = RuleStoreChange::Kind;
 
 class RuleBackendTest : public RulesBackendTest {
  protected:
-  Id NewRule(Id org, const std::string& definition = "{}") {
-    RuleRecord r;
-    r.org_id = org;
-    r.definition = definition;
-    r.created_ms = r.updated_ms = kT0;
-    auto created = rules().CreateRule(r);
-    EXPECT_TRUE(created.ok()) << created.status().message();
-    return created.ok() ? created->id : 0;
-  }
   Id NewSilence(Id org, std::optional<Id> rule, std::optional<Id> device = std::nullopt,
                 TimeMs until = 4'070'908'800'000) {  // 2099
     SilenceRecord s;

@@ -5,6 +5,7 @@
 // out) has its partitions, and the entries it had not evaluated, taken over by the other.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -65,6 +66,15 @@ class RulePartitionsTest : public ::testing::Test {
          "co2 > 1000"}}.dump();
     auto rule = a_.store->rules().CreateRule(r);
     ASSERT_TRUE(rule.ok()) << rule.status().message();
+    r.definition = json{
+        {"name", "Varmt"},
+        {"scope", {{"kind", "application"}, {"id", app_}}},
+        {"expression", "temperature > 30"},
+        {"forMs",
+         kWarmForMs}}.dump();
+    auto warm = a_.store->rules().CreateRule(r);
+    ASSERT_TRUE(warm.ok()) << warm.status().message();
+    warm_rule_ = warm->id;
     ASSERT_NO_FATAL_FAILURE(StartNode(&a_, "a"));
     ASSERT_NO_FATAL_FAILURE(OpenStore(&b_));
     ASSERT_NO_FATAL_FAILURE(StartNode(&b_, "b"));
@@ -101,14 +111,16 @@ class RulePartitionsTest : public ::testing::Test {
     o.roles = {kHousekeepingRole, kGatewayRulesRole};
     n->coordinator = std::make_unique<NodeCoordinator>(n->store->leases(), clock_, o);
     ASSERT_TRUE(n->coordinator->Start().ok());
-    n->rules = std::make_unique<rules::RulesService>(*n->store, clock_,
+    n->rules = std::make_unique<rules::RulesService>(*n->store, rules_clock_,
                                                      rules::RulesServiceOptions{}, nullptr);
-    n->rules->SetPartitions(RulePartitionsOf(*n->coordinator, *n->store->rule_feed(), clock_));
+    n->rules->SetPartitions(
+        RulePartitionsOf(*n->coordinator, *n->store->rule_feed(), rules_clock_));
     ASSERT_TRUE(n->rules->Start().ok());
   }
 
-  // Commits a co2 reading of `d` through `via`'s store with its feed entry, as the pipeline.
-  void Send(Node& via, const Device& d, double co2) {
+  // Commits a reading of `d` (co2 unless `key` says otherwise) through `via`'s store with its
+  // feed entry, as the pipeline.
+  void Send(Node& via, const Device& d, double value, const std::string& key = "co2") {
     IngestBatch b;
     RawMessage m;
     m.device_id = d.id;
@@ -116,7 +128,7 @@ class RulePartitionsTest : public ::testing::Test {
     m.content_type = "application/json";
     m.payload = "{}";
     b.messages.push_back(m);
-    b.readings.push_back({d.id, "co2", clock_.NowMs() + (++ts_), co2, "", Quality::kOk});
+    b.readings.push_back({d.id, key, clock_.NowMs() + (++ts_), value, "", Quality::kOk});
     b.feed_device = std::make_shared<const Device>(d);
     b.feed_partition = via.coordinator->PartitionOf(d.id);
     ASSERT_TRUE(via.store->Append(std::move(b)).ok());
@@ -135,6 +147,52 @@ class RulePartitionsTest : public ::testing::Test {
     return out;
   }
 
+  // The warm rule's alarms of device `d`.
+  std::vector<AlarmRecord> WarmAlarms(Id d) {
+    AlarmFilter f;
+    f.org_id = org_;
+    f.device_id = d;
+    auto page = a_.store->rules().ListAlarms(f, Page{1000, 0});
+    EXPECT_TRUE(page.ok());
+    std::vector<AlarmRecord> out;
+    if (page.ok())
+      for (const AlarmRecord& a : page->items)
+        if (a.rule_id == warm_rule_) out.push_back(a);
+    return out;
+  }
+  std::vector<RuleWaitRecord> Waits(Id d) {
+    auto w = a_.store->rules().ListRuleWaits(std::vector<Id>{d});
+    EXPECT_TRUE(w.ok());
+    return w.ok() ? *w : std::vector<RuleWaitRecord>{};
+  }
+  // A device whose partition `n` holds.
+  Device HeldBy(const Node& n) {
+    const auto owned = n.coordinator->OwnedPartitions();
+    for (const Device& d : devices_)
+      if (std::count(owned.begin(), owned.end(), n.coordinator->PartitionOf(d.id))) return d;
+    ADD_FAILURE() << "no device in the node's partitions";
+    return devices_[0];
+  }
+  // Whether every feed entry was evaluated and acknowledged.
+  bool FeedDone() {
+    auto left = a_.store->rule_feed()->ReadFeed(
+        std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 100);
+    return left.ok() && left->empty();
+  }
+  // The warm rule's wait on `d` is held on a; a dies (as kill -9) and b takes its partitions.
+  void WaitOnAThenAKilled(const Device& d, TimeMs* since) {
+    *since = rules_clock_.NowMs();
+    Send(a_, d, 35, "temperature");
+    ASSERT_TRUE(WaitFor([&] { return Waits(d.id).size() == 1; })) << "a stored the wait it began";
+    EXPECT_EQ(Waits(d.id)[0].rule_id, warm_rule_);
+    EXPECT_EQ(Waits(d.id)[0].since_ms, *since);
+    rules_clock_.Advance(6 * 60'000);  // 6 of the 10 minutes
+    a_.rules->Stop();
+    a_.coordinator->Stop(/*give_up=*/false);
+    ASSERT_TRUE(WaitFor([&] { return b_.coordinator->OwnedPartitions().size() == 16; }, 10s));
+    rules_clock_.Advance(60'000);
+  }
+
   template <typename Pred>
   static bool WaitFor(Pred pred, std::chrono::milliseconds within = 20s) {
     const auto end = std::chrono::steady_clock::now() + within;
@@ -147,9 +205,11 @@ class RulePartitionsTest : public ::testing::Test {
 
   TempDir dir_;
   std::string url_;
+  static constexpr TimeMs kWarmForMs = 10 * 60'000;
   SystemClock clock_;  // leases on PostgreSQL follow the database server's clock
+  ManualClock rules_clock_{SystemClock().NowMs()};  // the rules runtimes' time
   Node a_, b_;
-  Id org_ = 0, app_ = 0;
+  Id org_ = 0, app_ = 0, warm_rule_ = 0;
   std::vector<Device> devices_;
   int64_t ts_ = 0;
 };
@@ -208,6 +268,46 @@ TEST_F(RulePartitionsTest, ATakeOverDoesNotRaiseAnAlarmTheOtherNodeRaisedAgain) 
   for (size_t i = 0; i < devices_.size(); ++i) Send(b_, devices_[i], 400);
   ASSERT_TRUE(WaitFor([&] { return AlarmsPerDevice("cleared").size() == devices_.size(); }));
   for (const auto& [device, n] : AlarmsPerDevice()) EXPECT_EQ(n, 1) << "device " << device;
+}
+
+// Issue 19: a for-duration wait survives the takeover. "temperature > 30 for 10 min" has held
+// on a for 6 minutes when a dies; b, taking the device over, raises at the ORIGINAL start + 10
+// minutes (not 10 minutes after the takeover, not never), exactly once, also while readings keep
+// the condition true.
+TEST_F(RulePartitionsTest, AForDurationWaitGoesOnFromItsStartAfterATakeover) {
+  const Device d = HeldBy(a_);
+  TimeMs since = 0;
+  ASSERT_NO_FATAL_FAILURE(WaitOnAThenAKilled(d, &since));
+  Send(b_, d, 36, "temperature");  // still holding, evaluated by b (7 minutes in)
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); }));
+  rules_clock_.Set(since + kWarmForMs - 1000);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_TRUE(WarmAlarms(d.id).empty()) << "raised before the 10 minutes";
+  rules_clock_.Set(since + kWarmForMs);
+  ASSERT_TRUE(WaitFor([&] { return WarmAlarms(d.id).size() == 1; }))
+      << "not raised at the original start + 10 min";
+  EXPECT_EQ(WarmAlarms(d.id)[0].raised_ms, since + kWarmForMs);
+  EXPECT_EQ(WarmAlarms(d.id)[0].state, "active");
+  EXPECT_TRUE(Waits(d.id).empty()) << "the wait ended with the raise";
+  rules_clock_.Advance(kWarmForMs);
+  Send(b_, d, 37, "temperature");
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); }));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(WarmAlarms(d.id).size(), 1u);
+}
+
+// The same takeover, but a reading on b makes the condition false before the 10 minutes: the
+// wait ends there, nothing is raised.
+TEST_F(RulePartitionsTest, ATakenOverWaitEndsWhenTheConditionStopsHolding) {
+  const Device d = HeldBy(a_);
+  TimeMs since = 0;
+  ASSERT_NO_FATAL_FAILURE(WaitOnAThenAKilled(d, &since));
+  Send(b_, d, 20, "temperature");
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); }));
+  ASSERT_TRUE(WaitFor([&] { return Waits(d.id).empty(); })) << "b removed the ended wait";
+  rules_clock_.Set(since + kWarmForMs + 1000);
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(WarmAlarms(d.id).empty());
 }
 
 }  // namespace

@@ -81,6 +81,15 @@ class RulesBackendTest : public SeriesBackendTest {
     EXPECT_TRUE(a.ok()) << a.status().message();
     return a.ok() ? a->id : 0;
   }
+  Id NewRule(Id org, const std::string& definition = "{}") {
+    RuleRecord r;
+    r.org_id = org;
+    r.definition = definition;
+    r.created_ms = r.updated_ms = kT0;
+    auto created = rules().CreateRule(r);
+    EXPECT_TRUE(created.ok()) << created.status().message();
+    return created.ok() ? created->id : 0;
+  }
   Id NewDevice(Id org, Id app) {
     Device d;
     d.org_id = org;
