@@ -757,7 +757,18 @@ RulesService::RulesService(Store& store, const Clock& clock, RulesServiceOptions
                            std::function<void(std::vector<OutboxEntry>)> on_outbox)
     : impl_(std::make_unique<Impl>(store, clock, options, std::move(on_outbox))) {}
 
-RulesService::~RulesService() { Stop(); }
+struct RulesService::ListenerGuard {
+  std::mutex mu;
+  Impl* impl = nullptr;  // null once the service is gone
+};
+
+RulesService::~RulesService() {
+  Stop();
+  if (listener_guard_) {
+    std::lock_guard lk(listener_guard_->mu);  // waits for a listener call in progress
+    listener_guard_->impl = nullptr;
+  }
+}
 
 void RulesService::SetPartitions(RulePartitions partitions) {
   impl_->cluster = std::move(partitions);
@@ -765,12 +776,17 @@ void RulesService::SetPartitions(RulePartitions partitions) {
 
 Status RulesService::Start() {
   Impl* m = impl_.get();
-  m->store.rules().AddListener([m](const RuleStoreChange& c) {
+  listener_guard_ = std::make_shared<ListenerGuard>();
+  listener_guard_->impl = m;
+  m->store.rules().AddListener([guard = listener_guard_](const RuleStoreChange& c) {
     // Alarm changes (this service's own writes, hand changes through the API)
     // are for the live stream (api/stream.cc): nothing to reload here.
     if (c.kind == RuleStoreChange::Kind::kAlarmCreated ||
         c.kind == RuleStoreChange::Kind::kAlarmUpdated)
       return;
+    std::lock_guard alive(guard->mu);
+    Impl* m = guard->impl;
+    if (m == nullptr) return;  // the service is gone; the store outlives it
     {
       std::lock_guard lk(m->mu);
       m->changes.push_back(c);

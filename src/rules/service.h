@@ -86,6 +86,11 @@ class RulesService {
 
  private:
   struct Impl;
+  // The store keeps the listener Start registers for as long as it lives, which may be longer
+  // than this service: the listener reaches the service only through this guard, emptied (under
+  // its lock) before the service goes.
+  struct ListenerGuard;
+  std::shared_ptr<ListenerGuard> listener_guard_;
   std::unique_ptr<Impl> impl_;
 };
 

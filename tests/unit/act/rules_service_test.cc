@@ -225,6 +225,10 @@ TEST_F(RulesServiceTest, ARestartKeepsAForDurationWait) {
   Send(1600);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(alarms().size(), 1u);
+  // The first service's store listener outlives it: a rule change now reaches only the running
+  // service (under ASan, a listener into the freed service fails here).
+  def["name"] = "changed after the restart";
+  ASSERT_NE(CreateRule(def), 0);
 }
 
 TEST(TemplateTest, RendersPathsEscapesAndObjects) {
