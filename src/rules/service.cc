@@ -691,6 +691,31 @@ struct RulesService::Impl {
     }
   }
 
+  // Events of the clock (a silence raised, a reminder, a for-duration wait ended) may be about a
+  // device deleted since, here or on another node: the engine knows devices from their readings
+  // and from the start, not from deletions. Such a device's events from `first` on are dropped
+  // and the engine forgets it. One store read per device with a clock event (rare), none per
+  // reading.
+  void DropEventsOfDeletedDevices(std::vector<AlarmEvent>& events, size_t first) {
+    std::unordered_map<Id, bool> exists;
+    auto gone = [&](const AlarmEvent& ev) {
+      if (ev.device_id == 0) return false;  // a gateway alarm
+      auto [it, fresh] = exists.try_emplace(ev.device_id, true);
+      if (fresh) it->second = store.GetDevice(ev.device_id).status().code() != Code::kNotFound;
+      return !it->second;
+    };
+    auto kept =
+        std::stable_partition(events.begin() + static_cast<std::ptrdiff_t>(first), events.end(),
+                              [&](const AlarmEvent& ev) { return !gone(ev); });
+    events.erase(kept, events.end());
+    for (const auto& [id, present] : exists) {
+      if (present) continue;
+      spdlog::info("rules: device {} was deleted: its rules are no longer evaluated", id);
+      engine.RemoveDevice(id);
+      devices.erase(id);
+    }
+  }
+
   void Loop() {
     NameThisThread("rules");
     std::vector<AlarmEvent> events;
@@ -724,7 +749,9 @@ struct RulesService::Impl {
         Rebalance();
         ReadFeed(&events, &acks);
       }
+      const size_t before_tick = events.size();
       engine.OnTick(&events);
+      DropEventsOfDeletedDevices(events, before_tick);
       if (gateway_engine.rule_count() > 0 && clock.NowMs() >= next_gateway_eval_ms &&
           (!cluster || gateway_role)) {
         EvaluateGateways(&events);

@@ -48,6 +48,20 @@ TEST_F(RulesServiceTest, SilenceFiresAfterThreeIntervalsInSimulatedTime) {
   EXPECT_EQ(Count(""), 1u);
 }
 
+// A device deleted (here through the store, as another node's API would) raises no silence
+// alarm when its timeout passes, and the runtime forgets it.
+TEST_F(RulesServiceTest, ADeletedDeviceRaisesNoSilenceAlarm) {
+  Reading(500);
+  service_->Drain();
+  ASSERT_TRUE(store_->DeleteDevice(device_.id).ok());
+  clock_.Advance(181'000);  // past three intervals
+  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(Count(""), 0u) << "a silence alarm was raised for a deleted device";
+  clock_.Advance(3'600'000);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Count(""), 0u) << "the deleted device is still watched";
+}
+
 TEST_F(RulesServiceTest, NoSilenceAlarmWhileTheDeviceIsSilenced) {
   Reading(500);
   service_->Drain();
