@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "api/common.h"
+#include "archive/export.h"
 #include "archive/import.h"
 #include "archive/snapshot.h"
 #include "core/encoding.h"
@@ -80,10 +81,19 @@ class ExportApi {
         s.total = total;
       });
     };
-    const fs::path db = fs::path(ctx_.data_dir) / "bysans.db";
-    const fs::path scratch = Dir() / (".snapshot-" + std::to_string(job));
-    auto r = archive::ExportFromDatabase(db.string(), scratch.string(), ctx_.clock, org,
-                                         ArchivePath(org, job).string(), opts, cancel_);
+    const std::string out = ArchivePath(org, job).string();
+    Result<archive::ExportSummary> r = Status::Ok();
+    if (ctx_.store.leases().shared()) {
+      // PostgreSQL (a store other processes share): read from the live database; rows written
+      // while the export runs may or may not be in it (src/archive/README.md).
+      r = archive::ExportOrganization(ctx_.store, ctx_.clock, org, out, opts, cancel_);
+    } else {
+      // SQLite: from a copy taken in one read transaction, so the archive is consistent.
+      const fs::path db = fs::path(ctx_.data_dir) / "bysans.db";
+      const fs::path scratch = Dir() / (".snapshot-" + std::to_string(job));
+      r = archive::ExportFromDatabase(db.string(), scratch.string(), ctx_.clock, org, out, opts,
+                                      cancel_);
+    }
     jobs_.Update(job, [&](decode::JobStatus& s) {
       if (r.ok()) {
         s.state = "done";
