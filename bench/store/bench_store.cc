@@ -286,9 +286,7 @@ int RunPostgres() {
     const std::string year_t0 = std::to_string(kT0 - 365LL * 24 * 3'600'000);
     const std::string year_t1 = std::to_string(kT0 - 365LL * 24 * 3'600'000 + 52'560 * kStep);
     const std::vector<std::string> queries = {
-        "SELECT device_id, key, latest_ts, latest_kind, latest_num, CASE WHEN latest_kind = 1 "
-        "THEN latest_txt END, unit, latest_quality FROM series WHERE device_id >= 1 AND "
-        "device_id <= 10000 AND latest_ts IS NOT NULL",
+        "SELECT device_id, vals FROM device_latest WHERE device_id >= 1 AND device_id <= 10000",
         "SELECT hour, n, mn, mx, sm FROM readings_hourly WHERE series_id = (SELECT id FROM series "
         "WHERE device_id = 10001 AND key = 'temp') AND hour >= " +
             year_t0 + " AND hour < " + year_t1};

@@ -110,8 +110,8 @@ std::vector<Id> DevicesWithRawBefore(pqxx::connection_base& c, const std::vector
 std::vector<int64_t> SeriesWithReadings(pqxx::connection_base& c, const std::vector<Id>& devices) {
   pqxx::nontransaction n(c);
   pqxx::result r = n.exec_params(
-      "SELECT id FROM series WHERE device_id = ANY($1::bigint[]) AND latest_ts IS NOT NULL "
-      "ORDER BY id",
+      "SELECT s.id FROM series s WHERE s.device_id = ANY($1::bigint[]) AND EXISTS (SELECT 1 "
+      "FROM readings r WHERE r.series_id = s.id) ORDER BY s.id",
       IntArray(std::vector<int64_t>(devices.begin(), devices.end())));
   std::vector<int64_t> out;
   for (const auto& row : r) out.push_back(I64(row[0]));
@@ -121,10 +121,11 @@ std::vector<int64_t> SeriesWithReadings(pqxx::connection_base& c, const std::vec
 int64_t ExpireReadingsStep(pqxx::connection_base& c, std::vector<int64_t>& pending, TimeMs before) {
   // The oldest expired readings of each series (at most `limit`), never its newest reading.
   return Step(c, pending, before, "readings", "ts",
-              "SELECT s.id, x.n, coalesce(x.upto, 0) FROM series s CROSS JOIN LATERAL ("
-              "SELECT count(*) AS n, max(y.ts) AS upto FROM (SELECT r.ts FROM readings r "
-              "WHERE r.series_id = s.id AND r.ts < least($2::bigint, s.latest_ts) ORDER BY r.ts "
-              "LIMIT $3) y) x WHERE s.id = ANY($1::bigint[]) AND s.latest_ts IS NOT NULL");
+              "SELECT s.id, x.n, coalesce(x.upto, 0) FROM unnest($1::bigint[]) s(id) "
+              "CROSS JOIN LATERAL (SELECT max(ts) AS newest FROM readings WHERE series_id = s.id) m "
+              "CROSS JOIN LATERAL (SELECT count(*) AS n, max(y.ts) AS upto FROM (SELECT r.ts "
+              "FROM readings r WHERE r.series_id = s.id AND r.ts < least($2::bigint, m.newest) "
+              "ORDER BY r.ts LIMIT $3) y) x WHERE m.newest IS NOT NULL");
 }
 
 int64_t ExpireHoursStep(pqxx::connection_base& c, std::vector<int64_t>& pending, TimeMs before) {

@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
+
 #include "store/postgres/schema.h"
 #include "store/postgres/sql_text.h"
 
@@ -75,11 +77,31 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       RuleFeedSchema(),
       JobNodeSchema(),
       RuleWaitsSchema(),
+      // 18: each device's latest values in one row (pg_latest_values.h), read by Latest as one
+      // row per device instead of one per series; the series' own latest columns go. The text
+      // form is latest_row.h's: keys in byte order (COLLATE "C"), lengths in bytes.
+      R"sql(
+CREATE SEQUENCE IF NOT EXISTS device_latest_version;
+CREATE TABLE IF NOT EXISTS device_latest (
+  device_id bigint PRIMARY KEY,
+  version bigint NOT NULL DEFAULT nextval('device_latest_version'),
+  vals text NOT NULL
+) WITH (fillfactor = 50);
+INSERT INTO device_latest (device_id, vals)
+SELECT device_id, string_agg(
+    octet_length(key) || ':' || key || ' ' || latest_ts || ' ' || latest_kind || ' ' ||
+    latest_num::text || ' ' || latest_quality || ' ' || octet_length(unit) || ':' || unit || ' ' ||
+    octet_length(coalesce(latest_txt, '')) || ':' || coalesce(latest_txt, '') || E'\n',
+    '' ORDER BY key COLLATE "C")
+FROM series WHERE latest_ts IS NOT NULL GROUP BY device_id;
+ALTER TABLE series DROP COLUMN latest_ts, DROP COLUMN latest_kind, DROP COLUMN latest_num,
+  DROP COLUMN latest_txt, DROP COLUMN latest_quality;
+)sql",
   };
   return kList;
 }
 
-Result<int> ApplyMigrations(const std::string& url) {
+Result<int> ApplyMigrations(const std::string& url, int upto) {
   try {
     pqxx::connection c(url);
     pqxx::work w(c);
@@ -94,12 +116,13 @@ Result<int> ApplyMigrations(const std::string& url) {
       return FailedPrecondition("the PostgreSQL schema is at version " + std::to_string(have) +
                                 ", newer than this bysans knows (" + std::to_string(list.size()) +
                                 "): upgrade bysans");
-    for (size_t v = static_cast<size_t>(have) + 1; v <= list.size(); ++v) {
+    const size_t last = upto > 0 ? std::min(list.size(), static_cast<size_t>(upto)) : list.size();
+    for (size_t v = static_cast<size_t>(have) + 1; v <= last; ++v) {
       w.exec(list[v - 1]);
       w.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", static_cast<int>(v));
     }
     w.commit();
-    return static_cast<int>(list.size());
+    return std::max(have, static_cast<int>(last));
   } catch (const pqxx::broken_connection& e) {
     return Unavailable("PostgreSQL unreachable at " + RedactedUrl(url) + ": " + e.what());
   } catch (const std::exception& e) {

@@ -17,7 +17,8 @@ inline constexpr int64_t kMigrationLock = 0x62797361'6e73'0001;  // "bysans" 1
 
 const std::vector<std::string>& Migrations();
 
-// Connects to `url` (postgresql://…) and brings the schema up to date; the schema's version.
-Result<int> ApplyMigrations(const std::string& url);
+// Connects to `url` (postgresql://…) and brings the schema up to date (or only up to version
+// `upto` when > 0: tests of a migration over data of the versions before); the schema's version.
+Result<int> ApplyMigrations(const std::string& url, int upto = 0);
 
 }  // namespace bysans::pg

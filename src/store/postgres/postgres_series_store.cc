@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
@@ -22,6 +23,7 @@
 #include "store/postgres/change_feed.h"
 #include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
+#include "store/postgres/pg_latest_values.h"
 #include "store/postgres/pg_live_relay.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
@@ -69,10 +71,11 @@ Status FromException(const std::exception& e, const std::string& what) {
   return Internal("PostgreSQL " + what + " failed: " + e.what());
 }
 
-// Columns: id, device_id, key, unit, latest_ts, latest_kind, latest_num, latest_txt,
-// latest_quality.
-constexpr const char* kSeriesCols =
-    "id, device_id, key, unit, latest_ts, latest_kind, latest_num, latest_txt, latest_quality";
+// Series with their device's latest values (NULL: none): SELECT kSeriesCols kSeriesFrom WHERE …
+// (columns of `series s`).
+constexpr const char* kSeriesCols = "s.id, s.device_id, s.key, s.unit, l.vals";
+constexpr const char* kSeriesFrom =
+    " FROM series s LEFT JOIN device_latest l ON l.device_id = s.device_id";
 SeriesRef SeriesFromRow(const pqxx::row& r) {
   SeriesRef s;
   s.id = I64(r[0]);
@@ -80,14 +83,12 @@ SeriesRef SeriesFromRow(const pqxx::row& r) {
   s.key = r[2].as<std::string>();
   s.unit = r[3].as<std::string>();
   if (!r[4].is_null()) {
-    Reading x;
-    x.device_id = s.device_id;
-    x.key = s.key;
-    x.ts = I64(r[4]);
-    x.value = FromCols(static_cast<int>(I64(r[5])), F64(r[6]), r[7].as<std::string>());
-    x.unit = s.unit;
-    x.quality = static_cast<Quality>(static_cast<int>(I64(r[8])));
-    s.latest = std::move(x);
+    Result<pg::LatestRow> row = pg::DecodeLatestRow(std::string_view(r[4].c_str(), r[4].size()));
+    if (row.ok())
+      if (const pg::LatestEntry* e = pg::FindLatest(*row, s.key)) {
+        s.latest = pg::ReadingOf(*e, s.device_id);
+        s.latest->unit = s.unit;
+      }
   }
   return s;
 }
@@ -120,6 +121,7 @@ struct PostgresSeriesStore::Impl {
   std::unordered_map<std::pair<Id, std::string>, Cached, KeyHash> series;
   std::unordered_map<int64_t, std::pair<Id, std::string>> key_of;
   std::set<int64_t> months;
+  pg::LatestValues latest;  // the device_latest rows it wrote
   std::unique_ptr<pqxx::connection> wconn;
   // SetLiveRelay, before the first append.
   pg::PgLiveRelay* live = nullptr;
@@ -250,6 +252,7 @@ struct PostgresSeriesStore::Impl {
       series.clear();
       key_of.clear();
       months.clear();
+      latest.Clear();
       return s;
     }
   }
@@ -406,7 +409,10 @@ struct PostgresSeriesStore::Impl {
         }
       }
     }
-    if (!sid.empty()) WriteReadings(w, sid, ts, kind, num, txt, quality);
+    if (!sid.empty()) {
+      WriteReadings(w, sid, ts, kind, num, txt, quality);
+      WriteLatest(w, sid, ts, kind, num, txt, quality, unit_changes);
+    }
     if (!unit_changes.empty()) {
       std::vector<int64_t> ids;
       std::vector<std::string> units;
@@ -668,33 +674,30 @@ struct PostgresSeriesStore::Impl {
       }
       RecomputeHours(w, IntArray(ds), IntArray(dh));
     }
-    // The newest reading of each series in this group, if newer than the stored one.
+  }
+
+  // The newest reading of each series in the group into its device's latest values, with the
+  // series' unit (as changed by this group).
+  void WriteLatest(pqxx::work& w, const std::vector<int64_t>& sid, const std::vector<int64_t>& ts,
+                   const std::vector<int64_t>& kind, const std::vector<double>& num,
+                   const std::vector<std::string>& txt, const std::vector<int64_t>& quality,
+                   const std::unordered_map<int64_t, std::string>& unit_changes) {
     std::unordered_map<int64_t, size_t> newest;
     for (size_t i = 0; i < sid.size(); ++i) {
       auto [it, fresh] = newest.emplace(sid[i], i);
       if (!fresh && ts[i] > ts[it->second]) it->second = i;
     }
-    // In series order: two writers (nodes) updating the same series lock their rows in one order,
-    // so they wait for each other instead of deadlocking.
-    std::vector<std::pair<int64_t, size_t>> by_series(newest.begin(), newest.end());
-    std::sort(by_series.begin(), by_series.end());
-    std::vector<int64_t> ls, lt, lk, lq;
-    std::vector<double> ln;
-    std::vector<std::string> lx;
-    for (auto& [s, i] : by_series) {
-      ls.push_back(s);
-      lt.push_back(ts[i]);
-      lk.push_back(kind[i]);
-      ln.push_back(num[i]);
-      lx.push_back(txt[i]);
-      lq.push_back(quality[i]);
+    std::map<Id, std::vector<pg::LatestEntry>> entries;
+    for (auto& [s, i] : newest) {
+      const std::pair<Id, std::string>& dk = key_of.at(s);
+      auto uc = unit_changes.find(s);
+      entries[dk.first].push_back(pg::LatestEntry{
+          dk.second, ts[i], static_cast<int>(kind[i]), num[i], static_cast<int>(quality[i]),
+          uc != unit_changes.end() ? uc->second : series.at(dk).unit, txt[i]});
     }
-    w.exec_params(
-        "UPDATE series s SET latest_ts = u.t, latest_kind = u.k, latest_num = u.n, "
-        "latest_txt = u.x, latest_quality = u.q FROM unnest($1::bigint[], $2::bigint[], "
-        "$3::smallint[], $4::float8[], $5::text[], $6::smallint[]) u(id, t, k, n, x, q) "
-        "WHERE s.id = u.id AND (s.latest_ts IS NULL OR s.latest_ts <= u.t)",
-        IntArray(ls), IntArray(lt), IntArray(lk), DoubleArray(ln), TextArray(lx), IntArray(lq));
+    std::map<std::pair<Id, std::string>, std::string> units;
+    for (auto& [s, u] : unit_changes) units[key_of.at(s)] = u;
+    latest.Write(w, std::move(entries), units);
   }
 
   // Replaces the rollups of these (series, hour) pairs by what the readings hold now.
@@ -744,14 +747,28 @@ struct PostgresSeriesStore::Impl {
         .status();
   }
 
-  // The stored latest reading of a series, recomputed from its readings.
-  static void RecomputeLatest(pqxx::work& w, int64_t series_id) {
-    w.exec_params(
-        "UPDATE series s SET latest_ts = l.ts, latest_kind = l.kind, latest_num = l.num, "
-        "latest_txt = l.txt, latest_quality = l.quality FROM (SELECT $1::bigint AS id) x "
+  // The series' entry in its device's latest values, recomputed from its readings (writer
+  // thread: an operation).
+  void RecomputeLatest(pqxx::work& w, int64_t series_id) {
+    pqxx::result r = w.exec_params(
+        "SELECT s.device_id, s.key, s.unit, l.ts, l.kind, l.num, l.txt, l.quality FROM series s "
         "LEFT JOIN LATERAL (SELECT ts, kind, num, txt, quality FROM readings "
-        "WHERE series_id = $1 ORDER BY ts DESC LIMIT 1) l ON true WHERE s.id = x.id",
+        "WHERE series_id = s.id ORDER BY ts DESC LIMIT 1) l ON true WHERE s.id = $1",
         series_id);
+    if (r.empty()) return;
+    const pqxx::row& row = r[0];
+    const Id device = I64(row[0]);
+    const std::string key = row[1].as<std::string>();
+    std::optional<pg::LatestEntry> e;
+    if (!row[3].is_null())
+      e = pg::LatestEntry{key,       I64(row[3]),           static_cast<int>(I64(row[4])),
+                          F64(row[5]), static_cast<int>(I64(row[7])), row[2].as<std::string>(),
+                          row[6].as<std::string>()};
+    pg::LatestValues::Modify(w, device, [&](pg::LatestRow& latest_row) {
+      pg::RemoveLatest(latest_row, key);
+      if (e) pg::MergeLatest(latest_row, *e);
+    });
+    latest.Forget(device);
   }
 };
 
@@ -892,52 +909,53 @@ Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& 
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   if (ids.empty()) return std::vector<Reading>{};
   // Device ids asked for together are usually dense (an organisation's devices): then one range
-  // read of the (device_id, key) index, the devices not asked for dropped here (at most 3 in 4
+  // read of device_latest's primary key, the devices not asked for dropped here (at most 3 in 4
   // rows), costs less than sending the list (PostgreSQL parses and hashes a 10,000-element array
   // per call). Sparse lists name their devices. The rows are sorted here, not by the server.
   const bool dense = static_cast<uint64_t>(ids.back()) - static_cast<uint64_t>(ids.front()) <
                      4 * static_cast<uint64_t>(ids.size());
   return impl_->Read<std::vector<Reading>>("Latest", [&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
-    // The text column only for text readings (NULL otherwise: nothing to send or copy).
-    const std::string cols =
-        "SELECT device_id, key, latest_ts, latest_kind, latest_num, "
-        "CASE WHEN latest_kind = 1 THEN latest_txt END, unit, latest_quality FROM series WHERE ";
+    // Not ordered by the server (a bitmap scan's rows would be sorted there, with their values):
+    // the rows' device ids are sorted here, then each row is decoded in that order.
+    const std::string cols = "SELECT device_id, vals FROM device_latest WHERE ";
     pqxx::result r =
-        dense
-            ? n.exec_params(cols + "device_id >= $1 AND device_id <= $2 AND latest_ts IS NOT NULL",
-                            ids.front(), ids.back())
-            : n.exec_params(cols + "device_id = ANY($1::bigint[]) AND latest_ts IS NOT NULL",
-                            IntArray(ids));
-    std::vector<Reading> out;
-    out.reserve(r.size());
-    for (const auto& row : r) {
-      const Id device = I64(row[0]);
-      if (dense && !std::binary_search(ids.begin(), ids.end(), device)) continue;
-      const int kind = static_cast<int>(I64(row[3]));
-      out.push_back(
-          Reading{device, row[1].c_str(), I64(row[2]),
-                  kind == 1 ? Value(std::string(row[5].c_str())) : FromCols(kind, F64(row[4]), {}),
-                  row[6].c_str(), static_cast<Quality>(static_cast<int>(I64(row[7])))});
+        dense ? n.exec_params(cols + "device_id >= $1 AND device_id <= $2", ids.front(),
+                              ids.back())
+              : n.exec_params(cols + "device_id = ANY($1::bigint[])", IntArray(ids));
+    std::vector<std::pair<Id, int>> order;
+    order.reserve(r.size());
+    for (int i = 0; i < static_cast<int>(r.size()); ++i) {
+      const Id device = I64(r[i][0]);
+      if (!dense || std::binary_search(ids.begin(), ids.end(), device))
+        order.emplace_back(device, i);
     }
-    auto by_device_key = [](const Reading& a, const Reading& b) {
-      return a.device_id != b.device_id ? a.device_id < b.device_id : a.key < b.key;
-    };
-    if (!std::is_sorted(out.begin(), out.end(), by_device_key))
-      std::sort(out.begin(), out.end(), by_device_key);
-    return out;
+    std::sort(order.begin(), order.end());
+    std::vector<Reading> out;
+    out.reserve(order.size() * 8);
+    for (const auto& [device, i] : order) {
+      const pqxx::field vals = r[i][1];
+      if (!pg::AppendLatestReadings(std::string_view(vals.c_str(), vals.size()), device, out))
+        return Result<std::vector<Reading>>(
+            Internal("the latest values of device " + std::to_string(device) +
+                     " are not readable"));
+    }
+    return Result<std::vector<Reading>>(std::move(out));  // by device, then key: as stored
   });
 }
 
 Result<std::vector<std::string>> PostgresSeriesStore::Keys(Id device_id) {
-  return impl_->Read<std::vector<std::string>>("Keys", [&](pqxx::connection& c) {
+  return impl_->Read<std::vector<std::string>>(
+      "Keys", [&](pqxx::connection& c) -> Result<std::vector<std::string>> {
     pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_params(
-        "SELECT key FROM series WHERE device_id = $1 AND latest_ts IS NOT NULL ORDER BY key",
-        device_id);
+    pqxx::result r =
+        n.exec_params("SELECT vals FROM device_latest WHERE device_id = $1", device_id);
     std::vector<std::string> out;
-    for (const auto& row : r) out.push_back(row[0].as<std::string>());
-    return out;
+    if (r.empty()) return out;
+    BYSANS_ASSIGN_OR_RETURN(pg::LatestRow row, pg::DecodeLatestRow(std::string_view(
+                                                   r[0][0].c_str(), r[0][0].size())));
+    for (pg::LatestEntry& e : row) out.push_back(std::move(e.key));
+    return out;  // in key order, as stored
   });
 }
 
@@ -946,8 +964,8 @@ Result<std::vector<SeriesRef>> PostgresSeriesStore::ListSeries(const std::vector
   return impl_->Read<std::vector<SeriesRef>>("ListSeries", [&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
     pqxx::result r =
-        n.exec_params(std::string("SELECT ") + kSeriesCols +
-                          " FROM series WHERE device_id = ANY($1::bigint[]) ORDER BY id",
+        n.exec_params(std::string("SELECT ") + kSeriesCols + kSeriesFrom +
+                          " WHERE s.device_id = ANY($1::bigint[]) ORDER BY s.id",
                       IntArray(ids));
     std::vector<SeriesRef> out;
     for (const auto& row : r) out.push_back(SeriesFromRow(row));
@@ -959,7 +977,7 @@ Result<SeriesRef> PostgresSeriesStore::GetSeries(int64_t series_id) {
   return impl_->Read<SeriesRef>("GetSeries", [&](pqxx::connection& c) -> Result<SeriesRef> {
     pqxx::nontransaction n(c);
     pqxx::result r = n.exec_params(
-        std::string("SELECT ") + kSeriesCols + " FROM series WHERE id = $1", series_id);
+        std::string("SELECT ") + kSeriesCols + kSeriesFrom + " WHERE s.id = $1", series_id);
     if (r.empty()) return NotFound("no series " + std::to_string(series_id));
     return SeriesFromRow(r[0]);
   });
@@ -978,7 +996,8 @@ Result<SeriesRef> PostgresSeriesStore::CreateSeries(Id device_id, const std::str
         device_id, key, unit);
     made = !r.empty();
     pqxx::result row = w.exec_params(
-        std::string("SELECT ") + kSeriesCols + " FROM series WHERE device_id = $1 AND key = $2",
+        std::string("SELECT ") + kSeriesCols + kSeriesFrom +
+            " WHERE s.device_id = $1 AND s.key = $2",
         device_id, key);
     w.commit();
     out = SeriesFromRow(row[0]);
@@ -1010,10 +1029,16 @@ Status PostgresSeriesStore::SetSeriesUnit(int64_t series_id, const std::string& 
     pqxx::work w(c);
     pqxx::result r = w.exec_params(
         "UPDATE series SET unit = $2 WHERE id = $1 RETURNING device_id, key", series_id, unit);
-    if (!r.empty()) pg::NotifyChange(w, impl_->o.node_id, pg::change::kSeries, series_id);
-    w.commit();
     if (r.empty()) return NotFound("no series " + std::to_string(series_id));
-    impl_->Remember(series_id, I64(r[0][0]), r[0][1].as<std::string>(), unit);
+    const Id device = I64(r[0][0]);
+    const std::string key = r[0][1].as<std::string>();
+    pg::LatestValues::Modify(w, device, [&](pg::LatestRow& row) {
+      if (pg::LatestEntry* e = pg::FindLatest(row, key)) e->unit = unit;
+    });
+    pg::NotifyChange(w, impl_->o.node_id, pg::change::kSeries, series_id);
+    w.commit();
+    impl_->latest.Forget(device);
+    impl_->Remember(series_id, device, key, unit);
     return Status::Ok();
   });
 }
@@ -1043,8 +1068,9 @@ Status PostgresSeriesStore::DeleteReadings(int64_t series_id, TimeMs from, TimeM
         hours.push_back(I64(row[0]));
       }
       if (!ids.empty()) Impl::RecomputeHours(w, IntArray(ids), IntArray(hours));
-      Impl::RecomputeLatest(w, series_id);
-      if (!touched.empty()) touched.insert(touched.end(), {"readings_hourly", "series"});
+      impl_->RecomputeLatest(w, series_id);
+      if (!touched.empty())
+        touched.insert(touched.end(), {"readings_hourly", "series", "device_latest"});
     }
     w.commit();
     Impl::FlushStats(c);
@@ -1058,8 +1084,12 @@ Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
   std::vector<std::string> touched;
   Status s = impl_->RunOp([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
-    if (w.exec_params("DELETE FROM series WHERE id = $1 RETURNING id", series_id).empty())
-      return NotFound("no series " + std::to_string(series_id));
+    pqxx::result gone =
+        w.exec_params("DELETE FROM series WHERE id = $1 RETURNING device_id, key", series_id);
+    if (gone.empty()) return NotFound("no series " + std::to_string(series_id));
+    const Id device = I64(gone[0][0]);
+    const std::string key = gone[0][1].as<std::string>();
+    pg::LatestValues::Modify(w, device, [&](pg::LatestRow& row) { pg::RemoveLatest(row, key); });
     touched = Impl::DeletedFrom(
         w.exec_params("WITH d AS (DELETE FROM readings WHERE series_id = $1 RETURNING tableoid) "
                       "SELECT DISTINCT tableoid::regclass::text FROM d",
@@ -1069,7 +1099,8 @@ Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
     w.commit();
     Impl::FlushStats(c);
     impl_->Forget(series_id);
-    touched.insert(touched.end(), {"readings_hourly", "series"});
+    impl_->latest.Forget(device);
+    touched.insert(touched.end(), {"readings_hourly", "series", "device_latest"});
     return Status::Ok();
   });
   BYSANS_RETURN_IF_ERROR(s);

@@ -68,6 +68,55 @@ TEST(PostgresMigrationsTest, TwoNodesStartingAtOnceApplyEachMigrationOnce) {
   }
 }
 
+// Migration 18 moves the series' latest values into one row per device: what Latest answered
+// before the upgrade it answers after, strings with separators and non-ASCII characters included
+// (PostgreSQL builds the rows the C++ code reads).
+TEST(PostgresMigrationsTest, LatestValuesSurviveTheMoveToOneRowPerDevice) {
+  const std::string url = SharedPostgres::NewDatabase();
+  ASSERT_EQ(*pg::ApplyMigrations(url, 17), 17);
+  const std::string db = url.substr(url.rfind('/') + 1);
+  ASSERT_TRUE(SharedPostgres::Get()
+                  ->Query(db,
+                          "INSERT INTO series (device_id, key, unit, latest_ts, latest_kind, "
+                          "latest_num, latest_txt, latest_quality) VALUES "
+                          "(7, 'temp', '°C', 1000, 0, 0.1, '', 0), "
+                          "(7, 'Note', '', 900, 1, 0, E'two\\nlines: 3:x', 4), "
+                          "(7, 'door', '', 800, 2, 1, '', 0), "
+                          "(8, 'co2', 'ppm', 700, 0, -1e-7, '', 1), "
+                          "(8, 'unused', '', NULL, NULL, NULL, NULL, NULL)")
+                  .ok());
+  SystemClock clock;
+  PostgresStoreOptions o;
+  o.url = url;
+  o.clock = &clock;
+  auto store = PostgresSeriesStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto latest = (*store)->Latest({7, 8});
+  ASSERT_TRUE(latest.ok()) << latest.status().message();
+  ASSERT_EQ(latest->size(), 4u);
+  const auto& l = *latest;
+  EXPECT_EQ(l[0].key, "Note");  // byte order: upper case first, as before
+  EXPECT_EQ(std::get<std::string>(l[0].value), "two\nlines: 3:x");
+  EXPECT_EQ(l[0].quality, Quality::kLate);
+  EXPECT_EQ(l[1].key, "door");
+  EXPECT_EQ(std::get<bool>(l[1].value), true);
+  EXPECT_EQ(l[2].key, "temp");
+  EXPECT_EQ(std::get<double>(l[2].value), 0.1);
+  EXPECT_EQ(l[2].unit, "°C");
+  EXPECT_EQ(l[2].ts, 1000);
+  EXPECT_EQ(l[3].device_id, 8);
+  EXPECT_EQ(std::get<double>(l[3].value), -1e-7);
+  EXPECT_EQ(l[3].quality, Quality::kOutOfRange);
+  auto keys = (*store)->Keys(8);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(*keys, std::vector<std::string>{"co2"});  // "unused" has no reading
+  EXPECT_EQ(*SharedPostgres::Get()->Query(
+                db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'series' "
+                    "AND column_name LIKE 'latest%'"),
+            "0");
+  (*store)->Close();
+}
+
 TEST(PostgresMigrationsTest, NewerSchemaIsRefused) {
   const std::string url = SharedPostgres::NewDatabase();
   ASSERT_TRUE(pg::ApplyMigrations(url).ok());

@@ -1,0 +1,175 @@
+#include "store/postgres/latest_row.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace bysans::pg {
+namespace {
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void AppendDouble(std::string& out, double v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest form that reads back the same
+  out.append(buf, r.ptr);
+}
+
+void AppendSized(std::string& out, std::string_view s) {
+  AppendInt(out, static_cast<int64_t>(s.size()));
+  out += ':';
+  out += s;
+}
+
+// Reads the fields of a row's text from the front, each followed by one separator byte.
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+  bool done() const { return p_ == end_; }
+
+  template <typename T>
+  bool Number(T& v, char sep) {
+    auto r = std::from_chars(p_, end_, v);
+    if (r.ec != std::errc() || r.ptr == end_ || *r.ptr != sep) return false;
+    p_ = r.ptr + 1;
+    return true;
+  }
+  bool Sized(std::string_view& v, char sep) {
+    size_t n = 0;
+    if (!Number(n, ':') || static_cast<size_t>(end_ - p_) < n + 1 || p_[n] != sep) return false;
+    v = std::string_view(p_, n);
+    p_ += n + 1;
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+struct Fields {
+  std::string_view key, unit, txt;
+  LatestEntry e;  // without its strings
+};
+
+bool ReadEntry(Reader& in, Fields& f) {
+  return in.Sized(f.key, ' ') && in.Number(f.e.ts, ' ') && in.Number(f.e.kind, ' ') &&
+         in.Number(f.e.num, ' ') && in.Number(f.e.quality, ' ') && in.Sized(f.unit, ' ') &&
+         in.Sized(f.txt, '\n') && f.e.kind >= 0 && f.e.kind <= 2;
+}
+
+Value ValueOf(int kind, double num, std::string_view txt) {
+  if (kind == 1) return std::string(txt);
+  if (kind == 2) return num != 0;
+  return num;
+}
+
+template <typename Row>
+auto ByKey(Row& row, std::string_view key) {
+  return std::lower_bound(row.begin(), row.end(), key,
+                          [](const LatestEntry& e, std::string_view k) { return e.key < k; });
+}
+
+}  // namespace
+
+std::string EncodeLatestRow(const LatestRow& row) {
+  std::string out;
+  for (const LatestEntry& e : row) {
+    AppendSized(out, e.key);
+    out += ' ';
+    AppendInt(out, e.ts);
+    out += ' ';
+    AppendInt(out, e.kind);
+    out += ' ';
+    AppendDouble(out, e.num);
+    out += ' ';
+    AppendInt(out, e.quality);
+    out += ' ';
+    AppendSized(out, e.unit);
+    out += ' ';
+    AppendSized(out, e.txt);
+    out += '\n';
+  }
+  return out;
+}
+
+Result<LatestRow> DecodeLatestRow(std::string_view text) {
+  LatestRow row;
+  Reader in(text);
+  while (!in.done()) {
+    Fields f;
+    if (!ReadEntry(in, f)) return Internal("a device's stored latest values are not readable");
+    f.e.key = f.key;
+    f.e.unit = f.unit;
+    f.e.txt = f.txt;
+    row.push_back(std::move(f.e));
+  }
+  return row;
+}
+
+bool AppendLatestReadings(std::string_view text, Id device, std::vector<Reading>& out) {
+  const size_t before = out.size();
+  Reader in(text);
+  while (!in.done()) {
+    Fields f;
+    if (!ReadEntry(in, f)) {
+      out.resize(before);
+      return false;
+    }
+    out.push_back(Reading{device, std::string(f.key), f.e.ts, ValueOf(f.e.kind, f.e.num, f.txt),
+                          std::string(f.unit), static_cast<Quality>(f.e.quality)});
+  }
+  return true;
+}
+
+bool MergeLatest(LatestRow& row, LatestEntry e) {
+  auto it = ByKey(row, e.key);
+  if (it != row.end() && it->key == e.key) {
+    if (it->ts > e.ts) return false;
+    *it = std::move(e);
+  } else {
+    row.insert(it, std::move(e));
+  }
+  return true;
+}
+
+bool RemoveLatest(LatestRow& row, std::string_view key) {
+  auto it = ByKey(row, key);
+  if (it == row.end() || it->key != key) return false;
+  row.erase(it);
+  return true;
+}
+
+LatestEntry* FindLatest(LatestRow& row, std::string_view key) {
+  auto it = ByKey(row, key);
+  return it != row.end() && it->key == key ? &*it : nullptr;
+}
+
+LatestEntry LatestOf(const Reading& r) {
+  LatestEntry e;
+  e.key = r.key;
+  e.ts = r.ts;
+  e.quality = static_cast<int>(r.quality);
+  e.unit = r.unit;
+  if (const double* d = std::get_if<double>(&r.value)) {
+    e.num = *d;
+  } else if (const bool* b = std::get_if<bool>(&r.value)) {
+    e.kind = 2;
+    e.num = *b ? 1 : 0;
+  } else {
+    e.kind = 1;
+    e.txt = std::get<std::string>(r.value);
+  }
+  return e;
+}
+
+Reading ReadingOf(const LatestEntry& e, Id device) {
+  return Reading{device, e.key, e.ts, ValueOf(e.kind, e.num, e.txt), e.unit,
+                 static_cast<Quality>(e.quality)};
+}
+
+}  // namespace bysans::pg

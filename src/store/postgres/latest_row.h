@@ -1,0 +1,53 @@
+// A device's latest values as one text column (`device_latest.vals`, migration 18): every key's
+// newest reading packed into one row, so the latest values of 10,000 devices are 10,000 rows to
+// read and send, not 60,000 (issue 19's latest_10k_ms). Pure code, no libpq: the writer merges a
+// group commit's readings into the rows it holds, Latest decodes them.
+//
+// Text form, one line per key, sorted by key:
+//   <key length>:<key> <ts> <kind> <num> <quality> <unit length>:<unit> <text length>:<text>\n
+// kind: 0 number, 1 text, 2 bool (as `readings.kind`); num is the number or the bool as 0/1
+// (shortest round-trip form; nan, inf, -inf); lengths are in bytes, so a key, unit or text may
+// hold any character PostgreSQL's text allows (it refuses NUL, as for `readings.txt`).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "model/model.h"
+
+namespace bysans::pg {
+
+struct LatestEntry {
+  std::string key;
+  TimeMs ts = 0;
+  int kind = 0;
+  double num = 0;
+  int quality = 0;
+  std::string unit;
+  std::string txt;
+};
+
+// Sorted by key, one entry per key.
+using LatestRow = std::vector<LatestEntry>;
+
+std::string EncodeLatestRow(const LatestRow& row);
+Result<LatestRow> DecodeLatestRow(std::string_view text);
+// Appends the row's entries to `out` as readings of `device` (in key order); false (and `out` as
+// it was) when the text is not a row.
+bool AppendLatestReadings(std::string_view text, Id device, std::vector<Reading>& out);
+
+// Puts `e` in the row unless the row holds a newer reading of its key (a reading at the same time
+// replaces the stored one, as the last write of a (series, time) wins). Returns whether it did.
+bool MergeLatest(LatestRow& row, LatestEntry e);
+// Removes the key's entry; returns whether there was one.
+bool RemoveLatest(LatestRow& row, std::string_view key);
+// The key's entry, or nullptr.
+LatestEntry* FindLatest(LatestRow& row, std::string_view key);
+
+// A reading's value and quality as an entry.
+LatestEntry LatestOf(const Reading& r);
+Reading ReadingOf(const LatestEntry& e, Id device);
+
+}  // namespace bysans::pg

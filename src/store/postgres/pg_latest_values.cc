@@ -1,0 +1,133 @@
+#include "store/postgres/pg_latest_values.h"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "store/postgres/sql_text.h"
+
+namespace bysans::pg {
+namespace {
+
+// Devices whose rows the writer keeps between commits; past this it starts again (one read of
+// each device's row at its next commit).
+constexpr size_t kMaxHeld = 200'000;
+// Rounds of a write whose rows other writers keep changing (a locked read comes after the first
+// round, so a second round normally finishes it).
+constexpr int kMaxRounds = 8;
+
+int64_t I64(const pqxx::field& f) { return std::strtoll(f.c_str(), nullptr, 10); }
+
+// An unreadable row (it never should be) is rewritten from what comes next, never a reason to
+// stop ingest.
+LatestRow RowOf(Id device, const pqxx::field& f) {
+  Result<LatestRow> row = DecodeLatestRow(std::string_view(f.c_str(), f.size()));
+  if (row.ok()) return std::move(row).value();
+  spdlog::error("store: the latest values of device {} are unreadable; they are rewritten", device);
+  return {};
+}
+
+}  // namespace
+
+void LatestValues::Load(pqxx::work& w, const std::vector<int64_t>& devices, bool lock) {
+  pqxx::result r = w.exec_params(
+      std::string("SELECT device_id, version, vals FROM device_latest WHERE device_id = "
+                  "ANY($1::bigint[]) ORDER BY device_id") +
+          (lock ? " FOR UPDATE" : ""),
+      IntArray(devices));
+  for (int64_t d : devices) held_[d] = Held{};
+  for (const auto& row : r) {
+    const Id d = I64(row[0]);
+    held_[d] = Held{I64(row[1]), RowOf(d, row[2])};
+  }
+}
+
+void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> entries,
+                         const std::map<std::pair<Id, std::string>, std::string>& units) {
+  if (held_.size() > kMaxHeld) held_.clear();
+  std::vector<int64_t> pending, unknown;
+  for (const auto& [d, list] : entries) {
+    pending.push_back(d);
+    if (!held_.count(d)) unknown.push_back(d);
+  }
+  if (!unknown.empty()) Load(w, unknown, false);
+  for (int round = 0; !pending.empty(); ++round) {
+    if (round == kMaxRounds)
+      throw std::runtime_error("device_latest: rows kept changing under the writer");
+    if (round > 0) Load(w, pending, true);
+    std::unordered_map<Id, LatestRow> merged;
+    std::vector<int64_t> up_ids, up_versions, in_ids;
+    std::vector<std::string> up_vals, in_vals;
+    for (int64_t d : pending) {
+      LatestRow row = held_[d].row;
+      bool changed = false;
+      for (const LatestEntry& e : entries[d]) changed |= MergeLatest(row, e);
+      for (auto u = units.lower_bound({d, std::string()}); u != units.end() && u->first.first == d;
+           ++u) {
+        LatestEntry* e = FindLatest(row, u->first.second);
+        if (e && e->unit != u->second) {
+          e->unit = u->second;
+          changed = true;
+        }
+      }
+      if (!changed) continue;
+      std::string text = EncodeLatestRow(row);
+      if (held_[d].version == 0) {
+        in_ids.push_back(d);
+        in_vals.push_back(std::move(text));
+      } else {
+        up_ids.push_back(d);
+        up_versions.push_back(held_[d].version);
+        up_vals.push_back(std::move(text));
+      }
+      merged[d] = std::move(row);
+    }
+    std::vector<pqxx::result> done;
+    if (!up_ids.empty())
+      done.push_back(w.exec_params(
+          "UPDATE device_latest d SET vals = u.v, version = nextval('device_latest_version') "
+          "FROM unnest($1::bigint[], $2::bigint[], $3::text[]) u(id, ver, v) "
+          "WHERE d.device_id = u.id AND d.version = u.ver RETURNING d.device_id, d.version",
+          IntArray(up_ids), IntArray(up_versions), TextArray(up_vals)));
+    if (!in_ids.empty())
+      done.push_back(w.exec_params(
+          "INSERT INTO device_latest (device_id, vals) SELECT * FROM unnest($1::bigint[], "
+          "$2::text[]) ON CONFLICT (device_id) DO NOTHING RETURNING device_id, version",
+          IntArray(in_ids), TextArray(in_vals)));
+    for (const pqxx::result& r : done)
+      for (const auto& row : r) {
+        const Id d = I64(row[0]);
+        held_[d] = Held{I64(row[1]), std::move(merged[d])};
+        merged.erase(d);
+      }
+    // What was sent and not written: another writer changed those rows first.
+    pending.clear();
+    for (auto& [d, row] : merged) pending.push_back(d);
+    std::sort(pending.begin(), pending.end());
+  }
+}
+
+void LatestValues::Modify(pqxx::work& w, Id device,
+                          const std::function<void(LatestRow&)>& change) {
+  pqxx::result r = w.exec_params(
+      "SELECT vals FROM device_latest WHERE device_id = $1 FOR UPDATE", device);
+  LatestRow row;
+  std::string before;
+  if (!r.empty()) {
+    before = r[0][0].c_str();
+    row = RowOf(device, r[0][0]);
+  }
+  change(row);
+  std::string after = EncodeLatestRow(row);
+  if (!r.empty() && after == before) return;
+  if (row.empty()) {
+    if (!r.empty()) w.exec_params("DELETE FROM device_latest WHERE device_id = $1", device);
+    return;
+  }
+  w.exec_params(
+      "INSERT INTO device_latest (device_id, vals) VALUES ($1, $2) ON CONFLICT (device_id) DO "
+      "UPDATE SET vals = excluded.vals, version = excluded.version",
+      device, after);
+}
+
+}  // namespace bysans::pg

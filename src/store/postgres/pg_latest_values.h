@@ -1,0 +1,53 @@
+// `device_latest` (migration 18): one row per device holding every key's newest reading, packed
+// (latest_row.h), with a version taken from a sequence at every write. Folder-private (libpqxx).
+//
+// The series writer keeps the rows it wrote (`LatestValues`, its thread only) and writes a group
+// commit's newest readings with one statement that only changes a row still at the version it
+// holds; a row that another node (or this node's erasure and unit operations) changed meanwhile
+// is read again, locked, merged and written in a further round. Rows are updated in device order,
+// so two writers wait for each other instead of deadlocking. Versions are never reused (the
+// sequence), so a row deleted and written again elsewhere is never mistaken for the one held.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/model.h"
+#include "store/postgres/latest_row.h"
+
+namespace bysans::pg {
+
+class LatestValues {
+ public:
+  // Merges each device's entries into its row (newer or same-time readings replace a key's).
+  // `units` are series units changed in this commit, applied to the key's entry whether or not
+  // its reading is the newest. Call inside the group commit's transaction; the rows held are
+  // updated only as far as the statements succeeded (a rolled-back transaction leaves versions
+  // the next write finds stale, and reads again).
+  void Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> entries,
+             const std::map<std::pair<Id, std::string>, std::string>& units);
+  // Drops what is held (of a device, or all): after an operation changed rows, or an error.
+  void Forget(Id device) { held_.erase(device); }
+  void Clear() { held_.clear(); }
+
+  // Reads the device's row locked, lets `change` edit it, and writes it back (deleted when
+  // empty). For operations outside group commits (readings deleted, a series deleted, a unit set).
+  static void Modify(pqxx::work& w, Id device, const std::function<void(LatestRow&)>& change);
+
+ private:
+  struct Held {
+    int64_t version = 0;  // 0: no row
+    LatestRow row;
+  };
+  // Reads the rows of these devices (locked when `lock`) into held_.
+  void Load(pqxx::work& w, const std::vector<int64_t>& devices, bool lock);
+
+  std::unordered_map<Id, Held> held_;
+};
+
+}  // namespace bysans::pg
