@@ -270,6 +270,20 @@ struct RuleEngine::Impl {
 
   // Finds or creates the device slot and brings its info up to date.
   // `created` tells whether it is new.
+  // The device's latest value of key k becomes the reading's when it is newer (or as new, when
+  // same_time_wins).
+  static void PutLatest(DeviceSlot& dev, KeyId k, const Reading& rd, bool same_time_wins) {
+    for (auto& lv : dev.latest) {
+      if (lv.key != k) continue;
+      if (rd.ts > lv.ts || (same_time_wins && rd.ts == lv.ts)) {
+        lv.ts = rd.ts;
+        lv.value = rd.value;
+      }
+      return;
+    }
+    dev.latest.push_back(LatestValue{k, rd.ts, rd.value});
+  }
+
   uint32_t TouchDevice(const DeviceInfo& info, TimeMs now, bool* created,
                        std::vector<AlarmEvent>* events) {
     auto it = device_by_id.find(info.id);
@@ -870,6 +884,18 @@ std::vector<WaitChange> RuleEngine::TakeWaitChanges() {
   return out;
 }
 
+void RuleEngine::RestoreLatest(const DeviceInfo& device, std::span<const Reading> latest) {
+  Impl& m = *impl_;
+  bool created = false;
+  std::vector<AlarmEvent> none;  // the device is known (UpsertDevice): nothing to report
+  DeviceSlot& dev = m.devices[m.TouchDevice(device, m.clock.NowMs(), &created, &none)];
+  for (const Reading& rd : latest) {
+    if (rd.device_id != device.id) continue;
+    const KeyId k = m.FindKey(rd.key);
+    if (k != kNoKey) Impl::PutLatest(dev, k, rd, /*same_time_wins=*/false);
+  }
+}
+
 void RuleEngine::OnReadings(const DeviceInfo& device, std::span<const Reading> readings,
                             std::vector<AlarmEvent>* events) {
   Impl& m = *impl_;
@@ -883,18 +909,7 @@ void RuleEngine::OnReadings(const DeviceInfo& device, std::span<const Reading> r
   for (const Reading& rd : readings) {
     KeyId k = m.FindKey(rd.key);
     if (k == kNoKey) continue;
-    // Latest value per key (newer or equal timestamps win).
-    bool found = false;
-    for (auto& lv : dev.latest) {
-      if (lv.key != k) continue;
-      found = true;
-      if (rd.ts >= lv.ts) {
-        lv.ts = rd.ts;
-        lv.value = rd.value;
-      }
-      break;
-    }
-    if (!found) dev.latest.push_back(LatestValue{k, rd.ts, rd.value});
+    Impl::PutLatest(dev, k, rd, /*same_time_wins=*/true);
     for (const Route& route : dev.routes) {
       if (route.key != k) continue;
       for (const StateRef& ref : route.rules) {

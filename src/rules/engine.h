@@ -144,6 +144,13 @@ class RuleEngine {
   // the rule's or not in its scope; InvalidArgument for a rule without for_ms or a silence rule.
   Status RestorePending(Id rule_id, const DeviceInfo& device, TimeMs since);
 
+  // Puts a device's stored latest values in (read from the store after a takeover or a restart),
+  // so that a rule naming several keys evaluates a new reading with the values stored before,
+  // not as unknown until each key arrives again (a wait restored with RestorePending goes on).
+  // Evaluates nothing and reports nothing. A value not newer than the one held, a reading of
+  // another device and a key no rule names are skipped.
+  void RestoreLatest(const DeviceInfo& device, std::span<const Reading> latest);
+
   // The wait changes since the last call: the latest of each (rule, device), ordered by rule
   // and device. Costs nothing for rules without for_ms; forgetting a device (RemoveDevice)
   // reports nothing (the device's next evaluator goes on with its waits).

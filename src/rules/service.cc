@@ -8,10 +8,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -214,6 +216,19 @@ struct RulesService::Impl {
       spdlog::warn("rules: {} stale wait(s) not removed: {}", stale.size(), s.message());
   }
 
+  // The stored latest values of loaded devices into the engine (each run of one device's readings
+  // at once), so that rules naming several keys go on with what was known before.
+  void RestoreLatestValues(const std::vector<Reading>& latest) {
+    for (size_t i = 0; i < latest.size();) {
+      size_t j = i;
+      while (j < latest.size() && latest[j].device_id == latest[i].device_id) ++j;
+      auto d = devices.find(latest[i].device_id);
+      if (d != devices.end())
+        engine.RestoreLatest(d->second.info, std::span<const Reading>(&latest[i], j - i));
+      i = j;
+    }
+  }
+
   Status Load() {
     std::vector<AlarmEvent> ignored;
     BYSANS_ASSIGN_OR_RETURN(auto recs, store.rules().ListAllRules());
@@ -229,6 +244,15 @@ struct RulesService::Impl {
       const Id id = d.id;
       devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
     }));
+    std::vector<Id> ids;
+    for (const auto& [id, dev] : devices) ids.push_back(id);
+    constexpr size_t kChunk = 1000;
+    for (size_t i = 0; i < ids.size(); i += kChunk) {
+      BYSANS_ASSIGN_OR_RETURN(
+          std::vector<Reading> latest,
+          store.Latest(std::vector<Id>(ids.begin() + i, ids.begin() + std::min(ids.size(), i + kChunk))));
+      RestoreLatestValues(latest);
+    }
     BYSANS_RETURN_IF_ERROR(ForEachOpenAlarm([&](const AlarmRecord& a) {
       if (a.gateway_id.empty()) {
         RestoreDeviceAlarm(a);
@@ -293,6 +317,7 @@ struct RulesService::Impl {
     // The time of each device's newest reading, never before this node started nor after now;
     // and the devices' for-duration waits (restored after the open alarms).
     std::unordered_map<Id, TimeMs> last_seen;
+    std::vector<Reading> latest_values;
     std::vector<RuleWaitRecord> waits;
     constexpr size_t kChunk = 1000;
     for (size_t i = 0; i < loaded.size(); i += kChunk) {
@@ -303,6 +328,8 @@ struct RulesService::Impl {
         TimeMs& seen = last_seen[r.device_id];
         seen = std::max(seen, r.ts);
       }
+      latest_values.insert(latest_values.end(), std::make_move_iterator(latest.begin()),
+                           std::make_move_iterator(latest.end()));
       BYSANS_ASSIGN_OR_RETURN(std::vector<RuleWaitRecord> some, store.rules().ListRuleWaits(ids));
       waits.insert(waits.end(), some.begin(), some.end());
     }
@@ -317,6 +344,7 @@ struct RulesService::Impl {
       const Id id = d.id;
       devices[id] = {std::make_shared<const Device>(std::move(d)), std::move(info)};
     }
+    RestoreLatestValues(latest_values);
     BYSANS_RETURN_IF_ERROR(ForEachOpenAlarm([&](const AlarmRecord& a) {
       if (a.gateway_id.empty() && gained.count(cluster->partition_of(a.device_id)))
         RestoreDeviceAlarm(a);

@@ -245,6 +245,31 @@ TEST_F(RulesServiceTest, ARestartKeepsAForDurationWait) {
   ASSERT_NE(CreateRule(def), 0);
 }
 
+// Issue 19: a restart keeps the latest values of the device's other keys (the same path as a
+// takeover): "co2 > 1000 and temperature > 25" raises on the first co2 reading after the
+// restart, with the temperature stored before it (before, temperature was unknown until it
+// arrived again).
+TEST_F(RulesServiceTest, ARestartKeepsTheLatestValuesOfOtherKeys) {
+  const Id rule =
+      CreateRule(json{{"name", "Stuffy"},
+                      {"scope", {{"kind", "device"}, {"id", device_.id}}},
+                      {"expression", "co2 > 1000 and temperature > 25"}});
+  ASSERT_NE(rule, 0);
+  IngestBatch b;
+  b.readings = {{device_.id, "temperature", clock_.NowMs(), 28.0, "", Quality::kOk}};
+  ASSERT_TRUE(store_->Append(std::move(b)).ok());
+  service_->Stop();
+  service_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartService());
+  Send(1500);
+  AlarmFilter f;
+  f.org_id = org_;
+  f.device_id = device_.id;
+  auto items = store_->rules().ListAlarms(f, Page{})->items;
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].rule_id, rule);
+}
+
 TEST(TemplateTest, RendersPathsEscapesAndObjects) {
   json ctx = {{"alarm", {{"message", "CO2 \"høj\""}, {"id", 7}}}, {"readings", {{"co2", 1200}}}};
   EXPECT_EQ(

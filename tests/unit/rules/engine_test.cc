@@ -539,6 +539,38 @@ TEST_F(EngineTest, OlderReadingDoesNotReplaceLatest) {
   EXPECT_EQ(Take(), V{"raise@0"});
 }
 
+// After a takeover or a restart the runtime puts the stored latest values back: a rule naming
+// two keys evaluates the next reading of one with the other's stored value.
+TEST_F(EngineTest, RestoredLatestValuesCountForTheNextReading) {
+  ASSERT_TRUE(
+      engine_.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
+  engine_.UpsertDevice(Dev(1), std::nullopt, &events_);
+  const std::vector<Reading> stored = {MakeReading(1, "temperature", 28.0, kStart - kHour),
+                                       MakeReading(2, "temperature", 10.0, kStart),  // not dev 1
+                                       MakeReading(1, "unnamed", 1.0, kStart)};
+  engine_.RestoreLatest(Dev(1), stored);
+  EXPECT_EQ(Take(), V{}) << "restoring evaluates nothing";
+  Send(Dev(1), "co2", 1500.0);
+  EXPECT_EQ(Take(), V{"raise@0"});
+  // Without the restore the same reading raises nothing (temperature unknown).
+  RuleEngine fresh(clock_);
+  ASSERT_TRUE(fresh.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
+  Reading co2 = MakeReading(1, "co2", 1500.0, clock_.NowMs());
+  fresh.OnReadings(Dev(1), std::span<const Reading>(&co2, 1), &events_);
+  EXPECT_EQ(Take(), V{});
+}
+
+TEST_F(EngineTest, ARestoredValueNeverReplacesOneAsNewOrNewer) {
+  ASSERT_TRUE(
+      engine_.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
+  Send(Dev(1), "temperature", 20.0);  // at kStart
+  const std::vector<Reading> stored = {MakeReading(1, "temperature", 28.0, kStart - kHour),
+                                       MakeReading(1, "temperature", 29.0, kStart)};
+  engine_.RestoreLatest(Dev(1), stored);
+  Send(Dev(1), "co2", 1500.0);
+  EXPECT_EQ(Take(), V{}) << "the value the engine had (20) still counts";
+}
+
 TEST_F(EngineTest, RulesAddedAfterDevicesAreSeenApply) {
   Send(Dev(1), "co2", 1500.0);  // known device, no rules yet
   Rule by_tag = ExprRule(2, "co2 > 1000");

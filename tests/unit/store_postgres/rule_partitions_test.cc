@@ -298,6 +298,42 @@ TEST_F(RulePartitionsTest, AForDurationWaitGoesOnFromItsStartAfterATakeover) {
 
 // The same takeover, but a reading on b makes the condition false before the 10 minutes: the
 // wait ends there, nothing is raised.
+// The new holder of a dead node's partition starts from the devices' stored latest values: a rule
+// naming two keys raises on the first reading of one of them, with the other's value stored
+// while the dead node held the device.
+TEST_F(RulePartitionsTest, ATakeoverKeepsTheLatestValuesOfOtherKeys) {
+  RuleRecord r;
+  r.org_id = org_;
+  r.definition = json{{"name", "Stuffy"},
+                      {"scope", {{"kind", "application"}, {"id", app_}}},
+                      {"expression", "co2 > 800 and temperature > 25"}}
+                     .dump();
+  auto stuffy = a_.store->rules().CreateRule(r);
+  ASSERT_TRUE(stuffy.ok()) << stuffy.status().message();
+  const Device d = HeldBy(a_);
+  Send(a_, d, 28, "temperature");
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); })) << "a evaluated the temperature";
+  a_.rules->Stop();
+  a_.coordinator->Stop(/*give_up=*/false);
+  ASSERT_TRUE(WaitFor([&] { return b_.coordinator->OwnedPartitions().size() == 16; }, 10s));
+  Send(b_, d, 900);  // co2 900: the CO2 rule (> 1000) stays quiet, Stuffy raises
+  auto stuffy_alarms = [&] {
+    AlarmFilter f;
+    f.org_id = org_;
+    f.device_id = d.id;
+    auto page = a_.store->rules().ListAlarms(f, Page{1000, 0});
+    EXPECT_TRUE(page.ok());
+    size_t n = 0;
+    if (page.ok())
+      for (const AlarmRecord& a : page->items) n += a.rule_id == stuffy->id;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return stuffy_alarms() == 1; }))
+      << "b evaluated co2 with the temperature stored before the takeover";
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); }));
+  EXPECT_EQ(stuffy_alarms(), 1u);
+}
+
 TEST_F(RulePartitionsTest, ATakenOverWaitEndsWhenTheConditionStopsHolding) {
   const Device d = HeldBy(a_);
   TimeMs since = 0;
