@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -205,6 +206,31 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     return Status::Ok();
   }
 
+  Status Unsubscribe(std::vector<std::string> filters, UnsubscribeDone done) {
+    if (filters.empty()) return InvalidArgument("unsubscribe needs at least one filter");
+    for (const auto& f : filters) BYSANS_RETURN_IF_ERROR(ValidateTopicFilter(f));
+    asio::post(io_, [this, filters = std::move(filters), done = std::move(done)]() mutable {
+      for (const SubEntry& e : subs_)
+        if (e.in_flight && std::count(filters.begin(), filters.end(), e.filter.filter)) {
+          if (done) done(FailedPrecondition("a subscription to that filter is being sent"));
+          return;
+        }
+      std::erase_if(subs_, [&](const SubEntry& e) {
+        return std::count(filters.begin(), filters.end(), e.filter.filter) > 0;
+      });
+      if (!connected_ || !conn_) {
+        if (done) done(Unavailable("not connected: nothing unsubscribed at the broker"));
+        return;
+      }
+      mqtt::Unsubscribe u;
+      u.packet_id = AllocatePacketId();
+      u.filters = std::move(filters);
+      unsub_in_flight_[u.packet_id] = std::move(done);
+      Enqueue(*conn_, u);
+    });
+    return Status::Ok();
+  }
+
   Status Publish(std::string topic, std::string payload, uint8_t qos, bool retain,
                  PublishDone done) {
     BYSANS_RETURN_IF_ERROR(ValidateTopicName(topic));
@@ -393,7 +419,9 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   uint16_t AllocatePacketId() {
     while (true) {
       next_id_ = static_cast<uint16_t>(next_id_ == 65535 ? 1 : next_id_ + 1);
-      if (!out_by_id_.count(next_id_) && !sub_in_flight_.count(next_id_)) return next_id_;
+      if (!out_by_id_.count(next_id_) && !sub_in_flight_.count(next_id_) &&
+          !unsub_in_flight_.count(next_id_))
+        return next_id_;
     }
   }
 
@@ -518,7 +546,15 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       c->ping_outstanding = false;
       return true;
     }
-    if (std::holds_alternative<Unsuback>(packet)) return true;
+    if (auto* u = std::get_if<Unsuback>(&packet)) {
+      auto it = unsub_in_flight_.find(u->packet_id);
+      if (it != unsub_in_flight_.end()) {
+        UnsubscribeDone done = std::move(it->second);
+        unsub_in_flight_.erase(it);
+        if (done) done(Status::Ok());
+      }
+      return true;
+    }
     if (auto* d = std::get_if<Disconnect>(&packet)) {
       auto why = FindText(d->props, PropId::kReasonString).value_or("");
       c->Close(Unavailable(
@@ -816,11 +852,14 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     }
     spdlog::info("mqtt: connected to {}:{} as '{}' (session present: {})", opts_.host, opts_.port,
                  opts_.client_id, connack->session_present);
+    // Unsubscriptions sent on a connection that ended are unknown: the caller may send them again.
+    for (auto& [id, done] : std::exchange(unsub_in_flight_, {}))
+      if (done) done(Unavailable("the connection ended before the broker's UNSUBACK"));
     // Subscriptions: the broker forgot them when it has no session for us.
     sub_in_flight_.clear();
     for (SubEntry& e : subs_) {
       e.in_flight = false;
-      if (!connack->session_present) e.granted = false;
+      if (!connack->session_present || opts_.always_resubscribe) e.granted = false;
     }
     SendPendingSubscriptions(*c);
     // Unacknowledged QoS 1 publishes are resent, in order, with DUP (set once first sent),
@@ -903,6 +942,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   std::unordered_map<uint16_t, uint64_t> out_by_id_;
   std::vector<SubEntry> subs_;
   std::unordered_map<uint16_t, std::vector<size_t>> sub_in_flight_;
+  std::unordered_map<uint16_t, UnsubscribeDone> unsub_in_flight_;
   MessageHandler on_message_;
   ConnectHandler on_connect_;
   DisconnectHandler on_disconnect_;
@@ -953,6 +993,10 @@ void MqttClient::set_on_connect(ConnectHandler h) { impl_->set_on_connect(std::m
 void MqttClient::set_on_disconnect(DisconnectHandler h) { impl_->set_on_disconnect(std::move(h)); }
 Status MqttClient::Start() { return impl_->Start(); }
 void MqttClient::Stop() { impl_->Stop(); }
+Status MqttClient::Unsubscribe(std::vector<std::string> filters, UnsubscribeDone done) {
+  return impl_->Unsubscribe(std::move(filters), std::move(done));
+}
+
 Status MqttClient::Subscribe(std::vector<SubscribeFilter> filters, SubscribeDone done) {
   return impl_->Subscribe(std::move(filters), std::move(done));
 }

@@ -28,6 +28,10 @@ struct ClientOptions {
   std::optional<std::string> username;
   std::optional<std::string> password;
   bool clean_session = false;  // false: persistent session (3.1.1 clean session / 5 clean start)
+  // Send the subscriptions at every connect, also when the broker kept the session (a session
+  // another client changed meanwhile: mqtt/session_rescue.h). Only for filters without retained
+  // messages to repeat (shared subscriptions get none).
+  bool always_resubscribe = false;
   uint32_t session_expiry_s = 0xFFFFFFFF;  // v5 with clean_session=false: never expire
   uint16_t keepalive_s = 30;
   int protocol = 4;  // 4 = MQTT 3.1.1, 5 = MQTT 5.0
@@ -122,6 +126,7 @@ class MqttClient {
   using DisconnectHandler = std::function<void(const Status&)>;
   using PublishDone = std::function<void(const Status&)>;
   using SubscribeDone = std::function<void(Result<std::vector<uint8_t>>)>;
+  using UnsubscribeDone = std::function<void(const Status&)>;
 
   explicit MqttClient(ClientOptions options);
   ~MqttClient();  // NOLINT(bugprone-exception-escape): Stop()s; only a failed join throws
@@ -144,6 +149,10 @@ class MqttClient {
   // Adds subscriptions. They are (re)sent on every connect where the broker has no session
   // for us, and on the next connect if not yet granted. `done` gets the SUBACK codes.
   Status Subscribe(std::vector<SubscribeFilter> filters, SubscribeDone done = nullptr);
+
+  // Removes subscriptions (no longer sent at a reconnect) and sends UNSUBSCRIBE; `done` runs on
+  // the broker's UNSUBACK, or with kUnavailable when not connected or the connection ends first.
+  Status Unsubscribe(std::vector<std::string> filters, UnsubscribeDone done = nullptr);
 
   // Publishes. QoS 1: `done` runs on PUBACK; unacked publishes are resent with DUP after a
   // reconnect. QoS 0: sent if connected (done(Ok)) else done(kUnavailable).

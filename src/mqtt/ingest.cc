@@ -28,6 +28,7 @@
 #include "mqtt/device_cache.h"
 #include "mqtt/gateway_ingest.h"
 #include "mqtt/integrations.h"
+#include "mqtt/session_rescue.h"
 #include "mqtt/url.h"
 #include "store/mqtt_store.h"
 
@@ -156,6 +157,7 @@ struct MqttService::Impl {
   std::map<std::string, prometheus::Counter*, std::less<>> counters;  // by result
   std::unique_ptr<BrokerSupervisor> broker;
   std::unique_ptr<MqttClient> client;
+  std::unique_ptr<SessionRescue> rescue;  // several nodes: session leases, dead sessions drained
   std::unique_ptr<IntegrationManager> integrations;  // third-party brokers (integrations.h)
   std::atomic<bool> client_started{false};           // `client` may be used by Publish
   std::string url;
@@ -752,6 +754,8 @@ Status MqttService::Start() {
     out << m.url << "\n";
   }
   m.retrier = std::thread([&m] { m.RetryLoop(); });
+  // A shared group's session may have been changed by another node's drain (session_rescue.h).
+  co.always_resubscribe = !o.shared_group.empty();
   m.client = std::make_unique<MqttClient>(co);
   m.client->set_on_message(
       [&m](IncomingMessage msg, AckHandle ack) { m.OnMessage(std::move(msg), std::move(ack)); });
@@ -777,8 +781,28 @@ Status MqttService::Start() {
   }
   for (SubscribeFilter& f : filters) f.filter = SharedFilter(o.shared_group, f.filter);
   BYSANS_RETURN_IF_ERROR(m.client->Subscribe(filters));
-  BYSANS_RETURN_IF_ERROR(m.client->Start());
-  m.client_started.store(true);
+  bool connect_now = true;
+  if (!o.external_url.empty() && !o.shared_group.empty() && !o.node_holder.empty() &&
+      m.store.leases().shared()) {
+    SessionRescueOptions ro;
+    ro.leases = &m.store.leases();
+    ro.holder = o.node_holder;
+    ro.client = co;
+    for (const SubscribeFilter& f : filters) ro.filters.push_back(f.filter);
+    m.rescue = std::make_unique<SessionRescue>(
+        std::move(ro),
+        [&m](IncomingMessage msg, AckHandle ack) { m.OnMessage(std::move(msg), std::move(ack)); },
+        [&m] {
+          if (m.client_started.exchange(true)) return;
+          if (Status s = m.client->Start(); !s.ok())
+            spdlog::error("mqtt: the client did not start: {}", s.message());
+        });
+    BYSANS_ASSIGN_OR_RETURN(connect_now, m.rescue->Start());
+  }
+  if (connect_now) {
+    BYSANS_RETURN_IF_ERROR(m.client->Start());
+    m.client_started.store(true);
+  }
   if (o.run_integrations) {
     IntegrationOptions io;
     io.max_inflight = o.max_inflight;
@@ -802,6 +826,7 @@ void MqttService::Stop() {
   if (!impl_) return;
   Impl& m = *impl_;
   if (m.integrations) m.integrations->Stop();
+  if (m.rescue) m.rescue->Stop();
   if (m.client) m.client->Stop();
   {
     std::lock_guard lock(m.retry_mu);

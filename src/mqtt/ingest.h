@@ -40,6 +40,10 @@ struct ServiceOptions {
   // ($share/<group>/<filter>, MQTT 5 and Mosquitto's 3.1.1 extension), so that the broker hands
   // each message to one node of the group. Empty = plain subscriptions (every node gets all).
   std::string shared_group;
+  // This node's lease holder (server/node_coordinator.h). With an external broker, a shared group
+  // and a store shared by several nodes, this node's session is leased and dead nodes' sessions
+  // are drained (mqtt/session_rescue.h). Empty: no rescue.
+  std::string node_holder;
   std::string mosquitto_path = "/usr/sbin/mosquitto";
   size_t max_inflight = 1000;        // un-acked messages held by bysans (back-pressure)
   size_t max_payload = 1024 * 1024;  // larger payloads are refused (counted, acked)

@@ -284,6 +284,7 @@ Status App::Start() {
     mo.bind_address = c.mqtt_bind_address;
     mo.client_id = c.mqtt_client_id;
     mo.shared_group = c.mqtt_shared_group;
+    mo.node_holder = m.node->holder();
     mo.integrations_may_run = [node = m.node.get()] { return node->Holds(kMqttIntegrationsRole); };
     mo.outbound = outbound;
     // SensorThings over MQTT: its users join the supervised broker's (no mqtt.url).

@@ -37,6 +37,13 @@ class LeaseStore {
   virtual Status ReleaseLease(const std::string& name, const std::string& holder) = 0;
   // The running leases whose name starts with `prefix`, by name.
   virtual Result<std::vector<Lease>> ListLeases(const std::string& prefix) = 0;
+  // The leases whose name starts with `prefix` that ran out and were never given up (their
+  // holder died or stopped renewing), by name; expires_in_ms is how long ago they ran out, as a
+  // negative number. None where this process is alone (nobody else's lease can run out).
+  virtual Result<std::vector<Lease>> ListExpiredLeases(const std::string& prefix) {
+    (void)prefix;
+    return std::vector<Lease>{};
+  }
   // Whether other processes take leases here too (false: this process is alone, a lease it
   // holds cannot be taken while it renews, however late).
   virtual bool shared() const { return true; }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -304,6 +305,31 @@ TEST_P(MqttBrokerTest, SharedSubscriptionReceives) {
   ASSERT_TRUE(dev1.Start().ok());
   ASSERT_TRUE(PublishSync(dev1, "devices/d1/up", "{\"t\":1}").ok());
   ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("{\"t\":1}"); }));
+}
+
+// Unsubscribe (mqtt/session_rescue.h drains a session with it): after the UNSUBACK nothing more
+// comes for the filter, and a reconnect does not subscribe it again.
+TEST_P(MqttBrokerTest, UnsubscribedFilterGetsNothingMore) {
+  Recorder& rec = NewRecorder();
+  auto& c = NewClient(Options("svc-unsub", "svc", "svc-secret"), rec);
+  ASSERT_TRUE(c.Start().ok());
+  Subscribe(c, "$share/bysans/devices/+/up");
+  Recorder& dev_rec = NewRecorder();
+  auto& dev1 = NewClient(Options("dev1-client", "dev1", "pw1"), dev_rec);
+  ASSERT_TRUE(dev1.Start().ok());
+  ASSERT_TRUE(PublishSync(dev1, "devices/d1/up", "before").ok());
+  ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("before"); }));
+  std::promise<Status> answered;
+  ASSERT_TRUE(c.Unsubscribe({"$share/bysans/devices/+/up"},
+                            [&](const Status& s) { answered.set_value(s); })
+                  .ok());
+  auto f = answered.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(f.get().ok());
+  ASSERT_TRUE(PublishSync(dev1, "devices/d1/up", "after").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(rec.HasPayload("after"));
+  EXPECT_FALSE(c.Unsubscribe({}).ok()) << "an empty list is refused";
 }
 
 // The core guarantee: a message is acknowledged only when the application says so; what it

@@ -79,6 +79,32 @@ TEST_P(LeaseBackendTest, ListsRunningLeasesByPrefix) {
   EXPECT_EQ(leases.ListLeases("a_")->size(), 1u);
 }
 
+// The leases whose holder stopped renewing (mqtt/session_rescue.h drains such a node's MQTT
+// session): listed on PostgreSQL until taken or given up; none on SQLite, where one process holds
+// every lease.
+TEST_P(LeaseBackendTest, ListsExpiredLeasesOfHoldersThatStoppedRenewing) {
+  LeaseStore& leases = store_->leases();
+  ASSERT_TRUE(*leases.AcquireLease("mqtt-session/node-a", "a#1", 300));
+  ASSERT_TRUE(*leases.AcquireLease("mqtt-session/node-b", "b#1", 60'000));
+  ASSERT_TRUE(*leases.AcquireLease("node/a", "a#1", 300));
+  EXPECT_TRUE(leases.ListExpiredLeases("mqtt-session/")->empty()) << "all still running";
+  Pass(400);
+  auto expired = leases.ListExpiredLeases("mqtt-session/");
+  ASSERT_TRUE(expired.ok()) << expired.status().message();
+  if (GetParam() == "sqlite") {
+    EXPECT_TRUE(expired->empty());
+    return;
+  }
+  ASSERT_EQ(expired->size(), 1u) << "node/a does not match; node-b still runs";
+  EXPECT_EQ((*expired)[0].name, "mqtt-session/node-a");
+  EXPECT_EQ((*expired)[0].holder, "a#1");
+  EXPECT_LT((*expired)[0].expires_in_ms, 0);
+  ASSERT_TRUE(*leases.AcquireLease("mqtt-session/node-a", "b#1", 60'000));
+  EXPECT_TRUE(leases.ListExpiredLeases("mqtt-session/")->empty()) << "taken by b";
+  ASSERT_TRUE(leases.ReleaseLease("mqtt-session/node-a", "b#1").ok());
+  EXPECT_TRUE(leases.ListExpiredLeases("mqtt-session/")->empty()) << "given up: gone";
+}
+
 TEST_P(LeaseBackendTest, RefusesAnEmptyNameHolderOrTtl) {
   EXPECT_EQ(store_->leases().AcquireLease("", "a", 1000).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(store_->leases().AcquireLease("x", "", 1000).status().code(), Code::kInvalidArgument);
