@@ -223,6 +223,7 @@ Status App::Start() {
   // The rows the rules runtime writes are this node's to send (Submit below) until the lease
   // ends: another node's outbox does not claim them meanwhile (act/outbox.h, issue 19).
   m.store->rules().SetOutboxWriteLease(outbox_opts.lease_ms);
+  m.store->rules().SetOutboxHolder(m.node->holder());
   // Rule action secrets stored in clear by an older bysans are sealed now (act/action_secrets.h).
   BYSANS_ASSIGN_OR_RETURN(int sealed,
                           act::SealClearRuleSecrets(m.store->rules(), m.store->secrets()));

@@ -226,6 +226,13 @@ class RuleStore {
   // them meanwhile; if the writer dies they are claimable after that. 0 (the default): rows are
   // claimable as soon as they are committed.
   virtual void SetOutboxWriteLease(TimeMs lease_ms) = 0;
+  // The holder of this node's lease "node/<id>" (server/node_coordinator.h), recorded with the
+  // claims made and the rows written from now on. A claim whose holder holds no running node
+  // lease any more (its process died or stopped renewing) counts as ended, so another node (or
+  // this node's next process) sends the rows once that node lease has run out (6 s), not after
+  // the claim's 60 s. Empty (the default): claims end only with their lease. Where one process
+  // holds the database (SQLite) there is nobody else to hand rows to: nothing to do.
+  virtual void SetOutboxHolder(const std::string& holder) { (void)holder; }
 
   // Records one attempt: logs it, sets the entry's state, attempts, next_attempt_ms and
   // last_error from `entry`, and ends its claim.

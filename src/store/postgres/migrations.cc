@@ -97,6 +97,11 @@ FROM series WHERE latest_ts IS NOT NULL GROUP BY device_id;
 ALTER TABLE series DROP COLUMN latest_ts, DROP COLUMN latest_kind, DROP COLUMN latest_num,
   DROP COLUMN latest_txt, DROP COLUMN latest_quality;
 )sql",
+      // 19: who claimed an outbox row (RuleStore::SetOutboxHolder): a claim of a holder whose node
+      // lease is no longer running counts as ended. '' = unknown (rows from before).
+      R"sql(
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by text NOT NULL DEFAULT '';
+)sql",
   };
   return kList;
 }

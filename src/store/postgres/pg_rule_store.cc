@@ -381,14 +381,18 @@ class PgRuleStore final : public PostgresRuleStore {
           // takes more rows than LIMIT (seen: 3 rows claimed with limit 2).
           std::vector<OutboxEntry> out;
           for (const auto& row : w.exec_params(
-                   "WITH c AS MATERIALIZED (SELECT id FROM outbox WHERE state = 'pending' AND "
-                   "next_attempt_ms <= $2 AND claimed_until <= $2 ORDER BY id LIMIT $1 "
+                   "WITH alive AS MATERIALIZED (SELECT holder FROM node_leases WHERE "
+                   "starts_with(name, 'node/') AND expires_at > clock_timestamp()), "
+                   "c AS MATERIALIZED (SELECT id FROM outbox WHERE state = 'pending' AND "
+                   "next_attempt_ms <= $2 AND (claimed_until <= $2 OR (claimed_by <> '' AND "
+                   "claimed_by NOT IN (SELECT holder FROM alive))) ORDER BY id LIMIT $1 "
                    "FOR UPDATE SKIP LOCKED) "
-                   "UPDATE outbox o SET claimed_until = $2 + $3 FROM c WHERE o.id = c.id "
+                   "UPDATE outbox o SET claimed_until = $2 + $3, claimed_by = $4 FROM c "
+                   "WHERE o.id = c.id "
                    "RETURNING o.id, o.org_id, o.rule_id, o.alarm_id, "
                    "o.event, o.target_key, o.spec, o.payload, o.state, o.attempts, "
                    "o.next_attempt_ms, o.last_error, o.created_ms",
-                   ClampLimit(limit), now, std::max<TimeMs>(1, lease_ms)))
+                   ClampLimit(limit), now, std::max<TimeMs>(1, lease_ms), Holder()))
             out.push_back(OutboxFrom(row));
           std::sort(out.begin(), out.end(),
                     [](const OutboxEntry& a, const OutboxEntry& b) { return a.id < b.id; });
@@ -410,6 +414,10 @@ class PgRuleStore final : public PostgresRuleStore {
 
   void SetOutboxWriteLease(TimeMs lease_ms) override {
     write_lease_ms_ = std::max<TimeMs>(0, lease_ms);
+  }
+  void SetOutboxHolder(const std::string& holder) override {
+    std::lock_guard lk(mu_);
+    holder_ = holder;
   }
 
   Status RecordAttempt(const OutboxEntry& e, DeliveryLogEntry log) override {
@@ -490,16 +498,17 @@ class PgRuleStore final : public PostgresRuleStore {
   // Claimed by their writer until created_ms + the write lease (RuleStore::SetOutboxWriteLease).
   void InsertOutbox(pqxx::work& w, Id alarm_id, std::vector<OutboxEntry>& outbox) {
     const TimeMs lease = write_lease_ms_;
+    const std::string holder = Holder();
     for (OutboxEntry& e : outbox) {
       e.alarm_id = alarm_id;
       e.id = w.exec_params1(
                   "INSERT INTO outbox (org_id, rule_id, alarm_id, event, target_key, "
                   "spec, payload, state, attempts, next_attempt_ms, last_error, "
-                  "created_ms, claimed_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                  "$11, $12, $13) RETURNING id",
+                  "created_ms, claimed_until, claimed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                  "$9, $10, $11, $12, $13, $14) RETURNING id",
                   e.org_id, e.rule_id, e.alarm_id, e.event, e.target_key, e.spec, e.payload,
                   e.state, e.attempts, e.next_attempt_ms, e.last_error, e.created_ms,
-                  lease > 0 ? e.created_ms + lease : TimeMs{0})[0]
+                  lease > 0 ? e.created_ms + lease : TimeMs{0}, lease > 0 ? holder : "")[0]
                  .as<Id>();
     }
   }
@@ -515,8 +524,14 @@ class PgRuleStore final : public PostgresRuleStore {
   }
 
   pg::Pool& pool_;
+  std::string Holder() {
+    std::lock_guard lk(mu_);
+    return holder_;
+  }
+
   std::atomic<TimeMs> write_lease_ms_{0};
   std::mutex mu_;
+  std::string holder_;  // guarded by mu_ (SetOutboxHolder)
   std::vector<std::function<void(const RuleStoreChange&)>> listeners_;
 };
 

@@ -16,6 +16,7 @@
 #include "act/outbox.h"
 #include "core/outbound_policy.h"
 #include "integration/rules_receiver.h"
+#include "store/postgres/pg_lease_store.h"
 #include "unit/store_postgres/rules_backend_fixture.h"
 
 namespace bysans::testing {
@@ -217,6 +218,31 @@ TEST_P(OutboxNodesTest, ADeadNodesRowsAreDeliveredByTheOtherAfterTheLease) {
   EXPECT_EQ(Log(org).size(), rows.size());
   // Nothing was taken before the lease ended (some slack for the clocks' granularity).
   for (const auto& h : hook.hits()) EXPECT_GE(h.at - before, kLease * 1ms - 20ms);
+  EXPECT_EQ(alive.Attempted().size(), rows.size());
+}
+
+// A process killed with rows written claimed for the server's 60 s (RuleStore::SetOutboxHolder):
+// while its node lease runs nobody takes them; once the lease has run out (the process no longer
+// renews it) the other node delivers them at once, not after the 60 s claim.
+TEST_P(OutboxNodesTest, ADeadProcesssRowsGoOutOnceItsNodeLeaseRunsOut) {
+  const Id org = NewOrg();
+  Receiver hook(Receiver::Mode::kOk);
+  Node dead(url_, clock_now_, 60'000, false);  // its outbox never runs
+  dead.store->SetOutboxHolder("dead#1");
+  auto leases = pg::NewPostgresLeaseStore(*dead.pool);
+  ASSERT_TRUE(*leases->AcquireLease("node/dead", "dead#1", 1'000));
+  std::vector<OutboxEntry> rows = Write(*dead.store, org, hook.url(), 20);
+  Node alive(url_, clock_now_, 60'000);
+  alive.store->SetOutboxHolder("alive#1");
+  for (int i = 0; i < 5; ++i) {  // 1.5 s of a running node lease: its claims hold
+    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(*leases->AcquireLease("node/dead", "dead#1", 1'000));
+  }
+  EXPECT_TRUE(hook.hits().empty()) << "taken while the dead node's lease still ran";
+  const auto renewed_last = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitFor([&] { return NonePending(); }, 20s)) << hook.hits().size() << " requests";
+  EXPECT_LT(std::chrono::steady_clock::now() - renewed_last, 10s) << "well before the 60 s claim";
+  ExpectEachDeliveredOnce(hook, rows);
   EXPECT_EQ(alive.Attempted().size(), rows.size());
 }
 
