@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <utility>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -20,6 +19,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "core/thread_name.h"
 #include "core/wake_batch.h"

@@ -34,9 +34,10 @@ Result<bool> SessionRescue::Start() {
   BYSANS_ASSIGN_OR_RETURN(own_held_,
                           o_.leases->AcquireLease(own_lease_, o_.holder, o_.lease_ttl_ms));
   if (!own_held_)
-    spdlog::warn("mqtt: the session of client id {} is being drained by another node; this node "
-                 "connects once it is done",
-                 o_.client.client_id);
+    spdlog::warn(
+        "mqtt: the session of client id {} is being drained by another node; this node "
+        "connects once it is done",
+        o_.client.client_id);
   thread_ = std::thread([this] { Loop(); });
   return own_held_;
 }
@@ -148,9 +149,8 @@ bool SessionRescue::Drain(const std::string& lease, const std::string& client_id
   // No new messages for the session: what it holds is all there is to drain.
   auto unsubscribed = std::make_shared<std::promise<Status>>();
   auto answer = unsubscribed->get_future();
-  if (Status s = client->Unsubscribe(o_.filters, [unsubscribed](const Status& st) {
-        unsubscribed->set_value(st);
-      });
+  if (Status s = client->Unsubscribe(
+          o_.filters, [unsubscribed](const Status& st) { unsubscribed->set_value(st); });
       !s.ok())
     return fail(s.message());
   if (!WaitUntil(

@@ -29,8 +29,8 @@
 #include <thread>
 #include <vector>
 
-#include "model/model.h"
 #include "core/status.h"
+#include "model/model.h"
 #include "mqtt/client.h"
 #include "store/lease_store.h"
 

@@ -250,7 +250,8 @@ struct RulesService::Impl {
     for (size_t i = 0; i < ids.size(); i += kChunk) {
       BYSANS_ASSIGN_OR_RETURN(
           std::vector<Reading> latest,
-          store.Latest(std::vector<Id>(ids.begin() + i, ids.begin() + std::min(ids.size(), i + kChunk))));
+          store.Latest(
+              std::vector<Id>(ids.begin() + i, ids.begin() + std::min(ids.size(), i + kChunk))));
       RestoreLatestValues(latest);
     }
     BYSANS_RETURN_IF_ERROR(ForEachOpenAlarm([&](const AlarmRecord& a) {

@@ -51,8 +51,8 @@ class MqttSessionRescueTest : public ::testing::Test {
     }
     ServerProcess& s = *servers_[id];
     s.SetEnv({"BYSANS_STORE_URL=" + url_, "BYSANS_NODE_ID=" + id,
-              "BYSANS_MQTT_URL=mqtt://node-" + id + ":" + id + "-secret@127.0.0.1:" +
-                  std::to_string(broker_.port()),
+              "BYSANS_MQTT_URL=mqtt://node-" + id + ":" + id +
+                  "-secret@127.0.0.1:" + std::to_string(broker_.port()),
               "BYSANS_MQTT_CLIENT_ID=node-" + id, "BYSANS_MQTT_SHARED_GROUP=bysans"});
     EXPECT_TRUE(s.Start()) << s.log();
     return s;
@@ -79,8 +79,8 @@ class MqttSessionRescueTest : public ::testing::Test {
   void Publish(Peer& sensor, int from, int to) {
     std::vector<int> mids;
     for (int i = from; i < to; ++i)
-      mids.push_back(sensor.Publish(topic_, "{\"seq\": " + std::to_string(i) + ", \"ts\": " +
-                                                std::to_string(t0_ + i) + "}"));
+      mids.push_back(sensor.Publish(
+          topic_, "{\"seq\": " + std::to_string(i) + ", \"ts\": " + std::to_string(t0_ + i) + "}"));
     for (int mid : mids) ASSERT_TRUE(sensor.WaitAcked(mid));
   }
 
@@ -102,10 +102,10 @@ TEST_F(MqttSessionRescueTest, ASurvivorDrainsAKilledNodesSessionAndTheNodeComesB
   HttpClient admin(a.url());
   ASSERT_EQ(admin.Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
   auto org = admin.PostJson("/api/v1/organizations", {{"name", "Kommune"}});
-  auto app = admin.PostJson(
-      "/api/v1/organizations/" + std::to_string(org.Json().value("id", int64_t{0})) +
-          "/applications",
-      {{"name", "Sensorer"}});
+  auto app =
+      admin.PostJson("/api/v1/organizations/" + std::to_string(org.Json().value("id", int64_t{0})) +
+                         "/applications",
+                     {{"name", "Sensorer"}});
   auto dev = admin.PostJson(
       "/api/v1/applications/" + std::to_string(app.Json().value("id", int64_t{0})) + "/devices",
       {{"name", "Faldsensor"}, {"transport", "mqtt"}});
@@ -115,8 +115,7 @@ TEST_F(MqttSessionRescueTest, ASurvivorDrainsAKilledNodesSessionAndTheNodeComesB
   ServerProcess& b = StartNode("b");
   HttpClient admin_b(b.url());
   ASSERT_EQ(admin_b.Login(ServerProcess::kAdminEmail, ServerProcess::kAdminPassword).status, 200);
-  ASSERT_TRUE(WaitFor([&] { return Connected("a") && Connected("b"); }, 30))
-      << a.log() << b.log();
+  ASSERT_TRUE(WaitFor([&] { return Connected("a") && Connected("b"); }, 30)) << a.log() << b.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));  // both subscriptions in place
 
   Peer sensor("sensor-1");
@@ -156,8 +155,8 @@ TEST_F(MqttSessionRescueTest, ASurvivorDrainsAKilledNodesSessionAndTheNodeComesB
       60))
       << stored.size() << " of 140 stored\n"
       << a.log() << b.log();
-  auto messages = admin_b.Get("/api/v1/devices/" + std::to_string(device_id_) +
-                              "/messages?limit=1000");
+  auto messages =
+      admin_b.Get("/api/v1/devices/" + std::to_string(device_id_) + "/messages?limit=1000");
   ASSERT_EQ(messages.status, 200) << messages.body;
   EXPECT_EQ(messages.Json().value("items", json::array()).size(), 140u)
       << "each message stored once";

@@ -168,8 +168,8 @@ LatestEntry LatestOf(const Reading& r) {
 }
 
 Reading ReadingOf(const LatestEntry& e, Id device) {
-  return Reading{device, e.key, e.ts, ValueOf(e.kind, e.num, e.txt), e.unit,
-                 static_cast<Quality>(e.quality)};
+  return Reading{
+      device, e.key, e.ts, ValueOf(e.kind, e.num, e.txt), e.unit, static_cast<Quality>(e.quality)};
 }
 
 }  // namespace bysans::pg

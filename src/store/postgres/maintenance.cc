@@ -120,12 +120,13 @@ std::vector<int64_t> SeriesWithReadings(pqxx::connection_base& c, const std::vec
 
 int64_t ExpireReadingsStep(pqxx::connection_base& c, std::vector<int64_t>& pending, TimeMs before) {
   // The oldest expired readings of each series (at most `limit`), never its newest reading.
-  return Step(c, pending, before, "readings", "ts",
-              "SELECT s.id, x.n, coalesce(x.upto, 0) FROM unnest($1::bigint[]) s(id) "
-              "CROSS JOIN LATERAL (SELECT max(ts) AS newest FROM readings WHERE series_id = s.id) m "
-              "CROSS JOIN LATERAL (SELECT count(*) AS n, max(y.ts) AS upto FROM (SELECT r.ts "
-              "FROM readings r WHERE r.series_id = s.id AND r.ts < least($2::bigint, m.newest) "
-              "ORDER BY r.ts LIMIT $3) y) x WHERE m.newest IS NOT NULL");
+  return Step(
+      c, pending, before, "readings", "ts",
+      "SELECT s.id, x.n, coalesce(x.upto, 0) FROM unnest($1::bigint[]) s(id) "
+      "CROSS JOIN LATERAL (SELECT max(ts) AS newest FROM readings WHERE series_id = s.id) m "
+      "CROSS JOIN LATERAL (SELECT count(*) AS n, max(y.ts) AS upto FROM (SELECT r.ts "
+      "FROM readings r WHERE r.series_id = s.id AND r.ts < least($2::bigint, m.newest) "
+      "ORDER BY r.ts LIMIT $3) y) x WHERE m.newest IS NOT NULL");
 }
 
 int64_t ExpireHoursStep(pqxx::connection_base& c, std::vector<int64_t>& pending, TimeMs before) {

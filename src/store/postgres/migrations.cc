@@ -1,8 +1,7 @@
 #include "store/postgres/migrations.h"
 
-#include <pqxx/pqxx>
-
 #include <algorithm>
+#include <pqxx/pqxx>
 
 #include "store/postgres/schema.h"
 #include "store/postgres/sql_text.h"

@@ -107,10 +107,9 @@ void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> e
   }
 }
 
-void LatestValues::Modify(pqxx::work& w, Id device,
-                          const std::function<void(LatestRow&)>& change) {
-  pqxx::result r = w.exec_params(
-      "SELECT vals FROM device_latest WHERE device_id = $1 FOR UPDATE", device);
+void LatestValues::Modify(pqxx::work& w, Id device, const std::function<void(LatestRow&)>& change) {
+  pqxx::result r =
+      w.exec_params("SELECT vals FROM device_latest WHERE device_id = $1 FOR UPDATE", device);
   LatestRow row;
   std::string before;
   if (!r.empty()) {

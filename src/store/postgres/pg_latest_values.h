@@ -9,10 +9,9 @@
 // sequence), so a row deleted and written again elsewhere is never mistaken for the one held.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <functional>
 #include <map>
+#include <pqxx/pqxx>
 #include <string>
 #include <unordered_map>
 #include <vector>

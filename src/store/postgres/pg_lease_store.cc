@@ -64,14 +64,15 @@ class PostgresLeaseStore final : public LeaseStore {
  private:
   Result<std::vector<Lease>> List(const char* what, const std::string& prefix,
                                   const std::string& condition) {
-    return pool_.Run<Result<
-        std::vector<Lease>>>(what, [&](pqxx::connection& c) -> Result<std::vector<Lease>> {
+    return pool_.Run<
+        Result<std::vector<Lease>>>(what, [&](pqxx::connection& c) -> Result<std::vector<Lease>> {
       pqxx::nontransaction tx(c);
       // starts_with, not LIKE: a prefix with % or _ means itself.
       pqxx::result r = tx.exec_params(
           "SELECT name, holder, "
           "(extract(epoch FROM expires_at - clock_timestamp()) * 1000)::bigint "
-          "FROM node_leases WHERE starts_with(name, $1) AND " + condition + " ORDER BY name",
+          "FROM node_leases WHERE starts_with(name, $1) AND " +
+              condition + " ORDER BY name",
           prefix);
       std::vector<Lease> out;
       out.reserve(r.size());

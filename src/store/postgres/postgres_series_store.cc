@@ -10,8 +10,8 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <set>
@@ -761,8 +761,12 @@ struct PostgresSeriesStore::Impl {
     const std::string key = row[1].as<std::string>();
     std::optional<pg::LatestEntry> e;
     if (!row[3].is_null())
-      e = pg::LatestEntry{key,       I64(row[3]),           static_cast<int>(I64(row[4])),
-                          F64(row[5]), static_cast<int>(I64(row[7])), row[2].as<std::string>(),
+      e = pg::LatestEntry{key,
+                          I64(row[3]),
+                          static_cast<int>(I64(row[4])),
+                          F64(row[5]),
+                          static_cast<int>(I64(row[7])),
+                          row[2].as<std::string>(),
                           row[6].as<std::string>()};
     pg::LatestValues::Modify(w, device, [&](pg::LatestRow& latest_row) {
       pg::RemoveLatest(latest_row, key);
@@ -920,8 +924,7 @@ Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& 
     // the rows' device ids are sorted here, then each row is decoded in that order.
     const std::string cols = "SELECT device_id, vals FROM device_latest WHERE ";
     pqxx::result r =
-        dense ? n.exec_params(cols + "device_id >= $1 AND device_id <= $2", ids.front(),
-                              ids.back())
+        dense ? n.exec_params(cols + "device_id >= $1 AND device_id <= $2", ids.front(), ids.back())
               : n.exec_params(cols + "device_id = ANY($1::bigint[])", IntArray(ids));
     std::vector<std::pair<Id, int>> order;
     order.reserve(r.size());
@@ -936,9 +939,8 @@ Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& 
     for (const auto& [device, i] : order) {
       const pqxx::field vals = r[i][1];
       if (!pg::AppendLatestReadings(std::string_view(vals.c_str(), vals.size()), device, out))
-        return Result<std::vector<Reading>>(
-            Internal("the latest values of device " + std::to_string(device) +
-                     " are not readable"));
+        return Result<std::vector<Reading>>(Internal("the latest values of device " +
+                                                     std::to_string(device) + " are not readable"));
     }
     return Result<std::vector<Reading>>(std::move(out));  // by device, then key: as stored
   });
@@ -947,26 +949,25 @@ Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& 
 Result<std::vector<std::string>> PostgresSeriesStore::Keys(Id device_id) {
   return impl_->Read<std::vector<std::string>>(
       "Keys", [&](pqxx::connection& c) -> Result<std::vector<std::string>> {
-    pqxx::nontransaction n(c);
-    pqxx::result r =
-        n.exec_params("SELECT vals FROM device_latest WHERE device_id = $1", device_id);
-    std::vector<std::string> out;
-    if (r.empty()) return out;
-    BYSANS_ASSIGN_OR_RETURN(pg::LatestRow row, pg::DecodeLatestRow(std::string_view(
-                                                   r[0][0].c_str(), r[0][0].size())));
-    for (pg::LatestEntry& e : row) out.push_back(std::move(e.key));
-    return out;  // in key order, as stored
-  });
+        pqxx::nontransaction n(c);
+        pqxx::result r =
+            n.exec_params("SELECT vals FROM device_latest WHERE device_id = $1", device_id);
+        std::vector<std::string> out;
+        if (r.empty()) return out;
+        BYSANS_ASSIGN_OR_RETURN(pg::LatestRow row, pg::DecodeLatestRow(std::string_view(
+                                                       r[0][0].c_str(), r[0][0].size())));
+        for (pg::LatestEntry& e : row) out.push_back(std::move(e.key));
+        return out;  // in key order, as stored
+      });
 }
 
 Result<std::vector<SeriesRef>> PostgresSeriesStore::ListSeries(const std::vector<Id>& device_ids) {
   std::vector<int64_t> ids(device_ids.begin(), device_ids.end());
   return impl_->Read<std::vector<SeriesRef>>("ListSeries", [&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
-    pqxx::result r =
-        n.exec_params(std::string("SELECT ") + kSeriesCols + kSeriesFrom +
-                          " WHERE s.device_id = ANY($1::bigint[]) ORDER BY s.id",
-                      IntArray(ids));
+    pqxx::result r = n.exec_params(std::string("SELECT ") + kSeriesCols + kSeriesFrom +
+                                       " WHERE s.device_id = ANY($1::bigint[]) ORDER BY s.id",
+                                   IntArray(ids));
     std::vector<SeriesRef> out;
     for (const auto& row : r) out.push_back(SeriesFromRow(row));
     return out;
@@ -995,10 +996,9 @@ Result<SeriesRef> PostgresSeriesStore::CreateSeries(Id device_id, const std::str
         "ON CONFLICT (device_id, key) DO NOTHING RETURNING id",
         device_id, key, unit);
     made = !r.empty();
-    pqxx::result row = w.exec_params(
-        std::string("SELECT ") + kSeriesCols + kSeriesFrom +
-            " WHERE s.device_id = $1 AND s.key = $2",
-        device_id, key);
+    pqxx::result row = w.exec_params(std::string("SELECT ") + kSeriesCols + kSeriesFrom +
+                                         " WHERE s.device_id = $1 AND s.key = $2",
+                                     device_id, key);
     w.commit();
     out = SeriesFromRow(row[0]);
     impl_->Remember(out.id, out.device_id, out.key, out.unit);

@@ -250,10 +250,9 @@ TEST_F(RulesServiceTest, ARestartKeepsAForDurationWait) {
 // restart, with the temperature stored before it (before, temperature was unknown until it
 // arrived again).
 TEST_F(RulesServiceTest, ARestartKeepsTheLatestValuesOfOtherKeys) {
-  const Id rule =
-      CreateRule(json{{"name", "Stuffy"},
-                      {"scope", {{"kind", "device"}, {"id", device_.id}}},
-                      {"expression", "co2 > 1000 and temperature > 25"}});
+  const Id rule = CreateRule(json{{"name", "Stuffy"},
+                                  {"scope", {{"kind", "device"}, {"id", device_.id}}},
+                                  {"expression", "co2 > 1000 and temperature > 25"}});
   ASSERT_NE(rule, 0);
   IngestBatch b;
   b.readings = {{device_.id, "temperature", clock_.NowMs(), 28.0, "", Quality::kOk}};

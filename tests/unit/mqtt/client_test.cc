@@ -7,11 +7,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <future>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -320,9 +320,9 @@ TEST_P(MqttBrokerTest, UnsubscribedFilterGetsNothingMore) {
   ASSERT_TRUE(PublishSync(dev1, "devices/d1/up", "before").ok());
   ASSERT_TRUE(WaitFor([&] { return rec.HasPayload("before"); }));
   std::promise<Status> answered;
-  ASSERT_TRUE(c.Unsubscribe({"$share/bysans/devices/+/up"},
-                            [&](const Status& s) { answered.set_value(s); })
-                  .ok());
+  ASSERT_TRUE(c.Unsubscribe({"$share/bysans/devices/+/up"}, [&](const Status& s) {
+                 answered.set_value(s);
+               }).ok());
   auto f = answered.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_TRUE(f.get().ok());

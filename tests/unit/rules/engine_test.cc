@@ -542,8 +542,7 @@ TEST_F(EngineTest, OlderReadingDoesNotReplaceLatest) {
 // After a takeover or a restart the runtime puts the stored latest values back: a rule naming
 // two keys evaluates the next reading of one with the other's stored value.
 TEST_F(EngineTest, RestoredLatestValuesCountForTheNextReading) {
-  ASSERT_TRUE(
-      engine_.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
+  ASSERT_TRUE(engine_.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
   engine_.UpsertDevice(Dev(1), std::nullopt, &events_);
   const std::vector<Reading> stored = {MakeReading(1, "temperature", 28.0, kStart - kHour),
                                        MakeReading(2, "temperature", 10.0, kStart),  // not dev 1
@@ -561,8 +560,7 @@ TEST_F(EngineTest, RestoredLatestValuesCountForTheNextReading) {
 }
 
 TEST_F(EngineTest, ARestoredValueNeverReplacesOneAsNewOrNewer) {
-  ASSERT_TRUE(
-      engine_.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
+  ASSERT_TRUE(engine_.UpsertRule(ExprRule(1, "co2 > 1000 and temperature > 25"), &events_).ok());
   Send(Dev(1), "temperature", 20.0);  // at kStart
   const std::vector<Reading> stored = {MakeReading(1, "temperature", 28.0, kStart - kHour),
                                        MakeReading(1, "temperature", 29.0, kStart)};

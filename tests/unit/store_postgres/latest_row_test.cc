@@ -65,8 +65,9 @@ TEST(LatestRowTest, NotANumberRoundTrips) {
 
 TEST(LatestRowTest, PostgresFloatTextIsRead) {
   // Migration 18 writes the stored numbers with PostgreSQL's float8 output.
-  auto back = DecodeLatestRow("1:a 1 0 Infinity 0 0: 0:\n1:b 1 0 -Infinity 0 0: 0:\n"
-                              "1:c 1 0 NaN 0 0: 0:\n1:d 1 0 1e+21 0 0: 0:\n");
+  auto back = DecodeLatestRow(
+      "1:a 1 0 Infinity 0 0: 0:\n1:b 1 0 -Infinity 0 0: 0:\n"
+      "1:c 1 0 NaN 0 0: 0:\n1:d 1 0 1e+21 0 0: 0:\n");
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ((*back)[0].num, std::numeric_limits<double>::infinity());
   EXPECT_EQ((*back)[1].num, -std::numeric_limits<double>::infinity());

@@ -111,8 +111,9 @@ TEST(PostgresMigrationsTest, LatestValuesSurviveTheMoveToOneRowPerDevice) {
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ(*keys, std::vector<std::string>{"co2"});  // "unused" has no reading
   EXPECT_EQ(*SharedPostgres::Get()->Query(
-                db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'series' "
-                    "AND column_name LIKE 'latest%'"),
+                db,
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'series' "
+                "AND column_name LIKE 'latest%'"),
             "0");
   (*store)->Close();
 }
