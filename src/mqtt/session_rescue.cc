@@ -63,29 +63,30 @@ void SessionRescue::Loop() {
       std::unique_lock lk(mu_);
       if (cv_.wait_for(lk, std::chrono::milliseconds(o_.renew_ms), [&] { return stop_; })) return;
     }
-    const bool was_held = own_held_;
-    if (RenewOwn() && !was_held) {
-      spdlog::info("mqtt: this node holds the session of client id {} again; connecting",
-                   o_.client.client_id);
-      if (on_own_session_) on_own_session_();
-    }
+    KeepOwnSession();
     RescueExpired();
   }
 }
 
-bool SessionRescue::RenewOwn() {
+// Also called during a drain (WaitUntil): however long a drain takes, this node's own lease never
+// runs out meanwhile (another node would then drain the session this node is connected with).
+void SessionRescue::KeepOwnSession() {
   Result<bool> got = o_.leases->AcquireLease(own_lease_, o_.holder, o_.lease_ttl_ms);
   if (!got.ok()) {
     spdlog::warn("mqtt: the lease of this node's MQTT session was not renewed: {}",
                  got.status().message());
-    return own_held_;  // judged again at the next round
+    return;  // judged again at the next round
   }
   // Once connected the client stays connected: a lease lost while held (the database out of
   // reach longer than its time to live) is logged, not acted on (docs/SCALE.md).
   if (own_held_ && !*got)
     spdlog::error("mqtt: another node took this node's MQTT session lease {}", own_lease_);
-  own_held_ = own_held_ || *got;
-  return own_held_;
+  if (!own_held_ && *got) {
+    own_held_ = true;
+    spdlog::info("mqtt: this node holds the session of client id {} again; connecting",
+                 o_.client.client_id);
+    if (on_own_session_) on_own_session_();
+  }
 }
 
 void SessionRescue::RescueExpired() {
@@ -105,8 +106,8 @@ void SessionRescue::RescueExpired() {
   }
 }
 
-// Waits until done() (polled every 50 ms), renewing the lease being drained; false when the
-// time is up, the lease is lost or the node is stopping.
+// Waits until done() (polled every 50 ms), renewing the lease being drained and this node's own;
+// false when the time is up, the drained lease is lost or the node is stopping.
 bool SessionRescue::WaitUntil(const std::function<bool()>& done, TimeMs within_ms,
                               const std::string& lease) {
   const int64_t end = SteadyMs() + within_ms;
@@ -114,6 +115,7 @@ bool SessionRescue::WaitUntil(const std::function<bool()>& done, TimeMs within_m
   while (!done()) {
     if (SteadyMs() >= end || Stopping()) return false;
     if (SteadyMs() >= renew_at) {
+      KeepOwnSession();
       Result<bool> kept = o_.leases->AcquireLease(lease, o_.holder, o_.lease_ttl_ms);
       if (!kept.ok() || !*kept) return false;
       renew_at = SteadyMs() + o_.renew_ms;

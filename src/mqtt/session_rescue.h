@@ -66,7 +66,7 @@ class SessionRescue {
 
  private:
   void Loop();
-  bool RenewOwn();
+  void KeepOwnSession();
   void RescueExpired();
   bool Drain(const std::string& lease, const std::string& client_id);
   bool WaitUntil(const std::function<bool()>& done, TimeMs within_ms, const std::string& lease);
