@@ -9,9 +9,10 @@
 namespace bysans::pg {
 namespace {
 
-// Devices whose rows the writer keeps between commits; past this it starts again (one read of
-// each device's row at its next commit).
-constexpr size_t kMaxHeld = 200'000;
+// Devices whose rows the writer keeps between commits (decoded, some hundreds of bytes each: ~20
+// MB at six keys a device); past this it starts again (one read of each device's row at its
+// next commit).
+constexpr size_t kMaxHeld = 50'000;
 // Rounds of a write whose rows other writers keep changing (a locked read comes after the first
 // round, so a second round normally finishes it).
 constexpr int kMaxRounds = 8;
