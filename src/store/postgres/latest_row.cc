@@ -149,24 +149,6 @@ LatestEntry* FindLatest(LatestRow& row, std::string_view key) {
   return it != row.end() && it->key == key ? &*it : nullptr;
 }
 
-LatestEntry LatestOf(const Reading& r) {
-  LatestEntry e;
-  e.key = r.key;
-  e.ts = r.ts;
-  e.quality = static_cast<int>(r.quality);
-  e.unit = r.unit;
-  if (const double* d = std::get_if<double>(&r.value)) {
-    e.num = *d;
-  } else if (const bool* b = std::get_if<bool>(&r.value)) {
-    e.kind = 2;
-    e.num = *b ? 1 : 0;
-  } else {
-    e.kind = 1;
-    e.txt = std::get<std::string>(r.value);
-  }
-  return e;
-}
-
 Reading ReadingOf(const LatestEntry& e, Id device) {
   return Reading{
       device, e.key, e.ts, ValueOf(e.kind, e.num, e.txt), e.unit, static_cast<Quality>(e.quality)};

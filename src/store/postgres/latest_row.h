@@ -46,8 +46,7 @@ bool RemoveLatest(LatestRow& row, std::string_view key);
 // The key's entry, or nullptr.
 LatestEntry* FindLatest(LatestRow& row, std::string_view key);
 
-// A reading's value and quality as an entry.
-LatestEntry LatestOf(const Reading& r);
+// An entry as a reading of `device`.
 Reading ReadingOf(const LatestEntry& e, Id device);
 
 }  // namespace bysans::pg
