@@ -153,16 +153,32 @@ start_postgres() {
   "${as[@]}" "$bin/pg_ctl" -D "$BENCH_PG_DIR/data" -l "$BENCH_PG_DIR/postgres.log" -w -t 60 \
     -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$BENCH_PG_DIR" \
     -o "-c synchronous_commit=on -c shared_buffers=1GB -c max_wal_size=8GB" \
-    -o "-c checkpoint_timeout=30min -c wal_compression=on -c work_mem=32MB" start >/dev/null || {
+    -o "-c checkpoint_timeout=30min -c wal_compression=on -c work_mem=32MB" \
+    ${BENCH_PG_STATEMENTS:+-o "-c shared_preload_libraries=pg_stat_statements"} start >/dev/null || {
     cat "$BENCH_PG_DIR/postgres.log" >&2; return 1; }
   BENCH_PG_PID="$(head -1 "$BENCH_PG_DIR/data/postmaster.pid")"
   BENCH_PG_URL="postgresql://postgres@127.0.0.1:$port/bysans"
   "$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'CREATE DATABASE bysans' >&2
+  if [[ -n "${BENCH_PG_STATEMENTS:-}" ]]; then
+    "$bin/psql" -qAt "$BENCH_PG_URL" -c 'CREATE EXTENSION pg_stat_statements' >&2
+  fi
+}
+
+# postgres_statements (BENCH_PG_STATEMENTS=1): the 15 statements of start_postgres' server that
+# took the most backend time (total ms, calls, rows, WAL MB, the statement's start), on stderr.
+postgres_statements() {
+  [[ -n "${BENCH_PG_STATEMENTS:-}" && -n "${BENCH_PG_URL:-}" ]] || return 0
+  local bin="${BYSANS_PG_BIN:-/usr/lib/postgresql/15/bin}"
+  echo "run.sh: statements by backend time (pg_stat_statements):" >&2
+  "$bin/psql" -qAt -F ' | ' "$BENCH_PG_URL" -c "SELECT round(total_exec_time) || ' ms', calls, \
+    rows, round(wal_bytes / 1e6) || ' MB WAL', left(regexp_replace(query, '\s+', ' ', 'g'), 110) \
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >&2 || true
 }
 
 # stop_postgres: fast shutdown of start_postgres' server, its folder removed (BENCH_KEEP: kept).
 stop_postgres() {
   [[ -n "${BENCH_PG_DIR:-}" ]] || return 0
+  postgres_statements
   local bin="${BYSANS_PG_BIN:-/usr/lib/postgresql/15/bin}" as=()
   [[ "$(id -u)" == 0 ]] && as=(runuser -u nobody --)
   "${as[@]}" "$bin/pg_ctl" -D "$BENCH_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true

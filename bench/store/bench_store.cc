@@ -177,10 +177,13 @@ bool RunWorkload(const Backend& backend, Figures* out) {
       auto buckets =
           store->Aggregate({year_dev, "temp", year_t0, year_t0 + year_n * kStep, 3'600'000});
       agg.push_back(MsSince(t));
-      if (!buckets.ok() || buckets->size() != 8760) {
-        std::fprintf(stderr, "aggregate: %s, %zu buckets\n",
+      int64_t n = 0;  // 8,760 hours of 6 readings each
+      if (buckets.ok())
+        for (const Bucket& b : *buckets) n += b.count;
+      if (!buckets.ok() || buckets->size() != 8760 || n != year_n) {
+        std::fprintf(stderr, "aggregate: %s, %zu buckets, %lld readings\n",
                      buckets.ok() ? "ok" : buckets.status().message().c_str(),
-                     buckets.ok() ? buckets->size() : 0);
+                     buckets.ok() ? buckets->size() : 0, static_cast<long long>(n));
         return false;
       }
       t = Steady::now();
@@ -260,6 +263,11 @@ int RunPostgres() {
   testing::PostgresOptions po;
   po.settings = {"shared_buffers=1GB", "max_wal_size=8GB", "checkpoint_timeout=30min",
                  "wal_compression=on", "work_mem=32MB"};
+  // BENCH_PG_STATEMENTS=1: the backend's time per statement (pg_stat_statements) and its WAL,
+  // printed after the run.
+  const bool statements =
+      getenv("BENCH_PG_STATEMENTS") && std::string(getenv("BENCH_PG_STATEMENTS")) == "1";
+  if (statements) po.settings.push_back("shared_preload_libraries=pg_stat_statements");
   auto pg = testing::PostgresInstance::Start(po);
   if (!pg.ok()) {
     std::fprintf(stderr, "postgres: %s\n", pg.status().message().c_str());
@@ -296,8 +304,22 @@ int RunPostgres() {
                    plan.ok() ? plan->c_str() : plan.status().message().c_str());
     }
   };
+  if (statements) {
+    auto ext = (*pg)->Query("bench", "CREATE EXTENSION pg_stat_statements");
+    if (!ext.ok()) std::fprintf(stderr, "pg_stat_statements: %s\n", ext.status().message().c_str());
+  }
   Figures f;
   const bool ok = RunWorkload(b, &f);
+  if (statements) {
+    auto top = (*pg)->Query(
+        "bench",
+        "SELECT string_agg(format('%12s ms %9s calls %12s rows %10s wal_MB  %s', "
+        "round(total_exec_time), calls, rows, round(wal_bytes / 1e6), left(regexp_replace(query, "
+        "'\\s+', ' ', 'g'), 110)), E'\\n' ORDER BY total_exec_time DESC) FROM (SELECT * FROM "
+        "pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15) t");
+    std::fprintf(stderr, "statements by backend time:\n%s\n",
+                 top.ok() ? top->c_str() : top.status().message().c_str());
+  }
   auto size = (*pg)->Query("bench", "SELECT pg_database_size('bench') / 1000000");
   std::fprintf(stderr, "postgres database size: %s MB\n", size.ok() ? size->c_str() : "?");
   if (!ok) {

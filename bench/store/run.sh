@@ -7,7 +7,8 @@
 # aggregation over a year of 10-minute readings, Latest of 10,000 devices.
 # Env: BYSANS_BUILD_DIR (default build/release), BENCH_QUICK=1 (2M readings),
 # BENCH_STORE=sqlite|postgres|both (default both), BENCH_EXPLAIN=1 (PostgreSQL: print the plans of the
-# Latest and rollup statements after the measurements).
+# Latest and rollup statements after the measurements), BENCH_PG_STATEMENTS=1 (PostgreSQL: the
+# backend time, calls and WAL of the 15 costliest statements, from pg_stat_statements).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

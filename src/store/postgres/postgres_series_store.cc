@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <pqxx/pqxx>
-#include <pqxx/tablewriter>
 #include <set>
 #include <span>
 #include <thread>
@@ -21,6 +20,7 @@
 #include <unordered_set>
 
 #include "store/postgres/change_feed.h"
+#include "store/postgres/copy_rows.h"
 #include "store/postgres/maintenance.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_latest_values.h"
@@ -426,10 +426,12 @@ struct PostgresSeriesStore::Impl {
           IntArray(ids), TextArray(units));
     }
     if (!feed_hex.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
-      w.exec_params(
-          "INSERT INTO rule_feed (partition, record) SELECT u.p, decode(u.h, 'hex') "
-          "FROM unnest($1::int[], $2::text[]) AS u(p, h)",
-          IntArray(feed_partitions), TextArray(feed_hex));
+      static const std::vector<std::string> kFeedCols = {"partition", "record"};
+      pg::CopyRows(w, "rule_feed", kFeedCols, feed_hex.size(), [&](size_t i, std::string& line) {
+        pg::AppendCopyInt(line, feed_partitions[i]);
+        line += "\t\\\\x";  // bytea's hex form, its backslash escaped for COPY
+        line += feed_hex[i];
+      });
     }
     if (!live_records.empty()) pg::NotifyLive(w, pg::LivePayloads(live_node, live_records));
     if (live_left_out > 0)
@@ -450,8 +452,9 @@ struct PostgresSeriesStore::Impl {
     std::vector<int64_t> ids;
     std::unordered_set<int64_t> inserted;
   };
-  // Two statements for the whole group, not one round trip per message (that cost most of an MQTT
-  // message's time on PostgreSQL: bench/postgres).
+  // A few statements for the whole group, not one round trip per message (that cost most of an
+  // MQTT message's time on PostgreSQL: bench/postgres): the ids, then COPY, or an INSERT with
+  // ON CONFLICT when a dedup key is already stored.
   static MessageIds InsertMessages(pqxx::work& w, const std::vector<Item>& group) {
     MessageIds out;
     size_t n = 0;
@@ -462,6 +465,10 @@ struct PostgresSeriesStore::Impl {
         static_cast<int64_t>(n));
     out.ids.reserve(n);
     for (const auto& row : r) out.ids.push_back(I64(row[0]));
+    if (CopyMessages(w, group, out.ids)) {
+      out.inserted.insert(out.ids.begin(), out.ids.end());
+      return out;
+    }
     std::vector<int64_t> dev, received, transport, status;
     std::vector<std::string> content_type, payload, error, notes, dedup;
     for (const auto& it : group)
@@ -489,6 +496,54 @@ struct PostgresSeriesStore::Impl {
         TextArray(notes), TextArray(dedup));
     for (const auto& row : ins) out.inserted.insert(I64(row[0]));
     return out;
+  }
+
+  // The usual case, no message stored before: the group's messages with COPY. False (and
+  // nothing written) when a dedup key is already stored or repeated in the group: the caller
+  // inserts them with ON CONFLICT instead.
+  static bool CopyMessages(pqxx::work& w, const std::vector<Item>& group,
+                           const std::vector<int64_t>& ids) {
+    std::vector<const RawMessage*> ms;
+    ms.reserve(ids.size());
+    for (const auto& it : group)
+      for (const RawMessage& m : it.batch->messages) ms.push_back(&m);
+    static const std::vector<std::string> kCols = {
+        "id",      "device_id",     "received_ms",  "transport",    "content_type",
+        "payload", "decode_status", "decode_error", "decode_notes", "dedup_key"};
+    w.exec("SAVEPOINT messages_fast");
+    try {
+      pg::CopyRows(w, "raw_messages", kCols, ms.size(), [&](size_t i, std::string& line) {
+        const RawMessage& m = *ms[i];
+        pg::AppendCopyInt(line, ids[i]);
+        line += '\t';
+        pg::AppendCopyInt(line, m.device_id);
+        line += '\t';
+        pg::AppendCopyInt(line, m.received_ms);
+        line += '\t';
+        pg::AppendCopyInt(line, static_cast<int>(m.transport));
+        line += '\t';
+        pg::AppendCopyText(line, m.content_type);
+        line += '\t';
+        pg::AppendCopyText(line, pg::ByteaHex(m.payload));
+        line += '\t';
+        pg::AppendCopyInt(line, static_cast<int>(m.decode_status));
+        line += '\t';
+        pg::AppendCopyText(line, m.decode_error);
+        line += '\t';
+        pg::AppendCopyText(line, pg::DecodeNotesText(m));
+        line += '\t';
+        if (m.dedup_key.empty()) {
+          line += "\\N";
+        } else {
+          pg::AppendCopyText(line, m.dedup_key);
+        }
+      });
+    } catch (const pqxx::unique_violation&) {
+      w.exec("ROLLBACK TO SAVEPOINT messages_fast");
+      return false;
+    }
+    w.exec("RELEASE SAVEPOINT messages_fast");
+    return true;
   }
 
   // The share log's records of a group commit per application, in commit order (store/
@@ -542,42 +597,26 @@ struct PostgresSeriesStore::Impl {
     }
   }
 
-  // COPY (text format) of these readings into `readings` (PostgreSQL routes them to the
-  // partitions), sent in chunks of about 1 MB.
+  // COPY of these readings into `readings` (PostgreSQL routes them to the partitions).
   static void CopyReadings(pqxx::work& w, const std::vector<int64_t>& sid,
                            const std::vector<int64_t>& ts, const std::vector<int64_t>& kind,
                            const std::vector<double>& num, const std::vector<std::string>& txt,
                            const std::vector<int64_t>& quality) {
     static const std::vector<std::string> kCols = {"series_id", "ts",  "kind",
                                                    "num",       "txt", "quality"};
-// pqxx 6.4 marks tablewriter deprecated in favour of stream_to, whose per-field conversions are
-// several times slower and which cannot send prepared lines.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    pqxx::tablewriter tw(w, "readings", kCols.begin(), kCols.end());
-#pragma GCC diagnostic pop
-    std::string chunk;
-    chunk.reserve(1 << 20);
-    for (size_t i = 0; i < sid.size(); ++i) {
-      if (!chunk.empty()) chunk += '\n';
-      pg::AppendCopyInt(chunk, sid[i]);
-      chunk += '\t';
-      pg::AppendCopyInt(chunk, ts[i]);
-      chunk += '\t';
-      pg::AppendCopyInt(chunk, kind[i]);
-      chunk += '\t';
-      pg::AppendCopyDouble(chunk, num[i]);
-      chunk += '\t';
-      pg::AppendCopyText(chunk, txt[i]);
-      chunk += '\t';
-      pg::AppendCopyInt(chunk, quality[i]);
-      if (chunk.size() >= (1 << 20) - 512) {
-        tw.write_raw_line(chunk);  // several lines; the writer adds the last newline
-        chunk.clear();
-      }
-    }
-    if (!chunk.empty()) tw.write_raw_line(chunk);
-    tw.complete();
+    pg::CopyRows(w, "readings", kCols, sid.size(), [&](size_t i, std::string& line) {
+      pg::AppendCopyInt(line, sid[i]);
+      line += '\t';
+      pg::AppendCopyInt(line, ts[i]);
+      line += '\t';
+      pg::AppendCopyInt(line, kind[i]);
+      line += '\t';
+      pg::AppendCopyDouble(line, num[i]);
+      line += '\t';
+      pg::AppendCopyText(line, txt[i]);
+      line += '\t';
+      pg::AppendCopyInt(line, quality[i]);
+    });
   }
 
   void WriteReadings(pqxx::work& w, const std::vector<int64_t>& sid, const std::vector<int64_t>& ts,

@@ -121,6 +121,50 @@ TEST_P(SeriesBackendTest, MessagesNewestFirstDedupAndReopen) {
   check();
 }
 
+// PostgreSQL writes messages with COPY's text format: every byte of a payload and the escapes
+// of that format (backslash, tab, newline, carriage return) in the text fields come back as sent.
+TEST_P(SeriesBackendTest, MessageBytesAndTextFieldsComeBackAsSent) {
+  std::string every_byte;
+  for (int b = 0; b < 256; ++b) every_byte += static_cast<char>(b);
+  const std::string odd = "a\\b\tc\nd\re \\N \\x00 æøå \"q\"";
+  IngestBatch b;
+  RawMessage m = testing::JsonMessage(9, kT0, "");
+  m.content_type = "text/" + odd;
+  m.payload = every_byte;
+  m.decode_status = DecodeStatus::kError;
+  m.decode_error = odd;
+  m.decode_errors = {odd};
+  m.dedup_key = "key " + odd;
+  b.messages.push_back(m);
+  b.readings.push_back(R(9, "v", kT0, 1.0));
+  ASSERT_TRUE(s().Append(std::move(b)).ok());
+  // The same key again in one batch with a new one: the batch is a duplicate, nothing added.
+  IngestBatch again;
+  again.messages.push_back(testing::JsonMessage(9, kT0 + 1000, "x", "new key"));
+  again.messages.push_back(testing::JsonMessage(9, kT0 + 2000, "y", "key " + odd));
+  again.readings.push_back(R(9, "v", kT0 + 1000, 2.0));
+  auto shared = std::make_shared<const IngestBatch>(std::move(again));
+  auto done = std::make_shared<std::promise<size_t>>();
+  s().AppendShared(shared, [done, shared](Status st) {
+    EXPECT_TRUE(st.ok()) << st.message();
+    done->set_value(shared->duplicates);
+  });
+  EXPECT_EQ(done->get_future().get(), 1u);
+  MessageQuery q;
+  q.device_id = 9;
+  auto ms = s().QueryMessages(q);
+  ASSERT_TRUE(ms.ok()) << ms.status().message();
+  ASSERT_EQ(ms->size(), 2u) << "the new message of the batch is kept";
+  const RawMessage& got = ms->at(1);
+  EXPECT_EQ(got.payload, every_byte);
+  EXPECT_EQ(got.content_type, "text/" + odd);
+  EXPECT_EQ(got.decode_error, odd);
+  EXPECT_EQ(got.decode_errors, std::vector<std::string>{odd});
+  EXPECT_EQ(got.dedup_key, "key " + odd);
+  EXPECT_EQ(ms->at(0).dedup_key, "new key");
+  EXPECT_EQ(All(9).size(), 1u) << "the duplicate batch's reading is not stored";
+}
+
 TEST_P(SeriesBackendTest, OutOfOrderAndDuplicatesLastWriteWins) {
   Put({R(1, "v", kT0 + 3000, 3.0), R(1, "v", kT0 + 1000, 1.0)});
   Put({R(1, "v", kT0 + 3000, 30.0), R(1, "v", kT0 + 2000, 2.0)});
