@@ -28,6 +28,8 @@
 #      BENCH_STORE=postgres: bysans on a PostgreSQL 15 the run starts (lib.sh start_postgres);
 #      stored messages, latency and the final count read from its tables (bench_mqtt_load --pg);
 #      prints BENCH mqtt_ingest_postgres (with nodes= and pg_cpu_us_per_msg=) instead.
+#      BENCH_PG_STATEMENTS=1 (with postgres): the 15 statements that took the most backend time
+#      (pg_stat_statements: ms, calls, rows, WAL), printed when the database stops.
 #      BENCH_NODES=2 (PostgreSQL only): a second bysans on the same database, with its own data
 #      dir and node id and node 1's secret.key, subscribed to node 1's supervised broker (as its
 #      integrator user) in the shared-subscription group "bysans", as node 1 is; CPU, writes and
