@@ -282,6 +282,8 @@ int RunPostgres() {
   PostgresStoreOptions o;
   o.url = *url;
   o.clock = &clock;
+  if (const char* w = getenv("BENCH_PG_WRITERS")) o.writers = std::atoi(w);
+  std::fprintf(stderr, "postgres: %d writer(s)\n", o.writers);
   Backend b;
   b.open = [&]() -> Result<std::unique_ptr<SeriesStore>> {
     BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresSeriesStore> s, PostgresSeriesStore::Open(o));

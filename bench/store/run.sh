@@ -8,7 +8,8 @@
 # Env: BYSANS_BUILD_DIR (default build/release), BENCH_QUICK=1 (2M readings),
 # BENCH_STORE=sqlite|postgres|both (default both), BENCH_EXPLAIN=1 (PostgreSQL: print the plans of the
 # Latest and rollup statements after the measurements), BENCH_PG_STATEMENTS=1 (PostgreSQL: the
-# backend time, calls and WAL of the 15 costliest statements, from pg_stat_statements).
+# backend time, calls and WAL of the 15 costliest statements, from pg_stat_statements),
+# BENCH_PG_WRITERS (PostgreSQL: the store's group-commit writers, default 2).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

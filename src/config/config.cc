@@ -169,6 +169,7 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        }},
       {"store.commit_interval_ms", IntIn(&Config::store_commit_interval_ms, 0, 1000)},
+      {"store.writers", IntIn(&Config::store_writers, 1, 16)},
       // The store: empty = the embedded SQLite database in data_dir, or a PostgreSQL URL.
       {"store.url",
        [](Config& c, const std::string& v) {

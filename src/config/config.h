@@ -82,6 +82,7 @@ struct Config {
   // Under load, commits of MQTT messages start at most this often (store/sqlite/sqlite_store.h
   // group_commit_interval_us): more messages share one fdatasync, for up to this much latency.
   int store_commit_interval_ms = 5;
+  int store_writers = 2;  // PostgreSQL: group-commit writers in parallel
   // The store: empty = the embedded SQLite database in data_dir; postgresql://… = PostgreSQL 15
   // (issue 19; src/store/postgres/README.md, docs/SCALE.md). Holds the password when the URL
   // does: never logged (RedactedUrl).

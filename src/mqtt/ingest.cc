@@ -696,6 +696,7 @@ Status MqttService::Start() {
     bo.mosquitto_path = o.mosquitto_path;
     bo.bind_address = o.bind_address;
     bo.max_packet_size = o.max_payload * 2 + 4096;
+    bo.max_inflight_messages = static_cast<int>(o.max_inflight);  // bysans' receive window
     bo.random = &m.random;
     if (o.port == 0) {
       BYSANS_ASSIGN_OR_RETURN(bo.port, PickFreePort(o.bind_address));

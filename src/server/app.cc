@@ -116,6 +116,7 @@ Result<std::unique_ptr<Store>> OpenConfiguredStore(const Config& c) {
     opts.url = c.store_url;
     opts.clock = &clock;
     opts.group_commit_interval_us = commit_interval_us;
+    opts.writers = c.store_writers;
     opts.node_id = c.node_id;  // names its change-feed connection (empty: a random name)
     spdlog::info("store: PostgreSQL at {}", pg::RedactedUrl(c.store_url));
     return OpenPostgresStore(opts, (fs::path(c.data_dir) / "secret.key").string());

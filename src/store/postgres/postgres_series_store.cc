@@ -815,7 +815,8 @@ struct PostgresSeriesStore::Impl {
   }
 };
 
-PostgresSeriesStore::PostgresSeriesStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PostgresSeriesStore::PostgresSeriesStore(std::vector<std::unique_ptr<Impl>> writers)
+    : writers_(std::move(writers)), impl_(writers_.front().get()) {}
 
 Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
     PostgresStoreOptions options) {
@@ -823,11 +824,16 @@ Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
   if (options.url.rfind("postgresql://", 0) != 0 && options.url.rfind("postgres://", 0) != 0)
     return InvalidArgument("store URL must start with postgresql://, got " +
                            pg::RedactedUrl(options.url));
+  if (options.writers < 1 || options.writers > 16)
+    return InvalidArgument("PostgresStoreOptions.writers must be 1 to 16");
   BYSANS_RETURN_IF_ERROR(pg::ApplyMigrations(options.url).status());
-  auto impl = std::make_unique<Impl>();
-  impl->o = std::move(options);
-  if (impl->o.node_id.empty()) impl->o.node_id = pg::RandomNodeId();
-  Impl& i = *impl;
+  if (options.node_id.empty()) options.node_id = pg::RandomNodeId();
+  std::vector<std::unique_ptr<Impl>> writers;
+  for (int n = 0; n < options.writers; ++n) {
+    writers.push_back(std::make_unique<Impl>());
+    writers.back()->o = options;
+  }
+  Impl& i = *writers.front();
   // Partitions for this month and the next ones, so ingest rarely creates one.
   std::set<int64_t> ahead;
   const int64_t now = pg::MonthOf(i.o.clock->NowMs());
@@ -837,29 +843,47 @@ Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
     return Status::Ok();
   });
   BYSANS_RETURN_IF_ERROR(s);
-  i.writer = std::thread([&i] { i.WriterLoop(); });
-  return std::unique_ptr<PostgresSeriesStore>(new PostgresSeriesStore(std::move(impl)));
+  for (auto& w : writers) {
+    w->months = i.months;
+    Impl* p = w.get();
+    w->writer = std::thread([p] { p->WriterLoop(); });
+  }
+  return std::unique_ptr<PostgresSeriesStore>(new PostgresSeriesStore(std::move(writers)));
 }
 
 PostgresSeriesStore::~PostgresSeriesStore() { Close(); }
 
 void PostgresSeriesStore::Close() {
-  {
-    std::lock_guard lk(impl_->q_mu);
-    impl_->closing = true;
+  for (auto& w : writers_) {
+    std::lock_guard lk(w->q_mu);
+    w->closing = true;
   }
-  impl_->q_cv.notify_all();
-  if (impl_->writer.joinable()) impl_->writer.join();
-  impl_->wconn.reset();
-  std::lock_guard lk(impl_->pool_mu);
-  impl_->idle.clear();
+  for (auto& w : writers_) {
+    w->q_cv.notify_all();
+    if (w->writer.joinable()) w->writer.join();
+    w->wconn.reset();
+    std::lock_guard lk(w->pool_mu);
+    w->idle.clear();
+  }
+}
+
+PostgresSeriesStore::Impl& PostgresSeriesStore::WriterOf(const IngestBatch& batch) {
+  if (writers_.size() == 1) return *impl_;
+  Id device = 0;
+  if (!batch.messages.empty()) {
+    device = batch.messages.front().device_id;
+  } else if (!batch.readings.empty()) {
+    device = batch.readings.front().device_id;
+  }
+  return *writers_[static_cast<size_t>(device) % writers_.size()];
 }
 
 void PostgresSeriesStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) {
+  Impl& writer = WriterOf(*batch);
   Impl::Item it;
   it.batch = std::move(batch);
   it.done = done;
-  Status s = impl_->Enqueue(std::move(it));
+  Status s = writer.Enqueue(std::move(it));
   if (!s.ok() && done) done(s);
 }
 
@@ -1049,22 +1073,35 @@ Result<SeriesRef> PostgresSeriesStore::CreateSeries(Id device_id, const std::str
 }
 
 void PostgresSeriesStore::ForgetCachedSeries(int64_t series_id) {
-  std::lock_guard lk(impl_->forget_mu);
-  impl_->forget_ids.push_back(series_id);
+  for (auto& w : writers_) {
+    std::lock_guard lk(w->forget_mu);
+    w->forget_ids.push_back(series_id);
+  }
+}
+
+void PostgresSeriesStore::ForgetInOtherWriters(int64_t series_id) {
+  for (size_t n = 1; n < writers_.size(); ++n) {
+    std::lock_guard lk(writers_[n]->forget_mu);
+    writers_[n]->forget_ids.push_back(series_id);
+  }
 }
 
 void PostgresSeriesStore::SetLiveRelay(pg::PgLiveRelay* relay, std::string node) {
-  impl_->live = relay;
-  impl_->live_node = std::move(node);
+  for (auto& w : writers_) {
+    w->live = relay;
+    w->live_node = node;
+  }
 }
 
 void PostgresSeriesStore::ForgetAllCachedSeries() {
-  std::lock_guard lk(impl_->forget_mu);
-  impl_->forget_all = true;
+  for (auto& w : writers_) {
+    std::lock_guard lk(w->forget_mu);
+    w->forget_all = true;
+  }
 }
 
 Status PostgresSeriesStore::SetSeriesUnit(int64_t series_id, const std::string& unit) {
-  return impl_->RunOp([&](pqxx::connection& c) -> Status {
+  Status s = impl_->RunOp([&](pqxx::connection& c) -> Status {
     pqxx::work w(c);
     pqxx::result r = w.exec_params(
         "UPDATE series SET unit = $2 WHERE id = $1 RETURNING device_id, key", series_id, unit);
@@ -1080,6 +1117,8 @@ Status PostgresSeriesStore::SetSeriesUnit(int64_t series_id, const std::string& 
     impl_->Remember(series_id, device, key, unit);
     return Status::Ok();
   });
+  if (s.ok()) ForgetInOtherWriters(series_id);  // their cached unit
+  return s;
 }
 
 Status PostgresSeriesStore::DeleteReadings(int64_t series_id, TimeMs from, TimeMs to) {
@@ -1142,6 +1181,7 @@ Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
     touched.insert(touched.end(), {"readings_hourly", "series", "device_latest"});
     return Status::Ok();
   });
+  if (s.ok()) ForgetInOtherWriters(series_id);  // not written to again
   BYSANS_RETURN_IF_ERROR(s);
   return impl_->VacuumAfterErasure(touched, false);
 }

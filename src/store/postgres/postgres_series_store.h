@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/store.h"
@@ -26,6 +27,10 @@ struct PostgresStoreOptions {
   size_t max_commit_readings = 50'000;   // readings per group commit (more wait for the next)
   int months_ahead = 2;                  // partitions created ahead of the clock's month
   size_t max_readers = 4;                // pooled connections for reads
+  // Group-commit writers, each a thread with its own connection, committing in parallel (the
+  // backend of one writer idles while its writer builds the next group, and the other way round).
+  // A device's batches always go to the same writer, in order; operations run on the first.
+  int writers = 2;
   // This node's name in change notifications (PostgresStore's change feed, README "Change
   // feed"): unique per node of one database; "" = a random one.
   std::string node_id;
@@ -71,8 +76,12 @@ class PostgresSeriesStore final : public SeriesStore {
   struct Impl;  // pqxx stays inside postgres_series_store.cc
 
  private:
-  explicit PostgresSeriesStore(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit PostgresSeriesStore(std::vector<std::unique_ptr<Impl>> writers);
+  Impl& WriterOf(const IngestBatch& batch);
+  // What an operation on the first writer changed, for the other writers' caches.
+  void ForgetInOtherWriters(int64_t series_id);
+  std::vector<std::unique_ptr<Impl>> writers_;  // at least one
+  Impl* impl_;                                  // writers_[0]: reads, operations
 };
 
 }  // namespace bysans

@@ -119,6 +119,20 @@ TEST(Config, StoreCommitIntervalIsBounded) {
   EXPECT_NE(c.status().message().find("store.commit_interval_ms"), std::string::npos);
 }
 
+TEST(Config, StoreWritersAreBounded) {
+  auto c = LoadConfig("", {}, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->store_writers, 2);
+  c = LoadConfig(WriteFile("[store]\nwriters = 4\n"), {}, {});
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->store_writers, 4);
+  for (const char* bad : {"0", "17", "two"}) {
+    c = LoadConfig("", {{"BYSANS_STORE_WRITERS", bad}}, {});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("store.writers"), std::string::npos);
+  }
+}
+
 TEST(Config, UnknownSettingInFileIsAnError) {
   std::string file = WriteFile("[http]\nprot = 80\n");
   auto c = LoadConfig(file, {}, {});

@@ -165,6 +165,43 @@ TEST_P(SeriesBackendTest, MessageBytesAndTextFieldsComeBackAsSent) {
   EXPECT_EQ(All(9).size(), 1u) << "the duplicate batch's reading is not stored";
 }
 
+// Batches appended without waiting, as the MQTT and HTTP paths do: each device's batches are
+// committed in the order given (PostgreSQL commits with several writers in parallel, a device's
+// batches always on the same one), so the last write of a (series, time) wins for every device,
+// in the readings and in the latest values.
+TEST_P(SeriesBackendTest, EachDevicesBatchesKeepTheirOrderWhenAppendedWithoutWaiting) {
+  constexpr int kDevices = 25, kRounds = 40;
+  std::mutex mu;
+  std::condition_variable cv;
+  int left = kDevices * kRounds;
+  for (int round = 0; round < kRounds; ++round)
+    for (Id d = 1; d <= kDevices; ++d) {
+      IngestBatch b;
+      b.messages.push_back(testing::JsonMessage(d, kT0 + round, "m"));
+      b.readings.push_back(R(d, "v", kT0, static_cast<double>(round)));
+      s().AppendAsync(std::move(b), [&](Status st) {
+        EXPECT_TRUE(st.ok()) << st.message();
+        std::lock_guard lk(mu);
+        if (--left == 0) cv.notify_all();
+      });
+    }
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return left == 0; }));
+  }
+  std::vector<Id> devices;
+  for (Id d = 1; d <= kDevices; ++d) {
+    devices.push_back(d);
+    auto rs = All(d);
+    ASSERT_EQ(rs.size(), 1u) << "device " << d;
+    EXPECT_EQ(std::get<double>(rs[0].value), kRounds - 1) << "device " << d;
+  }
+  auto latest = s().Latest(devices);
+  ASSERT_TRUE(latest.ok()) << latest.status().message();
+  ASSERT_EQ(latest->size(), static_cast<size_t>(kDevices));
+  for (const Reading& r : *latest) EXPECT_EQ(std::get<double>(r.value), kRounds - 1);
+}
+
 TEST_P(SeriesBackendTest, OutOfOrderAndDuplicatesLastWriteWins) {
   Put({R(1, "v", kT0 + 3000, 3.0), R(1, "v", kT0 + 1000, 1.0)});
   Put({R(1, "v", kT0 + 3000, 30.0), R(1, "v", kT0 + 2000, 2.0)});
