@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "store/postgres/value_columns.h"
+
 namespace bysans::pg {
 namespace {
 
@@ -62,10 +64,16 @@ bool ReadEntry(Reader& in, Fields& f) {
          in.Sized(f.txt, '\n') && f.e.kind >= 0 && f.e.kind <= 2;
 }
 
-Value ValueOf(int kind, double num, std::string_view txt) {
-  if (kind == 1) return std::string(txt);
-  if (kind == 2) return num != 0;
-  return num;
+// Calls f(fields) for each entry of `text`; false when the text is not a row.
+template <typename F>
+bool ForEachEntry(std::string_view text, F f) {
+  Reader in(text);
+  while (!in.done()) {
+    Fields fields;
+    if (!ReadEntry(in, fields)) return false;
+    f(fields);
+  }
+  return true;
 }
 
 template <typename Row>
@@ -99,31 +107,25 @@ std::string EncodeLatestRow(const LatestRow& row) {
 
 Result<LatestRow> DecodeLatestRow(std::string_view text) {
   LatestRow row;
-  Reader in(text);
-  while (!in.done()) {
-    Fields f;
-    if (!ReadEntry(in, f)) return Internal("a device's stored latest values are not readable");
+  const bool ok = ForEachEntry(text, [&](Fields& f) {
     f.e.key = f.key;
     f.e.unit = f.unit;
     f.e.txt = f.txt;
     row.push_back(std::move(f.e));
-  }
+  });
+  if (!ok) return Internal("a device's stored latest values are not readable");
   return row;
 }
 
 bool AppendLatestReadings(std::string_view text, Id device, std::vector<Reading>& out) {
   const size_t before = out.size();
-  Reader in(text);
-  while (!in.done()) {
-    Fields f;
-    if (!ReadEntry(in, f)) {
-      out.resize(before);
-      return false;
-    }
-    out.push_back(Reading{device, std::string(f.key), f.e.ts, ValueOf(f.e.kind, f.e.num, f.txt),
-                          std::string(f.unit), static_cast<Quality>(f.e.quality)});
-  }
-  return true;
+  const bool ok = ForEachEntry(text, [&](const Fields& f) {
+    out.push_back(Reading{device, std::string(f.key), f.e.ts,
+                          ValueOfColumns(f.e.kind, f.e.num, f.txt), std::string(f.unit),
+                          static_cast<Quality>(f.e.quality)});
+  });
+  if (!ok) out.resize(before);
+  return ok;
 }
 
 bool MergeLatest(LatestRow& row, LatestEntry e) {
@@ -150,8 +152,9 @@ LatestEntry* FindLatest(LatestRow& row, std::string_view key) {
 }
 
 Reading ReadingOf(const LatestEntry& e, Id device) {
-  return Reading{
-      device, e.key, e.ts, ValueOf(e.kind, e.num, e.txt), e.unit, static_cast<Quality>(e.quality)};
+  return Reading{device, e.key,
+                 e.ts,   ValueOfColumns(e.kind, e.num, e.txt),
+                 e.unit, static_cast<Quality>(e.quality)};
 }
 
 }  // namespace bysans::pg

@@ -27,6 +27,7 @@
 #include "store/postgres/pg_live_relay.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
+#include "store/postgres/value_columns.h"
 #include "store/rule_feed.h"
 #include "store/share_codec.h"
 
@@ -42,23 +43,6 @@ constexpr int64_t kHourMs = 3'600'000;
 // Times are clamped here so that hour arithmetic cannot overflow.
 constexpr int64_t kTimeLimit = int64_t{1} << 60;
 int64_t Clamp(int64_t t) { return std::clamp(t, -kTimeLimit, kTimeLimit); }
-
-// A reading's value in the readings columns: kind 0 number, 1 text, 2 bool.
-struct Cols {
-  int kind = 0;
-  double num = 0;
-  std::string txt;
-};
-Cols ToCols(const Value& v) {
-  if (const double* d = std::get_if<double>(&v)) return {0, *d, {}};
-  if (const bool* b = std::get_if<bool>(&v)) return {2, *b ? 1.0 : 0.0, {}};
-  return {1, 0, std::get<std::string>(v)};
-}
-Value FromCols(int kind, double num, const std::string& txt) {
-  if (kind == 0) return num;
-  if (kind == 2) return num != 0;
-  return txt;
-}
 
 // Text-format fields parsed directly (pqxx 6's conversions of numbers are much slower, and Latest
 // of 10,000 devices parses ~500,000 of them).
@@ -76,21 +60,40 @@ Status FromException(const std::exception& e, const std::string& what) {
 constexpr const char* kSeriesCols = "s.id, s.device_id, s.key, s.unit, l.vals";
 constexpr const char* kSeriesFrom =
     " FROM series s LEFT JOIN device_latest l ON l.device_id = s.device_id";
-SeriesRef SeriesFromRow(const pqxx::row& r) {
+// The devices' latest-value rows of one result, each decoded once (a device has a row per key
+// in the result, all with the same `vals`).
+class DecodedLatestRows {
+ public:
+  // The device's row (nullptr: none, or not readable).
+  pg::LatestRow* Of(Id device, const pqxx::field& vals) {
+    auto [it, fresh] = rows_.try_emplace(device);
+    if (fresh && !vals.is_null()) {
+      Result<pg::LatestRow> row = pg::DecodeLatestRow(std::string_view(vals.c_str(), vals.size()));
+      if (row.ok()) it->second = std::move(row).value();
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  std::unordered_map<Id, std::optional<pg::LatestRow>> rows_;
+};
+
+SeriesRef SeriesFromRow(const pqxx::row& r, DecodedLatestRows& latest_rows) {
   SeriesRef s;
   s.id = I64(r[0]);
   s.device_id = I64(r[1]);
   s.key = r[2].as<std::string>();
   s.unit = r[3].as<std::string>();
-  if (!r[4].is_null()) {
-    Result<pg::LatestRow> row = pg::DecodeLatestRow(std::string_view(r[4].c_str(), r[4].size()));
-    if (row.ok())
-      if (const pg::LatestEntry* e = pg::FindLatest(*row, s.key)) {
-        s.latest = pg::ReadingOf(*e, s.device_id);
-        s.latest->unit = s.unit;
-      }
-  }
+  if (pg::LatestRow* row = latest_rows.Of(s.device_id, r[4]))
+    if (const pg::LatestEntry* e = pg::FindLatest(*row, s.key)) {
+      s.latest = pg::ReadingOf(*e, s.device_id);
+      s.latest->unit = s.unit;
+    }
   return s;
+}
+SeriesRef SeriesFromRow(const pqxx::row& r) {
+  DecodedLatestRows one;
+  return SeriesFromRow(r, one);
 }
 
 struct KeyHash {
@@ -391,7 +394,7 @@ struct PostgresSeriesStore::Impl {
           const std::string& known = uc != unit_changes.end() ? uc->second : s.unit;
           if (known != r.unit) unit_changes[s.id] = r.unit;
         }
-        Cols cols = ToCols(r.value);
+        pg::ValueColumns cols = pg::ColumnsOf(r.value);
         auto [pos, fresh] = slot[s.id].emplace(r.ts, sid.size());
         if (fresh) {
           sid.push_back(s.id);
@@ -909,10 +912,11 @@ Result<std::vector<Reading>> PostgresSeriesStore::QueryReadings(const ReadingQue
     std::vector<Reading> out;
     out.reserve(r.size());
     for (const auto& row : r)
-      out.push_back(
-          Reading{I64(row[0]), row[1].as<std::string>(), I64(row[2]),
-                  FromCols(static_cast<int>(I64(row[3])), F64(row[4]), row[5].as<std::string>()),
-                  row[6].as<std::string>(), static_cast<Quality>(static_cast<int>(I64(row[7])))});
+      out.push_back(Reading{I64(row[0]), row[1].as<std::string>(), I64(row[2]),
+                            pg::ValueOfColumns(static_cast<int>(I64(row[3])), F64(row[4]),
+                                               std::string_view(row[5].c_str(), row[5].size())),
+                            row[6].as<std::string>(),
+                            static_cast<Quality>(static_cast<int>(I64(row[7])))});
     return out;
   });
 }
@@ -1032,7 +1036,9 @@ Result<std::vector<SeriesRef>> PostgresSeriesStore::ListSeries(const std::vector
                                        " WHERE s.device_id = ANY($1::bigint[]) ORDER BY s.id",
                                    IntArray(ids));
     std::vector<SeriesRef> out;
-    for (const auto& row : r) out.push_back(SeriesFromRow(row));
+    out.reserve(r.size());
+    DecodedLatestRows latest_rows;
+    for (const auto& row : r) out.push_back(SeriesFromRow(row, latest_rows));
     return out;
   });
 }
