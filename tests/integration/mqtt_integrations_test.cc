@@ -4,7 +4,9 @@
 // ChirpStack and the external publishers.
 #include <sys/stat.h>
 
+#include "backend_fixture.h"
 #include "mqtt_fixture.h"
+#include "store_contents.h"
 #include "unit/mqtt/tls_certs.h"
 
 namespace bysans::testing {
@@ -21,11 +23,6 @@ std::string Uplink(const std::string& eui, int fcnt) {
             {"data", "AQID"},
             {"rxInfo", {{{"gatewayId", "0016c001f153a1aa"}, {"rssi", -90}, {"snr", 4.5}}}}};
   return u.dump();
-}
-
-std::string FileBytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 class IntegrationsTest : public MqttTest {
@@ -52,8 +49,10 @@ class IntegrationsTest : public MqttTest {
     return r.body;
   }
 };
+using IntegrationsOnBothStores = OnBothStores<IntegrationsTest>;
+BYSANS_ON_BOTH_STORES(IntegrationsOnBothStores);
 
-TEST_F(IntegrationsTest, ChirpstackIntegrationServesOnlyItsOrganisation) {
+TEST_P(IntegrationsOnBothStores, ChirpstackIntegrationServesOnlyItsOrganisation) {
   TestBroker broker({{"chirpstack", "cs-secret"}, {"bysans-a", "a-secret"}});
   ASSERT_TRUE(broker.ok()) << broker.log();
   int64_t app_a = CreateApp("Kolding");
@@ -83,8 +82,10 @@ TEST_F(IntegrationsTest, ChirpstackIntegrationServesOnlyItsOrganisation) {
   struct stat st {};
   ASSERT_EQ(::stat((data / "secret.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::string db = FileBytes(data / "bysans.db") + FileBytes(data / "bysans.db-wal");
-  EXPECT_EQ(db.find("a-secret"), std::string::npos);
+  const std::string stored = StoredText(server_->data_dir(), server_env_);
+  EXPECT_FALSE(stored.empty());
+  EXPECT_EQ(stored.find("a-secret"), std::string::npos);
+  EXPECT_EQ(stored.find(HexOf("a-secret")), std::string::npos);
 
   Peer cs("chirpstack-kolding");
   ASSERT_EQ(cs.Connect(broker.url(), "chirpstack", "cs-secret"), 0);
@@ -134,7 +135,7 @@ TEST_F(IntegrationsTest, ChirpstackIntegrationServesOnlyItsOrganisation) {
   EXPECT_EQ(admin_->Get(one).status, 404);
 }
 
-TEST_F(IntegrationsTest, ExternalBrokerTopicsMapToDevicesOfTheApplication) {
+TEST_P(IntegrationsOnBothStores, ExternalBrokerTopicsMapToDevicesOfTheApplication) {
   TestBroker broker({{"sensors", "s-secret"}, {"bysans", "b-secret"}});
   ASSERT_TRUE(broker.ok()) << broker.log();
   int64_t app = CreateApp("Vordingborg");
@@ -181,7 +182,7 @@ TEST_F(IntegrationsTest, ExternalBrokerTopicsMapToDevicesOfTheApplication) {
   EXPECT_EQ(admin_->Get(one).Json().value("hasPassword", false), true);
 }
 
-TEST_F(IntegrationsTest, InputIsValidatedAndThePasswordIsWriteOnly) {
+TEST_P(IntegrationsOnBothStores, InputIsValidatedAndThePasswordIsWriteOnly) {
   int64_t app = CreateApp("Gribskov");
   const std::string cs =
       "/api/v1/organizations/" + std::to_string(OrgOfApp(app)) + "/integrations/chirpstack";
@@ -256,7 +257,7 @@ TEST_F(IntegrationsTest, InputIsValidatedAndThePasswordIsWriteOnly) {
 // An mqtts:// broker whose certificate comes from a private CA (a municipal supplier's): the
 // integration trusts that CA through caCert; another CA, or none (the system's CAs), fails the
 // verification and the status says so; every change reconnects without a restart.
-TEST_F(IntegrationsTest, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
+TEST_P(IntegrationsOnBothStores, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
   TlsCerts certs;
   ASSERT_TRUE(certs.MakeCa("ca"));
   ASSERT_TRUE(certs.MakeCa("other_ca"));
@@ -345,7 +346,7 @@ TEST_F(IntegrationsTest, MqttsBrokerWithPrivateCaIsVerifiedThroughCaCert) {
 }
 
 // Mutual TLS: a broker that asks every client for a certificate signed by its CA.
-TEST_F(IntegrationsTest, BrokerRequiringAClientCertificateGetsTheIntegrationsOwn) {
+TEST_P(IntegrationsOnBothStores, BrokerRequiringAClientCertificateGetsTheIntegrationsOwn) {
   TlsCerts certs;
   ASSERT_TRUE(certs.MakeCa("ca"));
   ASSERT_TRUE(certs.MakeServerCert("server", "IP:127.0.0.1"));

@@ -1,13 +1,14 @@
 // The supervised Mosquitto is stopped (SIGTERM) while a device publishes steadily: the
 // supervisor restarts it, bysans' client reconnects with backoff and resumes, the publisher
 // (persistent session, QoS 1) reconnects and goes on; every message it got a PUBACK for is
-// stored exactly once.
+// stored exactly once. On each store.
 #include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
 
+#include "backend_fixture.h"
 #include "mqtt_fixture.h"
 
 namespace bysans::testing {
@@ -18,7 +19,10 @@ int ReadPid(const fs::path& p) {
   return s.empty() ? -1 : std::atoi(s.c_str());
 }
 
-TEST_F(MqttTest, BrokerRestartMidStreamLosesNothingAcknowledged) {
+class BrokerRestartTest : public OnBothStores<MqttTest> {};
+BYSANS_ON_BOTH_STORES(BrokerRestartTest);
+
+TEST_P(BrokerRestartTest, BrokerRestartMidStreamLosesNothingAcknowledged) {
   int64_t app = CreateApp("Esbjerg");
   MqttDevice d = CreateMqttDevice(app, "Stream");
   std::unique_ptr<Peer> pub;

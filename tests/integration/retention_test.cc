@@ -1,14 +1,16 @@
 // Retention through the real server (issue 18): an application's readings retention removes a
 // device's old readings from the API's answers (hourly aggregates of the period still answered,
 // the newest reading of each key kept, another application untouched), enforced by the
-// housekeeping run at start; and a `kill -9` in the middle of a large cleanup leaves a store
-// that restarts, answers, and finishes the cleanup with the same aggregates.
+// housekeeping run at start, on both stores; and a `kill -9` in the middle of a large cleanup
+// leaves a store that restarts, answers, and finishes the cleanup with the same aggregates
+// (SQLite: the test watches the database file for the cleanup's first step).
 #include <sqlite3.h>
 
 #include <chrono>
 #include <regex>
 #include <thread>
 
+#include "backend_fixture.h"
 #include "fixture.h"
 
 namespace bysans::testing {
@@ -70,8 +72,10 @@ class RetentionTest : public ServerTest {
   }
   std::vector<std::unique_ptr<ServerProcess>> old_servers_;
 };
+using RetentionOnBothStores = OnBothStores<RetentionTest>;
+BYSANS_ON_BOTH_STORES(RetentionOnBothStores);
 
-TEST_F(RetentionTest, OldReadingsGoThroughTheApiWhileHourlyAggregatesAndTheNewestStay) {
+TEST_P(RetentionOnBothStores, OldReadingsGoThroughTheApiWhileHourlyAggregatesAndTheNewestStay) {
   DeviceHandle kept = CreateHttpDevice("Retention Kommune");
   DeviceHandle pruned = CreateHttpDevice("Plejehjem");
   SetRetention(pruned.app_id, 3);

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "integration/backend_fixture.h"
 #include "integration/fixture.h"
 #include "integration/rules_receiver.h"
 #include "integration/smtp_server.h"
@@ -36,6 +37,10 @@ class SmsTest : public ServerTest {
   json Log(int64_t org) { return admin_->Get(Org(org) + "/actions/log?limit=1000").Json(); }
 };
 
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+using SmsOnBothStores = OnBothStores<SmsTest>;
+BYSANS_ON_BOTH_STORES(SmsOnBothStores);
+
 // The value of `field` in a form body "a=1&b=2" (percent-decoded, '+' kept).
 std::string FormField(const std::string& body, const std::string& field) {
   size_t pos = body.find(field + "=");
@@ -54,7 +59,7 @@ std::string FormField(const std::string& body, const std::string& field) {
   return out;
 }
 
-TEST_F(SmsTest, GatewayAnswers500Then200AndTheMessageIsSentOnce) {
+TEST_P(SmsOnBothStores, GatewayAnswers500Then200AndTheMessageIsSentOnce) {
   Receiver gateway(Receiver::Mode::kFail);
   DeviceHandle d = CreateHttpDevice("Sms Kommune");
   auto gw = Put(Org(d.org_id) + "/sms-gateway",
@@ -107,7 +112,7 @@ TEST_F(SmsTest, GatewayAnswers500Then200AndTheMessageIsSentOnce) {
   EXPECT_GE(failed, 1);
 }
 
-TEST_F(SmsTest, NotifyContactsReachesTheDeviceAndItsApplicationButNoOtherApplication) {
+TEST_P(SmsOnBothStores, NotifyContactsReachesTheDeviceAndItsApplicationButNoOtherApplication) {
   Receiver gateway(Receiver::Mode::kOk);
   DeviceHandle d = CreateHttpDevice("Kontakt Kommune");
   // A second application of the same organisation with its own contact and device.
@@ -182,7 +187,7 @@ TEST_F(SmsTest, NotifyContactsReachesTheDeviceAndItsApplicationButNoOtherApplica
   EXPECT_GE(reads, 1) << audit.body;
 }
 
-TEST_F(SmsTest, NotifyContactsByBothReachesEveryAddressAndNumber) {
+TEST_P(SmsOnBothStores, NotifyContactsByBothReachesEveryAddressAndNumber) {
   SmtpServer smtp;  // python3-aiosmtpd
   Receiver gateway(Receiver::Mode::kOk);
   DeviceHandle d = CreateHttpDevice("Begge Kommune");

@@ -6,6 +6,7 @@
 // receives none of it.
 #include <set>
 
+#include "integration/backend_fixture.h"
 #include "integration/sta_mqtt_fixture.h"
 
 namespace bysans::testing {
@@ -53,10 +54,12 @@ class StaMqttEntitiesTest : public MqttTest {
   MqttKey key_;
   std::unique_ptr<Peer> sub_;
 };
+using StaMqttEntitiesOnBothStores = OnBothStores<StaMqttEntitiesTest>;
+BYSANS_ON_BOTH_STORES(StaMqttEntitiesOnBothStores);
 
 // A.8 receive-updates, entity and property topics: a Thing changed (its name) is published on
 // v1.1/Things(<id>) as GET answers it and on v1.1/Things(<id>)/name as {"name": ...}.
-TEST_F(StaMqttEntitiesTest, ThingUpdatesOnEntityAndPropertyTopics) {
+TEST_P(StaMqttEntitiesOnBothStores, ThingUpdatesOnEntityAndPropertyTopics) {
   ASSERT_TRUE(sub_->Subscribe("v1.1/" + thing_ + "/#"));
   ASSERT_EQ(PatchDevice(dev_.device_id, {{"name", "Rådhuspladsen"}}).status, 200);
   json thing = Expect(0, "v1.1/" + thing_);
@@ -73,7 +76,7 @@ TEST_F(StaMqttEntitiesTest, ThingUpdatesOnEntityAndPropertyTopics) {
 // A.8, navigation topics of a Thing's location history: each move (REST API, SensorThings PATCH
 // of the Thing, POST of a Location) publishes the new Location on v1.1/Things(<id>)/Locations
 // and its HistoricalLocation on v1.1/Things(<id>)/HistoricalLocations, as GET answers them.
-TEST_F(StaMqttEntitiesTest, LocationChangesOnTheThingsLocationsAndHistoricalLocations) {
+TEST_P(StaMqttEntitiesOnBothStores, LocationChangesOnTheThingsLocationsAndHistoricalLocations) {
   ASSERT_TRUE(sub_->Subscribe("v1.1/" + thing_ + "/#"));
   ASSERT_EQ(PatchDevice(dev_.device_id, {{"location", {{"lat", 55.0}, {"lon", 12.0}}}}).status,
             200);
@@ -106,7 +109,7 @@ TEST_F(StaMqttEntitiesTest, LocationChangesOnTheThingsLocationsAndHistoricalLoca
 
 // A.8, navigation topic v1.1/Things(<id>)/Datastreams: a Datastream created by POST, and one
 // created by the device's first reading of a key, are published there as GET answers them.
-TEST_F(StaMqttEntitiesTest, NewDatastreamsOnTheThingsDatastreams) {
+TEST_P(StaMqttEntitiesOnBothStores, NewDatastreamsOnTheThingsDatastreams) {
   ASSERT_TRUE(sub_->Subscribe("v1.1/" + thing_ + "/Datastreams"));
   auto created = admin_->PostJson(
       "/sta/v1.1/" + thing_ + "/Datastreams",
@@ -127,7 +130,7 @@ TEST_F(StaMqttEntitiesTest, NewDatastreamsOnTheThingsDatastreams) {
 
 // A.8, entity and property topics of a Datastream: PATCH of its unit publishes the Datastream
 // on v1.1/Datastreams(<id>) and {"unitOfMeasurement": ...} on its property topic.
-TEST_F(StaMqttEntitiesTest, DatastreamUpdatesOnEntityAndPropertyTopics) {
+TEST_P(StaMqttEntitiesOnBothStores, DatastreamUpdatesOnEntityAndPropertyTopics) {
   const std::string ds = "Datastreams(" + std::to_string(ds_) + ")";
   ASSERT_TRUE(sub_->Subscribe("v1.1/" + ds + "/#"));
   auto patch = admin_->Request(
@@ -144,7 +147,7 @@ TEST_F(StaMqttEntitiesTest, DatastreamUpdatesOnEntityAndPropertyTopics) {
 
 // Tenancy: another organisation's key subscribed to this Thing's topics receives none of its
 // changes or moves, while its own Thing's arrive.
-TEST_F(StaMqttEntitiesTest, AnotherOrganisationsKeyReceivesNothing) {
+TEST_P(StaMqttEntitiesOnBothStores, AnotherOrganisationsKeyReceivesNothing) {
   DeviceHandle other = CreateHttpDevice("Nabokommune");
   MqttKey other_key = CreateMqttKey(*admin_, other.org_id, "admin");
   auto spy = ConnectKey(MqttUrl(), other_key);
@@ -175,7 +178,7 @@ TEST_F(StaMqttEntitiesTest, AnotherOrganisationsKeyReceivesNothing) {
 
 // What is served of A.8 is not the whole class (no entity-set topics, no $select): the service
 // root does not claim it (src/sta/README.md "MQTT").
-TEST_F(StaMqttEntitiesTest, ReceiveUpdatesIsNotClaimed) {
+TEST_P(StaMqttEntitiesOnBothStores, ReceiveUpdatesIsNotClaimed) {
   auto [status, root] = StaGet(*admin_, "");
   ASSERT_EQ(status, 200);
   const json conformance = root["serverSettings"]["conformance"];

@@ -6,6 +6,7 @@
 //      receives each new Observation as GET answers it.
 #include <regex>
 
+#include "integration/backend_fixture.h"
 #include "integration/sta_mqtt_fixture.h"
 
 namespace bysans::testing {
@@ -38,7 +39,11 @@ class StaMqttTest : public MqttTest {
   int64_t ds_ = 0;
 };
 
-TEST_F(StaMqttTest, ServiceRootListsTheCreateClassAndTheBrokerEndpoint) {
+BYSANS_SHARED_POSTGRES_ENVIRONMENT();
+using StaMqttOnBothStores = OnBothStores<StaMqttTest>;
+BYSANS_ON_BOTH_STORES(StaMqttOnBothStores);
+
+TEST_P(StaMqttOnBothStores, ServiceRootListsTheCreateClassAndTheBrokerEndpoint) {
   auto [status, root] = StaGet(*admin_, "");
   ASSERT_EQ(status, 200) << root.dump();
   const json& conf = root["serverSettings"]["conformance"];
@@ -47,7 +52,7 @@ TEST_F(StaMqttTest, ServiceRootListsTheCreateClassAndTheBrokerEndpoint) {
   EXPECT_EQ(root["serverSettings"][kCreateClass]["endpoints"][0], MqttUrl());
 }
 
-TEST_F(StaMqttTest, ApiKeyWithMqttIsABrokerUserAndOthersAreNot) {
+TEST_P(StaMqttOnBothStores, ApiKeyWithMqttIsABrokerUserAndOthersAreNot) {
   MqttKey k = CreateMqttKey(*admin_, dev_.org_id, "viewer");
   EXPECT_EQ(k.user, "sta-" + std::to_string(k.id));
   EXPECT_NE(ConnectKey(MqttUrl(), k), nullptr);
@@ -65,7 +70,7 @@ TEST_F(StaMqttTest, ApiKeyWithMqttIsABrokerUserAndOthersAreNot) {
 
 // A.8: an entity set reached by navigation (a Datastream's Observations): every new Observation
 // arrives with its complete JSON, the same as GET Observations('<id>').
-TEST_F(StaMqttTest, ReceivesNewObservationsOfADatastreamAsGetAnswersThem) {
+TEST_P(StaMqttOnBothStores, ReceivesNewObservationsOfADatastreamAsGetAnswersThem) {
   MqttKey k = CreateMqttKey(*admin_, dev_.org_id, "viewer");
   auto sub = ConnectKey(MqttUrl(), k);
   ASSERT_NE(sub, nullptr);
@@ -88,7 +93,7 @@ TEST_F(StaMqttTest, ReceivesNewObservationsOfADatastreamAsGetAnswersThem) {
 
 // A.7: an Observation published to a Datastream's Observations topic is created, with the
 // Datastream as link or without; the PUBACK comes after the commit, so it is readable at once.
-TEST_F(StaMqttTest, CreatesObservationsPublishedToADatastream) {
+TEST_P(StaMqttOnBothStores, CreatesObservationsPublishedToADatastream) {
   MqttKey editor = CreateMqttKey(*admin_, dev_.org_id, "editor");
   auto pub = ConnectKey(MqttUrl(), editor);
   ASSERT_NE(pub, nullptr);
@@ -116,7 +121,7 @@ TEST_F(StaMqttTest, CreatesObservationsPublishedToADatastream) {
 
 // Created Observations are ingest: the quality checks, rules and subscribers see them like a
 // device's own readings; and a subscriber of the Datastream is notified of them.
-TEST_F(StaMqttTest, CreatedObservationsAreNotifiedToSubscribers) {
+TEST_P(StaMqttOnBothStores, CreatedObservationsAreNotifiedToSubscribers) {
   MqttKey viewer = CreateMqttKey(*admin_, dev_.org_id, "viewer");
   MqttKey editor = CreateMqttKey(*admin_, dev_.org_id, "editor");
   auto sub = ConnectKey(MqttUrl(), viewer);
@@ -142,7 +147,7 @@ TEST_F(StaMqttTest, CreatedObservationsAreNotifiedToSubscribers) {
 
 // A bad message is acknowledged (no redelivery loop), counted, and creates nothing; the next
 // good one is created.
-TEST_F(StaMqttTest, BadMessagesAreAcknowledgedAndCreateNothing) {
+TEST_P(StaMqttOnBothStores, BadMessagesAreAcknowledgedAndCreateNothing) {
   MqttKey editor = CreateMqttKey(*admin_, dev_.org_id, "editor");
   auto pub = ConnectKey(MqttUrl(), editor);
   ASSERT_NE(pub, nullptr);
@@ -180,7 +185,7 @@ TEST_F(StaMqttTest, BadMessagesAreAcknowledgedAndCreateNothing) {
 
 // A Datastream that appears after the key was created reaches the key's ACL (within the
 // refresh interval): its subscriber then receives its Observations.
-TEST_F(StaMqttTest, NewDatastreamsReachTheAcl) {
+TEST_P(StaMqttOnBothStores, NewDatastreamsReachTheAcl) {
   MqttKey viewer = CreateMqttKey(*admin_, dev_.org_id, "viewer");
   ASSERT_EQ(Ingest(dev_.ingest_key, json{{"ts", kStaT0}, {"humidity", 40}}.dump()).status, 204);
   const int64_t hum = DatastreamId(*admin_, dev_.device_id, "humidity");
