@@ -87,6 +87,7 @@ struct TargetService::Impl {
   std::mutex dev_mu;
   std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const Device>>> devices;
   std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const DeviceModel>>> models;
+  uint64_t devices_generation = 0;  // Store::devices_generation() the two maps belong to
 
   NgsiLdPusher ngsild;  // every NGSI-LD target's upserts (thread-safe)
   Backfills backfills;
@@ -260,13 +261,20 @@ struct TargetService::Impl {
 
   // ------------------------------------------------------------ devices
 
-  // A device or device model as stored at most kDeviceCacheMs ago (null when gone).
+  // A device or device model as stored at most kDeviceCacheMs ago (null when gone); everything
+  // cached is dropped when another node changed devices (Store::devices_generation).
   template <class T, class Load>
   std::shared_ptr<const T> Cached(
       std::unordered_map<Id, std::pair<TimeMs, std::shared_ptr<const T>>>& map, Id id, Load load) {
     const TimeMs now = clock.NowMs();
+    const uint64_t generation = store.devices_generation();
     {
       std::lock_guard lk(dev_mu);
+      if (generation != devices_generation) {
+        devices.clear();
+        models.clear();
+        devices_generation = generation;
+      }
       auto it = map.find(id);
       if (it != map.end() && now - it->second.first < kDeviceCacheMs) return it->second.second;
     }

@@ -14,9 +14,13 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/ip_address.h"
+#include "core/metrics.h"
 #include "ingest/device_cache.h"
+#include "integration/target_receiver.h"
 #include "quality/quality_checker.h"
 #include "rules/service.h"
+#include "share/service.h"
 #include "store/coap_credential_store.h"
 #include "store/decoder_store.h"
 #include "store/live_relay.h"
@@ -315,6 +319,55 @@ TEST_F(ChangeFeedTest, DecoderTargetAndIntegrationGenerationsOfBFollowChangesOnA
   const int64_t ig1 = b_->mqtt().integrations_generation();
   ASSERT_TRUE(a_->mqtt().DeleteIntegration(integ->id).ok());
   EXPECT_TRUE(Eventually([&] { return b_->mqtt().integrations_generation() > ig1; }));
+}
+
+// Data targets: B's envelopes name a device as A last saved it. B's share service caches
+// devices for 10 s; the clock stands still here, so only the change feed can make it read the
+// device again.
+TEST_F(ChangeFeedTest, BsShareEnvelopesNameADeviceAsRenamedOnA) {
+  const Id device = NewDevice(*a_, "");
+  Metrics metrics;
+  share::ServiceOptions o;
+  o.outbound = OutboundPolicy({*Cidr::Parse("127.0.0.0/8")});
+  o.watch_ms = 20;
+  o.poll_ms = 20;
+  share::TargetService service(*b_, clock_, metrics, o);
+  ASSERT_TRUE(service.Start().ok());
+  TargetReceiver receiver(TargetReceiver::Mode::kOk);
+  DataTarget t;
+  t.org_id = org_;
+  t.app_id = app_;
+  t.name = "envelopes";
+  t.url = receiver.url();
+  service.WillShare(app_);
+  ASSERT_TRUE(b_->targets().CreateTarget(t, {}, std::nullopt).ok());
+  service.Changed();
+  auto commit = [&](int seq) {
+    IngestBatch batch;
+    RawMessage m;
+    m.device_id = device;
+    m.received_ms = kT0 + seq;
+    batch.messages.push_back(m);
+    batch.readings.push_back(
+        Reading{device, "n", kT0 + seq, static_cast<double>(seq), "", Quality::kOk});
+    batch.share_app_id = app_;
+    ASSERT_TRUE(b_->Append(std::move(batch)).ok());
+    service.OnCommitted(*b_->GetDevice(device));
+  };
+  commit(1);
+  ASSERT_TRUE(Eventually([&] { return receiver.hits().size() == 1; }, std::chrono::seconds(10)));
+  EXPECT_NE(receiver.hits()[0].body.find(R"("name":"d")"), std::string::npos)
+      << receiver.hits()[0].body;
+
+  Device renamed = *a_->GetDevice(device);
+  renamed.name = "Plejehjem stue";
+  ASSERT_TRUE(a_->UpdateDevice(renamed).ok());
+  Drain(*a_, heard_b_);  // B's feed has handled the rename
+  commit(2);
+  ASSERT_TRUE(Eventually([&] { return receiver.hits().size() == 2; }, std::chrono::seconds(10)));
+  EXPECT_NE(receiver.hits()[1].body.find(R"("name":"Plejehjem stue")"), std::string::npos)
+      << receiver.hits()[1].body;
+  service.Stop();
 }
 
 // Credentials: a revoked one must not keep working on another node.
