@@ -283,7 +283,9 @@ int RunPostgres() {
   o.url = *url;
   o.clock = &clock;
   if (const char* w = getenv("BENCH_PG_WRITERS")) o.writers = std::atoi(w);
-  std::fprintf(stderr, "postgres: %d writer(s)\n", o.writers);
+  if (const char* m = getenv("BENCH_PG_COMMIT_READINGS")) o.max_commit_readings = std::atoll(m);
+  std::fprintf(stderr, "postgres: %d writer(s), at most %zu readings per group commit\n", o.writers,
+               o.max_commit_readings);
   Backend b;
   b.open = [&]() -> Result<std::unique_ptr<SeriesStore>> {
     BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<PostgresSeriesStore> s, PostgresSeriesStore::Open(o));

@@ -9,7 +9,8 @@
 # BENCH_STORE=sqlite|postgres|both (default both), BENCH_EXPLAIN=1 (PostgreSQL: print the plans of the
 # Latest and rollup statements after the measurements), BENCH_PG_STATEMENTS=1 (PostgreSQL: the
 # backend time, calls and WAL of the 15 costliest statements, from pg_stat_statements),
-# BENCH_PG_WRITERS (PostgreSQL: the store's group-commit writers, default 2).
+# BENCH_PG_WRITERS (PostgreSQL: the store's group-commit writers, default 2),
+# BENCH_PG_COMMIT_READINGS (PostgreSQL: readings per group commit at most, the store's default).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

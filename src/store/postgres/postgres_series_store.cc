@@ -126,6 +126,8 @@ struct PostgresSeriesStore::Impl {
   std::set<int64_t> months;
   pg::LatestValues latest;  // the device_latest rows it wrote
   std::unique_ptr<pqxx::connection> wconn;
+  bool retryable = false;  // the writer's last failure was a deadlock or serialization failure
+  static constexpr int kCommitAttempts = 4;
   // SetLiveRelay, before the first append.
   pg::PgLiveRelay* live = nullptr;
   std::string live_node;
@@ -232,7 +234,15 @@ struct PostgresSeriesStore::Impl {
       if (group.front().op) {
         s = WithWriter("an operation", [&](pqxx::connection& c) { return group.front().op(c); });
       } else {
-        s = WithWriter("a group commit", [&](pqxx::connection& c) { return Commit(c, group); });
+        // A deadlock with another writer (of this node or another: a device in both of their
+        // groups, each holding the latest row the other locks next) aborts one of the two
+        // transactions; PostgreSQL's advice is to run it again, which this does, a few times.
+        for (int attempt = 1;; ++attempt) {
+          retryable = false;
+          s = WithWriter("a group commit", [&](pqxx::connection& c) { return Commit(c, group); });
+          if (s.ok() || !retryable || attempt == kCommitAttempts) break;
+          spdlog::debug("postgres: group commit attempt {} ended in a deadlock; again", attempt);
+        }
       }
       for (auto& it : group)
         if (it.done) it.done(s);
@@ -249,6 +259,8 @@ struct PostgresSeriesStore::Impl {
     try {
       return f(*wconn);
     } catch (const std::exception& e) {
+      retryable = dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr ||
+                  dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr;
       Status s = FromException(e, what);
       if (dynamic_cast<const pqxx::broken_connection*>(&e)) wconn.reset();
       // Whatever the writer cached from an aborted transaction may be wrong: forget it.

@@ -24,9 +24,13 @@ struct PostgresStoreOptions {
   const Clock* clock = nullptr;          // required
   int64_t group_commit_interval_us = 0;  // paced batches wait this long for company
   size_t max_queue_batches = 4096;       // more queued: kUnavailable (back-pressure)
-  size_t max_commit_readings = 50'000;   // readings per group commit (more wait for the next)
-  int months_ahead = 2;                  // partitions created ahead of the clock's month
-  size_t max_readers = 4;                // pooled connections for reads
+  // Readings per group commit (more wait for the next). Large: a bulk load's group then holds
+  // several readings of each (series, hour), folded into one rollup upsert (bench/store at 2 M
+  // readings with two writers: 112,000 readings/s at 50,000, 148,000 at 200,000); live ingest
+  // commits far smaller groups anyway.
+  size_t max_commit_readings = 200'000;
+  int months_ahead = 2;    // partitions created ahead of the clock's month
+  size_t max_readers = 4;  // pooled connections for reads
   // Group-commit writers, each a thread with its own connection, committing in parallel (the
   // backend of one writer idles while its writer builds the next group, and the other way round).
   // A device's batches always go to the same writer, in order; operations run on the first.
