@@ -20,6 +20,15 @@ class PostgresSeriesTest : public SeriesBackendTest {
   std::string DeadRows(const std::string& table) {
     return Query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = '" + table + "'");
   }
+  // A second series store on the test's database: another node's writers.
+  std::unique_ptr<PostgresSeriesStore> OpenOtherNode() {
+    PostgresStoreOptions o;
+    o.url = url_;
+    o.clock = &clock_;
+    auto other = PostgresSeriesStore::Open(o);
+    EXPECT_TRUE(other.ok()) << other.status().message();
+    return other.ok() ? std::move(other).value() : nullptr;
+  }
 };
 
 TEST_P(PostgresSeriesTest, MonthlyPartitionsAreCreatedForOldAndFutureReadings) {
@@ -125,11 +134,8 @@ TEST_P(PostgresSeriesTest, DeletedReadingsAreVacuumed) {
 // Two nodes writing the same device at once: each device's latest values are one row
 // (device_latest) that both merge into; neither loses the other's keys or newer readings.
 TEST_P(PostgresSeriesTest, TwoWritersOfOneDeviceKeepEachOthersLatestValues) {
-  PostgresStoreOptions o;
-  o.url = url_;
-  o.clock = &clock_;
-  auto other = PostgresSeriesStore::Open(o);
-  ASSERT_TRUE(other.ok()) << other.status().message();
+  auto other = OpenOtherNode();
+  ASSERT_NE(other, nullptr);
   constexpr int kRounds = 150;
   auto write = [](SeriesStore* to, const std::string& own, int odd) {
     for (int i = 0; i < kRounds; ++i) {
@@ -141,7 +147,7 @@ TEST_P(PostgresSeriesTest, TwoWritersOfOneDeviceKeepEachOthersLatestValues) {
     }
   };
   std::thread a([&] { write(&s(), "a", 0); });
-  std::thread b([&] { write(other->get(), "b", 1); });
+  std::thread b([&] { write(other.get(), "b", 1); });
   a.join();
   b.join();
   auto latest = s().Latest({1});
@@ -159,14 +165,14 @@ TEST_P(PostgresSeriesTest, TwoWritersOfOneDeviceKeepEachOthersLatestValues) {
   ASSERT_TRUE(s().DeleteSeries(SeriesId(1, "b")).ok());
   IngestBatch more;
   more.readings = {R(1, "a", kT0 + kRounds * 1000, 1.5)};
-  ASSERT_TRUE((*other)->Append(std::move(more)).ok());
+  ASSERT_TRUE(other->Append(std::move(more)).ok());
   latest = s().Latest({1});
   ASSERT_TRUE(latest.ok());
   ASSERT_EQ(latest->size(), 2u);
   EXPECT_EQ((*latest)[0].key, "a");
   EXPECT_EQ(std::get<double>((*latest)[0].value), 1.5);
   EXPECT_EQ((*latest)[1].key, "shared");
-  (*other)->Close();
+  other->Close();
 }
 
 // Two writers whose groups share many devices (batches of several devices, as a bulk load sends
@@ -176,11 +182,8 @@ TEST_P(PostgresSeriesTest, TwoWritersOfOneDeviceKeepEachOthersLatestValues) {
 // commit again. This test did not make PostgreSQL report a deadlock in three runs without that
 // retry, so it does not prove the retry: it checks the outcome under this contention.)
 TEST_P(PostgresSeriesTest, WritersSharingManyDevicesAllSucceedAndKeepEachOthersLatest) {
-  PostgresStoreOptions o;
-  o.url = url_;
-  o.clock = &clock_;
-  auto other = PostgresSeriesStore::Open(o);
-  ASSERT_TRUE(other.ok()) << other.status().message();
+  auto other = OpenOtherNode();
+  ASSERT_NE(other, nullptr);
   constexpr int kDevices = 40, kRounds = 60;
   std::atomic<int> failed{0};
   // Each round a writer leaves out a different third of the devices, so each holds a row
@@ -196,7 +199,7 @@ TEST_P(PostgresSeriesTest, WritersSharingManyDevicesAllSucceedAndKeepEachOthersL
     }
   };
   std::thread a([&] { write(&s(), "a", 7); });
-  std::thread b([&] { write(other->get(), "b", 5); });
+  std::thread b([&] { write(other.get(), "b", 5); });
   a.join();
   b.join();
   EXPECT_EQ(failed.load(), 0);
@@ -206,7 +209,7 @@ TEST_P(PostgresSeriesTest, WritersSharingManyDevicesAllSucceedAndKeepEachOthersL
   ASSERT_TRUE(latest.ok()) << latest.status().message();
   ASSERT_EQ(latest->size(), 2u * kDevices);
   for (const Reading& r : *latest) EXPECT_EQ(r.ts, kT0 + (kRounds - 1) * 1000) << r.key;
-  (*other)->Close();
+  other->Close();
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
