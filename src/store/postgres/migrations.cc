@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <pqxx/pqxx>
 
+#include "store/postgres/pool.h"
 #include "store/postgres/schema.h"
 #include "store/postgres/sql_text.h"
 
@@ -127,9 +128,10 @@ Result<int> ApplyMigrations(const std::string& url, int upto) {
     }
     w.commit();
     return std::max(have, static_cast<int>(last));
-  } catch (const pqxx::broken_connection& e) {
-    return Unavailable("PostgreSQL unreachable at " + RedactedUrl(url) + ": " + e.what());
   } catch (const std::exception& e) {
+    // Unreachable, or starting up or shutting down: a node waiting for its database retries.
+    if (Transient(e))
+      return Unavailable("PostgreSQL unreachable at " + RedactedUrl(url) + ": " + e.what());
     return Internal(std::string("PostgreSQL migration failed: ") + e.what());
   }
 }

@@ -26,12 +26,36 @@ std::string ConflictMessage(std::string_view detail) {
 
 }  // namespace
 
+bool ConnectionGone(const std::exception& e) {
+  // in_doubt: the connection died while COMMIT was on its way. The transaction may have been
+  // committed: a retry is idempotent where it matters (a message's dedup key).
+  if (dynamic_cast<const pqxx::broken_connection*>(&e) ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&e))
+    return true;
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (!sql) return false;
+  const std::string& state = sql->sqlstate();
+  return state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0;
+}
+
+bool Transient(const std::exception& e) {
+  if (ConnectionGone(e)) return true;
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  if (!sql) return false;
+  const std::string& state = sql->sqlstate();
+  return state == "40001" || state == "40P01" || state == "53300";
+}
+
 Status FromException(const std::exception& e, std::string_view what) {
   // The detail may hold SQL and values: it goes to the log only.
   std::string detail = std::string(what) + ": " + e.what();
   if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
     spdlog::warn("postgres: {}", detail);
     return Unavailable("the database connection was lost; try again");
+  }
+  if (Transient(e)) {
+    spdlog::warn("postgres: {}", detail);
+    return Unavailable("the database is busy or restarting; try again");
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string& state = sql->sqlstate();
@@ -42,13 +66,6 @@ Status FromException(const std::exception& e, std::string_view what) {
     if (state == "23503") {
       spdlog::debug("postgres: {}", detail);
       return NotFound("a referenced object does not exist");
-    }
-    // Serialization failure, deadlock, server shutting down or starting, too many connections,
-    // connection errors: the same call may succeed later.
-    if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 || state == "53300" ||
-        state.rfind("08", 0) == 0) {
-      spdlog::warn("postgres: {}", detail);
-      return Unavailable("the database is busy or restarting; try again");
     }
   }
   spdlog::error("postgres: {}", detail);

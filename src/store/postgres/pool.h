@@ -23,6 +23,15 @@ namespace bysans::pg {
 // server shutting down → kUnavailable (try again), anything else → kInternal ("database error").
 Status FromException(const std::exception& e, std::string_view what);
 
+// The exception means the connection is gone or about to be: lost (also while a COMMIT was on
+// its way), or the server is shutting down, restarting or terminated this backend (SQLSTATE
+// classes 08 and 57P). Such a connection is dropped, never used again.
+bool ConnectionGone(const std::exception& e);
+
+// The same call may succeed later: the connection is gone, or a serialization failure, a
+// deadlock or too many connections.
+bool Transient(const std::exception& e);
+
 class Pool {
  public:
   // `url`: postgresql://…; at most `max_idle` connections are kept between calls.

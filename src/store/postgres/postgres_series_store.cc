@@ -25,6 +25,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_latest_values.h"
 #include "store/postgres/pg_live_relay.h"
+#include "store/postgres/pool.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
 #include "store/postgres/value_columns.h"
@@ -48,12 +49,6 @@ int64_t Clamp(int64_t t) { return std::clamp(t, -kTimeLimit, kTimeLimit); }
 // of 10,000 devices parses ~500,000 of them).
 int64_t I64(const pqxx::field& f) { return std::strtoll(f.c_str(), nullptr, 10); }
 double F64(const pqxx::field& f) { return std::strtod(f.c_str(), nullptr); }
-
-Status FromException(const std::exception& e, const std::string& what) {
-  if (dynamic_cast<const pqxx::broken_connection*>(&e))
-    return Unavailable("PostgreSQL connection lost during " + what + ": " + e.what());
-  return Internal("PostgreSQL " + what + " failed: " + e.what());
-}
 
 // Series with their device's latest values (NULL: none): SELECT kSeriesCols kSeriesFrom WHERE …
 // (columns of `series s`).
@@ -173,7 +168,7 @@ struct PostgresSeriesStore::Impl {
       if (idle.size() < o.max_readers) idle.push_back(std::move(c));
       return r;
     } catch (const std::exception& e) {
-      return FromException(e, what);  // the connection is dropped, not pooled again
+      return pg::FromException(e, what);  // the connection is dropped, not pooled again
     }
   }
 
@@ -261,8 +256,8 @@ struct PostgresSeriesStore::Impl {
     } catch (const std::exception& e) {
       retryable = dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr ||
                   dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr;
-      Status s = FromException(e, what);
-      if (dynamic_cast<const pqxx::broken_connection*>(&e)) wconn.reset();
+      Status s = pg::FromException(e, what);
+      if (pg::ConnectionGone(e)) wconn.reset();
       // Whatever the writer cached from an aborted transaction may be wrong: forget it.
       series.clear();
       key_of.clear();

@@ -212,6 +212,37 @@ TEST_P(PostgresSeriesTest, WritersSharingManyDevicesAllSucceedAndKeepEachOthersL
   other->Close();
 }
 
+// The writer's connection dies in the middle of a group commit's COPY (the server restarted or
+// the backend was terminated): the append fails as kUnavailable, "try again", which MQTT ingest
+// retries, and not as an internal error, which it leaves unacknowledged until a reconnect. A
+// row trigger terminates its own backend once, while the COPY of `table` runs.
+TEST_P(PostgresSeriesTest, AConnectionLostInTheMiddleOfACopyIsUnavailableAndTheRetryStores) {
+  for (const std::string table : {"raw_messages", "readings"}) {
+    SCOPED_TRACE(table);
+    Query(
+        "CREATE SEQUENCE IF NOT EXISTS shots; SELECT setval('shots', 1, false);"
+        "CREATE OR REPLACE FUNCTION die_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('shots') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+        "PERFORM pg_sleep(5); END IF; RETURN NEW; END $$;"
+        "CREATE TRIGGER die_once BEFORE INSERT ON " +
+        table + " FOR EACH ROW EXECUTE FUNCTION die_once()");
+    const Id dev = table == "readings" ? 11 : 12;
+    auto batch = [&] {
+      IngestBatch b;
+      b.readings = {R(dev, "v", kT0, 1.0)};
+      b.messages = {JsonMessage(dev, kT0, "{\"v\":1}", "k-" + table)};
+      return b;
+    };
+    Status lost = s().Append(batch());
+    EXPECT_EQ(lost.code(), Code::kUnavailable) << lost.message();
+    Query("DROP TRIGGER die_once ON " + table);
+    Status again = s().Append(batch());
+    EXPECT_TRUE(again.ok()) << again.message();
+    EXPECT_EQ(All(dev, "v").size(), 1u);
+    EXPECT_EQ(Messages(dev).size(), 1u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
                          [](const auto& info) { return info.param; });
 
