@@ -131,6 +131,14 @@ struct Reading {
   Quality quality = Quality::kOk;
 };
 
+// The times a reading may have: ±10^15 ms, about ±31,700 years around 1970, so that every store
+// keeps them and computes their hours and months without overflow. Ingest stores a message with a
+// reading outside as raw, with the error; a store refuses a batch holding one, and only that batch.
+constexpr TimeMs kReadingTimeLimitMs = 1'000'000'000'000'000;
+constexpr bool ReadingTimeInRange(TimeMs t) {
+  return t >= -kReadingTimeLimitMs && t <= kReadingTimeLimitMs;
+}
+
 enum class DecodeStatus : uint8_t { kPending = 0, kOk = 1, kError = 2, kNone = 3 };
 const char* DecodeStatusName(DecodeStatus s);
 

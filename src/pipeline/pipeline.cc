@@ -165,6 +165,15 @@ struct Pipeline::Impl {
     batch->messages.push_back(std::move(u->raw));
     batch->readings = std::move(u->readings);
     batch->paced = u->paced;
+    // Readings no store keeps (a time beyond ±31,700 years): the message is stored raw with the
+    // reason, as an undecodable one is, instead of being refused by the store.
+    if (Status st = CheckIngestBatch(*batch); !st.ok()) {
+      batch->readings.clear();
+      RawMessage& raw = batch->messages.front();
+      raw.decode_status = DecodeStatus::kError;
+      raw.decode_error = st.message();
+      u->decoded_json.clear();
+    }
     if (shares && shares(u->device->app_id)) {
       batch->share_app_id = u->device->app_id;
       // Without a decoder, the JSON the device sent is the payload as it is (OS2iot's meaning).

@@ -216,6 +216,10 @@ struct IngestBatch {
   mutable size_t duplicates = 0;
 };
 
+// InvalidArgument when a reading of the batch has no key or a time outside ReadingTimeInRange.
+// A store checks each batch before grouping it with others, so such a batch is refused alone.
+Status CheckIngestBatch(const IngestBatch& batch);
+
 struct ReadingQuery {
   Id device_id = 0;
   std::string key;  // empty = every key

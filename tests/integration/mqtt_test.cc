@@ -213,6 +213,57 @@ TEST_P(MqttStoresTest, BadInputOnEveryTopicIsCountedAndTheServerKeepsServing) {
   ASSERT_TRUE(WaitFor([&] { return Readings(d.device_id, "ok").size() == 1; }));
 }
 
+// An attack on the group commit: one organisation's device sends readings at times no store
+// keeps (beyond ±31,700 years) amid another organisation's stream. Its messages are stored raw
+// with the reason; the other's, committed in the same groups, are all stored. (On PostgreSQL
+// such a reading failed the whole group commit, so the other's messages were never acknowledged
+// to the broker and never stored while bysans stayed connected.)
+TEST_P(MqttStoresTest, ReadingsAtTimesNoStoreKeepsAreRefusedAloneAndHoldUpNoOne) {
+  MqttDevice bad = CreateMqttDevice(CreateApp("Angriber"), "Bad");
+  // Two neighbours: on PostgreSQL one of them shares the attacker's group-commit writer (a
+  // device's writer is its id modulo the two writers).
+  const int64_t app = CreateApp("Nabo");
+  std::vector<MqttDevice> good = {CreateMqttDevice(app, "Good 1"), CreateMqttDevice(app, "Good 2")};
+  auto attacker = ConnectDevice(bad);
+  ASSERT_TRUE(attacker) << server_->log();
+  std::vector<std::unique_ptr<Peer>> neighbours;
+  for (const MqttDevice& g : good) {
+    neighbours.push_back(ConnectDevice(g));
+    ASSERT_TRUE(neighbours.back()) << server_->log();
+  }
+  constexpr int kEach = 150;
+  const int64_t t0 = 1'780'000'000'000;  // each reading its own time: none replaces another
+  int sent_bad = 0;
+  for (int i = 0; i < kEach; ++i) {
+    for (size_t g = 0; g < good.size(); ++g)
+      ASSERT_GE(neighbours[g]->Publish(
+                    good[g].mqtt["upTopic"],
+                    "{\"seq\": " + std::to_string(i) + ", \"ts\": " + std::to_string(t0 + i) + "}"),
+                0);
+    if (i % 15 == 0) {
+      // Distinct payloads: a device's copies of one message (same time and bytes) are stored once.
+      const std::string n = std::to_string(i);
+      ASSERT_GE(attacker->Publish(bad.mqtt["upTopic"],
+                                  i % 30 == 0 ? R"({"ts": 5000000000000000, "v": )" + n + "}"
+                                              : R"({"time": -4000000000000000, "v": )" + n + "}"),
+                0);
+      ++sent_bad;
+    }
+  }
+  for (const MqttDevice& g : good)
+    EXPECT_TRUE(WaitFor([&] { return Readings(g.device_id, "seq").size() == kEach; }))
+        << Readings(g.device_id, "seq").size() << " of " << kEach << " stored\n"
+        << server_->log();
+  ASSERT_TRUE(WaitFor([&] { return Messages(bad.device_id).size() == size_t(sent_bad); }))
+      << server_->log();
+  for (const auto& m : Messages(bad.device_id)) {
+    EXPECT_EQ(m.value("decodeStatus", ""), "error");
+    EXPECT_NE(m.value("decodeError", "").find("outside the range a store keeps"), std::string::npos)
+        << m.dump();
+  }
+  EXPECT_TRUE(Readings(bad.device_id, "v").empty());
+}
+
 TEST_P(MqttStoresTest, Kill9WhilePublishingLosesNothingAcknowledged) {
   // Our own server with a fixed broker port, so the restart reuses it.
   std::string port = std::to_string(FreePort());

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <unordered_set>
 
 #include "store/postgres/sql_text.h"
 
@@ -13,8 +14,8 @@ namespace {
 // MB at six keys a device); past this it starts again (one read of each device's row at its
 // next commit).
 constexpr size_t kMaxHeld = 50'000;
-// Rounds of a write whose rows other writers keep changing (a locked read comes after the first
-// round, so a second round normally finishes it).
+// Rounds of a write: a device whose row another writer inserted first (both saw none) takes a
+// second; its row is locked from then on.
 constexpr int kMaxRounds = 8;
 
 int64_t I64(const pqxx::field& f) { return std::strtoll(f.c_str(), nullptr, 10); }
@@ -30,11 +31,9 @@ LatestRow RowOf(Id device, const pqxx::field& f) {
 
 }  // namespace
 
-void LatestValues::Load(pqxx::work& w, const std::vector<int64_t>& devices, bool lock) {
+void LatestValues::Load(pqxx::work& w, const std::vector<int64_t>& devices) {
   pqxx::result r = w.exec_params(
-      std::string("SELECT device_id, version, vals FROM device_latest WHERE device_id = "
-                  "ANY($1::bigint[]) ORDER BY device_id") +
-          (lock ? " FOR UPDATE" : ""),
+      "SELECT device_id, version, vals FROM device_latest WHERE device_id = ANY($1::bigint[])",
       IntArray(devices));
   for (int64_t d : devices) held_[d] = Held{};
   for (const auto& row : r) {
@@ -43,19 +42,34 @@ void LatestValues::Load(pqxx::work& w, const std::vector<int64_t>& devices, bool
   }
 }
 
+void LatestValues::Lock(pqxx::work& w, const std::vector<int64_t>& devices) {
+  // ORDER BY under FOR UPDATE: the rows are locked one by one in device order.
+  pqxx::result r = w.exec_params(
+      "SELECT device_id, version FROM device_latest WHERE device_id = ANY($1::bigint[]) "
+      "ORDER BY device_id FOR UPDATE",
+      IntArray(devices));
+  std::unordered_set<Id> present;
+  std::vector<int64_t> stale;
+  for (const auto& row : r) {
+    const Id d = I64(row[0]);
+    present.insert(d);
+    auto it = held_.find(d);
+    if (it == held_.end() || it->second.version != I64(row[1])) stale.push_back(d);
+  }
+  for (int64_t d : devices)
+    if (!present.count(d)) held_[d] = Held{};  // no row: inserted
+  if (!stale.empty()) Load(w, stale);
+}
+
 void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> entries,
                          const std::map<std::pair<Id, std::string>, std::string>& units) {
   if (held_.size() > kMaxHeld) held_.clear();
-  std::vector<int64_t> pending, unknown;
-  for (const auto& [d, list] : entries) {
-    pending.push_back(d);
-    if (!held_.count(d)) unknown.push_back(d);
-  }
-  if (!unknown.empty()) Load(w, unknown, false);
+  std::vector<int64_t> pending;  // in device order (the map's)
+  for (const auto& [d, list] : entries) pending.push_back(d);
   for (int round = 0; !pending.empty(); ++round) {
     if (round == kMaxRounds)
       throw std::runtime_error("device_latest: rows kept changing under the writer");
-    if (round > 0) Load(w, pending, true);
+    Lock(w, pending);
     std::unordered_map<Id, LatestRow> merged;
     std::vector<int64_t> up_ids, up_versions, in_ids;
     std::vector<std::string> up_vals, in_vals;
@@ -101,7 +115,8 @@ void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> e
         held_[d] = Held{I64(row[1]), std::move(merged[d])};
         merged.erase(d);
       }
-    // What was sent and not written: another writer changed those rows first.
+    // What was sent and not written: another writer inserted those rows first (or, never while
+    // the rows are locked, changed them).
     pending.clear();
     for (auto& [d, row] : merged) pending.push_back(d);
     std::sort(pending.begin(), pending.end());

@@ -1,12 +1,14 @@
 // `device_latest` (migration 18): one row per device holding every key's newest reading, packed
 // (latest_row.h), with a version taken from a sequence at every write. Folder-private (libpqxx).
 //
-// The series writer keeps the rows it wrote (`LatestValues`, its thread only) and writes a group
-// commit's newest readings with one statement that only changes a row still at the version it
-// holds; a row that another node (or this node's erasure and unit operations) changed meanwhile
-// is read again, locked, merged and written in a further round. Rows are updated in device order,
-// so two writers wait for each other instead of deadlocking. Versions are never reused (the
-// sequence), so a row deleted and written again elsewhere is never mistaken for the one held.
+// The series writer keeps the rows it wrote (`LatestValues`, its thread only). A group commit
+// first locks its devices' rows, in device order and in one statement that returns only their
+// versions; a row that another writer or node (or this node's erasure and unit operations)
+// changed since is read again. The rows are then merged and written with one UPDATE and one
+// INSERT. Every writer takes these locks in device order and before any other row lock of its
+// group, so two writers sharing devices wait for each other instead of deadlocking. Versions are
+// never reused (the sequence), so a row deleted and written again elsewhere is never mistaken for
+// the one held.
 #pragma once
 
 #include <functional>
@@ -43,8 +45,11 @@ class LatestValues {
     int64_t version = 0;  // 0: no row
     LatestRow row;
   };
-  // Reads the rows of these devices (locked when `lock`) into held_.
-  void Load(pqxx::work& w, const std::vector<int64_t>& devices, bool lock);
+  // Locks the rows of these devices (sorted) in device order; reads again those whose version
+  // is not the one held.
+  void Lock(pqxx::work& w, const std::vector<int64_t>& devices);
+  // Reads the rows of these devices into held_.
+  void Load(pqxx::work& w, const std::vector<int64_t>& devices);
 
   std::unordered_map<Id, Held> held_;
 };

@@ -43,7 +43,8 @@ bool Transient(const std::exception& e) {
   const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
   if (!sql) return false;
   const std::string& state = sql->sqlstate();
-  return state == "40001" || state == "40P01" || state == "53300";
+  // 53: insufficient resources (disk full, out of memory, too many connections).
+  return state == "40001" || state == "40P01" || state.rfind("53", 0) == 0;
 }
 
 Status FromException(const std::exception& e, std::string_view what) {

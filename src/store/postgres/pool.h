@@ -28,8 +28,8 @@ Status FromException(const std::exception& e, std::string_view what);
 // classes 08 and 57P). Such a connection is dropped, never used again.
 bool ConnectionGone(const std::exception& e);
 
-// The same call may succeed later: the connection is gone, or a serialization failure, a
-// deadlock or too many connections.
+// The same call may succeed later: the connection is gone, a serialization failure, a deadlock,
+// or the server is short of a resource (disk, memory, connections: SQLSTATE class 53).
 bool Transient(const std::exception& e);
 
 class Pool {

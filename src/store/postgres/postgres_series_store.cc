@@ -229,9 +229,10 @@ struct PostgresSeriesStore::Impl {
       if (group.front().op) {
         s = WithWriter("an operation", [&](pqxx::connection& c) { return group.front().op(c); });
       } else {
-        // A deadlock with another writer (of this node or another: a device in both of their
-        // groups, each holding the latest row the other locks next) aborts one of the two
-        // transactions; PostgreSQL's advice is to run it again, which this does, a few times.
+        // Writers lock the rows they share in one order (latest values by device, rollups
+        // sorted, share heads by application), so a deadlock between two is not expected; one
+        // that still happens (a retention or deletion of another node, say) aborts one of the
+        // transactions, and PostgreSQL's advice is to run it again, which this does, a few times.
         for (int attempt = 1;; ++attempt) {
           retryable = false;
           s = WithWriter("a group commit", [&](pqxx::connection& c) { return Commit(c, group); });
@@ -341,9 +342,7 @@ struct PostgresSeriesStore::Impl {
     std::set<int64_t> want_months;
     std::vector<std::pair<Id, std::string>> keys;
     for (auto& it : group)
-      for (const Reading& r : it.batch->readings) {
-        if (r.ts < -kTimeLimit / 1000 || r.ts > kTimeLimit / 1000)
-          return InvalidArgument("reading time " + std::to_string(r.ts) + " is out of range");
+      for (const Reading& r : it.batch->readings) {  // times checked by AppendShared
         want_months.insert(pg::MonthOf(r.ts));
         keys.emplace_back(r.device_id, r.key);
       }
@@ -889,6 +888,10 @@ PostgresSeriesStore::Impl& PostgresSeriesStore::WriterOf(const IngestBatch& batc
 }
 
 void PostgresSeriesStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) {
+  if (Status st = CheckIngestBatch(*batch); !st.ok()) {
+    if (done) done(st);
+    return;
+  }
   Impl& writer = WriterOf(*batch);
   Impl::Item it;
   it.batch = std::move(batch);

@@ -164,11 +164,9 @@ Status SqliteStore::LoadSeriesState() {
 // ---------------------------------------------------------------- writing
 
 void SqliteStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) {
-  for (const Reading& r : batch->readings) {
-    if (r.key.empty()) {
-      done(InvalidArgument("reading without key"));
-      return;
-    }
+  if (Status st = CheckIngestBatch(*batch); !st.ok()) {
+    done(st);
+    return;
   }
   Enqueue(PendingBatch{std::move(batch), std::move(done), nullptr});
 }

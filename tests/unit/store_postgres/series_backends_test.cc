@@ -202,6 +202,42 @@ TEST_P(SeriesBackendTest, EachDevicesBatchesKeepTheirOrderWhenAppendedWithoutWai
   for (const Reading& r : *latest) EXPECT_EQ(std::get<double>(r.value), kRounds - 1);
 }
 
+// A batch with a reading no store keeps (no key, or a time outside ReadingTimeInRange) is
+// refused alone, with the reason; the batches appended around it, which the store may commit in
+// the same group, are stored.
+TEST_P(SeriesBackendTest, ABatchWithAReadingNoStoreKeepsIsRefusedAlone) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int, Status> done;
+  const std::vector<std::pair<std::string, TimeMs>> readings = {
+      {"v", kT0},    {"v", kReadingTimeLimitMs + 1},  {"v", kT0 + 1},
+      {"", kT0 + 2}, {"v", -kReadingTimeLimitMs - 1}, {"v", kReadingTimeLimitMs}};
+  for (size_t i = 0; i < readings.size(); ++i) {
+    IngestBatch b;
+    b.messages.push_back(testing::JsonMessage(1, kT0 + int64_t(i), "m"));
+    b.readings.push_back(R(1, readings[i].first, readings[i].second, double(i)));
+    b.paced = true;  // may wait for more batches to commit with
+    s().AppendAsync(std::move(b), [&, i](Status st) {
+      std::lock_guard lk(mu);
+      done[int(i)] = st;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return done.size() == 6; }));
+  }
+  for (int i : {0, 2, 5}) EXPECT_TRUE(done[i].ok()) << i << ": " << done[i].message();
+  for (int i : {1, 3, 4}) {
+    EXPECT_EQ(done[i].code(), Code::kInvalidArgument) << i;
+    EXPECT_NE(done[i].message().find(i == 3 ? "without key" : "outside the range"),
+              std::string::npos)
+        << done[i].message();
+  }
+  EXPECT_EQ(Times(1, "v"), (std::vector<TimeMs>{kT0, kT0 + 1, kReadingTimeLimitMs}));
+  EXPECT_EQ(Messages(1).size(), 3u);
+}
+
 TEST_P(SeriesBackendTest, OutOfOrderAndDuplicatesLastWriteWins) {
   Put({R(1, "v", kT0 + 3000, 3.0), R(1, "v", kT0 + 1000, 1.0)});
   Put({R(1, "v", kT0 + 3000, 30.0), R(1, "v", kT0 + 2000, 2.0)});
