@@ -26,8 +26,16 @@ Result<std::string> DecodeHex(std::string_view hex);
 // '_', '~'), with upper-case hex digits: a URL component or form value.
 std::string PercentEncode(std::string_view s);
 
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF, not cut), 0 when none starts there (nor U+0000, unless
+// nul_allowed).
+size_t Utf8SequenceLength(std::string_view s, size_t i, bool nul_allowed = true);
+
 // Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
 // U+10FFFF). With nul_allowed false U+0000 is refused too (MQTT strings, PostgreSQL text).
 bool IsValidUtf8(std::string_view s, bool nul_allowed = true);
+// `s` with each byte that does not start a well-formed sequence (and U+0000 unless nul_allowed)
+// replaced by U+FFFD: text every store keeps and every JSON writer accepts.
+std::string ToValidUtf8(std::string_view s, bool nul_allowed = true);
 
 }  // namespace bysans

@@ -1,5 +1,6 @@
 #include "mqtt/dedup_key.h"
 
+#include <algorithm>
 #include <charconv>
 #include <iterator>
 
@@ -35,6 +36,24 @@ std::string DeviceMessageDedupKey(TimeMs ts, Id device, std::string_view payload
   AppendDecimal(key, device);
   key.push_back(':');
   AppendDecimal(key, Fnv1a(payload));
+  return key;
+}
+
+std::string LorawanEventDedupKey(std::string_view event, Id device, std::string_view id) {
+  constexpr size_t kMaxIdBytes = 100;
+  std::string key;
+  key.reserve(8 + event.size() + 2 + 20 + std::min(id.size(), kMaxIdBytes + 1));
+  key.append("lorawan:");
+  key.append(event);
+  key.push_back(':');
+  AppendDecimal(key, device);
+  key.push_back(':');
+  if (id.size() <= kMaxIdBytes) {
+    key.append(id);
+  } else {
+    key.push_back('#');
+    AppendDecimal(key, Fnv1a(id));
+  }
   return key;
 }
 

@@ -613,14 +613,13 @@ struct MqttService::Impl {
     u.raw.content_type = "application/json";
     u.raw.payload = std::move(msg.payload);
     u.raw.decode_status = DecodeStatus::kNone;
-    std::string id = !ev->deduplication_id.empty()
-                         ? std::move(ev->deduplication_id)
-                         : std::to_string(d->id) + ":" +
-                               (ev->fcnt ? std::to_string(*ev->fcnt) : std::string("-")) + ":" +
-                               std::to_string(ts);
+    const std::string id =
+        !ev->deduplication_id.empty()
+            ? std::move(ev->deduplication_id)
+            : (ev->fcnt ? std::to_string(*ev->fcnt) : std::string("-")) + ":" + std::to_string(ts);
     const char* result = "lorawan_event";
     if (ev->type == lorawan::EventType::kUp) {
-      u.dedup_key = std::move(id);
+      u.dedup_key = LorawanEventDedupKey("up", d->id, id);
       // Downlinks go to ChirpStack's application id, known only from its topics, through the
       // connection that delivered the uplink.
       const Id via_id = via != nullptr ? via->id : 0;
@@ -645,7 +644,7 @@ struct MqttService::Impl {
       result = "stored";
     } else {
       // Other events are kept as raw messages; keys are namespaced by event type.
-      u.dedup_key = topic->type_name + ":" + id;
+      u.dedup_key = LorawanEventDedupKey(topic->type_name, d->id, id);
       if (ev->battery_level)
         u.readings.push_back(MakeReading(d->id, "battery", ts, *ev->battery_level, "%"));
       if (ev->margin)

@@ -165,8 +165,10 @@ struct Pipeline::Impl {
     batch->messages.push_back(std::move(u->raw));
     batch->readings = std::move(u->readings);
     batch->paced = u->paced;
-    // Readings no store keeps (a time beyond ±31,700 years): the message is stored raw with the
+    // Text a device sent that is not UTF-8 (or holds U+0000) is kept with U+FFFD in its place;
+    // readings no store keeps (a time beyond ±31,700 years): the message is stored raw with the
     // reason, as an undecodable one is, instead of being refused by the store.
+    MakeIngestTextValid(*batch);
     if (Status st = CheckIngestBatch(*batch); !st.ok()) {
       batch->readings.clear();
       RawMessage& raw = batch->messages.front();

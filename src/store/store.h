@@ -216,9 +216,13 @@ struct IngestBatch {
   mutable size_t duplicates = 0;
 };
 
-// InvalidArgument when a reading of the batch has no key or a time outside ReadingTimeInRange.
-// A store checks each batch before grouping it with others, so such a batch is refused alone.
+// InvalidArgument when a reading of the batch has no key or a time outside ReadingTimeInRange,
+// or a text field (a reading's key, unit or text value; a message's content type, decode error,
+// decoder notes or idempotency key) is not UTF-8 or holds U+0000. A store checks each batch
+// before grouping it with others, so such a batch is refused alone.
 Status CheckIngestBatch(const IngestBatch& batch);
+// Replaces, in those text fields, each byte that is not UTF-8 (and U+0000) by U+FFFD.
+void MakeIngestTextValid(IngestBatch& batch);
 
 struct ReadingQuery {
   Id device_id = 0;

@@ -2,6 +2,7 @@
 // bysans supervises itself; libmosquitto plays the devices and ChirpStack. On each store (a real
 // SQLite file; a real PostgreSQL 15).
 #include <algorithm>
+#include <cstdio>
 
 #include "backend_fixture.h"
 #include "mqtt_fixture.h"
@@ -178,6 +179,50 @@ TEST_P(MqttStoresTest, ChirpstackUplinkIsStoredOnceWithHealthReadings) {
   }));
 }
 
+// A ChirpStack event's idempotency key is scoped to the device bysans resolved: an event sent
+// (through one organisation's ChirpStack) with the deduplicationId of another organisation's
+// uplink does not make that uplink a "duplicate", and an id far longer than a UUID (beyond what
+// PostgreSQL's unique index takes) is stored and holds up no one.
+TEST_P(MqttStoresTest, AChirpstackEventCannotSuppressAnotherDevicesUplink) {
+  const int64_t victim = CreateLorawanDevice(CreateApp("Offer"), "0404040404040404");
+  const int64_t attacker = CreateLorawanDevice(CreateApp("Angriber"), "0505050505050505");
+  Peer cs("chirpstack-dedup");
+  ASSERT_EQ(cs.Connect(MqttUrl(), kIntegratorUser, IntegratorPassword()), 0);
+  auto event = [](const std::string& dev_eui, const std::string& id) {
+    json e = json::parse(kUplink);
+    e["deduplicationId"] = id;
+    e["deviceInfo"]["devEui"] = dev_eui;
+    return std::make_pair("application/app-9/device/" + dev_eui + "/event/up", e.dump());
+  };
+  const std::string id = "3ac7e3c4-4401-4b8d-9386-a5c902f9202d";
+  auto [attack_topic, attack] = event("0505050505050505", id);
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(attack_topic, attack)));
+  ASSERT_TRUE(WaitFor([&] { return Messages(attacker).size() == 1; })) << server_->log();
+  auto [topic, uplink] = event("0404040404040404", id);
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(topic, uplink)));
+  ASSERT_TRUE(WaitFor([&] { return Messages(victim).size() == 1; }))
+      << "the victim's uplink was taken for a duplicate\n"
+      << server_->log();
+  // 10,000 characters that do not compress.
+  std::string huge;
+  uint64_t x = 88172645463325252ull;
+  while (huge.size() < 10'000) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(x));
+    huge += hex;
+  }
+  auto [long_topic, long_id] = event("0505050505050505", huge);
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(long_topic, long_id)));
+  auto [next_topic, next] = event("0404040404040404", "b1c2d3e4-0000-4000-8000-000000000001");
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(next_topic, next)));
+  EXPECT_TRUE(WaitFor([&] { return Messages(attacker).size() == 2; })) << server_->log();
+  EXPECT_TRUE(WaitFor([&] { return Messages(victim).size() == 2; })) << server_->log();
+  ASSERT_TRUE(cs.WaitAcked(cs.Publish(long_topic, long_id)));  // its redelivery: a duplicate
+  ASSERT_TRUE(WaitFor([&] { return Metric("duplicate") >= 1; })) << server_->log();
+  EXPECT_EQ(Messages(attacker).size(), 2u);
+}
+
 TEST_P(MqttStoresTest, BadInputOnEveryTopicIsCountedAndTheServerKeepsServing) {
   int64_t app = CreateApp("Silkeborg");
   int64_t lora = CreateLorawanDevice(app, "0202020202020202");
@@ -233,7 +278,7 @@ TEST_P(MqttStoresTest, ReadingsAtTimesNoStoreKeepsAreRefusedAloneAndHoldUpNoOne)
   }
   constexpr int kEach = 150;
   const int64_t t0 = 1'780'000'000'000;  // each reading its own time: none replaces another
-  int sent_bad = 0;
+  int sent_bad = 0, sent_nul = 0;
   for (int i = 0; i < kEach; ++i) {
     for (size_t g = 0; g < good.size(); ++g)
       ASSERT_GE(neighbours[g]->Publish(
@@ -248,19 +293,32 @@ TEST_P(MqttStoresTest, ReadingsAtTimesNoStoreKeepsAreRefusedAloneAndHoldUpNoOne)
                                               : R"({"time": -4000000000000000, "v": )" + n + "}"),
                 0);
       ++sent_bad;
+      // A text value holding U+0000 (PostgreSQL keeps no such text): kept, with U+FFFD.
+      ASSERT_GE(
+          attacker->Publish(bad.mqtt["upTopic"], R"({"label": "x\u0000y", "w": )" + n +
+                                                     ", \"ts\": " + std::to_string(t0 + i) + "}"),
+          0);
+      ++sent_nul;
     }
   }
   for (const MqttDevice& g : good)
     EXPECT_TRUE(WaitFor([&] { return Readings(g.device_id, "seq").size() == kEach; }))
         << Readings(g.device_id, "seq").size() << " of " << kEach << " stored\n"
         << server_->log();
-  ASSERT_TRUE(WaitFor([&] { return Messages(bad.device_id).size() == size_t(sent_bad); }))
+  ASSERT_TRUE(WaitFor([&] { return Readings(bad.device_id, "w").size() == size_t(sent_nul); }))
       << server_->log();
+  for (const auto& r : Readings(bad.device_id, "label"))
+    EXPECT_EQ(r.value("value", ""), "x\xEF\xBF\xBDy");
+  ASSERT_TRUE(WaitFor([&] {
+    return Messages(bad.device_id).size() == size_t(sent_bad + sent_nul);
+  })) << server_->log();
   for (const auto& m : Messages(bad.device_id)) {
-    EXPECT_EQ(m.value("decodeStatus", ""), "error");
+    if (m.value("decodeStatus", "") != "error") continue;  // the U+0000 ones
+    --sent_bad;
     EXPECT_NE(m.value("decodeError", "").find("outside the range a store keeps"), std::string::npos)
         << m.dump();
   }
+  EXPECT_EQ(sent_bad, 0) << "each out-of-range message is stored with its error";
   EXPECT_TRUE(Readings(bad.device_id, "v").empty());
 }
 

@@ -229,19 +229,35 @@ struct PostgresSeriesStore::Impl {
       if (group.front().op) {
         s = WithWriter("an operation", [&](pqxx::connection& c) { return group.front().op(c); });
       } else {
-        // Writers lock the rows they share in one order (latest values by device, rollups
-        // sorted, share heads by application), so a deadlock between two is not expected; one
-        // that still happens (a retention or deletion of another node, say) aborts one of the
-        // transactions, and PostgreSQL's advice is to run it again, which this does, a few times.
-        for (int attempt = 1;; ++attempt) {
-          retryable = false;
-          s = WithWriter("a group commit", [&](pqxx::connection& c) { return Commit(c, group); });
-          if (s.ok() || !retryable || attempt == kCommitAttempts) break;
-          spdlog::debug("postgres: group commit attempt {} ended in a deadlock; again", attempt);
+        s = CommitGroup(group);
+        if (!s.ok() && s.code() != Code::kUnavailable && group.size() > 1) {
+          // A batch the database refuses (a bug, a value nothing checked) must not fail the other
+          // batches of its group, other organisations' among them: each is committed alone.
+          for (auto& it : group) {
+            std::vector<Item> one;
+            one.push_back(std::move(it));
+            const Status alone = CommitGroup(one);
+            if (one.front().done) one.front().done(alone);
+          }
+          continue;
         }
       }
       for (auto& it : group)
         if (it.done) it.done(s);
+    }
+  }
+
+  Status CommitGroup(std::vector<Item>& group) {
+    // Writers lock the rows they share in one order (latest values by device, rollups sorted,
+    // share heads by application), so a deadlock between two is not expected; one that still
+    // happens (a retention or deletion of another node, say) aborts one of the transactions, and
+    // PostgreSQL's advice is to run it again, which this does, a few times.
+    for (int attempt = 1;; ++attempt) {
+      retryable = false;
+      Status s =
+          WithWriter("a group commit", [&](pqxx::connection& c) { return Commit(c, group); });
+      if (s.ok() || !retryable || attempt == kCommitAttempts) return s;
+      spdlog::debug("postgres: group commit attempt {} ended in a deadlock; again", attempt);
     }
   }
 

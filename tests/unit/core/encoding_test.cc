@@ -48,5 +48,41 @@ TEST(PercentEncode, KeepsOnlyUnreservedCharacters) {
   EXPECT_EQ(PercentEncode(""), "");
 }
 
+TEST(Utf8, WellFormedTextIsValidAndKeptAsItIs) {
+  for (std::string_view s :
+       {std::string_view(""), std::string_view("plain"), std::string_view("Måler °C ✓ 🌡")}) {
+    EXPECT_TRUE(IsValidUtf8(s, false)) << s;
+    EXPECT_EQ(ToValidUtf8(s, false), s);
+  }
+  const std::string nul("a\0b", 3);
+  EXPECT_TRUE(IsValidUtf8(nul));
+  EXPECT_EQ(ToValidUtf8(nul), nul);
+}
+
+TEST(Utf8, EachByteThatStartsNoSequenceBecomesAReplacementCharacter) {
+  const std::string r = "\xEF\xBF\xBD";  // U+FFFD
+  struct Case {
+    std::string in, out;
+  };
+  const Case cases[] = {
+      {std::string("a\0b", 3), "a" + r + "b"},  // U+0000, not allowed
+      {"k\xff", "k" + r},                       // never in UTF-8
+      {"\xC3", r},                              // truncated two-byte sequence
+      {"\xC0\xAF", r + r},                      // overlong '/'
+      {"\xED\xA0\x80", r + r + r},              // a surrogate
+      {"\xF4\x90\x80\x80", r + r + r + r},      // above U+10FFFF
+      {"\xE2\x82"
+       "x",
+       r + r + "x"},                             // continuation missing
+      {"ok \xC3\xA5 \x80", "ok \xC3\xA5 " + r},  // a stray continuation byte
+  };
+  for (const Case& c : cases) {
+    EXPECT_FALSE(IsValidUtf8(c.in, false)) << c.in;
+    const std::string fixed = ToValidUtf8(c.in, false);
+    EXPECT_EQ(fixed, c.out) << c.in;
+    EXPECT_TRUE(IsValidUtf8(fixed, false)) << c.in;
+  }
+}
+
 }  // namespace
 }  // namespace bysans

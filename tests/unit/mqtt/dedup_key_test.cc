@@ -34,5 +34,20 @@ TEST(DedupKeyTest, SameStringsAsTheFormatWrittenBefore) {
             "mqtt:1767225600123:42:9625390261332436968");
 }
 
+// A ChirpStack event's key names the event type and the device bysans resolved, so the same id
+// sent for two devices (two organisations' ChirpStacks) gives two keys; a long id is hashed.
+TEST(DedupKeyTest, LorawanKeysAreScopedToTheDeviceAndBounded) {
+  const std::string uuid = "3ac7e3c4-4401-4b8d-9386-a5c902f9202d";
+  EXPECT_EQ(LorawanEventDedupKey("up", 42, uuid), "lorawan:up:42:" + uuid);
+  EXPECT_NE(LorawanEventDedupKey("up", 42, uuid), LorawanEventDedupKey("up", 43, uuid));
+  EXPECT_NE(LorawanEventDedupKey("up", 42, uuid), LorawanEventDedupKey("status", 42, uuid));
+  EXPECT_EQ(LorawanEventDedupKey("up", 42, "-:1780000000000"), "lorawan:up:42:-:1780000000000");
+  const std::string id100(100, 'x'), id101(101, 'x'), huge(10'000, 'y');
+  EXPECT_EQ(LorawanEventDedupKey("up", 1, id100), "lorawan:up:1:" + id100);
+  EXPECT_EQ(LorawanEventDedupKey("up", 1, id101), fmt::format("lorawan:up:1:#{}", Fnv1a(id101)));
+  EXPECT_LE(LorawanEventDedupKey("up", 1, huge).size(), 60u);
+  EXPECT_NE(LorawanEventDedupKey("up", 1, huge), LorawanEventDedupKey("up", 1, huge + "z"));
+}
+
 }  // namespace
 }  // namespace bysans::mqtt

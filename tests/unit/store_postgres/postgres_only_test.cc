@@ -1,6 +1,9 @@
 // PostgreSQL only: the layout (monthly partitions), what erasure leaves in the tables after its
 // VACUUM (queried directly), and what is not built yet.
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -241,6 +244,59 @@ TEST_P(PostgresSeriesTest, AConnectionLostInTheMiddleOfACopyIsUnavailableAndTheR
     EXPECT_EQ(All(dev, "v").size(), 1u);
     EXPECT_EQ(Messages(dev).size(), 1u);
   }
+}
+
+// A batch the database refuses for a reason no check knows (here a trigger's exception for one
+// value) fails alone: the other batches of its group commit, queued while the writer was busy, are
+// stored (SQLite's writer does the same).
+TEST_P(PostgresSeriesTest, ABatchTheDatabaseRefusesFailsAloneNotItsGroup) {
+  Query(
+      "CREATE OR REPLACE FUNCTION refuse_666() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "IF NEW.num = 666 THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$;"
+      "CREATE TRIGGER refuse_666 BEFORE INSERT ON readings FOR EACH ROW "
+      "EXECUTE FUNCTION refuse_666()");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  IngestBatch first;  // its callback holds the writer while the others queue up
+  first.readings.push_back(R(1, "v", kT0 - 1, 1.0));
+  s().AppendAsync(std::move(first), [&](Status) {
+    std::unique_lock lk(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+  });
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return entered; }));
+  }
+  constexpr int kBatches = 20, kRefused = 7;
+  std::map<int, Status> done;
+  for (int i = 0; i < kBatches; ++i) {
+    IngestBatch b;
+    b.messages.push_back(JsonMessage(1, kT0 + i, "{}", "k-" + std::to_string(i)));
+    b.readings.push_back(R(1, "v", kT0 + i, i == kRefused ? 666.0 : double(i)));
+    s().AppendAsync(std::move(b), [&, i](Status st) {
+      std::lock_guard lk(mu);
+      done[i] = st;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lk(mu);
+    release = true;
+    cv.notify_all();
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return done.size() == kBatches; }));
+  }
+  for (int i = 0; i < kBatches; ++i) {
+    if (i == kRefused) {
+      EXPECT_EQ(done[i].code(), Code::kInternal) << done[i].message();
+    } else {
+      EXPECT_TRUE(done[i].ok()) << i << ": " << done[i].message();
+    }
+  }
+  EXPECT_EQ(Times(1, "v", kT0, kT0 + kBatches).size(), size_t(kBatches - 1));
+  EXPECT_EQ(Messages(1).size(), size_t(kBatches - 1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
