@@ -255,21 +255,10 @@ TEST_P(PostgresSeriesTest, ABatchTheDatabaseRefusesFailsAloneNotItsGroup) {
       "IF NEW.num = 666 THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$;"
       "CREATE TRIGGER refuse_666 BEFORE INSERT ON readings FOR EACH ROW "
       "EXECUTE FUNCTION refuse_666()");
+  WriterHold hold(s(), R(1, "v", kT0 - 1, 1.0));  // the others queue up: one group
+  ASSERT_TRUE(hold.Held());
   std::mutex mu;
   std::condition_variable cv;
-  bool entered = false, release = false;
-  IngestBatch first;  // its callback holds the writer while the others queue up
-  first.readings.push_back(R(1, "v", kT0 - 1, 1.0));
-  s().AppendAsync(std::move(first), [&](Status) {
-    std::unique_lock lk(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lk, [&] { return release; });
-  });
-  {
-    std::unique_lock lk(mu);
-    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return entered; }));
-  }
   constexpr int kBatches = 20, kRefused = 7;
   std::map<int, Status> done;
   for (int i = 0; i < kBatches; ++i) {
@@ -282,10 +271,9 @@ TEST_P(PostgresSeriesTest, ABatchTheDatabaseRefusesFailsAloneNotItsGroup) {
       cv.notify_all();
     });
   }
+  hold.Release();
   {
     std::unique_lock lk(mu);
-    release = true;
-    cv.notify_all();
     ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return done.size() == kBatches; }));
   }
   for (int i = 0; i < kBatches; ++i) {

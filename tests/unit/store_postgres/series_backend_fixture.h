@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,43 @@ inline Reading R(Id dev, std::string key, TimeMs ts, Value v, std::string unit =
                  Quality q = Quality::kOk) {
   return Reading{dev, std::move(key), ts, std::move(v), std::move(unit), q};
 }
+
+// Holds the writer that takes `held`'s batch inside that batch's callback, until Release() (or
+// the end of its life): what is appended to the same writer meanwhile queues up behind it.
+class WriterHold {
+ public:
+  WriterHold(SeriesStore& store, Reading held) : st_(std::make_shared<State>()) {
+    IngestBatch b;
+    b.readings.push_back(std::move(held));
+    store.AppendAsync(std::move(b), [st = st_](Status) {
+      std::unique_lock lk(st->mu);
+      st->entered = true;
+      st->cv.notify_all();
+      st->cv.wait(lk, [&] { return st->released; });
+    });
+  }
+  WriterHold(const WriterHold&) = delete;
+  WriterHold& operator=(const WriterHold&) = delete;
+  ~WriterHold() { Release(); }
+  // Whether the writer is held (within 60 s).
+  bool Held() {
+    std::unique_lock lk(st_->mu);
+    return st_->cv.wait_for(lk, std::chrono::seconds(60), [&] { return st_->entered; });
+  }
+  void Release() {
+    std::lock_guard lk(st_->mu);
+    st_->released = true;
+    st_->cv.notify_all();
+  }
+
+ private:
+  struct State {  // shared with the callback, which may outlive this object
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false, released = false;
+  };
+  std::shared_ptr<State> st_;
+};
 
 class SeriesBackendTest : public ::testing::TestWithParam<std::string> {
  protected:

@@ -522,19 +522,8 @@ TEST_P(SeriesBackendTest, BackPressureAnswersUnavailable) {
   Reopen();
   std::mutex mu;
   std::condition_variable cv;
-  bool entered = false, release = false;
-  IngestBatch b0;
-  b0.readings.push_back(R(1, "k", kT0, 1.0));
-  s().AppendAsync(std::move(b0), [&](Status) {
-    std::unique_lock lk(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lk, [&] { return release; });
-  });
-  {
-    std::unique_lock lk(mu);
-    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return entered; }));
-  }
+  WriterHold hold(s(), R(1, "k", kT0, 1.0));
+  ASSERT_TRUE(hold.Held());
   int queued_ok = 0;
   IngestBatch b1;
   b1.readings.push_back(R(1, "k", kT0 + 1, 2.0));
@@ -548,11 +537,7 @@ TEST_P(SeriesBackendTest, BackPressureAnswersUnavailable) {
   b2.readings.push_back(R(1, "k", kT0 + 2, 3.0));
   s().AppendAsync(std::move(b2), [&](Status st) { third = st; });
   EXPECT_EQ(third.code(), Code::kUnavailable);
-  {
-    std::lock_guard lk(mu);
-    release = true;
-  }
-  cv.notify_all();
+  hold.Release();
   {
     std::unique_lock lk(mu);
     ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return queued_ok != 0; }));
