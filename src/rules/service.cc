@@ -370,11 +370,11 @@ struct RulesService::Impl {
       }
       return;
     }
-    feed_behind = static_cast<int64_t>(entries->size()) == kLimit;
+    feed_behind = static_cast<int64_t>(entries->size()) >= kLimit;  // a row may hold several
     for (RuleFeedEntry& e : *entries) {
       if (owned.count(e.partition) == 0 || !e.device) continue;
       engine.OnReadings(Known(std::move(e.device)), e.readings, events);
-      acks->push_back(e.id);
+      if (acks->empty() || acks->back() != e.id) acks->push_back(e.id);  // a row's entries share it
     }
   }
 

@@ -31,7 +31,9 @@ struct RuleFeedEntry {
 class RuleFeed {
  public:
   virtual ~RuleFeed() = default;
-  // The oldest unacknowledged entries of these partitions, at most `limit`.
+  // The oldest unacknowledged entries of these partitions, from at most `limit` stored rows. A row
+  // may hold several entries (one group commit's, on PostgreSQL): they share its id and are
+  // acknowledged together, so there can be more than `limit` entries.
   virtual Result<std::vector<RuleFeedEntry>> ReadFeed(std::span<const int> partitions,
                                                       int64_t limit) = 0;
   // Removes evaluated entries.

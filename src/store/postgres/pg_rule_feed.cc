@@ -1,4 +1,4 @@
-// The rule partitions' feed on PostgreSQL: one row per stored batch with a partition, read by
+// The rule partitions' feed on PostgreSQL: one row per partition and group commit, read by
 // the partition's holder in id order and deleted once evaluated. Only the holder of a partition
 // reads it (server/node_coordinator.h), so reading needs no row locks; an entry read by a holder
 // that then lost the partition is read again by the next one (at least once).
@@ -18,10 +18,36 @@ const char* RuleFeedSchema() {
 CREATE TABLE rule_feed (
   id bigserial PRIMARY KEY,
   partition integer NOT NULL,
-  record bytea NOT NULL   -- store/rule_feed.h EncodeRuleFeedRecord
+  record bytea NOT NULL   -- store/rule_feed.h EncodeRuleFeedRecord; packed since migration 20
 );
 CREATE INDEX rule_feed_partition ON rule_feed (partition, id);
 )sql";
+}
+
+const char* PackedRuleFeedMigration() {
+  return R"sql(
+UPDATE rule_feed SET record = int4send(length(record)) || record;
+)sql";
+}
+
+void AppendPackedFeedRecord(std::string& packed, std::string_view record) {
+  const auto n = static_cast<uint32_t>(record.size());
+  for (int shift = 24; shift >= 0; shift -= 8) packed.push_back(static_cast<char>(n >> shift));
+  packed.append(record);
+}
+
+Result<std::vector<std::string_view>> SplitPackedFeedRecords(std::string_view packed) {
+  std::vector<std::string_view> out;
+  while (!packed.empty()) {
+    if (packed.size() < 4) return Internal("a rule feed row ends inside a record's length");
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(packed[i]);
+    packed.remove_prefix(4);
+    if (n > packed.size()) return Internal("a rule feed record runs past its row's end");
+    out.push_back(packed.substr(0, n));
+    packed.remove_prefix(n);
+  }
+  return out;
 }
 
 namespace {
@@ -42,13 +68,16 @@ class PostgresRuleFeed final : public RuleFeed {
               "ORDER BY id LIMIT $2",
               IntArray(parts), limit);
           std::vector<RuleFeedEntry> out;
-          out.reserve(r.size());
           for (const auto& row : r) {
-            Result<RuleFeedEntry> e = DecodeRuleFeedRecord(FromByteaHex(row[2].c_str()));
-            if (!e.ok()) return e.status();
-            e->id = row[0].as<int64_t>();
-            e->partition = row[1].as<int>();
-            out.push_back(std::move(*e));
+            const std::string packed = FromByteaHex(row[2].c_str());
+            BYSANS_ASSIGN_OR_RETURN(std::vector<std::string_view> records,
+                                    SplitPackedFeedRecords(packed));
+            for (std::string_view record : records) {
+              BYSANS_ASSIGN_OR_RETURN(RuleFeedEntry e, DecodeRuleFeedRecord(record));
+              e.id = row[0].as<int64_t>();
+              e.partition = row[1].as<int>();
+              out.push_back(std::move(e));
+            }
           }
           return out;
         });

@@ -25,6 +25,7 @@
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_latest_values.h"
 #include "store/postgres/pg_live_relay.h"
+#include "store/postgres/pg_rule_feed.h"
 #include "store/postgres/pool.h"
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
@@ -373,8 +374,7 @@ struct PostgresSeriesStore::Impl {
     std::vector<std::string> txt;
     std::unordered_map<int64_t, std::string> unit_changes;
     ShareAppends share;
-    std::vector<int64_t> feed_partitions;
-    std::vector<std::string> feed_hex;
+    std::map<int, std::string> feed;  // partition → its records, packed (pg_rule_feed.h)
     const bool relay = live != nullptr && live->Relaying();
     std::vector<std::string> live_records;
     size_t live_left_out = 0;
@@ -396,12 +396,13 @@ struct PostgresSeriesStore::Impl {
       if (duplicate) continue;  // its readings were stored with the first copy
       if (b.share_app_id != 0) AddToShare(b, message_ids, share);
       if (b.feed_device && b.feed_partition >= 0) {
-        feed_partitions.push_back(b.feed_partition);
-        feed_hex.push_back(
-            pg::ByteaHex(EncodeRuleFeedRecord(*b.feed_device, b.readings)).substr(2));
+        const std::string record = EncodeRuleFeedRecord(*b.feed_device, b.readings);
+        pg::AppendPackedFeedRecord(feed[b.feed_partition], record);
         if (relay) {
-          if (feed_hex.back().size() + live_node.size() < pg::kMaxLivePayload) {
-            live_records.push_back(feed_hex.back());
+          std::string hex;
+          pg::AppendHex(hex, record);
+          if (hex.size() + live_node.size() < pg::kMaxLivePayload) {
+            live_records.push_back(std::move(hex));
           } else {
             for (std::string& r :
                  pg::LiveRecords(*b.feed_device, b.readings, live_node.size(), &live_left_out))
@@ -450,12 +451,14 @@ struct PostgresSeriesStore::Impl {
           "WHERE s.id = u.id",
           IntArray(ids), TextArray(units));
     }
-    if (!feed_hex.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
+    if (!feed.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
       static const std::vector<std::string> kFeedCols = {"partition", "record"};
-      pg::CopyRows(w, "rule_feed", kFeedCols, feed_hex.size(), [&](size_t i, std::string& line) {
-        pg::AppendCopyInt(line, feed_partitions[i]);
+      std::vector<const std::pair<const int, std::string>*> rows;
+      for (const auto& row : feed) rows.push_back(&row);
+      pg::CopyRows(w, "rule_feed", kFeedCols, rows.size(), [&](size_t i, std::string& line) {
+        pg::AppendCopyInt(line, rows[i]->first);
         line += "\t\\\\x";  // bytea's hex form, its backslash escaped for COPY
-        line += feed_hex[i];
+        pg::AppendHex(line, rows[i]->second);
       });
     }
     if (!live_records.empty()) pg::NotifyLive(w, pg::LivePayloads(live_node, live_records));

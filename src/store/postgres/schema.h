@@ -11,17 +11,18 @@ const char* RulesSchema();  // 4: decoders, re-decode jobs, rules, alarms, silen
                             //    deliveries
 const char* MqttSchema();   // 5: MQTT credentials and integrations, LoRaWAN gateways and routes,
                             //    downlinks, gateway health
-const char* DashboardsSchema();       // 6: pg_dashboard_store.cc
-const char* ContactsSchema();         // 7: contacts, SMS gateways (pg_contact_store.cc)
-const char* OpenDataSchema();         // 8: open datasets (pg_open_data_store.cc)
-const char* CoapCredentialsSchema();  // 9: pg_coap_credential_store.cc
-const char* Lwm2mSchema();            // 10: registrations, operations, observations
-const char* TargetsSchema();          // 11: data targets, share log, dead letters, deliveries
-const char* DeviceErasuresSchema();   // 12: deleted devices' data to erase (device_eraser.h)
-const char* SubjectErasuresSchema();  // 13: "erase a data subject" jobs
-const char* LeasesSchema();           // 14: which node does what (pg_lease_store.cc)
-const char* RuleFeedSchema();         // 15: readings for the rule partitions (pg_rule_feed.cc)
-const char* JobNodeSchema();          // 16: the process running a job (pg_decoder_store.cc)
-const char* RuleWaitsSchema();        // 17: for-duration waits in progress (pg_rule_waits.cc)
+const char* DashboardsSchema();         // 6: pg_dashboard_store.cc
+const char* ContactsSchema();           // 7: contacts, SMS gateways (pg_contact_store.cc)
+const char* OpenDataSchema();           // 8: open datasets (pg_open_data_store.cc)
+const char* CoapCredentialsSchema();    // 9: pg_coap_credential_store.cc
+const char* Lwm2mSchema();              // 10: registrations, operations, observations
+const char* TargetsSchema();            // 11: data targets, share log, dead letters, deliveries
+const char* DeviceErasuresSchema();     // 12: deleted devices' data to erase (device_eraser.h)
+const char* SubjectErasuresSchema();    // 13: "erase a data subject" jobs
+const char* LeasesSchema();             // 14: which node does what (pg_lease_store.cc)
+const char* RuleFeedSchema();           // 15: readings for the rule partitions (pg_rule_feed.cc)
+const char* JobNodeSchema();            // 16: the process running a job (pg_decoder_store.cc)
+const char* RuleWaitsSchema();          // 17: for-duration waits in progress (pg_rule_waits.cc)
+const char* PackedRuleFeedMigration();  // 20: a rule_feed row per partition and commit
 
 }  // namespace bysans::pg

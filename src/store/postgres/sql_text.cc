@@ -113,14 +113,20 @@ std::string TextArray(const std::vector<std::string>& v) {
   return s + "}";
 }
 
-std::string ByteaHex(std::string_view bytes) {
+void AppendHex(std::string& out, std::string_view bytes) {
   static const char* kHex = "0123456789abcdef";
-  std::string s = "\\x";
-  s.reserve(2 + bytes.size() * 2);
+  const size_t at = out.size();
+  out.resize(at + bytes.size() * 2);
+  char* p = out.data() + at;
   for (unsigned char c : bytes) {
-    s += kHex[c >> 4];
-    s += kHex[c & 15];
+    *p++ = kHex[c >> 4];
+    *p++ = kHex[c & 15];
   }
+}
+
+std::string ByteaHex(std::string_view bytes) {
+  std::string s = "\\x";
+  AppendHex(s, bytes);
   return s;
 }
 

@@ -19,7 +19,8 @@ void AppendCopyInt(std::string& line, int64_t v);
 void AppendCopyDouble(std::string& line, double v);  // NaN, Infinity, -Infinity as PostgreSQL
 void AppendCopyText(std::string& line, std::string_view v);  // \\, \t, \n, \r escaped
 
-std::string ByteaHex(std::string_view bytes);  // \x0001ff
+std::string ByteaHex(std::string_view bytes);              // \x0001ff
+void AppendHex(std::string& out, std::string_view bytes);  // 0001ff: ByteaHex without the \x
 // Decodes a bytea in PostgreSQL's default (hex) output format.
 std::string FromByteaHex(std::string_view text);
 

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "store/postgres/pg_rule_feed.h"
+#include "store/postgres/pool_handle.h"
 #include "store/postgres/postgres_series_store.h"
 #include "store/postgres/sql_text.h"
 #include "unit/store_postgres/shared_postgres.h"
@@ -116,6 +118,66 @@ TEST(PostgresMigrationsTest, LatestValuesSurviveTheMoveToOneRowPerDevice) {
                 "AND column_name LIKE 'latest%'"),
             "0");
   (*store)->Close();
+}
+
+// Migration 20 packs the rule feed's rows (one per partition and commit): rows written before,
+// one record each, are read back unchanged afterwards.
+TEST(PostgresMigrationsTest, RuleFeedRowsOfOneRecordSurviveThePacking) {
+  const std::string url = SharedPostgres::NewDatabase();
+  ASSERT_EQ(*pg::ApplyMigrations(url, 19), 19);
+  const std::string db = url.substr(url.rfind('/') + 1);
+  std::string values;
+  for (Id id : {11, 12}) {
+    Device d;
+    d.id = id;
+    d.org_id = 4;
+    d.name = "måler " + std::to_string(id);
+    Reading r;
+    r.device_id = id;
+    r.key = "co2";
+    r.ts = 1000 + id;
+    r.value = 400.0 + static_cast<double>(id);
+    if (!values.empty()) values += ", ";
+    values += "(" + std::to_string(id % 2) + ", '" +
+              pg::ByteaHex(EncodeRuleFeedRecord(d, std::vector<Reading>{r})) + "'::bytea)";
+  }
+  ASSERT_TRUE(SharedPostgres::Get()
+                  ->Query(db, "INSERT INTO rule_feed (partition, record) VALUES " + values)
+                  .ok());
+  ASSERT_TRUE(pg::ApplyMigrations(url).ok());
+  std::shared_ptr<pg::Pool> pool = pg::NewPool(url, 1);
+  auto entries = pg::NewPostgresRuleFeed(*pool)->ReadFeed(std::vector<int>{0, 1}, 10);
+  ASSERT_TRUE(entries.ok()) << entries.status().message();
+  ASSERT_EQ(entries->size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const RuleFeedEntry& e = (*entries)[i];
+    const Id id = 11 + static_cast<Id>(i);
+    ASSERT_TRUE(e.device);
+    EXPECT_EQ(e.device->name, "måler " + std::to_string(id));
+    EXPECT_EQ(e.partition, id % 2);
+    ASSERT_EQ(e.readings.size(), 1u);
+    EXPECT_EQ(std::get<double>(e.readings[0].value), 400.0 + static_cast<double>(id));
+  }
+}
+
+// The packed form of a feed row: records of any length (none included) come back in order; a row
+// cut inside a length or a record is an error, not a short read.
+TEST(PostgresRuleFeedPackingTest, RecordsComeBackInOrderAndACutRowIsAnError) {
+  std::string packed;
+  const std::vector<std::string> records = {"first", "", std::string(70'000, '\xff'), "last"};
+  for (const std::string& r : records) pg::AppendPackedFeedRecord(packed, r);
+  auto split = pg::SplitPackedFeedRecords(packed);
+  ASSERT_TRUE(split.ok()) << split.status().message();
+  ASSERT_EQ(split->size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) EXPECT_EQ((*split)[i], records[i]);
+  EXPECT_EQ(packed.substr(0, 4), std::string("\0\0\0\5", 4));  // big-endian length
+  auto empty = pg::SplitPackedFeedRecords("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  EXPECT_FALSE(pg::SplitPackedFeedRecords(std::string_view(packed).substr(0, 2)).ok());
+  EXPECT_FALSE(pg::SplitPackedFeedRecords(std::string_view(packed).substr(0, 7)).ok());
+  EXPECT_FALSE(
+      pg::SplitPackedFeedRecords(std::string_view(packed).substr(0, packed.size() - 1)).ok());
 }
 
 TEST(PostgresMigrationsTest, NewerSchemaIsRefused) {

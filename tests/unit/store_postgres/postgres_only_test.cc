@@ -7,6 +7,8 @@
 #include <string>
 #include <thread>
 
+#include "store/postgres/pg_rule_feed.h"
+#include "store/postgres/pool_handle.h"
 #include "unit/store_postgres/series_backend_fixture.h"
 
 namespace bysans::testing {
@@ -285,6 +287,67 @@ TEST_P(PostgresSeriesTest, ABatchTheDatabaseRefusesFailsAloneNotItsGroup) {
   }
   EXPECT_EQ(Times(1, "v", kT0, kT0 + kBatches).size(), size_t(kBatches - 1));
   EXPECT_EQ(Messages(1).size(), size_t(kBatches - 1));
+}
+
+// The rule feed (store/rule_feed.h): one group commit writes one row per partition, holding the
+// records of that partition's batches in commit order; a duplicate batch is not fed; the row's
+// entries share its id and are acknowledged together.
+TEST_P(PostgresSeriesTest, AGroupCommitFeedsOneRowPerPartitionInCommitOrder) {
+  WriterHold hold(s(), R(1, "v", kT0 - 1, 1.0));  // the others queue up: one group
+  ASSERT_TRUE(hold.Held());
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  const std::vector<std::pair<Id, int>> fed = {{1, 3}, {3, 3}, {5, 5}, {7, 3}, {1, 3}};
+  for (size_t i = 0; i < fed.size(); ++i) {
+    auto device = std::make_shared<Device>();
+    device->id = fed[i].first;
+    device->org_id = 9;
+    device->name = "dev " + std::to_string(i);
+    IngestBatch b;
+    // The last batch repeats the first's message: a duplicate, not fed again.
+    const std::string key = "k-" + std::to_string(i == fed.size() - 1 ? 0 : i);
+    b.messages.push_back(JsonMessage(device->id, kT0 + 1, "{}", key));
+    b.readings.push_back(R(device->id, "v", kT0 + static_cast<TimeMs>(i), double(i)));
+    b.feed_device = device;
+    b.feed_partition = fed[i].second;
+    s().AppendAsync(std::move(b), [&](Status st) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      std::lock_guard lk(mu);
+      ++done;
+      cv.notify_all();
+    });
+  }
+  hold.Release();
+  {
+    std::unique_lock lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return done == 5; }));
+  }
+  EXPECT_EQ(Query("SELECT string_agg(partition::text, ',' ORDER BY id) FROM rule_feed"), "3,5");
+  std::shared_ptr<pg::Pool> pool = pg::NewPool(url_, 1);
+  std::unique_ptr<RuleFeed> feed = pg::NewPostgresRuleFeed(*pool);
+  auto entries = feed->ReadFeed(std::vector<int>{3, 5}, 10);
+  ASSERT_TRUE(entries.ok()) << entries.status().message();
+  ASSERT_EQ(entries->size(), 4u);
+  const std::vector<std::string> names = {"dev 0", "dev 1", "dev 3", "dev 2"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    const RuleFeedEntry& e = (*entries)[i];
+    ASSERT_TRUE(e.device);
+    EXPECT_EQ(e.device->name, names[i]);
+    EXPECT_EQ(e.partition, i < 3 ? 3 : 5);
+    ASSERT_EQ(e.readings.size(), 1u);
+    EXPECT_EQ(e.readings[0].device_id, e.device->id);
+  }
+  EXPECT_EQ((*entries)[0].id, (*entries)[2].id);
+  EXPECT_NE((*entries)[0].id, (*entries)[3].id);
+  ASSERT_TRUE(feed->AcknowledgeFeed(std::vector<int64_t>{(*entries)[0].id}).ok());
+  auto left = feed->ReadFeed(std::vector<int>{3, 5}, 10);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].device->name, "dev 2");
+  auto only_5 = feed->ReadFeed(std::vector<int>{5}, 10);
+  ASSERT_TRUE(only_5.ok());
+  EXPECT_EQ(only_5->size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
