@@ -26,6 +26,8 @@
 
 namespace bysans::act {
 
+std::string ActionTopicPrefix(Id org_id) { return "orgs/" + std::to_string(org_id) + "/"; }
+
 Status CheckActionTopic(const std::string& topic) {
   if (topic.empty() || topic.size() > 1024) return InvalidArgument("topic must be 1..1024 bytes");
   if (topic.find_first_of("+#") != std::string::npos || topic.find('\0') != std::string::npos) {
@@ -36,6 +38,21 @@ Status CheckActionTopic(const std::string& topic) {
       return InvalidArgument(std::string("topic must not start with '") + reserved +
                              "' (reserved for bysans' devices and ChirpStack)");
     }
+  }
+  return Status::Ok();
+}
+
+bool InActionNamespace(Id org_id, const std::string& topic) {
+  const std::string prefix = ActionTopicPrefix(org_id);
+  return topic.size() > prefix.size() && topic.compare(0, prefix.size(), prefix) == 0;
+}
+
+Status CheckActionTopicOf(Id org_id, const std::string& topic) {
+  BYSANS_RETURN_IF_ERROR(CheckActionTopic(topic));
+  if (!InActionNamespace(org_id, topic)) {
+    return InvalidArgument("topic must start with '" + ActionTopicPrefix(org_id) +
+                           "' and go on after it: rule actions publish only in their own "
+                           "organisation's namespace on bysans' broker");
   }
   return Status::Ok();
 }
@@ -106,11 +123,11 @@ Attempt Await(const std::shared_ptr<Completion>& c, TimeMs timeout_ms, std::atom
   return {false, c->result->message(), Permanent(c->result->code())};
 }
 
-Attempt DeliverMqtt(const json& spec, const std::string& payload, const MqttPublisher& publish,
-                    TimeMs timeout_ms, std::atomic<bool>* stop) {
+Attempt DeliverMqtt(Id org_id, const json& spec, const std::string& payload,
+                    const MqttPublisher& publish, TimeMs timeout_ms, std::atomic<bool>* stop) {
   if (!publish) return {false, "MQTT is not available in this server"};
   std::string topic = spec.value("topic", "");
-  if (Status s = CheckActionTopic(topic); !s.ok()) return {false, s.message(), true};
+  if (Status s = CheckActionTopicOf(org_id, topic); !s.ok()) return {false, s.message(), true};
   auto c = std::make_shared<Completion>();
   Status st = publish(topic, payload, [c](const Status& s) { c->Set(s); });
   if (!st.ok()) return {false, st.message(), Permanent(st.code())};
@@ -419,7 +436,7 @@ struct Outbox::Impl {
       publish = mqtt_publisher;
       send = downlink_sender;
     }
-    if (type == "mqtt") return DeliverMqtt(spec, e.payload, publish, timeout, &stop);
+    if (type == "mqtt") return DeliverMqtt(e.org_id, spec, e.payload, publish, timeout, &stop);
     return DeliverDownlink(e, spec, send, timeout, &stop);
   }
 

@@ -80,11 +80,25 @@ inline constexpr const char* kMqttTargetKey = "mqtt://bysans";
 // ...), '<', '>' or ',' (they would inject SMTP commands, headers or recipients).
 bool IsMailAddress(std::string_view address);
 
-// Topics an "mqtt" action may publish to: 1..1024 bytes, no wildcards or NUL,
-// not a system topic ($...) and not bysans' own device and ChirpStack topics
-// (devices/..., application/...): a rule must not fake uplinks or reach another
-// organisation's devices. InvalidArgument names the reason.
+// An organisation's namespace on bysans' broker, the only topics its rules' "mqtt" actions
+// publish to: "orgs/<organisation id>/". The actions are published by bysans' own broker user,
+// which may publish anywhere, and bysans itself trusts what arrives on some topics (device
+// uplinks, ChirpStack events, gateway events, SensorThings Observations of any Datastream), so a
+// list of forbidden topics would have to know every such topic, now and later; a namespace per
+// organisation is an allow-list, and also keeps one organisation's actions off the topics another
+// organisation's consumers read (API keys with "mqtt" may read their organisation's namespace).
+std::string ActionTopicPrefix(Id org_id);
+
+// The shape of a topic an "mqtt" action may publish to: 1..1024 bytes, no wildcards or NUL, not a
+// system topic ($...) and not bysans' device and ChirpStack topics. InvalidArgument names the
+// reason. Checked when a rule is loaded: a rule saved before actions were held to their
+// organisation's namespace still loads (and raises its alarms); its action fails at delivery.
 Status CheckActionTopic(const std::string& topic);
+// Whether the topic lies in the organisation's namespace (ActionTopicPrefix and at least one more
+// character).
+bool InActionNamespace(Id org_id, const std::string& topic);
+// CheckActionTopic and InActionNamespace: what saving a rule and every delivery require.
+Status CheckActionTopicOf(Id org_id, const std::string& topic);
 
 // Publishes with QoS 1 on bysans' MQTT connection; `done` runs on the broker's
 // PUBACK or a failure (possibly on another thread, possibly after a timeout).

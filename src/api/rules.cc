@@ -128,6 +128,7 @@ json Warnings(ApiContext& ctx, const rules::Rule& r) {
 std::optional<http::Response> Build(ApiContext& ctx, const json& body, Id org, Parsed* p) {
   Status s = rules::RuleFromJson(body, &p->rule, &p->actions);
   if (!s.ok()) return http::ErrorResponse(s);
+  p->rule.org_id = org;  // what CheckActionsForRule holds the actions to
   if (p->rule.name.empty()) return http::ErrorResponse(InvalidArgument("field 'name' is required"));
   rules::RuleError err;
   s = rules::ValidateRule(p->rule, &err);

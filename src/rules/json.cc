@@ -433,9 +433,20 @@ Status ValidateActions(const json& actions) {
 }
 
 Status CheckActionsForRule(const Rule& rule, const json& actions) {
-  if (!IsGatewayRule(rule) || !actions.is_array()) return Status::Ok();
+  if (!actions.is_array()) return Status::Ok();
   for (size_t i = 0; i < actions.size(); ++i) {
     const std::string type = actions[i].is_object() ? actions[i].value("type", "") : "";
+    if (type == "mqtt") {
+      const std::string topic = actions[i].value("topic", "");
+      // The prefix is literal text here (a placeholder in it would not match).
+      if (!act::InActionNamespace(rule.org_id, topic)) {
+        return Bad("actions[" + std::to_string(i) + "].topic",
+                   "must start with '" + act::ActionTopicPrefix(rule.org_id) +
+                       "' and go on after it: rule actions publish only in their own "
+                       "organisation's namespace on bysans' broker");
+      }
+    }
+    if (!IsGatewayRule(rule)) continue;
     if (type == "downlink") {
       return Bad("actions[" + std::to_string(i) + "].type",
                  "downlink is not available for a gateway rule: a gateway has no device to send "

@@ -46,9 +46,10 @@ inline constexpr size_t kMaxActionsPerRule = 10;
 // members are accepted.
 Status ValidateActions(const json& actions);
 
-// The actions a rule of this scope may have: a gateway rule refuses "downlink" and
-// "notify_contacts" (a gateway has no device and no responsible contacts); InvalidArgument
-// naming "actions[i].type". Ok for device rules (ValidateActions checks the rest).
+// The actions this rule may have: an "mqtt" action's topic in the rule's organisation's namespace
+// (act::ActionTopicPrefix of rule.org_id; InvalidArgument naming "actions[i].topic"); a gateway
+// rule refuses "downlink" and "notify_contacts" (a gateway has no device and no responsible
+// contacts; InvalidArgument naming "actions[i].type"). ValidateActions checks the rest.
 Status CheckActionsForRule(const Rule& rule, const json& actions);
 
 // The whole alarm as the store keeps it, and back.

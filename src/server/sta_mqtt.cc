@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "act/outbox.h"
 #include "mqtt/client.h"
 #include "sta/catalog.h"
 #include "sta/mqtt_topics.h"
@@ -151,6 +152,8 @@ struct StaMqttService::Impl {
       u.username = sta::MqttKeyUserName(k.id);
       u.password_hash = k.mqtt_hash;
       sta::AppendKeyAclTopics(it->second, can_write, u.subscribe_topics, u.publish_topics);
+      // What its organisation's rules publish ("mqtt" actions, act/outbox.h): read only.
+      u.subscribe_topics.push_back(act::ActionTopicPrefix(k.org_id) + "#");
       users.push_back(std::move(u));
     }
     {

@@ -77,11 +77,12 @@ TEST_F(RulesMqttTest, MqttActionPublishesTheRenderedTopicAndPayload) {
   ASSERT_NO_FATAL_FAILURE(CreateHttpDevice(app, "Lokale 7", &dev));
 
   Peer sub("alarm-subscriber");
+  const std::string ns = "orgs/" + std::to_string(org) + "/";
   ASSERT_NO_FATAL_FAILURE(SubscribeThenCreateRule(
-      sub, "kommune/alarms/#", org,
+      sub, ns + "alarms/#", org,
       DeviceRule("CO2 high", dev.id, "co2 > 1000",
                  {{{"type", "mqtt"},
-                   {"topic", "kommune/alarms/{{device.id}}/{{alarm.event}}"},
+                   {"topic", ns + "alarms/{{device.id}}/{{alarm.event}}"},
                    {"payload", R"({"room":"{{device.name}}","co2":{{readings.co2}}})"},
                    {"qos", 1},
                    {"on", {"raise"}}}})));
@@ -89,7 +90,7 @@ TEST_F(RulesMqttTest, MqttActionPublishesTheRenderedTopicAndPayload) {
   ASSERT_EQ(Ingest(dev.api_key, R"({"co2": 1500})").status, 204);
   auto got = sub.Received(0, 60);
   ASSERT_TRUE(got) << server_->log();
-  EXPECT_EQ(got->first, "kommune/alarms/" + std::to_string(dev.id) + "/raise");
+  EXPECT_EQ(got->first, ns + "alarms/" + std::to_string(dev.id) + "/raise");
   json payload = json::parse(got->second, nullptr, false);
   EXPECT_EQ(payload.value("room", ""), "Lokale 7") << got->second;
   EXPECT_EQ(payload.value("co2", 0), 1500) << got->second;
@@ -107,15 +108,17 @@ TEST_F(RulesMqttTest, MqttActionsMayNotUseDeviceOrChirpstackTopics) {
   int64_t org = OrgOfApp(app);
   HttpDevice dev;
   ASSERT_NO_FATAL_FAILURE(CreateHttpDevice(app, "Lokale", &dev));
-  for (const char* topic :
-       {"devices/1/down", "application/x/device/0101/command/down", "$SYS/x", "a/+/b", ""}) {
+  const std::string ns = "orgs/" + std::to_string(org) + "/";
+  for (const std::string& topic : std::vector<std::string>{
+           "devices/1/down", "application/x/device/0101/command/down", "$SYS/x", "a/+/b", "",
+           "kommune/alarms", "orgs/" + std::to_string(org + 1) + "/x", ns + "a/#"}) {
     json rule = DeviceRule("r", dev.id, "co2 > 1000", {{{"type", "mqtt"}, {"topic", topic}}});
     auto r = admin_->PostJson(Org(org) + "/rules", rule);
     EXPECT_EQ(r.status, 400) << topic << " " << r.body;
     EXPECT_NE(r.body.find("actions[0].topic"), std::string::npos) << r.body;
   }
-  json bad_qos = DeviceRule("r", dev.id, "co2 > 1000",
-                            {{{"type", "mqtt"}, {"topic", "ok/topic"}, {"qos", 2}}});
+  json bad_qos =
+      DeviceRule("r", dev.id, "co2 > 1000", {{{"type", "mqtt"}, {"topic", ns + "ok"}, {"qos", 2}}});
   EXPECT_EQ(admin_->PostJson(Org(org) + "/rules", bad_qos).status, 400);
   json bad_frame =
       DeviceRule("r", dev.id, "co2 > 1000", {{{"type", "downlink"}, {"fPort", 2}, {"hex", "0g"}}});

@@ -4,7 +4,9 @@
 // receives nothing of A's Datastreams (not by their topic, not by v1.1/# or #) and cannot create
 // Observations in them; a viewer key cannot create; a revoked or expired key can no longer
 // connect (nor receive on a connection it had); a key without "mqtt" cannot connect; device
-// credentials read no SensorThings topic. Each test also checks the legitimate use.
+// credentials read no SensorThings topic. A rule's "mqtt" action (published by bysans' own broker
+// user) cannot forge another organisation's Observations or gateway events, and reaches only its
+// own organisation's keys. Each test also checks the legitimate use.
 #include <chrono>
 
 #include "integration/sta_mqtt_fixture.h"
@@ -87,6 +89,60 @@ TEST_F(StaMqttSecurityTest, AnotherOrganisationsKeyReceivesNothingOfYourDatastre
   auto legit = a_sub->Received(0);
   ASSERT_TRUE(legit.has_value());  // A's own key is notified
   EXPECT_EQ(legit->first, DatastreamTopic(ds_a_));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto leaked = b_sub->Received(0, 0);
+  EXPECT_FALSE(leaked.has_value()) << leaked->first << " " << leaked->second;
+}
+
+// The attack of the review: an editor of A gave a rule an "mqtt" action publishing on topics bysans
+// trusts from its own broker user (another organisation's Datastream, a ChirpStack gateway event),
+// and bysans stored B's forged reading. Now every topic outside A's namespace is refused.
+TEST_F(StaMqttSecurityTest, ARuleActionCannotPublishOutsideItsOrganisationsNamespace) {
+  const std::string a_ns = "orgs/" + std::to_string(a_.device.org_id) + "/";
+  const std::string b_ns = "orgs/" + std::to_string(b_.device.org_id) + "/";
+  for (const std::string& topic :
+       std::vector<std::string>{DatastreamTopic(ds_b_), "eu868/gateway/0016c001f153a14c/state/conn",
+                                "v1.1/Observations", b_ns + "alarms", "kommune/alarms",
+                                "orgs/{{device.orgId}}/x", "{{device.name}}/" + a_ns + "x", a_ns}) {
+    json rule = {
+        {"name", "forge"},
+        {"scope", {{"kind", "device"}, {"id", a_.device.device_id}}},
+        {"expression", "temperature > 30"},
+        {"actions", {{{"type", "mqtt"}, {"topic", topic}, {"payload", R"({"result": -999.25})"}}}}};
+    auto r = a_.editor.client->PostJson(a_.OrgPath() + "/rules", rule);
+    EXPECT_EQ(r.status, 400) << topic << " " << r.body;
+    EXPECT_NE(r.body.find("actions[0].topic"), std::string::npos) << r.body;
+  }
+  json rules = a_.admin.client->Get(a_.OrgPath() + "/rules").Json();
+  EXPECT_EQ(rules.value("total", -1), 0) << rules.dump();
+}
+
+// A rule's "mqtt" action in A's namespace reaches A's key (API keys with "mqtt" may read their
+// organisation's namespace), and nothing of it reaches B's key, whatever B subscribes to.
+TEST_F(StaMqttSecurityTest, RuleActionsReachOnlyTheirOrganisationsKeys) {
+  const std::string a_ns = "orgs/" + std::to_string(a_.device.org_id) + "/";
+  MqttKey a_key = Key(a_, "viewer");
+  MqttKey b_key = Key(b_, "admin");
+  auto a_sub = ConnectKey(MqttUrl(), a_key);
+  auto b_sub = ConnectKey(MqttUrl(), b_key);
+  ASSERT_NE(a_sub, nullptr);
+  ASSERT_NE(b_sub, nullptr);
+  ASSERT_TRUE(a_sub->Subscribe(a_ns + "#"));
+  SubscribeAll(*b_sub, {a_ns + "#", "orgs/#", "#"});
+  json rule = {{"name", "warm"},
+               {"scope", {{"kind", "device"}, {"id", a_.device.device_id}}},
+               {"expression", "temperature > 30"},
+               {"actions",
+                {{{"type", "mqtt"},
+                  {"topic", a_ns + "alarms/{{device.id}}"},
+                  {"payload", R"({"t": {{readings.temperature}}})"}}}}};
+  auto created = a_.editor.client->PostJson(a_.OrgPath() + "/rules", rule);
+  ASSERT_EQ(created.status, 201) << created.body;
+  IngestA(1, 35);
+  auto got = a_sub->Received(0, 60);
+  ASSERT_TRUE(got.has_value()) << "A's key did not receive A's rule action";
+  EXPECT_EQ(got->first, a_ns + "alarms/" + std::to_string(a_.device.device_id));
+  EXPECT_EQ(json::parse(got->second, nullptr, false).value("t", 0.0), 35.0) << got->second;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto leaked = b_sub->Received(0, 0);
   EXPECT_FALSE(leaked.has_value()) << leaked->first << " " << leaked->second;

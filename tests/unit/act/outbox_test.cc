@@ -8,8 +8,10 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "act/action_secrets.h"
 #include "core/outbound_policy.h"
@@ -187,6 +189,49 @@ TEST_F(OutboxTest, SmsWithoutGatewayAndNotifyWithoutContactsFailAtOnce) {
   EXPECT_EQ(errors["sms"], "the organisation has no SMS gateway");
   EXPECT_EQ(errors["notify_contacts"].rfind("no recipient", 0), 0u) << errors["notify_contacts"];
   EXPECT_EQ(asked.load(), 2);
+}
+
+// Rules stored before actions were held to their organisation's namespace (or written around the
+// API) still hold other topics: such a rule still loads and fires, and the delivery refuses those
+// actions at once (publishing nothing there) and publishes the one in the organisation's namespace.
+TEST_F(OutboxTest, AnMqttActionOutsideItsOrganisationsNamespaceIsRefusedAtDelivery) {
+  const std::string own = act::ActionTopicPrefix(org_) + "alarms";
+  json rule = Co2Rule();
+  rule["name"] = "CO2 mqtt";
+  rule["actions"] = json::array();
+  for (const std::string& topic :
+       {std::string("v1.1/Datastreams(1)/Observations"), act::ActionTopicPrefix(org_ + 1) + "x",
+        std::string("eu868/gateway/0016c001f153a14c/state/conn"), own})
+    rule["actions"].push_back({{"type", "mqtt"}, {"topic", topic}, {"payload", "p"}});
+  ASSERT_NE(CreateRule(rule), 0);
+  MakeOutbox();
+  std::mutex mu;
+  std::vector<std::string> published;
+  outbox_->SetMqttPublisher([&](std::string topic, std::string, auto done) {
+    {
+      std::lock_guard lk(mu);
+      published.push_back(topic);
+    }
+    done(Status::Ok());
+    return Status::Ok();
+  });
+  StartService(true);
+  Send(1500);
+  ASSERT_TRUE(WaitFor([&] { return hook_.answered_ok() >= 1 && Pending() == 0; }));
+  {
+    std::lock_guard lk(mu);
+    EXPECT_EQ(published, std::vector<std::string>{own});
+  }
+  auto log = store_->rules().ListDeliveryLog(org_, Page{});
+  ASSERT_TRUE(log.ok());
+  int refused = 0;
+  for (const auto& l : log->items) {
+    if (l.action_type != "mqtt" || l.ok) continue;
+    ++refused;
+    EXPECT_EQ(l.attempt, 1);  // at once, not retried
+    EXPECT_NE(l.error.find("namespace"), std::string::npos) << l.error;
+  }
+  EXPECT_EQ(refused, 3);
 }
 
 // A row that fails for one of its recipients is retried for that one only: the others got

@@ -127,12 +127,26 @@ TEST_F(SuppressionTest, DeletedSilenceIsLiftedAtOnce) {
   ASSERT_TRUE(WaitFor([&] { return Count("active") == 1; }));
 }
 
-TEST(ActionTopics, ReservedAndWildcardTopicsAreRefused) {
+TEST(ActionTopics, OnlyAnOrganisationsNamespaceIsAllowed) {
+  EXPECT_TRUE(act::CheckActionTopicOf(7, "orgs/7/alarms/x").ok());
+  EXPECT_EQ(act::ActionTopicPrefix(7), "orgs/7/");
+  // The shape alone (a rule saved before the namespaces still loads): reserved topics and
+  // wildcards are refused, other topics are not.
   EXPECT_TRUE(act::CheckActionTopic("kommune/alarms/7").ok());
-  for (const char* bad :
-       {"", "devices/7/down", "application/a/device/b/command/down", "$SYS/x", "a/+/b", "a/#"}) {
+  for (const char* bad : {"", "devices/7/down", "application/a/device/b/command/down", "$SYS/x",
+                          "orgs/7/a/+/b", "orgs/7/#"}) {
     EXPECT_FALSE(act::CheckActionTopic(bad).ok()) << bad;
+    EXPECT_FALSE(act::CheckActionTopicOf(7, bad).ok()) << bad;
   }
+  for (const char* outside :
+       {"kommune/alarms/7", "v1.1/Datastreams(3)/Observations",
+        "eu868/gateway/0016c001f153a14c/state/conn", "orgs/7", "orgs/7/", "orgs//x", "orgs/x7/a",
+        "/orgs/7/x", "orgs/8/alarms", "orgs/77/alarms"}) {
+    EXPECT_FALSE(act::InActionNamespace(7, outside)) << outside;
+    EXPECT_FALSE(act::CheckActionTopicOf(7, outside).ok()) << outside;
+  }
+  EXPECT_FALSE(act::CheckActionTopicOf(7, std::string("orgs/7/a\0b", 10)).ok());
+  EXPECT_FALSE(act::CheckActionTopicOf(7, "orgs/7/" + std::string(1020, 'x')).ok());
 }
 
 }  // namespace

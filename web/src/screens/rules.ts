@@ -233,7 +233,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
     const notifyVia = h('select', { id: 'rule-notify-via' },
       ['', 'sms', 'email', 'both'].map((v) => h('option', { value: v }, t(`rules.notifyVia.${v || 'none'}`))));
     notifyVia.value = nc?.via ?? '';
-    const mqTopic = h('input', { type: 'text', id: 'rule-mqtt-topic', autocomplete: 'off', value: mq?.topic ?? '', placeholder: 'alarms/{{device.name}}' });
+    const mqTopic = h('input', { type: 'text', id: 'rule-mqtt-topic', autocomplete: 'off', value: mq?.topic ?? '', placeholder: `orgs/${org}/alarms/{{device.name}}` });
     const mqPayload = h('input', { type: 'text', id: 'rule-mqtt-payload', autocomplete: 'off', value: mq?.payload ?? '' });
     const dlPort = h('input', { type: 'number', id: 'rule-downlink-fport', min: '0', max: '255', value: dl?.fPort !== undefined ? String(dl.fPort) : '' });
     const dlHex = h('input', { type: 'text', id: 'rule-downlink-hex', autocomplete: 'off', spellcheck: 'false', value: dl?.hex ?? b64hex(dl?.data), placeholder: '01ff' });
@@ -378,7 +378,7 @@ export async function rulesScreen(root: HTMLElement): Promise<void> {
       field(t('rules.webhook'), webhook),
       h('div', { class: 'row' }, field(t('rules.emailTo'), mailTo), field(t('rules.emailServer'), mailServer),
         field(t('rules.emailFrom'), mailFrom)),
-      h('div', { class: 'row' }, field(t('rules.mqttTopic'), mqTopic), field(t('rules.mqttPayload'), mqPayload)),
+      h('div', { class: 'row' }, field(t('rules.mqttTopic'), mqTopic, t('rules.mqttTopicHint', { prefix: `orgs/${org}/` })), field(t('rules.mqttPayload'), mqPayload)),
       dlRow, h('div', { class: 'row' }, field(t('rules.smsTo'), smsTo), notifyField, field(t('rules.smsMessage'), smsMsg)),
       others ? h('p', { class: 'hint' }, t('rules.otherActions', { n: others })) : null),
     formMsg,
