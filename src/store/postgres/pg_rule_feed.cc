@@ -1,5 +1,5 @@
-// The rule partitions' feed on PostgreSQL: one row per partition and group commit, read by
-// the partition's holder in id order and deleted once evaluated. Only the holder of a partition
+// The rule partitions' feed on PostgreSQL: rows of a partition's records of one group commit, read
+// by the partition's holder in id order and deleted once evaluated. Only the holder of a partition
 // reads it (server/node_coordinator.h), so reading needs no row locks; an entry read by a holder
 // that then lost the partition is read again by the next one (at least once).
 #include "store/postgres/pg_rule_feed.h"
@@ -34,6 +34,11 @@ void AppendPackedFeedRecord(std::string& packed, std::string_view record) {
   const auto n = static_cast<uint32_t>(record.size());
   for (int shift = 24; shift >= 0; shift -= 8) packed.push_back(static_cast<char>(n >> shift));
   packed.append(record);
+}
+
+void AddFeedRecord(std::vector<std::string>& rows, std::string_view record) {
+  if (rows.empty() || rows.back().size() + 4 + record.size() > kFeedRowBytes) rows.emplace_back();
+  AppendPackedFeedRecord(rows.back(), record);
 }
 
 Result<std::vector<std::string_view>> SplitPackedFeedRecords(std::string_view packed) {

@@ -374,7 +374,7 @@ struct PostgresSeriesStore::Impl {
     std::vector<std::string> txt;
     std::unordered_map<int64_t, std::string> unit_changes;
     ShareAppends share;
-    std::map<int, std::string> feed;  // partition → its records, packed (pg_rule_feed.h)
+    std::map<int, std::vector<std::string>> feed;  // partition → rows of packed records
     const bool relay = live != nullptr && live->Relaying();
     std::vector<std::string> live_records;
     size_t live_left_out = 0;
@@ -397,7 +397,7 @@ struct PostgresSeriesStore::Impl {
       if (b.share_app_id != 0) AddToShare(b, message_ids, share);
       if (b.feed_device && b.feed_partition >= 0) {
         const std::string record = EncodeRuleFeedRecord(*b.feed_device, b.readings);
-        pg::AppendPackedFeedRecord(feed[b.feed_partition], record);
+        pg::AddFeedRecord(feed[b.feed_partition], record);
         if (relay) {
           std::string hex;
           pg::AppendHex(hex, record);
@@ -453,12 +453,13 @@ struct PostgresSeriesStore::Impl {
     }
     if (!feed.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
       static const std::vector<std::string> kFeedCols = {"partition", "record"};
-      std::vector<const std::pair<const int, std::string>*> rows;
-      for (const auto& row : feed) rows.push_back(&row);
+      std::vector<std::pair<int, const std::string*>> rows;
+      for (const auto& [partition, packed] : feed)
+        for (const std::string& row : packed) rows.emplace_back(partition, &row);
       pg::CopyRows(w, "rule_feed", kFeedCols, rows.size(), [&](size_t i, std::string& line) {
-        pg::AppendCopyInt(line, rows[i]->first);
+        pg::AppendCopyInt(line, rows[i].first);
         line += "\t\\\\x";  // bytea's hex form, its backslash escaped for COPY
-        pg::AppendHex(line, rows[i]->second);
+        pg::AppendHex(line, *rows[i].second);
       });
     }
     if (!live_records.empty()) pg::NotifyLive(w, pg::LivePayloads(live_node, live_records));

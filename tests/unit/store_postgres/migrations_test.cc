@@ -160,6 +160,32 @@ TEST(PostgresMigrationsTest, RuleFeedRowsOfOneRecordSurviveThePacking) {
   }
 }
 
+// A commit's records of one partition fill rows up to kFeedRowBytes (below PostgreSQL's TOAST
+// threshold), in order; a record bigger than that gets a row of its own.
+TEST(PostgresRuleFeedPackingTest, RowsStayBelowTheirSizeUnlessOneRecordIsBigger) {
+  std::vector<std::string> rows;
+  std::vector<std::string> records;
+  for (int i = 0; i < 40; ++i)
+    records.push_back(std::string(150 + i, static_cast<char>('a' + i % 26)));
+  records.insert(records.begin() + 20, std::string(5000, 'Z'));
+  for (const std::string& r : records) pg::AddFeedRecord(rows, r);
+  std::vector<std::string> back;
+  size_t over = 0;
+  for (const std::string& row : rows) {
+    if (row.size() > pg::kFeedRowBytes) ++over;
+    auto split = pg::SplitPackedFeedRecords(row);
+    ASSERT_TRUE(split.ok());
+    if (row.size() > pg::kFeedRowBytes) {
+      EXPECT_EQ(split->size(), 1u);
+    }
+    for (std::string_view r : *split) back.emplace_back(r);
+  }
+  EXPECT_EQ(back, records);
+  EXPECT_EQ(over, 1u);
+  EXPECT_GE(rows.size(), 5u);
+  EXPECT_LE(rows.size(), 6u);  // 40 records of ~170 bytes: 4-5 rows, and the big one
+}
+
 // The packed form of a feed row: records of any length (none included) come back in order; a row
 // cut inside a length or a record is an error, not a short read.
 TEST(PostgresRuleFeedPackingTest, RecordsComeBackInOrderAndACutRowIsAnError) {
