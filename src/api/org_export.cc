@@ -9,15 +9,24 @@
 // <data_dir>/exports for ApiContext::export_keep_ms, then deleted. Every start, download, delete
 // and import is audited (who, when, from which address). Import is for global admins only: it
 // creates an organisation, which only they may do (api/organizations.cc).
+// Limits (an organisation admin must not be able to fill the disk or keep it busy for everyone):
+// one export queued or running per organisation (another start answers 409 naming that job), the
+// newest kKeptArchivesPerOrganization archives kept, and none started or run when it would leave
+// less than kFreeSpaceReserveBytes free (503).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "api/common.h"
 #include "archive/export.h"
@@ -34,6 +43,31 @@ namespace fs = std::filesystem;
 
 constexpr size_t kImportBodyLimit = size_t{256} << 20;
 constexpr size_t kDownloadChunk = size_t{8} << 20;
+
+// Finished archives kept per organisation; older ones are deleted when a newer export finishes.
+// An archive can be as large as the organisation's whole history, and without a cap an admin
+// could pile them up for the whole export_keep_ms (7 days) until the disk is full for every
+// tenant. Three leave room to download one while the next is written.
+constexpr size_t kKeptArchivesPerOrganization = 3;
+
+// Free space an export must leave on the data directory's file system (on SQLite besides the copy
+// of the whole database it takes first): ingest, the WAL and the archive itself need room, and a
+// full disk stops every tenant's ingest. An export that would leave less is refused.
+constexpr std::uintmax_t kFreeSpaceReserveBytes = std::uintmax_t{1} << 30;
+
+std::string Mebibytes(std::uintmax_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+std::uintmax_t FileSizeOrZero(const fs::path& path) {
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+// A finished archive in <data_dir>/exports.
+struct ArchiveFile {
+  Id job = 0;
+  fs::path path;
+};
 
 // One worker thread running exports and imports in order, and the sweep of old archives.
 class ExportApi {
@@ -57,7 +91,58 @@ class ExportApi {
   decode::JobTable& jobs() { return jobs_; }
   fs::path Dir() const { return fs::path(ctx_.data_dir) / "exports"; }
   fs::path ArchivePath(Id org, Id job) const {
-    return Dir() / ("org-" + std::to_string(org) + "-job-" + std::to_string(job) + ".tar");
+    return Dir() / (ArchivePrefix(org) + std::to_string(job) + ".tar");
+  }
+
+  // The organisation's finished archives, oldest (lowest job id) first.
+  std::vector<ArchiveFile> ListArchives(Id org) const {
+    const std::string prefix = ArchivePrefix(org);
+    std::vector<ArchiveFile> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(Dir(), ec)) {
+      const std::string name = e.path().filename().string();
+      if (!name.starts_with(prefix) || e.path().extension() != ".tar") continue;
+      const std::string_view digits =
+          std::string_view(name).substr(prefix.size(), name.size() - prefix.size() - 4);
+      Id job = 0;
+      const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), job);
+      if (err == std::errc() && end == digits.data() + digits.size())
+        out.push_back({job, e.path()});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const ArchiveFile& a, const ArchiveFile& b) { return a.job < b.job; });
+    return out;
+  }
+
+  // Adds an export job for `org` unless the organisation already has one queued or running
+  // (kFailedPrecondition naming it): each export copies the whole database (SQLite) and writes
+  // an archive, so repeated starts would keep the disk busy and fill it for every tenant.
+  Result<Id> AddExportJob(Id org) {
+    std::lock_guard lk(pending_mu_);
+    if (auto it = pending_.find(org); it != pending_.end()) {
+      const std::string job = std::to_string(it->second);
+      return FailedPrecondition("export job " + job +
+                                " of this organisation is still queued or running; an "
+                                "organisation runs one export at a time: start the next once "
+                                "GET /api/v1/jobs/" +
+                                job + " says done");
+    }
+    BYSANS_ASSIGN_OR_RETURN(Id job, jobs_.Add(org, "export", json{{"orgId", org}}.dump()));
+    pending_.emplace(org, job);
+    return job;
+  }
+
+  // kUnavailable when an export now would leave less than kFreeSpaceReserveBytes free.
+  Status CheckFreeSpace() const {
+    std::error_code ec;
+    const fs::space_info space = fs::space(ctx_.data_dir, ec);
+    // Not knowing the free space (an unusual file system) is no reason to refuse the export.
+    if (ec) return Status::Ok();
+    const std::uintmax_t needed = SnapshotBytes() + kFreeSpaceReserveBytes;
+    if (space.available >= needed) return Status::Ok();
+    return Unavailable("not enough free disk space for an export: it needs " + Mebibytes(needed) +
+                       " (a copy of the database and " + Mebibytes(kFreeSpaceReserveBytes) +
+                       " left for the server), " + Mebibytes(space.available) + " are free");
   }
 
   void Post(std::function<void()> task) {
@@ -70,6 +155,30 @@ class ExportApi {
 
   void RunExport(Id org, Id job) {
     jobs_.Update(job, [](decode::JobStatus& s) { s.state = "running"; });
+    // Checked again: other organisations' exports may have run while this one was queued.
+    const Status space = CheckFreeSpace();
+    Result<archive::ExportSummary> r = space.ok() ? WriteArchive(org, job) : space;
+    if (r.ok()) DeleteOldArchives(org);
+    // Released before "done" is recorded: a client that sees "done" may start the next at once.
+    ReleaseExportSlot(org);
+    RecordOutcome(job, r);
+  }
+
+  std::atomic<bool>& cancel() { return cancel_; }
+
+ private:
+  static std::string ArchivePrefix(Id org) { return "org-" + std::to_string(org) + "-job-"; }
+
+  // SQLite: every export first copies the whole database (all organisations); PostgreSQL: none.
+  bool SnapshotsDatabase() const { return !ctx_.store.leases().shared(); }
+  fs::path DatabasePath() const { return fs::path(ctx_.data_dir) / "bysans.db"; }
+  std::uintmax_t SnapshotBytes() const {
+    if (!SnapshotsDatabase()) return 0;
+    const fs::path db = DatabasePath();
+    return FileSizeOrZero(db) + FileSizeOrZero(db.string() + "-wal");
+  }
+
+  Result<archive::ExportSummary> WriteArchive(Id org, Id job) {
     archive::ExportOptions opts;
     TimeMs last = 0;
     opts.progress = [&](int64_t done, int64_t total) {
@@ -82,18 +191,36 @@ class ExportApi {
       });
     };
     const std::string out = ArchivePath(org, job).string();
-    Result<archive::ExportSummary> r = Status::Ok();
-    if (ctx_.store.leases().shared()) {
+    if (!SnapshotsDatabase()) {
       // PostgreSQL (a store other processes share): read from the live database; rows written
       // while the export runs may or may not be in it (src/archive/README.md).
-      r = archive::ExportOrganization(ctx_.store, ctx_.clock, org, out, opts, cancel_);
-    } else {
-      // SQLite: from a copy taken in one read transaction, so the archive is consistent.
-      const fs::path db = fs::path(ctx_.data_dir) / "bysans.db";
-      const fs::path scratch = Dir() / (".snapshot-" + std::to_string(job));
-      r = archive::ExportFromDatabase(db.string(), scratch.string(), ctx_.clock, org, out, opts,
-                                      cancel_);
+      return archive::ExportOrganization(ctx_.store, ctx_.clock, org, out, opts, cancel_);
     }
+    // SQLite: from a copy taken in one read transaction, so the archive is consistent.
+    const fs::path scratch = Dir() / (".snapshot-" + std::to_string(job));
+    return archive::ExportFromDatabase(DatabasePath().string(), scratch.string(), ctx_.clock, org,
+                                       out, opts, cancel_);
+  }
+
+  // Keeps the organisation's newest kKeptArchivesPerOrganization archives. A download of a
+  // deleted one already under way goes on: it holds the file open.
+  void DeleteOldArchives(Id org) {
+    const std::vector<ArchiveFile> archives = ListArchives(org);
+    if (archives.size() <= kKeptArchivesPerOrganization) return;
+    std::error_code ec;
+    for (size_t i = 0; i + kKeptArchivesPerOrganization < archives.size(); ++i) {
+      fs::remove(archives[i].path, ec);
+      spdlog::info("exports: deleted {} (an organisation keeps its newest {} archives)",
+                   archives[i].path.string(), kKeptArchivesPerOrganization);
+    }
+  }
+
+  void ReleaseExportSlot(Id org) {
+    std::lock_guard lk(pending_mu_);
+    pending_.erase(org);
+  }
+
+  void RecordOutcome(Id job, const Result<archive::ExportSummary>& r) {
     jobs_.Update(job, [&](decode::JobStatus& s) {
       if (r.ok()) {
         s.state = "done";
@@ -106,9 +233,6 @@ class ExportApi {
     if (!r.ok()) spdlog::warn("export job {}: {}", job, r.status().message());
   }
 
-  std::atomic<bool>& cancel() { return cancel_; }
-
- private:
   // Archives older than export_keep_ms go (checked at start and every hour).
   void Sweep() {
     if (ctx_.data_dir.empty()) return;
@@ -161,6 +285,9 @@ class ExportApi {
   std::deque<std::function<void()>> tasks_;
   bool stop_ = false;
   std::atomic<bool> cancel_{false};
+  // Organisation → its export job queued or running (at most one each: AddExportJob).
+  std::mutex pending_mu_;
+  std::map<Id, Id> pending_;
   std::thread thread_;
 };
 
@@ -255,13 +382,16 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx) {
   auto api = std::make_shared<ExportApi>(ctx);
   const std::string org = "/api/v1/organizations/{orgId}";
   AddAuthed(router, ctx, "POST", org + "/export",
-            "Export the organisation into one archive (org admin; background job)",
+            "Export the organisation into one archive (org admin; background job; 409 while "
+            "one of the organisation's exports is queued or running, 503 when the disk is "
+            "short; the newest " +
+                std::to_string(kKeptArchivesPerOrganization) + " archives are kept)",
             [&ctx, api](http::Request& req, const auth::Principal& p) -> Result<http::Response> {
               BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
               BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, org_id, Role::kAdmin).status());
               BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
-              BYSANS_ASSIGN_OR_RETURN(
-                  Id job, api->jobs().Add(org_id, "export", json{{"orgId", org_id}}.dump()));
+              BYSANS_RETURN_IF_ERROR(api->CheckFreeSpace());
+              BYSANS_ASSIGN_OR_RETURN(Id job, api->AddExportJob(org_id));
               ExportApi* a = api.get();
               api->Post([a, org_id, job] { a->RunExport(org_id, job); });
               Audit(ctx, p, req, org_id, "export", "organization", std::to_string(org_id),
@@ -273,15 +403,9 @@ void RegisterOrgExportRoutes(http::Router& router, ApiContext& ctx) {
               BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
               BYSANS_RETURN_IF_ERROR(LoadOrganization(ctx, p, org_id, Role::kAdmin).status());
               BYSANS_RETURN_IF_ERROR(NeedDataDir(ctx));
-              const std::string prefix = "org-" + std::to_string(org_id) + "-job-";
               json items = json::array();
-              std::error_code ec;
-              for (const auto& e : fs::directory_iterator(api->Dir(), ec)) {
-                const std::string name = e.path().filename().string();
-                if (!name.starts_with(prefix) || e.path().extension() != ".tar") continue;
-                const std::string id = name.substr(prefix.size(), name.size() - prefix.size() - 4);
-                items.push_back({{"jobId", std::stoll(id)}, {"bytes", e.file_size(ec)}});
-              }
+              for (const ArchiveFile& a : api->ListArchives(org_id))
+                items.push_back({{"jobId", a.job}, {"bytes", FileSizeOrZero(a.path)}});
               return Json(200, {{"items", items}});
             });
   AddAuthed(router, ctx, "GET", org + "/exports/{jobId}/archive",

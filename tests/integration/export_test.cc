@@ -1,10 +1,12 @@
 // Export → import → export over the API and the CLI on the real server: the imported devices
-// answer the same readings and aggregates; an export during ingest is consistent.
+// answer the same readings and aggregates; an export during ingest is consistent; an
+// organisation runs one export at a time and keeps its newest archives only.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "integration/export_archive.h"
@@ -118,6 +120,144 @@ TEST_F(ExportIntegrationTest, CliExportDuringIngestIsConsistent) {
   }
   EXPECT_GT(per_key["a"], 0u);
   for (const auto& [k, n] : per_key) EXPECT_EQ(n, per_key["a"]) << k;
+}
+
+// Exports are bounded (api/org_export.cc): an organisation has at most one export queued or
+// running, whatever its admin sends; another organisation's export is not held up by it; only the
+// organisation's newest archives stay, in the listing and on disk.
+class ExportLimitsTest : public ExportIntegrationTest {
+ protected:
+  // api/org_export.cc kKeptArchivesPerOrganization.
+  static constexpr size_t kKeptArchives = 3;
+
+  std::string OrgPath(int64_t org) { return "/api/v1/organizations/" + std::to_string(org); }
+
+  // A user who is an admin of `org` only, logged in.
+  std::unique_ptr<HttpClient> OrgAdmin(int64_t org, const std::string& email) {
+    auto user = admin_->PostJson(
+        "/api/v1/users", {{"email", email}, {"password", "export-admin-pw-9"}, {"name", email}});
+    EXPECT_EQ(user.status, 201) << user.body;
+    const int64_t uid = user.Json().value("id", int64_t{0});
+    auto member =
+        admin_->Request("PUT", OrgPath(org) + "/members/" + std::to_string(uid),
+                        json{{"role", "admin"}}.dump(), {"Content-Type: application/json"});
+    EXPECT_LT(member.status, 300) << member.body;
+    auto client = std::make_unique<HttpClient>(server_->url());
+    EXPECT_EQ(client->Login(email, "export-admin-pw-9").status, 200);
+    return client;
+  }
+
+  // Enough readings (SenML, 1,000 a message) that copying the database and writing the archive
+  // take far longer than a few requests on loopback, so a job is still pending between them.
+  void FillDatabase(const DeviceHandle& d, int messages) {
+    for (int m = 0; m < messages; ++m) {
+      json senml = json::array();
+      for (int i = 0; i < 1000; ++i) {
+        json record = {{"n", "temperature"}, {"v", 20 + i % 7}, {"t", i * 60}};
+        if (i == 0) record["bt"] = 1'700'000'000 + m * 60'000;
+        senml.push_back(record);
+      }
+      ASSERT_EQ(Ingest(d.ingest_key, senml.dump(), "application/senml+json").status, 204);
+    }
+  }
+
+  static HttpResult StartExport(HttpClient& client, int64_t org) {
+    return client.Request("POST", "/api/v1/organizations/" + std::to_string(org) + "/export", "",
+                          {"Content-Type: application/json"});
+  }
+
+  std::string JobState(HttpClient& client, int64_t job) {
+    return client.Get("/api/v1/jobs/" + std::to_string(job)).Json().value("state", "");
+  }
+
+  bool WaitUntilFinished(HttpClient& client, int64_t job) {
+    return WaitFor([&] {
+      const std::string state = JobState(client, job);
+      return state == "done" || state == "failed";
+    });
+  }
+
+  std::set<int64_t> ListedArchives(HttpClient& client, int64_t org) {
+    auto r = client.Get(OrgPath(org) + "/exports");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<int64_t> jobs;
+    const json list = r.Json();  // kept: a range-for over a temporary's member dangles
+    for (const auto& item : list["items"]) jobs.insert(item["jobId"].get<int64_t>());
+    return jobs;
+  }
+
+  std::set<int64_t> ArchivesOnDisk(int64_t org) {
+    const std::string prefix = "org-" + std::to_string(org) + "-job-";
+    std::set<int64_t> jobs;
+    for (const auto& e : std::filesystem::directory_iterator(server_->data_dir() + "/exports")) {
+      const std::string name = e.path().filename().string();
+      if (name.starts_with(prefix) && name.ends_with(".tar"))
+        jobs.insert(std::stoll(name.substr(prefix.size())));
+    }
+    return jobs;
+  }
+};
+
+TEST_F(ExportLimitsTest, OneExportAtATimePerOrganisationOthersNotHeldUp) {
+  DeviceHandle a = CreateHttpDevice("Kommune A");
+  DeviceHandle b = CreateHttpDevice("Kommune B");
+  FillDatabase(a, 100);
+  auto a_admin = OrgAdmin(a.org_id, "a-admin@kommune.dk");
+  auto b_admin = OrgAdmin(b.org_id, "b-admin@kommune.dk");
+
+  auto first = StartExport(*a_admin, a.org_id);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const int64_t pending = first.Json()["jobId"];
+  std::vector<HttpResult> repeats;
+  for (int i = 0; i < 4; ++i) repeats.push_back(StartExport(*a_admin, a.org_id));
+  auto other_org = StartExport(*b_admin, b.org_id);
+  // Only meaningful if A's first export was pending through every request above.
+  const std::string state = JobState(*a_admin, pending);
+  ASSERT_TRUE(state == "queued" || state == "running")
+      << "the export finished before the requests were sent (" << state
+      << "): give FillDatabase more messages";
+
+  for (const HttpResult& r : repeats) {
+    EXPECT_EQ(r.status, 409) << r.body;
+    const json body = r.Json();
+    EXPECT_EQ(body.value(json::json_pointer("/error/code"), ""), "failed_precondition") << r.body;
+    EXPECT_NE(body.value(json::json_pointer("/error/message"), "")
+                  .find("export job " + std::to_string(pending) + " of this organisation"),
+              std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(other_org.status, 202) << other_org.body;
+
+  // Once A's export is done, A may start the next.
+  ASSERT_TRUE(WaitUntilFinished(*a_admin, pending));
+  EXPECT_EQ(JobState(*a_admin, pending), "done");
+  auto next = StartExport(*a_admin, a.org_id);
+  ASSERT_EQ(next.status, 202) << next.body;
+  ASSERT_TRUE(WaitUntilFinished(*a_admin, next.Json()["jobId"]));
+}
+
+TEST_F(ExportLimitsTest, OnlyTheNewestArchivesOfAnOrganisationAreKept) {
+  DeviceHandle a = CreateHttpDevice("Kommune A");
+  DeviceHandle b = CreateHttpDevice("Kommune B");
+  auto a_admin = OrgAdmin(a.org_id, "a-admin@kommune.dk");
+  const int64_t b_job = ExportAndWait(*admin_, b.org_id);
+  ASSERT_GT(b_job, 0);
+
+  std::vector<int64_t> a_jobs;
+  for (size_t i = 0; i < kKeptArchives + 2; ++i) {
+    a_jobs.push_back(ExportAndWait(*a_admin, a.org_id));
+    ASSERT_GT(a_jobs.back(), 0);
+  }
+  const std::set<int64_t> newest(a_jobs.end() - kKeptArchives, a_jobs.end());
+  EXPECT_EQ(ListedArchives(*a_admin, a.org_id), newest);
+  EXPECT_EQ(ArchivesOnDisk(a.org_id), newest);
+  for (int64_t old : {a_jobs[0], a_jobs[1]}) {
+    auto gone = a_admin->Get(OrgPath(a.org_id) + "/exports/" + std::to_string(old) + "/archive");
+    EXPECT_EQ(gone.status, 404) << "archive of export " << old << " still served";
+  }
+  // Another organisation's archive is not counted against A's.
+  EXPECT_EQ(ListedArchives(*admin_, b.org_id), std::set<int64_t>{b_job});
+  EXPECT_EQ(ArchivesOnDisk(b.org_id), std::set<int64_t>{b_job});
 }
 
 // What an export killed mid-way leaves (a .partial archive, its spool, the database copy) is
