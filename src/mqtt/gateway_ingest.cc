@@ -28,6 +28,8 @@ const char* HandleGatewayEvent(Store& store, const Clock& clock, GatewayEventLim
   if (via != nullptr) {
     org_id = via->org_id;
   } else {
+    // Only organisations that saw the gateway in uplinks through this broker (never through
+    // their own integrations).
     auto orgs = store.gateways().OrganizationsOfGateway(topic->gateway_id);
     if (!orgs.ok()) {
       *error = orgs.status().message();

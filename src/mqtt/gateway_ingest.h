@@ -1,9 +1,11 @@
 // ChirpStack v4 gateway events (state/conn, event/stats) received over MQTT → the organisation's
 // gateway health (store/gateway_store.h). On an organisation's ChirpStack integration the
 // event belongs to that organisation; on bysans' own broker (a local ChirpStack publishing as
-// the integrator user) only to the one organisation whose uplinks came through that gateway,
-// and is ignored otherwise (unknown, or known to several): a gateway event never creates data
-// in an organisation that did not bring the gateway.
+// the integrator user) only to the one organisation whose uplinks came through that gateway on
+// that same broker, and is ignored otherwise (unknown, or known to several): a gateway event
+// never creates data in an organisation that did not bring the gateway. What an organisation's
+// own integration reports (gateway ids in its uplinks) is its claim only and plays no part here,
+// or it could name another organisation's gateway and have that gateway's events ignored.
 #pragma once
 
 #include <string_view>

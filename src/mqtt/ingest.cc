@@ -636,9 +636,15 @@ struct MqttService::Impl {
         if (g->snr) u.readings.push_back(MakeReading(d->id, "lorawan.snr", ts, *g->snr, "dB"));
       }
       if (ev->dr) u.readings.push_back(MakeReading(d->id, "lorawan.dr", ts, double(*ev->dr)));
+      // An organisation's own integration names gateways on its own say-so: recorded for it, but
+      // never as seen on bysans' broker, whose gateway events go by what that broker carried
+      // (gateway_ingest.h).
+      const UplinkSource source =
+          via != nullptr ? UplinkSource::kIntegration : UplinkSource::kLocalBroker;
       for (const lorawan::GatewayRx& g : ev->gateways) {
         if (g.gateway_id.empty()) continue;
-        Status st = store.mqtt().TouchGateway(d->org_id, g.gateway_id, ts, d->id, g.rssi, g.snr);
+        Status st =
+            store.mqtt().TouchGateway(d->org_id, g.gateway_id, ts, source, d->id, g.rssi, g.snr);
         if (!st.ok()) spdlog::warn("mqtt: could not record gateway: {}", st.message());
       }
       result = "stored";

@@ -3,8 +3,8 @@
 // store.h: thread-safe, Status errors. A gateway belongs to an organisation per pair
 // (org_id, gateway_id): the same gateway id seen by two organisations is two gateways, and
 // nothing here reads across organisations except OrganizationsOfGateway (the supervised
-// broker's routing of gateway events). The uplinks side (first/last seen, uplinks, heard
-// devices) is written through MqttStore::TouchGateway, batched.
+// broker's routing of gateway events, from uplinks on that broker only). The uplinks side
+// (first/last seen, uplinks, heard devices) is written through MqttStore::TouchGateway, batched.
 #pragma once
 
 #include <cstdint>
@@ -75,8 +75,11 @@ class GatewayStore {
   virtual Status RecordGatewayStats(Id org_id, const std::string& gateway_id, TimeMs ts,
                                     const GatewayCounters& counters,
                                     const std::optional<GatewayPosition>& location) = 0;
-  // The organisations whose uplinks came through `gateway_id` (lorawan_gateways, which lags
-  // MqttStore::TouchGateway by up to about a second).
+  // The organisations whose uplinks came through `gateway_id` on bysans' own broker
+  // (UplinkSource::kLocalBroker): the routing of that broker's gateway events. A gateway only an
+  // organisation's own integration reported is left out, so no organisation can claim another's
+  // gateway there. Reads lorawan_gateways, which lags MqttStore::TouchGateway by up to about a
+  // second.
   virtual Result<std::vector<Id>> OrganizationsOfGateway(const std::string& gateway_id) = 0;
 
   // Every gateway of the organisation (seen in its uplinks or its gateway events), by id.

@@ -27,7 +27,19 @@ struct LorawanGateway {
   TimeMs first_seen_ms = 0;
   TimeMs last_seen_ms = 0;
   int64_t uplinks = 0;
+  // Whether an uplink through bysans' own broker named it (UplinkSource::kLocalBroker); only
+  // then does the organisation take the gateway's events on that broker
+  // (GatewayStore::OrganizationsOfGateway).
+  bool seen_locally = false;
 };
+
+// Where the ChirpStack uplink that named a gateway arrived. bysans' own (supervised or
+// configured) broker is fed by the operator's ChirpStack, so what it says decides which
+// organisation a gateway event on that broker belongs to. An organisation's own ChirpStack
+// integration is a broker that organisation controls: what it reports is that organisation's
+// claim only, and must never take another organisation's gateway events on bysans' broker away
+// (docs/gateways.md).
+enum class UplinkSource { kLocalBroker, kIntegration };
 
 struct UnknownLorawanDevice {
   std::string dev_eui;
@@ -136,12 +148,16 @@ class MqttStore {
   virtual void SetBrokerEndpoint(std::string host, int port) = 0;
   virtual std::pair<std::string, int> broker_endpoint() const = 0;
 
-  // Records one uplink received through gateway `gateway_id` of organisation `org_id`.
-  virtual Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now) = 0;
+  // Records one uplink received through gateway `gateway_id` of organisation `org_id`, which
+  // arrived from `source`: a touch from kLocalBroker marks the gateway seen locally for good, one
+  // from kIntegration never does (a new gateway is recorded as not seen locally).
+  virtual Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now,
+                              UplinkSource source) = 0;
   // The same for an uplink of device `device_id` (of `org_id`), heard with that RSSI and SNR
   // (GatewayStore::HeardDevices). Batched: no transaction per call.
-  virtual Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, Id device_id,
-                              std::optional<double> rssi, std::optional<double> snr) = 0;
+  virtual Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now,
+                              UplinkSource source, Id device_id, std::optional<double> rssi,
+                              std::optional<double> snr) = 0;
   virtual Result<std::vector<LorawanGateway>> ListGateways(Id org_id) = 0;
 
   // Counts an uplink from a DevEUI no device has.

@@ -2,7 +2,8 @@
 // read A's gateways through A's routes and through their own organisation's routes with A's
 // gateway id (404, nothing of A in any answer); gateway events published on bysans' own broker
 // for a gateway A never brought, or for A's gateway once B's uplinks came through it too, create
-// nothing and change nothing.
+// nothing and change nothing; B's own ChirpStack integration naming A's gateway in an uplink does
+// not take A's gateway events on bysans' broker away.
 #include "integration/mqtt_fixture.h"
 #include "security_fixture.h"
 
@@ -131,6 +132,58 @@ TEST_F(GatewaySecurityTest, GatewayEventsOnOwnBrokerCreateNothingForUnknownOrSha
   EXPECT_EQ(b_heard.body.find("a1a1a1a1a1a1a1a1"), std::string::npos) << b_heard.body;
   auto a_heard = a_.viewer.client->Get(a_.OrgPath() + "/gateways/" + kGwA + "/devices");
   EXPECT_EQ(a_heard.body.find("b2b2b2b2b2b2b2b2"), std::string::npos) << a_heard.body;
+}
+
+// B's admin points a ChirpStack integration at a broker B controls and publishes one uplink of
+// B's own device "heard" by A's gateway. That is B's claim only: the gateway events of bysans'
+// own broker keep going to A, the one organisation that saw the gateway there (before the fix
+// the gateway counted as known to two organisations and its events were ignored from then on,
+// freezing A's gateway health and its gateway-offline rules), and B never sees A's state.
+TEST_F(GatewaySecurityTest, OwnIntegrationNamingAnothersGatewayDoesNotBlindIt) {
+  TestBroker b_broker(std::map<std::string, std::string>{{"cs-b", "b-secret"}});
+  ASSERT_TRUE(b_broker.ok()) << b_broker.log();
+  auto created = Send(*b_.admin.client, "POST", b_.OrgPath() + "/integrations/chirpstack",
+                      {{"name", "B's ChirpStack"},
+                       {"url", b_broker.url()},
+                       {"username", "cs-b"},
+                       {"password", "b-secret"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string integration =
+      "/api/v1/integrations/chirpstack/" + std::to_string(created.Json().value("id", 0));
+  ASSERT_TRUE(WaitFor([&] {
+    return b_.admin.client->Get(integration).Json().value("status", "") == "connected";
+  })) << b_.admin.client->Get(integration).body;
+  LorawanDevice(b_, "b3b3b3b3b3b3b3b3");
+  Peer b_chirpstack("chirpstack-of-b");
+  ASSERT_EQ(b_chirpstack.Connect(b_broker.url(), "cs-b", "b-secret"), 0);
+  for (int i = 0; i < 30 && Gateway(b_, kGwA).value("uplinks", 0) == 0; ++i) {
+    const int mid = b_chirpstack.Publish("application/9/device/b3b3b3b3b3b3b3b3/event/up",
+                                         Uplink("b3b3b3b3b3b3b3b3", kGwA));
+    ASSERT_GE(mid, 0);
+    b_chirpstack.WaitAcked(mid);
+    WaitFor([&] { return Gateway(b_, kGwA).value("uplinks", 0) > 0; }, 2);
+  }
+  ASSERT_EQ(Gateway(b_, kGwA).value("uplinks", 0), 1) << server_->log();  // B's claim is stored
+
+  // A's gateway goes OFFLINE on bysans' broker: recorded for A, not ignored.
+  const double ignored_before = Ignored();
+  ASSERT_TRUE(
+      Publish(std::string("eu868/gateway/") + kGwA + "/state/conn", R"({"state":"OFFLINE"})"));
+  EXPECT_TRUE(WaitFor([&] { return Gateway(a_, kGwA).value("online", json()) == json(false); }))
+      << Gateway(a_, kGwA).dump();
+  const json a_after = Gateway(a_, kGwA);
+  ASSERT_FALSE(a_after["history"].empty()) << a_after.dump();
+  EXPECT_EQ(a_after["history"].back().value("online", true), false) << a_after.dump();
+  EXPECT_EQ(Ignored(), ignored_before);
+  // B sees its claim (its own device's uplink) and nothing of A's gateway health.
+  const json b_view = Gateway(b_, kGwA);
+  EXPECT_TRUE(b_view["online"].is_null()) << b_view.dump();
+  EXPECT_FALSE(b_view["location"].is_object()) << b_view.dump();
+  EXPECT_TRUE(b_view["history"].empty()) << b_view.dump();
+  auto b_heard = b_.viewer.client->Get(b_.OrgPath() + "/gateways/" + kGwA + "/devices");
+  EXPECT_EQ(b_heard.body.find("a1a1a1a1a1a1a1a1"), std::string::npos) << b_heard.body;
+  auto a_heard = a_.viewer.client->Get(a_.OrgPath() + "/gateways/" + kGwA + "/devices");
+  EXPECT_EQ(a_heard.body.find("b3b3b3b3b3b3b3b3"), std::string::npos) << a_heard.body;
 }
 
 // Gateway-scope rules and their alarms (rules/gateway_engine.h): B's members cannot put a rule

@@ -96,7 +96,8 @@ ALTER TABLE series DROP COLUMN latest_ts, DROP COLUMN latest_kind, DROP COLUMN l
       R"sql(
 ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by text NOT NULL DEFAULT '';
 )sql",
-      PackedRuleFeedMigration(),  // 20
+      PackedRuleFeedMigration(),      // 20
+      GatewaySeenLocallyMigration(),  // 21
   };
   return kList;
 }

@@ -1,7 +1,7 @@
 // GatewayStore on PostgreSQL (migration 5): gateway_health (state and location per gateway),
 // gateway_states (transitions), gateway_stats_hourly (counters summed per hour) and
 // gateway_devices (written by PostgresMqttStore's batched touches, read here), beside
-// lorawan_gateways (uplinks).
+// lorawan_gateways (uplinks; seen_locally from migration 21).
 #include "store/postgres/pg_gateway_store.h"
 
 #include <utility>
@@ -102,12 +102,15 @@ class PgGatewayStore final : public GatewayStore {
   }
 
   Result<std::vector<Id>> OrganizationsOfGateway(const std::string& gateway_id) override {
-    // No flush: called per gateway event; the table lags the uplinks by about a second.
+    // No flush: called per gateway event; the table lags the uplinks by about a second. Only
+    // uplinks through bysans' own broker count: an organisation's integration cannot claim
+    // another's gateway here (migration 21).
     using R = Result<std::vector<Id>>;
     return pool_.Run<R>("organisations of gateway", [&](pqxx::connection& c) {
       pqxx::nontransaction tx(c);
       auto r = tx.exec_params(
-          "SELECT DISTINCT org_id FROM lorawan_gateways WHERE gateway_id = $1 ORDER BY org_id",
+          "SELECT DISTINCT org_id FROM lorawan_gateways WHERE gateway_id = $1 AND seen_locally "
+          "ORDER BY org_id",
           gateway_id);
       std::vector<Id> out;
       for (const auto& row : r) out.push_back(row[0].as<int64_t>());

@@ -16,13 +16,16 @@ constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();  // NULL i
 // Both statements skip the rows whose organisation or device is gone (deleted since the uplink):
 // the foreign keys would fail the whole flush. A deletion committed between that check and the
 // insert still fails it; the batch then stays pending and the next flush skips the row.
+// seen_locally ($6: 0 or 1) is only ever set: an integration's touch leaves a local one in place.
 constexpr const char* kGatewaysSql =
-    "INSERT INTO lorawan_gateways AS g (org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks) "
-    "SELECT t.org_id, t.gateway_id, t.f, t.l, t.n FROM unnest($1::bigint[], $2::text[], "
-    "$3::bigint[], $4::bigint[], $5::bigint[]) AS t(org_id, gateway_id, f, l, n) WHERE EXISTS "
+    "INSERT INTO lorawan_gateways AS g (org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks, "
+    "seen_locally) SELECT t.org_id, t.gateway_id, t.f, t.l, t.n, t.local <> 0 FROM "
+    "unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
+    "AS t(org_id, gateway_id, f, l, n, local) WHERE EXISTS "
     "(SELECT 1 FROM organizations o WHERE o.id = t.org_id) ORDER BY 1, 2 "
     "ON CONFLICT (org_id, gateway_id) DO UPDATE SET last_seen_ms = greatest(g.last_seen_ms, "
-    "excluded.last_seen_ms), uplinks = g.uplinks + excluded.uplinks";
+    "excluded.last_seen_ms), uplinks = g.uplinks + excluded.uplinks, "
+    "seen_locally = g.seen_locally OR excluded.seen_locally";
 
 constexpr const char* kHeardSql =
     "INSERT INTO gateway_devices AS g (org_id, gateway_id, device_id, rssi, snr, last_seen_ms, "
@@ -46,25 +49,29 @@ constexpr const char* kRoutesSql =
 }  // namespace
 
 PendingLorawanWrites::Seen& PendingLorawanWrites::Find(Id org_id, std::string_view gateway_id,
-                                                       TimeMs ts) {
+                                                       TimeMs ts, UplinkSource source) {
   auto& of_org = pending_.gateways[org_id];
   auto it = of_org.find(gateway_id);
-  if (it == of_org.end()) it = of_org.emplace(std::string(gateway_id), Seen{ts, ts, 0, {}}).first;
+  if (it == of_org.end())
+    it = of_org.emplace(std::string(gateway_id), Seen{ts, ts, 0, false, {}}).first;
   Seen& s = it->second;
   s.last_ms = std::max(s.last_ms, ts);
   ++s.uplinks;
+  s.seen_locally = s.seen_locally || source == UplinkSource::kLocalBroker;
   return s;
 }
 
-void PendingLorawanWrites::Touch(Id org_id, std::string_view gateway_id, TimeMs ts) {
+void PendingLorawanWrites::Touch(Id org_id, std::string_view gateway_id, TimeMs ts,
+                                 UplinkSource source) {
   std::lock_guard lk(mu_);
-  Find(org_id, gateway_id, ts);
+  Find(org_id, gateway_id, ts, source);
 }
 
-void PendingLorawanWrites::Touch(Id org_id, std::string_view gateway_id, TimeMs ts, Id device_id,
-                                 std::optional<double> rssi, std::optional<double> snr) {
+void PendingLorawanWrites::Touch(Id org_id, std::string_view gateway_id, TimeMs ts,
+                                 UplinkSource source, Id device_id, std::optional<double> rssi,
+                                 std::optional<double> snr) {
   std::lock_guard lk(mu_);
-  AddHeard(Find(org_id, gateway_id, ts).devices[device_id], Heard{ts, rssi, snr, 1});
+  AddHeard(Find(org_id, gateway_id, ts, source).devices[device_id], Heard{ts, rssi, snr, 1});
 }
 
 void PendingLorawanWrites::SetRoute(Id device_id, PendingRoute route) {
@@ -102,6 +109,7 @@ void PendingLorawanWrites::Fold(Batch& older, Batch& newer) {
       Seen& s = it->second;  // keeps the older first_ms
       s.last_ms = std::max(s.last_ms, seen.last_ms);
       s.uplinks += seen.uplinks;
+      s.seen_locally = s.seen_locally || seen.seen_locally;
       for (const auto& [device_id, heard] : seen.devices) AddHeard(s.devices[device_id], heard);
     }
   }
@@ -126,7 +134,7 @@ Status PendingLorawanWrites::Flush(Pool& pool) {
 
 Status PendingLorawanWrites::Write(Pool& pool, const Batch& b) {
   // Column arrays of the three statements.
-  std::vector<int64_t> g_org, g_first, g_last, g_n;
+  std::vector<int64_t> g_org, g_first, g_last, g_n, g_local;
   std::vector<std::string> g_id;
   std::vector<int64_t> h_org, h_dev, h_last, h_n;
   std::vector<std::string> h_gw;
@@ -138,6 +146,7 @@ Status PendingLorawanWrites::Write(Pool& pool, const Batch& b) {
       g_first.push_back(seen.first_ms);
       g_last.push_back(seen.last_ms);
       g_n.push_back(seen.uplinks);
+      g_local.push_back(seen.seen_locally ? 1 : 0);
       for (const auto& [device_id, h] : seen.devices) {
         h_org.push_back(org_id);
         h_gw.push_back(gateway_id);
@@ -159,7 +168,7 @@ Status PendingLorawanWrites::Write(Pool& pool, const Batch& b) {
   return pool.Transact<Status>("flush LoRaWAN gateways and routes", [&](pqxx::work& tx) {
     if (!g_org.empty())
       tx.exec_params(kGatewaysSql, IntArray(g_org), TextArray(g_id), IntArray(g_first),
-                     IntArray(g_last), IntArray(g_n));
+                     IntArray(g_last), IntArray(g_n), IntArray(g_local));
     if (!h_org.empty())
       tx.exec_params(kHeardSql, IntArray(h_org), TextArray(h_gw), IntArray(h_dev),
                      DoubleArray(h_rssi), DoubleArray(h_snr), IntArray(h_last), IntArray(h_n));

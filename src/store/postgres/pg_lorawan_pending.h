@@ -5,6 +5,8 @@
 // cost a round trip and a commit on the MQTT I/O thread each; here one flush is one transaction
 // of one statement per table for every row pending (INSERT … SELECT FROM unnest … ON CONFLICT DO
 // UPDATE), rows sorted by key so that two nodes flushing at once lock them in the same order.
+// Whether an uplink through bysans' own broker named a gateway (seen_locally, migration 21) is
+// carried along: once set it stays set, whatever touches of integrations follow.
 // Folder-private (only pg_*.cc include it).
 #pragma once
 
@@ -17,6 +19,7 @@
 
 #include "core/status.h"
 #include "model/model.h"
+#include "store/mqtt_store.h"
 
 namespace bysans::pg {
 
@@ -29,10 +32,11 @@ struct PendingRoute {
 
 class PendingLorawanWrites {
  public:
-  // One uplink through `gateway_id` of `org_id` at `ts` (no allocation for a pending gateway).
-  void Touch(Id org_id, std::string_view gateway_id, TimeMs ts);
+  // One uplink through `gateway_id` of `org_id` at `ts`, arrived from `source` (no allocation
+  // for a pending gateway).
+  void Touch(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source);
   // The same, heard from `device_id` with that RSSI and SNR.
-  void Touch(Id org_id, std::string_view gateway_id, TimeMs ts, Id device_id,
+  void Touch(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source, Id device_id,
              std::optional<double> rssi, std::optional<double> snr);
   void SetRoute(Id device_id, PendingRoute route);
   // The route set and not yet written, if any.
@@ -55,6 +59,7 @@ class PendingLorawanWrites {
     TimeMs first_ms = 0;  // of the first touch since the last flush (kept if the row is new)
     TimeMs last_ms = 0;
     int64_t uplinks = 0;
+    bool seen_locally = false;  // any of them came through bysans' own broker
     std::map<Id, Heard> devices;
   };
   struct Batch {
@@ -63,7 +68,7 @@ class PendingLorawanWrites {
     bool empty() const { return gateways.empty() && routes.empty(); }
   };
 
-  Seen& Find(Id org_id, std::string_view gateway_id, TimeMs ts);  // mu_ held
+  Seen& Find(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source);  // mu_ held
   static void AddHeard(Heard& into, const Heard& newer);
   // Folds `newer` (added during a failed write) into `older`.
   static void Fold(Batch& older, Batch& newer);

@@ -120,13 +120,15 @@ class PgMqttStore final : public PostgresMqttStore {
   }
   std::pair<std::string, int> broker_endpoint() const override { return local_.broker_endpoint(); }
 
-  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now) override {
-    pending_.Touch(org_id, gateway_id, now);
+  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now,
+                      UplinkSource source) override {
+    pending_.Touch(org_id, gateway_id, now, source);
     return Status::Ok();
   }
-  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, Id device_id,
-                      std::optional<double> rssi, std::optional<double> snr) override {
-    pending_.Touch(org_id, gateway_id, now, device_id, rssi, snr);
+  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, UplinkSource source,
+                      Id device_id, std::optional<double> rssi,
+                      std::optional<double> snr) override {
+    pending_.Touch(org_id, gateway_id, now, source, device_id, rssi, snr);
     return Status::Ok();
   }
 
@@ -138,7 +140,7 @@ class PgMqttStore final : public PostgresMqttStore {
     return pool_.Run<R>("list gateways", [&](pqxx::connection& conn) {
       pqxx::nontransaction tx(conn);
       auto r = tx.exec_params(
-          "SELECT org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks FROM "
+          "SELECT org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks, seen_locally FROM "
           "lorawan_gateways WHERE org_id = $1 ORDER BY gateway_id",
           org_id);
       std::vector<LorawanGateway> out;
@@ -146,7 +148,7 @@ class PgMqttStore final : public PostgresMqttStore {
       for (const auto& row : r)
         out.push_back(LorawanGateway{row[0].as<int64_t>(), row[1].as<std::string>(),
                                      row[2].as<int64_t>(), row[3].as<int64_t>(),
-                                     row[4].as<int64_t>()});
+                                     row[4].as<int64_t>(), row[5].as<bool>()});
       return R(std::move(out));
     });
   }

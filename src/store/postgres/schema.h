@@ -24,5 +24,6 @@ const char* RuleFeedSchema();           // 15: readings for the rule partitions 
 const char* JobNodeSchema();            // 16: the process running a job (pg_decoder_store.cc)
 const char* RuleWaitsSchema();          // 17: for-duration waits in progress (pg_rule_waits.cc)
 const char* PackedRuleFeedMigration();  // 20: a rule_feed row per partition and commit
+const char* GatewaySeenLocallyMigration();  // 21: gateways seen through bysans' own broker
 
 }  // namespace bysans::pg

@@ -129,4 +129,18 @@ CREATE INDEX gateway_devices_device ON gateway_devices (device_id);
 )sql";
 }
 
+// Migration 21: whether an uplink through bysans' own broker named the gateway (MqttStore::
+// TouchGateway, UplinkSource). Only such gateways route that broker's gateway events to their
+// organisation (GatewayStore::OrganizationsOfGateway), so a gateway that only an organisation's
+// own ChirpStack integration reported cannot take another organisation's gateway events away.
+// New rows say where they came from (false unless local); the rows of before are marked seen
+// locally, so every gateway keeps the organisations it had before the upgrade (a gateway an
+// integration claimed before then keeps that claim until its row is removed).
+const char* GatewaySeenLocallyMigration() {
+  return R"sql(
+ALTER TABLE lorawan_gateways ADD COLUMN IF NOT EXISTS seen_locally boolean NOT NULL DEFAULT false;
+UPDATE lorawan_gateways SET seen_locally = true;
+)sql";
+}
+
 }  // namespace bysans::pg

@@ -7,25 +7,28 @@
 
 namespace bysans::sqlite {
 
-GatewayTouches::Seen& GatewayTouches::Touch(Id org_id, std::string_view gateway_id, TimeMs ts) {
+GatewayTouches::Seen& GatewayTouches::Touch(Id org_id, std::string_view gateway_id, TimeMs ts,
+                                            UplinkSource source) {
+  const bool local = source == UplinkSource::kLocalBroker;
   auto& of_org = pending_[org_id];
   auto it = of_org.find(gateway_id);
   if (it == of_org.end())
-    return of_org.emplace(std::string(gateway_id), Seen{ts, ts, 1, {}}).first->second;
+    return of_org.emplace(std::string(gateway_id), Seen{ts, ts, 1, local, {}}).first->second;
   it->second.last_ms = std::max(it->second.last_ms, ts);
   ++it->second.uplinks;
+  it->second.seen_locally = it->second.seen_locally || local;
   return it->second;
 }
 
-void GatewayTouches::Add(Id org_id, std::string_view gateway_id, TimeMs ts) {
+void GatewayTouches::Add(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source) {
   std::lock_guard lk(mu_);
-  Touch(org_id, gateway_id, ts);
+  Touch(org_id, gateway_id, ts, source);
 }
 
-void GatewayTouches::Add(Id org_id, std::string_view gateway_id, TimeMs ts, Id device_id,
-                         std::optional<double> rssi, std::optional<double> snr) {
+void GatewayTouches::Add(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source,
+                         Id device_id, std::optional<double> rssi, std::optional<double> snr) {
   std::lock_guard lk(mu_);
-  MergeHeard(Touch(org_id, gateway_id, ts).devices[device_id], Heard{ts, rssi, snr, 1});
+  MergeHeard(Touch(org_id, gateway_id, ts, source).devices[device_id], Heard{ts, rssi, snr, 1});
 }
 
 bool GatewayTouches::empty() const {
@@ -45,6 +48,7 @@ void GatewayTouches::MergeHeard(Heard& into, const Heard& from) {
 void GatewayTouches::Merge(Seen& into, const Seen& from) {
   into.last_ms = std::max(into.last_ms, from.last_ms);
   into.uplinks += from.uplinks;
+  into.seen_locally = into.seen_locally || from.seen_locally;
   for (const auto& [device_id, heard] : from.devices) MergeHeard(into.devices[device_id], heard);
 }
 
@@ -70,9 +74,10 @@ Status GatewayTouches::Write(Db& db, const Pending& p) {
   BYSANS_ASSIGN_OR_RETURN(
       auto st,
       db.Prepare("INSERT INTO lorawan_gateways(org_id, gateway_id, first_seen_ms, last_seen_ms, "
-                 "uplinks) VALUES(?, ?, ?, ?, ?) ON CONFLICT(org_id, gateway_id) DO UPDATE SET "
-                 "last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
-                 "uplinks = uplinks + excluded.uplinks"));
+                 "uplinks, seen_locally) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(org_id, gateway_id) "
+                 "DO UPDATE SET last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), "
+                 "uplinks = uplinks + excluded.uplinks, "
+                 "seen_locally = max(seen_locally, excluded.seen_locally)"));
   // A device deleted since its uplink is left out (the row would name no device).
   BYSANS_ASSIGN_OR_RETURN(
       auto heard,
@@ -89,7 +94,8 @@ Status GatewayTouches::Write(Db& db, const Pending& p) {
           .Bind(2, gateway_id)
           .Bind(3, seen.first_ms)
           .Bind(4, seen.last_ms)
-          .Bind(5, seen.uplinks);
+          .Bind(5, seen.uplinks)
+          .Bind(6, seen.seen_locally);
       BYSANS_RETURN_IF_ERROR(st->Run());
       for (const auto& [device_id, h] : seen.devices) {
         heard->Bind(1, org_id).Bind(2, gateway_id).Bind(3, device_id);

@@ -5,7 +5,9 @@
 // 1-2k uplinks/s. Instead the touches are summed here per (organisation, gateway) and written
 // in one transaction by `Flush` (the store's checkpoint thread about once a second, before a
 // listing, and at close), so the table lags by at most about a second. The devices each gateway
-// heard (their last RSSI/SNR) go the same way, into gateway_devices.
+// heard (their last RSSI/SNR) go the same way, into gateway_devices. Whether an uplink through
+// bysans' own broker named the gateway (seen_locally, GatewayStore::OrganizationsOfGateway) is
+// carried along: once set by a touch it stays set, whatever touches of integrations follow.
 #pragma once
 
 #include <cstdint>
@@ -17,17 +19,18 @@
 
 #include "core/clock.h"
 #include "model/model.h"
+#include "store/mqtt_store.h"
 #include "store/sqlite/db.h"
 
 namespace bysans::sqlite {
 
 class GatewayTouches {
  public:
-  // Records one uplink received through `gateway_id` of `org_id` at `ts`. No allocation for a
-  // gateway already pending.
-  void Add(Id org_id, std::string_view gateway_id, TimeMs ts);
+  // Records one uplink received through `gateway_id` of `org_id` at `ts`, arrived from
+  // `source`. No allocation for a gateway already pending.
+  void Add(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source);
   // The same, heard from device `device_id` (a device of `org_id`) with that RSSI and SNR.
-  void Add(Id org_id, std::string_view gateway_id, TimeMs ts, Id device_id,
+  void Add(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source, Id device_id,
            std::optional<double> rssi, std::optional<double> snr);
   // Writes the pending touches in one transaction on `db` and forgets them; when the write
   // fails they stay pending (with the touches added meanwhile) for the next flush.
@@ -45,10 +48,11 @@ class GatewayTouches {
     TimeMs first_ms = 0;  // of the first touch since the last flush
     TimeMs last_ms = 0;   // the newest
     int64_t uplinks = 0;
+    bool seen_locally = false;  // any of them came through bysans' own broker
     std::map<Id, Heard> devices;
   };
   using Pending = std::map<Id, std::map<std::string, Seen, std::less<>>>;
-  Seen& Touch(Id org_id, std::string_view gateway_id, TimeMs ts);  // mu_ held
+  Seen& Touch(Id org_id, std::string_view gateway_id, TimeMs ts, UplinkSource source);  // mu_ held
   static void Merge(Seen& into, const Seen& from);
   static void MergeHeard(Heard& into, const Heard& from);
   static Status Write(Db& db, const Pending& p);

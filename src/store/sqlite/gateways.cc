@@ -1,6 +1,7 @@
 // GatewayStore on SQLite (migration 30): gateway_health (state and location per gateway),
 // gateway_states (transitions), gateway_stats_hourly (counters summed per hour) and
-// gateway_devices (written by GatewayTouches, read here), beside lorawan_gateways (uplinks).
+// gateway_devices (written by GatewayTouches, read here), beside lorawan_gateways (uplinks;
+// seen_locally from migration 42).
 #include <utility>
 
 #include "store/gateway_store.h"
@@ -118,11 +119,13 @@ class SqliteGatewayStore final : public GatewayStore {
   }
 
   Result<std::vector<Id>> OrganizationsOfGateway(const std::string& gateway_id) override {
-    // No flush: called per gateway event; the table lags the uplinks by about a second.
+    // No flush: called per gateway event; the table lags the uplinks by about a second. Only
+    // uplinks through bysans' own broker count: an organisation's integration cannot claim
+    // another's gateway here (migration 42).
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("SELECT DISTINCT org_id FROM lorawan_gateways WHERE gateway_id=? "
-                             "ORDER BY org_id"));
+                             "AND seen_locally ORDER BY org_id"));
     st->Bind(1, gateway_id);
     std::vector<Id> out;
     while (st->Step()) out.push_back(st->Int(0));

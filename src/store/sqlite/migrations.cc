@@ -167,6 +167,23 @@ Status AddDashboardPublished(Db& db) {
   return db.Exec("ALTER TABLE dashboards ADD COLUMN published INTEGER NOT NULL DEFAULT 0");
 }
 
+// Migration 42: whether an uplink through bysans' own broker named the gateway (MqttStore::
+// TouchGateway, UplinkSource). Only such gateways route that broker's gateway events to their
+// organisation (GatewayStore::OrganizationsOfGateway); one that only an organisation's own
+// ChirpStack integration reported no longer does, so it cannot take another organisation's
+// gateway events away. New rows say where they came from; the rows of before are marked seen
+// locally, so every gateway keeps the organisations it had before the upgrade (a gateway an
+// integration claimed before then keeps its claim until an operator removes the row). Added only
+// where missing.
+Status AddGatewaySeenLocally(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "lorawan_gateways", "seen_locally"));
+  if (present) return Status::Ok();
+  return db.Exec(R"sql(
+ALTER TABLE lorawan_gateways ADD COLUMN seen_locally INTEGER NOT NULL DEFAULT 0;
+UPDATE lorawan_gateways SET seen_locally = 1;
+)sql");
+}
+
 // Migration 16 (data targets, issue 16; store/target_store.h), repeated as 18 (see there).
 constexpr const char* kDataTargetsSql = R"sql(
 CREATE TABLE IF NOT EXISTS share_log(
@@ -712,6 +729,8 @@ CREATE TABLE IF NOT EXISTS rule_waits(
   PRIMARY KEY(rule_id, device_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rule_waits_device ON rule_waits(device_id);
 )sql",
+      // 42: gateways seen through bysans' own broker (AddGatewaySeenLocally).
+      {"SELECT 1;", AddGatewaySeenLocally},
   };
   return kList;
 }

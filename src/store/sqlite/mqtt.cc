@@ -107,13 +107,15 @@ class SqliteMqttStore final : public BatchingMqttStore {
     return endpoint_;
   }
 
-  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now) override {
-    gateways_.Add(org_id, gateway_id, now);
+  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now,
+                      UplinkSource source) override {
+    gateways_.Add(org_id, gateway_id, now, source);
     return Status::Ok();
   }
-  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, Id device_id,
-                      std::optional<double> rssi, std::optional<double> snr) override {
-    gateways_.Add(org_id, gateway_id, now, device_id, rssi, snr);
+  Status TouchGateway(Id org_id, const std::string& gateway_id, TimeMs now, UplinkSource source,
+                      Id device_id, std::optional<double> rssi,
+                      std::optional<double> snr) override {
+    gateways_.Add(org_id, gateway_id, now, source, device_id, rssi, snr);
     return Status::Ok();
   }
 
@@ -129,12 +131,14 @@ class SqliteMqttStore final : public BatchingMqttStore {
     BYSANS_RETURN_IF_ERROR(FlushPending());  // lists every touch so far
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(
-        auto st, db->Prepare("SELECT org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks "
-                             "FROM lorawan_gateways WHERE org_id = ? ORDER BY gateway_id"));
+        auto st, db->Prepare("SELECT org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks, "
+                             "seen_locally FROM lorawan_gateways WHERE org_id = ? "
+                             "ORDER BY gateway_id"));
     st->Bind(1, org_id);
     std::vector<LorawanGateway> out;
     while (st->Step()) {
-      out.push_back(LorawanGateway{st->Int(0), st->Text(1), st->Int(2), st->Int(3), st->Int(4)});
+      out.push_back(LorawanGateway{st->Int(0), st->Text(1), st->Int(2), st->Int(3), st->Int(4),
+                                   st->Int(5) != 0});
     }
     BYSANS_RETURN_IF_ERROR(st->status());
     return out;

@@ -151,8 +151,10 @@ class TenancyTest : public ApiFixture {
     // A LoRaWAN gateway that heard the organisation's device and reported its state
     // (api/gateways.cc).
     t.gateway = "00000000000000" + std::string(n == "a" ? "0a" : "0b");
-    EXPECT_TRUE(
-        store_->mqtt().TouchGateway(t.org, t.gateway, 1000, t.lora_device, -90.0, 5.0).ok());
+    EXPECT_TRUE(store_->mqtt()
+                    .TouchGateway(t.org, t.gateway, 1000, UplinkSource::kLocalBroker, t.lora_device,
+                                  -90.0, 5.0)
+                    .ok());
     EXPECT_TRUE(store_->gateways().RecordGatewayState(t.org, t.gateway, true, 1000).ok());
     t.dashboard = Created(
         Call("POST", org + "/dashboards", root_,

@@ -29,10 +29,10 @@ BYSANS_MQTT_ON_BOTH_BACKENDS(GatewaysTest);
 
 TEST_P(GatewaysTest, ListsEveryTouchAndKeepsThemAcrossRestart) {
   const Id o1 = MakeOrg("one"), o2 = MakeOrg("two");
-  ASSERT_TRUE(m().TouchGateway(o1, "gw-a", 2000).ok());
-  ASSERT_TRUE(m().TouchGateway(o1, "gw-a", 1000).ok());  // older: last seen stays 2000
-  ASSERT_TRUE(m().TouchGateway(o1, "gw-b", 1500).ok());
-  ASSERT_TRUE(m().TouchGateway(o2, "gw-a", 3000).ok());
+  ASSERT_TRUE(m().TouchGateway(o1, "gw-a", 2000, kLocal).ok());
+  ASSERT_TRUE(m().TouchGateway(o1, "gw-a", 1000, kLocal).ok());  // older: last seen stays 2000
+  ASSERT_TRUE(m().TouchGateway(o1, "gw-b", 1500, kLocal).ok());
+  ASSERT_TRUE(m().TouchGateway(o2, "gw-a", 3000, kLocal).ok());
   auto gws = m().ListGateways(o1);
   ASSERT_TRUE(gws.ok()) << gws.status().message();
   ASSERT_EQ(gws->size(), 2u);
@@ -45,8 +45,8 @@ TEST_P(GatewaysTest, ListsEveryTouchAndKeepsThemAcrossRestart) {
   EXPECT_EQ((*gws)[1].uplinks, 1);
 
   // Touches after a flush add to the stored row; those not yet written are written at close.
-  ASSERT_TRUE(m().TouchGateway(o1, "gw-a", 4000).ok());
-  ASSERT_TRUE(m().TouchGateway(o2, "gw-a", 3500).ok());
+  ASSERT_TRUE(m().TouchGateway(o1, "gw-a", 4000, kLocal).ok());
+  ASSERT_TRUE(m().TouchGateway(o2, "gw-a", 3500, kLocal).ok());
   Reopen();
   gws = m().ListGateways(o1);
   ASSERT_TRUE(gws.ok());
@@ -66,7 +66,7 @@ TEST_P(GatewaysTest, ListsEveryTouchAndKeepsThemAcrossRestart) {
 // a second; read here past the store, from the database itself.
 TEST_P(GatewaysTest, WrittenWithinAboutASecond) {
   const Id org = MakeOrg("seven");
-  ASSERT_TRUE(m().TouchGateway(org, "gw-t", 1000).ok());
+  ASSERT_TRUE(m().TouchGateway(org, "gw-t", 1000, kLocal).ok());
   int64_t uplinks = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (uplinks == 0 && std::chrono::steady_clock::now() < deadline) {
@@ -156,9 +156,9 @@ TEST_P(GatewayHealthTest, StatsAreSummedPerHourAndDayAndLocationKept) {
 }
 
 TEST_P(GatewayHealthTest, HeardDevicesFromUplinksBatched) {
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 1000, dev_, -90.0, 7.5).ok());
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 500, dev_, -50.0, 9.0).ok());  // older
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 2000, dev2_, -100.0, std::nullopt).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 1000, kLocal, dev_, -90.0, 7.5).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 500, kLocal, dev_, -50.0, 9.0).ok());  // older
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 2000, kLocal, dev2_, -100.0, std::nullopt).ok());
   auto heard = g().HeardDevices(org_, kGw);
   ASSERT_TRUE(heard.ok()) << heard.status().message();
   ASSERT_EQ(heard->size(), 2u);
@@ -173,8 +173,8 @@ TEST_P(GatewayHealthTest, HeardDevicesFromUplinksBatched) {
   EXPECT_EQ((*heard)[1].last_seen_ms, kT0 + 1000);
 
   // After a flush: a newer uplink replaces RSSI/SNR, an older one only counts.
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 3000, dev_, -80.0, 1.0).ok());
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 100, dev2_, -40.0, 3.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 3000, kLocal, dev_, -80.0, 1.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0 + 100, kLocal, dev2_, -40.0, 3.0).ok());
   Reopen();  // pending touches are written at close
   heard = g().HeardDevices(org_, kGw);
   ASSERT_TRUE(heard.ok());
@@ -195,8 +195,8 @@ TEST_P(GatewayHealthTest, HeardDevicesFromUplinksBatched) {
 }
 
 TEST_P(GatewayHealthTest, ADeletedDeviceDoesNotBlockTheBatch) {
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, dev_, -90.0, 7.5).ok());
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, dev2_, -91.0, 7.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, kLocal, dev_, -90.0, 7.5).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, kLocal, dev2_, -91.0, 7.0).ok());
   DeleteDevice(dev2_);
   auto heard = g().HeardDevices(org_, kGw);
   ASSERT_TRUE(heard.ok()) << heard.status().message();
@@ -210,7 +210,7 @@ TEST_P(GatewayHealthTest, ADeletedDeviceDoesNotBlockTheBatch) {
 }
 
 TEST_P(GatewayHealthTest, OrganisationsAreSeparate) {
-  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, dev_, -90.0, 7.5).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, kLocal, dev_, -90.0, 7.5).ok());
   ASSERT_TRUE(g().RecordGatewayState(other_, "00000000000000aa", true, kT0).ok());
   auto mine = g().ListGatewayHealth(org_);
   ASSERT_TRUE(mine.ok());
@@ -229,7 +229,7 @@ TEST_P(GatewayHealthTest, OrganisationsAreSeparate) {
   ASSERT_TRUE(orgs.ok());
   ASSERT_EQ(orgs->size(), 1u);
   EXPECT_EQ(orgs->front(), org_);
-  ASSERT_TRUE(m().TouchGateway(other_, kGw, kT0).ok());
+  ASSERT_TRUE(m().TouchGateway(other_, kGw, kT0, kLocal).ok());
   ASSERT_TRUE(m().ListGateways(other_).ok());  // flushes
   orgs = g().OrganizationsOfGateway(kGw);
   ASSERT_TRUE(orgs.ok());
@@ -238,6 +238,110 @@ TEST_P(GatewayHealthTest, OrganisationsAreSeparate) {
   DeleteOrg(other_);
   auto gone = g().GetGatewayHealth(other_, "00000000000000aa");
   EXPECT_EQ(gone.status().code(), Code::kNotFound);
+}
+
+// OrganizationsOfGateway routes the gateway events of bysans' own broker: only organisations
+// whose uplinks came through the gateway on that broker count. What another organisation's own
+// ChirpStack integration reports is that organisation's claim only (its list shows the gateway)
+// and must not make the gateway "known to several", which would have its events ignored.
+TEST_P(GatewayHealthTest, OnlyLocalSightingsRouteGatewayEventsOfOwnBroker) {
+  const std::string kOnlyClaimed = "00000000000000cc";
+  ASSERT_TRUE(m().TouchGateway(org_, kGw, kT0, kLocal, dev_, -90.0, 7.5).ok());
+  ASSERT_TRUE(m().TouchGateway(other_, kGw, kT0 + 1, kViaIntegration).ok());
+  ASSERT_TRUE(m().TouchGateway(other_, kOnlyClaimed, kT0 + 2, kViaIntegration).ok());
+  auto claimed = m().ListGateways(other_);  // flushes
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_FALSE((*claimed)[0].seen_locally);
+  EXPECT_FALSE((*claimed)[1].seen_locally);
+  auto orgs = g().OrganizationsOfGateway(kGw);
+  ASSERT_TRUE(orgs.ok()) << orgs.status().message();
+  EXPECT_EQ(*orgs, std::vector<Id>{org_});
+  orgs = g().OrganizationsOfGateway(kOnlyClaimed);
+  ASSERT_TRUE(orgs.ok());
+  EXPECT_TRUE(orgs->empty());
+  // The claimant's own view keeps the gateways its integration reported.
+  auto health = g().ListGatewayHealth(other_);
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->size(), 2u);
+  // Also after a restart (read back from the table, not from memory).
+  ASSERT_TRUE(m().TouchGateway(other_, kGw, kT0 + 3, kViaIntegration).ok());
+  Reopen();
+  orgs = g().OrganizationsOfGateway(kGw);
+  ASSERT_TRUE(orgs.ok());
+  EXPECT_EQ(*orgs, std::vector<Id>{org_});
+}
+
+// seen_locally is only ever set: a local touch after an integration's sets it (in the same batch
+// or a later one), an integration's touch after a local one leaves it set.
+TEST_P(GatewayHealthTest, ALocalTouchSetsSeenLocallyForGood) {
+  const std::string kLater = "00000000000000a1", kSameBatch = "00000000000000a2",
+                    kKept = "00000000000000a3";
+  ASSERT_TRUE(m().TouchGateway(org_, kLater, kT0, kViaIntegration).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kKept, kT0, kLocal).ok());
+  ASSERT_TRUE(m().ListGateways(org_).ok());  // flushes
+  ASSERT_TRUE(m().TouchGateway(org_, kLater, kT0 + 1, kLocal, dev_, -80.0, 3.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kSameBatch, kT0 + 1, kViaIntegration).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kSameBatch, kT0 + 2, kLocal).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kSameBatch, kT0 + 3, kViaIntegration).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, kKept, kT0 + 1, kViaIntegration, dev_, -81.0, 2.0).ok());
+  Reopen();  // written at close
+  auto gws = m().ListGateways(org_);
+  ASSERT_TRUE(gws.ok()) << gws.status().message();
+  ASSERT_EQ(gws->size(), 3u);
+  for (const LorawanGateway& gw : *gws) {
+    EXPECT_TRUE(gw.seen_locally) << gw.gateway_id;
+    auto orgs = g().OrganizationsOfGateway(gw.gateway_id);
+    ASSERT_TRUE(orgs.ok());
+    EXPECT_EQ(*orgs, std::vector<Id>{org_}) << gw.gateway_id;
+  }
+  EXPECT_EQ((*gws)[1].uplinks, 3);  // kSameBatch: every touch counts, wherever it came from
+}
+
+// SQLite migration 42 / PostgreSQL migration 21 over a database of before: its gateways are
+// marked seen locally, so each keeps the organisations it had (its events on bysans' broker still
+// reach them); a gateway first reported by an integration after the upgrade is not.
+TEST_P(GatewaysTest, GatewaysFromBeforeTheUpgradeStayAttributable) {
+  constexpr int kPostgresVersionBefore = 20;
+  Id org = 0;
+  if (postgres()) {
+    Close();
+    url_ = SharedPostgres::NewDatabase();
+    auto before = pg::ApplyMigrations(url_, kPostgresVersionBefore);
+    ASSERT_TRUE(before.ok()) << before.status().message();
+    Open();
+    org = MakeOrg("before");
+    Sql("INSERT INTO lorawan_gateways (org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks) "
+        "VALUES (" +
+        std::to_string(org) + ", 'gw-old', 1, 2, 3)");
+    Close();
+    auto v = pg::ApplyMigrations(url_);
+    ASSERT_TRUE(v.ok()) << v.status().message();
+    Open();
+  } else {
+    org = MakeOrg("before");
+    Close();
+    ASSERT_NO_FATAL_FAILURE(SqliteExec(
+        "ALTER TABLE lorawan_gateways DROP COLUMN seen_locally; DELETE FROM schema_version WHERE "
+        "version = 42; INSERT INTO lorawan_gateways (org_id, gateway_id, first_seen_ms, "
+        "last_seen_ms, uplinks) VALUES (" +
+        std::to_string(org) + ", 'gw-old', 1, 2, 3)"));
+    Open();
+  }
+  auto orgs = g().OrganizationsOfGateway("gw-old");
+  ASSERT_TRUE(orgs.ok()) << orgs.status().message();
+  EXPECT_EQ(*orgs, std::vector<Id>{org});
+  ASSERT_TRUE(m().TouchGateway(org, "gw-new", 5, kViaIntegration).ok());
+  auto gws = m().ListGateways(org);
+  ASSERT_TRUE(gws.ok()) << gws.status().message();
+  ASSERT_EQ(gws->size(), 2u);
+  EXPECT_EQ((*gws)[1].gateway_id, "gw-old");
+  EXPECT_TRUE((*gws)[1].seen_locally);
+  EXPECT_EQ((*gws)[1].uplinks, 3);
+  EXPECT_FALSE((*gws)[0].seen_locally);
+  orgs = g().OrganizationsOfGateway("gw-new");
+  ASSERT_TRUE(orgs.ok());
+  EXPECT_TRUE(orgs->empty());
 }
 
 TEST_P(GatewayHealthTest, HousekeepingRemovesOldHistory) {

@@ -23,6 +23,10 @@
 
 namespace bysans::testing {
 
+// Where a gateway touch's uplink arrived (MqttStore::TouchGateway), short for the tests.
+inline constexpr UplinkSource kLocal = UplinkSource::kLocalBroker;
+inline constexpr UplinkSource kViaIntegration = UplinkSource::kIntegration;
+
 class MqttBackendTest : public ::testing::TestWithParam<std::string> {
  protected:
   bool postgres() const { return GetParam() == "postgres"; }
@@ -100,6 +104,19 @@ class MqttBackendTest : public ::testing::TestWithParam<std::string> {
     }
     sqlite3_close(db);
     return n;
+  }
+
+  // SQLite: runs `sql` on the database file past the store (close the store first).
+  void SqliteExec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    const std::string path = dir_.path() + "/bysans.db";
+    ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error != nullptr ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << message;
   }
 
   Id MakeOrg(const std::string& name) {

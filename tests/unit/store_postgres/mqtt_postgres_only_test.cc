@@ -119,8 +119,8 @@ TEST_P(MqttPostgresTest, TwoNodesFlushingTheSameGatewaysAddUp) {
       for (int gw = 0; gw < 6; ++gw)
         for (Id d : devs)
           if (!n.mqtt
-                   ->TouchGateway(org_, "gw-" + std::to_string(gw), 1000 + r * 10 + who, d, -90.0,
-                                  5.0)
+                   ->TouchGateway(org_, "gw-" + std::to_string(gw), 1000 + r * 10 + who, kLocal, d,
+                                  -90.0, 5.0)
                    .ok())
             ++errors;
       for (Id d : devs)
@@ -224,8 +224,8 @@ TEST_P(MqttPostgresTest, ConstraintErrorsHaveCodes) {
 // Touches of an organisation deleted before the flush are dropped; the rest are written.
 TEST_P(MqttPostgresTest, TouchesOfADeletedOrganisationAreSkipped) {
   const Id gone = MakeOrg("gone");
-  ASSERT_TRUE(m().TouchGateway(gone, "gw-x", 1000).ok());
-  ASSERT_TRUE(m().TouchGateway(org_, "gw-x", 1000).ok());
+  ASSERT_TRUE(m().TouchGateway(gone, "gw-x", 1000, kLocal).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, "gw-x", 1000, kLocal).ok());
   DeleteOrg(gone);
   ASSERT_TRUE(pg_mqtt_->FlushPending().ok());
   EXPECT_EQ(Sql("SELECT count(*) FROM lorawan_gateways"), "1");
@@ -255,7 +255,7 @@ TEST_P(MqttPostgresTest, IdsPast32BitsWork) {
   EXPECT_EQ(list->front().app_id, app);
   ASSERT_TRUE(m().CountUnknownOrgDevice(org, made->id, "0a0a0a0a0a0a0a0a", "x", 1).ok());
   EXPECT_EQ(m().ListUnknownOrgDevices(org).value().size(), 1u);
-  ASSERT_TRUE(m().TouchGateway(org, "gw", 1, dev, -1.0, 1.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org, "gw", 1, kLocal, dev, -1.0, 1.0).ok());
   ASSERT_TRUE(m().SetLorawanRoute(dev, "app", made->id).ok());
   ASSERT_TRUE(pg_mqtt_->FlushPending().ok());
   EXPECT_EQ(g().HeardDevices(org, "gw").value().size(), 1u);
@@ -275,23 +275,23 @@ TEST_P(MqttPostgresTest, IdsPast32BitsWork) {
 }
 
 // A flush that fails (here: the table is away) keeps its rows; touches and routes added meanwhile
-// fold into them (the older first-seen time stays, uplinks add up, the newer route wins), and the
-// next flush writes them all.
+// fold into them (the older first-seen time stays, uplinks add up, a local sighting wins over the
+// integration's, the newer route wins), and the next flush writes them all.
 TEST_P(MqttPostgresTest, AFailedFlushKeepsItsRowsForTheNext) {
   const Id dev = MakeDevice(app_, "d");
-  ASSERT_TRUE(m().TouchGateway(org_, "gw", 1000, dev, -90.0, 1.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, "gw", 1000, kViaIntegration, dev, -90.0, 1.0).ok());
   ASSERT_TRUE(m().SetLorawanRoute(dev, "app-old", 1).ok());
   Sql("ALTER TABLE lorawan_gateways RENAME TO lorawan_gateways_away");
   EXPECT_FALSE(pg_mqtt_->FlushPending().ok());
-  ASSERT_TRUE(m().TouchGateway(org_, "gw", 500, dev, -70.0, 2.0).ok());
-  ASSERT_TRUE(m().TouchGateway(org_, "gw", 3000, dev, -60.0, 3.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, "gw", 500, kLocal, dev, -70.0, 2.0).ok());
+  ASSERT_TRUE(m().TouchGateway(org_, "gw", 3000, kViaIntegration, dev, -60.0, 3.0).ok());
   ASSERT_TRUE(m().SetLorawanRoute(dev, "app-new", 2).ok());
   EXPECT_EQ(m().LorawanApplication(dev).value(), "app-new");
   Sql("ALTER TABLE lorawan_gateways_away RENAME TO lorawan_gateways");
   ASSERT_TRUE(pg_mqtt_->FlushPending().ok());
-  EXPECT_EQ(Sql("SELECT first_seen_ms || ' ' || last_seen_ms || ' ' || uplinks FROM "
-                "lorawan_gateways"),
-            "1000 3000 3");
+  EXPECT_EQ(Sql("SELECT first_seen_ms || ' ' || last_seen_ms || ' ' || uplinks || ' ' || "
+                "seen_locally FROM lorawan_gateways"),
+            "1000 3000 3 true");
   EXPECT_EQ(Sql("SELECT rssi || ' ' || snr || ' ' || uplinks FROM gateway_devices"), "-60 3 3");
   EXPECT_EQ(Sql("SELECT application_id || ' ' || integration_id FROM lorawan_device_apps"),
             "app-new 2");
