@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -132,7 +134,16 @@ struct InFlight {
   pipeline::Uplink uplink;
   AckHandle ack;
   const char* result = nullptr;
+  // After the store refused the message for a reason retrying cannot fix: it is being stored
+  // raw, without readings (KeepRawAfterRefusal); a failure of that is retried with a delay.
+  bool raw_only = false;
+  int64_t retry_delay_ms = 0;
+  std::chrono::steady_clock::time_point retry_at{};
 };
+
+// The delay before storing a raw message again after the store refused it: from 1 s, doubling
+// up to a minute (the store is failing for everyone then: a full disk, a broken database).
+constexpr int64_t kFirstRefusalDelayMs = 1000, kMaxRefusalDelayMs = 60'000;
 
 std::shared_ptr<InFlight> NewInFlight(const std::shared_ptr<const Device>& d, AckHandle ack) {
   auto f = std::make_shared<InFlight>();
@@ -296,18 +307,41 @@ struct MqttService::Impl {
         Count(f->uplink.duplicate ? "duplicate" : f->result);
         return;
       }
-      if (st.code() == Code::kUnavailable) {
-        std::lock_guard lock(retry_mu);
-        if (!stopping) {
-          retry_queue.push_back(f);
-          retry_cv.notify_one();
-        }
-        return;  // not acked: redelivered after a reconnect if we stop now
+      if (st.code() != Code::kUnavailable) {
+        Count("store_error");
+        LogOnce("store_error", "could not commit a message: " + st.message());
+        KeepRawAfterRefusal(*f, st);
       }
-      Count("store_error");
-      LogOnce("store_error", "could not commit a message: " + st.message());
-      // The handle is dropped without a PUBACK: the broker redelivers after a reconnect.
+      std::lock_guard lock(retry_mu);
+      if (!stopping) {
+        retry_queue.push_back(f);
+        retry_cv.notify_one();
+      }
+      // Not acked until stored: redelivered after a reconnect if we stop now.
     });
+  }
+
+  // The store refused the message (the pipeline handed it back in f.uplink): it is stored again
+  // raw, without readings and with the reason, as an undecodable message is, and then
+  // acknowledged. Left unacknowledged, it would hold one of the broker's in-flight slots until
+  // a reconnect, and enough of them (one device's messages) would stop ingest for every
+  // organisation. If the raw message is refused too, it is tried again with a growing delay.
+  void KeepRawAfterRefusal(InFlight& f, const Status& refused) {
+    if (!f.raw_only) {
+      f.raw_only = true;
+      pipeline::Uplink& u = f.uplink;
+      u.readings.clear();
+      u.decoded_json.clear();
+      u.skip_decode = true;
+      u.raw.decode_status = DecodeStatus::kError;
+      u.raw.decode_error = "not stored as readings: the store refused them (" + refused.message() +
+                           "); the message is kept as received";
+      u.raw.decode_errors.clear();
+      u.raw.decode_warnings.clear();
+      return;  // at once
+    }
+    f.retry_delay_ms = std::clamp(f.retry_delay_ms * 2, kFirstRefusalDelayMs, kMaxRefusalDelayMs);
+    f.retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(f.retry_delay_ms);
   }
 
   void RetryLoop() {
@@ -317,13 +351,20 @@ struct MqttService::Impl {
         retry_cv.wait(lock);
         continue;
       }
-      // Give the store time to drain, then resubmit everything waiting.
-      retry_cv.wait_for(lock, std::chrono::milliseconds(20));
+      // Give the store at least 20 ms to drain, then resubmit everything that is due.
+      const auto earliest =
+          std::min_element(retry_queue.begin(), retry_queue.end(),
+                           [](const auto& a, const auto& b) { return a->retry_at < b->retry_at; });
+      retry_cv.wait_until(lock,
+                          std::max(std::chrono::steady_clock::now() + std::chrono::milliseconds(20),
+                                   (*earliest)->retry_at));
       if (stopping) break;
-      std::deque<std::shared_ptr<InFlight>> batch;
-      batch.swap(retry_queue);
+      std::deque<std::shared_ptr<InFlight>> due, later;
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& f : retry_queue) (f->retry_at <= now ? due : later).push_back(std::move(f));
+      retry_queue.swap(later);
       lock.unlock();
-      for (std::shared_ptr<InFlight>& f : batch) Submit(f, f->result);
+      for (std::shared_ptr<InFlight>& f : due) Submit(f, f->result);
       lock.lock();
     }
     retry_queue.clear();

@@ -195,8 +195,8 @@ struct Pipeline::Impl {
     store.AppendShared(
         batch, [this, batch, u = std::move(u), done = std::move(done)](const Status& st) mutable {
           CommitDone finished{this};
-          if (st.code() == Code::kUnavailable) {
-            // Refused (store queue full or closing): the batch was not kept, so the message goes
+          if (!st.ok()) {
+            // Not stored (store queue full or closing, or the batch refused): the message goes
             // back into the uplink for the caller's retry.
             u->raw = std::move(batch->messages.front());
             u->readings = std::move(batch->readings);

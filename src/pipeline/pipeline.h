@@ -123,9 +123,10 @@ class Pipeline {
   // after the commit, kUnavailable when the pipeline is full (back-pressure),
   // another error if the store failed. May be called from any thread.
   void Submit(Uplink uplink, Done done);
-  // As Submit, for a caller that retries on back-pressure without keeping a copy: when `done`
-  // gets kUnavailable, *uplink holds the message again as it was submitted (quality flags
-  // aside), ready to be submitted anew. The pipeline shares the uplink until `done`.
+  // As Submit, for a caller that retries without keeping a copy: when `done` gets an error
+  // (kUnavailable, or the store refused the batch), *uplink holds the message again as it was
+  // submitted (quality flags aside), ready to be submitted anew. The pipeline shares the uplink
+  // until `done`.
   void Submit(std::shared_ptr<Uplink> uplink, Done done);
 
   // Uplinks accepted but not yet committed.

@@ -6,6 +6,7 @@
 
 #include "backend_fixture.h"
 #include "mqtt_fixture.h"
+#include "store_contents.h"
 
 namespace bysans::testing {
 namespace {
@@ -320,6 +321,63 @@ TEST_P(MqttStoresTest, ReadingsAtTimesNoStoreKeepsAreRefusedAloneAndHoldUpNoOne)
   }
   EXPECT_EQ(sent_bad, 0) << "each out-of-range message is stored with its error";
   EXPECT_TRUE(Readings(bad.device_id, "v").empty());
+}
+
+// PostgreSQL only (a trigger makes it refuse what no check of bysans knows about).
+class MqttRefusalTest : public OnBothStores<MqttTest> {
+ protected:
+  void Sql(const std::string& sql) {
+    auto r = SharedPostgres::Get()->Query(PostgresDatabaseOf(server_env_), sql);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Stores, MqttRefusalTest, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+// The store refuses a message's readings for a reason no check knows: the message is stored raw
+// with the reason and acknowledged. Before, it was left unacknowledged, holding one of the
+// broker's in-flight slots until a reconnect (enough of them stop ingest for everyone). When the
+// raw message is refused too, it is tried again with a delay until it is stored, once.
+TEST_P(MqttRefusalTest, AMessageTheStoreRefusesIsKeptRawAndAcknowledged) {
+  ASSERT_NO_FATAL_FAILURE(
+      Sql("CREATE FUNCTION refuse_666() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+          "IF NEW.num = 666 THEN RAISE EXCEPTION 'refused by a test'; END IF; RETURN NEW; END $$;"
+          "CREATE TRIGGER refuse_666 BEFORE INSERT ON readings FOR EACH ROW "
+          "EXECUTE FUNCTION refuse_666();"
+          "CREATE SEQUENCE poison_refusals;"
+          "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+          "IF position('poison' in convert_from(NEW.payload, 'UTF8')) > 0 "
+          "AND nextval('poison_refusals') <= 4 THEN RAISE EXCEPTION 'refused by a test'; END IF; "
+          "RETURN NEW; END $$;"
+          "CREATE TRIGGER refuse_poison BEFORE INSERT ON raw_messages FOR EACH ROW "
+          "EXECUTE FUNCTION refuse_poison()"));
+  MqttDevice d = CreateMqttDevice(CreateApp("Afvist"), "Refused");
+  auto dev = ConnectDevice(d);
+  ASSERT_TRUE(dev) << server_->log();
+  const int64_t t0 = 1'780'000'000'000;
+  ASSERT_TRUE(dev->WaitAcked(
+      dev->Publish(d.mqtt["upTopic"], R"({"v": 666, "ts": )" + std::to_string(t0) + "}")))
+      << "a message whose readings the store refused was not acknowledged\n"
+      << server_->log();
+  ASSERT_TRUE(dev->WaitAcked(
+      dev->Publish(d.mqtt["upTopic"], R"({"v": 1, "ts": )" + std::to_string(t0 + 1) + "}")));
+  ASSERT_TRUE(dev->WaitAcked(dev->Publish(
+      d.mqtt["upTopic"], R"({"v": 2, "note": "poison", "ts": )" + std::to_string(t0 + 2) + "}")))
+      << "a message refused again and again was not stored and acknowledged\n"
+      << server_->log();
+  ASSERT_TRUE(WaitFor([&] { return Messages(d.device_id).size() == 3; })) << server_->log();
+  int refused = 0;
+  for (const auto& m : Messages(d.device_id)) {
+    if (m.value("decodeStatus", "") != "error") continue;
+    ++refused;
+    EXPECT_NE(m.value("decodeError", "").find("not stored as readings"), std::string::npos)
+        << m.dump();
+  }
+  EXPECT_EQ(refused, 2);
+  const auto v = Readings(d.device_id, "v");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].value("value", 0.0), 1.0);
+  EXPECT_GE(Metric("store_error"), 2);
 }
 
 TEST_P(MqttStoresTest, Kill9WhilePublishingLosesNothingAcknowledged) {
