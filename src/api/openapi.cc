@@ -1073,12 +1073,24 @@ json Components() {
                       {"max", {{"type", "number"}}},
                       {"avg", {{"type", "number"}}},
                       {"count", Int()}});
+  // Reading and message lists stop at 16 MiB of rows (api/readings.cc kListBudgetBytes).
+  json truncated = {{"type", "boolean"},
+                    {"description",
+                     "true when the answer stopped before `limit` rows (buckets: at `limit`; "
+                     "readings and messages: at 16 MiB of rows) while more rows remain"}};
+  json next = {{"type", "string"},
+               {"nullable", true},
+               {"description",
+                "readings and messages: when truncated, the URL of the rest (the same query "
+                "with `to`, `skip` and the `limit` left), also sent as a Link rel=\"next\" "
+                "header (CSV too); null otherwise"}};
   s["Readings"] = Obj({{"deviceId", Int()},
                        {"key", Str()},
                        {"bucket", Str()},
                        {"items", {{"type", "array"}, {"items", reading}}},
                        {"limit", Int()},
-                       {"truncated", Bool()}});
+                       {"truncated", truncated},
+                       {"next", next}});
   s["Keys"] = Obj({{"deviceId", Int()}, {"items", {{"type", "array"}, {"items", Str()}}}});
   json message = Obj({{"id", Int()},
                       {"receivedAt", Time()},
@@ -1093,7 +1105,9 @@ json Components() {
   s["Messages"] = Obj({{"deviceId", Int()},
                        {"items", {{"type", "array"}, {"items", message}}},
                        {"limit", Int()},
-                       {"total", Int()}});
+                       {"total", Int()},
+                       {"truncated", truncated},
+                       {"next", next}});
   s["QualityCounts"] = Obj({{"deviceId", Int()},
                             {"counts", {{"type", "object"}, {"additionalProperties", Int()}}},
                             {"total", Int()}});
@@ -1198,6 +1212,9 @@ json Components() {
     // api/org_export.cc (archive/README.md).
     s["ExportList"] =
         Obj({{"items", {{"type", "array"}, {"items", Obj({{"jobId", Int()}, {"bytes", Int()}})}}}});
+    s["ExportList"]["description"] =
+        "The organisation's kept archives, oldest first: only its newest few stay (older ones are "
+        "deleted when a newer export finishes), each for at most 7 days (src/archive/README.md)";
     s["ImportArchive"] =
         Obj({{"archive",
               {{"type", "string"},

@@ -2,17 +2,23 @@
 // its keys, latest values and quality counts, an application's latest values,
 // and the raw messages of a device. Callers need the viewer role in the
 // device's organisation; anyone else is told the device does not exist.
+// Reading and message lists are read from the store a page at a time and stop at
+// kListBudgetBytes of text; a list cut short says where the rest begins (`next`).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "api/common.h"
 #include "api/csv.h"
+#include "api/newest_first_pages.h"
 #include "api/privacy_audit.h"
 #include "core/encoding.h"
 #include "core/time_format.h"
@@ -27,8 +33,15 @@ constexpr int64_t kDefaultMessageLimit = 100;
 constexpr int64_t kMaxMessageLimit = 10'000;
 // Aggregates default to everything from the epoch to the year 9999.
 constexpr TimeMs kLatestTime = 253'402'300'799'999;
-
-// ---- small formatting helpers ------------------------------------------------
+// The rows of a reading or message list (JSON items or CSV lines) stop at this many bytes of
+// text, and the answer says where the rest begins (`next`, Link rel="next"). A raw message or a
+// text reading can be a whole message body (256 KiB over HTTP, 1 MiB over MQTT), so a list
+// bounded by its row count alone (10,000 messages, 100,000 readings) could be gigabytes, built
+// at once on one of the few io threads. 16 MiB still holds 100,000 numeric readings (about 100
+// bytes each) or 10,000 ordinary messages: those answers are as before.
+constexpr size_t kListBudgetBytes = size_t{16} << 20;
+// A `skip` beyond any run of rows of one time; it keeps `limit + skip` far from overflow.
+constexpr int64_t kMaxSkip = 1'000'000'000;
 
 // ---- query parameters --------------------------------------------------------
 
@@ -45,6 +58,106 @@ Result<bool> WantsCsv(const http::Request& req) {
 Status CheckRange(TimeMs from, TimeMs to) {
   if (from > to) return InvalidArgument("'from' must not be after 'to'");
   return Status::Ok();
+}
+
+// ?skip=: how many rows of time exactly `to` to leave out, those an earlier page gave (the
+// `next` of a list sets it).
+Result<int64_t> SkipQuery(const http::Request& req) {
+  const std::string* s = req.Query("skip");
+  if (!s || s->empty()) return 0;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || end != s->data() + s->size() || v < 0 || v > kMaxSkip) {
+    return InvalidArgument("skip must be an integer from 0 to " + std::to_string(kMaxSkip) +
+                           " (rows of time 'to' already read), not '" + *s + "'");
+  }
+  return v;
+}
+
+// ---- lists within a byte budget ---------------------------------------------------
+
+// The rows of one list answer as text, newest first: JSON items joined by commas, or CSV lines.
+struct TextPage {
+  std::string text;
+  int64_t rows = 0;
+  // Set when the byte budget ended the page before `limit` rows while more rows remain: where
+  // the next page begins.
+  std::optional<NewestFirstCursor> next;
+};
+
+// Appends rows from `pages` (read from `start`) to a page by `append(text, row)` until `limit`
+// rows or kListBudgetBytes of text. A page holds at least one row, so following `next` always
+// gets on.
+template <typename Row, typename Append>
+Result<TextPage> FillPage(NewestFirstPages<Row>& pages, NewestFirstCursor start, int64_t limit,
+                          std::string_view separator, const Append& append) {
+  TextPage page;
+  NewestFirstCursor at = start;
+  while (page.rows < limit) {
+    BYSANS_ASSIGN_OR_RETURN(std::vector<Row> rows, pages.Next());
+    if (rows.empty()) break;
+    for (const Row& row : rows) {
+      if (page.rows == limit) break;
+      const size_t before = page.text.size();
+      if (page.rows > 0) page.text += separator;
+      append(page.text, row);
+      if (page.rows > 0 && page.text.size() > kListBudgetBytes) {
+        page.text.resize(before);
+        page.next = at;
+        return page;
+      }
+      ++page.rows;
+      at.Pass(RowTime(row));
+    }
+  }
+  return page;
+}
+
+// The request again, going on where `page` ended: its parameters but `to`, `skip` and a `limit`
+// of the rows still wanted; "" when the page is the whole answer.
+std::string NextUrl(const ApiContext& ctx, const http::Request& req, const TextPage& page,
+                    int64_t limit) {
+  if (!page.next) return {};
+  std::string url = BaseUrl(ctx, req) + req.path + "?";
+  for (const auto& [name, value] : req.query) {
+    if (name != "to" && name != "skip" && name != "limit")
+      url += PercentEncode(name) + "=" + PercentEncode(value) + "&";
+  }
+  url += "to=" + std::to_string(page.next->to) + "&limit=" + std::to_string(limit - page.rows);
+  if (page.next->skip > 0) url += "&skip=" + std::to_string(page.next->skip);
+  return url;
+}
+
+http::Response WithNextLink(http::Response r, const std::string& next) {
+  if (!next.empty()) r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
+  return r;
+}
+
+// 200 with `fields`, the page's rows as `items`, `truncated` and `next` (null unless truncated).
+http::Response JsonPage(const ApiContext& ctx, const http::Request& req, json fields, TextPage page,
+                        int64_t limit) {
+  const std::string next = NextUrl(ctx, req, page, limit);
+  fields["truncated"] = page.next.has_value();
+  fields["next"] = next.empty() ? json(nullptr) : json(next);
+  const std::string rest = fields.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string body = std::move(page.text);
+  body.insert(0, "{\"items\":[");
+  body += "],";
+  body.append(rest, 1);  // the other fields, after the '{'
+  return WithNextLink(http::JsonResponse(200, std::move(body)), next);
+}
+
+// 200 text/csv: `header`, then the page's lines; Link rel="next" when truncated.
+http::Response CsvPage(const ApiContext& ctx, const http::Request& req, std::string_view header,
+                       TextPage page, int64_t limit, const std::string& filename) {
+  const std::string next = NextUrl(ctx, req, page, limit);
+  std::string body = std::move(page.text);
+  body.insert(0, header);
+  return WithNextLink(CsvResponse(std::move(body), filename), next);
+}
+
+void AppendJson(std::string& out, const json& item) {
+  out += item.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // Exports and bulk reads are audited: who took which data of which device.
@@ -155,30 +268,33 @@ Result<http::Response> Readings(ApiContext& ctx, http::Request& req, const auth:
                              *quality + "'");
     }
   }
+  BYSANS_ASSIGN_OR_RETURN(int64_t skip, SkipQuery(req));
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
   BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
   if (csv) BYSANS_RETURN_IF_ERROR(RequireExportRole(p, d.org_id, cls));
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.QueryReadings(q));
-  if (!csv) AuditPersonalRead(ctx, p, req, d.org_id, "device", d.id, cls, "readings");
+  const NewestFirstCursor start{q.to, skip};
+  BYSANS_ASSIGN_OR_RETURN(NewestFirstPages<Reading> pages, ReadingPages(ctx.store, q, start));
+  const std::string dev = std::to_string(d.id);
   if (csv) {
-    AuditRead(ctx, p, req, d, "readings", true, rows.size());
-    std::string out = "device_id,key,ts,value,unit,quality\r\n";
-    std::string dev = std::to_string(d.id);
-    for (const Reading& r : rows) {
+    auto line = [&dev](std::string& out, const Reading& r) {
       CsvRow(out,
              {dev, r.key, FormatRfc3339(r.ts), ValueText(r.value), r.unit, QualityName(r.quality)});
-    }
-    return CsvResponse(std::move(out), "device-" + dev + "-readings.csv");
+    };
+    BYSANS_ASSIGN_OR_RETURN(TextPage page, FillPage(pages, start, q.limit, "", line));
+    AuditRead(ctx, p, req, d, "readings", true, static_cast<size_t>(page.rows));
+    return CsvPage(ctx, req, "device_id,key,ts,value,unit,quality\r\n", std::move(page), q.limit,
+                   "device-" + dev + "-readings.csv");
   }
-  json items = json::array();
-  for (const Reading& r : rows) {
-    items.push_back({{"key", r.key},
+  auto item = [](std::string& out, const Reading& r) {
+    AppendJson(out, {{"key", r.key},
                      {"ts", FormatRfc3339(r.ts)},
                      {"value", ValueJson(r.value)},
                      {"unit", r.unit},
                      {"quality", QualityName(r.quality)}});
-  }
-  return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}});
+  };
+  BYSANS_ASSIGN_OR_RETURN(TextPage page, FillPage(pages, start, q.limit, ",", item));
+  AuditPersonalRead(ctx, p, req, d.org_id, "device", d.id, cls, "readings");
+  return JsonPage(ctx, req, json{{"deviceId", d.id}, {"limit", q.limit}}, std::move(page), q.limit);
 }
 
 Result<http::Response> Keys(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
@@ -229,6 +345,12 @@ std::string NotesCsv(const std::vector<std::string>& notes) {
   return json(notes).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// A message's payload as text: itself when it is UTF-8, else base64.
+std::pair<std::string, const char*> PayloadText(const RawMessage& m) {
+  if (IsValidUtf8(m.payload)) return {m.payload, "utf8"};
+  return {EncodeBase64(m.payload), "base64"};
+}
+
 Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
@@ -238,35 +360,33 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_ASSIGN_OR_RETURN(q.to, TimeQuery(req, "to", INT64_MAX));
   BYSANS_RETURN_IF_ERROR(CheckRange(q.from, q.to));
   BYSANS_ASSIGN_OR_RETURN(q.limit, LimitQuery(req, kDefaultMessageLimit, kMaxMessageLimit));
+  BYSANS_ASSIGN_OR_RETURN(int64_t skip, SkipQuery(req));
   BYSANS_ASSIGN_OR_RETURN(bool csv, WantsCsv(req));
   if (csv) {
     BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
     BYSANS_RETURN_IF_ERROR(RequireExportRole(p, d.org_id, cls));
   }
-  BYSANS_ASSIGN_OR_RETURN(std::vector<RawMessage> rows, ctx.store.QueryMessages(q));
-  AuditRead(ctx, p, req, d, "messages", csv, rows.size());
-  auto payload = [](const RawMessage& m) -> std::pair<std::string, const char*> {
-    if (IsValidUtf8(m.payload)) return {m.payload, "utf8"};
-    return {EncodeBase64(m.payload), "base64"};
-  };
+  const NewestFirstCursor start{q.to, skip};
+  NewestFirstPages<RawMessage> pages = MessagePages(ctx.store, q, start);
+  const std::string dev = std::to_string(d.id);
   if (csv) {
-    std::string out =
-        "device_id,id,received,transport,content_type,payload_encoding,payload,decode_status,"
-        "decode_error,decode_errors,decode_warnings\r\n";
-    std::string dev = std::to_string(d.id);
-    for (const RawMessage& m : rows) {
-      auto [text, enc] = payload(m);
+    auto line = [&dev](std::string& out, const RawMessage& m) {
+      auto [text, enc] = PayloadText(m);
       CsvRow(out,
              {dev, std::to_string(m.id), FormatRfc3339(m.received_ms), TransportName(m.transport),
               m.content_type, enc, text, DecodeStatusName(m.decode_status), m.decode_error,
               NotesCsv(m.decode_errors), NotesCsv(m.decode_warnings)});
-    }
-    return CsvResponse(std::move(out), "device-" + dev + "-messages.csv");
+    };
+    BYSANS_ASSIGN_OR_RETURN(TextPage page, FillPage(pages, start, q.limit, "", line));
+    AuditRead(ctx, p, req, d, "messages", true, static_cast<size_t>(page.rows));
+    return CsvPage(ctx, req,
+                   "device_id,id,received,transport,content_type,payload_encoding,payload,"
+                   "decode_status,decode_error,decode_errors,decode_warnings\r\n",
+                   std::move(page), q.limit, "device-" + dev + "-messages.csv");
   }
-  json items = json::array();
-  for (const RawMessage& m : rows) {
-    auto [text, enc] = payload(m);
-    items.push_back({{"id", m.id},
+  auto item = [](std::string& out, const RawMessage& m) {
+    auto [text, enc] = PayloadText(m);
+    AppendJson(out, {{"id", m.id},
                      {"receivedAt", FormatRfc3339(m.received_ms)},
                      {"transport", TransportName(m.transport)},
                      {"contentType", m.content_type},
@@ -276,12 +396,13 @@ Result<http::Response> Messages(ApiContext& ctx, http::Request& req, const auth:
                      {"decodeError", m.decode_error},
                      {"decodeErrors", m.decode_errors},
                      {"decodeWarnings", m.decode_warnings}});
-  }
+  };
+  BYSANS_ASSIGN_OR_RETURN(TextPage page, FillPage(pages, start, q.limit, ",", item));
+  AuditRead(ctx, p, req, d, "messages", false, static_cast<size_t>(page.rows));
   // How many there are in the range: a pager's "21–40 of 1,234" (newest first, paged with `to`).
   BYSANS_ASSIGN_OR_RETURN(int64_t total, ctx.store.decoders().CountMessages(d.id, q.from, q.to));
-  return Json(
-      200,
-      json{{"deviceId", d.id}, {"items", std::move(items)}, {"limit", q.limit}, {"total", total}});
+  return JsonPage(ctx, req, json{{"deviceId", d.id}, {"limit", q.limit}, {"total", total}},
+                  std::move(page), q.limit);
 }
 
 Result<http::Response> QualityCounts(ApiContext& ctx, http::Request& req,
@@ -309,15 +430,17 @@ void RegisterReadingRoutes(http::Router& router, ApiContext& ctx) {
   };
   const std::string one = "/api/v1/devices/{id}";
   AddAuthed(router, ctx, "GET", one + "/readings",
-            "Readings of a device, newest first (?key=&from=&to=&limit=&quality=), or buckets "
-            "(?bucket=1h&agg=avg,min,max,count); JSON or CSV",
+            "Readings of a device, newest first (?key=&from=&to=&limit=&quality=&skip=; at most "
+            "16 MiB of rows an answer, then truncated with the rest in next / Link rel=next), or "
+            "buckets (?bucket=1h&agg=avg,min,max,count); JSON or CSV",
             bind(Readings));
   AddAuthed(router, ctx, "GET", one + "/keys", "Keys a device has sent", bind(Keys));
   AddAuthed(router, ctx, "GET", one + "/latest", "Latest value of every key of a device",
             bind(DeviceLatest));
   AddAuthed(router, ctx, "GET", one + "/messages",
-            "Raw messages of a device, newest first (?from=&to=&limit=), with how many the range "
-            "holds; JSON or CSV",
+            "Raw messages of a device, newest first (?from=&to=&limit=&skip=), with how many the "
+            "range holds; at most 16 MiB of rows an answer, then truncated with the rest in next "
+            "/ Link rel=next; JSON or CSV",
             bind(Messages));
   AddAuthed(router, ctx, "GET", one + "/quality", "Readings counted per quality flag",
             bind(QualityCounts));

@@ -3,15 +3,13 @@
 // (SeriesStore::DeleteReadings / EraseRawMessages, SubjectErasureStore).
 #include "api/subject_erasure.h"
 
+#include "api/newest_first_pages.h"
 #include "core/time_format.h"
+#include "store/decoder_store.h"
 #include "store/subject_erasure_store.h"
 
 namespace bysans::api {
 namespace {
-
-// Counting readings and messages before they go reads them; a data subject's devices hold far
-// fewer than this per series.
-constexpr int64_t kCountLimit = int64_t{1} << 26;
 
 // Times from 1970 to the year 9999 (the report writes them as RFC 3339).
 constexpr TimeMs kLatestMs = 253'402'300'799'999;
@@ -153,29 +151,18 @@ Result<SubjectDeviceReport> EraseSubjectDevice(Store& store, const Device& d, Ti
     return stop.load() ? Unavailable("subject erasure interrupted") : Status::Ok();
   };
   BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, store.ListSeries({d.id}));
+  // Counted a page at a time, never loaded whole: a device's history can be gigabytes.
   for (const SeriesRef& s : series) {
-    ReadingQuery q;
-    q.device_id = d.id;
-    q.key = s.key;
-    q.from = from;
-    q.to = to;
-    q.limit = kCountLimit;
-    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> readings, store.QueryReadings(q));
-    r.readings += static_cast<int64_t>(readings.size());
-    if (!dry_run && !readings.empty()) {
+    BYSANS_ASSIGN_OR_RETURN(int64_t readings, CountReadings(store, s, from, to));
+    r.readings += readings;
+    if (!dry_run && readings > 0) {
       Status st = store.DeleteReadings(s.id, from, to);
       if (!st.ok() && st.code() != Code::kNotFound) return st;
     }
     BYSANS_RETURN_IF_ERROR(stopped());
   }
   if (dry_run) {
-    MessageQuery q;
-    q.device_id = d.id;
-    q.from = from;
-    q.to = to;
-    q.limit = kCountLimit;
-    BYSANS_ASSIGN_OR_RETURN(std::vector<RawMessage> msgs, store.QueryMessages(q));
-    r.raw_messages = static_cast<int64_t>(msgs.size());
+    BYSANS_ASSIGN_OR_RETURN(r.raw_messages, store.decoders().CountMessages(d.id, from, to));
   } else {
     BYSANS_ASSIGN_OR_RETURN(r.raw_messages, store.EraseRawMessages(d.id, from, to));
   }

@@ -5,8 +5,11 @@
 // counts right; a job interrupted by a restart resumes.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "integration/backend_fixture.h"
 #include "integration/store_contents.h"
@@ -257,6 +260,52 @@ TEST_P(SubjectErasureTest, ATimeRangeKeepsWhatIsOutsideIt) {
   // A period only: the subject's contacts stay.
   EXPECT_EQ(done["report"]["totals"]["contacts"], 0) << done;
   EXPECT_EQ(ContactNames(dev), std::vector<std::string>{kKin});
+}
+
+// More of the subject's messages than one store query answers (SQLite's message query stops at
+// 10,000 rows): the dry run and the job count every message and reading, a page at a time, never
+// all of them loaded at once (api/subject_erasure.cc).
+TEST_P(SubjectErasureTest, CountsAreExactBeyondWhatOneStoreQueryAnswers) {
+  constexpr int kMany = 10'050;
+  constexpr int kSenders = 4;
+  constexpr int64_t kFirstMs = 1'700'000'000'000;  // one reading each, a second apart
+  std::atomic<int> refused{0};
+  std::vector<std::thread> senders;
+  for (int s = 0; s < kSenders; ++s) {
+    senders.emplace_back([&, s] {
+      HttpClient device(server_->url());
+      for (int i = s; i < kMany; i += kSenders) {
+        const std::string body = "{\"timestamp\":" + std::to_string(kFirstMs + i * 1000) +
+                                 ",\"step\":" + std::to_string(i) + "}";
+        auto r = device.Request("POST", "/api/v1/receive-data?apiKey=" + citizen_.ingest_key, body,
+                                {"Content-Type: application/json"});
+        if (r.status != 204) ++refused;
+      }
+    });
+  }
+  for (std::thread& t : senders) t.join();
+  ASSERT_EQ(refused.load(), 0);
+  const int64_t messages = kMany + 5;  // and the set-up's
+  const size_t readings = Count(CitizenPath() + "/readings?limit=100000");
+  ASSERT_GE(readings, size_t{kMany});
+
+  const json selector = {{"metadata", {{"key", "citizenId"}, {"value", "p-4711"}}}};
+  json dry_body = selector;
+  dry_body["dryRun"] = true;
+  auto dry = admin_->PostJson(Base(), dry_body);
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  EXPECT_EQ(dry.Json()["totals"]["rawMessages"], messages) << dry.body;
+  EXPECT_EQ(dry.Json()["totals"]["readings"], readings) << dry.body;
+
+  auto start = admin_->PostJson(Base(), selector);
+  ASSERT_EQ(start.status, 202) << start.body;
+  const json done = WaitDone(start.Json().value("id", int64_t{0}));
+  ASSERT_EQ(done["state"], "done") << done;
+  EXPECT_EQ(done["report"]["totals"]["rawMessages"], messages) << done;
+  EXPECT_EQ(done["report"]["totals"]["readings"], readings) << done;
+  EXPECT_EQ(Count(CitizenPath() + "/messages?limit=100"), 0u);
+  EXPECT_EQ(Count(CitizenPath() + "/readings?limit=100"), 0u);
+  ExpectOtherIntact();
 }
 
 TEST_P(SubjectErasureTest, DeleteDevicesRemovesTheDevicesToo) {

@@ -1,0 +1,195 @@
+// Reading and message lists within their byte budget (api/readings.cc kListBudgetBytes), against
+// the real server on each store: a device's large messages (three 80 KB text readings each, one
+// time per message) listed with the largest limits would be tens of MB in one answer; each
+// answer stays within 16 MiB, says it was cut and where the rest begins (`next`, Link
+// rel="next"), and following it gives every row exactly once, newest first — across a cut inside
+// a run of readings of one time too.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backend_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+// The binary's PostgreSQL environment is registered once, in ingest_test.cc.
+
+constexpr size_t kListBudgetBytes = size_t{16} << 20;  // as api/readings.cc
+// The answer's other fields around its rows (deviceId, limit, total, truncated, next).
+constexpr size_t kEnvelopeBytes = 4096;
+constexpr int kMessages = 90;
+constexpr size_t kValueBytes = 80'000;
+constexpr std::array<const char*, 3> kKeys = {"a", "b", "c"};
+
+// 2026-11-20T10:00:00Z plus `i` seconds, as the message's timestamp.
+std::string TimeOf(int i) {
+  char out[32];
+  std::snprintf(out, sizeof out, "2026-11-20T10:%02d:%02d.000Z", i / 60, i % 60);
+  return out;
+}
+
+// A row of a list: (key, ts) for readings, (id, receivedAt) for messages.
+using Row = std::pair<std::string, std::string>;
+
+class ListBudgetTest : public BackendServerTest {
+ protected:
+  void SetUp() override {
+    BackendServerTest::SetUp();
+    if (HasFatalFailure()) return;
+    device_ = CreateHttpDevice("Budget Kommune");
+    for (int i = 0; i < kMessages; ++i) {
+      json body = {{"timestamp", TimeOf(i)}};
+      for (const std::string k : kKeys) {
+        std::string value = k + std::to_string(i) + "-";
+        value.resize(kValueBytes, 'x');
+        body[k] = value;
+      }
+      auto r = Ingest(device_.ingest_key, body.dump());
+      ASSERT_EQ(r.status, 204) << r.body;
+    }
+  }
+
+  std::string Path(const std::string& list) const {
+    return "/api/v1/devices/" + std::to_string(device_.device_id) + "/" + list;
+  }
+
+  // GETs `path` and the pages its answers name until one is not cut; each answer must stay within
+  // the budget and name the next page in its body (JSON) and its Link header alike. `rows_of`
+  // gives an answer's rows.
+  template <typename RowsOf>
+  std::vector<Row> FollowPages(std::string path, bool csv, RowsOf rows_of) {
+    std::vector<Row> rows;
+    int pages = 0;
+    while (!path.empty()) {
+      ++pages;
+      if (pages > 10) {
+        ADD_FAILURE() << "more pages than the data can fill";
+        break;
+      }
+      HttpResult r = admin_->Get(path);
+      EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+      EXPECT_LE(r.body.size(), kListBudgetBytes + kEnvelopeBytes) << path;
+      const std::string link = r.headers["link"];
+      std::string next;
+      if (!link.empty()) {
+        EXPECT_EQ(link.substr(link.size() - 13), ">; rel=\"next\"") << link;
+        next = link.substr(1, link.find('>') - 1);
+      }
+      if (!csv) {
+        const json j = r.Json();
+        EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body.substr(0, 300);
+        if (j.is_discarded()) break;
+        EXPECT_EQ(j["truncated"], !next.empty()) << path;
+        EXPECT_EQ(j["next"], next.empty() ? json(nullptr) : json(next)) << path;
+      }
+      for (Row& row : rows_of(r)) rows.push_back(std::move(row));
+      path = next.empty() ? "" : next.substr(next.find("/api/"));
+    }
+    EXPECT_GE(pages, 2) << "the first answer should have been cut at the budget";
+    return rows;
+  }
+
+  // Every (key, ts) of the device's readings, newest first (keys of one time in any order).
+  static void ExpectAllReadingsOnce(const std::vector<Row>& rows) {
+    std::set<Row> want;
+    for (int i = 0; i < kMessages; ++i)
+      for (const char* k : kKeys) want.insert({k, TimeOf(i)});
+    std::set<Row> got(rows.begin(), rows.end());
+    EXPECT_EQ(got.size(), rows.size()) << "a reading came twice";
+    EXPECT_EQ(got, want) << "a reading is missing";
+    for (size_t i = 1; i < rows.size(); ++i)
+      EXPECT_GE(rows[i - 1].second, rows[i].second) << "not newest first at row " << i;
+  }
+
+  // The rows of a CSV answer: the fields `first` and `second` (0-based, before any quoted field)
+  // of each line after the header.
+  static std::vector<Row> CsvRows(const HttpResult& r, size_t first, size_t second) {
+    std::vector<Row> rows;
+    size_t line = r.body.find("\r\n");  // after the header
+    while (line != std::string::npos && line + 2 < r.body.size()) {
+      const size_t start = line + 2;
+      line = r.body.find("\r\n", start);
+      std::vector<std::string> fields;
+      size_t at = start;
+      while (fields.size() <= std::max(first, second)) {
+        const size_t comma = r.body.find(',', at);
+        fields.push_back(r.body.substr(at, comma - at));
+        at = comma + 1;
+      }
+      rows.emplace_back(fields[first], fields[second]);
+    }
+    return rows;
+  }
+
+  DeviceHandle device_;
+};
+
+BYSANS_ON_BOTH_STORES(ListBudgetTest);
+
+TEST_P(ListBudgetTest, ReadingsStayWithinTheBudgetAndNextGivesTheRestOnce) {
+  // A small list is answered as before, whole.
+  auto small = admin_->Get(Path("readings?key=a&limit=10"));
+  ASSERT_EQ(small.status, 200) << small.body.substr(0, 300);
+  EXPECT_EQ(small.Json()["items"].size(), 10u);
+  EXPECT_EQ(small.Json()["truncated"], false);
+  EXPECT_TRUE(small.Json()["next"].is_null());
+  EXPECT_TRUE(small.headers["link"].empty());
+
+  // Every key: 270 readings of 80 KB, cut inside a time's run of three.
+  std::vector<Row> rows =
+      FollowPages(Path("readings?limit=100000"), false, [](const HttpResult& r) {
+        std::vector<Row> out;
+        const json j = r.Json();
+        for (const json& item : j["items"]) {
+          const auto key = item["key"].get<std::string>(), ts = item["ts"].get<std::string>();
+          EXPECT_EQ(item["value"].get<std::string>().rfind(key, 0), 0u) << key << " " << ts;
+          out.emplace_back(key, ts);
+        }
+        return out;
+      });
+  ExpectAllReadingsOnce(rows);
+
+  std::vector<Row> csv_rows = FollowPages(Path("readings?limit=100000&format=csv"), true,
+                                          [](const HttpResult& r) { return CsvRows(r, 1, 2); });
+  ExpectAllReadingsOnce(csv_rows);
+}
+
+TEST_P(ListBudgetTest, MessagesStayWithinTheBudgetAndNextGivesTheRestOnce) {
+  auto ids_of = [](const std::vector<Row>& rows) {
+    std::vector<int64_t> ids;
+    for (const Row& row : rows) ids.push_back(std::stoll(row.first));
+    return ids;
+  };
+  auto expect_all_once_newest_first = [&](const std::vector<Row>& rows) {
+    std::vector<int64_t> ids = ids_of(rows);
+    EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), size_t{kMessages})
+        << "a message is missing or came twice";
+    EXPECT_EQ(ids.size(), size_t{kMessages});
+    for (size_t i = 1; i < ids.size(); ++i) EXPECT_GT(ids[i - 1], ids[i]) << "row " << i;
+  };
+
+  std::vector<Row> rows = FollowPages(Path("messages?limit=10000"), false, [](const HttpResult& r) {
+    std::vector<Row> out;
+    const json j = r.Json();
+    for (const json& item : j["items"]) {
+      EXPECT_GT(item["payload"].get<std::string>().size(), 3 * kValueBytes);
+      out.emplace_back(std::to_string(item["id"].get<int64_t>()),
+                       item["receivedAt"].get<std::string>());
+    }
+    return out;
+  });
+  expect_all_once_newest_first(rows);
+
+  std::vector<Row> csv_rows = FollowPages(Path("messages?limit=10000&format=csv"), true,
+                                          [](const HttpResult& r) { return CsvRows(r, 1, 2); });
+  expect_all_once_newest_first(csv_rows);
+}
+
+}  // namespace
+}  // namespace bysans::testing
