@@ -71,16 +71,21 @@ class StaMqttSecurityTest : public SecurityTest {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
 
+  // Connections as a viewer key of A (the one who should receive) and an admin key of B (the
+  // one who tries to).
+  void ConnectAViewerAndBAdmin(std::unique_ptr<Peer>* a_sub, std::unique_ptr<Peer>* b_sub) {
+    *a_sub = ConnectKey(MqttUrl(), Key(a_, "viewer"));
+    *b_sub = ConnectKey(MqttUrl(), Key(b_, "admin"));
+    ASSERT_NE(*a_sub, nullptr);
+    ASSERT_NE(*b_sub, nullptr);
+  }
+
   int64_t ds_a_ = 0, ds_b_ = 0;
 };
 
 TEST_F(StaMqttSecurityTest, AnotherOrganisationsKeyReceivesNothingOfYourDatastreams) {
-  MqttKey a_key = Key(a_, "viewer");
-  MqttKey b_key = Key(b_, "admin");
-  auto a_sub = ConnectKey(MqttUrl(), a_key);
-  auto b_sub = ConnectKey(MqttUrl(), b_key);
-  ASSERT_NE(a_sub, nullptr);
-  ASSERT_NE(b_sub, nullptr);
+  std::unique_ptr<Peer> a_sub, b_sub;
+  ASSERT_NO_FATAL_FAILURE(ConnectAViewerAndBAdmin(&a_sub, &b_sub));
   ASSERT_TRUE(a_sub->Subscribe(DatastreamTopic(ds_a_)));
   SubscribeAll(*b_sub, {DatastreamTopic(ds_a_), "v1.1/Datastreams(" + std::to_string(ds_a_) + ")/#",
                         "v1.1/Things(" + std::to_string(a_.device.device_id) + ")/#",
@@ -121,12 +126,8 @@ TEST_F(StaMqttSecurityTest, ARuleActionCannotPublishOutsideItsOrganisationsNames
 // organisation's namespace), and nothing of it reaches B's key, whatever B subscribes to.
 TEST_F(StaMqttSecurityTest, RuleActionsReachOnlyTheirOrganisationsKeys) {
   const std::string a_ns = "orgs/" + std::to_string(a_.device.org_id) + "/";
-  MqttKey a_key = Key(a_, "viewer");
-  MqttKey b_key = Key(b_, "admin");
-  auto a_sub = ConnectKey(MqttUrl(), a_key);
-  auto b_sub = ConnectKey(MqttUrl(), b_key);
-  ASSERT_NE(a_sub, nullptr);
-  ASSERT_NE(b_sub, nullptr);
+  std::unique_ptr<Peer> a_sub, b_sub;
+  ASSERT_NO_FATAL_FAILURE(ConnectAViewerAndBAdmin(&a_sub, &b_sub));
   ASSERT_TRUE(a_sub->Subscribe(a_ns + "#"));
   SubscribeAll(*b_sub, {a_ns + "#", "orgs/#", "#"});
   json rule = {{"name", "warm"},
