@@ -194,11 +194,12 @@ void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx) {
             "Latest value of every key of every device of a published dataset; no login",
             [&ctx](http::Request& req) { return Latest(ctx, req); });
   AddPublic(router, "GET", one + "/history.csv",
-            "Readings of a published dataset as CSV (?from=&to=&limit=&cursor=, Link rel=next); "
-            "no login",
+            "Readings of a published dataset as CSV (?from=&to=&limit=&cursor=, Link rel=next; "
+            "a page ends at `limit` readings or about 16 MiB); no login",
             [&ctx](http::Request& req) { return History(ctx, req, true); });
   AddPublic(router, "GET", one + "/history.json",
-            "Readings of a published dataset as JSON (?from=&to=&limit=&cursor=, next); no login",
+            "Readings of a published dataset as JSON (?from=&to=&limit=&cursor=, next; a page "
+            "ends at `limit` readings or about 16 MiB); no login",
             [&ctx](http::Request& req) { return History(ctx, req, false); });
 }
 

@@ -18,11 +18,11 @@
 
 #include "api/common.h"
 #include "api/csv.h"
-#include "api/newest_first_pages.h"
 #include "api/privacy_audit.h"
 #include "core/encoding.h"
 #include "core/time_format.h"
 #include "store/decoder_store.h"
+#include "store/newest_first_pages.h"
 
 namespace bysans::api {
 namespace {

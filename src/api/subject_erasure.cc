@@ -3,9 +3,9 @@
 // (SeriesStore::DeleteReadings / EraseRawMessages, SubjectErasureStore).
 #include "api/subject_erasure.h"
 
-#include "api/newest_first_pages.h"
 #include "core/time_format.h"
 #include "store/decoder_store.h"
+#include "store/newest_first_pages.h"
 #include "store/subject_erasure_store.h"
 
 namespace bysans::api {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <variant>
 
 #include "core/encoding.h"
+#include "store/newest_first_pages.h"
 
 namespace bysans::opendata {
 namespace {
@@ -13,17 +15,17 @@ bool ParseInt(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
 }
 
-// The device's keys the query shows, sorted.
-Result<std::vector<std::string>> KeysOf(SeriesStore& store, Id device,
-                                        const std::vector<std::string>& wanted) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<std::string> keys, store.Keys(device));
-  if (!wanted.empty()) {
-    std::erase_if(keys, [&wanted](const std::string& k) {
-      return std::find(wanted.begin(), wanted.end(), k) == wanted.end();
-    });
-  }
-  std::sort(keys.begin(), keys.end());
-  return keys;
+// The device's series the query shows that have readings, by key.
+Result<std::vector<SeriesRef>> SeriesShown(SeriesStore& store, Id device,
+                                           const std::vector<std::string>& wanted) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, store.ListSeries({device}));
+  std::erase_if(series, [&wanted](const SeriesRef& s) {
+    return !s.latest ||
+           (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s.key) == wanted.end());
+  });
+  std::sort(series.begin(), series.end(),
+            [](const SeriesRef& a, const SeriesRef& b) { return a.key < b.key; });
+  return series;
 }
 
 }  // namespace
@@ -56,6 +58,13 @@ Result<HistoryCursor> DecodeCursor(std::string_view text) {
   return c;
 }
 
+size_t ReadingBytes(const Reading& r) {
+  const size_t value = std::holds_alternative<std::string>(r.value)
+                           ? std::get<std::string>(r.value).size()
+                           : 24;  // a number or a boolean as text
+  return kRowOverheadBytes + r.key.size() + r.unit.size() + value;
+}
+
 Result<HistoryPage> ReadHistory(SeriesStore& store, const HistoryQuery& q) {
   std::vector<Id> devices = q.device_ids;
   std::sort(devices.begin(), devices.end());
@@ -63,42 +72,56 @@ Result<HistoryPage> ReadHistory(SeriesStore& store, const HistoryQuery& q) {
   const auto limit = static_cast<size_t>(std::max<int64_t>(1, q.limit));
 
   HistoryPage page;
+  size_t bytes = 0;
+  // A page ends at `limit` rows, or before a row of `more` bytes that would take it past
+  // q.max_bytes (it holds at least one row, so following `next` always gets on).
+  auto full = [&](size_t more) {
+    return page.rows.size() == limit || (!page.rows.empty() && bytes + more > q.max_bytes);
+  };
   auto dev = q.after ? std::lower_bound(devices.begin(), devices.end(), q.after->device_id)
                      : devices.begin();
   size_t visited = 0;
   for (; dev != devices.end(); ++dev) {
-    if (page.rows.size() == limit || visited == q.max_devices) {
+    if (full(0) || visited == q.max_devices) {
       page.next = HistoryCursor{*dev, "", q.to};
       return page;
     }
     ++visited;
-    BYSANS_ASSIGN_OR_RETURN(std::vector<std::string> keys, KeysOf(store, *dev, q.keys));
-    auto key = keys.begin();
+    BYSANS_ASSIGN_OR_RETURN(std::vector<SeriesRef> series, SeriesShown(store, *dev, q.keys));
+    auto s = series.begin();
     TimeMs to = q.to;
     if (q.after && *dev == q.after->device_id) {
-      key = std::lower_bound(keys.begin(), keys.end(), q.after->key);
-      if (key != keys.end() && *key == q.after->key) to = std::min(q.to, q.after->to);
+      s = std::lower_bound(series.begin(), series.end(), q.after->key,
+                           [](const SeriesRef& a, const std::string& key) { return a.key < key; });
+      if (s != series.end() && s->key == q.after->key) to = std::min(q.to, q.after->to);
     }
-    for (; key != keys.end(); ++key, to = q.to) {
-      const size_t remaining = limit - page.rows.size();
-      if (remaining == 0) {
-        page.next = HistoryCursor{*dev, *key, to};
+    for (; s != series.end(); ++s, to = q.to) {
+      if (full(0)) {
+        page.next = HistoryCursor{*dev, s->key, to};
         return page;
       }
       if (to < q.from) continue;
       ReadingQuery rq;
       rq.device_id = *dev;
-      rq.key = *key;
+      rq.key = s->key;
       rq.from = q.from;
-      rq.to = to;
-      rq.limit = static_cast<int64_t>(remaining) + 1;
-      BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> got, store.QueryReadings(rq));
-      const bool more = got.size() > remaining;
-      if (more) got.resize(remaining);
-      for (Reading& r : got) page.rows.push_back(std::move(r));
-      if (more) {
-        page.next = HistoryCursor{*dev, *key, page.rows.back().ts - 1};
-        return page;
+      // A series is read a store page at a time: what a request holds stays near one page
+      // whatever the time range (SQLite reads every point of a call's range before it limits).
+      NewestFirstPages<Reading> pages = ReadingPagesFrom(store, rq, {to, 0}, s->latest->ts);
+      size_t taken = 0;  // rows of this series on the page
+      for (;;) {
+        BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> got, pages.Next());
+        if (got.empty()) break;
+        for (Reading& r : got) {
+          const size_t cost = ReadingBytes(r);
+          if (full(cost)) {  // the next page starts after this series' last row here
+            page.next = HistoryCursor{*dev, s->key, taken > 0 ? page.rows.back().ts - 1 : to};
+            return page;
+          }
+          bytes += cost;
+          ++taken;
+          page.rows.push_back(std::move(r));
+        }
       }
     }
   }

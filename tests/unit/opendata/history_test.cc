@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
 #include <tuple>
+#include <variant>
+#include <vector>
 
 #include "unit/store/temp_store.h"
 
@@ -148,6 +151,82 @@ TEST_F(HistoryTest, DevicesPerPageAreBounded) {
   int pages = 0;
   EXPECT_EQ(AllPages(q, &pages).size(), 30u);
   EXPECT_EQ(pages, 3);
+}
+
+TEST_F(HistoryTest, ABytesBudgetEndsPagesAndTheRestFollowsOnce) {
+  Device d;
+  d.org_id = store_->GetDevice(devices_[0]).value().org_id;
+  d.app_id = store_->GetDevice(devices_[0]).value().app_id;
+  d.name = "texts";
+  const Id dev = store_->CreateDevice(d, "hash-texts").value().id;
+  IngestBatch b;
+  for (const char* key : {"note", "status"}) {
+    for (int t = 1; t <= 40; ++t) {
+      std::string text = std::string(key) + std::to_string(t) + ":";
+      text.resize(1000, 'x');
+      b.readings.push_back(Reading{dev, key, t * 1000, text, "", Quality::kOk});
+    }
+  }
+  ASSERT_TRUE(store_->Append(std::move(b)).ok());
+  const size_t row = opendata::ReadingBytes(Reading{dev, "note", 0, std::string(1000, 'x')});
+
+  HistoryQuery q;
+  q.device_ids = {dev};
+  q.from = 0;
+  q.to = 100'000;
+  q.limit = 10'000;
+  q.max_bytes = 7 * row;  // seven note rows (status rows are two bytes longer)
+  auto first = opendata::ReadHistory(*store_, q);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->rows.size(), 7u);  // note is first by key
+  size_t bytes = 0;
+  for (const Reading& r : first->rows) bytes += opendata::ReadingBytes(r);
+  EXPECT_LE(bytes, q.max_bytes);
+  ASSERT_TRUE(first->next);
+
+  int pages = 0;
+  std::vector<Reading> all = AllPages(q, &pages);
+  EXPECT_EQ(all.size(), 80u);
+  std::set<Row> rows = Rows(all);
+  EXPECT_EQ(rows.size(), 80u) << "a reading came twice";
+  EXPECT_GE(pages, 12);  // 80 rows of which at most 7 per page
+  for (const Reading& r : all) {
+    EXPECT_EQ(std::get<std::string>(r.value).rfind(r.key + std::to_string(r.ts / 1000) + ":", 0),
+              0u);
+  }
+
+  // A budget below one row still gives one row a page, so paging gets on.
+  q.max_bytes = 1;
+  auto one = opendata::ReadHistory(*store_, q);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->rows.size(), 1u);
+  EXPECT_TRUE(one->next);
+}
+
+TEST_F(HistoryTest, AYearOfReadingsPagesExactlyAcrossStorePages) {
+  Device d = store_->GetDevice(devices_[0]).value();
+  d.id = 0;
+  d.name = "dense";
+  const Id dev = store_->CreateDevice(d, "hash-dense").value().id;
+  constexpr int kReadings = 30'000;
+  constexpr TimeMs kStep = 17 * 60'000;  // about a year
+  IngestBatch b;
+  for (int i = 0; i < kReadings; ++i)
+    b.readings.push_back(Reading{dev, "t", i * kStep, double(i), "C", Quality::kOk});
+  ASSERT_TRUE(store_->Append(std::move(b)).ok());
+  HistoryQuery q;
+  q.device_ids = {dev};
+  q.from = 0;
+  q.to = kReadings * kStep;
+  q.limit = 10'000;
+  int pages = 0;
+  std::vector<Reading> all = AllPages(q, &pages);
+  ASSERT_EQ(all.size(), size_t{kReadings});
+  EXPECT_EQ(pages, 3);
+  for (int i = 0; i < kReadings; ++i) {  // newest first, none missing or twice
+    EXPECT_EQ(all[i].ts, (kReadings - 1 - i) * kStep) << i;
+    if (all[i].ts != (kReadings - 1 - i) * kStep) break;
+  }
 }
 
 TEST(HistoryCursorTest, RoundTripsAndRefusesGarbage) {

@@ -1,9 +1,9 @@
-#include "api/newest_first_pages.h"
+#include "store/newest_first_pages.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace bysans::api {
+namespace bysans {
 namespace {
 
 // A reading read's first window, an hour back from the newest reading (as the SensorThings
@@ -11,23 +11,6 @@ namespace {
 constexpr TimeMs kFirstReadingWindow = 3'600'000;
 // Every time a reading may have: a window never grows past it (nor overflows).
 constexpr TimeMs kWidestWindow = 2 * kReadingTimeLimitMs + 1;
-
-// Readings newest first from `newest` down (SeriesStore::QueryReadings in time windows).
-NewestFirstPages<Reading> ReadingPagesFrom(SeriesStore& store, const ReadingQuery& q,
-                                           NewestFirstCursor start, TimeMs newest) {
-  // Nothing is newer than the newest reading: the first window starts there, not at `to`.
-  if (start.to > newest) start = {newest, 0};
-  auto read = [&store, q](TimeMs from, TimeMs to, int64_t limit) {
-    ReadingQuery page = q;
-    page.from = from;
-    page.to = to;
-    page.limit = limit;
-    page.oldest_first = false;
-    return store.QueryReadings(page);
-  };
-  return NewestFirstPages<Reading>(read, std::max(q.from, -kReadingTimeLimitMs), start,
-                                   kFirstReadingWindow);
-}
 
 // The time of the device's newest reading of `key` ("" = any key); INT64_MIN when it has none.
 Result<TimeMs> NewestReadingTime(SeriesStore& store, Id device_id, const std::string& key) {
@@ -128,6 +111,22 @@ Result<NewestFirstPages<Reading>> ReadingPages(SeriesStore& store, const Reading
   return ReadingPagesFrom(store, q, start, newest);
 }
 
+NewestFirstPages<Reading> ReadingPagesFrom(SeriesStore& store, const ReadingQuery& q,
+                                           NewestFirstCursor start, TimeMs newest) {
+  // Nothing is newer than the newest reading: the first window starts there, not at `to`.
+  if (start.to > newest) start = {newest, 0};
+  auto read = [&store, q](TimeMs from, TimeMs to, int64_t limit) {
+    ReadingQuery page = q;
+    page.from = from;
+    page.to = to;
+    page.limit = limit;
+    page.oldest_first = false;
+    return store.QueryReadings(page);
+  };
+  return NewestFirstPages<Reading>(read, std::max(q.from, -kReadingTimeLimitMs), start,
+                                   kFirstReadingWindow);
+}
+
 NewestFirstPages<RawMessage> MessagePages(SeriesStore& store, const MessageQuery& q,
                                           NewestFirstCursor start) {
   auto read = [&store, q](TimeMs from, TimeMs to, int64_t limit) {
@@ -155,4 +154,4 @@ Result<int64_t> CountReadings(SeriesStore& store, const SeriesRef& series, TimeM
   }
 }
 
-}  // namespace bysans::api
+}  // namespace bysans

@@ -1,8 +1,10 @@
 // A device's readings or raw messages read from the store newest first, a bounded page at a
 // time, and the cursor that says where such a read goes on (api/readings.cc: the lists and their
-// `next`; api/subject_erasure.cc: counting what an erasure removes). One store call with a large
-// limit holds every row it returns at once, and a row can be a whole message body (256 KiB over
-// HTTP, 1 MiB over MQTT): paging keeps what a request holds near one page, whatever its limit.
+// `next`; api/subject_erasure.cc: counting what an erasure removes; opendata/history.cc: the
+// public history of a published dataset). Only the SeriesStore interface is used, no SQL. One store
+// call with a large limit holds every row it returns at once, and a row can be a whole message body
+// (256 KiB over HTTP, 1 MiB over MQTT): paging keeps what a request holds near one page, whatever
+// its limit.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,7 @@
 #include "model/model.h"
 #include "store/store.h"
 
-namespace bysans::api {
+namespace bysans {
 
 // Rows asked of the store per call, beyond those it skips (at most as many again, see Next): 64
 // rows of the largest HTTP message (256 KiB) are 16 MiB, the size of one list answer
@@ -74,6 +76,11 @@ class NewestFirstPages {
 Result<NewestFirstPages<Reading>> ReadingPages(SeriesStore& store, const ReadingQuery& q,
                                                NewestFirstCursor start);
 
+// As ReadingPages, for a caller that knows the time of the newest reading of q.key (SeriesRef's
+// `latest`): it saves a ListSeries call per read.
+NewestFirstPages<Reading> ReadingPagesFrom(SeriesStore& store, const ReadingQuery& q,
+                                           NewestFirstCursor start, TimeMs newest);
+
 // The device's raw messages received in [q.from, start.to] newest first, in the order of
 // SeriesStore::QueryMessages; q.to and q.limit are not used.
 NewestFirstPages<RawMessage> MessagePages(SeriesStore& store, const MessageQuery& q,
@@ -84,4 +91,4 @@ NewestFirstPages<RawMessage> MessagePages(SeriesStore& store, const MessageQuery
 // not counted.
 Result<int64_t> CountReadings(SeriesStore& store, const SeriesRef& series, TimeMs from, TimeMs to);
 
-}  // namespace bysans::api
+}  // namespace bysans

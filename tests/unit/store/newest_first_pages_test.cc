@@ -1,7 +1,7 @@
-// api/newest_first_pages.h over a store call played by a table: every row once, newest first,
+// store/newest_first_pages.h over a store call played by a table: every row once, newest first,
 // whatever runs of rows of one time, windows and page boundaries meet; a cursor resumes exactly
 // after the rows it passed; no call holds more than a page beyond the run of rows it skips.
-#include "api/newest_first_pages.h"
+#include "store/newest_first_pages.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace bysans::api {
+namespace bysans {
 namespace {
 
 // A device's readings as a store keeps them, answered like SeriesStore::QueryReadings: rows of
@@ -138,4 +138,4 @@ TEST(NewestFirstCursorTest, CountsRowsOfOneTime) {
 }
 
 }  // namespace
-}  // namespace bysans::api
+}  // namespace bysans
