@@ -42,6 +42,12 @@ namespace {
 // The broker user for local integrations (a ChirpStack publishing into the supervised broker,
 // readers of rule actions): bysans' own identity is for bysans alone.
 constexpr const char* kIntegratorUser = "bysans-integrator";
+// The broker user that publishes rule actions (act/outbox.h, type "mqtt"). The broker lets it
+// write below orgs/ only, every organisation's action namespace (act/action_topics.h), and read
+// nothing: should bysans' own check of an action's topic ever fail, the broker still refuses a
+// topic bysans trusts (devices' uplinks, SensorThings Observations, gateway events).
+constexpr const char* kActionsUser = "bysans-actions";
+constexpr const char* kActionsTopics = "orgs/+/#";
 constexpr size_t kKeptBadPayload = 64 * 1024;  // bytes of a refused payload kept as raw message
 
 // The results counted in bysans_mqtt_messages_total{result}.
@@ -88,6 +94,43 @@ Result<Identity> LoadOrCreateIdentity(const fs::path& path, const std::string& f
   fs::rename(tmp, path, ec);
   if (ec) return Internal("cannot rename " + tmp + ": " + ec.message());
   return id;
+}
+
+// bysans' own users of the supervised broker: its service user and the integrator may read and
+// write everything; the actions user may only write below orgs/.
+std::vector<BrokerUser> OwnBrokerUsers(const Identity& service_id, const Identity& integrator_id,
+                                       const Identity& actions_id) {
+  std::vector<BrokerUser> users;
+  for (const Identity* id : {&service_id, &integrator_id, &actions_id}) {
+    BrokerUser u;
+    u.username = id->username;
+    u.password = id->password;
+    u.is_service = id != &actions_id;
+    if (id == &actions_id) u.publish_topics = {kActionsTopics};
+    users.push_back(std::move(u));
+  }
+  return users;
+}
+
+// The rule actions' client: the actions user on bysans' own connection's broker, a clean
+// session (nothing to receive), MQTT 5 so that a publish the broker's ACL refuses comes back as
+// an error (reason code 0x87) in the actions log instead of being dropped in silence.
+ClientOptions ActionsClientOptions(const ClientOptions& service, const Identity& actions_id,
+                                   Random& random) {
+  ClientOptions o;
+  o.host = service.host;
+  o.port = service.port;
+  o.client_id = actions_id.username;  // the broker makes the user name the client id
+  o.username = actions_id.username;
+  o.password = actions_id.password;
+  o.clean_session = true;
+  o.session_expiry_s = 0;
+  o.protocol = 5;
+  o.quick_ack = true;  // a publisher: PUBACKs without the delayed-ACK wait
+  o.max_inflight = 16;
+  o.trusted = true;
+  o.random = &random;
+  return o;
 }
 
 // Earlier versions connected to the supervised broker with the fixed client id
@@ -168,6 +211,8 @@ struct MqttService::Impl {
   std::map<std::string, prometheus::Counter*, std::less<>> counters;  // by result
   std::unique_ptr<BrokerSupervisor> broker;
   std::unique_ptr<MqttClient> client;
+  std::unique_ptr<MqttClient> actions_client;  // supervised broker only: as kActionsUser
+  std::vector<BrokerUser> own_users;           // service, integrator, actions (supervised)
   std::unique_ptr<SessionRescue> rescue;  // several nodes: session leases, dead sessions drained
   std::unique_ptr<IntegrationManager> integrations;  // third-party brokers (integrations.h)
   std::atomic<bool> client_started{false};           // `client` may be used by Publish
@@ -242,16 +287,9 @@ struct MqttService::Impl {
           detail, reason);
   }
 
-  Result<std::vector<BrokerUser>> BrokerUsers(const Identity& service_id,
-                                              const Identity& integrator_id) {
-    std::vector<BrokerUser> users;
-    for (const Identity* id : {&service_id, &integrator_id}) {
-      BrokerUser u;
-      u.username = id->username;
-      u.password = id->password;
-      u.is_service = true;
-      users.push_back(std::move(u));
-    }
+  // bysans' own broker users (Start), then the devices' and the extra ones.
+  Result<std::vector<BrokerUser>> BrokerUsers() {
+    std::vector<BrokerUser> users = own_users;
     BYSANS_ASSIGN_OR_RETURN(auto creds, store.mqtt().ListCredentials());
     for (const MqttCredential& c : creds) {
       BrokerUser u = DeviceBrokerUser(c.username, "", std::to_string(c.device_id));
@@ -267,7 +305,7 @@ struct MqttService::Impl {
 
   // Reloads the broker's credentials after every change; the API waits for
   // MqttStore::WaitCredentialsApplied, so it answers with credentials the broker accepts.
-  void WatchCredentials(const Identity& service_id, const Identity& integrator_id, int64_t seen) {
+  void WatchCredentials(int64_t seen) {
     std::unique_lock lock(watch_mu);
     while (!watch_stop) {
       watch_cv.wait_for(lock, std::chrono::milliseconds(20));
@@ -276,7 +314,7 @@ struct MqttService::Impl {
       int64_t gen = store.mqtt().credentials_generation();
       if (gen == seen) continue;
       lock.unlock();
-      auto users = BrokerUsers(service_id, integrator_id);
+      auto users = BrokerUsers();
       Status st = users.ok() ? broker->SetCredentials(*users) : users.status();
       if (st.ok()) {
         seen = gen;
@@ -737,6 +775,10 @@ Status MqttService::Start() {
     BYSANS_ASSIGN_OR_RETURN(Identity integrator_id,
                             LoadOrCreateIdentity(fs::path(o.data_dir) / "mqtt-integrator.secret",
                                                  kIntegratorUser, m.random));
+    BYSANS_ASSIGN_OR_RETURN(
+        Identity actions_id,
+        LoadOrCreateIdentity(fs::path(o.data_dir) / "mqtt-actions.secret", kActionsUser, m.random));
+    m.own_users = OwnBrokerUsers(service_id, integrator_id, actions_id);
     BrokerOptions bo;
     bo.dir = (fs::path(o.data_dir) / "mosquitto").string();
     bo.mosquitto_path = o.mosquitto_path;
@@ -754,7 +796,7 @@ Status MqttService::Start() {
     if (ec) return Internal("cannot create " + bo.dir + ": " + ec.message());
     m.broker = std::make_unique<BrokerSupervisor>(bo);
     int64_t gen = m.store.mqtt().credentials_generation();
-    BYSANS_ASSIGN_OR_RETURN(auto users, m.BrokerUsers(service_id, integrator_id));
+    BYSANS_ASSIGN_OR_RETURN(auto users, m.BrokerUsers());
     std::optional<BrokerUser> retiring = RetiringUser(o.client_id, users, m.random);
     if (retiring) users.push_back(*retiring);
     BYSANS_RETURN_IF_ERROR(m.broker->SetCredentials(users));
@@ -776,11 +818,11 @@ Status MqttService::Start() {
       }
       // Its user (no topics, a password nobody knows) leaves with the next reload.
     }
-    m.watcher = std::thread([&m, service_id, integrator_id, gen] {
-      m.WatchCredentials(service_id, integrator_id, gen);
-    });
+    m.watcher = std::thread([&m, gen] { m.WatchCredentials(gen); });
     co.host = o.bind_address == "0.0.0.0" ? "127.0.0.1" : o.bind_address;
     co.port = m.broker->port();
+    m.actions_client = std::make_unique<MqttClient>(ActionsClientOptions(co, actions_id, m.random));
+    BYSANS_RETURN_IF_ERROR(m.actions_client->Start());
     // The broker makes a client's id its user name (use_username_as_clientid): bysans' session
     // is the service user's, which nobody else can log in as.
     co.client_id = service_id.username;
@@ -875,6 +917,7 @@ void MqttService::Stop() {
   if (m.integrations) m.integrations->Stop();
   if (m.rescue) m.rescue->Stop();
   if (m.client) m.client->Stop();
+  if (m.actions_client) m.actions_client->Stop();
   {
     std::lock_guard lock(m.retry_mu);
     m.stopping = true;
@@ -904,6 +947,13 @@ Status MqttService::Publish(std::string topic, std::string payload,
                             std::function<void(const Status&)> done) {
   if (!impl_->client_started.load()) return Unavailable("MQTT is not started");
   return impl_->client->Publish(std::move(topic), std::move(payload), 1, false, std::move(done));
+}
+
+Status MqttService::PublishAction(std::string topic, std::string payload,
+                                  std::function<void(const Status&)> done) {
+  if (!impl_->actions_client) return Publish(std::move(topic), std::move(payload), std::move(done));
+  return impl_->actions_client->Publish(std::move(topic), std::move(payload), 1, false,
+                                        std::move(done));
 }
 
 }  // namespace bysans::mqtt

@@ -81,6 +81,11 @@ class MqttService {
 
   // Publishes with QoS 1; `done` runs on the broker's PUBACK (or failure).
   Status Publish(std::string topic, std::string payload, std::function<void(const Status&)> done);
+  // Publishes a rule action (QoS 1). On the supervised broker it goes out as the actions user,
+  // whom the broker lets write below orgs/ only; a topic it refuses fails `done` with
+  // kPermissionDenied. On an external broker (mqtt.url): as Publish.
+  Status PublishAction(std::string topic, std::string payload,
+                       std::function<void(const Status&)> done);
   // The same through integration `integration_id`'s client (0 = bysans' own client).
   Status PublishVia(Id integration_id, std::string topic, std::string payload,
                     std::function<void(const Status&)> done);

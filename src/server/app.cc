@@ -310,12 +310,12 @@ Status App::Start() {
       return service->PublishVia(via, std::move(topic), std::move(payload), std::move(done));
     };
     m.stop_downlinks = api::RegisterDownlinkRoutes(m.router, *m.ctx, publish_via);
-    // Rule actions "mqtt" and "downlink" go through the same client (act/outbox.h).
-    api::DownlinkPublisher publish = [service](std::string topic, std::string payload,
-                                               std::function<void(const Status&)> done) {
-      return service->Publish(std::move(topic), std::move(payload), std::move(done));
-    };
-    m.outbox->SetMqttPublisher(publish);
+    // Rule actions "mqtt" go out as the broker's actions user (below orgs/ only), "downlink"
+    // through the device's route (act/outbox.h).
+    m.outbox->SetMqttPublisher(
+        [service](std::string topic, std::string payload, std::function<void(const Status&)> done) {
+          return service->PublishAction(std::move(topic), std::move(payload), std::move(done));
+        });
     m.outbox->SetDownlinkSender(RuleDownlinkSender(*m.store, m.clock, publish_via));
   }
   m.ui_config = std::make_shared<api::UiConfig>();

@@ -116,6 +116,60 @@ TEST_F(BrokerSecurityTest, DeviceCannotTakeOverBysansOrAnotherDevicesSession) {
   EXPECT_TRUE(WaitFor([&] { return Readings(a_, victim.device_id, "fall") == 1; }));
 }
 
+// Defence in depth behind the rule actions' topic check (act/action_topics.h): bysans publishes
+// them as its actions user, whom the broker lets write below orgs/ only. Logged in as that user
+// (its password read from the data directory, as if bysans' own check had failed), a publish to
+// each topic bysans trusts — a device's uplink, B's SensorThings Observations, a ChirpStack
+// uplink and gateway event — reaches no subscriber; only the one below orgs/ does.
+TEST_F(BrokerSecurityTest, TheRuleActionsUserMayWriteOnlyBelowOrgs) {
+  auto secret = [&](const std::string& file) {
+    std::ifstream in(fs::path(server_->data_dir()) / file);
+    std::string password, user;
+    std::getline(in, password);
+    std::getline(in, user);
+    return std::make_pair(user, password);
+  };
+  const auto [actions_user, actions_password] = secret("mqtt-actions.secret");
+  ASSERT_EQ(actions_user, "bysans-actions");
+  const auto [integrator_user, integrator_password] = secret("mqtt-integrator.secret");
+  Peer watcher(integrator_user);
+  ASSERT_EQ(watcher.Connect(MqttUrl(), integrator_user, integrator_password), 0);
+  ASSERT_TRUE(watcher.Subscribe("#"));
+
+  MqttDevice device = CreateMqttDevice(b_, "Ventil");
+  const std::vector<std::string> trusted = {
+      device.mqtt["upTopic"],
+      "v1.1/Datastreams(1)/Observations",
+      "v1.1/Observations",
+      "application/1/device/0004a30b001c0530/event/up",
+      "eu868/gateway/0016c001ff10a235/state/conn",
+      "$share/bysans/devices/1/up",
+      "orgs",  // the namespace's root itself is not below it
+  };
+  // The broker makes the user name the client id: this login displaces bysans' own actions
+  // client for a moment (it reconnects); the publishes are QoS 1 and resent until acknowledged.
+  Peer forger(actions_user);
+  ASSERT_EQ(forger.Connect(MqttUrl(), actions_user, actions_password), 0);
+  for (const std::string& topic : trusted) {
+    const int mid = forger.Publish(topic, R"({"result": -999.25})");
+    ASSERT_GE(mid, 0) << topic;
+    EXPECT_TRUE(forger.WaitAcked(mid)) << topic;
+  }
+  const std::string allowed = "orgs/" + std::to_string(a_.device.org_id) + "/ventil";
+  ASSERT_TRUE(forger.WaitAcked(forger.Publish(allowed, "1")));
+  // Messages of one publisher arrive in order: once the allowed one is here, none before it is
+  // on its way.
+  std::vector<std::string> got;
+  for (size_t n = 0;; ++n) {
+    auto m = watcher.Received(n, n == 0 ? 30 : 2);
+    if (!m) break;
+    got.push_back(m->first);
+    if (m->first == allowed) break;
+  }
+  EXPECT_EQ(got, std::vector<std::string>{allowed}) << BrokerLog();
+  EXPECT_EQ(Readings(b_, device.device_id, "result"), 0u);
+}
+
 // Finding 21: a device created over the API can connect the moment the answer arrives.
 TEST_F(BrokerSecurityTest, NewDeviceCredentialsWorkImmediately) {
   for (int i = 0; i < 10; ++i) {
