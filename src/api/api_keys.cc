@@ -3,7 +3,9 @@
 // out-ranks it (role at most the creator's), never outlives it (expiry at most
 // the creator's; the creator's when none is asked for), and is revoked with it
 // (the store deletes keys with their creator key, recursively).
-// Rotating a key gives it a new secret (shown once) and refuses the old one at once.
+// Rotating a key gives it a new secret (shown once) and refuses the old one at once; an API key
+// rotates only keys it could have created (OutranksCaller, OutlivesCaller), since whoever rotates
+// a key holds its new secret.
 // A key created with "mqtt": true is also a user of the supervised MQTT broker for SensorThings
 // over MQTT (server/sta_mqtt.h): its Mosquitto hash is stored beside its SHA-256, and the answer
 // comes once the broker accepts it; revoking it removes the broker user the same way.
@@ -28,6 +30,19 @@ void ReloadBrokerUsers(ApiContext& ctx, Id key) {
     spdlog::warn("API key {}: the MQTT broker has not taken up its users yet", key);
 }
 
+// Whether a key with `role` in organisation `org` would out-rank the caller `p` (callers of these
+// routes are admins there, so only in principle: a role above admin).
+bool OutranksCaller(const auth::Principal& p, Id org, Role role) {
+  std::optional<Role> mine = p.RoleIn(org);
+  return !mine || static_cast<int>(role) > static_cast<int>(*mine);
+}
+
+// Whether a key expiring at `expires_ms` (nullopt: never) would outlive the caller `p`: only a
+// time-limited API key has an expiry (sessions and keys without one are bounded by role only).
+bool OutlivesCaller(const auth::Principal& p, std::optional<TimeMs> expires_ms) {
+  return p.expires_ms && (!expires_ms || *expires_ms > *p.expires_ms);
+}
+
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org, Role::kAdmin));
@@ -44,15 +59,13 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
     if (*t <= now) return InvalidArgument("field 'expiresAt' must be in the future");
     k.expires_ms = *t;
   }
-  // Never out-rank or outlive the caller (RoleIn is at least admin here).
-  if (static_cast<int>(k.role) > static_cast<int>(*p.RoleIn(o.id)))
+  // Never out-rank or outlive the caller; a time-limited key's expiry is the default.
+  if (OutranksCaller(p, o.id, k.role))
     return PermissionDenied("a key cannot have a higher role than its creator");
-  if (p.expires_ms) {
-    if (!k.expires_ms) k.expires_ms = p.expires_ms;
-    if (*k.expires_ms > *p.expires_ms)
-      return InvalidArgument("field 'expiresAt' must not be later than the creating key's expiry " +
-                             FormatRfc3339(*p.expires_ms));
-  }
+  if (p.expires_ms && !k.expires_ms) k.expires_ms = p.expires_ms;
+  if (OutlivesCaller(p, k.expires_ms))
+    return InvalidArgument("field 'expiresAt' must not be later than the creating key's expiry " +
+                           FormatRfc3339(*p.expires_ms));
   k.created_by_key = p.api_key_id;
   auth::Authenticator::NewSecret secret = ctx.auth.NewApiKeySecret();
   k.org_id = o.id;
@@ -114,11 +127,22 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
 // A new secret for a key (its name, role, expiry and the keys it created stay): the old secret
 // is refused from the answer on, the new one is answered once (only its hashes are stored). Only
 // an admin of the key's organisation, and never the key itself (a leaked key cannot renew itself).
+// The caller learns the new secret, so an API key rotates only a key it could have created: none
+// of a higher role, and, when it expires, none that expires later or never (else a short-lived
+// admin key would take over a never-expiring one, and lock its owner out).
 Result<http::Response> Rotate(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(ApiKey k, LoadKeyAsAdmin(ctx, p, id));
   if (p.api_key_id == id)
     return PermissionDenied("an API key cannot rotate itself; ask an admin of the organisation");
+  if (OutranksCaller(p, k.org_id, k.role))
+    return PermissionDenied(
+        "an API key cannot rotate a key with a higher role than its own; ask an admin of the "
+        "organisation");
+  if (OutlivesCaller(p, k.expires_ms))
+    return PermissionDenied("an API key cannot rotate a key that expires later than it does (" +
+                            FormatRfc3339(*p.expires_ms) +
+                            ") or never; ask an admin of the organisation");
   auth::Authenticator::NewSecret secret = ctx.auth.NewApiKeySecret();
   k.prefix = secret.prefix;
   k.secret_hash = secret.hash;

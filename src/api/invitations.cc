@@ -3,7 +3,8 @@
 // user with that email sees the invitation and accepts or declines it. The
 // answer to an invitation is the same whether or not a user has that email, so
 // organisation admins learn nothing about users outside their organisations.
-//   POST/GET /organizations/{orgId}/invitations, DELETE .../{invitationId} (org admin)
+//   POST/GET /organizations/{orgId}/invitations, DELETE .../{invitationId} (org admin; no
+//   invitations from an API key with an expiry: the membership would outlive the key)
 //   GET /me/invitations, POST /me/invitations/{invitationId}/accept|decline (the invitee)
 #include "api/application_scope.h"
 #include "api/common.h"
@@ -40,6 +41,12 @@ Status CheckPendingLimit(ApiContext& ctx, Id org_id, const std::string& email) {
 Result<http::Response> Invite(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id org_id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, org_id, Role::kAdmin));
+  // A membership never expires: one given by a time-limited API key would outlive it (as a key
+  // it created may not, api/api_keys.cc), so such a key invites no one.
+  if (p.expires_ms)
+    return PermissionDenied(
+        "an API key with an expiry cannot invite: the membership would outlive it; invite with a "
+        "session or a key without expiry");
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"email", "role", "applications"}));
   BYSANS_ASSIGN_OR_RETURN(std::string email, RequiredString(body, "email"));

@@ -1,6 +1,7 @@
 // Organisations (create/delete: global admin) and their memberships (org admin).
 // Org admins change the roles of existing members; new members come by
-// invitation (api/invitations.cc). Only a global admin adds any user by id.
+// invitation (api/invitations.cc). Only a global admin adds any user by id. An API key with an
+// expiry changes no roles (they would outlive it).
 // The last admin of an organisation is neither removed nor demoted (409).
 #include "api/application_scope.h"
 #include "api/common.h"
@@ -158,6 +159,11 @@ Result<http::Response> GetMember(ApiContext& ctx, http::Request& req, const auth
 
 Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Membership m, LoadMember(ctx, req, p));
+  // As for invitations (api/invitations.cc): a role a time-limited API key gave would outlive it.
+  if (p.expires_ms)
+    return PermissionDenied(
+        "an API key with an expiry cannot change members' roles: the role would outlive it; use a "
+        "session or a key without expiry");
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
   BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"role", "applications"}));
   BYSANS_ASSIGN_OR_RETURN(m.role, RoleField(body));

@@ -1,11 +1,23 @@
 // Issue 21 §2, administration in the UI: rotating an organisation's API key and removing members,
 // attacked against the real server. B's admin, A's editor and the key itself try to rotate A's
 // key (404/403, the key keeps working); after A's admin rotates it the old secret is refused at
-// once. The last admin of A cannot be removed or demoted, by anyone.
+// once. The last admin of A cannot be removed or demoted, by anyone. A time-limited admin key
+// neither takes over a key that outlives it by rotating it nor gives a membership (which would
+// outlive it) by invitation or role change.
+#include <chrono>
+#include <ctime>
+
 #include "security/security_fixture.h"
 
 namespace bysans::testing {
 namespace {
+
+std::string Iso(std::chrono::seconds from_now) {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + from_now);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
 
 class AdminSecurityTest : public SecurityTest {
  protected:
@@ -19,9 +31,29 @@ class AdminSecurityTest : public SecurityTest {
   }
 
   int StatusWithKey(const std::string& method, const std::string& path, const std::string& key) {
+    return WithKey(method, path, key, json::object()).status;
+  }
+
+  HttpResult WithKey(const std::string& method, const std::string& path, const std::string& key,
+                     const json& body) {
     HttpClient anon(server_->url());
-    return anon.Request(method, path, {}, {"X-API-Key: " + key, "Content-Type: application/json"})
-        .status;
+    return anon.Request(method, path, body.dump(),
+                        {"X-API-Key: " + key, "Content-Type: application/json"});
+  }
+
+  // A key of A made by A's admin (session): {id, secret}; no expiry when `expires` is empty.
+  std::pair<int64_t, std::string> KeyOfA(const std::string& name, const std::string& role,
+                                         const std::string& expires = "") {
+    json body = {{"name", name}, {"role", role}};
+    if (!expires.empty()) body["expiresAt"] = expires;
+    auto k = Send(*a_.admin.client, "POST", a_.OrgPath() + "/api-keys", body);
+    EXPECT_EQ(k.status, 201) << k.body;
+    json j = k.Json();
+    return {j.value("id", int64_t{0}), j.value("key", "")};
+  }
+
+  static std::string RotatePath(int64_t id) {
+    return "/api/v1/api-keys/" + std::to_string(id) + "/rotate";
   }
 };
 
@@ -81,6 +113,86 @@ TEST_F(AdminSecurityTest, TheLastAdminCannotBeRemovedOrDemoted) {
   EXPECT_EQ(a_.editor.client->Request("DELETE", admin).status, 204);
   EXPECT_EQ(a_.admin.client->Get(a_.OrgPath()).status, 404);
   EXPECT_EQ(a_.editor.client->Request("DELETE", editor).status, 409);
+}
+
+// A short-lived admin key K2 rotating the never-expiring admin key K1 would hold K1's new secret
+// (a key that outlives K2) and lock K1's owner out: refused, as minting such a key is.
+TEST_F(AdminSecurityTest, ATimeLimitedKeyCannotTakeOverALongerLivedKeyByRotatingIt) {
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  auto [k1, k1_secret] = KeyOfA("k1-forever", "admin");
+  auto [k2, k2_secret] = KeyOfA("k2-hour", "admin", Iso(hours(1)));
+  (void)k2;
+  // Minting a longer-lived key with K2 is refused...
+  auto minted = WithKey("POST", a_.OrgPath() + "/api-keys", k2_secret,
+                        {{"name", "x"}, {"role", "admin"}, {"expiresAt", Iso(hours(2))}});
+  EXPECT_EQ(minted.status, 400) << minted.body;
+  // ... and so is taking one over by rotation: a key that never expires, or expires later.
+  auto attack = WithKey("POST", RotatePath(k1), k2_secret, json::object());
+  EXPECT_EQ(attack.status, 403) << attack.body;
+  EXPECT_NE(attack.body.find("expires later"), std::string::npos) << attack.body;
+  EXPECT_EQ(attack.body.find("bys_"), std::string::npos) << attack.body;  // no secret in it
+  auto [k3, k3_secret] = KeyOfA("k3-two-hours", "admin", Iso(hours(2)));
+  EXPECT_EQ(StatusWithKey("POST", RotatePath(k3), k2_secret), 403);
+  // Neither secret changed.
+  EXPECT_EQ(StatusWithKey("GET", a_.OrgPath() + "/api-keys", k1_secret), 200);
+  EXPECT_EQ(StatusWithKey("GET", a_.OrgPath() + "/api-keys", k3_secret), 200);
+
+  // What K2 could have minted it may rotate: same role or lower, expiring earlier.
+  for (const char* role : {"admin", "viewer"}) {
+    auto [id, secret] = KeyOfA(std::string("short-") + role, role, Iso(minutes(30)));
+    auto rotated = WithKey("POST", RotatePath(id), k2_secret, json::object());
+    ASSERT_EQ(rotated.status, 200) << role << rotated.body;
+    const std::string fresh = rotated.Json().value("key", "");
+    EXPECT_EQ(StatusWithKey("GET", a_.OrgPath(), secret), 401) << role;
+    EXPECT_EQ(StatusWithKey("GET", a_.OrgPath(), fresh), 200) << role;
+  }
+  // A key without expiry and A's admin (session) rotate the longer-lived keys.
+  auto [k4, k4_secret] = KeyOfA("k4-forever", "admin");
+  (void)k4;
+  auto by_key = WithKey("POST", RotatePath(k1), k4_secret, json::object());
+  ASSERT_EQ(by_key.status, 200) << by_key.body;
+  EXPECT_TRUE(by_key.Json()["expiresAt"].is_null());
+  EXPECT_EQ(StatusWithKey("GET", a_.OrgPath(), k1_secret), 401);
+  EXPECT_EQ(StatusWithKey("GET", a_.OrgPath(), by_key.Json().value("key", "")), 200);
+  auto by_session = Send(*a_.admin.client, "POST", RotatePath(k3), json::object());
+  ASSERT_EQ(by_session.status, 200) << by_session.body;
+  EXPECT_EQ(StatusWithKey("GET", a_.OrgPath(), k3_secret), 401);
+  // K2 itself still works.
+  EXPECT_EQ(StatusWithKey("GET", a_.OrgPath(), k2_secret), 200);
+}
+
+// A membership never expires: a time-limited admin key giving one (an invitation, or a member's
+// role) would hand out access that outlives it. A key without expiry may.
+TEST_F(AdminSecurityTest, ATimeLimitedKeyGivesNoMembershipThatOutlivesIt) {
+  auto [limited_id, limited] = KeyOfA("limited", "admin", Iso(std::chrono::hours(1)));
+  auto [forever_id, forever] = KeyOfA("forever", "admin");
+  (void)limited_id;
+  (void)forever_id;
+  const std::string invitations = a_.OrgPath() + "/invitations";
+  const std::string viewer = a_.OrgPath() + "/members/" + std::to_string(a_.viewer.user_id);
+
+  auto invite =
+      WithKey("POST", invitations, limited, {{"email", "newcomer@kommune.dk"}, {"role", "admin"}});
+  EXPECT_EQ(invite.status, 403) << invite.body;
+  auto promote = WithKey("PUT", viewer, limited, {{"role", "admin"}});
+  EXPECT_EQ(promote.status, 403) << promote.body;
+  // Nothing was given: no invitation is pending, A's viewer is still a viewer.
+  auto pending = a_.admin.client->Get(invitations);
+  ASSERT_EQ(pending.status, 200) << pending.body;
+  EXPECT_EQ(pending.body.find("newcomer"), std::string::npos) << pending.body;
+  auto member = a_.admin.client->Get(viewer);
+  ASSERT_EQ(member.status, 200) << member.body;
+  EXPECT_EQ(member.Json().value("role", ""), "viewer");
+  EXPECT_EQ(a_.viewer.client->Get(a_.OrgPath() + "/members").status, 403);
+
+  // An admin key without expiry still invites and changes roles.
+  auto ok_invite =
+      WithKey("POST", invitations, forever, {{"email", "newcomer@kommune.dk"}, {"role", "editor"}});
+  EXPECT_EQ(ok_invite.status, 201) << ok_invite.body;
+  auto ok_role = WithKey("PUT", viewer, forever, {{"role", "editor"}});
+  EXPECT_EQ(ok_role.status, 200) << ok_role.body;
+  EXPECT_EQ(ok_role.Json().value("role", ""), "editor");
 }
 
 }  // namespace
