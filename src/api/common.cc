@@ -287,18 +287,6 @@ Result<std::vector<Device>> DevicesOfApplication(ApiContext& ctx, const Applicat
   return devices;
 }
 
-Result<std::vector<Reading>> LatestOfDevices(ApiContext& ctx, const std::vector<Device>& devices) {
-  constexpr size_t kChunk = 500;  // device ids per SeriesStore::Latest call
-  std::vector<Reading> out;
-  for (size_t i = 0; i < devices.size(); i += kChunk) {
-    std::vector<Id> ids;
-    for (size_t k = i; k < std::min(devices.size(), i + kChunk); ++k) ids.push_back(devices[k].id);
-    BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest(ids));
-    for (Reading& r : rows) out.push_back(std::move(r));
-  }
-  return out;
-}
-
 Result<Organization> LoadOrganization(ApiContext& ctx, const auth::Principal& p, Id id, Role min) {
   // Check the role first: an organisation the caller has no role in is
   // reported missing without touching the store.

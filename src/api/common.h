@@ -124,8 +124,6 @@ std::string BaseUrl(const ApiContext& ctx, const http::Request& req);
 
 // Every device of the application, all pages.
 Result<std::vector<Device>> DevicesOfApplication(ApiContext& ctx, const Application& app);
-// The latest reading of every key of each device (SeriesStore::Latest, 500 devices a call).
-Result<std::vector<Reading>> LatestOfDevices(ApiContext& ctx, const std::vector<Device>& devices);
 
 // Loaders for objects named in a path: kNotFound when the object does not
 // exist or the caller has no role in its organisation (existence is not

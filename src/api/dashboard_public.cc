@@ -14,6 +14,7 @@
 #include "api/common.h"
 #include "api/csv.h"
 #include "api/dashboard_coverage.h"
+#include "api/latest_pages.h"
 #include "core/time_format.h"
 #include "store/dashboard_store.h"
 
@@ -60,24 +61,24 @@ Result<http::Response> Layout(ApiContext& ctx, http::Request& req) {
                                        {"updatedAt", FormatRfc3339(p.dashboard.updated_ms)}}));
 }
 
-// The latest values of the covered (device, key) pairs the widgets read: {deviceId: {key: …}}.
-Result<json> LatestValues(ApiContext& ctx, const Public& p) {
+// The latest values of the covered (device, key) pairs the widgets read: {deviceId: {key: …}},
+// within kLatestBudgetBytes (`truncated` says the budget left some out: a display has no pages).
+Result<json> LatestValues(ApiContext& ctx, const Public& p, bool* truncated) {
   std::map<Id, std::set<std::string>> wanted;
   for (const json& w : p.layout["widgets"]) {
     for (const auto& [device, key] : WidgetReads(w)) {
       if (p.coverage.Covers(device, key)) wanted[device].insert(key);
     }
   }
-  std::vector<Device> devices;
-  for (const auto& [id, keys] : wanted) {
-    devices.emplace_back();
-    devices.back().id = id;
-  }
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
+  std::vector<Id> devices;
+  for (const auto& [id, keys] : wanted) devices.push_back(id);
+  BYSANS_ASSIGN_OR_RETURN(
+      LatestPage page,
+      ReadLatestPage(ctx.store, devices, std::nullopt, kLatestBudgetBytes,
+                     [&wanted](const Reading& r) { return wanted[r.device_id].count(r.key) > 0; }));
+  *truncated = page.next.has_value();
   json out = json::object();
-  for (const Reading& r : rows) {
-    if (wanted[r.device_id].count(r.key)) out[std::to_string(r.device_id)][r.key] = ReadingJson(r);
-  }
+  for (const Reading& r : page.rows) out[std::to_string(r.device_id)][r.key] = ReadingJson(r);
   return out;
 }
 
@@ -118,11 +119,13 @@ Result<http::Response> Data(ApiContext& ctx, http::Request& req) {
   BYSANS_ASSIGN_OR_RETURN(Public p, LoadPublic(ctx, req));
   // The end of the current minute: answers within a minute are alike (ETag, caches).
   const TimeMs to = (ctx.clock.NowMs() / kMinuteMs + 1) * kMinuteMs - 1;
-  BYSANS_ASSIGN_OR_RETURN(json latest, LatestValues(ctx, p));
+  bool truncated = false;
+  BYSANS_ASSIGN_OR_RETURN(json latest, LatestValues(ctx, p, &truncated));
   BYSANS_ASSIGN_OR_RETURN(json series, Series(ctx, p, to));
   return Cacheable(req, Json(200, json{{"id", p.dashboard.id},
                                        {"to", FormatRfc3339(to)},
                                        {"latest", std::move(latest)},
+                                       {"latestTruncated", truncated},
                                        {"series", std::move(series)}}));
 }
 

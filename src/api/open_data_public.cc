@@ -12,6 +12,7 @@
 #include "api/cacheable.h"
 #include "api/common.h"
 #include "api/csv.h"
+#include "api/latest_pages.h"
 #include "api/open_data.h"
 #include "core/time_format.h"
 #include "opendata/dcat.h"
@@ -83,25 +84,33 @@ json DeviceJson(const Device& dev) {
   return j;
 }
 
+// The devices' latest values within kLatestBudgetBytes (latest_pages.h): an answer the budget
+// cut names the rest (`next`, Link rel="next"); a device may go on on the next page.
 Result<http::Response> Latest(ApiContext& ctx, http::Request& req) {
   BYSANS_ASSIGN_OR_RETURN(Published p, LoadPublished(ctx, req));
+  BYSANS_ASSIGN_OR_RETURN(std::optional<LatestPosition> start, LatestCursorQuery(req));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DatasetDevices(ctx, p.dataset));
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
+  std::vector<Id> ids;
+  for (const Device& dev : devices) ids.push_back(dev.id);
+  BYSANS_ASSIGN_OR_RETURN(LatestPage page, ReadLatestPage(ctx.store, ids, start, kLatestBudgetBytes,
+                                                          [&p](const Reading& r) {
+                                                            return KeyShown(p.dataset, r.key);
+                                                          }));
   std::map<Id, json> readings;
-  for (const Reading& r : rows) {
-    if (KeyShown(p.dataset, r.key)) readings[r.device_id][r.key] = ReadingJson(r);
-  }
+  for (const Reading& r : page.rows) readings[r.device_id][r.key] = ReadingJson(r);
   json items = json::array();
-  for (const Device& dev : devices) {
-    json item = DeviceJson(dev);
-    auto it = readings.find(dev.id);
+  for (size_t i = page.first; i < page.end; ++i) {
+    json item = DeviceJson(devices[i]);
+    auto it = readings.find(devices[i].id);
     item["readings"] = it == readings.end() ? json::object() : std::move(it->second);
     items.push_back(std::move(item));
   }
-  return Cacheable(req, Json(200, json{{"datasetId", p.dataset.id},
-                                       {"title", p.dataset.title},
-                                       {"license", p.dataset.license},
-                                       {"items", std::move(items)}}));
+  return Cacheable(req, LatestAnswer(ctx, req,
+                                     json{{"datasetId", p.dataset.id},
+                                          {"title", p.dataset.title},
+                                          {"license", p.dataset.license},
+                                          {"items", std::move(items)}},
+                                     page));
 }
 
 // ?from=&to=&limit=&cursor= of a history request, and what it reads.
@@ -191,7 +200,8 @@ void RegisterOpenDataPublicRoutes(http::Router& router, ApiContext& ctx) {
   AddPublic(router, "GET", one, "One published dataset as a dcat:Dataset; no login",
             [&ctx](http::Request& req) { return OneDataset(ctx, req); });
   AddPublic(router, "GET", one + "/latest",
-            "Latest value of every key of every device of a published dataset; no login",
+            "Latest value of every key of every device of a published dataset (?cursor=, next: a "
+            "page ends at about 16 MiB); no login",
             [&ctx](http::Request& req) { return Latest(ctx, req); });
   AddPublic(router, "GET", one + "/history.csv",
             "Readings of a published dataset as CSV (?from=&to=&limit=&cursor=, Link rel=next; "

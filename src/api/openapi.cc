@@ -241,6 +241,15 @@ json Nullable(json s) {
   return s;
 }
 
+// `next` of the latest values' answers (api/latest_pages.h).
+json LatestNext() {
+  return {{"type", "string"},
+          {"nullable", true},
+          {"description",
+           "when the latest values passed 16 MiB, the URL of the rest (?cursor=), also sent as "
+           "a Link rel=\"next\" header; null otherwise. A device may go on on the next page"}};
+}
+
 // api/subject_erasure_routes.cc: "erase a data subject" (issue 18).
 void SubjectErasureSchemas(json& s) {
   json time = {{"description", "RFC 3339 or ms since the epoch; absent or null = all time"}};
@@ -414,6 +423,9 @@ void DashboardSchemas(json& s, const json& role) {
            {"to", Time()},
            {"latest",
             {{"type", "object"}, {"description", "deviceId → key → {value, ts, unit, quality}"}}},
+           {"latestTruncated",
+            {{"type", "boolean"},
+             {"description", "true when the latest values passed 16 MiB and some are left out"}}},
            {"series", {{"type", "array"}, {"items", averages}}}});
 }
 
@@ -594,17 +606,18 @@ void OpenDataSchemas(json& s) {
                           {"describedBy", Str()},
                           {"dataset", {{"type", "array"}, {"items", Ref("DcatDataset")}}}});
   json reading = {{"value", json::object()}, {"ts", Time()}, {"unit", Str()}, {"quality", Str()}};
-  s["OpenDataLatest"] = Obj(
-      {{"datasetId", Int()},
-       {"title", Str()},
-       {"license", Str()},
-       {"items",
-        {{"type", "array"},
-         {"items",
-          Obj({{"deviceId", Int()},
-               {"deviceName", Str()},
-               {"location", {{"type", "object"}}},
-               {"readings", {{"type", "object"}, {"additionalProperties", Obj(reading)}}}})}}}});
+  s["OpenDataLatest"] =
+      Obj({{"datasetId", Int()},
+           {"title", Str()},
+           {"license", Str()},
+           {"items",
+            {{"type", "array"},
+             {"items",
+              Obj({{"deviceId", Int()},
+                   {"deviceName", Str()},
+                   {"location", {{"type", "object"}}},
+                   {"readings", {{"type", "object"}, {"additionalProperties", Obj(reading)}}}})}}},
+           {"next", LatestNext()}});
   json row = reading;
   row["deviceId"] = Int();
   row["deviceName"] = Str();
@@ -1114,8 +1127,9 @@ json Components() {
   json latest = Obj({{"deviceId", Int()},
                      {"deviceName", Str()},
                      {"readings", {{"type", "object"}, {"additionalProperties", reading}}}});
-  s["ApplicationLatest"] =
-      Obj({{"applicationId", Int()}, {"items", {{"type", "array"}, {"items", latest}}}});
+  s["ApplicationLatest"] = Obj({{"applicationId", Int()},
+                                {"items", {{"type", "array"}, {"items", latest}}},
+                                {"next", LatestNext()}});
   s["StreamReading"] =
       Obj({{"deviceId", Int()}, {"key", Str()}, {"ts", Time()}, {"value", value}, {"unit", Str()}});
   s["UiConfig"] =

@@ -18,6 +18,7 @@
 
 #include "api/common.h"
 #include "api/csv.h"
+#include "api/latest_pages.h"
 #include "api/privacy_audit.h"
 #include "core/encoding.h"
 #include "core/time_format.h"
@@ -308,35 +309,40 @@ Result<http::Response> DeviceLatest(ApiContext& ctx, http::Request& req, const a
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "id"));
   BYSANS_ASSIGN_OR_RETURN(Device d, LoadDevice(ctx, p, id, Role::kViewer));
   BYSANS_ASSIGN_OR_RETURN(DataClass cls, DataClassOf(ctx, d));
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, ctx.store.Latest({d.id}));
+  BYSANS_ASSIGN_OR_RETURN(std::optional<LatestPosition> start, LatestCursorQuery(req));
+  BYSANS_ASSIGN_OR_RETURN(LatestPage page,
+                          ReadLatestPage(ctx.store, {d.id}, start, kLatestBudgetBytes));
   AuditPersonalRead(ctx, p, req, d.org_id, "device", d.id, cls, "latest");
-  std::sort(rows.begin(), rows.end(),
-            [](const Reading& a, const Reading& b) { return a.key < b.key; });
   json items = json::array();
-  for (const Reading& r : rows) {
+  for (const Reading& r : page.rows) {
     json item = ReadingJson(r);
     item["key"] = r.key;
     items.push_back(std::move(item));
   }
-  return Json(200, json{{"deviceId", d.id}, {"items", std::move(items)}});
+  return LatestAnswer(ctx, req, json{{"deviceId", d.id}, {"items", std::move(items)}}, page);
 }
 
 Result<http::Response> AppLatest(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(ctx, p, app_id, Role::kViewer));
+  BYSANS_ASSIGN_OR_RETURN(std::optional<LatestPosition> start, LatestCursorQuery(req));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Device> devices, DevicesOfApplication(ctx, app));
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> rows, LatestOfDevices(ctx, devices));
+  std::vector<Id> ids;
+  for (const Device& dev : devices) ids.push_back(dev.id);
+  BYSANS_ASSIGN_OR_RETURN(LatestPage page,
+                          ReadLatestPage(ctx.store, ids, start, kLatestBudgetBytes));
   AuditPersonalRead(ctx, p, req, app.org_id, "application", app.id, app.data_class, "latest");
   std::map<Id, json> readings;
-  for (const Reading& r : rows) readings[r.device_id][r.key] = ReadingJson(r);
+  for (const Reading& r : page.rows) readings[r.device_id][r.key] = ReadingJson(r);
   json items = json::array();
-  for (const Device& dev : devices) {
+  for (size_t i = page.first; i < page.end; ++i) {
+    const Device& dev = devices[i];
     auto it = readings.find(dev.id);
     items.push_back({{"deviceId", dev.id},
                      {"deviceName", dev.name},
                      {"readings", it == readings.end() ? json::object() : std::move(it->second)}});
   }
-  return Json(200, json{{"applicationId", app.id}, {"items", std::move(items)}});
+  return LatestAnswer(ctx, req, json{{"applicationId", app.id}, {"items", std::move(items)}}, page);
 }
 
 // A decode's errors or warnings in one CSV cell: a JSON array ("" when there are none).

@@ -67,6 +67,16 @@ std::string EncodeBase64(std::string_view in) {
   return out;
 }
 
+std::string EncodeBase64Url(std::string_view in) {
+  std::string out = EncodeBase64(in);
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
+}
+
 bool IsHex(std::string_view s) {
   if (s.empty() || s.size() % 2 != 0) return false;
   for (unsigned char c : s)

@@ -16,6 +16,8 @@ namespace bysans {
 Result<std::string> DecodeBase64(std::string_view in);
 // Standard alphabet with '=' padding.
 std::string EncodeBase64(std::string_view in);
+// URL-safe alphabet ('-', '_') without padding: an opaque cursor in a query string.
+std::string EncodeBase64Url(std::string_view in);
 
 // True when `s` is non-empty, of even length and only hexadecimal digits.
 bool IsHex(std::string_view s);

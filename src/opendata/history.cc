@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <variant>
 
 #include "core/encoding.h"
+#include "model/reading_bytes.h"
 #include "store/newest_first_pages.h"
 
 namespace bysans::opendata {
@@ -31,14 +31,7 @@ Result<std::vector<SeriesRef>> SeriesShown(SeriesStore& store, Id device,
 }  // namespace
 
 std::string EncodeCursor(const HistoryCursor& c) {
-  std::string b64 =
-      EncodeBase64(std::to_string(c.device_id) + ":" + std::to_string(c.to) + ":" + c.key);
-  for (char& ch : b64) {
-    if (ch == '+') ch = '-';
-    if (ch == '/') ch = '_';
-  }
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  return b64;
+  return EncodeBase64Url(std::to_string(c.device_id) + ":" + std::to_string(c.to) + ":" + c.key);
 }
 
 Result<HistoryCursor> DecodeCursor(std::string_view text) {
@@ -56,13 +49,6 @@ Result<HistoryCursor> DecodeCursor(std::string_view text) {
   }
   c.key = std::string(s.substr(b + 1));
   return c;
-}
-
-size_t ReadingBytes(const Reading& r) {
-  const size_t value = std::holds_alternative<std::string>(r.value)
-                           ? std::get<std::string>(r.value).size()
-                           : 24;  // a number or a boolean as text
-  return kRowOverheadBytes + r.key.size() + r.unit.size() + value;
 }
 
 Result<HistoryPage> ReadHistory(SeriesStore& store, const HistoryQuery& q) {

@@ -35,8 +35,8 @@ struct HistoryQuery {
   // Devices looked at per page, so that a page of a dataset with many silent devices costs a
   // bounded number of store calls; a page may then be short and still have a next.
   size_t max_devices = 200;
-  // Bytes of readings per page (ReadingBytes): a page also ends once its rows reach this many,
-  // so that a series of large text values cannot make one answer gigabytes. 16 MiB holds the
+  // Bytes of readings per page (model.h ReadingBytes): a page also ends once its rows reach this
+  // many, so that a series of large text values cannot make one answer gigabytes. 16 MiB holds the
   // most readings a page may have (10,000) of any ordinary size.
   size_t max_bytes = size_t{16} << 20;
 };
@@ -46,11 +46,6 @@ struct HistoryPage {
   std::vector<Reading> rows;
   std::optional<HistoryCursor> next;  // nullopt: this was the last page
 };
-
-// About what a reading costs in an answer: its key, unit and value as text and a row's fixed
-// fields (device, name, time, quality) as JSON or CSV.
-inline constexpr size_t kRowOverheadBytes = 160;
-size_t ReadingBytes(const Reading& r);
 
 // One page of the history: series by series, each read newest first a store page at a time
 // (store/newest_first_pages.h), until q.limit rows, q.max_bytes or q.max_devices.

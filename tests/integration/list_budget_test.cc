@@ -67,8 +67,10 @@ class ListBudgetTest : public BackendServerTest {
   template <typename RowsOf>
   std::vector<Row> FollowPages(std::string path, bool csv, RowsOf rows_of,
                                HttpClient* client = nullptr) {
-    // The open-data history is a cursor pager: `next` alone says there is more (no `truncated`).
-    const bool says_truncated = path.find("/open-data-dk-sharing/") == std::string::npos;
+    // Only the reading and message lists say `truncated`; the open-data history and the latest
+    // values are cursor pagers, whose `next` alone says there is more.
+    const bool says_truncated = path.find("/readings?") != std::string::npos ||
+                                path.find("/messages?") != std::string::npos;
     std::vector<Row> rows;
     int pages = 0;
     while (!path.empty()) {
@@ -139,6 +141,26 @@ class ListBudgetTest : public BackendServerTest {
     return rows;
   }
 
+  // The public path of a published dataset of the device (every key); "" on failure.
+  std::string PublishedDataset() {
+    const std::string org = "/api/v1/organizations/" + std::to_string(device_.org_id);
+    auto made = admin_->PostJson(org + "/open-data/datasets",
+                                 {{"title", "Budget"},
+                                  {"description", "Store tekster"},
+                                  {"license", "https://creativecommons.org/licenses/by/4.0/"},
+                                  {"contactName", "Teknik"},
+                                  {"contactEmail", "teknik@example.dk"},
+                                  {"deviceIds", {device_.device_id}}});
+    EXPECT_EQ(made.status, 201) << made.body;
+    if (made.status != 201) return "";
+    const std::string id = std::to_string(made.Json()["id"].get<int64_t>());
+    auto pub =
+        admin_->Request("PUT", "/api/v1/open-data/datasets/" + id, json{{"published", true}}.dump(),
+                        {"Content-Type: application/json"});
+    EXPECT_EQ(pub.status, 200) << pub.body;
+    return "/api/v1/open-data-dk-sharing/" + std::to_string(device_.org_id) + "/datasets/" + id;
+  }
+
   DeviceHandle device_;
 };
 
@@ -207,21 +229,8 @@ TEST_P(ListBudgetTest, MessagesStayWithinTheBudgetAndNextGivesTheRestOnce) {
 // bounded the same way: without it, `limit=10000` over a series of large text values would be
 // hundreds of MB in one answer.
 TEST_P(ListBudgetTest, OpenDataHistoryStaysWithinTheBudgetAndNextGivesTheRestOnce) {
-  const std::string org = "/api/v1/organizations/" + std::to_string(device_.org_id);
-  auto made = admin_->PostJson(org + "/open-data/datasets",
-                               {{"title", "Budget"},
-                                {"description", "Store tekster"},
-                                {"license", "https://creativecommons.org/licenses/by/4.0/"},
-                                {"contactName", "Teknik"},
-                                {"contactEmail", "teknik@example.dk"},
-                                {"deviceIds", {device_.device_id}}});
-  ASSERT_EQ(made.status, 201) << made.body;
-  const std::string id = std::to_string(made.Json()["id"].get<int64_t>());
-  auto pub = admin_->Request("PUT", "/api/v1/open-data/datasets/" + id,
-                             json{{"published", true}}.dump(), {"Content-Type: application/json"});
-  ASSERT_EQ(pub.status, 200) << pub.body;
-  const std::string history = "/api/v1/open-data-dk-sharing/" + std::to_string(device_.org_id) +
-                              "/datasets/" + id + "/history";
+  const std::string history = PublishedDataset() + "/history";
+  ASSERT_FALSE(HasFailure());
   HttpClient anon(server_->url());
 
   // Every reading once, series by series (key a, b, c), each newest first.
@@ -252,6 +261,69 @@ TEST_P(ListBudgetTest, OpenDataHistoryStaysWithinTheBudgetAndNextGivesTheRestOnc
       history + ".csv?from=0&limit=10000", true,
       [](const HttpResult& r) { return CsvRows(r, 2, 3); }, &anon);
   expect_all_once(csv_rows);
+}
+
+// A device's latest values: one per key it ever sent. 72 more messages with three new 80 KB keys
+// each make its latest values 18 MB (the reviewer's attack: one device, hundreds of large
+// keys, its dataset's public `latest` asked for by anyone). The device's, its application's and
+// the public dataset's latest values each come in pages within the budget whose `next` links
+// give every key exactly once.
+TEST_P(ListBudgetTest, LatestValuesStayWithinTheBudgetAndNextGivesEveryKeyOnce) {
+  std::set<std::string> keys(kKeys.begin(), kKeys.end());
+  for (int i = 0; i < 72; ++i) {
+    json body;
+    for (int k = 0; k < 3; ++k) {
+      const std::string key = "n" + std::to_string(100 + i) + "_" + std::to_string(k);
+      std::string value = key + "-";
+      value.resize(kValueBytes, 'y');
+      body[key] = value;
+      keys.insert(key);
+    }
+    auto r = Ingest(device_.ingest_key, body.dump());
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+  const std::string dataset = PublishedDataset();
+  ASSERT_FALSE(HasFailure());
+  HttpClient anon(server_->url());
+  // (key, "") rows: a latest value's key; its value must begin with it.
+  auto rows_of_items = [](const json& items, bool keyed_items) {
+    std::vector<Row> out;
+    for (const json& item : items) {
+      if (keyed_items) {
+        const auto key = item["key"].get<std::string>();
+        EXPECT_EQ(item["value"].get<std::string>().rfind(key, 0), 0u) << key;
+        out.emplace_back(key, "");
+        continue;
+      }
+      for (const auto& [key, reading] : item["readings"].items()) {
+        EXPECT_EQ(reading["value"].get<std::string>().rfind(key, 0), 0u) << key;
+        out.emplace_back(key, "");
+      }
+    }
+    return out;
+  };
+  struct List {
+    std::string path;
+    HttpClient* client;
+    bool keyed_items;  // items are readings with a key, not devices with readings
+  } lists[] = {
+      {Path("latest"), admin_.get(), true},
+      {"/api/v1/applications/" + std::to_string(device_.app_id) + "/latest", admin_.get(), false},
+      {dataset + "/latest", &anon, false},
+  };
+  for (const List& list : lists) {
+    SCOPED_TRACE(list.path);
+    std::vector<Row> rows = FollowPages(
+        list.path, false,
+        [&](const HttpResult& r) {
+          const json j = r.Json();
+          return rows_of_items(j["items"], list.keyed_items);
+        },
+        list.client);
+    std::set<std::string> got;
+    for (const Row& row : rows) EXPECT_TRUE(got.insert(row.first).second) << row.first << " twice";
+    EXPECT_EQ(got, keys);
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/reading_bytes.h"
 #include "unit/store/temp_store.h"
 
 namespace bysans::testing {
@@ -168,7 +169,7 @@ TEST_F(HistoryTest, ABytesBudgetEndsPagesAndTheRestFollowsOnce) {
     }
   }
   ASSERT_TRUE(store_->Append(std::move(b)).ok());
-  const size_t row = opendata::ReadingBytes(Reading{dev, "note", 0, std::string(1000, 'x')});
+  const size_t row = ReadingBytes(Reading{dev, "note", 0, std::string(1000, 'x')});
 
   HistoryQuery q;
   q.device_ids = {dev};
@@ -180,7 +181,7 @@ TEST_F(HistoryTest, ABytesBudgetEndsPagesAndTheRestFollowsOnce) {
   ASSERT_TRUE(first.ok()) << first.status().message();
   EXPECT_EQ(first->rows.size(), 7u);  // note is first by key
   size_t bytes = 0;
-  for (const Reading& r : first->rows) bytes += opendata::ReadingBytes(r);
+  for (const Reading& r : first->rows) bytes += ReadingBytes(r);
   EXPECT_LE(bytes, q.max_bytes);
   ASSERT_TRUE(first->next);
 
