@@ -1,6 +1,7 @@
 #include "ngsild/client.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <set>
 
 #include "core/encoding.h"
+#include "core/random.h"
 #include "ngsild/outbound.h"
 
 namespace bysans::ngsild {
@@ -191,7 +193,9 @@ struct NgsiLdClient::Response {
 };
 
 NgsiLdClient::NgsiLdClient(const Clock& clock, OutboundPolicy policy)
-    : policy_(std::move(policy)), tokens_(clock) {}
+    : policy_(std::move(policy)), tokens_(clock) {
+  SystemRandom().Fill(token_key_, sizeof token_key_);  // initialises libsodium, too
+}
 
 NgsiLdClient::~NgsiLdClient() {
   for (void* h : handles_) curl_easy_cleanup(static_cast<CURL*>(h));
@@ -264,6 +268,30 @@ NgsiLdClient::Response NgsiLdClient::Post(const std::string& url,
   curl_slist_free_all(list);
   GiveBack(c);
   return resp;
+}
+
+std::string NgsiLdClient::TokenKey(const NgsiLdTarget& t) const {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, token_key_, sizeof token_key_);
+  // Each field with its length first: no two different settings hash the same bytes.
+  auto add = [&](std::string_view field) {
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(field.size() >> (8 * i));
+    crypto_auth_hmacsha256_update(&st, len, sizeof len);
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(field.data()),
+                                  field.size());
+  };
+  const OAuth2Settings& o = t.oauth2;
+  for (std::string_view field :
+       {std::string_view(t.owner), std::string_view(o.token_url), std::string_view(o.client_id),
+        std::string_view(o.scope), std::string_view(o.credentials_in_body ? "body" : "basic"),
+        std::string_view(o.client_secret)}) {
+    add(field);
+  }
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&st, mac);
+  sodium_memzero(&st, sizeof st);
+  return ToHex(mac, sizeof mac);
 }
 
 Result<IssuedToken> NgsiLdClient::FetchToken(const NgsiLdTarget& t, DeliveryResult* failure) {
@@ -340,8 +368,9 @@ Result<DeliveryResult> NgsiLdClient::Upsert(const NgsiLdTarget& t, const json& e
   const std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
   const std::string url =
       (t.url.back() == '/' ? t.url.substr(0, t.url.size() - 1) : t.url) + kUpsertPath;
-  const std::string token_key =
-      t.oauth2.token_url + "\n" + t.oauth2.client_id + "\n" + t.oauth2.scope;
+  // Never reused across owners or credentials: a token is only handed to a request that would
+  // have been given it by the token endpoint itself.
+  const std::string token_key = t.auth == AuthKind::kOAuth2 ? TokenKey(t) : std::string();
   for (int attempt = 0;; ++attempt) {
     std::vector<std::string> h = headers;
     std::string token;

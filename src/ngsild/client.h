@@ -1,9 +1,9 @@
 // The NGSI-LD upsert client of data targets: POST {url}/ngsi-ld/v1/entityOperations/upsert
 // ?options=update with an array of entities, @context by Link header or in the body, optional
-// NGSILD-Tenant, auth none / a static header / OAuth2 client credentials (tokens cached per
-// target by TokenCache). Every connection (the token endpoint's too) goes through the
-// outbound-address policy (outbound.h). Thread-safe: one client serves every delivery worker;
-// it keeps a few libcurl handles so connections are reused.
+// NGSILD-Tenant, auth none / a static header / OAuth2 client credentials (tokens cached by
+// TokenCache per owner and credentials: see NgsiLdTarget::owner). Every connection (the token
+// endpoint's too) goes through the outbound-address policy (outbound.h). Thread-safe: one client
+// serves every delivery worker; it keeps a few libcurl handles so connections are reused.
 #pragma once
 
 #include <memory>
@@ -34,6 +34,11 @@ struct OAuth2Settings {
 };
 
 struct NgsiLdTarget {
+  // Who the target belongs to ("org 3 target 17"). An OAuth2 token is cached under a keyed hash
+  // of the owner, token URL, client id, scope, credential style and client secret, so it is only
+  // ever reused by a request of the same owner made with the very same credentials: naming
+  // another owner's token URL and client id gets no token of theirs.
+  std::string owner;
   std::string url;     // the broker's base URL; a path prefix is kept ("https://h/orion")
   std::string tenant;  // NGSILD-Tenant, "" = none
   ContextMode context_mode = ContextMode::kLinkHeader;
@@ -86,10 +91,14 @@ class NgsiLdClient {
   Response Post(const std::string& url, const std::vector<std::string>& headers,
                 const std::string& body, const std::string& userpwd, int64_t timeout_ms);
   Result<IssuedToken> FetchToken(const NgsiLdTarget& target, DeliveryResult* failure);
+  // The TokenCache key of an OAuth2 target: HMAC-SHA-256 under token_key_ (random, this process
+  // only) of its owner and every credential, the client secret included; hex.
+  std::string TokenKey(const NgsiLdTarget& target) const;
   void* TakeHandle();
   void GiveBack(void* handle);
 
   OutboundPolicy policy_;
+  unsigned char token_key_[32];
   TokenCache tokens_;
   std::mutex handles_mu_;
   std::vector<void*> handles_;  // idle CURL handles

@@ -1,14 +1,36 @@
 #include "ngsild/token_cache.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace bysans::ngsild {
 
 std::shared_ptr<TokenCache::Slot> TokenCache::SlotOf(const std::string& key) {
   std::lock_guard lk(mu_);
-  auto& slot = slots_[key];
-  if (!slot) slot = std::make_shared<Slot>();
+  if (auto it = slots_.find(key); it != slots_.end()) return it->second;
+  if (slots_.size() + 1 >= drop_at_) DropStale();
+  auto slot = std::make_shared<Slot>();
+  slots_.emplace(key, slot);
   return slot;
+}
+
+void TokenCache::DropStale() {
+  const TimeMs now = clock_.NowMs();
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    bool stale = false;
+    // Held only here (mu_ is held, so no one can take it now) and not being fetched.
+    if (it->second.use_count() == 1 && it->second->mu.try_lock()) {
+      stale = it->second->token.empty() || now >= it->second->renew_at;
+      it->second->mu.unlock();
+    }
+    it = stale ? slots_.erase(it) : std::next(it);
+  }
+  drop_at_ = std::max(kKeptKeys, 2 * slots_.size());
+}
+
+size_t TokenCache::size() {
+  std::lock_guard lk(mu_);
+  return slots_.size();
 }
 
 Result<std::string> TokenCache::Get(const std::string& key, const Fetch& fetch) {

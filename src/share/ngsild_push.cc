@@ -92,6 +92,8 @@ PushResult NgsiLdPusher::Send(const DataTarget& t, const std::string& secret,
   PutSecret(spec, secret);
   auto settings = ngsild::TargetFromJson(spec);
   if (!settings.ok()) return {false, 0, "NGSI-LD settings: " + settings.status().message()};
+  // OAuth2 tokens are cached per owner (and credentials): one target never gets another's.
+  settings->target.owner = "org " + std::to_string(t.org_id) + " target " + std::to_string(t.id);
   json entities = json::array();
   std::string skipped;  // records no entity can be made of (a decoder's malformed entities)
   for (const ShareRecord& r : records) {

@@ -53,5 +53,29 @@ TEST(TokenCacheTest, AFailedFetchIsNotCached) {
   EXPECT_FALSE(cache.Get("k", fetch).ok());
 }
 
+TEST(TokenCacheTest, ExpiredEntriesAreDroppedAsNewKeysCome) {
+  ManualClock clock(0);
+  TokenCache cache(clock);
+  auto fetch = [&]() -> Result<IssuedToken> { return IssuedToken{"t", 60}; };
+  ASSERT_TRUE(cache.Get("live",
+                        [&]() -> Result<IssuedToken> {
+                          return IssuedToken{"long", 3600};
+                        })
+                  .ok());
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(cache.Get("old" + std::to_string(i), fetch).ok());
+  clock.Advance(120'000);  // every "old" token expired, "live" did not
+  for (size_t i = 0; i < TokenCache::kKeptKeys; ++i)
+    ASSERT_TRUE(cache.Get("new" + std::to_string(i), fetch).ok());
+  EXPECT_LE(cache.size(), TokenCache::kKeptKeys + 1);
+  int fetched = 0;
+  EXPECT_EQ(*cache.Get("live",
+                       [&]() -> Result<IssuedToken> {
+                         ++fetched;
+                         return IssuedToken{"other", 3600};
+                       }),
+            "long");
+  EXPECT_EQ(fetched, 0);
+}
+
 }  // namespace
 }  // namespace bysans::ngsild
