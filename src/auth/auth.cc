@@ -199,14 +199,14 @@ Result<Authenticator::LoginResult> Authenticator::Login(const std::string& email
   if (!user.ok()) {
     if (user.status().code() != Code::kNotFound) return user.status();
     (void)VerifyPassword(impl_->dummy_hash, password);
-    impl_->throttle.Failed(lower, now);
+    impl_->throttle.Failed(lower, client_addr, now);
     return Unauthenticated(kBad);
   }
   if (!VerifyPassword(user->password_hash, password)) {
-    impl_->throttle.Failed(lower, now);
+    impl_->throttle.Failed(lower, client_addr, now);
     return Unauthenticated(kBad);
   }
-  impl_->throttle.Succeeded(lower);
+  impl_->throttle.Succeeded(lower, client_addr, now);
 
   (void)impl_->store.DeleteExpiredSessions(now);
   LoginResult r;

@@ -6,15 +6,27 @@ namespace bysans::auth {
 namespace {
 
 constexpr TimeMs kWindowMs = 60'000;
-// An account's failures are forgotten this long after the wait they imposed ended.
+// Failures are forgotten this long after the wait they imposed ended.
 constexpr TimeMs kForgetAfterMs = 60 * 60'000;
+
+std::string PairKey(const std::string& account, const std::string& address) {
+  return account + "\n" + address;
+}
 
 }  // namespace
 
-TimeMs LoginThrottle::DelayAfter(int failures) const {
-  if (failures < options_.free_failures) return 0;
-  const int k = std::min(failures - options_.free_failures + 1, 30);
+TimeMs LoginThrottle::DelayAfter(int failures, int free) const {
+  if (failures < free) return 0;
+  const int k = std::min(failures - free + 1, 30);
   return std::min<TimeMs>(options_.max_delay_ms, TimeMs{1000} << k);
+}
+
+bool LoginThrottle::Known(const std::string& account, const std::string& address,
+                          TimeMs now) const {
+  auto it = known_.find(account);
+  if (it == known_.end()) return false;
+  auto at = it->second.find(address);
+  return at != it->second.end() && at->second + kKnownAddressMs > now;
 }
 
 void LoginThrottle::Prune(TimeMs now) {
@@ -23,18 +35,29 @@ void LoginThrottle::Prune(TimeMs now) {
     while (!q.empty() && q.front() <= now - kWindowMs) q.pop_front();
     it = q.empty() ? addresses_.erase(it) : std::next(it);
   }
-  for (auto it = accounts_.begin(); it != accounts_.end();) {
-    const Account& a = it->second;
-    bool stale = a.last_failure_ms + DelayAfter(a.failures) + kForgetAfterMs <= now;
-    it = stale ? accounts_.erase(it) : std::next(it);
+  auto prune_failures = [&](auto& map, int free) {
+    for (auto it = map.begin(); it != map.end();) {
+      const bool stale = Ready(it->second, free) + kForgetAfterMs <= now;
+      it = stale ? map.erase(it) : std::next(it);
+    }
+  };
+  prune_failures(pairs_, options_.free_failures);
+  prune_failures(accounts_, options_.free_failures * kAccountFreeFactor);
+  for (auto it = known_.begin(); it != known_.end();) {
+    std::erase_if(it->second, [&](const auto& a) { return a.second + kKnownAddressMs <= now; });
+    it = it->second.empty() ? known_.erase(it) : std::next(it);
   }
 }
 
 TimeMs LoginThrottle::Admit(const std::string& account, const std::string& address, TimeMs now) {
   std::lock_guard lock(mu_);
   Prune(now);
-  if (auto it = accounts_.find(account); it != accounts_.end()) {
-    TimeMs ready = it->second.last_failure_ms + DelayAfter(it->second.failures);
+  if (auto it = pairs_.find(PairKey(account, address)); it != pairs_.end()) {
+    const TimeMs ready = Ready(it->second, options_.free_failures);
+    if (ready > now) return ready - now;
+  }
+  if (auto it = accounts_.find(account); it != accounts_.end() && !Known(account, address, now)) {
+    const TimeMs ready = Ready(it->second, options_.free_failures * kAccountFreeFactor);
     if (ready > now) return ready - now;
   }
   auto& q = addresses_[address];
@@ -44,16 +67,25 @@ TimeMs LoginThrottle::Admit(const std::string& account, const std::string& addre
   return 0;
 }
 
-void LoginThrottle::Failed(const std::string& account, TimeMs now) {
+void LoginThrottle::Failed(const std::string& account, const std::string& address, TimeMs now) {
   std::lock_guard lock(mu_);
-  Account& a = accounts_[account];
-  ++a.failures;
-  a.last_failure_ms = now;
+  for (Failures* f : {&pairs_[PairKey(account, address)], &accounts_[account]}) {
+    ++f->count;
+    f->last_ms = now;
+  }
 }
 
-void LoginThrottle::Succeeded(const std::string& account) {
+void LoginThrottle::Succeeded(const std::string& account, const std::string& address, TimeMs now) {
   std::lock_guard lock(mu_);
-  accounts_.erase(account);
+  pairs_.erase(PairKey(account, address));
+  // The count over every address stays: a guesser elsewhere gains nothing from the owner's
+  // logins. This address is spared it from now on.
+  std::map<std::string, TimeMs>& known = known_[account];
+  known[address] = now;
+  if (known.size() > kKnownAddresses) {
+    known.erase(std::min_element(known.begin(), known.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; }));
+  }
 }
 
 }  // namespace bysans::auth

@@ -273,6 +273,34 @@ TEST_F(TrustedProxyTest, ForwardedForIsHonouredFromATrustedProxy) {
   EXPECT_EQ(AuditAddress("login", a_.viewer.user_id), "203.0.113.7");
 }
 
+// An anonymous guesser cannot keep an account's owner out (the review of 2026-12-06: one wrong
+// password every 15 minutes from anywhere kept any account waiting): a guesser's failures slow
+// only its own address, and failures spread over many addresses slow new addresses, not the one
+// the owner logs in from. Addresses come through X-Forwarded-For from the trusted proxy.
+TEST_F(TrustedProxyTest, AGuesserElsewhereDoesNotKeepTheOwnerOut) {
+  HttpClient c(server_->url());
+  auto login = [&](const std::string& password, const std::string& from) {
+    return c.PostJson("/api/v1/auth/login", {{"email", a_.viewer.email}, {"password", password}},
+                      {"X-Forwarded-For: " + from});
+  };
+  const std::string home = "198.51.100.20";
+  ASSERT_EQ(login(a_.viewer.password, home).status, 200);
+  int throttled = 0;
+  for (int i = 0; i < 10; ++i)
+    throttled += login("wrong-" + std::to_string(i), "203.0.113.66").status == 429;
+  EXPECT_EQ(throttled, 5);
+  EXPECT_EQ(login(a_.viewer.password, "203.0.113.66").status, 429);  // the guesser's address waits
+  EXPECT_EQ(login(a_.viewer.password, home).status, 200);            // the owner does not
+  // Guessing spread over 15 more addresses (20 failures in all): a new address waits...
+  for (int i = 0; i < 15; ++i)
+    EXPECT_EQ(login("wrong", "203.0.113." + std::to_string(100 + i)).status, 401) << i;
+  EXPECT_EQ(login(a_.viewer.password, "192.0.2.99").status, 429);
+  // ... the owner's own address still logs in at once, and other accounts were never affected.
+  EXPECT_EQ(login(a_.viewer.password, home).status, 200);
+  HttpClient other(server_->url());
+  EXPECT_EQ(other.Login(a_.editor.email, a_.editor.password).status, 200);
+}
+
 // ---- finding 17: one password rule, CLI without argv
 
 TEST_F(AuthSecurityTest, CommonAndShortPasswordsAreRefusedByTheApi) {

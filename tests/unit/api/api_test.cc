@@ -107,19 +107,25 @@ TEST_F(ApiTest, LoginThrottlesPerAccountWithoutLockingItAndLimitsPerAddress) {
                 json{{"email", email}, {"password", password}}.dump(), addr);
   };
   const std::string root = "root@example.dk", right = "Root-pass-for-tests-1";
-  // Per account, from any address: 5 free failures, then waits of 2, 4, 8, ... s.
-  for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(attempt(root, "guess", "198.51.100." + std::to_string(i)).status, 401);
+  EXPECT_EQ(attempt(root, right, "192.0.2.50").status, 200);  // the owner's usual address
+  // Per account and address: 5 free failures, then waits of 2, 4, 8, ... s.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt(root, "guess", "203.0.113.9").status, 401);
   Reply wait = attempt(root, right, "203.0.113.9");
   EXPECT_EQ(wait.status, 429);
   EXPECT_EQ(wait.headers.Get("retry-after"), "2");
+  EXPECT_EQ(attempt(root, right, "192.0.2.50").status, 200);  // not the owner's address
   clock_.Advance(2'000);
   EXPECT_EQ(attempt(root, "guess", "203.0.113.9").status, 401);  // the 6th failure: 4 s
   clock_.Advance(3'000);
   EXPECT_EQ(attempt(root, right, "203.0.113.9").status, 429);
   clock_.Advance(1'000);
-  EXPECT_EQ(attempt(root, right, "203.0.113.9").status, 200);  // and the count starts again
+  EXPECT_EQ(attempt(root, right, "203.0.113.9").status, 200);  // and its count starts again
   EXPECT_EQ(attempt(root, "guess", "203.0.113.9").status, 401);
+  // From every address together: after 20 failures a new address waits, a known one does not.
+  for (int i = 0; i < 13; ++i)  // 7 failures so far
+    EXPECT_EQ(attempt(root, "guess", "198.51.100." + std::to_string(i)).status, 401);
+  EXPECT_EQ(attempt(root, right, "198.51.100.200").status, 429);
+  EXPECT_EQ(attempt(root, right, "192.0.2.50").status, 200);
   // Per address: 10 attempts a minute, whatever the account.
   int limited = 0;
   for (int i = 0; i < 12; ++i) {

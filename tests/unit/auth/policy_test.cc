@@ -44,26 +44,65 @@ TEST(LoginThrottleTest, GrowingWaitCappedAndResetBySuccess) {
   TimeMs now = 0;
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(t.Admit("a", "x", now), 0);
-    t.Failed("a", now);
+    t.Failed("a", "x", now);
   }
   EXPECT_EQ(t.Admit("a", "x", now), 2'000);
   EXPECT_EQ(t.Admit("b", "x", now), 0);  // other accounts are not affected
   now += 2'000;
   EXPECT_EQ(t.Admit("a", "x", now), 0);
-  t.Failed("a", now);
+  t.Failed("a", "x", now);
   EXPECT_EQ(t.Admit("a", "x", now), 4'000);
   // Refused attempts do not lengthen the wait.
   EXPECT_EQ(t.Admit("a", "x", now + 1'000), 3'000);
   for (int i = 0; i < 5; ++i) {
     now += 20'000;
     EXPECT_EQ(t.Admit("a", "x", now), 0);
-    t.Failed("a", now);
+    t.Failed("a", "x", now);
   }
   EXPECT_EQ(t.Admit("a", "x", now), 10'000);  // capped
   now += 10'000;
   EXPECT_EQ(t.Admit("a", "x", now), 0);
-  t.Succeeded("a");
+  t.Succeeded("a", "x", now);
   EXPECT_EQ(t.Admit("a", "x", now), 0);
+}
+
+// The owner is never kept out by someone else's wrong passwords: one guesser's failures slow only
+// that guesser's address; failures spread over many addresses slow new addresses, not those the
+// owner logged in from.
+TEST(LoginThrottleTest, AGuesserElsewhereDoesNotKeepTheOwnerOut) {
+  LoginThrottle t({.free_failures = 2, .max_delay_ms = 60'000, .attempts_per_minute = 1000});
+  TimeMs now = 0;
+  EXPECT_EQ(t.Admit("a", "home", now), 0);
+  t.Succeeded("a", "home", now);
+  // One guesser, one address: 40 failures, each as soon as it may.
+  for (int i = 0; i < 40; ++i) {
+    while (TimeMs wait = t.Admit("a", "guesser", now)) now += wait;
+    t.Failed("a", "guesser", now);
+  }
+  EXPECT_GT(t.Admit("a", "guesser", now), 0);
+  EXPECT_EQ(t.Admit("a", "home", now), 0);  // the owner, at home
+  // The failures of every address together passed 4 × 2: a new address waits, home does not.
+  EXPECT_GT(t.Admit("a", "hotel", now), 0);
+  EXPECT_EQ(t.Admit("a", "home", now), 0);
+  // Spread guessing: 8 addresses, one failure each, on a fresh account.
+  for (int i = 0; i < 8; ++i) {
+    const std::string addr = "bot" + std::to_string(i);
+    EXPECT_EQ(t.Admit("b", addr, now), 0) << addr;
+    t.Failed("b", addr, now);
+  }
+  EXPECT_EQ(t.Admit("b", "bot9", now), 2'000);  // the 9th address waits
+  // A success does not reset the count of every address together.
+  now += 2'000;
+  EXPECT_EQ(t.Admit("b", "office", now), 0);
+  t.Succeeded("b", "office", now);
+  t.Failed("b", "bot9", now);
+  EXPECT_GT(t.Admit("b", "bot10", now), 0);
+  EXPECT_EQ(t.Admit("b", "office", now), 0);
+  // A known address is forgotten after 30 days.
+  now += LoginThrottle::kKnownAddressMs;
+  t.Failed("a", "guesser2", now);
+  for (int i = 0; i < 8; ++i) t.Failed("a", "g" + std::to_string(i), now);
+  EXPECT_GT(t.Admit("a", "home", now), 0);
 }
 
 TEST(LoginThrottleTest, PerAddressWindow) {
