@@ -1,7 +1,8 @@
 // /api/v1/devices/{id}/lwm2m — a device's LwM2M registration (issue 20, lwm2m/README.md):
 // GET shows it (viewers may read; "registered" is false once the lifetime ran out), and
 // /lwm2m/operations queues a Read, Write or Execute of a path (editors and admins) that the CoAP
-// server sends when the device can be reached, and lists them with their state and result;
+// server sends when the device can be reached — at most lwm2m::kMaxOpenOperations open per device,
+// beyond that 429 — and lists them with their state and result (an expired one is failed);
 // an observe or cancel-observe of a path starts or ends an observation (notifications become
 // readings), and GET shows the active observations.
 #include "api/common.h"
@@ -94,7 +95,14 @@ Result<http::Response> QueueOperation(ApiContext& ctx, http::Request& req,
   op.path = path;
   op.value = value.value_or("");
   op.created_ms = ctx.clock.NowMs();
-  BYSANS_ASSIGN_OR_RETURN(op, ctx.store.lwm2m().AddOperation(std::move(op)));
+  auto added = ctx.store.lwm2m().AddOperation(std::move(op), lwm2m::kMaxOpenOperations);
+  if (!added.ok() && added.status().code() == Code::kRateLimited)
+    return Status(Code::kRateLimited,
+                  "the device already has " + std::to_string(lwm2m::kMaxOpenOperations) +
+                      " LwM2M operations queued or sent, the most it may have: queue more when "
+                      "it has answered some (a queued operation fails as expired after "
+                      "coap.lwm2m_operation_expiry_s, 24 h by default)");
+  BYSANS_ASSIGN_OR_RETURN(op, std::move(added));
   Audit(ctx, p, req, d.org_id, "queue_lwm2m_operation", "device", std::to_string(d.id),
         std::string(Lwm2mOpKindName(op.kind)) + " " + op.path);
   return Json(201, ToJson(op));

@@ -160,6 +160,8 @@ const std::vector<Setting>& Settings() {
       {"coap.dtls_port", IntIn(&Config::coap_dtls_port, -1, 65535)},
       {"coap.max_payload", IntIn(&Config::coap_max_payload, 16, 1024)},
       {"coap.lwm2m_awake_ms", IntIn(&Config::coap_lwm2m_awake_ms, 100, 600'000)},
+      {"coap.lwm2m_operation_expiry_s",
+       IntIn(&Config::coap_lwm2m_operation_expiry_s, 1, 30 * 86'400)},
       {"coap.lwm2m_observe", Bool(&Config::coap_lwm2m_observe)},
       {"coap.piggyback_ms", IntIn(&Config::coap_piggyback_ms, 0, 1000)},
       {"outbound.allow",

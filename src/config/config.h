@@ -69,6 +69,9 @@ struct Config {
   // LwM2M queue mode (src/lwm2m/README.md): how long after a queue-mode device spoke its pending
   // operations are still sent.
   int coap_lwm2m_awake_ms = 30'000;
+  // LwM2M operations (src/lwm2m/README.md): one still queued (or sent and unanswered) this long
+  // fails as expired.
+  int coap_lwm2m_operation_expiry_s = 86'400;
   // LwM2M Observe (src/lwm2m/README.md): observe registered sensor objects, notifications →
   // readings.
   bool coap_lwm2m_observe = true;

@@ -14,6 +14,10 @@
 
 namespace bysans::lwm2m {
 
+// At most this many operations of a device are open (queued or sent) at a time: the API refuses
+// more (429) until the device answers some or they expire (Lwm2mOptions::operation_expiry_ms).
+inline constexpr int kMaxOpenOperations = 100;
+
 // "/3/0/4" → {3, 0, 4}: 1 to 4 integers 0..65535 (object, instance, resource, resource
 // instance). kInvalidArgument otherwise.
 Result<std::vector<int>> ParsePath(std::string_view path);

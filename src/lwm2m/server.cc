@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "lwm2m/observe.h"
 #include "lwm2m/operation.h"
 #include "lwm2m/readings.h"
@@ -230,8 +232,27 @@ void Lwm2mServer::Forget(Id device_id) {
   sessions_.erase(it);
 }
 
+void Lwm2mServer::ExpireOperations(TimeMs now) {
+  if (now < next_expiry_ms_) return;
+  constexpr int kBatch = 1000;
+  const std::string reason = fmt::format(
+      "expired: not sent to the device and answered within {} s (coap.lwm2m_operation_expiry_s); "
+      "the device was not registered or did not answer",
+      opts_.operation_expiry_ms / 1000);
+  auto n = store_.ExpireOperations(now - opts_.operation_expiry_ms, reason, now, kBatch);
+  // Every minute, or a tenth of the expiry when that is shorter (at least a second).
+  next_expiry_ms_ = now + std::clamp<TimeMs>(opts_.operation_expiry_ms / 10, 1000, 60'000);
+  if (!n.ok()) {
+    spdlog::warn("lwm2m: cannot expire the old operations: {}", n.status().message());
+    return;
+  }
+  if (*n > 0) spdlog::info("lwm2m: {} operations expired", *n);
+  if (*n == kBatch) next_expiry_ms_ = now;  // more of them: the next batch at the next tick
+}
+
 void Lwm2mServer::Tick() {
   const TimeMs now = clock_.NowMs();
+  ExpireOperations(now);
   std::vector<Id> expired;
   for (const auto& [id, s] : sessions_)
     if (s.expires_ms < now) expired.push_back(id);
@@ -241,7 +262,15 @@ void Lwm2mServer::Tick() {
   for (auto& [id, s] : sessions_) {
     if (s.observe_due && (!s.queue_mode || s.awake_until_ms >= now)) SyncObservations(id, s);
   }
-  auto open = store_.OpenOperations(opts_.max_open_operations);
+  // Only the operations of the devices that can be sent to now (a session here, awake, none in
+  // flight), a few of each: what other devices — of any organisation — have queued is not read.
+  std::vector<Id> ready;
+  for (const auto& [id, s] : sessions_) {
+    if (busy_devices_.count(id) || (s.queue_mode && s.awake_until_ms < now)) continue;
+    ready.push_back(id);
+  }
+  if (ready.empty()) return;
+  auto open = store_.OpenOperations(ready, opts_.operations_per_device);
   if (!open.ok()) {
     spdlog::warn("lwm2m: cannot read the pending operations: {}", open.status().message());
     return;

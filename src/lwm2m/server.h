@@ -28,8 +28,13 @@ struct Lwm2mOptions {
   // A queue-mode device is sent its pending operations for this long after its last message
   // (the client stays awake for MAX_TRANSMIT_WAIT, 93 s, after it sent; Core §6.5).
   int64_t awake_ms = 30'000;
-  // Operations looked at per tick (the oldest open ones first).
-  int max_open_operations = 1000;
+  // Open operations looked at per tick and device that can be sent to now (its oldest first);
+  // only such devices' are read, so no device's backlog hides another's.
+  int operations_per_device = 10;
+  // An operation still queued this long after it was queued, or still sent (unanswered) this long
+  // after it was sent, fails as expired (coap.lwm2m_operation_expiry_s): a device that never
+  // registers again does not keep its operations open, nor its place under kMaxOpenOperations.
+  int64_t operation_expiry_ms = 86'400'000;
   // Observe the registered object instances whose resources become readings (observe.h) and
   // submit their notifications (coap.lwm2m_observe). Needs SetNotificationSink.
   bool observe = true;
@@ -89,6 +94,10 @@ class Lwm2mServer final : public coap::CoapExtension {
   // The device of a plain-UDP request without `k=` from an endpoint that registered; null if none.
   std::shared_ptr<const Device> RegisteredPeer(const coap::CoapRequest& r) const;
   void Forget(Id device_id);
+  // Fails the expired open operations of every device (operation_expiry_ms): once a minute (a
+  // tenth of the expiry when shorter), a bounded batch each time (again at the next tick while
+  // there are more).
+  void ExpireOperations(TimeMs now);
   void Dispatch(Lwm2mOperation op, Session& session);
   // Observations: made for ObservedPaths(objects) when the device can be reached, all cancelled
   // when it re-registers from elsewhere, de-registers or expires.
@@ -116,6 +125,7 @@ class Lwm2mServer final : public coap::CoapExtension {
   Lwm2mOptions opts_;
   NotificationSink sink_;
   uint64_t next_serial_ = 1;
+  TimeMs next_expiry_ms_ = 0;                         // when ExpireOperations looks again
   std::unordered_map<Id, Session> sessions_;          // registered devices
   std::unordered_map<std::string, Id> peer_devices_;  // peer endpoint → device
   std::unordered_set<Id> busy_devices_;               // one operation in flight per device

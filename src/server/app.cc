@@ -376,6 +376,7 @@ Status App::Start() {
     // LwM2M 1.1 (lwm2m/): registration, Send and queued operations on /rd and /dp.
     lwm2m::Lwm2mOptions lo;
     lo.awake_ms = c.coap_lwm2m_awake_ms;
+    lo.operation_expiry_ms = int64_t{c.coap_lwm2m_operation_expiry_s} * 1000;
     lo.observe = c.coap_lwm2m_observe;
     auto lwm2m_server =
         std::make_shared<lwm2m::Lwm2mServer>(m.store->lwm2m(), m.random, m.clock, lo);

@@ -1,7 +1,8 @@
 // LwM2M registrations, server-initiated operations and active observations of devices (issue 20,
-// lwm2m/, migrations 36 and 38). Same contracts as store.h: thread-safe, Status errors. A device
-// has at most one registration (a new Register replaces it); the peer address of a registration is
-// not stored (the CoAP server keeps the session in memory). Deleting the device deletes both.
+// lwm2m/, SQLite migrations 36, 38 and 43, PostgreSQL 10 and 22). Same contracts as store.h:
+// thread-safe, Status errors. A device has at most one registration (a new Register replaces it);
+// the peer address of a registration is not stored (the CoAP server keeps the session in memory).
+// Deleting the device deletes both.
 #pragma once
 
 #include <string>
@@ -69,11 +70,20 @@ class Lwm2mStore {
   virtual Status DeleteRegistration(Id device_id) = 0;
 
   // Stores a new operation (id and times set from `op`'s created_ms); returns it with its id.
-  virtual Result<Lwm2mOperation> AddOperation(Lwm2mOperation op) = 0;
+  // kRateLimited when the device already has `max_open` open (queued or sent) ones: counted and
+  // inserted at once, so two callers cannot both take the last place.
+  virtual Result<Lwm2mOperation> AddOperation(Lwm2mOperation op, int max_open) = 0;
   // The device's operations, newest first, at most `limit`.
   virtual Result<std::vector<Lwm2mOperation>> ListOperations(Id device_id, int limit) = 0;
-  // Queued or sent operations of all devices, oldest first, at most `limit`.
-  virtual Result<std::vector<Lwm2mOperation>> OpenOperations(int limit) = 0;
+  // The open (queued or sent) operations of the devices `device_ids`: each device's oldest first
+  // and at most `per_device` of each, device after device in the order given. Read per device
+  // (index lwm2m_operations_device_open), so another device's backlog never hides them.
+  virtual Result<std::vector<Lwm2mOperation>> OpenOperations(const std::vector<Id>& device_ids,
+                                                             int per_device) = 0;
+  // Fails at most `limit` open operations, of any device, whose last change (queued, or sent) was
+  // before `before`: state failed, error `reason`, updated at `now`. Returns how many.
+  virtual Result<int64_t> ExpireOperations(TimeMs before, const std::string& reason, TimeMs now,
+                                           int limit) = 0;
   // Records state, result and error. kNotFound: no such operation.
   virtual Status UpdateOperation(const Lwm2mOperation& op) = 0;
 

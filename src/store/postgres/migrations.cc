@@ -98,6 +98,7 @@ ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by text NOT NULL DEFAULT '';
 )sql",
       PackedRuleFeedMigration(),      // 20
       GatewaySeenLocallyMigration(),  // 21
+      Lwm2mOpenByDeviceMigration(),   // 22
   };
   return kList;
 }

@@ -1,13 +1,16 @@
 // Lwm2mStore on PostgreSQL: registrations (one row per device), operations and observations,
 // cascading with the device (as on SQLite). An unknown device is refused by the foreign keys
 // (kNotFound). Several nodes: a device's CoAP session lives on the node it talks to, which alone
-// sends its operations (OpenOperations hands them to that node's LwM2M server; not claimed).
+// sends its operations (OpenOperations hands them to that node's LwM2M server for the devices it
+// has sessions of; not claimed). A device's open operations are read and counted through the
+// partial index lwm2m_operations_device_open (migration 22), never through its finished ones.
 #include "store/postgres/pg_lwm2m_store.h"
 
 #include <string>
 
 #include "store/postgres/pool.h"
 #include "store/postgres/schema.h"
+#include "store/postgres/sql_text.h"
 
 namespace bysans::pg {
 
@@ -48,6 +51,15 @@ CREATE TABLE lwm2m_observations (
   last_ms bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (device_id, path)
 );
+)sql";
+}
+
+// Migration 22: a device's open operations (OpenOperations, the cap of AddOperation) found
+// without reading its finished ones.
+const char* Lwm2mOpenByDeviceMigration() {
+  return R"sql(
+CREATE INDEX IF NOT EXISTS lwm2m_operations_device_open ON lwm2m_operations (device_id, id)
+  WHERE state IN ('queued', 'sent');
 )sql";
 }
 
@@ -133,17 +145,31 @@ class PostgresLwm2mStore final : public Lwm2mStore {
     });
   }
 
-  Result<Lwm2mOperation> AddOperation(Lwm2mOperation op) override {
+  Result<Lwm2mOperation> AddOperation(Lwm2mOperation op, int max_open) override {
     op.updated_ms = op.created_ms;
-    return pool_.Run<Result<Lwm2mOperation>>("store LwM2M operation", [&](pqxx::connection& c) {
-      pqxx::work w(c);
+    using Out = Result<Lwm2mOperation>;
+    return pool_.Transact<Out>("store LwM2M operation", [&](pqxx::work& w) -> Out {
+      // The device's row locked first: two adds for the same device count one after the other
+      // (FOR NO KEY UPDATE does not wait for other tables' foreign-key checks).
+      if (w.exec_params("SELECT 1 FROM devices WHERE id = $1 FOR NO KEY UPDATE", op.device_id)
+              .empty())
+        return NotFound("no device with id " + std::to_string(op.device_id));
+      const int64_t open =
+          w.exec_params(
+               "SELECT count(*) FROM lwm2m_operations WHERE device_id = $1 AND state IN "
+               "('queued', 'sent')",
+               op.device_id)[0][0]
+              .as<int64_t>();
+      if (open >= max_open)
+        return Status(Code::kRateLimited, "device " + std::to_string(op.device_id) +
+                                              " already has " + std::to_string(max_open) +
+                                              " open (queued or sent) LwM2M operations");
       pqxx::result r = w.exec_params(
           "INSERT INTO lwm2m_operations (device_id, kind, path, value, state, result_code, "
           "result_payload, error, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, "
           "$8, $9, $10) RETURNING id",
           op.device_id, Lwm2mOpKindName(op.kind), op.path, op.value, Lwm2mOpStateName(op.state),
           op.result_code, op.result_payload, op.error, op.created_ms, op.updated_ms);
-      w.commit();
       op.id = r[0][0].as<int64_t>();
       return op;
     });
@@ -153,8 +179,36 @@ class PostgresLwm2mStore final : public Lwm2mStore {
     return Operations("WHERE device_id = $1 ORDER BY id DESC LIMIT $2", device_id, limit);
   }
 
-  Result<std::vector<Lwm2mOperation>> OpenOperations(int limit) override {
-    return Operations("WHERE state IN ('queued', 'sent') ORDER BY id LIMIT $1", limit);
+  Result<std::vector<Lwm2mOperation>> OpenOperations(const std::vector<Id>& device_ids,
+                                                     int per_device) override {
+    if (device_ids.empty()) return std::vector<Lwm2mOperation>{};
+    using Out = Result<std::vector<Lwm2mOperation>>;
+    return pool_.Run<Out>("list open LwM2M operations", [&](pqxx::connection& c) -> Out {
+      pqxx::nontransaction n(c);
+      // Each device's own (lwm2m_operations_device_open), in the order the devices were given.
+      pqxx::result r = n.exec_params(
+          "SELECT o.* FROM unnest($1::bigint[]) WITH ORDINALITY AS d(id, n) CROSS JOIN LATERAL (" +
+              std::string(kSelectOp) +
+              "WHERE device_id = d.id AND state IN ('queued', 'sent') ORDER BY id LIMIT $2) o "
+              "ORDER BY d.n, o.id",
+          IntArray(std::vector<int64_t>(device_ids.begin(), device_ids.end())), per_device);
+      std::vector<Lwm2mOperation> out;
+      for (const auto& row : r) out.push_back(OpFromRow(row));
+      return out;
+    });
+  }
+
+  Result<int64_t> ExpireOperations(TimeMs before, const std::string& reason, TimeMs now,
+                                   int limit) override {
+    return pool_.Transact<Result<int64_t>>(
+        "expire LwM2M operations", [&](pqxx::work& w) -> Result<int64_t> {
+          pqxx::result r = w.exec_params(
+              "UPDATE lwm2m_operations SET state = 'failed', error = $1, updated_ms = $2 WHERE id "
+              "IN (SELECT id FROM lwm2m_operations WHERE state IN ('queued', 'sent') AND "
+              "updated_ms < $3 LIMIT $4)",
+              reason, now, before, limit);
+          return static_cast<int64_t>(r.affected_rows());
+        });
   }
 
   Status UpdateOperation(const Lwm2mOperation& op) override {

@@ -25,5 +25,6 @@ const char* JobNodeSchema();            // 16: the process running a job (pg_dec
 const char* RuleWaitsSchema();          // 17: for-duration waits in progress (pg_rule_waits.cc)
 const char* PackedRuleFeedMigration();  // 20: a rule_feed row per partition and commit
 const char* GatewaySeenLocallyMigration();  // 21: gateways seen through bysans' own broker
+const char* Lwm2mOpenByDeviceMigration();   // 22: a device's open LwM2M operations, indexed
 
 }  // namespace bysans::pg

@@ -1,5 +1,6 @@
-// Lwm2mStore on SQLite (migrations 36, 38): registrations (one row per device), operations and
-// observations, cascading with the device.
+// Lwm2mStore on SQLite (migrations 36, 38, 43): registrations (one row per device), operations and
+// observations, cascading with the device. A device's open operations are read and counted
+// through the partial index lwm2m_operations_device_open (43), never through its finished ones.
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -107,13 +108,16 @@ class SqliteLwm2mStore final : public Lwm2mStore {
     return Status::Ok();
   }
 
-  Result<Lwm2mOperation> AddOperation(Lwm2mOperation op) override {
+  Result<Lwm2mOperation> AddOperation(Lwm2mOperation op, int max_open) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_RETURN_IF_ERROR(CheckDevice(*db, op.device_id));
+    // One statement: the count and the insert under the same write lock.
     BYSANS_ASSIGN_OR_RETURN(
         auto st, db->Prepare("INSERT INTO lwm2m_operations(device_id, kind, path, value, state, "
                              "result_code, result_payload, error, created_ms, updated_ms) "
-                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                             "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM "
+                             "lwm2m_operations WHERE device_id=? AND state IN ('queued', 'sent')) "
+                             "< ?"));
     op.updated_ms = op.created_ms;
     st->Bind(1, op.device_id)
         .Bind(2, Lwm2mOpKindName(op.kind))
@@ -124,8 +128,11 @@ class SqliteLwm2mStore final : public Lwm2mStore {
         .Bind(7, op.result_payload)
         .Bind(8, op.error)
         .Bind(9, op.created_ms)
-        .Bind(10, op.updated_ms);
+        .Bind(10, op.updated_ms)
+        .Bind(11, op.device_id)
+        .Bind(12, max_open);
     BYSANS_RETURN_IF_ERROR(st->Run());
+    if (db->Changes() == 0) return TooManyOpen(op.device_id, max_open);
     op.id = db->LastInsertId();
     return op;
   }
@@ -138,13 +145,33 @@ class SqliteLwm2mStore final : public Lwm2mStore {
     return Rows(*st);
   }
 
-  Result<std::vector<Lwm2mOperation>> OpenOperations(int limit) override {
+  Result<std::vector<Lwm2mOperation>> OpenOperations(const std::vector<Id>& device_ids,
+                                                     int per_device) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto st,
-                            db->Prepare(std::string(kSelectOp) +
-                                        "WHERE state IN ('queued', 'sent') ORDER BY id LIMIT ?"));
-    st->Bind(1, limit);
-    return Rows(*st);
+    std::vector<Lwm2mOperation> out;
+    for (Id device_id : device_ids) {
+      BYSANS_ASSIGN_OR_RETURN(
+          auto st, db->Prepare(std::string(kSelectOp) +
+                               "WHERE device_id=? AND state IN ('queued', 'sent') ORDER BY id "
+                               "LIMIT ?"));
+      st->Bind(1, device_id).Bind(2, per_device);
+      while (st->Step()) out.push_back(OpFromRow(*st));
+      BYSANS_RETURN_IF_ERROR(st->status());
+    }
+    return out;
+  }
+
+  Result<int64_t> ExpireOperations(TimeMs before, const std::string& reason, TimeMs now,
+                                   int limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st,
+        db->Prepare("UPDATE lwm2m_operations SET state='failed', error=?, updated_ms=? WHERE id IN "
+                    "(SELECT id FROM lwm2m_operations WHERE state IN ('queued', 'sent') AND "
+                    "updated_ms < ? LIMIT ?)"));
+    st->Bind(1, reason).Bind(2, now).Bind(3, before).Bind(4, limit);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    return db->Changes();
   }
 
   Status UpdateOperation(const Lwm2mOperation& op) override {
@@ -225,6 +252,12 @@ class SqliteLwm2mStore final : public Lwm2mStore {
       return NotFound("no device with id " + std::to_string(device_id));
     }
     return Status::Ok();
+  }
+
+  static Status TooManyOpen(Id device_id, int max_open) {
+    return Status(Code::kRateLimited, "device " + std::to_string(device_id) + " already has " +
+                                          std::to_string(max_open) +
+                                          " open (queued or sent) LwM2M operations");
   }
 
   static Result<std::vector<Lwm2mOperation>> Rows(Stmt& st) {

@@ -731,6 +731,12 @@ CREATE INDEX IF NOT EXISTS rule_waits_device ON rule_waits(device_id);
 )sql",
       // 42: gateways seen through bysans' own broker (AddGatewaySeenLocally).
       {"SELECT 1;", AddGatewaySeenLocally},
+      // 43: a device's open LwM2M operations (Lwm2mStore::OpenOperations, the cap of
+      // AddOperation) found without reading its finished ones.
+      R"sql(
+CREATE INDEX IF NOT EXISTS lwm2m_operations_device_open ON lwm2m_operations(device_id, id)
+  WHERE state IN ('queued', 'sent');
+)sql",
   };
   return kList;
 }

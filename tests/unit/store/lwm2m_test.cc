@@ -21,7 +21,7 @@ TEST_F(Lwm2mStoreTest, MigrationRunsAgainOverItsTables) {
   Lwm2mOperation op;
   op.device_id = a_;
   op.path = "/3";
-  ASSERT_TRUE(store_->lwm2m().AddOperation(op).ok());
+  ASSERT_TRUE(store_->lwm2m().AddOperation(op, 100).ok());
   store_->Close();
   store_.reset();
   sqlite3* db = nullptr;

@@ -1,8 +1,9 @@
 // CoAP credentials and LwM2M registrations, operations and observations: the same behaviour on
 // SQLite and on PostgreSQL (org_stores_backend_fixture.h). A credential is created, rotated, found
 // by its identity (unique across devices), deleted and goes with its device; a registration is
-// replaced, found and deleted; operations are listed newest first, the open ones oldest first, and
-// updated; observations are put, listed and deleted; all go with their device.
+// replaced, found and deleted; operations are listed newest first, the open ones per device oldest
+// first, capped per device, expired and updated; observations are put, listed and deleted; all go
+// with their device.
 #include <gtest/gtest.h>
 
 #include "unit/store_postgres/org_stores_backend_fixture.h"
@@ -99,13 +100,13 @@ TEST_P(DeviceChannelsBackendTest, Lwm2mRegistrationIsReplacedFoundAndDeleted) {
 
 TEST_P(DeviceChannelsBackendTest, Lwm2mOperationsAreListedUpdatedAndCascade) {
   Lwm2mStore& s = lwm2m();
-  auto w = s.AddOperation(Op(a_, Lwm2mOpKind::kWrite, "/3/0/13", 10));
+  auto w = s.AddOperation(Op(a_, Lwm2mOpKind::kWrite, "/3/0/13", 10), 100);
   ASSERT_TRUE(w.ok()) << w.status().message();
-  auto r = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 20));
+  auto r = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 20), 100);
   ASSERT_TRUE(r.ok());
-  auto e = s.AddOperation(Op(b_, Lwm2mOpKind::kExecute, "/3/0/4", 30));
+  auto e = s.AddOperation(Op(b_, Lwm2mOpKind::kExecute, "/3/0/4", 30), 100);
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(s.AddOperation(Op(a_ + b_ + 100, Lwm2mOpKind::kRead, "/3", 1)).status().code(),
+  EXPECT_EQ(s.AddOperation(Op(a_ + b_ + 100, Lwm2mOpKind::kRead, "/3", 1), 100).status().code(),
             Code::kNotFound);
   auto list = s.ListOperations(a_, 10);
   ASSERT_TRUE(list.ok());
@@ -120,7 +121,7 @@ TEST_P(DeviceChannelsBackendTest, Lwm2mOperationsAreListedUpdatedAndCascade) {
   done.result_payload = "ok";
   done.updated_ms = 99;
   ASSERT_TRUE(s.UpdateOperation(done).ok());
-  auto open = s.OpenOperations(10);
+  auto open = s.OpenOperations({a_, b_}, 10);
   ASSERT_TRUE(open.ok());
   ASSERT_EQ(open->size(), 2u);
   EXPECT_EQ((*open)[0].id, r->id);  // oldest first
@@ -134,7 +135,120 @@ TEST_P(DeviceChannelsBackendTest, Lwm2mOperationsAreListedUpdatedAndCascade) {
   ghost.id = 12345;
   EXPECT_EQ(s.UpdateOperation(ghost).code(), Code::kNotFound);
   ASSERT_TRUE(store_->DeleteDevice(b_).ok());
-  EXPECT_EQ(s.OpenOperations(10)->size(), 1u);
+  EXPECT_EQ(s.OpenOperations({a_, b_}, 10)->size(), 1u);
+}
+
+// The CoAP server reads the open operations of the devices it can send to, a few of each: another
+// device's backlog (of another organisation, say) neither hides nor delays them.
+TEST_P(DeviceChannelsBackendTest, Lwm2mOpenOperationsAreReadPerDevice) {
+  Lwm2mStore& s = lwm2m();
+  std::vector<Id> a_ops;
+  for (int i = 0; i < 30; ++i) {
+    auto op = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 10 + i), 100);
+    ASSERT_TRUE(op.ok()) << op.status().message();
+    a_ops.push_back(op->id);
+  }
+  auto b_op = s.AddOperation(Op(b_, Lwm2mOpKind::kExecute, "/3/0/4", 100), 100);
+  ASSERT_TRUE(b_op.ok());
+  // Only b's, though a's 30 are older.
+  auto only_b = s.OpenOperations({b_}, 2);
+  ASSERT_TRUE(only_b.ok()) << only_b.status().message();
+  ASSERT_EQ(only_b->size(), 1u);
+  EXPECT_EQ((*only_b)[0].id, b_op->id);
+  EXPECT_EQ((*only_b)[0].path, "/3/0/4");
+  // At most `per_device` of each, its oldest first, device after device in the order given; a
+  // sent one is open, a finished one not, and a device without any (or unknown) adds nothing.
+  Lwm2mOperation sent = (*s.OpenOperations({a_}, 1))[0];
+  sent.state = Lwm2mOpState::kSent;
+  sent.updated_ms = 50;
+  ASSERT_TRUE(s.UpdateOperation(sent).ok());
+  Lwm2mOperation done = (*s.OpenOperations({a_}, 2))[1];
+  ASSERT_EQ(done.id, a_ops[1]);
+  done.state = Lwm2mOpState::kDone;
+  ASSERT_TRUE(s.UpdateOperation(done).ok());
+  auto both = s.OpenOperations({b_, a_ + b_ + 100, a_}, 2);
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->size(), 3u);
+  EXPECT_EQ((*both)[0].id, b_op->id);
+  EXPECT_EQ((*both)[1].id, a_ops[0]);
+  EXPECT_EQ((*both)[1].state, Lwm2mOpState::kSent);
+  EXPECT_EQ((*both)[2].id, a_ops[2]);
+  EXPECT_TRUE(s.OpenOperations({}, 10)->empty());
+}
+
+TEST_P(DeviceChannelsBackendTest, Lwm2mOpenOperationsOfADeviceAreCapped) {
+  Lwm2mStore& s = lwm2m();
+  std::vector<Lwm2mOperation> ops;
+  for (int i = 0; i < 3; ++i) {
+    auto op = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 10 + i), 3);
+    ASSERT_TRUE(op.ok()) << op.status().message();
+    ops.push_back(*op);
+  }
+  auto refused = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/1", 20), 3);
+  EXPECT_EQ(refused.status().code(), Code::kRateLimited);
+  EXPECT_EQ(s.ListOperations(a_, 10)->size(), 3u);
+  // Another device's own count.
+  EXPECT_TRUE(s.AddOperation(Op(b_, Lwm2mOpKind::kRead, "/3/0/0", 20), 3).ok());
+  // A sent one still counts; a finished one (done or failed) frees its place.
+  ops[0].state = Lwm2mOpState::kSent;
+  ASSERT_TRUE(s.UpdateOperation(ops[0]).ok());
+  EXPECT_EQ(s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/1", 21), 3).status().code(),
+            Code::kRateLimited);
+  ops[1].state = Lwm2mOpState::kFailed;
+  ASSERT_TRUE(s.UpdateOperation(ops[1]).ok());
+  EXPECT_TRUE(s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/1", 22), 3).ok());
+  EXPECT_EQ(s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/1", 23), 3).status().code(),
+            Code::kRateLimited);
+  EXPECT_EQ(s.ListOperations(a_, 10)->size(), 4u);
+}
+
+TEST_P(DeviceChannelsBackendTest, Lwm2mOldOpenOperationsExpire) {
+  Lwm2mStore& s = lwm2m();
+  auto old_a = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/0", 10), 100);
+  auto old_b = s.AddOperation(Op(b_, Lwm2mOpKind::kRead, "/3/0/0", 20), 100);
+  auto young = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/1", 40), 100);
+  auto sent = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/2", 5), 100);
+  auto done = s.AddOperation(Op(a_, Lwm2mOpKind::kRead, "/3/0/3", 6), 100);
+  ASSERT_TRUE(old_a.ok() && old_b.ok() && young.ok() && sent.ok() && done.ok());
+  // Sent at 35 (queued at 5): its time counts from its sending.
+  sent->state = Lwm2mOpState::kSent;
+  sent->updated_ms = 35;
+  ASSERT_TRUE(s.UpdateOperation(*sent).ok());
+  done->state = Lwm2mOpState::kDone;
+  done->result_code = 205;
+  done->updated_ms = 7;
+  ASSERT_TRUE(s.UpdateOperation(*done).ok());
+  // A bounded batch at a time.
+  auto n = s.ExpireOperations(30, "expired: too old", 1000, 1);
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(*s.ExpireOperations(30, "expired: too old", 1000, 10), 1);
+  EXPECT_EQ(*s.ExpireOperations(30, "expired: too old", 1000, 10), 0);
+  auto by_id = [&](Id device, Id id) {
+    auto list = s.ListOperations(device, 10);
+    EXPECT_TRUE(list.ok());
+    Lwm2mOperation found;
+    for (const Lwm2mOperation& op : list.value())
+      if (op.id == id) found = op;
+    return found;
+  };
+  for (auto [device, id] : {std::pair{a_, old_a->id}, std::pair{b_, old_b->id}}) {
+    Lwm2mOperation op = by_id(device, id);
+    EXPECT_EQ(op.state, Lwm2mOpState::kFailed) << id;
+    EXPECT_EQ(op.error, "expired: too old");
+    EXPECT_EQ(op.updated_ms, 1000);
+  }
+  EXPECT_EQ(by_id(a_, young->id).state, Lwm2mOpState::kQueued);
+  EXPECT_EQ(by_id(a_, sent->id).state, Lwm2mOpState::kSent);
+  EXPECT_EQ(by_id(a_, done->id).state, Lwm2mOpState::kDone);
+  EXPECT_EQ(by_id(a_, done->id).updated_ms, 7);
+  // Later the sent one too.
+  EXPECT_EQ(*s.ExpireOperations(36, "no answer", 2000, 10), 1);
+  EXPECT_EQ(by_id(a_, sent->id).state, Lwm2mOpState::kFailed);
+  EXPECT_EQ(by_id(a_, sent->id).error, "no answer");
+  auto open = s.OpenOperations({a_, b_}, 10);
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].id, young->id);
 }
 
 TEST_P(DeviceChannelsBackendTest, Lwm2mObservationsPutListedDeletedAndCascading) {
