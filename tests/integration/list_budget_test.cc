@@ -121,6 +121,18 @@ class ListBudgetTest : public BackendServerTest {
       EXPECT_GE(rows[i - 1].second, rows[i].second) << "not newest first at row " << i;
   }
 
+  // The (key, ts) rows of a JSON answer's reading items, each value beginning with its key.
+  static std::vector<Row> ReadingRows(const HttpResult& r) {
+    std::vector<Row> out;
+    const json j = r.Json();
+    for (const json& item : j["items"]) {
+      const auto key = item["key"].get<std::string>(), ts = item["ts"].get<std::string>();
+      EXPECT_EQ(item["value"].get<std::string>().rfind(key, 0), 0u) << key << " " << ts;
+      out.emplace_back(key, ts);
+    }
+    return out;
+  }
+
   // The rows of a CSV answer: the fields `first` and `second` (0-based, before any quoted field)
   // of each line after the header.
   static std::vector<Row> CsvRows(const HttpResult& r, size_t first, size_t second) {
@@ -176,17 +188,7 @@ TEST_P(ListBudgetTest, ReadingsStayWithinTheBudgetAndNextGivesTheRestOnce) {
   EXPECT_TRUE(small.headers["link"].empty());
 
   // Every key: 270 readings of 80 KB, cut inside a time's run of three.
-  std::vector<Row> rows =
-      FollowPages(Path("readings?limit=100000"), false, [](const HttpResult& r) {
-        std::vector<Row> out;
-        const json j = r.Json();
-        for (const json& item : j["items"]) {
-          const auto key = item["key"].get<std::string>(), ts = item["ts"].get<std::string>();
-          EXPECT_EQ(item["value"].get<std::string>().rfind(key, 0), 0u) << key << " " << ts;
-          out.emplace_back(key, ts);
-        }
-        return out;
-      });
+  std::vector<Row> rows = FollowPages(Path("readings?limit=100000"), false, ReadingRows);
   ExpectAllReadingsOnce(rows);
 
   std::vector<Row> csv_rows = FollowPages(Path("readings?limit=100000&format=csv"), true,
@@ -242,19 +244,8 @@ TEST_P(ListBudgetTest, OpenDataHistoryStaysWithinTheBudgetAndNextGivesTheRestOnc
           << "not series by series, newest first, at row " << i;
     }
   };
-  std::vector<Row> rows = FollowPages(
-      history + ".json?from=0&limit=10000", false,
-      [](const HttpResult& r) {
-        std::vector<Row> out;
-        const json j = r.Json();
-        for (const json& item : j["items"]) {
-          const auto key = item["key"].get<std::string>(), ts = item["ts"].get<std::string>();
-          EXPECT_EQ(item["value"].get<std::string>().rfind(key, 0), 0u) << key << " " << ts;
-          out.emplace_back(key, ts);
-        }
-        return out;
-      },
-      &anon);
+  std::vector<Row> rows =
+      FollowPages(history + ".json?from=0&limit=10000", false, ReadingRows, &anon);
   expect_all_once(rows);
 
   std::vector<Row> csv_rows = FollowPages(

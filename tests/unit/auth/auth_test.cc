@@ -175,14 +175,22 @@ TEST_F(AuthenticatorTest, WrongEmailOrPasswordSameMessage) {
 }
 
 TEST_F(AuthenticatorTest, WrongPasswordsDelayTheAccountAndAddressesAreLimited) {
+  ASSERT_TRUE(auth_->Login("anna@example.dk", "annas-password", "10.0.0.50").ok());  // her usual
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(auth_->Login("anna@example.dk", "bad", "10.0.0." + std::to_string(i)).status().code(),
+    EXPECT_EQ(auth_->Login("anna@example.dk", "bad", "10.0.0.1").status().code(),
               Code::kUnauthenticated);
-  // The account now waits 2 s, even with the right password from a new address.
+  // That address now waits 2 s, even with the right password.
   TimeMs retry = 0;
-  EXPECT_EQ(auth_->Login("anna@example.dk", "annas-password", "10.0.0.9", &retry).status().code(),
+  EXPECT_EQ(auth_->Login("anna@example.dk", "annas-password", "10.0.0.1", &retry).status().code(),
             Code::kRateLimited);
   EXPECT_EQ(retry, 2'000);
+  // Spread over addresses (12 failures in all, 4 × 3): a new address waits, hers does not.
+  for (int i = 2; i < 11; ++i)
+    EXPECT_EQ(auth_->Login("anna@example.dk", "bad", "10.0.1." + std::to_string(i)).status().code(),
+              Code::kUnauthenticated);
+  EXPECT_EQ(auth_->Login("anna@example.dk", "annas-password", "10.0.0.9").status().code(),
+            Code::kRateLimited);
+  EXPECT_TRUE(auth_->Login("anna@example.dk", "annas-password", "10.0.0.50").ok());
   // Per address: three different emails from one address.
   for (int i = 0; i < 3; ++i)
     (void)auth_->Login("x" + std::to_string(i) + "@example.dk", "bad", "10.9.9.9");
