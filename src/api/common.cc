@@ -17,6 +17,11 @@ http::Response Json(int status, const json& body) {
   return http::JsonResponse(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+http::Response WithNextLink(http::Response r, const std::string& next) {
+  if (!next.empty()) r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
+  return r;
+}
+
 http::Response NoContent() {
   http::Response r;
   r.status = 204;

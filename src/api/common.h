@@ -20,6 +20,8 @@ using json = nlohmann::json;
 
 // A JSON response with the given status.
 http::Response Json(int status, const json& body);
+// `r` with `Link: <next>; rel="next"` (RFC 8288), the page after it, unless `next` is "".
+http::Response WithNextLink(http::Response r, const std::string& next);
 // 204 No Content.
 http::Response NoContent();
 // {"items": [...], "total": N, "limit": L, "offset": O}

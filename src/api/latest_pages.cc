@@ -91,9 +91,7 @@ http::Response LatestAnswer(const ApiContext& ctx, const http::Request& req, jso
   const std::string next =
       page.next ? BaseUrl(ctx, req) + req.path + "?cursor=" + EncodeLatestCursor(*page.next) : "";
   body["next"] = next.empty() ? json(nullptr) : json(next);
-  http::Response r = Json(200, std::move(body));
-  if (!next.empty()) r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
-  return r;
+  return WithNextLink(Json(200, std::move(body)), next);
 }
 
 Result<std::optional<LatestPosition>> LatestCursorQuery(const http::Request& req) {

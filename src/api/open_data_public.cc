@@ -179,8 +179,7 @@ Result<http::Response> History(ApiContext& ctx, http::Request& req, bool csv) {
                        {"items", std::move(items)},
                        {"next", next.empty() ? json(nullptr) : json(next)}});
   }
-  if (!next.empty()) r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
-  return Cacheable(req, std::move(r));
+  return Cacheable(req, WithNextLink(std::move(r), next));
 }
 
 }  // namespace

@@ -129,11 +129,6 @@ std::string NextUrl(const ApiContext& ctx, const http::Request& req, const TextP
   return url;
 }
 
-http::Response WithNextLink(http::Response r, const std::string& next) {
-  if (!next.empty()) r.headers.Set("Link", "<" + next + ">; rel=\"next\"");
-  return r;
-}
-
 // 200 with `fields`, the page's rows as `items`, `truncated` and `next` (null unless truncated).
 http::Response JsonPage(const ApiContext& ctx, const http::Request& req, json fields, TextPage page,
                         int64_t limit) {
