@@ -84,6 +84,10 @@ auto ByKey(Row& row, std::string_view key) {
 
 }  // namespace
 
+bool FitsPacked(const LatestEntry& e) {
+  return e.key.size() + e.unit.size() + e.txt.size() <= kMaxPackedEntryBytes;
+}
+
 std::string EncodeLatestRow(const LatestRow& row) {
   std::string out;
   for (const LatestEntry& e : row) {
@@ -155,6 +159,26 @@ Reading ReadingOf(const LatestEntry& e, Id device) {
   return Reading{device, e.key,
                  e.ts,   ValueOfColumns(e.kind, e.num, e.txt),
                  e.unit, static_cast<Quality>(e.quality)};
+}
+
+void MergeApart(std::vector<Reading>& packed, std::vector<Reading> apart) {
+  auto before = [](const Reading& a, const Reading& b) {
+    return a.device_id != b.device_id ? a.device_id < b.device_id : a.key < b.key;
+  };
+  std::vector<Reading> added;
+  for (Reading& r : apart) {
+    auto it = std::lower_bound(packed.begin(), packed.end(), r, before);
+    if (it == packed.end() || before(r, *it))
+      added.push_back(std::move(r));
+    else if (r.ts > it->ts)
+      *it = std::move(r);
+  }
+  if (added.empty()) return;
+  std::sort(added.begin(), added.end(), before);
+  const auto middle = static_cast<std::ptrdiff_t>(packed.size());
+  packed.insert(packed.end(), std::make_move_iterator(added.begin()),
+                std::make_move_iterator(added.end()));
+  std::inplace_merge(packed.begin(), packed.begin() + middle, packed.end(), before);
 }
 
 }  // namespace bysans::pg

@@ -8,6 +8,13 @@
 // kind: 0 number, 1 text, 2 bool (as `readings.kind`); num is the number or the bool as 0/1
 // (shortest round-trip form; nan, inf, -inf); lengths are in bytes, so a key, unit or text may
 // hold any character PostgreSQL's text allows (it refuses NUL, as for `readings.txt`).
+//
+// The row is rewritten whole at each of the device's messages, so it holds only what keeps it
+// small whatever a device sends: entries of at most kMaxPackedEntryBytes (key, unit and text),
+// at most kMaxPackedKeys of them. A latest reading that does not fit is kept apart, a row of its
+// own in `series_latest` (migration 23, pg_latest_values.h); a reader takes the newer of the two
+// where a key has both (the packed one when both are of the same time: a write kept apart always
+// removes the key's older-or-same packed entry).
 #pragma once
 
 #include <string>
@@ -27,7 +34,13 @@ struct LatestEntry {
   int quality = 0;
   std::string unit;
   std::string txt;
+  int64_t series = 0;  // not in the text form: the series an entry kept apart is written for
 };
+
+constexpr size_t kMaxPackedEntryBytes = 256;
+constexpr size_t kMaxPackedKeys = 128;
+// Whether the entry is small enough for the packed row.
+bool FitsPacked(const LatestEntry& e);
 
 // Sorted by key, one entry per key.
 using LatestRow = std::vector<LatestEntry>;
@@ -48,5 +61,10 @@ LatestEntry* FindLatest(LatestRow& row, std::string_view key);
 
 // An entry as a reading of `device`.
 Reading ReadingOf(const LatestEntry& e, Id device);
+
+// Latest readings by (device, key), as Latest returns them: `apart` (readings kept apart, any
+// order) merged into `packed` (sorted by device, then key), each key's newer reading kept (the
+// packed one at the same time).
+void MergeApart(std::vector<Reading>& packed, std::vector<Reading> apart);
 
 }  // namespace bysans::pg

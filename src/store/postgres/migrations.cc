@@ -99,6 +99,20 @@ ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by text NOT NULL DEFAULT '';
       PackedRuleFeedMigration(),      // 20
       GatewaySeenLocallyMigration(),  // 21
       Lwm2mOpenByDeviceMigration(),   // 22
+      // 23: the latest readings that do not fit a device's packed row (latest_row.h), one row per
+      // series, so that a device's row stays small whatever its values or number of keys.
+      R"sql(
+CREATE TABLE IF NOT EXISTS series_latest (
+  series_id bigint PRIMARY KEY REFERENCES series (id) ON DELETE CASCADE,
+  device_id bigint NOT NULL,
+  ts bigint NOT NULL,
+  kind smallint NOT NULL,
+  num double precision NOT NULL,
+  txt text NOT NULL,
+  quality smallint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS series_latest_device ON series_latest (device_id);
+)sql",
   };
   return kList;
 }

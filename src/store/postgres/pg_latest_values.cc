@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -27,6 +28,47 @@ LatestRow RowOf(Id device, const pqxx::field& f) {
   if (row.ok()) return std::move(row).value();
   spdlog::error("store: the latest values of device {} are unreadable; they are rewritten", device);
   return {};
+}
+
+// Puts `e` in `row`, or in `apart` when it does not fit there; returns whether the row changed.
+bool Place(LatestRow& row, LatestEntry e, std::vector<LatestEntry>& apart) {
+  const LatestEntry* packed = FindLatest(row, e.key);
+  if (FitsPacked(e) && (packed || row.size() < kMaxPackedKeys))
+    return MergeLatest(row, std::move(e));
+  const bool older_packed = packed && packed->ts <= e.ts;
+  std::string key = e.key;
+  apart.push_back(std::move(e));
+  return older_packed && RemoveLatest(row, key);
+}
+
+// Writes the entries kept apart (one per series), each unless the stored one is newer; in series
+// order, so that two writers of the same series wait for each other instead of deadlocking. A
+// series deleted meanwhile is skipped.
+void WriteApart(pqxx::work& w, std::vector<LatestEntry> apart) {
+  if (apart.empty()) return;
+  std::sort(apart.begin(), apart.end(),
+            [](const LatestEntry& a, const LatestEntry& b) { return a.series < b.series; });
+  std::vector<int64_t> series, ts, kinds, qualities;
+  std::vector<double> nums;
+  std::vector<std::string> txts;
+  for (LatestEntry& e : apart) {
+    series.push_back(e.series);
+    ts.push_back(e.ts);
+    kinds.push_back(e.kind);
+    nums.push_back(e.num);
+    qualities.push_back(e.quality);
+    txts.push_back(std::move(e.txt));
+  }
+  w.exec_params(
+      "INSERT INTO series_latest AS l (series_id, device_id, ts, kind, num, txt, quality) "
+      "SELECT u.s, s.device_id, u.t, u.k, u.n, u.x, u.q FROM unnest($1::bigint[], $2::bigint[], "
+      "$3::smallint[], $4::float8[], $5::text[], $6::smallint[]) WITH ORDINALITY "
+      "u(s, t, k, n, x, q, o) JOIN series s ON s.id = u.s ORDER BY u.o "
+      "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, kind = excluded.kind, "
+      "num = excluded.num, txt = excluded.txt, quality = excluded.quality "
+      "WHERE l.ts <= excluded.ts",
+      IntArray(series), IntArray(ts), IntArray(kinds), DoubleArray(nums), TextArray(txts),
+      IntArray(qualities));
 }
 
 }  // namespace
@@ -66,6 +108,7 @@ void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> e
   if (held_.size() > kMaxHeld) held_.clear();
   std::vector<int64_t> pending;  // in device order (the map's)
   for (const auto& [d, list] : entries) pending.push_back(d);
+  std::map<Id, std::vector<LatestEntry>> apart;  // as placed in the round that wrote the device
   for (int round = 0; !pending.empty(); ++round) {
     if (round == kMaxRounds)
       throw std::runtime_error("device_latest: rows kept changing under the writer");
@@ -76,7 +119,9 @@ void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> e
     for (int64_t d : pending) {
       LatestRow row = held_[d].row;
       bool changed = false;
-      for (const LatestEntry& e : entries[d]) changed |= MergeLatest(row, e);
+      std::vector<LatestEntry>& own_apart = apart[d];
+      own_apart.clear();
+      for (const LatestEntry& e : entries[d]) changed |= Place(row, e, own_apart);
       for (auto u = units.lower_bound({d, std::string()}); u != units.end() && u->first.first == d;
            ++u) {
         LatestEntry* e = FindLatest(row, u->first.second);
@@ -121,6 +166,10 @@ void LatestValues::Write(pqxx::work& w, std::map<Id, std::vector<LatestEntry>> e
     for (auto& [d, row] : merged) pending.push_back(d);
     std::sort(pending.begin(), pending.end());
   }
+  std::vector<LatestEntry> all_apart;
+  for (auto& [d, list] : apart)
+    for (LatestEntry& e : list) all_apart.push_back(std::move(e));
+  WriteApart(w, std::move(all_apart));
 }
 
 void LatestValues::Modify(pqxx::work& w, Id device, const std::function<void(LatestRow&)>& change) {
@@ -143,6 +192,20 @@ void LatestValues::Modify(pqxx::work& w, Id device, const std::function<void(Lat
       "INSERT INTO device_latest (device_id, vals) VALUES ($1, $2) ON CONFLICT (device_id) DO "
       "UPDATE SET vals = excluded.vals, version = excluded.version",
       device, after);
+}
+
+void LatestValues::Replace(pqxx::work& w, Id device, int64_t series, const std::string& key,
+                           const std::optional<LatestEntry>& e) {
+  std::vector<LatestEntry> apart;
+  Modify(w, device, [&](LatestRow& row) {  // the device's row locked first, as by the writers
+    RemoveLatest(row, key);
+    if (!e) return;
+    LatestEntry entry = *e;
+    entry.series = series;
+    Place(row, std::move(entry), apart);
+  });
+  w.exec_params("DELETE FROM series_latest WHERE series_id = $1", series);
+  WriteApart(w, std::move(apart));
 }
 
 }  // namespace bysans::pg

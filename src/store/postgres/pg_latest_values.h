@@ -9,10 +9,18 @@
 // group, so two writers sharing devices wait for each other instead of deadlocking. Versions are
 // never reused (the sequence), so a row deleted and written again elsewhere is never mistaken for
 // the one held.
+//
+// An entry that does not fit the packed row (latest_row.h FitsPacked, kMaxPackedKeys) is written
+// apart, as its series' row of `series_latest`, after the device's row is locked (the upserts in
+// series order, each kept only if it is not older than the stored one); writing it apart removes
+// the key's packed entry unless that is newer. So a device's message rewrites a row of bounded
+// size, whatever its values or number of keys (a device with 219 keys of 80 KB made each of its
+// messages write an 18 MB row before).
 #pragma once
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <unordered_map>
@@ -39,6 +47,9 @@ class LatestValues {
   // Reads the device's row locked, lets `change` edit it, and writes it back (deleted when
   // empty). For operations outside group commits (readings deleted, a series deleted, a unit set).
   static void Modify(pqxx::work& w, Id device, const std::function<void(LatestRow&)>& change);
+  // Replaces the series' latest reading (packed or apart) by `e` (none: it has no readings).
+  static void Replace(pqxx::work& w, Id device, int64_t series, const std::string& key,
+                      const std::optional<LatestEntry>& e);
 
  private:
   struct Held {

@@ -51,11 +51,33 @@ int64_t Clamp(int64_t t) { return std::clamp(t, -kTimeLimit, kTimeLimit); }
 int64_t I64(const pqxx::field& f) { return std::strtoll(f.c_str(), nullptr, 10); }
 double F64(const pqxx::field& f) { return std::strtod(f.c_str(), nullptr); }
 
-// Series with their device's latest values (NULL: none): SELECT kSeriesCols kSeriesFrom WHERE …
-// (columns of `series s`).
-constexpr const char* kSeriesCols = "s.id, s.device_id, s.key, s.unit, l.vals";
+// Series with their device's latest values (NULL: none) and their latest reading kept apart
+// (NULL: none; latest_row.h): SELECT kSeriesCols kSeriesFrom WHERE … (columns of `series s`).
+constexpr const char* kSeriesCols =
+    "s.id, s.device_id, s.key, s.unit, l.vals, x.ts, x.kind, x.num, x.txt, x.quality";
 constexpr const char* kSeriesFrom =
-    " FROM series s LEFT JOIN device_latest l ON l.device_id = s.device_id";
+    " FROM series s LEFT JOIN device_latest l ON l.device_id = s.device_id "
+    "LEFT JOIN series_latest x ON x.series_id = s.id";
+// Latest readings kept apart: SELECT kApartCols kApartFrom WHERE … (columns of `series_latest x`).
+constexpr const char* kApartCols =
+    "SELECT x.device_id, s.key, s.unit, x.ts, x.kind, x.num, x.txt, x.quality";
+constexpr const char* kApartFrom = " FROM series_latest x JOIN series s ON s.id = x.series_id";
+
+// A latest reading kept apart, from its columns ts, kind, num, txt, quality (from `at` on).
+Reading ApartReading(Id device, std::string key, std::string unit, const pqxx::row& r, int at) {
+  const pqxx::field txt = r[at + 3];
+  return Reading{device,
+                 std::move(key),
+                 I64(r[at]),
+                 pg::ValueOfColumns(static_cast<int>(I64(r[at + 1])), F64(r[at + 2]),
+                                    std::string_view(txt.c_str(), txt.size())),
+                 std::move(unit),
+                 static_cast<Quality>(I64(r[at + 4]))};
+}
+// A row of kApartCols as a reading.
+Reading ApartReading(const pqxx::row& r) {
+  return ApartReading(I64(r[0]), r[1].as<std::string>(), r[2].as<std::string>(), r, 3);
+}
 // The devices' latest-value rows of one result, each decoded once (a device has a row per key
 // in the result, all with the same `vals`).
 class DecodedLatestRows {
@@ -85,6 +107,8 @@ SeriesRef SeriesFromRow(const pqxx::row& r, DecodedLatestRows& latest_rows) {
       s.latest = pg::ReadingOf(*e, s.device_id);
       s.latest->unit = s.unit;
     }
+  if (!r[5].is_null() && (!s.latest || I64(r[5]) > s.latest->ts))  // kept apart, and newer
+    s.latest = ApartReading(s.device_id, s.key, s.unit, r, 5);
   return s;
 }
 SeriesRef SeriesFromRow(const pqxx::row& r) {
@@ -761,7 +785,7 @@ struct PostgresSeriesStore::Impl {
       auto uc = unit_changes.find(s);
       entries[dk.first].push_back(pg::LatestEntry{
           dk.second, ts[i], static_cast<int>(kind[i]), num[i], static_cast<int>(quality[i]),
-          uc != unit_changes.end() ? uc->second : series.at(dk).unit, txt[i]});
+          uc != unit_changes.end() ? uc->second : series.at(dk).unit, txt[i], s});
     }
     std::map<std::pair<Id, std::string>, std::string> units;
     for (auto& [s, u] : unit_changes) units[key_of.at(s)] = u;
@@ -836,10 +860,7 @@ struct PostgresSeriesStore::Impl {
                           static_cast<int>(I64(row[7])),
                           row[2].as<std::string>(),
                           row[6].as<std::string>()};
-    pg::LatestValues::Modify(w, device, [&](pg::LatestRow& latest_row) {
-      pg::RemoveLatest(latest_row, key);
-      if (e) pg::MergeLatest(latest_row, *e);
-    });
+    pg::LatestValues::Replace(w, device, series_id, key, e);
     latest.Forget(device);
   }
 };
@@ -1016,13 +1037,17 @@ Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& 
   const bool dense = static_cast<uint64_t>(ids.back()) - static_cast<uint64_t>(ids.front()) <
                      4 * static_cast<uint64_t>(ids.size());
   return impl_->Read<std::vector<Reading>>("Latest", [&](pqxx::connection& c) {
-    pqxx::nontransaction n(c);
+    // One snapshot for the packed rows and the readings kept apart.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> n(c);
+    auto select = [&](const std::string& cols, const char* device_col) {
+      const std::string col = device_col;
+      return dense ? n.exec_params(cols + col + " >= $1 AND " + col + " <= $2", ids.front(),
+                                   ids.back())
+                   : n.exec_params(cols + col + " = ANY($1::bigint[])", IntArray(ids));
+    };
     // Not ordered by the server (a bitmap scan's rows would be sorted there, with their values):
     // the rows' device ids are sorted here, then each row is decoded in that order.
-    const std::string cols = "SELECT device_id, vals FROM device_latest WHERE ";
-    pqxx::result r =
-        dense ? n.exec_params(cols + "device_id >= $1 AND device_id <= $2", ids.front(), ids.back())
-              : n.exec_params(cols + "device_id = ANY($1::bigint[])", IntArray(ids));
+    pqxx::result r = select("SELECT device_id, vals FROM device_latest WHERE ", "device_id");
     std::vector<std::pair<Id, int>> order;
     order.reserve(r.size());
     for (int i = 0; i < static_cast<int>(r.size()); ++i) {
@@ -1039,22 +1064,33 @@ Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& 
         return Result<std::vector<Reading>>(Internal("the latest values of device " +
                                                      std::to_string(device) + " are not readable"));
     }
-    return Result<std::vector<Reading>>(std::move(out));  // by device, then key: as stored
+    std::vector<Reading> apart;
+    for (const auto& row : select(std::string(kApartCols) + kApartFrom + " WHERE ", "x.device_id"))
+      if (!dense || std::binary_search(ids.begin(), ids.end(), I64(row[0])))
+        apart.push_back(ApartReading(row));
+    pg::MergeApart(out, std::move(apart));
+    return Result<std::vector<Reading>>(std::move(out));  // by device, then key
   });
 }
 
 Result<std::vector<std::string>> PostgresSeriesStore::Keys(Id device_id) {
   return impl_->Read<std::vector<std::string>>(
       "Keys", [&](pqxx::connection& c) -> Result<std::vector<std::string>> {
-        pqxx::nontransaction n(c);
+        pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> n(c);
         pqxx::result r =
             n.exec_params("SELECT vals FROM device_latest WHERE device_id = $1", device_id);
         std::vector<std::string> out;
-        if (r.empty()) return out;
-        BYSANS_ASSIGN_OR_RETURN(pg::LatestRow row, pg::DecodeLatestRow(std::string_view(
-                                                       r[0][0].c_str(), r[0][0].size())));
-        for (pg::LatestEntry& e : row) out.push_back(std::move(e.key));
-        return out;  // in key order, as stored
+        if (!r.empty()) {
+          BYSANS_ASSIGN_OR_RETURN(pg::LatestRow row, pg::DecodeLatestRow(std::string_view(
+                                                         r[0][0].c_str(), r[0][0].size())));
+          for (pg::LatestEntry& e : row) out.push_back(std::move(e.key));
+        }
+        for (const auto& row : n.exec_params(
+                 "SELECT s.key" + std::string(kApartFrom) + " WHERE x.device_id = $1", device_id))
+          out.push_back(row[0].as<std::string>());
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;  // in key order
       });
 }
 
@@ -1184,7 +1220,8 @@ Status PostgresSeriesStore::DeleteReadings(int64_t series_id, TimeMs from, TimeM
       if (!ids.empty()) Impl::RecomputeHours(w, IntArray(ids), IntArray(hours));
       impl_->RecomputeLatest(w, series_id);
       if (!touched.empty())
-        touched.insert(touched.end(), {"readings_hourly", "series", "device_latest"});
+        touched.insert(touched.end(),
+                       {"readings_hourly", "series", "device_latest", "series_latest"});
     }
     w.commit();
     Impl::FlushStats(c);
@@ -1214,7 +1251,7 @@ Status PostgresSeriesStore::DeleteSeries(int64_t series_id) {
     Impl::FlushStats(c);
     impl_->Forget(series_id);
     impl_->latest.Forget(device);
-    touched.insert(touched.end(), {"readings_hourly", "series", "device_latest"});
+    touched.insert(touched.end(), {"readings_hourly", "series", "device_latest", "series_latest"});
     return Status::Ok();
   });
   if (s.ok()) ForgetInOtherWriters(series_id);  // not written to again

@@ -108,5 +108,36 @@ TEST(LatestRowTest, DamagedTextIsAnErrorAndAddsNothing) {
   EXPECT_TRUE(DecodeLatestRow("").ok());
 }
 
+TEST(LatestRowTest, WhatFitsThePackedRowIsBoundedBySize) {
+  LatestEntry e = E("k", 1, 0, "u");
+  e.txt = std::string(kMaxPackedEntryBytes - 2, 'x');
+  EXPECT_TRUE(FitsPacked(e));
+  e.txt += 'x';
+  EXPECT_FALSE(FitsPacked(e));
+  EXPECT_FALSE(FitsPacked(E(std::string(kMaxPackedEntryBytes + 1, 'k'), 1, 0)));
+}
+
+// Readings kept apart merge into the packed ones by (device, key): a key of either only comes
+// once, the newer reading wins, and the packed one when both are of the same time.
+TEST(LatestRowTest, ReadingsKeptApartMergeByDeviceAndKeyNewerWins) {
+  auto r = [](Id d, std::string key, TimeMs ts, double v) {
+    return Reading{d, std::move(key), ts, v, "", Quality::kOk};
+  };
+  std::vector<Reading> packed = {r(1, "b", 10, 1), r(1, "d", 10, 2), r(3, "a", 10, 3)};
+  MergeApart(packed, {r(3, "z", 1, 4), r(1, "d", 11, 5), r(1, "b", 10, 6), r(2, "a", 1, 7),
+                      r(1, "a", 1, 8)});
+  std::vector<std::pair<Id, std::string>> keys;
+  std::vector<double> values;
+  for (const Reading& x : packed) {
+    keys.emplace_back(x.device_id, x.key);
+    values.push_back(std::get<double>(x.value));
+  }
+  EXPECT_EQ(keys, (std::vector<std::pair<Id, std::string>>{
+                      {1, "a"}, {1, "b"}, {1, "d"}, {2, "a"}, {3, "a"}, {3, "z"}}));
+  EXPECT_EQ(values, (std::vector<double>{8, 1, 5, 7, 3, 4}));
+  MergeApart(packed, {});
+  EXPECT_EQ(packed.size(), 6u);
+}
+
 }  // namespace
 }  // namespace bysans::pg

@@ -1,0 +1,129 @@
+// Latest values of a device that sends large texts and many keys, on both backends: every key's
+// newest reading comes back, whatever was sent in which order. On PostgreSQL such a device's
+// packed row of latest values (rewritten at each of its messages) stays small: what does not fit
+// is kept apart (store/postgres/latest_row.h).
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "unit/store_postgres/series_backend_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class LatestBackendsTest : public SeriesBackendTest {
+ protected:
+  static constexpr Id kDev = 1;
+  static constexpr int kNumbers = 200;  // more keys than a packed row holds
+  static constexpr int kTexts = 20;
+
+  static std::string Big(char c, size_t n = 20'000) { return std::string(n, c); }
+  static std::string NumberKey(int i) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "k%03d", i);
+    return buf;
+  }
+
+  // Sends `r` and records it as the key's expected latest reading when `newest`.
+  void Send(Reading r, bool newest = true) {
+    if (newest) expected_[r.key] = r;
+    Put({std::move(r)});
+  }
+
+  // Latest, Keys, ListSeries and GetSeries all give `expected_`.
+  void Check(const std::string& phase) {
+    SCOPED_TRACE(phase);
+    auto latest = s().Latest({kDev});
+    ASSERT_TRUE(latest.ok()) << latest.status().message();
+    ASSERT_EQ(latest->size(), expected_.size());
+    std::sort(latest->begin(), latest->end(),  // the order is not part of the contract
+              [](const Reading& a, const Reading& b) { return a.key < b.key; });
+    auto want = expected_.begin();
+    for (const Reading& r : *latest) {
+      EXPECT_EQ(r.key, want->first);
+      EXPECT_EQ(r.ts, want->second.ts) << r.key;
+      EXPECT_TRUE(r.value == want->second.value) << r.key;
+      EXPECT_EQ(r.unit, want->second.unit) << r.key;
+      EXPECT_EQ(r.quality, want->second.quality) << r.key;
+      ++want;
+    }
+    auto keys = s().Keys(kDev);
+    ASSERT_TRUE(keys.ok()) << keys.status().message();
+    std::vector<std::string> want_keys;
+    for (const auto& [k, r] : expected_) want_keys.push_back(k);
+    std::sort(keys->begin(), keys->end());
+    EXPECT_EQ(*keys, want_keys);
+    auto listed = s().ListSeries({kDev});
+    ASSERT_TRUE(listed.ok()) << listed.status().message();
+    ASSERT_EQ(listed->size(), expected_.size());
+    for (const SeriesRef& sr : *listed) {
+      ASSERT_TRUE(sr.latest.has_value()) << sr.key;
+      EXPECT_EQ(sr.latest->ts, expected_[sr.key].ts) << sr.key;
+      EXPECT_TRUE(sr.latest->value == expected_[sr.key].value) << sr.key;
+      auto one = s().GetSeries(sr.id);
+      ASSERT_TRUE(one.ok());
+      ASSERT_TRUE(one->latest.has_value());
+      EXPECT_TRUE(one->latest->value == expected_[sr.key].value) << sr.key;
+    }
+  }
+
+  std::string Sql(const std::string& sql) {
+    auto r = SharedPostgres::Get()->Query(Database(), sql);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : "";
+  }
+
+  std::map<std::string, Reading> expected_;
+};
+
+TEST_P(LatestBackendsTest, EveryKeysNewestReadingWhateverItsSizeAndOrder) {
+  std::vector<Reading> first;
+  for (int i = 0; i < kNumbers; ++i)
+    first.push_back(R(kDev, NumberKey(i), kT0, double(i), "m", Quality::kSpike));
+  for (int i = 0; i < kTexts; ++i)
+    first.push_back(R(kDev, "big" + std::to_string(i), kT0, Big(static_cast<char>('a' + i))));
+  for (const Reading& r : first) expected_[r.key] = r;
+  Put(first);
+  Check("many keys and large texts");
+  if (postgres()) {
+    // The packed row holds at most 128 entries of at most 256 bytes (a few dozen bytes of
+    // numbers each here); the rest, and every large text, are rows of their own.
+    EXPECT_LT(std::stoll(Sql("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
+    EXPECT_EQ(Sql("SELECT count(*) FROM series_latest"),
+              std::to_string(kNumbers + kTexts - 128));
+  }
+
+  Send(R(kDev, "big0", kT0 + 10, std::string("small now")));
+  Check("a large text's key gets a small one");
+  Send(R(kDev, "big0", kT0 + 5, Big('x')), false);
+  Check("an older large text does not replace the newer small one");
+  Send(R(kDev, "big0", kT0 + 10, Big('y')));
+  Check("a large text of the same time replaces it (the last write wins)");
+  Send(R(kDev, "big0", kT0 + 10, std::string("small again")));
+  Check("and a small one of the same time replaces that");
+  Send(R(kDev, NumberKey(0), kT0 + 20, Big('z'), "m"));
+  Check("a number's key gets a large text");
+  ASSERT_TRUE(s().DeleteReadings(SeriesId(kDev, NumberKey(0)), kT0 + 20, kT0 + 20).ok());
+  expected_[NumberKey(0)] = first[0];
+  Check("the large text deleted: the number before it is the latest again");
+  ASSERT_TRUE(s().DeleteReadings(SeriesId(kDev, "big1"), kT0 + 1, kT0 + 2).ok());
+  Check("deleting readings that are not the latest changes nothing");
+  ASSERT_TRUE(s().DeleteSeries(SeriesId(kDev, "big1")).ok());
+  expected_.erase("big1");
+  Check("a series deleted");
+  Reopen();
+  Check("reopened");
+  if (postgres()) {
+    EXPECT_LT(std::stoll(Sql("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
+    EXPECT_EQ(Sql("SELECT count(*) FROM series_latest WHERE series_id NOT IN "
+                  "(SELECT id FROM series)"),
+              "0");
+  }
+}
+
+BYSANS_ON_BOTH_BACKENDS(LatestBackendsTest);
+
+}  // namespace
+}  // namespace bysans::testing
