@@ -10,6 +10,7 @@
 #include "core/redact.h"
 #include "core/time_format.h"
 #include "http/csrf.h"
+#include "store/mqtt_store.h"
 
 namespace bysans::api {
 
@@ -191,6 +192,11 @@ std::string CallerKey(const auth::Principal& who) {
   return who.api_key_id ? "key:" + std::to_string(*who.api_key_id)
          : who.user_id  ? "user:" + std::to_string(*who.user_id)
                         : "name:" + who.name;
+}
+
+void NoteAuthorityChanged(ApiContext& ctx) {
+  ctx.auth.NoteRevocation();
+  ctx.store.mqtt().BumpCredentialsGeneration();
 }
 
 void AuditDenied(ApiContext& ctx, const auth::Principal& who, Id org_id,

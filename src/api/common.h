@@ -73,6 +73,12 @@ void Audit(ApiContext& ctx, const auth::Principal& who, const http::Request& req
            std::optional<Id> org_id, std::string action, std::string object_type,
            std::string object_id, std::string detail = {});
 
+// A person's authority changed (a membership put, accepted or removed, a user deleted, a global
+// admin flag changed): open streams check their credentials again at once, and the broker users of
+// SensorThings over MQTT are rebuilt, since API keys answer to their creators
+// (auth/key_authority.h). Does not wait for the broker.
+void NoteAuthorityChanged(ApiContext& ctx);
+
 // Who the caller is, for throttling keys: "key:<id>", "user:<id>" or "name:<name>".
 std::string CallerKey(const auth::Principal& who);
 

@@ -141,7 +141,7 @@ Result<http::Response> Accept(ApiContext& ctx, http::Request& req, const auth::P
     if (inv.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, inv.org_id, u.id));
     BYSANS_RETURN_IF_ERROR(ctx.store.AcceptInvitation(inv.id, u.id));
   }
-  ctx.auth.NoteRevocation();  // the role or the applications may have changed
+  NoteAuthorityChanged(ctx);  // the role or the applications may have changed
   // As stored: an application deleted since the invitation is no longer in it.
   BYSANS_ASSIGN_OR_RETURN(Membership m, ctx.store.GetMembership(u.id, inv.org_id));
   Audit(ctx, p, req, inv.org_id, "accept", "invitation", IdStr(inv.id),

@@ -190,7 +190,7 @@ Result<http::Response> PutMember(ApiContext& ctx, http::Request& req, const auth
     if (m.role != Role::kAdmin) BYSANS_RETURN_IF_ERROR(KeepsAnAdmin(ctx, m.org_id, m.user_id));
     BYSANS_RETURN_IF_ERROR(ctx.store.PutMembership(m));
   }
-  ctx.auth.NoteRevocation();  // a lowered role reaches open streams
+  NoteAuthorityChanged(ctx);  // a lowered role reaches open streams and the member's keys
   Audit(ctx, p, req, m.org_id, "put", "membership", IdStr(m.user_id),
         RoleWithScope(m.role, m.app_scoped, m.app_ids));
   BYSANS_ASSIGN_OR_RETURN(json j, MemberJson(ctx, m));
@@ -206,7 +206,7 @@ Result<http::Response> DeleteMember(ApiContext& ctx, http::Request& req, const a
   if (st.code() == Code::kNotFound)
     return NotFound("user " + IdStr(m.user_id) + " is not a member of this organisation");
   BYSANS_RETURN_IF_ERROR(st);
-  ctx.auth.NoteRevocation();
+  NoteAuthorityChanged(ctx);  // the member's API keys end with their membership
   Audit(ctx, p, req, m.org_id, "delete", "membership", IdStr(m.user_id));
   return NoContent();
 }

@@ -88,6 +88,7 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
     u.password_hash = ctx.auth.HashPassword(*password);
   }
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateUser(u));
+  if (admin) NoteAuthorityChanged(ctx);
   // A new password ends the user's other sessions (the caller's own goes on).
   if (password)
     BYSANS_RETURN_IF_ERROR(
@@ -105,7 +106,7 @@ Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(User u, LoadUser(ctx, req, p));
   if (p.user_id == u.id) return FailedPrecondition("you cannot delete yourself");
   BYSANS_RETURN_IF_ERROR(ctx.store.DeleteUser(u.id));
-  ctx.auth.NoteRevocation();
+  NoteAuthorityChanged(ctx);
   Audit(ctx, p, req, std::nullopt, "delete", "user", std::to_string(u.id), u.email);
   return NoContent();
 }

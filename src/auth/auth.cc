@@ -7,6 +7,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "auth/key_authority.h"
 #include "auth/login_throttle.h"
 
 namespace bysans::auth {
@@ -109,9 +110,14 @@ struct Authenticator::Impl {
     }
     if (key->expires_ms && *key->expires_ms <= clock.NowMs())
       return Unauthenticated("the API key '" + key->prefix + "...' has expired");
+    BYSANS_ASSIGN_OR_RETURN(std::optional<Role> role, KeyRole(store, *key));
+    if (!role)
+      return Unauthenticated("the API key '" + key->prefix +
+                             "...' no longer works: whoever created it no longer holds a role in "
+                             "its organisation; an admin there can create a new key");
     Principal p;
     p.api_key_id = key->id;
-    p.roles[key->org_id] = key->role;
+    p.roles[key->org_id] = *role;
     p.name = "apikey:" + key->prefix;
     p.expires_ms = key->expires_ms;
     return p;

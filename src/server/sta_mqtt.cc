@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "act/outbox.h"
+#include "auth/key_authority.h"
 #include "mqtt/client.h"
 #include "sta/catalog.h"
 #include "sta/mqtt_topics.h"
@@ -130,6 +131,9 @@ struct StaMqttService::Impl {
     auto new_orgs = std::make_shared<OrgSet>();
     for (const ApiKey& k : keys) {
       if (k.expires_ms && *k.expires_ms <= now) continue;  // expired: no broker user
+      // What the key may do now: no more than its creator holds (auth/key_authority.h).
+      BYSANS_ASSIGN_OR_RETURN(std::optional<Role> role, auth::KeyRole(store, k));
+      if (!role) continue;
       if (k.expires_ms && (!expiry || *k.expires_ms < *expiry)) expiry = k.expires_ms;
       auto it = scopes.find(k.org_id);
       if (it == scopes.end()) {
@@ -138,7 +142,7 @@ struct StaMqttService::Impl {
         it = scopes.emplace(k.org_id, std::move(scope)).first;
         new_orgs->insert(k.org_id);
       }
-      const bool can_write = k.role >= Role::kEditor;
+      const bool can_write = *role >= Role::kEditor;
       if (size_t n = sta::MqttKeyAclTopicCount(it->second, can_write);
           n > sta::kMaxMqttKeyAclTopics) {
         // Fail closed: a longer ACL would stall the broker at every reload (sta/mqtt_topics.h).

@@ -65,6 +65,15 @@ class StaMqttSecurityTest : public SecurityTest {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return json{{"phenomenonTime", buf}, {"result", v}}.dump();
   }
+  // Whether the broker refuses the key within 3 s (it reloads its users within a second).
+  bool RefusedSoon(const MqttKey& k) {
+    for (int i = 0; i < 30; ++i) {
+      int connack = -1;
+      if (ConnectKey(MqttUrl(), k, &connack) == nullptr && connack != 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
   // Subscribes every filter (the peer's Subscribe waits for the first SUBACK only).
   static void SubscribeAll(Peer& p, const std::vector<std::string>& filters) {
     for (const std::string& f : filters) p.Subscribe(f);
@@ -221,13 +230,22 @@ TEST_F(StaMqttSecurityTest, ExpiredKeyCanNoLongerConnect) {
   MqttKey k = Key(a_, "viewer", true, buf);
   EXPECT_NE(ConnectKey(MqttUrl(), k), nullptr);  // valid until then
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  bool refused = false;
-  for (int i = 0; i < 30 && !refused; ++i) {  // the broker reloads within a second
-    int connack = -1;
-    refused = ConnectKey(MqttUrl(), k, &connack) == nullptr && connack != 0;
-    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(refused);
+  EXPECT_TRUE(RefusedSoon(k));
+}
+
+// A key answers to its creator (auth/key_authority.h): the broker user of a key whose creator
+// left A is removed, as a revoked key's is.
+TEST_F(StaMqttSecurityTest, AKeyWhoseCreatorLeftCanNoLongerConnect) {
+  OrgMember leaver = AddMember(a_.device.org_id, "admin", "mqtt-leaver");
+  MqttKey k = CreateMqttKey(*leaver.client, a_.device.org_id, "viewer");
+  MqttKey stays = Key(a_, "viewer");
+  EXPECT_NE(ConnectKey(MqttUrl(), k), nullptr);
+  ASSERT_EQ(a_.admin.client
+                ->Request("DELETE", a_.OrgPath() + "/members/" + std::to_string(leaver.user_id))
+                .status,
+            204);
+  EXPECT_TRUE(RefusedSoon(k));
+  EXPECT_NE(ConnectKey(MqttUrl(), stays), nullptr);
 }
 
 TEST_F(StaMqttSecurityTest, KeyWithoutMqttOrWithAnotherKeysSecretCannotConnect) {

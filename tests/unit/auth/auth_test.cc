@@ -77,7 +77,8 @@ class AuthenticatorTest : public ::testing::Test {
     return r;
   }
 
-  std::string AddKey(Role role, std::optional<TimeMs> expires) {
+  std::string AddKey(Role role, std::optional<TimeMs> expires, Id created_by = 0,
+                     std::optional<Id> created_by_key = std::nullopt) {
     auto s = auth_->NewApiKeySecret();
     ApiKey k;
     k.org_id = org_;
@@ -86,6 +87,8 @@ class AuthenticatorTest : public ::testing::Test {
     k.prefix = s.prefix;
     k.secret_hash = s.hash;
     k.expires_ms = expires;
+    k.created_by = created_by;
+    k.created_by_key = created_by_key;
     auto created = store_->CreateApiKey(k);
     EXPECT_TRUE(created.ok());
     key_id_ = created.ok() ? created->id : 0;
@@ -263,6 +266,48 @@ TEST_F(AuthenticatorTest, CookieAttributes) {
   EXPECT_NE(secure.SessionCookie("tok", clock_.NowMs() + 1000).find("; Secure"), std::string::npos);
   EXPECT_NE(secure.ClearedSessionCookie().find("Max-Age=0"), std::string::npos);
   EXPECT_NE(secure.ClearedSessionCookie().find("; Secure"), std::string::npos);
+}
+
+// A key acts with no more than its creator holds in its organisation now (auth/key_authority.h),
+// up a chain of creating keys; nothing, once the creator holds no role there as a whole.
+TEST_F(AuthenticatorTest, AnApiKeyActsWithNoMoreThanItsCreatorHoldsNow) {
+  auto role_of = [&](const std::string& secret) -> std::optional<Role> {
+    http::Request r;
+    r.headers.Set("x-api-key", secret);
+    auto p = auth_->Authenticate(r);
+    if (!p.ok()) {
+      EXPECT_EQ(p.status().code(), Code::kUnauthenticated);
+      return std::nullopt;
+    }
+    return p->RoleIn(org_);
+  };
+  const std::string admin_key = AddKey(Role::kAdmin, std::nullopt, user_);  // user_ is an editor
+  const Id parent = key_id_;
+  const std::string child = AddKey(Role::kAdmin, std::nullopt, 0, parent);
+  const std::string legacy = AddKey(Role::kAdmin, std::nullopt);  // no creator on record
+  EXPECT_EQ(role_of(admin_key), Role::kEditor);
+  EXPECT_EQ(role_of(child), Role::kEditor);
+  EXPECT_EQ(role_of(legacy), Role::kAdmin);
+  ASSERT_TRUE(store_->PutMembership({user_, org_, Role::kViewer}).ok());
+  EXPECT_EQ(role_of(admin_key), Role::kViewer);
+  EXPECT_EQ(role_of(child), Role::kViewer);
+  Membership scoped{user_, org_, Role::kEditor};
+  scoped.app_scoped = true;
+  ASSERT_TRUE(store_->PutMembership(scoped).ok());
+  EXPECT_EQ(role_of(admin_key), std::nullopt);
+  ASSERT_TRUE(store_->DeleteMembership(user_, org_).ok());
+  EXPECT_EQ(role_of(admin_key), std::nullopt);
+  EXPECT_EQ(role_of(child), std::nullopt);
+  User admin;
+  admin.email = "global@example.dk";
+  admin.password_hash = HashPassword("global-password", true);
+  admin.global_admin = true;
+  const Id global = store_->CreateUser(admin)->id;
+  const std::string globals = AddKey(Role::kOperator, std::nullopt, global);
+  EXPECT_EQ(role_of(globals), Role::kOperator);
+  ASSERT_TRUE(store_->DeleteUser(global).ok());
+  EXPECT_EQ(role_of(globals), std::nullopt);
+  EXPECT_EQ(role_of(legacy), Role::kAdmin);
 }
 
 }  // namespace
