@@ -217,16 +217,34 @@ struct CoapServer::Impl {
   // Keys of `outgoing` kept for notifications (OutgoingRequest::keep_for_notifications).
   std::unordered_set<std::string> observing;
   TimeMs next_tick_ms = 0;
+  prometheus::Gauge& sessions_held;
 
   Impl(CoapOptions o, std::shared_ptr<ingest::DeviceKeyCache> k, pipeline::Pipeline& p, Metrics& m,
        const Clock& c)
-      : opts(std::move(o)), keys(std::move(k)), pipeline(p), metrics(m), clock(c) {}
+      : opts(std::move(o)),
+        keys(std::move(k)),
+        pipeline(p),
+        metrics(m),
+        clock(c),
+        sessions_held(m.Gauge("bysans_coap_sessions",
+                              "CoAP server sessions held (one per peer address and port)", {})) {}
 
   void Count(const char* result, double n = 1) {
     metrics
         .Counter("bysans_ingest_messages_total", "Ingested messages by transport and result",
                  {{"transport", "coap"}, {"result", result}})
         .Increment(n);
+  }
+
+  // Counts the server's sessions (bysans_coap_sessions).
+  static int OnEvent(coap_session_t* session, const coap_event_t event) {
+    if (event != COAP_EVENT_SERVER_SESSION_NEW && event != COAP_EVENT_SERVER_SESSION_DEL) return 0;
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    if (event == COAP_EVENT_SERVER_SESSION_NEW)
+      self->sessions_held.Increment();
+    else
+      self->sessions_held.Decrement();
+    return 0;
   }
 
   static void Handle(coap_resource_t*, coap_session_t* session, const coap_pdu_t* request,
@@ -885,6 +903,8 @@ Status CoapServer::Start() {
   if (!m.ctx) return Status(Code::kInternal, "coap: cannot create the libcoap context");
   coap_set_app_data(m.ctx, &m);
   coap_register_nack_handler(m.ctx, &Impl::OnNack);
+  coap_context_set_max_idle_sessions(m.ctx, static_cast<unsigned>(m.opts.max_idle_sessions));
+  coap_register_event_handler(m.ctx, &Impl::OnEvent);
   coap_endpoint_t* ep = coap_new_endpoint(m.ctx, &addr, COAP_PROTO_UDP);
   if (!ep) {
     coap_free_context(m.ctx);

@@ -44,6 +44,12 @@ struct CoapOptions {
   // separate confirmable response after the commit (README.md). Well below the device's
   // ACK_TIMEOUT (2 s), so that it does not retransmit meanwhile.
   int64_t piggyback_ms = 100;
+  // Sessions libcoap keeps for peers that hold no exchange (one per source address and port,
+  // each kept for its idle timeout, 300 s): past this many the least recently used goes, so a
+  // flood from many (or spoofed) addresses holds bounded memory. A device that sends again gets
+  // a new session (over DTLS: a new handshake). Sessions a registered LwM2M device or an open
+  // exchange holds are never idle. bysans_coap_sessions counts them all.
+  size_t max_idle_sessions = 20'000;
 };
 
 // The device behind a DTLS PSK identity and its current key (clear: the PSK bytes).

@@ -162,8 +162,13 @@ const std::vector<Setting>& Settings() {
       {"coap.lwm2m_awake_ms", IntIn(&Config::coap_lwm2m_awake_ms, 100, 600'000)},
       {"coap.lwm2m_operation_expiry_s",
        IntIn(&Config::coap_lwm2m_operation_expiry_s, 1, 30 * 86'400)},
+      {"coap.lwm2m_operation_history_days",
+       IntIn(&Config::coap_lwm2m_operation_history_days, 1, 3650)},
       {"coap.lwm2m_observe", Bool(&Config::coap_lwm2m_observe)},
+      {"coap.lwm2m_max_api_observations",
+       IntIn(&Config::coap_lwm2m_max_api_observations, 1, 10'000)},
       {"coap.piggyback_ms", IntIn(&Config::coap_piggyback_ms, 0, 1000)},
+      {"coap.max_idle_sessions", IntIn(&Config::coap_max_idle_sessions, 16, 10'000'000)},
       {"outbound.allow",
        [](Config& c, const std::string& v) {
          BYSANS_RETURN_IF_ERROR(OutboundPolicy::Parse(v).status());

@@ -72,10 +72,16 @@ struct Config {
   // LwM2M operations (src/lwm2m/README.md): one still queued (or sent and unanswered) this long
   // fails as expired.
   int coap_lwm2m_operation_expiry_s = 86'400;
+  // LwM2M operations: a finished one is deleted this many days after it finished.
+  int coap_lwm2m_operation_history_days = 30;
   // LwM2M Observe (src/lwm2m/README.md): observe registered sensor objects, notifications →
   // readings.
   bool coap_lwm2m_observe = true;
-  int coap_piggyback_ms = 100;  // a commit within this long is answered on the ACK
+  // Paths one LwM2M device may have observed through the API at once.
+  int coap_lwm2m_max_api_observations = 256;
+  int coap_piggyback_ms = 100;
+  // Idle CoAP sessions kept (coap/server.h CoapOptions::max_idle_sessions).
+  int coap_max_idle_sessions = 20'000;  // a commit within this long is answered on the ACK
 
   // Outbound-address policy (core/outbound_policy.h): CIDR blocks that webhooks, e-mail and
   // third-party MQTT brokers may reach besides public addresses (comma-separated; a TOML

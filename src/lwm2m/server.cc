@@ -240,14 +240,16 @@ void Lwm2mServer::ExpireOperations(TimeMs now) {
       "the device was not registered or did not answer",
       opts_.operation_expiry_ms / 1000);
   auto n = store_.ExpireOperations(now - opts_.operation_expiry_ms, reason, now, kBatch);
+  auto gone = store_.DeleteFinishedOperations(now - opts_.finished_kept_ms, kBatch);
   // Every minute, or a tenth of the expiry when that is shorter (at least a second).
   next_expiry_ms_ = now + std::clamp<TimeMs>(opts_.operation_expiry_ms / 10, 1000, 60'000);
-  if (!n.ok()) {
-    spdlog::warn("lwm2m: cannot expire the old operations: {}", n.status().message());
-    return;
-  }
-  if (*n > 0) spdlog::info("lwm2m: {} operations expired", *n);
-  if (*n == kBatch) next_expiry_ms_ = now;  // more of them: the next batch at the next tick
+  if (!n.ok()) spdlog::warn("lwm2m: cannot expire the old operations: {}", n.status().message());
+  if (!gone.ok())
+    spdlog::warn("lwm2m: cannot delete the old finished operations: {}", gone.status().message());
+  if (n.ok() && *n > 0) spdlog::info("lwm2m: {} operations expired", *n);
+  if (gone.ok() && *gone > 0) spdlog::info("lwm2m: {} finished operations deleted", *gone);
+  // More of either: the next batch at the next tick.
+  if ((n.ok() && *n == kBatch) || (gone.ok() && *gone == kBatch)) next_expiry_ms_ = now;
 }
 
 void Lwm2mServer::Tick() {
@@ -393,7 +395,11 @@ void Lwm2mServer::ObserveOperation(Lwm2mOperation op, Id device_id, Session& ses
   if (op.kind == Lwm2mOpKind::kCancelObserve) {
     // Forgotten here at once; the device learns it from the reset of its next notification.
     session.api_observed.erase(op.path);
-    session.api_cancelled.insert(op.path);
+    // Remembered only for a path observed of itself (bounded by the device's objects), so that
+    // cancels of made-up paths cannot grow the set.
+    const std::vector<std::string> own = ObservedPaths(session.objects);
+    if (std::find(own.begin(), own.end(), op.path) != own.end())
+      session.api_cancelled.insert(op.path);
     const bool had = EndObservation(device_id, session, op.path);
     op.state = Lwm2mOpState::kDone;
     op.result_payload = had ? "observation cancelled" : "the path was not observed";
@@ -404,6 +410,16 @@ void Lwm2mServer::ObserveOperation(Lwm2mOperation op, Id device_id, Session& ses
   }
   if (!sink_) {
     if (MarkFailed(op, "observation is off on this server", now).ok())
+      (void)store_.UpdateOperation(op);
+    return;
+  }
+  if (!session.api_observed.count(op.path) &&
+      session.api_observed.size() >= opts_.max_api_observations) {
+    if (MarkFailed(op,
+                   "this device already has " + std::to_string(opts_.max_api_observations) +
+                       " observations made through the API; cancel one first",
+                   now)
+            .ok())
       (void)store_.UpdateOperation(op);
     return;
   }

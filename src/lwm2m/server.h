@@ -35,9 +35,16 @@ struct Lwm2mOptions {
   // after it was sent, fails as expired (coap.lwm2m_operation_expiry_s): a device that never
   // registers again does not keep its operations open, nor its place under kMaxOpenOperations.
   int64_t operation_expiry_ms = 86'400'000;
+  // A finished (done or failed) operation is deleted this long after it finished
+  // (coap.lwm2m_operation_history_days), so a device's history stays bounded.
+  int64_t finished_kept_ms = 30 * int64_t{86'400'000};
   // Observe the registered object instances whose resources become readings (observe.h) and
   // submit their notifications (coap.lwm2m_observe). Needs SetNotificationSink.
   bool observe = true;
+  // Paths one device may have observed through the API at once (coap.lwm2m_max_api_observations):
+  // each is an observation held here and on the device, so an editor cannot grow this server's
+  // memory without bound; an observe beyond fails, saying so.
+  size_t max_api_observations = 256;
 };
 
 // Where a notification's readings go (the pipeline's Submit); called on the CoAP thread.
@@ -94,9 +101,9 @@ class Lwm2mServer final : public coap::CoapExtension {
   // The device of a plain-UDP request without `k=` from an endpoint that registered; null if none.
   std::shared_ptr<const Device> RegisteredPeer(const coap::CoapRequest& r) const;
   void Forget(Id device_id);
-  // Fails the expired open operations of every device (operation_expiry_ms): once a minute (a
-  // tenth of the expiry when shorter), a bounded batch each time (again at the next tick while
-  // there are more).
+  // Fails the expired open operations of every device (operation_expiry_ms) and deletes the
+  // finished ones older than finished_kept_ms: once a minute (a tenth of the expiry when
+  // shorter), a bounded batch of each every time (again at the next tick while there are more).
   void ExpireOperations(TimeMs now);
   void Dispatch(Lwm2mOperation op, Session& session);
   // Observations: made for ObservedPaths(objects) when the device can be reached, all cancelled

@@ -358,6 +358,7 @@ Status App::Start() {
     co.bind_address = c.coap_bind;
     co.udp_port = c.coap_udp_port;
     co.max_payload = static_cast<size_t>(c.coap_max_payload);
+    co.max_idle_sessions = static_cast<size_t>(c.coap_max_idle_sessions);
     co.dtls_port = c.coap_dtls_port;
     co.piggyback_ms = c.coap_piggyback_ms;
     m.coap =
@@ -377,7 +378,9 @@ Status App::Start() {
     lwm2m::Lwm2mOptions lo;
     lo.awake_ms = c.coap_lwm2m_awake_ms;
     lo.operation_expiry_ms = int64_t{c.coap_lwm2m_operation_expiry_s} * 1000;
+    lo.finished_kept_ms = int64_t{c.coap_lwm2m_operation_history_days} * 86'400'000;
     lo.observe = c.coap_lwm2m_observe;
+    lo.max_api_observations = static_cast<size_t>(c.coap_lwm2m_max_api_observations);
     auto lwm2m_server =
         std::make_shared<lwm2m::Lwm2mServer>(m.store->lwm2m(), m.random, m.clock, lo);
     // Notifications of observed resources → readings, as a Send's (no answer waits on them).

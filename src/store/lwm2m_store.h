@@ -84,6 +84,9 @@ class Lwm2mStore {
   // before `before`: state failed, error `reason`, updated at `now`. Returns how many.
   virtual Result<int64_t> ExpireOperations(TimeMs before, const std::string& reason, TimeMs now,
                                            int limit) = 0;
+  // Deletes at most `limit` finished (done or failed) operations, of any device, whose last change
+  // was before `before`. Returns how many.
+  virtual Result<int64_t> DeleteFinishedOperations(TimeMs before, int limit) = 0;
   // Records state, result and error. kNotFound: no such operation.
   virtual Status UpdateOperation(const Lwm2mOperation& op) = 0;
 

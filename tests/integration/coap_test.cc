@@ -82,6 +82,41 @@ TEST_P(CoapTest, QuickCommitIsAnsweredOnTheAck) {
   EXPECT_EQ(Messages(d.device_id), 1u);
 }
 
+// A flood from many source addresses and ports (each a libcoap session, kept 300 s when idle)
+// holds at most coap.max_idle_sessions (32 here) of them; a device sending afterwards is served.
+class CoapSessionCapTest : public CoapTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_COAP_MAX_IDLE_SESSIONS=32"};
+    CoapTest::SetUp();
+  }
+};
+
+BYSANS_ON_BOTH_STORES(CoapSessionCapTest);
+
+TEST_P(CoapSessionCapTest, AFloodFromManyPortsHoldsBoundedSessions) {
+  DeviceHandle d = CreateHttpDevice("Odense");
+  double most = 0;
+  for (int i = 0; i < 300; ++i) {
+    RawCoapDevice stranger(port_);  // a new source port each
+    auto req = RawCoapDevice::Post(static_cast<uint16_t>(i), "not-a-key", 50, R"({"t": 1})");
+    stranger.Send(req);
+    auto answer = stranger.Answer(req);
+    ASSERT_TRUE(answer) << i;
+    EXPECT_EQ(answer->code, 403) << i;  // 4.03: no such key
+    if (i % 20 == 19) most = std::max(most, MetricLine("bysans_coap_sessions"));
+  }
+  EXPECT_GE(most, 20);  // sessions are counted...
+  EXPECT_LE(most, 33);  // ... and bounded: 32 idle, and the one being answered
+  RawCoapDevice dev(port_);
+  auto req = RawCoapDevice::Post(1, d.ingest_key, 50, R"({"t": 2})");
+  dev.Send(req);
+  auto answer = dev.Answer(req);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->code, 204) << answer->payload;
+  EXPECT_EQ(Messages(d.device_id), 1u);
+}
+
 // A commit slower than coap.piggyback_ms (0 here): the empty ACK first, then the 2.04 as a
 // separate confirmable response after the commit, which the device acknowledges.
 class CoapSeparateTest : public CoapTest {

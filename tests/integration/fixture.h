@@ -86,6 +86,15 @@ class ServerTest : public ::testing::Test {
     return r.Json()["items"];
   }
 
+  // The value of one sample line ("name{labels}", or "name") in /metrics, 0 when absent.
+  double MetricLine(const std::string& sample) {
+    auto r = admin_->Get("/metrics");
+    std::string needle = "\n" + sample + " ";
+    auto pos = r.body.find(needle);
+    if (pos == std::string::npos) return 0;
+    return std::stod(r.body.substr(pos + needle.size()));
+  }
+
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> admin_;
   // Extra `serve` arguments and "NAME=value" environment entries for StartServer.

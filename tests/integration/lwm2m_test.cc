@@ -544,5 +544,44 @@ TEST_P(Lwm2mObserveOffTest, NothingIsObservedWhenSwitchedOff) {
   EXPECT_TRUE(c.observe_requests().empty());
 }
 
+// An editor observing path after path through the API: each is an observation held by the server
+// and the device, so a device has at most coap.lwm2m_max_api_observations (2 here) at once; the
+// next fails, saying so, until one is cancelled.
+class Lwm2mObserveCapTest : public Lwm2mTest {
+ protected:
+  std::vector<std::string> Lwm2mEnv() const override {
+    return {"BYSANS_COAP_ENABLED=true", "BYSANS_COAP_UDP_PORT=0", "BYSANS_COAP_DTLS_PORT=0",
+            "BYSANS_COAP_LWM2M_OBSERVE=false", "BYSANS_COAP_LWM2M_MAX_API_OBSERVATIONS=2"};
+  }
+};
+
+BYSANS_ON_BOTH_STORES(Lwm2mObserveCapTest);
+
+TEST_P(Lwm2mObserveCapTest, ADeviceHasAtMostTheCapOfApiObservations) {
+  DeviceHandle d = CreateHttpDevice("Vejle");
+  Lwm2mClient c(port_);
+  for (const char* path : {"3303/0", "3303/1", "3303/2"}) c.observable[path] = TemperatureCbor(20);
+  ASSERT_EQ(
+      c.Register({"ep=observed-often", "k=" + d.ingest_key}, "</3303/0>,</3303/1>,</3303/2>").code,
+      201);
+  auto observe = [&](const std::string& path) {
+    json op = QueueOperation(d, {{"kind", "observe"}, {"path", path}});
+    return WaitForOperation(d, op["id"], c);
+  };
+  EXPECT_EQ(observe("/3303/0")["state"], "done");
+  EXPECT_EQ(observe("/3303/1")["state"], "done");
+  json third = observe("/3303/2");
+  EXPECT_EQ(third["state"], "failed") << third;
+  EXPECT_NE(third.value("error", "").find("already has 2 observations"), std::string::npos)
+      << third;
+  EXPECT_FALSE(c.Observed("3303/2"));
+  EXPECT_EQ(observe("/3303/1")["state"], "done");  // a path it has: observed again, within the cap
+  json cancel = QueueOperation(d, {{"kind", "cancel-observe"}, {"path", "/3303/0"}});
+  EXPECT_EQ(WaitForOperation(d, cancel["id"], c)["state"], "done");
+  json now = observe("/3303/2");
+  EXPECT_EQ(now["state"], "done") << now;
+  EXPECT_TRUE(c.Observed("3303/2"));
+}
+
 }  // namespace
 }  // namespace bysans::testing

@@ -280,14 +280,6 @@ class MqttTest : public ServerTest {
       return MetricLine(result);
     return MetricLine("bysans_mqtt_messages_total{result=\"" + result + "\"}");
   }
-  // The value of one sample line ("name{labels}") in /metrics, 0 when absent.
-  double MetricLine(const std::string& sample) {
-    auto r = admin_->Get("/metrics");
-    std::string needle = "\n" + sample + " ";
-    auto pos = r.body.find(needle);
-    if (pos == std::string::npos) return 0;
-    return std::stod(r.body.substr(pos + needle.size()));
-  }
 };
 
 }  // namespace bysans::testing

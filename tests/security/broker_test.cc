@@ -41,13 +41,6 @@ class BrokerSecurityTest : public SecurityTest {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
-  double MetricLine(const std::string& sample) {
-    auto r = admin_->Get("/metrics");
-    std::string needle = "\n" + sample + " ";
-    auto pos = r.body.find(needle);
-    return pos == std::string::npos ? 0 : std::stod(r.body.substr(pos + needle.size()));
-  }
-
   size_t Readings(const Tenant& t, int64_t device, const std::string& key) {
     auto r = t.viewer.client->Get("/api/v1/devices/" + std::to_string(device) +
                                   "/readings?limit=100000&key=" + key);

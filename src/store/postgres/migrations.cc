@@ -113,6 +113,7 @@ CREATE TABLE IF NOT EXISTS series_latest (
 );
 CREATE INDEX IF NOT EXISTS series_latest_device ON series_latest (device_id);
 )sql",
+      Lwm2mFinishedMigration(),  // 24
   };
   return kList;
 }

@@ -63,6 +63,13 @@ CREATE INDEX IF NOT EXISTS lwm2m_operations_device_open ON lwm2m_operations (dev
 )sql";
 }
 
+const char* Lwm2mFinishedMigration() {
+  return R"sql(
+CREATE INDEX IF NOT EXISTS lwm2m_operations_finished ON lwm2m_operations (updated_ms)
+  WHERE state IN ('done', 'failed');
+)sql";
+}
+
 namespace {
 
 constexpr const char* kSelectReg =
@@ -207,6 +214,17 @@ class PostgresLwm2mStore final : public Lwm2mStore {
               "IN (SELECT id FROM lwm2m_operations WHERE state IN ('queued', 'sent') AND "
               "updated_ms < $3 LIMIT $4)",
               reason, now, before, limit);
+          return static_cast<int64_t>(r.affected_rows());
+        });
+  }
+
+  Result<int64_t> DeleteFinishedOperations(TimeMs before, int limit) override {
+    return pool_.Transact<Result<int64_t>>(
+        "delete finished LwM2M operations", [&](pqxx::work& w) -> Result<int64_t> {
+          pqxx::result r = w.exec_params(
+              "DELETE FROM lwm2m_operations WHERE id IN (SELECT id FROM lwm2m_operations WHERE "
+              "state IN ('done', 'failed') AND updated_ms < $1 LIMIT $2)",
+              before, limit);
           return static_cast<int64_t>(r.affected_rows());
         });
   }

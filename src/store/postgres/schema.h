@@ -26,5 +26,6 @@ const char* RuleWaitsSchema();          // 17: for-duration waits in progress (p
 const char* PackedRuleFeedMigration();  // 20: a rule_feed row per partition and commit
 const char* GatewaySeenLocallyMigration();  // 21: gateways seen through bysans' own broker
 const char* Lwm2mOpenByDeviceMigration();   // 22: a device's open LwM2M operations, indexed
+const char* Lwm2mFinishedMigration();       // 24: finished LwM2M operations by age, indexed
 
 }  // namespace bysans::pg

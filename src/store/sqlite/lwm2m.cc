@@ -174,6 +174,18 @@ class SqliteLwm2mStore final : public Lwm2mStore {
     return db->Changes();
   }
 
+  Result<int64_t> DeleteFinishedOperations(TimeMs before, int limit) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(
+        auto st,
+        db->Prepare("DELETE FROM lwm2m_operations WHERE id IN (SELECT id FROM "
+                    "lwm2m_operations WHERE state IN ('done', 'failed') AND updated_ms < ? "
+                    "LIMIT ?)"));
+    st->Bind(1, before).Bind(2, limit);
+    BYSANS_RETURN_IF_ERROR(st->Run());
+    return db->Changes();
+  }
+
   Status UpdateOperation(const Lwm2mOperation& op) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
     BYSANS_ASSIGN_OR_RETURN(auto st,

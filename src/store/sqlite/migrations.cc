@@ -737,6 +737,11 @@ CREATE INDEX IF NOT EXISTS rule_waits_device ON rule_waits(device_id);
 CREATE INDEX IF NOT EXISTS lwm2m_operations_device_open ON lwm2m_operations(device_id, id)
   WHERE state IN ('queued', 'sent');
 )sql",
+      // 44: finished LwM2M operations by age (Lwm2mStore::DeleteFinishedOperations).
+      R"sql(
+CREATE INDEX IF NOT EXISTS lwm2m_operations_finished ON lwm2m_operations(updated_ms)
+  WHERE state IN ('done', 'failed');
+)sql",
   };
   return kList;
 }

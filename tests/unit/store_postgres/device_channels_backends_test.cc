@@ -6,6 +6,8 @@
 // with their device.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "unit/store_postgres/org_stores_backend_fixture.h"
 
 namespace bysans::testing {
@@ -249,6 +251,39 @@ TEST_P(DeviceChannelsBackendTest, Lwm2mOldOpenOperationsExpire) {
   auto open = s.OpenOperations({a_, b_}, 10);
   ASSERT_EQ(open->size(), 1u);
   EXPECT_EQ((*open)[0].id, young->id);
+}
+
+// Finished operations (done or failed) older than the cut are deleted, a bounded batch at a
+// time, of every device; open ones and younger finished ones stay.
+TEST_P(DeviceChannelsBackendTest, Lwm2mOldFinishedOperationsAreDeleted) {
+  Lwm2mStore& s = lwm2m();
+  auto finish = [&](Id device, TimeMs at, Lwm2mOpState state) {
+    auto op = s.AddOperation(Op(device, Lwm2mOpKind::kRead, "/3/0/0", at), 100);
+    EXPECT_TRUE(op.ok());
+    if (state != Lwm2mOpState::kQueued) {
+      op->state = state;
+      op->updated_ms = at;
+      EXPECT_TRUE(s.UpdateOperation(*op).ok());
+    }
+    return op->id;
+  };
+  finish(a_, 10, Lwm2mOpState::kDone);
+  finish(b_, 20, Lwm2mOpState::kFailed);
+  const Id old_open = finish(a_, 5, Lwm2mOpState::kQueued);
+  const Id old_sent = finish(a_, 6, Lwm2mOpState::kSent);
+  const Id young_done = finish(a_, 50, Lwm2mOpState::kDone);
+  EXPECT_EQ(*s.DeleteFinishedOperations(30, 1), 1);
+  EXPECT_EQ(*s.DeleteFinishedOperations(30, 10), 1);
+  EXPECT_EQ(*s.DeleteFinishedOperations(30, 10), 0);
+  auto ids = [&](Id device) {
+    std::set<Id> out;
+    auto list = s.ListOperations(device, 100);
+    EXPECT_TRUE(list.ok());
+    for (const Lwm2mOperation& op : list.value()) out.insert(op.id);
+    return out;
+  };
+  EXPECT_EQ(ids(a_), (std::set<Id>{old_open, old_sent, young_done}));
+  EXPECT_TRUE(ids(b_).empty());
 }
 
 TEST_P(DeviceChannelsBackendTest, Lwm2mObservationsPutListedDeletedAndCascading) {
