@@ -12,6 +12,7 @@
 #include "core/thread_name.h"
 #include "core/wake_batch.h"
 #include "pipeline/fair_queue.h"
+#include "pipeline/reading_limits.h"
 
 namespace bysans::pipeline {
 namespace {
@@ -169,6 +170,7 @@ struct Pipeline::Impl {
     // readings no store keeps (a time beyond ±31,700 years): the message is stored raw with the
     // reason, as an undecodable one is, instead of being refused by the store.
     MakeIngestTextValid(*batch);
+    DropOversizedReadings(batch->readings, batch->messages.front().decode_warnings);
     if (Status st = CheckIngestBatch(*batch); !st.ok()) {
       batch->readings.clear();
       RawMessage& raw = batch->messages.front();

@@ -77,9 +77,9 @@ TEST_F(KeyCreatorSecurityTest, AMembersKeysLoseWhatTheMemberLoses) {
     EXPECT_EQ(r.status, 401) << r.body;
     EXPECT_NE(r.body.find("no longer holds a role"), std::string::npos) << r.body;
     EXPECT_EQ(WithKey("PATCH", a_.AppPath(), k, {{"description", "after leaving"}}).status, 401);
-    EXPECT_EQ(WithKey("POST", a_.OrgPath() + "/api-keys", k, {{"name", "x"}, {"role", "viewer"}})
-                  .status,
-              401);
+    EXPECT_EQ(
+        WithKey("POST", a_.OrgPath() + "/api-keys", k, {{"name", "x"}, {"role", "viewer"}}).status,
+        401);
   }
   EXPECT_EQ(leaver.client->Get(a_.DevicePath()).status, 404);
   // The application kept what was written before the member left.

@@ -91,8 +91,7 @@ TEST_P(LatestBackendsTest, EveryKeysNewestReadingWhateverItsSizeAndOrder) {
     // The packed row holds at most 128 entries of at most 256 bytes (a few dozen bytes of
     // numbers each here); the rest, and every large text, are rows of their own.
     EXPECT_LT(std::stoll(Sql("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
-    EXPECT_EQ(Sql("SELECT count(*) FROM series_latest"),
-              std::to_string(kNumbers + kTexts - 128));
+    EXPECT_EQ(Sql("SELECT count(*) FROM series_latest"), std::to_string(kNumbers + kTexts - 128));
   }
 
   Send(R(kDev, "big0", kT0 + 10, std::string("small now")));
