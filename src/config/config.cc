@@ -188,6 +188,7 @@ const std::vector<Setting>& Settings() {
          return Status::Ok();
        }},
       {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},
+      {"ingest.max_keys_per_device", IntIn(&Config::ingest_max_keys_per_device, 1, 100'000)},
       {"decode.max_timeout_ms", IntIn(&Config::decode_max_timeout_ms, 1, 5000)},
       {"decode.max_backlog_s", IntIn(&Config::decode_max_backlog_s, 1, 86400)},
       {"decode.quarantine_ttl_s", IntIn(&Config::decode_quarantine_ttl_s, 60, 365 * 86400)},

@@ -102,6 +102,8 @@ struct Config {
   // decode backlog an organisation may have before its uplinks are stored raw; how long a
   // message whose decode was in flight when the process died stays quarantined.
   int decode_threads = 2;
+  // Keys one device may have (pipeline/device_key_limit.h).
+  int ingest_max_keys_per_device = 1000;
   int64_t decode_max_timeout_ms = 1000;
   int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;

@@ -11,6 +11,7 @@
 #include "core/log_budget.h"
 #include "core/thread_name.h"
 #include "core/wake_batch.h"
+#include "pipeline/device_key_limit.h"
 #include "pipeline/fair_queue.h"
 #include "pipeline/reading_limits.h"
 
@@ -37,6 +38,7 @@ struct Pipeline::Impl {
   std::vector<SharedCommitListener> shared_listeners;
   std::function<bool(Id)> shares;                       // SetShareFilter
   std::function<int(const Device&)> feed_partition_of;  // SetRuleFeed
+  DeviceKeyLimit key_limit{options.max_keys_per_device};
 
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;
@@ -171,6 +173,7 @@ struct Pipeline::Impl {
     // reason, as an undecodable one is, instead of being refused by the store.
     MakeIngestTextValid(*batch);
     DropOversizedReadings(batch->readings, batch->messages.front().decode_warnings);
+    key_limit.Apply(u->device->id, batch->readings, batch->messages.front().decode_warnings);
     if (Status st = CheckIngestBatch(*batch); !st.ok()) {
       batch->readings.clear();
       RawMessage& raw = batch->messages.front();

@@ -24,8 +24,7 @@ void DropOversizedReadings(std::vector<Reading>& readings, std::vector<std::stri
   });
   if (dropped == 0) return;
   readings.erase(kept, readings.end());
-  std::string more = dropped > kKeysNamed ? " and " + std::to_string(dropped - kKeysNamed) +
-                                                " more"
+  std::string more = dropped > kKeysNamed ? " and " + std::to_string(dropped - kKeysNamed) + " more"
                                           : std::string();
   warnings.push_back(std::to_string(dropped) + " reading(s) not stored (" + named + more +
                      "): a text value may hold at most " + std::to_string(kMaxReadingTextBytes) +

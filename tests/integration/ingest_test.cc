@@ -2,6 +2,8 @@
 // round trip, aggregation, CSV, and every bad-input case named by the foundation issue.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "backend_fixture.h"
 
 namespace bysans::testing {
@@ -88,6 +90,51 @@ TEST_P(IngestTest, ATextReadingOverTheLimitIsKeptOnlyInItsMessage) {
   auto latest = admin_->Get("/api/v1/devices/" + std::to_string(d.device_id) + "/latest");
   ASSERT_EQ(latest.status, 200) << latest.body;
   EXPECT_EQ(latest.body.find(big), std::string::npos);
+}
+
+// A device whose messages keep making up new keys (ingest.max_keys_per_device, 4 here): the
+// readings of keys past the limit are not stored, with a warning on their message; its known
+// keys go on, and another device of the same application has keys of its own.
+class IngestKeyLimitTest : public IngestTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_INGEST_MAX_KEYS_PER_DEVICE=4"};
+    IngestTest::SetUp();
+  }
+};
+BYSANS_ON_BOTH_STORES(IngestKeyLimitTest);
+
+TEST_P(IngestKeyLimitTest, ReadingsOfKeysPastTheLimitStayInTheirMessage) {
+  DeviceHandle d = CreateHttpDevice("Odense");
+  for (int i = 0; i < 6; ++i) {
+    json body = {{"ts", 1'780'000'000'000 + i * 1000},  // a time each: none replaces another
+                 {"co2", 600 + i},
+                 {"at" + std::to_string(i), i}};  // a new key each message
+    ASSERT_EQ(Ingest(d.ingest_key, body.dump()).status, 204);
+  }
+  auto keys_of = [&](int64_t device) {
+    auto r = admin_->Get("/api/v1/devices/" + std::to_string(device) + "/latest");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> out;
+    json items = r.Json()["items"];
+    for (const json& item : items) out.insert(item.value("key", ""));
+    return out;
+  };
+  EXPECT_EQ(keys_of(d.device_id), (std::set<std::string>{"at0", "at1", "at2", "co2"}));
+  EXPECT_EQ(Items(Readings(d.device_id, "?key=co2")).size(), 6u);
+  json messages = Items("/api/v1/devices/" + std::to_string(d.device_id) + "/messages");
+  ASSERT_EQ(messages.size(), 6u);
+  size_t warned = 0;
+  for (const json& m : messages)
+    for (const json& w : m["decodeWarnings"])
+      if (w.get<std::string>().find("a device may have at most 4 keys") != std::string::npos)
+        ++warned;
+  EXPECT_EQ(warned, 3u);  // the messages of at3, at4 and at5
+  DeviceHandle other = CreateHttpDevice("Odense");
+  ASSERT_EQ(
+      Ingest(other.ingest_key, json{{"x1", 1}, {"x2", 2}, {"x3", 3}, {"x4", 4}}.dump()).status,
+      204);
+  EXPECT_EQ(keys_of(other.device_id).size(), 4u);
 }
 
 TEST_P(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {
