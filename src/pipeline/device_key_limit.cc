@@ -33,9 +33,8 @@ void DeviceKeyLimit::Apply(Id device, std::vector<Reading>& readings,
     readings.erase(kept, readings.end());
   }
   if (dropped == 0) return;
-  std::string more = dropped > kKeysNamed
-                         ? " and " + std::to_string(dropped - kKeysNamed) + " more"
-                         : std::string();
+  std::string more = dropped > kKeysNamed ? " and " + std::to_string(dropped - kKeysNamed) + " more"
+                                          : std::string();
   warnings.push_back(std::to_string(dropped) + " reading(s) of new keys not stored (" + named +
                      more + "): a device may have at most " + std::to_string(max_keys_) +
                      " keys; the message keeps them as sent");

@@ -65,12 +65,18 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       MetaSchema(),   // 3
       RulesSchema(),  // 4
       MqttSchema(),   // 5
-      DashboardsSchema(), ContactsSchema(), OpenDataSchema(), CoapCredentialsSchema(),
+      DashboardsSchema(),
+      ContactsSchema(),
+      OpenDataSchema(),
+      CoapCredentialsSchema(),
       Lwm2mSchema(),
       TargetsSchema(),  // 11
-      DeviceErasuresSchema(), SubjectErasuresSchema(),
+      DeviceErasuresSchema(),
+      SubjectErasuresSchema(),
       LeasesSchema(),  // 14
-      RuleFeedSchema(), JobNodeSchema(), RuleWaitsSchema(),
+      RuleFeedSchema(),
+      JobNodeSchema(),
+      RuleWaitsSchema(),
       // 18: each device's latest values in one row (pg_latest_values.h), read by Latest as one
       // row per device instead of one per series; the series' own latest columns go. The text
       // form is latest_row.h's: keys in byte order (COLLATE "C"), lengths in bytes.
@@ -114,6 +120,14 @@ CREATE TABLE IF NOT EXISTS series_latest (
 CREATE INDEX IF NOT EXISTS series_latest_device ON series_latest (device_id);
 )sql",
       Lwm2mFinishedMigration(),  // 24
+      // 25: more room on device_latest's pages for HOT updates. Each group commit rewrites its
+      // devices' rows while the other writer's transaction still sees their older versions, so at
+      // fill factor 50 a page's free space was often too small for the new version: it went to
+      // another page, and the table grew with the updates (10,546 pages for 10,000 rows after 20 M
+      // readings, all read by a Latest of those devices).
+      R"sql(
+ALTER TABLE device_latest SET (fillfactor = 20);
+)sql",
   };
   return kList;
 }
