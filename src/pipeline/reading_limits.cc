@@ -5,8 +5,6 @@
 namespace bysans::pipeline {
 namespace {
 
-constexpr size_t kKeysNamed = 5;
-
 bool Oversized(const Reading& r) {
   const auto* text = std::get_if<std::string>(&r.value);
   return text && text->size() > kMaxReadingTextBytes;
@@ -14,21 +12,28 @@ bool Oversized(const Reading& r) {
 
 }  // namespace
 
+void DroppedReadings::Add(const std::string& key) {
+  if (count_++ < kNamed) named_ += (named_.empty() ? "'" : ", '") + key + "'";
+}
+
+std::string DroppedReadings::Warning(const std::string& what, const std::string& why) const {
+  std::string more =
+      count_ > kNamed ? " and " + std::to_string(count_ - kNamed) + " more" : std::string();
+  return std::to_string(count_) + " reading(s) " + what + " (" + named_ + more + "): " + why;
+}
+
 void DropOversizedReadings(std::vector<Reading>& readings, std::vector<std::string>& warnings) {
-  size_t dropped = 0;
-  std::string named;
+  DroppedReadings dropped;
   auto kept = std::remove_if(readings.begin(), readings.end(), [&](const Reading& r) {
     if (!Oversized(r)) return false;
-    if (dropped++ < kKeysNamed) named += (named.empty() ? "'" : ", '") + r.key + "'";
+    dropped.Add(r.key);
     return true;
   });
-  if (dropped == 0) return;
+  if (dropped.empty()) return;
   readings.erase(kept, readings.end());
-  std::string more = dropped > kKeysNamed ? " and " + std::to_string(dropped - kKeysNamed) + " more"
-                                          : std::string();
-  warnings.push_back(std::to_string(dropped) + " reading(s) not stored (" + named + more +
-                     "): a text value may hold at most " + std::to_string(kMaxReadingTextBytes) +
-                     " bytes; the message keeps it as sent");
+  warnings.push_back(dropped.Warning("not stored", "a text value may hold at most " +
+                                                       std::to_string(kMaxReadingTextBytes) +
+                                                       " bytes; the message keeps it as sent"));
 }
 
 }  // namespace bysans::pipeline

@@ -34,13 +34,6 @@ class AdminSecurityTest : public SecurityTest {
     return WithKey(method, path, key, json::object()).status;
   }
 
-  HttpResult WithKey(const std::string& method, const std::string& path, const std::string& key,
-                     const json& body) {
-    HttpClient anon(server_->url());
-    return anon.Request(method, path, body.dump(),
-                        {"X-API-Key: " + key, "Content-Type: application/json"});
-  }
-
   // A key of A made by A's admin (session): {id, secret}; no expiry when `expires` is empty.
   std::pair<int64_t, std::string> KeyOfA(const std::string& name, const std::string& role,
                                          const std::string& expires = "") {

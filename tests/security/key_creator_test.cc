@@ -21,12 +21,6 @@ class KeyCreatorSecurityTest : public SecurityTest {
     return k.Json().value("key", "");
   }
 
-  HttpResult WithKey(const std::string& method, const std::string& path, const std::string& key,
-                     const json& body = json::object()) {
-    HttpClient anon(server_->url());
-    return anon.Request(method, path, body.dump(),
-                        {"X-API-Key: " + key, "Content-Type: application/json"});
-  }
   // What the key may do in A: read (viewer), write an application (editor), list keys (admin).
   struct Can {
     long read, write, admin;

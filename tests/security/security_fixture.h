@@ -80,6 +80,14 @@ class SecurityTest : public ServerTest {
     return c.Request(method, path, body.dump(), {"Content-Type: application/json"});
   }
 
+  // A request with an API key (X-API-Key) from a client without a session.
+  HttpResult WithKey(const std::string& method, const std::string& path, const std::string& key,
+                     const json& body = json::object()) {
+    HttpClient anon(server_->url());
+    return anon.Request(method, path, body.dump(),
+                        {"X-API-Key: " + key, "Content-Type: application/json"});
+  }
+
   Tenant a_, b_;
 };
 

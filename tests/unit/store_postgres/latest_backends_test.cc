@@ -69,12 +69,6 @@ class LatestBackendsTest : public SeriesBackendTest {
     }
   }
 
-  std::string Sql(const std::string& sql) {
-    auto r = SharedPostgres::Get()->Query(Database(), sql);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : "";
-  }
-
   std::map<std::string, Reading> expected_;
 };
 
@@ -90,8 +84,8 @@ TEST_P(LatestBackendsTest, EveryKeysNewestReadingWhateverItsSizeAndOrder) {
   if (postgres()) {
     // The packed row holds at most 128 entries of at most 256 bytes (a few dozen bytes of
     // numbers each here); the rest, and every large text, are rows of their own.
-    EXPECT_LT(std::stoll(Sql("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
-    EXPECT_EQ(Sql("SELECT count(*) FROM series_latest"), std::to_string(kNumbers + kTexts - 128));
+    EXPECT_LT(std::stoll(Query("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
+    EXPECT_EQ(Query("SELECT count(*) FROM series_latest"), std::to_string(kNumbers + kTexts - 128));
   }
 
   Send(R(kDev, "big0", kT0 + 10, std::string("small now")));
@@ -115,9 +109,9 @@ TEST_P(LatestBackendsTest, EveryKeysNewestReadingWhateverItsSizeAndOrder) {
   Reopen();
   Check("reopened");
   if (postgres()) {
-    EXPECT_LT(std::stoll(Sql("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
-    EXPECT_EQ(Sql("SELECT count(*) FROM series_latest WHERE series_id NOT IN "
-                  "(SELECT id FROM series)"),
+    EXPECT_LT(std::stoll(Query("SELECT octet_length(vals) FROM device_latest")), 128 * 300);
+    EXPECT_EQ(Query("SELECT count(*) FROM series_latest WHERE series_id NOT IN "
+                    "(SELECT id FROM series)"),
               "0");
   }
 }

@@ -16,11 +16,6 @@ namespace {
 
 class PostgresSeriesTest : public SeriesBackendTest {
  protected:
-  std::string Query(const std::string& sql) {
-    auto r = SharedPostgres::Get()->Query(Database(), sql);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : "";
-  }
   // Dead rows of a table as the statistics show them (0 after a VACUUM that removed them all).
   std::string DeadRows(const std::string& table) {
     return Query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = '" + table + "'");

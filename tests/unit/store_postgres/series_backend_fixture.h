@@ -147,6 +147,12 @@ class SeriesBackendTest : public ::testing::TestWithParam<std::string> {
   }
   // The database's name (PostgreSQL) for SharedPostgres::Get()->Query.
   std::string Database() const { return url_.substr(url_.rfind('/') + 1); }
+  // A statement's answer on the test's database (PostgreSQL), "" on an error (a test failure).
+  std::string Query(const std::string& sql) {
+    auto r = SharedPostgres::Get()->Query(Database(), sql);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : "";
+  }
 
   TempDir dir_;
   std::string url_;
