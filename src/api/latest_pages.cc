@@ -6,15 +6,9 @@
 
 #include "core/encoding.h"
 #include "model/reading_bytes.h"
+#include "store/latest_slice.h"
 
 namespace bysans::api {
-namespace {
-
-// Devices per SeriesStore::Latest call: what one call holds stays small beside the budget for
-// ordinary devices, while 10,000 devices still take 100 calls.
-constexpr size_t kDevicesPerCall = 100;
-
-}  // namespace
 
 std::string EncodeLatestCursor(const LatestPosition& p) {
   return EncodeBase64Url(std::to_string(p.device_id) + ":" + p.after_key);
@@ -39,51 +33,54 @@ Result<LatestPage> ReadLatestPage(SeriesStore& store, const std::vector<Id>& dev
                                   const std::optional<LatestPosition>& start, size_t max_bytes,
                                   const std::function<bool(const Reading&)>& shown) {
   LatestPage page;
+  const std::unordered_map<Id, size_t> position = DevicePositions(devices);
   if (start) {
-    auto it = std::find(devices.begin(), devices.end(), start->device_id);
-    if (it == devices.end()) return InvalidArgument("cursor is not valid");
-    page.first = static_cast<size_t>(it - devices.begin());
+    auto it = position.find(start->device_id);
+    if (it == position.end()) return InvalidArgument("cursor is not valid");
+    page.first = it->second;
   }
-  page.end = page.first;
+  LatestQuery q;
+  q.device_ids = devices;
+  q.start = start;
   size_t bytes = 0;
-  for (size_t at = page.first; at < devices.size(); at += kDevicesPerCall) {
-    const size_t until = std::min(devices.size(), at + kDevicesPerCall);
-    BYSANS_ASSIGN_OR_RETURN(
-        std::vector<Reading> rows,
-        store.Latest(std::vector<Id>(devices.begin() + static_cast<std::ptrdiff_t>(at),
-                                     devices.begin() + static_cast<std::ptrdiff_t>(until))));
-    std::erase_if(rows, [&](const Reading& r) {
-      return (shown && !shown(r)) ||
-             (start && r.device_id == start->device_id && r.key <= start->after_key);
-    });
-    // Device by device in the order given, keys in order.
-    std::unordered_map<Id, size_t> slot;
-    for (size_t i = at; i < until; ++i) slot.emplace(devices[i], i - at);
-    std::vector<std::vector<Reading>> by_device(until - at);
-    for (Reading& r : rows) {
-      if (auto d = slot.find(r.device_id); d != slot.end())
-        by_device[d->second].push_back(std::move(r));
-    }
-    for (size_t i = 0; i < by_device.size(); ++i) {
-      std::vector<Reading>& mine = by_device[i];
-      std::sort(mine.begin(), mine.end(),
-                [](const Reading& a, const Reading& b) { return a.key < b.key; });
-      for (Reading& r : mine) {
-        const size_t cost = ReadingBytes(r);
-        if (!page.rows.empty() && bytes + cost > max_bytes) {
-          // The device goes on after its last key on this page (or from its first).
-          const bool started = page.rows.back().device_id == r.device_id;
-          page.next = LatestPosition{r.device_id, started ? page.rows.back().key : ""};
-          if (started) page.end = at + i + 1;
-          return page;
-        }
-        bytes += cost;
-        page.rows.push_back(std::move(r));
+  // The store's slices stop at what is left of the budget; readings `shown` drops leave room
+  // for another slice.
+  while (true) {
+    q.max_bytes = max_bytes - std::min(bytes, max_bytes);
+    BYSANS_ASSIGN_OR_RETURN(LatestSlice slice, store.LatestWithin(q));
+    LatestPosition done = q.start.value_or(LatestPosition{});  // the last reading passed
+    bool full = false;
+    for (Reading& r : slice.readings) {
+      if (shown && !shown(r)) {
+        done = {r.device_id, r.key};
+        continue;
       }
-      page.end = at + i + 1;
+      const size_t cost = ReadingBytes(r);
+      if (!page.rows.empty() && bytes + cost > max_bytes) {
+        // The store's one reading over the budget (it returns at least one) waits for the next.
+        slice.next =
+            LatestPosition{r.device_id, done.device_id == r.device_id ? done.after_key : ""};
+        full = true;
+        break;
+      }
+      bytes += cost;
+      done = {r.device_id, r.key};
+      page.rows.push_back(std::move(r));
     }
+    if (!slice.next) {
+      page.end = devices.size();
+      return page;
+    }
+    if (!full && (page.rows.empty() || bytes < max_bytes)) {
+      q.start = std::move(slice.next);  // hidden readings left room
+      continue;
+    }
+    page.next = std::move(slice.next);
+    // Devices whose rows (all or the first) are on the page.
+    const bool started = !page.rows.empty() && page.rows.back().device_id == page.next->device_id;
+    page.end = position.at(page.next->device_id) + (started ? 1 : 0);
+    return page;
   }
-  return page;
 }
 
 http::Response LatestAnswer(const ApiContext& ctx, const http::Request& req, json body,

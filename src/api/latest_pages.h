@@ -22,12 +22,7 @@ namespace bysans::api {
 
 inline constexpr size_t kLatestBudgetBytes = size_t{16} << 20;
 
-// Where a page of latest values begins: device `device_id`'s keys after `after_key` ("" = all of
-// them), then the devices after it.
-struct LatestPosition {
-  Id device_id = 0;
-  std::string after_key;
-};
+// Where a page of latest values begins: store.h's LatestPosition.
 std::string EncodeLatestCursor(const LatestPosition& p);  // URL-safe text
 // kInvalidArgument "cursor is not valid" for anything EncodeLatestCursor did not write.
 Result<LatestPosition> DecodeLatestCursor(std::string_view text);
@@ -43,7 +38,7 @@ struct LatestPage {
 // The latest values of `devices` (that order) that `shown` keeps (null: all), from `start`
 // (nullopt: the first device; a device not among `devices` is kInvalidArgument), until their
 // ReadingBytes would pass `max_bytes` (a page holds at least one row, so `next` always gets on).
-// SeriesStore::Latest is asked for a few devices at a time.
+// SeriesStore::LatestWithin is asked for what is left of the budget each time.
 Result<LatestPage> ReadLatestPage(SeriesStore& store, const std::vector<Id>& devices,
                                   const std::optional<LatestPosition>& start, size_t max_bytes,
                                   const std::function<bool(const Reading&)>& shown = nullptr);

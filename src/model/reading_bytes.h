@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "model/model.h"
@@ -14,10 +16,17 @@ namespace bysans {
 
 inline constexpr size_t kReadingRowOverheadBytes = 160;
 
+// A reading of `key` and `unit` whose value is a text of `text_bytes` (nullopt: a number or a
+// boolean); a store may know a text's size before it reads the text.
+inline size_t ReadingBytes(std::string_view key, std::string_view unit,
+                           std::optional<size_t> text_bytes) {
+  const size_t value = text_bytes.value_or(24);  // a number or a boolean as text
+  return kReadingRowOverheadBytes + key.size() + unit.size() + value;
+}
+
 inline size_t ReadingBytes(const Reading& r) {
   const auto* text = std::get_if<std::string>(&r.value);
-  const size_t value = text ? text->size() : 24;  // a number or a boolean as text
-  return kReadingRowOverheadBytes + r.key.size() + r.unit.size() + value;
+  return ReadingBytes(r.key, r.unit, text ? std::optional<size_t>(text->size()) : std::nullopt);
 }
 
 }  // namespace bysans

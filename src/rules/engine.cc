@@ -884,6 +884,8 @@ std::vector<WaitChange> RuleEngine::TakeWaitChanges() {
   return out;
 }
 
+bool RuleEngine::NamesKey(std::string_view key) const { return impl_->FindKey(key) != kNoKey; }
+
 void RuleEngine::RestoreLatest(const DeviceInfo& device, std::span<const Reading> latest) {
   Impl& m = *impl_;
   bool created = false;

@@ -39,6 +39,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -172,6 +173,8 @@ class RuleEngine {
   bool IsActive(Id rule_id, Id device_id) const;
   size_t rule_count() const;
   size_t device_count() const;
+  // Whether some rule names `key` (RestoreLatest keeps only such keys).
+  bool NamesKey(std::string_view key) const;
 
  private:
   struct Impl;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -218,6 +219,23 @@ struct RulesService::Impl {
 
   // The stored latest values of loaded devices into the engine (each run of one device's readings
   // at once), so that rules naming several keys go on with what was known before.
+  // The devices' latest readings, a slice of at most kLatestSliceBytes at a time, to `each`
+  // (a device's readings may come in two slices): a device keeps up to 1,000 keys of texts up
+  // to 64 KiB, so all of them at once could be more than the machine holds.
+  static constexpr size_t kLatestSliceBytes = size_t{8} << 20;
+  Status ForEachLatestSlice(std::vector<Id> ids,
+                            const std::function<void(std::vector<Reading>&)>& each) {
+    LatestQuery q;
+    q.device_ids = std::move(ids);
+    q.max_bytes = kLatestSliceBytes;
+    while (true) {
+      BYSANS_ASSIGN_OR_RETURN(LatestSlice slice, store.LatestWithin(q));
+      each(slice.readings);
+      if (!slice.next) return Status::Ok();
+      q.start = std::move(slice.next);
+    }
+  }
+
   void RestoreLatestValues(const std::vector<Reading>& latest) {
     for (size_t i = 0; i < latest.size();) {
       size_t j = i;
@@ -246,14 +264,8 @@ struct RulesService::Impl {
     }));
     std::vector<Id> ids;
     for (const auto& [id, dev] : devices) ids.push_back(id);
-    constexpr size_t kChunk = 1000;
-    for (size_t i = 0; i < ids.size(); i += kChunk) {
-      BYSANS_ASSIGN_OR_RETURN(
-          std::vector<Reading> latest,
-          store.Latest(
-              std::vector<Id>(ids.begin() + i, ids.begin() + std::min(ids.size(), i + kChunk))));
-      RestoreLatestValues(latest);
-    }
+    BYSANS_RETURN_IF_ERROR(ForEachLatestSlice(
+        std::move(ids), [&](std::vector<Reading>& latest) { RestoreLatestValues(latest); }));
     BYSANS_RETURN_IF_ERROR(ForEachOpenAlarm([&](const AlarmRecord& a) {
       if (a.gateway_id.empty()) {
         RestoreDeviceAlarm(a);
@@ -324,13 +336,13 @@ struct RulesService::Impl {
     for (size_t i = 0; i < loaded.size(); i += kChunk) {
       std::vector<Id> ids;
       for (size_t j = i; j < std::min(loaded.size(), i + kChunk); ++j) ids.push_back(loaded[j].id);
-      BYSANS_ASSIGN_OR_RETURN(std::vector<Reading> latest, store.Latest(ids));
-      for (const Reading& r : latest) {
-        TimeMs& seen = last_seen[r.device_id];
-        seen = std::max(seen, r.ts);
-      }
-      latest_values.insert(latest_values.end(), std::make_move_iterator(latest.begin()),
-                           std::make_move_iterator(latest.end()));
+      BYSANS_RETURN_IF_ERROR(ForEachLatestSlice(ids, [&](std::vector<Reading>& latest) {
+        for (Reading& r : latest) {
+          TimeMs& seen = last_seen[r.device_id];
+          seen = std::max(seen, r.ts);
+          if (engine.NamesKey(r.key)) latest_values.push_back(std::move(r));
+        }
+      }));
       BYSANS_ASSIGN_OR_RETURN(std::vector<RuleWaitRecord> some, store.rules().ListRuleWaits(ids));
       waits.insert(waits.end(), some.begin(), some.end());
     }

@@ -738,6 +738,12 @@ Result<TargetStatus> TargetService::StatusOf(const DataTarget& target) {
   return st;
 }
 
+namespace {
+// A test push sends the device's latest readings up to this many bytes (model/reading_bytes.h):
+// a device may keep 1,000 keys of 64 KiB texts.
+constexpr size_t kTestLatestBytes = size_t{1} << 20;
+}  // namespace
+
 Result<TestResult> TargetService::Test(const DataTarget& target, Id device_id) {
   Impl& m = *impl_;
   MessageQuery q;
@@ -752,7 +758,12 @@ Result<TestResult> TargetService::Test(const DataTarget& target, Id device_id) {
   r.received_ms = raw.received_ms;
   r.message_id = raw.id;
   r.decoded_json = raw.payload;  // as without a decoder (format.h falls back to a string)
-  BYSANS_ASSIGN_OR_RETURN(r.readings, m.store.Latest({device_id}));
+  // The device's latest readings as far as a test push of kTestLatestBytes goes.
+  LatestQuery latest;
+  latest.device_ids = {device_id};
+  latest.max_bytes = kTestLatestBytes;
+  BYSANS_ASSIGN_OR_RETURN(LatestSlice slice, m.store.LatestWithin(latest));
+  r.readings = std::move(slice.readings);
   Impl::Secrets secrets;
   BYSANS_ASSIGN_OR_RETURN(secrets.headers, m.targets.TargetHeaders(target.id));
   BYSANS_ASSIGN_OR_RETURN(secrets.password, m.targets.TargetPassword(target.id));

@@ -11,6 +11,7 @@
 //  - Times are ms since the epoch, UTC.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -234,6 +235,27 @@ struct ReadingQuery {
   bool oldest_first = false;  // default newest first; the limit then keeps the oldest
 };
 
+// Where a read of several devices' latest readings goes on: device `device_id`'s keys after
+// `after_key` ("" = all of them), then the devices after it.
+struct LatestPosition {
+  Id device_id = 0;
+  std::string after_key;
+};
+
+struct LatestQuery {
+  std::vector<Id> device_ids;  // the answer's order of devices (no duplicates)
+  std::optional<LatestPosition>
+      start;  // nullopt: the first device; one not listed: kInvalidArgument
+  // The readings returned hold at most this many ReadingBytes (model/reading_bytes.h), except
+  // that at least one is returned when any is left.
+  size_t max_bytes = SIZE_MAX;
+};
+
+struct LatestSlice {
+  std::vector<Reading> readings;       // device by device in the order asked, keys in order
+  std::optional<LatestPosition> next;  // where the next slice begins; nullopt: nothing is left
+};
+
 // One series (device, key) as the store knows it. `id` is the store's own series id: assigned
 // when the series first receives a reading and never changed or reused (SensorThings Datastream
 // ids, sta/README.md).
@@ -308,8 +330,13 @@ class SeriesStore {
   // Numeric readings of one key in buckets aligned to multiples of bucket_ms
   // since the epoch, oldest first; empty buckets are omitted.
   virtual Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) = 0;
-  // The latest reading of every key of each given device.
-  virtual Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) = 0;
+  // The latest readings of several devices, at most about q.max_bytes of them (LatestQuery).
+  // Every caller that serves a request or loads many devices uses it: a device keeps a latest
+  // reading for each of up to 1,000 keys, each text up to 64 KiB (pipeline/reading_limits.h).
+  virtual Result<LatestSlice> LatestWithin(const LatestQuery& q) = 0;
+  // All the latest readings of the given devices (LatestWithin without a budget): for tests,
+  // benchmarks and callers whose devices' readings are known to be small.
+  Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids);
   // Keys a device has ever sent.
   virtual Result<std::vector<std::string>> Keys(Id device_id) = 0;
   // The series of each given device, ordered by series id.

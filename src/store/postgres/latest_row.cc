@@ -161,24 +161,38 @@ Reading ReadingOf(const LatestEntry& e, Id device) {
                  e.unit, static_cast<Quality>(e.quality)};
 }
 
-void MergeApart(std::vector<Reading>& packed, std::vector<Reading> apart) {
+void MergeApart(std::vector<Reading>& packed, std::vector<Reading> apart,
+                std::vector<int>* from_apart) {
   auto before = [](const Reading& a, const Reading& b) {
     return a.device_id != b.device_id ? a.device_id < b.device_id : a.key < b.key;
   };
-  std::vector<Reading> added;
-  for (Reading& r : apart) {
-    auto it = std::lower_bound(packed.begin(), packed.end(), r, before);
-    if (it == packed.end() || before(r, *it))
-      added.push_back(std::move(r));
-    else if (r.ts > it->ts)
-      *it = std::move(r);
+  std::vector<int> order(apart.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return before(apart[a], apart[b]); });
+  std::vector<Reading> out;
+  out.reserve(packed.size() + apart.size());
+  if (from_apart) from_apart->clear();
+  auto take = [&](Reading&& r, int origin) {
+    out.push_back(std::move(r));
+    if (from_apart) from_apart->push_back(origin);
+  };
+  size_t p = 0;
+  for (int a : order) {
+    Reading& r = apart[a];
+    while (p < packed.size() && before(packed[p], r)) take(std::move(packed[p++]), -1);
+    if (p < packed.size() && !before(r, packed[p])) {  // the same key: the newer wins
+      if (r.ts > packed[p].ts) {
+        take(std::move(r), a);
+      } else {
+        take(std::move(packed[p]), -1);
+      }
+      ++p;
+    } else {
+      take(std::move(r), a);
+    }
   }
-  if (added.empty()) return;
-  std::sort(added.begin(), added.end(), before);
-  const auto middle = static_cast<std::ptrdiff_t>(packed.size());
-  packed.insert(packed.end(), std::make_move_iterator(added.begin()),
-                std::make_move_iterator(added.end()));
-  std::inplace_merge(packed.begin(), packed.begin() + middle, packed.end(), before);
+  while (p < packed.size()) take(std::move(packed[p++]), -1);
+  packed = std::move(out);
 }
 
 }  // namespace bysans::pg

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -19,6 +20,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/reading_bytes.h"
+#include "store/latest_slice.h"
 #include "store/postgres/change_feed.h"
 #include "store/postgres/copy_rows.h"
 #include "store/postgres/maintenance.h"
@@ -58,10 +61,13 @@ constexpr const char* kSeriesCols =
 constexpr const char* kSeriesFrom =
     " FROM series s LEFT JOIN device_latest l ON l.device_id = s.device_id "
     "LEFT JOIN series_latest x ON x.series_id = s.id";
-// Latest readings kept apart: SELECT kApartCols kApartFrom WHERE … (columns of `series_latest x`).
-constexpr const char* kApartCols =
-    "SELECT x.device_id, s.key, s.unit, x.ts, x.kind, x.num, x.txt, x.quality";
+// Latest readings kept apart: SELECT kApartMetaCols kApartFrom WHERE … (of `series_latest x`).
 constexpr const char* kApartFrom = " FROM series_latest x JOIN series s ON s.id = x.series_id";
+// Device, key, unit, then ts, kind, num, txt (left empty: texts are read once wanted) and
+// quality, then the series of a text (NULL: not a text) and its size.
+constexpr const char* kApartMetaCols =
+    "SELECT x.device_id, s.key, s.unit, x.ts, x.kind, x.num, '', x.quality, "
+    "CASE WHEN x.kind = 1 THEN x.series_id END, octet_length(x.txt)";
 
 // A latest reading kept apart, from its columns ts, kind, num, txt, quality (from `at` on).
 Reading ApartReading(Id device, std::string key, std::string unit, const pqxx::row& r, int at) {
@@ -74,7 +80,7 @@ Reading ApartReading(Id device, std::string key, std::string unit, const pqxx::r
                  std::move(unit),
                  static_cast<Quality>(I64(r[at + 4]))};
 }
-// A row of kApartCols as a reading.
+// A row of kApartMetaCols as a reading (a text empty).
 Reading ApartReading(const pqxx::row& r) {
   return ApartReading(I64(r[0]), r[1].as<std::string>(), r[2].as<std::string>(), r, 3);
 }
@@ -1035,51 +1041,127 @@ Result<std::vector<Bucket>> PostgresSeriesStore::Aggregate(const AggregateQuery&
   });
 }
 
-Result<std::vector<Reading>> PostgresSeriesStore::Latest(const std::vector<Id>& device_ids) {
-  std::vector<int64_t> ids(device_ids.begin(), device_ids.end());
+namespace {
+
+// A latest reading; one kept apart that is a text comes without it (read once it is wanted).
+struct PgLatest {
+  Reading reading;
+  int64_t text_series = 0;  // the series of a text not read yet (0: none)
+  size_t text_bytes = 0;    // its size
+};
+
+// The latest readings of the devices `ids` (any order) by device, then key: the packed rows and
+// the readings kept apart merged (pg::MergeApart), in the snapshot of `n`.
+Result<std::vector<PgLatest>> ReadLatestOf(pqxx::transaction_base& n, std::vector<int64_t> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  if (ids.empty()) return std::vector<Reading>{};
+  if (ids.empty()) return std::vector<PgLatest>{};
   // Device ids asked for together are usually dense (an organisation's devices): then one range
   // read of device_latest's primary key, the devices not asked for dropped here (at most 3 in 4
   // rows), costs less than sending the list (PostgreSQL parses and hashes a 10,000-element array
   // per call). Sparse lists name their devices. The rows are sorted here, not by the server.
   const bool dense = static_cast<uint64_t>(ids.back()) - static_cast<uint64_t>(ids.front()) <
                      4 * static_cast<uint64_t>(ids.size());
-  return impl_->Read<std::vector<Reading>>("Latest", [&](pqxx::connection& c) {
-    // One snapshot for the packed rows and the readings kept apart.
+  auto select = [&](const std::string& cols, const char* device_col) {
+    const std::string col = device_col;
+    return dense
+               ? n.exec_params(cols + col + " >= $1 AND " + col + " <= $2", ids.front(), ids.back())
+               : n.exec_params(cols + col + " = ANY($1::bigint[])", IntArray(ids));
+  };
+  // Not ordered by the server (a bitmap scan's rows would be sorted there, with their values):
+  // the rows' device ids are sorted here, then each row is decoded in that order.
+  pqxx::result r = select("SELECT device_id, vals FROM device_latest WHERE ", "device_id");
+  std::vector<std::pair<Id, int>> order;
+  order.reserve(r.size());
+  for (int i = 0; i < static_cast<int>(r.size()); ++i) {
+    const Id device = I64(r[i][0]);
+    if (!dense || std::binary_search(ids.begin(), ids.end(), device)) order.emplace_back(device, i);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<Reading> packed;
+  packed.reserve(order.size() * 8);
+  for (const auto& [device, i] : order) {
+    const pqxx::field vals = r[i][1];
+    if (!pg::AppendLatestReadings(std::string_view(vals.c_str(), vals.size()), device, packed))
+      return Internal("the latest values of device " + std::to_string(device) +
+                      " are not readable");
+  }
+  // The readings kept apart without their texts, which are read once they are wanted.
+  std::vector<Reading> apart;
+  std::vector<std::pair<int64_t, size_t>> apart_text;  // series, size (series 0: not a text)
+  for (const auto& row :
+       select(std::string(kApartMetaCols) + kApartFrom + " WHERE ", "x.device_id"))
+    if (!dense || std::binary_search(ids.begin(), ids.end(), I64(row[0]))) {
+      apart.push_back(ApartReading(row));
+      apart_text.emplace_back(row[8].is_null() ? 0 : I64(row[8]),
+                              row[8].is_null() ? 0 : static_cast<size_t>(I64(row[9])));
+    }
+  std::vector<int> origin;
+  pg::MergeApart(packed, std::move(apart), &origin);
+  std::vector<PgLatest> out;
+  out.reserve(packed.size());
+  for (size_t i = 0; i < packed.size(); ++i) {
+    PgLatest& l = out.emplace_back();
+    l.reading = std::move(packed[i]);
+    if (origin[i] >= 0) std::tie(l.text_series, l.text_bytes) = apart_text[origin[i]];
+  }
+  return out;  // by device, then key
+}
+
+}  // namespace
+
+Result<LatestSlice> PostgresSeriesStore::LatestWithin(const LatestQuery& q) {
+  BYSANS_RETURN_IF_ERROR(LatestSliceBuilder(q).status());
+  // Devices a statement reads: without a budget all at once (an overview of 10,000 devices in
+  // two statements); with one a few hundred (a packed row holds at most ~40 KB, and the texts
+  // kept apart are read only once they are within the budget).
+  const size_t group = q.max_bytes == SIZE_MAX ? q.device_ids.size() : 256;
+  const std::unordered_map<Id, size_t> position = DevicePositions(q.device_ids);
+  return impl_->Read<LatestSlice>("LatestWithin", [&](pqxx::connection& c) -> Result<LatestSlice> {
+    LatestSliceBuilder slice(q);
+    // One snapshot for the packed rows, the readings kept apart and their texts.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> n(c);
-    auto select = [&](const std::string& cols, const char* device_col) {
-      const std::string col = device_col;
-      return dense ? n.exec_params(cols + col + " >= $1 AND " + col + " <= $2", ids.front(),
-                                   ids.back())
-                   : n.exec_params(cols + col + " = ANY($1::bigint[])", IntArray(ids));
-    };
-    // Not ordered by the server (a bitmap scan's rows would be sorted there, with their values):
-    // the rows' device ids are sorted here, then each row is decoded in that order.
-    pqxx::result r = select("SELECT device_id, vals FROM device_latest WHERE ", "device_id");
-    std::vector<std::pair<Id, int>> order;
-    order.reserve(r.size());
-    for (int i = 0; i < static_cast<int>(r.size()); ++i) {
-      const Id device = I64(r[i][0]);
-      if (!dense || std::binary_search(ids.begin(), ids.end(), device))
-        order.emplace_back(device, i);
+    std::vector<std::pair<size_t, int64_t>> texts;  // (reading, its series) whose text to read
+    bool more = true;
+    for (size_t at = slice.first(); more && at < q.device_ids.size(); at += group) {
+      std::vector<int64_t> ids(q.device_ids.begin() + static_cast<std::ptrdiff_t>(at),
+                               q.device_ids.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                          q.device_ids.size(), at + group)));
+      BYSANS_ASSIGN_OR_RETURN(std::vector<PgLatest> rows, ReadLatestOf(n, std::move(ids)));
+      // Each device's rows (by device id, then key) as a run, the runs in the order asked.
+      std::vector<std::array<size_t, 3>> runs;  // position, begin, end
+      for (size_t b = 0; b < rows.size();) {
+        size_t e = b + 1;
+        while (e < rows.size() && rows[e].reading.device_id == rows[b].reading.device_id) ++e;
+        runs.push_back({position.at(rows[b].reading.device_id), b, e});
+        b = e;
+      }
+      std::sort(runs.begin(), runs.end());
+      for (const auto& [pos, b, e] : runs) {
+        for (size_t i = b; more && i < e; ++i) {
+          PgLatest& row = rows[i];
+          if (!slice.Wanted(pos, row.reading.key)) continue;
+          const size_t cost = row.text_series
+                                  ? ReadingBytes(row.reading.key, row.reading.unit, row.text_bytes)
+                                  : ReadingBytes(row.reading);
+          more = slice.Offer(std::move(row.reading), cost);
+          if (more && row.text_series)
+            texts.emplace_back(slice.readings().size() - 1, row.text_series);
+        }
+        if (!more) break;
+      }
     }
-    std::sort(order.begin(), order.end());
-    std::vector<Reading> out;
-    out.reserve(order.size() * 8);
-    for (const auto& [device, i] : order) {
-      const pqxx::field vals = r[i][1];
-      if (!pg::AppendLatestReadings(std::string_view(vals.c_str(), vals.size()), device, out))
-        return Result<std::vector<Reading>>(Internal("the latest values of device " +
-                                                     std::to_string(device) + " are not readable"));
+    if (!texts.empty()) {
+      std::vector<int64_t> series;
+      for (const auto& t : texts) series.push_back(t.second);
+      std::unordered_map<int64_t, std::string> text;
+      for (const auto& row : n.exec_params(
+               "SELECT series_id, txt FROM series_latest WHERE series_id = ANY($1::bigint[])",
+               IntArray(series)))
+        text.emplace(I64(row[0]), row[1].as<std::string>());
+      for (const auto& [i, sid] : texts) slice.readings()[i].value = std::move(text[sid]);
     }
-    std::vector<Reading> apart;
-    for (const auto& row : select(std::string(kApartCols) + kApartFrom + " WHERE ", "x.device_id"))
-      if (!dense || std::binary_search(ids.begin(), ids.end(), I64(row[0])))
-        apart.push_back(ApartReading(row));
-    pg::MergeApart(out, std::move(apart));
-    return Result<std::vector<Reading>>(std::move(out));  // by device, then key
+    return slice.Finish();
   });
 }
 

@@ -52,7 +52,7 @@ class PostgresSeriesStore final : public SeriesStore {
   Status Append(IngestBatch batch) override;
   Result<std::vector<Reading>> QueryReadings(const ReadingQuery& q) override;
   Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override;
-  Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) override;
+  Result<LatestSlice> LatestWithin(const LatestQuery& q) override;
   Result<std::vector<std::string>> Keys(Id device_id) override;
   Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) override;
   Result<SeriesRef> GetSeries(int64_t series_id) override;

@@ -219,8 +219,8 @@ class PostgresStore final : public Store {
   Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override {
     return series_->Aggregate(q);
   }
-  Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) override {
-    return series_->Latest(device_ids);
+  Result<LatestSlice> LatestWithin(const LatestQuery& q) override {
+    return series_->LatestWithin(q);
   }
   Result<std::vector<std::string>> Keys(Id device_id) override { return series_->Keys(device_id); }
   Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) override {

@@ -94,7 +94,7 @@ Status SqliteStore::LoadSeriesState() {
         BYSANS_RETURN_IF_ERROR(DecodeChunk(st->Blob(0), &pts));
         if (!pts.empty()) {
           sealed_max_[sid] = pts.back().ts;
-          info.latest = std::move(pts.back());
+          info.SetLatest(pts.back());
         }
       }
       BYSANS_RETURN_IF_ERROR(st->status());
@@ -119,7 +119,7 @@ Status SqliteStore::LoadSeriesState() {
     if (p.kind == Kind::kString) p.str.assign(st->Text(5));
     auto info = series_.find(sid);
     if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
-      info->second.latest = p;
+      info->second.SetLatest(p);
     SeriesBuf& buf = open_->series[sid];
     buf.Append(std::move(p));
     ++open_->points;
@@ -138,7 +138,7 @@ Status SqliteStore::LoadSeriesState() {
       if (buf.pts.capacity() == 0) TakeSpare(g.series_id, &buf.pts);
       for (Point& p : g.pts) {
         if (info != series_.end() && (!info->second.latest || p.ts >= info->second.latest->ts))
-          info->second.latest = p;
+          info->second.SetLatest(p);
         buf.Append(std::move(p));
         ++open_->points;
       }
@@ -576,7 +576,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       series_.emplace(s.id, std::move(s));
     }
     for (auto& [sid, unit] : unit_changes) series_[sid].unit = unit;
-    for (auto& [sid, latest] : latest_resets) series_[sid].latest = std::move(latest);
+    for (auto& [sid, latest] : latest_resets) series_[sid].SetLatest(std::move(latest));
     // Each loop below touches one entry of each of a commit's ~1,000 series, ~15,000 in all:
     // a cache miss each. Looking them all up first lets those misses overlap.
     std::vector<SeriesInfo*> infos;
@@ -591,7 +591,7 @@ Status SqliteStore::CommitGroup(std::vector<PendingBatch>& group, size_t begin, 
       for (const Point& p : pts)
         if (!newest || p.ts >= newest->ts) newest = &p;
       SeriesInfo& info = *infos[i];
-      if (newest && (!info.latest || newest->ts >= info.latest->ts)) info.latest = *newest;
+      if (newest && (!info.latest || newest->ts >= info.latest->ts)) info.SetLatest(*newest);
     }
     for (int64_t sid : drops) {  // after the loop above: this commit's points may be theirs
       auto it = series_.find(sid);
@@ -1075,23 +1075,6 @@ Result<std::vector<Bucket>> SqliteStore::Aggregate(const AggregateQuery& q) {
   return out;
 }
 
-Result<std::vector<Reading>> SqliteStore::Latest(const std::vector<Id>& device_ids) {
-  std::vector<Reading> out;
-  std::lock_guard lk(cache_mu_);
-  out.reserve(device_ids.size() * 4);
-  for (Id dev : device_ids) {
-    auto it = device_series_.find(dev);
-    if (it == device_series_.end()) continue;
-    for (int64_t sid : it->second) {
-      const SeriesInfo& s = series_.at(sid);
-      if (!s.latest) continue;
-      const Point& p = *s.latest;
-      out.push_back(Reading{dev, s.key, p.ts, ToValue(p), s.unit, p.quality});
-    }
-  }
-  return out;
-}
-
 Result<std::vector<std::string>> SqliteStore::Keys(Id device_id) {
   std::vector<std::string> out;
   for (const SeriesInfo& s : SeriesOf(device_id, "")) out.push_back(s.key);
@@ -1099,36 +1082,38 @@ Result<std::vector<std::string>> SqliteStore::Keys(Id device_id) {
   return out;
 }
 
-namespace {
-SeriesRef RefOf(const SeriesInfo& s) {
-  SeriesRef r{s.id, s.device_id, s.key, s.unit, std::nullopt};
-  if (s.latest)
-    r.latest =
-        Reading{s.device_id, s.key, s.latest->ts, ToValue(*s.latest), s.unit, s.latest->quality};
-  return r;
-}
-}  // namespace
-
 Result<std::vector<SeriesRef>> SqliteStore::ListSeries(const std::vector<Id>& device_ids) {
   std::vector<SeriesRef> out;
+  std::vector<size_t> apart;  // series whose latest text the cache does not hold
   {
     std::lock_guard lk(cache_mu_);
     for (Id dev : device_ids) {
       auto it = device_series_.find(dev);
       if (it == device_series_.end()) continue;
-      for (int64_t sid : it->second) out.push_back(RefOf(series_.at(sid)));
+      for (int64_t sid : it->second) {
+        const SeriesInfo& s = series_.at(sid);
+        if (s.latest_text_apart) apart.push_back(out.size());
+        out.push_back(RefOf(s));
+      }
     }
   }
+  BYSANS_RETURN_IF_ERROR(ReadApartLatest(out, apart));
   std::sort(out.begin(), out.end(),
             [](const SeriesRef& a, const SeriesRef& b) { return a.id < b.id; });
   return out;
 }
 
 Result<SeriesRef> SqliteStore::GetSeries(int64_t series_id) {
-  std::lock_guard lk(cache_mu_);
-  auto it = series_.find(series_id);
-  if (it == series_.end()) return NotFound("no series with id " + std::to_string(series_id));
-  return RefOf(it->second);
+  std::vector<SeriesRef> out;
+  {
+    std::lock_guard lk(cache_mu_);
+    auto it = series_.find(series_id);
+    if (it == series_.end()) return NotFound("no series with id " + std::to_string(series_id));
+    out.push_back(RefOf(it->second));
+    if (!it->second.latest_text_apart) return std::move(out.front());
+  }
+  BYSANS_RETURN_IF_ERROR(ReadApartLatest(out, {0}));
+  return std::move(out.front());
 }
 
 Result<std::vector<RawMessage>> SqliteStore::QueryMessages(const MessageQuery& q) {

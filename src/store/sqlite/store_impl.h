@@ -75,12 +75,22 @@ class Pool {
   std::vector<std::unique_ptr<Db>> free_;
 };
 
+// Latest texts longer than this are not held in the series cache (SeriesInfo::SetLatest): the
+// cache's memory is then bounded by the number of series, whatever texts devices send (a device
+// may keep 1,000 keys of 64 KiB texts). Readers read such a text from the store (NewestPoint).
+inline constexpr size_t kCachedLatestTextBytes = 256;
+
 struct SeriesInfo {
   int64_t id = 0;
   Id device_id = 0;
   std::string key;
   std::string unit;
-  std::optional<Point> latest;  // newest committed point (last write wins on equal ts)
+  // Newest committed point (last write wins on equal ts); a text longer than
+  // kCachedLatestTextBytes is not held: `latest_text_apart` is then its size.
+  std::optional<Point> latest;
+  uint32_t latest_text_apart = 0;
+  void SetLatest(const Point& p);
+  void SetLatest(std::optional<Point> p);
 };
 
 // Unsealed points of one series, in arrival order until normalised.
@@ -232,6 +242,8 @@ class SqliteStore final : public Store {
   Status Init();
   // What retention remembers (retention_memo.h); for tests.
   const RetentionMemo& retention_memo() const { return retention_memo_; }
+  // Bytes of latest texts the series cache holds (latest.cc; kCachedLatestTextBytes); for tests.
+  size_t CachedLatestTextBytes();
 
   // MetaStore (meta.cc)
   Result<Organization> CreateOrganization(Organization org) override;
@@ -305,7 +317,7 @@ class SqliteStore final : public Store {
   Status Append(IngestBatch batch) override;
   Result<std::vector<Reading>> QueryReadings(const ReadingQuery& q) override;
   Result<std::vector<Bucket>> Aggregate(const AggregateQuery& q) override;
-  Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids) override;
+  Result<LatestSlice> LatestWithin(const LatestQuery& q) override;  // latest.cc
   Result<std::vector<std::string>> Keys(Id device_id) override;
   Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) override;
   Result<SeriesRef> GetSeries(int64_t series_id) override;
@@ -380,6 +392,15 @@ class SqliteStore final : public Store {
   // series_delete.cc, writer thread in its transaction: the newest point of a series in the
   // chunks visible to `db` and in memory (nullopt: none).
   Result<std::optional<Point>> NewestPoint(Db& db, int64_t series_id);
+  // latest.cc: a series' latest reading from the cache (cache_mu_ held; a text it does not hold
+  // is empty), and as a SeriesRef.
+  static Reading LatestOf(const SeriesInfo& s);
+  static SeriesRef RefOf(const SeriesInfo& s);
+  // Each reading (from LatestOf, cache_mu_ not held) becomes its series' newest reading read
+  // from the store, or gets an empty key when the series has none left.
+  Status ReadApartTexts(const std::vector<Reading*>& readings);
+  // ReadApartTexts of series[i].latest for each i in `apart`; a latest deleted since is reset.
+  Status ReadApartLatest(std::vector<SeriesRef>& series, const std::vector<size_t>& apart);
   void WriterLoop();
   Status CommitGroup(std::vector<PendingBatch>& group, size_t begin, size_t end);
   // Inside the writer's transaction: whether a message with this dedup key (of

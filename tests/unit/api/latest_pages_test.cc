@@ -17,7 +17,7 @@ namespace bysans::testing {
 namespace {
 
 using api::LatestPage;
-using api::LatestPosition;
+using bysans::LatestPosition;
 
 class LatestPagesTest : public StoreTest {
  protected:

@@ -124,8 +124,12 @@ TEST(LatestRowTest, ReadingsKeptApartMergeByDeviceAndKeyNewerWins) {
     return Reading{d, std::move(key), ts, v, "", Quality::kOk};
   };
   std::vector<Reading> packed = {r(1, "b", 10, 1), r(1, "d", 10, 2), r(3, "a", 10, 3)};
-  MergeApart(packed, {r(3, "z", 1, 4), r(1, "d", 11, 5), r(1, "b", 10, 6), r(2, "a", 1, 7),
-                      r(1, "a", 1, 8)});
+  std::vector<int> origin;
+  MergeApart(
+      packed,
+      {r(3, "z", 1, 4), r(1, "d", 11, 5), r(1, "b", 10, 6), r(2, "a", 1, 7), r(1, "a", 1, 8)},
+      &origin);
+  EXPECT_EQ(origin, (std::vector<int>{4, -1, 1, 3, -1, 0}));  // where each came from
   std::vector<std::pair<Id, std::string>> keys;
   std::vector<double> values;
   for (const Reading& x : packed) {
