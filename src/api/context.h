@@ -37,6 +37,9 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
+  // limits.max_devices_per_org: the devices an organisation may have unless a global admin gave
+  // it its own maxDevices (api/organizations.cc, api/devices.cc).
+  int64_t max_devices_per_org = 10'000;
   // This process's node lease holder (server/node_coordinator.h): recorded with the jobs it runs.
   std::string node_holder;
   // retention.*: the server's default retention per data class (model/retention.h).

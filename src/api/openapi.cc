@@ -643,11 +643,18 @@ json Components() {
   s["Me"] = Obj({{"user", Ref("User")},
                  {"memberships", {{"type", "array"}, {"items", Ref("Membership")}}},
                  {"expiresAt", Time()}});
-  s["Organization"] =
-      Obj({{"id", Int()}, {"name", Str()}, {"createdAt", Time()}, {"decoderTimeoutMs", Int()}});
+  // maxDevices: the organisation's own limit of devices (null: the server's,
+  // limits.max_devices_per_org), set by a global admin only; deviceLimit: the one that holds.
+  s["Organization"] = Obj({{"id", Int()},
+                           {"name", Str()},
+                           {"createdAt", Time()},
+                           {"decoderTimeoutMs", Int()},
+                           {"maxDevices", Nullable(Int())},
+                           {"deviceLimit", Int()}});
   s["OrganizationInput"] =
       Obj({{"name", Str()},
-           {"decoderTimeoutMs", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5000}}}},
+           {"decoderTimeoutMs", {{"type", "integer"}, {"minimum", 1}, {"maximum", 5000}}},
+           {"maxDevices", Nullable({{"type", "integer"}, {"minimum", 0}})}},
           {"name"});
   s["Member"] = Obj({{"userId", Int()},
                      {"email", Str()},

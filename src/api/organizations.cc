@@ -5,6 +5,7 @@
 // The last admin of an organisation is neither removed nor demoted (409).
 #include "api/application_scope.h"
 #include "api/common.h"
+#include "api/devices.h"
 #include "api/last_admin.h"
 #include "api/objects.h"
 #include "store/decoder_store.h"
@@ -17,40 +18,60 @@ constexpr int64_t kMaxDecoderTimeoutMs = 5000;  // even a global admin stays wit
 
 std::string IdStr(Id id) { return std::to_string(id); }
 
-// ToJson plus the organisation's settings.
-json OrgJson(const Organization& o) {
+// ToJson plus the organisation's settings: its own limit of devices (null: the server's) and
+// the limit that holds.
+json OrgJson(const ApiContext& ctx, const Organization& o) {
   json j = ToJson(o);
   j["decoderTimeoutMs"] = o.decoder_timeout_ms;
+  j["maxDevices"] = o.max_devices ? json(*o.max_devices) : json(nullptr);
+  j["deviceLimit"] = DeviceLimitOf(ctx, o);
   return j;
 }
 
-json OrgArray(const std::vector<Organization>& orgs) {
+json OrgArray(const ApiContext& ctx, const std::vector<Organization>& orgs) {
   json a = json::array();
-  for (const auto& o : orgs) a.push_back(OrgJson(o));
+  for (const auto& o : orgs) a.push_back(OrgJson(ctx, o));
   return a;
+}
+
+// `maxDevices` of a body into o (null: the server's default). Only a global admin sets it: the
+// limit keeps one organisation from growing the shared server without bound.
+Status ApplyMaxDevices(const json& body, const auth::Principal& p, Organization& o) {
+  auto it = body.find("maxDevices");
+  if (it == body.end()) return Status::Ok();
+  if (!p.global_admin) return PermissionDenied("only a global admin sets 'maxDevices'");
+  if (it->is_null()) {
+    o.max_devices.reset();
+  } else if (it->is_number_integer() && it->get<int64_t>() >= 0) {
+    o.max_devices = it->get<int64_t>();
+  } else {
+    return InvalidArgument("field 'maxDevices' must be a whole number of at least 0, or null");
+  }
+  return Status::Ok();
 }
 
 Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_RETURN_IF_ERROR(auth::RequireGlobalAdmin(p));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "maxDevices"}));
   Organization o;
   BYSANS_ASSIGN_OR_RETURN(o.name, RequiredString(body, "name"));
+  BYSANS_RETURN_IF_ERROR(ApplyMaxDevices(body, p, o));
   o.created_ms = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(o, ctx.store.CreateOrganization(o));
   Audit(ctx, p, req, o.id, "create", "organization", IdStr(o.id));
-  return Json(201, OrgJson(o));
+  return Json(201, OrgJson(ctx, o));
 }
 
 Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Page page, PageFrom(req));
   if (p.global_admin) {
     BYSANS_ASSIGN_OR_RETURN(auto orgs, ctx.store.ListOrganizations(page));
-    return PagedJson(OrgArray(orgs.items), orgs.total, page);
+    return PagedJson(OrgArray(ctx, orgs.items), orgs.total, page);
   }
   if (p.user_id) {
     BYSANS_ASSIGN_OR_RETURN(auto orgs, ctx.store.ListOrganizationsOfUser(*p.user_id, page));
-    return PagedJson(OrgArray(orgs.items), orgs.total, page);
+    return PagedJson(OrgArray(ctx, orgs.items), orgs.total, page);
   }
   // An API key sees its one organisation.
   std::vector<Organization> orgs;
@@ -62,20 +83,21 @@ Result<http::Response> List(ApiContext& ctx, http::Request& req, const auth::Pri
   std::vector<Organization> window;
   for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i)
     window.push_back(orgs[static_cast<size_t>(i)]);
-  return PagedJson(OrgArray(window), total, page);
+  return PagedJson(OrgArray(ctx, window), total, page);
 }
 
 Result<http::Response> Get(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(OrgScope s, LoadOrganizationScope(ctx, p, id, Role::kViewer));
-  return Json(200, OrgJson(s.org));
+  return Json(200, OrgJson(ctx, s.org));
 }
 
 Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Principal& p) {
   BYSANS_ASSIGN_OR_RETURN(Id id, IdParam(req, "orgId"));
   BYSANS_ASSIGN_OR_RETURN(Organization o, LoadOrganization(ctx, p, id, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "decoderTimeoutMs"}));
+  BYSANS_RETURN_IF_ERROR(RejectUnknownFields(body, {"name", "decoderTimeoutMs", "maxDevices"}));
+  BYSANS_RETURN_IF_ERROR(ApplyMaxDevices(body, p, o));
   BYSANS_ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
   if (name) {
     if (name->empty()) return InvalidArgument("field 'name' must not be empty");
@@ -98,7 +120,7 @@ Result<http::Response> Patch(ApiContext& ctx, http::Request& req, const auth::Pr
   BYSANS_RETURN_IF_ERROR(ctx.store.UpdateOrganization(o));
   if (timeout) ctx.store.decoders().InvalidateDecoders();  // pipeline caches the limit
   Audit(ctx, p, req, o.id, "update", "organization", IdStr(o.id), body.dump());
-  return Json(200, OrgJson(o));
+  return Json(200, OrgJson(ctx, o));
 }
 
 Result<http::Response> Delete(ApiContext& ctx, http::Request& req, const auth::Principal& p) {

@@ -189,6 +189,7 @@ const std::vector<Setting>& Settings() {
        }},
       {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},
       {"ingest.max_keys_per_device", IntIn(&Config::ingest_max_keys_per_device, 1, 100'000)},
+      {"limits.max_devices_per_org", IntIn(&Config::limits_max_devices_per_org, 0, 100'000'000)},
       {"decode.max_timeout_ms", IntIn(&Config::decode_max_timeout_ms, 1, 5000)},
       {"decode.max_backlog_s", IntIn(&Config::decode_max_backlog_s, 1, 86400)},
       {"decode.quarantine_ttl_s", IntIn(&Config::decode_quarantine_ttl_s, 60, 365 * 86400)},

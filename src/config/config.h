@@ -104,6 +104,7 @@ struct Config {
   int decode_threads = 2;
   // Keys one device may have (pipeline/device_key_limit.h).
   int ingest_max_keys_per_device = 1000;
+  int64_t limits_max_devices_per_org = 10'000;
   int64_t decode_max_timeout_ms = 1000;
   int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;

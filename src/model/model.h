@@ -34,6 +34,9 @@ struct Organization {
   std::string name;
   TimeMs created_ms = 0;
   int64_t decoder_timeout_ms = 100;  // wall time per payload decoder call, 1..5000
+  // Devices it may have; nullopt: the server's default (limits.max_devices_per_org). Set by a
+  // global admin only (api/organizations.cc).
+  std::optional<int64_t> max_devices;
 };
 
 // How personal an application's data is: kPseudonymous (a device id stands for a person),

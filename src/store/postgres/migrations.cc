@@ -128,6 +128,10 @@ CREATE INDEX IF NOT EXISTS series_latest_device ON series_latest (device_id);
       R"sql(
 ALTER TABLE device_latest SET (fillfactor = 20);
 )sql",
+      // 26: an organisation's own limit of devices (NULL: the server's default).
+      R"sql(
+ALTER TABLE organizations ADD COLUMN IF NOT EXISTS max_devices bigint;
+)sql",
   };
   return kList;
 }

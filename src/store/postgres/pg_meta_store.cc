@@ -73,7 +73,7 @@ std::optional<int64_t> OptInt(const pqxx::field& f) {
   return f.as<int64_t>();
 }
 
-const char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
+const char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms, max_devices";
 const char kAppCols[] =
     "id, org_id, name, description, created_ms, data_class, retention_raw_days, "
     "retention_readings_days, retention_aggregates_days, purpose, legal_basis, data_categories, "
@@ -81,7 +81,8 @@ const char kAppCols[] =
 const char kModelCols[] = "id, org_id, name, doc_json, created_ms";
 
 Organization OrgRow(const pqxx::row& r) {
-  return {r[0].as<Id>(), r[1].as<std::string>(), r[2].as<TimeMs>(), r[3].as<int64_t>()};
+  return {r[0].as<Id>(), r[1].as<std::string>(), r[2].as<TimeMs>(), r[3].as<int64_t>(),
+          OptInt(r[4])};
 }
 
 namespace {
@@ -125,9 +126,9 @@ Result<Organization> MetaPg::CreateOrganization(Organization org) {
   if (org.created_ms == 0) org.created_ms = clock_.NowMs();
   return Single<Result<Organization>>("create organisation", [&](pqxx::transaction_base& w) {
     org.id = w.exec_params(
-                  "INSERT INTO organizations (name, created_ms, decoder_timeout_ms) "
-                  "VALUES ($1, $2, $3) RETURNING id",
-                  org.name, org.created_ms, org.decoder_timeout_ms)[0][0]
+                  "INSERT INTO organizations (name, created_ms, decoder_timeout_ms, max_devices) "
+                  "VALUES ($1, $2, $3, $4) RETURNING id",
+                  org.name, org.created_ms, org.decoder_timeout_ms, org.max_devices)[0][0]
                  .as<Id>();
     return Result<Organization>(org);
   });
@@ -166,10 +167,10 @@ Result<Paged<Organization>> MetaPg::ListOrganizationsOfUser(Id user_id, Page pag
 
 Status MetaPg::UpdateOrganization(const Organization& org) {
   return Single<Status>("update organisation", [&](pqxx::transaction_base& w) {
-    return ChangedOne(
-        w.exec_params("UPDATE organizations SET name = $1, decoder_timeout_ms = $2 WHERE id = $3",
-                      org.name, org.decoder_timeout_ms, org.id),
-        "organization");
+    return ChangedOne(w.exec_params("UPDATE organizations SET name = $1, decoder_timeout_ms = $2, "
+                                    "max_devices = $3 WHERE id = $4",
+                                    org.name, org.decoder_timeout_ms, org.max_devices, org.id),
+                      "organization");
   });
 }
 

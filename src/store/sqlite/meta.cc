@@ -9,7 +9,7 @@
 namespace bysans::sqlite {
 namespace {
 
-constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms";
+constexpr char kOrgCols[] = "id, name, created_ms, decoder_timeout_ms, max_devices";
 constexpr char kAppCols[] =
     "id, org_id, name, description, created_ms, data_class, retention_raw_days, "
     "retention_readings_days, retention_aggregates_days, purpose, legal_basis, data_categories, "
@@ -84,7 +84,11 @@ Page Clamp(Page p) {
   return p;
 }
 
-Organization OrgRow(const Stmt& s) { return {s.Int(0), s.Text(1), s.Int(2), s.Int(3)}; }
+Organization OrgRow(const Stmt& s) {
+  Organization o{s.Int(0), s.Text(1), s.Int(2), s.Int(3)};
+  if (!s.IsNull(4)) o.max_devices = s.Int(4);
+  return o;
+}
 std::optional<int> OptDays(const Stmt& s, int col) {
   if (s.IsNull(col)) return std::nullopt;
   return static_cast<int>(s.Int(col));
@@ -251,9 +255,10 @@ Result<Paged<T>> List(Db& db, const std::string& cols, const std::string& from_w
 Result<Organization> SqliteStore::CreateOrganization(Organization org) {
   LEASE(db);
   if (org.created_ms == 0) org.created_ms = opts_.clock->NowMs();
-  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare("INSERT INTO organizations(name, created_ms, "
-                                              "decoder_timeout_ms) VALUES(?, ?, ?)"));
-  BindAll(*st, org.name, org.created_ms, org.decoder_timeout_ms);
+  BYSANS_ASSIGN_OR_RETURN(auto st,
+                          db.Prepare("INSERT INTO organizations(name, created_ms, "
+                                     "decoder_timeout_ms, max_devices) VALUES(?, ?, ?, ?)"));
+  BindAll(*st, org.name, org.created_ms, org.decoder_timeout_ms, org.max_devices);
   BYSANS_RETURN_IF_ERROR(st->Run());
   org.id = db.LastInsertId();
   return org;
@@ -284,8 +289,9 @@ Result<Paged<Organization>> SqliteStore::ListOrganizationsOfUser(Id user_id, Pag
 
 Status SqliteStore::UpdateOrganization(const Organization& org) {
   LEASE(db);
-  return Modify(db, "UPDATE organizations SET name=?, decoder_timeout_ms=? WHERE id=?",
-                "organization", org.name, org.decoder_timeout_ms, org.id);
+  return Modify(db,
+                "UPDATE organizations SET name=?, decoder_timeout_ms=?, max_devices=? WHERE id=?",
+                "organization", org.name, org.decoder_timeout_ms, org.max_devices, org.id);
 }
 
 Status SqliteStore::DeleteOrganization(Id id) {

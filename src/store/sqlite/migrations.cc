@@ -167,6 +167,14 @@ Status AddDashboardPublished(Db& db) {
   return db.Exec("ALTER TABLE dashboards ADD COLUMN published INTEGER NOT NULL DEFAULT 0");
 }
 
+// Migration 45: an organisation's own limit of devices (NULL: the server's default,
+// limits.max_devices_per_org). Added only where missing.
+Status AddOrganizationMaxDevices(Db& db) {
+  BYSANS_ASSIGN_OR_RETURN(bool present, HasColumn(db, "organizations", "max_devices"));
+  if (present) return Status::Ok();
+  return db.Exec("ALTER TABLE organizations ADD COLUMN max_devices INTEGER");
+}
+
 // Migration 42: whether an uplink through bysans' own broker named the gateway (MqttStore::
 // TouchGateway, UplinkSource). Only such gateways route that broker's gateway events to their
 // organisation (GatewayStore::OrganizationsOfGateway); one that only an organisation's own
@@ -742,6 +750,8 @@ CREATE INDEX IF NOT EXISTS lwm2m_operations_device_open ON lwm2m_operations(devi
 CREATE INDEX IF NOT EXISTS lwm2m_operations_finished ON lwm2m_operations(updated_ms)
   WHERE state IN ('done', 'failed');
 )sql",
+      // 45: an organisation's own limit of devices (AddOrganizationMaxDevices).
+      {"SELECT 1;", AddOrganizationMaxDevices},
   };
   return kList;
 }

@@ -1,0 +1,84 @@
+// An organisation has at most so many devices (limits.max_devices_per_org, or its own maxDevices
+// that only a global admin sets): every device costs the shared server memory (its series, its
+// rules' state, its caches), so one organisation creating devices without end would grow it for
+// all. The attacks: an editor creating devices past the limit (REST and SensorThings), and an
+// organisation admin raising the organisation's own limit.
+#include "security/security_fixture.h"
+
+namespace bysans::testing {
+namespace {
+
+class DeviceLimitSecurityTest : public SecurityTest {
+ protected:
+  void SetUp() override {
+    server_env_ = {"BYSANS_LIMITS_MAX_DEVICES_PER_ORG=3"};
+    SecurityTest::SetUp();  // each organisation starts with one device
+  }
+
+  HttpResult NewDevice(HttpClient& c, const Tenant& t, const std::string& name) {
+    return Send(c, "POST", t.AppPath() + "/devices", {{"name", name}, {"transport", "http"}});
+  }
+  HttpResult NewThing(HttpClient& c, const Tenant& t, const std::string& name) {
+    return Send(c, "POST", "/sta/v1.1/Things",
+                {{"name", name}, {"properties", {{"application", {{"id", t.device.app_id}}}}}});
+  }
+  int64_t DeviceCount(const Tenant& t) {
+    auto r = t.admin.client->Get(t.AppPath() + "/devices");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.Json().value("total", int64_t{-1});
+  }
+};
+
+TEST_F(DeviceLimitSecurityTest, AnOrganisationCannotGrowPastItsLimitNorRaiseIt) {
+  auto org = a_.admin.client->Get(a_.OrgPath());
+  ASSERT_EQ(org.status, 200) << org.body;
+  EXPECT_TRUE(org.Json()["maxDevices"].is_null());
+  EXPECT_EQ(org.Json().value("deviceLimit", int64_t{0}), 3);
+
+  ASSERT_EQ(NewDevice(*a_.editor.client, a_, "second").status, 201);
+  ASSERT_EQ(NewThing(*a_.editor.client, a_, "third").status, 201);
+  // At the limit: neither the REST API nor SensorThings creates another, and the answer says why.
+  auto refused = NewDevice(*a_.editor.client, a_, "fourth");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("may have 3"), std::string::npos) << refused.body;
+  EXPECT_EQ(NewThing(*a_.editor.client, a_, "fourth").status, 409);
+  EXPECT_EQ(NewDevice(*a_.admin.client, a_, "fourth").status, 409);
+  EXPECT_EQ(DeviceCount(a_), 3);
+
+  // The organisation's admin cannot raise its limit, nor lift it.
+  for (const json& v : {json(100), json(nullptr)}) {
+    auto raise = Send(*a_.admin.client, "PATCH", a_.OrgPath(), {{"maxDevices", v}});
+    EXPECT_EQ(raise.status, 403) << raise.body;
+  }
+  EXPECT_EQ(
+      Send(*a_.admin.client, "PATCH", a_.OrgPath(), {{"name", "renamed"}, {"maxDevices", 9}}).status,
+      403);
+  auto after = a_.admin.client->Get(a_.OrgPath());
+  EXPECT_EQ(after.Json().value("name", ""), org.Json().value("name", "?"));  // nothing was written
+  EXPECT_EQ(after.Json().value("deviceLimit", int64_t{0}), 3);
+
+  // Another organisation's devices count for it alone.
+  EXPECT_EQ(NewDevice(*b_.editor.client, b_, "b second").status, 201);
+
+  // A global admin gives A one more, then A's own limit holds.
+  auto raised = Send(*admin_, "PATCH", a_.OrgPath(), {{"maxDevices", 4}});
+  ASSERT_EQ(raised.status, 200) << raised.body;
+  EXPECT_EQ(raised.Json().value("maxDevices", int64_t{0}), 4);
+  EXPECT_EQ(raised.Json().value("deviceLimit", int64_t{0}), 4);
+  EXPECT_EQ(NewDevice(*a_.editor.client, a_, "fourth").status, 201);
+  EXPECT_EQ(NewDevice(*a_.editor.client, a_, "fifth").status, 409);
+  EXPECT_EQ(DeviceCount(a_), 4);
+  // A device deleted makes room again.
+  ASSERT_EQ(a_.editor.client->Request("DELETE", a_.DevicePath()).status, 204);
+  EXPECT_EQ(NewDevice(*a_.editor.client, a_, "fifth").status, 201);
+  // Bad limits are refused; null returns A to the server's limit.
+  EXPECT_EQ(Send(*admin_, "PATCH", a_.OrgPath(), {{"maxDevices", -1}}).status, 400);
+  EXPECT_EQ(Send(*admin_, "PATCH", a_.OrgPath(), {{"maxDevices", "many"}}).status, 400);
+  auto back = Send(*admin_, "PATCH", a_.OrgPath(), {{"maxDevices", nullptr}});
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_EQ(back.Json().value("deviceLimit", int64_t{0}), 3);
+  EXPECT_EQ(NewDevice(*a_.editor.client, a_, "sixth").status, 409);
+}
+
+}  // namespace
+}  // namespace bysans::testing
