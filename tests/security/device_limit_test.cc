@@ -50,9 +50,9 @@ TEST_F(DeviceLimitSecurityTest, AnOrganisationCannotGrowPastItsLimitNorRaiseIt) 
     auto raise = Send(*a_.admin.client, "PATCH", a_.OrgPath(), {{"maxDevices", v}});
     EXPECT_EQ(raise.status, 403) << raise.body;
   }
-  EXPECT_EQ(
-      Send(*a_.admin.client, "PATCH", a_.OrgPath(), {{"name", "renamed"}, {"maxDevices", 9}}).status,
-      403);
+  EXPECT_EQ(Send(*a_.admin.client, "PATCH", a_.OrgPath(), {{"name", "renamed"}, {"maxDevices", 9}})
+                .status,
+            403);
   auto after = a_.admin.client->Get(a_.OrgPath());
   EXPECT_EQ(after.Json().value("name", ""), org.Json().value("name", "?"));  // nothing was written
   EXPECT_EQ(after.Json().value("deviceLimit", int64_t{0}), 3);

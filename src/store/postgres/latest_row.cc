@@ -166,12 +166,13 @@ void MergeApart(std::vector<Reading>& packed, std::vector<Reading> apart,
   auto before = [](const Reading& a, const Reading& b) {
     return a.device_id != b.device_id ? a.device_id < b.device_id : a.key < b.key;
   };
+  if (from_apart) from_apart->clear();
+  if (apart.empty()) return;  // as it is
   std::vector<int> order(apart.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::sort(order.begin(), order.end(), [&](int a, int b) { return before(apart[a], apart[b]); });
   std::vector<Reading> out;
   out.reserve(packed.size() + apart.size());
-  if (from_apart) from_apart->clear();
   auto take = [&](Reading&& r, int origin) {
     out.push_back(std::move(r));
     if (from_apart) from_apart->push_back(origin);

@@ -65,7 +65,7 @@ Reading ReadingOf(const LatestEntry& e, Id device);
 // Latest readings by (device, key), as Latest returns them: `apart` (readings kept apart, any
 // order) merged into `packed` (sorted by device, then key), each key's newer reading kept (the
 // packed one at the same time). With `from_apart`, it gets for each reading of the result the
-// index in `apart` it came from, or -1 for a packed one.
+// index in `apart` it came from, or -1 for a packed one (empty when `apart` is).
 void MergeApart(std::vector<Reading>& packed, std::vector<Reading> apart,
                 std::vector<int>* from_apart = nullptr);
 

@@ -1043,19 +1043,17 @@ Result<std::vector<Bucket>> PostgresSeriesStore::Aggregate(const AggregateQuery&
 
 namespace {
 
-// A latest reading; one kept apart that is a text comes without it (read once it is wanted).
+// Devices' latest readings by device, then key; those kept apart that are texts come without
+// them (read once they are wanted): `text[i]` is then reading i's series and the text's size.
 struct PgLatest {
-  Reading reading;
-  int64_t text_series = 0;  // the series of a text not read yet (0: none)
-  size_t text_bytes = 0;    // its size
+  std::vector<Reading> readings;
+  std::vector<std::pair<int64_t, size_t>> text;  // empty: none such
 };
 
-// The latest readings of the devices `ids` (any order) by device, then key: the packed rows and
-// the readings kept apart merged (pg::MergeApart), in the snapshot of `n`.
-Result<std::vector<PgLatest>> ReadLatestOf(pqxx::transaction_base& n, std::vector<int64_t> ids) {
+Result<PgLatest> ReadLatestOf(pqxx::transaction_base& n, std::vector<int64_t> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  if (ids.empty()) return std::vector<PgLatest>{};
+  if (ids.empty()) return PgLatest{};
   // Device ids asked for together are usually dense (an organisation's devices): then one range
   // read of device_latest's primary key, the devices not asked for dropped here (at most 3 in 4
   // rows), costs less than sending the list (PostgreSQL parses and hashes a 10,000-element array
@@ -1098,12 +1096,12 @@ Result<std::vector<PgLatest>> ReadLatestOf(pqxx::transaction_base& n, std::vecto
     }
   std::vector<int> origin;
   pg::MergeApart(packed, std::move(apart), &origin);
-  std::vector<PgLatest> out;
-  out.reserve(packed.size());
-  for (size_t i = 0; i < packed.size(); ++i) {
-    PgLatest& l = out.emplace_back();
-    l.reading = std::move(packed[i]);
-    if (origin[i] >= 0) std::tie(l.text_series, l.text_bytes) = apart_text[origin[i]];
+  PgLatest out;
+  out.readings = std::move(packed);
+  if (!origin.empty()) {
+    out.text.resize(out.readings.size());
+    for (size_t i = 0; i < origin.size(); ++i)
+      if (origin[i] >= 0) out.text[i] = apart_text[origin[i]];
   }
   return out;  // by device, then key
 }
@@ -1127,26 +1125,27 @@ Result<LatestSlice> PostgresSeriesStore::LatestWithin(const LatestQuery& q) {
       std::vector<int64_t> ids(q.device_ids.begin() + static_cast<std::ptrdiff_t>(at),
                                q.device_ids.begin() + static_cast<std::ptrdiff_t>(std::min(
                                                           q.device_ids.size(), at + group)));
-      BYSANS_ASSIGN_OR_RETURN(std::vector<PgLatest> rows, ReadLatestOf(n, std::move(ids)));
+      BYSANS_ASSIGN_OR_RETURN(PgLatest latest, ReadLatestOf(n, std::move(ids)));
+      std::vector<Reading>& rows = latest.readings;
+      slice.readings().reserve(slice.readings().size() + rows.size());
       // Each device's rows (by device id, then key) as a run, the runs in the order asked.
       std::vector<std::array<size_t, 3>> runs;  // position, begin, end
       for (size_t b = 0; b < rows.size();) {
         size_t e = b + 1;
-        while (e < rows.size() && rows[e].reading.device_id == rows[b].reading.device_id) ++e;
-        runs.push_back({position.at(rows[b].reading.device_id), b, e});
+        while (e < rows.size() && rows[e].device_id == rows[b].device_id) ++e;
+        runs.push_back({position.at(rows[b].device_id), b, e});
         b = e;
       }
       std::sort(runs.begin(), runs.end());
       for (const auto& [pos, b, e] : runs) {
         for (size_t i = b; more && i < e; ++i) {
-          PgLatest& row = rows[i];
-          if (!slice.Wanted(pos, row.reading.key)) continue;
-          const size_t cost = row.text_series
-                                  ? ReadingBytes(row.reading.key, row.reading.unit, row.text_bytes)
-                                  : ReadingBytes(row.reading);
-          more = slice.Offer(std::move(row.reading), cost);
-          if (more && row.text_series)
-            texts.emplace_back(slice.readings().size() - 1, row.text_series);
+          if (!slice.Wanted(pos, rows[i].key)) continue;
+          const int64_t text_series = latest.text.empty() ? 0 : latest.text[i].first;
+          const size_t cost = text_series
+                                  ? ReadingBytes(rows[i].key, rows[i].unit, latest.text[i].second)
+                                  : ReadingBytes(rows[i]);
+          more = slice.Offer(std::move(rows[i]), cost);
+          if (more && text_series) texts.emplace_back(slice.readings().size() - 1, text_series);
         }
         if (!more) break;
       }

@@ -67,7 +67,8 @@ SeriesRef SqliteStore::RefOf(const SeriesInfo& s) {
   return r;
 }
 
-Status SqliteStore::ReadApartLatest(std::vector<SeriesRef>& series, const std::vector<size_t>& apart) {
+Status SqliteStore::ReadApartLatest(std::vector<SeriesRef>& series,
+                                    const std::vector<size_t>& apart) {
   std::vector<Reading*> texts;
   for (size_t i : apart) texts.push_back(&*series[i].latest);
   BYSANS_RETURN_IF_ERROR(ReadApartTexts(texts));
@@ -82,6 +83,13 @@ Result<LatestSlice> SqliteStore::LatestWithin(const LatestQuery& q) {
   std::vector<size_t> apart;  // readings whose text the cache does not hold
   {
     std::lock_guard lk(cache_mu_);
+    // Room for what the devices hold, within the budget: growing a vector of 60,000 readings
+    // step by step costs more than walking the cache (each step a fresh block to fault in).
+    size_t held = 0;
+    for (size_t i = slice.first(); i < q.device_ids.size(); ++i)
+      if (auto it = device_series_.find(q.device_ids[i]); it != device_series_.end())
+        held += it->second.size();
+    slice.readings().reserve(std::min(held, q.max_bytes / kReadingRowOverheadBytes + 1));
     std::vector<const SeriesInfo*> mine;
     bool more = true;
     for (size_t i = slice.first(); more && i < q.device_ids.size(); ++i) {
@@ -97,8 +105,8 @@ Result<LatestSlice> SqliteStore::LatestWithin(const LatestQuery& q) {
       for (const SeriesInfo* s : mine) {
         const bool text = s->latest->kind == Kind::kString;
         const size_t size = s->latest_text_apart ? s->latest_text_apart : s->latest->str.size();
-        if (!slice.Offer(LatestOf(*s),
-                         ReadingBytes(s->key, s->unit, text ? std::optional(size) : std::nullopt))) {
+        if (!slice.Offer(LatestOf(*s), ReadingBytes(s->key, s->unit,
+                                                    text ? std::optional(size) : std::nullopt))) {
           more = false;
           break;
         }
