@@ -37,9 +37,14 @@ struct ApiContext {
   // decode.max_timeout_ms: an organisation admin sets decoderTimeoutMs up to this; only a global
   // admin goes above it (api/organizations.cc).
   int64_t decoder_max_timeout_ms = 1000;
-  // limits.max_devices_per_org: the devices an organisation may have unless a global admin gave
-  // it its own maxDevices (api/organizations.cc, api/devices.cc).
-  int64_t max_devices_per_org = 10'000;
+  // limits.*: what an organisation may have (api/org_limits.h); devices unless a global admin
+  // gave it its own maxDevices.
+  struct OrgLimits {
+    int64_t devices = 10'000;
+    int64_t data_targets = 100;
+    int64_t integrations = 20;
+  };
+  OrgLimits limits;
   // This process's node lease holder (server/node_coordinator.h): recorded with the jobs it runs.
   std::string node_holder;
   // retention.*: the server's default retention per data class (model/retention.h).

@@ -6,6 +6,7 @@
 
 #include "act/outbox.h"
 #include "api/common.h"
+#include "api/org_limits.h"
 #include "core/ip_address.h"
 #include "core/time_format.h"
 #include "mqtt/url.h"
@@ -301,6 +302,7 @@ Result<http::Response> Create(Deps& d, http::Request& req, const auth::Principal
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(d.ctx, p, app_id, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
+  BYSANS_RETURN_IF_ERROR(CheckDataTargetLimit(d.ctx, app.org_id));  // a thread each
   DataTarget t;
   t.org_id = app.org_id;
   t.app_id = app.id;

@@ -10,6 +10,7 @@
 
 #include "api/common.h"
 #include "api/objects.h"
+#include "api/org_limits.h"
 #include "mqtt/broker.h"
 #include "store/mqtt_store.h"
 
@@ -232,22 +233,6 @@ Result<http::Response> RotateKey(ApiContext& ctx, http::Request& req, const auth
 }
 
 }  // namespace
-
-int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o) {
-  return o.max_devices.value_or(ctx.max_devices_per_org);
-}
-
-Status CheckDeviceLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(Organization o, ctx.store.GetOrganization(org_id));
-  DeviceFilter f;
-  f.org_id = org_id;
-  BYSANS_ASSIGN_OR_RETURN(Paged<Device> some, ctx.store.ListDevices(f, Page{1, 0}));
-  const int64_t limit = DeviceLimitOf(ctx, o);
-  if (some.total < limit) return Status::Ok();
-  return FailedPrecondition("the organisation has " + std::to_string(some.total) +
-                            " devices and may have " + std::to_string(limit) +
-                            "; a global admin may raise its limit (maxDevices)");
-}
 
 Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
                                   const auth::Principal& p, Id app_id, const json& body) {

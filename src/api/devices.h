@@ -6,16 +6,9 @@
 
 namespace bysans::api {
 
-// The devices organisation `o` may have: its own maxDevices, else limits.max_devices_per_org.
-int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o);
-// kFailedPrecondition (409, saying the count and the limit) when organisation `org_id` has as
-// many devices as it may. Requests that create devices at the same moment may each pass it: an
-// organisation can end at most a few (the HTTP threads) over its limit.
-Status CheckDeviceLimit(ApiContext& ctx, Id org_id);
-
 // Creates a device in application `app_id` (editor there) from a REST device body (name,
 // transport, location, tags, metadata, ...) unless its organisation has reached its limit of
-// devices (CheckDeviceLimit): the device's JSON with its new apiKey (http) or broker credentials
+// devices (org_limits.h): the device's JSON with its new apiKey (http) or broker credentials
 // (mqtt). Audited.
 Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
                                   const auth::Principal& p, Id app_id, const json& body);

@@ -5,9 +5,9 @@
 // The last admin of an organisation is neither removed nor demoted (409).
 #include "api/application_scope.h"
 #include "api/common.h"
-#include "api/devices.h"
 #include "api/last_admin.h"
 #include "api/objects.h"
+#include "api/org_limits.h"
 #include "store/decoder_store.h"
 #include "store/mqtt_store.h"
 

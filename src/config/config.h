@@ -105,6 +105,8 @@ struct Config {
   // Keys one device may have (pipeline/device_key_limit.h).
   int ingest_max_keys_per_device = 1000;
   int64_t limits_max_devices_per_org = 10'000;
+  int64_t limits_max_data_targets_per_org = 100;
+  int64_t limits_max_integrations_per_org = 20;
   int64_t decode_max_timeout_ms = 1000;
   int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;

@@ -274,7 +274,8 @@ Status App::Start() {
   m.ctx->public_url = c.http_public_url;
   m.ctx->data_dir = c.data_dir;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
-  m.ctx->max_devices_per_org = c.limits_max_devices_per_org;
+  m.ctx->limits = {c.limits_max_devices_per_org, c.limits_max_data_targets_per_org,
+                   c.limits_max_integrations_per_org};
   m.ctx->node_holder = m.node->holder();
   m.ctx->retention_defaults = RetentionDefaultsOf(c);
   api::RegisterAllRoutes(m.router, *m.ctx);

@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -82,6 +83,7 @@ struct TargetService::Impl {
   bool stopping = false;
   bool changed = false;
   int64_t seen_generation = -1;
+  bool retry_missing = false;  // a worker could not be started (Reconcile): try again
   TimeMs last_prune = 0;
 
   std::mutex dev_mu;
@@ -107,8 +109,9 @@ struct TargetService::Impl {
     NameThisThread("share-super");
     std::unique_lock lk(sup_mu);
     while (!stopping) {
-      const bool due = changed || targets.targets_generation() != seen_generation;
+      const bool due = changed || retry_missing || targets.targets_generation() != seen_generation;
       changed = false;
+      retry_missing = false;
       lk.unlock();
       if (due) Reconcile();
       if (clock.NowMs() - last_prune >= opts.prune_ms) Prune();
@@ -160,7 +163,16 @@ struct TargetService::Impl {
           w->lag_seconds =
               &metrics.Gauge("bysans_target_lag_seconds",
                              "Age of a data target's oldest undelivered record", labels);
-          w->thread = std::thread([this, w] { Run(*w); });
+          try {
+            w->thread = std::thread([this, w] { Run(*w); });
+          } catch (const std::system_error& e) {
+            // No thread to be had (the process's or the machine's limit): the target waits for
+            // a later round instead of the server stopping; the limit per organisation
+            // (api/org_limits.h) keeps it from coming to this.
+            spdlog::error("data target {}: no delivery thread: {}", w->id, e.what());
+            retry_missing = true;
+            continue;
+          }
           workers.emplace(w->id, std::move(w));
           continue;
         }

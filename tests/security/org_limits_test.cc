@@ -1,17 +1,21 @@
 // An organisation has at most so many devices (limits.max_devices_per_org, or its own maxDevices
-// that only a global admin sets): every device costs the shared server memory (its series, its
-// rules' state, its caches), so one organisation creating devices without end would grow it for
-// all. The attacks: an editor creating devices past the limit (REST and SensorThings), and an
-// organisation admin raising the organisation's own limit.
+// that only a global admin sets), data targets and MQTT integrations (api/org_limits.h): each
+// costs the shared server for as long as it exists (a device its series, rules' state and caches;
+// a target or an integration a thread and a connection), so one organisation creating them without
+// end would grow the server for all, and with threads stop it. The attacks: an editor creating
+// devices past the limit (REST and SensorThings), an organisation admin raising the limit, and an
+// organisation admin creating data targets and integrations past theirs.
 #include "security/security_fixture.h"
 
 namespace bysans::testing {
 namespace {
 
-class DeviceLimitSecurityTest : public SecurityTest {
+class OrgLimitsSecurityTest : public SecurityTest {
  protected:
   void SetUp() override {
-    server_env_ = {"BYSANS_LIMITS_MAX_DEVICES_PER_ORG=3"};
+    server_env_ = {"BYSANS_LIMITS_MAX_DEVICES_PER_ORG=3",
+                   "BYSANS_LIMITS_MAX_DATA_TARGETS_PER_ORG=2",
+                   "BYSANS_LIMITS_MAX_INTEGRATIONS_PER_ORG=1"};
     SecurityTest::SetUp();  // each organisation starts with one device
   }
 
@@ -29,7 +33,7 @@ class DeviceLimitSecurityTest : public SecurityTest {
   }
 };
 
-TEST_F(DeviceLimitSecurityTest, AnOrganisationCannotGrowPastItsLimitNorRaiseIt) {
+TEST_F(OrgLimitsSecurityTest, AnOrganisationCannotGrowPastItsLimitOfDevicesNorRaiseIt) {
   auto org = a_.admin.client->Get(a_.OrgPath());
   ASSERT_EQ(org.status, 200) << org.body;
   EXPECT_TRUE(org.Json()["maxDevices"].is_null());
@@ -78,6 +82,50 @@ TEST_F(DeviceLimitSecurityTest, AnOrganisationCannotGrowPastItsLimitNorRaiseIt) 
   ASSERT_EQ(back.status, 200) << back.body;
   EXPECT_EQ(back.Json().value("deviceLimit", int64_t{0}), 3);
   EXPECT_EQ(NewDevice(*a_.editor.client, a_, "sixth").status, 409);
+}
+
+// Data targets (counted over the organisation's applications) and MQTT integrations (ChirpStack
+// of the organisation and external brokers of its applications, together) stop at their limits;
+// deleting one makes room; another organisation's count is its own.
+TEST_F(OrgLimitsSecurityTest, DataTargetsAndIntegrationsStopAtTheirLimits) {
+  auto second_app = Send(*a_.admin.client, "POST", a_.OrgPath() + "/applications",
+                         {{"name", "Second application"}});
+  ASSERT_EQ(second_app.status, 201) << second_app.body;
+  const std::string second =
+      "/api/v1/applications/" + std::to_string(second_app.Json().value("id", int64_t{0}));
+  auto target = [&](HttpClient& c, const std::string& app, const std::string& name) {
+    return Send(c, "POST", app + "/data-targets",
+                {{"name", name}, {"url", "https://example.com/" + name}});
+  };
+  auto first = target(*a_.admin.client, a_.AppPath(), "one");
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(target(*a_.admin.client, second, "two").status, 201);
+  auto refused = target(*a_.admin.client, a_.AppPath(), "three");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("may have 2"), std::string::npos) << refused.body;
+  EXPECT_EQ(target(*a_.admin.client, second, "three").status, 409);
+  EXPECT_EQ(target(*b_.admin.client, b_.AppPath(), "b-one").status, 201);
+  const std::string first_path =
+      "/api/v1/data-targets/" + std::to_string(first.Json().value("id", int64_t{0}));
+  ASSERT_EQ(a_.admin.client->Request("DELETE", first_path).status, 204);
+  EXPECT_EQ(target(*a_.admin.client, a_.AppPath(), "three").status, 201);
+
+  auto integration = [&](HttpClient& c, const std::string& path, const std::string& name) {
+    json body = {{"name", name}, {"url", "mqtt://broker.example.org:1883"}, {"username", name}};
+    if (path.ends_with("/integrations/mqtt"))  // what an external broker's needs besides
+      body.update(
+          {{"topicFilter", "sensors/+/data"}, {"deviceTopicLevel", 1}, {"deviceMatch", "name"}});
+    return Send(c, "POST", path, body);
+  };
+  auto chirpstack = integration(*a_.admin.client, a_.OrgPath() + "/integrations/chirpstack", "cs");
+  ASSERT_EQ(chirpstack.status, 201) << chirpstack.body;
+  auto external = integration(*a_.admin.client, a_.AppPath() + "/integrations/mqtt", "ext");
+  EXPECT_EQ(external.status, 409) << external.body;
+  EXPECT_NE(external.body.find("may have 1"), std::string::npos) << external.body;
+  EXPECT_EQ(integration(*a_.admin.client, a_.OrgPath() + "/integrations/chirpstack", "cs2").status,
+            409);
+  EXPECT_EQ(integration(*b_.admin.client, b_.OrgPath() + "/integrations/chirpstack", "b").status,
+            201);
 }
 
 }  // namespace

@@ -1,0 +1,51 @@
+#include "api/org_limits.h"
+
+#include "store/mqtt_store.h"
+#include "store/target_store.h"
+
+namespace bysans::api {
+namespace {
+
+Status Within(int64_t have, int64_t limit, const std::string& what, const std::string& setting) {
+  if (have < limit) return Status::Ok();
+  return FailedPrecondition("the organisation has " + std::to_string(have) + " " + what +
+                            " and may have " + std::to_string(limit) + " (" + setting + ")");
+}
+
+}  // namespace
+
+int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o) {
+  return o.max_devices.value_or(ctx.limits.devices);
+}
+
+Status CheckDeviceLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(Organization o, ctx.store.GetOrganization(org_id));
+  DeviceFilter f;
+  f.org_id = org_id;
+  BYSANS_ASSIGN_OR_RETURN(Paged<Device> some, ctx.store.ListDevices(f, Page{1, 0}));
+  return Within(some.total, DeviceLimitOf(ctx, o), "devices",
+                "a global admin may raise it: maxDevices");
+}
+
+Status CheckDataTargetLimit(ApiContext& ctx, Id org_id) {
+  int64_t have = 0;
+  for (Page page{1000, 0};; page.offset += page.limit) {
+    BYSANS_ASSIGN_OR_RETURN(Paged<Application> apps, ctx.store.ListApplications(org_id, page));
+    for (const Application& a : apps.items) {
+      BYSANS_ASSIGN_OR_RETURN(std::vector<DataTarget> targets, ctx.store.targets().ListTargets(a.id));
+      have += static_cast<int64_t>(targets.size());
+    }
+    if (page.offset + page.limit >= apps.total) break;
+  }
+  return Within(have, ctx.limits.data_targets, "data targets",
+                "the server's limits.max_data_targets_per_org");
+}
+
+Status CheckIntegrationLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<MqttIntegration> all,
+                          ctx.store.mqtt().ListIntegrations("", org_id, 0));
+  return Within(static_cast<int64_t>(all.size()), ctx.limits.integrations, "MQTT integrations",
+                "the server's limits.max_integrations_per_org");
+}
+
+}  // namespace bysans::api
