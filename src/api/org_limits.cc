@@ -32,7 +32,8 @@ Status CheckDataTargetLimit(ApiContext& ctx, Id org_id) {
   for (Page page{1000, 0};; page.offset += page.limit) {
     BYSANS_ASSIGN_OR_RETURN(Paged<Application> apps, ctx.store.ListApplications(org_id, page));
     for (const Application& a : apps.items) {
-      BYSANS_ASSIGN_OR_RETURN(std::vector<DataTarget> targets, ctx.store.targets().ListTargets(a.id));
+      BYSANS_ASSIGN_OR_RETURN(std::vector<DataTarget> targets,
+                              ctx.store.targets().ListTargets(a.id));
       have += static_cast<int64_t>(targets.size());
     }
     if (page.offset + page.limit >= apps.total) break;
