@@ -310,7 +310,9 @@ TEST_P(GatewaysTest, GatewaysFromBeforeTheUpgradeStayAttributable) {
     auto before = pg::ApplyMigrations(url_, kPostgresVersionBefore);
     ASSERT_TRUE(before.ok()) << before.status().message();
     Open();
-    org = MakeOrg("before");
+    // The organisation as that schema holds it: the store's code writes today's columns.
+    org = std::stoll(
+        Sql("INSERT INTO organizations (name, created_ms) VALUES ('before', 1) RETURNING id"));
     Sql("INSERT INTO lorawan_gateways (org_id, gateway_id, first_seen_ms, last_seen_ms, uplinks) "
         "VALUES (" +
         std::to_string(org) + ", 'gw-old', 1, 2, 3)");
