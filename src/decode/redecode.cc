@@ -33,7 +33,7 @@ void DecodeThread::Post(Id org_id, Task task) {
 void DecodeThread::Loop() {
   DecoderRunner runner(limits_);  // lives and dies on this thread
   for (;;) {
-    std::optional<pipeline::FairQueue<Task>::Ticket> t;
+    std::optional<FairQueue<Task>::Ticket> t;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] {

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/fair_queue.h"
 #include "decode/pipeline_decoder.h"
-#include "pipeline/fair_queue.h"
 #include "store/decoder_store.h"
 #include "store/store.h"
 
@@ -21,7 +21,7 @@ namespace bysans::decode {
 
 // A few threads running posted tasks, each task given its thread's DecoderRunner (its own
 // JsEngine, created and destroyed on that thread). Organisations are served fairly
-// (pipeline/fair_queue.h): per-organisation queues taken in turn by the decode time each used,
+// (core/fair_queue.h): per-organisation queues taken in turn by the decode time each used,
 // one organisation's tasks run one at a time and in order, so with two or more threads one
 // organisation's slow tasks (a looping decoder, a long re-decode job) never hold them all.
 // The destructor finishes queued tasks after setting stopping() so long tasks can end early.
@@ -42,7 +42,7 @@ class DecodeThread {
   Limits limits_;
   std::mutex mu_;
   std::condition_variable cv_;
-  pipeline::FairQueue<Task> queue_;
+  FairQueue<Task> queue_;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
 };

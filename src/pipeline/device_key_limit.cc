@@ -7,16 +7,43 @@
 
 namespace bysans::pipeline {
 
+namespace {
+uint64_t KeyHash(const std::string& key) { return std::hash<std::string>()(key); }
+}  // namespace
+
+std::optional<std::vector<uint64_t>> DeviceKeyLimit::StoredKeys(Id device) const {
+  if (!known_keys_) return std::vector<uint64_t>();
+  Result<std::vector<std::string>> keys = known_keys_(device);
+  if (!keys.ok()) return std::nullopt;
+  std::vector<uint64_t> out;
+  out.reserve(keys->size());
+  for (const std::string& k : *keys) out.push_back(KeyHash(k));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 void DeviceKeyLimit::Apply(Id device, std::vector<Reading>& readings,
                            std::vector<std::string>& warnings) {
   if (readings.empty()) return;
   Shard& shard = shards_[static_cast<uint64_t>(device) % kShards];
+  std::optional<std::vector<uint64_t>> stored;
+  {
+    std::lock_guard lock(shard.mu);
+    if (!shard.keys.contains(device)) stored.emplace();  // first sight: read below, unlocked
+  }
+  if (stored) stored = StoredKeys(device);
   DroppedReadings dropped;
   {
     std::lock_guard lock(shard.mu);
-    std::vector<uint64_t>& known = shard.keys[device];
+    auto [it, first] = shard.keys.try_emplace(device);
+    // Another message of the device may have counted it meanwhile; a failed read leaves it to the
+    // device's next message (this one counts from empty).
+    if (first && stored) it->second = std::move(*stored);
+    std::vector<uint64_t>& known = it->second;
+    const bool read_failed = first && !stored;
     auto kept = std::remove_if(readings.begin(), readings.end(), [&](const Reading& r) {
-      const uint64_t h = std::hash<std::string>()(r.key);
+      const uint64_t h = KeyHash(r.key);
       auto at = std::lower_bound(known.begin(), known.end(), h);
       if (at != known.end() && *at == h) return false;
       if (known.size() < max_keys_) {
@@ -27,6 +54,7 @@ void DeviceKeyLimit::Apply(Id device, std::vector<Reading>& readings,
       return true;
     });
     readings.erase(kept, readings.end());
+    if (read_failed) shard.keys.erase(it);
   }
   if (dropped.empty()) return;
   warnings.push_back(dropped.Warning("of new keys not stored",

@@ -8,11 +8,11 @@
 #include <mutex>
 #include <thread>
 
+#include "core/fair_queue.h"
 #include "core/log_budget.h"
 #include "core/thread_name.h"
 #include "core/wake_batch.h"
 #include "pipeline/device_key_limit.h"
-#include "pipeline/fair_queue.h"
 #include "pipeline/reading_limits.h"
 
 namespace bysans::pipeline {
@@ -38,7 +38,9 @@ struct Pipeline::Impl {
   std::vector<SharedCommitListener> shared_listeners;
   std::function<bool(Id)> shares;                       // SetShareFilter
   std::function<int(const Device&)> feed_partition_of;  // SetRuleFeed
-  DeviceKeyLimit key_limit{options.max_keys_per_device};
+  // A device's stored keys read once per process, at its first message (device_key_limit.h).
+  DeviceKeyLimit key_limit{options.max_keys_per_device,
+                           [this](Id device) { return store.Keys(device); }};
 
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;

@@ -87,7 +87,7 @@ using SharedCommitListener = std::function<void(
     std::shared_ptr<const Device> device, std::shared_ptr<const std::vector<Reading>> readings)>;
 
 struct PipelineOptions {
-  // Decode workers, shared fairly by organisations (pipeline/fair_queue.h): per-organisation
+  // Decode workers, shared fairly by organisations (core/fair_queue.h): per-organisation
   // queues served by least decode time used; one organisation runs at most decode_threads - 1
   // decodes at once (all of them when there is one worker); a device's messages are decoded and
   // handed to the store one at a time, in the order they were submitted.

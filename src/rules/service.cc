@@ -17,9 +17,12 @@
 #include <span>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "act/outbox.h"
 #include "act/template.h"
+#include "core/fair_queue.h"
+#include "core/log_budget.h"
 #include "core/thread_name.h"
 #include "core/time_format.h"
 #include "rules/alarm.h"
@@ -82,7 +85,8 @@ struct RulesService::Impl {
   };
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Batch> queue;
+  FairQueue<Batch> queue{1};  // by organisation, lanes = devices; one rules thread takes them
+  LogBudget<Id> drop_log{1.0 / 60, 3};  // per organisation whose batches are shed (under mu)
   std::vector<RuleStoreChange> changes;
   bool stop = false;
   std::atomic<uint64_t> dropped{0};
@@ -106,6 +110,9 @@ struct RulesService::Impl {
   // of another organisation than its object's is ignored by the engine.
   using SilenceKey = std::pair<Id, Id>;
   std::map<SilenceKey, TimeMs> device_silences, rule_silences;
+  // A silence was added or deleted: every silence in force is read again (ApplySilences), once
+  // per wake-up however many changed.
+  bool silences_changed = false;
 
   Impl(Store& s, const Clock& c, RulesServiceOptions o,
        std::function<void(std::vector<OutboxEntry>)> cb)
@@ -635,14 +642,14 @@ struct RulesService::Impl {
         break;
       case RuleStoreChange::Kind::kSilenceAdded:
       case RuleStoreChange::Kind::kSilenceDeleted:
-        ApplySilences();
+        silences_changed = true;  // read once after all of the wake-up's changes
         break;
       case RuleStoreChange::Kind::kAlarmCreated:
       case RuleStoreChange::Kind::kAlarmUpdated:
         break;  // not queued (see Start)
       case RuleStoreChange::Kind::kReloadAll:
         ReloadRules(events);
-        ApplySilences();
+        silences_changed = true;
         break;
     }
   }
@@ -757,9 +764,54 @@ struct RulesService::Impl {
     }
   }
 
+  // Queued batches in turn by organisation (the one that used the least evaluation time first),
+  // until none waits, this wake-up has evaluated for round_ms, or a rule or silence changed since
+  // the wake-up took its changes (a batch handed over after a change is evaluated after it, as the
+  // test of a new rule expects); the caller then stores the events, and the next wake-up goes on
+  // at once. Takes `mu` only to take and account a batch.
+  size_t EvaluateQueued(std::vector<AlarmEvent>* events) {
+    using Steady = std::chrono::steady_clock;
+    const auto start = Steady::now();
+    auto mark = start;
+    size_t n = 0;
+    std::unique_lock lk(mu);
+    while (changes.empty()) {
+      std::optional<FairQueue<Batch>::Ticket> t = queue.Pop();
+      if (!t) break;
+      lk.unlock();
+      engine.OnReadings(Known(std::move(t->item.device)), *t->item.readings, events);
+      const auto now = Steady::now();
+      lk.lock();
+      queue.Done(t->org, t->lane,
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - mark).count());
+      mark = now;
+      ++n;
+      if (now - start >= std::chrono::milliseconds(opts.round_ms)) break;
+    }
+    return n;
+  }
+
+  // The queue is full and a batch of `org` comes (mu held): the organisation with the most
+  // waiting loses its newest batch — this one when that is `org` (false: do not queue it).
+  bool ShedForBatchOf(Id org) {
+    std::optional<Id> largest = queue.Largest();
+    const bool own = !largest || queue.Pending(org) >= queue.Pending(*largest);
+    const Id loser = own ? org : *largest;
+    if (!own && queue.DropNewest(loser)) ++done;  // it was handed over: Drain must not wait for it
+    dropped.fetch_add(1);
+    int64_t unlogged = 0;
+    if (drop_log.Allow(loser, clock.NowMs(), &unlogged))
+      spdlog::warn(
+          "rules: organisation {} has {} batches of readings waiting for its rules; its newest is "
+          "dropped, not evaluated ({} more since the last such line)",
+          loser, queue.Pending(loser), unlogged);
+    return !own;
+  }
+
   void Loop() {
     NameThisThread("rules");
     std::vector<AlarmEvent> events;
+    bool backlog = false;  // the last wake-up left batches: go on without gathering
     std::unique_lock lk(mu);
     while (true) {
       auto due = engine.NextDueMs();
@@ -772,20 +824,19 @@ struct RulesService::Impl {
       cv.wait_for(lk, std::chrono::milliseconds(wait),
                   [&] { return stop || !queue.empty() || !changes.empty(); });
       if (stop) return;
-      if (!queue.empty() && opts.gather_ms > 0) {
+      if (!backlog && !queue.empty() && opts.gather_ms > 0) {
         // Producers only notify an empty queue (OnCommitted), so this waits the whole window.
         cv.wait_for(lk, std::chrono::milliseconds(opts.gather_ms), [&] { return stop; });
         if (stop) return;
       }
-      std::deque<Batch> batches;
-      batches.swap(queue);
       std::vector<RuleStoreChange> ch;
       ch.swap(changes);
       lk.unlock();
       events.clear();
       std::vector<int64_t> acks;
       for (const auto& c : ch) ApplyChange(c, &events);
-      for (auto& b : batches) engine.OnReadings(Known(std::move(b.device)), *b.readings, &events);
+      if (std::exchange(silences_changed, false)) ApplySilences();
+      const size_t evaluated = EvaluateQueued(&events);
       if (cluster) {
         Rebalance();
         ReadFeed(&events, &acks);
@@ -815,7 +866,8 @@ struct RulesService::Impl {
                        st.message());
       }
       lk.lock();
-      done += batches.size() + ch.size();
+      done += evaluated + ch.size();
+      backlog = !queue.empty();
       done_cv.notify_all();
     }
   }
@@ -888,14 +940,12 @@ void RulesService::OnCommitted(std::shared_ptr<const Device> device,
   {
     std::lock_guard lk(impl_->mu);
     if (impl_->stop) return;
-    if (impl_->queue.size() >= impl_->opts.queue_capacity) {
-      impl_->dropped.fetch_add(1);
-      return;
-    }
-    // Loop() takes the whole queue at each wake-up, so only the first batch of an empty
+    const Id org = device->org_id, lane = device->id;
+    if (impl_->queue.size() >= impl_->opts.queue_capacity && !impl_->ShedForBatchOf(org)) return;
+    // Loop() empties the queue before it sleeps again, so only the first batch of an empty
     // queue needs to wake it (not a futex wake per message under load).
     wake = impl_->queue.empty();
-    impl_->queue.push_back({std::move(device), std::move(readings)});
+    impl_->queue.Push(org, lane, {std::move(device), std::move(readings)});
     ++impl_->handed;
   }
   if (wake) impl_->cv.notify_one();

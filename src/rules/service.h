@@ -25,8 +25,15 @@
 namespace bysans::rules {
 
 struct RulesServiceOptions {
-  size_t queue_capacity = 100'000;  // committed batches waiting; beyond → dropped and counted
-  TimeMs tick_ms = 250;             // how often (real time) OnTick runs at the latest
+  // Committed batches waiting, of all organisations. When it is full, the organisation with the
+  // most waiting loses its newest one (logged and counted): a flood costs only its own rules.
+  size_t queue_capacity = 100'000;
+  // Batches are evaluated in turn by organisation, the one that used the least evaluation time
+  // first (core/fair_queue.h), and a wake-up evaluates for at most this long (real time) before
+  // its events are stored: another organisation's batch waits behind at most one such round of
+  // a flood, not behind the flood.
+  TimeMs round_ms = 10;
+  TimeMs tick_ms = 250;  // how often (real time) OnTick runs at the latest
   // After waking for new readings, gather those committed within this time before evaluating
   // them: under load one wake-up per window instead of one per commit (0 = none).
   TimeMs gather_ms = 1;

@@ -135,6 +135,16 @@ TEST_P(IngestKeyLimitTest, ReadingsOfKeysPastTheLimitStayInTheirMessage) {
       Ingest(other.ingest_key, json{{"x1", 1}, {"x2", 2}, {"x3", 3}, {"x4", 4}}.dump()).status,
       204);
   EXPECT_EQ(keys_of(other.device_id).size(), 4u);
+
+  // A restart does not let the device at its limit add keys again: its stored keys count.
+  const std::string dir = server_->data_dir();
+  server_->Kill9();
+  auto before = std::move(server_);
+  StartServer(dir);  // the same store (its URL kept on the PostgreSQL leg)
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(Ingest(d.ingest_key, json{{"co2", 700}, {"late", 1}}.dump()).status, 204);
+  EXPECT_EQ(keys_of(d.device_id), (std::set<std::string>{"at0", "at1", "at2", "co2"}));
+  EXPECT_EQ(Items(Readings(d.device_id, "?key=co2")).size(), 7u);
 }
 
 TEST_P(IngestTest, SenmlIsAcceptedOnTheSameEndpoint) {

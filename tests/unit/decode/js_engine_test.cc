@@ -71,7 +71,7 @@ TEST_F(JsEngineTest, DecodeUplinkContract) {
   EXPECT_EQ(r.readings[0].ts, in.recv_time);
 }
 
-// The pipeline's decode backlog counts a compile only in part (pipeline::FairQueue::Done): the
+// The pipeline's decode backlog counts a compile only in part (FairQueue::Done): the
 // engine tells how much of a call was getting the decoder ready.
 TEST_F(JsEngineTest, CompileTimeIsReportedOnlyForTheCallThatCompiled) {
   constexpr char kSlowTop[] = R"(var t0 = Date.now(); while (Date.now() - t0 < 20) {}

@@ -58,5 +58,38 @@ TEST(DeviceKeyLimitTest, AMessageOfManyNewKeysNamesAFewAndCountsTheRest) {
       << warnings[0];
 }
 
+// The keys a device had before this process started count from its first message: a restart does
+// not let a device at its limit add as many again. A failed read is tried again at the next one.
+TEST(DeviceKeyLimitTest, TheStoredKeysCountFromTheFirstMessage) {
+  int reads = 0;
+  bool fail = true;
+  DeviceKeyLimit limit(3, [&](Id device) -> Result<std::vector<std::string>> {
+    ++reads;
+    if (fail) return Unavailable("the store is busy");
+    if (device == 1) return std::vector<std::string>{"a", "b", "c"};
+    return std::vector<std::string>{};
+  });
+  std::vector<std::string> warnings;
+  auto while_failing = Keys(1, {"a"});
+  limit.Apply(1, while_failing, warnings);
+  EXPECT_EQ(while_failing.size(), 1u);
+  EXPECT_EQ(reads, 1);
+  fail = false;
+  auto first = Keys(1, {"a", "x", "c"});
+  limit.Apply(1, first, warnings);
+  EXPECT_EQ(KeysOf(first), (std::vector<std::string>{"a", "c"})) << "x is a fourth key";
+  EXPECT_EQ(reads, 2);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("('x')"), std::string::npos) << warnings[0];
+  auto later = Keys(1, {"b", "y"});
+  limit.Apply(1, later, warnings);
+  EXPECT_EQ(KeysOf(later), std::vector<std::string>{"b"});
+  EXPECT_EQ(reads, 2) << "the store is read once per device";
+  auto other = Keys(2, {"x", "y", "z"});
+  limit.Apply(2, other, warnings);
+  EXPECT_EQ(other.size(), 3u);
+  EXPECT_EQ(reads, 3);
+}
+
 }  // namespace
 }  // namespace bysans::pipeline

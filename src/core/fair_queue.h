@@ -19,13 +19,13 @@
 #include <utility>
 #include <vector>
 
-#include "model/model.h"
-
-namespace bysans::pipeline {
+namespace bysans {
 
 template <class T>
 class FairQueue {
  public:
+  using Id = int64_t;  // an organisation's or a lane's id (model/model.h: Id)
+
   struct Ticket {
     Id org = 0;
     Id lane = 0;
@@ -130,6 +130,33 @@ class FairQueue {
            max_running_;
   }
 
+  // The organisation with the most items queued (the lowest id among equals), nothing when the
+  // queue is empty: whose work a full queue sheds, so one organisation's flood costs only itself.
+  std::optional<Id> Largest() const {
+    std::optional<Id> best;
+    size_t most = 0;
+    for (Id id : active_) {
+      const size_t n = orgs_.at(id).queue.size();
+      if (n > most || (n == most && best && id < *best)) {
+        best = id;
+        most = n;
+      }
+    }
+    return best;
+  }
+
+  // Removes and returns the newest queued item of `org` (nothing if it has none queued).
+  std::optional<T> DropNewest(Id org) {
+    auto it = orgs_.find(org);
+    if (it == orgs_.end() || it->second.queue.empty()) return std::nullopt;
+    Org& o = it->second;
+    T item = std::move(o.queue.back().item);
+    o.queue.pop_back();
+    --size_;
+    if (o.queue.empty()) active_.erase(std::find(active_.begin(), active_.end(), org));
+    return item;
+  }
+
   size_t size() const { return size_; }  // queued, not running
   bool empty() const { return size_ == 0; }
 
@@ -169,4 +196,4 @@ class FairQueue {
   std::vector<Id> active_;  // organisations with queued items
 };
 
-}  // namespace bysans::pipeline
+}  // namespace bysans

@@ -1,12 +1,12 @@
 // FairQueue: organisations take turns by decode time used, one organisation never holds more
 // than its share of the workers, a device's items run one at a time and in order.
-#include "pipeline/fair_queue.h"
+#include "core/fair_queue.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace bysans::pipeline {
+namespace bysans {
 namespace {
 
 using Q = FairQueue<std::string>;
@@ -178,5 +178,30 @@ TEST(FairQueueTest, SlowCallsCountWholeFromTheSecondAndRepeatedSetUpStillRaisesT
   EXPECT_LE(q.Backlog(2), 50'000);
 }
 
+TEST(FairQueueTest, AFullQueueShedsTheNewestOfTheOrganisationWithTheMost) {
+  Q q(1);
+  EXPECT_FALSE(q.Largest());
+  EXPECT_FALSE(q.DropNewest(1));
+  q.Push(2, 20, "b1");
+  q.Push(1, 10, "a1");
+  q.Push(1, 10, "a2");
+  q.Push(1, 11, "a3");
+  ASSERT_EQ(q.Largest(), 1);
+  EXPECT_EQ(q.DropNewest(1), "a3");
+  ASSERT_EQ(q.Largest(), 1);  // two against one
+  EXPECT_EQ(q.DropNewest(1), "a2");
+  EXPECT_EQ(q.Largest(), 1);  // one each: the lower id
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(q.DropNewest(1), "a1");
+  EXPECT_EQ(q.Largest(), 2);
+  EXPECT_FALSE(q.DropNewest(1));
+  auto t = q.Pop();  // organisation 1 left the turn when its last item went
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->item, "b1");
+  EXPECT_FALSE(q.Pop());
+  EXPECT_TRUE(q.empty());
+  EXPECT_FALSE(q.Largest());
+}
+
 }  // namespace
-}  // namespace bysans::pipeline
+}  // namespace bysans
