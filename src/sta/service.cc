@@ -150,8 +150,10 @@ Result<CollectionPage> Server::CollectObservations(const Entity* parent, const Q
   // everything" expansion) comes from the store's series cache without a read. Whether an
   // older one follows is not known without one: the nextLink is given whenever the series has
   // a reading (a series of exactly one reading gets a nextLink to an empty page).
-  if (!filter && !count && w.skip == 0 && w.top == 1 && scan.series.size() == 1 && o &&
-      o->orderby.size() == 1 && o->orderby[0].path == std::vector<std::string>{"phenomenonTime"} &&
+  // A text the catalog's listing left out (store.h: ListSeries) is read the usual way.
+  if (!filter && !count && w.skip == 0 && w.top == 1 && scan.series.size() == 1 &&
+      !scan.series[0]->latest_text_omitted && o && o->orderby.size() == 1 &&
+      o->orderby[0].path == std::vector<std::string>{"phenomenonTime"} &&
       o->orderby[0].descending) {
     CollectionPage out;
     if (const auto& latest = scan.series[0]->latest) {

@@ -259,12 +259,19 @@ struct LatestSlice {
 // One series (device, key) as the store knows it. `id` is the store's own series id: assigned
 // when the series first receives a reading and never changed or reused (SensorThings Datastream
 // ids, sta/README.md).
+// ListSeries gives a latest text only up to this size (a device may keep 1,000 keys of 64 KiB
+// texts: listing them whole would hold 64 MB for one device).
+inline constexpr size_t kListedLatestTextBytes = 256;
+
 struct SeriesRef {
   int64_t id = 0;
   Id device_id = 0;
   std::string key;
   std::string unit;               // the last non-empty unit received
   std::optional<Reading> latest;  // newest committed reading, if any
+  // ListSeries only: `latest` is a text longer than kListedLatestTextBytes, left empty here
+  // (GetSeries or QueryReadings give it).
+  bool latest_text_omitted = false;
 };
 
 struct AggregateQuery {
@@ -339,9 +346,10 @@ class SeriesStore {
   Result<std::vector<Reading>> Latest(const std::vector<Id>& device_ids);
   // Keys a device has ever sent.
   virtual Result<std::vector<std::string>> Keys(Id device_id) = 0;
-  // The series of each given device, ordered by series id.
+  // The series of each given device, ordered by series id, each with its latest reading (a text
+  // longer than kListedLatestTextBytes left empty: SeriesRef::latest_text_omitted).
   virtual Result<std::vector<SeriesRef>> ListSeries(const std::vector<Id>& device_ids) = 0;
-  // One series by its id; kNotFound when there is none.
+  // One series by its id, its latest reading whole; kNotFound when there is none.
   virtual Result<SeriesRef> GetSeries(int64_t series_id) = 0;
   // The series (device, key) before its first reading (a SensorThings Datastream created by
   // POST), with `unit`; when it exists already, that series, unchanged, and `*created` false.

@@ -61,6 +61,15 @@ constexpr const char* kSeriesCols =
 constexpr const char* kSeriesFrom =
     " FROM series s LEFT JOIN device_latest l ON l.device_id = s.device_id "
     "LEFT JOIN series_latest x ON x.series_id = s.id";
+// ListSeries: kSeriesCols without the packed row (read once per device, not once per series),
+// a text kept apart only up to kListedLatestTextBytes (store.h), then whether it was left out.
+const std::string kListedSeriesCols =
+    "s.id, s.device_id, s.key, s.unit, NULL, x.ts, x.kind, x.num, CASE WHEN octet_length(x.txt) "
+    "<= " +
+    std::to_string(kListedLatestTextBytes) +
+    " THEN x.txt ELSE '' END, x.quality, "
+    "octet_length(x.txt) > " +
+    std::to_string(kListedLatestTextBytes);
 // Latest readings kept apart: SELECT kApartMetaCols kApartFrom WHERE … (of `series_latest x`).
 constexpr const char* kApartFrom = " FROM series_latest x JOIN series s ON s.id = x.series_id";
 // Device, key, unit, then ts, kind, num, txt (left empty: texts are read once wanted) and
@@ -113,8 +122,10 @@ SeriesRef SeriesFromRow(const pqxx::row& r, DecodedLatestRows& latest_rows) {
       s.latest = pg::ReadingOf(*e, s.device_id);
       s.latest->unit = s.unit;
     }
-  if (!r[5].is_null() && (!s.latest || I64(r[5]) > s.latest->ts))  // kept apart, and newer
+  if (!r[5].is_null() && (!s.latest || I64(r[5]) > s.latest->ts)) {  // kept apart, and newer
     s.latest = ApartReading(s.device_id, s.key, s.unit, r, 5);
+    s.latest_text_omitted = r.size() > 10 && !r[10].is_null() && r[10].as<bool>();
+  }
   return s;
 }
 SeriesRef SeriesFromRow(const pqxx::row& r) {
@@ -1188,13 +1199,20 @@ Result<std::vector<std::string>> PostgresSeriesStore::Keys(Id device_id) {
 Result<std::vector<SeriesRef>> PostgresSeriesStore::ListSeries(const std::vector<Id>& device_ids) {
   std::vector<int64_t> ids(device_ids.begin(), device_ids.end());
   return impl_->Read<std::vector<SeriesRef>>("ListSeries", [&](pqxx::connection& c) {
-    pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_params(std::string("SELECT ") + kSeriesCols + kSeriesFrom +
-                                       " WHERE s.device_id = ANY($1::bigint[]) ORDER BY s.id",
-                                   IntArray(ids));
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> n(c);
+    DecodedLatestRows latest_rows;
+    for (const auto& row :
+         n.exec_params("SELECT device_id, vals FROM device_latest WHERE device_id = "
+                       "ANY($1::bigint[])",
+                       IntArray(ids)))
+      latest_rows.Of(I64(row[0]), row[1]);
+    pqxx::result r =
+        n.exec_params("SELECT " + kListedSeriesCols +
+                          " FROM series s LEFT JOIN series_latest x ON x.series_id = s.id"
+                          " WHERE s.device_id = ANY($1::bigint[]) ORDER BY s.id",
+                      IntArray(ids));
     std::vector<SeriesRef> out;
     out.reserve(r.size());
-    DecodedLatestRows latest_rows;
     for (const auto& row : r) out.push_back(SeriesFromRow(row, latest_rows));
     return out;
   });

@@ -1084,7 +1084,6 @@ Result<std::vector<std::string>> SqliteStore::Keys(Id device_id) {
 
 Result<std::vector<SeriesRef>> SqliteStore::ListSeries(const std::vector<Id>& device_ids) {
   std::vector<SeriesRef> out;
-  std::vector<size_t> apart;  // series whose latest text the cache does not hold
   {
     std::lock_guard lk(cache_mu_);
     for (Id dev : device_ids) {
@@ -1092,12 +1091,12 @@ Result<std::vector<SeriesRef>> SqliteStore::ListSeries(const std::vector<Id>& de
       if (it == device_series_.end()) continue;
       for (int64_t sid : it->second) {
         const SeriesInfo& s = series_.at(sid);
-        if (s.latest_text_apart) apart.push_back(out.size());
         out.push_back(RefOf(s));
+        // A text the cache does not hold is longer than ListSeries gives (store.h).
+        out.back().latest_text_omitted = s.latest_text_apart > 0;
       }
     }
   }
-  BYSANS_RETURN_IF_ERROR(ReadApartLatest(out, apart));
   std::sort(out.begin(), out.end(),
             [](const SeriesRef& a, const SeriesRef& b) { return a.id < b.id; });
   return out;

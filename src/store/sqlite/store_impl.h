@@ -78,7 +78,8 @@ class Pool {
 // Latest texts longer than this are not held in the series cache (SeriesInfo::SetLatest): the
 // cache's memory is then bounded by the number of series, whatever texts devices send (a device
 // may keep 1,000 keys of 64 KiB texts). Readers read such a text from the store (NewestPoint).
-inline constexpr size_t kCachedLatestTextBytes = 256;
+// What ListSeries gives without a read (store.h): the cache answers it alone.
+inline constexpr size_t kCachedLatestTextBytes = kListedLatestTextBytes;
 
 struct SeriesInfo {
   int64_t id = 0;
