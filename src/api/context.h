@@ -43,6 +43,11 @@ struct ApiContext {
     int64_t devices = 10'000;
     int64_t data_targets = 100;
     int64_t integrations = 20;
+    int64_t rules = 1000;
+    int64_t silences = 10'000;  // in force
+    int64_t dashboards = 1000;
+    int64_t datasets = 100;
+    int64_t applications = 1000;
   };
   OrgLimits limits;
   // This process's node lease holder (server/node_coordinator.h): recorded with the jobs it runs.

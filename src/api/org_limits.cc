@@ -1,6 +1,9 @@
 #include "api/org_limits.h"
 
+#include "store/dashboard_store.h"
 #include "store/mqtt_store.h"
+#include "store/open_data_store.h"
+#include "store/rule_store.h"
 #include "store/target_store.h"
 
 namespace bysans::api {
@@ -47,6 +50,38 @@ Status CheckIntegrationLimit(ApiContext& ctx, Id org_id) {
                           ctx.store.mqtt().ListIntegrations("", org_id, 0));
   return Within(static_cast<int64_t>(all.size()), ctx.limits.integrations, "MQTT integrations",
                 "the server's limits.max_integrations_per_org");
+}
+
+Status CheckRuleLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(Paged<RuleRecord> some, ctx.store.rules().ListRules(org_id, Page{1, 0}));
+  return Within(some.total, ctx.limits.rules, "rules", "the server's limits.max_rules_per_org");
+}
+
+Status CheckSilenceLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<SilenceRecord> in_force,
+                          ctx.store.rules().ListSilences(org_id, ctx.clock.NowMs()));
+  return Within(static_cast<int64_t>(in_force.size()), ctx.limits.silences, "silences in force",
+                "the server's limits.max_silences_per_org");
+}
+
+Status CheckDashboardLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Dashboard> all,
+                          ctx.store.dashboards().ListDashboards(org_id, Role::kAdmin));
+  return Within(static_cast<int64_t>(all.size()), ctx.limits.dashboards, "dashboards",
+                "the server's limits.max_dashboards_per_org");
+}
+
+Status CheckDatasetLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(std::vector<OpenDataset> all,
+                          ctx.store.open_data().ListDatasets(org_id, false));
+  return Within(static_cast<int64_t>(all.size()), ctx.limits.datasets, "open-data datasets",
+                "the server's limits.max_datasets_per_org");
+}
+
+Status CheckApplicationLimit(ApiContext& ctx, Id org_id) {
+  BYSANS_ASSIGN_OR_RETURN(Paged<Application> some, ctx.store.ListApplications(org_id, Page{1, 0}));
+  return Within(some.total, ctx.limits.applications, "applications",
+                "the server's limits.max_applications_per_org");
 }
 
 }  // namespace bysans::api

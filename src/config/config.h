@@ -107,6 +107,11 @@ struct Config {
   int64_t limits_max_devices_per_org = 10'000;
   int64_t limits_max_data_targets_per_org = 100;
   int64_t limits_max_integrations_per_org = 20;
+  int64_t limits_max_rules_per_org = 1000;
+  int64_t limits_max_silences_per_org = 10'000;
+  int64_t limits_max_dashboards_per_org = 1000;
+  int64_t limits_max_datasets_per_org = 100;
+  int64_t limits_max_applications_per_org = 1000;
   int64_t decode_max_timeout_ms = 1000;
   int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;

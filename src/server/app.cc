@@ -274,8 +274,10 @@ Status App::Start() {
   m.ctx->public_url = c.http_public_url;
   m.ctx->data_dir = c.data_dir;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
-  m.ctx->limits = {c.limits_max_devices_per_org, c.limits_max_data_targets_per_org,
-                   c.limits_max_integrations_per_org};
+  m.ctx->limits = {c.limits_max_devices_per_org,      c.limits_max_data_targets_per_org,
+                   c.limits_max_integrations_per_org, c.limits_max_rules_per_org,
+                   c.limits_max_silences_per_org,     c.limits_max_dashboards_per_org,
+                   c.limits_max_datasets_per_org,     c.limits_max_applications_per_org};
   m.ctx->node_holder = m.node->holder();
   m.ctx->retention_defaults = RetentionDefaultsOf(c);
   api::RegisterAllRoutes(m.router, *m.ctx);

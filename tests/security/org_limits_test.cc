@@ -4,7 +4,10 @@
 // a target or an integration a thread and a connection), so one organisation creating them without
 // end would grow the server for all, and with threads stop it. The attacks: an editor creating
 // devices past the limit (REST and SensorThings), an organisation admin raising the limit, and an
-// organisation admin creating data targets and integrations past theirs.
+// organisation admin creating data targets and integrations past theirs, an editor creating rules
+// past theirs (each is evaluated on the rules thread every organisation shares), an editor
+// silencing without end (every change reloads all silences on that thread), and dashboards and
+// open-data datasets and applications past theirs (each read whole, the datasets for anyone).
 #include "security/security_fixture.h"
 
 namespace bysans::testing {
@@ -13,9 +16,11 @@ namespace {
 class OrgLimitsSecurityTest : public SecurityTest {
  protected:
   void SetUp() override {
-    server_env_ = {"BYSANS_LIMITS_MAX_DEVICES_PER_ORG=3",
-                   "BYSANS_LIMITS_MAX_DATA_TARGETS_PER_ORG=2",
-                   "BYSANS_LIMITS_MAX_INTEGRATIONS_PER_ORG=1"};
+    server_env_ = {
+        "BYSANS_LIMITS_MAX_DEVICES_PER_ORG=3",      "BYSANS_LIMITS_MAX_DATA_TARGETS_PER_ORG=2",
+        "BYSANS_LIMITS_MAX_INTEGRATIONS_PER_ORG=1", "BYSANS_LIMITS_MAX_RULES_PER_ORG=2",
+        "BYSANS_LIMITS_MAX_SILENCES_PER_ORG=2",     "BYSANS_LIMITS_MAX_DASHBOARDS_PER_ORG=1",
+        "BYSANS_LIMITS_MAX_DATASETS_PER_ORG=1",     "BYSANS_LIMITS_MAX_APPLICATIONS_PER_ORG=2"};
     SecurityTest::SetUp();  // each organisation starts with one device
   }
 
@@ -126,6 +131,89 @@ TEST_F(OrgLimitsSecurityTest, DataTargetsAndIntegrationsStopAtTheirLimits) {
             409);
   EXPECT_EQ(integration(*b_.admin.client, b_.OrgPath() + "/integrations/chirpstack", "b").status,
             201);
+}
+
+TEST_F(OrgLimitsSecurityTest, AnEditorCannotCreateRulesPastTheLimit) {
+  auto rule = [&](const Tenant& t, const std::string& name) {
+    return Send(*t.editor.client, "POST", t.OrgPath() + "/rules",
+                {{"name", name},
+                 {"scope", {{"kind", "device"}, {"id", t.device.device_id}}},
+                 {"expression", "co2 > 1000"}});
+  };
+  auto first = rule(a_, "one");
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(rule(a_, "two").status, 201);
+  auto refused = rule(a_, "three");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("may have 2"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("limits.max_rules_per_org"), std::string::npos) << refused.body;
+  auto listed = a_.admin.client->Get(a_.OrgPath() + "/rules");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.Json().value("total", int64_t{-1}), 2) << "the refused rule was stored";
+  EXPECT_EQ(rule(b_, "b-one").status, 201);  // B's count is its own
+  const std::string first_path =
+      "/api/v1/rules/" + std::to_string(first.Json().value("id", int64_t{0}));
+  ASSERT_EQ(a_.editor.client->Request("DELETE", first_path).status, 204);
+  EXPECT_EQ(rule(a_, "three").status, 201);
+}
+
+TEST_F(OrgLimitsSecurityTest, SilencesDashboardsDatasetsAndApplicationsStopAtTheirLimits) {
+  auto silence = [&](const Tenant& t) {
+    return Send(*t.editor.client, "POST", t.OrgPath() + "/silences",
+                {{"deviceId", t.device.device_id}, {"until", "2099-01-01T00:00:00Z"}});
+  };
+  auto first = silence(a_);
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(silence(a_).status, 201);
+  auto refused = silence(a_);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("2 silences in force and may have 2"), std::string::npos)
+      << refused.body;
+  auto in_force = a_.editor.client->Get(a_.OrgPath() + "/silences");
+  ASSERT_EQ(in_force.status, 200) << in_force.body;
+  EXPECT_EQ(in_force.Json().value("total", int64_t{-1}), 2) << "the refused silence was stored";
+  EXPECT_EQ(silence(b_).status, 201);
+  const std::string lifted =
+      "/api/v1/silences/" + std::to_string(first.Json().value("id", int64_t{0}));
+  ASSERT_EQ(a_.editor.client->Request("DELETE", lifted).status, 204);
+  EXPECT_EQ(silence(a_).status, 201);
+
+  auto dashboard = [&](const Tenant& t, const std::string& name) {
+    return Send(*t.editor.client, "POST", t.OrgPath() + "/dashboards",
+                {{"name", name}, {"layout", {{"widgets", json::array()}}}});
+  };
+  auto first_dashboard = dashboard(a_, "one");
+  ASSERT_EQ(first_dashboard.status, 201) << first_dashboard.body;
+  auto second_dashboard = dashboard(a_, "two");
+  EXPECT_EQ(second_dashboard.status, 409) << second_dashboard.body;
+  EXPECT_NE(second_dashboard.body.find("limits.max_dashboards_per_org"), std::string::npos);
+  EXPECT_EQ(dashboard(b_, "b-one").status, 201);
+
+  auto dataset = [&](const Tenant& t, const std::string& title) {
+    return Send(*t.admin.client, "POST", t.OrgPath() + "/open-data/datasets",
+                {{"title", title},
+                 {"license", "https://creativecommons.org/licenses/by/4.0/"},
+                 {"contactName", "Data"},
+                 {"contactEmail", "data@kommune.dk"},
+                 {"themes", {"ENVI"}},
+                 {"deviceIds", {t.device.device_id}},
+                 {"keys", {"co2"}}});
+  };
+  auto one = dataset(a_, "one");
+  ASSERT_EQ(one.status, 201) << one.body;
+  auto second_dataset = dataset(a_, "two");
+  EXPECT_EQ(second_dataset.status, 409) << second_dataset.body;
+  EXPECT_NE(second_dataset.body.find("limits.max_datasets_per_org"), std::string::npos);
+  EXPECT_EQ(dataset(b_, "b-one").status, 201);
+
+  auto application = [&](const Tenant& t, const std::string& name) {
+    return Send(*t.editor.client, "POST", t.OrgPath() + "/applications", {{"name", name}});
+  };
+  ASSERT_EQ(application(a_, "second").status, 201);  // each organisation starts with one
+  auto third = application(a_, "third");
+  EXPECT_EQ(third.status, 409) << third.body;
+  EXPECT_NE(third.body.find("has 2 applications and may have 2"), std::string::npos) << third.body;
+  EXPECT_EQ(application(b_, "b-second").status, 201);
 }
 
 }  // namespace
