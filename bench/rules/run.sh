@@ -33,6 +33,9 @@ DEVICES="${BENCH_DEVICES:-10000}"
 export BYSANS_LIMITS_MAX_DEVICES_PER_ORG="${BYSANS_LIMITS_MAX_DEVICES_PER_ORG:-$DEVICES}"
 RULES="${BENCH_RULES:-10000}"
 PROBES="${BENCH_PROBES:-200}"
+# The probes' webhooks go to a receiver on loopback, which the outbound policy refuses unless
+# allowed (without it every probe alarm was lost: alarm_samples=0).
+export BYSANS_OUTBOUND_ALLOW="${BYSANS_OUTBOUND_ALLOW:-127.0.0.1/32}"
 # And its rules, the probes' included (limits.max_rules_per_org).
 export BYSANS_LIMITS_MAX_RULES_PER_ORG="${BYSANS_LIMITS_MAX_RULES_PER_ORG:-$((RULES + PROBES + 10))}"
 PROBE_RATE="${BENCH_PROBE_RATE:-20}"

@@ -642,7 +642,7 @@ struct RulesService::Impl {
         break;
       case RuleStoreChange::Kind::kSilenceAdded:
       case RuleStoreChange::Kind::kSilenceDeleted:
-        silences_changed = true;  // read once after all of the wake-up's changes
+        silences_changed = true;  // read once after the changes taken together
         break;
       case RuleStoreChange::Kind::kAlarmCreated:
       case RuleStoreChange::Kind::kAlarmUpdated:
@@ -764,18 +764,33 @@ struct RulesService::Impl {
     }
   }
 
-  // Queued batches in turn by organisation (the one that used the least evaluation time first),
-  // until none waits, this wake-up has evaluated for round_ms, or a rule or silence changed since
-  // the wake-up took its changes (a batch handed over after a change is evaluated after it, as the
-  // test of a new rule expects); the caller then stores the events, and the next wake-up goes on
-  // at once. Takes `mu` only to take and account a batch.
-  size_t EvaluateQueued(std::vector<AlarmEvent>* events) {
+  // The rule and silence changes handed over, then the queued batches in turn by organisation
+  // (the one that used the least evaluation time first), until nothing waits or this wake-up has
+  // worked for round_ms; the caller then stores the events, and the next wake-up goes on at once.
+  // Changes that come meanwhile are applied before the next batch is taken, so a batch is always
+  // evaluated with every change handed over before it (a new rule, then a reading that should
+  // raise it), and a stream of changes does not hold the batches back. Takes `mu` only to take
+  // changes and to take and account a batch. Returns the changes and batches done.
+  size_t WorkThroughQueue(std::vector<AlarmEvent>* events) {
     using Steady = std::chrono::steady_clock;
     const auto start = Steady::now();
+    const auto round = std::chrono::milliseconds(opts.round_ms);
     auto mark = start;
     size_t n = 0;
     std::unique_lock lk(mu);
-    while (changes.empty()) {
+    while (true) {
+      if (!changes.empty()) {
+        std::vector<RuleStoreChange> ch;
+        ch.swap(changes);
+        lk.unlock();
+        for (const auto& c : ch) ApplyChange(c, events);
+        if (std::exchange(silences_changed, false)) ApplySilences();
+        mark = Steady::now();
+        lk.lock();
+        n += ch.size();
+        if (mark - start >= round) break;
+        continue;
+      }
       std::optional<FairQueue<Batch>::Ticket> t = queue.Pop();
       if (!t) break;
       lk.unlock();
@@ -786,7 +801,7 @@ struct RulesService::Impl {
                  std::chrono::duration_cast<std::chrono::nanoseconds>(now - mark).count());
       mark = now;
       ++n;
-      if (now - start >= std::chrono::milliseconds(opts.round_ms)) break;
+      if (now - start >= round) break;
     }
     return n;
   }
@@ -829,14 +844,10 @@ struct RulesService::Impl {
         cv.wait_for(lk, std::chrono::milliseconds(opts.gather_ms), [&] { return stop; });
         if (stop) return;
       }
-      std::vector<RuleStoreChange> ch;
-      ch.swap(changes);
       lk.unlock();
       events.clear();
       std::vector<int64_t> acks;
-      for (const auto& c : ch) ApplyChange(c, &events);
-      if (std::exchange(silences_changed, false)) ApplySilences();
-      const size_t evaluated = EvaluateQueued(&events);
+      const size_t worked = WorkThroughQueue(&events);
       if (cluster) {
         Rebalance();
         ReadFeed(&events, &acks);
@@ -866,8 +877,8 @@ struct RulesService::Impl {
                        st.message());
       }
       lk.lock();
-      done += evaluated + ch.size();
-      backlog = !queue.empty();
+      done += worked;
+      backlog = !queue.empty() || !changes.empty();
       done_cv.notify_all();
     }
   }
