@@ -31,6 +31,17 @@ class OrgLimitsSecurityTest : public SecurityTest {
     return Send(c, "POST", "/sta/v1.1/Things",
                 {{"name", name}, {"properties", {{"application", {{"id", t.device.app_id}}}}}});
   }
+  // `make(tenant, name)` creates one more of something A may have one of: A's first is created,
+  // its second refused naming `setting`, B's first created (its count is its own).
+  template <class Make>
+  void ExpectLimitOfOne(Make make, const std::string& setting) {
+    auto first = make(a_, "one");
+    ASSERT_EQ(first.status, 201) << first.body;
+    auto second = make(a_, "two");
+    EXPECT_EQ(second.status, 409) << second.body;
+    EXPECT_NE(second.body.find(setting), std::string::npos) << second.body;
+    EXPECT_EQ(make(b_, "b-one").status, 201);
+  }
   int64_t DeviceCount(const Tenant& t) {
     auto r = t.admin.client->Get(t.AppPath() + "/devices");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -178,33 +189,24 @@ TEST_F(OrgLimitsSecurityTest, SilencesDashboardsDatasetsAndApplicationsStopAtThe
   ASSERT_EQ(a_.editor.client->Request("DELETE", lifted).status, 204);
   EXPECT_EQ(silence(a_).status, 201);
 
-  auto dashboard = [&](const Tenant& t, const std::string& name) {
-    return Send(*t.editor.client, "POST", t.OrgPath() + "/dashboards",
-                {{"name", name}, {"layout", {{"widgets", json::array()}}}});
-  };
-  auto first_dashboard = dashboard(a_, "one");
-  ASSERT_EQ(first_dashboard.status, 201) << first_dashboard.body;
-  auto second_dashboard = dashboard(a_, "two");
-  EXPECT_EQ(second_dashboard.status, 409) << second_dashboard.body;
-  EXPECT_NE(second_dashboard.body.find("limits.max_dashboards_per_org"), std::string::npos);
-  EXPECT_EQ(dashboard(b_, "b-one").status, 201);
-
-  auto dataset = [&](const Tenant& t, const std::string& title) {
-    return Send(*t.admin.client, "POST", t.OrgPath() + "/open-data/datasets",
-                {{"title", title},
-                 {"license", "https://creativecommons.org/licenses/by/4.0/"},
-                 {"contactName", "Data"},
-                 {"contactEmail", "data@kommune.dk"},
-                 {"themes", {"ENVI"}},
-                 {"deviceIds", {t.device.device_id}},
-                 {"keys", {"co2"}}});
-  };
-  auto one = dataset(a_, "one");
-  ASSERT_EQ(one.status, 201) << one.body;
-  auto second_dataset = dataset(a_, "two");
-  EXPECT_EQ(second_dataset.status, 409) << second_dataset.body;
-  EXPECT_NE(second_dataset.body.find("limits.max_datasets_per_org"), std::string::npos);
-  EXPECT_EQ(dataset(b_, "b-one").status, 201);
+  ExpectLimitOfOne(
+      [&](const Tenant& t, const std::string& name) {
+        return Send(*t.editor.client, "POST", t.OrgPath() + "/dashboards",
+                    {{"name", name}, {"layout", {{"widgets", json::array()}}}});
+      },
+      "limits.max_dashboards_per_org");
+  ExpectLimitOfOne(
+      [&](const Tenant& t, const std::string& title) {
+        return Send(*t.admin.client, "POST", t.OrgPath() + "/open-data/datasets",
+                    {{"title", title},
+                     {"license", "https://creativecommons.org/licenses/by/4.0/"},
+                     {"contactName", "Data"},
+                     {"contactEmail", "data@kommune.dk"},
+                     {"themes", {"ENVI"}},
+                     {"deviceIds", {t.device.device_id}},
+                     {"keys", {"co2"}}});
+      },
+      "limits.max_datasets_per_org");
 
   auto application = [&](const Tenant& t, const std::string& name) {
     return Send(*t.editor.client, "POST", t.OrgPath() + "/applications", {{"name", name}});

@@ -41,12 +41,7 @@ class RulesFairnessTest : public act_test::StoreFixture {
 
   Id HogRule(json def) {
     def["scope"] = {{"kind", "device"}, {"id", hog_device_.id}};
-    RuleRecord r;
-    r.org_id = hog_org_;
-    r.definition = def.dump();
-    auto made = store_->rules().CreateRule(r);
-    EXPECT_TRUE(made.ok()) << made.status().message();
-    return made.ok() ? made->id : 0;
+    return CreateRule(def, hog_org_);
   }
 
   void Start(rules::RulesServiceOptions opts) {

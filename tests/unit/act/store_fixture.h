@@ -81,10 +81,10 @@ class StoreFixture : public ::testing::Test {
                 {"expression", "co2 > 1000"}};
   }
 
-  // Stores a rule of the organisation; its id (0 after a test failure).
-  Id CreateRule(const json& definition) {
+  // Stores a rule of the organisation (or of `org`); its id (0 after a test failure).
+  Id CreateRule(const json& definition, Id org = 0) {
     RuleRecord r;
-    r.org_id = org_;
+    r.org_id = org ? org : org_;
     r.definition = definition.dump();
     auto created = store_->rules().CreateRule(r);
     EXPECT_TRUE(created.ok()) << created.status().message();
