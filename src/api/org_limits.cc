@@ -31,16 +31,7 @@ Status CheckDeviceLimit(ApiContext& ctx, Id org_id) {
 }
 
 Status CheckDataTargetLimit(ApiContext& ctx, Id org_id) {
-  int64_t have = 0;
-  for (Page page{1000, 0};; page.offset += page.limit) {
-    BYSANS_ASSIGN_OR_RETURN(Paged<Application> apps, ctx.store.ListApplications(org_id, page));
-    for (const Application& a : apps.items) {
-      BYSANS_ASSIGN_OR_RETURN(std::vector<DataTarget> targets,
-                              ctx.store.targets().ListTargets(a.id));
-      have += static_cast<int64_t>(targets.size());
-    }
-    if (page.offset + page.limit >= apps.total) break;
-  }
+  BYSANS_ASSIGN_OR_RETURN(int64_t have, ctx.store.targets().CountTargets(org_id));
   return Within(have, ctx.limits.data_targets, "data targets",
                 "the server's limits.max_data_targets_per_org");
 }

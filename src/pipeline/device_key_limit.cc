@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <tuple>
 
 #include "pipeline/reading_limits.h"
 
@@ -27,21 +28,23 @@ void DeviceKeyLimit::Apply(Id device, std::vector<Reading>& readings,
                            std::vector<std::string>& warnings) {
   if (readings.empty()) return;
   Shard& shard = shards_[static_cast<uint64_t>(device) % kShards];
-  std::optional<std::vector<uint64_t>> stored;
-  {
-    std::lock_guard lock(shard.mu);
-    if (!shard.keys.contains(device)) stored.emplace();  // first sight: read below, unlocked
-  }
-  if (stored) stored = StoredKeys(device);
   DroppedReadings dropped;
   {
-    std::lock_guard lock(shard.mu);
-    auto [it, first] = shard.keys.try_emplace(device);
-    // Another message of the device may have counted it meanwhile; a failed read leaves it to the
-    // device's next message (this one counts from empty).
-    if (first && stored) it->second = std::move(*stored);
+    std::unique_lock lock(shard.mu);
+    auto it = shard.keys.find(device);
+    bool read_failed = false;
+    if (it == shard.keys.end()) {  // first sight: the store is read unlocked
+      lock.unlock();
+      std::optional<std::vector<uint64_t>> stored = StoredKeys(device);
+      lock.lock();
+      bool first = false;
+      std::tie(it, first) = shard.keys.try_emplace(device);
+      // Another message of the device may have counted it meanwhile; a failed read leaves it to
+      // the device's next message (this one counts from empty).
+      if (first && stored) it->second = std::move(*stored);
+      read_failed = first && !stored;
+    }
     std::vector<uint64_t>& known = it->second;
-    const bool read_failed = first && !stored;
     auto kept = std::remove_if(readings.begin(), readings.end(), [&](const Reading& r) {
       const uint64_t h = KeyHash(r.key);
       auto at = std::lower_bound(known.begin(), known.end(), h);

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -111,7 +110,7 @@ struct RulesService::Impl {
   using SilenceKey = std::pair<Id, Id>;
   std::map<SilenceKey, TimeMs> device_silences, rule_silences;
   // A silence was added or deleted: every silence in force is read again (ApplySilences), once
-  // per wake-up however many changed.
+  // per set of changes taken together, however many of them are silences.
   bool silences_changed = false;
 
   Impl(Store& s, const Clock& c, RulesServiceOptions o,

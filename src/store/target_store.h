@@ -105,6 +105,8 @@ class TargetStore {
   virtual Result<DataTarget> GetTarget(Id id) = 0;
   // app_id 0 = every target.
   virtual Result<std::vector<DataTarget>> ListTargets(Id app_id) = 0;
+  // How many targets the organisation has, over all its applications (api/org_limits.h).
+  virtual Result<int64_t> CountTargets(Id org_id) = 0;
   // Changes everything but id, org, app, cursor and created time. `headers` / `password`:
   // nullopt keeps the stored ones ("" removes the password).
   virtual Status UpdateTarget(const DataTarget& t,

@@ -167,6 +167,14 @@ class PgTargetStore final : public PostgresTargetStore {
     });
   }
 
+  Result<int64_t> CountTargets(Id org_id) override {
+    return Tx<Result<int64_t>>("count data targets", [&](pqxx::work& w) {
+      return Result<int64_t>(
+          w.exec_params1("SELECT count(*) FROM data_targets WHERE org_id = $1", org_id)[0]
+              .as<int64_t>());
+    });
+  }
+
   Status UpdateTarget(const DataTarget& t,
                       const std::optional<std::map<std::string, std::string>>& headers,
                       const std::optional<std::string>& password) override {

@@ -130,6 +130,17 @@ class SqliteTargetStore final : public TargetStore {
     return out;
   }
 
+  Result<int64_t> CountTargets(Id org_id) override {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    BYSANS_ASSIGN_OR_RETURN(auto q,
+                            db->Prepare("SELECT count(*) FROM data_targets WHERE org_id=?"));
+    q->Bind(1, org_id);
+    int64_t n = 0;
+    if (q->Step()) n = q->Int(0);
+    BYSANS_RETURN_IF_ERROR(q->status());
+    return n;
+  }
+
   Status UpdateTarget(const DataTarget& t,
                       const std::optional<std::map<std::string, std::string>>& headers,
                       const std::optional<std::string>& password) override {
