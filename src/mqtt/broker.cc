@@ -290,7 +290,7 @@ Status BrokerSupervisor::WriteConfig() {
                                                       : std::numeric_limits<int>::max());
   conf += "max_queued_bytes 0\n";
   conf += fmt::format("max_inflight_messages {}\n", opts_.max_inflight_messages);
-  conf += "max_inflight_bytes 0\n";
+  conf += fmt::format("max_inflight_bytes {}\n", opts_.max_inflight_bytes);
   if (opts_.max_packet_size > 0) conf += fmt::format("max_packet_size {}\n", opts_.max_packet_size);
   conf += "queue_qos0_messages false\n";
   conf += "set_tcp_nodelay true\n";

@@ -54,8 +54,9 @@ struct BrokerOptions {
   // commit, so this window bounds how many messages one commit can acknowledge. It matches
   // bysans' receive window (ServiceOptions::max_inflight).
   int max_inflight_messages = 1000;
-  size_t max_packet_size = 0;    // > 0: the broker refuses (disconnects) larger packets
-  int autosave_interval_s = 30;  // persistence snapshot period
+  size_t max_inflight_bytes = 0;  // ... and their payloads' bytes (0: no bound)
+  size_t max_packet_size = 0;     // > 0: the broker refuses (disconnects) larger packets
+  int autosave_interval_s = 30;   // persistence snapshot period
   std::string persistent_client_expiration = "30d";
   int restart_min_ms = 200;
   int restart_max_ms = 10000;

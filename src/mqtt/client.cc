@@ -73,6 +73,7 @@ struct AckHandle::State {
   std::weak_ptr<MqttClient::Impl> impl;
   uint64_t generation = 0;
   uint16_t packet_id = 0;
+  size_t bytes = 0;  // topic and payload: its share of the receive window's bytes
   std::atomic<bool> released{false};
 };
 
@@ -313,11 +314,11 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   // Acks arrive from other threads (the store's writer, after a group commit): they are
   // queued in call order and handed to the I/O thread in batches, one post per batch rather
   // than one post (and wake-up) per message.
-  void PostAck(uint64_t generation, uint16_t packet_id, bool send) {
+  void PostAck(uint64_t generation, uint16_t packet_id, size_t bytes, bool send) {
     bool post = false;
     {
       std::lock_guard lock(ack_mu_);
-      pending_acks_.push_back(PendingAck{generation, packet_id, send});
+      pending_acks_.push_back(PendingAck{generation, packet_id, bytes, send});
       post = !ack_drain_posted_;
       ack_drain_posted_ = true;
     }
@@ -339,11 +340,19 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     }
     for (const PendingAck& a : acks) {
       if (unacked_ > 0) unacked_--;
+      unacked_bytes_ -= std::min(unacked_bytes_, a.bytes);
       if (conn_ && a.send && conn_->generation == a.generation && !conn_->closed) {
         Enqueue(*conn_, Ack{PacketType::kPuback, a.packet_id, 0, {}});
       }
     }
     if (conn_) conn_->window.cancel();
+  }
+
+  // The receive window is full at max_inflight messages or max_inflight_bytes of them (I/O
+  // thread): one message is always admitted below the byte bound, however large.
+  bool WindowFull() const {
+    return unacked_ >= opts_.max_inflight ||
+           (opts_.max_inflight_bytes > 0 && unacked_bytes_ >= opts_.max_inflight_bytes);
   }
 
   bool connected() const { return connected_.load(); }
@@ -521,7 +530,9 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       state->impl = weak_from_this();
       state->generation = c->generation;
       state->packet_id = msg.packet_id;
+      state->bytes = msg.topic.size() + msg.payload.size();
       unacked_++;
+      unacked_bytes_ += state->bytes;
       AckHandle handle(std::move(state));
       if (on_message_) {
         on_message_(std::move(msg), std::move(handle));
@@ -607,7 +618,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     std::array<char, 16384> buf;
     while (!c->closed) {
       // Back-pressure: never hold more than max_inflight un-acked messages.
-      while (unacked_ >= opts_.max_inflight && !c->closed) {
+      while (WindowFull() && !c->closed) {
         paused_ = true;
         c->window.expires_at(asio::steady_timer::time_point::max());
         co_await c->window.async_wait(kAsTuple);
@@ -615,7 +626,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
       paused_ = false;
       if (c->closed) break;
       if (!HandleReceived(c)) break;
-      if (unacked_ >= opts_.max_inflight) continue;  // the window filled: wait above
+      if (WindowFull()) continue;  // the window filled: wait above
       ArmReadFlush(c);
       auto [ec, n] = co_await ReadSome(*c, asio::buffer(buf));
       if (ec) {
@@ -635,7 +646,7 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
   // more bytes are needed or the window is full.
   bool HandleReceived(const std::shared_ptr<Conn>& c) {
     WakeBatch wakes;
-    while (!c->closed && unacked_ < opts_.max_inflight) {
+    while (!c->closed && !WindowFull()) {
       auto next = c->decoder.Next();
       if (!next.ok()) {
         spdlog::warn("mqtt: protocol error from broker: {}", next.status().message());
@@ -949,11 +960,13 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
 
   std::atomic<bool> connected_{false};
   std::atomic<size_t> unacked_{0};
+  size_t unacked_bytes_ = 0;  // I/O thread only
   std::atomic<bool> paused_{false};
   // Acks waiting for the I/O thread (PostAck → DrainAcks).
   struct PendingAck {
     uint64_t generation;
     uint16_t packet_id;
+    size_t bytes;
     bool send;
   };
   std::mutex ack_mu_;
@@ -979,7 +992,7 @@ void AckHandle::Release(bool send) {
   if (!state_) return;
   auto s = std::move(state_);
   if (s->released.exchange(true)) return;
-  if (auto impl = s->impl.lock()) impl->PostAck(s->generation, s->packet_id, send);
+  if (auto impl = s->impl.lock()) impl->PostAck(s->generation, s->packet_id, s->bytes, send);
 }
 
 // ---- MqttClient ----

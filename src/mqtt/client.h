@@ -1,8 +1,9 @@
 // MqttClient: bysans' own MQTT 3.1.1 / 5.0 client. Unlike libmosquitto and Paho C it does NOT
 // acknowledge an incoming QoS 1 message by itself: the application receives an AckHandle with
 // each message and the PUBACK goes out only when it calls Ack() (after its commit). The number
-// of un-acked incoming messages is bounded by `max_inflight`; at the bound the client stops
-// reading from the socket until acks arrive.
+// of un-acked incoming messages is bounded by `max_inflight` and their bytes by
+// `max_inflight_bytes`; at either bound the client stops reading from the socket until acks
+// arrive.
 //
 // Threading: the client owns one I/O thread. All callbacks run on it and must not block for
 // long. Every public method is thread-safe; AckHandle::Ack() may be called from any thread.
@@ -45,6 +46,9 @@ struct ClientOptions {
   int reconnect_max_ms = 30000;
   int connect_timeout_ms = 10000;
   size_t max_inflight = 1000;  // receive window: un-acked incoming QoS 1 messages
+  // ... and their topics' and payloads' bytes (0: no byte bound). What the window holds in
+  // memory while the store commits is bounded by this, whatever max_inflight allows.
+  size_t max_inflight_bytes = 64 << 20;
   // ACK every TCP segment at once (Linux TCP_QUICKACK, set again after each read). For a
   // publisher: a broker with Nagle's algorithm on (Mosquitto's default) holds its PUBACKs
   // until our ACK, which the kernel otherwise delays up to 40 ms after each burst.

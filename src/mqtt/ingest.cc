@@ -760,6 +760,7 @@ Status MqttService::Start() {
   co.client_id = o.client_id;
   co.clean_session = false;
   co.max_inflight = o.max_inflight;
+  co.max_inflight_bytes = o.max_inflight_bytes;
   co.max_packet_size = o.max_payload * 2 + 4096;
   co.random = &m.random;
   co.trusted = true;  // bysans' own broker (supervised, or the operator's mqtt.url)
@@ -785,6 +786,7 @@ Status MqttService::Start() {
     bo.bind_address = o.bind_address;
     bo.max_packet_size = o.max_payload * 2 + 4096;
     bo.max_inflight_messages = static_cast<int>(o.max_inflight);  // bysans' receive window
+    bo.max_inflight_bytes = o.max_inflight_bytes;
     bo.random = &m.random;
     if (o.port == 0) {
       BYSANS_ASSIGN_OR_RETURN(bo.port, PickFreePort(o.bind_address));

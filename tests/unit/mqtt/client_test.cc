@@ -45,6 +45,7 @@ using testing::Recorder;
 
 class MqttBrokerTest : public ::testing::TestWithParam<int> {
  protected:
+  void ExpectReceiveWindow(ClientOptions o, size_t window, const std::string& filler);
   void SetUp() override {
     char tmpl[] = "/tmp/bysans-mqtt-test-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -400,11 +401,13 @@ TEST_P(MqttBrokerTest, UnackedMessagesAreRedeliveredAckedOnesAreNot) {
   EXPECT_EQ(rec3.message_count(), 1u);
 }
 
-TEST_P(MqttBrokerTest, BackPressureWindowStopsReading) {
+// Publishes 20 messages (payload "b<i>" + filler) to a subscriber with options `o` that acks
+// only when told: it must hold exactly `window` un-acked and read nothing more, then take the
+// rest in order as it acks, never holding more than `window`.
+void MqttBrokerTest::ExpectReceiveWindow(ClientOptions o, size_t window,
+                                         const std::string& filler) {
   Recorder& rec = NewRecorder();
   rec.auto_ack = false;
-  auto o = Options("slow-ingest", "svc", "svc-secret");
-  o.max_inflight = 5;
   auto& sub = NewClient(o, rec);
   ASSERT_TRUE(sub.Start().ok());
   Subscribe(sub, "devices/+/up");
@@ -412,14 +415,14 @@ TEST_P(MqttBrokerTest, BackPressureWindowStopsReading) {
   auto& pub = NewClient(Options("pub2", "svc", "svc-secret"), pub_rec);
   ASSERT_TRUE(pub.Start().ok());
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(PublishSync(pub, "devices/d1/up", "b" + std::to_string(i)).ok());
+    ASSERT_TRUE(PublishSync(pub, "devices/d1/up", "b" + std::to_string(i) + filler).ok());
   }
-  ASSERT_TRUE(WaitFor([&] { return rec.message_count() == 5 && sub.reading_paused(); }));
+  ASSERT_TRUE(WaitFor([&] { return rec.message_count() == window && sub.reading_paused(); }));
   // Absence check: nothing more is delivered while the window is full.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  EXPECT_EQ(rec.message_count(), 5u);
-  EXPECT_EQ(sub.unacked_incoming(), 5u);
-  // Ack as we go: the rest flows, never more than 5 outstanding.
+  EXPECT_EQ(rec.message_count(), window);
+  EXPECT_EQ(sub.unacked_incoming(), window);
+  // Ack as we go: the rest flows, never more than the window outstanding.
   size_t max_seen = 0;
   ASSERT_TRUE(WaitFor([&] {
     std::lock_guard lk(rec.mu);
@@ -428,9 +431,24 @@ TEST_P(MqttBrokerTest, BackPressureWindowStopsReading) {
     rec.held.clear();
     return rec.messages.size() == 20;
   }));
-  EXPECT_LE(max_seen, 5u);
+  EXPECT_LE(max_seen, window);
   std::lock_guard lk(rec.mu);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(rec.messages[i].payload, "b" + std::to_string(i));
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(rec.messages[i].payload, "b" + std::to_string(i) + filler);
+}
+
+TEST_P(MqttBrokerTest, BackPressureWindowStopsReading) {
+  auto o = Options("slow-ingest", "svc", "svc-secret");
+  o.max_inflight = 5;
+  ExpectReceiveWindow(o, 5, "");
+}
+
+// The window's byte bound: messages of ~1 KB against 3,000 bytes hold three (the third is
+// admitted below the bound), whatever the count allows.
+TEST_P(MqttBrokerTest, BackPressureWindowBoundsTheBytesHeld) {
+  auto o = Options("slow-ingest", "svc", "svc-secret");
+  o.max_inflight = 1000;
+  o.max_inflight_bytes = 3000;
+  ExpectReceiveWindow(o, 3, std::string(990, 'x'));
 }
 
 // Read batching (ClientOptions::read_batch_*): a busy stream is read once enough bytes wait
