@@ -60,45 +60,6 @@ std::string DoubleArray(const std::vector<double>& v) {
   return s + "}";
 }
 
-void AppendCopyInt(std::string& line, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  line.append(buf, ec == std::errc() ? end : buf);
-}
-
-void AppendCopyDouble(std::string& line, double v) {
-  if (std::isnan(v)) {
-    line += "NaN";
-  } else if (std::isinf(v)) {
-    line += v > 0 ? "Infinity" : "-Infinity";
-  } else {
-    char buf[32];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    line.append(buf, ec == std::errc() ? end : buf);
-  }
-}
-
-void AppendCopyText(std::string& line, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        line += "\\\\";
-        break;
-      case '\t':
-        line += "\\t";
-        break;
-      case '\n':
-        line += "\\n";
-        break;
-      case '\r':
-        line += "\\r";
-        break;
-      default:
-        line += c;
-    }
-  }
-}
-
 std::string TextArray(const std::vector<std::string>& v) {
   std::string s = "{";
   for (size_t i = 0; i < v.size(); ++i) {

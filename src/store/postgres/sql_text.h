@@ -14,10 +14,6 @@ std::string DoubleArray(const std::vector<double>& v);     // {1.5,NaN,-Infinity
 std::string TextArray(const std::vector<std::string>& v);  // {"a","b\"c"}
 // A bigint[] as PostgreSQL prints it ({1,2,3}; {} for none); NULL elements are skipped.
 std::vector<int64_t> ParseIntArray(std::string_view text);
-// Fields of COPY's text format, appended to a line being built.
-void AppendCopyInt(std::string& line, int64_t v);
-void AppendCopyDouble(std::string& line, double v);  // NaN, Infinity, -Infinity as PostgreSQL
-void AppendCopyText(std::string& line, std::string_view v);  // \\, \t, \n, \r escaped
 
 std::string ByteaHex(std::string_view bytes);              // \x0001ff
 void AppendHex(std::string& out, std::string_view bytes);  // 0001ff: ByteaHex without the \x
