@@ -117,11 +117,15 @@ bysans_cpu_ticks() {
   echo "$t"
 }
 
-# free_port: prints a loopback TCP port nobody listens on (probed, not reserved).
+# free_port: prints a loopback TCP port nobody listens on (probed, not reserved), below the
+# kernel's ephemeral range: a port there may be the local end of another process's connection,
+# which a probe cannot see and which made a broker's bind fail now and then ("Address already
+# in use").
 free_port() {
-  local p
+  local p low
+  low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
   for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
   return 1
