@@ -4,6 +4,9 @@
 // that then lost the partition is read again by the next one (at least once).
 #include "store/postgres/pg_rule_feed.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -67,11 +70,16 @@ class PostgresRuleFeed final : public RuleFeed {
     std::vector<int64_t> parts(partitions.begin(), partitions.end());
     return pool_.Run<Result<std::vector<RuleFeedEntry>>>(
         "ReadFeed", [&](pqxx::connection& c) -> Result<std::vector<RuleFeedEntry>> {
-          pqxx::nontransaction tx(c);
+          // A plain index scan, which marks the deleted rows it meets dead in the index, so the
+          // next reads skip them; the bitmap scan PostgreSQL prefers here never does, and so
+          // visited every deleted row's heap page until a VACUUM (1.5 -> 0.3 ms a read).
+          pqxx::work tx(c);
+          tx.exec("SET LOCAL enable_bitmapscan = off");
           pqxx::result r = tx.exec_params(
               "SELECT id, partition, record FROM rule_feed WHERE partition = ANY($1::int[]) "
               "ORDER BY id LIMIT $2",
               IntArray(parts), limit);
+          tx.commit();
           std::vector<RuleFeedEntry> out;
           for (const auto& row : r) {
             const std::string packed = FromByteaHex(row[2].c_str());
@@ -91,15 +99,39 @@ class PostgresRuleFeed final : public RuleFeed {
   Status AcknowledgeFeed(std::span<const int64_t> ids) override {
     if (ids.empty()) return Status::Ok();
     std::vector<int64_t> list(ids.begin(), ids.end());
-    return pool_.Run<Status>("AcknowledgeFeed", [&](pqxx::connection& c) {
+    BYSANS_RETURN_IF_ERROR(pool_.Run<Status>("AcknowledgeFeed", [&](pqxx::connection& c) {
       pqxx::nontransaction tx(c);
       tx.exec_params("DELETE FROM rule_feed WHERE id = ANY($1::bigint[])", IntArray(list));
       return Status::Ok();
-    });
+    }));
+    deleted_ += list.size();
+    const auto now = std::chrono::steady_clock::now();
+    if (deleted_ >= kVacuumAfterRows && now - last_vacuum_ >= kVacuumEvery) VacuumFeed(now);
+    return Status::Ok();
   }
 
  private:
+  // The feed is a queue: every row is deleted soon after its insert, and autovacuum comes at most
+  // once a minute, by which time bench/mqtt's load had deleted ~170,000 rows (~300 MB of pages to
+  // reclaim). So the reader vacuums the
+  // table itself, at most every 5 s (a small table: its pending rows). SKIP_LOCKED: another
+  // node's VACUUM of it is as good. A failure only delays the next one.
+  static constexpr size_t kVacuumAfterRows = 256;
+  static constexpr std::chrono::seconds kVacuumEvery{5};
+  void VacuumFeed(std::chrono::steady_clock::time_point now) {
+    deleted_ = 0;
+    last_vacuum_ = now;
+    const Status st = pool_.Run<Status>("VacuumFeed", [](pqxx::connection& c) {
+      pqxx::nontransaction tx(c);
+      tx.exec("VACUUM (SKIP_LOCKED) rule_feed");
+      return Status::Ok();
+    });
+    if (!st.ok()) spdlog::debug("postgres: the rule feed was not vacuumed: {}", st.message());
+  }
+
   Pool& pool_;
+  size_t deleted_ = 0;  // rows acknowledged since the last VACUUM
+  std::chrono::steady_clock::time_point last_vacuum_{};
 };
 
 }  // namespace

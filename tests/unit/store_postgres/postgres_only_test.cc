@@ -345,6 +345,38 @@ TEST_P(PostgresSeriesTest, AGroupCommitFeedsOneRowPerPartitionInCommitOrder) {
   EXPECT_EQ(only_5->size(), 1u);
 }
 
+// The feed is a queue that autovacuum reaches once a minute at most (pg_rule_feed.cc): the
+// reader vacuums it once enough rows were acknowledged, at most every 5 s.
+TEST_P(PostgresSeriesTest, AcknowledgedFeedRowsAreVacuumedAwayAtMostEveryFiveSeconds) {
+  std::shared_ptr<pg::Pool> pool = pg::NewPool(url_, 1);
+  std::unique_ptr<RuleFeed> feed = pg::NewPostgresRuleFeed(*pool);
+  auto acknowledge_300 = [&] {
+    const std::string ids = Query(
+        "WITH n AS (INSERT INTO rule_feed (partition, record) SELECT 1, '\\x00'::bytea "
+        "FROM generate_series(1, 300) RETURNING id) SELECT string_agg(id::text, ',') FROM n");
+    std::vector<int64_t> list;
+    for (std::string_view rest = ids; !rest.empty();) {
+      const size_t comma = std::min(rest.find(','), rest.size());
+      list.push_back(std::stoll(std::string(rest.substr(0, comma))));
+      rest.remove_prefix(std::min(comma + 1, rest.size()));
+    }
+    ASSERT_EQ(list.size(), 300u);
+    ASSERT_TRUE(feed->AcknowledgeFeed(list).ok());
+  };
+  const std::string kVacuums =
+      "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'rule_feed'";  // not autovacuum
+  ASSERT_EQ(Query(kVacuums), "0");
+  acknowledge_300();
+  EXPECT_EQ(Query("SELECT count(*) FROM rule_feed"), "0");
+  // VACUUM reports to the statistics at once; allow a moment anyway.
+  for (int i = 0; i < 50 && Query(kVacuums) != "1"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Query(kVacuums), "1");
+  acknowledge_300();  // within the 5 s: no VACUUM yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Query(kVacuums), "1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
                          [](const auto& info) { return info.param; });
 
