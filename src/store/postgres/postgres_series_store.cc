@@ -468,6 +468,18 @@ struct PostgresSeriesStore::Impl {
       }
     }
     SortKeepingLast(sid, ts, kind, num, txt, quality);
+    if (!feed.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
+      static const std::vector<std::string> kFeedCols = {"partition", "record"};
+      std::vector<std::pair<int, const std::string*>> rows;
+      for (const auto& [partition, packed] : feed)
+        for (const std::string& row : packed) rows.emplace_back(partition, &row);
+      pg::CopyRows(w, "rule_feed", kFeedCols, rows.size(), [&](size_t i, pg::CopyRow& row) {
+        row.Int4(rows[i].first).Bytes(*rows[i].second);
+      });
+    }
+    // The hourly rollups and the latest values (WriteReadings' end, WriteLatest) are rows another
+    // node's writer may update too (a device's messages reach either node): the feed's COPY goes
+    // before them, so that their locks are held for as short a time as can be until the commit.
     if (!sid.empty()) {
       WriteReadings(w, sid, ts, kind, num, txt, quality);
       WriteLatest(w, sid, ts, kind, num, txt, quality, unit_changes);
@@ -483,15 +495,6 @@ struct PostgresSeriesStore::Impl {
           "UPDATE series s SET unit = u.unit FROM unnest($1::bigint[], $2::text[]) u(id, unit) "
           "WHERE s.id = u.id",
           IntArray(ids), TextArray(units));
-    }
-    if (!feed.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
-      static const std::vector<std::string> kFeedCols = {"partition", "record"};
-      std::vector<std::pair<int, const std::string*>> rows;
-      for (const auto& [partition, packed] : feed)
-        for (const std::string& row : packed) rows.emplace_back(partition, &row);
-      pg::CopyRows(w, "rule_feed", kFeedCols, rows.size(), [&](size_t i, pg::CopyRow& row) {
-        row.Int4(rows[i].first).Bytes(*rows[i].second);
-      });
     }
     if (!live_records.empty()) pg::NotifyLive(w, pg::LivePayloads(live_node, live_records));
     if (live_left_out > 0)
