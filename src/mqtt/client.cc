@@ -17,6 +17,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -152,10 +153,17 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
         spdlog::error("mqtt client loop ended with an exception: {}", ex.what());
       }
     });
-    thread_ = std::thread([this] {
-      NameThisThread("mqtt-io");
-      io_.run();
-    });
+    try {
+      thread_ = std::thread([this] {
+        NameThisThread("mqtt-io");
+        io_.run();
+      });
+    } catch (const std::system_error& e) {  // no thread to be had (resource limits)
+      // The client stays "started" and unusable: its loop is queued on an io_context nothing
+      // runs, and a second Start would queue another. Stop() and the destructor still work.
+      spdlog::error("mqtt: cannot start the client's I/O thread: {}", e.what());
+      return Unavailable(std::string("cannot start the MQTT client's thread: ") + e.what());
+    }
     return Status::Ok();
   }
 

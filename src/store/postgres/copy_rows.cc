@@ -44,33 +44,18 @@ using Result = std::unique_ptr<PGresult, void (*)(PGresult*)>;
 
 }  // namespace
 
-CopyRow& CopyRow::Int8(int64_t v) {
-  AppendBigEndian<int32_t>(out_, 8);
+template <typename T>
+CopyRow& CopyRow::Fixed(T v) {
+  AppendBigEndian(out_, static_cast<int32_t>(sizeof v));
   AppendBigEndian(out_, v);
   ++fields_;
   return *this;
 }
 
-CopyRow& CopyRow::Int4(int32_t v) {
-  AppendBigEndian<int32_t>(out_, 4);
-  AppendBigEndian(out_, v);
-  ++fields_;
-  return *this;
-}
-
-CopyRow& CopyRow::Int2(int16_t v) {
-  AppendBigEndian<int32_t>(out_, 2);
-  AppendBigEndian(out_, v);
-  ++fields_;
-  return *this;
-}
-
-CopyRow& CopyRow::Float8(double v) {
-  AppendBigEndian<int32_t>(out_, 8);
-  AppendBigEndian(out_, std::bit_cast<int64_t>(v));
-  ++fields_;
-  return *this;
-}
+CopyRow& CopyRow::Int8(int64_t v) { return Fixed(v); }
+CopyRow& CopyRow::Int4(int32_t v) { return Fixed(v); }
+CopyRow& CopyRow::Int2(int16_t v) { return Fixed(v); }
+CopyRow& CopyRow::Float8(double v) { return Fixed(std::bit_cast<int64_t>(v)); }
 
 CopyRow& CopyRow::Bytes(std::string_view v) {
   AppendBigEndian(out_, static_cast<int32_t>(v.size()));

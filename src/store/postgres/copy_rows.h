@@ -35,6 +35,9 @@ class CopyRow {
   size_t fields() const { return fields_; }
 
  private:
+  template <typename T>
+  CopyRow& Fixed(T v);  // a fixed-width integer field, big-endian
+
   std::string& out_;
   size_t fields_ = 0;
 };
