@@ -15,7 +15,8 @@ std::vector<std::string> LiveRecords(const Device& device, std::span<const Readi
   while (!todo.empty()) {
     std::span<const Reading> part = todo.back();
     todo.pop_back();
-    std::string hex = ByteaHex(EncodeRuleFeedRecord(device, part)).substr(2);  // without "\x"
+    std::string hex;
+    AppendHex(hex, EncodeRuleFeedRecord(device, part));
     if (hex.size() <= room) {
       out.push_back(std::move(hex));
     } else if (part.size() > 1) {

@@ -542,7 +542,7 @@ struct PostgresSeriesStore::Impl {
         received.push_back(m.received_ms);
         transport.push_back(static_cast<int>(m.transport));
         content_type.push_back(m.content_type);
-        payload.push_back(pg::ByteaHex(m.payload).substr(2));  // without the \x of the bytea form
+        pg::AppendHex(payload.emplace_back(), m.payload);  // without the \x of the bytea form
         status.push_back(static_cast<int>(m.decode_status));
         error.push_back(m.decode_error);
         notes.push_back(pg::DecodeNotesText(m));
