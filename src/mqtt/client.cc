@@ -677,12 +677,12 @@ class MqttClient::Impl : public std::enable_shared_from_this<MqttClient::Impl> {
     const auto now = std::chrono::steady_clock::now();
     const auto elapsed = now - c.read_window_start;
     if (elapsed >= std::chrono::milliseconds(20)) {
-      // Busy: one wait would gather at least a quarter of the batch.
+      // Busy: one wait would gather at least read_busy_bytes.
       const double per_wait =
           static_cast<double>(c.read_window_bytes) * opts_.read_batch_wait_us /
           static_cast<double>(
               std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
-      c.read_busy = per_wait * 4 >= opts_.read_batch_bytes;
+      c.read_busy = per_wait >= opts_.read_busy_bytes;
       c.read_window_bytes = 0;
       c.read_window_start = now;
     }

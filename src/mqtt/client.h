@@ -56,11 +56,15 @@ struct ClientOptions {
   size_t max_packet_size = 1 << 20;  // incoming packets above this close the connection
   // Read batching while the incoming stream is busy (client.cc PaceReads): wake for reading
   // only once this many bytes wait, or after read_batch_wait_us. <= 1: wake for every arrival.
-  // A stream is busy while one wait would gather at least a quarter of the batch (here from
-  // ~2 MB/s, ~10k small messages/s); a quieter one is read as it arrives. bench/mqtt at 35k
-  // msg/s: the I/O thread's CPU per message 6.3 -> 4.6 us, publish-to-commit p50 +1 ms.
+  // bench/mqtt at 35k msg/s: the I/O thread's CPU per message 6.3 -> 4.6 us, publish-to-commit
+  // p50 +1 ms.
   int read_batch_bytes = 16384;
   int read_batch_wait_us = 2000;
+  // A stream is busy while one wait would gather at least this many bytes (here from 512 KB/s,
+  // ~3,500 small messages/s); a quieter one is read as it arrives. It was a quarter of the
+  // batch (~10k messages/s): each of two nodes sharing a stream of 15-20k messages/s then read
+  // every arrival on its own, at twice one node's I/O CPU per message (bench/mqtt BENCH_NODES=2).
+  int read_busy_bytes = 1024;
   Random* random = nullptr;  // backoff jitter; nullptr: an owned SystemRandom
   // A user-configured broker (integrations) is reached only where the outbound-address policy
   // admits the resolved address (core/outbound_policy.h), and its connection errors read as

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <random>
 
+#include "core/thread_name.h"
 #include "store/postgres/sql_text.h"
 
 namespace bysans::pg {
@@ -127,6 +128,7 @@ bool ChangeFeed::Sleep(int ms) {
 }
 
 void ChangeFeed::Loop() {
+  NameThisThread("store-feed");
   int wait_ms = options_.retry_min_ms;
   bool first = true;
   while (!stop_) {

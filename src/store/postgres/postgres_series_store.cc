@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/thread_name.h"
 #include "model/reading_bytes.h"
 #include "store/latest_slice.h"
 #include "store/postgres/change_feed.h"
@@ -931,7 +932,10 @@ Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
   for (auto& w : writers) {
     w->months = i.months;
     Impl* p = w.get();
-    w->writer = std::thread([p] { p->WriterLoop(); });
+    w->writer = std::thread([p] {
+      NameThisThread("store-writer");  // as SQLite's: bench/mqtt's CPU by thread tells them apart
+      p->WriterLoop();
+    });
   }
   return std::unique_ptr<PostgresSeriesStore>(new PostgresSeriesStore(std::move(writers)));
 }
