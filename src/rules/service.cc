@@ -26,6 +26,7 @@
 #include "core/time_format.h"
 #include "rules/alarm.h"
 #include "rules/engine.h"
+#include "rules/feed_backlog.h"
 #include "rules/gateway_engine.h"
 #include "rules/json.h"
 #include "store/gateway_store.h"
@@ -99,8 +100,11 @@ struct RulesService::Impl {
   bool balanced = false;      // Rebalance ran once
   std::set<int> owned;        // the partitions whose devices the engine holds
   bool gateway_role = false;  // this node judges the gateway rules
-  bool feed_behind = false;   // the last read was full: read again without waiting
+  bool feed_behind = false;   // entries wait in feed_backlog, or a read was full: go on at once
+  bool feed_more = false;     // the last read was full for an organisation: more rows wait
   TimeMs feed_error_logged_ms = 0;
+  FeedBacklog feed_backlog;  // entries read, not yet evaluated (several nodes)
+  std::chrono::steady_clock::time_point feed_read_at{};  // the last read of the feed
 
   // Rules thread only.
   std::unordered_map<Id, LoadedRule> rules;
@@ -372,28 +376,61 @@ struct RulesService::Impl {
     return Status::Ok();
   }
 
-  // Several nodes: the feed's entries of this node's partitions → the engine. Their ids go to
-  // `acks`, acknowledged once the events they caused are stored.
-  void ReadFeed(std::vector<AlarmEvent>* events, std::vector<int64_t>* acks) {
-    feed_behind = false;
-    if (owned.empty()) return;
-    constexpr int64_t kLimit = 2000;
+  // Several nodes: the feed's rows of this node's partitions not held yet → feed_backlog, at most
+  // kFeedRowsPerOrg of each organisation's per read. While entries wait, the feed is read at most
+  // every poll_ms (another organisation's new rows are then read that soon, whatever one
+  // organisation's backlog); otherwise at each wake-up.
+  void ReadFeed() {
+    constexpr int64_t kFeedRowsPerOrg = 128;
+    if (owned.empty()) {
+      feed_more = false;
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!feed_backlog.empty() && now - feed_read_at < std::chrono::milliseconds(cluster->poll_ms))
+      return;
+    feed_read_at = now;
     const std::vector<int> parts(owned.begin(), owned.end());
-    auto entries = cluster->feed->ReadFeed(parts, kLimit);
+    auto entries = cluster->feed->ReadFeed(parts, kFeedRowsPerOrg);
     if (!entries.ok()) {
-      const TimeMs now = clock.NowMs();
-      if (now - feed_error_logged_ms >= 10'000) {
+      const TimeMs t = clock.NowMs();
+      if (t - feed_error_logged_ms >= 10'000) {
         spdlog::warn("rules: the rule feed could not be read: {}", entries.status().message());
-        feed_error_logged_ms = now;
+        feed_error_logged_ms = t;
       }
       return;
     }
-    feed_behind = static_cast<int64_t>(entries->size()) >= kLimit;  // a row may hold several
+    feed_more = false;
+    std::unordered_map<Id, std::set<int64_t>> rows_of;  // organisation → rows read
+    std::vector<RuleFeedEntry> held;
     for (RuleFeedEntry& e : *entries) {
       if (owned.count(e.partition) == 0 || !e.device) continue;
-      engine.OnReadings(Known(std::move(e.device)), e.readings, events);
-      if (acks->empty() || acks->back() != e.id) acks->push_back(e.id);  // a row's entries share it
+      rows_of[e.device->org_id].insert(e.id);
+      held.push_back(std::move(e));
     }
+    for (const auto& [org, rows] : rows_of)
+      if (static_cast<int64_t>(rows.size()) >= kFeedRowsPerOrg) feed_more = true;
+    feed_backlog.Add(std::move(held));
+  }
+
+  // Evaluates feed_backlog's entries, by organisation in turn, until it is empty or round_ms has
+  // passed; `acks` gets the rows done, acknowledged once the events they caused are stored. An
+  // entry of a partition this node no longer holds is dropped (its row stays for the new holder).
+  void EvaluateFeed(std::vector<AlarmEvent>* events, std::vector<int64_t>* acks) {
+    using Steady = std::chrono::steady_clock;
+    const auto start = Steady::now();
+    auto mark = start;
+    while (std::optional<FeedBacklog::Taken> t = feed_backlog.Next()) {
+      const bool held = owned.count(t->entry.partition) > 0;
+      if (held) engine.OnReadings(Known(t->entry.device), t->entry.readings, events);
+      const auto now = Steady::now();
+      feed_backlog.Done(
+          *t, std::chrono::duration_cast<std::chrono::nanoseconds>(now - mark).count(), held);
+      mark = now;
+      if (now - start >= std::chrono::milliseconds(opts.round_ms)) break;
+    }
+    *acks = feed_backlog.TakeFinished();
+    feed_behind = feed_more || !feed_backlog.empty();
   }
 
   json Context(const AlarmEvent& ev, const Alarm& a, Id alarm_id) {
@@ -849,7 +886,8 @@ struct RulesService::Impl {
       const size_t worked = WorkThroughQueue(&events);
       if (cluster) {
         Rebalance();
-        ReadFeed(&events, &acks);
+        ReadFeed();
+        EvaluateFeed(&events, &acks);
       }
       const size_t before_tick = events.size();
       engine.OnTick(&events);

@@ -31,9 +31,10 @@ struct RuleFeedEntry {
 class RuleFeed {
  public:
   virtual ~RuleFeed() = default;
-  // The oldest unacknowledged entries of these partitions, from at most `limit` stored rows. A row
-  // may hold several entries (one group commit's, on PostgreSQL): they share its id and are
-  // acknowledged together, so there can be more than `limit` entries.
+  // The oldest unacknowledged entries of these partitions, from at most `limit` stored rows of
+  // each organisation (so that one organisation's backlog does not hide another's entries), in
+  // row order. A row holds entries of one organisation (one group commit's, on PostgreSQL): they
+  // share its id and are acknowledged together, so there can be more than `limit` entries.
   virtual Result<std::vector<RuleFeedEntry>> ReadFeed(std::span<const int> partitions,
                                                       int64_t limit) = 0;
   // Removes evaluated entries.

@@ -65,18 +65,12 @@ ALTER TABLE readings_hourly SET (fillfactor = 70);
       MetaSchema(),   // 3
       RulesSchema(),  // 4
       MqttSchema(),   // 5
-      DashboardsSchema(),
-      ContactsSchema(),
-      OpenDataSchema(),
-      CoapCredentialsSchema(),
+      DashboardsSchema(), ContactsSchema(), OpenDataSchema(), CoapCredentialsSchema(),
       Lwm2mSchema(),
       TargetsSchema(),  // 11
-      DeviceErasuresSchema(),
-      SubjectErasuresSchema(),
+      DeviceErasuresSchema(), SubjectErasuresSchema(),
       LeasesSchema(),  // 14
-      RuleFeedSchema(),
-      JobNodeSchema(),
-      RuleWaitsSchema(),
+      RuleFeedSchema(), JobNodeSchema(), RuleWaitsSchema(),
       // 18: each device's latest values in one row (pg_latest_values.h), read by Latest as one
       // row per device instead of one per series; the series' own latest columns go. The text
       // form is latest_row.h's: keys in byte order (COLLATE "C"), lengths in bytes.
@@ -132,6 +126,7 @@ ALTER TABLE device_latest SET (fillfactor = 20);
       R"sql(
 ALTER TABLE organizations ADD COLUMN IF NOT EXISTS max_devices bigint;
 )sql",
+      RuleFeedByOrganisationMigration(),  // 27
   };
   return kList;
 }

@@ -1,7 +1,7 @@
-// The rule partitions' feed on PostgreSQL: rows of a partition's records of one group commit, read
-// by the partition's holder in id order and deleted once evaluated. Only the holder of a partition
-// reads it (server/node_coordinator.h), so reading needs no row locks; an entry read by a holder
-// that then lost the partition is read again by the next one (at least once).
+// The rule partitions' feed on PostgreSQL: rows of one organisation's records in a partition in one
+// group commit, read by the partition's holder and deleted once evaluated. Only the holder of a
+// partition reads it (server/node_coordinator.h), so reading needs no row locks; an entry read by
+// a holder that then lost the partition is read again by the next one (at least once).
 #include "store/postgres/pg_rule_feed.h"
 
 #include <spdlog/spdlog.h>
@@ -30,6 +30,14 @@ CREATE INDEX rule_feed_partition ON rule_feed (partition, id);
 const char* PackedRuleFeedMigration() {
   return R"sql(
 UPDATE rule_feed SET record = int4send(length(record)) || record;
+)sql";
+}
+
+const char* RuleFeedByOrganisationMigration() {
+  // Rows from before: organisation 0, read as one more organisation's.
+  return R"sql(
+ALTER TABLE rule_feed ADD COLUMN IF NOT EXISTS org_id bigint NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS rule_feed_org ON rule_feed (org_id, id);
 )sql";
 }
 
@@ -75,9 +83,18 @@ class PostgresRuleFeed final : public RuleFeed {
           // visited every deleted row's heap page until a VACUUM (1.5 -> 0.3 ms a read).
           pqxx::work tx(c);
           tx.exec("SET LOCAL enable_bitmapscan = off");
+          // The organisations with rows (a skip scan of rule_feed_org: one index descent each,
+          // whatever one organisation's backlog), then each one's oldest rows of these
+          // partitions: another organisation's flood does not push a row out of the read.
           pqxx::result r = tx.exec_params(
-              "SELECT id, partition, record FROM rule_feed WHERE partition = ANY($1::int[]) "
-              "ORDER BY id LIMIT $2",
+              "WITH RECURSIVE orgs(o) AS ("
+              " (SELECT org_id FROM rule_feed ORDER BY org_id LIMIT 1)"
+              " UNION ALL SELECT (SELECT org_id FROM rule_feed WHERE org_id > orgs.o"
+              " ORDER BY org_id LIMIT 1) FROM orgs WHERE orgs.o IS NOT NULL) "
+              "SELECT f.id, f.partition, f.record FROM orgs CROSS JOIN LATERAL ("
+              " SELECT id, partition, record FROM rule_feed WHERE org_id = orgs.o"
+              " AND partition = ANY($1::int[]) ORDER BY id LIMIT $2) f "
+              "WHERE orgs.o IS NOT NULL ORDER BY f.id",
               IntArray(parts), limit);
           tx.commit();
           std::vector<RuleFeedEntry> out;

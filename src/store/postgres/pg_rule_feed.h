@@ -15,8 +15,9 @@ namespace bysans::pg {
 class Pool;
 std::unique_ptr<RuleFeed> NewPostgresRuleFeed(Pool& pool);
 
-// A rule_feed row holds every record of one partition in one group commit (migration 20; one row
-// per message before): each record as its length (4 bytes, big-endian) and then
+// A rule_feed row holds the records of one organisation's devices in one partition in one group
+// commit (migration 27; of every organisation since migration 20, one row per message before):
+// each record as its length (4 bytes, big-endian) and then
 // EncodeRuleFeedRecord's bytes, in commit order. Its entries share the row's id, so they are
 // acknowledged together.
 void AppendPackedFeedRecord(std::string& packed, std::string_view record);

@@ -416,7 +416,9 @@ struct PostgresSeriesStore::Impl {
     std::vector<std::string> txt;
     std::unordered_map<int64_t, std::string> unit_changes;
     ShareAppends share;
-    std::map<int, std::vector<std::string>> feed;  // partition → rows of packed records
+    // (partition, organisation) → rows of packed records: the partition's holder reads each
+    // organisation's rows in turn (pg_rule_feed.cc).
+    std::map<std::pair<int, Id>, std::vector<std::string>> feed;
     const bool relay = live != nullptr && live->Relaying();
     std::vector<std::string> live_records;
     size_t live_left_out = 0;
@@ -439,7 +441,7 @@ struct PostgresSeriesStore::Impl {
       if (b.share_app_id != 0) AddToShare(b, message_ids, share);
       if (b.feed_device && b.feed_partition >= 0) {
         const std::string record = EncodeRuleFeedRecord(*b.feed_device, b.readings);
-        pg::AddFeedRecord(feed[b.feed_partition], record);
+        pg::AddFeedRecord(feed[{b.feed_partition, b.feed_device->org_id}], record);
         if (relay) {
           std::string hex;
           pg::AppendHex(hex, record);
@@ -470,12 +472,12 @@ struct PostgresSeriesStore::Impl {
     }
     SortKeepingLast(sid, ts, kind, num, txt, quality);
     if (!feed.empty()) {  // store/rule_feed.h: evaluated by the partition's holder
-      static const std::vector<std::string> kFeedCols = {"partition", "record"};
-      std::vector<std::pair<int, const std::string*>> rows;
-      for (const auto& [partition, packed] : feed)
-        for (const std::string& row : packed) rows.emplace_back(partition, &row);
+      static const std::vector<std::string> kFeedCols = {"partition", "org_id", "record"};
+      std::vector<std::pair<const std::pair<int, Id>*, const std::string*>> rows;
+      for (const auto& [key, packed] : feed)
+        for (const std::string& row : packed) rows.emplace_back(&key, &row);
       pg::CopyRows(w, "rule_feed", kFeedCols, rows.size(), [&](size_t i, pg::CopyRow& row) {
-        row.Int4(rows[i].first).Bytes(*rows[i].second);
+        row.Int4(rows[i].first->first).Int8(rows[i].first->second).Bytes(*rows[i].second);
       });
     }
     // The hourly rollups and the latest values (WriteReadings' end, WriteLatest) are rows another

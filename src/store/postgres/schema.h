@@ -24,8 +24,9 @@ const char* RuleFeedSchema();           // 15: readings for the rule partitions 
 const char* JobNodeSchema();            // 16: the process running a job (pg_decoder_store.cc)
 const char* RuleWaitsSchema();          // 17: for-duration waits in progress (pg_rule_waits.cc)
 const char* PackedRuleFeedMigration();  // 20: a rule_feed row per partition and commit
-const char* GatewaySeenLocallyMigration();  // 21: gateways seen through bysans' own broker
-const char* Lwm2mOpenByDeviceMigration();   // 22: a device's open LwM2M operations, indexed
-const char* Lwm2mFinishedMigration();       // 24: finished LwM2M operations by age, indexed
+const char* GatewaySeenLocallyMigration();      // 21: gateways seen through bysans' own broker
+const char* Lwm2mOpenByDeviceMigration();       // 22: a device's open LwM2M operations, indexed
+const char* Lwm2mFinishedMigration();           // 24: finished LwM2M operations by age, indexed
+const char* RuleFeedByOrganisationMigration();  // 27: rule_feed rows per organisation, read in turn
 
 }  // namespace bysans::pg

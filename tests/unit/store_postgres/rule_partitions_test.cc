@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -66,6 +67,7 @@ class RulePartitionsTest : public ::testing::Test {
          "co2 > 1000"}}.dump();
     auto rule = a_.store->rules().CreateRule(r);
     ASSERT_TRUE(rule.ok()) << rule.status().message();
+    co2_rule_ = rule->id;
     r.definition = json{
         {"name", "Varmt"},
         {"scope", {{"kind", "application"}, {"id", app_}}},
@@ -75,6 +77,7 @@ class RulePartitionsTest : public ::testing::Test {
     auto warm = a_.store->rules().CreateRule(r);
     ASSERT_TRUE(warm.ok()) << warm.status().message();
     warm_rule_ = warm->id;
+    ASSERT_NO_FATAL_FAILURE(BeforeNodesStart());
     ASSERT_NO_FATAL_FAILURE(StartNode(&a_, "a"));
     ASSERT_NO_FATAL_FAILURE(OpenStore(&b_));
     ASSERT_NO_FATAL_FAILURE(StartNode(&b_, "b"));
@@ -86,6 +89,8 @@ class RulePartitionsTest : public ::testing::Test {
         << a_.coordinator->OwnedPartitions().size() << ", b holds "
         << b_.coordinator->OwnedPartitions().size();
   }
+  // What a test's fixture adds to the database before the nodes load it.
+  virtual void BeforeNodesStart() {}
   void TearDown() override {
     for (Node* n : {&b_, &a_}) {
       if (n->rules) n->rules->Stop();
@@ -209,7 +214,7 @@ class RulePartitionsTest : public ::testing::Test {
   SystemClock clock_;  // leases on PostgreSQL follow the database server's clock
   ManualClock rules_clock_{SystemClock().NowMs()};  // the rules runtimes' time
   Node a_, b_;
-  Id org_ = 0, app_ = 0, warm_rule_ = 0;
+  Id org_ = 0, app_ = 0, co2_rule_ = 0, warm_rule_ = 0;
   std::vector<Device> devices_;
   int64_t ts_ = 0;
 };
@@ -344,6 +349,90 @@ TEST_F(RulePartitionsTest, ATakenOverWaitEndsWhenTheConditionStopsHolding) {
   rules_clock_.Set(since + kWarmForMs + 1000);
   std::this_thread::sleep_for(1s);
   EXPECT_TRUE(WarmAlarms(d.id).empty());
+}
+
+// One organisation flooding the rule feed of a partition's holder with readings of a device under
+// many costly rules (as rules_fairness_test.cc does to one node's rules thread): another
+// organisation's reading, committed after the flood, must not wait for the whole flood's
+// evaluation (the feed was read oldest row first and every entry evaluated before any alarm was
+// stored: its alarm came after the flood's last one).
+class RuleFeedFairnessTest : public RulePartitionsTest {
+ protected:
+  void BeforeNodesStart() override {
+    hog_org_ = a_.store->CreateOrganization({0, "Nabo", 0})->id;
+    Application app;
+    app.org_id = hog_org_;
+    app.name = "Flod";
+    const Id app_id = a_.store->CreateApplication(app)->id;
+    Device d;
+    d.org_id = hog_org_;
+    d.app_id = app_id;
+    d.name = "Flod";
+    auto created = a_.store->CreateDevice(d, "hash-hog");
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    hog_ = *created;
+    // Costly and never true: ~1,000 additions in the longest expression a rule may have.
+    std::string costly = "x";
+    while (costly.size() < 4000) costly += " + x";
+    costly += " > 1e300";
+    for (int i = 0; i < 200; ++i) HogRule("Dyr " + std::to_string(i), costly);
+    last_rule_ = HogRule("Sidste", "last == 1");
+  }
+  Id HogRule(const std::string& name, const std::string& expression) {
+    RuleRecord r;
+    r.org_id = hog_org_;
+    r.definition = json{
+        {"name", name},
+        {"scope", {{"kind", "device"}, {"id", hog_.id}}},
+        {"expression",
+         expression}}.dump();
+    auto rule = a_.store->rules().CreateRule(r);
+    EXPECT_TRUE(rule.ok()) << rule.status().message();
+    return rule.ok() ? rule->id : 0;
+  }
+  // The id of the alarm of `rule` in `org`, 0 while there is none.
+  Id AlarmOf(Id org, Id rule) {
+    AlarmFilter f;
+    f.org_id = org;
+    auto page = a_.store->rules().ListAlarms(f, Page{1000, 0});
+    EXPECT_TRUE(page.ok());
+    if (page.ok())
+      for (const AlarmRecord& a : page->items)
+        if (a.rule_id == rule) return a.id;
+    return 0;
+  }
+  Id hog_org_ = 0, last_rule_ = 0;
+  Device hog_;
+};
+
+TEST_F(RuleFeedFairnessTest, AnotherOrganisationsAlarmDoesNotWaitBehindAFloodInTheFeed) {
+  const auto held_by_a = a_.coordinator->OwnedPartitions();
+  Node& holder =
+      std::count(held_by_a.begin(), held_by_a.end(), a_.coordinator->PartitionOf(hog_.id)) ? a_
+                                                                                           : b_;
+  const Device victim = HeldBy(holder);
+  // The flood: 1,000 readings of the hog's device, each through its 200 costly rules (seconds of
+  // evaluation), committed together, then one that raises "Sidste".
+  std::atomic<int> committed{0};
+  auto device = std::make_shared<const Device>(hog_);
+  for (int i = 0; i <= 1000; ++i) {
+    IngestBatch b;
+    b.readings.push_back({hog_.id, i < 1000 ? "x" : "last", clock_.NowMs() + (++ts_),
+                          i < 1000 ? 1.0 * i : 1.0, "", Quality::kOk});
+    b.feed_device = device;
+    b.feed_partition = holder.coordinator->PartitionOf(hog_.id);
+    holder.store->AppendAsync(std::move(b), [&](Status st) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      ++committed;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return committed == 1001; }));
+  Send(holder, victim, 1500);  // the victim's co2 reading: "co2 > 1000"
+  ASSERT_TRUE(WaitFor([&] { return AlarmOf(org_, co2_rule_) != 0; }, 60s));
+  ASSERT_TRUE(WaitFor([&] { return AlarmOf(hog_org_, last_rule_) != 0; }, 120s));
+  EXPECT_LT(AlarmOf(org_, co2_rule_), AlarmOf(hog_org_, last_rule_))
+      << "the victim's alarm was stored after the whole flood was evaluated";
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); }, 60s)) << "every feed row acknowledged";
 }
 
 }  // namespace
