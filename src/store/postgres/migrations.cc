@@ -62,15 +62,21 @@ CREATE INDEX IF NOT EXISTS raw_messages_device_time ON raw_messages (device_id, 
       R"sql(
 ALTER TABLE readings_hourly SET (fillfactor = 70);
 )sql",
-      MetaSchema(),   // 3
-      RulesSchema(),  // 4
-      MqttSchema(),   // 5
-      DashboardsSchema(), ContactsSchema(), OpenDataSchema(), CoapCredentialsSchema(),
-      Lwm2mSchema(),
-      TargetsSchema(),  // 11
-      DeviceErasuresSchema(), SubjectErasuresSchema(),
-      LeasesSchema(),  // 14
-      RuleFeedSchema(), JobNodeSchema(), RuleWaitsSchema(),
+      MetaSchema(),             // 3
+      RulesSchema(),            // 4
+      MqttSchema(),             // 5
+      DashboardsSchema(),       // 6
+      ContactsSchema(),         // 7
+      OpenDataSchema(),         // 8
+      CoapCredentialsSchema(),  // 9
+      Lwm2mSchema(),            // 10
+      TargetsSchema(),          // 11
+      DeviceErasuresSchema(),   // 12
+      SubjectErasuresSchema(),  // 13
+      LeasesSchema(),           // 14
+      RuleFeedSchema(),         // 15
+      JobNodeSchema(),          // 16
+      RuleWaitsSchema(),        // 17
       // 18: each device's latest values in one row (pg_latest_values.h), read by Latest as one
       // row per device instead of one per series; the series' own latest columns go. The text
       // form is latest_row.h's: keys in byte order (COLLATE "C"), lengths in bytes.
