@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 
 namespace bysans {
 namespace {
@@ -13,6 +14,23 @@ int Base64Value(unsigned char c) {
   if (c == '+' || c == '-') return 62;
   if (c == '/' || c == '_') return 63;
   return -1;
+}
+
+// The length of the run of ASCII characters (without U+0000 unless nul_allowed) at s[i], eight
+// bytes at a time: most text that is checked (ChirpStack events, JSON, keys) is all ASCII, and a
+// byte-wise check of a 1 KB event was ~2 % of LoRaWAN ingest's CPU (bench/lorawan).
+size_t AsciiRun(std::string_view s, size_t i, bool nul_allowed) {
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  const size_t start = i;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & kHigh) != 0) break;
+    // With every byte below 0x80, this is non-zero exactly when one of them is 0.
+    if (!nul_allowed && ((w - kOnes) & ~w & kHigh) != 0) break;
+  }
+  return i - start;
 }
 
 int HexValue(unsigned char c) {
@@ -145,6 +163,8 @@ size_t Utf8SequenceLength(std::string_view s, size_t i, bool nul_allowed) {
 
 bool IsValidUtf8(std::string_view s, bool nul_allowed) {
   for (size_t i = 0; i < s.size();) {
+    i += AsciiRun(s, i, nul_allowed);
+    if (i == s.size()) break;
     const size_t len = Utf8SequenceLength(s, i, nul_allowed);
     if (len == 0) return false;
     i += len;
@@ -156,6 +176,10 @@ std::string ToValidUtf8(std::string_view s, bool nul_allowed) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
+    const size_t run = AsciiRun(s, i, nul_allowed);
+    out.append(s.substr(i, run));
+    i += run;
+    if (i == s.size()) break;
     const size_t len = Utf8SequenceLength(s, i, nul_allowed);
     if (len == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER

@@ -84,5 +84,29 @@ TEST(Utf8, EachByteThatStartsNoSequenceBecomesAReplacementCharacter) {
   }
 }
 
+// The check goes eight ASCII bytes at a time: what it refuses or replaces is found wherever it
+// falls in such a block, and text that ends inside one is checked to its last byte.
+TEST(Utf8, EveryPositionInAndAfterAsciiRunsIsChecked) {
+  const std::string r = "\xEF\xBF\xBD";
+  for (size_t len = 0; len <= 20; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      std::string s(len, 'a');
+      s[at] = '\0';
+      EXPECT_TRUE(IsValidUtf8(s)) << len << " " << at;
+      EXPECT_FALSE(IsValidUtf8(s, false)) << len << " " << at;
+      EXPECT_EQ(ToValidUtf8(s, false), s.substr(0, at) + r + s.substr(at + 1)) << len << " " << at;
+      s[at] = '\xff';
+      EXPECT_FALSE(IsValidUtf8(s)) << len << " " << at;
+      EXPECT_EQ(ToValidUtf8(s), s.substr(0, at) + r + s.substr(at + 1)) << len << " " << at;
+      s.replace(at, 1, "\xC3\xA5");  // å: valid amid ASCII
+      EXPECT_TRUE(IsValidUtf8(s, false)) << len << " " << at;
+      EXPECT_EQ(ToValidUtf8(s, false), s);
+    }
+    const std::string cut = std::string(len, 'a') + "\xC3";
+    EXPECT_FALSE(IsValidUtf8(cut)) << len;
+    EXPECT_EQ(ToValidUtf8(cut), std::string(len, 'a') + r);
+  }
+}
+
 }  // namespace
 }  // namespace bysans
