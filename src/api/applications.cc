@@ -163,7 +163,7 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   if (a.name.empty()) return InvalidArgument("field 'name' is required");
   a.org_id = o.id;
   a.created_ms = ctx.clock.NowMs();
-  BYSANS_RETURN_IF_ERROR(CheckApplicationLimit(ctx, o.id));
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold, CheckApplicationLimit(ctx, o.id));
   BYSANS_ASSIGN_OR_RETURN(a, ctx.store.CreateApplication(a));
   Audit(ctx, p, req, a.org_id, "create", "application", std::to_string(a.id));
   return Json(201, AppJson(ctx, a));

@@ -150,7 +150,8 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   d.org_id = o.id;
   d.created_ms = ctx.clock.NowMs();
   BYSANS_RETURN_IF_ERROR(Apply(ctx, p, body, d));
-  BYSANS_RETURN_IF_ERROR(CheckDashboardLimit(ctx, o.id));  // each listed whole
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold,
+                          CheckDashboardLimit(ctx, o.id));  // each listed whole
   BYSANS_ASSIGN_OR_RETURN(d, ctx.store.dashboards().CreateDashboard(d));
   Audit(ctx, p, req, d.org_id, "create", "dashboard", std::to_string(d.id), d.name);
   if (d.published)

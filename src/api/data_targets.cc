@@ -302,13 +302,14 @@ Result<http::Response> Create(Deps& d, http::Request& req, const auth::Principal
   BYSANS_ASSIGN_OR_RETURN(Id app_id, IdParam(req, "appId"));
   BYSANS_ASSIGN_OR_RETURN(Application app, LoadApplication(d.ctx, p, app_id, Role::kAdmin));
   BYSANS_ASSIGN_OR_RETURN(json body, ParseJsonObject(req));
-  BYSANS_RETURN_IF_ERROR(CheckDataTargetLimit(d.ctx, app.org_id));  // a thread each
   DataTarget t;
   t.org_id = app.org_id;
   t.app_id = app.id;
   Headers headers;
   PasswordChange password;
   BYSANS_RETURN_IF_ERROR(Apply(d, body, "", {}, t, &headers, &password));
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold,
+                          CheckDataTargetLimit(d.ctx, app.org_id));  // a thread each
   t.created_ms = t.updated_ms = d.ctx.clock.NowMs();
   d.service.WillShare(app.id);  // logged from before the target's cursor is taken
   BYSANS_ASSIGN_OR_RETURN(t, d.ctx.store.targets().CreateTarget(t, headers, password));

@@ -242,7 +242,7 @@ Result<json> CreateDeviceFromBody(ApiContext& ctx, const http::Request& req,
   d.app_id = app.id;
   BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d, /*create=*/true));
   if (d.name.empty()) return BadField("name", "is required");
-  BYSANS_RETURN_IF_ERROR(CheckDeviceLimit(ctx, d.org_id));
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold, CheckDeviceLimit(ctx, d.org_id));
   d.created_ms = ctx.clock.NowMs();
   std::string key;
   std::string key_hash;

@@ -266,7 +266,8 @@ Result<http::Response> CreateIn(ApiContext& ctx, http::Request& req, const auth:
   BYSANS_RETURN_IF_ERROR(ApplyFields(body, true, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientCertificate(ctx, i, secrets));
   BYSANS_RETURN_IF_ERROR(CheckClientIdFree(ctx, i));
-  BYSANS_RETURN_IF_ERROR(CheckIntegrationLimit(ctx, i.org_id));  // a client thread each
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold,
+                          CheckIntegrationLimit(ctx, i.org_id));  // a client thread each
   i.created_ms = i.updated_ms = ctx.clock.NowMs();
   BYSANS_ASSIGN_OR_RETURN(i, ctx.store.mqtt().CreateIntegration(i, secrets.password));
   BYSANS_RETURN_IF_ERROR(StoreClientKey(ctx, i.id, secrets));

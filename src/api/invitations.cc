@@ -10,6 +10,7 @@
 #include "api/common.h"
 #include "api/last_admin.h"
 #include "api/objects.h"
+#include "api/org_limits.h"
 #include "auth/email.h"
 
 namespace bysans::api {
@@ -24,15 +25,17 @@ std::string IdStr(Id id) { return std::to_string(id); }
 // invitation and is always allowed.
 constexpr size_t kMaxPendingInvitations = 100;
 
-Status CheckPendingLimit(ApiContext& ctx, Id org_id, const std::string& email) {
+// The hold is kept until the invitation is stored (api/org_limits.h).
+Result<LimitHold> CheckPendingLimit(ApiContext& ctx, Id org_id, const std::string& email) {
+  LimitHold hold = HoldLimit(org_id, "invitations");
   BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.ListInvitationsOfOrganization(org_id));
   const TimeMs now = ctx.clock.NowMs();
   size_t pending = 0;
   for (const auto& i : all) {
-    if (i.email == email) return Status::Ok();
+    if (i.email == email) return hold;
     if (i.expires_ms > now) ++pending;
   }
-  if (pending < kMaxPendingInvitations) return Status::Ok();
+  if (pending < kMaxPendingInvitations) return hold;
   return Status(Code::kRateLimited, "an organisation may have at most " +
                                         std::to_string(kMaxPendingInvitations) +
                                         " pending invitations; revoke some first");
@@ -57,7 +60,7 @@ Result<http::Response> Invite(ApiContext& ctx, http::Request& req, const auth::P
   BYSANS_ASSIGN_OR_RETURN(ApplicationScope scope, ParseApplicationScope(ctx, body, o.id, inv.role));
   inv.app_scoped = scope.scoped;
   inv.app_ids = std::move(scope.app_ids);
-  BYSANS_RETURN_IF_ERROR(CheckPendingLimit(ctx, o.id, inv.email));
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold, CheckPendingLimit(ctx, o.id, inv.email));
   inv.invited_by = p.user_id.value_or(0);
   inv.created_ms = ctx.clock.NowMs();
   inv.expires_ms = inv.created_ms + kInvitationTtlMs;

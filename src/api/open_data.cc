@@ -225,7 +225,8 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   d.accrual_periodicity = "irregular";
   d.created_ms = ctx.clock.NowMs();
   BYSANS_RETURN_IF_ERROR(Apply(ctx, body, d));
-  BYSANS_RETURN_IF_ERROR(CheckDatasetLimit(ctx, o.id));  // the public catalog lists them whole
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold,
+                          CheckDatasetLimit(ctx, o.id));  // the public catalog lists them whole
   BYSANS_ASSIGN_OR_RETURN(d, ctx.store.open_data().CreateDataset(d));
   Audit(ctx, p, req, d.org_id, "create", "open_dataset", std::to_string(d.id), d.title);
   return Json(201, DatasetToJson(d, BaseUrl(ctx)));

@@ -1,5 +1,8 @@
 #include "api/org_limits.h"
 
+#include <array>
+#include <functional>
+
 #include "store/dashboard_store.h"
 #include "store/mqtt_store.h"
 #include "store/open_data_store.h"
@@ -9,70 +12,103 @@
 namespace bysans::api {
 namespace {
 
-Status Within(int64_t have, int64_t limit, const std::string& what, const std::string& setting) {
-  if (have < limit) return Status::Ok();
+// Counts `what` of organisation `org_id` (count()) with the organisation's creations of it held
+// (HoldLimit), and keeps them held when there is room for one more.
+template <typename Count>
+Result<LimitHold> Within(Id org_id, const std::string& what, int64_t limit,
+                         const std::string& setting, Count count) {
+  LimitHold hold = HoldLimit(org_id, what);
+  BYSANS_ASSIGN_OR_RETURN(int64_t have, count());
+  if (have < limit) return hold;
   return FailedPrecondition("the organisation has " + std::to_string(have) + " " + what +
                             " and may have " + std::to_string(limit) + " (" + setting + ")");
 }
 
 }  // namespace
 
+LimitHold HoldLimit(Id org_id, std::string_view kind) {
+  // Striped: organisations whose (organisation, kind) fall on one stripe wait for each other
+  // too, for the few milliseconds of a creation.
+  static std::array<std::mutex, 64> stripes;
+  const size_t h = std::hash<Id>{}(org_id)*31 + std::hash<std::string_view>{}(kind);
+  return LimitHold(std::unique_lock(stripes[h % stripes.size()]));
+}
+
 int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o) {
   return o.max_devices.value_or(ctx.limits.devices);
 }
 
-Status CheckDeviceLimit(ApiContext& ctx, Id org_id) {
+Result<LimitHold> CheckDeviceLimit(ApiContext& ctx, Id org_id) {
   BYSANS_ASSIGN_OR_RETURN(Organization o, ctx.store.GetOrganization(org_id));
-  DeviceFilter f;
-  f.org_id = org_id;
-  BYSANS_ASSIGN_OR_RETURN(Paged<Device> some, ctx.store.ListDevices(f, Page{1, 0}));
-  return Within(some.total, DeviceLimitOf(ctx, o), "devices",
-                "a global admin may raise it: maxDevices");
+  return Within(org_id, "devices", DeviceLimitOf(ctx, o), "a global admin may raise it: maxDevices",
+                [&]() -> Result<int64_t> {
+                  DeviceFilter f;
+                  f.org_id = org_id;
+                  BYSANS_ASSIGN_OR_RETURN(Paged<Device> some, ctx.store.ListDevices(f, Page{1, 0}));
+                  return some.total;
+                });
 }
 
-Status CheckDataTargetLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(int64_t have, ctx.store.targets().CountTargets(org_id));
-  return Within(have, ctx.limits.data_targets, "data targets",
-                "the server's limits.max_data_targets_per_org");
+Result<LimitHold> CheckDataTargetLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "data targets", ctx.limits.data_targets,
+                "the server's limits.max_data_targets_per_org",
+                [&] { return ctx.store.targets().CountTargets(org_id); });
 }
 
-Status CheckIntegrationLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<MqttIntegration> all,
-                          ctx.store.mqtt().ListIntegrations("", org_id, 0));
-  return Within(static_cast<int64_t>(all.size()), ctx.limits.integrations, "MQTT integrations",
-                "the server's limits.max_integrations_per_org");
+Result<LimitHold> CheckIntegrationLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "MQTT integrations", ctx.limits.integrations,
+                "the server's limits.max_integrations_per_org", [&]() -> Result<int64_t> {
+                  BYSANS_ASSIGN_OR_RETURN(std::vector<MqttIntegration> all,
+                                          ctx.store.mqtt().ListIntegrations("", org_id, 0));
+                  return static_cast<int64_t>(all.size());
+                });
 }
 
-Status CheckRuleLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(Paged<RuleRecord> some, ctx.store.rules().ListRules(org_id, Page{1, 0}));
-  return Within(some.total, ctx.limits.rules, "rules", "the server's limits.max_rules_per_org");
+Result<LimitHold> CheckRuleLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "rules", ctx.limits.rules, "the server's limits.max_rules_per_org",
+                [&]() -> Result<int64_t> {
+                  BYSANS_ASSIGN_OR_RETURN(Paged<RuleRecord> some,
+                                          ctx.store.rules().ListRules(org_id, Page{1, 0}));
+                  return some.total;
+                });
 }
 
-Status CheckSilenceLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<SilenceRecord> in_force,
-                          ctx.store.rules().ListSilences(org_id, ctx.clock.NowMs()));
-  return Within(static_cast<int64_t>(in_force.size()), ctx.limits.silences, "silences in force",
-                "the server's limits.max_silences_per_org");
+Result<LimitHold> CheckSilenceLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "silences in force", ctx.limits.silences,
+                "the server's limits.max_silences_per_org", [&]() -> Result<int64_t> {
+                  BYSANS_ASSIGN_OR_RETURN(
+                      std::vector<SilenceRecord> in_force,
+                      ctx.store.rules().ListSilences(org_id, ctx.clock.NowMs()));
+                  return static_cast<int64_t>(in_force.size());
+                });
 }
 
-Status CheckDashboardLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Dashboard> all,
-                          ctx.store.dashboards().ListDashboards(org_id, Role::kAdmin));
-  return Within(static_cast<int64_t>(all.size()), ctx.limits.dashboards, "dashboards",
-                "the server's limits.max_dashboards_per_org");
+Result<LimitHold> CheckDashboardLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "dashboards", ctx.limits.dashboards,
+                "the server's limits.max_dashboards_per_org", [&]() -> Result<int64_t> {
+                  BYSANS_ASSIGN_OR_RETURN(
+                      std::vector<Dashboard> all,
+                      ctx.store.dashboards().ListDashboards(org_id, Role::kAdmin));
+                  return static_cast<int64_t>(all.size());
+                });
 }
 
-Status CheckDatasetLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<OpenDataset> all,
-                          ctx.store.open_data().ListDatasets(org_id, false));
-  return Within(static_cast<int64_t>(all.size()), ctx.limits.datasets, "open-data datasets",
-                "the server's limits.max_datasets_per_org");
+Result<LimitHold> CheckDatasetLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "open-data datasets", ctx.limits.datasets,
+                "the server's limits.max_datasets_per_org", [&]() -> Result<int64_t> {
+                  BYSANS_ASSIGN_OR_RETURN(std::vector<OpenDataset> all,
+                                          ctx.store.open_data().ListDatasets(org_id, false));
+                  return static_cast<int64_t>(all.size());
+                });
 }
 
-Status CheckApplicationLimit(ApiContext& ctx, Id org_id) {
-  BYSANS_ASSIGN_OR_RETURN(Paged<Application> some, ctx.store.ListApplications(org_id, Page{1, 0}));
-  return Within(some.total, ctx.limits.applications, "applications",
-                "the server's limits.max_applications_per_org");
+Result<LimitHold> CheckApplicationLimit(ApiContext& ctx, Id org_id) {
+  return Within(org_id, "applications", ctx.limits.applications,
+                "the server's limits.max_applications_per_org", [&]() -> Result<int64_t> {
+                  BYSANS_ASSIGN_OR_RETURN(Paged<Application> some,
+                                          ctx.store.ListApplications(org_id, Page{1, 0}));
+                  return some.total;
+                });
 }
 
 }  // namespace bysans::api

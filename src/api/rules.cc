@@ -159,7 +159,8 @@ Result<http::Response> Create(ApiContext& ctx, http::Request& req, const auth::P
   Parsed parsed;
   parsed.rule.org_id = o.id;
   if (auto bad = Build(ctx, body, o.id, &parsed)) return std::move(*bad);
-  BYSANS_RETURN_IF_ERROR(CheckRuleLimit(ctx, o.id));  // each is evaluated on the shared thread
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold,
+                          CheckRuleLimit(ctx, o.id));  // each is evaluated on the shared thread
   BYSANS_RETURN_IF_ERROR(StoreActions(ctx, body, json::array(), &parsed));
   RuleRecord rec;
   rec.org_id = o.id;
@@ -312,7 +313,8 @@ Result<http::Response> CreateSilence(ApiContext& ctx, http::Request& req,
   s.until_ms = *until;
   s.created_by = p.name;
   s.created_ms = ctx.clock.NowMs();
-  BYSANS_RETURN_IF_ERROR(CheckSilenceLimit(ctx, o.id));  // each change reloads them all
+  BYSANS_ASSIGN_OR_RETURN(LimitHold limit_hold,
+                          CheckSilenceLimit(ctx, o.id));  // each change reloads them all
   BYSANS_ASSIGN_OR_RETURN(s, ctx.store.rules().CreateSilence(s));
   Audit(ctx, p, req, o.id, "create", "silence", std::to_string(s.id), until_s);
   return Json(201, SilenceJson(s));

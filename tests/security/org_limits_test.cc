@@ -8,6 +8,12 @@
 // past theirs (each is evaluated on the rules thread every organisation shares), an editor
 // silencing without end (every change reloads all silences on that thread), and dashboards and
 // open-data datasets and applications past theirs (each read whole, the datasets for anyone).
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
 #include "security/security_fixture.h"
 
 namespace bysans::testing {
@@ -98,6 +104,56 @@ TEST_F(OrgLimitsSecurityTest, AnOrganisationCannotGrowPastItsLimitOfDevicesNorRa
   ASSERT_EQ(back.status, 200) << back.body;
   EXPECT_EQ(back.Json().value("deviceLimit", int64_t{0}), 3);
   EXPECT_EQ(NewDevice(*a_.editor.client, a_, "sixth").status, 409);
+}
+
+// The limits hold against requests sent at the same moment: each used to be counted, then
+// created, so concurrent creations all passed the count (an editor with a script ended past its
+// organisation's limit by about the number of requests in flight). A's editor key sends 24
+// creations of devices, rules and dashboards at once; exactly as many as the limits leave are
+// created, the others refused with 409.
+TEST_F(OrgLimitsSecurityTest, ConcurrentCreationsDoNotPassTheLimits) {
+  auto key = Send(*a_.admin.client, "POST", a_.OrgPath() + "/api-keys",
+                  {{"name", "script"}, {"role", "editor"}});
+  ASSERT_EQ(key.status, 201) << key.body;
+  const std::string secret = key.Json().value("key", "");
+  // Sends `n` POSTs of make(i) to `path` at once; the statuses.
+  auto burst = [&](const std::string& path, int n, const std::function<json(int)>& make) {
+    std::vector<int> statuses(static_cast<size_t>(n), 0);
+    std::vector<std::thread> senders;
+    std::atomic<bool> go{false};
+    for (int i = 0; i < n; ++i)
+      senders.emplace_back([&, i] {
+        while (!go.load()) std::this_thread::yield();
+        statuses[static_cast<size_t>(i)] = WithKey("POST", path, secret, make(i)).status;
+      });
+    go = true;
+    for (auto& t : senders) t.join();
+    return statuses;
+  };
+  auto count = [](const std::vector<int>& statuses, int status) {
+    return std::count(statuses.begin(), statuses.end(), status);
+  };
+  constexpr int kBurst = 24;
+  auto devices = burst(a_.AppPath() + "/devices", kBurst, [](int i) {
+    return json{{"name", "burst " + std::to_string(i)}, {"transport", "http"}};
+  });
+  EXPECT_EQ(count(devices, 201), 2) << "A had one device of 3";
+  EXPECT_EQ(count(devices, 409), kBurst - 2);
+  EXPECT_EQ(DeviceCount(a_), 3);
+  auto rules = burst(a_.OrgPath() + "/rules", kBurst, [&](int i) {
+    return json{{"name", "burst " + std::to_string(i)},
+                {"scope", {{"kind", "device"}, {"id", a_.device.device_id}}},
+                {"expression", "co2 > 1000"}};
+  });
+  EXPECT_EQ(count(rules, 201), 2);
+  EXPECT_EQ(count(rules, 409), kBurst - 2);
+  auto dashboards = burst(a_.OrgPath() + "/dashboards", kBurst, [](int i) {
+    return json{{"name", "burst " + std::to_string(i)}, {"layout", {{"widgets", json::array()}}}};
+  });
+  EXPECT_EQ(count(dashboards, 201), 1);
+  EXPECT_EQ(count(dashboards, 409), kBurst - 1);
+  // B's limits are its own: A's burst left them whole.
+  EXPECT_EQ(NewDevice(*b_.editor.client, b_, "b second").status, 201);
 }
 
 // Data targets (counted over the organisation's applications) and MQTT integrations (ChirpStack
