@@ -105,6 +105,8 @@ struct RulesService::Impl {
   TimeMs feed_error_logged_ms = 0;
   FeedBacklog feed_backlog;  // entries read, not yet evaluated (several nodes)
   std::chrono::steady_clock::time_point feed_read_at{};  // the last read of the feed
+  // Per organisation whose read was full: when its backlog was last bounded (ShedFeed).
+  std::unordered_map<Id, std::chrono::steady_clock::time_point> feed_shed_at;
 
   // Rules thread only.
   std::unordered_map<Id, LoadedRule> rules;
@@ -381,7 +383,7 @@ struct RulesService::Impl {
   // every poll_ms (another organisation's new rows are then read that soon, whatever one
   // organisation's backlog); otherwise at each wake-up.
   void ReadFeed() {
-    constexpr int64_t kFeedRowsPerOrg = 128;
+    const int64_t per_read = std::max<int64_t>(1, cluster->feed_rows_per_read);
     if (owned.empty()) {
       feed_more = false;
       return;
@@ -391,7 +393,7 @@ struct RulesService::Impl {
       return;
     feed_read_at = now;
     const std::vector<int> parts(owned.begin(), owned.end());
-    auto entries = cluster->feed->ReadFeed(parts, kFeedRowsPerOrg);
+    auto entries = cluster->feed->ReadFeed(parts, per_read);
     if (!entries.ok()) {
       const TimeMs t = clock.NowMs();
       if (t - feed_error_logged_ms >= 10'000) {
@@ -408,9 +410,37 @@ struct RulesService::Impl {
       rows_of[e.device->org_id].insert(e.id);
       held.push_back(std::move(e));
     }
-    for (const auto& [org, rows] : rows_of)
-      if (static_cast<int64_t>(rows.size()) >= kFeedRowsPerOrg) feed_more = true;
+    for (const auto& [org, rows] : rows_of) {
+      if (static_cast<int64_t>(rows.size()) < per_read) continue;
+      feed_more = true;
+      BoundFeedOf(org, parts, now);
+    }
     feed_backlog.Add(std::move(held));
+  }
+
+  // An organisation whose read was full may have more rows waiting than feed_capacity: beyond
+  // it, its newest are deleted unevaluated (at most once a second per organisation: the delete
+  // walks the rows it keeps).
+  void BoundFeedOf(Id org, const std::vector<int>& parts,
+                   std::chrono::steady_clock::time_point now) {
+    auto [it, first] = feed_shed_at.try_emplace(org, now);
+    if (!first && now - it->second < std::chrono::seconds(1)) return;
+    it->second = now;
+    auto shed = cluster->feed->ShedFeed(org, parts, cluster->feed_capacity);
+    if (!shed.ok()) {
+      spdlog::warn("rules: the rule feed of organisation {} could not be bounded: {}", org,
+                   shed.status().message());
+      return;
+    }
+    if (*shed == 0) return;
+    dropped.fetch_add(static_cast<uint64_t>(*shed));
+    int64_t unlogged = 0;
+    std::lock_guard lk(mu);
+    if (drop_log.Allow(org, clock.NowMs(), &unlogged))
+      spdlog::warn(
+          "rules: organisation {} has more than {} rows of readings waiting for its rules in the "
+          "rule feed; its newest {} are dropped, not evaluated ({} more since the last such line)",
+          org, cluster->feed_capacity, *shed, unlogged);
   }
 
   // Evaluates feed_backlog's entries, by organisation in turn, until it is empty or round_ms has

@@ -57,6 +57,11 @@ struct RulePartitions {
   std::function<uint64_t()> generation;           // changes when what this node holds changes
   std::function<bool()> gateway_rules;            // whether this node judges the gateway rules now
   TimeMs poll_ms = 100;                           // how often the feed is read
+  int64_t feed_rows_per_read = 128;  // of each organisation, at most, per read of the feed
+  // Rows of one organisation waiting in the feed of this node's partitions, at most: beyond, its
+  // newest are deleted unevaluated (logged, and counted in dropped()), as a full queue of one node
+  // drops the newest batch of the organisation with the most waiting (RulesServiceOptions).
+  int64_t feed_capacity = 100'000;
   TimeMs started_ms = 0;  // silence rules never count from before this node started
 };
 
@@ -88,7 +93,7 @@ class RulesService {
   // (tests that move a ManualClock use it between steps).
   void Drain();
 
-  // Batches dropped because the queue was full.
+  // Batches dropped because the queue was full, and rule-feed rows beyond feed_capacity.
   uint64_t dropped() const;
 
  private:

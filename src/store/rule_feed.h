@@ -39,6 +39,10 @@ class RuleFeed {
                                                       int64_t limit) = 0;
   // Removes evaluated entries.
   virtual Status AcknowledgeFeed(std::span<const int64_t> ids) = 0;
+  // Deletes organisation `org_id`'s rows of these partitions beyond its oldest `keep`, i.e. its
+  // newest, unevaluated: the bound of one organisation's backlog (a flood's readings are stored,
+  // but evaluating all of them would take without end). The number of rows deleted.
+  virtual Result<int64_t> ShedFeed(Id org_id, std::span<const int> partitions, int64_t keep) = 0;
 };
 
 // The feed's record of a device and its readings: the device fields the rules and their actions

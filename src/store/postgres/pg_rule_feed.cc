@@ -127,6 +127,20 @@ class PostgresRuleFeed final : public RuleFeed {
     return Status::Ok();
   }
 
+  Result<int64_t> ShedFeed(Id org_id, std::span<const int> partitions, int64_t keep) override {
+    if (partitions.empty()) return int64_t{0};
+    std::vector<int64_t> parts(partitions.begin(), partitions.end());
+    return pool_.Run<Result<int64_t>>("ShedFeed", [&](pqxx::connection& c) -> Result<int64_t> {
+      pqxx::nontransaction tx(c);
+      // The organisation's rows in id order (rule_feed_org), its oldest `keep` skipped.
+      pqxx::result r = tx.exec_params(
+          "DELETE FROM rule_feed WHERE id IN (SELECT id FROM rule_feed WHERE org_id = $1"
+          " AND partition = ANY($2::int[]) ORDER BY id OFFSET $3)",
+          org_id, IntArray(parts), keep);
+      return static_cast<int64_t>(r.affected_rows());
+    });
+  }
+
  private:
   // The feed is a queue: every row is deleted soon after its insert, and autovacuum comes at most
   // once a minute, by which time bench/mqtt's load had deleted ~170,000 rows (~300 MB of pages to

@@ -345,6 +345,35 @@ TEST_P(PostgresSeriesTest, AGroupCommitFeedsOneRowPerPartitionInCommitOrder) {
   EXPECT_EQ(only_5->size(), 1u);
 }
 
+// ShedFeed bounds one organisation's backlog in the feed: its rows of the given partitions
+// beyond its oldest `keep` are deleted (its newest); another organisation's rows, and its own
+// rows of other partitions, stay.
+TEST_P(PostgresSeriesTest, ShedFeedDeletesOnlyTheNewestRowsOfOneOrganisationBeyondWhatItKeeps) {
+  std::shared_ptr<pg::Pool> pool = pg::NewPool(url_, 1);
+  std::unique_ptr<RuleFeed> feed = pg::NewPostgresRuleFeed(*pool);
+  // Organisation 7: 10 rows in partition 1 and 2 in partition 2; organisation 8: 5 in partition 1.
+  Query("INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 7, '\\x00'::bytea "
+        "FROM generate_series(1, 10)");
+  Query("INSERT INTO rule_feed (partition, org_id, record) SELECT 2, 7, '\\x00'::bytea "
+        "FROM generate_series(1, 2)");
+  Query("INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 8, '\\x00'::bytea "
+        "FROM generate_series(1, 5)");
+  const std::string oldest_four =
+      Query("SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM rule_feed "
+            "WHERE org_id = 7 AND partition = 1 ORDER BY id LIMIT 4) k");
+  auto shed = feed->ShedFeed(7, std::vector<int>{1}, 4);
+  ASSERT_TRUE(shed.ok()) << shed.status().message();
+  EXPECT_EQ(*shed, 6);
+  EXPECT_EQ(Query("SELECT string_agg(id::text, ',' ORDER BY id) FROM rule_feed "
+                  "WHERE org_id = 7 AND partition = 1"),
+            oldest_four);
+  EXPECT_EQ(Query("SELECT count(*) FROM rule_feed WHERE org_id = 7 AND partition = 2"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM rule_feed WHERE org_id = 8"), "5");
+  auto again = feed->ShedFeed(7, std::vector<int>{1}, 4);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0) << "within the bound: nothing more";
+}
+
 // The feed is a queue that autovacuum reaches once a minute at most (pg_rule_feed.cc): the
 // reader vacuums it once enough rows were acknowledged, at most every 5 s.
 TEST_P(PostgresSeriesTest, AcknowledgedFeedRowsAreVacuumedAwayAtMostEveryFiveSeconds) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -91,6 +92,8 @@ class RulePartitionsTest : public ::testing::Test {
   }
   // What a test's fixture adds to the database before the nodes load it.
   virtual void BeforeNodesStart() {}
+  // Set by BeforeNodesStart: changes each node's RulePartitions before its rules start.
+  std::function<void(rules::RulePartitions&)> tune_partitions_;
   void TearDown() override {
     for (Node* n : {&b_, &a_}) {
       if (n->rules) n->rules->Stop();
@@ -118,8 +121,10 @@ class RulePartitionsTest : public ::testing::Test {
     ASSERT_TRUE(n->coordinator->Start().ok());
     n->rules = std::make_unique<rules::RulesService>(*n->store, rules_clock_,
                                                      rules::RulesServiceOptions{}, nullptr);
-    n->rules->SetPartitions(
-        RulePartitionsOf(*n->coordinator, *n->store->rule_feed(), rules_clock_));
+    rules::RulePartitions partitions =
+        RulePartitionsOf(*n->coordinator, *n->store->rule_feed(), rules_clock_);
+    if (tune_partitions_) tune_partitions_(partitions);
+    n->rules->SetPartitions(std::move(partitions));
     ASSERT_TRUE(n->rules->Start().ok());
   }
 
@@ -433,6 +438,46 @@ TEST_F(RuleFeedFairnessTest, AnotherOrganisationsAlarmDoesNotWaitBehindAFloodInT
   EXPECT_LT(AlarmOf(org_, co2_rule_), AlarmOf(hog_org_, last_rule_))
       << "the victim's alarm was stored after the whole flood was evaluated";
   ASSERT_TRUE(WaitFor([&] { return FeedDone(); }, 60s)) << "every feed row acknowledged";
+}
+
+// One organisation's backlog in the feed is bounded (RulePartitions::feed_capacity, here 8 rows,
+// read 4 at a time): beyond it the flood's newest rows are dropped unevaluated and counted, as a
+// full queue of one node drops them, instead of waiting in PostgreSQL without end; another
+// organisation's reading is still evaluated, and every row ends acknowledged or dropped.
+class RuleFeedBoundTest : public RuleFeedFairnessTest {
+ protected:
+  void BeforeNodesStart() override {
+    RuleFeedFairnessTest::BeforeNodesStart();
+    tune_partitions_ = [](rules::RulePartitions& p) {
+      p.feed_rows_per_read = 4;
+      p.feed_capacity = 8;
+    };
+  }
+};
+
+TEST_F(RuleFeedBoundTest, AFloodPastTheBoundIsDroppedAndAnotherOrganisationStillAlarms) {
+  const auto held_by_a = a_.coordinator->OwnedPartitions();
+  Node& holder =
+      std::count(held_by_a.begin(), held_by_a.end(), a_.coordinator->PartitionOf(hog_.id)) ? a_
+                                                                                           : b_;
+  const Device victim = HeldBy(holder);
+  std::atomic<int> committed{0};
+  auto device = std::make_shared<const Device>(hog_);
+  for (int i = 0; i < 1000; ++i) {
+    IngestBatch b;
+    b.readings.push_back({hog_.id, "x", clock_.NowMs() + (++ts_), 1.0 * i, "", Quality::kOk});
+    b.feed_device = device;
+    b.feed_partition = holder.coordinator->PartitionOf(hog_.id);
+    holder.store->AppendAsync(std::move(b), [&](Status st) {
+      EXPECT_TRUE(st.ok()) << st.message();
+      ++committed;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return committed == 1000; }));
+  Send(holder, victim, 1500);
+  ASSERT_TRUE(WaitFor([&] { return AlarmOf(org_, co2_rule_) != 0; }, 60s));
+  ASSERT_TRUE(WaitFor([&] { return FeedDone(); }, 60s)) << "every feed row acknowledged or dropped";
+  EXPECT_GT(holder.rules->dropped(), 0u) << "the flood's rows past the bound were dropped";
 }
 
 }  // namespace
