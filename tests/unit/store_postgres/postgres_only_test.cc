@@ -352,15 +352,18 @@ TEST_P(PostgresSeriesTest, ShedFeedDeletesOnlyTheNewestRowsOfOneOrganisationBeyo
   std::shared_ptr<pg::Pool> pool = pg::NewPool(url_, 1);
   std::unique_ptr<RuleFeed> feed = pg::NewPostgresRuleFeed(*pool);
   // Organisation 7: 10 rows in partition 1 and 2 in partition 2; organisation 8: 5 in partition 1.
-  Query("INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 7, '\\x00'::bytea "
-        "FROM generate_series(1, 10)");
-  Query("INSERT INTO rule_feed (partition, org_id, record) SELECT 2, 7, '\\x00'::bytea "
-        "FROM generate_series(1, 2)");
-  Query("INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 8, '\\x00'::bytea "
-        "FROM generate_series(1, 5)");
-  const std::string oldest_four =
-      Query("SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM rule_feed "
-            "WHERE org_id = 7 AND partition = 1 ORDER BY id LIMIT 4) k");
+  Query(
+      "INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 7, '\\x00'::bytea "
+      "FROM generate_series(1, 10)");
+  Query(
+      "INSERT INTO rule_feed (partition, org_id, record) SELECT 2, 7, '\\x00'::bytea "
+      "FROM generate_series(1, 2)");
+  Query(
+      "INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 8, '\\x00'::bytea "
+      "FROM generate_series(1, 5)");
+  const std::string oldest_four = Query(
+      "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM rule_feed "
+      "WHERE org_id = 7 AND partition = 1 ORDER BY id LIMIT 4) k");
   auto shed = feed->ShedFeed(7, std::vector<int>{1}, 4);
   ASSERT_TRUE(shed.ok()) << shed.status().message();
   EXPECT_EQ(*shed, 6);
