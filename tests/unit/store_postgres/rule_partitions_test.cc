@@ -406,32 +406,41 @@ class RuleFeedFairnessTest : public RulePartitionsTest {
         if (a.rule_id == rule) return a.id;
     return 0;
   }
+  // The node holding the hog's partition.
+  Node& HogHolder() {
+    const auto held_by_a = a_.coordinator->OwnedPartitions();
+    return std::count(held_by_a.begin(), held_by_a.end(), a_.coordinator->PartitionOf(hog_.id))
+               ? a_
+               : b_;
+  }
+  // The flood: `n` readings "x" of the hog's device, each through its 200 costly rules (seconds
+  // of evaluation), committed together through `holder` (then one "last", which raises
+  // "Sidste", when `then_last`).
+  void Flood(Node& holder, int n, bool then_last) {
+    std::atomic<int> committed{0};
+    auto device = std::make_shared<const Device>(hog_);
+    const int total = n + (then_last ? 1 : 0);
+    for (int i = 0; i < total; ++i) {
+      IngestBatch b;
+      b.readings.push_back({hog_.id, i < n ? "x" : "last", clock_.NowMs() + (++ts_),
+                            i < n ? 1.0 * i : 1.0, "", Quality::kOk});
+      b.feed_device = device;
+      b.feed_partition = holder.coordinator->PartitionOf(hog_.id);
+      holder.store->AppendAsync(std::move(b), [&](Status st) {
+        EXPECT_TRUE(st.ok()) << st.message();
+        ++committed;
+      });
+    }
+    ASSERT_TRUE(WaitFor([&] { return committed == total; }));
+  }
   Id hog_org_ = 0, last_rule_ = 0;
   Device hog_;
 };
 
 TEST_F(RuleFeedFairnessTest, AnotherOrganisationsAlarmDoesNotWaitBehindAFloodInTheFeed) {
-  const auto held_by_a = a_.coordinator->OwnedPartitions();
-  Node& holder =
-      std::count(held_by_a.begin(), held_by_a.end(), a_.coordinator->PartitionOf(hog_.id)) ? a_
-                                                                                           : b_;
+  Node& holder = HogHolder();
   const Device victim = HeldBy(holder);
-  // The flood: 1,000 readings of the hog's device, each through its 200 costly rules (seconds of
-  // evaluation), committed together, then one that raises "Sidste".
-  std::atomic<int> committed{0};
-  auto device = std::make_shared<const Device>(hog_);
-  for (int i = 0; i <= 1000; ++i) {
-    IngestBatch b;
-    b.readings.push_back({hog_.id, i < 1000 ? "x" : "last", clock_.NowMs() + (++ts_),
-                          i < 1000 ? 1.0 * i : 1.0, "", Quality::kOk});
-    b.feed_device = device;
-    b.feed_partition = holder.coordinator->PartitionOf(hog_.id);
-    holder.store->AppendAsync(std::move(b), [&](Status st) {
-      EXPECT_TRUE(st.ok()) << st.message();
-      ++committed;
-    });
-  }
-  ASSERT_TRUE(WaitFor([&] { return committed == 1001; }));
+  ASSERT_NO_FATAL_FAILURE(Flood(holder, 1000, /*then_last=*/true));
   Send(holder, victim, 1500);  // the victim's co2 reading: "co2 > 1000"
   ASSERT_TRUE(WaitFor([&] { return AlarmOf(org_, co2_rule_) != 0; }, 60s));
   ASSERT_TRUE(WaitFor([&] { return AlarmOf(hog_org_, last_rule_) != 0; }, 120s));
@@ -456,24 +465,9 @@ class RuleFeedBoundTest : public RuleFeedFairnessTest {
 };
 
 TEST_F(RuleFeedBoundTest, AFloodPastTheBoundIsDroppedAndAnotherOrganisationStillAlarms) {
-  const auto held_by_a = a_.coordinator->OwnedPartitions();
-  Node& holder =
-      std::count(held_by_a.begin(), held_by_a.end(), a_.coordinator->PartitionOf(hog_.id)) ? a_
-                                                                                           : b_;
+  Node& holder = HogHolder();
   const Device victim = HeldBy(holder);
-  std::atomic<int> committed{0};
-  auto device = std::make_shared<const Device>(hog_);
-  for (int i = 0; i < 1000; ++i) {
-    IngestBatch b;
-    b.readings.push_back({hog_.id, "x", clock_.NowMs() + (++ts_), 1.0 * i, "", Quality::kOk});
-    b.feed_device = device;
-    b.feed_partition = holder.coordinator->PartitionOf(hog_.id);
-    holder.store->AppendAsync(std::move(b), [&](Status st) {
-      EXPECT_TRUE(st.ok()) << st.message();
-      ++committed;
-    });
-  }
-  ASSERT_TRUE(WaitFor([&] { return committed == 1000; }));
+  ASSERT_NO_FATAL_FAILURE(Flood(holder, 1000, /*then_last=*/false));
   Send(holder, victim, 1500);
   ASSERT_TRUE(WaitFor([&] { return AlarmOf(org_, co2_rule_) != 0; }, 60s));
   ASSERT_TRUE(WaitFor([&] { return FeedDone(); }, 60s)) << "every feed row acknowledged or dropped";
