@@ -1,7 +1,9 @@
 #include "api/org_limits.h"
 
-#include <array>
 #include <functional>
+#include <map>
+#include <memory>
+#include <utility>
 
 #include "store/dashboard_store.h"
 #include "store/mqtt_store.h"
@@ -27,11 +29,18 @@ Result<LimitHold> Within(Id org_id, const std::string& what, int64_t limit,
 }  // namespace
 
 LimitHold HoldLimit(Id org_id, std::string_view kind) {
-  // Striped: organisations whose (organisation, kind) fall on one stripe wait for each other
-  // too, for the few milliseconds of a creation.
-  static std::array<std::mutex, 64> stripes;
-  const size_t h = std::hash<Id>{}(org_id)*31 + std::hash<std::string_view>{}(kind);
-  return LimitHold(std::unique_lock(stripes[h % stripes.size()]));
+  // One lock per (organisation, kind), kept while the process runs (a few per organisation):
+  // no organisation's creations wait for another's.
+  static std::mutex locks_mu;
+  static std::map<std::pair<Id, std::string>, std::unique_ptr<std::mutex>, std::less<>> locks;
+  std::mutex* lock = nullptr;
+  {
+    std::lock_guard lk(locks_mu);
+    auto& slot = locks[std::pair<Id, std::string>(org_id, kind)];
+    if (!slot) slot = std::make_unique<std::mutex>();
+    lock = slot.get();
+  }
+  return LimitHold(std::unique_lock(*lock));
 }
 
 int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o) {
