@@ -27,7 +27,7 @@ constexpr size_t kMaxPendingInvitations = 100;
 
 // The hold is kept until the invitation is stored (api/org_limits.h).
 Result<LimitHold> CheckPendingLimit(ApiContext& ctx, Id org_id, const std::string& email) {
-  LimitHold hold = HoldLimit(org_id, "invitations");
+  BYSANS_ASSIGN_OR_RETURN(LimitHold hold, HoldLimit(ctx, org_id, "invitations"));
   BYSANS_ASSIGN_OR_RETURN(auto all, ctx.store.ListInvitationsOfOrganization(org_id));
   const TimeMs now = ctx.clock.NowMs();
   size_t pending = 0;

@@ -17,9 +17,9 @@ namespace {
 // Counts `what` of organisation `org_id` (count()) with the organisation's creations of it held
 // (HoldLimit), and keeps them held when there is room for one more.
 template <typename Count>
-Result<LimitHold> Within(Id org_id, const std::string& what, int64_t limit,
+Result<LimitHold> Within(ApiContext& ctx, Id org_id, const std::string& what, int64_t limit,
                          const std::string& setting, Count count) {
-  LimitHold hold = HoldLimit(org_id, what);
+  BYSANS_ASSIGN_OR_RETURN(LimitHold hold, HoldLimit(ctx, org_id, what));
   BYSANS_ASSIGN_OR_RETURN(int64_t have, count());
   if (have < limit) return hold;
   return FailedPrecondition("the organisation has " + std::to_string(have) + " " + what +
@@ -28,7 +28,7 @@ Result<LimitHold> Within(Id org_id, const std::string& what, int64_t limit,
 
 }  // namespace
 
-LimitHold HoldLimit(Id org_id, std::string_view kind) {
+Result<LimitHold> HoldLimit(ApiContext& ctx, Id org_id, std::string_view kind) {
   // One lock per (organisation, kind), kept while the process runs (a few per organisation):
   // no organisation's creations wait for another's.
   static std::mutex locks_mu;
@@ -40,7 +40,11 @@ LimitHold HoldLimit(Id org_id, std::string_view kind) {
     if (!slot) slot = std::make_unique<std::mutex>();
     lock = slot.get();
   }
-  return LimitHold(std::unique_lock(*lock));
+  std::unique_lock mine(*lock);
+  BYSANS_ASSIGN_OR_RETURN(std::unique_ptr<NodesLock> nodes,
+                          ctx.store.leases().LockAcrossNodes("limits/" + std::to_string(org_id) +
+                                                             "/" + std::string(kind)));
+  return LimitHold(std::move(mine), std::move(nodes));
 }
 
 int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o) {
@@ -49,8 +53,8 @@ int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o) {
 
 Result<LimitHold> CheckDeviceLimit(ApiContext& ctx, Id org_id) {
   BYSANS_ASSIGN_OR_RETURN(Organization o, ctx.store.GetOrganization(org_id));
-  return Within(org_id, "devices", DeviceLimitOf(ctx, o), "a global admin may raise it: maxDevices",
-                [&]() -> Result<int64_t> {
+  return Within(ctx, org_id, "devices", DeviceLimitOf(ctx, o),
+                "a global admin may raise it: maxDevices", [&]() -> Result<int64_t> {
                   DeviceFilter f;
                   f.org_id = org_id;
                   BYSANS_ASSIGN_OR_RETURN(Paged<Device> some, ctx.store.ListDevices(f, Page{1, 0}));
@@ -59,13 +63,13 @@ Result<LimitHold> CheckDeviceLimit(ApiContext& ctx, Id org_id) {
 }
 
 Result<LimitHold> CheckDataTargetLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "data targets", ctx.limits.data_targets,
+  return Within(ctx, org_id, "data targets", ctx.limits.data_targets,
                 "the server's limits.max_data_targets_per_org",
                 [&] { return ctx.store.targets().CountTargets(org_id); });
 }
 
 Result<LimitHold> CheckIntegrationLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "MQTT integrations", ctx.limits.integrations,
+  return Within(ctx, org_id, "MQTT integrations", ctx.limits.integrations,
                 "the server's limits.max_integrations_per_org", [&]() -> Result<int64_t> {
                   BYSANS_ASSIGN_OR_RETURN(std::vector<MqttIntegration> all,
                                           ctx.store.mqtt().ListIntegrations("", org_id, 0));
@@ -74,7 +78,7 @@ Result<LimitHold> CheckIntegrationLimit(ApiContext& ctx, Id org_id) {
 }
 
 Result<LimitHold> CheckRuleLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "rules", ctx.limits.rules, "the server's limits.max_rules_per_org",
+  return Within(ctx, org_id, "rules", ctx.limits.rules, "the server's limits.max_rules_per_org",
                 [&]() -> Result<int64_t> {
                   BYSANS_ASSIGN_OR_RETURN(Paged<RuleRecord> some,
                                           ctx.store.rules().ListRules(org_id, Page{1, 0}));
@@ -83,7 +87,7 @@ Result<LimitHold> CheckRuleLimit(ApiContext& ctx, Id org_id) {
 }
 
 Result<LimitHold> CheckSilenceLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "silences in force", ctx.limits.silences,
+  return Within(ctx, org_id, "silences in force", ctx.limits.silences,
                 "the server's limits.max_silences_per_org", [&]() -> Result<int64_t> {
                   BYSANS_ASSIGN_OR_RETURN(
                       std::vector<SilenceRecord> in_force,
@@ -93,7 +97,7 @@ Result<LimitHold> CheckSilenceLimit(ApiContext& ctx, Id org_id) {
 }
 
 Result<LimitHold> CheckDashboardLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "dashboards", ctx.limits.dashboards,
+  return Within(ctx, org_id, "dashboards", ctx.limits.dashboards,
                 "the server's limits.max_dashboards_per_org", [&]() -> Result<int64_t> {
                   BYSANS_ASSIGN_OR_RETURN(
                       std::vector<Dashboard> all,
@@ -103,7 +107,7 @@ Result<LimitHold> CheckDashboardLimit(ApiContext& ctx, Id org_id) {
 }
 
 Result<LimitHold> CheckDatasetLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "open-data datasets", ctx.limits.datasets,
+  return Within(ctx, org_id, "open-data datasets", ctx.limits.datasets,
                 "the server's limits.max_datasets_per_org", [&]() -> Result<int64_t> {
                   BYSANS_ASSIGN_OR_RETURN(std::vector<OpenDataset> all,
                                           ctx.store.open_data().ListDatasets(org_id, false));
@@ -112,7 +116,7 @@ Result<LimitHold> CheckDatasetLimit(ApiContext& ctx, Id org_id) {
 }
 
 Result<LimitHold> CheckApplicationLimit(ApiContext& ctx, Id org_id) {
-  return Within(org_id, "applications", ctx.limits.applications,
+  return Within(ctx, org_id, "applications", ctx.limits.applications,
                 "the server's limits.max_applications_per_org", [&]() -> Result<int64_t> {
                   BYSANS_ASSIGN_OR_RETURN(Paged<Application> some,
                                           ctx.store.ListApplications(org_id, Page{1, 0}));

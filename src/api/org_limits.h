@@ -11,12 +11,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "api/common.h"
+#include "store/lease_store.h"
 
 namespace bysans::api {
 
@@ -27,19 +29,22 @@ int64_t DeviceLimitOf(const ApiContext& ctx, const Organization& o);
 // while a caller keeps it, the organisation's other creations of that kind on this node wait at
 // their check, so requests sent at the same moment cannot all pass one count (they did: a script
 // ended past its limit by about the requests in flight). Keep it until the thing is stored.
-// Nodes do not wait for each other's: with several nodes an organisation can end at most one
-// past a limit per other node creating at the same moment.
+// With several nodes on one database, the other nodes' creations wait too (a lock of the store
+// across the nodes, taken after this node's own: one waiting thread per node at most).
 class [[nodiscard]] LimitHold {
  public:
-  explicit LimitHold(std::unique_lock<std::mutex> lock) : lock_(std::move(lock)) {}
+  LimitHold(std::unique_lock<std::mutex> lock, std::unique_ptr<NodesLock> nodes)
+      : lock_(std::move(lock)), nodes_(std::move(nodes)) {}
 
  private:
-  std::unique_lock<std::mutex> lock_;
+  std::unique_lock<std::mutex> lock_;  // this node's (released last)
+  std::unique_ptr<NodesLock> nodes_;   // the other nodes' (null with one node)
 };
 
 // Organisation `org_id`'s creations of `kind` (any fixed name) wait for this one while it is
-// kept: for a limit counted outside this file (api/invitations.cc).
-LimitHold HoldLimit(Id org_id, std::string_view kind);
+// kept: for a limit counted outside this file (api/invitations.cc). kUnavailable when another
+// node held it for seconds.
+Result<LimitHold> HoldLimit(ApiContext& ctx, Id org_id, std::string_view kind);
 
 // Each is kFailedPrecondition (409, saying the count and the limit) when organisation `org_id`
 // has as many as it may; otherwise the hold to keep until the new one is stored.

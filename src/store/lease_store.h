@@ -11,6 +11,7 @@
 // in that process (store/in_process_leases.h).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,13 @@ struct Lease {
   std::string name;          // e.g. "node/<id>", "role/housekeeping", "rules/7"
   std::string holder;        // the node id
   TimeMs expires_in_ms = 0;  // from the moment of the listing, by the store's clock
+};
+
+// A lock that every node sharing the store waits for (LeaseStore::LockAcrossNodes), held until
+// this is destroyed; a node that dies holding one gives it up with its database session.
+class NodesLock {
+ public:
+  virtual ~NodesLock() = default;
 };
 
 class LeaseStore {
@@ -43,6 +51,14 @@ class LeaseStore {
   virtual Result<std::vector<Lease>> ListExpiredLeases(const std::string& prefix) {
     (void)prefix;
     return std::vector<Lease>{};
+  }
+  // Waits (a few seconds at most, then kUnavailable) until no other node holds the lock `name`,
+  // and holds it until the result is destroyed: for what a node counts and then creates, so that
+  // two nodes cannot both pass one count (api/org_limits.h). Where this process is alone,
+  // nothing (a null lock: its callers order their own threads themselves).
+  virtual Result<std::unique_ptr<NodesLock>> LockAcrossNodes(const std::string& name) {
+    (void)name;
+    return std::unique_ptr<NodesLock>();
   }
   // Whether other processes take leases here too (false: this process is alone, a lease it
   // holds cannot be taken while it renews, however late).

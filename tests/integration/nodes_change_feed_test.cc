@@ -2,16 +2,20 @@
 // B's caches and rules runtime through the store's change feed (LISTEN/NOTIFY,
 // src/store/postgres/change_feed.h) — an HTTP ingest key rotated on A is refused on B within
 // 2 s (B's key cache would otherwise keep it for its 5 s TTL), and a rule created on A raises
-// its alarm for readings sent to B (B's rules runtime would otherwise never load it).
+// its alarm for readings sent to B (B's rules runtime would otherwise never load it). And an
+// organisation's limits hold against creations sent to both nodes at once.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "harness.h"
 #include "security/sse_stream.h"
@@ -121,6 +125,54 @@ TEST_F(TwoNodesTest, ARuleCreatedOnARaisesItsAlarmForReadingsSentToB) {
   }
   EXPECT_EQ(active(), 1u) << "readings sent to B did not raise the alarm of a rule created on A\n"
                           << b_->log();
+}
+
+// An editor's script sends 24 device creations at once, half to each node: exactly the room the
+// organisation's limit leaves is created, four times (the limit raised in between). Each node's own
+// requests were already counted in turn; the nodes did not wait for each other, so both could
+// pass one count (api/org_limits.h: a lock of the store across the nodes now).
+TEST_F(TwoNodesTest, AnOrganisationsLimitHoldsAgainstCreationsSentToBothNodes) {
+  auto [org, device, key] = DeviceOnA();  // one device of the organisation's limit
+  const std::string org_path = "/api/v1/organizations/" + std::to_string(org);
+  auto made = admin_a_->PostJson(org_path + "/api-keys", {{"name", "script"}, {"role", "editor"}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string secret = made.Json().value("key", "");
+  auto apps = admin_a_->Get(org_path + "/applications");
+  ASSERT_EQ(apps.status, 200) << apps.body;
+  const std::string devices_path = "/api/v1/applications/" +
+                                   std::to_string(apps.Json()["items"][0].value("id", int64_t{0})) +
+                                   "/devices";
+  auto device_count = [&] {
+    return admin_a_->Get(org_path + "/devices?limit=1").Json().value("total", int64_t{-1});
+  };
+  for (int round = 1; round <= 4; ++round) {
+    const int64_t limit = 1 + 3 * round;
+    HttpResult raise = admin_a_->Request("PATCH", org_path, json{{"maxDevices", limit}}.dump(),
+                                         {"Content-Type: application/json"});
+    ASSERT_EQ(raise.status, 200) << raise.body;
+    constexpr int kBurst = 24;
+    std::vector<int> statuses(kBurst, 0);
+    std::vector<std::thread> senders;
+    std::atomic<bool> go{false};
+    for (int i = 0; i < kBurst; ++i)
+      senders.emplace_back([&, i] {
+        HttpClient client((i % 2 == 0 ? *a_ : *b_).url());
+        const std::string body = json{
+            {"name", "burst " + std::to_string(round) + "." + std::to_string(i)},
+            {"transport", "http"}}.dump();
+        while (!go.load()) std::this_thread::yield();
+        statuses[static_cast<size_t>(i)] =
+            client
+                .Request("POST", devices_path, body,
+                         {"X-API-Key: " + secret, "Content-Type: application/json"})
+                .status;
+      });
+    go = true;
+    for (auto& t : senders) t.join();
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 3) << "round " << round;
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), kBurst - 3) << "round " << round;
+    EXPECT_EQ(device_count(), limit) << "round " << round;
+  }
 }
 
 // The live stream answers the same on every node: a client whose stream is served by B sees the

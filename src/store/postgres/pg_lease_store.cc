@@ -4,7 +4,9 @@
 // time of the statement, not of an older transaction start.
 #include "store/postgres/pg_lease_store.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/postgres/pool.h"
@@ -23,6 +25,33 @@ CREATE TABLE node_leases (
 }
 
 namespace {
+
+// The first key of every LockAcrossNodes lock ('bs'): the two-key space of advisory locks is
+// PostgreSQL's own, apart from the one-key locks of the migrations (kMigrationLock).
+constexpr int kNodesLockClass = 0x6273;
+// How long LockAcrossNodes waits for another node before it gives up.
+constexpr const char* kNodesLockWait = "5s";
+
+// A session-level advisory lock on a connection of the pool, kept out of the pool while held.
+class PgNodesLock final : public NodesLock {
+ public:
+  PgNodesLock(Pool& pool, std::unique_ptr<pqxx::connection> c, std::string name)
+      : pool_(pool), c_(std::move(c)), name_(std::move(name)) {}
+  ~PgNodesLock() override {
+    try {
+      pqxx::nontransaction n(*c_);
+      n.exec_params("SELECT pg_advisory_unlock($1, hashtext($2))", kNodesLockClass, name_);
+      pool_.Give(std::move(c_));
+    } catch (const std::exception&) {
+      // The connection is dropped with c_: its session's end gives the lock up.
+    }
+  }
+
+ private:
+  Pool& pool_;
+  std::unique_ptr<pqxx::connection> c_;
+  std::string name_;
+};
 
 class PostgresLeaseStore final : public LeaseStore {
  public:
@@ -52,6 +81,26 @@ class PostgresLeaseStore final : public LeaseStore {
       tx.exec_params("DELETE FROM node_leases WHERE name = $1 AND holder = $2", name, holder);
       return Status::Ok();
     });
+  }
+
+  Result<std::unique_ptr<NodesLock>> LockAcrossNodes(const std::string& name) override {
+    std::unique_ptr<pqxx::connection> c;
+    BYSANS_RETURN_IF_ERROR(pool_.Take(c));
+    try {
+      // Taken in a transaction only for its lock_timeout; the lock is the session's, so it is
+      // still held after the commit.
+      pqxx::work tx(*c);
+      tx.exec(std::string("SET LOCAL lock_timeout = '") + kNodesLockWait + "'");
+      tx.exec_params("SELECT pg_advisory_lock($1, hashtext($2))", kNodesLockClass, name);
+      tx.commit();
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == "55P03")  // lock_not_available: another node held it all the while
+        return Unavailable("the same work is under way on another node; try again");
+      return FromException(e, "LockAcrossNodes");
+    } catch (const std::exception& e) {
+      return FromException(e, "LockAcrossNodes");
+    }
+    return std::unique_ptr<NodesLock>(std::make_unique<PgNodesLock>(pool_, std::move(c), name));
   }
 
   Result<std::vector<Lease>> ListLeases(const std::string& prefix) override {

@@ -80,15 +80,17 @@ class Pool {
     });
   }
 
+  // A connection of the pool for a caller that keeps it past one call (a session-level lock:
+  // pg_lease_store.cc), and its return; a connection that failed is dropped, never given back.
+  Status Take(std::unique_ptr<pqxx::connection>& c);
+  void Give(std::unique_ptr<pqxx::connection> c);
+
   const std::string& url() const { return url_; }
   // This node's name in change notifications (change_feed.h): random unless set before use.
   const std::string& node_id() const { return node_id_; }
   void set_node_id(std::string id) { node_id_ = std::move(id); }
 
  private:
-  Status Take(std::unique_ptr<pqxx::connection>& c);
-  void Give(std::unique_ptr<pqxx::connection> c);
-
   std::string url_;
   std::string node_id_;
   size_t max_idle_;

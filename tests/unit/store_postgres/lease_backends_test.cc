@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "server/node_coordinator.h"
+#include "store/postgres/pg_lease_store.h"
+#include "store/postgres/pool_handle.h"
 #include "unit/store_postgres/store_backend_fixture.h"
 
 namespace bysans::testing {
@@ -129,6 +131,61 @@ TEST_P(LeaseBackendTest, ManyAskingAtOnceOneIsGranted) {
     EXPECT_EQ(failed.load(), 0);
     EXPECT_EQ(granted.load(), 1) << name;
   }
+}
+
+// LockAcrossNodes: where the process is alone (SQLite) there is no other node and the lock is
+// null; on PostgreSQL a second node (its own pool of connections to the database) waits for the
+// first's lock and no longer, another name is not held up, a node that waited 5 s gets "try
+// again", and a node whose connection dies gives the lock up with it.
+TEST_P(LeaseBackendTest, LockAcrossNodesHoldsTheOtherNodesAndOnlyThem) {
+  auto mine = store_->leases().LockAcrossNodes("limits/1/devices");
+  ASSERT_TRUE(mine.ok()) << mine.status().message();
+  if (!postgres()) {
+    EXPECT_EQ(*mine, nullptr);
+    return;
+  }
+  ASSERT_NE(*mine, nullptr);
+  std::shared_ptr<pg::Pool> pool = pg::NewPool(url_, 2);
+  std::unique_ptr<LeaseStore> other = pg::NewPostgresLeaseStore(*pool);
+  auto elsewhere = other->LockAcrossNodes("limits/2/devices");
+  ASSERT_TRUE(elsewhere.ok()) << "another name is another lock";
+  elsewhere->reset();
+
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    auto theirs = other->LockAcrossNodes("limits/1/devices");
+    EXPECT_TRUE(theirs.ok()) << theirs.status().message();
+    got = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(got.load()) << "the other node took a lock this one holds";
+  mine->reset();  // given up: the other node's wait ends
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!got.load() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(got.load()) << "the other node still waits after the release";
+  waiter.join();
+
+  // Held for longer than the wait: "try again", not a wait without end.
+  auto held = store_->leases().LockAcrossNodes("limits/3/rules");
+  ASSERT_TRUE(held.ok());
+  const auto asked = std::chrono::steady_clock::now();
+  auto late = other->LockAcrossNodes("limits/3/rules");
+  EXPECT_EQ(late.status().code(), Code::kUnavailable) << late.status().message();
+  EXPECT_GE(std::chrono::steady_clock::now() - asked, std::chrono::seconds(4));
+
+  // The holder's session ends (its node died): the lock is free, and the dead holder's own
+  // release later is harmless.
+  auto killed = SharedPostgres::Get()->Query(
+      url_.substr(url_.rfind('/') + 1),
+      "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l JOIN pg_database d "
+      "ON d.oid = l.database WHERE l.locktype = 'advisory' AND l.granted AND "
+      "d.datname = current_database() AND l.objid = hashtext('limits/3/rules')::oid");
+  ASSERT_TRUE(killed.ok()) << killed.status().message();
+  EXPECT_EQ(*killed, "1");
+  auto after = other->LockAcrossNodes("limits/3/rules");
+  EXPECT_TRUE(after.ok()) << after.status().message();
+  held->reset();
 }
 
 TEST_P(LeaseBackendTest, OneNodeHoldsEveryRoleAndPartition) {
