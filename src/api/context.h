@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -62,6 +63,10 @@ struct ApiContext {
   std::string data_dir;
   // Export archives older than this are deleted (api/org_export.cc).
   int64_t export_keep_ms = int64_t{7} * 86'400'000;
+  // Free space an export must leave on the data directory's file system, besides what it
+  // writes (export.free_space_reserve_mb): ingest, the WAL and the archive need room, and a full
+  // disk stops every tenant's ingest. An export that would leave less is refused (503).
+  uint64_t export_reserve_bytes = uint64_t{1} << 30;
   // SensorThings over MQTT (server/sta_mqtt.h): the broker's URL, listed in the service root's
   // serverSettings with its conformance classes; empty when not served (an external broker).
   std::string sta_mqtt_url;

@@ -12,7 +12,7 @@
 // Limits (an organisation admin must not be able to fill the disk or keep it busy for everyone):
 // one export queued or running per organisation (another start answers 409 naming that job), the
 // newest kKeptArchivesPerOrganization archives kept, and none started or run when it would leave
-// less than kFreeSpaceReserveBytes free (503).
+// less than export.free_space_reserve_mb (1 GiB) free (503).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -49,11 +49,6 @@ constexpr size_t kDownloadChunk = size_t{8} << 20;
 // could pile them up for the whole export_keep_ms (7 days) until the disk is full for every
 // tenant. Three leave room to download one while the next is written.
 constexpr size_t kKeptArchivesPerOrganization = 3;
-
-// Free space an export must leave on the data directory's file system (on SQLite besides the copy
-// of the whole database it takes first): ingest, the WAL and the archive itself need room, and a
-// full disk stops every tenant's ingest. An export that would leave less is refused.
-constexpr std::uintmax_t kFreeSpaceReserveBytes = std::uintmax_t{1} << 30;
 
 std::string Mebibytes(std::uintmax_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
@@ -132,16 +127,17 @@ class ExportApi {
     return job;
   }
 
-  // kUnavailable when an export now would leave less than kFreeSpaceReserveBytes free.
+  // kUnavailable when an export now (on SQLite, first a copy of the whole database) would leave
+  // less than ApiContext::export_reserve_bytes free.
   Status CheckFreeSpace() const {
     std::error_code ec;
     const fs::space_info space = fs::space(ctx_.data_dir, ec);
     // Not knowing the free space (an unusual file system) is no reason to refuse the export.
     if (ec) return Status::Ok();
-    const std::uintmax_t needed = SnapshotBytes() + kFreeSpaceReserveBytes;
+    const std::uintmax_t needed = SnapshotBytes() + ctx_.export_reserve_bytes;
     if (space.available >= needed) return Status::Ok();
     return Unavailable("not enough free disk space for an export: it needs " + Mebibytes(needed) +
-                       " (a copy of the database and " + Mebibytes(kFreeSpaceReserveBytes) +
+                       " (a copy of the database and " + Mebibytes(ctx_.export_reserve_bytes) +
                        " left for the server), " + Mebibytes(space.available) + " are free");
   }
 

@@ -201,6 +201,8 @@ const std::vector<Setting>& Settings() {
       {"limits.max_datasets_per_org", IntIn(&Config::limits_max_datasets_per_org, 0, 100'000)},
       {"limits.max_applications_per_org",
        IntIn(&Config::limits_max_applications_per_org, 0, 1'000'000)},
+      {"export.free_space_reserve_mb",
+       IntIn(&Config::export_free_space_reserve_mb, 0, 1'000'000'000)},
       {"decode.max_timeout_ms", IntIn(&Config::decode_max_timeout_ms, 1, 5000)},
       {"decode.max_backlog_s", IntIn(&Config::decode_max_backlog_s, 1, 86400)},
       {"decode.quarantine_ttl_s", IntIn(&Config::decode_quarantine_ttl_s, 60, 365 * 86400)},

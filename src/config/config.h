@@ -112,6 +112,9 @@ struct Config {
   int64_t limits_max_dashboards_per_org = 1000;
   int64_t limits_max_datasets_per_org = 100;
   int64_t limits_max_applications_per_org = 1000;
+  // Free space an organisation export must leave on the data directory's file system
+  // (api/org_export.cc): refused with 503 otherwise.
+  int64_t export_free_space_reserve_mb = 1024;
   int64_t decode_max_timeout_ms = 1000;
   int64_t decode_max_backlog_s = 60;
   int64_t decode_quarantine_ttl_s = 7 * 86400;

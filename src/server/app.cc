@@ -273,6 +273,7 @@ Status App::Start() {
   m.ctx->metrics_token = c.http_metrics_token;
   m.ctx->public_url = c.http_public_url;
   m.ctx->data_dir = c.data_dir;
+  m.ctx->export_reserve_bytes = static_cast<uint64_t>(c.export_free_space_reserve_mb) << 20;
   m.ctx->decoder_max_timeout_ms = c.decode_max_timeout_ms;
   m.ctx->limits = {c.limits_max_devices_per_org,      c.limits_max_data_targets_per_org,
                    c.limits_max_integrations_per_org, c.limits_max_rules_per_org,

@@ -1,6 +1,6 @@
 // Export → import → export over the API and the CLI on the real server: the imported devices
 // answer the same readings and aggregates; an export during ingest is consistent; an
-// organisation runs one export at a time and keeps its newest archives only.
+// organisation runs one export at a time, keeps its newest archives only, and none fills the disk.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -258,6 +258,35 @@ TEST_F(ExportLimitsTest, OnlyTheNewestArchivesOfAnOrganisationAreKept) {
   // Another organisation's archive is not counted against A's.
   EXPECT_EQ(ListedArchives(*admin_, b.org_id), std::set<int64_t>{b_job});
   EXPECT_EQ(ArchivesOnDisk(b.org_id), std::set<int64_t>{b_job});
+}
+
+// A server whose reserve of free space (export.free_space_reserve_mb) is larger than any disk: an
+// export is refused at its start with 503 saying why, holds no export slot (a second start is
+// refused the same way, not with 409), leaves no archive, and the server goes on serving.
+class ExportFullDiskTest : public ExportLimitsTest {
+ protected:
+  void SetUp() override {
+    server_env_.push_back("BYSANS_EXPORT_FREE_SPACE_RESERVE_MB=1000000000");  // ~1 PB
+    StartServer();
+  }
+};
+
+TEST_F(ExportFullDiskTest, AnExportThatWouldFillTheDiskIsRefused) {
+  DeviceHandle a = CreateHttpDevice("Kommune A");
+  ASSERT_EQ(Ingest(a.ingest_key, R"({"temperature": 21.5})", "application/json").status, 204);
+  auto a_admin = OrgAdmin(a.org_id, "a-admin@kommune.dk");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto refused = StartExport(*a_admin, a.org_id);
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    const std::string message =
+        refused.Json().value(json::json_pointer("/error/message"), std::string());
+    EXPECT_NE(message.find("not enough free disk space for an export"), std::string::npos)
+        << refused.body;
+    EXPECT_NE(message.find("1000000000 MiB"), std::string::npos) << refused.body;
+  }
+  EXPECT_TRUE(ListedArchives(*a_admin, a.org_id).empty());
+  EXPECT_EQ(admin_->Get("/healthz").status, 200);
+  EXPECT_EQ(Ingest(a.ingest_key, R"({"temperature": 21.6})", "application/json").status, 204);
 }
 
 // What an export killed mid-way leaves (a .partial archive, its spool, the database copy) is
