@@ -323,6 +323,55 @@ test('editing a rule in the form keeps the actions and fields the form does not 
   await context.close();
 });
 
+test('admin: the organisation\'s devices and device limit are shown, and a global admin sets the limit', { skip }, async () => {
+  const { context, page, errors } = await adminPage();
+  const org = await orgOf(context);
+  const orgUrl = `${BASE}/api/v1/organizations/${org}`;
+  const before = await json(await context.request.get(orgUrl), 200);
+  const count = (await json(await context.request.get(`${orgUrl}/devices?limit=1`), 200)).total;
+  try {
+    await go(page, '/admin');
+    await page.waitForSelector('#org-max-devices');
+    // The line's numbers, without the language's group separators ("10.000", "10,000").
+    const usage = async () => (await page.textContent('#org-device-usage'))
+      .replace(/(\d)[.,\u00a0\u202f ](?=\d{3})/g, '$1').match(/\d+/g).map(Number);
+    assert.deepEqual(await usage(), [count, before.deviceLimit]);
+    assert.equal(await page.inputValue('#org-max-devices'), before.maxDevices == null ? '' : String(before.maxDevices));
+    // Negative: refused in the form, nothing sent.
+    await page.fill('#org-max-devices', '-3');
+    await page.click('#org-settings-save');
+    await page.waitForSelector('#org-settings-msg .notice.error');
+    assert.equal(await page.getAttribute('#org-max-devices', 'aria-invalid'), 'true');
+    assert.equal((await json(await context.request.get(orgUrl), 200)).maxDevices, before.maxDevices);
+    // Set: saved, and the usage line shows the new limit.
+    const limit = count + 7;
+    await page.fill('#org-max-devices', String(limit));
+    await page.click('#org-settings-save');
+    await page.waitForSelector('#org-settings-msg .notice.ok');
+    const saved = await json(await context.request.get(orgUrl), 200);
+    assert.equal(saved.maxDevices, limit);
+    assert.equal(saved.deviceLimit, limit);
+    assert.equal(saved.decoderTimeoutMs, before.decoderTimeoutMs);
+    assert.deepEqual(await usage(), [count, limit]);
+    assert.equal(await page.getAttribute('#org-max-devices', 'aria-invalid'), null);
+    await axeCheck(page, 'admin-device-limit');
+    // Emptied: the server's limit again.
+    await page.fill('#org-max-devices', '');
+    await page.click('#org-settings-save');
+    let back = saved;
+    for (let i = 0; i < 50 && back.maxDevices !== null; i++) {
+      await page.waitForTimeout(100);
+      back = await json(await context.request.get(orgUrl), 200);
+    }
+    assert.equal(back.maxDevices, null);
+    assert.equal(await page.getAttribute('#org-max-devices', 'aria-invalid'), null);
+  } finally {
+    await context.request.patch(orgUrl, { data: { maxDevices: before.maxDevices } });
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('admin: the organisation decoder time limit is shown, checked (1..5000) and saved', { skip }, async () => {
   const { context, page, errors } = await adminPage();
   const org = await orgOf(context);

@@ -78,6 +78,13 @@ function guarded(box: HTMLElement, fn: () => Promise<void>): Promise<void> {
   return fn().catch((e) => box.replaceChildren(notice(errorText(e), 'error')));
 }
 
+// What the organisation settings form reads and saves (GET/PATCH /api/v1/organizations/{id}).
+interface OrgSettings {
+  decoderTimeoutMs?: number;
+  maxDevices: number | null;  // the organisation's own device limit; null: the server's
+  deviceLimit: number;        // the limit in force
+}
+
 export async function adminScreen(root: HTMLElement): Promise<void> {
   root.appendChild(title(t('admin.title')));
   if (!isAdmin()) { root.appendChild(notice(t('admin.noAccess'), 'error')); return; }
@@ -237,34 +244,61 @@ export async function adminScreen(root: HTMLElement): Promise<void> {
         a.remoteAddr ?? '', a.detail ?? '']), 'audit'));
   });
 
-  // Organisation settings (admins): the time limit of this organisation's payload decoders.
+  // Organisation settings (admins): the time limit of this organisation's payload decoders, and
+  // how many devices it has of how many it may have; a global admin sets that limit (maxDevices,
+  // empty: the server's).
   const drawSettings = () => guarded(settings, async () => {
-    const org = await request<{ decoderTimeoutMs?: number }>(`/api/v1/organizations/${orgId}`);
+    const [org, devices] = await Promise.all([
+      request<OrgSettings>(`/api/v1/organizations/${orgId}`),
+      request<{ total: number }>(`/api/v1/organizations/${orgId}/devices?limit=1`),
+    ]);
     const limit = h('input', {
       type: 'number', id: 'org-decoder-timeout', min: '1', max: '5000', step: '1', required: true,
       value: String(org.decoderTimeoutMs ?? ''),
     });
+    const usage = h('p', { id: 'org-device-usage' });
+    const showUsage = (deviceLimit: number) =>
+      usage.replaceChildren(t('admin.deviceUsage', { count: devices.total, limit: deviceLimit }));
+    showUsage(org.deviceLimit);
+    const global = state.session?.user.globalAdmin === true;
+    const maxDevices = h('input', {
+      type: 'number', id: 'org-max-devices', min: '0', step: '1',
+      value: org.maxDevices == null ? '' : String(org.maxDevices),
+    });
     const msg = h('div', { 'aria-live': 'polite', id: 'org-settings-msg' });
-    settings.replaceChildren(h('form', {
+    // What the form would send, or null (the field marked, the reason shown) when a value is wrong.
+    const body = (): Record<string, number | null> | null => {
+      const ms = Number(limit.value);
+      const wrongMs = !limit.value || !Number.isInteger(ms) || ms < 1 || ms > 5000;
+      const max = maxDevices.value === '' ? null : Number(maxDevices.value);
+      const wrongMax = global && max !== null && (!Number.isInteger(max) || max < 0);
+      for (const [input, wrong] of [[limit, wrongMs], [maxDevices, wrongMax]] as const) {
+        if (wrong) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+      }
+      if (wrongMs || wrongMax) {
+        msg.replaceChildren(notice(t(wrongMs ? 'admin.decoderTimeoutRange' : 'admin.maxDevicesRange'), 'error'));
+        (wrongMs ? limit : maxDevices).focus();
+        return null;
+      }
+      return global ? { decoderTimeoutMs: ms, maxDevices: max } : { decoderTimeoutMs: ms };
+    };
+    settings.replaceChildren(usage, h('form', {
       class: 'inline', 'data-edit': '', id: 'org-settings-form', novalidate: true,
       onsubmit: async (e: Event) => {
         e.preventDefault();
-        const ms = Number(limit.value);
-        if (!limit.value || !Number.isInteger(ms) || ms < 1 || ms > 5000) {
-          limit.setAttribute('aria-invalid', 'true');
-          msg.replaceChildren(notice(t('admin.decoderTimeoutRange'), 'error'));
-          limit.focus();
-          return;
-        }
-        limit.removeAttribute('aria-invalid');
+        const changes = body();
+        if (!changes) return;
         try {
-          const saved = await request<{ decoderTimeoutMs?: number }>(`/api/v1/organizations/${orgId}`,
-            { method: 'PATCH', body: { decoderTimeoutMs: ms } });
-          limit.value = String(saved.decoderTimeoutMs ?? ms);
+          const saved = await request<OrgSettings>(`/api/v1/organizations/${orgId}`,
+            { method: 'PATCH', body: changes });
+          limit.value = String(saved.decoderTimeoutMs ?? changes.decoderTimeoutMs);
+          maxDevices.value = saved.maxDevices == null ? '' : String(saved.maxDevices);
+          showUsage(saved.deviceLimit);
           msg.replaceChildren(notice(t('form.saved'), 'ok'));
         } catch (err) { msg.replaceChildren(notice(errorText(err), 'error')); }
       },
     }, field(t('admin.decoderTimeout'), limit, t('admin.decoderTimeoutHint')),
+    global ? field(t('admin.maxDevices'), maxDevices, t('admin.maxDevicesHint')) : null,
     h('button', { type: 'submit', id: 'org-settings-save' }, t('form.save')), msg));
   });
 
