@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
+#include <optional>
 #include <utility>
 
 namespace bysans::rules {
@@ -468,33 +470,39 @@ class Parser {
     return false;
   }
 
-  int32_t ParseOr() {
-    int32_t left = ParseAnd();
-    while (left >= 0 && cur_.kind == Tok::kOr) {
-      size_t op_pos = cur_.pos;
+  // The operator of a level that token kind `k` is, if it is one of `ops` (token, operator).
+  static std::optional<Op> OneOf(Tok k, std::initializer_list<std::pair<Tok, Op>> ops) {
+    for (const auto& [tok, op] : ops)
+      if (tok == k) return op;
+    return std::nullopt;
+  }
+
+  // One left-associative level of binary operators: operand (op operand)*, with the level's
+  // operators `ops`; both sides conditions giving a condition (`logical`), or numbers giving a
+  // number. The operands are parsed by `operand`, the next level down.
+  int32_t ParseLevel(int32_t (Parser::*operand)(), std::initializer_list<std::pair<Tok, Op>> ops,
+                     bool logical) {
+    int32_t left = (this->*operand)();
+    while (left >= 0) {
+      const std::optional<Op> op = OneOf(cur_.kind, ops);
+      if (!op) break;
+      const size_t op_pos = cur_.pos;
       Advance();
-      int32_t right = ParseAnd();
+      const int32_t right = (this->*operand)();
       if (right < 0) return -1;
-      if (!RequireCondition(left, "expected a condition before 'or', got ")) return -1;
-      if (!RequireCondition(right, "expected a condition after 'or', got ")) return -1;
-      left = MakeBinary(Op::kOr, SType::kBoolean, left, right, op_pos);
+      const std::string what = logical ? "expected a condition " : "expected a number ";
+      const std::string text(OpText(*op));
+      for (const auto& [side, where] : {std::pair{left, "before '"}, std::pair{right, "after '"}}) {
+        const std::string prefix = what + where + text + "', got ";
+        if (!(logical ? RequireCondition(side, prefix) : RequireNumber(side, prefix))) return -1;
+      }
+      left = MakeBinary(*op, logical ? SType::kBoolean : SType::kNumber, left, right, op_pos);
     }
     return left;
   }
 
-  int32_t ParseAnd() {
-    int32_t left = ParseNot();
-    while (left >= 0 && cur_.kind == Tok::kAnd) {
-      size_t op_pos = cur_.pos;
-      Advance();
-      int32_t right = ParseNot();
-      if (right < 0) return -1;
-      if (!RequireCondition(left, "expected a condition before 'and', got ")) return -1;
-      if (!RequireCondition(right, "expected a condition after 'and', got ")) return -1;
-      left = MakeBinary(Op::kAnd, SType::kBoolean, left, right, op_pos);
-    }
-    return left;
-  }
+  int32_t ParseOr() { return ParseLevel(&Parser::ParseAnd, {{Tok::kOr, Op::kOr}}, true); }
+  int32_t ParseAnd() { return ParseLevel(&Parser::ParseNot, {{Tok::kAnd, Op::kAnd}}, true); }
 
   int32_t ParseNot() {
     if (cur_.kind != Tok::kNot) return ParseComparison();
@@ -603,35 +611,12 @@ class Parser {
   }
 
   int32_t ParseSum() {
-    int32_t left = ParseProduct();
-    while (left >= 0 && (cur_.kind == Tok::kPlus || cur_.kind == Tok::kMinus)) {
-      Op op = cur_.kind == Tok::kPlus ? Op::kAdd : Op::kSub;
-      size_t op_pos = cur_.pos;
-      Advance();
-      int32_t right = ParseProduct();
-      if (right < 0) return -1;
-      std::string t(OpText(op));
-      if (!RequireNumber(left, "expected a number before '" + t + "', got ")) return -1;
-      if (!RequireNumber(right, "expected a number after '" + t + "', got ")) return -1;
-      left = MakeBinary(op, SType::kNumber, left, right, op_pos);
-    }
-    return left;
+    return ParseLevel(&Parser::ParseProduct, {{Tok::kPlus, Op::kAdd}, {Tok::kMinus, Op::kSub}},
+                      false);
   }
-
   int32_t ParseProduct() {
-    int32_t left = ParseUnary();
-    while (left >= 0 && (cur_.kind == Tok::kStar || cur_.kind == Tok::kSlash)) {
-      Op op = cur_.kind == Tok::kStar ? Op::kMul : Op::kDiv;
-      size_t op_pos = cur_.pos;
-      Advance();
-      int32_t right = ParseUnary();
-      if (right < 0) return -1;
-      std::string t(OpText(op));
-      if (!RequireNumber(left, "expected a number before '" + t + "', got ")) return -1;
-      if (!RequireNumber(right, "expected a number after '" + t + "', got ")) return -1;
-      left = MakeBinary(op, SType::kNumber, left, right, op_pos);
-    }
-    return left;
+    return ParseLevel(&Parser::ParseUnary, {{Tok::kStar, Op::kMul}, {Tok::kSlash, Op::kDiv}},
+                      false);
   }
 
   int32_t ParseUnary() {
