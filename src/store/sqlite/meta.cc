@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/sqlite/device_locations.h"
+#include "store/sqlite/statements.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -29,27 +30,9 @@ constexpr char kInvitationCols[] =
 constexpr char kAuditCols[] =
     "id, org_id, user_id, api_key_id, action, object_type, object_id, remote_addr, detail, ts";
 
-void BindOne(Stmt& s, int i, int64_t v) { s.Bind(i, v); }
-void BindOne(Stmt& s, int i, bool v) { s.Bind(i, v); }
-void BindOne(Stmt& s, int i, double v) { s.Bind(i, v); }
-void BindOne(Stmt& s, int i, const std::string& v) { s.Bind(i, v); }
-template <typename T>
-void BindOne(Stmt& s, int i, const std::optional<T>& v) {
-  if (v) {
-    BindOne(s, i, *v);
-  } else {
-    s.BindNull(i);
-  }
-}
 std::optional<int64_t> Days(const std::optional<int>& d) {
   return d ? std::optional<int64_t>(*d) : std::nullopt;
 }
-template <typename... A>
-void BindAll(Stmt& s, const A&... a) {
-  int i = 0;
-  (BindOne(s, ++i, a), ...);
-}
-
 // Replaces the applications a membership or an invitation is restricted to, inside the
 // caller's transaction: `del` (?1 = owner, ?2 = organisation) removes the old rows; `ins`
 // (?1 = owner, ?2 = organisation, ?3 = application) adds one application, only when it is the
@@ -190,37 +173,6 @@ std::optional<std::string> NullIfEmpty(const std::string& s) {
 }
 
 // Runs a statement expecting no rows; kNotFound if it changed nothing.
-template <typename... A>
-Status Modify(Db& db, const std::string& sql, const std::string& what, const A&... a) {
-  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
-  BindAll(*st, a...);
-  BYSANS_RETURN_IF_ERROR(st->Run());
-  if (db.Changes() == 0) return NotFound(what + " not found");
-  return Status::Ok();
-}
-
-template <typename T, typename RowFn, typename... A>
-Result<T> GetOne(Db& db, const std::string& sql, RowFn row, const std::string& what,
-                 const A&... a) {
-  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
-  BindAll(*st, a...);
-  if (!st->Step()) {
-    BYSANS_RETURN_IF_ERROR(st->status());
-    return NotFound(what + " not found");
-  }
-  return row(*st);
-}
-
-template <typename T, typename RowFn, typename... A>
-Result<std::vector<T>> GetAll(Db& db, const std::string& sql, RowFn row, const A&... a) {
-  BYSANS_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
-  BindAll(*st, a...);
-  std::vector<T> out;
-  while (st->Step()) out.push_back(row(*st));
-  BYSANS_RETURN_IF_ERROR(st->status());
-  return out;
-}
-
 // `from_where` is everything after SELECT ... (FROM ... WHERE ...); `order`
 // the ORDER BY clause. Binds args then limit and offset.
 template <typename T, typename RowFn, typename... A>

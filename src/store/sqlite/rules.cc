@@ -6,6 +6,7 @@
 
 #include "store/rule_store.h"
 #include "store/sqlite/rule_waits.h"
+#include "store/sqlite/statements.h"
 #include "store/sqlite/store_impl.h"
 
 namespace bysans::sqlite {
@@ -92,14 +93,8 @@ class SqliteRuleStore final : public RuleStore {
 
   Result<RuleRecord> GetRule(Id id) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto q, db->Prepare(std::string("SELECT ") + kRuleCols + " FROM rules WHERE id=?"));
-    q->Bind(1, id);
-    if (!q->Step()) {
-      BYSANS_RETURN_IF_ERROR(q->status());
-      return NotFound("rule " + std::to_string(id) + " not found");
-    }
-    return RuleFrom(*q);
+    return GetOne<RuleRecord>(*db, std::string("SELECT ") + kRuleCols + " FROM rules WHERE id=?",
+                              RuleFrom, "rule " + std::to_string(id), id);
   }
 
   Result<Paged<RuleRecord>> ListRules(Id org_id, Page page) override {
@@ -287,41 +282,17 @@ class SqliteRuleStore final : public RuleStore {
 
   Result<AlarmRecord> GetAlarm(Id id) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(
-        auto q, db->Prepare(std::string("SELECT ") + kAlarmCols + " FROM alarms WHERE id=?"));
-    q->Bind(1, id);
-    if (!q->Step()) {
-      BYSANS_RETURN_IF_ERROR(q->status());
-      return NotFound("alarm " + std::to_string(id) + " not found");
-    }
-    return AlarmFrom(*q);
+    return GetOne<AlarmRecord>(*db, std::string("SELECT ") + kAlarmCols + " FROM alarms WHERE id=?",
+                               AlarmFrom, "alarm " + std::to_string(id), id);
   }
 
   Result<AlarmRecord> FindOpenAlarm(Id rule_id, Id device_id) override {
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(std::string("SELECT ") + kAlarmCols +
-                                                " FROM alarms WHERE rule_id=? AND device_id=? "
-                                                "AND state!='cleared' ORDER BY id DESC LIMIT 1"));
-    q->Bind(1, rule_id).Bind(2, device_id);
-    if (!q->Step()) {
-      BYSANS_RETURN_IF_ERROR(q->status());
-      return NotFound("no open alarm");
-    }
-    return AlarmFrom(*q);
+    return OpenAlarm("device_id", rule_id, device_id);
   }
 
   Result<AlarmRecord> FindOpenGatewayAlarm(Id rule_id, const std::string& gateway_id) override {
     if (gateway_id.empty()) return NotFound("no open alarm");
-    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare(std::string("SELECT ") + kAlarmCols +
-                                                " FROM alarms WHERE rule_id=? AND gateway_id=? "
-                                                "AND state!='cleared' ORDER BY id DESC LIMIT 1"));
-    q->Bind(1, rule_id).Bind(2, gateway_id);
-    if (!q->Step()) {
-      BYSANS_RETURN_IF_ERROR(q->status());
-      return NotFound("no open alarm");
-    }
-    return AlarmFrom(*q);
+    return OpenAlarm("gateway_id", rule_id, gateway_id);
   }
 
   Result<Paged<AlarmRecord>> ListAlarms(const AlarmFilter& f, Page page) override {
@@ -390,14 +361,10 @@ class SqliteRuleStore final : public RuleStore {
 
   Result<SilenceRecord> GetSilence(Id id) override {
     BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
-    BYSANS_ASSIGN_OR_RETURN(auto q, db->Prepare("SELECT id, org_id, device_id, rule_id, until_ms, "
-                                                "created_by, created_ms FROM silences WHERE id=?"));
-    q->Bind(1, id);
-    if (!q->Step()) {
-      BYSANS_RETURN_IF_ERROR(q->status());
-      return NotFound("silence " + std::to_string(id) + " not found");
-    }
-    return SilenceFrom(*q);
+    return GetOne<SilenceRecord>(*db,
+                                 "SELECT id, org_id, device_id, rule_id, until_ms, created_by, "
+                                 "created_ms FROM silences WHERE id=?",
+                                 SilenceFrom, "silence " + std::to_string(id), id);
   }
 
   Status DeleteSilence(Id id) override {
@@ -558,6 +525,18 @@ class SqliteRuleStore final : public RuleStore {
   }
 
  private:
+  // The newest alarm of rule `rule_id` whose `column` (device_id or gateway_id) is `value` and
+  // that is not cleared.
+  template <typename V>
+  Result<AlarmRecord> OpenAlarm(const char* column, Id rule_id, const V& value) {
+    BYSANS_ASSIGN_OR_RETURN(auto db, pool_.Acquire());
+    return FirstRow<AlarmRecord>(*db,
+                                 std::string("SELECT ") + kAlarmCols +
+                                     " FROM alarms WHERE rule_id=? AND " + column +
+                                     "=? AND state!='cleared' ORDER BY id DESC LIMIT 1",
+                                 AlarmFrom, "no open alarm", rule_id, value);
+  }
+
   // Claimed by their writer until created_ms + the write lease (RuleStore::SetOutboxWriteLease).
   Status InsertOutbox(Db& db, std::vector<OutboxEntry>& outbox) {
     const TimeMs lease = write_lease_ms_;
