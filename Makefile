@@ -45,7 +45,8 @@ test-asan: deps
 
 # libFuzzer targets under ASan + UBSan (clang), FUZZ_SECONDS each (scripts/fuzz).
 FUZZ_SECONDS ?= 600
-FUZZERS := api_json_fuzzer chirpstack_fuzzer decode_fuzz ingest_fuzzer lwm2m_fuzzer mqtt_fuzzer rules_expr_fuzzer senml_cbor_fuzzer
+FUZZERS := api_json_fuzzer archive_fuzzer chirpstack_fuzzer decode_fuzz ingest_fuzzer lwm2m_fuzzer \
+  mqtt_fuzzer ngsild_fuzzer opendata_cursor_fuzzer rules_expr_fuzzer senml_cbor_fuzzer sta_query_fuzzer
 fuzz:
 	@BYSANS_FUZZ=1 scripts/install-deps
 	@cmake --preset fuzz >/dev/null

@@ -29,3 +29,29 @@ function(bysans_test)
   endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
 endfunction()
+
+# The corpus replay test of a fuzz target (tests/fuzz/<parser>/, any compiler): a bysans_test
+# whose CORPUS_MACRO (if given) is the path of the target's corpus/ folder.
+function(bysans_fuzz_replay)
+  cmake_parse_arguments(R "" "NAME;CORPUS_MACRO" "SOURCES;DEPS;LABELS" ${ARGN})
+  bysans_test(NAME ${R_NAME} SOURCES ${R_SOURCES} DEPS ${R_DEPS} LABELS ${R_LABELS})
+  if(R_CORPUS_MACRO)
+    target_compile_definitions(${R_NAME} PRIVATE
+      ${R_CORPUS_MACRO}="${CMAKE_CURRENT_SOURCE_DIR}/corpus")
+  endif()
+endfunction()
+
+# The libFuzzer binary of a fuzz target, under ASan and UBSan, with clang only (`make fuzz`,
+# scripts/fuzz): SOURCES linked to LIBS, with src/ and INCLUDES on the include path.
+function(bysans_fuzzer)
+  cmake_parse_arguments(F "" "NAME" "SOURCES;LIBS;INCLUDES" ${ARGN})
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    return()
+  endif()
+  add_executable(${F_NAME} ${F_SOURCES})
+  target_include_directories(${F_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/src ${F_INCLUDES})
+  target_compile_options(${F_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${F_NAME} PRIVATE ${F_LIBS})
+  bysans_warnings(${F_NAME})
+endfunction()
