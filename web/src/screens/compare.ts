@@ -246,8 +246,13 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
   // (re)opens, the application's latest values are read again: readings stored while it was
   // down were never pushed.
   let pending = 0;
+  // The organisation's data as the stream keeps it: another screen may have read it anew since
+  // this one loaded (orgData(true) replaces it), and only the newest gets the live events.
+  const current = () => (state.data && state.data.orgId === od.orgId ? state.data : od);
   const redraw = () => {
-    rows = buildRows(rows.map((x) => x.r), od.latest, rules, cols.filter((c): c is Quantity => c !== 'name' && c !== 'lastSeen'));
+    const cur = current();
+    rows = buildRows(rows.map((x) => cur.byId.get(x.r.d.id) ?? x.r), cur.latest, rules,
+      cols.filter((c): c is Quantity => c !== 'name' && c !== 'lastSeen'));
     drawTable(true);
   };
   const reread = async () => {
@@ -257,7 +262,7 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
   const off = onLive((ev) => {
     if (ev.type === 'open') { void reread(); return; }
     const id = (ev.data as { deviceId?: number } | null)?.deviceId;
-    if (pending || !id || od.byId.get(id)?.d.applicationId !== app.id) return;
+    if (pending || !id || current().byId.get(id)?.d.applicationId !== app.id) return;
     pending = window.setTimeout(() => { pending = 0; redraw(); }, 2000);
   });
   return () => { off(); window.clearTimeout(pending); destroyChart(); window.removeEventListener('resize', onResize); };

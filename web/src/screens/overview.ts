@@ -61,20 +61,21 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
       section(t('overview.latestAlarms'), alarms));
   };
   await draw(true);
-  let pending = false;
+  let pending = 0;
   let reloadAlarms = false;
   const off = onLive((ev) => {
     // An alarm event re-reads the organisation's alarms (counts and list), and so does the
     // stream (re)connecting, which may have missed some.
     if (ev.type === 'alarm' || ev.type === 'open') reloadAlarms = true;
     if (pending) return;
-    pending = true;
-    window.setTimeout(() => {
-      pending = false;
+    pending = window.setTimeout(() => {
+      pending = 0;
       const force = reloadAlarms;
       reloadAlarms = false;
       void draw(force).catch(() => {});
     }, ev.type === 'reading' ? 2000 : 300);
   });
-  return off;
+  // A redraw still pending when the screen is left would read the organisation's data anew
+  // under the next screen (orgData(true) replaces it): cancelled with the screen.
+  return () => { off(); window.clearTimeout(pending); };
 }
