@@ -127,10 +127,14 @@ export async function orgData(force = false): Promise<OrgData> {
   const alarms = alarmsPage ? alarmsPage.items : null;
   const alarmDevices = new Set((alarms ?? []).map((a) => a.deviceId ?? 0));
   const rows = makeRows(devices, apps, latest, alarmDevices);
-  state.data = {
+  const fresh: OrgData = {
     orgId, apps, models, rows, latest, alarms, loadedAt: Date.now(),
     byId: new Map(rows.map((r) => [r.d.id, r])),
   };
+  // Read anew for the same organisation: the object screens already hold is updated in place,
+  // so that they go on seeing what the live stream applies to it.
+  if (state.data && state.data.orgId === orgId) Object.assign(state.data, fresh);
+  else state.data = fresh;
   return state.data;
 }
 
