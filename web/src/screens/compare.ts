@@ -246,8 +246,9 @@ export async function compareScreen(root: HTMLElement): Promise<() => void> {
   // (re)opens, the application's latest values are read again: readings stored while it was
   // down were never pushed.
   let pending = 0;
-  // The organisation's data as the stream keeps it: another screen may have read it anew since
-  // this one loaded (orgData(true) replaces it), and only the newest gets the live events.
+  // The organisation's data as the stream keeps it: a reload updates it in place, but a screen
+  // that changed devices drops it (state.data = null) and the next orgData() makes a new one,
+  // which alone gets the live events.
   const current = () => (state.data && state.data.orgId === od.orgId ? state.data : od);
   const redraw = () => {
     const cur = current();

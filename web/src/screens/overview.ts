@@ -76,6 +76,6 @@ export async function overviewScreen(root: HTMLElement): Promise<() => void> {
     }, ev.type === 'reading' ? 2000 : 300);
   });
   // A redraw still pending when the screen is left would read the organisation's data anew
-  // under the next screen (orgData(true) replaces it): cancelled with the screen.
+  // under the next screen, for nothing: cancelled with the screen.
   return () => { off(); window.clearTimeout(pending); };
 }
