@@ -189,6 +189,8 @@ const std::vector<Setting>& Settings() {
        }},
       {"decode.threads", IntIn(&Config::decode_threads, 1, 64)},
       {"ingest.max_keys_per_device", IntIn(&Config::ingest_max_keys_per_device, 1, 100'000)},
+      {"ingest.max_in_flight", IntIn(&Config::ingest_max_in_flight, 16, 10'000'000)},
+      {"ingest.max_in_flight_per_org", IntIn(&Config::ingest_max_in_flight_per_org, 0, 10'000'000)},
       {"limits.max_devices_per_org", IntIn(&Config::limits_max_devices_per_org, 0, 100'000'000)},
       {"limits.max_data_targets_per_org",
        IntIn(&Config::limits_max_data_targets_per_org, 0, 10'000)},

@@ -104,6 +104,10 @@ struct Config {
   int decode_threads = 2;
   // Keys one device may have (pipeline/device_key_limit.h).
   int ingest_max_keys_per_device = 1000;
+  // The pipeline's in-flight window (uplinks between receipt and commit) and one organisation's
+  // share of it (pipeline/org_window.h; 0 = a quarter of the window).
+  int64_t ingest_max_in_flight = 65536;
+  int64_t ingest_max_in_flight_per_org = 0;
   int64_t limits_max_devices_per_org = 10'000;
   int64_t limits_max_data_targets_per_org = 100;
   int64_t limits_max_integrations_per_org = 20;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include "core/thread_name.h"
 #include "core/wake_batch.h"
 #include "pipeline/device_key_limit.h"
+#include "pipeline/org_window.h"
 #include "pipeline/reading_limits.h"
 
 namespace bysans::pipeline {
@@ -44,12 +46,16 @@ struct Pipeline::Impl {
 
   prometheus::Counter& submitted;
   prometheus::Counter& rejected_full;
+  prometheus::Counter& rejected_org_share;
   prometheus::Counter& store_errors;
   prometheus::Counter& duplicates;
   prometheus::Counter& shed;
   prometheus::Gauge& in_flight_gauge;
 
   std::atomic<size_t> in_flight{0};
+  OrgWindow org_window{options.max_in_flight_per_org > 0
+                           ? options.max_in_flight_per_org
+                           : std::max<size_t>(1, options.max_in_flight / 4)};
   std::mutex mu;
   std::condition_variable cv;
   // Waiting for a decode worker: per organisation, in turn by decode time; per device in order.
@@ -79,6 +85,10 @@ struct Pipeline::Impl {
         submitted(m.Counter("bysans_pipeline_uplinks_total", "Uplinks submitted to the pipeline")),
         rejected_full(m.Counter("bysans_pipeline_rejected_total",
                                 "Uplinks refused because the pipeline was full (back-pressure)")),
+        rejected_org_share(
+            m.Counter("bysans_pipeline_org_share_rejected_total",
+                      "Uplinks refused because their organisation held its share of the pipeline's "
+                      "in-flight window (back-pressure on that organisation only)")),
         store_errors(
             m.Counter("bysans_pipeline_store_errors_total", "Uplinks whose commit failed")),
         duplicates(m.Counter("bysans_pipeline_duplicates_total",
@@ -155,7 +165,8 @@ struct Pipeline::Impl {
         options.max_decode_backlog_ms, unlogged);
   }
 
-  void Finish(Done& done, const Status& st) {
+  void Finish(Id org, Done& done, const Status& st) {
+    org_window.Give(org);
     in_flight.fetch_sub(1);
     in_flight_gauge.Decrement();
     if (!st.ok()) store_errors.Increment();
@@ -212,7 +223,7 @@ struct Pipeline::Impl {
           bool ok = st.ok();
           u->duplicate = ok && batch->duplicates > 0;
           if (u->duplicate) duplicates.Increment();
-          Finish(done, st);
+          Finish(u->device->org_id, done, st);
           if (!ok || u->duplicate) return;  // listeners saw these readings with the first copy
           for (const auto& l : listeners) l(*u->device, batch->messages.front(), batch->readings);
           for (const auto& l : shared_listeners) {
@@ -265,6 +276,15 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
     done(Unavailable("the ingest pipeline is full; retry shortly"));
     return;
   }
+  if (!m.org_window.TryTake(uplink->device->org_id)) {
+    m.in_flight.fetch_sub(1);
+    m.rejected_org_share.Increment();
+    done(Unavailable(fmt::format(
+        "this organisation has {} uplinks waiting to be stored, its share of the ingest "
+        "pipeline; retry shortly",
+        m.org_window.max_per_org())));
+    return;
+  }
   m.in_flight_gauge.Increment();
   if (!uplink->skip_decode && m.decoder && m.decoder->Applies(*uplink->device)) {
     bool stopping;
@@ -284,7 +304,7 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
       if (!stopping) m.LogShed(d.org_id, backlog_us);
     }
     if (stopping) {
-      m.Finish(done, Unavailable("bysans is shutting down"));
+      m.Finish(uplink->device->org_id, done, Unavailable("bysans is shutting down"));
       return;
     }
     // Stored raw at once (before the device's queued messages: it has no readings to order).

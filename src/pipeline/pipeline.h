@@ -98,6 +98,9 @@ struct PipelineOptions {
   // the in-flight window or the broker session's receive window that every tenant shares.
   int64_t max_decode_backlog_ms = 60'000;
   size_t max_in_flight = 65536;  // uplinks between Submit and commit; beyond → kUnavailable
+  // One organisation's share of that window (org_window.h): beyond it, that organisation's
+  // uplinks get kUnavailable while the others still find room. 0 = max_in_flight / 4.
+  size_t max_in_flight_per_org = 0;
   // Keys one device may have (device_key_limit.h); readings of new keys beyond are not stored.
   size_t max_keys_per_device = 1000;
 };

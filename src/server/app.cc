@@ -203,6 +203,8 @@ Status App::Start() {
   pipeline_opts.decode_threads = c.decode_threads;  // shared fairly by organisations
   pipeline_opts.max_decode_backlog_ms = c.decode_max_backlog_s * 1000;
   pipeline_opts.max_keys_per_device = static_cast<size_t>(c.ingest_max_keys_per_device);
+  pipeline_opts.max_in_flight = static_cast<size_t>(c.ingest_max_in_flight);
+  pipeline_opts.max_in_flight_per_org = static_cast<size_t>(c.ingest_max_in_flight_per_org);
   m.pipeline = std::make_unique<pipeline::Pipeline>(*m.store, m.metrics, pipeline_opts);
   // Payload decoders (decode/pipeline_decoder.h) and quality flags (quality/quality_checker.h).
   // A message whose decode was in flight when an earlier process died is not decoded again

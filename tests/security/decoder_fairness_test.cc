@@ -32,16 +32,6 @@ class DecoderFairnessTest : public SecurityTest {
     for (auto& t : threads_) t.join();
   }
 
-  int64_t AttachDecoder(Tenant& t, const std::string& code) {
-    auto d = Send(*t.editor.client, "POST", t.OrgPath() + "/decoders",
-                  {{"name", "decoder"}, {"code", code}});
-    EXPECT_EQ(d.status, 201) << d.body;
-    int64_t id = d.Json().value("id", int64_t{0});
-    auto a = Send(*t.editor.client, "PUT", t.DevicePath() + "/decoder", {{"decoderId", id}});
-    EXPECT_EQ(a.status, 200) << a.body;
-    return id;
-  }
-
   json Messages(Tenant& t) {
     auto r = t.viewer.client->Get(t.DevicePath() + "/messages?limit=1000");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -91,8 +81,8 @@ TEST_F(DecoderFairnessTest, OnlyAGlobalAdminRaisesTheTimeLimitAboveTheCap) {
 
 TEST_F(DecoderFairnessTest, LoopingDecoderOfOneOrganisationDoesNotStallAnothersIngest) {
   SetBTimeout();
-  AttachDecoder(b_, kLoop);
-  AttachDecoder(a_, kGood);
+  AttachNewDecoder(b_, kLoop);
+  AttachNewDecoder(a_, kGood);
   std::atomic<int> b_answered{0};
   for (int i = 0; i < kBacklog; ++i) {
     Background([&, i] {
@@ -160,8 +150,8 @@ class DecoderBacklogTest : public DecoderFairnessTest {
 
 TEST_F(DecoderBacklogTest, SlowOrganisationsBacklogIsStoredRawInsteadOfQueued) {
   SetBTimeout();
-  AttachDecoder(b_, kLoop);
-  AttachDecoder(a_, kGood);
+  AttachNewDecoder(b_, kLoop);
+  AttachNewDecoder(a_, kGood);
   ASSERT_EQ(Ingest(b_.device.ingest_key, json{{"v", 0}}.dump()).status, 204);  // 1 s: history
   constexpr int kFlood = 20;
   std::atomic<int> b_answered{0};

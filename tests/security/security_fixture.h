@@ -80,6 +80,17 @@ class SecurityTest : public ServerTest {
     return c.Request(method, path, body.dump(), {"Content-Type: application/json"});
   }
 
+  // A decoder of `code` created by the tenant's editor and attached to its device; its id.
+  int64_t AttachNewDecoder(Tenant& t, const std::string& code) {
+    auto d = Send(*t.editor.client, "POST", t.OrgPath() + "/decoders",
+                  {{"name", "decoder"}, {"code", code}});
+    EXPECT_EQ(d.status, 201) << d.body;
+    int64_t id = d.Json().value("id", int64_t{0});
+    auto a = Send(*t.editor.client, "PUT", t.DevicePath() + "/decoder", {{"decoderId", id}});
+    EXPECT_EQ(a.status, 200) << a.body;
+    return id;
+  }
+
   // A request with an API key (X-API-Key) from a client without a session.
   HttpResult WithKey(const std::string& method, const std::string& path, const std::string& key,
                      const json& body = json::object()) {

@@ -64,6 +64,13 @@ class PipelineTest : public testing::StoreTest {
     return rs.ok() ? *rs : std::vector<Reading>{};
   }
 
+  // True once nothing is in flight (within 60 s).
+  static bool WaitUntilCommitted(const pipeline::Pipeline& p) {
+    for (int i = 0; i < 12'000 && p.in_flight() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return p.in_flight() == 0;
+  }
+
   Metrics metrics_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -264,6 +271,70 @@ TEST_F(PipelineTest, HangingDecodesOfOneOrganisationDoNotStallAnother) {
   decoder->cv.notify_all();
   p.Stop();
   EXPECT_EQ(StoredMessages(22).size(), 1u);
+}
+
+// One organisation holds at most its share of the in-flight window (org_window.h): while its
+// uplinks wait (here its decodes hang), its further ones are refused with kUnavailable and the
+// reason, and another organisation's are accepted and committed; once its uplinks are through,
+// its places are free again.
+TEST_F(PipelineTest, AnOrganisationHoldsAtMostItsShareOfTheInFlightWindow) {
+  pipeline::PipelineOptions opts;
+  opts.decode_threads = 3;
+  opts.max_in_flight = 16;
+  opts.max_in_flight_per_org = 4;
+  pipeline::Pipeline p(*store_, metrics_, opts);
+  auto decoder = std::make_shared<HangingDecoder>();
+  p.SetDecoder(decoder);
+  auto uplink = [&](Id org, Id device, int i) {
+    pipeline::Uplink u = Make(device, kT0 + i * 1000, i);
+    auto d = std::make_shared<Device>(*u.device);
+    d->org_id = org;
+    u.device = d;
+    return u;
+  };
+  std::atomic<int> accepted{0};
+  std::vector<std::string> refusals;
+  for (int i = 0; i < 20; ++i)
+    p.Submit(uplink(2, 20 + i, i), [&](Status st) {
+      if (st.ok()) {
+        ++accepted;
+        return;
+      }
+      EXPECT_EQ(st.code(), Code::kUnavailable) << st.message();
+      refusals.push_back(st.message());
+    });
+  ASSERT_EQ(refusals.size(), 16u) << "organisation 2 has four places of sixteen";
+  EXPECT_NE(refusals[0].find("its share of the ingest pipeline"), std::string::npos) << refusals[0];
+  EXPECT_EQ(p.in_flight(), 4u);
+  // Organisation 1 finds room while organisation 2's four wait: its uplinks, one after another,
+  // and four at once (its own share), are committed.
+  auto committed = [&](pipeline::Uplink u) {
+    std::promise<Status> done;
+    p.Submit(std::move(u), [&](Status st) { done.set_value(st); });
+    return done.get_future().get();
+  };
+  for (int i = 0; i < 12; ++i) {
+    Status st = committed(uplink(1, 10, i));
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+  std::vector<std::future<Status>> four;
+  std::vector<std::promise<Status>> promises(4);
+  for (int i = 0; i < 4; ++i) {
+    four.push_back(promises[i].get_future());
+    p.Submit(uplink(1, 11, i), [&promises, i](Status st) { promises[i].set_value(st); });
+  }
+  for (auto& f : four) EXPECT_TRUE(f.get().ok());
+  EXPECT_EQ(StoredMessages(10).size(), 12u);
+  {
+    std::lock_guard lock(decoder->mu);
+    decoder->released = true;
+  }
+  decoder->cv.notify_all();
+  ASSERT_TRUE(WaitUntilCommitted(p));
+  EXPECT_EQ(accepted, 4);
+  Status again = committed(uplink(2, 30, 0));
+  EXPECT_TRUE(again.ok()) << "organisation 2's places were given back: " << again.message();
+  p.Stop();
 }
 
 bool WaitUntil(const std::function<bool()>& pred) {
