@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "integration/coap_client.h"
+#include "integration/mqtt_fixture.h"
 #include "security/security_fixture.h"
 
 namespace bysans::testing {
@@ -40,21 +41,30 @@ class IngestWindowSecurityTest : public SecurityTest {
     return r.Json().value("items", json::array()).size();
   }
 
+  // Organisation B at its share: its device's decoder loops (each uplink held `limit_ms` by its
+  // time limit) and the device sends `n` non-confirmable CoAP requests without waiting.
+  std::unique_ptr<RawCoapDevice> FloodAsB(int n, int limit_ms) {
+    EXPECT_EQ(
+        Send(*b_.admin.client, "PATCH", b_.OrgPath(), {{"decoderTimeoutMs", limit_ms}}).status,
+        200);
+    AttachNewDecoder(b_, "function decode(p, m) { for (;;) {} }");
+    auto flood = std::make_unique<RawCoapDevice>(port_);
+    for (int i = 0; i < n; ++i) {
+      flood->Send(RawCoapDevice::Post(static_cast<uint16_t>(1000 + i), b_.device.ingest_key, 50,
+                                      json{{"v", i}}.dump(), 1));
+      if (i % 20 == 19) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(WaitFor([&] { return MetricLine("bysans_pipeline_in_flight") >= kShare; }, 30))
+        << server_->log();
+    return flood;
+  }
+
   int port_ = 0;
 };
 
 TEST_F(IngestWindowSecurityTest, OneOrganisationsFloodLeavesRoomForTheOthers) {
-  AttachNewDecoder(b_, "function decode(p, m) { for (;;) {} }");
-  RawCoapDevice flood(port_);
   constexpr int kFlood = 200;
-  for (int i = 0; i < kFlood; ++i) {
-    // Non-confirmable: B's device sends on without waiting for any answer.
-    flood.Send(RawCoapDevice::Post(static_cast<uint16_t>(1000 + i), b_.device.ingest_key, 50,
-                                   json{{"v", i}}.dump(), 1));
-    if (i % 20 == 19) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(WaitFor([&] { return MetricLine("bysans_pipeline_in_flight") >= kShare; }, 30))
-      << server_->log();
+  std::unique_ptr<RawCoapDevice> flood = FloodAsB(kFlood, 100);
 
   // A's uplinks over HTTP and over CoAP are stored while B holds its share.
   for (int i = 0; i < 20; ++i) {
@@ -78,7 +88,7 @@ TEST_F(IngestWindowSecurityTest, OneOrganisationsFloodLeavesRoomForTheOthers) {
   // with its decoder's time-limit error).
   int stored = 0, busy = 0;
   while (stored + busy < kFlood) {
-    auto m = flood.Receive(10'000);
+    auto m = flood->Receive(10'000);
     if (!m) break;
     if (m->code == 204) ++stored;
     if (m->code == 503) ++busy;
@@ -87,6 +97,45 @@ TEST_F(IngestWindowSecurityTest, OneOrganisationsFloodLeavesRoomForTheOthers) {
   EXPECT_LE(stored, kWindow);
   EXPECT_GE(stored, 1);
   EXPECT_EQ(StoredMessages(b_), static_cast<size_t>(stored));
+}
+
+// B's MQTT messages that arrive while B holds its share wait in bysans' retry queue (they hold
+// the broker session's receive window until stored). Each is tried again after a delay that grows
+// while the pressure lasts (20 ms to 0.5 s): before, all were submitted again every 20 ms, up to
+// the whole receive window, 800,000 tries a second, a core spent while B kept its share full.
+// None is lost: each is stored once B's share frees.
+TEST_F(IngestWindowSecurityTest, MqttMessagesWaitingForTheirShareBackOff) {
+  auto flood = FloodAsB(100, 500);  // B at its share for ~8 s (16 decodes of 0.5 s in turn)
+  auto dev = Send(*b_.editor.client, "POST", b_.AppPath() + "/devices",
+                  {{"name", "Maaler"}, {"transport", "mqtt"}});
+  ASSERT_EQ(dev.status, 201) << dev.body;
+  MqttDevice mqtt;
+  mqtt.device_id = dev.Json().value("id", int64_t{0});
+  mqtt.mqtt = dev.Json().value("mqtt", json::object());
+  auto peer = ConnectAs(ReadLine(fs::path(server_->data_dir()) / "mqtt.url"), mqtt);
+  ASSERT_TRUE(peer);
+  constexpr int kMessages = 20;
+  for (int i = 0; i < kMessages; ++i) {
+    int mid = peer->Publish(mqtt.mqtt["upTopic"], json{{"m", i}}.dump());
+    ASSERT_TRUE(mid >= 0 && peer->WaitAcked(mid));
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] { return MetricLine("bysans_pipeline_org_share_rejected_total") >= 100 + kMessages; },
+      10));
+  const double before = MetricLine("bysans_pipeline_org_share_rejected_total");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const double tries = MetricLine("bysans_pipeline_org_share_rejected_total") - before;
+  EXPECT_GT(MetricLine("bysans_pipeline_in_flight"), 0) << "B's share was still held";
+  // Every 20 ms: ~100 tries per message in 2 s; growing to 0.5 s: at most ~6.
+  EXPECT_LE(tries, kMessages * 10) << "B's waiting MQTT messages were retried without pause";
+  EXPECT_GT(tries, 0) << "they were still waiting, and tried again";
+  auto stored = [&] {
+    auto r = b_.viewer.client->Get("/api/v1/devices/" + std::to_string(mqtt.device_id) +
+                                   "/messages?limit=100");
+    return r.Json().value("items", json::array()).size();
+  };
+  EXPECT_TRUE(WaitFor([&] { return stored() >= kMessages; }, 60)) << server_->log();
+  EXPECT_EQ(stored(), static_cast<size_t>(kMessages));
 }
 
 }  // namespace
