@@ -117,8 +117,8 @@ void Receive(ApiContext& ctx, const std::shared_ptr<IngestState>& state, http::R
       return;
     }
     http::Response r = http::ErrorResponse(st);
-    if (st.code() == Code::kUnavailable) {
-      state->unavailable.Increment();
+    if (st.code() == Code::kUnavailable || st.code() == Code::kRateLimited) {
+      state->unavailable.Increment();  // the pipeline full (503), or the organisation's share (429)
       r.headers.Set("Retry-After", "1");
     } else {
       state->error.Increment();

@@ -130,7 +130,8 @@ void SubmitAll(ApiContext& ctx, std::vector<pipeline::Uplink> uplinks,
 
 http::Response CommitError(const Status& st) {
   http::Response r = http::ErrorResponse(st);
-  if (st.code() == Code::kUnavailable) r.headers.Set("Retry-After", "1");
+  if (st.code() == Code::kUnavailable || st.code() == Code::kRateLimited)
+    r.headers.Set("Retry-After", "1");
   return r;
 }
 

@@ -529,7 +529,7 @@ struct CoapServer::Impl {
           a.downlinks_pending =
               static_cast<uint32_t>(std::min<int64_t>((*taken)->still_queued, UINT32_MAX));
       }
-    } else if (st.code() == Code::kUnavailable) {
+    } else if (st.code() == Code::kUnavailable || st.code() == Code::kRateLimited) {
       Count("unavailable");
       a.payload = "busy: the server is shedding load; retry later";
       a.max_age = 1;

@@ -36,6 +36,7 @@ coap::CoapAnswer Error(const Status& st) {
     case Code::kUnsupportedMedia:
       return Answer(415, st.message());
     case Code::kUnavailable:
+    case Code::kRateLimited:  // the organisation holds its share of the pipeline
       return Answer(503, st.message());
     default:
       spdlog::warn("lwm2m: {}", st.message());

@@ -181,8 +181,8 @@ struct InFlight {
   // raw, without readings (KeepRawAfterRefusal); a failure of that is retried with a delay.
   bool raw_only = false;
   int64_t retry_delay_ms = 0;
-  // After back-pressure (the pipeline full, or the organisation at its share of it): the delay
-  // before the next try, growing while the pressure lasts.
+  // While the organisation holds its share of the pipeline (kRateLimited): the delay before the
+  // next try, growing while that lasts.
   int64_t busy_delay_ms = 0;
   std::chrono::steady_clock::time_point retry_at{};
 };
@@ -190,10 +190,12 @@ struct InFlight {
 // The delay before storing a raw message again after the store refused it: from 1 s, doubling
 // up to a minute (the store is failing for everyone then: a full disk, a broken database).
 constexpr int64_t kFirstRefusalDelayMs = 1000, kMaxRefusalDelayMs = 60'000;
-// The delay before submitting again after back-pressure: from 20 ms, doubling up to 0.5 s. Without
-// it, each waiting message was submitted again every 20 ms: up to the session's whole receive
-// window (16,000 messages, 800,000 tries a second) while an organisation held its share of the
-// pipeline (a CoAP flood of its own), a core spent on retries.
+// The delay before submitting again while the organisation holds its share of the pipeline: from
+// 20 ms, doubling up to 0.5 s. Every 20 ms, up to the session's whole receive window of such
+// messages (16,000: 800,000 tries a second) would be a core spent on retries while the
+// organisation keeps its share full (e.g. with a CoAP flood of its own). A full pipeline or store
+// queue (kUnavailable) is still tried again after 20 ms: that is the store's own pace, and
+// waiting longer would leave it idle.
 constexpr int64_t kFirstBusyDelayMs = 20, kMaxBusyDelayMs = 500;
 
 std::shared_ptr<InFlight> NewInFlight(const std::shared_ptr<const Device>& d, AckHandle ack) {
@@ -353,14 +355,14 @@ struct MqttService::Impl {
         Count(f->uplink.duplicate ? "duplicate" : f->result);
         return;
       }
-      if (st.code() != Code::kUnavailable) {
-        Count("store_error");
-        LogOnce("store_error", "could not commit a message: " + st.message());
-        KeepRawAfterRefusal(*f, st);
-      } else {
+      if (st.code() == Code::kRateLimited) {  // the organisation holds its share
         f->busy_delay_ms = std::clamp(f->busy_delay_ms * 2, kFirstBusyDelayMs, kMaxBusyDelayMs);
         f->retry_at =
             std::chrono::steady_clock::now() + std::chrono::milliseconds(f->busy_delay_ms);
+      } else if (st.code() != Code::kUnavailable) {
+        Count("store_error");
+        LogOnce("store_error", "could not commit a message: " + st.message());
+        KeepRawAfterRefusal(*f, st);
       }
       std::lock_guard lock(retry_mu);
       if (!stopping) {

@@ -279,10 +279,10 @@ void Pipeline::Submit(std::shared_ptr<Uplink> uplink, Done done) {
   if (!m.org_window.TryTake(uplink->device->org_id)) {
     m.in_flight.fetch_sub(1);
     m.rejected_org_share.Increment();
-    done(Unavailable(fmt::format(
-        "this organisation has {} uplinks waiting to be stored, its share of the ingest "
-        "pipeline; retry shortly",
-        m.org_window.max_per_org())));
+    done(Status(Code::kRateLimited,
+                fmt::format("this organisation has {} uplinks waiting to be stored, its share of "
+                            "the ingest pipeline; retry shortly",
+                            m.org_window.max_per_org())));
     return;
   }
   m.in_flight_gauge.Increment();

@@ -99,7 +99,7 @@ struct PipelineOptions {
   int64_t max_decode_backlog_ms = 60'000;
   size_t max_in_flight = 65536;  // uplinks between Submit and commit; beyond → kUnavailable
   // One organisation's share of that window (org_window.h): beyond it, that organisation's
-  // uplinks get kUnavailable while the others still find room. 0 = max_in_flight / 4.
+  // uplinks get kRateLimited while the others still find room. 0 = max_in_flight / 4.
   size_t max_in_flight_per_org = 0;
   // Keys one device may have (device_key_limit.h); readings of new keys beyond are not stored.
   size_t max_keys_per_device = 1000;
@@ -126,7 +126,8 @@ class Pipeline {
 
   // Takes the uplink through the pipeline and calls `done` exactly once: Ok
   // after the commit, kUnavailable when the pipeline is full (back-pressure),
-  // another error if the store failed. May be called from any thread.
+  // kRateLimited when the uplink's organisation holds its share of it (back-pressure on that
+  // organisation: retry later), another error if the store failed. May be called from any thread.
   void Submit(Uplink uplink, Done done);
   // As Submit, for a caller that retries without keeping a copy: when `done` gets an error
   // (kUnavailable, or the store refused the batch), *uplink holds the message again as it was

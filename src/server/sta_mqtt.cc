@@ -350,7 +350,7 @@ struct StaMqttService::Impl {
         Count("stored");
         return;
       }
-      if (st.code() == Code::kUnavailable) {
+      if (st.code() == Code::kUnavailable || st.code() == Code::kRateLimited) {  // back-pressure
         {
           std::lock_guard lock(q_mu);
           if (stopping) return;

@@ -81,6 +81,10 @@ TEST_F(IngestWindowSecurityTest, OneOrganisationsFloodLeavesRoomForTheOthers) {
     EXPECT_EQ(answer->code, 204) << answer->payload;
   }
   EXPECT_EQ(StoredMessages(a_), 25u);
+  // B's own HTTP uplink is told to slow down (429), not that the server is full.
+  auto b_http = Ingest(b_.device.ingest_key, json{{"v", -1}}.dump());
+  EXPECT_EQ(b_http.status, 429) << b_http.body;
+  EXPECT_NE(b_http.body.find("its share of the ingest pipeline"), std::string::npos) << b_http.body;
   EXPECT_GT(MetricLine("bysans_pipeline_in_flight"), 0) << "B's uplinks were still waiting";
   EXPECT_GT(MetricLine("bysans_pipeline_org_share_rejected_total"), 0);
 

@@ -300,7 +300,7 @@ TEST_F(PipelineTest, AnOrganisationHoldsAtMostItsShareOfTheInFlightWindow) {
         ++accepted;
         return;
       }
-      EXPECT_EQ(st.code(), Code::kUnavailable) << st.message();
+      EXPECT_EQ(st.code(), Code::kRateLimited) << st.message();
       refusals.push_back(st.message());
     });
   ASSERT_EQ(refusals.size(), 16u) << "organisation 2 has four places of sixteen";
