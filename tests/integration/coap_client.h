@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -107,6 +108,16 @@ inline std::optional<CoapMessage> DecodeCoap(const std::string& d) {
     i += len;
   }
   return m;
+}
+
+// The port of the CoAP URL the server wrote to a file of its data directory (`coap.url`,
+// `coaps.url`); 0 when the file is missing or holds no port.
+inline int PortInUrlFile(const std::string& path) {
+  std::ifstream f(path);
+  std::string url;
+  std::getline(f, url);
+  const auto colon = url.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(url.c_str() + colon + 1);
 }
 
 // A device on a UDP socket of its own (its own endpoint for the server).

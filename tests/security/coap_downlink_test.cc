@@ -5,8 +5,6 @@
 // test also checks the legitimate use, so it cannot pass by everything being broken.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "integration/coap_client.h"
 #include "security/security_fixture.h"
 
@@ -20,10 +18,8 @@ class CoapDownlinkSecurityTest : public SecurityTest {
                    "BYSANS_COAP_DTLS_PORT=-1"};
     ServerTest::SetUp();
     BuildTenants();
-    std::ifstream f(server_->data_dir() + "/coap.url");
-    std::string url;
-    std::getline(f, url);
-    port_ = std::stoi(url.substr(url.rfind(':') + 1));
+    port_ = PortInUrlFile(server_->data_dir() + "/coap.url");
+    ASSERT_GT(port_, 0);
   }
 
   // The payload of the 2.04 answering a stored uplink of the device with this key.

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "integration/coap_client.h"
@@ -29,10 +28,8 @@ class IngestWindowSecurityTest : public SecurityTest {
                    "BYSANS_INGEST_MAX_IN_FLIGHT_PER_ORG=" + std::to_string(kShare)};
     ServerTest::SetUp();
     BuildTenants();
-    std::ifstream f(server_->data_dir() + "/coap.url");
-    std::string url;
-    std::getline(f, url);
-    port_ = std::stoi(url.substr(url.rfind(':') + 1));
+    port_ = PortInUrlFile(server_->data_dir() + "/coap.url");
+    ASSERT_GT(port_, 0);
   }
 
   size_t StoredMessages(Tenant& t) {

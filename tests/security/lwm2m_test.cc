@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -27,11 +26,8 @@ class Lwm2mSecurityTest : public SecurityTest {
       server_env_.push_back(e);
     ServerTest::SetUp();
     BuildTenants();
-    std::ifstream f(server_->data_dir() + "/coap.url");
-    std::string url;
-    std::getline(f, url);
-    ASSERT_FALSE(url.empty());
-    coap_port_ = std::stoi(url.substr(url.rfind(':') + 1));
+    coap_port_ = PortInUrlFile(server_->data_dir() + "/coap.url");
+    ASSERT_GT(coap_port_, 0);
     // A's device registers (a raw CoAP POST /rd?ep=..&k=KEY with a link-format payload).
     auto dev = Register("meter-a", a_.device.ingest_key, "</3303/0>");
     ASSERT_TRUE(dev);

@@ -35,6 +35,7 @@
 #include "store/postgres/raw_message_row.h"
 #include "store/postgres/sql_text.h"
 #include "store/postgres/value_columns.h"
+#include "store/postgres/writer_share.h"
 #include "store/rule_feed.h"
 #include "store/share_codec.h"
 
@@ -141,6 +142,16 @@ struct KeyHash {
   }
 };
 
+// The device a batch is of (its writer's key, writer_share.h).
+Id DeviceOf(const IngestBatch& batch) {
+  if (!batch.messages.empty()) return batch.messages.front().device_id;
+  if (!batch.readings.empty()) return batch.readings.front().device_id;
+  return 0;
+}
+
+// How often a node counts the nodes alive on the database to share the writers out.
+constexpr auto kNodesCountEvery = std::chrono::seconds(5);
+
 }  // namespace
 
 struct PostgresSeriesStore::Impl {
@@ -175,6 +186,8 @@ struct PostgresSeriesStore::Impl {
   std::mutex forget_mu;
   std::vector<int64_t> forget_ids;  // guarded by forget_mu
   bool forget_all = false;          // guarded by forget_mu
+
+  pg::WriterShare* share = nullptr;  // the store's: told when a batch is done
 
   std::mutex q_mu;
   std::condition_variable q_cv;
@@ -281,14 +294,19 @@ struct PostgresSeriesStore::Impl {
             std::vector<Item> one;
             one.push_back(std::move(it));
             const Status alone = CommitGroup(one);
-            if (one.front().done) one.front().done(alone);
+            Finish(one.front(), alone);
           }
           continue;
         }
       }
-      for (auto& it : group)
-        if (it.done) it.done(s);
+      for (auto& it : group) Finish(it, s);
     }
+  }
+
+  // The item is done (committed, or failed with s): its device may move to another writer.
+  void Finish(Item& it, const Status& s) {
+    if (it.batch && share) share->Finished(DeviceOf(*it.batch));
+    if (it.done) it.done(s);
   }
 
   Status CommitGroup(std::vector<Item>& group) {
@@ -904,7 +922,37 @@ struct PostgresSeriesStore::Impl {
 };
 
 PostgresSeriesStore::PostgresSeriesStore(std::vector<std::unique_ptr<Impl>> writers)
-    : writers_(std::move(writers)), impl_(writers_.front().get()) {}
+    : writers_(std::move(writers)), impl_(writers_.front().get()), share_(writers_.size()) {
+  for (auto& w : writers_) w->share = &share_;
+  if (writers_.size() > 1) nodes_watch_ = std::thread([this] { WatchNodes(); });
+}
+
+// Every kNodesCountEvery: the nodes whose node lease is running (server/node_coordinator.h;
+// none where no coordinator runs, as in the store's own tests: then this node is alone).
+void PostgresSeriesStore::WatchNodes() {
+  NameThisThread("store-nodes");
+  std::unique_lock lock(watch_mu_);
+  while (!watch_stop_) {
+    lock.unlock();
+    auto nodes = impl_->Read<int64_t>("counting the nodes", [](pqxx::connection& c) {
+      pqxx::nontransaction n(c);
+      return Result<int64_t>(n.exec1("SELECT count(*) FROM node_leases WHERE name LIKE 'node/%' "
+                                     "AND expires_at > now()")[0]
+                                 .as<int64_t>());
+    });
+    if (nodes.ok()) {
+      const size_t before = share_.in_use();
+      share_.SetNodes(static_cast<size_t>(*nodes));
+      if (share_.in_use() != before)
+        spdlog::info(
+            "postgres: {} node(s) alive on the database: this node commits with {} of "
+            "its {} writers (store.writers)",
+            std::max<int64_t>(1, *nodes), share_.in_use(), writers_.size());
+    }
+    lock.lock();
+    watch_cv_.wait_for(lock, kNodesCountEvery, [&] { return watch_stop_; });
+  }
+}
 
 Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
     PostgresStoreOptions options) {
@@ -945,6 +993,12 @@ Result<std::unique_ptr<PostgresSeriesStore>> PostgresSeriesStore::Open(
 PostgresSeriesStore::~PostgresSeriesStore() { Close(); }
 
 void PostgresSeriesStore::Close() {
+  {
+    std::lock_guard lock(watch_mu_);
+    watch_stop_ = true;
+  }
+  watch_cv_.notify_all();
+  if (nodes_watch_.joinable()) nodes_watch_.join();
   for (auto& w : writers_) {
     std::lock_guard lk(w->q_mu);
     w->closing = true;
@@ -958,28 +1012,21 @@ void PostgresSeriesStore::Close() {
   }
 }
 
-PostgresSeriesStore::Impl& PostgresSeriesStore::WriterOf(const IngestBatch& batch) {
-  if (writers_.size() == 1) return *impl_;
-  Id device = 0;
-  if (!batch.messages.empty()) {
-    device = batch.messages.front().device_id;
-  } else if (!batch.readings.empty()) {
-    device = batch.readings.front().device_id;
-  }
-  return *writers_[static_cast<size_t>(device) % writers_.size()];
-}
-
 void PostgresSeriesStore::AppendShared(std::shared_ptr<const IngestBatch> batch, AppendDone done) {
   if (Status st = CheckIngestBatch(*batch); !st.ok()) {
     if (done) done(st);
     return;
   }
-  Impl& writer = WriterOf(*batch);
+  const Id device = DeviceOf(*batch);
+  Impl& writer = *writers_[share_.Take(device)];
   Impl::Item it;
   it.batch = std::move(batch);
   it.done = done;
   Status s = writer.Enqueue(std::move(it));
-  if (!s.ok() && done) done(s);
+  if (!s.ok()) {
+    share_.Finished(device);
+    if (done) done(s);
+  }
 }
 
 Status PostgresSeriesStore::Append(IngestBatch batch) {

@@ -3,14 +3,18 @@
 // thread like the SQLite store. Layout and reasons: README.md. Not wired into the server yet.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
+#include "store/postgres/writer_share.h"
 #include "store/store.h"
 
 namespace bysans {
@@ -33,7 +37,9 @@ struct PostgresStoreOptions {
   size_t max_readers = 4;  // pooled connections for reads
   // Group-commit writers, each a thread with its own connection, committing in parallel (the
   // backend of one writer idles while its writer builds the next group, and the other way round).
-  // A device's batches always go to the same writer, in order; operations run on the first.
+  // What the database takes from all nodes together: a node uses max(1, writers / nodes alive)
+  // of them (writer_share.h). A device's batches are committed in order; operations run on the
+  // first.
   int writers = 2;
   // This node's name in change notifications (PostgresStore's change feed, README "Change
   // feed"): unique per node of one database; "" = a random one.
@@ -76,16 +82,24 @@ class PostgresSeriesStore final : public SeriesStore {
   // its messages to the other nodes' live streams (pg_live_relay.h), named `node`. Before the
   // first append.
   void SetLiveRelay(pg::PgLiveRelay* relay, std::string node);
+  // The writers this node commits with now (writer_share.h).
+  size_t writers_in_use() const { return share_.in_use(); }
 
   struct Impl;  // pqxx stays inside postgres_series_store.cc
 
  private:
   explicit PostgresSeriesStore(std::vector<std::unique_ptr<Impl>> writers);
-  Impl& WriterOf(const IngestBatch& batch);
   // What an operation on the first writer changed, for the other writers' caches.
   void ForgetInOtherWriters(int64_t series_id);
+  // Counts the nodes alive now and then, and shares the writers out (writer_share.h).
+  void WatchNodes();
   std::vector<std::unique_ptr<Impl>> writers_;  // at least one
   Impl* impl_;                                  // writers_[0]: reads, operations
+  pg::WriterShare share_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_stop_ = false;  // guarded by watch_mu_
+  std::thread nodes_watch_;  // with more than one writer
 };
 
 }  // namespace bysans

@@ -1,5 +1,7 @@
 // PostgreSQL only: the layout (monthly partitions), what erasure leaves in the tables after its
 // VACUUM (queried directly), and what is not built yet.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -407,6 +409,58 @@ TEST_P(PostgresSeriesTest, AcknowledgedFeedRowsAreVacuumedAwayAtMostEveryFiveSec
   acknowledge_300();  // within the 5 s: no VACUUM yet
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(Query(kVacuums), "1");
+}
+
+// The writers are what the database takes from all nodes together (writer_share.h): with two
+// other nodes' leases running, this node commits with one of its two writers; once they ended,
+// with both again. A device's batches appended without waiting while that changes are all stored,
+// in order, and its latest value is its last.
+TEST_P(PostgresSeriesTest, TheWritersAreSharedOutAmongTheNodesAlive) {
+  ASSERT_NE(pg_, nullptr);
+  EXPECT_EQ(pg_->writers_in_use(), 2u) << "alone: both writers";
+  std::atomic<int> done{0}, failed{0};
+  int sent = 0;
+  auto append = [&] {
+    auto b = std::make_shared<IngestBatch>();
+    b->readings = {R(1, "v", kT0 + sent * 1000, double(sent)), R(2, "v", kT0 + sent * 1000, 1.0)};
+    b->messages = {JsonMessage(1, kT0 + sent * 1000, "{}")};
+    ++sent;
+    pg_->AppendShared(b, [&](Status st) {
+      if (!st.ok()) ++failed;
+      ++done;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };
+  // Appends on until `in_use` holds (the store counts the nodes every 5 s), then 100 more.
+  auto append_until = [&](size_t in_use) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (pg_->writers_in_use() != in_use && std::chrono::steady_clock::now() < end) append();
+    for (int k = 0; k < 100; ++k) append();
+    return pg_->writers_in_use() == in_use;
+  };
+  Query(
+      "INSERT INTO node_leases (name, holder, expires_at) VALUES "
+      "('node/a', 'a', now() + interval '1 hour'), ('node/b', 'b', now() + interval '1 hour') "
+      "RETURNING 1");
+  EXPECT_TRUE(append_until(1)) << "two nodes alive: one writer of two";
+  Query("DELETE FROM node_leases WHERE name IN ('node/a', 'node/b') RETURNING 1");
+  EXPECT_TRUE(append_until(2)) << "alone again: both writers";
+  for (int i = 0; i < 3000 && done.load() < sent; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(done.load(), sent);
+  EXPECT_EQ(failed.load(), 0);
+  std::vector<TimeMs> times = Times(1, "v");
+  ASSERT_EQ(times.size(), static_cast<size_t>(sent));
+  auto latest = s().Latest({1});
+  ASSERT_TRUE(latest.ok()) << latest.status().message();
+  ASSERT_EQ(latest->size(), 1u);
+  EXPECT_EQ(std::get<double>((*latest)[0].value), sent - 1) << "the last batch is the latest";
+  // Committed in the order given: the message ids (taken at each commit) rise with the times.
+  std::vector<RawMessage> ms = Messages(1);
+  ASSERT_EQ(ms.size(), static_cast<size_t>(sent));
+  std::sort(ms.begin(), ms.end(), [](const auto& x, const auto& y) { return x.id < y.id; });
+  for (size_t k = 1; k < ms.size(); ++k)
+    ASSERT_LT(ms[k - 1].received_ms, ms[k].received_ms) << "message " << k << " out of order";
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSeriesTest, ::testing::Values("postgres"),
