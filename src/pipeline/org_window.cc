@@ -18,10 +18,4 @@ void OrgWindow::Give(Id org) {
   if (--it->second == 0) held_.erase(it);
 }
 
-size_t OrgWindow::Held(Id org) const {
-  std::lock_guard lock(mu_);
-  auto it = held_.find(org);
-  return it == held_.end() ? 0 : it->second;
-}
-
 }  // namespace bysans::pipeline

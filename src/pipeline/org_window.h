@@ -25,14 +25,12 @@ class OrgWindow {
   bool TryTake(Id org);
   // Gives back a place TryTake took.
   void Give(Id org);
-  // The places the organisation holds now.
-  size_t Held(Id org) const;
 
   size_t max_per_org() const { return max_per_org_; }
 
  private:
   const size_t max_per_org_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::unordered_map<Id, size_t> held_;
 };
 
