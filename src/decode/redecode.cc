@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <unordered_set>
+
+#include "store/node_leases.h"
 
 namespace bysans::decode {
 
@@ -75,7 +78,8 @@ std::optional<JobStatus> JobTable::Get(Id id) {
 }
 
 Result<int64_t> InterruptJobsOfDeadNodes(Store& store, TimeMs now) {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Lease> nodes, store.leases().ListLeases("node/"));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Lease> nodes,
+                          store.leases().ListLeases(std::string(kNodeLeasePrefix)));
   std::vector<std::string> live;
   live.reserve(nodes.size());
   for (const Lease& l : nodes) live.push_back(l.holder);

@@ -32,6 +32,7 @@
 #include "mqtt/integrations.h"
 #include "mqtt/session_rescue.h"
 #include "mqtt/url.h"
+#include "pipeline/retry_delay.h"
 #include "store/mqtt_store.h"
 
 namespace bysans::mqtt {
@@ -182,7 +183,7 @@ struct InFlight {
   bool raw_only = false;
   int64_t retry_delay_ms = 0;
   // While the organisation holds its share of the pipeline (kRateLimited): the delay before the
-  // next try, growing while that lasts.
+  // next try, growing while that lasts (pipeline/retry_delay.h).
   int64_t busy_delay_ms = 0;
   std::chrono::steady_clock::time_point retry_at{};
 };
@@ -190,13 +191,6 @@ struct InFlight {
 // The delay before storing a raw message again after the store refused it: from 1 s, doubling
 // up to a minute (the store is failing for everyone then: a full disk, a broken database).
 constexpr int64_t kFirstRefusalDelayMs = 1000, kMaxRefusalDelayMs = 60'000;
-// The delay before submitting again while the organisation holds its share of the pipeline: from
-// 20 ms, doubling up to 0.5 s. Every 20 ms, up to the session's whole receive window of such
-// messages (16,000: 800,000 tries a second) would be a core spent on retries while the
-// organisation keeps its share full (e.g. with a CoAP flood of its own). A full pipeline or store
-// queue (kUnavailable) is still tried again after 20 ms: that is the store's own pace, and
-// waiting longer would leave it idle.
-constexpr int64_t kFirstBusyDelayMs = 20, kMaxBusyDelayMs = 500;
 
 std::shared_ptr<InFlight> NewInFlight(const std::shared_ptr<const Device>& d, AckHandle ack) {
   auto f = std::make_shared<InFlight>();
@@ -356,7 +350,7 @@ struct MqttService::Impl {
         return;
       }
       if (st.code() == Code::kRateLimited) {  // the organisation holds its share
-        f->busy_delay_ms = std::clamp(f->busy_delay_ms * 2, kFirstBusyDelayMs, kMaxBusyDelayMs);
+        f->busy_delay_ms = pipeline::NextShareRetryMs(f->busy_delay_ms);
         f->retry_at =
             std::chrono::steady_clock::now() + std::chrono::milliseconds(f->busy_delay_ms);
       } else if (st.code() != Code::kUnavailable) {
@@ -403,13 +397,13 @@ struct MqttService::Impl {
         retry_cv.wait(lock);
         continue;
       }
-      // Give the store at least 20 ms to drain, then resubmit everything that is due.
+      // Give the store at least kFullRetryMs to drain, then resubmit everything that is due.
       const auto earliest =
           std::min_element(retry_queue.begin(), retry_queue.end(),
                            [](const auto& a, const auto& b) { return a->retry_at < b->retry_at; });
-      retry_cv.wait_until(lock,
-                          std::max(std::chrono::steady_clock::now() + std::chrono::milliseconds(20),
-                                   (*earliest)->retry_at));
+      retry_cv.wait_until(lock, std::max(std::chrono::steady_clock::now() +
+                                             std::chrono::milliseconds(pipeline::kFullRetryMs),
+                                         (*earliest)->retry_at));
       if (stopping) break;
       std::deque<std::shared_ptr<InFlight>> due, later;
       const auto now = std::chrono::steady_clock::now();

@@ -9,11 +9,11 @@
 #include <utility>
 
 #include "core/thread_name.h"
+#include "store/node_leases.h"
 
 namespace bysans {
 namespace {
 
-constexpr const char* kNodePrefix = "node/";
 constexpr const char* kRolePrefix = "role/";
 constexpr const char* kPartitionPrefix = "rules/";
 
@@ -106,7 +106,7 @@ Status NodeCoordinator::RunRound() {
     for (const auto& [name, h] : held_)
       if (HeldNow(name)) before.insert(name);
   }
-  BYSANS_ASSIGN_OR_RETURN(bool alive, Renew(kNodePrefix + opts_.node_id));
+  BYSANS_ASSIGN_OR_RETURN(bool alive, Renew(std::string(kNodeLeasePrefix) + opts_.node_id));
   if (!alive) {
     // Hold nothing: the other process with this id does the work.
     {
@@ -141,7 +141,8 @@ Status NodeCoordinator::RunRound() {
 }
 
 Status NodeCoordinator::BalancePartitions() {
-  BYSANS_ASSIGN_OR_RETURN(std::vector<Lease> nodes, leases_.ListLeases(kNodePrefix));
+  BYSANS_ASSIGN_OR_RETURN(std::vector<Lease> nodes,
+                          leases_.ListLeases(std::string(kNodeLeasePrefix)));
   BYSANS_ASSIGN_OR_RETURN(std::vector<Lease> running, leases_.ListLeases(kPartitionPrefix));
   const int alive = std::max<int>(1, static_cast<int>(nodes.size()));
   const int share = (opts_.partitions + alive - 1) / alive;

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -12,10 +14,12 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "act/outbox.h"
 #include "auth/key_authority.h"
 #include "mqtt/client.h"
+#include "pipeline/retry_delay.h"
 #include "sta/catalog.h"
 #include "sta/mqtt_topics.h"
 #include "store/mqtt_store.h"
@@ -41,6 +45,10 @@ struct Committed {
 struct Creating {
   pipeline::Uplink uplink;
   mqtt::AckHandle ack;
+  // After a refusal for back-pressure: when to submit it again (pipeline/retry_delay.h), and the
+  // last wait while its organisation holds its share of the pipeline.
+  std::chrono::steady_clock::time_point retry_at{};
+  int64_t share_delay_ms = 0;
 };
 
 std::string SeriesKey(Id device, const std::string& key) {
@@ -81,6 +89,7 @@ struct StaMqttService::Impl {
   size_t queued_readings = 0;
   std::deque<sta::EntityChange> changes;        // bounded by opts.queue_capacity too
   std::deque<std::shared_ptr<Creating>> retry;  // refused by the pipeline (back-pressure)
+  bool retry_added = false;                     // since Run last looked at `retry`
   bool stopping = false;
   std::thread worker;
 
@@ -314,28 +323,48 @@ struct StaMqttService::Impl {
   void Run() {
     std::unique_lock lock(q_mu);
     while (!stopping) {
-      q_cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
-        return stopping || !queue.empty() || !retry.empty() || !changes.empty();
+      q_cv.wait_until(lock, NextRetryAt(), [&] {
+        return stopping || !queue.empty() || retry_added || !changes.empty();
       });
       if (stopping) break;
+      retry_added = false;
       std::deque<sta::EntityChange> entity_changes;
       entity_changes.swap(changes);
       std::deque<Committed> batch;
       batch.swap(queue);
       queued_readings = 0;
-      std::deque<std::shared_ptr<Creating>> again;
-      again.swap(retry);
+      std::vector<std::shared_ptr<Creating>> due = TakeDueRetries();
       lock.unlock();
       if (!entity_changes.empty()) PublishChanges(entity_changes);
       if (!batch.empty()) Publish(batch);
-      if (!again.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the store drain
-        for (auto& c : again) Submit(std::move(c));
-      }
+      for (auto& c : due) Submit(std::move(c));
       MaybeReload();
       lock.lock();
     }
     retry.clear();  // un-acked: redelivered by the broker after the next connect
+  }
+
+  // Under q_mu: when the first refused Observation is due again (at most 200 ms from now).
+  std::chrono::steady_clock::time_point NextRetryAt() const {
+    auto at = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    for (const auto& c : retry) at = std::min(at, c->retry_at);
+    return at;
+  }
+
+  // Under q_mu: the refused Observations whose wait is over, taken out of `retry`.
+  std::vector<std::shared_ptr<Creating>> TakeDueRetries() {
+    std::vector<std::shared_ptr<Creating>> due;
+    std::deque<std::shared_ptr<Creating>> later;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& c : retry) {
+      if (c->retry_at <= now) {
+        due.push_back(std::move(c));
+      } else {
+        later.push_back(std::move(c));
+      }
+    }
+    retry.swap(later);
+    return due;
   }
 
   // ---- create (A.7)
@@ -351,10 +380,17 @@ struct StaMqttService::Impl {
         return;
       }
       if (st.code() == Code::kUnavailable || st.code() == Code::kRateLimited) {  // back-pressure
+        int64_t wait_ms = pipeline::kFullRetryMs;  // let the store drain
+        if (st.code() == Code::kRateLimited) {     // the organisation holds its share
+          c->share_delay_ms = pipeline::NextShareRetryMs(c->share_delay_ms);
+          wait_ms = c->share_delay_ms;
+        }
+        c->retry_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
         {
           std::lock_guard lock(q_mu);
           if (stopping) return;
           retry.push_back(c);
+          retry_added = true;
         }
         q_cv.notify_one();
         return;

@@ -2,6 +2,7 @@
 // tests/security/sta_mqtt_test.cc): API keys that are broker users, their connections.
 #pragma once
 
+#include <ctime>
 #include <string>
 
 #include "integration/mqtt_fixture.h"
@@ -40,6 +41,16 @@ inline std::unique_ptr<Peer> ConnectKey(const std::string& url, const MqttKey& k
   int rc = p->Connect(url, k.user, k.key);
   if (connack != nullptr) *connack = rc;
   return rc == 0 ? std::move(p) : nullptr;
+}
+
+// An Observation's body as published to DatastreamTopic: `v` at kStaT0 + step * kStaStep.
+inline std::string ObservationBody(int step, double v) {
+  std::time_t s = (kStaT0 + step * kStaStep) / 1000;
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return json{{"phenomenonTime", buf}, {"result", v}}.dump();
 }
 
 inline std::string DatastreamTopic(int64_t ds) {

@@ -57,14 +57,6 @@ class StaMqttSecurityTest : public SecurityTest {
                   .status,
               204);
   }
-  static std::string Body(int step, double v) {
-    std::time_t s = (kStaT0 + step * kStaStep) / 1000;
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json{{"phenomenonTime", buf}, {"result", v}}.dump();
-  }
   // Whether the broker refuses the key within 3 s (it reloads its users within a second).
   bool RefusedSoon(const MqttKey& k) {
     for (int i = 0; i < 30; ++i) {
@@ -164,8 +156,8 @@ TEST_F(StaMqttSecurityTest, AnotherOrganisationsEditorKeyCannotCreateObservation
   auto b_pub = ConnectKey(MqttUrl(), b_editor);
   ASSERT_NE(b_pub, nullptr);
   // A's topic, and B's own topic with a body linking A's Datastream.
-  b_pub->Publish(DatastreamTopic(ds_a_), Body(1, 666));
-  json linked = json::parse(Body(2, 666));
+  b_pub->Publish(DatastreamTopic(ds_a_), ObservationBody(1, 666));
+  json linked = json::parse(ObservationBody(2, 666));
   linked["Datastream"] = {{"@iot.id", ds_a_}};
   int mid = b_pub->Publish(DatastreamTopic(ds_b_), linked.dump());
   ASSERT_GE(mid, 0);
@@ -173,7 +165,7 @@ TEST_F(StaMqttSecurityTest, AnotherOrganisationsEditorKeyCannotCreateObservation
   // The legitimate use: A's editor creates one in A's Datastream.
   auto a_pub = ConnectKey(MqttUrl(), a_editor);
   ASSERT_NE(a_pub, nullptr);
-  ASSERT_TRUE(a_pub->WaitAcked(a_pub->Publish(DatastreamTopic(ds_a_), Body(3, 22))));
+  ASSERT_TRUE(a_pub->WaitAcked(a_pub->Publish(DatastreamTopic(ds_a_), ObservationBody(3, 22))));
   ASSERT_TRUE(WaitCountA(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(CountA(), 2u);  // the first reading and A's own
@@ -187,11 +179,11 @@ TEST_F(StaMqttSecurityTest, ViewerKeyCannotCreateObservations) {
   MqttKey editor = Key(a_, "editor");
   auto v = ConnectKey(MqttUrl(), viewer);
   ASSERT_NE(v, nullptr);
-  v->Publish(DatastreamTopic(ds_a_), Body(1, 666));
+  v->Publish(DatastreamTopic(ds_a_), ObservationBody(1, 666));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto e = ConnectKey(MqttUrl(), editor);
   ASSERT_NE(e, nullptr);
-  ASSERT_TRUE(e->WaitAcked(e->Publish(DatastreamTopic(ds_a_), Body(2, 22))));
+  ASSERT_TRUE(e->WaitAcked(e->Publish(DatastreamTopic(ds_a_), ObservationBody(2, 22))));
   ASSERT_TRUE(WaitCountA(2));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(CountA(), 2u);
@@ -281,7 +273,7 @@ TEST_F(StaMqttSecurityTest, DeviceCredentialsReadNoSensorThingsTopic) {
   auto leaked = device->Received(0, 0);
   EXPECT_FALSE(leaked.has_value()) << leaked->first;
   // Nor can a device create Observations through a SensorThings topic.
-  device->Publish(DatastreamTopic(ds_a_), Body(2, 666));
+  device->Publish(DatastreamTopic(ds_a_), ObservationBody(2, 666));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(CountA(), 2u);  // the first reading and the one ingested above
 }

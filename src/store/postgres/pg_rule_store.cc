@@ -8,6 +8,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "store/node_leases.h"
 #include "store/postgres/change_feed.h"
 #include "store/postgres/pg_rule_waits.h"
 #include "store/postgres/pool.h"
@@ -382,7 +383,7 @@ class PgRuleStore final : public PostgresRuleStore {
           std::vector<OutboxEntry> out;
           for (const auto& row : w.exec_params(
                    "WITH alive AS MATERIALIZED (SELECT holder FROM node_leases WHERE "
-                   "starts_with(name, 'node/') AND expires_at > clock_timestamp()), "
+                   "starts_with(name, $5) AND expires_at > clock_timestamp()), "
                    "c AS MATERIALIZED (SELECT id FROM outbox WHERE state = 'pending' AND "
                    "next_attempt_ms <= $2 AND (claimed_until <= $2 OR (claimed_by <> '' AND "
                    "claimed_by NOT IN (SELECT holder FROM alive))) ORDER BY id LIMIT $1 "
@@ -392,7 +393,8 @@ class PgRuleStore final : public PostgresRuleStore {
                    "RETURNING o.id, o.org_id, o.rule_id, o.alarm_id, "
                    "o.event, o.target_key, o.spec, o.payload, o.state, o.attempts, "
                    "o.next_attempt_ms, o.last_error, o.created_ms",
-                   ClampLimit(limit), now, std::max<TimeMs>(1, lease_ms), Holder()))
+                   ClampLimit(limit), now, std::max<TimeMs>(1, lease_ms), Holder(),
+                   std::string(kNodeLeasePrefix)))
             out.push_back(OutboxFrom(row));
           std::sort(out.begin(), out.end(),
                     [](const OutboxEntry& a, const OutboxEntry& b) { return a.id < b.id; });

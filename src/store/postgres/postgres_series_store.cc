@@ -24,6 +24,7 @@
 #include "core/thread_name.h"
 #include "model/reading_bytes.h"
 #include "store/latest_slice.h"
+#include "store/node_leases.h"
 #include "store/postgres/change_feed.h"
 #include "store/postgres/copy_rows.h"
 #include "store/postgres/maintenance.h"
@@ -936,8 +937,9 @@ void PostgresSeriesStore::WatchNodes() {
     lock.unlock();
     auto nodes = impl_->Read<int64_t>("counting the nodes", [](pqxx::connection& c) {
       pqxx::nontransaction n(c);
-      return Result<int64_t>(n.exec1("SELECT count(*) FROM node_leases WHERE name LIKE 'node/%' "
-                                     "AND expires_at > now()")[0]
+      return Result<int64_t>(n.exec_params1("SELECT count(*) FROM node_leases WHERE "
+                                            "starts_with(name, $1) AND expires_at > now()",
+                                            std::string(kNodeLeasePrefix))[0]
                                  .as<int64_t>());
     });
     if (nodes.ok()) {
