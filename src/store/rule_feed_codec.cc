@@ -1,13 +1,15 @@
 // The rule feed's record (store/rule_feed.h): a share-log record (share_codec.h) whose text part
 // is the device as JSON and whose readings are the batch's.
+#include "store/rule_feed_codec.h"
+
 #include <nlohmann/json.hpp>
 
-#include "store/rule_feed.h"
 #include "store/share_codec.h"
 
 namespace bysans {
+namespace {
 
-std::string EncodeRuleFeedRecord(const Device& d, std::span<const Reading> readings) {
+std::string DeviceJson(const Device& d) {
   nlohmann::json j = {{"id", d.id},
                       {"org", d.org_id},
                       {"app", d.app_id},
@@ -17,16 +19,11 @@ std::string EncodeRuleFeedRecord(const Device& d, std::span<const Reading> readi
                       {"interval", d.expected_interval_s},
                       {"maintenance", d.in_maintenance}};
   if (d.device_model_id) j["model"] = *d.device_model_id;
-  std::string out;
-  EncodeShareRecord(d.id, 0, 0, j.dump(), readings, &out);
-  return out;
+  return j.dump();
 }
 
-Result<RuleFeedEntry> DecodeRuleFeedRecord(std::string_view record) {
-  std::vector<ShareRecord> recs;
-  BYSANS_RETURN_IF_ERROR(DecodeShareRow(0, record, -1, &recs));
-  if (recs.size() != 1) return Internal("corrupt rule feed record");
-  nlohmann::json j = nlohmann::json::parse(recs[0].decoded_json, nullptr, false);
+Result<std::shared_ptr<const Device>> DeviceFromJson(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("id") || !j.contains("org"))
     return Internal("corrupt rule feed record");
   auto d = std::make_shared<Device>();
@@ -40,11 +37,41 @@ Result<RuleFeedEntry> DecodeRuleFeedRecord(std::string_view record) {
   d->in_maintenance = j.value("maintenance", false);
   if (j.contains("model") && j["model"].is_number_integer())
     d->device_model_id = j["model"].get<Id>();
+  return std::shared_ptr<const Device>(std::move(d));
+}
+
+}  // namespace
+
+std::string RuleFeedEncoder::Encode(const Device& device, std::span<const Reading> readings) {
+  auto it = device_json_.find(&device);
+  if (it == device_json_.end()) it = device_json_.emplace(&device, DeviceJson(device)).first;
+  std::string out;
+  EncodeShareRecord(device.id, 0, 0, it->second, readings, &out);
+  return out;
+}
+
+Result<RuleFeedEntry> RuleFeedDecoder::Decode(std::string_view record) {
+  std::vector<ShareRecord> recs;
+  BYSANS_RETURN_IF_ERROR(DecodeShareRow(0, record, -1, &recs));
+  if (recs.size() != 1) return Internal("corrupt rule feed record");
+  auto it = devices_.find(std::string_view(recs[0].decoded_json));
+  if (it == devices_.end()) {
+    BYSANS_ASSIGN_OR_RETURN(std::shared_ptr<const Device> d, DeviceFromJson(recs[0].decoded_json));
+    it = devices_.emplace(std::move(recs[0].decoded_json), std::move(d)).first;
+  }
   RuleFeedEntry e;
   e.readings = std::move(recs[0].readings);
-  for (Reading& r : e.readings) r.device_id = d->id;
-  e.device = std::move(d);
+  for (Reading& r : e.readings) r.device_id = it->second->id;
+  e.device = it->second;
   return e;
+}
+
+std::string EncodeRuleFeedRecord(const Device& d, std::span<const Reading> readings) {
+  return RuleFeedEncoder().Encode(d, readings);
+}
+
+Result<RuleFeedEntry> DecodeRuleFeedRecord(std::string_view record) {
+  return RuleFeedDecoder().Decode(record);
 }
 
 }  // namespace bysans

@@ -13,6 +13,7 @@
 #include "store/postgres/pool.h"
 #include "store/postgres/schema.h"
 #include "store/postgres/sql_text.h"
+#include "store/rule_feed_codec.h"
 
 namespace bysans::pg {
 
@@ -98,12 +99,13 @@ class PostgresRuleFeed final : public RuleFeed {
               IntArray(parts), limit);
           tx.commit();
           std::vector<RuleFeedEntry> out;
+          RuleFeedDecoder decoder;
           for (const auto& row : r) {
             const std::string packed = FromByteaHex(row[2].c_str());
             BYSANS_ASSIGN_OR_RETURN(std::vector<std::string_view> records,
                                     SplitPackedFeedRecords(packed));
             for (std::string_view record : records) {
-              BYSANS_ASSIGN_OR_RETURN(RuleFeedEntry e, DecodeRuleFeedRecord(record));
+              BYSANS_ASSIGN_OR_RETURN(RuleFeedEntry e, decoder.Decode(record));
               e.id = row[0].as<int64_t>();
               e.partition = row[1].as<int>();
               out.push_back(std::move(e));

@@ -37,7 +37,7 @@
 #include "store/postgres/sql_text.h"
 #include "store/postgres/value_columns.h"
 #include "store/postgres/writer_share.h"
-#include "store/rule_feed.h"
+#include "store/rule_feed_codec.h"
 #include "store/share_codec.h"
 
 namespace bysans {
@@ -438,6 +438,7 @@ struct PostgresSeriesStore::Impl {
     // (partition, organisation) → rows of packed records: the partition's holder reads each
     // organisation's rows in turn (pg_rule_feed.cc).
     std::map<std::pair<int, Id>, std::vector<std::string>> feed;
+    RuleFeedEncoder feed_records;
     const bool relay = live != nullptr && live->Relaying();
     std::vector<std::string> live_records;
     size_t live_left_out = 0;
@@ -459,7 +460,7 @@ struct PostgresSeriesStore::Impl {
       if (duplicate) continue;  // its readings were stored with the first copy
       if (b.share_app_id != 0) AddToShare(b, message_ids, share);
       if (b.feed_device && b.feed_partition >= 0) {
-        const std::string record = EncodeRuleFeedRecord(*b.feed_device, b.readings);
+        const std::string record = feed_records.Encode(*b.feed_device, b.readings);
         pg::AddFeedRecord(feed[{b.feed_partition, b.feed_device->org_id}], record);
         if (relay) {
           std::string hex;

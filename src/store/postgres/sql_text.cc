@@ -1,7 +1,9 @@
 #include "store/postgres/sql_text.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/civil_date.h"
@@ -93,16 +95,18 @@ std::string ByteaHex(std::string_view bytes) {
 
 std::string FromByteaHex(std::string_view text) {
   if (text.substr(0, 2) == "\\x") text.remove_prefix(2);
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return 0;
-  };
-  std::string out;
-  out.reserve(text.size() / 2);
-  for (size_t i = 0; i + 1 < text.size(); i += 2)
-    out += static_cast<char>(nib(text[i]) * 16 + nib(text[i + 1]));
+  // A nibble's value by character (anything else counts as 0): the rule feed's reads decode a
+  // few hundred KB a second with it.
+  static constexpr auto kNibble = [] {
+    std::array<uint8_t, 256> t{};
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<uint8_t>(c);
+    for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<uint8_t>(10 + c);
+    return t;
+  }();
+  std::string out(text.size() / 2, '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(kNibble[in[2 * i]] << 4 | kNibble[in[2 * i + 1]]);
   return out;
 }
 

@@ -229,6 +229,10 @@ TEST(PostgresSqlTextTest, ArraysBytesAndMonths) {
   EXPECT_EQ(pg::TextArray({"a", "b\"c\\d", ""}), "{\"a\",\"b\\\"c\\\\d\",\"\"}");
   EXPECT_EQ(pg::ByteaHex(std::string("\x00\x01\xff", 3)), "\\x0001ff");
   EXPECT_EQ(pg::FromByteaHex("\\x0001ff"), std::string("\x00\x01\xff", 3));
+  std::string every_byte;
+  for (int i = 0; i < 256; ++i) every_byte.push_back(static_cast<char>(i));
+  EXPECT_EQ(pg::FromByteaHex(pg::ByteaHex(every_byte)), every_byte);
+  EXPECT_EQ(pg::FromByteaHex("ABcd09"), "\xab\xcd\x09");  // upper case, no \x
   const int64_t jan2024 = 1'704'067'200'000;
   EXPECT_EQ(pg::MonthStartMs(pg::MonthOf(jan2024)), jan2024);
   EXPECT_EQ(pg::MonthStartMs(pg::MonthOf(jan2024 - 1)), jan2024 - 31LL * 86'400'000);
