@@ -134,6 +134,15 @@ class PostgresRuleFeed final : public RuleFeed {
     std::vector<int64_t> parts(partitions.begin(), partitions.end());
     return pool_.Run<Result<int64_t>>("ShedFeed", [&](pqxx::connection& c) -> Result<int64_t> {
       pqxx::nontransaction tx(c);
+      // Its rows lie between its oldest and newest id (two descents of rule_feed_org): when those
+      // are less than `keep` apart, it cannot have more than `keep` rows, and the walk over its
+      // rows below is not made (it read up to `keep` index entries, once a second while the
+      // organisation's reads came back full: 18 ms each in bench/mqtt, for nothing).
+      const pqxx::row span = tx.exec_params1(
+          "SELECT (SELECT max(id) FROM rule_feed WHERE org_id = $1) - "
+          "(SELECT min(id) FROM rule_feed WHERE org_id = $1)",
+          org_id);
+      if (span[0].is_null() || span[0].as<int64_t>() < keep) return int64_t{0};
       // The organisation's rows in id order (rule_feed_org), its oldest `keep` skipped.
       pqxx::result r = tx.exec_params(
           "DELETE FROM rule_feed WHERE id IN (SELECT id FROM rule_feed WHERE org_id = $1"

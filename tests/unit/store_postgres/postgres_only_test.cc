@@ -377,6 +377,25 @@ TEST_P(PostgresSeriesTest, ShedFeedDeletesOnlyTheNewestRowsOfOneOrganisationBeyo
   auto again = feed->ShedFeed(7, std::vector<int>{1}, 4);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, 0) << "within the bound: nothing more";
+  // Organisation 8's rows are 5 consecutive ids: never more than 5, nothing walked or deleted.
+  auto eight = feed->ShedFeed(8, std::vector<int>{1}, 5);
+  ASSERT_TRUE(eight.ok());
+  EXPECT_EQ(*eight, 0);
+  auto none = feed->ShedFeed(99, std::vector<int>{1}, 1);  // no rows at all
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  // Rows of organisations 10 and 11 in turn: 10's three rows span five ids, more than it keeps
+  // (3), so its rows are walked, and none is beyond its oldest three; with 2 kept, one goes.
+  Query(
+      "INSERT INTO rule_feed (partition, org_id, record) SELECT 1, 10 + i % 2, '\\x00'::bytea "
+      "FROM generate_series(0, 4) i");
+  auto ten = feed->ShedFeed(10, std::vector<int>{1}, 3);
+  ASSERT_TRUE(ten.ok());
+  EXPECT_EQ(*ten, 0);
+  ten = feed->ShedFeed(10, std::vector<int>{1}, 2);
+  ASSERT_TRUE(ten.ok());
+  EXPECT_EQ(*ten, 1);
+  EXPECT_EQ(Query("SELECT count(*) FROM rule_feed WHERE org_id = 11"), "2");
 }
 
 // The feed is a queue that autovacuum reaches once a minute at most (pg_rule_feed.cc): the
