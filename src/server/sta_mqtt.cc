@@ -353,6 +353,7 @@ struct StaMqttService::Impl {
 
   // Under q_mu: the refused Observations whose wait is over, taken out of `retry`.
   std::vector<std::shared_ptr<Creating>> TakeDueRetries() {
+    if (retry.empty()) return {};  // the usual wake-up: a commit to notify, nothing refused
     std::vector<std::shared_ptr<Creating>> due;
     std::deque<std::shared_ptr<Creating>> later;
     const auto now = std::chrono::steady_clock::now();
