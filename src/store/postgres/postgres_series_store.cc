@@ -188,7 +188,7 @@ struct PostgresSeriesStore::Impl {
   std::vector<int64_t> forget_ids;  // guarded by forget_mu
   bool forget_all = false;          // guarded by forget_mu
 
-  pg::WriterShare* share = nullptr;  // the store's: told when a batch is done
+  pg::WriterShare* writer_share = nullptr;  // the store's: told when a batch is done
 
   std::mutex q_mu;
   std::condition_variable q_cv;
@@ -306,7 +306,7 @@ struct PostgresSeriesStore::Impl {
 
   // The item is done (committed, or failed with s): its device may move to another writer.
   void Finish(Item& it, const Status& s) {
-    if (it.batch && share) share->Finished(DeviceOf(*it.batch));
+    if (it.batch && writer_share) writer_share->Finished(DeviceOf(*it.batch));
     if (it.done) it.done(s);
   }
 
@@ -925,7 +925,7 @@ struct PostgresSeriesStore::Impl {
 
 PostgresSeriesStore::PostgresSeriesStore(std::vector<std::unique_ptr<Impl>> writers)
     : writers_(std::move(writers)), impl_(writers_.front().get()), share_(writers_.size()) {
-  for (auto& w : writers_) w->share = &share_;
+  for (auto& w : writers_) w->writer_share = &share_;
   if (writers_.size() > 1) nodes_watch_ = std::thread([this] { WatchNodes(); });
 }
 

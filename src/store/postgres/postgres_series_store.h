@@ -1,6 +1,7 @@
 // SeriesStore on PostgreSQL 15 (issue 19): readings in monthly range partitions, hourly rollups
-// and each series' latest reading kept by the writer, raw messages; group commit on one writer
-// thread like the SQLite store. Layout and reasons: README.md. Not wired into the server yet.
+// and each device's latest values kept by the writers, raw messages; group commit on
+// `store.writers` writer threads (shared out among the nodes, writer_share.h). Layout and
+// reasons: README.md. The server's store when `store.url` names PostgreSQL.
 #pragma once
 
 #include <condition_variable>
